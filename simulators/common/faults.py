@@ -1,0 +1,115 @@
+"""Latency and fault knobs shared by the simulators.
+
+A simulator consults one `FaultPlan` before it handles a request. Faults come in two kinds:
+
+* random ones (an error rate per status, timeouts, connection resets, slow pages), drawn from a seeded
+  random generator so a failing run can be replayed;
+* scripted ones (`inject`), which fire on the next N matching requests: what tests use to make one exact
+  call fail and then succeed.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import threading
+from dataclasses import dataclass, field
+from typing import Literal
+
+FaultKind = Literal["status", "timeout", "reset"]
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One fault to apply to one request."""
+
+    kind: FaultKind
+    status: int = 0
+    delay_seconds: float = 0.0
+    retry_after: int | None = None
+
+
+@dataclass
+class _Script:
+    fault: Fault
+    remaining: int
+    method: str | None
+    path_pattern: re.Pattern[str] | None
+
+    def matches(self, method: str, path: str) -> bool:
+        if self.method and self.method != method:
+            return False
+        return not self.path_pattern or bool(self.path_pattern.search(path))
+
+
+@dataclass
+class FaultPlan:
+    """What goes wrong, and how slowly things go right.
+
+    error_rates: probability per HTTP status, e.g. {429: 0.05, 503: 0.02}.
+    timeout_rate: probability that a request hangs for `timeout_seconds` before it is answered.
+    reset_rate: probability that the connection is closed without an answer.
+    latency_seconds: added to every request.
+    slow_page_seconds: added to list/query requests (the simulator decides what is a page).
+    """
+
+    seed: int = 0
+    error_rates: dict[int, float] = field(default_factory=dict)
+    timeout_rate: float = 0.0
+    timeout_seconds: float = 5.0
+    reset_rate: float = 0.0
+    latency_seconds: float = 0.0
+    slow_page_seconds: float = 0.0
+    retry_after: int | None = None
+
+    def __post_init__(self) -> None:
+        self._random = random.Random(self.seed)
+        self._lock = threading.Lock()
+        self._scripts: list[_Script] = []
+
+    def inject(
+        self,
+        kind: FaultKind = "status",
+        *,
+        status: int = 503,
+        times: int = 1,
+        method: str | None = None,
+        path: str | None = None,
+        delay_seconds: float = 0.0,
+        retry_after: int | None = None,
+    ) -> None:
+        """Make the next `times` requests matching `method` and the `path` regex fail this way."""
+        fault = Fault(kind=kind, status=status, delay_seconds=delay_seconds, retry_after=retry_after)
+        pattern = re.compile(path) if path else None
+        with self._lock:
+            self._scripts.append(_Script(fault, times, method, pattern))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._scripts.clear()
+        self.error_rates = {}
+        self.timeout_rate = self.reset_rate = 0.0
+        self.latency_seconds = self.slow_page_seconds = 0.0
+
+    def draw(self, method: str, path: str) -> Fault | None:
+        """The fault for this request, if any; scripted faults win over random ones."""
+        with self._lock:
+            for script in self._scripts:
+                if script.remaining > 0 and script.matches(method, path):
+                    script.remaining -= 1
+                    if script.remaining == 0:
+                        self._scripts.remove(script)
+                    return script.fault
+            roll = self._random.random()
+        threshold = 0.0
+        for status, rate in sorted(self.error_rates.items()):
+            threshold += rate
+            if roll < threshold:
+                return Fault(kind="status", status=status, retry_after=self.retry_after)
+        threshold += self.timeout_rate
+        if roll < threshold:
+            return Fault(kind="timeout", delay_seconds=self.timeout_seconds)
+        threshold += self.reset_rate
+        if roll < threshold:
+            return Fault(kind="reset")
+        return None

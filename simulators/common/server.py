@@ -1,0 +1,282 @@
+"""A small threaded HTTP server on loopback, with routing, a request log and fault injection.
+
+Both simulators are apps on top of this: they register routes, say how an error body looks in their API,
+and the server takes care of sockets, latency, injected faults and bookkeeping that tests assert on.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import struct
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from simulators.common.faults import Fault, FaultPlan
+
+
+@dataclass
+class Request:
+    method: str
+    path: str  # percent-decoded path, no query
+    raw_path: str  # the request target exactly as sent (path and query)
+    query: dict[str, list[str]]
+    headers: dict[str, str]  # header names lower-cased
+    body: bytes
+    params: dict[str, str] = field(default_factory=dict)  # filled from the route pattern
+    host: str = ""
+
+    def header(self, name: str, default: str = "") -> str:
+        return self.headers.get(name.lower(), default)
+
+    def json(self) -> Any:
+        if not self.body:
+            return None
+        return json.loads(self.body.decode("utf-8"))
+
+    @property
+    def url(self) -> str:
+        """The absolute URL the client addressed, as a signature base string needs it."""
+        return f"http://{self.host}{self.raw_path}"
+
+
+@dataclass
+class Response:
+    status: int = 200
+    body: Any = None  # dict/list -> JSON; bytes -> as is; None -> empty
+    headers: dict[str, str] = field(default_factory=dict)
+    content_type: str = "application/json"
+
+    def encode(self) -> bytes:
+        if self.body is None:
+            return b""
+        if isinstance(self.body, bytes):
+            return self.body
+        return json.dumps(self.body, default=str).encode("utf-8")
+
+
+class HttpError(Exception):
+    """Raised by a route to answer with an error in the simulator's own error format."""
+
+    def __init__(self, status: int, message: str, code: str = "", field_name: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.code = code
+        self.field_name = field_name
+
+
+Handler = Callable[[Request], Response]
+
+
+@dataclass
+class LoggedRequest:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    status: int
+    body: Any
+
+
+class App:
+    """Routes plus the simulator-specific parts: error format, authentication, what is a slow page."""
+
+    def __init__(self) -> None:
+        self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
+        self.faults = FaultPlan()
+        self.requests: list[LoggedRequest] = []
+        self._log_lock = threading.Lock()
+        self.in_flight = 0
+        self._flight_lock = threading.Lock()
+
+    # -- to be specialised ------------------------------------------------------------------------
+    def error_response(self, status: int, message: str, code: str = "", field_name: str = "") -> Response:
+        return Response(status, {"error": message, "code": code})
+
+    def authenticate(self, request: Request) -> None:
+        """Raise HttpError when the request's credentials are not acceptable."""
+
+    def is_page_request(self, request: Request) -> bool:
+        return request.method == "GET"
+
+    def admit(self, request: Request) -> Response | None:
+        """A chance to refuse a request before it runs (concurrency limits); None lets it through."""
+        return None
+
+    # -- routing ----------------------------------------------------------------------------------
+    def route(self, method: str, pattern: str) -> Callable[[Handler], Handler]:
+        regex = re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", pattern) + "$", re.IGNORECASE)
+
+        def register(handler: Handler) -> Handler:
+            self._routes.append((method, regex, handler))
+            return handler
+
+        return register
+
+    def dispatch(self, request: Request) -> Response:
+        allowed = False
+        for method, regex, handler in self._routes:
+            match = regex.match(request.path)
+            if not match:
+                continue
+            allowed = True
+            if method != request.method:
+                continue
+            request.params = {k: unquote(v) for k, v in match.groupdict().items()}
+            return handler(request)
+        if allowed:
+            raise HttpError(405, f"Method {request.method} is not allowed on {request.path}")
+        raise HttpError(404, f"No resource at {request.path}")
+
+    def handle(self, request: Request) -> Response:
+        with self._flight_lock:
+            self.in_flight += 1
+        try:
+            refused = self.admit(request)
+            if refused is not None:
+                return refused
+            self.authenticate(request)
+            return self.dispatch(request)
+        except HttpError as error:
+            return self.error_response(error.status, error.message, error.code, error.field_name)
+        finally:
+            with self._flight_lock:
+                self.in_flight -= 1
+
+    def log(self, request: Request, response: Response) -> None:
+        body: Any = None
+        if request.body:
+            try:
+                body = request.json()
+            except ValueError:
+                body = request.body
+        with self._log_lock:
+            self.requests.append(LoggedRequest(request.method, request.path, request.query, response.status, body))
+
+    def writes(self) -> list[LoggedRequest]:
+        """Requests that changed (or tried to change) state: what 'writes nothing' is checked against."""
+        with self._log_lock:
+            return [r for r in self.requests if r.method in {"POST", "PUT", "PATCH", "DELETE"} and not _is_read(r)]
+
+
+def _is_read(request: LoggedRequest) -> bool:
+    # SuiteQL is a POST but reads; every simulator route that reads through POST ends in /suiteql.
+    return request.path.lower().endswith("/suiteql")
+
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    app: App
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        pass
+
+    def _serve(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        split = urlsplit(self.path)
+        request = Request(
+            method=self.command,
+            path=unquote(split.path),
+            raw_path=self.path,
+            query=parse_qs(split.query, keep_blank_values=True),
+            headers={k.lower(): v for k, v in self.headers.items()},
+            body=body,
+            host=self.headers.get("Host", ""),
+        )
+        app = self.app
+        fault = app.faults.draw(request.method, request.path)
+        delay = app.faults.latency_seconds
+        if app.is_page_request(request):
+            delay += app.faults.slow_page_seconds
+        if delay:
+            time.sleep(delay)
+        if fault is not None and self._apply(fault, request):
+            return
+        response = app.handle(request)
+        app.log(request, response)
+        self._write(response)
+
+    def _apply(self, fault: Fault, request: Request) -> bool:
+        """Apply a fault; True when the request has been dealt with."""
+        if fault.kind == "reset":
+            # SO_LINGER with a zero timeout makes close() send RST: the client sees a connection reset.
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
+            self.close_connection = True
+            return True
+        if fault.kind == "timeout":
+            time.sleep(fault.delay_seconds)
+            return False
+        response = self.app.error_response(fault.status, _reason(fault.status), code=_code(fault.status))
+        if fault.retry_after is not None:
+            response.headers["Retry-After"] = str(fault.retry_after)
+        self.app.log(request, response)
+        self._write(response)
+        return True
+
+    def _write(self, response: Response) -> None:
+        payload = response.encode()
+        try:
+            self.send_response(response.status)
+            if payload:
+                self.send_header("Content-Type", response.content_type)
+            self.send_header("Content-Length", str(len(payload)))
+            for name, value in response.headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            if payload:
+                self.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
+
+
+def _reason(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+def _code(status: int) -> str:
+    return {429: "TOO_MANY_REQUESTS", 401: "INVALID_LOGIN"}.get(status, "UNEXPECTED_ERROR")
+
+
+class SimulatorServer:
+    """Serves an App on 127.0.0.1 from a background thread. Use as a context manager or start()/stop()."""
+
+    def __init__(self, app: App, port: int = 0) -> None:
+        self.app = app
+        handler = type("BoundHandler", (_RequestHandler,), {"app": app})
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", port), handler)
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, name=type(app).__name__, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> SimulatorServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    def __enter__(self) -> SimulatorServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
