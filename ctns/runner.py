@@ -1,0 +1,236 @@
+"""The local runner: the template's wiring, run on this machine.
+
+For each sync asked for, it fires the schedule's input into the poller (and any continuation the poller
+hands over), then delivers the queue to the worker as the event source mapping would: batches of the
+template's size, as many concurrent invocations as its maximum concurrency, partial batch failures
+honoured, failed messages returned to the queue and moved to the dead-letter queue by SQS's own redrive
+after maxReceiveCount. It stops when every queue it fed is drained.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from ctns.lambdas import FunctionHost
+from ctns.local_aws import LocalAws
+from ctns.stack import REGION, QueueMapping, Stack
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class DeadLetter:
+    sync: str
+    source_id: str
+    target_id: str | None
+    kind: str
+    reason: str
+
+
+@dataclass
+class SyncRun:
+    sync: str
+    poll_results: list[dict[str, Any]] = field(default_factory=list)
+    invocations: int = 0
+    delivered: int = 0
+    batch_item_failures: int = 0
+
+    @property
+    def run_id(self) -> str | None:
+        ids = [r.get("run_id") for r in self.poll_results if r.get("run_id")]
+        return ids[-1] if ids else None
+
+
+class LocalRunner:
+    def __init__(self, aws: LocalAws, *, retry_delay_seconds: float = 0.05, progress: Progress | None = None) -> None:
+        self.aws = aws
+        self.stack: Stack = aws.stack
+        self.host = FunctionHost(self.stack)
+        self.retry_delay = retry_delay_seconds
+        self._progress = progress or (lambda _: None)
+
+    # -- what can be run ----------------------------------------------------------------------------
+    def syncs(self) -> list[str]:
+        """Sync names in the template's order, from the schedules' inputs."""
+        return [schedule.input["sync"] for schedule in self.stack.schedules]
+
+    def run(self, syncs: list[str] | None = None) -> list[SyncRun]:
+        chosen = syncs or self.syncs()
+        unknown = sorted(set(chosen) - set(self.syncs()))
+        if unknown:
+            raise ValueError(f"no schedule in template.yaml for {', '.join(unknown)}; known: {', '.join(self.syncs())}")
+        return [self.run_sync(name) for name in chosen]
+
+    def run_sync(self, sync: str) -> SyncRun:
+        schedule = next(s for s in self.stack.schedules if s.input["sync"] == sync)
+        result = SyncRun(sync)
+        self._progress(f"{sync}: poller")
+        with self.host.activated(schedule.function):
+            result.poll_results.append(self.host.invoke(schedule.function, dict(schedule.input)))
+            while self.host.async_invocations:
+                function, event = self.host.async_invocations.popleft()
+                self._progress(f"{sync}: poller continues the run in a fresh invocation")
+                result.poll_results.append(self.host.invoke(function, event))
+        mapping = self._mapping_of_poller(schedule.function)
+        if mapping is not None:
+            self.drain(mapping, result)
+        return result
+
+    def _mapping_of_poller(self, poller: str) -> QueueMapping | None:
+        queue_url_value = self.stack.functions[poller].environment.get("WORK_QUEUE_URL")
+        queue = queue_url_value.get("Ref") if isinstance(queue_url_value, dict) else None
+        return next((m for m in self.stack.queue_mappings if m.queue == queue), None)
+
+    # -- the event source mapping -------------------------------------------------------------------
+    def drain(self, mapping: QueueMapping, result: SyncRun) -> None:
+        url = self.aws.queue_url(mapping.queue)
+        arn = self.stack.physical[mapping.queue]["Arn"]
+        concurrency = max(1, int(self.stack.resolve(mapping.max_concurrency)))
+        lock = threading.Lock()
+        busy = [0]
+
+        def poll_loop() -> None:
+            idle_rounds = 0
+            while True:
+                response = self.aws.sqs.receive_message(
+                    QueueUrl=url,
+                    MaxNumberOfMessages=mapping.batch_size,
+                    AttributeNames=["All"],
+                    MessageAttributeNames=["All"],
+                )
+                messages = response.get("Messages", [])
+                if not messages:
+                    with lock:
+                        others_busy = busy[0] > 0
+                    if not others_busy and self._queue_empty(url):
+                        idle_rounds += 1
+                        if idle_rounds >= 2:
+                            return
+                    time.sleep(0.02)
+                    continue
+                idle_rounds = 0
+                with lock:
+                    busy[0] += 1
+                try:
+                    self._deliver(mapping, url, arn, messages, result, lock)
+                finally:
+                    with lock:
+                        busy[0] -= 1
+
+        with self.host.activated(mapping.function):
+            with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix=mapping.function) as pool:
+                futures = [pool.submit(poll_loop) for _ in range(concurrency)]
+                for future in futures:
+                    future.result()
+
+    def _queue_empty(self, url: str) -> bool:
+        attributes = self.aws.sqs.get_queue_attributes(
+            QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+        )["Attributes"]
+        return int(attributes["ApproximateNumberOfMessages"]) == 0 and int(attributes["ApproximateNumberOfMessagesNotVisible"]) == 0
+
+    def _deliver(
+        self,
+        mapping: QueueMapping,
+        url: str,
+        arn: str,
+        messages: list[dict[str, Any]],
+        result: SyncRun,
+        lock: threading.Lock,
+    ) -> None:
+        event = {"Records": [_sqs_record(message, arn) for message in messages]}
+        try:
+            response = self.host.invoke(mapping.function, event)
+            failed_ids = {f["itemIdentifier"] for f in (response or {}).get("batchItemFailures", [])}
+            if not mapping.report_batch_item_failures and failed_ids:
+                failed_ids = {m["MessageId"] for m in messages}  # without the setting Lambda retries the whole batch
+        except Exception:  # noqa: BLE001 - a failed invocation returns the whole batch to the queue, as in Lambda
+            failed_ids = {m["MessageId"] for m in messages}
+        with lock:
+            result.invocations += 1
+            result.delivered += len(messages)
+            result.batch_item_failures += len(failed_ids)
+        for message in messages:
+            if message["MessageId"] in failed_ids:
+                # Back on the queue after a (shortened) visibility timeout; SQS counts the next receive.
+                self.aws.sqs.change_message_visibility(
+                    QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+                )
+            else:
+                self.aws.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        if failed_ids and self.retry_delay:
+            time.sleep(self.retry_delay)
+
+    # -- dead letters -------------------------------------------------------------------------------
+    def dead_letters(self, sync: str) -> list[DeadLetter]:
+        """What waits in a sync's dead-letter queue, with the reason the worker gave (or SQS's redrive)."""
+        mapping = self._mapping_of_poller(next(s.function for s in self.stack.schedules if s.input["sync"] == sync))
+        if mapping is None:
+            return []
+        redrive = self.stack.resources[mapping.queue]["Properties"]["RedrivePolicy"]
+        dlq = redrive["deadLetterTargetArn"]["Fn::GetAtt"][0]
+        url = self.aws.queue_url(dlq)
+        letters: list[DeadLetter] = []
+        handles: list[str] = []
+        while True:
+            # Read with a visibility timeout so each message is seen once, then make them all visible again:
+            # reading the dead letters must not hide them from the operator.
+            response = self.aws.sqs.receive_message(
+                QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"], AttributeNames=["All"], VisibilityTimeout=60
+            )
+            messages = response.get("Messages", [])
+            if not messages:
+                break
+            for message in messages:
+                handles.append(message["ReceiptHandle"])
+                attrs = {k: v.get("StringValue", "") for k, v in message.get("MessageAttributes", {}).items()}
+                letters.append(
+                    DeadLetter(
+                        sync=attrs.get("sync", sync),
+                        source_id=attrs.get("source_id") or _source_id(message["Body"]),
+                        target_id=attrs.get("target_id"),
+                        kind=attrs.get("failure_kind", "REDRIVEN"),
+                        reason=attrs.get("failure_reason")
+                        or f"moved by SQS after {message['Attributes'].get('ApproximateReceiveCount', '?')} receives "
+                        "without a recorded reason (the worker crashed or timed out); see its logs",
+                    )
+                )
+        for handle in handles:
+            self.aws.sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=handle, VisibilityTimeout=0)
+        return letters
+
+
+def _source_id(body: str) -> str:
+    try:
+        return str(json.loads(body).get("source_id", "unknown"))
+    except ValueError:
+        return "unknown"
+
+
+def _sqs_record(message: dict[str, Any], arn: str) -> dict[str, Any]:
+    attributes = message.get("Attributes", {})
+    return {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message["Body"],
+        "attributes": {
+            "ApproximateReceiveCount": attributes.get("ApproximateReceiveCount", "1"),
+            "SentTimestamp": attributes.get("SentTimestamp", "0"),
+            "SenderId": attributes.get("SenderId", "local"),
+            "ApproximateFirstReceiveTimestamp": attributes.get("ApproximateFirstReceiveTimestamp", "0"),
+        },
+        "messageAttributes": {
+            name: {"stringValue": value.get("StringValue"), "dataType": value.get("DataType", "String")}
+            for name, value in message.get("MessageAttributes", {}).items()
+        },
+        "md5OfBody": message.get("MD5OfBody", ""),
+        "eventSource": "aws:sqs",
+        "eventSourceARN": arn,
+        "awsRegion": REGION,
+    }

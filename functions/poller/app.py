@@ -1,0 +1,15 @@
+"""Scheduled poller of one sync (which one: the SYNC_NAME environment variable and the schedule's input)."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from ctsync import entrypoints
+from ctsync.observability import logger, metrics, tracer
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics(capture_cold_start_metric=True)
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return entrypoints.poll(event, context)

@@ -1,0 +1,251 @@
+"""The one ClickTime API v2 client.
+
+Transport (token header, the `data`/`errors`/`page` envelope, limit/offset paging, retries) first, then the
+resources the syncs use, each returning the typed models of `ctsync.clicktime.models`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import requests
+from pydantic import BaseModel, SecretStr
+
+from ctsync import jsonutil
+from ctsync.clicktime.errors import ClickTimeOutcomeUnknown, ClickTimeTransientError, error_for
+from ctsync.clicktime.models import (
+    Client,
+    Company,
+    ExpenseItem,
+    ExpenseSheet,
+    ExpenseType,
+    Job,
+    PaymentType,
+    Task,
+    TimeEntry,
+    Timesheet,
+    User,
+)
+from ctsync.errors import TransientError
+from ctsync.observability import logger
+from ctsync.retry import RetryPolicy, call_with_retries
+
+DEFAULT_BASE_URL = "https://api.clicktime.com/v2"
+PAGE_SIZE = 1000
+TIME_ENTRY_PAGE_SIZE = 500  # the spec's documented maximum for time entries
+
+M = TypeVar("M", bound=BaseModel)
+Params = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Envelope:
+    data: Any
+    page: dict[str, Any] | None
+
+
+class ClickTimeClient:
+    def __init__(
+        self,
+        *,
+        token: SecretStr,
+        base_url: str = DEFAULT_BASE_URL,
+        session: requests.Session | None = None,
+        retry: RetryPolicy | None = None,
+        timeout_seconds: float = 60.0,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._token = token
+        self._session = session or requests.Session()
+        self._retry = retry or RetryPolicy()
+        self._timeout = timeout_seconds
+
+    # -- transport --------------------------------------------------------------------------------
+    def _headers(self) -> dict[str, str]:
+        return {"Authorization": f"Token {self._token.get_secret_value()}", "Accept": "application/json"}
+
+    def send(
+        self, method: str, path: str, *, params: Params | None = None, body: Any = None, idempotent: bool = True
+    ) -> Envelope:
+        """One call with retries. A create (idempotent=False) is not resent after an ambiguous failure."""
+        url = path if path.startswith("http") else f"{self.base_url}{path}"
+        headers = self._headers()
+        data = None
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+            data = jsonutil.dumps(body).encode("utf-8")
+        query = _query(params)
+
+        def attempt() -> Envelope:
+            try:
+                response = self._session.request(method, url, params=query, data=data, headers=headers, timeout=self._timeout)
+            except (requests.ConnectionError, requests.Timeout) as error:
+                if not idempotent:
+                    raise ClickTimeOutcomeUnknown(f"ClickTime {method} {path}: {type(error).__name__}") from error
+                raise TransientError(f"ClickTime {method} {path}: {type(error).__name__}", code="CONNECTION") from error
+            payload = jsonutil.loads(response.content) if response.content else {}
+            errors = payload.get("errors") if isinstance(payload, dict) else None
+            if response.status_code >= 400:
+                failure = error_for(response.status_code, errors, _retry_after(response))
+                if not idempotent and isinstance(failure, ClickTimeTransientError) and response.status_code not in (429, 503):
+                    raise ClickTimeOutcomeUnknown(failure.message)
+                raise failure
+            if errors:
+                # An error list on a 2xx answer still means the call did not do what was asked.
+                raise error_for(400, errors, None)
+            if not isinstance(payload, dict):
+                raise TransientError(f"ClickTime {method} {path}: answer is not an envelope", code="BAD_ENVELOPE")
+            return Envelope(payload.get("data"), payload.get("page"))
+
+        def log(number: int, error: TransientError, pause: float) -> None:
+            logger.warning(
+                "ClickTime call will be retried",
+                extra={"method": method, "path": path, "attempt": number, "error": error.message, "pause_s": pause},
+            )
+
+        return call_with_retries(attempt, self._retry, on_retry=log)
+
+    def iterate(self, path: str, params: Params | None = None, *, page_size: int = PAGE_SIZE) -> Iterator[dict[str, Any]]:
+        """Every item of a list endpoint, page by page (offset += limit until `page.count` is reached)."""
+        offset = 0
+        while True:
+            envelope = self.send("GET", path, params={**(params or {}), "limit": page_size, "offset": offset})
+            items = envelope.data or []
+            yield from items
+            page = envelope.page or {}
+            total = page.get("count")
+            offset += page_size
+            has_next = bool((page.get("links") or {}).get("next"))
+            if not items or (total is not None and offset >= int(total)) or (total is None and not has_next):
+                return
+
+    def _list(self, model: type[M], path: str, params: Params | None = None, page_size: int = PAGE_SIZE) -> list[M]:
+        return [model.model_validate(item) for item in self.iterate(path, params, page_size=page_size)]
+
+    def _one(self, model: type[M], method: str, path: str, body: Any = None, *, idempotent: bool = True) -> M:
+        return model.model_validate(self.send(method, path, body=body, idempotent=idempotent).data)
+
+    # -- jobs, tasks, clients ---------------------------------------------------------------------
+    def jobs(self, **filters: Any) -> list[Job]:
+        return self._list(Job, "/Jobs", filters)
+
+    def get_job(self, job_id: str) -> Job:
+        return self._one(Job, "GET", f"/Jobs/{job_id}")
+
+    def create_job(self, fields: dict[str, Any]) -> Job:
+        return self._one(Job, "POST", "/Jobs", fields, idempotent=False)
+
+    def update_job(self, job_id: str, fields: dict[str, Any]) -> Job:
+        return self._one(Job, "PATCH", f"/Jobs/{job_id}", fields)
+
+    def job_task_ids(self, job_id: str) -> list[str]:
+        return list(self.send("GET", f"/Jobs/{job_id}/Tasks").data or [])
+
+    def link_task(self, job_id: str, task_id: str) -> None:
+        self.send("POST", f"/Jobs/{job_id}/Tasks", body={"TaskID": task_id})
+
+    def unlink_task(self, job_id: str, task_id: str) -> None:
+        self.send("DELETE", f"/Jobs/{job_id}/Tasks/{task_id}")
+
+    def task_job_ids(self, task_id: str) -> list[str]:
+        return list(self.send("GET", f"/Tasks/{task_id}/Jobs").data or [])
+
+    def tasks(self, **filters: Any) -> list[Task]:
+        return self._list(Task, "/Tasks", filters)
+
+    def get_task(self, task_id: str) -> Task:
+        return self._one(Task, "GET", f"/Tasks/{task_id}")
+
+    def create_task(self, fields: dict[str, Any]) -> Task:
+        return self._one(Task, "POST", "/Tasks", fields, idempotent=False)
+
+    def update_task(self, task_id: str, fields: dict[str, Any]) -> Task:
+        return self._one(Task, "PATCH", f"/Tasks/{task_id}", fields)
+
+    def clients(self, **filters: Any) -> list[Client]:
+        return self._list(Client, "/Clients", filters)
+
+    def get_client(self, client_id: str) -> Client:
+        return self._one(Client, "GET", f"/Clients/{client_id}")
+
+    def create_client(self, fields: dict[str, Any]) -> Client:
+        return self._one(Client, "POST", "/Clients", fields, idempotent=False)
+
+    def update_client(self, client_id: str, fields: dict[str, Any]) -> Client:
+        return self._one(Client, "PATCH", f"/Clients/{client_id}", fields)
+
+    # -- people and company -----------------------------------------------------------------------
+    def users(self, **filters: Any) -> list[User]:
+        return self._list(User, "/Users", filters)
+
+    def company(self) -> Company:
+        return self._one(Company, "GET", "/Company")
+
+    # -- time -------------------------------------------------------------------------------------
+    def timesheets(self, **filters: Any) -> list[Timesheet]:
+        return self._list(Timesheet, "/Timesheets", {**filters, "verbose": "true"})
+
+    def timesheet_entries(self, timesheet_id: str) -> list[TimeEntry]:
+        return self._list(TimeEntry, f"/Timesheets/{timesheet_id}/TimeEntries", page_size=TIME_ENTRY_PAGE_SIZE)
+
+    def time_entries(self, **filters: Any) -> list[TimeEntry]:
+        return self._list(TimeEntry, "/TimeEntries", filters, page_size=TIME_ENTRY_PAGE_SIZE)
+
+    def time_report(self, **filters: Any) -> list[TimeEntry]:
+        """Reports/Time rows: the only place a time entry's own billable flag appears."""
+        return self._list(TimeEntry, "/Reports/Time", {**filters, "verbose": "true"})
+
+    # -- expenses ---------------------------------------------------------------------------------
+    def expense_sheets(self, **filters: Any) -> list[ExpenseSheet]:
+        return self._list(ExpenseSheet, "/ExpenseSheets", {**filters, "verbose": "true"})
+
+    def expense_items(self, **filters: Any) -> list[ExpenseItem]:
+        return self._list(ExpenseItem, "/ExpenseItems", filters)
+
+    def expense_types(self) -> list[ExpenseType]:
+        return self._list(ExpenseType, "/ExpenseTypes")
+
+    def payment_types(self) -> list[PaymentType]:
+        return self._list(PaymentType, "/PaymentTypes")
+
+    def download_receipt(self, receipt_url: str) -> tuple[bytes, str]:
+        """The receipt's bytes and MIME type. UNVERIFIED whether ReceiptURL needs the token: it is sent."""
+
+        def attempt() -> tuple[bytes, str]:
+            try:
+                response = self._session.get(receipt_url, headers=self._headers(), timeout=self._timeout)
+            except (requests.ConnectionError, requests.Timeout) as error:
+                raise TransientError(f"ClickTime receipt {receipt_url}: {type(error).__name__}", code="CONNECTION") from error
+            if response.status_code >= 400:
+                raise error_for(response.status_code, [{"Message": f"receipt download failed: {response.reason}"}], _retry_after(response))
+            return response.content, response.headers.get("Content-Type", "application/octet-stream")
+
+        return call_with_retries(attempt, self._retry)
+
+
+def _query(params: Params | None) -> list[tuple[str, str]]:
+    """Query pairs; a list value becomes repeated keys (ClickTime's multi-valued filters)."""
+    pairs: list[tuple[str, str]] = []
+    for key, value in (params or {}).items():
+        if value is None:
+            continue
+        for item in value if isinstance(value, list | tuple) else [value]:
+            pairs.append((key, _text(item)))
+    return pairs
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None
+

@@ -1,0 +1,137 @@
+"""ClickTime resources as the syncs read them. Field names are ClickTime's, in its PascalCase.
+
+Decimal fields accept JSON numbers (parsed as Decimal) and strings: the API has sent both over time.
+Unknown fields are ignored so a new ClickTime field never breaks a sync.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from pydantic import BaseModel, ConfigDict
+
+
+class ClickTimeModel(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+class Job(ClickTimeModel):
+    ID: str
+    Name: str = ""
+    JobNumber: str | None = None
+    ClientID: str | None = None
+    IsActive: bool = True
+    AccountingPackageID: str | None = None
+    StartDate: str | None = None
+    EndDate: str | None = None
+    Notes: str | None = None
+
+
+class Task(ClickTimeModel):
+    ID: str
+    Name: str = ""
+    TaskCode: str | None = None
+    IsActive: bool = True
+    IsBillable: bool | None = None
+    AccountingPackageID: str | None = None
+    Notes: str | None = None
+
+
+class Client(ClickTimeModel):
+    ID: str
+    Name: str = ""
+    ClientNumber: str | None = None
+    ShortName: str | None = None
+    IsActive: bool = True
+    AccountingPackageID: str | None = None
+
+
+class User(ClickTimeModel):
+    ID: str
+    Name: str = ""
+    Email: str | None = None
+    EmployeeNumber: str | None = None
+    AccountingPackageID: str | None = None
+    IsActive: bool = True
+
+
+class Company(ClickTimeModel):
+    ID: str | None = None
+    Name: str | None = None
+    CurrencyISO: str | None = None
+    TaskRestrictionMethod: str | None = None
+    BillableSetting: str | None = None
+    TimesheetModel: str | None = None
+
+    @property
+    def restricts_tasks_by_job(self) -> bool:
+        return (self.TaskRestrictionMethod or "").lower() == "byjob"
+
+
+class Timesheet(ClickTimeModel):
+    ID: str
+    UserID: str
+    StartDate: str
+    EndDate: str
+    Status: str
+    ApprovedDate: str | None = None
+    ApprovedByUserID: str | None = None
+
+
+class TimeEntry(ClickTimeModel):
+    ID: str
+    Date: str
+    Hours: Decimal
+    JobID: str | None = None
+    TaskID: str | None = None
+    UserID: str | None = None
+    Comment: str | None = None
+    IsBillable: bool | None = None
+    BillingRate: Decimal | None = None
+    CostRate: Decimal | None = None
+
+
+class ExpenseSheet(ClickTimeModel):
+    ID: str
+    UserID: str
+    Title: str | None = None
+    ExpenseSheetDate: str | None = None
+    Status: str
+    Paid: bool | None = None
+    TotalAmount: Decimal | None = None
+    ApprovedDate: str | None = None
+
+
+class ExpenseItem(ClickTimeModel):
+    ID: str
+    ExpenseSheetID: str
+    ExpenseDate: str
+    Amount: Decimal
+    Currency: str | None = None
+    AmountForeign: Decimal | None = None
+    AmountForeignCurrency: str | None = None
+    AmountForeignExchangeRate: Decimal | None = None
+    HasForeignCurrency: bool | None = None
+    Description: str | None = None
+    Billable: bool | None = None
+    Reimbursable: bool | None = None
+    ExpenseTypeID: str | None = None
+    PaymentTypeID: str | None = None
+    JobID: str | None = None
+    TaskID: str | None = None
+    ReceiptURL: str | None = None
+
+
+class ExpenseType(ClickTimeModel):
+    ID: str
+    Name: str = ""
+    IsActive: bool = True
+    AccountingPackageID: str | None = None
+
+
+class PaymentType(ClickTimeModel):
+    ID: str
+    Name: str = ""
+    IsActive: bool = True
+    Reimbursable: bool | None = None
+    AccountingPackageID: str | None = None

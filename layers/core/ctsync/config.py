@@ -1,0 +1,119 @@
+"""The per-customer configuration document, typed.
+
+One JSON document per deployment (kept in SSM Parameter Store, named by the `CONFIG_PARAMETER` environment
+variable). It holds no secrets: credentials live in Secrets Manager. It is validated at cold start and by
+`ctns config validate` before a deploy, so a typo fails loudly instead of syncing the wrong thing.
+"""
+
+from __future__ import annotations
+
+import re
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+
+_SCRIPT_ID = re.compile(r"^(custentity|custevent|custbody|custcol|custrecord)[a-z0-9_]+$")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_script_id(value: str) -> str:
+    if not _SCRIPT_ID.match(value):
+        raise ValueError(f"{value!r} is not a NetSuite custom field script ID (custentity_…, custevent_…)")
+    return value
+
+
+ScriptId = Annotated[str, AfterValidator(_check_script_id)]
+
+
+class NetSuiteSettings(Strict):
+    account_id: str = Field(description="Exactly as NetSuite shows it, e.g. 1234567_SB1 (also the OAuth realm)")
+    rest_base_url: str | None = Field(
+        default=None, description="…/services/rest; derived from the account ID when absent"
+    )
+    restlets_base_url: str | None = None
+    timezone: str = Field(
+        default="America/Los_Angeles",
+        description="Time zone preference of the integration user: SuiteQL renders and compares times in it",
+    )
+    row_ceiling: int = Field(default=100_000, ge=1000)
+
+    @field_validator("account_id")
+    @classmethod
+    def _account_id(cls, value: str) -> str:
+        if not re.fullmatch(r"[0-9A-Za-z]+(_SB\d+|_RP)?", value):
+            raise ValueError(f"{value!r} does not look like a NetSuite account ID (1234567 or 1234567_SB1)")
+        if "_" in value and value != value.upper():
+            raise ValueError(f"{value!r}: a sandbox realm is upper case, e.g. 1234567_SB1")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"unknown time zone {value!r}") from error
+        return value
+
+
+class ClickTimeSettings(Strict):
+    base_url: str = "https://api.clicktime.com/v2"
+
+
+class ProjectSyncSettings(Strict):
+    clicktime_id_field: ScriptId = Field(
+        default="custentity_ct_job_id", description="Project custom field that receives the ClickTime Job ID"
+    )
+    scope: str = Field(
+        default="j.isinactive = 'F' AND j.allowtime = 'T'",
+        description="SuiteQL condition over alias j: which projects belong in ClickTime",
+    )
+    closed_status_ids: list[str] = Field(
+        default_factory=lambda: ["1"], description="job entityStatus ids that mean closed (UNVERIFIED default)"
+    )
+
+    @field_validator("scope")
+    @classmethod
+    def _scope(cls, value: str) -> str:
+        if ";" in value or "--" in value:
+            raise ValueError("the project scope is one SuiteQL condition: no ';' and no comments")
+        return value
+
+
+class TaskSyncSettings(Strict):
+    clicktime_id_field: ScriptId = Field(
+        default="custevent_ct_task_id", description="Project task custom field that receives the ClickTime Task ID"
+    )
+    name_template: str = Field(
+        default="{project_number} · {path}",
+        description="ClickTime task name; fields: project_number, project_name, path, title",
+    )
+    path_separator: str = " › "
+    task_code_template: str = Field(default="NS-{task_id}", description="ClickTime TaskCode; fields: task_id")
+
+    @field_validator("name_template")
+    @classmethod
+    def _template(cls, value: str) -> str:
+        value.format(project_number="P", project_name="N", path="A", title="T")
+        return value
+
+
+class WindowSettings(Strict):
+    overlap_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
+    lease_seconds: int = Field(default=900, ge=60)
+    stop_margin_seconds: int = Field(
+        default=60, ge=5, description="poller hands over to a fresh invocation when this close to its timeout"
+    )
+
+
+class SyncConfig(Strict):
+    netsuite: NetSuiteSettings
+    clicktime: ClickTimeSettings = ClickTimeSettings()
+    projects: ProjectSyncSettings = ProjectSyncSettings()
+    tasks: TaskSyncSettings = TaskSyncSettings()
+    windows: WindowSettings = WindowSettings()

@@ -1,0 +1,53 @@
+"""Lambda events in, core calls out: what the handlers in `functions/` delegate to.
+
+The handler files keep the Powertools decorators (so what runs in Lambda reads like the Powertools
+examples); the adaptation of an event to the core lives here so it is tested without Lambda.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from ctsync import runtime as runtime_module
+from ctsync.errors import ConfigurationError
+from ctsync.observability import bind_sync, logger
+from ctsync.sync.messages import PollRequest, PollResult
+from ctsync.sync.registry import PLANNED
+
+
+def poll(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    request = PollRequest.model_validate(event)
+    bind_sync(request.sync)
+    runtime = runtime_module.current()
+    if request.sync != runtime.env.SYNC_NAME:
+        raise ConfigurationError(f"schedule sent sync {request.sync!r} to the {runtime.env.SYNC_NAME!r} poller")
+    if request.sync in PLANNED:
+        logger.warning("This sync is wired but not implemented in this version; nothing to do")
+        return PollResult(sync=request.sync, status="skipped", reason="not implemented in this version").model_dump(mode="json")
+    continuation = runtime_module.lambda_continuation(context.invoked_function_arn)
+    result = runtime.poller(continuation).run(request, context.get_remaining_time_in_millis)
+    return result.model_dump(mode="json")
+
+
+def work(event: dict[str, Any], context: LambdaContext, processor: BatchProcessor) -> dict[str, Any]:
+    runtime = runtime_module.current()
+    bind_sync(runtime.env.SYNC_NAME)
+    runtime.idempotency.register_lambda_context(context)
+    worker = runtime.worker
+
+    def record_handler(record: SQSRecord) -> dict[str, Any] | None:
+        receive_count = int(record.attributes.approximate_receive_count or 1)
+        outcome = worker.handle(
+            record.body,
+            receive_count,
+            run=lambda message: runtime.apply_once(
+                work={"message_id": record.message_id, "message": message.model_dump(mode="json")}
+            ),
+        )
+        return outcome
+
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

@@ -1,0 +1,46 @@
+"""JSON with exact numbers: Decimals are written as number text and numbers are read back as Decimal."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+
+def loads(text: str | bytes) -> Any:
+    return json.loads(text, parse_float=Decimal)
+
+
+def dumps(value: Any) -> str:
+    """Like json.dumps, but a Decimal becomes a JSON number spelled exactly as the Decimal (no float on the way)."""
+    return "".join(_encode(value))
+
+
+def _encode(value: Any):  # noqa: ANN202 - a generator of string fragments
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError(f"cannot encode {value} as JSON")
+        yield format(value, "f")
+    elif isinstance(value, dict):
+        yield "{"
+        for index, (key, item) in enumerate(value.items()):
+            if index:
+                yield ","
+            yield json.dumps(str(key))
+            yield ":"
+            yield from _encode(item)
+        yield "}"
+    elif isinstance(value, list | tuple):
+        yield "["
+        for index, item in enumerate(value):
+            if index:
+                yield ","
+            yield from _encode(item)
+        yield "]"
+    elif isinstance(value, float):
+        raise TypeError(f"refusing to encode float {value!r}: use Decimal for hours and money")
+    elif isinstance(value, datetime | date):
+        yield json.dumps(value.isoformat())
+    else:
+        yield json.dumps(value)

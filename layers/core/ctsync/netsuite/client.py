@@ -1,0 +1,234 @@
+"""The one NetSuite client: SuiteQL reads, record API writes, server time and a connection check.
+
+Every request is signed with TBA on its own attempt (fresh nonce and timestamp), and every write asks
+NetSuite to reject misspelled properties (`X-NetSuite-PropertyNameValidation: Error`) instead of silently
+dropping them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import requests
+
+from ctsync import jsonutil
+from ctsync.errors import NeedsAttention, TransientError
+from ctsync.netsuite.auth import TbaCredentials, rest_base_url, restlets_base_url, tba_auth
+from ctsync.netsuite.errors import NetSuiteTransientError, error_for
+from ctsync.observability import logger
+from ctsync.retry import RetryPolicy, call_with_retries
+from ctsync.timeutil import parse_instant
+
+MAX_PAGE_SIZE = 1000
+DEFAULT_ROW_CEILING = 100_000
+# A 401 within this many seconds of a 429 is treated as load, not as bad credentials, at most this often.
+THROTTLE_MEMORY_SECONDS = 120.0
+MAX_UNAUTHORIZED_RETRIES = 2
+
+
+class NetSuiteOutcomeUnknown(NeedsAttention):
+    """A create whose answer was lost: it may exist now, so it is not blindly sent again."""
+
+    code = "OUTCOME_UNKNOWN"
+
+
+@dataclass(frozen=True)
+class SuiteQLPage:
+    rows: list[dict[str, Any]]
+    has_more: bool
+    offset: int
+    total: int | None
+
+
+class NetSuiteClient:
+    def __init__(
+        self,
+        *,
+        account_id: str,
+        credentials: TbaCredentials,
+        base_url: str | None = None,
+        restlets_url: str | None = None,
+        session: requests.Session | None = None,
+        retry: RetryPolicy | None = None,
+        timeout_seconds: float = 60.0,
+        row_ceiling: int = DEFAULT_ROW_CEILING,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.account_id = account_id
+        self.base_url = (base_url or rest_base_url(account_id)).rstrip("/")
+        self.restlets_url = (restlets_url or restlets_base_url(account_id)).rstrip("/")
+        self._auth = tba_auth(credentials, account_id)
+        self._session = session or requests.Session()
+        self._retry = retry or RetryPolicy()
+        self._timeout = timeout_seconds
+        self.row_ceiling = row_ceiling
+        self._monotonic = monotonic
+        self._last_throttled_at: float | None = None
+
+    # -- transport --------------------------------------------------------------------------------
+    def _send(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: dict[str, Any] | None = None,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        idempotent: bool = True,
+    ) -> requests.Response:
+        """Send with retries. A non-idempotent request (a POST create) is retried only when NetSuite says it
+        refused it outright (429, 503); after a timeout or a 500 it may have been applied, so it is not resent."""
+        all_headers = {"Accept": "application/json", "X-NetSuite-PropertyNameValidation": "Error"}
+        data = None
+        if body is not None:
+            all_headers["Content-Type"] = "application/json"
+            data = jsonutil.dumps(body).encode("utf-8")
+        all_headers.update(headers or {})
+        unauthorized_retries = 0
+
+        def attempt() -> requests.Response:
+            nonlocal unauthorized_retries
+            try:
+                response = self._session.request(
+                    method, url, params=params, data=data, headers=all_headers, auth=self._auth, timeout=self._timeout
+                )
+            except (requests.ConnectionError, requests.Timeout) as error:
+                failure = TransientError(f"NetSuite {method} {url}: {type(error).__name__}", code="CONNECTION")
+                if not idempotent:
+                    raise NetSuiteOutcomeUnknown(failure.message) from error
+                raise failure from error
+            if response.status_code < 400:
+                return response
+            if response.status_code == 429:
+                self._last_throttled_at = self._monotonic()
+            error = error_for(response, throttled_recently=self._throttled_recently())
+            if response.status_code == 401 and isinstance(error, NetSuiteTransientError):
+                unauthorized_retries += 1
+                if unauthorized_retries > MAX_UNAUTHORIZED_RETRIES:
+                    error = error_for(response, throttled_recently=False)
+            if not idempotent and isinstance(error, TransientError) and response.status_code not in (429, 503):
+                raise NetSuiteOutcomeUnknown(error.message)
+            raise error
+
+        return call_with_retries(attempt, self._retry, on_retry=self._log_retry(method, url))
+
+    def _throttled_recently(self) -> bool:
+        last = self._last_throttled_at
+        return last is not None and self._monotonic() - last < THROTTLE_MEMORY_SECONDS
+
+    @staticmethod
+    def _log_retry(method: str, url: str) -> Callable[[int, TransientError, float], None]:
+        def log(attempt: int, error: TransientError, pause: float) -> None:
+            logger.warning(
+                "NetSuite call will be retried",
+                extra={"method": method, "url": url, "attempt": attempt, "error": error.message, "pause_s": pause},
+            )
+
+        return log
+
+    # -- SuiteQL ----------------------------------------------------------------------------------
+    def suiteql_page(self, query: str, *, limit: int = MAX_PAGE_SIZE, offset: int = 0) -> SuiteQLPage:
+        if not 0 < limit <= MAX_PAGE_SIZE or offset % limit:
+            raise ValueError(f"SuiteQL paging needs 0 < limit <= {MAX_PAGE_SIZE} and offset a multiple of it")
+        response = self._send(
+            "POST",
+            f"{self.base_url}/query/v1/suiteql",
+            params={"limit": limit, "offset": offset},
+            body={"q": query},
+            headers={"Prefer": "transient"},
+        )
+        payload = jsonutil.loads(response.content)
+        rows = [{k: v for k, v in item.items() if k != "links"} for item in payload.get("items", [])]
+        return SuiteQLPage(rows, bool(payload.get("hasMore")), int(payload.get("offset", offset)), payload.get("totalResults"))
+
+    def suiteql(self, query: str, *, page_size: int = MAX_PAGE_SIZE) -> Iterator[dict[str, Any]]:
+        """Every row of a query that stays under the row ceiling, paged by offset."""
+        offset = 0
+        while True:
+            page = self.suiteql_page(query, limit=page_size, offset=offset)
+            yield from page.rows
+            offset += page_size
+            if not page.has_more:
+                return
+            if offset >= self.row_ceiling:
+                raise ValueError(
+                    f"SuiteQL query returns more than {self.row_ceiling} rows; use keyset_pages to read past the ceiling"
+                )
+
+    def keyset_pages(
+        self,
+        build_query: Callable[[str | None], str],
+        *,
+        key: str = "id",
+        after: str | None = None,
+        page_size: int = MAX_PAGE_SIZE,
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Pages of a query ordered by `key`, past the row ceiling.
+
+        `build_query(after)` must return SQL that selects rows with key > after (all rows when None), ordered by
+        that key. Pages are read by offset; before the offset would reach the ceiling the query is re-issued
+        from the last key seen. Each page's last key is a safe resume point for a later invocation.
+        """
+        while True:
+            query = build_query(after)
+            offset = 0
+            while True:
+                page = self.suiteql_page(query, limit=page_size, offset=offset)
+                if page.rows:
+                    yield page.rows
+                    after = str(page.rows[-1][key])
+                if not page.has_more:
+                    return
+                offset += page_size
+                if offset >= self.row_ceiling:
+                    break  # re-issue from the last key: offsets past the ceiling are refused
+
+    # -- records ----------------------------------------------------------------------------------
+    def _record_url(self, record_type: str, record_id: str) -> str:
+        return f"{self.base_url}/record/v1/{record_type}/{record_id}"
+
+    def get_record(self, record_type: str, record_id: str, *, expand: bool = False) -> dict[str, Any]:
+        params = {"expandSubResources": "true"} if expand else None
+        response = self._send("GET", self._record_url(record_type, record_id), params=params)
+        return jsonutil.loads(response.content)
+
+    def create_record(self, record_type: str, body: dict[str, Any]) -> str:
+        response = self._send("POST", f"{self.base_url}/record/v1/{record_type}", body=body, idempotent=False)
+        return _id_from_location(response)
+
+    def update_record(
+        self, record_type: str, record_id: str, body: dict[str, Any], *, replace: list[str] | None = None
+    ) -> None:
+        params = {"replace": ",".join(replace)} if replace else None
+        self._send("PATCH", self._record_url(record_type, record_id), params=params, body=body)
+
+    def upsert_record(self, record_type: str, external_id: str, body: dict[str, Any]) -> str:
+        """PUT on `eid:<externalId>`: creates or updates, so a retried write never makes a second record."""
+        response = self._send("PUT", self._record_url(record_type, f"eid:{external_id}"), body=body)
+        return _id_from_location(response)
+
+    def delete_record(self, record_type: str, record_id: str) -> None:
+        self._send("DELETE", self._record_url(record_type, record_id))
+
+    # -- system -----------------------------------------------------------------------------------
+    def server_time(self) -> datetime:
+        """NetSuite's clock (UTC): the watermark is taken from it, never from ours."""
+        response = self._send("GET", f"{self.base_url}/system/v1/serverTime")
+        return parse_instant(jsonutil.loads(response.content)["serverTime"])
+
+    def token_info(self) -> dict[str, Any]:
+        """Which company, role and user the token acts as: the operator's connection check."""
+        response = self._send("GET", f"{self.restlets_url}/rest/tokeninfo")
+        return jsonutil.loads(response.content)
+
+
+def _id_from_location(response: requests.Response) -> str:
+    location = response.headers.get("Location", "")
+    record_id = location.rstrip("/").rsplit("/", 1)[-1]
+    if not location or not record_id:
+        raise NeedsAttention(f"NetSuite answered {response.status_code} without a Location header", code="NO_LOCATION")
+    return record_id

@@ -1,0 +1,73 @@
+"""NetSuite customers become ClickTime clients: every ClickTime job belongs to one.
+
+A client is found by its number (the customer's entity ID) and recognised by its AccountingPackageID (the
+customer's internal ID), created when missing, and kept named like the customer.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from ctsync.clicktime.client import ClickTimeClient
+from ctsync.records.netsuite_source import id_list
+from ctsync.records.targets import Applied, TargetOps, upsert_target
+from ctsync.netsuite.client import NetSuiteClient
+from ctsync.state import MappingStore
+
+KIND = "customer"
+
+
+class CustomerSnapshot(BaseModel):
+    id: str
+    number: str
+    name: str
+    is_inactive: bool = False
+
+
+def fetch_customers(netsuite: NetSuiteClient, ids: set[str]) -> dict[str, CustomerSnapshot]:
+    """The customers of a page of projects, in one query."""
+    if not ids:
+        return {}
+    query = (
+        "SELECT c.id AS id, c.entityid AS entityid, c.companyname AS companyname, c.isinactive AS isinactive "
+        f"FROM customer c WHERE c.id IN ({id_list(sorted(ids))}) ORDER BY c.id"
+    )
+    return {
+        str(row["id"]): CustomerSnapshot(
+            id=str(row["id"]),
+            number=row.get("entityid") or str(row["id"]),
+            name=row.get("companyname") or row.get("entityid") or str(row["id"]),
+            is_inactive=row.get("isinactive") == "T",
+        )
+        for row in netsuite.suiteql(query)
+    }
+
+
+def client_payload(customer: CustomerSnapshot) -> dict[str, object]:
+    return {
+        "Name": customer.name,
+        "ClientNumber": customer.number,
+        "AccountingPackageID": customer.id,
+        "IsActive": not customer.is_inactive,
+    }
+
+
+def ensure_client(
+    clicktime: ClickTimeClient, mappings: MappingStore, customer: CustomerSnapshot, claim_owner: str
+) -> Applied:
+    def find() -> str | None:
+        for client in clicktime.clients(ClientNumber=customer.number):
+            if client.AccountingPackageID == customer.id:
+                return client.ID
+        return None
+
+    def create(payload: dict[str, object]) -> str:
+        return clicktime.create_client(payload).ID
+
+    def update(client_id: str, payload: dict[str, object], _before: object) -> None:
+        clicktime.update_client(client_id, payload)
+
+    ops = TargetOps(kind=KIND, find=find, create=create, update=update)
+    return upsert_target(
+        mappings, ops, source_id=customer.id, version=None, payload=client_payload(customer), claim_owner=claim_owner
+    )

@@ -1,0 +1,216 @@
+"""NetSuite projects become ClickTime jobs.
+
+A project in scope (by default: active and allowing time entry) and not closed becomes an active job; a
+project that leaves scope, closes or is deleted makes its job inactive (never deleted: time may be logged
+against it). The job's ID goes back into a custom field on the project, and the hash check means that
+write-back, which bumps the project's last-modified date, does not come back as a change.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from ctsync.clicktime.client import ClickTimeClient
+from ctsync.config import ProjectSyncSettings
+from ctsync.errors import BadInput
+from ctsync.netsuite.client import NetSuiteClient
+from ctsync.records.customers import CustomerSnapshot, ensure_client, fetch_customers
+from ctsync.records.netsuite_source import SuiteQLChangeSource
+from ctsync.records.targets import TargetOps, upsert_target
+from ctsync.state import MappingStore
+from ctsync.sync.messages import Change, Outcome, WorkMessage
+from ctsync.timeutil import from_local_text
+
+KIND = "project"
+
+
+class ProjectSnapshot(BaseModel):
+    id: str
+    number: str
+    name: str
+    customer: CustomerSnapshot | None
+    status_id: str | None = None
+    is_inactive: bool = False
+    in_scope: bool = True
+    start_date: date | None = None
+    end_date: date | None = None
+    clicktime_id: str | None = None  # what the project's custom field holds now
+
+
+def columns(settings: ProjectSyncSettings) -> str:
+    return (
+        "j.id AS id, j.entityid AS entityid, j.companyname AS companyname, j.parent AS parent, "
+        "j.entitystatus AS entitystatus, j.isinactive AS isinactive, "
+        "TO_CHAR(j.startdate, 'YYYY-MM-DD') AS startdate, TO_CHAR(j.projectedenddate, 'YYYY-MM-DD') AS enddate, "
+        f"j.{settings.clicktime_id_field} AS clicktime_id, "
+        f"CASE WHEN ({settings.scope}) THEN 'T' ELSE 'F' END AS inscope"
+    )
+
+
+def snapshot_from_row(row: dict[str, Any], customers: dict[str, CustomerSnapshot]) -> ProjectSnapshot:
+    customer_id = row.get("parent")
+    return ProjectSnapshot(
+        id=str(row["id"]),
+        number=row.get("entityid") or str(row["id"]),
+        name=row.get("companyname") or row.get("entityid") or str(row["id"]),
+        customer=customers.get(str(customer_id)) if customer_id else None,
+        status_id=row.get("entitystatus"),
+        is_inactive=row.get("isinactive") == "T",
+        in_scope=row.get("inscope") == "T",
+        start_date=row.get("startdate"),
+        end_date=row.get("enddate"),
+        clicktime_id=row.get("clicktime_id"),
+    )
+
+
+def is_open(project: ProjectSnapshot, settings: ProjectSyncSettings) -> bool:
+    """Whether the project's job should be active: in scope, active and not closed."""
+    return project.in_scope and not project.is_inactive and project.status_id not in settings.closed_status_ids
+
+
+def job_payload(project: ProjectSnapshot, client_id: str, settings: ProjectSyncSettings) -> dict[str, Any]:
+    active = is_open(project, settings)
+    payload: dict[str, Any] = {
+        "Name": project.name,
+        "JobNumber": project.number,
+        "ClientID": client_id,
+        "IsActive": active,
+        "AccountingPackageID": project.id,
+    }
+    # Absent dates are left out rather than sent as null: ClickTime's handling of null is UNVERIFIED.
+    if project.start_date:
+        payload["StartDate"] = project.start_date.isoformat()
+    if project.end_date:
+        payload["EndDate"] = project.end_date.isoformat()
+    return payload
+
+
+class ProjectSync:
+    """Both halves of the projects sync: the change source and the applier."""
+
+    def __init__(
+        self,
+        netsuite: NetSuiteClient,
+        clicktime: ClickTimeClient,
+        mappings: MappingStore,
+        settings: ProjectSyncSettings,
+        timezone: str,
+    ) -> None:
+        self._netsuite = netsuite
+        self._clicktime = clicktime
+        self._mappings = mappings
+        self._settings = settings
+        self._zone = timezone
+        self.source = SuiteQLChangeSource(
+            netsuite,
+            table="job",
+            alias="j",
+            columns=columns(settings),
+            deleted_type="job",
+            timezone=timezone,
+            to_changes=self._to_changes,
+        )
+
+    @property
+    def settings(self) -> ProjectSyncSettings:
+        return self._settings
+
+    # -- poller side ------------------------------------------------------------------------------
+    def _to_changes(self, rows: list[dict[str, Any]]) -> list[Change]:
+        customers = fetch_customers(self._netsuite, {str(r["parent"]) for r in rows if r.get("parent")})
+        return [
+            Change(
+                source_id=str(row["id"]),
+                version=from_local_text(row["lastmodified"], self._zone),
+                snapshot=snapshot_from_row(row, customers).model_dump(mode="json"),
+            )
+            for row in rows
+        ]
+
+    # -- worker side ------------------------------------------------------------------------------
+    def apply(self, message: WorkMessage) -> Outcome:
+        if message.op == "delete":
+            return self._deactivate_deleted(message)
+        project = ProjectSnapshot.model_validate(message.snapshot)
+        return self.upsert(project, message.version, claim_owner=f"{message.run_id}:{message.source_id}")
+
+    def upsert(self, project: ProjectSnapshot, version: datetime | None, claim_owner: str) -> Outcome:
+        mapping = self._mappings.get(KIND, project.id)
+        if mapping is None and not is_open(project, self._settings):
+            # A closed or out-of-scope project gets a job only if it had one before (to deactivate it).
+            return Outcome("skipped", None, "not open in NetSuite and never synced")
+        if project.customer is None:
+            raise BadInput(f"project {project.number} has no customer; a ClickTime job needs a client", field="parent", value=None)
+        client = ensure_client(self._clicktime, self._mappings, project.customer, claim_owner)
+        payload = job_payload(project, client.target_id or "", self._settings)
+        applied = upsert_target(
+            self._mappings,
+            self._job_ops(project),
+            source_id=project.id,
+            version=version,
+            payload=payload,
+            claim_owner=claim_owner,
+        )
+        if applied.target_id and applied.action != "skipped" and project.clicktime_id != applied.target_id:
+            self._netsuite.update_record("job", project.id, {self._settings.clicktime_id_field: applied.target_id})
+            if applied.action == "unchanged":
+                return Outcome("updated", applied.target_id, "restored the ClickTime ID on the project")
+        return Outcome(applied.action, applied.target_id, applied.detail)  # type: ignore[arg-type]
+
+    def _job_ops(self, project: ProjectSnapshot) -> TargetOps:
+        clicktime = self._clicktime
+
+        def find() -> str | None:
+            # The real API has no AccountingPackageID filter: look up by the ID written back to NetSuite, then
+            # by job number, and accept only a job that carries this project's internal ID.
+            if project.clicktime_id:
+                for job in clicktime.jobs(ID=project.clicktime_id):
+                    if job.AccountingPackageID == project.id:
+                        return job.ID
+            for job in clicktime.jobs(JobNumber=project.number):
+                if job.AccountingPackageID == project.id:
+                    return job.ID
+            return None
+
+        def create(payload: dict[str, Any]) -> str:
+            return clicktime.create_job(payload).ID
+
+        def update(job_id: str, payload: dict[str, Any], _before: object) -> None:
+            clicktime.update_job(job_id, payload)
+
+        return TargetOps(kind=KIND, find=find, create=create, update=update)
+
+    def _deactivate_deleted(self, message: WorkMessage) -> Outcome:
+        mapping = self._mappings.get(KIND, message.source_id)
+        if mapping is None:
+            return Outcome("skipped", None, "deleted before it was ever synced")
+        if mapping.deleted:
+            return Outcome("unchanged", mapping.target_id, "already deactivated")
+        self._clicktime.update_job(mapping.target_id, {"IsActive": False})
+        mapping.deleted = True
+        mapping.source_version = message.version
+        self._mappings.put(mapping)
+        return Outcome("updated", mapping.target_id, "project deleted in NetSuite: job made inactive")
+
+    # -- on demand ------------------------------------------------------------------------------------
+    def current(self, project_ids: list[str]) -> dict[str, Change]:
+        """Fresh snapshots of some projects, as the poller would enqueue them."""
+        return {change.source_id: change for change in self._to_changes(self.source.fetch(project_ids))}
+
+    def ensure_job(self, project: Change | None, project_id: str, claim_owner: str) -> str | None:
+        """The ClickTime job of a project, syncing the project now if it never was (a task arrived first).
+
+        `project` is the snapshot the task's message carries; without one the project is read from NetSuite.
+        None when the project does not belong in ClickTime (out of scope and never synced).
+        """
+        mapping = self._mappings.get(KIND, project_id)
+        if mapping and not mapping.deleted:
+            return mapping.target_id
+        change = project or self.current([project_id]).get(project_id)
+        if change is None:
+            return None
+        outcome = self.upsert(ProjectSnapshot.model_validate(change.snapshot), change.version, claim_owner)
+        return outcome.target_id

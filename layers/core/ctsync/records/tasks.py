@@ -1,0 +1,337 @@
+"""NetSuite project tasks become ClickTime tasks, linked to their project's job.
+
+ClickTime tasks are one company-wide list, so names carry the project number and the parent path
+(`P-1042 · Design › Wireframes`) and the task code is derived from the NetSuite ID. Where the company
+restricts tasks by job, a task is linked to its project's job (the link moves when the task moves);
+otherwise the link step is skipped and the run log says so.
+
+Which tasks are read: tasks modified since the watermark, their descendants (a parent's new title changes
+their names), every task of a project modified since the watermark (a renamed or closed project changes
+its tasks), and tasks deleted since the watermark.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from ctsync.clicktime.client import ClickTimeClient
+from ctsync.clicktime.models import Company
+from ctsync.config import TaskSyncSettings
+from ctsync.netsuite.client import NetSuiteClient
+from ctsync.records.netsuite_source import (
+    CHANGES,
+    DELETIONS,
+    SuiteQLChangeSource,
+    id_list,
+    local_timestamp_column,
+    timestamp_literal,
+)
+from ctsync.records.projects import ProjectSnapshot, ProjectSync, is_open
+from ctsync.records.targets import TargetOps, upsert_target
+from ctsync.state import Mapping, MappingStore, RunLog
+from ctsync.sync.definition import ChangeBatch
+from ctsync.sync.messages import Change, Outcome, WorkMessage
+from ctsync.timeutil import from_local_text
+
+KIND = "task"
+PROJECTS = "projects"
+COMPLETE = "COMPLETE"
+PROJECT_PAGE = 200  # projects per batch in the projects phase: their tasks are read in one query
+
+Row = dict[str, Any]
+
+
+class TaskSnapshot(BaseModel):
+    id: str
+    title: str
+    project_id: str
+    parent_id: str | None = None
+    path: list[str]  # titles from the top-level ancestor down to this task
+    status: str | None = None
+    is_inactive: bool = False
+    non_billable: bool = False
+    clicktime_id: str | None = None
+    project: dict[str, Any] | None = None  # the project's snapshot when the task was read
+    project_version: datetime | None = None
+
+
+def columns(settings: TaskSyncSettings) -> str:
+    return (
+        "t.id AS id, t.title AS title, t.project AS project, t.parent AS parent, t.status AS status, "
+        f"t.isinactive AS isinactive, t.nonbillabletask AS nonbillabletask, t.{settings.clicktime_id_field} AS clicktime_id"
+    )
+
+
+def task_path(task_id: str, family: dict[str, Row]) -> list[str]:
+    """Titles from the top ancestor down to the task; stops at a cycle or a parent outside the project."""
+    path: list[str] = []
+    seen: set[str] = set()
+    current: str | None = task_id
+    while current and current in family and current not in seen:
+        seen.add(current)
+        path.append(family[current].get("title") or current)
+        parent = family[current].get("parent")
+        current = str(parent) if parent else None
+    return list(reversed(path))
+
+
+def descendants(task_ids: set[str], family: dict[str, Row]) -> set[str]:
+    children: dict[str, list[str]] = {}
+    for row_id, row in family.items():
+        if row.get("parent"):
+            children.setdefault(str(row["parent"]), []).append(row_id)
+    found: set[str] = set()
+    pending = list(task_ids)
+    while pending:
+        for child in children.get(pending.pop(), []):
+            if child not in found:
+                found.add(child)
+                pending.append(child)
+    return found
+
+
+def task_name(task: TaskSnapshot, project: ProjectSnapshot | None, settings: TaskSyncSettings) -> str:
+    return settings.name_template.format(
+        project_number=project.number if project else task.project_id,
+        project_name=project.name if project else "",
+        path=settings.path_separator.join(task.path),
+        title=task.title,
+    )
+
+
+class TaskChangeSource:
+    phases = (CHANGES, PROJECTS, DELETIONS)
+
+    def __init__(self, netsuite: NetSuiteClient, sync: TaskSync) -> None:
+        self._netsuite = netsuite
+        self._sync = sync
+
+    def server_time(self) -> datetime:
+        return self._sync.tasks_source.server_time()
+
+    def read(self, phase: str, since: datetime, after: str | None) -> Iterator[ChangeBatch]:
+        if phase != PROJECTS:
+            yield from self._sync.tasks_source.read(phase, since, after)
+            return
+
+        def changed_projects(key: str | None) -> str:
+            keyset = f" AND j.id > {int(key)}" if key else ""
+            return (
+                f"SELECT j.id AS id FROM job j WHERE j.lastmodifieddate >= {timestamp_literal(since, self._sync.zone)}"
+                f"{keyset} ORDER BY j.id"
+            )
+
+        for rows in self._netsuite.keyset_pages(changed_projects, key="id", after=after, page_size=PROJECT_PAGE):
+            project_ids = [str(row["id"]) for row in rows]
+            family = self._sync.family(project_ids)
+            yield ChangeBatch(self._sync.changes_for(list(family.values()), family), last_key=project_ids[-1])
+
+
+class TaskSync:
+    """Both halves of the tasks sync."""
+
+    def __init__(
+        self,
+        netsuite: NetSuiteClient,
+        clicktime: ClickTimeClient,
+        mappings: MappingStore,
+        runlog: RunLog,
+        settings: TaskSyncSettings,
+        timezone: str,
+        projects: ProjectSync,
+    ) -> None:
+        self._netsuite = netsuite
+        self._clicktime = clicktime
+        self._mappings = mappings
+        self._runlog = runlog
+        self._settings = settings
+        self.zone = timezone
+        self._projects = projects
+        self._company: Company | None = None
+        self.tasks_source = SuiteQLChangeSource(
+            netsuite,
+            table="projecttask",
+            alias="t",
+            columns=columns(settings),
+            deleted_type="projecttask",
+            timezone=timezone,
+            to_changes=self._changed_rows,
+        )
+        self.source = TaskChangeSource(netsuite, self)
+
+    # -- poller side --------------------------------------------------------------------------------
+    def family(self, project_ids: list[str]) -> dict[str, Row]:
+        """Every task of some projects, keyed by id: for paths, descendants and project-wide changes."""
+        if not project_ids:
+            return {}
+        query = (
+            f"SELECT {columns(self._settings)}, {local_timestamp_column('t.lastmodifieddate', 'lastmodified')} "
+            f"FROM projecttask t WHERE t.project IN ({id_list(sorted(set(project_ids)))}) ORDER BY t.id"
+        )
+        return {str(row["id"]): row for row in self._netsuite.suiteql(query)}
+
+    def _changed_rows(self, rows: list[Row]) -> list[Change]:
+        family = self.family([str(row["project"]) for row in rows if row.get("project")])
+        changed = {str(row["id"]) for row in rows}
+        extra = [family[task_id] for task_id in sorted(descendants(changed, family) - changed, key=int)]
+        return self.changes_for(rows + extra, family)
+
+    def changes_for(self, rows: list[Row], family: dict[str, Row]) -> list[Change]:
+        projects = self._projects.current(sorted({str(r["project"]) for r in rows if r.get("project")}))
+        changes = []
+        for row in rows:
+            project = projects.get(str(row.get("project")))
+            snapshot = TaskSnapshot(
+                id=str(row["id"]),
+                title=row.get("title") or str(row["id"]),
+                project_id=str(row.get("project") or ""),
+                parent_id=str(row["parent"]) if row.get("parent") else None,
+                path=task_path(str(row["id"]), family) or [row.get("title") or str(row["id"])],
+                status=row.get("status"),
+                is_inactive=row.get("isinactive") == "T",
+                non_billable=row.get("nonbillabletask") == "T",
+                clicktime_id=row.get("clicktime_id"),
+                project=project.snapshot if project else None,
+                project_version=project.version if project else None,
+            )
+            changes.append(
+                Change(
+                    source_id=snapshot.id,
+                    version=from_local_text(row["lastmodified"], self.zone),
+                    snapshot=snapshot.model_dump(mode="json"),
+                )
+            )
+        return changes
+
+    # -- worker side --------------------------------------------------------------------------------
+    def apply(self, message: WorkMessage) -> Outcome:
+        if message.op == "delete":
+            return self._deactivate_deleted(message)
+        task = TaskSnapshot.model_validate(message.snapshot)
+        owner = f"{message.run_id}:{message.source_id}"
+        carried = (
+            Change(task.project_id, task.project_version, snapshot=task.project)
+            if task.project and task.project_version
+            else None
+        )
+        job_id = self._projects.ensure_job(carried, task.project_id, owner)
+        mapping = self._mappings.get(KIND, task.id)
+        if job_id is None:
+            if mapping is None:
+                return Outcome("skipped", None, f"project {task.project_id} is not in ClickTime")
+            job_id = mapping.details.get("job_id")
+        project = ProjectSnapshot.model_validate(task.project) if task.project else None
+        active = (
+            (project is not None and is_open(project, self._projects.settings))
+            and not task.is_inactive
+            and task.status != COMPLETE
+        )
+        if mapping is None and not active:
+            return Outcome("skipped", None, "not active in NetSuite and never synced")
+        payload = {"fields": self._fields(task, project, active), "job_id": job_id, "active": active}
+        applied = upsert_target(
+            self._mappings,
+            self._ops(task, message.run_id),
+            source_id=task.id,
+            version=message.version,
+            payload=payload,
+            claim_owner=owner,
+            details={"job_id": job_id or ""},
+        )
+        if applied.target_id and applied.action != "skipped" and task.clicktime_id != applied.target_id:
+            self._netsuite.update_record("projectTask", task.id, {self._settings.clicktime_id_field: applied.target_id})
+            if applied.action == "unchanged":
+                return Outcome("updated", applied.target_id, "restored the ClickTime ID on the task")
+        return Outcome(applied.action, applied.target_id, applied.detail)  # type: ignore[arg-type]
+
+    def _fields(self, task: TaskSnapshot, project: ProjectSnapshot | None, active: bool) -> dict[str, Any]:
+        fields: dict[str, Any] = {
+            "Name": task_name(task, project, self._settings),
+            "TaskCode": self._settings.task_code_template.format(task_id=task.id),
+            "AccountingPackageID": task.id,
+            "IsActive": active,
+        }
+        if (self.company().BillableSetting or "").lower() == "task":
+            fields["IsBillable"] = not task.non_billable
+        return fields
+
+    def company(self) -> Company:
+        if self._company is None:
+            self._company = self._clicktime.company()
+        return self._company
+
+    def _ops(self, task: TaskSnapshot, run_id: str) -> TargetOps:
+        clicktime = self._clicktime
+        code = self._settings.task_code_template.format(task_id=task.id)
+
+        def find() -> str | None:
+            # No AccountingPackageID filter exists: find by the ID written back, then by the derived task code.
+            candidates = clicktime.tasks(ID=task.clicktime_id) if task.clicktime_id else []
+            candidates = candidates or clicktime.tasks(TaskCode=code)
+            return next((t.ID for t in candidates if t.AccountingPackageID == task.id), None)
+
+        def create(payload: dict[str, Any]) -> str:
+            task_id = clicktime.create_task(payload["fields"]).ID
+            self._place(task_id, payload, previous_job=None, run_id=run_id, created=True)
+            return task_id
+
+        def update(task_id: str, payload: dict[str, Any], before: Mapping | None) -> None:
+            previous_job = before.details.get("job_id") if before else None
+            self._place(task_id, payload, previous_job=previous_job or None, run_id=run_id)
+
+        return TargetOps(kind=KIND, find=find, create=create, update=update)
+
+    def _place(
+        self, task_id: str, payload: dict[str, Any], *, previous_job: str | None, run_id: str, created: bool = False
+    ) -> None:
+        """Bring the task's fields and its job link to the desired state.
+
+        An inactive task that other jobs still use (someone shared it in ClickTime) is only unlinked from
+        this project's job, so the other jobs keep it.
+        """
+        fields = dict(payload["fields"])
+        job_id, active = payload.get("job_id"), payload["active"]
+        if not self.company().restricts_tasks_by_job:
+            self._runlog.note(
+                run_id,
+                "task_links_skipped",
+                "ClickTime's task list control is not 'by job' (TaskRestrictionMethod="
+                f"{self.company().TaskRestrictionMethod}): tasks were synced without job links",
+            )
+            if not created:
+                self._clicktime.update_task(task_id, fields)
+            return
+        linked = set(self._clicktime.task_job_ids(task_id))
+        ours = {j for j in (job_id, previous_job) if j}
+        shared = bool(linked - ours)
+        if not active and shared:
+            fields.pop("IsActive")
+            for job in ours & linked:
+                self._clicktime.unlink_task(job, task_id)
+            if not created:
+                self._clicktime.update_task(task_id, fields)
+            return
+        if not created:
+            self._clicktime.update_task(task_id, fields)
+        if job_id and job_id not in linked:
+            self._clicktime.link_task(job_id, task_id)
+        if previous_job and previous_job != job_id and previous_job in linked:
+            self._clicktime.unlink_task(previous_job, task_id)
+
+    def _deactivate_deleted(self, message: WorkMessage) -> Outcome:
+        mapping = self._mappings.get(KIND, message.source_id)
+        if mapping is None:
+            return Outcome("skipped", None, "deleted before it was ever synced")
+        if mapping.deleted:
+            return Outcome("unchanged", mapping.target_id, "already deactivated")
+        job_id = mapping.details.get("job_id") or None
+        payload = {"fields": {"IsActive": False}, "job_id": job_id, "active": False}
+        self._place(mapping.target_id, payload, previous_job=None, run_id=message.run_id)
+        mapping.deleted = True
+        mapping.source_version = message.version
+        self._mappings.put(mapping)
+        return Outcome("updated", mapping.target_id, "task deleted in NetSuite: made inactive")

@@ -1,0 +1,58 @@
+"""Retries with exponential backoff and full jitter, shared by both API clients.
+
+Each attempt is a fresh call of `attempt()`: for NetSuite that means a freshly signed request (new nonce and
+timestamp), which is why retries are not left to urllib3, which would re-send the same signed headers.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from ctsync.errors import TransientError
+
+T = TypeVar("T")
+
+
+@dataclass
+class RetryPolicy:
+    max_attempts: int = 6
+    base_seconds: float = 1.0
+    cap_seconds: float = 30.0
+    sleep: Callable[[float], None] = time.sleep
+    rng: random.Random = field(default_factory=random.Random)
+
+    def delay(self, attempt: int, retry_after: float | None) -> float:
+        """Full jitter (uniform up to the exponential step), but never sooner than the server asked."""
+        step = min(self.cap_seconds, self.base_seconds * (2 ** (attempt - 1)))
+        jittered = self.rng.uniform(0, step)
+        if retry_after is not None:
+            return max(jittered, min(retry_after, self.cap_seconds))
+        return jittered
+
+
+def call_with_retries(
+    attempt: Callable[[], T],
+    policy: RetryPolicy,
+    on_retry: Callable[[int, TransientError, float], None] | None = None,
+) -> T:
+    """Run `attempt` until it returns or raises something not retryable, or attempts run out.
+
+    Transient errors are the only ones retried; the last one is re-raised when attempts run out, so the
+    caller (the queue) can decide whether to try again later.
+    """
+    number = 1
+    while True:
+        try:
+            return attempt()
+        except TransientError as error:
+            if number >= policy.max_attempts:
+                raise
+            pause = policy.delay(number, error.retry_after)
+            if on_retry:
+                on_retry(number, error, pause)
+            policy.sleep(pause)
+            number += 1

@@ -1,0 +1,204 @@
+"""Everything a function needs, built from its environment: config, secrets, clients, stores, the sync.
+
+The environment variables are the contract with `template.yaml` (and with the local runner, which reads the
+same template). Secrets and the config document are read through Powertools Parameters, which caches them
+for `max_age` seconds; a runtime is rebuilt after the same age, so a rotated secret or an edited config is
+picked up without a redeploy.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Mapping as EnvMapping
+from dataclasses import asdict
+from functools import cached_property
+from typing import Any
+
+import boto3
+from aws_lambda_powertools.utilities import parameters
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
+
+from ctsync.clicktime.client import ClickTimeClient
+from ctsync.config import SyncConfig
+from ctsync.errors import ConfigurationError
+from ctsync.netsuite.auth import TbaCredentials
+from ctsync.netsuite.client import NetSuiteClient
+from ctsync.state import MappingStore, ProgressStore, RunLog
+from ctsync.sync import registry
+from ctsync.sync.definition import SyncDefinition
+from ctsync.sync.messages import PollRequest, WorkMessage
+from ctsync.sync.poller import Continuation, Poller
+from ctsync.sync.queues import DeadLetterQueue, WorkQueue
+from ctsync.sync.worker import Worker
+
+CACHE_SECONDS = 300
+
+
+class Environment(BaseModel):
+    """The function's environment variables, as template.yaml sets them."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    SYNC_NAME: str
+    STATE_TABLE: str
+    IDEMPOTENCY_TABLE: str
+    WORK_QUEUE_URL: str
+    DEAD_LETTER_QUEUE_URL: str
+    CONFIG_PARAMETER: str
+    NETSUITE_SECRET_ID: str
+    CLICKTIME_SECRET_ID: str
+    MAX_RECEIVE_COUNT: int = 5
+    RUN_LOG_RETENTION_DAYS: int = 30
+
+    @classmethod
+    def read(cls, environ: EnvMapping[str, str] | None = None) -> Environment:
+        try:
+            return cls.model_validate(dict(environ if environ is not None else os.environ))
+        except ValidationError as error:
+            missing = ", ".join(str(e["loc"][0]) for e in error.errors())
+            raise ConfigurationError(f"function environment is incomplete: {missing}") from error
+
+
+class ClickTimeSecret(BaseModel):
+    api_token: SecretStr
+
+
+class Runtime:
+    def __init__(self, env: Environment) -> None:
+        self.env = env
+        self.built_at = time.monotonic()
+
+    # -- configuration and secrets ------------------------------------------------------------------
+    @cached_property
+    def config(self) -> SyncConfig:
+        document = parameters.get_parameter(self.env.CONFIG_PARAMETER, transform="json", max_age=CACHE_SECONDS)
+        try:
+            return SyncConfig.model_validate(document)
+        except ValidationError as error:
+            raise ConfigurationError(f"config document {self.env.CONFIG_PARAMETER} is invalid: {error}") from error
+
+    def _secret(self, name: str) -> dict[str, Any]:
+        value = parameters.get_secret(name, transform="json", max_age=CACHE_SECONDS)
+        if not isinstance(value, dict):
+            raise ConfigurationError(f"secret {name} must be a JSON object")
+        return value
+
+    # -- clients ------------------------------------------------------------------------------------
+    @cached_property
+    def netsuite(self) -> NetSuiteClient:
+        settings = self.config.netsuite
+        try:
+            credentials = TbaCredentials.model_validate(self._secret(self.env.NETSUITE_SECRET_ID))
+        except ValidationError as error:
+            fields = ", ".join(str(e["loc"][0]) for e in error.errors())
+            raise ConfigurationError(f"NetSuite secret is missing {fields}") from error
+        return NetSuiteClient(
+            account_id=settings.account_id,
+            credentials=credentials,
+            base_url=settings.rest_base_url,
+            restlets_url=settings.restlets_base_url,
+            row_ceiling=settings.row_ceiling,
+        )
+
+    @cached_property
+    def clicktime(self) -> ClickTimeClient:
+        try:
+            secret = ClickTimeSecret.model_validate(self._secret(self.env.CLICKTIME_SECRET_ID))
+        except ValidationError as error:
+            raise ConfigurationError("ClickTime secret must hold api_token") from error
+        return ClickTimeClient(token=secret.api_token, base_url=self.config.clicktime.base_url)
+
+    # -- AWS ----------------------------------------------------------------------------------------
+    @cached_property
+    def _table(self) -> Any:
+        return boto3.resource("dynamodb").Table(self.env.STATE_TABLE)
+
+    @cached_property
+    def _sqs(self) -> Any:
+        return boto3.client("sqs")
+
+    @cached_property
+    def mappings(self) -> MappingStore:
+        return MappingStore(self._table)
+
+    @cached_property
+    def progress(self) -> ProgressStore:
+        return ProgressStore(self._table)
+
+    @cached_property
+    def runlog(self) -> RunLog:
+        return RunLog(self._table, self.env.RUN_LOG_RETENTION_DAYS)
+
+    # -- the sync -----------------------------------------------------------------------------------
+    @cached_property
+    def definition(self) -> SyncDefinition:
+        return registry.build(self.env.SYNC_NAME, self)
+
+    def poller(self, continuation: Continuation) -> Poller:
+        return Poller(
+            self.definition,
+            self.progress,
+            self.runlog,
+            WorkQueue(self._sqs, self.env.WORK_QUEUE_URL),
+            self.config.windows,
+            continuation,
+        )
+
+    @cached_property
+    def worker(self) -> Worker:
+        return Worker(
+            self.definition,
+            self.runlog,
+            self.mappings,
+            DeadLetterQueue(self._sqs, self.env.DEAD_LETTER_QUEUE_URL),
+            self.env.MAX_RECEIVE_COUNT,
+        )
+
+    @cached_property
+    def idempotency(self) -> IdempotencyConfig:
+        return IdempotencyConfig(event_key_jmespath="message_id", expires_after_seconds=24 * 3600)
+
+    @cached_property
+    def apply_once(self) -> Any:
+        """The worker's apply, guarded by Powertools Idempotency on the SQS message ID.
+
+        A message delivered twice (SQS is at-least-once) is applied once; the replay returns the stored
+        outcome. A failed attempt leaves no record, so its retry runs for real.
+        """
+        persistence = DynamoDBPersistenceLayer(table_name=self.env.IDEMPOTENCY_TABLE)
+        worker = self.worker
+
+        @idempotent_function(data_keyword_argument="work", config=self.idempotency, persistence_store=persistence)
+        def apply(work: dict[str, Any]) -> dict[str, Any]:
+            return asdict(worker.apply(WorkMessage.model_validate(work["message"])))
+
+        return apply
+
+
+_cache: dict[Environment, Runtime] = {}
+
+
+def current(environ: EnvMapping[str, str] | None = None) -> Runtime:
+    """The runtime for this environment, rebuilt every CACHE_SECONDS so config and secret changes land."""
+    env = Environment.read(environ)
+    runtime = _cache.get(env)
+    if runtime is None or time.monotonic() - runtime.built_at > CACHE_SECONDS:
+        runtime = _cache[env] = Runtime(env)
+    return runtime
+
+
+def lambda_continuation(function_arn: str) -> Continuation:
+    """Continue a run in a fresh asynchronous invocation of the same function."""
+
+    def invoke(request: PollRequest) -> None:
+        boto3.client("lambda").invoke(
+            FunctionName=function_arn, InvocationType="Event", Payload=request.model_dump_json().encode("utf-8")
+        )
+
+    return invoke

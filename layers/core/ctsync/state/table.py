@@ -1,0 +1,19 @@
+"""The state table's shape, shared by the stores (and by the template, which must declare the same)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+PK, SK = "pk", "sk"
+BY_TARGET = "by_target"  # GSI: reverse lookup of a mapping by its target ID
+BY_KIND = "by_kind"  # GSI: every mapping of one kind (reconciliation, operator listings)
+TTL_ATTRIBUTE = "expires_at"
+
+
+def epoch(value: datetime) -> int:
+    return int(value.timestamp())
+
+
+def without_keys(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in item.items() if k not in {PK, SK, "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk"}}

@@ -1,0 +1,56 @@
+"""What travels between the parts: schedule input to the poller, work messages to the worker, outcomes back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class PollRequest(BaseModel):
+    """A poller's input: what the schedule sends (`{"sync": "projects"}`), or a continuation of a run."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    sync: str
+    lease_token: str | None = Field(default=None, description="set by the invocation handing a run over")
+
+
+class PollResult(BaseModel):
+    sync: str
+    run_id: str | None = None
+    status: Literal["enqueued", "continued", "skipped"]
+    enqueued: int = 0
+    reason: str = ""
+
+
+class WorkMessage(BaseModel):
+    """One unit of work: a snapshot of one source record at one version."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sync: str
+    run_id: str
+    source_id: str
+    version: datetime  # the source's last-modified (or deletion) instant: newer wins
+    op: Literal["upsert", "delete"] = "upsert"
+    snapshot: dict[str, Any] = Field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Change:
+    """What a change source yields: becomes a WorkMessage once the poller adds the sync and run."""
+
+    source_id: str
+    version: datetime
+    op: Literal["upsert", "delete"] = "upsert"
+    snapshot: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    action: Literal["created", "updated", "unchanged", "skipped"]
+    target_id: str | None = None
+    detail: str = ""

@@ -1,0 +1,36 @@
+"""Instants are aware UTC datetimes everywhere in the core; local time only at the edges that need it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+SUITEQL_TIMESTAMP_MASK = "YYYY-MM-DD HH24:MI:SS"
+_PY_TIMESTAMP = "%Y-%m-%d %H:%M:%S"
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def parse_instant(text: str) -> datetime:
+    """ISO 8601 with an offset or `Z`; a naive value is refused because its zone would be a guess."""
+    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if value.tzinfo is None:
+        raise ValueError(f"{text!r} has no time zone")
+    return value.astimezone(UTC)
+
+
+def format_instant(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def to_local_text(value: datetime, zone: str) -> str:
+    """An instant as SuiteQL's TO_TIMESTAMP expects it: wall-clock time in the user's zone."""
+    return value.astimezone(ZoneInfo(zone)).strftime(_PY_TIMESTAMP)
+
+
+def from_local_text(text: str, zone: str) -> datetime:
+    """SuiteQL's TO_CHAR output (wall-clock time in the user's zone) back to an instant."""
+    naive = datetime.strptime(text, _PY_TIMESTAMP)
+    return naive.replace(tzinfo=ZoneInfo(zone)).astimezone(UTC)
