@@ -15,7 +15,8 @@ tracer = Tracer(service="ctns")
 
 
 def bind_sync(sync: str) -> None:
-    metrics.set_default_dimensions(sync=sync)
+    if metrics.default_dimensions.get("sync") != sync:
+        metrics.set_default_dimensions(sync=sync)
     logger.append_keys(sync=sync)
 
 

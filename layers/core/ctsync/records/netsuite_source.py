@@ -17,7 +17,7 @@ from ctsync.sync.messages import Change
 from ctsync.timeutil import SUITEQL_TIMESTAMP_MASK, from_local_text, to_local_text
 
 Row = dict[str, Any]
-ToChanges = Callable[[list[Row]], list[Change]]
+ToChanges = Callable[[list[Row], datetime], list[Change]]  # a page of rows, and the window's start
 
 CHANGES, DELETIONS = "changes", "deletions"
 
@@ -66,7 +66,7 @@ class SuiteQLChangeSource:
         if phase == CHANGES:
             pages = self._client.keyset_pages(lambda key: self._changes_query(since, key), key="id", after=after)
             for rows in pages:
-                yield ChangeBatch(self._to_changes(rows), last_key=str(rows[-1]["id"]))
+                yield ChangeBatch(self._to_changes(rows, since), last_key=str(rows[-1]["id"]))
         elif phase == DELETIONS:
             pages = self._client.keyset_pages(lambda key: self._deletions_query(since, key), key="recordid", after=after)
             for rows in pages:

@@ -20,6 +20,7 @@ from ctsync.netsuite.client import NetSuiteClient
 from ctsync.records.customers import CustomerSnapshot, ensure_client, fetch_customers
 from ctsync.records.netsuite_source import SuiteQLChangeSource
 from ctsync.records.targets import TargetOps, upsert_target
+from ctsync.records.writeback import write_back_id
 from ctsync.state import MappingStore
 from ctsync.sync.messages import Change, Outcome, WorkMessage
 from ctsync.timeutil import from_local_text
@@ -119,7 +120,7 @@ class ProjectSync:
         return self._settings
 
     # -- poller side ------------------------------------------------------------------------------
-    def _to_changes(self, rows: list[dict[str, Any]]) -> list[Change]:
+    def _to_changes(self, rows: list[dict[str, Any]], _since: datetime | None = None) -> list[Change]:
         customers = fetch_customers(self._netsuite, {str(r["parent"]) for r in rows if r.get("parent")})
         return [
             Change(
@@ -154,10 +155,17 @@ class ProjectSync:
             payload=payload,
             claim_owner=claim_owner,
         )
-        if applied.target_id and applied.action != "skipped" and project.clicktime_id != applied.target_id:
-            self._netsuite.update_record("job", project.id, {self._settings.clicktime_id_field: applied.target_id})
-            if applied.action == "unchanged":
-                return Outcome("updated", applied.target_id, "restored the ClickTime ID on the project")
+        written = write_back_id(
+            self._netsuite,
+            self._mappings,
+            record_type="job",
+            field=self._settings.clicktime_id_field,
+            current_value=project.clicktime_id,
+            applied=applied,
+            version=version,
+        )
+        if written and applied.action == "unchanged":
+            return Outcome("updated", applied.target_id, "restored the ClickTime ID on the project")
         return Outcome(applied.action, applied.target_id, applied.detail)  # type: ignore[arg-type]
 
     def _job_ops(self, project: ProjectSnapshot) -> TargetOps:

@@ -18,6 +18,11 @@ from datetime import datetime
 from typing import Any
 
 from ctsync.state import Mapping, MappingStore
+from ctsync.state.mappings import CreationContended
+
+# How long a worker waits for another one that is creating the same target, before handing the message back
+# to the queue (whose visibility timeout is minutes, not seconds).
+CONTENTION_WAIT_SECONDS = 10.0
 
 Payload = dict[str, Any]
 
@@ -54,8 +59,9 @@ def upsert_target(
     payload: Payload,
     claim_owner: str,
     details: dict[str, str] | None = None,
+    mapping: Mapping | None = None,
 ) -> Applied:
-    mapping = mappings.get(ops.kind, source_id)
+    mapping = mapping or mappings.get(ops.kind, source_id)
     if mapping and version and mapping.source_version and version < mapping.source_version:
         return Applied("skipped", mapping.target_id, mapping, f"stale: {version.isoformat()} is older than applied")
     digest = content_hash(payload)
@@ -69,7 +75,37 @@ def upsert_target(
     if mapping:
         ops.update(mapping.target_id, payload, mapping)
         kept_version = version or mapping.source_version
-        return _record(mappings, ops.kind, source_id, mapping.target_id, kept_version, digest, details, "updated")
+        kept_details = {**mapping.details, **(details or {})}
+        return _record(mappings, ops.kind, source_id, mapping.target_id, kept_version, digest, kept_details, "updated")
+    try:
+        return _create(mappings, ops, source_id, version, payload, digest, claim_owner, details)
+    except CreationContended:
+        created_meanwhile = mappings.wait_for(ops.kind, source_id, CONTENTION_WAIT_SECONDS)
+        if created_meanwhile is None:
+            raise
+        return upsert_target(
+            mappings,
+            ops,
+            source_id=source_id,
+            version=version,
+            payload=payload,
+            claim_owner=claim_owner,
+            details=details,
+            mapping=created_meanwhile,
+        )
+
+
+def _create(
+    mappings: MappingStore,
+    ops: TargetOps,
+    source_id: str,
+    version: datetime | None,
+    payload: Payload,
+    digest: str,
+    claim_owner: str,
+    details: dict[str, str] | None,
+) -> Applied:
+    """Find (a previous attempt may have created it) or create, under the claim, then record the mapping."""
     with mappings.creation_claim(ops.kind, source_id, claim_owner):
         existing = ops.find()
         if existing:

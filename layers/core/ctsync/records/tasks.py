@@ -32,6 +32,7 @@ from ctsync.records.netsuite_source import (
 )
 from ctsync.records.projects import ProjectSnapshot, ProjectSync, is_open
 from ctsync.records.targets import TargetOps, upsert_target
+from ctsync.records.writeback import write_back_id
 from ctsync.state import Mapping, MappingStore, RunLog
 from ctsync.sync.definition import ChangeBatch
 from ctsync.sync.messages import Change, Outcome, WorkMessage
@@ -128,7 +129,9 @@ class TaskChangeSource:
         for rows in self._netsuite.keyset_pages(changed_projects, key="id", after=after, page_size=PROJECT_PAGE):
             project_ids = [str(row["id"]) for row in rows]
             family = self._sync.family(project_ids)
-            yield ChangeBatch(self._sync.changes_for(list(family.values()), family), last_key=project_ids[-1])
+            # Tasks modified in the window were enqueued by the changes phase already.
+            unchanged = [r for r in family.values() if from_local_text(r["lastmodified"], self._sync.zone) < since]
+            yield ChangeBatch(self._sync.changes_for(unchanged, family), last_key=project_ids[-1])
 
 
 class TaskSync:
@@ -174,10 +177,15 @@ class TaskSync:
         )
         return {str(row["id"]): row for row in self._netsuite.suiteql(query)}
 
-    def _changed_rows(self, rows: list[Row]) -> list[Change]:
+    def _changed_rows(self, rows: list[Row], since: datetime) -> list[Change]:
         family = self.family([str(row["project"]) for row in rows if row.get("project")])
         changed = {str(row["id"]) for row in rows}
-        extra = [family[task_id] for task_id in sorted(descendants(changed, family) - changed, key=int)]
+        # Descendants modified in the window are read by the changes phase on their own.
+        extra = [
+            family[task_id]
+            for task_id in sorted(descendants(changed, family) - changed, key=int)
+            if from_local_text(family[task_id]["lastmodified"], self.zone) < since
+        ]
         return self.changes_for(rows + extra, family)
 
     def changes_for(self, rows: list[Row], family: dict[str, Row]) -> list[Change]:
@@ -242,10 +250,17 @@ class TaskSync:
             claim_owner=owner,
             details={"job_id": job_id or ""},
         )
-        if applied.target_id and applied.action != "skipped" and task.clicktime_id != applied.target_id:
-            self._netsuite.update_record("projectTask", task.id, {self._settings.clicktime_id_field: applied.target_id})
-            if applied.action == "unchanged":
-                return Outcome("updated", applied.target_id, "restored the ClickTime ID on the task")
+        written = write_back_id(
+            self._netsuite,
+            self._mappings,
+            record_type="projectTask",
+            field=self._settings.clicktime_id_field,
+            current_value=task.clicktime_id,
+            applied=applied,
+            version=message.version,
+        )
+        if written and applied.action == "unchanged":
+            return Outcome("updated", applied.target_id, "restored the ClickTime ID on the task")
         return Outcome(applied.action, applied.target_id, applied.detail)  # type: ignore[arg-type]
 
     def _fields(self, task: TaskSnapshot, project: ProjectSnapshot | None, active: bool) -> dict[str, Any]:

@@ -7,6 +7,7 @@ older than what was already applied.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -70,6 +71,15 @@ class MappingStore:
         if mapping.source_version:
             item["source_version"] = format_instant(mapping.source_version)
         self._table.put_item(Item=item)
+
+    def wait_for(self, kind: str, source_id: str, seconds: float, interval: float = 0.25) -> Mapping | None:
+        """The mapping once another worker has recorded it, or None after `seconds`."""
+        deadline = time.monotonic() + seconds
+        while True:
+            mapping = self.get(kind, source_id)
+            if mapping or time.monotonic() >= deadline:
+                return mapping
+            time.sleep(interval)
 
     def by_target(self, kind: str, target_id: str) -> Mapping | None:
         response = self._table.query(

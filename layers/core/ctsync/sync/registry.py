@@ -10,6 +10,7 @@ from ctsync.sync.definition import SyncDefinition
 if TYPE_CHECKING:
     from ctsync.runtime import Runtime
 
+AVAILABLE = ("projects", "tasks")
 # Wired in the template, logic still to come: their pollers report that and do nothing.
 PLANNED = frozenset({"time", "expenses"})
 

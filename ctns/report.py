@@ -1,0 +1,90 @@
+"""What a pass did, read back from where the functions wrote it: the run log and the dead-letter queues."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ctns.runner import SyncRun
+from ctns.session import Session
+
+COLUMNS = ("created", "updated", "unchanged", "skipped", "failed")
+# What a sync's source and target IDs are, for failure lines an operator can look up in either system.
+RECORDS = {
+    "projects": ("NetSuite project", "ClickTime job"),
+    "tasks": ("NetSuite project task", "ClickTime task"),
+    "time": ("ClickTime timesheet", "NetSuite time entry"),
+    "expenses": ("ClickTime expense sheet", "NetSuite expense report"),
+}
+
+
+def pass_report(session: Session, runs: list[SyncRun]) -> dict[str, Any]:
+    syncs: dict[str, Any] = {}
+    failures: list[dict[str, Any]] = []
+    for run in runs:
+        final = run.poll_results[-1] if run.poll_results else {}
+        row: dict[str, Any] = {name: 0 for name in COLUMNS}
+        row.update({"status": final.get("status", "?"), "enqueued": sum(r.get("enqueued", 0) for r in run.poll_results[-1:])})
+        if final.get("reason"):
+            row["note"] = final["reason"]
+        if run.run_id:
+            summary = session.runlog.summary(run.run_id)
+            if summary:
+                row.update({name: summary.counts.get(name, 0) for name in COLUMNS})
+                row["retried"] = summary.counts.get("retried", 0)
+                row["enqueued"] = summary.enqueued
+                if summary.notes:
+                    row["notes"] = summary.notes
+            for failure in session.runlog.failures(run.run_id):
+                failures.append(
+                    {"sync": run.sync, "source_id": failure.source_id, "target_id": failure.target_id,
+                     "kind": failure.kind, "reason": failure.reason}
+                )
+        row["run_id"] = run.run_id
+        row["invocations"] = run.invocations
+        syncs[run.sync] = row
+    recorded = {(f["sync"], f["source_id"]) for f in failures}
+    for run in runs:
+        for letter in session.runner.dead_letters(run.sync):
+            if (letter.sync, letter.source_id) not in recorded:
+                failures.append({"sync": letter.sync, "source_id": letter.source_id, "target_id": letter.target_id,
+                                 "kind": letter.kind, "reason": letter.reason})
+    return {"syncs": syncs, "failures": failures}
+
+
+def render_table(passes: list[dict[str, Any]]) -> str:
+    header = f"{'pass':<5} {'sync':<10} {'enqueued':>8} " + " ".join(f"{c:>9}" for c in COLUMNS) + f" {'writes NS/CT':>13}"
+    lines = [header, "-" * len(header)]
+    for number, report in enumerate(passes, start=1):
+        writes = report.get("writes", {})
+        for sync, row in report["syncs"].items():
+            counts = " ".join(f"{row.get(c, 0):>9}" for c in COLUMNS)
+            w = f"{writes.get(sync, {}).get('netsuite', '-')}/{writes.get(sync, {}).get('clicktime', '-')}"
+            lines.append(f"{number:<5} {sync:<10} {row.get('enqueued', 0):>8} {counts} {w:>13}")
+            for key, text in (row.get("notes") or {}).items():
+                lines.append(f"{'':<16} note ({key}): {text}")
+            if row.get("note"):
+                lines.append(f"{'':<16} note: {row['note']}")
+    return "\n".join(lines)
+
+
+def render_failures(failures: list[dict[str, Any]]) -> str:
+    if not failures:
+        return "No failures."
+    lines = [f"{len(failures)} record(s) failed and wait in their dead-letter queue:"]
+    for f in failures:
+        source_name, target_name = RECORDS.get(f["sync"], ("source", "target"))
+        target = f", {target_name} {f['target_id']}" if f.get("target_id") else f", no {target_name} yet"
+        lines.append(f"  - {f['sync']}: {source_name} {f['source_id']}{target} [{f['kind']}]: {f['reason']}")
+    return "\n".join(lines)
+
+
+def render_reconciliation(reconciliation: dict[str, Any]) -> str:
+    lines = []
+    for record, result in reconciliation.items():
+        lines.append(f"{record}: {'OK' if result['ok'] else 'DIFFERENCES'}")
+        for check in result["checks"]:
+            mark = "ok " if check["ok"] else "!! "
+            lines.append(f"  {mark}{check['name']}: expected {check['expected']}, found {check['found']}")
+            for difference in check["differences"]:
+                lines.append(f"       {difference}")
+    return "\n".join(lines)
