@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
+from urllib.parse import unquote
 
 import boto3
 
@@ -49,7 +50,7 @@ class LambdaContext:
 class FunctionHost:
     def __init__(self, stack: Stack) -> None:
         self.stack = stack
-        self._modules: dict[str, ModuleType] = {}
+        self._modules: dict[tuple[str, int], ModuleType] = {}
         self.async_invocations: deque[tuple[str, dict[str, Any]]] = deque()
         self._by_name = {spec.name: spec.logical_id for spec in stack.functions.values()}
         self._by_name.update({spec.arn: spec.logical_id for spec in stack.functions.values()})
@@ -76,10 +77,14 @@ class FunctionHost:
                     else:
                         os.environ[name] = value
 
-    def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
-        """Invoke a function whose environment is active (see `activated`)."""
+    def invoke(self, logical_id: str, event: dict[str, Any], *, environment: int = 0) -> Any:
+        """Invoke a function whose environment variables are active (see `activated`).
+
+        `environment` picks the execution environment: concurrent invocations must each have their own, as
+        in Lambda, where module-level state (a BatchProcessor, say) is never shared by two invocations.
+        """
         spec = self.stack.functions[logical_id]
-        module = self._module(spec)
+        module = self._module(spec, environment)
         handler = getattr(module, spec.handler.rsplit(".", 1)[1])
         context = LambdaContext(
             function_name=spec.name,
@@ -89,20 +94,21 @@ class FunctionHost:
         )
         return handler(event, context)
 
-    def _module(self, spec: FunctionSpec) -> ModuleType:
-        if spec.logical_id not in self._modules:
+    def _module(self, spec: FunctionSpec, environment: int) -> ModuleType:
+        key = (spec.logical_id, environment)
+        if key not in self._modules:
             for layer in spec.layer_dirs:
                 if str(layer) not in sys.path:
                     sys.path.append(str(layer))
             module_file, _ = spec.handler.rsplit(".", 1)
             path = spec.code_dir / f"{module_file.replace('.', '/')}.py"
-            module_spec = importlib.util.spec_from_file_location(f"ctns_function_{spec.logical_id}", path)
+            module_spec = importlib.util.spec_from_file_location(f"ctns_function_{spec.logical_id}_{environment}", path)
             if module_spec is None or module_spec.loader is None:
                 raise ImportError(f"cannot load {path}")
             module = importlib.util.module_from_spec(module_spec)
             module_spec.loader.exec_module(module)
-            self._modules[spec.logical_id] = module
-        return self._modules[spec.logical_id]
+            self._modules[key] = module
+        return self._modules[key]
 
     def _intercept_lambda_invoke(self) -> None:
         """Turn boto3 `lambda.invoke(InvocationType="Event")` into a queued local invocation."""
@@ -111,8 +117,6 @@ class FunctionHost:
         def capture(params: dict[str, Any], **_: Any) -> tuple[Any, dict[str, Any]] | None:
             url_path = params.get("url_path", "")
             name = url_path.split("/functions/", 1)[1].split("/", 1)[0] if "/functions/" in url_path else ""
-            from urllib.parse import unquote
-
             logical_id = self._by_name.get(unquote(name))
             if logical_id is None:
                 return None
@@ -121,6 +125,10 @@ class FunctionHost:
             return (_Accepted(), {"StatusCode": 202, "Payload": b""})
 
         session.events.register("before-call.lambda.Invoke", capture)
+        self._unregister = lambda: session.events.unregister("before-call.lambda.Invoke", capture)
+
+    def close(self) -> None:
+        self._unregister()
 
 
 class _Accepted:

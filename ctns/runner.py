@@ -95,7 +95,7 @@ class LocalRunner:
         lock = threading.Lock()
         busy = [0]
 
-        def poll_loop() -> None:
+        def poll_loop(environment: int) -> None:
             idle_rounds = 0
             while True:
                 response = self.aws.sqs.receive_message(
@@ -118,14 +118,14 @@ class LocalRunner:
                 with lock:
                     busy[0] += 1
                 try:
-                    self._deliver(mapping, url, arn, messages, result, lock)
+                    self._deliver(mapping, url, arn, messages, result, lock, environment)
                 finally:
                     with lock:
                         busy[0] -= 1
 
         with self.host.activated(mapping.function):
             with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix=mapping.function) as pool:
-                futures = [pool.submit(poll_loop) for _ in range(concurrency)]
+                futures = [pool.submit(poll_loop, environment) for environment in range(concurrency)]
                 for future in futures:
                     future.result()
 
@@ -143,14 +143,17 @@ class LocalRunner:
         messages: list[dict[str, Any]],
         result: SyncRun,
         lock: threading.Lock,
+        environment: int,
     ) -> None:
         event = {"Records": [_sqs_record(message, arn) for message in messages]}
         try:
-            response = self.host.invoke(mapping.function, event)
+            response = self.host.invoke(mapping.function, event, environment=environment)
             failed_ids = {f["itemIdentifier"] for f in (response or {}).get("batchItemFailures", [])}
             if not mapping.report_batch_item_failures and failed_ids:
                 failed_ids = {m["MessageId"] for m in messages}  # without the setting Lambda retries the whole batch
-        except Exception:  # noqa: BLE001 - a failed invocation returns the whole batch to the queue, as in Lambda
+        except KeyboardInterrupt:
+            raise
+        except BaseException:  # noqa: BLE001 - a failed or crashed invocation returns the whole batch, as in Lambda
             failed_ids = {m["MessageId"] for m in messages}
         with lock:
             result.invocations += 1

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+from aws_lambda_powertools.utilities import parameters as powertools_parameters
 
 from ctns.local_aws import LocalAws
 from ctns.runner import LocalRunner, Progress
@@ -49,7 +50,7 @@ class Session:
         size: int = 1,
         progress: Progress | None = None,
         config_overrides: dict[str, Any] | None = None,
-        parameters: dict[str, str] | None = None,
+        parameters: dict[str, str] | None = None,  # template parameter overrides
         company: Any = None,
         clicktime_settings: Any = None,
     ) -> Session:
@@ -119,6 +120,8 @@ class Session:
         progress: Progress | None,
         parameters: dict[str, str] | None,
     ) -> Session:
+        runtime_module._cache.clear()
+        powertools_parameters.clear_caches()
         stack = load(overrides=parameters)
         aws = exit_stack.enter_context(LocalAws(stack))
         aws.put_config(config)
@@ -128,7 +131,10 @@ class Session:
         return cls(stack=stack, aws=aws, runner=runner, _exit=exit_stack)
 
     def close(self) -> None:
-        runtime_module._cache.clear()  # a later session must not reuse clients pointing at this one's endpoints
+        # A later session must not reuse clients, config or secrets that point at this one's endpoints.
+        runtime_module._cache.clear()
+        powertools_parameters.clear_caches()
+        self.runner.host.close()
         self._exit.close()
 
     def __enter__(self) -> Session:

@@ -13,6 +13,7 @@ import struct
 import threading
 import time
 from collections.abc import Callable
+from decimal import Decimal
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -38,7 +39,7 @@ class Request:
     def json(self) -> Any:
         if not self.body:
             return None
-        return json.loads(self.body.decode("utf-8"))
+        return json.loads(self.body.decode("utf-8"), parse_float=Decimal)
 
     @property
     def url(self) -> str:
@@ -196,6 +197,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if app.is_page_request(request):
             delay += app.faults.slow_page_seconds
         if delay:
+            # Before the request counts as in flight: latency is the network's, not the server's
+            # (a simulator that models server time, like NetSuite's processing_seconds, sleeps in its route).
             time.sleep(delay)
         if fault is not None and self._apply(fault, request):
             return
@@ -260,7 +263,10 @@ class SimulatorServer:
         handler = type("BoundHandler", (_RequestHandler,), {"app": app})
         self._httpd = ThreadingHTTPServer(("127.0.0.1", port), handler)
         self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name=type(app).__name__, daemon=True)
+        # A short poll interval: shutdown() waits for it, and tests start and stop many servers.
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, name=type(app).__name__, daemon=True
+        )
 
     @property
     def url(self) -> str:

@@ -40,7 +40,8 @@ class NetSuiteSettings(Strict):
         default="America/Los_Angeles",
         description="Time zone preference of the integration user: SuiteQL renders and compares times in it",
     )
-    row_ceiling: int = Field(default=100_000, ge=1000)
+    row_ceiling: int = Field(default=100_000, ge=1)
+    page_size: int = Field(default=1000, ge=1, le=1000, description="SuiteQL rows per page (NetSuite's maximum is 1000)")
 
     @field_validator("account_id")
     @classmethod
@@ -111,9 +112,18 @@ class WindowSettings(Strict):
     )
 
 
+class RetrySettings(Strict):
+    """Client retries (exponential backoff with full jitter); the queue retries again after these run out."""
+
+    max_attempts: int = Field(default=6, ge=1, le=15)
+    base_seconds: float = Field(default=1.0, gt=0)
+    cap_seconds: float = Field(default=30.0, gt=0)
+
+
 class SyncConfig(Strict):
     netsuite: NetSuiteSettings
     clicktime: ClickTimeSettings = ClickTimeSettings()
     projects: ProjectSyncSettings = ProjectSyncSettings()
     tasks: TaskSyncSettings = TaskSyncSettings()
     windows: WindowSettings = WindowSettings()
+    retry: RetrySettings = RetrySettings()

@@ -29,6 +29,7 @@ from ctsync.config import SyncConfig
 from ctsync.errors import ConfigurationError
 from ctsync.netsuite.auth import TbaCredentials
 from ctsync.netsuite.client import NetSuiteClient
+from ctsync.retry import RetryPolicy
 from ctsync.state import MappingStore, ProgressStore, RunLog
 from ctsync.sync import registry
 from ctsync.sync.definition import SyncDefinition
@@ -104,6 +105,14 @@ class Runtime:
             base_url=settings.rest_base_url,
             restlets_url=settings.restlets_base_url,
             row_ceiling=settings.row_ceiling,
+            page_size=settings.page_size,
+            retry=self._retry_policy(),
+        )
+
+    def _retry_policy(self) -> RetryPolicy:
+        settings = self.config.retry
+        return RetryPolicy(
+            max_attempts=settings.max_attempts, base_seconds=settings.base_seconds, cap_seconds=settings.cap_seconds
         )
 
     @cached_property
@@ -112,7 +121,9 @@ class Runtime:
             secret = ClickTimeSecret.model_validate(self._secret(self.env.CLICKTIME_SECRET_ID))
         except ValidationError as error:
             raise ConfigurationError("ClickTime secret must hold api_token") from error
-        return ClickTimeClient(token=secret.api_token, base_url=self.config.clicktime.base_url)
+        return ClickTimeClient(
+            token=secret.api_token, base_url=self.config.clicktime.base_url, retry=self._retry_policy()
+        )
 
     # -- AWS ----------------------------------------------------------------------------------------
     @cached_property

@@ -56,6 +56,7 @@ class NetSuiteClient:
         retry: RetryPolicy | None = None,
         timeout_seconds: float = 60.0,
         row_ceiling: int = DEFAULT_ROW_CEILING,
+        page_size: int = MAX_PAGE_SIZE,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.account_id = account_id
@@ -66,6 +67,7 @@ class NetSuiteClient:
         self._retry = retry or RetryPolicy()
         self._timeout = timeout_seconds
         self.row_ceiling = row_ceiling
+        self.page_size = page_size
         self._monotonic = monotonic
         self._last_throttled_at: float | None = None
 
@@ -145,8 +147,9 @@ class NetSuiteClient:
         rows = [{k: v for k, v in item.items() if k != "links"} for item in payload.get("items", [])]
         return SuiteQLPage(rows, bool(payload.get("hasMore")), int(payload.get("offset", offset)), payload.get("totalResults"))
 
-    def suiteql(self, query: str, *, page_size: int = MAX_PAGE_SIZE) -> Iterator[dict[str, Any]]:
+    def suiteql(self, query: str, *, page_size: int | None = None) -> Iterator[dict[str, Any]]:
         """Every row of a query that stays under the row ceiling, paged by offset."""
+        page_size = page_size or self.page_size
         offset = 0
         while True:
             page = self.suiteql_page(query, limit=page_size, offset=offset)
@@ -165,7 +168,7 @@ class NetSuiteClient:
         *,
         key: str = "id",
         after: str | None = None,
-        page_size: int = MAX_PAGE_SIZE,
+        page_size: int | None = None,
     ) -> Iterator[list[dict[str, Any]]]:
         """Pages of a query ordered by `key`, past the row ceiling.
 
@@ -173,6 +176,7 @@ class NetSuiteClient:
         that key. Pages are read by offset; before the offset would reach the ceiling the query is re-issued
         from the last key seen. Each page's last key is a safe resume point for a later invocation.
         """
+        page_size = page_size or self.page_size
         while True:
             query = build_query(after)
             offset = 0

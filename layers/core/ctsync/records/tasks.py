@@ -126,7 +126,10 @@ class TaskChangeSource:
                 f"{keyset} ORDER BY j.id"
             )
 
-        for rows in self._netsuite.keyset_pages(changed_projects, key="id", after=after, page_size=PROJECT_PAGE):
+        pages = self._netsuite.keyset_pages(
+            changed_projects, key="id", after=after, page_size=min(PROJECT_PAGE, self._netsuite.page_size)
+        )
+        for rows in pages:
             project_ids = [str(row["id"]) for row in rows]
             family = self._sync.family(project_ids)
             # Tasks modified in the window were enqueued by the changes phase already.

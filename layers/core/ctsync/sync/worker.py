@@ -68,7 +68,7 @@ class Worker:
         except ValidationError as error:
             self._dead_letter(body, None, BadInput(f"malformed work message: {_first_error(error)}"), receive_count)
             return None
-        logger.append_keys(run_id=message.run_id, source_id=message.source_id)
+        logger.thread_safe_append_keys(run_id=message.run_id, source_id=message.source_id)
         try:
             return run(message)
         except NeedsAttention as error:
@@ -86,7 +86,7 @@ class Worker:
             )
             raise
         finally:
-            logger.remove_keys(["source_id", "target_id"])
+            logger.thread_safe_remove_keys(["source_id"])
 
     def _dead_letter(
         self,

@@ -1,0 +1,128 @@
+"""Running a query: filter, group, sort, project, and render every value as NetSuite sends it (a string).
+
+Output rows are keyed by the lower-cased alias (or column name; other unnamed expressions become expr1,
+expr2, ...), NULL columns are left out, and each row carries `"links": []`, as the REST SuiteQL service does.
+"""
+
+from __future__ import annotations
+
+from functools import cmp_to_key
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from simulators.netsuite.suiteql.ast import AGGREGATES, Column, Expr, Func, Literal, Query, children, has_aggregate
+from simulators.netsuite.suiteql.catalog import Catalog
+from simulators.netsuite.suiteql.compiler import Compiler, Fn, Row
+from simulators.netsuite.suiteql.lexer import SuiteQLError
+from simulators.netsuite.suiteql.parser import parse
+from simulators.netsuite.suiteql.values import compare, render
+
+
+def run(sql: str, catalog: Catalog, tz: ZoneInfo) -> list[dict[str, Any]]:
+    query = parse(sql)
+    table = catalog.table(query.table)
+    if table is None:
+        # UNVERIFIED wording; the "Invalid search query" prefix and INVALID_PARAMETER code are NetSuite's.
+        raise SuiteQLError(f"Invalid search query. Detailed unprocessed description follows. Search error "
+                           f"occurred: Record '{query.table}' was not found.")
+    compiler = Compiler(table, query.alias or query.table, tz)
+    grouped = bool(query.group_by) or any(has_aggregate(e) for e in _select_and_order(query))
+    if grouped:
+        _check_grouping(query)
+    where = compiler.compile(query.where) if query.where is not None else None
+    names = _output_names(query)
+    items = [compiler.compile(item.expr, aggregates=grouped) for item in query.items]
+    order = [(_order_fn(o.expr, query, names, items, compiler, grouped), o.descending) for o in query.order_by]
+
+    rows = [Row(r) for r in table.rows()]
+    if where is not None:
+        rows = [row for row in rows if where(row) is True]
+    if grouped:
+        rows = _groups(rows, [compiler.compile(e) for e in query.group_by])
+    rows = _sorted(rows, order, tz)
+
+    out = []
+    for row in rows:
+        result: dict[str, Any] = {}
+        for name, fn in zip(names, items, strict=True):
+            text = render(fn(row), tz)
+            if text is not None:
+                result[name] = text
+        result["links"] = []
+        out.append(result)
+    return out
+
+
+def _select_and_order(query: Query) -> list[Expr]:
+    return [i.expr for i in query.items] + [o.expr for o in query.order_by]
+
+
+def _output_names(query: Query) -> list[str]:
+    names, unnamed = [], 0
+    for item in query.items:
+        if item.alias:
+            names.append(item.alias.lower())
+        elif isinstance(item.expr, Column):
+            names.append(item.expr.name)
+        else:
+            unnamed += 1
+            names.append(f"expr{unnamed}")
+    return names
+
+
+def _order_fn(expr: Expr, query: Query, names: list[str], items: list[Fn], compiler: Compiler,
+              grouped: bool) -> Fn:
+    """ORDER BY may name a select alias or a position (ORDER BY 2) as well as an expression."""
+    if isinstance(expr, Column) and expr.qualifier is None and expr.name in names:
+        return items[names.index(expr.name)]
+    if isinstance(expr, Literal) and expr.value is not None and not isinstance(expr.value, str):
+        position = int(expr.value)
+        if not 1 <= position <= len(items):
+            raise SuiteQLError(f"Invalid search query. ORDER BY position {position} is out of range.")
+        return items[position - 1]
+    return compiler.compile(expr, aggregates=grouped)
+
+
+def _check_grouping(query: Query) -> None:
+    """Outside aggregates, a grouped query may only use columns it groups by (Oracle's ORA-00979)."""
+    grouped_columns = {c.name for e in query.group_by for c in _columns(e, inside_aggregates=True)}
+    for expr in _select_and_order(query):
+        for column in _columns(expr, inside_aggregates=False):
+            if column.name not in grouped_columns:
+                raise SuiteQLError(f"Invalid search query. '{column.name}' is not a GROUP BY expression.")
+
+
+def _columns(expr: Expr, *, inside_aggregates: bool) -> list[Column]:
+    if isinstance(expr, Column):
+        return [expr]
+    if not inside_aggregates and isinstance(expr, Func) and expr.name in AGGREGATES:
+        return []
+    return [c for child in children(expr) for c in _columns(child, inside_aggregates=inside_aggregates)]
+
+
+def _groups(rows: list[Row], keys: list[Fn]) -> list[Row]:
+    if not keys:  # aggregates without GROUP BY: one group, even over no rows
+        return [Row(rows[0].record if rows else None, [r.record for r in rows])]
+    groups: dict[tuple[Any, ...], list[Any]] = {}
+    for row in rows:
+        groups.setdefault(tuple(k(row) for k in keys), []).append(row.record)
+    return [Row(members[0], members) for members in groups.values()]
+
+
+def _sorted(rows: list[Row], order: list[tuple[Fn, bool]], tz: ZoneInfo) -> list[Row]:
+    """Stable sorts from the last key to the first. NULLs sort as the largest value: last ascending, first
+    descending, as Oracle does."""
+    if not order:
+        return rows
+    keyed = [(row, [fn(row) for fn, _ in order]) for row in rows]
+    for index in range(len(order) - 1, -1, -1):
+        descending = order[index][1]
+
+        def cmp(a: tuple[Row, list[Any]], b: tuple[Row, list[Any]], i: int = index) -> int:
+            x, y = a[1][i], b[1][i]
+            if x is None or y is None:
+                return (x is None) - (y is None)
+            return compare(x, y, tz) or 0
+
+        keyed.sort(key=cmp_to_key(cmp), reverse=descending)
+    return [row for row, _ in keyed]
