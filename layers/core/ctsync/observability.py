@@ -1,7 +1,7 @@
 """The one Logger, Metrics and Tracer of the core; every module imports these rather than making its own.
 
-Each function serves one sync, so the `sync` dimension is set once per invocation (`bind_sync`) and every
-count below lands under it in CloudWatch.
+Each function serves one sync, so the `sync` dimension is added at the start of every invocation
+(`bind_sync`; a flush clears it) and every count below lands under it in CloudWatch.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ tracer = Tracer(service="ctns")
 
 
 def bind_sync(sync: str) -> None:
-    if metrics.default_dimensions.get("sync") != sync:
-        metrics.set_default_dimensions(sync=sync)
+    if metrics.dimension_set.get("sync") != sync:
+        metrics.add_dimension(name="sync", value=sync)
     logger.append_keys(sync=sync)
 
 

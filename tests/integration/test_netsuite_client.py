@@ -1,0 +1,612 @@
+"""The product's NetSuiteClient against the NetSuite simulator over real HTTP (loopback).
+
+What is shown: SuiteQL paging (offset pages and keyset pages past the row ceiling), retries that are signed
+afresh every time, Retry-After, the 401-after-429 rule, signature failures, NetSuite's error bodies turned into
+typed errors, creates that are never blindly re-sent, idempotent upserts, server time, token info and exact
+Decimal money.
+
+The client gets a fast RetryPolicy whose `sleep` records the pauses instead of sleeping, and a requests Session
+that records every request it put on the wire (to look at nonces) and can "lose" answers after the server has
+handled them.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# tests/integration/ has no __init__.py, so pytest puts it first on sys.path, where the folder
+# tests/integration/simulators/ would pass for the `simulators` package (an empty namespace package whose
+# schemas/ is missing). The project root goes first so `simulators` is the real package.
+ROOT = str(Path(__file__).resolve().parents[2])
+if sys.path[0] != ROOT:
+    sys.path.insert(0, ROOT)
+
+import threading  # noqa: E402
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import pytest
+import requests
+from pydantic import SecretStr
+
+from ctsync.netsuite.auth import TbaCredentials
+from ctsync.netsuite.client import NetSuiteClient, NetSuiteOutcomeUnknown
+from ctsync.netsuite.errors import NetSuiteAuthError, NetSuiteNotFound, NetSuiteValidationError
+from ctsync.retry import RetryPolicy
+from simulators.common.server import LoggedRequest, SimulatorServer
+from simulators.company import (
+    ClickTimeSettings,
+    Company,
+    Currency,
+    Customer,
+    Employee,
+    ExpenseCategory,
+    Project,
+    ProjectTask,
+    ServiceItem,
+    Subsidiary,
+)
+from simulators.netsuite import NetSuiteSimulator
+from simulators.netsuite.app import DEFAULT_CREDENTIALS as CREDS
+
+SUITEQL = "/services/rest/query/v1/suiteql"
+SERVER_TIME = "/services/rest/system/v1/serverTime"
+RECORDS = "/services/rest/record/v1"
+ALL_CUSTOMERS = "SELECT c.id AS id, c.entityid AS entityid FROM customer c ORDER BY c.id"
+
+
+# -- harness -------------------------------------------------------------------------------------------------
+class Clock:
+    """Real time plus an offset (TBA timestamps come from the real clock; tests can still move NetSuite's on)."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+
+class RecordingSession(requests.Session):
+    """Records every request put on the wire and every answer; can lose the next N answers on the way back
+    (the server has handled the request, the client sees a connection error)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sent: list[requests.PreparedRequest] = []
+        self.answers: list[requests.Response] = []
+        self.lose_answers = 0
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        self.sent.append(request)
+        response = super().send(request, **kwargs)
+        self.answers.append(response)
+        if self.lose_answers > 0:
+            self.lose_answers -= 1
+            raise requests.ConnectionError("the answer was lost on the way back")
+        return response
+
+    def nonces(self) -> list[str]:
+        return [_oauth_param(r, "oauth_nonce") for r in self.sent]
+
+
+def _oauth_param(request: requests.PreparedRequest, name: str) -> str:
+    header = request.headers["Authorization"]
+    text = header.decode() if isinstance(header, bytes) else header
+    for part in text.removeprefix("OAuth ").split(","):
+        key, _, value = part.strip().partition("=")
+        if key == name:
+            return unquote(value.strip('"'))
+    raise KeyError(name)
+
+
+class Sleeps(list):
+    """A RetryPolicy.sleep that records the pauses and does not wait."""
+
+    def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+@dataclass
+class Connection:
+    client: NetSuiteClient
+    session: RecordingSession
+    sleeps: Sleeps
+
+
+@dataclass
+class NetSuite:
+    sim: NetSuiteSimulator
+    server: SimulatorServer
+    clock: Clock
+    connections: list[Connection] = field(default_factory=list)
+
+    def connect(
+        self,
+        *,
+        account_id: str = CREDS.account_id,
+        retry: RetryPolicy | None = None,
+        **credentials: str,
+    ) -> Connection:
+        sleeps = Sleeps()
+        secrets = {
+            "consumer_key": CREDS.consumer_key,
+            "consumer_secret": CREDS.consumer_secret,
+            "token_id": CREDS.token_id,
+            "token_secret": CREDS.token_secret,
+            **credentials,
+        }
+        session = RecordingSession()
+        client = NetSuiteClient(
+            account_id=account_id,
+            credentials=TbaCredentials(**{k: SecretStr(v) for k, v in secrets.items()}),
+            base_url=f"{self.server.url}/services/rest",
+            restlets_url=self.server.url,
+            session=session,
+            retry=retry or RetryPolicy(base_seconds=0.01, cap_seconds=0.05, sleep=sleeps),
+            timeout_seconds=10,
+        )
+        connection = Connection(client, session, sleeps)  # sleeps stays empty when the test brings its own policy
+        self.connections.append(connection)
+        return connection
+
+    def logged(self, path: str, method: str | None = None) -> list[LoggedRequest]:
+        return [r for r in self.sim.requests if r.path == path and (method is None or r.method == method)]
+
+    def statuses(self, path: str, method: str | None = None) -> list[int]:
+        return [r.status for r in self.logged(path, method)]
+
+    def add_customers(self, count: int) -> list[str]:
+        return [
+            self.sim.records.add("customer", {"entityId": f"BULK-{n:04d}", "companyName": f"Bulk {n}", "subsidiary": {"id": "1"}})
+            for n in range(count)
+        ]
+
+    def customer_ids(self) -> list[str]:
+        return [r["id"] for r in self.sim.records.all("customer")]
+
+
+def make_company() -> Company:
+    return Company(
+        seed=1,
+        name="Acme Consulting",
+        subsidiaries=[Subsidiary("1", "Acme US", "1")],
+        currencies=[Currency("1", "USD", "US Dollar")],
+        customers=[Customer("12", "C-12", "Globex", "1")],
+        projects=[Project("1774", "P-1774", "Website", "12", "1", "2", date(2026, 1, 5), date(2026, 12, 31))],
+        tasks=[ProjectTask("905", "1774", "Build", service_item_id="42")],
+        employees=[Employee("311", "E-311", "Ann", "Lee", "ann@example.com", "1", "1")],
+        expense_categories=[ExpenseCategory("7", "Hotel")],
+        service_items=[ServiceItem("42", "Consulting Hours")],
+        clicktime_settings=ClickTimeSettings(),
+        users=[],
+        expense_types=[],
+        payment_types=[],
+        timesheets=[],
+        expense_sheets=[],
+    )
+
+
+@pytest.fixture
+def start_netsuite() -> Iterator[Callable[..., NetSuite]]:
+    """Start a NetSuite simulator (keyword overrides go to NetSuiteSimulator); stopped and checked afterwards."""
+    started: list[NetSuite] = []
+
+    def start(**options: Any) -> NetSuite:
+        clock = Clock()
+        sim = NetSuiteSimulator(clock=clock, **options)
+        sim.load(make_company())
+        world = NetSuite(sim, SimulatorServer(sim).start(), clock)
+        started.append(world)
+        return world
+
+    yield start
+    stoppers = [threading.Thread(target=world.server.stop) for world in started]
+    for stopper in stoppers:
+        stopper.start()
+    for stopper in stoppers:
+        stopper.join()
+    for world in started:
+        for connection in world.connections:
+            connection.session.close()
+        assert world.sim.internal_errors == [], world.sim.internal_errors[0]
+
+
+@pytest.fixture
+def ns(start_netsuite) -> NetSuite:
+    return start_netsuite()
+
+
+@pytest.fixture
+def conn(ns) -> Connection:
+    return ns.connect()
+
+
+def _paging(request: LoggedRequest) -> tuple[int, int]:
+    return int(request.query["limit"][0]), int(request.query["offset"][0])
+
+
+# -- SuiteQL paging ------------------------------------------------------------------------------------------
+def test_suiteql_reads_every_row_once_in_order_across_pages(ns, conn):
+    # Given 251 customers (250 added + the company's one)
+    ns.add_customers(250)
+    expected = ns.customer_ids()
+    assert len(expected) == 251
+
+    # When they are read 50 to a page
+    rows = list(conn.client.suiteql(ALL_CUSTOMERS, page_size=50))
+
+    # Then every row comes once, in id order, with its columns
+    assert [row["id"] for row in rows] == expected
+    assert [int(i) for i in expected] == sorted(int(i) for i in expected)
+    assert rows[1]["entityid"] == "BULK-0000"
+    # And it took six pages, at offsets that are multiples of the limit
+    assert [_paging(r) for r in ns.logged(SUITEQL)] == [(50, offset) for offset in range(0, 300, 50)]
+    assert ns.sim.login_audit == []
+
+
+def _customers_after(after: str | None) -> str:
+    where = f" WHERE c.id > {after}" if after is not None else ""
+    return f"SELECT c.id AS id, c.entityid AS entityid FROM customer c{where} ORDER BY c.id"
+
+
+def test_keyset_pages_give_every_row_once_and_resume_from_any_page(ns, conn):
+    ns.add_customers(120)
+    expected = ns.customer_ids()
+
+    pages = list(conn.client.keyset_pages(_customers_after, page_size=50))
+
+    assert [len(page) for page in pages] == [50, 50, 21]
+    assert [row["id"] for page in pages for row in page] == expected
+    # Each page's last key is a safe resume point: continuing from it reads exactly the rest.
+    resumed = list(conn.client.keyset_pages(_customers_after, after=pages[0][-1]["id"], page_size=50))
+    assert [row["id"] for page in resumed for row in page] == expected[50:]
+
+
+def test_keyset_pages_read_past_the_row_ceiling(start_netsuite):
+    # Given a NetSuite whose queries stop at 100 rows, and 251 customers
+    ns = start_netsuite(row_ceiling=100)
+    ns.add_customers(250)
+    expected = ns.customer_ids()
+    conn = ns.connect()
+    conn.client.row_ceiling = 100
+
+    # When they are read by key, 25 to a page
+    pages = list(conn.client.keyset_pages(_customers_after, page_size=25))
+
+    # Then every row is read, once, in order
+    ids = [row["id"] for page in pages for row in page]
+    assert len(ids) == 251, f"read {len(ids)} of 251 rows"
+    assert ids == expected
+    # And no offset at or past the ceiling was asked for: the query was re-issued with `id >` the last key.
+    queries = ns.logged(SUITEQL)
+    assert all(_paging(r)[1] < 100 for r in queries)
+    reissued = [r.body["q"] for r in queries if "c.id >" in r.body["q"]]
+    assert reissued, "the query was never re-issued from the last key"
+    assert {q.split("c.id > ")[1].split()[0] for q in reissued} == {expected[99], expected[199]}
+
+
+def test_suiteql_does_not_silently_stop_at_the_row_ceiling(start_netsuite):
+    # Given a query that returns more rows than the ceiling allows
+    ns = start_netsuite(row_ceiling=100)
+    ns.add_customers(250)
+    conn = ns.connect()
+    conn.client.row_ceiling = 100
+    # When it is read by offset, Then the client refuses (pointing at keyset_pages) instead of returning 100 rows
+    with pytest.raises(ValueError, match="keyset_pages"):
+        list(conn.client.suiteql(ALL_CUSTOMERS, page_size=25))
+
+
+# -- retries, each signed afresh ------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("kind", "status"),
+    [("status", 429), ("status", 503), ("status", 500), ("status", 502), ("reset", 0)],
+    ids=["429", "503", "500", "502", "connection-reset"],
+)
+def test_a_read_succeeds_after_transient_failures_with_a_fresh_nonce_each_time(ns, conn, kind, status):
+    # Given the next two serverTime calls fail
+    ns.sim.faults.inject(kind, status=status or 503, times=2, path=SERVER_TIME)
+
+    # When the client asks for the server time
+    moment = conn.client.server_time()
+
+    # Then it gets the right answer after two retries
+    assert abs(moment - ns.clock()) < timedelta(seconds=5)
+    assert len(conn.session.sent) == 3 and len(conn.sleeps) == 2
+    if kind == "status":
+        assert ns.statuses(SERVER_TIME) == [status, status, 200]
+    else:
+        assert ns.statuses(SERVER_TIME) == [200]  # a reset connection never got an answer to log
+    # And every attempt was signed anew
+    assert len(set(conn.session.nonces())) == 3
+    assert ns.sim.login_audit == []
+
+
+def test_suiteql_is_a_read_and_is_retried_after_a_500(ns, conn):
+    ns.sim.faults.inject("status", status=500, times=1, method="POST", path=SUITEQL)
+    rows = list(conn.client.suiteql(ALL_CUSTOMERS))
+    assert [row["id"] for row in rows] == ["12"]
+    assert ns.statuses(SUITEQL) == [500, 200]
+
+
+def test_a_retry_after_a_lost_answer_is_accepted_because_its_nonce_is_fresh(ns, conn):
+    # Given the server handles the request but the answer is lost twice on the way back
+    conn.session.lose_answers = 2
+
+    # When the client asks for the server time
+    conn.client.server_time()
+
+    # Then the server authenticated three requests, none of them a replay
+    assert ns.statuses(SERVER_TIME) == [200, 200, 200]
+    assert ns.sim.login_audit == []
+    assert len(set(conn.session.nonces())) == 3
+    # (Control: the simulator does refuse a replayed signature, so the check above has teeth.)
+    with requests.Session() as plain:
+        replay = plain.send(conn.session.sent[-1], timeout=10)
+    assert replay.status_code == 401
+    assert [reason for reason, _ in ns.sim.login_audit] == ["InvalidNonce"]
+
+
+@pytest.mark.parametrize("status", [429, 503])
+def test_retry_after_is_honoured(ns, status):
+    # Given a client whose pauses are recorded (not slept) and whose cap is above the server's wish
+    sleeps = Sleeps()
+    conn = ns.connect(retry=RetryPolicy(base_seconds=0.01, cap_seconds=30.0, sleep=sleeps))
+    ns.sim.faults.inject("status", status=status, times=1, path=SERVER_TIME, retry_after=3)
+
+    conn.client.server_time()
+
+    # Then the one pause lasted at least as long as Retry-After asked
+    assert len(sleeps) == 1 and sleeps[0] >= 3
+    assert ns.statuses(SERVER_TIME) == [status, 200]
+
+
+def test_a_401_straight_after_a_429_is_treated_as_load_and_retried(ns, conn):
+    ns.sim.faults.inject("status", status=429, times=1, path=SERVER_TIME)
+    ns.sim.faults.inject("status", status=401, times=1, path=SERVER_TIME)
+
+    conn.client.server_time()
+
+    assert ns.statuses(SERVER_TIME) == [429, 401, 200]
+    assert len(set(conn.session.nonces())) == 3
+
+
+def test_401s_after_a_429_are_retried_at_most_twice(ns, conn):
+    ns.sim.faults.inject("status", status=429, times=1, path=SERVER_TIME)
+    ns.sim.faults.inject("status", status=401, times=5, path=SERVER_TIME)
+
+    with pytest.raises(NetSuiteAuthError):
+        conn.client.server_time()
+
+    assert ns.statuses(SERVER_TIME) == [429, 401, 401, 401]
+
+
+def test_a_lone_401_is_an_auth_error_and_is_not_retried(ns, conn):
+    ns.sim.faults.inject("status", status=401, times=1, path=SERVER_TIME)
+
+    with pytest.raises(NetSuiteAuthError) as caught:
+        conn.client.server_time()
+
+    assert caught.value.status == 401 and caught.value.code == "INVALID_LOGIN"
+    assert "Login Audit Trail" in caught.value.message and "account ID's case" in caught.value.message
+    assert ns.statuses(SERVER_TIME) == [401]
+    assert conn.sleeps == []
+
+
+# -- signatures ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("wrong", "reason"),
+    [
+        ({"account_id": "1234567_sb1"}, "InvalidRealm"),
+        ({"token_secret": "ts-not-the-secret"}, "InvalidSignature"),
+        ({"consumer_secret": "cs-not-the-secret"}, "InvalidSignature"),
+        ({"consumer_key": "ck-someone-else"}, "InvalidConsumerKey"),
+        ({"token_id": "tk-someone-else"}, "InvalidToken"),
+    ],
+    ids=["realm-case", "token-secret", "consumer-secret", "consumer-key", "token-id"],
+)
+def test_a_wrong_part_of_the_signature_is_refused_and_audited(ns, wrong, reason):
+    # Given a client with one part of its TBA set-up wrong
+    bad = ns.connect(**wrong)
+    # When it calls NetSuite, Then it gets an auth error at once, and the Login Audit Trail says why
+    with pytest.raises(NetSuiteAuthError) as caught:
+        bad.client.token_info()
+    assert caught.value.status == 401
+    assert [r for r, _ in ns.sim.login_audit] == [reason]
+    assert len(bad.session.sent) == 1 and bad.sleeps == []
+    # And the right set-up is accepted
+    info = ns.connect().client.token_info()
+    assert info["accountId"] == "1234567_SB1"
+    assert len(ns.sim.login_audit) == 1
+
+
+# -- typed errors from NetSuite's bodies --------------------------------------------------------------------
+def test_a_missing_record_is_not_found(ns, conn):
+    with pytest.raises(NetSuiteNotFound) as caught:
+        conn.client.get_record("job", "99999")
+    assert caught.value.status == 404 and caught.value.code == "NONEXISTENT_ID"
+    assert ns.statuses(f"{RECORDS}/job/99999") == [404]  # not retried
+
+
+def test_a_misspelled_property_is_refused_with_the_bodys_error_code(ns, conn):
+    # When a field name is written in the wrong case (companyname for companyName)
+    with pytest.raises(NetSuiteValidationError) as caught:
+        conn.client.update_record("job", "1774", {"companyname": "Renamed"})
+
+    # Then the error carries NetSuite's o:errorCode and names the property
+    detail = conn.session.answers[-1].json()["o:errorDetails"][0]
+    assert caught.value.code == detail["o:errorCode"] == "INVALID_PROPERTY"
+    assert caught.value.status == 400 and caught.value.path == "companyname"
+    assert "companyname" in caught.value.message
+    # Because the client asked NetSuite to refuse unknown names rather than drop them silently
+    assert conn.session.sent[-1].headers["X-NetSuite-PropertyNameValidation"] == "Error"
+    assert ns.sim.records.get("job", "1774")["companyName"] == "Website"
+
+
+def test_a_misspelled_sublist_field_is_refused_with_its_path(ns, conn):
+    body = _expense_report(_line(Decimal("5.00"), "Snack") | {"foreignAmount": Decimal("5.00")})
+    with pytest.raises(NetSuiteValidationError) as caught:
+        conn.client.upsert_record("expenseReport", "ct-es-typo", body)
+    assert caught.value.code == "INVALID_PROPERTY"
+    assert caught.value.path == "expense.items[0].foreignAmount" and "foreignAmount" in caught.value.message
+    assert ns.sim.records.all("expenseReport") == []
+
+
+def test_a_reference_to_nothing_is_invalid_key_or_ref(ns, conn):
+    with pytest.raises(NetSuiteValidationError) as caught:
+        conn.client.create_record("job", {"companyName": "Orphan", "parent": {"id": "424242"}})
+    assert caught.value.code == "INVALID_KEY_OR_REF" and caught.value.path == "parent"
+    assert ns.statuses(f"{RECORDS}/job", "POST") == [400]
+    assert [j["id"] for j in ns.sim.records.all("job")] == ["1774"]
+
+
+# -- writes: creates are never blindly re-sent, upserts are ------------------------------------------------
+def _new_customers(ns: NetSuite, name: str) -> list[dict[str, Any]]:
+    return [c for c in ns.sim.records.all("customer") if c.get("companyName") == name]
+
+
+def test_a_create_is_not_resent_after_a_500(ns, conn):
+    ns.sim.faults.inject("status", status=500, times=1, method="POST", path=f"{RECORDS}/customer$")
+
+    with pytest.raises(NetSuiteOutcomeUnknown):
+        conn.client.create_record("customer", {"companyName": "Initech", "subsidiary": {"id": "1"}})
+
+    assert ns.statuses(f"{RECORDS}/customer", "POST") == [500]
+    assert len(conn.session.sent) == 1 and conn.sleeps == []
+
+
+def test_a_create_whose_answer_was_lost_is_not_resent(ns, conn):
+    # Given the create goes through but its answer is lost
+    conn.session.lose_answers = 1
+    with pytest.raises(NetSuiteOutcomeUnknown):
+        conn.client.create_record("customer", {"companyName": "Initech", "subsidiary": {"id": "1"}})
+    # Then it was sent once, and exactly one record exists (a resend would have made a second)
+    assert ns.statuses(f"{RECORDS}/customer", "POST") == [204]
+    assert len(_new_customers(ns, "Initech")) == 1
+
+
+def test_a_create_is_not_resent_after_a_connection_reset(ns, conn):
+    ns.sim.faults.inject("reset", times=1, method="POST", path=f"{RECORDS}/customer$")
+    with pytest.raises(NetSuiteOutcomeUnknown):
+        conn.client.create_record("customer", {"companyName": "Initech", "subsidiary": {"id": "1"}})
+    assert len(conn.session.sent) == 1
+
+
+@pytest.mark.parametrize("status", [429, 503])
+def test_a_create_that_netsuite_refused_outright_is_sent_again(ns, conn, status):
+    ns.sim.faults.inject("status", status=status, times=1, method="POST", path=f"{RECORDS}/customer$")
+
+    new_id = conn.client.create_record("customer", {"companyName": "Initech", "subsidiary": {"id": "1"}})
+
+    assert ns.statuses(f"{RECORDS}/customer", "POST") == [status, 204]
+    assert [c["id"] for c in _new_customers(ns, "Initech")] == [new_id]
+
+
+def test_an_upsert_is_retried_after_a_500_and_makes_one_record(ns, conn):
+    path = f"{RECORDS}/customer/eid:ct-client-1"
+    ns.sim.faults.inject("status", status=500, times=2, method="PUT", path="eid:ct-client-1$")
+
+    new_id = conn.client.upsert_record("customer", "ct-client-1", {"companyName": "Initech", "subsidiary": {"id": "1"}})
+
+    assert ns.statuses(path, "PUT") == [500, 500, 204]
+    assert [c["id"] for c in _new_customers(ns, "Initech")] == [new_id]
+
+
+def test_an_upsert_whose_answer_was_lost_is_resent_and_still_makes_one_record(ns, conn):
+    conn.session.lose_answers = 1
+    new_id = conn.client.upsert_record("customer", "ct-client-1", {"companyName": "Initech", "subsidiary": {"id": "1"}})
+    assert ns.statuses(f"{RECORDS}/customer/eid:ct-client-1", "PUT") == [204, 204]
+    assert [c["id"] for c in _new_customers(ns, "Initech")] == [new_id]
+
+
+def test_upserting_twice_with_one_external_id_updates_the_same_record(ns, conn):
+    first = conn.client.upsert_record("customer", "ct-client-7", {"companyName": "Initech", "subsidiary": {"id": "1"}})
+    second = conn.client.upsert_record("customer", "ct-client-7", {"companyName": "Initech Ltd"})
+
+    assert first == second
+    holders = [c for c in ns.sim.records.all("customer") if c.get("externalId") == "ct-client-7"]
+    assert len(holders) == 1 and holders[0]["companyName"] == "Initech Ltd"
+    assert conn.client.get_record("customer", "eid:ct-client-7")["id"] == first
+
+
+def test_update_record_changes_the_field_and_bumps_last_modified(ns, conn):
+    before = conn.client.get_record("job", "1774")
+    ns.clock.offset = timedelta(seconds=90)  # NetSuite's clock moves on (well inside the TBA timestamp window)
+
+    conn.client.update_record("job", "1774", {"companyName": "Website v2"})
+
+    after = conn.client.get_record("job", "1774")
+    assert after["companyName"] == "Website v2"
+    assert datetime.fromisoformat(after["lastModifiedDate"]) - datetime.fromisoformat(before["lastModifiedDate"]) >= timedelta(seconds=89)
+
+
+def test_delete_record_removes_it(ns, conn):
+    new_id = conn.client.create_record("customer", {"companyName": "Short-lived", "subsidiary": {"id": "1"}})
+    conn.client.delete_record("customer", new_id)
+    with pytest.raises(NetSuiteNotFound):
+        conn.client.get_record("customer", new_id)
+
+
+# -- system calls -------------------------------------------------------------------------------------------
+def test_server_time_is_netsuites_clock_as_aware_utc(ns, conn):
+    ns.clock.offset = timedelta(seconds=120)  # so "NetSuite's clock" and ours differ
+
+    moment = conn.client.server_time()
+
+    assert moment.tzinfo is not None and moment.utcoffset() == timedelta(0)
+    assert abs(moment - ns.clock()) < timedelta(seconds=3)
+    assert moment - datetime.now(UTC) > timedelta(seconds=100)
+
+
+def test_token_info_names_the_account(ns, conn):
+    info = conn.client.token_info()
+    assert info["accountId"] == "1234567_SB1" and info["companyName"] == "Acme Consulting"
+    assert urlsplit(conn.session.sent[-1].url).path == "/rest/tokeninfo"
+
+
+# -- money stays Decimal -------------------------------------------------------------------------------------
+def _expense_report(*lines: dict[str, Any]) -> dict[str, Any]:
+    return {"entity": {"id": "311"}, "tranDate": "2026-11-20", "memo": "Trip", "subsidiary": {"id": "1"},
+            "expense": {"items": list(lines)}}
+
+
+def _line(amount: Decimal, memo: str, exchange_rate: Decimal = Decimal("1.0000")) -> dict[str, Any]:
+    return {"category": {"id": "7"}, "expensedate": "2026-11-18", "amount": amount, "currency": {"id": "1"},
+            "foreignamount": amount, "exchangerate": exchange_rate, "customer": {"id": "1774"}, "memo": memo}
+
+
+def test_decimal_money_round_trips_exactly(ns, conn):
+    amounts = [Decimal("120.50"), Decimal("0.10"), Decimal("0.20"), Decimal("1234567.89"), Decimal("33.333")]
+    body = _expense_report(*(_line(a, f"line {i}", Decimal("1.095500")) for i, a in enumerate(amounts)))
+
+    report_id = conn.client.upsert_record("expenseReport", "ct-es-42", body)
+    record = conn.client.get_record("expenseReport", report_id, expand=True)
+
+    lines = record["expense"]["items"]
+    assert [line["amount"] for line in lines] == amounts
+    assert all(type(line["amount"]) is Decimal and type(line["exchangerate"]) is Decimal for line in lines)
+    assert [str(line["amount"]) for line in lines] == ["120.50", "0.10", "0.20", "1234567.89", "33.333"]
+    assert {str(line["exchangerate"]) for line in lines} == {"1.095500"}
+    assert sum(line["amount"] for line in lines) == Decimal("1234721.023")  # no binary fractions crept in
+    # What went over the wire was the exact digits
+    [put] = ns.logged(f"{RECORDS}/expenseReport/eid:ct-es-42", "PUT")
+    assert [line["amount"] for line in put.body["expense"]["items"]] == amounts
+
+
+def test_a_float_never_leaves_the_client(ns, conn):
+    with pytest.raises(TypeError, match="float"):
+        conn.client.upsert_record("expenseReport", "ct-es-43", _expense_report(_line(0.1, "float")))  # type: ignore[arg-type]
+    assert conn.session.sent == []
+
+
+def test_query_parameters_reach_the_server_as_signed(ns, conn):
+    # The signature covers limit/offset: a page at a non-zero offset verifies like the first.
+    ns.add_customers(30)
+    list(conn.client.suiteql(ALL_CUSTOMERS, page_size=10))
+    sent = [parse_qs(urlsplit(r.url).query) for r in conn.session.sent]
+    assert [s["offset"] for s in sent] == [["0"], ["10"], ["20"], ["30"]]
+    assert ns.sim.login_audit == []

@@ -1,0 +1,248 @@
+"""Exact hours and money (ctsync.money) and exact-number JSON (ctsync.jsonutil): Decimal in, Decimal out."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ctsync import jsonutil
+from ctsync.money import duration_to_hours, hours_to_duration, hours_to_minutes, round_money, to_decimal
+
+# -- to_decimal ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (Decimal("1.75"), Decimal("1.75")),
+        (3, Decimal(3)),
+        (0, Decimal(0)),
+        (-12, Decimal(-12)),
+        ("0.10", Decimal("0.10")),
+        (" 7.5 ", Decimal("7.5")),
+        ("-3.25", Decimal("-3.25")),
+        ("1e3", Decimal("1000")),
+        ("123456789012345678901234.56", Decimal("123456789012345678901234.56")),
+    ],
+)
+def test_to_decimal_accepts_numbers_and_number_strings(value: object, expected: Decimal) -> None:
+    result = to_decimal(value)
+    assert isinstance(result, Decimal)
+    assert result == expected
+
+
+def test_to_decimal_keeps_the_exact_spelling_of_a_string() -> None:
+    # "0.10" stays two places: no trip through float, which would give 0.1000000000000000055…
+    assert str(to_decimal("0.10")) == "0.10"
+
+
+@pytest.mark.parametrize("value", [0.1, 1.0, float("nan"), True, False])
+def test_to_decimal_refuses_float_and_bool(value: object) -> None:
+    with pytest.raises(TypeError):
+        to_decimal(value, field="hours")
+
+
+@pytest.mark.parametrize("value", [None, [1], {"a": 1}, b"1", object()])
+def test_to_decimal_refuses_other_types(value: object) -> None:
+    with pytest.raises(TypeError):
+        to_decimal(value)
+
+
+@pytest.mark.parametrize("value", ["NaN", "nan", "sNaN", "Infinity", "-Infinity", "inf", Decimal("NaN"), Decimal("Infinity")])
+def test_to_decimal_refuses_non_finite(value: object) -> None:
+    with pytest.raises(ValueError, match="finite"):
+        to_decimal(value)
+
+
+@pytest.mark.parametrize("value", ["", "   ", "abc", "1,5", "1.2.3", "12h", "$5", "0x10"])
+def test_to_decimal_refuses_garbage_naming_the_field(value: str) -> None:
+    with pytest.raises(ValueError, match="amount"):
+        to_decimal(value, field="amount")
+
+
+# -- round_money --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("amount", "expected"),
+    [
+        ("1.005", "1.01"),  # half up (banker's rounding would give 1.00)
+        ("1.015", "1.02"),
+        ("2.675", "2.68"),  # the classic float trap (2.675 is 2.67499… as a float)
+        ("1.004", "1.00"),
+        ("-1.005", "-1.01"),  # half away from zero
+        ("10", "10.00"),
+        ("0.1", "0.10"),
+        ("123456789.995", "123456790.00"),
+    ],
+)
+def test_round_money_is_half_up_to_the_cent(amount: str, expected: str) -> None:
+    result = round_money(Decimal(amount))
+    assert result == Decimal(expected)
+    assert str(result) == expected  # always two places
+
+
+# -- durations ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("hours", "duration"),
+    [
+        ("1.75", "1:45"),
+        ("0.33", "0:20"),  # 19.8 minutes
+        ("0", "0:00"),
+        ("8", "8:00"),
+        ("0.5", "0:30"),
+        ("0.25", "0:15"),
+        ("24.1", "24:06"),
+        ("100.01", "100:01"),  # 0.6 min rounds up to 1
+        ("1.999", "2:00"),  # 119.94 minutes: carries into the hour
+    ],
+)
+def test_hours_to_duration(hours: str, duration: str) -> None:
+    assert hours_to_duration(Decimal(hours)) == duration
+
+
+def test_hours_to_duration_rounds_half_up_at_thirty_seconds() -> None:
+    # 0.125 h is exactly 7.5 minutes: half up gives 8 (banker's would give 8 too; 0.375 h = 22.5 min tells them apart)
+    assert hours_to_duration(Decimal("0.125")) == "0:08"
+    assert hours_to_duration(Decimal("0.375")) == "0:23"
+    assert hours_to_minutes(Decimal("0.375")) == 23
+    # just under half a minute rounds down
+    assert hours_to_duration(Decimal("0.1249")) == "0:07"
+    assert hours_to_duration(Decimal("0.3749")) == "0:22"
+
+
+def test_hours_to_duration_refuses_negative() -> None:
+    with pytest.raises(ValueError, match="negative"):
+        hours_to_duration(Decimal("-0.25"))
+    with pytest.raises(ValueError):
+        hours_to_duration(Decimal("-0.001"))
+
+
+@pytest.mark.parametrize(
+    ("duration", "hours"),
+    [("1:45", "1.75"), ("0:20", "0.3333333333333333333333333333"), ("0:00", "0"), ("12:30", "12.5"), ("3", "3")],
+)
+def test_duration_to_hours(duration: str, hours: str) -> None:
+    assert duration_to_hours(duration) == Decimal(hours)
+
+
+def test_duration_to_hours_does_not_misread_a_negative_duration() -> None:
+    # "-1:30" is minus one and a half hours; reading it as -60 + 30 minutes (= -0.5 h) is silently wrong.
+    # Either refusing it (hours_to_duration refuses negatives) or reading -1.5 would be correct.
+    try:
+        result = duration_to_hours("-1:30")
+    except ValueError:
+        return
+    assert result == Decimal("-1.5")
+
+
+@given(st.integers(min_value=0, max_value=10_000_000))
+def test_whole_minutes_survive_the_round_trip(minutes: int) -> None:
+    hours = Decimal(minutes) / 60
+    duration = hours_to_duration(hours)
+    assert duration == f"{minutes // 60}:{minutes % 60:02d}"
+    assert duration_to_hours(duration) == hours
+
+
+# -- jsonutil -----------------------------------------------------------------------------------------------
+
+
+def test_dumps_writes_decimals_exactly() -> None:
+    assert jsonutil.dumps(Decimal("0.10")) == "0.10"
+    assert jsonutil.dumps(Decimal("1.75")) == "1.75"
+    assert jsonutil.dumps(Decimal("-0.01")) == "-0.01"
+    assert jsonutil.dumps(Decimal("1E+3")) == "1000"  # never scientific notation
+    assert jsonutil.dumps(Decimal("1E-7")) == "0.0000001"
+
+
+def test_dumps_writes_large_values_without_losing_digits() -> None:
+    big = Decimal("123456789012345678901234567890.123456789")
+    assert jsonutil.dumps(big) == "123456789012345678901234567890.123456789"
+    assert jsonutil.dumps(Decimal("99999999999999999.99")) == "99999999999999999.99"  # past float's 15–17 digits
+
+
+def test_dumps_nested_structures() -> None:
+    value = {
+        "Hours": Decimal("7.50"),
+        "lines": [{"amount": Decimal("0.10"), "tags": ("a", "b")}, None, True, 3, "x"],
+        "empty": {},
+        5: "int key",
+    }
+    text = jsonutil.dumps(value)
+    assert text == '{"Hours":7.50,"lines":[{"amount":0.10,"tags":["a","b"]},null,true,3,"x"],"empty":{},"5":"int key"}'
+    assert json.loads(text)["lines"][0]["tags"] == ["a", "b"]  # still valid JSON
+
+
+def test_dumps_escapes_strings_and_writes_dates_as_iso() -> None:
+    from datetime import UTC, date, datetime
+
+    assert jsonutil.dumps({'a"b': "line\nbreak"}) == '{"a\\"b":"line\\nbreak"}'
+    assert jsonutil.dumps([date(2026, 1, 5), datetime(2026, 1, 5, 8, 30, tzinfo=UTC)]) == (
+        '["2026-01-05","2026-01-05T08:30:00+00:00"]'
+    )
+
+
+@pytest.mark.parametrize("value", [0.1, {"a": 1.5}, [Decimal("1"), 2.0], {"deep": [{"x": float("inf")}]}])
+def test_dumps_refuses_float_anywhere(value: object) -> None:
+    with pytest.raises(TypeError, match="float"):
+        jsonutil.dumps(value)
+
+
+@pytest.mark.parametrize("value", [Decimal("NaN"), Decimal("Infinity"), {"a": Decimal("-Infinity")}])
+def test_dumps_refuses_non_finite_decimals(value: object) -> None:
+    with pytest.raises(ValueError):
+        jsonutil.dumps(value)
+
+
+def test_loads_parses_fractional_numbers_as_decimal_and_never_float() -> None:
+    data = jsonutil.loads('{"a": 0.10, "b": [1.75, 2e-3], "c": 12345678901234567890.12, "n": 7}')
+    assert data["a"] == Decimal("0.10") and isinstance(data["a"], Decimal)
+    assert str(data["a"]) == "0.10"
+    assert data["b"] == [Decimal("1.75"), Decimal("0.002")]
+    assert data["c"] == Decimal("12345678901234567890.12")
+    assert data["n"] == 7 and not isinstance(data["n"], float)
+    assert jsonutil.loads(b'{"x": 0.3}') == {"x": Decimal("0.3")}
+
+
+def _no_float(value: object) -> bool:
+    if isinstance(value, float):
+        return False
+    if isinstance(value, dict):
+        return all(_no_float(v) for v in value.values())
+    if isinstance(value, list):
+        return all(_no_float(v) for v in value)
+    return True
+
+
+_decimals = st.decimals(allow_nan=False, allow_infinity=False)
+_keys = st.text(min_size=0, max_size=8)
+_trees = st.recursive(
+    st.dictionaries(_keys, _decimals, max_size=5),
+    lambda children: st.dictionaries(_keys, st.one_of(_decimals, children, st.lists(_decimals, max_size=3)), max_size=4),
+    max_leaves=20,
+)
+
+
+@given(st.dictionaries(_keys, _decimals, max_size=10))
+def test_decimal_dicts_round_trip_exactly(value: dict[str, Decimal]) -> None:
+    back = jsonutil.loads(jsonutil.dumps(value))
+    assert back == value
+    assert _no_float(back)
+    for key, number in value.items():
+        if number != number.to_integral_value() or "." in format(number, "f"):
+            # anything written with a fractional part comes back as a Decimal with the same digits
+            assert isinstance(back[key], Decimal)
+            assert format(back[key], "f") == format(number, "f")
+
+
+@given(_trees)
+def test_nested_decimal_trees_round_trip(value: dict) -> None:
+    back = jsonutil.loads(jsonutil.dumps(value))
+    assert back == value
+    assert _no_float(back)
