@@ -23,23 +23,23 @@ if sys.path[0] != ROOT:
     sys.path.insert(0, ROOT)
 
 import threading  # noqa: E402
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
-from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from collections.abc import Callable, Iterator  # noqa: E402
+from dataclasses import dataclass, field  # noqa: E402
+from datetime import UTC, date, datetime, timedelta  # noqa: E402
+from decimal import Decimal  # noqa: E402
+from typing import Any  # noqa: E402
+from urllib.parse import parse_qs, unquote, urlsplit  # noqa: E402
 
-import pytest
-import requests
-from pydantic import SecretStr
+import pytest  # noqa: E402
+import requests  # noqa: E402
+from pydantic import SecretStr  # noqa: E402
 
-from ctsync.netsuite.auth import TbaCredentials
-from ctsync.netsuite.client import NetSuiteClient, NetSuiteOutcomeUnknown
-from ctsync.netsuite.errors import NetSuiteAuthError, NetSuiteNotFound, NetSuiteValidationError
-from ctsync.retry import RetryPolicy
-from simulators.common.server import LoggedRequest, SimulatorServer
-from simulators.company import (
+from ctsync.netsuite.auth import TbaCredentials  # noqa: E402
+from ctsync.netsuite.client import NetSuiteClient, NetSuiteOutcomeUnknown  # noqa: E402
+from ctsync.netsuite.errors import NetSuiteAuthError, NetSuiteNotFound, NetSuiteValidationError  # noqa: E402
+from ctsync.retry import RetryPolicy  # noqa: E402
+from simulators.common.server import LoggedRequest, SimulatorServer  # noqa: E402
+from simulators.company import (  # noqa: E402
     ClickTimeSettings,
     Company,
     Currency,
@@ -51,8 +51,8 @@ from simulators.company import (
     ServiceItem,
     Subsidiary,
 )
-from simulators.netsuite import NetSuiteSimulator
-from simulators.netsuite.app import DEFAULT_CREDENTIALS as CREDS
+from simulators.netsuite import NetSuiteSimulator  # noqa: E402
+from simulators.netsuite.app import DEFAULT_CREDENTIALS as CREDS  # noqa: E402
 
 SUITEQL = "/services/rest/query/v1/suiteql"
 SERVER_TIME = "/services/rest/system/v1/serverTime"
@@ -94,9 +94,13 @@ class RecordingSession(requests.Session):
         return [_oauth_param(r, "oauth_nonce") for r in self.sent]
 
 
+def _header(request: requests.PreparedRequest, name: str) -> str:
+    value = request.headers[name]  # requests-oauthlib leaves the headers it signed as bytes
+    return value.decode() if isinstance(value, bytes) else value
+
+
 def _oauth_param(request: requests.PreparedRequest, name: str) -> str:
-    header = request.headers["Authorization"]
-    text = header.decode() if isinstance(header, bytes) else header
+    text = _header(request, "Authorization")
     for part in text.removeprefix("OAuth ").split(","):
         key, _, value = part.strip().partition("=")
         if key == name:
@@ -443,7 +447,7 @@ def test_a_misspelled_property_is_refused_with_the_bodys_error_code(ns, conn):
     assert caught.value.status == 400 and caught.value.path == "companyname"
     assert "companyname" in caught.value.message
     # Because the client asked NetSuite to refuse unknown names rather than drop them silently
-    assert conn.session.sent[-1].headers["X-NetSuite-PropertyNameValidation"] == "Error"
+    assert _header(conn.session.sent[-1], "X-NetSuite-PropertyNameValidation") == "Error"
     assert ns.sim.records.get("job", "1774")["companyName"] == "Website"
 
 
@@ -591,7 +595,8 @@ def test_decimal_money_round_trips_exactly(ns, conn):
     assert all(type(line["amount"]) is Decimal and type(line["exchangerate"]) is Decimal for line in lines)
     assert [str(line["amount"]) for line in lines] == ["120.50", "0.10", "0.20", "1234567.89", "33.333"]
     assert {str(line["exchangerate"]) for line in lines} == {"1.095500"}
-    assert sum(line["amount"] for line in lines) == Decimal("1234721.023")  # no binary fractions crept in
+    assert lines[1]["amount"] + lines[2]["amount"] == Decimal("0.30")  # 0.1 + 0.2 != 0.3 in binary floating point
+    assert sum(line["amount"] for line in lines) == Decimal("1234722.023")
     # What went over the wire was the exact digits
     [put] = ns.logged(f"{RECORDS}/expenseReport/eid:ct-es-42", "PUT")
     assert [line["amount"] for line in put.body["expense"]["items"]] == amounts

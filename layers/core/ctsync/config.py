@@ -30,6 +30,15 @@ def _check_script_id(value: str) -> str:
 ScriptId = Annotated[str, AfterValidator(_check_script_id)]
 
 
+def _check_template(template: str, **fields: str) -> str:
+    """A format string may use only the named fields; pydantic reports only ValueError, so convert."""
+    try:
+        template.format(**fields)
+    except (KeyError, IndexError) as error:
+        raise ValueError(f"{template!r} uses {error}; the fields are {', '.join(sorted(fields))}") from error
+    return template
+
+
 class NetSuiteSettings(Strict):
     account_id: str = Field(description="Exactly as NetSuite shows it, e.g. 1234567_SB1 (also the OAuth realm)")
     rest_base_url: str | None = Field(
@@ -99,9 +108,13 @@ class TaskSyncSettings(Strict):
 
     @field_validator("name_template")
     @classmethod
-    def _template(cls, value: str) -> str:
-        value.format(project_number="P", project_name="N", path="A", title="T")
-        return value
+    def _name_template(cls, value: str) -> str:
+        return _check_template(value, project_number="P", project_name="N", path="A", title="T")
+
+    @field_validator("task_code_template")
+    @classmethod
+    def _code_template(cls, value: str) -> str:
+        return _check_template(value, task_id="1")
 
 
 class WindowSettings(Strict):

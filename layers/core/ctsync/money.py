@@ -46,6 +46,8 @@ def hours_to_duration(hours: Decimal) -> str:
 
 def duration_to_hours(duration: str) -> Decimal:
     """NetSuite's `H:MM` back to Decimal hours (exact to the minute)."""
+    if duration.strip().startswith("-"):
+        raise ValueError(f"negative duration {duration!r}")
     hours_text, _, minutes_text = duration.partition(":")
     minutes = int(hours_text) * MINUTES_PER_HOUR + int(minutes_text or 0)
     return Decimal(minutes) / MINUTES_PER_HOUR

@@ -31,6 +31,11 @@ def to_local_text(value: datetime, zone: str) -> str:
 
 
 def from_local_text(text: str, zone: str) -> datetime:
-    """SuiteQL's TO_CHAR output (wall-clock time in the user's zone) back to an instant."""
+    """SuiteQL's TO_CHAR output (wall-clock time in the user's zone) back to an instant.
+
+    In the hour repeated when clocks go back the text is ambiguous; the later instant is taken, so a change made
+    then is never mistaken for an older version and skipped (a late older snapshot is caught by the next run's
+    overlap, where the content hash differs).
+    """
     naive = datetime.strptime(text, _PY_TIMESTAMP)
-    return naive.replace(tzinfo=ZoneInfo(zone)).astimezone(UTC)
+    return naive.replace(tzinfo=ZoneInfo(zone), fold=1).astimezone(UTC)

@@ -1,0 +1,420 @@
+"""The product's ClickTimeClient against the ClickTime simulator over real HTTP (loopback).
+
+What is shown: paging (every item once), the 500-row cap on time entries, decimals sent as numbers or strings,
+retries (429 with Retry-After, 503, connection resets), an `errors` list on a 2xx answer treated as a failure,
+typed errors (401, 404, 400), creates that are not blindly re-sent, job/task/client round trips with the
+job-task links, the company settings and receipt downloads.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# tests/integration/ has no __init__.py, so pytest puts it first on sys.path, where the folder
+# tests/integration/simulators/ would pass for the `simulators` package (an empty namespace package whose
+# schemas/ is missing). The project root goes first so `simulators` is the real package.
+ROOT = str(Path(__file__).resolve().parents[2])
+if sys.path[0] != ROOT:
+    sys.path.insert(0, ROOT)
+
+from collections.abc import Callable, Iterator  # noqa: E402
+from dataclasses import dataclass, field  # noqa: E402
+from decimal import Decimal  # noqa: E402
+from typing import Any  # noqa: E402
+
+import pytest  # noqa: E402
+import requests  # noqa: E402
+from pydantic import SecretStr  # noqa: E402
+
+from ctsync.clicktime.client import TIME_ENTRY_PAGE_SIZE, ClickTimeClient  # noqa: E402
+from ctsync.clicktime.errors import (  # noqa: E402
+    ClickTimeAuthError,
+    ClickTimeNotFound,
+    ClickTimeOutcomeUnknown,
+    ClickTimeValidationError,
+)
+from ctsync.errors import ConfigurationError  # noqa: E402
+from ctsync.retry import RetryPolicy  # noqa: E402
+from simulators.clicktime import ClickTimeSimulator, SeededIds  # noqa: E402
+from simulators.common.server import LoggedRequest, SimulatorServer  # noqa: E402
+from simulators.company import Company  # noqa: E402
+from simulators.generator import generate_company  # noqa: E402
+
+TOKEN = "ct-test-token"
+
+
+# -- harness -------------------------------------------------------------------------------------------------
+class RecordingSession(requests.Session):
+    """Records every request put on the wire; can lose the next N answers after the server handled them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sent: list[requests.PreparedRequest] = []
+        self.lose_answers = 0
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        self.sent.append(request)
+        response = super().send(request, **kwargs)
+        if self.lose_answers > 0:
+            self.lose_answers -= 1
+            raise requests.ConnectionError("the answer was lost on the way back")
+        return response
+
+
+class Sleeps(list):
+    """A RetryPolicy.sleep that records the pauses and does not wait."""
+
+    def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+@dataclass
+class ClickTime:
+    sim: ClickTimeSimulator
+    server: SimulatorServer
+    ids: SeededIds | None
+    sessions: list[RecordingSession] = field(default_factory=list)
+
+    def connect(self, *, token: str = TOKEN, retry: RetryPolicy | None = None) -> tuple[ClickTimeClient, RecordingSession, Sleeps]:
+        sleeps = Sleeps()
+        session = RecordingSession()
+        self.sessions.append(session)
+        client = ClickTimeClient(
+            token=SecretStr(token),
+            base_url=f"{self.server.url}/v2",
+            session=session,
+            retry=retry or RetryPolicy(base_seconds=0.01, cap_seconds=0.05, sleep=sleeps),
+            timeout_seconds=10,
+        )
+        return client, session, sleeps
+
+    def logged(self, path: str, method: str | None = None) -> list[LoggedRequest]:
+        return [r for r in self.sim.requests if r.path == "/v2" + path and (method is None or r.method == method)]
+
+    def statuses(self, path: str, method: str | None = None) -> list[int]:
+        return [r.status for r in self.logged(path, method)]
+
+
+@pytest.fixture(scope="module")
+def company() -> Company:
+    return generate_company(7, size=4)
+
+
+@pytest.fixture
+def start_clicktime(company) -> Iterator[Callable[..., ClickTime]]:
+    """Start a ClickTime simulator loaded with the company (users, types, settings); `seed` adds clients, jobs
+    and tasks; `activity` adds timesheets, time entries, expense sheets and receipts on top."""
+    started: list[ClickTime] = []
+
+    def start(*, seed: bool = True, activity: bool = False, **options: Any) -> ClickTime:
+        sim = ClickTimeSimulator(token=TOKEN, seed=1, **options)
+        sim.load(company)
+        ids = sim.seed_jobs_and_tasks(company) if seed or activity else None
+        if activity:
+            assert ids is not None
+            sim.load_activity(company, ids.jobs.get, ids.tasks.get)
+        world = ClickTime(sim, SimulatorServer(sim).start(), ids)
+        started.append(world)
+        return world
+
+    yield start
+    for world in started:
+        world.server.stop()
+        for session in world.sessions:
+            session.close()
+
+
+@pytest.fixture
+def ct(start_clicktime) -> ClickTime:
+    return start_clicktime()
+
+
+# -- paging --------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("path", ["/Jobs", "/Tasks", "/Clients"])
+def test_iterate_reads_every_item_once_across_pages(ct, path):
+    client, _, _ = ct.connect()
+    expected = {"/Jobs": ct.sim.jobs, "/Tasks": ct.sim.tasks, "/Clients": ct.sim.clients}[path]()
+    assert len(expected) > 25
+
+    items = list(client.iterate(path, page_size=25))
+
+    ids = [item["ID"] for item in items]
+    assert len(ids) == len(set(ids)) == len(expected)
+    assert set(ids) == {record["ID"] for record in expected}
+    pages = ct.logged(path, "GET")
+    assert [(r.query["limit"], r.query["offset"]) for r in pages] == [
+        (["25"], [str(offset)]) for offset in range(0, len(expected), 25)
+    ]
+
+
+def test_typed_lists_read_all_pages(ct):
+    client, _, _ = ct.connect()
+    jobs = client.jobs()
+    assert sorted(j.ID for j in jobs) == sorted(j["ID"] for j in ct.sim.jobs())
+    assert {j.AccountingPackageID for j in jobs} == set(ct.ids.jobs)  # the NetSuite ids they were made from
+
+
+def test_time_entries_are_read_500_at_a_time(start_clicktime):
+    # Given more than 1500 time entries
+    ct = start_clicktime(activity=True)
+    expected = ct.sim.time_entries()
+    assert len(expected) > 3 * TIME_ENTRY_PAGE_SIZE
+    client, _, _ = ct.connect()
+
+    entries = client.time_entries()
+
+    # Then all are read, and no request asked for more than 500 (the simulator refuses 501, as ClickTime may)
+    assert sorted(e.ID for e in entries) == sorted(e["ID"] for e in expected)
+    limits = [int(r.query["limit"][0]) for r in ct.logged("/TimeEntries", "GET")]
+    assert limits and max(limits) <= 500
+    assert limits == [500] * len(limits)
+    # Per timesheet too
+    sheet = ct.sim.timesheet_for_entry(expected[0]["ID"])
+    client.timesheet_entries(sheet)
+    assert [r.query["limit"] for r in ct.logged(f"/Timesheets/{sheet}/TimeEntries")] == [["500"]]
+    # (Control: one more than 500 is refused, so the cap matters.)
+    with pytest.raises(ClickTimeValidationError, match="limit"):
+        list(client.iterate("/TimeEntries", page_size=501))
+
+
+# -- decimals ------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("decimals_as", ["number", "string", "mixed"])
+def test_decimals_parse_to_the_same_exact_values_however_they_arrive(start_clicktime, decimals_as):
+    ct = start_clicktime(activity=True, decimals_as=decimals_as)
+    client, _, _ = ct.connect()
+
+    entries = {e.ID: e for e in client.time_entries()}
+    items = {i.ID: i for i in client.expense_items()}
+
+    for stored in ct.sim.time_entries():
+        entry = entries[stored["ID"]]
+        assert type(entry.Hours) is Decimal and entry.Hours == stored["Hours"]
+        assert entry.BillingRate == stored["BillingRate"]
+    for stored in ct.sim.expense_items():
+        item = items[stored["ID"]]
+        assert type(item.Amount) is Decimal and item.Amount == stored["Amount"]
+        assert item.AmountForeign == stored["AmountForeign"]
+        assert item.AmountForeignExchangeRate == stored["AmountForeignExchangeRate"]
+    # Exact, digit for digit: the sum over every entry is the stored sum
+    assert sum(e.Hours for e in entries.values()) == sum(e["Hours"] for e in ct.sim.time_entries())
+    assert any(i.AmountForeignExchangeRate is not None for i in items.values())
+
+
+def test_the_wire_really_carried_strings_or_numbers(start_clicktime):
+    as_strings = start_clicktime(activity=True, decimals_as="string")
+    as_numbers = start_clicktime(activity=True, decimals_as="number")
+    raw_strings = requests.get(f"{as_strings.server.url}/v2/TimeEntries?limit=1", headers={"Authorization": f"Token {TOKEN}"}, timeout=10)
+    raw_numbers = requests.get(f"{as_numbers.server.url}/v2/TimeEntries?limit=1", headers={"Authorization": f"Token {TOKEN}"}, timeout=10)
+    assert isinstance(raw_strings.json()["data"][0]["Hours"], str)
+    assert not isinstance(raw_numbers.json()["data"][0]["Hours"], str)
+    # And the client reads them to equal Decimals
+    from_strings = {e.ID: e.Hours for e in as_strings.connect()[0].time_entries()}
+    from_numbers = {e.ID: e.Hours for e in as_numbers.connect()[0].time_entries()}
+    assert sorted(from_strings.values()) == sorted(from_numbers.values())
+
+
+# -- retries -------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("kind", "status"), [("status", 429), ("status", 503), ("status", 500), ("reset", 0)], ids=["429", "503", "500", "reset"]
+)
+def test_a_read_succeeds_after_transient_failures(ct, kind, status):
+    client, session, sleeps = ct.connect()
+    ct.sim.faults.inject(kind, status=status or 503, times=2, path="/v2/Company$")
+
+    company = client.company()
+
+    assert company.Name == ct.sim.store.company_name
+    assert len(session.sent) == 3 and len(sleeps) == 2
+    assert ct.statuses("/Company") == ([status, status, 200] if kind == "status" else [200])
+
+
+def test_retry_after_is_honoured(ct):
+    sleeps = Sleeps()
+    client, _, _ = ct.connect(retry=RetryPolicy(base_seconds=0.01, cap_seconds=30.0, sleep=sleeps))
+    ct.sim.faults.inject("status", status=429, times=1, path="/v2/Jobs$", retry_after=4)
+
+    jobs = client.jobs()
+
+    assert len(jobs) == len(ct.sim.jobs())
+    assert len(sleeps) == 1 and sleeps[0] >= 4
+    assert ct.statuses("/Jobs") == [429, 200]
+
+
+def test_a_page_in_the_middle_is_retried_and_nothing_is_lost(ct):
+    client, _, _ = ct.connect()
+    ct.sim.faults.inject("status", status=503, times=1, path="/v2/Tasks$")  # the first page
+    first = list(client.iterate("/Tasks", page_size=25))
+    assert len(first) == len(ct.sim.tasks())
+
+
+# -- errors --------------------------------------------------------------------------------------------------
+def test_errors_on_a_2xx_answer_are_a_failure(ct):
+    client, session, sleeps = ct.connect()
+    ct.sim.inject_envelope_error(path="/v2/Jobs$", message="Something went wrong inside ClickTime.")
+
+    with pytest.raises(ClickTimeValidationError) as caught:
+        client.jobs()
+
+    assert "Something went wrong inside ClickTime." in caught.value.message
+    assert ct.statuses("/Jobs") == [200]  # the answer was a 200, and it was not taken as data
+    assert sleeps == []
+
+
+def test_errors_on_a_2xx_answer_to_a_create_are_not_retried(ct):
+    # The create was carried out, yet the answer lists an error: sending it again would make a second job.
+    client, _, _ = ct.connect()
+    ct.sim.inject_envelope_error(path="/v2/Jobs$", method="POST", after_handler=True)
+    before = len(ct.sim.jobs())
+
+    with pytest.raises(ClickTimeValidationError):
+        client.create_job({"Name": "Audit", "JobNumber": "P-9001", "ClientID": ct.sim.clients()[0]["ID"]})
+
+    assert ct.statuses("/Jobs", "POST") == [201]
+    assert len(ct.sim.jobs()) == before + 1
+
+
+def test_a_wrong_token_is_an_auth_error(ct):
+    client, session, sleeps = ct.connect(token="not-the-token")
+
+    with pytest.raises(ClickTimeAuthError) as caught:
+        client.company()
+
+    assert isinstance(caught.value, ConfigurationError) and caught.value.status == 401
+    assert "Invalid Credentials" in caught.value.message
+    assert len(session.sent) == 1 and sleeps == []
+
+
+def test_a_missing_record_is_not_found(ct):
+    client, _, _ = ct.connect()
+    with pytest.raises(ClickTimeNotFound) as caught:
+        client.get_job("doesnotexist")
+    assert caught.value.status == 404 and "doesnotexist" in caught.value.message
+    assert ct.statuses("/Jobs/doesnotexist") == [404]
+
+
+def test_an_unknown_field_is_a_validation_error_with_the_simulators_message(ct):
+    client, _, _ = ct.connect()
+    before = len(ct.sim.jobs())
+
+    with pytest.raises(ClickTimeValidationError) as caught:
+        client.create_job({"Name": "X", "JobNumber": "P-9002", "ClientID": ct.sim.clients()[0]["ID"], "ProjectNumber": "7"})
+
+    assert caught.value.status == 400
+    assert "ProjectNumber: 'ProjectNumber' is not a valid property for POST /Jobs" in caught.value.message
+    assert len(ct.sim.jobs()) == before
+
+
+# -- creates are not blindly re-sent ---------------------------------------------------------------------
+def test_a_create_is_not_resent_after_a_500(ct):
+    client, session, _ = ct.connect()
+    ct.sim.faults.inject("status", status=500, times=1, method="POST", path="/v2/Jobs$")
+    before = len(ct.sim.jobs())
+
+    with pytest.raises(ClickTimeOutcomeUnknown):
+        client.create_job({"Name": "Audit", "JobNumber": "P-9003", "ClientID": ct.sim.clients()[0]["ID"]})
+
+    assert ct.statuses("/Jobs", "POST") == [500]
+    assert len(session.sent) == 1
+    assert len(ct.sim.jobs()) == before
+
+
+def test_a_create_whose_answer_was_lost_is_not_resent(start_clicktime):
+    # Tasks may share a name here, so a resend would show up as a duplicate task.
+    ct = start_clicktime(unique_task_names=False)
+    client, session, _ = ct.connect()
+    session.lose_answers = 1
+    before = len(ct.sim.tasks())
+
+    with pytest.raises(ClickTimeOutcomeUnknown):
+        client.create_task({"Name": "Discovery workshop"})
+
+    assert ct.statuses("/Tasks", "POST") == [201]
+    assert len(ct.sim.tasks()) == before + 1
+
+
+def test_a_create_refused_with_503_is_sent_again(ct):
+    client, _, _ = ct.connect()
+    ct.sim.faults.inject("status", status=503, times=1, method="POST", path="/v2/Clients$")
+
+    created = client.create_client({"Name": "Initech", "ClientNumber": "C-9001"})
+
+    assert ct.statuses("/Clients", "POST") == [503, 201]
+    assert [c["ID"] for c in ct.sim.clients() if c["ClientNumber"] == "C-9001"] == [created.ID]
+
+
+# -- round trips ---------------------------------------------------------------------------------------------
+def test_client_job_and_task_round_trips_with_links(ct):
+    client, _, _ = ct.connect()
+
+    # Client
+    new_client = client.create_client({"Name": "Initech", "ClientNumber": "C-9100", "AccountingPackageID": "9100"})
+    assert client.get_client(new_client.ID).Name == "Initech"
+    updated_client = client.update_client(new_client.ID, {"Name": "Initech Ltd", "IsActive": False})
+    assert (updated_client.Name, updated_client.IsActive) == ("Initech Ltd", False)
+    assert client.get_client(new_client.ID).AccountingPackageID == "9100"
+
+    # Job
+    job = client.create_job({"Name": "Website", "JobNumber": "P-9100", "ClientID": new_client.ID,
+                             "AccountingPackageID": "1774", "StartDate": "2026-01-05"})
+    assert (job.ClientID, job.JobNumber, job.StartDate) == (new_client.ID, "P-9100", "2026-01-05")
+    assert client.update_job(job.ID, {"Name": "Website v2", "EndDate": "2026-12-31"}).EndDate == "2026-12-31"
+    assert client.get_job(job.ID).Name == "Website v2"
+
+    # Task
+    task = client.create_task({"Name": "P-9100 Build", "AccountingPackageID": "905", "IsBillable": True})
+    assert client.update_task(task.ID, {"IsActive": False}).IsActive is False
+    assert client.get_task(task.ID).AccountingPackageID == "905"
+
+    # Links, both ways
+    assert client.job_task_ids(job.ID) == [] and client.task_job_ids(task.ID) == []
+    client.link_task(job.ID, task.ID)
+    assert client.job_task_ids(job.ID) == [task.ID]
+    assert client.task_job_ids(task.ID) == [job.ID]
+    assert ct.sim.job_tasks(job.ID) == [task.ID]
+    client.unlink_task(job.ID, task.ID)
+    assert client.job_task_ids(job.ID) == [] and client.task_job_ids(task.ID) == []
+
+
+def test_seeded_links_read_back_from_both_sides(ct):
+    client, _, _ = ct.connect()
+    job_id = next(iter(ct.ids.jobs.values()))
+    task_ids = client.job_task_ids(job_id)
+    assert task_ids and set(task_ids) == set(ct.sim.job_tasks(job_id))
+    for task_id in task_ids:
+        assert job_id in client.task_job_ids(task_id)
+
+
+def test_company_settings(ct, company):
+    client, _, _ = ct.connect()
+    settings = client.company()
+    assert settings.Name == company.name
+    assert settings.CurrencyISO == company.clicktime_settings.currency_iso
+    assert settings.restricts_tasks_by_job is (company.clicktime_settings.task_restriction_method == "byjob")
+
+
+# -- receipts ------------------------------------------------------------------------------------------------
+def test_download_receipt_returns_the_bytes_and_type(start_clicktime):
+    ct = start_clicktime(activity=True)
+    client, session, _ = ct.connect()
+    with_receipts = [i for i in client.expense_items() if i.ReceiptURL]
+    assert with_receipts
+
+    for item in with_receipts[:5]:
+        content, content_type = client.download_receipt(item.ReceiptURL)
+        assert (content, content_type) == ct.sim.receipt(item.ID)
+        assert isinstance(content, bytes) and content
+    assert session.sent[-1].headers["Authorization"] == f"Token {TOKEN}"
+
+
+def test_download_receipt_is_retried_and_needs_the_token(start_clicktime):
+    ct = start_clicktime(activity=True)
+    client, _, sleeps = ct.connect()
+    item = next(i for i in client.expense_items() if i.ReceiptURL)
+    ct.sim.faults.inject("status", status=503, times=1, path="^/receipts/")
+    assert client.download_receipt(item.ReceiptURL) == ct.sim.receipt(item.ID)
+    assert len(sleeps) == 1
+
+    stranger, _, _ = ct.connect(token="not-the-token")
+    with pytest.raises(ClickTimeAuthError):
+        stranger.download_receipt(item.ReceiptURL)
