@@ -9,11 +9,40 @@ from __future__ import annotations
 
 import json
 import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import boto3
 
 from ctns.stack import REGION, STACK_NAME, Stack
+
+
+_moto_lock = threading.RLock()
+
+
+@contextmanager
+def atomic_moto() -> Iterator[None]:
+    """Make in-process moto handle one request at a time.
+
+    Each real DynamoDB or SQS request is atomic (an UpdateItem ADD never loses a concurrent increment); moto's
+    in-memory backends are not thread-safe, and the runner's concurrent workers share them. Serialising the
+    requests restores the guarantee the code relies on; requests are about a millisecond each.
+    """
+    from moto.core.botocore_stubber import BotocoreStubber
+
+    original = BotocoreStubber.__call__
+
+    def one_at_a_time(self: Any, event_name: str, request: Any, **kwargs: Any) -> Any:
+        with _moto_lock:
+            return original(self, event_name, request, **kwargs)
+
+    BotocoreStubber.__call__ = one_at_a_time  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        BotocoreStubber.__call__ = original  # type: ignore[method-assign]
 
 
 class LocalAws:
@@ -37,12 +66,15 @@ class LocalAws:
                 os.environ[key] = "local-moto"
             self._mock = mock_aws()
             self._mock.start()
+            self._atomic = atomic_moto()
+            self._atomic.__enter__()
         self.sqs = boto3.client("sqs", region_name=REGION)
         self.dynamodb = boto3.client("dynamodb", region_name=REGION)
         self.create_resources()
 
     def stop(self) -> None:
         if self._mock is not None:
+            self._atomic.__exit__(None, None, None)
             self._mock.stop()
             self._mock = None
 

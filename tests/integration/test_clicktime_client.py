@@ -8,53 +8,52 @@ job-task links, the company settings and receipt downloads.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
 
-# tests/integration/ has no __init__.py, so pytest puts it first on sys.path, where the folder
-# tests/integration/simulators/ would pass for the `simulators` package (an empty namespace package whose
-# schemas/ is missing). The project root goes first so `simulators` is the real package.
-ROOT = str(Path(__file__).resolve().parents[2])
-if sys.path[0] != ROOT:
-    sys.path.insert(0, ROOT)
+import pytest
+import requests
+from pydantic import SecretStr
 
-from collections.abc import Callable, Iterator  # noqa: E402
-from dataclasses import dataclass, field  # noqa: E402
-from decimal import Decimal  # noqa: E402
-from typing import Any  # noqa: E402
-
-import pytest  # noqa: E402
-import requests  # noqa: E402
-from pydantic import SecretStr  # noqa: E402
-
-from ctsync.clicktime.client import TIME_ENTRY_PAGE_SIZE, ClickTimeClient  # noqa: E402
-from ctsync.clicktime.errors import (  # noqa: E402
+from ctsync.clicktime.client import TIME_ENTRY_PAGE_SIZE, ClickTimeClient
+from ctsync.clicktime.errors import (
     ClickTimeAuthError,
     ClickTimeNotFound,
     ClickTimeOutcomeUnknown,
     ClickTimeValidationError,
 )
-from ctsync.errors import ConfigurationError  # noqa: E402
-from ctsync.retry import RetryPolicy  # noqa: E402
-from simulators.clicktime import ClickTimeSimulator, SeededIds  # noqa: E402
-from simulators.common.server import LoggedRequest, SimulatorServer  # noqa: E402
-from simulators.company import Company  # noqa: E402
-from simulators.generator import generate_company  # noqa: E402
+from ctsync.errors import ConfigurationError
+from ctsync.retry import RetryPolicy
+from simulators.clicktime import ClickTimeSimulator, SeededIds
+from simulators.common.server import LoggedRequest, SimulatorServer
+from simulators.company import Company
+from simulators.generator import generate_company
 
 TOKEN = "ct-test-token"
 
 
 # -- harness -------------------------------------------------------------------------------------------------
 class RecordingSession(requests.Session):
-    """Records every request put on the wire; can lose the next N answers after the server handled them."""
+    """Records every request put on the wire; can lose the next N answers after the server handled them,
+    or have a gateway in front of the API answer the next requests instead."""
 
     def __init__(self) -> None:
         super().__init__()
         self.sent: list[requests.PreparedRequest] = []
         self.lose_answers = 0
+        self.gateway_answers: list[tuple[int, bytes, str]] = []  # (status, body, content type), answered locally
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         self.sent.append(request)
+        if self.gateway_answers:
+            # A proxy or load balancer in front of the API answers instead (the request never reaches it).
+            status, body, content_type = self.gateway_answers.pop(0)
+            canned = requests.Response()
+            canned.status_code, canned._content, canned.url, canned.request = status, body, request.url, request
+            canned.headers["Content-Type"] = content_type
+            return canned
         response = super().send(request, **kwargs)
         if self.lose_answers > 0:
             self.lose_answers -= 1
@@ -73,7 +72,7 @@ class Sleeps(list):
 class ClickTime:
     sim: ClickTimeSimulator
     server: SimulatorServer
-    ids: SeededIds | None
+    ids: SeededIds
     sessions: list[RecordingSession] = field(default_factory=list)
 
     def connect(self, *, token: str = TOKEN, retry: RetryPolicy | None = None) -> tuple[ClickTimeClient, RecordingSession, Sleeps]:
@@ -103,16 +102,16 @@ def company() -> Company:
 
 @pytest.fixture
 def start_clicktime(company) -> Iterator[Callable[..., ClickTime]]:
-    """Start a ClickTime simulator loaded with the company (users, types, settings); `seed` adds clients, jobs
-    and tasks; `activity` adds timesheets, time entries, expense sheets and receipts on top."""
+    """Start a ClickTime simulator loaded with the company (users, types, settings) and its clients, jobs, tasks
+    and links; `activity=True` adds timesheets, time entries, expense sheets and receipts. Keyword options go to
+    ClickTimeSimulator."""
     started: list[ClickTime] = []
 
-    def start(*, seed: bool = True, activity: bool = False, **options: Any) -> ClickTime:
+    def start(*, activity: bool = False, **options: Any) -> ClickTime:
         sim = ClickTimeSimulator(token=TOKEN, seed=1, **options)
         sim.load(company)
-        ids = sim.seed_jobs_and_tasks(company) if seed or activity else None
+        ids = sim.seed_jobs_and_tasks(company)
         if activity:
-            assert ids is not None
             sim.load_activity(company, ids.jobs.get, ids.tasks.get)
         world = ClickTime(sim, SimulatorServer(sim).start(), ids)
         started.append(world)
@@ -148,7 +147,7 @@ def test_iterate_reads_every_item_once_across_pages(ct, path):
     ]
 
 
-def test_typed_lists_read_all_pages(ct):
+def test_typed_lists_come_back_as_models(ct):
     client, _, _ = ct.connect()
     jobs = client.jobs()
     assert sorted(j.ID for j in jobs) == sorted(j["ID"] for j in ct.sim.jobs())
@@ -229,6 +228,18 @@ def test_a_read_succeeds_after_transient_failures(ct, kind, status):
     assert ct.statuses("/Company") == ([status, status, 200] if kind == "status" else [200])
 
 
+def test_a_gateway_error_page_that_is_not_json_is_retried(ct):
+    # A proxy in front of ClickTime answers 502 with an HTML page (no envelope), then ClickTime answers
+    client, session, sleeps = ct.connect()
+    session.gateway_answers.append((502, b"<html><body><h1>502 Bad Gateway</h1></body></html>", "text/html"))
+
+    company = client.company()
+
+    assert company.Name == ct.sim.store.company_name
+    assert len(session.sent) == 2 and len(sleeps) == 1
+    assert ct.statuses("/Company") == [200]
+
+
 def test_retry_after_is_honoured(ct):
     sleeps = Sleeps()
     client, _, _ = ct.connect(retry=RetryPolicy(base_seconds=0.01, cap_seconds=30.0, sleep=sleeps))
@@ -243,9 +254,16 @@ def test_retry_after_is_honoured(ct):
 
 def test_a_page_in_the_middle_is_retried_and_nothing_is_lost(ct):
     client, _, _ = ct.connect()
-    ct.sim.faults.inject("status", status=503, times=1, path="/v2/Tasks$")  # the first page
-    first = list(client.iterate("/Tasks", page_size=25))
-    assert len(first) == len(ct.sim.tasks())
+    pages = client.iterate("/Tasks", page_size=25)
+    first_page = [next(pages)["ID"] for _ in range(25)]
+    # The next page's request fails once
+    ct.sim.faults.inject("status", status=503, times=1, path="/v2/Tasks$")
+
+    ids = first_page + [item["ID"] for item in pages]
+
+    assert len(ids) == len(set(ids)) == len(ct.sim.tasks())
+    assert ct.statuses("/Tasks")[:3] == [200, 503, 200]
+    assert [r.query["offset"] for r in ct.logged("/Tasks")][:3] == [["0"], ["25"], ["25"]]
 
 
 # -- errors --------------------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ import pytest
 from moto import mock_aws
 
 from ctns import stack as ctns_stack
+from ctns.local_aws import atomic_moto
 from ctsync.errors import TransientError
 from ctsync.state import mappings as mappings_module
 from ctsync.state import progress as progress_module
@@ -54,7 +55,8 @@ def aws(monkeypatch) -> Iterator[None]:
         "AWS_DEFAULT_REGION": "us-east-1",
     }.items():
         monkeypatch.setenv(name, value)
-    with mock_aws():
+    # Requests one at a time, as DynamoDB applies each atomically (moto's backends are not thread-safe).
+    with mock_aws(), atomic_moto():
         yield
 
 

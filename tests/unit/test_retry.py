@@ -160,7 +160,15 @@ def test_needs_attention_after_a_transient_error_stops_the_retries() -> None:
 
 def test_retry_after_from_the_error_sets_the_pause() -> None:
     p, sleep = policy(base=0.001, cap=30.0)
-    attempt = Script(TransientError("429", retry_after=12.0), TransientError("429", retry_after=500.0), result="ok")
-    call_with_retries(attempt, p)
+    attempt = Script(TransientError("429", retry_after=12.0), result="ok")
+    assert call_with_retries(attempt, p) == "ok"
     assert sleep.pauses[0] >= 12.0
-    assert sleep.pauses[1] == 30.0  # capped
+
+
+def test_a_retry_after_longer_than_the_cap_is_left_to_the_queue() -> None:
+    # Sleeping 500 s inside a Lambda would burn its time; the error goes back to the caller (and the queue).
+    p, sleep = policy(base=0.001, cap=30.0)
+    attempt = Script(TransientError("429", retry_after=12.0), TransientError("429", retry_after=500.0), result="ok")
+    with pytest.raises(TransientError):
+        call_with_retries(attempt, p)
+    assert len(sleep.pauses) == 1

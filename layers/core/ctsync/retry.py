@@ -26,7 +26,8 @@ class RetryPolicy:
     rng: random.Random = field(default_factory=random.Random)
 
     def delay(self, attempt: int, retry_after: float | None) -> float:
-        """Full jitter (uniform up to the exponential step), but never sooner than the server asked."""
+        """Full jitter (uniform up to the exponential step), but never sooner than the server asked, up to the
+        cap: a longer Retry-After is not slept through in a Lambda, it is left to the queue (see below)."""
         step = min(self.cap_seconds, self.base_seconds * (2 ** (attempt - 1)))
         jittered = self.rng.uniform(0, step)
         if retry_after is not None:
@@ -51,6 +52,8 @@ def call_with_retries(
         except TransientError as error:
             if number >= policy.max_attempts:
                 raise
+            if error.retry_after is not None and error.retry_after > policy.cap_seconds:
+                raise  # the server wants a longer pause than is worth sleeping through here
             pause = policy.delay(number, error.retry_after)
             if on_retry:
                 on_retry(number, error, pause)

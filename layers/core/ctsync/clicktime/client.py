@@ -85,7 +85,7 @@ class ClickTimeClient:
                 if not idempotent:
                     raise ClickTimeOutcomeUnknown(f"ClickTime {method} {path}: {type(error).__name__}") from error
                 raise TransientError(f"ClickTime {method} {path}: {type(error).__name__}", code="CONNECTION") from error
-            payload = jsonutil.loads(response.content) if response.content else {}
+            payload = _payload(response)
             errors = payload.get("errors") if isinstance(payload, dict) else None
             if response.status_code >= 400:
                 failure = error_for(response.status_code, errors, _retry_after(response))
@@ -223,6 +223,18 @@ class ClickTimeClient:
             return response.content, response.headers.get("Content-Type", "application/octet-stream")
 
         return call_with_retries(attempt, self._retry)
+
+
+def _payload(response: requests.Response) -> Any:
+    """The JSON body; an error page that is not JSON (a proxy's 502) becomes an error list naming the status."""
+    if not response.content:
+        return {}
+    try:
+        return jsonutil.loads(response.content)
+    except ValueError:
+        if response.status_code < 400:
+            raise TransientError(f"ClickTime answered {response.status_code} with a body that is not JSON", code="BAD_ENVELOPE") from None
+        return {"errors": [{"Message": f"{response.status_code} {response.reason}: {response.text[:200]}"}]}
 
 
 def _query(params: Params | None) -> list[tuple[str, str]]:

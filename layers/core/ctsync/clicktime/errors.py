@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ctsync.errors import ConfigurationError, NeedsAttention, TransientError
+from ctsync.errors import ConfigurationError, NeedsAttention, SyncError, TransientError
 
 
 def describe(errors: list[dict[str, Any]] | None) -> str:
@@ -52,8 +52,9 @@ class ClickTimeTransientError(TransientError):
         self.status = status
 
 
-class ClickTimeOutcomeUnknown(TransientError):
-    """A create whose answer was lost. Retried at the queue level only, where find-or-create runs first."""
+class ClickTimeOutcomeUnknown(SyncError):
+    """A create whose answer was lost: it may exist now. Not a TransientError, so the client does not send it
+    again; the worker returns the message to the queue, and the next attempt's find-or-create finds it."""
 
     code = "OUTCOME_UNKNOWN"
 

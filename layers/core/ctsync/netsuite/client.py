@@ -148,19 +148,23 @@ class NetSuiteClient:
         return SuiteQLPage(rows, bool(payload.get("hasMore")), int(payload.get("offset", offset)), payload.get("totalResults"))
 
     def suiteql(self, query: str, *, page_size: int | None = None) -> Iterator[dict[str, Any]]:
-        """Every row of a query that stays under the row ceiling, paged by offset."""
+        """Every row of a query that stays under the row ceiling, paged by offset.
+
+        A query that reaches the ceiling raises rather than stopping there: NetSuite answers the last page
+        under the ceiling with hasMore false, so trusting hasMore alone would lose the rest without a word.
+        """
         page_size = page_size or self.page_size
         offset = 0
         while True:
             page = self.suiteql_page(query, limit=page_size, offset=offset)
             yield from page.rows
             offset += page_size
-            if not page.has_more:
-                return
-            if offset >= self.row_ceiling:
+            if offset >= self.row_ceiling and (page.has_more or (page.total or 0) > offset):
                 raise ValueError(
                     f"SuiteQL query returns more than {self.row_ceiling} rows; use keyset_pages to read past the ceiling"
                 )
+            if not page.has_more:
+                return
 
     def keyset_pages(
         self,
@@ -185,11 +189,14 @@ class NetSuiteClient:
                 if page.rows:
                     yield page.rows
                     after = str(page.rows[-1][key])
-                if not page.has_more:
-                    return
                 offset += page_size
                 if offset >= self.row_ceiling:
-                    break  # re-issue from the last key: offsets past the ceiling are refused
+                    if not page.rows:
+                        return
+                    # Re-issue from the last key, whatever hasMore says: at the ceiling it hides the rest.
+                    break
+                if not page.has_more:
+                    return
 
     # -- records ----------------------------------------------------------------------------------
     def _record_url(self, record_type: str, record_id: str) -> str:

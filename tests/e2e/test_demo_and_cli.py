@@ -1,0 +1,64 @@
+"""`make demo` and the `ctns` command line, as an implementation engineer uses them."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ctns.cli import main
+from ctns.demo import demo, render
+
+pytestmark = pytest.mark.e2e
+
+
+def test_the_demo_report_shows_both_passes_and_a_clean_reconciliation(tmp_path):
+    report_path = tmp_path / "demo-report.json"
+
+    report = demo(report_path=report_path)
+
+    written = json.loads(report_path.read_text())
+    assert written["passes"] == json.loads(json.dumps(report["passes"], default=str))
+    first, second = written["passes"]
+    for sync in ("projects", "tasks"):
+        assert set(first["syncs"][sync]) >= {"created", "updated", "unchanged", "failed"}
+        assert first["syncs"][sync]["created"] > 0
+        assert second["syncs"][sync]["created"] == second["syncs"][sync]["updated"] == 0
+        assert second["writes"][sync] == {"netsuite": 0, "clicktime": 0}
+    assert written["failures"] == []
+    assert all(result["ok"] for result in written["reconciliation"].values())
+    text = render(report)
+    assert "Second pass writes to NetSuite and ClickTime: 0 (expected 0)" in text
+    assert "tasks" in text and "projects: OK" in text
+
+
+def test_ctns_run_prints_a_summary_and_keeps_function_logs_apart(tmp_path, capsys):
+    logs = tmp_path / "functions.log"
+
+    code = main(["run", "projects", "--logs", str(logs)])
+
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "projects" in out and "No failures." in out
+    assert '"level"' not in out  # the functions' JSON logs went to the file
+    assert '"function_name":"ctns-local-projects-worker"' in logs.read_text()
+
+
+def test_ctns_config_validate_accepts_a_good_document_and_explains_a_bad_one(tmp_path, capsys):
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps({"netsuite": {"account_id": "1234567_SB1"}}))
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"netsuite": {"account_id": "1234567_sb1"}, "tasks": {"name_template": "{nope}"}}))
+
+    assert main(["config", "validate", str(good)]) == 0
+    assert main(["config", "validate", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert "sandbox realm is upper case" in err or "does not look like a NetSuite account ID" in err
+    assert "name_template" in err
+
+
+def test_ctns_run_needs_both_config_and_secrets(tmp_path, capsys):
+    config = tmp_path / "config.json"
+    config.write_text("{}")
+    assert main(["run", "--config", str(config)]) == 2
+    assert "go together" in capsys.readouterr().err
