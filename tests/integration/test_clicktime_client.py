@@ -30,44 +30,12 @@ from simulators.clicktime import ClickTimeSimulator, SeededIds
 from simulators.common.server import LoggedRequest, SimulatorServer
 from simulators.company import Company
 from simulators.generator import generate_company
+from tests.integration.harness import RecordingSession, Sleeps
 
 TOKEN = "ct-test-token"
 
 
 # -- harness -------------------------------------------------------------------------------------------------
-class RecordingSession(requests.Session):
-    """Records every request put on the wire; can lose the next N answers after the server handled them,
-    or have a gateway in front of the API answer the next requests instead."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.sent: list[requests.PreparedRequest] = []
-        self.lose_answers = 0
-        self.gateway_answers: list[tuple[int, bytes, str]] = []  # (status, body, content type), answered locally
-
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
-        self.sent.append(request)
-        if self.gateway_answers:
-            # A proxy or load balancer in front of the API answers instead (the request never reaches it).
-            status, body, content_type = self.gateway_answers.pop(0)
-            canned = requests.Response()
-            canned.status_code, canned._content, canned.url, canned.request = status, body, request.url, request
-            canned.headers["Content-Type"] = content_type
-            return canned
-        response = super().send(request, **kwargs)
-        if self.lose_answers > 0:
-            self.lose_answers -= 1
-            raise requests.ConnectionError("the answer was lost on the way back")
-        return response
-
-
-class Sleeps(list):
-    """A RetryPolicy.sleep that records the pauses and does not wait."""
-
-    def __call__(self, seconds: float) -> None:
-        self.append(seconds)
-
-
 @dataclass
 class ClickTime:
     sim: ClickTimeSimulator

@@ -42,6 +42,7 @@ from simulators.company import (
     Subsidiary,
 )
 from simulators.netsuite import NetSuiteSimulator
+from tests.integration.harness import RecordingSession, Sleeps
 from simulators.netsuite.app import DEFAULT_CREDENTIALS as CREDS
 
 SUITEQL = "/services/rest/query/v1/suiteql"
@@ -61,41 +62,13 @@ class Clock:
         return datetime.now(UTC) + self.offset
 
 
-class RecordingSession(requests.Session):
-    """Records every request put on the wire and every answer; can lose the next N answers on the way back
-    (the server has handled the request, the client sees a connection error), or have a gateway in front of
-    NetSuite answer the next requests instead."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.sent: list[requests.PreparedRequest] = []
-        self.answers: list[requests.Response] = []
-        self.lose_answers = 0
-        self.gateway_answers: list[tuple[int, bytes, str]] = []  # (status, body, content type), answered locally
-
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
-        self.sent.append(request)
-        if self.gateway_answers:
-            # A proxy or load balancer in front of the API answers instead (the request never reaches it).
-            status, body, content_type = self.gateway_answers.pop(0)
-            canned = requests.Response()
-            canned.status_code, canned._content, canned.url, canned.request = status, body, request.url, request
-            canned.headers["Content-Type"] = content_type
-            return canned
-        response = super().send(request, **kwargs)
-        self.answers.append(response)
-        if self.lose_answers > 0:
-            self.lose_answers -= 1
-            raise requests.ConnectionError("the answer was lost on the way back")
-        return response
-
-    def nonces(self) -> list[str]:
-        return [_oauth_param(r, "oauth_nonce") for r in self.sent]
-
-
 def _header(request: requests.PreparedRequest, name: str) -> str:
     value = request.headers[name]  # requests-oauthlib leaves the headers it signed as bytes
     return value.decode() if isinstance(value, bytes) else value
+
+
+def nonces(session: RecordingSession) -> list[str]:
+    return [_oauth_param(r, "oauth_nonce") for r in session.sent]
 
 
 def _oauth_param(request: requests.PreparedRequest, name: str) -> str:
@@ -105,13 +78,6 @@ def _oauth_param(request: requests.PreparedRequest, name: str) -> str:
         if key == name:
             return unquote(value.strip('"'))
     raise KeyError(name)
-
-
-class Sleeps(list):
-    """A RetryPolicy.sleep that records the pauses and does not wait."""
-
-    def __call__(self, seconds: float) -> None:
-        self.append(seconds)
 
 
 @dataclass
@@ -325,7 +291,7 @@ def test_a_read_succeeds_after_transient_failures_with_a_fresh_nonce_each_time(n
     else:
         assert ns.statuses(SERVER_TIME) == [200]  # a reset connection never got an answer to log
     # And every attempt was signed anew
-    assert len(set(conn.session.nonces())) == 3
+    assert len(set(nonces(conn.session))) == 3
     assert ns.sim.login_audit == []
 
 
@@ -354,7 +320,7 @@ def test_a_retry_after_a_lost_answer_is_accepted_because_its_nonce_is_fresh(ns, 
     # Then the server authenticated three requests, none of them a replay
     assert ns.statuses(SERVER_TIME) == [200, 200, 200]
     assert ns.sim.login_audit == []
-    assert len(set(conn.session.nonces())) == 3
+    assert len(set(nonces(conn.session))) == 3
     # (Control: the simulator does refuse a replayed signature, so the check above has teeth.)
     with requests.Session() as plain:
         replay = plain.send(conn.session.sent[-1], timeout=10)
@@ -383,7 +349,7 @@ def test_a_401_straight_after_a_429_is_treated_as_load_and_retried(ns, conn):
     conn.client.server_time()
 
     assert ns.statuses(SERVER_TIME) == [429, 401, 200]
-    assert len(set(conn.session.nonces())) == 3
+    assert len(set(nonces(conn.session))) == 3
 
 
 def test_401s_after_a_429_are_retried_at_most_twice(ns, conn):

@@ -13,9 +13,9 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ctsync import runtime as runtime_module
-from ctsync.errors import ConfigurationError
+from ctsync.errors import ConfigurationError, TransientError
 from ctsync.observability import bind_sync, logger
-from ctsync.sync.messages import PollRequest, PollResult
+from ctsync.sync.messages import PollRequest, PollResult, WorkMessage
 from ctsync.sync.registry import PLANNED
 
 
@@ -33,21 +33,26 @@ def poll(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return result.model_dump(mode="json")
 
 
+# A record is not started with less than this share of the invocation's time left: one record can take a
+# while when the APIs throttle (client retries with backoff), and a timeout would return the whole batch,
+# finished records included. With the template's 300 s that is the last minute.
+RESERVED_SHARE = 0.2
+
+
 def work(event: dict[str, Any], context: LambdaContext, processor: BatchProcessor) -> dict[str, Any]:
     runtime = runtime_module.current()
     bind_sync(runtime.env.SYNC_NAME)
     runtime.idempotency.register_lambda_context(context)
     worker = runtime.worker
+    reserve_ms = context.get_remaining_time_in_millis() * RESERVED_SHARE
+
+    def apply(message_id: str, message: WorkMessage) -> dict[str, Any]:
+        if context.get_remaining_time_in_millis() < reserve_ms:
+            raise TransientError("not enough time left in this invocation; the message goes back to the queue")
+        return runtime.apply_once(work={"message_id": message_id, "message": message.model_dump(mode="json")})
 
     def record_handler(record: SQSRecord) -> dict[str, Any] | None:
         receive_count = int(record.attributes.approximate_receive_count or 1)
-        outcome = worker.handle(
-            record.body,
-            receive_count,
-            run=lambda message: runtime.apply_once(
-                work={"message_id": record.message_id, "message": message.model_dump(mode="json")}
-            ),
-        )
-        return outcome
+        return worker.handle(record.body, receive_count, run=lambda message: apply(record.message_id, message))
 
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

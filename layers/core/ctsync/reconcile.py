@@ -52,8 +52,30 @@ class Reconciliation(BaseModel):
         }
 
 
-def _duplicates(ids: list[str | None]) -> list[str]:
-    return sorted(i for i, n in Counter(i for i in ids if i).items() if n > 1)
+def _duplicates_check(target: str, carried_ids: list[str | None]) -> Check:
+    duplicated = sorted(i for i, n in Counter(i for i in carried_ids if i).items() if n > 1)
+    return Check(
+        name=f"NetSuite IDs carried by more than one ClickTime {target}",
+        expected=0,
+        found=len(duplicated),
+        differences=[f"AccountingPackageID {d} on several {target}s" for d in duplicated],
+    )
+
+
+def _write_back_check(record: str, mapped: dict[str, Any], written: dict[str, str | None]) -> Check:
+    """The ClickTime ID in the NetSuite custom field is the mapped one, for every mapped record still there."""
+    present = {source_id: m for source_id, m in mapped.items() if source_id in written}
+    wrong = [
+        f"{record} {source_id} holds {written[source_id]!r}, mapped to {m.target_id}"
+        for source_id, m in present.items()
+        if written[source_id] != m.target_id
+    ]
+    return Check(
+        name=f"ClickTime IDs written back to NetSuite {record}s",
+        expected=len(present),
+        found=len(present) - len(wrong),
+        differences=wrong,
+    )
 
 
 def reconcile_projects(
@@ -81,22 +103,8 @@ def reconcile_projects(
                 found=len(active_by_project.keys() - open_ids),
                 differences=[f"job {active_by_project[pid].ID} (project {pid}) is still active" for pid in sorted(active_by_project.keys() - open_ids)],
             ),
-            Check(
-                name="ClickTime job IDs written back to NetSuite",
-                expected=len(mapped.keys() & snapshots.keys()),
-                found=sum(1 for pid, m in mapped.items() if pid in snapshots and snapshots[pid].clicktime_id == m.target_id),
-                differences=[
-                    f"project {pid} holds {snapshots[pid].clicktime_id!r}, mapped to {m.target_id}"
-                    for pid, m in mapped.items()
-                    if pid in snapshots and snapshots[pid].clicktime_id != m.target_id
-                ],
-            ),
-            Check(
-                name="NetSuite IDs carried by more than one ClickTime job",
-                expected=0,
-                found=len(_duplicates([j.AccountingPackageID for j in jobs])),
-                differences=[f"AccountingPackageID {d} on several jobs" for d in _duplicates([j.AccountingPackageID for j in jobs])],
-            ),
+            _write_back_check("project", mapped, {pid: p.clicktime_id for pid, p in snapshots.items()}),
+            _duplicates_check("job", [j.AccountingPackageID for j in jobs]),
         ],
     )
 
@@ -130,18 +138,8 @@ def reconcile_tasks(
             found=len(active_in_clicktime.keys() - active_ids),
             differences=[f"task {t} is still active" for t in sorted(active_in_clicktime.keys() - active_ids)],
         ),
-        Check(
-            name="ClickTime task IDs written back to NetSuite",
-            expected=len(mapped.keys() & written_back.keys()),
-            found=sum(1 for tid, m in mapped.items() if written_back.get(tid) == m.target_id),
-            differences=[f"task {tid} holds {written_back.get(tid)!r}, mapped to {m.target_id}" for tid, m in mapped.items() if tid in written_back and written_back.get(tid) != m.target_id],
-        ),
-        Check(
-            name="NetSuite IDs carried by more than one ClickTime task",
-            expected=0,
-            found=len(_duplicates([t.AccountingPackageID for t in tasks])),
-            differences=[f"AccountingPackageID {d} on several tasks" for d in _duplicates([t.AccountingPackageID for t in tasks])],
-        ),
+        _write_back_check("task", mapped, written_back),
+        _duplicates_check("task", [t.AccountingPackageID for t in tasks]),
     ]
     if clicktime.company().restricts_tasks_by_job:
         checks.append(_links_check(clicktime, mappings, rows, active_ids & active_in_clicktime.keys(), active_in_clicktime))

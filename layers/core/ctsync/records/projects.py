@@ -19,9 +19,9 @@ from ctsync.errors import BadInput
 from ctsync.netsuite.client import NetSuiteClient
 from ctsync.records.customers import CustomerSnapshot, ensure_client, fetch_customers
 from ctsync.records.netsuite_source import SuiteQLChangeSource
-from ctsync.records.targets import TargetOps, upsert_target
-from ctsync.records.writeback import write_back_id
-from ctsync.state import MappingStore
+from ctsync.records.targets import TargetOps, retire, upsert_target
+from ctsync.records.writeback import outcome_after_write_back
+from ctsync.state import Mapping, MappingStore
 from ctsync.sync.messages import Change, Outcome, WorkMessage
 from ctsync.timeutil import from_local_text
 
@@ -155,7 +155,7 @@ class ProjectSync:
             payload=payload,
             claim_owner=claim_owner,
         )
-        written = write_back_id(
+        return outcome_after_write_back(
             self._netsuite,
             self._mappings,
             record_type="job",
@@ -164,9 +164,6 @@ class ProjectSync:
             applied=applied,
             version=version,
         )
-        if written and applied.action == "unchanged":
-            return Outcome("updated", applied.target_id, "restored the ClickTime ID on the project")
-        return Outcome(applied.action, applied.target_id, applied.detail)  # type: ignore[arg-type]
 
     def _job_ops(self, project: ProjectSnapshot) -> TargetOps:
         clicktime = self._clicktime
@@ -192,16 +189,11 @@ class ProjectSync:
         return TargetOps(kind=KIND, find=find, create=create, update=update)
 
     def _deactivate_deleted(self, message: WorkMessage) -> Outcome:
-        mapping = self._mappings.get(KIND, message.source_id)
-        if mapping is None:
-            return Outcome("skipped", None, "deleted before it was ever synced")
-        if mapping.deleted:
-            return Outcome("unchanged", mapping.target_id, "already deactivated")
-        self._clicktime.update_job(mapping.target_id, {"IsActive": False})
-        mapping.deleted = True
-        mapping.source_version = message.version
-        self._mappings.put(mapping)
-        return Outcome("updated", mapping.target_id, "project deleted in NetSuite: job made inactive")
+        def deactivate(mapping: Mapping) -> None:
+            self._clicktime.update_job(mapping.target_id, {"IsActive": False})
+
+        applied = retire(self._mappings, KIND, message.source_id, message.version, deactivate)
+        return Outcome(applied.action, applied.target_id, applied.detail)  # type: ignore[arg-type]
 
     # -- on demand ------------------------------------------------------------------------------------
     def current(self, project_ids: list[str]) -> dict[str, Change]:

@@ -138,3 +138,19 @@ def _record(
     )
     mappings.put(mapping)
     return Applied(action, target_id, mapping, detail)
+
+
+def retire(
+    mappings: MappingStore, kind: str, source_id: str, version: datetime, deactivate: Callable[[Mapping], None]
+) -> Applied:
+    """A source record was deleted: deactivate its target once (never delete it: history hangs off it)."""
+    mapping = mappings.get(kind, source_id)
+    if mapping is None:
+        return Applied("skipped", None, None, "deleted before it was ever synced")
+    if mapping.deleted:
+        return Applied("unchanged", mapping.target_id, mapping, "already deactivated")
+    deactivate(mapping)
+    mapping.deleted = True
+    mapping.source_version = version
+    mappings.put(mapping)
+    return Applied("updated", mapping.target_id, mapping, f"deleted in the source: {kind} made inactive")

@@ -31,8 +31,8 @@ from ctsync.records.netsuite_source import (
     timestamp_literal,
 )
 from ctsync.records.projects import ProjectSnapshot, ProjectSync, is_open
-from ctsync.records.targets import TargetOps, upsert_target
-from ctsync.records.writeback import write_back_id
+from ctsync.records.targets import TargetOps, retire, upsert_target
+from ctsync.records.writeback import outcome_after_write_back
 from ctsync.state import Mapping, MappingStore, RunLog
 from ctsync.sync.definition import ChangeBatch
 from ctsync.sync.messages import Change, Outcome, WorkMessage
@@ -253,7 +253,7 @@ class TaskSync:
             claim_owner=owner,
             details={"job_id": job_id or ""},
         )
-        written = write_back_id(
+        return outcome_after_write_back(
             self._netsuite,
             self._mappings,
             record_type="projectTask",
@@ -262,9 +262,6 @@ class TaskSync:
             applied=applied,
             version=message.version,
         )
-        if written and applied.action == "unchanged":
-            return Outcome("updated", applied.target_id, "restored the ClickTime ID on the task")
-        return Outcome(applied.action, applied.target_id, applied.detail)  # type: ignore[arg-type]
 
     def _fields(self, task: TaskSnapshot, project: ProjectSnapshot | None, active: bool) -> dict[str, Any]:
         fields: dict[str, Any] = {
@@ -341,15 +338,9 @@ class TaskSync:
             self._clicktime.unlink_task(previous_job, task_id)
 
     def _deactivate_deleted(self, message: WorkMessage) -> Outcome:
-        mapping = self._mappings.get(KIND, message.source_id)
-        if mapping is None:
-            return Outcome("skipped", None, "deleted before it was ever synced")
-        if mapping.deleted:
-            return Outcome("unchanged", mapping.target_id, "already deactivated")
-        job_id = mapping.details.get("job_id") or None
-        payload = {"fields": {"IsActive": False}, "job_id": job_id, "active": False}
-        self._place(mapping.target_id, payload, previous_job=None, run_id=message.run_id)
-        mapping.deleted = True
-        mapping.source_version = message.version
-        self._mappings.put(mapping)
-        return Outcome("updated", mapping.target_id, "task deleted in NetSuite: made inactive")
+        def deactivate(mapping: Mapping) -> None:
+            payload = {"fields": {"IsActive": False}, "job_id": mapping.details.get("job_id") or None, "active": False}
+            self._place(mapping.target_id, payload, previous_job=None, run_id=message.run_id)
+
+        applied = retire(self._mappings, KIND, message.source_id, message.version, deactivate)
+        return Outcome(applied.action, applied.target_id, applied.detail)  # type: ignore[arg-type]

@@ -12,6 +12,7 @@ from datetime import datetime
 from ctsync.netsuite.client import NetSuiteClient
 from ctsync.records.targets import Applied
 from ctsync.state import MappingStore
+from ctsync.sync.messages import Outcome
 from ctsync.timeutil import format_instant, parse_instant
 
 
@@ -42,3 +43,23 @@ def write_back_id(
     mapping.details["written_back_at"] = format_instant(version) if version else format_instant(mapping.updated_at)
     mappings.put(mapping)
     return True
+
+
+def outcome_after_write_back(
+    netsuite: NetSuiteClient,
+    mappings: MappingStore,
+    *,
+    record_type: str,
+    field: str,
+    current_value: str | None,
+    applied: Applied,
+    version: datetime | None,
+) -> Outcome:
+    """Write the ID back where needed and say what the message did overall."""
+    written = write_back_id(
+        netsuite, mappings, record_type=record_type, field=field, current_value=current_value, applied=applied,
+        version=version,
+    )
+    if written and applied.action == "unchanged":
+        return Outcome("updated", applied.target_id, f"restored the ClickTime ID in {record_type}.{field}")
+    return Outcome(applied.action, applied.target_id, applied.detail)  # type: ignore[arg-type]
