@@ -79,7 +79,9 @@ class LocalRunner:
                 result.poll_results.append(self.host.invoke(function, event))
         mapping = self._mapping_of_poller(schedule.function)
         if mapping is not None:
+            self._progress(f"{sync}: worker drains the queue")
             self.drain(mapping, result)
+            self._progress(f"{sync}: queue drained ({result.delivered} deliveries in {result.invocations} invocations)")
         return result
 
     def _mapping_of_poller(self, poller: str) -> QueueMapping | None:
@@ -94,6 +96,15 @@ class LocalRunner:
         concurrency = max(1, int(self.stack.resolve(mapping.max_concurrency)))
         lock = threading.Lock()
         busy = [0]
+        last_report = [time.monotonic()]
+
+        def report_progress() -> None:
+            with lock:
+                if time.monotonic() - last_report[0] < 2.0:
+                    return
+                last_report[0] = time.monotonic()
+                delivered, returned = result.delivered, result.batch_item_failures
+            self._progress(f"{result.sync}: {delivered} messages delivered to the worker, {returned} returned to retry")
 
         def poll_loop(environment: int) -> None:
             idle_rounds = 0
@@ -122,6 +133,7 @@ class LocalRunner:
                 finally:
                     with lock:
                         busy[0] -= 1
+                report_progress()
 
         with self.host.activated(mapping.function):
             with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix=mapping.function) as pool:

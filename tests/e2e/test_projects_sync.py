@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
+from ctns.runner import SyncRun
+from ctsync.records.projects import ProjectSync
 from ctsync.state import MappingStore
+from ctsync.sync.messages import WorkMessage
 from ctsync.timeutil import utc_now
 from tests.e2e.support import jobs_by_project, open_projects, run
 
@@ -218,3 +223,28 @@ def test_a_poller_near_its_time_limit_hands_over_and_the_run_completes(open_sess
     }
     assert small_pages.runtime().progress.cursor("projects") is None
     assert small_pages.runtime().progress.watermark("projects") <= utc_now()
+
+
+def test_a_message_older_than_the_applied_version_is_skipped(session):
+    # Given a project synced, then renamed and synced again
+    runtime = session.runtime()
+    target = open_projects(session)[0].id
+    run(session, "projects")
+    projects = ProjectSync(runtime.netsuite, runtime.clicktime, runtime.mappings, runtime.config.projects,
+                           runtime.config.netsuite.timezone)
+    old = projects.current([target])[target]
+    time.sleep(1.1)  # NetSuite's lastModifiedDate has whole seconds: the edit must land in a later second
+    session.simulators.netsuite.records.update("job", target, {"companyName": "Newer Name"})
+    run(session, "projects")
+
+    # When the old snapshot arrives late (a redelivery, an out-of-order queue)
+    late = WorkMessage(sync="projects", run_id="late-run", source_id=target, version=old.version, snapshot=old.snapshot)
+    session.aws.sqs.send_message(QueueUrl=session.aws.queue_url("ProjectsQueue"), MessageBody=late.model_dump_json())
+    mapping = next(m for m in session.stack.queue_mappings if m.queue == "ProjectsQueue")
+    session.runner.drain(mapping, SyncRun("projects"))
+
+    # Then it is skipped: the job keeps the newer name
+    assert jobs_by_project(session)[target][0]["Name"] == "Newer Name"
+    counted = session.state_table.get_item(Key={"pk": "RUN#late-run", "sk": "SUMMARY"})["Item"]
+    assert counted["n_skipped"] == 1 and "n_updated" not in counted
+    assert session.mappings.get("project", target).source_version > old.version

@@ -38,3 +38,14 @@ class SyncDefinition:
     mapping_kind: str  # the kind its mappings are stored under ("project", "task", …)
     source: ChangeSource
     applier: Applier
+    source_system: str = "netsuite"  # names the IDs in logs: netsuite_id / clicktime_id
+    target_system: str = "clicktime"
+
+    def ids(self, source_id: str | None, target_id: str | None) -> dict[str, str | None]:
+        """Log keys naming both systems' IDs, so a search for either finds the line."""
+        return {
+            "source_id": source_id,
+            "target_id": target_id,
+            f"{self.source_system}_id": source_id,
+            f"{self.target_system}_id": target_id,
+        }

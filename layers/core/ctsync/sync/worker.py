@@ -53,7 +53,7 @@ class Worker:
         count(outcome.action.capitalize())
         logger.info(
             f"{self.sync} {message.source_id}: {outcome.action}",
-            extra={"source_id": message.source_id, "target_id": outcome.target_id, "detail": outcome.detail},
+            extra={**self._definition.ids(message.source_id, outcome.target_id), "detail": outcome.detail},
         )
         return outcome
 
@@ -82,7 +82,11 @@ class Worker:
             count("Retried")
             logger.warning(
                 f"{self.sync} {message.source_id}: will be retried ({type(error).__name__}: {error})",
-                extra={"receive_count": receive_count, "max_receive_count": self._max_receives},
+                extra={
+                    **self._definition.ids(message.source_id, self._target_of(message)),
+                    "receive_count": receive_count,
+                    "max_receive_count": self._max_receives,
+                },
             )
             raise
         finally:
@@ -114,7 +118,7 @@ class Worker:
         count("Failed")
         logger.error(
             f"{self.sync} {failure.source_id}: dead-lettered: {reason}",
-            extra={"source_id": failure.source_id, "target_id": failure.target_id, "failure_kind": failure.kind},
+            extra={**self._definition.ids(failure.source_id, failure.target_id), "failure_kind": failure.kind},
         )
 
     def _target_of(self, message: WorkMessage | None) -> str | None:
