@@ -8,7 +8,7 @@ TOOLS := .venv-tools
 export SAM_CLI_TELEMETRY := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo test unit integration e2e template lint build bench clean
+.PHONY: demo test style unit integration e2e template lint build bench clean
 
 $(VENV)/.installed: pyproject.toml layers/deps/requirements.txt
 	@echo "Creating $(VENV) with $(PYTHON)"
@@ -26,8 +26,12 @@ $(TOOLS)/.installed: requirements-tools.txt
 demo: $(VENV)/.installed
 	$(VENV)/bin/ctns demo
 
-test: $(VENV)/.installed template
+test: $(VENV)/.installed style template
 	$(VENV)/bin/pytest -q -n 2
+
+style: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 unit: $(VENV)/.installed
 	$(VENV)/bin/pytest -q tests/unit

@@ -43,7 +43,11 @@ def passes(size: int) -> dict[str, Any]:
     with Session.simulated(seed=7, size=size, config_overrides=FAST_RETRIES) as session:
         first = _timed_pass(session)
         second = _timed_pass(session)
-    return {"first": first, "second": second, "second_over_first_seconds": round(second["seconds"] / first["seconds"], 3)}
+    return {
+        "first": first,
+        "second": second,
+        "second_over_first_seconds": round(second["seconds"] / first["seconds"], 3),
+    }
 
 
 def concurrency(size: int, levels: tuple[int, ...] = (2, 4)) -> dict[str, Any]:
@@ -74,13 +78,19 @@ def main(argv: list[str] | None = None) -> int:
     Path(args.out).write_text(json.dumps(result, indent=2))
     p, c = result["passes"], result["concurrency"]
     print(f"company size {args.size}: projects + tasks through the local runner")
-    print(f"  first pass : {p['first']['messages']} messages in {p['first']['seconds']} s, "
-          f"{p['first']['requests_per_message']} API requests per message")
-    print(f"  second pass: {p['second']['messages']} messages in {p['second']['seconds']} s, "
-          f"{p['second']['requests_per_message']} API requests per message (unchanged data)")
+    print(
+        f"  first pass : {p['first']['messages']} messages in {p['first']['seconds']} s, "
+        f"{p['first']['requests_per_message']} API requests per message"
+    )
+    print(
+        f"  second pass: {p['second']['messages']} messages in {p['second']['seconds']} s, "
+        f"{p['second']['requests_per_message']} API requests per message (unchanged data)"
+    )
     print(f"  second/first time ratio: {p['second_over_first_seconds']}")
     for level, row in c["levels"].items():
-        print(f"  workers x{level} with 10 ms API latency: {row['seconds']} s ({row['messages_per_second']} messages/s)")
+        print(
+            f"  workers x{level} with 10 ms API latency: {row['seconds']} s ({row['messages_per_second']} messages/s)"
+        )
     print(f"  speed-up of 4 workers over 2: {c['speedup_4_over_2']}")
     print(f"written to {args.out}")
     return 0

@@ -1,12 +1,12 @@
 """`ctns`: the operator's command line.
 
-  ctns demo                      the whole product on simulators + moto, twice, with a report
-  ctns run [SYNC ...]            run syncs through the template's wiring (simulators by default, or
-                                 --config/--secrets for a customer's NetSuite sandbox and ClickTime account)
-  ctns config validate FILE      check a config document before pushing it
-  ctns config push FILE          put it into SSM Parameter Store (the name the stack reads)
-  ctns check --config F --secrets F
-                                 who the credentials act as in NetSuite and ClickTime
+ctns demo                      the whole product on simulators + moto, twice, with a report
+ctns run [SYNC ...]            run syncs through the template's wiring (simulators by default, or
+                               --config/--secrets for a customer's NetSuite sandbox and ClickTime account)
+ctns config validate FILE      check a config document before pushing it
+ctns config push FILE          put it into SSM Parameter Store (the name the stack reads)
+ctns check --config F --secrets F
+                               who the credentials act as in NetSuite and ClickTime
 """
 
 from __future__ import annotations
@@ -52,7 +52,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from ctns.demo import demo, render
 
     with function_output(Path(args.logs)):
-        report = demo(seed=args.seed, size=args.size, report_path=Path(args.report), progress=_progress(time.monotonic()))
+        report = demo(
+            seed=args.seed, size=args.size, report_path=Path(args.report), progress=_progress(time.monotonic())
+        )
     print(render(report))
     print(f"Report written to {args.report}")
     print(f"Function logs (as CloudWatch would show them): {args.logs}")
@@ -130,7 +132,9 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="ctns", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    top = argparse.ArgumentParser(
+        prog="ctns", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = top.add_subparsers(dest="command", required=True)
 
     demo = sub.add_parser("demo", help="run the whole product locally on simulators, twice")

@@ -47,7 +47,9 @@ def reconciliation(session: Session) -> dict[str, Any]:
     return {"projects": reconcile_projects(*args).as_report(), "tasks": reconcile_tasks(*args).as_report()}
 
 
-def demo(*, seed: int = 7, size: int = 1, report_path: Path = REPORT, progress: Progress | None = None) -> dict[str, Any]:
+def demo(
+    *, seed: int = 7, size: int = 1, report_path: Path = REPORT, progress: Progress | None = None
+) -> dict[str, Any]:
     with Session.simulated(seed=seed, size=size, progress=progress) as session:
         company = session.simulators.company
         passes = run_passes(session)

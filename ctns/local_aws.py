@@ -18,7 +18,6 @@ import boto3
 
 from ctns.stack import REGION, STACK_NAME, Stack
 
-
 _moto_lock = threading.RLock()
 
 
@@ -137,7 +136,10 @@ class LocalAws:
         if "RedrivePolicy" in props:
             policy = self.stack.resolve(props["RedrivePolicy"])
             attributes["RedrivePolicy"] = json.dumps(
-                {"deadLetterTargetArn": policy["deadLetterTargetArn"], "maxReceiveCount": int(policy["maxReceiveCount"])}
+                {
+                    "deadLetterTargetArn": policy["deadLetterTargetArn"],
+                    "maxReceiveCount": int(policy["maxReceiveCount"]),
+                }
             )
         name = f"{STACK_NAME}-{logical_id}"
         url = self.sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]

@@ -23,7 +23,9 @@ def pass_report(session: Session, runs: list[SyncRun]) -> dict[str, Any]:
     for run in runs:
         final = run.poll_results[-1] if run.poll_results else {}
         row: dict[str, Any] = {name: 0 for name in COLUMNS}
-        row.update({"status": final.get("status", "?"), "enqueued": sum(r.get("enqueued", 0) for r in run.poll_results[-1:])})
+        row.update(
+            {"status": final.get("status", "?"), "enqueued": sum(r.get("enqueued", 0) for r in run.poll_results[-1:])}
+        )
         if final.get("reason"):
             row["note"] = final["reason"]
         if run.run_id:
@@ -36,8 +38,13 @@ def pass_report(session: Session, runs: list[SyncRun]) -> dict[str, Any]:
                     row["notes"] = summary.notes
             for failure in session.runlog.failures(run.run_id):
                 failures.append(
-                    {"sync": run.sync, "source_id": failure.source_id, "target_id": failure.target_id,
-                     "kind": failure.kind, "reason": failure.reason}
+                    {
+                        "sync": run.sync,
+                        "source_id": failure.source_id,
+                        "target_id": failure.target_id,
+                        "kind": failure.kind,
+                        "reason": failure.reason,
+                    }
                 )
         row["run_id"] = run.run_id
         row["invocations"] = run.invocations
@@ -46,13 +53,22 @@ def pass_report(session: Session, runs: list[SyncRun]) -> dict[str, Any]:
     for run in runs:
         for letter in session.runner.dead_letters(run.sync):
             if (letter.sync, letter.source_id) not in recorded:
-                failures.append({"sync": letter.sync, "source_id": letter.source_id, "target_id": letter.target_id,
-                                 "kind": letter.kind, "reason": letter.reason})
+                failures.append(
+                    {
+                        "sync": letter.sync,
+                        "source_id": letter.source_id,
+                        "target_id": letter.target_id,
+                        "kind": letter.kind,
+                        "reason": letter.reason,
+                    }
+                )
     return {"syncs": syncs, "failures": failures}
 
 
 def render_table(passes: list[dict[str, Any]]) -> str:
-    header = f"{'pass':<5} {'sync':<10} {'enqueued':>8} " + " ".join(f"{c:>9}" for c in COLUMNS) + f" {'writes NS/CT':>13}"
+    header = (
+        f"{'pass':<5} {'sync':<10} {'enqueued':>8} " + " ".join(f"{c:>9}" for c in COLUMNS) + f" {'writes NS/CT':>13}"
+    )
     lines = [header, "-" * len(header)]
     for number, report in enumerate(passes, start=1):
         writes = report.get("writes", {})

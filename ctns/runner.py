@@ -145,7 +145,10 @@ class LocalRunner:
         attributes = self.aws.sqs.get_queue_attributes(
             QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
         )["Attributes"]
-        return int(attributes["ApproximateNumberOfMessages"]) == 0 and int(attributes["ApproximateNumberOfMessagesNotVisible"]) == 0
+        return (
+            int(attributes["ApproximateNumberOfMessages"]) == 0
+            and int(attributes["ApproximateNumberOfMessagesNotVisible"]) == 0
+        )
 
     def _deliver(
         self,
@@ -197,7 +200,11 @@ class LocalRunner:
             # Read with a visibility timeout so each message is seen once, then make them all visible again:
             # reading the dead letters must not hide them from the operator.
             response = self.aws.sqs.receive_message(
-                QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"], AttributeNames=["All"], VisibilityTimeout=60
+                QueueUrl=url,
+                MaxNumberOfMessages=10,
+                MessageAttributeNames=["All"],
+                AttributeNames=["All"],
+                VisibilityTimeout=60,
             )
             messages = response.get("Messages", [])
             if not messages:

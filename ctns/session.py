@@ -97,7 +97,12 @@ class Session:
 
     @classmethod
     def configured(
-        cls, config_file: Path, secrets_file: Path, *, progress: Progress | None = None, parameters: dict[str, str] | None = None
+        cls,
+        config_file: Path,
+        secrets_file: Path,
+        *,
+        progress: Progress | None = None,
+        parameters: dict[str, str] | None = None,
     ) -> Session:
         """secrets_file: {"netsuite": {consumer_key, consumer_secret, token_id, token_secret}, "clicktime": {api_token}}."""
         config = json.loads(config_file.read_text())

@@ -71,7 +71,7 @@ class Stack:
     def resolve(self, value: Any) -> Any:
         """Resolve Ref, Fn::GetAtt, Fn::Sub, Fn::Join against parameters and created resources."""
         if isinstance(value, dict) and len(value) == 1:
-            (key, arg), = value.items()
+            ((key, arg),) = value.items()
             if key == "Ref":
                 return self._ref(arg)
             if key == "Fn::GetAtt":
@@ -89,7 +89,12 @@ class Stack:
         return value
 
     def _ref(self, name: str) -> str:
-        pseudo = {"AWS::StackName": STACK_NAME, "AWS::Region": REGION, "AWS::AccountId": ACCOUNT, "AWS::Partition": "aws"}
+        pseudo = {
+            "AWS::StackName": STACK_NAME,
+            "AWS::Region": REGION,
+            "AWS::AccountId": ACCOUNT,
+            "AWS::Partition": "aws",
+        }
         if name in pseudo:
             return pseudo[name]
         if name in self.parameters:
@@ -124,7 +129,9 @@ def load(template: Path = TEMPLATE, overrides: dict[str, str] | None = None) -> 
     sam = yaml_parse(template.read_text())
     local_dirs: dict[str, Path] = {}
     for logical_id, resource in sam["Resources"].items():
-        key = {"AWS::Serverless::Function": "CodeUri", "AWS::Serverless::LayerVersion": "ContentUri"}.get(resource["Type"])
+        key = {"AWS::Serverless::Function": "CodeUri", "AWS::Serverless::LayerVersion": "ContentUri"}.get(
+            resource["Type"]
+        )
         if key:
             local_dirs[logical_id] = (template.parent / resource["Properties"][key]).resolve()
             # The translator wants S3 URIs; the local folders are remembered instead (as `sam validate` does).
@@ -135,8 +142,11 @@ def load(template: Path = TEMPLATE, overrides: dict[str, str] | None = None) -> 
     resources = cfn["Resources"]
     stack = Stack(resources=resources, parameters=parameters, functions={}, schedules=[], queue_mappings=[])
 
-    layer_dirs = {_layer_source(logical, local_dirs): local_dirs[_layer_source(logical, local_dirs)] for logical in resources
-                  if resources[logical]["Type"] == "AWS::Lambda::LayerVersion"}
+    layer_dirs = {
+        _layer_source(logical, local_dirs): local_dirs[_layer_source(logical, local_dirs)]
+        for logical in resources
+        if resources[logical]["Type"] == "AWS::Lambda::LayerVersion"
+    }
     for logical_id, resource in stack.of_type("AWS::Lambda::Function").items():
         props = resource["Properties"]
         layers = [layer_dirs[_layer_source(ref["Ref"], local_dirs)] for ref in props.get("Layers", [])]

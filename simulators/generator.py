@@ -50,15 +50,52 @@ QUARTER = Decimal("0.25")
 USD = Currency(id="1", iso="USD", name="US Dollar")
 EUR = Currency(id="4", iso="EUR", name="Euro")
 
-COMPANY_NAMES = ["Harbor Analytics", "Northwind Consulting", "Bluestone Partners", "Kestrel Engineering",
-                 "Juniper Advisory", "Larkspur Digital"]
-CUSTOMER_NAMES = ["Acme Logistics", "Globex Retail", "Initech Software", "Umbrella Health", "Stark Manufacturing",
-                  "Wayne Foods", "Cyberdyne Robotics", "Soylent Nutrition", "Tyrell Biotech", "Wonka Confections",
-                  "Hooli Media", "Vandelay Imports", "Pied Piper Storage", "Massive Dynamic", "Oscorp Materials",
-                  "Gringotts Finance", "Monarch Travel", "Dunder Paper", "Aperture Labs", "Black Mesa Energy"]
-ENGAGEMENTS = ["Website Redesign", "ERP Rollout", "Data Warehouse", "Mobile App", "Security Audit",
-               "Cloud Migration", "CRM Implementation", "Brand Refresh", "Analytics Dashboard", "Process Review",
-               "Payroll Integration", "Customer Portal", "Supply Chain Study", "Support Retainer"]
+COMPANY_NAMES = [
+    "Harbor Analytics",
+    "Northwind Consulting",
+    "Bluestone Partners",
+    "Kestrel Engineering",
+    "Juniper Advisory",
+    "Larkspur Digital",
+]
+CUSTOMER_NAMES = [
+    "Acme Logistics",
+    "Globex Retail",
+    "Initech Software",
+    "Umbrella Health",
+    "Stark Manufacturing",
+    "Wayne Foods",
+    "Cyberdyne Robotics",
+    "Soylent Nutrition",
+    "Tyrell Biotech",
+    "Wonka Confections",
+    "Hooli Media",
+    "Vandelay Imports",
+    "Pied Piper Storage",
+    "Massive Dynamic",
+    "Oscorp Materials",
+    "Gringotts Finance",
+    "Monarch Travel",
+    "Dunder Paper",
+    "Aperture Labs",
+    "Black Mesa Energy",
+]
+ENGAGEMENTS = [
+    "Website Redesign",
+    "ERP Rollout",
+    "Data Warehouse",
+    "Mobile App",
+    "Security Audit",
+    "Cloud Migration",
+    "CRM Implementation",
+    "Brand Refresh",
+    "Analytics Dashboard",
+    "Process Review",
+    "Payroll Integration",
+    "Customer Portal",
+    "Supply Chain Study",
+    "Support Retainer",
+]
 PHASES = ["", " Phase 2", " 2026", " Pilot"]
 # Top-level task titles, each with the subtasks it may be broken into (two levels, as NetSuite allows more).
 TASK_TEMPLATES: list[tuple[str, list[str]]] = [
@@ -71,21 +108,82 @@ TASK_TEMPLATES: list[tuple[str, list[str]]] = [
     ("Go-Live Support", []),
     ("Documentation", []),
 ]
-FIRST_NAMES = ["Alice", "Bruno", "Chloe", "Daniel", "Elena", "Farid", "Grace", "Hugo", "Ines", "Jonas", "Keiko",
-               "Liam", "Maya", "Nils", "Olivia", "Pavel", "Quinn", "Rosa", "Samir", "Tessa", "Uma", "Victor",
-               "Wen", "Yara", "Zoe"]
-LAST_NAMES = ["Anders", "Becker", "Castillo", "Dubois", "Eriksen", "Fischer", "Garcia", "Hansen", "Ito", "Jansen",
-              "Kowalski", "Larsen", "Moreau", "Nakamura", "Okafor", "Petrov", "Quintero", "Rossi", "Schmidt",
-              "Tanaka", "Urban", "Varga", "Weber", "Young", "Zhang"]
+FIRST_NAMES = [
+    "Alice",
+    "Bruno",
+    "Chloe",
+    "Daniel",
+    "Elena",
+    "Farid",
+    "Grace",
+    "Hugo",
+    "Ines",
+    "Jonas",
+    "Keiko",
+    "Liam",
+    "Maya",
+    "Nils",
+    "Olivia",
+    "Pavel",
+    "Quinn",
+    "Rosa",
+    "Samir",
+    "Tessa",
+    "Uma",
+    "Victor",
+    "Wen",
+    "Yara",
+    "Zoe",
+]
+LAST_NAMES = [
+    "Anders",
+    "Becker",
+    "Castillo",
+    "Dubois",
+    "Eriksen",
+    "Fischer",
+    "Garcia",
+    "Hansen",
+    "Ito",
+    "Jansen",
+    "Kowalski",
+    "Larsen",
+    "Moreau",
+    "Nakamura",
+    "Okafor",
+    "Petrov",
+    "Quintero",
+    "Rossi",
+    "Schmidt",
+    "Tanaka",
+    "Urban",
+    "Varga",
+    "Weber",
+    "Young",
+    "Zhang",
+]
 # (category name, how the ClickTime expense type finds it): "id" = AccountingPackageID holds the category id,
 # "name" = same name only, so the sync must match by name.
 CATEGORIES: list[tuple[str, str]] = [
-    ("Airfare", "id"), ("Lodging", "id"), ("Meals", "id"),
-    ("Ground Transportation", "name"), ("Office Supplies", "name"), ("Software Subscriptions", "name"),
+    ("Airfare", "id"),
+    ("Lodging", "id"),
+    ("Meals", "id"),
+    ("Ground Transportation", "name"),
+    ("Office Supplies", "name"),
+    ("Software Subscriptions", "name"),
 ]
 UNMAPPED_EXPENSE_TYPE = "Client Gifts"  # no NetSuite category of that name and no accounting id
-TIME_COMMENTS = ["", "Client call", "Working session", "Review feedback", "Status meeting", "Follow-up items",
-                 "Implementation", "Fixes after review", "Preparation"]
+TIME_COMMENTS = [
+    "",
+    "Client call",
+    "Working session",
+    "Review feedback",
+    "Status meeting",
+    "Follow-up items",
+    "Implementation",
+    "Fixes after review",
+    "Preparation",
+]
 EXPENSE_DESCRIPTIONS = {
     "Airfare": ["Flight to client site", "Return flight"],
     "Lodging": ["Hotel, 2 nights", "Hotel near client office"],
@@ -201,19 +299,21 @@ def _projects(rng: random.Random, size: int, customers: list[Customer], ref: dat
                 end = start + timedelta(days=120)
             elif rng.random() < 0.2:
                 end = None  # open-ended engagements exist
-            projects.append(Project(
-                id=ids.take(),
-                entity_id=f"P-{number}",
-                company_name=title,
-                customer_id=customer.id,
-                subsidiary_id=customer.subsidiary_id,
-                status_id=status,
-                start_date=start,
-                projected_end_date=end,
-                is_inactive=kind == "inactive",
-                allow_time=kind != "no_time",
-                allow_expenses=kind != "no_time",
-            ))
+            projects.append(
+                Project(
+                    id=ids.take(),
+                    entity_id=f"P-{number}",
+                    company_name=title,
+                    customer_id=customer.id,
+                    subsidiary_id=customer.subsidiary_id,
+                    status_id=status,
+                    start_date=start,
+                    projected_end_date=end,
+                    is_inactive=kind == "inactive",
+                    allow_time=kind != "no_time",
+                    allow_expenses=kind != "no_time",
+                )
+            )
     return projects
 
 
@@ -246,8 +346,10 @@ def _tasks(rng: random.Random, projects: list[Project], items: list[ServiceItem]
             children = subtitles[: min(len(subtitles), room)] if room >= 2 and rng.random() < 0.6 else []
             parent = ProjectTask(ids.take(), project.id, title, status=_task_status(rng, project))
             made.append(parent)
-            subtasks = [ProjectTask(ids.take(), project.id, subtitle, parent_id=parent.id,
-                                    status=_task_status(rng, project)) for subtitle in children]
+            subtasks = [
+                ProjectTask(ids.take(), project.id, subtitle, parent_id=parent.id, status=_task_status(rng, project))
+                for subtitle in children
+            ]
             if subtasks:
                 # A summary task's status follows its subtasks, as NetSuite rolls it up.
                 statuses = {t.status for t in subtasks}
@@ -271,8 +373,7 @@ def _task_status(rng: random.Random, project: Project) -> str:
     return rng.choices(["PROGRESS", "NOTSTART", "COMPLETE"], weights=[6, 2, 1])[0]
 
 
-def _employees(rng: random.Random, size: int, subsidiaries: list[Subsidiary], domain: str,
-               ids: _Ids) -> list[Employee]:
+def _employees(rng: random.Random, size: int, subsidiaries: list[Subsidiary], domain: str, ids: _Ids) -> list[Employee]:
     count = 12 * size
     pairs = [(f, last) for f in FIRST_NAMES for last in LAST_NAMES]
     chosen: list[tuple[str, str]] = []
@@ -284,26 +385,30 @@ def _employees(rng: random.Random, size: int, subsidiaries: list[Subsidiary], do
         subsidiary = subsidiaries[1] if i % 4 == 2 else subsidiaries[0]
         local = f"{first.lower()}.{last.lower()}"
         seen[local] += 1
-        employees.append(Employee(
-            id=ids.take(),
-            entity_id=f"E{1001 + i}",
-            first_name=first,
-            last_name=last,
-            email=f"{local}{seen[local] if seen[local] > 1 else ''}@{domain}",
-            subsidiary_id=subsidiary.id,
-            currency_id=subsidiary.currency_id,
-        ))
+        employees.append(
+            Employee(
+                id=ids.take(),
+                entity_id=f"E{1001 + i}",
+                first_name=first,
+                last_name=last,
+                email=f"{local}{seen[local] if seen[local] > 1 else ''}@{domain}",
+                subsidiary_id=subsidiary.id,
+                currency_id=subsidiary.currency_id,
+            )
+        )
     return employees
 
 
 def _expense_types(categories: list[ExpenseCategory]) -> list[ClickTimeExpenseType]:
     types = []
     for category, (_, how) in zip(categories, CATEGORIES, strict=True):
-        types.append(ClickTimeExpenseType(
-            key=f"et-{category.id}",
-            name=category.name,
-            accounting_package_id=category.id if how == "id" else None,
-        ))
+        types.append(
+            ClickTimeExpenseType(
+                key=f"et-{category.id}",
+                name=category.name,
+                accounting_package_id=category.id if how == "id" else None,
+            )
+        )
     types.append(ClickTimeExpenseType("et-gifts", UNMAPPED_EXPENSE_TYPE, accounting_package_id=None))
     return types
 
@@ -318,15 +423,19 @@ def _time_targets(projects: list[Project], tasks: list[ProjectTask]) -> list[tup
     for project in projects:
         if project.status_id != IN_PROGRESS or project.is_inactive or not project.allow_time:
             continue
-        leaves = [t for t in tasks if t.project_id == project.id and t.id not in parents
-                  and t.status == "PROGRESS" and not t.is_inactive]
+        leaves = [
+            t
+            for t in tasks
+            if t.project_id == project.id and t.id not in parents and t.status == "PROGRESS" and not t.is_inactive
+        ]
         if leaves:
             targets.append((project, leaves))
     return targets
 
 
-def _timesheets(rng: random.Random, users: list[ClickTimeUser], projects: list[Project],
-                tasks: list[ProjectTask], ref: date) -> list[PlannedTimesheet]:
+def _timesheets(
+    rng: random.Random, users: list[ClickTimeUser], projects: list[Project], tasks: list[ProjectTask], ref: date
+) -> list[PlannedTimesheet]:
     targets = _time_targets(projects, tasks)
     sheets: list[PlannedTimesheet] = []
     for user in users:
@@ -345,14 +454,16 @@ def _timesheets(rng: random.Random, users: list[ClickTimeUser], projects: list[P
                     task = rng.choice(leaves)
                     hours = min(remaining, QUARTER * rng.randint(2, 20))  # 0.5 h to 5 h in quarter hours
                     remaining -= hours
-                    sheet.entries.append(PlannedTimeEntry(
-                        date=start + timedelta(days=day),
-                        hours=hours,
-                        project_id=project.id,
-                        task_id=task.id,
-                        comment=rng.choice(TIME_COMMENTS),
-                        is_billable=not task.non_billable,
-                    ))
+                    sheet.entries.append(
+                        PlannedTimeEntry(
+                            date=start + timedelta(days=day),
+                            hours=hours,
+                            project_id=project.id,
+                            task_id=task.id,
+                            comment=rng.choice(TIME_COMMENTS),
+                            is_billable=not task.non_billable,
+                        )
+                    )
             sheets.append(sheet)
     # Make sure every status the time sync must tell apart appears, whatever the seed drew.
     latest = [s for s in sheets if s.start_date == ref - timedelta(weeks=1)]
@@ -370,9 +481,14 @@ def _timesheet_status(rng: random.Random, weeks_ago: int) -> str:
     return rng.choices(["Approved", "Waiting", "Open", "Rejected"], weights=[4, 3, 2, 1])[0]
 
 
-def _expense_sheets(rng: random.Random, users: list[ClickTimeUser], projects: list[Project],
-                    expense_types: list[ClickTimeExpenseType], payment_types: list[ClickTimePaymentType],
-                    ref: date) -> list[PlannedExpenseSheet]:
+def _expense_sheets(
+    rng: random.Random,
+    users: list[ClickTimeUser],
+    projects: list[Project],
+    expense_types: list[ClickTimeExpenseType],
+    payment_types: list[ClickTimePaymentType],
+    ref: date,
+) -> list[PlannedExpenseSheet]:
     open_projects = [p for p in projects if p.status_id == IN_PROGRESS and not p.is_inactive and p.allow_expenses]
     spenders = rng.sample(users, max(1, len(users) // 2))
     sheets: list[PlannedExpenseSheet] = []
@@ -391,14 +507,22 @@ def _expense_sheets(rng: random.Random, users: list[ClickTimeUser], projects: li
     gift = _expense_item(rng, open_projects[0], [expense_types[-1]], payment_types, approved[0].sheet_date)
     approved[0].items.append(gift)
     if not any(i.foreign_currency for s in approved for i in s.items):
-        approved[-1].items.append(_expense_item(rng, open_projects[-1], expense_types[:1], payment_types,
-                                                approved[-1].sheet_date, force_foreign=True))
+        approved[-1].items.append(
+            _expense_item(
+                rng, open_projects[-1], expense_types[:1], payment_types, approved[-1].sheet_date, force_foreign=True
+            )
+        )
     return sheets
 
 
-def _expense_item(rng: random.Random, project: Project, types: list[ClickTimeExpenseType],
-                  payment_types: list[ClickTimePaymentType], sheet_date: date,
-                  force_foreign: bool = False) -> PlannedExpenseItem:
+def _expense_item(
+    rng: random.Random,
+    project: Project,
+    types: list[ClickTimeExpenseType],
+    payment_types: list[ClickTimePaymentType],
+    sheet_date: date,
+    force_foreign: bool = False,
+) -> PlannedExpenseItem:
     expense_type = rng.choice(types)
     payment = rng.choices(payment_types, weights=[3, 1])[0]
     item = PlannedExpenseItem(

@@ -103,8 +103,9 @@ class ClickTimeSimulator(App):
         self._envelope_random = random.Random(seed)
         self._envelope_lock = threading.Lock()
         # The token belongs to a dedicated admin user, as ClickTime's own integrations require.
-        admin = people.create_user(self.store, "Integration Admin", "integration.admin@clicktime.invalid", "",
-                                   security_level="ADMIN")
+        admin = people.create_user(
+            self.store, "Integration Admin", "integration.admin@clicktime.invalid", "", security_level="ADMIN"
+        )
         admin["_token_created"] = self.store.now()
         self.store.admin_id = admin["ID"]
         for method, template, handler in catalog.ROUTES + people.ROUTES + timesheets.ROUTES + expenses.ROUTES:
@@ -122,8 +123,9 @@ class ClickTimeSimulator(App):
         if status == 401:
             # The body public clients were written against (a mocked test, UNVERIFIED): two keys, no Field.
             return Response(401, {"data": None, "errors": [{"Message": "Invalid Credentials"}]})
-        return EnvelopeResponse(status, envelope(None, errors=[api_error(message, field_name)]),
-                                decimals_as=self.decimals_as)
+        return EnvelopeResponse(
+            status, envelope(None, errors=[api_error(message, field_name)]), decimals_as=self.decimals_as
+        )
 
     def is_page_request(self, request: Request) -> bool:
         return request.method == "GET" and any(p.match(request.path) for p in self._paged)
@@ -133,8 +135,9 @@ class ClickTimeSimulator(App):
         if fault is None:
             return super().dispatch(request)
         if not fault.after_handler:
-            return EnvelopeResponse(200, envelope(None, errors=[api_error(fault.message)]),
-                                    decimals_as=self.decimals_as)
+            return EnvelopeResponse(
+                200, envelope(None, errors=[api_error(fault.message)]), decimals_as=self.decimals_as
+            )
         response = super().dispatch(request)
         if isinstance(response, EnvelopeResponse) and response.status < 300:
             response.body["errors"] = [api_error(fault.message)]
@@ -158,16 +161,25 @@ class ClickTimeSimulator(App):
 
     def _call(self, request: Request, endpoint: Endpoint, method: str) -> Call:
         is_time = endpoint.response("GET") == TIME_ENTRY_LIST
-        query = parse_query(endpoint, method, request.query, default_limit=self.default_limit,
-                            max_limit=self.time_entry_max_limit if is_time else self.max_limit)
+        query = parse_query(
+            endpoint,
+            method,
+            request.query,
+            default_limit=self.default_limit,
+            max_limit=self.time_entry_max_limit if is_time else self.max_limit,
+        )
         body: dict[str, Any] = {}
         if method in {"POST", "PATCH"}:
             if not request.header("content-type").lower().startswith("application/json"):
                 # UNVERIFIED status: the docs say JSON is the only content type supported.
                 raise HttpError(415, "The only supported content type is application/json")
             model = endpoint.request_body(method)
-            body = check_body(parse_json(request.body), schema().request_fields(model),
-                              what=f"{method} {endpoint.path}", required=REQUIRED.get(model, ()))
+            body = check_body(
+                parse_json(request.body),
+                schema().request_fields(model),
+                what=f"{method} {endpoint.path}",
+                required=REQUIRED.get(model, ()),
+            )
         return Call(request, endpoint, query, body, self.store, self.decimals_as)
 
     def _receipt(self, request: Request) -> Response:
@@ -175,9 +187,15 @@ class ClickTimeSimulator(App):
             return expenses.get_receipt(self.store, request)
 
     # -- envelope errors ------------------------------------------------------------------------------------
-    def inject_envelope_error(self, times: int = 1, *, path: str | None = None, method: str | None = None,
-                              message: str = "An unexpected error has occurred.",
-                              after_handler: bool = False) -> None:
+    def inject_envelope_error(
+        self,
+        times: int = 1,
+        *,
+        path: str | None = None,
+        method: str | None = None,
+        message: str = "An unexpected error has occurred.",
+        after_handler: bool = False,
+    ) -> None:
         """The next `times` matching calls answer 200 with `errors` set (clients must treat that as failure).
 
         By default the call is not carried out (data is null); with after_handler=True it is carried out and
@@ -195,8 +213,11 @@ class ClickTimeSimulator(App):
                     if fault.remaining == 0:
                         self._envelope_faults.remove(fault)
                     return fault
-            if (self.errors_on_success_rate and request.path.startswith(API_PREFIX)
-                    and self._envelope_random.random() < self.errors_on_success_rate):
+            if (
+                self.errors_on_success_rate
+                and request.path.startswith(API_PREFIX)
+                and self._envelope_random.random() < self.errors_on_success_rate
+            ):
                 return _EnvelopeFault("An unexpected error has occurred.", 1, None, None, False)
         return None
 
@@ -221,8 +242,9 @@ class ClickTimeSimulator(App):
         with self.store.lock:
             seeding.load(self.store, self._keys, company, keep_settings=self._keep_settings)
 
-    def load_activity(self, company: Company, job_for_project: Callable[[str], str | None],
-                      task_for_task: Callable[[str], str | None]) -> dict[str, int]:
+    def load_activity(
+        self, company: Company, job_for_project: Callable[[str], str | None], task_for_task: Callable[[str], str | None]
+    ) -> dict[str, int]:
         """Timesheets, time entries, expense sheets and items of the company's plan.
 
         job_for_project / task_for_task map a NetSuite project / task id to the ClickTime Job / Task ID (None
@@ -236,8 +258,7 @@ class ClickTimeSimulator(App):
     def seed_jobs_and_tasks(self, company: Company) -> seeding.SeededIds:
         """Clients, jobs, leaf tasks and links for the company, as the syncs would create them."""
         with self.store.lock:
-            return seeding.seed_jobs_and_tasks(self.store, company,
-                                               unique_task_names=self.store.unique_task_names)
+            return seeding.seed_jobs_and_tasks(self.store, company, unique_task_names=self.store.unique_task_names)
 
     def _all(self, table: dict[str, Record]) -> list[Record]:
         with self.store.lock:
@@ -303,8 +324,9 @@ class ClickTimeSimulator(App):
             sheet = self.store.timesheets[timesheet_id]
             return public(approvals.timesheet_action(self.store, sheet, action, comment))
 
-    def expense_sheet_action(self, sheet_id: str, action: str, comment: str | None = None,
-                             check: str | None = None) -> Record:
+    def expense_sheet_action(
+        self, sheet_id: str, action: str, comment: str | None = None, check: str | None = None
+    ) -> Record:
         with self.store.lock:
             sheet = self.store.expense_sheets[sheet_id]
             return public(approvals.expense_sheet_action(self.store, sheet, action, comment, check))

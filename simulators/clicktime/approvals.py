@@ -38,27 +38,38 @@ def stamp(sheet: Record, kind: str, user: Record | None, when: str | None = None
     sheet[f"{kind}ByUserID"] = user["ID"] if user else None
 
 
-def add_history(store: Store, sheet_id: str, action: str, comment: str | None, when: str,
-                actor: Record | None = None) -> None:
+def add_history(
+    store: Store, sheet_id: str, action: str, comment: str | None, when: str, actor: Record | None = None
+) -> None:
     actor = actor or store.admin
-    store.history.setdefault(sheet_id, []).append({
-        "Action": action, "ActionByUserID": actor["ID"], "ActionByUserName": actor["Name"],
-        "ActionByUser": brief(actor), "Comment": comment,
-        "Date": when, "HasAttestation": False, "JobID": None, "JobStatus": None,
-    })
+    store.history.setdefault(sheet_id, []).append(
+        {
+            "Action": action,
+            "ActionByUserID": actor["ID"],
+            "ActionByUserName": actor["Name"],
+            "ActionByUser": brief(actor),
+            "Comment": comment,
+            "Date": when,
+            "HasAttestation": False,
+            "JobID": None,
+            "JobStatus": None,
+        }
+    )
 
 
 def available(flow: dict[str, dict[str, str | None]], sheet: Record) -> list[str]:
     return list(flow.get(sheet["Status"], {}))
 
 
-def _apply(store: Store, flow: dict[str, dict[str, str | None]], what: str, sheet: Record, action: str,
-           comment: str | None) -> tuple[str | None, str]:
+def _apply(
+    store: Store, flow: dict[str, dict[str, str | None]], what: str, sheet: Record, action: str, comment: str | None
+) -> tuple[str | None, str]:
     """Check the action, update the common stamps; the new status (None: unlock) and the time stamp."""
     allowed = flow.get(sheet["Status"], {})
     if action not in allowed:
-        raise bad_request(f"The action '{action}' is not available for {what} with status '{sheet['Status']}'",
-                          "Action")
+        raise bad_request(
+            f"The action '{action}' is not available for {what} with status '{sheet['Status']}'", "Action"
+        )
     actor, now = store.admin, store.now()
     if action == "Submit":
         stamp(sheet, "Submitted", actor, now)
@@ -87,8 +98,9 @@ def timesheet_action(store: Store, sheet: Record, action: str, comment: str | No
     return sheet
 
 
-def expense_sheet_action(store: Store, sheet: Record, action: str, comment: str | None = None,
-                         check: str | None = None) -> Record:
+def expense_sheet_action(
+    store: Store, sheet: Record, action: str, comment: str | None = None, check: str | None = None
+) -> Record:
     target, _ = _apply(store, EXPENSE_FLOW, "an expense sheet", sheet, action, comment)
     if action == "MarkPaid":
         sheet["Paid"], sheet["Check"] = True, check  # Check: the check number, or any payment reference

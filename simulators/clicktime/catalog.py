@@ -16,19 +16,42 @@ from simulators.clicktime.validation import bad_request
 from simulators.common.server import HttpError, Response
 
 JOB_DEFAULTS: Record = {
-    "JobNumber": "", "IsActive": True, "IsBillable": True, "BillingRate": Decimal("0.00"),
-    "UseCompanyBillingRate": True, "SecondaryBillingRateMode": "INHERIT", "AccountingPackageID": None,
-    "CustomFields": {}, "StartDate": None, "EndDate": None, "Notes": "", "ProjectManagerID": None,
-    "TimeRequiresApproval": False, "IncludeInRM": False, "IsEligibleTimeOffAllocation": False,
+    "JobNumber": "",
+    "IsActive": True,
+    "IsBillable": True,
+    "BillingRate": Decimal("0.00"),
+    "UseCompanyBillingRate": True,
+    "SecondaryBillingRateMode": "INHERIT",
+    "AccountingPackageID": None,
+    "CustomFields": {},
+    "StartDate": None,
+    "EndDate": None,
+    "Notes": "",
+    "ProjectManagerID": None,
+    "TimeRequiresApproval": False,
+    "IncludeInRM": False,
+    "IsEligibleTimeOffAllocation": False,
     "LifetimeBudget": None,
 }
 TASK_DEFAULTS: Record = {
-    "TaskCode": "", "IsActive": True, "IsBillable": True, "BillingRate": Decimal("0.00"),
-    "UseCompanyBillingRate": True, "AccountingPackageID": None, "CustomFields": {}, "Notes": "",
+    "TaskCode": "",
+    "IsActive": True,
+    "IsBillable": True,
+    "BillingRate": Decimal("0.00"),
+    "UseCompanyBillingRate": True,
+    "AccountingPackageID": None,
+    "CustomFields": {},
+    "Notes": "",
 }
 CLIENT_DEFAULTS: Record = {
-    "ShortName": "", "ClientNumber": "", "IsActive": True, "AccountingPackageID": None,
-    "BillingRate": Decimal("0.00"), "SecondaryBillingRateMode": "INHERIT", "CustomFields": {}, "Notes": "",
+    "ShortName": "",
+    "ClientNumber": "",
+    "IsActive": True,
+    "AccountingPackageID": None,
+    "BillingRate": Decimal("0.00"),
+    "SecondaryBillingRateMode": "INHERIT",
+    "CustomFields": {},
+    "Notes": "",
     "IsEligibleTimeOffAllocation": False,
 }
 
@@ -38,8 +61,13 @@ CLIENT_DEFAULTS: Record = {
 
 def create_client(store: Store, fields: Record) -> Record:
     _unique(store.clients, "ClientNumber", fields.get("ClientNumber"))
-    client = {"ID": store.mint_id(), **_fresh(CLIENT_DEFAULTS), **fields, "CreatedDate": store.now(),
-              "_seq": store.next_sequence()}
+    client = {
+        "ID": store.mint_id(),
+        **_fresh(CLIENT_DEFAULTS),
+        **fields,
+        "CreatedDate": store.now(),
+        "_seq": store.next_sequence(),
+    }
     client["ListDisplayText"] = client["Name"]  # UNVERIFIED: the display text of a client is its name
     store.clients[client["ID"]] = client
     return client
@@ -113,8 +141,10 @@ def unlink_task(store: Store, job_id: str, task_id: str) -> None:
 
 def require_tasks_by_job(store: Store) -> None:
     if store.settings.task_restriction_method != "byjob":
-        raise bad_request("Task List Control must be restricted by Job for this request; this company's task "
-                          f"list control is '{store.settings.task_restriction_method}', not restricted by job")
+        raise bad_request(
+            "Task List Control must be restricted by Job for this request; this company's task "
+            f"list control is '{store.settings.task_restriction_method}', not restricted by job"
+        )
 
 
 def newest_first(ids: list[str]) -> list[str]:
@@ -175,21 +205,31 @@ def _in_use(store: Store, field: str, record_id: str) -> bool:
 
 
 def job_view(store: Store, job: Record) -> Record:
-    return {**job, "Client": brief(store.clients.get(job["ClientID"])),
-            "ProjectManager": brief(store.users.get(job.get("ProjectManagerID") or ""))}
+    return {
+        **job,
+        "Client": brief(store.clients.get(job["ClientID"])),
+        "ProjectManager": brief(store.users.get(job.get("ProjectManagerID") or "")),
+    }
 
 
 # -- handlers --------------------------------------------------------------------------------------------
 
 
 def list_jobs(call: Call) -> Response:
-    rows = call.filtered(list(call.store.jobs.values()), {
-        "ID": field_in("ID"), "ClientID": field_in("ClientID"), "Name": field_in("Name"),
-        "JobNumber": field_in("JobNumber"), "IsActive": field_in("IsActive"),
-        "ProjectManagerID": field_in("ProjectManagerID"), "WithPermission": any_permission,
-        # With JobRestrictionMethod "none" (the simulator's company) every user may use every job.
-        "UserID": any_permission,
-    })
+    rows = call.filtered(
+        list(call.store.jobs.values()),
+        {
+            "ID": field_in("ID"),
+            "ClientID": field_in("ClientID"),
+            "Name": field_in("Name"),
+            "JobNumber": field_in("JobNumber"),
+            "IsActive": field_in("IsActive"),
+            "ProjectManagerID": field_in("ProjectManagerID"),
+            "WithPermission": any_permission,
+            # With JobRestrictionMethod "none" (the simulator's company) every user may use every job.
+            "UserID": any_permission,
+        },
+    )
     rows = sort_records(rows, ("ListDisplayText", False), ("ID", False))
     return call.page("Job", rows, lambda job: job_view(call.store, job))
 
@@ -256,11 +296,16 @@ def ids_as_records(table: dict[str, Record], ids: list[str]) -> list[Record]:
 
 
 def list_tasks(call: Call) -> Response:
-    rows = call.filtered(list(call.store.tasks.values()), {
-        "ID": field_in("ID"), "IsActive": field_in("IsActive"), "Name": field_in("Name"),
-        "TaskCode": field_in("TaskCode"),
-        "TaskName": field_in("Name"),  # UNVERIFIED: the spec lists TaskName beside Name with no description
-    })
+    rows = call.filtered(
+        list(call.store.tasks.values()),
+        {
+            "ID": field_in("ID"),
+            "IsActive": field_in("IsActive"),
+            "Name": field_in("Name"),
+            "TaskCode": field_in("TaskCode"),
+            "TaskName": field_in("Name"),  # UNVERIFIED: the spec lists TaskName beside Name with no description
+        },
+    )
     return call.page("Task", sort_records(rows, ("Name", False), ("ID", False)))
 
 
@@ -269,8 +314,7 @@ def get_task(call: Call) -> Response:
 
 
 def post_task(call: Call) -> Response:
-    return call.one("Task", create_task(call.store, call.body, unique_names=call.store.unique_task_names),
-                    status=201)
+    return call.one("Task", create_task(call.store, call.body, unique_names=call.store.unique_task_names), status=201)
 
 
 def patch_task(call: Call) -> Response:
@@ -290,10 +334,16 @@ def delete_task(call: Call) -> Response:
 
 
 def list_clients(call: Call) -> Response:
-    rows = call.filtered(list(call.store.clients.values()), {
-        "ID": field_in("ID"), "IsActive": field_in("IsActive"), "Name": field_in("Name"),
-        "ShortName": field_in("ShortName"), "ClientNumber": field_in("ClientNumber"),
-    })
+    rows = call.filtered(
+        list(call.store.clients.values()),
+        {
+            "ID": field_in("ID"),
+            "IsActive": field_in("IsActive"),
+            "Name": field_in("Name"),
+            "ShortName": field_in("ShortName"),
+            "ClientNumber": field_in("ClientNumber"),
+        },
+    )
     return call.page("Client", sort_records(rows, ("ListDisplayText", False), ("ID", False)))
 
 

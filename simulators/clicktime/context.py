@@ -34,26 +34,28 @@ class Call:
         return f"http://{self.request.host}"
 
     # -- answers ----------------------------------------------------------------------------------------
-    def one(self, model: str, record: Record, *, status: int = 200, variant: str | None = None
-            ) -> EnvelopeResponse:
-        data = project(schema().get_fields(model, variant), record, verbose=self.query.verbose,
-                       legacy=self.query.legacy)
+    def one(self, model: str, record: Record, *, status: int = 200, variant: str | None = None) -> EnvelopeResponse:
+        data = project(
+            schema().get_fields(model, variant), record, verbose=self.query.verbose, legacy=self.query.legacy
+        )
         return EnvelopeResponse(status, envelope(data), decimals_as=self.decimals_as)
 
-    def page(self, model: str | None, records: list[Record], view: Callable[[Record], Record] = lambda r: r
-             ) -> EnvelopeResponse:
+    def page(
+        self, model: str | None, records: list[Record], view: Callable[[Record], Record] = lambda r: r
+    ) -> EnvelopeResponse:
         """One page of `records` (already filtered and sorted); `view` only runs on the rows shown.
 
         With model None the rows go out as they are (small shapes the schema file does not carry).
         """
         q = self.query
-        window = [view(r) for r in records[q.offset: q.offset + q.limit]]
+        window = [view(r) for r in records[q.offset : q.offset + q.limit]]
         if model is not None:
             fields = schema().get_fields(model)
             window = [project(fields, r, verbose=q.verbose, legacy=q.legacy) for r in window]
         data = window
-        page = page_object(self.base_url, self.request.raw_path, self.request.query, count=len(records),
-                           limit=q.limit, offset=q.offset)
+        page = page_object(
+            self.base_url, self.request.raw_path, self.request.query, count=len(records), limit=q.limit, offset=q.offset
+        )
         return EnvelopeResponse(200, envelope(data, page), decimals_as=self.decimals_as)
 
     def bare_list(self, items: list[Any]) -> EnvelopeResponse:

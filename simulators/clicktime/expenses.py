@@ -46,7 +46,8 @@ def item_view(store: Store, item: Record, base_url: str) -> Record:
     # UNVERIFIED: ReceiptURL points at the API host and needs the token; null when there is no receipt.
     url = f"{base_url}/receipts/{item['ID']}" if item["ID"] in store.receipts else None
     return {
-        **item, "ReceiptURL": url,
+        **item,
+        "ReceiptURL": url,
         "ExpenseSheet": brief(store.expense_sheets.get(item["ExpenseSheetID"])),
         "ExpenseType": brief(store.expense_types.get(item["ExpenseTypeID"])),
         "PaymentType": brief(store.payment_types.get(item["PaymentTypeID"])),
@@ -56,8 +57,9 @@ def item_view(store: Store, item: Record, base_url: str) -> Record:
     }
 
 
-def _sorted(rows: list[Record], sort_by: list[str] | None, keys: dict[str, str],
-            default: list[tuple[str, bool]]) -> list[Record]:
+def _sorted(
+    rows: list[Record], sort_by: list[str] | None, keys: dict[str, str], default: list[tuple[str, bool]]
+) -> list[Record]:
     """Order by the SortBy parameter ("Field", or "-Field" for descending) or by the spec's default order."""
     if not sort_by:
         return sort_records(rows, *default)
@@ -68,29 +70,45 @@ def _sorted(rows: list[Record], sort_by: list[str] | None, keys: dict[str, str],
     return sort_records(rows, (field, name.startswith("-")), ("ID", False))
 
 
-
-
 # -- handlers --------------------------------------------------------------------------------------------
 
 
 def list_expense_sheets(call: Call) -> Response:
     store = call.store
     sort_by = call.query.filters.pop("SortBy", None)  # an ordering, not a filter
-    rows = [{**sheet_view(store, s), "_user": store.users[s["UserID"]]["Name"]}
-            for s in store.expense_sheets.values()]
-    rows = call.filtered(rows, {
-        "ID": field_in("ID"), "Status": field_in("Status"), "Paid": field_in("Paid"), "UserID": field_in("UserID"),
-        "ExpenseApproverID": user_field(store, "ExpenseApproverID"), "UserIsActive": user_field(store, "IsActive"),
-        "DivisionID": user_field(store, "DivisionID"), "EmploymentTypeID": user_field(store, "EmploymentTypeID"),
-        "ExpenseDate": lambda r, values: any(
-            i["ExpenseDate"] in {v.isoformat() for v in values} for i in items_of(store, r["ID"])),
-        "FromExpenseSheetDate": date_on_or_after("ExpenseSheetDate"),
-        "ToExpenseSheetDate": date_on_or_before("ExpenseSheetDate"),
-    })
-    rows = _sorted(rows, sort_by, {
-        "Date": "ExpenseSheetDate", "ExpenseItemCount": "ExpenseItemCount", "ReimbursableAmount":
-        "ReimbursableAmount", "Status": "Status", "Title": "Title", "TotalAmount": "TotalAmount", "User": "_user",
-    }, [("ExpenseSheetDate", True), ("_user", False), ("_seq", True)])
+    rows = [{**sheet_view(store, s), "_user": store.users[s["UserID"]]["Name"]} for s in store.expense_sheets.values()]
+    rows = call.filtered(
+        rows,
+        {
+            "ID": field_in("ID"),
+            "Status": field_in("Status"),
+            "Paid": field_in("Paid"),
+            "UserID": field_in("UserID"),
+            "ExpenseApproverID": user_field(store, "ExpenseApproverID"),
+            "UserIsActive": user_field(store, "IsActive"),
+            "DivisionID": user_field(store, "DivisionID"),
+            "EmploymentTypeID": user_field(store, "EmploymentTypeID"),
+            "ExpenseDate": lambda r, values: any(
+                i["ExpenseDate"] in {v.isoformat() for v in values} for i in items_of(store, r["ID"])
+            ),
+            "FromExpenseSheetDate": date_on_or_after("ExpenseSheetDate"),
+            "ToExpenseSheetDate": date_on_or_before("ExpenseSheetDate"),
+        },
+    )
+    rows = _sorted(
+        rows,
+        sort_by,
+        {
+            "Date": "ExpenseSheetDate",
+            "ExpenseItemCount": "ExpenseItemCount",
+            "ReimbursableAmount": "ReimbursableAmount",
+            "Status": "Status",
+            "Title": "Title",
+            "TotalAmount": "TotalAmount",
+            "User": "_user",
+        },
+        [("ExpenseSheetDate", True), ("_user", False), ("_seq", True)],
+    )
     return call.page("ExpenseSheet", rows)
 
 
@@ -119,19 +137,40 @@ def list_expense_sheet_history(call: Call) -> Response:
 def list_expense_items(call: Call) -> Response:
     store = call.store
     sort_by = call.query.filters.pop("SortBy", None)
-    rows = [{**i, "_type": store.expense_types[i["ExpenseTypeID"]]["Name"], "_receipt": i["ID"] in store.receipts}
-            for i in store.expense_items.values()]
-    rows = call.filtered(rows, {
-        "ID": field_in("ID"), "Amount": field_in("Amount"), "ExpenseDate": date_in("ExpenseDate"),
-        "ExpenseSheetID": field_in("ExpenseSheetID"), "ExpenseTypeID": field_in("ExpenseTypeID"),
-        "JobID": field_in("JobID"), "UserID": field_in("UserID"),
-        "ExpenseSheetStatus": lambda r, values: store.expense_sheets[r["ExpenseSheetID"]]["Status"] in values,
-        "FromExpenseDate": date_on_or_after("ExpenseDate"), "ToExpenseDate": date_on_or_before("ExpenseDate"),
-    })
-    rows = _sorted(rows, sort_by, {
-        "Date": "ExpenseDate", "Type": "_type", "Description": "Description", "Job": "JobID",
-        "Billable": "Billable", "PaymentType": "PaymentTypeID", "Amount": "Amount", "ReceiptURL": "_receipt",
-    }, [("ExpenseDate", True), ("_type", False), ("_seq", True)])
+    rows = [
+        {**i, "_type": store.expense_types[i["ExpenseTypeID"]]["Name"], "_receipt": i["ID"] in store.receipts}
+        for i in store.expense_items.values()
+    ]
+    rows = call.filtered(
+        rows,
+        {
+            "ID": field_in("ID"),
+            "Amount": field_in("Amount"),
+            "ExpenseDate": date_in("ExpenseDate"),
+            "ExpenseSheetID": field_in("ExpenseSheetID"),
+            "ExpenseTypeID": field_in("ExpenseTypeID"),
+            "JobID": field_in("JobID"),
+            "UserID": field_in("UserID"),
+            "ExpenseSheetStatus": lambda r, values: store.expense_sheets[r["ExpenseSheetID"]]["Status"] in values,
+            "FromExpenseDate": date_on_or_after("ExpenseDate"),
+            "ToExpenseDate": date_on_or_before("ExpenseDate"),
+        },
+    )
+    rows = _sorted(
+        rows,
+        sort_by,
+        {
+            "Date": "ExpenseDate",
+            "Type": "_type",
+            "Description": "Description",
+            "Job": "JobID",
+            "Billable": "Billable",
+            "PaymentType": "PaymentTypeID",
+            "Amount": "Amount",
+            "ReceiptURL": "_receipt",
+        },
+        [("ExpenseDate", True), ("_type", False), ("_seq", True)],
+    )
     return call.page("ExpenseItem", rows, lambda i: item_view(store, i, call.base_url))
 
 

@@ -16,29 +16,58 @@ from simulators.company import ClickTimeSettings
 CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "CAD": "$", "AUD": "$", "JPY": "¥", "CHF": "CHF"}
 
 USER_DEFAULTS: Record = {
-    "IsActive": True, "SecurityLevel": "STANDARD", "AccountingPackageID": None, "CustomFields": {},
-    "StartDate": None, "EndDate": None, "DivisionID": None, "EmploymentTypeID": None, "Notes": "",
-    "SubjectToTimesheetApproval": True, "SubjectToExpenseApproval": True, "SubjectToTimesheetCompletion": True,
-    "TimesheetApproverID": None, "ExpenseApproverID": None, "TimeOffApproverID": None,
+    "IsActive": True,
+    "SecurityLevel": "STANDARD",
+    "AccountingPackageID": None,
+    "CustomFields": {},
+    "StartDate": None,
+    "EndDate": None,
+    "DivisionID": None,
+    "EmploymentTypeID": None,
+    "Notes": "",
+    "SubjectToTimesheetApproval": True,
+    "SubjectToExpenseApproval": True,
+    "SubjectToTimesheetCompletion": True,
+    "TimesheetApproverID": None,
+    "ExpenseApproverID": None,
+    "TimeOffApproverID": None,
 }
 
 
 def check_settings(settings: ClickTimeSettings) -> None:
     """Company settings must be values the API can report; a typo here would make every test lie."""
-    for field, enum in [("task_restriction_method", "Get.CompanyModel_Root_TaskRestrictionMethod"),
-                        ("billable_setting", "Get.CompanyModel_Root_BillableSetting"),
-                        ("timesheet_model", "Get.CompanyModel_Root_TimesheetModel"),
-                        ("week_starts_on", "Get.CompanyModel_Root_WeekStartsOn")]:
+    for field, enum in [
+        ("task_restriction_method", "Get.CompanyModel_Root_TaskRestrictionMethod"),
+        ("billable_setting", "Get.CompanyModel_Root_BillableSetting"),
+        ("timesheet_model", "Get.CompanyModel_Root_TimesheetModel"),
+        ("week_starts_on", "Get.CompanyModel_Root_WeekStartsOn"),
+    ]:
         value = getattr(settings, field)
         if value not in schema().enum(enum):
             raise ValueError(f"ClickTimeSettings.{field}={value!r} is not one of {schema().enum(enum)}")
 
 
-def create_user(store: Store, name: str, email: str, employee_number: str, *, is_active: bool = True,
-                security_level: str = "STANDARD") -> Record:
-    user = {"ID": store.mint_id(), **USER_DEFAULTS, "CustomFields": {}, "Name": name, "Email": email,
-            "EmployeeNumber": employee_number, "IsActive": is_active, "SecurityLevel": security_level,
-            "TimesheetApproverID": store.admin_id or None, "ExpenseApproverID": store.admin_id or None}
+def create_user(
+    store: Store,
+    name: str,
+    email: str,
+    employee_number: str,
+    *,
+    is_active: bool = True,
+    security_level: str = "STANDARD",
+) -> Record:
+    user = {
+        "ID": store.mint_id(),
+        **USER_DEFAULTS,
+        "CustomFields": {},
+        "Name": name,
+        "Email": email,
+        "EmployeeNumber": employee_number,
+        "IsActive": is_active,
+        "SecurityLevel": security_level,
+        "TimesheetApproverID": store.admin_id or None,
+        "ExpenseApproverID": store.admin_id or None,
+    }
     store.users[user["ID"]] = user
     return user
 
@@ -48,26 +77,47 @@ def user_view(store: Store, user: Record) -> Record:
         other = store.users.get(user_id or "")
         return None if other is None else {k: v for k, v in other.items() if not k.startswith("_")}
 
-    return {**user, "TimesheetApprover": ref(user.get("TimesheetApproverID")),
-            "ExpenseApprover": ref(user.get("ExpenseApproverID"))}
+    return {
+        **user,
+        "TimesheetApprover": ref(user.get("TimesheetApproverID")),
+        "ExpenseApprover": ref(user.get("ExpenseApproverID")),
+    }
 
 
 def company_view(store: Store) -> Record:
     s = store.settings
     currency = store.currencies.get(s.currency_iso, {})
     company: Record = {
-        "ID": store.company_id, "Name": store.company_name, "IsActive": True,
-        "CurrencyISO": s.currency_iso, "CurrencyName": currency.get("Currency"),
-        "CurrencySymbol": CURRENCY_SYMBOLS.get(s.currency_iso), "CurrencyFormat": "Symbol",
-        "TaskRestrictionMethod": s.task_restriction_method, "BillableSetting": s.billable_setting,
-        "TimesheetModel": s.timesheet_model, "WeekStartsOn": s.week_starts_on,
+        "ID": store.company_id,
+        "Name": store.company_name,
+        "IsActive": True,
+        "CurrencyISO": s.currency_iso,
+        "CurrencyName": currency.get("Currency"),
+        "CurrencySymbol": CURRENCY_SYMBOLS.get(s.currency_iso),
+        "CurrencyFormat": "Symbol",
+        "TaskRestrictionMethod": s.task_restriction_method,
+        "BillableSetting": s.billable_setting,
+        "TimesheetModel": s.timesheet_model,
+        "WeekStartsOn": s.week_starts_on,
         # The simulator's company lets everyone use every job, and bills by job rate.
-        "JobRestrictionMethod": "none", "BillingRateModel": "JOB", "LockDate": None,
-        "AuditLoggingEnabled": False, "DCAALogEnabled": False, "PrecisionForHoursValues": 2,
-        "MinTimeIncrement": Decimal("0.25"), "AllowZeroHourTimeEntries": False, "CustomFields": {},
-        "OptionalModules": {}, "SetupWizardComplete": True, "IsTestCompany": True,
-        "JobTermSingular": "Job", "JobTermPlural": "Jobs", "TaskTermSingular": "Task", "TaskTermPlural": "Tasks",
-        "ClientTermSingular": "Client", "ClientTermPlural": "Clients",
+        "JobRestrictionMethod": "none",
+        "BillingRateModel": "JOB",
+        "LockDate": None,
+        "AuditLoggingEnabled": False,
+        "DCAALogEnabled": False,
+        "PrecisionForHoursValues": 2,
+        "MinTimeIncrement": Decimal("0.25"),
+        "AllowZeroHourTimeEntries": False,
+        "CustomFields": {},
+        "OptionalModules": {},
+        "SetupWizardComplete": True,
+        "IsTestCompany": True,
+        "JobTermSingular": "Job",
+        "JobTermPlural": "Jobs",
+        "TaskTermSingular": "Task",
+        "TaskTermPlural": "Tasks",
+        "ClientTermSingular": "Client",
+        "ClientTermPlural": "Clients",
     }
     company.update(store.company_overrides)
     return company
@@ -78,22 +128,37 @@ def company_view(store: Store) -> Record:
 
 def get_me(call: Call) -> Response:
     admin = call.store.admin
-    me = {**user_view(call.store, admin),
-          "AuthToken": {"Token": call.store.token, "TokenCreationTime": admin["_token_created"]}}
+    me = {
+        **user_view(call.store, admin),
+        "AuthToken": {"Token": call.store.token, "TokenCreationTime": admin["_token_created"]},
+    }
     return call.one("User", me, variant="Me")
 
 
 def list_users(call: Call) -> Response:
-    rows = call.filtered(list(call.store.users.values()), {
-        name: field_in(name) for name in ("ID", "Name", "Email", "DivisionID", "TimesheetApproverID",
-                                          "ExpenseApproverID", "EmploymentTypeID", "SecurityLevel",
-                                          "IsActive", "SubjectToTimesheetCompletion")
-    } | {
-        "WithPermission": any_permission,
-        "JobID": any_permission,  # JobRestrictionMethod "none": every user has access to every job
-    })
-    return call.page("User", sort_records(rows, ("Name", False), ("ID", False)),
-                     lambda u: user_view(call.store, u))
+    rows = call.filtered(
+        list(call.store.users.values()),
+        {
+            name: field_in(name)
+            for name in (
+                "ID",
+                "Name",
+                "Email",
+                "DivisionID",
+                "TimesheetApproverID",
+                "ExpenseApproverID",
+                "EmploymentTypeID",
+                "SecurityLevel",
+                "IsActive",
+                "SubjectToTimesheetCompletion",
+            )
+        }
+        | {
+            "WithPermission": any_permission,
+            "JobID": any_permission,  # JobRestrictionMethod "none": every user has access to every job
+        },
+    )
+    return call.page("User", sort_records(rows, ("Name", False), ("ID", False)), lambda u: user_view(call.store, u))
 
 
 def get_user(call: Call) -> Response:
@@ -122,26 +187,32 @@ def get_currency(call: Call) -> Response:
 
 
 def list_expense_types(call: Call) -> Response:
-    rows = call.filtered(list(call.store.expense_types.values()), {
-        "ID": field_in("ID"), "Name": field_in("Name"), "IsActive": field_in("IsActive")})
+    rows = call.filtered(
+        list(call.store.expense_types.values()),
+        {"ID": field_in("ID"), "Name": field_in("Name"), "IsActive": field_in("IsActive")},
+    )
     return call.page("ExpenseType", sort_records(rows, ("Name", False), ("ID", False)))
 
 
 def get_expense_type(call: Call) -> Response:
-    return call.one("ExpenseType",
-                    found(call.store.expense_types, call.params["expenseTypeID"], "Expense type"))
+    return call.one("ExpenseType", found(call.store.expense_types, call.params["expenseTypeID"], "Expense type"))
 
 
 def list_payment_types(call: Call) -> Response:
-    rows = call.filtered(list(call.store.payment_types.values()), {
-        "ID": field_in("ID"), "Name": field_in("Name"), "IsActive": field_in("IsActive"),
-        "Reimbursable": field_in("Reimbursable")})
+    rows = call.filtered(
+        list(call.store.payment_types.values()),
+        {
+            "ID": field_in("ID"),
+            "Name": field_in("Name"),
+            "IsActive": field_in("IsActive"),
+            "Reimbursable": field_in("Reimbursable"),
+        },
+    )
     return call.page("PaymentType", sort_records(rows, ("Name", False), ("ID", False)))
 
 
 def get_payment_type(call: Call) -> Response:
-    return call.one("PaymentType",
-                    found(call.store.payment_types, call.params["paymentTypeID"], "Payment type"))
+    return call.one("PaymentType", found(call.store.payment_types, call.params["paymentTypeID"], "Payment type"))
 
 
 ROUTES = [

@@ -63,8 +63,9 @@ def dumps(value: Any, decimals_as: DecimalsAs = "number") -> str:
     return "".join(parts)
 
 
-def project(fields: dict[str, dict[str, Any]], record: dict[str, Any], *, verbose: bool,
-            legacy: bool = False) -> dict[str, Any]:
+def project(
+    fields: dict[str, dict[str, Any]], record: dict[str, Any], *, verbose: bool, legacy: bool = False
+) -> dict[str, Any]:
     """The record in the model's response shape: the model's fields in schema order, nothing else."""
     out: dict[str, Any] = {}
     for name, spec in fields.items():
@@ -82,8 +83,9 @@ def project(fields: dict[str, dict[str, Any]], record: dict[str, Any], *, verbos
     return out
 
 
-def envelope(data: Any, page: dict[str, Any] | None = None, errors: list[dict[str, Any]] | None = None
-             ) -> dict[str, Any]:
+def envelope(
+    data: Any, page: dict[str, Any] | None = None, errors: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     body: dict[str, Any] = {"data": data, "errors": errors or [], "jsonapi": {}, "meta": {}}
     if page is not None:
         body["page"] = page
@@ -94,8 +96,9 @@ def api_error(message: str, field: str = "", details: list[str] | None = None) -
     return {"Field": field or None, "Message": message, "MessageDetail": details or []}
 
 
-def page_object(base_url: str, raw_path: str, query: dict[str, list[str]], *, count: int, limit: int,
-                offset: int) -> dict[str, Any]:
+def page_object(
+    base_url: str, raw_path: str, query: dict[str, list[str]], *, count: int, limit: int, offset: int
+) -> dict[str, Any]:
     """page {count, limit, offset, links}; next/previous are left out where there is no such page.
 
     UNVERIFIED: links are absolute URLs on the server that answered, and a missing next page is a missing

@@ -52,27 +52,40 @@ def load(store: Store, keys: Keys, company: Company, *, keep_settings: bool) -> 
     rates = _planned_rates(company)
     for currency in company.currencies:
         store.currencies[currency.iso] = {
-            "Currency": currency.name, "CurrencyISO": currency.iso,
+            "Currency": currency.name,
+            "CurrencyISO": currency.iso,
             "CurrencySymbol": CURRENCY_SYMBOLS.get(currency.iso),
             # UNVERIFIED: Rate read as "company currency per unit of this one"; 1 for the company currency.
             "Rate": rates.get(currency.iso),
         }
     for user in company.users:
         if user.key not in keys.users:
-            keys.users[user.key] = create_user(store, user.name, user.email, user.employee_number,
-                                               is_active=user.is_active)["ID"]
+            keys.users[user.key] = create_user(
+                store, user.name, user.email, user.employee_number, is_active=user.is_active
+            )["ID"]
     for expense_type in company.expense_types:
         if expense_type.key not in keys.expense_types:
-            record: Record = {"ID": store.mint_id(), "Name": expense_type.name, "IsActive": expense_type.is_active,
-                      "Description": "", "AccountingPackageID": expense_type.accounting_package_id,
-                      "Rate": None, "Type": None}
+            record: Record = {
+                "ID": store.mint_id(),
+                "Name": expense_type.name,
+                "IsActive": expense_type.is_active,
+                "Description": "",
+                "AccountingPackageID": expense_type.accounting_package_id,
+                "Rate": None,
+                "Type": None,
+            }
             store.expense_types[record["ID"]] = record
             keys.expense_types[expense_type.key] = record["ID"]
     for payment_type in company.payment_types:
         if payment_type.key not in keys.payment_types:
-            payment: Record = {"ID": store.mint_id(), "Name": payment_type.name, "IsActive": True, "Description": "",
-                      "AccountingPackageID": payment_type.accounting_package_id,
-                      "Reimbursable": payment_type.reimbursable}
+            payment: Record = {
+                "ID": store.mint_id(),
+                "Name": payment_type.name,
+                "IsActive": True,
+                "Description": "",
+                "AccountingPackageID": payment_type.accounting_package_id,
+                "Reimbursable": payment_type.reimbursable,
+            }
             store.payment_types[payment["ID"]] = payment
             keys.payment_types[payment_type.key] = payment["ID"]
 
@@ -86,13 +99,24 @@ def _planned_rates(company: Company) -> dict[str, Decimal]:
     return rates
 
 
-def load_activity(store: Store, keys: Keys, company: Company, job_for_project: Callable[[str], str | None],
-                  task_for_task: Callable[[str], str | None]) -> dict[str, int]:
+def load_activity(
+    store: Store,
+    keys: Keys,
+    company: Company,
+    job_for_project: Callable[[str], str | None],
+    task_for_task: Callable[[str], str | None],
+) -> dict[str, int]:
     """Timesheets with their entries and expense sheets with their items; returns what was created/skipped."""
     if not keys.users:
         raise RuntimeError("load(company) must run before load_activity(company, ...)")
-    counts = {"timesheets": 0, "time_entries": 0, "time_entries_skipped": 0,
-              "expense_sheets": 0, "expense_items": 0, "expense_items_skipped": 0}
+    counts = {
+        "timesheets": 0,
+        "time_entries": 0,
+        "time_entries_skipped": 0,
+        "expense_sheets": 0,
+        "expense_items": 0,
+        "expense_items_skipped": 0,
+    }
     for planned in company.timesheets:
         _timesheet(store, keys, planned, job_for_project, task_for_task, counts)
     for planned_sheet in company.expense_sheets:
@@ -105,13 +129,23 @@ def _at(store: Store, day: date, hour: int) -> str:
     return format_instant(min(datetime.combine(day, time(hour), tzinfo=UTC), store.clock()))
 
 
-def _timesheet(store: Store, keys: Keys, planned: PlannedTimesheet, job_for_project: Callable[[str], str | None],
-               task_for_task: Callable[[str], str | None], counts: dict[str, int]) -> None:
+def _timesheet(
+    store: Store,
+    keys: Keys,
+    planned: PlannedTimesheet,
+    job_for_project: Callable[[str], str | None],
+    task_for_task: Callable[[str], str | None],
+    counts: dict[str, int],
+) -> None:
     user = store.users[keys.users[planned.user_key]]
     sheet: Record = {
-        "ID": store.mint_id(), "UserID": user["ID"], "StartDate": planned.start_date.isoformat(),
-        "EndDate": planned.end_date.isoformat(), "Status": planned.status,
-        "HasBeenSubmitted": planned.status in SUBMITTED_STATUSES, "_seq": store.next_sequence(),
+        "ID": store.mint_id(),
+        "UserID": user["ID"],
+        "StartDate": planned.start_date.isoformat(),
+        "EndDate": planned.end_date.isoformat(),
+        "Status": planned.status,
+        "HasBeenSubmitted": planned.status in SUBMITTED_STATUSES,
+        "_seq": store.next_sequence(),
     }
     for kind in STAMP_KINDS:
         stamp(sheet, kind, None)
@@ -135,10 +169,21 @@ def _timesheet(store: Store, keys: Keys, planned: PlannedTimesheet, job_for_proj
             continue
         job = store.jobs[job_id]
         record = {
-            "ID": store.mint_id(), "Date": entry.date.isoformat(), "Hours": entry.hours, "JobID": job_id,
-            "TaskID": task_id, "UserID": user["ID"], "Comment": entry.comment, "BillingRate": job["BillingRate"],
-            "CostRate": None, "BreakTime": None, "StartTime": None, "EndTime": None, "CustomFields": {},
-            "_timesheet": sheet["ID"], "_seq": store.next_sequence(),
+            "ID": store.mint_id(),
+            "Date": entry.date.isoformat(),
+            "Hours": entry.hours,
+            "JobID": job_id,
+            "TaskID": task_id,
+            "UserID": user["ID"],
+            "Comment": entry.comment,
+            "BillingRate": job["BillingRate"],
+            "CostRate": None,
+            "BreakTime": None,
+            "StartTime": None,
+            "EndTime": None,
+            "CustomFields": {},
+            "_timesheet": sheet["ID"],
+            "_seq": store.next_sequence(),
         }
         store.time_entries[record["ID"]] = record
         counts["time_entries"] += 1
@@ -153,14 +198,27 @@ def _usable(store: Store, job_id: str, task_id: str) -> bool:
     return True
 
 
-def _expense_sheet(store: Store, keys: Keys, planned: PlannedExpenseSheet,
-                   job_for_project: Callable[[str], str | None], counts: dict[str, int]) -> None:
+def _expense_sheet(
+    store: Store,
+    keys: Keys,
+    planned: PlannedExpenseSheet,
+    job_for_project: Callable[[str], str | None],
+    counts: dict[str, int],
+) -> None:
     user = store.users[keys.users[planned.user_key]]
     sheet: Record = {
-        "ID": store.mint_id(), "UserID": user["ID"], "Title": planned.title, "Description": "",
-        "ExpenseSheetDate": planned.sheet_date.isoformat(), "TrackingID": "", "Status": planned.status,
-        "Paid": planned.status == "paid", "Check": None, "Comment": None,
-        "EnableForeignCurrency": any(i.foreign_currency for i in planned.items), "_seq": store.next_sequence(),
+        "ID": store.mint_id(),
+        "UserID": user["ID"],
+        "Title": planned.title,
+        "Description": "",
+        "ExpenseSheetDate": planned.sheet_date.isoformat(),
+        "TrackingID": "",
+        "Status": planned.status,
+        "Paid": planned.status == "paid",
+        "Check": None,
+        "Comment": None,
+        "EnableForeignCurrency": any(i.foreign_currency for i in planned.items),
+        "_seq": store.next_sequence(),
     }
     for kind in STAMP_KINDS:
         stamp(sheet, kind, None)
@@ -183,17 +241,29 @@ def _expense_sheet(store: Store, keys: Keys, planned: PlannedExpenseSheet,
         payment_type = store.payment_types[keys.payment_types[planned_item.payment_type_key]]
         foreign = planned_item.foreign_currency is not None
         item = {
-            "ID": store.mint_id(), "ExpenseSheetID": sheet["ID"], "UserID": user["ID"],
-            "ExpenseDate": planned_item.expense_date.isoformat(), "Amount": planned_item.amount,
+            "ID": store.mint_id(),
+            "ExpenseSheetID": sheet["ID"],
+            "UserID": user["ID"],
+            "ExpenseDate": planned_item.expense_date.isoformat(),
+            "Amount": planned_item.amount,
             # UNVERIFIED: Quantity and Rate only matter for mileage types, which the simulator has none of.
             # UNVERIFIED: Currency is the company currency, the one Amount is in.
-            "Quantity": None, "Rate": None, "Currency": store.settings.currency_iso,
-            "AmountForeign": planned_item.foreign_amount, "AmountForeignCurrency": planned_item.foreign_currency,
-            "AmountForeignExchangeRate": planned_item.exchange_rate, "HasForeignCurrency": foreign,
-            "Description": planned_item.description, "Comment": "", "Billable": planned_item.billable,
+            "Quantity": None,
+            "Rate": None,
+            "Currency": store.settings.currency_iso,
+            "AmountForeign": planned_item.foreign_amount,
+            "AmountForeignCurrency": planned_item.foreign_currency,
+            "AmountForeignExchangeRate": planned_item.exchange_rate,
+            "HasForeignCurrency": foreign,
+            "Description": planned_item.description,
+            "Comment": "",
+            "Billable": planned_item.billable,
             "Reimbursable": payment_type["Reimbursable"],
             "ExpenseTypeID": keys.expense_types[planned_item.expense_type_key],
-            "PaymentTypeID": payment_type["ID"], "JobID": job_id, "TaskID": None, "_seq": store.next_sequence(),
+            "PaymentTypeID": payment_type["ID"],
+            "JobID": job_id,
+            "TaskID": None,
+            "_seq": store.next_sequence(),
         }
         store.expense_items[item["ID"]] = item
         if planned_item.receipt is not None:
@@ -209,15 +279,25 @@ def seed_jobs_and_tasks(store: Store, company: Company, *, unique_task_names: bo
     """
     ids = SeededIds({}, {}, {})
     for customer in company.customers:
-        ids.clients[customer.id] = catalog.create_client(store, {
-            "Name": customer.company_name, "ClientNumber": customer.entity_id,
-            "AccountingPackageID": customer.id, "IsActive": not customer.is_inactive})["ID"]
+        ids.clients[customer.id] = catalog.create_client(
+            store,
+            {
+                "Name": customer.company_name,
+                "ClientNumber": customer.entity_id,
+                "AccountingPackageID": customer.id,
+                "IsActive": not customer.is_inactive,
+            },
+        )["ID"]
     projects = {p.id: p for p in company.projects}
     for project in company.projects:
         active = not project.is_inactive and project.allow_time and project.status_id != CLOSED_PROJECT_STATUS
-        fields: Record = {"Name": project.company_name, "JobNumber": project.entity_id,
-                          "ClientID": ids.clients[project.customer_id], "AccountingPackageID": project.id,
-                          "IsActive": active}
+        fields: Record = {
+            "Name": project.company_name,
+            "JobNumber": project.entity_id,
+            "ClientID": ids.clients[project.customer_id],
+            "AccountingPackageID": project.id,
+            "IsActive": active,
+        }
         if project.start_date:
             fields["StartDate"] = project.start_date.isoformat()
         if project.projected_end_date:
@@ -229,10 +309,16 @@ def seed_jobs_and_tasks(store: Store, company: Company, *, unique_task_names: bo
         if task.id in parents:
             continue  # summary tasks take no time: only their subtasks become ClickTime tasks
         path = f"{titles[task.parent_id]} / {task.title}" if task.parent_id else task.title
-        ids.tasks[task.id] = catalog.create_task(store, {
-            "Name": f"{projects[task.project_id].entity_id} {path}", "AccountingPackageID": task.id,
-            "IsActive": not task.is_inactive and task.status != "COMPLETE", "IsBillable": not task.non_billable,
-        }, unique_names=unique_task_names)["ID"]
+        ids.tasks[task.id] = catalog.create_task(
+            store,
+            {
+                "Name": f"{projects[task.project_id].entity_id} {path}",
+                "AccountingPackageID": task.id,
+                "IsActive": not task.is_inactive and task.status != "COMPLETE",
+                "IsBillable": not task.non_billable,
+            },
+            unique_names=unique_task_names,
+        )["ID"]
         if store.settings.task_restriction_method == "byjob":
             catalog.link_task(store, ids.jobs[task.project_id], ids.tasks[task.id])
     return ids

@@ -93,6 +93,7 @@ def brief(record: Record | None) -> Record | None:
 
 def sort_records(records: Iterable[Record], *keys: tuple[str, bool]) -> list[Record]:
     """Stable multi-key sort; each key is (field, descending). Text sorts case-blind, None first."""
+
     def key(record: Record, field: str) -> tuple[bool, Any]:
         value = record.get(field)
         if value is None:

@@ -43,9 +43,13 @@ def timesheet_view(store: Store, sheet: Record) -> Record:
 
 def entry_view(store: Store, entry: Record) -> Record:
     job = store.jobs.get(entry["JobID"])
-    return {**entry, "Job": brief(job), "Task": brief(store.tasks.get(entry["TaskID"])),
-            "User": brief(store.users.get(entry["UserID"])),
-            "Client": brief(store.clients.get(job["ClientID"])) if job else None}
+    return {
+        **entry,
+        "Job": brief(job),
+        "Task": brief(store.tasks.get(entry["TaskID"])),
+        "User": brief(store.users.get(entry["UserID"])),
+        "Client": brief(store.clients.get(job["ClientID"])) if job else None,
+    }
 
 
 def report_row(store: Store, entry: Record) -> Record:
@@ -63,13 +67,19 @@ def report_row(store: Store, entry: Record) -> Record:
 
 def list_timesheets(call: Call) -> Response:
     store = call.store
-    rows = call.filtered(list(store.timesheets.values()), {
-        "Status": field_in("Status"), "UserID": field_in("UserID"),
-        "DivisionID": user_field(store, "DivisionID"), "EmploymentTypeID": user_field(store, "EmploymentTypeID"),
-        # UNVERIFIED: the date filters select timesheet periods; the simulator takes the periods that lie
-        # wholly inside [FromDate, ToDate], the narrower reading, so clients must use generous windows.
-        "FromDate": date_on_or_after("StartDate"), "ToDate": date_on_or_before("EndDate"),
-    })
+    rows = call.filtered(
+        list(store.timesheets.values()),
+        {
+            "Status": field_in("Status"),
+            "UserID": field_in("UserID"),
+            "DivisionID": user_field(store, "DivisionID"),
+            "EmploymentTypeID": user_field(store, "EmploymentTypeID"),
+            # UNVERIFIED: the date filters select timesheet periods; the simulator takes the periods that lie
+            # wholly inside [FromDate, ToDate], the narrower reading, so clients must use generous windows.
+            "FromDate": date_on_or_after("StartDate"),
+            "ToDate": date_on_or_before("EndDate"),
+        },
+    )
     rows = sort_records(rows, ("StartDate", True), ("ID", False))
     return call.page("Timesheet", rows, lambda s: timesheet_view(store, s))
 
@@ -103,11 +113,18 @@ def list_timesheet_entries(call: Call) -> Response:
 
 
 def list_time_entries(call: Call) -> Response:
-    rows = call.filtered(list(call.store.time_entries.values()), {
-        "ID": field_in("ID"), "JobID": field_in("JobID"), "TaskID": field_in("TaskID"),
-        "UserID": field_in("UserID"), "StartDate": date_on_or_after("Date"), "EndDate": date_on_or_before("Date"),
-        "EntryDate": date_in("Date"),
-    })
+    rows = call.filtered(
+        list(call.store.time_entries.values()),
+        {
+            "ID": field_in("ID"),
+            "JobID": field_in("JobID"),
+            "TaskID": field_in("TaskID"),
+            "UserID": field_in("UserID"),
+            "StartDate": date_on_or_after("Date"),
+            "EndDate": date_on_or_before("Date"),
+            "EntryDate": date_in("Date"),
+        },
+    )
     rows = sort_records(rows, ("Date", True), ("ID", True))
     return call.page("TimeEntry", rows, lambda e: entry_view(call.store, e))
 
@@ -120,17 +137,23 @@ def get_time_entry(call: Call) -> Response:
 def report_time(call: Call) -> Response:
     store = call.store
     rows = [report_row(store, e) for e in store.time_entries.values()]
-    rows = call.filtered(rows, {
-        "JobID": field_in("JobID"), "UserID": field_in("UserID"), "TaskID": field_in("TaskID"),
-        "ClientID": lambda r, values: store.jobs.get(r["JobID"], {}).get("ClientID") in values,
-        "DivisionID": user_field(store, "DivisionID"),
-        "TimesheetID": lambda r, values: r["_timesheet"] in values,
-        "TimesheetStatus": lambda r, values: store.timesheets[r["_timesheet"]]["Status"] in values,
-        "StartDate": date_on_or_after("Date"), "EndDate": date_on_or_before("Date"),
-        "IsBillable": field_in("IsBillable"),
-        # LabelID is left out on purpose: whether it keeps or drops labelled rows is unknown (UNVERIFIED),
-        # so the simulator answers 400 rather than guess.
-    })
+    rows = call.filtered(
+        rows,
+        {
+            "JobID": field_in("JobID"),
+            "UserID": field_in("UserID"),
+            "TaskID": field_in("TaskID"),
+            "ClientID": lambda r, values: store.jobs.get(r["JobID"], {}).get("ClientID") in values,
+            "DivisionID": user_field(store, "DivisionID"),
+            "TimesheetID": lambda r, values: r["_timesheet"] in values,
+            "TimesheetStatus": lambda r, values: store.timesheets[r["_timesheet"]]["Status"] in values,
+            "StartDate": date_on_or_after("Date"),
+            "EndDate": date_on_or_before("Date"),
+            "IsBillable": field_in("IsBillable"),
+            # LabelID is left out on purpose: whether it keeps or drops labelled rows is unknown (UNVERIFIED),
+            # so the simulator answers 400 rather than guess.
+        },
+    )
     return call.page("ReportTimeRow", sort_records(rows, ("Date", False), ("ID", False)))
 
 

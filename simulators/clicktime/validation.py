@@ -22,8 +22,18 @@ VERBOSE_FLAGS = ("verbose", "Verbose")
 LEGACY_FLAG = "CTLegacyScramble"
 PAGING = ("limit", "offset")
 
-DATE_PARAMS = {"FromDate", "ToDate", "StartDate", "EndDate", "EntryDate", "ExpenseDate", "FromExpenseSheetDate",
-               "ToExpenseSheetDate", "FromExpenseDate", "ToExpenseDate"}
+DATE_PARAMS = {
+    "FromDate",
+    "ToDate",
+    "StartDate",
+    "EndDate",
+    "EntryDate",
+    "ExpenseDate",
+    "FromExpenseSheetDate",
+    "ToExpenseSheetDate",
+    "FromExpenseDate",
+    "ToExpenseDate",
+}
 DATE_FIELDS = {"StartDate", "EndDate", "Date", "ExpenseDate", "ExpenseSheetDate", "LockDate"}
 TIME_FIELDS = {"StartTime", "EndTime"}
 
@@ -66,8 +76,9 @@ class Query:
     offset: int
 
 
-def parse_query(endpoint: Endpoint, method: str, raw: dict[str, list[str]], *, default_limit: int,
-                max_limit: int) -> Query:
+def parse_query(
+    endpoint: Endpoint, method: str, raw: dict[str, list[str]], *, default_limit: int, max_limit: int
+) -> Query:
     # The template's query names are filters of the GET; a write takes the request flags only.
     params = endpoint.params(method) if method == "GET" else {}
     allowed = set(params) | set(VERBOSE_FLAGS) | {LEGACY_FLAG}
@@ -172,8 +183,9 @@ def parse_json(body: bytes) -> Any:
         raise bad_request("The request body is not valid JSON") from None
 
 
-def check_body(payload: Any, fields: dict[str, dict[str, Any]], *, what: str,
-               required: tuple[str, ...] = ()) -> dict[str, Any]:
+def check_body(
+    payload: Any, fields: dict[str, dict[str, Any]], *, what: str, required: tuple[str, ...] = ()
+) -> dict[str, Any]:
     """The body's values, converted (numbers to Decimal, "" dates to None), or a 400 naming the field."""
     if not isinstance(payload, dict):
         raise bad_request(f"The body of {what} must be a JSON object")

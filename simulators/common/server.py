@@ -13,8 +13,8 @@ import struct
 import threading
 import time
 from collections.abc import Callable
-from decimal import Decimal
 from dataclasses import dataclass, field
+from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit

@@ -28,8 +28,11 @@ from simulators.netsuite.suiteql import SuiteQLError, run
 
 # The made-up credentials of shared/reference/tba-vectors.json, so known-answer signatures verify as they are.
 DEFAULT_CREDENTIALS = Credentials(
-    account_id="1234567_SB1", consumer_key="ck-9f2b4c1e7a", consumer_secret="cs-3d8e1f0a55",
-    token_id="tk-71c0aa29be", token_secret="ts-e4b90c12d3",
+    account_id="1234567_SB1",
+    consumer_key="ck-9f2b4c1e7a",
+    consumer_secret="cs-3d8e1f0a55",
+    token_id="tk-71c0aa29be",
+    token_secret="ts-e4b90c12d3",
 )
 DEFAULT_CUSTOM_FIELDS = {"job": {"custentity_ct_job_id": "string"}, "projectTask": {"custevent_ct_task_id": "string"}}
 
@@ -78,8 +81,9 @@ class NetSuiteSimulator(App):
         self.records = RecordStore(self.schema, clock)
         self._catalog = QueryCatalog(self.schema, self.records, self.user_timezone)
         credentials = Credentials(account_id, consumer_key, consumer_secret, token_id, token_secret)
-        self._verifier = TbaVerifier(credentials, tolerance_seconds=timestamp_tolerance_seconds, clock=clock,
-                                     audit=self.login_audit)
+        self._verifier = TbaVerifier(
+            credentials, tolerance_seconds=timestamp_tolerance_seconds, clock=clock, audit=self.login_audit
+        )
         self._errors_lock = threading.Lock()
         record_routes.register(self)
         service_routes.register(self)

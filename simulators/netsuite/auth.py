@@ -52,8 +52,14 @@ def expected_signature(method: str, url: str, authorization: str, credentials: C
 
 
 class TbaVerifier:
-    def __init__(self, credentials: Credentials, *, tolerance_seconds: int, clock: Callable[[], datetime],
-                 audit: list[tuple[str, str]]) -> None:
+    def __init__(
+        self,
+        credentials: Credentials,
+        *,
+        tolerance_seconds: int,
+        clock: Callable[[], datetime],
+        audit: list[tuple[str, str]],
+    ) -> None:
         self.credentials = credentials
         self.tolerance_seconds = tolerance_seconds
         self._clock = clock
@@ -75,8 +81,11 @@ class TbaVerifier:
         if not header.lower().startswith("oauth "):
             raise AuthFailure("MissingAuthorization", "no OAuth Authorization header")
         try:
-            params = dict(signature.collect_parameters(headers={"Authorization": header}, with_realm=True,
-                                                       exclude_oauth_signature=False))
+            params = dict(
+                signature.collect_parameters(
+                    headers={"Authorization": header}, with_realm=True, exclude_oauth_signature=False
+                )
+            )
         except ValueError as error:
             raise AuthFailure("MissingAuthorization", f"unreadable Authorization header: {error}") from None
         creds = self.credentials

@@ -40,8 +40,16 @@ def type_uri(status: int) -> str:
     if status == 429:
         return "https://www.rfc-editor.org/rfc/rfc6585.html#section-4"
     sections = {
-        400: "15.5.1", 401: "15.5.2", 403: "15.5.4", 404: "15.5.5", 405: "15.5.6", 409: "15.5.10",
-        500: "15.6.1", 502: "15.6.3", 503: "15.6.4", 504: "15.6.5",
+        400: "15.5.1",
+        401: "15.5.2",
+        403: "15.5.4",
+        404: "15.5.5",
+        405: "15.5.6",
+        409: "15.5.10",
+        500: "15.6.1",
+        502: "15.6.3",
+        503: "15.6.4",
+        504: "15.6.5",
     }
     section = sections.get(status, "15.5.1" if status < 500 else "15.6.1")
     return f"https://www.rfc-editor.org/rfc/rfc9110.html#section-{section}"
@@ -81,8 +89,9 @@ class NetSuiteError(HttpError):
         self.query_param = query_param
 
     def response(self) -> Response:
-        return error_response(self.status, self.message, self.code, errorPath=self.field_name,
-                              errorQueryParam=self.query_param)
+        return error_response(
+            self.status, self.message, self.code, errorPath=self.field_name, errorQueryParam=self.query_param
+        )
 
 
 def bad_request(detail: str, code: str, *, path: str = "", query_param: str = "") -> NetSuiteError:

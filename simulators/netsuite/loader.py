@@ -23,30 +23,62 @@ def load_company(store: RecordStore, company: Company) -> None:
     for sub in company.subsidiaries:
         add("subsidiary", {"id": sub.id, "name": sub.name, "currency": _ref(sub.currency_id)})
     for customer in company.customers:
-        add("customer", {"id": customer.id, "entityId": customer.entity_id, "companyName": customer.company_name,
-                         "subsidiary": _ref(customer.subsidiary_id), "isInactive": customer.is_inactive})
+        add(
+            "customer",
+            {
+                "id": customer.id,
+                "entityId": customer.entity_id,
+                "companyName": customer.company_name,
+                "subsidiary": _ref(customer.subsidiary_id),
+                "isInactive": customer.is_inactive,
+            },
+        )
     for item in company.service_items:
         add("serviceSaleItem", {"id": item.id, "itemId": item.item_id, "isInactive": item.is_inactive})
     for category in company.expense_categories:
         # expenseCategory spells it isinactive, lower case, unlike the other records.
         add("expenseCategory", {"id": category.id, "name": category.name, "isinactive": category.is_inactive})
     for employee in company.employees:
-        add("employee", {"id": employee.id, "entityId": employee.entity_id, "firstName": employee.first_name,
-                         "lastName": employee.last_name, "email": employee.email,
-                         "subsidiary": _ref(employee.subsidiary_id), "currency": _ref(employee.currency_id),
-                         "isInactive": employee.is_inactive})
+        add(
+            "employee",
+            {
+                "id": employee.id,
+                "entityId": employee.entity_id,
+                "firstName": employee.first_name,
+                "lastName": employee.last_name,
+                "email": employee.email,
+                "subsidiary": _ref(employee.subsidiary_id),
+                "currency": _ref(employee.currency_id),
+                "isInactive": employee.is_inactive,
+            },
+        )
     for project in company.projects:
-        add("job", _drop_none({
-            "id": project.id, "entityId": project.entity_id, "companyName": project.company_name,
-            "parent": _ref(project.customer_id), "subsidiary": _ref(project.subsidiary_id),
-            "entityStatus": _ref(project.status_id), "isInactive": project.is_inactive,
-            "allowTime": project.allow_time, "allowExpenses": project.allow_expenses,
-            "startDate": _day(project.start_date), "projectedEndDate": _day(project.projected_end_date),
-        }))
+        add(
+            "job",
+            _drop_none(
+                {
+                    "id": project.id,
+                    "entityId": project.entity_id,
+                    "companyName": project.company_name,
+                    "parent": _ref(project.customer_id),
+                    "subsidiary": _ref(project.subsidiary_id),
+                    "entityStatus": _ref(project.status_id),
+                    "isInactive": project.is_inactive,
+                    "allowTime": project.allow_time,
+                    "allowExpenses": project.allow_expenses,
+                    "startDate": _day(project.start_date),
+                    "projectedEndDate": _day(project.projected_end_date),
+                }
+            ),
+        )
     for task in _parents_first(company.tasks, store):
         fields: dict[str, Any] = {
-            "id": task.id, "title": task.title, "project": _ref(task.project_id), "status": _ref(task.status),
-            "isInactive": task.is_inactive, "nonBillableTask": task.non_billable,
+            "id": task.id,
+            "title": task.title,
+            "project": _ref(task.project_id),
+            "status": _ref(task.status),
+            "isInactive": task.is_inactive,
+            "nonBillableTask": task.non_billable,
         }
         if task.parent_id:
             fields["parent"] = _ref(task.parent_id)
@@ -60,8 +92,11 @@ def _parents_first(tasks: list[ProjectTask], store: RecordStore) -> list[Project
     placed: set[str] = set()
     pending = list(tasks)
     while pending:
-        ready = [t for t in pending if not t.parent_id or t.parent_id in placed
-                 or store.get("projectTask", t.parent_id) is not None]
+        ready = [
+            t
+            for t in pending
+            if not t.parent_id or t.parent_id in placed or store.get("projectTask", t.parent_id) is not None
+        ]
         if not ready:
             raise ValueError(f"project tasks {[t.id for t in pending]} have parents that never come")
         ordered.extend(ready)

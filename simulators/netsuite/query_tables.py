@@ -28,7 +28,8 @@ class QueryCatalog:
         for rtype in schema.types.values():
             self._tables[rtype.table] = RecordTable(rtype, store, tz)
         self._tables["deletedrecord"] = ListTable(
-            "deletedrecord", ("recordid", "recordtypeid", "deleteddate", "name"),
+            "deletedrecord",
+            ("recordid", "recordtypeid", "deleteddate", "name"),
             lambda: (_deleted_row(row) for row in store.deleted_rows()),
         )
 

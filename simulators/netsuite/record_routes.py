@@ -39,8 +39,9 @@ def register(app: NetSuiteSimulator) -> None:
     @app.route("PATCH", RECORD_BASE + "/{type}/{key}")
     def patch(request: Request) -> Response:
         rtype, key = request.params["type"], request.params["key"]
-        record_id = store.patch(rtype, key, _body(request), strict_names=_strict(request),
-                                replace=_replace(app, request, rtype))
+        record_id = store.patch(
+            rtype, key, _body(request), strict_names=_strict(request), replace=_replace(app, request, rtype)
+        )
         return _located(request, rtype, record_id)
 
     @app.route("PUT", RECORD_BASE + "/{type}/{key}")
@@ -48,10 +49,13 @@ def register(app: NetSuiteSimulator) -> None:
         rtype, key = request.params["type"], request.params["key"]
         if not key.startswith("eid:") or len(key) == 4:
             # UNVERIFIED: what NetSuite answers a PUT on an internal id; the documented PUT is eid: only.
-            raise bad_request("PUT on a single record is an upsert by external ID: use "
-                              f"{RECORD_BASE}/{rtype}/eid:<externalId>.", "INVALID_PARAMETER")
-        record_id, _ = store.upsert(rtype, key[4:], _body(request), strict_names=_strict(request),
-                                    replace=_replace(app, request, rtype))
+            raise bad_request(
+                f"PUT on a single record is an upsert by external ID: use {RECORD_BASE}/{rtype}/eid:<externalId>.",
+                "INVALID_PARAMETER",
+            )
+        record_id, _ = store.upsert(
+            rtype, key[4:], _body(request), strict_names=_strict(request), replace=_replace(app, request, rtype)
+        )
         return _located(request, rtype, record_id)
 
     @app.route("DELETE", RECORD_BASE + "/{type}/{key}")
@@ -84,8 +88,11 @@ def _replace(app: NetSuiteSimulator, request: Request, rtype: str) -> set[str]:
     if record_type is not None:
         for name in names:
             if name not in record_type.sublists:
-                raise bad_request(f"Invalid 'replace' value: {name!r} is not a sublist of {rtype}.",
-                                  "INVALID_PARAMETER", query_param="replace")
+                raise bad_request(
+                    f"Invalid 'replace' value: {name!r} is not a sublist of {rtype}.",
+                    "INVALID_PARAMETER",
+                    query_param="replace",
+                )
     return names
 
 

@@ -88,15 +88,19 @@ class RecordStore:
             changes = normalize(record_type, body, strict_names=strict_names, resolve=self._resolve)
             return self._write(record_type, record_id, changes, replace=replace)
 
-    def upsert(self, rtype: str, external_id: str, body: Any, *, strict_names: bool,
-               replace: set[str]) -> tuple[str, bool]:
+    def upsert(
+        self, rtype: str, external_id: str, body: Any, *, strict_names: bool, replace: set[str]
+    ) -> tuple[str, bool]:
         """PUT .../eid:<external_id>: update the record holding that external id, or create it."""
         with self._lock:
             record_type = self._type(rtype)
             changes = normalize(record_type, body, strict_names=strict_names, resolve=self._resolve)
             if changes.get("externalId", external_id) != external_id:
-                raise bad_request(f"The body's externalId {changes['externalId']!r} differs from the URL's "
-                                  f"eid:{external_id}.", "INVALID_FIELD_VALUE", path="externalId")
+                raise bad_request(
+                    f"The body's externalId {changes['externalId']!r} differs from the URL's eid:{external_id}.",
+                    "INVALID_FIELD_VALUE",
+                    path="externalId",
+                )
             changes["externalId"] = external_id
             existing = self._external[rtype].get(external_id)
             if existing is not None:
@@ -109,8 +113,12 @@ class RecordStore:
             record = self._records[rtype].pop(record_id)
             if record.get("externalId"):
                 self._external[rtype].pop(record["externalId"], None)
-            row = {"recordid": record_id, "recordtypeid": rtype.lower(),
-                   "deleteddate": iso_instant(self._clock()), "name": display_name(record)}
+            row = {
+                "recordid": record_id,
+                "recordtypeid": rtype.lower(),
+                "deleteddate": iso_instant(self._clock()),
+                "name": display_name(record),
+            }
             self._deleted.append(row)
             return record_id
 
@@ -157,8 +165,11 @@ class RecordStore:
         else:
             record_id = key if key in self._records[rtype] else None
         if record_id is None:
-            raise NetSuiteError(404, f"The record instance does not exist. Provide a valid record instance ID "
-                                f"({rtype} {key}).", "NONEXISTENT_ID")
+            raise NetSuiteError(
+                404,
+                f"The record instance does not exist. Provide a valid record instance ID ({rtype} {key}).",
+                "NONEXISTENT_ID",
+            )
         return record_id
 
     def _taken(self, rtype: str, record_id: str) -> bool:
@@ -186,8 +197,15 @@ class RecordStore:
                     return {"id": self._external[target][key]}
         raise bad_request(f"Invalid {spec.name} reference key {key}.", "INVALID_KEY_OR_REF", path=path)
 
-    def _write(self, rtype: RecordType, record_id: str, changes: dict[str, Any], *, creating: bool = False,
-               replace: set[str] = frozenset()) -> str:
+    def _write(
+        self,
+        rtype: RecordType,
+        record_id: str,
+        changes: dict[str, Any],
+        *,
+        creating: bool = False,
+        replace: set[str] = frozenset(),
+    ) -> str:
         old = {} if creating else self._records[rtype.name][record_id]
         record = {**old, "id": record_id}
         for name, value in changes.items():
@@ -224,8 +242,9 @@ class RecordStore:
         index = self._external[rtype]
         if new is not None and index.get(new, record_id) != record_id:
             # UNVERIFIED: the o:errorCode for a duplicate external id on REST (SOAP says DUP_RCRD/DUP_ENTITY).
-            raise bad_request(f"A {rtype} record with external ID {new!r} already exists.", "DUP_RCRD",
-                              path="externalId")
+            raise bad_request(
+                f"A {rtype} record with external ID {new!r} already exists.", "DUP_RCRD", path="externalId"
+            )
         if old is not None:
             index.pop(old, None)
         if new is not None:

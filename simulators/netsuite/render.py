@@ -13,8 +13,9 @@ from simulators.netsuite.records import RecordStore
 from simulators.netsuite.schema import RecordType
 
 
-def render_record(rtype: RecordType, record: dict[str, Any], store: RecordStore, base: str, *,
-                  expand: bool) -> dict[str, Any]:
+def render_record(
+    rtype: RecordType, record: dict[str, Any], store: RecordStore, base: str, *, expand: bool
+) -> dict[str, Any]:
     """`base` is `<scheme>://<host>/services/rest/record/v1`."""
     self_href = f"{base}/{rtype.name}/{record['id']}"
     out: dict[str, Any] = {"links": [{"rel": "self", "href": self_href}]}
@@ -38,8 +39,9 @@ def render_record(rtype: RecordType, record: dict[str, Any], store: RecordStore,
     return out
 
 
-def _sublist(rtype: RecordType, name: str, lines: list[dict[str, Any]], store: RecordStore, base: str,
-             href: str, expand: bool) -> dict[str, Any]:
+def _sublist(
+    rtype: RecordType, name: str, lines: list[dict[str, Any]], store: RecordStore, base: str, href: str, expand: bool
+) -> dict[str, Any]:
     links = [{"rel": "self", "href": href}]
     if not expand:
         return {"links": links}
@@ -51,8 +53,14 @@ def _sublist(rtype: RecordType, name: str, lines: list[dict[str, Any]], store: R
             spec = element.get(key)
             item[key] = _reference(value, spec.targets, store, base) if spec and spec.kind == "reference" else value
         items.append(item)
-    return {"links": links, "count": len(items), "hasMore": False, "items": items, "offset": 0,
-            "totalResults": len(items)}
+    return {
+        "links": links,
+        "count": len(items),
+        "hasMore": False,
+        "items": items,
+        "offset": 0,
+        "totalResults": len(items),
+    }
 
 
 def _reference(value: dict[str, str], targets: tuple[str, ...], store: RecordStore, base: str) -> dict[str, Any]:

@@ -16,8 +16,17 @@ from typing import Any
 
 # The record types the simulator stores, in a fixed order: the order gives each type its id range.
 STORED_TYPES = (
-    "job", "projectTask", "timeBill", "expenseReport", "employee", "expenseCategory",
-    "customer", "subsidiary", "currency", "serviceSaleItem", "file",
+    "job",
+    "projectTask",
+    "timeBill",
+    "expenseReport",
+    "employee",
+    "expenseCategory",
+    "customer",
+    "subsidiary",
+    "currency",
+    "serviceSaleItem",
+    "file",
 )
 
 # Set by the server on every write: writes to them are ignored, as NetSuite ignores them.
@@ -103,8 +112,9 @@ class RecordSchema:
         for key, fields in custom_fields.items():
             for script_id, kind in fields.items():
                 if kind not in CUSTOM_KINDS:
-                    raise ValueError(f"custom field {key}.{script_id}: kind {kind!r} is not one of "
-                                     f"{sorted(CUSTOM_KINDS)}")
+                    raise ValueError(
+                        f"custom field {key}.{script_id}: kind {kind!r} is not one of {sorted(CUSTOM_KINDS)}"
+                    )
         self.types: dict[str, RecordType] = {}
         for name in STORED_TYPES:
             definition = raw[name]["fields"] if name != "file" else FILE_FIELDS
@@ -146,8 +156,10 @@ def _spec(key: str, name: str, definition: dict[str, Any]) -> FieldSpec:
         return FieldSpec(name, kind)
     kinds = {"boolean": "boolean", "number": "number", "integer": "integer", "array": "array"}
     if definition.get("type") == "string":
-        return FieldSpec(name, {"date": "date", "date-time": "datetime", "base64": "base64"}.get(
-            definition.get("format", ""), "string"))
+        return FieldSpec(
+            name,
+            {"date": "date", "date-time": "datetime", "base64": "base64"}.get(definition.get("format", ""), "string"),
+        )
     return FieldSpec(name, kinds.get(definition.get("type", ""), "object"))
 
 

@@ -58,7 +58,10 @@ def unknown_property(owner: str, name: str, path: str) -> NetSuiteError:
     # UNVERIFIED: the o:errorCode NetSuite gives an unknown property under PropertyNameValidation: Error.
     return bad_request(
         f"Invalid property name '{name}' for {owner}: it is not a field of this record type "
-        f"(names are case-sensitive).", "INVALID_PROPERTY", path=path)
+        f"(names are case-sensitive).",
+        "INVALID_PROPERTY",
+        path=path,
+    )
 
 
 def _lines(rtype: RecordType, sublist: str, value: Any, strict: bool, resolve: Resolve) -> list[dict[str, Any]]:
@@ -133,8 +136,12 @@ def _text(spec: FieldSpec, value: str, path: str) -> str:
     if spec.kind == "duration":
         # UNVERIFIED whether NetSuite also takes decimal hours here; the documented form is hours:minutes.
         if not DURATION.match(value):
-            raise invalid_value(spec.name, value, "A Duration is written as hours:minutes, 'H:MM' or 'HH:MM' "
-                                "(e.g. '1:45'), not decimal hours", path=path)
+            raise invalid_value(
+                spec.name,
+                value,
+                "A Duration is written as hours:minutes, 'H:MM' or 'HH:MM' (e.g. '1:45'), not decimal hours",
+                path=path,
+            )
         return value
     if spec.kind == "date":
         if not _is_iso_date(value):
@@ -144,8 +151,9 @@ def _text(spec: FieldSpec, value: str, path: str) -> str:
         try:
             return iso_instant(parse_instant(value))
         except ValueError:
-            raise invalid_value(spec.name, value, "An instant is written in ISO 8601 with a zone, "
-                                "e.g. 2026-11-25T17:47:38Z", path=path) from None
+            raise invalid_value(
+                spec.name, value, "An instant is written in ISO 8601 with a zone, e.g. 2026-11-25T17:47:38Z", path=path
+            ) from None
     if spec.kind == "base64":
         try:
             size = len(base64.b64decode(value, validate=True))
@@ -168,8 +176,9 @@ def _is_iso_date(text: str) -> bool:
 
 def _reference(spec: FieldSpec, value: Any, path: str, resolve: Resolve) -> dict[str, str]:
     if not isinstance(value, dict) or not ("id" in value or "externalId" in value):
-        raise invalid_value(spec.name, value, 'A reference is written {"id": "<internal id>"} or '
-                            '{"externalId": "..."}', path=path)
+        raise invalid_value(
+            spec.name, value, 'A reference is written {"id": "<internal id>"} or {"externalId": "..."}', path=path
+        )
     for key in ("id", "externalId"):
         # UNVERIFIED strictness: NetSuite may coerce a JSON number id; the documented form is a string.
         if key in value and not isinstance(value[key], str):

@@ -53,7 +53,4 @@ def tasks_by_source(session: Session) -> dict[str, list[dict[str, Any]]]:
 
 
 def open_projects(session: Session) -> list[Any]:
-    return [
-        p for p in session.simulators.company.projects
-        if p.status_id != "1" and not p.is_inactive and p.allow_time
-    ]
+    return [p for p in session.simulators.company.projects if p.status_id != "1" and not p.is_inactive and p.allow_time]

@@ -31,7 +31,9 @@ def test_the_projects_sync_runs_against_an_aws_endpoint_url(moto_server, open_se
     result = run(session, "projects")
 
     assert result.failures == []
-    assert {pid: len(found) for pid, found in jobs_by_project(session).items()} == {p.id: 1 for p in open_projects(session)}
+    assert {pid: len(found) for pid, found in jobs_by_project(session).items()} == {
+        p.id: 1 for p in open_projects(session)
+    }
     # the state lives on the server: a client of our own sees the mappings there
     table = boto3.resource("dynamodb", endpoint_url=moto_server).Table(session.stack.physical["StateTable"]["Ref"])
     assert any(item["pk"].startswith("MAP#project#") for item in table.scan()["Items"])

@@ -108,7 +108,11 @@ def test_a_failure_between_the_create_and_the_mapping_write_leaves_one_job(sessi
     mappings = session.mappings
     for project in expected:
         mapping = mappings.get("project", project.id)
-        assert mapping is not None, (project.id, [i["pk"] for i in session.state_table.scan()["Items"] if "project" in i["pk"]], failed_once)
+        assert mapping is not None, (
+            project.id,
+            [i["pk"] for i in session.state_table.scan()["Items"] if "project" in i["pk"]],
+            failed_once,
+        )
         assert mapping.target_id == jobs[project.id][0]["ID"]
 
 
@@ -195,7 +199,9 @@ def test_throttling_and_server_errors_are_retried_until_the_systems_agree(sessio
     assert result.failures == []
     jobs = jobs_by_project(session)
     assert {pid: len(found) for pid, found in jobs.items()} == {p.id: 1 for p in open_projects(session)}
-    assert any(r.status in (429, 503) for r in session.simulators.netsuite.requests + session.simulators.clicktime.requests)
+    assert any(
+        r.status in (429, 503) for r in session.simulators.netsuite.requests + session.simulators.clicktime.requests
+    )
 
 
 def test_a_run_in_progress_holds_the_lease_and_a_second_run_is_skipped(session):
@@ -230,8 +236,9 @@ def test_a_message_older_than_the_applied_version_is_skipped(session):
     runtime = session.runtime()
     target = open_projects(session)[0].id
     run(session, "projects")
-    projects = ProjectSync(runtime.netsuite, runtime.clicktime, runtime.mappings, runtime.config.projects,
-                           runtime.config.netsuite.timezone)
+    projects = ProjectSync(
+        runtime.netsuite, runtime.clicktime, runtime.mappings, runtime.config.projects, runtime.config.netsuite.timezone
+    )
     old = projects.current([target])[target]
     time.sleep(1.1)  # NetSuite's lastModifiedDate has whole seconds: the edit must land in a later second
     session.simulators.netsuite.records.update("job", target, {"companyName": "Newer Name"})

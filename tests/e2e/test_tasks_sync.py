@@ -15,7 +15,8 @@ def open_tasks(session):
     netsuite = session.simulators.netsuite.records
     open_ids = {p.id for p in open_projects(session)}
     return [
-        t for t in netsuite.all("projectTask")
+        t
+        for t in netsuite.all("projectTask")
         if t["project"]["id"] in open_ids and not t.get("isInactive") and t["status"]["id"] != "COMPLETE"
     ]
 
@@ -78,7 +79,9 @@ def test_a_task_whose_project_was_never_synced_gets_its_project_on_demand(sessio
     jobs = jobs_by_project(session)
     assert {pid: len(found) for pid, found in jobs.items()} == {p.id: 1 for p in open_projects(session)}
     for task in open_tasks(session):
-        assert the_task(session, task["id"])["ID"] in session.simulators.clicktime.job_tasks(job_of(session, task["project"]["id"]))
+        assert the_task(session, task["id"])["ID"] in session.simulators.clicktime.job_tasks(
+            job_of(session, task["project"]["id"])
+        )
     # and the projects sync that follows finds nothing to create or write
     projects = run(session, "projects")
     assert projects.counts("projects")["created"] == 0
@@ -89,12 +92,21 @@ def test_a_new_project_and_task_created_after_the_first_sync(session):
     netsuite = session.simulators.netsuite.records
     run(session, "projects", "tasks")
     customer = session.simulators.company.customers[0].id
-    project_id = netsuite.add("job", {
-        "entityId": "P-2001", "companyName": "Brand New Project", "parent": {"id": customer},
-        "subsidiary": {"id": session.simulators.company.subsidiaries[0].id}, "entityStatus": {"id": "2"},
-        "isInactive": False, "allowTime": True,
-    })
-    task_id = netsuite.add("projectTask", {"title": "Kick-off", "project": {"id": project_id}, "status": {"id": "NOTSTART"}})
+    project_id = netsuite.add(
+        "job",
+        {
+            "entityId": "P-2001",
+            "companyName": "Brand New Project",
+            "parent": {"id": customer},
+            "subsidiary": {"id": session.simulators.company.subsidiaries[0].id},
+            "entityStatus": {"id": "2"},
+            "isInactive": False,
+            "allowTime": True,
+        },
+    )
+    task_id = netsuite.add(
+        "projectTask", {"title": "Kick-off", "project": {"id": project_id}, "status": {"id": "NOTSTART"}}
+    )
 
     # When only the tasks sync runs (the daily projects sync has not run yet)
     result = run(session, "tasks")
@@ -202,5 +214,7 @@ def test_a_company_that_does_not_restrict_tasks_by_job_gets_tasks_without_links(
     assert result.counts("tasks")["created"] == len(open_tasks(session))
     note = result.syncs["tasks"]["notes"]["task_links_skipped"]
     assert "not 'by job'" in note
-    assert not any(r.path.endswith("/Tasks") and r.method == "POST" and "/Jobs/" in r.path
-                   for r in session.simulators.clicktime.requests)
+    assert not any(
+        r.path.endswith("/Tasks") and r.method == "POST" and "/Jobs/" in r.path
+        for r in session.simulators.clicktime.requests
+    )

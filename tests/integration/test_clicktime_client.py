@@ -43,7 +43,9 @@ class ClickTime:
     ids: SeededIds
     sessions: list[RecordingSession] = field(default_factory=list)
 
-    def connect(self, *, token: str = TOKEN, retry: RetryPolicy | None = None) -> tuple[ClickTimeClient, RecordingSession, Sleeps]:
+    def connect(
+        self, *, token: str = TOKEN, retry: RetryPolicy | None = None
+    ) -> tuple[ClickTimeClient, RecordingSession, Sleeps]:
         sleeps = Sleeps()
         session = RecordingSession()
         self.sessions.append(session)
@@ -171,8 +173,12 @@ def test_decimals_parse_to_the_same_exact_values_however_they_arrive(start_click
 def test_the_wire_really_carried_strings_or_numbers(start_clicktime):
     as_strings = start_clicktime(activity=True, decimals_as="string")
     as_numbers = start_clicktime(activity=True, decimals_as="number")
-    raw_strings = requests.get(f"{as_strings.server.url}/v2/TimeEntries?limit=1", headers={"Authorization": f"Token {TOKEN}"}, timeout=10)
-    raw_numbers = requests.get(f"{as_numbers.server.url}/v2/TimeEntries?limit=1", headers={"Authorization": f"Token {TOKEN}"}, timeout=10)
+    raw_strings = requests.get(
+        f"{as_strings.server.url}/v2/TimeEntries?limit=1", headers={"Authorization": f"Token {TOKEN}"}, timeout=10
+    )
+    raw_numbers = requests.get(
+        f"{as_numbers.server.url}/v2/TimeEntries?limit=1", headers={"Authorization": f"Token {TOKEN}"}, timeout=10
+    )
     assert isinstance(raw_strings.json()["data"][0]["Hours"], str)
     assert not isinstance(raw_numbers.json()["data"][0]["Hours"], str)
     # And the client reads them to equal Decimals
@@ -183,7 +189,9 @@ def test_the_wire_really_carried_strings_or_numbers(start_clicktime):
 
 # -- retries -------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize(
-    ("kind", "status"), [("status", 429), ("status", 503), ("status", 500), ("reset", 0)], ids=["429", "503", "500", "reset"]
+    ("kind", "status"),
+    [("status", 429), ("status", 503), ("status", 500), ("reset", 0)],
+    ids=["429", "503", "500", "reset"],
 )
 def test_a_read_succeeds_after_transient_failures(ct, kind, status):
     client, session, sleeps = ct.connect()
@@ -284,7 +292,9 @@ def test_an_unknown_field_is_a_validation_error_with_the_simulators_message(ct):
     before = len(ct.sim.jobs())
 
     with pytest.raises(ClickTimeValidationError) as caught:
-        client.create_job({"Name": "X", "JobNumber": "P-9002", "ClientID": ct.sim.clients()[0]["ID"], "ProjectNumber": "7"})
+        client.create_job(
+            {"Name": "X", "JobNumber": "P-9002", "ClientID": ct.sim.clients()[0]["ID"], "ProjectNumber": "7"}
+        )
 
     assert caught.value.status == 400
     assert "ProjectNumber: 'ProjectNumber' is not a valid property for POST /Jobs" in caught.value.message
@@ -341,8 +351,15 @@ def test_client_job_and_task_round_trips_with_links(ct):
     assert client.get_client(new_client.ID).AccountingPackageID == "9100"
 
     # Job
-    job = client.create_job({"Name": "Website", "JobNumber": "P-9100", "ClientID": new_client.ID,
-                             "AccountingPackageID": "1774", "StartDate": "2026-01-05"})
+    job = client.create_job(
+        {
+            "Name": "Website",
+            "JobNumber": "P-9100",
+            "ClientID": new_client.ID,
+            "AccountingPackageID": "1774",
+            "StartDate": "2026-01-05",
+        }
+    )
     assert (job.ClientID, job.JobNumber, job.StartDate) == (new_client.ID, "P-9100", "2026-01-05")
     assert client.update_job(job.ID, {"Name": "Website v2", "EndDate": "2026-12-31"}).EndDate == "2026-12-31"
     assert client.get_job(job.ID).Name == "Website v2"

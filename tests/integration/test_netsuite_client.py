@@ -42,8 +42,8 @@ from simulators.company import (
     Subsidiary,
 )
 from simulators.netsuite import NetSuiteSimulator
-from tests.integration.harness import RecordingSession, Sleeps
 from simulators.netsuite.app import DEFAULT_CREDENTIALS as CREDS
+from tests.integration.harness import RecordingSession, Sleeps
 
 SUITEQL = "/services/rest/query/v1/suiteql"
 SERVER_TIME = "/services/rest/system/v1/serverTime"
@@ -133,7 +133,9 @@ class NetSuite:
 
     def add_customers(self, count: int) -> list[str]:
         return [
-            self.sim.records.add("customer", {"entityId": f"BULK-{n:04d}", "companyName": f"Bulk {n}", "subsidiary": {"id": "1"}})
+            self.sim.records.add(
+                "customer", {"entityId": f"BULK-{n:04d}", "companyName": f"Bulk {n}", "subsidiary": {"id": "1"}}
+            )
             for n in range(count)
         ]
 
@@ -255,7 +257,11 @@ def test_keyset_pages_read_past_the_row_ceiling(start_netsuite):
     # And no offset at or past the ceiling was asked for: the query was re-issued with `id >` the last key.
     queries = ns.logged(SUITEQL)
     assert all(_paging(r)[1] < 100 for r in queries)
-    afters = [r.body["q"].split("c.id > ")[1].split()[0] for r in queries if r.query["offset"] == ["0"] and "c.id >" in r.body["q"]]
+    afters = [
+        r.body["q"].split("c.id > ")[1].split()[0]
+        for r in queries
+        if r.query["offset"] == ["0"] and "c.id >" in r.body["q"]
+    ]
     assert len(afters) >= 2, "251 rows at most 100 per query need the query re-issued from the last key at least twice"
     assert [int(a) for a in afters] == sorted({int(a) for a in afters}) and set(afters) <= set(expected)
 
@@ -518,7 +524,9 @@ def test_update_record_changes_the_field_and_bumps_last_modified(ns, conn):
 
     after = conn.client.get_record("job", "1774")
     assert after["companyName"] == "Website v2"
-    assert datetime.fromisoformat(after["lastModifiedDate"]) - datetime.fromisoformat(before["lastModifiedDate"]) >= timedelta(seconds=89)
+    assert datetime.fromisoformat(after["lastModifiedDate"]) - datetime.fromisoformat(
+        before["lastModifiedDate"]
+    ) >= timedelta(seconds=89)
 
 
 def test_delete_record_removes_it(ns, conn):
@@ -547,13 +555,26 @@ def test_token_info_names_the_account(ns, conn):
 
 # -- money stays Decimal -------------------------------------------------------------------------------------
 def _expense_report(*lines: dict[str, Any]) -> dict[str, Any]:
-    return {"entity": {"id": "311"}, "tranDate": "2026-11-20", "memo": "Trip", "subsidiary": {"id": "1"},
-            "expense": {"items": list(lines)}}
+    return {
+        "entity": {"id": "311"},
+        "tranDate": "2026-11-20",
+        "memo": "Trip",
+        "subsidiary": {"id": "1"},
+        "expense": {"items": list(lines)},
+    }
 
 
 def _line(amount: Decimal, memo: str, exchange_rate: Decimal = Decimal("1.0000")) -> dict[str, Any]:
-    return {"category": {"id": "7"}, "expensedate": "2026-11-18", "amount": amount, "currency": {"id": "1"},
-            "foreignamount": amount, "exchangerate": exchange_rate, "customer": {"id": "1774"}, "memo": memo}
+    return {
+        "category": {"id": "7"},
+        "expensedate": "2026-11-18",
+        "amount": amount,
+        "currency": {"id": "1"},
+        "foreignamount": amount,
+        "exchangerate": exchange_rate,
+        "customer": {"id": "1774"},
+        "memo": memo,
+    }
 
 
 def test_decimal_money_round_trips_exactly(ns, conn):

@@ -41,7 +41,9 @@ def table_properties() -> dict[str, Any]:
 def test_the_template_declares_what_the_stores_use(table_properties):
     keys = {k["KeyType"]: k["AttributeName"] for k in table_properties["KeySchema"]}
     assert keys == {"HASH": PK, "RANGE": SK}
-    indexes = {i["IndexName"]: [k["AttributeName"] for k in i["KeySchema"]] for i in table_properties["GlobalSecondaryIndexes"]}
+    indexes = {
+        i["IndexName"]: [k["AttributeName"] for k in i["KeySchema"]] for i in table_properties["GlobalSecondaryIndexes"]
+    }
     assert indexes == {BY_TARGET: ["gsi1pk", "gsi1sk"], BY_KIND: ["gsi2pk", "gsi2sk"]}
     assert table_properties["TimeToLiveSpecification"] == {"AttributeName": TTL_ATTRIBUTE, "Enabled": True}
 
@@ -112,8 +114,16 @@ class PagingTable:
 def test_a_mapping_round_trips(table):
     store = MappingStore(table)
     version = datetime(2026, 11, 24, 21, 0, 5, tzinfo=UTC)
-    store.put(Mapping(kind="project", source_id="1774", target_id="ct-job-1", source_version=version,
-                      content_hash="abc123", details={"client": "ct-client-9"}))
+    store.put(
+        Mapping(
+            kind="project",
+            source_id="1774",
+            target_id="ct-job-1",
+            source_version=version,
+            content_hash="abc123",
+            details={"client": "ct-client-9"},
+        )
+    )
 
     got = store.get("project", "1774")
 
@@ -265,7 +275,9 @@ def test_concurrent_advances_leave_the_latest_watermark(table):
 def test_cursor_save_load_and_clear(table):
     progress = ProgressStore(table)
     assert progress.cursor("projects") is None
-    cursor = Cursor(run_id="r1", window_start=T0 - timedelta(hours=3), window_end=T0, phase="changes", after="1774", enqueued=250)
+    cursor = Cursor(
+        run_id="r1", window_start=T0 - timedelta(hours=3), window_end=T0, phase="changes", after="1774", enqueued=250
+    )
 
     progress.save_cursor("projects", cursor)
     assert progress.cursor("projects") == cursor
@@ -402,14 +414,22 @@ def test_failures_are_listed_per_run_and_grouped_by_cause(table):
     log.start("time", "run-2", started_at=T0 + timedelta(hours=1))
     log.record_failure("run-1", Failure(sync="time", source_id="te-1", kind="NEEDS_ATTENTION", reason=unmapped, at=T0))
     log.record_failure("run-1", Failure(sync="time", source_id="te-2", kind="NEEDS_ATTENTION", reason=unmapped, at=T0))
-    log.record_failure("run-1", Failure(sync="time", source_id="te-3", target_id="tb-9", kind="BAD_INPUT", reason=closed, at=T0))
-    log.record_failure("run-2", Failure(sync="time", source_id="te-4", kind="NEEDS_ATTENTION", reason=unmapped,
-                                        at=T0 + timedelta(hours=1)))
+    log.record_failure(
+        "run-1", Failure(sync="time", source_id="te-3", target_id="tb-9", kind="BAD_INPUT", reason=closed, at=T0)
+    )
+    log.record_failure(
+        "run-2",
+        Failure(sync="time", source_id="te-4", kind="NEEDS_ATTENTION", reason=unmapped, at=T0 + timedelta(hours=1)),
+    )
 
     # Each run lists its own failures with their reasons
     failures = {f.source_id: f for f in log.failures("run-1")}
     assert set(failures) == {"te-1", "te-2", "te-3"}
-    assert failures["te-3"].reason == closed and failures["te-3"].target_id == "tb-9" and failures["te-3"].kind == "BAD_INPUT"
+    assert (
+        failures["te-3"].reason == closed
+        and failures["te-3"].target_id == "tb-9"
+        and failures["te-3"].kind == "BAD_INPUT"
+    )
     assert failures["te-1"].at == T0
     assert [f.source_id for f in log.failures("run-2")] == ["te-4"]
 

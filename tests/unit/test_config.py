@@ -57,7 +57,8 @@ def test_account_id_forms_accepted(account_id: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "account_id", ["1234567_sb1", "1234567-SB1", "1234567-sb1", "", "1234567 ", "1234567_SB", "1234567_XX1", "12/34", "1234567_SB1;"]
+    "account_id",
+    ["1234567_sb1", "1234567-SB1", "1234567-sb1", "", "1234567 ", "1234567_SB", "1234567_XX1", "12/34", "1234567_SB1;"],
 )
 def test_account_id_forms_refused(account_id: str) -> None:
     with pytest.raises(ValidationError, match="account_id"):
@@ -139,7 +140,8 @@ def test_scope_with_statement_separator_or_comment_refused(scope: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "template", ["{project_number} · {path}", "{project_name} / {title}", "{path}", "NS {project_number}-{title}", "plain"]
+    "template",
+    ["{project_number} · {path}", "{project_name} / {title}", "{path}", "NS {project_number}-{title}", "plain"],
 )
 def test_name_template_with_known_fields_accepted(template: str) -> None:
     assert config(tasks={"name_template": template}).tasks.name_template == template

@@ -13,7 +13,9 @@ from ctsync.errors import ConfigurationError, NeedsAttention, TransientError
 from ctsync.netsuite import errors as ns
 
 
-def response(status: int, body: Any = None, *, headers: dict[str, str] | None = None, reason: str | None = None) -> requests.Response:
+def response(
+    status: int, body: Any = None, *, headers: dict[str, str] | None = None, reason: str | None = None
+) -> requests.Response:
     r = requests.models.Response()
     r.status_code = status
     if body is None:
@@ -49,7 +51,9 @@ def netsuite_body(code: str, detail: str, *, path: str | None = None, title: str
 @pytest.mark.parametrize("status", [429, 500, 502, 503, 504])
 def test_throttling_and_server_errors_are_transient_with_retry_after(status: int) -> None:
     error = ns.error_for(
-        response(status, netsuite_body("CONCURRENCY_LIMIT_EXCEEDED", "Too many requests"), headers={"Retry-After": "7"}),
+        response(
+            status, netsuite_body("CONCURRENCY_LIMIT_EXCEEDED", "Too many requests"), headers={"Retry-After": "7"}
+        ),
         throttled_recently=False,
     )
     assert isinstance(error, ns.NetSuiteTransientError)
@@ -63,7 +67,8 @@ def test_throttling_and_server_errors_are_transient_with_retry_after(status: int
 
 
 @pytest.mark.parametrize(
-    ("header", "expected"), [(None, None), ("0", 0.0), ("2.5", 2.5), ("-3", 0.0), ("Wed, 21 Oct 2026 07:28:00 GMT", None), ("soon", None)]
+    ("header", "expected"),
+    [(None, None), ("0", 0.0), ("2.5", 2.5), ("-3", 0.0), ("Wed, 21 Oct 2026 07:28:00 GMT", None), ("soon", None)],
 )
 def test_retry_after_header_forms(header: str | None, expected: float | None) -> None:
     headers = {"Retry-After": header} if header is not None else {}
@@ -81,7 +86,8 @@ def test_transient_error_without_code_gets_an_http_code() -> None:
 
 def test_401_is_an_auth_error_with_a_hint() -> None:
     error = ns.error_for(
-        response(401, netsuite_body("INVALID_LOGIN", "Invalid login attempt.", title="Unauthorized")), throttled_recently=False
+        response(401, netsuite_body("INVALID_LOGIN", "Invalid login attempt.", title="Unauthorized")),
+        throttled_recently=False,
     )
     assert isinstance(error, ns.NetSuiteAuthError)
     assert isinstance(error, NeedsAttention) and not isinstance(error, TransientError)
@@ -98,7 +104,9 @@ def test_401_without_a_code_is_still_invalid_login() -> None:
 
 
 def test_401_right_after_throttling_is_transient() -> None:
-    error = ns.error_for(response(401, netsuite_body("INVALID_LOGIN", "Invalid login attempt.")), throttled_recently=True)
+    error = ns.error_for(
+        response(401, netsuite_body("INVALID_LOGIN", "Invalid login attempt.")), throttled_recently=True
+    )
     assert isinstance(error, ns.NetSuiteTransientError)
     assert not isinstance(error, NeedsAttention)
     assert error.code == "INVALID_LOGIN"
@@ -108,9 +116,27 @@ def test_401_right_after_throttling_is_transient() -> None:
 @pytest.mark.parametrize(
     ("status", "cls", "code", "detail", "path"),
     [
-        (403, ns.NetSuitePermissionError, "INSUFFICIENT_PERMISSION", "Permission Violation: You need the 'Lists -> Projects' permission.", None),
-        (404, ns.NetSuiteNotFound, "NONEXISTENT_ID", "The record instance does not exist. Provide a valid record instance ID.", None),
-        (400, ns.NetSuiteValidationError, "USER_ERROR", "Invalid value for the resource or sub-resource field 'custentity_x'.", "custentity_x"),
+        (
+            403,
+            ns.NetSuitePermissionError,
+            "INSUFFICIENT_PERMISSION",
+            "Permission Violation: You need the 'Lists -> Projects' permission.",
+            None,
+        ),
+        (
+            404,
+            ns.NetSuiteNotFound,
+            "NONEXISTENT_ID",
+            "The record instance does not exist. Provide a valid record instance ID.",
+            None,
+        ),
+        (
+            400,
+            ns.NetSuiteValidationError,
+            "USER_ERROR",
+            "Invalid value for the resource or sub-resource field 'custentity_x'.",
+            "custentity_x",
+        ),
         (409, ns.NetSuiteValidationError, "", "Conflict", None),
         (422, ns.NetSuiteValidationError, "INVALID_VALUE", "bad", "items[0].quantity"),
     ],
@@ -154,7 +180,12 @@ def test_title_is_used_when_there_are_no_details() -> None:
 @pytest.mark.parametrize(
     ("status", "body", "reason", "expected"),
     [
-        (502, b"<html><body>Bad Gateway from the load balancer</body></html>", "Bad Gateway", "Bad Gateway from the load balancer"),
+        (
+            502,
+            b"<html><body>Bad Gateway from the load balancer</body></html>",
+            "Bad Gateway",
+            "Bad Gateway from the load balancer",
+        ),
         (400, b"plain text failure", None, "plain text failure"),
         (404, b"", "Not Found", "Not Found"),
         (400, b"\xff\xfe not utf-8 \x00", "Bad Request", "not utf-8"),
@@ -174,7 +205,9 @@ def test_a_huge_non_json_body_is_truncated() -> None:
     assert len(error.message) < 700
 
 
-@pytest.mark.parametrize("body", [[1, 2], "just a string", 42, None, {"o:errorDetails": "not a list"}, {"o:errorDetails": ["text"]}])
+@pytest.mark.parametrize(
+    "body", [[1, 2], "just a string", 42, None, {"o:errorDetails": "not a list"}, {"o:errorDetails": ["text"]}]
+)
 def test_odd_json_bodies_do_not_crash_classification(body: Any) -> None:
     r = response(400, json.dumps(body).encode())
     error = ns.error_for(r, throttled_recently=False)
@@ -238,7 +271,10 @@ def test_clicktime_client_error_codes() -> None:
         ([], "no error detail"),
         ([{"Message": "Something failed"}], "Something failed"),
         ([{"Field": "JobNumber", "Message": "must be unique"}], "JobNumber: must be unique"),
-        ([{"Field": "Hours", "Message": "invalid", "MessageDetail": ["too many", "negative"]}], "Hours: invalid (too many; negative)"),
+        (
+            [{"Field": "Hours", "Message": "invalid", "MessageDetail": ["too many", "negative"]}],
+            "Hours: invalid (too many; negative)",
+        ),
         ([{"Field": "X"}], "X: error"),
         ([{}], "error"),
         ([{"Message": "m", "MessageDetail": []}], "m"),

@@ -17,7 +17,9 @@ EVENTS = Path(__file__).resolve().parents[2] / "events"
 SNAPSHOTS = {"projects": ProjectSnapshot, "tasks": TaskSnapshot}
 
 
-@pytest.mark.parametrize("path", sorted(EVENTS.glob("schedule-*.json")) + sorted(EVENTS.glob("poller-*.json")), ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path", sorted(EVENTS.glob("schedule-*.json")) + sorted(EVENTS.glob("poller-*.json")), ids=lambda p: p.name
+)
 def test_poller_events_parse(path):
     request = PollRequest.model_validate_json(path.read_text())
     assert request.sync in {"projects", "tasks", "time", "expenses"}
@@ -29,7 +31,9 @@ def test_schedule_events_match_the_template_inputs():
     assert samples == inputs
 
 
-@pytest.mark.parametrize("path", [EVENTS / "sqs-projects-batch.json", EVENTS / "sqs-tasks-batch.json"], ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path", [EVENTS / "sqs-projects-batch.json", EVENTS / "sqs-tasks-batch.json"], ids=lambda p: p.name
+)
 def test_queue_events_carry_valid_work_messages(path):
     for record in json.loads(path.read_text())["Records"]:
         message = WorkMessage.model_validate_json(record["body"])

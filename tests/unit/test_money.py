@@ -52,7 +52,9 @@ def test_to_decimal_refuses_other_types(value: object) -> None:
         to_decimal(value)
 
 
-@pytest.mark.parametrize("value", ["NaN", "nan", "sNaN", "Infinity", "-Infinity", "inf", Decimal("NaN"), Decimal("Infinity")])
+@pytest.mark.parametrize(
+    "value", ["NaN", "nan", "sNaN", "Infinity", "-Infinity", "inf", Decimal("NaN"), Decimal("Infinity")]
+)
 def test_to_decimal_refuses_non_finite(value: object) -> None:
     with pytest.raises(ValueError, match="finite"):
         to_decimal(value)
@@ -224,7 +226,9 @@ _decimals = st.decimals(allow_nan=False, allow_infinity=False)
 _keys = st.text(min_size=0, max_size=8)
 _trees = st.recursive(
     st.dictionaries(_keys, _decimals, max_size=5),
-    lambda children: st.dictionaries(_keys, st.one_of(_decimals, children, st.lists(_decimals, max_size=3)), max_size=4),
+    lambda children: st.dictionaries(
+        _keys, st.one_of(_decimals, children, st.lists(_decimals, max_size=3)), max_size=4
+    ),
     max_leaves=20,
 )
 

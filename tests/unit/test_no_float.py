@@ -119,7 +119,7 @@ def test_money_and_hours_fields_of_the_clicktime_models_are_decimal():
 
 
 # -- the checker finds what it should, so a green run means something ---------------------------------------
-PROBE = '''\
+PROBE = """\
 from dataclasses import dataclass
 def total_hours(rows) -> "float":
     return float(sum(rows))
@@ -132,7 +132,7 @@ def bill(rate: float, pause_seconds: float) -> None:
 def retry_after_seconds(value):
     return float(value)
 x = float("1.5")
-'''
+"""
 
 
 def test_the_checker_reports_file_and_line(tmp_path):
@@ -142,9 +142,11 @@ def test_the_checker_reports_file_and_line(tmp_path):
         "probe.py:3: float(...) in total_hours",
         "probe.py:12: float(...) in module scope",
     ]
-    assert sorted(money_annotated_as_float(probe, tmp_path)) == sorted([
-        "probe.py:2: total_hours() returns float",
-        "probe.py:6: 'amount' is float",
-        "probe.py:8: argument 'rate' is float",
-        "probe.py:9: 'self_cost' is float",
-    ])
+    assert sorted(money_annotated_as_float(probe, tmp_path)) == sorted(
+        [
+            "probe.py:2: total_hours() returns float",
+            "probe.py:6: 'amount' is float",
+            "probe.py:8: argument 'rate' is float",
+            "probe.py:9: 'self_cost' is float",
+        ]
+    )

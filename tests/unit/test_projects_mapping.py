@@ -160,7 +160,9 @@ def test_job_payload_has_no_float_or_null() -> None:
 
 
 def test_columns_embed_the_scope_and_the_custom_field() -> None:
-    settings = ProjectSyncSettings(clicktime_id_field="custentity_acme_ct", scope="j.subsidiary = 3 AND j.isinactive = 'F'")
+    settings = ProjectSyncSettings(
+        clicktime_id_field="custentity_acme_ct", scope="j.subsidiary = 3 AND j.isinactive = 'F'"
+    )
     text = columns(settings)
     assert "j.custentity_acme_ct AS clicktime_id" in text
     assert "CASE WHEN (j.subsidiary = 3 AND j.isinactive = 'F') THEN 'T' ELSE 'F' END AS inscope" in text
@@ -169,7 +171,18 @@ def test_columns_embed_the_scope_and_the_custom_field() -> None:
 
 def test_default_columns_select_what_snapshot_from_row_reads() -> None:
     text = columns(SETTINGS)
-    for alias in ("id", "entityid", "companyname", "parent", "entitystatus", "isinactive", "startdate", "enddate", "clicktime_id", "inscope"):
+    for alias in (
+        "id",
+        "entityid",
+        "companyname",
+        "parent",
+        "entitystatus",
+        "isinactive",
+        "startdate",
+        "enddate",
+        "clicktime_id",
+        "inscope",
+    ):
         assert f" AS {alias}" in text
     assert "TO_CHAR(j.startdate, 'YYYY-MM-DD') AS startdate" in text
     assert "TO_CHAR(j.projectedenddate, 'YYYY-MM-DD') AS enddate" in text

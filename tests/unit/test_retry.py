@@ -35,9 +35,13 @@ class Script:
         return self.result
 
 
-def policy(max_attempts: int = 6, *, seed: int = 7, base: float = 1.0, cap: float = 30.0) -> tuple[RetryPolicy, RecordingSleep]:
+def policy(
+    max_attempts: int = 6, *, seed: int = 7, base: float = 1.0, cap: float = 30.0
+) -> tuple[RetryPolicy, RecordingSleep]:
     sleep = RecordingSleep()
-    return RetryPolicy(max_attempts=max_attempts, base_seconds=base, cap_seconds=cap, sleep=sleep, rng=random.Random(seed)), sleep
+    return RetryPolicy(
+        max_attempts=max_attempts, base_seconds=base, cap_seconds=cap, sleep=sleep, rng=random.Random(seed)
+    ), sleep
 
 
 # -- delay --------------------------------------------------------------------------------------------------
@@ -49,7 +53,9 @@ def policy(max_attempts: int = 6, *, seed: int = 7, base: float = 1.0, cap: floa
     cap=st.floats(min_value=0.001, max_value=120, allow_nan=False),
     seed=st.integers(min_value=0, max_value=2**32),
 )
-def test_delay_is_full_jitter_within_the_capped_exponential_step(attempt: int, base: float, cap: float, seed: int) -> None:
+def test_delay_is_full_jitter_within_the_capped_exponential_step(
+    attempt: int, base: float, cap: float, seed: int
+) -> None:
     p = RetryPolicy(base_seconds=base, cap_seconds=cap, rng=random.Random(seed))
     step = min(cap, base * 2 ** (attempt - 1))
     delay = p.delay(attempt, None)
@@ -135,7 +141,8 @@ def test_one_attempt_means_no_retry() -> None:
 
 
 @pytest.mark.parametrize(
-    "error", [NeedsAttention("map the employee"), BadInput("bad", field="Hours", value="x"), ValueError("a bug"), KeyError("k")]
+    "error",
+    [NeedsAttention("map the employee"), BadInput("bad", field="Hours", value="x"), ValueError("a bug"), KeyError("k")],
 )
 def test_anything_but_transient_is_raised_at_once(error: Exception) -> None:
     p, sleep = policy()

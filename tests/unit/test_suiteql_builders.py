@@ -29,13 +29,22 @@ SINCE = datetime(2026, 11, 25, 5, 0, 0, tzinfo=UTC)
 class FakeNetSuite:
     """Records the query builders handed to keyset_pages and answers with canned pages."""
 
-    def __init__(self, pages: list[list[dict[str, Any]]] | None = None, rows: list[dict[str, Any]] | None = None) -> None:
+    def __init__(
+        self, pages: list[list[dict[str, Any]]] | None = None, rows: list[dict[str, Any]] | None = None
+    ) -> None:
         self.pages = pages or []
         self.rows = rows or []
         self.builders: list[tuple[Callable[[str | None], str], str, str | None]] = []
         self.queries: list[str] = []
 
-    def keyset_pages(self, build_query: Callable[[str | None], str], *, key: str = "id", after: str | None = None, page_size: int | None = None) -> Iterator[list[dict[str, Any]]]:
+    def keyset_pages(
+        self,
+        build_query: Callable[[str | None], str],
+        *,
+        key: str = "id",
+        after: str | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[list[dict[str, Any]]]:
         self.builders.append((build_query, key, after))
         self.queries.append(build_query(after))
         yield from self.pages
@@ -87,7 +96,10 @@ def test_timestamp_literal_zones(instant: datetime, zone: str, text: str) -> Non
 
 
 def test_local_timestamp_column_has_the_same_mask() -> None:
-    assert local_timestamp_column("j.lastmodifieddate", "lastmodified") == f"TO_CHAR(j.lastmodifieddate, {MASK}) AS lastmodified"
+    assert (
+        local_timestamp_column("j.lastmodifieddate", "lastmodified")
+        == f"TO_CHAR(j.lastmodifieddate, {MASK}) AS lastmodified"
+    )
 
 
 # -- changes query ----------------------------------------------------------------------------------------

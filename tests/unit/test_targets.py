@@ -101,8 +101,12 @@ class RecordingOps:
         return [call[0] for call in self.calls]
 
 
-def apply(store: MemoryMappings, ops: RecordingOps, payload: dict[str, Any], version: datetime | None, **kwargs: Any) -> Applied:
-    return upsert_target(store, ops.ops(), source_id="101", version=version, payload=payload, claim_owner="run-1:101", **kwargs)
+def apply(
+    store: MemoryMappings, ops: RecordingOps, payload: dict[str, Any], version: datetime | None, **kwargs: Any
+) -> Applied:
+    return upsert_target(
+        store, ops.ops(), source_id="101", version=version, payload=payload, claim_owner="run-1:101", **kwargs
+    )
 
 
 PAYLOAD = {"Name": "Website", "JobNumber": "P-1042", "ClientID": "c-7", "IsActive": True}
@@ -328,16 +332,26 @@ class FakeNetSuite:
     def __init__(self) -> None:
         self.updates: list[tuple[str, str, dict[str, Any]]] = []
 
-    def update_record(self, record_type: str, record_id: str, body: dict[str, Any], *, replace: list[str] | None = None) -> None:
+    def update_record(
+        self, record_type: str, record_id: str, body: dict[str, Any], *, replace: list[str] | None = None
+    ) -> None:
         self.updates.append((record_type, record_id, body))
 
 
 FIELD = "custentity_ct_job_id"
 
 
-def write_back(netsuite: FakeNetSuite, store: MemoryMappings, applied: Applied, current: str | None, version: datetime | None) -> bool:
+def write_back(
+    netsuite: FakeNetSuite, store: MemoryMappings, applied: Applied, current: str | None, version: datetime | None
+) -> bool:
     return write_back_id(
-        netsuite, store, record_type="job", field=FIELD, current_value=current, applied=applied, version=version  # type: ignore[arg-type]
+        netsuite,
+        store,
+        record_type="job",
+        field=FIELD,
+        current_value=current,
+        applied=applied,
+        version=version,  # type: ignore[arg-type]
     )
 
 

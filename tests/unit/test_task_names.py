@@ -98,7 +98,10 @@ def test_task_name_without_a_project_uses_the_project_id() -> None:
 
 def test_task_name_with_a_custom_template_and_separator() -> None:
     settings = TaskSyncSettings(name_template="{project_name}: {title} [{path}]", path_separator="/")
-    assert task_name(_task(["Design", "Wireframes"]), PROJECT, settings) == "Website relaunch: Wireframes [Design/Wireframes]"
+    assert (
+        task_name(_task(["Design", "Wireframes"]), PROJECT, settings)
+        == "Website relaunch: Wireframes [Design/Wireframes]"
+    )
 
 
 def test_task_name_does_not_reinterpret_braces_in_titles() -> None:
@@ -126,7 +129,9 @@ def forests(draw: st.DrawFn) -> tuple[dict[str, dict[str, Any]], dict[str, int]]
 
 
 @given(forests())
-def test_paths_end_with_the_title_and_are_as_long_as_the_depth(forest: tuple[dict[str, dict[str, Any]], dict[str, int]]) -> None:
+def test_paths_end_with_the_title_and_are_as_long_as_the_depth(
+    forest: tuple[dict[str, dict[str, Any]], dict[str, int]],
+) -> None:
     family, depth = forest
     for task_id, r in family.items():
         path = task_path(task_id, family)
@@ -137,7 +142,9 @@ def test_paths_end_with_the_title_and_are_as_long_as_the_depth(forest: tuple[dic
 
 
 @given(forests())
-def test_descendants_paths_start_with_the_ancestors_path(forest: tuple[dict[str, dict[str, Any]], dict[str, int]]) -> None:
+def test_descendants_paths_start_with_the_ancestors_path(
+    forest: tuple[dict[str, dict[str, Any]], dict[str, int]],
+) -> None:
     family, depth = forest
     for ancestor in family:
         prefix = task_path(ancestor, family)

@@ -87,7 +87,7 @@ def parse_authorization(header: str | bytes) -> dict[str, str]:
     """`OAuth realm="…", oauth_nonce="…", …` -> {name: decoded value}."""
     text = header.decode("ascii") if isinstance(header, bytes) else header
     assert text.startswith("OAuth "), text
-    return {name: unquote(value) for name, value in re.findall(r'([A-Za-z_]+)="([^"]*)"', text[len("OAuth "):])}
+    return {name: unquote(value) for name, value in re.findall(r'([A-Za-z_]+)="([^"]*)"', text[len("OAuth ") :])}
 
 
 # -- the product's signer ------------------------------------------------------------------------------------
@@ -143,7 +143,9 @@ def test_the_vectors_example_header_carries_the_vector_signature(case):
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
 def test_product_signer_puts_the_known_signature_in_the_header(case):
     # Given the product's TBA auth with the vector's nonce and timestamp pinned
-    prepared = sign_with_product(case["method"], case["url"], nonce=case["oauth_nonce"], timestamp=case["oauth_timestamp"])
+    prepared = sign_with_product(
+        case["method"], case["url"], nonce=case["oauth_nonce"], timestamp=case["oauth_timestamp"]
+    )
     header_text = prepared.headers["Authorization"]
     header = parse_authorization(header_text)
 
@@ -186,7 +188,9 @@ def test_every_signing_gets_a_fresh_nonce_and_a_current_timestamp():
     auth = tba_auth(product_credentials(), CREDS["account_id"])
     url = rest_base_url(CREDS["account_id"]) + "/system/v1/serverTime"
     # When the same request is signed several times (as retries do)
-    headers = [parse_authorization(auth(requests.Request("GET", url).prepare()).headers["Authorization"]) for _ in range(5)]
+    headers = [
+        parse_authorization(auth(requests.Request("GET", url).prepare()).headers["Authorization"]) for _ in range(5)
+    ]
     # Then every signature has its own nonce (at least the 6 characters NetSuite asks for) and verifies
     nonces = [h["oauth_nonce"] for h in headers]
     assert len(set(nonces)) == 5 and all(len(n) >= 6 for n in nonces)
@@ -208,7 +212,9 @@ def test_a_different_secret_gives_a_different_signature():
 # -- property: the product's signer agrees with the independent one on arbitrary requests --------------------
 _text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=0, max_size=12)
 _name = st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.~", min_size=1, max_size=8)
-_segment = st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~:@", min_size=1, max_size=12)
+_segment = st.text(
+    alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~:@", min_size=1, max_size=12
+)
 
 
 @settings(max_examples=150, deadline=None)
@@ -233,7 +239,12 @@ def test_product_signature_matches_the_independent_one_for_any_request(method, s
 # -- account addresses ---------------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("account_id", "host"),
-    [("1234567_SB1", "1234567-sb1"), ("1234567", "1234567"), ("1234567_SB2", "1234567-sb2"), (" 1234567_RP ", "1234567-rp")],
+    [
+        ("1234567_SB1", "1234567-sb1"),
+        ("1234567", "1234567"),
+        ("1234567_SB2", "1234567-sb2"),
+        (" 1234567_RP ", "1234567-rp"),
+    ],
 )
 def test_account_host_is_lower_case_with_a_hyphen(account_id, host):
     assert account_host(account_id) == host
@@ -248,6 +259,8 @@ def test_rest_and_restlet_urls_derive_from_the_account_id():
 
 
 def test_the_realm_keeps_the_account_ids_case_while_the_host_does_not():
-    prepared = sign_with_product("GET", rest_base_url("1234567_SB1") + "/system/v1/serverTime", nonce="abcdef123", timestamp=1764000000)
+    prepared = sign_with_product(
+        "GET", rest_base_url("1234567_SB1") + "/system/v1/serverTime", nonce="abcdef123", timestamp=1764000000
+    )
     assert parse_authorization(prepared.headers["Authorization"])["realm"] == "1234567_SB1"
     assert urlsplit(prepared.url).hostname == "1234567-sb1.suitetalk.api.netsuite.com"

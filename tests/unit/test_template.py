@@ -177,7 +177,9 @@ def test_event_source_mappings_report_item_failures_and_cap_concurrency_by_param
 def test_event_source_mapping_batch_fits_the_worker(stack: Stack) -> None:
     for mapping in stack.queue_mappings:
         resource = next(
-            r for r in stack.of_type("AWS::Lambda::EventSourceMapping").values() if r["Properties"]["FunctionName"] == {"Ref": mapping.function}
+            r
+            for r in stack.of_type("AWS::Lambda::EventSourceMapping").values()
+            if r["Properties"]["FunctionName"] == {"Ref": mapping.function}
         )
         window = int(resource["Properties"].get("MaximumBatchingWindowInSeconds", 0))
         assert 1 <= mapping.batch_size <= 10 or window > 0
@@ -248,7 +250,8 @@ def test_every_function_environment_validates_as_the_runtime_reads_it(stack: Sta
         schedules=stack.schedules,
         queue_mappings=stack.queue_mappings,
         physical={
-            logical: {"Ref": f"{logical}-ref", "Arn": f"arn:{logical}", "QueueName": f"{logical}-name"} for logical in stack.resources
+            logical: {"Ref": f"{logical}-ref", "Arn": f"arn:{logical}", "QueueName": f"{logical}-name"}
+            for logical in stack.resources
         },
     )
     for logical, function in stack.functions.items():
@@ -269,7 +272,8 @@ def test_worker_environment_points_at_its_own_queue_and_dead_letter_queue(stack:
 def test_every_function_has_a_log_group_with_retention_from_a_parameter(stack: Stack) -> None:
     specs = parameter_specs()
     groups = {
-        stack.resolve(p["Properties"]["LogGroupName"]): p["Properties"] for p in stack.of_type("AWS::Logs::LogGroup").values()
+        stack.resolve(p["Properties"]["LogGroupName"]): p["Properties"]
+        for p in stack.of_type("AWS::Logs::LogGroup").values()
     }
     for logical, function in stack.functions.items():
         assert "FunctionName" in props(stack, logical), f"{logical}: a generated name cannot have a pre-made log group"
@@ -289,8 +293,14 @@ def test_state_table_shape_matches_the_stores(stack: Stack) -> None:
     indexes = {i["IndexName"]: i for i in p["GlobalSecondaryIndexes"]}
     assert set(indexes) == {BY_TARGET, BY_KIND} == {"by_target", "by_kind"}
     # MappingStore.put writes gsi1pk/gsi1sk for the reverse lookup and gsi2pk/gsi2sk for the listing by kind
-    assert {k["AttributeName"]: k["KeyType"] for k in indexes[BY_TARGET]["KeySchema"]} == {"gsi1pk": "HASH", "gsi1sk": "RANGE"}
-    assert {k["AttributeName"]: k["KeyType"] for k in indexes[BY_KIND]["KeySchema"]} == {"gsi2pk": "HASH", "gsi2sk": "RANGE"}
+    assert {k["AttributeName"]: k["KeyType"] for k in indexes[BY_TARGET]["KeySchema"]} == {
+        "gsi1pk": "HASH",
+        "gsi1sk": "RANGE",
+    }
+    assert {k["AttributeName"]: k["KeyType"] for k in indexes[BY_KIND]["KeySchema"]} == {
+        "gsi2pk": "HASH",
+        "gsi2sk": "RANGE",
+    }
     for index in indexes.values():
         assert index["Projection"]["ProjectionType"] == "ALL"  # mappings are read whole from the indexes
     declared = {a["AttributeName"] for a in p["AttributeDefinitions"]}
@@ -345,7 +355,9 @@ def test_get_secret_value_is_granted_only_on_the_two_secrets(stack: Stack) -> No
                     continue
                 assert secret_actions == actions == ["secretsmanager:GetSecretValue"], f"{logical}: {actions}"
                 resources = as_list(statement["Resource"])
-                assert {r.get("Fn::Sub") for r in resources if isinstance(r, dict)} <= SECRET_ARNS, f"{logical}: {resources}"
+                assert {r.get("Fn::Sub") for r in resources if isinstance(r, dict)} <= SECRET_ARNS, (
+                    f"{logical}: {resources}"
+                )
                 assert all(isinstance(r, dict) for r in resources), f"{logical}: literal secret resource {resources}"
 
 
@@ -361,9 +373,13 @@ def test_every_function_can_read_both_secrets_and_the_config(stack: Stack) -> No
         assert granted == SECRET_ARNS, logical
         config = {
             r.get("Fn::Sub") if isinstance(r, dict) else r
-            for s in statements if "ssm:GetParameter" in as_list(s.get("Action", [])) for r in as_list(s["Resource"])
+            for s in statements
+            if "ssm:GetParameter" in as_list(s.get("Action", []))
+            for r in as_list(s["Resource"])
         }
-        assert config == {"arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${ConfigParameterName}"}, logical
+        assert config == {
+            "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${ConfigParameterName}"
+        }, logical
 
 
 # -- other grants the code relies on ------------------------------------------------------------------------------

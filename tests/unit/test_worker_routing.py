@@ -70,7 +70,9 @@ class FakeDeadLetters:
 
 
 class Harness:
-    def __init__(self, result: Outcome | Exception, *, mappings: FakeMappings | None = None, sync: str = "projects") -> None:
+    def __init__(
+        self, result: Outcome | Exception, *, mappings: FakeMappings | None = None, sync: str = "projects"
+    ) -> None:
         self.applier = FakeApplier(result)
         self.runlog = FakeRunLog()
         self.mappings = mappings or FakeMappings()

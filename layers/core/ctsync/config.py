@@ -8,9 +8,8 @@ variable). It holds no secrets: credentials live in Secrets Manager. It is valid
 from __future__ import annotations
 
 import re
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
 from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
@@ -50,7 +49,9 @@ class NetSuiteSettings(Strict):
         description="Time zone preference of the integration user: SuiteQL renders and compares times in it",
     )
     row_ceiling: int = Field(default=100_000, ge=1)
-    page_size: int = Field(default=1000, ge=1, le=1000, description="SuiteQL rows per page (NetSuite's maximum is 1000)")
+    page_size: int = Field(
+        default=1000, ge=1, le=1000, description="SuiteQL rows per page (NetSuite's maximum is 1000)"
+    )
 
     @field_validator("account_id")
     @classmethod

@@ -27,7 +27,9 @@ def poll(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         raise ConfigurationError(f"schedule sent sync {request.sync!r} to the {runtime.env.SYNC_NAME!r} poller")
     if request.sync in PLANNED:
         logger.warning("This sync is wired but not implemented in this version; nothing to do")
-        return PollResult(sync=request.sync, status="skipped", reason="not implemented in this version").model_dump(mode="json")
+        return PollResult(sync=request.sync, status="skipped", reason="not implemented in this version").model_dump(
+            mode="json"
+        )
     continuation = runtime_module.lambda_continuation(context.invoked_function_arn)
     result = runtime.poller(continuation).run(request, context.get_remaining_time_in_millis)
     return result.model_dump(mode="json")

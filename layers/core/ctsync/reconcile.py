@@ -46,7 +46,13 @@ class Reconciliation(BaseModel):
         return {
             "ok": self.ok,
             "checks": [
-                {"name": c.name, "expected": c.expected, "found": c.found, "ok": c.ok, "differences": c.differences[:SAMPLE]}
+                {
+                    "name": c.name,
+                    "expected": c.expected,
+                    "found": c.found,
+                    "ok": c.ok,
+                    "differences": c.differences[:SAMPLE],
+                }
                 for c in self.checks
             ],
         }
@@ -95,13 +101,18 @@ def reconcile_projects(
                 name="open projects with an active ClickTime job",
                 expected=len(open_ids),
                 found=len(open_ids & active_by_project.keys()),
-                differences=[f"project {pid} has no active job" for pid in sorted(open_ids - active_by_project.keys(), key=int)],
+                differences=[
+                    f"project {pid} has no active job" for pid in sorted(open_ids - active_by_project.keys(), key=int)
+                ],
             ),
             Check(
                 name="active jobs whose project is not open",
                 expected=0,
                 found=len(active_by_project.keys() - open_ids),
-                differences=[f"job {active_by_project[pid].ID} (project {pid}) is still active" for pid in sorted(active_by_project.keys() - open_ids)],
+                differences=[
+                    f"job {active_by_project[pid].ID} (project {pid}) is still active"
+                    for pid in sorted(active_by_project.keys() - open_ids)
+                ],
             ),
             _write_back_check("project", mapped, {pid: p.clicktime_id for pid, p in snapshots.items()}),
             _duplicates_check("job", [j.AccountingPackageID for j in jobs]),
@@ -119,7 +130,9 @@ def reconcile_tasks(
     active_ids = {
         str(r["id"])
         for r in rows
-        if str(r.get("project")) in open_projects and r.get("isinactive") != "T" and r.get("status") != task_records.COMPLETE
+        if str(r.get("project")) in open_projects
+        and r.get("isinactive") != "T"
+        and r.get("status") != task_records.COMPLETE
     }
     tasks = clicktime.tasks()
     active_in_clicktime = {t.AccountingPackageID: t for t in tasks if t.IsActive and t.AccountingPackageID}
@@ -130,7 +143,10 @@ def reconcile_tasks(
             name="open tasks with an active ClickTime task",
             expected=len(active_ids),
             found=len(active_ids & active_in_clicktime.keys()),
-            differences=[f"task {t} has no active ClickTime task" for t in sorted(active_ids - active_in_clicktime.keys(), key=int)],
+            differences=[
+                f"task {t} has no active ClickTime task"
+                for t in sorted(active_ids - active_in_clicktime.keys(), key=int)
+            ],
         ),
         Check(
             name="active ClickTime tasks whose NetSuite task is not open",
@@ -142,7 +158,9 @@ def reconcile_tasks(
         _duplicates_check("task", [t.AccountingPackageID for t in tasks]),
     ]
     if clicktime.company().restricts_tasks_by_job:
-        checks.append(_links_check(clicktime, mappings, rows, active_ids & active_in_clicktime.keys(), active_in_clicktime))
+        checks.append(
+            _links_check(clicktime, mappings, rows, active_ids & active_in_clicktime.keys(), active_in_clicktime)
+        )
     return Reconciliation(record="tasks", checks=checks)
 
 

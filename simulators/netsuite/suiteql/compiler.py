@@ -44,10 +44,27 @@ class Row:
 
 
 Fn = Callable[[Row], Any]
-_ARITY = {"TO_CHAR": (1, 2), "TO_DATE": (1, 2), "TO_TIMESTAMP": (1, 2), "NVL": (2, 2), "BUILTIN.DF": (1, 1),
-          "UPPER": (1, 1), "LOWER": (1, 1), "COUNT": (1, 1), "SUM": (1, 1), "MIN": (1, 1), "MAX": (1, 1)}
-_TESTS = {"=": lambda c: c == 0, "<>": lambda c: c != 0, "<": lambda c: c < 0, "<=": lambda c: c <= 0,
-          ">": lambda c: c > 0, ">=": lambda c: c >= 0}
+_ARITY = {
+    "TO_CHAR": (1, 2),
+    "TO_DATE": (1, 2),
+    "TO_TIMESTAMP": (1, 2),
+    "NVL": (2, 2),
+    "BUILTIN.DF": (1, 1),
+    "UPPER": (1, 1),
+    "LOWER": (1, 1),
+    "COUNT": (1, 1),
+    "SUM": (1, 1),
+    "MIN": (1, 1),
+    "MAX": (1, 1),
+}
+_TESTS = {
+    "=": lambda c: c == 0,
+    "<>": lambda c: c != 0,
+    "<": lambda c: c < 0,
+    "<=": lambda c: c <= 0,
+    ">": lambda c: c > 0,
+    ">=": lambda c: c >= 0,
+}
 
 
 class Compiler:
@@ -65,14 +82,18 @@ class Compiler:
 
     def column(self, expr: Column) -> Callable[[Any], Any]:
         if expr.qualifier is not None and expr.qualifier != self.qualifier:
-            raise SuiteQLError(f"Invalid search query. Unknown table alias '{expr.qualifier}' "
-                               f"(the table is '{self.table.name}' as '{self.qualifier}').")
+            raise SuiteQLError(
+                f"Invalid search query. Unknown table alias '{expr.qualifier}' "
+                f"(the table is '{self.table.name}' as '{self.qualifier}')."
+            )
         definition = self.table.column(expr.name)
         if definition is None:
             # UNVERIFIED wording after the "Search error occurred" message NetSuite gives unknown fields.
-            raise SuiteQLError(f"Invalid search query. Detailed unprocessed description follows. Search error "
-                               f"occurred: Field '{expr.name}' for record '{self.table.name}' was not found.",
-                               "NONEXISTENT_FIELD")
+            raise SuiteQLError(
+                f"Invalid search query. Detailed unprocessed description follows. Search error "
+                f"occurred: Field '{expr.name}' for record '{self.table.name}' was not found.",
+                "NONEXISTENT_FIELD",
+            )
         return definition.getter
 
     # -- the node kinds --------------------------------------------------------------------------
@@ -209,8 +230,7 @@ def _check_arity(expr: Func) -> None:
         raise SuiteQLError(f"Invalid search query. Unknown function {expr.name}.")
     low, high = _ARITY[expr.name]
     if not low <= len(expr.args) <= high:
-        raise SuiteQLError(f"Invalid search query. {expr.name} takes {low}..{high} arguments, "
-                           f"got {len(expr.args)}.")
+        raise SuiteQLError(f"Invalid search query. {expr.name} takes {low}..{high} arguments, got {len(expr.args)}.")
 
 
 def _is_constant(expr: Expr) -> bool:

@@ -23,8 +23,10 @@ def run(sql: str, catalog: Catalog, tz: ZoneInfo) -> list[dict[str, Any]]:
     table = catalog.table(query.table)
     if table is None:
         # UNVERIFIED wording; the "Invalid search query" prefix and INVALID_PARAMETER code are NetSuite's.
-        raise SuiteQLError(f"Invalid search query. Detailed unprocessed description follows. Search error "
-                           f"occurred: Record '{query.table}' was not found.")
+        raise SuiteQLError(
+            f"Invalid search query. Detailed unprocessed description follows. Search error "
+            f"occurred: Record '{query.table}' was not found."
+        )
     compiler = Compiler(table, query.alias or query.table, tz)
     grouped = bool(query.group_by) or any(has_aggregate(e) for e in _select_and_order(query))
     if grouped:
@@ -70,8 +72,7 @@ def _output_names(query: Query) -> list[str]:
     return names
 
 
-def _order_fn(expr: Expr, query: Query, names: list[str], items: list[Fn], compiler: Compiler,
-              grouped: bool) -> Fn:
+def _order_fn(expr: Expr, query: Query, names: list[str], items: list[Fn], compiler: Compiler, grouped: bool) -> Fn:
     """ORDER BY may name a select alias or a position (ORDER BY 2) as well as an expression."""
     if isinstance(expr, Column) and expr.qualifier is None and expr.name in names:
         return items[names.index(expr.name)]

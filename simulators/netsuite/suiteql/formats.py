@@ -11,8 +11,14 @@ from datetime import datetime
 
 from simulators.netsuite.suiteql.lexer import SuiteQLError
 
-_ELEMENTS = {"YYYY": (r"\d{4}", "%Y"), "HH24": (r"\d{1,2}", "%H"), "MM": (r"\d{1,2}", "%m"),
-             "DD": (r"\d{1,2}", "%d"), "MI": (r"\d{1,2}", "%M"), "SS": (r"\d{1,2}", "%S")}
+_ELEMENTS = {
+    "YYYY": (r"\d{4}", "%Y"),
+    "HH24": (r"\d{1,2}", "%H"),
+    "MM": (r"\d{1,2}", "%m"),
+    "DD": (r"\d{1,2}", "%d"),
+    "MI": (r"\d{1,2}", "%M"),
+    "SS": (r"\d{1,2}", "%S"),
+}
 _PART = re.compile(r'YYYY|HH24|MM|DD|MI|SS|"[^"]*"|[\s\-/:.,;T]', re.IGNORECASE)
 
 
@@ -51,7 +57,13 @@ def parse_datetime(text: str, mask: str) -> datetime:
         raise SuiteQLError(f"Invalid search query. Unparseable date: {text!r} does not match {mask!r}.")
     fields = {k: int(v) for k, v in match.groupdict().items()}
     try:
-        return datetime(fields.get("yyyy", 1900), fields.get("mm", 1), fields.get("dd", 1),
-                        fields.get("hh24", 0), fields.get("mi", 0), fields.get("ss", 0))
+        return datetime(
+            fields.get("yyyy", 1900),
+            fields.get("mm", 1),
+            fields.get("dd", 1),
+            fields.get("hh24", 0),
+            fields.get("mi", 0),
+            fields.get("ss", 0),
+        )
     except ValueError as error:
         raise SuiteQLError(f"Invalid search query. Unparseable date: {text!r} ({error}).") from None

@@ -25,11 +25,43 @@ from simulators.netsuite.suiteql.ast import (
 )
 from simulators.netsuite.suiteql.lexer import SuiteQLError, Token, tokenize
 
-RESERVED = frozenset({
-    "SELECT", "FROM", "WHERE", "GROUP", "BY", "ORDER", "AND", "OR", "NOT", "IN", "IS", "NULL", "LIKE", "CASE",
-    "WHEN", "THEN", "ELSE", "END", "AS", "ASC", "DESC", "HAVING", "JOIN", "ON", "LEFT", "RIGHT", "INNER", "OUTER",
-    "UNION", "DISTINCT", "BETWEEN", "FETCH", "OFFSET",
-})
+RESERVED = frozenset(
+    {
+        "SELECT",
+        "FROM",
+        "WHERE",
+        "GROUP",
+        "BY",
+        "ORDER",
+        "AND",
+        "OR",
+        "NOT",
+        "IN",
+        "IS",
+        "NULL",
+        "LIKE",
+        "CASE",
+        "WHEN",
+        "THEN",
+        "ELSE",
+        "END",
+        "AS",
+        "ASC",
+        "DESC",
+        "HAVING",
+        "JOIN",
+        "ON",
+        "LEFT",
+        "RIGHT",
+        "INNER",
+        "OUTER",
+        "UNION",
+        "DISTINCT",
+        "BETWEEN",
+        "FETCH",
+        "OFFSET",
+    }
+)
 _COMPARISONS = {"=": "=", "<>": "<>", "!=": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 
 
@@ -82,8 +114,9 @@ class _Parser:
     def error(self, expected: str) -> SuiteQLError:
         token = self.token
         found = "the end of the query" if token.kind == "end" else repr(token.text)
-        return SuiteQLError(f"Invalid search query. Syntax error: expected {expected} but found {found} "
-                            f"at position {token.pos}.")
+        return SuiteQLError(
+            f"Invalid search query. Syntax error: expected {expected} but found {found} at position {token.pos}."
+        )
 
     # -- grammar ---------------------------------------------------------------------------------
     def query(self) -> Query:

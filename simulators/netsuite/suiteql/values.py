@@ -46,8 +46,9 @@ def compare(left: Value, right: Value, tz: ZoneInfo) -> int | None:
         return None
     left, right = _coerce(left, right, tz), _coerce(right, left, tz)
     if type(left) is not type(right):
-        raise SuiteQLError(f"Invalid search query. Inconsistent datatypes: cannot compare {_kind(left)} "
-                           f"with {_kind(right)}.")
+        raise SuiteQLError(
+            f"Invalid search query. Inconsistent datatypes: cannot compare {_kind(left)} with {_kind(right)}."
+        )
     return (left > right) - (left < right)  # type: ignore[operator]
 
 
@@ -70,8 +71,10 @@ def _read_user_date(text: str, tz: ZoneInfo) -> datetime:
         month, day, year = (int(part) for part in text.strip().split("/"))
         return datetime(year, month, day, tzinfo=tz)
     except ValueError:
-        raise SuiteQLError(f"Invalid search query. Unparseable date: {text!r} (the user's date format is "
-                           f"M/D/YYYY; use TO_DATE/TO_TIMESTAMP with a format mask).") from None
+        raise SuiteQLError(
+            f"Invalid search query. Unparseable date: {text!r} (the user's date format is "
+            f"M/D/YYYY; use TO_DATE/TO_TIMESTAMP with a format mask)."
+        ) from None
 
 
 def _kind(value: Value) -> str:

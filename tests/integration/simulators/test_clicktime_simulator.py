@@ -55,8 +55,9 @@ class Client:
 
 
 class World:
-    def __init__(self, sim: ClickTimeSimulator, server: SimulatorServer, ids: SeededIds,
-                 counts: dict[str, int]) -> None:
+    def __init__(
+        self, sim: ClickTimeSimulator, server: SimulatorServer, ids: SeededIds, counts: dict[str, int]
+    ) -> None:
         self.sim, self.server, self.ids, self.counts = sim, server, ids, counts
         self.client = Client(server)
 
@@ -94,8 +95,12 @@ def _error(response: requests.Response, status: int) -> dict[str, Any]:
 
 def test_the_token_is_required(shared: World) -> None:
     url = shared.client.base + "/Jobs"
-    for headers in ({}, {"Authorization": "Token wrong"}, {"Authorization": f"Bearer {TOKEN}"},
-                    {"Authorization": TOKEN}):
+    for headers in (
+        {},
+        {"Authorization": "Token wrong"},
+        {"Authorization": f"Bearer {TOKEN}"},
+        {"Authorization": TOKEN},
+    ):
         response = requests.get(url, headers=headers, timeout=10)
         assert response.status_code == 401
         assert response.json() == {"data": None, "errors": [{"Message": "Invalid Credentials"}]}
@@ -165,8 +170,10 @@ def test_unknown_query_names_are_refused(shared: World) -> None:
     assert _error(shared.client.get("/Jobs", jobnumber="P-1040"), 400)["Field"] == "jobnumber"  # names are exact
     assert shared.client.get("/Jobs", JobNumber="P-1040", verbose="true", CTLegacyScramble="false").status_code == 200
     # A write takes no filters.
-    assert shared.client.session.post(shared.client.base + "/Clients?Name=x", json={"Name": "x"},
-                                     timeout=10).status_code == 400
+    assert (
+        shared.client.session.post(shared.client.base + "/Clients?Name=x", json={"Name": "x"}, timeout=10).status_code
+        == 400
+    )
 
 
 def test_filter_values_are_typed_and_enums_exact(shared: World) -> None:
@@ -179,8 +186,9 @@ def test_filter_values_are_typed_and_enums_exact(shared: World) -> None:
     assert _error(client.get("/Jobs", IsActive="True"), 400)["Field"] == "IsActive"
     assert _error(client.get("/TimeEntries", StartDate="11/02/2026"), 400)["Field"] == "StartDate"
     # Multi-valued filters are repeated keys.
-    both = client.data(client.session.get(client.base + "/Timesheets?Status=Waiting&Status=Rejected&limit=1000",
-                                          timeout=10))
+    both = client.data(
+        client.session.get(client.base + "/Timesheets?Status=Waiting&Status=Rejected&limit=1000", timeout=10)
+    )
     assert {s["Status"] for s in both} == {"Waiting", "Rejected"}
 
 
@@ -190,8 +198,10 @@ def test_unknown_body_properties_and_bad_values_are_refused(shared: World) -> No
     job = {"Name": "New job", "JobNumber": "P-9999", "ClientID": client_id}
     assert _error(client.post("/Jobs", {**job, "ProjectNumber": "x"}), 400)["Field"] == "ProjectNumber"
     assert _error(client.post("/Jobs", {**job, "ID": "mine"}), 400)["Field"] == "ID"  # read-only
-    assert _error(client.post("/Jobs", {**job, "SecondaryBillingRateMode": "inherit"}), 400)["Field"] == \
-        "SecondaryBillingRateMode"
+    assert (
+        _error(client.post("/Jobs", {**job, "SecondaryBillingRateMode": "inherit"}), 400)["Field"]
+        == "SecondaryBillingRateMode"
+    )
     assert _error(client.post("/Jobs", {**job, "IsActive": "true"}), 400)["Field"] == "IsActive"
     assert _error(client.post("/Jobs", {**job, "StartDate": "2026-13-01"}), 400)["Field"] == "StartDate"
     assert _error(client.post("/Jobs", {k: v for k, v in job.items() if k != "ClientID"}), 400)["Field"] == "ClientID"
@@ -242,17 +252,30 @@ def test_decimals_as_strings(company: Company, mode: str) -> None:
 
 def test_create_and_patch_a_job(world: World) -> None:
     client = world.client
-    new_client = client.data(client.post("/Clients", {"Name": "Newco", "ClientNumber": "C-9001",
-                                                      "AccountingPackageID": "999"}), 201)
-    job = client.data(client.post("/Jobs", {
-        "Name": "Newco - Rollout", "JobNumber": "P-9001", "ClientID": new_client["ID"],
-        "AccountingPackageID": "4242", "BillingRate": "150.50", "StartDate": "2026-11-01"}), 201)
+    new_client = client.data(
+        client.post("/Clients", {"Name": "Newco", "ClientNumber": "C-9001", "AccountingPackageID": "999"}), 201
+    )
+    job = client.data(
+        client.post(
+            "/Jobs",
+            {
+                "Name": "Newco - Rollout",
+                "JobNumber": "P-9001",
+                "ClientID": new_client["ID"],
+                "AccountingPackageID": "4242",
+                "BillingRate": "150.50",
+                "StartDate": "2026-11-01",
+            },
+        ),
+        201,
+    )
     assert len(job["ID"]) == 22 and job["IsActive"] is True
     assert job["BillingRate"] == Decimal("150.50")
     found = client.data(client.get("/Jobs", JobNumber="P-9001"))
     assert [j["ID"] for j in found] == [job["ID"]]
-    patched = client.data(client.patch(f"/Jobs/{job['ID']}", {"IsActive": False, "Name": "Newco - Rollout 2",
-                                                               "BillingRate": 175}))
+    patched = client.data(
+        client.patch(f"/Jobs/{job['ID']}", {"IsActive": False, "Name": "Newco - Rollout 2", "BillingRate": 175})
+    )
     assert patched["IsActive"] is False and patched["Name"] == "Newco - Rollout 2"
     assert patched["BillingRate"] == Decimal("175") and patched["AccountingPackageID"] == "4242"
     stored = next(j for j in world.sim.jobs() if j["ID"] == job["ID"])
@@ -262,15 +285,15 @@ def test_create_and_patch_a_job(world: World) -> None:
     duplicate = {"Name": "Other", "JobNumber": "P-9001", "ClientID": new_client["ID"]}
     assert _error(client.post("/Jobs", duplicate), 400)["Field"] == "JobNumber"
     verbose = client.data(client.get(f"/Jobs/{job['ID']}", verbose="true"))
-    assert verbose["Client"] == {"ID": new_client["ID"], "IsActive": True, "ListDisplayText": "Newco",
-                                 "Name": "Newco"}
+    assert verbose["Client"] == {"ID": new_client["ID"], "IsActive": True, "ListDisplayText": "Newco", "Name": "Newco"}
 
 
 def test_create_a_task_link_it_and_unlink_it(world: World) -> None:
     client, sim = world.client, world.sim
     job_id = world.ids.jobs[sim.jobs()[0]["AccountingPackageID"]]
-    task = client.data(client.post("/Tasks", {"Name": "P-1040 Extra Work", "AccountingPackageID": "7777",
-                                              "IsBillable": False}), 201)
+    task = client.data(
+        client.post("/Tasks", {"Name": "P-1040 Extra Work", "AccountingPackageID": "7777", "IsBillable": False}), 201
+    )
     assert _error(client.post("/Tasks", {"Name": "P-1040 Extra Work"}), 400)["Field"] == "Name"
     linked = client.data(client.post(f"/Jobs/{job_id}/Tasks", {"TaskID": task["ID"]}))
     assert linked[0] == task["ID"]  # newest first
@@ -302,10 +325,12 @@ def test_links_are_refused_unless_tasks_are_restricted_by_job(company: Company) 
         assert client.data(client.get("/Company"))["TaskRestrictionMethod"] == "mytasks"
         job_id = world.sim.jobs()[0]["ID"]
         task_id = world.sim.tasks()[0]["ID"]
-        for response in (client.get(f"/Jobs/{job_id}/Tasks"),
-                         client.post(f"/Jobs/{job_id}/Tasks", {"TaskID": task_id}),
-                         client.delete(f"/Jobs/{job_id}/Tasks/{task_id}"),
-                         client.get(f"/Tasks/{task_id}/Jobs")):
+        for response in (
+            client.get(f"/Jobs/{job_id}/Tasks"),
+            client.post(f"/Jobs/{job_id}/Tasks", {"TaskID": task_id}),
+            client.delete(f"/Jobs/{job_id}/Tasks/{task_id}"),
+            client.get(f"/Tasks/{task_id}/Jobs"),
+        ):
             assert "not restricted by job" in _error(response, 400)["Message"]
         assert world.sim.job_tasks(job_id) == []
         # Without links, time goes on any job/task pair.
@@ -335,26 +360,35 @@ def test_approving_a_timesheet_stamps_it(world: World) -> None:
     actions = client.data(client.get(f"/Timesheets/{waiting['ID']}/Actions"))
     assert {"Action": "Approve"} in actions and {"Action": "UndoApproval"} not in actions
     # Approving takes a Waiting sheet; approving twice is refused.
-    approved = client.data(client.session.post(client.base + f"/Timesheets/{waiting['ID']}/Actions?verbose=true",
-                                               json={"Action": "Approve", "Comment": "ok"}, timeout=10))
+    approved = client.data(
+        client.session.post(
+            client.base + f"/Timesheets/{waiting['ID']}/Actions?verbose=true",
+            json={"Action": "Approve", "Comment": "ok"},
+            timeout=10,
+        )
+    )
     me = client.data(client.get("/Me"))
     assert approved["Status"] == "Approved"
     assert approved["ApprovedDate"] == "2026-11-25T17:47:38Z"
     assert approved["ApprovedByUserID"] == me["ID"] == world.sim.admin_user_id
     assert approved["ApprovedBy"] == me["Name"]
-    assert _error(client.post(f"/Timesheets/{waiting['ID']}/Actions", {"Action": "Approve"}), 400)["Field"] == \
-        "Action"
+    assert _error(client.post(f"/Timesheets/{waiting['ID']}/Actions", {"Action": "Approve"}), 400)["Field"] == "Action"
     history = client.data(client.get(f"/Timesheets/{waiting['ID']}/History"))
     assert history[0]["Action"] == "Approve" and history[0]["Comment"] == "ok"
     # Undo goes back to Waiting and clears the stamp; Lock and Unlock keep the approval.
-    undone = client.data(client.session.post(client.base + f"/Timesheets/{waiting['ID']}/Actions?verbose=true",
-                                             json={"Action": "UndoApproval"}, timeout=10))
+    undone = client.data(
+        client.session.post(
+            client.base + f"/Timesheets/{waiting['ID']}/Actions?verbose=true",
+            json={"Action": "UndoApproval"},
+            timeout=10,
+        )
+    )
     assert undone["Status"] == "Waiting" and undone["ApprovedDate"] is None and undone["ApprovedByUserID"] is None
     client.data(client.post(f"/Timesheets/{waiting['ID']}/Actions", {"Action": "Approve"}))
-    assert client.data(client.post(f"/Timesheets/{waiting['ID']}/Actions", {"Action": "Lock"}))["Status"] == \
-        "Locked"
-    assert client.data(client.post(f"/Timesheets/{waiting['ID']}/Actions", {"Action": "Unlock"}))["Status"] == \
-        "Approved"
+    assert client.data(client.post(f"/Timesheets/{waiting['ID']}/Actions", {"Action": "Lock"}))["Status"] == "Locked"
+    assert (
+        client.data(client.post(f"/Timesheets/{waiting['ID']}/Actions", {"Action": "Unlock"}))["Status"] == "Approved"
+    )
 
 
 def test_time_report_rows_by_timesheet_and_status(shared: World) -> None:
@@ -369,13 +403,15 @@ def test_time_report_rows_by_timesheet_and_status(shared: World) -> None:
     approved = client.get("/Reports/Time", TimesheetStatus="Approved", limit=1000).json(parse_float=Decimal)
     approved_sheets = {s["ID"] for s in sim.timesheets() if s["Status"] == "Approved"}
     assert approved["page"]["count"] == sum(
-        1 for e in sim.time_entries() if sim.timesheet_for_entry(e["ID"]) in approved_sheets)
+        1 for e in sim.time_entries() if sim.timesheet_for_entry(e["ID"]) in approved_sheets
+    )
     assert client.get("/Reports/Time", LabelID="x").status_code == 400  # semantics unknown: refused
 
 
 def test_timesheet_date_window(shared: World) -> None:
-    sheets = shared.client.data(shared.client.get("/Timesheets", FromDate="2026-10-19", ToDate="2026-11-01",
-                                                limit=1000))
+    sheets = shared.client.data(
+        shared.client.get("/Timesheets", FromDate="2026-10-19", ToDate="2026-11-01", limit=1000)
+    )
     assert sheets and {s["StartDate"] for s in sheets} == {"2026-10-19", "2026-10-26"}
     assert [s["StartDate"] for s in sheets] == sorted((s["StartDate"] for s in sheets), reverse=True)
 
@@ -388,15 +424,12 @@ def test_expense_sheets_items_and_payment(world: World) -> None:
     items = client.data(client.get("/ExpenseItems", ExpenseSheetID=sheet["ID"]))
     assert len(items) == sheet["ExpenseItemCount"]
     assert sheet["TotalAmount"] == sum((i["Amount"] for i in items), Decimal("0"))
-    foreign = [i for s in client.data(client.get("/ExpenseItems", limit=1000)) for i in [s]
-               if i["HasForeignCurrency"]]
+    foreign = [i for s in client.data(client.get("/ExpenseItems", limit=1000)) for i in [s] if i["HasForeignCurrency"]]
     assert foreign and all(i["AmountForeignCurrency"] == "EUR" for i in foreign)
     assert all(isinstance(i["AmountForeignExchangeRate"], Decimal) for i in foreign)
-    paid = client.data(client.post(f"/ExpenseSheets/{sheet['ID']}/Actions", {"Action": "MarkPaid",
-                                                                             "Check": "VB-1001"}))
+    paid = client.data(client.post(f"/ExpenseSheets/{sheet['ID']}/Actions", {"Action": "MarkPaid", "Check": "VB-1001"}))
     assert paid["Status"] == "paid" and paid["Paid"] is True and paid["Check"] == "VB-1001"
-    assert _error(client.post(f"/ExpenseSheets/{sheet['ID']}/Actions", {"Action": "approve"}), 400)["Field"] == \
-        "Action"
+    assert _error(client.post(f"/ExpenseSheets/{sheet['ID']}/Actions", {"Action": "approve"}), 400)["Field"] == "Action"
     ordered = client.data(client.get("/ExpenseItems", SortBy="-Amount", limit=1000))
     assert [i["Amount"] for i in ordered] == sorted((i["Amount"] for i in ordered), reverse=True)
     assert client.get("/ExpenseItems", SortBy="Color").status_code == 400

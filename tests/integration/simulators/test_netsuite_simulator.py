@@ -37,11 +37,13 @@ INVALID_LOGIN_BODY = {
     "type": "https://www.rfc-editor.org/rfc/rfc9110.html#section-15.5.2",
     "title": "Unauthorized",
     "status": 401,
-    "o:errorDetails": [{
-        "detail": "Invalid login attempt. For more details, see the Login Audit Trail in the NetSuite UI at "
-                  "Setup > Users/Roles > User Management > View Login Audit Trail.",
-        "o:errorCode": "INVALID_LOGIN",
-    }],
+    "o:errorDetails": [
+        {
+            "detail": "Invalid login attempt. For more details, see the Login Audit Trail in the NetSuite UI at "
+            "Setup > Users/Roles > User Management > View Login Audit Trail.",
+            "o:errorCode": "INVALID_LOGIN",
+        }
+    ],
 }
 SUITEQL = "/services/rest/query/v1/suiteql"
 RECORDS = "/services/rest/record/v1"
@@ -58,9 +60,15 @@ class Clock:
 
 
 def oauth(**overrides) -> OAuth1:
-    settings = {"client_key": CREDS.consumer_key, "client_secret": CREDS.consumer_secret,
-                "resource_owner_key": CREDS.token_id, "resource_owner_secret": CREDS.token_secret,
-                "signature_method": SIGNATURE_HMAC_SHA256, "realm": CREDS.account_id, **overrides}
+    settings = {
+        "client_key": CREDS.consumer_key,
+        "client_secret": CREDS.consumer_secret,
+        "resource_owner_key": CREDS.token_id,
+        "resource_owner_secret": CREDS.token_secret,
+        "signature_method": SIGNATURE_HMAC_SHA256,
+        "realm": CREDS.account_id,
+        **overrides,
+    }
     return OAuth1(**settings)
 
 
@@ -95,18 +103,27 @@ class NetSuite:
 
 def make_company() -> Company:
     return Company(
-        seed=1, name="Acme Consulting",
+        seed=1,
+        name="Acme Consulting",
         subsidiaries=[Subsidiary("1", "Acme US", "1")],
         currencies=[Currency("1", "USD", "US Dollar")],
         customers=[Customer("12", "C-12", "Globex", "1")],
-        projects=[Project("1774", "P-1774", "Website", "12", "1", "2", date(2026, 1, 5), date(2026, 12, 31)),
-                  Project("1775", "P-1775", "Old work", "12", "1", "1", None, None, is_inactive=True)],
-        tasks=[ProjectTask("905", "1774", "Build", parent_id="904", service_item_id="42"),
-               ProjectTask("904", "1774", "Phase 1")],
+        projects=[
+            Project("1774", "P-1774", "Website", "12", "1", "2", date(2026, 1, 5), date(2026, 12, 31)),
+            Project("1775", "P-1775", "Old work", "12", "1", "1", None, None, is_inactive=True),
+        ],
+        tasks=[
+            ProjectTask("905", "1774", "Build", parent_id="904", service_item_id="42"),
+            ProjectTask("904", "1774", "Phase 1"),
+        ],
         employees=[Employee("311", "E-311", "Ann", "Lee", "ann@example.com", "1", "1")],
         expense_categories=[ExpenseCategory("7", "Hotel")],
         service_items=[ServiceItem("42", "Consulting Hours")],
-        clicktime_settings=ClickTimeSettings(), users=[], expense_types=[], payment_types=[], timesheets=[],
+        clicktime_settings=ClickTimeSettings(),
+        users=[],
+        expense_types=[],
+        payment_types=[],
+        timesheets=[],
         expense_sheets=[],
     )
 
@@ -221,9 +238,13 @@ def test_query_parameters_are_signed_and_the_json_body_is_not(ns):
     # The body is not part of the signature: any JSON body goes through with the same signing.
     assert client.suiteql("SELECT j.id FROM job j", limit=10, offset=0).status_code == 200
     # The query string is: changing it after signing breaks the signature.
-    prepared = requests.Request("POST", client.url + SUITEQL + "?limit=10&offset=0",
-                                json={"q": "SELECT j.id FROM job j"}, headers={"Prefer": "transient"},
-                                auth=oauth()).prepare()
+    prepared = requests.Request(
+        "POST",
+        client.url + SUITEQL + "?limit=10&offset=0",
+        json={"q": "SELECT j.id FROM job j"},
+        headers={"Prefer": "transient"},
+        auth=oauth(),
+    ).prepare()
     prepared.url = prepared.url.replace("limit=10", "limit=20")
     with requests.Session() as session:
         response = session.send(prepared, timeout=10)
@@ -287,9 +308,17 @@ def test_suiteql_needs_prefer_transient_and_reports_query_errors(ns):
 
 # -- records ----------------------------------------------------------------------------------------
 def _time_bill(**fields) -> dict:
-    return {"employee": {"id": "311"}, "customer": {"id": "1774"}, "caseTaskEvent": {"id": "905"},
-            "item": {"id": "42"}, "tranDate": "2026-11-20", "hours": "1:45", "isBillable": True,
-            "memo": "design review", **fields}
+    return {
+        "employee": {"id": "311"},
+        "customer": {"id": "1774"},
+        "caseTaskEvent": {"id": "905"},
+        "item": {"id": "42"},
+        "tranDate": "2026-11-20",
+        "hours": "1:45",
+        "isBillable": True,
+        "memo": "design review",
+        **fields,
+    }
 
 
 def test_create_read_patch_upsert_delete(ns):
@@ -302,8 +331,11 @@ def test_create_read_patch_upsert_delete(ns):
 
     record = client.get("timeBill", bill_id)
     assert record["hours"] == "1:45" and record["isBillable"] is True and record["memo"] == "design review"
-    assert record["employee"] == {"id": "311", "refName": "E-311",
-                                  "links": [{"rel": "self", "href": f"{client.url}{RECORDS}/employee/311"}]}
+    assert record["employee"] == {
+        "id": "311",
+        "refName": "E-311",
+        "links": [{"rel": "self", "href": f"{client.url}{RECORDS}/employee/311"}],
+    }
     assert record["customer"]["links"][0]["href"].endswith("/job/1774")  # a customer reference naming a project
     assert record["lastModifiedDate"].endswith("Z") and record["createdDate"] == record["lastModifiedDate"]
 
@@ -351,13 +383,26 @@ def test_unknown_record_types_and_ids_are_404(ns):
 
 
 def _expense_report(*lines: dict) -> dict:
-    return {"entity": {"id": "311"}, "tranDate": "2026-11-20", "memo": "Trip", "subsidiary": {"id": "1"},
-            "expense": {"items": list(lines)}}
+    return {
+        "entity": {"id": "311"},
+        "tranDate": "2026-11-20",
+        "memo": "Trip",
+        "subsidiary": {"id": "1"},
+        "expense": {"items": list(lines)},
+    }
 
 
 def _line(amount, memo: str) -> dict:
-    return {"category": {"id": "7"}, "expensedate": "2026-11-18", "amount": amount, "currency": {"id": "1"},
-            "foreignamount": amount, "exchangerate": "1.0955", "customer": {"id": "1774"}, "memo": memo}
+    return {
+        "category": {"id": "7"},
+        "expensedate": "2026-11-18",
+        "amount": amount,
+        "currency": {"id": "1"},
+        "foreignamount": amount,
+        "exchangerate": "1.0955",
+        "customer": {"id": "1774"},
+        "memo": memo,
+    }
 
 
 def test_expense_report_sublists_money_and_replace(ns):
@@ -377,8 +422,11 @@ def test_expense_report_sublists_money_and_replace(ns):
     items = client.get("expenseReport", report_id, expandSubResources="true")["expense"]["items"]
     assert [(i["memo"], i["line"]) for i in items] == [("Hotel", "1"), ("Taxi", "2")]
     # ... and replaced with ?replace=expense.
-    client.call("PATCH", f"{RECORDS}/expenseReport/{report_id}?replace=expense",
-                json={"expense": {"items": [_line("33.10", "Train")]}})
+    client.call(
+        "PATCH",
+        f"{RECORDS}/expenseReport/{report_id}?replace=expense",
+        json={"expense": {"items": [_line("33.10", "Train")]}},
+    )
     items = client.get("expenseReport", report_id, expandSubResources="true")["expense"]["items"]
     assert [(i["memo"], i["amount"]) for i in items] == [("Train", Decimal("33.10"))]
     bad = client.call("PATCH", f"{RECORDS}/expenseReport/{report_id}?replace=lines", json={})
@@ -450,24 +498,32 @@ def test_a_custom_field_write_back_bumps_last_modified(ns, clock):
     assert parse(after["lastModifiedDate"]) - parse(before) >= timedelta(seconds=119)
     # The next "modified since" query sees the job again: the write-back is a change in NetSuite's eyes.
     since = (clock() - timedelta(seconds=30)).astimezone(sim.user_timezone).strftime("%Y-%m-%d %H:%M:%S")
-    rows = client.suiteql(f"SELECT j.id AS id, j.custentity_ct_job_id AS ct FROM job j WHERE j.lastmodifieddate >= "
-                          f"TO_TIMESTAMP('{since}', 'YYYY-MM-DD HH24:MI:SS')").json()["items"]
+    rows = client.suiteql(
+        f"SELECT j.id AS id, j.custentity_ct_job_id AS ct FROM job j WHERE j.lastmodifieddate >= "
+        f"TO_TIMESTAMP('{since}', 'YYYY-MM-DD HH24:MI:SS')"
+    ).json()["items"]
     assert rows == [{"id": "1774", "ct": "ct-1774", "links": []}]
 
 
 def test_files_and_receipt_references(ns):
     sim, client = ns
     content = base64.b64encode(b"%PDF-1.4 receipt").decode()
-    file_body = {"name": "r.pdf", "folder": {"id": "-15"}, "fileType": "PDF", "content": content,
-                 "externalId": "ct-rcpt-1"}
+    file_body = {
+        "name": "r.pdf",
+        "folder": {"id": "-15"},
+        "fileType": "PDF",
+        "content": content,
+        "externalId": "ct-rcpt-1",
+    }
     file_id = client.create("file", file_body)
     assert client.get("file", "eid:ct-rcpt-1")["content"] == content
     line = {**_line(12, "Lunch"), "receipt": True, "expmediaitem": {"id": file_id}}
     report_id = client.create("expenseReport", _expense_report(line))
     stored = sim.records.get("expenseReport", report_id)["expense"]["items"][0]
     assert stored["expmediaitem"] == {"id": file_id}
-    dangling = client.call("POST", f"{RECORDS}/expenseReport",
-                           json=_expense_report({**line, "expmediaitem": {"id": "1"}}))
+    dangling = client.call(
+        "POST", f"{RECORDS}/expenseReport", json=_expense_report({**line, "expmediaitem": {"id": "1"}})
+    )
     assert dangling.status_code == 400 and error_code(dangling) == "INVALID_KEY_OR_REF"
     not_base64 = client.call("POST", f"{RECORDS}/file", json={**file_body, "externalId": "x", "content": "%%%"})
     assert not_base64.status_code == 400
@@ -477,8 +533,10 @@ def test_files_and_receipt_references(ns):
 
 def test_loaded_company_keeps_its_ids(ns):
     sim, client = ns
-    rows = client.suiteql("SELECT j.id AS id, j.entityid AS entityid, j.parent AS parent, j.isinactive AS inactive, "
-                          "TO_CHAR(j.startdate, 'YYYY-MM-DD') AS startdate FROM job j ORDER BY j.id").json()["items"]
+    rows = client.suiteql(
+        "SELECT j.id AS id, j.entityid AS entityid, j.parent AS parent, j.isinactive AS inactive, "
+        "TO_CHAR(j.startdate, 'YYYY-MM-DD') AS startdate FROM job j ORDER BY j.id"
+    ).json()["items"]
     assert rows == [
         {"id": "1774", "entityid": "P-1774", "parent": "12", "inactive": "F", "startdate": "2026-01-05", "links": []},
         {"id": "1775", "entityid": "P-1775", "parent": "12", "inactive": "T", "links": []},

@@ -75,8 +75,13 @@ def test_project_mix(company: Company) -> None:
 def test_ids_are_integer_strings_unique_per_type(company: Company) -> None:
     # Customers, projects and employees share NetSuite's entity id sequence, so they are unique together.
     entity_ids = [r.id for r in company.customers + company.projects + company.employees]
-    for ids in (entity_ids, [t.id for t in company.tasks], [c.id for c in company.expense_categories],
-                [s.id for s in company.service_items], [c.id for c in company.currencies]):
+    for ids in (
+        entity_ids,
+        [t.id for t in company.tasks],
+        [c.id for c in company.expense_categories],
+        [s.id for s in company.service_items],
+        [c.id for c in company.currencies],
+    ):
         assert all(re.fullmatch(r"\d+", i) for i in ids)
         assert len(ids) == len(set(ids))
 
@@ -180,9 +185,9 @@ def _assert_png(data: bytes) -> None:
     assert data.startswith(b"\x89PNG\r\n\x1a\n")
     at, idat, chunks = 8, b"", []
     while at < len(data):
-        (length,) = struct.unpack(">I", data[at:at + 4])
-        kind, body = data[at + 4:at + 8], data[at + 8:at + 8 + length]
-        (crc,) = struct.unpack(">I", data[at + 8 + length:at + 12 + length])
+        (length,) = struct.unpack(">I", data[at : at + 4])
+        kind, body = data[at + 4 : at + 8], data[at + 8 : at + 8 + length]
+        (crc,) = struct.unpack(">I", data[at + 8 + length : at + 12 + length])
         assert crc == zlib.crc32(kind + body) & 0xFFFFFFFF
         chunks.append(kind)
         idat += body if kind == b"IDAT" else b""
@@ -195,10 +200,10 @@ def _assert_png(data: bytes) -> None:
 def _assert_pdf(data: bytes) -> None:
     assert data.startswith(b"%PDF-1.4") and data.rstrip().endswith(b"%%EOF")
     xref_at = int(data.rsplit(b"startxref", 1)[1].split()[0])
-    assert data[xref_at:xref_at + 4] == b"xref"
+    assert data[xref_at : xref_at + 4] == b"xref"
     offsets = re.findall(rb"(\d{10}) 00000 n", data)
     for number, offset in enumerate(offsets, start=1):
-        assert data[int(offset):].startswith(f"{number} 0 obj".encode())
+        assert data[int(offset) :].startswith(f"{number} 0 obj".encode())
 
 
 def _floats(value: object, path: str = "company") -> list[str]:

@@ -37,14 +37,23 @@ def make_sim(tz: str = "America/Los_Angeles", clock: Clock | None = None) -> Net
     add("subsidiary", {"id": "1", "name": "HQ", "currency": {"id": "1"}})
     add("customer", {"id": "12", "entityId": "C-12", "companyName": "Acme", "subsidiary": {"id": "1"}})
     add("customer", {"id": "15", "entityId": "C-15", "companyName": "O'Brien & Sons", "subsidiary": {"id": "1"}})
-    add("customer", {"id": "120", "entityId": "C-120", "companyName": "Zeta", "subsidiary": {"id": "1"},
-                     "isInactive": True})
+    add(
+        "customer",
+        {"id": "120", "entityId": "C-120", "companyName": "Zeta", "subsidiary": {"id": "1"}, "isInactive": True},
+    )
     return sim
 
 
 def add_job(sim: NetSuiteSimulator, job_id: str, **fields) -> str:
-    body = {"id": job_id, "entityId": f"P-{job_id}", "companyName": f"Project {job_id}", "parent": {"id": "12"},
-            "entityStatus": {"id": "2"}, "allowTime": True, **fields}
+    body = {
+        "id": job_id,
+        "entityId": f"P-{job_id}",
+        "companyName": f"Project {job_id}",
+        "parent": {"id": "12"},
+        "entityStatus": {"id": "2"},
+        "allowTime": True,
+        **fields,
+    }
     return sim.records.add("job", body)
 
 
@@ -58,8 +67,7 @@ def error_of(sim: NetSuiteSimulator, sql: str) -> NetSuiteError:
 # -- selection --------------------------------------------------------------------------------------
 def test_selection_names_columns_by_alias_or_column_and_leaves_nulls_out():
     sim = make_sim()
-    rows = sim.query("SELECT c.id AS ID, c.entityid, c.companyname name, c.parent, 'x' FROM customer c "
-                     "WHERE c.id = 12")
+    rows = sim.query("SELECT c.id AS ID, c.entityid, c.companyname name, c.parent, 'x' FROM customer c WHERE c.id = 12")
     # Keys are lower case; the NULL parent is missing, not null; unnamed expressions become exprN.
     assert rows == [{"id": "12", "entityid": "C-12", "name": "Acme", "expr1": "x", "links": []}]
 
@@ -79,10 +87,19 @@ def test_string_literals_escape_quotes_by_doubling():
 def test_references_are_ids_booleans_are_T_F_and_builtin_df_gives_names():
     sim = make_sim()
     add_job(sim, "200")
-    [row] = sim.query("SELECT j.parent, BUILTIN.DF(j.parent) AS customer, j.entitystatus, "
-                      "BUILTIN.DF(j.entitystatus) AS status, j.isinactive, j.allowtime FROM job j")
-    assert row == {"parent": "12", "customer": "C-12", "entitystatus": "2", "status": "In Progress",
-                   "isinactive": "F", "allowtime": "T", "links": []}
+    [row] = sim.query(
+        "SELECT j.parent, BUILTIN.DF(j.parent) AS customer, j.entitystatus, "
+        "BUILTIN.DF(j.entitystatus) AS status, j.isinactive, j.allowtime FROM job j"
+    )
+    assert row == {
+        "parent": "12",
+        "customer": "C-12",
+        "entitystatus": "2",
+        "status": "In Progress",
+        "isinactive": "F",
+        "allowtime": "T",
+        "links": [],
+    }
 
 
 def test_custom_fields_are_columns():
@@ -129,8 +146,10 @@ def test_case_and_nvl_in_the_select_list():
     sim = make_sim()
     add_job(sim, "200")
     add_job(sim, "201", isInactive=True)
-    rows = sim.query("SELECT j.id, CASE WHEN (j.isinactive = 'F' AND j.allowtime = 'T') THEN 'T' ELSE 'F' END "
-                     "AS inscope, NVL(j.custentity_ct_job_id, 'none') AS ct FROM job j ORDER BY j.id")
+    rows = sim.query(
+        "SELECT j.id, CASE WHEN (j.isinactive = 'F' AND j.allowtime = 'T') THEN 'T' ELSE 'F' END "
+        "AS inscope, NVL(j.custentity_ct_job_id, 'none') AS ct FROM job j ORDER BY j.id"
+    )
     assert [(r["id"], r["inscope"], r["ct"]) for r in rows] == [("200", "T", "none"), ("201", "F", "none")]
 
 
@@ -139,7 +158,10 @@ def test_ids_compare_and_sort_as_numbers_not_text():
     for job_id in ("99", "100", "1000", "250"):
         add_job(sim, job_id)
     assert [r["id"] for r in sim.query("SELECT j.id FROM job j WHERE j.id > 99 ORDER BY j.id")] == [
-        "100", "250", "1000"]
+        "100",
+        "250",
+        "1000",
+    ]
     # A quoted number against an id converts to a number, as Oracle converts it.
     assert [r["id"] for r in sim.query("SELECT j.id FROM job j WHERE j.id > '250' ORDER BY j.id DESC")] == ["1000"]
     assert [r["id"] for r in sim.query("SELECT j.id AS id FROM job j ORDER BY id DESC")][0] == "1000"
@@ -150,16 +172,16 @@ def test_to_char_and_to_timestamp_use_the_user_time_zone():
     clock = Clock(datetime(2026, 11, 25, 5, 30, 0, tzinfo=UTC))  # 2026-11-24 21:30 in Los Angeles
     sim = make_sim("America/Los_Angeles", clock)
     add_job(sim, "200")
-    [row] = sim.query("SELECT TO_CHAR(j.lastmodifieddate, 'YYYY-MM-DD HH24:MI:SS') AS lm, "
-                      "j.lastmodifieddate AS bare FROM job j")
+    [row] = sim.query(
+        "SELECT TO_CHAR(j.lastmodifieddate, 'YYYY-MM-DD HH24:MI:SS') AS lm, j.lastmodifieddate AS bare FROM job j"
+    )
     assert row["lm"] == "2026-11-24 21:30:00"
     # Without TO_CHAR a datetime comes back as the user's date, M/D/YYYY, in the user's zone (the 24th, not the
     # 25th it is in UTC): code that forgets TO_CHAR loses the time and can lose a day.
     assert row["bare"] == "11/24/2026"
 
     def matching(op: str, text: str) -> int:
-        sql = (f"SELECT j.id FROM job j WHERE j.lastmodifieddate {op} "
-               f"TO_TIMESTAMP('{text}', 'YYYY-MM-DD HH24:MI:SS')")
+        sql = f"SELECT j.id FROM job j WHERE j.lastmodifieddate {op} TO_TIMESTAMP('{text}', 'YYYY-MM-DD HH24:MI:SS')"
         return len(sim.query(sql))
 
     # The same instant, written in the user's zone, is found; written in UTC it is read as 8 hours later.
@@ -172,8 +194,10 @@ def test_the_same_instant_in_another_user_zone():
     clock = Clock(datetime(2026, 11, 25, 5, 30, 0, tzinfo=UTC))  # 14:30 in Tokyo
     sim = make_sim("Asia/Tokyo", clock)
     add_job(sim, "200")
-    [row] = sim.query("SELECT TO_CHAR(j.lastmodifieddate, 'YYYY-MM-DD\"T\"HH24:MI') AS lm FROM job j "
-                      "WHERE j.lastmodifieddate = TO_TIMESTAMP('2026-11-25 14:30:00', 'YYYY-MM-DD HH24:MI:SS')")
+    [row] = sim.query(
+        "SELECT TO_CHAR(j.lastmodifieddate, 'YYYY-MM-DD\"T\"HH24:MI') AS lm FROM job j "
+        "WHERE j.lastmodifieddate = TO_TIMESTAMP('2026-11-25 14:30:00', 'YYYY-MM-DD HH24:MI:SS')"
+    )
     assert row["lm"] == "2026-11-25T14:30"
 
 
@@ -181,8 +205,10 @@ def test_date_fields_render_as_user_dates_and_compare_with_to_date():
     sim = make_sim()
     add_job(sim, "200", startDate="2026-01-05", projectedEndDate="2026-12-31")
     add_job(sim, "201", startDate="2026-02-01")
-    [row] = sim.query("SELECT j.startdate, TO_CHAR(j.startdate, 'YYYY-MM-DD') AS iso, j.projectedenddate "
-                      "FROM job j WHERE j.startdate < TO_DATE('2026-02-01', 'YYYY-MM-DD')")
+    [row] = sim.query(
+        "SELECT j.startdate, TO_CHAR(j.startdate, 'YYYY-MM-DD') AS iso, j.projectedenddate "
+        "FROM job j WHERE j.startdate < TO_DATE('2026-02-01', 'YYYY-MM-DD')"
+    )
     assert row == {"startdate": "1/5/2026", "iso": "2026-01-05", "projectedenddate": "12/31/2026", "links": []}
     # A bare string against a date is read in the user's date format.
     assert len(sim.query("SELECT j.id FROM job j WHERE j.startdate = '2/1/2026'")) == 1
@@ -194,11 +220,14 @@ def test_deletedrecord_lists_deletions_with_lower_case_types():
     add_job(sim, "200")
     clock.now += timedelta(minutes=5)
     sim.records.delete("job", "200")
-    rows = sim.query("SELECT d.recordid, d.recordtypeid, d.name, TO_CHAR(d.deleteddate, 'YYYY-MM-DD HH24:MI:SS') "
-                     "AS deleteddate FROM deletedrecord d WHERE d.recordtypeid = 'job' AND d.deleteddate >= "
-                     "TO_TIMESTAMP('2026-11-25 04:00:00', 'YYYY-MM-DD HH24:MI:SS') ORDER BY d.recordid")
-    assert rows == [{"recordid": "200", "recordtypeid": "job", "name": "P-200", "deleteddate": "2026-11-25 04:05:00",
-                     "links": []}]
+    rows = sim.query(
+        "SELECT d.recordid, d.recordtypeid, d.name, TO_CHAR(d.deleteddate, 'YYYY-MM-DD HH24:MI:SS') "
+        "AS deleteddate FROM deletedrecord d WHERE d.recordtypeid = 'job' AND d.deleteddate >= "
+        "TO_TIMESTAMP('2026-11-25 04:00:00', 'YYYY-MM-DD HH24:MI:SS') ORDER BY d.recordid"
+    )
+    assert rows == [
+        {"recordid": "200", "recordtypeid": "job", "name": "P-200", "deleteddate": "2026-11-25 04:05:00", "links": []}
+    ]
 
 
 # -- aggregates -------------------------------------------------------------------------------------
@@ -206,8 +235,12 @@ def _time_bills(sim: NetSuiteSimulator) -> None:
     add = sim.records.add
     add("employee", {"id": "7", "entityId": "Ann", "subsidiary": {"id": "1"}})
     add("employee", {"id": "8", "entityId": "Bob", "subsidiary": {"id": "1"}})
-    for employee, hours, rate in (("7", "1:45", "0.1"), ("7", "0:30", "0.2"), ("8", "2:00", "0.3"),
-                                  ("8", "0:20", None)):
+    for employee, hours, rate in (
+        ("7", "1:45", "0.1"),
+        ("7", "0:30", "0.2"),
+        ("8", "2:00", "0.3"),
+        ("8", "0:20", None),
+    ):
         body = {"employee": {"id": employee}, "hours": hours, "tranDate": "2026-11-20"}
         if rate is not None:
             body["rate"] = rate
@@ -217,16 +250,36 @@ def _time_bills(sim: NetSuiteSimulator) -> None:
 def test_count_and_sum_group_by_with_decimal_arithmetic():
     sim = make_sim()
     _time_bills(sim)
-    rows = sim.query("SELECT tb.employee, BUILTIN.DF(tb.employee) AS who, COUNT(*) AS n, SUM(tb.hours) AS hours, "
-                     "SUM(tb.rate) AS rate, COUNT(tb.rate) AS rated, MIN(tb.hours) lo, MAX(tb.hours) hi "
-                     "FROM timebill tb GROUP BY tb.employee ORDER BY tb.employee")
+    rows = sim.query(
+        "SELECT tb.employee, BUILTIN.DF(tb.employee) AS who, COUNT(*) AS n, SUM(tb.hours) AS hours, "
+        "SUM(tb.rate) AS rate, COUNT(tb.rate) AS rated, MIN(tb.hours) lo, MAX(tb.hours) hi "
+        "FROM timebill tb GROUP BY tb.employee ORDER BY tb.employee"
+    )
     assert rows == [
         # 1:45 + 0:30 = 2.25 hours; 0.1 + 0.2 is exactly 0.3 (a float sum would not be).
-        {"employee": "7", "who": "Ann", "n": "2", "hours": "2.25", "rate": "0.3", "rated": "2", "lo": "0.5",
-         "hi": "1.75", "links": []},
+        {
+            "employee": "7",
+            "who": "Ann",
+            "n": "2",
+            "hours": "2.25",
+            "rate": "0.3",
+            "rated": "2",
+            "lo": "0.5",
+            "hi": "1.75",
+            "links": [],
+        },
         # 0:20 is 0.33 hours: SuiteQL hours are decimal and rounded, so reconcile in minutes.
-        {"employee": "8", "who": "Bob", "n": "2", "hours": "2.33", "rate": "0.3", "rated": "1", "lo": "0.33",
-         "hi": "2", "links": []},
+        {
+            "employee": "8",
+            "who": "Bob",
+            "n": "2",
+            "hours": "2.33",
+            "rate": "0.3",
+            "rated": "1",
+            "lo": "0.33",
+            "hi": "2",
+            "links": [],
+        },
     ]
 
 
@@ -239,8 +292,9 @@ def test_order_by_an_aggregate_descending():
     sim = make_sim()
     _time_bills(sim)
     sim.records.add("timeBill", {"employee": {"id": "8"}, "hours": "3:00", "tranDate": "2026-11-21"})
-    rows = sim.query("SELECT tb.employee AS e, COUNT(*) AS n FROM timebill tb GROUP BY tb.employee "
-                     "ORDER BY COUNT(*) DESC")
+    rows = sim.query(
+        "SELECT tb.employee AS e, COUNT(*) AS n FROM timebill tb GROUP BY tb.employee ORDER BY COUNT(*) DESC"
+    )
     assert [(r["e"], r["n"]) for r in rows] == [("8", "3"), ("7", "2")]
 
 
@@ -296,18 +350,21 @@ def test_engine_over_a_plain_table():
 
     tz = ZoneInfo("UTC")
     assert run("SELECT t.n FROM t ORDER BY t.s", Catalog(), tz) == [
-        {"n": "2", "links": []}, {"n": "3", "links": []}, {"n": "1", "links": []}]  # NULLs last ascending
+        {"n": "2", "links": []},
+        {"n": "3", "links": []},
+        {"n": "1", "links": []},
+    ]  # NULLs last ascending
     assert run("SELECT t.n FROM t ORDER BY t.s DESC", Catalog(), tz)[0] == {"n": "1", "links": []}
-    assert run("SELECT SUM(t.n) AS total FROM t WHERE t.s IS NOT NULL", Catalog(), tz) == [
-        {"total": "5", "links": []}]
+    assert run("SELECT SUM(t.n) AS total FROM t WHERE t.s IS NOT NULL", Catalog(), tz) == [{"total": "5", "links": []}]
     with pytest.raises(SuiteQLError):
         run("SELECT t.n FROM nosuch", Catalog(), tz)
 
 
 # -- properties -------------------------------------------------------------------------------------
 @settings(max_examples=40, deadline=None)
-@given(ids=st.sets(st.integers(min_value=1000, max_value=6000), max_size=25),
-       k=st.integers(min_value=900, max_value=6100))
+@given(
+    ids=st.sets(st.integers(min_value=1000, max_value=6000), max_size=25), k=st.integers(min_value=900, max_value=6100)
+)
 def test_keyset_paging_query_equals_the_python_filter(ids, k):
     sim = make_sim()
     for job_id in ids:
@@ -322,8 +379,9 @@ def test_summed_hours_are_the_sum_of_rounded_decimal_hours(minutes):
     sim = make_sim()
     sim.records.add("employee", {"id": "7", "entityId": "Ann", "subsidiary": {"id": "1"}})
     for m in minutes:
-        sim.records.add("timeBill", {"employee": {"id": "7"}, "hours": f"{m // 60}:{m % 60:02d}",
-                                     "tranDate": "2026-11-20"})
+        sim.records.add(
+            "timeBill", {"employee": {"id": "7"}, "hours": f"{m // 60}:{m % 60:02d}", "tranDate": "2026-11-20"}
+        )
     [row] = sim.query("SELECT SUM(tb.hours) AS total FROM timebill tb")
     expected = sum((round(Decimal(m) / 60, 2) for m in minutes), Decimal(0))
     assert Decimal(row["total"]) == expected

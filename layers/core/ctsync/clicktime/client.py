@@ -80,7 +80,9 @@ class ClickTimeClient:
 
         def attempt() -> Envelope:
             try:
-                response = self._session.request(method, url, params=query, data=data, headers=headers, timeout=self._timeout)
+                response = self._session.request(
+                    method, url, params=query, data=data, headers=headers, timeout=self._timeout
+                )
             except (requests.ConnectionError, requests.Timeout) as error:
                 if not idempotent:
                     raise ClickTimeOutcomeUnknown(f"ClickTime {method} {path}: {type(error).__name__}") from error
@@ -89,7 +91,11 @@ class ClickTimeClient:
             errors = payload.get("errors") if isinstance(payload, dict) else None
             if response.status_code >= 400:
                 failure = error_for(response.status_code, errors, _retry_after(response))
-                if not idempotent and isinstance(failure, ClickTimeTransientError) and response.status_code not in (429, 503):
+                if (
+                    not idempotent
+                    and isinstance(failure, ClickTimeTransientError)
+                    and response.status_code not in (429, 503)
+                ):
                     raise ClickTimeOutcomeUnknown(failure.message)
                 raise failure
             if errors:
@@ -107,7 +113,9 @@ class ClickTimeClient:
 
         return call_with_retries(attempt, self._retry, on_retry=log)
 
-    def iterate(self, path: str, params: Params | None = None, *, page_size: int = PAGE_SIZE) -> Iterator[dict[str, Any]]:
+    def iterate(
+        self, path: str, params: Params | None = None, *, page_size: int = PAGE_SIZE
+    ) -> Iterator[dict[str, Any]]:
         """Every item of a list endpoint, page by page (offset += limit until `page.count` is reached)."""
         offset = 0
         while True:
@@ -217,9 +225,15 @@ class ClickTimeClient:
             try:
                 response = self._session.get(receipt_url, headers=self._headers(), timeout=self._timeout)
             except (requests.ConnectionError, requests.Timeout) as error:
-                raise TransientError(f"ClickTime receipt {receipt_url}: {type(error).__name__}", code="CONNECTION") from error
+                raise TransientError(
+                    f"ClickTime receipt {receipt_url}: {type(error).__name__}", code="CONNECTION"
+                ) from error
             if response.status_code >= 400:
-                raise error_for(response.status_code, [{"Message": f"receipt download failed: {response.reason}"}], _retry_after(response))
+                raise error_for(
+                    response.status_code,
+                    [{"Message": f"receipt download failed: {response.reason}"}],
+                    _retry_after(response),
+                )
             return response.content, response.headers.get("Content-Type", "application/octet-stream")
 
         return call_with_retries(attempt, self._retry)
@@ -233,7 +247,9 @@ def _payload(response: requests.Response) -> Any:
         return jsonutil.loads(response.content)
     except ValueError:
         if response.status_code < 400:
-            raise TransientError(f"ClickTime answered {response.status_code} with a body that is not JSON", code="BAD_ENVELOPE") from None
+            raise TransientError(
+                f"ClickTime answered {response.status_code} with a body that is not JSON", code="BAD_ENVELOPE"
+            ) from None
         return {"errors": [{"Message": f"{response.status_code} {response.reason}: {response.text[:200]}"}]}
 
 
@@ -260,4 +276,3 @@ def _retry_after(response: requests.Response) -> float | None:
         return max(0.0, float(value)) if value is not None else None
     except ValueError:
         return None
-

@@ -145,7 +145,9 @@ class NetSuiteClient:
         )
         payload = jsonutil.loads(response.content)
         rows = [{k: v for k, v in item.items() if k != "links"} for item in payload.get("items", [])]
-        return SuiteQLPage(rows, bool(payload.get("hasMore")), int(payload.get("offset", offset)), payload.get("totalResults"))
+        return SuiteQLPage(
+            rows, bool(payload.get("hasMore")), int(payload.get("offset", offset)), payload.get("totalResults")
+        )
 
     def suiteql(self, query: str, *, page_size: int | None = None) -> Iterator[dict[str, Any]]:
         """Every row of a query that stays under the row ceiling, paged by offset.

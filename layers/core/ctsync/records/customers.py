@@ -9,9 +9,9 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from ctsync.clicktime.client import ClickTimeClient
+from ctsync.netsuite.client import NetSuiteClient
 from ctsync.records.netsuite_source import id_list
 from ctsync.records.targets import Applied, TargetOps, upsert_target
-from ctsync.netsuite.client import NetSuiteClient
 from ctsync.state import MappingStore
 
 KIND = "customer"

@@ -68,7 +68,9 @@ class SuiteQLChangeSource:
             for rows in pages:
                 yield ChangeBatch(self._to_changes(rows, since), last_key=str(rows[-1]["id"]))
         elif phase == DELETIONS:
-            pages = self._client.keyset_pages(lambda key: self._deletions_query(since, key), key="recordid", after=after)
+            pages = self._client.keyset_pages(
+                lambda key: self._deletions_query(since, key), key="recordid", after=after
+            )
             for rows in pages:
                 yield ChangeBatch([self._deletion(row) for row in rows], last_key=str(rows[-1]["recordid"]))
         else:

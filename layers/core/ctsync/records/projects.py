@@ -144,7 +144,9 @@ class ProjectSync:
             # A closed or out-of-scope project gets a job only if it had one before (to deactivate it).
             return Outcome("skipped", None, "not open in NetSuite and never synced")
         if project.customer is None:
-            raise BadInput(f"project {project.number} has no customer; a ClickTime job needs a client", field="parent", value=None)
+            raise BadInput(
+                f"project {project.number} has no customer; a ClickTime job needs a client", field="parent", value=None
+            )
         client = ensure_client(self._clicktime, self._mappings, project.customer, claim_owner)
         payload = job_payload(project, client.target_id or "", self._settings)
         applied = upsert_target(

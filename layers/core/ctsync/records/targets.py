@@ -111,7 +111,15 @@ def _create(
         if existing:
             ops.update(existing, payload, None)
             return _record(
-                mappings, ops.kind, source_id, existing, version, digest, details, "updated", "adopted the existing target"
+                mappings,
+                ops.kind,
+                source_id,
+                existing,
+                version,
+                digest,
+                details,
+                "updated",
+                "adopted the existing target",
             )
         created = ops.create(payload)
         return _record(mappings, ops.kind, source_id, created, version, digest, details, "created")

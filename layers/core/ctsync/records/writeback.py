@@ -57,7 +57,12 @@ def outcome_after_write_back(
 ) -> Outcome:
     """Write the ID back where needed and say what the message did overall."""
     written = write_back_id(
-        netsuite, mappings, record_type=record_type, field=field, current_value=current_value, applied=applied,
+        netsuite,
+        mappings,
+        record_type=record_type,
+        field=field,
+        current_value=current_value,
+        applied=applied,
         version=version,
     )
     if written and applied.action == "unchanged":

@@ -110,7 +110,9 @@ class MappingStore:
         try:
             self._table.put_item(
                 Item={**key, "owner": owner, TTL_ATTRIBUTE: epoch(now + timedelta(seconds=ttl_seconds))},
-                ConditionExpression=Attr(PK).not_exists() | Attr(TTL_ATTRIBUTE).lt(epoch(now)) | Attr("owner").eq(owner),
+                ConditionExpression=Attr(PK).not_exists()
+                | Attr(TTL_ATTRIBUTE).lt(epoch(now))
+                | Attr("owner").eq(owner),
             )
         except ClientError as error:
             if error.response["Error"]["Code"] != "ConditionalCheckFailedException":

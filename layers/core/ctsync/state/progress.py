@@ -46,7 +46,12 @@ class ProgressStore:
         text = format_instant(value)
         try:
             self._table.put_item(
-                Item={**self._key(sync, "WATERMARK"), "value": text, "run_id": run_id, "set_at": format_instant(utc_now())},
+                Item={
+                    **self._key(sync, "WATERMARK"),
+                    "value": text,
+                    "run_id": run_id,
+                    "set_at": format_instant(utc_now()),
+                },
                 ConditionExpression=Attr(PK).not_exists() | Attr("value").lt(text),
             )
         except ClientError as error:
@@ -79,7 +84,11 @@ class ProgressStore:
             condition = condition | Attr("owner").eq(handed_over_by)
         try:
             self._table.put_item(
-                Item={**self._key(sync, "LEASE"), "owner": owner, TTL_ATTRIBUTE: epoch(now + timedelta(seconds=seconds))},
+                Item={
+                    **self._key(sync, "LEASE"),
+                    "owner": owner,
+                    TTL_ATTRIBUTE: epoch(now + timedelta(seconds=seconds)),
+                },
                 ConditionExpression=condition,
             )
         except ClientError as error:

@@ -59,7 +59,12 @@ class RunLog:
             }
         )
         self._table.put_item(
-            Item={PK: f"SYNC#{sync}", SK: f"RUN#{format_instant(started_at)}#{run_id}", "run_id": run_id, TTL_ATTRIBUTE: self._expiry()}
+            Item={
+                PK: f"SYNC#{sync}",
+                SK: f"RUN#{format_instant(started_at)}#{run_id}",
+                "run_id": run_id,
+                TTL_ATTRIBUTE: self._expiry(),
+            }
         )
 
     def set_status(self, run_id: str, status: str, *, enqueued: int | None = None, finished: bool = False) -> None:

@@ -99,7 +99,9 @@ class Poller:
                 ]
                 self._queue.send(messages)
                 count("Enqueued", len(messages))
-                cursor = cursor.model_copy(update={"after": batch.last_key, "enqueued": cursor.enqueued + len(messages)})
+                cursor = cursor.model_copy(
+                    update={"after": batch.last_key, "enqueued": cursor.enqueued + len(messages)}
+                )
                 self._progress.save_cursor(self._sync, cursor)
                 if remaining_ms() < self._windows.stop_margin_seconds * 1000:
                     return self._hand_over(cursor, token)

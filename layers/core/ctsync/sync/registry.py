@@ -21,10 +21,22 @@ def build(name: str, runtime: Runtime) -> SyncDefinition:
 
     config = runtime.config
     if name == "projects":
-        projects = ProjectSync(runtime.netsuite, runtime.clicktime, runtime.mappings, config.projects, config.netsuite.timezone)
+        projects = ProjectSync(
+            runtime.netsuite, runtime.clicktime, runtime.mappings, config.projects, config.netsuite.timezone
+        )
         return SyncDefinition(name, "project", projects.source, projects)
     if name == "tasks":
-        projects = ProjectSync(runtime.netsuite, runtime.clicktime, runtime.mappings, config.projects, config.netsuite.timezone)
-        tasks = TaskSync(runtime.netsuite, runtime.clicktime, runtime.mappings, runtime.runlog, config.tasks, config.netsuite.timezone, projects)
+        projects = ProjectSync(
+            runtime.netsuite, runtime.clicktime, runtime.mappings, config.projects, config.netsuite.timezone
+        )
+        tasks = TaskSync(
+            runtime.netsuite,
+            runtime.clicktime,
+            runtime.mappings,
+            runtime.runlog,
+            config.tasks,
+            config.netsuite.timezone,
+            projects,
+        )
         return SyncDefinition(name, "task", tasks.source, tasks)
     raise ConfigurationError(f"no sync named {name!r}; known: projects, tasks (planned: {', '.join(sorted(PLANNED))})")

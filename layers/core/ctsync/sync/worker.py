@@ -47,7 +47,9 @@ class Worker:
     def apply(self, message: WorkMessage) -> Outcome:
         """The work itself. Counted only once it has succeeded, so a replay of a finished message adds nothing."""
         if message.sync != self.sync:
-            raise BadInput(f"message for sync {message.sync!r} reached the {self.sync!r} worker", field="sync", value=message.sync)
+            raise BadInput(
+                f"message for sync {message.sync!r} reached the {self.sync!r} worker", field="sync", value=message.sync
+            )
         outcome = self._definition.applier.apply(message)
         self._runlog.count(message.run_id, outcome.action)
         count(outcome.action.capitalize())
