@@ -4,6 +4,7 @@ samtranslator through ctns.stack.load)."""
 from __future__ import annotations
 
 import inspect
+import json
 import re
 from functools import cache
 from typing import Any
@@ -416,3 +417,27 @@ def test_pollers_may_invoke_themselves_to_continue_a_run(stack: Stack) -> None:
             for r in as_list(s["Resource"])
         }
         assert f"arn:aws:lambda:{stack_module.REGION}:{stack_module.ACCOUNT}:function:{name}" in invokable, logical
+
+
+def test_the_dashboard_shows_every_sync_its_queues_and_its_worker(stack: Stack) -> None:
+    fake = Stack(
+        resources=stack.resources,
+        parameters=dict(stack.parameters),
+        functions=stack.functions,
+        schedules=stack.schedules,
+        queue_mappings=stack.queue_mappings,
+        physical={
+            logical: {"Ref": f"{logical}-ref", "QueueName": f"{logical}-name"}
+            for logical in stack.resources
+            if logical not in stack.functions  # a function's Ref is its FunctionName
+        },
+    )
+    body = json.loads(fake.resolve(props(stack, "Dashboard")["DashboardBody"]))
+    metrics = [metric for widget in body["widgets"] for metric in widget["properties"]["metrics"]]
+    synced = {m[m.index("sync") + 1] for m in metrics if m[0] == "ClickTimeNetSuiteSync"}
+    queues = {m[3] for m in metrics if m[0] == "AWS/SQS"}
+    assert synced == SYNCS
+    for name in SYNCS:
+        cap = name.capitalize()
+        assert {f"{cap}Queue-name", f"{cap}DeadLetterQueue-name"} <= queues
+        assert ["AWS/Lambda", "Errors", "FunctionName", f"ctns-local-{name}-worker", {"stat": "Sum"}] in metrics
