@@ -98,6 +98,22 @@ def role_statements(stack: Stack, function: str) -> list[dict[str, Any]]:
     return statements
 
 
+def with_placeholder_names(stack: Stack) -> Stack:
+    """The stack with made-up physical names, so intrinsics resolve without creating anything."""
+    return Stack(
+        resources=stack.resources,
+        parameters=dict(stack.parameters),
+        functions=stack.functions,
+        schedules=stack.schedules,
+        queue_mappings=stack.queue_mappings,
+        physical={
+            logical: {"Ref": f"{logical}-ref", "Arn": f"arn:{logical}", "QueueName": f"{logical}-name"}
+            for logical in stack.resources
+            if logical not in stack.functions  # a function's Ref is its FunctionName
+        },
+    )
+
+
 def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
@@ -244,17 +260,7 @@ def test_every_function_environment_has_what_the_runtime_requires(stack: Stack) 
 
 
 def test_every_function_environment_validates_as_the_runtime_reads_it(stack: Stack) -> None:
-    fake = Stack(
-        resources=stack.resources,
-        parameters=dict(stack.parameters),
-        functions=stack.functions,
-        schedules=stack.schedules,
-        queue_mappings=stack.queue_mappings,
-        physical={
-            logical: {"Ref": f"{logical}-ref", "Arn": f"arn:{logical}", "QueueName": f"{logical}-name"}
-            for logical in stack.resources
-        },
-    )
+    fake = with_placeholder_names(stack)
     for logical, function in stack.functions.items():
         env = Environment.read({k: str(v) for k, v in fake.resolve(function.environment).items()})
         assert env.SYNC_NAME in SYNCS, logical
@@ -420,18 +426,7 @@ def test_pollers_may_invoke_themselves_to_continue_a_run(stack: Stack) -> None:
 
 
 def test_the_dashboard_shows_every_sync_its_queues_and_its_worker(stack: Stack) -> None:
-    fake = Stack(
-        resources=stack.resources,
-        parameters=dict(stack.parameters),
-        functions=stack.functions,
-        schedules=stack.schedules,
-        queue_mappings=stack.queue_mappings,
-        physical={
-            logical: {"Ref": f"{logical}-ref", "QueueName": f"{logical}-name"}
-            for logical in stack.resources
-            if logical not in stack.functions  # a function's Ref is its FunctionName
-        },
-    )
+    fake = with_placeholder_names(stack)
     body = json.loads(fake.resolve(props(stack, "Dashboard")["DashboardBody"]))
     metrics = [metric for widget in body["widgets"] for metric in widget["properties"]["metrics"]]
     synced = {m[m.index("sync") + 1] for m in metrics if m[0] == "ClickTimeNetSuiteSync"}
