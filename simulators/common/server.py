@@ -6,15 +6,19 @@ and the server takes care of sockets, latency, injected faults and bookkeeping t
 
 from __future__ import annotations
 
+import email.utils
 import json
 import re
 import socket
 import struct
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -95,6 +99,9 @@ class App:
         self._log_lock = threading.Lock()
         self.in_flight = 0
         self._flight_lock = threading.Lock()
+        # Tracebacks of simulator bugs answered with a 500: tests assert this stays empty.
+        self.internal_errors: list[str] = []
+        self._errors_lock = threading.Lock()
 
     # -- to be specialised ------------------------------------------------------------------------
     def error_response(self, status: int, message: str, code: str = "", field_name: str = "") -> Response:
@@ -109,6 +116,17 @@ class App:
     def admit(self, request: Request) -> Response | None:
         """A chance to refuse a request before it runs (concurrency limits); None lets it through."""
         return None
+
+    def now(self) -> datetime | None:
+        """The simulator's notion of now, for the HTTP Date header; None: the real clock."""
+        clock = getattr(self, "clock", None)
+        return clock() if callable(clock) else None
+
+    def internal_error(self) -> Response:
+        """A 500 for a simulator bug (called from an except block); the traceback is kept for tests."""
+        with self._errors_lock:
+            self.internal_errors.append(traceback.format_exc())
+        return self.error_response(500, "An unexpected error occurred.", "UNEXPECTED_ERROR")
 
     # -- routing ----------------------------------------------------------------------------------
     def route(self, method: str, pattern: str) -> Callable[[Handler], Handler]:
@@ -182,8 +200,53 @@ class _RequestHandler(BaseHTTPRequestHandler):
         pass
 
     def _serve(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
+        """Every request gets an HTTP answer: one the simulator cannot read gets a 400, a simulator bug a 500.
+
+        A dropped connection is reserved for the `reset` fault, where it is the point.
+        """
+        try:
+            body = self._read_body()
+        except _Unreadable as error:
+            self.close_connection = True
+            self._write(self.app.error_response(400, str(error)), close=True)
+            return
+        try:
+            self._handle(body)
+        except Exception:
+            self.close_connection = True
+            self._write(self.app.internal_error(), close=True)
+
+    def _read_body(self) -> bytes:
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            return self._read_chunked()
+        text = (self.headers.get("Content-Length") or "0").strip()
+        if not text.isdigit():
+            raise _Unreadable(f"Invalid Content-Length header {text!r}.")
+        length = int(text)
         body = self.rfile.read(length) if length else b""
+        if len(body) != length:
+            raise _Unreadable(f"The body ended after {len(body)} of {length} bytes.")
+        return body
+
+    def _read_chunked(self) -> bytes:
+        chunks = []
+        while True:
+            line = self.rfile.readline(1024).split(b";", 1)[0].strip()
+            try:
+                size = int(line, 16)
+            except ValueError:
+                raise _Unreadable(f"Invalid chunk size {line[:20]!r}.") from None
+            if size == 0:
+                while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
+                    pass  # trailer fields
+                return b"".join(chunks)
+            chunk = self.rfile.read(size)
+            if len(chunk) != size:
+                raise _Unreadable("The chunked body ended early.")
+            chunks.append(chunk)
+            self.rfile.readline(1024)
+
+    def _handle(self, body: bytes) -> None:
         split = urlsplit(self.path)
         request = Request(
             method=self.command,
@@ -205,7 +268,10 @@ class _RequestHandler(BaseHTTPRequestHandler):
             time.sleep(delay)
         if fault is not None and self._apply(fault, request):
             return
-        response = app.handle(request)
+        try:
+            response = app.handle(request)
+        except Exception:
+            response = app.internal_error()
         app.log(request, response)
         self._write(response)
 
@@ -227,7 +293,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self._write(response)
         return True
 
-    def _write(self, response: Response) -> None:
+    def _write(self, response: Response, *, close: bool = False) -> None:
         payload = response.encode()
         try:
             self.send_response(response.status)
@@ -236,18 +302,56 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(len(payload)))
             for name, value in response.headers.items():
                 self.send_header(name, value)
+            if close:
+                self.send_header("Connection", "close")
             self.end_headers()
             if payload:
-                self.wfile.write(payload)
+                # In slices, so a large body (an 11 MB receipt) streams out as the client reads it.
+                view = memoryview(payload)
+                for start in range(0, len(view), _WRITE_SLICE):
+                    self.wfile.write(view[start : start + _WRITE_SLICE])
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """What http.server answers a request it cannot parse (bad request line, header, method), in the
+        simulator's own error format instead of the standard library's HTML page."""
+        detail = message or _reason(code)
+        try:
+            response = self.app.error_response(code, detail)
+        except Exception:
+            response = Response(code, {"error": detail})
+        self.close_connection = True
+        # An unreadable request line leaves http.server thinking it speaks HTTP/0.9, which has no status line.
+        self.request_version = self.protocol_version
+        if code < 200 or code in (204, 205, 304) or self.command == "HEAD":
+            response.body = None
+        self._write(response, close=True)
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The Date header, from the simulator's clock (RFC 7231 IMF-fixdate): clients may take "now" from it."""
+        if timestamp is None:
+            try:
+                now = self.app.now()
+            except Exception:
+                now = None
+            if now is not None:
+                if now.tzinfo is None:
+                    now = now.replace(tzinfo=UTC)
+                return email.utils.format_datetime(now.astimezone(UTC), usegmt=True)
+        return super().date_time_string(timestamp)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
 
 
-def _reason(status: int) -> str:
-    from http import HTTPStatus
+_WRITE_SLICE = 256 * 1024
 
+
+class _Unreadable(Exception):
+    """A request whose body the server cannot read (bad Content-Length, broken chunking)."""
+
+
+def _reason(status: int) -> str:
     try:
         return HTTPStatus(status).phrase
     except ValueError:

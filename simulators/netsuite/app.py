@@ -7,9 +7,7 @@ body format.
 
 from __future__ import annotations
 
-import threading
 import time
-import traceback
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -76,7 +74,6 @@ class NetSuiteSimulator(App):
         self.processing_seconds = processing_seconds
         self.clock = clock
         self.login_audit: list[tuple[str, str]] = []
-        self.internal_errors: list[str] = []  # tracebacks of simulator bugs answered with a 500
         self.schema = RecordSchema(self.custom_fields)
         self.records = RecordStore(self.schema, clock)
         self._catalog = QueryCatalog(self.schema, self.records, self.user_timezone)
@@ -84,7 +81,6 @@ class NetSuiteSimulator(App):
         self._verifier = TbaVerifier(
             credentials, tolerance_seconds=timestamp_tolerance_seconds, clock=clock, audit=self.login_audit
         )
-        self._errors_lock = threading.Lock()
         record_routes.register(self)
         service_routes.register(self)
 
@@ -131,6 +127,4 @@ class NetSuiteSimulator(App):
         except HttpError:
             raise
         except Exception:  # a simulator bug: answer like NetSuite's 500 and keep the evidence for tests
-            with self._errors_lock:
-                self.internal_errors.append(traceback.format_exc())
-            return self.error_response(500, "An unexpected error occurred.", "UNEXPECTED_ERROR")
+            return self.internal_error()

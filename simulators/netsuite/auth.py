@@ -7,13 +7,15 @@ in NetSuite's Login Audit Trail, so tests can tell a bad signature from a replay
 from __future__ import annotations
 
 import hmac
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from types import SimpleNamespace
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
+from oauthlib.common import urlencoded
 from oauthlib.oauth1.rfc5849 import signature, utils
 
 from simulators.common.server import Request
@@ -35,8 +37,28 @@ class Credentials:
     token_secret: str
 
 
+# What oauthlib accepts unescaped in a query string; anything else is escaped before the base string is built.
+_QUERY_SAFE = "".join(sorted(urlencoded - {"%"}))
+_STRAY_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+
+
+def lenient_url(url: str) -> str:
+    """The URL with characters a client left raw in the path or query (`|`, `[`, `"`, a space, a stray `%`)
+    percent-encoded, as a client signing the decoded parameters would have encoded them.
+
+    UNVERIFIED: that NetSuite reads such a request target leniently rather than refusing it. Reading it
+    leniently is what keeps a request from ever being dropped for its target; a client that signed something
+    else still gets INVALID_LOGIN.
+    """
+    parts = urlsplit(url)
+    path = quote(_STRAY_PERCENT.sub("%25", parts.path), safe="/%:@!$&'()*+,;=-._~")
+    query = quote(_STRAY_PERCENT.sub("%25", parts.query), safe=_QUERY_SAFE + "%")
+    return urlunsplit((parts.scheme, parts.netloc, path, query, ""))
+
+
 def base_string(method: str, url: str, authorization: str) -> str:
     """The RFC 5849 signature base string: query parameters in, realm and a JSON body out."""
+    url = lenient_url(url)
     params = signature.collect_parameters(
         uri_query=urlsplit(url).query, headers={"Authorization": authorization}, with_realm=False
     )
@@ -108,7 +130,10 @@ class TbaVerifier:
         if not 6 <= len(nonce) <= 64:
             # Oracle: "a random string of at least 6 characters" (6-64 for Connect).
             raise AuthFailure("InvalidNonce", f"nonce of {len(nonce)} characters")
-        wanted = expected_signature(request.method, request.url, header, creds)
+        try:
+            wanted = expected_signature(request.method, request.url, header, creds)
+        except ValueError as error:  # a request target even lenient_url cannot make sense of
+            raise AuthFailure("InvalidSignature", f"cannot build the base string for {request.url}: {error}") from None
         if not hmac.compare_digest(wanted, params.get("oauth_signature", "")):
             raise AuthFailure("InvalidSignature", f"signature does not match the base string for {request.url}")
         self._use_nonce(creds.token_id, nonce, timestamp)
