@@ -7,15 +7,18 @@ body format.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from simulators.common.server import App, HttpError, Request, Response
 from simulators.company import Company
 from simulators.netsuite import record_routes, service_routes
+from simulators.netsuite.accounting import PAID_IN_FULL, AccountingRules, is_base, local_today
 from simulators.netsuite.auth import AuthFailure, Credentials, TbaVerifier
 from simulators.netsuite.errors import NetSuiteError, error_response
 from simulators.netsuite.loader import load_company
@@ -33,6 +36,8 @@ DEFAULT_CREDENTIALS = Credentials(
     token_secret="ts-e4b90c12d3",
 )
 DEFAULT_CUSTOM_FIELDS = {"job": {"custentity_ct_job_id": "string"}, "projectTask": {"custevent_ct_task_id": "string"}}
+# Folders every account has. UNVERIFIED: -15 is the SuiteScripts folder's well-known id; others are not seeded.
+STANDARD_FOLDERS = ({"id": "-15", "name": "SuiteScripts"},)
 
 
 def _utc_now() -> datetime:
@@ -57,11 +62,14 @@ class NetSuiteSimulator(App):
         clock: Callable[[], datetime] = _utc_now,
         processing_seconds: float = 0.0,
         company_name: str = "Simulated NetSuite Account",
+        closed_period_blocks_time: bool = True,
     ) -> None:
         """processing_seconds: time each admitted request spends in the route, counted as in flight.
 
         FaultPlan.latency_seconds is slept before a request is counted, so only this knob makes requests
         overlap in NetSuite's sense (what the concurrency limit counts).
+
+        Knobs settable at any time (see the properties): unkept_fields, denied_tables, closed_period_blocks_time.
         """
         super().__init__()
         self.account_id = account_id
@@ -76,6 +84,11 @@ class NetSuiteSimulator(App):
         self.login_audit: list[tuple[str, str]] = []
         self.schema = RecordSchema(self.custom_fields)
         self.records = RecordStore(self.schema, clock)
+        self._rules = AccountingRules(self.records, lambda: local_today(self.clock, self.user_timezone))
+        self._rules.closed_period_blocks_time = closed_period_blocks_time
+        self.records.policies.append(self._rules)
+        for folder in STANDARD_FOLDERS:
+            self.records.add("folder", dict(folder))
         self._catalog = QueryCatalog(self.schema, self.records, self.user_timezone)
         credentials = Credentials(account_id, consumer_key, consumer_secret, token_id, token_secret)
         self._verifier = TbaVerifier(
@@ -95,6 +108,126 @@ class NetSuiteSimulator(App):
             return run(sql, self._catalog, self.user_timezone)
         except SuiteQLError as error:
             raise NetSuiteError(400, error.message, error.code, query_param="q") from None
+
+    # -- knobs -----------------------------------------------------------------------------------------
+    @property
+    def unkept_fields(self) -> dict[str, set[str]]:
+        """Record type -> custom fields that do not keep what a client writes, e.g.
+        `sim.unkept_fields["job"] = {"custentity_ct_job_id"}`: the field is not on the form, or a workflow
+        clears it. The write answers 204 as usual and bumps lastModifiedDate; the stored value stays."""
+        return self.records.unkept_fields
+
+    @unkept_fields.setter
+    def unkept_fields(self, value: dict[str, set[str]]) -> None:
+        self.records.unkept_fields = value
+
+    @property
+    def denied_tables(self) -> set[str]:
+        """SuiteQL tables the integration role has no permission for, e.g. {"deletedrecord"}: a query over one
+        answers 400 INVALID_SEARCH "... Record '<table>' was not found."."""
+        return self._catalog.denied_tables
+
+    @denied_tables.setter
+    def denied_tables(self, value: set[str]) -> None:
+        self._catalog.denied_tables = value
+
+    @property
+    def closed_period_blocks_time(self) -> bool:
+        """Whether a closed (or all-locked) period refuses time bill writes, as it refuses expense reports.
+        UNVERIFIED (addendum §1.4); True by default, the strict reading."""
+        return self._rules.closed_period_blocks_time
+
+    @closed_period_blocks_time.setter
+    def closed_period_blocks_time(self, value: bool) -> None:
+        self._rules.closed_period_blocks_time = value
+
+    # -- accounting periods, billing, payment (test helpers: an administrator's actions) ----------------
+    def accounting_period(self, period: str | date) -> dict[str, Any]:
+        """A period by name ("Oct 2026", "Q4 2026", "FY 2026") or the base period holding a date."""
+        if isinstance(period, str):
+            found = next(
+                (p for p in self.records.snapshot("accountingPeriod") if p["periodName"].lower() == period.lower()),
+                None,
+            )
+        else:
+            found = self._rules.base_period(period.date() if isinstance(period, datetime) else period)
+        if found is None:
+            raise KeyError(f"no accounting period {period!r}")
+        return dict(found)
+
+    def close_period(self, period: str | date) -> str:
+        """Close a period (closed and all locked), with its subperiods; returns its id."""
+        return self._set_period(period, {"closed": True, "allLocked": True, "closedOnDate": self._today()})
+
+    def lock_ap_period(self, period: str | date) -> str:
+        """Lock a period for A/P only (expense reports post to A/P; time bills do not); returns its id."""
+        return self._set_period(period, {"apLocked": True})
+
+    def reopen_period(self, period: str | date) -> str:
+        """Open a period again and lift every lock; returns its id."""
+        flags = {"closed": False, "allLocked": False, "apLocked": False, "arLocked": False, "closedOnDate": None}
+        return self._set_period(period, flags)
+
+    def _set_period(self, period: str | date, fields: dict[str, Any]) -> str:
+        target = self.accounting_period(period)
+        changed = [target["id"]]
+        if not is_base(target):  # a quarter or year takes its subperiods with it
+            children = {target["id"]}
+            for candidate in self.records.snapshot("accountingPeriod"):
+                parent = (candidate.get("parent") or {}).get("id")
+                if parent in children:
+                    children.add(candidate["id"])
+                    changed.append(candidate["id"])
+        for period_id in changed:
+            self.records.update("accountingPeriod", period_id, fields)
+        return target["id"]
+
+    def _today(self) -> str:
+        return local_today(self.clock, self.user_timezone).isoformat()
+
+    def mark_time_billed(self, timebill_id: str) -> None:
+        """The time bill has been invoiced: it reads posted 'T' and isbilled 'T' in SuiteQL, and a client's
+        PATCH, PUT or DELETE of it answers 400 USER_ERROR (BILLED_TIME_DETAIL)."""
+        if self.records.get("timeBill", timebill_id) is None:
+            raise KeyError(f"no timeBill {timebill_id}")
+        self.records.update("timeBill", timebill_id, {"posted": True})
+        self.records.billed_time.add(timebill_id)
+
+    def mark_expense_report_paid(self, report_id: str) -> None:
+        """The report has been paid: status I (Paid In Full), and a client's write of it answers 400 USER_ERROR."""
+        if self.records.get("expenseReport", report_id) is None:
+            raise KeyError(f"no expenseReport {report_id}")
+        self.records.update("expenseReport", report_id, {"status": {"id": PAID_IN_FULL}})
+
+    # -- the File Cabinet ----------------------------------------------------------------------------------
+    def files(self) -> list[dict[str, Any]]:
+        """Every stored file: id, name, folder (id), fileType, size (decoded bytes), sha256 (of the decoded
+        content, hex) and externalId."""
+        out = []
+        for record in self.records.snapshot("file"):
+            content = base64.b64decode(record.get("content", ""))
+            out.append(
+                {
+                    "id": record["id"],
+                    "name": record.get("name"),
+                    "folder": (record.get("folder") or {}).get("id"),
+                    "fileType": record.get("fileType"),
+                    "size": len(content),
+                    "sha256": hashlib.sha256(content).hexdigest(),
+                    "externalId": record.get("externalId"),
+                }
+            )
+        return out
+
+    def file_content(self, file_id: str) -> bytes:
+        record = self.records.get("file", file_id)
+        if record is None:
+            raise KeyError(f"no file {file_id}")
+        return base64.b64decode(record.get("content", ""))
+
+    def attachments(self, rtype: str, record_id: str) -> list[str]:
+        """Ids of the files attached to a record (POST .../!attach/file/{id}), in the order they were attached."""
+        return self.records.attachments(rtype, record_id)
 
     # -- App hooks ---------------------------------------------------------------------------------
     def error_response(self, status: int, message: str, code: str = "", field_name: str = "") -> Response:

@@ -81,16 +81,25 @@ def error_response(status: int, detail: str, code: str = "", **extra: str) -> Re
 class NetSuiteError(HttpError):
     """An HttpError that can also say where in the request the problem is.
 
-    path: JSON path into the body (`o:errorPath`); query_param: the query parameter (`o:errorQueryParam`).
+    path: JSON path into the body (`o:errorPath`); query_param: the query parameter (`o:errorQueryParam`);
+    header: the request header (`o:errorHeader`).
     """
 
-    def __init__(self, status: int, detail: str, code: str, *, path: str = "", query_param: str = "") -> None:
+    def __init__(
+        self, status: int, detail: str, code: str, *, path: str = "", query_param: str = "", header: str = ""
+    ) -> None:
         super().__init__(status, detail, code, field_name=path)
         self.query_param = query_param
+        self.header = header
 
     def response(self) -> Response:
         return error_response(
-            self.status, self.message, self.code, errorPath=self.field_name, errorQueryParam=self.query_param
+            self.status,
+            self.message,
+            self.code,
+            errorPath=self.field_name,
+            errorQueryParam=self.query_param,
+            errorHeader=self.header,
         )
 
 

@@ -10,6 +10,8 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from simulators.company import Company, ProjectTask
+from simulators.generator import reference_date
+from simulators.netsuite.accounting import add_months, period_rows
 
 if TYPE_CHECKING:
     from simulators.netsuite.records import RecordStore
@@ -17,6 +19,7 @@ if TYPE_CHECKING:
 
 def load_company(store: RecordStore, company: Company) -> None:
     add = store.add
+    seed_accounting_periods(store, reference_date(company.seed))
     for currency in company.currencies:
         # NetSuite's currency.symbol is the ISO code (displaySymbol is the "$").
         add("currency", {"id": currency.id, "name": currency.name, "symbol": currency.iso})
@@ -85,6 +88,19 @@ def load_company(store: RecordStore, company: Company) -> None:
         if task.service_item_id:
             fields["assignee"] = {"items": [{"serviceItem": _ref(task.service_item_id)}]}
         add("projectTask", fields)
+
+
+def seed_accounting_periods(store: RecordStore, reference: date) -> None:
+    """Fiscal years (with quarters and months) covering 13 months before to 3 months after `reference`, all
+    open. Loading a second company adds none: an account has one calendar."""
+    if store.snapshot("accountingPeriod"):
+        return
+    ids: dict[str, str] = {}
+    for row in period_rows(add_months(reference, -13), add_months(reference, 3)):
+        fields = {k: v for k, v in row.items() if k not in ("key", "parent_key")}
+        if row["parent_key"]:
+            fields["parent"] = _ref(ids[row["parent_key"]])
+        ids[row["key"]] = store.add("accountingPeriod", fields)
 
 
 def _parents_first(tasks: list[ProjectTask], store: RecordStore) -> list[ProjectTask]:

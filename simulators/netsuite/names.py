@@ -7,12 +7,24 @@ from typing import Any
 from simulators.company import PROJECT_STATUSES
 
 # The first of these a record has is its name.
-NAME_FIELDS = ("entityId", "companyName", "title", "name", "itemId", "tranId", "symbol")
+NAME_FIELDS = ("entityId", "companyName", "title", "name", "itemId", "tranId", "symbol", "periodName")
 
 # Display names of fixed select values, keyed "type.field". Others show their id.
 ENUM_NAMES: dict[str, dict[str, str]] = {
     "job.entityStatus": PROJECT_STATUSES,
     "projectTask.status": {"NOTSTART": "Not Started", "PROGRESS": "In Progress", "COMPLETE": "Completed"},
+    # The transaction status list (exports addendum §2.2); J and V are UNVERIFIED.
+    "expenseReport.status": {
+        "A": "In Progress",
+        "B": "Pending Supervisor Approval",
+        "C": "Pending Accounting Approval",
+        "D": "Rejected by Supervisor",
+        "E": "Rejected by Accounting",
+        "F": "Approved by Accounting",
+        "G": "Approved (Overridden) by Accounting",
+        "H": "Rejected (Overridden) by Accounting",
+        "I": "Paid In Full",
+    },
 }
 
 

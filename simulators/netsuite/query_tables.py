@@ -17,13 +17,16 @@ from zoneinfo import ZoneInfo
 from simulators.netsuite.names import enum_name
 from simulators.netsuite.records import RecordStore
 from simulators.netsuite.schema import FieldSpec, RecordSchema, RecordType
-from simulators.netsuite.suiteql import ColumnDef, ListTable, Table
+from simulators.netsuite.suiteql import ColumnDef, ListTable, SuiteQLError, Table
 
 _NOT_COLUMNS = {"sublist", "subrecord", "refcollection", "array", "object"}
 
 
 class QueryCatalog:
+    """denied_tables: tables the integration role cannot see (NetSuiteSimulator.denied_tables)."""
+
     def __init__(self, schema: RecordSchema, store: RecordStore, tz: ZoneInfo) -> None:
+        self.denied_tables: set[str] = set()
         self._tables: dict[str, Table] = {}
         for rtype in schema.types.values():
             self._tables[rtype.table] = RecordTable(rtype, store, tz)
@@ -34,6 +37,14 @@ class QueryCatalog:
         )
 
     def table(self, name: str) -> Table | None:
+        if name in {t.lower() for t in self.denied_tables}:
+            # How NetSuite answers a table the role has no permission for: as if it did not exist, but with
+            # INVALID_SEARCH. UNVERIFIED: the exact code (addendum §7 U5/U6).
+            raise SuiteQLError(
+                f"Invalid search query. Detailed unprocessed description follows. Search error occurred: "
+                f"Record '{name}' was not found.",
+                "INVALID_SEARCH",
+            )
         return self._tables.get(name)
 
 
@@ -49,6 +60,9 @@ class RecordTable:
         if self.name == "item":
             # UNVERIFIED value: the item table's type column; every item the simulator holds is a service item.
             self._columns["itemtype"] = ColumnDef(lambda record: "Service")
+        if self.name == "timebill":
+            # UNVERIFIED name: a billed indicator for time that has been invoiced (NetSuiteSimulator.mark_time_billed).
+            self._columns["isbilled"] = ColumnDef(lambda record: "T" if record["id"] in store.billed_time else "F")
 
     def column(self, name: str) -> ColumnDef | None:
         return self._columns.get(name)

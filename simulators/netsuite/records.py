@@ -10,7 +10,7 @@ import copy
 import threading
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from simulators.netsuite.errors import NetSuiteError, bad_request
 from simulators.netsuite.names import display_name
@@ -20,6 +20,16 @@ from simulators.netsuite.writes import iso_instant, missing_values, normalize
 # Customers, projects and employees are all entities in NetSuite and draw from one id sequence, so an entity id
 # names one record (a timeBill.customer may be a customer or a project, and is never both).
 ID_SPACES = {"customer": "entity", "job": "entity", "employee": "entity"}
+
+
+class WritePolicy(Protocol):
+    """A rule of the account that a client's write (REST, not a test helper) must pass.
+
+    `before_write` sees the record as stored (`old`, None on create) and as it will be stored (`new`, None on
+    delete); it may set server-side values on `new` (a fresh dict) and raises a NetSuiteError to refuse.
+    """
+
+    def before_write(self, rtype: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None: ...
 
 
 def _id_order(record: dict[str, Any]) -> tuple[bool, int, str]:
@@ -41,6 +51,12 @@ class RecordStore:
         for i, t in enumerate(schema.types):
             self._next_id.setdefault(ID_SPACES.get(t, t), 100 + 1000 * i)
         self._deleted: list[dict[str, Any]] = []
+        # Custom fields that do not keep what a client writes (not on the form, cleared by a workflow):
+        # record type -> field names. See NetSuiteSimulator.unkept_fields.
+        self.unkept_fields: dict[str, set[str]] = {}
+        self.policies: list[WritePolicy] = []
+        self.billed_time: set[str] = set()  # timeBill ids that have been billed (NetSuiteSimulator.mark_time_billed)
+        self._attachments: dict[tuple[str, str], list[str]] = {}  # (record type, id) -> attached file ids
 
     # -- for tests, the demo and the loader --------------------------------------------------------
     def add(self, rtype: str, fields: dict[str, Any]) -> str:
@@ -50,6 +66,7 @@ class RecordStore:
             raise ValueError(f"{rtype} id must be a string, got {wanted!r}")
         with self._lock:
             record_type = self._type(rtype)
+            rtype = record_type.name
             if wanted is not None and self._taken(rtype, wanted):
                 raise ValueError(f"{rtype} id {wanted} is already taken")
             changes = normalize(record_type, fields, strict_names=True, resolve=self._resolve)
@@ -64,12 +81,16 @@ class RecordStore:
         """Set fields (sublists given are replaced) as a user editing the record in NetSuite would."""
         with self._lock:
             record_type = self._type(rtype)
-            record_id = self._existing(rtype, record_id)
+            record_id = self._existing(record_type.name, record_id)
             changes = normalize(record_type, fields, strict_names=True, resolve=self._resolve)
             self._write(record_type, record_id, changes, replace={k for k in changes if k in record_type.sublists})
 
     def delete(self, rtype: str, record_id: str) -> None:
         self.remove(rtype, record_id)
+
+    def attachments(self, rtype: str, record_id: str) -> list[str]:
+        with self._lock:
+            return list(self._attachments.get((self._type(rtype).name, record_id), []))
 
     def all(self, rtype: str) -> list[dict[str, Any]]:
         return copy.deepcopy(self.snapshot(rtype))
@@ -79,14 +100,14 @@ class RecordStore:
         with self._lock:
             record_type = self._type(rtype)
             changes = normalize(record_type, body, strict_names=strict_names, resolve=self._resolve)
-            return self._write(record_type, self._mint(rtype), changes, creating=True)
+            return self._write(record_type, self._mint(record_type.name), changes, creating=True, client=True)
 
     def patch(self, rtype: str, key: str, body: Any, *, strict_names: bool, replace: set[str]) -> str:
         with self._lock:
             record_type = self._type(rtype)
-            record_id = self._existing(rtype, key)
+            record_id = self._existing(record_type.name, key)
             changes = normalize(record_type, body, strict_names=strict_names, resolve=self._resolve)
-            return self._write(record_type, record_id, changes, replace=replace)
+            return self._write(record_type, record_id, changes, replace=replace, client=True)
 
     def upsert(
         self, rtype: str, external_id: str, body: Any, *, strict_names: bool, replace: set[str]
@@ -94,6 +115,7 @@ class RecordStore:
         """PUT .../eid:<external_id>: update the record holding that external id, or create it."""
         with self._lock:
             record_type = self._type(rtype)
+            rtype = record_type.name
             changes = normalize(record_type, body, strict_names=strict_names, resolve=self._resolve)
             if changes.get("externalId", external_id) != external_id:
                 raise bad_request(
@@ -104,15 +126,27 @@ class RecordStore:
             changes["externalId"] = external_id
             existing = self._external[rtype].get(external_id)
             if existing is not None:
-                return self._write(record_type, existing, changes, replace=replace), False
-            return self._write(record_type, self._mint(rtype), changes, creating=True), True
+                return self._write(record_type, existing, changes, replace=replace, client=True), False
+            return self._write(record_type, self._mint(rtype), changes, creating=True, client=True), True
 
-    def remove(self, rtype: str, key: str) -> str:
+    def remove(self, rtype: str, key: str, *, client: bool = False) -> str:
+        """Delete a record; `client` (a REST DELETE) runs the account's write policies first."""
         with self._lock:
-            record_id = self._existing(self._type(rtype).name, key)
+            rtype = self._type(rtype).name
+            record_id = self._existing(rtype, key)
+            if client:
+                for policy in self.policies:
+                    policy.before_write(rtype, self._records[rtype][record_id], None)
             record = self._records[rtype].pop(record_id)
             if record.get("externalId"):
                 self._external[rtype].pop(record["externalId"], None)
+            self._attachments.pop((rtype, record_id), None)
+            if rtype == "file":
+                for attached in self._attachments.values():
+                    while record_id in attached:
+                        attached.remove(record_id)
+            if rtype == "timeBill":
+                self.billed_time.discard(record_id)
             row = {
                 "recordid": record_id,
                 "recordtypeid": rtype.lower(),
@@ -125,8 +159,28 @@ class RecordStore:
     def find(self, rtype: str, key: str) -> dict[str, Any]:
         """The record an URL key (`123` or `eid:abc`) names, or a 404."""
         with self._lock:
-            record_id = self._existing(self._type(rtype).name, key)
+            rtype = self._type(rtype).name
+            record_id = self._existing(rtype, key)
             return copy.deepcopy(self._records[rtype][record_id])
+
+    def attach(self, rtype: str, key: str, file_key: str) -> None:
+        """POST .../{type}/{id}/!attach/file/{fileId}; attaching a file twice keeps one attachment."""
+        with self._lock:
+            rtype = self._type(rtype).name
+            record_id = self._existing(rtype, key)
+            file_id = self._existing("file", file_key)
+            attached = self._attachments.setdefault((rtype, record_id), [])
+            if file_id not in attached:
+                attached.append(file_id)
+
+    def detach(self, rtype: str, key: str, file_key: str) -> None:
+        with self._lock:
+            rtype = self._type(rtype).name
+            record_id = self._existing(rtype, key)
+            file_id = self._existing("file", file_key)
+            attached = self._attachments.get((rtype, record_id), [])
+            if file_id in attached:
+                attached.remove(file_id)
 
     # -- for SuiteQL and rendering -----------------------------------------------------------------
     def snapshot(self, rtype: str) -> list[dict[str, Any]]:
@@ -205,8 +259,14 @@ class RecordStore:
         *,
         creating: bool = False,
         replace: set[str] = frozenset(),
+        client: bool = False,
     ) -> str:
+        """Store a create or update. `client`: the write comes from a REST client, so fields the account does not
+        keep are dropped (the write still counts as a change) and the account's write policies run."""
         old = {} if creating else self._records[rtype.name][record_id]
+        if client:
+            unkept = self._unkept(rtype.name)
+            changes = {k: v for k, v in changes.items() if k not in unkept}
         record = {**old, "id": record_id}
         for name, value in changes.items():
             if value is None:
@@ -225,6 +285,9 @@ class RecordStore:
             missing = [f for f in REQUIRED_ON_CREATE.get(rtype.name, ()) if record.get(f) is None]
             if missing:
                 raise missing_values(missing)
+        if client:
+            for policy in self.policies:
+                policy.before_write(rtype.name, None if creating else old, record)
         self._index_external(rtype.name, record_id, old.get("externalId"), record.get("externalId"))
         now = iso_instant(self._clock())
         record["lastModifiedDate"] = now
@@ -235,6 +298,9 @@ class RecordStore:
             space = ID_SPACES.get(rtype.name, rtype.name)
             self._next_id[space] = max(self._next_id[space], int(record_id) + 1)
         return record_id
+
+    def _unkept(self, rtype: str) -> set[str]:
+        return {f for t, fields in self.unkept_fields.items() if t.lower() == rtype.lower() for f in fields}
 
     def _index_external(self, rtype: str, record_id: str, old: str | None, new: str | None) -> None:
         if old == new:

@@ -27,6 +27,8 @@ STORED_TYPES = (
     "currency",
     "serviceSaleItem",
     "file",
+    "folder",
+    "accountingPeriod",
 )
 
 # Set by the server on every write: writes to them are ignored, as NetSuite ignores them.
@@ -49,7 +51,11 @@ REFERENCE_TARGETS: dict[str, tuple[str, ...]] = {
     "expenseReport.entity": ("employee",),
     "expenseReport.expense.customer": ("customer", "job"),
     "expenseReport.expense.expmediaitem": ("file",),
+    "expenseReport.postingPeriod": ("accountingPeriod",),
     "expenseCategory.expenseitem": (),
+    "file.folder": ("folder",),
+    "folder.parent": ("folder",),
+    "accountingPeriod.parent": ("accountingPeriod",),
 }
 
 # UNVERIFIED shape: the REST document service is not in the record browser. These are the SOAP File record's
@@ -67,6 +73,49 @@ FILE_FIELDS: dict[str, dict[str, Any]] = {
     "refName": {"type": "string"},
 }
 
+# UNVERIFIED shape, like the file's: the SOAP Folder record's essentials. The REST document service keeps
+# folders; the simulator keeps them as a record type so that PUT /record/v1/folder/eid:<x> creates one.
+FOLDER_FIELDS: dict[str, dict[str, Any]] = {
+    "id": {"type": "string"},
+    "externalId": {"type": "string", "label": "External ID"},
+    "name": {"type": "string", "label": "Name"},
+    "parent": {"type": "object", "kind": "reference", "ref": "folder", "label": "Sub-Folder of"},
+    "description": {"type": "string", "label": "Description"},
+    "lastModifiedDate": {"type": "string", "format": "date-time", "label": "Last Modified Date"},
+    "links": {"type": "array"},
+    "refName": {"type": "string"},
+}
+
+# UNVERIFIED REST names: accountingPeriod is not in the transcribed Browser. These are the SuiteQL columns of
+# the exports addendum §4 in REST's camelCase (SuiteQL lower-cases them back: periodname, alllocked, ...).
+ACCOUNTING_PERIOD_FIELDS: dict[str, dict[str, Any]] = {
+    "id": {"type": "string"},
+    "periodName": {"type": "string", "label": "Period Name"},
+    "startDate": {"type": "string", "format": "date", "label": "Start Date"},
+    "endDate": {"type": "string", "format": "date", "label": "End Date"},
+    "parent": {"type": "object", "kind": "reference", "ref": "accountingPeriod", "label": "Subperiod of"},
+    "closed": {"type": "boolean", "label": "Closed"},
+    "closedOnDate": {"type": "string", "format": "date", "label": "Closed On"},
+    "allLocked": {"type": "boolean", "label": "All Locked"},
+    "apLocked": {"type": "boolean", "label": "A/P Locked"},
+    "arLocked": {"type": "boolean", "label": "A/R Locked"},
+    "allowNonGLChanges": {"type": "boolean", "label": "Allow Non-G/L Changes"},
+    "isPosting": {"type": "boolean", "label": "Posting"},
+    "isInactive": {"type": "boolean", "label": "Inactive"},
+    "isYear": {"type": "boolean", "label": "Year"},
+    "isQuarter": {"type": "boolean", "label": "Quarter"},
+    "isAdjust": {"type": "boolean", "label": "Adjustment"},
+    "lastModifiedDate": {"type": "string", "format": "date-time", "label": "Last Modified Date"},
+    "links": {"type": "array"},
+    "refName": {"type": "string"},
+}
+EXTRA_TYPES = {"file": FILE_FIELDS, "folder": FOLDER_FIELDS, "accountingPeriod": ACCOUNTING_PERIOD_FIELDS}
+
+# File type ids the simulator accepts in file.fileType: NetSuite's ids for the receipt formats the product
+# sends. NetSuite knows many more (PLAINTEXT, HTMLDOC, ...); the simulator refuses them, so that a receipt of
+# another kind (HEIC, HTML) must be dealt with before it reaches NetSuite.
+FILE_TYPES = ("PNGIMAGE", "JPGIMAGE", "GIFIMAGE", "TIFFIMAGE", "BMPIMAGE", "PDF")
+
 # Fields a create must carry. timeBill: "employee and hours are Required on Add" (SOAP schema help, research
 # notes §2.2). UNVERIFIED for the rest: NetSuite defaults a missing tranDate to today, which for a sync is a
 # silent wrong date, so the simulator refuses it; expense lines without category/amount/date and files without
@@ -74,7 +123,9 @@ FILE_FIELDS: dict[str, dict[str, Any]] = {
 REQUIRED_ON_CREATE: dict[str, tuple[str, ...]] = {
     "timeBill": ("employee", "hours", "tranDate"),
     "expenseReport": ("entity",),
-    "file": ("name", "folder", "content"),
+    # UNVERIFIED: NetSuite may infer fileType from the name's extension; the simulator wants it said.
+    "file": ("name", "folder", "fileType", "content"),
+    "folder": ("name",),
 }
 REQUIRED_ON_LINE: dict[str, tuple[str, ...]] = {
     "expenseReport.expense": ("category", "amount", "expensedate"),
@@ -98,6 +149,9 @@ class RecordType:
     fields: dict[str, FieldSpec]
     sublists: dict[str, dict[str, FieldSpec]] = field(default_factory=dict)
     created_field: str | None = None  # dateCreated on entities, createdDate on transactions
+    # The schema's definitions (type, format, label, ...), for the metadata catalog.
+    definitions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    sublist_definitions: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
 
     @property
     def table(self) -> str:
@@ -117,19 +171,23 @@ class RecordSchema:
                     )
         self.types: dict[str, RecordType] = {}
         for name in STORED_TYPES:
-            definition = raw[name]["fields"] if name != "file" else FILE_FIELDS
+            definition = EXTRA_TYPES[name] if name in EXTRA_TYPES else raw[name]["fields"]
             fields = {n: _spec(f"{name}.{n}", n, d) for n, d in definition.items()}
             fields.update(_custom(custom_fields.get(name, {})))
-            sublists = {}
-            for sub_name, sub in (raw[name]["sublists"] if name != "file" else {}).items():
+            sublists, sublist_definitions = {}, {}
+            for sub_name, sub in ({} if name in EXTRA_TYPES else raw[name]["sublists"]).items():
                 line = {n: _spec(f"{name}.{sub_name}.{n}", n, d) for n, d in sub["fields"].items()}
                 line.update(_custom(custom_fields.get(f"{name}.{sub_name}", {})))
                 sublists[sub_name] = line
+                sublist_definitions[sub_name] = sub["fields"]
             created = next((c for c in ("dateCreated", "createdDate") if c in fields), None)
-            self.types[name] = RecordType(name, fields, sublists, created)
+            self.types[name] = RecordType(name, fields, sublists, created, dict(definition), sublist_definitions)
+        self._by_lower = {name.lower(): record_type for name, record_type in self.types.items()}
 
     def get(self, name: str) -> RecordType | None:
-        return self.types.get(name)
+        """The record type a URL names. Record type names are case-insensitive, as NetSuite's are: timebill,
+        timeBill and TIMEBILL all name timeBill."""
+        return self._by_lower.get(name.lower())
 
 
 @cache
