@@ -164,6 +164,10 @@ class PlannedExpenseItem:
     exchange_rate: Decimal | None = None
     receipt: bytes | None = None
     receipt_type: str | None = None  # MIME type
+    # The receipt exists (ReceiptURL is set) but downloading it fails with this status, until the simulator's
+    # heal_receipt: the generator gives exactly one item per company such a receipt.
+    receipt_fails: bool = False
+    receipt_fail_status: int = 500
 
 
 @dataclass

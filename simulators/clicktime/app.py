@@ -18,10 +18,11 @@ import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
-from simulators.clicktime import approvals, catalog, expenses, people, seeding, timesheets
+from simulators.clicktime import admin, approvals, catalog, expenses, people, seeding, timesheets
 from simulators.clicktime.context import Call
 from simulators.clicktime.render import DecimalsAs, EnvelopeResponse, api_error, envelope
 from simulators.clicktime.schema import Endpoint, schema
@@ -315,8 +316,99 @@ class ClickTimeSimulator(App):
         return self.store.admin_id
 
     def receipt(self, item_id: str) -> tuple[bytes, str] | None:
+        """The stored receipt (content, MIME type), whether or not its download is made to fail."""
         with self.store.lock:
             return self.store.receipts.get(item_id)
+
+    def set_receipt(self, item_id: str, content: bytes, mime: str) -> None:
+        """Give an item this receipt (any size, any MIME type: an 11 MB scan, an image/heic, a text/html page)."""
+        with self.store.lock:
+            admin.set_receipt(self.store, item_id, content, mime)
+
+    def fail_receipt(self, item_id: str, status: int = 500) -> None:
+        """The item's receipt download answers `status` (in ClickTime's error envelope) until heal_receipt."""
+        with self.store.lock:
+            admin.fail_receipt(self.store, item_id, status)
+
+    def heal_receipt(self, item_id: str) -> None:
+        with self.store.lock:
+            self.store.receipt_failures.pop(item_id, None)
+
+    def failing_receipts(self) -> dict[str, int]:
+        """Expense item ID -> the status its receipt download answers."""
+        with self.store.lock:
+            return dict(self.store.receipt_failures)
+
+    # An administrator's edits between two export runs (see admin.py): sheets in any status, Approved included;
+    # status and approval stamps are left alone (use timesheet_action / expense_sheet_action for those).
+    def add_time_entry(
+        self,
+        timesheet_id: str,
+        date: date | str,
+        hours: Decimal | int | str,
+        job_id: str,
+        task_id: str,
+        comment: str = "",
+    ) -> Record:
+        with self.store.lock:
+            return public(admin.add_time_entry(self.store, timesheet_id, date, hours, job_id, task_id, comment))
+
+    def edit_time_entry(self, entry_id: str, **fields: Any) -> Record:
+        """Wire names: Date, Hours, JobID, TaskID, Comment, BillingRate, CostRate, BreakTime, StartTime, EndTime,
+        CustomFields."""
+        with self.store.lock:
+            return public(admin.edit_time_entry(self.store, entry_id, fields))
+
+    def delete_time_entry(self, entry_id: str) -> None:
+        with self.store.lock:
+            admin.delete_time_entry(self.store, entry_id)
+
+    def delete_timesheet(self, timesheet_id: str) -> None:
+        with self.store.lock:
+            admin.delete_timesheet(self.store, timesheet_id)
+
+    def add_expense_item(
+        self,
+        sheet_id: str,
+        expense_date: date | str,
+        expense_type_id: str,
+        payment_type_id: str,
+        amount: Decimal | int | str,
+        **options: Any,
+    ) -> Record:
+        """options: description, comment, job_id, task_id, billable, foreign_amount, foreign_currency,
+        exchange_rate, receipt (bytes), receipt_type (MIME)."""
+        with self.store.lock:
+            item = admin.add_expense_item(
+                self.store, sheet_id, expense_date, expense_type_id, payment_type_id, amount, **options
+            )
+            return public(item)
+
+    def edit_expense_item(self, item_id: str, **fields: Any) -> Record:
+        """Wire names: ExpenseDate, Amount, Description, Comment, Billable, ExpenseTypeID, PaymentTypeID, JobID,
+        TaskID, Quantity, Rate, AmountForeign, AmountForeignCurrency, AmountForeignExchangeRate."""
+        with self.store.lock:
+            return public(admin.edit_expense_item(self.store, item_id, fields))
+
+    def delete_expense_item(self, item_id: str) -> None:
+        with self.store.lock:
+            admin.delete_expense_item(self.store, item_id)
+
+    def delete_expense_sheet(self, sheet_id: str) -> None:
+        with self.store.lock:
+            admin.delete_expense_sheet(self.store, sheet_id)
+
+    def entries_of(self, timesheet_id: str) -> list[Record]:
+        """The timesheet's time entries, oldest first."""
+        with self.store.lock:
+            entries = [e for e in self.store.time_entries.values() if e["_timesheet"] == timesheet_id]
+            return [public(e) for e in sorted(entries, key=lambda e: e["_seq"])]
+
+    def items_of(self, sheet_id: str) -> list[Record]:
+        """The expense sheet's items, oldest first."""
+        with self.store.lock:
+            items = [i for i in self.store.expense_items.values() if i["ExpenseSheetID"] == sheet_id]
+            return [public(i) for i in sorted(items, key=lambda i: i["_seq"])]
 
     def timesheet_action(self, timesheet_id: str, action: str, comment: str | None = None) -> Record:
         """Apply a timesheet action as the admin would (same rules as POST .../Actions)."""

@@ -183,10 +183,15 @@ def get_receipt(store: Store, request: Request) -> Response:
     """The receipt file behind an item's ReceiptURL (not an API v2 endpoint; see item_view)."""
     if request.query:
         raise bad_request("The receipt URL takes no query parameters")
-    receipt = store.receipts.get(request.params["itemID"])
+    item_id = request.params["itemID"]
+    receipt = store.receipts.get(item_id)
     if receipt is None:
-        raise HttpError(404, f"No receipt for expense item '{request.params['itemID']}'")
+        raise HttpError(404, f"No receipt for expense item '{item_id}'")
+    failing = store.receipt_failures.get(item_id)
+    if failing is not None:  # ClickTimeSimulator.fail_receipt
+        raise HttpError(failing, f"The receipt of expense item '{item_id}' could not be retrieved")
     content, mime = receipt
+    # Content-Length is always set (SimulatorServer), so a client can stream a large receipt and stop early.
     return Response(200, content, content_type=mime)
 
 

@@ -268,6 +268,8 @@ def _expense_sheet(
         store.expense_items[item["ID"]] = item
         if planned_item.receipt is not None:
             store.receipts[item["ID"]] = (planned_item.receipt, planned_item.receipt_type or "application/pdf")
+            if planned_item.receipt_fails:
+                store.receipt_failures[item["ID"]] = planned_item.receipt_fail_status
         counts["expense_items"] += 1
 
 

@@ -54,6 +54,7 @@ class Store:
         self.currencies: dict[str, Record] = {}  # by ISO code, as /Currencies/{currencyISO} addresses them
         self.job_tasks: dict[str, list[str]] = {}  # job ID -> task IDs, in the order they were linked
         self.receipts: dict[str, tuple[bytes, str]] = {}  # expense item ID -> (content, MIME type)
+        self.receipt_failures: dict[str, int] = {}  # expense item ID -> the status its download answers
         self.history: dict[str, list[Record]] = {}  # timesheet or expense sheet ID -> actions, oldest first
         self.company_id = self.mint_id()
         self.admin_id = ""  # the token's user, set by the simulator
