@@ -9,6 +9,12 @@ The mix is deliberate, so that the syncs meet their awkward cases with the demo 
 closed, inactive, pending and no-time projects; parent tasks with subtasks; tasks without a service item;
 one ClickTime user who has no NetSuite employee; expense types mapped by accounting id, by name only, or not
 at all; expenses in a foreign currency; timesheets and expense sheets in every interesting status.
+
+For the exports, every seed also guarantees (`_export_cases`), on Approved timesheets of mapped employees: a
+day with three 0.33 h entries on one project and task (59.4 minutes: 59 when summed, 60 when each entry is
+rounded), a 0.1 h entry and a 7.99 h day; billable and non-billable time; an Approved timesheet with entries
+for the unmapped contractor; PNG and PDF receipts on approved expense sheets; and exactly one receipt whose
+download fails. These come from a second random generator, so the rest of a seed's company is unchanged.
 """
 
 from __future__ import annotations
@@ -242,6 +248,7 @@ def generate_company(seed: int = 7, size: int = 1) -> Company:
     ]
     timesheets = _timesheets(rng, users, projects, tasks, ref)
     expense_sheets = _expense_sheets(rng, users, projects, expense_types, payment_types, ref)
+    _export_cases(random.Random(f"exports-{seed}"), users, projects, tasks, timesheets, expense_sheets, ref)
     return Company(
         seed=seed,
         name=name,
@@ -465,12 +472,17 @@ def _timesheets(
                         )
                     )
             sheets.append(sheet)
-    # Make sure every status the time sync must tell apart appears, whatever the seed drew.
-    latest = [s for s in sheets if s.start_date == ref - timedelta(weeks=1)]
+    _every_status(sheets, ref)
+    return sheets
+
+
+def _every_status(sheets: list[PlannedTimesheet], ref: date, keep: frozenset[int] = frozenset()) -> None:
+    """Make sure every status the time sync must tell apart appears, whatever the seed drew; sheets whose id()
+    is in `keep` are left as they are."""
+    latest = [s for s in sheets if s.start_date == ref - timedelta(weeks=1) and id(s) not in keep]
     for sheet, status in zip(latest, ["Waiting", "Rejected", "Open"], strict=False):
         if not any(s.status == status for s in sheets):
             sheet.status = status
-    return sheets
 
 
 def _timesheet_status(rng: random.Random, weeks_ago: int) -> str:
@@ -548,6 +560,120 @@ def _expense_item(
         else:
             item.receipt, item.receipt_type = pdf_receipt(item.description, item.amount), "application/pdf"
     return item
+
+
+# -- what the exports must meet, whatever the seed -------------------------------------------------------------
+
+CONTRACTOR_KEY = "u-contractor"
+ODD_HOURS = (Decimal("0.33"), Decimal("0.1"), Decimal("7.99"))
+
+
+def _export_cases(
+    rng: random.Random,
+    users: list[ClickTimeUser],
+    projects: list[Project],
+    tasks: list[ProjectTask],
+    sheets: list[PlannedTimesheet],
+    expense_sheets: list[PlannedExpenseSheet],
+    ref: date,
+) -> None:
+    mapped = {u.key for u in users if u.key != CONTRACTOR_KEY}
+    touched: set[int] = set()
+
+    # The contractor (no NetSuite employee) has approved time the export must leave out, and say so.
+    contractor = [s for s in sheets if s.user_key == CONTRACTOR_KEY and s.entries]
+    if contractor and not any(s.status == "Approved" for s in contractor):
+        contractor[0].status = "Approved"
+    touched.update(id(s) for s in contractor if s.status == "Approved")
+
+    approved = [s for s in sheets if s.user_key in mapped and s.status == "Approved" and len(_days(s)) >= 2]
+    if len(approved) < 2:  # not with the generator's weights, but every seed must have them
+        for sheet in [s for s in sheets if s.user_key in mapped and len(_days(s)) >= 2][: 2 - len(approved)]:
+            sheet.status = "Approved"
+            approved.append(sheet)
+    first, second = rng.sample(approved, 2)
+    touched.update({id(first), id(second)})
+
+    # Three 0.33 h entries on one day, project and task: 0.99 h is 59.4 minutes.
+    model = first.entries[0]
+    for _ in range(3):
+        first.entries.append(
+            PlannedTimeEntry(
+                model.date, Decimal("0.33"), model.project_id, model.task_id, "Stand-up", model.is_billable
+            )
+        )
+    # A 7.99 h day (one entry, the day's others gone) and a 0.1 h entry on another day.
+    days = _days(second)
+    long_day, short_day = days[-1], days[0]
+    kept = [e for e in second.entries if e.date != long_day]
+    model = next(e for e in second.entries if e.date == long_day)
+    second.entries[:] = kept
+    second.entries.append(
+        PlannedTimeEntry(long_day, Decimal("7.99"), model.project_id, model.task_id, "Workshop", model.is_billable)
+    )
+    model = next(e for e in second.entries if e.date == short_day)
+    second.entries.append(
+        PlannedTimeEntry(short_day, Decimal("0.1"), model.project_id, model.task_id, "Quick call", model.is_billable)
+    )
+
+    # Billable and non-billable time on approved sheets of mapped employees.
+    exported = [e for s in sheets if s.user_key in mapped and s.status == "Approved" for e in s.entries]
+    if all(e.is_billable for e in exported):
+        _add_non_billable(rng, projects, tasks, sheets, first)
+    _every_status(sheets, ref, frozenset(touched))
+    _receipt_cases(rng, mapped, expense_sheets)
+
+
+def _days(sheet: PlannedTimesheet) -> list[date]:
+    return sorted({e.date for e in sheet.entries})
+
+
+def _add_non_billable(
+    rng: random.Random,
+    projects: list[Project],
+    tasks: list[ProjectTask],
+    sheets: list[PlannedTimesheet],
+    sheet: PlannedTimesheet,
+) -> None:
+    """An entry on a non-billable task; when no task people log time to is non-billable, one becomes so (and
+    every planned entry on it with it, so entries keep following their task)."""
+    targets = _time_targets(projects, tasks)
+    candidates = [(p, t) for p, leaves in targets for t in leaves if t.non_billable]
+    if not candidates:
+        project, leaves = rng.choice(targets)
+        task = rng.choice(leaves)
+        task.non_billable = True
+        for entry in (e for s in sheets for e in s.entries if e.task_id == task.id):
+            entry.is_billable = False
+        candidates = [(project, task)]
+    project, task = rng.choice(candidates)
+    day = _days(sheet)[len(_days(sheet)) // 2]
+    sheet.entries.append(PlannedTimeEntry(day, Decimal("1.5"), project.id, task.id, "Internal training", False))
+
+
+def _receipt_cases(rng: random.Random, mapped: set[str], sheets: list[PlannedExpenseSheet]) -> None:
+    """PNG and PDF receipts on approved sheets, and exactly one receipt that fails to download.
+
+    The failing one is on an approved sheet of a mapped employee (so the export meets it), on the item with the
+    earliest expense date: ClickTime lists items newest first, so it comes last in a plain listing.
+    """
+    approved = [i for s in sheets if s.status == "approved" for i in s.items]
+    for mime in ("image/png", "application/pdf"):
+        if not any(i.receipt_type == mime for i in approved):
+            item = rng.choice([i for i in approved if i.receipt is None] or approved)
+            item.receipt, item.receipt_type = (
+                (png_receipt(rng), mime) if mime == "image/png" else (pdf_receipt(item.description, item.amount), mime)
+            )
+    for item in (i for s in sheets for i in s.items):
+        item.receipt_fails = False
+    mapped_items = [i for s in sheets if s.status == "approved" and s.user_key in mapped for i in s.items]
+    with_receipt = [i for i in mapped_items if i.receipt is not None]
+    if not with_receipt:
+        item = mapped_items[0]
+        item.receipt, item.receipt_type = png_receipt(rng), "image/png"
+        with_receipt = [item]
+    earliest = min(with_receipt, key=lambda i: i.expense_date)
+    earliest.receipt_fails = True
 
 
 # -- receipts ------------------------------------------------------------------------------------------

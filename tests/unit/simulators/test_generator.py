@@ -14,8 +14,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from simulators import generator
 from simulators.company import CLOSED_PROJECT_STATUS, Company
-from simulators.generator import generate_company, reference_date
+from simulators.generator import CONTRACTOR_KEY, ODD_HOURS, generate_company, reference_date
 
 
 @pytest.fixture(scope="module")
@@ -131,7 +132,7 @@ def test_expense_types_map_by_id_by_name_or_not_at_all(company: Company) -> None
     assert reimbursable == {"Personal Card": True, "Company Card": False}
 
 
-def test_time_plan_is_quarter_hours_on_open_leaf_tasks(company: Company) -> None:
+def test_time_plan_is_quarter_hours_on_open_leaf_tasks_but_for_the_odd_ones(company: Company) -> None:
     projects = {p.id: p for p in company.projects}
     tasks = {t.id: t for t in company.tasks}
     parents = {t.parent_id for t in company.tasks if t.parent_id}
@@ -144,7 +145,8 @@ def test_time_plan_is_quarter_hours_on_open_leaf_tasks(company: Company) -> None
             entries += 1
             assert sheet.start_date <= entry.date <= sheet.end_date
             assert isinstance(entry.hours, Decimal) and entry.hours > 0
-            assert entry.hours % Decimal("0.25") == 0
+            # Quarter hours, apart from the five odd entries the exports must meet (see test_odd_hours...).
+            assert entry.hours % Decimal("0.25") == 0 or entry.hours in ODD_HOURS
             project, task = projects[entry.project_id], tasks[entry.task_id]
             assert task.project_id == project.id and task.id not in parents
             assert project.status_id == "2" and not project.is_inactive and project.allow_time
@@ -220,6 +222,67 @@ def test_no_float_anywhere(company: Company) -> None:
     assert _floats(company) == []
 
 
+# -- what the exports must meet ------------------------------------------------------------------------------
+def _mapped(company: Company) -> set[str]:
+    emails = {e.email for e in company.employees}
+    return {u.key for u in company.users if u.email in emails}
+
+
+def assert_export_cases(company: Company) -> None:
+    """The guarantees of generator._export_cases, for any seed and size."""
+    mapped = _mapped(company)
+    approved = [s for s in company.timesheets if s.status == "Approved" and s.user_key in mapped]
+    entries = [e for s in approved for e in s.entries]
+    odd = sorted(e.hours for s in company.timesheets for e in s.entries if e.hours % Decimal("0.25"))
+    assert odd == [Decimal("0.1"), Decimal("0.33"), Decimal("0.33"), Decimal("0.33"), Decimal("7.99")]
+    assert {e.hours for e in entries} >= set(ODD_HOURS)  # all on approved sheets of mapped employees
+    # One day with three 0.33 h entries on the same project (and task): 59.4 minutes together.
+    thirds = [(s, e) for s in approved for e in s.entries if e.hours == Decimal("0.33")]
+    assert len({(id(s), e.date, e.project_id, e.task_id) for s, e in thirds}) == 1
+    assert sum((e.hours for _, e in thirds), Decimal(0)) * 60 == Decimal("59.40")
+    # 7.99 h is a whole day's time.
+    [(long_sheet, long_entry)] = [(s, e) for s in approved for e in s.entries if e.hours == Decimal("7.99")]
+    assert [e.hours for e in long_sheet.entries if e.date == long_entry.date] == [Decimal("7.99")]
+    assert any(e.is_billable for e in entries) and any(not e.is_billable for e in entries)
+    contractor = [s for s in company.timesheets if s.user_key == CONTRACTOR_KEY]
+    assert CONTRACTOR_KEY not in mapped and any(s.status == "Approved" and s.entries for s in contractor)
+    assert {s.status for s in company.timesheets} >= {"Approved", "Waiting", "Open", "Rejected"}
+
+    items = [(s, i) for s in company.expense_sheets for i in s.items]
+    approved_items = [i for s, i in items if s.status == "approved"]
+    assert {"image/png", "application/pdf"} <= {i.receipt_type for i in approved_items}
+    [(sheet, failing)] = [(s, i) for s, i in items if i.receipt_fails]
+    assert failing.receipt is not None and failing.receipt_fail_status == 500
+    assert sheet.status == "approved" and sheet.user_key in mapped
+    receipts = [i for s, i in items if s.status == "approved" and s.user_key in mapped and i.receipt is not None]
+    assert failing.expense_date == min(i.expense_date for i in receipts)
+
+
+def test_the_demo_company_has_every_export_case(company: Company) -> None:
+    assert_export_cases(company)
+
+
+def test_export_cases_leave_the_rest_of_the_company_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cases come from their own random generator: nothing the seed drew before them is redrawn."""
+    company = generate_company(7)
+    monkeypatch.setattr(generator, "_export_cases", lambda *args: None)
+    plain = generate_company(7)
+    assert (company.customers, company.projects, company.employees, company.users) == (
+        plain.customers,
+        plain.projects,
+        plain.employees,
+        plain.users,
+    )
+    assert [(s.user_key, s.start_date) for s in company.timesheets] == [
+        (s.user_key, s.start_date) for s in plain.timesheets
+    ]
+    amounts = lambda c: [(i.expense_date, i.amount) for s in c.expense_sheets for i in s.items]  # noqa: E731
+    assert amounts(company) == amounts(plain)
+    added = Counter(e.hours for s in company.timesheets for e in s.entries)
+    added.subtract(Counter(e.hours for s in plain.timesheets for e in s.entries))
+    assert {h: n for h, n in added.items() if n > 0} == {Decimal("0.33"): 3, Decimal("0.1"): 1, Decimal("7.99"): 1}
+
+
 @settings(max_examples=20, deadline=None)
 @given(seed=st.integers(min_value=0, max_value=10_000))
 def test_invariants_hold_for_any_seed(seed: int) -> None:
@@ -230,4 +293,12 @@ def test_invariants_hold_for_any_seed(seed: int) -> None:
     approved_items = [i for s in company.expense_sheets if s.status == "approved" for i in s.items]
     assert any(i.foreign_currency for i in approved_items)
     assert any(i.expense_type_key == "et-gifts" for i in approved_items)
+    assert_export_cases(company)
+    for sheet in company.timesheets:  # entries still follow their task's billability
+        assert all(e.is_billable == (not tasks[e.task_id].non_billable) for e in sheet.entries)
     assert _floats(company) == []
+
+
+@pytest.mark.parametrize("seed", [3, 11])
+def test_export_cases_hold_at_size_two(seed: int) -> None:
+    assert_export_cases(generate_company(seed, size=2))
