@@ -7,7 +7,8 @@ people, timesheets, expenses; approval state machines in approvals); this module
 format, faults and the helpers tests and the demo use.
 
 Module map: schema (the JSON data) -> validation (query/body checks) -> context.Call (what a handler gets)
--> render (envelope, page, exact decimals); store (state and its lock); seeding (load a generated Company).
+-> render (envelope, page, exact decimals); store (state and its lock); seeding (load a generated Company);
+admin (an administrator's edits and the receipt knobs, without HTTP).
 """
 
 from __future__ import annotations
