@@ -51,9 +51,18 @@ def lenient_url(url: str) -> str:
     else still gets INVALID_LOGIN.
     """
     parts = urlsplit(url)
-    path = quote(_STRAY_PERCENT.sub("%25", parts.path), safe="/%:@!$&'()*+,;=-._~")
-    query = quote(_STRAY_PERCENT.sub("%25", parts.query), safe=_QUERY_SAFE + "%")
+    path = quote(_raw_bytes(_STRAY_PERCENT.sub("%25", parts.path)), safe="/%:@!$&'()*+,;=-._~")
+    query = quote(_raw_bytes(_STRAY_PERCENT.sub("%25", parts.query)), safe=_QUERY_SAFE + "%")
     return urlunsplit((parts.scheme, parts.netloc, path, query, ""))
+
+
+def _raw_bytes(text: str) -> bytes:
+    """The bytes the client sent: http.server decodes a request target as latin-1, so a raw UTF-8 character
+    arrives as two latin-1 ones and is encoded back to its own bytes here."""
+    try:
+        return text.encode("latin-1")
+    except UnicodeEncodeError:
+        return text.encode("utf-8")
 
 
 def base_string(method: str, url: str, authorization: str) -> str:

@@ -78,30 +78,32 @@ def json_schema(rtype: RecordType) -> dict[str, Any]:
     }
 
 
-def swagger(base: str, rtype: RecordType) -> dict[str, Any]:
-    document = json_schema(rtype)
-    schema = {k: v for k, v in document.items() if k not in ("$schema", "definitions")}
-    ref = {"$ref": f"#/components/schemas/{rtype.name}"}
-    body = {"content": {"application/json": {"schema": ref}}}
+def swagger(base: str, rtypes: list[RecordType]) -> dict[str, Any]:
+    """One OpenAPI document for the record types (the catalog answers it for one type, or for a `select`)."""
+    paths: dict[str, Any] = {}
+    schemas: dict[str, Any] = {"nsLink": _NS_LINK}
     no_content = {"204": {"description": "No Content"}}
-    record_path = {
-        "get": {"responses": {"200": {"description": "OK", "content": {"application/json": {"schema": ref}}}}},
-        "patch": {"requestBody": body, "responses": no_content},
-        "put": {"requestBody": body, "responses": no_content},
-        "delete": {"responses": no_content},
-    }
+    for rtype in rtypes:
+        document = json_schema(rtype)
+        schemas[rtype.name] = {k: v for k, v in document.items() if k not in ("$schema", "definitions")}
+        ref = {"$ref": f"#/components/schemas/{rtype.name}"}
+        body = {"content": {"application/json": {"schema": ref}}}
+        paths[f"/{rtype.name}"] = {
+            "get": {"responses": {"200": {"description": "OK"}}},
+            "post": {"requestBody": body, "responses": no_content},
+        }
+        paths[f"/{rtype.name}/{{id}}"] = {
+            "get": {"responses": {"200": {"description": "OK", "content": {"application/json": {"schema": ref}}}}},
+            "patch": {"requestBody": body, "responses": no_content},
+            "put": {"requestBody": body, "responses": no_content},
+            "delete": {"responses": no_content},
+        }
     return {
         "openapi": "3.0.1",
         "info": {"title": "NetSuite REST Record API", "version": "v1"},
         "servers": [{"url": base}],
-        "paths": {
-            f"/{rtype.name}": {
-                "get": {"responses": {"200": {"description": "OK"}}},
-                "post": {"requestBody": body, "responses": no_content},
-            },
-            f"/{rtype.name}/{{id}}": record_path,
-        },
-        "components": {"schemas": {rtype.name: schema, "nsLink": _NS_LINK}},
+        "paths": paths,
+        "components": {"schemas": schemas},
     }
 
 

@@ -39,29 +39,24 @@ def register(app: NetSuiteSimulator) -> None:
     @app.route("GET", RECORD_BASE + "/metadata-catalog")
     def catalog(request: Request) -> Response:
         select = [n.strip() for n in _query(request, "select").split(",") if n.strip()]
-        names = [_type(app, n, query_param="select").name for n in select] if select else list(app.schema.types)
-        body = metadata.catalog(_origin(request) + RECORD_BASE, names)
+        rtypes = [_type(app, n, query_param="select") for n in select] if select else list(app.schema.types.values())
+        base = _origin(request) + RECORD_BASE
+        accept = _accept(request, schema_allowed=False)
+        if accept == metadata.SWAGGER_JSON:  # one OpenAPI document for the selected types (all by default)
+            return Response(200, jsonio.dumps(metadata.swagger(base, rtypes)), content_type=metadata.SWAGGER_JSON)
+        body = metadata.catalog(base, [t.name for t in rtypes])
         return Response(200, jsonio.dumps(body), content_type="application/json")
 
     @app.route("GET", RECORD_BASE + "/metadata-catalog/{type}")
     def describe(request: Request) -> Response:
         rtype = _type(app, request.params["type"])
         base = _origin(request) + RECORD_BASE
-        accept = request.header("Accept").lower()
-        if metadata.SCHEMA_JSON in accept:
+        accept = _accept(request, schema_allowed=True)
+        if accept == metadata.SCHEMA_JSON:
             return Response(200, jsonio.dumps(metadata.json_schema(rtype)), content_type=metadata.SCHEMA_JSON)
-        if metadata.SWAGGER_JSON in accept:
-            return Response(200, jsonio.dumps(metadata.swagger(base, rtype)), content_type=metadata.SWAGGER_JSON)
-        if not accept or "application/json" in accept or "*/*" in accept:
-            return Response(200, jsonio.dumps(metadata.catalog_item(base, rtype.name)), content_type="application/json")
-        # UNVERIFIED: what NetSuite answers another Accept type on the catalog.
-        raise NetSuiteError(
-            400,
-            f"Unsupported Accept type {request.header('Accept')!r} for the metadata catalog; use "
-            f"{metadata.SCHEMA_JSON} or {metadata.SWAGGER_JSON}.",
-            "INVALID_PARAMETER",
-            header="Accept",
-        )
+        if accept == metadata.SWAGGER_JSON:
+            return Response(200, jsonio.dumps(metadata.swagger(base, [rtype])), content_type=metadata.SWAGGER_JSON)
+        return Response(200, jsonio.dumps(metadata.catalog_item(base, rtype.name)), content_type="application/json")
 
     @app.route("GET", RECORD_BASE + "/{type}")
     def listing(request: Request) -> Response:
@@ -158,6 +153,26 @@ def _type(app: NetSuiteSimulator, name: str, *, query_param: str = "") -> Record
             raise bad_request(f"Record type '{name}' does not exist.", "INVALID_PARAMETER", query_param=query_param)
         raise NetSuiteError(404, f"Record type '{name}' does not exist.", "NONEXISTENT_ID")
     return rtype
+
+
+def _accept(request: Request, *, schema_allowed: bool) -> str:
+    """The catalog's media type: schema+json, swagger+json, or application/json (also for */* or no Accept)."""
+    accept = request.header("Accept").lower()
+    if metadata.SCHEMA_JSON in accept and schema_allowed:
+        return metadata.SCHEMA_JSON
+    if metadata.SWAGGER_JSON in accept:
+        return metadata.SWAGGER_JSON
+    if not accept or "application/json" in accept or "*/*" in accept:
+        return "application/json"
+    # UNVERIFIED: what NetSuite answers another Accept type (or a JSON schema of the whole catalog).
+    where = "" if schema_allowed else " (the JSON schema is per record type: metadata-catalog/<type>)"
+    raise NetSuiteError(
+        400,
+        f"Unsupported Accept type {request.header('Accept')!r} for the metadata catalog; use "
+        f"{metadata.SWAGGER_JSON} or {metadata.SCHEMA_JSON}{where}.",
+        "INVALID_PARAMETER",
+        header="Accept",
+    )
 
 
 def _file_target(request: Request) -> None:

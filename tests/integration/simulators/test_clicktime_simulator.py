@@ -69,6 +69,7 @@ def _world(company: Company, **options: Any) -> Iterator[World]:
     counts = sim.load_activity(company, ids.jobs.get, ids.tasks.get)
     with SimulatorServer(sim) as server:
         yield World(sim, server, ids, counts)
+    assert sim.internal_errors == [], sim.internal_errors[0]
 
 
 @pytest.fixture

@@ -186,3 +186,17 @@ def test_the_date_header_comes_from_the_simulator_clock():
     for status, headers, _ in (ok, refused, broken):
         assert headers["date"] == "Wed, 25 Nov 2026 17:47:38 GMT", status
     assert ok[0] == 200 and refused[0] == 401
+
+
+def test_a_raw_utf8_character_in_the_query_is_signed_as_its_bytes():
+    sim = _netsuite()
+    with SimulatorServer(sim) as server:
+        auth = _signed(server, "/services/rest/system/v1/serverTime?name=Caf%C3%A9")
+        host = server.url.removeprefix("http://")
+        data = (
+            f"GET /services/rest/system/v1/serverTime?name=Café HTTP/1.1\r\nHost: {host}\r\n"
+            f"Authorization: {auth}\r\nConnection: close\r\n\r\n"
+        ).encode()
+        status, _, body = raw(server, data)
+    assert status == 200, body
+    assert sim.login_audit == [] and sim.internal_errors == []

@@ -185,6 +185,14 @@ def test_the_catalog_answers_swagger_and_refuses_other_media_types(ns):
     assert plain["name"] == "timeBill"
     refused = client.call("GET", f"{CATALOG}/timeBill", headers={"Accept": "text/xml"})
     assert refused.status_code == 400 and refused.json()["o:errorDetails"][0]["o:errorHeader"] == "Accept"
+    # The catalog itself answers one OpenAPI document for the types selected (what public clients ask for).
+    both = client.call(
+        "GET", CATALOG, params={"select": "job,timeBill"}, headers={"Accept": "application/swagger+json"}
+    ).json()
+    assert set(both["components"]["schemas"]) == {"job", "timeBill", "nsLink"}
+    assert "custentity_ct_job_id" in both["components"]["schemas"]["job"]["properties"]
+    whole = client.call("GET", CATALOG, headers={"Accept": "application/schema+json"})
+    assert whole.status_code == 400  # a JSON schema is per record type
     assert client.call("GET", f"{CATALOG}/nosuch", headers={"Accept": "application/schema+json"}).status_code == 404
 
 
