@@ -5,6 +5,7 @@ They model an admin's override: they edit sheets in any status, Approved include
 the approval stamps alone (use the sheet actions for those). Totals (DayTotals, TotalAmount,
 ReimbursableAmount) are computed from the entries and items on every read, so they always agree with them.
 Every value is checked as the API would check it; money and hours are Decimal (a float is refused).
+UNVERIFIED: that such an edit leaves no row in the sheet's History (ClickTime's audit log may record it).
 """
 
 from __future__ import annotations

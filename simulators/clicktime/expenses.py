@@ -188,7 +188,7 @@ def get_receipt(store: Store, request: Request) -> Response:
     if receipt is None:
         raise HttpError(404, f"No receipt for expense item '{item_id}'")
     failing = store.receipt_failures.get(item_id)
-    if failing is not None:  # ClickTimeSimulator.fail_receipt
+    if failing is not None:  # ClickTimeSimulator.fail_receipt. UNVERIFIED: the body of a failed download.
         raise HttpError(failing, f"The receipt of expense item '{item_id}' could not be retrieved")
     content, mime = receipt
     # Content-Length is always set (SimulatorServer), so a client can stream a large receipt and stop early.

@@ -70,6 +70,8 @@ class AccountingRules:
             )
         elif rtype == "file" and new is not None:
             file_type = new.get("fileType")
+            # UNVERIFIED code: INVALID_FLD_VALUE is SOAP's name for it (the simulator's other invalid values say
+            # INVALID_FIELD_VALUE); the exports brief asks for this one on a file type.
             if file_type not in FILE_TYPES:
                 raise bad_request(
                     f"You have entered an Invalid Field Value {file_type} for the following field: fileType. "

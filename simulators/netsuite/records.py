@@ -164,7 +164,11 @@ class RecordStore:
             return copy.deepcopy(self._records[rtype][record_id])
 
     def attach(self, rtype: str, key: str, file_key: str) -> None:
-        """POST .../{type}/{id}/!attach/file/{fileId}; attaching a file twice keeps one attachment."""
+        """POST .../{type}/{id}/!attach/file/{fileId}.
+
+        UNVERIFIED: attaching a file twice keeps one attachment, and attaching leaves the record's
+        lastModifiedDate alone (an attachment is not a field of the record).
+        """
         with self._lock:
             rtype = self._type(rtype).name
             record_id = self._existing(rtype, key)
