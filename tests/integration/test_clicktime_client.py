@@ -404,7 +404,7 @@ def test_download_receipt_returns_the_bytes_and_type(start_clicktime):
     assert with_receipts
 
     for item in with_receipts[:5]:
-        content, content_type = client.download_receipt(item.ReceiptURL)
+        content, content_type = client.download_receipt(item.ReceiptURL, max_bytes=10 * 1024 * 1024)
         assert (content, content_type) == ct.sim.receipt(item.ID)
         assert isinstance(content, bytes) and content
     assert session.sent[-1].headers["Authorization"] == f"Token {TOKEN}"
@@ -415,9 +415,9 @@ def test_download_receipt_is_retried_and_needs_the_token(start_clicktime):
     client, _, sleeps = ct.connect()
     item = next(i for i in client.expense_items() if i.ReceiptURL)
     ct.sim.faults.inject("status", status=503, times=1, path="^/receipts/")
-    assert client.download_receipt(item.ReceiptURL) == ct.sim.receipt(item.ID)
+    assert client.download_receipt(item.ReceiptURL, max_bytes=10 * 1024 * 1024) == ct.sim.receipt(item.ID)
     assert len(sleeps) == 1
 
     stranger, _, _ = ct.connect(token="not-the-token")
     with pytest.raises(ClickTimeAuthError):
-        stranger.download_receipt(item.ReceiptURL)
+        stranger.download_receipt(item.ReceiptURL, max_bytes=10 * 1024 * 1024)

@@ -23,10 +23,10 @@ from ctsync.errors import TransientError
 from ctsync.state import mappings as mappings_module
 from ctsync.state import progress as progress_module
 from ctsync.state import runlog as runlog_module
-from ctsync.state.mappings import CreationContended, Mapping, MappingStore
-from ctsync.state.progress import Cursor, ProgressStore
-from ctsync.state.runlog import OUTCOMES, Failure, RunLog
-from ctsync.state.table import BY_KIND, BY_TARGET, PK, SK, TTL_ATTRIBUTE
+from ctsync.state.mappings import LOCK_SECONDS, LostLock, Mapping, MappingStore, RecordBusy
+from ctsync.state.progress import Breaker, Cursor, ProgressStore
+from ctsync.state.runlog import BLOCKED_SAMPLE, OUTCOMES, Failure, RunLog
+from ctsync.state.table import BY_KIND, BY_PARENT, BY_TARGET, PK, SK, TTL_ATTRIBUTE
 
 TABLE = "ctns-state-test"
 T0 = datetime(2026, 11, 25, 17, 0, 0, tzinfo=UTC)
@@ -44,7 +44,11 @@ def test_the_template_declares_what_the_stores_use(table_properties):
     indexes = {
         i["IndexName"]: [k["AttributeName"] for k in i["KeySchema"]] for i in table_properties["GlobalSecondaryIndexes"]
     }
-    assert indexes == {BY_TARGET: ["gsi1pk", "gsi1sk"], BY_KIND: ["gsi2pk", "gsi2sk"]}
+    assert indexes == {
+        BY_TARGET: ["gsi1pk", "gsi1sk"],
+        BY_KIND: ["gsi2pk", "gsi2sk"],
+        BY_PARENT: ["gsi3pk", "gsi3sk"],
+    }
     assert table_properties["TimeToLiveSpecification"] == {"AttributeName": TTL_ATTRIBUTE, "Enabled": True}
 
 
@@ -85,6 +89,9 @@ class FakeClock:
 
     def advance(self, seconds: float) -> None:
         self.now += timedelta(seconds=seconds)
+
+    def epoch(self) -> float:
+        return self.now.timestamp()
 
 
 @pytest.fixture
@@ -165,94 +172,154 @@ def test_all_of_kind_pages_through_every_mapping(table):
     assert sorted(m.source_id for m in MappingStore(paging).all_of_kind("task")) == [f"t{n}" for n in range(5)]
 
 
-def test_a_creation_claim_keeps_a_second_worker_out_until_released(table):
+def test_get_many_reads_many_mappings_in_batches_of_a_hundred(table):
     store = MappingStore(table)
-    with store.creation_claim("customer", "12", owner="worker-a"):
-        with pytest.raises(CreationContended) as caught:
-            with store.creation_claim("customer", "12", owner="worker-b"):
-                pytest.fail("a second worker got the claim")
-        assert isinstance(caught.value, TransientError)  # the message is retried later, not dead-lettered
-        # Other records are not blocked
-        with store.creation_claim("customer", "13", owner="worker-b"):
-            pass
-        # The holder itself may claim again (a redelivered message of its own)
-        with store.creation_claim("customer", "12", owner="worker-a"):
-            pass
-    # Once released, the next worker gets it
-    with store.creation_claim("customer", "12", owner="worker-b"):
-        pass
+    store.put_many(Mapping(kind="project", source_id=str(n), target_id=f"ct-{n}") for n in range(250))
+    found = store.get_many("project", [str(n) for n in range(0, 300)] + ["7"])
+    assert set(found) == {str(n) for n in range(250)}
+    assert found["199"].target_id == "ct-199"
+    assert store.get_many("task", ["1", "2"]) == {}
 
 
-def test_a_claim_is_released_when_the_block_fails(table):
+def test_children_lists_the_mappings_of_one_parent(table):
     store = MappingStore(table)
-    with pytest.raises(RuntimeError):
-        with store.creation_claim("customer", "12", owner="worker-a"):
-            raise RuntimeError("the create failed")
-    with store.creation_claim("customer", "12", owner="worker-b"):
-        pass
+    store.put_many(
+        [Mapping(kind="timeentry", source_id=f"te-{n}", target_id=f"tb-{n}", parent="timesheet#ts-1") for n in range(3)]
+        + [Mapping(kind="timeentry", source_id="te-9", target_id="tb-9", parent="timesheet#ts-2")]
+    )
+    assert sorted(m.source_id for m in store.children("timesheet", "ts-1")) == ["te-0", "te-1", "te-2"]
+    assert [m.target_id for m in store.children("timesheet", "ts-2")] == ["tb-9"]
+    store.delete_many("timeentry", ["te-0", "te-1"])
+    assert [m.source_id for m in store.children("timesheet", "ts-1")] == ["te-2"]
 
 
-def test_an_expired_claim_is_taken_over_and_the_late_holder_does_not_release_it(table, clock):
+def test_a_record_lock_keeps_a_second_worker_out_until_the_mapping_is_committed(table):
     store = MappingStore(table)
-    # Given worker-a claims and then stalls (its block never ends)
-    stalled = store.creation_claim("customer", "12", owner="worker-a", ttl_seconds=300)
-    stalled.__enter__()
-    clock.advance(299)
-    with pytest.raises(CreationContended):
-        with store.creation_claim("customer", "12", owner="worker-b"):
-            pass
+    lock = store.lock("customer", "12", owner="worker-a")
+    assert lock.mapping is None and not lock.create_may_exist
+    with pytest.raises(RecordBusy) as caught:
+        store.lock("customer", "12", owner="worker-b")
+    assert isinstance(caught.value, TransientError)  # retried later, not dead-lettered
+    store.lock("customer", "13", owner="worker-b")  # other records are not blocked
+    assert store.get("customer", "12") is None  # a lock on a new record is not a mapping
+    store.lock("customer", "12", owner="worker-a")  # its holder may take it again (a redelivery of its own)
 
-    # When the claim has expired, worker-b takes it over
+    store.commit(lock, Mapping(kind="customer", source_id="12", target_id="ct-client-12"))
+
+    taken = store.lock("customer", "12", owner="worker-b")
+    assert taken.mapping is not None and taken.mapping.target_id == "ct-client-12"
+
+
+def test_a_released_lock_is_free_and_a_started_create_stays_marked(table):
+    store = MappingStore(table)
+    lock = store.lock("customer", "12", owner="worker-a")
+    store.mark_create_started(lock)
+    store.release(lock)
+    # The next holder is told a create may have happened, so it looks before creating
+    again = store.lock("customer", "12", owner="worker-b")
+    assert again.create_may_exist
+    # A create the target refused outright leaves nothing to look for
+    store.release(again, create_refused=True)
+    assert not store.lock("customer", "12", owner="worker-c").create_may_exist
+
+
+def test_an_expired_lock_is_taken_over_and_the_late_holder_cannot_commit(table, clock):
+    store = MappingStore(table, clock=clock.epoch)
+    stalled = store.lock("project", "1774", owner="worker-a")
+    clock.advance(LOCK_SECONDS - 1)
+    with pytest.raises(RecordBusy):
+        store.lock("project", "1774", owner="worker-b")
     clock.advance(2)
-    taken = store.creation_claim("customer", "12", owner="worker-b")
-    taken.__enter__()
+    taken = store.lock("project", "1774", owner="worker-b")
 
-    # And worker-a finishing late does not release worker-b's claim
-    stalled.__exit__(None, None, None)
-    with pytest.raises(CreationContended):
-        with store.creation_claim("customer", "12", owner="worker-c"):
-            pass
-    taken.__exit__(None, None, None)
-    with store.creation_claim("customer", "12", owner="worker-c"):
-        pass
+    # The late holder's mapping write is refused (it no longer holds the record) and releases nothing
+    with pytest.raises(LostLock):
+        store.commit(stalled, Mapping(kind="project", source_id="1774", target_id="stale-job"))
+    store.release(stalled)
+    with pytest.raises(RecordBusy):
+        store.lock("project", "1774", owner="worker-c")
+    store.commit(taken, Mapping(kind="project", source_id="1774", target_id="ct-job"))
+    assert store.get("project", "1774").target_id == "ct-job"
 
 
-def test_wait_for_returns_a_mapping_recorded_by_another_worker(table):
+def test_a_lock_waits_for_another_holder_to_commit(table):
     store = MappingStore(table)
+    held = store.lock("customer", "12", owner="worker-a")
 
     def other_worker() -> None:
-        time.sleep(0.2)
-        MappingStore(own_table()).put(Mapping(kind="customer", source_id="12", target_id="ct-client-12"))
+        time.sleep(0.3)
+        MappingStore(own_table()).commit(held, Mapping(kind="customer", source_id="12", target_id="ct-client-12"))
 
     thread = threading.Thread(target=other_worker)
-    started = time.monotonic()
     thread.start()
     try:
-        found = store.wait_for("customer", "12", seconds=5, interval=0.02)
+        lock = store.lock("customer", "12", owner="worker-b", wait_seconds=10)
     finally:
         thread.join()
-    assert found is not None and found.target_id == "ct-client-12"
-    assert 0.15 < time.monotonic() - started < 4
+    assert lock.mapping is not None and lock.mapping.target_id == "ct-client-12"
 
 
-def test_wait_for_gives_up_after_its_time(table):
-    started = time.monotonic()
-    assert MappingStore(table).wait_for("customer", "404", seconds=0.1, interval=0.02) is None
-    assert time.monotonic() - started < 2
+def test_commit_can_keep_the_lock_for_a_follow_up(table):
+    store = MappingStore(table)
+    lock = store.lock("task", "5001", owner="worker-a")
+    store.commit(lock, Mapping(kind="task", source_id="5001", target_id="ct-task-1"), keep_lock=True)
+    assert store.get("task", "5001").target_id == "ct-task-1"  # recorded at once
+    with pytest.raises(RecordBusy):
+        store.lock("task", "5001", owner="worker-b")  # and still held
+    store.commit(lock, Mapping(kind="task", source_id="5001", target_id="ct-task-1", content_hash="h"))
+    assert store.lock("task", "5001", owner="worker-b").mapping.content_hash == "h"
+
+
+def test_adopt_records_a_target_only_where_none_is_known(table):
+    store = MappingStore(table)
+    store.put(Mapping(kind="project", source_id="1774", target_id="ct-job-1"))
+    assert store.adopt("project", "1774", "hand-made-job") is False
+    assert store.get("project", "1774").target_id == "ct-job-1"
+    assert store.adopt("project", "1775", "hand-made-job") is True
+    adopted = store.get("project", "1775")
+    assert adopted.target_id == "hand-made-job" and adopted.content_hash == "" and adopted.details["adopted"] == "true"
+    # a lock placeholder (a create in flight elsewhere) is not a mapping: adoption fills it
+    store.lock("project", "1776", owner="worker-a")
+    assert store.adopt("project", "1776", "hand-made-2") is True
+
+
+def test_confirm_moves_the_fence_only_when_nobody_holds_the_record(table):
+    store = MappingStore(table)
+    store.put(Mapping(kind="project", source_id="1774", target_id="j", source_version=T0, content_hash="h"))
+    mapping = store.get("project", "1774")
+    store.confirm(mapping, T0 + timedelta(hours=1), "fp-1")
+    moved = store.get("project", "1774")
+    assert moved.source_version == T0 + timedelta(hours=1) and moved.fingerprint == "fp-1"
+    store.confirm(moved, T0, "fp-2")  # an older version never moves it back
+    assert store.get("project", "1774").source_version == T0 + timedelta(hours=1)
+    store.lock("project", "1774", owner="worker-a")
+    store.confirm(store.get("project", "1774"), T0 + timedelta(hours=2), "fp-3")
+    assert store.get("project", "1774").fingerprint == "fp-2"  # the holder decides
 
 
 # -- ProgressStore -------------------------------------------------------------------------------------------
-def test_the_watermark_only_moves_forward(table):
+def test_the_watermark_only_moves_forward_per_phase(table):
     progress = ProgressStore(table)
-    assert progress.watermark("projects") is None
+    assert progress.watermark("projects", "changes") is None
 
-    assert progress.advance_watermark("projects", T0, run_id="r1") is True
-    assert progress.advance_watermark("projects", T0 - timedelta(hours=1), run_id="r2") is False
-    assert progress.advance_watermark("projects", T0, run_id="r3") is False
-    assert progress.watermark("projects") == T0
-    assert progress.advance_watermark("projects", T0 + timedelta(seconds=1), run_id="r4") is True
-    assert progress.watermark("projects") == T0 + timedelta(seconds=1)
-    assert progress.watermark("tasks") is None  # per sync
+    assert progress.advance_watermark("projects", "changes", T0, run_id="r1") is True
+    assert progress.advance_watermark("projects", "changes", T0 - timedelta(hours=1), run_id="r2") is False
+    assert progress.advance_watermark("projects", "changes", T0, run_id="r3") is False
+    assert progress.watermark("projects", "changes") == T0
+    assert progress.advance_watermark("projects", "changes", T0 + timedelta(seconds=1), run_id="r4") is True
+    assert progress.watermark("projects", "changes") == T0 + timedelta(seconds=1)
+    assert progress.watermark("projects", "deletions") is None  # per phase
+    assert progress.watermark("tasks", "changes") is None  # per sync
+    assert progress.watermarks("projects") == {"changes": T0 + timedelta(seconds=1)}
+
+
+def test_a_watermark_without_a_phase_serves_every_phase(table):
+    # What earlier versions wrote: the next run of an upgraded stack continues from it
+    table.put_item(Item={PK: "SYNC#projects", SK: "WATERMARK", "value": "2026-11-25T17:00:00Z", "run_id": "old"})
+    progress = ProgressStore(table)
+    assert progress.watermark("projects", "deletions") == T0
+    progress.reset_watermarks("projects", None)
+    assert progress.watermarks("projects") == {}
 
 
 def test_concurrent_advances_leave_the_latest_watermark(table):
@@ -262,21 +329,27 @@ def test_concurrent_advances_leave_the_latest_watermark(table):
     def advance(moment: datetime) -> None:
         store = ProgressStore(own_table())
         barrier.wait()
-        store.advance_watermark("time", moment, run_id=moment.isoformat())
+        store.advance_watermark("time", "approved", moment, run_id=moment.isoformat())
 
     threads = [threading.Thread(target=advance, args=(m,)) for m in moments]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert ProgressStore(table).watermark("time") == max(moments)
+    assert ProgressStore(table).watermark("time", "approved") == max(moments)
 
 
 def test_cursor_save_load_and_clear(table):
     progress = ProgressStore(table)
     assert progress.cursor("projects") is None
     cursor = Cursor(
-        run_id="r1", window_start=T0 - timedelta(hours=3), window_end=T0, phase="changes", after="1774", enqueued=250
+        run_id="r1",
+        window_end=T0,
+        starts={"changes": T0 - timedelta(hours=3), "deletions": T0 - timedelta(hours=3)},
+        first_run={"changes": False, "deletions": True},
+        phase="changes",
+        after="1774",
+        enqueued=250,
     )
 
     progress.save_cursor("projects", cursor)
@@ -288,6 +361,19 @@ def test_cursor_save_load_and_clear(table):
 
     progress.clear_cursor("projects")
     assert progress.cursor("projects") is None
+
+
+def test_the_breaker_says_whether_this_worker_opened_it(table):
+    progress = ProgressStore(table)
+    assert progress.breaker("time") is None
+    breaker = Breaker(cause_key="netsuite-login", kind="needs_attention", reason="bad token", until=T0, opened_at=T0)
+    assert progress.open_breaker("time", breaker) is True
+    assert progress.open_breaker("time", breaker) is False  # the same cause, still open: someone else said it
+    assert progress.breaker("time") == breaker
+    later = breaker.model_copy(update={"opened_at": T0 + timedelta(minutes=10), "until": T0 + timedelta(minutes=15)})
+    assert progress.open_breaker("time", later) is True  # the earlier pause was over: a new opening
+    progress.close_breaker("time")
+    assert progress.breaker("time") is None
 
 
 def test_the_lease_keeps_runs_apart(table, clock):
@@ -406,60 +492,78 @@ def test_notes_appear_in_the_summary(table):
     }
 
 
-def test_failures_are_listed_per_run_and_grouped_by_cause(table):
+def test_failures_are_listed_per_run_and_grouped_by_cause_key(table):
     log = RunLog(table)
-    unmapped = "Employee 'Sam Freelance' (CTR-9001) has no NetSuite employee"
-    closed = "Accounting period Nov 2026 is closed"
+    unmapped = "employee-unmapped:sam.freelance@contractor.example.com"
     log.start("time", "run-1", started_at=T0)
     log.start("time", "run-2", started_at=T0 + timedelta(hours=1))
-    log.record_failure("run-1", Failure(sync="time", source_id="te-1", kind="NEEDS_ATTENTION", reason=unmapped, at=T0))
-    log.record_failure("run-1", Failure(sync="time", source_id="te-2", kind="NEEDS_ATTENTION", reason=unmapped, at=T0))
-    log.record_failure(
-        "run-1", Failure(sync="time", source_id="te-3", target_id="tb-9", kind="BAD_INPUT", reason=closed, at=T0)
-    )
-    log.record_failure(
-        "run-2",
-        Failure(sync="time", source_id="te-4", kind="NEEDS_ATTENTION", reason=unmapped, at=T0 + timedelta(hours=1)),
-    )
+
+    def fail(run: str, source: str, key: str, reason: str, at: datetime = T0, **extra: Any) -> bool:
+        return log.record_failure(
+            run, Failure(sync="time", source_id=source, kind="NEEDS_ATTENTION", reason=reason, cause_key=key, at=at, **extra)
+        )
+
+    # The text names the record; the key names the cause
+    assert fail("run-1", "ts-1", unmapped, "ClickTime user sam (ts-1) has no NetSuite employee") is True
+    assert fail("run-1", "ts-2", unmapped, "ClickTime user sam (ts-2) has no NetSuite employee") is False
+    fail("run-1", "ts-3", "period-closed", "period Oct 2026 is closed", target_id="tb-9", fix="reopen Oct 2026")
+    fail("run-2", "ts-4", unmapped, "ClickTime user sam (ts-4) has no NetSuite employee", at=T0 + timedelta(hours=1))
 
     # Each run lists its own failures with their reasons
     failures = {f.source_id: f for f in log.failures("run-1")}
-    assert set(failures) == {"te-1", "te-2", "te-3"}
-    assert (
-        failures["te-3"].reason == closed
-        and failures["te-3"].target_id == "tb-9"
-        and failures["te-3"].kind == "BAD_INPUT"
-    )
-    assert failures["te-1"].at == T0
-    assert [f.source_id for f in log.failures("run-2")] == ["te-4"]
+    assert set(failures) == {"ts-1", "ts-2", "ts-3"}
+    assert failures["ts-3"].target_id == "tb-9" and failures["ts-3"].cause_key == "period-closed"
+    assert [f.source_id for f in log.failures("run-2")] == ["ts-4"]
 
-    # And each cause shows up once per sync, with every source record it blocks
-    cause = table.get_item(Key={PK: "CAUSE#time", SK: unmapped}, ConsistentRead=True)["Item"]
-    assert cause["blocked"] == {"te-1", "te-2", "te-4"}
-    assert cause["kind"] == "NEEDS_ATTENTION" and cause["last_seen"] == "2026-11-25T18:00:00Z"
-    other = table.get_item(Key={PK: "CAUSE#time", SK: closed}, ConsistentRead=True)["Item"]
-    assert other["blocked"] == {"te-3"}
-    causes = table.query(KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": "CAUSE#time"})["Items"]
-    assert len(causes) == 2
+    # And each cause shows up once per sync, with a count, first and last seen, and the records it blocks
+    causes = {c.key: c for c in log.causes("time")}
+    assert set(causes) == {unmapped, "period-closed"}
+    cause = causes[unmapped]
+    assert cause.count == 3 and cause.blocked == ["ts-1", "ts-2", "ts-4"]
+    assert (cause.first_seen, cause.last_seen) == (T0, T0 + timedelta(hours=1))
+    assert cause.reason.endswith("(ts-4) has no NetSuite employee")
+    assert causes["period-closed"].fix == "reopen Oct 2026"
 
 
-def test_a_long_reason_is_grouped_under_its_first_500_characters(table):
+def test_a_cause_lists_a_bounded_sample_counts_everything_and_expires(table):
+    log = RunLog(table, retention_days=30)
+    for n in range(BLOCKED_SAMPLE + 20):
+        log.record_failure(
+            None, Failure(sync="expenses", source_id=f"es-{n:03d}", kind="GAVE_UP", reason="x" * 2000, cause_key="k", at=T0)
+        )
+    cause = log.cause("expenses", "k")
+    assert cause.count == BLOCKED_SAMPLE + 20 and len(cause.blocked) == BLOCKED_SAMPLE
+    assert len(cause.reason) == 1000
+    item = table.get_item(Key={PK: "CAUSE#expenses", SK: "k"})["Item"]
+    assert int(item[TTL_ATTRIBUTE]) == int((T0 + timedelta(days=30)).timestamp())
+
+
+def test_a_resolved_cause_opens_again_on_its_next_failure(table):
     log = RunLog(table)
-    log.start("expenses", "run-1", started_at=T0)
-    reason = "x" * 700
-    log.record_failure("run-1", Failure(sync="expenses", source_id="ei-1", kind="GAVE_UP", reason=reason))
-    assert log.failures("run-1")[0].reason == reason  # the full reason stays on the run
-    item = table.get_item(Key={PK: "CAUSE#expenses", SK: "x" * 500})["Item"]
-    assert item["blocked"] == {"ei-1"}
+    failure = Failure(sync="projects", source_id="1774", kind="FIELD_NOT_KEPT", reason="r", cause_key="field-not-kept:job.f")
+    assert log.record_failure(None, failure) is True
+    log.resolve_cause("projects", "field-not-kept:job.f")
+    assert log.causes("projects") == [] and not log.cause("projects", "field-not-kept:job.f").open
+    assert log.record_failure(None, failure) is True
+    assert [c.key for c in log.causes("projects")] == ["field-not-kept:job.f"]
+
+
+def test_a_batch_adds_its_counts_in_one_update(table):
+    log = RunLog(table)
+    log.start("tasks", "run-3", started_at=T0)
+    log.add_counts("run-3", {"created": 7, "failed": 2, "deferred": 1, "skipped": 0})
+    log.add_counts("run-3", {"created": 1})
+    counts = log.summary("run-3").counts
+    assert (counts["created"], counts["failed"], counts["deferred"], counts["skipped"]) == (8, 2, 1, 0)
 
 
 def test_runs_are_listed_newest_first(table):
     log = RunLog(table)
     progress = ProgressStore(table)
     # Progress items share the sync's partition; they must not show up as runs
-    progress.advance_watermark("projects", T0, run_id="r-mid")
+    progress.advance_watermark("projects", "changes", T0, run_id="r-mid")
     progress.acquire_lease("projects", "inv-1", seconds=60)
-    progress.save_cursor("projects", Cursor(run_id="r-mid", window_start=T0, window_end=T0, phase="changes"))
+    progress.save_cursor("projects", Cursor(run_id="r-mid", window_end=T0, phase="changes"))
     log.start("projects", "r-mid", started_at=T0)
     log.start("projects", "r-new", started_at=T0 + timedelta(hours=1))
     log.start("projects", "r-old", started_at=T0 - timedelta(hours=1))

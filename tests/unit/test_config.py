@@ -23,7 +23,6 @@ def test_defaults() -> None:
     assert c.netsuite.timezone == "America/Los_Angeles"
     assert c.netsuite.rest_base_url is None
     assert c.netsuite.page_size == 1000
-    assert c.netsuite.row_ceiling == 100_000
     assert c.clicktime.base_url == "https://api.clicktime.com/v2"
     assert c.projects.clicktime_id_field == "custentity_ct_job_id"
     assert c.projects.scope == "j.isinactive = 'F' AND j.allowtime = 'T'"
@@ -167,7 +166,7 @@ def test_task_code_template_with_unknown_field_refused() -> None:
     [
         ("netsuite", "page_size", 0),
         ("netsuite", "page_size", 1001),
-        ("netsuite", "row_ceiling", 0),
+        ("windows", "first_run_days", 0),
         ("windows", "overlap_minutes", 0),
         ("windows", "lease_seconds", 59),
         ("windows", "stop_margin_seconds", 4),
@@ -180,3 +179,22 @@ def test_task_code_template_with_unknown_field_refused() -> None:
 def test_numeric_bounds(section: str, field: str, value: Any) -> None:
     with pytest.raises(ValidationError, match=field):
         config(**{section: {field: value}})
+
+
+def test_each_sync_has_its_own_window_with_defaults_below_what_the_document_sets() -> None:
+    c = SyncConfig.model_validate({"netsuite": {"account_id": "1234567"}})
+    # Nothing reads "since 1970" on its first run; the exports start weeks back, the NetSuite syncs years back
+    assert c.windows.for_sync("time").first_run_days == 35
+    assert c.windows.for_sync("expenses").first_run_days == 35
+    assert c.windows.for_sync("projects").first_run_days == 3650
+    assert c.windows.for_sync("projects").overlap_minutes == 60
+
+    set_globally = SyncConfig.model_validate(
+        {
+            "netsuite": {"account_id": "1234567"},
+            "windows": {"first_run_days": 7, "overlap_minutes": 30, "per_sync": {"time": {"overlap_minutes": 720}}},
+        }
+    )
+    assert set_globally.windows.for_sync("expenses").first_run_days == 7  # the document wins over a default
+    assert set_globally.windows.for_sync("time").overlap_minutes == 720  # a sync's own setting wins
+    assert set_globally.windows.for_sync("projects").overlap_minutes == 30

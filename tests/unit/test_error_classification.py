@@ -53,8 +53,7 @@ def test_throttling_and_server_errors_are_transient_with_retry_after(status: int
     error = ns.error_for(
         response(
             status, netsuite_body("CONCURRENCY_LIMIT_EXCEEDED", "Too many requests"), headers={"Retry-After": "7"}
-        ),
-        throttled_recently=False,
+        )
     )
     assert isinstance(error, ns.NetSuiteTransientError)
     assert isinstance(error, TransientError) and not isinstance(error, NeedsAttention)
@@ -72,45 +71,63 @@ def test_throttling_and_server_errors_are_transient_with_retry_after(status: int
 )
 def test_retry_after_header_forms(header: str | None, expected: float | None) -> None:
     headers = {"Retry-After": header} if header is not None else {}
-    error = ns.error_for(response(429, netsuite_body("", "slow down"), headers=headers), throttled_recently=False)
+    error = ns.error_for(response(429, netsuite_body("", "slow down"), headers=headers))
     assert isinstance(error, ns.NetSuiteTransientError)
     assert error.retry_after == expected
 
 
 def test_transient_error_without_code_gets_an_http_code() -> None:
-    error = ns.error_for(response(503, "", reason="Service Unavailable"), throttled_recently=False)
+    error = ns.error_for(response(503, "", reason="Service Unavailable"))
     assert isinstance(error, ns.NetSuiteTransientError)
     assert error.code == "HTTP_503"
     assert "Service Unavailable" in error.message
 
 
-def test_401_is_an_auth_error_with_a_hint() -> None:
-    error = ns.error_for(
-        response(401, netsuite_body("INVALID_LOGIN", "Invalid login attempt.", title="Unauthorized")),
-        throttled_recently=False,
-    )
-    assert isinstance(error, ns.NetSuiteAuthError)
-    assert isinstance(error, NeedsAttention) and not isinstance(error, TransientError)
+def test_a_401_is_transient_first_since_netsuite_answers_load_with_invalid_login() -> None:
+    error = ns.error_for(response(401, netsuite_body("INVALID_LOGIN", "Invalid login attempt.")))
+    assert isinstance(error, ns.NetSuiteTransientError)
+    assert not isinstance(error, NeedsAttention)
     assert error.code == "INVALID_LOGIN"
     assert error.status == 401
+
+
+def test_a_401_believed_is_a_systemic_auth_error_with_a_hint() -> None:
+    error = ns.auth_error(response(401, netsuite_body("INVALID_LOGIN", "Invalid login attempt.", title="Unauthorized")))
+    assert isinstance(error, ns.NetSuiteAuthError)
+    assert isinstance(error, NeedsAttention) and not isinstance(error, TransientError)
+    assert error.code == "INVALID_LOGIN" and error.status == 401
+    assert error.systemic and error.cause_key == "netsuite-login"
     assert "Invalid login attempt." in error.message
     assert "account ID's case" in error.message  # what to check
 
 
 def test_401_without_a_code_is_still_invalid_login() -> None:
-    error = ns.error_for(response(401, ""), throttled_recently=False)
-    assert isinstance(error, ns.NetSuiteAuthError)
-    assert error.code == "INVALID_LOGIN"
+    assert ns.auth_error(response(401, "")).code == "INVALID_LOGIN"
 
 
-def test_401_right_after_throttling_is_transient() -> None:
-    error = ns.error_for(
-        response(401, netsuite_body("INVALID_LOGIN", "Invalid login attempt.")), throttled_recently=True
-    )
-    assert isinstance(error, ns.NetSuiteTransientError)
-    assert not isinstance(error, NeedsAttention)
-    assert error.code == "INVALID_LOGIN"
-    assert error.status == 401
+@pytest.mark.parametrize(
+    ("detail", "cls", "cause"),
+    [
+        (
+            "The transaction date you specified is not within the date range of your accounting period.",
+            ns.NetSuitePeriodClosed,
+            "period-closed",
+        ),
+        ("This time entry has already been billed and cannot be modified.", ns.NetSuiteAlreadyBilled, "netsuite-already-billed"),
+        ("This expense report has been paid and cannot be modified.", ns.NetSuiteAlreadyBilled, "netsuite-already-billed"),
+    ],
+)
+def test_known_refusals_get_their_own_type_and_cause(detail: str, cls: type, cause: str) -> None:
+    error = ns.error_for(response(400, netsuite_body("USER_ERROR", detail)))
+    assert type(error) is cls and error.cause_key == cause and not error.systemic
+
+
+def test_a_table_the_role_cannot_see_names_the_permission() -> None:
+    detail = "Invalid search query. Detailed unprocessed description follows. Search error occurred: Record 'deletedrecord' was not found."
+    error = ns.error_for(response(400, netsuite_body("INVALID_SEARCH", detail)))
+    assert isinstance(error, ns.NetSuitePermissionError)
+    assert error.cause_key == "netsuite-permission:deletedrecord"
+    assert "Lists > Deleted Records" in error.message
 
 
 @pytest.mark.parametrize(
@@ -144,7 +161,7 @@ def test_401_right_after_throttling_is_transient() -> None:
 def test_client_errors_are_typed_needs_attention_with_code_and_detail(
     status: int, cls: type, code: str, detail: str, path: str | None
 ) -> None:
-    error = ns.error_for(response(status, netsuite_body(code, detail, path=path)), throttled_recently=True)
+    error = ns.error_for(response(status, netsuite_body(code, detail, path=path)))
     assert type(error) is cls
     assert isinstance(error, NeedsAttention) and not isinstance(error, TransientError)
     assert not error.retryable
@@ -165,13 +182,13 @@ def test_only_the_first_error_detail_is_used() -> None:
             {"detail": "second problem", "o:errorCode": "OTHER"},
         ],
     }
-    error = ns.error_for(response(400, body), throttled_recently=False)
+    error = ns.error_for(response(400, body))
     assert error.code == "USER_ERROR"
     assert error.detail == "first problem"
 
 
 def test_title_is_used_when_there_are_no_details() -> None:
-    error = ns.error_for(response(400, {"title": "Bad Request", "status": 400}), throttled_recently=False)
+    error = ns.error_for(response(400, {"title": "Bad Request", "status": 400}))
     assert isinstance(error, ns.NetSuiteValidationError)
     assert error.detail == "Bad Request"
     assert error.code == "HTTP_400"
@@ -194,13 +211,13 @@ def test_title_is_used_when_there_are_no_details() -> None:
 def test_a_body_that_is_not_json_still_gives_a_readable_message(
     status: int, body: bytes, reason: str | None, expected: str
 ) -> None:
-    error = ns.error_for(response(status, body, reason=reason), throttled_recently=False)
+    error = ns.error_for(response(status, body, reason=reason))
     assert expected in error.message
     assert error.message.startswith(f"NetSuite {status}")
 
 
 def test_a_huge_non_json_body_is_truncated() -> None:
-    error = ns.error_for(response(500, "x" * 10_000), throttled_recently=False)
+    error = ns.error_for(response(500, "x" * 10_000))
     assert isinstance(error, ns.NetSuiteTransientError)
     assert len(error.message) < 700
 
@@ -210,7 +227,7 @@ def test_a_huge_non_json_body_is_truncated() -> None:
 )
 def test_odd_json_bodies_do_not_crash_classification(body: Any) -> None:
     r = response(400, json.dumps(body).encode())
-    error = ns.error_for(r, throttled_recently=False)
+    error = ns.error_for(r)
     assert isinstance(error, ns.NetSuiteValidationError)
     assert error.message.startswith("NetSuite 400")
 

@@ -4,7 +4,7 @@ keyset paging, and integer-only id lists."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -19,11 +19,13 @@ from ctsync.records.netsuite_source import (
     local_timestamp_column,
     timestamp_literal,
 )
+from ctsync.sync.definition import Window
 from ctsync.sync.messages import Change
 
 LA = "America/Los_Angeles"
 MASK = "'YYYY-MM-DD HH24:MI:SS'"
 SINCE = datetime(2026, 11, 25, 5, 0, 0, tzinfo=UTC)
+WINDOW = Window(start=SINCE, end=SINCE + timedelta(hours=1))
 
 
 class FakeNetSuite:
@@ -33,7 +35,7 @@ class FakeNetSuite:
         self, pages: list[list[dict[str, Any]]] | None = None, rows: list[dict[str, Any]] | None = None
     ) -> None:
         self.pages = pages or []
-        self.rows = rows or []
+        self.rows_answer = rows or []
         self.builders: list[tuple[Callable[[str | None], str], str, str | None]] = []
         self.queries: list[str] = []
 
@@ -49,19 +51,19 @@ class FakeNetSuite:
         self.queries.append(build_query(after))
         yield from self.pages
 
-    def suiteql(self, query: str, *, page_size: int | None = None) -> Iterator[dict[str, Any]]:
-        self.queries.append(query)
-        yield from self.rows
+    def rows(self, build_query: Callable[[str | None], str], *, key: str = "id", page_size: int | None = None) -> Iterator[dict[str, Any]]:
+        self.queries.append(build_query(None))
+        yield from self.rows_answer
 
     def server_time(self) -> datetime:
         return SINCE
 
 
 def source(client: FakeNetSuite, zone: str = LA, seen: list[Any] | None = None) -> SuiteQLChangeSource:
-    def to_changes(rows: list[dict[str, Any]], since: datetime) -> list[Change]:
+    def to_changes(rows: list[dict[str, Any]], window: Window) -> list[Change]:
         if seen is not None:
-            seen.append((rows, since))
-        return [Change(source_id=str(r["id"]), version=since) for r in rows]
+            seen.append((rows, window))
+        return [Change(source_id=str(r["id"]), version=window.start) for r in rows]
 
     return SuiteQLChangeSource(
         client,  # type: ignore[arg-type]
@@ -107,7 +109,7 @@ def test_local_timestamp_column_has_the_same_mask() -> None:
 
 def test_changes_query_without_a_resume_key() -> None:
     client = FakeNetSuite()
-    list(source(client).read(CHANGES, SINCE, None))
+    list(source(client).read(CHANGES, WINDOW, None))
     (query,) = client.queries
     assert query == (
         f"SELECT j.id AS id, j.entityid AS entityid, TO_CHAR(j.lastmodifieddate, {MASK}) AS lastmodified "
@@ -119,12 +121,12 @@ def test_changes_query_without_a_resume_key() -> None:
 
 def test_changes_query_with_a_resume_key_adds_the_keyset_condition() -> None:
     client = FakeNetSuite()
-    list(source(client).read(CHANGES, SINCE, "4711"))
+    list(source(client).read(CHANGES, WINDOW, "4711"))
     (query,) = client.queries
     assert "WHERE j.lastmodifieddate >= TO_TIMESTAMP('2026-11-24 21:00:00', " in query
     assert "AND j.id > 4711 " in query
     assert query.endswith("ORDER BY j.id")
-    # the builder is what keyset_pages re-issues past the row ceiling, from the last key it saw
+    # the builder is what keyset_pages issues for every page, from the last key it saw
     build, _, _ = client.builders[0]
     assert "AND j.id > 9000 " in build("9000")
     assert " AND j.id > " not in build(None)
@@ -134,18 +136,18 @@ def test_changes_query_with_a_resume_key_adds_the_keyset_condition() -> None:
 def test_resume_keys_that_are_not_integers_are_refused(after: str) -> None:
     client = FakeNetSuite()
     with pytest.raises(ValueError):
-        list(source(client).read(CHANGES, SINCE, after))
+        list(source(client).read(CHANGES, WINDOW, after))
     with pytest.raises(ValueError):
-        list(source(client).read(DELETIONS, SINCE, after))
+        list(source(client).read(DELETIONS, WINDOW, after))
 
 
 def test_changes_are_batched_with_the_last_key_of_each_page() -> None:
     seen: list[Any] = []
     client = FakeNetSuite(pages=[[{"id": "3"}, {"id": "8"}], [{"id": "12"}]])
-    batches = list(source(client, seen=seen).read(CHANGES, SINCE, None))
+    batches = list(source(client, seen=seen).read(CHANGES, WINDOW, None))
     assert [b.last_key for b in batches] == ["8", "12"]
     assert [[c.source_id for c in b.changes] for b in batches] == [["3", "8"], ["12"]]
-    assert all(since == SINCE for _, since in seen)  # to_changes gets the window's start
+    assert all(window == WINDOW for _, window in seen)  # to_changes gets the window
 
 
 # -- deletions query --------------------------------------------------------------------------------------
@@ -153,7 +155,7 @@ def test_changes_are_batched_with_the_last_key_of_each_page() -> None:
 
 def test_deletions_query_filters_the_record_type() -> None:
     client = FakeNetSuite()
-    list(source(client).read(DELETIONS, SINCE, None))
+    list(source(client).read(DELETIONS, WINDOW, None))
     (query,) = client.queries
     assert query == (
         f"SELECT d.recordid AS recordid, TO_CHAR(d.deleteddate, {MASK}) AS deleteddate FROM deletedrecord d "
@@ -165,14 +167,14 @@ def test_deletions_query_filters_the_record_type() -> None:
 
 def test_deletions_query_with_a_resume_key() -> None:
     client = FakeNetSuite()
-    list(source(client).read(DELETIONS, SINCE, "77"))
+    list(source(client).read(DELETIONS, WINDOW, "77"))
     (query,) = client.queries
     assert " AND d.recordid > 77 ORDER BY d.recordid" in query
 
 
 def test_deletions_become_delete_changes_versioned_in_the_users_zone() -> None:
     client = FakeNetSuite(pages=[[{"recordid": "55", "deleteddate": "2026-11-24 21:30:00"}]])
-    (batch,) = source(client).read(DELETIONS, SINCE, None)
+    (batch,) = source(client).read(DELETIONS, WINDOW, None)
     (change,) = batch.changes
     assert change.op == "delete"
     assert change.source_id == "55"
@@ -182,7 +184,7 @@ def test_deletions_become_delete_changes_versioned_in_the_users_zone() -> None:
 
 def test_unknown_phase_is_refused() -> None:
     with pytest.raises(ValueError, match="phase"):
-        list(source(FakeNetSuite()).read("projects", SINCE, None))
+        list(source(FakeNetSuite()).read("projects", WINDOW, None))
 
 
 # -- fetch and id_list ------------------------------------------------------------------------------------
@@ -192,7 +194,7 @@ def test_fetch_selects_by_id_list() -> None:
     client = FakeNetSuite(rows=[{"id": "1"}])
     assert source(client).fetch(["3", "1", "20"]) == [{"id": "1"}]
     (query,) = client.queries
-    assert "WHERE j.id IN (3, 1, 20) ORDER BY j.id" in query
+    assert "WHERE j.id IN (1, 3, 20) ORDER BY j.id" in query
 
 
 def test_fetch_of_nothing_sends_no_query() -> None:

@@ -3,49 +3,59 @@ what goes back to the queue, and what is counted."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from ctsync.errors import BadInput, ConfigurationError, NeedsAttention, TransientError
-from ctsync.state import Failure, Mapping
+from ctsync.netsuite.errors import NetSuiteAuthError
+from ctsync.state import Breaker, Failure, Mapping
 from ctsync.sync.definition import SyncDefinition
 from ctsync.sync.messages import Outcome, WorkMessage
-from ctsync.sync.worker import GAVE_UP, Worker
+from ctsync.sync.queues import Carried
+from ctsync.sync.worker import BREAKER_SECONDS, GAVE_UP, MAX_DEFERRALS, SYSTEMIC, Delivery, Worker
 
 MAX_RECEIVES = 5
 VERSION = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+NOW = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
 
 
 class FakeApplier:
-    def __init__(self, result: Outcome | Exception) -> None:
-        self.result = result
+    """Answers each message with the next result (the last one repeats)."""
+
+    def __init__(self, result: Outcome | Exception | list[Outcome | Exception]) -> None:
+        self.results = list(result) if isinstance(result, list) else [result]
         self.applied: list[WorkMessage] = []
 
     def apply(self, message: WorkMessage) -> Outcome:
         self.applied.append(message)
-        if isinstance(self.result, Exception):
-            raise self.result
-        return self.result
+        result = self.results[min(len(self.applied), len(self.results)) - 1]
+        if isinstance(result, Exception):
+            raise result
+        return result
 
 
 class FakeRunLog:
     def __init__(self) -> None:
         self.counts: list[tuple[str, str, int]] = []
-        self.failures: list[tuple[str, Failure]] = []
+        self.failures: list[tuple[str | None, Failure]] = []
+        self.open_causes: set[str] = set()
 
-    def count(self, run_id: str, outcome: str, amount: int = 1) -> None:
-        self.counts.append((run_id, outcome, amount))
+    def add_counts(self, run_id: str, counts: dict[str, int]) -> None:
+        self.counts.extend((run_id, outcome, amount) for outcome, amount in counts.items() if amount)
 
-    def record_failure(self, run_id: str, failure: Failure) -> None:
+    def record_failure(self, run_id: str | None, failure: Failure) -> bool:
         self.failures.append((run_id, failure))
+        new = failure.cause_key not in self.open_causes
+        self.open_causes.add(failure.cause_key)
+        return new
 
     def note(self, run_id: str, key: str, text: str) -> None:  # pragma: no cover - not used by the worker
         pass
 
     def outcomes(self) -> list[str]:
-        return [outcome for _, outcome, _ in self.counts]
+        return sorted(outcome for _, outcome, amount in self.counts for _ in range(amount))
 
 
 class FakeMappings:
@@ -69,19 +79,70 @@ class FakeDeadLetters:
         self.sent.append((body, failure, receive_count))
 
 
+class FakeWorkQueue:
+    def __init__(self) -> None:
+        self.put_back_calls: list[tuple[str, Carried, int]] = []
+
+    def put_back(self, body: str, carried: Carried, *, delay_seconds: int) -> None:
+        self.put_back_calls.append((body, carried, delay_seconds))
+
+
+class FakeProgress:
+    def __init__(self, breaker: Breaker | None = None) -> None:
+        self.stored = breaker
+        self.opened: list[Breaker] = []
+        self.closed = 0
+
+    def breaker(self, sync: str) -> Breaker | None:
+        return self.stored
+
+    def open_breaker(self, sync: str, breaker: Breaker) -> bool:
+        first = self.stored is None or self.stored.cause_key != breaker.cause_key or self.stored.until < breaker.opened_at
+        self.stored = breaker
+        self.opened.append(breaker)
+        return first
+
+    def close_breaker(self, sync: str) -> None:
+        self.closed += 1
+        self.stored = None
+
+
 class Harness:
     def __init__(
-        self, result: Outcome | Exception, *, mappings: FakeMappings | None = None, sync: str = "projects"
+        self,
+        result: Outcome | Exception | list[Outcome | Exception],
+        *,
+        mappings: FakeMappings | None = None,
+        sync: str = "projects",
+        breaker: Breaker | None = None,
     ) -> None:
         self.applier = FakeApplier(result)
         self.runlog = FakeRunLog()
         self.mappings = mappings or FakeMappings()
         self.dead_letters = FakeDeadLetters()
+        self.queue = FakeWorkQueue()
+        self.progress = FakeProgress(breaker)
         definition = SyncDefinition(name=sync, mapping_kind="project", source=None, applier=self.applier)  # type: ignore[arg-type]
-        self.worker = Worker(definition, self.runlog, self.mappings, self.dead_letters, MAX_RECEIVES)  # type: ignore[arg-type]
+        self.worker = Worker(
+            definition,
+            self.runlog,  # type: ignore[arg-type]
+            self.mappings,  # type: ignore[arg-type]
+            self.progress,  # type: ignore[arg-type]
+            self.queue,  # type: ignore[arg-type]
+            self.dead_letters,  # type: ignore[arg-type]
+            MAX_RECEIVES,
+            clock=lambda: NOW,
+        )
+        self.batch = self.worker.begin()
 
-    def handle(self, body: str, receive_count: int = 1) -> Outcome | None:
-        return self.worker.handle(body, receive_count, run=self.worker.apply)
+    def handle(
+        self, body: str, receive_count: int = 1, *, carried: Carried = Carried(), time_left: bool = True
+    ) -> Outcome | None:
+        delivery = Delivery(body=body, message_id="m-1", receive_count=receive_count, carried=carried)
+        return self.worker.handle(delivery, self.batch, run=self.worker.apply, time_left=lambda: time_left)
+
+    def finish(self) -> None:
+        self.worker.finish(self.batch)
 
 
 def body(**overrides: Any) -> str:
@@ -117,6 +178,7 @@ def test_malformed_body_is_dead_lettered_and_not_applied(raw: str) -> None:
     assert failure.source_id == "unknown"
     assert failure.target_id is None
     assert failure.sync == "projects"
+    h.finish()
     assert h.runlog.counts == []  # no run to count it against
 
 
@@ -142,16 +204,19 @@ def test_needs_attention_is_dead_lettered_at_once_with_its_reason(receive_count:
     assert failure.kind == "BAD_INPUT"
     assert failure.source_id == "101"
     assert failure.sync == "projects"
+    assert failure.cause_key == "bad-input:parent"  # grouped by what to fix, not by the text naming the record
+    h.finish()
     assert h.runlog.outcomes() == ["failed"]
     assert h.runlog.failures == [("run-1", failure)]
 
 
 def test_needs_attention_subclass_keeps_its_own_code() -> None:
-    h = Harness(ConfigurationError("ClickTime secret must hold api_token"))
+    h = Harness(NeedsAttention("no service item for task 5001", code="NO_ITEM", cause="item-missing:5001"))
     h.handle(body())
     failure = h.dead_letters.sent[0][1]
-    assert failure.kind == "CONFIGURATION"
-    assert failure.reason == "ClickTime secret must hold api_token"
+    assert failure.kind == "NO_ITEM"
+    assert failure.reason == "no service item for task 5001"
+    assert failure.cause_key == "item-missing:5001"
 
 
 def test_message_for_another_sync_is_dead_lettered() -> None:
@@ -174,6 +239,7 @@ def test_transient_error_before_the_last_receive_is_re_raised_and_counted_as_ret
         h.handle(body(), receive_count)
     assert raised.value is error
     assert h.dead_letters.sent == []
+    h.finish()
     assert h.runlog.outcomes() == ["retried"]
     assert h.runlog.failures == []
 
@@ -182,6 +248,7 @@ def test_unexpected_exception_is_retried_too() -> None:
     h = Harness(KeyError("a bug"))
     with pytest.raises(KeyError):
         h.handle(body(), 1)
+    h.finish()
     assert h.runlog.outcomes() == ["retried"]
     assert h.dead_letters.sent == []
 
@@ -196,8 +263,9 @@ def test_transient_error_at_the_last_receive_gives_up_into_the_dead_letter_queue
     assert failure.reason.startswith(f"gave up after {receive_count} attempts: ")
     assert "TransientError" in failure.reason
     assert "Service Unavailable" in failure.reason
+    assert failure.cause_key == "gave-up:transient"
+    h.finish()
     assert h.runlog.outcomes() == ["failed"]
-    assert "retried" not in h.runlog.outcomes()
 
 
 def test_an_exception_without_a_message_still_has_a_reason() -> None:
@@ -214,6 +282,7 @@ def test_success_is_counted_by_outcome_action(action: str) -> None:
     outcome = Outcome(action, "job-1", "detail")  # type: ignore[arg-type]
     h = Harness(outcome)
     assert h.handle(body(), 2) == outcome
+    h.finish()
     assert h.runlog.counts == [("run-1", action, 1)]
     assert h.dead_letters.sent == []
     (message,) = h.applier.applied
@@ -226,7 +295,9 @@ def test_a_guard_returning_a_stored_outcome_is_passed_through() -> None:
     # the idempotency guard may answer without running apply (a replayed message): nothing is counted again
     h = Harness(Outcome("created", "job-1"))
     stored = Outcome("created", "job-1")
-    assert h.worker.handle(body(), 2, run=lambda message: stored) is stored
+    delivery = Delivery(body=body(), message_id="m-1", receive_count=2)
+    assert h.worker.handle(delivery, h.batch, run=lambda message: stored) is stored
+    h.finish()
     assert h.runlog.counts == []
     assert h.applier.applied == []
 
@@ -236,7 +307,7 @@ def test_a_guard_returning_a_stored_outcome_is_passed_through() -> None:
 
 def test_failure_names_the_mapped_target_id() -> None:
     mappings = FakeMappings({("project", "101"): Mapping(kind="project", source_id="101", target_id="job-77")})
-    h = Harness(NeedsAttention("permission"), mappings=mappings)
+    h = Harness(NeedsAttention("a validation error"), mappings=mappings)
     h.handle(body())
     failure = h.dead_letters.sent[0][1]
     assert failure.target_id == "job-77"
@@ -251,14 +322,114 @@ def test_gave_up_failure_names_the_mapped_target_id() -> None:
 
 
 def test_failure_without_a_mapping_has_no_target_id() -> None:
-    h = Harness(NeedsAttention("permission"))
+    h = Harness(NeedsAttention("a validation error"))
     h.handle(body())
     assert h.dead_letters.sent[0][1].target_id is None
 
 
 def test_a_broken_mapping_lookup_does_not_stop_the_dead_lettering() -> None:
-    h = Harness(NeedsAttention("permission"), mappings=FakeMappings(broken=True))
+    h = Harness(NeedsAttention("a validation error"), mappings=FakeMappings(broken=True))
     assert h.handle(body()) is None
     failure = h.dead_letters.sent[0][1]
     assert failure.target_id is None
-    assert failure.reason == "permission"
+    assert failure.reason == "a validation error"
+
+
+# -- records not started: deferred, not counted as attempts (defect 5) ------------------------------------------
+
+
+def test_a_record_not_started_for_lack_of_time_goes_back_without_using_an_attempt() -> None:
+    h = Harness(Outcome("created"))
+    assert h.handle(body(), receive_count=MAX_RECEIVES, time_left=False) is None
+    assert h.applier.applied == [] and h.dead_letters.sent == []
+    ((sent_body, carried, delay),) = h.queue.put_back_calls
+    # It had really run MAX_RECEIVES - 1 times; the re-sent copy carries that, not the receives of waiting
+    assert sent_body == body() and carried == Carried(attempts=MAX_RECEIVES - 1, deferrals=1) and delay == 0
+    h.finish()
+    assert h.runlog.outcomes() == ["deferred"]
+
+
+def test_a_deferred_record_is_dead_lettered_only_after_it_really_ran_max_times() -> None:
+    # A copy that was deferred before, after two real runs, and is now on its first receive
+    h = Harness(TransientError("NetSuite 503"))
+    with pytest.raises(TransientError):
+        h.handle(body(), receive_count=1, carried=Carried(attempts=2, deferrals=3))  # run 3
+    with pytest.raises(TransientError):
+        h.handle(body(), receive_count=2, carried=Carried(attempts=2, deferrals=3))  # run 4
+    assert h.dead_letters.sent == []
+    h.handle(body(), receive_count=3, carried=Carried(attempts=2, deferrals=3))  # run 5: the last
+    ((_, failure, _),) = h.dead_letters.sent
+    assert failure.kind == GAVE_UP and failure.reason.startswith(f"gave up after {MAX_RECEIVES} attempts")
+
+
+def test_deferred_for_ever_ends_in_the_dead_letter_queue_with_the_reason() -> None:
+    h = Harness(Outcome("created"))
+    h.handle(body(), carried=Carried(attempts=0, deferrals=MAX_DEFERRALS), time_left=False)
+    assert h.queue.put_back_calls == []
+    ((_, failure, _),) = h.dead_letters.sent
+    assert failure.cause_key == "deferred-too-long" and "not enough time" in failure.reason
+
+
+# -- systemic failures: one cause, the batch stops early (defect 6) ---------------------------------------------
+
+
+def test_a_wrong_token_dead_letters_the_batch_with_one_cause_without_trying_the_rest(caplog) -> None:
+    auth = NetSuiteAuthError(401, "INVALID_LOGIN", "Invalid login attempt.")
+    h = Harness([auth, Outcome("created")])
+    bodies = [body(source_id=str(n)) for n in range(10)]
+    with caplog.at_level("WARNING"):
+        for each in bodies:
+            assert h.handle(each) is None
+    # Only the first record met NetSuite; the other nine were not tried
+    assert len(h.applier.applied) == 1
+    assert [failure.source_id for _, failure, _ in h.dead_letters.sent] == [str(n) for n in range(10)]
+    assert {failure.cause_key for _, failure, _ in h.dead_letters.sent} == {"netsuite-login"}
+    assert all(failure.kind == SYSTEMIC for _, failure, _ in h.dead_letters.sent)
+    assert "not tried" in h.dead_letters.sent[5][1].reason
+    # One breaker, one ERROR line naming the cause; every record still logged with its IDs at WARNING
+    (opened,) = h.progress.opened
+    assert opened.kind == "needs_attention" and opened.until == NOW + timedelta(seconds=BREAKER_SECONDS)
+    errors = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert len(errors) == 1 and "netsuite-login" in errors[0].cause_key
+    assert len([r for r in caplog.records if r.levelname == "WARNING" and "dead-lettered" in r.message]) == 10
+    # One cause record with every blocked record
+    assert {failure.cause_key for _, failure in h.runlog.failures} == {"netsuite-login"}
+
+
+def test_a_later_batch_while_the_breaker_is_open_is_not_tried() -> None:
+    paused = Breaker(
+        cause_key="clicktime-login", kind="needs_attention", reason="bad token", until=NOW + timedelta(minutes=3), opened_at=NOW
+    )
+    h = Harness(Outcome("created"), breaker=paused)
+    h.handle(body())
+    assert h.applier.applied == []
+    assert h.dead_letters.sent[0][1].cause_key == "clicktime-login"
+
+
+def test_an_outage_puts_the_rest_of_the_batch_back_without_using_their_attempts() -> None:
+    outage = TransientError("ClickTime 503", cause="clicktime-unavailable:503", outage=True)
+    h = Harness([outage, Outcome("created")])
+    with pytest.raises(TransientError):
+        h.handle(body(source_id="1"))  # the record that met the outage goes back to the queue (one attempt)
+    for n in range(2, 5):
+        assert h.handle(body(source_id=str(n))) is None
+    assert len(h.applier.applied) == 1 and h.dead_letters.sent == []
+    assert [c.attempts for _, c, _ in h.queue.put_back_calls] == [0, 0, 0]
+    assert all(0 < delay <= BREAKER_SECONDS for _, _, delay in h.queue.put_back_calls)
+    assert h.progress.opened[0].kind == "outage"
+
+
+def test_after_the_pause_one_record_tries_and_success_closes_the_breaker() -> None:
+    over = Breaker(cause_key="k", kind="outage", reason="503", until=NOW - timedelta(seconds=1), opened_at=NOW)
+    h = Harness(Outcome("updated", "job-1"), breaker=over)
+    assert h.handle(body()) == Outcome("updated", "job-1")
+    h.finish()
+    assert h.progress.closed == 1
+
+
+def test_a_configuration_error_is_systemic() -> None:
+    h = Harness(ConfigurationError("ClickTime secret must hold api_token"))
+    h.handle(body())
+    failure = h.dead_letters.sent[0][1]
+    assert failure.kind == SYSTEMIC and failure.reason == "ClickTime secret must hold api_token"
+    assert h.progress.opened and h.progress.opened[0].cause_key == "configuration"

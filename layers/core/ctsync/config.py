@@ -8,12 +8,15 @@ variable). It holds no secrets: credentials live in Secrets Manager. It is valid
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 _SCRIPT_ID = re.compile(r"^(custentity|custevent|custbody|custcol|custrecord)[a-z0-9_]+$")
+
+
+AdoptWhen = Literal["first_run", "every_run", "never"]
 
 
 class Strict(BaseModel):
@@ -48,7 +51,6 @@ class NetSuiteSettings(Strict):
         default="America/Los_Angeles",
         description="Time zone preference of the integration user: SuiteQL renders and compares times in it",
     )
-    row_ceiling: int = Field(default=100_000, ge=1)
     page_size: int = Field(
         default=1000, ge=1, le=1000, description="SuiteQL rows per page (NetSuite's maximum is 1000)"
     )
@@ -74,6 +76,13 @@ class NetSuiteSettings(Strict):
 
 class ClickTimeSettings(Strict):
     base_url: str = "https://api.clicktime.com/v2"
+    clock_skew_seconds: int = Field(
+        default=120,
+        ge=0,
+        le=3600,
+        description="A ClickTime run's window ends this long before ClickTime's HTTP Date: its clock and its "
+        "replicas may lag a little, and the overlap of the next window reads the margin again",
+    )
 
 
 class ProjectSyncSettings(Strict):
@@ -86,6 +95,10 @@ class ProjectSyncSettings(Strict):
     )
     closed_status_ids: list[str] = Field(
         default_factory=lambda: ["1"], description="job entityStatus ids that mean closed (UNVERIFIED default)"
+    )
+    adopt_existing: AdoptWhen = Field(
+        default="first_run",
+        description="when to adopt ClickTime clients and jobs that already carry a NetSuite ID (one paged read)",
     )
 
     @field_validator("scope")
@@ -106,6 +119,9 @@ class TaskSyncSettings(Strict):
     )
     path_separator: str = " › "
     task_code_template: str = Field(default="NS-{task_id}", description="ClickTime TaskCode; fields: task_id")
+    adopt_existing: AdoptWhen = Field(
+        default="first_run", description="when to adopt ClickTime tasks that already carry a NetSuite task ID"
+    )
 
     @field_validator("name_template")
     @classmethod
@@ -119,11 +135,51 @@ class TaskSyncSettings(Strict):
 
 
 class WindowSettings(Strict):
-    overlap_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
+    """How a sync's poller reads: the defaults of every sync, overridden per sync in `windows.per_sync`."""
+
+    overlap_minutes: int = Field(
+        default=60,
+        ge=1,
+        le=60 * 24 * 60,
+        description="each run reads again this much before the last watermark (changes that were in flight)",
+    )
+    first_run_days: int = Field(
+        default=3650,
+        ge=1,
+        le=36500,
+        description="with no watermark yet, read changes this many days back (never 'since 1970')",
+    )
     lease_seconds: int = Field(default=900, ge=60)
     stop_margin_seconds: int = Field(
         default=60, ge=5, description="poller hands over to a fresh invocation when this close to its timeout"
     )
+
+
+class WindowOverride(Strict):
+    overlap_minutes: int | None = Field(default=None, ge=1, le=60 * 24 * 60)
+    first_run_days: int | None = Field(default=None, ge=1, le=36500)
+
+
+# Per-sync defaults, below anything the document sets: approvals arrive late and can be undone, so the
+# exports start a few weeks back on their first run rather than ten years.
+SYNC_WINDOW_DEFAULTS: dict[str, dict[str, int]] = {
+    "time": {"first_run_days": 35},
+    "expenses": {"first_run_days": 35},
+}
+
+
+class Windows(WindowSettings):
+    per_sync: dict[str, WindowOverride] = Field(default_factory=dict)
+
+    def for_sync(self, sync: str) -> WindowSettings:
+        """Window settings of one sync: its own override, else the document's setting, else its default."""
+        explicit = {name: getattr(self, name) for name in self.model_fields_set if name != "per_sync"}
+        values = {**SYNC_WINDOW_DEFAULTS.get(sync, {}), **explicit}
+        override = self.per_sync.get(sync)
+        if override:
+            values.update(override.model_dump(exclude_none=True))
+        base = WindowSettings().model_dump()
+        return WindowSettings(**{**base, **{k: v for k, v in values.items() if k in base}})
 
 
 class RetrySettings(Strict):
@@ -139,5 +195,5 @@ class SyncConfig(Strict):
     clicktime: ClickTimeSettings = ClickTimeSettings()
     projects: ProjectSyncSettings = ProjectSyncSettings()
     tasks: TaskSyncSettings = TaskSyncSettings()
-    windows: WindowSettings = WindowSettings()
+    windows: Windows = Windows()
     retry: RetrySettings = RetrySettings()

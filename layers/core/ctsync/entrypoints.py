@@ -13,26 +13,44 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ctsync import runtime as runtime_module
-from ctsync.errors import ConfigurationError, TransientError
+from ctsync.errors import ConfigurationError
 from ctsync.observability import bind_sync, logger
 from ctsync.sync.messages import PollRequest, PollResult, WorkMessage
+from ctsync.sync.queues import Carried
 from ctsync.sync.registry import PLANNED
+from ctsync.sync.worker import Delivery
 
 
 def poll(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    request = PollRequest.model_validate(event)
-    bind_sync(request.sync)
-    runtime = runtime_module.current()
-    if request.sync != runtime.env.SYNC_NAME:
-        raise ConfigurationError(f"schedule sent sync {request.sync!r} to the {runtime.env.SYNC_NAME!r} poller")
-    if request.sync in PLANNED:
-        logger.warning("This sync is wired but not implemented in this version; nothing to do")
-        return PollResult(sync=request.sync, status="skipped", reason="not implemented in this version").model_dump(
-            mode="json"
+    """Run (or continue) a sync's poll. Any failure is one ERROR line naming the sync, the run, the kind of
+    failure and its reason, then raised, so the scheduler's retries and the poller's dead letters still apply."""
+    sync = str(event.get("sync", "?")) if isinstance(event, dict) else "?"
+    try:
+        request = PollRequest.model_validate(event)
+        bind_sync(request.sync)
+        runtime = runtime_module.current()
+        runtime.references.new_invocation()
+        if request.sync != runtime.env.SYNC_NAME:
+            raise ConfigurationError(f"schedule sent sync {request.sync!r} to the {runtime.env.SYNC_NAME!r} poller")
+        if request.sync in PLANNED:
+            logger.warning("This sync is wired but not implemented in this version; nothing to do")
+            return PollResult(sync=request.sync, status="skipped", reason="not implemented in this version").model_dump(
+                mode="json"
+            )
+        continuation = runtime_module.lambda_continuation(context.invoked_function_arn)
+        result = runtime.poller(continuation).run(request, context.get_remaining_time_in_millis)
+        return result.model_dump(mode="json")
+    except Exception as error:
+        logger.error(
+            f"{sync} poller failed: {getattr(error, 'message', None) or error}",
+            extra={
+                "sync": sync,
+                "failure_kind": getattr(error, "code", type(error).__name__),
+                "cause_key": getattr(error, "cause_key", ""),
+                "failure_reason": getattr(error, "message", None) or str(error),
+            },
         )
-    continuation = runtime_module.lambda_continuation(context.invoked_function_arn)
-    result = runtime.poller(continuation).run(request, context.get_remaining_time_in_millis)
-    return result.model_dump(mode="json")
+        raise
 
 
 # A record is not started with less than this share of the invocation's time left: one record can take a
@@ -44,17 +62,30 @@ RESERVED_SHARE = 0.2
 def work(event: dict[str, Any], context: LambdaContext, processor: BatchProcessor) -> dict[str, Any]:
     runtime = runtime_module.current()
     bind_sync(runtime.env.SYNC_NAME)
+    runtime.references.new_invocation()
     runtime.idempotency.register_lambda_context(context)
     worker = runtime.worker
     reserve_ms = context.get_remaining_time_in_millis() * RESERVED_SHARE
+    batch = worker.begin()
 
     def apply(message_id: str, message: WorkMessage) -> dict[str, Any]:
-        if context.get_remaining_time_in_millis() < reserve_ms:
-            raise TransientError("not enough time left in this invocation; the message goes back to the queue")
         return runtime.apply_once(work={"message_id": message_id, "message": message.model_dump(mode="json")})
 
     def record_handler(record: SQSRecord) -> dict[str, Any] | None:
-        receive_count = int(record.attributes.approximate_receive_count or 1)
-        return worker.handle(record.body, receive_count, run=lambda message: apply(record.message_id, message))
+        delivery = Delivery(
+            body=record.body,
+            message_id=record.message_id,
+            receive_count=int(record.attributes.approximate_receive_count or 1),
+            carried=Carried.from_attributes(record.raw_event.get("messageAttributes") or {}),
+        )
+        return worker.handle(
+            delivery,
+            batch,
+            run=lambda message: apply(record.message_id, message),
+            time_left=lambda: context.get_remaining_time_in_millis() >= reserve_ms,
+        )
 
-    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+    try:
+        return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+    finally:
+        worker.finish(batch)

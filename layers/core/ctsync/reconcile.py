@@ -18,6 +18,7 @@ from ctsync.config import SyncConfig
 from ctsync.netsuite.client import NetSuiteClient
 from ctsync.records import projects as project_records
 from ctsync.records import tasks as task_records
+from ctsync.records.netsuite_source import keyset
 from ctsync.state import MappingStore
 
 SAMPLE = 10  # differences listed per check; the count is always complete
@@ -58,6 +59,15 @@ class Reconciliation(BaseModel):
         }
 
 
+def _all_rows(netsuite: NetSuiteClient, columns: str, table: str, alias: str) -> list[dict[str, Any]]:
+    """Every row of a table, keyset-paged (records may change while the reconciliation reads)."""
+
+    def query(after: str | None) -> str:
+        return f"SELECT {columns} FROM {table} {alias} WHERE 1 = 1{keyset(alias, after)} ORDER BY {alias}.id"
+
+    return list(netsuite.rows(query))
+
+
 def _duplicates_check(target: str, carried_ids: list[str | None]) -> Check:
     duplicated = sorted(i for i, n in Counter(i for i in carried_ids if i).items() if n > 1)
     return Check(
@@ -88,7 +98,7 @@ def reconcile_projects(
     netsuite: NetSuiteClient, clicktime: ClickTimeClient, mappings: MappingStore, config: SyncConfig
 ) -> Reconciliation:
     settings = config.projects
-    rows = list(netsuite.suiteql(f"SELECT {project_records.columns(settings)} FROM job j ORDER BY j.id"))
+    rows = _all_rows(netsuite, project_records.columns(settings), "job", "j")
     snapshots = {str(r["id"]): project_records.snapshot_from_row(r, {}) for r in rows}
     open_ids = {pid for pid, p in snapshots.items() if project_records.is_open(p, settings)}
     jobs = clicktime.jobs()
@@ -123,8 +133,8 @@ def reconcile_projects(
 def reconcile_tasks(
     netsuite: NetSuiteClient, clicktime: ClickTimeClient, mappings: MappingStore, config: SyncConfig
 ) -> Reconciliation:
-    rows = list(netsuite.suiteql(f"SELECT {task_records.columns(config.tasks)} FROM projecttask t ORDER BY t.id"))
-    project_rows = list(netsuite.suiteql(f"SELECT {project_records.columns(config.projects)} FROM job j ORDER BY j.id"))
+    rows = _all_rows(netsuite, task_records.columns(config.tasks), "projecttask", "t")
+    project_rows = _all_rows(netsuite, project_records.columns(config.projects), "job", "j")
     projects = {str(r["id"]): project_records.snapshot_from_row(r, {}) for r in project_rows}
     open_projects = {pid for pid, p in projects.items() if project_records.is_open(p, config.projects)}
     active_ids = {

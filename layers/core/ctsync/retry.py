@@ -43,7 +43,8 @@ def call_with_retries(
     """Run `attempt` until it returns or raises something not retryable, or attempts run out.
 
     Transient errors are the only ones retried; the last one is re-raised when attempts run out, so the
-    caller (the queue) can decide whether to try again later.
+    caller (the queue) can decide whether to try again later. It leaves marked as an outage: the other system
+    kept failing or throttling for the whole retry budget, which every other record of the sync would meet too.
     """
     number = 1
     while True:
@@ -51,8 +52,10 @@ def call_with_retries(
             return attempt()
         except TransientError as error:
             if number >= policy.max_attempts:
+                error.outage = True
                 raise
             if error.retry_after is not None and error.retry_after > policy.cap_seconds:
+                error.outage = True
                 raise  # the server wants a longer pause than is worth sleeping through here
             pause = policy.delay(number, error.retry_after)
             if on_retry:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from collections.abc import Mapping as EnvMapping
 from dataclasses import asdict
 from functools import cached_property
@@ -29,6 +30,7 @@ from ctsync.config import SyncConfig
 from ctsync.errors import ConfigurationError
 from ctsync.netsuite.auth import TbaCredentials
 from ctsync.netsuite.client import NetSuiteClient
+from ctsync.references import References
 from ctsync.retry import RetryPolicy
 from ctsync.state import MappingStore, ProgressStore, RunLog
 from ctsync.sync import registry
@@ -104,7 +106,6 @@ class Runtime:
             credentials=credentials,
             base_url=settings.rest_base_url,
             restlets_url=settings.restlets_base_url,
-            row_ceiling=settings.row_ceiling,
             page_size=settings.page_size,
             retry=self._retry_policy(),
         )
@@ -139,6 +140,10 @@ class Runtime:
         return MappingStore(self._table)
 
     @cached_property
+    def references(self) -> References:
+        return References()
+
+    @cached_property
     def progress(self) -> ProgressStore:
         return ProgressStore(self._table)
 
@@ -146,18 +151,46 @@ class Runtime:
     def runlog(self) -> RunLog:
         return RunLog(self._table, self.env.RUN_LOG_RETENTION_DAYS)
 
+    def cause_open(self, sync: str) -> Callable[[str], bool]:
+        """Whether a cause of a sync is open, read at most once per key per invocation."""
+
+        def is_open(key: str) -> bool:
+            cause = self.references.get(f"cause:{sync}:{key}", lambda: self.runlog.cause(sync, key))
+            return bool(cause and cause.open)
+
+        return is_open
+
     # -- the sync -----------------------------------------------------------------------------------
+    def project_sync(self, sync: str) -> Any:
+        """The projects sync's both halves; the tasks sync uses it to sync a project on demand."""
+        from ctsync.records.projects import ProjectSync
+
+        config = self.config
+        return ProjectSync(
+            self.netsuite,
+            self.clicktime,
+            self.mappings,
+            config.projects,
+            config.netsuite.timezone,
+            cause_open=self.cause_open(sync),
+        )
+
     @cached_property
     def definition(self) -> SyncDefinition:
         return registry.build(self.env.SYNC_NAME, self)
+
+    @cached_property
+    def work_queue(self) -> WorkQueue:
+        return WorkQueue(self._sqs, self.env.WORK_QUEUE_URL)
 
     def poller(self, continuation: Continuation) -> Poller:
         return Poller(
             self.definition,
             self.progress,
             self.runlog,
-            WorkQueue(self._sqs, self.env.WORK_QUEUE_URL),
-            self.config.windows,
+            self.mappings,
+            self.work_queue,
+            self.config.windows.for_sync(self.env.SYNC_NAME),
             continuation,
         )
 
@@ -167,6 +200,8 @@ class Runtime:
             self.definition,
             self.runlog,
             self.mappings,
+            self.progress,
+            self.work_queue,
             DeadLetterQueue(self._sqs, self.env.DEAD_LETTER_QUEUE_URL),
             self.env.MAX_RECEIVE_COUNT,
         )

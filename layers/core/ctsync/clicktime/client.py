@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
 import requests
 from pydantic import BaseModel, SecretStr
 
 from ctsync import jsonutil
-from ctsync.clicktime.errors import ClickTimeOutcomeUnknown, ClickTimeTransientError, error_for
+from ctsync.clicktime.errors import ClickTimeNotFound, ClickTimeOutcomeUnknown, ClickTimeTransientError, error_for
 from ctsync.clicktime.models import (
     Client,
     Company,
@@ -28,7 +30,7 @@ from ctsync.clicktime.models import (
     Timesheet,
     User,
 )
-from ctsync.errors import TransientError
+from ctsync.errors import NeedsAttention, TransientError
 from ctsync.observability import logger
 from ctsync.retry import RetryPolicy, call_with_retries
 
@@ -44,6 +46,13 @@ Params = dict[str, Any]
 class Envelope:
     data: Any
     page: dict[str, Any] | None
+    date: datetime | None = None  # the answer's HTTP Date header: ClickTime's clock
+
+
+class ReceiptRefused(NeedsAttention):
+    """A receipt NetSuite cannot take (over its 10 MB limit, a file type it refuses): retrying will not help."""
+
+    code = "RECEIPT_REFUSED"
 
 
 class ClickTimeClient:
@@ -86,7 +95,9 @@ class ClickTimeClient:
             except (requests.ConnectionError, requests.Timeout) as error:
                 if not idempotent:
                     raise ClickTimeOutcomeUnknown(f"ClickTime {method} {path}: {type(error).__name__}") from error
-                raise TransientError(f"ClickTime {method} {path}: {type(error).__name__}", code="CONNECTION") from error
+                raise TransientError(
+                    f"ClickTime {method} {path}: {type(error).__name__}", code="CONNECTION", cause="clicktime-unreachable"
+                ) from error
             payload = _payload(response)
             errors = payload.get("errors") if isinstance(payload, dict) else None
             if response.status_code >= 400:
@@ -103,7 +114,7 @@ class ClickTimeClient:
                 raise error_for(400, errors, None)
             if not isinstance(payload, dict):
                 raise TransientError(f"ClickTime {method} {path}: answer is not an envelope", code="BAD_ENVELOPE")
-            return Envelope(payload.get("data"), payload.get("page"))
+            return Envelope(payload.get("data"), payload.get("page"), _http_date(response))
 
         def log(number: int, error: TransientError, pause: float) -> None:
             logger.warning(
@@ -191,9 +202,23 @@ class ClickTimeClient:
     def company(self) -> Company:
         return self._one(Company, "GET", "/Company")
 
+    def server_time(self) -> datetime:
+        """ClickTime's clock, from the HTTP Date header of a cheap call (the API has no time endpoint)."""
+        envelope = self.send("GET", "/Company")
+        if envelope.date is None:
+            raise TransientError("ClickTime answered without a Date header", code="NO_DATE")
+        return envelope.date
+
     # -- time -------------------------------------------------------------------------------------
     def timesheets(self, **filters: Any) -> list[Timesheet]:
         return self._list(Timesheet, "/Timesheets", {**filters, "verbose": "true"})
+
+    def timesheet(self, timesheet_id: str) -> Timesheet | None:
+        """One timesheet as it is now (verbose), or None when it no longer exists."""
+        try:
+            return Timesheet.model_validate(self.send("GET", f"/Timesheets/{timesheet_id}", params={"verbose": "true"}).data)
+        except ClickTimeNotFound:
+            return None
 
     def timesheet_entries(self, timesheet_id: str) -> list[TimeEntry]:
         return self._list(TimeEntry, f"/Timesheets/{timesheet_id}/TimeEntries", page_size=TIME_ENTRY_PAGE_SIZE)
@@ -209,6 +234,15 @@ class ClickTimeClient:
     def expense_sheets(self, **filters: Any) -> list[ExpenseSheet]:
         return self._list(ExpenseSheet, "/ExpenseSheets", {**filters, "verbose": "true"})
 
+    def expense_sheet(self, sheet_id: str) -> ExpenseSheet | None:
+        """One expense sheet as it is now (verbose), or None when it no longer exists."""
+        try:
+            return ExpenseSheet.model_validate(
+                self.send("GET", f"/ExpenseSheets/{sheet_id}", params={"verbose": "true"}).data
+            )
+        except ClickTimeNotFound:
+            return None
+
     def expense_items(self, **filters: Any) -> list[ExpenseItem]:
         return self._list(ExpenseItem, "/ExpenseItems", filters)
 
@@ -218,25 +252,57 @@ class ClickTimeClient:
     def payment_types(self) -> list[PaymentType]:
         return self._list(PaymentType, "/PaymentTypes")
 
-    def download_receipt(self, receipt_url: str) -> tuple[bytes, str]:
-        """The receipt's bytes and MIME type. UNVERIFIED whether ReceiptURL needs the token: it is sent."""
+    def download_receipt(self, receipt_url: str, *, max_bytes: int) -> tuple[bytes, str]:
+        """The receipt's bytes and MIME type, read as a stream and never more than `max_bytes` of it.
+
+        UNVERIFIED whether ReceiptURL needs the token (research notes §3.11): it is sent. A receipt larger than
+        `max_bytes` raises ReceiptRefused naming its size, without holding more than `max_bytes` in memory.
+        """
 
         def attempt() -> tuple[bytes, str]:
             try:
-                response = self._session.get(receipt_url, headers=self._headers(), timeout=self._timeout)
+                with self._session.get(
+                    receipt_url, headers=self._headers(), timeout=self._timeout, stream=True
+                ) as response:
+                    if response.status_code >= 400:
+                        raise error_for(
+                            response.status_code,
+                            [{"Message": f"receipt download failed: {response.status_code} {response.reason}"}],
+                            _retry_after(response),
+                        )
+                    mime = response.headers.get("Content-Type", "application/octet-stream").split(";")[0].strip()
+                    declared = response.headers.get("Content-Length")
+                    if declared and declared.isdigit() and int(declared) > max_bytes:
+                        raise ReceiptRefused(
+                            f"receipt is {int(declared)} bytes; NetSuite takes at most {max_bytes}",
+                            cause="receipt-too-large",
+                        )
+                    content = bytearray()
+                    for chunk in response.iter_content(chunk_size=256 * 1024):
+                        content.extend(chunk)
+                        if len(content) > max_bytes:
+                            raise ReceiptRefused(
+                                f"receipt is over {max_bytes} bytes; NetSuite takes at most {max_bytes}",
+                                cause="receipt-too-large",
+                            )
+                    return bytes(content), mime
             except (requests.ConnectionError, requests.Timeout) as error:
                 raise TransientError(
-                    f"ClickTime receipt {receipt_url}: {type(error).__name__}", code="CONNECTION"
+                    f"ClickTime receipt download: {type(error).__name__}", code="CONNECTION", cause="receipt-download"
                 ) from error
-            if response.status_code >= 400:
-                raise error_for(
-                    response.status_code,
-                    [{"Message": f"receipt download failed: {response.reason}"}],
-                    _retry_after(response),
-                )
-            return response.content, response.headers.get("Content-Type", "application/octet-stream")
 
         return call_with_retries(attempt, self._retry)
+
+
+def _http_date(response: requests.Response) -> datetime | None:
+    value = response.headers.get("Date")
+    if not value:
+        return None
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _payload(response: requests.Response) -> Any:

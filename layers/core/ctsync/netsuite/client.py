@@ -12,21 +12,21 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
 from ctsync import jsonutil
 from ctsync.errors import NeedsAttention, TransientError
 from ctsync.netsuite.auth import TbaCredentials, rest_base_url, restlets_base_url, tba_auth
-from ctsync.netsuite.errors import NetSuiteTransientError, error_for
-from ctsync.observability import logger
+from ctsync.netsuite.errors import auth_error, error_for
+from ctsync.observability import count, logger, observe_ms
 from ctsync.retry import RetryPolicy, call_with_retries
 from ctsync.timeutil import parse_instant
 
 MAX_PAGE_SIZE = 1000
-DEFAULT_ROW_CEILING = 100_000
-# A 401 within this many seconds of a 429 is treated as load, not as bad credentials, at most this often.
-THROTTLE_MEMORY_SECONDS = 120.0
+# A 401 is retried, signed afresh, this many times before the credentials are believed wrong: NetSuite answers
+# INVALID_LOGIN instead of 429 when the account's concurrency limit is full (research notes §1.4, §5.2).
 MAX_UNAUTHORIZED_RETRIES = 2
 
 
@@ -44,6 +44,9 @@ class SuiteQLPage:
     total: int | None
 
 
+QueryBuilder = Callable[[str | None], str]
+
+
 class NetSuiteClient:
     def __init__(
         self,
@@ -55,21 +58,19 @@ class NetSuiteClient:
         session: requests.Session | None = None,
         retry: RetryPolicy | None = None,
         timeout_seconds: float = 60.0,
-        row_ceiling: int = DEFAULT_ROW_CEILING,
         page_size: int = MAX_PAGE_SIZE,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.account_id = account_id
         self.base_url = (base_url or rest_base_url(account_id)).rstrip("/")
-        self.restlets_url = (restlets_url or restlets_base_url(account_id)).rstrip("/")
+        # One configured base serves every URL: a proxy, a sandbox gateway or the simulator answers both.
+        self.restlets_url = (restlets_url or _origin_of(base_url) or restlets_base_url(account_id)).rstrip("/")
         self._auth = tba_auth(credentials, account_id)
         self._session = session or requests.Session()
         self._retry = retry or RetryPolicy()
         self._timeout = timeout_seconds
-        self.row_ceiling = row_ceiling
         self.page_size = page_size
         self._monotonic = monotonic
-        self._last_throttled_at: float | None = None
 
     # -- transport --------------------------------------------------------------------------------
     def _send(
@@ -83,44 +84,44 @@ class NetSuiteClient:
         idempotent: bool = True,
     ) -> requests.Response:
         """Send with retries. A non-idempotent request (a POST create) is retried only when NetSuite says it
-        refused it outright (429, 503); after a timeout or a 500 it may have been applied, so it is not resent."""
+        refused it outright (429, 503, 401); after a timeout or a 500 it may have been applied, so it is not resent."""
         all_headers = {"Accept": "application/json", "X-NetSuite-PropertyNameValidation": "Error"}
         data = None
         if body is not None:
             all_headers["Content-Type"] = "application/json"
             data = jsonutil.dumps(body).encode("utf-8")
         all_headers.update(headers or {})
-        unauthorized_retries = 0
+        unauthorized = 0
 
         def attempt() -> requests.Response:
-            nonlocal unauthorized_retries
+            nonlocal unauthorized
+            started = self._monotonic()
             try:
                 response = self._session.request(
                     method, url, params=params, data=data, headers=all_headers, auth=self._auth, timeout=self._timeout
                 )
             except (requests.ConnectionError, requests.Timeout) as error:
-                failure = TransientError(f"NetSuite {method} {url}: {type(error).__name__}", code="CONNECTION")
+                failure = TransientError(
+                    f"NetSuite {method} {url}: {type(error).__name__}", code="CONNECTION", cause="netsuite-unreachable"
+                )
                 if not idempotent:
                     raise NetSuiteOutcomeUnknown(failure.message) from error
                 raise failure from error
+            observe_ms("NetSuiteLatency", (self._monotonic() - started) * 1000)
             if response.status_code < 400:
                 return response
-            if response.status_code == 429:
-                self._last_throttled_at = self._monotonic()
-            error = error_for(response, throttled_recently=self._throttled_recently())
-            if response.status_code == 401 and isinstance(error, NetSuiteTransientError):
-                unauthorized_retries += 1
-                if unauthorized_retries > MAX_UNAUTHORIZED_RETRIES:
-                    error = error_for(response, throttled_recently=False)
-            if not idempotent and isinstance(error, TransientError) and response.status_code not in (429, 503):
+            if response.status_code in (401, 429):
+                count("NetSuiteThrottled")
+            if response.status_code == 401:
+                unauthorized += 1
+                if unauthorized > MAX_UNAUTHORIZED_RETRIES:
+                    raise auth_error(response)
+            error = error_for(response)
+            if not idempotent and isinstance(error, TransientError) and response.status_code not in (401, 429, 503):
                 raise NetSuiteOutcomeUnknown(error.message)
             raise error
 
         return call_with_retries(attempt, self._retry, on_retry=self._log_retry(method, url))
-
-    def _throttled_recently(self) -> bool:
-        last = self._last_throttled_at
-        return last is not None and self._monotonic() - last < THROTTLE_MEMORY_SECONDS
 
     @staticmethod
     def _log_retry(method: str, url: str) -> Callable[[int, TransientError, float], None]:
@@ -149,64 +150,52 @@ class NetSuiteClient:
             rows, bool(payload.get("hasMore")), int(payload.get("offset", offset)), payload.get("totalResults")
         )
 
-    def suiteql(self, query: str, *, page_size: int | None = None) -> Iterator[dict[str, Any]]:
-        """Every row of a query that stays under the row ceiling, paged by offset.
-
-        A query that reaches the ceiling raises rather than stopping there: NetSuite answers the last page
-        under the ceiling with hasMore false, so trusting hasMore alone would lose the rest without a word.
-        """
-        page_size = page_size or self.page_size
-        offset = 0
-        while True:
-            page = self.suiteql_page(query, limit=page_size, offset=offset)
-            yield from page.rows
-            offset += page_size
-            if offset >= self.row_ceiling and (page.has_more or (page.total or 0) > offset):
-                raise ValueError(
-                    f"SuiteQL query returns more than {self.row_ceiling} rows; use keyset_pages to read past the ceiling"
-                )
-            if not page.has_more:
-                return
-
     def keyset_pages(
         self,
-        build_query: Callable[[str | None], str],
+        build_query: QueryBuilder,
         *,
         key: str = "id",
         after: str | None = None,
         page_size: int | None = None,
     ) -> Iterator[list[dict[str, Any]]]:
-        """Pages of a query ordered by `key`, past the row ceiling.
+        """Pages of a query ordered by `key`, each read afresh from the last key seen.
 
         `build_query(after)` must return SQL that selects rows with key > after (all rows when None), ordered by
-        that key. Pages are read by offset; before the offset would reach the ceiling the query is re-issued
-        from the last key seen. Each page's last key is a safe resume point for a later invocation.
+        that key. Every page is that query at offset 0: an offset would shift when rows are deleted or leave the
+        filter between two pages (and NetSuite stops offsets at a row ceiling), losing records without a word.
+        Each page's last key is a safe resume point for a later invocation.
         """
         page_size = page_size or self.page_size
         while True:
-            query = build_query(after)
-            offset = 0
-            while True:
-                page = self.suiteql_page(query, limit=page_size, offset=offset)
-                if page.rows:
-                    yield page.rows
-                    after = str(page.rows[-1][key])
-                offset += page_size
-                if offset >= self.row_ceiling:
-                    if not page.rows:
-                        return
-                    # Re-issue from the last key, whatever hasMore says: at the ceiling it hides the rest.
-                    break
-                if not page.has_more:
-                    return
+            page = self.suiteql_page(build_query(after), limit=page_size)
+            if not page.rows:
+                return
+            yield page.rows
+            last = str(page.rows[-1][key])
+            if after is not None and _key_order(last) <= _key_order(after):
+                raise ValueError(f"SuiteQL keyset did not advance past {after!r}: is the query ordered by {key}?")
+            after = last
+            if not page.has_more:
+                return
+
+    def rows(self, build_query: QueryBuilder, *, key: str = "id", page_size: int | None = None) -> Iterator[dict[str, Any]]:
+        """Every row of a keyset query (see keyset_pages), one by one."""
+        for page in self.keyset_pages(build_query, key=key, page_size=page_size):
+            yield from page
 
     # -- records ----------------------------------------------------------------------------------
     def _record_url(self, record_type: str, record_id: str) -> str:
         return f"{self.base_url}/record/v1/{record_type}/{record_id}"
 
-    def get_record(self, record_type: str, record_id: str, *, expand: bool = False) -> dict[str, Any]:
-        params = {"expandSubResources": "true"} if expand else None
-        response = self._send("GET", self._record_url(record_type, record_id), params=params)
+    def get_record(
+        self, record_type: str, record_id: str, *, expand: bool = False, fields: list[str] | None = None
+    ) -> dict[str, Any]:
+        params: dict[str, str] = {}
+        if expand:
+            params["expandSubResources"] = "true"
+        if fields:
+            params["fields"] = ",".join(fields)
+        response = self._send("GET", self._record_url(record_type, record_id), params=params or None)
         return jsonutil.loads(response.content)
 
     def create_record(self, record_type: str, body: dict[str, Any]) -> str:
@@ -219,10 +208,21 @@ class NetSuiteClient:
         params = {"replace": ",".join(replace)} if replace else None
         self._send("PATCH", self._record_url(record_type, record_id), params=params, body=body)
 
-    def upsert_record(self, record_type: str, external_id: str, body: dict[str, Any]) -> str:
-        """PUT on `eid:<externalId>`: creates or updates, so a retried write never makes a second record."""
-        response = self._send("PUT", self._record_url(record_type, f"eid:{external_id}"), body=body)
+    def upsert_record(
+        self, record_type: str, external_id: str, body: dict[str, Any], *, replace: list[str] | None = None
+    ) -> str:
+        """PUT on `eid:<externalId>`: creates or updates, so a retried write never makes a second record.
+
+        `replace` names sublists whose lines are replaced rather than appended to (NetSuite appends the lines of
+        a non-keyed sublist, such as an expense report's `expense`, on every update otherwise).
+        """
+        params = {"replace": ",".join(replace)} if replace else None
+        response = self._send("PUT", self._record_url(record_type, f"eid:{external_id}"), params=params, body=body)
         return _id_from_location(response)
+
+    def attach_file(self, record_type: str, record_id: str, file_id: str) -> None:
+        """Attach a File Cabinet file to a record (`!attach/file`); UNVERIFIED on expense reports."""
+        self._send("POST", f"{self._record_url(record_type, record_id)}/!attach/file/{file_id}")
 
     def delete_record(self, record_type: str, record_id: str) -> None:
         self._send("DELETE", self._record_url(record_type, record_id))
@@ -237,6 +237,17 @@ class NetSuiteClient:
         """Which company, role and user the token acts as: the operator's connection check."""
         response = self._send("GET", f"{self.restlets_url}/rest/tokeninfo")
         return jsonutil.loads(response.content)
+
+
+def _origin_of(base_url: str | None) -> str | None:
+    if not base_url:
+        return None
+    parts = urlsplit(base_url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _key_order(key: str) -> tuple[int, int | str]:
+    return (0, int(key)) if key.lstrip("-").isdigit() else (1, key)
 
 
 def _id_from_location(response: requests.Response) -> str:

@@ -1,24 +1,44 @@
 """NetSuite's error bodies turned into typed exceptions that say whether a retry can help.
 
-Logic keys on `status` and `o:errorCode`, never on `type` (its URL has changed across releases).
+Logic keys on `status` and `o:errorCode`, never on `type` (its URL has changed across releases). Each error
+carries a cause key (see `ctsync.errors`): what a person must fix, not which record failed.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import requests
 
-from ctsync.errors import NeedsAttention, TransientError
+from ctsync.errors import NeedsAttention, TransientError, cause_part
+
+# NetSuite's own words for a closed or locked posting period (seen on transaction exports; research notes
+# exports-addendum §1.4). UNVERIFIED for time bills; the text is matched case-insensitively.
+CLOSED_PERIOD = re.compile(r"not within the date range of your accounting period|period is closed|period is locked", re.I)
+# UNVERIFIED texts for a billed or posted time bill and a paid expense report (exports-addendum §7 U2).
+ALREADY_BILLED = re.compile(r"already been billed|has been billed|posted time|already posted", re.I)
+ALREADY_PAID = re.compile(r"has been paid|paid in full|already paid", re.I)
+# SuiteQL's answer for a table the role may not see (it names the table as if it did not exist).
+TABLE_NOT_VISIBLE = re.compile(r"Record '([A-Za-z_]+)' was not found", re.I)
+# The permission a role needs to see a SuiteQL table, where it is not the record type's own.
+TABLE_PERMISSIONS = {"deletedrecord": "Lists > Deleted Records (View)"}
 
 
 class NetSuiteError(NeedsAttention):
     """A NetSuite answer that a retry will not change: validation, permission, missing record."""
 
-    def __init__(self, status: int, code: str, detail: str, *, path: str | None = None) -> None:
+    def __init__(
+        self, status: int, code: str, detail: str, *, path: str | None = None, cause: str | None = None
+    ) -> None:
         where = f" at {path}" if path else ""
-        super().__init__(f"NetSuite {status} {code}: {detail}{where}", code=code or f"HTTP_{status}")
+        code = code or f"HTTP_{status}"
+        super().__init__(
+            f"NetSuite {status} {code}: {detail}{where}",
+            code=code,
+            cause=cause or f"netsuite-{cause_part(code)}:{cause_part(path or '-')}",
+        )
         self.status = status
         self.detail = detail
         self.path = path
@@ -32,25 +52,45 @@ class NetSuiteValidationError(NetSuiteError):
     pass
 
 
+class NetSuitePeriodClosed(NetSuiteValidationError):
+    """The posting period of the transaction's date is closed or locked."""
+
+    fix = "reopen the period in NetSuite (Setup > Accounting > Manage Accounting Periods) or set on_closed_period"
+
+
+class NetSuiteAlreadyBilled(NetSuiteValidationError):
+    """A time bill NetSuite has billed or posted, or an expense report it has paid: never changed by the sync."""
+
+
 class NetSuitePermissionError(NetSuiteError):
-    pass
+    """The integration role lacks a permission: every record of the sync meets it."""
+
+    systemic = True
+    fix = "grant the integration role the permission NetSuite names (Setup > Users/Roles > Manage Roles)"
 
 
 class NetSuiteAuthError(NetSuiteError):
-    """INVALID_LOGIN that is not explained by throttling: realm, tokens, role or clock."""
+    """INVALID_LOGIN that kept coming after fresh signatures: realm, tokens, role or clock."""
+
+    systemic = True
 
     def __init__(self, status: int, code: str, detail: str, *, path: str | None = None) -> None:
-        super().__init__(status, code, detail, path=path)
+        super().__init__(status, code, detail, path=path, cause="netsuite-login")
         self.message += (
             " (check the account ID's case, the token's role permissions and the Login Audit Trail in NetSuite)"
         )
 
 
 class NetSuiteTransientError(TransientError):
-    """429, 5xx, or a 401 right after throttling: worth another signed attempt later."""
+    """429, 5xx, or a 401 that may be load: worth another signed attempt later."""
 
     def __init__(self, status: int, code: str, detail: str, *, retry_after: float | None = None) -> None:
-        super().__init__(f"NetSuite {status} {code}: {detail}", code=code or f"HTTP_{status}", retry_after=retry_after)
+        super().__init__(
+            f"NetSuite {status} {code}: {detail}",
+            code=code or f"HTTP_{status}",
+            retry_after=retry_after,
+            cause=f"netsuite-unavailable:{status}",
+        )
         self.status = status
 
 
@@ -77,19 +117,42 @@ def retry_after_seconds(response: requests.Response) -> float | None:
         return None
 
 
-def error_for(response: requests.Response, *, throttled_recently: bool) -> Exception:
+def error_for(response: requests.Response) -> Exception:
+    """The typed error of a NetSuite answer >= 400.
+
+    A 401 comes back as transient: NetSuite answers INVALID_LOGIN when the account's concurrency limit is full
+    (other integrations share it), so the client tries again, signed afresh, a bounded number of times before it
+    believes the credentials are wrong (see NetSuiteClient).
+    """
     status = response.status_code
     code, detail, path = parse_error_body(response)
     if status == 429 or status >= 500:
         return NetSuiteTransientError(status, code, detail, retry_after=retry_after_seconds(response))
     if status == 401:
-        # NetSuite sometimes answers a concurrency overload with INVALID_LOGIN; straight after a 429 it is
-        # more likely load than bad credentials, so it is retried (the client bounds how often).
-        if throttled_recently:
-            return NetSuiteTransientError(status, code or "INVALID_LOGIN", detail)
-        return NetSuiteAuthError(status, code or "INVALID_LOGIN", detail, path=path)
+        return NetSuiteTransientError(status, code or "INVALID_LOGIN", detail)
     if status == 403:
-        return NetSuitePermissionError(status, code, detail, path=path)
+        return NetSuitePermissionError(status, code, detail, path=path, cause=f"netsuite-permission:{cause_part(path or code or '-')}")
     if status == 404:
         return NetSuiteNotFound(status, code, detail, path=path)
+    hidden = TABLE_NOT_VISIBLE.search(detail)
+    if hidden:
+        table = hidden.group(1).lower()
+        permission = TABLE_PERMISSIONS.get(table, f"the permission to view {table} records")
+        return NetSuitePermissionError(
+            status,
+            code,
+            f"{detail} (the integration role cannot see the {table} table: grant it {permission})",
+            path=path,
+            cause=f"netsuite-permission:{table}",
+        )
+    if CLOSED_PERIOD.search(detail):
+        return NetSuitePeriodClosed(status, code, detail, path=path, cause="period-closed")
+    if ALREADY_BILLED.search(detail) or ALREADY_PAID.search(detail):
+        return NetSuiteAlreadyBilled(status, code, detail, path=path, cause="netsuite-already-billed")
     return NetSuiteValidationError(status, code, detail, path=path)
+
+
+def auth_error(response: requests.Response) -> NetSuiteAuthError:
+    status = response.status_code
+    code, detail, path = parse_error_body(response)
+    return NetSuiteAuthError(status, code or "INVALID_LOGIN", detail, path=path)

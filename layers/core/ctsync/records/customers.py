@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from ctsync.clicktime.client import ClickTimeClient
 from ctsync.netsuite.client import NetSuiteClient
-from ctsync.records.netsuite_source import id_list
+from ctsync.records.netsuite_source import rows_by_id
 from ctsync.records.targets import Applied, TargetOps, upsert_target
 from ctsync.state import MappingStore
 
@@ -28,10 +28,7 @@ def fetch_customers(netsuite: NetSuiteClient, ids: set[str]) -> dict[str, Custom
     """The customers of a page of projects, in one query."""
     if not ids:
         return {}
-    query = (
-        "SELECT c.id AS id, c.entityid AS entityid, c.companyname AS companyname, c.isinactive AS isinactive "
-        f"FROM customer c WHERE c.id IN ({id_list(sorted(ids))}) ORDER BY c.id"
-    )
+    select = "c.id AS id, c.entityid AS entityid, c.companyname AS companyname, c.isinactive AS isinactive"
     return {
         str(row["id"]): CustomerSnapshot(
             id=str(row["id"]),
@@ -39,7 +36,7 @@ def fetch_customers(netsuite: NetSuiteClient, ids: set[str]) -> dict[str, Custom
             name=row.get("companyname") or row.get("entityid") or str(row["id"]),
             is_inactive=row.get("isinactive") == "T",
         )
-        for row in netsuite.suiteql(query)
+        for row in rows_by_id(netsuite, select, "customer", "c", sorted(ids))
     }
 
 
@@ -52,9 +49,7 @@ def client_payload(customer: CustomerSnapshot) -> dict[str, object]:
     }
 
 
-def ensure_client(
-    clicktime: ClickTimeClient, mappings: MappingStore, customer: CustomerSnapshot, claim_owner: str
-) -> Applied:
+def ensure_client(clicktime: ClickTimeClient, mappings: MappingStore, customer: CustomerSnapshot, owner: str) -> Applied:
     def find() -> str | None:
         for client in clicktime.clients(ClientNumber=customer.number):
             if client.AccountingPackageID == customer.id:
@@ -69,5 +64,5 @@ def ensure_client(
 
     ops = TargetOps(kind=KIND, find=find, create=create, update=update)
     return upsert_target(
-        mappings, ops, source_id=customer.id, version=None, payload=client_payload(customer), claim_owner=claim_owner
+        mappings, ops, source_id=customer.id, version=None, payload=client_payload(customer), owner=owner
     )

@@ -1,8 +1,14 @@
-"""Reading NetSuite changes with SuiteQL: records modified since an instant, then records deleted since it.
+"""Reading NetSuite changes with SuiteQL: records modified in a window, then records deleted in it.
 
 Times cross into SuiteQL as wall-clock text in the integration user's time zone, with explicit masks on both
 sides (`TO_TIMESTAMP` in the filter, `TO_CHAR` in the select), because a bare literal would be parsed with
 the user's date-format preference and a bare column rendered as a date without its time.
+
+Every read is a keyset read (`id > last`, ordered by id, each page from offset 0): an offset would shift when
+a record of an earlier page is deleted or leaves the filter while the run reads, and lose a record.
+
+The window ends at NetSuite's `serverTime` when the run starts: every change NetSuite stamped before it is
+visible to the queries of this run.
 """
 
 from __future__ import annotations
@@ -12,14 +18,15 @@ from datetime import datetime
 from typing import Any
 
 from ctsync.netsuite.client import NetSuiteClient
-from ctsync.sync.definition import ChangeBatch
+from ctsync.sync.definition import ChangeBatch, Window
 from ctsync.sync.messages import Change
 from ctsync.timeutil import SUITEQL_TIMESTAMP_MASK, from_local_text, to_local_text
 
 Row = dict[str, Any]
-ToChanges = Callable[[list[Row], datetime], list[Change]]  # a page of rows, and the window's start
+ToChanges = Callable[[list[Row], Window], list[Change]]  # a page of rows, and the window being read
+Adopter = Callable[[str | None], Iterator[ChangeBatch]]  # adoption batches, resumable after a key
 
-CHANGES, DELETIONS = "changes", "deletions"
+ADOPT, CHANGES, DELETIONS = "adopt", "changes", "deletions"
 
 
 def timestamp_literal(instant: datetime, zone: str) -> str:
@@ -35,10 +42,29 @@ def id_list(ids: list[str]) -> str:
     return ", ".join(str(int(value)) for value in ids)
 
 
-class SuiteQLChangeSource:
-    """Changes of one NetSuite record type. `to_changes` turns a page of rows into work (and may enrich it)."""
+def keyset(alias: str, after: str | None, column: str = "id") -> str:
+    """The keyset condition `AND <alias>.<column> > <after>` (empty for the first page)."""
+    return f" AND {alias}.{column} > {int(after)}" if after else ""
 
-    phases = (CHANGES, DELETIONS)
+
+def rows_by_id(client: NetSuiteClient, select: str, table: str, alias: str, ids: list[str], where: str = "") -> list[Row]:
+    """Rows of some records by internal id (at most a thousand ids at a time), keyset-paged."""
+    found: list[Row] = []
+    unique = sorted({int(i) for i in ids})
+    for start in range(0, len(unique), 1000):
+        chunk = id_list([str(i) for i in unique[start : start + 1000]])
+        extra = f" AND ({where})" if where else ""
+
+        def query(after: str | None, chunk: str = chunk, extra: str = extra) -> str:
+            return f"SELECT {select} FROM {table} {alias} WHERE {alias}.id IN ({chunk}){extra}{keyset(alias, after)} ORDER BY {alias}.id"
+
+        found.extend(client.rows(query))
+    return found
+
+
+class SuiteQLChangeSource:
+    """Changes of one NetSuite record type. `to_changes` turns a page of rows into work (and may enrich it);
+    `adopter`, when given, lists targets that already carry a NetSuite ID, for the adopt phase."""
 
     def __init__(
         self,
@@ -50,6 +76,8 @@ class SuiteQLChangeSource:
         deleted_type: str,
         timezone: str,
         to_changes: ToChanges,
+        adopter: Adopter | None = None,
+        adopt_when: str = "first_run",
     ) -> None:
         self._client = client
         self._table = table
@@ -58,18 +86,24 @@ class SuiteQLChangeSource:
         self._deleted_type = deleted_type
         self._zone = timezone
         self._to_changes = to_changes
+        self._adopter = adopter
+        self._adopt_when = adopt_when
+        self.phases = ((ADOPT,) if adopter else ()) + (CHANGES, DELETIONS)
 
-    def server_time(self) -> datetime:
+    def window_end(self) -> datetime:
         return self._client.server_time()
 
-    def read(self, phase: str, since: datetime, after: str | None) -> Iterator[ChangeBatch]:
-        if phase == CHANGES:
-            pages = self._client.keyset_pages(lambda key: self._changes_query(since, key), key="id", after=after)
+    def read(self, phase: str, window: Window, after: str | None) -> Iterator[ChangeBatch]:
+        if phase == ADOPT:
+            if self._adopter and (self._adopt_when == "every_run" or (self._adopt_when == "first_run" and window.first_run)):
+                yield from self._adopter(after)
+        elif phase == CHANGES:
+            pages = self._client.keyset_pages(lambda key: self._changes_query(window.start, key), key="id", after=after)
             for rows in pages:
-                yield ChangeBatch(self._to_changes(rows, since), last_key=str(rows[-1]["id"]))
+                yield ChangeBatch(self._to_changes(rows, window), last_key=str(rows[-1]["id"]))
         elif phase == DELETIONS:
             pages = self._client.keyset_pages(
-                lambda key: self._deletions_query(since, key), key="recordid", after=after
+                lambda key: self._deletions_query(window.start, key), key="recordid", after=after
             )
             for rows in pages:
                 yield ChangeBatch([self._deletion(row) for row in rows], last_key=str(rows[-1]["recordid"]))
@@ -78,21 +112,19 @@ class SuiteQLChangeSource:
 
     def _changes_query(self, since: datetime, after: str | None) -> str:
         a = self._alias
-        keyset = f" AND {a}.id > {int(after)}" if after else ""
         return (
             f"SELECT {self._columns}, {local_timestamp_column(f'{a}.lastmodifieddate', 'lastmodified')} "
             f"FROM {self._table} {a} "
-            f"WHERE {a}.lastmodifieddate >= {timestamp_literal(since, self._zone)}{keyset} "
+            f"WHERE {a}.lastmodifieddate >= {timestamp_literal(since, self._zone)}{keyset(a, after)} "
             f"ORDER BY {a}.id"
         )
 
     def _deletions_query(self, since: datetime, after: str | None) -> str:
-        keyset = f" AND d.recordid > {int(after)}" if after else ""
         return (
             f"SELECT d.recordid AS recordid, {local_timestamp_column('d.deleteddate', 'deleteddate')} "
             f"FROM deletedrecord d "
             f"WHERE d.recordtypeid = '{self._deleted_type}' AND d.deleteddate >= {timestamp_literal(since, self._zone)}"
-            f"{keyset} ORDER BY d.recordid"
+            f"{keyset('d', after, 'recordid')} ORDER BY d.recordid"
         )
 
     def _deletion(self, row: Row) -> Change:
@@ -107,8 +139,5 @@ class SuiteQLChangeSource:
         if not ids:
             return []
         a = self._alias
-        query = (
-            f"SELECT {self._columns}, {local_timestamp_column(f'{a}.lastmodifieddate', 'lastmodified')} "
-            f"FROM {self._table} {a} WHERE {a}.id IN ({id_list(ids)}) ORDER BY {a}.id"
-        )
-        return list(self._client.suiteql(query))
+        select = f"{self._columns}, {local_timestamp_column(f'{a}.lastmodifieddate', 'lastmodified')}"
+        return rows_by_id(self._client, select, self._table, a, ids)

@@ -8,6 +8,7 @@ write-back, which bumps the project's last-modified date, does not come back as 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime
 from typing import Any
 
@@ -17,13 +18,15 @@ from ctsync.clicktime.client import ClickTimeClient
 from ctsync.config import ProjectSyncSettings
 from ctsync.errors import BadInput
 from ctsync.netsuite.client import NetSuiteClient
+from ctsync.records.customers import KIND as CUSTOMER_KIND
 from ctsync.records.customers import CustomerSnapshot, ensure_client, fetch_customers
 from ctsync.records.netsuite_source import SuiteQLChangeSource
-from ctsync.records.targets import TargetOps, retire, upsert_target
-from ctsync.records.writeback import outcome_after_write_back
+from ctsync.records.targets import Settled, TargetOps, content_hash, retire, upsert_target
+from ctsync.records.writeback import WriteBack
 from ctsync.state import Mapping, MappingStore
+from ctsync.sync.definition import ChangeBatch, Window, same_fingerprint
 from ctsync.sync.messages import Change, Outcome, WorkMessage
-from ctsync.timeutil import from_local_text
+from ctsync.timeutil import from_local_text, utc_now
 
 KIND = "project"
 
@@ -99,12 +102,16 @@ class ProjectSync:
         mappings: MappingStore,
         settings: ProjectSyncSettings,
         timezone: str,
+        cause_open: Callable[[str], bool] = lambda _key: False,
     ) -> None:
         self._netsuite = netsuite
         self._clicktime = clicktime
         self._mappings = mappings
         self._settings = settings
         self._zone = timezone
+        self.write_back = WriteBack(
+            netsuite, record_type="job", field=settings.clicktime_id_field, cause_open=cause_open
+        )
         self.source = SuiteQLChangeSource(
             netsuite,
             table="job",
@@ -113,6 +120,8 @@ class ProjectSync:
             deleted_type="job",
             timezone=timezone,
             to_changes=self._to_changes,
+            adopter=self._adoptions,
+            adopt_when=settings.adopt_existing,
         )
 
     @property
@@ -120,54 +129,73 @@ class ProjectSync:
         return self._settings
 
     # -- poller side ------------------------------------------------------------------------------
-    def _to_changes(self, rows: list[dict[str, Any]], _since: datetime | None = None) -> list[Change]:
+    def _to_changes(self, rows: list[dict[str, Any]], _window: Window | None = None) -> list[Change]:
         customers = fetch_customers(self._netsuite, {str(r["parent"]) for r in rows if r.get("parent")})
-        return [
-            Change(
-                source_id=str(row["id"]),
-                version=from_local_text(row["lastmodified"], self._zone),
-                snapshot=snapshot_from_row(row, customers).model_dump(mode="json"),
+        changes = []
+        for row in rows:
+            snapshot = snapshot_from_row(row, customers)
+            changes.append(
+                Change(
+                    source_id=snapshot.id,
+                    version=from_local_text(row["lastmodified"], self._zone),
+                    snapshot=snapshot.model_dump(mode="json"),
+                    fingerprint=fingerprint(snapshot),
+                )
             )
-            for row in rows
-        ]
+        return changes
+
+    def unchanged(self, change: Change, mapping: Mapping) -> bool:
+        """The job holds this snapshot, and the project holds the job's ID (or waits on a field-not-kept cause)."""
+        if not same_fingerprint(change, mapping):
+            return False
+        written = change.snapshot.get("clicktime_id")
+        return not self.write_back.due(mapping, mapping.target_id, written, change.version)
+
+    def _adoptions(self, after: str | None) -> Iterator[ChangeBatch]:
+        """Clients and jobs already in ClickTime that carry a NetSuite ID (made by hand or by an earlier
+        integration): one paged read of each, so the first run updates them instead of creating twins."""
+        if after is None:
+            yield ChangeBatch(adoptions(self._clicktime.clients(), CUSTOMER_KIND), last_key="clients")
+        if after in (None, "clients"):
+            yield ChangeBatch(adoptions(self._clicktime.jobs(), KIND), last_key="jobs")
 
     # -- worker side ------------------------------------------------------------------------------
     def apply(self, message: WorkMessage) -> Outcome:
         if message.op == "delete":
             return self._deactivate_deleted(message)
         project = ProjectSnapshot.model_validate(message.snapshot)
-        return self.upsert(project, message.version, claim_owner=f"{message.run_id}:{message.source_id}")
+        return self.upsert(
+            project, message.version, owner=f"{message.run_id}:{message.source_id}", fingerprint=message.fingerprint
+        )
 
-    def upsert(self, project: ProjectSnapshot, version: datetime | None, claim_owner: str) -> Outcome:
+    def upsert(
+        self, project: ProjectSnapshot, version: datetime | None, owner: str, fingerprint: str = ""
+    ) -> Outcome:
         mapping = self._mappings.get(KIND, project.id)
         if mapping is None and not is_open(project, self._settings):
             # A closed or out-of-scope project gets a job only if it had one before (to deactivate it).
             return Outcome("skipped", None, "not open in NetSuite and never synced")
         if project.customer is None:
             raise BadInput(
-                f"project {project.number} has no customer; a ClickTime job needs a client", field="parent", value=None
+                f"project {project.number} has no customer; a ClickTime job needs a client",
+                field="parent",
+                value=None,
+                cause="project-without-customer",
             )
-        client = ensure_client(self._clicktime, self._mappings, project.customer, claim_owner)
+        client = ensure_client(self._clicktime, self._mappings, project.customer, owner)
         payload = job_payload(project, client.target_id or "", self._settings)
         applied = upsert_target(
             self._mappings,
-            self._job_ops(project),
+            self._job_ops(project, version),
             source_id=project.id,
             version=version,
             payload=payload,
-            claim_owner=claim_owner,
+            owner=owner,
+            fingerprint=fingerprint,
         )
-        return outcome_after_write_back(
-            self._netsuite,
-            self._mappings,
-            record_type="job",
-            field=self._settings.clicktime_id_field,
-            current_value=project.clicktime_id,
-            applied=applied,
-            version=version,
-        )
+        return Outcome(applied.action, applied.target_id, applied.detail)  # type: ignore[arg-type]
 
-    def _job_ops(self, project: ProjectSnapshot) -> TargetOps:
+    def _job_ops(self, project: ProjectSnapshot, version: datetime | None) -> TargetOps:
         clicktime = self._clicktime
 
         def find() -> str | None:
@@ -188,13 +216,28 @@ class ProjectSync:
         def update(job_id: str, payload: dict[str, Any], _before: object) -> None:
             clicktime.update_job(job_id, payload)
 
-        return TargetOps(kind=KIND, find=find, create=create, update=update)
+        def settle(job_id: str, _payload: dict[str, Any], before: Mapping | None) -> Settled:
+            if not self.write_back.due(before, job_id, project.clicktime_id, version):
+                return Settled()
+            return self.write_back.write(project.id, job_id, version)
+
+        return TargetOps(
+            kind=KIND,
+            find=find,
+            create=create,
+            update=update,
+            settle=settle,
+            due=lambda mapping: self.write_back.due(mapping, mapping.target_id, project.clicktime_id, version),
+            may_exist=bool(project.clicktime_id),
+        )
 
     def _deactivate_deleted(self, message: WorkMessage) -> Outcome:
         def deactivate(mapping: Mapping) -> None:
             self._clicktime.update_job(mapping.target_id, {"IsActive": False})
 
-        applied = retire(self._mappings, KIND, message.source_id, message.version, deactivate)
+        applied = retire(
+            self._mappings, KIND, message.source_id, message.version, deactivate, f"{message.run_id}:{message.source_id}"
+        )
         return Outcome(applied.action, applied.target_id, applied.detail)  # type: ignore[arg-type]
 
     # -- on demand ------------------------------------------------------------------------------------
@@ -202,7 +245,7 @@ class ProjectSync:
         """Fresh snapshots of some projects, as the poller would enqueue them."""
         return {change.source_id: change for change in self._to_changes(self.source.fetch(project_ids))}
 
-    def ensure_job(self, project: Change | None, project_id: str, claim_owner: str) -> str | None:
+    def ensure_job(self, project: Change | None, project_id: str, owner: str) -> str | None:
         """The ClickTime job of a project, syncing the project now if it never was (a task arrived first).
 
         `project` is the snapshot the task's message carries; without one the project is read from NetSuite.
@@ -214,5 +257,26 @@ class ProjectSync:
         change = project or self.current([project_id]).get(project_id)
         if change is None:
             return None
-        outcome = self.upsert(ProjectSnapshot.model_validate(change.snapshot), change.version, claim_owner)
+        outcome = self.upsert(ProjectSnapshot.model_validate(change.snapshot), change.version, owner)
         return outcome.target_id
+
+
+def fingerprint(project: ProjectSnapshot) -> str:
+    """The snapshot without the written-back ID: the write-back changes that field, not the project."""
+    return content_hash(project.model_dump(mode="json", exclude={"clicktime_id"}))
+
+
+def adoptions(records: Iterable[Any], kind: str) -> list[Change]:
+    """Adopt changes for ClickTime records that carry a NetSuite internal ID, the active one where two do."""
+    chosen: dict[str, Any] = {}
+    for record in records:
+        source_id = (record.AccountingPackageID or "").strip()
+        if not source_id.isdigit():
+            continue
+        if source_id not in chosen or (record.IsActive and not chosen[source_id].IsActive):
+            chosen[source_id] = record
+    now = utc_now()
+    return [
+        Change(source_id=source_id, version=now, op="adopt", snapshot={"kind": kind, "target_id": record.ID})
+        for source_id, record in sorted(chosen.items(), key=lambda item: int(item[0]))
+    ]

@@ -2,26 +2,35 @@
 
 The rules, in order:
 1. a message older than the version already applied is skipped (version fence);
-2. when the mapping exists and the target payload's hash is unchanged, nothing is written;
-3. when the mapping exists, the target is updated and the mapping's hash and version move on;
-4. otherwise, under a creation claim, the target is looked up by its business key (a previous attempt may
-   have created it and died before recording the mapping) and updated, or created; then the mapping is written.
+2. when the mapping exists, the target payload's hash is unchanged and no follow-up is due, nothing is
+   written (the fence and fingerprint move on);
+3. otherwise the record's lock is taken (one conditional write; see `MappingStore.lock`) and, under it, the
+   fence is checked again and the target updated, or found-or-created;
+4. a create looks for an existing target first only when one may exist (a previous attempt started a create
+   and died, or the source holds a written-back ID); a create refused because another worker made the same
+   record meanwhile adopts that record;
+5. a follow-up step (`settle`: linking a task to its job, writing the ID back into NetSuite) runs after the
+   target exists; for a created target the mapping is recorded before it, so a failing follow-up never leaves
+   a target nobody knows about;
+6. the mapping write releases the lock, and only while this worker still holds it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ctsync.state import Mapping, MappingStore
-from ctsync.state.mappings import CreationContended
+from ctsync.clicktime.errors import ClickTimeAlreadyExists, ClickTimeOutcomeUnknown
+from ctsync.errors import NeedsAttention, SyncError
+from ctsync.state import Lock, Mapping, MappingStore
 
-# How long a worker waits for another one that is creating the same target, before handing the message back
-# to the queue (whose visibility timeout is minutes, not seconds).
+# How long a worker waits for another one writing the same record (two projects of one new customer), before
+# handing the message back to the queue.
 CONTENTION_WAIT_SECONDS = 10.0
 
 Payload = dict[str, Any]
@@ -33,13 +42,27 @@ def content_hash(payload: Payload) -> str:
 
 
 @dataclass(frozen=True)
+class Settled:
+    """What a follow-up step did: details to keep in the mapping, whether it wrote anything, and a failure to
+    report once the mapping is safely recorded (e.g. a written-back ID that NetSuite did not keep)."""
+
+    details: dict[str, str] = field(default_factory=dict)
+    wrote: bool = False
+    note: str = ""
+    failure: SyncError | None = None
+
+
+@dataclass(frozen=True)
 class TargetOps:
-    """How to find, create and update one kind of target record."""
+    """How to find, create, update and follow up one kind of target record."""
 
     kind: str
     find: Callable[[], str | None]  # the existing target for this source, by business key; None if none
     create: Callable[[Payload], str]
     update: Callable[[str, Payload, Mapping | None], None]  # target id, payload, the mapping before (if any)
+    settle: Callable[[str, Payload, Mapping | None], Settled] | None = None
+    due: Callable[[Mapping], bool] = lambda _mapping: False  # a follow-up is due though the target is unchanged
+    may_exist: bool = False  # the source says a target may exist already (it holds a written-back ID)
 
 
 @dataclass(frozen=True)
@@ -50,6 +73,26 @@ class Applied:
     detail: str = ""
 
 
+def _stale(mapping: Mapping | None, version: datetime | None) -> bool:
+    return bool(mapping and version and mapping.source_version and version < mapping.source_version)
+
+
+def _holds(mapping: Mapping | None, digest: str) -> bool:
+    return bool(mapping and not mapping.deleted and mapping.content_hash == digest)
+
+
+@contextmanager
+def locked(mappings: MappingStore, kind: str, source_id: str, owner: str) -> Iterator[Lock]:
+    """The record's lock for the block. The block ends by committing a mapping or releasing the lock; if it
+    raises, the lock is released here (a started create stays marked unless it was refused outright)."""
+    lock = mappings.lock(kind, source_id, owner, wait_seconds=CONTENTION_WAIT_SECONDS)
+    try:
+        yield lock
+    except BaseException:
+        mappings.release(lock, create_refused=lock.create_refused)
+        raise
+
+
 def upsert_target(
     mappings: MappingStore,
     ops: TargetOps,
@@ -57,108 +100,118 @@ def upsert_target(
     source_id: str,
     version: datetime | None,
     payload: Payload,
-    claim_owner: str,
+    owner: str,
     details: dict[str, str] | None = None,
-    mapping: Mapping | None = None,
+    fingerprint: str = "",
+    parent: str | None = None,
 ) -> Applied:
-    mapping = mapping or mappings.get(ops.kind, source_id)
-    if mapping and version and mapping.source_version and version < mapping.source_version:
-        return Applied("skipped", mapping.target_id, mapping, f"stale: {version.isoformat()} is older than applied")
     digest = content_hash(payload)
-    if mapping and not mapping.deleted and mapping.content_hash == digest:
-        if version and (mapping.source_version is None or version > mapping.source_version):
-            # Nothing to write to the target, but the fence moves on: an older snapshot arriving late must
-            # not be applied over content this version confirmed.
-            mapping.source_version = version
-            mappings.put(mapping)
+    mapping = mappings.get(ops.kind, source_id)
+    if _stale(mapping, version):
+        return Applied("skipped", mapping.target_id, mapping, f"stale: {version.isoformat()} is older than applied")  # type: ignore[union-attr]
+    if mapping and _holds(mapping, digest) and not ops.due(mapping):
+        mappings.confirm(mapping, version, fingerprint)
         return Applied("unchanged", mapping.target_id, mapping)
-    if mapping:
-        ops.update(mapping.target_id, payload, mapping)
-        kept_version = version or mapping.source_version
-        kept_details = {**mapping.details, **(details or {})}
-        return _record(mappings, ops.kind, source_id, mapping.target_id, kept_version, digest, kept_details, "updated")
-    try:
-        return _create(mappings, ops, source_id, version, payload, digest, claim_owner, details)
-    except CreationContended:
-        created_meanwhile = mappings.wait_for(ops.kind, source_id, CONTENTION_WAIT_SECONDS)
-        if created_meanwhile is None:
-            raise
-        return upsert_target(
-            mappings,
-            ops,
-            source_id=source_id,
-            version=version,
-            payload=payload,
-            claim_owner=claim_owner,
-            details=details,
-            mapping=created_meanwhile,
+    with locked(mappings, ops.kind, source_id, owner) as lock:
+        before = lock.mapping
+        if _stale(before, version):
+            mappings.release(lock)
+            return Applied("skipped", before.target_id, before, "stale: a newer version was applied meanwhile")  # type: ignore[union-attr]
+        detail = ""
+        if before is not None and _holds(before, digest):
+            action, target = "unchanged", before.target_id
+        elif before is not None:
+            ops.update(before.target_id, payload, before)
+            action, target = "updated", before.target_id
+        else:
+            target, action, detail = _find_or_create(mappings, lock, ops, payload)
+            if ops.settle:
+                # Recorded before the follow-up, with an empty hash: if the follow-up fails, the target is known
+                # and the next attempt brings it up to date instead of creating another.
+                pending = _mapping(ops.kind, source_id, target, version, "", "", details, parent, None)
+                mappings.commit(lock, pending, keep_lock=True)
+        settled = ops.settle(target, payload, before) if ops.settle else Settled()
+        if action == "unchanged" and settled.wrote:
+            action, detail = "updated", settled.note
+        recorded = _mapping(
+            ops.kind, source_id, target, version, digest, fingerprint, {**(details or {}), **settled.details}, parent, before
         )
+        mappings.commit(lock, recorded)
+    if settled.failure is not None:
+        raise settled.failure
+    return Applied(action, target, recorded, detail or settled.note)
 
 
-def _create(
-    mappings: MappingStore,
-    ops: TargetOps,
-    source_id: str,
-    version: datetime | None,
-    payload: Payload,
-    digest: str,
-    claim_owner: str,
-    details: dict[str, str] | None,
-) -> Applied:
-    """Find (a previous attempt may have created it) or create, under the claim, then record the mapping."""
-    with mappings.creation_claim(ops.kind, source_id, claim_owner):
+def _find_or_create(mappings: MappingStore, lock: Lock, ops: TargetOps, payload: Payload) -> tuple[str, str, str]:
+    if lock.create_may_exist or ops.may_exist:
         existing = ops.find()
         if existing:
             ops.update(existing, payload, None)
-            return _record(
-                mappings,
-                ops.kind,
-                source_id,
-                existing,
-                version,
-                digest,
-                details,
-                "updated",
-                "adopted the existing target",
-            )
-        created = ops.create(payload)
-        return _record(mappings, ops.kind, source_id, created, version, digest, details, "created")
+            return existing, "updated", "adopted the existing target"
+    mappings.mark_create_started(lock)
+    try:
+        return ops.create(payload), "created", ""
+    except ClickTimeAlreadyExists:
+        # Another worker (or a person) made the same record between our look and our create: adopt it.
+        existing = ops.find()
+        if not existing:
+            raise
+        ops.update(existing, payload, None)
+        return existing, "updated", "adopted the target another worker created meanwhile"
+    except ClickTimeOutcomeUnknown:
+        raise  # it may exist: the mark stays, so the next attempt looks first
+    except NeedsAttention:
+        lock.create_refused = True  # refused outright: nothing was made
+        raise
 
 
-def _record(
-    mappings: MappingStore,
+def _mapping(
     kind: str,
     source_id: str,
     target_id: str,
     version: datetime | None,
     digest: str,
+    fingerprint: str,
     details: dict[str, str] | None,
-    action: str,
-    detail: str = "",
-) -> Applied:
-    mapping = Mapping(
+    parent: str | None,
+    before: Mapping | None,
+) -> Mapping:
+    kept_version = version or (before.source_version if before else None)
+    return Mapping(
         kind=kind,
         source_id=source_id,
         target_id=target_id,
-        source_version=version,
+        source_version=kept_version,
         content_hash=digest,
-        details=details or {},
+        fingerprint=fingerprint,
+        details={**(before.details if before else {}), **(details or {})},
+        parent=parent or (before.parent if before else None),
     )
-    mappings.put(mapping)
-    return Applied(action, target_id, mapping, detail)
 
 
 def retire(
-    mappings: MappingStore, kind: str, source_id: str, version: datetime, deactivate: Callable[[Mapping], None]
+    mappings: MappingStore,
+    kind: str,
+    source_id: str,
+    version: datetime,
+    deactivate: Callable[[Mapping], None],
+    owner: str,
 ) -> Applied:
-    """A source record was deleted: deactivate its target once (never delete it: history hangs off it)."""
+    """A source record was deleted: deactivate its target once (never delete it: history hangs off it).
+
+    The fence moves to the deletion's version, so a late message about the record cannot revive the target.
+    """
     mapping = mappings.get(kind, source_id)
     if mapping is None:
         return Applied("skipped", None, None, "deleted before it was ever synced")
     if mapping.deleted:
         return Applied("unchanged", mapping.target_id, mapping, "already deactivated")
-    deactivate(mapping)
-    mapping.deleted = True
-    mapping.source_version = version
-    mappings.put(mapping)
-    return Applied("updated", mapping.target_id, mapping, f"deleted in the source: {kind} made inactive")
+    with locked(mappings, kind, source_id, owner) as lock:
+        current = lock.mapping or mapping
+        if current.deleted:
+            mappings.release(lock)
+            return Applied("unchanged", current.target_id, current, "already deactivated")
+        deactivate(current)
+        retired = current.model_copy(update={"deleted": True, "source_version": version, "content_hash": ""})
+        mappings.commit(lock, retired)
+    return Applied("updated", retired.target_id, retired, f"deleted in the source: {kind} made inactive")

@@ -12,7 +12,7 @@ its tasks), and tasks deleted since the watermark.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -23,18 +23,20 @@ from ctsync.clicktime.models import Company
 from ctsync.config import TaskSyncSettings
 from ctsync.netsuite.client import NetSuiteClient
 from ctsync.records.netsuite_source import (
+    ADOPT,
     CHANGES,
     DELETIONS,
     SuiteQLChangeSource,
     id_list,
+    keyset,
     local_timestamp_column,
     timestamp_literal,
 )
-from ctsync.records.projects import ProjectSnapshot, ProjectSync, is_open
-from ctsync.records.targets import TargetOps, retire, upsert_target
-from ctsync.records.writeback import outcome_after_write_back
+from ctsync.records.projects import ProjectSnapshot, ProjectSync, adoptions, is_open
+from ctsync.records.targets import Settled, TargetOps, content_hash, retire, upsert_target
+from ctsync.records.writeback import WriteBack
 from ctsync.state import Mapping, MappingStore, RunLog
-from ctsync.sync.definition import ChangeBatch
+from ctsync.sync.definition import ChangeBatch, Window, same_fingerprint
 from ctsync.sync.messages import Change, Outcome, WorkMessage
 from ctsync.timeutil import from_local_text
 
@@ -105,25 +107,27 @@ def task_name(task: TaskSnapshot, project: ProjectSnapshot | None, settings: Tas
 
 
 class TaskChangeSource:
-    phases = (CHANGES, PROJECTS, DELETIONS)
+    """Task changes in four phases: adoption (first run), changed tasks with their descendants, the tasks of
+    changed projects, and deletions."""
+
+    phases = (ADOPT, CHANGES, PROJECTS, DELETIONS)
 
     def __init__(self, netsuite: NetSuiteClient, sync: TaskSync) -> None:
         self._netsuite = netsuite
         self._sync = sync
 
-    def server_time(self) -> datetime:
-        return self._sync.tasks_source.server_time()
+    def window_end(self) -> datetime:
+        return self._sync.tasks_source.window_end()
 
-    def read(self, phase: str, since: datetime, after: str | None) -> Iterator[ChangeBatch]:
+    def read(self, phase: str, window: Window, after: str | None) -> Iterator[ChangeBatch]:
         if phase != PROJECTS:
-            yield from self._sync.tasks_source.read(phase, since, after)
+            yield from self._sync.tasks_source.read(phase, window, after)
             return
 
         def changed_projects(key: str | None) -> str:
-            keyset = f" AND j.id > {int(key)}" if key else ""
             return (
-                f"SELECT j.id AS id FROM job j WHERE j.lastmodifieddate >= {timestamp_literal(since, self._sync.zone)}"
-                f"{keyset} ORDER BY j.id"
+                f"SELECT j.id AS id FROM job j WHERE j.lastmodifieddate >= "
+                f"{timestamp_literal(window.start, self._sync.zone)}{keyset('j', key)} ORDER BY j.id"
             )
 
         pages = self._netsuite.keyset_pages(
@@ -133,7 +137,9 @@ class TaskChangeSource:
             project_ids = [str(row["id"]) for row in rows]
             family = self._sync.family(project_ids)
             # Tasks modified in the window were enqueued by the changes phase already.
-            unchanged = [r for r in family.values() if from_local_text(r["lastmodified"], self._sync.zone) < since]
+            unchanged = [
+                r for r in family.values() if from_local_text(r["lastmodified"], self._sync.zone) < window.start
+            ]
             yield ChangeBatch(self._sync.changes_for(unchanged, family), last_key=project_ids[-1])
 
 
@@ -149,6 +155,7 @@ class TaskSync:
         settings: TaskSyncSettings,
         timezone: str,
         projects: ProjectSync,
+        cause_open: Callable[[str], bool] = lambda _key: False,
     ) -> None:
         self._netsuite = netsuite
         self._clicktime = clicktime
@@ -158,6 +165,9 @@ class TaskSync:
         self.zone = timezone
         self._projects = projects
         self._company: Company | None = None
+        self.write_back = WriteBack(
+            netsuite, record_type="projectTask", field=settings.clicktime_id_field, cause_open=cause_open
+        )
         self.tasks_source = SuiteQLChangeSource(
             netsuite,
             table="projecttask",
@@ -166,6 +176,8 @@ class TaskSync:
             deleted_type="projecttask",
             timezone=timezone,
             to_changes=self._changed_rows,
+            adopter=self._adoptions,
+            adopt_when=settings.adopt_existing,
         )
         self.source = TaskChangeSource(netsuite, self)
 
@@ -174,20 +186,22 @@ class TaskSync:
         """Every task of some projects, keyed by id: for paths, descendants and project-wide changes."""
         if not project_ids:
             return {}
-        query = (
-            f"SELECT {columns(self._settings)}, {local_timestamp_column('t.lastmodifieddate', 'lastmodified')} "
-            f"FROM projecttask t WHERE t.project IN ({id_list(sorted(set(project_ids)))}) ORDER BY t.id"
-        )
-        return {str(row["id"]): row for row in self._netsuite.suiteql(query)}
+        chunk = id_list(sorted(set(project_ids)))
+        select = f"{columns(self._settings)}, {local_timestamp_column('t.lastmodifieddate', 'lastmodified')}"
 
-    def _changed_rows(self, rows: list[Row], since: datetime) -> list[Change]:
+        def query(after: str | None) -> str:
+            return f"SELECT {select} FROM projecttask t WHERE t.project IN ({chunk}){keyset('t', after)} ORDER BY t.id"
+
+        return {str(row["id"]): row for row in self._netsuite.rows(query)}
+
+    def _changed_rows(self, rows: list[Row], window: Window) -> list[Change]:
         family = self.family([str(row["project"]) for row in rows if row.get("project")])
         changed = {str(row["id"]) for row in rows}
         # Descendants modified in the window are read by the changes phase on their own.
         extra = [
             family[task_id]
             for task_id in sorted(descendants(changed, family) - changed, key=int)
-            if from_local_text(family[task_id]["lastmodified"], self.zone) < since
+            if from_local_text(family[task_id]["lastmodified"], self.zone) < window.start
         ]
         return self.changes_for(rows + extra, family)
 
@@ -214,16 +228,27 @@ class TaskSync:
                     source_id=snapshot.id,
                     version=from_local_text(row["lastmodified"], self.zone),
                     snapshot=snapshot.model_dump(mode="json"),
+                    fingerprint=fingerprint(snapshot),
                 )
             )
         return changes
 
+    def unchanged(self, change: Change, mapping: Mapping) -> bool:
+        if not same_fingerprint(change, mapping):
+            return False
+        return not self.write_back.due(mapping, mapping.target_id, change.snapshot.get("clicktime_id"), change.version)
+
+    def _adoptions(self, after: str | None) -> Iterator[ChangeBatch]:
+        """ClickTime tasks that already carry a NetSuite task ID (one paged read): adopted, never twinned."""
+        if after is None:
+            yield ChangeBatch(adoptions(self._clicktime.tasks(), KIND), last_key="tasks")
+
     # -- worker side --------------------------------------------------------------------------------
     def apply(self, message: WorkMessage) -> Outcome:
-        if message.op == "delete":
-            return self._deactivate_deleted(message)
-        task = TaskSnapshot.model_validate(message.snapshot)
         owner = f"{message.run_id}:{message.source_id}"
+        if message.op == "delete":
+            return self._deactivate_deleted(message, owner)
+        task = TaskSnapshot.model_validate(message.snapshot)
         carried = (
             Change(task.project_id, task.project_version, snapshot=task.project)
             if task.project and task.project_version
@@ -246,22 +271,15 @@ class TaskSync:
         payload = {"fields": self._fields(task, project, active), "job_id": job_id, "active": active}
         applied = upsert_target(
             self._mappings,
-            self._ops(task, message.run_id),
+            self._ops(task, message),
             source_id=task.id,
             version=message.version,
             payload=payload,
-            claim_owner=owner,
+            owner=owner,
             details={"job_id": job_id or ""},
+            fingerprint=message.fingerprint,
         )
-        return outcome_after_write_back(
-            self._netsuite,
-            self._mappings,
-            record_type="projectTask",
-            field=self._settings.clicktime_id_field,
-            current_value=task.clicktime_id,
-            applied=applied,
-            version=message.version,
-        )
+        return Outcome(applied.action, applied.target_id, applied.detail)  # type: ignore[arg-type]
 
     def _fields(self, task: TaskSnapshot, project: ProjectSnapshot | None, active: bool) -> dict[str, Any]:
         fields: dict[str, Any] = {
@@ -279,7 +297,7 @@ class TaskSync:
             self._company = self._clicktime.company()
         return self._company
 
-    def _ops(self, task: TaskSnapshot, run_id: str) -> TargetOps:
+    def _ops(self, task: TaskSnapshot, message: WorkMessage) -> TargetOps:
         clicktime = self._clicktime
         code = self._settings.task_code_template.format(task_id=task.id)
 
@@ -290,35 +308,60 @@ class TaskSync:
             return next((t.ID for t in candidates if t.AccountingPackageID == task.id), None)
 
         def create(payload: dict[str, Any]) -> str:
-            task_id = clicktime.create_task(payload["fields"]).ID
-            self._place(task_id, payload, previous_job=None, run_id=run_id, created=True)
-            return task_id
+            return clicktime.create_task(payload["fields"]).ID
 
         def update(task_id: str, payload: dict[str, Any], before: Mapping | None) -> None:
             previous_job = before.details.get("job_id") if before else None
-            self._place(task_id, payload, previous_job=previous_job or None, run_id=run_id)
+            self._place(task_id, payload, previous_job=previous_job or None, run_id=message.run_id)
 
-        return TargetOps(kind=KIND, find=find, create=create, update=update)
+        def settle(task_id: str, payload: dict[str, Any], before: Mapping | None) -> Settled:
+            # A task just created (or adopted without a mapping) still needs its link; the mapping is recorded
+            # before this step, so a failing link is retried on the recorded task, never a new one.
+            if before is None:
+                self._link_new(task_id, payload, message.run_id)
+            if not self.write_back.due(before, task_id, task.clicktime_id, message.version):
+                return Settled()
+            return self.write_back.write(task.id, task_id, message.version)
 
-    def _place(
-        self, task_id: str, payload: dict[str, Any], *, previous_job: str | None, run_id: str, created: bool = False
-    ) -> None:
-        """Bring the task's fields and its job link to the desired state.
+        return TargetOps(
+            kind=KIND,
+            find=find,
+            create=create,
+            update=update,
+            settle=settle,
+            due=lambda mapping: self.write_back.due(mapping, mapping.target_id, task.clicktime_id, message.version),
+            may_exist=bool(task.clicktime_id),
+        )
+
+    def _note_unrestricted(self, run_id: str) -> bool:
+        if self.company().restricts_tasks_by_job:
+            return False
+        self._runlog.note(
+            run_id,
+            "task_links_skipped",
+            "ClickTime's task list control is not 'by job' (TaskRestrictionMethod="
+            f"{self.company().TaskRestrictionMethod}): tasks were synced without job links",
+        )
+        return True
+
+    def _link_new(self, task_id: str, payload: dict[str, Any], run_id: str) -> None:
+        """Link a task that has no mapping yet to its job, unless it is linked already (an adopted task)."""
+        if self._note_unrestricted(run_id):
+            return
+        job_id = payload.get("job_id")
+        if job_id and payload["active"] and job_id not in self._clicktime.task_job_ids(task_id):
+            self._clicktime.link_task(job_id, task_id)
+
+    def _place(self, task_id: str, payload: dict[str, Any], *, previous_job: str | None, run_id: str) -> None:
+        """Bring an existing task's fields and its job link to the desired state.
 
         An inactive task that other jobs still use (someone shared it in ClickTime) is only unlinked from
         this project's job, so the other jobs keep it.
         """
         fields = dict(payload["fields"])
         job_id, active = payload.get("job_id"), payload["active"]
-        if not self.company().restricts_tasks_by_job:
-            self._runlog.note(
-                run_id,
-                "task_links_skipped",
-                "ClickTime's task list control is not 'by job' (TaskRestrictionMethod="
-                f"{self.company().TaskRestrictionMethod}): tasks were synced without job links",
-            )
-            if not created:
-                self._clicktime.update_task(task_id, fields)
+        if self._note_unrestricted(run_id):
+            self._clicktime.update_task(task_id, fields)
             return
         linked = set(self._clicktime.task_job_ids(task_id))
         ours = {j for j in (job_id, previous_job) if j}
@@ -327,20 +370,26 @@ class TaskSync:
             fields.pop("IsActive")
             for job in ours & linked:
                 self._clicktime.unlink_task(job, task_id)
-            if not created:
-                self._clicktime.update_task(task_id, fields)
-            return
-        if not created:
             self._clicktime.update_task(task_id, fields)
+            return
+        self._clicktime.update_task(task_id, fields)
         if job_id and job_id not in linked:
             self._clicktime.link_task(job_id, task_id)
         if previous_job and previous_job != job_id and previous_job in linked:
             self._clicktime.unlink_task(previous_job, task_id)
 
-    def _deactivate_deleted(self, message: WorkMessage) -> Outcome:
+    def _deactivate_deleted(self, message: WorkMessage, owner: str) -> Outcome:
         def deactivate(mapping: Mapping) -> None:
             payload = {"fields": {"IsActive": False}, "job_id": mapping.details.get("job_id") or None, "active": False}
             self._place(mapping.target_id, payload, previous_job=None, run_id=message.run_id)
 
-        applied = retire(self._mappings, KIND, message.source_id, message.version, deactivate)
+        applied = retire(self._mappings, KIND, message.source_id, message.version, deactivate, owner)
         return Outcome(applied.action, applied.target_id, applied.detail)  # type: ignore[arg-type]
+
+
+def fingerprint(task: TaskSnapshot) -> str:
+    """The snapshot without written-back IDs and the project's version: the write-backs change those."""
+    dumped = task.model_dump(mode="json", exclude={"clicktime_id", "project_version"})
+    if dumped.get("project"):
+        dumped["project"] = {k: v for k, v in dumped["project"].items() if k != "clicktime_id"}
+    return content_hash(dumped)

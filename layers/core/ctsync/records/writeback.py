@@ -1,70 +1,77 @@
-"""Writing the ClickTime ID back into a NetSuite custom field, once.
+"""Writing the ClickTime ID back into a NetSuite custom field: once, verified, and never in a loop.
 
-A snapshot read before our own write-back still shows the field empty; applying it again must not write the
-ID a second time. So the mapping remembers at which source version the ID was written back, and only a
-snapshot newer than that (someone cleared or changed the field since) gets it written again.
+- **Once**: a snapshot read before our own write-back still shows the field empty; applying it again must not
+  write the ID a second time. So the mapping remembers at which source version the ID was written back, and
+  only a snapshot newer than that (someone cleared or changed the field since) gets it written again.
+- **Verified**: NetSuite answers 204 to a write of a field it does not keep (the field is not on the form, has
+  the wrong type, a workflow clears it). So the field is read back; a value that did not stick is one
+  needs-a-person cause naming the field (`field-not-kept:<record type>.<field>`), and the record is not
+  written again while that cause is open, since every write bumps `lastmodifieddate` and would bring the
+  record back into the next run, and the next, for ever. Resolving the cause (`ctns redrive`) lets it try again.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
+from ctsync.errors import NeedsAttention
 from ctsync.netsuite.client import NetSuiteClient
-from ctsync.records.targets import Applied
-from ctsync.state import MappingStore
-from ctsync.sync.messages import Outcome
+from ctsync.records.targets import Settled
+from ctsync.state import Mapping
 from ctsync.timeutil import format_instant, parse_instant
 
-
-def write_back_id(
-    netsuite: NetSuiteClient,
-    mappings: MappingStore,
-    *,
-    record_type: str,
-    field: str,
-    current_value: str | None,
-    applied: Applied,
-    version: datetime | None,
-) -> bool:
-    """Put the target ID into the source record's custom field if it is not there; True when written."""
-    mapping = applied.mapping
-    if mapping is None or not applied.target_id or applied.action == "skipped" or current_value == applied.target_id:
-        return False
-    done_at = mapping.details.get("written_back_at")
-    if (
-        done_at
-        and version
-        and version <= parse_instant(done_at)
-        and mapping.details.get("written_back_id") == applied.target_id
-    ):
-        return False  # this snapshot was read before our own write-back
-    netsuite.update_record(record_type, mapping.source_id, {field: applied.target_id})
-    mapping.details["written_back_id"] = applied.target_id
-    mapping.details["written_back_at"] = format_instant(version) if version else format_instant(mapping.updated_at)
-    mappings.put(mapping)
-    return True
+WRITTEN_BACK_ID = "written_back_id"
+WRITTEN_BACK_AT = "written_back_at"
+NOT_KEPT = "write_back_not_kept"
 
 
-def outcome_after_write_back(
-    netsuite: NetSuiteClient,
-    mappings: MappingStore,
-    *,
-    record_type: str,
-    field: str,
-    current_value: str | None,
-    applied: Applied,
-    version: datetime | None,
-) -> Outcome:
-    """Write the ID back where needed and say what the message did overall."""
-    written = write_back_id(
-        netsuite,
-        mappings,
-        record_type=record_type,
-        field=field,
-        current_value=current_value,
-        applied=applied,
-        version=version,
-    )
-    if written and applied.action == "unchanged":
-        return Outcome("updated", applied.target_id, f"restored the ClickTime ID in {record_type}.{field}")
-    return Outcome(applied.action, applied.target_id, applied.detail)  # type: ignore[arg-type]
+class FieldNotKept(NeedsAttention):
+    code = "FIELD_NOT_KEPT"
+
+
+class WriteBack:
+    """The write-back of target IDs into one custom field of one NetSuite record type."""
+
+    def __init__(
+        self,
+        netsuite: NetSuiteClient,
+        *,
+        record_type: str,
+        field: str,
+        cause_open: Callable[[str], bool],
+    ) -> None:
+        self._netsuite = netsuite
+        self.record_type = record_type
+        self.field = field
+        self._cause_open = cause_open
+
+    @property
+    def cause_key(self) -> str:
+        return f"field-not-kept:{self.record_type.lower()}.{self.field}"
+
+    def due(self, mapping: Mapping | None, target_id: str, current: str | None, version: datetime | None) -> bool:
+        """Whether the source record should be written: it does not hold the ID, and no rule says wait."""
+        if current == target_id:
+            return False
+        details = mapping.details if mapping else {}
+        if details.get(NOT_KEPT) == self.field and self._cause_open(self.cause_key):
+            return False  # reported once; written again only after the cause is resolved
+        done_at = details.get(WRITTEN_BACK_AT)
+        return not (done_at and version and version <= parse_instant(done_at) and details.get(WRITTEN_BACK_ID) == target_id)
+
+    def write(self, source_id: str, target_id: str, version: datetime | None) -> Settled:
+        """Write the ID, read it back, and say what to remember (or what failed)."""
+        self._netsuite.update_record(self.record_type, source_id, {self.field: target_id})
+        kept = self._netsuite.get_record(self.record_type, source_id, fields=[self.field]).get(self.field)
+        stamp = {WRITTEN_BACK_ID: target_id, WRITTEN_BACK_AT: format_instant(version) if version else ""}
+        if kept == target_id:
+            return Settled(details={**stamp, NOT_KEPT: ""}, wrote=True, note=f"wrote the ID into {self.record_type}.{self.field}")
+        failure = FieldNotKept(
+            f"NetSuite accepted {self.record_type}.{self.field} = {target_id!r} on {self.record_type} {source_id} but "
+            f"kept {kept!r}: the field is not stored (is it on the form the integration role uses, of type free-form "
+            f"text, and left alone by workflows?)",
+            cause=self.cause_key,
+            fix=f"make custom field {self.field} store values on {self.record_type} records, then run `ctns redrive`",
+        )
+        return Settled(details={**stamp, NOT_KEPT: self.field}, wrote=True, failure=failure)

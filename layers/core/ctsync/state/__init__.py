@@ -1,12 +1,26 @@
-"""State in DynamoDB: ID mappings, sync progress (watermark, cursor, lease) and the run log, in one table.
+"""State in DynamoDB: ID mappings (and record locks), sync progress (watermarks, cursor, lease, breaker) and
+the run log with its causes, in one table.
 
-Keys (single-table): `MAP#<kind>#<source id>` mappings (reverse index on the target id, index by kind),
+Keys (single-table): `MAP#<kind>#<source id>` mappings (indexes: by target id, by kind, by parent record),
 `SYNC#<sync>` progress and run pointers, `RUN#<run id>` a run's counts, failures and notes,
-`CAUSE#<sync>` failures grouped by cause.
+`CAUSE#<sync>` failures grouped by cause key.
 """
 
-from ctsync.state.mappings import Mapping, MappingStore
-from ctsync.state.progress import Cursor, ProgressStore
-from ctsync.state.runlog import Failure, RunLog, RunSummary
+from ctsync.state.mappings import Lock, LostLock, Mapping, MappingStore, RecordBusy
+from ctsync.state.progress import Breaker, Cursor, ProgressStore
+from ctsync.state.runlog import Cause, Failure, RunLog, RunSummary
 
-__all__ = ["Cursor", "Failure", "Mapping", "MappingStore", "ProgressStore", "RunLog", "RunSummary"]
+__all__ = [
+    "Breaker",
+    "Cause",
+    "Cursor",
+    "Failure",
+    "Lock",
+    "LostLock",
+    "Mapping",
+    "MappingStore",
+    "ProgressStore",
+    "RecordBusy",
+    "RunLog",
+    "RunSummary",
+]

@@ -1,16 +1,22 @@
 """The one mapping store: which source record became which target record, at which version and content.
 
-The content hash of what was last written lets a worker skip a write that would change nothing (so the
-write-back of an ID into NetSuite does not bounce back as a change); the source version fences off messages
-older than what was already applied.
+One item per source record (`MAP#<kind>#<source id>`), with a reverse index by target ID, an index by kind and
+an index by parent (a timesheet lists its time bills). The item is also the record's **lock**: a worker that
+is about to write a record's target takes it with one conditional update, and releases it with the mapping
+write itself (a put conditional on still holding it). So two workers never write one record at once, and the
+version fence (an older message never overwrites a newer one) is checked under the lock instead of between
+a read and a write.
+
+The content hash of what was last written lets a worker skip a write that would change nothing; the
+`fingerprint` of the source snapshot last applied lets the poller leave an unchanged record out of the queue.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import datetime, timedelta
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from boto3.dynamodb.conditions import Attr, Key
@@ -18,68 +24,86 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel, Field
 
 from ctsync.errors import TransientError
-from ctsync.state.table import BY_KIND, BY_TARGET, PK, SK, TTL_ATTRIBUTE, epoch
+from ctsync.state.table import BY_KIND, BY_PARENT, BY_TARGET, PK, SK
 from ctsync.timeutil import format_instant, parse_instant, utc_now
+
+LOCK_SECONDS = 300  # as long as a worker invocation may run
+BATCH_GET = 100  # DynamoDB's BatchGetItem limit
 
 
 class Mapping(BaseModel):
-    kind: str  # record kind: "project", "customer", "task", …
+    kind: str  # record kind: "project", "customer", "task", "timesheet", "timeentry", …
     source_id: str
     target_id: str
     source_version: datetime | None = None
-    content_hash: str = ""
+    content_hash: str = ""  # what was last written to the target; "" forces the next write
+    fingerprint: str = ""  # the source snapshot last applied in full
     details: dict[str, str] = Field(default_factory=dict)  # kind-specific facts, e.g. the job a task is linked to
+    parent: str | None = None  # "<kind>#<source id>" of the record this one belongs to
     deleted: bool = False
     updated_at: datetime = Field(default_factory=utc_now)
 
 
-class CreationContended(TransientError):
-    """Another worker is creating the same target right now; try again once it has recorded the mapping."""
+class RecordBusy(TransientError):
+    """Another worker holds this record right now; try again once it has recorded its mapping."""
 
-    code = "CREATION_CONTENDED"
+    code = "RECORD_BUSY"
+
+
+# The name earlier versions used; kept for the tests and logs that know it.
+CreationContended = RecordBusy
+
+
+class LostLock(TransientError):
+    """The record's lock expired and another worker took it before this one recorded its write."""
+
+    code = "LOST_LOCK"
+
+
+@dataclass
+class Lock:
+    """A held record lock, and what the item said when it was taken."""
+
+    kind: str
+    source_id: str
+    owner: str
+    mapping: Mapping | None  # the mapping as it stood (None: the record has no target yet)
+    create_may_exist: bool  # a previous holder started a create and did not record it: look before creating
+    create_refused: bool = False  # this holder's create was refused outright: nothing was made
+
+
+def _pk(kind: str, source_id: str) -> str:
+    return f"MAP#{kind}#{source_id}"
 
 
 class MappingStore:
-    def __init__(self, table: Any) -> None:
+    def __init__(self, table: Any, clock: Any = time.time) -> None:
         self._table = table
+        self._clock = clock
 
-    @staticmethod
-    def _pk(kind: str, source_id: str) -> str:
-        return f"MAP#{kind}#{source_id}"
-
+    # -- reading -------------------------------------------------------------------------------------
     def get(self, kind: str, source_id: str) -> Mapping | None:
-        item = self._table.get_item(Key={PK: self._pk(kind, source_id), SK: "MAP"}, ConsistentRead=True).get("Item")
-        return _to_mapping(item) if item else None
+        item = self._table.get_item(Key={PK: _pk(kind, source_id), SK: "MAP"}, ConsistentRead=True).get("Item")
+        return _to_mapping(item)
 
-    def put(self, mapping: Mapping) -> None:
-        mapping.updated_at = utc_now()
-        item: dict[str, Any] = {
-            PK: self._pk(mapping.kind, mapping.source_id),
-            SK: "MAP",
-            "gsi1pk": f"TGT#{mapping.kind}#{mapping.target_id}",
-            "gsi1sk": "MAP",
-            "gsi2pk": f"KIND#{mapping.kind}",
-            "gsi2sk": mapping.source_id,
-            "kind": mapping.kind,
-            "source_id": mapping.source_id,
-            "target_id": mapping.target_id,
-            "content_hash": mapping.content_hash,
-            "details": mapping.details,
-            "deleted": mapping.deleted,
-            "updated_at": format_instant(mapping.updated_at),
-        }
-        if mapping.source_version:
-            item["source_version"] = format_instant(mapping.source_version)
-        self._table.put_item(Item=item)
-
-    def wait_for(self, kind: str, source_id: str, seconds: float, interval: float = 0.25) -> Mapping | None:
-        """The mapping once another worker has recorded it, or None after `seconds`."""
-        deadline = time.monotonic() + seconds
-        while True:
-            mapping = self.get(kind, source_id)
-            if mapping or time.monotonic() >= deadline:
-                return mapping
-            time.sleep(interval)
+    def get_many(self, kind: str, source_ids: Iterable[str]) -> dict[str, Mapping]:
+        """Mappings of many records of one kind, 100 keys per call (unprocessed keys read again)."""
+        wanted = list(dict.fromkeys(source_ids))
+        found: dict[str, Mapping] = {}
+        client = self._table.meta.client
+        for start in range(0, len(wanted), BATCH_GET):
+            # The resource's client (de)serialises items itself: keys and items are plain values.
+            keys: list[dict[str, Any]] = [{PK: _pk(kind, s), SK: "MAP"} for s in wanted[start : start + BATCH_GET]]
+            while keys:
+                response = client.batch_get_item(
+                    RequestItems={self._table.name: {"Keys": keys, "ConsistentRead": True}}
+                )
+                for item in response.get("Responses", {}).get(self._table.name, []):
+                    mapping = _to_mapping(item)
+                    if mapping:
+                        found[mapping.source_id] = mapping
+                keys = response.get("UnprocessedKeys", {}).get(self._table.name, {}).get("Keys", [])
+        return found
 
     def by_target(self, kind: str, target_id: str) -> Mapping | None:
         response = self._table.query(
@@ -89,47 +113,194 @@ class MappingStore:
         return _to_mapping(items[0]) if items else None
 
     def all_of_kind(self, kind: str) -> Iterator[Mapping]:
-        kwargs: dict[str, Any] = {"IndexName": BY_KIND, "KeyConditionExpression": Key("gsi2pk").eq(f"KIND#{kind}")}
+        yield from self._query_index(BY_KIND, "gsi2pk", f"KIND#{kind}")
+
+    def children(self, parent_kind: str, parent_id: str) -> list[Mapping]:
+        """Every mapping that belongs to one parent record (a timesheet's time bills, a sheet's receipts)."""
+        return list(self._query_index(BY_PARENT, "gsi3pk", f"PARENT#{parent_kind}#{parent_id}"))
+
+    def _query_index(self, index: str, attribute: str, value: str) -> Iterator[Mapping]:
+        kwargs: dict[str, Any] = {"IndexName": index, "KeyConditionExpression": Key(attribute).eq(value)}
         while True:
             response = self._table.query(**kwargs)
             for item in response.get("Items", []):
-                yield _to_mapping(item)
+                mapping = _to_mapping(item)
+                if mapping:
+                    yield mapping
             if "LastEvaluatedKey" not in response:
                 return
             kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
-    @contextmanager
-    def creation_claim(self, kind: str, source_id: str, owner: str, ttl_seconds: int = 300) -> Iterator[None]:
-        """Hold the right to create the target of one source record.
+    # -- writing without a lock ------------------------------------------------------------------------
+    def put(self, mapping: Mapping) -> None:
+        """Write a mapping outright: for records only one writer can own (children under their parent's lock)."""
+        self._table.put_item(Item=_to_item(mapping))
 
-        Two messages about the same new record (a duplicate delivery, an overlap window, two projects of one
-        new customer) must not both create it. The claim expires, so a crashed holder blocks no one for long.
+    def put_many(self, mappings: Iterable[Mapping]) -> None:
+        with self._table.batch_writer() as batch:
+            for mapping in mappings:
+                batch.put_item(Item=_to_item(mapping))
+
+    def delete_many(self, kind: str, source_ids: Iterable[str]) -> None:
+        with self._table.batch_writer() as batch:
+            for source_id in source_ids:
+                batch.delete_item(Key={PK: _pk(kind, source_id), SK: "MAP"})
+
+    def adopt(self, kind: str, source_id: str, target_id: str, details: dict[str, str] | None = None) -> bool:
+        """Record a target that already carries the source's ID (made by hand or by an earlier integration).
+
+        Only where the store knows no target for the record yet; its hash is empty, so the next message about
+        the record brings the target up to date instead of creating a twin. False when a mapping existed.
         """
-        now = utc_now()
-        key = {PK: self._pk(kind, source_id), SK: "CLAIM"}
+        mapping = Mapping(kind=kind, source_id=source_id, target_id=target_id, details={"adopted": "true", **(details or {})})
         try:
             self._table.put_item(
-                Item={**key, "owner": owner, TTL_ATTRIBUTE: epoch(now + timedelta(seconds=ttl_seconds))},
-                ConditionExpression=Attr(PK).not_exists()
-                | Attr(TTL_ATTRIBUTE).lt(epoch(now))
-                | Attr("owner").eq(owner),
+                Item=_to_item(mapping),
+                ConditionExpression=Attr(PK).not_exists() | Attr("target_id").not_exists(),
             )
         except ClientError as error:
-            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise
-            raise CreationContended(f"another worker is creating the {kind} for {source_id}") from error
+            if _is_conflict(error):
+                return False
+            raise
+        return True
+
+    def confirm(self, mapping: Mapping, version: datetime | None, fingerprint: str) -> None:
+        """The target already holds this version: move the fence and the fingerprint on, without a lock, only
+        if nobody holds the record and its content is still what was compared (else the holder decides)."""
+        sets, values = [], {":hash": mapping.content_hash}
+        if version and (mapping.source_version is None or version > mapping.source_version):
+            sets.append("source_version = :v")
+            values[":v"] = format_instant(version)
+        if fingerprint and fingerprint != mapping.fingerprint:
+            sets.append("fingerprint = :f")
+            values[":f"] = fingerprint
+        if not sets:
+            return
         try:
-            yield
-        finally:
+            self._table.update_item(
+                Key={PK: _pk(mapping.kind, mapping.source_id), SK: "MAP"},
+                UpdateExpression="SET " + ", ".join(sets),
+                ConditionExpression="attribute_not_exists(lock_owner) AND content_hash = :hash",
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as error:
+            if not _is_conflict(error):
+                raise
+
+    # -- the record lock -----------------------------------------------------------------------------
+    def lock(self, kind: str, source_id: str, owner: str, *, wait_seconds: float = 0.0) -> Lock:
+        """Take the record's lock (one conditional update), waiting up to `wait_seconds` for another holder.
+
+        Raises RecordBusy when another live worker holds it after the wait.
+        """
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            now = int(self._clock())
             try:
-                self._table.delete_item(Key=key, ConditionExpression=Attr("owner").eq(owner))
+                response = self._table.update_item(
+                    Key={PK: _pk(kind, source_id), SK: "MAP"},
+                    UpdateExpression="SET lock_owner = :owner, lock_until = :until",
+                    ConditionExpression=Attr("lock_owner").not_exists()
+                    | Attr("lock_until").lt(now)
+                    | Attr("lock_owner").eq(owner),
+                    ExpressionAttributeValues={":owner": owner, ":until": now + LOCK_SECONDS},
+                    ReturnValues="ALL_OLD",
+                )
             except ClientError as error:
-                # Expired and taken over by another worker: theirs to release now.
-                if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                if not _is_conflict(error):
                     raise
+                if time.monotonic() >= deadline:
+                    raise RecordBusy(f"another worker is writing the {kind} for {source_id}") from error
+                time.sleep(0.2)
+                continue
+            old = response.get("Attributes") or {}
+            return Lock(
+                kind=kind,
+                source_id=source_id,
+                owner=owner,
+                mapping=_to_mapping(old),
+                create_may_exist=bool(old.get("create_started")),
+            )
+
+    def commit(self, lock: Lock, mapping: Mapping, *, keep_lock: bool = False) -> None:
+        """Write the mapping and release the lock in one put, only while the lock is still this worker's.
+
+        `keep_lock` records the mapping and keeps holding the lock (a created target, before its follow-up).
+        """
+        item = _to_item(mapping)
+        if keep_lock:
+            item.update({"lock_owner": lock.owner, "lock_until": int(self._clock()) + LOCK_SECONDS})
+        try:
+            self._table.put_item(Item=item, ConditionExpression=Attr("lock_owner").eq(lock.owner))
+        except ClientError as error:
+            if _is_conflict(error):
+                raise LostLock(f"the lock on {lock.kind} {lock.source_id} expired before its mapping was recorded") from error
+            raise
+        lock.mapping = mapping
+
+    def mark_create_started(self, lock: Lock) -> None:
+        """Before a create: if this worker dies now, the next holder looks for the target before creating."""
+        self._table.update_item(
+            Key={PK: _pk(lock.kind, lock.source_id), SK: "MAP"},
+            UpdateExpression="SET create_started = :t",
+            ConditionExpression=Attr("lock_owner").eq(lock.owner),
+            ExpressionAttributeValues={":t": True},
+        )
+        lock.create_may_exist = True
+
+    def release(self, lock: Lock, *, create_refused: bool = False) -> None:
+        """Give the lock up without writing (nothing to do, or a failure).
+
+        A started create stays marked, unless the target system refused it outright (`create_refused`): then
+        nothing can exist and the next attempt need not look first.
+        """
+        remove = "REMOVE lock_owner, lock_until, create_started" if create_refused else "REMOVE lock_owner, lock_until"
+        try:
+            self._table.update_item(
+                Key={PK: _pk(lock.kind, lock.source_id), SK: "MAP"},
+                UpdateExpression=remove,
+                ConditionExpression=Attr("lock_owner").eq(lock.owner),
+            )
+        except ClientError as error:
+            if not _is_conflict(error):
+                raise  # expired and taken over: theirs now
 
 
-def _to_mapping(item: dict[str, Any]) -> Mapping:
+def _is_conflict(error: ClientError) -> bool:
+    return error.response["Error"]["Code"] == "ConditionalCheckFailedException"
+
+
+def _to_item(mapping: Mapping) -> dict[str, Any]:
+    mapping.updated_at = utc_now()
+    item: dict[str, Any] = {
+        PK: _pk(mapping.kind, mapping.source_id),
+        SK: "MAP",
+        "gsi1pk": f"TGT#{mapping.kind}#{mapping.target_id}",
+        "gsi1sk": "MAP",
+        "gsi2pk": f"KIND#{mapping.kind}",
+        "gsi2sk": mapping.source_id,
+        "kind": mapping.kind,
+        "source_id": mapping.source_id,
+        "target_id": mapping.target_id,
+        "content_hash": mapping.content_hash,
+        "fingerprint": mapping.fingerprint,
+        "details": mapping.details,
+        "deleted": mapping.deleted,
+        "updated_at": format_instant(mapping.updated_at),
+    }
+    if mapping.parent:
+        item["parent"] = mapping.parent
+        item["gsi3pk"] = f"PARENT#{mapping.parent}"
+        item["gsi3sk"] = f"{mapping.kind}#{mapping.source_id}"
+    if mapping.source_version:
+        item["source_version"] = format_instant(mapping.source_version)
+    return item
+
+
+def _to_mapping(item: dict[str, Any] | None) -> Mapping | None:
+    """The mapping an item holds; None for a lock placeholder of a record that has no target yet."""
+    if not item or not item.get("target_id"):
+        return None
     version = item.get("source_version")
     return Mapping(
         kind=item["kind"],
@@ -137,7 +308,12 @@ def _to_mapping(item: dict[str, Any]) -> Mapping:
         target_id=item["target_id"],
         source_version=parse_instant(version) if version else None,
         content_hash=item.get("content_hash", ""),
+        fingerprint=item.get("fingerprint", ""),
         details=dict(item.get("details") or {}),
+        parent=item.get("parent"),
         deleted=bool(item.get("deleted", False)),
         updated_at=parse_instant(item["updated_at"]),
     )
+
+
+__all__ = ["LOCK_SECONDS", "CreationContended", "Lock", "LostLock", "Mapping", "MappingStore", "RecordBusy"]

@@ -1,27 +1,44 @@
-"""Per-sync progress: the watermark, the cursor of an unfinished run, and the lease that keeps runs apart."""
+"""Per-sync progress: watermarks (one per phase), the cursor of an unfinished run, the lease that keeps runs
+apart, and the breaker that pauses a sync's workers while a systemic cause (bad credentials, an outage) lasts."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
-from boto3.dynamodb.conditions import Attr
+from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from ctsync.state.table import PK, SK, TTL_ATTRIBUTE, epoch
 from ctsync.timeutil import format_instant, parse_instant, utc_now
+
+WATERMARK = "WATERMARK"
 
 
 class Cursor(BaseModel):
     """Where an unfinished run stands, so a fresh invocation continues instead of starting over."""
 
     run_id: str
-    window_start: datetime  # read changes at or after this instant
-    window_end: datetime  # source server time when the run started: the next watermark
-    phase: str  # which query of the sync is being paged ("changes", "deletions", …)
-    after: str | None = None  # last key enqueued in that phase
+    window_end: datetime  # the source's "now" when the run started: the next watermark of every phase
+    starts: dict[str, datetime] = Field(default_factory=dict)  # per phase: read changes at or after this
+    first_run: dict[str, bool] = Field(default_factory=dict)  # per phase: no watermark existed
+    phase: str  # which phase is being read
+    after: str | None = None  # last resume key enqueued in that phase (opaque to the engine)
     enqueued: int = 0
+    unchanged: int = 0  # changes left out because the target already holds them
+    adopted: int = 0
+    failed_phases: dict[str, str] = Field(default_factory=dict)  # phase -> cause key
+
+
+class Breaker(BaseModel):
+    """A systemic cause that pauses the sync's workers until `until` (then one record tries for real)."""
+
+    cause_key: str
+    kind: Literal["needs_attention", "outage"]
+    reason: str
+    until: datetime
+    opened_at: datetime
 
 
 def _is_conflict(error: ClientError) -> bool:
@@ -36,18 +53,29 @@ class ProgressStore:
     def _key(sync: str, what: str) -> dict[str, str]:
         return {PK: f"SYNC#{sync}", SK: what}
 
-    # -- watermark --------------------------------------------------------------------------------
-    def watermark(self, sync: str) -> datetime | None:
-        item = self._table.get_item(Key=self._key(sync, "WATERMARK"), ConsistentRead=True).get("Item")
-        return parse_instant(item["value"]) if item else None
+    # -- watermarks -------------------------------------------------------------------------------
+    def watermarks(self, sync: str) -> dict[str, datetime]:
+        """Every phase's watermark. A watermark written without a phase (earlier versions) serves every phase."""
+        response = self._table.query(
+            KeyConditionExpression=Key(PK).eq(f"SYNC#{sync}") & Key(SK).begins_with(WATERMARK), ConsistentRead=True
+        )
+        found: dict[str, datetime] = {}
+        for item in response.get("Items", []):
+            phase = item[SK].partition("#")[2] or "*"
+            found[phase] = parse_instant(item["value"])
+        return found
 
-    def advance_watermark(self, sync: str, value: datetime, run_id: str) -> bool:
-        """Move the watermark forward only; False when it already stands at or past `value`."""
+    def watermark(self, sync: str, phase: str) -> datetime | None:
+        marks = self.watermarks(sync)
+        return marks.get(phase) or marks.get("*")
+
+    def advance_watermark(self, sync: str, phase: str, value: datetime, run_id: str) -> bool:
+        """Move a phase's watermark forward only; False when it already stands at or past `value`."""
         text = format_instant(value)
         try:
             self._table.put_item(
                 Item={
-                    **self._key(sync, "WATERMARK"),
+                    **self._key(sync, f"{WATERMARK}#{phase}"),
                     "value": text,
                     "run_id": run_id,
                     "set_at": format_instant(utc_now()),
@@ -59,6 +87,15 @@ class ProgressStore:
                 return False
             raise
         return True
+
+    def reset_watermarks(self, sync: str, value: datetime | None) -> None:
+        """Set every phase's watermark back to `value`, or forget them (the next run is a first run)."""
+        for phase in self.watermarks(sync):
+            key = self._key(sync, WATERMARK if phase == "*" else f"{WATERMARK}#{phase}")
+            if value is None:
+                self._table.delete_item(Key=key)
+            else:
+                self._table.put_item(Item={**key, "value": format_instant(value), "run_id": "reset"})
 
     # -- cursor -----------------------------------------------------------------------------------
     def cursor(self, sync: str) -> Cursor | None:
@@ -109,3 +146,27 @@ class ProgressStore:
         except ClientError as error:
             if not _is_conflict(error):
                 raise
+
+    # -- breaker ----------------------------------------------------------------------------------
+    def breaker(self, sync: str) -> Breaker | None:
+        item = self._table.get_item(Key=self._key(sync, "BREAKER"), ConsistentRead=True).get("Item")
+        return Breaker.model_validate_json(item["breaker"]) if item else None
+
+    def open_breaker(self, sync: str, breaker: Breaker) -> bool:
+        """Open (or extend) the breaker; True when it was not already open for this cause (first to see it)."""
+        response = self._table.put_item(
+            Item={
+                **self._key(sync, "BREAKER"),
+                "breaker": breaker.model_dump_json(),
+                TTL_ATTRIBUTE: epoch(breaker.until + timedelta(days=1)),
+            },
+            ReturnValues="ALL_OLD",
+        )
+        old = response.get("Attributes")
+        if not old:
+            return True
+        before = Breaker.model_validate_json(old["breaker"])
+        return before.cause_key != breaker.cause_key or before.until < breaker.opened_at
+
+    def close_breaker(self, sync: str) -> None:
+        self._table.delete_item(Key=self._key(sync, "BREAKER"))

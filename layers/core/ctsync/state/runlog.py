@@ -1,22 +1,28 @@
-"""The run log: per run, what the poller enqueued, what the workers did, and every failure with its reason.
+"""The run log: per run, what the poller enqueued, what the workers did, and every failure with its reason;
+and, per sync, the open **causes**: failures grouped by what a person must fix.
 
-Workers only ever add to a run (atomic counters, one item per failure), so concurrent workers never
-overwrite each other. Failures are also grouped by cause per sync, so one unmapped employee shows up once
-with every record it blocks rather than as a hundred separate alarms.
+Workers only ever add to a run (atomic counters, one item per failure), so concurrent workers never overwrite
+each other; a worker adds its whole batch's counts in one update. A cause item (`CAUSE#<sync>`, keyed by the
+error's cause key) holds a count, when it was first and last seen, a bounded sample of the records it blocks
+and an expiry, so one unmapped employee shows up once with the records it blocks, not as a hundred alarms,
+and no cause outgrows DynamoDB's item size.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping as Counts
 from datetime import datetime, timedelta
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
+from botocore.exceptions import ClientError
 from pydantic import BaseModel, Field
 
 from ctsync.state.table import PK, SK, TTL_ATTRIBUTE, epoch
 from ctsync.timeutil import format_instant, parse_instant, utc_now
 
-OUTCOMES = ("created", "updated", "unchanged", "skipped", "failed", "retried")
+OUTCOMES = ("created", "updated", "unchanged", "skipped", "failed", "retried", "deferred")
+BLOCKED_SAMPLE = 50  # records listed per cause; the count is always complete
 
 
 class Failure(BaseModel):
@@ -25,7 +31,22 @@ class Failure(BaseModel):
     target_id: str | None = None
     kind: str  # NEEDS_ATTENTION, BAD_INPUT, GAVE_UP, …
     reason: str
+    cause_key: str = ""
+    fix: str = ""
     at: datetime = Field(default_factory=utc_now)
+
+
+class Cause(BaseModel):
+    sync: str
+    key: str
+    kind: str
+    reason: str  # the latest failure's text
+    fix: str = ""
+    count: int
+    blocked: list[str]  # a sample of the records it blocks (source IDs)
+    first_seen: datetime
+    last_seen: datetime
+    open: bool = True
 
 
 class RunSummary(BaseModel):
@@ -33,7 +54,7 @@ class RunSummary(BaseModel):
     sync: str
     started_at: datetime
     finished_at: datetime | None = None
-    status: str = "running"  # running | enqueued | continued | skipped | failed
+    status: str = "running"  # running | enqueued | partial | continued | skipped | failed
     enqueued: int = 0
     counts: dict[str, int] = Field(default_factory=dict)
     notes: dict[str, str] = Field(default_factory=dict)
@@ -44,8 +65,8 @@ class RunLog:
         self._table = table
         self._retention = timedelta(days=retention_days)
 
-    def _expiry(self) -> int:
-        return epoch(utc_now() + self._retention)
+    def _expiry(self, after: datetime | None = None) -> int:
+        return epoch((after or utc_now()) + self._retention)
 
     def start(self, sync: str, run_id: str, started_at: datetime) -> None:
         self._table.put_item(
@@ -85,36 +106,110 @@ class RunLog:
         )
 
     def count(self, run_id: str, outcome: str, amount: int = 1) -> None:
-        if outcome not in OUTCOMES:
-            raise ValueError(f"unknown outcome {outcome!r}")
+        self.add_counts(run_id, {outcome: amount})
+
+    def add_counts(self, run_id: str, counts: Counts[str, int]) -> None:
+        """Add several outcome counts to a run in one update (a worker's whole batch)."""
+        counts = {k: v for k, v in counts.items() if v}
+        if not counts:
+            return
+        unknown = set(counts) - set(OUTCOMES)
+        if unknown:
+            raise ValueError(f"unknown outcome {sorted(unknown)}")
+        names = {f"#n{i}": f"n_{outcome}" for i, outcome in enumerate(counts)}
+        values = {f":v{i}": amount for i, amount in enumerate(counts.values())}
         self._table.update_item(
             Key={PK: f"RUN#{run_id}", SK: "SUMMARY"},
-            UpdateExpression="ADD #n :one",
-            ExpressionAttributeNames={"#n": f"n_{outcome}"},
-            ExpressionAttributeValues={":one": amount},
+            UpdateExpression="ADD " + ", ".join(f"#n{i} :v{i}" for i in range(len(counts))),
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
         )
 
     def note(self, run_id: str, key: str, text: str) -> None:
         """A fact about the run an operator should read (e.g. a step skipped because of a company setting)."""
         self._table.put_item(Item={PK: f"RUN#{run_id}", SK: f"NOTE#{key}", "text": text, TTL_ATTRIBUTE: self._expiry()})
 
-    def record_failure(self, run_id: str, failure: Failure) -> None:
+    # -- failures and their causes --------------------------------------------------------------------
+    def record_failure(self, run_id: str | None, failure: Failure) -> bool:
+        """Keep the failure with its run (when known) and add it to its cause; True when the cause is new
+        or had been resolved (the first failure of a cause is the one worth an ERROR line)."""
+        if run_id:
+            self._table.put_item(
+                Item={
+                    PK: f"RUN#{run_id}",
+                    SK: f"FAIL#{failure.source_id}",
+                    **failure.model_dump(mode="json", exclude_none=True),
+                    TTL_ATTRIBUTE: self._expiry(),
+                }
+            )
+        return self._add_to_cause(failure)
+
+    def _add_to_cause(self, failure: Failure) -> bool:
         at = format_instant(failure.at)
-        self._table.put_item(
-            Item={
-                PK: f"RUN#{run_id}",
-                SK: f"FAIL#{failure.source_id}",
-                **failure.model_dump(mode="json", exclude_none=True),
-                TTL_ATTRIBUTE: self._expiry(),
-            }
-        )
+        key = {PK: f"CAUSE#{failure.sync}", SK: failure.cause_key or failure.kind.lower()}
+        names = {
+            "#first": "first_seen",
+            "#last": "last_seen",
+            "#kind": "kind",
+            "#reason": "reason",
+            "#fix": "fix",
+            "#count": "count",
+            "#open": "open",
+            "#ttl": TTL_ATTRIBUTE,
+        }
+        values: dict[str, Any] = {
+            ":at": at,
+            ":k": failure.kind,
+            ":r": failure.reason[:1000],
+            ":fix": failure.fix,
+            ":one": 1,
+            ":true": True,
+            ":ttl": self._expiry(failure.at),
+        }
+        sets = "SET #first = if_not_exists(#first, :at), #last = :at, #kind = :k, #reason = :r, #fix = :fix, #open = :true, #ttl = :ttl"
+        try:
+            response = self._table.update_item(
+                Key=key,
+                UpdateExpression=f"{sets} ADD #count :one, #blocked :ids",
+                ConditionExpression="attribute_not_exists(#blocked) OR size(#blocked) < :max",
+                ExpressionAttributeNames={**names, "#blocked": "blocked"},
+                ExpressionAttributeValues={**values, ":ids": {failure.source_id}, ":max": BLOCKED_SAMPLE},
+                ReturnValues="ALL_OLD",
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            # The sample is full: count the failure, keep the sample as it is.
+            response = self._table.update_item(
+                Key=key,
+                UpdateExpression=f"{sets} ADD #count :one",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+                ReturnValues="ALL_OLD",
+            )
+        old = response.get("Attributes") or {}
+        return not old.get("open", False)
+
+    def causes(self, sync: str, *, open_only: bool = True) -> list[Cause]:
+        items = self._query(Key(PK).eq(f"CAUSE#{sync}"))
+        causes = [_to_cause(sync, item) for item in items]
+        return [c for c in causes if c.open or not open_only]
+
+    def cause(self, sync: str, key: str) -> Cause | None:
+        item = self._table.get_item(Key={PK: f"CAUSE#{sync}", SK: key}, ConsistentRead=True).get("Item")
+        return _to_cause(sync, item) if item else None
+
+    def resolve_cause(self, sync: str, key: str) -> None:
+        """Mark a cause fixed (an operator redrove its records): the next failure opens it again."""
         self._table.update_item(
-            Key={PK: f"CAUSE#{failure.sync}", SK: failure.reason[:500]},
-            UpdateExpression="SET #seen = :at, #kind = :k ADD #blocked :ids",
-            ExpressionAttributeNames={"#seen": "last_seen", "#kind": "kind", "#blocked": "blocked"},
-            ExpressionAttributeValues={":at": at, ":k": failure.kind, ":ids": {failure.source_id}},
+            Key={PK: f"CAUSE#{sync}", SK: key},
+            UpdateExpression="SET #open = :false REMOVE #blocked",
+            ConditionExpression="attribute_exists(#open)",
+            ExpressionAttributeNames={"#open": "open", "#blocked": "blocked"},
+            ExpressionAttributeValues={":false": False},
         )
 
+    # -- reading runs ---------------------------------------------------------------------------------
     def summary(self, run_id: str) -> RunSummary | None:
         items = self._items(run_id)
         head = next((i for i in items if i[SK] == "SUMMARY"), None)
@@ -144,11 +239,29 @@ class RunLog:
         return [item["run_id"] for item in response.get("Items", [])]
 
     def _items(self, run_id: str) -> list[dict[str, Any]]:
+        return self._query(Key(PK).eq(f"RUN#{run_id}"))
+
+    def _query(self, condition: Any) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {"KeyConditionExpression": Key(PK).eq(f"RUN#{run_id}"), "ConsistentRead": True}
+        kwargs: dict[str, Any] = {"KeyConditionExpression": condition, "ConsistentRead": True}
         while True:
             response = self._table.query(**kwargs)
             items.extend(response.get("Items", []))
             if "LastEvaluatedKey" not in response:
                 return items
             kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+def _to_cause(sync: str, item: dict[str, Any]) -> Cause:
+    return Cause(
+        sync=sync,
+        key=item[SK],
+        kind=item.get("kind", ""),
+        reason=item.get("reason", ""),
+        fix=item.get("fix", ""),
+        count=int(item.get("count", 0)),
+        blocked=sorted(item.get("blocked") or []),
+        first_seen=parse_instant(item["first_seen"]),
+        last_seen=parse_instant(item["last_seen"]),
+        open=bool(item.get("open", True)),
+    )

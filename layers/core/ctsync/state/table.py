@@ -8,6 +8,7 @@ from typing import Any
 PK, SK = "pk", "sk"
 BY_TARGET = "by_target"  # GSI: reverse lookup of a mapping by its target ID
 BY_KIND = "by_kind"  # GSI: every mapping of one kind (reconciliation, operator listings)
+BY_PARENT = "by_parent"  # GSI: the mappings that belong to one parent record (a timesheet's time bills)
 TTL_ATTRIBUTE = "expires_at"
 
 
@@ -16,4 +17,4 @@ def epoch(value: datetime) -> int:
 
 
 def without_keys(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in item.items() if k not in {PK, SK, "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk"}}
+    return {k: v for k, v in item.items() if k not in {PK, SK, "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "gsi3pk", "gsi3sk"}}

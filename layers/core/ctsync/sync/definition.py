@@ -1,13 +1,40 @@
-"""The two halves every sync provides; a new record type implements these and is wired in the registry."""
+"""The two halves every sync provides; a new record type implements these and is listed in the registry.
+
+A sync is a `ChangeSource` (reads changes in resumable batches) and an `Applier` (applies one message). The
+engine owns everything else: windows and watermarks, leases, queues, retries, failure routing, causes.
+
+Rules every source keeps (the change-source contract, tested for each source in `tests/`):
+- **Window end** is the source's own notion of "now" (`window_end()`), by a written rule: NetSuite's
+  `serverTime`; ClickTime's HTTP `Date` minus a skew margin. Every change whose version is at or before the
+  window end and at or after the window start is read; the next window starts at this end minus an overlap,
+  so the watermark never passes a change that was not read.
+- **Resume keys are opaque** to the engine: a batch's `last_key` is handed back as `after` to continue the
+  same phase later (in another invocation), and the reader never pages by offset over data that can change.
+- **Deletions** (and withdrawals: an approval undone) come as changes with `op="delete"`.
+- **Adoption**: a target that already carries the source's ID comes as `op="adopt"` before any change of that
+  record, so the worker updates it instead of creating a twin.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from ctsync.sync.messages import Change, Outcome, WorkMessage
+
+if TYPE_CHECKING:
+    from ctsync.state import Mapping
+
+
+@dataclass(frozen=True)
+class Window:
+    """What one run reads: changes at or after `start`, up to the source's `end` when the run started."""
+
+    start: datetime
+    end: datetime
+    first_run: bool = False  # no watermark existed for this phase: onboarding work (adoption) happens now
 
 
 @dataclass(frozen=True)
@@ -17,19 +44,24 @@ class ChangeBatch:
 
 
 class ChangeSource(Protocol):
-    """Reads what changed in the source system since an instant, in keyed, resumable batches."""
+    """Reads what changed in the source system in a window, in keyed, resumable batches."""
 
-    phases: tuple[str, ...]  # e.g. ("changes", "deletions"): read in this order
+    phases: tuple[str, ...]  # e.g. ("adopt", "changes", "deletions"): read in this order
 
-    def server_time(self) -> datetime: ...
+    def window_end(self) -> datetime: ...
 
-    def read(self, phase: str, since: datetime, after: str | None) -> Iterator[ChangeBatch]: ...
+    def read(self, phase: str, window: Window, after: str | None) -> Iterator[ChangeBatch]: ...
 
 
 class Applier(Protocol):
     """Applies one work message to the target system and records the mapping."""
 
     def apply(self, message: WorkMessage) -> Outcome: ...
+
+
+def same_fingerprint(change: Change, mapping: Mapping) -> bool:
+    """The default test of an unchanged record: the source snapshot is the one last applied in full."""
+    return bool(change.fingerprint) and change.fingerprint == mapping.fingerprint and not mapping.deleted
 
 
 @dataclass(frozen=True)
@@ -40,6 +72,9 @@ class SyncDefinition:
     applier: Applier
     source_system: str = "netsuite"  # names the IDs in logs: netsuite_id / clicktime_id
     target_system: str = "clicktime"
+    # Whether the target already holds what a change carries, judged by the poller against the mapping, so
+    # an unchanged record never reaches the queue.
+    unchanged: Callable[[Change, Mapping], bool] = same_fingerprint
 
     def ids(self, source_id: str | None, target_id: str | None) -> dict[str, str | None]:
         """Log keys naming both systems' IDs, so a search for either finds the line."""

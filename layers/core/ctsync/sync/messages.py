@@ -8,6 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+Op = Literal["upsert", "delete", "adopt"]
+
 
 class PollRequest(BaseModel):
     """A poller's input: what the schedule sends (`{"sync": "projects"}`), or a continuation of a run."""
@@ -21,32 +23,40 @@ class PollRequest(BaseModel):
 class PollResult(BaseModel):
     sync: str
     run_id: str | None = None
-    status: Literal["enqueued", "continued", "skipped"]
+    status: Literal["enqueued", "partial", "continued", "skipped"]
     enqueued: int = 0
+    unchanged: int = 0
+    adopted: int = 0
     reason: str = ""
 
 
 class WorkMessage(BaseModel):
-    """One unit of work: a snapshot of one source record at one version."""
+    """One unit of work: a snapshot of one source record at one version. Small: never a file's bytes."""
 
     model_config = ConfigDict(extra="forbid")
 
     sync: str
     run_id: str
     source_id: str
-    version: datetime  # the source's last-modified (or deletion) instant: newer wins
+    version: datetime  # the source's last-modified (approval, deletion) instant: newer wins
     op: Literal["upsert", "delete"] = "upsert"
     snapshot: dict[str, Any] = Field(default_factory=dict)
+    fingerprint: str = ""  # of the snapshot, recorded once the message is applied in full
 
 
 @dataclass(frozen=True)
 class Change:
-    """What a change source yields: becomes a WorkMessage once the poller adds the sync and run."""
+    """What a change source yields: becomes a WorkMessage once the poller adds the sync and run.
+
+    `op="adopt"` is not queued: the poller records `snapshot["target_id"]` as the record's target (of kind
+    `snapshot["kind"]`) where none is known yet.
+    """
 
     source_id: str
     version: datetime
-    op: Literal["upsert", "delete"] = "upsert"
+    op: Op = "upsert"
     snapshot: dict[str, Any] = field(default_factory=dict)
+    fingerprint: str = ""
 
 
 @dataclass(frozen=True)

@@ -1,31 +1,33 @@
-"""The poller: reads what changed since the watermark and enqueues one message per record.
+"""The poller: reads what changed since each phase's watermark and enqueues one message per record.
 
 Rules that keep it from losing or doubling work:
 - one invocation at a time per sync (a lease; a continuation is handed the lease explicitly);
-- the window starts at the last watermark minus an overlap, so a record changed while the previous run was
-  reading is read again (the worker makes the repeat harmless);
-- the watermark is the source's server time at the *start* of the run, and it is advanced only once the
-  whole window is enqueued;
+- each phase's window starts at its last watermark minus the sync's overlap (or, on a first run, the sync's
+  first-run start), so a record changed while the previous run was reading is read again (the worker makes
+  the repeat harmless);
+- the window ends at the source's own "now" when the run starts (`ChangeSource.window_end`), and a phase's
+  watermark moves there only once the phase has been read in full: a phase that fails (a missing
+  permission, say) keeps its watermark and is one cause, while the other phases' work goes on;
 - the cursor is saved after every batch; near the time limit the run hands over to a fresh invocation, and a
-  run that died is resumed from its cursor by the next one.
+  run that died is resumed from its cursor by the next one;
+- a change whose target already holds it (the mapping's fingerprint) is not queued at all, and a target
+  that already carries the source's ID is adopted before any change could create a twin.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from ctsync.config import WindowSettings
+from ctsync.errors import NeedsAttention
 from ctsync.observability import count, logger
-from ctsync.state import Cursor, ProgressStore, RunLog
-from ctsync.sync.definition import SyncDefinition
-from ctsync.sync.messages import PollRequest, PollResult, WorkMessage
+from ctsync.state import Cursor, Failure, MappingStore, ProgressStore, RunLog
+from ctsync.sync.definition import SyncDefinition, Window
+from ctsync.sync.messages import Change, PollRequest, PollResult, WorkMessage
 from ctsync.sync.queues import WorkQueue
 from ctsync.timeutil import utc_now
-
-# With no watermark yet, the first run reads everything.
-BEGINNING = datetime(1970, 1, 1, tzinfo=UTC)
 
 Continuation = Callable[[PollRequest], None]
 
@@ -36,14 +38,17 @@ class Poller:
         definition: SyncDefinition,
         progress: ProgressStore,
         runlog: RunLog,
+        mappings: MappingStore,
         queue: WorkQueue,
         windows: WindowSettings,
         continuation: Continuation,
     ) -> None:
+        self._definition = definition
         self._sync = definition.name
         self._source = definition.source
         self._progress = progress
         self._runlog = runlog
+        self._mappings = mappings
         self._queue = queue
         self._windows = windows
         self._continue = continuation
@@ -67,15 +72,27 @@ class Poller:
 
     def _open_window(self) -> Cursor:
         run_id = f"{self._sync}-{utc_now().strftime('%Y%m%dT%H%M%SZ')}-{uuid.uuid4().hex[:6]}"
-        server_time = self._source.server_time()
-        watermark = self._progress.watermark(self._sync)
-        start = watermark - timedelta(minutes=self._windows.overlap_minutes) if watermark else BEGINNING
-        cursor = Cursor(run_id=run_id, window_start=start, window_end=server_time, phase=self._source.phases[0])
+        end = self._source.window_end()
+        marks = self._progress.watermarks(self._sync)
+        starts, first = {}, {}
+        for phase in self._source.phases:
+            mark = marks.get(phase) or marks.get("*")
+            first[phase] = mark is None
+            starts[phase] = (
+                end - timedelta(days=self._windows.first_run_days)
+                if mark is None
+                else mark - timedelta(minutes=self._windows.overlap_minutes)
+            )
+        cursor = Cursor(run_id=run_id, window_end=end, starts=starts, first_run=first, phase=self._source.phases[0])
         self._runlog.start(self._sync, run_id, utc_now())
         self._progress.save_cursor(self._sync, cursor)
         logger.info(
             "Run opened",
-            extra={"run_id": run_id, "window_start": start.isoformat(), "window_end": server_time.isoformat()},
+            extra={
+                "run_id": run_id,
+                "window_end": end.isoformat(),
+                "window_starts": {p: s.isoformat() for p, s in starts.items()},
+            },
         )
         return cursor
 
@@ -85,32 +102,105 @@ class Poller:
             if phase != cursor.phase:
                 cursor = cursor.model_copy(update={"phase": phase, "after": None})
                 self._progress.save_cursor(self._sync, cursor)
-            for batch in self._source.read(phase, cursor.window_start, cursor.after):
-                messages = [
-                    WorkMessage(
-                        sync=self._sync,
-                        run_id=cursor.run_id,
-                        source_id=change.source_id,
-                        version=change.version,
-                        op=change.op,
-                        snapshot=change.snapshot,
-                    )
-                    for change in batch.changes
-                ]
-                self._queue.send(messages)
-                count("Enqueued", len(messages))
-                cursor = cursor.model_copy(
-                    update={"after": batch.last_key, "enqueued": cursor.enqueued + len(messages)}
+            window = Window(
+                start=cursor.starts[phase], end=cursor.window_end, first_run=cursor.first_run.get(phase, False)
+            )
+            try:
+                for batch in self._source.read(phase, window, cursor.after):
+                    cursor = self._enqueue(cursor, batch.changes).model_copy(update={"after": batch.last_key})
+                    self._progress.save_cursor(self._sync, cursor)
+                    if remaining_ms() < self._windows.stop_margin_seconds * 1000:
+                        return self._hand_over(cursor, token)
+            except NeedsAttention as error:
+                cursor = self._phase_failed(cursor, phase, error)
+        return self._finish(cursor, token)
+
+    def _enqueue(self, cursor: Cursor, changes: list[Change]) -> Cursor:
+        adopted = self._adopt([c for c in changes if c.op == "adopt"])
+        work = [c for c in changes if c.op != "adopt"]
+        known = self._mappings.get_many(self._definition.mapping_kind, [c.source_id for c in work if c.op == "upsert"])
+        queued = [
+            c for c in work if not (c.op == "upsert" and c.source_id in known and self._definition.unchanged(c, known[c.source_id]))
+        ]
+        self._queue.send(
+            WorkMessage(
+                sync=self._sync,
+                run_id=cursor.run_id,
+                source_id=change.source_id,
+                version=change.version,
+                op=change.op,  # type: ignore[arg-type]
+                snapshot=change.snapshot,
+                fingerprint=change.fingerprint,
+            )
+            for change in queued
+        )
+        count("Enqueued", len(queued))
+        return cursor.model_copy(
+            update={
+                "enqueued": cursor.enqueued + len(queued),
+                "unchanged": cursor.unchanged + len(work) - len(queued),
+                "adopted": cursor.adopted + adopted,
+            }
+        )
+
+    def _adopt(self, changes: list[Change]) -> int:
+        adopted = 0
+        for change in changes:
+            kind = str(change.snapshot.get("kind") or self._definition.mapping_kind)
+            if self._mappings.adopt(kind, change.source_id, str(change.snapshot["target_id"])):
+                adopted += 1
+                logger.info(
+                    f"{self._sync}: adopted the existing {kind} target of {change.source_id}",
+                    extra=self._definition.ids(change.source_id, str(change.snapshot["target_id"])),
                 )
-                self._progress.save_cursor(self._sync, cursor)
-                if remaining_ms() < self._windows.stop_margin_seconds * 1000:
-                    return self._hand_over(cursor, token)
-        self._progress.advance_watermark(self._sync, cursor.window_end, cursor.run_id)
+        return adopted
+
+    def _phase_failed(self, cursor: Cursor, phase: str, error: NeedsAttention) -> Cursor:
+        """A phase that cannot be read (a missing permission, a refused query) is one cause; the others go on."""
+        failure = Failure(
+            sync=self._sync,
+            source_id=f"phase:{phase}",
+            kind=getattr(error, "code", "NEEDS_ATTENTION"),
+            reason=f"the {phase} phase of the {self._sync} sync could not be read: {error.message}",
+            cause_key=error.cause_key,
+            fix=error.fix,
+        )
+        self._runlog.record_failure(cursor.run_id, failure)
+        count("SystemicFailure")
+        logger.error(
+            failure.reason,
+            extra={"run_id": cursor.run_id, "phase": phase, "failure_kind": failure.kind, "cause_key": failure.cause_key},
+        )
+        failed = {**cursor.failed_phases, phase: error.cause_key}
+        cursor = cursor.model_copy(update={"failed_phases": failed, "after": None})
+        self._progress.save_cursor(self._sync, cursor)
+        return cursor
+
+    def _finish(self, cursor: Cursor, token: str) -> PollResult:
+        for phase in self._source.phases:
+            if phase not in cursor.failed_phases:
+                self._progress.advance_watermark(self._sync, phase, cursor.window_end, cursor.run_id)
         self._progress.clear_cursor(self._sync)
-        self._runlog.set_status(cursor.run_id, "enqueued", enqueued=cursor.enqueued, finished=True)
+        status = "partial" if cursor.failed_phases else "enqueued"
+        self._runlog.set_status(cursor.run_id, status, enqueued=cursor.enqueued, finished=True)
+        if cursor.unchanged:
+            self._runlog.add_counts(cursor.run_id, {"unchanged": cursor.unchanged})
         self._progress.release_lease(self._sync, token)
-        logger.info("Run enqueued its whole window", extra={"enqueued": cursor.enqueued})
-        return PollResult(sync=self._sync, run_id=cursor.run_id, status="enqueued", enqueued=cursor.enqueued)
+        count("RunCompleted")
+        logger.info(
+            "Run enqueued its window",
+            extra={"enqueued": cursor.enqueued, "unchanged": cursor.unchanged, "adopted": cursor.adopted, "status": status},
+        )
+        reason = "; ".join(f"{phase} phase failed ({key})" for phase, key in cursor.failed_phases.items())
+        return PollResult(
+            sync=self._sync,
+            run_id=cursor.run_id,
+            status=status,
+            enqueued=cursor.enqueued,
+            unchanged=cursor.unchanged,
+            adopted=cursor.adopted,
+            reason=reason,
+        )
 
     def _hand_over(self, cursor: Cursor, token: str) -> PollResult:
         logger.info("Near the time limit: handing the run over to a fresh invocation", extra={"cursor": cursor.after})

@@ -1,7 +1,12 @@
-"""Which syncs exist. A new record type is a module in `ctsync.records` plus a line here and its template wiring."""
+"""Which syncs exist, and everything the rest of the product needs to know about each: the one place that
+defines a sync. The demo, the reports, the reconciliation, the operator CLI and the template tests read the
+list from here; a new record type is a module in `ctsync.records`, an entry here and its template block.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from ctsync.errors import ConfigurationError
@@ -10,33 +15,82 @@ from ctsync.sync.definition import SyncDefinition
 if TYPE_CHECKING:
     from ctsync.runtime import Runtime
 
-AVAILABLE = ("projects", "tasks")
-# Wired in the template, logic still to come: their pollers report that and do nothing.
-PLANNED = frozenset({"time", "expenses"})
+
+@dataclass(frozen=True)
+class SyncSpec:
+    name: str  # as in the template's schedule input and SYNC_NAME
+    mapping_kind: str
+    source_system: str  # "netsuite" | "clicktime": names the IDs in logs (netsuite_id / clicktime_id)
+    target_system: str
+    source_record: str  # what an operator calls one source record
+    target_record: str
+    build: Callable[[Runtime], SyncDefinition]
 
 
-def build(name: str, runtime: Runtime) -> SyncDefinition:
-    from ctsync.records.projects import ProjectSync
+def _projects(runtime: Runtime) -> SyncDefinition:
+    sync = runtime.project_sync("projects")
+    return SyncDefinition("projects", "project", sync.source, sync, unchanged=sync.unchanged)
+
+
+def _tasks(runtime: Runtime) -> SyncDefinition:
     from ctsync.records.tasks import TaskSync
 
     config = runtime.config
-    if name == "projects":
-        projects = ProjectSync(
-            runtime.netsuite, runtime.clicktime, runtime.mappings, config.projects, config.netsuite.timezone
-        )
-        return SyncDefinition(name, "project", projects.source, projects)
-    if name == "tasks":
-        projects = ProjectSync(
-            runtime.netsuite, runtime.clicktime, runtime.mappings, config.projects, config.netsuite.timezone
-        )
-        tasks = TaskSync(
-            runtime.netsuite,
-            runtime.clicktime,
-            runtime.mappings,
-            runtime.runlog,
-            config.tasks,
-            config.netsuite.timezone,
-            projects,
-        )
-        return SyncDefinition(name, "task", tasks.source, tasks)
-    raise ConfigurationError(f"no sync named {name!r}; known: projects, tasks (planned: {', '.join(sorted(PLANNED))})")
+    tasks = TaskSync(
+        runtime.netsuite,
+        runtime.clicktime,
+        runtime.mappings,
+        runtime.runlog,
+        config.tasks,
+        config.netsuite.timezone,
+        runtime.project_sync("tasks"),
+        cause_open=runtime.cause_open("tasks"),
+    )
+    return SyncDefinition("tasks", "task", tasks.source, tasks, unchanged=tasks.unchanged)
+
+
+def _not_built(name: str) -> Callable[[Runtime], SyncDefinition]:
+    def build(_runtime: Runtime) -> SyncDefinition:
+        raise ConfigurationError(f"the {name} sync is not implemented in this version")
+
+    return build
+
+
+SYNCS: tuple[SyncSpec, ...] = (
+    SyncSpec("projects", "project", "netsuite", "clicktime", "NetSuite project", "ClickTime job", _projects),
+    SyncSpec("tasks", "task", "netsuite", "clicktime", "NetSuite project task", "ClickTime task", _tasks),
+    SyncSpec(
+        "time", "timesheet", "clicktime", "netsuite", "ClickTime timesheet", "NetSuite time entries", _not_built("time")
+    ),
+    SyncSpec(
+        "expenses",
+        "expensesheet",
+        "clicktime",
+        "netsuite",
+        "ClickTime expense sheet",
+        "NetSuite expense report",
+        _not_built("expenses"),
+    ),
+)
+SYNC_NAMES: tuple[str, ...] = tuple(spec.name for spec in SYNCS)
+# Wired in the template, logic still to come: their pollers report that and do nothing.
+PLANNED = frozenset({"time", "expenses"})
+AVAILABLE = tuple(name for name in SYNC_NAMES if name not in PLANNED)
+
+
+def spec(name: str) -> SyncSpec:
+    for candidate in SYNCS:
+        if candidate.name == name:
+            return candidate
+    raise ConfigurationError(f"no sync named {name!r}; the syncs are {', '.join(SYNC_NAMES)}")
+
+
+def build(name: str, runtime: Runtime) -> SyncDefinition:
+    chosen = spec(name)
+    return replace(
+        chosen.build(runtime),
+        name=chosen.name,
+        mapping_kind=chosen.mapping_kind,
+        source_system=chosen.source_system,
+        target_system=chosen.target_system,
+    )

@@ -1,28 +1,73 @@
 """The worker: applies one work message, counts what happened, and routes failures.
 
 Failure routing, the part operators live with:
-- `NeedsAttention` (bad input, a missing mapping, a permission, a validation error): retrying cannot help,
-  so the message goes to the dead-letter queue at once with its reason, the run log records it, and the
-  rest of the batch goes on;
-- anything else (throttling, timeouts, 5xx, contention, a bug): the message is returned to the queue to be
-  tried again, until its last allowed receive, when it is dead-lettered with the last error as the reason.
+- `NeedsAttention` (bad input, a missing mapping, a validation error): retrying cannot help, so the message
+  goes to the dead-letter queue at once with its reason and cause key, the cause records it, and the rest of
+  the batch goes on;
+- a **systemic** failure (credentials, a permission, the configuration; or the other system down, seen as a
+  record that used up its client retries) would meet every record: the sync's breaker opens, the failure is
+  one cause, one ERROR line and one `SystemicFailure` metric, and the rest of the batch (and of the sync's
+  batches while the breaker is open) is not tried: dead-lettered with that cause when a person must act (one
+  redrive brings it all back), put back on the queue for later during an outage;
+- anything else (throttling, timeouts, 5xx, contention, a bug) returns the message to the queue, until it has
+  really run `MaxReceiveCount` times, when it is dead-lettered with the last error as the reason;
+- a message not started (no time left in the invocation, or the breaker open during an outage) is put back
+  on the queue as a new message carrying how often it really ran, so waiting never uses up its attempts.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from aws_lambda_powertools.utilities.parser import parse
 from pydantic import ValidationError
 
-from ctsync.errors import BadInput, NeedsAttention
+from ctsync.errors import BadInput, NeedsAttention, cause_part
 from ctsync.observability import count, logger
-from ctsync.state import Failure, MappingStore, RunLog
+from ctsync.state import Breaker, Failure, MappingStore, ProgressStore, RunLog
 from ctsync.sync.definition import SyncDefinition
 from ctsync.sync.messages import Outcome, WorkMessage
-from ctsync.sync.queues import DeadLetterQueue
+from ctsync.sync.queues import Carried, DeadLetterQueue, WorkQueue
+from ctsync.timeutil import utc_now
 
 GAVE_UP = "GAVE_UP"
+SYSTEMIC = "SYSTEMIC"
+BREAKER_SECONDS = 300  # how long a systemic cause pauses the sync before one record tries again
+MAX_DEFERRALS = 300  # about a day of five-minute pauses: then the record is dead-lettered with the cause
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One SQS record as the worker needs it."""
+
+    body: str
+    message_id: str
+    receive_count: int
+    carried: Carried = Carried()
+
+    @property
+    def runs_before(self) -> int:
+        """How often this message really ran before this delivery (every earlier receive of this copy did)."""
+        return self.carried.attempts + max(0, self.receive_count - 1)
+
+
+@dataclass
+class Batch:
+    """What one invocation's batch shares: the breaker as it stood, and the counts to add to the run log."""
+
+    breaker: Breaker | None
+    counts: dict[str, Counter[str]] = field(default_factory=dict)
+    applied: int = 0
+
+    def add(self, run_id: str, outcome: str) -> None:
+        self.counts.setdefault(run_id, Counter())[outcome] += 1
+
+
+_batch: ContextVar[Batch | None] = ContextVar("ctns_worker_batch", default=None)
 
 
 class Worker:
@@ -31,19 +76,39 @@ class Worker:
         definition: SyncDefinition,
         runlog: RunLog,
         mappings: MappingStore,
+        progress: ProgressStore,
+        work_queue: WorkQueue,
         dead_letters: DeadLetterQueue,
         max_receive_count: int,
+        *,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._definition = definition
         self._runlog = runlog
         self._mappings = mappings
+        self._progress = progress
+        self._work_queue = work_queue
         self._dead_letters = dead_letters
-        self._max_receives = max_receive_count
+        self._max_runs = max_receive_count
+        self._clock = clock
 
     @property
     def sync(self) -> str:
         return self._definition.name
 
+    # -- a batch ----------------------------------------------------------------------------------
+    def begin(self) -> Batch:
+        return Batch(breaker=self._progress.breaker(self.sync))
+
+    def finish(self, batch: Batch) -> None:
+        """Add the batch's counts to their runs (one update per run) and close a breaker the batch got past."""
+        for run_id, counts in batch.counts.items():
+            self._runlog.add_counts(run_id, counts)
+        if batch.breaker and batch.applied and batch.breaker.until <= self._clock():
+            self._progress.close_breaker(self.sync)
+            logger.info(f"{self.sync}: records go through again; the pause for {batch.breaker.cause_key} is over")
+
+    # -- one message --------------------------------------------------------------------------------
     def apply(self, message: WorkMessage) -> Outcome:
         """The work itself. Counted only once it has succeeded, so a replay of a finished message adds nothing."""
         if message.sync != self.sync:
@@ -51,7 +116,10 @@ class Worker:
                 f"message for sync {message.sync!r} reached the {self.sync!r} worker", field="sync", value=message.sync
             )
         outcome = self._definition.applier.apply(message)
-        self._runlog.count(message.run_id, outcome.action)
+        batch = _batch.get()
+        if batch is not None:
+            batch.add(message.run_id, outcome.action)
+            batch.applied += 1
         count(outcome.action.capitalize())
         logger.info(
             f"{self.sync} {message.source_id}: {outcome.action}",
@@ -59,69 +127,138 @@ class Worker:
         )
         return outcome
 
-    def handle(self, body: str, receive_count: int, run: Callable[[WorkMessage], Outcome]) -> Outcome | None:
+    def handle(
+        self,
+        delivery: Delivery,
+        batch: Batch,
+        run: Callable[[WorkMessage], Outcome],
+        time_left: Callable[[], bool] = lambda: True,
+    ) -> Outcome | None:
         """Parse, run (through the caller's idempotency guard) and route any failure.
 
-        Returns normally when the message is done with (applied, or dead-lettered with a reason); raises when it
-        should go back to the queue for another attempt.
+        Returns normally when the message is done with (applied, dead-lettered with a reason, or put back as a
+        new message); raises when it should go back to the queue for another attempt.
         """
         try:
-            message = parse(event=body, model=WorkMessage)
+            message = parse(event=delivery.body, model=WorkMessage)
         except ValidationError as error:
-            self._dead_letter(body, None, BadInput(f"malformed work message: {_first_error(error)}"), receive_count)
+            self._dead_letter(delivery, None, BadInput(f"malformed work message: {_first_error(error)}"), batch)
             return None
         logger.thread_safe_append_keys(run_id=message.run_id, source_id=message.source_id)
         try:
-            return run(message)
+            paused = batch.breaker if batch.breaker and batch.breaker.until > self._clock() else None
+            if paused and paused.kind == "needs_attention":
+                self._dead_letter(delivery, message, _not_tried(paused), batch, systemic=True)
+                return None
+            if paused:
+                self._put_back(delivery, message, batch, paused.reason, (paused.until - self._clock()).total_seconds())
+                return None
+            if not time_left():
+                self._put_back(delivery, message, batch, "not enough time left in this invocation", 0)
+                return None
+            token = _batch.set(batch)
+            try:
+                return run(message)
+            finally:
+                _batch.reset(token)
         except NeedsAttention as error:
-            self._dead_letter(body, message, error, receive_count)
+            self._dead_letter(delivery, message, error, batch, systemic=error.systemic)
+            if error.systemic:
+                self._open_breaker(batch, error, "needs_attention")
             return None
         except Exception as error:
-            if receive_count >= self._max_receives:
-                self._dead_letter(body, message, error, receive_count, gave_up=True)
+            runs = delivery.runs_before + 1
+            if runs >= self._max_runs:
+                self._dead_letter(delivery, message, error, batch, gave_up=runs)
                 return None
-            self._runlog.count(message.run_id, "retried")
+            batch.add(message.run_id, "retried")
             count("Retried")
             logger.warning(
                 f"{self.sync} {message.source_id}: will be retried ({type(error).__name__}: {error})",
                 extra={
                     **self._definition.ids(message.source_id, self._target_of(message)),
-                    "receive_count": receive_count,
-                    "max_receive_count": self._max_receives,
+                    "attempt": runs,
+                    "max_attempts": self._max_runs,
+                    "cause_key": getattr(error, "cause_key", ""),
                 },
             )
+            if getattr(error, "systemic", False):
+                self._open_breaker(batch, error, "outage")
             raise
         finally:
             logger.thread_safe_remove_keys(["source_id"])
 
+    # -- routing ------------------------------------------------------------------------------------
+    def _put_back(self, delivery: Delivery, message: WorkMessage, batch: Batch, why: str, delay: float) -> None:
+        carried = Carried(attempts=delivery.runs_before, deferrals=delivery.carried.deferrals + 1)
+        if carried.deferrals > MAX_DEFERRALS:
+            error = NeedsAttention(
+                f"put back {MAX_DEFERRALS} times without running: {why}", code="DEFERRED_TOO_LONG", cause="deferred-too-long"
+            )
+            self._dead_letter(delivery, message, error, batch)
+            return
+        self._work_queue.put_back(delivery.body, carried, delay_seconds=int(delay))
+        batch.add(message.run_id, "deferred")
+        count("Deferred")
+        logger.info(
+            f"{self.sync} {message.source_id}: put back on the queue without running ({why})",
+            extra={**self._definition.ids(message.source_id, None), "delay_s": int(delay), "runs_before": carried.attempts},
+        )
+
+    def _open_breaker(self, batch: Batch, error: Exception, kind: str) -> None:
+        now = self._clock()
+        breaker = Breaker(
+            cause_key=getattr(error, "cause_key", "") or cause_part(type(error).__name__),
+            kind=kind,  # type: ignore[arg-type]
+            reason=getattr(error, "message", None) or str(error),
+            until=now + timedelta(seconds=BREAKER_SECONDS),
+            opened_at=now,
+        )
+        batch.breaker = breaker
+        if self._progress.open_breaker(self.sync, breaker):
+            count("SystemicFailure")
+            logger.error(
+                f"{self.sync}: paused for {BREAKER_SECONDS} s, every record would fail: {breaker.reason}",
+                extra={"failure_kind": SYSTEMIC, "cause_key": breaker.cause_key, "pause_kind": kind},
+            )
+
     def _dead_letter(
         self,
-        body: str,
+        delivery: Delivery,
         message: WorkMessage | None,
         error: Exception,
-        receive_count: int,
+        batch: Batch,
         *,
-        gave_up: bool = False,
+        gave_up: int = 0,
+        systemic: bool = False,
     ) -> None:
         reason = getattr(error, "message", None) or str(error) or type(error).__name__
+        cause = getattr(error, "cause_key", "") or cause_part(type(error).__name__)
         if gave_up:
-            reason = f"gave up after {receive_count} attempts: {type(error).__name__}: {reason}"
+            reason = f"gave up after {gave_up} attempts: {type(error).__name__}: {reason}"
+            cause = f"gave-up:{cause}"
         failure = Failure(
             sync=self.sync,
             source_id=message.source_id if message else "unknown",
             target_id=self._target_of(message),
-            kind=GAVE_UP if gave_up else getattr(error, "code", "ERROR"),
+            kind=GAVE_UP if gave_up else (SYSTEMIC if systemic else getattr(error, "code", "ERROR")),
             reason=reason,
+            cause_key=cause,
+            fix=getattr(error, "fix", ""),
         )
-        self._dead_letters.send(body, failure, receive_count=receive_count)
+        self._dead_letters.send(delivery.body, failure, receive_count=delivery.receive_count)
         if message is not None:
-            self._runlog.count(message.run_id, "failed")
-            self._runlog.record_failure(message.run_id, failure)
+            batch.add(message.run_id, "failed")
+        self._runlog.record_failure(message.run_id if message else None, failure)
         count("Failed")
-        logger.error(
-            f"{self.sync} {failure.source_id}: dead-lettered: {reason}",
-            extra={**self._definition.ids(failure.source_id, failure.target_id), "failure_kind": failure.kind},
-        )
+        ids = self._definition.ids(failure.source_id, failure.target_id)
+        extra = {**ids, "failure_kind": failure.kind, "cause_key": cause, "failure_reason": reason}
+        if systemic:
+            # The breaker's one ERROR line speaks for a systemic cause; each record it holds back is still
+            # findable by its IDs at WARNING.
+            logger.warning(f"{self.sync} {failure.source_id}: dead-lettered: {reason}", extra=extra)
+        else:
+            logger.error(f"{self.sync} {failure.source_id}: dead-lettered: {reason}", extra=extra)
 
     def _target_of(self, message: WorkMessage | None) -> str | None:
         """The other system's ID, when the record was synced before: failures name both IDs."""
@@ -132,6 +269,15 @@ class Worker:
         except Exception:  # noqa: BLE001 - reporting a failure must not fail on a lookup
             return None
         return mapping.target_id if mapping else None
+
+
+def _not_tried(breaker: Breaker) -> NeedsAttention:
+    return NeedsAttention(
+        f"not tried: the sync is paused until {breaker.until.isoformat()} because {breaker.reason}",
+        code=SYSTEMIC,
+        cause=breaker.cause_key,
+        systemic=True,
+    )
 
 
 def _first_error(error: ValidationError) -> str:
