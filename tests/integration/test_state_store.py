@@ -44,7 +44,11 @@ def test_the_template_declares_what_the_stores_use(table_properties):
     indexes = {
         i["IndexName"]: [k["AttributeName"] for k in i["KeySchema"]] for i in table_properties["GlobalSecondaryIndexes"]
     }
-    assert indexes == {BY_TARGET: ["gsi1pk", "gsi1sk"], BY_KIND: ["gsi2pk", "gsi2sk"]}
+    assert indexes == {
+        BY_TARGET: ["gsi1pk", "gsi1sk"],
+        BY_KIND: ["gsi2pk", "gsi2sk"],
+        "by_parent": ["gsi3pk", "gsi3sk"],
+    }
     assert table_properties["TimeToLiveSpecification"] == {"AttributeName": TTL_ATTRIBUTE, "Enabled": True}
 
 
