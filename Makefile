@@ -51,13 +51,15 @@ e2e: $(VENV)/.installed
 	$(VENV)/bin/pytest -q tests/e2e
 
 # sam validate --lint, cfn-lint, checkov and sam build, as CI runs them. SAM CLI expands the template's
-# AWS::LanguageExtensions (Fn::ForEach) because samconfig.toml says language_extensions = true. The build needs
-# a python3.13 on PATH (the runtime); the tools venv is made with it where it exists.
+# AWS::LanguageExtensions (Fn::ForEach) because samconfig.toml says language_extensions = true; `check-sam-cli`
+# makes sure ctns.stack (the local runner's and the tests' expansion) yields the same resources and outputs as
+# SAM CLI's. The build needs a python3.13 on PATH (the runtime); the tools venv is made with it where it exists.
 template: lint checkov build
 
 lint: $(TOOLS)/.installed
 	$(TOOLS)/bin/sam validate --lint
 	$(TOOLS)/bin/cfn-lint template.yaml
+	PYTHONPATH=$(CURDIR) $(TOOLS)/bin/python -m ctns.stack check-sam-cli template.yaml
 
 # checkov does not expand Fn::ForEach (it would see none of the per-sync resources), so it reads the template
 # as the language-extensions transform leaves it: `python -m ctns.stack expand`, the expansion the local

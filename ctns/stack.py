@@ -438,13 +438,49 @@ def _layer_source(logical_id: str, local_dirs: dict[str, Path]) -> str:
     return max(matches, key=len)
 
 
+def check_against_sam_cli(raw: dict[str, Any]) -> list[str]:
+    """Differences between `expand` and SAM CLI's own expansion (run in the tools virtualenv, which has SAM CLI):
+    the logical IDs and types of the resources, and the names of the outputs and conditions.
+
+    SAM CLI also resolves parameters to their defaults and Fn::Sub locally, so values are not compared.
+    """
+    from samcli.lib.cfn_language_extensions.sam_integration import expand_language_extensions
+
+    theirs = expand_language_extensions(copy.deepcopy(raw), {}, enabled=True).expanded_template
+    ours = expand(raw, _default_parameters(raw, None))
+    problems = []
+    types_of = {
+        name: {k: v.get("Type") for k, v in t.get("Resources", {}).items()}
+        for name, t in (("sam", theirs), ("ours", ours))
+    }
+    if types_of["sam"] != types_of["ours"]:
+        problems.append(f"resources differ: SAM CLI {types_of['sam']}, ctns.stack {types_of['ours']}")
+    for section in ("Outputs", "Conditions"):
+        if sorted(theirs.get(section, {})) != sorted(ours.get(section, {})):
+            problems.append(
+                f"{section} differ: SAM CLI {sorted(theirs.get(section, {}))}, ctns.stack {sorted(ours.get(section, {}))}"
+            )
+    return problems
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ctns.stack", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     expand_command = commands.add_parser("expand", help="print the template with its language extensions expanded")
     expand_command.add_argument("template", nargs="?", type=Path, default=TEMPLATE)
+    check_command = commands.add_parser(
+        "check-sam-cli", help="compare the expansion with SAM CLI's (needs SAM CLI importable)"
+    )
+    check_command.add_argument("template", nargs="?", type=Path, default=TEMPLATE)
     arguments = parser.parse_args(argv)
     raw = yaml_parse(arguments.template.read_text())
+    if arguments.command == "check-sam-cli":
+        problems = check_against_sam_cli(raw)
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        if not problems:
+            print(f"{arguments.template}: ctns.stack expands the language extensions as SAM CLI does")
+        return 1 if problems else 0
     json.dump(expand(raw, _default_parameters(raw, None)), sys.stdout, indent=1)
     sys.stdout.write("\n")
     return 0
