@@ -208,6 +208,32 @@ def test_every_sync_has_its_own_parameters() -> None:
         assert name in specs
 
 
+def test_a_fifth_sync_is_one_mapping_entry_its_name_in_the_two_loops_and_its_parameters(tmp_path: Any) -> None:
+    raw = json.loads(json.dumps(raw_template()))
+    raw["Mappings"]["Syncs"]["Widgets"] = {"Name": "widgets", "Summary": "NetSuite widgets to ClickTime widgets"}
+    for section in ("Resources", "Outputs"):
+        (loop,) = [key for key in raw[section] if key.startswith("Fn::ForEach::")]
+        raw[section][loop][1].append("Widgets")
+    for suffix in ("Schedule", "WorkerMaxConcurrency", "RunIntervalHours"):
+        raw["Parameters"][f"Widgets{suffix}"] = raw["Parameters"][f"Projects{suffix}"]
+    path = tmp_path / "template.yaml"
+    path.write_text(json.dumps(raw))  # JSON is YAML
+    stack = stack_module.load(path)
+    (schedule,) = [s for s in stack.schedules if s.input == {"sync": "widgets"}]
+    assert schedule.function == "WidgetsPoller"
+    assert consumer_of(stack)["WidgetsQueue"] == "WidgetsWorker"
+    assert redrive_target(stack, "WidgetsQueue") == "WidgetsDeadLetterQueue"
+    assert "WidgetsDeadLetterQueue" in alarmed_queues(stack)
+    for metric in ("NetSuiteThrottled", "SystemicFailure", "RunCompleted"):
+        assert "widgets" in custom_alarms(stack, metric)
+    assert sqs_grants(stack, "WidgetsWorker")["sqs:ReceiveMessage"] == {"WidgetsQueue"}
+    assert stack.functions["WidgetsWorker"].environment["SYNC_NAME"] == "widgets"
+    outputs = stack_module.expand(raw, stack.parameters)["Outputs"]
+    assert {
+        f"Widgets{name}" for name in ("QueueUrl", "DeadLetterQueueUrl", "PollerName", "PollerArn", "ScheduleName")
+    } <= set(outputs)
+
+
 # -- queues ---------------------------------------------------------------------------------------------------
 
 
