@@ -5,10 +5,11 @@ SHELL := /bin/bash
 PYTHON := $(shell scripts/find-python)
 VENV := .venv
 TOOLS := .venv-tools
+CHECKOV := .venv-checkov
 export SAM_CLI_TELEMETRY := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo test style unit integration e2e template lint build bench clean
+.PHONY: demo test style unit integration e2e template lint checkov build bench clean
 
 $(VENV)/.installed: pyproject.toml layers/deps/requirements.txt
 	@echo "Creating $(VENV) with $(PYTHON)"
@@ -21,6 +22,13 @@ $(TOOLS)/.installed: requirements-tools.txt
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install -q --upgrade pip
 	$(TOOLS)/bin/pip install -q -r requirements-tools.txt
+	touch $@
+
+# checkov pins boto3, packaging and networkx to versions SAM CLI does not accept: a virtualenv of its own.
+$(CHECKOV)/.installed: requirements-checkov.txt
+	$(PYTHON) -m venv $(CHECKOV)
+	$(CHECKOV)/bin/pip install -q --upgrade pip
+	$(CHECKOV)/bin/pip install -q -r requirements-checkov.txt
 	touch $@
 
 demo: $(VENV)/.installed
@@ -42,13 +50,24 @@ integration: $(VENV)/.installed
 e2e: $(VENV)/.installed
 	$(VENV)/bin/pytest -q tests/e2e
 
-# sam validate --lint and sam build, as CI runs them. The build needs a python3.13 on PATH (the runtime);
-# the tools venv is made with it where it exists.
-template: lint build
+# sam validate --lint, cfn-lint, checkov and sam build, as CI runs them. SAM CLI expands the template's
+# AWS::LanguageExtensions (Fn::ForEach) because samconfig.toml says language_extensions = true; `check-sam-cli`
+# makes sure ctns.stack (the local runner's and the tests' expansion) yields the same resources and outputs as
+# SAM CLI's. The build needs a python3.13 on PATH (the runtime); the tools venv is made with it where it exists.
+template: lint checkov build
 
 lint: $(TOOLS)/.installed
 	$(TOOLS)/bin/sam validate --lint
 	$(TOOLS)/bin/cfn-lint template.yaml
+	PYTHONPATH=$(CURDIR) $(TOOLS)/bin/python -m ctns.stack check-sam-cli template.yaml
+
+# checkov does not expand Fn::ForEach (it would see none of the per-sync resources), so it reads the template
+# as the language-extensions transform leaves it: `python -m ctns.stack expand`, the expansion the local
+# runner and the template tests use. Skipped checks carry their reason in the resource's Metadata.
+checkov: $(VENV)/.installed $(CHECKOV)/.installed
+	@mkdir -p build
+	$(VENV)/bin/python -m ctns.stack expand template.yaml > build/template.expanded.json
+	$(CHECKOV)/bin/checkov -f build/template.expanded.json --framework cloudformation --skip-download --compact --quiet
 
 build: $(TOOLS)/.installed
 	@if PATH="$(CURDIR)/$(TOOLS)/bin:$$PATH" command -v python3.13 >/dev/null; then \

@@ -1,5 +1,5 @@
-"""Invariants of template.yaml that cfn-lint does not check, read the way it deploys (translated by
-samtranslator through ctns.stack.load)."""
+"""Invariants of template.yaml that cfn-lint does not check, read the way it deploys (language extensions
+expanded and translated by samtranslator, through ctns.stack.load)."""
 
 from __future__ import annotations
 
@@ -15,11 +15,29 @@ from samtranslator.yaml_helper import yaml_parse
 
 from ctns import stack as stack_module
 from ctns.stack import Stack
+from ctsync.observability import metrics
 from ctsync.runtime import Environment
 from ctsync.state.table import BY_KIND, BY_TARGET, PK, SK, TTL_ATTRIBUTE
-from ctsync.sync.registry import AVAILABLE, PLANNED
+from ctsync.sync import registry
 
-SYNCS = set(AVAILABLE) | set(PLANNED)
+SYNCS = sorted(set(registry.AVAILABLE) | registry.PLANNED)  # the registry's sync names
+
+OUTCOMES = ["Created", "Updated", "Unchanged", "Skipped", "Failed", "Retried", "Deferred"]
+ENVIRONMENT = {
+    "SYNC_NAME",
+    "STATE_TABLE",
+    "IDEMPOTENCY_TABLE",
+    "WORK_QUEUE_URL",
+    "DEAD_LETTER_QUEUE_URL",
+    "CONFIG_PARAMETER",
+    "NETSUITE_SECRET_ID",
+    "CLICKTIME_SECRET_ID",
+    "MAX_RECEIVE_COUNT",
+    "RUN_LOG_RETENTION_DAYS",
+    "POWERTOOLS_SERVICE_NAME",
+    "POWERTOOLS_METRICS_NAMESPACE",
+    "POWERTOOLS_LOG_LEVEL",
+}
 
 
 @cache
@@ -33,8 +51,18 @@ def template_text() -> str:
 
 
 @cache
+def raw_template() -> dict[str, Any]:
+    return yaml_parse(template_text())
+
+
 def parameter_specs() -> dict[str, dict[str, Any]]:
-    return yaml_parse(template_text())["Parameters"]
+    return raw_template()["Parameters"]
+
+
+@cache
+def expanded() -> dict[str, Any]:
+    """The template after the language extensions, before the SAM transform (outputs live here)."""
+    return stack_module.expand(raw_template(), loaded().parameters)
 
 
 @pytest.fixture(scope="module")
@@ -89,12 +117,20 @@ def poller_and_worker(stack: Stack) -> tuple[dict[str, str], dict[str, str]]:
     return pollers, workers
 
 
+def role_of(stack: Stack, function: str) -> str:
+    return getatt(props(stack, function)["Role"], "Arn")
+
+
 def role_statements(stack: Stack, function: str) -> list[dict[str, Any]]:
-    role = getatt(props(stack, function)["Role"], "Arn")
+    """Every statement the function's role grants: its inline policies and the template's managed policies."""
+    role = props(stack, role_of(stack, function))
+    documents = [policy["PolicyDocument"] for policy in role.get("Policies", [])]
+    for arn in role.get("ManagedPolicyArns", []):
+        assert isinstance(arn, dict), f"{function}: managed policy {arn} is not one of the template's"
+        documents.append(props(stack, ref(arn))["PolicyDocument"])
     statements = []
-    for policy in props(stack, role).get("Policies", []):
-        statement = policy["PolicyDocument"]["Statement"]
-        statements.extend(statement if isinstance(statement, list) else [statement])
+    for document in documents:
+        statements.extend(as_list(document["Statement"]))
     return statements
 
 
@@ -111,6 +147,8 @@ def with_placeholder_names(stack: Stack) -> Stack:
             for logical in stack.resources
             if logical not in stack.functions  # a function's Ref is its FunctionName
         },
+        mappings=stack.mappings,
+        conditions=stack.conditions,
     )
 
 
@@ -118,13 +156,91 @@ def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
+def prefix(sync: str) -> str:
+    """The logical-ID prefix of a sync (ProjectsQueue, ProjectsWorker, ...), from the template's mapping."""
+    return next(key for key, entry in raw_template()["Mappings"]["Syncs"].items() if entry["Name"] == sync)
+
+
+# -- one definition for every sync ------------------------------------------------------------------------------
+
+
+def test_the_template_syncs_are_the_registrys_syncs(stack: Stack) -> None:
+    raw = raw_template()
+    names = sorted(entry["Name"] for entry in raw["Mappings"]["Syncs"].values())
+    assert names == SYNCS
+    assert sorted(s.input["sync"] for s in stack.schedules) == SYNCS
+    # the Resources and Outputs loops iterate over the same syncs as the mapping
+    collections = [
+        raw[section][key][1]
+        for section in ("Resources", "Outputs")
+        for key in raw[section]
+        if key.startswith("Fn::ForEach::")
+    ]
+    assert len(collections) == 2
+    for collection in collections:
+        assert collection == list(raw["Mappings"]["Syncs"])
+
+
+def test_every_sync_has_its_own_parameters() -> None:
+    specs = parameter_specs()
+    groups = [
+        name
+        for group in raw_template()["Metadata"]["AWS::CloudFormation::Interface"]["ParameterGroups"]
+        for name in group["Parameters"]
+    ]
+    assert sorted(groups) == sorted(specs), "every parameter is in one console group"
+    for sync in SYNCS:
+        for suffix in ("Schedule", "WorkerMaxConcurrency", "RunIntervalHours"):
+            assert prefix(sync) + suffix in specs
+    for name in (
+        "ConfigParameterName",
+        "NetSuiteSecretName",
+        "ClickTimeSecretName",
+        "ScheduleTimezone",
+        "ScheduleState",
+        "MaxReceiveCount",
+        "LogRetentionDays",
+        "RunLogRetentionDays",
+        "AlarmEmail",
+        "LogLevel",
+        "NetSuiteThrottleAlarmThreshold",
+    ):
+        assert name in specs
+
+
+def test_a_fifth_sync_is_one_mapping_entry_its_name_in_the_two_loops_and_its_parameters(tmp_path: Any) -> None:
+    raw = json.loads(json.dumps(raw_template()))
+    raw["Mappings"]["Syncs"]["Widgets"] = {"Name": "widgets", "Summary": "NetSuite widgets to ClickTime widgets"}
+    for section in ("Resources", "Outputs"):
+        (loop,) = [key for key in raw[section] if key.startswith("Fn::ForEach::")]
+        raw[section][loop][1].append("Widgets")
+    for suffix in ("Schedule", "WorkerMaxConcurrency", "RunIntervalHours"):
+        raw["Parameters"][f"Widgets{suffix}"] = raw["Parameters"][f"Projects{suffix}"]
+    path = tmp_path / "template.yaml"
+    path.write_text(json.dumps(raw))  # JSON is YAML
+    stack = stack_module.load(path)
+    (schedule,) = [s for s in stack.schedules if s.input == {"sync": "widgets"}]
+    assert schedule.function == "WidgetsPoller"
+    assert consumer_of(stack)["WidgetsQueue"] == "WidgetsWorker"
+    assert redrive_target(stack, "WidgetsQueue") == "WidgetsDeadLetterQueue"
+    assert "WidgetsDeadLetterQueue" in alarmed_queues(stack)
+    for metric in ("NetSuiteThrottled", "SystemicFailure", "RunCompleted"):
+        assert "widgets" in custom_alarms(stack, metric)
+    assert sqs_grants(stack, "WidgetsWorker")["sqs:ReceiveMessage"] == {"WidgetsQueue"}
+    assert stack.functions["WidgetsWorker"].environment["SYNC_NAME"] == "widgets"
+    outputs = stack_module.expand(raw, stack.parameters)["Outputs"]
+    assert {
+        f"Widgets{name}" for name in ("QueueUrl", "DeadLetterQueueUrl", "PollerName", "PollerArn", "ScheduleName")
+    } <= set(outputs)
+
+
 # -- queues ---------------------------------------------------------------------------------------------------
 
 
 def test_there_is_one_worker_queue_per_sync(stack: Stack) -> None:
     pollers, workers = poller_and_worker(stack)
-    assert set(pollers) == SYNCS
-    assert set(workers) == SYNCS
+    assert sorted(pollers) == SYNCS
+    assert sorted(workers) == SYNCS
     assert len(stack.queue_mappings) == len(SYNCS)
 
 
@@ -298,20 +414,17 @@ def test_state_table_shape_matches_the_stores(stack: Stack) -> None:
     assert TTL_ATTRIBUTE == "expires_at"
     assert {k["AttributeName"]: k["KeyType"] for k in p["KeySchema"]} == {PK: "HASH", SK: "RANGE"}
     indexes = {i["IndexName"]: i for i in p["GlobalSecondaryIndexes"]}
-    assert set(indexes) == {BY_TARGET, BY_KIND} == {"by_target", "by_kind"}
+    # by_parent (gsi3) lists a parent record's child mappings, e.g. a timesheet's time bills
+    assert set(indexes) == {BY_TARGET, BY_KIND, "by_parent"} == {"by_target", "by_kind", "by_parent"}
+    keys = {name: {k["AttributeName"]: k["KeyType"] for k in index["KeySchema"]} for name, index in indexes.items()}
     # MappingStore.put writes gsi1pk/gsi1sk for the reverse lookup and gsi2pk/gsi2sk for the listing by kind
-    assert {k["AttributeName"]: k["KeyType"] for k in indexes[BY_TARGET]["KeySchema"]} == {
-        "gsi1pk": "HASH",
-        "gsi1sk": "RANGE",
-    }
-    assert {k["AttributeName"]: k["KeyType"] for k in indexes[BY_KIND]["KeySchema"]} == {
-        "gsi2pk": "HASH",
-        "gsi2sk": "RANGE",
-    }
+    assert keys[BY_TARGET] == {"gsi1pk": "HASH", "gsi1sk": "RANGE"}
+    assert keys[BY_KIND] == {"gsi2pk": "HASH", "gsi2sk": "RANGE"}
+    assert keys["by_parent"] == {"gsi3pk": "HASH", "gsi3sk": "RANGE"}
     for index in indexes.values():
         assert index["Projection"]["ProjectionType"] == "ALL"  # mappings are read whole from the indexes
-    declared = {a["AttributeName"] for a in p["AttributeDefinitions"]}
-    assert declared == {PK, SK, "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk"}
+    declared = {a["AttributeName"]: a["AttributeType"] for a in p["AttributeDefinitions"]}
+    assert declared == {name: "S" for name in (PK, SK, "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "gsi3pk", "gsi3sk")}
     assert stack.resources["StateTable"].get("DeletionPolicy") == "Retain"
 
 
@@ -425,14 +538,425 @@ def test_pollers_may_invoke_themselves_to_continue_a_run(stack: Stack) -> None:
         assert f"arn:aws:lambda:{stack_module.REGION}:{stack_module.ACCOUNT}:function:{name}" in invokable, logical
 
 
-def test_the_dashboard_shows_every_sync_its_queues_and_its_worker(stack: Stack) -> None:
+def test_function_environments_are_exactly_what_the_core_reads_and_name_their_own_sync(stack: Stack) -> None:
+    pollers, workers = poller_and_worker(stack)
+    for sync in SYNCS:
+        for logical in (pollers[sync], workers[sync]):
+            env = stack.functions[logical].environment
+            assert set(env) == ENVIRONMENT, logical
+            assert env["SYNC_NAME"] == sync
+            assert ref(env["WORK_QUEUE_URL"]) == f"{prefix(sync)}Queue"
+            assert ref(env["DEAD_LETTER_QUEUE_URL"]) == f"{prefix(sync)}DeadLetterQueue"
+            assert env["POWERTOOLS_METRICS_NAMESPACE"] == metrics.namespace
+            assert env["POWERTOOLS_SERVICE_NAME"] == metrics.service
+
+
+def test_schedule_names_are_unique_per_stack(stack: Stack) -> None:
+    """Scheduler names are unique per account and region: a second stack (a sandbox next to production) must not
+    collide with the first."""
     fake = with_placeholder_names(stack)
-    body = json.loads(fake.resolve(props(stack, "Dashboard")["DashboardBody"]))
-    metrics = [metric for widget in body["widgets"] for metric in widget["properties"]["metrics"]]
-    synced = {m[m.index("sync") + 1] for m in metrics if m[0] == "ClickTimeNetSuiteSync"}
-    queues = {m[3] for m in metrics if m[0] == "AWS/SQS"}
-    assert synced == SYNCS
-    for name in SYNCS:
-        cap = name.capitalize()
-        assert {f"{cap}Queue-name", f"{cap}DeadLetterQueue-name"} <= queues
-        assert ["AWS/Lambda", "Errors", "FunctionName", f"ctns-local-{name}-worker", {"stat": "Sum"}] in metrics
+    names = {fake.resolve(props(stack, s.logical_id)["Name"]) for s in stack.schedules}
+    assert names == {f"{stack_module.STACK_NAME}-{sync}" for sync in SYNCS}
+
+
+# -- alarms: they reach someone ------------------------------------------------------------------------------------
+
+
+def statements_of(document: dict[str, Any]) -> list[dict[str, Any]]:
+    return as_list(document["Statement"])
+
+
+def test_the_alarm_topic_is_encrypted_with_a_key_cloudwatch_may_use(stack: Stack) -> None:
+    """CloudWatch alarms cannot publish to a topic encrypted with the AWS managed key alias/aws/sns."""
+    key_id = ref(props(stack, "AlarmTopic")["KmsMasterKeyId"])
+    key = stack.resources[key_id]
+    assert key["Type"] == "AWS::KMS::Key"
+    assert key["Properties"]["EnableKeyRotation"] is True
+    statements = statements_of(key["Properties"]["KeyPolicy"])
+    fake = with_placeholder_names(stack)
+    admin = [s for s in statements if s.get("Principal", {}).get("AWS")]
+    assert [fake.resolve(s["Principal"]["AWS"]) for s in admin] == [f"arn:aws:iam::{stack_module.ACCOUNT}:root"]
+    assert admin[0]["Effect"] == "Allow" and admin[0]["Action"] == "kms:*"
+    cloudwatch = [s for s in statements if s.get("Principal", {}).get("Service") == "cloudwatch.amazonaws.com"]
+    assert len(cloudwatch) == 1 and cloudwatch[0]["Effect"] == "Allow"
+    assert sorted(as_list(cloudwatch[0]["Action"])) == ["kms:Decrypt", "kms:GenerateDataKey*"]
+    assert not any(s.get("Principal") == "*" or s.get("Principal", {}).get("AWS") == "*" for s in statements)
+
+
+def test_cloudwatch_alarms_of_this_account_may_publish_to_the_topic(stack: Stack) -> None:
+    policies = [p["Properties"] for p in stack.of_type("AWS::SNS::TopicPolicy").values()]
+    assert [[ref(t) for t in p["Topics"]] for p in policies] == [["AlarmTopic"]]
+    statements = statements_of(policies[0]["PolicyDocument"])
+    publish = [s for s in statements if s["Effect"] == "Allow"]
+    assert len(publish) == 1
+    assert publish[0]["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert as_list(publish[0]["Action"]) == ["sns:Publish"]
+    assert ref(publish[0]["Resource"]) == "AlarmTopic"
+    assert publish[0]["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+
+
+def test_every_alarm_notifies_the_topic_and_the_email_subscription_is_optional(stack: Stack) -> None:
+    alarms = stack.of_type("AWS::CloudWatch::Alarm")
+    for logical, alarm in alarms.items():
+        assert [ref(a) for a in alarm["Properties"]["AlarmActions"]] == ["AlarmTopic"], logical
+    subscription = stack.resources["AlarmEmailSubscription"]
+    assert subscription["Condition"] == "HasAlarmEmail"
+    assert ref(subscription["Properties"]["Endpoint"]) == "AlarmEmail"
+    assert parameter_specs()["AlarmEmail"]["Default"] == ""
+
+
+def custom_alarms(stack: Stack, metric: str) -> dict[str, dict[str, Any]]:
+    """sync name -> properties of the alarm on a custom metric of the core."""
+    found = {}
+    for alarm in stack.of_type("AWS::CloudWatch::Alarm").values():
+        p = alarm["Properties"]
+        if p.get("Namespace") == metrics.namespace and p.get("MetricName") == metric:
+            dimensions = {d["Name"]: d["Value"] for d in p["Dimensions"]}
+            # the dimensions Powertools EMF writes: service (Metrics(service=...)) and sync (bind_sync)
+            assert set(dimensions) == {"service", "sync"} and dimensions["service"] == metrics.service
+            assert dimensions["sync"] not in found
+            found[dimensions["sync"]] = p
+    return found
+
+
+def test_every_sync_alarms_on_worker_errors(stack: Stack) -> None:
+    _, workers = poller_and_worker(stack)
+    alarmed = set()
+    for alarm in stack.of_type("AWS::CloudWatch::Alarm").values():
+        p = alarm["Properties"]
+        if p["Namespace"] == "AWS/Lambda" and p["MetricName"] == "Errors":
+            assert p["ComparisonOperator"] == "GreaterThanThreshold" and float(p["Threshold"]) == 0
+            alarmed.add(ref(p["Dimensions"][0]["Value"]))
+    assert alarmed == set(workers.values())
+
+
+def test_every_sync_alarms_on_sustained_netsuite_throttling(stack: Stack) -> None:
+    alarms = custom_alarms(stack, "NetSuiteThrottled")
+    assert sorted(alarms) == SYNCS
+    for p in alarms.values():
+        assert (p["Statistic"], int(p["Period"])) == ("Sum", 300)
+        assert int(p["EvaluationPeriods"]) == int(p["DatapointsToAlarm"]) == 3  # 15 minutes in a row
+        assert p["ComparisonOperator"] == "GreaterThanThreshold"
+        assert ref(p["Threshold"]) == "NetSuiteThrottleAlarmThreshold"
+        assert p["TreatMissingData"] == "notBreaching"
+
+
+def test_every_sync_alarms_on_a_systemic_failure(stack: Stack) -> None:
+    alarms = custom_alarms(stack, "SystemicFailure")
+    assert sorted(alarms) == SYNCS
+    for p in alarms.values():
+        assert (p["Statistic"], int(p["Period"]), int(p["EvaluationPeriods"])) == ("Sum", 300, 1)
+        assert p["ComparisonOperator"] == "GreaterThanOrEqualToThreshold" and float(p["Threshold"]) == 1
+        assert p["TreatMissingData"] == "notBreaching"
+
+
+@pytest.mark.parametrize("state", ["ENABLED", "DISABLED"])
+def test_every_sync_alarms_when_no_run_completed_in_its_interval_plus_two_hours(state: str) -> None:
+    stack = stack_module.load(overrides={"ScheduleState": state})
+    alarms = custom_alarms(stack, "RunCompleted")
+    assert sorted(alarms) == SYNCS
+    specs = parameter_specs()
+    for sync, p in alarms.items():
+        interval = specs[f"{prefix(sync)}RunIntervalHours"]
+        assert int(interval["Default"]) == 24  # the default schedules are daily
+        assert (p["Statistic"], int(p["Period"])) == ("Sum", 3600)
+        assert int(p["EvaluationPeriods"]) == int(p["DatapointsToAlarm"]) == 24 + 2
+        assert p["ComparisonOperator"] == "LessThanThreshold" and float(p["Threshold"]) == 1
+        assert p["TreatMissingData"] == "breaching"  # no datapoint at all is what it is there to catch
+        # a stack deployed with its schedules disabled (to configure first) does not page anyone
+        assert stack.resolve(p["ActionsEnabled"]) is (state == "ENABLED")
+
+
+def test_every_allowed_run_interval_gives_an_alarm_window_cloudwatch_accepts() -> None:
+    """Each allowed interval maps to interval + 2 hourly periods, within CloudWatch's 7-day evaluation range."""
+    window = raw_template()["Mappings"]["RunOverdueAfter"]
+    for sync in SYNCS:
+        spec = parameter_specs()[f"{prefix(sync)}RunIntervalHours"]
+        assert sorted(spec["AllowedValues"], key=int) == sorted(window, key=int)
+    for interval, entry in window.items():
+        assert entry["Hours"] == int(interval) + 2
+        assert entry["Hours"] * 3600 <= 7 * 24 * 3600
+    stack = stack_module.load(overrides={"ExpensesRunIntervalHours": "144"})
+    assert custom_alarms(stack, "RunCompleted")["expenses"]["EvaluationPeriods"] == 146
+
+
+# -- least privilege ------------------------------------------------------------------------------------------------
+
+
+def own_queues(stack: Stack, function: str) -> set[str]:
+    """The queues a function has business with: its event source, the queues its environment names, its
+    function-level dead-letter queue."""
+    env = stack.functions[function].environment
+    queues = {ref(env["WORK_QUEUE_URL"]), ref(env["DEAD_LETTER_QUEUE_URL"])}
+    target = props(stack, function).get("DeadLetterConfig", {}).get("TargetArn")
+    if target:
+        queues.add(getatt(target, "Arn"))
+    return queues
+
+
+def sqs_grants(stack: Stack, function: str) -> dict[str, set[str]]:
+    """SQS action -> logical ids of the queues it is granted on."""
+    grants: dict[str, set[str]] = {}
+    for s in role_statements(stack, function):
+        actions = [a for a in as_list(s.get("Action", [])) if a.lower().startswith("sqs:")]
+        if not actions:
+            continue
+        assert s["Effect"] == "Allow"
+        for resource in as_list(s["Resource"]):
+            queue = getatt(resource, "Arn")  # a queue of the template, never a wildcard or a literal ARN
+            assert stack.resources[queue]["Type"] == "AWS::SQS::Queue"
+            for action in actions:
+                grants.setdefault(action, set()).add(queue)
+    return grants
+
+
+def test_every_function_has_its_own_role_without_aws_managed_policies(stack: Stack) -> None:
+    """SAM's SQS event source would attach AWSLambdaSQSQueueExecutionRole: every queue of the account."""
+    roles = [role_of(stack, logical) for logical in stack.functions]
+    assert len(set(roles)) == len(roles)
+    for logical in stack.functions:
+        role = props(stack, role_of(stack, logical))
+        assert role["AssumeRolePolicyDocument"]["Statement"] == [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ]
+        for arn in role.get("ManagedPolicyArns", []):
+            assert stack.resources[ref(arn)]["Type"] == "AWS::IAM::ManagedPolicy", f"{logical}: {arn}"
+    for logical, role in stack.of_type("AWS::IAM::Role").items():
+        for arn in role["Properties"].get("ManagedPolicyArns", []):
+            assert not (isinstance(arn, str) and ":iam::aws:policy/" in arn), f"{logical} has AWS managed {arn}"
+
+
+def test_no_wildcard_actions_and_no_wildcard_resources_but_x_ray(stack: Stack) -> None:
+    for logical in stack.functions:
+        for s in role_statements(stack, logical):
+            assert s["Effect"] == "Allow"
+            for action in as_list(s["Action"]):
+                assert "*" not in action, f"{logical}: {action}"
+            if "*" in as_list(s["Resource"]):
+                assert set(as_list(s["Action"])) <= {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}, logical
+            assert not [a for a in as_list(s["Action"]) if a.startswith("kms:")], f"{logical} needs no KMS key"
+
+
+def test_each_function_reaches_only_its_own_queues(stack: Stack) -> None:
+    pollers, workers = poller_and_worker(stack)
+    for sync in SYNCS:
+        queue, dead_letters = f"{prefix(sync)}Queue", f"{prefix(sync)}DeadLetterQueue"
+        assert sqs_grants(stack, workers[sync]) == {
+            "sqs:ReceiveMessage": {queue},
+            "sqs:DeleteMessage": {queue},
+            "sqs:GetQueueAttributes": {queue},
+            "sqs:ChangeMessageVisibility": {queue},
+            "sqs:SendMessage": {queue, dead_letters},  # deferred messages go back; failures to the DLQ
+        }
+        # the poller fills its queue; Lambda puts its failed asynchronous invocations in PollerFailureQueue
+        assert sqs_grants(stack, pollers[sync]) == {"sqs:SendMessage": {queue, "PollerFailureQueue"}}
+        for function in (pollers[sync], workers[sync]):
+            granted = {q for queues in sqs_grants(stack, function).values() for q in queues}
+            assert granted <= own_queues(stack, function), function
+
+
+def test_each_function_writes_only_its_own_log_group_and_the_tables_it_uses(stack: Stack) -> None:
+    fake = with_placeholder_names(stack)
+    pollers, workers = poller_and_worker(stack)
+    for logical in stack.functions:
+        statements = role_statements(stack, logical)
+        logs = [
+            r
+            for s in statements
+            if any(a.startswith("logs:") for a in as_list(s["Action"]))
+            for r in as_list(s["Resource"])
+        ]
+        (group,) = [getatt(r, "Arn") for r in logs]
+        assert fake.resolve(props(stack, group)["LogGroupName"]) == f"/aws/lambda/{stack.functions[logical].name}"
+        tables = {
+            r["Fn::GetAtt"][0] if "Fn::GetAtt" in r else r["Fn::Sub"].split(".", 1)[0].lstrip("${")
+            for s in statements
+            if any(a.startswith("dynamodb:") for a in as_list(s["Action"]))
+            for r in as_list(s["Resource"])
+        }
+        expected = {"StateTable", "IdempotencyTable"} if logical in workers.values() else {"StateTable"}
+        assert tables == expected, logical
+    assert set(pollers.values()) | set(workers.values()) == set(stack.functions)
+
+
+def test_every_function_traces_with_x_ray(stack: Stack) -> None:
+    for logical, resource in stack.of_type("AWS::Lambda::Function").items():
+        assert resource["Properties"]["TracingConfig"] == {"Mode": "Active"}, logical
+        actions = {a for s in role_statements(stack, logical) for a in as_list(s["Action"])}
+        assert {"xray:PutTraceSegments", "xray:PutTelemetryRecords"} <= actions
+
+
+# -- encryption and TLS ------------------------------------------------------------------------------------------
+
+
+def test_queues_tables_and_topic_are_encrypted_at_rest(stack: Stack) -> None:
+    for logical, queue in stack.of_type("AWS::SQS::Queue").items():
+        p = queue.get("Properties", {})
+        assert p.get("SqsManagedSseEnabled") is True or "KmsMasterKeyId" in p, logical
+    for logical, table in stack.of_type("AWS::DynamoDB::Table").items():
+        assert table["Properties"]["SSESpecification"]["SSEEnabled"] is True, logical
+    for logical, topic in stack.of_type("AWS::SNS::Topic").items():
+        assert stack.resources[ref(topic["Properties"]["KmsMasterKeyId"])]["Type"] == "AWS::KMS::Key", logical
+
+
+def tls_denied(document: dict[str, Any], action: str) -> set[str]:
+    """Resources on which the policy denies `action` (every request, with sqs:*) when it does not come over TLS."""
+    denied = set()
+    for s in statements_of(document):
+        insecure = s.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}
+        if s["Effect"] == "Deny" and s["Principal"] == "*" and insecure and as_list(s["Action"]) == [action]:
+            for resource in as_list(s["Resource"]):
+                denied.add(getatt(resource, "Arn") if "Fn::GetAtt" in resource else ref(resource))
+    return denied
+
+
+def test_queues_and_topic_refuse_requests_without_tls(stack: Stack) -> None:
+    covered = set()
+    for policy in stack.of_type("AWS::SQS::QueuePolicy").values():
+        p = policy["Properties"]
+        denied = tls_denied(p["PolicyDocument"], "sqs:*")
+        assert {ref(q) for q in p["Queues"]} == denied
+        covered |= denied
+    assert covered == set(stack.of_type("AWS::SQS::Queue"))
+    (topic_policy,) = stack.of_type("AWS::SNS::TopicPolicy").values()
+    assert tls_denied(topic_policy["Properties"]["PolicyDocument"], "sns:Publish") == {"AlarmTopic"}
+
+
+def checkov_skips(node: Any, path: str = "") -> list[tuple[str, dict[str, Any]]]:
+    found = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "checkov" and isinstance(value, dict):
+                found.extend((path, skip) for skip in value.get("skip", []))
+            else:
+                found.extend(checkov_skips(value, f"{path}/{key}"))
+    elif isinstance(node, list):
+        for index, item in enumerate(node):
+            found.extend(checkov_skips(item, f"{path}/{index}"))
+    return found
+
+
+def test_every_skipped_checkov_check_says_why() -> None:
+    skips = checkov_skips(raw_template()["Resources"])
+    assert skips, "the template's skips were not found"
+    for path, skip in skips:
+        assert re.fullmatch(r"CKV_AWS_\d+", skip["id"]), path
+        assert len(skip.get("comment", "").split()) >= 8, f"{path}: {skip['id']} needs a reason"
+
+
+# -- what the operators see -------------------------------------------------------------------------------------------
+
+
+def dashboard_body(stack: Stack) -> dict[str, Any]:
+    (logical,) = stack.of_type("AWS::CloudWatch::Dashboard")
+    return json.loads(with_placeholder_names(stack).resolve(props(stack, logical)["DashboardBody"]))
+
+
+def searches(body: dict[str, Any]) -> list[str]:
+    return [
+        m["expression"]
+        for w in body["widgets"]
+        for line in w["properties"].get("metrics", [])
+        for m in line
+        if isinstance(m, dict) and "expression" in m
+    ]
+
+
+def test_the_dashboard_is_written_as_yaml_not_one_json_line() -> None:
+    (dashboard,) = [
+        r
+        for r in raw_template()["Resources"].values()
+        if isinstance(r, dict) and r.get("Type") == "AWS::CloudWatch::Dashboard"
+    ]
+    assert isinstance(dashboard["Properties"]["DashboardBody"]["Fn::ToJsonString"]["widgets"], list)
+    assert max(len(line) for line in template_text().splitlines()) < 300
+
+
+def test_the_dashboard_shows_runs_outcomes_throttling_and_latency_of_every_sync(stack: Stack) -> None:
+    """Custom metrics are found by SEARCH over the namespace and its service/sync dimensions, so every sync, a
+    new one too, gets its own line."""
+    expressions = searches(dashboard_body(stack))
+    schema = "{" + metrics.namespace + ',service,sync} service="' + metrics.service + '"'
+    for expression in expressions:
+        assert re.match(rf"SEARCH\('{re.escape(schema)} \(?MetricName=", expression), expression
+    named = {name for expression in expressions for name in re.findall(r'MetricName="(\w+)"', expression)}
+    assert named == {"RunCompleted", "NetSuiteThrottled", "NetSuiteLatency", "SystemicFailure", *OUTCOMES}
+    latency = [e for e in expressions if '"NetSuiteLatency"' in e]
+    assert sorted(e.rsplit(",", 2)[1].strip(" '") for e in latency) == ["Average", "p90"]
+
+
+def test_the_dashboard_shows_every_queue_dead_letter_queue_and_worker(stack: Stack) -> None:
+    body = dashboard_body(stack)
+    lines = [line for w in body["widgets"] for line in w["properties"].get("metrics", []) if isinstance(line[0], str)]
+    queues = {line[3] for line in lines if line[:2] == ["AWS/SQS", "ApproximateNumberOfMessagesVisible"]}
+    assert queues == {f"{logical}-name" for logical in stack.of_type("AWS::SQS::Queue")}
+    errors = {line[3] for line in lines if line[:2] == ["AWS/Lambda", "Errors"]}
+    _, workers = poller_and_worker(stack)
+    assert errors == {stack.functions[w].name for w in workers.values()}
+
+
+def test_the_dashboard_counts_failures_by_cause_from_every_worker_log_group(stack: Stack) -> None:
+    (widget,) = [w for w in dashboard_body(stack)["widgets"] if w["type"] == "log"]
+    query = widget["properties"]["query"]
+    sources = re.findall(r"SOURCE '([^']+)'", query)
+    _, workers = poller_and_worker(stack)
+    assert sorted(sources) == sorted(f"{prefix(sync)}WorkerLogGroup-ref" for sync in workers)
+    assert 'filter level = "ERROR"' in query
+    assert re.search(r"stats count\(\*\).* by sync, failure_kind, cause_key", query)
+
+
+def saved_queries(stack: Stack) -> dict[str, dict[str, Any]]:
+    fake = with_placeholder_names(stack)
+    return {
+        fake.resolve(q["Properties"]["Name"]): q["Properties"]
+        for q in stack.of_type("AWS::Logs::QueryDefinition").values()
+    }
+
+
+def test_saved_queries_cover_every_log_group_of_the_stack(stack: Stack) -> None:
+    queries = saved_queries(stack)
+    assert len(queries) == 2
+    groups = set(stack.of_type("AWS::Logs::LogGroup"))
+    for name, query in queries.items():
+        assert name.startswith(f"{stack_module.STACK_NAME}/")  # a folder per stack in the console
+        assert {ref(g) for g in query["LogGroupNames"]} == groups, name
+
+
+def test_the_saved_query_finds_a_record_by_either_systems_id(stack: Stack) -> None:
+    (text,) = [q["QueryString"] for name, q in saved_queries(stack).items() if "ID" in name]
+    (condition,) = [line for line in text.splitlines() if line.startswith("| filter")]
+    compared = re.findall(r"(\w+) = \"([^\"]+)\"", condition)
+    assert sorted(field for field, _ in compared) == ["clicktime_id", "netsuite_id", "source_id", "target_id"]
+    assert {placeholder for _, placeholder in compared} == {"REPLACE_WITH_ID"}
+    assert "REPLACE_WITH_ID" in text.splitlines()[0]  # the first line tells the operator what to edit
+
+
+def test_the_saved_query_lists_the_failures_of_the_last_run(stack: Stack) -> None:
+    (text,) = [q["QueryString"] for name, q in saved_queries(stack).items() if "last run" in name]
+    assert '| filter level = "ERROR"' in text
+    assert "| sort @timestamp desc" in text
+    (fields,) = [line for line in text.splitlines() if line.startswith("fields")]
+    for field in ("sync", "run_id", "failure_kind", "cause_key", "failure_reason"):
+        assert re.search(rf"\b{field}\b", fields), field
+
+
+def test_outputs_let_an_operator_find_every_syncs_resources() -> None:
+    outputs = expanded()["Outputs"]
+    assert ref(outputs["StateTableName"]["Value"]) == "StateTable"
+    assert ref(outputs["AlarmTopicArn"]["Value"]) == "AlarmTopic"
+    assert "dashboards:name=${AWS::StackName}-sync" in outputs["DashboardUrl"]["Value"]["Fn::Sub"]
+    assert ref(outputs["PollerFailureQueueUrl"]["Value"]) == "PollerFailureQueue"
+    stack = loaded()
+    fake = with_placeholder_names(stack)
+    for sync in SYNCS:
+        p = prefix(sync)
+        assert ref(outputs[f"{p}QueueUrl"]["Value"]) == f"{p}Queue"
+        assert ref(outputs[f"{p}DeadLetterQueueUrl"]["Value"]) == f"{p}DeadLetterQueue"
+        assert ref(outputs[f"{p}PollerName"]["Value"]) == f"{p}Poller"
+        assert getatt(outputs[f"{p}PollerArn"]["Value"], "Arn") == f"{p}Poller"
+        schedule = next(s for s in stack.schedules if s.input["sync"] == sync)
+        assert fake.resolve(outputs[f"{p}ScheduleName"]["Value"]) == fake.resolve(
+            props(stack, schedule.logical_id)["Name"]
+        )
+    for output in outputs.values():
+        assert isinstance(output.get("Description", ""), str)  # CloudFormation takes no intrinsic there
