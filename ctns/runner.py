@@ -31,6 +31,8 @@ class DeadLetter:
     target_id: str | None
     kind: str
     reason: str
+    cause_key: str = ""
+    fix: str = ""
 
 
 @dataclass
@@ -72,17 +74,25 @@ class LocalRunner:
         result = SyncRun(sync)
         self._progress(f"{sync}: poller")
         with self.host.activated(schedule.function):
-            result.poll_results.append(self.host.invoke(schedule.function, dict(schedule.input)))
+            result.poll_results.append(self._poll(schedule.function, dict(schedule.input)))
             while self.host.async_invocations:
                 function, event = self.host.async_invocations.popleft()
                 self._progress(f"{sync}: poller continues the run in a fresh invocation")
-                result.poll_results.append(self.host.invoke(function, event))
+                result.poll_results.append(self._poll(function, event))
         mapping = self._mapping_of_poller(schedule.function)
         if mapping is not None:
             self._progress(f"{sync}: worker drains the queue")
             self.drain(mapping, result)
             self._progress(f"{sync}: queue drained ({result.delivered} deliveries in {result.invocations} invocations)")
         return result
+
+    def _poll(self, function: str, event: dict[str, Any]) -> dict[str, Any]:
+        """One poller invocation. A failed one is what the scheduler would see: retried later, then sent to the
+        poller failure queue; here it is reported in the result (its ERROR line is in the function log)."""
+        try:
+            return self.host.invoke(function, event)
+        except Exception as error:  # noqa: BLE001 - a failed invocation, not a runner failure
+            return {"status": "failed", "reason": getattr(error, "message", None) or str(error) or type(error).__name__}
 
     def _mapping_of_poller(self, poller: str) -> QueueMapping | None:
         queue_url_value = self.stack.functions[poller].environment.get("WORK_QUEUE_URL")
@@ -142,13 +152,14 @@ class LocalRunner:
                     future.result()
 
     def _queue_empty(self, url: str) -> bool:
-        attributes = self.aws.sqs.get_queue_attributes(
-            QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
-        )["Attributes"]
-        return (
-            int(attributes["ApproximateNumberOfMessages"]) == 0
-            and int(attributes["ApproximateNumberOfMessagesNotVisible"]) == 0
-        )
+        """Nothing visible, in flight or delayed (a message put back for later counts as work left)."""
+        names = [
+            "ApproximateNumberOfMessages",
+            "ApproximateNumberOfMessagesNotVisible",
+            "ApproximateNumberOfMessagesDelayed",
+        ]
+        attributes = self.aws.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
+        return all(int(attributes.get(name, 0)) == 0 for name in names)
 
     def _deliver(
         self,
@@ -186,14 +197,37 @@ class LocalRunner:
             time.sleep(self.retry_delay)
 
     # -- dead letters -------------------------------------------------------------------------------
-    def dead_letters(self, sync: str) -> list[DeadLetter]:
-        """What waits in a sync's dead-letter queue, with the reason the worker gave (or SQS's redrive)."""
+    def _dead_letter_queue(self, sync: str) -> tuple[str, str] | None:
+        """(work queue URL, dead-letter queue URL) of a sync."""
         mapping = self._mapping_of_poller(next(s.function for s in self.stack.schedules if s.input["sync"] == sync))
         if mapping is None:
-            return []
+            return None
         redrive = self.stack.resources[mapping.queue]["Properties"]["RedrivePolicy"]
         dlq = redrive["deadLetterTargetArn"]["Fn::GetAtt"][0]
-        url = self.aws.queue_url(dlq)
+        return self.aws.queue_url(mapping.queue), self.aws.queue_url(dlq)
+
+    def redrive(self, sync: str) -> int:
+        """Move every dead letter of a sync back to its work queue (after a fix), as SQS's DLQ redrive does."""
+        queues = self._dead_letter_queue(sync)
+        if queues is None:
+            return 0
+        work, dead = queues
+        moved = 0
+        while True:
+            messages = self.aws.sqs.receive_message(QueueUrl=dead, MaxNumberOfMessages=10).get("Messages", [])
+            if not messages:
+                return moved
+            for message in messages:
+                self.aws.sqs.send_message(QueueUrl=work, MessageBody=message["Body"])
+                self.aws.sqs.delete_message(QueueUrl=dead, ReceiptHandle=message["ReceiptHandle"])
+                moved += 1
+
+    def dead_letters(self, sync: str) -> list[DeadLetter]:
+        """What waits in a sync's dead-letter queue, with the reason the worker gave (or SQS's redrive)."""
+        queues = self._dead_letter_queue(sync)
+        if queues is None:
+            return []
+        url = queues[1]
         letters: list[DeadLetter] = []
         handles: list[str] = []
         while True:
@@ -221,6 +255,8 @@ class LocalRunner:
                         reason=attrs.get("failure_reason")
                         or f"moved by SQS after {message['Attributes'].get('ApproximateReceiveCount', '?')} receives "
                         "without a recorded reason (the worker crashed or timed out); see its logs",
+                        cause_key=attrs.get("cause_key", ""),
+                        fix=attrs.get("fix", ""),
                     )
                 )
         for handle in handles:

@@ -8,7 +8,7 @@ from typing import Any
 from ctns.report import pass_report
 from ctns.session import Session
 
-FAST_RETRIES = {"retry": {"base_seconds": 0.01, "cap_seconds": 0.05, "max_attempts": 6}}
+FAST_RETRIES = {"retry": {"base_seconds": 0.01, "cap_seconds": 0.05, "max_attempts": 6, "systemic_pause_seconds": 1}}
 
 
 @dataclass

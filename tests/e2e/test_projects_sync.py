@@ -7,7 +7,6 @@ import time
 import pytest
 
 from ctns.runner import SyncRun
-from ctsync.records.projects import ProjectSync
 from ctsync.state import MappingStore
 from ctsync.sync.messages import WorkMessage
 from ctsync.timeutil import utc_now

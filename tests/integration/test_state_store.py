@@ -9,35 +9,20 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
-from ctns import stack as ctns_stack
-from ctns.local_aws import atomic_moto
 from ctsync.errors import TransientError
-from ctsync.state import mappings as mappings_module
-from ctsync.state import progress as progress_module
-from ctsync.state import runlog as runlog_module
 from ctsync.state.mappings import LOCK_SECONDS, LostLock, Mapping, MappingStore, RecordBusy
 from ctsync.state.progress import Breaker, Cursor, ProgressStore
 from ctsync.state.runlog import BLOCKED_SAMPLE, OUTCOMES, Failure, RunLog
 from ctsync.state.table import BY_KIND, BY_PARENT, BY_TARGET, PK, SK, TTL_ATTRIBUTE
-
-TABLE = "ctns-state-test"
-T0 = datetime(2026, 11, 25, 17, 0, 0, tzinfo=UTC)
+from tests.integration.conftest import T0, own_table
 
 
 # -- the table, as the template declares it ------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def table_properties() -> dict[str, Any]:
-    return ctns_stack.load().resources["StateTable"]["Properties"]
-
-
 def test_the_template_declares_what_the_stores_use(table_properties):
     keys = {k["KeyType"]: k["AttributeName"] for k in table_properties["KeySchema"]}
     assert keys == {"HASH": PK, "RANGE": SK}
@@ -50,56 +35,6 @@ def test_the_template_declares_what_the_stores_use(table_properties):
         BY_PARENT: ["gsi3pk", "gsi3sk"],
     }
     assert table_properties["TimeToLiveSpecification"] == {"AttributeName": TTL_ATTRIBUTE, "Enabled": True}
-
-
-@pytest.fixture
-def aws(monkeypatch) -> Iterator[None]:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)
-    # Requests one at a time, as DynamoDB applies each atomically (moto's backends are not thread-safe).
-    with mock_aws(), atomic_moto():
-        yield
-
-
-@pytest.fixture
-def table(aws, table_properties) -> Any:
-    wanted = ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "BillingMode")
-    client = boto3.client("dynamodb")
-    client.create_table(TableName=TABLE, **{k: table_properties[k] for k in wanted})
-    client.update_time_to_live(TableName=TABLE, TimeToLiveSpecification=table_properties["TimeToLiveSpecification"])
-    return boto3.resource("dynamodb").Table(TABLE)
-
-
-def own_table() -> Any:
-    """A Table object for another thread (boto3 resources are not shared between threads)."""
-    return boto3.session.Session().resource("dynamodb").Table(TABLE)
-
-
-class FakeClock:
-    def __init__(self, start: datetime = T0) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
-
-    def epoch(self) -> float:
-        return self.now.timestamp()
-
-
-@pytest.fixture
-def clock(monkeypatch) -> FakeClock:
-    fake = FakeClock()
-    for module in (mappings_module, progress_module, runlog_module):
-        monkeypatch.setattr(module, "utc_now", fake)
-    return fake
 
 
 class PagingTable:
@@ -500,7 +435,10 @@ def test_failures_are_listed_per_run_and_grouped_by_cause_key(table):
 
     def fail(run: str, source: str, key: str, reason: str, at: datetime = T0, **extra: Any) -> bool:
         return log.record_failure(
-            run, Failure(sync="time", source_id=source, kind="NEEDS_ATTENTION", reason=reason, cause_key=key, at=at, **extra)
+            run,
+            Failure(
+                sync="time", source_id=source, kind="NEEDS_ATTENTION", reason=reason, cause_key=key, at=at, **extra
+            ),
         )
 
     # The text names the record; the key names the cause
@@ -529,7 +467,8 @@ def test_a_cause_lists_a_bounded_sample_counts_everything_and_expires(table):
     log = RunLog(table, retention_days=30)
     for n in range(BLOCKED_SAMPLE + 20):
         log.record_failure(
-            None, Failure(sync="expenses", source_id=f"es-{n:03d}", kind="GAVE_UP", reason="x" * 2000, cause_key="k", at=T0)
+            None,
+            Failure(sync="expenses", source_id=f"es-{n:03d}", kind="GAVE_UP", reason="x" * 2000, cause_key="k", at=T0),
         )
     cause = log.cause("expenses", "k")
     assert cause.count == BLOCKED_SAMPLE + 20 and len(cause.blocked) == BLOCKED_SAMPLE
@@ -540,7 +479,9 @@ def test_a_cause_lists_a_bounded_sample_counts_everything_and_expires(table):
 
 def test_a_resolved_cause_opens_again_on_its_next_failure(table):
     log = RunLog(table)
-    failure = Failure(sync="projects", source_id="1774", kind="FIELD_NOT_KEPT", reason="r", cause_key="field-not-kept:job.f")
+    failure = Failure(
+        sync="projects", source_id="1774", kind="FIELD_NOT_KEPT", reason="r", cause_key="field-not-kept:job.f"
+    )
     assert log.record_failure(None, failure) is True
     log.resolve_cause("projects", "field-not-kept:job.f")
     assert log.causes("projects") == [] and not log.cause("projects", "field-not-kept:job.f").open

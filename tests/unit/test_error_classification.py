@@ -51,9 +51,7 @@ def netsuite_body(code: str, detail: str, *, path: str | None = None, title: str
 @pytest.mark.parametrize("status", [429, 500, 502, 503, 504])
 def test_throttling_and_server_errors_are_transient_with_retry_after(status: int) -> None:
     error = ns.error_for(
-        response(
-            status, netsuite_body("CONCURRENCY_LIMIT_EXCEEDED", "Too many requests"), headers={"Retry-After": "7"}
-        )
+        response(status, netsuite_body("CONCURRENCY_LIMIT_EXCEEDED", "Too many requests"), headers={"Retry-After": "7"})
     )
     assert isinstance(error, ns.NetSuiteTransientError)
     assert isinstance(error, TransientError) and not isinstance(error, NeedsAttention)
@@ -113,8 +111,16 @@ def test_401_without_a_code_is_still_invalid_login() -> None:
             ns.NetSuitePeriodClosed,
             "period-closed",
         ),
-        ("This time entry has already been billed and cannot be modified.", ns.NetSuiteAlreadyBilled, "netsuite-already-billed"),
-        ("This expense report has been paid and cannot be modified.", ns.NetSuiteAlreadyBilled, "netsuite-already-billed"),
+        (
+            "This time entry has already been billed and cannot be modified.",
+            ns.NetSuiteAlreadyBilled,
+            "netsuite-already-billed",
+        ),
+        (
+            "This expense report has been paid and cannot be modified.",
+            ns.NetSuiteAlreadyBilled,
+            "netsuite-already-billed",
+        ),
     ],
 )
 def test_known_refusals_get_their_own_type_and_cause(detail: str, cls: type, cause: str) -> None:

@@ -51,7 +51,9 @@ class FakeNetSuite:
         self.queries.append(build_query(after))
         yield from self.pages
 
-    def rows(self, build_query: Callable[[str | None], str], *, key: str = "id", page_size: int | None = None) -> Iterator[dict[str, Any]]:
+    def rows(
+        self, build_query: Callable[[str | None], str], *, key: str = "id", page_size: int | None = None
+    ) -> Iterator[dict[str, Any]]:
         self.queries.append(build_query(None))
         yield from self.rows_answer
 

@@ -97,7 +97,9 @@ class FakeProgress:
         return self.stored
 
     def open_breaker(self, sync: str, breaker: Breaker) -> bool:
-        first = self.stored is None or self.stored.cause_key != breaker.cause_key or self.stored.until < breaker.opened_at
+        first = (
+            self.stored is None or self.stored.cause_key != breaker.cause_key or self.stored.until < breaker.opened_at
+        )
         self.stored = breaker
         self.opened.append(breaker)
         return first
@@ -136,9 +138,9 @@ class Harness:
         self.batch = self.worker.begin()
 
     def handle(
-        self, body: str, receive_count: int = 1, *, carried: Carried = Carried(), time_left: bool = True
+        self, body: str, receive_count: int = 1, *, carried: Carried | None = None, time_left: bool = True
     ) -> Outcome | None:
-        delivery = Delivery(body=body, message_id="m-1", receive_count=receive_count, carried=carried)
+        delivery = Delivery(body=body, message_id="m-1", receive_count=receive_count, carried=carried or Carried())
         return self.worker.handle(delivery, self.batch, run=self.worker.apply, time_left=lambda: time_left)
 
     def finish(self) -> None:
@@ -398,7 +400,11 @@ def test_a_wrong_token_dead_letters_the_batch_with_one_cause_without_trying_the_
 
 def test_a_later_batch_while_the_breaker_is_open_is_not_tried() -> None:
     paused = Breaker(
-        cause_key="clicktime-login", kind="needs_attention", reason="bad token", until=NOW + timedelta(minutes=3), opened_at=NOW
+        cause_key="clicktime-login",
+        kind="needs_attention",
+        reason="bad token",
+        until=NOW + timedelta(minutes=3),
+        opened_at=NOW,
     )
     h = Harness(Outcome("created"), breaker=paused)
     h.handle(body())

@@ -188,6 +188,13 @@ class RetrySettings(Strict):
     max_attempts: int = Field(default=6, ge=1, le=15)
     base_seconds: float = Field(default=1.0, gt=0)
     cap_seconds: float = Field(default=30.0, gt=0)
+    systemic_pause_seconds: int = Field(
+        default=300,
+        ge=1,
+        le=900,
+        description="how long a systemic failure (bad credentials, an outage) pauses a sync's workers before one "
+        "record tries again",
+    )
 
 
 class SyncConfig(Strict):

@@ -45,6 +45,7 @@ def poll(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             f"{sync} poller failed: {getattr(error, 'message', None) or error}",
             extra={
                 "sync": sync,
+                "run_id": logger.get_current_keys().get("run_id"),
                 "failure_kind": getattr(error, "code", type(error).__name__),
                 "cause_key": getattr(error, "cause_key", ""),
                 "failure_reason": getattr(error, "message", None) or str(error),
@@ -86,6 +87,8 @@ def work(event: dict[str, Any], context: LambdaContext, processor: BatchProcesso
         )
 
     try:
-        return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+        return process_partial_response(
+            event=event, record_handler=record_handler, processor=processor, context=context
+        )
     finally:
         worker.finish(batch)

@@ -96,7 +96,9 @@ class BadInput(NeedsAttention):
 
     code = "BAD_INPUT"
 
-    def __init__(self, message: str, *, field: str | None = None, value: object = None, cause: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, field: str | None = None, value: object = None, cause: str | None = None
+    ) -> None:
         detail = message if field is None else f"{message} (field {field}={value!r})"
         super().__init__(detail, cause=cause or f"bad-input:{cause_part(field or 'record')}")
         self.field = field

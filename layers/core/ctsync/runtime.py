@@ -204,6 +204,7 @@ class Runtime:
             self.work_queue,
             DeadLetterQueue(self._sqs, self.env.DEAD_LETTER_QUEUE_URL),
             self.env.MAX_RECEIVE_COUNT,
+            pause_seconds=self.config.retry.systemic_pause_seconds,
         )
 
     @cached_property

@@ -96,7 +96,9 @@ class ClickTimeClient:
                 if not idempotent:
                     raise ClickTimeOutcomeUnknown(f"ClickTime {method} {path}: {type(error).__name__}") from error
                 raise TransientError(
-                    f"ClickTime {method} {path}: {type(error).__name__}", code="CONNECTION", cause="clicktime-unreachable"
+                    f"ClickTime {method} {path}: {type(error).__name__}",
+                    code="CONNECTION",
+                    cause="clicktime-unreachable",
                 ) from error
             payload = _payload(response)
             errors = payload.get("errors") if isinstance(payload, dict) else None
@@ -216,7 +218,9 @@ class ClickTimeClient:
     def timesheet(self, timesheet_id: str) -> Timesheet | None:
         """One timesheet as it is now (verbose), or None when it no longer exists."""
         try:
-            return Timesheet.model_validate(self.send("GET", f"/Timesheets/{timesheet_id}", params={"verbose": "true"}).data)
+            return Timesheet.model_validate(
+                self.send("GET", f"/Timesheets/{timesheet_id}", params={"verbose": "true"}).data
+            )
         except ClickTimeNotFound:
             return None
 

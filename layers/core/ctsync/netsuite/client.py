@@ -178,7 +178,9 @@ class NetSuiteClient:
             if not page.has_more:
                 return
 
-    def rows(self, build_query: QueryBuilder, *, key: str = "id", page_size: int | None = None) -> Iterator[dict[str, Any]]:
+    def rows(
+        self, build_query: QueryBuilder, *, key: str = "id", page_size: int | None = None
+    ) -> Iterator[dict[str, Any]]:
         """Every row of a keyset query (see keyset_pages), one by one."""
         for page in self.keyset_pages(build_query, key=key, page_size=page_size):
             yield from page

@@ -16,7 +16,9 @@ from ctsync.errors import NeedsAttention, TransientError, cause_part
 
 # NetSuite's own words for a closed or locked posting period (seen on transaction exports; research notes
 # exports-addendum §1.4). UNVERIFIED for time bills; the text is matched case-insensitively.
-CLOSED_PERIOD = re.compile(r"not within the date range of your accounting period|period is closed|period is locked", re.I)
+CLOSED_PERIOD = re.compile(
+    r"not within the date range of your accounting period|period is closed|period is locked", re.I
+)
 # UNVERIFIED texts for a billed or posted time bill and a paid expense report (exports-addendum §7 U2).
 ALREADY_BILLED = re.compile(r"already been billed|has been billed|posted time|already posted", re.I)
 ALREADY_PAID = re.compile(r"has been paid|paid in full|already paid", re.I)
@@ -131,7 +133,9 @@ def error_for(response: requests.Response) -> Exception:
     if status == 401:
         return NetSuiteTransientError(status, code or "INVALID_LOGIN", detail)
     if status == 403:
-        return NetSuitePermissionError(status, code, detail, path=path, cause=f"netsuite-permission:{cause_part(path or code or '-')}")
+        return NetSuitePermissionError(
+            status, code, detail, path=path, cause=f"netsuite-permission:{cause_part(path or code or '-')}"
+        )
     if status == 404:
         return NetSuiteNotFound(status, code, detail, path=path)
     hidden = TABLE_NOT_VISIBLE.search(detail)

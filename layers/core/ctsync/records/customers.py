@@ -49,7 +49,9 @@ def client_payload(customer: CustomerSnapshot) -> dict[str, object]:
     }
 
 
-def ensure_client(clicktime: ClickTimeClient, mappings: MappingStore, customer: CustomerSnapshot, owner: str) -> Applied:
+def ensure_client(
+    clicktime: ClickTimeClient, mappings: MappingStore, customer: CustomerSnapshot, owner: str
+) -> Applied:
     def find() -> str | None:
         for client in clicktime.clients(ClientNumber=customer.number):
             if client.AccountingPackageID == customer.id:

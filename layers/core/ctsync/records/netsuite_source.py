@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from ctsync.netsuite.client import NetSuiteClient
-from ctsync.sync.definition import ChangeBatch, Window
+from ctsync.sync.definition import ADOPT, ChangeBatch, Window
 from ctsync.sync.messages import Change
 from ctsync.timeutil import SUITEQL_TIMESTAMP_MASK, from_local_text, to_local_text
 
@@ -26,7 +26,7 @@ Row = dict[str, Any]
 ToChanges = Callable[[list[Row], Window], list[Change]]  # a page of rows, and the window being read
 Adopter = Callable[[str | None], Iterator[ChangeBatch]]  # adoption batches, resumable after a key
 
-ADOPT, CHANGES, DELETIONS = "adopt", "changes", "deletions"
+CHANGES, DELETIONS = "changes", "deletions"
 
 
 def timestamp_literal(instant: datetime, zone: str) -> str:
@@ -47,7 +47,9 @@ def keyset(alias: str, after: str | None, column: str = "id") -> str:
     return f" AND {alias}.{column} > {int(after)}" if after else ""
 
 
-def rows_by_id(client: NetSuiteClient, select: str, table: str, alias: str, ids: list[str], where: str = "") -> list[Row]:
+def rows_by_id(
+    client: NetSuiteClient, select: str, table: str, alias: str, ids: list[str], where: str = ""
+) -> list[Row]:
     """Rows of some records by internal id (at most a thousand ids at a time), keyset-paged."""
     found: list[Row] = []
     unique = sorted({int(i) for i in ids})
@@ -95,7 +97,9 @@ class SuiteQLChangeSource:
 
     def read(self, phase: str, window: Window, after: str | None) -> Iterator[ChangeBatch]:
         if phase == ADOPT:
-            if self._adopter and (self._adopt_when == "every_run" or (self._adopt_when == "first_run" and window.first_run)):
+            if self._adopter and (
+                self._adopt_when == "every_run" or (self._adopt_when == "first_run" and window.first_run)
+            ):
                 yield from self._adopter(after)
         elif phase == CHANGES:
             pages = self._client.keyset_pages(lambda key: self._changes_query(window.start, key), key="id", after=after)

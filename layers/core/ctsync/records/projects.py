@@ -168,9 +168,7 @@ class ProjectSync:
             project, message.version, owner=f"{message.run_id}:{message.source_id}", fingerprint=message.fingerprint
         )
 
-    def upsert(
-        self, project: ProjectSnapshot, version: datetime | None, owner: str, fingerprint: str = ""
-    ) -> Outcome:
+    def upsert(self, project: ProjectSnapshot, version: datetime | None, owner: str, fingerprint: str = "") -> Outcome:
         mapping = self._mappings.get(KIND, project.id)
         if mapping is None and not is_open(project, self._settings):
             # A closed or out-of-scope project gets a job only if it had one before (to deactivate it).
@@ -236,7 +234,12 @@ class ProjectSync:
             self._clicktime.update_job(mapping.target_id, {"IsActive": False})
 
         applied = retire(
-            self._mappings, KIND, message.source_id, message.version, deactivate, f"{message.run_id}:{message.source_id}"
+            self._mappings,
+            KIND,
+            message.source_id,
+            message.version,
+            deactivate,
+            f"{message.run_id}:{message.source_id}",
         )
         return Outcome(applied.action, applied.target_id, applied.detail)  # type: ignore[arg-type]
 

@@ -134,7 +134,15 @@ def upsert_target(
         if action == "unchanged" and settled.wrote:
             action, detail = "updated", settled.note
         recorded = _mapping(
-            ops.kind, source_id, target, version, digest, fingerprint, {**(details or {}), **settled.details}, parent, before
+            ops.kind,
+            source_id,
+            target,
+            version,
+            digest,
+            fingerprint,
+            {**(details or {}), **settled.details},
+            parent,
+            before,
         )
         mappings.commit(lock, recorded)
     if settled.failure is not None:

@@ -58,7 +58,9 @@ class WriteBack:
         if details.get(NOT_KEPT) == self.field and self._cause_open(self.cause_key):
             return False  # reported once; written again only after the cause is resolved
         done_at = details.get(WRITTEN_BACK_AT)
-        return not (done_at and version and version <= parse_instant(done_at) and details.get(WRITTEN_BACK_ID) == target_id)
+        return not (
+            done_at and version and version <= parse_instant(done_at) and details.get(WRITTEN_BACK_ID) == target_id
+        )
 
     def write(self, source_id: str, target_id: str, version: datetime | None) -> Settled:
         """Write the ID, read it back, and say what to remember (or what failed)."""
@@ -66,7 +68,9 @@ class WriteBack:
         kept = self._netsuite.get_record(self.record_type, source_id, fields=[self.field]).get(self.field)
         stamp = {WRITTEN_BACK_ID: target_id, WRITTEN_BACK_AT: format_instant(version) if version else ""}
         if kept == target_id:
-            return Settled(details={**stamp, NOT_KEPT: ""}, wrote=True, note=f"wrote the ID into {self.record_type}.{self.field}")
+            return Settled(
+                details={**stamp, NOT_KEPT: ""}, wrote=True, note=f"wrote the ID into {self.record_type}.{self.field}"
+            )
         failure = FieldNotKept(
             f"NetSuite accepted {self.record_type}.{self.field} = {target_id!r} on {self.record_type} {source_id} but "
             f"kept {kept!r}: the field is not stored (is it on the form the integration role uses, of type free-form "
@@ -74,4 +78,5 @@ class WriteBack:
             cause=self.cause_key,
             fix=f"make custom field {self.field} store values on {self.record_type} records, then run `ctns redrive`",
         )
-        return Settled(details={**stamp, NOT_KEPT: self.field}, wrote=True, failure=failure)
+        # Not stamped as written back: once the field is fixed and the cause resolved, it is written again.
+        return Settled(details={NOT_KEPT: self.field}, wrote=True, failure=failure)

@@ -152,7 +152,9 @@ class MappingStore:
         Only where the store knows no target for the record yet; its hash is empty, so the next message about
         the record brings the target up to date instead of creating a twin. False when a mapping existed.
         """
-        mapping = Mapping(kind=kind, source_id=source_id, target_id=target_id, details={"adopted": "true", **(details or {})})
+        mapping = Mapping(
+            kind=kind, source_id=source_id, target_id=target_id, details={"adopted": "true", **(details or {})}
+        )
         try:
             self._table.put_item(
                 Item=_to_item(mapping),
@@ -234,7 +236,9 @@ class MappingStore:
             self._table.put_item(Item=item, ConditionExpression=Attr("lock_owner").eq(lock.owner))
         except ClientError as error:
             if _is_conflict(error):
-                raise LostLock(f"the lock on {lock.kind} {lock.source_id} expired before its mapping was recorded") from error
+                raise LostLock(
+                    f"the lock on {lock.kind} {lock.source_id} expired before its mapping was recorded"
+                ) from error
             raise
         lock.mapping = mapping
 

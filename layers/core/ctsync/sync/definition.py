@@ -28,6 +28,9 @@ if TYPE_CHECKING:
     from ctsync.state import Mapping
 
 
+ADOPT = "adopt"  # the phase that adopts existing targets; when it fails, the run reads nothing else
+
+
 @dataclass(frozen=True)
 class Window:
     """What one run reads: changes at or after `start`, up to the source's `end` when the run started."""

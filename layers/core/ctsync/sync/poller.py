@@ -24,7 +24,7 @@ from ctsync.config import WindowSettings
 from ctsync.errors import NeedsAttention
 from ctsync.observability import count, logger
 from ctsync.state import Cursor, Failure, MappingStore, ProgressStore, RunLog
-from ctsync.sync.definition import SyncDefinition, Window
+from ctsync.sync.definition import ADOPT, SyncDefinition, Window
 from ctsync.sync.messages import Change, PollRequest, PollResult, WorkMessage
 from ctsync.sync.queues import WorkQueue
 from ctsync.timeutil import utc_now
@@ -113,6 +113,12 @@ class Poller:
                         return self._hand_over(cursor, token)
             except NeedsAttention as error:
                 cursor = self._phase_failed(cursor, phase, error)
+                if phase == ADOPT:
+                    # Changes read without adoption could create twins of records ClickTime already holds: the
+                    # rest of the run waits for the next one (no watermark moves).
+                    later = {p: error.cause_key for p in phases[phases.index(phase) + 1 :]}
+                    cursor = cursor.model_copy(update={"failed_phases": {**cursor.failed_phases, **later}})
+                    break
         return self._finish(cursor, token)
 
     def _enqueue(self, cursor: Cursor, changes: list[Change]) -> Cursor:
@@ -120,7 +126,9 @@ class Poller:
         work = [c for c in changes if c.op != "adopt"]
         known = self._mappings.get_many(self._definition.mapping_kind, [c.source_id for c in work if c.op == "upsert"])
         queued = [
-            c for c in work if not (c.op == "upsert" and c.source_id in known and self._definition.unchanged(c, known[c.source_id]))
+            c
+            for c in work
+            if not (c.op == "upsert" and c.source_id in known and self._definition.unchanged(c, known[c.source_id]))
         ]
         self._queue.send(
             WorkMessage(
@@ -169,7 +177,12 @@ class Poller:
         count("SystemicFailure")
         logger.error(
             failure.reason,
-            extra={"run_id": cursor.run_id, "phase": phase, "failure_kind": failure.kind, "cause_key": failure.cause_key},
+            extra={
+                "run_id": cursor.run_id,
+                "phase": phase,
+                "failure_kind": failure.kind,
+                "cause_key": failure.cause_key,
+            },
         )
         failed = {**cursor.failed_phases, phase: error.cause_key}
         cursor = cursor.model_copy(update={"failed_phases": failed, "after": None})
@@ -189,7 +202,12 @@ class Poller:
         count("RunCompleted")
         logger.info(
             "Run enqueued its window",
-            extra={"enqueued": cursor.enqueued, "unchanged": cursor.unchanged, "adopted": cursor.adopted, "status": status},
+            extra={
+                "enqueued": cursor.enqueued,
+                "unchanged": cursor.unchanged,
+                "adopted": cursor.adopted,
+                "status": status,
+            },
         )
         reason = "; ".join(f"{phase} phase failed ({key})" for phase, key in cursor.failed_phases.items())
         return PollResult(

@@ -36,7 +36,7 @@ from ctsync.timeutil import utc_now
 
 GAVE_UP = "GAVE_UP"
 SYSTEMIC = "SYSTEMIC"
-BREAKER_SECONDS = 300  # how long a systemic cause pauses the sync before one record tries again
+BREAKER_SECONDS = 300  # how long a systemic cause pauses the sync before one record tries again (default)
 MAX_DEFERRALS = 300  # about a day of five-minute pauses: then the record is dead-lettered with the cause
 
 
@@ -47,7 +47,7 @@ class Delivery:
     body: str
     message_id: str
     receive_count: int
-    carried: Carried = Carried()
+    carried: Carried = field(default_factory=Carried)
 
     @property
     def runs_before(self) -> int:
@@ -81,6 +81,7 @@ class Worker:
         dead_letters: DeadLetterQueue,
         max_receive_count: int,
         *,
+        pause_seconds: int = BREAKER_SECONDS,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._definition = definition
@@ -90,6 +91,7 @@ class Worker:
         self._work_queue = work_queue
         self._dead_letters = dead_letters
         self._max_runs = max_receive_count
+        self._pause = pause_seconds
         self._clock = clock
 
     @property
@@ -193,7 +195,9 @@ class Worker:
         carried = Carried(attempts=delivery.runs_before, deferrals=delivery.carried.deferrals + 1)
         if carried.deferrals > MAX_DEFERRALS:
             error = NeedsAttention(
-                f"put back {MAX_DEFERRALS} times without running: {why}", code="DEFERRED_TOO_LONG", cause="deferred-too-long"
+                f"put back {MAX_DEFERRALS} times without running: {why}",
+                code="DEFERRED_TOO_LONG",
+                cause="deferred-too-long",
             )
             self._dead_letter(delivery, message, error, batch)
             return
@@ -202,7 +206,11 @@ class Worker:
         count("Deferred")
         logger.info(
             f"{self.sync} {message.source_id}: put back on the queue without running ({why})",
-            extra={**self._definition.ids(message.source_id, None), "delay_s": int(delay), "runs_before": carried.attempts},
+            extra={
+                **self._definition.ids(message.source_id, None),
+                "delay_s": int(delay),
+                "runs_before": carried.attempts,
+            },
         )
 
     def _open_breaker(self, batch: Batch, error: Exception, kind: str) -> None:
@@ -211,14 +219,14 @@ class Worker:
             cause_key=getattr(error, "cause_key", "") or cause_part(type(error).__name__),
             kind=kind,  # type: ignore[arg-type]
             reason=getattr(error, "message", None) or str(error),
-            until=now + timedelta(seconds=BREAKER_SECONDS),
+            until=now + timedelta(seconds=self._pause),
             opened_at=now,
         )
         batch.breaker = breaker
         if self._progress.open_breaker(self.sync, breaker):
             count("SystemicFailure")
             logger.error(
-                f"{self.sync}: paused for {BREAKER_SECONDS} s, every record would fail: {breaker.reason}",
+                f"{self.sync}: paused for {self._pause} s, every record would fail: {breaker.reason}",
                 extra={"failure_kind": SYSTEMIC, "cause_key": breaker.cause_key, "pause_kind": kind},
             )
 

@@ -1,0 +1,381 @@
+"""Keeping one target record in step with one source record (ctsync.records.targets), and writing the target
+ID back into NetSuite once, verified (ctsync.records.writeback), against the real MappingStore on moto.
+
+The target operations are fakes that record every call; the store, its lock and its fence are the real ones.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ctsync.clicktime.errors import ClickTimeAlreadyExists, ClickTimeOutcomeUnknown, ClickTimeValidationError
+from ctsync.records.targets import Settled, TargetOps, content_hash, retire, upsert_target
+from ctsync.records.writeback import NOT_KEPT, FieldNotKept, WriteBack
+from ctsync.state import Mapping, MappingStore
+from ctsync.state.mappings import RecordBusy
+from tests.integration.conftest import own_table
+
+V1 = datetime(2026, 3, 1, 9, 0, 0, tzinfo=UTC)
+V2 = V1 + timedelta(minutes=5)
+V3 = V1 + timedelta(minutes=10)
+KIND = "project"
+PAYLOAD = {"Name": "Website", "JobNumber": "P-1042", "ClientID": "c-7", "IsActive": True}
+
+
+class RecordingOps:
+    """Target operations that record their calls; `create_error` makes the next create fail."""
+
+    def __init__(self, *, existing: str | None = None, new_id: str = "job-1") -> None:
+        self.existing = existing
+        self.new_id = new_id
+        self.calls: list[tuple[Any, ...]] = []
+        self.create_error: Exception | None = None
+        self.settle_error: Exception | None = None
+        self.settled = Settled()
+        self.may_exist = False
+        self.with_settle = False
+
+    def find(self) -> str | None:
+        self.calls.append(("find",))
+        return self.existing
+
+    def create(self, payload: dict[str, Any]) -> str:
+        self.calls.append(("create", payload))
+        if self.create_error is not None:
+            error, self.create_error = self.create_error, None
+            raise error
+        return self.new_id
+
+    def update(self, target_id: str, payload: dict[str, Any], before: Mapping | None) -> None:
+        self.calls.append(("update", target_id, payload, before.target_id if before else None))
+
+    def settle(self, target_id: str, payload: dict[str, Any], before: Mapping | None) -> Settled:
+        self.calls.append(("settle", target_id))
+        if self.settle_error is not None:
+            error, self.settle_error = self.settle_error, None
+            raise error
+        return self.settled
+
+    def ops(self) -> TargetOps:
+        return TargetOps(
+            kind=KIND,
+            find=self.find,
+            create=self.create,
+            update=self.update,
+            settle=self.settle if self.with_settle else None,
+            may_exist=self.may_exist,
+        )
+
+    def names(self) -> list[str]:
+        return [call[0] for call in self.calls]
+
+
+def apply(store: MappingStore, ops: RecordingOps, payload: dict[str, Any], version: datetime | None, **kwargs: Any):
+    kwargs.setdefault("owner", "run-1:101")
+    return upsert_target(store, ops.ops(), source_id="101", version=version, payload=payload, **kwargs)
+
+
+@pytest.fixture
+def store(table) -> MappingStore:
+    return MappingStore(table)
+
+
+def locked_by_someone(store: MappingStore) -> bool:
+    try:
+        lock = store.lock(KIND, "101", owner="probe")
+    except RecordBusy:
+        return True
+    store.release(lock)
+    return False
+
+
+# -- create, update, unchanged, stale ---------------------------------------------------------------------------
+def test_a_first_delivery_creates_without_looking_first_and_records_the_mapping(store) -> None:
+    ops = RecordingOps(new_id="job-1")
+    applied = apply(store, ops, PAYLOAD, V1, details={"client": "c-7"}, fingerprint="fp-1")
+    assert (applied.action, applied.target_id) == ("created", "job-1")
+    # Nothing could have created it before: no lookup, one create
+    assert ops.names() == ["create"] and ops.calls[0] == ("create", PAYLOAD)
+    mapping = store.get(KIND, "101")
+    assert (mapping.target_id, mapping.source_version, mapping.content_hash) == ("job-1", V1, content_hash(PAYLOAD))
+    assert mapping.details == {"client": "c-7"} and mapping.fingerprint == "fp-1"
+    assert not locked_by_someone(store)
+
+
+def test_same_payload_again_is_unchanged_writes_nothing_and_moves_the_fence(store) -> None:
+    apply(store, RecordingOps(), PAYLOAD, V1)
+    ops = RecordingOps()
+    applied = apply(store, ops, PAYLOAD, V2, fingerprint="fp-2")
+    assert applied.action == "unchanged" and ops.calls == []
+    mapping = store.get(KIND, "101")
+    assert mapping.source_version == V2 and mapping.fingerprint == "fp-2"
+
+
+def test_a_changed_payload_updates_the_target_with_the_mapping_before(store) -> None:
+    apply(store, RecordingOps(), PAYLOAD, V1, details={"client": "c-7", "keep": "me"})
+    ops = RecordingOps()
+    renamed = {**PAYLOAD, "Name": "Website 2"}
+    applied = apply(store, ops, renamed, V2, details={"client": "c-8"})
+    assert applied.action == "updated"
+    assert ops.calls == [("update", "job-1", renamed, "job-1")]
+    mapping = store.get(KIND, "101")
+    assert mapping.content_hash == content_hash(renamed) and mapping.source_version == V2
+    assert mapping.details == {"client": "c-8", "keep": "me"}
+
+
+def test_a_changed_payload_without_a_version_keeps_the_applied_version(store) -> None:
+    apply(store, RecordingOps(), PAYLOAD, V2)
+    apply(store, RecordingOps(), {**PAYLOAD, "Name": "x"}, None)
+    assert store.get(KIND, "101").source_version == V2
+
+
+@pytest.mark.parametrize("payload", [PAYLOAD, {**PAYLOAD, "Name": "Older"}])
+def test_an_older_version_is_skipped_as_stale_without_calls(store, payload) -> None:
+    apply(store, RecordingOps(), PAYLOAD, V2)
+    ops = RecordingOps()
+    applied = apply(store, ops, payload, V1)
+    assert applied.action == "skipped" and "stale" in applied.detail and ops.calls == []
+    assert store.get(KIND, "101").source_version == V2
+
+
+def test_a_deleted_mapping_is_written_even_when_the_hash_matches(store) -> None:
+    apply(store, RecordingOps(), PAYLOAD, V1)
+    mapping = store.get(KIND, "101")
+    store.put(mapping.model_copy(update={"deleted": True}))
+    ops = RecordingOps()
+    assert apply(store, ops, PAYLOAD, V2).action == "updated"
+    assert ops.names() == ["update"] and store.get(KIND, "101").deleted is False
+
+
+# -- find before create only when a target may exist --------------------------------------------------------
+def test_after_a_create_that_died_before_its_mapping_the_next_attempt_looks_and_adopts(store) -> None:
+    # Given a worker that started the create and died (its lock expired or was released by a crash)
+    crashed = RecordingOps()
+    crashed.create_error = ClickTimeOutcomeUnknown("ClickTime POST /Jobs: ReadTimeout")
+    with pytest.raises(ClickTimeOutcomeUnknown):
+        apply(store, crashed, PAYLOAD, V1)
+    # When the message comes back, Then the job is looked for and adopted: never created twice
+    retry = RecordingOps(existing="job-made-before")
+    applied = apply(store, retry, PAYLOAD, V1)
+    assert applied.action == "updated" and applied.target_id == "job-made-before"
+    assert retry.names() == ["find", "update"]
+    assert store.get(KIND, "101").target_id == "job-made-before"
+
+
+def test_a_create_refused_outright_leaves_nothing_to_look_for(store) -> None:
+    refused = RecordingOps()
+    refused.create_error = ClickTimeValidationError(400, "JobNumber: too long")
+    with pytest.raises(ClickTimeValidationError):
+        apply(store, refused, PAYLOAD, V1)
+    retry = RecordingOps()
+    apply(store, retry, PAYLOAD, V1)
+    assert retry.names() == ["create"]
+
+
+def test_a_source_holding_a_written_back_id_looks_first(store) -> None:
+    ops = RecordingOps(existing="job-from-before")
+    ops.may_exist = True
+    applied = apply(store, ops, PAYLOAD, V1)
+    assert applied.target_id == "job-from-before" and ops.names() == ["find", "update"]
+
+
+def test_a_create_that_lost_a_race_adopts_the_winners_record(store) -> None:
+    # Another worker (another project of the same customer) created the client between our look and create
+    ops = RecordingOps(existing="client-made-by-the-other-worker")
+    ops.create_error = ClickTimeAlreadyExists(400, "ClientNumber 'C-2001' is already in use")
+    applied = apply(store, ops, PAYLOAD, V1)
+    assert applied.action == "updated" and applied.target_id == "client-made-by-the-other-worker"
+    assert ops.names() == ["create", "find", "update"]
+    assert store.get(KIND, "101").target_id == "client-made-by-the-other-worker"
+
+
+def test_a_duplicate_refusal_with_nothing_to_adopt_is_reported(store) -> None:
+    ops = RecordingOps(existing=None)
+    ops.create_error = ClickTimeAlreadyExists(400, "ClientNumber 'C-2001' is already in use")
+    with pytest.raises(ClickTimeAlreadyExists):
+        apply(store, ops, PAYLOAD, V1)
+
+
+# -- concurrency: the lock is the claim and the fence ---------------------------------------------------------
+def test_two_workers_creating_one_record_make_one_target(store) -> None:
+    created: list[str] = []
+    gate = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def worker(name: str) -> None:
+        try:
+            mine = MappingStore(own_table())
+            ops = RecordingOps(new_id=f"job-{name}")
+            original = ops.create
+
+            def create(payload: dict[str, Any]) -> str:
+                created.append(name)
+                return original(payload)
+
+            ops.create = create  # type: ignore[method-assign]
+            gate.wait()
+            upsert_target(mine, ops.ops(), source_id="101", version=V1, payload=PAYLOAD, owner=f"run:{name}")
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=worker, args=(name,)) for name in ("a", "b")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and len(created) == 1
+    assert store.get(KIND, "101").target_id == f"job-{created[0]}"
+
+
+def test_an_older_message_waiting_on_the_lock_does_not_overwrite_the_newer_one(store) -> None:
+    # Given the record mapped at V1, and worker A applying V3 while it holds the record
+    apply(store, RecordingOps(), PAYLOAD, V1)
+    newer = {**PAYLOAD, "Name": "Newest"}
+    lock = store.lock(KIND, "101", owner="worker-a")
+    older = RecordingOps()
+    outcome: list[Any] = []
+
+    def late_older_message() -> None:
+        outcome.append(
+            upsert_target(
+                MappingStore(own_table()),
+                older.ops(),
+                source_id="101",
+                version=V2,
+                payload={**PAYLOAD, "Name": "Older"},
+                owner="worker-b",
+            )
+        )
+
+    thread = threading.Thread(target=late_older_message)
+    thread.start()
+    # When A records V3 while B (with V2) waits for the record
+    store.commit(
+        lock,
+        Mapping(kind=KIND, source_id="101", target_id="job-1", source_version=V3, content_hash=content_hash(newer)),
+    )
+    thread.join()
+    # Then B is fenced off under the lock: no write to the target, the mapping keeps V3
+    assert outcome[0].action == "skipped" and older.calls == []
+    assert store.get(KIND, "101").source_version == V3
+
+
+# -- the follow-up step ------------------------------------------------------------------------------------------
+def test_a_created_target_is_recorded_before_its_follow_up_so_a_failing_follow_up_never_recreates_it(store) -> None:
+    ops = RecordingOps(new_id="task-1")
+    ops.with_settle = True
+    ops.settle_error = ConnectionError("ClickTime dropped the link call")
+    with pytest.raises(ConnectionError):
+        apply(store, ops, PAYLOAD, V1)
+    mapping = store.get(KIND, "101")
+    assert mapping.target_id == "task-1" and mapping.content_hash == ""  # known, and due for another write
+    retry = RecordingOps()
+    retry.with_settle = True
+    applied = apply(store, retry, PAYLOAD, V1)
+    assert retry.names() == ["update", "settle"] and applied.target_id == "task-1"
+    assert store.get(KIND, "101").content_hash == content_hash(PAYLOAD)
+
+
+def test_a_follow_up_failure_is_raised_after_the_mapping_is_safely_recorded(store) -> None:
+    ops = RecordingOps()
+    ops.with_settle = True
+    ops.settled = Settled(details={"written_back_id": "job-1"}, wrote=True, failure=FieldNotKept("not kept", cause="c"))
+    with pytest.raises(FieldNotKept):
+        apply(store, ops, PAYLOAD, V1)
+    mapping = store.get(KIND, "101")
+    assert mapping.content_hash == content_hash(PAYLOAD) and mapping.details["written_back_id"] == "job-1"
+    assert not locked_by_someone(store)
+
+
+# -- retire ---------------------------------------------------------------------------------------------------
+def test_retire_deactivates_once_and_moves_the_fence(store) -> None:
+    apply(store, RecordingOps(), PAYLOAD, V1)
+    deactivated: list[str] = []
+    applied = retire(store, KIND, "101", V2, lambda m: deactivated.append(m.target_id), owner="run-2:101")
+    assert applied.action == "updated" and deactivated == ["job-1"]
+    assert retire(store, KIND, "101", V3, lambda m: deactivated.append(m.target_id), owner="x").action == "unchanged"
+    assert deactivated == ["job-1"]
+    # A late message about the record from before its deletion cannot revive the target
+    ops = RecordingOps()
+    assert apply(store, ops, {**PAYLOAD, "Name": "Revived?"}, V1 + timedelta(minutes=1)).action == "skipped"
+    assert ops.calls == []
+
+
+def test_retire_of_a_record_never_synced_is_skipped(store) -> None:
+    assert retire(store, KIND, "404", V1, lambda m: None, owner="x").action == "skipped"
+
+
+# -- content hash -------------------------------------------------------------------------------------------------
+def test_content_hash_is_stable_under_key_order_and_sensitive_to_values() -> None:
+    assert content_hash({"a": 1, "b": 2}) == content_hash({"b": 2, "a": 1})
+    assert content_hash({"a": 1}) != content_hash({"a": 2})
+    assert content_hash({"a": "1"}) != content_hash({"a": 1})
+
+
+@given(st.dictionaries(st.text(max_size=8), st.one_of(st.integers(), st.text(max_size=8), st.booleans()), max_size=6))
+def test_content_hash_ignores_key_order_property(payload: dict[str, Any]) -> None:
+    assert content_hash(dict(reversed(list(payload.items())))) == content_hash(payload)
+
+
+# -- the write-back ---------------------------------------------------------------------------------------------
+class FakeNetSuite:
+    """Keeps one custom field per record; `drops` makes NetSuite accept a write and not keep it."""
+
+    def __init__(self, *, drops: bool = False) -> None:
+        self.values: dict[str, str | None] = {}
+        self.writes: list[tuple[str, str, dict[str, Any]]] = []
+        self.drops = drops
+
+    def update_record(self, record_type: str, record_id: str, body: dict[str, Any]) -> None:
+        self.writes.append((record_type, record_id, body))
+        if not self.drops:
+            (value,) = body.values()
+            self.values[record_id] = value
+
+    def get_record(self, record_type: str, record_id: str, *, fields: list[str]) -> dict[str, Any]:
+        return {fields[0]: self.values.get(record_id)}
+
+
+def write_back(netsuite: FakeNetSuite, open_causes: set[str]) -> WriteBack:
+    return WriteBack(netsuite, record_type="job", field="custentity_ct_job_id", cause_open=open_causes.__contains__)  # type: ignore[arg-type]
+
+
+def test_write_back_writes_verifies_and_remembers() -> None:
+    netsuite = FakeNetSuite()
+    wb = write_back(netsuite, set())
+    assert wb.due(None, "job-1", None, V1)
+    settled = wb.write("101", "job-1", V1)
+    assert settled.wrote and settled.failure is None
+    assert netsuite.writes == [("job", "101", {"custentity_ct_job_id": "job-1"})]
+    mapping = Mapping(kind=KIND, source_id="101", target_id="job-1", details=settled.details)
+    # a snapshot read before our own write-back still shows the field empty: not written again
+    assert not wb.due(mapping, "job-1", None, V1)
+    # a newer snapshot showing the field cleared (someone edited it) gets it written again
+    assert wb.due(mapping, "job-1", None, V2)
+    # nothing is due when the field already holds the ID; a wrong value is replaced
+    assert not wb.due(mapping, "job-1", "job-1", V3)
+    assert wb.due(mapping, "job-1", "job-9", V3)
+
+
+def test_a_field_netsuite_does_not_keep_is_reported_once_and_not_written_again_until_resolved() -> None:
+    netsuite = FakeNetSuite(drops=True)
+    open_causes: set[str] = set()
+    wb = write_back(netsuite, open_causes)
+    settled = wb.write("101", "job-1", V1)
+    assert isinstance(settled.failure, FieldNotKept)
+    assert settled.failure.cause_key == "field-not-kept:job.custentity_ct_job_id"
+    assert "custentity_ct_job_id" in settled.failure.message and "job 101" in settled.failure.message
+    assert settled.details[NOT_KEPT] == "custentity_ct_job_id"
+    open_causes.add(settled.failure.cause_key)  # the worker records the cause
+    mapping = Mapping(kind=KIND, source_id="101", target_id="job-1", details=settled.details)
+    # The write bumped lastmodifieddate, so the project comes back newer and still empty: no write while open
+    assert not wb.due(mapping, "job-1", None, V3)
+    # Once the cause is resolved (the field fixed, `ctns redrive`), it is tried again
+    open_causes.clear()
+    assert wb.due(mapping, "job-1", None, V3)
