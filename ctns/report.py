@@ -6,15 +6,11 @@ from typing import Any
 
 from ctns.runner import SyncRun
 from ctns.session import Session
+from ctsync.sync.registry import SYNCS
 
 COLUMNS = ("created", "updated", "unchanged", "skipped", "failed")
 # What a sync's source and target IDs are, for failure lines an operator can look up in either system.
-RECORDS = {
-    "projects": ("NetSuite project", "ClickTime job"),
-    "tasks": ("NetSuite project task", "ClickTime task"),
-    "time": ("ClickTime timesheet", "NetSuite time entry"),
-    "expenses": ("ClickTime expense sheet", "NetSuite expense report"),
-}
+RECORDS = {spec.name: (spec.source_record, spec.target_record) for spec in SYNCS}
 
 
 def pass_report(session: Session, runs: list[SyncRun]) -> dict[str, Any]:
@@ -94,13 +90,32 @@ def render_failures(failures: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def render_causes(causes: dict[str, list[dict[str, Any]]]) -> str:
+    """Open causes per sync: what a person must fix, how many records each blocks, and a sample of them."""
+    open_causes = [(sync, cause) for sync, items in causes.items() for cause in items]
+    if not open_causes:
+        return "Nothing waits for a person."
+    lines = [f"{len(open_causes)} cause(s) wait for a person (each record it blocks is in its dead-letter queue):"]
+    for sync, cause in open_causes:
+        source_name, _ = RECORDS.get(sync, ("record", "target"))
+        blocked = ", ".join(cause["blocked"][:5]) + (" …" if cause["count"] > 5 else "")
+        lines.append(f"  - {sync} [{cause['key']}] {cause['count']} failure(s), {source_name}s {blocked}")
+        lines.append(f"      {cause['reason']}")
+        if cause.get("fix"):
+            lines.append(f"      fix: {cause['fix']}")
+    return "\n".join(lines)
+
+
 def render_reconciliation(reconciliation: dict[str, Any]) -> str:
     lines = []
     for record, result in reconciliation.items():
-        lines.append(f"{record}: {'OK' if result['ok'] else 'DIFFERENCES'}")
+        totals = ", ".join(f"{k} {v}" for k, v in (result.get("totals") or {}).items() if k != "as_of")
+        lines.append(f"{record}: {'OK' if result['ok'] else 'DIFFERENCES'}" + (f" ({totals})" if totals else ""))
         for check in result["checks"]:
             mark = "ok " if check["ok"] else "!! "
             lines.append(f"  {mark}{check['name']}: expected {check['expected']}, found {check['found']}")
             for difference in check["differences"]:
                 lines.append(f"       {difference}")
+        for note in result.get("notes") or []:
+            lines.append(f"     note: {note}")
     return "\n".join(lines)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from contextlib import ExitStack
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -55,8 +56,9 @@ class Session:
         clicktime_settings: Any = None,
     ) -> Session:
         from simulators.clicktime import ClickTimeSimulator
+        from simulators.common.clock import AnchoredClock
         from simulators.common.server import SimulatorServer
-        from simulators.generator import generate_company
+        from simulators.generator import generate_company, reference_date
         from simulators.netsuite import NetSuiteSimulator
         from simulators.netsuite.app import DEFAULT_CREDENTIALS
 
@@ -66,7 +68,13 @@ class Session:
             company.clicktime_settings = clicktime_settings
         netsuite = NetSuiteSimulator()
         netsuite.load(company)
-        clicktime = ClickTimeSimulator(settings=company.clicktime_settings, seed=seed)
+        # ClickTime's clock starts two weeks after the company's activity (the night of the first export), so
+        # the exports' windows and look-backs meet the seeded approvals whatever day this runs on. (NetSuite
+        # keeps real time: TBA signatures are checked against it.)
+        clicktime_clock = AnchoredClock(
+            datetime.combine(reference_date(company.seed) + timedelta(days=14), time(2), UTC)
+        )
+        clicktime = ClickTimeSimulator(settings=company.clicktime_settings, seed=seed, clock=clicktime_clock)
         clicktime.load(company)
         ns_server = exit_stack.enter_context(SimulatorServer(netsuite))
         ct_server = exit_stack.enter_context(SimulatorServer(clicktime))
@@ -79,6 +87,8 @@ class Session:
                 "timezone": str(netsuite.user_timezone),
             },
             "clicktime": {"base_url": f"{ct_server.url}/v2"},
+            # The item time goes to when its project task names none (the seeded company leaves a few without).
+            "time": {"service_item_id": company.service_items[0].id},
         }
         _merge(config, config_overrides or {})
         tba = DEFAULT_CREDENTIALS  # the simulator was built with these
@@ -155,6 +165,22 @@ class Session:
             runtime = runtime_module.current()
             runtime.config, runtime.netsuite, runtime.clicktime  # noqa: B018 - built while the env is set
             return runtime
+
+    def log_activity(self) -> dict[str, int]:
+        """People log time and expenses in ClickTime on the jobs and tasks the syncs created (the seeded plan)."""
+        sims = self.simulators
+        if sims is None:
+            raise RuntimeError("only a simulated session has a seeded company")
+        mappings = self.mappings
+
+        def target(kind: str) -> Any:
+            def lookup(source_id: str) -> str | None:
+                mapping = mappings.get(kind, source_id)
+                return mapping.target_id if mapping and not mapping.deleted else None
+
+            return lookup
+
+        return sims.clicktime.load_activity(sims.company, target("project"), target("task"))
 
     @property
     def state_table(self) -> Any:

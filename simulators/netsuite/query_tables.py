@@ -36,6 +36,14 @@ class QueryCatalog:
             lambda: (_deleted_row(row) for row in store.deleted_rows()),
         )
 
+        # UNVERIFIED table and column names: the assignee lines of project tasks, as SuiteAnalytics exposes them
+        # (ODBC's project_task_assignments has project_task_id, resource_id, item_id); one row per line.
+        self._tables["projecttaskassignment"] = ListTable(
+            "projecttaskassignment",
+            ("id", "projecttask", "resource", "serviceitem"),
+            lambda: _assignments(store.snapshot("projectTask")),
+        )
+
     def table(self, name: str) -> Table | None:
         if name in {t.lower() for t in self.denied_tables}:
             # How NetSuite answers a table the role has no permission for: as if it did not exist, but with
@@ -144,6 +152,17 @@ def _local_midnight(text: str | None, tz: ZoneInfo) -> datetime | None:
     if text is None:
         return None
     return datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=tz)
+
+
+def _assignments(tasks: Iterable[dict[str, Any]]) -> Iterable[dict[str, Any]]:
+    for task in tasks:
+        for number, line in enumerate((task.get("assignee") or {}).get("items", []), start=1):
+            yield {
+                "id": _id(f"{task['id']}{number:03d}"),
+                "projecttask": _id(task["id"]),
+                "resource": _id(_ref_id(line.get("resource"))),
+                "serviceitem": _id(_ref_id(line.get("serviceItem"))),
+            }
 
 
 def _deleted_row(row: dict[str, Any]) -> dict[str, Any]:

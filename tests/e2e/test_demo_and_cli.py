@@ -12,24 +12,32 @@ from ctns.demo import demo, render
 pytestmark = pytest.mark.e2e
 
 
-def test_the_demo_report_shows_both_passes_and_a_clean_reconciliation(tmp_path):
+def test_the_demo_shows_three_nights_the_seeded_failures_and_reconciles(tmp_path):
     report_path = tmp_path / "demo-report.json"
 
     report = demo(report_path=report_path)
 
     written = json.loads(report_path.read_text())
     assert written["passes"] == json.loads(json.dumps(report["passes"], default=str))
-    first, second = written["passes"]
-    for sync in ("projects", "tasks"):
-        assert set(first["syncs"][sync]) >= {"created", "updated", "unchanged", "failed"}
+    first, second, quiet = written["passes"]
+    for sync in ("projects", "tasks", "time"):
         assert first["syncs"][sync]["created"] > 0
-        assert second["syncs"][sync]["created"] == second["syncs"][sync]["updated"] == 0
+        assert quiet["writes"][sync] == {"netsuite": 0, "clicktime": 0}
+        assert quiet["syncs"][sync]["created"] == quiet["syncs"][sync]["updated"] == 0
+    for sync in ("projects", "tasks"):
         assert second["writes"][sync] == {"netsuite": 0, "clicktime": 0}
-    assert written["failures"] == []
-    assert all(result["ok"] for result in written["reconciliation"].values())
+    # The night after the changes: one timesheet corrected and approved again, one un-approved
+    assert second["syncs"]["time"]["updated"] == 2 and second["writes"]["time"]["netsuite"] > 0
+    # The only failures are the seeded ones: the contractor with no NetSuite employee
+    assert {f["sync"] for f in written["failures"]} == {"time"}
+    assert [c["key"] for c in written["causes"]["time"]] == [
+        next(c["key"] for c in written["causes"]["time"] if c["key"].startswith("employee-unmapped:sam.freelance"))
+    ]
+    assert all(result["matches"] for result in written["reconciliation"].values())
+    assert written["reconciliation"]["time"]["totals"]["clicktime_approved"] == written["reconciliation"]["time"]["totals"]["netsuite"]
     text = render(report)
-    assert "Second pass writes to NetSuite and ClickTime: 0 (expected 0)" in text
-    assert "tasks" in text and "projects: OK" in text
+    assert "Night 3 (nothing changed) writes to NetSuite and ClickTime: 0 (expected 0)" in text
+    assert "time: OK" in text and "projects: OK" in text and "employee-unmapped" in text
 
 
 def test_ctns_run_prints_a_summary_and_keeps_function_logs_apart(tmp_path, capsys):

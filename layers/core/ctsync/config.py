@@ -197,10 +197,84 @@ class RetrySettings(Strict):
     )
 
 
+class PeopleSettings(Strict):
+    """How a ClickTime user becomes a NetSuite employee, for the time and the expense export alike."""
+
+    match: list[Literal["override", "email", "employee_number"]] = Field(
+        default_factory=lambda: ["override", "email", "employee_number"],
+        min_length=1,
+        description="rules tried in order: an explicit override, the e-mail, ClickTime EmployeeNumber = entityId",
+    )
+    overrides: dict[str, str] = Field(
+        default_factory=dict,
+        description="ClickTime user ID or e-mail (lower case) -> NetSuite employee internal id",
+    )
+
+    @field_validator("overrides")
+    @classmethod
+    def _employee_ids(cls, value: dict[str, str]) -> dict[str, str]:
+        for key, employee in value.items():
+            if not str(employee).isdigit():
+                raise ValueError(f"people.overrides[{key!r}] = {employee!r} is not a NetSuite internal id")
+        return {key.strip().lower() if "@" in key else key.strip(): str(employee) for key, employee in value.items()}
+
+
+class Classification(Strict):
+    """Defaults for the classifications NetSuite may require on exported records (internal ids)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    subsidiary: str | None = None
+    department: str | None = None
+    class_: str | None = Field(default=None, alias="class")
+    location: str | None = None
+
+    def refs(self) -> dict[str, dict[str, str]]:
+        values = {
+            "subsidiary": self.subsidiary,
+            "department": self.department,
+            "class": self.class_,
+            "location": self.location,
+        }
+        return {name: {"id": value} for name, value in values.items() if value}
+
+
+class AccountingSettings(Strict):
+    on_closed_period: Literal["fail", "next_open_period"] = Field(
+        default="fail",
+        description="an exported record dated in a closed period: fail and report it, or post it to the next open "
+        "period (saying so in its memo and the report); records already in a closed period are never changed",
+    )
+
+
+class TimeExportSettings(Strict):
+    lookback_days: int = Field(
+        default=42, ge=7, le=366, description="timesheet periods read each night (approvals arrive late)"
+    )
+    service_item_id: str | None = Field(
+        default=None, description="the service item of time whose project task names none (NetSuite internal id)"
+    )
+    rate: Literal["price_level", "clicktime_billing_rate"] = Field(
+        default="price_level",
+        description="leave the rate to NetSuite's price level, or send ClickTime's billing rate (locked)",
+    )
+    on_unapproved: Literal["delete", "flag"] = Field(
+        default="delete", description="the time bills of a timesheet no longer approved: delete them, or flag them"
+    )
+    jobs_not_from_netsuite: Literal["skip", "fail"] = Field(
+        default="skip", description="time on a ClickTime job with no NetSuite project: skip it (one note per job)"
+    )
+    max_hours_per_day: int = Field(default=24, ge=1, le=24)
+    classification: Classification = Classification()
+
+
 class SyncConfig(Strict):
     netsuite: NetSuiteSettings
     clicktime: ClickTimeSettings = ClickTimeSettings()
     projects: ProjectSyncSettings = ProjectSyncSettings()
     tasks: TaskSyncSettings = TaskSyncSettings()
+    people: PeopleSettings = PeopleSettings()
+    accounting: AccountingSettings = AccountingSettings()
+    time: TimeExportSettings = TimeExportSettings()
     windows: Windows = Windows()
     retry: RetrySettings = RetrySettings()

@@ -18,6 +18,8 @@ def bind_sync(sync: str) -> None:
     # A default dimension survives the flushes Powertools makes on its own (every 100 values), so no EMF blob
     # of this function goes out without its sync.
     if metrics.default_dimensions.get("sync") != sync:
+        metrics.clear_default_dimensions()  # one process may serve several syncs locally: no overwrite warning
+        metrics.dimension_set.pop("sync", None)
         metrics.set_default_dimensions(sync=sync)
     logger.append_keys(sync=sync)
 

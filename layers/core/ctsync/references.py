@@ -1,34 +1,74 @@
-"""Reference data cached for one invocation: one way for every sync to read employees, expense categories,
-service items, company settings and the like once, not once per record.
+"""Reference data cached in a function's execution environment: one way for every sync to read employees,
+periods, service items, company settings and the like once, not once per record.
 
-A worker invocation starts with an empty cache (`new_invocation`), so what a person fixes between two runs
-(an employee mapped, an expense type renamed) is seen by the next invocation; within one, each reference is
-read once, whatever the number of records that need it.
+A value is kept for `ttl_seconds` (five minutes by default: a nightly run's references do not change under
+it), across the invocations a warm execution environment serves, so a batch of ten timesheets does not read
+every employee again. What a person fixes between two runs is still seen: a lookup that misses (an employee
+not found) may `refresh` its reference once per invocation before it reports the miss.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+TTL_SECONDS = 300.0
 
 
 class References:
-    def __init__(self) -> None:
-        self._values: dict[str, Any] = {}
+    def __init__(self, ttl_seconds: float = TTL_SECONDS, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._values: dict[str, tuple[float, Any]] = {}
+        self._refreshed: set[str] = set()
+        self._invocation: dict[str, Any] = {}
+        self._ttl = ttl_seconds
+        self._monotonic = monotonic
         self._lock = threading.Lock()
 
     def new_invocation(self) -> None:
+        """An invocation starts: expired values go, and each reference may be refreshed once again."""
+        now = self._monotonic()
         with self._lock:
-            self._values.clear()
+            self._values = {k: v for k, v in self._values.items() if now - v[0] < self._ttl}
+            self._refreshed.clear()
+            self._invocation.clear()
 
-    def get(self, name: str, load: Callable[[], T]) -> T:
-        """The cached value of `name`, loading it on first use in this invocation."""
+    def get(self, name: str, load: Callable[[], T], *, per_invocation: bool = False) -> T:
+        """The cached value of `name`, loading it on first use (or once it is older than the TTL; or, with
+        `per_invocation`, once per invocation: for state this product itself changes, such as a cause)."""
+        if per_invocation:
+            with self._lock:
+                if name in self._invocation:
+                    return self._invocation[name]
+            value = load()
+            with self._lock:
+                return self._invocation.setdefault(name, value)
+        now = self._monotonic()
         with self._lock:
-            if name in self._values:
-                return self._values[name]
+            held = self._values.get(name)
+            if held is not None and now - held[0] < self._ttl:
+                return held[1]
         value = load()
         with self._lock:
-            return self._values.setdefault(name, value)
+            held = self._values.get(name)
+            if held is not None and now - held[0] < self._ttl:
+                return held[1]
+            self._values[name] = (now, value)
+            return value
+
+    def refresh(self, name: str) -> bool:
+        """Drop `name` so the next `get` reads it again; at most once per invocation (False when already done)."""
+        with self._lock:
+            if name in self._refreshed:
+                return False
+            self._refreshed.add(name)
+            self._values.pop(name, None)
+            return True
+
+    def clear(self) -> None:
+        with self._lock:
+            self._values.clear()
+            self._refreshed.clear()
+            self._invocation.clear()

@@ -155,7 +155,9 @@ class Runtime:
         """Whether a cause of a sync is open, read at most once per key per invocation."""
 
         def is_open(key: str) -> bool:
-            cause = self.references.get(f"cause:{sync}:{key}", lambda: self.runlog.cause(sync, key))
+            cause = self.references.get(
+                f"cause:{sync}:{key}", lambda: self.runlog.cause(sync, key), per_invocation=True
+            )
             return bool(cause and cause.open)
 
         return is_open

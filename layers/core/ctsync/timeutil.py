@@ -39,3 +39,13 @@ def from_local_text(text: str, zone: str) -> datetime:
     """
     naive = datetime.strptime(text, _PY_TIMESTAMP)
     return naive.replace(tzinfo=ZoneInfo(zone), fold=1).astimezone(UTC)
+
+
+def parse_loose_instant(text: str) -> datetime:
+    """A ClickTime stamp (`ApprovedDate` and friends): their format is undocumented (research notes §1.5, U8).
+
+    ISO 8601 with or without a time and a zone is read; a value without a zone is taken as UTC (what the API
+    sends where it sends a zone), a date alone as its midnight UTC.
+    """
+    value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

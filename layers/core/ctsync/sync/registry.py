@@ -13,6 +13,7 @@ from ctsync.errors import ConfigurationError
 from ctsync.sync.definition import SyncDefinition
 
 if TYPE_CHECKING:
+    from ctsync.reconcile.report import Reconciliation
     from ctsync.runtime import Runtime
 
 
@@ -25,6 +26,7 @@ class SyncSpec:
     source_record: str  # what an operator calls one source record
     target_record: str
     build: Callable[[Runtime], SyncDefinition]
+    reconcile: Callable[..., Reconciliation] | None = None  # (netsuite, clicktime, mappings, config)
 
 
 def _projects(runtime: Runtime) -> SyncDefinition:
@@ -49,6 +51,15 @@ def _tasks(runtime: Runtime) -> SyncDefinition:
     return SyncDefinition("tasks", "task", tasks.source, tasks, unchanged=tasks.unchanged)
 
 
+def _time(runtime: Runtime) -> SyncDefinition:
+    from ctsync.records.time_export import TimeExport
+
+    export = TimeExport(
+        runtime.netsuite, runtime.clicktime, runtime.mappings, runtime.runlog, runtime.config, runtime.references
+    )
+    return SyncDefinition("time", "timesheet", export.source, export)
+
+
 def _not_built(name: str) -> Callable[[Runtime], SyncDefinition]:
     def build(_runtime: Runtime) -> SyncDefinition:
         raise ConfigurationError(f"the {name} sync is not implemented in this version")
@@ -56,11 +67,38 @@ def _not_built(name: str) -> Callable[[Runtime], SyncDefinition]:
     return build
 
 
+def _reconcile(name: str) -> Callable[..., Reconciliation]:
+    def run(*args: object) -> Reconciliation:
+        from ctsync import reconcile
+
+        return getattr(reconcile, f"reconcile_{name}")(*args)
+
+    return run
+
+
 SYNCS: tuple[SyncSpec, ...] = (
-    SyncSpec("projects", "project", "netsuite", "clicktime", "NetSuite project", "ClickTime job", _projects),
-    SyncSpec("tasks", "task", "netsuite", "clicktime", "NetSuite project task", "ClickTime task", _tasks),
     SyncSpec(
-        "time", "timesheet", "clicktime", "netsuite", "ClickTime timesheet", "NetSuite time entries", _not_built("time")
+        "projects",
+        "project",
+        "netsuite",
+        "clicktime",
+        "NetSuite project",
+        "ClickTime job",
+        _projects,
+        _reconcile("projects"),
+    ),
+    SyncSpec(
+        "tasks", "task", "netsuite", "clicktime", "NetSuite project task", "ClickTime task", _tasks, _reconcile("tasks")
+    ),
+    SyncSpec(
+        "time",
+        "timesheet",
+        "clicktime",
+        "netsuite",
+        "ClickTime timesheet",
+        "NetSuite time bills",
+        _time,
+        _reconcile("time"),
     ),
     SyncSpec(
         "expenses",
@@ -74,7 +112,7 @@ SYNCS: tuple[SyncSpec, ...] = (
 )
 SYNC_NAMES: tuple[str, ...] = tuple(spec.name for spec in SYNCS)
 # Wired in the template, logic still to come: their pollers report that and do nothing.
-PLANNED = frozenset({"time", "expenses"})
+PLANNED = frozenset({"expenses"})
 AVAILABLE = tuple(name for name in SYNC_NAMES if name not in PLANNED)
 
 

@@ -258,6 +258,9 @@ class Worker:
         if message is not None:
             batch.add(message.run_id, "failed")
         self._runlog.record_failure(message.run_id if message else None, failure)
+        # A record blocked by several causes (an unmapped employee and a closed period) is listed under each.
+        for key, text, fix in list(getattr(error, "causes", lambda: [])())[1:]:
+            self._runlog.record_failure(None, failure.model_copy(update={"cause_key": key, "reason": text, "fix": fix}))
         count("Failed")
         ids = self._definition.ids(failure.source_id, failure.target_id)
         extra = {**ids, "failure_kind": failure.kind, "cause_key": cause, "failure_reason": reason}

@@ -1,6 +1,4 @@
-"""Do the two systems agree? Counts and differences, from both sides and the mapping store.
-
-Used by the demo and by `ctns reconcile`; read-only. For projects and tasks it checks that every open
+"""Do projects and tasks agree? Read-only; it checks that every open
 NetSuite record has exactly one active ClickTime record carrying its internal ID, that nothing closed is still
 active in ClickTime, that the ClickTime ID written back to NetSuite is the mapped one, and that no
 AccountingPackageID appears twice in ClickTime (a duplicate would mean a create ran twice).
@@ -11,52 +9,14 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from pydantic import BaseModel, Field
-
 from ctsync.clicktime.client import ClickTimeClient
 from ctsync.config import SyncConfig
 from ctsync.netsuite.client import NetSuiteClient
+from ctsync.reconcile.report import Check, Reconciliation
 from ctsync.records import projects as project_records
 from ctsync.records import tasks as task_records
 from ctsync.records.netsuite_source import keyset
 from ctsync.state import MappingStore
-
-SAMPLE = 10  # differences listed per check; the count is always complete
-
-
-class Check(BaseModel):
-    name: str
-    expected: int
-    found: int
-    differences: list[str] = Field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return self.expected == self.found and not self.differences
-
-
-class Reconciliation(BaseModel):
-    record: str
-    checks: list[Check]
-
-    @property
-    def ok(self) -> bool:
-        return all(check.ok for check in self.checks)
-
-    def as_report(self) -> dict[str, Any]:
-        return {
-            "ok": self.ok,
-            "checks": [
-                {
-                    "name": c.name,
-                    "expected": c.expected,
-                    "found": c.found,
-                    "ok": c.ok,
-                    "differences": c.differences[:SAMPLE],
-                }
-                for c in self.checks
-            ],
-        }
 
 
 def _all_rows(netsuite: NetSuiteClient, columns: str, table: str, alias: str) -> list[dict[str, Any]]:

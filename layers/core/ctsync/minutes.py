@@ -1,0 +1,68 @@
+"""Decimal hours to NetSuite's whole minutes, without drift.
+
+NetSuite keeps a time bill's duration in whole minutes; ClickTime keeps hours as decimals (0.33 h is 19.8
+minutes). Rounding each entry on its own drifts: three entries of 0.33 h would be 3 x 20 = 60 minutes for
+0.99 h (59.4 minutes). The rule, per employee, project and day (one group):
+
+1. the group's total is its exact hours x 60, rounded to the minute half up (59.4 -> 59);
+2. each entry first gets the whole minutes of its own exact value, rounded down (19.8 -> 19);
+3. the minutes left (59 - 57 = 2) go one each to the entries with the largest fractional parts, ties to the
+   earlier entry in the group's order (the caller's order: date, then ClickTime ID).
+
+So the group's total in NetSuite equals ClickTime's total rounded to the minute, every entry is within one
+minute of its exact value, and the result never depends on anything but the entries themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
+
+MINUTES_PER_HOUR = 60
+
+
+@dataclass(frozen=True)
+class Timed:
+    key: str  # the entry's identity (ClickTime time entry ID)
+    group: Hashable  # entries of one group share a rounded total (employee, project, day)
+    hours: Decimal
+
+
+def group_total_minutes(hours: Sequence[Decimal]) -> int:
+    """A group's total minutes: its exact total, rounded to the minute half up."""
+    exact = sum(hours, Decimal(0)) * MINUTES_PER_HOUR
+    return int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def allocate(entries: Sequence[Timed]) -> dict[str, int]:
+    """Whole minutes per entry key, by the rule in the module docstring. Hours must not be negative."""
+    groups: dict[Hashable, list[Timed]] = {}
+    for entry in entries:
+        if entry.hours < 0:
+            raise ValueError(f"negative hours {entry.hours} on {entry.key}")
+        groups.setdefault(entry.group, []).append(entry)
+    minutes: dict[str, int] = {}
+    for members in groups.values():
+        exact = [entry.hours * MINUTES_PER_HOUR for entry in members]
+        floors = [int(value.to_integral_value(rounding=ROUND_FLOOR)) for value in exact]
+        left = group_total_minutes([entry.hours for entry in members]) - sum(floors)
+        # Largest fractional part first; ties keep the caller's order (sorted is stable).
+        order = sorted(range(len(members)), key=lambda i: -(exact[i] - floors[i]))
+        for i in order[:left]:
+            floors[i] += 1
+        for entry, value in zip(members, floors, strict=True):
+            minutes[entry.key] = value
+    return minutes
+
+
+def duration(minutes: int) -> str:
+    """NetSuite's `H:MM` duration text of whole minutes (119 -> "1:59")."""
+    if minutes < 0:
+        raise ValueError(f"negative minutes {minutes}")
+    return f"{minutes // MINUTES_PER_HOUR}:{minutes % MINUTES_PER_HOUR:02d}"
+
+
+def hours_to_minutes(hours: Decimal) -> int:
+    """NetSuite's decimal hours (SuiteQL's `timebill.hours`, two places) back to whole minutes."""
+    return int((hours * MINUTES_PER_HOUR).quantize(Decimal(1), rounding=ROUND_HALF_UP))

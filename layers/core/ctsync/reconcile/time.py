@@ -1,0 +1,141 @@
+"""Does NetSuite hold the approved ClickTime time, to the minute?
+
+ClickTime side: every approved timesheet in the export's look-back, its entries from `Reports/Time`, grouped
+per NetSuite employee, project and day; a group's minutes are its exact hours rounded to the minute half up
+(computed here from the raw hours, not from the exporter's allocation). Timesheets blocked by an open cause
+(an unmapped employee, a task without a service item: what the exporter's plan refuses) and time on jobs that are not NetSuite projects are left out of the comparison and
+listed in the notes, with their hours.
+
+NetSuite side: every time bill whose external ID says it came from ClickTime (`ct-te-…`), grouped the same
+way (a bill moved to another period by `on_closed_period` counts on the day it was worked).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from decimal import Decimal
+
+from ctsync.clicktime.client import ClickTimeClient
+from ctsync.clicktime.models import Timesheet
+from ctsync.config import SyncConfig
+from ctsync.minutes import duration, group_total_minutes
+from ctsync.netsuite.client import NetSuiteClient
+from ctsync.reconcile.report import Check, Reconciliation
+from ctsync.records.clicktime_source import TIMESHEETS, ApprovedSheetSource
+from ctsync.records.netsuite_source import keyset
+from ctsync.records.references import ClickTimeReferences, NetSuiteReferences, People, Projects
+from ctsync.records.time_export import ENTRY_KIND, EXTERNAL_PREFIX, TimeExport, netsuite_minutes
+from ctsync.references import References
+from ctsync.state import MappingStore
+from ctsync.sync.definition import Window
+from ctsync.timeutil import utc_now
+
+Group = tuple[str, str, str]  # NetSuite employee, project, day (YYYY-MM-DD)
+
+
+def reconcile_time(
+    netsuite: NetSuiteClient, clicktime: ClickTimeClient, mappings: MappingStore, config: SyncConfig
+) -> Reconciliation:
+    cache = References()
+    ns, ct = NetSuiteReferences(netsuite, cache), ClickTimeReferences(clicktime, cache)
+    people, projects = People(config.people, ns, ct), Projects(mappings, ct, cache)
+    source = ApprovedSheetSource(
+        clicktime, mappings, TIMESHEETS, lookback_days=config.time.lookback_days, skew_seconds=0
+    )
+    end = clicktime.server_time()
+    window = Window(start=end, end=end)
+    hours: dict[Group, list[Decimal]] = defaultdict(list)
+    notes: list[str] = []
+    blocked_hours = Decimal(0)
+    first_day = source.first_day(window)
+    export = TimeExport(netsuite, clicktime, mappings, None, config, cache)  # type: ignore[arg-type]  # plans only
+    for sheet in source.approved_sheets(window):
+        entries = clicktime.time_report(TimesheetID=sheet["ID"])
+        problems = export.plan(Timesheet.model_validate(sheet)).problems
+        if problems:
+            # Not exported, and reported as a cause: listed here with its hours, not counted as a difference.
+            sheet_hours = sum((e.Hours for e in entries), Decimal(0))
+            blocked_hours += sheet_hours
+            notes.append(f"timesheet {sheet['ID']} ({sheet_hours} h) is blocked: {problems[0].reason}")
+            continue
+        employee = people.employee_of(sheet["UserID"]).id
+        for entry in entries:
+            project = projects.project_of_job(entry.JobID) if entry.JobID else None
+            if project is None:
+                notes.append(f"time entry {entry.ID} ({entry.Hours} h) is on job {entry.JobID}, not a NetSuite project")
+                continue
+            hours[(employee, project, entry.Date[:10])].append(entry.Hours)
+    expected = {group: group_total_minutes(values) for group, values in hours.items()}
+    approved = {str(sheet["ID"]) for sheet in source.approved_sheets(window)}
+    found, strays = _netsuite_minutes(netsuite, mappings, approved, first_day)
+    differing = sorted(
+        group for group in expected.keys() | found.keys() if expected.get(group, 0) != found.get(group, 0)
+    )
+    clicktime_total, netsuite_total = sum(expected.values()), sum(found.values())
+    return Reconciliation(
+        record="time",
+        checks=[
+            Check(
+                name="minutes per employee, project and day (approved in ClickTime = in NetSuite)",
+                expected=len(expected),
+                found=len(expected) - len([g for g in differing if g in expected]),
+                differences=[
+                    f"employee {e}, project {p}, {d}: ClickTime {duration(expected.get((e, p, d), 0))}, "
+                    f"NetSuite {duration(found.get((e, p, d), 0))}"
+                    for e, p, d in differing
+                ],
+            ),
+            Check(
+                name="total minutes",
+                expected=clicktime_total,
+                found=netsuite_total,
+            ),
+            Check(
+                name="time bills from ClickTime whose timesheet is not approved (or unknown)",
+                expected=0,
+                found=len(strays),
+                differences=strays,
+            ),
+        ],
+        totals={
+            "clicktime_approved": duration(clicktime_total),
+            "netsuite": duration(netsuite_total),
+            "blocked": f"{blocked_hours} h",
+            "groups": str(len(expected)),
+            "as_of": utc_now().isoformat(),
+        },
+        notes=notes,
+    )
+
+
+def _netsuite_minutes(
+    netsuite: NetSuiteClient, mappings: MappingStore, approved: set[str], first_day: date
+) -> tuple[dict[Group, int], list[str]]:
+    """Minutes per group of the bills of approved timesheets in the look-back, and the bills that should not
+    be there (their timesheet is not approved any more, or the mapping store does not know them)."""
+    bills = {m.target_id: m for m in mappings.all_of_kind(ENTRY_KIND)}
+    periods = {m.source_id: m.details.get("period_start", "") for m in mappings.all_of_kind("timesheet")}
+
+    def query(after: str | None) -> str:
+        return (
+            "SELECT tb.id AS id, tb.employee AS employee, tb.customer AS customer, tb.hours AS hours, "
+            "TO_CHAR(tb.trandate, 'YYYY-MM-DD') AS trandate FROM timebill tb "
+            f"WHERE tb.externalid LIKE '{EXTERNAL_PREFIX}%'{keyset('tb', after)} ORDER BY tb.id"
+        )
+
+    found: dict[Group, int] = defaultdict(int)
+    strays: list[str] = []
+    for row in netsuite.rows(query):
+        bill = bills.get(str(row["id"]))
+        if bill is None:
+            strays.append(f"time bill {row['id']} ({row['trandate']}) is not in the mapping store")
+            continue
+        sheet = (bill.parent or "#").split("#", 1)[1]
+        if sheet not in approved:
+            if periods.get(sheet, "") >= first_day.isoformat():
+                strays.append(f"time bill {row['id']} belongs to timesheet {sheet}, which is not approved")
+            continue
+        day = bill.details.get("date") or row["trandate"]
+        found[(str(row["employee"]), str(row["customer"]), day)] += netsuite_minutes(row["hours"])
+    return dict(found), strays

@@ -1,0 +1,182 @@
+"""Reading approvals from ClickTime: approved sheets (timesheets or expense sheets), and exported sheets that
+are no longer approved.
+
+ClickTime has no approved-since filter and no modified-since stamp (research notes clicktime-api §4.1), so:
+- the approved sheets of the periods in the look-back are listed (`Status` filter, `verbose=true` for
+  `ApprovedDate`), and those approved at or after the window's start are changes (version = `ApprovedDate`);
+- the listing pages by offset, the only paging ClickTime has, so it is read whole before anything is emitted
+  and read again when its total changed between pages (an approval undone while reading shifts offsets);
+  what is emitted then is ordered by (approval, ID), and the resume key is the last one emitted, so a
+  continuation never depends on offsets;
+- the window ends at ClickTime's own clock (the HTTP `Date` of a call) minus a skew margin.
+
+The second phase lists the sheets this integration exported (its mappings) whose period is in the look-back
+and that are not approved any more (un-approved, rejected, deleted): each becomes a withdrawal for the worker,
+which reads the sheet's status again before it removes anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from ctsync.clicktime.client import ClickTimeClient
+from ctsync.errors import TransientError
+from ctsync.records.targets import content_hash
+from ctsync.state import MappingStore
+from ctsync.sync.definition import ChangeBatch, Window
+from ctsync.sync.messages import Change
+from ctsync.timeutil import format_instant, parse_loose_instant
+
+APPROVED, WITHDRAWN = "approved", "withdrawn"
+BATCH = 100  # changes per batch (each batch is one cursor save)
+READ_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class SheetKind:
+    """What differs between timesheets and expense sheets."""
+
+    mapping_kind: str  # "timesheet" | "expensesheet"
+    path: str  # "/Timesheets" | "/ExpenseSheets"
+    approved_status: str  # "Approved" (timesheets, PascalCase) | "approved" (expense sheets, lower case)
+    from_param: str  # "FromDate" | "FromExpenseSheetDate"
+    to_param: str  # "ToDate" | "ToExpenseSheetDate"
+    period_start: Callable[[dict[str, Any]], str]  # the sheet's date that places it in the look-back
+    snapshot_fields: tuple[str, ...]
+
+
+TIMESHEETS = SheetKind(
+    mapping_kind="timesheet",
+    path="/Timesheets",
+    approved_status="Approved",
+    from_param="FromDate",
+    to_param="ToDate",
+    period_start=lambda sheet: sheet["StartDate"],
+    snapshot_fields=("ID", "UserID", "StartDate", "EndDate", "Status", "ApprovedDate"),
+)
+EXPENSE_SHEETS = SheetKind(
+    mapping_kind="expensesheet",
+    path="/ExpenseSheets",
+    approved_status="approved",
+    from_param="FromExpenseSheetDate",
+    to_param="ToExpenseSheetDate",
+    period_start=lambda sheet: sheet["ExpenseSheetDate"],
+    snapshot_fields=("ID", "UserID", "Title", "ExpenseSheetDate", "Status", "ApprovedDate", "Paid"),
+)
+
+
+def approved_at(sheet: dict[str, Any]) -> datetime | None:
+    text = sheet.get("ApprovedDate")
+    return parse_loose_instant(text) if text else None
+
+
+class ApprovedSheetSource:
+    """Approvals of one ClickTime sheet kind, as changes (see the module docstring)."""
+
+    phases = (APPROVED, WITHDRAWN)
+
+    def __init__(
+        self,
+        clicktime: ClickTimeClient,
+        mappings: MappingStore,
+        kind: SheetKind,
+        *,
+        lookback_days: int,
+        skew_seconds: int,
+    ) -> None:
+        self._clicktime = clicktime
+        self._mappings = mappings
+        self._kind = kind
+        self._lookback = timedelta(days=lookback_days)
+        self._skew = timedelta(seconds=skew_seconds)
+
+    def window_end(self) -> datetime:
+        return self._clicktime.server_time() - self._skew
+
+    def read(self, phase: str, window: Window, after: str | None) -> Iterator[ChangeBatch]:
+        if phase == APPROVED:
+            yield from self._approved(window, after)
+        elif phase == WITHDRAWN:
+            yield from self._withdrawn(window, after)
+        else:
+            raise ValueError(f"unknown phase {phase!r}")
+
+    # -- approved ---------------------------------------------------------------------------------
+    def first_day(self, window: Window) -> date:
+        """The earliest sheet date read: the look-back, or the window's start when that is earlier (a first run),
+        less one more week so that a period that began before it is read too."""
+        earliest = min(window.start, window.end - self._lookback)
+        return earliest.date() - timedelta(days=7)
+
+    def approved_sheets(self, window: Window) -> list[dict[str, Any]]:
+        """Every approved sheet whose date is in the look-back (read whole, again if it moved while read)."""
+        params = {
+            "Status": self._kind.approved_status,
+            self._kind.from_param: self.first_day(window).isoformat(),
+            self._kind.to_param: (window.end.date() + timedelta(days=1)).isoformat(),
+            "verbose": "true",
+        }
+        for _ in range(READ_ATTEMPTS):
+            sheets: list[dict[str, Any]] = []
+            totals: set[int] = set()
+            offset = 0
+            while True:
+                envelope = self._clicktime.send(
+                    "GET", self._kind.path, params={**params, "limit": 1000, "offset": offset}
+                )
+                items = envelope.data or []
+                sheets.extend(items)
+                total = (envelope.page or {}).get("count")
+                if total is not None:
+                    totals.add(int(total))
+                offset += 1000
+                if not items or (total is not None and offset >= int(total)):
+                    break
+            if len(totals) <= 1:
+                return sheets
+        raise TransientError(
+            f"ClickTime's list of approved {self._kind.path} kept changing while it was read",
+            code="LIST_MOVING",
+            cause="clicktime-list-moving",
+        )
+
+    def _approved(self, window: Window, after: str | None) -> Iterator[ChangeBatch]:
+        changes: list[tuple[str, Change]] = []
+        for sheet in self.approved_sheets(window):
+            approved = approved_at(sheet)
+            if approved is None or approved < window.start:
+                continue
+            snapshot = {name: sheet.get(name) for name in self._kind.snapshot_fields}
+            key = f"{format_instant(approved)}|{sheet['ID']}"
+            changes.append(
+                (key, Change(str(sheet["ID"]), approved, snapshot=snapshot, fingerprint=content_hash(snapshot)))
+            )
+        changes.sort(key=lambda pair: pair[0])
+        pending = [pair for pair in changes if after is None or pair[0] > after]
+        for start in range(0, len(pending), BATCH):
+            chunk = pending[start : start + BATCH]
+            yield ChangeBatch([change for _, change in chunk], last_key=chunk[-1][0])
+
+    # -- withdrawn --------------------------------------------------------------------------------
+    def _withdrawn(self, window: Window, after: str | None) -> Iterator[ChangeBatch]:
+        if after is not None:
+            return
+        first_day = self.first_day(window).isoformat()
+        exported = [
+            m
+            for m in self._mappings.all_of_kind(self._kind.mapping_kind)
+            if not m.deleted and m.details.get("period_start", "9999") >= first_day
+        ]
+        if not exported:
+            return
+        approved = {str(sheet["ID"]) for sheet in self.approved_sheets(window)}
+        gone = [
+            Change(m.source_id, window.end, op="delete", snapshot={"ID": m.source_id})
+            for m in sorted(exported, key=lambda m: m.source_id)
+            if m.source_id not in approved
+        ]
+        if gone:
+            yield ChangeBatch(gone, last_key=WITHDRAWN)

@@ -1,0 +1,291 @@
+"""Reference data both exports need, read in bulk once per invocation (`ctsync.references.References`):
+who a ClickTime user is in NetSuite, which NetSuite record a ClickTime job or task stands for, the service item
+of a project task, and the accounting periods.
+
+Every lookup here is a dictionary read after the first: an export never reads a reference once per entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from ctsync.clicktime.client import ClickTimeClient
+from ctsync.clicktime.models import Job, Task, User
+from ctsync.config import PeopleSettings
+from ctsync.errors import NeedsAttention, cause_part
+from ctsync.netsuite.client import NetSuiteClient
+from ctsync.netsuite.errors import NetSuiteNotFound
+from ctsync.records.netsuite_source import keyset
+from ctsync.references import References
+from ctsync.state import MappingStore
+
+
+@dataclass(frozen=True)
+class Employee:
+    id: str
+    email: str
+    number: str
+    subsidiary: str | None
+    is_inactive: bool
+
+
+@dataclass(frozen=True)
+class Period:
+    id: str
+    name: str
+    start: date
+    end: date
+    closed: bool  # closed or all locked: nothing posts
+    ap_locked: bool  # A/P locked: expense reports do not post
+
+
+class Unmapped(NeedsAttention):
+    code = "UNMAPPED"
+
+
+def _date(text: Any) -> date:
+    """SuiteQL renders a bare date in the user's format (M/D/YYYY); TO_CHAR gives YYYY-MM-DD."""
+    value = str(text)
+    if "/" in value:
+        month, day, year = (int(part) for part in value.split("/"))
+        return date(year, month, day)
+    return date.fromisoformat(value[:10])
+
+
+class NetSuiteReferences:
+    """Employees, periods, service items and record existence, from NetSuite, cached for one invocation."""
+
+    def __init__(self, netsuite: NetSuiteClient, cache: References) -> None:
+        self._netsuite = netsuite
+        self._cache = cache
+
+    def employees(self) -> dict[str, Employee]:
+        def load() -> dict[str, Employee]:
+            def query(after: str | None) -> str:
+                return (
+                    "SELECT e.id AS id, e.email AS email, e.entityid AS entityid, e.subsidiary AS subsidiary, "
+                    f"e.isinactive AS isinactive FROM employee e WHERE 1 = 1{keyset('e', after)} ORDER BY e.id"
+                )
+
+            return {
+                str(row["id"]): Employee(
+                    id=str(row["id"]),
+                    email=(row.get("email") or "").strip().lower(),
+                    number=(row.get("entityid") or "").strip(),
+                    subsidiary=str(row["subsidiary"]) if row.get("subsidiary") else None,
+                    is_inactive=row.get("isinactive") == "T",
+                )
+                for row in self._netsuite.rows(query)
+            }
+
+        return self._cache.get("netsuite:employees", load)
+
+    def refresh(self) -> bool:
+        return self._cache.refresh("netsuite:employees")
+
+    def periods(self) -> list[Period]:
+        """Base (monthly) posting periods, earliest first."""
+
+        def load() -> list[Period]:
+            def query(after: str | None) -> str:
+                return (
+                    "SELECT p.id AS id, p.periodname AS periodname, TO_CHAR(p.startdate, 'YYYY-MM-DD') AS startdate, "
+                    "TO_CHAR(p.enddate, 'YYYY-MM-DD') AS enddate, p.closed AS closed, p.alllocked AS alllocked, "
+                    "p.aplocked AS aplocked FROM accountingperiod p "
+                    f"WHERE p.isyear = 'F' AND p.isquarter = 'F' AND p.isadjust = 'F'{keyset('p', after)} ORDER BY p.id"
+                )
+
+            periods = [
+                Period(
+                    id=str(row["id"]),
+                    name=row.get("periodname") or str(row["id"]),
+                    start=_date(row["startdate"]),
+                    end=_date(row["enddate"]),
+                    closed=row.get("closed") == "T" or row.get("alllocked") == "T",
+                    ap_locked=row.get("aplocked") == "T",
+                )
+                for row in self._netsuite.rows(query)
+            ]
+            return sorted(periods, key=lambda p: p.start)
+
+        return self._cache.get("netsuite:periods", load)
+
+    def period_of(self, day: date) -> Period | None:
+        return next((p for p in self.periods() if p.start <= day <= p.end), None)
+
+    def next_open_period(self, after: Period, *, for_expenses: bool = False) -> Period | None:
+        return next(
+            (p for p in self.periods() if p.start > after.end and not p.closed and not (for_expenses and p.ap_locked)),
+            None,
+        )
+
+    def service_items(self, task_ids: list[str]) -> dict[str, str]:
+        """The service item of many project tasks (their assignee lines), in one keyset read per thousand.
+
+        Read from SuiteQL's `projecttaskassignment` (UNVERIFIED table name); where the account does not expose
+        it, each task is read over REST once per invocation instead (`service_item_of_task`).
+        """
+        known: dict[str, str] = self._cache.get("netsuite:task-items", dict)
+        wanted = sorted(
+            {t for t in task_ids if t and t.isdigit()} - known.keys() - self._cache.get("netsuite:task-items-none", set)
+        )
+        if not wanted or self._cache.get("netsuite:assignments-hidden", lambda: False):
+            return {t: known[t] for t in task_ids if t in known}
+        try:
+            for start in range(0, len(wanted), 1000):
+                chunk = ", ".join(wanted[start : start + 1000])
+
+                def query(after: str | None, chunk: str = chunk) -> str:
+                    return (
+                        "SELECT a.id AS id, a.projecttask AS projecttask, a.serviceitem AS serviceitem "
+                        f"FROM projecttaskassignment a WHERE a.projecttask IN ({chunk}){keyset('a', after)} ORDER BY a.id"
+                    )
+
+                for row in self._netsuite.rows(query):
+                    if row.get("serviceitem"):
+                        known.setdefault(str(row["projecttask"]), str(row["serviceitem"]))
+        except NeedsAttention:
+            self._cache.get("netsuite:assignments-hidden", lambda: True)
+            return {t: item for t in task_ids if (item := self.service_item_of_task(t))}
+        self._cache.get("netsuite:task-items-none", set).update(t for t in wanted if t not in known)
+        return {t: known[t] for t in task_ids if t in known}
+
+    def service_item_of_task(self, task_id: str) -> str | None:
+        """The service item on the project task's assignee line (the first that has one), over REST."""
+
+        def load() -> str | None:
+            try:
+                record = self._netsuite.get_record("projectTask", task_id, expand=True)
+            except NetSuiteNotFound:
+                return None
+            for line in (record.get("assignee") or {}).get("items", []):
+                item = (line.get("serviceItem") or {}).get("id")
+                if item:
+                    return str(item)
+            return None
+
+        return self._cache.get(f"netsuite:task-item:{task_id}", load)
+
+
+class ClickTimeReferences:
+    """ClickTime users, jobs and tasks (one paged read each per invocation)."""
+
+    def __init__(self, clicktime: ClickTimeClient, cache: References) -> None:
+        self._clicktime = clicktime
+        self._cache = cache
+
+    def refresh(self) -> bool:
+        return self._cache.refresh("clicktime:users")
+
+    def users(self) -> dict[str, User]:
+        return self._cache.get("clicktime:users", lambda: {u.ID: u for u in self._clicktime.users()})
+
+    def jobs(self) -> dict[str, Job]:
+        return self._cache.get("clicktime:jobs", lambda: {j.ID: j for j in self._clicktime.jobs()})
+
+    def tasks(self) -> dict[str, Task]:
+        return self._cache.get("clicktime:tasks", lambda: {t.ID: t for t in self._clicktime.tasks()})
+
+
+@dataclass
+class People:
+    """ClickTime users as NetSuite employees: by an explicit override, then e-mail, then employee number.
+
+    One way to map people, for the time and the expense export alike.
+    """
+
+    settings: PeopleSettings
+    netsuite: NetSuiteReferences
+    clicktime: ClickTimeReferences
+    _resolved: dict[str, Employee] = field(default_factory=dict)
+
+    def employee_of(self, user_id: str) -> Employee:
+        """The user's NetSuite employee; Unmapped (cause `employee-unmapped:<email or id>`) when there is none.
+
+        A miss reads the users and employees again (once per invocation) before it is believed: the cached
+        lists may predate the fix a person made since.
+        """
+        if user_id in self._resolved:
+            return self._resolved[user_id]
+        try:
+            return self._resolve(user_id)
+        except Unmapped:
+            if self.netsuite.refresh() | self.clicktime.refresh():
+                return self._resolve(user_id)
+            raise
+
+    def _resolve(self, user_id: str) -> Employee:
+        user = self.clicktime.users().get(user_id)
+        email = (user.Email or "").strip().lower() if user else ""
+        number = (user.EmployeeNumber or "").strip() if user else ""
+        label = email or (user.Name if user else "") or user_id
+        employees = self.netsuite.employees()
+        found: Employee | None = None
+        for rule in self.settings.match:
+            if rule == "override":
+                target = self.settings.overrides.get(user_id) or (email and self.settings.overrides.get(email))
+                found = employees.get(str(target)) if target else None
+            elif rule == "email" and email:
+                found = next((e for e in employees.values() if e.email == email), None)
+            elif rule == "employee_number" and number:
+                found = next((e for e in employees.values() if e.number == number), None)
+            if found:
+                break
+        if found is None:
+            raise Unmapped(
+                f"ClickTime user {label} has no NetSuite employee (matched by {', '.join(self.settings.match)})",
+                cause=f"employee-unmapped:{cause_part(label)}",
+                fix=f"give the NetSuite employee the e-mail {email or '(none in ClickTime)'} or employee number "
+                f"{number or '(none)'}, or map ClickTime user {user_id} in people.overrides",
+            )
+        if found.is_inactive:
+            raise Unmapped(
+                f"ClickTime user {label} is NetSuite employee {found.id}, which is inactive",
+                cause=f"employee-inactive:{found.id}",
+                fix=f"reactivate NetSuite employee {found.id} or map the user to another in people.overrides",
+            )
+        self._resolved[user_id] = found
+        return found
+
+
+@dataclass
+class Projects:
+    """Which NetSuite project and task a ClickTime job and task stand for: the mappings the projects and tasks
+    syncs keep, else the NetSuite ID ClickTime holds in AccountingPackageID."""
+
+    mappings: MappingStore
+    clicktime: ClickTimeReferences
+    cache: References
+
+    def project_of_job(self, job_id: str) -> str | None:
+        return self._source_of("project", job_id, self.clicktime.jobs, "clicktime:jobs")
+
+    def task_of(self, task_id: str) -> str | None:
+        return self._source_of("task", task_id, self.clicktime.tasks, "clicktime:tasks")
+
+    def _source_of(self, kind: str, target_id: str, listing: Callable[[], dict[str, Any]], name: str) -> str | None:
+        """The NetSuite ID behind a ClickTime record: its mapping, else its AccountingPackageID. A miss reads
+        the ClickTime list again (once per invocation): the record may be newer than the cached list."""
+
+        def mapped() -> str | None:
+            mapping = self.mappings.by_target(kind, target_id)
+            return mapping.source_id if mapping and not mapping.deleted else None
+
+        found = self.cache.get(f"{kind}-of:{target_id}", mapped)
+        if found:
+            return found
+        for attempt in range(2):
+            record = listing().get(target_id)
+            apid = (record.AccountingPackageID or "").strip() if record else ""
+            if apid.isdigit():
+                return apid
+            if attempt == 0 and not self.cache.refresh(name):
+                break
+        return None
+
+    def job_label(self, job_id: str) -> str:
+        job = self.clicktime.jobs().get(job_id)
+        return f"{job.JobNumber or job.Name} ({job_id})" if job else job_id

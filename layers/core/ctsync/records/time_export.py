@@ -1,0 +1,470 @@
+"""Approved ClickTime timesheets become NetSuite time bills (`timeBill`), one per time entry, to the minute.
+
+One message is one timesheet. The worker reads the timesheet again (the message may be hours old) and:
+- if it is no longer approved (or gone), removes the time bills it exported (or flags them, by policy);
+- else builds every entry's time bill first: employee (`records.references.People`), project and task (the
+  mappings of the projects and tasks syncs, else ClickTime's `AccountingPackageID`), service item (the task's
+  assignee line, else the configured default), date, minutes (`ctsync.minutes`: the day's total per
+  project equals ClickTime's, rounded to the minute), billable flag (ClickTime's own, from `Reports/Time`),
+  memo, rate (by policy) and classifications. Anything that cannot be mapped blocks the whole timesheet: one
+  cause per problem, listing the entries, and nothing is written (whole or nothing);
+- then upserts only the entries whose bill changed (`PUT timeBill/eid:ct-te-<entry id>`) and deletes the
+  bills of entries that left the timesheet. A bill NetSuite has billed, or one dated in a closed period, is
+  never changed or deleted: it is flagged with the reason (a cause an operator sees).
+
+The timesheet's mapping (kind `timesheet`) is the lock that keeps two deliveries of one timesheet apart and
+the version fence (`ApprovedDate`); each time bill has a child mapping (kind `timeentry`, parent the timesheet).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from ctsync.clicktime.client import ClickTimeClient
+from ctsync.clicktime.models import TimeEntry, Timesheet
+from ctsync.config import SyncConfig
+from ctsync.errors import NeedsAttention, cause_part
+from ctsync.minutes import Timed, allocate, duration, hours_to_minutes
+from ctsync.netsuite.client import NetSuiteClient
+from ctsync.netsuite.errors import NetSuiteAlreadyBilled, NetSuiteNotFound, NetSuitePeriodClosed
+from ctsync.records.clicktime_source import TIMESHEETS, ApprovedSheetSource, approved_at
+from ctsync.records.netsuite_source import id_list
+from ctsync.records.references import ClickTimeReferences, NetSuiteReferences, People, Projects, Unmapped
+from ctsync.records.targets import content_hash, locked
+from ctsync.references import References
+from ctsync.state import Failure, Lock, Mapping, MappingStore, RunLog
+from ctsync.sync.messages import Outcome, WorkMessage
+from ctsync.timeutil import utc_now
+
+KIND = "timesheet"
+ENTRY_KIND = "timeentry"
+RECORD = "timeBill"
+EXTERNAL_PREFIX = "ct-te-"
+MEMO_LIMIT = 4000
+_SAFE = re.compile(r"[^A-Za-z0-9_-]")
+
+
+def external_id(entry_id: str) -> str:
+    """The time bill's external ID: NetSuite documents [A-Za-z0-9_-]; anything else is written as _xx hex."""
+    return EXTERNAL_PREFIX + _SAFE.sub(lambda m: f"_{ord(m.group()):02x}", entry_id)
+
+
+@dataclass(frozen=True)
+class Problem:
+    cause_key: str
+    reason: str
+    fix: str = ""
+    entries: tuple[str, ...] = ()
+
+
+class Blocked(NeedsAttention):
+    """A timesheet that cannot go to NetSuite as it is: every cause that blocks it, each with its entries."""
+
+    code = "BLOCKED"
+
+    def __init__(self, sheet_id: str, problems: list[Problem]) -> None:
+        first = problems[0]
+        more = f" (and {len(problems) - 1} more cause(s))" if len(problems) > 1 else ""
+        super().__init__(f"{first.reason}{more}", cause=first.cause_key, fix=first.fix)
+        self.sheet_id = sheet_id
+        self.problems = problems
+
+    def causes(self) -> list[tuple[str, str, str]]:
+        return [(p.cause_key, _with_entries(p), p.fix) for p in self.problems]
+
+
+def _with_entries(problem: Problem) -> str:
+    if not problem.entries:
+        return problem.reason
+    shown = ", ".join(problem.entries[:10])
+    more = f" and {len(problem.entries) - 10} more" if len(problem.entries) > 10 else ""
+    return f"{problem.reason} (time entries {shown}{more})"
+
+
+@dataclass
+class EntryPlan:
+    entry_id: str
+    minutes: int
+    payload: dict[str, Any]
+    day: date
+    project: str
+    note: str = ""
+
+
+@dataclass
+class SheetPlan:
+    sheet: Timesheet
+    employee: str
+    entries: list[EntryPlan] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # notes: jobs not from NetSuite, entries of 0 minutes
+    problems: list[Problem] = field(default_factory=list)
+
+
+class TimeExport:
+    """Both halves of the time sync."""
+
+    def __init__(
+        self,
+        netsuite: NetSuiteClient,
+        clicktime: ClickTimeClient,
+        mappings: MappingStore,
+        runlog: RunLog,
+        config: SyncConfig,
+        cache: References,
+    ) -> None:
+        self._netsuite = netsuite
+        self._clicktime = clicktime
+        self._mappings = mappings
+        self._runlog = runlog
+        self._settings = config.time
+        self._accounting = config.accounting
+        self._ns = NetSuiteReferences(netsuite, cache)
+        self._ct = ClickTimeReferences(clicktime, cache)
+        self._people = config.people
+        self._cache = cache
+        self.source = ApprovedSheetSource(
+            clicktime,
+            mappings,
+            TIMESHEETS,
+            lookback_days=self._settings.lookback_days,
+            skew_seconds=config.clicktime.clock_skew_seconds,
+        )
+
+    def _resolvers(self) -> tuple[People, Projects]:
+        people = self._cache.get("time:people", lambda: People(self._people, self._ns, self._ct))
+        projects = self._cache.get("time:projects", lambda: Projects(self._mappings, self._ct, self._cache))
+        return people, projects
+
+    # -- the plan: everything resolved, nothing written -------------------------------------------------
+    def plan(self, sheet: Timesheet) -> SheetPlan:
+        people, projects = self._resolvers()
+        try:
+            employee = people.employee_of(sheet.UserID).id
+        except Unmapped as error:
+            return SheetPlan(sheet, "", problems=[Problem(error.cause_key, error.message, error.fix)])
+        plan = SheetPlan(sheet, employee)
+        timed: list[tuple[TimeEntry, str, str | None]] = []
+        start, end = date.fromisoformat(sheet.StartDate[:10]), date.fromisoformat(sheet.EndDate[:10])
+        for entry in sorted(self._clicktime.time_report(TimesheetID=sheet.ID), key=lambda e: (e.Date, e.ID)):
+            day = date.fromisoformat(entry.Date[:10])
+            if entry.Hours < 0:
+                plan.problems.append(
+                    Problem(
+                        "bad-input:hours",
+                        f"time entry {entry.ID} has negative hours {entry.Hours}",
+                        entries=(entry.ID,),
+                    )
+                )
+                continue
+            if not start <= day <= end:
+                plan.problems.append(
+                    Problem(
+                        "bad-input:date",
+                        f"time entry {entry.ID} is dated {day}, outside its timesheet {start}..{end}",
+                        entries=(entry.ID,),
+                    )
+                )
+                continue
+            project = projects.project_of_job(entry.JobID) if entry.JobID else None
+            if project is None:
+                label = projects.job_label(entry.JobID or "(none)")
+                if self._settings.jobs_not_from_netsuite == "skip":
+                    plan.skipped.append(f"job {label} is not a NetSuite project: its time stays in ClickTime")
+                    continue
+                plan.problems.append(
+                    Problem(
+                        f"job-unlinked:{cause_part(entry.JobID or 'none')}",
+                        f"job {label} is not linked to a NetSuite project",
+                        "link the ClickTime job to its NetSuite project (AccountingPackageID) or let the projects sync create it",
+                        (entry.ID,),
+                    )
+                )
+                continue
+            task = projects.task_of(entry.TaskID) if entry.TaskID else None
+            timed.append((entry, project, task))
+        self._check_day_totals(plan, timed)
+        minutes = allocate([Timed(e.ID, (project, e.Date[:10]), e.Hours) for e, project, _ in timed])
+        items = self._ns.service_items([task for _, _, task in timed if task])
+        for entry, project, task in timed:
+            self._plan_entry(plan, entry, project, task, minutes[entry.ID], items.get(task or ""))
+        return plan
+
+    def _check_day_totals(self, plan: SheetPlan, timed: list[tuple[TimeEntry, str, str | None]]) -> None:
+        per_day: dict[str, list[TimeEntry]] = {}
+        for entry, _, _ in timed:
+            per_day.setdefault(entry.Date[:10], []).append(entry)
+        for day, entries in sorted(per_day.items()):
+            total = sum((e.Hours for e in entries), Decimal(0))
+            if total > self._settings.max_hours_per_day:
+                plan.problems.append(
+                    Problem(
+                        "bad-input:hours-per-day",
+                        f"{total} h logged on {day}, more than {self._settings.max_hours_per_day} h in a day",
+                        entries=tuple(e.ID for e in entries),
+                    )
+                )
+
+    def _plan_entry(
+        self, plan: SheetPlan, entry: TimeEntry, project: str, task: str | None, minutes: int, task_item: str | None
+    ) -> None:
+        if minutes == 0:
+            plan.skipped.append(f"time entry {entry.ID} ({entry.Hours} h) rounds to 0:00 and is not sent")
+            return
+        item = task_item or self._settings.service_item_id
+        if item is None:
+            plan.problems.append(
+                Problem(
+                    f"item-missing:{task or 'no-task'}",
+                    f"no service item for NetSuite project task {task}"
+                    if task
+                    else f"no service item for time without a task on project {project}",
+                    "give the project task an assignee line with a service item, or set time.service_item_id",
+                    (entry.ID,),
+                )
+            )
+            return
+        day = date.fromisoformat(entry.Date[:10])
+        tran_date, memo_note = self._posting_date(plan, entry, day)
+        if tran_date is None:
+            return
+        memo = (entry.Comment or "").strip()
+        if memo_note:
+            memo = f"{memo} [{memo_note}]".strip()
+        payload: dict[str, Any] = {
+            "externalId": external_id(entry.ID),
+            "employee": {"id": plan.employee},
+            "customer": {"id": project},
+            "item": {"id": item},
+            "tranDate": tran_date.isoformat(),
+            "hours": duration(minutes),
+            "isBillable": bool(entry.IsBillable),
+            "memo": memo[:MEMO_LIMIT],
+            **self._settings.classification.refs(),
+        }
+        if task:
+            payload["caseTaskEvent"] = {"id": task}
+        if self._settings.rate == "clicktime_billing_rate" and entry.BillingRate is not None:
+            payload["rate"] = entry.BillingRate
+            payload["overrideRate"] = True
+        plan.entries.append(EntryPlan(entry.ID, minutes, payload, day, project, memo_note))
+
+    def _posting_date(self, plan: SheetPlan, entry: TimeEntry, day: date) -> tuple[date | None, str]:
+        period = self._ns.period_of(day)
+        if period is None or not period.closed:
+            return day, ""
+        if self._accounting.on_closed_period == "next_open_period":
+            later = self._ns.next_open_period(period)
+            if later is not None:
+                return later.start, f"worked {day}; period {period.name} is closed, posted to {later.name}"
+        plan.problems.append(
+            Problem(
+                f"period-closed:{cause_part(period.name)}",
+                f"period {period.name} is closed",
+                f"reopen {period.name} in NetSuite, or set accounting.on_closed_period to next_open_period",
+                (entry.ID,),
+            )
+        )
+        return None, ""
+
+    def preflight(self, message: WorkMessage) -> list[str]:
+        """What would make NetSuite reject this timesheet tonight (for `ctns plan`); writes nothing."""
+        sheet = self._clicktime.timesheet(message.source_id)
+        if sheet is None or sheet.Status != TIMESHEETS.approved_status:
+            return []
+        return [_with_entries(p) for p in self.plan(sheet).problems]
+
+    # -- the worker -----------------------------------------------------------------------------------------
+    def apply(self, message: WorkMessage) -> Outcome:
+        owner = f"{message.run_id}:{message.source_id}"
+        with locked(self._mappings, KIND, message.source_id, owner) as lock:
+            sheet = self._clicktime.timesheet(message.source_id)
+            if sheet is None or sheet.Status != TIMESHEETS.approved_status:
+                status = sheet.Status if sheet else "deleted"
+                return self._withdraw(lock, message, status)
+            version = approved_at(sheet.model_dump()) or message.version
+            before = lock.mapping
+            if before and before.source_version and version < before.source_version:
+                self._mappings.release(lock)
+                return Outcome("skipped", before.target_id, "stale: a newer approval was exported already")
+            plan = self.plan(sheet)
+            for note in plan.skipped:
+                self._runlog.note(message.run_id, f"skipped:{cause_part(note)[:80]}", note)
+            if plan.problems:
+                raise Blocked(sheet.ID, plan.problems)
+            return self._export(lock, message, plan, version)
+
+    def _export(self, lock: Lock, message: WorkMessage, plan: SheetPlan, version: Any) -> Outcome:
+        sheet_id = plan.sheet.ID
+        children = {m.source_id: m for m in self._mappings.children(KIND, sheet_id)}
+        wanted = {e.entry_id: e for e in plan.entries}
+        changed = [
+            e
+            for e in plan.entries
+            if e.entry_id not in children
+            or children[e.entry_id].content_hash != content_hash(e.payload)
+            or children[e.entry_id].deleted
+        ]
+        removed = [m for entry_id, m in children.items() if entry_id not in wanted]
+        frozen = self._frozen_bills([children[e.entry_id] for e in changed if e.entry_id in children] + removed)
+        written: list[Mapping] = []
+        flags: list[str] = []
+        for entry in changed:
+            existing = children.get(entry.entry_id)
+            if existing and existing.target_id in frozen:
+                flags.append(
+                    f"time bill {existing.target_id} (entry {entry.entry_id}) {frozen[existing.target_id]}: not changed"
+                )
+                continue
+            try:
+                bill = self._netsuite.upsert_record(RECORD, entry.payload["externalId"], entry.payload)
+            except (NetSuiteAlreadyBilled, NetSuitePeriodClosed) as refused:
+                if existing is None:
+                    raise
+                flags.append(f"time bill {existing.target_id} (entry {entry.entry_id}): {refused.detail}")
+                continue
+            written.append(
+                Mapping(
+                    kind=ENTRY_KIND,
+                    source_id=entry.entry_id,
+                    target_id=bill,
+                    content_hash=content_hash(entry.payload),
+                    parent=f"{KIND}#{sheet_id}",
+                    details={
+                        "minutes": str(entry.minutes),
+                        "date": entry.day.isoformat(),
+                        "project": entry.project,
+                        "employee": plan.employee,
+                    },
+                )
+            )
+        gone = self._delete_bills(removed, frozen, flags)
+        self._mappings.put_many(written)
+        self._mappings.delete_many(ENTRY_KIND, gone)
+        self._flag(message, sheet_id, flags)
+        total = sum(e.minutes for e in plan.entries)
+        mapping = Mapping(
+            kind=KIND,
+            source_id=sheet_id,
+            target_id=f"employee:{plan.employee}",
+            source_version=version,
+            content_hash=content_hash({e.entry_id: e.payload for e in plan.entries}),
+            fingerprint=message.fingerprint,
+            details={
+                "period_start": plan.sheet.StartDate[:10],
+                "employee": plan.employee,
+                "entries": str(len(plan.entries)),
+                "minutes": str(total),
+                "flagged": str(len(flags)),
+            },
+        )
+        self._mappings.commit(lock, mapping)
+        detail = f"{len(written)} time bill(s) written, {len(gone)} deleted, {len(plan.entries)} in NetSuite ({duration(total)})"
+        if flags:
+            detail += f"; {len(flags)} flagged"
+        if lock.mapping is None or not children:
+            action = "created" if written else "unchanged"
+        else:
+            action = "updated" if written or gone else "unchanged"
+        return Outcome(action, mapping.target_id, detail)  # type: ignore[arg-type]
+
+    def _withdraw(self, lock: Lock, message: WorkMessage, status: str) -> Outcome:
+        """The timesheet is not approved any more: its time bills leave NetSuite (or are flagged, by policy)."""
+        before = lock.mapping
+        children = self._mappings.children(KIND, message.source_id)
+        if before is None and not children:
+            self._mappings.release(lock)
+            return Outcome("skipped", None, f"timesheet is {status} and was never exported")
+        flags: list[str] = []
+        if self._settings.on_unapproved == "flag":
+            flags = [
+                f"timesheet is {status}: its {len(children)} time bill(s) stay in NetSuite (time.on_unapproved = flag)"
+            ]
+            gone: list[str] = []
+        else:
+            frozen = self._frozen_bills(children)
+            gone = self._delete_bills(children, frozen, flags)
+            self._mappings.delete_many(ENTRY_KIND, gone)
+        self._flag(message, message.source_id, flags)
+        remaining = len(children) - len(gone)
+        target = before.target_id if before else f"timesheet:{message.source_id}"
+        mapping = Mapping(
+            kind=KIND,
+            source_id=message.source_id,
+            target_id=target,
+            source_version=max(filter(None, [message.version, before.source_version if before else None])),
+            details={**(before.details if before else {}), "withdrawn": status, "entries": str(remaining)},
+            deleted=remaining == 0,
+        )
+        self._mappings.commit(lock, mapping)
+        return Outcome(
+            "updated" if gone else "unchanged", target, f"timesheet is {status}: {len(gone)} time bill(s) deleted"
+        )
+
+    # -- billed, posted and closed bills are never changed --------------------------------------------------
+    def _frozen_bills(self, mappings: list[Mapping]) -> dict[str, str]:
+        """Bill ID -> why it must not change: billed or posted in NetSuite, or dated in a closed period."""
+        ids = sorted({m.target_id for m in mappings if m.target_id.isdigit()})
+        if not ids:
+            return {}
+        frozen: dict[str, str] = {}
+        for start in range(0, len(ids), 1000):
+            chunk = id_list(ids[start : start + 1000])
+
+            def query(after: str | None, chunk: str = chunk) -> str:
+                extra = f" AND tb.id > {int(after)}" if after else ""
+                return (
+                    "SELECT tb.id AS id, tb.isbilled AS isbilled, tb.posted AS posted, "
+                    f"TO_CHAR(tb.trandate, 'YYYY-MM-DD') AS trandate FROM timebill tb WHERE tb.id IN ({chunk}){extra} ORDER BY tb.id"
+                )
+
+            for row in self._netsuite.rows(query):
+                if row.get("isbilled") == "T" or row.get("posted") == "T":
+                    frozen[str(row["id"])] = "is billed or posted in NetSuite"
+                    continue
+                period = self._ns.period_of(date.fromisoformat(row["trandate"])) if row.get("trandate") else None
+                if period is not None and period.closed:
+                    frozen[str(row["id"])] = f"is in closed period {period.name}"
+        return frozen
+
+    def _delete_bills(self, mappings: list[Mapping], frozen: dict[str, str], flags: list[str]) -> list[str]:
+        gone: list[str] = []
+        for mapping in mappings:
+            if mapping.target_id in frozen:
+                flags.append(
+                    f"time bill {mapping.target_id} (entry {mapping.source_id}) {frozen[mapping.target_id]}: not deleted"
+                )
+                continue
+            try:
+                self._netsuite.delete_record(RECORD, mapping.target_id)
+            except NetSuiteNotFound:
+                pass  # deleted in NetSuite already
+            except (NetSuiteAlreadyBilled, NetSuitePeriodClosed) as refused:
+                flags.append(f"time bill {mapping.target_id} (entry {mapping.source_id}): {refused.detail}")
+                continue
+            gone.append(mapping.source_id)
+        return gone
+
+    def _flag(self, message: WorkMessage, sheet_id: str, flags: list[str]) -> None:
+        """A change NetSuite must not receive is a cause a person sees, not a silent skip."""
+        for text in flags:
+            self._runlog.record_failure(
+                message.run_id,
+                Failure(
+                    sync=message.sync,
+                    source_id=sheet_id,
+                    kind="FLAGGED",
+                    reason=f"timesheet {sheet_id}: {text}",
+                    cause_key="time-bill-frozen",
+                    fix="billed, posted or closed-period time is not changed by the sync: adjust it in NetSuite if needed",
+                    at=utc_now(),
+                ),
+            )
+
+
+def netsuite_minutes(hours: Any) -> int:
+    """A time bill's SuiteQL hours (decimal) as whole minutes."""
+    return hours_to_minutes(Decimal(str(hours)))
