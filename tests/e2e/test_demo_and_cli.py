@@ -34,7 +34,10 @@ def test_the_demo_shows_three_nights_the_seeded_failures_and_reconciles(tmp_path
         next(c["key"] for c in written["causes"]["time"] if c["key"].startswith("employee-unmapped:sam.freelance"))
     ]
     assert all(result["matches"] for result in written["reconciliation"].values())
-    assert written["reconciliation"]["time"]["totals"]["clicktime_approved"] == written["reconciliation"]["time"]["totals"]["netsuite"]
+    assert (
+        written["reconciliation"]["time"]["totals"]["clicktime_approved"]
+        == written["reconciliation"]["time"]["totals"]["netsuite"]
+    )
     text = render(report)
     assert "Night 3 (nothing changed) writes to NetSuite and ClickTime: 0 (expected 0)" in text
     assert "time: OK" in text and "projects: OK" in text and "employee-unmapped" in text

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ctsync import jsonutil
-from ctsync.money import duration_to_hours, hours_to_duration, hours_to_minutes, round_money, to_decimal
+from ctsync.money import round_money, to_decimal
 
 # -- to_decimal ---------------------------------------------------------------------------------------------
 
@@ -86,70 +86,6 @@ def test_round_money_is_half_up_to_the_cent(amount: str, expected: str) -> None:
     result = round_money(Decimal(amount))
     assert result == Decimal(expected)
     assert str(result) == expected  # always two places
-
-
-# -- durations ----------------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("hours", "duration"),
-    [
-        ("1.75", "1:45"),
-        ("0.33", "0:20"),  # 19.8 minutes
-        ("0", "0:00"),
-        ("8", "8:00"),
-        ("0.5", "0:30"),
-        ("0.25", "0:15"),
-        ("24.1", "24:06"),
-        ("100.01", "100:01"),  # 0.6 min rounds up to 1
-        ("1.999", "2:00"),  # 119.94 minutes: carries into the hour
-    ],
-)
-def test_hours_to_duration(hours: str, duration: str) -> None:
-    assert hours_to_duration(Decimal(hours)) == duration
-
-
-def test_hours_to_duration_rounds_half_up_at_thirty_seconds() -> None:
-    # 0.125 h is exactly 7.5 minutes: half up gives 8 (banker's would give 8 too; 0.375 h = 22.5 min tells them apart)
-    assert hours_to_duration(Decimal("0.125")) == "0:08"
-    assert hours_to_duration(Decimal("0.375")) == "0:23"
-    assert hours_to_minutes(Decimal("0.375")) == 23
-    # just under half a minute rounds down
-    assert hours_to_duration(Decimal("0.1249")) == "0:07"
-    assert hours_to_duration(Decimal("0.3749")) == "0:22"
-
-
-def test_hours_to_duration_refuses_negative() -> None:
-    with pytest.raises(ValueError, match="negative"):
-        hours_to_duration(Decimal("-0.25"))
-    with pytest.raises(ValueError):
-        hours_to_duration(Decimal("-0.001"))
-
-
-@pytest.mark.parametrize(
-    ("duration", "hours"),
-    [("1:45", "1.75"), ("0:20", "0.3333333333333333333333333333"), ("0:00", "0"), ("12:30", "12.5"), ("3", "3")],
-)
-def test_duration_to_hours(duration: str, hours: str) -> None:
-    assert duration_to_hours(duration) == Decimal(hours)
-
-
-def test_duration_to_hours_does_not_misread_a_negative_duration() -> None:
-    # "-1:30" is minus one and a half hours; reading it as -60 + 30 minutes (= -0.5 h) is silently wrong.
-    # Either refusing it (hours_to_duration refuses negatives) or reading -1.5 would be correct.
-    try:
-        result = duration_to_hours("-1:30")
-    except ValueError:
-        return
-    assert result == Decimal("-1.5")
-
-
-@given(st.integers(min_value=0, max_value=10_000_000))
-def test_whole_minutes_survive_the_round_trip(minutes: int) -> None:
-    hours = Decimal(minutes) / 60
-    duration = hours_to_duration(hours)
-    assert duration == f"{minutes // 60}:{minutes % 60:02d}"
-    assert duration_to_hours(duration) == hours
 
 
 # -- jsonutil -----------------------------------------------------------------------------------------------

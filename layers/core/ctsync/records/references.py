@@ -111,7 +111,8 @@ class NetSuiteReferences:
             ]
             return sorted(periods, key=lambda p: p.start)
 
-        return self._cache.get("netsuite:periods", load)
+        # Read once per invocation: a period closed at month end must be seen by the next record, not minutes later.
+        return self._cache.get("netsuite:periods", load, per_invocation=True)
 
     def period_of(self, day: date) -> Period | None:
         return next((p for p in self.periods() if p.start <= day <= p.end), None)

@@ -61,12 +61,24 @@ class Problem:
     entries: tuple[str, ...] = ()
 
 
+def merged(problems: list[Problem]) -> list[Problem]:
+    """One problem per cause, listing every entry it blocks."""
+    by_key: dict[str, Problem] = {}
+    for problem in problems:
+        held = by_key.get(problem.cause_key)
+        by_key[problem.cause_key] = (
+            problem if held is None else Problem(held.cause_key, held.reason, held.fix, held.entries + problem.entries)
+        )
+    return list(by_key.values())
+
+
 class Blocked(NeedsAttention):
     """A timesheet that cannot go to NetSuite as it is: every cause that blocks it, each with its entries."""
 
     code = "BLOCKED"
 
     def __init__(self, sheet_id: str, problems: list[Problem]) -> None:
+        problems = merged(problems)
         first = problems[0]
         more = f" (and {len(problems) - 1} more cause(s))" if len(problems) > 1 else ""
         super().__init__(f"{first.reason}{more}", cause=first.cause_key, fix=first.fix)
@@ -140,7 +152,10 @@ class TimeExport:
         return people, projects
 
     # -- the plan: everything resolved, nothing written -------------------------------------------------
-    def plan(self, sheet: Timesheet) -> SheetPlan:
+    def plan(self, sheet: Timesheet, exported: set[str] | None = None) -> SheetPlan:
+        """Every entry's time bill, or the problems that block the sheet. `exported`: entries that already have
+        a bill (one in a closed period is flagged when it would change, not refused here)."""
+        self._exported = exported or set()
         people, projects = self._resolvers()
         try:
             employee = people.employee_of(sheet.UserID).id
@@ -254,7 +269,7 @@ class TimeExport:
 
     def _posting_date(self, plan: SheetPlan, entry: TimeEntry, day: date) -> tuple[date | None, str]:
         period = self._ns.period_of(day)
-        if period is None or not period.closed:
+        if period is None or not period.closed or entry.ID in self._exported:
             return day, ""
         if self._accounting.on_closed_period == "next_open_period":
             later = self._ns.next_open_period(period)
@@ -275,7 +290,7 @@ class TimeExport:
         sheet = self._clicktime.timesheet(message.source_id)
         if sheet is None or sheet.Status != TIMESHEETS.approved_status:
             return []
-        return [_with_entries(p) for p in self.plan(sheet).problems]
+        return [_with_entries(p) for p in merged(self.plan(sheet).problems)]
 
     # -- the worker -----------------------------------------------------------------------------------------
     def apply(self, message: WorkMessage) -> Outcome:
@@ -290,16 +305,18 @@ class TimeExport:
             if before and before.source_version and version < before.source_version:
                 self._mappings.release(lock)
                 return Outcome("skipped", before.target_id, "stale: a newer approval was exported already")
-            plan = self.plan(sheet)
+            children = {m.source_id: m for m in self._mappings.children(KIND, sheet.ID)}
+            plan = self.plan(sheet, set(children))
             for note in plan.skipped:
                 self._runlog.note(message.run_id, f"skipped:{cause_part(note)[:80]}", note)
             if plan.problems:
                 raise Blocked(sheet.ID, plan.problems)
-            return self._export(lock, message, plan, version)
+            return self._export(lock, message, plan, version, children)
 
-    def _export(self, lock: Lock, message: WorkMessage, plan: SheetPlan, version: Any) -> Outcome:
+    def _export(
+        self, lock: Lock, message: WorkMessage, plan: SheetPlan, version: Any, children: dict[str, Mapping]
+    ) -> Outcome:
         sheet_id = plan.sheet.ID
-        children = {m.source_id: m for m in self._mappings.children(KIND, sheet_id)}
         wanted = {e.entry_id: e for e in plan.entries}
         changed = [
             e
@@ -324,7 +341,9 @@ class TimeExport:
             except (NetSuiteAlreadyBilled, NetSuitePeriodClosed) as refused:
                 if existing is None:
                     raise
-                flags.append(f"time bill {existing.target_id} (entry {entry.entry_id}): {refused.detail}")
+                flags.append(
+                    f"time bill {existing.target_id} (entry {entry.entry_id}, {entry.day}): NetSuite refused: {refused.detail}"
+                )
                 continue
             written.append(
                 Mapping(
@@ -443,7 +462,12 @@ class TimeExport:
             except NetSuiteNotFound:
                 pass  # deleted in NetSuite already
             except (NetSuiteAlreadyBilled, NetSuitePeriodClosed) as refused:
-                flags.append(f"time bill {mapping.target_id} (entry {mapping.source_id}): {refused.detail}")
+                worked = mapping.details.get("date", "")
+                period = self._ns.period_of(date.fromisoformat(worked)) if worked else None
+                where = f", period {period.name}" if period else ""
+                flags.append(
+                    f"time bill {mapping.target_id} (entry {mapping.source_id}{where}): NetSuite refused: {refused.detail}"
+                )
                 continue
             gone.append(mapping.source_id)
         return gone

@@ -1,0 +1,88 @@
+"""Decimal hours to NetSuite's whole minutes without drift (ctsync.minutes): per employee, project and day,
+NetSuite's total is ClickTime's rounded to the minute, half up, and no entry is more than a minute off."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ctsync.minutes import Timed, allocate, duration, group_total_minutes, hours_to_minutes
+
+
+def timed(*hours: str, group: str = "g") -> list[Timed]:
+    return [Timed(f"e{n}", group, Decimal(h)) for n, h in enumerate(hours)]
+
+
+def test_three_entries_of_a_third_are_59_minutes_not_60() -> None:
+    minutes = allocate(timed("0.33", "0.33", "0.33"))
+    assert sum(minutes.values()) == 59  # 0.99 h = 59.4 min
+    assert sorted(minutes.values()) == [19, 20, 20]
+    assert minutes == {"e0": 20, "e1": 20, "e2": 19}  # ties go to the earlier entries
+
+
+@pytest.mark.parametrize(
+    ("hours", "expected"),
+    [("0.1", 6), ("7.99", 479), ("1.75", 105), ("0.125", 8), ("0.375", 23), ("0.1249", 7), ("8", 480), ("0", 0)],
+)
+def test_a_single_entry_rounds_half_up_to_the_minute(hours: str, expected: int) -> None:
+    assert allocate(timed(hours)) == {"e0": expected}
+
+
+def test_groups_are_rounded_on_their_own() -> None:
+    entries = timed("0.33", "0.33", group="p1") + [Timed("x", "p2", Decimal("0.33"))]
+    minutes = allocate(entries)
+    assert minutes["e0"] + minutes["e1"] == 40  # 39.6 -> 40
+    assert minutes["x"] == 20
+
+
+def test_negative_hours_are_refused() -> None:
+    with pytest.raises(ValueError, match="negative"):
+        allocate(timed("1", "-0.5"))
+
+
+@pytest.mark.parametrize(("minutes", "text"), [(0, "0:00"), (59, "0:59"), (60, "1:00"), (479, "7:59"), (1441, "24:01")])
+def test_duration_is_netsuites_hours_and_minutes(minutes: int, text: str) -> None:
+    assert duration(minutes) == text
+
+
+def test_duration_refuses_negative_minutes() -> None:
+    with pytest.raises(ValueError):
+        duration(-1)
+
+
+@pytest.mark.parametrize(("hours", "minutes"), [("0.33", 20), ("0.98", 59), ("8", 480), ("0.02", 1), ("0.01", 1)])
+def test_netsuites_two_place_hours_read_back_as_minutes(hours: str, minutes: int) -> None:
+    assert hours_to_minutes(Decimal(hours)) == minutes
+
+
+@given(st.integers(min_value=0, max_value=24 * 60))
+def test_every_whole_minute_survives_netsuites_two_place_hours(minutes: int) -> None:
+    # SuiteQL answers timebill.hours with two decimals: whole minutes are still told apart
+    two_places = (Decimal(minutes) / 60).quantize(Decimal("0.01"))
+    assert hours_to_minutes(two_places) == minutes
+
+
+hours_values = st.decimals(min_value=0, max_value=24, places=3, allow_nan=False, allow_infinity=False)
+
+
+@given(st.lists(st.tuples(st.sampled_from(["a", "b", "c"]), hours_values), min_size=1, max_size=30))
+def test_the_rule_holds_for_any_entries(rows: list[tuple[str, Decimal]]) -> None:
+    entries = [Timed(f"e{n}", group, hours) for n, (group, hours) in enumerate(rows)]
+    minutes = allocate(entries)
+    for group in {g for g, _ in rows}:
+        members = [e for e in entries if e.group == group]
+        # the group's NetSuite total is its ClickTime total rounded to the minute
+        assert sum(minutes[e.key] for e in members) == group_total_minutes([e.hours for e in members])
+    for entry in entries:
+        # no entry drifts a minute or more from its exact value
+        assert abs(Decimal(minutes[entry.key]) - entry.hours * 60) < 1
+
+
+@given(st.lists(hours_values, min_size=1, max_size=20))
+def test_the_order_of_groups_does_not_change_anyones_minutes(hours: list[Decimal]) -> None:
+    entries = [Timed(f"e{n}", n % 3, h) for n, h in enumerate(hours)]
+    by_group = sorted(entries, key=lambda e: e.group)  # stable: the order within each group is kept
+    assert allocate(entries) == allocate(by_group)
