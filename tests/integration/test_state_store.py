@@ -145,17 +145,29 @@ def test_a_record_lock_keeps_a_second_worker_out_until_the_mapping_is_committed(
     assert taken.mapping is not None and taken.mapping.target_id == "ct-client-12"
 
 
-def test_a_released_lock_is_free_and_a_started_create_stays_marked(table):
+def test_a_released_lock_keeps_the_create_mark_only_while_a_create_may_have_happened(table):
     store = MappingStore(table)
     lock = store.lock("customer", "12", owner="worker-a")
-    store.mark_create_started(lock)
+    lock.create_attempted = True  # the create was sent, its answer is unknown
     store.release(lock)
     # The next holder is told a create may have happened, so it looks before creating
     again = store.lock("customer", "12", owner="worker-b")
     assert again.create_may_exist
-    # A create the target refused outright leaves nothing to look for
-    store.release(again, create_refused=True)
-    assert not store.lock("customer", "12", owner="worker-c").create_may_exist
+    # It looked and found nothing, then its create was refused outright: nothing to look for any more
+    again.resolved = True
+    again.create_attempted = again.create_refused = True
+    store.release(again)
+    quiet = store.lock("customer", "12", owner="worker-c")
+    assert not quiet.create_may_exist
+    store.release(quiet)  # gave up before creating anything
+    assert not store.lock("customer", "12", owner="worker-d").create_may_exist
+
+
+def test_a_holder_that_dies_leaves_the_create_mark_for_the_next(table, clock):
+    store = MappingStore(table, clock=clock.epoch)
+    store.lock("customer", "12", owner="worker-a")  # and the process dies: no release
+    clock.advance(LOCK_SECONDS + 1)
+    assert store.lock("customer", "12", owner="worker-b").create_may_exist
 
 
 def test_an_expired_lock_is_taken_over_and_the_late_holder_cannot_commit(table, clock):

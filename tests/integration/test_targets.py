@@ -55,7 +55,7 @@ class RecordingOps:
     def update(self, target_id: str, payload: dict[str, Any], before: Mapping | None) -> None:
         self.calls.append(("update", target_id, payload, before.target_id if before else None))
 
-    def settle(self, target_id: str, payload: dict[str, Any], before: Mapping | None) -> Settled:
+    def settle(self, target_id: str, payload: dict[str, Any], before: Mapping | None, created: bool) -> Settled:
         self.calls.append(("settle", target_id))
         if self.settle_error is not None:
             error, self.settle_error = self.settle_error, None

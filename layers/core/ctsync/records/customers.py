@@ -64,7 +64,8 @@ def ensure_client(
     def update(client_id: str, payload: dict[str, object], _before: object) -> None:
         clicktime.update_client(client_id, payload)
 
-    ops = TargetOps(kind=KIND, find=find, create=create, update=update)
+    # A client is shared by a customer's projects and rarely changes: read its mapping before taking the lock.
+    ops = TargetOps(kind=KIND, find=find, create=create, update=update, check_first=True)
     return upsert_target(
         mappings, ops, source_id=customer.id, version=None, payload=client_payload(customer), owner=owner
     )

@@ -172,6 +172,7 @@ class ProjectSync:
         mapping = self._mappings.get(KIND, project.id)
         if mapping is None and not is_open(project, self._settings):
             # A closed or out-of-scope project gets a job only if it had one before (to deactivate it).
+            self._mappings.note_skipped(KIND, project.id, fingerprint)
             return Outcome("skipped", None, "not open in NetSuite and never synced")
         if project.customer is None:
             raise BadInput(
@@ -214,7 +215,7 @@ class ProjectSync:
         def update(job_id: str, payload: dict[str, Any], _before: object) -> None:
             clicktime.update_job(job_id, payload)
 
-        def settle(job_id: str, _payload: dict[str, Any], before: Mapping | None) -> Settled:
+        def settle(job_id: str, _payload: dict[str, Any], before: Mapping | None, _created: bool) -> Settled:
             if not self.write_back.due(before, job_id, project.clicktime_id, version):
                 return Settled()
             return self.write_back.write(project.id, job_id, version)

@@ -1,17 +1,18 @@
 """Keeping one target record in step with one source record, the same way for every kind.
 
 The rules, in order:
-1. a message older than the version already applied is skipped (version fence);
-2. when the mapping exists, the target payload's hash is unchanged and no follow-up is due, nothing is
-   written (the fence and fingerprint move on);
-3. otherwise the record's lock is taken (one conditional write; see `MappingStore.lock`) and, under it, the
-   fence is checked again and the target updated, or found-or-created;
-4. a create looks for an existing target first only when one may exist (a previous attempt started a create
-   and died, or the source holds a written-back ID); a create refused because another worker made the same
-   record meanwhile adopts that record;
+1. the record's lock is taken (one conditional write that returns the mapping as it stands; see
+   `MappingStore.lock`) — or, for shared parents that are usually unchanged (`check_first`), the mapping is
+   read first and the lock taken only when something must be written;
+2. a message older than the version already applied is skipped (version fence, checked under the lock);
+3. when the target payload's hash is unchanged and no follow-up is due, nothing is written to the target
+   (the fence and fingerprint move on);
+4. otherwise the target is updated, or created: a create looks for an existing target first only when one
+   may exist (a previous holder died after starting a create, or the source holds a written-back ID); a create
+   refused because another worker made the same record meanwhile adopts that record;
 5. a follow-up step (`settle`: linking a task to its job, writing the ID back into NetSuite) runs after the
-   target exists; for a created target the mapping is recorded before it, so a failing follow-up never leaves
-   a target nobody knows about;
+   target exists; if it fails for a target just created, the mapping is recorded first (empty hash), so the
+   target is known and the retry brings it up to date instead of creating another;
 6. the mapping write releases the lock, and only while this worker still holds it.
 """
 
@@ -60,9 +61,11 @@ class TargetOps:
     find: Callable[[], str | None]  # the existing target for this source, by business key; None if none
     create: Callable[[Payload], str]
     update: Callable[[str, Payload, Mapping | None], None]  # target id, payload, the mapping before (if any)
-    settle: Callable[[str, Payload, Mapping | None], Settled] | None = None
+    # target id, payload, the mapping before (if any), whether this attempt created the target
+    settle: Callable[[str, Payload, Mapping | None, bool], Settled] | None = None
     due: Callable[[Mapping], bool] = lambda _mapping: False  # a follow-up is due though the target is unchanged
     may_exist: bool = False  # the source says a target may exist already (it holds a written-back ID)
+    check_first: bool = False  # read before locking: a shared parent (a client) is usually unchanged
 
 
 @dataclass(frozen=True)
@@ -89,7 +92,7 @@ def locked(mappings: MappingStore, kind: str, source_id: str, owner: str) -> Ite
     try:
         yield lock
     except BaseException:
-        mappings.release(lock, create_refused=lock.create_refused)
+        mappings.release(lock)
         raise
 
 
@@ -106,64 +109,84 @@ def upsert_target(
     parent: str | None = None,
 ) -> Applied:
     digest = content_hash(payload)
-    mapping = mappings.get(ops.kind, source_id)
-    if _stale(mapping, version):
-        return Applied("skipped", mapping.target_id, mapping, f"stale: {version.isoformat()} is older than applied")  # type: ignore[union-attr]
-    if mapping and _holds(mapping, digest) and not ops.due(mapping):
-        mappings.confirm(mapping, version, fingerprint)
-        return Applied("unchanged", mapping.target_id, mapping)
+    if ops.check_first:
+        known = mappings.get(ops.kind, source_id)
+        if _stale(known, version):
+            return Applied("skipped", known.target_id, known, f"stale: {version} is older than applied")  # type: ignore[union-attr]
+        if known and _holds(known, digest) and not ops.due(known):
+            mappings.confirm(known, version, fingerprint)
+            return Applied("unchanged", known.target_id, known)
     with locked(mappings, ops.kind, source_id, owner) as lock:
         before = lock.mapping
         if _stale(before, version):
             mappings.release(lock)
-            return Applied("skipped", before.target_id, before, "stale: a newer version was applied meanwhile")  # type: ignore[union-attr]
-        detail = ""
+            return Applied("skipped", before.target_id, before, "stale: a newer version was applied")  # type: ignore[union-attr]
+        if before is not None and _holds(before, digest) and not ops.due(before):
+            return _confirm_under_lock(mappings, lock, before, version, fingerprint)
+        detail, created = "", False
         if before is not None and _holds(before, digest):
             action, target = "unchanged", before.target_id
         elif before is not None:
             ops.update(before.target_id, payload, before)
             action, target = "updated", before.target_id
         else:
-            target, action, detail = _find_or_create(mappings, lock, ops, payload)
-            if ops.settle:
-                # Recorded before the follow-up, with an empty hash: if the follow-up fails, the target is known
-                # and the next attempt brings it up to date instead of creating another.
-                pending = _mapping(ops.kind, source_id, target, version, "", "", details, parent, None)
-                mappings.commit(lock, pending, keep_lock=True)
-        settled = ops.settle(target, payload, before) if ops.settle else Settled()
+            target, action, detail = _find_or_create(lock, ops, payload)
+            created = action == "created"
+        recorded = _mapping(ops.kind, source_id, target, version, digest, fingerprint, details, parent, before)
+        settled = Settled()
+        if ops.settle:
+            try:
+                settled = ops.settle(target, payload, before, created)
+            except BaseException:
+                if before is None:
+                    # Known at once: the retry updates this target instead of looking for it or making another.
+                    # (Its details are not recorded: what they describe, the follow-up, did not happen.)
+                    mappings.commit(lock, recorded.model_copy(update={"content_hash": "", "details": {}}), keep_lock=True)
+                    lock.resolved = True
+                raise
         if action == "unchanged" and settled.wrote:
             action, detail = "updated", settled.note
-        recorded = _mapping(
-            ops.kind,
-            source_id,
-            target,
-            version,
-            digest,
-            fingerprint,
-            {**(details or {}), **settled.details},
-            parent,
-            before,
-        )
+        recorded.details.update(settled.details)
         mappings.commit(lock, recorded)
     if settled.failure is not None:
         raise settled.failure
     return Applied(action, target, recorded, detail or settled.note)
 
 
-def _find_or_create(mappings: MappingStore, lock: Lock, ops: TargetOps, payload: Payload) -> tuple[str, str, str]:
+def _confirm_under_lock(
+    mappings: MappingStore, lock: Lock, mapping: Mapping, version: datetime | None, fingerprint: str
+) -> Applied:
+    """The target holds this content already: one write moves the fence and fingerprint and frees the lock."""
+    newer = version is not None and (mapping.source_version is None or version > mapping.source_version)
+    if newer or (fingerprint and fingerprint != mapping.fingerprint):
+        mappings.commit(
+            lock,
+            mapping.model_copy(
+                update={"source_version": version if newer else mapping.source_version, "fingerprint": fingerprint or mapping.fingerprint}
+            ),
+        )
+    else:
+        mappings.release(lock)
+    return Applied("unchanged", mapping.target_id, mapping)
+
+
+def _find_or_create(lock: Lock, ops: TargetOps, payload: Payload) -> tuple[str, str, str]:
     if lock.create_may_exist or ops.may_exist:
         existing = ops.find()
+        lock.resolved = True
         if existing:
             ops.update(existing, payload, None)
             return existing, "updated", "adopted the existing target"
-    mappings.mark_create_started(lock)
+    lock.create_attempted = True
     try:
-        return ops.create(payload), "created", ""
+        created = ops.create(payload)
     except ClickTimeAlreadyExists:
         # Another worker (or a person) made the same record between our look and our create: adopt it.
         existing = ops.find()
         if not existing:
+            lock.create_refused = True
             raise
+        lock.resolved = True
         ops.update(existing, payload, None)
         return existing, "updated", "adopted the target another worker created meanwhile"
     except ClickTimeOutcomeUnknown:
@@ -171,6 +194,8 @@ def _find_or_create(mappings: MappingStore, lock: Lock, ops: TargetOps, payload:
     except NeedsAttention:
         lock.create_refused = True  # refused outright: nothing was made
         raise
+    lock.resolved = True
+    return created, "created", ""
 
 
 def _mapping(

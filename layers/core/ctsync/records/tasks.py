@@ -165,6 +165,7 @@ class TaskSync:
         self.zone = timezone
         self._projects = projects
         self._company: Company | None = None
+        self._noted: set[str] = set()  # runs told that links were skipped
         self.write_back = WriteBack(
             netsuite, record_type="projectTask", field=settings.clicktime_id_field, cause_open=cause_open
         )
@@ -258,6 +259,7 @@ class TaskSync:
         mapping = self._mappings.get(KIND, task.id)
         if job_id is None:
             if mapping is None:
+                self._mappings.note_skipped(KIND, task.id, message.fingerprint)
                 return Outcome("skipped", None, f"project {task.project_id} is not in ClickTime")
             job_id = mapping.details.get("job_id")
         project = ProjectSnapshot.model_validate(task.project) if task.project else None
@@ -267,6 +269,7 @@ class TaskSync:
             and task.status != COMPLETE
         )
         if mapping is None and not active:
+            self._mappings.note_skipped(KIND, task.id, message.fingerprint)
             return Outcome("skipped", None, "not active in NetSuite and never synced")
         payload = {"fields": self._fields(task, project, active), "job_id": job_id, "active": active}
         applied = upsert_target(
@@ -276,7 +279,7 @@ class TaskSync:
             version=message.version,
             payload=payload,
             owner=owner,
-            details={"job_id": job_id or ""},
+            details={"job_id": job_id or "", "active": str(active).lower()},
             fingerprint=message.fingerprint,
         )
         return Outcome(applied.action, applied.target_id, applied.detail)  # type: ignore[arg-type]
@@ -312,13 +315,20 @@ class TaskSync:
 
         def update(task_id: str, payload: dict[str, Any], before: Mapping | None) -> None:
             previous_job = before.details.get("job_id") if before else None
-            self._place(task_id, payload, previous_job=previous_job or None, run_id=message.run_id)
+            # Links are read only when they can have changed: another job, or the task (de)activated.
+            unmoved = (
+                before is not None
+                and previous_job == payload.get("job_id")
+                and before.details.get("active") == str(payload["active"]).lower()
+            )
+            self._place(task_id, payload, previous_job=previous_job or None, run_id=message.run_id, links_unchanged=unmoved)
 
-        def settle(task_id: str, payload: dict[str, Any], before: Mapping | None) -> Settled:
-            # A task just created (or adopted without a mapping) still needs its link; the mapping is recorded
-            # before this step, so a failing link is retried on the recorded task, never a new one.
+        def settle(task_id: str, payload: dict[str, Any], before: Mapping | None, created: bool) -> Settled:
+            # A task just created needs its link (a new task has none: nothing to read); one adopted without
+            # a mapping may be linked already. If linking fails, the task's mapping is recorded before the error
+            # goes up, so the retry links the recorded task, never a new one.
             if before is None:
-                self._link_new(task_id, payload, message.run_id)
+                self._link_new(task_id, payload, message.run_id, created=created)
             if not self.write_back.due(before, task_id, task.clicktime_id, message.version):
                 return Settled()
             return self.write_back.write(task.id, task_id, message.version)
@@ -336,6 +346,9 @@ class TaskSync:
     def _note_unrestricted(self, run_id: str) -> bool:
         if self.company().restricts_tasks_by_job:
             return False
+        if run_id in self._noted:
+            return True
+        self._noted.add(run_id)
         self._runlog.note(
             run_id,
             "task_links_skipped",
@@ -344,15 +357,23 @@ class TaskSync:
         )
         return True
 
-    def _link_new(self, task_id: str, payload: dict[str, Any], run_id: str) -> None:
+    def _link_new(self, task_id: str, payload: dict[str, Any], run_id: str, *, created: bool) -> None:
         """Link a task that has no mapping yet to its job, unless it is linked already (an adopted task)."""
         if self._note_unrestricted(run_id):
             return
         job_id = payload.get("job_id")
-        if job_id and payload["active"] and job_id not in self._clicktime.task_job_ids(task_id):
+        if job_id and payload["active"] and (created or job_id not in self._clicktime.task_job_ids(task_id)):
             self._clicktime.link_task(job_id, task_id)
 
-    def _place(self, task_id: str, payload: dict[str, Any], *, previous_job: str | None, run_id: str) -> None:
+    def _place(
+        self,
+        task_id: str,
+        payload: dict[str, Any],
+        *,
+        previous_job: str | None,
+        run_id: str,
+        links_unchanged: bool = False,
+    ) -> None:
         """Bring an existing task's fields and its job link to the desired state.
 
         An inactive task that other jobs still use (someone shared it in ClickTime) is only unlinked from
@@ -360,7 +381,7 @@ class TaskSync:
         """
         fields = dict(payload["fields"])
         job_id, active = payload.get("job_id"), payload["active"]
-        if self._note_unrestricted(run_id):
+        if self._note_unrestricted(run_id) or (links_unchanged and active):
             self._clicktime.update_task(task_id, fields)
             return
         linked = set(self._clicktime.task_job_ids(task_id))

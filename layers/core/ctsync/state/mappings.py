@@ -68,8 +68,15 @@ class Lock:
     source_id: str
     owner: str
     mapping: Mapping | None  # the mapping as it stood (None: the record has no target yet)
-    create_may_exist: bool  # a previous holder started a create and did not record it: look before creating
+    create_may_exist: bool  # a previous holder may have created the target and not recorded it: look first
+    create_attempted: bool = False  # this holder called create (its outcome may be unknown)
     create_refused: bool = False  # this holder's create was refused outright: nothing was made
+    resolved: bool = False  # this holder found or made the target (the doubt above is settled)
+
+    @property
+    def keep_create_mark(self) -> bool:
+        """Whether the next holder must still look before creating, if this one gives up now."""
+        return (self.create_attempted and not self.create_refused) or (self.create_may_exist and not self.resolved)
 
 
 def _pk(kind: str, source_id: str) -> str:
@@ -87,7 +94,11 @@ class MappingStore:
         return _to_mapping(item)
 
     def get_many(self, kind: str, source_ids: Iterable[str]) -> dict[str, Mapping]:
-        """Mappings of many records of one kind, 100 keys per call (unprocessed keys read again)."""
+        """Mappings of many records of one kind, 100 keys per call (unprocessed keys read again).
+
+        Records the worker skipped (never synced, not wanted in the target) come back as skip markers: a mapping
+        with an empty `target_id` and the fingerprint of the snapshot it skipped (see `note_skipped`).
+        """
         wanted = list(dict.fromkeys(source_ids))
         found: dict[str, Mapping] = {}
         client = self._table.meta.client
@@ -99,7 +110,7 @@ class MappingStore:
                     RequestItems={self._table.name: {"Keys": keys, "ConsistentRead": True}}
                 )
                 for item in response.get("Responses", {}).get(self._table.name, []):
-                    mapping = _to_mapping(item)
+                    mapping = _to_mapping(item) or _skip_marker(item)
                     if mapping:
                         found[mapping.source_id] = mapping
                 keys = response.get("UnprocessedKeys", {}).get(self._table.name, {}).get("Keys", [])
@@ -189,11 +200,35 @@ class MappingStore:
             if not _is_conflict(error):
                 raise
 
+    def note_skipped(self, kind: str, source_id: str, fingerprint: str) -> None:
+        """Remember that this snapshot of a record has no target and needs none (a closed project never
+        synced), so the poller leaves it out until the record changes. Never over a real mapping or a lock."""
+        if not fingerprint:
+            return
+        try:
+            self._table.put_item(
+                Item={
+                    PK: _pk(kind, source_id),
+                    SK: "MAP",
+                    "kind": kind,
+                    "source_id": source_id,
+                    "skipped_fingerprint": fingerprint,
+                    "updated_at": format_instant(utc_now()),
+                },
+                ConditionExpression=Attr("target_id").not_exists() & Attr("lock_owner").not_exists(),
+            )
+        except ClientError as error:
+            if not _is_conflict(error):
+                raise
+
     # -- the record lock -----------------------------------------------------------------------------
     def lock(self, kind: str, source_id: str, owner: str, *, wait_seconds: float = 0.0) -> Lock:
         """Take the record's lock (one conditional update), waiting up to `wait_seconds` for another holder.
 
-        Raises RecordBusy when another live worker holds it after the wait.
+        The same update marks that a create may happen (`create_started`): a holder that dies holding the lock
+        leaves the mark, so the next one looks for the target before creating; the mapping write (a put of the
+        whole item) or a release that knows no create happened removes it. Raises RecordBusy when another live
+        worker holds the lock after the wait.
         """
         deadline = time.monotonic() + wait_seconds
         while True:
@@ -201,11 +236,11 @@ class MappingStore:
             try:
                 response = self._table.update_item(
                     Key={PK: _pk(kind, source_id), SK: "MAP"},
-                    UpdateExpression="SET lock_owner = :owner, lock_until = :until",
+                    UpdateExpression="SET lock_owner = :owner, lock_until = :until, create_started = :t",
                     ConditionExpression=Attr("lock_owner").not_exists()
                     | Attr("lock_until").lt(now)
                     | Attr("lock_owner").eq(owner),
-                    ExpressionAttributeValues={":owner": owner, ":until": now + LOCK_SECONDS},
+                    ExpressionAttributeValues={":owner": owner, ":until": now + LOCK_SECONDS, ":t": True},
                     ReturnValues="ALL_OLD",
                 )
             except ClientError as error:
@@ -242,23 +277,12 @@ class MappingStore:
             raise
         lock.mapping = mapping
 
-    def mark_create_started(self, lock: Lock) -> None:
-        """Before a create: if this worker dies now, the next holder looks for the target before creating."""
-        self._table.update_item(
-            Key={PK: _pk(lock.kind, lock.source_id), SK: "MAP"},
-            UpdateExpression="SET create_started = :t",
-            ConditionExpression=Attr("lock_owner").eq(lock.owner),
-            ExpressionAttributeValues={":t": True},
-        )
-        lock.create_may_exist = True
+    def release(self, lock: Lock) -> None:
+        """Give the lock up without writing a mapping (nothing to do, or a failure).
 
-    def release(self, lock: Lock, *, create_refused: bool = False) -> None:
-        """Give the lock up without writing (nothing to do, or a failure).
-
-        A started create stays marked, unless the target system refused it outright (`create_refused`): then
-        nothing can exist and the next attempt need not look first.
+        The create mark stays while a create may have happened and was not recorded (`Lock.keep_create_mark`).
         """
-        remove = "REMOVE lock_owner, lock_until, create_started" if create_refused else "REMOVE lock_owner, lock_until"
+        remove = "REMOVE lock_owner, lock_until" if lock.keep_create_mark else "REMOVE lock_owner, lock_until, create_started"
         try:
             self._table.update_item(
                 Key={PK: _pk(lock.kind, lock.source_id), SK: "MAP"},
@@ -268,6 +292,19 @@ class MappingStore:
         except ClientError as error:
             if not _is_conflict(error):
                 raise  # expired and taken over: theirs now
+
+
+def _skip_marker(item: dict[str, Any]) -> Mapping | None:
+    if not item.get("skipped_fingerprint"):
+        return None
+    return Mapping(
+        kind=item["kind"],
+        source_id=item["source_id"],
+        target_id="",
+        fingerprint=item["skipped_fingerprint"],
+        details={"skipped": "true"},
+        updated_at=parse_instant(item["updated_at"]),
+    )
 
 
 def _is_conflict(error: ClientError) -> bool:

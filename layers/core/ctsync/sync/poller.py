@@ -23,7 +23,7 @@ from datetime import timedelta
 from ctsync.config import WindowSettings
 from ctsync.errors import NeedsAttention
 from ctsync.observability import count, logger
-from ctsync.state import Cursor, Failure, MappingStore, ProgressStore, RunLog
+from ctsync.state import Cursor, Failure, Mapping, MappingStore, ProgressStore, RunLog
 from ctsync.sync.definition import ADOPT, SyncDefinition, Window
 from ctsync.sync.messages import Change, PollRequest, PollResult, WorkMessage
 from ctsync.sync.queues import WorkQueue
@@ -150,6 +150,14 @@ class Poller:
                 "adopted": cursor.adopted + adopted,
             }
         )
+
+    def _holds(self, change: Change, mapping: Mapping | None) -> bool:
+        """Whether the target side already reflects this change: nothing to queue."""
+        if mapping is None:
+            return False
+        if not mapping.target_id:  # a skip marker: this very snapshot was judged to need no target
+            return bool(change.fingerprint) and change.fingerprint == mapping.fingerprint
+        return self._definition.unchanged(change, mapping)
 
     def _adopt(self, changes: list[Change]) -> int:
         adopted = 0

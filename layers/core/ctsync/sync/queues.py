@@ -4,6 +4,7 @@ where failures wait with their reason."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +16,7 @@ SQS_BATCH = 10  # SQS's maximum entries per SendMessageBatch
 # SQS caps a message, and a batch's total payload, at 256 KiB; attributes count too, so leave room for them.
 SQS_BATCH_BYTES = 256 * 1024 - 8 * 1024
 SEND_ATTEMPTS = 3
+SEND_THREADS = 8  # batches in flight at once (boto3 clients are thread-safe)
 MAX_DELAY_SECONDS = 900  # SQS's longest DelaySeconds
 
 # Message attributes the worker reads back (names are the contract with the dead-letter queue's readers).
@@ -45,9 +47,10 @@ class WorkQueue:
         self._url = url
 
     def send(self, messages: Iterable[WorkMessage]) -> int:
-        """Send in batches of at most ten messages and 248 KiB; refused entries are resent, and a batch that
-        keeps failing raises. A message too large for SQS on its own is a bug in its source: BadInput."""
-        sent = 0
+        """Send in batches of at most ten messages and 248 KiB, several batches at once; refused entries are
+        resent, and a batch that keeps failing raises. A message too large for SQS on its own is a bug in its
+        source: BadInput."""
+        batches: list[list[str]] = []
         batch: list[str] = []
         size = 0
         for message in messages:
@@ -60,13 +63,16 @@ class WorkQueue:
                     value=f"{length} bytes",
                 )
             if batch and (len(batch) == SQS_BATCH or size + length > SQS_BATCH_BYTES):
-                sent += self._send_batch(batch)
+                batches.append(batch)
                 batch, size = [], 0
             batch.append(body)
             size += length
         if batch:
-            sent += self._send_batch(batch)
-        return sent
+            batches.append(batch)
+        if len(batches) <= 1:
+            return sum(self._send_batch(b) for b in batches)
+        with ThreadPoolExecutor(max_workers=min(SEND_THREADS, len(batches))) as pool:
+            return sum(pool.map(self._send_batch, batches))
 
     def _send_batch(self, bodies: list[str]) -> int:
         pending = {str(index): body for index, body in enumerate(bodies)}

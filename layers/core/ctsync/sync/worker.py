@@ -17,6 +17,7 @@ Failure routing, the part operators live with:
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Callable
 from contextvars import ContextVar
@@ -38,6 +39,7 @@ GAVE_UP = "GAVE_UP"
 SYSTEMIC = "SYSTEMIC"
 BREAKER_SECONDS = 300  # how long a systemic cause pauses the sync before one record tries again (default)
 MAX_DEFERRALS = 300  # about a day of five-minute pauses: then the record is dead-lettered with the cause
+BREAKER_READ_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,7 @@ class Worker:
         self._max_runs = max_receive_count
         self._pause = pause_seconds
         self._clock = clock
+        self._breaker_read: tuple[float, Breaker | None] | None = None
 
     @property
     def sync(self) -> str:
@@ -100,7 +103,12 @@ class Worker:
 
     # -- a batch ----------------------------------------------------------------------------------
     def begin(self) -> Batch:
-        return Batch(breaker=self._progress.breaker(self.sync))
+        """A batch starts with the sync's breaker as it stands, read at most every few seconds per execution
+        environment (a pause lasts minutes; reading it for every batch of ten would cost a read per batch)."""
+        now = time.monotonic()
+        if self._breaker_read is None or now - self._breaker_read[0] > BREAKER_READ_SECONDS:
+            self._breaker_read = (now, self._progress.breaker(self.sync))
+        return Batch(breaker=self._breaker_read[1])
 
     def finish(self, batch: Batch) -> None:
         """Add the batch's counts to their runs (one update per run) and close a breaker the batch got past."""
@@ -108,6 +116,7 @@ class Worker:
             self._runlog.add_counts(run_id, counts)
         if batch.breaker and batch.applied and batch.breaker.until <= self._clock():
             self._progress.close_breaker(self.sync)
+            self._breaker_read = (time.monotonic(), None)
             logger.info(f"{self.sync}: records go through again; the pause for {batch.breaker.cause_key} is over")
 
     # -- one message --------------------------------------------------------------------------------
@@ -223,6 +232,7 @@ class Worker:
             opened_at=now,
         )
         batch.breaker = breaker
+        self._breaker_read = (time.monotonic(), breaker)
         if self._progress.open_breaker(self.sync, breaker):
             count("SystemicFailure")
             logger.error(
