@@ -271,7 +271,8 @@ def test_a_task_whose_link_fails_is_recorded_and_linked_on_its_retry(session):
     second = run(session, "tasks")
     assert second.failures == []
     (task,) = tasks_by_source(session)[failed_task]  # still one ClickTime task
-    assert task["ID"] in session.simulators.clicktime.job_tasks(mapping.details["job_id"])
+    project = session.simulators.netsuite.records.get("projectTask", failed_task)["project"]["id"]
+    assert task["ID"] in session.simulators.clicktime.job_tasks(jobs_by_project(session)[project][0]["ID"])
 
 
 # 14. Every NetSuite URL comes from one configured base ------------------------------------------------------
