@@ -169,8 +169,8 @@ class ProjectSync:
         )
 
     def upsert(self, project: ProjectSnapshot, version: datetime | None, owner: str, fingerprint: str = "") -> Outcome:
-        mapping = self._mappings.get(KIND, project.id)
-        if mapping is None and not is_open(project, self._settings):
+        # Only a project that should have no job needs its mapping read here (to skip it when it never had one).
+        if not is_open(project, self._settings) and self._mappings.get(KIND, project.id) is None:
             # A closed or out-of-scope project gets a job only if it had one before (to deactivate it).
             self._mappings.note_skipped(KIND, project.id, fingerprint)
             return Outcome("skipped", None, "not open in NetSuite and never synced")

@@ -141,7 +141,9 @@ def upsert_target(
                 if before is None:
                     # Known at once: the retry updates this target instead of looking for it or making another.
                     # (Its details are not recorded: what they describe, the follow-up, did not happen.)
-                    mappings.commit(lock, recorded.model_copy(update={"content_hash": "", "details": {}}), keep_lock=True)
+                    mappings.commit(
+                        lock, recorded.model_copy(update={"content_hash": "", "details": {}}), keep_lock=True
+                    )
                     lock.resolved = True
                 raise
         if action == "unchanged" and settled.wrote:
@@ -162,7 +164,10 @@ def _confirm_under_lock(
         mappings.commit(
             lock,
             mapping.model_copy(
-                update={"source_version": version if newer else mapping.source_version, "fingerprint": fingerprint or mapping.fingerprint}
+                update={
+                    "source_version": version if newer else mapping.source_version,
+                    "fingerprint": fingerprint or mapping.fingerprint,
+                }
             ),
         )
     else:

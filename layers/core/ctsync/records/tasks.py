@@ -256,18 +256,20 @@ class TaskSync:
             else None
         )
         job_id = self._projects.ensure_job(carried, task.project_id, owner)
-        mapping = self._mappings.get(KIND, task.id)
-        if job_id is None:
-            if mapping is None:
-                self._mappings.note_skipped(KIND, task.id, message.fingerprint)
-                return Outcome("skipped", None, f"project {task.project_id} is not in ClickTime")
-            job_id = mapping.details.get("job_id")
         project = ProjectSnapshot.model_validate(task.project) if task.project else None
         active = (
             (project is not None and is_open(project, self._projects.settings))
             and not task.is_inactive
             and task.status != COMPLETE
         )
+        # The task's mapping is read here only when it decides something: a task with no job or not active is
+        # skipped if it was never synced (the lock reads it anyway when the task is written).
+        mapping = self._mappings.get(KIND, task.id) if job_id is None or not active else None
+        if job_id is None:
+            if mapping is None:
+                self._mappings.note_skipped(KIND, task.id, message.fingerprint)
+                return Outcome("skipped", None, f"project {task.project_id} is not in ClickTime")
+            job_id = mapping.details.get("job_id")
         if mapping is None and not active:
             self._mappings.note_skipped(KIND, task.id, message.fingerprint)
             return Outcome("skipped", None, "not active in NetSuite and never synced")
@@ -321,7 +323,9 @@ class TaskSync:
                 and previous_job == payload.get("job_id")
                 and before.details.get("active") == str(payload["active"]).lower()
             )
-            self._place(task_id, payload, previous_job=previous_job or None, run_id=message.run_id, links_unchanged=unmoved)
+            self._place(
+                task_id, payload, previous_job=previous_job or None, run_id=message.run_id, links_unchanged=unmoved
+            )
 
         def settle(task_id: str, payload: dict[str, Any], before: Mapping | None, created: bool) -> Settled:
             # A task just created needs its link (a new task has none: nothing to read); one adopted without

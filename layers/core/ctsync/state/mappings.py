@@ -282,7 +282,11 @@ class MappingStore:
 
         The create mark stays while a create may have happened and was not recorded (`Lock.keep_create_mark`).
         """
-        remove = "REMOVE lock_owner, lock_until" if lock.keep_create_mark else "REMOVE lock_owner, lock_until, create_started"
+        remove = (
+            "REMOVE lock_owner, lock_until"
+            if lock.keep_create_mark
+            else "REMOVE lock_owner, lock_until, create_started"
+        )
         try:
             self._table.update_item(
                 Key={PK: _pk(lock.kind, lock.source_id), SK: "MAP"},

@@ -125,11 +125,7 @@ class Poller:
         adopted = self._adopt([c for c in changes if c.op == "adopt"])
         work = [c for c in changes if c.op != "adopt"]
         known = self._mappings.get_many(self._definition.mapping_kind, [c.source_id for c in work if c.op == "upsert"])
-        queued = [
-            c
-            for c in work
-            if not (c.op == "upsert" and c.source_id in known and self._definition.unchanged(c, known[c.source_id]))
-        ]
+        queued = [c for c in work if not (c.op == "upsert" and self._holds(c, known.get(c.source_id)))]
         self._queue.send(
             WorkMessage(
                 sync=self._sync,
