@@ -91,6 +91,14 @@ class OrderItem:
 
 
 @dataclass(frozen=True)
+class Join:
+    table: str  # lower-cased
+    alias: str
+    on: Expr
+    outer: bool  # LEFT [OUTER] JOIN keeps left rows without a match
+
+
+@dataclass(frozen=True)
 class Query:
     items: tuple[SelectItem, ...]
     table: str  # lower-cased
@@ -98,6 +106,7 @@ class Query:
     where: Expr | None
     group_by: tuple[Expr, ...]
     order_by: tuple[OrderItem, ...]
+    joins: tuple[Join, ...] = ()
 
 
 AGGREGATES = frozenset({"COUNT", "SUM", "MIN", "MAX"})

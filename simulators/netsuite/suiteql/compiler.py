@@ -72,6 +72,12 @@ class Compiler:
         self.table = table
         self.qualifier = qualifier
         self.tz = tz
+        # With joins, a row's record is {alias: record or None} and every column names its table's alias.
+        self.joined: dict[str, Table] | None = None
+
+    def with_joins(self, tables: dict[str, Table]) -> Compiler:
+        self.joined = {self.qualifier: self.table, **tables}
+        return self
 
     def compile(self, expr: Expr, *, aggregates: bool = False) -> Fn:
         fn = self._compile(expr, aggregates)
@@ -81,6 +87,8 @@ class Compiler:
         return fn
 
     def column(self, expr: Column) -> Callable[[Any], Any]:
+        if self.joined is not None:
+            return self._joined_column(expr, lambda definition: definition.getter)
         if expr.qualifier is not None and expr.qualifier != self.qualifier:
             raise SuiteQLError(
                 f"Invalid search query. Unknown table alias '{expr.qualifier}' "
@@ -95,6 +103,23 @@ class Compiler:
                 "NONEXISTENT_FIELD",
             )
         return definition.getter
+
+    def _joined_column(self, expr: Column, part: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        assert self.joined is not None
+        if expr.qualifier is None or expr.qualifier not in self.joined:
+            raise SuiteQLError(
+                f"Invalid search query. Column '{expr.name}' needs one of the table aliases {', '.join(self.joined)}."
+            )
+        alias, table = expr.qualifier, self.joined[expr.qualifier]
+        definition = table.column(expr.name)
+        if definition is None:
+            raise SuiteQLError(
+                f"Invalid search query. Detailed unprocessed description follows. Search error "
+                f"occurred: Field '{expr.name}' for record '{table.name}' was not found.",
+                "NONEXISTENT_FIELD",
+            )
+        getter = part(definition)
+        return lambda record: None if record.get(alias) is None else getter(record[alias])
 
     # -- the node kinds --------------------------------------------------------------------------
     def _compile(self, expr: Expr, aggregates: bool) -> Fn:
@@ -205,6 +230,9 @@ class Compiler:
     def _function(self, expr: Func, sub: Callable[[Expr], Fn]) -> Fn:
         _check_arity(expr)
         name, tz = expr.name, self.tz
+        if name == "BUILTIN.DF" and isinstance(expr.args[0], Column) and self.joined is not None:
+            display = self._joined_column(expr.args[0], lambda d: d.display or d.getter)
+            return lambda row: None if row.record is None else display(row.record)
         if name == "BUILTIN.DF" and isinstance(expr.args[0], Column):
             self.column(expr.args[0])
             definition = self.table.column(expr.args[0].name)

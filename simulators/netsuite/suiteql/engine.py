@@ -10,7 +10,17 @@ from functools import cmp_to_key
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from simulators.netsuite.suiteql.ast import AGGREGATES, Column, Expr, Func, Literal, Query, children, has_aggregate
+from simulators.netsuite.suiteql.ast import (
+    AGGREGATES,
+    Column,
+    Compare,
+    Expr,
+    Func,
+    Literal,
+    Query,
+    children,
+    has_aggregate,
+)
 from simulators.netsuite.suiteql.catalog import Catalog
 from simulators.netsuite.suiteql.compiler import Compiler, Fn, Row
 from simulators.netsuite.suiteql.lexer import SuiteQLError
@@ -28,6 +38,7 @@ def run(sql: str, catalog: Catalog, tz: ZoneInfo) -> list[dict[str, Any]]:
             f"occurred: Record '{query.table}' was not found."
         )
     compiler = Compiler(table, query.alias or query.table, tz)
+    joined_rows = _joined(query, table, catalog, compiler, tz) if query.joins else None
     grouped = bool(query.group_by) or any(has_aggregate(e) for e in _select_and_order(query))
     if grouped:
         _check_grouping(query)
@@ -36,7 +47,7 @@ def run(sql: str, catalog: Catalog, tz: ZoneInfo) -> list[dict[str, Any]]:
     items = [compiler.compile(item.expr, aggregates=grouped) for item in query.items]
     order = [(_order_fn(o.expr, query, names, items, compiler, grouped), o.descending) for o in query.order_by]
 
-    rows = [Row(r) for r in table.rows()]
+    rows = [Row(r) for r in (joined_rows if joined_rows is not None else table.rows())]
     if where is not None:
         rows = [row for row in rows if where(row) is True]
     if grouped:
@@ -53,6 +64,57 @@ def run(sql: str, catalog: Catalog, tz: ZoneInfo) -> list[dict[str, Any]]:
         result["links"] = []
         out.append(result)
     return out
+
+
+def _joined(query: Query, table: Any, catalog: Catalog, compiler: Compiler, tz: ZoneInfo) -> list[dict[str, Any]]:
+    """The rows of a query with joins: {alias: record}, a left row kept with None on the right of a LEFT join
+    that matched nothing. An ON of the form a.x = b.y is answered through an index of the right table."""
+    left = query.alias or query.table
+    tables = {}
+    for join in query.joins:
+        joined_table = catalog.table(join.table)
+        if joined_table is None:
+            raise SuiteQLError(
+                f"Invalid search query. Detailed unprocessed description follows. Search error "
+                f"occurred: Record '{join.table}' was not found."
+            )
+        tables[join.alias] = joined_table
+    compiler.with_joins(tables)
+    rows: list[dict[str, Any]] = [{left: record} for record in table.rows()]
+    for join in query.joins:
+        on = compiler.compile(join.on)
+        right_rows = list(tables[join.alias].rows())
+        index = _equality_index(join, compiler, right_rows)
+        combined: list[dict[str, Any]] = []
+        for row in rows:
+            candidates = index(row) if index else right_rows
+            matches = [r for r in candidates if on(Row({**row, join.alias: r})) is True]
+            if matches:
+                combined.extend({**row, join.alias: r} for r in matches)
+            elif join.outer:
+                combined.append({**row, join.alias: None})
+        rows = combined
+    return rows
+
+
+def _equality_index(join: Any, compiler: Compiler, right_rows: list[Any]) -> Any:
+    """For ON a.x = b.y (b the joined table), a lookup of b's rows by y; None for any other condition."""
+    condition = join.on
+    if not (isinstance(condition, Compare) and condition.op == "=" and isinstance(condition.left, Column) and isinstance(condition.right, Column)):
+        return None
+    sides = (condition.left, condition.right)
+    right = next((c for c in sides if c.qualifier == join.alias), None)
+    other = next((c for c in sides if c.qualifier != join.alias), None)
+    if right is None or other is None:
+        return None
+    right_value = compiler.column(right)
+    left_value = compiler.column(other)
+    buckets: dict[Any, list[Any]] = {}
+    for record in right_rows:
+        key = right_value({join.alias: record})
+        if key is not None:
+            buckets.setdefault(str(key), []).append(record)
+    return lambda row: buckets.get(str(left_value(row)), []) if left_value(row) is not None else []
 
 
 def _select_and_order(query: Query) -> list[Expr]:

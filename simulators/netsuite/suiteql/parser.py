@@ -1,7 +1,6 @@
 """Recursive-descent parser for the SuiteQL subset the product sends (see simulators/README.md).
 
-SELECT items FROM table [alias] [WHERE cond] [GROUP BY exprs] [ORDER BY expr [ASC|DESC], ...]. One table, no
-joins. Precedence, loosest first: OR, AND, NOT, then comparisons / IN / IS NULL / LIKE.
+SELECT items FROM table [alias] [[LEFT [OUTER] | INNER] JOIN table alias ON cond ...] [WHERE cond] [GROUP BY exprs] [ORDER BY expr [ASC|DESC], ...]. Precedence, loosest first: OR, AND, NOT, then comparisons / IN / IS NULL / LIKE.
 """
 
 from __future__ import annotations
@@ -17,6 +16,7 @@ from simulators.netsuite.suiteql.ast import (
     Like,
     Literal,
     Logical,
+    Join,
     Not,
     OrderItem,
     Query,
@@ -129,6 +129,9 @@ class _Parser:
         alias = None
         if self.token.kind == "word" and self.token.text.upper() not in RESERVED:
             alias = self.advance().text.lower()
+        joins = []
+        while self.token.kind == "word" and self.token.text.upper() in ("LEFT", "INNER", "JOIN"):
+            joins.append(self.join())
         where = self.expr() if self.accept_word("WHERE") else None
         group_by: list[Expr] = []
         if self.accept_word("GROUP"):
@@ -142,7 +145,20 @@ class _Parser:
                 order_by.append(self.order_item())
         if self.token.kind != "end":
             raise self.error("the end of the query")
-        return Query(tuple(items), table, alias, where, tuple(group_by), tuple(order_by))
+        return Query(tuple(items), table, alias, where, tuple(group_by), tuple(order_by), tuple(joins))
+
+    def join(self) -> Join:
+        """[LEFT [OUTER] | INNER] JOIN table alias ON condition (the ANSI joins SuiteQL accepts)."""
+        outer = self.accept_word("LEFT")
+        if outer:
+            self.accept_word("OUTER")
+        else:
+            self.accept_word("INNER")
+        self.expect_word("JOIN")
+        table = self.name("a table name").lower()
+        alias = self.name("a table alias").lower()
+        self.expect_word("ON")
+        return Join(table, alias, self.expr(), outer)
 
     def select_item(self) -> SelectItem:
         expr = self.expr()

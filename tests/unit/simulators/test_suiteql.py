@@ -385,3 +385,35 @@ def test_summed_hours_are_the_sum_of_rounded_decimal_hours(minutes):
     [row] = sim.query("SELECT SUM(tb.hours) AS total FROM timebill tb")
     expected = sum((round(Decimal(m) / 60, 2) for m in minutes), Decimal(0))
     assert Decimal(row["total"]) == expected
+
+
+# -- joins ------------------------------------------------------------------------------------------------
+
+
+def test_a_left_join_brings_the_parents_columns_and_keeps_rows_without_one():
+    from simulators.generator import generate_company
+    from simulators.netsuite import NetSuiteSimulator
+
+    sim = NetSuiteSimulator()
+    sim.load(generate_company(7, 1))
+    orphan = sim.records.add("job", {"entityId": "P-ORPHAN", "companyName": "No customer", "subsidiary": {"id": "1"}})
+    rows = sim.query(
+        "SELECT j.id AS id, c.entityid AS customernumber, c.isinactive AS inactive "
+        "FROM job j LEFT OUTER JOIN customer c ON j.parent = c.id ORDER BY j.id"
+    )
+    by_id = {r["id"]: r for r in rows}
+    assert len(rows) == len(sim.records.all("job"))  # one row per project, joined or not
+    assert "customernumber" not in by_id[orphan]  # no customer: NULL columns are left out
+    first = sim.records.all("job")[0]
+    customer = sim.records.get("customer", first["parent"]["id"])
+    assert by_id[first["id"]]["customernumber"] == customer["entityId"]
+    inner = sim.query("SELECT j.id AS id FROM job j INNER JOIN customer c ON j.parent = c.id")
+    assert orphan not in {r["id"] for r in inner} and len(inner) == len(rows) - 1
+
+
+def test_a_column_of_a_joined_query_must_name_its_table():
+    from simulators.netsuite import NetSuiteSimulator
+    from simulators.netsuite.errors import NetSuiteError
+
+    with pytest.raises(NetSuiteError, match="table aliases"):
+        NetSuiteSimulator().query("SELECT id FROM job j LEFT JOIN customer c ON j.parent = c.id")

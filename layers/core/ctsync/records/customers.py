@@ -9,8 +9,6 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from ctsync.clicktime.client import ClickTimeClient
-from ctsync.netsuite.client import NetSuiteClient
-from ctsync.records.netsuite_source import rows_by_id
 from ctsync.records.targets import Applied, TargetOps, upsert_target
 from ctsync.state import MappingStore
 
@@ -22,22 +20,6 @@ class CustomerSnapshot(BaseModel):
     number: str
     name: str
     is_inactive: bool = False
-
-
-def fetch_customers(netsuite: NetSuiteClient, ids: set[str]) -> dict[str, CustomerSnapshot]:
-    """The customers of a page of projects, in one query."""
-    if not ids:
-        return {}
-    select = "c.id AS id, c.entityid AS entityid, c.companyname AS companyname, c.isinactive AS isinactive"
-    return {
-        str(row["id"]): CustomerSnapshot(
-            id=str(row["id"]),
-            number=row.get("entityid") or str(row["id"]),
-            name=row.get("companyname") or row.get("entityid") or str(row["id"]),
-            is_inactive=row.get("isinactive") == "T",
-        )
-        for row in rows_by_id(netsuite, select, "customer", "c", sorted(ids))
-    }
 
 
 def client_payload(customer: CustomerSnapshot) -> dict[str, object]:

@@ -47,18 +47,16 @@ def keyset(alias: str, after: str | None, column: str = "id") -> str:
     return f" AND {alias}.{column} > {int(after)}" if after else ""
 
 
-def rows_by_id(
-    client: NetSuiteClient, select: str, table: str, alias: str, ids: list[str], where: str = ""
-) -> list[Row]:
-    """Rows of some records by internal id (at most a thousand ids at a time), keyset-paged."""
+def rows_by_id(client: NetSuiteClient, select: str, source: str, alias: str, ids: list[str]) -> list[Row]:
+    """Rows of some records by internal id (a thousand ids at a time), keyset-paged. `source` is the FROM
+    clause, aliases (and joins) included, e.g. `job j`."""
     found: list[Row] = []
     unique = sorted({int(i) for i in ids})
     for start in range(0, len(unique), 1000):
         chunk = id_list([str(i) for i in unique[start : start + 1000]])
-        extra = f" AND ({where})" if where else ""
 
-        def query(after: str | None, chunk: str = chunk, extra: str = extra) -> str:
-            return f"SELECT {select} FROM {table} {alias} WHERE {alias}.id IN ({chunk}){extra}{keyset(alias, after)} ORDER BY {alias}.id"
+        def query(after: str | None, chunk: str = chunk) -> str:
+            return f"SELECT {select} FROM {source} WHERE {alias}.id IN ({chunk}){keyset(alias, after)} ORDER BY {alias}.id"
 
         found.extend(client.rows(query))
     return found
@@ -80,6 +78,7 @@ class SuiteQLChangeSource:
         to_changes: ToChanges,
         adopter: Adopter | None = None,
         adopt_when: str = "first_run",
+        joins: str = "",
     ) -> None:
         self._client = client
         self._table = table
@@ -90,6 +89,7 @@ class SuiteQLChangeSource:
         self._to_changes = to_changes
         self._adopter = adopter
         self._adopt_when = adopt_when
+        self._from = f"{table} {alias} {joins}".strip()  # a join brings a parent's columns in the same read
         self.phases = ((ADOPT,) if adopter else ()) + (CHANGES, DELETIONS)
 
     def window_end(self) -> datetime:
@@ -118,7 +118,7 @@ class SuiteQLChangeSource:
         a = self._alias
         return (
             f"SELECT {self._columns}, {local_timestamp_column(f'{a}.lastmodifieddate', 'lastmodified')} "
-            f"FROM {self._table} {a} "
+            f"FROM {self._from} "
             f"WHERE {a}.lastmodifieddate >= {timestamp_literal(since, self._zone)}{keyset(a, after)} "
             f"ORDER BY {a}.id"
         )
@@ -144,4 +144,4 @@ class SuiteQLChangeSource:
             return []
         a = self._alias
         select = f"{self._columns}, {local_timestamp_column(f'{a}.lastmodifieddate', 'lastmodified')}"
-        return rows_by_id(self._client, select, self._table, a, ids)
+        return rows_by_id(self._client, select, self._from, a, ids)

@@ -19,7 +19,7 @@ from ctsync.config import ProjectSyncSettings
 from ctsync.errors import BadInput
 from ctsync.netsuite.client import NetSuiteClient
 from ctsync.records.customers import KIND as CUSTOMER_KIND
-from ctsync.records.customers import CustomerSnapshot, ensure_client, fetch_customers
+from ctsync.records.customers import CustomerSnapshot, ensure_client
 from ctsync.records.netsuite_source import SuiteQLChangeSource
 from ctsync.records.targets import Settled, TargetOps, content_hash, retire, upsert_target
 from ctsync.records.writeback import WriteBack
@@ -54,13 +54,32 @@ def columns(settings: ProjectSyncSettings) -> str:
     )
 
 
-def snapshot_from_row(row: dict[str, Any], customers: dict[str, CustomerSnapshot]) -> ProjectSnapshot:
+# The project's customer comes in the same read (one SuiteQL page per thousand projects, not two).
+CUSTOMER_JOIN = "LEFT OUTER JOIN customer c ON j.parent = c.id"
+CUSTOMER_COLUMNS = "c.entityid AS customernumber, c.companyname AS customername, c.isinactive AS customerinactive"
+
+
+def customer_of(row: dict[str, Any]) -> CustomerSnapshot | None:
+    """The customer a joined row carries; None when the parent is not a customer (or there is none)."""
+    parent = row.get("parent")
+    if not parent or not (row.get("customernumber") or row.get("customername")):
+        return None
+    return CustomerSnapshot(
+        id=str(parent),
+        number=row.get("customernumber") or str(parent),
+        name=row.get("customername") or row.get("customernumber") or str(parent),
+        is_inactive=row.get("customerinactive") == "T",
+    )
+
+
+def snapshot_from_row(row: dict[str, Any], customers: dict[str, CustomerSnapshot] | None = None) -> ProjectSnapshot:
     customer_id = row.get("parent")
+    customer = customers.get(str(customer_id)) if customers is not None and customer_id else customer_of(row)
     return ProjectSnapshot(
         id=str(row["id"]),
         number=row.get("entityid") or str(row["id"]),
         name=row.get("companyname") or row.get("entityid") or str(row["id"]),
-        customer=customers.get(str(customer_id)) if customer_id else None,
+        customer=customer,
         status_id=row.get("entitystatus"),
         is_inactive=row.get("isinactive") == "T",
         in_scope=row.get("inscope") == "T",
@@ -116,12 +135,13 @@ class ProjectSync:
             netsuite,
             table="job",
             alias="j",
-            columns=columns(settings),
+            columns=f"{columns(settings)}, {CUSTOMER_COLUMNS}",
             deleted_type="job",
             timezone=timezone,
             to_changes=self._to_changes,
             adopter=self._adoptions,
             adopt_when=settings.adopt_existing,
+            joins=CUSTOMER_JOIN,
         )
 
     @property
@@ -130,10 +150,9 @@ class ProjectSync:
 
     # -- poller side ------------------------------------------------------------------------------
     def _to_changes(self, rows: list[dict[str, Any]], _window: Window | None = None) -> list[Change]:
-        customers = fetch_customers(self._netsuite, {str(r["parent"]) for r in rows if r.get("parent")})
         changes = []
         for row in rows:
-            snapshot = snapshot_from_row(row, customers)
+            snapshot = snapshot_from_row(row)
             changes.append(
                 Change(
                     source_id=snapshot.id,
