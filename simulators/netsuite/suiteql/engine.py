@@ -100,7 +100,12 @@ def _joined(query: Query, table: Any, catalog: Catalog, compiler: Compiler, tz: 
 def _equality_index(join: Any, compiler: Compiler, right_rows: list[Any]) -> Any:
     """For ON a.x = b.y (b the joined table), a lookup of b's rows by y; None for any other condition."""
     condition = join.on
-    if not (isinstance(condition, Compare) and condition.op == "=" and isinstance(condition.left, Column) and isinstance(condition.right, Column)):
+    if not (
+        isinstance(condition, Compare)
+        and condition.op == "="
+        and isinstance(condition.left, Column)
+        and isinstance(condition.right, Column)
+    ):
         return None
     sides = (condition.left, condition.right)
     right = next((c for c in sides if c.qualifier == join.alias), None)

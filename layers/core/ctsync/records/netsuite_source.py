@@ -56,7 +56,9 @@ def rows_by_id(client: NetSuiteClient, select: str, source: str, alias: str, ids
         chunk = id_list([str(i) for i in unique[start : start + 1000]])
 
         def query(after: str | None, chunk: str = chunk) -> str:
-            return f"SELECT {select} FROM {source} WHERE {alias}.id IN ({chunk}){keyset(alias, after)} ORDER BY {alias}.id"
+            return (
+                f"SELECT {select} FROM {source} WHERE {alias}.id IN ({chunk}){keyset(alias, after)} ORDER BY {alias}.id"
+            )
 
         found.extend(client.rows(query))
     return found

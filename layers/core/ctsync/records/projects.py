@@ -24,7 +24,7 @@ from ctsync.records.netsuite_source import SuiteQLChangeSource
 from ctsync.records.targets import Settled, TargetOps, content_hash, retire, upsert_target
 from ctsync.records.writeback import WriteBack
 from ctsync.state import Mapping, MappingStore
-from ctsync.sync.definition import ChangeBatch, Window, same_fingerprint
+from ctsync.sync.definition import ChangeBatch, Window
 from ctsync.sync.messages import Change, Outcome, WorkMessage
 from ctsync.timeutil import from_local_text, utc_now
 
@@ -162,13 +162,6 @@ class ProjectSync:
                 )
             )
         return changes
-
-    def unchanged(self, change: Change, mapping: Mapping) -> bool:
-        """The job holds this snapshot, and the project holds the job's ID (or waits on a field-not-kept cause)."""
-        if not same_fingerprint(change, mapping):
-            return False
-        written = change.snapshot.get("clicktime_id")
-        return not self.write_back.due(mapping, mapping.target_id, written, change.version)
 
     def _adoptions(self, after: str | None) -> Iterator[ChangeBatch]:
         """Clients and jobs already in ClickTime that carry a NetSuite ID (made by hand or by an earlier

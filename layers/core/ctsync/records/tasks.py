@@ -36,7 +36,7 @@ from ctsync.records.projects import ProjectSnapshot, ProjectSync, adoptions, is_
 from ctsync.records.targets import Settled, TargetOps, content_hash, retire, upsert_target
 from ctsync.records.writeback import WriteBack
 from ctsync.state import Mapping, MappingStore, RunLog
-from ctsync.sync.definition import ChangeBatch, Window, same_fingerprint
+from ctsync.sync.definition import ChangeBatch, Window
 from ctsync.sync.messages import Change, Outcome, WorkMessage
 from ctsync.timeutil import from_local_text
 
@@ -233,11 +233,6 @@ class TaskSync:
                 )
             )
         return changes
-
-    def unchanged(self, change: Change, mapping: Mapping) -> bool:
-        if not same_fingerprint(change, mapping):
-            return False
-        return not self.write_back.due(mapping, mapping.target_id, change.snapshot.get("clicktime_id"), change.version)
 
     def _adoptions(self, after: str | None) -> Iterator[ChangeBatch]:
         """ClickTime tasks that already carry a NetSuite task ID (one paged read): adopted, never twinned."""

@@ -19,6 +19,8 @@ from ctsync.errors import NeedsAttention
 from ctsync.netsuite.client import NetSuiteClient
 from ctsync.records.targets import Settled
 from ctsync.state import Mapping
+from ctsync.sync.definition import same_fingerprint
+from ctsync.sync.messages import Change
 from ctsync.timeutil import format_instant, parse_instant
 
 WRITTEN_BACK_ID = "written_back_id"
@@ -61,6 +63,13 @@ class WriteBack:
         return not (
             done_at and version and version <= parse_instant(done_at) and details.get(WRITTEN_BACK_ID) == target_id
         )
+
+    def unchanged(self, change: Change, mapping: Mapping) -> bool:
+        """For the poller: the target holds this snapshot and the source record holds the target's ID (or
+        waits on a field-not-kept cause), so the change need not be queued."""
+        if not same_fingerprint(change, mapping):
+            return False
+        return not self.due(mapping, mapping.target_id, change.snapshot.get("clicktime_id"), change.version)
 
     def write(self, source_id: str, target_id: str, version: datetime | None) -> Settled:
         """Write the ID, read it back, and say what to remember (or what failed)."""

@@ -31,7 +31,7 @@ class SyncSpec:
 
 def _projects(runtime: Runtime) -> SyncDefinition:
     sync = runtime.project_sync("projects")
-    return SyncDefinition("projects", "project", sync.source, sync, unchanged=sync.unchanged)
+    return SyncDefinition("projects", "project", sync.source, sync, unchanged=sync.write_back.unchanged)
 
 
 def _tasks(runtime: Runtime) -> SyncDefinition:
@@ -48,7 +48,7 @@ def _tasks(runtime: Runtime) -> SyncDefinition:
         runtime.project_sync("tasks"),
         cause_open=runtime.cause_open("tasks"),
     )
-    return SyncDefinition("tasks", "task", tasks.source, tasks, unchanged=tasks.unchanged)
+    return SyncDefinition("tasks", "task", tasks.source, tasks, unchanged=tasks.write_back.unchanged)
 
 
 def _time(runtime: Runtime) -> SyncDefinition:
