@@ -25,6 +25,7 @@ Exit codes: 0 ok, 1 failures found (or not confirmed), 2 usage or configuration 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import traceback
@@ -66,6 +67,8 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
+    # samtranslator (reading template.yaml) warns about its own unpublished metrics: not the operator's concern.
+    logging.getLogger("samtranslator").setLevel(logging.ERROR)
     debug = "--debug" in arguments
     out = Output(json_mode="--json" in arguments)
     try:

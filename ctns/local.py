@@ -24,6 +24,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import requests
+
 from ctns.output import CliError
 from ctns.stack import REGION, ROOT
 
@@ -222,6 +224,8 @@ class LocalStack:
         host, port = self._server.get_host_and_port()
         endpoint = f"http://{host}:{port}"
         try:
+            # moto keeps its state per process: a server started in a process that ran another one starts empty.
+            requests.post(f"{endpoint}/moto-api/reset", timeout=10)
             with aws_endpoint(endpoint):
                 self.session = Session.simulated(seed=self.seed, size=self.size, config_overrides=self.config_overrides)
             failures = seed_failures(self.session) if self.with_failures else []

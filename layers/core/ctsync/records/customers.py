@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from ctsync.clicktime.client import ClickTimeClient
 from ctsync.netsuite.client import NetSuiteClient
+from ctsync.observability import logger
 from ctsync.records.netsuite_source import rows_by_id
 from ctsync.records.targets import Applied, TargetOps, upsert_target
 from ctsync.state import MappingStore
@@ -65,6 +66,13 @@ def ensure_client(
         clicktime.update_client(client_id, payload)
 
     ops = TargetOps(kind=KIND, find=find, create=create, update=update)
-    return upsert_target(
+    applied = upsert_target(
         mappings, ops, source_id=customer.id, version=None, payload=client_payload(customer), owner=owner
     )
+    if applied.action in ("created", "updated"):
+        # Made or changed on the way to a job: its own line, findable by either ID like every record's.
+        logger.info(
+            f"ClickTime client {applied.target_id} {applied.action} for NetSuite customer {customer.id} ({customer.number})",
+            extra={"kind": KIND, "netsuite_id": customer.id, "clicktime_id": applied.target_id},
+        )
+    return applied

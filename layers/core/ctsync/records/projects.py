@@ -170,6 +170,10 @@ class ProjectSync:
 
     def upsert(self, project: ProjectSnapshot, version: datetime | None, owner: str, fingerprint: str = "") -> Outcome:
         mapping = self._mappings.get(KIND, project.id)
+        if mapping and version and mapping.source_version and version < mapping.source_version:
+            # Before judging the snapshot: a redriven dead letter whose record was corrected (and applied) since
+            # must not fail again on the data it carried.
+            return Outcome("skipped", mapping.target_id, f"stale: {version.isoformat()} is older than applied")
         if mapping is None and not is_open(project, self._settings):
             # A closed or out-of-scope project gets a job only if it had one before (to deactivate it).
             return Outcome("skipped", None, "not open in NetSuite and never synced")
