@@ -81,25 +81,27 @@ def move(
     *,
     keep: Callable[[dict[str, Any]], bool] = lambda _message: True,
     progress: Callable[[int], None] = lambda _moved: None,
+    limit: int | None = None,
 ) -> int:
     """Move dead letters back to the work queue by hand (where SQS's redrive task cannot: moto, one cause only).
 
     Each message is sent to the work queue before it is deleted here, so a crash in between doubles a message
     (harmless: the worker's idempotency and version fence) and never loses one. Messages `keep` refuses are
-    left where they are.
+    left where they are. `limit` bounds the move to what waited when it started: while the workers run, a record
+    that fails again comes back here, and is not sent round again.
     """
     moved = 0
     skipped: list[str] = []
     try:
-        while True:
+        while limit is None or moved < limit:
             messages = sqs.receive_message(
                 QueueUrl=source_url,
-                MaxNumberOfMessages=10,
+                MaxNumberOfMessages=min(10, limit - moved) if limit is not None else 10,
                 MessageAttributeNames=["All"],
                 VisibilityTimeout=READ_VISIBILITY_SECONDS,
             ).get("Messages", [])
             if not messages:
-                return moved
+                break
             for message in messages:
                 if not keep(message):
                     skipped.append(message["ReceiptHandle"])
@@ -108,6 +110,7 @@ def move(
                 sqs.delete_message(QueueUrl=source_url, ReceiptHandle=message["ReceiptHandle"])
                 moved += 1
             progress(moved)
+        return moved
     finally:
         for handle in skipped:
             sqs.change_message_visibility(QueueUrl=source_url, ReceiptHandle=handle, VisibilityTimeout=0)

@@ -113,7 +113,6 @@ class SecretsFile(BaseModel):
 
 def _secret_problem(error: ValidationError, source: str, prefix: str = "") -> CliError:
     problems = describe_validation(error, prefix=prefix)
-    problems = [p.replace("String should have at least 1 character", "is empty") for p in problems]
     return CliError(f"{source}: {'; '.join(problems)}")
 
 

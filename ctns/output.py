@@ -104,6 +104,8 @@ def _reason(item: dict[str, Any]) -> str:
         return "must be a string"
     if kind in ("dict_type", "model_type", "model_attributes_type"):
         return "must be a JSON object"
+    if kind in ("string_too_short", "too_short") and (item.get("ctx") or {}).get("min_length") == 1:
+        return "is empty"
     message = str(item.get("msg", "is not valid"))
     return message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
 

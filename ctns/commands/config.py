@@ -39,9 +39,8 @@ def cmd_validate(args: argparse.Namespace, out: Output) -> int:
     problems = config_problems(document)
     out.document({"file": args.file, "valid": not problems, "problems": problems})
     if problems:
-        out.problem(f"{args.file} is not a valid config document ({len(problems)} problem(s)):")
-        for problem in problems:
-            out.note(f"  {problem}")
+        for problem in problems:  # one line per problem, each naming the file and the setting
+            out.problem(f"{args.file}: {problem}")
         return USAGE
     config = parse_config(document, args.file)
     out.line(f"{args.file} is valid for NetSuite account {config.netsuite.account_id}")

@@ -43,8 +43,11 @@ def cmd_redrive(args: argparse.Namespace, out: Output) -> int:
         sqs = target.client("sqs")
         dead_url = target.dead_letter_url(sync)
         open_causes = {cause.key: cause for cause in target.runlog.causes(sync)}
+        before = target.depth(dead_url)["total"]
         if args.cause:
-            waiting = {letter.cause_key for letter in deadletters.read(sqs, dead_url, sync)}
+            letters = deadletters.read(sqs, dead_url, sync)
+            waiting = {letter.cause_key for letter in letters}
+            before = sum(1 for letter in letters if letter.cause_key == args.cause)
             if args.cause not in open_causes and args.cause not in waiting:
                 known = ", ".join(sorted(set(open_causes) | (waiting - {""}))) or "none"
                 raise CliError(
@@ -59,8 +62,7 @@ def cmd_redrive(args: argparse.Namespace, out: Output) -> int:
         lifted = bool(breaker and (not args.cause or breaker.cause_key == args.cause))
         if lifted:
             target.progress.close_breaker(sync)
-        before = target.depth(dead_url)["total"]
-        moved, how = _move(target, sync, args.cause, out)
+        moved, how = _move(target, sync, args.cause, out, limit=before)
         report: dict[str, Any] = {
             "sync": sync,
             "resolved_causes": chosen,
@@ -90,7 +92,7 @@ def cmd_redrive(args: argparse.Namespace, out: Output) -> int:
         return FAILURES if after else OK
 
 
-def _move(target: Target, sync: str, cause: str | None, out: Output) -> tuple[int, str]:
+def _move(target: Target, sync: str, cause: str | None, out: Output, *, limit: int) -> tuple[int, str]:
     sqs = target.client("sqs")
     dead_url, work_url = target.dead_letter_url(sync), target.queue_url(sync)
     if not cause and not target.is_local:
@@ -100,7 +102,12 @@ def _move(target: Target, sync: str, cause: str | None, out: Output) -> tuple[in
             out.note(f"SQS redrive task not available here ({missing}); moving the messages one by one")
     keep = (lambda message: deadletters.cause_of(message) == cause) if cause else (lambda _message: True)
     moved = deadletters.move(
-        sqs, dead_url, work_url, keep=keep, progress=lambda n: out.progress(f"{sync}: {n} dead letter(s) moved")
+        sqs,
+        dead_url,
+        work_url,
+        keep=keep,
+        limit=limit,
+        progress=lambda n: out.progress(f"{sync}: {n} dead letter(s) moved"),
     )
     return moved, "one by one" + (f", cause {cause} only" if cause else "")
 
@@ -113,7 +120,10 @@ def _redrive_task(target: Target, dead_url: str, work_url: str, out: Output) -> 
     sqs = target.client("sqs")
     source, destination = target.queue_arn(dead_url), target.queue_arn(work_url)
     try:
-        handle = sqs.start_message_move_task(SourceArn=source, DestinationArn=destination)["TaskHandle"]
+        # Few retries: an endpoint without the action (moto) answers 500, and the messages move by hand then.
+        handle = target.client("sqs", retries={"max_attempts": 2}).start_message_move_task(
+            SourceArn=source, DestinationArn=destination
+        )["TaskHandle"]
     except (NotImplementedError, AttributeError) as error:
         raise _NoRedriveTask(type(error).__name__) from None
     except ClientError as error:

@@ -137,10 +137,10 @@ class NetSuiteSettings(Strict):
     @field_validator("account_id")
     @classmethod
     def _account_id(cls, value: str) -> str:
+        if "_" in value and value != value.upper() and re.fullmatch(r"[0-9A-Za-z]+(_SB\d+|_RP)?", value.upper()):
+            raise ValueError(f"{value!r}: a sandbox realm is upper case, e.g. 1234567_SB1")
         if not re.fullmatch(r"[0-9A-Za-z]+(_SB\d+|_RP)?", value):
             raise ValueError(f"{value!r} does not look like a NetSuite account ID (1234567 or 1234567_SB1)")
-        if "_" in value and value != value.upper():
-            raise ValueError(f"{value!r}: a sandbox realm is upper case, e.g. 1234567_SB1")
         return value
 
     @field_validator("rest_base_url")
