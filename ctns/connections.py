@@ -94,3 +94,11 @@ def explain(error: BaseException, system: str, config: SyncConfig) -> str:
 def _why(error: BaseException) -> str:
     cause = error.__cause__
     return type(cause).__name__ if cause else "no answer"
+
+
+def system_of(error: BaseException) -> str:
+    """Which system an error came from: its cause key or its type says."""
+    key = str(getattr(error, "cause_key", ""))
+    if key.startswith("clicktime") or isinstance(error, ClickTimeError) or "ClickTime" in str(error)[:12]:
+        return "clicktime"
+    return "netsuite"

@@ -11,7 +11,14 @@ import argparse
 from typing import Any
 
 from ctns.checks import FAIL, Inputs, run_checks
-from ctns.commands.common import add_config_options, add_json_option, add_target_options, configured
+from ctns.commands.common import (
+    add_config_options,
+    add_json_option,
+    add_target_options,
+    configured,
+    function_output,
+    log_path,
+)
 from ctns.output import OK, USAGE, Output, table
 
 
@@ -39,7 +46,8 @@ def cmd_check(args: argparse.Namespace, out: Output) -> int:
             concurrency_source=source.concurrency_source,
             limit=args.netsuite_concurrency_limit,
         )
-        checks = run_checks(inputs, progress=out.progress)
+        with function_output(log_path("check", None)):  # the clients' retry lines, as the functions log them
+            checks = run_checks(inputs, progress=out.progress)
         failed = [c for c in checks if c.status == FAIL]
         out.line(f"Checked {source.source}: config valid, secrets well-formed")
         out.line()

@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 import time
+import uuid
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager, redirect_stdout
@@ -73,7 +74,7 @@ def log_path(command: str, given: str | None) -> Path:
     if given:
         return Path(given)
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-    return log_dir() / f"{command}-{stamp}-{os.getpid()}.log"
+    return log_dir() / f"{command}-{stamp}-{uuid.uuid4().hex[:6]}.log"
 
 
 @contextmanager

@@ -9,11 +9,19 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ctns.commands.common import add_config_options, add_json_option, add_target_options, configured
-from ctns.connections import clicktime_client, netsuite_client
-from ctns.output import FAILURES, OK, Output, table
+from ctns.commands.common import (
+    add_config_options,
+    add_json_option,
+    add_target_options,
+    configured,
+    function_output,
+    log_path,
+)
+from ctns.connections import clicktime_client, explain, netsuite_client, system_of
+from ctns.output import FAILURES, OK, CliError, Output, table
 from ctns.plan import ACTIONS, EmptyTable, ReadOnlyTable, SyncPlan, plan_sync, runtime_for
 from ctns.target import check_sync
+from ctsync.errors import SyncError
 from ctsync.retry import RetryPolicy
 from ctsync.sync.registry import SYNC_NAMES
 
@@ -39,9 +47,13 @@ def cmd_plan(args: argparse.Namespace, out: Output) -> int:
         clicktime = clicktime_client(source.config, source.clicktime, read_only=True, retry=READ_RETRIES)
         table_ = ReadOnlyTable(source.target.table) if source.target else EmptyTable()
         plans: list[SyncPlan] = []
-        for sync in syncs:
-            runtime = runtime_for(sync, source.config, netsuite, clicktime, table_)
-            plans.append(plan_sync(sync, runtime, source.config, progress=out.progress))
+        with function_output(log_path("plan", None)):  # the clients' retry lines, as the functions log them
+            for sync in syncs:
+                runtime = runtime_for(sync, source.config, netsuite, clicktime, table_)
+                try:
+                    plans.append(plan_sync(sync, runtime, source.config, progress=out.progress))
+                except SyncError as error:
+                    raise CliError(f"plan of {sync}: {explain(error, system_of(error), source.config)}") from None
         out.line(f"Plan for {source.source}: what a run now would do (nothing was written)")
         if source.target is None:
             out.line("No stack state was read: every record is judged as on a first run.")

@@ -181,7 +181,9 @@ def _run_configured(args: argparse.Namespace, syncs: list[str], out: Output) -> 
         yes=args.yes,
         out=out,
     )
-    _connection_check(config, secrets, out)
+    logs = log_path("run", args.logs)
+    with function_output(logs):
+        _connection_check(config, secrets, out)
     endpoint = os.environ.get("AWS_ENDPOINT_URL")
     kept_in = f"the dead-letter queues on {endpoint}" if endpoint else None
     banner = (
@@ -194,7 +196,6 @@ def _run_configured(args: argparse.Namespace, syncs: list[str], out: Output) -> 
         )
     )
     out.note(banner)
-    logs = log_path("run", args.logs)
     with function_output(logs):
         with Session.configured(Path(args.config), Path(args.secrets), progress=out.progress) as session:
             passes = run_passes(session, passes=args.passes, syncs=_chosen(syncs))
