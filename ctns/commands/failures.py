@@ -108,7 +108,11 @@ def fix_hint(group: dict[str, Any]) -> str:
     if kind == "GAVE_UP" or group["cause_key"] == NO_CAUSE:
         return "it kept failing on something that may pass later (throttling, an outage): read the worker's log, then redrive"
     if kind == "BAD_INPUT":
-        return "correct the record in the source system (the field named above), then redrive"
+        return (
+            "correct the record in the source system (the field named above): the next run brings it over "
+            "(`ctns run SYNC` for now); `ctns redrive` then clears the old dead letter (older than what was applied, "
+            "it is skipped)"
+        )
     if kind == "SYSTEMIC":
         return "fix the credentials, permission or setting named above, then redrive (one redrive brings every held record back)"
     return "fix what the reason names in NetSuite or ClickTime, then redrive"

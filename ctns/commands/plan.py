@@ -69,6 +69,7 @@ def cmd_plan(args: argparse.Namespace, out: Output) -> int:
                 out.line(f"  {plan.sync}: {plan.skipped_reason}")
             for note in plan.notes:
                 out.line(f"  {plan.sync}: {note}")
+        for plan in plans:
             for action in LISTED:
                 steps = [s for s in plan.steps if s.action == action]
                 if not steps:

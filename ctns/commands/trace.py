@@ -209,11 +209,12 @@ def cmd_trace(args: argparse.Namespace, out: Output) -> int:
         if args.search_logs and target.is_local:
             raise CliError("--search-logs is for a deployed stack; the local function logs are searched anyway")
         matches = find(target, record_id, syncs)
-        groups = [group for sync in syncs for group in target.log_groups(sync)]
+        found_in = [sync for sync in syncs if any(m["sync"] == sync for m in matches)] or syncs
+        groups = [group for sync in found_in for group in target.log_groups(sync)]
         if target.is_local:
             log_lines, log_source = local_log_lines(record_id), f"the local function logs ({log_dir()})"
         elif args.search_logs:
-            log_lines, log_source = search_logs(target, syncs, record_id, args.search_logs, out), "CloudWatch Logs"
+            log_lines, log_source = search_logs(target, found_in, record_id, args.search_logs, out), "CloudWatch Logs"
         else:
             log_lines, log_source = [], None
         runs_in_logs = sorted({line["run_id"] for line in log_lines if line.get("run_id")})
