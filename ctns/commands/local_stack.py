@@ -44,10 +44,7 @@ def cmd_demo(args: argparse.Namespace, out: Output) -> int:
     from ctns.demo import demo, render
 
     logs = log_path("demo", args.logs)
-    out.note(
-        "Demo: NetSuite and ClickTime are simulators with a generated company, AWS is moto in memory; "
-        "the first `make demo` on a fresh machine spends a few minutes installing first."
-    )
+    out.note("Demo: NetSuite and ClickTime are simulators with a generated company, AWS is moto in memory.")
     with function_output(logs):
         report = demo(seed=args.seed, size=args.size, report_path=Path(args.report), progress=out.progress)
     out.line(render(report))

@@ -193,18 +193,19 @@ def test_check_passes_on_the_local_stack_and_compares_concurrency_with_the_limit
     )
 
 
-def test_check_names_the_setting_netsuite_refuses_and_the_missing_field(local, capsys, tmp_path):
+def files_for(local: Any, tmp_path: Any, **sections: Any) -> tuple[str, str]:
+    """A config and secrets file pointing at the local stack's simulators (as an engineer's would at a sandbox)."""
     state = local.state
-    config = {
+    config: dict[str, Any] = {
         "netsuite": {
             "account_id": DEFAULT_CREDENTIALS.account_id,
             "rest_base_url": f"{state.netsuite_url}/services/rest",
             "timezone": "America/Los_Angeles",
         },
         "clicktime": {"base_url": f"{state.clicktime_url}/v2"},
-        "projects": {"scope": "j.isinactive = 'F' AND j.nosuchcolumn = 'T'"},
-        "tasks": {"clicktime_id_field": "custevent_not_on_tasks"},
     }
+    for name, value in sections.items():
+        config[name] = {**config.get(name, {}), **value}
     secrets = {
         "netsuite": {
             "consumer_key": DEFAULT_CREDENTIALS.consumer_key,
@@ -216,16 +217,66 @@ def test_check_names_the_setting_netsuite_refuses_and_the_missing_field(local, c
     }
     (tmp_path / "config.json").write_text(json.dumps(config))
     (tmp_path / "secrets.json").write_text(json.dumps(secrets))
+    return str(tmp_path / "config.json"), str(tmp_path / "secrets.json")
 
-    result = ctns(
-        capsys, "check", "--config", str(tmp_path / "config.json"), "--secrets", str(tmp_path / "secrets.json")
+
+def test_check_names_the_setting_netsuite_refuses_and_the_missing_field(local, capsys, tmp_path):
+    config, secrets = files_for(
+        local,
+        tmp_path,
+        projects={"scope": "j.isinactive = 'F' AND j.nosuchcolumn = 'T'"},
+        tasks={"clicktime_id_field": "custevent_not_on_tasks"},
     )
+
+    result = ctns(capsys, "check", "--config", config, "--secrets", secrets)
 
     assert result.code == 2
     assert "FAIL  projects.scope" in result.out and "NetSuite refuses the setting projects.scope" in result.out
     assert "FAIL  tasks.clicktime_id_field on projectTask" in result.out
     assert "NetSuite has no field custevent_not_on_tasks on projectTask" in result.out
     assert "ok    projects.clicktime_id_field on job" in result.out
+
+
+def test_plan_from_files_judges_every_record_as_a_first_run(local, capsys, tmp_path):
+    config, secrets = files_for(local, tmp_path)
+
+    result = ctns(capsys, "plan", "projects", "--config", config, "--secrets", secrets, "--json")
+
+    (plan,) = result.json["plans"]
+    assert plan["first_run"] and plan["counts"]["unchanged"] == 0
+    assert plan["counts"]["adopt"] > 0  # the jobs the local run made carry their project's ID: adopted, not twinned
+    assert result.code == 1 and plan["counts"]["fail"] == 1
+
+
+def test_a_syncs_preflight_and_check_hooks_are_called(local, capsys, monkeypatch):
+    from ctsync.records.projects import ProjectSync
+
+    calls: list[str] = []
+
+    def preflight(self: Any, message: Any) -> list[str]:
+        calls.append(message.source_id)
+        return ["accounting period Mar 2025 is closed"] if message.source_id == project["id"] else []
+
+    def check(self: Any) -> list[str]:
+        return ["service item 'Consulting Hours' does not exist in NetSuite"]
+
+    monkeypatch.setattr(ProjectSync, "preflight", preflight, raising=False)
+    monkeypatch.setattr(ProjectSync, "check", check, raising=False)
+    sims = local.session.simulators
+    project = next(p for p in sims.netsuite.records.all("job") if p.get("custentity_ct_job_id"))
+    sims.netsuite.records.update("job", project["id"], {"companyName": "Pending For The Preflight"})
+    try:
+        planned = ctns(capsys, "plan", "projects", "--json")
+        checked = ctns(capsys, "check", "--json")
+    finally:
+        sims.netsuite.records.update("job", project["id"], {"companyName": project["companyName"]})
+
+    steps = {s["source_id"]: s for s in planned.json["plans"][0]["steps"]}
+    assert steps[project["id"]]["action"] == "fail"
+    assert steps[project["id"]]["detail"] == "accounting period Mar 2025 is closed"
+    assert calls == [project["id"]]  # only messages a run would send: not the unchanged, skipped or failing ones
+    hook = next(c for c in checked.json["checks"] if c["name"] == "projects sync")
+    assert checked.code == 2 and hook["status"] == "FAIL" and "Consulting Hours" in hook["detail"]
 
 
 def test_redrive_one_cause_then_the_rest_after_the_fixes(fresh, capsys):

@@ -17,10 +17,13 @@ import logging
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 
 from ctns.cli import main
+from ctns.local import aws_endpoint
 from simulators.netsuite.app import DEFAULT_CREDENTIALS
+from tests.e2e.cli_support import start_local_stack
 
 pytestmark = pytest.mark.e2e
 
@@ -126,3 +129,22 @@ def test_a_secret_pasted_into_the_config_is_not_echoed(tmp_path, capfd, caplog):
     said = everything_said(capfd, caplog)
     assert "netsuite.token_secret: is not a setting here" in said
     assert "ts-Pasted-into-config" not in said
+
+
+def test_a_secret_in_the_stacks_config_parameter_reaches_no_log_line(tmp_path, capfd, caplog, monkeypatch):
+    # The functions validate the config document at cold start: its error names the setting, not the value.
+    caplog.set_level(logging.INFO)
+    stack = start_local_stack(tmp_path, monkeypatch, with_failures=False)
+    try:
+        with aws_endpoint(stack.state.aws_endpoint):
+            document = json.loads(boto3.client("ssm").get_parameter(Name="/ctns/config")["Parameter"]["Value"])
+            document["netsuite"]["token_secret"] = "ts-Inside-the-parameter"
+            stack.session.aws.put_config(document)
+        code = main(["run", "projects", "--logs", str(tmp_path / "run.log")])
+    finally:
+        stack.stop()
+
+    said = everything_said(capfd, caplog, tmp_path / "run.log")
+    assert code == 1
+    assert "The projects poller failed: config document /ctns/config is invalid: netsuite.token_secret" in said
+    assert "ts-Inside-the-parameter" not in said
