@@ -76,6 +76,15 @@ def answers(url: str, timeout: float = 1.0) -> bool:
         return False
 
 
+def _free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 def running() -> LocalState | None:
     """The local stack `ctns serve` keeps, if one is running; a state file left by a stopped one is an error."""
     path = state_path()
@@ -218,6 +227,8 @@ class LocalStack:
             raise CliError(
                 f"a local stack is already running (pid {existing.pid}, {existing.aws_endpoint}): stop it first"
             )
+        if self.port and not _free(self.port):
+            raise CliError(f"port {self.port} is in use: pick another with --port, or leave --port out for a free one")
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per AWS request on the console
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
         self._server.start()

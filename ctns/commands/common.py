@@ -48,10 +48,9 @@ def confirm(question: str, *, yes: bool, out: Output) -> None:
     if not sys.stdin or not sys.stdin.isatty():
         raise CliError(f"{question} Not asked (no terminal): add --yes to confirm")
     out.note(question)
-    try:
-        answer = input("Continue? [y/N] ")
-    except EOFError:
-        answer = ""
+    sys.stderr.write("Continue? [y/N] ")  # stderr: stdout may be a --json document
+    sys.stderr.flush()
+    answer = sys.stdin.readline()
     if answer.strip().lower() not in ("y", "yes"):
         raise CliError("stopped: not confirmed", exit_code=1)
 
