@@ -206,6 +206,7 @@ class LocalStack:
         with_failures: bool = False,
         path: Path | None = None,
         config_overrides: dict[str, Any] | None = None,
+        company: Any = None,
     ) -> None:
         self.port = port
         self.seed = seed
@@ -213,6 +214,7 @@ class LocalStack:
         self.with_failures = with_failures
         self.path = path or state_path()
         self.config_overrides = config_overrides
+        self.company = company  # a company of the caller's (tests); else one generated from seed and size
         self.session: Any = None
         self.state: LocalState | None = None
         self._server: Any = None
@@ -238,7 +240,9 @@ class LocalStack:
             # moto keeps its state per process: a server started in a process that ran another one starts empty.
             requests.post(f"{endpoint}/moto-api/reset", timeout=10)
             with aws_endpoint(endpoint):
-                self.session = Session.simulated(seed=self.seed, size=self.size, config_overrides=self.config_overrides)
+                self.session = Session.simulated(
+                    seed=self.seed, size=self.size, config_overrides=self.config_overrides, company=self.company
+                )
             failures = seed_failures(self.session) if self.with_failures else []
         except BaseException:
             self.stop()

@@ -10,6 +10,7 @@ import boto3
 
 from ctns.cli import main
 from ctns.local import LocalStack, aws_endpoint
+from simulators.generator import generate_company
 from tests.e2e.support import FAST_RETRIES
 
 
@@ -35,11 +36,30 @@ def ctns(capsys: Any, *argv: str) -> Result:
     return Result(code, captured.out, captured.err)
 
 
+PROJECTS = 5  # the generated company's first five projects: one to break, one out of scope, three open
+
+
+def small_company() -> Any:
+    """The demo company (seed 7) cut to its first projects and their tasks, for runs a few seconds long. No
+    timesheets or expense sheets: the exports are not what these tests are about."""
+    company = generate_company(seed=7, size=1)
+    company.projects = company.projects[:PROJECTS]
+    kept = {project.id for project in company.projects}
+    company.tasks = [task for task in company.tasks if task.project_id in kept]
+    company.timesheets, company.expense_sheets = [], []
+    return company
+
+
 def start_local_stack(tmp_path: Any, monkeypatch: Any, *, with_failures: bool = True) -> LocalStack:
-    """`ctns serve` in this process, its state file and function logs under tmp_path."""
+    """`ctns serve` in this process (with the small company), its state file and function logs under tmp_path."""
     monkeypatch.setenv("CTNS_LOCAL", str(tmp_path / "serve.json"))
     monkeypatch.setenv("CTNS_LOG_DIR", str(tmp_path / "logs"))
-    stack = LocalStack(with_failures=with_failures, path=tmp_path / "serve.json", config_overrides=FAST_RETRIES)
+    stack = LocalStack(
+        with_failures=with_failures,
+        path=tmp_path / "serve.json",
+        config_overrides=FAST_RETRIES,
+        company=small_company(),
+    )
     stack.start()
     return stack
 
@@ -68,3 +88,8 @@ def queue_depths(stack: LocalStack) -> dict[str, int]:
                 )["Attributes"]
                 depths[logical] = int(attributes["ApproximateNumberOfMessages"])
         return depths
+
+
+def victim_of(stack: LocalStack) -> str:
+    """The project seeded without a customer (`ctns serve --with-failures`)."""
+    return next(p["id"] for p in stack.session.simulators.netsuite.records.all("job") if not p.get("parent"))

@@ -152,3 +152,16 @@ def test_the_outputs_the_cli_reads_are_the_templates_outputs():
 def test_tables_align_numbers_right():
     lines = table(["sync", "count"], [["projects", 3], ["tasks", 120]], right=[1])
     assert lines == ["sync      count", "--------  -----", "projects      3", "tasks       120"]
+
+
+def test_failures_of_an_in_memory_run_are_not_said_to_wait_anywhere():
+    from ctns.report import render_failures
+
+    failure = {"sync": "projects", "source_id": "109", "target_id": None, "kind": "BAD_INPUT", "reason": "no customer"}
+
+    in_memory = render_failures([failure])
+    kept = render_failures([failure], kept_in="the local stack's dead-letter queues")
+
+    assert "in memory and are gone" in in_memory and "wait in" not in in_memory
+    assert kept.startswith("1 record(s) failed and wait in the local stack's dead-letter queues:")
+    assert "NetSuite project 109, no ClickTime job yet [BAD_INPUT]: no customer" in in_memory
