@@ -102,10 +102,6 @@ def function_output(path: Path) -> Iterator[None]:
                 handler.setStream(old)
 
 
-def where(target: Target) -> str:
-    return target.describe()
-
-
 @dataclass
 class Configured:
     """A configuration and its secrets, from files (before a deployment) or from a stack (what its functions read)."""

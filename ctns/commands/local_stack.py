@@ -59,11 +59,11 @@ def cmd_demo(args: argparse.Namespace, out: Output) -> int:
     return OK if clean and all(r["ok"] for r in report["reconciliation"].values()) else FAILURES
 
 
-def cmd_serve(args: argparse.Namespace, out: Output, *, stop: threading.Event | None = None) -> int:
+def cmd_serve(args: argparse.Namespace, out: Output) -> int:
     stack = local.LocalStack(port=args.port, seed=args.seed, size=args.size, with_failures=args.with_failures)
     out.progress("starting moto, the NetSuite and ClickTime simulators, and the stack's resources")
     state = stack.start()
-    stopping = stop or threading.Event()
+    stopping = threading.Event()
     previous = None
     if threading.current_thread() is threading.main_thread():
         previous = signal.signal(signal.SIGTERM, lambda *_: stopping.set())

@@ -35,9 +35,14 @@ from ctsync.sync.registry import SYNC_NAMES
 SHOWN_FAILURES = 10
 SIMULATED = (
     "Simulated run: NetSuite and ClickTime are simulators on this machine with a generated company (seed {seed}), "
-    "and AWS is moto in memory. No real system was touched, and nothing is kept when this command ends "
+    "and AWS is {aws}. No real system was touched, and the simulators are gone when this command ends "
     "(`ctns serve` keeps a local stack to look at with ctns status / errors / trace)."
 )
+
+
+def _simulated_banner(seed: int) -> str:
+    endpoint = os.environ.get("AWS_ENDPOINT_URL")
+    return SIMULATED.format(seed=seed, aws=f"the endpoint {endpoint}" if endpoint else "moto in memory")
 
 
 def positive(text: str) -> int:
@@ -132,15 +137,18 @@ def _run_simulated(args: argparse.Namespace, syncs: list[str], out: Output) -> i
     from ctns.session import Session
 
     logs = log_path("run", args.logs)
-    out.note(SIMULATED.format(seed=args.seed))
+    banner = _simulated_banner(args.seed)
+    out.note(banner)
     with function_output(logs):
         with Session.simulated(seed=args.seed, size=args.size, progress=out.progress) as session:
             passes = run_passes(session, passes=args.passes, syncs=_chosen(syncs))
     return _report(
         out,
         passes,
-        kept_in=None,
-        banner=SIMULATED.format(seed=args.seed),
+        kept_in=f"the dead-letter queues on {os.environ['AWS_ENDPOINT_URL']}"
+        if os.environ.get("AWS_ENDPOINT_URL")
+        else None,
+        banner=banner,
         logs=logs,
         extra={"where": "simulated", "seed": args.seed},
     )

@@ -268,3 +268,40 @@ def test_a_stack_that_is_not_there_or_not_ours(deployed, capsys):
     ]
     other = ctns(capsys, "errors", "--stack", "someone-elses")
     assert other.code == 2 and "is not a ClickTime-NetSuite sync stack" in other.problems[0]
+
+
+def test_trace_runs_the_logs_insights_query_over_the_syncs_log_groups(deployed, capsys, monkeypatch):
+    class FakeLogs:
+        """CloudWatch Logs Insights (moto runs queries without reading the JSON fields)."""
+
+        queries: list[dict[str, Any]] = []
+
+        def start_query(self, **query: Any) -> dict[str, str]:
+            self.queries.append(query)
+            return {"queryId": "q-1"}
+
+        def get_query_results(self, queryId: str) -> dict[str, Any]:  # noqa: N803 - boto3's name
+            cells = {"@timestamp": "2025-03-02 05:00:01.000", "run_id": "projects-r1", "level": "ERROR"}
+            cells["message"] = "projects 109: dead-lettered: project P-1040 has no customer"
+            return {"status": "Complete", "results": [[{"field": k, "value": v} for k, v in cells.items()]]}
+
+    logs = FakeLogs()
+    patched = Target.client
+    monkeypatch.setattr(
+        Target,
+        "client",
+        lambda self, service, **config: logs if service == "logs" else patched(self, service, **config),
+    )
+    assert ctns(capsys, "run", "projects", "--stack", STACK, "--yes", "--interval", "0.2").code == 1
+    victim = victim_of(deployed)
+
+    result = ctns(capsys, "trace", victim, "--stack", STACK, "--search-logs", "2", "--json")
+
+    (query,) = logs.queries
+    assert query["logGroupNames"] == [
+        "/aws/lambda/ctns-local-projects-poller",
+        "/aws/lambda/ctns-local-projects-worker",
+    ]
+    assert query["endTime"] - query["startTime"] == 2 * 86400
+    assert f'netsuite_id = "{victim}"' in query["queryString"]
+    assert result.json["runs_in_logs"] == ["projects-r1"] and result.code == 1
