@@ -74,7 +74,7 @@ def explain(error: BaseException, system: str, config: SyncConfig) -> str:
         if isinstance(error, NetSuiteAuthError) or getattr(error, "status", None) == 401:
             return (
                 f"NetSuite refused the credentials (INVALID_LOGIN) for account {config.netsuite.account_id}: check the "
-                "account ID exactly as NetSuite shows it (1234567_SB1), the four TBA values in the NetSuite secret, "
+                "account ID exactly as NetSuite shows it (e.g. 1234567_SB1), the four TBA values in the NetSuite secret, "
                 "and that the token's role may log in with access tokens (Login Audit Trail in NetSuite)"
             )
         if isinstance(error, TransientError) and getattr(error, "cause_key", "") == "netsuite-unreachable":

@@ -45,7 +45,7 @@ def read_json(path: str | Path, what: str, *, secret: bool = False) -> dict[str,
     except json.JSONDecodeError as error:
         # The decoder's message names a position, never the text around it.
         raise CliError(
-            f"{what} {file} is not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}"
+            f"{what} {file} is not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})"
         ) from None
     if secret:
         remember_secrets_in(document)

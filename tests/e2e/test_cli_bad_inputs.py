@@ -122,7 +122,7 @@ def cases(urls: dict[str, str]) -> list[Case]:
         Case(
             "config file not JSON",
             CHECK,
-            "is not valid JSON: Expecting value at line 1, column 1",
+            "is not valid JSON: Expecting value (line 1, column 1)",
             files={"config.json": b"account_id = 1234567\n"},
         ),
         Case(
