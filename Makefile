@@ -9,16 +9,17 @@ CHECKOV := .venv-checkov
 export SAM_CLI_TELEMETRY := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo test style unit integration e2e template lint checkov build bench clean
+.PHONY: demo serve tools test style unit integration e2e template lint checkov build bench clean
 
 $(VENV)/.installed: pyproject.toml layers/deps/requirements.txt
-	@echo "Creating $(VENV) with $(PYTHON)"
+	@echo "Creating $(VENV) with $(PYTHON): the first time takes a few minutes of downloads and installs"
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
 	$(VENV)/bin/pip install -q -e '.[dev]'
 	touch $@
 
 $(TOOLS)/.installed: requirements-tools.txt
+	@echo "Creating $(TOOLS) (SAM CLI, cfn-lint) with $(PYTHON): the first time takes a minute or two"
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install -q --upgrade pip
 	$(TOOLS)/bin/pip install -q -r requirements-tools.txt
@@ -33,6 +34,14 @@ $(CHECKOV)/.installed: requirements-checkov.txt
 
 demo: $(VENV)/.installed
 	$(VENV)/bin/ctns demo
+
+# A local stack (moto + both simulators) that outlives one command: `ctns status`, `errors`, `trace`, `plan`,
+# `check` and `redrive` work against it from another terminal. Ctrl-C stops it.
+serve: $(VENV)/.installed
+	$(VENV)/bin/ctns serve
+
+# SAM CLI for the deploy steps (docs/deploy.md): .venv-tools/bin/sam
+tools: $(TOOLS)/.installed
 
 test: $(VENV)/.installed style template
 	$(VENV)/bin/pytest -q -n 2

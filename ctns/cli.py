@@ -1,175 +1,118 @@
 """`ctns`: the operator's command line.
 
-ctns demo                      the whole product on simulators + moto, twice, with a report
-ctns run [SYNC ...]            run syncs through the template's wiring (simulators by default, or
-                               --config/--secrets for a customer's NetSuite sandbox and ClickTime account)
-ctns config validate FILE      check a config document before pushing it
-ctns config push FILE          put it into SSM Parameter Store (the name the stack reads)
-ctns check --config F --secrets F
-                               who the credentials act as in NetSuite and ClickTime
+On this machine
+  ctns demo                    the whole product on simulators + moto in memory, twice, with a report
+  ctns serve                   keep a local stack (moto + simulators) running for the commands below
+  ctns run [SYNC ...]          run syncs: on the local stack if `ctns serve` runs, else simulated in memory;
+                               --config F --secrets F against a customer's real NetSuite and ClickTime
+Configuration
+  ctns config validate FILE    check a config document setting by setting
+  ctns config push FILE        put it into SSM Parameter Store (the name the stack reads)
+  ctns check                   config, secrets, both connections, fields, permissions, concurrency
+  ctns plan [SYNC]             dry run: what a run now would create, update, inactivate, delete or fail
+Operating a stack (--stack NAME for a deployed one; default: the local stack)
+  ctns run SYNC --stack NAME   start a run now and follow it to the end
+  ctns status                  per sync: last run, watermark, queue and dead-letter depth, open causes
+  ctns errors [SYNC]           open failures grouped by cause, with the records they block and the fix
+  ctns redrive SYNC            after a fix: dead letters back to the queue, causes resolved
+  ctns backfill SYNC --since D re-run a window; ctns reset-watermark SYNC --to D | --forget
+  ctns trace ID                a NetSuite or ClickTime ID: both IDs, versions, runs, failures, log query
+
+Exit codes: 0 ok, 1 failures found (or not confirmed), 2 usage or configuration to fix, 3 a bug in ctns
+(run again with --debug for the traceback), 130 interrupted. `--json` prints one JSON document for scripts.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import logging
+import os
 import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager, redirect_stdout
-from pathlib import Path
+import traceback
+from typing import Any
 
-from pydantic import ValidationError
+from ctns.output import INTERNAL, OK, USAGE, CliError, Output, redact
 
 
-def _progress(start: float):  # noqa: ANN202
-    def say(text: str) -> None:
-        print(f"[{time.monotonic() - start:6.1f}s] {text}", file=sys.stderr, flush=True)
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line naming the command, exit code 2 (not a usage dump)."""
 
-    return say
-
-
-@contextmanager
-def function_output(path: Path) -> Iterator[None]:
-    """What the functions print (Powertools JSON logs and EMF metrics, as CloudWatch would get them) goes to a
-    file for the duration, so it does not bury the summary; the summary is printed after."""
-    from ctsync.observability import logger
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8") as stream:
-        handlers = [h for h in logger.handlers if isinstance(h, logging.StreamHandler)]
-        previous = [h.setStream(stream) for h in handlers]
-        try:
-            with redirect_stdout(stream):
-                yield
-        finally:
-            for handler, old in zip(handlers, previous, strict=True):
-                handler.setStream(old)
-
-
-def cmd_demo(args: argparse.Namespace) -> int:
-    from ctns.demo import demo, render
-
-    with function_output(Path(args.logs)):
-        report = demo(
-            seed=args.seed, size=args.size, report_path=Path(args.report), progress=_progress(time.monotonic())
-        )
-    print(render(report))
-    print(f"Report written to {args.report}")
-    print(f"Function logs (as CloudWatch would show them): {args.logs}")
-    second = report["passes"][-1]["writes"]
-    clean = all(w["netsuite"] == 0 and w["clicktime"] == 0 for w in second.values())
-    return 0 if clean and all(r["ok"] for r in report["reconciliation"].values()) else 1
-
-
-def cmd_run(args: argparse.Namespace) -> int:
-    from ctns.demo import run_passes
-    from ctns.report import render_failures, render_table
-    from ctns.session import Session
-
-    say = _progress(time.monotonic())
-    if bool(args.config) != bool(args.secrets):
-        print("--config and --secrets go together", file=sys.stderr)
-        return 2
-    with function_output(Path(args.logs)):
-        if args.config:
-            session = Session.configured(Path(args.config), Path(args.secrets), progress=say)
-        else:
-            session = Session.simulated(seed=args.seed, size=args.size, progress=say)
-        with session:
-            passes = run_passes(session, passes=args.passes, syncs=args.syncs or None)
-    print(render_table(passes))
-    print()
-    print(render_failures(passes[-1]["failures"]))
-    print(f"Function logs: {args.logs}")
-    return 1 if passes[-1]["failures"] else 0
-
-
-def cmd_config(args: argparse.Namespace) -> int:
-    from ctsync.config import SyncConfig
-
-    try:
-        config = SyncConfig.model_validate(json.loads(Path(args.file).read_text()))
-    except (ValidationError, ValueError) as error:
-        print(f"{args.file} is not a valid config document:\n{error}", file=sys.stderr)
-        return 1
-    if args.action == "validate":
-        print(f"{args.file} is valid for NetSuite account {config.netsuite.account_id}")
-        return 0
-    import boto3
-
-    boto3.client("ssm").put_parameter(Name=args.name, Value=config.model_dump_json(), Type="String", Overwrite=True)
-    print(f"pushed to SSM parameter {args.name}")
-    return 0
-
-
-def cmd_check(args: argparse.Namespace) -> int:
-    from pydantic import SecretStr
-
-    from ctsync.clicktime.client import ClickTimeClient
-    from ctsync.config import SyncConfig
-    from ctsync.netsuite.auth import TbaCredentials
-    from ctsync.netsuite.client import NetSuiteClient
-
-    config = SyncConfig.model_validate(json.loads(Path(args.config).read_text()))
-    secrets = json.loads(Path(args.secrets).read_text())
-    netsuite = NetSuiteClient(
-        account_id=config.netsuite.account_id,
-        credentials=TbaCredentials.model_validate(secrets["netsuite"]),
-        base_url=config.netsuite.rest_base_url,
-        restlets_url=config.netsuite.restlets_base_url,
-    )
-    clicktime = ClickTimeClient(token=SecretStr(secrets["clicktime"]["api_token"]), base_url=config.clicktime.base_url)
-    print(f"NetSuite server time: {netsuite.server_time().isoformat()}")
-    print(f"NetSuite token acts as: {json.dumps(netsuite.token_info())}")
-    company = clicktime.company()
-    print(
-        f"ClickTime company: {company.Name} (currency {company.CurrencyISO}, tasks restricted by job: "
-        f"{company.restricts_tasks_by_job})"
-    )
-    return 0
+    def error(self, message: str) -> None:  # type: ignore[override]
+        command = self.prog.removeprefix("ctns").strip()
+        raise CliError(f"{command + ': ' if command else ''}{message} (see `{self.prog} --help`)")
 
 
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(
-        prog="ctns", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    from ctns.commands import check, config, failures, local_stack, plan, redrive, run, status, trace, watermark
+
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", help="show the traceback of an error")
+    top = _Parser(
+        prog="ctns",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=[common],
     )
-    sub = top.add_subparsers(dest="command", required=True)
+    sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+    original = sub.add_parser
 
-    demo = sub.add_parser("demo", help="run the whole product locally on simulators, twice")
-    demo.add_argument("--seed", type=int, default=7)
-    demo.add_argument("--size", type=int, default=1, help="company size multiplier")
-    demo.add_argument("--report", default="build/demo-report.json")
-    demo.add_argument("--logs", default="build/demo-functions.log")
-    demo.set_defaults(func=cmd_demo)
+    def add_parser(name: str, **kwargs: Any) -> argparse.ArgumentParser:
+        return original(name, parents=[common], **kwargs)
 
-    run = sub.add_parser("run", help="run syncs through the template's wiring")
-    run.add_argument("syncs", nargs="*", metavar="SYNC", help="projects, tasks, … (default: every sync that exists)")
-    run.add_argument("--config", help="config document (JSON); with --secrets, runs against real systems")
-    run.add_argument("--secrets", help='{"netsuite": {...TBA...}, "clicktime": {"api_token": ...}}')
-    run.add_argument("--passes", type=int, default=1)
-    run.add_argument("--seed", type=int, default=7)
-    run.add_argument("--size", type=int, default=1)
-    run.add_argument("--logs", default="build/run-functions.log")
-    run.set_defaults(func=cmd_run)
-
-    config = sub.add_parser("config", help="validate or push the config document")
-    config.add_argument("action", choices=["validate", "push"])
-    config.add_argument("file")
-    config.add_argument("--name", default="/ctns/config", help="SSM parameter name (the stack's ConfigParameterName)")
-    config.set_defaults(func=cmd_config)
-
-    check = sub.add_parser("check", help="connection check against NetSuite and ClickTime")
-    check.add_argument("--config", required=True)
-    check.add_argument("--secrets", required=True)
-    check.set_defaults(func=cmd_check)
+    sub.add_parser = add_parser  # type: ignore[method-assign]
+    for module in (local_stack, run, config, check, plan, status, failures, redrive, watermark, trace):
+        module.register(sub)
     return top
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    # samtranslator (reading template.yaml) warns about its own unpublished metrics: not the operator's concern.
+    logging.getLogger("samtranslator").setLevel(logging.ERROR)
+    debug = "--debug" in arguments
+    out = Output(json_mode="--json" in arguments)
+    try:
+        args = parser().parse_args(arguments)
+        out = Output(json_mode=bool(getattr(args, "json", False)))
+        return int(args.func(args, out) or 0)
+    except CliError as problem:
+        out.problem(problem.message)
+        _traceback(debug)
+        return problem.exit_code
+    except SystemExit as leaving:  # --help, or argparse's own exit
+        return int(leaving.code or 0) if isinstance(leaving.code, int) else USAGE
+    except KeyboardInterrupt:
+        out.problem("interrupted")
+        return 130
+    except BrokenPipeError:  # `ctns … | head`: the reader has gone, nothing more to say
+        _quiet_stdout()
+        return OK
+    except Exception as error:  # noqa: BLE001 - a bug: one line, the traceback with --debug
+        from ctsync.errors import SyncError
+
+        if isinstance(error, SyncError):
+            out.problem(error.message)
+            _traceback(debug)
+            return USAGE
+        out.problem(f"unexpected error: {type(error).__name__}: {str(error)[:500]}")
+        if not _traceback(debug):
+            out.note("This is a bug in ctns: run the command again with --debug and report the traceback.")
+        return INTERNAL
+
+
+def _quiet_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def _traceback(debug: bool) -> bool:
+    """With --debug, the traceback of the error being handled (secrets masked, as everywhere)."""
+    if debug:
+        sys.stderr.write(redact(traceback.format_exc()))
+    return debug
 
 
 if __name__ == "__main__":

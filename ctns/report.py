@@ -79,10 +79,18 @@ def render_table(passes: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def render_failures(failures: list[dict[str, Any]]) -> str:
+def render_failures(failures: list[dict[str, Any]], *, kept_in: str | None = None) -> str:
+    """`kept_in` says where the failed records wait (a dead-letter queue that outlives the run); without it the
+    run's queues were in memory, and the text does not send anyone looking for them."""
     if not failures:
         return "No failures."
-    lines = [f"{len(failures)} record(s) failed and wait in their dead-letter queue:"]
+    if kept_in:
+        lines = [f"{len(failures)} record(s) failed and wait in {kept_in}:"]
+    else:
+        lines = [
+            f"{len(failures)} record(s) failed (this run's dead-letter queues were in memory and are gone with it; "
+            "the reasons are below):"
+        ]
     for f in failures:
         source_name, target_name = RECORDS.get(f["sync"], ("source", "target"))
         target = f", {target_name} {f['target_id']}" if f.get("target_id") else f", no {target_name} yet"

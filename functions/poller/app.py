@@ -8,8 +8,10 @@ from ctsync import entrypoints
 from ctsync.observability import logger, metrics, tracer
 
 
+# No capture_cold_start_metric: Powertools writes ColdStart as a blob of its own with only function_name and
+# service, and every metric of this stack carries its sync (Lambda's REPORT lines say Init Duration anyway).
 @logger.inject_lambda_context(clear_state=True)
-@metrics.log_metrics(capture_cold_start_metric=True)
+@metrics.log_metrics
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return entrypoints.poll(event, context)

@@ -70,7 +70,7 @@ def test_account_id_forms_refused(account_id: str) -> None:
         ("projects", "clicktime_id_field", "custentity_ct_job"),
         ("projects", "clicktime_id_field", "custentity5"),
         ("tasks", "clicktime_id_field", "custevent_ct_task_id"),
-        ("tasks", "clicktime_id_field", "custcol_x"),
+        ("tasks", "clicktime_id_field", "custevent5"),
     ],
 )
 def test_script_ids_accepted(section: str, field: str, value: str) -> None:
@@ -140,7 +140,7 @@ def test_scope_with_statement_separator_or_comment_refused(scope: str) -> None:
 
 @pytest.mark.parametrize(
     "template",
-    ["{project_number} · {path}", "{project_name} / {title}", "{path}", "NS {project_number}-{title}", "plain"],
+    ["{project_number} · {path}", "{project_name} / {title}", "{path}", "NS {project_number}-{title}"],
 )
 def test_name_template_with_known_fields_accepted(template: str) -> None:
     assert config(tasks={"name_template": template}).tasks.name_template == template

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
@@ -30,6 +31,84 @@ def _check_script_id(value: str) -> str:
 
 
 ScriptId = Annotated[str, AfterValidator(_check_script_id)]
+
+
+def _check_field_kind(value: str, prefix: str, record: str) -> str:
+    """A custom field of the right kind for its record: an entity field (custentity_) on a project, a CRM field
+    (custevent_) on a project task. A field of the other kind does not exist on the record: every write-back and
+    every SuiteQL read of it fails."""
+    if not value.startswith(prefix):
+        kind = value.split("_", 1)[0]
+        raise ValueError(
+            f"{value!r} is a {kind} field; the ClickTime ID of a {record} goes into a {prefix}… field "
+            f"(custom fields of a {record} are {prefix}… fields in NetSuite)"
+        )
+    return value
+
+
+def _check_url(value: str | None, *, ends_with: str = "", origin_only: bool = False) -> str | None:
+    """A base URL the clients can use: https (plain http only on this machine, for the simulators), a host, no
+    credentials, query or fragment, and the path NetSuite or ClickTime serve the API under."""
+    if value is None:
+        return value
+    parts = urlsplit(value)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ValueError(f"{value!r} is not an absolute URL (https://host/…)")
+    if parts.scheme == "http" and parts.hostname not in ("127.0.0.1", "localhost", "::1"):
+        raise ValueError(f"{value!r} is not https: credentials and data would cross the network unencrypted")
+    if parts.username or parts.password:
+        raise ValueError("a base URL carries no user name or password: credentials belong in the secrets")
+    if parts.query or parts.fragment or " " in value:
+        raise ValueError(f"{value!r}: a base URL has no query, fragment or spaces")
+    path = parts.path.rstrip("/")
+    if origin_only and path:
+        raise ValueError(f"{value!r}: give the origin only (https://<account>.restlets.api.netsuite.com)")
+    if ends_with and not path.endswith(ends_with):
+        raise ValueError(f"{value!r} does not end with {ends_with}")
+    return value
+
+
+_ALIAS = re.compile(r"\b([A-Za-z_][A-Za-z0-9_]*)\s*\.\s*[A-Za-z_]")
+
+
+def _check_scope(value: str) -> str:
+    """The project scope is spliced into a larger query as `CASE WHEN (<scope>) THEN …` over `job j`: it must
+    be one condition that cannot reach outside its parentheses, and it must look at the project."""
+    if not value.strip():
+        raise ValueError(
+            "the project scope is empty: it says which projects belong in ClickTime, e.g. j.isinactive = 'F'"
+        )
+    if ";" in value or "--" in value or "/*" in value or "*/" in value:
+        raise ValueError("the project scope is one SuiteQL condition: no ';' and no comments")
+    outside, depth, quoted = [], 0, False
+    for char in value:
+        if char == "'":
+            quoted = not quoted  # a doubled '' inside a literal closes and reopens it: still balanced
+            continue
+        if quoted:
+            continue
+        outside.append(char)
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth < 0:
+                raise ValueError("the project scope closes a parenthesis it did not open: it would widen the query")
+    if quoted:
+        raise ValueError("the project scope has an unmatched quote (')")
+    if depth:
+        raise ValueError("the project scope leaves a parenthesis open")
+    # BUILTIN.DF(…) and its kin are SuiteQL functions, not tables.
+    aliases = {match.group(1).lower() for match in _ALIAS.finditer("".join(outside))} - {"builtin"}
+    others = sorted(aliases - {"j"})
+    if others:
+        raise ValueError(f"the project scope uses alias {others[0]!r}; the query reads projects as j (j.<column>)")
+    if "j" not in aliases:
+        raise ValueError(
+            "the project scope names no column of the project (alias j, e.g. j.isinactive = 'F'): a condition "
+            "that does not look at the project puts every project, or none, in ClickTime"
+        )
+    return value
 
 
 def _check_template(template: str, **fields: str) -> str:
@@ -58,11 +137,21 @@ class NetSuiteSettings(Strict):
     @field_validator("account_id")
     @classmethod
     def _account_id(cls, value: str) -> str:
+        if "_" in value and value != value.upper() and re.fullmatch(r"[0-9A-Za-z]+(_SB\d+|_RP)?", value.upper()):
+            raise ValueError(f"{value!r}: a sandbox realm is upper case, e.g. 1234567_SB1")
         if not re.fullmatch(r"[0-9A-Za-z]+(_SB\d+|_RP)?", value):
             raise ValueError(f"{value!r} does not look like a NetSuite account ID (1234567 or 1234567_SB1)")
-        if "_" in value and value != value.upper():
-            raise ValueError(f"{value!r}: a sandbox realm is upper case, e.g. 1234567_SB1")
         return value
+
+    @field_validator("rest_base_url")
+    @classmethod
+    def _rest_url(cls, value: str | None) -> str | None:
+        return _check_url(value, ends_with="/services/rest")
+
+    @field_validator("restlets_base_url")
+    @classmethod
+    def _restlets_url(cls, value: str | None) -> str | None:
+        return _check_url(value, origin_only=True)
 
     @field_validator("timezone")
     @classmethod
@@ -84,6 +173,11 @@ class ClickTimeSettings(Strict):
         "replicas may lag a little, and the overlap of the next window reads the margin again",
     )
 
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        return _check_url(value, ends_with="/v2") or value
+
 
 class ProjectSyncSettings(Strict):
     clicktime_id_field: ScriptId = Field(
@@ -104,8 +198,19 @@ class ProjectSyncSettings(Strict):
     @field_validator("scope")
     @classmethod
     def _scope(cls, value: str) -> str:
-        if ";" in value or "--" in value:
-            raise ValueError("the project scope is one SuiteQL condition: no ';' and no comments")
+        return _check_scope(value)
+
+    @field_validator("clicktime_id_field")
+    @classmethod
+    def _project_field(cls, value: str) -> str:
+        return _check_field_kind(value, "custentity", "project")
+
+    @field_validator("closed_status_ids")
+    @classmethod
+    def _status_ids(cls, value: list[str]) -> list[str]:
+        for status in value:
+            if not status.strip().isdigit():
+                raise ValueError(f'{status!r} is not a project status internal id (a number, e.g. "1")')
         return value
 
 
@@ -123,15 +228,28 @@ class TaskSyncSettings(Strict):
         default="first_run", description="when to adopt ClickTime tasks that already carry a NetSuite task ID"
     )
 
+    @field_validator("clicktime_id_field")
+    @classmethod
+    def _task_field(cls, value: str) -> str:
+        return _check_field_kind(value, "custevent", "project task")
+
     @field_validator("name_template")
     @classmethod
     def _name_template(cls, value: str) -> str:
-        return _check_template(value, project_number="P", project_name="N", path="A", title="T")
+        _check_template(value, project_number="P", project_name="N", path="A", title="T")
+        if "{path}" not in value and "{title}" not in value:
+            raise ValueError(
+                f"{value!r} names no task ({{path}} or {{title}}): every task of a project would get one name"
+            )
+        return value
 
     @field_validator("task_code_template")
     @classmethod
     def _code_template(cls, value: str) -> str:
-        return _check_template(value, task_id="1")
+        _check_template(value, task_id="1")
+        if "{task_id}" not in value:
+            raise ValueError(f"{value!r} has no {{task_id}}: every task would get the same task code")
+        return value
 
 
 class WindowSettings(Strict):

@@ -84,7 +84,13 @@ class Runtime:
         try:
             return SyncConfig.model_validate(document)
         except ValidationError as error:
-            raise ConfigurationError(f"config document {self.env.CONFIG_PARAMETER} is invalid: {error}") from error
+            # Settings and rules only: pydantic's own text repeats the values given (a secret pasted into the
+            # document would reach the log line and the traceback).
+            problems = "; ".join(
+                f"{'.'.join(str(part) for part in item['loc'])}: {item['msg']}"
+                for item in error.errors(include_input=False, include_url=False, include_context=False)
+            )
+            raise ConfigurationError(f"config document {self.env.CONFIG_PARAMETER} is invalid: {problems}") from None
 
     def _secret(self, name: str) -> dict[str, Any]:
         value = parameters.get_secret(name, transform="json", max_age=CACHE_SECONDS)

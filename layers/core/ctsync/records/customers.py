@@ -9,6 +9,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from ctsync.clicktime.client import ClickTimeClient
+from ctsync.observability import logger
 from ctsync.records.targets import Applied, TargetOps, upsert_target
 from ctsync.state import MappingStore
 
@@ -48,6 +49,13 @@ def ensure_client(
 
     # A client is shared by a customer's projects and rarely changes: read its mapping before taking the lock.
     ops = TargetOps(kind=KIND, find=find, create=create, update=update, check_first=True)
-    return upsert_target(
+    applied = upsert_target(
         mappings, ops, source_id=customer.id, version=None, payload=client_payload(customer), owner=owner
     )
+    if applied.action in ("created", "updated"):
+        # Made or changed on the way to a job: its own line, findable by either ID like every record's.
+        logger.info(
+            f"ClickTime client {applied.target_id} {applied.action} for NetSuite customer {customer.id} ({customer.number})",
+            extra={"kind": KIND, "netsuite_id": customer.id, "clicktime_id": applied.target_id},
+        )
+    return applied

@@ -187,6 +187,11 @@ class ProjectSync:
             self._mappings.note_skipped(KIND, project.id, fingerprint)
             return Outcome("skipped", None, "not open in NetSuite and never synced")
         if project.customer is None:
+            mapping = self._mappings.get(KIND, project.id)
+            if mapping and version and mapping.source_version and version < mapping.source_version:
+                # Before judging the snapshot: a redriven dead letter whose record was corrected (and applied)
+                # since must not fail again on the data it carried.
+                return Outcome("skipped", mapping.target_id, f"stale: {version.isoformat()} is older than applied")
             raise BadInput(
                 f"project {project.number} has no customer; a ClickTime job needs a client",
                 field="parent",

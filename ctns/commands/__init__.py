@@ -1,0 +1,1 @@
+"""The `ctns` commands, one module each; `ctns.cli` registers them."""

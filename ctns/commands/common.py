@@ -1,0 +1,167 @@
+"""What several commands share: target options, confirmation, the function log, dates."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+import uuid
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager, redirect_stdout
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from ctns.output import CliError, Output, RedactingStream
+from ctns.stack import ROOT
+from ctns.target import Target, open_target
+
+
+def log_dir() -> Path:
+    """Where each command's function log goes (`CTNS_LOG_DIR` names another folder)."""
+    return Path(os.environ.get("CTNS_LOG_DIR") or ROOT / "build" / "logs")
+
+
+def add_target_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("which stack (default: the local stack `ctns serve` keeps)")
+    group.add_argument("--stack", metavar="NAME", help="a deployed stack, found by its CloudFormation name")
+    group.add_argument("--region", help="AWS region of the stack (default: AWS_REGION / the profile's)")
+    group.add_argument("--profile", help="AWS profile to use (default: AWS_PROFILE)")
+
+
+def add_json_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="one JSON document on stdout, for scripts")
+
+
+def target_of(args: argparse.Namespace, out: Output):  # noqa: ANN201 - a context manager
+    return open_target(args.stack, region=args.region, profile=args.profile, progress=out.progress)
+
+
+def confirm(question: str, *, yes: bool, out: Output) -> None:
+    """Ask before doing something to real systems; `--yes` answers for scripts. No terminal and no `--yes`: stop."""
+    if yes:
+        return
+    if not sys.stdin or not sys.stdin.isatty():
+        raise CliError(f"{question} Not asked (no terminal): add --yes to confirm")
+    out.note(question)
+    sys.stderr.write("Continue? [y/N] ")  # stderr: stdout may be a --json document
+    sys.stderr.flush()
+    answer = sys.stdin.readline()
+    if answer.strip().lower() not in ("y", "yes"):
+        raise CliError("stopped: not confirmed", exit_code=1)
+
+
+def parse_instant(text: str, what: str) -> datetime:
+    """A date (2025-03-01, midnight UTC) or an ISO instant (2025-03-01T06:00:00Z), in UTC."""
+    value = text.strip()
+    try:
+        if len(value) == 10:
+            day = date.fromisoformat(value)
+            return datetime(day.year, day.month, day.day, tzinfo=UTC)
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise CliError(f"{what} {text!r} is not a date (2025-03-01) or an ISO time (2025-03-01T06:00:00Z)") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def log_path(command: str, given: str | None) -> Path:
+    """The function log of this command: the file given (appended to), else a new file per command run."""
+    if given:
+        return Path(given)
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    return log_dir() / f"{command}-{stamp}-{uuid.uuid4().hex[:6]}.log"
+
+
+@contextmanager
+def function_output(path: Path) -> Iterator[None]:
+    """What the functions print (Powertools JSON logs, EMF metrics, Python warnings: what CloudWatch would get)
+    goes to a file for the duration, appended, with secrets masked; the summary is printed after."""
+    from ctsync.observability import logger
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as file:
+        stream = RedactingStream(file)
+        handlers = [h for h in logger.handlers if isinstance(h, logging.StreamHandler)]
+        previous = [h.setStream(stream) for h in handlers]  # type: ignore[arg-type]
+        shown = warnings.showwarning
+
+        def to_the_log(message: Any, category: Any, filename: str, lineno: int, *_: Any, **__: Any) -> None:
+            stream.write(warnings.formatwarning(message, category, filename, lineno))
+
+        warnings.showwarning = to_the_log
+        try:
+            with redirect_stdout(stream):  # type: ignore[type-var]
+                yield
+        finally:
+            warnings.showwarning = shown
+            for handler, old in zip(handlers, previous, strict=True):
+                handler.setStream(old)
+
+
+@dataclass
+class Configured:
+    """A configuration and its secrets, from files (before a deployment) or from a stack (what its functions read)."""
+
+    config: Any
+    netsuite: Any
+    clicktime: Any
+    source: str
+    target: Target | None
+    concurrency: dict[str, int]
+    concurrency_source: str
+
+
+def add_config_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("or from files, before a deployment (instead of a stack)")
+    group.add_argument("--config", help="config document (JSON)")
+    group.add_argument("--secrets", help='{"netsuite": {…TBA…}, "clicktime": {"api_token": …}}')
+
+
+def template_concurrency() -> dict[str, int]:
+    from samtranslator.yaml_helper import yaml_parse
+
+    from ctns.stack import TEMPLATE
+    from ctns.target import prefix
+    from ctsync.sync.registry import SYNC_NAMES
+
+    parameters = yaml_parse(TEMPLATE.read_text()).get("Parameters", {})
+    return {
+        sync: int(parameters.get(f"{prefix(sync)}WorkerMaxConcurrency", {}).get("Default", 0)) for sync in SYNC_NAMES
+    }
+
+
+@contextmanager
+def configured(args: argparse.Namespace, out: Output) -> Iterator[Configured]:
+    from ctns.inputs import load_config, load_secrets
+
+    if args.config or args.secrets:
+        if not (args.config and args.secrets):
+            raise CliError("--config and --secrets go together")
+        if args.stack:
+            raise CliError("give either --stack (its config and secrets) or --config and --secrets, not both")
+        config = load_config(args.config)
+        secrets = load_secrets(args.secrets)
+        yield Configured(
+            config=config,
+            netsuite=secrets.netsuite,
+            clicktime=secrets.clicktime,
+            source=f"config file {args.config} and secrets file {args.secrets}",
+            target=None,
+            concurrency=template_concurrency(),
+            concurrency_source="template.yaml defaults; --stack NAME reads a deployment's parameters",
+        )
+        return
+    with target_of(args, out) as target:
+        yield Configured(
+            config=target.config(),
+            netsuite=target.netsuite_secret(),
+            clicktime=target.clicktime_secret(),
+            source=target.describe(),
+            target=target,
+            concurrency=target.worker_concurrency(),
+            concurrency_source="the stack's parameters" if not target.is_local else "template.yaml defaults",
+        )

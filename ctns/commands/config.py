@@ -1,0 +1,66 @@
+"""`ctns config validate FILE` and `ctns config push FILE --name /ctns/config`.
+
+`validate` lists every problem of the document, one line each (a setting and what it is for), and never the
+value of a setting that is not one (a secret pasted into the config is not echoed). `push` validates, then
+puts the document into SSM Parameter Store under the name the stack reads (parameter ConfigParameterName).
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+from ctns.inputs import config_problems, parse_config, read_json
+from ctns.output import OK, USAGE, CliError, Output
+from ctns.target import aws_problem
+
+
+def register(sub: Any) -> None:
+    config = sub.add_parser("config", help="validate or push the config document")
+    actions = config.add_subparsers(dest="action", required=True, metavar="ACTION")
+    validate = actions.add_parser("validate", help="check a config document, setting by setting")
+    validate.add_argument("file")
+    validate.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    validate.set_defaults(func=cmd_validate)
+    push = actions.add_parser("push", help="validate, then put it into SSM Parameter Store")
+    push.add_argument("file")
+    push.add_argument("--name", default="/ctns/config", help="SSM parameter name (the stack's ConfigParameterName)")
+    push.add_argument("--region", help="AWS region of the stack (default: AWS_REGION / the profile's)")
+    push.add_argument("--profile", help="AWS profile to use (default: AWS_PROFILE)")
+    push.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    push.set_defaults(func=cmd_push)
+
+
+def cmd_validate(args: argparse.Namespace, out: Output) -> int:
+    document = read_json(args.file, "config file")
+    problems = config_problems(document)
+    out.document({"file": args.file, "valid": not problems, "problems": problems})
+    if problems:
+        for problem in problems:  # one line per problem, each naming the file and the setting
+            out.problem(f"{args.file}: {problem}")
+        return USAGE
+    config = parse_config(document, args.file)
+    out.line(f"{args.file} is valid for NetSuite account {config.netsuite.account_id}")
+    return OK
+
+
+def cmd_push(args: argparse.Namespace, out: Output) -> int:
+    if not args.name.startswith("/"):
+        raise CliError(f"--name {args.name!r}: an SSM parameter name the stack reads starts with / (e.g. /ctns/config)")
+    document = read_json(args.file, "config file")
+    config = parse_config(document, f"config file {args.file}")
+    try:
+        session = boto3.Session(profile_name=args.profile, region_name=args.region)
+        if not session.region_name:
+            raise CliError("config push needs a region: pass --region (the stack's) or set AWS_REGION")
+        session.client("ssm").put_parameter(
+            Name=args.name, Value=config.model_dump_json(), Type="String", Overwrite=True
+        )
+    except (ClientError, BotoCoreError) as error:
+        raise aws_problem(error, f"putting SSM parameter {args.name}") from None
+    out.line(f"pushed {args.file} to SSM parameter {args.name} in {session.region_name}")
+    out.document({"file": args.file, "parameter": args.name, "region": session.region_name})
+    return OK

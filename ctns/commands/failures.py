@@ -1,0 +1,118 @@
+"""`ctns errors [SYNC]`: the open failures, grouped by cause, each with the records it blocks (both systems'
+IDs) and what to fix; then how to redrive them.
+
+A cause is what a person must fix (`project-without-customer`, `field-not-kept:projectTask.custevent_…`): one
+unmapped value blocks many records, and shows up once. Dead letters that carry no cause (SQS moved them after
+a crash or timeout) are listed as their own group. Exit code 1 when anything is open, else 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ctns import deadletters
+from ctns.commands.common import add_json_option, add_target_options, target_of
+from ctns.output import FAILURES, OK, Output
+from ctns.target import Target, check_sync
+from ctsync.sync.registry import SYNC_NAMES, spec
+
+SHOWN = 10
+NO_CAUSE = "(no recorded cause)"
+
+
+def register(sub: Any) -> None:
+    errors = sub.add_parser("errors", help="open failures grouped by cause, with the records they block and the fix")
+    errors.add_argument("sync", nargs="?", metavar="SYNC", help=f"one of {', '.join(SYNC_NAMES)} (default: all)")
+    errors.add_argument("--all", action="store_true", help="list every blocked record, not the first ten")
+    add_target_options(errors)
+    add_json_option(errors)
+    errors.set_defaults(func=cmd_errors)
+
+
+def describe_record(target: Target, sync: str, source_id: str) -> dict[str, Any]:
+    """One blocked record with both systems' IDs (the target's, when it was synced before)."""
+    definition = spec(sync)
+    if ":" in source_id or not source_id or source_id == "unknown":
+        return {"source_id": source_id, "target_id": None, "text": source_id}
+    mapping = target.mappings.get(definition.mapping_kind, source_id)
+    target_id = mapping.target_id if mapping else None
+    other = f"{definition.target_record} {target_id}" if target_id else f"no {definition.target_record} yet"
+    return {"source_id": source_id, "target_id": target_id, "text": f"{definition.source_record} {source_id} ({other})"}
+
+
+def open_failures(target: Target, syncs: list[str]) -> list[dict[str, Any]]:
+    groups: list[dict[str, Any]] = []
+    for sync in syncs:
+        letters = deadletters.read(target.client("sqs"), target.dead_letter_url(sync), sync)
+        by_cause: dict[str, list[deadletters.Letter]] = {}
+        for letter in letters:
+            by_cause.setdefault(letter.cause_key or NO_CAUSE, []).append(letter)
+        causes = {cause.key: cause for cause in target.runlog.causes(sync)}
+        for key in list(causes) + [k for k in by_cause if k not in causes]:
+            cause = causes.get(key)
+            waiting = by_cause.get(key, [])
+            blocked = list(cause.blocked) if cause else []
+            blocked += [letter.source_id for letter in waiting if letter.source_id not in blocked]
+            sample = waiting[0] if waiting else None
+            groups.append(
+                {
+                    "sync": sync,
+                    "cause_key": key,
+                    "kind": cause.kind if cause else (sample.kind if sample else ""),
+                    "failures": cause.count if cause else len(waiting),
+                    "reason": cause.reason if cause else (sample.reason if sample else ""),
+                    "fix": (cause.fix if cause else "") or (sample.fix if sample else ""),
+                    "first_seen": cause.first_seen.isoformat() if cause else None,
+                    "last_seen": cause.last_seen.isoformat() if cause else None,
+                    "dead_letters": len(waiting),
+                    "records": [describe_record(target, sync, source_id) for source_id in blocked],
+                }
+            )
+    return groups
+
+
+def cmd_errors(args: argparse.Namespace, out: Output) -> int:
+    syncs = [check_sync(args.sync)] if args.sync else list(SYNC_NAMES)
+    with target_of(args, out) as target:
+        groups = open_failures(target, syncs)
+        out.document({"target": target.describe(), "causes": groups})
+        if not groups:
+            out.line(f"No open failures on {target.describe()}.")
+            return OK
+        records = sum(len(g["records"]) for g in groups)
+        out.line(f"Open failures on {target.describe()}: {len(groups)} cause(s), {records} record(s) blocked")
+        for group in groups:
+            out.line()
+            seen = f", last seen {group['last_seen'][:16].replace('T', ' ')}Z" if group["last_seen"] else ""
+            out.line(
+                f"{group['sync']} · {group['cause_key']} · {group['kind']} · {group['failures']} failure(s){seen} · "
+                f"{group['dead_letters']} in the dead-letter queue"
+            )
+            out.line(f"  why:     {group['reason']}")
+            out.line(f"  fix:     {group['fix'] or fix_hint(group)}")
+            shown = group["records"] if args.all else group["records"][:SHOWN]
+            for index, record in enumerate(shown):
+                out.line(f"  {'records:' if index == 0 else '':<8} {record['text']}")
+            if len(group["records"]) > len(shown):
+                out.line(f"           … and {len(group['records']) - len(shown)} more (--all lists them)")
+            option = "" if group["cause_key"] == NO_CAUSE else f" --cause {group['cause_key']}"
+            stack = f" --stack {target.name}" if not target.is_local else ""
+            out.line(f"  then:    ctns redrive {group['sync']}{option}{stack}")
+        return FAILURES
+
+
+def fix_hint(group: dict[str, Any]) -> str:
+    """What to do when the failure did not say: by the kind of failure."""
+    kind = group["kind"]
+    if kind == "GAVE_UP" or group["cause_key"] == NO_CAUSE:
+        return "it kept failing on something that may pass later (throttling, an outage): read the worker's log, then redrive"
+    if kind == "BAD_INPUT":
+        return (
+            "correct the record in the source system (the field named above): the next run brings it over "
+            "(`ctns run SYNC` for now); `ctns redrive` then clears the old dead letter (older than what was applied, "
+            "it is skipped)"
+        )
+    if kind == "SYSTEMIC":
+        return "fix the credentials, permission or setting named above, then redrive (one redrive brings every held record back)"
+    return "fix what the reason names in NetSuite or ClickTime, then redrive"

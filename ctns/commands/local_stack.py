@@ -1,0 +1,96 @@
+"""`ctns demo` (the whole product in memory, twice, with a report) and `ctns serve` (the local stack that
+outlives one command, for `ctns run`, `status`, `errors`, `trace`, `redrive`, `plan` and `check`)."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import threading
+from pathlib import Path
+from typing import Any
+
+from ctns import local
+from ctns.commands.common import function_output, log_path
+from ctns.commands.run import positive
+from ctns.output import FAILURES, OK, Output
+
+
+def register(sub: Any) -> None:
+    demo = sub.add_parser("demo", help="the whole product on simulators and moto in memory, twice, with a report")
+    demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument("--size", type=positive, default=1, help="company size multiplier")
+    demo.add_argument("--report", default="build/demo-report.json")
+    demo.add_argument("--logs", help="function log file to append to (default: a new file under build/logs/)")
+    demo.set_defaults(func=cmd_demo)
+
+    serve = sub.add_parser(
+        "serve",
+        help="keep a local stack running (moto + simulators) for the other commands; Ctrl-C stops it",
+        description=local.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    serve.add_argument("--port", type=int, default=0, help="moto server port (default: a free one)")
+    serve.add_argument("--seed", type=int, default=7, help="the generated company")
+    serve.add_argument("--size", type=positive, default=1, help="company size multiplier")
+    serve.add_argument(
+        "--with-failures",
+        action="store_true",
+        help="seed two failures a person must fix (a project without a customer, a task field NetSuite drops)",
+    )
+    serve.set_defaults(func=cmd_serve)
+
+
+def cmd_demo(args: argparse.Namespace, out: Output) -> int:
+    from ctns.demo import demo, render
+
+    logs = log_path("demo", args.logs)
+    out.note("Demo: NetSuite and ClickTime are simulators with a generated company, AWS is moto in memory.")
+    with function_output(logs):
+        report = demo(seed=args.seed, size=args.size, report_path=Path(args.report), progress=out.progress)
+    out.line(render(report))
+    out.line(f"Report written to {args.report}")
+    out.line(f"Function logs (as CloudWatch would show them): {logs}")
+    out.line(
+        "This ran in memory: nothing is kept. To look around with ctns status / errors / trace / plan, start "
+        "`ctns serve` in another terminal, then `ctns run`."
+    )
+    second = report["passes"][-1]["writes"]
+    clean = all(w["netsuite"] == 0 and w["clicktime"] == 0 for w in second.values())
+    return OK if clean and all(r["ok"] for r in report["reconciliation"].values()) else FAILURES
+
+
+def cmd_serve(args: argparse.Namespace, out: Output) -> int:
+    stack = local.LocalStack(port=args.port, seed=args.seed, size=args.size, with_failures=args.with_failures)
+    out.progress("starting moto, the NetSuite and ClickTime simulators, and the stack's resources")
+    state = stack.start()
+    stopping = threading.Event()
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    try:
+        out.lines(
+            [
+                f"Local stack running (pid {state.pid}); state in {stack.path}",
+                f"  AWS (moto server)    {state.aws_endpoint}",
+                f"  NetSuite simulator   {state.netsuite_url}",
+                f"  ClickTime simulator  {state.clicktime_url}",
+                f"  company              generated with seed {state.seed}, size {state.size}",
+                *(f"  seeded failure       {failure}" for failure in state.seeded_failures),
+                "In another terminal: ctns run · ctns status · ctns errors · ctns trace ID · ctns plan · ctns check · "
+                "ctns redrive SYNC",
+                "Ctrl-C stops it (everything is in memory and goes with it).",
+            ]
+        )
+        while not stopping.is_set():
+            try:
+                stopping.wait(0.5)
+            except KeyboardInterrupt:
+                break
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stack.stop()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+        out.line("Local stack stopped.")
+    return OK

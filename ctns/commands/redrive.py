@@ -1,0 +1,179 @@
+"""`ctns redrive SYNC [--cause KEY]`: after a fix, send a sync's dead letters back to its work queue.
+
+In order: the sync's open causes (or the one named) are marked resolved, so a record that fails again opens its
+cause again and is reported again; the sync's pause (a systemic cause's breaker) is lifted; then the dead
+letters go back to the work queue: by SQS's own redrive task on a deployed stack (every message), by hand
+where that task does not exist (the local stack's moto) or when only one cause's records are to go. A
+deployed stack's workers take them from the queue as usual, and the command waits until the queue is empty;
+on the local stack the worker runs here. Exit code 1 when records are back in the dead-letter queue after it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from ctns import deadletters
+from ctns.commands.common import add_json_option, add_target_options, function_output, log_path, target_of
+from ctns.output import FAILURES, OK, CliError, Output
+from ctns.target import Target, aws_problem, check_sync, prefix
+from ctsync.sync.registry import SYNC_NAMES
+
+FINAL_TASK_STATES = ("COMPLETED", "FAILED", "CANCELLED")
+
+
+def register(sub: Any) -> None:
+    redrive = sub.add_parser("redrive", help="after a fix: dead letters back to the work queue, causes resolved")
+    redrive.add_argument("sync", metavar="SYNC", help=", ".join(SYNC_NAMES))
+    redrive.add_argument("--cause", metavar="KEY", help="only the records of this cause (`ctns errors` names them)")
+    redrive.add_argument("--timeout", type=float, default=900, help="--stack: seconds to wait for the workers")
+    redrive.add_argument("--interval", type=float, default=5.0, help=argparse.SUPPRESS)
+    redrive.add_argument("--logs", help="local stack: function log file to append to")
+    add_target_options(redrive)
+    add_json_option(redrive)
+    redrive.set_defaults(func=cmd_redrive)
+
+
+def cmd_redrive(args: argparse.Namespace, out: Output) -> int:
+    sync = check_sync(args.sync)
+    with target_of(args, out) as target:
+        sqs = target.client("sqs")
+        dead_url = target.dead_letter_url(sync)
+        open_causes = {cause.key: cause for cause in target.runlog.causes(sync)}
+        before = target.depth(dead_url)["total"]
+        if args.cause:
+            letters = deadletters.read(sqs, dead_url, sync)
+            waiting = {letter.cause_key for letter in letters}
+            before = sum(1 for letter in letters if letter.cause_key == args.cause)
+            if args.cause not in open_causes and args.cause not in waiting:
+                known = ", ".join(sorted(set(open_causes) | (waiting - {""}))) or "none"
+                raise CliError(
+                    f"{sync} has no open cause {args.cause!r} (open: {known}); `ctns errors {sync}` lists them"
+                )
+            chosen = [args.cause] if args.cause in open_causes else []
+        else:
+            chosen = list(open_causes)
+        for key in chosen:
+            target.runlog.resolve_cause(sync, key)
+        breaker = target.progress.breaker(sync)
+        lifted = bool(breaker and (not args.cause or breaker.cause_key == args.cause))
+        if lifted:
+            target.progress.close_breaker(sync)
+        moved, how = _move(target, sync, args.cause, out, limit=before)
+        report: dict[str, Any] = {
+            "sync": sync,
+            "resolved_causes": chosen,
+            "pause_lifted": lifted,
+            "dead_letters_before": before,
+            "moved": moved,
+            "moved_by": how,
+        }
+        if chosen:
+            out.line(f"Resolved {len(chosen)} cause(s) of {sync}: {', '.join(chosen)}")
+        if lifted:
+            out.line(f"Lifted the pause of {sync} ({breaker.cause_key})")
+        out.line(f"Moved {moved} dead letter(s) back to the {sync} work queue ({how})")
+        if target.is_local:
+            after = _drain_locally(target, sync, args, out)
+        else:
+            after = _wait_for_workers(target, sync, args, out)
+        report["dead_letters_after"] = after
+        if after:
+            out.line(
+                f"{after} record(s) of {sync} are in the dead-letter queue again: `ctns errors {sync}` says why"
+                + ("" if target.is_local else f" (--stack {target.name})")
+            )
+        else:
+            out.line(f"The {sync} dead-letter queue is empty.")
+        out.document(report)
+        return FAILURES if after else OK
+
+
+def _move(target: Target, sync: str, cause: str | None, out: Output, *, limit: int) -> tuple[int, str]:
+    sqs = target.client("sqs")
+    dead_url, work_url = target.dead_letter_url(sync), target.queue_url(sync)
+    if not cause and not target.is_local:
+        try:
+            return _redrive_task(target, dead_url, work_url, out), "SQS redrive task"
+        except _NoRedriveTask as missing:
+            out.note(f"SQS redrive task not available here ({missing}); moving the messages one by one")
+    keep = (lambda message: deadletters.cause_of(message) == cause) if cause else (lambda _message: True)
+    moved = deadletters.move(
+        sqs,
+        dead_url,
+        work_url,
+        keep=keep,
+        limit=limit,
+        progress=lambda n: out.progress(f"{sync}: {n} dead letter(s) moved"),
+    )
+    return moved, "one by one" + (f", cause {cause} only" if cause else "")
+
+
+class _NoRedriveTask(Exception):
+    pass
+
+
+def _redrive_task(target: Target, dead_url: str, work_url: str, out: Output) -> int:
+    sqs = target.client("sqs")
+    source, destination = target.queue_arn(dead_url), target.queue_arn(work_url)
+    try:
+        # Few retries: an endpoint without the action (moto) answers 500, and the messages move by hand then.
+        handle = target.client("sqs", retries={"max_attempts": 2}).start_message_move_task(
+            SourceArn=source, DestinationArn=destination
+        )["TaskHandle"]
+    except (NotImplementedError, AttributeError) as error:
+        raise _NoRedriveTask(type(error).__name__) from None
+    except ClientError as error:
+        code = error.response.get("Error", {}).get("Code", "")
+        if code in ("UnsupportedOperation", "InvalidAction", "InternalFailure", "500"):
+            raise _NoRedriveTask(code) from None
+        raise aws_problem(error, "starting the SQS redrive task") from None
+    except BotoCoreError as error:
+        raise aws_problem(error, "starting the SQS redrive task") from None
+    while True:
+        tasks = sqs.list_message_move_tasks(SourceArn=source, MaxResults=1).get("Results", [])
+        task = next((t for t in tasks if t.get("TaskHandle") == handle), tasks[0] if tasks else {})
+        status = task.get("Status", "RUNNING")
+        out.progress(
+            f"SQS redrive task {status.lower()}: {task.get('ApproximateNumberOfMessagesMoved', 0)} of "
+            f"{task.get('ApproximateNumberOfMessagesToMove', '?')} moved"
+        )
+        if status in FINAL_TASK_STATES:
+            if status != "COMPLETED":
+                raise CliError(f"the SQS redrive task ended {status}: {task.get('FailureReason', 'no reason given')}")
+            return int(task.get("ApproximateNumberOfMessagesMoved", 0))
+        time.sleep(2)
+
+
+def _drain_locally(target: Target, sync: str, args: argparse.Namespace, out: Output) -> int:
+    """The local stack has no event source mapping: its worker runs here, as Lambda would run it."""
+    from ctns.runner import SyncRun
+
+    session = target.session
+    mapping = next(m for m in session.stack.queue_mappings if m.queue == f"{prefix(sync)}Queue")
+    logs = log_path("redrive", args.logs)
+    out.progress(f"{sync}: the local worker takes the queue (function log: {logs})")
+    with function_output(logs):
+        result = SyncRun(sync)
+        session.runner.drain(mapping, result)
+    out.line(f"The local worker ran {result.delivered} message(s) (function log: {logs})")
+    return target.depth(target.dead_letter_url(sync))["total"]
+
+
+def _wait_for_workers(target: Target, sync: str, args: argparse.Namespace, out: Output) -> int:
+    """The deployed workers take the queue (its event source mapping); wait until it is empty."""
+    started = time.monotonic()
+    quiet = 0
+    while time.monotonic() - started < args.timeout:
+        depth = target.depth(target.queue_url(sync))
+        out.progress(f"{sync}: {depth['total']} message(s) in the work queue")
+        quiet = quiet + 1 if depth["total"] == 0 else 0
+        if quiet >= 2:
+            break
+        time.sleep(args.interval)
+    else:
+        out.line(f"Stopped waiting after {int(args.timeout)} s; the workers go on (`ctns status` shows it)")
+    return target.depth(target.dead_letter_url(sync))["total"]

@@ -1,0 +1,141 @@
+"""`ctns status`: per sync, the last run (when, how long its poll took, counts), the watermark, the queue and
+dead-letter queue depth, and the open causes; a paused sync and a run in progress are said too.
+
+Exit code 1 when something waits for a person (dead letters, open causes, a paused sync), else 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ctns.commands.common import add_json_option, add_target_options, target_of
+from ctns.output import FAILURES, OK, Output, ago, duration, table
+from ctns.target import Target
+from ctsync.sync.registry import PLANNED, SYNC_NAMES
+from ctsync.timeutil import utc_now
+
+COUNTS = ("created", "updated", "unchanged", "skipped", "failed")
+
+
+def register(sub: Any) -> None:
+    status = sub.add_parser("status", help="per sync: last run, watermark, queue depths, open causes")
+    add_target_options(status)
+    add_json_option(status)
+    status.set_defaults(func=cmd_status)
+
+
+def sync_status(target: Target, sync: str) -> dict[str, Any]:
+    now = utc_now()
+    runs = target.runlog.runs(sync, limit=1)
+    summary = target.runlog.summary(runs[0]) if runs else None
+    marks = target.progress.watermarks(sync)
+    causes = target.runlog.causes(sync)
+    breaker = target.progress.breaker(sync)
+    cursor = target.progress.cursor(sync)
+    queue = target.depth(target.queue_url(sync))
+    dead = target.depth(target.dead_letter_url(sync))
+    last: dict[str, Any] | None = None
+    if summary:
+        took = (summary.finished_at - summary.started_at).total_seconds() if summary.finished_at else None
+        last = {
+            "run_id": summary.run_id,
+            "started_at": summary.started_at.isoformat(),
+            "ago_seconds": (now - summary.started_at).total_seconds(),
+            "poll_seconds": took,
+            "status": summary.status,
+            "enqueued": summary.enqueued,
+            "counts": summary.counts,
+            "notes": summary.notes,
+        }
+    return {
+        "sync": sync,
+        "implemented": sync not in PLANNED,
+        "last_run": last,
+        "watermarks": {phase: mark.isoformat() for phase, mark in sorted(marks.items())},
+        "watermark": min(marks.values()).isoformat() if marks else None,
+        "queue": queue,
+        "dead_letters": dead["total"],
+        "open_causes": [{"key": c.key, "kind": c.kind, "count": c.count} for c in causes],
+        "paused": (
+            {"until": breaker.until.isoformat(), "cause_key": breaker.cause_key, "reason": breaker.reason}
+            if breaker and breaker.until > now
+            else None
+        ),
+        "run_in_progress": (
+            {"run_id": cursor.run_id, "phase": cursor.phase, "enqueued": cursor.enqueued} if cursor else None
+        ),
+        "lease_holder": target.progress.lease_holder(sync),
+    }
+
+
+def needs_attention(row: dict[str, Any]) -> bool:
+    return bool(row["dead_letters"] or row["open_causes"] or row["paused"])
+
+
+def cmd_status(args: argparse.Namespace, out: Output) -> int:
+    with target_of(args, out) as target:
+        rows = [sync_status(target, sync) for sync in SYNC_NAMES]
+        out.line(f"Status of {target.describe()}")
+        out.line()
+        lines = []
+        for row in rows:
+            last = row["last_run"]
+            when = f"{last['started_at'][:16].replace('T', ' ')}Z ({ago(last['ago_seconds'])})" if last else "never"
+            counts = last["counts"] if last else {}
+            open_causes = row["open_causes"]
+            causes = f"{len(open_causes)} ({sum(c['count'] for c in open_causes)} failure(s))" if open_causes else "0"
+            lines.append(
+                [
+                    row["sync"],
+                    when,
+                    last["status"] if last else "-",
+                    duration(last["poll_seconds"]) if last else "-",
+                    last["enqueued"] if last else "-",
+                    *((counts.get(name, 0) for name in COUNTS) if last else ("-",) * len(COUNTS)),
+                    (row["watermark"] or "none")[:16].replace("T", " "),
+                    row["queue"]["total"],
+                    row["dead_letters"],
+                    causes,
+                ]
+            )
+        out.lines(
+            table(
+                [
+                    "sync",
+                    "last run",
+                    "status",
+                    "poll took",
+                    "enqueued",
+                    *COUNTS,
+                    "watermark (UTC)",
+                    "queue",
+                    "DLQ",
+                    "open causes",
+                ],
+                lines,
+                right=range(4, 12),
+            )
+        )
+        for row in rows:
+            if not row["implemented"]:
+                out.line(
+                    f"  {row['sync']}: wired in the stack, not implemented in this version (its poller does nothing)"
+                )
+            if row["paused"]:
+                paused = row["paused"]
+                out.line(f"  {row['sync']}: PAUSED until {paused['until']} ({paused['cause_key']}): {paused['reason']}")
+            if row["run_in_progress"]:
+                running = row["run_in_progress"]
+                out.line(
+                    f"  {row['sync']}: run {running['run_id']} in progress (phase {running['phase']}, "
+                    f"{running['enqueued']} enqueued so far)"
+                )
+            for key, text in ((row["last_run"] or {}).get("notes") or {}).items():
+                out.line(f"  {row['sync']}: note ({key}): {text}")
+        attention = [row["sync"] for row in rows if needs_attention(row)]
+        if attention:
+            out.line()
+            out.line(f"Waiting for a person: {', '.join(attention)}. `ctns errors` says what to fix.")
+        out.document({"target": target.describe(), "syncs": rows})
+        return FAILURES if attention else OK

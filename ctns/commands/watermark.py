@@ -1,0 +1,154 @@
+"""`ctns backfill SYNC --since DATE` and `ctns reset-watermark SYNC (--to DATE | --forget)`.
+
+A sync reads what changed since its watermark (minus the overlap). Setting the watermark back re-reads a
+window; it is safe by construction: a record whose target already holds it is not queued again, and a record
+applied twice comes out the same (find-or-create, the version fence, upserts by external ID). `backfill`
+sets it and runs the sync; `reset-watermark` only sets it (or forgets it: the next run is a first run, with
+adoption and the sync's first-run window). Neither touches a run in progress: its end would move the
+watermark on again.
+"""
+
+from __future__ import annotations
+
+import argparse
+from datetime import datetime
+from typing import Any
+
+from ctns.commands.common import (
+    add_json_option,
+    add_target_options,
+    confirm,
+    function_output,
+    log_path,
+    parse_instant,
+    target_of,
+)
+from ctns.follow import follow, invoke_poller
+from ctns.output import FAILURES, OK, CliError, Output
+from ctns.target import Target, check_sync
+from ctsync.state.progress import WATERMARK
+from ctsync.state.table import PK, SK
+from ctsync.sync.registry import PLANNED, SYNC_NAMES
+from ctsync.timeutil import format_instant, utc_now
+
+
+def register(sub: Any) -> None:
+    backfill = sub.add_parser("backfill", help="re-run a window: watermark back to DATE, then run the sync")
+    backfill.add_argument("sync", metavar="SYNC", help=", ".join(SYNC_NAMES))
+    backfill.add_argument("--since", required=True, metavar="DATE", help="2025-03-01 (UTC midnight) or an ISO time")
+    backfill.add_argument("--yes", action="store_true", help="--stack: do it without asking")
+    backfill.add_argument("--timeout", type=float, default=3600, help="--stack: seconds to follow the run")
+    backfill.add_argument("--interval", type=float, default=5.0, help=argparse.SUPPRESS)
+    backfill.add_argument("--logs", help="local stack: function log file to append to")
+    add_target_options(backfill)
+    add_json_option(backfill)
+    backfill.set_defaults(func=cmd_backfill)
+
+    reset = sub.add_parser("reset-watermark", help="set a sync's watermark back (or forget it); runs nothing")
+    reset.add_argument("sync", metavar="SYNC", help=", ".join(SYNC_NAMES))
+    when = reset.add_mutually_exclusive_group(required=True)
+    when.add_argument("--to", metavar="DATE", help="2025-03-01 (UTC midnight) or an ISO time")
+    when.add_argument("--forget", action="store_true", help="no watermark: the next run is a first run")
+    reset.add_argument("--yes", action="store_true", help="--stack: do it without asking")
+    add_target_options(reset)
+    add_json_option(reset)
+    reset.set_defaults(func=cmd_reset)
+
+
+def _not_running(target: Target, sync: str) -> None:
+    cursor = target.progress.cursor(sync)
+    holder = target.progress.lease_holder(sync)
+    if cursor or holder:
+        run = f" (run {cursor.run_id})" if cursor else ""
+        raise CliError(
+            f"a run of {sync} is in progress{run}: wait until it ends (`ctns status`); a watermark set now would be "
+            "moved on again when it finishes"
+        )
+
+
+def set_watermark(target: Target, sync: str, value: datetime | None) -> dict[str, str]:
+    """Every phase's watermark to `value` (None: forgotten). A sync that has never run gets one watermark that
+    serves every phase (the form ProgressStore reads as '*')."""
+    marks = target.progress.watermarks(sync)
+    if marks:
+        target.progress.reset_watermarks(sync, value)
+    elif value is not None:
+        target.table.put_item(
+            Item={PK: f"SYNC#{sync}", SK: WATERMARK, "value": format_instant(value), "run_id": "reset"}
+        )
+    return {phase: mark.isoformat() for phase, mark in target.progress.watermarks(sync).items()}
+
+
+def _apply(target: Target, sync: str, value: datetime | None, yes: bool, out: Output, doing: str) -> dict[str, Any]:
+    if value is not None and value > utc_now():
+        raise CliError(f"{value.isoformat()} is in the future: a watermark there would skip every change until then")
+    _not_running(target, sync)
+    if not target.is_local:
+        confirm(f"This {doing} of {sync} on {target.describe()}.", yes=yes, out=out)
+    before = {phase: mark.isoformat() for phase, mark in target.progress.watermarks(sync).items()}
+    after = set_watermark(target, sync, value)
+    return {"sync": sync, "before": before, "after": after}
+
+
+def _overlap(target: Target, sync: str, out: Output) -> int | None:
+    try:
+        return target.config().windows.for_sync(sync).overlap_minutes
+    except CliError as problem:
+        out.note(f"(the overlap is not known: {problem.message})")
+        return None
+
+
+def cmd_reset(args: argparse.Namespace, out: Output) -> int:
+    sync = check_sync(args.sync)
+    value = None if args.forget else parse_instant(args.to, "--to")
+    with target_of(args, out) as target:
+        doing = "forgets the watermark" if value is None else f"sets the watermark to {value.isoformat()}"
+        result = _apply(target, sync, value, args.yes, out, doing)
+        if value is None:
+            out.line(f"{sync}: watermark forgotten; its next run is a first run (adoption, then its first-run window)")
+        else:
+            overlap = _overlap(target, sync, out)
+            reread = f" (minus the overlap of {overlap} min)" if overlap is not None else ""
+            out.line(f"{sync}: watermark set to {value.isoformat()}; its next run reads changes since then{reread}")
+        out.document(result)
+        return OK
+
+
+def cmd_backfill(args: argparse.Namespace, out: Output) -> int:
+    from ctns.demo import run_passes
+    from ctns.report import render_failures, render_table
+
+    sync = check_sync(args.sync)
+    since = parse_instant(args.since, "--since")
+    if sync in PLANNED:
+        raise CliError(f"the {sync} sync is not implemented in this version: there is nothing to backfill")
+    with target_of(args, out) as target:
+        result = _apply(target, sync, since, args.yes, out, f"re-reads every change since {since.isoformat()}")
+        overlap = _overlap(target, sync, out)
+        reread = f" (minus the overlap of {overlap} min)" if overlap is not None else ""
+        out.line(
+            f"{sync}: watermark set to {since.isoformat()}; running it now to re-read every change since then{reread}. "
+            "Records whose target already holds them are not sent again."
+        )
+        if target.is_local:
+            logs = log_path("backfill", args.logs)
+            with function_output(logs):
+                passes = run_passes(target.session, passes=1, syncs=[sync])
+            out.line(render_table(passes))
+            out.line(render_failures(passes[-1]["failures"], kept_in="the local stack's dead-letter queues"))
+            out.line(f"Function logs: {logs}")
+            failed = bool(passes[-1]["failures"])
+            out.document({**result, "passes": passes})
+            return FAILURES if failed else OK
+        poll = invoke_poller(target, sync, out)
+        followed = follow(target, sync, poll, out, timeout_seconds=args.timeout, interval_seconds=args.interval)
+        summary = followed.summary
+        counts = summary.counts if summary else {}
+        out.line(
+            f"{sync}: poll {poll.get('status')}, {summary.enqueued if summary else 0} enqueued; "
+            + ", ".join(f"{k} {counts.get(k, 0)}" for k in ("created", "updated", "unchanged", "skipped", "failed"))
+        )
+        if poll.get("reason"):
+            out.line(f"{sync}: {poll['reason']}")
+        out.document({**result, "poll": poll, "summary": summary.model_dump(mode="json") if summary else None})
+        return FAILURES if poll.get("status") == "failed" or counts.get("failed") or not followed.finished else OK

@@ -1,0 +1,280 @@
+"""The local default: a stack on this machine that outlives one command, so `ctns status`, `errors`, `trace`,
+`redrive`, `plan` and `check` have something to look at.
+
+`ctns serve` starts it and keeps it running until Ctrl-C: a moto server holding the stack's AWS side (the
+tables, queues, config parameter and secrets, created from template.yaml with the names `ctns.local_aws`
+gives them) and both simulators with a generated company. It records where they listen in a small state
+file (`build/local/serve.json`; `CTNS_LOCAL` names another). Every other command run without `--stack`
+finds that file and works against the endpoint in it; `ctns run` runs the functions in its own process with
+`AWS_ENDPOINT_URL` pointing there, as the local runner always could, so what one command writes the next one
+reads. Without a running `ctns serve`, `ctns run` and `ctns demo` run on moto in memory and keep nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+
+from ctns.output import CliError
+from ctns.stack import REGION, ROOT
+
+STATE_FILE = ROOT / "build" / "local" / "serve.json"
+LOCAL_CREDENTIAL = "ctns-local"  # moto takes any key; this one says where it came from
+
+
+def state_path() -> Path:
+    return Path(os.environ.get("CTNS_LOCAL") or STATE_FILE)
+
+
+@dataclass(frozen=True)
+class LocalState:
+    """Where the local stack listens (the content of the state file)."""
+
+    aws_endpoint: str
+    netsuite_url: str
+    clicktime_url: str
+    seed: int
+    size: int
+    pid: int
+    started_at: str
+    seeded_failures: list[str]
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(asdict(self), indent=2) + "\n")
+
+    @classmethod
+    def load(cls, path: Path) -> LocalState | None:
+        try:
+            document = json.loads(path.read_text())
+            return cls(**document)
+        except FileNotFoundError:
+            return None
+        except (ValueError, TypeError) as error:
+            raise CliError(
+                f"{path} is not a ctns serve state file ({error}); delete it and start `ctns serve`"
+            ) from None
+
+
+def answers(url: str, timeout: float = 1.0) -> bool:
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 80), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def _free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def running() -> LocalState | None:
+    """The local stack `ctns serve` keeps, if one is running; a state file left by a stopped one is an error."""
+    path = state_path()
+    state = LocalState.load(path)
+    if state is None:
+        return None
+    if not answers(state.aws_endpoint):
+        raise CliError(
+            f"the local stack recorded in {path} does not answer at {state.aws_endpoint} (was `ctns serve` "
+            f"stopped?): start it again with `ctns serve`, or delete {path}"
+        )
+    return state
+
+
+def require_running() -> LocalState:
+    state = running()
+    if state is None:
+        raise CliError(
+            "no local stack is running: start one with `ctns serve` in another terminal (then `ctns run`), "
+            "or name a deployed stack with --stack NAME"
+        )
+    return state
+
+
+_AWS_VARIABLES = (
+    "AWS_ENDPOINT_URL",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_DEFAULT_REGION",
+    "AWS_REGION",
+)
+
+
+def _forget_clients() -> None:
+    """Clients and cached values made for another endpoint must not serve this one."""
+    from aws_lambda_powertools.utilities import parameters
+
+    from ctsync import runtime
+
+    runtime._cache.clear()
+    parameters.clear_caches()
+
+
+@contextmanager
+def aws_endpoint(url: str) -> Iterator[None]:
+    """Every boto3 client made inside talks to `url` (the functions' too, as `AWS_ENDPOINT_URL` says)."""
+    saved = {name: os.environ.get(name) for name in _AWS_VARIABLES}
+    for name in ("AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_REGION"):
+        os.environ.pop(name, None)
+    os.environ.update(
+        {
+            "AWS_ENDPOINT_URL": url,
+            "AWS_ACCESS_KEY_ID": LOCAL_CREDENTIAL,
+            "AWS_SECRET_ACCESS_KEY": LOCAL_CREDENTIAL,
+            "AWS_DEFAULT_REGION": REGION,
+        }
+    )
+    _forget_clients()
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        _forget_clients()
+
+
+def attach(progress: Any = None) -> Any:
+    """A session on the local stack for this process: the template's wiring, the resources' physical names,
+    and a runner that runs the functions here (call inside `aws_endpoint`)."""
+    from ctns.local_aws import LocalAws
+    from ctns.runner import LocalRunner
+    from ctns.session import Session
+    from ctns.stack import load
+
+    _forget_clients()
+    stack = load()
+    exit_stack = ExitStack()
+    aws = exit_stack.enter_context(LocalAws(stack))  # finds the tables and queues `ctns serve` created
+    return Session(stack=stack, aws=aws, runner=LocalRunner(aws, progress=progress), _exit=exit_stack)
+
+
+# -- what `ctns serve` runs -------------------------------------------------------------------------------------
+
+FAILURE_FIELD = "custevent_ct_task_id"
+
+
+def seed_failures(session: Any) -> list[str]:
+    """Two failures a person has to fix, for exploring `ctns errors`, `trace` and `redrive`: a project without
+    a customer (it cannot become a job) and a task form that drops the ClickTime ID field (every task's write-back
+    fails: one cause, many records)."""
+    sims = session.simulators
+    projects = [
+        p for p in sims.company.projects if p.status_id != "1" and not p.is_inactive and p.allow_time and p.customer_id
+    ]
+    victim = projects[0]
+    sims.netsuite.records.update("job", victim.id, {"parent": None})
+    sims.netsuite.unkept_fields = {**sims.netsuite.unkept_fields, "projectTask": {FAILURE_FIELD}}
+    return [
+        f"NetSuite project {victim.id} ({victim.entity_id}) has no customer",
+        f"NetSuite does not keep {FAILURE_FIELD} on project tasks (the field is not on the task form)",
+    ]
+
+
+class LocalStack:
+    """The moto server, the simulators and the stack's resources, for as long as `ctns serve` runs."""
+
+    def __init__(
+        self,
+        *,
+        port: int = 0,
+        seed: int = 7,
+        size: int = 1,
+        with_failures: bool = False,
+        path: Path | None = None,
+        config_overrides: dict[str, Any] | None = None,
+        company: Any = None,
+    ) -> None:
+        self.port = port
+        self.seed = seed
+        self.size = size
+        self.with_failures = with_failures
+        self.path = path or state_path()
+        self.config_overrides = config_overrides
+        self.company = company  # a company of the caller's (tests); else one generated from seed and size
+        self.session: Any = None
+        self.state: LocalState | None = None
+        self._server: Any = None
+
+    def start(self) -> LocalState:
+        from moto.server import ThreadedMotoServer
+
+        from ctns.session import Session
+
+        existing = LocalState.load(self.path)
+        if existing and answers(existing.aws_endpoint):
+            raise CliError(
+                f"a local stack is already running (pid {existing.pid}, {existing.aws_endpoint}): stop it first"
+            )
+        if self.port and not _free(self.port):
+            raise CliError(f"port {self.port} is in use: pick another with --port, or leave --port out for a free one")
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per AWS request on the console
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+        self._server.start()
+        host, port = self._server.get_host_and_port()
+        endpoint = f"http://{host}:{port}"
+        try:
+            # moto keeps its state per process: a server started in a process that ran another one starts empty.
+            requests.post(f"{endpoint}/moto-api/reset", timeout=10)
+            with aws_endpoint(endpoint):
+                self.session = Session.simulated(
+                    seed=self.seed, size=self.size, config_overrides=self.config_overrides, company=self.company
+                )
+            failures = seed_failures(self.session) if self.with_failures else []
+        except BaseException:
+            self.stop()
+            raise
+        sims = self.session.simulators
+        self.state = LocalState(
+            aws_endpoint=endpoint,
+            netsuite_url=sims.netsuite_url,
+            clicktime_url=sims.clicktime_url,
+            seed=self.seed,
+            size=self.size,
+            pid=os.getpid(),
+            started_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            seeded_failures=failures,
+        )
+        self.state.save(self.path)
+        return self.state
+
+    def stop(self) -> None:
+        if self.session is not None:
+            self.session.close()
+            self.session = None
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+        recorded = LocalState.load(self.path) if self.path.exists() else None
+        if recorded and self.state and recorded.aws_endpoint == self.state.aws_endpoint:
+            self.path.unlink(missing_ok=True)
+
+    def __enter__(self) -> LocalStack:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,350 @@
+"""Every operator command against the local default (`ctns serve`, here started in this process with moto's
+ThreadedMotoServer) after a run with seeded failures: a project without a customer (an unmapped record) and a
+task form that drops the ClickTime ID field (a wrong field)."""
+
+from __future__ import annotations
+
+import io
+import json
+from contextlib import redirect_stderr, redirect_stdout
+from typing import Any
+
+import pytest
+
+from ctns.cli import main
+from ctns.local import FAILURE_FIELD, aws_endpoint
+from ctns.target import open_target
+from ctsync.state import Cursor
+from ctsync.timeutil import utc_now
+from simulators.netsuite.app import DEFAULT_CREDENTIALS
+from tests.e2e.cli_support import Result, ctns, queue_depths, start_local_stack, state_items, victim_of
+
+pytestmark = pytest.mark.e2e
+TASK_CAUSE = f"field-not-kept:projecttask.{FAILURE_FIELD}"
+
+
+@pytest.fixture(scope="module")
+def ran(tmp_path_factory: Any) -> Any:
+    """One local stack with the seeded failures, after one `ctns run` of every sync (read-only tests share it)."""
+    tmp_path = tmp_path_factory.mktemp("local")
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        stack = start_local_stack(tmp_path, monkeypatch)
+        out, err = io.StringIO(), io.StringIO()
+        with redirect_stdout(out), redirect_stderr(err):
+            code = main(["run"])
+        stack.first_run = Result(code, out.getvalue(), err.getvalue())
+        try:
+            yield stack
+        finally:
+            stack.stop()
+
+
+@pytest.fixture
+def local(ran: Any, monkeypatch: Any) -> Any:
+    monkeypatch.setenv("CTNS_LOCAL", str(ran.path))
+    monkeypatch.setenv("CTNS_LOG_DIR", str(ran.path.parent / "logs"))
+    return ran
+
+
+@pytest.fixture
+def fresh(tmp_path: Any, monkeypatch: Any, request: Any) -> Any:
+    """A local stack of this test's own (for commands that change it), after one run of the syncs the test
+    names with `@pytest.mark.parametrize("fresh", [[...]], indirect=True)` (default: every sync)."""
+    stack = start_local_stack(tmp_path, monkeypatch)
+    assert main(["run", *getattr(request, "param", [])]) == 1
+    yield stack
+    stack.stop()
+
+
+def test_run_says_it_ran_on_the_local_stack_and_where_the_failures_wait(local):
+    first = local.first_run
+    assert first.code == 1
+    assert "Run on the local stack" in first.out and "no real system was touched" in first.out
+    assert "wait in the local stack's dead-letter queues" in first.out
+    assert "Simulated run" not in first.out
+    assert "Traceback" not in first.out + first.err
+
+
+def test_status_shows_each_sync_last_run_watermark_queues_and_open_causes(local, capsys):
+    result = ctns(capsys, "status", "--json")
+
+    assert result.code == 1  # dead letters and open causes wait for a person
+    rows = {row["sync"]: row for row in result.json["syncs"]}
+    assert list(rows) == ["projects", "tasks", "time", "expenses"]
+    projects, tasks = rows["projects"], rows["tasks"]
+    assert projects["last_run"]["status"] == "enqueued" and projects["last_run"]["counts"]["failed"] == 1
+    assert projects["dead_letters"] == 1 and tasks["dead_letters"] == tasks["last_run"]["counts"]["failed"] > 1
+    assert [c["key"] for c in projects["open_causes"]] == ["project-without-customer"]
+    assert {c["key"] for c in tasks["open_causes"]} == {TASK_CAUSE, "project-without-customer"}
+    assert projects["watermark"] and set(projects["watermarks"]) == {"adopt", "changes", "deletions"}
+    assert projects["queue"]["total"] == 0 and rows["time"]["last_run"] is None  # not run by default: planned
+    assert not rows["time"]["implemented"]
+
+    text = ctns(capsys, "status")
+    assert text.code == 1
+    assert "projects" in text.out and "Waiting for a person: projects, tasks" in text.out
+    assert "not implemented in this version" in text.out
+
+
+def test_errors_groups_failures_by_cause_with_both_ids_and_the_fix(local, capsys):
+    result = ctns(capsys, "errors", "--json")
+
+    assert result.code == 1
+    causes = {(c["sync"], c["cause_key"]): c for c in result.json["causes"]}
+    unmapped = causes[("projects", "project-without-customer")]
+    assert [r["source_id"] for r in unmapped["records"]] == [victim_of(local)]
+    assert unmapped["dead_letters"] == 1 and "no customer" in unmapped["reason"]
+    field = causes[("tasks", TASK_CAUSE)]
+    assert field["failures"] == field["dead_letters"] == len(field["records"]) > 1
+    assert all(r["target_id"] for r in field["records"])  # the tasks exist in ClickTime: both IDs named
+    assert FAILURE_FIELD in field["fix"]
+
+    text = ctns(capsys, "errors", "tasks")
+    assert f"tasks · {TASK_CAUSE}" in text.out and "projects ·" not in text.out
+    assert f"ctns redrive tasks --cause {TASK_CAUSE}" in text.out
+    assert len(field["records"]) <= 10 and "… and" not in text.out  # every record shown (ten at most, else --all)
+
+
+def test_trace_finds_a_record_by_either_systems_id(local, capsys):
+    errors = ctns(capsys, "errors", "tasks", "--json").json["causes"]
+    record = next(c for c in errors if c["cause_key"] == TASK_CAUSE)["records"][0]
+
+    by_netsuite = ctns(capsys, "trace", record["source_id"], "--json")
+    by_clicktime = ctns(capsys, "trace", record["target_id"], "--json")
+
+    assert by_netsuite.code == by_clicktime.code == 1  # it has an open failure
+    for result, matched in ((by_netsuite, "NetSuite project task"), (by_clicktime, "ClickTime task")):
+        match = next(m for m in result.json["matches"] if m["sync"] == "tasks")
+        assert (match["source_id"], match["target_id"]) == (record["source_id"], record["target_id"])
+        assert match["matched_as"] == matched and match["source_version"]
+        assert match["failures"][0]["cause_key"] == TASK_CAUSE and match["failures"][0]["cause_open"]
+        assert match["written_during_run"] == match["failures"][0]["run_id"]
+        assert result.json["runs_in_logs"] == [match["failures"][0]["run_id"]]
+    query = by_netsuite.json["logs_insights"]["query"]
+    assert f'netsuite_id = "{record["source_id"]}"' in query and f'clicktime_id = "{record["source_id"]}"' in query
+
+    text = ctns(capsys, "trace", record["source_id"])
+    assert "⇄" in text.out and "Logs Insights" in text.out and "filter" in text.out
+
+
+def test_trace_of_a_record_that_never_got_a_target_and_of_an_unknown_id(local, capsys):
+    victim = victim_of(local)
+    result = ctns(capsys, "trace", victim, "--sync", "projects", "--json")
+    assert result.code == 1
+    (match,) = result.json["matches"]
+    assert match["target_id"] is None and match["failures"][0]["cause_key"] == "project-without-customer"
+
+    unknown = ctns(capsys, "trace", "987654321")
+    assert unknown.code == 1 and "Nothing about ID 987654321" in unknown.out
+
+
+def test_plan_names_what_would_fail_and_writes_nothing(local, capsys):
+    sims = local.session.simulators
+    writes = (len(sims.netsuite.writes()), len(sims.clicktime.writes()))
+    state, queues = state_items(local), queue_depths(local)
+
+    result = ctns(capsys, "plan", "--json")
+
+    assert result.code == 1
+    plans = {p["sync"]: p for p in result.json["plans"]}
+    projects = plans["projects"]
+    assert projects["counts"]["fail"] == 1 and projects["counts"]["unchanged"] > 0
+    (failing,) = [s for s in projects["steps"] if s["action"] == "fail"]
+    assert failing["source_id"] == victim_of(local) and "no customer" in failing["detail"]
+    assert plans["time"]["skipped_reason"].endswith("not implemented in this version")
+    assert (len(sims.netsuite.writes()), len(sims.clicktime.writes())) == writes
+    assert state_items(local) == state and queue_depths(local) == queues
+
+
+def test_plan_of_one_sync_after_a_change_in_netsuite(local, capsys):
+    sims = local.session.simulators
+    project = next(p for p in sims.netsuite.records.all("job") if p.get("custentity_ct_job_id"))  # it has a job
+    sims.netsuite.records.update("job", project["id"], {"companyName": "Renamed For The Plan"})
+    try:
+        result = ctns(capsys, "plan", "projects")
+        assert "projects: update" in result.out and "Renamed For The Plan" in result.out
+        assert "time" not in result.out.split("\n\n")[1]  # only the sync asked for
+    finally:
+        sims.netsuite.records.update("job", project["id"], {"companyName": project["companyName"]})
+
+
+def test_check_passes_on_the_local_stack_and_compares_concurrency_with_the_limit(local, capsys):
+    result = ctns(capsys, "check", "--json")
+    assert result.code == 0
+    checks = {c["name"]: c for c in result.json["checks"]}
+    assert checks["NetSuite login (TBA)"]["status"] == "ok"
+    assert checks["NetSuite role"]["status"] == "ok" and "ClickTime Integration" in checks["NetSuite role"]["detail"]
+    assert checks["projects.clicktime_id_field on job"]["status"] == "ok"
+    assert checks["tasks.clicktime_id_field on projectTask"]["status"] == "ok"
+    assert checks["ClickTime administrator"]["status"] == "ok"
+    assert checks["NetSuite concurrency"]["status"] == "warn"  # no limit given
+
+    over = ctns(capsys, "check", "--netsuite-concurrency-limit", "5", "--json")
+    assert over.code == 2
+    concurrency = next(c for c in over.json["checks"] if c["name"] == "NetSuite concurrency")
+    assert (
+        concurrency["status"] == "FAIL" and "up to 8" in concurrency["detail"] and "limit of 5" in concurrency["detail"]
+    )
+
+
+def files_for(local: Any, tmp_path: Any, **sections: Any) -> tuple[str, str]:
+    """A config and secrets file pointing at the local stack's simulators (as an engineer's would at a sandbox)."""
+    state = local.state
+    config: dict[str, Any] = {
+        "netsuite": {
+            "account_id": DEFAULT_CREDENTIALS.account_id,
+            "rest_base_url": f"{state.netsuite_url}/services/rest",
+            "timezone": "America/Los_Angeles",
+        },
+        "clicktime": {"base_url": f"{state.clicktime_url}/v2"},
+    }
+    for name, value in sections.items():
+        config[name] = {**config.get(name, {}), **value}
+    secrets = {
+        "netsuite": {
+            "consumer_key": DEFAULT_CREDENTIALS.consumer_key,
+            "consumer_secret": DEFAULT_CREDENTIALS.consumer_secret,
+            "token_id": DEFAULT_CREDENTIALS.token_id,
+            "token_secret": DEFAULT_CREDENTIALS.token_secret,
+        },
+        "clicktime": {"api_token": local.session.simulators.clicktime.token},
+    }
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    (tmp_path / "secrets.json").write_text(json.dumps(secrets))
+    return str(tmp_path / "config.json"), str(tmp_path / "secrets.json")
+
+
+def test_check_names_the_setting_netsuite_refuses_and_the_missing_field(local, capsys, tmp_path):
+    config, secrets = files_for(
+        local,
+        tmp_path,
+        projects={"scope": "j.isinactive = 'F' AND j.nosuchcolumn = 'T'"},
+        tasks={"clicktime_id_field": "custevent_not_on_tasks"},
+    )
+
+    result = ctns(capsys, "check", "--config", config, "--secrets", secrets)
+
+    assert result.code == 2
+    assert "FAIL  projects.scope" in result.out and "NetSuite refuses the setting projects.scope" in result.out
+    assert "FAIL  tasks.clicktime_id_field on projectTask" in result.out
+    assert "NetSuite has no field custevent_not_on_tasks on projectTask" in result.out
+    assert "ok    projects.clicktime_id_field on job" in result.out
+
+
+def test_plan_from_files_judges_every_record_as_a_first_run(local, capsys, tmp_path):
+    config, secrets = files_for(local, tmp_path)
+
+    result = ctns(capsys, "plan", "projects", "--config", config, "--secrets", secrets, "--json")
+
+    (plan,) = result.json["plans"]
+    assert plan["first_run"] and plan["counts"]["unchanged"] == 0
+    assert plan["counts"]["adopt"] > 0  # the jobs the local run made carry their project's ID: adopted, not twinned
+    assert result.code == 1 and plan["counts"]["fail"] == 1
+
+
+def test_a_syncs_preflight_and_check_hooks_are_called(local, capsys, monkeypatch):
+    from ctsync.records.projects import ProjectSync
+
+    calls: list[str] = []
+
+    def preflight(self: Any, message: Any) -> list[str]:
+        calls.append(message.source_id)
+        return ["accounting period Mar 2025 is closed"] if message.source_id == project["id"] else []
+
+    def check(self: Any) -> list[str]:
+        return ["service item 'Consulting Hours' does not exist in NetSuite"]
+
+    monkeypatch.setattr(ProjectSync, "preflight", preflight, raising=False)
+    monkeypatch.setattr(ProjectSync, "check", check, raising=False)
+    sims = local.session.simulators
+    project = next(p for p in sims.netsuite.records.all("job") if p.get("custentity_ct_job_id"))
+    sims.netsuite.records.update("job", project["id"], {"companyName": "Pending For The Preflight"})
+    try:
+        planned = ctns(capsys, "plan", "projects", "--json")
+        checked = ctns(capsys, "check", "--json")
+    finally:
+        sims.netsuite.records.update("job", project["id"], {"companyName": project["companyName"]})
+
+    steps = {s["source_id"]: s for s in planned.json["plans"][0]["steps"]}
+    assert steps[project["id"]]["action"] == "fail"
+    assert steps[project["id"]]["detail"] == "accounting period Mar 2025 is closed"
+    assert calls == [project["id"]]  # only messages a run would send: not the unchanged, skipped or failing ones
+    hook = next(c for c in checked.json["checks"] if c["name"] == "projects sync")
+    assert checked.code == 2 and hook["status"] == "FAIL" and "Consulting Hours" in hook["detail"]
+
+
+def test_redrive_one_cause_then_the_rest_after_the_fixes(fresh, capsys):
+    sims = fresh.session.simulators
+    # The field fix first: NetSuite keeps the task field again; only that cause's records go back.
+    sims.netsuite.unkept_fields = {}
+    one = ctns(capsys, "redrive", "tasks", "--cause", TASK_CAUSE, "--json")
+
+    assert one.json["resolved_causes"] == [TASK_CAUSE] and one.json["moved"] == one.json["dead_letters_before"] > 1
+    assert one.code == 1  # the tasks of the project without a customer still wait
+    left = ctns(capsys, "errors", "tasks", "--json").json["causes"]
+    assert [c["cause_key"] for c in left] == ["project-without-customer"]
+    unknown = ctns(capsys, "redrive", "tasks", "--cause", "no-such-cause")
+    assert unknown.code == 2 and "has no open cause 'no-such-cause'" in unknown.problems[0]
+
+    # The data fix: the project gets its customer in NetSuite, and the next run picks the project up.
+    victim = victim_of(fresh)
+    sims.netsuite.records.update("job", victim, {"parent": {"id": sims.company.customers[0].id}})
+    picked_up = ctns(capsys, "run", "projects")
+    projects = ctns(capsys, "redrive", "projects", "--json")  # its old dead letter is older than what was applied
+    tasks = ctns(capsys, "redrive", "tasks", "--json")
+
+    assert picked_up.code == 1  # the old dead letter still waited while it ran
+    assert projects.code == 0 and projects.json["moved"] == 1 and projects.json["dead_letters_after"] == 0
+    assert tasks.code == 0 and tasks.json["resolved_causes"] == ["project-without-customer"]
+    victim_tasks = [t for t in sims.company.tasks if t.project_id == victim]
+    assert tasks.json["moved"] == len(victim_tasks) and tasks.json["dead_letters_after"] == 0
+    after = ctns(capsys, "errors")
+    assert after.code == 0 and "No open failures" in after.out
+    assert ctns(capsys, "status").code == 0
+    written = {t["id"]: t.get(FAILURE_FIELD) for t in sims.netsuite.records.all("projectTask")}
+    mapped = {m["source_id"]: m["target_id"] for m in _task_mappings()}
+    assert mapped and all(written[task] == target for task, target in mapped.items())
+
+
+def _task_mappings() -> list[dict[str, Any]]:
+    with open_target(None) as target:
+        return [m.model_dump() for m in target.mappings.all_of_kind("task")]
+
+
+@pytest.mark.parametrize("fresh", [["projects"]], indirect=True)
+def test_backfill_and_reset_watermark(fresh, capsys):
+    sims = fresh.session.simulators
+    writes = (len(sims.netsuite.writes()), len(sims.clicktime.writes()))
+
+    backfill = ctns(capsys, "backfill", "projects", "--since", "2020-01-01", "--json")
+
+    # The window is read again from the date; what ClickTime already holds is not written again.
+    assert set(backfill.json["after"].values()) == {"2020-01-01T00:00:00+00:00"}
+    (report,) = backfill.json["passes"]
+    assert report["syncs"]["projects"]["unchanged"] > 0 and report["syncs"]["projects"]["created"] == 0
+    assert (len(sims.netsuite.writes()), len(sims.clicktime.writes())) == writes
+    assert backfill.code == 1  # the project without a customer still fails
+    status = {row["sync"]: row for row in ctns(capsys, "status", "--json").json["syncs"]}
+    assert status["projects"]["watermark"] > "2020-01-01T00:00:00+00:00"  # the run moved it on
+
+    moved = ctns(capsys, "reset-watermark", "tasks", "--to", "2024-05-01T06:00:00Z", "--json")
+    assert moved.code == 0 and set(moved.json["after"].values()) == {"2024-05-01T06:00:00+00:00"}
+    forgotten = ctns(capsys, "reset-watermark", "tasks", "--forget", "--json")
+    assert forgotten.code == 0 and forgotten.json["after"] == {}
+    never_ran = ctns(capsys, "reset-watermark", "time", "--to", "2024-05-01", "--json")
+    assert never_ran.json["after"] == {"*": "2024-05-01T00:00:00+00:00"}  # one watermark serves every phase
+    future = ctns(capsys, "reset-watermark", "projects", "--to", "2999-01-01")
+    assert future.code == 2 and "in the future" in future.problems[0]
+
+    with aws_endpoint(fresh.state.aws_endpoint), open_target(None) as target:
+        target.progress.save_cursor("projects", Cursor(run_id="projects-busy", window_end=utc_now(), phase="changes"))
+    busy = ctns(capsys, "backfill", "projects", "--since", "2024-01-01")
+    assert busy.code == 2 and "a run of projects is in progress (run projects-busy)" in busy.problems[0]
+
+
+def test_running_a_planned_sync_says_it_is_not_implemented(local, capsys):
+    result = ctns(capsys, "run", "time")
+    assert result.code == 0
+    assert "not implemented in this version" in result.out
+    backfill = ctns(capsys, "backfill", "time", "--since", "2024-01-01")
+    assert backfill.code == 2 and "not implemented" in backfill.problems[0]

@@ -1,0 +1,167 @@
+"""The parts of `ctns` that need no stack: masking, describing validation errors, secrets shapes, read-only
+clients and tables, dates, and the outputs the local stack has in place of a deployment's."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+import requests
+from pydantic import SecretStr, ValidationError
+from samtranslator.yaml_helper import yaml_parse
+
+from ctns.commands.common import parse_instant
+from ctns.connections import ReadOnlySession, WriteRefused
+from ctns.inputs import parse_secrets
+from ctns.output import MASK, CliError, RedactingStream, describe_validation, redact, remember_secret, table
+from ctns.plan import EmptyTable, ReadOnlyTable
+from ctns.stack import TEMPLATE, expand
+from ctns.target import SYNC_OUTPUTS, check_sync, prefix
+from ctsync.config import SyncConfig
+from ctsync.sync.registry import SYNC_NAMES
+
+
+def test_a_remembered_secret_is_masked_everywhere_ctns_prints():
+    remember_secret(SecretStr("tok-unit-4242-abcdef"))
+    remember_secret("ab")  # too short to mask without garbling text
+
+    assert redact("Authorization: Token tok-unit-4242-abcdef!") == f"Authorization: Token {MASK}!"
+    stream = io.StringIO()
+    RedactingStream(stream).write('{"token": "tok-unit-4242-abcdef", "ab": 1}')
+    assert "tok-unit-4242-abcdef" not in stream.getvalue() and '"ab"' in stream.getvalue()
+
+
+def test_validation_errors_are_described_without_the_value_given():
+    with pytest.raises(ValidationError) as caught:
+        SyncConfig.model_validate({"netsuite": {"account_id": "1234567", "token_secret": "s3cr3t-value"}, "x": 1})
+
+    lines = describe_validation(caught.value)
+
+    assert "netsuite.token_secret: is not a setting here (misspelt, or in the wrong section)" in lines
+    assert "x: is not a setting here (misspelt, or in the wrong section)" in lines
+    assert "s3cr3t-value" not in str(lines) and "s3cr3t-value" in str(caught.value)  # pydantic's own text leaks
+
+
+@pytest.mark.parametrize(
+    ("document", "expected"),
+    [
+        ({"netsuite_tba": {}, "clicktime": {}}, "has no 'netsuite' section (found: clicktime, netsuite_tba)"),
+        ({"consumer_key": "a", "token_id": "b"}, "holds the keys of one secret at its top level"),
+        ({"api_token": "abcd"}, "holds the keys of one secret at its top level"),
+        ({"netsuite": {}, "clicktime": {"api_token": "abcd"}}, "netsuite.consumer_key: is missing"),
+        ({"netsuite": [], "clicktime": {"api_token": "abcd"}}, "netsuite: must be a JSON object"),
+    ],
+)
+def test_secrets_shapes_are_named(document: dict[str, Any], expected: str):
+    with pytest.raises(CliError) as caught:
+        parse_secrets(document, "secrets.json")
+    assert expected in caught.value.message and caught.value.exit_code == 2
+
+
+def test_good_secrets_are_remembered_as_secrets():
+    secrets = parse_secrets(
+        {
+            "netsuite": {
+                "consumer_key": "ck-unit-1",
+                "consumer_secret": "cs-unit-2",
+                "token_id": "tk-unit-3",
+                "token_secret": "ts-unit-4",
+            },
+            "clicktime": {"api_token": "ct-unit-5"},
+        },
+        "secrets.json",
+    )
+    assert secrets.netsuite.credentials().token_secret.get_secret_value() == "ts-unit-4"
+    assert redact("ck-unit-1 cs-unit-2 tk-unit-3 ts-unit-4 ct-unit-5") == " ".join([MASK] * 5)
+
+
+@pytest.mark.parametrize(
+    ("method", "url"),
+    [
+        ("POST", "https://x.suitetalk.api.netsuite.com/services/rest/record/v1/job"),
+        ("PATCH", "https://x.suitetalk.api.netsuite.com/services/rest/record/v1/job/1"),
+        ("PUT", "https://x.suitetalk.api.netsuite.com/services/rest/record/v1/timeBill/eid:ct-1"),
+        ("DELETE", "https://api.clicktime.com/v2/Jobs/1"),
+        ("POST", "https://api.clicktime.com/v2/Jobs"),
+    ],
+)
+def test_a_read_only_session_refuses_every_write_before_it_is_sent(method: str, url: str):
+    with pytest.raises(WriteRefused, match="writes nothing"):
+        ReadOnlySession().request(method, url)
+
+
+def test_a_read_only_session_lets_suiteql_through(monkeypatch):
+    sent: list[str] = []
+    monkeypatch.setattr(requests.Session, "request", lambda self, method, url, *a, **k: sent.append(method) or "ok")
+    session = ReadOnlySession()
+    assert session.request("POST", "https://x/services/rest/query/v1/suiteql?limit=1") == "ok"
+    assert session.request("GET", "https://api.clicktime.com/v2/Jobs") == "ok"
+    assert sent == ["POST", "GET"]
+
+
+def test_the_plan_reads_the_state_table_and_cannot_write_it():
+    class Table:
+        name = "state"
+
+        def get_item(self, **_: Any) -> dict[str, Any]:
+            return {"Item": {"pk": "x"}}
+
+    table = ReadOnlyTable(Table())
+    assert table.get_item(Key={})["Item"]["pk"] == "x" and table.name == "state"
+    for write in ("put_item", "update_item", "delete_item", "batch_writer"):
+        with pytest.raises(PermissionError, match="writes nothing"):
+            getattr(table, write)
+    assert EmptyTable().meta.client.batch_get_item(RequestItems={}) == {"Responses": {}}
+
+
+@pytest.mark.parametrize(
+    ("text", "iso"),
+    [
+        ("2025-03-01", "2025-03-01T00:00:00+00:00"),
+        ("2025-03-01T06:30:00Z", "2025-03-01T06:30:00+00:00"),
+        ("2025-03-01T06:30:00+02:00", "2025-03-01T06:30:00+02:00"),
+        ("2025-03-01T06:30:00", "2025-03-01T06:30:00+00:00"),
+    ],
+)
+def test_dates_for_backfill_and_watermarks(text: str, iso: str):
+    assert parse_instant(text, "--since").isoformat() == iso
+
+
+@pytest.mark.parametrize("text", ["yesterday", "2025-13-01", "01/03/2025", ""])
+def test_dates_that_are_not(text: str):
+    with pytest.raises(CliError, match="is not a date"):
+        parse_instant(text, "--since")
+
+
+def test_every_sync_of_the_registry_is_a_command_argument_and_nothing_else():
+    assert [check_sync(name) for name in SYNC_NAMES] == list(SYNC_NAMES)
+    with pytest.raises(CliError, match="the syncs are projects, tasks, time, expenses"):
+        check_sync("Projects")
+
+
+def test_the_outputs_the_cli_reads_are_the_templates_outputs():
+    raw = yaml_parse(TEMPLATE.read_text())
+    defaults = {name: str(spec.get("Default", "")) for name, spec in raw["Parameters"].items()}
+    template = expand(raw, defaults)
+    outputs = set(template["Outputs"])
+    wanted = {"StateTableName", "PollerFailureQueueUrl"} | {f"{prefix(s)}{o}" for s in SYNC_NAMES for o in SYNC_OUTPUTS}
+    assert wanted <= outputs
+
+
+def test_tables_align_numbers_right():
+    lines = table(["sync", "count"], [["projects", 3], ["tasks", 120]], right=[1])
+    assert lines == ["sync      count", "--------  -----", "projects      3", "tasks       120"]
+
+
+def test_failures_of_an_in_memory_run_are_not_said_to_wait_anywhere():
+    from ctns.report import render_failures
+
+    failure = {"sync": "projects", "source_id": "109", "target_id": None, "kind": "BAD_INPUT", "reason": "no customer"}
+
+    in_memory = render_failures([failure])
+    kept = render_failures([failure], kept_in="the local stack's dead-letter queues")
+
+    assert "in memory and are gone" in in_memory and "wait in" not in in_memory
+    assert kept.startswith("1 record(s) failed and wait in the local stack's dead-letter queues:")
+    assert "NetSuite project 109, no ClickTime job yet [BAD_INPUT]: no customer" in in_memory
