@@ -18,7 +18,7 @@ from ctns.connections import clicktime_client, explain, netsuite_client
 from ctns.inputs import ClickTimeSecret, NetSuiteSecret
 from ctns.plan import EmptyTable, runtime_for
 from ctsync.config import SyncConfig
-from ctsync.errors import ConfigurationError, NeedsAttention
+from ctsync.errors import ConfigurationError, NeedsAttention, SyncError
 from ctsync.sync import registry
 from ctsync.sync.registry import SYNC_NAMES
 from ctsync.timeutil import utc_now
@@ -269,7 +269,7 @@ def _sync_hooks(config: SyncConfig, netsuite: Any, clicktime: Any, checks: list[
             continue
         try:
             problems = list(hook() or [])
-        except NeedsAttention as error:
+        except SyncError as error:  # a refusal, or a system that did not answer: one FAIL line either way
             problems = [error.message]
         if problems:
             checks.extend(Check(f"{sync} sync", FAIL, problem) for problem in problems)

@@ -272,6 +272,9 @@ def _judge_batch(
     known = runtime.mappings.get_many(definition.mapping_kind, [c.source_id for c in work])
     for change in work:
         mapping = known.get(change.source_id)
+        if mapping is not None and not mapping.target_id:
+            # A skip marker: this record needs no target; judged as never synced (its snapshot decides again).
+            mapping = None
         if mapping is None and (definition.mapping_kind, change.source_id) in adopted:
             # Adopted by this run before its changes are applied: updated, not created.
             mapping = Mapping(kind=definition.mapping_kind, source_id=change.source_id, target_id="adopted")

@@ -8,6 +8,7 @@ import json
 import pytest
 
 from ctns.cli import main
+from ctsync.sync.registry import AVAILABLE
 
 pytestmark = pytest.mark.e2e
 
@@ -43,7 +44,7 @@ def test_a_run_logs_every_metric_with_its_sync_and_every_client_it_creates(tmp_p
 
     entries = lines_of(log)
     blobs = [e for e in entries if "_aws" in e]
-    assert blobs and {e["sync"] for e in blobs} == {"projects", "tasks"}
+    assert blobs and {e["sync"] for e in blobs} == set(AVAILABLE)
     for blob in blobs:
         for dimensions in blob["_aws"]["CloudWatchMetrics"][0]["Dimensions"]:
             assert "sync" in dimensions, blob

@@ -59,7 +59,7 @@ def test_a_project_deleted_while_the_poller_pages_costs_no_other_project_its_job
 
     def delete_one_after_the_first_page(self, query, *, limit=1000, offset=0):
         page = original(self, query, limit=limit, offset=offset)
-        if "FROM job j WHERE j.lastmodifieddate" in query and not deleted and len(page.rows) == 10:
+        if "FROM job j" in query and "j.lastmodifieddate >=" in query and not deleted and len(page.rows) == 10:
             victim = str(page.rows[3]["id"])
             netsuite.delete("job", victim)  # someone deletes a project of page 1 before page 2 is read
             deleted.append(victim)

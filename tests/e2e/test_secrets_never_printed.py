@@ -56,7 +56,7 @@ def test_a_full_demo_run_prints_and_logs_no_secret(tmp_path, capfd, caplog, monk
 
     said = everything_said(capfd, caplog, report, logs)
     assert code == 0
-    assert "Second pass writes to NetSuite and ClickTime: 0" in said and '"level"' in logs.read_text()
+    assert "Night 3 (nothing changed) writes to NetSuite and ClickTime: 0" in said and '"level"' in logs.read_text()
     leaked = [secret for secret in DEMO_SECRETS if secret in said]
     assert leaked == []
 

@@ -32,7 +32,7 @@ from ctsync.minutes import Timed, allocate, duration, hours_to_minutes
 from ctsync.netsuite.client import NetSuiteClient
 from ctsync.netsuite.errors import NetSuiteAlreadyBilled, NetSuiteNotFound, NetSuitePeriodClosed
 from ctsync.records.clicktime_source import TIMESHEETS, ApprovedSheetSource, approved_at
-from ctsync.records.netsuite_source import id_list
+from ctsync.records.netsuite_source import id_list, keyset
 from ctsync.records.references import ClickTimeReferences, NetSuiteReferences, People, Projects, Unmapped
 from ctsync.records.targets import content_hash, locked
 from ctsync.references import References
@@ -284,6 +284,30 @@ class TimeExport:
             )
         )
         return None, ""
+
+    def check(self) -> list[str]:
+        """For `ctns check`: what the time settings name exists in NetSuite (read only)."""
+        problems: list[str] = []
+        item = self._settings.service_item_id
+        if item:
+            rows = list(
+                self._netsuite.rows(
+                    lambda after: f"SELECT i.id AS id, i.isinactive AS isinactive FROM item i WHERE i.id = {int(item)}{keyset('i', after)} ORDER BY i.id"
+                )
+            )
+            if not rows:
+                problems.append(f"time.service_item_id {item} is not an item in NetSuite")
+            elif rows[0].get("isinactive") == "T":
+                problems.append(f"time.service_item_id {item} is an inactive item")
+        employees = self._ns.employees()
+        for user, employee in self._people.overrides.items():
+            if employee not in employees:
+                problems.append(f"people.overrides[{user!r}] names employee {employee}, which NetSuite does not have")
+        if not self._ns.periods():
+            problems.append(
+                "no accounting periods are readable (accountingperiod): closed periods cannot be told apart"
+            )
+        return problems
 
     def preflight(self, message: WorkMessage) -> list[str]:
         """What would make NetSuite reject this timesheet tonight (for `ctns plan`); writes nothing."""

@@ -103,10 +103,13 @@ class Worker:
 
     # -- a batch ----------------------------------------------------------------------------------
     def begin(self) -> Batch:
-        """A batch starts with the sync's breaker as it stands, read at most every few seconds per execution
-        environment (a pause lasts minutes; reading it for every batch of ten would cost a read per batch)."""
+        """A batch starts with the sync's breaker as it stands. While no pause is in force it is read at most every
+        few seconds per execution environment (reading it for every batch of ten would cost a read per batch)."""
         now = time.monotonic()
-        if self._breaker_read is None or now - self._breaker_read[0] > BREAKER_READ_SECONDS:
+        cached = self._breaker_read
+        # Only "no pause" is taken from the cache: a pause is read again, since an operator may have lifted it
+        # (`ctns redrive` after a fix) and its records must not be held back on a stale copy.
+        if cached is None or cached[1] is not None or now - cached[0] > BREAKER_READ_SECONDS:
             self._breaker_read = (now, self._progress.breaker(self.sync))
         return Batch(breaker=self._breaker_read[1])
 
