@@ -387,13 +387,18 @@ class ExpenseExport:
             **self._settings.approval,
         }
         period = self._ns.period_of(day)
-        if period is not None and (period.closed or period.ap_locked) and not exported:
+        if period is not None and (period.closed or period.ap_locked):
             later = (
                 self._ns.next_open_period(period, for_expenses=True)
                 if self._accounting.on_closed_period == "next_open_period"
                 else None
             )
-            if later is None:
+            if later is not None:
+                header["postingPeriod"] = {"id": later.id}
+                note = f"dated {day}; period {period.name} is closed, posted to {later.name}"
+                memo = f"{memo} [{note}]"
+                plan.notes.append(f"expense sheet {sheet.ID}: {note}")
+            elif not exported:  # a report in NetSuite already is flagged if it would change (`_frozen`)
                 plan.problems.append(
                     Problem(
                         f"period-closed:{cause_part(period.name)}",
@@ -402,10 +407,6 @@ class ExpenseExport:
                     )
                 )
                 return
-            header["postingPeriod"] = {"id": later.id}
-            note = f"dated {day}; period {period.name} is closed, posted to {later.name}"
-            memo = f"{memo} [{note}]"
-            plan.notes.append(f"expense sheet {sheet.ID}: {note}")
         header["memo"] = memo[:MEMO_LIMIT]
         plan.header = {k: v for k, v in header.items() if v is not None}
 
@@ -666,7 +667,6 @@ class ExpenseExport:
         work later (5xx, a timeout) is left for a retry of this step alone; one that cannot (too large, a type
         NetSuite refuses) is reported and not tried again until the sheet is approved anew.
         """
-        settings = self._settings.receipts
         checked = format_instant(version)
         done = ReceiptsDone()
         for line in plan.lines:
@@ -678,87 +678,65 @@ class ExpenseExport:
             if details.get("receipt_checked") == checked and (
                 details.get("receipt_file") or details.get("receipt_refused")
             ):
-                continue
-            try:
-                content, mime = self._clicktime.download_receipt(
-                    item.ReceiptURL, max_bytes=settings.max_bytes, attempts=DOWNLOAD_ATTEMPTS
-                )
-            except ReceiptRefused as refused:
-                self._receipt_failed(
-                    done, child, details, checked, refused.cause_key, f"expense item {item.ID}: {refused.message}"
-                )
-                continue
-            except TransientError as error:
-                self._receipt_failed(
-                    done,
-                    child,
-                    details,
-                    None,
-                    "receipt-download",
-                    f"expense item {item.ID}: download failed: {error.message}",
-                )
-                continue
-            except NeedsAttention as error:  # 404 and the like: the receipt is not there to fetch
-                self._receipt_failed(
-                    done,
-                    child,
-                    details,
-                    checked,
-                    "receipt-download",
-                    f"expense item {item.ID}: download refused: {error.message}",
-                )
-                continue
-            file_type = file_type_of(mime, content)
-            if file_type is None:
-                self._receipt_failed(
-                    done,
-                    child,
-                    details,
-                    checked,
-                    "receipt-type",
-                    f"expense item {item.ID}: receipt of type {mime or '(none)'} ({len(content)} bytes) is not a file "
-                    "type NetSuite takes as a receipt (PNG, JPEG, GIF, TIFF, BMP, PDF)",
-                )
-                continue
-            sha = hashlib.sha256(content).hexdigest()
-            if details.get("receipt_sha") != sha or not details.get("receipt_file"):
-                try:
-                    file_id = self._store(item, content, file_type, sha, child, details)
-                except TransientError as error:
-                    self._receipt_failed(
-                        done,
-                        child,
-                        details,
-                        None,
-                        "receipt-upload",
-                        f"expense item {item.ID}: upload failed: {error.message}",
-                    )
-                    continue
-                except (
-                    NeedsAttention
-                ) as error:  # NetSuite refused the file or the folder: not retried for this approval
-                    self._receipt_failed(
-                        done,
-                        child,
-                        details,
-                        checked,
-                        "receipt-upload",
-                        f"expense item {item.ID}: NetSuite refused the receipt: {error.message}",
-                    )
-                    continue
-                finally:
-                    del content  # one receipt in memory at a time
-                details.update({"receipt_file": file_id, "receipt_sha": sha, "receipt_type": file_type})
-                done.stored += 1
-            for stale in ("receipt_uploading", "receipt_error", "receipt_refused"):
-                details.pop(stale, None)
-            details["receipt_checked"] = checked
+                continue  # stored (or refused) for this approval already: not downloaded again
+            failure = self._receipt(item, child, details, done)
+            if failure is not None:
+                cause, text, retry = failure
+                details["receipt_error"] = cause
+                if retry:
+                    done.later(cause, text)
+                else:  # not tried again for this approval; an older file is not this approval's receipt
+                    details.update({"receipt_refused": cause, "receipt_checked": checked})
+                    details.pop("receipt_file", None)
+                    done.fail(cause, text)
+            else:
+                for stale in ("receipt_uploading", "receipt_error", "receipt_refused"):
+                    details.pop(stale, None)
+                details["receipt_checked"] = checked
             children[item.ID] = self._save_child(child, details)
         self._link(plan, report, children, done, report_hash)
         return done
 
+    def _receipt(
+        self, item: ExpenseItem, child: Mapping, details: dict[str, str], done: ReceiptsDone
+    ) -> tuple[str, str, bool] | None:
+        """Download one receipt and store it unless NetSuite holds the same content; `details` (the item's child
+        mapping) is updated in place. Returns None, or (cause, text, worth retrying) when it did not go through.
+        The receipt's bytes live only in this call: one receipt in memory at a time."""
+        what = f"expense item {item.ID}"
+        try:
+            content, mime = self._clicktime.download_receipt(
+                item.ReceiptURL or "", max_bytes=self._settings.receipts.max_bytes, attempts=DOWNLOAD_ATTEMPTS
+            )
+        except ReceiptRefused as refused:
+            return refused.cause_key, f"{what}: {refused.message}", False
+        except TransientError as error:
+            return "receipt-download", f"{what}: download failed: {error.message}", True
+        except NeedsAttention as error:  # 404 and the like: the receipt is not there to fetch
+            return "receipt-download", f"{what}: download refused: {error.message}", False
+        file_type = file_type_of(mime, content)
+        if file_type is None:
+            return (
+                "receipt-type",
+                f"{what}: its receipt is {mime or 'of no type'} ({len(content)} bytes), not a file type NetSuite takes "
+                "as a receipt (PNG, JPEG, GIF, TIFF, BMP, PDF)",
+                False,
+            )
+        sha = hashlib.sha256(content).hexdigest()
+        if details.get("receipt_sha") == sha and details.get("receipt_file"):
+            return None  # NetSuite holds this content already
+        try:
+            file_id = self._store(item, child, content, file_type, sha, details)
+        except TransientError as error:
+            return "receipt-upload", f"{what}: upload failed: {error.message}", True
+        except NeedsAttention as error:  # NetSuite refused the file or the folder
+            return "receipt-upload", f"{what}: NetSuite refused the receipt: {error.message}", False
+        details.update({"receipt_file": file_id, "receipt_sha": sha, "receipt_type": file_type})
+        done.stored += 1
+        return None
+
     def _store(
-        self, item: ExpenseItem, content: bytes, file_type: str, sha: str, child: Mapping, details: dict[str, str]
+        self, item: ExpenseItem, child: Mapping, content: bytes, file_type: str, sha: str, details: dict[str, str]
     ) -> str:
         """Upload one receipt. Its hash is recorded before the upload: should the worker die between the upload
         and the mapping write, the next attempt reads the file's description and adopts it instead of uploading
@@ -771,20 +749,6 @@ class ExpenseExport:
         self._save_child(child, details)
         what = f"ClickTime expense item {item.ID} of expense sheet {item.ExpenseSheetID}"
         return self._cabinet.upload(item.ID, content, file_type, sha, what)
-
-    def _receipt_failed(
-        self, done: ReceiptsDone, child: Mapping, details: dict[str, str], checked: str | None, cause: str, text: str
-    ) -> None:
-        """`checked` None: it may go through later (a retry of this step); else not tried again for this approval."""
-        details["receipt_error"] = cause
-        if checked is None:
-            done.later(cause, text)
-        else:  # an older file is not this approval's receipt
-            details["receipt_refused"] = cause
-            details["receipt_checked"] = checked
-            details.pop("receipt_file", None)
-            done.fail(cause, text)
-        self._save_child(child, details)
 
     def _save_child(self, child: Mapping, details: dict[str, str]) -> Mapping:
         saved = child.model_copy(update={"details": dict(details)})
@@ -893,7 +857,10 @@ class ExpenseExport:
         sent for, and only when the report is in NetSuite; the sheet's own messages do everything else."""
         before = lock.mapping
         try_number = int(message.snapshot.get(RECEIPT_TRY, 1))
-        if before is None or before.deleted or before.source_version != version or plan.problems:
+        same_approval = bool(before and before.source_version) and format_instant(
+            before.source_version
+        ) == format_instant(version)
+        if before is None or before.deleted or not same_approval or plan.problems:
             self._mappings.release(lock)
             return Outcome("skipped", before.target_id if before else None, "receipts retry superseded")
         report = before.target_id

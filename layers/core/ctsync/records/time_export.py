@@ -82,7 +82,7 @@ class Blocked(NeedsAttention):
         problems = merged(problems)
         first = problems[0]
         more = f" (and {len(problems) - 1} more cause(s))" if len(problems) > 1 else ""
-        super().__init__(f"{first.reason}{more}", cause=first.cause_key, fix=first.fix)
+        super().__init__(f"{_with_entries(first, what)}{more}", cause=first.cause_key, fix=first.fix)
         self.sheet_id = sheet_id
         self.problems = problems
         self.what = what
