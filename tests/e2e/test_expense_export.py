@@ -542,3 +542,34 @@ def test_receipts_attached_to_the_report_when_configured_once_each(open_session)
 
     reapprove(session, sheet_with_receipts(session)["ID"])
     assert run(session, "expenses").netsuite_writes == []
+
+
+def test_a_crash_between_a_receipt_upload_and_its_mapping_write_uploads_it_once(activity, monkeypatch):
+    session = activity
+    lost: list[str] = []
+    original = MappingStore.put
+
+    def lose_the_first_write_after_an_upload(self, mapping):
+        if mapping.kind == "expenseitem" and mapping.details.get("receipt_file") and not lost:
+            lost.append(mapping.source_id)
+            raise ConnectionError("the worker lost DynamoDB after uploading the receipt")
+        return original(self, mapping)
+
+    monkeypatch.setattr(MappingStore, "put", lose_the_first_write_after_an_upload)
+
+    result = run(session, "expenses")
+
+    assert lost
+    (item_id,) = lost
+    puts = [w for w in uploads(result.netsuite_writes) if w.path.endswith(file_external_id(item_id))]
+    assert len(puts) == 1  # the retry found the file by its external ID and hash, and did not upload it again
+    probes = [
+        r
+        for r in session.simulators.netsuite.requests
+        if r.method == "GET" and r.path.endswith(f"file/eid:{file_external_id(item_id)}")
+    ]
+    assert len(probes) == 1
+    (stored,) = files_by_external_id(session)[file_external_id(item_id)]
+    sheet = session.simulators.clicktime.store.expense_items[item_id]["ExpenseSheetID"]
+    assert {"id": stored["id"]} in [line.get("expmediaitem") for line in lines_of(report_of(session, sheet))]
+    assert all(len(copies) == 1 for copies in files_by_external_id(session).values())
