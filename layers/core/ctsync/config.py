@@ -300,7 +300,7 @@ class ReceiptSettings(Strict):
     )
     retries: int = Field(
         default=3,
-        ge=0,
+        ge=1,
         le=20,
         description="times a receipt that failed to download is tried again on its own before its message waits "
         "in the dead-letter queue for a person (and a redrive)",

@@ -571,8 +571,9 @@ class ExpenseExport:
         done = ReceiptsDone()
         if self._settings.receipts.enabled and not flags:
             done = self._receipts(message, plan, report, version, children, held)
-        mapping = self._after_receipts(message, plan, report, version, mapping, done, try_number=0)
+        mapping = self._after_receipts(message, plan, report, mapping, done, try_number=0)
         self._mappings.commit(lock, mapping)
+        self._retry_receipts(message, version, done, try_number=0)
         action = "created" if before is None or before.deleted else ("updated" if wrote or done.wrote else "unchanged")
         detail = f"expense report {report}: {len(plan.lines)} line(s), {_total(plan)}"
         detail += f"; {done.stored} receipt(s) stored" if done.stored else ""
@@ -815,14 +816,13 @@ class ExpenseExport:
         message: WorkMessage,
         plan: ReportPlan,
         report: str,
-        version: Any,
         mapping: Mapping,
         done: ReceiptsDone,
         *,
         try_number: int,
     ) -> Mapping:
-        """Report what failed (per item), send the retry of this step when a download may work later, and the
-        sheet's mapping as it now stands (its hash moves on when the report was written again to link files)."""
+        """Report what failed (per item); the sheet's mapping as it now stands (its hash moves on when the report
+        was written again to link files)."""
         settings = self._settings.receipts
         last_try = try_number >= settings.retries
         reported = [*done.failures.items(), *([] if last_try else done.pending.items())]  # the last: raised instead
@@ -840,15 +840,21 @@ class ExpenseExport:
         mapping = mapping.model_copy(
             update={"details": details, "content_hash": done.link_hash or mapping.content_hash}
         )
-        if done.retry and not last_try and self._requeue is not None:
-            retry = message.model_copy(
-                update={
-                    "snapshot": {**message.snapshot, RECEIPTS_ONLY: True, RECEIPT_TRY: try_number + 1},
-                    "version": version,
-                }
-            )
-            self._requeue(retry, min(900, settings.retry_delay_seconds * 2**try_number))
         return mapping
+
+    def _retry_receipts(self, message: WorkMessage, version: Any, done: ReceiptsDone, *, try_number: int) -> None:
+        """Queue a retry of the receipt step alone, when something may go through later and tries are left (sent
+        once the sheet's mapping is recorded, so the retry finds the lock free). Its delay doubles each try."""
+        settings = self._settings.receipts
+        if not done.retry or try_number >= settings.retries or self._requeue is None:
+            return
+        retry = message.model_copy(
+            update={
+                "snapshot": {**message.snapshot, RECEIPTS_ONLY: True, RECEIPT_TRY: try_number + 1},
+                "version": version,
+            }
+        )
+        self._requeue(retry, min(900, settings.retry_delay_seconds * 2**try_number))
 
     def _receipts_again(
         self, lock: Lock, message: WorkMessage, plan: ReportPlan, version: Any, children: dict[str, Mapping]
@@ -865,8 +871,9 @@ class ExpenseExport:
             return Outcome("skipped", before.target_id if before else None, "receipts retry superseded")
         report = before.target_id
         done = self._receipts(message, plan, report, version, children, before.content_hash)
-        mapping = self._after_receipts(message, plan, report, version, before, done, try_number=try_number)
+        mapping = self._after_receipts(message, plan, report, before, done, try_number=try_number)
         self._mappings.commit(lock, mapping)
+        self._retry_receipts(message, version, done, try_number=try_number)
         if done.retry and try_number >= self._settings.receipts.retries:
             cause = next(iter(done.pending))
             texts = [text for pending in done.pending.values() for text in pending]
