@@ -307,29 +307,40 @@ def test_a_failing_receipt_is_reported_while_its_report_lands_and_is_stored_once
     assert all(d.source_id != sheet_id for d in session.runner.dead_letters("expenses"))
 
 
-@pytest.mark.parametrize(
-    ("content", "mime", "cause", "says"),
-    [
-        (b"x" * (11 * 1024 * 1024), "image/png", "receipt-too-large", str(11 * 1024 * 1024)),
-        (b"<html><body>receipt</body></html>", "text/html", "receipt-type", "text/html"),
-        (b"\x00\x01\x02 not an image", "application/octet-stream", "receipt-type", "application/octet-stream"),
-    ],
-)
-def test_a_receipt_netsuite_cannot_take_is_reported_with_why_and_its_report_lands(activity, content, mime, cause, says):
+def test_receipts_netsuite_cannot_take_are_reported_with_why_and_their_reports_land(activity):
     session = activity
     ct = session.simulators.clicktime
-    sheet = sheet_with_receipts(session)
-    item = next(i for i in ct.items_of(sheet["ID"]) if ct.receipt(i["ID"]))
-    ct.set_receipt(item["ID"], content, mime)
+    failing = set(ct.failing_receipts())
+    large_sheet = sheet_with_receipts(session)
+    other_sheet = next(
+        s
+        for s in exportable_sheets(session)
+        if s["ID"] != large_sheet["ID"]
+        and len([i for i in ct.items_of(s["ID"]) if ct.receipt(i["ID"]) and i["ID"] not in failing]) >= 2
+    )
+    large = next(i for i in ct.items_of(large_sheet["ID"]) if ct.receipt(i["ID"]))
+    html, untyped = [i for i in ct.items_of(other_sheet["ID"]) if ct.receipt(i["ID"])][:2]
+    ct.set_receipt(large["ID"], b"x" * (11 * 1024 * 1024), "image/png")  # NetSuite takes 10 MB at most
+    ct.set_receipt(html["ID"], b"<html><body>receipt</body></html>", "text/html")
+    ct.set_receipt(untyped["ID"], b"\x00\x01\x02 not an image", "application/octet-stream")
+    stored_before = len(receipt_items(session, exportable_sheets(session))) - len(failing)
 
     result = run(session, "expenses")
 
-    assert len(lines_of(report_of(session, sheet["ID"]))) == len(ct.items_of(sheet["ID"]))
-    assert file_external_id(item["ID"]) not in files_by_external_id(session)
-    (found,) = [c for c in session.runlog.causes("expenses") if c.key == cause]
-    assert found.blocked == [sheet["ID"]] and item["ID"] in found.reason and says in found.reason
-    # Not retried: nothing NetSuite will take comes of trying again
-    assert all(letter.source_id != sheet["ID"] for letter in session.runner.dead_letters("expenses"))
+    for sheet in (large_sheet, other_sheet):  # the reports landed, with every line
+        assert len(lines_of(report_of(session, sheet["ID"]))) == len(ct.items_of(sheet["ID"]))
+    files = files_by_external_id(session)
+    assert all(file_external_id(i["ID"]) not in files for i in (large, html, untyped))
+    causes = {c.key: c for c in session.runlog.causes("expenses")}
+    too_large, wrong_type = causes["receipt-too-large"], causes["receipt-type"]
+    assert too_large.blocked == [large_sheet["ID"]] and wrong_type.blocked == [other_sheet["ID"]]
+    assert large["ID"] in too_large.reason and str(11 * 1024 * 1024) in too_large.reason  # its size, in bytes
+    assert html["ID"] in wrong_type.reason and "text/html" in wrong_type.reason
+    assert untyped["ID"] in wrong_type.reason and "application/octet-stream" in wrong_type.reason
+    # Not retried (nothing NetSuite will take comes of trying again); the other receipts were stored
+    sheets = {large_sheet["ID"], other_sheet["ID"]}
+    assert all(letter.source_id not in sheets for letter in session.runner.dead_letters("expenses"))
+    assert len(session.simulators.netsuite.files()) == stored_before - 3
     assert result.counts("expenses")["created"] == len(exportable_sheets(session))
 
 

@@ -826,11 +826,11 @@ class ExpenseExport:
         settings = self._settings.receipts
         last_try = try_number >= settings.retries
         reported = [*done.failures.items(), *([] if last_try else done.pending.items())]  # the last: raised instead
-        for cause, texts in reported:
+        for cause, texts in reported:  # one failure per sheet and cause, naming each item
             record_flags(
                 self._runlog,
                 message,
-                texts,
+                ["; ".join(texts)],
                 what=f"expense sheet {plan.sheet.ID} (report {report})",
                 cause_key=cause,
                 fix=_RECEIPT_FIXES.get(cause, ""),
