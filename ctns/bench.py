@@ -3,7 +3,10 @@
 Machines here are shared and noisy, so the figures that mean something are the ratios between variants
 measured in the same run, not the absolute seconds:
 - a first pass (everything created) against a second pass on unchanged data (nothing written);
-- worker concurrency 2 against 4, with per-request latency on both simulated APIs (where concurrency pays).
+- worker concurrency 2 against 4, with per-request latency on both simulated APIs (where concurrency pays);
+- the expense export: a first night (reports and receipts) against a second on unchanged data, with the NetSuite
+  writes per report and per receipt (one per changed report, one per receipt, one more per report whose lines
+  gained files; none on the second night).
 """
 
 from __future__ import annotations
@@ -22,11 +25,11 @@ SYNCS = ["projects", "tasks"]
 FAST_RETRIES = {"retry": {"base_seconds": 0.05, "cap_seconds": 0.5}}
 
 
-def _timed_pass(session: Session) -> dict[str, Any]:
+def _timed_pass(session: Session, syncs: list[str] = SYNCS) -> dict[str, Any]:
     sims = session.simulators
     requests_before = len(sims.netsuite.requests) + len(sims.clicktime.requests)
     start = time.perf_counter()
-    runs = session.runner.run(SYNCS)
+    runs = session.runner.run(syncs)
     seconds = time.perf_counter() - start
     messages = sum(run.delivered for run in runs)
     requests = len(sims.netsuite.requests) + len(sims.clicktime.requests) - requests_before
@@ -66,6 +69,31 @@ def concurrency(size: int, levels: tuple[int, ...] = (2, 4)) -> dict[str, Any]:
     }
 
 
+def expenses(size: int) -> dict[str, Any]:
+    with Session.simulated(seed=7, size=size, config_overrides=FAST_RETRIES) as session:
+        session.runner.run(["projects", "tasks"])
+        session.log_activity()
+        netsuite = session.simulators.netsuite
+        before = len(netsuite.writes())
+        first = _timed_pass(session, ["expenses"])
+        writes = netsuite.writes()[before:]
+        report_writes = [w for w in writes if "/expenseReport/" in w.path and "!attach" not in w.path]
+        reports = len({w.path for w in report_writes})
+        uploads = len([w for w in writes if "/record/v1/file/" in w.path])
+        before = len(netsuite.writes())
+        second = _timed_pass(session, ["expenses"])
+        second_writes = len(netsuite.writes()) - before
+    return {
+        "first": first,
+        "second": second,
+        "reports": reports,
+        "receipts_uploaded": uploads,
+        "netsuite_writes_first": len(writes),
+        "report_writes_per_report": round(len(report_writes) / reports, 2) if reports else None,
+        "netsuite_writes_second": second_writes,
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ctns-bench", description=__doc__)
     parser.add_argument("--size", type=int, default=3)
@@ -73,7 +101,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     function_output = StringIO()
     with redirect_stdout(function_output):  # the functions' JSON logs are not the benchmark's output
-        result = {"size": args.size, "passes": passes(args.size), "concurrency": concurrency(args.size)}
+        result = {
+            "size": args.size,
+            "passes": passes(args.size),
+            "concurrency": concurrency(args.size),
+            "expenses": expenses(args.size),
+        }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=2))
     p, c = result["passes"], result["concurrency"]
@@ -92,6 +125,12 @@ def main(argv: list[str] | None = None) -> int:
             f"  workers x{level} with 10 ms API latency: {row['seconds']} s ({row['messages_per_second']} messages/s)"
         )
     print(f"  speed-up of 4 workers over 2: {c['speedup_4_over_2']}")
+    e = result["expenses"]
+    print(
+        f"expenses: {e['reports']} reports and {e['receipts_uploaded']} receipts in {e['first']['seconds']} s, "
+        f"{e['netsuite_writes_first']} NetSuite writes ({e['report_writes_per_report']} report writes per report); "
+        f"second night {e['second']['seconds']} s, {e['netsuite_writes_second']} writes"
+    )
     print(f"written to {args.out}")
     return 0
 

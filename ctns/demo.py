@@ -106,6 +106,9 @@ def demo(
             },
             "reconciliation": reconciliation(session),
         }
+        expenses = report["reconciliation"].get("expenses")
+        if expenses:
+            report["receipts"] = expenses["totals"].get("receipts", "")
     report_path.parent.mkdir(parents=True, exist_ok=True)
     report_path.write_text(json.dumps(report, indent=2, default=str))
     return report
@@ -127,6 +130,12 @@ def render(report: dict[str, Any]) -> str:
             render_table(passes),
             render_causes(report.get("causes", {})),
             render_reconciliation(report["reconciliation"]),
+            *_receipts_line(report),
             f"Night 3 (nothing changed) writes to NetSuite and ClickTime: {total} (expected 0)",
         ]
     )
+
+
+def _receipts_line(report: dict[str, Any]) -> list[str]:
+    """Receipts in NetSuite's File Cabinet after the three nights (stored, linked to their lines, failed)."""
+    return [f"Receipts (expenses): {report['receipts']}"] if report.get("receipts") else []

@@ -89,6 +89,9 @@ class Session:
             "clicktime": {"base_url": f"{ct_server.url}/v2"},
             # The item time goes to when its project task names none (the seeded company leaves a few without).
             "time": {"service_item_id": company.service_items[0].id},
+            # A receipt that fails to download is retried at once here: the simulators heal when told to, or never
+            # (a real ClickTime blip wants the default minutes).
+            "expenses": {"receipts": {"retry_delay_seconds": 0}},
         }
         _merge(config, config_overrides or {})
         tba = DEFAULT_CREDENTIALS  # the simulator was built with these

@@ -12,6 +12,7 @@ import hashlib
 import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -198,6 +199,21 @@ class NetSuiteSimulator(App):
         if self.records.get("expenseReport", report_id) is None:
             raise KeyError(f"no expenseReport {report_id}")
         self.records.update("expenseReport", report_id, {"status": {"id": PAID_IN_FULL}})
+
+    def set_exchange_rate(self, base: str, transaction: str, rate: Decimal | str, effective: date) -> None:
+        """A Currency Exchange Rates row: one `transaction` currency unit is `rate` of `base` from `effective` on
+        (currencies by ISO code or internal id). SuiteQL reads them from table currencyrate."""
+        ids = {c["symbol"]: c["id"] for c in self.records.snapshot("currency")}
+        rows = self.records.exchange_rates
+        rows.append(
+            {
+                "id": str(len(rows) + 1),
+                "basecurrency": ids.get(base, base),
+                "transactioncurrency": ids.get(transaction, transaction),
+                "exchangerate": Decimal(rate),
+                "effectivedate": effective.isoformat(),
+            }
+        )
 
     # -- the File Cabinet ----------------------------------------------------------------------------------
     def files(self) -> list[dict[str, Any]]:

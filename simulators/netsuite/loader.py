@@ -7,6 +7,7 @@ writes: a generator that produced a task under a missing project fails here, not
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from simulators.company import Company, ProjectTask
@@ -22,7 +23,8 @@ def load_company(store: RecordStore, company: Company) -> None:
     seed_accounting_periods(store, reference_date(company.seed))
     for currency in company.currencies:
         # NetSuite's currency.symbol is the ISO code (displaySymbol is the "$").
-        add("currency", {"id": currency.id, "name": currency.name, "symbol": currency.iso})
+        add("currency", {"id": currency.id, "name": currency.name, "symbol": currency.iso, "currencyPrecision": 2})
+    seed_exchange_rates(store, company, reference_date(company.seed))
     for sub in company.subsidiaries:
         add("subsidiary", {"id": sub.id, "name": sub.name, "currency": _ref(sub.currency_id)})
     for customer in company.customers:
@@ -101,6 +103,32 @@ def seed_accounting_periods(store: RecordStore, reference: date) -> None:
         if row["parent_key"]:
             fields["parent"] = _ref(ids[row["parent_key"]])
         ids[row["key"]] = store.add("accountingPeriod", fields)
+
+
+# What one unit of each currency is worth in US dollars, for the account's Currency Exchange Rates (made up,
+# fixed, so a seed's company is the same whatever the day).
+USD_VALUE = {"USD": Decimal("1"), "EUR": Decimal("1.085"), "GBP": Decimal("1.27"), "CAD": Decimal("0.73")}
+
+
+def seed_exchange_rates(store: RecordStore, company: Company, reference: date) -> None:
+    """A rate between every two of the company's currencies (each way), effective from the first period."""
+    if store.exchange_rates:
+        return
+    start = add_months(reference, -13).isoformat()
+    known = [c for c in company.currencies if c.iso in USD_VALUE]
+    for base in known:
+        for other in known:
+            if base.id != other.id:
+                rate = (USD_VALUE[other.iso] / USD_VALUE[base.iso]).quantize(Decimal("0.000001"))
+                store.exchange_rates.append(
+                    {
+                        "id": str(len(store.exchange_rates) + 1),
+                        "basecurrency": base.id,
+                        "transactioncurrency": other.id,
+                        "exchangerate": rate,
+                        "effectivedate": start,
+                    }
+                )
 
 
 def _parents_first(tasks: list[ProjectTask], store: RecordStore) -> list[ProjectTask]:

@@ -44,6 +44,14 @@ class QueryCatalog:
             lambda: _assignments(store.snapshot("projectTask")),
         )
 
+        # UNVERIFIED table and column names: NetSuite's Currency Exchange Rates as SuiteAnalytics exposes them (the
+        # CurrencyRate record's baseCurrency, transactionCurrency, exchangeRate, effectiveDate; exports brief).
+        self._tables["currencyrate"] = ListTable(
+            "currencyrate",
+            ("id", "basecurrency", "transactioncurrency", "exchangerate", "effectivedate"),
+            lambda: (_rate_row(row, tz) for row in store.exchange_rates),
+        )
+
     def table(self, name: str) -> Table | None:
         if name in {t.lower() for t in self.denied_tables}:
             # How NetSuite answers a table the role has no permission for: as if it did not exist, but with
@@ -163,6 +171,16 @@ def _assignments(tasks: Iterable[dict[str, Any]]) -> Iterable[dict[str, Any]]:
                 "resource": _id(_ref_id(line.get("resource"))),
                 "serviceitem": _id(_ref_id(line.get("serviceItem"))),
             }
+
+
+def _rate_row(row: dict[str, Any], tz: ZoneInfo) -> dict[str, Any]:
+    return {
+        "id": _id(row["id"]),
+        "basecurrency": _id(row["basecurrency"]),
+        "transactioncurrency": _id(row["transactioncurrency"]),
+        "exchangerate": row["exchangerate"],
+        "effectivedate": _local_midnight(row["effectivedate"], tz),
+    }
 
 
 def _deleted_row(row: dict[str, Any]) -> dict[str, Any]:

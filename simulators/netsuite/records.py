@@ -57,6 +57,9 @@ class RecordStore:
         self.policies: list[WritePolicy] = []
         self.billed_time: set[str] = set()  # timeBill ids that have been billed (NetSuiteSimulator.mark_time_billed)
         self._attachments: dict[tuple[str, str], list[str]] = {}  # (record type, id) -> attached file ids
+        # Currency Exchange Rates (NetSuiteSimulator.set_exchange_rate): rows of basecurrency, transactioncurrency,
+        # exchangerate (Decimal), effectivedate (YYYY-MM-DD); not a REST record type here, read through SuiteQL.
+        self.exchange_rates: list[dict[str, Any]] = []
 
     # -- for tests, the demo and the loader --------------------------------------------------------
     def add(self, rtype: str, fields: dict[str, Any]) -> str:

@@ -185,7 +185,7 @@ def test_each_sync_has_its_own_window_with_defaults_below_what_the_document_sets
     c = SyncConfig.model_validate({"netsuite": {"account_id": "1234567"}})
     # Nothing reads "since 1970" on its first run; the exports start weeks back, the NetSuite syncs years back
     assert c.windows.for_sync("time").first_run_days == 35
-    assert c.windows.for_sync("expenses").first_run_days == 35
+    assert c.windows.for_sync("expenses").first_run_days == 42  # its whole look-back
     assert c.windows.for_sync("projects").first_run_days == 3650
     assert c.windows.for_sync("projects").overlap_minutes == 60
 

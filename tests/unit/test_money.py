@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ctsync import jsonutil
-from ctsync.money import round_money, to_decimal
+from ctsync.money import quantum, round_money, to_decimal
 
 # -- to_decimal ---------------------------------------------------------------------------------------------
 
@@ -86,6 +86,62 @@ def test_round_money_is_half_up_to_the_cent(amount: str, expected: str) -> None:
     result = round_money(Decimal(amount))
     assert result == Decimal(expected)
     assert str(result) == expected  # always two places
+
+
+@pytest.mark.parametrize(
+    ("amount", "places", "expected"),
+    [
+        ("1234.5", 0, "1235"),  # JPY: no minor unit, half up
+        ("1234.49", 0, "1234"),
+        ("-0.5", 0, "-1"),  # half away from zero
+        ("12.3456", 3, "12.346"),  # a three-place currency (KWD, BHD)
+        ("12.3455", 3, "12.346"),
+        ("0.125", 2, "0.13"),
+        ("7", 3, "7.000"),
+    ],
+)
+def test_round_money_rounds_to_the_currency_precision_half_up(amount: str, places: int, expected: str) -> None:
+    result = round_money(Decimal(amount), places)
+    assert result == Decimal(expected) and str(result) == expected
+
+
+@pytest.mark.parametrize("places", [-1, 9])
+def test_a_currency_precision_outside_zero_to_eight_is_refused(places: int) -> None:
+    with pytest.raises(ValueError, match="decimal places"):
+        quantum(places)
+
+
+def test_round_money_refuses_float() -> None:
+    with pytest.raises(TypeError, match="float"):
+        round_money(1.005)  # type: ignore[arg-type]
+
+
+_amounts = st.decimals(min_value=Decimal("-1e9"), max_value=Decimal("1e9"), allow_nan=False, places=6)
+_places = st.integers(min_value=0, max_value=4)
+
+
+@given(_amounts, _places)
+def test_rounded_money_is_within_half_a_unit_has_the_places_and_is_stable(amount: Decimal, places: int) -> None:
+    unit = quantum(places)
+    result = round_money(amount, places)
+    assert -result.as_tuple().exponent == places  # written with exactly the currency's places
+    assert abs(result - amount) <= unit / 2  # never further than half a unit
+    assert round_money(result, places) == result  # rounding a rounded amount changes nothing
+
+
+@given(_amounts, _places)
+def test_rounding_is_symmetric_and_a_half_goes_away_from_zero(amount: Decimal, places: int) -> None:
+    assert round_money(-amount, places) == -round_money(amount, places)
+    unit = quantum(places)
+    exact = round_money(amount, places)  # a whole number of units
+    away = unit if exact >= 0 else -unit
+    assert round_money(exact + away / 2, places) == exact + away
+
+
+@given(_amounts, _amounts, _places)
+def test_rounding_keeps_the_order_of_amounts(a: Decimal, b: Decimal, places: int) -> None:
+    low, high = sorted((a, b))
+    assert round_money(low, places) <= round_money(high, places)
 
 
 # -- jsonutil -----------------------------------------------------------------------------------------------

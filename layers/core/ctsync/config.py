@@ -279,10 +279,12 @@ class WindowOverride(Strict):
 
 
 # Per-sync defaults, below anything the document sets: approvals arrive late and can be undone, so the
-# exports start a few weeks back on their first run rather than ten years.
+# exports start a few weeks back on their first run rather than ten years. Expenses read their whole look-back
+# (expenses.lookback_days): an expense sheet is approved days after its date, and the first night's
+# reconciliation then compares the same sheets the export read.
 SYNC_WINDOW_DEFAULTS: dict[str, dict[str, int]] = {
     "time": {"first_run_days": 35},
-    "expenses": {"first_run_days": 35},
+    "expenses": {"first_run_days": 42},
 }
 
 
@@ -386,6 +388,97 @@ class TimeExportSettings(Strict):
     classification: Classification = Classification()
 
 
+RECEIPT_LIMIT_BYTES = 10 * 1024 * 1024  # NetSuite's File Cabinet takes at most 10 MB per file (every path found)
+
+
+class ReceiptSettings(Strict):
+    """How receipts go to NetSuite: a separate step after the report, retried on its own (never blocking it)."""
+
+    enabled: bool = True
+    link: Literal["line", "attach", "both"] = Field(
+        default="line",
+        description="line: the expense line's expmediaitem (and its Receipt box), one more report write per sheet; "
+        "attach: !attach/file on the report, one call per file; both. Each is UNVERIFIED over REST: try it on a "
+        "sandbox (research notes §4, exports addendum §7 U4)",
+    )
+    folder_name: str = Field(
+        default="ClickTime receipts",
+        min_length=1,
+        max_length=100,
+        description="the integration's File Cabinet folder (found or created by its external ID ctns-receipts)",
+    )
+    folder_parent: str | None = Field(
+        default=None, description="internal id of the folder it lives in; none: a top-level folder"
+    )
+    max_bytes: int = Field(
+        default=RECEIPT_LIMIT_BYTES,
+        ge=1024,
+        le=RECEIPT_LIMIT_BYTES,
+        description="a larger receipt is not stored (reported with its size): NetSuite refuses files over 10 MB",
+    )
+    retries: int = Field(
+        default=3,
+        ge=1,
+        le=20,
+        description="times a receipt that failed to download is tried again on its own before its message waits "
+        "in the dead-letter queue for a person (and a redrive)",
+    )
+    retry_delay_seconds: int = Field(
+        default=300,
+        ge=0,
+        le=900,
+        description="wait before the first retry; doubled for each later one, at most 900 s (SQS's longest delay)",
+    )
+
+    @field_validator("folder_parent")
+    @classmethod
+    def _folder_id(cls, value: str | None) -> str | None:
+        if value is not None and not value.lstrip("-").isdigit():
+            raise ValueError(f"receipts.folder_parent {value!r} is not a NetSuite internal id")
+        return value
+
+
+ApprovalBox = Literal["complete", "supervisorapproval", "accountingapproval"]
+
+
+class ExpenseExportSettings(Strict):
+    lookback_days: int = Field(
+        default=42, ge=7, le=366, description="expense sheets (by sheet date) read each night (approvals arrive late)"
+    )
+    tran_date: Literal["sheet", "approval"] = Field(
+        default="sheet",
+        description="the report's date: the expense sheet's date, or the day it was approved (in netsuite.timezone)",
+    )
+    on_unapproved: Literal["delete", "flag"] = Field(
+        default="delete", description="the report of a sheet no longer approved: delete it, or flag it"
+    )
+    categories: dict[str, str] = Field(
+        default_factory=dict,
+        description="ClickTime expense type ID or name -> NetSuite expense category internal id; decides before the "
+        "type's AccountingPackageID and before a category of the same name",
+    )
+    exchange_rates: Literal["netsuite", "fail"] = Field(
+        default="netsuite",
+        description="an item whose currency ClickTime gives no rate for into the report's currency (a USD item on a "
+        "EUR employee's report): use NetSuite's Currency Exchange Rates on the expense date, or block the sheet",
+    )
+    approval: dict[ApprovalBox, bool] = Field(
+        default_factory=dict,
+        description="approval boxes to set on the report, e.g. {'supervisorapproval': true}; none by default: their "
+        "effect depends on the account's approval routing (UNVERIFIED, exports addendum §7 U3)",
+    )
+    classification: Classification = Classification()
+    receipts: ReceiptSettings = ReceiptSettings()
+
+    @field_validator("categories")
+    @classmethod
+    def _category_ids(cls, value: dict[str, str]) -> dict[str, str]:
+        for key, category in value.items():
+            if not str(category).isdigit():
+                raise ValueError(f"expenses.categories[{key!r}] = {category!r} is not a NetSuite internal id")
+        return {key.strip(): str(category) for key, category in value.items()}
+
+
 class SyncConfig(Strict):
     netsuite: NetSuiteSettings
     clicktime: ClickTimeSettings = ClickTimeSettings()
@@ -394,5 +487,6 @@ class SyncConfig(Strict):
     people: PeopleSettings = PeopleSettings()
     accounting: AccountingSettings = AccountingSettings()
     time: TimeExportSettings = TimeExportSettings()
+    expenses: ExpenseExportSettings = ExpenseExportSettings()
     windows: Windows = Windows()
     retry: RetrySettings = RetrySettings()

@@ -7,7 +7,7 @@ resources the syncs use, each returning the typed models of `ctsync.clicktime.mo
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
@@ -256,11 +256,12 @@ class ClickTimeClient:
     def payment_types(self) -> list[PaymentType]:
         return self._list(PaymentType, "/PaymentTypes")
 
-    def download_receipt(self, receipt_url: str, *, max_bytes: int) -> tuple[bytes, str]:
+    def download_receipt(self, receipt_url: str, *, max_bytes: int, attempts: int | None = None) -> tuple[bytes, str]:
         """The receipt's bytes and MIME type, read as a stream and never more than `max_bytes` of it.
 
         UNVERIFIED whether ReceiptURL needs the token (research notes §3.11): it is sent. A receipt larger than
         `max_bytes` raises ReceiptRefused naming its size, without holding more than `max_bytes` in memory.
+        `attempts` caps the client's own retries (the receipt step retries later through the queue instead).
         """
 
         def attempt() -> tuple[bytes, str]:
@@ -295,7 +296,8 @@ class ClickTimeClient:
                     f"ClickTime receipt download: {type(error).__name__}", code="CONNECTION", cause="receipt-download"
                 ) from error
 
-        return call_with_retries(attempt, self._retry)
+        policy = self._retry if attempts is None else replace(self._retry, max_attempts=max(1, attempts))
+        return call_with_retries(attempt, policy)
 
 
 def _http_date(response: requests.Response) -> datetime | None:

@@ -100,6 +100,7 @@ class ExpenseSheet(ClickTimeModel):
     Paid: bool | None = None
     TotalAmount: Decimal | None = None
     ApprovedDate: str | None = None
+    ApprovedByUserID: str | None = None
 
 
 class ExpenseItem(ClickTimeModel):
@@ -113,6 +114,9 @@ class ExpenseItem(ClickTimeModel):
     AmountForeignExchangeRate: Decimal | None = None
     HasForeignCurrency: bool | None = None
     Description: str | None = None
+    Comment: str | None = None
+    Quantity: Decimal | None = None  # mileage: distance (Amount = Quantity x Rate in ClickTime)
+    Rate: Decimal | None = None
     Billable: bool | None = None
     Reimbursable: bool | None = None
     ExpenseTypeID: str | None = None

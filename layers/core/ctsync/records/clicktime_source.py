@@ -46,6 +46,13 @@ class SheetKind:
     to_param: str  # "ToDate" | "ToExpenseSheetDate"
     period_start: Callable[[dict[str, Any]], str]  # the sheet's date that places it in the look-back
     snapshot_fields: tuple[str, ...]
+    # Later statuses of an approved sheet that still count as approved: an expense sheet marked paid was approved
+    # (and one approved and paid between two runs would otherwise never be listed, nor exported).
+    also_approved: tuple[str, ...] = ()
+
+    @property
+    def exported_statuses(self) -> tuple[str, ...]:
+        return (self.approved_status, *self.also_approved)
 
 
 TIMESHEETS = SheetKind(
@@ -65,6 +72,7 @@ EXPENSE_SHEETS = SheetKind(
     to_param="ToExpenseSheetDate",
     period_start=lambda sheet: sheet["ExpenseSheetDate"],
     snapshot_fields=("ID", "UserID", "Title", "ExpenseSheetDate", "Status", "ApprovedDate", "Paid"),
+    also_approved=("paid",),
 )
 
 
@@ -112,9 +120,11 @@ class ApprovedSheetSource:
         return earliest.date() - timedelta(days=7)
 
     def approved_sheets(self, window: Window) -> list[dict[str, Any]]:
-        """Every approved sheet whose date is in the look-back (read whole, again if it moved while read)."""
+        """Every approved sheet whose date is in the look-back (read whole, again if it moved while read), with
+        the kind's later statuses that still count as approved (a paid expense sheet)."""
+        statuses = self._kind.exported_statuses
         params = {
-            "Status": self._kind.approved_status,
+            "Status": statuses[0] if len(statuses) == 1 else list(statuses),
             self._kind.from_param: self.first_day(window).isoformat(),
             self._kind.to_param: (window.end.date() + timedelta(days=1)).isoformat(),
             "verbose": "true",

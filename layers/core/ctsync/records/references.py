@@ -1,6 +1,8 @@
 """Reference data both exports need, read in bulk once per invocation (`ctsync.references.References`):
 who a ClickTime user is in NetSuite, which NetSuite record a ClickTime job or task stands for, the service item
-of a project task, and the accounting periods.
+of a project task, the accounting periods; and for expenses the currencies (with their precision), each
+subsidiary's currency, the expense categories, NetSuite's exchange rates, and ClickTime's expense and payment
+types and company currency.
 
 Every lookup here is a dictionary read after the first: an export never reads a reference once per entry.
 """
@@ -10,12 +12,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from ctsync.clicktime.client import ClickTimeClient
-from ctsync.clicktime.models import Job, Task, User
+from ctsync.clicktime.models import ExpenseType, Job, PaymentType, Task, User
 from ctsync.config import PeopleSettings
 from ctsync.errors import NeedsAttention, cause_part
+from ctsync.money import DEFAULT_PLACES, to_decimal
 from ctsync.netsuite.client import NetSuiteClient
 from ctsync.netsuite.errors import NetSuiteNotFound
 from ctsync.records.netsuite_source import keyset
@@ -40,6 +44,23 @@ class Period:
     end: date
     closed: bool  # closed or all locked: nothing posts
     ap_locked: bool  # A/P locked: expense reports do not post
+
+
+@dataclass(frozen=True)
+class Currency:
+    id: str
+    iso: str  # NetSuite's currency.symbol is the ISO code (displaySymbol is the "$")
+    name: str
+    places: int  # currencyPrecision: 2 for USD and EUR, 0 for JPY; 2 where NetSuite does not say
+    is_base: bool
+
+
+@dataclass(frozen=True)
+class ExpenseCategory:
+    id: str
+    name: str
+    external_id: str
+    is_inactive: bool
 
 
 class Unmapped(NeedsAttention):
@@ -123,6 +144,95 @@ class NetSuiteReferences:
             None,
         )
 
+    # -- for expenses ---------------------------------------------------------------------------------
+    def currencies(self) -> dict[str, Currency]:
+        """NetSuite currencies by internal id. UNVERIFIED SuiteQL columns (exports addendum §7 U6): the REST
+        field names lower-cased, as for the other tables."""
+
+        def load() -> dict[str, Currency]:
+            def query(after: str | None) -> str:
+                return (
+                    "SELECT c.id AS id, c.symbol AS symbol, c.name AS name, c.currencyprecision AS currencyprecision, "
+                    f"c.isbasecurrency AS isbasecurrency FROM currency c WHERE 1 = 1{keyset('c', after)} ORDER BY c.id"
+                )
+
+            found = {}
+            for row in self._netsuite.rows(query):
+                precision = row.get("currencyprecision")
+                found[str(row["id"])] = Currency(
+                    id=str(row["id"]),
+                    iso=(row.get("symbol") or "").strip().upper(),
+                    name=row.get("name") or "",
+                    places=int(precision) if precision is not None and str(precision).isdigit() else DEFAULT_PLACES,
+                    is_base=row.get("isbasecurrency") == "T",
+                )
+            return found
+
+        return self._cache.get("netsuite:currencies", load)
+
+    def currency_by_iso(self, iso: str) -> Currency | None:
+        wanted = iso.strip().upper()
+        return next((c for c in self.currencies().values() if c.iso == wanted), None)
+
+    def subsidiary_currencies(self) -> dict[str, str]:
+        """Subsidiary internal id -> its currency's internal id (what an employee's expense report is kept in)."""
+
+        def load() -> dict[str, str]:
+            def query(after: str | None) -> str:
+                return f"SELECT s.id AS id, s.currency AS currency FROM subsidiary s WHERE 1 = 1{keyset('s', after)} ORDER BY s.id"
+
+            return {str(r["id"]): str(r["currency"]) for r in self._netsuite.rows(query) if r.get("currency")}
+
+        return self._cache.get("netsuite:subsidiary-currencies", load)
+
+    def expense_categories(self) -> dict[str, ExpenseCategory]:
+        def load() -> dict[str, ExpenseCategory]:
+            def query(after: str | None) -> str:
+                return (
+                    "SELECT ec.id AS id, ec.name AS name, ec.externalid AS externalid, ec.isinactive AS isinactive "
+                    f"FROM expensecategory ec WHERE 1 = 1{keyset('ec', after)} ORDER BY ec.id"
+                )
+
+            return {
+                str(r["id"]): ExpenseCategory(
+                    id=str(r["id"]),
+                    name=(r.get("name") or "").strip(),
+                    external_id=(r.get("externalid") or "").strip(),
+                    is_inactive=r.get("isinactive") == "T",
+                )
+                for r in self._netsuite.rows(query)
+            }
+
+        return self._cache.get("netsuite:expense-categories", load)
+
+    def refresh_categories(self) -> bool:
+        return self._cache.refresh("netsuite:expense-categories")
+
+    def exchange_rate(self, base: str, transaction: str, day: date) -> Decimal | None:
+        """NetSuite's rate for `transaction` currency into `base` currency (ids) on `day`: the latest rate
+        effective on or before it, from Currency Exchange Rates. UNVERIFIED table and columns (SuiteQL
+        `currencyrate`: basecurrency, transactioncurrency, exchangerate, effectivedate)."""
+
+        def load() -> list[tuple[date, Decimal]]:
+            def query(after: str | None) -> str:
+                return (
+                    "SELECT r.id AS id, r.exchangerate AS exchangerate, "
+                    "TO_CHAR(r.effectivedate, 'YYYY-MM-DD') AS effectivedate FROM currencyrate r "
+                    f"WHERE r.basecurrency = {int(base)} AND r.transactioncurrency = {int(transaction)}"
+                    f"{keyset('r', after)} ORDER BY r.id"
+                )
+
+            rates = [
+                (_date(r["effectivedate"]), to_decimal(r["exchangerate"], field="currencyrate.exchangerate"))
+                for r in self._netsuite.rows(query)
+                if r.get("effectivedate") and r.get("exchangerate") is not None
+            ]
+            return sorted(rates)
+
+        rates = self._cache.get(f"netsuite:rates:{base}:{transaction}", load)
+        effective = [rate for start, rate in rates if start <= day]
+        return effective[-1] if effective else None
+
     def service_items(self, task_ids: list[str]) -> dict[str, str]:
         """The service item of many project tasks (their assignee lines), in one keyset read per thousand.
 
@@ -189,6 +299,19 @@ class ClickTimeReferences:
 
     def tasks(self) -> dict[str, Task]:
         return self._cache.get("clicktime:tasks", lambda: {t.ID: t for t in self._clicktime.tasks()})
+
+    def expense_types(self) -> dict[str, ExpenseType]:
+        return self._cache.get("clicktime:expense-types", lambda: {t.ID: t for t in self._clicktime.expense_types()})
+
+    def refresh_expense_types(self) -> bool:
+        return self._cache.refresh("clicktime:expense-types")
+
+    def payment_types(self) -> dict[str, PaymentType]:
+        return self._cache.get("clicktime:payment-types", lambda: {t.ID: t for t in self._clicktime.payment_types()})
+
+    def company_currency(self) -> str:
+        """ClickTime's company currency (ISO): the currency of an expense item's Amount."""
+        return self._cache.get("clicktime:currency", lambda: (self._clicktime.company().CurrencyISO or "").upper())
 
 
 @dataclass

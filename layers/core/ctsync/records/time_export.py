@@ -73,28 +73,57 @@ def merged(problems: list[Problem]) -> list[Problem]:
 
 
 class Blocked(NeedsAttention):
-    """A timesheet that cannot go to NetSuite as it is: every cause that blocks it, each with its entries."""
+    """A sheet that cannot go to NetSuite as it is: every cause that blocks it, each with its entries (or, for an
+    expense sheet, its items: `what` names them)."""
 
     code = "BLOCKED"
 
-    def __init__(self, sheet_id: str, problems: list[Problem]) -> None:
+    def __init__(self, sheet_id: str, problems: list[Problem], what: str = "time entries") -> None:
         problems = merged(problems)
         first = problems[0]
         more = f" (and {len(problems) - 1} more cause(s))" if len(problems) > 1 else ""
-        super().__init__(f"{first.reason}{more}", cause=first.cause_key, fix=first.fix)
+        super().__init__(f"{_with_entries(first, what)}{more}", cause=first.cause_key, fix=first.fix)
         self.sheet_id = sheet_id
         self.problems = problems
+        self.what = what
 
     def causes(self) -> list[tuple[str, str, str]]:
-        return [(p.cause_key, _with_entries(p), p.fix) for p in self.problems]
+        return [(p.cause_key, _with_entries(p, self.what), p.fix) for p in self.problems]
 
 
-def _with_entries(problem: Problem) -> str:
+def _with_entries(problem: Problem, what: str = "time entries") -> str:
     if not problem.entries:
         return problem.reason
     shown = ", ".join(problem.entries[:10])
     more = f" and {len(problem.entries) - 10} more" if len(problem.entries) > 10 else ""
-    return f"{problem.reason} (time entries {shown}{more})"
+    return f"{problem.reason} ({what} {shown}{more})"
+
+
+def record_flags(
+    runlog: RunLog,
+    message: WorkMessage,
+    texts: list[str],
+    *,
+    what: str,
+    cause_key: str,
+    fix: str,
+    kind: str = "FLAGGED",
+) -> None:
+    """Each text a cause a person sees, not a silent skip (a change NetSuite must not receive, a receipt that
+    could not be stored); `what` names the record, e.g. "timesheet 123"."""
+    for text in texts:
+        runlog.record_failure(
+            message.run_id,
+            Failure(
+                sync=message.sync,
+                source_id=message.source_id,
+                kind=kind,
+                reason=f"{what}: {text}",
+                cause_key=cause_key,
+                fix=fix,
+                at=utc_now(),
+            ),
+        )
 
 
 @dataclass
@@ -498,19 +527,14 @@ class TimeExport:
 
     def _flag(self, message: WorkMessage, sheet_id: str, flags: list[str]) -> None:
         """A change NetSuite must not receive is a cause a person sees, not a silent skip."""
-        for text in flags:
-            self._runlog.record_failure(
-                message.run_id,
-                Failure(
-                    sync=message.sync,
-                    source_id=sheet_id,
-                    kind="FLAGGED",
-                    reason=f"timesheet {sheet_id}: {text}",
-                    cause_key="time-bill-frozen",
-                    fix="billed, posted or closed-period time is not changed by the sync: adjust it in NetSuite if needed",
-                    at=utc_now(),
-                ),
-            )
+        record_flags(
+            self._runlog,
+            message,
+            flags,
+            what=f"timesheet {sheet_id}",
+            cause_key="time-bill-frozen",
+            fix="billed, posted or closed-period time is not changed by the sync: adjust it in NetSuite if needed",
+        )
 
 
 def netsuite_minutes(hours: Any) -> int:

@@ -61,6 +61,7 @@ class Change:
 
 @dataclass(frozen=True)
 class Outcome:
-    action: Literal["created", "updated", "unchanged", "skipped"]
+    # deferred: part of the work waits for a later retry the applier queued itself (a receipt to download again)
+    action: Literal["created", "updated", "unchanged", "skipped", "deferred"]
     target_id: str | None = None
     detail: str = ""

@@ -60,6 +60,27 @@ def _time(runtime: Runtime) -> SyncDefinition:
     return SyncDefinition("time", "timesheet", export.source, export)
 
 
+def _expenses(runtime: Runtime) -> SyncDefinition:
+    from ctsync.records.expense_export import ExpenseExport
+    from ctsync.sync.messages import WorkMessage
+    from ctsync.sync.queues import Carried
+
+    def requeue(message: WorkMessage, delay_seconds: int) -> None:
+        # A retry the worker sends itself (the receipt step of one sheet): a new message, its history fresh.
+        runtime.work_queue.put_back(message.model_dump_json(), Carried(), delay_seconds=delay_seconds)
+
+    export = ExpenseExport(
+        runtime.netsuite,
+        runtime.clicktime,
+        runtime.mappings,
+        runtime.runlog,
+        runtime.config,
+        runtime.references,
+        requeue=requeue,
+    )
+    return SyncDefinition("expenses", "expensesheet", export.source, export)
+
+
 def _not_built(name: str) -> Callable[[Runtime], SyncDefinition]:
     def build(_runtime: Runtime) -> SyncDefinition:
         raise ConfigurationError(f"the {name} sync is not implemented in this version")
@@ -107,12 +128,13 @@ SYNCS: tuple[SyncSpec, ...] = (
         "netsuite",
         "ClickTime expense sheet",
         "NetSuite expense report",
-        _not_built("expenses"),
+        _expenses,
+        _reconcile("expenses"),
     ),
 )
 SYNC_NAMES: tuple[str, ...] = tuple(spec.name for spec in SYNCS)
 # Wired in the template, logic still to come: their pollers report that and do nothing.
-PLANNED = frozenset({"expenses"})
+PLANNED: frozenset[str] = frozenset()
 AVAILABLE = tuple(name for name in SYNC_NAMES if name not in PLANNED)
 
 

@@ -1,0 +1,231 @@
+"""Does NetSuite hold the approved ClickTime expenses, to the cent?
+
+Compared in the currency each expense was spent in, so no exchange rate enters the comparison:
+- ClickTime side: every approved (or paid) expense sheet in the export's look-back, its items grouped per
+  NetSuite employee, project and currency; an item counts what was spent (`AmountForeign` in
+  `AmountForeignCurrency` for a foreign item, else `Amount` in the company currency), rounded to the currency's
+  precision. Read from the items here, not from the exporter's lines. Sheets blocked by an open cause (what the
+  exporter's plan refuses: an unmapped expense type, employee or project) are left out and listed in the notes
+  with their amounts, not counted as differences;
+- NetSuite side: each report the mapping store says was exported for those sheets, read with its lines
+  (`expandSubResources=true`): a line in another currency counts its `foreignamount` in its `currency`, any
+  other line its `amount` in the report's currency.
+
+Reports whose sheet is no longer approved are differences. Receipts are counted (stored, linked to their line or
+attached, failed with their cause) and their links checked against the report lines.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from decimal import Decimal
+from typing import Any
+
+from ctsync.clicktime.client import ClickTimeClient
+from ctsync.clicktime.models import ExpenseSheet
+from ctsync.config import SyncConfig
+from ctsync.money import round_money, to_decimal
+from ctsync.netsuite.client import NetSuiteClient
+from ctsync.netsuite.errors import NetSuiteNotFound
+from ctsync.reconcile.report import Check, Reconciliation
+from ctsync.records.clicktime_source import EXPENSE_SHEETS, ApprovedSheetSource
+from ctsync.records.expense_export import ITEM_KIND, KIND, RECORD, ExpenseExport
+from ctsync.records.references import ClickTimeReferences, NetSuiteReferences, People, Projects
+from ctsync.references import References
+from ctsync.state import MappingStore
+from ctsync.sync.definition import Window
+from ctsync.timeutil import utc_now
+
+Group = tuple[str, str, str]  # NetSuite employee, project ("-" for none), currency ISO
+
+
+def reconcile_expenses(
+    netsuite: NetSuiteClient, clicktime: ClickTimeClient, mappings: MappingStore, config: SyncConfig
+) -> Reconciliation:
+    cache = References()
+    ns, ct = NetSuiteReferences(netsuite, cache), ClickTimeReferences(clicktime, cache)
+    people, projects = People(config.people, ns, ct), Projects(mappings, ct, cache)
+    source = ApprovedSheetSource(
+        clicktime, mappings, EXPENSE_SHEETS, lookback_days=config.expenses.lookback_days, skew_seconds=0
+    )
+    end = clicktime.server_time()
+    window = Window(start=end, end=end)
+    export = ExpenseExport(netsuite, clicktime, mappings, None, config, cache)  # type: ignore[arg-type]  # plans only
+    company = ct.company_currency()
+
+    def places(iso: str) -> int:
+        currency = ns.currency_by_iso(iso)
+        return currency.places if currency else 2
+
+    expected: dict[Group, Decimal] = defaultdict(Decimal)
+    blocked: dict[str, Decimal] = defaultdict(Decimal)
+    notes: list[str] = []
+    exported: dict[str, str] = {}  # sheet -> report
+    sheets = source.approved_sheets(window)
+    for raw in sheets:
+        sheet = ExpenseSheet.model_validate(raw)
+        mapping = mappings.get(KIND, sheet.ID)
+        items = clicktime.expense_items(ExpenseSheetID=sheet.ID)
+        plan = export.plan(sheet, items, exported=bool(mapping and not mapping.deleted))
+        spent = [_spent(item, company) for item in items]
+        if plan.problems:
+            for iso, amount in spent:
+                blocked[iso] += round_money(amount, places(iso))
+            total = ", ".join(f"{amount} {iso}" for iso, amount in spent)
+            notes.append(
+                f"expense sheet {sheet.ID} ({len(items)} item(s): {total}) is blocked: {plan.problems[0].reason}"
+            )
+            continue
+        employee = people.employee_of(sheet.UserID).id
+        for item, (iso, amount) in zip(items, spent, strict=True):
+            project = (projects.project_of_job(item.JobID) if item.JobID else None) or "-"
+            expected[(employee, project, iso)] += round_money(amount, places(iso))
+        if mapping and not mapping.deleted:
+            exported[sheet.ID] = mapping.target_id
+    approved = {str(raw["ID"]) for raw in sheets}
+    found, links, missing = _netsuite_amounts(netsuite, ns, exported)
+    strays = _strays(mappings, approved, source.first_day(window).isoformat())
+    receipts = _receipts(mappings, exported, links, config.expenses.receipts.link)
+    differing = sorted(
+        g for g in expected.keys() | found.keys() if expected.get(g, Decimal(0)) != found.get(g, Decimal(0))
+    )
+    ct_totals, ns_totals = _per_currency(expected), _per_currency(found)
+    return Reconciliation(
+        record="expenses",
+        checks=[
+            Check(
+                name="amounts per employee, project and currency spent (approved in ClickTime = in NetSuite)",
+                expected=len(expected),
+                found=len(expected) - len([g for g in differing if g in expected]),
+                differences=[
+                    f"employee {e}, project {p}, {c}: ClickTime {expected.get((e, p, c), Decimal(0))}, "
+                    f"NetSuite {found.get((e, p, c), Decimal(0))}"
+                    for e, p, c in differing
+                ],
+            ),
+            Check(
+                name="approved sheets with their report in NetSuite",
+                expected=len(exported),
+                found=len(exported) - len(missing),
+                differences=missing,
+            ),
+            Check(
+                name="reports from ClickTime whose sheet is not approved",
+                expected=0,
+                found=len(strays),
+                differences=strays,
+            ),
+            Check(
+                name="receipts stored and linked to their report (per expenses.receipts.link)",
+                expected=receipts["stored"],
+                found=receipts["linked"],
+                differences=receipts["unlinked"],
+            ),
+        ],
+        totals={
+            "clicktime_approved": _text(ct_totals),
+            "netsuite": _text(ns_totals),
+            "blocked": _text(blocked) or "0",
+            "reports": str(len(exported)),
+            "receipts": f"stored {receipts['stored']}, linked {receipts['linked']}, failed {receipts['failed']}"
+            + (f" ({receipts['causes']})" if receipts["causes"] else ""),
+            "as_of": utc_now().isoformat(),
+        },
+        notes=notes + receipts["notes"],
+    )
+
+
+def _spent(item: Any, company: str) -> tuple[str, Decimal]:
+    """What was spent, in the currency it was spent in (ClickTime's own figures)."""
+    if (item.HasForeignCurrency or item.AmountForeignCurrency) and item.AmountForeign is not None:
+        return (item.AmountForeignCurrency or "").upper(), item.AmountForeign
+    return (item.Currency or company).upper(), item.Amount
+
+
+def _netsuite_amounts(
+    netsuite: NetSuiteClient, ns: NetSuiteReferences, exported: dict[str, str]
+) -> tuple[dict[Group, Decimal], dict[str, set[str]], list[str]]:
+    """Amounts per group of the exported reports' lines; per report the files its lines link; reports missing."""
+    currencies = ns.currencies()
+    found: dict[Group, Decimal] = defaultdict(Decimal)
+    links: dict[str, set[str]] = {}
+    missing: list[str] = []
+    for sheet, report_id in sorted(exported.items()):
+        try:
+            report = netsuite.get_record(RECORD, report_id, expand=True)
+        except NetSuiteNotFound:
+            missing.append(f"expense sheet {sheet}: report {report_id} is not in NetSuite")
+            continue
+        employee = str((report.get("entity") or {}).get("id", ""))
+        own = currencies.get(str((report.get("expensereportcurrency") or {}).get("id", "")))
+        links[report_id] = set()
+        for line in (report.get("expense") or {}).get("items", []):
+            currency = currencies.get(str((line.get("currency") or {}).get("id", "")))
+            spent_in = currency or own
+            value = line.get("foreignamount") if currency is not None else line.get("amount")
+            iso = spent_in.iso if spent_in else "?"
+            amount = to_decimal(value if value is not None else 0, field="expense.amount")
+            project = str((line.get("customer") or {}).get("id") or "-")
+            found[(employee, project, iso)] += round_money(amount, spent_in.places if spent_in else 2)
+            if (line.get("expmediaitem") or {}).get("id"):
+                links[report_id].add(str(line["expmediaitem"]["id"]))
+    return dict(found), links, missing
+
+
+def _strays(mappings: MappingStore, approved: set[str], first_day: str) -> list[str]:
+    return [
+        f"expense report {m.target_id} belongs to expense sheet {m.source_id}, which is not approved"
+        for m in mappings.all_of_kind(KIND)
+        if not m.deleted and m.source_id not in approved and m.details.get("period_start", "") >= first_day
+    ]
+
+
+def _receipts(
+    mappings: MappingStore, exported: dict[str, str], links: dict[str, set[str]], mode: str
+) -> dict[str, Any]:
+    stored = linked = failed = 0
+    causes: Counter[str] = Counter()
+    unlinked: list[str] = []
+    notes: list[str] = []
+    for sheet, report in sorted(exported.items()):
+        for child in mappings.children(KIND, sheet):
+            if child.kind != ITEM_KIND:
+                continue
+            details = child.details
+            if details.get("receipt_error") and not details.get("receipt_file"):
+                failed += 1
+                causes[details["receipt_error"]] += 1
+                notes.append(f"receipt of expense item {child.source_id} (sheet {sheet}): {details['receipt_error']}")
+                continue
+            file_id = details.get("receipt_file")
+            if not file_id:
+                continue
+            stored += 1
+            on_line = file_id in links.get(report, set())
+            attached = details.get("receipt_attached") == f"{report}:{file_id}"
+            ok = {"line": on_line, "attach": attached, "both": on_line and attached}[mode]
+            if ok:
+                linked += 1
+            else:
+                unlinked.append(
+                    f"receipt file {file_id} of expense item {child.source_id} is not linked to report {report}"
+                )
+    return {
+        "stored": stored,
+        "linked": linked,
+        "failed": failed,
+        "causes": ", ".join(f"{cause} {n}" for cause, n in sorted(causes.items())),
+        "unlinked": unlinked,
+        "notes": notes,
+    }
+
+
+def _per_currency(groups: dict[Group, Decimal]) -> dict[str, Decimal]:
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    for (_, _, iso), amount in groups.items():
+        totals[iso] += amount
+    return totals
+
+
+def _text(totals: dict[str, Decimal]) -> str:
+    return ", ".join(f"{amount} {iso}" for iso, amount in sorted(totals.items()))

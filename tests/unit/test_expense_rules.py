@@ -1,0 +1,215 @@
+"""The pure parts of the expense export: which NetSuite category an expense type becomes, what a line says about
+money in which currency, and which receipts NetSuite takes (and as what file type)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ctsync.clicktime.models import ExpenseItem, ExpenseType
+from ctsync.records.expense_export import line_money, resolve_category
+from ctsync.records.receipts import file_type_of, sniff
+from ctsync.records.references import Currency, ExpenseCategory
+
+AIRFARE = ExpenseCategory("301", "Airfare", "", False)
+LODGING = ExpenseCategory("302", "Lodging", "cat-lodging", False)
+MEALS_OLD = ExpenseCategory("303", "Meals", "", True)
+CATEGORIES = {c.id: c for c in (AIRFARE, LODGING, MEALS_OLD)}
+
+
+def kind(name: str, apid: str | None = None, type_id: str = "T1") -> ExpenseType:
+    return ExpenseType(ID=type_id, Name=name, AccountingPackageID=apid)
+
+
+# -- categories -----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("expense_type", "explicit", "expected"),
+    [
+        (kind("Flights", apid="301"), {}, "301"),  # AccountingPackageID holds the internal id
+        (kind("Hotels", apid="cat-lodging"), {}, "302"),  # ... or the category's external ID
+        (kind("airfare"), {}, "301"),  # the same name, whatever the case
+        (kind("Flights", apid="302"), {"T1": "301"}, "301"),  # the config's map by type ID decides first
+        (kind("Flights", apid="302"), {"flights": "301"}, "301"),  # ... or by type name
+    ],
+)
+def test_an_expense_type_finds_its_category(expense_type, explicit, expected) -> None:
+    category, problem = resolve_category("T1", expense_type, CATEGORIES, explicit)
+    assert problem is None and category is not None and category.id == expected
+
+
+def test_an_unmapped_type_is_one_cause_named_after_the_type_with_the_fix() -> None:
+    category, problem = resolve_category("T9", kind("Client Gifts", type_id="T9"), CATEGORIES, {})
+    assert category is None and problem is not None
+    assert problem.cause_key == "expense-type-unmapped:client-gifts"
+    assert "Client Gifts (T9)" in problem.reason and "expenses.categories" in problem.fix
+
+
+def test_an_inactive_category_blocks_rather_than_falling_through() -> None:
+    _, problem = resolve_category("T1", kind("Meals"), CATEGORIES, {})
+    assert problem is not None and problem.cause_key == "category-inactive:303"
+
+
+@pytest.mark.parametrize(
+    ("expense_type", "explicit", "cause"),
+    [
+        (kind("Flights", apid="999"), {}, "category-missing:999"),  # a wrong AccountingPackageID is not ignored
+        (kind("Flights"), {"T1": "998"}, "category-missing:998"),
+    ],
+)
+def test_an_explicit_mapping_to_nothing_blocks(expense_type, explicit, cause) -> None:
+    _, problem = resolve_category("T1", expense_type, CATEGORIES, explicit)
+    assert problem is not None and problem.cause_key == cause
+
+
+def test_two_active_categories_of_one_name_are_ambiguous() -> None:
+    twins = {**CATEGORIES, "304": ExpenseCategory("304", "airfare", "", False)}
+    _, problem = resolve_category("T1", kind("Airfare"), twins, {})
+    assert problem is not None and problem.cause_key == "category-ambiguous:airfare"
+
+
+def test_an_unknown_type_id_is_unmapped_by_its_id() -> None:
+    _, problem = resolve_category("T404", None, CATEGORIES, {})
+    assert problem is not None and problem.cause_key == "expense-type-unmapped:t404"
+
+
+# -- money per line -------------------------------------------------------------------------------------------
+
+USD = Currency("1", "USD", "US Dollar", 2, True)
+EUR = Currency("4", "EUR", "Euro", 2, False)
+JPY = Currency("7", "JPY", "Yen", 0, False)
+BY_ISO = {c.iso: c for c in (USD, EUR, JPY)}
+DAY = date(2026, 10, 20)
+
+
+def item(amount: str, foreign: tuple[str, str, str] | None = None, currency: str = "USD") -> ExpenseItem:
+    fields: dict[str, object] = {
+        "ID": "I1",
+        "ExpenseSheetID": "S1",
+        "ExpenseDate": DAY.isoformat(),
+        "Amount": Decimal(amount),
+        "Currency": currency,
+    }
+    if foreign:
+        value, iso, rate = foreign
+        fields.update(
+            HasForeignCurrency=True,
+            AmountForeign=Decimal(value),
+            AmountForeignCurrency=iso,
+            AmountForeignExchangeRate=Decimal(rate),
+        )
+    return ExpenseItem.model_validate(fields)
+
+
+def money(expense: ExpenseItem, report: Currency, rates: dict[tuple[str, str], Decimal] | None = None):
+    def rate(spent: Currency, into: Currency, day: date) -> Decimal | None:
+        assert day == DAY  # the rate of the expense date
+        return (rates or {}).get((spent.iso, into.iso))
+
+    return line_money(expense, report, "USD", BY_ISO.get, rate if rates is not None else None)
+
+
+def test_an_item_in_the_reports_currency_is_its_amount() -> None:
+    result, problem = money(item("120.50"), USD)
+    assert problem is None and result is not None
+    assert (result.amount, result.currency, result.foreign) == (Decimal("120.50"), None, None)
+
+
+def test_a_foreign_item_on_a_company_currency_report_keeps_clicktimes_amount_and_rate() -> None:
+    # 110.00 EUR x 1.0955 = 120.505: ClickTime said 120.51 and the approver saw that; it is kept, not recomputed
+    result, problem = money(item("120.51", ("110.00", "EUR", "1.0955")), USD)
+    assert problem is None and result is not None
+    assert result.amount == Decimal("120.51") and result.currency == EUR
+    assert (result.foreign, result.rate) == (Decimal("110.00"), Decimal("1.0955"))
+    assert (result.spent_in, result.spent) == ("EUR", Decimal("110.00"))
+
+
+def test_a_foreign_item_in_the_reports_own_currency_is_what_was_spent() -> None:
+    result, problem = money(item("120.51", ("110.00", "EUR", "1.0955")), EUR)
+    assert problem is None and result is not None
+    assert (result.amount, result.currency) == (Decimal("110.00"), None)
+
+
+def test_an_item_clicktime_gives_no_rate_for_takes_netsuites_rate_rounded_once() -> None:
+    result, problem = money(item("100.00"), EUR, {("USD", "EUR"): Decimal("0.921659")})
+    assert problem is None and result is not None
+    assert result.amount == Decimal("92.17") and result.currency == USD  # 92.1659 rounded half up once
+    assert (result.foreign, result.rate) == (Decimal("100.00"), Decimal("0.921659"))
+    assert "NetSuite's rate" in result.note
+
+
+def test_without_a_rate_the_sheet_is_blocked_naming_both_currencies() -> None:
+    for rates in ({}, None):  # NetSuite has none, or expenses.exchange_rates = fail
+        result, problem = money(item("100.00"), EUR, rates)
+        assert result is None and problem is not None
+        assert problem.cause_key == "exchange-rate-missing:usd-eur" and problem.entries == ("I1",)
+
+
+def test_an_unknown_currency_blocks() -> None:
+    _, problem = money(item("10.00", ("9.00", "CHF", "1.1")), USD)
+    assert problem is not None and problem.cause_key == "currency-unmapped:chf"
+
+
+def test_a_currency_without_minor_units_is_rounded_to_whole_units() -> None:
+    result, _ = money(item("10.00"), JPY, {("USD", "JPY"): Decimal("151.237")})
+    assert result is not None and result.amount == Decimal("1512") and str(result.amount) == "1512"
+
+
+@given(
+    st.decimals(min_value=Decimal("0.01"), max_value=Decimal("99999"), places=2),
+    st.decimals(min_value=Decimal("0.5"), max_value=Decimal("2"), places=6),
+)
+def test_a_converted_amount_is_within_half_a_cent_of_the_exact_product(spent: Decimal, rate: Decimal) -> None:
+    result, _ = money(item(str(spent)), EUR, {("USD", "EUR"): rate})
+    assert result is not None
+    assert abs(result.amount - spent * rate) <= Decimal("0.005") and -result.amount.as_tuple().exponent == 2
+    assert result.spent == spent  # what was spent is carried exactly
+
+
+# -- receipts -------------------------------------------------------------------------------------------------
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 8
+PDF = b"%PDF-1.4\n"
+JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 8
+
+
+@pytest.mark.parametrize(
+    ("mime", "expected"),
+    [
+        ("image/png", "PNGIMAGE"),
+        ("image/x-png", "PNGIMAGE"),
+        ("IMAGE/PNG; charset=binary", "PNGIMAGE"),
+        ("image/jpeg", "JPGIMAGE"),
+        ("image/pjpeg", "JPGIMAGE"),
+        ("image/gif", "GIFIMAGE"),
+        ("image/tiff", "TIFFIMAGE"),
+        ("image/x-bmp", "BMPIMAGE"),
+        ("application/pdf", "PDF"),
+        ("image/pdf", "PDF"),  # ClickTime's own alias
+    ],
+)
+def test_clicktimes_receipt_types_map_to_netsuite_file_types(mime: str, expected: str) -> None:
+    assert file_type_of(mime, b"anything") == expected
+
+
+@pytest.mark.parametrize("mime", ["image/heic", "text/html", "application/msword", "image/webp"])
+def test_a_type_netsuite_does_not_take_is_refused_whatever_the_content(mime: str) -> None:
+    assert file_type_of(mime, PNG) is None
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"), [(PNG, "PNGIMAGE"), (PDF, "PDF"), (JPEG, "JPGIMAGE"), (b"GIF89a...", "GIFIMAGE")]
+)
+def test_an_untyped_receipt_is_known_by_its_first_bytes(content: bytes, expected: str) -> None:
+    assert file_type_of("application/octet-stream", content) == expected
+    assert file_type_of(None, content) == expected
+    assert sniff(content) == expected
+
+
+def test_untyped_content_nobody_knows_is_refused() -> None:
+    assert file_type_of("application/octet-stream", b"PK\x03\x04 a zip") is None
