@@ -197,7 +197,9 @@ def _projects(session: Session, figures: SyncFigures) -> dict[str, str]:
     field_name = session.runtime().config.projects.clicktime_id_field
     missing: dict[str, str] = {}
     projects = {p["id"]: p for p in ns.all("job")}
-    figures.duplicated = [f"job AccountingPackageID {pid} x{len(found)}" for pid, found in jobs.items() if len(found) > 1]
+    figures.duplicated = [
+        f"job AccountingPackageID {pid} x{len(found)}" for pid, found in jobs.items() if len(found) > 1
+    ]
     for pid, project in projects.items():
         if not _open_project(project, closed):
             active = [j for j in jobs.get(pid, []) if j.get("IsActive")]
