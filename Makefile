@@ -15,7 +15,8 @@ $(VENV)/.installed: pyproject.toml layers/deps/requirements.txt
 	@echo "Creating $(VENV) with $(PYTHON)"
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
-	$(VENV)/bin/pip install -q -e '.[dev]'
+	# The layer's pins as constraints: the tests run the versions the DepsLayer ships.
+	$(VENV)/bin/pip install -q -c layers/deps/requirements.txt -e '.[dev]'
 	touch $@
 
 $(TOOLS)/.installed: requirements-tools.txt
