@@ -77,8 +77,10 @@ build: $(TOOLS)/.installed
 	  echo "sam build skipped: no python3.13 on this machine (the Lambda runtime); CI has one"; \
 	fi
 
-bench: $(VENV)/.installed
-	$(VENV)/bin/python -m ctns.bench
+# Not part of `make test`. Builds the stack first (the deps layer's size is read from .aws-sam/build), then
+# measures; `make bench BENCH_ARGS=--quick` for development, `python -m ctns.bench --help` for the sizes.
+bench: $(VENV)/.installed build
+	$(VENV)/bin/python -m ctns.bench $(BENCH_ARGS)
 
 clean:
 	rm -rf build .aws-sam .pytest_cache

@@ -147,7 +147,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="ctns-bench", description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
-    parser.add_argument("--quick", action="store_true", help="small sizes, for development (about two minutes)")
+    parser.add_argument("--quick", action="store_true", help="small sizes, for development (about three minutes)")
+    parser.add_argument(
+        "--full", action="store_true", help="the issues' largest sizes: 20,000 time entries, 100,000 projects (~1 h)"
+    )
     parser.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated sections of {', '.join(SECTIONS)}")
     parser.add_argument("--latency", type=float, default=0.05, help="L: seconds per API request (>= 0.05)")
     parser.add_argument("--limit", type=int, default=5, help="C: NetSuite's concurrency limit (5 by default)")
@@ -185,15 +188,21 @@ def main(argv: list[str] | None = None) -> int:
     quick = args.quick
     settings = throughput.Settings(
         size=args.size or (1 if quick else 3),
-        concurrency_size=args.concurrency_size or (2 if quick else 6),
+        concurrency_size=args.concurrency_size or (2 if quick else 6 if args.full else 4),
         latency=args.latency,
         limit=args.limit,
         levels=tuple(int(x) for x in args.levels.split(",")),
-        time_entries=tuple(int(x) for x in (args.time_entries or ("500" if quick else "1000,5000")).split(",")),
+        time_entries=tuple(
+            int(x)
+            for x in (args.time_entries or ("500" if quick else "1000,5000,20000" if args.full else "1000")).split(",")
+        ),
         time_workers=args.time_workers,
     )
     poller_projects = tuple(
-        int(x) for x in (args.poller_projects or ("2000,20000" if quick else "10000,100000")).split(",")
+        int(x)
+        for x in (
+            args.poller_projects or ("1000,10000" if quick else "10000,100000" if args.full else "2000,20000")
+        ).split(",")
     )
     repeats = args.cold_repeats or (5 if quick else 15)
     result: dict[str, Any] = {
@@ -243,6 +252,8 @@ def _run(
         if "cold" in sections:
             _say(f"cold import: handlers and bare Powertools handlers, {repeats} interleaved repetitions")
             result["cold_import_ratio"] = coldstart.measure(OUT, repeats=repeats)
+            _say("cold start: import and runtime build of the projects poller and worker, fresh processes")
+            result["cold_import_ratio"]["whole_cold_start"] = coldstart.whole(server, log_path, max(3, repeats // 2))
         template_run = None
         if "passes" in sections:
             _say(
@@ -397,7 +408,7 @@ def render(result: dict[str, Any]) -> str:
             "concurrency: first passes, W execution environments as processes; bound = min(W / (L x API calls per record), C / (L x NetSuite calls per record))",
         ]
         lines.append(
-            f"  {'sync':<9} {'W':>3} {'records':>7} {'rec/s':>7} {'bound':>7} {'measured':>9} {'modelled':>9} {'calls/rec':>9} {'429s':>5} {'init s':>7} {'warm-up s':>9} {'1st inv s':>9}"
+            f"  {'sync':<9} {'W':>3} {'records':>7} {'rec/s':>7} {'bound':>7} {'measured':>9} {'modelled':>9} {'calls/rec':>9} {'429s':>5} {'env CPUs':>8} {'init s':>7} {'warm-up s':>9} {'1st inv s':>9}"
         )
         for r in rows:
             env = r["environments"]
@@ -405,7 +416,7 @@ def render(result: dict[str, Any]) -> str:
                 f"  {r['sync']:<9} {r['workers']:>3} {r['records']:>7} {_fmt(r['records_per_second']):>7}"
                 f" {_fmt(r['bound_records_per_second']):>7} {_fmt(r['fraction_of_bound']):>9}"
                 f" {_fmt(r.get('modelled_fraction_of_bound')):>9} {_fmt(r['api_calls_per_record']):>9}"
-                f" {r['netsuite_throttled']:>5} {_fmt(env['init_seconds_median']):>7} {_fmt(env.get('warm_up_seconds_median')):>9}"
+                f" {r['netsuite_throttled']:>5} {_fmt(r.get('environment_cpu_cores')):>8} {_fmt(env['init_seconds_median']):>7} {_fmt(env.get('warm_up_seconds_median')):>9}"
                 f" {_fmt(env['first_invocation_seconds_median']):>9}"
             )
         lines.append(
@@ -413,7 +424,8 @@ def render(result: dict[str, Any]) -> str:
         )
         lines.append(
             "  each environment imports its handler (init s) and builds its runtime (warm-up s: config, secrets, clients)"
-            " before the drain's clock starts"
+            " before the drain's clock starts; env CPUs: the environments' CPU seconds over the drain's seconds"
+            f" (this machine has {result['machine']['cpus']}, shared with the simulators and moto)"
         )
     exports = result.get("time_export") or []
     if exports:
@@ -441,6 +453,14 @@ def render(result: dict[str, Any]) -> str:
                 f"  {role:<7} {f[role]['cpu_ms']:>7} ms ({f[role]['modules']} modules) vs bare {f['bare_' + role]['cpu_ms']:>7} ms"
                 f" ({f['bare_' + role]['modules']} modules): {cold['ratios'][role]['cpu']}x CPU, {cold['ratios'][role]['wall']}x wall"
             )
+        whole = cold.get("whole_cold_start")
+        if whole:
+            for role in ("poller", "worker"):
+                w = whole[role]
+                lines.append(
+                    f"  projects {role}, whole cold start (import + runtime build: config, secrets, clients; median of"
+                    f" {whole['repeats']}): {w['total_cpu_ms']} ms CPU = {w['import_cpu_ms']} import + {w['build_cpu_ms']} build"
+                )
         missing = sorted({m for v in f.values() for m in v["layer_modules_without_pyc"]})
         lines.append(
             f"  layer modules imported without bytecode: {len(missing)}"
@@ -459,10 +479,12 @@ def render(result: dict[str, Any]) -> str:
         lines += ["", "projects poller, one warm invocation over N projects"]
         for r in memory["rows"]:
             lines.append(
-                f"  N={r['projects']:>7}: {r['seconds']:>7} s, {r['seconds_per_record_ms']} ms per record, peak traced"
+                f"  N={r['projects']:>7}: {r['seconds']:>7} s, {r['seconds_per_record_ms']} ms per record"
+                f" ({r.get('cpu_per_record_ms')} ms CPU in the poller), peak traced"
                 f" {r['peak_traced_mb']} MB, process peak RSS {r['max_rss_mb']} MB, {r['invocations']} invocation(s)"
             )
         lines.append(
-            f"  growth: memory {memory['value']}x, RSS {memory['rss_growth']}x, time per record {memory['time_per_record_growth']}x"
+            f"  growth: memory {memory['value']}x, RSS {memory['rss_growth']}x, time per record {memory['time_per_record_growth']}x,"
+            f" poller CPU per record {memory.get('cpu_per_record_growth')}x"
         )
     return "\n".join(lines)

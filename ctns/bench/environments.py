@@ -91,15 +91,18 @@ def _record(message: dict[str, Any], arn: str) -> dict[str, Any]:
 
 # What a worker builds on its first invocation (config, secrets, clients, stores), built before the clock
 # starts: the fleet's throughput is then the steady state's; the import and this are reported as the cold start.
-WARM = ("config", "netsuite", "clicktime", "mappings", "progress", "runlog", "worker", "apply_once")
+WARM = {
+    "worker": ("config", "netsuite", "clicktime", "mappings", "progress", "runlog", "worker", "apply_once"),
+    "poller": ("config", "netsuite", "clicktime", "mappings", "progress", "runlog", "definition", "work_queue"),
+}
 
 
-def _warm_up() -> None:
+def _warm_up(role: str) -> None:
     try:
         from ctsync import runtime
 
         current = runtime.current()
-        for name in WARM:
+        for name in WARM[role]:
             getattr(current, name, None)
     except Exception:  # noqa: BLE001 - best effort: the first invocation builds whatever is left
         pass
@@ -117,9 +120,10 @@ def environment_main() -> None:
         "init_cpu_seconds": time.process_time() - cpu,
         "modules_at_init": len(sys.modules) - modules_before,
     }
-    started = time.perf_counter()
-    _warm_up()
+    started, cpu = time.perf_counter(), time.process_time()
+    _warm_up(spec.get("role", "worker"))
     init["warm_up_seconds"] = time.perf_counter() - started
+    init["warm_up_cpu_seconds"] = time.process_time() - cpu
     report.write(json.dumps({"ready": init}) + "\n")
     durations: list[float] = []
     modules_after_first = None

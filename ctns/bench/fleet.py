@@ -64,9 +64,12 @@ class FleetRunner(LocalRunner):
             sync = str(event.get("sync", "?"))
             self.poll_seconds[sync] = self.poll_seconds.get(sync, 0.0) + time.perf_counter() - started
 
-    def drain(self, mapping: Any, result: SyncRun) -> None:
-        function = self.stack.functions[mapping.function]
-        spec = {
+    def environment_spec(self, mapping: Any, role: str = "worker") -> dict[str, Any]:
+        """What an execution environment of the mapping's worker (or of its sync's poller) is given."""
+        logical_id = mapping.function if role == "worker" else mapping.function.replace("Worker", "Poller")
+        function = self.stack.functions[logical_id]
+        return {
+            "role": role,
             "function_name": function.name,
             "function_arn": function.arn,
             "timeout": function.timeout,
@@ -79,6 +82,24 @@ class FleetRunner(LocalRunner):
             "batch_size": mapping.batch_size,
             "report_batch_item_failures": mapping.report_batch_item_failures,
         }
+
+    def cold_starts(self, sync: str, role: str, repeats: int) -> list[dict[str, Any]]:
+        """`repeats` fresh environments of a sync's worker or poller: each imports its handler and builds its
+        runtime against this session (config, secrets, clients), then is thrown away; their figures."""
+        mapping = self._mapping_of_poller(f"{sync.capitalize()}Poller")
+        spec = self.environment_spec(mapping, role)
+        figures = []
+        for _ in range(repeats):
+            fleet = Fleet(spec, 1, self.log_path, self.esm_sqs).start()
+            try:
+                fleet.wait_ready()
+                figures.append(fleet.environments[0].ready)
+            finally:
+                fleet.kill()
+        return figures
+
+    def drain(self, mapping: Any, result: SyncRun) -> None:
+        spec = self.environment_spec(mapping)
         size = max(1, int(self.stack.resolve(mapping.max_concurrency)))
         fleet = Fleet(spec, size, self.log_path, self.esm_sqs).start()
         try:
@@ -216,6 +237,10 @@ def measure(session: Any, sync: str) -> dict[str, Any]:
 def _environments(figures: list[dict[str, Any]]) -> dict[str, Any]:
     import statistics
 
+    for f in figures:  # the handler's import and the runtime's build: what a cold start costs in CPU
+        if f.get("init_cpu_seconds") is not None and f.get("warm_up_cpu_seconds") is not None:
+            f["cold_start_cpu_seconds"] = f["init_cpu_seconds"] + f["warm_up_cpu_seconds"]
+
     def median(key: str) -> float | None:
         values = [f[key] for f in figures if f.get(key) is not None]
         return round(statistics.median(values), 4) if values else None
@@ -224,6 +249,7 @@ def _environments(figures: list[dict[str, Any]]) -> dict[str, Any]:
         "count": len(figures),
         "init_seconds_median": median("init_seconds"),
         "warm_up_seconds_median": median("warm_up_seconds"),
+        "cold_start_cpu_seconds_median": median("cold_start_cpu_seconds"),
         "init_cpu_seconds_median": median("init_cpu_seconds"),
         "first_invocation_seconds_median": median("first_invocation_seconds"),
         "warm_invocation_seconds_median": median("warm_invocation_median_seconds"),

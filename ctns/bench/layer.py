@@ -53,8 +53,12 @@ def measure(layer: str = "DepsLayer") -> dict[str, Any]:
         key=lambda item: -item[1],
     )
     total = _size(folder)
-    inputs = max(p.stat().st_mtime for p in (ROOT / "layers" / "deps").iterdir() if p.is_file())
-    built = max(p.stat().st_mtime for p in folder.rglob("*") if p.is_file())
+    pinned = {}
+    for line in (ROOT / "layers" / "deps" / "requirements.txt").read_text().splitlines():
+        text = line.split("#", 1)[0].strip()
+        if "==" in text:
+            name, version = text.split("==", 1)
+            pinned[_canonical(name)] = version.split(";")[0].strip()
     return {
         "value": round(total / MB, 2),
         "unit": "MB (10^6 bytes, unzipped: the sum of the files' sizes)",
@@ -62,6 +66,6 @@ def measure(layer: str = "DepsLayer") -> dict[str, Any]:
         "distributions": dict(sorted(distributions.items())),
         "ships_what_the_runtime_has": sorted(set(distributions) & runtime),
         "largest": {name: round(size / MB, 2) for name, size in packages[:6]},
-        "stale": built < inputs,
+        "stale": distributions != pinned,  # built from another list than layers/deps/requirements.txt
         "built_by": "sam build (make build)",
     }
