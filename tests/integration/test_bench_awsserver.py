@@ -31,9 +31,7 @@ def test_a_standard_queue_counts_what_was_sent(server):
     sqs = _sqs(server)
     url = sqs.create_queue(QueueName="bench-standard")["QueueUrl"]
     for batch in range(3):
-        sqs.send_message_batch(
-            QueueUrl=url, Entries=[{"Id": str(i), "MessageBody": f"{batch}-{i}"} for i in range(10)]
-        )
+        sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": str(i), "MessageBody": f"{batch}-{i}"} for i in range(10)])
     attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
     assert attributes["ApproximateNumberOfMessages"] == "30"
     received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
