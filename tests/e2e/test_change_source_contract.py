@@ -80,6 +80,33 @@ def _unapprove(session: Session) -> str:
     return sheet["ID"]
 
 
+def _expenses_exported(session: Session) -> None:
+    run(session, "projects")
+    run(session, "tasks")
+    session.log_activity()
+    run(session, "expenses")
+
+
+def _approved_expense_sheets(session: Session) -> list[dict[str, Any]]:
+    return [s for s in session.simulators.clicktime.expense_sheets() if s["Status"] == "approved"]
+
+
+def _reapprove_expense_sheet(session: Session) -> str:
+    ct = session.simulators.clicktime
+    sheet = _approved_expense_sheets(session)[0]
+    ct.expense_sheet_action(sheet["ID"], "UndoApproval")
+    ct.expense_sheet_action(sheet["ID"], "Approve")
+    return sheet["ID"]
+
+
+def _unapprove_expense_sheet(session: Session) -> str:
+    ct = session.simulators.clicktime
+    exported = {m.source_id for m in session.mappings.all_of_kind("expensesheet") if not m.deleted}
+    sheet = next(s for s in _approved_expense_sheets(session) if s["ID"] in exported)
+    ct.expense_sheet_action(sheet["ID"], "UndoApproval")
+    return sheet["ID"]
+
+
 CASES = [
     Case("projects", "changes", "deletions", lambda s: s.simulators.netsuite.clock(), _rename_project, _delete_project),
     Case("tasks", "changes", "deletions", lambda s: s.simulators.netsuite.clock(), _rename_task, _delete_task),
@@ -91,6 +118,15 @@ CASES = [
         _reapprove,
         _unapprove,
         prepare=_synced_and_logged,
+    ),
+    Case(
+        "expenses",
+        "approved",
+        "withdrawn",
+        lambda s: s.simulators.clicktime.clock(),
+        _reapprove_expense_sheet,
+        _unapprove_expense_sheet,
+        prepare=_expenses_exported,
     ),
 ]
 
