@@ -7,6 +7,8 @@ listens on (an unreachable host).
 
 from __future__ import annotations
 
+import builtins
+import io
 import json
 import os
 import socket
@@ -546,10 +548,19 @@ def test_the_table_has_the_issues_cases_and_more_than_fifty(systems):
     assert any(a.startswith("config push") for a in argvs) and any("--passes 0" in a for a in argvs)
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file: no permission to deny")
-def test_an_unreadable_config_file(systems, tmp_path, capsys):
+def test_an_unreadable_config_file(systems, tmp_path, monkeypatch, capsys):
     config = tmp_path / "config.json"
     config.write_text("{}")
     config.chmod(0)
+    if os.geteuid() == 0:  # root reads any file: deny it the way the kernel would deny anyone else
+        opener = io.open
+
+        def denying_open(file, *args, **kwargs):
+            if os.fspath(file) == str(config):
+                raise PermissionError(13, "Permission denied", str(config))
+            return opener(file, *args, **kwargs)
+
+        monkeypatch.setattr(io, "open", denying_open)
+        monkeypatch.setattr(builtins, "open", denying_open)
     result = ctns(capsys, "config", "validate", str(config))
     assert result.code == 2 and "cannot be read: permission denied" in result.problems[0]

@@ -239,7 +239,10 @@ def test_check_compares_the_stacks_concurrency_parameters_with_the_limit(deploye
     assert result.code == 2
     concurrency = next(c for c in result.json["checks"] if c["name"] == "NetSuite concurrency")
     assert "up to 20" in concurrency["detail"] and "the stack's parameters" in concurrency["detail"]
-    assert all(c["status"] in ("ok", "skip") for c in result.json["checks"] if c["name"] != "NetSuite concurrency")
+    others = [c for c in result.json["checks"] if c["name"] != "NetSuite concurrency"]
+    assert all(c["status"] in ("ok", "skip", "warn") for c in others), others
+    # The seeded company has one ClickTime expense type on purpose without a NetSuite category: a warning only
+    assert [c["name"] for c in others if c["status"] == "warn"] in ([], ["expenses sync"])
 
 
 def test_backfill_on_the_deployed_stack(deployed, capsys):
