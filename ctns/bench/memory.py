@@ -82,11 +82,17 @@ def poll_once(session: Any, log_path: str, projects: int, function: str = "Proje
         if _answer(process) != "warm":
             raise RuntimeError(f"the poller's warm-up invocation failed; see {log_path}")
         add_projects(session, projects)
+        requests = session.simulators.netsuite.requests
+        start = len(requests)
         process.stdin.write("go\n")
         process.stdin.flush()
         figures = _answer(process)
         if not isinstance(figures, dict):
             raise RuntimeError(f"the poller's measured invocation failed; see {log_path}")
+        suiteql = sum(1 for r in requests[start:] if r.path.lower().endswith("/suiteql"))
+        figures["netsuite_requests"] = len(requests) - start
+        figures["suiteql_requests"] = suiteql
+        figures["suiteql_per_1000_rows"] = round(1000 * suiteql / max(1, figures.get("enqueued", 0)), 3)
         return figures
     finally:
         process.stdin.close()
@@ -123,6 +129,7 @@ def measure(server: Any, log_path: str, sizes: tuple[int, ...]) -> dict[str, Any
         "rss_growth": round(large["max_rss_mb"] / small["max_rss_mb"], 2),
         "time_per_record_growth": round(large["seconds_per_record_ms"] / small["seconds_per_record_ms"], 2),
         "cpu_per_record_growth": round(large["cpu_per_record_ms"] / small["cpu_per_record_ms"], 2),
+        "suiteql_per_1000_rows": large["suiteql_per_1000_rows"],
         "rows": rows,
     }
 
