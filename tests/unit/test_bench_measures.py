@@ -275,3 +275,16 @@ def test_a_suiteql_request_is_named_by_the_table_it_reads():
     )
     assert suiteql_table({"q": "select e.id from Employee e"}) == "employee"
     assert suiteql_table(None) == "?"
+
+
+def test_the_pollers_suiteql_per_1000_rows_comes_from_the_memory_run():
+    memory = {
+        "value": 1.05,
+        "suiteql_per_1000_rows": 1.0,
+        "suiteql_per_1000_rows_in_all": 1.05,
+        "rows": [{"projects": 2000}, {"projects": 20000, "suiteql_by_table": {"job": 20, "deletedrecord": 1}}],
+    }
+    result = {"poller_memory_growth": memory}
+    cli._headline(result, throughput.Settings())
+    assert result["poller_suiteql_calls_per_1000_rows"]["value"] == 1.0
+    assert result["poller_suiteql_calls_per_1000_rows"]["by_table"] == {"job": 20, "deletedrecord": 1}
