@@ -1,6 +1,7 @@
 """`make bench` (`python -m ctns.bench`): what the product costs and how fast it goes, in one run.
 
-Sections (each can be run alone with --only):
+Sections (each can be run alone with --only; the default runs all but concurrency, --full all of them at the
+issues' largest sizes):
   layer       the DepsLayer as `sam build` left it: size, and anything the python3.13 runtime already ships
   cold        cold import of each handler against a bare Powertools handler (`ctns.bench.coldstart`)
   passes      projects and tasks at the template's concurrency: first pass, unchanged second pass, updates;
@@ -527,8 +528,9 @@ def render(result: dict[str, Any]) -> str:
             f" {_fmt(second['seconds'])} s"
         )
         lines.append(
-            f"  modelled: W / (one environment's seconds per bill at W = {e['rows'][0].get('model_base_workers')}),"
-            " capped at C / L; each W after the time export was forgotten (bills PUT again by external ID)"
+            f"  modelled: W / ({_fmt(e['rows'][0].get('model_seconds_per_bill'))} s, what a bill cost one environment's"
+            f" invocations at W = {e['rows'][0].get('model_base_workers')}), capped at C / L;"
+            " each W after the time export was forgotten (bills PUT again by external ID)"
         )
         x = e["expenses"]
         lines += [

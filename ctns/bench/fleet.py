@@ -291,5 +291,6 @@ def _environments(figures: list[dict[str, Any]]) -> dict[str, Any]:
         "warm_invocation_seconds_median": median("warm_invocation_median_seconds"),
         "modules_imported_by_first_invocation": median("modules_imported_by_first_invocation"),
         "cpu_seconds_total": round(sum(f.get("cpu_seconds", 0.0) for f in figures), 3),
+        "invoke_seconds_total": round(sum(f.get("invoke_seconds", 0.0) for f in figures), 3),
         "max_rss_mb": max((f.get("max_rss_mb", 0.0) for f in figures), default=None),
     }

@@ -197,6 +197,8 @@ def time_row(first: dict[str, Any], workers: int, settings: Settings) -> dict[st
         "fraction_of_netsuite_bound": _per(rate, settings.limit / settings.latency),
         "fraction_of_worker_bound": _per(rate, workers / (settings.latency * (calls / bills))) if bills else None,
         "seconds_per_bill_per_environment": _per(drain["seconds"] * workers, bills, 4),
+        # what a bill costs an environment while it works (its invocations' time, not waiting for a batch)
+        "invoked_seconds_per_bill": _per(environments.get("invoke_seconds_total", 0.0), bills, 4),
         "netsuite_calls_per_time_bill": _per(first["netsuite"]["requests"], bills, 3),
         "clicktime_calls_per_time_bill": _per(first["clicktime"]["requests"], bills, 3),
         "dynamodb_calls_per_time_bill": _per(first["aws"]["dynamodb"], bills, 2),
@@ -209,19 +211,21 @@ def time_row(first: dict[str, Any], workers: int, settings: Settings) -> dict[st
 
 
 def model_time_rows(rows: list[dict[str, Any]], settings: Settings) -> None:
-    """The modelled fraction of C / L at each W: one environment's seconds per bill at the lowest W measured
-    (the least contended run on a shared machine), times W, capped at C / L -- what Lambda's W separate
-    environments would do if the machine running the benchmark were not the limit."""
+    """The modelled fraction of C / L at each W: what a bill costs one environment at the lowest W measured (the
+    least contended run on a shared machine: its invocations' seconds per bill), W environments doing that at
+    once, capped at C / L -- what Lambda's W separate environments would do if the machine running the
+    benchmark were not the limit (nor the tail of the last batches)."""
     if not rows:
         return
     base = min(rows, key=lambda r: r["workers"])
-    per_bill = base["seconds_per_bill_per_environment"] or 0.0
+    per_bill = base.get("invoked_seconds_per_bill") or base["seconds_per_bill_per_environment"] or 0.0
     bound = settings.limit / settings.latency
     for row in rows:
         rate = min(row["workers"] / per_bill, bound) if per_bill else None
         row["modelled_time_bills_per_second"] = round(rate, 2) if rate is not None else None
         row["modelled_fraction_of_netsuite_bound"] = _per(rate, bound) if rate is not None else None
         row["model_base_workers"] = base["workers"]
+        row["model_seconds_per_bill"] = per_bill
 
 
 def expense_nights(session: Any) -> dict[str, Any]:

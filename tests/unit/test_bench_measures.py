@@ -288,3 +288,13 @@ def test_the_pollers_suiteql_per_1000_rows_comes_from_the_memory_run():
     cli._headline(result, throughput.Settings())
     assert result["poller_suiteql_calls_per_1000_rows"]["value"] == 1.0
     assert result["poller_suiteql_calls_per_1000_rows"]["by_table"] == {"job": 20, "deletedrecord": 1}
+
+
+def test_the_model_takes_what_a_bill_cost_an_environments_invocations_when_known():
+    settings = throughput.Settings(latency=0.05, limit=5)
+    low = _time_pass(bills=100, ns=100, drain_seconds=10.0, delivered=10)
+    low["drain"]["environments"]["invoke_seconds_total"] = 8.0  # 2 environments busy 4 s each of the 10
+    rows = [throughput.time_row(low, 2, settings)]
+    throughput.model_time_rows(rows, settings)
+    assert rows[0]["invoked_seconds_per_bill"] == 0.08
+    assert rows[0]["modelled_time_bills_per_second"] == 25.0  # 2 / 0.08
