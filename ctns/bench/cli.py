@@ -1,12 +1,15 @@
 """`make bench` (`python -m ctns.bench`): what the product costs and how fast it goes, in one run.
 
-Sections (each can be run alone with --only):
+Sections (each can be run alone with --only; the default runs all but concurrency, --full all of them at the
+issues' largest sizes):
   layer       the DepsLayer as `sam build` left it: size, and anything the python3.13 runtime already ships
   cold        cold import of each handler against a bare Powertools handler (`ctns.bench.coldstart`)
   passes      projects and tasks at the template's concurrency: first pass, unchanged second pass, updates;
               API calls per record from the simulators' request logs, every AWS call from the moto server
   concurrency first passes at W = 1, 2, 4, 8 execution environments (processes) against the bound
-  time        the time export of N entries at the time worker's concurrency against NetSuite's bound C/L
+  exports     the time export of N entries at W = 2, 4, 8 time worker environments against NetSuite's bound
+              C/L (measured, and modelled from one environment's cost per bill); an unchanged second pass;
+              then the expense export: a first night (reports, receipts), a second on unchanged data
   memory      the projects poller's peak memory and time per record as N grows
 
 Workers run as separate processes (one per execution environment) against a moto server and the two
@@ -25,12 +28,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-SECTIONS = ("layer", "cold", "passes", "concurrency", "time", "memory")
+SECTIONS = ("layer", "cold", "passes", "concurrency", "exports", "memory")
+DEFAULT = ("layer", "cold", "passes", "exports", "memory")  # --full adds concurrency
 OUT = Path("build/bench")
 
 # key: (target, comparison, what it is) -- issue 11's and issue 12's targets
 TARGETS: dict[str, tuple[float, str, str]] = {
-    "throughput_vs_bound": (0.9, ">=", "time export: time bills/s over NetSuite's bound C/L"),
+    "throughput_vs_bound": (0.9, ">=", "time export: time bills/s over NetSuite's bound C/L (largest W, measured)"),
     "netsuite_calls_per_record": (1.02, "<=", "time export: NetSuite calls per time bill written"),
     "rerun_writes": (0, "==", "writes to NetSuite and ClickTime on unchanged second passes"),
     "cold_import_ratio": (1.25, "<=", "handler import / bare Powertools handler import (CPU, worst role)"),
@@ -40,6 +44,8 @@ TARGETS: dict[str, tuple[float, str, str]] = {
     "dynamodb_calls_per_created_record": (5, "<=", "DynamoDB calls per created job or task (first pass)"),
     "clicktime_calls_per_created_job": (1.0, "<=", "ClickTime calls per job created"),
     "clicktime_calls_per_created_task": (2.0, "<=", "ClickTime calls per task created"),
+    "clicktime_calls_per_updated_task": (1.0, "<=", "ClickTime calls per task updated (tasks renamed in NetSuite)"),
+    "poller_suiteql_calls_per_1000_rows": (1.0, "<=", "projects poller: SuiteQL requests per 1,000 more projects read"),
     "deps_layer_mb": (20, "<=", "DepsLayer after sam build, MB unzipped"),
 }
 
@@ -139,6 +145,13 @@ def summarise_passes(p: dict[str, Any], settings: Any) -> dict[str, Any]:
             "updated": updated["updated"],
             **params,
         },
+        "clicktime_calls_per_updated_task": {
+            "value": _per(updated["clicktime"]["requests"], updated["updated"]),
+            "by_kind": updated["clicktime"]["by_kind"],
+            "updated": updated["updated"],
+            "renamed_in_netsuite": p.get("renamed_tasks"),
+            **params,
+        },
         "rerun_writes": sum(_writes(r) for r in second),
     }
 
@@ -151,21 +164,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--full", action="store_true", help="the issues' largest sizes: 20,000 time entries, 100,000 projects (~1 h)"
     )
-    parser.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated sections of {', '.join(SECTIONS)}")
+    parser.add_argument(
+        "--only",
+        default=None,
+        help=f"comma-separated sections of {', '.join(SECTIONS)} (default: all but concurrency; --full: all)",
+    )
     parser.add_argument("--latency", type=float, default=0.05, help="L: seconds per API request (>= 0.05)")
     parser.add_argument("--limit", type=int, default=5, help="C: NetSuite's concurrency limit (5 by default)")
     parser.add_argument("--size", type=int, default=None, help="seeded company size of the passes (3)")
     parser.add_argument("--concurrency-size", type=int, default=None, help="company size of the concurrency runs (6)")
     parser.add_argument("--levels", default="2,4,8", help="worker concurrency levels")
     parser.add_argument("--time-entries", default=None, help="time entries to export, e.g. 1000,5000,20000")
-    parser.add_argument(
-        "--time-workers", type=int, default=None, help="time worker concurrency (template's by default)"
-    )
+    parser.add_argument("--time-levels", default="2,4,8", help="time worker concurrency levels W")
     parser.add_argument("--poller-projects", default=None, help="projects for the poller memory run, e.g. 10000,100000")
     parser.add_argument("--cold-repeats", type=int, default=None)
     parser.add_argument("--out", default="build/bench.json")
     args = parser.parse_args(argv)
-    sections = [s.strip() for s in args.only.split(",") if s.strip()]
+    chosen = args.only or ",".join(SECTIONS if args.full else DEFAULT)
+    sections = [s.strip() for s in chosen.split(",") if s.strip()]
     unknown = set(sections) - set(SECTIONS)
     if unknown:
         parser.error(f"unknown sections {sorted(unknown)}")
@@ -196,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
             int(x)
             for x in (args.time_entries or ("500" if quick else "1000,5000,20000" if args.full else "1000")).split(",")
         ),
-        time_workers=args.time_workers,
+        time_levels=tuple(int(x) for x in args.time_levels.split(",")),
     )
     poller_projects = tuple(
         int(x)
@@ -215,6 +231,8 @@ def main(argv: list[str] | None = None) -> int:
             "concurrency_company_size": settings.concurrency_size,
             "levels": settings.levels,
             "time_entries": settings.time_entries,
+            "time_levels": settings.time_levels,
+            "sections": sections,
             "poller_projects": poller_projects,
             "cold_repeats": repeats,
         },
@@ -264,11 +282,14 @@ def _run(
         if "concurrency" in sections:
             _say(f"concurrency: first passes at W = 1 (model) and {settings.levels}")
             result["concurrency"] = throughput.concurrency(server, log_path, settings, template_run)
-        if "time" in sections:
-            result["time_export"] = []
+        if "exports" in sections:
+            result["exports"] = []
             for entries in settings.time_entries:
-                _say(f"time export: about {entries} time entries (jobs and tasks first, without latency)")
-                result["time_export"].append(throughput.time_export(server, log_path, settings, entries))
+                _say(
+                    f"exports: about {entries} time entries at W = {settings.time_levels}, then expenses"
+                    " (jobs and tasks first, without latency)"
+                )
+                result["exports"].append(throughput.exports(server, log_path, settings, entries))
         if "memory" in sections:
             _say(f"poller memory: projects poller over {poller_projects} projects")
             result["poller_memory_growth"] = memory.measure(server, log_path, poller_projects)
@@ -285,7 +306,8 @@ def _run(
 
 
 def _headline(result: dict[str, Any], settings: Any) -> None:
-    """The keys of bench.json the issues name, from the sections' figures."""
+    """The keys of bench.json the issues name, from the sections' figures. A key whose section did not run is
+    left out (the table says "not measured"), never written as null."""
     passes = result.get("passes")
     if passes:
         for key in (
@@ -294,46 +316,83 @@ def _headline(result: dict[str, Any], settings: Any) -> None:
             "dynamodb_calls_per_created_record",
             "clicktime_calls_per_created_job",
             "clicktime_calls_per_created_task",
+            "clicktime_calls_per_updated_task",
         ):
-            result[key] = passes[key]
-    exports = result.get("time_export") or []
-    rerun = {"value": None}
-    if passes or exports:
-        parts = {"projects_and_tasks": passes["rerun_writes"] if passes else None}
-        parts.update({f"time_{e['entries']}_entries": _writes(e["second"]) for e in exports})
-        rerun = {"value": sum(v for v in parts.values() if v is not None), "by_pass": parts}
-    result["rerun_writes"] = rerun
-    if exports:
-        largest = exports[-1]
-        result["netsuite_calls_per_record"] = {
-            "value": largest["netsuite_calls_per_time_bill"],
-            "record": "NetSuite time bill written by the time export",
-            "by_export": {e["entries"]: e["netsuite_calls_per_time_bill"] for e in exports},
-            "by_sync_and_pass": {
-                sync: {label: figures["netsuite_calls_per_record"] for label, figures in passes_.items()}
-                for sync, passes_ in (passes or {}).get("by_sync", {}).items()
-            },
-        }
-    throughput_rows = (result.get("concurrency") or {}).get("rows", [])
-    if exports or throughput_rows:
-        result["throughput_vs_bound"] = {
-            "value": exports[-1]["fraction_of_netsuite_bound"] if exports else None,
-            "measure": "time bills written per second / (C / L), at the time worker's concurrency, largest N",
+            if key in passes:
+                result[key] = passes[key]
+    exports = result.get("exports") or []
+    parts: dict[str, Any] = {}
+    if passes:
+        parts["projects_and_tasks"] = passes["rerun_writes"]
+    for e in exports:
+        parts[f"time_{e['entries']}_entries"] = e["rerun_writes"]
+        x = e["expenses"]
+        parts[f"expenses_{x['sheets']}_sheets"] = x["netsuite_writes_second"] + x["clicktime_writes_second"]
+    if parts:
+        result["rerun_writes"] = {
+            "value": sum(parts.values()),
+            "measure": "NetSuite and ClickTime writes on a pass over unchanged data (second pass / second night)",
+            "by_pass": parts,
             "L_seconds": settings.latency,
             "C": settings.limit,
-            "time_export": [
-                {
-                    k: e[k]
-                    for k in (
-                        "entries",
-                        "workers",
-                        "time_bills_written",
-                        "drain_seconds",
-                        "time_bills_per_second",
-                        "fraction_of_netsuite_bound",
-                        "fraction_of_worker_bound",
-                    )
+        }
+    if exports or passes:
+        by_sync: dict[str, Any] = {
+            sync: {label: figures["netsuite_calls_per_record"] for label, figures in passes_.items()}
+            for sync, passes_ in (passes or {}).get("by_sync", {}).items()
+        }
+        for e in exports:
+            first = e["rows"][0]
+            by_sync[f"time ({e['entries']} entries)"] = {
+                "first": first["netsuite_calls_per_time_bill"],
+                "second": e["second"]["netsuite"]["requests"],  # calls in all: nothing was exported
+                "unit": "first: per time bill written; second: NetSuite calls of the whole unchanged pass",
+            }
+            x = e["expenses"]
+            by_sync[f"expenses ({x['sheets']} sheets)"] = {
+                "first": x["netsuite_calls_per_exported_record"],
+                "second": x["second"]["netsuite"]["requests"],
+                "unit": "first: per report or receipt written; second: NetSuite calls of the whole unchanged night",
+            }
+        value = exports[-1]["rows"][0]["netsuite_calls_per_time_bill"] if exports else None
+        result["netsuite_calls_per_record"] = {
+            "value": value,
+            "record": "a time bill written by the time export (first pass), largest N",
+            "by_export": {e["entries"]: [r["netsuite_calls_per_time_bill"] for r in e["rows"]] for e in exports},
+            "by_sync_and_pass": by_sync,
+            "L_seconds": settings.latency,
+            "C": settings.limit,
+        }
+        if value is None:
+            del result["netsuite_calls_per_record"]
+    throughput_rows = (result.get("concurrency") or {}).get("rows", [])
+    if exports or throughput_rows:
+        rows = exports[-1]["rows"] if exports else []
+        top = max(rows, key=lambda r: r["workers"]) if rows else None
+        result["throughput_vs_bound"] = {
+            "value": top["fraction_of_netsuite_bound"] if top else None,
+            "measure": (
+                "time bills written per second / (C / L), measured over the drain at the largest W, largest N;"
+                " by_workers: measured and modelled (one environment's seconds per bill at the lowest W, times W,"
+                " capped at C / L) at each W"
+            ),
+            "L_seconds": settings.latency,
+            "C": settings.limit,
+            "entries": exports[-1]["entries"] if exports else None,
+            "modelled_value": top["modelled_fraction_of_netsuite_bound"] if top else None,
+            "by_workers": {
+                r["workers"]: {
+                    "measured": r["fraction_of_netsuite_bound"],
+                    "modelled": r["modelled_fraction_of_netsuite_bound"],
+                    "time_bills_per_second": r["time_bills_per_second"],
+                    "of_the_workers_bound": r["fraction_of_worker_bound"],
+                    "environment_cpu_cores": r["environment_cpu_cores"],
+                    "netsuite_throttled": r["netsuite_throttled"],
                 }
+                for r in rows
+            },
+            "by_export": [
+                {"entries": e["entries"], "rows": [{k: v for k, v in r.items() if k != "first"} for r in e["rows"]]}
                 for e in exports
             ],
             "projects_and_tasks": [
@@ -352,6 +411,21 @@ def _headline(result: dict[str, Any], settings: Any) -> None:
                 }
                 for r in throughput_rows
             ],
+        }
+        if result["throughput_vs_bound"]["value"] is None:
+            del result["throughput_vs_bound"]
+    memory = result.get("poller_memory_growth")
+    if memory and memory.get("suiteql_per_1000_rows") is not None:
+        result["poller_suiteql_calls_per_1000_rows"] = {
+            "value": memory["suiteql_per_1000_rows"],
+            "measure": (
+                "SuiteQL requests of one projects poller invocation per 1,000 more projects read (smallest to"
+                " largest N: the run's fixed reads cancel out)"
+            ),
+            "in_all_at_largest_n": memory.get("suiteql_per_1000_rows_in_all"),
+            "by_table": memory["rows"][-1].get("suiteql_by_table"),
+            "projects": memory["rows"][-1]["projects"],
+            "by_projects": {r["projects"]: r.get("suiteql_per_1000_rows") for r in memory["rows"]},
         }
 
 
@@ -427,20 +501,49 @@ def render(result: dict[str, Any]) -> str:
             " before the drain's clock starts; env CPUs: the environments' CPU seconds over the drain's seconds"
             f" (this machine has {result['machine']['cpus']}, shared with the simulators and moto)"
         )
-    exports = result.get("time_export") or []
-    if exports:
-        lines += ["", "time export: bound C / L time bills a second (one NetSuite write per bill)"]
+    for e in result.get("exports") or []:
+        lines += [
+            "",
+            f"time export: {e['entries']} entries ({e['timesheets']} timesheets, company size {e['company_size']});"
+            f" bound C / L = {_fmt(e['C'] / e['L_seconds'])} time bills a second (one NetSuite write per bill);"
+            f" W execution environments as processes",
+        ]
         lines.append(
-            f"  {'entries':>7} {'W':>3} {'bills':>6} {'drain s':>8} {'bills/s':>8} {'of C/L':>7} {'of W/(L cpr)':>12} {'NS/bill':>8} {'CT/bill':>8} {'DDB/bill':>8} {'429s':>5} {'rerun writes':>12}"
+            f"  {'W':>3} {'bills':>6} {'drain s':>8} {'bills/s':>8} {'of C/L':>7} {'modelled':>8} {'of W/(L cpr)':>12}"
+            f" {'NS/bill':>8} {'CT/bill':>8} {'DDB/bill':>8} {'429s':>5} {'env CPUs':>8}"
         )
-        for e in exports:
+        for r in e["rows"]:
             lines.append(
-                f"  {e['entries']:>7} {e['workers']:>3} {e['time_bills_written']:>6} {_fmt(e['drain_seconds']):>8}"
-                f" {_fmt(e['time_bills_per_second']):>8} {_fmt(e['fraction_of_netsuite_bound']):>7}"
-                f" {_fmt(e['fraction_of_worker_bound']):>12} {_fmt(e['netsuite_calls_per_time_bill']):>8}"
-                f" {_fmt(e['clicktime_calls_per_time_bill']):>8} {_fmt(e['dynamodb_calls_per_time_bill']):>8}"
-                f" {e['netsuite_throttled']:>5} {_writes(e['second']):>12}"
+                f"  {r['workers']:>3} {r['time_bills_written']:>6} {_fmt(r['drain_seconds']):>8}"
+                f" {_fmt(r['time_bills_per_second']):>8} {_fmt(r['fraction_of_netsuite_bound']):>7}"
+                f" {_fmt(r.get('modelled_fraction_of_netsuite_bound')):>8} {_fmt(r['fraction_of_worker_bound']):>12}"
+                f" {_fmt(r['netsuite_calls_per_time_bill']):>8} {_fmt(r['clicktime_calls_per_time_bill']):>8}"
+                f" {_fmt(r['dynamodb_calls_per_time_bill']):>8} {r['netsuite_throttled']:>5}"
+                f" {_fmt(r['environment_cpu_cores']):>8}"
             )
+        second = e["second"]
+        lines.append(
+            f"  unchanged second pass: {second['delivered']} messages, {_writes(second)} writes,"
+            f" {second['netsuite']['requests']} NetSuite and {second['clicktime']['requests']} ClickTime calls,"
+            f" {_fmt(second['seconds'])} s"
+        )
+        lines.append(
+            f"  modelled: W / ({_fmt(e['rows'][0].get('model_seconds_per_bill'))} s, what a bill cost one environment's"
+            f" invocations at W = {e['rows'][0].get('model_base_workers')}), capped at C / L;"
+            " each W after the time export was forgotten (bills PUT again by external ID)"
+        )
+        x = e["expenses"]
+        lines += [
+            "",
+            f"expense export (W = {x['workers']}): {x['sheets']} expense sheets;"
+            f" first night {x['reports_written']} reports and {x['receipts_uploaded']} receipts in"
+            f" {_fmt(x['seconds_first'])} s: {x['netsuite_writes_first']} NetSuite writes"
+            f" ({_fmt(x['report_writes_per_report'])} per report, {x['attach_writes']} attachments),"
+            f" {_fmt(x['netsuite_calls_per_exported_record'])} NetSuite calls per report or receipt",
+            f"  second night on unchanged data: {x['second_messages']} messages, {x['netsuite_writes_second']} NetSuite"
+            f" and {x['clicktime_writes_second']} ClickTime writes, {_fmt(x['seconds_second'])} s"
+            f" ({_fmt(x['second_over_first_seconds'])} of the first)",
+        ]
     cold = result.get("cold_import_ratio")
     if cold:
         f = cold["figures"]
@@ -481,7 +584,9 @@ def render(result: dict[str, Any]) -> str:
             lines.append(
                 f"  N={r['projects']:>7}: {r['seconds']:>7} s, {r['seconds_per_record_ms']} ms per record"
                 f" ({r.get('cpu_per_record_ms')} ms CPU in the poller), peak traced"
-                f" {r['peak_traced_mb']} MB, process peak RSS {r['max_rss_mb']} MB, {r['invocations']} invocation(s)"
+                f" {r['peak_traced_mb']} MB, process peak RSS {r['max_rss_mb']} MB, {r['invocations']} invocation(s),"
+                f" {r.get('suiteql_requests')} SuiteQL requests ({r.get('suiteql_per_1000_rows')} per 1,000 rows:"
+                f" {r.get('suiteql_by_table')})"
             )
         lines.append(
             f"  growth: memory {memory['value']}x, RSS {memory['rss_growth']}x, time per record {memory['time_per_record_growth']}x,"

@@ -48,6 +48,7 @@ class FleetRunner(LocalRunner):
         self.fleet_start_seconds: dict[str, float] = {}
         self.drain_probes: dict[str, tuple[Probe, Probe]] = {}
         self.poll_seconds: dict[str, float] = {}
+        self.workers: dict[str, int] = {}  # a sync's worker concurrency for the next drains (the template's if absent)
 
     def probe(self) -> Probe:
         sims = self.session.simulators
@@ -112,7 +113,7 @@ class FleetRunner(LocalRunner):
         if self._queue_empty(self.aws.queue_url(mapping.queue)):
             return  # nothing enqueued: the event source mapping invokes nothing (and no environment starts)
         spec = self.environment_spec(mapping)
-        size = max(1, int(self.stack.resolve(mapping.max_concurrency)))
+        size = self.workers.get(result.sync) or max(1, int(self.stack.resolve(mapping.max_concurrency)))
         starting = time.perf_counter()
         fleet = Fleet(spec, size, self.log_path, self.esm_sqs).start()
         try:
@@ -177,13 +178,26 @@ def kind(method: str, path: str) -> str:
     return f"{method} {'/'.join(p for p in parts[-2:] if not any(c.isdigit() for c in p))}"
 
 
+_FROM = re.compile(r"\bFROM\s+(\w+)", re.IGNORECASE)
+
+
+def suiteql_table(body: Any) -> str:
+    """The table a SuiteQL request reads first ("job", "timebill"), from its body's `q`."""
+    text = body.get("q", "") if isinstance(body, dict) else ""
+    found = _FROM.search(text)
+    return found.group(1).lower() if found else "?"
+
+
 def _requests(log: list[Any], start: int, end: int | None = None) -> dict[str, Any]:
     chunk = log[start:end]
     kinds: Counter[str] = Counter()
     writes: Counter[str] = Counter()
+    tables: Counter[str] = Counter()
     for r in chunk:
         name = kind(r.method, r.path)
         kinds[name] += 1
+        if name.endswith(" suiteql"):
+            tables[suiteql_table(getattr(r, "body", None))] += 1
         if (
             r.method in {"POST", "PUT", "PATCH", "DELETE"}
             and not r.path.lower().endswith("/suiteql")
@@ -197,6 +211,7 @@ def _requests(log: list[Any], start: int, end: int | None = None) -> dict[str, A
         "errors": sum(1 for r in chunk if r.status >= 400 and r.status != 429),
         "by_kind": dict(sorted(kinds.items())),
         "writes_by_kind": dict(sorted(writes.items())),
+        "suiteql_by_table": dict(sorted(tables.items())),
     }
 
 
@@ -276,5 +291,6 @@ def _environments(figures: list[dict[str, Any]]) -> dict[str, Any]:
         "warm_invocation_seconds_median": median("warm_invocation_median_seconds"),
         "modules_imported_by_first_invocation": median("modules_imported_by_first_invocation"),
         "cpu_seconds_total": round(sum(f.get("cpu_seconds", 0.0) for f in figures), 3),
+        "invoke_seconds_total": round(sum(f.get("invoke_seconds", 0.0) for f in figures), 3),
         "max_rss_mb": max((f.get("max_rss_mb", 0.0) for f in figures), default=None),
     }

@@ -82,11 +82,23 @@ def poll_once(session: Any, log_path: str, projects: int, function: str = "Proje
         if _answer(process) != "warm":
             raise RuntimeError(f"the poller's warm-up invocation failed; see {log_path}")
         add_projects(session, projects)
+        requests = session.simulators.netsuite.requests
+        start = len(requests)
         process.stdin.write("go\n")
         process.stdin.flush()
         figures = _answer(process)
         if not isinstance(figures, dict):
             raise RuntimeError(f"the poller's measured invocation failed; see {log_path}")
+        from collections import Counter
+
+        from ctns.bench.fleet import suiteql_table
+
+        tables = Counter(suiteql_table(r.body) for r in requests[start:] if r.path.lower().endswith("/suiteql"))
+        suiteql = sum(tables.values())
+        figures["suiteql_by_table"] = dict(sorted(tables.items()))
+        figures["netsuite_requests"] = len(requests) - start
+        figures["suiteql_requests"] = suiteql
+        figures["suiteql_per_1000_rows"] = round(1000 * suiteql / max(1, figures.get("enqueued", 0)), 3)
         return figures
     finally:
         process.stdin.close()
@@ -123,6 +135,14 @@ def measure(server: Any, log_path: str, sizes: tuple[int, ...]) -> dict[str, Any
         "rss_growth": round(large["max_rss_mb"] / small["max_rss_mb"], 2),
         "time_per_record_growth": round(large["seconds_per_record_ms"] / small["seconds_per_record_ms"], 2),
         "cpu_per_record_growth": round(large["cpu_per_record_ms"] / small["cpu_per_record_ms"], 2),
+        # the marginal cost: SuiteQL requests per 1,000 more rows between the smallest and the largest N (a run's
+        # fixed reads, such as its one deleted-records query, cancel out); the total per 1,000 rows beside it
+        "suiteql_per_1000_rows": round(
+            1000 * (large["suiteql_requests"] - small["suiteql_requests"]) / (large["enqueued"] - small["enqueued"]), 3
+        )
+        if large["enqueued"] != small["enqueued"]
+        else large["suiteql_per_1000_rows"],
+        "suiteql_per_1000_rows_in_all": large["suiteql_per_1000_rows"],
         "rows": rows,
     }
 

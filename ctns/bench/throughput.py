@@ -25,7 +25,7 @@ class Settings:
     levels: tuple[int, ...] = (2, 4, 8)
     model_size: int = 1  # the company of the W = 1 run the model is built from
     time_entries: tuple[int, ...] = (1000, 5000)
-    time_workers: int | None = None  # None: the template's TimeWorkerMaxConcurrency
+    time_levels: tuple[int, ...] = (2, 4, 8)  # the time worker's concurrency W at which the export is measured
     updated_tasks: int = 20
 
 
@@ -147,44 +147,168 @@ def _company_for(entries: int, seed: int) -> tuple[Any, int]:
         size = max(size + 1, int(size * entries / max(planned, 1)))
 
 
-def time_export(server: Any, log: str, settings: Settings, entries: int) -> dict[str, Any]:
-    """Approved time of a company logging about `entries` entries, exported at the time worker's concurrency."""
+def reset_time_export(session: Any) -> int:
+    """Forget the time export as if it never ran (its mappings, watermarks and cursor), so the next pass exports
+    every approved entry again: each time bill is PUT by its external ID once more (an upsert, one NetSuite call,
+    as on the first night). The benchmark's client is tagged: its calls are not the functions'."""
+    import boto3
+    from boto3.dynamodb.conditions import Attr
+    from botocore.config import Config
+
+    table = boto3.session.Session().resource("dynamodb", config=Config(user_agent_extra="ctns-bench/reset"))
+    table = table.Table(session.stack.physical["StateTable"]["Ref"])
+    stale = (
+        Attr("pk").begins_with("MAP#timesheet#")
+        | Attr("pk").begins_with("MAP#timeentry#")
+        | (Attr("pk").eq("SYNC#time") & (Attr("sk").begins_with("WATERMARK") | Attr("sk").eq("CURSOR")))
+    )
+    keys: list[dict[str, Any]] = []
+    scan: dict[str, Any] = {"FilterExpression": stale, "ProjectionExpression": "pk, sk"}
+    while True:
+        page = table.scan(**scan)
+        keys += page.get("Items", [])
+        if "LastEvaluatedKey" not in page:
+            break
+        scan["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    with table.batch_writer() as batch:
+        for key in keys:
+            batch.delete_item(Key={"pk": key["pk"], "sk": key["sk"]})
+    return len(keys)
+
+
+def _bills(row: dict[str, Any]) -> int:
+    return sum(n for k, n in row["netsuite"]["writes_by_kind"].items() if k.endswith(" record/timeBill"))
+
+
+def time_row(first: dict[str, Any], workers: int, settings: Settings) -> dict[str, Any]:
+    """A time export's drain against NetSuite's bound C / L (one write per bill) and its workers' W / (L x calls)."""
+    bills = _bills(first)
+    drain = first.get("drain") or {"seconds": 0.0, "netsuite_requests": 0, "clicktime_requests": 0}
+    rate = bills / drain["seconds"] if drain["seconds"] else 0.0
+    calls = drain["netsuite_requests"] + drain["clicktime_requests"]
+    environments = drain.get("environments") or {}
+    return {
+        "workers": workers,
+        "time_bills_written": bills,
+        "drain_seconds": drain["seconds"],
+        "seconds": first["seconds"],
+        "poll_seconds": first["poll_seconds"],
+        "time_bills_per_second": round(rate, 2),
+        "fraction_of_netsuite_bound": _per(rate, settings.limit / settings.latency),
+        "fraction_of_worker_bound": _per(rate, workers / (settings.latency * (calls / bills))) if bills else None,
+        "seconds_per_bill_per_environment": _per(drain["seconds"] * workers, bills, 4),
+        # what a bill costs an environment while it works (its invocations' time, not waiting for a batch)
+        "invoked_seconds_per_bill": _per(environments.get("invoke_seconds_total", 0.0), bills, 4),
+        "netsuite_calls_per_time_bill": _per(first["netsuite"]["requests"], bills, 3),
+        "clicktime_calls_per_time_bill": _per(first["clicktime"]["requests"], bills, 3),
+        "dynamodb_calls_per_time_bill": _per(first["aws"]["dynamodb"], bills, 2),
+        "netsuite_by_kind": first["netsuite"]["by_kind"],
+        "suiteql_by_table": first["netsuite"].get("suiteql_by_table", {}),
+        "netsuite_throttled": first["netsuite"]["throttled"],
+        "environment_cpu_cores": _per(environments.get("cpu_seconds_total", 0.0), drain["seconds"]),
+        "failed": first["failed"],
+    }
+
+
+def model_time_rows(rows: list[dict[str, Any]], settings: Settings) -> None:
+    """The modelled fraction of C / L at each W: what a bill costs one environment at the lowest W measured (the
+    least contended run on a shared machine: its invocations' seconds per bill), W environments doing that at
+    once, capped at C / L -- what Lambda's W separate environments would do if the machine running the
+    benchmark were not the limit (nor the tail of the last batches)."""
+    if not rows:
+        return
+    base = min(rows, key=lambda r: r["workers"])
+    per_bill = base.get("invoked_seconds_per_bill") or base["seconds_per_bill_per_environment"] or 0.0
+    bound = settings.limit / settings.latency
+    for row in rows:
+        rate = min(row["workers"] / per_bill, bound) if per_bill else None
+        row["modelled_time_bills_per_second"] = round(rate, 2) if rate is not None else None
+        row["modelled_fraction_of_netsuite_bound"] = _per(rate, bound) if rate is not None else None
+        row["model_base_workers"] = base["workers"]
+        row["model_seconds_per_bill"] = per_bill
+
+
+def expense_nights(session: Any) -> dict[str, Any]:
+    """The expense export: a first night (reports and receipts), then a second on unchanged data. NetSuite
+    writes per report (one per changed report, one more per report whose lines gained files) and per receipt
+    (one upload each); none on the second night."""
+    netsuite = session.simulators.netsuite
+    before = len(netsuite.writes())
+    first = measure(session, "expenses")
+    writes = netsuite.writes()[before:]
+    report_writes = [w for w in writes if "/expenseReport/" in w.path and "!attach" not in w.path]
+    reports = len({w.path for w in report_writes})
+    attaches = [w for w in writes if "!attach" in w.path]
+    uploads = [w for w in writes if "/record/v1/file" in w.path]
+    second = measure(session, "expenses")
+    records = _records(first)
+    return {
+        "workers": _workers(session, "expenses"),
+        "first": first,
+        "second": second,
+        "sheets": records,
+        "reports_written": reports,
+        "receipts_uploaded": len(uploads),
+        "netsuite_writes_first": len(writes),
+        "netsuite_calls_first": first["netsuite"]["requests"],
+        "report_writes_per_report": _per(len(report_writes), reports),
+        "attach_writes": len(attaches),
+        "netsuite_writes_per_exported_record": _per(len(writes), reports + len(uploads), 3),
+        "netsuite_calls_per_exported_record": _per(first["netsuite"]["requests"], reports + len(uploads), 3),
+        "netsuite_writes_second": second["netsuite"]["writes"],
+        "clicktime_writes_second": second["clicktime"]["writes"],
+        "second_messages": second["delivered"],
+        "seconds_first": first["seconds"],
+        "seconds_second": second["seconds"],
+        "second_over_first_seconds": _per(second["seconds"], first["seconds"], 3),
+    }
+
+
+def _records(row: dict[str, Any]) -> int:
+    return sum(row.get(name, 0) for name in ("created", "updated", "unchanged", "skipped", "failed"))
+
+
+def exports(server: Any, log: str, settings: Settings, entries: int) -> dict[str, Any]:
+    """Approved time of a company logging about `entries` entries, exported at each worker concurrency W of the
+    levels (the time export forgotten between them), an unchanged second pass after the first; then its
+    expense reports, a first and a second night, at the template's concurrency."""
     company, size = _company_for(entries, settings.seed)
-    workers = {"projects": 8, "tasks": 8}
-    if settings.time_workers:
-        workers["time"] = settings.time_workers
-    session = open_session(server, log, seed=settings.seed, size=size, company=company, workers=workers)
+    session = open_session(server, log, seed=settings.seed, size=size, company=company)
     try:
         set_latency(session, 0.0, 10_000)  # the jobs and tasks the time goes to: set-up, not measured
         for sync in ("projects", "tasks"):
             session.runner.run([sync])
         activity = session.log_activity()
         set_latency(session, settings.latency, settings.limit)
-        time_workers = _workers(session, "time")
-        first = measure(session, "time")
-        second = measure(session, "time")
+        template_workers = _workers(session, "time")
+        levels = list(settings.time_levels or (template_workers,))
+        rows: list[dict[str, Any]] = []
+        second: dict[str, Any] = {}
+        for index, workers in enumerate(levels):
+            if index:
+                reset_time_export(session)
+            session.runner.workers["time"] = workers
+            first = measure(session, "time")
+            rows.append(time_row(first, workers, settings))
+            if index == 0:
+                second = measure(session, "time")
+                rows[-1]["first"] = first
+        session.runner.workers.pop("time", None)
+        model_time_rows(rows, settings)
+        expenses = expense_nights(session)
     finally:
         session.close()
-    bills = sum(n for k, n in first["netsuite"]["writes_by_kind"].items() if k.endswith(" record/timeBill"))
-    drain = first["drain"]
-    rate = bills / drain["seconds"] if drain["seconds"] else 0.0
-    calls = drain["netsuite_requests"] + drain["clicktime_requests"]
     return {
         "entries": activity.get("time_entries", 0),
         "timesheets": activity.get("timesheets", 0),
+        "expense_sheets": activity.get("expense_sheets", 0),
+        "expense_items": activity.get("expense_items", 0),
         "company_size": size,
-        "workers": time_workers,
-        "time_bills_written": bills,
-        "drain_seconds": drain["seconds"],
-        "seconds": first["seconds"],
-        "time_bills_per_second": round(rate, 2),
-        "fraction_of_netsuite_bound": _per(rate, settings.limit / settings.latency),
-        "fraction_of_worker_bound": _per(rate, time_workers / (settings.latency * (calls / bills))) if bills else None,
-        "netsuite_calls_per_time_bill": _per(first["netsuite"]["requests"], bills, 3),
-        "clicktime_calls_per_time_bill": _per(first["clicktime"]["requests"], bills, 3),
-        "dynamodb_calls_per_time_bill": _per(first["aws"]["dynamodb"], bills, 2),
-        "netsuite_throttled": first["netsuite"]["throttled"],
-        "failed": first["failed"],
-        "first": first,
+        "template_workers": template_workers,
+        "L_seconds": settings.latency,
+        "C": settings.limit,
+        "rows": rows,
         "second": second,
+        "rerun_writes": second["netsuite"]["writes"] + second["clicktime"]["writes"],
+        "expenses": expenses,
     }

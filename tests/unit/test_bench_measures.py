@@ -166,3 +166,135 @@ def test_the_deps_layer_report_names_what_the_runtime_already_has(tmp_path, monk
     report = layer.measure()
     assert report["value"] == 2.0
     assert report["ships_what_the_runtime_has"] == ["botocore", "six"]
+
+
+def _time_pass(bills=0, ns=0, ct=0, ddb=0, drain_seconds=None, delivered=0, writes=0):
+    row = {
+        "sync": "time",
+        "seconds": (drain_seconds or 0.0) + 0.5,
+        "poll_seconds": 0.5,
+        "delivered": delivered,
+        "created": 0,
+        "updated": 0,
+        "unchanged": 0,
+        "skipped": 0,
+        "failed": 0,
+        "netsuite": {
+            "requests": ns,
+            "writes": writes,
+            "throttled": 0,
+            "by_kind": {},
+            "writes_by_kind": {"PUT record/timeBill": bills} if bills else {},
+        },
+        "clicktime": {"requests": ct, "writes": 0, "by_kind": {}},
+        "aws": {"dynamodb": ddb},
+    }
+    if drain_seconds is not None:
+        row["drain"] = {
+            "seconds": drain_seconds,
+            "delivered": delivered,
+            "netsuite_requests": ns,
+            "clicktime_requests": ct,
+            "netsuite_throttled": 0,
+            "environments": {"cpu_seconds_total": drain_seconds},
+        }
+    return row
+
+
+def test_a_time_export_is_judged_against_netsuites_bound_and_modelled_from_its_lowest_w():
+    settings = throughput.Settings(latency=0.05, limit=5)  # C / L = 100 bills a second
+    rows = [
+        throughput.time_row(_time_pass(bills=1000, ns=1010, ct=10, drain_seconds=25.0, delivered=100), 2, settings),
+        throughput.time_row(_time_pass(bills=1000, ns=1010, ct=10, drain_seconds=20.0, delivered=100), 8, settings),
+    ]
+    assert rows[0]["time_bills_per_second"] == 40.0
+    assert rows[0]["fraction_of_netsuite_bound"] == 0.4
+    assert rows[0]["netsuite_calls_per_time_bill"] == 1.01
+    assert rows[0]["seconds_per_bill_per_environment"] == 0.05
+    throughput.model_time_rows(rows, settings)
+    # one environment does a bill in 50 ms: 2 do 40/s, 8 would do 160/s but NetSuite caps them at 100/s
+    assert rows[0]["modelled_fraction_of_netsuite_bound"] == 0.4
+    assert rows[1]["modelled_fraction_of_netsuite_bound"] == 1.0
+    assert rows[1]["fraction_of_netsuite_bound"] == 0.5
+
+
+def _exports(second_writes=0, expense_second_writes=0):
+    settings = throughput.Settings(latency=0.05, limit=5)
+    rows = [
+        throughput.time_row(_time_pass(bills=100, ns=102, drain_seconds=2.5, delivered=10), w, settings)
+        for w in (2, 4, 8)
+    ]
+    throughput.model_time_rows(rows, settings)
+    expenses = {
+        "sheets": 12,
+        "netsuite_writes_second": expense_second_writes,
+        "clicktime_writes_second": 0,
+        "netsuite_calls_per_exported_record": 1.0,
+        "second": _time_pass(ns=2),
+    }
+    return {
+        "entries": 1000,
+        "rows": rows,
+        "second": _time_pass(ns=1, writes=second_writes),
+        "rerun_writes": second_writes,
+        "expenses": expenses,
+    }
+
+
+def test_the_exports_give_throughput_calls_per_record_and_rerun_writes():
+    result = {"exports": [_exports()]}
+    cli._headline(result, throughput.Settings())
+    assert result["throughput_vs_bound"]["value"] == 0.4  # the largest W, measured
+    assert set(result["throughput_vs_bound"]["by_workers"]) == {2, 4, 8}
+    assert result["netsuite_calls_per_record"]["value"] == 1.02
+    assert result["netsuite_calls_per_record"]["by_sync_and_pass"]["expenses (12 sheets)"]["first"] == 1.0
+    assert result["rerun_writes"] == {
+        "value": 0,
+        "measure": result["rerun_writes"]["measure"],
+        "by_pass": {"time_1000_entries": 0, "expenses_12_sheets": 0},
+        "L_seconds": 0.05,
+        "C": 5,
+    }
+    result = {"exports": [_exports(second_writes=3, expense_second_writes=2)]}
+    cli._headline(result, throughput.Settings())
+    assert result["rerun_writes"]["value"] == 5
+
+
+def test_a_key_whose_section_did_not_run_is_left_out_not_null():
+    result = {"poller_memory_growth": {"value": 1.1, "rows": [{"projects": 10}]}}
+    cli._headline(result, throughput.Settings())
+    assert "rerun_writes" not in result and "throughput_vs_bound" not in result
+    assert "netsuite_calls_per_record" not in result
+
+
+def test_a_suiteql_request_is_named_by_the_table_it_reads():
+    from ctns.bench.fleet import suiteql_table
+
+    assert suiteql_table({"q": "SELECT a.id AS id FROM projecttaskassignment a WHERE a.projecttask IN (1)"}) == (
+        "projecttaskassignment"
+    )
+    assert suiteql_table({"q": "select e.id from Employee e"}) == "employee"
+    assert suiteql_table(None) == "?"
+
+
+def test_the_pollers_suiteql_per_1000_rows_comes_from_the_memory_run():
+    memory = {
+        "value": 1.05,
+        "suiteql_per_1000_rows": 1.0,
+        "suiteql_per_1000_rows_in_all": 1.05,
+        "rows": [{"projects": 2000}, {"projects": 20000, "suiteql_by_table": {"job": 20, "deletedrecord": 1}}],
+    }
+    result = {"poller_memory_growth": memory}
+    cli._headline(result, throughput.Settings())
+    assert result["poller_suiteql_calls_per_1000_rows"]["value"] == 1.0
+    assert result["poller_suiteql_calls_per_1000_rows"]["by_table"] == {"job": 20, "deletedrecord": 1}
+
+
+def test_the_model_takes_what_a_bill_cost_an_environments_invocations_when_known():
+    settings = throughput.Settings(latency=0.05, limit=5)
+    low = _time_pass(bills=100, ns=100, drain_seconds=10.0, delivered=10)
+    low["drain"]["environments"]["invoke_seconds_total"] = 8.0  # 2 environments busy 4 s each of the 10
+    rows = [throughput.time_row(low, 2, settings)]
+    throughput.model_time_rows(rows, settings)
+    assert rows[0]["invoked_seconds_per_bill"] == 0.08
+    assert rows[0]["modelled_time_bills_per_second"] == 25.0  # 2 / 0.08
