@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import requests
@@ -197,6 +197,9 @@ def seed_failures(session: Any) -> list[str]:
 class LocalStack:
     """The moto server, the simulators and the stack's resources, for as long as `ctns serve` runs."""
 
+    # moto keeps one state per process, whatever the server: a second stack here would reset the first one's.
+    _running: ClassVar[LocalStack | None] = None
+
     def __init__(
         self,
         *,
@@ -224,6 +227,10 @@ class LocalStack:
 
         from ctns.session import Session
 
+        if LocalStack._running is not None:
+            raise CliError(
+                "a local stack already runs in this process (moto keeps one state per process): stop it first"
+            )
         existing = LocalState.load(self.path)
         if existing and answers(existing.aws_endpoint):
             raise CliError(
@@ -259,9 +266,12 @@ class LocalStack:
             seeded_failures=failures,
         )
         self.state.save(self.path)
+        LocalStack._running = self
         return self.state
 
     def stop(self) -> None:
+        if LocalStack._running is self:
+            LocalStack._running = None
         if self.session is not None:
             self.session.close()
             self.session = None

@@ -12,11 +12,9 @@ from typing import Any
 import pytest
 
 from ctns.cli import main
-from ctns.local import FAILURE_FIELD, aws_endpoint
-from ctns.target import open_target
-from ctsync.state import Cursor
+from ctns.local import FAILURE_FIELD, LocalStack
+from ctns.output import CliError
 from ctsync.sync.registry import PLANNED
-from ctsync.timeutil import utc_now
 from simulators.generator import UNMAPPED_EXPENSE_TYPE
 from simulators.netsuite.app import DEFAULT_CREDENTIALS
 from tests.e2e.cli_support import Result, ctns, queue_depths, start_local_stack, state_items, victim_of
@@ -46,16 +44,6 @@ def local(ran: Any, monkeypatch: Any) -> Any:
     monkeypatch.setenv("CTNS_LOCAL", str(ran.path))
     monkeypatch.setenv("CTNS_LOG_DIR", str(ran.path.parent / "logs"))
     return ran
-
-
-@pytest.fixture
-def fresh(tmp_path: Any, monkeypatch: Any, request: Any) -> Any:
-    """A local stack of this test's own (for commands that change it), after one run of the syncs the test
-    names with `@pytest.mark.parametrize("fresh", [[...]], indirect=True)` (default: every sync)."""
-    stack = start_local_stack(tmp_path, monkeypatch)
-    assert main(["run", *getattr(request, "param", [])]) == 1
-    yield stack
-    stack.stop()
 
 
 def test_run_says_it_ran_on_the_local_stack_and_where_the_failures_wait(local):
@@ -277,75 +265,6 @@ def test_a_syncs_preflight_and_check_hooks_are_called(local, capsys, monkeypatch
     assert checked.code == 2 and hook["status"] == "FAIL" and "Consulting Hours" in hook["detail"]
 
 
-def test_redrive_one_cause_then_the_rest_after_the_fixes(fresh, capsys):
-    sims = fresh.session.simulators
-    # The field fix first: NetSuite keeps the task field again; only that cause's records go back.
-    sims.netsuite.unkept_fields = {}
-    one = ctns(capsys, "redrive", "tasks", "--cause", TASK_CAUSE, "--json")
-
-    assert one.json["resolved_causes"] == [TASK_CAUSE] and one.json["moved"] == one.json["dead_letters_before"] > 1
-    assert one.code == 1  # the tasks of the project without a customer still wait
-    left = ctns(capsys, "errors", "tasks", "--json").json["causes"]
-    assert [c["cause_key"] for c in left] == ["project-without-customer"]
-    unknown = ctns(capsys, "redrive", "tasks", "--cause", "no-such-cause")
-    assert unknown.code == 2 and "has no open cause 'no-such-cause'" in unknown.problems[0]
-
-    # The data fix: the project gets its customer in NetSuite, and the next run picks the project up.
-    victim = victim_of(fresh)
-    sims.netsuite.records.update("job", victim, {"parent": {"id": sims.company.customers[0].id}})
-    picked_up = ctns(capsys, "run", "projects")
-    projects = ctns(capsys, "redrive", "projects", "--json")  # its old dead letter is older than what was applied
-    tasks = ctns(capsys, "redrive", "tasks", "--json")
-
-    assert picked_up.code == 1  # the old dead letter still waited while it ran
-    assert projects.code == 0 and projects.json["moved"] == 1 and projects.json["dead_letters_after"] == 0
-    assert tasks.code == 0 and tasks.json["resolved_causes"] == ["project-without-customer"]
-    victim_tasks = [t for t in sims.company.tasks if t.project_id == victim]
-    assert tasks.json["moved"] == len(victim_tasks) and tasks.json["dead_letters_after"] == 0
-    after = ctns(capsys, "errors")
-    assert after.code == 0 and "No open failures" in after.out
-    assert ctns(capsys, "status").code == 0
-    written = {t["id"]: t.get(FAILURE_FIELD) for t in sims.netsuite.records.all("projectTask")}
-    mapped = {m["source_id"]: m["target_id"] for m in _task_mappings()}
-    assert mapped and all(written[task] == target for task, target in mapped.items())
-
-
-def _task_mappings() -> list[dict[str, Any]]:
-    with open_target(None) as target:
-        return [m.model_dump() for m in target.mappings.all_of_kind("task")]
-
-
-@pytest.mark.parametrize("fresh", [["projects"]], indirect=True)
-def test_backfill_and_reset_watermark(fresh, capsys):
-    sims = fresh.session.simulators
-    writes = (len(sims.netsuite.writes()), len(sims.clicktime.writes()))
-
-    backfill = ctns(capsys, "backfill", "projects", "--since", "2020-01-01", "--json")
-
-    # The window is read again from the date; what ClickTime already holds is not written again.
-    assert set(backfill.json["after"].values()) == {"2020-01-01T00:00:00+00:00"}
-    (report,) = backfill.json["passes"]
-    assert report["syncs"]["projects"]["unchanged"] > 0 and report["syncs"]["projects"]["created"] == 0
-    assert (len(sims.netsuite.writes()), len(sims.clicktime.writes())) == writes
-    assert backfill.code == 1  # the project without a customer still fails
-    status = {row["sync"]: row for row in ctns(capsys, "status", "--json").json["syncs"]}
-    assert status["projects"]["watermark"] > "2020-01-01T00:00:00+00:00"  # the run moved it on
-
-    moved = ctns(capsys, "reset-watermark", "tasks", "--to", "2024-05-01T06:00:00Z", "--json")
-    assert moved.code == 0 and set(moved.json["after"].values()) == {"2024-05-01T06:00:00+00:00"}
-    forgotten = ctns(capsys, "reset-watermark", "tasks", "--forget", "--json")
-    assert forgotten.code == 0 and forgotten.json["after"] == {}
-    never_ran = ctns(capsys, "reset-watermark", "time", "--to", "2024-05-01", "--json")
-    assert never_ran.json["after"] == {"*": "2024-05-01T00:00:00+00:00"}  # one watermark serves every phase
-    future = ctns(capsys, "reset-watermark", "projects", "--to", "2999-01-01")
-    assert future.code == 2 and "in the future" in future.problems[0]
-
-    with aws_endpoint(fresh.state.aws_endpoint), open_target(None) as target:
-        target.progress.save_cursor("projects", Cursor(run_id="projects-busy", window_end=utc_now(), phase="changes"))
-    busy = ctns(capsys, "backfill", "projects", "--since", "2024-01-01")
-    assert busy.code == 2 and "a run of projects is in progress (run projects-busy)" in busy.problems[0]
-
-
 def test_running_a_planned_sync_says_it_is_not_implemented(local, capsys, monkeypatch):
     # Every sync is built now; one is made "planned" again to show what a half-built stack says.
     from ctns.commands import watermark
@@ -364,7 +283,7 @@ def test_check_names_expense_types_without_a_category_and_settings_netsuite_does
     plain = ctns(capsys, "check", "--json")
     expenses = [c for c in plain.json["checks"] if c["name"] == "expenses sync"]
     # The seeded type with no category blocks only the sheets that carry it: a warning, not a failed check.
-    assert [c["status"] for c in expenses] == ["warn", "ok"] and plain.code == 0
+    assert [c["status"] for c in expenses] == ["warn", "ok"] and plain.code == 0, expenses
     assert UNMAPPED_EXPENSE_TYPE in expenses[0]["detail"] and "expenses.categories" in expenses[0]["detail"]
 
     config, secrets = files_for(
@@ -387,3 +306,10 @@ def test_check_names_expense_types_without_a_category_and_settings_netsuite_does
     )
     overrides = "people.overrides['ct-user-x'] names employee 424242, which NetSuite does not have"
     assert {("time sync", overrides), ("expenses sync", overrides)} <= failed
+
+
+def test_a_second_local_stack_in_one_process_is_refused_and_the_first_keeps_its_state(local, tmp_path):
+    before = state_items(local)
+    with pytest.raises(CliError, match="already runs in this process"):
+        LocalStack(path=tmp_path / "serve.json").start()
+    assert state_items(local) == before and not (tmp_path / "serve.json").exists()

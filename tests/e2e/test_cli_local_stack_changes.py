@@ -1,0 +1,98 @@
+"""Operator commands that change the local stack (redrive, backfill, reset-watermark), each on a local stack of
+its own. They live apart from the read-only tests of test_cli_local_stack.py because moto keeps its state per
+process: a second local stack started while that module's shared one runs would reset it (LocalStack refuses)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from ctns.cli import main
+from ctns.local import FAILURE_FIELD, aws_endpoint
+from ctns.target import open_target
+from ctsync.state import Cursor
+from ctsync.timeutil import utc_now
+from tests.e2e.cli_support import ctns, start_local_stack, victim_of
+
+pytestmark = pytest.mark.e2e
+TASK_CAUSE = f"field-not-kept:projecttask.{FAILURE_FIELD}"
+
+
+@pytest.fixture
+def fresh(tmp_path: Any, monkeypatch: Any, request: Any) -> Any:
+    """A local stack of this test's own (for commands that change it), after one run of the syncs the test
+    names with `@pytest.mark.parametrize("fresh", [[...]], indirect=True)` (default: every sync)."""
+    stack = start_local_stack(tmp_path, monkeypatch)
+    assert main(["run", *getattr(request, "param", [])]) == 1
+    yield stack
+    stack.stop()
+
+
+def test_redrive_one_cause_then_the_rest_after_the_fixes(fresh, capsys):
+    sims = fresh.session.simulators
+    # The field fix first: NetSuite keeps the task field again; only that cause's records go back.
+    sims.netsuite.unkept_fields = {}
+    one = ctns(capsys, "redrive", "tasks", "--cause", TASK_CAUSE, "--json")
+
+    assert one.json["resolved_causes"] == [TASK_CAUSE] and one.json["moved"] == one.json["dead_letters_before"] > 1
+    assert one.code == 1  # the tasks of the project without a customer still wait
+    left = ctns(capsys, "errors", "tasks", "--json").json["causes"]
+    assert [c["cause_key"] for c in left] == ["project-without-customer"]
+    unknown = ctns(capsys, "redrive", "tasks", "--cause", "no-such-cause")
+    assert unknown.code == 2 and "has no open cause 'no-such-cause'" in unknown.problems[0]
+
+    # The data fix: the project gets its customer in NetSuite, and the next run picks the project up.
+    victim = victim_of(fresh)
+    sims.netsuite.records.update("job", victim, {"parent": {"id": sims.company.customers[0].id}})
+    picked_up = ctns(capsys, "run", "projects")
+    projects = ctns(capsys, "redrive", "projects", "--json")  # its old dead letter is older than what was applied
+    tasks = ctns(capsys, "redrive", "tasks", "--json")
+
+    assert picked_up.code == 1  # the old dead letter still waited while it ran
+    assert projects.code == 0 and projects.json["moved"] == 1 and projects.json["dead_letters_after"] == 0
+    assert tasks.code == 0 and tasks.json["resolved_causes"] == ["project-without-customer"]
+    victim_tasks = [t for t in sims.company.tasks if t.project_id == victim]
+    assert tasks.json["moved"] == len(victim_tasks) and tasks.json["dead_letters_after"] == 0
+    after = ctns(capsys, "errors")
+    assert after.code == 0 and "No open failures" in after.out
+    assert ctns(capsys, "status").code == 0
+    written = {t["id"]: t.get(FAILURE_FIELD) for t in sims.netsuite.records.all("projectTask")}
+    mapped = {m["source_id"]: m["target_id"] for m in _task_mappings()}
+    assert mapped and all(written[task] == target for task, target in mapped.items())
+
+
+def _task_mappings() -> list[dict[str, Any]]:
+    with open_target(None) as target:
+        return [m.model_dump() for m in target.mappings.all_of_kind("task")]
+
+
+@pytest.mark.parametrize("fresh", [["projects"]], indirect=True)
+def test_backfill_and_reset_watermark(fresh, capsys):
+    sims = fresh.session.simulators
+    writes = (len(sims.netsuite.writes()), len(sims.clicktime.writes()))
+
+    backfill = ctns(capsys, "backfill", "projects", "--since", "2020-01-01", "--json")
+
+    # The window is read again from the date; what ClickTime already holds is not written again.
+    assert set(backfill.json["after"].values()) == {"2020-01-01T00:00:00+00:00"}
+    (report,) = backfill.json["passes"]
+    assert report["syncs"]["projects"]["unchanged"] > 0 and report["syncs"]["projects"]["created"] == 0
+    assert (len(sims.netsuite.writes()), len(sims.clicktime.writes())) == writes
+    assert backfill.code == 1  # the project without a customer still fails
+    status = {row["sync"]: row for row in ctns(capsys, "status", "--json").json["syncs"]}
+    assert status["projects"]["watermark"] > "2020-01-01T00:00:00+00:00"  # the run moved it on
+
+    moved = ctns(capsys, "reset-watermark", "tasks", "--to", "2024-05-01T06:00:00Z", "--json")
+    assert moved.code == 0 and set(moved.json["after"].values()) == {"2024-05-01T06:00:00+00:00"}
+    forgotten = ctns(capsys, "reset-watermark", "tasks", "--forget", "--json")
+    assert forgotten.code == 0 and forgotten.json["after"] == {}
+    never_ran = ctns(capsys, "reset-watermark", "time", "--to", "2024-05-01", "--json")
+    assert never_ran.json["after"] == {"*": "2024-05-01T00:00:00+00:00"}  # one watermark serves every phase
+    future = ctns(capsys, "reset-watermark", "projects", "--to", "2999-01-01")
+    assert future.code == 2 and "in the future" in future.problems[0]
+
+    with aws_endpoint(fresh.state.aws_endpoint), open_target(None) as target:
+        target.progress.save_cursor("projects", Cursor(run_id="projects-busy", window_end=utc_now(), phase="changes"))
+    busy = ctns(capsys, "backfill", "projects", "--since", "2024-01-01")
+    assert busy.code == 2 and "a run of projects is in progress (run projects-busy)" in busy.problems[0]
