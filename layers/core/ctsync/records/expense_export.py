@@ -357,7 +357,18 @@ class ExpenseExport:
                 self._runlog.note(message.run_id, f"moved:{cause_part(note)[:80]}", note)
             if plan.problems:
                 raise Blocked(sheet.ID, plan.problems, ITEMS)
-            return self._export(lock, message, plan, version, children)
+            outcome = self._export(lock, message, plan, version, children)
+        if outcome.action != "unchanged":
+            record_flags(
+                self._runlog,
+                message,
+                [text for line in plan.lines for text in line.money.rounded],
+                what=f"expense sheet {sheet.ID} (report {outcome.target_id})",
+                cause_key="amount-rounded",
+                fix="correct the amount in ClickTime to the currency's decimal places if the rounding is not right",
+                kind="ROUNDED",
+            )
+        return outcome
 
     def _export(
         self, lock: Lock, message: WorkMessage, plan: ReportPlan, version: Any, children: dict[str, Mapping]
