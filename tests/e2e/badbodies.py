@@ -31,6 +31,7 @@ class _Rule:
     path: re.Pattern[str]
     query: dict[str, str]
     times: int | None
+    body: re.Pattern[bytes] | None = None
     fired: int = 0
 
     def matches(self, request: Request) -> bool:
@@ -39,6 +40,8 @@ class _Rule:
         if self.method and request.method != self.method:
             return False
         if not self.path.search(request.path):
+            return False
+        if self.body is not None and not self.body.search(request.body or b""):
             return False
         return all(value in request.query.get(name, []) for name, value in self.query.items())
 
@@ -70,8 +73,11 @@ class Rewrites:
         method: str | None = "GET",
         query: dict[str, str] | None = None,
         times: int | None = None,
+        body: str | None = None,
     ) -> _Rule:
-        rule = _Rule(change, method, re.compile(path), query or {}, times)
+        """Change the answers to requests matching `method`, the `path` regex, the `query` values and the `body`
+        regex (for SuiteQL, whose query is in the body)."""
+        rule = _Rule(change, method, re.compile(path), query or {}, times, re.compile(body.encode()) if body else None)
         with self._lock:
             self.rules.append(rule)
         return rule
@@ -106,6 +112,16 @@ def netsuite_errors_on_200(detail: str) -> Change:
             "o:errorDetails": [{"detail": detail, "o:errorCode": "UNEXPECTED_ERROR"}],
         }
         return Response(200, body)
+
+    return change
+
+
+def clicktime_errors_on_200(message: str) -> Change:
+    """ClickTime's envelope with an `errors` list and no data, on a 200."""
+
+    def change(_request: Request, response: Response) -> Response:
+        body = {"data": None, "errors": [{"Field": None, "Message": message, "MessageDetail": []}], "page": None}
+        return Response(200, body, content_type="application/json")
 
     return change
 
