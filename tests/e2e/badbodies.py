@@ -3,7 +3,8 @@ a 5xx), a body cut short, NetSuite's error list on a 200, and records whose fiel
 the wrong type. The simulators answer correctly; a `Rewrites` wraps one simulator's `handle` and changes the
 answers of the requests it matches, as a proxy, a load balancer or a buggy release of the real API would.
 
-Each rewrite matches a method, a path regex and optionally query values, and fires `times` times (None: always).
+Each rewrite matches a method, a path regex and optionally query values and a body regex, and fires `times` times
+(None: always); every rewrite matching a request applies, in the order they were added.
 """
 
 from __future__ import annotations
@@ -58,10 +59,12 @@ class Rewrites:
         def handle(request: Request) -> Response:
             response = original(request)
             with self._lock:
-                rule = next((r for r in self.rules if r.matches(request)), None)
-                if rule is not None:
+                matching = [r for r in self.rules if r.matches(request)]
+                for rule in matching:
                     rule.fired += 1
-            return rule.change(request, response) if rule is not None else response
+            for rule in matching:  # in the order they were added
+                response = rule.change(request, response)
+            return response
 
         self.app.handle = handle  # type: ignore[method-assign]
 

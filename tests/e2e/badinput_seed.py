@@ -15,8 +15,8 @@ from simulators.clicktime import catalog
 from tests.e2e import badbodies as bb
 from tests.e2e.support import FAST_RETRIES, Pass, open_projects, run
 
-LONG_NAME = ("Ünïcødé Prøjekt 项目 🚀 עברית Ελληνικά " * 10)[:300]
-LONG_TITLE = ("Reisekosten – Zürich ☕ 東京 Ωmega " * 12)[:300]
+LONG_NAME = ("Ünïcødé Prøjekt 项目 🚀 עברית Ελληνικά " * 10)[:299] + "!"
+LONG_TITLE = ("Reisekosten – Zürich ☕ 東京 Ωmega " * 12)[:299] + "!"
 MISSING_PROJECT = "99999"  # a NetSuite project ID that no longer exists
 
 
@@ -48,12 +48,22 @@ class World:
     rules: dict[str, bb._Rule] = field(default_factory=dict)
     logs: list[logging.LogRecord] = field(default_factory=list)
     _letters: dict[str, list[Any]] = field(default_factory=dict)
+    _causes: dict[str, list[Any]] = field(default_factory=dict)
+
+    def settle(self) -> None:
+        """Read the dead-letter queues and the causes of every sync, before the session (and its AWS) closes: two
+        sessions must never be open at once (they share the process's AWS mock)."""
+        for sync in ("projects", "tasks", "time", "expenses"):
+            self._letters[sync] = self.session.runner.dead_letters(sync)
+            self._causes[sync] = self.session.runlog.causes(sync)
 
     def letters(self, sync: str) -> list[Any]:
-        """What waits in the sync's dead-letter queue (read once)."""
-        if sync not in self._letters:
-            self._letters[sync] = self.session.runner.dead_letters(sync)
+        """What waited in the sync's dead-letter queue after the runs."""
         return self._letters[sync]
+
+    def causes(self, sync: str) -> list[Any]:
+        """The open causes of the sync after the runs."""
+        return self._causes[sync]
 
     @property
     def ct(self) -> Any:
@@ -129,6 +139,7 @@ def catalog_world(session: Session) -> World:
         world.given["job_after_errors"] = _job_of(world, later_deleted.id)
         world.runs["projects_after"] = run(session, "projects")
     world.logs = logs.records
+    world.settle()
     return world
 
 
@@ -215,7 +226,8 @@ def exports_world(session: Session) -> World:
     ns.records.update("employee", employee["id"], {"isInactive": True})
     given["inactive_employee"] = employee["id"]
     given["inactive_sheets"] = [s["ID"] for s in sheets if s["UserID"] == inactive_user]
-    free = iter([s["ID"] for s in sheets if s["UserID"] != inactive_user and ct.entries_of(s["ID"])])
+    usable = [s["ID"] for s in sheets if s["UserID"] != inactive_user and ct.entries_of(s["ID"])]
+    free = iter(usable)
 
     def entry_rule(kind: str, edit: Any) -> None:
         sheet = next(free)
@@ -311,4 +323,5 @@ def exports_world(session: Session) -> World:
         world.runs["time"] = run(session, "time")
         world.runs["expenses"] = run(session, "expenses")
     world.logs = logs.records
+    world.settle()
     return world

@@ -30,7 +30,7 @@ from ctsync.config import SyncConfig
 from ctsync.errors import NeedsAttention, cause_part
 from ctsync.minutes import Timed, allocate, duration, hours_to_minutes
 from ctsync.netsuite.client import NetSuiteClient
-from ctsync.netsuite.errors import NetSuiteAlreadyBilled, NetSuiteNotFound, NetSuitePeriodClosed
+from ctsync.netsuite.errors import NetSuiteAlreadyBilled, NetSuiteError, NetSuiteNotFound, NetSuitePeriodClosed
 from ctsync.records.clicktime_source import TIMESHEETS, ApprovedSheetSource, approved_at
 from ctsync.records.netsuite_source import id_list, keyset
 from ctsync.records.references import ClickTimeReferences, NetSuiteReferences, People, Projects, Unmapped
@@ -380,37 +380,13 @@ class TimeExport:
         frozen = self._frozen_bills([children[e.entry_id] for e in changed if e.entry_id in children] + removed)
         written: list[Mapping] = []
         flags: list[str] = []
-        for entry in changed:
-            existing = children.get(entry.entry_id)
-            if existing and existing.target_id in frozen:
-                flags.append(
-                    f"time bill {existing.target_id} (entry {entry.entry_id}) {frozen[existing.target_id]}: not changed"
-                )
-                continue
-            try:
-                bill = self._netsuite.upsert_record(RECORD, entry.payload["externalId"], entry.payload)
-            except (NetSuiteAlreadyBilled, NetSuitePeriodClosed) as refused:
-                if existing is None:
-                    raise
-                flags.append(
-                    f"time bill {existing.target_id} (entry {entry.entry_id}, {entry.day}): NetSuite refused: {refused.detail}"
-                )
-                continue
-            written.append(
-                Mapping(
-                    kind=ENTRY_KIND,
-                    source_id=entry.entry_id,
-                    target_id=bill,
-                    content_hash=content_hash(entry.payload),
-                    parent=f"{KIND}#{sheet_id}",
-                    details={
-                        "minutes": str(entry.minutes),
-                        "date": entry.day.isoformat(),
-                        "project": entry.project,
-                        "employee": plan.employee,
-                    },
-                )
-            )
+        try:
+            self._write_bills(plan, changed, children, frozen, written, flags)
+        except Exception:
+            # A bill NetSuite refused (or an outage) part-way: the bills written before it are known at once, so a
+            # redrive does not write them again and a withdrawal finds them.
+            self._mappings.put_many(written)
+            raise
         gone = self._delete_bills(removed, frozen, flags)
         self._mappings.put_many(written)
         self._mappings.delete_many(ENTRY_KIND, gone)
@@ -440,6 +416,54 @@ class TimeExport:
         else:
             action = "updated" if written or gone else "unchanged"
         return Outcome(action, mapping.target_id, detail)  # type: ignore[arg-type]
+
+    def _write_bills(
+        self,
+        plan: SheetPlan,
+        changed: list[EntryPlan],
+        children: dict[str, Mapping],
+        frozen: dict[str, str],
+        written: list[Mapping],
+        flags: list[str],
+    ) -> None:
+        """Upsert each changed bill (a frozen one is flagged instead), adding its mapping to `written`. A bill NetSuite
+        refuses is raised naming the time entry and the bill's external ID."""
+        sheet_id = plan.sheet.ID
+        for entry in changed:
+            existing = children.get(entry.entry_id)
+            if existing and existing.target_id in frozen:
+                flags.append(
+                    f"time bill {existing.target_id} (entry {entry.entry_id}) {frozen[existing.target_id]}: not changed"
+                )
+                continue
+            try:
+                bill = self._netsuite.upsert_record(RECORD, entry.payload["externalId"], entry.payload)
+            except (NetSuiteAlreadyBilled, NetSuitePeriodClosed) as refused:
+                if existing is None:
+                    raise named(
+                        refused, f"time entry {entry.entry_id} (time bill {entry.payload['externalId']})"
+                    ) from None
+                flags.append(
+                    f"time bill {existing.target_id} (entry {entry.entry_id}, {entry.day}): NetSuite refused: {refused.detail}"
+                )
+                continue
+            except NetSuiteError as refused:
+                raise named(refused, f"time entry {entry.entry_id} (time bill {entry.payload['externalId']})") from None
+            written.append(
+                Mapping(
+                    kind=ENTRY_KIND,
+                    source_id=entry.entry_id,
+                    target_id=bill,
+                    content_hash=content_hash(entry.payload),
+                    parent=f"{KIND}#{sheet_id}",
+                    details={
+                        "minutes": str(entry.minutes),
+                        "date": entry.day.isoformat(),
+                        "project": entry.project,
+                        "employee": plan.employee,
+                    },
+                )
+            )
 
     def _withdraw(self, lock: Lock, message: WorkMessage, status: str) -> Outcome:
         """The timesheet is not approved any more: its time bills leave NetSuite (or are flagged, by policy)."""
@@ -533,6 +557,13 @@ class TimeExport:
             cause_key="time-bill-frozen",
             fix="billed, posted or closed-period time is not changed by the sync: adjust it in NetSuite if needed",
         )
+
+
+def named(error: NetSuiteError, what: str) -> NetSuiteError:
+    """The same error (type, code, cause key), its reason starting with the record it was about."""
+    error.message = f"{what}: {error.message}"
+    error.args = (error.message,)
+    return error
 
 
 def netsuite_minutes(hours: Any) -> int:
