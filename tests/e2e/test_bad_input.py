@@ -4,7 +4,8 @@ and the other system's where known) and the field, in the dead-letter queue (rea
 in a cause record; the rest of its batch goes on, every other record lands exactly once, nothing is written twice,
 and no handler fails with an unexplained traceback.
 
-Two companies: `catalog` (projects -> jobs, tasks -> tasks, and NetSuite's broken answers to their reads) and
+Each kind is checked by its `check_<name>` function; the two tests below build one world each and run every check of
+it, naming each kind that fails (one seeded run serves many kinds: the suite stays fast). Two companies: `catalog` (projects -> jobs, tasks -> tasks, and NetSuite's broken answers to their reads) and
 `exports` (approved time -> timeBill, approved expenses -> expenseReport, with every ClickTime number sent as a
 string). Bad answers are served by `tests/e2e/badbodies.py`; the bad data is set up by `tests/e2e/badinput_seed.py`.
 Outcomes: DLQ = dead-lettered with the reason; CAUSE = a cause record (cause key) listing the record; LANDS = it
@@ -24,7 +25,15 @@ import pytest
 from ctsync.records.expense_export import external_id as report_external_id
 from ctsync.records.receipts import file_external_id
 from ctsync.records.time_export import external_id as bill_external_id
-from tests.e2e.badinput_seed import LONG_NAME, LONG_TITLE, MISSING_PROJECT, World, catalog_world, exports_world
+from tests.e2e.badinput_seed import (
+    LONG_NAME,
+    LONG_TITLE,
+    MISSING_PROJECT,
+    World,
+    catalog_world,
+    exports_world,
+    open_session,
+)
 from tests.e2e.support import jobs_by_project, open_projects, tasks_by_source
 
 pytestmark = pytest.mark.e2e
@@ -274,24 +283,6 @@ TIME_SHEET_KINDS = {
     "long_comment",
     "bill_html",
 }
-
-
-@pytest.fixture(scope="module")
-def catalog() -> Any:
-    from tests.e2e.badinput_seed import open_session
-
-    with open_session() as session:
-        world = catalog_world(session)
-    return world
-
-
-@pytest.fixture(scope="module")
-def exports() -> Any:
-    from tests.e2e.badinput_seed import open_session
-
-    with open_session() as session:
-        world = exports_world(session)
-    return world
 
 
 # -- what each kind must show ----------------------------------------------------------------------------------
@@ -639,11 +630,6 @@ def test_the_table_lists_every_check_and_at_least_30_kinds_across_all_four_syncs
     assert len(KINDS) >= 30 and all(count >= 3 for count in per_sync.values()), per_sync
 
 
-@pytest.mark.parametrize("kind", KINDS, ids=lambda k: f"{k.sync}-{k.name}")
-def test_kind(kind: Kind, request: pytest.FixtureRequest) -> None:
-    CHECKS[kind.name](request.getfixturevalue(GROUP[kind.sync]))
-
-
 # -- what holds for every kind at once ---------------------------------------------------------------------------
 
 
@@ -657,7 +643,22 @@ def no_crash(world: World) -> None:
     assert world.ns.internal_errors == [] and world.ct.internal_errors == []
 
 
-def test_catalog_the_rest_lands_once_and_nothing_crashes(catalog: World) -> None:
+def check_kinds(world: World, group: str) -> None:
+    """Every kind of the group checked; each one failing is reported by name (one world serves them all)."""
+    failures: list[str] = []
+    for kind in [k for k in KINDS if GROUP[k.sync] == group]:
+        try:
+            CHECKS[kind.name](world)
+        except AssertionError as error:
+            failures.append(f"{kind.sync}/{kind.name} ({kind.given}): {error}")
+    assert not failures, "\n".join(failures)
+
+
+def test_catalog_kinds_end_to_end() -> None:
+    """Projects and tasks: every kind of their group, then the rest of every batch and the absence of crashes."""
+    with open_session() as session:
+        catalog = catalog_world(session)
+    check_kinds(catalog, "catalog")
     no_crash(catalog)
     jobs = jobs_by_project(catalog.session)
     gone = {catalog.given[k] for k in ("no_customer", "deleted_project", "later_deleted")}
@@ -667,10 +668,14 @@ def test_catalog_the_rest_lands_once_and_nothing_crashes(catalog: World) -> None
     assert all(len(found) == 1 for found in tasks_by_source(catalog.session).values())
 
 
-def test_exports_the_rest_lands_once_and_nothing_crashes(exports: World) -> None:
+def test_exports_kinds_end_to_end() -> None:
+    """Time and expenses: every kind of their group, then the rest of every batch and the absence of crashes."""
     from tests.e2e.test_expense_export import exportable_sheets as expense_sheets
     from tests.e2e.test_time_export import exportable_sheets as time_sheets
 
+    with open_session() as session:
+        exports = exports_world(session)
+    check_kinds(exports, "exports")
     no_crash(exports)
     given = exports.given
     time_kinds = {k for k in given if isinstance(given[k], tuple) and k in TIME_SHEET_KINDS}

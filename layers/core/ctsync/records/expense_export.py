@@ -37,6 +37,7 @@ from ctsync.config import SyncConfig
 from ctsync.errors import cause_part
 from ctsync.netsuite.client import NetSuiteClient
 from ctsync.netsuite.errors import NetSuiteAlreadyBilled, NetSuiteNotFound, NetSuitePeriodClosed
+from ctsync.records.blocking import Blocked, Problem, _with_entries, merged, record_flags
 from ctsync.records.clicktime_source import EXPENSE_SHEETS, ApprovedSheetSource, approved_at
 from ctsync.records.expense_lines import (
     EXTERNAL_PREFIX,
@@ -64,7 +65,6 @@ from ctsync.records.references import (
     Unmapped,
 )
 from ctsync.records.targets import content_hash, locked
-from ctsync.records.time_export import Blocked, Problem, _with_entries, merged, record_flags
 from ctsync.references import References
 from ctsync.state import Lock, Mapping, MappingStore, RunLog
 from ctsync.sync.definition import CheckWarning

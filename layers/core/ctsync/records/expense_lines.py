@@ -26,8 +26,8 @@ from typing import Any
 from ctsync.clicktime.models import ExpenseItem, ExpenseSheet, ExpenseType
 from ctsync.errors import cause_part
 from ctsync.money import round_money
+from ctsync.records.blocking import Problem
 from ctsync.records.references import Currency, ExpenseCategory
-from ctsync.records.time_export import Problem
 
 RECORD = "expenseReport"
 SUBLIST = "expense"
