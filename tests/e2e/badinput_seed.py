@@ -124,6 +124,9 @@ def catalog_world(session: Session) -> World:
         # fails again, with the same reason)
         session.runner.redrive("projects")
         drain(session, "projects")
+        # A project synced before loses its customer: its failure names both IDs (project and job)
+        ns.update("job", projects[4].id, {"parent": None})
+        world.given["synced_no_customer"] = projects[4].id
         # A deletion read through NetSuite's error list on a 200: the phase fails, nothing is lost
         ns.delete("job", later_deleted.id)
         world.rules["suiteql_errors"] = ns_rules.add(

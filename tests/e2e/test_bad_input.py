@@ -56,6 +56,12 @@ KINDS = [
         "DLQ BAD_INPUT: project number, field parent; cause project-without-customer",
     ),
     Kind(
+        "synced_project_loses_customer",
+        "projects",
+        "a project synced before whose customer is then removed",
+        "DLQ BAD_INPUT naming both IDs (NetSuite project, ClickTime job) and field parent; the job is kept",
+    ),
+    Kind(
         "project_name_300_unicode",
         "projects",
         "a 300-character name in six scripts with an emoji",
@@ -360,6 +366,16 @@ def check_project_no_customer(w: World) -> None:
     number = w.ns.records.get("job", project)["entityId"]
     failed(w, "projects", project, number, "no customer", "field parent", cause="project-without-customer")
     assert project not in jobs_by_project(w.session)
+
+
+def check_synced_project_loses_customer(w: World) -> None:
+    project = w.given["synced_no_customer"]
+    (job,) = jobs_by_project(w.session)[project]
+    failed(w, "projects_errors", project, "no customer", "field parent", cause="project-without-customer")
+    (failure,) = [f for f in w.runs["projects_errors"].failures if f["source_id"] == project]
+    assert failure["target_id"] == job["ID"]
+    assert {letter.target_id for letter in w.letters("projects") if letter.source_id == project} == {job["ID"]}
+    assert job["IsActive"] is True
 
 
 def check_project_name_300_unicode(w: World) -> None:
