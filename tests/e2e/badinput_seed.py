@@ -318,6 +318,9 @@ def exports_world(session: Session) -> World:
         ct.set_receipt(item["ID"], content, mime)
         given[kind] = (sheet, item["ID"])
     sheet = clone_expense_sheet(ct, base)
+    world.rules["sheet_truncated"] = ct_rules.add(bb.truncated, path=rf"/ExpenseSheets/{sheet}$", times=1)
+    given["sheet_truncated"] = (sheet, None)
+    sheet = clone_expense_sheet(ct, base)
     world.rules["expense_put_html"] = ns_rules.add(
         bb.html_page(502), path=r"/expenseReport/eid:ct-es-" + sheet + "$", method="PUT", times=1
     )

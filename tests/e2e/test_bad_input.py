@@ -265,6 +265,12 @@ KINDS = [
         "LANDS without it; CAUSE receipt-type naming the item and the type",
     ),
     Kind(
+        "clicktime_truncated_200",
+        "expenses",
+        "ClickTime's answer for an expense sheet cut off halfway (200)",
+        "LANDS once: read again",
+    ),
+    Kind(
         "netsuite_html_502_after_report",
         "expenses",
         "NetSuite writes a report but answers with an HTML 502 page",
@@ -620,6 +626,12 @@ def check_receipt_type(w: World) -> None:
     cause_lists(w, "expenses", "receipt-type", sheet, words=(item, "text/html"))
 
 
+def check_clicktime_truncated_200(w: World) -> None:
+    sheet, _ = w.given["sheet_truncated"]
+    assert w.rules["sheet_truncated"].fired == 1
+    assert len(lines(report_of(w, sheet))) == len(w.ct.items_of(sheet))
+
+
 def check_netsuite_html_502_after_report(w: World) -> None:
     sheet, _ = w.given["report_html_502"]
     assert w.rules["expense_put_html"].fired == 1
@@ -710,7 +722,14 @@ def test_exports_kinds_end_to_end() -> None:
             assert all(have), sheet["ID"]
             landed += 1
     assert landed >= 10
-    expense_landing = {"amount_places", "long_title", "receipt_large", "receipt_type", "report_html_502"}
+    expense_landing = {
+        "amount_places",
+        "long_title",
+        "receipt_large",
+        "receipt_type",
+        "report_html_502",
+        "sheet_truncated",
+    }
     blocked_expenses = {given[k][0] for k in expense_kinds - expense_landing}
     copies = reports(exports)
     assert all(len(found) == 1 for found in copies.values())
