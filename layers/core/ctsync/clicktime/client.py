@@ -13,7 +13,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
 import requests
-from pydantic import BaseModel, SecretStr
+from pydantic import BaseModel, SecretStr, ValidationError
 
 from ctsync import jsonutil
 from ctsync.clicktime.errors import ClickTimeNotFound, ClickTimeOutcomeUnknown, ClickTimeTransientError, error_for
@@ -30,7 +30,7 @@ from ctsync.clicktime.models import (
     Timesheet,
     User,
 )
-from ctsync.errors import NeedsAttention, TransientError
+from ctsync.errors import BadInput, NeedsAttention, SyncError, TransientError
 from ctsync.observability import logger
 from ctsync.retry import RetryPolicy, call_with_retries
 
@@ -100,7 +100,7 @@ class ClickTimeClient:
                     code="CONNECTION",
                     cause="clicktime-unreachable",
                 ) from error
-            payload = _payload(response)
+            payload = _payload(response, f"{method} {path}")
             errors = payload.get("errors") if isinstance(payload, dict) else None
             if response.status_code >= 400:
                 failure = error_for(response.status_code, errors, _retry_after(response))
@@ -113,7 +113,11 @@ class ClickTimeClient:
                 raise failure
             if errors:
                 # An error list on a 2xx answer still means the call did not do what was asked.
-                raise error_for(400, errors, None)
+                failure = error_for(400, errors, None)
+                if isinstance(failure, SyncError):
+                    failure.message += f" (an error list on a {response.status_code} answer to {method} {path})"
+                    failure.args = (failure.message,)
+                raise failure
             if not isinstance(payload, dict):
                 raise TransientError(f"ClickTime {method} {path}: answer is not an envelope", code="BAD_ENVELOPE")
             return Envelope(payload.get("data"), payload.get("page"), _http_date(response))
@@ -143,10 +147,10 @@ class ClickTimeClient:
                 return
 
     def _list(self, model: type[M], path: str, params: Params | None = None, page_size: int = PAGE_SIZE) -> list[M]:
-        return [model.model_validate(item) for item in self.iterate(path, params, page_size=page_size)]
+        return [validated(model, item, f"GET {path}") for item in self.iterate(path, params, page_size=page_size)]
 
     def _one(self, model: type[M], method: str, path: str, body: Any = None, *, idempotent: bool = True) -> M:
-        return model.model_validate(self.send(method, path, body=body, idempotent=idempotent).data)
+        return validated(model, self.send(method, path, body=body, idempotent=idempotent).data, f"{method} {path}")
 
     # -- jobs, tasks, clients ---------------------------------------------------------------------
     def jobs(self, **filters: Any) -> list[Job]:
@@ -218,9 +222,8 @@ class ClickTimeClient:
     def timesheet(self, timesheet_id: str) -> Timesheet | None:
         """One timesheet as it is now (verbose), or None when it no longer exists."""
         try:
-            return Timesheet.model_validate(
-                self.send("GET", f"/Timesheets/{timesheet_id}", params={"verbose": "true"}).data
-            )
+            path = f"/Timesheets/{timesheet_id}"
+            return validated(Timesheet, self.send("GET", path, params={"verbose": "true"}).data, f"GET {path}")
         except ClickTimeNotFound:
             return None
 
@@ -241,9 +244,8 @@ class ClickTimeClient:
     def expense_sheet(self, sheet_id: str) -> ExpenseSheet | None:
         """One expense sheet as it is now (verbose), or None when it no longer exists."""
         try:
-            return ExpenseSheet.model_validate(
-                self.send("GET", f"/ExpenseSheets/{sheet_id}", params={"verbose": "true"}).data
-            )
+            path = f"/ExpenseSheets/{sheet_id}"
+            return validated(ExpenseSheet, self.send("GET", path, params={"verbose": "true"}).data, f"GET {path}")
         except ClickTimeNotFound:
             return None
 
@@ -300,6 +302,37 @@ class ClickTimeClient:
         return call_with_retries(attempt, policy)
 
 
+def validated(model: type[M], item: Any, where: str) -> M:
+    """A ClickTime record as its model; one with a field missing, malformed or of the wrong type is bad input
+    naming the record (its kind and ID), the field and the value, never a validation traceback."""
+    try:
+        return model.model_validate(item)
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = ".".join(str(part) for part in first.get("loc", ())) or "record"
+        record_id = item.get("ID") if isinstance(item, dict) else None
+        what = _RECORD_NAMES.get(model.__name__, model.__name__)
+        missing = first.get("type") == "missing"
+        why = str(first.get("msg") or "invalid").removeprefix("Value error, ")
+        problem = f"has no {field}" if missing else f"has an unreadable {field} ({why})"
+        more = f" (and {error.error_count() - 1} more field(s))" if error.error_count() > 1 else ""
+        raise BadInput(
+            f"ClickTime {what} {record_id or '(no ID)'} {problem}{more}, as read by {where}",
+            field=field,
+            value=None if missing else first.get("input"),
+        ) from None
+
+
+_RECORD_NAMES = {
+    "TimeEntry": "time entry",
+    "Timesheet": "timesheet",
+    "ExpenseSheet": "expense sheet",
+    "ExpenseItem": "expense item",
+    "ExpenseType": "expense type",
+    "PaymentType": "payment type",
+}
+
+
 def _http_date(response: requests.Response) -> datetime | None:
     value = response.headers.get("Date")
     if not value:
@@ -311,16 +344,21 @@ def _http_date(response: requests.Response) -> datetime | None:
     return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _payload(response: requests.Response) -> Any:
-    """The JSON body; an error page that is not JSON (a proxy's 502) becomes an error list naming the status."""
+def _payload(response: requests.Response, call: str) -> Any:
+    """The JSON body; an error page that is not JSON (a proxy's 502) becomes an error list naming the status. A
+    2xx body that is not JSON (cut short, a proxy's HTML page) is retried: the next answer may be whole."""
     if not response.content:
         return {}
     try:
         return jsonutil.loads(response.content)
     except ValueError:
         if response.status_code < 400:
+            kind = response.headers.get("Content-Type", "no content type")
             raise TransientError(
-                f"ClickTime answered {response.status_code} with a body that is not JSON", code="BAD_ENVELOPE"
+                f"ClickTime answered {response.status_code} to {call} with a body that is not JSON ({kind}, "
+                f"{len(response.content)} bytes: cut short, or an error page)",
+                code="BAD_ENVELOPE",
+                cause="clicktime-bad-body",
             ) from None
         return {"errors": [{"Message": f"{response.status_code} {response.reason}: {response.text[:200]}"}]}
 

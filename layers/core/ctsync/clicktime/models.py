@@ -1,14 +1,40 @@
 """ClickTime resources as the syncs read them. Field names are ClickTime's, in its PascalCase.
 
 Decimal fields accept JSON numbers (parsed as Decimal) and strings: the API has sent both over time.
-Unknown fields are ignored so a new ClickTime field never breaks a sync.
+Unknown fields are ignored so a new ClickTime field never breaks a sync. Dates stay text as ClickTime sends them,
+but must start with a real `YYYY-MM-DD` date: a record with a date nobody can read is refused where it is read
+(`ClickTimeClient` turns the refusal into a `BadInput` naming the record and the field), never deep in a sync.
 """
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict
+
+from ctsync.timeutil import parse_loose_instant
+
+
+def _day(value: str) -> str:
+    try:
+        date.fromisoformat(value.strip()[:10])
+    except ValueError:
+        raise ValueError("is not a date as YYYY-MM-DD") from None
+    return value
+
+
+def _instant(value: str) -> str:
+    try:
+        parse_loose_instant(value)
+    except ValueError:
+        raise ValueError("is not a date and time (ISO 8601)") from None
+    return value
+
+
+Day = Annotated[str, AfterValidator(_day)]
+Instant = Annotated[str, AfterValidator(_instant)]
 
 
 class ClickTimeModel(BaseModel):
@@ -71,16 +97,16 @@ class Company(ClickTimeModel):
 class Timesheet(ClickTimeModel):
     ID: str
     UserID: str
-    StartDate: str
-    EndDate: str
+    StartDate: Day
+    EndDate: Day
     Status: str
-    ApprovedDate: str | None = None
+    ApprovedDate: Instant | None = None
     ApprovedByUserID: str | None = None
 
 
 class TimeEntry(ClickTimeModel):
     ID: str
-    Date: str
+    Date: Day
     Hours: Decimal
     JobID: str | None = None
     TaskID: str | None = None
@@ -95,18 +121,18 @@ class ExpenseSheet(ClickTimeModel):
     ID: str
     UserID: str
     Title: str | None = None
-    ExpenseSheetDate: str | None = None
+    ExpenseSheetDate: Day | None = None
     Status: str
     Paid: bool | None = None
     TotalAmount: Decimal | None = None
-    ApprovedDate: str | None = None
+    ApprovedDate: Instant | None = None
     ApprovedByUserID: str | None = None
 
 
 class ExpenseItem(ClickTimeModel):
     ID: str
     ExpenseSheetID: str
-    ExpenseDate: str
+    ExpenseDate: Day
     Amount: Decimal
     Currency: str | None = None
     AmountForeign: Decimal | None = None

@@ -19,7 +19,7 @@ import requests
 from ctsync import jsonutil
 from ctsync.errors import NeedsAttention, TransientError
 from ctsync.netsuite.auth import TbaCredentials, rest_base_url, restlets_base_url, tba_auth
-from ctsync.netsuite.errors import auth_error, error_for
+from ctsync.netsuite.errors import NetSuiteValidationError, auth_error, error_for, parse_error_body
 from ctsync.observability import count, logger, observe_ms
 from ctsync.retry import RetryPolicy, call_with_retries
 from ctsync.timeutil import parse_instant
@@ -89,9 +89,13 @@ class NetSuiteClient:
         body: Any = None,
         headers: dict[str, str] | None = None,
         idempotent: bool = True,
+        json_body: bool = False,
     ) -> requests.Response:
         """Send with retries. A non-idempotent request (a POST create) is retried only when NetSuite says it
-        refused it outright (429, 503, 401); after a timeout or a 500 it may have been applied, so it is not resent."""
+        refused it outright (429, 503, 401); after a timeout or a 500 it may have been applied, so it is not resent.
+
+        `json_body`: the answer must be NetSuite's JSON (read it from `response.payload`). A 2xx answer that is not
+        (cut short, a proxy's HTML page) is retried like a 5xx; one carrying NetSuite's error list is an error."""
         all_headers = {"Accept": "application/json", "X-NetSuite-PropertyNameValidation": "Error"}
         data = None
         if body is not None:
@@ -117,6 +121,8 @@ class NetSuiteClient:
             observe_ms("NetSuiteLatency", (self._monotonic() - started) * 1000)
             if response.status_code < 400:
                 self._accepted_at = self._monotonic()
+                if json_body:
+                    response.payload = _json_payload(response, method, url)  # type: ignore[attr-defined]
                 return response
             if response.status_code in (401, 429):
                 count("NetSuiteThrottled")
@@ -177,17 +183,25 @@ class NetSuiteClient:
     def suiteql_page(self, query: str, *, limit: int = MAX_PAGE_SIZE, offset: int = 0) -> SuiteQLPage:
         if not 0 < limit <= MAX_PAGE_SIZE or offset % limit:
             raise ValueError(f"SuiteQL paging needs 0 < limit <= {MAX_PAGE_SIZE} and offset a multiple of it")
-        response = self._send(
+        url = f"{self.base_url}/query/v1/suiteql"
+        payload = self._send(
             "POST",
-            f"{self.base_url}/query/v1/suiteql",
+            url,
             params={"limit": limit, "offset": offset},
             body={"q": query},
             headers={"Prefer": "transient"},
-        )
-        payload = jsonutil.loads(response.content)
-        rows = [{k: v for k, v in item.items() if k != "links"} for item in payload.get("items", [])]
+            json_body=True,
+        ).payload  # type: ignore[attr-defined]
+        items = payload.get("items") if isinstance(payload, dict) else None
+        if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+            raise TransientError(
+                f"NetSuite answered POST {_path_of(url)} without a list of rows (items): {_snippet(payload)}",
+                code="BAD_BODY",
+                cause="netsuite-bad-body",
+            )
+        rows = [{k: v for k, v in item.items() if k != "links"} for item in items]
         return SuiteQLPage(
-            rows, bool(payload.get("hasMore")), int(payload.get("offset", offset)), payload.get("totalResults")
+            rows, _flag(payload.get("hasMore")), int(payload.get("offset", offset)), payload.get("totalResults")
         )
 
     def keyset_pages(
@@ -237,8 +251,8 @@ class NetSuiteClient:
             params["expandSubResources"] = "true"
         if fields:
             params["fields"] = ",".join(fields)
-        response = self._send("GET", self._record_url(record_type, record_id), params=params or None)
-        return jsonutil.loads(response.content)
+        response = self._send("GET", self._record_url(record_type, record_id), params=params or None, json_body=True)
+        return response.payload  # type: ignore[attr-defined]
 
     def create_record(self, record_type: str, body: dict[str, Any]) -> str:
         response = self._send("POST", f"{self.base_url}/record/v1/{record_type}", body=body, idempotent=False)
@@ -272,13 +286,60 @@ class NetSuiteClient:
     # -- system -----------------------------------------------------------------------------------
     def server_time(self) -> datetime:
         """NetSuite's clock (UTC): the watermark is taken from it, never from ours."""
-        response = self._send("GET", f"{self.base_url}/system/v1/serverTime")
-        return parse_instant(jsonutil.loads(response.content)["serverTime"])
+        url = f"{self.base_url}/system/v1/serverTime"
+        payload = self._send("GET", url, json_body=True).payload  # type: ignore[attr-defined]
+        text = payload.get("serverTime") if isinstance(payload, dict) else None
+        try:
+            return parse_instant(str(text))
+        except ValueError:
+            raise TransientError(
+                f"NetSuite answered GET {_path_of(url)} without a readable serverTime: {_snippet(payload)}",
+                code="BAD_BODY",
+                cause="netsuite-bad-body",
+            ) from None
 
     def token_info(self) -> dict[str, Any]:
         """Which company, role and user the token acts as: the operator's connection check."""
-        response = self._send("GET", f"{self.restlets_url}/rest/tokeninfo")
-        return jsonutil.loads(response.content)
+        return self._send("GET", f"{self.restlets_url}/rest/tokeninfo", json_body=True).payload  # type: ignore[attr-defined]
+
+
+def _json_payload(response: requests.Response, method: str, url: str) -> Any:
+    """The JSON of a 2xx answer. One that is not JSON was cut short or came from something in between (a proxy's
+    HTML page): retried, since the next answer may be whole. NetSuite's error list on a 2xx is not a success."""
+    try:
+        payload = jsonutil.loads(response.content) if response.content else {}
+    except ValueError:
+        kind = response.headers.get("Content-Type", "no content type")
+        raise TransientError(
+            f"NetSuite answered {response.status_code} to {method} {_path_of(url)} with a body that is not JSON "
+            f"({kind}, {len(response.content)} bytes: cut short, or an error page): {_snippet(response.text)}",
+            code="BAD_BODY",
+            cause="netsuite-bad-body",
+        ) from None
+    if isinstance(payload, dict) and payload.get("o:errorDetails"):
+        code, detail, path = parse_error_body(response)
+        raise NetSuiteValidationError(
+            response.status_code,
+            code,
+            f"{detail} (an error list on a {response.status_code} answer to {method} {_path_of(url)})",
+            path=path,
+        )
+    return payload
+
+
+def _flag(value: Any) -> bool:
+    """A JSON boolean, also when it came as text (\"false\" is not true)."""
+    return value.strip().lower() == "true" if isinstance(value, str) else bool(value)
+
+
+def _path_of(url: str) -> str:
+    return urlsplit(url).path
+
+
+def _snippet(value: Any) -> str:
+    text = value if isinstance(value, str) else repr(value)
+    text = " ".join(text.split())
+    return repr(text[:120] + ("..." if len(text) > 120 else ""))
 
 
 def _origin_of(base_url: str | None) -> str | None:

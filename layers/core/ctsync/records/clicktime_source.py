@@ -156,7 +156,12 @@ class ApprovedSheetSource:
     def _approved(self, window: Window, after: str | None) -> Iterator[ChangeBatch]:
         changes: list[tuple[str, Change]] = []
         for sheet in self.approved_sheets(window):
-            approved = approved_at(sheet)
+            try:
+                approved = approved_at(sheet)
+            except (AttributeError, TypeError, ValueError):
+                # An approval stamp nobody can read must not stop the other sheets: the sheet goes to the worker,
+                # which reads it again and refuses it as bad input naming the sheet and ApprovedDate.
+                approved = window.end
             if approved is None or approved < window.start:
                 continue
             snapshot = {name: sheet.get(name) for name in self._kind.snapshot_fields}

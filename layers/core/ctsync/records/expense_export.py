@@ -37,6 +37,7 @@ from ctsync.config import SyncConfig
 from ctsync.errors import cause_part
 from ctsync.netsuite.client import NetSuiteClient
 from ctsync.netsuite.errors import NetSuiteAlreadyBilled, NetSuiteNotFound, NetSuitePeriodClosed
+from ctsync.records.blocking import Blocked, Problem, _with_entries, merged, record_flags
 from ctsync.records.clicktime_source import EXPENSE_SHEETS, ApprovedSheetSource, approved_at
 from ctsync.records.expense_lines import (
     EXTERNAL_PREFIX,
@@ -64,7 +65,6 @@ from ctsync.records.references import (
     Unmapped,
 )
 from ctsync.records.targets import content_hash, locked
-from ctsync.records.time_export import Blocked, Problem, _with_entries, merged, record_flags
 from ctsync.references import References
 from ctsync.state import Lock, Mapping, MappingStore, RunLog
 from ctsync.sync.definition import CheckWarning
@@ -357,7 +357,18 @@ class ExpenseExport:
                 self._runlog.note(message.run_id, f"moved:{cause_part(note)[:80]}", note)
             if plan.problems:
                 raise Blocked(sheet.ID, plan.problems, ITEMS)
-            return self._export(lock, message, plan, version, children)
+            outcome = self._export(lock, message, plan, version, children)
+        if outcome.action != "unchanged":
+            record_flags(
+                self._runlog,
+                message,
+                [text for line in plan.lines for text in line.money.rounded],
+                what=f"expense sheet {sheet.ID} (report {outcome.target_id})",
+                cause_key="amount-rounded",
+                fix="correct the amount in ClickTime to the currency's decimal places if the rounding is not right",
+                kind="ROUNDED",
+            )
+        return outcome
 
     def _export(
         self, lock: Lock, message: WorkMessage, plan: ReportPlan, version: Any, children: dict[str, Mapping]

@@ -26,8 +26,8 @@ from typing import Any
 from ctsync.clicktime.models import ExpenseItem, ExpenseSheet, ExpenseType
 from ctsync.errors import cause_part
 from ctsync.money import round_money
+from ctsync.records.blocking import Problem
 from ctsync.records.references import Currency, ExpenseCategory
-from ctsync.records.time_export import Problem
 
 RECORD = "expenseReport"
 SUBLIST = "expense"
@@ -119,6 +119,7 @@ class Money:
     foreign: Decimal | None = None
     rate: Decimal | None = None
     note: str = ""
+    rounded: tuple[str, ...] = ()  # ClickTime figures with more decimal places than their currency: what was sent
 
 
 RateLookup = Callable[[Currency, Currency, date], Decimal | None]  # (from, into, day) -> rate
@@ -146,8 +147,9 @@ def line_money(
             (item.ID,),
         )
     spent = round_money(spent_value, spent_currency.places)
+    rounded = _rounded(item.ID, "AmountForeign" if foreign else "Amount", spent_value, spent, spent_currency)
     if spent_currency.id == report.id:
-        return Money(round_money(spent_value, report.places), spent_iso, spent), None
+        return Money(round_money(spent_value, report.places), spent_iso, spent, rounded=rounded), None
     if home == report.iso and foreign:
         rate = item.AmountForeignExchangeRate
         if rate is None or rate <= 0:
@@ -157,7 +159,9 @@ def line_money(
                 "give the item its exchange rate in ClickTime",
                 (item.ID,),
             )
-        return Money(round_money(item.Amount, report.places), spent_iso, spent, spent_currency, spent, rate), None
+        amount = round_money(item.Amount, report.places)
+        rounded += _rounded(item.ID, "Amount", item.Amount, amount, report)
+        return Money(amount, spent_iso, spent, spent_currency, spent, rate, rounded=rounded), None
     # ClickTime gives no rate into the report's currency.
     rate = netsuite_rate(spent_currency, report, date.fromisoformat(item.ExpenseDate[:10])) if netsuite_rate else None
     if rate is None:
@@ -172,7 +176,18 @@ def line_money(
         )
     amount = round_money(spent_value * rate, report.places)
     note = f"{spent} {spent_iso} at NetSuite's rate {rate}"
-    return Money(amount, spent_iso, spent, spent_currency, spent, rate, note), None
+    return Money(amount, spent_iso, spent, spent_currency, spent, rate, note, rounded), None
+
+
+def _rounded(item_id: str, field: str, value: Decimal, sent: Decimal, currency: Currency) -> tuple[str, ...]:
+    """A ClickTime amount with more decimal places than its currency has is sent rounded (half up, the money
+    rule), and the rounding is said, naming the item and the field: never a silent change of an amount."""
+    if value == sent:
+        return ()
+    return (
+        f"expense item {item_id}: {field} {value} has more decimal places than {currency.iso} has "
+        f"({currency.places}): sent as {sent}",
+    )
 
 
 # -- plans ---------------------------------------------------------------------------------------------------

@@ -19,10 +19,10 @@ from ctsync.config import ReceiptSettings
 from ctsync.errors import NeedsAttention, TransientError
 from ctsync.netsuite.client import NetSuiteClient
 from ctsync.netsuite.errors import NetSuiteAlreadyBilled, NetSuitePeriodClosed
+from ctsync.records.blocking import record_flags
 from ctsync.records.expense_lines import RECORD, SUBLIST, ReportPlan, external_id, report_payload
 from ctsync.records.receipts import FileCabinet, file_type_of
 from ctsync.records.targets import content_hash
-from ctsync.records.time_export import record_flags
 from ctsync.state import Lock, Mapping, MappingStore, RunLog
 from ctsync.sync.messages import Outcome, WorkMessage
 from ctsync.timeutil import format_instant

@@ -27,18 +27,18 @@ from typing import Any
 from ctsync.clicktime.client import ClickTimeClient
 from ctsync.clicktime.models import TimeEntry, Timesheet
 from ctsync.config import SyncConfig
-from ctsync.errors import NeedsAttention, cause_part
+from ctsync.errors import cause_part
 from ctsync.minutes import Timed, allocate, duration, hours_to_minutes
 from ctsync.netsuite.client import NetSuiteClient
-from ctsync.netsuite.errors import NetSuiteAlreadyBilled, NetSuiteNotFound, NetSuitePeriodClosed
+from ctsync.netsuite.errors import NetSuiteAlreadyBilled, NetSuiteError, NetSuiteNotFound, NetSuitePeriodClosed
+from ctsync.records.blocking import Blocked, Problem, _with_entries, merged, named, record_flags
 from ctsync.records.clicktime_source import TIMESHEETS, ApprovedSheetSource, approved_at
 from ctsync.records.netsuite_source import id_list, keyset
 from ctsync.records.references import ClickTimeReferences, NetSuiteReferences, People, Projects, Unmapped
 from ctsync.records.targets import content_hash, locked
 from ctsync.references import References
-from ctsync.state import Failure, Lock, Mapping, MappingStore, RunLog
+from ctsync.state import Lock, Mapping, MappingStore, RunLog
 from ctsync.sync.messages import Outcome, WorkMessage
-from ctsync.timeutil import utc_now
 
 KIND = "timesheet"
 ENTRY_KIND = "timeentry"
@@ -51,79 +51,6 @@ _SAFE = re.compile(r"[^A-Za-z0-9_-]")
 def external_id(entry_id: str) -> str:
     """The time bill's external ID: NetSuite documents [A-Za-z0-9_-]; anything else is written as _xx hex."""
     return EXTERNAL_PREFIX + _SAFE.sub(lambda m: f"_{ord(m.group()):02x}", entry_id)
-
-
-@dataclass(frozen=True)
-class Problem:
-    cause_key: str
-    reason: str
-    fix: str = ""
-    entries: tuple[str, ...] = ()
-
-
-def merged(problems: list[Problem]) -> list[Problem]:
-    """One problem per cause, listing every entry it blocks."""
-    by_key: dict[str, Problem] = {}
-    for problem in problems:
-        held = by_key.get(problem.cause_key)
-        by_key[problem.cause_key] = (
-            problem if held is None else Problem(held.cause_key, held.reason, held.fix, held.entries + problem.entries)
-        )
-    return list(by_key.values())
-
-
-class Blocked(NeedsAttention):
-    """A sheet that cannot go to NetSuite as it is: every cause that blocks it, each with its entries (or, for an
-    expense sheet, its items: `what` names them)."""
-
-    code = "BLOCKED"
-
-    def __init__(self, sheet_id: str, problems: list[Problem], what: str = "time entries") -> None:
-        problems = merged(problems)
-        first = problems[0]
-        more = f" (and {len(problems) - 1} more cause(s))" if len(problems) > 1 else ""
-        super().__init__(f"{_with_entries(first, what)}{more}", cause=first.cause_key, fix=first.fix)
-        self.sheet_id = sheet_id
-        self.problems = problems
-        self.what = what
-
-    def causes(self) -> list[tuple[str, str, str]]:
-        return [(p.cause_key, _with_entries(p, self.what), p.fix) for p in self.problems]
-
-
-def _with_entries(problem: Problem, what: str = "time entries") -> str:
-    if not problem.entries:
-        return problem.reason
-    shown = ", ".join(problem.entries[:10])
-    more = f" and {len(problem.entries) - 10} more" if len(problem.entries) > 10 else ""
-    return f"{problem.reason} ({what} {shown}{more})"
-
-
-def record_flags(
-    runlog: RunLog,
-    message: WorkMessage,
-    texts: list[str],
-    *,
-    what: str,
-    cause_key: str,
-    fix: str,
-    kind: str = "FLAGGED",
-) -> None:
-    """Each text a cause a person sees, not a silent skip (a change NetSuite must not receive, a receipt that
-    could not be stored); `what` names the record, e.g. "timesheet 123"."""
-    for text in texts:
-        runlog.record_failure(
-            message.run_id,
-            Failure(
-                sync=message.sync,
-                source_id=message.source_id,
-                kind=kind,
-                reason=f"{what}: {text}",
-                cause_key=cause_key,
-                fix=fix,
-                at=utc_now(),
-            ),
-        )
 
 
 @dataclass
@@ -380,37 +307,13 @@ class TimeExport:
         frozen = self._frozen_bills([children[e.entry_id] for e in changed if e.entry_id in children] + removed)
         written: list[Mapping] = []
         flags: list[str] = []
-        for entry in changed:
-            existing = children.get(entry.entry_id)
-            if existing and existing.target_id in frozen:
-                flags.append(
-                    f"time bill {existing.target_id} (entry {entry.entry_id}) {frozen[existing.target_id]}: not changed"
-                )
-                continue
-            try:
-                bill = self._netsuite.upsert_record(RECORD, entry.payload["externalId"], entry.payload)
-            except (NetSuiteAlreadyBilled, NetSuitePeriodClosed) as refused:
-                if existing is None:
-                    raise
-                flags.append(
-                    f"time bill {existing.target_id} (entry {entry.entry_id}, {entry.day}): NetSuite refused: {refused.detail}"
-                )
-                continue
-            written.append(
-                Mapping(
-                    kind=ENTRY_KIND,
-                    source_id=entry.entry_id,
-                    target_id=bill,
-                    content_hash=content_hash(entry.payload),
-                    parent=f"{KIND}#{sheet_id}",
-                    details={
-                        "minutes": str(entry.minutes),
-                        "date": entry.day.isoformat(),
-                        "project": entry.project,
-                        "employee": plan.employee,
-                    },
-                )
-            )
+        try:
+            self._write_bills(plan, changed, children, frozen, written, flags)
+        except Exception:
+            # A bill NetSuite refused (or an outage) part-way: the bills written before it are known at once, so a
+            # redrive does not write them again and a withdrawal finds them.
+            self._mappings.put_many(written)
+            raise
         gone = self._delete_bills(removed, frozen, flags)
         self._mappings.put_many(written)
         self._mappings.delete_many(ENTRY_KIND, gone)
@@ -440,6 +343,54 @@ class TimeExport:
         else:
             action = "updated" if written or gone else "unchanged"
         return Outcome(action, mapping.target_id, detail)  # type: ignore[arg-type]
+
+    def _write_bills(
+        self,
+        plan: SheetPlan,
+        changed: list[EntryPlan],
+        children: dict[str, Mapping],
+        frozen: dict[str, str],
+        written: list[Mapping],
+        flags: list[str],
+    ) -> None:
+        """Upsert each changed bill (a frozen one is flagged instead), adding its mapping to `written`. A bill NetSuite
+        refuses is raised naming the time entry and the bill's external ID."""
+        sheet_id = plan.sheet.ID
+        for entry in changed:
+            existing = children.get(entry.entry_id)
+            if existing and existing.target_id in frozen:
+                flags.append(
+                    f"time bill {existing.target_id} (entry {entry.entry_id}) {frozen[existing.target_id]}: not changed"
+                )
+                continue
+            try:
+                bill = self._netsuite.upsert_record(RECORD, entry.payload["externalId"], entry.payload)
+            except (NetSuiteAlreadyBilled, NetSuitePeriodClosed) as refused:
+                if existing is None:
+                    raise named(
+                        refused, f"time entry {entry.entry_id} (time bill {entry.payload['externalId']})"
+                    ) from None
+                flags.append(
+                    f"time bill {existing.target_id} (entry {entry.entry_id}, {entry.day}): NetSuite refused: {refused.detail}"
+                )
+                continue
+            except NetSuiteError as refused:
+                raise named(refused, f"time entry {entry.entry_id} (time bill {entry.payload['externalId']})") from None
+            written.append(
+                Mapping(
+                    kind=ENTRY_KIND,
+                    source_id=entry.entry_id,
+                    target_id=bill,
+                    content_hash=content_hash(entry.payload),
+                    parent=f"{KIND}#{sheet_id}",
+                    details={
+                        "minutes": str(entry.minutes),
+                        "date": entry.day.isoformat(),
+                        "project": entry.project,
+                        "employee": plan.employee,
+                    },
+                )
+            )
 
     def _withdraw(self, lock: Lock, message: WorkMessage, status: str) -> Outcome:
         """The timesheet is not approved any more: its time bills leave NetSuite (or are flagged, by policy)."""

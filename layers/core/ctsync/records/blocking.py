@@ -1,0 +1,97 @@
+"""What blocks a sheet, and what is flagged without blocking it: shared by the time and the expense exports.
+
+A `Problem` is one cause (a stable cause key, the reason naming the record and field, the fix) with the entries
+or items it blocks; `Blocked` carries every cause of one sheet to the worker, which dead-letters the sheet and
+records it under each cause. `record_flags` records a cause for something that went through but a person should
+see (a frozen bill, an amount rounded), and `named` puts the record a NetSuite refusal was about in its reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ctsync.errors import NeedsAttention
+from ctsync.netsuite.errors import NetSuiteError
+from ctsync.state import Failure, RunLog
+from ctsync.sync.messages import WorkMessage
+from ctsync.timeutil import utc_now
+
+
+@dataclass(frozen=True)
+class Problem:
+    cause_key: str
+    reason: str
+    fix: str = ""
+    entries: tuple[str, ...] = ()
+
+
+def merged(problems: list[Problem]) -> list[Problem]:
+    """One problem per cause, listing every entry it blocks."""
+    by_key: dict[str, Problem] = {}
+    for problem in problems:
+        held = by_key.get(problem.cause_key)
+        by_key[problem.cause_key] = (
+            problem if held is None else Problem(held.cause_key, held.reason, held.fix, held.entries + problem.entries)
+        )
+    return list(by_key.values())
+
+
+class Blocked(NeedsAttention):
+    """A sheet that cannot go to NetSuite as it is: every cause that blocks it, each with its entries (or, for an
+    expense sheet, its items: `what` names them)."""
+
+    code = "BLOCKED"
+
+    def __init__(self, sheet_id: str, problems: list[Problem], what: str = "time entries") -> None:
+        problems = merged(problems)
+        first = problems[0]
+        more = f" (and {len(problems) - 1} more cause(s))" if len(problems) > 1 else ""
+        super().__init__(f"{_with_entries(first, what)}{more}", cause=first.cause_key, fix=first.fix)
+        self.sheet_id = sheet_id
+        self.problems = problems
+        self.what = what
+
+    def causes(self) -> list[tuple[str, str, str]]:
+        return [(p.cause_key, _with_entries(p, self.what), p.fix) for p in self.problems]
+
+
+def _with_entries(problem: Problem, what: str = "time entries") -> str:
+    if not problem.entries:
+        return problem.reason
+    shown = ", ".join(problem.entries[:10])
+    more = f" and {len(problem.entries) - 10} more" if len(problem.entries) > 10 else ""
+    return f"{problem.reason} ({what} {shown}{more})"
+
+
+def record_flags(
+    runlog: RunLog,
+    message: WorkMessage,
+    texts: list[str],
+    *,
+    what: str,
+    cause_key: str,
+    fix: str,
+    kind: str = "FLAGGED",
+) -> None:
+    """Each text a cause a person sees, not a silent skip (a change NetSuite must not receive, a receipt that
+    could not be stored); `what` names the record, e.g. "timesheet 123"."""
+    for text in texts:
+        runlog.record_failure(
+            message.run_id,
+            Failure(
+                sync=message.sync,
+                source_id=message.source_id,
+                kind=kind,
+                reason=f"{what}: {text}",
+                cause_key=cause_key,
+                fix=fix,
+                at=utc_now(),
+            ),
+        )
+
+
+def named(error: NetSuiteError, what: str) -> NetSuiteError:
+    """The same error (type, code, cause key), its reason starting with the record it was about."""
+    error.message = f"{what}: {error.message}"
+    error.args = (error.message,)
+    return error
