@@ -37,6 +37,7 @@ from ctsync.retry import RetryPolicy, call_with_retries
 DEFAULT_BASE_URL = "https://api.clicktime.com/v2"
 PAGE_SIZE = 1000
 TIME_ENTRY_PAGE_SIZE = 500  # the spec's documented maximum for time entries
+LINK_ATTEMPTS = 3  # a job-task link or unlink whose answer was lost: looked up, then sent again
 
 M = TypeVar("M", bound=BaseModel)
 Params = dict[str, Any]
@@ -165,10 +166,27 @@ class ClickTimeClient:
         return list(self.send("GET", f"/Jobs/{job_id}/Tasks").data or [])
 
     def link_task(self, job_id: str, task_id: str) -> None:
-        self.send("POST", f"/Jobs/{job_id}/Tasks", body={"TaskID": task_id})
+        """Link a task to a job. ClickTime refuses a second link of the same pair, so a link whose answer was lost
+        (it may have been made) is looked up rather than sent again blindly."""
+        for _ in range(LINK_ATTEMPTS):
+            try:
+                self.send("POST", f"/Jobs/{job_id}/Tasks", body={"TaskID": task_id}, idempotent=False)
+                return
+            except ClickTimeOutcomeUnknown:
+                if job_id in self.task_job_ids(task_id):
+                    return
+        self.send("POST", f"/Jobs/{job_id}/Tasks", body={"TaskID": task_id}, idempotent=False)
 
     def unlink_task(self, job_id: str, task_id: str) -> None:
-        self.send("DELETE", f"/Jobs/{job_id}/Tasks/{task_id}")
+        """Unlink a task from a job; an unlink whose answer was lost is looked up (a second one would be a 404)."""
+        for _ in range(LINK_ATTEMPTS):
+            try:
+                self.send("DELETE", f"/Jobs/{job_id}/Tasks/{task_id}", idempotent=False)
+                return
+            except ClickTimeOutcomeUnknown:
+                if job_id not in self.task_job_ids(task_id):
+                    return
+        self.send("DELETE", f"/Jobs/{job_id}/Tasks/{task_id}", idempotent=False)
 
     def task_job_ids(self, task_id: str) -> list[str]:
         return list(self.send("GET", f"/Tasks/{task_id}/Jobs").data or [])
