@@ -18,12 +18,14 @@ import argparse
 import json
 import random
 import sys
+from contextlib import redirect_stderr
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from ctns.commands.common import function_output, log_path
 from ctns.session import Session
 from tests.e2e import faultplay, invariants, racing
 from tests.e2e.support import FAST_RETRIES, run
@@ -38,34 +40,34 @@ HARSH = faultplay.Rates(
 )
 
 
-def soak(seed: int, nights: int, bulk: int = 1003) -> tuple[dict[str, Any], bool]:
+def soak(seed: int, nights: int, bulk: int = 1003, size: int = 2) -> tuple[dict[str, Any], bool]:
     rng = random.Random(seed)
     monkeypatch = pytest.MonkeyPatch()
     reads = racing.ReadCounter()
     reads.install(monkeypatch)
-    session = Session.simulated(seed=rng.randrange(1, 10_000), config_overrides=dict(FAST_RETRIES))
+    session = Session.simulated(seed=rng.randrange(1, 10_000), size=size, config_overrides=dict(FAST_RETRIES))
     read_twice: dict[str, dict[str, list[str]]] = {}
     paging: list[dict[str, Any]] = []
     nights_done: dict[str, Any] = {}
     try:
         with faultplay.short_client_timeouts():
-            with racing.same_stamp(session):
+            with racing.same_stamp(session):  # open projects on both sides of the block: page 2 starts inside it
+                ours = racing.add_projects(session, 6, label="Stamp")
                 closed = racing.add_projects(session, bulk, label="Bulk", open_=False)
-                ours = racing.add_projects(session, 13, label="Stamp")
+                ours += racing.add_projects(session, 7, label="Stamp late")
             for night in range(nights):
                 reads.reset()
                 faultplay.arm(session, HARSH, seed=rng.randrange(1_000_000))
                 race = None
-                if night == 1:  # records change while the projects poller pages through them
-                    live = [p for p in ours if session.simulators.netsuite.records.get("job", p)]
+                if night == 0:  # records change while the projects poller pages through them
                     race = racing.NetSuitePaging(
                         session,
                         "job",
-                        lambda live=live: [p for p in live if session.simulators.netsuite.records.get("job", p)],
+                        lambda: [p for p in ours if session.simulators.netsuite.records.get("job", p)],
                         lambda: racing.add_projects(session, 1, label="Mid-run")[0],
                     )
                     race.install()
-                under_load = rng.random() < 0.5
+                under_load = night % 2 == 1 or rng.random() < 0.3
                 nights_done[str(night + 1)] = faultplay.night(session, first=night == 0, under_load=under_load)
                 if race is not None:
                     race.uninstall()
@@ -90,7 +92,8 @@ def soak(seed: int, nights: int, bulk: int = 1003) -> tuple[dict[str, Any], bool
             nights=nights_done,
             settle=settle,
             paging_changes=paging,
-            same_stamp_records={"page_of_1000": len(closed), "open": len(ours)},
+            same_stamp_records={"closed_page_of_1000": len(closed), "open": len(ours)},
+            company_size=size,
             read_more_than_once=read_twice,
             quiet_writes={s: len(p.netsuite_writes) + len(p.clicktime_writes) for s, p in quiet.items()},
         )
@@ -117,10 +120,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=None, help="replay a soak (default: a random seed, printed)")
     parser.add_argument("--nights", type=int, default=5)
     parser.add_argument("--bulk", type=int, default=1003, help="closed projects of one timestamp on night 1")
+    parser.add_argument("--size", type=int, default=2, help="the seeded company's size (1: the tests' company)")
     args = parser.parse_args(argv)
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1, 1_000_000)
-    print(f"soak: seed {seed}, {args.nights} nights (replay: python -m tests.e2e.soak --seed {seed})", flush=True)
-    summary, ok = soak(seed, args.nights, args.bulk)
+    replay = f"python -m tests.e2e.soak --seed {seed} --nights {args.nights} --bulk {args.bulk} --size {args.size}"
+    print(f"soak: seed {seed}, {args.nights} nights (replay: {replay})", flush=True)
+    logs = log_path("soak", None)
+    print(f"function logs (secrets masked): {logs}", flush=True)
+    # The simulators' servers print a traceback when a client drops a connection it gave up on: to the log too.
+    with function_output(logs), logs.open("a", encoding="utf-8") as errors, redirect_stderr(errors):
+        summary, ok = soak(seed, args.nights, args.bulk, args.size)
     REPORT.parent.mkdir(parents=True, exist_ok=True)
     REPORT.write_text(json.dumps(summary, indent=2, default=str))
     print(f"soak seed {seed}: {'OK' if ok else 'BROKEN'}")
