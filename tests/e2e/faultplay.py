@@ -1,5 +1,6 @@
 """Driving a whole company through every sync while both simulators misbehave: shared by the fault suite
-(`tests/e2e/test_faults.py`, in `make test`) and the soak (`ctns/soak.py` via `make soak`, longer and harsher).
+(`tests/e2e/test_faults*.py`, in `make test`) and the soak (`tests/e2e/soak.py` via `make soak`, longer and
+harsher). `python -m tests.e2e.faultplay [build/fault-report.json]` prints the figures the fault tests recorded.
 
 A *night* runs the four syncs in the template's order; the first night the people of the seeded company log
 their time and expenses once their jobs exist (as in the demo), and between nights they correct, un-approve
@@ -10,6 +11,7 @@ every kind claimed happens in every run whatever the request count.
 
 from __future__ import annotations
 
+import fcntl
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -164,17 +166,48 @@ def _has_activity(session: Session, job_id: str) -> bool:
 
 
 def write_report(path: Path, name: str, payload: dict[str, Any]) -> dict[str, Any]:
-    """Add one scenario's figures to a JSON report (several tests and workers write their own key)."""
+    """Add one scenario's figures to a JSON report (several tests and workers write their own key, one at a time:
+    `pytest -n 2` runs two scenarios at once)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    current: dict[str, Any] = {}
-    if path.exists():
-        try:
-            current = json.loads(path.read_text())
-        except ValueError:
-            current = {}
-    current[name] = payload
-    path.write_text(json.dumps(current, indent=2, default=str))
+    with open(path.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        current: dict[str, Any] = {}
+        if path.exists():
+            try:
+                current = json.loads(path.read_text())
+            except ValueError:
+                current = {}
+        current[name] = {**payload, "scenario": name}
+        path.write_text(json.dumps(current, indent=2, default=str))
     return payload
+
+
+def report_table(path: Path) -> str:
+    """The figures of every scenario in a report, one line each, and their totals (`python -m tests.e2e.faultplay`)."""
+    scenarios = json.loads(path.read_text())
+    lines = [f"{'scenario':28} {'records':>7} {'lost':>4} {'dup':>4}  faults, crashes and races injected, by kind"]
+    totals: dict[str, int] = {"records": 0, "lost": 0, "duplicated": 0}
+    kinds: dict[str, int] = {}
+    for name, figures in sorted(scenarios.items()):
+        for key in totals:
+            totals[key] += int(figures.get(key, 0))
+        injected = {**figures.get("faults_by_kind", {}), **figures.get("crashes_and_races", {})}
+        for kind, n in injected.items():
+            kinds[kind] = kinds.get(kind, 0) + n
+        lines.append(
+            f"{name:28} {figures.get('records', 0):>7} {figures.get('lost', 0):>4} {figures.get('duplicated', 0):>4}  "
+            f"{injected}"
+        )
+    lines.append(
+        f"{'all':28} {totals['records']:>7} {totals['lost']:>4} {totals['duplicated']:>4}  {dict(sorted(kinds.items()))}"
+    )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    import sys
+
+    print(report_table(Path(sys.argv[1] if len(sys.argv) > 1 else "build/fault-report.json")))
 
 
 def figures(session: Session, **kwargs: Any) -> tuple[dict[str, invariants.SyncFigures], dict[str, Any]]:

@@ -99,6 +99,12 @@ def test_netsuite_records_changed_deleted_and_sharing_one_timestamp_while_poller
         "races_netsuite_paging",
         ("projects", "tasks"),
         paging_changes=[vars(pc), vars(tc)],
+        crashes_and_races={
+            "modified_while_paging": 4,
+            "deleted_while_paging": 4,
+            "created_while_paging": 2,
+            "records_sharing_one_stamp": len(ours) + len(tasks),
+        },
         same_stamp_records=len(ours) + len(tasks),
     )
     invariants.assert_holds(checked)
@@ -224,7 +230,15 @@ def test_sheets_approved_unapproved_and_reapproved_between_runs_and_during_one_l
     assert all(n >= 2 for n in during.values()), during  # the poller had queued the sheets raced after it
 
     quiet = {kind: run(session, kind) for kind in ("time", "expenses")}
-    checked, summary = report(session, "races_approvals", ("time", "expenses"), sheets=picked)
+    races = {
+        "unapproved_between_runs": 2,
+        "reapproved_between_runs": 2,
+        "unapproved_and_reapproved_with_no_run_between": 2,
+        "unapproved_after_queued": 2,
+        "reapproved_after_queued": 2,
+        "unapproved_while_listed": len(listed),
+    }
+    checked, summary = report(session, "races_approvals", ("time", "expenses"), sheets=picked, crashes_and_races=races)
     invariants.assert_holds(checked)
     assert summary["lost"] == 0 and summary["duplicated"] == 0
     assert {k: len(p.netsuite_writes) for k, p in quiet.items()} == {"time": 0, "expenses": 0}
