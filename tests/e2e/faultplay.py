@@ -44,31 +44,32 @@ class Rates:
     slow_page_seconds: float = 0.01
 
 
-def arm(session: Session, rates: Rates, seed: int) -> None:
-    """Random faults on both simulators (seeded), plus one scripted fault of every kind on each."""
+def arm(session: Session, rates: Rates, seed: int, *, timeout_seconds: float = SIMULATED_TIMEOUT_SECONDS) -> None:
+    """Random faults on both simulators (seeded), plus one scripted fault of every kind on each. A `timeout`
+    holds its answer `timeout_seconds` (longer than the clients wait: see short_client_timeouts)."""
     for offset, app in enumerate((session.simulators.netsuite, session.simulators.clicktime)):
         plan = FaultPlan(
             seed=seed * 10 + offset,
             error_rates=dict(rates.status),
             timeout_rate=rates.timeout,
-            timeout_seconds=SIMULATED_TIMEOUT_SECONDS,
+            timeout_seconds=timeout_seconds,
             reset_rate=rates.reset,
             reset_after_rate=rates.reset_after,
             slow_page_seconds=rates.slow_page_seconds,
         )
         plan.fired = app.faults.fired  # the counts span the whole scenario
         app.faults = plan
-    script(session)
+    script(session, timeout_seconds)
 
 
-def script(session: Session) -> None:
+def script(session: Session, timeout_seconds: float = SIMULATED_TIMEOUT_SECONDS) -> None:
     """One of each kind on each simulator, on reads and on writes (the next matching requests)."""
     ns, ct = session.simulators.netsuite.faults, session.simulators.clicktime.faults
     for plan, write in ((ns, "PUT"), (ct, "PATCH")):
         plan.inject(status=429, times=1, retry_after=0)
         plan.inject(status=500, times=1, method="GET" if plan is ct else "POST")
         plan.inject(status=503, times=1, method=write)
-        plan.inject("timeout", times=1, method=write, delay_seconds=SIMULATED_TIMEOUT_SECONDS)
+        plan.inject("timeout", times=1, method=write, delay_seconds=timeout_seconds)
         plan.inject("reset", times=1)
         plan.inject("reset_after", times=1, method=write)
     # The answers that matter most: a create whose answer is lost (ClickTime jobs and tasks; NetSuite files)
@@ -76,7 +77,7 @@ def script(session: Session) -> None:
     ct.inject("reset_after", times=1, method="POST", path=r"/Tasks$")
     ct.inject(status=500, times=1, method="POST", path=r"/Jobs$")
     ns.inject("reset_after", times=1, method="PUT", path=r"/timeBill/eid:")
-    ns.inject("timeout", times=1, method="PUT", path=r"/expenseReport/eid:", delay_seconds=SIMULATED_TIMEOUT_SECONDS)
+    ns.inject("timeout", times=1, method="PUT", path=r"/expenseReport/eid:", delay_seconds=timeout_seconds)
     ns.inject(status=401, times=1, method="PUT")
 
 

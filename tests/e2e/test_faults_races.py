@@ -9,7 +9,8 @@ the keyset readers yielded every record once per run. Figures go to `build/fault
   timestamp is the soak's: `make soak`, `tests/e2e/soak.py`, too slow for `make test`);
 - ClickTime (time, expenses): a timesheet and an expense sheet un-approved between runs, approved again between
   runs, un-approved and re-approved with no run in between; during one run, after the poller queued them, a
-  sheet un-approved, a sheet re-approved with new content, and a sheet un-approved while the poller lists them.
+  sheet un-approved, a sheet re-approved with new content, and a sheet un-approved (another deleted) while the
+  poller lists them.
 """
 
 from __future__ import annotations
@@ -115,19 +116,22 @@ def test_netsuite_records_changed_deleted_and_sharing_one_timestamp_while_poller
     assert not jobs[pc.deleted_read]["IsActive"] and pc.deleted_unread not in jobs
 
 
-def _sheet(session, kind: str, *, exclude: set[str]) -> dict:
+def _sheet(session, kind: str, *, exclude: set[str]) -> dict | None:
     """An approved, exportable sheet (a NetSuite employee's, no odd receipt or type) not in `exclude`."""
     ct = session.simulators.clicktime
     blocked = invariants._seeded_failures(session, kind)
     sheets = ct.timesheets() if kind == "time" else ct.expense_sheets()
     approved = "Approved" if kind == "time" else "approved"
     return next(
-        s
-        for s in sheets
-        if s["Status"] == approved
-        and s["ID"] not in blocked
-        and s["ID"] not in exclude
-        and (ct.entries_of(s["ID"]) if kind == "time" else ct.items_of(s["ID"]))
+        (
+            s
+            for s in sheets
+            if s["Status"] == approved
+            and s["ID"] not in blocked
+            and s["ID"] not in exclude
+            and (ct.entries_of(s["ID"]) if kind == "time" else ct.items_of(s["ID"]))
+        ),
+        None,
     )
 
 
@@ -170,6 +174,10 @@ def test_sheets_approved_unapproved_and_reapproved_between_runs_and_during_one_l
             sheet = _sheet(session, kind, exclude=used)
             used.add(sheet["ID"])
             picked[kind][role] = sheet["ID"]
+        deleted = _sheet(session, kind, exclude=used)  # one more, when the company has it: deleted while listed
+        if deleted is not None:
+            used.add(deleted["ID"])
+            picked[kind]["deleted_while_listed"] = deleted["ID"]
         # The sheets of the first part end approved again: the second part races them once more
         picked[kind].update(queued_then_undone=picked[kind]["between"], queued_then_reapproved=picked[kind]["flip"])
 
@@ -215,6 +223,11 @@ def test_sheets_approved_unapproved_and_reapproved_between_runs_and_during_one_l
             if request.method == "GET" and request.path.endswith(path) and not listed.count(kind):
                 listed.append(kind)
                 _undo(session, kind, picked[kind]["undone_while_listed"])
+                if "deleted_while_listed" in picked[kind]:
+                    if kind == "time":
+                        ct.delete_timesheet(picked[kind]["deleted_while_listed"])
+                    else:
+                        ct.delete_expense_sheet(picked[kind]["deleted_while_listed"])
             return response
 
         session.runner.drain = between
@@ -237,6 +250,7 @@ def test_sheets_approved_unapproved_and_reapproved_between_runs_and_during_one_l
         "unapproved_after_queued": 2,
         "reapproved_after_queued": 2,
         "unapproved_while_listed": len(listed),
+        "deleted_while_listed": sum("deleted_while_listed" in picked[k] for k in picked),
     }
     checked, summary = report(session, "races_approvals", ("time", "expenses"), sheets=picked, crashes_and_races=races)
     invariants.assert_holds(checked)
