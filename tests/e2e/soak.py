@@ -148,6 +148,11 @@ def main(argv: list[str] | None = None) -> int:
         f"  records {summary['records']}, lost {summary['lost']}, duplicated {summary['duplicated']}, "
         f"wrong {summary['wrong']}; read more than once in a run: {summary['read_more_than_once'] or 'none'}"
     )
+    stamps = summary["same_stamp_records"]
+    print(
+        f"  {stamps['closed_page_of_1000']} closed projects and {stamps['open']} open ones of one timestamp through "
+        f"NetSuite's 1,000-row page; changed while the poller paged: {summary['paging_changes'] or 'none'}"
+    )
     print(f"  quiet pass writes: {summary['quiet_writes']}; report: {REPORT}")
     if not ok:
         print(summary.get("broken", "an invariant is broken (see the report)"))
