@@ -200,6 +200,9 @@ def _projects(session: Session, figures: SyncFigures) -> dict[str, str]:
     figures.duplicated = [
         f"job AccountingPackageID {pid} x{len(found)}" for pid, found in jobs.items() if len(found) > 1
     ]
+    for pid, found in sorted(jobs.items()):
+        if pid not in projects and any(j.get("IsActive") for j in found):
+            figures.strays.append(f"project {pid} is deleted in NetSuite but its job {found[0]['ID']} is active")
     for pid, project in projects.items():
         if not _open_project(project, closed):
             active = [j for j in jobs.get(pid, []) if j.get("IsActive")]
@@ -257,6 +260,9 @@ def _tasks(session: Session, figures: SyncFigures) -> dict[str, str]:
             task = all_tasks.get(parent) if parent else None
         return list(reversed(titles))
 
+    for tid, found in sorted(in_clicktime.items()):
+        if tid not in all_tasks and any(t.get("IsActive") for t in found):
+            figures.strays.append(f"task {tid} is deleted in NetSuite but ClickTime task {found[0]['ID']} is active")
     for tid, task in all_tasks.items():
         project = projects.get((task.get("project") or {}).get("id"))
         is_open = (

@@ -307,6 +307,29 @@ def test_a_failing_receipt_is_reported_while_its_report_lands_and_is_stored_once
     assert all(d.source_id != sheet_id for d in session.runner.dead_letters("expenses"))
 
 
+def test_a_receipt_that_fails_for_a_while_then_stores_on_its_retry_leaves_no_open_cause_naming_its_sheet(activity):
+    # Found by the fault suite: a download that failed twice (a 500, the client's two tries) was reported as the
+    # cause "receipt-download" naming the sheet; its retry stored the receipt, and the cause still named the sheet
+    # (an operator would go and redrive a sheet that is fine).
+    session = activity
+    ct = session.simulators.clicktime
+    sheet = sheet_with_receipts(session)
+    failing = set(ct.failing_receipts())
+    (item, *_) = [i for i in receipt_items(session, [sheet]) if i["ID"] not in failing]
+    ct.faults.inject(status=500, times=2, method="GET", path=rf"/receipts/{item['ID']}$")
+
+    run(session, "expenses")
+
+    assert ct.faults.fired["500"] == 2
+    assert file_external_id(item["ID"]) in files_by_external_id(session)  # stored by the retry
+    blocking = {c.key: c.blocked for c in session.runlog.causes("expenses") if sheet["ID"] in c.blocked}
+    assert blocking == {}
+    # The seeded receipt that never downloads still names its sheet
+    (failing_item,) = failing
+    failing_sheet = ct.store.expense_items[failing_item]["ExpenseSheetID"]
+    assert any(failing_sheet in c.blocked for c in session.runlog.causes("expenses") if c.key == "receipt-download")
+
+
 def test_receipts_netsuite_cannot_take_are_reported_with_why_and_their_reports_land(activity):
     session = activity
     ct = session.simulators.clicktime

@@ -4,7 +4,8 @@ invariants (`tests/e2e/invariants.py`) must hold for every sync: every record ex
 and by content, nothing lost, no watermark past an unprocessed record, the product's reconciliations matching.
 
 Each scenario adds its figures (records, faults injected by kind from the simulators' own counts, lost,
-duplicated) to `build/fault-report.json`. The longer, harsher variant is `make soak` (`ctns/soak.py`).
+duplicated) to `build/fault-report.json`; `python -m tests.e2e.faultplay` prints them. The longer, harsher
+variant is `make soak` (`tests/e2e/soak.py`).
 """
 
 from __future__ import annotations

@@ -69,7 +69,14 @@ def test_crashes_duplicates_partial_batches_and_racing_pollers_leave_every_recor
 
     # -- every message delivered twice ---------------------------------------------------------------------------
     send = WorkQueue.send
-    monkeypatch.setattr(WorkQueue, "send", lambda self, messages: send(self, [*(m := list(messages)), *m]))
+    doubled = [0]
+
+    def send_twice(self, messages):
+        messages = list(messages)
+        doubled[0] += len(messages)
+        return send(self, [*messages, *messages])
+
+    monkeypatch.setattr(WorkQueue, "send", send_twice)
 
     # -- one record of a batch fails (an Exception inside its apply), the rest go through ------------------------
     partly: list[str] = []
@@ -184,6 +191,13 @@ def test_crashes_duplicates_partial_batches_and_racing_pollers_leave_every_recor
         changes=changes,
         quiet_writes={s: len(p.netsuite_writes) + len(p.clicktime_writes) for s, p in quiet.items()},
     )
+    summary["crashes_and_races"] = {
+        "worker_died_after_target_write": len(crashed),
+        "message_delivered_twice": doubled[0],
+        "batch_partly_failed": len(partly),
+        "poller_died": int(bool(events.get("poller_died"))) + int(bool(events.get("continuation_died"))),
+        "pollers_started_together": 1,
+    }
     faultplay.write_report(REPORT, "crashes", summary)
     invariants.assert_holds(checked)
     assert set(crashed) == set(CRASH_KINDS), crashed

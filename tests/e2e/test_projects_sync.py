@@ -167,6 +167,49 @@ def test_a_project_changed_while_the_run_works_is_picked_up_by_the_next_run(sess
     assert jobs_by_project(session)[target][0]["Name"] == "Edited Mid-Run"
 
 
+def test_a_project_and_a_task_deleted_between_the_poller_and_the_worker_leave_no_active_target_and_no_dead_letter(
+    session, monkeypatch
+):
+    # Found by the race suite: the worker created the job, its write-back met a 404 (the project was gone), and
+    # the message was dead-lettered while an active job stayed in ClickTime
+    runner = session.runner
+    original_drain = runner.drain
+    run(session, "projects")
+    project = open_projects(session)[0].id
+    ns = session.simulators.netsuite.records
+    doomed = ns.add(
+        "job",
+        {
+            **{k: ns.get("job", project)[k] for k in ("parent", "subsidiary", "entityStatus")},
+            "entityId": "DOOMED-1",
+            "companyName": "Doomed",
+            "allowTime": True,
+        },
+    )
+    task = ns.add("projectTask", {"title": "Doomed task", "project": {"id": project}, "status": {"id": "PROGRESS"}})
+
+    def delete_then_drain(mapping, result):
+        if mapping.queue == "ProjectsQueue":
+            ns.delete("job", doomed)
+        if mapping.queue == "TasksQueue":
+            ns.delete("projectTask", task)
+        original_drain(mapping, result)
+
+    monkeypatch.setattr(runner, "drain", delete_then_drain)
+    first = {sync: run(session, sync) for sync in ("projects", "tasks")}
+    monkeypatch.setattr(runner, "drain", original_drain)
+    assert first["projects"].failures == [] and first["tasks"].failures == []
+    assert not any(j["IsActive"] for j in jobs_by_project(session).get(doomed, []))
+    assert not any(t["IsActive"] for t in session.simulators.clicktime.tasks() if t.get("AccountingPackageID") == task)
+
+    # The next runs read the deletions: the mappings are marked deleted, nothing fails, nothing is left to write
+    for sync in ("projects", "tasks"):
+        assert run(session, sync).failures == []
+    assert session.mappings.get("project", doomed).deleted and session.mappings.get("task", task).deleted
+    assert all(run(session, sync).clicktime_writes == [] for sync in ("projects", "tasks"))
+    assert runner.dead_letters("projects") == [] and runner.dead_letters("tasks") == []
+
+
 def test_a_bad_record_is_dead_lettered_with_its_reason_and_the_rest_goes_on(session):
     netsuite = session.simulators.netsuite.records
     victim = open_projects(session)[0]

@@ -379,6 +379,32 @@ def test_client_job_and_task_round_trips_with_links(ct):
     assert client.job_task_ids(job.ID) == [] and client.task_job_ids(task.ID) == []
 
 
+def test_a_link_or_unlink_whose_answer_was_lost_is_looked_up_not_refused_when_sent_again(ct):
+    # Found by the soak: a link whose answer was lost (the server linked, the connection dropped) was sent again,
+    # ClickTime refused it ("already associated with this job") and the task was dead-lettered
+    client, _, _ = ct.connect()
+    job_id = ct.sim.jobs()[0]["ID"]
+    task = client.create_task({"Name": "P-9200 Lost answers", "AccountingPackageID": "9200"})
+    ct.sim.faults.inject("reset_after", times=1, method="POST", path=r"/Jobs/[^/]+/Tasks$")
+    ct.sim.faults.inject("reset_after", times=1, method="DELETE", path=r"/Jobs/[^/]+/Tasks/")
+    client.link_task(job_id, task.ID)
+    assert ct.sim.job_tasks(job_id).count(task.ID) == 1
+    client.unlink_task(job_id, task.ID)
+    assert task.ID not in ct.sim.job_tasks(job_id)
+
+
+def test_a_link_answered_after_the_client_gave_up_is_not_refused_when_sent_again(ct):
+    # Found by the soak: the client gave up on a slow link (the server made it later); the link sent again was
+    # refused as "already associated". Whichever of the two the server handles first, the task is linked once.
+    client, _, _ = ct.connect()
+    client._timeout = 0.2
+    job_id = ct.sim.jobs()[0]["ID"]
+    task = client.create_task({"Name": "P-9201 Slow answers", "AccountingPackageID": "9201"})
+    ct.sim.faults.inject("timeout", times=1, method="POST", path=r"/Jobs/[^/]+/Tasks$", delay_seconds=0.5)
+    client.link_task(job_id, task.ID)
+    assert ct.sim.job_tasks(job_id).count(task.ID) == 1
+
+
 def test_seeded_links_read_back_from_both_sides(ct):
     client, _, _ = ct.connect()
     job_id = next(iter(ct.ids.jobs.values()))

@@ -531,3 +531,24 @@ def test_run_items_expire_after_the_retention(table, clock):
     RunLog(table, retention_days=30).start("projects", "run-1", started_at=T0)
     item = table.get_item(Key={PK: "RUN#run-1", SK: "SUMMARY"})["Item"]
     assert int(item[TTL_ATTRIBUTE]) == int((T0 + timedelta(days=30)).timestamp())
+
+
+def test_a_record_that_went_through_after_all_leaves_its_cause_which_closes_once_its_sample_is_empty(table):
+    log = RunLog(table)
+    for source_id in ("es-1", "es-2"):
+        log.record_failure(
+            None, Failure(sync="expenses", source_id=source_id, kind="RECEIPT", reason="r", cause_key="dl")
+        )
+    log.unblock("expenses", "dl", "es-1")
+    log.unblock("expenses", "dl", "es-9")  # never named: nothing happens
+    assert log.cause("expenses", "dl").blocked == ["es-2"] and log.cause("expenses", "dl").open
+    log.unblock("expenses", "dl", "es-2")
+    assert log.cause("expenses", "dl").open is False and log.causes("expenses") == []
+    log.unblock("expenses", "absent", "es-1")  # no such cause: nothing happens
+
+    # A cause that overflowed its sample may block records nobody listed: it stays open
+    for n in range(BLOCKED_SAMPLE + 1):
+        log.record_failure(None, Failure(sync="time", source_id=f"ts-{n}", kind="K", reason="r", cause_key="big"))
+    for n in range(BLOCKED_SAMPLE + 1):
+        log.unblock("time", "big", f"ts-{n}")
+    assert log.cause("time", "big").blocked == [] and log.cause("time", "big").open

@@ -6,7 +6,7 @@ resources the syncs use, each returning the typed models of `ctsync.clicktime.mo
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -16,7 +16,13 @@ import requests
 from pydantic import BaseModel, SecretStr, ValidationError
 
 from ctsync import jsonutil
-from ctsync.clicktime.errors import ClickTimeNotFound, ClickTimeOutcomeUnknown, ClickTimeTransientError, error_for
+from ctsync.clicktime.errors import (
+    ClickTimeNotFound,
+    ClickTimeOutcomeUnknown,
+    ClickTimeTransientError,
+    ClickTimeValidationError,
+    error_for,
+)
 from ctsync.clicktime.models import (
     Client,
     Company,
@@ -37,6 +43,7 @@ from ctsync.retry import RetryPolicy, call_with_retries
 DEFAULT_BASE_URL = "https://api.clicktime.com/v2"
 PAGE_SIZE = 1000
 TIME_ENTRY_PAGE_SIZE = 500  # the spec's documented maximum for time entries
+LINK_ATTEMPTS = 3  # a job-task link or unlink whose answer was lost: looked up, then sent again
 
 M = TypeVar("M", bound=BaseModel)
 Params = dict[str, Any]
@@ -169,10 +176,33 @@ class ClickTimeClient:
         return list(self.send("GET", f"/Jobs/{job_id}/Tasks").data or [])
 
     def link_task(self, job_id: str, task_id: str) -> None:
-        self.send("POST", f"/Jobs/{job_id}/Tasks", body={"TaskID": task_id})
+        """Link a task to a job. ClickTime refuses a second link of the same pair, so a link whose answer was lost
+        (it may have been made, even after the client gave up on a slow answer) is looked up rather than sent
+        again blindly, and a refusal after such a loss is checked the same way."""
+        self._link_call(
+            "POST", f"/Jobs/{job_id}/Tasks", {"TaskID": task_id}, lambda: job_id in self.task_job_ids(task_id)
+        )
 
     def unlink_task(self, job_id: str, task_id: str) -> None:
-        self.send("DELETE", f"/Jobs/{job_id}/Tasks/{task_id}")
+        """Unlink a task from a job; an unlink whose answer was lost is looked up (a second one would be a 404)."""
+        self._link_call(
+            "DELETE", f"/Jobs/{job_id}/Tasks/{task_id}", None, lambda: job_id not in self.task_job_ids(task_id)
+        )
+
+    def _link_call(self, method: str, path: str, body: Any, done: Callable[[], bool]) -> None:
+        lost = False
+        for _ in range(LINK_ATTEMPTS):
+            try:
+                self.send(method, path, body=body, idempotent=False)
+                return
+            except ClickTimeOutcomeUnknown:
+                lost = True
+            except (ClickTimeValidationError, ClickTimeNotFound):
+                if not lost:
+                    raise
+            if done():
+                return
+        self.send(method, path, body=body, idempotent=False)
 
     def task_job_ids(self, task_id: str) -> list[str]:
         return list(self.send("GET", f"/Tasks/{task_id}/Jobs").data or [])

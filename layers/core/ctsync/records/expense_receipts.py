@@ -45,6 +45,7 @@ class ReceiptsDone:
     failures: dict[str, list[str]] = field(default_factory=dict)  # cause key -> texts: not retried for this approval
     pending: dict[str, list[str]] = field(default_factory=dict)  # cause key -> texts: may go through later
     link_hash: str = ""  # the report's payload hash after the write that linked files to lines
+    recovered: set[str] = field(default_factory=set)  # causes of an earlier try of an item that went through now
 
     @property
     def wrote(self) -> bool:
@@ -133,6 +134,9 @@ class ReceiptStep:
                     details.pop("receipt_file", None)
                     done.fail(cause, text)
             else:
+                done.recovered.update(
+                    details[name] for name in ("receipt_error", "receipt_refused") if details.get(name)
+                )
                 for stale in ("receipt_uploading", "receipt_error", "receipt_refused"):
                     details.pop(stale, None)
                 details["receipt_checked"] = checked
@@ -278,6 +282,9 @@ class ReceiptStep:
                 fix=RECEIPT_FIXES.get(cause, ""),
                 kind="RECEIPT" if cause.startswith("receipt") else "FLAGGED",
             )
+        for cause in sorted(done.recovered - done.failures.keys() - done.pending.keys()):
+            # An earlier try named this sheet in a cause; every item of that cause went through now.
+            self._runlog.unblock(message.sync, cause, message.source_id)
         details = {**mapping.details, "receipts_pending": str(done.retry)}
         mapping = mapping.model_copy(
             update={"details": details, "content_hash": done.link_hash or mapping.content_hash}

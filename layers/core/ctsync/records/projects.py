@@ -235,7 +235,9 @@ class ProjectSync:
         def settle(job_id: str, _payload: dict[str, Any], before: Mapping | None, _created: bool) -> Settled:
             if not self.write_back.due(before, job_id, project.clicktime_id, version):
                 return Settled()
-            return self.write_back.write(project.id, job_id, version)
+            return self.write_back.write(
+                project.id, job_id, version, gone=lambda: clicktime.update_job(job_id, {"IsActive": False})
+            )
 
         return TargetOps(
             kind=KIND,

@@ -330,7 +330,12 @@ class TaskSync:
                 self._link_new(task_id, payload, message.run_id, created=created)
             if not self.write_back.due(before, task_id, task.clicktime_id, message.version):
                 return Settled()
-            return self.write_back.write(task.id, task_id, message.version)
+            return self.write_back.write(
+                task.id,
+                task_id,
+                message.version,
+                gone=lambda: self._clicktime.update_task(task_id, {"IsActive": False}),
+            )
 
         return TargetOps(
             kind=KIND,

@@ -17,6 +17,7 @@ from datetime import datetime
 
 from ctsync.errors import NeedsAttention
 from ctsync.netsuite.client import NetSuiteClient
+from ctsync.netsuite.errors import NetSuiteNotFound
 from ctsync.records.targets import Settled
 from ctsync.state import Mapping
 from ctsync.sync.definition import same_fingerprint
@@ -26,6 +27,7 @@ from ctsync.timeutil import format_instant, parse_instant
 WRITTEN_BACK_ID = "written_back_id"
 WRITTEN_BACK_AT = "written_back_at"
 NOT_KEPT = "write_back_not_kept"
+SOURCE_GONE = "source_deleted"
 
 
 class FieldNotKept(NeedsAttention):
@@ -71,10 +73,26 @@ class WriteBack:
             return False
         return not self.due(mapping, mapping.target_id, change.snapshot.get("clicktime_id"), change.version)
 
-    def write(self, source_id: str, target_id: str, version: datetime | None) -> Settled:
-        """Write the ID, read it back, and say what to remember (or what failed)."""
-        self._netsuite.update_record(self.record_type, source_id, {self.field: target_id})
-        kept = self._netsuite.get_record(self.record_type, source_id, fields=[self.field]).get(self.field)
+    def write(
+        self, source_id: str, target_id: str, version: datetime | None, *, gone: Callable[[], None] | None = None
+    ) -> Settled:
+        """Write the ID, read it back, and say what to remember (or what failed).
+
+        A record deleted in NetSuite after the poller read it (a 404 here) is not a failure: `gone` retires the
+        target just written (made inactive; the deletion, read by this run or the next, marks the mapping
+        deleted), so a deleted record never leaves an active target behind, whichever message comes first."""
+        try:
+            self._netsuite.update_record(self.record_type, source_id, {self.field: target_id})
+            kept = self._netsuite.get_record(self.record_type, source_id, fields=[self.field]).get(self.field)
+        except NetSuiteNotFound:
+            if gone is None:
+                raise
+            gone()
+            return Settled(
+                details={SOURCE_GONE: "true"},
+                wrote=True,
+                note=f"{self.record_type} {source_id} was deleted in NetSuite meanwhile: its target made inactive",
+            )
         stamp = {WRITTEN_BACK_ID: target_id, WRITTEN_BACK_AT: format_instant(version) if version else ""}
         if kept == target_id:
             return Settled(

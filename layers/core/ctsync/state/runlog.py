@@ -199,6 +199,38 @@ class RunLog:
         item = self._table.get_item(Key={PK: f"CAUSE#{sync}", SK: key}, ConsistentRead=True).get("Item")
         return _to_cause(sync, item) if item else None
 
+    def unblock(self, sync: str, key: str, source_id: str) -> None:
+        """A record a cause named went through after all (a retry of a passing failure): it leaves the cause's
+        sample, and a cause whose sample empties is closed when the sample held every failure it counted (a
+        cause that overflowed its sample may still block records nobody listed, so it stays open)."""
+        try:
+            response = self._table.update_item(
+                Key={PK: f"CAUSE#{sync}", SK: key},
+                UpdateExpression="DELETE #blocked :ids",
+                ConditionExpression="contains(#blocked, :id)",
+                ExpressionAttributeNames={"#blocked": "blocked"},
+                ExpressionAttributeValues={":ids": {source_id}, ":id": source_id},
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            return  # not named by that cause (or the cause is gone): nothing to do
+        item = response.get("Attributes") or {}
+        if item.get("blocked") or int(item.get("count", 0)) > BLOCKED_SAMPLE:
+            return
+        try:  # closed only while still empty: a failure added meanwhile keeps it open
+            self._table.update_item(
+                Key={PK: f"CAUSE#{sync}", SK: key},
+                UpdateExpression="SET #open = :false",
+                ConditionExpression="attribute_not_exists(#blocked) AND #count = :count",
+                ExpressionAttributeNames={"#open": "open", "#blocked": "blocked", "#count": "count"},
+                ExpressionAttributeValues={":false": False, ":count": item.get("count", 0)},
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+
     def resolve_cause(self, sync: str, key: str) -> None:
         """Mark a cause fixed (an operator redrove its records): the next failure opens it again."""
         self._table.update_item(
