@@ -49,6 +49,9 @@ class FaultPlan:
 
     error_rates: probability per HTTP status, e.g. {429: 0.05, 503: 0.02}.
     timeout_rate: probability that a request hangs for `timeout_seconds` before it is answered.
+    timeout_processes_late: a timed-out request is processed after the hang (True: as a server that is slow to
+        start on it; a retry can land first and the late write then undoes a later one) or when it arrives,
+        only its answer held (False: a suite whose outcome must not depend on thread timing).
     reset_rate: probability that the connection is closed without an answer, before the request is processed.
     reset_after_rate: probability that the request is processed (a write is done) and then the connection is
         closed without an answer: the client cannot know whether its write happened.
@@ -64,6 +67,7 @@ class FaultPlan:
     error_rates: dict[int, float] = field(default_factory=dict)
     timeout_rate: float = 0.0
     timeout_seconds: float = 5.0
+    timeout_processes_late: bool = True
     reset_rate: float = 0.0
     reset_after_rate: float = 0.0
     latency_seconds: float = 0.0

@@ -279,6 +279,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if fault is not None and fault.kind == "reset_after":
             self._reset()  # processed, logged, and the answer lost
             return
+        if fault is not None and fault.kind == "timeout" and not app.faults.timeout_processes_late:
+            time.sleep(fault.delay_seconds)  # processed on arrival; only the answer comes too late
         self._write(response)
 
     def _apply(self, fault: Fault, request: Request) -> bool:
@@ -289,7 +291,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if fault.kind == "reset_after":
             return False  # processed first; the answer is dropped in _handle
         if fault.kind == "timeout":
-            time.sleep(fault.delay_seconds)
+            if self.app.faults.timeout_processes_late:
+                time.sleep(fault.delay_seconds)
             return False
         response = self.app.error_response(fault.status, _reason(fault.status), code=_code(fault.status))
         if fault.retry_after is not None:

@@ -44,15 +44,27 @@ class Rates:
     slow_page_seconds: float = 0.01
 
 
-def arm(session: Session, rates: Rates, seed: int, *, timeout_seconds: float = SIMULATED_TIMEOUT_SECONDS) -> None:
+def arm(
+    session: Session,
+    rates: Rates,
+    seed: int,
+    *,
+    timeout_seconds: float = SIMULATED_TIMEOUT_SECONDS,
+    timeouts_process_late: bool = False,
+) -> None:
     """Random faults on both simulators (seeded), plus one scripted fault of every kind on each. A `timeout`
-    holds its answer `timeout_seconds` (longer than the clients wait: see short_client_timeouts)."""
+    holds its answer `timeout_seconds` (longer than the clients wait: see short_client_timeouts). By default
+    the timed-out request is processed when it arrives: were it processed after the hang, whether the client's
+    retry or the late write lands last would be thread timing, and `make test` must not depend on it. The
+    soak turns `timeouts_process_late` on (an expense report PUT processed late still undoes the later write
+    that links its receipts: open, see the soak's README section)."""
     for offset, app in enumerate((session.simulators.netsuite, session.simulators.clicktime)):
         plan = FaultPlan(
             seed=seed * 10 + offset,
             error_rates=dict(rates.status),
             timeout_rate=rates.timeout,
             timeout_seconds=timeout_seconds,
+            timeout_processes_late=timeouts_process_late,
             reset_rate=rates.reset,
             reset_after_rate=rates.reset_after,
             slow_page_seconds=rates.slow_page_seconds,

@@ -61,7 +61,13 @@ def soak(seed: int, nights: int, bulk: int = 1003, size: int = 2) -> tuple[dict[
                 ours += racing.add_projects(session, 7, label="Stamp late")
             for night in range(nights):
                 reads.reset()
-                faultplay.arm(session, HARSH, seed=rng.randrange(1_000_000), timeout_seconds=SIMULATED_TIMEOUT_SECONDS)
+                faultplay.arm(
+                    session,
+                    HARSH,
+                    seed=rng.randrange(1_000_000),
+                    timeout_seconds=SIMULATED_TIMEOUT_SECONDS,
+                    timeouts_process_late=True,
+                )
                 race = None
                 if night == 0:  # records change while the projects poller pages through them
                     race = racing.NetSuitePaging(
