@@ -1,10 +1,13 @@
-"""Scheduled poller of one sync (which one: the SYNC_NAME environment variable and the schedule's input)."""
+"""Scheduled poller of one sync (which one: the SYNC_NAME environment variable and the schedule's input).
+
+The core (`ctsync.entrypoints`: models, config, clients, stores) is imported at the first invocation, not
+when Lambda loads this file, so the import is a bare Powertools handler's plus the core's observability.
+"""
 
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ctsync import entrypoints
 from ctsync.observability import logger, metrics, tracer
 
 
@@ -14,4 +17,6 @@ from ctsync.observability import logger, metrics, tracer
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    from ctsync import entrypoints
+
     return entrypoints.poll(event, context)

@@ -1,11 +1,14 @@
-"""SQS worker of one sync: applies each work message, reporting partial batch failures."""
+"""SQS worker of one sync: applies each work message, reporting partial batch failures.
+
+The core (`ctsync.entrypoints`: models, config, clients, stores) is imported at the first invocation, not
+when Lambda loads this file, so the import is a bare Powertools handler's plus the core's observability.
+"""
 
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ctsync import entrypoints
 from ctsync.observability import logger, metrics, tracer
 
 processor = BatchProcessor(event_type=EventType.SQS)
@@ -15,4 +18,6 @@ processor = BatchProcessor(event_type=EventType.SQS)
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    from ctsync import entrypoints
+
     return entrypoints.work(event, context, processor)

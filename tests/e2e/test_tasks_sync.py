@@ -219,3 +219,30 @@ def test_a_company_that_does_not_restrict_tasks_by_job_gets_tasks_without_links(
         r.path.endswith("/Tasks") and r.method == "POST" and "/Jobs/" in r.path
         for r in session.simulators.clicktime.requests
     )
+
+
+def test_a_batch_reads_each_project_mapping_once_not_once_per_task(session, monkeypatch):
+    """The job of a task's project is read once per invocation (the tasks of a batch share a few projects),
+    and every task still lands under its own project's job."""
+    from ctsync.state import MappingStore
+
+    run(session, "projects")
+    reads: list[str] = []
+    original = MappingStore.get
+
+    def counting_get(self, kind, source_id):
+        if kind == "project":
+            reads.append(source_id)
+        return original(self, kind, source_id)
+
+    monkeypatch.setattr(MappingStore, "get", counting_get)
+
+    result = run(session, "tasks")
+
+    tasks = open_tasks(session)
+    assert result.counts("tasks")["created"] == len(tasks) > 20
+    in_clicktime = {t["project"]["id"] for t in tasks}
+    assert len([r for r in reads if r in in_clicktime]) < len(tasks) / 2  # synced projects: once per batch
+    for task in tasks:
+        job = job_of(session, task["project"]["id"])
+        assert the_task(session, task["id"])["ID"] in session.simulators.clicktime.job_tasks(job)

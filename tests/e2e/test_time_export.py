@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+import re
+from collections import Counter, defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -286,3 +287,33 @@ def test_time_on_a_job_that_is_not_a_netsuite_project_is_skipped_with_one_note(e
     assert all(external_id(e["ID"]) not in bills_by_external_id(session) for e in extra)
     notes = session.runlog.summary(result.syncs["time"]["run_id"]).notes
     assert len([text for text in notes.values() if "INT-1" in text]) == 1
+
+
+def test_a_time_bill_costs_its_one_write_the_service_items_are_read_in_bulk(session):
+    """The references a time bill needs (service items above all) are read in bulk, not per timesheet: NetSuite
+    sees one PUT per bill and a handful of reads for the whole export, whatever the number of timesheets."""
+    run(session, "projects")
+    run(session, "tasks")
+    session.log_activity()
+    requests = session.simulators.netsuite.requests
+    before = len(requests)
+
+    run(session, "time")
+
+    made = requests[before:]
+    puts = [r for r in made if r.method == "PUT" and "/timeBill/" in r.path]
+    reads = [r for r in made if r not in puts]
+    assignment_reads = [r for r in reads if "projecttaskassignment" in str(r.body)]
+    sheets = len(exportable_sheets(session))
+    assert len(puts) > 100 and sheets > 10
+    assert all(r.path.lower().endswith("/suiteql") for r in reads)
+    mapping = next(m for m in session.stack.queue_mappings if m.queue == "TimeQueue")
+    environments = max(1, int(session.stack.resolve(mapping.max_concurrency)))
+    # One bulk read of the assignee lines per execution environment at most, never one per timesheet.
+    assert 1 <= len(assignment_reads) <= environments < sheets
+    tables = [re.search(r"\bFROM (\w+)", str(r.body)).group(1) for r in reads]
+    by_table = Counter(tables)
+    # Accounting periods are read once per invocation (a period closed at month end is seen by the next batch);
+    # every other reference at most once per environment, or again after a miss (the blocked contractor).
+    assert by_table.pop("accountingperiod") <= sheets / 3
+    assert sum(by_table.values()) <= len(puts) * 0.02, by_table

@@ -64,7 +64,7 @@ class Clock:
 
 
 def _header(request: requests.PreparedRequest, name: str) -> str:
-    value = request.headers[name]  # requests-oauthlib leaves the headers it signed as bytes
+    value = request.headers[name]  # str from the product's signer; bytes from requests-oauthlib
     return value.decode() if isinstance(value, bytes) else value
 
 

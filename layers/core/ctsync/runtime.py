@@ -181,6 +181,7 @@ class Runtime:
             config.projects,
             config.netsuite.timezone,
             cause_open=self.cause_open(sync),
+            cache=self.references,
         )
 
     @cached_property

@@ -6,9 +6,11 @@ case with a hyphen (`1234567-sb1`) unless the deployment configures the URL, as 
 
 from __future__ import annotations
 
-from oauthlib.oauth1 import SIGNATURE_HMAC_SHA256, SIGNATURE_TYPE_AUTH_HEADER
+from typing import Any
+
+from oauthlib.oauth1 import SIGNATURE_HMAC_SHA256, SIGNATURE_TYPE_AUTH_HEADER, Client
 from pydantic import BaseModel, ConfigDict, SecretStr
-from requests_oauthlib import OAuth1
+from requests.auth import AuthBase
 
 
 class TbaCredentials(BaseModel):
@@ -35,14 +37,36 @@ def restlets_base_url(account_id: str) -> str:
     return f"https://{account_host(account_id)}.restlets.api.netsuite.com"
 
 
-def tba_auth(credentials: TbaCredentials, account_id: str) -> OAuth1:
+class TbaAuth(AuthBase):
+    """OAuth 1.0a in the Authorization header, signed by oauthlib's OAuth1 client, for requests.
+
+    What `requests_oauthlib.OAuth1` does for a request whose body is not form-encoded (every NetSuite call of
+    this product sends JSON or nothing, and NetSuite signs no JSON body): the method, URL and query are signed,
+    the body is not. Written here because importing `requests_oauthlib` imports its OAuth 2 half as well
+    (oauthlib.oauth2 and its dependencies), a third of the core's import time, for nothing.
+    """
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+
+    def __call__(self, request: Any) -> Any:
+        if "application/x-www-form-urlencoded" in str(request.headers.get("Content-Type", "")):
+            raise ValueError("TBA signing of form-encoded bodies is not supported: NetSuite calls send JSON")
+        request.url, headers, _ = self.client.sign(str(request.url), str(request.method), None, request.headers)
+        request.prepare_headers(headers)
+        return request
+
+
+def tba_auth(credentials: TbaCredentials, account_id: str) -> TbaAuth:
     """A requests auth object; requests calls it on every prepared request, so every retry is signed afresh."""
-    return OAuth1(
-        client_key=credentials.consumer_key.get_secret_value(),
-        client_secret=credentials.consumer_secret.get_secret_value(),
-        resource_owner_key=credentials.token_id.get_secret_value(),
-        resource_owner_secret=credentials.token_secret.get_secret_value(),
-        realm=account_id,
-        signature_method=SIGNATURE_HMAC_SHA256,
-        signature_type=SIGNATURE_TYPE_AUTH_HEADER,
+    return TbaAuth(
+        Client(
+            client_key=credentials.consumer_key.get_secret_value(),
+            client_secret=credentials.consumer_secret.get_secret_value(),
+            resource_owner_key=credentials.token_id.get_secret_value(),
+            resource_owner_secret=credentials.token_secret.get_secret_value(),
+            realm=account_id,
+            signature_method=SIGNATURE_HMAC_SHA256,
+            signature_type=SIGNATURE_TYPE_AUTH_HEADER,
+        )
     )

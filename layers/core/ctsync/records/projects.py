@@ -23,6 +23,7 @@ from ctsync.records.customers import CustomerSnapshot, ensure_client
 from ctsync.records.netsuite_source import SuiteQLChangeSource
 from ctsync.records.targets import Settled, TargetOps, content_hash, retire, upsert_target
 from ctsync.records.writeback import WriteBack
+from ctsync.references import References
 from ctsync.state import Mapping, MappingStore
 from ctsync.sync.definition import ChangeBatch, Window
 from ctsync.sync.messages import Change, Outcome, WorkMessage
@@ -122,10 +123,12 @@ class ProjectSync:
         settings: ProjectSyncSettings,
         timezone: str,
         cause_open: Callable[[str], bool] = lambda _key: False,
+        cache: References | None = None,
     ) -> None:
         self._netsuite = netsuite
         self._clicktime = clicktime
         self._mappings = mappings
+        self._cache = cache
         self._settings = settings
         self._zone = timezone
         self.write_back = WriteBack(
@@ -274,13 +277,21 @@ class ProjectSync:
         `project` is the snapshot the task's message carries; without one the project is read from NetSuite.
         None when the project does not belong in ClickTime (out of scope and never synced).
         """
+        # Within one invocation a project's job is read once (`cache`): the tasks of a batch mostly share a few
+        # projects, and each would read the same mapping again. Only a job found or made is kept.
+        jobs: dict[str, str] = self._cache.get("projects:job-of", dict, per_invocation=True) if self._cache else {}
+        if project_id in jobs:
+            return jobs[project_id]
         mapping = self._mappings.get(KIND, project_id)
         if mapping and not mapping.deleted:
+            jobs[project_id] = mapping.target_id
             return mapping.target_id
         change = project or self.current([project_id]).get(project_id)
         if change is None:
             return None
         outcome = self.upsert(ProjectSnapshot.model_validate(change.snapshot), change.version, owner)
+        if outcome.target_id and outcome.action != "skipped":
+            jobs[project_id] = outcome.target_id
         return outcome.target_id
 
 

@@ -63,6 +63,12 @@ class ExpenseCategory:
     is_inactive: bool
 
 
+# The bulk read of every project task's service item stops after this many SuiteQL pages (a thousand assignee
+# lines each): beyond it an account's tasks are read as timesheets need them, so a quiet night on a large
+# account does not read all of them.
+ASSIGNMENT_PAGES = 3
+
+
 class Unmapped(NeedsAttention):
     code = "UNMAPPED"
 
@@ -234,18 +240,29 @@ class NetSuiteReferences:
         return effective[-1] if effective else None
 
     def service_items(self, task_ids: list[str]) -> dict[str, str]:
-        """The service item of many project tasks (their assignee lines), in one keyset read per thousand.
+        """The service item of many project tasks (their assignee lines), read in bulk.
+
+        The first lookup of an execution environment (and again once the TTL has passed) reads every assignee
+        line of the account that has a service item, up to `ASSIGNMENT_PAGES` keyset pages: one SuiteQL call
+        answers every timesheet the environment exports, so a time bill costs its one write and nothing else.
+        When that read was complete, a task it did not list has no service item until the TTL passes (as a
+        task read alone and found without one always was). Past the page limit (a large account) the tasks it
+        did not cover are read as sheets need them, a thousand per call, and remembered, found or not.
 
         Read from SuiteQL's `projecttaskassignment` (UNVERIFIED table name); where the account does not expose
-        it, each task is read over REST once per invocation instead (`service_item_of_task`).
+        it, each task is read over REST once per TTL instead (`service_item_of_task`).
         """
-        known: dict[str, str] = self._cache.get("netsuite:task-items", dict)
-        wanted = sorted(
-            {t for t in task_ids if t and t.isdigit()} - known.keys() - self._cache.get("netsuite:task-items-none", set)
-        )
-        if not wanted or self._cache.get("netsuite:assignments-hidden", lambda: False):
-            return {t: known[t] for t in task_ids if t in known}
+        wanted_all = [t for t in task_ids if t and t.isdigit()]
+        # A cached holder, not a cached bool: References.get keeps the first value it loads.
+        hidden: set[str] = self._cache.get("netsuite:assignments-hidden", set)
+        if hidden:
+            return self._items_over_rest(wanted_all)
         try:
+            known, complete = self._cache.get("netsuite:task-items", self._every_task_item)
+            if complete:
+                return {t: known[t] for t in task_ids if t in known}
+            none: set[str] = self._cache.get("netsuite:task-items-none", set)
+            wanted = sorted(set(wanted_all) - known.keys() - none)
             for start in range(0, len(wanted), 1000):
                 chunk = ", ".join(wanted[start : start + 1000])
 
@@ -259,10 +276,34 @@ class NetSuiteReferences:
                     if row.get("serviceitem"):
                         known.setdefault(str(row["projecttask"]), str(row["serviceitem"]))
         except NeedsAttention:
-            self._cache.get("netsuite:assignments-hidden", lambda: True)
-            return {t: item for t in task_ids if (item := self.service_item_of_task(t))}
-        self._cache.get("netsuite:task-items-none", set).update(t for t in wanted if t not in known)
+            hidden.add("hidden")
+            return self._items_over_rest(wanted_all)
+        none.update(t for t in wanted if t not in known)
         return {t: known[t] for t in task_ids if t in known}
+
+    def _every_task_item(self) -> tuple[dict[str, str], bool]:
+        """Task -> service item of every assignee line, the first line with an item per task (the same rule as
+        `service_item_of_task`: lines in id order), up to ASSIGNMENT_PAGES pages; and whether that was all of
+        them (a partial answer is kept too)."""
+
+        def query(after: str | None) -> str:
+            return (
+                "SELECT a.id AS id, a.projecttask AS projecttask, a.serviceitem AS serviceitem "
+                f"FROM projecttaskassignment a WHERE a.serviceitem IS NOT NULL{keyset('a', after)} ORDER BY a.id"
+            )
+
+        known: dict[str, str] = {}
+        pages = self._netsuite.keyset_pages(query)
+        for number, page in enumerate(pages, start=1):
+            for row in page:
+                if row.get("serviceitem"):
+                    known.setdefault(str(row["projecttask"]), str(row["serviceitem"]))
+            if number >= ASSIGNMENT_PAGES and len(page) >= self._netsuite.page_size:
+                return known, False  # there may be more: the rest is read task by task
+        return known, True
+
+    def _items_over_rest(self, task_ids: list[str]) -> dict[str, str]:
+        return {t: item for t in task_ids if (item := self.service_item_of_task(t))}
 
     def service_item_of_task(self, task_id: str) -> str | None:
         """The service item on the project task's assignee line (the first that has one), over REST."""
