@@ -1,0 +1,137 @@
+"""The worker's smaller promises, each pinned exactly (found by mutation testing, docs/mutation.md): the reason
+a malformed message gets, the metrics each route emits, the breaker's cause and reason for errors that are not
+the core's own, the edges of the deferral limit and of the pause, and which sync every store call names."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from ctsync.errors import NeedsAttention, TransientError
+from ctsync.state import Breaker
+from ctsync.sync import worker as worker_module
+from ctsync.sync.messages import Outcome
+from ctsync.sync.queues import Carried
+from ctsync.sync.worker import BREAKER_SECONDS, MAX_DEFERRALS, SYSTEMIC, _not_tried
+from tests.unit.test_worker_routing import NOW, Harness, body
+
+
+@pytest.fixture
+def metrics(monkeypatch) -> list[tuple[str, int]]:
+    seen: list[tuple[str, int]] = []
+    monkeypatch.setattr(worker_module, "count", lambda name, value=1: seen.append((name, value)))
+    return seen
+
+
+class SystemicBug(Exception):
+    """An error from outside the core that says it is systemic, with no message or cause key of its own."""
+
+    systemic = True
+
+
+# -- malformed messages ---------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        ('{"sync": "projects", "run_id": "r", "source_id": "1"}', "malformed work message: version: Field required"),
+        ("[]", "malformed work message: Input should be an object"),
+    ],
+)
+def test_a_malformed_message_is_dead_lettered_with_the_first_error_exactly(raw: str, reason: str) -> None:
+    h = Harness(Outcome("created"))
+    h.handle(raw)
+    assert h.dead_letters.sent[0][1].reason == reason
+
+
+# -- metrics ----------------------------------------------------------------------------------------------
+def test_each_route_emits_its_metric(metrics) -> None:
+    h = Harness([Outcome("created", "job-1"), TransientError("503"), NeedsAttention("bad")])
+    h.handle(body(source_id="1"))
+    with pytest.raises(TransientError):
+        h.handle(body(source_id="2"))
+    h.handle(body(source_id="3"))
+    h.handle(body(source_id="4"), time_left=False)
+    assert metrics == [("Created", 1), ("Retried", 1), ("Failed", 1), ("Deferred", 1)]
+
+
+def test_the_first_worker_to_meet_a_systemic_cause_counts_it_once(metrics) -> None:
+    h = Harness([SystemicBug()])
+    with pytest.raises(SystemicBug):
+        h.handle(body(source_id="1"))
+    assert ("SystemicFailure", 1) in metrics
+    metrics.clear()
+    # The same cause seen again while the pause lasts is not counted again.
+    h.worker._open_breaker(h.batch, SystemicBug(), "outage")
+    assert ("SystemicFailure", 1) not in metrics
+
+
+# -- the breaker -------------------------------------------------------------------------------------------
+def test_an_error_without_a_cause_key_or_message_opens_the_breaker_under_its_type() -> None:
+    h = Harness(SystemicBug("DynamoDB throttled every write"))
+    with pytest.raises(SystemicBug):
+        h.handle(body())
+    (opened,) = h.progress.opened
+    assert opened.cause_key == "systemicbug"
+    assert opened.reason == "DynamoDB throttled every write"
+    assert opened.kind == "outage"
+    assert (opened.opened_at, opened.until) == (NOW, NOW + timedelta(seconds=BREAKER_SECONDS))
+    assert h.batch.breaker == opened
+    assert set(h.progress.syncs) == {"projects"}
+
+
+def test_the_breaker_takes_the_errors_own_message_and_cause_when_it_has_them() -> None:
+    h = Harness(TransientError("ClickTime 503", cause="clicktime-unavailable:503", outage=True))
+    with pytest.raises(TransientError):
+        h.handle(body())
+    (opened,) = h.progress.opened
+    assert (opened.cause_key, opened.reason) == ("clicktime-unavailable:503", "ClickTime 503")
+
+
+def test_not_tried_is_a_systemic_needs_attention_naming_the_pause() -> None:
+    paused = Breaker(cause_key="ns-login", kind="needs_attention", reason="bad token", until=NOW, opened_at=NOW)
+    error = _not_tried(paused)
+    assert isinstance(error, NeedsAttention)
+    assert error.code == SYSTEMIC and error.systemic is True and error.cause_key == "ns-login"
+    assert error.message == f"not tried: the sync is paused until {NOW.isoformat()} because bad token"
+
+
+def test_a_pause_ending_exactly_now_is_over_and_success_closes_it() -> None:
+    ends_now = Breaker(cause_key="k", kind="outage", reason="503", until=NOW, opened_at=NOW - timedelta(minutes=5))
+    h = Harness(Outcome("updated", "job-1"), breaker=ends_now)
+    assert h.handle(body()) == Outcome("updated", "job-1")
+    h.finish()
+    assert h.progress.closed == 1 and h.progress.syncs[-1] == "projects"
+    # Closed: the next batch takes "no pause" from the cache instead of reading the store again.
+    reads = h.progress.reads
+    assert h.worker.begin().breaker is None
+    assert h.progress.reads == reads
+
+
+def test_a_pause_still_running_is_not_closed_by_a_batch_that_applied_nothing() -> None:
+    later = Breaker(cause_key="k", kind="outage", reason="503", until=NOW - timedelta(seconds=1), opened_at=NOW)
+    h = Harness(Outcome("updated", "job-1"), breaker=later)
+    h.finish()  # nothing applied
+    assert h.progress.closed == 0
+
+
+# -- deferrals ----------------------------------------------------------------------------------------------
+def test_the_last_allowed_deferral_still_goes_back_on_the_queue() -> None:
+    h = Harness(Outcome("created"))
+    h.handle(body(), carried=Carried(attempts=1, deferrals=MAX_DEFERRALS - 1), time_left=False)
+    ((_, carried, _),) = h.queue.put_back_calls
+    assert carried == Carried(attempts=1, deferrals=MAX_DEFERRALS)
+    assert h.dead_letters.sent == []
+    h.finish()
+    assert h.runlog.counts == [("run-1", "deferred", 1)]
+
+
+def test_one_deferral_too_many_is_dead_lettered_as_such_under_the_records_ids() -> None:
+    h = Harness(Outcome("created"))
+    h.handle(body(), carried=Carried(attempts=0, deferrals=MAX_DEFERRALS), time_left=False)
+    ((_, failure, _),) = h.dead_letters.sent
+    assert failure.kind == "DEFERRED_TOO_LONG" and failure.cause_key == "deferred-too-long"
+    assert failure.source_id == "101"
+    assert failure.reason == f"put back {MAX_DEFERRALS} times without running: not enough time left in this invocation"
+    h.finish()
+    assert h.runlog.counts == [("run-1", "failed", 1)]
