@@ -15,7 +15,8 @@ $(VENV)/.installed: pyproject.toml layers/deps/requirements.txt
 	@echo "Creating $(VENV) with $(PYTHON): the first time takes a few minutes of downloads and installs"
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
-	$(VENV)/bin/pip install -q -e '.[dev]'
+	# The layer's pins as constraints: the tests run the versions the DepsLayer ships.
+	$(VENV)/bin/pip install -q -c layers/deps/requirements.txt -e '.[dev]'
 	touch $@
 
 $(TOOLS)/.installed: requirements-tools.txt
@@ -85,8 +86,10 @@ build: $(TOOLS)/.installed
 	  echo "sam build skipped: no python3.13 on this machine (the Lambda runtime); CI has one"; \
 	fi
 
-bench: $(VENV)/.installed
-	$(VENV)/bin/python -m ctns.bench
+# Not part of `make test`. Builds the stack first (the deps layer's size is read from .aws-sam/build), then
+# measures; `make bench BENCH_ARGS=--quick` for development, `python -m ctns.bench --help` for the sizes.
+bench: $(VENV)/.installed build
+	$(VENV)/bin/python -m ctns.bench $(BENCH_ARGS)
 
 # Mutation testing of the engine and the clients' paging and retries (not part of `make test`; docs/mutation.md).
 # MODULE=ctsync/sync/poller.py (or poller) for one module; MUTATE_JOBS=2 to run two mutants at a time.

@@ -20,6 +20,7 @@ from ctns.plan import EmptyTable, runtime_for
 from ctsync.config import SyncConfig
 from ctsync.errors import ConfigurationError, NeedsAttention, SyncError
 from ctsync.sync import registry
+from ctsync.sync.definition import CheckWarning
 from ctsync.sync.registry import SYNC_NAMES
 from ctsync.timeutil import utc_now
 
@@ -272,8 +273,11 @@ def _sync_hooks(config: SyncConfig, netsuite: Any, clicktime: Any, checks: list[
         except SyncError as error:  # a refusal, or a system that did not answer: one FAIL line either way
             problems = [error.message]
         if problems:
-            checks.extend(Check(f"{sync} sync", FAIL, problem) for problem in problems)
-        else:
+            checks.extend(
+                Check(f"{sync} sync", WARN if isinstance(problem, CheckWarning) else FAIL, problem)
+                for problem in problems
+            )
+        if not any(not isinstance(problem, CheckWarning) for problem in problems):
             checks.append(Check(f"{sync} sync", OK, "what its settings name exists"))
 
 

@@ -136,6 +136,7 @@ class ClickTimeSimulator(App):
         fault = self._draw_envelope_fault(request)
         if fault is None:
             return super().dispatch(request)
+        self.faults.record("envelope_error_after" if fault.after_handler else "envelope_error")
         if not fault.after_handler:
             return EnvelopeResponse(
                 200, envelope(None, errors=[api_error(fault.message)]), decimals_as=self.decimals_as

@@ -13,10 +13,11 @@ from __future__ import annotations
 import random
 import re
 import threading
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Literal
 
-FaultKind = Literal["status", "timeout", "reset"]
+FaultKind = Literal["status", "timeout", "reset", "reset_after"]
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,13 @@ class FaultPlan:
 
     error_rates: probability per HTTP status, e.g. {429: 0.05, 503: 0.02}.
     timeout_rate: probability that a request hangs for `timeout_seconds` before it is answered.
-    reset_rate: probability that the connection is closed without an answer.
+    reset_rate: probability that the connection is closed without an answer, before the request is processed.
+    reset_after_rate: probability that the request is processed (a write is done) and then the connection is
+        closed without an answer: the client cannot know whether its write happened.
+
+    Every fault that fires is counted in `fired` (by label: the status as text, "timeout", "reset",
+    "reset_after", "slow_page"), and simulators count their own refusals there too (NetSuite's concurrency
+    limit: "429_under_load", "401_under_load"): what a fault suite reports as "faults injected by kind".
     latency_seconds: added to every request.
     slow_page_seconds: added to list/query requests (the simulator decides what is a page).
     """
@@ -58,6 +65,7 @@ class FaultPlan:
     timeout_rate: float = 0.0
     timeout_seconds: float = 5.0
     reset_rate: float = 0.0
+    reset_after_rate: float = 0.0
     latency_seconds: float = 0.0
     slow_page_seconds: float = 0.0
     retry_after: int | None = None
@@ -66,6 +74,16 @@ class FaultPlan:
         self._random = random.Random(self.seed)
         self._lock = threading.Lock()
         self._scripts: list[_Script] = []
+        self.fired: Counter[str] = Counter()
+
+    def record(self, label: str) -> None:
+        """Count one fault that happened (see the class docstring for the labels)."""
+        with self._lock:
+            self.fired[label] += 1
+
+    @staticmethod
+    def label(fault: Fault) -> str:
+        return str(fault.status) if fault.kind == "status" else fault.kind
 
     def inject(
         self,
@@ -88,7 +106,7 @@ class FaultPlan:
         with self._lock:
             self._scripts.clear()
         self.error_rates = {}
-        self.timeout_rate = self.reset_rate = 0.0
+        self.timeout_rate = self.reset_rate = self.reset_after_rate = 0.0
         self.latency_seconds = self.slow_page_seconds = 0.0
 
     def draw(self, method: str, path: str) -> Fault | None:
@@ -112,4 +130,7 @@ class FaultPlan:
         threshold += self.reset_rate
         if roll < threshold:
             return Fault(kind="reset")
+        threshold += self.reset_after_rate
+        if roll < threshold:
+            return Fault(kind="reset_after")
         return None

@@ -260,29 +260,34 @@ class _RequestHandler(BaseHTTPRequestHandler):
         app = self.app
         fault = app.faults.draw(request.method, request.path)
         delay = app.faults.latency_seconds
-        if app.is_page_request(request):
+        if app.is_page_request(request) and app.faults.slow_page_seconds:
             delay += app.faults.slow_page_seconds
+            app.faults.record("slow_page")
         if delay:
             # Before the request counts as in flight: latency is the network's, not the server's
             # (a simulator that models server time, like NetSuite's processing_seconds, sleeps in its route).
             time.sleep(delay)
-        if fault is not None and self._apply(fault, request):
-            return
+        if fault is not None:
+            app.faults.record(app.faults.label(fault))
+            if self._apply(fault, request):
+                return
         try:
             response = app.handle(request)
         except Exception:
             response = app.internal_error()
         app.log(request, response)
+        if fault is not None and fault.kind == "reset_after":
+            self._reset()  # processed, logged, and the answer lost
+            return
         self._write(response)
 
     def _apply(self, fault: Fault, request: Request) -> bool:
         """Apply a fault; True when the request has been dealt with."""
         if fault.kind == "reset":
-            # SO_LINGER with a zero timeout makes close() send RST: the client sees a connection reset.
-            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            self.connection.close()
-            self.close_connection = True
+            self._reset()
             return True
+        if fault.kind == "reset_after":
+            return False  # processed first; the answer is dropped in _handle
         if fault.kind == "timeout":
             time.sleep(fault.delay_seconds)
             return False
@@ -292,6 +297,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self.app.log(request, response)
         self._write(response)
         return True
+
+    def _reset(self) -> None:
+        # SO_LINGER with a zero timeout makes close() send RST: the client sees a connection reset.
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.connection.close()
+        self.close_connection = True
 
     def _write(self, response: Response, *, close: bool = False) -> None:
         payload = response.encode()

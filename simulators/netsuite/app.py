@@ -254,7 +254,9 @@ class NetSuiteSimulator(App):
             return None
         if self.throttle_as_unauthorized:
             # NetSuite sometimes answers an overload with INVALID_LOGIN (research notes §1.4, §5.2).
+            self.faults.record("401_under_load")
             return self.error_response(401, "")
+        self.faults.record("429_under_load")
         return self.error_response(429, "")
 
     def authenticate(self, request: Request) -> None:

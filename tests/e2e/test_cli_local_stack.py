@@ -17,6 +17,7 @@ from ctns.target import open_target
 from ctsync.state import Cursor
 from ctsync.sync.registry import PLANNED
 from ctsync.timeutil import utc_now
+from simulators.generator import UNMAPPED_EXPENSE_TYPE
 from simulators.netsuite.app import DEFAULT_CREDENTIALS
 from tests.e2e.cli_support import Result, ctns, queue_depths, start_local_stack, state_items, victim_of
 
@@ -357,3 +358,32 @@ def test_running_a_planned_sync_says_it_is_not_implemented(local, capsys, monkey
     assert "not implemented in this version" in result.out
     backfill = ctns(capsys, "backfill", "time", "--since", "2024-01-01")
     assert backfill.code == 2 and "not implemented" in backfill.problems[0]
+
+
+def test_check_names_expense_types_without_a_category_and_settings_netsuite_does_not_have(local, capsys, tmp_path):
+    plain = ctns(capsys, "check", "--json")
+    expenses = [c for c in plain.json["checks"] if c["name"] == "expenses sync"]
+    # The seeded type with no category blocks only the sheets that carry it: a warning, not a failed check.
+    assert [c["status"] for c in expenses] == ["warn", "ok"] and plain.code == 0
+    assert UNMAPPED_EXPENSE_TYPE in expenses[0]["detail"] and "expenses.categories" in expenses[0]["detail"]
+
+    config, secrets = files_for(
+        local,
+        tmp_path,
+        expenses={"categories": {"No Such Type": "5", UNMAPPED_EXPENSE_TYPE: "99999"}},
+        people={"overrides": {"ct-user-x": "424242"}},
+    )
+    result = ctns(capsys, "check", "--config", config, "--secrets", secrets, "--json")
+
+    failed = {(c["name"], c["detail"]) for c in result.json["checks"] if c["status"] == "FAIL"}
+    assert result.code == 2
+    assert (
+        "expenses sync",
+        "expenses.categories names ClickTime expense type 'No Such Type', which ClickTime does not have",
+    ) in failed
+    assert any(
+        name == "expenses sync" and "maps it to 99999, which is no NetSuite expense category" in detail
+        for name, detail in failed
+    )
+    overrides = "people.overrides['ct-user-x'] names employee 424242, which NetSuite does not have"
+    assert {("time sync", overrides), ("expenses sync", overrides)} <= failed

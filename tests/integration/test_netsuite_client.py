@@ -24,8 +24,9 @@ import pytest
 import requests
 from pydantic import SecretStr
 
+from ctsync.errors import TransientError
 from ctsync.netsuite.auth import TbaCredentials
-from ctsync.netsuite.client import NetSuiteClient, NetSuiteOutcomeUnknown
+from ctsync.netsuite.client import CREDENTIAL_PROBES, NetSuiteClient, NetSuiteOutcomeUnknown
 from ctsync.netsuite.errors import NetSuiteAuthError, NetSuiteNotFound, NetSuiteValidationError
 from ctsync.retry import RetryPolicy
 from simulators.common.server import LoggedRequest, SimulatorServer
@@ -393,17 +394,42 @@ def test_a_401_under_a_full_concurrency_limit_is_retried_until_a_slot_frees(star
     assert len(set(nonces(conn.session))) == len(conn.session.sent) == 2
 
 
-def test_401s_are_believed_after_two_fresh_retries(ns, conn):
-    ns.sim.faults.inject("status", status=401, times=5, path=SERVER_TIME)
+def test_401s_are_believed_after_two_fresh_retries_and_signed_probes_that_fail_too(ns, conn):
+    ns.sim.faults.inject("status", status=401, times=10, path=SERVER_TIME)
 
     with pytest.raises(NetSuiteAuthError) as caught:
         conn.client.server_time()
 
-    assert ns.statuses(SERVER_TIME) == [401, 401, 401]
+    # three attempts, then three probes (GET serverTime, signed afresh): none was accepted
+    assert ns.statuses(SERVER_TIME) == [401] * (3 + CREDENTIAL_PROBES)
     assert caught.value.status == 401 and caught.value.code == "INVALID_LOGIN"
     assert caught.value.systemic and caught.value.cause_key == "netsuite-login"
     assert "Login Audit Trail" in caught.value.message and "account ID's case" in caught.value.message
-    assert len(conn.sleeps) == 2
+    assert len(conn.sleeps) == 2 + CREDENTIAL_PROBES
+
+
+def test_401s_that_keep_coming_under_load_while_a_probe_is_accepted_are_load_not_bad_credentials(ns, conn):
+    # Given a SuiteQL call answered 401 three times (the account's concurrency limit, shared by every integration)
+    ns.sim.faults.inject("status", status=401, times=3, path="/suiteql")
+
+    # When the client gives up believing it is load, a signed probe goes through: the credentials are good
+    page = conn.client.suiteql_page(ALL_CUSTOMERS)
+
+    # Then the call is retried as throttling (not an auth error that would dead-letter every record) and succeeds
+    assert ns.statuses("/services/rest/query/v1/suiteql") == [401, 401, 401, 200]
+    assert ns.statuses(SERVER_TIME) == [200]
+    assert [row["entityid"] for row in page.rows] == ["C-12"]
+
+
+def test_401s_under_load_that_outlast_the_retries_are_an_outage_not_a_login_failure(ns, conn):
+    ns.sim.faults.inject("status", status=401, times=50, path="/suiteql")
+
+    with pytest.raises(TransientError) as caught:
+        conn.client.suiteql_page(ALL_CUSTOMERS)
+
+    assert not isinstance(caught.value, NetSuiteAuthError)
+    assert caught.value.code == "NETSUITE_BUSY" and caught.value.cause_key == "netsuite-concurrency"
+    assert caught.value.outage  # the worker pauses the sync and puts records back; nothing is dead-lettered
 
 
 # -- signatures ---------------------------------------------------------------------------------------------
@@ -425,13 +451,14 @@ def test_a_wrong_part_of_the_signature_is_refused_and_audited(ns, wrong, reason)
     with pytest.raises(NetSuiteAuthError) as caught:
         bad.client.token_info()
     assert caught.value.status == 401
-    # (three attempts, each signed afresh: a 401 may be load, so it is believed on the third)
-    assert [r for r, _ in ns.sim.login_audit] == [reason] * 3
-    assert len(bad.session.sent) == 3 and len(bad.sleeps) == 2
+    # (three attempts, each signed afresh: a 401 may be load, so it is believed on the third, once signed probes
+    # are refused too)
+    assert [r for r, _ in ns.sim.login_audit] == [reason] * (3 + CREDENTIAL_PROBES)
+    assert len(bad.session.sent) == 3 + CREDENTIAL_PROBES and len(bad.sleeps) == 2 + CREDENTIAL_PROBES
     # And the right set-up is accepted
     info = ns.connect().client.token_info()
     assert info["accountId"] == "1234567_SB1"
-    assert len(ns.sim.login_audit) == 3
+    assert len(ns.sim.login_audit) == 3 + CREDENTIAL_PROBES
 
 
 # -- typed errors from NetSuite's bodies --------------------------------------------------------------------
@@ -637,3 +664,17 @@ def test_query_parameters_reach_the_server_as_signed(ns, conn):
     sent = [parse_qs(urlsplit(r.url).query) for r in conn.session.sent]
     assert [s["offset"] for s in sent] == [["0"], ["10"], ["20"]]
     assert ns.sim.login_audit == []
+
+
+def test_401s_soon_after_an_accepted_request_are_load_even_when_probes_would_be_refused(ns):
+    # Given a client whose signature NetSuite accepted a moment ago (the credentials are good)
+    conn = ns.connect(retry=RetryPolicy(max_attempts=6, base_seconds=0.001, cap_seconds=0.01))
+    conn.client.server_time()
+    # When the account is so busy that the call is answered 401 four times in a row
+    ns.sim.faults.inject("status", status=401, times=4)
+
+    moment = conn.client.server_time()
+
+    # Then it is retried as load, without a probe (not believed after the third 401), and gets through
+    assert moment is not None
+    assert ns.statuses(SERVER_TIME) == [200, 401, 401, 401, 401, 200]

@@ -28,6 +28,12 @@ MAX_PAGE_SIZE = 1000
 # A 401 is retried, signed afresh, this many times before the credentials are believed wrong: NetSuite answers
 # INVALID_LOGIN instead of 429 when the account's concurrency limit is full (research notes §1.4, §5.2).
 MAX_UNAUTHORIZED_RETRIES = 2
+# Then a signed probe (GET serverTime) is tried this many times, with the retry policy's pauses, before the
+# credentials are believed wrong: one that goes through proves them good, and the 401s were load.
+CREDENTIAL_PROBES = 3
+# A 401 within this long of a request NetSuite accepted from this client (same token) is load, not a login that
+# went bad: under a full concurrency limit the probes can be refused as well.
+CREDENTIALS_PROVEN_SECONDS = 600.0
 
 
 class NetSuiteOutcomeUnknown(NeedsAttention):
@@ -71,6 +77,7 @@ class NetSuiteClient:
         self._timeout = timeout_seconds
         self.page_size = page_size
         self._monotonic = monotonic
+        self._accepted_at: float | None = None  # when NetSuite last accepted this client's signature
 
     # -- transport --------------------------------------------------------------------------------
     def _send(
@@ -109,19 +116,52 @@ class NetSuiteClient:
                 raise failure from error
             observe_ms("NetSuiteLatency", (self._monotonic() - started) * 1000)
             if response.status_code < 400:
+                self._accepted_at = self._monotonic()
                 return response
             if response.status_code in (401, 429):
                 count("NetSuiteThrottled")
             if response.status_code == 401:
                 unauthorized += 1
                 if unauthorized > MAX_UNAUTHORIZED_RETRIES:
-                    raise auth_error(response)
+                    if not (self._recently_accepted() or self._credentials_accepted()):
+                        raise auth_error(response)
+                    # The same token signs a request NetSuite accepts: the account is busy, not the login wrong.
+                    raise TransientError(
+                        f"NetSuite {method} {url}: 401 INVALID_LOGIN while the same token is accepted: "
+                        "the account's concurrency limit is full",
+                        code="NETSUITE_BUSY",
+                        cause="netsuite-concurrency",
+                    )
             error = error_for(response)
             if not idempotent and isinstance(error, TransientError) and response.status_code not in (401, 429, 503):
                 raise NetSuiteOutcomeUnknown(error.message)
             raise error
 
         return call_with_retries(attempt, self._retry, on_retry=self._log_retry(method, url))
+
+    def _recently_accepted(self) -> bool:
+        accepted = self._accepted_at
+        return accepted is not None and self._monotonic() - accepted < CREDENTIALS_PROVEN_SECONDS
+
+    def _credentials_accepted(self) -> bool:
+        """Whether a freshly signed probe goes through: a 401 that keeps coming under load is not bad credentials.
+        Only a success counts; a 401, a throttle or no answer to every probe leaves the credentials in doubt."""
+        for attempt in range(1, CREDENTIAL_PROBES + 1):
+            self._retry.sleep(self._retry.delay(attempt, None))
+            try:
+                probe = self._session.request(
+                    "GET",
+                    f"{self.base_url}/system/v1/serverTime",
+                    headers={"Accept": "application/json"},
+                    auth=self._auth,
+                    timeout=self._timeout,
+                )
+            except (requests.ConnectionError, requests.Timeout):
+                continue
+            if probe.status_code < 400:
+                self._accepted_at = self._monotonic()
+                return True
+        return False
 
     @staticmethod
     def _log_retry(method: str, url: str) -> Callable[[int, TransientError, float], None]:

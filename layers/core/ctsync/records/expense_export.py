@@ -13,19 +13,9 @@ One message is one expense sheet. The worker reads the sheet again (the message 
 - then upserts the report when its payload changed (`PUT expenseReport/eid:ct-es-<sheet id>?replace=expense`:
   NetSuite's expense sublist has no key, and without `replace` an update appends the lines again). A report
   NetSuite marks paid, or one in a closed period, is never changed or deleted: it is flagged with the reason;
-- then, as a separate step that never blocks the report, stores each item's receipt (see `_receipts`).
+- then, as a separate step that never blocks the report, stores each item's receipt (`ReceiptStep`).
 
-Currencies and amounts (every amount Decimal, rounded once by `ctsync.money`'s rule to the precision NetSuite
-gives its currency). ClickTime keeps an item's `Amount` in the company currency C; an item paid in another
-currency O also has `AmountForeign` in O and `AmountForeignExchangeRate` (O -> C). The report is kept in the
-employee's subsidiary currency R, and each line says what was spent:
-- O = R: `amount` = what was spent in O (the foreign amount, or Amount when O is C); no currency fields;
-- R = C, O other: `amount` = ClickTime's Amount, the figure the approver saw, even where it differs by a cent
-  from AmountForeign x rate (it is kept, not recomputed); `currency` O, `foreignamount`, `exchangerate` from
-  ClickTime;
-- R other than both (a USD item on a EUR employee's report): ClickTime gives no rate into R, so NetSuite's own
-  (Currency Exchange Rates, the latest on or before the expense date; `expenses.exchange_rates = netsuite`) is
-  used: `amount` = foreign amount x that rate, rounded; or the sheet is blocked (`fail`).
+Currencies and amounts: `records.expense_lines`. Receipts: `records.expense_receipts`.
 
 State: the sheet's mapping (kind `expensesheet`, target the report's internal id) is the lock that keeps two
 deliveries apart and the version fence (`ApprovedDate`); its content hash is the report payload last written.
@@ -36,24 +26,34 @@ stored already.
 
 from __future__ import annotations
 
-import hashlib
-import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ctsync.clicktime.client import ClickTimeClient, ReceiptRefused
-from ctsync.clicktime.models import ExpenseItem, ExpenseSheet, ExpenseType
+from ctsync.clicktime.client import ClickTimeClient
+from ctsync.clicktime.models import ExpenseItem, ExpenseSheet
 from ctsync.config import SyncConfig
-from ctsync.errors import NeedsAttention, TransientError, cause_part
-from ctsync.money import round_money
+from ctsync.errors import cause_part
 from ctsync.netsuite.client import NetSuiteClient
 from ctsync.netsuite.errors import NetSuiteAlreadyBilled, NetSuiteNotFound, NetSuitePeriodClosed
 from ctsync.records.clicktime_source import EXPENSE_SHEETS, ApprovedSheetSource, approved_at
-from ctsync.records.receipts import FileCabinet, file_type_of
+from ctsync.records.expense_lines import (
+    EXTERNAL_PREFIX,
+    RECORD,
+    SUBLIST,
+    LinePlan,
+    Money,
+    ReportPlan,
+    external_id,
+    id_order,
+    line_money,
+    report_payload,
+    report_total,
+    resolve_category,
+)
+from ctsync.records.expense_receipts import RECEIPTS_ONLY, ReceiptsDone, ReceiptStep, Requeue
+from ctsync.records.receipts import FileCabinet
 from ctsync.records.references import (
     ClickTimeReferences,
     Currency,
@@ -67,214 +67,14 @@ from ctsync.records.targets import content_hash, locked
 from ctsync.records.time_export import Blocked, Problem, _with_entries, merged, record_flags
 from ctsync.references import References
 from ctsync.state import Lock, Mapping, MappingStore, RunLog
+from ctsync.sync.definition import CheckWarning
 from ctsync.sync.messages import Outcome, WorkMessage
-from ctsync.timeutil import format_instant
 
 KIND = "expensesheet"
 ITEM_KIND = "expenseitem"
-RECORD = "expenseReport"
-SUBLIST = "expense"
-EXTERNAL_PREFIX = "ct-es-"
 ITEMS = "expense items"  # how a cause names what it blocks
 MEMO_LIMIT = 999  # UNVERIFIED: NetSuite's length of expenseReport.memo ("Purpose") and of a line's memo
 PAID_IN_FULL = "I"  # expenseReport.status: Paid In Full (exports addendum §2.2)
-# The snapshot flags of a receipts retry (a message the worker sends itself): only the receipt step runs.
-RECEIPTS_ONLY = "receipts_only"
-RECEIPT_TRY = "receipt_try"
-DOWNLOAD_ATTEMPTS = 2  # the client's own tries per receipt; later ones go through the queue
-_SAFE = re.compile(r"[^A-Za-z0-9_-]")
-
-Requeue = Callable[[WorkMessage, int], None]  # a message, its delay in seconds
-
-
-def external_id(sheet_id: str) -> str:
-    """The report's external ID: NetSuite documents [A-Za-z0-9_-]; anything else is written as _xx hex."""
-    return EXTERNAL_PREFIX + _SAFE.sub(lambda m: f"_{ord(m.group()):02x}", sheet_id)
-
-
-# -- the pure parts ------------------------------------------------------------------------------------------
-
-
-def resolve_category(
-    type_id: str,
-    expense_type: ExpenseType | None,
-    categories: dict[str, ExpenseCategory],
-    explicit: dict[str, str],
-) -> tuple[ExpenseCategory | None, Problem | None]:
-    """The NetSuite expense category of a ClickTime expense type, or the problem that blocks it.
-
-    Tried in order: `expenses.categories` by the type's ID, then by its name (a deliberate choice of the
-    operator, so it decides first); the type's AccountingPackageID (a category's internal id, or its external
-    ID); a category with the same name (case-insensitive, the only active one of that name). An inactive
-    category blocks rather than falls through: a person retired it on purpose.
-    """
-    name = expense_type.Name.strip() if expense_type else ""
-    label = f"{name} ({type_id})" if name else type_id
-    by_name = {key.lower(): value for key, value in explicit.items()}
-    chosen: ExpenseCategory | None = None
-    how = ""
-    wanted = explicit.get(type_id) or (by_name.get(name.lower()) if name else None)
-    if wanted:
-        chosen, how = categories.get(wanted), f"expenses.categories maps it to {wanted}"
-        if chosen is None:
-            return None, Problem(
-                f"category-missing:{wanted}",
-                f"ClickTime expense type {label}: {how}, which is no NetSuite expense category",
-                "correct expenses.categories",
-            )
-    apid = ((expense_type.AccountingPackageID if expense_type else None) or "").strip()
-    if chosen is None and apid:
-        how = f"its AccountingPackageID is {apid}"
-        chosen = categories.get(apid) or next((c for c in categories.values() if c.external_id == apid), None)
-        if chosen is None:
-            return None, Problem(
-                f"category-missing:{cause_part(apid)}",
-                f"ClickTime expense type {label}: {how}, which is no NetSuite expense category",
-                "set the type's AccountingPackageID to a NetSuite expense category's internal id, or map the type "
-                "in expenses.categories",
-            )
-    if chosen is None and name:
-        same = [c for c in categories.values() if c.name.lower() == name.lower()]
-        active = [c for c in same if not c.is_inactive]
-        chosen = active[0] if len(active) == 1 else (same[0] if len(same) == 1 else None)
-        how = "by its name"
-        if len(active) > 1:
-            return None, Problem(
-                f"category-ambiguous:{cause_part(name)}",
-                f"ClickTime expense type {label}: {len(active)} active NetSuite expense categories are named {name}",
-                "map the type in expenses.categories or set its AccountingPackageID",
-            )
-    if chosen is None:
-        return None, Problem(
-            f"expense-type-unmapped:{cause_part(name or type_id)}",
-            f"ClickTime expense type {label} has no NetSuite expense category (none by expenses.categories, "
-            "AccountingPackageID or name)",
-            f"create a NetSuite expense category named {name or type_id}, set the type's AccountingPackageID to a "
-            "category's internal id, or map the type in expenses.categories",
-        )
-    if chosen.is_inactive:
-        return None, Problem(
-            f"category-inactive:{chosen.id}",
-            f"ClickTime expense type {label} maps to NetSuite expense category {chosen.name} ({chosen.id}), "
-            f"which is inactive ({how})",
-            f"reactivate category {chosen.id} in NetSuite or map the type to another",
-        )
-    return chosen, None
-
-
-@dataclass(frozen=True)
-class Money:
-    """What one line says about money: `amount` in the report's currency; `currency`, `foreign` and `rate`
-    when the item was spent in another currency; `spent_in`/`spent` what was spent (for reconciliation)."""
-
-    amount: Decimal
-    spent_in: str  # ISO
-    spent: Decimal
-    currency: Currency | None = None
-    foreign: Decimal | None = None
-    rate: Decimal | None = None
-    note: str = ""
-
-
-RateLookup = Callable[[Currency, Currency, date], Decimal | None]  # (from, into, day) -> rate
-
-
-def line_money(
-    item: ExpenseItem,
-    report: Currency,
-    company_iso: str,
-    currency_by_iso: Callable[[str], Currency | None],
-    netsuite_rate: RateLookup | None,
-) -> tuple[Money | None, Problem | None]:
-    """The line amounts of one item (rules in the module docstring); `netsuite_rate` None blocks a line that
-    needs NetSuite's rate (`expenses.exchange_rates = fail`)."""
-    home = (item.Currency or company_iso).strip().upper()
-    foreign = bool(item.HasForeignCurrency or item.AmountForeignCurrency) and item.AmountForeign is not None
-    spent_iso = (item.AmountForeignCurrency or "").strip().upper() if foreign else home
-    spent_value: Decimal = item.AmountForeign if foreign and item.AmountForeign is not None else item.Amount
-    spent_currency = currency_by_iso(spent_iso) if spent_iso else None
-    if spent_currency is None:
-        return None, Problem(
-            f"currency-unmapped:{cause_part(spent_iso or 'none')}",
-            f"expense item {item.ID} is in currency {spent_iso or '(none)'}, which NetSuite does not have",
-            f"add the currency {spent_iso} in NetSuite (symbol = the ISO code) or correct the item",
-            (item.ID,),
-        )
-    spent = round_money(spent_value, spent_currency.places)
-    if spent_currency.id == report.id:
-        return Money(round_money(spent_value, report.places), spent_iso, spent), None
-    if home == report.iso and foreign:
-        rate = item.AmountForeignExchangeRate
-        if rate is None or rate <= 0:
-            return None, Problem(
-                "bad-input:exchange-rate",
-                f"expense item {item.ID} in {spent_iso} has no exchange rate in ClickTime ({rate})",
-                "give the item its exchange rate in ClickTime",
-                (item.ID,),
-            )
-        return Money(round_money(item.Amount, report.places), spent_iso, spent, spent_currency, spent, rate), None
-    # ClickTime gives no rate into the report's currency.
-    rate = netsuite_rate(spent_currency, report, date.fromisoformat(item.ExpenseDate[:10])) if netsuite_rate else None
-    if rate is None:
-        how = "NetSuite has no rate on or before that date" if netsuite_rate else "expenses.exchange_rates is fail"
-        return None, Problem(
-            f"exchange-rate-missing:{cause_part(spent_iso)}-{cause_part(report.iso)}",
-            f"expense item {item.ID} was spent in {spent_iso} on a report kept in {report.iso}, and ClickTime gives "
-            f"no rate between them ({how})",
-            f"add a {spent_iso} to {report.iso} rate in NetSuite (Lists > Accounting > Currency Exchange Rates) or set "
-            "expenses.exchange_rates to netsuite",
-            (item.ID,),
-        )
-    amount = round_money(spent_value * rate, report.places)
-    note = f"{spent} {spent_iso} at NetSuite's rate {rate}"
-    return Money(amount, spent_iso, spent, spent_currency, spent, rate, note), None
-
-
-# -- plans ---------------------------------------------------------------------------------------------------
-
-
-@dataclass
-class LinePlan:
-    item: ExpenseItem
-    line: dict[str, Any]  # the expense line, without its receipt link
-    money: Money
-    project: str | None
-
-
-@dataclass
-class ReportPlan:
-    sheet: ExpenseSheet
-    employee: str = ""
-    currency: Currency | None = None
-    header: dict[str, Any] = field(default_factory=dict)
-    lines: list[LinePlan] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-    tran_date: date | None = None
-    notes: list[str] = field(default_factory=list)
-
-
-@dataclass
-class ReceiptsDone:
-    stored: int = 0
-    linked: bool = False  # the report was written again to link files to lines
-    attached: int = 0
-    failures: dict[str, list[str]] = field(default_factory=dict)  # cause key -> texts: not retried for this approval
-    pending: dict[str, list[str]] = field(default_factory=dict)  # cause key -> texts: may go through later
-    link_hash: str = ""  # the report's payload hash after the write that linked files to lines
-
-    @property
-    def wrote(self) -> bool:
-        return bool(self.stored or self.linked or self.attached)
-
-    @property
-    def retry(self) -> int:
-        return sum(len(texts) for texts in self.pending.values())
-
-    def fail(self, cause: str, text: str) -> None:
-        self.failures.setdefault(cause, []).append(text)
-
-    def later(self, cause: str, text: str) -> None:
-        self.pending.setdefault(cause, []).append(text)
 
 
 class ExpenseExport:
@@ -301,9 +101,9 @@ class ExpenseExport:
         self._ct = ClickTimeReferences(clicktime, cache)
         self._people = config.people
         self._cache = cache
-        self._requeue = requeue
         receipts = self._settings.receipts
-        self._cabinet = FileCabinet(netsuite, cache, folder_name=receipts.folder_name, parent=receipts.folder_parent)
+        cabinet = FileCabinet(netsuite, cache, folder_name=receipts.folder_name, parent=receipts.folder_parent)
+        self._receipt_step = ReceiptStep(netsuite, clicktime, mappings, runlog, receipts, cabinet, requeue)
         self.source = ApprovedSheetSource(
             clicktime,
             mappings,
@@ -337,7 +137,7 @@ class ExpenseExport:
             return plan
         if items is None:
             items = self._clicktime.expense_items(ExpenseSheetID=sheet.ID)
-        for item in sorted(items, key=lambda i: (i.ExpenseDate[:10], _id_order(i.ID))):
+        for item in sorted(items, key=lambda i: (i.ExpenseDate[:10], id_order(i.ID))):
             self._plan_line(plan, item, projects)
         return plan
 
@@ -490,17 +290,39 @@ class ExpenseExport:
             type_id, self._ct.expense_types().get(type_id), self._ns.expense_categories(), self._settings.categories
         )
 
-    def payload(self, plan: ReportPlan, files: dict[str, str]) -> dict[str, Any]:
-        """The report as sent: header and every line, with the receipt files linked to their lines (`files`:
-        item ID -> file internal id, when receipts are linked per line)."""
-        lines = []
-        for line in plan.lines:
-            body = dict(line.line)
-            file_id = files.get(line.item.ID)
-            if file_id:
-                body.update({"expmediaitem": {"id": file_id}, "receipt": True})
-            lines.append(body)
-        return {**plan.header, SUBLIST: {"items": lines}}
+    def check(self) -> list[str]:
+        """For `ctns check` (read only): what the expenses settings name exists, and every active ClickTime
+        expense type has a NetSuite expense category, so that no sheet waits on a category tonight."""
+        people, _ = self._resolvers()
+        problems = people.check()
+        categories = self._ns.expense_categories()
+        types = self._ct.expense_types()
+        configured = {key.lower() for key in self._settings.categories}
+        for type_id, expense_type in sorted(types.items()):
+            if expense_type.IsActive:
+                _, problem = resolve_category(type_id, expense_type, categories, self._settings.categories)
+                if problem is None:
+                    continue
+                text = f"{problem.reason}: {problem.fix}"
+                named = type_id.lower() in configured or expense_type.Name.strip().lower() in configured
+                # A setting that names what is not there fails; an unmapped type blocks only the sheets carrying it.
+                problems.append(text if named else CheckWarning(text))
+        known = {type_id.lower() for type_id in types} | {t.Name.strip().lower() for t in types.values()}
+        for key in self._settings.categories:
+            if key.lower() not in known:
+                problems.append(
+                    f"expenses.categories names ClickTime expense type {key!r}, which ClickTime does not have"
+                )
+        subsidiary = self._settings.classification.subsidiary
+        if subsidiary and subsidiary not in self._ns.subsidiary_currencies():
+            problems.append(
+                f"expenses.classification.subsidiary {subsidiary} is not a NetSuite subsidiary with a currency"
+            )
+        if not self._ns.periods():
+            problems.append(
+                "no accounting periods are readable (accountingperiod): closed periods cannot be told apart"
+            )
+        return problems
 
     def preflight(self, message: WorkMessage) -> list[str]:
         """What would make NetSuite reject this expense sheet tonight (for `ctns plan`); writes nothing."""
@@ -530,7 +352,7 @@ class ExpenseExport:
             exported = bool(before and not before.deleted)
             plan = self.plan(sheet, exported=exported)
             if receipts_only:
-                return self._receipts_again(lock, message, plan, version, children)
+                return self._receipt_step.again(lock, message, plan, version, children)
             for note in plan.notes:
                 self._runlog.note(message.run_id, f"moved:{cause_part(note)[:80]}", note)
             if plan.problems:
@@ -543,7 +365,7 @@ class ExpenseExport:
         sheet_id = plan.sheet.ID
         before = lock.mapping
         report = before.target_id if before and not before.deleted else None
-        payload = self.payload(plan, self._linked_files(plan, children))
+        payload = report_payload(plan, self._receipt_step.linked_files(plan, children))
         digest = content_hash(payload)
         flags: list[str] = []
         wrote = False
@@ -570,12 +392,12 @@ class ExpenseExport:
         self._mappings.commit(lock, mapping, keep_lock=True)  # the report is known before the receipt step
         done = ReceiptsDone()
         if self._settings.receipts.enabled and not flags:
-            done = self._receipts(message, plan, report, version, children, held)
-        mapping = self._after_receipts(message, plan, report, mapping, done, try_number=0)
+            done = self._receipt_step.run(message, plan, report, version, children, held)
+        mapping = self._receipt_step.report(message, plan, report, mapping, done, try_number=0)
         self._mappings.commit(lock, mapping)
-        self._retry_receipts(message, version, done, try_number=0)
+        self._receipt_step.requeue_retry(message, version, done, try_number=0)
         action = "created" if before is None or before.deleted else ("updated" if wrote or done.wrote else "unchanged")
-        detail = f"expense report {report}: {len(plan.lines)} line(s), {_total(plan)}"
+        detail = f"expense report {report}: {len(plan.lines)} line(s), {report_total(plan)}"
         detail += f"; {done.stored} receipt(s) stored" if done.stored else ""
         detail += f"; {len(flags)} flagged" if flags else ""
         return Outcome(action, report, detail)  # type: ignore[arg-type]
@@ -634,259 +456,10 @@ class ExpenseExport:
                 "employee": plan.employee,
                 "currency": plan.currency.iso,
                 "lines": str(len(plan.lines)),
-                "total": _total(plan),
+                "total": report_total(plan),
                 "flagged": str(flags),
             },
         )
-
-    # -- receipts: a separate step, never blocking the report ------------------------------------------------
-    def _linked_files(self, plan: ReportPlan, children: dict[str, Mapping]) -> dict[str, str]:
-        """Item -> file id of the receipts stored for the items' current receipts, when linked per line."""
-        if self._settings.receipts.link == "attach" or not self._settings.receipts.enabled:
-            return {}
-        files = {}
-        for line in plan.lines:
-            details = children[line.item.ID].details if line.item.ID in children else {}
-            if line.item.ReceiptURL and details.get("receipt_file"):
-                files[line.item.ID] = details["receipt_file"]
-        return files
-
-    def _receipts(
-        self,
-        message: WorkMessage,
-        plan: ReportPlan,
-        report: str,
-        version: Any,
-        children: dict[str, Mapping],
-        report_hash: str,
-    ) -> ReceiptsDone:
-        """Store each item's receipt once, then link the new files (by `expenses.receipts.link`).
-
-        For each item with a ReceiptURL whose receipt was not stored (or refused) for this approval: download it
-        as a stream capped at `receipts.max_bytes` (one receipt in memory at a time); map its type; compare its
-        SHA-256 with the one stored (the same content is never uploaded again); upload it. A download that may
-        work later (5xx, a timeout) is left for a retry of this step alone; one that cannot (too large, a type
-        NetSuite refuses) is reported and not tried again until the sheet is approved anew.
-        """
-        checked = format_instant(version)
-        done = ReceiptsDone()
-        for line in plan.lines:
-            item = line.item
-            child = children.get(item.ID)
-            if not item.ReceiptURL or child is None:
-                continue
-            details = dict(child.details)
-            if details.get("receipt_checked") == checked and (
-                details.get("receipt_file") or details.get("receipt_refused")
-            ):
-                continue  # stored (or refused) for this approval already: not downloaded again
-            failure = self._receipt(item, child, details, done)
-            if failure is not None:
-                cause, text, retry = failure
-                details["receipt_error"] = cause
-                if retry:
-                    done.later(cause, text)
-                else:  # not tried again for this approval; an older file is not this approval's receipt
-                    details.update({"receipt_refused": cause, "receipt_checked": checked})
-                    details.pop("receipt_file", None)
-                    done.fail(cause, text)
-            else:
-                for stale in ("receipt_uploading", "receipt_error", "receipt_refused"):
-                    details.pop(stale, None)
-                details["receipt_checked"] = checked
-            children[item.ID] = self._save_child(child, details)
-        self._link(plan, report, children, done, report_hash)
-        return done
-
-    def _receipt(
-        self, item: ExpenseItem, child: Mapping, details: dict[str, str], done: ReceiptsDone
-    ) -> tuple[str, str, bool] | None:
-        """Download one receipt and store it unless NetSuite holds the same content; `details` (the item's child
-        mapping) is updated in place. Returns None, or (cause, text, worth retrying) when it did not go through.
-        The receipt's bytes live only in this call: one receipt in memory at a time."""
-        what = f"expense item {item.ID}"
-        try:
-            content, mime = self._clicktime.download_receipt(
-                item.ReceiptURL or "", max_bytes=self._settings.receipts.max_bytes, attempts=DOWNLOAD_ATTEMPTS
-            )
-        except ReceiptRefused as refused:
-            return refused.cause_key, f"{what}: {refused.message}", False
-        except TransientError as error:
-            return "receipt-download", f"{what}: download failed: {error.message}", True
-        except NeedsAttention as error:  # 404 and the like: the receipt is not there to fetch
-            return "receipt-download", f"{what}: download refused: {error.message}", False
-        file_type = file_type_of(mime, content)
-        if file_type is None:
-            return (
-                "receipt-type",
-                f"{what}: its receipt is {mime or 'of no type'} ({len(content)} bytes), not a file type NetSuite takes "
-                "as a receipt (PNG, JPEG, GIF, TIFF, BMP, PDF)",
-                False,
-            )
-        sha = hashlib.sha256(content).hexdigest()
-        if details.get("receipt_sha") == sha and details.get("receipt_file"):
-            return None  # NetSuite holds this content already
-        try:
-            file_id = self._store(item, child, content, file_type, sha, details)
-        except TransientError as error:
-            return "receipt-upload", f"{what}: upload failed: {error.message}", True
-        except NeedsAttention as error:  # NetSuite refused the file or the folder
-            return "receipt-upload", f"{what}: NetSuite refused the receipt: {error.message}", False
-        details.update({"receipt_file": file_id, "receipt_sha": sha, "receipt_type": file_type})
-        done.stored += 1
-        return None
-
-    def _store(
-        self, item: ExpenseItem, child: Mapping, content: bytes, file_type: str, sha: str, details: dict[str, str]
-    ) -> str:
-        """Upload one receipt. Its hash is recorded before the upload: should the worker die between the upload
-        and the mapping write, the next attempt reads the file's description and adopts it instead of uploading
-        the same content again."""
-        if details.get("receipt_uploading") == sha:
-            stored = self._cabinet.stored(item.ID)
-            if stored is not None and stored.sha256 == sha:
-                return stored.id
-        details["receipt_uploading"] = sha
-        self._save_child(child, details)
-        what = f"ClickTime expense item {item.ID} of expense sheet {item.ExpenseSheetID}"
-        return self._cabinet.upload(item.ID, content, file_type, sha, what)
-
-    def _save_child(self, child: Mapping, details: dict[str, str]) -> Mapping:
-        saved = child.model_copy(update={"details": dict(details)})
-        self._mappings.put(saved)  # a child is written only under its sheet's lock
-        return saved
-
-    def _link(
-        self, plan: ReportPlan, report: str, children: dict[str, Mapping], done: ReceiptsDone, report_hash: str
-    ) -> None:
-        """Link stored files: the report written once more with every line's file (`line`), and/or each new file
-        attached to the report (`attach`). A link NetSuite refuses is reported; the report stays as it is."""
-        link = self._settings.receipts.link
-        if link in ("line", "both"):
-            payload = self.payload(plan, self._linked_files(plan, children))
-            digest = content_hash(payload)
-            if digest != report_hash:
-                try:
-                    self._netsuite.upsert_record(RECORD, external_id(plan.sheet.ID), payload, replace=[SUBLIST])
-                except (NetSuiteAlreadyBilled, NetSuitePeriodClosed) as refused:
-                    done.fail(
-                        "expense-report-frozen",
-                        f"receipts not linked to the lines of report {report}: NetSuite refused: {refused.detail}",
-                    )
-                except TransientError as error:
-                    done.later(
-                        "receipt-link", f"receipts not linked to the lines of report {report} yet: {error.message}"
-                    )
-                except NeedsAttention as error:
-                    done.fail(
-                        "receipt-link",
-                        f"receipts not linked to the lines of report {report}: NetSuite refused: {error.message}",
-                    )
-                else:
-                    done.linked = True
-                    done.link_hash = digest
-        if link in ("attach", "both"):
-            for line in plan.lines:
-                child = children.get(line.item.ID)
-                file_id = child.details.get("receipt_file") if child and line.item.ReceiptURL else None
-                if not file_id or child is None or child.details.get("receipt_attached") == f"{report}:{file_id}":
-                    continue
-                try:
-                    self._cabinet.attach(RECORD, report, file_id)
-                except TransientError as error:
-                    done.later(
-                        "receipt-link",
-                        f"expense item {line.item.ID}: file {file_id} not attached to report {report} yet: {error.message}",
-                    )
-                    continue
-                except NeedsAttention as error:
-                    done.fail(
-                        "receipt-link",
-                        f"expense item {line.item.ID}: NetSuite refused to attach file {file_id} to report {report}: "
-                        f"{error.message}",
-                    )
-                    continue
-                children[line.item.ID] = self._save_child(
-                    child, {**child.details, "receipt_attached": f"{report}:{file_id}"}
-                )
-                done.attached += 1
-
-    def _after_receipts(
-        self,
-        message: WorkMessage,
-        plan: ReportPlan,
-        report: str,
-        mapping: Mapping,
-        done: ReceiptsDone,
-        *,
-        try_number: int,
-    ) -> Mapping:
-        """Report what failed (per item); the sheet's mapping as it now stands (its hash moves on when the report
-        was written again to link files)."""
-        settings = self._settings.receipts
-        last_try = try_number >= settings.retries
-        reported = [*done.failures.items(), *([] if last_try else done.pending.items())]  # the last: raised instead
-        for cause, texts in reported:  # one failure per sheet and cause, naming each item
-            record_flags(
-                self._runlog,
-                message,
-                ["; ".join(texts)],
-                what=f"expense sheet {plan.sheet.ID} (report {report})",
-                cause_key=cause,
-                fix=_RECEIPT_FIXES.get(cause, ""),
-                kind="RECEIPT" if cause.startswith("receipt") else "FLAGGED",
-            )
-        details = {**mapping.details, "receipts_pending": str(done.retry)}
-        mapping = mapping.model_copy(
-            update={"details": details, "content_hash": done.link_hash or mapping.content_hash}
-        )
-        return mapping
-
-    def _retry_receipts(self, message: WorkMessage, version: Any, done: ReceiptsDone, *, try_number: int) -> None:
-        """Queue a retry of the receipt step alone, when something may go through later and tries are left (sent
-        once the sheet's mapping is recorded, so the retry finds the lock free). Its delay doubles each try."""
-        settings = self._settings.receipts
-        if not done.retry or try_number >= settings.retries or self._requeue is None:
-            return
-        retry = message.model_copy(
-            update={
-                "snapshot": {**message.snapshot, RECEIPTS_ONLY: True, RECEIPT_TRY: try_number + 1},
-                "version": version,
-            }
-        )
-        self._requeue(retry, min(900, settings.retry_delay_seconds * 2**try_number))
-
-    def _receipts_again(
-        self, lock: Lock, message: WorkMessage, plan: ReportPlan, version: Any, children: dict[str, Mapping]
-    ) -> Outcome:
-        """A retry of the receipt step alone (a message the worker sent itself): only for the approval it was
-        sent for, and only when the report is in NetSuite; the sheet's own messages do everything else."""
-        before = lock.mapping
-        try_number = int(message.snapshot.get(RECEIPT_TRY, 1))
-        same_approval = bool(before and before.source_version) and format_instant(
-            before.source_version
-        ) == format_instant(version)
-        if before is None or before.deleted or not same_approval or plan.problems:
-            self._mappings.release(lock)
-            return Outcome("skipped", before.target_id if before else None, "receipts retry superseded")
-        report = before.target_id
-        done = self._receipts(message, plan, report, version, children, before.content_hash)
-        mapping = self._after_receipts(message, plan, report, before, done, try_number=try_number)
-        self._mappings.commit(lock, mapping)
-        self._retry_receipts(message, version, done, try_number=try_number)
-        if done.retry and try_number >= self._settings.receipts.retries:
-            cause = next(iter(done.pending))
-            texts = [text for pending in done.pending.values() for text in pending]
-            raise NeedsAttention(
-                f"expense sheet {plan.sheet.ID} (report {report}): receipts still fail after {try_number} "
-                f"retries: {'; '.join(texts)}",
-                code="RECEIPT_RETRIES",
-                cause=cause,
-                fix=_RECEIPT_FIXES.get(cause, ""),
-            )
-        if done.retry:
-            return Outcome("deferred", report, f"{done.retry} receipt(s) still fail (try {try_number})")
-        return Outcome("updated" if done.wrote else "unchanged", report, f"{done.stored} receipt(s) stored")
 
     # -- withdrawals and frozen reports -----------------------------------------------------------------------
     def _withdraw(self, lock: Lock, message: WorkMessage, status: str) -> Outcome:
@@ -958,38 +531,17 @@ class ExpenseExport:
         )
 
 
-_RECEIPT_FIXES = {
-    "receipt-download": "the receipt is retried on its own; if it keeps failing, check the receipt in ClickTime, then "
-    "redrive the expenses dead-letter queue",
-    "receipt-too-large": "NetSuite takes files up to 10 MB: attach a smaller scan to the item in ClickTime (the "
-    "report itself is in NetSuite)",
-    "receipt-type": "NetSuite takes PNG, JPEG, GIF, TIFF, BMP and PDF receipts: attach one of those in ClickTime",
-    "receipt-upload": "check the integration role's access to the File Cabinet (Documents and Files) and the "
-    "receipts folder (expenses.receipts); the receipt is stored again when the sheet is approved anew or redriven",
-    "receipt-link": "NetSuite did not take the receipt link (expenses.receipts.link): try attach instead of line",
-    "expense-report-frozen": "a paid or closed-period expense report is not changed by the sync",
-}
-
-
-def _total(plan: ReportPlan) -> str:
-    if plan.currency is None:
-        return ""
-    total = sum((line.money.amount for line in plan.lines), Decimal(0))
-    return f"{round_money(total, plan.currency.places)} {plan.currency.iso}"
-
-
-def _id_order(value: str) -> tuple[int, int | str]:
-    return (0, int(value)) if value.isdigit() else (1, value)
-
-
 __all__ = [
     "EXTERNAL_PREFIX",
     "ITEM_KIND",
     "KIND",
+    "RECORD",
     "ExpenseExport",
+    "LinePlan",
     "Money",
     "ReportPlan",
     "external_id",
     "line_money",
+    "report_payload",
     "resolve_category",
 ]

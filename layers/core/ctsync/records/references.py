@@ -374,6 +374,15 @@ class People:
         self._resolved[user_id] = found
         return found
 
+    def check(self) -> list[str]:
+        """For `ctns check`: each employee `people.overrides` names, if NetSuite does not have it (read only)."""
+        employees = self.netsuite.employees()
+        return [
+            f"people.overrides[{user!r}] names employee {employee}, which NetSuite does not have"
+            for user, employee in self.settings.overrides.items()
+            if str(employee) not in employees
+        ]
+
 
 @dataclass
 class Projects:

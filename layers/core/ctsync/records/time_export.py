@@ -328,10 +328,8 @@ class TimeExport:
                 problems.append(f"time.service_item_id {item} is not an item in NetSuite")
             elif rows[0].get("isinactive") == "T":
                 problems.append(f"time.service_item_id {item} is an inactive item")
-        employees = self._ns.employees()
-        for user, employee in self._people.overrides.items():
-            if employee not in employees:
-                problems.append(f"people.overrides[{user!r}] names employee {employee}, which NetSuite does not have")
+        people, _ = self._resolvers()
+        problems.extend(people.check())
         if not self._ns.periods():
             problems.append(
                 "no accounting periods are readable (accountingperiod): closed periods cannot be told apart"

@@ -31,6 +31,11 @@ if TYPE_CHECKING:
 ADOPT = "adopt"  # the phase that adopts existing targets; when it fails, the run reads nothing else
 
 
+class CheckWarning(str):
+    """A finding of an applier's `check()` hook that does not fail `ctns check`: it matters only when a record
+    uses what it names (an expense type no sheet may ever carry). A plain `str` finding fails the check."""
+
+
 @dataclass(frozen=True)
 class Window:
     """What one run reads: changes at or after `start`, up to the source's `end` when the run started."""

@@ -1,0 +1,1 @@
+"""`make bench`: what the product costs and how fast it goes, measured side by side in one run (see `cli`)."""

@@ -1,0 +1,490 @@
+"""`make bench` (`python -m ctns.bench`): what the product costs and how fast it goes, in one run.
+
+Sections (each can be run alone with --only):
+  layer       the DepsLayer as `sam build` left it: size, and anything the python3.13 runtime already ships
+  cold        cold import of each handler against a bare Powertools handler (`ctns.bench.coldstart`)
+  passes      projects and tasks at the template's concurrency: first pass, unchanged second pass, updates;
+              API calls per record from the simulators' request logs, every AWS call from the moto server
+  concurrency first passes at W = 1, 2, 4, 8 execution environments (processes) against the bound
+  time        the time export of N entries at the time worker's concurrency against NetSuite's bound C/L
+  memory      the projects poller's peak memory and time per record as N grows
+
+Workers run as separate processes (one per execution environment) against a moto server and the two
+simulators on loopback, with latency L on every API request and NetSuite's concurrency limit C
+(`ctns.bench.environments`). The functions' logs go to build/bench/functions.log, not to this output.
+Ratios mean something only side by side in one run: a shared machine's load moves absolute seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+SECTIONS = ("layer", "cold", "passes", "concurrency", "time", "memory")
+OUT = Path("build/bench")
+
+# key: (target, comparison, what it is) -- issue 11's and issue 12's targets
+TARGETS: dict[str, tuple[float, str, str]] = {
+    "throughput_vs_bound": (0.9, ">=", "time export: time bills/s over NetSuite's bound C/L"),
+    "netsuite_calls_per_record": (1.02, "<=", "time export: NetSuite calls per time bill written"),
+    "rerun_writes": (0, "==", "writes to NetSuite and ClickTime on unchanged second passes"),
+    "cold_import_ratio": (1.25, "<=", "handler import / bare Powertools handler import (CPU, worst role)"),
+    "poller_memory_growth": (1.2, "<=", "projects poller peak memory, largest N over smallest"),
+    "noop_pass_messages": (0, "==", "work messages on an unchanged pass (projects + tasks)"),
+    "second_over_first_seconds": (0.10, "<=", "unchanged pass time / first pass time (projects + tasks)"),
+    "dynamodb_calls_per_created_record": (5, "<=", "DynamoDB calls per created job or task (first pass)"),
+    "clicktime_calls_per_created_job": (1.0, "<=", "ClickTime calls per job created"),
+    "clicktime_calls_per_created_task": (2.0, "<=", "ClickTime calls per task created"),
+    "deps_layer_mb": (20, "<=", "DepsLayer after sam build, MB unzipped"),
+}
+
+
+_progress: Any = sys.stderr
+
+
+def _say(text: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {text}", file=_progress, flush=True)
+
+
+def _value(entry: Any) -> Any:
+    return entry.get("value") if isinstance(entry, dict) else entry
+
+
+def _meets(value: Any, target: float, comparison: str) -> str:
+    if value is None:
+        return "not measured"
+    ok = {"<=": value <= target, ">=": value >= target, "==": value == target}[comparison]
+    return "meets" if ok else "MISSES"
+
+
+def _per(numerator: float, denominator: float, digits: int = 2) -> float | None:
+    return round(numerator / denominator, digits) if denominator else None
+
+
+def _records(row: dict[str, Any]) -> int:
+    return sum(row.get(name, 0) for name in ("created", "updated", "unchanged", "skipped", "failed"))
+
+
+def _writes(row: dict[str, Any]) -> int:
+    return row["netsuite"]["writes"] + row["clicktime"]["writes"]
+
+
+def summarise_passes(p: dict[str, Any], settings: Any) -> dict[str, Any]:
+    first, second, updated = p["first"], p["second"], p["updated"]
+    params = {"company_size": settings.size, "seed": settings.seed, "L_seconds": settings.latency, "C": settings.limit}
+    params["workers"] = p["workers"]
+    by_sync: dict[str, Any] = {}
+    for label, rows in (("first", first), ("second", second), ("updated", [updated])):
+        for row in rows:
+            records = _records(row)
+            by_sync.setdefault(row["sync"], {})[label] = {
+                "records": records,
+                "created": row["created"],
+                "updated": row["updated"],
+                "unchanged": row["unchanged"],
+                "skipped": row["skipped"],
+                "failed": row["failed"],
+                "messages": row["delivered"],
+                "seconds": row["seconds"],
+                "netsuite_calls_per_record": _per(row["netsuite"]["requests"], records, 3),
+                "clicktime_calls_per_record": _per(row["clicktime"]["requests"], records, 3),
+                "dynamodb_calls_per_record": _per(row["aws"]["dynamodb"], records, 3),
+                "netsuite": row["netsuite"],
+                "clicktime": row["clicktime"],
+                "aws": row["aws"],
+                "writes": _writes(row),
+            }
+    created = sum(r["created"] for r in first)
+    unchanged_records = sum(_records(r) for r in second)
+    jobs = next(r for r in first if r["sync"] == "projects")
+    tasks = next(r for r in first if r["sync"] == "tasks")
+    first_seconds = sum(r["seconds"] for r in first)
+    return {
+        "by_sync": by_sync,
+        "noop_pass_messages": {"value": sum(r["delivered"] for r in second), **params},
+        "second_over_first_seconds": {
+            "value": _per(sum(r["seconds"] for r in second), first_seconds, 3),
+            "first_seconds": round(first_seconds, 2),
+            "second_seconds": round(sum(r["seconds"] for r in second), 2),
+            **params,
+        },
+        "dynamodb_calls_per_created_record": {
+            "value": _per(sum(r["aws"]["dynamodb"] for r in first), created),
+            "per_sync": {r["sync"]: _per(r["aws"]["dynamodb"], r["created"]) for r in first},
+            "per_unchanged_record": _per(sum(r["aws"]["dynamodb"] for r in second), unchanged_records, 3),
+            "per_message_on_the_unchanged_pass": _per(
+                sum(r["aws"]["dynamodb"] for r in second), sum(r["delivered"] for r in second)
+            ),
+            "per_updated_task": _per(updated["aws"]["dynamodb"], updated["updated"]),
+            "created": created,
+            **params,
+        },
+        "clicktime_calls_per_created_job": {
+            "value": _per(jobs["clicktime"]["requests"], jobs["created"]),
+            "by_kind": jobs["clicktime"]["by_kind"],
+            "created": jobs["created"],
+            **params,
+        },
+        "clicktime_calls_per_created_task": {
+            "value": _per(tasks["clicktime"]["requests"], tasks["created"]),
+            "by_kind": tasks["clicktime"]["by_kind"],
+            "created": tasks["created"],
+            "per_updated_task": _per(updated["clicktime"]["requests"], updated["updated"]),
+            "updated_by_kind": updated["clicktime"]["by_kind"],
+            "updated": updated["updated"],
+            **params,
+        },
+        "rerun_writes": sum(_writes(r) for r in second),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="ctns-bench", description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="small sizes, for development (about three minutes)")
+    parser.add_argument(
+        "--full", action="store_true", help="the issues' largest sizes: 20,000 time entries, 100,000 projects (~1 h)"
+    )
+    parser.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated sections of {', '.join(SECTIONS)}")
+    parser.add_argument("--latency", type=float, default=0.05, help="L: seconds per API request (>= 0.05)")
+    parser.add_argument("--limit", type=int, default=5, help="C: NetSuite's concurrency limit (5 by default)")
+    parser.add_argument("--size", type=int, default=None, help="seeded company size of the passes (3)")
+    parser.add_argument("--concurrency-size", type=int, default=None, help="company size of the concurrency runs (6)")
+    parser.add_argument("--levels", default="2,4,8", help="worker concurrency levels")
+    parser.add_argument("--time-entries", default=None, help="time entries to export, e.g. 1000,5000,20000")
+    parser.add_argument(
+        "--time-workers", type=int, default=None, help="time worker concurrency (template's by default)"
+    )
+    parser.add_argument("--poller-projects", default=None, help="projects for the poller memory run, e.g. 10000,100000")
+    parser.add_argument("--cold-repeats", type=int, default=None)
+    parser.add_argument("--out", default="build/bench.json")
+    args = parser.parse_args(argv)
+    sections = [s.strip() for s in args.only.split(",") if s.strip()]
+    unknown = set(sections) - set(SECTIONS)
+    if unknown:
+        parser.error(f"unknown sections {sorted(unknown)}")
+    if args.latency < 0.05:
+        parser.error("L must be at least 0.05 s")
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    log_path = str((OUT / "functions.log").resolve())
+    # The functions' logs (Powertools writes JSON to stdout, in this process for the poller) go to the log
+    # file; this process's own output goes to the terminal through a copy of the original stdout.
+    terminal = os.fdopen(os.dup(1), "w", buffering=1)
+    global _progress
+    _progress = os.fdopen(os.dup(2), "w", buffering=1)
+    log_fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    os.dup2(log_fd, 1)
+    os.dup2(log_fd, 2)  # warnings too (Powertools' "unpublished metrics"): the functions' business
+
+    from ctns.bench import throughput
+
+    quick = args.quick
+    settings = throughput.Settings(
+        size=args.size or (1 if quick else 3),
+        concurrency_size=args.concurrency_size or (2 if quick else 6 if args.full else 4),
+        latency=args.latency,
+        limit=args.limit,
+        levels=tuple(int(x) for x in args.levels.split(",")),
+        time_entries=tuple(
+            int(x)
+            for x in (args.time_entries or ("500" if quick else "1000,5000,20000" if args.full else "1000")).split(",")
+        ),
+        time_workers=args.time_workers,
+    )
+    poller_projects = tuple(
+        int(x)
+        for x in (
+            args.poller_projects or ("1000,10000" if quick else "10000,100000" if args.full else "2000,20000")
+        ).split(",")
+    )
+    repeats = args.cold_repeats or (5 if quick else 15)
+    result: dict[str, Any] = {
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "machine": {"cpus": os.cpu_count(), "load_average_at_start": [round(x, 2) for x in os.getloadavg()]},
+        "settings": {
+            "L_seconds": settings.latency,
+            "C": settings.limit,
+            "company_size": settings.size,
+            "concurrency_company_size": settings.concurrency_size,
+            "levels": settings.levels,
+            "time_entries": settings.time_entries,
+            "poller_projects": poller_projects,
+            "cold_repeats": repeats,
+        },
+    }
+    try:
+        return _run(args, sections, settings, poller_projects, repeats, result, log_path, terminal)
+    except BaseException:
+        import traceback
+
+        _progress.write(traceback.format_exc())
+        return 1
+
+
+def _run(
+    args: Any,
+    sections: list[str],
+    settings: Any,
+    poller_projects: tuple[int, ...],
+    repeats: int,
+    result: dict[str, Any],
+    log_path: str,
+    terminal: Any,
+) -> int:
+    from ctns.bench import coldstart, layer, memory, throughput
+    from ctns.bench.awsserver import AwsServer
+
+    started = time.perf_counter()
+    server = AwsServer(str(OUT / "moto.log"))
+    server.start()
+    os.environ.update(server.environment())
+    try:
+        if "layer" in sections:
+            _say("deps layer: what sam build left in .aws-sam/build/DepsLayer")
+            result["deps_layer_mb"] = layer.measure()
+        if "cold" in sections:
+            _say(f"cold import: handlers and bare Powertools handlers, {repeats} interleaved repetitions")
+            result["cold_import_ratio"] = coldstart.measure(OUT, repeats=repeats)
+            _say("cold start: import and runtime build of the projects poller and worker, fresh processes")
+            result["cold_import_ratio"]["whole_cold_start"] = coldstart.whole(server, log_path, max(3, repeats // 2))
+        template_run = None
+        if "passes" in sections:
+            _say(
+                f"passes: projects and tasks, company size {settings.size}, template concurrency, L={settings.latency}s"
+            )
+            template_run = throughput.passes(server, log_path, settings)
+            result["passes"] = summarise_passes(template_run, settings)
+        if "concurrency" in sections:
+            _say(f"concurrency: first passes at W = 1 (model) and {settings.levels}")
+            result["concurrency"] = throughput.concurrency(server, log_path, settings, template_run)
+        if "time" in sections:
+            result["time_export"] = []
+            for entries in settings.time_entries:
+                _say(f"time export: about {entries} time entries (jobs and tasks first, without latency)")
+                result["time_export"].append(throughput.time_export(server, log_path, settings, entries))
+        if "memory" in sections:
+            _say(f"poller memory: projects poller over {poller_projects} projects")
+            result["poller_memory_growth"] = memory.measure(server, log_path, poller_projects)
+    finally:
+        server.stop()
+    result["seconds"] = round(time.perf_counter() - started, 1)
+    result["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    _headline(result, settings)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(result, indent=2, default=str))
+    terminal.write(render(result) + f"\nwritten to {args.out}; the functions' logs in {log_path}\n")
+    terminal.flush()
+    return 0
+
+
+def _headline(result: dict[str, Any], settings: Any) -> None:
+    """The keys of bench.json the issues name, from the sections' figures."""
+    passes = result.get("passes")
+    if passes:
+        for key in (
+            "noop_pass_messages",
+            "second_over_first_seconds",
+            "dynamodb_calls_per_created_record",
+            "clicktime_calls_per_created_job",
+            "clicktime_calls_per_created_task",
+        ):
+            result[key] = passes[key]
+    exports = result.get("time_export") or []
+    rerun = {"value": None}
+    if passes or exports:
+        parts = {"projects_and_tasks": passes["rerun_writes"] if passes else None}
+        parts.update({f"time_{e['entries']}_entries": _writes(e["second"]) for e in exports})
+        rerun = {"value": sum(v for v in parts.values() if v is not None), "by_pass": parts}
+    result["rerun_writes"] = rerun
+    if exports:
+        largest = exports[-1]
+        result["netsuite_calls_per_record"] = {
+            "value": largest["netsuite_calls_per_time_bill"],
+            "record": "NetSuite time bill written by the time export",
+            "by_export": {e["entries"]: e["netsuite_calls_per_time_bill"] for e in exports},
+            "by_sync_and_pass": {
+                sync: {label: figures["netsuite_calls_per_record"] for label, figures in passes_.items()}
+                for sync, passes_ in (passes or {}).get("by_sync", {}).items()
+            },
+        }
+    throughput_rows = (result.get("concurrency") or {}).get("rows", [])
+    if exports or throughput_rows:
+        result["throughput_vs_bound"] = {
+            "value": exports[-1]["fraction_of_netsuite_bound"] if exports else None,
+            "measure": "time bills written per second / (C / L), at the time worker's concurrency, largest N",
+            "L_seconds": settings.latency,
+            "C": settings.limit,
+            "time_export": [
+                {
+                    k: e[k]
+                    for k in (
+                        "entries",
+                        "workers",
+                        "time_bills_written",
+                        "drain_seconds",
+                        "time_bills_per_second",
+                        "fraction_of_netsuite_bound",
+                        "fraction_of_worker_bound",
+                    )
+                }
+                for e in exports
+            ],
+            "projects_and_tasks": [
+                {
+                    k: r.get(k)
+                    for k in (
+                        "sync",
+                        "workers",
+                        "records",
+                        "records_per_second",
+                        "bound_records_per_second",
+                        "fraction_of_bound",
+                        "modelled_fraction_of_bound",
+                        "api_calls_per_record",
+                    )
+                }
+                for r in throughput_rows
+            ],
+        }
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.3g}" if abs(value) < 1000 else f"{value:.0f}"
+    return str(value)
+
+
+def render(result: dict[str, Any]) -> str:
+    s = result["settings"]
+    lines = [
+        f"make bench: L = {s['L_seconds']} s per API request, NetSuite limit C = {s['C']}, company size {s['company_size']};"
+        f" {result['machine']['cpus']} CPUs, load {result['machine']['load_average_at_start']} ->"
+        f" {result['machine']['load_average_at_end']}; {result['seconds']} s",
+        "",
+        f"{'key':<36} {'value':>9}  {'target':>9}  {'':<12} what",
+        "-" * 118,
+    ]
+    for key, (target, comparison, what) in TARGETS.items():
+        value = _value(result.get(key))
+        lines.append(
+            f"{key:<36} {_fmt(value):>9}  {comparison + ' ' + _fmt(target):>9}  {_meets(value, target, comparison):<12} {what}"
+        )
+    passes = result.get("passes")
+    if passes:
+        lines += [
+            "",
+            "calls per record, per sync and pass (NetSuite / ClickTime / DynamoDB; from the request logs and the moto server)",
+        ]
+        lines.append(
+            f"  {'sync':<9} {'pass':<8} {'records':>7} {'created':>7} {'updated':>7} {'msgs':>5} {'NS':>6} {'CT':>6} {'DDB':>6} {'writes':>6} {'seconds':>8}"
+        )
+        for sync, by_pass in passes["by_sync"].items():
+            for label, f in by_pass.items():
+                lines.append(
+                    f"  {sync:<9} {label:<8} {f['records']:>7} {f['created']:>7} {f['updated']:>7} {f['messages']:>5}"
+                    f" {_fmt(f['netsuite_calls_per_record']):>6} {_fmt(f['clicktime_calls_per_record']):>6}"
+                    f" {_fmt(f['dynamodb_calls_per_record']):>6} {f['writes']:>6} {_fmt(f['seconds']):>8}"
+                )
+        d = passes["dynamodb_calls_per_created_record"]
+        lines.append(
+            f"  DynamoDB per created record {_fmt(d['value'])} ({d['per_sync']}), per record of the unchanged pass"
+            f" {_fmt(d['per_unchanged_record'])}, per updated task {_fmt(d['per_updated_task'])}"
+        )
+        t = passes["clicktime_calls_per_created_task"]
+        lines.append(f"  ClickTime per updated task {_fmt(t['per_updated_task'])} ({t['updated']} updated)")
+    rows = (result.get("concurrency") or {}).get("rows", [])
+    if rows:
+        lines += [
+            "",
+            "concurrency: first passes, W execution environments as processes; bound = min(W / (L x API calls per record), C / (L x NetSuite calls per record))",
+        ]
+        lines.append(
+            f"  {'sync':<9} {'W':>3} {'records':>7} {'rec/s':>7} {'bound':>7} {'measured':>9} {'modelled':>9} {'calls/rec':>9} {'429s':>5} {'env CPUs':>8} {'init s':>7} {'warm-up s':>9} {'1st inv s':>9}"
+        )
+        for r in rows:
+            env = r["environments"]
+            lines.append(
+                f"  {r['sync']:<9} {r['workers']:>3} {r['records']:>7} {_fmt(r['records_per_second']):>7}"
+                f" {_fmt(r['bound_records_per_second']):>7} {_fmt(r['fraction_of_bound']):>9}"
+                f" {_fmt(r.get('modelled_fraction_of_bound')):>9} {_fmt(r['api_calls_per_record']):>9}"
+                f" {r['netsuite_throttled']:>5} {_fmt(r.get('environment_cpu_cores')):>8} {_fmt(env['init_seconds_median']):>7} {_fmt(env.get('warm_up_seconds_median')):>9}"
+                f" {_fmt(env['first_invocation_seconds_median']):>9}"
+            )
+        lines.append(
+            "  measured: records/s over the drain / bound; modelled: W / (seconds per record of one environment at W = 1), capped at C/L, over the bound"
+        )
+        lines.append(
+            "  each environment imports its handler (init s) and builds its runtime (warm-up s: config, secrets, clients)"
+            " before the drain's clock starts; env CPUs: the environments' CPU seconds over the drain's seconds"
+            f" (this machine has {result['machine']['cpus']}, shared with the simulators and moto)"
+        )
+    exports = result.get("time_export") or []
+    if exports:
+        lines += ["", "time export: bound C / L time bills a second (one NetSuite write per bill)"]
+        lines.append(
+            f"  {'entries':>7} {'W':>3} {'bills':>6} {'drain s':>8} {'bills/s':>8} {'of C/L':>7} {'of W/(L cpr)':>12} {'NS/bill':>8} {'CT/bill':>8} {'DDB/bill':>8} {'429s':>5} {'rerun writes':>12}"
+        )
+        for e in exports:
+            lines.append(
+                f"  {e['entries']:>7} {e['workers']:>3} {e['time_bills_written']:>6} {_fmt(e['drain_seconds']):>8}"
+                f" {_fmt(e['time_bills_per_second']):>8} {_fmt(e['fraction_of_netsuite_bound']):>7}"
+                f" {_fmt(e['fraction_of_worker_bound']):>12} {_fmt(e['netsuite_calls_per_time_bill']):>8}"
+                f" {_fmt(e['clicktime_calls_per_time_bill']):>8} {_fmt(e['dynamodb_calls_per_time_bill']):>8}"
+                f" {e['netsuite_throttled']:>5} {_writes(e['second']):>12}"
+            )
+    cold = result.get("cold_import_ratio")
+    if cold:
+        f = cold["figures"]
+        lines += [
+            "",
+            f"cold import (CPU ms, median of {cold['repeats']}; layers as their Makefiles build them, Lambda's sys.path, tracer on)",
+        ]
+        for role in ("poller", "worker"):
+            lines.append(
+                f"  {role:<7} {f[role]['cpu_ms']:>7} ms ({f[role]['modules']} modules) vs bare {f['bare_' + role]['cpu_ms']:>7} ms"
+                f" ({f['bare_' + role]['modules']} modules): {cold['ratios'][role]['cpu']}x CPU, {cold['ratios'][role]['wall']}x wall"
+            )
+        whole = cold.get("whole_cold_start")
+        if whole:
+            for role in ("poller", "worker"):
+                w = whole[role]
+                lines.append(
+                    f"  projects {role}, whole cold start (import + runtime build: config, secrets, clients; median of"
+                    f" {whole['repeats']}): {w['total_cpu_ms']} ms CPU = {w['import_cpu_ms']} import + {w['build_cpu_ms']} build"
+                )
+        missing = sorted({m for v in f.values() for m in v["layer_modules_without_pyc"]})
+        lines.append(
+            f"  layer modules imported without bytecode: {len(missing)}"
+            + (f" ({', '.join(missing[:5])} ...)" if missing else "")
+        )
+    deps = result.get("deps_layer_mb")
+    if deps and deps.get("value") is not None:
+        lines += [
+            "",
+            f"deps layer: {deps['value']} MB unzipped, {deps['zipped_mb']} MB zipped; ships of the runtime's packages:"
+            f" {deps['ships_what_the_runtime_has'] or 'none'}{' (STALE: rebuild)' if deps.get('stale') else ''}",
+            f"  largest: {deps['largest']}",
+        ]
+    memory = result.get("poller_memory_growth")
+    if memory:
+        lines += ["", "projects poller, one warm invocation over N projects"]
+        for r in memory["rows"]:
+            lines.append(
+                f"  N={r['projects']:>7}: {r['seconds']:>7} s, {r['seconds_per_record_ms']} ms per record"
+                f" ({r.get('cpu_per_record_ms')} ms CPU in the poller), peak traced"
+                f" {r['peak_traced_mb']} MB, process peak RSS {r['max_rss_mb']} MB, {r['invocations']} invocation(s)"
+            )
+        lines.append(
+            f"  growth: memory {memory['value']}x, RSS {memory['rss_growth']}x, time per record {memory['time_per_record_growth']}x,"
+            f" poller CPU per record {memory.get('cpu_per_record_growth')}x"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,238 @@
+"""The pure rules of the expense export: a report's external ID, an expense type's category, a line's money,
+and the plan of a whole report. No I/O here: `records.expense_export` reads and writes.
+
+Currencies and amounts (every amount Decimal, rounded once by `ctsync.money`'s rule to the precision NetSuite
+gives its currency). ClickTime keeps an item's `Amount` in the company currency C; an item paid in another
+currency O also has `AmountForeign` in O and `AmountForeignExchangeRate` (O -> C). The report is kept in the
+employee's subsidiary currency R, and each line says what was spent:
+- O = R: `amount` = what was spent in O (the foreign amount, or Amount when O is C); no currency fields;
+- R = C, O other: `amount` = ClickTime's Amount, the figure the approver saw, even where it differs by a cent
+  from AmountForeign x rate (it is kept, not recomputed); `currency` O, `foreignamount`, `exchangerate` from
+  ClickTime;
+- R other than both (a USD item on a EUR employee's report): ClickTime gives no rate into R, so NetSuite's own
+  (Currency Exchange Rates, the latest on or before the expense date; `expenses.exchange_rates = netsuite`) is
+  used: `amount` = foreign amount x that rate, rounded; or the sheet is blocked (`fail`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from ctsync.clicktime.models import ExpenseItem, ExpenseSheet, ExpenseType
+from ctsync.errors import cause_part
+from ctsync.money import round_money
+from ctsync.records.references import Currency, ExpenseCategory
+from ctsync.records.time_export import Problem
+
+RECORD = "expenseReport"
+SUBLIST = "expense"
+EXTERNAL_PREFIX = "ct-es-"
+_SAFE = re.compile(r"[^A-Za-z0-9_-]")
+
+
+def external_id(sheet_id: str) -> str:
+    """The report's external ID: NetSuite documents [A-Za-z0-9_-]; anything else is written as _xx hex."""
+    return EXTERNAL_PREFIX + _SAFE.sub(lambda m: f"_{ord(m.group()):02x}", sheet_id)
+
+
+def resolve_category(
+    type_id: str,
+    expense_type: ExpenseType | None,
+    categories: dict[str, ExpenseCategory],
+    explicit: dict[str, str],
+) -> tuple[ExpenseCategory | None, Problem | None]:
+    """The NetSuite expense category of a ClickTime expense type, or the problem that blocks it.
+
+    Tried in order: `expenses.categories` by the type's ID, then by its name (a deliberate choice of the
+    operator, so it decides first); the type's AccountingPackageID (a category's internal id, or its external
+    ID); a category with the same name (case-insensitive, the only active one of that name). An inactive
+    category blocks rather than falls through: a person retired it on purpose.
+    """
+    name = expense_type.Name.strip() if expense_type else ""
+    label = f"{name} ({type_id})" if name else type_id
+    by_name = {key.lower(): value for key, value in explicit.items()}
+    chosen: ExpenseCategory | None = None
+    how = ""
+    wanted = explicit.get(type_id) or (by_name.get(name.lower()) if name else None)
+    if wanted:
+        chosen, how = categories.get(wanted), f"expenses.categories maps it to {wanted}"
+        if chosen is None:
+            return None, Problem(
+                f"category-missing:{wanted}",
+                f"ClickTime expense type {label}: {how}, which is no NetSuite expense category",
+                "correct expenses.categories",
+            )
+    apid = ((expense_type.AccountingPackageID if expense_type else None) or "").strip()
+    if chosen is None and apid:
+        how = f"its AccountingPackageID is {apid}"
+        chosen = categories.get(apid) or next((c for c in categories.values() if c.external_id == apid), None)
+        if chosen is None:
+            return None, Problem(
+                f"category-missing:{cause_part(apid)}",
+                f"ClickTime expense type {label}: {how}, which is no NetSuite expense category",
+                "set the type's AccountingPackageID to a NetSuite expense category's internal id, or map the type "
+                "in expenses.categories",
+            )
+    if chosen is None and name:
+        same = [c for c in categories.values() if c.name.lower() == name.lower()]
+        active = [c for c in same if not c.is_inactive]
+        chosen = active[0] if len(active) == 1 else (same[0] if len(same) == 1 else None)
+        how = "by its name"
+        if len(active) > 1:
+            return None, Problem(
+                f"category-ambiguous:{cause_part(name)}",
+                f"ClickTime expense type {label}: {len(active)} active NetSuite expense categories are named {name}",
+                "map the type in expenses.categories or set its AccountingPackageID",
+            )
+    if chosen is None:
+        return None, Problem(
+            f"expense-type-unmapped:{cause_part(name or type_id)}",
+            f"ClickTime expense type {label} has no NetSuite expense category (none by expenses.categories, "
+            "AccountingPackageID or name)",
+            f"create a NetSuite expense category named {name or type_id}, set the type's AccountingPackageID to a "
+            "category's internal id, or map the type in expenses.categories",
+        )
+    if chosen.is_inactive:
+        return None, Problem(
+            f"category-inactive:{chosen.id}",
+            f"ClickTime expense type {label} maps to NetSuite expense category {chosen.name} ({chosen.id}), "
+            f"which is inactive ({how})",
+            f"reactivate category {chosen.id} in NetSuite or map the type to another",
+        )
+    return chosen, None
+
+
+@dataclass(frozen=True)
+class Money:
+    """What one line says about money: `amount` in the report's currency; `currency`, `foreign` and `rate`
+    when the item was spent in another currency; `spent_in`/`spent` what was spent (for reconciliation)."""
+
+    amount: Decimal
+    spent_in: str  # ISO
+    spent: Decimal
+    currency: Currency | None = None
+    foreign: Decimal | None = None
+    rate: Decimal | None = None
+    note: str = ""
+
+
+RateLookup = Callable[[Currency, Currency, date], Decimal | None]  # (from, into, day) -> rate
+
+
+def line_money(
+    item: ExpenseItem,
+    report: Currency,
+    company_iso: str,
+    currency_by_iso: Callable[[str], Currency | None],
+    netsuite_rate: RateLookup | None,
+) -> tuple[Money | None, Problem | None]:
+    """The line amounts of one item (rules in the module docstring); `netsuite_rate` None blocks a line that
+    needs NetSuite's rate (`expenses.exchange_rates = fail`)."""
+    home = (item.Currency or company_iso).strip().upper()
+    foreign = bool(item.HasForeignCurrency or item.AmountForeignCurrency) and item.AmountForeign is not None
+    spent_iso = (item.AmountForeignCurrency or "").strip().upper() if foreign else home
+    spent_value: Decimal = item.AmountForeign if foreign and item.AmountForeign is not None else item.Amount
+    spent_currency = currency_by_iso(spent_iso) if spent_iso else None
+    if spent_currency is None:
+        return None, Problem(
+            f"currency-unmapped:{cause_part(spent_iso or 'none')}",
+            f"expense item {item.ID} is in currency {spent_iso or '(none)'}, which NetSuite does not have",
+            f"add the currency {spent_iso} in NetSuite (symbol = the ISO code) or correct the item",
+            (item.ID,),
+        )
+    spent = round_money(spent_value, spent_currency.places)
+    if spent_currency.id == report.id:
+        return Money(round_money(spent_value, report.places), spent_iso, spent), None
+    if home == report.iso and foreign:
+        rate = item.AmountForeignExchangeRate
+        if rate is None or rate <= 0:
+            return None, Problem(
+                "bad-input:exchange-rate",
+                f"expense item {item.ID} in {spent_iso} has no exchange rate in ClickTime ({rate})",
+                "give the item its exchange rate in ClickTime",
+                (item.ID,),
+            )
+        return Money(round_money(item.Amount, report.places), spent_iso, spent, spent_currency, spent, rate), None
+    # ClickTime gives no rate into the report's currency.
+    rate = netsuite_rate(spent_currency, report, date.fromisoformat(item.ExpenseDate[:10])) if netsuite_rate else None
+    if rate is None:
+        how = "NetSuite has no rate on or before that date" if netsuite_rate else "expenses.exchange_rates is fail"
+        return None, Problem(
+            f"exchange-rate-missing:{cause_part(spent_iso)}-{cause_part(report.iso)}",
+            f"expense item {item.ID} was spent in {spent_iso} on a report kept in {report.iso}, and ClickTime gives "
+            f"no rate between them ({how})",
+            f"add a {spent_iso} to {report.iso} rate in NetSuite (Lists > Accounting > Currency Exchange Rates) or set "
+            "expenses.exchange_rates to netsuite",
+            (item.ID,),
+        )
+    amount = round_money(spent_value * rate, report.places)
+    note = f"{spent} {spent_iso} at NetSuite's rate {rate}"
+    return Money(amount, spent_iso, spent, spent_currency, spent, rate, note), None
+
+
+# -- plans ---------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class LinePlan:
+    item: ExpenseItem
+    line: dict[str, Any]  # the expense line, without its receipt link
+    money: Money
+    project: str | None
+
+
+@dataclass
+class ReportPlan:
+    sheet: ExpenseSheet
+    employee: str = ""
+    currency: Currency | None = None
+    header: dict[str, Any] = field(default_factory=dict)
+    lines: list[LinePlan] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    tran_date: date | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def report_payload(plan: ReportPlan, files: dict[str, str]) -> dict[str, Any]:
+    """The report as sent: header and every line, with the receipt files linked to their lines (`files`:
+    item ID -> file internal id, when receipts are linked per line)."""
+    lines = []
+    for line in plan.lines:
+        body = dict(line.line)
+        file_id = files.get(line.item.ID)
+        if file_id:
+            body.update({"expmediaitem": {"id": file_id}, "receipt": True})
+        lines.append(body)
+    return {**plan.header, SUBLIST: {"items": lines}}
+
+
+def report_total(plan: ReportPlan) -> str:
+    if plan.currency is None:
+        return ""
+    total = sum((line.money.amount for line in plan.lines), Decimal(0))
+    return f"{round_money(total, plan.currency.places)} {plan.currency.iso}"
+
+
+def id_order(value: str) -> tuple[int, int | str]:
+    return (0, int(value)) if value.isdigit() else (1, value)
+
+
+__all__ = [
+    "EXTERNAL_PREFIX",
+    "RECORD",
+    "SUBLIST",
+    "LinePlan",
+    "Money",
+    "ReportPlan",
+    "external_id",
+    "id_order",
+    "line_money",
+    "report_payload",
+    "report_total",
+    "resolve_category",
+]

@@ -1,0 +1,344 @@
+"""The receipt step of the expense export: each item's receipt stored once in NetSuite's File Cabinet and linked
+to its line, as a step after the report is written that never blocks it.
+
+A failure is recorded on the item's child mapping (kind `expenseitem`) and reported once per sheet and cause,
+naming each item; one that may go through later (a 5xx, a timeout) is retried by a message the worker sends
+itself (`RECEIPTS_ONLY`), its delay doubling each try, up to `expenses.receipts.retries`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ctsync.clicktime.client import ClickTimeClient, ReceiptRefused
+from ctsync.clicktime.models import ExpenseItem
+from ctsync.config import ReceiptSettings
+from ctsync.errors import NeedsAttention, TransientError
+from ctsync.netsuite.client import NetSuiteClient
+from ctsync.netsuite.errors import NetSuiteAlreadyBilled, NetSuitePeriodClosed
+from ctsync.records.expense_lines import RECORD, SUBLIST, ReportPlan, external_id, report_payload
+from ctsync.records.receipts import FileCabinet, file_type_of
+from ctsync.records.targets import content_hash
+from ctsync.records.time_export import record_flags
+from ctsync.state import Lock, Mapping, MappingStore, RunLog
+from ctsync.sync.messages import Outcome, WorkMessage
+from ctsync.timeutil import format_instant
+
+# The snapshot flags of a receipts retry (a message the worker sends itself): only the receipt step runs.
+RECEIPTS_ONLY = "receipts_only"
+RECEIPT_TRY = "receipt_try"
+DOWNLOAD_ATTEMPTS = 2  # the client's own tries per receipt; later ones go through the queue
+
+Requeue = Callable[[WorkMessage, int], None]  # a message, its delay in seconds
+
+
+@dataclass
+class ReceiptsDone:
+    """What one pass of the receipt step did, and what it leaves to report or to retry."""
+
+    stored: int = 0
+    linked: bool = False  # the report was written again to link files to lines
+    attached: int = 0
+    failures: dict[str, list[str]] = field(default_factory=dict)  # cause key -> texts: not retried for this approval
+    pending: dict[str, list[str]] = field(default_factory=dict)  # cause key -> texts: may go through later
+    link_hash: str = ""  # the report's payload hash after the write that linked files to lines
+
+    @property
+    def wrote(self) -> bool:
+        return bool(self.stored or self.linked or self.attached)
+
+    @property
+    def retry(self) -> int:
+        return sum(len(texts) for texts in self.pending.values())
+
+    def fail(self, cause: str, text: str) -> None:
+        self.failures.setdefault(cause, []).append(text)
+
+    def later(self, cause: str, text: str) -> None:
+        self.pending.setdefault(cause, []).append(text)
+
+
+class ReceiptStep:
+    """Stores, links and retries the receipts of one expense report's lines."""
+
+    def __init__(
+        self,
+        netsuite: NetSuiteClient,
+        clicktime: ClickTimeClient,
+        mappings: MappingStore,
+        runlog: RunLog,
+        settings: ReceiptSettings,
+        cabinet: FileCabinet,
+        requeue: Requeue | None,
+    ) -> None:
+        self._netsuite = netsuite
+        self._clicktime = clicktime
+        self._mappings = mappings
+        self._runlog = runlog
+        self._settings = settings
+        self._cabinet = cabinet
+        self._requeue = requeue
+
+    def linked_files(self, plan: ReportPlan, children: dict[str, Mapping]) -> dict[str, str]:
+        """Item -> file id of the receipts stored for the items' current receipts, when linked per line."""
+        if self._settings.link == "attach" or not self._settings.enabled:
+            return {}
+        files = {}
+        for line in plan.lines:
+            details = children[line.item.ID].details if line.item.ID in children else {}
+            if line.item.ReceiptURL and details.get("receipt_file"):
+                files[line.item.ID] = details["receipt_file"]
+        return files
+
+    def run(
+        self,
+        message: WorkMessage,
+        plan: ReportPlan,
+        report: str,
+        version: Any,
+        children: dict[str, Mapping],
+        report_hash: str,
+    ) -> ReceiptsDone:
+        """Store each item's receipt once, then link the new files (by `expenses.receipts.link`).
+
+        For each item with a ReceiptURL whose receipt was not stored (or refused) for this approval: download it
+        as a stream capped at `receipts.max_bytes` (one receipt in memory at a time); map its type; compare its
+        SHA-256 with the one stored (the same content is never uploaded again); upload it. A download that may
+        work later (5xx, a timeout) is left for a retry of this step alone; one that cannot (too large, a type
+        NetSuite refuses) is reported and not tried again until the sheet is approved anew.
+        """
+        checked = format_instant(version)
+        done = ReceiptsDone()
+        for line in plan.lines:
+            item = line.item
+            child = children.get(item.ID)
+            if not item.ReceiptURL or child is None:
+                continue
+            details = dict(child.details)
+            if details.get("receipt_checked") == checked and (
+                details.get("receipt_file") or details.get("receipt_refused")
+            ):
+                continue  # stored (or refused) for this approval already: not downloaded again
+            failure = self._receipt(item, child, details, done)
+            if failure is not None:
+                cause, text, retry = failure
+                details["receipt_error"] = cause
+                if retry:
+                    done.later(cause, text)
+                else:  # not tried again for this approval; an older file is not this approval's receipt
+                    details.update({"receipt_refused": cause, "receipt_checked": checked})
+                    details.pop("receipt_file", None)
+                    done.fail(cause, text)
+            else:
+                for stale in ("receipt_uploading", "receipt_error", "receipt_refused"):
+                    details.pop(stale, None)
+                details["receipt_checked"] = checked
+            children[item.ID] = self._save_child(child, details)
+        self._link(plan, report, children, done, report_hash)
+        return done
+
+    def _receipt(
+        self, item: ExpenseItem, child: Mapping, details: dict[str, str], done: ReceiptsDone
+    ) -> tuple[str, str, bool] | None:
+        """Download one receipt and store it unless NetSuite holds the same content; `details` (the item's child
+        mapping) is updated in place. Returns None, or (cause, text, worth retrying) when it did not go through.
+        The receipt's bytes live only in this call: one receipt in memory at a time."""
+        what = f"expense item {item.ID}"
+        try:
+            content, mime = self._clicktime.download_receipt(
+                item.ReceiptURL or "", max_bytes=self._settings.max_bytes, attempts=DOWNLOAD_ATTEMPTS
+            )
+        except ReceiptRefused as refused:
+            return refused.cause_key, f"{what}: {refused.message}", False
+        except TransientError as error:
+            return "receipt-download", f"{what}: download failed: {error.message}", True
+        except NeedsAttention as error:  # 404 and the like: the receipt is not there to fetch
+            return "receipt-download", f"{what}: download refused: {error.message}", False
+        file_type = file_type_of(mime, content)
+        if file_type is None:
+            return (
+                "receipt-type",
+                f"{what}: its receipt is {mime or 'of no type'} ({len(content)} bytes), not a file type NetSuite takes "
+                "as a receipt (PNG, JPEG, GIF, TIFF, BMP, PDF)",
+                False,
+            )
+        sha = hashlib.sha256(content).hexdigest()
+        if details.get("receipt_sha") == sha and details.get("receipt_file"):
+            return None  # NetSuite holds this content already
+        try:
+            file_id = self._store(item, child, content, file_type, sha, details)
+        except TransientError as error:
+            return "receipt-upload", f"{what}: upload failed: {error.message}", True
+        except NeedsAttention as error:  # NetSuite refused the file or the folder
+            return "receipt-upload", f"{what}: NetSuite refused the receipt: {error.message}", False
+        details.update({"receipt_file": file_id, "receipt_sha": sha, "receipt_type": file_type})
+        done.stored += 1
+        return None
+
+    def _store(
+        self, item: ExpenseItem, child: Mapping, content: bytes, file_type: str, sha: str, details: dict[str, str]
+    ) -> str:
+        """Upload one receipt. Its hash is recorded before the upload: should the worker die between the upload
+        and the mapping write, the next attempt reads the file's description and adopts it instead of uploading
+        the same content again."""
+        if details.get("receipt_uploading") == sha:
+            stored = self._cabinet.stored(item.ID)
+            if stored is not None and stored.sha256 == sha:
+                return stored.id
+        details["receipt_uploading"] = sha
+        self._save_child(child, details)
+        what = f"ClickTime expense item {item.ID} of expense sheet {item.ExpenseSheetID}"
+        return self._cabinet.upload(item.ID, content, file_type, sha, what)
+
+    def _save_child(self, child: Mapping, details: dict[str, str]) -> Mapping:
+        saved = child.model_copy(update={"details": dict(details)})
+        self._mappings.put(saved)  # a child is written only under its sheet's lock
+        return saved
+
+    def _link(
+        self, plan: ReportPlan, report: str, children: dict[str, Mapping], done: ReceiptsDone, report_hash: str
+    ) -> None:
+        """Link stored files: the report written once more with every line's file (`line`), and/or each new file
+        attached to the report (`attach`). A link NetSuite refuses is reported; the report stays as it is."""
+        link = self._settings.link
+        if link in ("line", "both"):
+            payload = report_payload(plan, self.linked_files(plan, children))
+            digest = content_hash(payload)
+            if digest != report_hash:
+                try:
+                    self._netsuite.upsert_record(RECORD, external_id(plan.sheet.ID), payload, replace=[SUBLIST])
+                except (NetSuiteAlreadyBilled, NetSuitePeriodClosed) as refused:
+                    done.fail(
+                        "expense-report-frozen",
+                        f"receipts not linked to the lines of report {report}: NetSuite refused: {refused.detail}",
+                    )
+                except TransientError as error:
+                    done.later(
+                        "receipt-link", f"receipts not linked to the lines of report {report} yet: {error.message}"
+                    )
+                except NeedsAttention as error:
+                    done.fail(
+                        "receipt-link",
+                        f"receipts not linked to the lines of report {report}: NetSuite refused: {error.message}",
+                    )
+                else:
+                    done.linked = True
+                    done.link_hash = digest
+        if link in ("attach", "both"):
+            for line in plan.lines:
+                child = children.get(line.item.ID)
+                file_id = child.details.get("receipt_file") if child and line.item.ReceiptURL else None
+                if not file_id or child is None or child.details.get("receipt_attached") == f"{report}:{file_id}":
+                    continue
+                try:
+                    self._cabinet.attach(RECORD, report, file_id)
+                except TransientError as error:
+                    done.later(
+                        "receipt-link",
+                        f"expense item {line.item.ID}: file {file_id} not attached to report {report} yet: {error.message}",
+                    )
+                    continue
+                except NeedsAttention as error:
+                    done.fail(
+                        "receipt-link",
+                        f"expense item {line.item.ID}: NetSuite refused to attach file {file_id} to report {report}: "
+                        f"{error.message}",
+                    )
+                    continue
+                children[line.item.ID] = self._save_child(
+                    child, {**child.details, "receipt_attached": f"{report}:{file_id}"}
+                )
+                done.attached += 1
+
+    def report(
+        self,
+        message: WorkMessage,
+        plan: ReportPlan,
+        report: str,
+        mapping: Mapping,
+        done: ReceiptsDone,
+        *,
+        try_number: int,
+    ) -> Mapping:
+        """Report what failed (per item); the sheet's mapping as it now stands (its hash moves on when the report
+        was written again to link files)."""
+        settings = self._settings
+        last_try = try_number >= settings.retries
+        reported = [*done.failures.items(), *([] if last_try else done.pending.items())]  # the last: raised instead
+        for cause, texts in reported:  # one failure per sheet and cause, naming each item
+            record_flags(
+                self._runlog,
+                message,
+                ["; ".join(texts)],
+                what=f"expense sheet {plan.sheet.ID} (report {report})",
+                cause_key=cause,
+                fix=RECEIPT_FIXES.get(cause, ""),
+                kind="RECEIPT" if cause.startswith("receipt") else "FLAGGED",
+            )
+        details = {**mapping.details, "receipts_pending": str(done.retry)}
+        mapping = mapping.model_copy(
+            update={"details": details, "content_hash": done.link_hash or mapping.content_hash}
+        )
+        return mapping
+
+    def requeue_retry(self, message: WorkMessage, version: Any, done: ReceiptsDone, *, try_number: int) -> None:
+        """Queue a retry of the receipt step alone, when something may go through later and tries are left (sent
+        once the sheet's mapping is recorded, so the retry finds the lock free). Its delay doubles each try."""
+        settings = self._settings
+        if not done.retry or try_number >= settings.retries or self._requeue is None:
+            return
+        retry = message.model_copy(
+            update={
+                "snapshot": {**message.snapshot, RECEIPTS_ONLY: True, RECEIPT_TRY: try_number + 1},
+                "version": version,
+            }
+        )
+        self._requeue(retry, min(900, settings.retry_delay_seconds * 2**try_number))
+
+    def again(
+        self, lock: Lock, message: WorkMessage, plan: ReportPlan, version: Any, children: dict[str, Mapping]
+    ) -> Outcome:
+        """A retry of the receipt step alone (a message the worker sent itself): only for the approval it was
+        sent for, and only when the report is in NetSuite; the sheet's own messages do everything else."""
+        before = lock.mapping
+        try_number = int(message.snapshot.get(RECEIPT_TRY, 1))
+        same_approval = bool(before and before.source_version) and format_instant(
+            before.source_version
+        ) == format_instant(version)
+        if before is None or before.deleted or not same_approval or plan.problems:
+            self._mappings.release(lock)
+            return Outcome("skipped", before.target_id if before else None, "receipts retry superseded")
+        report = before.target_id
+        done = self.run(message, plan, report, version, children, before.content_hash)
+        mapping = self.report(message, plan, report, before, done, try_number=try_number)
+        self._mappings.commit(lock, mapping)
+        self.requeue_retry(message, version, done, try_number=try_number)
+        if done.retry and try_number >= self._settings.retries:
+            cause = next(iter(done.pending))
+            texts = [text for pending in done.pending.values() for text in pending]
+            raise NeedsAttention(
+                f"expense sheet {plan.sheet.ID} (report {report}): receipts still fail after {try_number} "
+                f"retries: {'; '.join(texts)}",
+                code="RECEIPT_RETRIES",
+                cause=cause,
+                fix=RECEIPT_FIXES.get(cause, ""),
+            )
+        if done.retry:
+            return Outcome("deferred", report, f"{done.retry} receipt(s) still fail (try {try_number})")
+        return Outcome("updated" if done.wrote else "unchanged", report, f"{done.stored} receipt(s) stored")
+
+
+RECEIPT_FIXES = {
+    "receipt-download": "the receipt is retried on its own; if it keeps failing, check the receipt in ClickTime, then "
+    "redrive the expenses dead-letter queue",
+    "receipt-too-large": "NetSuite takes files up to 10 MB: attach a smaller scan to the item in ClickTime (the "
+    "report itself is in NetSuite)",
+    "receipt-type": "NetSuite takes PNG, JPEG, GIF, TIFF, BMP and PDF receipts: attach one of those in ClickTime",
+    "receipt-upload": "check the integration role's access to the File Cabinet (Documents and Files) and the "
+    "receipts folder (expenses.receipts); the receipt is stored again when the sheet is approved anew or redriven",
+    "receipt-link": "NetSuite did not take the receipt link (expenses.receipts.link): try attach instead of line",
+    "expense-report-frozen": "a paid or closed-period expense report is not changed by the sync",
+}

@@ -1,0 +1,61 @@
+"""The benchmark's moto server (`ctns.bench.awsserver`): SQS as moto serves it (counts, FIFO deduplication)
+although sends no longer count the queue, and every call counted by who made it."""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+from botocore.config import Config
+
+from ctns.bench.awsserver import AwsServer
+
+
+@pytest.fixture(scope="module")
+def server():
+    with AwsServer() as running:
+        yield running
+
+
+def _sqs(server, tag=None):
+    return boto3.client(
+        "sqs",
+        endpoint_url=server.url,
+        region_name="us-east-1",
+        aws_access_key_id="bench",
+        aws_secret_access_key="bench",
+        config=Config(user_agent_extra=f"ctns-bench/{tag}") if tag else None,
+    )
+
+
+def test_a_standard_queue_counts_what_was_sent(server):
+    sqs = _sqs(server)
+    url = sqs.create_queue(QueueName="bench-standard")["QueueUrl"]
+    for batch in range(3):
+        sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": str(i), "MessageBody": f"{batch}-{i}"} for i in range(10)])
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    assert attributes["ApproximateNumberOfMessages"] == "30"
+    received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    assert len(received) == 10
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    assert attributes["ApproximateNumberOfMessagesNotVisible"] == "10"
+
+
+def test_a_fifo_queue_still_deduplicates_by_content(server):
+    sqs = _sqs(server)
+    url = sqs.create_queue(
+        QueueName="bench.fifo", Attributes={"FifoQueue": "true", "ContentBasedDeduplication": "true"}
+    )["QueueUrl"]
+    for _ in range(2):
+        sqs.send_message(QueueUrl=url, MessageBody="same", MessageGroupId="g")
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    assert attributes["ApproximateNumberOfMessages"] == "1"
+    assert attributes["ContentBasedDeduplication"] == "true"
+
+
+def test_calls_are_counted_by_who_made_them(server):
+    before = server.counts()
+    url = _sqs(server).create_queue(QueueName="bench-counted")["QueueUrl"]
+    _sqs(server, "esm").receive_message(QueueUrl=url)
+    delta = server.counts() - before
+    assert delta.by_operation(service="sqs") == {"sqs:CreateQueue": 1}
+    assert delta.by_operation(who="esm", service="sqs") == {"sqs:ReceiveMessage": 1}
