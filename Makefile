@@ -98,7 +98,8 @@ $(VENV)/.mutate-installed: $(VENV)/.installed pyproject.toml
 	touch $@
 
 mutate: $(VENV)/.mutate-installed
-	$(VENV)/bin/python scripts/mutate.py $(MODULE)
+	nice -n 15 $(VENV)/bin/python scripts/mutate.py $(MODULE)
+	nice -n 15 $(VENV)/bin/python scripts/named_mutants.py
 
 clean:
 	rm -rf build .aws-sam .pytest_cache
