@@ -151,6 +151,9 @@ def test_a_first_run_reads_from_the_first_run_start_to_the_sources_now_and_sets_
     ]
     # The watermark is the source's clock when the run started, never ours (a day apart here).
     assert h.progress.watermarks(SYNC) == {"changes": SOURCE_NOW, "deletions": SOURCE_NOW}
+    # Each watermark keeps the run that moved it and when (for a person reading the table).
+    mark = table.get_item(Key={"pk": f"SYNC#{SYNC}", "sk": "WATERMARK#changes"})["Item"]
+    assert mark["run_id"] == result.run_id and mark["set_at"] == "2026-11-25T17:00:00Z"
     assert result.status == "enqueued"
     assert (result.enqueued, result.unchanged, result.adopted, result.reason) == (3, 0, 0, "")
     assert result.sync == SYNC and result.run_id and result.run_id.startswith(f"{SYNC}-20261125T170000Z-")
@@ -302,6 +305,46 @@ def test_a_phase_failing_after_its_last_batch_still_keeps_its_watermark(table, o
     assert h.progress.watermarks(SYNC) == {"deletions": SOURCE_NOW}
     # The failure forgets the phase's resume key: a run that resumed there would not reread the phase.
     assert [(p, a) for p, _, a in source.reads] == [("changes", None), ("deletions", None)]
+
+
+def test_a_failure_is_recorded_under_the_errors_own_code(table, ours):
+    source = ScriptedSource(("changes",))
+    source.fail["changes"] = (0, NeedsAttention("the role lacks SuiteQL", code="NS_PERMISSION", cause="perm:suiteql"))
+    h = Harness(table, source)
+
+    result = h.run()
+
+    (failure,) = h.runlog.failures(result.run_id)
+    assert (failure.kind, failure.cause_key) == ("NS_PERMISSION", "perm:suiteql")
+
+
+def test_a_run_that_dies_after_a_phase_failed_resumes_that_phase_from_its_start_and_keeps_it_failed(table, ours):
+    """The failure is in the saved cursor at once, the phase's resume key forgotten: a run that dies before it
+    finishes (here: clearing its cursor) leaves a cursor whose continuation neither skips part of the phase nor
+    moves its watermark."""
+    source = ScriptedSource(("changes",))
+    source.batches["changes"] = [ChangeBatch([change("1")], "1"), ChangeBatch([change("2")], "2")]
+    source.fail["changes"] = (1, NeedsAttention("refused", cause="query-refused"))
+    h = Harness(table, source)
+
+    def dies(sync: str) -> None:
+        raise ConnectionError("DynamoDB went away")
+
+    h.progress.clear_cursor = dies  # type: ignore[method-assign]
+    with pytest.raises(ConnectionError):
+        h.run()
+    cursor = h.progress.cursor(SYNC)
+    assert cursor is not None
+    assert (cursor.phase, cursor.after, cursor.failed_phases) == ("changes", None, {"changes": "query-refused"})
+    del h.progress.clear_cursor
+    del source.fail["changes"]
+
+    result = h.run()
+
+    assert [(p, a) for p, _, a in source.reads] == [("changes", None), ("changes", None)]
+    assert result.status == "partial" and result.reason == "changes phase failed (query-refused)"
+    assert h.progress.watermarks(SYNC) == {}
+    assert h.progress.cursor(SYNC) is None
 
 
 # -- what is queued -----------------------------------------------------------------------------------------
@@ -500,6 +543,41 @@ def test_a_run_that_dies_while_opening_its_window_releases_the_lease(table, ours
     with pytest.raises(TimeoutError):
         h.run()
     assert h.lease() is None
+
+
+def test_a_run_that_dies_at_the_start_of_a_phase_resumes_at_that_phase(table, ours):
+    """Moving to the next phase is saved before it is read: the continuation does not go back to the last one."""
+    source = ScriptedSource(("changes", "deletions"))
+    source.batches["changes"] = [ChangeBatch([change("1")], "1")]
+    source.batches["deletions"] = [ChangeBatch([change("9", op="delete")], "9")]
+    source.fail["deletions"] = (0, ConnectionError("NetSuite went away"))
+    h = Harness(table, source)
+
+    with pytest.raises(ConnectionError):
+        h.run()
+    cursor = h.progress.cursor(SYNC)
+    assert cursor is not None and (cursor.phase, cursor.after, cursor.enqueued) == ("deletions", None, 1)
+    del source.fail["deletions"]
+
+    h.run()
+
+    assert [(p, a) for p, _, a in source.reads] == [("changes", None), ("deletions", None), ("deletions", None)]
+    assert [m.source_id for m in h.queue.sent] == ["1", "9"]
+
+
+def test_a_cursor_saved_without_first_run_flags_resumes_as_a_later_run(table, ours):
+    """A cursor written by an earlier version (no per-phase first-run flags) is not taken for onboarding."""
+    source = ScriptedSource(("changes",))
+    h = Harness(table, source)
+    start = SOURCE_NOW - timedelta(hours=1)
+    h.progress.save_cursor(
+        SYNC, Cursor(run_id="r-old", window_end=SOURCE_NOW, starts={"changes": start}, phase="changes")
+    )
+
+    result = h.run()
+
+    assert source.reads == [("changes", Window(start=start, end=SOURCE_NOW, first_run=False), None)]
+    assert result.run_id == "r-old" and h.progress.watermarks(SYNC) == {"changes": SOURCE_NOW}
 
 
 def test_the_cursor_is_saved_after_every_batch(table, ours):
