@@ -14,7 +14,7 @@ from ctsync.sync import worker as worker_module
 from ctsync.sync.messages import Outcome
 from ctsync.sync.queues import Carried
 from ctsync.sync.worker import BREAKER_SECONDS, MAX_DEFERRALS, SYSTEMIC, _not_tried
-from tests.unit.test_worker_routing import NOW, Harness, body
+from tests.unit.test_worker_routing import MAX_RECEIVES, NOW, Harness, body
 
 
 @pytest.fixture
@@ -135,3 +135,47 @@ def test_one_deferral_too_many_is_dead_lettered_as_such_under_the_records_ids() 
     assert failure.reason == f"put back {MAX_DEFERRALS} times without running: not enough time left in this invocation"
     h.finish()
     assert h.runlog.counts == [("run-1", "failed", 1)]
+
+
+# -- what a failure records ----------------------------------------------------------------------------------
+def test_a_foreign_error_that_used_up_its_attempts_is_named_by_its_text_and_type() -> None:
+    """An error from outside the core (no message, cause key, code or fix of its own)."""
+    h = Harness(LookupError("no such field: Job.Notes"))
+    h.handle(body(), MAX_RECEIVES)
+    ((_, failure, _),) = h.dead_letters.sent
+    assert failure.reason == f"gave up after {MAX_RECEIVES} attempts: LookupError: no such field: Job.Notes"
+    assert failure.cause_key == "gave-up:lookuperror"
+    assert (failure.kind, failure.fix) == ("GAVE_UP", "")
+    ((run_id, recorded),) = h.runlog.failures
+    assert run_id == "run-1" and recorded == failure
+
+
+def test_a_failure_carries_the_fix_the_error_knows() -> None:
+    h = Harness(NeedsAttention("period Mar 2026 is closed", cause="period-closed:mar-2026", fix="open the period"))
+    h.handle(body())
+    ((_, failure, _),) = h.dead_letters.sent
+    assert (failure.cause_key, failure.fix) == ("period-closed:mar-2026", "open the period")
+
+
+class SeveralCauses(NeedsAttention):
+    """A record blocked by several causes at once (an unmapped employee and a closed period, say)."""
+
+    def causes(self) -> list[tuple[str, str, str]]:
+        return [
+            ("employee-unmapped:ann", "Ann is not mapped", "map Ann"),
+            ("period-closed:mar-2026", "March is closed", "open March"),
+            ("task-unmapped:qa", "task QA is not mapped", "map QA"),
+        ]
+
+
+def test_a_record_blocked_by_several_causes_is_listed_under_each() -> None:
+    h = Harness(SeveralCauses("Ann is not mapped (and 2 more cause(s))", cause="employee-unmapped:ann", fix="map Ann"))
+    h.handle(body())
+    (dead,) = h.dead_letters.sent  # one message in the dead-letter queue
+    assert dead[1].cause_key == "employee-unmapped:ann"
+    recorded = [(run_id, f.cause_key, f.reason, f.fix, f.source_id) for run_id, f in h.runlog.failures]
+    assert recorded == [
+        ("run-1", "employee-unmapped:ann", "Ann is not mapped (and 2 more cause(s))", "map Ann", "101"),
+        (None, "period-closed:mar-2026", "March is closed", "open March", "101"),
+        (None, "task-unmapped:qa", "task QA is not mapped", "map QA", "101"),
+    ]
