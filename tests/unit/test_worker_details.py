@@ -179,3 +179,69 @@ def test_a_record_blocked_by_several_causes_is_listed_under_each() -> None:
         (None, "period-closed:mar-2026", "March is closed", "open March", "101"),
         (None, "task-unmapped:qa", "task QA is not mapped", "map QA", "101"),
     ]
+
+
+# -- counting ------------------------------------------------------------------------------------------------
+def test_a_batchs_counts_add_up_per_run_and_outcome() -> None:
+    h = Harness([Outcome("created", "a"), Outcome("created", "b"), Outcome("updated", "c"), TransientError("503")])
+    for source_id in ("1", "2", "3"):
+        h.handle(body(source_id=source_id))
+    with pytest.raises(TransientError):
+        h.handle(body(source_id="4", run_id="run-2"))
+    h.finish()
+    assert sorted(h.runlog.counts) == [("run-1", "created", 2), ("run-1", "updated", 1), ("run-2", "retried", 1)]
+
+
+def test_a_message_for_another_sync_is_bad_input_naming_both_syncs() -> None:
+    h = Harness(Outcome("created"))
+    h.handle(body(sync="tasks"))
+    ((_, failure, _),) = h.dead_letters.sent
+    assert failure.reason == "message for sync 'tasks' reached the 'projects' worker (field sync='tasks')"
+    assert failure.cause_key == "bad-input:sync"
+
+
+def test_an_error_that_does_not_say_it_is_systemic_pauses_nothing() -> None:
+    h = Harness(RuntimeError("a bug"))
+    with pytest.raises(RuntimeError):
+        h.handle(body())
+    assert h.progress.opened == [] and h.batch.breaker is None
+
+
+# -- the pause, read again -------------------------------------------------------------------------------------
+def test_a_pause_in_force_is_read_again_at_every_batch(monkeypatch) -> None:
+    """An operator may lift a pause at any time (`ctns redrive`): a cached pause would hold records back."""
+    paused = Breaker(cause_key="k", kind="outage", reason="503", until=NOW + timedelta(minutes=5), opened_at=NOW)
+    monotonic = iter([100.0, 100.5, 101.0])
+    monkeypatch.setattr(worker_module.time, "monotonic", lambda: next(monotonic))
+    h = Harness(Outcome("created"), breaker=paused)  # the first begin(), at 100.0
+    assert h.progress.reads == 1
+    h.progress.stored = None  # lifted half a second later
+    assert h.worker.begin().breaker is None
+    assert h.progress.reads == 2
+
+
+def test_no_pause_is_taken_from_the_cache_for_ten_seconds_then_read_again(monkeypatch) -> None:
+    clock = [100.0]
+    monkeypatch.setattr(worker_module.time, "monotonic", lambda: clock[0])
+    h = Harness(Outcome("created"))
+    assert h.progress.reads == 1
+    clock[0] = 110.0  # exactly ten seconds on: still the cached "no pause"
+    h.worker.begin()
+    assert h.progress.reads == 1
+    clock[0] = 110.001
+    h.worker.begin()
+    assert h.progress.reads == 2
+
+
+def test_a_record_held_back_by_a_pause_too_often_is_dead_lettered_naming_the_pause() -> None:
+    outage = Breaker(
+        cause_key="ns-503",
+        kind="outage",
+        reason="NetSuite answers 503",
+        until=NOW + timedelta(minutes=5),
+        opened_at=NOW,
+    )
+    h = Harness(Outcome("created"), breaker=outage)
+    h.handle(body(), carried=Carried(attempts=2, deferrals=MAX_DEFERRALS))
+    ((_, failure, _),) = h.dead_letters.sent
+    assert failure.reason == f"put back {MAX_DEFERRALS} times without running: NetSuite answers 503"
