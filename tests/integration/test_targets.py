@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ctsync.clicktime.errors import ClickTimeAlreadyExists, ClickTimeOutcomeUnknown, ClickTimeValidationError
-from ctsync.records.targets import Settled, TargetOps, content_hash, retire, upsert_target
+from ctsync.records.targets import Applied, Settled, TargetOps, content_hash, retire, upsert_target
 from ctsync.records.writeback import NOT_KEPT, FieldNotKept, WriteBack
 from ctsync.state import Mapping, MappingStore
 from ctsync.state.mappings import RecordBusy
@@ -309,6 +309,124 @@ def test_retire_deactivates_once_and_moves_the_fence(store) -> None:
 
 def test_retire_of_a_record_never_synced_is_skipped(store) -> None:
     assert retire(store, KIND, "404", V1, lambda m: None, owner="x").action == "skipped"
+
+
+def test_retire_of_a_record_never_synced_says_so() -> None:
+    class NoMappings:
+        def get(self, kind: str, source_id: str) -> None:
+            return None
+
+    applied = retire(NoMappings(), KIND, "404", V1, lambda m: pytest.fail("nothing to deactivate"), owner="x")  # type: ignore[arg-type]
+    assert applied == Applied("skipped", None, None, "deleted before it was ever synced")
+
+
+def test_retire_records_the_deletion_under_its_own_lock_and_says_what_it_did(store, table) -> None:
+    apply(store, RecordingOps(), PAYLOAD, V1, parent="customer#7")
+    owners: list[str] = []
+
+    def deactivate(mapping: Mapping) -> None:
+        owners.append(table.get_item(Key={"pk": f"MAP#{KIND}#101", "sk": "MAP"})["Item"].get("lock_owner"))
+
+    applied = retire(store, KIND, "101", V2, deactivate, owner="run-2:101")
+
+    assert owners == ["run-2:101"]  # deactivated while holding the record's lock
+    retired = store.get(KIND, "101")
+    assert (retired.deleted, retired.source_version, retired.content_hash) == (True, V2, "")
+    assert (retired.target_id, retired.parent) == ("job-1", "customer#7")
+    assert (applied.action, applied.target_id, applied.detail) == (
+        "updated",
+        "job-1",
+        f"deleted in the source: {KIND} made inactive",
+    )
+    assert applied.mapping is not None and applied.mapping.deleted and applied.mapping.source_version == V2
+    assert not locked_by_someone(store)
+
+
+def test_retire_of_a_retired_record_is_unchanged_and_touches_nothing(store) -> None:
+    apply(store, RecordingOps(), PAYLOAD, V1)
+    retire(store, KIND, "101", V2, lambda m: None, owner="a")
+    before = store.get(KIND, "101")
+
+    applied = retire(store, KIND, "101", V3, lambda m: pytest.fail("deactivated twice"), owner="b")
+
+    assert applied == Applied("unchanged", "job-1", before, "already deactivated")
+    assert store.get(KIND, "101") == before
+
+
+def test_retire_that_finds_the_record_retired_meanwhile_under_the_lock_lets_go(store, table) -> None:
+    """Read before another worker retired it, locked after: nothing is deactivated twice, the lock is freed."""
+    apply(store, RecordingOps(), PAYLOAD, V1)
+    as_read = store.get(KIND, "101")
+    retire(store, KIND, "101", V2, lambda m: None, owner="other")
+    now = store.get(KIND, "101")
+
+    class ReadEarlier(MappingStore):
+        def get(self, kind: str, source_id: str) -> Mapping | None:
+            return as_read
+
+    applied = retire(ReadEarlier(table), KIND, "101", V3, lambda m: pytest.fail("deactivated twice"), owner="b")
+
+    assert (applied.action, applied.target_id, applied.detail) == ("unchanged", "job-1", "already deactivated")
+    assert applied.mapping is not None and applied.mapping.deleted and applied.mapping.source_version == V2
+    assert store.get(KIND, "101").source_version == now.source_version == V2
+    assert not locked_by_someone(store)
+
+
+# -- the unchanged path: what moves, what is written -------------------------------------------------------------
+class CountingStore(MappingStore):
+    def __init__(self, table: Any) -> None:
+        super().__init__(table)
+        self.commits = 0
+        self.releases = 0
+
+    def commit(self, lock: Any, mapping: Mapping, *, keep_lock: bool = False) -> None:
+        self.commits += 1
+        super().commit(lock, mapping, keep_lock=keep_lock)
+
+    def release(self, lock: Any) -> None:
+        self.releases += 1
+        super().release(lock)
+
+
+def test_a_redelivery_of_the_applied_version_writes_nothing_and_answers_unchanged(table) -> None:
+    store = CountingStore(table)
+    apply(store, RecordingOps(), PAYLOAD, V1, fingerprint="fp-1")
+    store.commits = 0
+    recorded = store.get(KIND, "101")
+
+    for fingerprint in ("fp-1", ""):  # the same snapshot, or one that carries no fingerprint
+        applied = apply(store, RecordingOps(), PAYLOAD, V1, fingerprint=fingerprint)
+        assert applied == Applied("unchanged", "job-1", recorded)
+    assert (store.commits, store.releases) == (0, 2)
+    assert store.get(KIND, "101") == recorded
+
+
+def test_an_unchanged_target_with_a_new_fingerprint_moves_only_the_fingerprint(store) -> None:
+    apply(store, RecordingOps(), PAYLOAD, V1, fingerprint="fp-1")
+    apply(store, RecordingOps(), PAYLOAD, V1, fingerprint="fp-2")
+    mapping = store.get(KIND, "101")
+    assert (mapping.source_version, mapping.fingerprint) == (V1, "fp-2")
+    # A message without a version (a replay) moves the fingerprint and keeps the fence.
+    apply(store, RecordingOps(), PAYLOAD, None, fingerprint="fp-3")
+    mapping = store.get(KIND, "101")
+    assert (mapping.source_version, mapping.fingerprint) == (V1, "fp-3")
+    apply(store, RecordingOps(), PAYLOAD, None)
+    assert store.get(KIND, "101").source_version == V1
+
+
+def test_a_mapping_recorded_without_a_version_takes_the_first_version_that_confirms_it(store) -> None:
+    applied = apply(store, RecordingOps(), PAYLOAD, None)
+    assert applied.action == "created" and store.get(KIND, "101").source_version is None
+    apply(store, RecordingOps(), PAYLOAD, V1)
+    assert store.get(KIND, "101").source_version == V1
+
+
+def test_a_records_parent_is_kept_until_a_message_names_another(store) -> None:
+    apply(store, RecordingOps(), PAYLOAD, V1, parent="customer#7")
+    apply(store, RecordingOps(), {**PAYLOAD, "Name": "Renamed"}, V2)
+    assert store.get(KIND, "101").parent == "customer#7"
+    apply(store, RecordingOps(), {**PAYLOAD, "Name": "Moved"}, V3, parent="customer#8")
+    assert store.get(KIND, "101").parent == "customer#8"
 
 
 # -- content hash -------------------------------------------------------------------------------------------------
