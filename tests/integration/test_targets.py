@@ -40,6 +40,8 @@ class RecordingOps:
         self.settled = Settled()
         self.may_exist = False
         self.with_settle = False
+        self.check_first = False
+        self.due = False  # a follow-up is due though the target is unchanged
 
     def find(self) -> str | None:
         self.calls.append(("find",))
@@ -70,6 +72,8 @@ class RecordingOps:
             update=self.update,
             settle=self.settle if self.with_settle else None,
             may_exist=self.may_exist,
+            check_first=self.check_first,
+            due=lambda mapping: self.due,
         )
 
     def names(self) -> list[str]:
@@ -427,6 +431,79 @@ def test_a_records_parent_is_kept_until_a_message_names_another(store) -> None:
     assert store.get(KIND, "101").parent == "customer#7"
     apply(store, RecordingOps(), {**PAYLOAD, "Name": "Moved"}, V3, parent="customer#8")
     assert store.get(KIND, "101").parent == "customer#8"
+
+
+# -- check first: a shared parent read before it is locked -----------------------------------------------------
+class LockCountingStore(MappingStore):
+    def __init__(self, table: Any) -> None:
+        super().__init__(table)
+        self.locks = 0
+
+    def lock(self, *args: Any, **kwargs: Any) -> Any:
+        self.locks += 1
+        return super().lock(*args, **kwargs)
+
+
+def checking_first(**settings: Any) -> RecordingOps:
+    ops = RecordingOps()
+    ops.check_first = True
+    for name, value in settings.items():
+        setattr(ops, name, value)
+    return ops
+
+
+def test_checking_first_an_unchanged_parent_confirms_it_without_a_lock(table) -> None:
+    store = LockCountingStore(table)
+    apply(store, RecordingOps(), PAYLOAD, V1, fingerprint="fp-1")
+    recorded = store.get(KIND, "101")
+    store.locks = 0
+    ops = checking_first()
+
+    applied = apply(store, ops, PAYLOAD, V2, fingerprint="fp-2")
+
+    assert applied == Applied("unchanged", "job-1", recorded)
+    assert store.locks == 0 and ops.calls == []
+    mapping = store.get(KIND, "101")
+    assert (mapping.source_version, mapping.fingerprint) == (V2, "fp-2")  # the fence and fingerprint moved
+
+
+def test_checking_first_an_older_version_is_skipped_without_a_lock(table) -> None:
+    store = LockCountingStore(table)
+    apply(store, RecordingOps(), PAYLOAD, V2)
+    recorded = store.get(KIND, "101")
+    store.locks = 0
+
+    applied = apply(store, checking_first(), {**PAYLOAD, "Name": "Older"}, V1)
+
+    assert applied == Applied("skipped", "job-1", recorded, f"stale: {V1} is older than applied")
+    assert store.locks == 0 and store.get(KIND, "101") == recorded
+
+
+def test_checking_first_a_changed_parent_or_a_due_follow_up_goes_through_the_lock(table) -> None:
+    store = LockCountingStore(table)
+    apply(store, RecordingOps(), PAYLOAD, V1)
+    store.locks = 0
+    changed = checking_first()
+    assert apply(store, changed, {**PAYLOAD, "Name": "Renamed"}, V2).action == "updated"
+    assert changed.names() == ["update"] and store.locks == 1
+
+    due = checking_first(with_settle=True, due=True)
+    due.settled = Settled(details={"linked": "yes"}, wrote=True, note="linked")
+    applied = apply(store, due, {**PAYLOAD, "Name": "Renamed"}, V3)
+    assert (applied.action, applied.detail) == ("updated", "linked")
+    assert due.names() == ["settle"] and store.locks == 2
+    assert store.get(KIND, "101").details == {"linked": "yes"}
+
+
+def test_checking_first_a_record_never_synced_is_created(table) -> None:
+    ops = checking_first()
+    assert apply(MappingStore(table), ops, PAYLOAD, V1).action == "created"
+    assert ops.names() == ["create"]
+
+
+def test_a_mapping_written_without_a_fingerprint_has_none(store) -> None:
+    apply(store, RecordingOps(), PAYLOAD, V1)
+    assert store.get(KIND, "101").fingerprint == ""
 
 
 # -- content hash -------------------------------------------------------------------------------------------------
