@@ -144,8 +144,15 @@ def test_an_older_version_is_skipped_as_stale_without_calls(store, payload) -> N
     apply(store, RecordingOps(), PAYLOAD, V2)
     ops = RecordingOps()
     applied = apply(store, ops, payload, V1)
-    assert applied.action == "skipped" and "stale" in applied.detail and ops.calls == []
+    assert (applied.action, applied.target_id, applied.detail) == (
+        "skipped",
+        "job-1",
+        "stale: a newer version was applied",
+    )
+    assert ops.calls == []
+    assert applied.mapping is not None and applied.mapping.source_version == V2
     assert store.get(KIND, "101").source_version == V2
+    assert not locked_by_someone(store)
 
 
 def test_a_deleted_mapping_is_written_even_when_the_hash_matches(store) -> None:
