@@ -13,6 +13,7 @@ Our clock (the stores' `utc_now`) is a fake far from the source's clock, so noth
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -156,7 +157,10 @@ def test_a_first_run_reads_from_the_first_run_start_to_the_sources_now_and_sets_
     assert mark["run_id"] == result.run_id and mark["set_at"] == "2026-11-25T17:00:00Z"
     assert result.status == "enqueued"
     assert (result.enqueued, result.unchanged, result.adopted, result.reason) == (3, 0, 0, "")
-    assert result.sync == SYNC and result.run_id and result.run_id.startswith(f"{SYNC}-20261125T170000Z-")
+    # The run ID: the sync, our clock when the run opened, and six hex digits (it names the run in every log line).
+    assert (
+        result.sync == SYNC and result.run_id and re.fullmatch(rf"{SYNC}-20261125T170000Z-[0-9a-f]{{6}}", result.run_id)
+    )
     assert [(m.sync, m.run_id, m.source_id, m.op, m.version) for m in h.queue.sent] == [
         (SYNC, result.run_id, "1", "upsert", V1),
         (SYNC, result.run_id, "2", "upsert", V1),
