@@ -42,6 +42,7 @@ class RecordingOps:
         self.with_settle = False
         self.check_first = False
         self.due = False  # a follow-up is due though the target is unchanged
+        self.due_asked: list[str] = []  # the target of each mapping asked about
 
     def find(self) -> str | None:
         self.calls.append(("find",))
@@ -73,8 +74,12 @@ class RecordingOps:
             settle=self.settle if self.with_settle else None,
             may_exist=self.may_exist,
             check_first=self.check_first,
-            due=lambda mapping: self.due,
+            due=self.is_due,
         )
+
+    def is_due(self, mapping: Mapping) -> bool:
+        self.due_asked.append(mapping.target_id)
+        return self.due
 
     def names(self) -> list[str]:
         return [call[0] for call in self.calls]
@@ -499,6 +504,7 @@ def test_checking_first_a_changed_parent_or_a_due_follow_up_goes_through_the_loc
     applied = apply(store, due, {**PAYLOAD, "Name": "Renamed"}, V3)
     assert (applied.action, applied.detail) == ("updated", "linked")
     assert due.names() == ["settle"] and store.locks == 2
+    assert due.due_asked[0] == "job-1"  # asked about the record as it stands
     assert store.get(KIND, "101").details == {"linked": "yes"}
 
 
