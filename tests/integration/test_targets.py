@@ -43,6 +43,7 @@ class RecordingOps:
         self.check_first = False
         self.due = False  # a follow-up is due though the target is unchanged
         self.due_asked: list[str] = []  # the target of each mapping asked about
+        self.settled_created: list[bool] = []  # what each follow-up was told: did this attempt create the target
 
     def find(self) -> str | None:
         self.calls.append(("find",))
@@ -60,6 +61,7 @@ class RecordingOps:
 
     def settle(self, target_id: str, payload: dict[str, Any], before: Mapping | None, created: bool) -> Settled:
         self.calls.append(("settle", target_id))
+        self.settled_created.append(created)
         if self.settle_error is not None:
             error, self.settle_error = self.settle_error, None
             raise error
@@ -131,7 +133,7 @@ def test_a_changed_payload_updates_the_target_with_the_mapping_before(store) -> 
     ops = RecordingOps()
     renamed = {**PAYLOAD, "Name": "Website 2"}
     applied = apply(store, ops, renamed, V2, details={"client": "c-8"})
-    assert applied.action == "updated"
+    assert (applied.action, applied.detail) == ("updated", "")
     assert ops.calls == [("update", "job-1", renamed, "job-1")]
     mapping = store.get(KIND, "101")
     assert mapping.content_hash == content_hash(renamed) and mapping.source_version == V2
@@ -445,6 +447,21 @@ def test_a_records_parent_is_kept_until_a_message_names_another(store) -> None:
     assert store.get(KIND, "101").parent == "customer#8"
 
 
+def test_the_follow_up_is_told_whether_this_attempt_created_the_target(store) -> None:
+    ops = RecordingOps()
+    ops.with_settle = True
+    apply(store, ops, PAYLOAD, V1)  # created
+    apply(store, ops, {**PAYLOAD, "Name": "Renamed"}, V2)  # updated
+    ops.due = True
+    apply(store, ops, {**PAYLOAD, "Name": "Renamed"}, V3)  # unchanged, follow-up due
+    assert ops.settled_created == [True, False, False]
+    adopting = RecordingOps(existing="job-9")
+    adopting.with_settle = True
+    adopting.may_exist = True
+    upsert_target(store, adopting.ops(), source_id="202", version=V1, payload=PAYLOAD, owner="run-1:202")
+    assert adopting.settled_created == [False]  # found, not made
+
+
 # -- check first: a shared parent read before it is locked -----------------------------------------------------
 class LockCountingStore(MappingStore):
     def __init__(self, table: Any) -> None:
@@ -504,7 +521,7 @@ def test_checking_first_a_changed_parent_or_a_due_follow_up_goes_through_the_loc
     applied = apply(store, due, {**PAYLOAD, "Name": "Renamed"}, V3)
     assert (applied.action, applied.detail) == ("updated", "linked")
     assert due.names() == ["settle"] and store.locks == 2
-    assert due.due_asked[0] == "job-1"  # asked about the record as it stands
+    assert due.due_asked == ["job-1", "job-1"]  # asked about the record as read, then as locked
     assert store.get(KIND, "101").details == {"linked": "yes"}
 
 
