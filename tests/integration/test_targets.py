@@ -44,6 +44,7 @@ class RecordingOps:
         self.due = False  # a follow-up is due though the target is unchanged
         self.due_asked: list[str] = []  # the target of each mapping asked about
         self.settled_created: list[bool] = []  # what each follow-up was told: did this attempt create the target
+        self.settle_args: list[tuple[str, dict[str, Any], str | None]] = []  # target, payload, target before
 
     def find(self) -> str | None:
         self.calls.append(("find",))
@@ -62,6 +63,7 @@ class RecordingOps:
     def settle(self, target_id: str, payload: dict[str, Any], before: Mapping | None, created: bool) -> Settled:
         self.calls.append(("settle", target_id))
         self.settled_created.append(created)
+        self.settle_args.append((target_id, payload, before.target_id if before else None))
         if self.settle_error is not None:
             error, self.settle_error = self.settle_error, None
             raise error
@@ -455,11 +457,45 @@ def test_the_follow_up_is_told_whether_this_attempt_created_the_target(store) ->
     ops.due = True
     apply(store, ops, {**PAYLOAD, "Name": "Renamed"}, V3)  # unchanged, follow-up due
     assert ops.settled_created == [True, False, False]
+    renamed = {**PAYLOAD, "Name": "Renamed"}
+    assert ops.settle_args == [("job-1", PAYLOAD, None), ("job-1", renamed, "job-1"), ("job-1", renamed, "job-1")]
     adopting = RecordingOps(existing="job-9")
     adopting.with_settle = True
     adopting.may_exist = True
     upsert_target(store, adopting.ops(), source_id="202", version=V1, payload=PAYLOAD, owner="run-1:202")
     assert adopting.settled_created == [False]  # found, not made
+
+
+def test_a_created_target_whose_follow_up_wrote_is_still_created(store) -> None:
+    ops = RecordingOps()
+    ops.with_settle = True
+    ops.settled = Settled(wrote=True, note="linked to its job")
+    applied = apply(store, ops, PAYLOAD, V1)
+    assert (applied.action, applied.detail) == ("created", "linked to its job")
+
+
+def test_a_failed_follow_up_of_a_created_target_keeps_the_lock_until_the_attempt_lets_go(table) -> None:
+    """The target is recorded (no details: the follow-up they describe did not happen), the create is resolved
+    (no mark left to look for it again), and nobody takes the record between that write and the release."""
+    seen: list[bool] = []
+
+    class Probing(MappingStore):
+        def release(self, lock: Any) -> None:
+            seen.append(locked_by_someone(MappingStore(table)))
+            super().release(lock)
+
+    store = Probing(table)
+    ops = RecordingOps(new_id="task-1")
+    ops.with_settle = True
+    ops.settle_error = ConnectionError("ClickTime dropped the link call")
+    with pytest.raises(ConnectionError):
+        apply(store, ops, PAYLOAD, V1, details={"job": "j-7"})
+
+    assert seen == [True]
+    item = table.get_item(Key={"pk": f"MAP#{KIND}#101", "sk": "MAP"})["Item"]
+    assert "create_started" not in item and "lock_owner" not in item
+    mapping = store.get(KIND, "101")
+    assert (mapping.target_id, mapping.content_hash, mapping.details) == ("task-1", "", {})
 
 
 # -- check first: a shared parent read before it is locked -----------------------------------------------------
