@@ -498,6 +498,14 @@ def test_a_failed_follow_up_of_a_created_target_keeps_the_lock_until_the_attempt
     assert (mapping.target_id, mapping.content_hash, mapping.details) == ("task-1", "", {})
 
 
+def test_a_target_found_by_a_source_that_may_hold_one_is_adopted_and_updated(store) -> None:
+    ops = RecordingOps(existing="job-9")
+    ops.may_exist = True
+    applied = apply(store, ops, PAYLOAD, V1)
+    assert (applied.action, applied.target_id, applied.detail) == ("updated", "job-9", "adopted the existing target")
+    assert ops.calls == [("find",), ("update", "job-9", PAYLOAD, None)]
+
+
 # -- check first: a shared parent read before it is locked -----------------------------------------------------
 class LockCountingStore(MappingStore):
     def __init__(self, table: Any) -> None:
