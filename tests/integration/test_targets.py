@@ -587,6 +587,15 @@ def test_content_hash_is_stable_under_key_order_and_sensitive_to_values() -> Non
     assert content_hash({"a": "1"}) != content_hash({"a": 1})
 
 
+def test_content_hash_is_the_sha256_of_compact_sorted_json_with_other_values_as_text() -> None:
+    """Hashes are stored with every mapping: a different canonical form would rewrite every target once."""
+    import hashlib
+    from decimal import Decimal
+
+    expected = hashlib.sha256(b'{"a":1,"b":["x",true],"d":"1.50","t":"2026-03-01 09:00:00+00:00"}').hexdigest()
+    assert content_hash({"t": V1, "d": Decimal("1.50"), "b": ["x", True], "a": 1}) == expected
+
+
 @given(st.dictionaries(st.text(max_size=8), st.one_of(st.integers(), st.text(max_size=8), st.booleans()), max_size=6))
 def test_content_hash_ignores_key_order_property(payload: dict[str, Any]) -> None:
     assert content_hash(dict(reversed(list(payload.items())))) == content_hash(payload)
