@@ -188,6 +188,30 @@ def test_after_a_create_that_died_before_its_mapping_the_next_attempt_looks_and_
     assert store.get(KIND, "101").target_id == "job-made-before"
 
 
+def test_a_target_found_after_a_lost_create_whose_update_fails_is_looked_for_again_not_created(store) -> None:
+    """Found by mutation testing: the doubt was taken as settled on finding the target, before updating it, so
+    a failed update left no mark and the next attempt created a twin."""
+
+    class FailingUpdate(RecordingOps):
+        def update(self, target_id: str, payload: dict[str, Any], before: Mapping | None) -> None:
+            super().update(target_id, payload, before)
+            raise ConnectionError("ClickTime dropped the update")
+
+    crashed = RecordingOps()
+    crashed.create_error = ClickTimeOutcomeUnknown("ClickTime POST /Jobs: ReadTimeout")
+    with pytest.raises(ClickTimeOutcomeUnknown):
+        apply(store, crashed, PAYLOAD, V1)
+    found = FailingUpdate(existing="job-9")
+    with pytest.raises(ConnectionError):
+        apply(store, found, PAYLOAD, V1)
+    assert found.names() == ["find", "update"]
+
+    third = RecordingOps(existing="job-9")
+    applied = apply(store, third, PAYLOAD, V1)
+
+    assert third.names() == ["find", "update"] and applied.target_id == "job-9"
+
+
 def test_a_create_refused_outright_leaves_nothing_to_look_for(store) -> None:
     refused = RecordingOps()
     refused.create_error = ClickTimeValidationError(400, "JobNumber: too long")
