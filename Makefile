@@ -9,7 +9,7 @@ CHECKOV := .venv-checkov
 export SAM_CLI_TELEMETRY := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo serve tools test style unit integration e2e template lint checkov build bench soak clean
+.PHONY: demo serve tools test style unit integration e2e template lint checkov build bench soak mutate clean
 
 $(VENV)/.installed: pyproject.toml layers/deps/requirements.txt
 	@echo "Creating $(VENV) with $(PYTHON): the first time takes a few minutes of downloads and installs"
@@ -97,6 +97,16 @@ bench: $(VENV)/.installed build
 # `make soak SOAK_ARGS="--seed 1234 --nights 8"` replays or lengthens one.
 soak: $(VENV)/.installed
 	$(VENV)/bin/python -m tests.e2e.soak $(SOAK_ARGS)
+
+# Mutation testing of the engine and the clients' paging and retries (not part of `make test`; docs/mutation.md).
+# MODULE=ctsync/sync/poller.py (or poller) for one module; MUTATE_JOBS=2 to run two mutants at a time.
+$(VENV)/.mutate-installed: $(VENV)/.installed pyproject.toml
+	$(VENV)/bin/pip install -q -e '.[dev,mutate]'
+	touch $@
+
+mutate: $(VENV)/.mutate-installed
+	nice -n 15 $(VENV)/bin/python scripts/mutate.py $(MODULE)
+	nice -n 15 $(VENV)/bin/python scripts/named_mutants.py
 
 clean:
 	rm -rf build .aws-sam .pytest_cache

@@ -269,6 +269,26 @@ def test_a_watermark_without_a_phase_serves_every_phase(table):
     assert progress.watermarks("projects") == {}
 
 
+def test_resetting_watermarks_to_a_moment_sets_every_phase_there_even_backwards(table):
+    """`ctns reset-watermark --to`: each phase (and a watermark of an earlier version) is set, marked as a reset."""
+    table.put_item(Item={PK: "SYNC#projects", SK: "WATERMARK", "value": "2026-11-25T17:00:00Z", "run_id": "old"})
+    progress = ProgressStore(table)
+    progress.advance_watermark("projects", "changes", T0 + timedelta(hours=2), run_id="r1")
+    progress.advance_watermark("projects", "deletions", T0 + timedelta(hours=3), run_id="r1")
+    back = T0 - timedelta(days=2)
+
+    progress.reset_watermarks("projects", back)
+
+    assert progress.watermarks("projects") == {"*": back, "changes": back, "deletions": back}
+    items = table.query(KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": "SYNC#projects"})["Items"]
+    marks = {item[SK]: (item["value"], item["run_id"]) for item in items if item[SK].startswith("WATERMARK")}
+    assert marks == {
+        "WATERMARK": ("2026-11-23T17:00:00Z", "reset"),
+        "WATERMARK#changes": ("2026-11-23T17:00:00Z", "reset"),
+        "WATERMARK#deletions": ("2026-11-23T17:00:00Z", "reset"),
+    }
+
+
 def test_concurrent_advances_leave_the_latest_watermark(table):
     moments = [T0 + timedelta(minutes=m) for m in (7, 3, 11, 5, 2, 13, 1, 8)]
     barrier = threading.Barrier(len(moments))

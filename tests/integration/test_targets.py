@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ctsync.clicktime.errors import ClickTimeAlreadyExists, ClickTimeOutcomeUnknown, ClickTimeValidationError
-from ctsync.records.targets import Settled, TargetOps, content_hash, retire, upsert_target
+from ctsync.records.targets import Applied, Settled, TargetOps, content_hash, retire, upsert_target
 from ctsync.records.writeback import NOT_KEPT, FieldNotKept, WriteBack
 from ctsync.state import Mapping, MappingStore
 from ctsync.state.mappings import RecordBusy
@@ -40,6 +40,11 @@ class RecordingOps:
         self.settled = Settled()
         self.may_exist = False
         self.with_settle = False
+        self.check_first = False
+        self.due = False  # a follow-up is due though the target is unchanged
+        self.due_asked: list[str] = []  # the target of each mapping asked about
+        self.settled_created: list[bool] = []  # what each follow-up was told: did this attempt create the target
+        self.settle_args: list[tuple[str, dict[str, Any], str | None]] = []  # target, payload, target before
 
     def find(self) -> str | None:
         self.calls.append(("find",))
@@ -57,6 +62,8 @@ class RecordingOps:
 
     def settle(self, target_id: str, payload: dict[str, Any], before: Mapping | None, created: bool) -> Settled:
         self.calls.append(("settle", target_id))
+        self.settled_created.append(created)
+        self.settle_args.append((target_id, payload, before.target_id if before else None))
         if self.settle_error is not None:
             error, self.settle_error = self.settle_error, None
             raise error
@@ -70,7 +77,13 @@ class RecordingOps:
             update=self.update,
             settle=self.settle if self.with_settle else None,
             may_exist=self.may_exist,
+            check_first=self.check_first,
+            due=self.is_due,
         )
+
+    def is_due(self, mapping: Mapping) -> bool:
+        self.due_asked.append(mapping.target_id)
+        return self.due
 
     def names(self) -> list[str]:
         return [call[0] for call in self.calls]
@@ -122,7 +135,7 @@ def test_a_changed_payload_updates_the_target_with_the_mapping_before(store) -> 
     ops = RecordingOps()
     renamed = {**PAYLOAD, "Name": "Website 2"}
     applied = apply(store, ops, renamed, V2, details={"client": "c-8"})
-    assert applied.action == "updated"
+    assert (applied.action, applied.detail) == ("updated", "")
     assert ops.calls == [("update", "job-1", renamed, "job-1")]
     mapping = store.get(KIND, "101")
     assert mapping.content_hash == content_hash(renamed) and mapping.source_version == V2
@@ -140,8 +153,15 @@ def test_an_older_version_is_skipped_as_stale_without_calls(store, payload) -> N
     apply(store, RecordingOps(), PAYLOAD, V2)
     ops = RecordingOps()
     applied = apply(store, ops, payload, V1)
-    assert applied.action == "skipped" and "stale" in applied.detail and ops.calls == []
+    assert (applied.action, applied.target_id, applied.detail) == (
+        "skipped",
+        "job-1",
+        "stale: a newer version was applied",
+    )
+    assert ops.calls == []
+    assert applied.mapping is not None and applied.mapping.source_version == V2
     assert store.get(KIND, "101").source_version == V2
+    assert not locked_by_someone(store)
 
 
 def test_a_deleted_mapping_is_written_even_when_the_hash_matches(store) -> None:
@@ -166,6 +186,30 @@ def test_after_a_create_that_died_before_its_mapping_the_next_attempt_looks_and_
     assert applied.action == "updated" and applied.target_id == "job-made-before"
     assert retry.names() == ["find", "update"]
     assert store.get(KIND, "101").target_id == "job-made-before"
+
+
+def test_a_target_found_after_a_lost_create_whose_update_fails_is_looked_for_again_not_created(store) -> None:
+    """Found by mutation testing: the doubt was taken as settled on finding the target, before updating it, so
+    a failed update left no mark and the next attempt created a twin."""
+
+    class FailingUpdate(RecordingOps):
+        def update(self, target_id: str, payload: dict[str, Any], before: Mapping | None) -> None:
+            super().update(target_id, payload, before)
+            raise ConnectionError("ClickTime dropped the update")
+
+    crashed = RecordingOps()
+    crashed.create_error = ClickTimeOutcomeUnknown("ClickTime POST /Jobs: ReadTimeout")
+    with pytest.raises(ClickTimeOutcomeUnknown):
+        apply(store, crashed, PAYLOAD, V1)
+    found = FailingUpdate(existing="job-9")
+    with pytest.raises(ConnectionError):
+        apply(store, found, PAYLOAD, V1)
+    assert found.names() == ["find", "update"]
+
+    third = RecordingOps(existing="job-9")
+    applied = apply(store, third, PAYLOAD, V1)
+
+    assert third.names() == ["find", "update"] and applied.target_id == "job-9"
 
 
 def test_a_create_refused_outright_leaves_nothing_to_look_for(store) -> None:
@@ -311,11 +355,269 @@ def test_retire_of_a_record_never_synced_is_skipped(store) -> None:
     assert retire(store, KIND, "404", V1, lambda m: None, owner="x").action == "skipped"
 
 
+def test_retire_of_a_record_never_synced_says_so() -> None:
+    class NoMappings:
+        def get(self, kind: str, source_id: str) -> None:
+            return None
+
+    applied = retire(NoMappings(), KIND, "404", V1, lambda m: pytest.fail("nothing to deactivate"), owner="x")  # type: ignore[arg-type]
+    assert applied == Applied("skipped", None, None, "deleted before it was ever synced")
+
+
+def test_retire_records_the_deletion_under_its_own_lock_and_says_what_it_did(store, table) -> None:
+    apply(store, RecordingOps(), PAYLOAD, V1, parent="customer#7")
+    owners: list[str] = []
+
+    def deactivate(mapping: Mapping) -> None:
+        owners.append(table.get_item(Key={"pk": f"MAP#{KIND}#101", "sk": "MAP"})["Item"].get("lock_owner"))
+
+    applied = retire(store, KIND, "101", V2, deactivate, owner="run-2:101")
+
+    assert owners == ["run-2:101"]  # deactivated while holding the record's lock
+    retired = store.get(KIND, "101")
+    assert (retired.deleted, retired.source_version, retired.content_hash) == (True, V2, "")
+    assert (retired.target_id, retired.parent) == ("job-1", "customer#7")
+    assert (applied.action, applied.target_id, applied.detail) == (
+        "updated",
+        "job-1",
+        f"deleted in the source: {KIND} made inactive",
+    )
+    assert applied.mapping is not None and applied.mapping.deleted and applied.mapping.source_version == V2
+    assert not locked_by_someone(store)
+
+
+def test_retire_of_a_retired_record_is_unchanged_and_touches_nothing(store) -> None:
+    apply(store, RecordingOps(), PAYLOAD, V1)
+    retire(store, KIND, "101", V2, lambda m: None, owner="a")
+    before = store.get(KIND, "101")
+
+    applied = retire(store, KIND, "101", V3, lambda m: pytest.fail("deactivated twice"), owner="b")
+
+    assert applied == Applied("unchanged", "job-1", before, "already deactivated")
+    assert store.get(KIND, "101") == before
+
+
+def test_retire_that_finds_the_record_retired_meanwhile_under_the_lock_lets_go(store, table) -> None:
+    """Read before another worker retired it, locked after: nothing is deactivated twice, the lock is freed."""
+    apply(store, RecordingOps(), PAYLOAD, V1)
+    as_read = store.get(KIND, "101")
+    retire(store, KIND, "101", V2, lambda m: None, owner="other")
+    now = store.get(KIND, "101")
+
+    class ReadEarlier(MappingStore):
+        def get(self, kind: str, source_id: str) -> Mapping | None:
+            return as_read
+
+    applied = retire(ReadEarlier(table), KIND, "101", V3, lambda m: pytest.fail("deactivated twice"), owner="b")
+
+    assert (applied.action, applied.target_id, applied.detail) == ("unchanged", "job-1", "already deactivated")
+    assert applied.mapping is not None and applied.mapping.deleted and applied.mapping.source_version == V2
+    assert store.get(KIND, "101").source_version == now.source_version == V2
+    assert not locked_by_someone(store)
+
+
+# -- the unchanged path: what moves, what is written -------------------------------------------------------------
+class CountingStore(MappingStore):
+    def __init__(self, table: Any) -> None:
+        super().__init__(table)
+        self.commits = 0
+        self.releases = 0
+
+    def commit(self, lock: Any, mapping: Mapping, *, keep_lock: bool = False) -> None:
+        self.commits += 1
+        super().commit(lock, mapping, keep_lock=keep_lock)
+
+    def release(self, lock: Any) -> None:
+        self.releases += 1
+        super().release(lock)
+
+
+def test_a_redelivery_of_the_applied_version_writes_nothing_and_answers_unchanged(table) -> None:
+    store = CountingStore(table)
+    apply(store, RecordingOps(), PAYLOAD, V1, fingerprint="fp-1")
+    store.commits = 0
+    recorded = store.get(KIND, "101")
+
+    for fingerprint in ("fp-1", ""):  # the same snapshot, or one that carries no fingerprint
+        applied = apply(store, RecordingOps(), PAYLOAD, V1, fingerprint=fingerprint)
+        assert applied == Applied("unchanged", "job-1", recorded)
+    assert (store.commits, store.releases) == (0, 2)
+    assert store.get(KIND, "101") == recorded
+
+
+def test_an_unchanged_target_with_a_new_fingerprint_moves_only_the_fingerprint(store) -> None:
+    apply(store, RecordingOps(), PAYLOAD, V1, fingerprint="fp-1")
+    apply(store, RecordingOps(), PAYLOAD, V1, fingerprint="fp-2")
+    mapping = store.get(KIND, "101")
+    assert (mapping.source_version, mapping.fingerprint) == (V1, "fp-2")
+    # A message without a version (a replay) moves the fingerprint and keeps the fence.
+    apply(store, RecordingOps(), PAYLOAD, None, fingerprint="fp-3")
+    mapping = store.get(KIND, "101")
+    assert (mapping.source_version, mapping.fingerprint) == (V1, "fp-3")
+    apply(store, RecordingOps(), PAYLOAD, None)
+    assert store.get(KIND, "101").source_version == V1
+
+
+def test_a_mapping_recorded_without_a_version_takes_the_first_version_that_confirms_it(store) -> None:
+    applied = apply(store, RecordingOps(), PAYLOAD, None)
+    assert applied.action == "created" and store.get(KIND, "101").source_version is None
+    apply(store, RecordingOps(), PAYLOAD, V1)
+    assert store.get(KIND, "101").source_version == V1
+
+
+def test_a_records_parent_is_kept_until_a_message_names_another(store) -> None:
+    apply(store, RecordingOps(), PAYLOAD, V1, parent="customer#7")
+    apply(store, RecordingOps(), {**PAYLOAD, "Name": "Renamed"}, V2)
+    assert store.get(KIND, "101").parent == "customer#7"
+    apply(store, RecordingOps(), {**PAYLOAD, "Name": "Moved"}, V3, parent="customer#8")
+    assert store.get(KIND, "101").parent == "customer#8"
+
+
+def test_the_follow_up_is_told_whether_this_attempt_created_the_target(store) -> None:
+    ops = RecordingOps()
+    ops.with_settle = True
+    apply(store, ops, PAYLOAD, V1)  # created
+    apply(store, ops, {**PAYLOAD, "Name": "Renamed"}, V2)  # updated
+    ops.due = True
+    apply(store, ops, {**PAYLOAD, "Name": "Renamed"}, V3)  # unchanged, follow-up due
+    assert ops.settled_created == [True, False, False]
+    renamed = {**PAYLOAD, "Name": "Renamed"}
+    assert ops.settle_args == [("job-1", PAYLOAD, None), ("job-1", renamed, "job-1"), ("job-1", renamed, "job-1")]
+    adopting = RecordingOps(existing="job-9")
+    adopting.with_settle = True
+    adopting.may_exist = True
+    upsert_target(store, adopting.ops(), source_id="202", version=V1, payload=PAYLOAD, owner="run-1:202")
+    assert adopting.settled_created == [False]  # found, not made
+
+
+def test_a_created_target_whose_follow_up_wrote_is_still_created(store) -> None:
+    ops = RecordingOps()
+    ops.with_settle = True
+    ops.settled = Settled(wrote=True, note="linked to its job")
+    applied = apply(store, ops, PAYLOAD, V1)
+    assert (applied.action, applied.detail) == ("created", "linked to its job")
+
+
+def test_a_failed_follow_up_of_a_created_target_keeps_the_lock_until_the_attempt_lets_go(table) -> None:
+    """The target is recorded (no details: the follow-up they describe did not happen), the create is resolved
+    (no mark left to look for it again), and nobody takes the record between that write and the release."""
+    seen: list[bool] = []
+
+    class Probing(MappingStore):
+        def release(self, lock: Any) -> None:
+            seen.append(locked_by_someone(MappingStore(table)))
+            super().release(lock)
+
+    store = Probing(table)
+    ops = RecordingOps(new_id="task-1")
+    ops.with_settle = True
+    ops.settle_error = ConnectionError("ClickTime dropped the link call")
+    with pytest.raises(ConnectionError):
+        apply(store, ops, PAYLOAD, V1, details={"job": "j-7"})
+
+    assert seen == [True]
+    item = table.get_item(Key={"pk": f"MAP#{KIND}#101", "sk": "MAP"})["Item"]
+    assert "create_started" not in item and "lock_owner" not in item
+    mapping = store.get(KIND, "101")
+    assert (mapping.target_id, mapping.content_hash, mapping.details) == ("task-1", "", {})
+
+
+def test_a_target_found_by_a_source_that_may_hold_one_is_adopted_and_updated(store) -> None:
+    ops = RecordingOps(existing="job-9")
+    ops.may_exist = True
+    applied = apply(store, ops, PAYLOAD, V1)
+    assert (applied.action, applied.target_id, applied.detail) == ("updated", "job-9", "adopted the existing target")
+    assert ops.calls == [("find",), ("update", "job-9", PAYLOAD, None)]
+
+
+# -- check first: a shared parent read before it is locked -----------------------------------------------------
+class LockCountingStore(MappingStore):
+    def __init__(self, table: Any) -> None:
+        super().__init__(table)
+        self.locks = 0
+
+    def lock(self, *args: Any, **kwargs: Any) -> Any:
+        self.locks += 1
+        return super().lock(*args, **kwargs)
+
+
+def checking_first(**settings: Any) -> RecordingOps:
+    ops = RecordingOps()
+    ops.check_first = True
+    for name, value in settings.items():
+        setattr(ops, name, value)
+    return ops
+
+
+def test_checking_first_an_unchanged_parent_confirms_it_without_a_lock(table) -> None:
+    store = LockCountingStore(table)
+    apply(store, RecordingOps(), PAYLOAD, V1, fingerprint="fp-1")
+    recorded = store.get(KIND, "101")
+    store.locks = 0
+    ops = checking_first()
+
+    applied = apply(store, ops, PAYLOAD, V2, fingerprint="fp-2")
+
+    assert applied == Applied("unchanged", "job-1", recorded)
+    assert store.locks == 0 and ops.calls == []
+    mapping = store.get(KIND, "101")
+    assert (mapping.source_version, mapping.fingerprint) == (V2, "fp-2")  # the fence and fingerprint moved
+
+
+def test_checking_first_an_older_version_is_skipped_without_a_lock(table) -> None:
+    store = LockCountingStore(table)
+    apply(store, RecordingOps(), PAYLOAD, V2)
+    recorded = store.get(KIND, "101")
+    store.locks = 0
+
+    applied = apply(store, checking_first(), {**PAYLOAD, "Name": "Older"}, V1)
+
+    assert applied == Applied("skipped", "job-1", recorded, f"stale: {V1} is older than applied")
+    assert store.locks == 0 and store.get(KIND, "101") == recorded
+
+
+def test_checking_first_a_changed_parent_or_a_due_follow_up_goes_through_the_lock(table) -> None:
+    store = LockCountingStore(table)
+    apply(store, RecordingOps(), PAYLOAD, V1)
+    store.locks = 0
+    changed = checking_first()
+    assert apply(store, changed, {**PAYLOAD, "Name": "Renamed"}, V2).action == "updated"
+    assert changed.names() == ["update"] and store.locks == 1
+
+    due = checking_first(with_settle=True, due=True)
+    due.settled = Settled(details={"linked": "yes"}, wrote=True, note="linked")
+    applied = apply(store, due, {**PAYLOAD, "Name": "Renamed"}, V3)
+    assert (applied.action, applied.detail) == ("updated", "linked")
+    assert due.names() == ["settle"] and store.locks == 2
+    assert due.due_asked == ["job-1", "job-1"]  # asked about the record as read, then as locked
+    assert store.get(KIND, "101").details == {"linked": "yes"}
+
+
+def test_checking_first_a_record_never_synced_is_created(table) -> None:
+    ops = checking_first()
+    assert apply(MappingStore(table), ops, PAYLOAD, V1).action == "created"
+    assert ops.names() == ["create"]
+
+
+def test_a_mapping_written_without_a_fingerprint_has_none(store) -> None:
+    apply(store, RecordingOps(), PAYLOAD, V1)
+    assert store.get(KIND, "101").fingerprint == ""
+
+
 # -- content hash -------------------------------------------------------------------------------------------------
 def test_content_hash_is_stable_under_key_order_and_sensitive_to_values() -> None:
     assert content_hash({"a": 1, "b": 2}) == content_hash({"b": 2, "a": 1})
     assert content_hash({"a": 1}) != content_hash({"a": 2})
     assert content_hash({"a": "1"}) != content_hash({"a": 1})
+
+
+def test_content_hash_is_the_sha256_of_compact_sorted_json_with_other_values_as_text() -> None:
+    """Hashes are stored with every mapping: a different canonical form would rewrite every target once."""
+    import hashlib
+    from decimal import Decimal
+
+    expected = hashlib.sha256(b'{"a":1,"b":["x",true],"d":"1.50","t":"2026-03-01 09:00:00+00:00"}').hexdigest()
+    assert content_hash({"t": V1, "d": Decimal("1.50"), "b": ["x", True], "a": 1}) == expected
 
 
 @given(st.dictionaries(st.text(max_size=8), st.one_of(st.integers(), st.text(max_size=8), st.booleans()), max_size=6))

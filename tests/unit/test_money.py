@@ -66,6 +66,22 @@ def test_to_decimal_refuses_garbage_naming_the_field(value: str) -> None:
         to_decimal(value, field="amount")
 
 
+def test_refusals_name_the_field_the_type_and_the_value() -> None:
+    """The reason lands in a failure record: a person must see which field held what."""
+    with pytest.raises(TypeError) as refused:
+        to_decimal(0.25, field="hours")
+    assert str(refused.value) == "hours: refusing float 0.25; money and hours are Decimal"
+    with pytest.raises(TypeError) as refused:
+        to_decimal(True, field="amount")
+    assert str(refused.value) == "amount: refusing bool True; money and hours are Decimal"
+    with pytest.raises(TypeError) as refused:
+        to_decimal([1])
+    assert str(refused.value) == "value: [1] is not a number"  # "value" when the caller names no field
+    with pytest.raises(ValueError) as refused:
+        to_decimal("12h")
+    assert str(refused.value) == "value: '12h' is not a number"
+
+
 # -- round_money --------------------------------------------------------------------------------------------
 
 
@@ -103,6 +119,14 @@ def test_round_money_is_half_up_to_the_cent(amount: str, expected: str) -> None:
 def test_round_money_rounds_to_the_currency_precision_half_up(amount: str, places: int, expected: str) -> None:
     result = round_money(Decimal(amount), places)
     assert result == Decimal(expected) and str(result) == expected
+
+
+@pytest.mark.parametrize(("places", "unit"), [(0, "1"), (2, "0.01"), (8, "1E-8")])
+def test_a_currency_has_zero_to_eight_places(places: int, unit: str) -> None:
+    assert quantum(places) == Decimal(unit)
+    assert round_money(Decimal("0.123456785"), places) == Decimal("0.123456785").quantize(
+        Decimal(unit), "ROUND_HALF_UP"
+    )
 
 
 @pytest.mark.parametrize("places", [-1, 9])

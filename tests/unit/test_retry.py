@@ -179,3 +179,19 @@ def test_a_retry_after_longer_than_the_cap_is_left_to_the_queue() -> None:
     with pytest.raises(TransientError):
         call_with_retries(attempt, p)
     assert len(sleep.pauses) == 1
+
+
+def test_a_retry_after_longer_than_the_cap_marks_an_outage() -> None:
+    """The server asks for a longer pause than is slept through: the other system is down for every record."""
+    p, _ = policy(cap=30.0)
+    with pytest.raises(TransientError) as raised:
+        call_with_retries(Script(TransientError("503", retry_after=30.5)), p)
+    assert raised.value.outage is True
+    assert raised.value.systemic
+
+
+def test_a_retry_after_of_exactly_the_cap_is_slept_through() -> None:
+    p, sleep = policy(base=0.001, cap=30.0)
+    attempt = Script(TransientError("429", retry_after=30.0), result="ok")
+    assert call_with_retries(attempt, p) == "ok"
+    assert sleep.pauses == [30.0]

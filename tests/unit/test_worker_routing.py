@@ -92,11 +92,16 @@ class FakeProgress:
         self.stored = breaker
         self.opened: list[Breaker] = []
         self.closed = 0
+        self.reads = 0
+        self.syncs: list[str] = []  # the sync named by every call
 
     def breaker(self, sync: str) -> Breaker | None:
+        self.reads += 1
+        self.syncs.append(sync)
         return self.stored
 
     def open_breaker(self, sync: str, breaker: Breaker) -> bool:
+        self.syncs.append(sync)
         first = (
             self.stored is None or self.stored.cause_key != breaker.cause_key or self.stored.until < breaker.opened_at
         )
@@ -105,6 +110,7 @@ class FakeProgress:
         return first
 
     def close_breaker(self, sync: str) -> None:
+        self.syncs.append(sync)
         self.closed += 1
         self.stored = None
 

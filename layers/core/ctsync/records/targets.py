@@ -178,10 +178,13 @@ def _confirm_under_lock(
 def _find_or_create(lock: Lock, ops: TargetOps, payload: Payload) -> tuple[str, str, str]:
     if lock.create_may_exist or ops.may_exist:
         existing = ops.find()
-        lock.resolved = True
         if existing:
             ops.update(existing, payload, None)
+            # Resolved only now: if the update fails, the mapping is not recorded, and the next attempt must
+            # still look first (else it would create a twin of the target found here).
+            lock.resolved = True
             return existing, "updated", "adopted the existing target"
+        lock.resolved = True
     lock.create_attempted = True
     try:
         created = ops.create(payload)

@@ -58,8 +58,10 @@ class Poller:
         if not self._progress.acquire_lease(
             self._sync, token, self._windows.lease_seconds, handed_over_by=request.lease_token
         ):
-            holder = self._progress.lease_holder(self._sync)
-            logger.warning("Another invocation holds the lease; this run is skipped", extra={"lease_holder": holder})
+            logger.warning(
+                "Another invocation holds the lease; this run is skipped",
+                extra={"lease_holder": self._progress.lease_holder(self._sync)},
+            )
             return PollResult(sync=self._sync, status="skipped", reason="another run of this sync is in progress")
         try:
             cursor = self._progress.cursor(self._sync) or self._open_window()
@@ -172,7 +174,7 @@ class Poller:
         failure = Failure(
             sync=self._sync,
             source_id=f"phase:{phase}",
-            kind=getattr(error, "code", "NEEDS_ATTENTION"),
+            kind=error.code,
             reason=f"the {phase} phase of the {self._sync} sync could not be read: {error.message}",
             cause_key=error.cause_key,
             fix=error.fix,
