@@ -38,7 +38,7 @@ from ctsync.errors import cause_part
 from ctsync.netsuite.client import NetSuiteClient
 from ctsync.netsuite.errors import NetSuiteAlreadyBilled, NetSuiteNotFound, NetSuitePeriodClosed
 from ctsync.records.blocking import Blocked, Problem, _with_entries, merged, record_flags
-from ctsync.records.clicktime_source import EXPENSE_SHEETS, ApprovedSheetSource, approved_at
+from ctsync.records.clicktime_source import EXPENSE_SHEETS, approved_at
 from ctsync.records.expense_lines import (
     EXTERNAL_PREFIX,
     RECORD,
@@ -56,14 +56,12 @@ from ctsync.records.expense_lines import (
 from ctsync.records.expense_receipts import RECEIPTS_ONLY, ReceiptsDone, ReceiptStep, Requeue
 from ctsync.records.receipts import FileCabinet
 from ctsync.records.references import (
-    ClickTimeReferences,
     Currency,
     ExpenseCategory,
-    NetSuiteReferences,
-    People,
     Projects,
     Unmapped,
 )
+from ctsync.records.sheet_export import SheetExport
 from ctsync.records.targets import content_hash, locked
 from ctsync.references import References
 from ctsync.state import Lock, Mapping, MappingStore, RunLog
@@ -77,7 +75,7 @@ MEMO_LIMIT = 999  # UNVERIFIED: NetSuite's length of expenseReport.memo ("Purpos
 PAID_IN_FULL = "I"  # expenseReport.status: Paid In Full (exports addendum §2.2)
 
 
-class ExpenseExport:
+class ExpenseExport(SheetExport):
     """Both halves of the expenses sync."""
 
     def __init__(
@@ -90,32 +88,21 @@ class ExpenseExport:
         cache: References,
         requeue: Requeue | None = None,
     ) -> None:
-        self._netsuite = netsuite
-        self._clicktime = clicktime
-        self._mappings = mappings
-        self._runlog = runlog
         self._settings = config.expenses
-        self._accounting = config.accounting
         self._timezone = ZoneInfo(config.netsuite.timezone)
-        self._ns = NetSuiteReferences(netsuite, cache)
-        self._ct = ClickTimeReferences(clicktime, cache)
-        self._people = config.people
-        self._cache = cache
+        super().__init__(
+            netsuite,
+            clicktime,
+            mappings,
+            runlog,
+            config,
+            cache,
+            sheets=EXPENSE_SHEETS,
+            lookback_days=config.expenses.lookback_days,
+        )
         receipts = self._settings.receipts
         cabinet = FileCabinet(netsuite, cache, folder_name=receipts.folder_name, parent=receipts.folder_parent)
         self._receipt_step = ReceiptStep(netsuite, clicktime, mappings, runlog, receipts, cabinet, requeue)
-        self.source = ApprovedSheetSource(
-            clicktime,
-            mappings,
-            EXPENSE_SHEETS,
-            lookback_days=self._settings.lookback_days,
-            skew_seconds=config.clicktime.clock_skew_seconds,
-        )
-
-    def _resolvers(self) -> tuple[People, Projects]:
-        people = self._cache.get("expenses:people", lambda: People(self._people, self._ns, self._ct))
-        projects = self._cache.get("expenses:projects", lambda: Projects(self._mappings, self._ct, self._cache))
-        return people, projects
 
     # -- the plan: everything resolved, nothing written -------------------------------------------------
     def plan(

@@ -32,9 +32,10 @@ from ctsync.minutes import Timed, allocate, duration, hours_to_minutes
 from ctsync.netsuite.client import NetSuiteClient
 from ctsync.netsuite.errors import NetSuiteAlreadyBilled, NetSuiteError, NetSuiteNotFound, NetSuitePeriodClosed
 from ctsync.records.blocking import Blocked, Problem, _with_entries, merged, named, record_flags
-from ctsync.records.clicktime_source import TIMESHEETS, ApprovedSheetSource, approved_at
+from ctsync.records.clicktime_source import TIMESHEETS, approved_at
 from ctsync.records.netsuite_source import id_list, keyset
-from ctsync.records.references import ClickTimeReferences, NetSuiteReferences, People, Projects, Unmapped
+from ctsync.records.references import Unmapped
+from ctsync.records.sheet_export import SheetExport
 from ctsync.records.targets import content_hash, locked
 from ctsync.references import References
 from ctsync.state import Lock, Mapping, MappingStore, RunLog
@@ -72,7 +73,7 @@ class SheetPlan:
     problems: list[Problem] = field(default_factory=list)
 
 
-class TimeExport:
+class TimeExport(SheetExport):
     """Both halves of the time sync."""
 
     def __init__(
@@ -84,28 +85,17 @@ class TimeExport:
         config: SyncConfig,
         cache: References,
     ) -> None:
-        self._netsuite = netsuite
-        self._clicktime = clicktime
-        self._mappings = mappings
-        self._runlog = runlog
         self._settings = config.time
-        self._accounting = config.accounting
-        self._ns = NetSuiteReferences(netsuite, cache)
-        self._ct = ClickTimeReferences(clicktime, cache)
-        self._people = config.people
-        self._cache = cache
-        self.source = ApprovedSheetSource(
+        super().__init__(
+            netsuite,
             clicktime,
             mappings,
-            TIMESHEETS,
-            lookback_days=self._settings.lookback_days,
-            skew_seconds=config.clicktime.clock_skew_seconds,
+            runlog,
+            config,
+            cache,
+            sheets=TIMESHEETS,
+            lookback_days=config.time.lookback_days,
         )
-
-    def _resolvers(self) -> tuple[People, Projects]:
-        people = self._cache.get("time:people", lambda: People(self._people, self._ns, self._ct))
-        projects = self._cache.get("time:projects", lambda: Projects(self._mappings, self._ct, self._cache))
-        return people, projects
 
     # -- the plan: everything resolved, nothing written -------------------------------------------------
     def plan(self, sheet: Timesheet, exported: set[str] | None = None) -> SheetPlan:

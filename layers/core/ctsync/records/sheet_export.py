@@ -1,0 +1,54 @@
+"""What the two nightly exports (time, expenses) share: an approved-sheet change source, the per-invocation
+references of both systems, and one way to resolve people and projects for both."""
+
+from __future__ import annotations
+
+from ctsync.clicktime.client import ClickTimeClient
+from ctsync.config import SyncConfig
+from ctsync.netsuite.client import NetSuiteClient
+from ctsync.records.clicktime_source import ApprovedSheetSource, SheetKind
+from ctsync.records.references import ClickTimeReferences, NetSuiteReferences, People, Projects
+from ctsync.references import References
+from ctsync.state import MappingStore, RunLog
+
+
+class SheetExport:
+    """The wiring both exports share; each export adds its own plan, apply and withdraw."""
+
+    def __init__(
+        self,
+        netsuite: NetSuiteClient,
+        clicktime: ClickTimeClient,
+        mappings: MappingStore,
+        runlog: RunLog,
+        config: SyncConfig,
+        cache: References,
+        *,
+        sheets: SheetKind,
+        lookback_days: int,
+    ) -> None:
+        self._netsuite = netsuite
+        self._clicktime = clicktime
+        self._mappings = mappings
+        self._runlog = runlog
+        self._accounting = config.accounting
+        self._ns = NetSuiteReferences(netsuite, cache)
+        self._ct = ClickTimeReferences(clicktime, cache)
+        self._people = config.people
+        self._cache = cache
+        self._sheets = sheets
+        self.source = ApprovedSheetSource(
+            clicktime,
+            mappings,
+            sheets,
+            lookback_days=lookback_days,
+            skew_seconds=config.clicktime.clock_skew_seconds,
+        )
+
+    def _resolvers(self) -> tuple[People, Projects]:
+        """People (ClickTime user -> NetSuite employee) and projects (job/task -> project/task), built once per
+        environment and kept in the reference cache with what they have resolved."""
+        prefix = self._sheets.mapping_kind
+        people = self._cache.get(f"{prefix}:people", lambda: People(self._people, self._ns, self._ct))
+        projects = self._cache.get(f"{prefix}:projects", lambda: Projects(self._mappings, self._ct, self._cache))
+        return people, projects
