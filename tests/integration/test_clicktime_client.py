@@ -393,6 +393,23 @@ def test_a_link_or_unlink_whose_answer_was_lost_is_looked_up_not_refused_when_se
     assert task.ID not in ct.sim.job_tasks(job_id)
 
 
+def test_a_link_or_unlink_an_earlier_attempt_already_made_is_done_and_other_refusals_still_raise(ct):
+    # Found by the crash suite under load: a worker linked a task and died before recording it (or a duplicate
+    # delivery linked it first); the next attempt's link, a fresh call with no lost answer, was refused as "already
+    # associated with this job" and the task dead-lettered. The state asked for already holds: that is success.
+    client, _, _ = ct.connect()
+    job_id = ct.sim.jobs()[0]["ID"]
+    task = client.create_task({"Name": "P-9202 Linked before", "AccountingPackageID": "9202"})
+    client.link_task(job_id, task.ID)
+    client.link_task(job_id, task.ID)
+    assert ct.sim.job_tasks(job_id).count(task.ID) == 1
+    client.unlink_task(job_id, task.ID)
+    client.unlink_task(job_id, task.ID)
+    assert task.ID not in ct.sim.job_tasks(job_id)
+    with pytest.raises((ClickTimeNotFound, ClickTimeValidationError)):
+        client.link_task("no-such-job", task.ID)
+
+
 def test_a_link_answered_after_the_client_gave_up_is_not_refused_when_sent_again(ct):
     # Found by the soak: the client gave up on a slow link (the server made it later); the link sent again was
     # refused as "already associated". Whichever of the two the server handles first, the task is linked once.

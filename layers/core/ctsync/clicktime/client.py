@@ -178,7 +178,8 @@ class ClickTimeClient:
     def link_task(self, job_id: str, task_id: str) -> None:
         """Link a task to a job. ClickTime refuses a second link of the same pair, so a link whose answer was lost
         (it may have been made, even after the client gave up on a slow answer) is looked up rather than sent
-        again blindly, and a refusal after such a loss is checked the same way."""
+        again blindly, and any refusal is checked the same way: an earlier attempt (a worker that died before
+        recording it, a duplicate delivery) may have made it. Raises the refusal when the link is not there."""
         self._link_call(
             "POST", f"/Jobs/{job_id}/Tasks", {"TaskID": task_id}, lambda: job_id in self.task_job_ids(task_id)
         )
@@ -190,16 +191,17 @@ class ClickTimeClient:
         )
 
     def _link_call(self, method: str, path: str, body: Any, done: Callable[[], bool]) -> None:
-        lost = False
         for _ in range(LINK_ATTEMPTS):
             try:
                 self.send(method, path, body=body, idempotent=False)
                 return
             except ClickTimeOutcomeUnknown:
-                lost = True
+                pass  # the answer was lost: it may have been made; looked up below
             except (ClickTimeValidationError, ClickTimeNotFound):
-                if not lost:
-                    raise
+                # Refused: done when the state asked for already holds, else the refusal stands.
+                if done():
+                    return
+                raise
             if done():
                 return
         self.send(method, path, body=body, idempotent=False)
