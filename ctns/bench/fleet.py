@@ -178,6 +178,18 @@ def kind(method: str, path: str) -> str:
     return f"{method} {'/'.join(p for p in parts[-2:] if not any(c.isdigit() for c in p))}"
 
 
+PAGING = frozenset({"limit", "offset", "verbose"})
+
+
+def is_run_read(method: str, path: str, query: dict[str, list[str]] | None) -> bool:
+    """A read a run makes whatever its size: a ClickTime list or settings page with no record ID and no filter
+    (the adoption phase's `GET /Clients`, `GET /Company`), as opposed to a per-record lookup."""
+    if method != "GET" or "v2" not in path.split("/"):
+        return False
+    resource = path.split("/v2/", 1)[-1].strip("/")
+    return bool(_NAME.match(resource)) and set(query or {}) <= PAGING
+
+
 _FROM = re.compile(r"\bFROM\s+(\w+)", re.IGNORECASE)
 
 
@@ -193,9 +205,11 @@ def _requests(log: list[Any], start: int, end: int | None = None) -> dict[str, A
     kinds: Counter[str] = Counter()
     writes: Counter[str] = Counter()
     tables: Counter[str] = Counter()
+    run_reads = 0
     for r in chunk:
         name = kind(r.method, r.path)
         kinds[name] += 1
+        run_reads += is_run_read(r.method, r.path, r.query)
         if name.endswith(" suiteql"):
             tables[suiteql_table(getattr(r, "body", None))] += 1
         if (
@@ -209,6 +223,7 @@ def _requests(log: list[Any], start: int, end: int | None = None) -> dict[str, A
         "writes": sum(writes.values()),
         "throttled": sum(1 for r in chunk if r.status == 429),
         "errors": sum(1 for r in chunk if r.status >= 400 and r.status != 429),
+        "run_reads": run_reads,
         "by_kind": dict(sorted(kinds.items())),
         "writes_by_kind": dict(sorted(writes.items())),
         "suiteql_by_table": dict(sorted(tables.items())),

@@ -549,8 +549,9 @@ def test_a_run_that_dies_while_opening_its_window_releases_the_lease(table, ours
     assert h.lease() is None
 
 
-def test_a_run_that_dies_at_the_start_of_a_phase_resumes_at_that_phase(table, ours):
-    """Moving to the next phase is saved before it is read: the continuation does not go back to the last one."""
+def test_a_run_that_dies_at_the_start_of_a_phase_resumes_after_its_last_queued_batch(table, ours):
+    """The cursor is saved when a batch queued work (not on a bare phase change): a run that dies as the next
+    phase starts resumes after the last batch it queued, reads on from there and queues nothing twice."""
     source = ScriptedSource(("changes", "deletions"))
     source.batches["changes"] = [ChangeBatch([change("1")], "1")]
     source.batches["deletions"] = [ChangeBatch([change("9", op="delete")], "9")]
@@ -560,13 +561,90 @@ def test_a_run_that_dies_at_the_start_of_a_phase_resumes_at_that_phase(table, ou
     with pytest.raises(ConnectionError):
         h.run()
     cursor = h.progress.cursor(SYNC)
-    assert cursor is not None and (cursor.phase, cursor.after, cursor.enqueued) == ("deletions", None, 1)
+    assert cursor is not None and (cursor.phase, cursor.after, cursor.enqueued) == ("changes", "1", 1)
     del source.fail["deletions"]
 
     h.run()
 
-    assert [(p, a) for p, _, a in source.reads] == [("changes", None), ("deletions", None), ("deletions", None)]
+    assert [(p, a) for p, _, a in source.reads] == [
+        ("changes", None),
+        ("deletions", None),
+        ("changes", "1"),
+        ("deletions", None),
+    ]
     assert [m.source_id for m in h.queue.sent] == ["1", "9"]
+
+
+def test_batches_that_queue_nothing_do_not_save_the_cursor(table, ours):
+    """An unchanged pass costs no cursor write per batch: only the window's opening and the run's end touch it."""
+    source = ScriptedSource(("changes", "deletions"))
+    h = Harness(table, source)
+    for source_id in ("1", "2", "3"):
+        h.mappings.note_skipped(KIND, source_id, f"fp-{source_id}")
+    source.batches["changes"] = [ChangeBatch([change(str(n), fingerprint=f"fp-{n}")], str(n)) for n in (1, 2, 3)]
+    saves: list[str | None] = []
+    real_save = h.progress.save_cursor
+    h.progress.save_cursor = lambda sync, cursor: (saves.append(cursor.after), real_save(sync, cursor))[1]
+
+    h.run()
+
+    assert h.queue.sent == []
+    assert saves == [None]  # the window's opening only
+    assert h.progress.cursor(SYNC) is None
+
+
+def needs_no_target(change: Change) -> bool:
+    return change.snapshot.get("status") == "closed"
+
+
+def test_a_record_that_needs_no_target_and_never_had_one_is_marked_skipped_not_queued(table, ours):
+    source = ScriptedSource(("changes",))
+    source.batches["changes"] = [
+        ChangeBatch(
+            [
+                change("open", fingerprint="fp-open", status="open"),
+                change("closed", fingerprint="fp-closed", status="closed"),
+                change("closed-synced", fingerprint="fp-cs", status="closed"),
+                change("closed-no-fingerprint", status="closed"),
+            ],
+            "k1",
+        )
+    ]
+    h = Harness(table, source, needs_no_target=needs_no_target)
+    h.mappings.put(Mapping(kind=KIND, source_id="closed-synced", target_id="T-1", fingerprint="fp-old"))
+
+    result = h.run()
+
+    # the closed record with a target goes to the worker (to deactivate it), and so does one without a
+    # fingerprint (a skip marker could never match it again)
+    assert sorted(m.source_id for m in h.queue.sent) == ["closed-no-fingerprint", "closed-synced", "open"]
+    assert (result.enqueued, result.skipped, result.unchanged) == (3, 1, 0)
+    marker = h.mappings.get_many(KIND, ["closed"])["closed"]
+    assert (marker.target_id, marker.fingerprint) == ("", "fp-closed")
+    assert h.runlog.summary(result.run_id).counts.get("skipped") == 1
+
+    # the next run leaves it out as unchanged until it changes
+    h.queue.sent.clear()
+    second = h.run()
+    assert "closed" not in [m.source_id for m in h.queue.sent]
+    assert second.skipped == 0 and second.unchanged >= 1
+
+
+def test_a_record_a_worker_holds_is_queued_not_marked(table, ours):
+    """The marks are conditional: one that a worker locked meanwhile (it is creating a target) goes to the
+    worker, which judges it under the lock; the others of the transaction are still marked."""
+    source = ScriptedSource(("changes",))
+    source.batches["changes"] = [
+        ChangeBatch([change(str(n), fingerprint=f"fp-{n}", status="closed") for n in range(3)], "k1")
+    ]
+    h = Harness(table, source, needs_no_target=needs_no_target)
+    h.mappings.lock(KIND, "1", "some-worker")
+
+    result = h.run()
+
+    assert [m.source_id for m in h.queue.sent] == ["1"]
+    assert result.skipped == 2
+    assert set(h.mappings.get_many(KIND, ["0", "2"])) == {"0", "2"}
 
 
 def test_a_cursor_saved_without_first_run_flags_resumes_as_a_later_run(table, ours):

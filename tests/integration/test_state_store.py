@@ -572,3 +572,35 @@ def test_a_record_that_went_through_after_all_leaves_its_cause_which_closes_once
     for n in range(BLOCKED_SAMPLE + 1):
         log.unblock("time", "big", f"ts-{n}")
     assert log.cause("time", "big").blocked == [] and log.cause("time", "big").open
+
+
+# -- skip markers in bulk -----------------------------------------------------------------------------------
+def test_skip_markers_in_bulk_take_one_transaction_per_hundred_and_never_cover_a_mapping_or_a_lock(table):
+    store = MappingStore(table)
+    store.put(Mapping(kind="project", source_id="mapped", target_id="J-1", fingerprint="fp-old"))
+    store.lock("project", "locked", "a-worker")
+    records = [(f"p{n}", f"fp-{n}") for n in range(150)] + [("mapped", "fp-m"), ("locked", "fp-l"), ("bare", "")]
+    calls: list[str] = []
+    client = table.meta.client
+    client.meta.events.register("before-call.dynamodb.*", lambda model, **_: calls.append(model.name))
+
+    marked = store.note_skipped_many("project", records)
+
+    assert marked == {f"p{n}" for n in range(150)}
+    # 100 in one transaction; the second (52 records) is refused for the two it must not cover and is then
+    # marked record by record
+    assert calls.count("TransactWriteItems") == 2 and calls.count("PutItem") == 52
+    found = store.get_many("project", [s for s, _ in records])
+    assert found["p7"].target_id == "" and found["p7"].fingerprint == "fp-7"
+    assert (found["mapped"].target_id, found["mapped"].fingerprint) == ("J-1", "fp-old")
+    assert "bare" not in found
+    assert store.get("project", "locked") is None  # still only a lock, no mapping and no marker
+
+
+def test_a_skip_marker_answers_whether_it_was_written(table):
+    store = MappingStore(table)
+    store.put(Mapping(kind="task", source_id="mapped", target_id="T-1"))
+
+    assert store.note_skipped("task", "new", "fp") is True
+    assert store.note_skipped("task", "mapped", "fp") is False
+    assert store.note_skipped("task", "no-fingerprint", "") is False

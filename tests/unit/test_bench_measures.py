@@ -106,7 +106,22 @@ def test_a_drain_is_compared_with_its_bound():
     assert figures["seconds_per_record_per_environment"] == 0.2
 
 
-def _row(sync, created=0, updated=0, unchanged=0, skipped=0, delivered=0, seconds=1.0, ns=0, ct=0, ddb=0, writes=0):
+def _row(
+    sync,
+    created=0,
+    updated=0,
+    unchanged=0,
+    skipped=0,
+    delivered=0,
+    seconds=1.0,
+    ns=0,
+    ct=0,
+    ddb=0,
+    writes=0,
+    clients=0,
+    run_reads=0,
+    batch_gets=0,
+):
     return {
         "sync": sync,
         "created": created,
@@ -117,8 +132,14 @@ def _row(sync, created=0, updated=0, unchanged=0, skipped=0, delivered=0, second
         "delivered": delivered,
         "seconds": seconds,
         "netsuite": {"requests": ns, "writes": writes, "by_kind": {}},
-        "clicktime": {"requests": ct, "writes": 0, "by_kind": {"POST Jobs": created}},
-        "aws": {"dynamodb": ddb},
+        "clicktime": {
+            "requests": ct,
+            "writes": 0,
+            "run_reads": run_reads,
+            "by_kind": {"POST Jobs": created},
+            "writes_by_kind": {"POST Clients": clients} if clients else {},
+        },
+        "aws": {"dynamodb": ddb, "by_operation": {"dynamodb:BatchGetItem": batch_gets}},
     }
 
 
@@ -126,14 +147,25 @@ def test_the_headline_keys_come_from_the_passes_and_are_judged_against_their_tar
     passes = {
         "workers": {"projects": 2, "tasks": 2},
         "first": [
-            _row("projects", created=10, delivered=14, seconds=4.0, ns=24, ct=10, ddb=40, writes=10),
-            _row("tasks", created=30, delivered=56, seconds=6.0, ns=70, ct=60, ddb=120, writes=30),
+            _row(
+                "projects",
+                created=10,
+                delivered=14,
+                seconds=4.0,
+                ns=24,
+                ct=16,
+                ddb=40,
+                writes=14,
+                clients=4,
+                run_reads=2,
+            ),
+            _row("tasks", created=30, delivered=56, seconds=6.0, ns=70, ct=63, ddb=136, writes=30, run_reads=3),
         ],
         "second": [
-            _row("projects", unchanged=14, seconds=0.2, ns=3, ddb=1),
-            _row("tasks", unchanged=56, seconds=0.3, ns=6, ddb=2),
+            _row("projects", unchanged=14, seconds=0.2, ns=3, ddb=10, batch_gets=1),
+            _row("tasks", unchanged=56, seconds=0.3, ns=6, ddb=12, batch_gets=2),
         ],
-        "updated": _row("tasks", updated=5, unchanged=51, delivered=5, seconds=1.0, ct=5, ddb=5),
+        "updated": _row("tasks", updated=5, unchanged=51, delivered=5, seconds=1.0, ct=7, ddb=5, run_reads=2),
         "renamed_tasks": 5,
     }
     result = {
@@ -145,10 +177,16 @@ def test_the_headline_keys_come_from_the_passes_and_are_judged_against_their_tar
     cli._headline(result, throughput.Settings())
     assert result["noop_pass_messages"]["value"] == 0
     assert result["second_over_first_seconds"]["value"] == 0.05
-    assert result["dynamodb_calls_per_created_record"]["value"] == 4.0
-    assert result["dynamodb_calls_per_created_record"]["per_unchanged_record"] == pytest.approx(3 / 70, abs=0.001)
-    assert result["clicktime_calls_per_created_job"]["value"] == 1.0
-    assert result["clicktime_calls_per_created_task"]["per_updated_task"] == 1.0
+    ddb = result["dynamodb_calls_per_created_record"]
+    assert ddb["value"] == 4.0  # (40 + 136) calls / (10 jobs + 4 clients + 30 tasks)
+    assert ddb["per_job_or_task"] == 4.4
+    assert ddb["per_unchanged_record"] == pytest.approx(22 / 70, abs=0.001)
+    # the runs' bookkeeping apart: 19 calls, and 3 mapping reads (100 records a call) over 70 records
+    assert (ddb["unchanged_pass_per_run"], ddb["unchanged_pass_per_record_beyond_the_runs"]) == (19, 0.043)
+    job = result["clicktime_calls_per_created_job"]
+    assert (job["value"], job["run_reads"], job["all_calls_per_job"]) == (1.0, 2, 1.6)  # (16 - 2) / (10 + 4)
+    assert result["clicktime_calls_per_created_task"]["value"] == 2.0  # (63 - 3) / 30
+    assert result["clicktime_calls_per_updated_task"]["value"] == 1.0  # (7 - 2) / 5
     assert result["rerun_writes"]["value"] == 0
     table = cli.render(result)
     for key in cli.TARGETS:
@@ -298,3 +336,14 @@ def test_the_model_takes_what_a_bill_cost_an_environments_invocations_when_known
     throughput.model_time_rows(rows, settings)
     assert rows[0]["invoked_seconds_per_bill"] == 0.08
     assert rows[0]["modelled_time_bills_per_second"] == 25.0  # 2 / 0.08
+
+
+def test_a_run_read_is_an_unfiltered_clicktime_list_or_settings_page_not_a_lookup():
+    from ctns.bench.fleet import is_run_read
+
+    assert is_run_read("GET", "/v2/Clients", {"limit": ["100"], "offset": ["0"]})
+    assert is_run_read("GET", "/v2/Company", {})
+    assert not is_run_read("GET", "/v2/Clients", {"ClientNumber": ["C-1"], "limit": ["100"]})  # a find
+    assert not is_run_read("GET", "/v2/Tasks/a1b2c3/Jobs", {})  # one record's links
+    assert not is_run_read("POST", "/v2/Jobs", {})
+    assert not is_run_read("GET", "/services/rest/record/v1/job/7", {})  # NetSuite

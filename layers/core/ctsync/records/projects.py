@@ -174,6 +174,14 @@ class ProjectSync:
         if after in (None, "clients"):
             yield ChangeBatch(adoptions(self._clicktime.jobs(), KIND), last_key="jobs")
 
+    def needs_no_target(self, change: Change) -> bool:
+        """A project that is not open needs no job unless it had one (the rule `upsert` applies first)."""
+        try:
+            project = ProjectSnapshot.model_validate(change.snapshot)
+        except ValueError:
+            return False  # the worker reports what is wrong with it
+        return not is_open(project, self._settings)
+
     # -- worker side ------------------------------------------------------------------------------
     def apply(self, message: WorkMessage) -> Outcome:
         if message.op == "delete":

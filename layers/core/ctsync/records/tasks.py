@@ -239,6 +239,23 @@ class TaskSync:
         if after is None:
             yield ChangeBatch(adoptions(self._clicktime.tasks(), KIND), last_key="tasks")
 
+    def needs_no_target(self, change: Change) -> bool:
+        """A task that is not active (or whose project is not open) needs no ClickTime task unless it had one
+        (the rule `apply` applies)."""
+        try:
+            task = TaskSnapshot.model_validate(change.snapshot)
+            project = ProjectSnapshot.model_validate(task.project) if task.project else None
+        except ValueError:
+            return False  # the worker reports what is wrong with it
+        return not self._is_active(task, project)
+
+    def _is_active(self, task: TaskSnapshot, project: ProjectSnapshot | None) -> bool:
+        return (
+            (project is not None and is_open(project, self._projects.settings))
+            and not task.is_inactive
+            and task.status != COMPLETE
+        )
+
     # -- worker side --------------------------------------------------------------------------------
     def apply(self, message: WorkMessage) -> Outcome:
         owner = f"{message.run_id}:{message.source_id}"
@@ -252,11 +269,7 @@ class TaskSync:
         )
         job_id = self._projects.ensure_job(carried, task.project_id, owner)
         project = ProjectSnapshot.model_validate(task.project) if task.project else None
-        active = (
-            (project is not None and is_open(project, self._projects.settings))
-            and not task.is_inactive
-            and task.status != COMPLETE
-        )
+        active = self._is_active(task, project)
         # The task's mapping is read here only when it decides something: a task with no job or not active is
         # skipped if it was never synced (the lock reads it anyway when the task is written).
         mapping = self._mappings.get(KIND, task.id) if job_id is None or not active else None

@@ -29,6 +29,7 @@ from ctsync.timeutil import format_instant, parse_instant, utc_now
 
 LOCK_SECONDS = 300  # as long as a worker invocation may run
 BATCH_GET = 100  # DynamoDB's BatchGetItem limit
+TRANSACTION_ITEMS = 100  # DynamoDB's TransactWriteItems limit
 
 
 class Mapping(BaseModel):
@@ -200,26 +201,49 @@ class MappingStore:
             if not _is_conflict(error):
                 raise
 
-    def note_skipped(self, kind: str, source_id: str, fingerprint: str) -> None:
+    def note_skipped(self, kind: str, source_id: str, fingerprint: str) -> bool:
         """Remember that this snapshot of a record has no target and needs none (a closed project never
-        synced), so the poller leaves it out until the record changes. Never over a real mapping or a lock."""
+        synced), so the poller leaves it out until the record changes. Never over a real mapping or a lock:
+        False (nothing written) when the record has either."""
         if not fingerprint:
-            return
+            return False
         try:
-            self._table.put_item(
-                Item={
-                    PK: _pk(kind, source_id),
-                    SK: "MAP",
-                    "kind": kind,
-                    "source_id": source_id,
-                    "skipped_fingerprint": fingerprint,
-                    "updated_at": format_instant(utc_now()),
-                },
-                ConditionExpression=Attr("target_id").not_exists() & Attr("lock_owner").not_exists(),
-            )
+            self._table.put_item(Item=_skip_item(kind, source_id, fingerprint), ConditionExpression=_SKIP_CONDITION)
         except ClientError as error:
             if not _is_conflict(error):
                 raise
+            return False
+        return True
+
+    def note_skipped_many(self, kind: str, records: Iterable[tuple[str, str]]) -> set[str]:
+        """`note_skipped` for many `(source_id, fingerprint)` pairs in one transaction per 100 (DynamoDB's
+        limit): one call where a message per record would cost the worker four or more. Returns the source IDs
+        marked; a record that meanwhile got a mapping or a lock is not (the transaction is refused as a whole,
+        and its records are then marked one by one, so only those are left out)."""
+        pending = [(s, f) for s, f in dict(records).items() if f]
+        marked: set[str] = set()
+        client = self._table.meta.client
+        for start in range(0, len(pending), TRANSACTION_ITEMS):
+            chunk = pending[start : start + TRANSACTION_ITEMS]
+            puts = [
+                {
+                    "Put": {
+                        "TableName": self._table.name,
+                        "Item": _skip_item(kind, source_id, fingerprint),
+                        "ConditionExpression": "attribute_not_exists(target_id) AND attribute_not_exists(lock_owner)",
+                    }
+                }
+                for source_id, fingerprint in chunk
+            ]
+            try:
+                client.transact_write_items(TransactItems=puts)
+            except ClientError as error:
+                if error.response["Error"]["Code"] not in ("TransactionCanceledException", "TransactionConflict"):
+                    raise
+                marked.update(s for s, f in chunk if self.note_skipped(kind, s, f))
+            else:
+                marked.update(s for s, _ in chunk)
+        return marked
 
     # -- the record lock -----------------------------------------------------------------------------
     def lock(self, kind: str, source_id: str, owner: str, *, wait_seconds: float = 0.0) -> Lock:
@@ -296,6 +320,20 @@ class MappingStore:
         except ClientError as error:
             if not _is_conflict(error):
                 raise  # expired and taken over: theirs now
+
+
+_SKIP_CONDITION = Attr("target_id").not_exists() & Attr("lock_owner").not_exists()
+
+
+def _skip_item(kind: str, source_id: str, fingerprint: str) -> dict[str, Any]:
+    return {
+        PK: _pk(kind, source_id),
+        SK: "MAP",
+        "kind": kind,
+        "source_id": source_id,
+        "skipped_fingerprint": fingerprint,
+        "updated_at": format_instant(utc_now()),
+    }
 
 
 def _skip_marker(item: dict[str, Any]) -> Mapping | None:

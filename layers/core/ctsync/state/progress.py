@@ -27,6 +27,7 @@ class Cursor(BaseModel):
     after: str | None = None  # last resume key enqueued in that phase (opaque to the engine)
     enqueued: int = 0
     unchanged: int = 0  # changes left out because the target already holds them
+    skipped: int = 0  # changes left out because they need no target and never had one (marked skipped)
     adopted: int = 0
     failed_phases: dict[str, str] = Field(default_factory=dict)  # phase -> cause key
 

@@ -26,6 +26,7 @@ class PollResult(BaseModel):
     status: Literal["enqueued", "partial", "continued", "skipped"]
     enqueued: int = 0
     unchanged: int = 0
+    skipped: int = 0
     adopted: int = 0
     reason: str = ""
 

@@ -100,18 +100,23 @@ class Poller:
 
     def _drain(self, cursor: Cursor, token: str, remaining_ms: Callable[[], int]) -> PollResult:
         phases = self._source.phases
+        saved = cursor
         for phase in phases[phases.index(cursor.phase) :]:
             if phase != cursor.phase:
                 cursor = cursor.model_copy(update={"phase": phase, "after": None})
-                self._progress.save_cursor(self._sync, cursor)
             window = Window(
                 start=cursor.starts[phase], end=cursor.window_end, first_run=cursor.first_run.get(phase, False)
             )
             try:
                 for batch in self._source.read(phase, window, cursor.after):
                     cursor = self._enqueue(cursor, batch.changes).model_copy(update={"after": batch.last_key})
-                    self._progress.save_cursor(self._sync, cursor)
+                    if cursor.enqueued != saved.enqueued:
+                        # Saved once it has queued work: resuming from an older cursor reads again only batches
+                        # that queued nothing (unchanged or skipped records stay so), so saving those is waste.
+                        self._progress.save_cursor(self._sync, cursor)
+                        saved = cursor
                     if remaining_ms() < self._windows.stop_margin_seconds * 1000:
+                        self._progress.save_cursor(self._sync, cursor)
                         return self._hand_over(cursor, token)
             except NeedsAttention as error:
                 cursor = self._phase_failed(cursor, phase, error)
@@ -126,8 +131,28 @@ class Poller:
     def _enqueue(self, cursor: Cursor, changes: list[Change]) -> Cursor:
         adopted = self._adopt([c for c in changes if c.op == "adopt"])
         work = [c for c in changes if c.op != "adopt"]
-        known = self._mappings.get_many(self._definition.mapping_kind, [c.source_id for c in work if c.op == "upsert"])
-        queued = [c for c in work if not (c.op == "upsert" and self._holds(c, known.get(c.source_id)))]
+        kind = self._definition.mapping_kind
+        known = self._mappings.get_many(kind, [c.source_id for c in work if c.op == "upsert"])
+        queued, needless = [], []
+        for change in work:
+            mapping = known.get(change.source_id) if change.op == "upsert" else None
+            if change.op != "upsert":
+                queued.append(change)
+            elif self._holds(change, mapping):
+                continue
+            elif mapping is None and self._needs_no_target(change):
+                needless.append(change)
+            else:
+                queued.append(change)
+        skipped = self._mappings.note_skipped_many(kind, [(c.source_id, c.fingerprint) for c in needless])
+        # One that got a mapping or a lock meanwhile goes to the worker, which judges it under the lock.
+        queued += [c for c in needless if c.source_id not in skipped]
+        if skipped:
+            count("Skipped", len(skipped))
+            logger.info(
+                f"{self._sync}: {len(skipped)} records need no target and never had one: marked skipped, not queued",
+                extra={"skipped": len(skipped), "sample": sorted(skipped)[:10]},
+            )
         self._queue.send(
             WorkMessage(
                 sync=self._sync,
@@ -144,7 +169,8 @@ class Poller:
         return cursor.model_copy(
             update={
                 "enqueued": cursor.enqueued + len(queued),
-                "unchanged": cursor.unchanged + len(work) - len(queued),
+                "unchanged": cursor.unchanged + len(work) - len(queued) - len(skipped),
+                "skipped": cursor.skipped + len(skipped),
                 "adopted": cursor.adopted + adopted,
             }
         )
@@ -156,6 +182,10 @@ class Poller:
         if not mapping.target_id:  # a skip marker: this very snapshot was judged to need no target
             return bool(change.fingerprint) and change.fingerprint == mapping.fingerprint
         return self._definition.unchanged(change, mapping)
+
+    def _needs_no_target(self, change: Change) -> bool:
+        judge = self._definition.needs_no_target
+        return bool(change.fingerprint) and judge is not None and judge(change)
 
     def _adopt(self, changes: list[Change]) -> int:
         adopted = 0
@@ -202,8 +232,9 @@ class Poller:
         self._progress.clear_cursor(self._sync)
         status = "partial" if cursor.failed_phases else "enqueued"
         self._runlog.set_status(cursor.run_id, status, enqueued=cursor.enqueued, finished=True)
-        if cursor.unchanged:
-            self._runlog.add_counts(cursor.run_id, {"unchanged": cursor.unchanged})
+        judged = {"unchanged": cursor.unchanged, "skipped": cursor.skipped}
+        if any(judged.values()):
+            self._runlog.add_counts(cursor.run_id, {k: n for k, n in judged.items() if n})
         self._progress.release_lease(self._sync, token)
         count("RunCompleted")
         logger.info(
@@ -211,6 +242,7 @@ class Poller:
             extra={
                 "enqueued": cursor.enqueued,
                 "unchanged": cursor.unchanged,
+                "skipped": cursor.skipped,
                 "adopted": cursor.adopted,
                 "status": status,
             },
@@ -222,6 +254,7 @@ class Poller:
             status=status,
             enqueued=cursor.enqueued,
             unchanged=cursor.unchanged,
+            skipped=cursor.skipped,
             adopted=cursor.adopted,
             reason=reason,
         )

@@ -31,7 +31,14 @@ class SyncSpec:
 
 def _projects(runtime: Runtime) -> SyncDefinition:
     sync = runtime.project_sync("projects")
-    return SyncDefinition("projects", "project", sync.source, sync, unchanged=sync.write_back.unchanged)
+    return SyncDefinition(
+        "projects",
+        "project",
+        sync.source,
+        sync,
+        unchanged=sync.write_back.unchanged,
+        needs_no_target=sync.needs_no_target,
+    )
 
 
 def _tasks(runtime: Runtime) -> SyncDefinition:
@@ -48,7 +55,14 @@ def _tasks(runtime: Runtime) -> SyncDefinition:
         runtime.project_sync("tasks"),
         cause_open=runtime.cause_open("tasks"),
     )
-    return SyncDefinition("tasks", "task", tasks.source, tasks, unchanged=tasks.write_back.unchanged)
+    return SyncDefinition(
+        "tasks",
+        "task",
+        tasks.source,
+        tasks,
+        unchanged=tasks.write_back.unchanged,
+        needs_no_target=tasks.needs_no_target,
+    )
 
 
 def _time(runtime: Runtime) -> SyncDefinition:
