@@ -146,7 +146,15 @@ def check_task_of_deleted_project(w: World) -> None:
     orphans, project = w.given["orphan_tasks"], w.given["deleted_project"]
     assert orphans and not set(orphans) & set(tasks_by_source(w.session))
     assert not {f["source_id"] for f in w.runs["tasks"].failures} & set(orphans)
-    said = [r for r in w.logs if f"project {project} is not in ClickTime" in str(getattr(r, "detail", ""))]
+    # judged by the poller when the task never synced (its project deleted first), else by the worker
+    said = [
+        r
+        for r in w.logs
+        if any(
+            f"project {project} {why}" in str(getattr(r, "detail", ""))
+            for why in ("is not in ClickTime", "is not open in NetSuite")
+        )
+    ]
     assert {getattr(r, "netsuite_id", None) for r in said} >= set(orphans)
 
 

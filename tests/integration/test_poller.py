@@ -593,8 +593,8 @@ def test_batches_that_queue_nothing_do_not_save_the_cursor(table, ours):
     assert h.progress.cursor(SYNC) is None
 
 
-def needs_no_target(change: Change) -> bool:
-    return change.snapshot.get("status") == "closed"
+def needs_no_target(change: Change) -> str | None:
+    return "closed and never synced" if change.snapshot.get("status") == "closed" else None
 
 
 def test_a_record_that_needs_no_target_and_never_had_one_is_marked_skipped_not_queued(table, ours):

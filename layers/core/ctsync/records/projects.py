@@ -90,6 +90,9 @@ def snapshot_from_row(row: dict[str, Any], customers: dict[str, CustomerSnapshot
     )
 
 
+NEVER_SYNCED = "not open in NetSuite and never synced"
+
+
 def is_open(project: ProjectSnapshot, settings: ProjectSyncSettings) -> bool:
     """Whether the project's job should be active: in scope, active and not closed."""
     return project.in_scope and not project.is_inactive and project.status_id not in settings.closed_status_ids
@@ -174,13 +177,13 @@ class ProjectSync:
         if after in (None, "clients"):
             yield ChangeBatch(adoptions(self._clicktime.jobs(), KIND), last_key="jobs")
 
-    def needs_no_target(self, change: Change) -> bool:
+    def needs_no_target(self, change: Change) -> str | None:
         """A project that is not open needs no job unless it had one (the rule `upsert` applies first)."""
         try:
             project = ProjectSnapshot.model_validate(change.snapshot)
         except ValueError:
-            return False  # the worker reports what is wrong with it
-        return not is_open(project, self._settings)
+            return None  # the worker reports what is wrong with it
+        return None if is_open(project, self._settings) else NEVER_SYNCED
 
     # -- worker side ------------------------------------------------------------------------------
     def apply(self, message: WorkMessage) -> Outcome:
@@ -196,7 +199,7 @@ class ProjectSync:
         if not is_open(project, self._settings) and self._mappings.get(KIND, project.id) is None:
             # A closed or out-of-scope project gets a job only if it had one before (to deactivate it).
             self._mappings.note_skipped(KIND, project.id, fingerprint)
-            return Outcome("skipped", None, "not open in NetSuite and never synced")
+            return Outcome("skipped", None, NEVER_SYNCED)
         if project.customer is None:
             mapping = self._mappings.get(KIND, project.id)
             if mapping and version and mapping.source_version and version < mapping.source_version:

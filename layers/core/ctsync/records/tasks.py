@@ -239,15 +239,17 @@ class TaskSync:
         if after is None:
             yield ChangeBatch(adoptions(self._clicktime.tasks(), KIND), last_key="tasks")
 
-    def needs_no_target(self, change: Change) -> bool:
+    def needs_no_target(self, change: Change) -> str | None:
         """A task that is not active (or whose project is not open) needs no ClickTime task unless it had one
         (the rule `apply` applies)."""
         try:
             task = TaskSnapshot.model_validate(change.snapshot)
             project = ProjectSnapshot.model_validate(task.project) if task.project else None
         except ValueError:
-            return False  # the worker reports what is wrong with it
-        return not self._is_active(task, project)
+            return None  # the worker reports what is wrong with it
+        if project is None or not is_open(project, self._projects.settings):
+            return f"project {task.project_id} is not open in NetSuite (or was deleted) and the task never synced"
+        return None if self._is_active(task, project) else "not active in NetSuite and never synced"
 
     def _is_active(self, task: TaskSnapshot, project: ProjectSnapshot | None) -> bool:
         return (

@@ -83,10 +83,10 @@ class SyncDefinition:
     # Whether the target already holds what a change carries, judged by the poller against the mapping, so
     # an unchanged record never reaches the queue.
     unchanged: Callable[[Change, Mapping], bool] = same_fingerprint
-    # Whether a record's snapshot alone shows it needs no target unless it already has one (a closed project
-    # never synced): the applier's own rule, so the poller marks such a record skipped instead of queueing a
-    # message that would only do the same. None: every change goes to the worker.
-    needs_no_target: Callable[[Change], bool] | None = None
+    # Why a record's snapshot alone shows it needs no target unless it already has one (a closed project never
+    # synced), or None: the applier's own rule, so the poller marks such a record skipped instead of queueing a
+    # message that would only do the same. Unset: every change goes to the worker.
+    needs_no_target: Callable[[Change], str | None] | None = None
 
     def ids(self, source_id: str | None, target_id: str | None) -> dict[str, str | None]:
         """Log keys naming both systems' IDs, so a search for either finds the line."""

@@ -133,26 +133,28 @@ class Poller:
         work = [c for c in changes if c.op != "adopt"]
         kind = self._definition.mapping_kind
         known = self._mappings.get_many(kind, [c.source_id for c in work if c.op == "upsert"])
-        queued, needless = [], []
+        queued: list[Change] = []
+        needless: dict[str, tuple[Change, str]] = {}
         for change in work:
             mapping = known.get(change.source_id) if change.op == "upsert" else None
             if change.op != "upsert":
                 queued.append(change)
             elif self._holds(change, mapping):
                 continue
-            elif mapping is None and self._needs_no_target(change):
-                needless.append(change)
+            elif mapping is None and (reason := self._needs_no_target(change)):
+                needless[change.source_id] = (change, reason)
             else:
                 queued.append(change)
-        skipped = self._mappings.note_skipped_many(kind, [(c.source_id, c.fingerprint) for c in needless])
+        skipped = self._mappings.note_skipped_many(kind, [(c.source_id, c.fingerprint) for c, _ in needless.values()])
         # One that got a mapping or a lock meanwhile goes to the worker, which judges it under the lock.
-        queued += [c for c in needless if c.source_id not in skipped]
-        if skipped:
-            count("Skipped", len(skipped))
+        queued += [c for c, _ in needless.values() if c.source_id not in skipped]
+        for source_id in sorted(skipped):
+            # The line the worker would have written, so a search for the record's ID says why it has no target.
             logger.info(
-                f"{self._sync}: {len(skipped)} records need no target and never had one: marked skipped, not queued",
-                extra={"skipped": len(skipped), "sample": sorted(skipped)[:10]},
+                f"{self._sync} {source_id}: skipped",
+                extra={**self._definition.ids(source_id, None), "detail": needless[source_id][1]},
             )
+        count("Skipped", len(skipped))
         self._queue.send(
             WorkMessage(
                 sync=self._sync,
@@ -183,9 +185,10 @@ class Poller:
             return bool(change.fingerprint) and change.fingerprint == mapping.fingerprint
         return self._definition.unchanged(change, mapping)
 
-    def _needs_no_target(self, change: Change) -> bool:
+    def _needs_no_target(self, change: Change) -> str | None:
         judge = self._definition.needs_no_target
-        return bool(change.fingerprint) and judge is not None and judge(change)
+        # Without a fingerprint a skip marker could never match the record again: the worker judges it.
+        return judge(change) if judge is not None and change.fingerprint else None
 
     def _adopt(self, changes: list[Change]) -> int:
         adopted = 0
