@@ -9,8 +9,9 @@ One message is one timesheet. The worker reads the timesheet again (the message 
   memo, rate (by policy) and classifications. Anything that cannot be mapped blocks the whole timesheet: one
   cause per problem, listing the entries, and nothing is written (whole or nothing);
 - then upserts only the entries whose bill changed (`PUT timeBill/eid:ct-te-<entry id>`, up to
-  `time.write_concurrency` at once) and deletes the bills of entries that left the timesheet. A bill NetSuite has billed, or one dated in a closed period, is
-  never changed or deleted: it is flagged with the reason (a cause an operator sees).
+  `time.write_concurrency` at once) and deletes the bills of entries that left the timesheet. A bill NetSuite
+  has billed, or one dated in a closed period, is never changed or deleted: it is flagged with the reason (a
+  cause an operator sees).
 
 The timesheet's mapping (kind `timesheet`) is the lock that keeps two deliveries of one timesheet apart and
 the version fence (`ApprovedDate`); each time bill has a child mapping (kind `timeentry`, parent the timesheet).
