@@ -282,8 +282,13 @@ def _sync_hooks(config: SyncConfig, netsuite: Any, clicktime: Any, checks: list[
 
 
 def _concurrency(inputs: Inputs, checks: list[Check]) -> None:
-    total = sum(inputs.concurrency.values())
-    parts = ", ".join(f"{sync} {n}" for sync, n in inputs.concurrency.items())
+    # A time worker writes up to time.write_concurrency bills at once: each of its environments holds that many.
+    per_worker = {"time": inputs.config.time.write_concurrency}
+    total = sum(n * per_worker.get(sync, 1) for sync, n in inputs.concurrency.items())
+    parts = ", ".join(
+        f"{sync} {n} x {per_worker[sync]} (time.write_concurrency)" if per_worker.get(sync, 1) > 1 else f"{sync} {n}"
+        for sync, n in inputs.concurrency.items()
+    )
     detail = f"the workers may send up to {total} NetSuite requests at once ({parts}; {inputs.concurrency_source})"
     if inputs.limit is None:
         checks.append(
@@ -301,7 +306,8 @@ def _concurrency(inputs: Inputs, checks: list[Check]) -> None:
                 FAIL,
                 f"{detail}, over the account's limit of {inputs.limit}: NetSuite will refuse requests (429) and "
                 "other integrations of the account with them",
-                "lower the <Sync>WorkerMaxConcurrency parameters so their sum stays below the limit",
+                "lower the <Sync>WorkerMaxConcurrency parameters (or time.write_concurrency) so the total stays "
+                "below the limit",
             )
         )
     elif total == inputs.limit:

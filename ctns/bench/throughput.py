@@ -5,6 +5,9 @@ NetSuite answers 429), every ClickTime request L on the network. A worker handle
 another, so W execution environments cannot do better than W / (L x API calls per record), and no fleet can
 write to NetSuite faster than C / L (C / (L x NetSuite calls per record) records a second): the bound is the
 lower of the two. Throughput is measured over the drain (the poller's time is reported beside it).
+
+The time export is measured at levels W x K: W execution environments, each writing a timesheet's bills K at
+once (`time.write_concurrency`), so up to W x K of its requests are in flight.
 """
 
 from __future__ import annotations
@@ -25,7 +28,10 @@ class Settings:
     levels: tuple[int, ...] = (2, 4, 8)
     model_size: int = 1  # the company of the W = 1 run the model is built from
     time_entries: tuple[int, ...] = (1000, 5000)
-    time_levels: tuple[int, ...] = (2, 4, 8)  # the time worker's concurrency W at which the export is measured
+    # (W, K) at which the time export is measured: W time worker environments, each writing K bills at once
+    # (time.write_concurrency). 2 x 1 is how the product wrote before (and the model's base), 2 x 2 the template's
+    # default (4 of C = 5 in flight), 5 x 1 all of C.
+    time_levels: tuple[tuple[int, int], ...] = ((2, 1), (2, 2), (5, 1))
     updated_tasks: int = 20
 
 
@@ -180,22 +186,53 @@ def _bills(row: dict[str, Any]) -> int:
     return sum(n for k, n in row["netsuite"]["writes_by_kind"].items() if k.endswith(" record/timeBill"))
 
 
-def time_row(first: dict[str, Any], workers: int, settings: Settings) -> dict[str, Any]:
-    """A time export's drain against NetSuite's bound C / L (one write per bill) and its workers' W / (L x calls)."""
+def parse_levels(text: str, default_write_concurrency: int) -> tuple[tuple[int, int], ...]:
+    """`2x1,2x2,5` -> ((2, 1), (2, 2), (5, default)): W environments, each writing K bills at once."""
+    levels = []
+    for part in text.split(","):
+        if part.strip():
+            workers, _, write = part.strip().lower().partition("x")
+            levels.append((int(workers), int(write) if write else default_write_concurrency))
+    return tuple(levels)
+
+
+def set_write_concurrency(session: Any, write_concurrency: int) -> None:
+    """Put `time.write_concurrency` in the session's config parameter: the next drain's environments (fresh
+    processes) read it. The benchmark's client is tagged: its calls are not the functions'."""
+    import json
+
+    import boto3
+    from botocore.config import Config
+
+    ssm = boto3.session.Session().client("ssm", config=Config(user_agent_extra="ctns-bench/config"))
+    name = session.stack.parameters["ConfigParameterName"]
+    document = json.loads(ssm.get_parameter(Name=name)["Parameter"]["Value"])
+    document.setdefault("time", {})["write_concurrency"] = write_concurrency
+    ssm.put_parameter(Name=name, Value=json.dumps(document), Type="String", Overwrite=True)
+
+
+def time_row(first: dict[str, Any], workers: int, settings: Settings, write_concurrency: int = 1) -> dict[str, Any]:
+    """A time export's drain against NetSuite's bound C / L (one write per bill) and its workers' bound: W
+    environments each spending L on every call but the bill writes, which go K at a time."""
     bills = _bills(first)
     drain = first.get("drain") or {"seconds": 0.0, "netsuite_requests": 0, "clicktime_requests": 0}
     rate = bills / drain["seconds"] if drain["seconds"] else 0.0
     calls = drain["netsuite_requests"] + drain["clicktime_requests"]
+    sequential_calls = calls - bills + bills / write_concurrency  # calls an environment waits for one by one
     environments = drain.get("environments") or {}
     return {
         "workers": workers,
+        "write_concurrency": write_concurrency,
+        "in_flight": workers * write_concurrency,  # most time bill writes in flight at once
         "time_bills_written": bills,
         "drain_seconds": drain["seconds"],
         "seconds": first["seconds"],
         "poll_seconds": first["poll_seconds"],
         "time_bills_per_second": round(rate, 2),
         "fraction_of_netsuite_bound": _per(rate, settings.limit / settings.latency),
-        "fraction_of_worker_bound": _per(rate, workers / (settings.latency * (calls / bills))) if bills else None,
+        "fraction_of_worker_bound": _per(rate, workers / (settings.latency * (sequential_calls / bills)))
+        if bills
+        else None,
         "seconds_per_bill_per_environment": _per(drain["seconds"] * workers, bills, 4),
         # what a bill costs an environment while it works (its invocations' time, not waiting for a batch)
         "invoked_seconds_per_bill": _per(environments.get("invoke_seconds_total", 0.0), bills, 4),
@@ -211,21 +248,28 @@ def time_row(first: dict[str, Any], workers: int, settings: Settings) -> dict[st
 
 
 def model_time_rows(rows: list[dict[str, Any]], settings: Settings) -> None:
-    """The modelled fraction of C / L at each W: what a bill costs one environment at the lowest W measured (the
-    least contended run on a shared machine: its invocations' seconds per bill), W environments doing that at
-    once, capped at C / L -- what Lambda's W separate environments would do if the machine running the
-    benchmark were not the limit (nor the tail of the last batches)."""
+    """The modelled fraction of C / L at each W x K: what a bill cost one environment at the level with the
+    fewest writes in flight (the least contended run on a shared machine: its invocations' seconds per bill) is
+    split into the bill's write, L / K (K at once), and the rest, which an environment does one after another
+    (reading the timesheet, its references, the mappings). W environments writing K at once then do
+    W / (rest + L / K) bills a second, capped at C / L: with nothing else to do that is W x K in flight, at most C.
+    What Lambda's W separate environments would do if the machine running the benchmark were not the limit (nor
+    the tail of the last batches)."""
     if not rows:
         return
-    base = min(rows, key=lambda r: r["workers"])
+    base = min(rows, key=lambda r: (r.get("in_flight", r["workers"]), r["workers"]))
     per_bill = base.get("invoked_seconds_per_bill") or base["seconds_per_bill_per_environment"] or 0.0
+    rest = max(0.0, per_bill - settings.latency / base.get("write_concurrency", 1))
     bound = settings.limit / settings.latency
     for row in rows:
-        rate = min(row["workers"] / per_bill, bound) if per_bill else None
+        cost = rest + settings.latency / row.get("write_concurrency", 1)
+        rate = min(row["workers"] / cost, bound) if per_bill and cost else None
         row["modelled_time_bills_per_second"] = round(rate, 2) if rate is not None else None
         row["modelled_fraction_of_netsuite_bound"] = _per(rate, bound) if rate is not None else None
         row["model_base_workers"] = base["workers"]
+        row["model_base_write_concurrency"] = base.get("write_concurrency", 1)
         row["model_seconds_per_bill"] = per_bill
+        row["model_seconds_besides_the_write"] = round(rest, 4)
 
 
 def expense_nights(session: Any) -> dict[str, Any]:
@@ -281,15 +325,16 @@ def exports(server: Any, log: str, settings: Settings, entries: int) -> dict[str
         activity = session.log_activity()
         set_latency(session, settings.latency, settings.limit)
         template_workers = _workers(session, "time")
-        levels = list(settings.time_levels or (template_workers,))
+        levels = list(settings.time_levels or ((template_workers, _default_write_concurrency()),))
         rows: list[dict[str, Any]] = []
         second: dict[str, Any] = {}
-        for index, workers in enumerate(levels):
+        for index, (workers, write_concurrency) in enumerate(levels):
             if index:
                 reset_time_export(session)
             session.runner.workers["time"] = workers
+            set_write_concurrency(session, write_concurrency)
             first = measure(session, "time")
-            rows.append(time_row(first, workers, settings))
+            rows.append(time_row(first, workers, settings, write_concurrency))
             if index == 0:
                 second = measure(session, "time")
                 rows[-1]["first"] = first
@@ -305,6 +350,7 @@ def exports(server: Any, log: str, settings: Settings, entries: int) -> dict[str
         "expense_items": activity.get("expense_items", 0),
         "company_size": size,
         "template_workers": template_workers,
+        "template_write_concurrency": _default_write_concurrency(),
         "L_seconds": settings.latency,
         "C": settings.limit,
         "rows": rows,
@@ -312,3 +358,9 @@ def exports(server: Any, log: str, settings: Settings, entries: int) -> dict[str
         "rerun_writes": second["netsuite"]["writes"] + second["clicktime"]["writes"],
         "expenses": expenses,
     }
+
+
+def _default_write_concurrency() -> int:
+    from ctsync.config import TimeExportSettings
+
+    return TimeExportSettings().write_concurrency

@@ -238,7 +238,7 @@ def test_check_compares_the_stacks_concurrency_parameters_with_the_limit(deploye
     result = ctns(capsys, "check", "--stack", STACK, "--netsuite-concurrency-limit", "10", "--json")
     assert result.code == 2
     concurrency = next(c for c in result.json["checks"] if c["name"] == "NetSuite concurrency")
-    assert "up to 20" in concurrency["detail"] and "the stack's parameters" in concurrency["detail"]
+    assert "up to 25" in concurrency["detail"] and "the stack's parameters" in concurrency["detail"]
     others = [c for c in result.json["checks"] if c["name"] != "NetSuite concurrency"]
     assert all(c["status"] in ("ok", "skip", "warn") for c in others), others
     # The seeded company has one ClickTime expense type on purpose without a NetSuite category: a warning only

@@ -175,7 +175,9 @@ def test_check_passes_on_the_local_stack_and_compares_concurrency_with_the_limit
     assert over.code == 2
     concurrency = next(c for c in over.json["checks"] if c["name"] == "NetSuite concurrency")
     assert (
-        concurrency["status"] == "FAIL" and "up to 8" in concurrency["detail"] and "limit of 5" in concurrency["detail"]
+        concurrency["status"] == "FAIL"
+        and "up to 10" in concurrency["detail"]
+        and "limit of 5" in concurrency["detail"]
     )
 
 

@@ -282,8 +282,9 @@ def _exports(second_writes=0, expense_second_writes=0):
 def test_the_exports_give_throughput_calls_per_record_and_rerun_writes():
     result = {"exports": [_exports()]}
     cli._headline(result, throughput.Settings())
-    assert result["throughput_vs_bound"]["value"] == 0.4  # the largest W, measured
-    assert set(result["throughput_vs_bound"]["by_workers"]) == {2, 4, 8}
+    assert result["throughput_vs_bound"]["value"] == 0.4  # measured at the most in flight within C = 5
+    assert result["throughput_vs_bound"]["level"] == "4x1"
+    assert set(result["throughput_vs_bound"]["by_level"]) == {"2x1", "4x1", "8x1"}
     assert result["netsuite_calls_per_record"]["value"] == 1.02
     assert result["netsuite_calls_per_record"]["by_sync_and_pass"]["expenses (12 sheets)"]["first"] == 1.0
     assert result["rerun_writes"] == {
@@ -347,3 +348,38 @@ def test_a_run_read_is_an_unfiltered_clicktime_list_or_settings_page_not_a_looku
     assert not is_run_read("GET", "/v2/Tasks/a1b2c3/Jobs", {})  # one record's links
     assert not is_run_read("POST", "/v2/Jobs", {})
     assert not is_run_read("GET", "/services/rest/record/v1/job/7", {})  # NetSuite
+
+
+def test_time_levels_are_workers_by_bills_written_at_once():
+    assert throughput.parse_levels("2x1, 2X2,5", 2) == ((2, 1), (2, 2), (5, 2))
+    assert throughput.Settings().time_levels == ((2, 1), (2, 2), (5, 1))
+
+
+def test_the_model_writes_k_bills_at_once_and_does_the_rest_one_after_another():
+    """At 2 x 1 a bill cost an environment 80 ms: its 50 ms write and 30 ms besides. Writing 2 at once, a bill
+    costs 30 + 25 ms; 5 environments writing one at a time do 5 / 80 ms; 8 x 2 would do 145 a second: capped at
+    C / L = 100."""
+    settings = throughput.Settings(latency=0.05, limit=5)
+    rows = []
+    for workers, write in ((2, 1), (2, 2), (5, 1), (8, 2)):
+        row = _time_pass(bills=100, ns=100, drain_seconds=10.0, delivered=10)
+        row["drain"]["environments"]["invoke_seconds_total"] = 8.0
+        rows.append(throughput.time_row(row, workers, settings, write))
+    throughput.model_time_rows(rows, settings)
+    assert [r["in_flight"] for r in rows] == [2, 4, 5, 16]
+    assert rows[0]["model_seconds_besides_the_write"] == 0.03
+    assert [r["modelled_time_bills_per_second"] for r in rows] == [25.0, 36.36, 62.5, 100.0]
+    # the workers' bound counts the K-at-once writes as one call in K: 100 calls, 100 of them writes, K = 2
+    assert rows[1]["fraction_of_worker_bound"] == round(10.0 / (2 / (0.05 * 0.5)), 2)
+
+
+def test_the_headline_level_is_the_one_with_the_most_in_flight_within_c():
+    rows = [
+        {"workers": 2, "write_concurrency": 1, "in_flight": 2},
+        {"workers": 2, "write_concurrency": 2, "in_flight": 4},
+        {"workers": 5, "write_concurrency": 1, "in_flight": 5},
+        {"workers": 8, "write_concurrency": 1, "in_flight": 8},
+    ]
+    assert cli._headline_row(rows, 5)["in_flight"] == 5
+    assert cli._headline_row(rows, 4)["in_flight"] == 4
+    assert cli._headline_row(rows[3:], 5)["in_flight"] == 8  # none within C: the least over it

@@ -385,6 +385,13 @@ class TimeExportSettings(Strict):
         default="skip", description="time on a ClickTime job with no NetSuite project: skip it (one note per job)"
     )
     max_hours_per_day: int = Field(default=24, ge=1, le=24)
+    write_concurrency: int = Field(
+        default=2,
+        ge=1,
+        le=10,  # the connections the NetSuite client's session keeps per host
+        description="time bills a time worker writes at once: times TimeWorkerMaxConcurrency, the share of the "
+        "account's NetSuite concurrency limit (5, more with SuiteCloud Plus) the time sync may use (2 x 2 = 4 of 5)",
+    )
     classification: Classification = Classification()
 
 

@@ -6,12 +6,17 @@ Each function serves one sync, so the `sync` dimension is added at the start of 
 
 from __future__ import annotations
 
+import threading
+
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 
 logger = Logger(service="ctns")
 metrics = Metrics(namespace="ClickTimeNetSuiteSync", service="ctns")
 tracer = Tracer(service="ctns")
+# Powertools' add_metric reads, appends and flushes (every 100 values) without a lock: two threads (a time
+# worker's concurrent bill writes) could lose a value or flush one twice.
+_metrics_lock = threading.Lock()
 
 
 def bind_sync(sync: str) -> None:
@@ -25,8 +30,10 @@ def bind_sync(sync: str) -> None:
 
 
 def count(name: str, value: int = 1) -> None:
-    metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+    with _metrics_lock:
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
 
 
 def observe_ms(name: str, milliseconds: float) -> None:
-    metrics.add_metric(name=name, unit=MetricUnit.Milliseconds, value=round(milliseconds, 1))
+    with _metrics_lock:
+        metrics.add_metric(name=name, unit=MetricUnit.Milliseconds, value=round(milliseconds, 1))

@@ -72,6 +72,8 @@ class NetSuiteClient:
         # One configured base serves every URL: a proxy, a sandbox gateway or the simulator answers both.
         self.restlets_url = (restlets_url or _origin_of(base_url) or restlets_base_url(account_id)).rstrip("/")
         self._auth = tba_auth(credentials, account_id)
+        # Shared by the threads of a time worker writing bills at once (time.write_concurrency): urllib3's pool is
+        # thread-safe and keeps 10 connections per host, and every call signs and retries on its own.
         self._session = session or requests.Session()
         self._retry = retry or RetryPolicy()
         self._timeout = timeout_seconds

@@ -8,9 +8,10 @@ One message is one timesheet. The worker reads the timesheet again (the message 
   project equals ClickTime's, rounded to the minute), billable flag (ClickTime's own, from `Reports/Time`),
   memo, rate (by policy) and classifications. Anything that cannot be mapped blocks the whole timesheet: one
   cause per problem, listing the entries, and nothing is written (whole or nothing);
-- then upserts only the entries whose bill changed (`PUT timeBill/eid:ct-te-<entry id>`) and deletes the
-  bills of entries that left the timesheet. A bill NetSuite has billed, or one dated in a closed period, is
-  never changed or deleted: it is flagged with the reason (a cause an operator sees).
+- then upserts only the entries whose bill changed (`PUT timeBill/eid:ct-te-<entry id>`, up to
+  `time.write_concurrency` at once) and deletes the bills of entries that left the timesheet. A bill NetSuite
+  has billed, or one dated in a closed period, is never changed or deleted: it is flagged with the reason (a
+  cause an operator sees).
 
 The timesheet's mapping (kind `timesheet`) is the lock that keeps two deliveries of one timesheet apart and
 the version fence (`ApprovedDate`); each time bill has a child mapping (kind `timeentry`, parent the timesheet).
@@ -37,6 +38,7 @@ from ctsync.records.netsuite_source import id_list, keyset
 from ctsync.records.references import Unmapped
 from ctsync.records.sheet_export import SheetExport
 from ctsync.records.targets import content_hash, locked
+from ctsync.records.window import in_window
 from ctsync.references import References
 from ctsync.state import Lock, Mapping, MappingStore, RunLog
 from ctsync.sync.messages import Outcome, WorkMessage
@@ -343,16 +345,19 @@ class TimeExport(SheetExport):
         written: list[Mapping],
         flags: list[str],
     ) -> None:
-        """Upsert each changed bill (a frozen one is flagged instead), adding its mapping to `written`. A bill NetSuite
-        refuses is raised naming the time entry and the bill's external ID."""
+        """Upsert each changed bill (a frozen one is flagged instead), adding its mapping to `written`, up to
+        `time.write_concurrency` at once (`records.window`: the outcome does not depend on thread timing). A bill
+        NetSuite refuses is raised naming the time entry and the bill's external ID, once every bill written beside
+        it is in `written`."""
         sheet_id = plan.sheet.ID
-        for entry in changed:
+
+        def write(entry: EntryPlan) -> Mapping | str:
+            """The bill's mapping once written, or the flag saying why it was not changed."""
             existing = children.get(entry.entry_id)
             if existing and existing.target_id in frozen:
-                flags.append(
+                return (
                     f"time bill {existing.target_id} (entry {entry.entry_id}) {frozen[existing.target_id]}: not changed"
                 )
-                continue
             try:
                 bill = self._netsuite.upsert_record(RECORD, entry.payload["externalId"], entry.payload)
             except (NetSuiteAlreadyBilled, NetSuitePeriodClosed) as refused:
@@ -360,27 +365,33 @@ class TimeExport(SheetExport):
                     raise named(
                         refused, f"time entry {entry.entry_id} (time bill {entry.payload['externalId']})"
                     ) from None
-                flags.append(
-                    f"time bill {existing.target_id} (entry {entry.entry_id}, {entry.day}): NetSuite refused: {refused.detail}"
-                )
-                continue
+                return f"time bill {existing.target_id} (entry {entry.entry_id}, {entry.day}): NetSuite refused: {refused.detail}"
             except NetSuiteError as refused:
                 raise named(refused, f"time entry {entry.entry_id} (time bill {entry.payload['externalId']})") from None
-            written.append(
-                Mapping(
-                    kind=ENTRY_KIND,
-                    source_id=entry.entry_id,
-                    target_id=bill,
-                    content_hash=content_hash(entry.payload),
-                    parent=f"{KIND}#{sheet_id}",
-                    details={
-                        "minutes": str(entry.minutes),
-                        "date": entry.day.isoformat(),
-                        "project": entry.project,
-                        "employee": plan.employee,
-                    },
-                )
+            return Mapping(
+                kind=ENTRY_KIND,
+                source_id=entry.entry_id,
+                target_id=bill,
+                content_hash=content_hash(entry.payload),
+                parent=f"{KIND}#{sheet_id}",
+                details={
+                    "minutes": str(entry.minutes),
+                    "date": entry.day.isoformat(),
+                    "project": entry.project,
+                    "employee": plan.employee,
+                },
             )
+
+        failure: BaseException | None = None
+        for ran in in_window(changed, write, self._settings.write_concurrency):
+            if ran.error is not None:
+                failure = failure or ran.error  # the first in the plan's order
+            elif isinstance(ran.value, Mapping):
+                written.append(ran.value)
+            elif ran.value is not None:
+                flags.append(ran.value)
+        if failure is not None:
+            raise failure
 
     def _withdraw(self, lock: Lock, message: WorkMessage, status: str) -> Outcome:
         """The timesheet is not approved any more: its time bills leave NetSuite (or are flagged, by policy)."""

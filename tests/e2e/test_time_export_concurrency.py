@@ -1,0 +1,106 @@
+"""The time worker writes a timesheet's bills `time.write_concurrency` at once, through the template's wiring:
+every bill once, never more in flight than the workers' share, and a refusal part-way leaves the same bills
+written and mapped on every run (which bills ran is decided by the plan's order, not by thread timing)."""
+
+from __future__ import annotations
+
+import re
+import threading
+from typing import Any
+
+import pytest
+
+from ctsync.records.time_export import external_id
+from tests.e2e.support import run
+from tests.e2e.test_time_export import bills_by_external_id, exportable_sheets
+
+pytestmark = pytest.mark.e2e
+
+
+class PutsInFlight:
+    """Wraps the NetSuite simulator's dispatch: the most time bill PUTs it was handling at once."""
+
+    def __init__(self, app: Any) -> None:
+        self._dispatch = app.dispatch
+        self._lock = threading.Lock()
+        self.now = 0
+        self.most = 0
+        app.dispatch = self
+
+    def __call__(self, request: Any) -> Any:
+        counted = request.method == "PUT" and "/timeBill/" in request.path
+        if counted:
+            with self._lock:
+                self.now += 1
+                self.most = max(self.most, self.now)
+        try:
+            return self._dispatch(request)
+        finally:
+            if counted:
+                with self._lock:
+                    self.now -= 1
+
+
+def ready(open_session, concurrency: int) -> Any:
+    session = open_session(config={"time": {"write_concurrency": concurrency}})
+    run(session, "projects")
+    run(session, "tasks")
+    session.log_activity()
+    return session
+
+
+def time_workers(session: Any) -> int:
+    mapping = next(m for m in session.stack.queue_mappings if m.queue == "TimeQueue")
+    return max(1, int(session.stack.resolve(mapping.max_concurrency)))
+
+
+def test_every_bill_lands_once_with_at_most_workers_times_write_concurrency_in_flight(open_session):
+    session = ready(open_session, 3)
+    flight = PutsInFlight(session.simulators.netsuite)
+    requests = session.simulators.netsuite.requests
+    before = len(requests)
+
+    first = run(session, "time")
+
+    puts = [r for r in requests[before:] if r.method == "PUT" and "/timeBill/" in r.path]
+    bills = bills_by_external_id(session)
+    expected = {
+        external_id(e["ID"])
+        for s in exportable_sheets(session)
+        for e in session.simulators.clicktime.entries_of(s["ID"])
+        if e["Hours"] > 0
+    }
+    assert set(bills) >= expected and all(len(found) == 1 for found in bills.values())
+    assert len(puts) == len(bills)  # one write per bill: nothing written twice, nothing refused for concurrency
+    assert session.simulators.netsuite.faults.fired["429_under_load"] == 0
+    assert 1 <= flight.most <= time_workers(session) * 3
+    # each bill has its mapping: the unchanged second pass writes nothing
+    assert all(f["kind"] == "BLOCKED" for f in first.failures)  # the seeded contractor's sheets, on purpose
+    second = run(session, "time")
+    assert second.netsuite_writes == [] and second.clicktime_writes == []
+
+
+def test_a_bill_refused_part_way_leaves_the_same_bills_written_and_mapped_on_every_run(open_session):
+    """Write concurrency 3, the second bill of a timesheet refused: the first, and the two let in beside the refused
+    one, are written and mapped (a redrive does not write them again); none after them is sent."""
+    session = ready(open_session, 3)
+    exporter = session.runtime("TimeWorker").definition.applier
+    clicktime = session.runtime("TimeWorker").clicktime
+    sheets = [clicktime.timesheet(s["ID"]) for s in exportable_sheets(session)]
+    sheet, plan = next((s, p) for s in sheets if len((p := exporter.plan(s)).entries) >= 7 and not p.problems)
+    planned = [e.entry_id for e in plan.entries]
+    refused = planned[1]
+    session.simulators.netsuite.faults.inject(
+        "status", status=400, times=100, method="PUT", path=re.escape(f"eid:{external_id(refused)}") + "$"
+    )
+
+    result = run(session, "time")
+
+    failure = next(f for f in result.failures if f["source_id"] == sheet.ID)
+    assert refused in failure["reason"] and external_id(refused) in failure["reason"]
+    bills = bills_by_external_id(session)
+    written = [entry for entry in planned if external_id(entry) in bills]
+    assert written == [planned[0], planned[2], planned[3]]
+    mapped = sorted(m.source_id for m in session.mappings.children("timesheet", sheet.ID))
+    assert mapped == sorted(written)
+    assert all(len(bills[external_id(entry)]) == 1 for entry in written)
