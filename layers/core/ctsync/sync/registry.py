@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ctsync.errors import ConfigurationError
 from ctsync.sync.definition import SyncDefinition
@@ -29,16 +29,16 @@ class SyncSpec:
     reconcile: Callable[..., Reconciliation] | None = None  # (netsuite, clicktime, mappings, config)
 
 
-def _projects(runtime: Runtime) -> SyncDefinition:
-    sync = runtime.project_sync("projects")
+def _netsuite_to_clicktime(name: str, kind: str, sync: Any) -> SyncDefinition:
+    """A sync whose ClickTime IDs are written back to NetSuite: unchanged means written back too, and a record
+    that needs no ClickTime record (a closed project never synced) stops at the poller."""
     return SyncDefinition(
-        "projects",
-        "project",
-        sync.source,
-        sync,
-        unchanged=sync.write_back.unchanged,
-        needs_no_target=sync.needs_no_target,
+        name, kind, sync.source, sync, unchanged=sync.write_back.unchanged, needs_no_target=sync.needs_no_target
     )
+
+
+def _projects(runtime: Runtime) -> SyncDefinition:
+    return _netsuite_to_clicktime("projects", "project", runtime.project_sync("projects"))
 
 
 def _tasks(runtime: Runtime) -> SyncDefinition:
@@ -55,14 +55,7 @@ def _tasks(runtime: Runtime) -> SyncDefinition:
         runtime.project_sync("tasks"),
         cause_open=runtime.cause_open("tasks"),
     )
-    return SyncDefinition(
-        "tasks",
-        "task",
-        tasks.source,
-        tasks,
-        unchanged=tasks.write_back.unchanged,
-        needs_no_target=tasks.needs_no_target,
-    )
+    return _netsuite_to_clicktime("tasks", "task", tasks)
 
 
 def _time(runtime: Runtime) -> SyncDefinition:
