@@ -102,6 +102,7 @@ class App:
         # Tracebacks of simulator bugs answered with a 500: tests assert this stays empty.
         self.internal_errors: list[str] = []
         self._errors_lock = threading.Lock()
+        self._held: list[Request] = []  # requests of a `late` fault, processed by process_held()
 
     # -- to be specialised ------------------------------------------------------------------------
     def error_response(self, status: int, message: str, code: str = "", field_name: str = "") -> Response:
@@ -167,6 +168,31 @@ class App:
         finally:
             with self._flight_lock:
                 self.in_flight -= 1
+
+    def hold(self, request: Request) -> bool:
+        """Keep a request of a `late` fault for later; False when it would be refused anyway (it is answered
+        as usual then). Authenticated on arrival: processed later, it is not a replay of its nonce."""
+        try:
+            self.authenticate(request)
+        except HttpError:
+            return False
+        with self._log_lock:
+            self._held.append(request)
+        return True
+
+    def process_held(self) -> int:
+        """Process the held requests now, in the order they arrived (each logged as it is processed); how many."""
+        with self._log_lock:
+            held, self._held = self._held, []
+        for request in held:
+            try:
+                response = self.dispatch(request)
+            except HttpError as error:
+                response = self.error_response(error.status, error.message, error.code, error.field_name)
+            except Exception:
+                response = self.internal_error()
+            self.log(request, response)
+        return len(held)
 
     def log(self, request: Request, response: Response) -> None:
         body: Any = None
@@ -290,6 +316,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
             return True
         if fault.kind == "reset_after":
             return False  # processed first; the answer is dropped in _handle
+        if fault.kind == "late":
+            if not self.app.hold(request):
+                return False
+            self._reset()
+            return True
         if fault.kind == "timeout":
             if self.app.faults.timeout_processes_late:
                 time.sleep(fault.delay_seconds)
