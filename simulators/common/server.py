@@ -103,6 +103,7 @@ class App:
         self.internal_errors: list[str] = []
         self._errors_lock = threading.Lock()
         self._held: list[Request] = []  # requests of a `late` fault, processed by process_held()
+        self._held_after: int | None = None  # later writes of a held request's path before it is processed
 
     # -- to be specialised ------------------------------------------------------------------------
     def error_response(self, status: int, message: str, code: str = "", field_name: str = "") -> Response:
@@ -193,6 +194,25 @@ class App:
                 response = self.internal_error()
             self.log(request, response)
         return len(held)
+
+    def process_held_after(self, writes: int) -> None:
+        """Process the held requests once this many more writes of the first one's path were processed: "late"
+        placed among later writes of the same record by request events, not by time."""
+        with self._log_lock:
+            self._held_after = writes
+
+    def note_write(self, request: Request) -> None:
+        with self._log_lock:
+            if self._held_after is None or not self._held or request.method not in {"POST", "PUT", "PATCH"}:
+                return
+            if request is self._held[0] or request.path != self._held[0].path:
+                return
+            self._held_after -= 1
+            due = self._held_after <= 0
+            if due:
+                self._held_after = None
+        if due:
+            self.process_held()
 
     def log(self, request: Request, response: Response) -> None:
         body: Any = None
@@ -302,6 +322,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         except Exception:
             response = app.internal_error()
         app.log(request, response)
+        app.note_write(request)
         if fault is not None and fault.kind == "reset_after":
             self._reset()  # processed, logged, and the answer lost
             return

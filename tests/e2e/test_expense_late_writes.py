@@ -72,3 +72,27 @@ def test_a_report_put_processed_late_after_its_retry_and_the_receipts_leaves_eve
     assert unlinked(session) == []
     assert len(written) == 1  # one PUT of the report reached NetSuite in the run: the retry, with every link
     assert run(session, "expenses").netsuite_writes == []
+
+
+def test_a_late_put_from_before_a_receipt_retry_that_undoes_its_link_is_repaired(activity):  # noqa: F811
+    # The one write the first fix leaves: the report's first write goes without a receipt that failed for a
+    # moment; the retry of the receipt step stores it and writes the report again, linked; the first write's
+    # answer was lost and NetSuite processes it after that. The retry checks the report's links once, later,
+    # and writes it whole again when a link is gone.
+    session = activity
+    ct, ns = session.simulators.clicktime, session.simulators.netsuite
+    sheet = sheet_with_receipts(session)
+    item = receipt_items(session, [sheet])[0]
+    ct.faults.inject(status=500, times=2, method="GET", path=rf"/receipts/{item['ID']}$")
+    path = f"{REPORTS}eid:{external_id(sheet['ID'])}"
+    ns.faults.inject("late", times=1, method="PUT", path=f"{path}$")
+    ns.process_held_after(writes=2)  # after the client's retry and the write that links the receipt
+
+    run(session, "expenses")
+
+    assert ns.faults.fired["late"] == 1 and ct.faults.fired["500"] == 2
+    assert ns.process_held() == 0  # processed in the run, right after the write that linked the receipt
+    assert set(links(session, sheet["ID"]).values()) == wanted_links(session, sheet)
+    assert unlinked(session) == []
+    assert {c.key for c in session.runlog.causes("expenses") if sheet["ID"] in c.blocked} == set()
+    assert run(session, "expenses").netsuite_writes == []

@@ -6,7 +6,8 @@ The receipts are stored BEFORE the report is written, and the report's one write
 answer was lost, carries the same complete content, so a late one changes nothing. (Stored after the report and
 linked by a second write, a first write processed late put the lines back without their links: found by the
 soak, seed 427260.) A receipt that fails leaves its line unlinked; the write that later links it carries the
-whole report again. `attach` (a call per file on the report) needs the report's id, so it follows the write.
+whole report again, and checks once, a retry's delay later, that a late earlier write did not undo the links
+(`RECEIPT_VERIFY`). `attach` (a call per file on the report) needs the report's id, so it follows the write.
 
 A failure is recorded on the item's child mapping (kind `expenseitem`) and reported once per sheet and cause,
 naming each item; one that may go through later (a 5xx, a timeout) is retried by a message the worker sends
@@ -26,7 +27,7 @@ from ctsync.clicktime.models import ExpenseItem
 from ctsync.config import ReceiptSettings
 from ctsync.errors import NeedsAttention, TransientError
 from ctsync.netsuite.client import NetSuiteClient
-from ctsync.netsuite.errors import NetSuiteAlreadyBilled, NetSuitePeriodClosed
+from ctsync.netsuite.errors import NetSuiteAlreadyBilled, NetSuiteNotFound, NetSuitePeriodClosed
 from ctsync.records.blocking import record_flags
 from ctsync.records.expense_lines import ITEM_KIND, KIND, RECORD, SUBLIST, ReportPlan, external_id, report_payload
 from ctsync.records.receipts import FileCabinet, file_type_of
@@ -38,6 +39,7 @@ from ctsync.timeutil import format_instant
 # The snapshot flags of a receipts retry (a message the worker sends itself): only the receipt step runs.
 RECEIPTS_ONLY = "receipts_only"
 RECEIPT_TRY = "receipt_try"
+RECEIPT_VERIFY = "receipt_verify"  # a check, once, that the links a retry wrote are still on the report
 DOWNLOAD_ATTEMPTS = 2  # the client's own tries per receipt; later ones go through the queue
 
 Requeue = Callable[[WorkMessage, int], None]  # a message, its delay in seconds
@@ -338,6 +340,28 @@ class ReceiptStep:
         )
         self._requeue(retry, min(900, settings.retry_delay_seconds * 2**try_number))
 
+    def _requeue_verify(self, message: WorkMessage, version: Any, try_number: int) -> None:
+        """After a retry wrote the report again to link files: an earlier write whose answer was lost may still
+        be processed after it and put the lines back without them. One check, a retry's delay later (what NetSuite
+        does late it does within that); a repair it makes is not checked again, so a NetSuite that drops the
+        links for good is left to the reconciliation and not written every few minutes."""
+        if self._requeue is None:
+            return
+        snapshot = {**message.snapshot, RECEIPTS_ONLY: True, RECEIPT_TRY: try_number, RECEIPT_VERIFY: True}
+        check = message.model_copy(update={"snapshot": snapshot, "version": version})
+        self._requeue(check, min(900, self._settings.retry_delay_seconds * 2**try_number))
+
+    def _links_hold(self, plan: ReportPlan, report: str, children: dict[str, Mapping]) -> bool:
+        """Every stored file is on its line of the report in NetSuite (one read)."""
+        try:
+            record = self._netsuite.get_record(RECORD, report, expand=True)
+        except NetSuiteNotFound:
+            return True  # deleted in NetSuite: the sheet's own messages decide about the report, not this check
+        linked = {
+            str((line.get("expmediaitem") or {}).get("id")) for line in (record.get(SUBLIST) or {}).get("items", [])
+        }
+        return set(self.linked_files(plan, children).values()) <= linked
+
     def again(
         self, lock: Lock, message: WorkMessage, plan: ReportPlan, version: Any, children: dict[str, Mapping]
     ) -> Outcome:
@@ -353,10 +377,16 @@ class ReceiptStep:
             return Outcome("skipped", before.target_id if before else None, "receipts retry superseded")
         report = before.target_id
         done = self.store(plan, version, children, report, self.frozen(report))
-        self._link(plan, report, children, done, before.content_hash)
+        held = before.content_hash
+        verify = bool(message.snapshot.get(RECEIPT_VERIFY))
+        if verify and not self._links_hold(plan, report, children):
+            held = ""  # an earlier write of the report, processed late, undid links: written whole again
+        self._link(plan, report, children, done, held)
         mapping = self.report(message, plan, report, before, done, try_number=try_number)
         self._mappings.commit(lock, mapping)
         self.requeue_retry(message, version, done, try_number=try_number)
+        if done.linked and not verify:
+            self._requeue_verify(message, version, try_number)
         if done.retry and try_number >= self._settings.retries:
             cause = next(iter(done.pending))
             texts = [text for pending in done.pending.values() for text in pending]
