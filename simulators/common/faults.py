@@ -17,7 +17,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Literal
 
-FaultKind = Literal["status", "timeout", "reset", "reset_after"]
+FaultKind = Literal["status", "timeout", "reset", "reset_after", "late"]
 
 
 @dataclass(frozen=True)
@@ -56,8 +56,13 @@ class FaultPlan:
     reset_after_rate: probability that the request is processed (a write is done) and then the connection is
         closed without an answer: the client cannot know whether its write happened.
 
+    A scripted `late` fault (no rate: only by `inject`) models a write NetSuite takes but processes only after
+    the client gave up on its answer and went on: the request is authenticated on arrival, its connection
+    closed without an answer, and it is kept until the test calls `app.process_held()`. The test decides
+    when "late" is (after the retry, after a later write of the same record), never the thread scheduler.
+
     Every fault that fires is counted in `fired` (by label: the status as text, "timeout", "reset",
-    "reset_after", "slow_page"), and simulators count their own refusals there too (NetSuite's concurrency
+    "reset_after", "late", "slow_page"), and simulators count their own refusals there too (NetSuite's concurrency
     limit: "429_under_load", "401_under_load"): what a fault suite reports as "faults injected by kind".
     latency_seconds: added to every request.
     slow_page_seconds: added to list/query requests (the simulator decides what is a page).

@@ -102,6 +102,8 @@ class App:
         # Tracebacks of simulator bugs answered with a 500: tests assert this stays empty.
         self.internal_errors: list[str] = []
         self._errors_lock = threading.Lock()
+        self._held: list[Request] = []  # requests of a `late` fault, processed by process_held()
+        self._held_after: int | None = None  # later writes of a held request's path before it is processed
 
     # -- to be specialised ------------------------------------------------------------------------
     def error_response(self, status: int, message: str, code: str = "", field_name: str = "") -> Response:
@@ -167,6 +169,50 @@ class App:
         finally:
             with self._flight_lock:
                 self.in_flight -= 1
+
+    def hold(self, request: Request) -> bool:
+        """Keep a request of a `late` fault for later; False when it would be refused anyway (it is answered
+        as usual then). Authenticated on arrival: processed later, it is not a replay of its nonce."""
+        try:
+            self.authenticate(request)
+        except HttpError:
+            return False
+        with self._log_lock:
+            self._held.append(request)
+        return True
+
+    def process_held(self) -> int:
+        """Process the held requests now, in the order they arrived (each logged as it is processed); how many."""
+        with self._log_lock:
+            held, self._held = self._held, []
+        for request in held:
+            try:
+                response = self.dispatch(request)
+            except HttpError as error:
+                response = self.error_response(error.status, error.message, error.code, error.field_name)
+            except Exception:
+                response = self.internal_error()
+            self.log(request, response)
+        return len(held)
+
+    def process_held_after(self, writes: int) -> None:
+        """Process the held requests once this many more writes of the first one's path were processed: "late"
+        placed among later writes of the same record by request events, not by time."""
+        with self._log_lock:
+            self._held_after = writes
+
+    def note_write(self, request: Request) -> None:
+        with self._log_lock:
+            if self._held_after is None or not self._held or request.method not in {"POST", "PUT", "PATCH"}:
+                return
+            if request is self._held[0] or request.path != self._held[0].path:
+                return
+            self._held_after -= 1
+            due = self._held_after <= 0
+            if due:
+                self._held_after = None
+        if due:
+            self.process_held()
 
     def log(self, request: Request, response: Response) -> None:
         body: Any = None
@@ -276,6 +322,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         except Exception:
             response = app.internal_error()
         app.log(request, response)
+        app.note_write(request)
         if fault is not None and fault.kind == "reset_after":
             self._reset()  # processed, logged, and the answer lost
             return
@@ -290,6 +337,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
             return True
         if fault.kind == "reset_after":
             return False  # processed first; the answer is dropped in _handle
+        if fault.kind == "late":
+            if not self.app.hold(request):
+                return False
+            self._reset()
+            return True
         if fault.kind == "timeout":
             if self.app.faults.timeout_processes_late:
                 time.sleep(fault.delay_seconds)

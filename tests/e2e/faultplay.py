@@ -56,8 +56,8 @@ def arm(
     holds its answer `timeout_seconds` (longer than the clients wait: see short_client_timeouts). By default
     the timed-out request is processed when it arrives: were it processed after the hang, whether the client's
     retry or the late write lands last would be thread timing, and `make test` must not depend on it. The
-    soak turns `timeouts_process_late` on (an expense report PUT processed late still undoes the later write
-    that links its receipts: open, see the soak's README section)."""
+    soak turns `timeouts_process_late` on. `script` places one late-processed expense report PUT by request
+    events instead (a `late` fault)."""
     for offset, app in enumerate((session.simulators.netsuite, session.simulators.clicktime)):
         plan = FaultPlan(
             seed=seed * 10 + offset,
@@ -89,15 +89,18 @@ def script(session: Session, timeout_seconds: float = SIMULATED_TIMEOUT_SECONDS)
     ct.inject("reset_after", times=1, method="POST", path=r"/Tasks$")
     ct.inject(status=500, times=1, method="POST", path=r"/Jobs$")
     ns.inject("reset_after", times=1, method="PUT", path=r"/timeBill/eid:")
-    # Not a `timeout` on the report: a timed-out PUT lands after the write that links its receipts and undoes it
-    # (found by the soak, seed 427260; not fixed yet). Scripted, it would make the test depend on thread timing.
     ns.inject("reset_after", times=1, method="PUT", path=r"/expenseReport/eid:")
+    # A report PUT NetSuite processes late, after the client's retry (found by the soak, seed 427260): placed by
+    # request events (`late`), not a `timeout`, so that the outcome never depends on thread timing.
+    ns.inject("late", times=1, method="PUT", path=r"/expenseReport/eid:")
+    session.simulators.netsuite.process_held_after(writes=1)
     ns.inject(status=401, times=1, method="PUT")
 
 
 def disarm(session: Session) -> None:
     for app in (session.simulators.netsuite, session.simulators.clicktime):
         app.faults.clear()
+        app.process_held()  # a `late` request whose record was not written again: NetSuite gets round to it now
     session.simulators.netsuite.throttle_as_unauthorized = False
     session.simulators.netsuite.concurrency_limit = 5
     session.simulators.netsuite.processing_seconds = 0.0

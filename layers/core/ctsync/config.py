@@ -404,7 +404,7 @@ class ReceiptSettings(Strict):
     enabled: bool = True
     link: Literal["line", "attach", "both"] = Field(
         default="line",
-        description="line: the expense line's expmediaitem (and its Receipt box), one more report write per sheet; "
+        description="line: the expense line's expmediaitem (and its Receipt box), in the report's own write; "
         "attach: !attach/file on the report, one call per file; both. Each is UNVERIFIED over REST: try it on a "
         "sandbox (research notes §4, exports addendum §7 U4)",
     )

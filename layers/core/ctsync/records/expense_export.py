@@ -10,10 +10,12 @@ One message is one expense sheet. The worker reads the sheet again (the message 
   one line per item: category, amount and currency, project and task, billable and non-reimbursable flags,
   date and memo. Anything that cannot be mapped blocks the whole sheet: one cause per problem, listing its
   items, and nothing is written (whole or nothing);
-- then upserts the report when its payload changed (`PUT expenseReport/eid:ct-es-<sheet id>?replace=expense`:
-  NetSuite's expense sublist has no key, and without `replace` an update appends the lines again). A report
-  NetSuite marks paid, or one in a closed period, is never changed or deleted: it is flagged with the reason;
-- then, as a separate step that never blocks the report, stores each item's receipt (`ReceiptStep`).
+- then stores each item's receipt (`ReceiptStep`: a failure never blocks the report, its line is left unlinked);
+- then upserts the report, its lines linking their receipt files, when its payload changed (`PUT
+  expenseReport/eid:ct-es-<sheet id>?replace=expense`: NetSuite's expense sublist has no key, and without
+  `replace` an update appends the lines again). One write carries everything, so a retried or late-processed
+  duplicate of it changes nothing. A report NetSuite marks paid, or one in a closed period, is never changed or
+  deleted: it is flagged with the reason.
 
 Currencies and amounts: `records.expense_lines`. Receipts: `records.expense_receipts`.
 
@@ -41,6 +43,8 @@ from ctsync.records.blocking import Blocked, Problem, _with_entries, merged, rec
 from ctsync.records.clicktime_source import EXPENSE_SHEETS, approved_at
 from ctsync.records.expense_lines import (
     EXTERNAL_PREFIX,
+    ITEM_KIND,
+    KIND,
     RECORD,
     SUBLIST,
     LinePlan,
@@ -48,10 +52,12 @@ from ctsync.records.expense_lines import (
     ReportPlan,
     external_id,
     id_order,
+    line_mappings,
     line_money,
     report_payload,
     report_total,
     resolve_category,
+    sheet_mapping,
 )
 from ctsync.records.expense_receipts import RECEIPTS_ONLY, ReceiptsDone, ReceiptStep, Requeue
 from ctsync.records.receipts import FileCabinet
@@ -68,8 +74,6 @@ from ctsync.state import Lock, Mapping, MappingStore, RunLog
 from ctsync.sync.definition import CheckWarning
 from ctsync.sync.messages import Outcome, WorkMessage
 
-KIND = "expensesheet"
-ITEM_KIND = "expenseitem"
 ITEMS = "expense items"  # how a cause names what it blocks
 MEMO_LIMIT = 999  # UNVERIFIED: NetSuite's length of expenseReport.memo ("Purpose") and of a line's memo
 PAID_IN_FULL = "I"  # expenseReport.status: Paid In Full (exports addendum §2.2)
@@ -102,7 +106,9 @@ class ExpenseExport(SheetExport):
         )
         receipts = self._settings.receipts
         cabinet = FileCabinet(netsuite, cache, folder_name=receipts.folder_name, parent=receipts.folder_parent)
-        self._receipt_step = ReceiptStep(netsuite, clicktime, mappings, runlog, receipts, cabinet, requeue)
+        self._receipt_step = ReceiptStep(
+            netsuite, clicktime, mappings, runlog, receipts, cabinet, requeue, frozen=self._frozen
+        )
 
     # -- the plan: everything resolved, nothing written -------------------------------------------------
     def plan(
@@ -363,15 +369,18 @@ class ExpenseExport(SheetExport):
         sheet_id = plan.sheet.ID
         before = lock.mapping
         report = before.target_id if before and not before.deleted else None
+        held = before.content_hash if before and report else ""
+        frozen = self._receipt_step.frozen(report or "")
+        done = ReceiptsDone()
+        if self._settings.receipts.enabled:
+            done = self._receipt_step.store(plan, version, children, report or "", frozen)
         payload = report_payload(plan, self._receipt_step.linked_files(plan, children))
         digest = content_hash(payload)
         flags: list[str] = []
         wrote = False
-        held = before.content_hash if before and report else ""
         if report is None or held != digest:
-            frozen = self._frozen(report) if report else None
-            if frozen:
-                flags.append(f"expense report {report} {frozen}: not changed")
+            if why := frozen():
+                flags.append(f"expense report {report} {why}: not changed")
             else:
                 try:
                     report = self._netsuite.upsert_record(RECORD, external_id(sheet_id), payload, replace=[SUBLIST])
@@ -386,11 +395,11 @@ class ExpenseExport(SheetExport):
         if wrote or (not flags and not complete):
             children = self._record_lines(plan, report, children)
         self._flag(message, flags)
-        mapping = self._sheet_mapping(message, plan, report, version, held, before, flags=len(flags))
-        self._mappings.commit(lock, mapping, keep_lock=True)  # the report is known before the receipt step
-        done = ReceiptsDone()
+        fingerprint = message.fingerprint or (before.fingerprint if before else "")
+        mapping = sheet_mapping(plan, report, version, held, fingerprint, flags=len(flags))
+        self._mappings.commit(lock, mapping, keep_lock=True)  # the report is known before files are attached to it
         if self._settings.receipts.enabled and not flags:
-            done = self._receipt_step.run(message, plan, report, version, children, held)
+            self._receipt_step.attach(plan, report, children, done)
         mapping = self._receipt_step.report(message, plan, report, mapping, done, try_number=0)
         self._mappings.commit(lock, mapping)
         self._receipt_step.requeue_retry(message, version, done, try_number=0)
@@ -401,63 +410,13 @@ class ExpenseExport(SheetExport):
         return Outcome(action, report, detail)  # type: ignore[arg-type]
 
     def _record_lines(self, plan: ReportPlan, report: str, children: dict[str, Mapping]) -> dict[str, Mapping]:
-        """Each item's child mapping: its line's hash and what it holds (receipt state kept), and the items that
-        left the sheet forgotten (their lines left NetSuite with the replaced line list)."""
-        wanted = {line.item.ID for line in plan.lines}
-        written = []
-        for line in plan.lines:
-            existing = children.get(line.item.ID)
-            details = dict(existing.details) if existing else {}
-            details.update(
-                {
-                    "amount": str(line.money.amount),
-                    "spent": f"{line.money.spent} {line.money.spent_in}",
-                    "project": line.project or "",
-                    "employee": plan.employee,
-                }
-            )
-            written.append(
-                Mapping(
-                    kind=ITEM_KIND,
-                    source_id=line.item.ID,
-                    target_id=report,
-                    content_hash=content_hash(line.line),
-                    parent=f"{KIND}#{plan.sheet.ID}",
-                    details=details,
-                )
-            )
+        """Each item's child mapping written (`line_mappings`); the items that left the sheet forgotten (their
+        lines left NetSuite with the replaced line list)."""
+        written = line_mappings(plan, report, children)
         self._mappings.put_many(written)
+        wanted = {line.item.ID for line in plan.lines}
         self._mappings.delete_many(ITEM_KIND, [item for item in children if item not in wanted])
         return {m.source_id: m for m in written}
-
-    def _sheet_mapping(
-        self,
-        message: WorkMessage,
-        plan: ReportPlan,
-        report: str,
-        version: Any,
-        digest: str,
-        before: Mapping | None,
-        *,
-        flags: int,
-    ) -> Mapping:
-        assert plan.currency is not None and plan.tran_date is not None
-        return Mapping(
-            kind=KIND,
-            source_id=plan.sheet.ID,
-            target_id=report,
-            source_version=version,
-            content_hash=digest,
-            fingerprint=message.fingerprint or (before.fingerprint if before else ""),
-            details={
-                "period_start": (plan.sheet.ExpenseSheetDate or plan.tran_date.isoformat())[:10],
-                "employee": plan.employee,
-                "currency": plan.currency.iso,
-                "lines": str(len(plan.lines)),
-                "total": report_total(plan),
-                "flagged": str(flags),
-            },
-        )
 
     # -- withdrawals and frozen reports -----------------------------------------------------------------------
     def _withdraw(self, lock: Lock, message: WorkMessage, status: str) -> Outcome:

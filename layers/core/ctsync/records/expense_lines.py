@@ -1,5 +1,6 @@
 """The pure rules of the expense export: a report's external ID, an expense type's category, a line's money,
-and the plan of a whole report. No I/O here: `records.expense_export` reads and writes.
+the plan of a whole report, and the mappings that record it. No I/O here: `records.expense_export` reads and
+writes.
 
 Currencies and amounts (every amount Decimal, rounded once by `ctsync.money`'s rule to the precision NetSuite
 gives its currency). ClickTime keeps an item's `Amount` in the company currency C; an item paid in another
@@ -28,9 +29,13 @@ from ctsync.errors import cause_part
 from ctsync.money import round_money
 from ctsync.records.blocking import Problem
 from ctsync.records.references import Currency, ExpenseCategory
+from ctsync.records.targets import content_hash
+from ctsync.state import Mapping
 
 RECORD = "expenseReport"
 SUBLIST = "expense"
+KIND = "expensesheet"  # the sheet's mapping
+ITEM_KIND = "expenseitem"  # each item's child mapping: its line and its receipt's state
 EXTERNAL_PREFIX = "ct-es-"
 _SAFE = re.compile(r"[^A-Za-z0-9_-]")
 
@@ -233,12 +238,63 @@ def report_total(plan: ReportPlan) -> str:
     return f"{round_money(total, plan.currency.places)} {plan.currency.iso}"
 
 
+def line_mappings(plan: ReportPlan, report: str, children: dict[str, Mapping]) -> list[Mapping]:
+    """Each item's child mapping after the report's write: its line's hash and what it holds, the receipt state
+    of the mapping it had kept."""
+    written = []
+    for line in plan.lines:
+        existing = children.get(line.item.ID)
+        details = dict(existing.details) if existing else {}
+        details.update(
+            {
+                "amount": str(line.money.amount),
+                "spent": f"{line.money.spent} {line.money.spent_in}",
+                "project": line.project or "",
+                "employee": plan.employee,
+            }
+        )
+        written.append(
+            Mapping(
+                kind=ITEM_KIND,
+                source_id=line.item.ID,
+                target_id=report,
+                content_hash=content_hash(line.line),
+                parent=f"{KIND}#{plan.sheet.ID}",
+                details=details,
+            )
+        )
+    return written
+
+
+def sheet_mapping(plan: ReportPlan, report: str, version: Any, digest: str, fingerprint: str, *, flags: int) -> Mapping:
+    """The sheet's mapping after its report was written (or flagged): `digest` the payload NetSuite holds."""
+    assert plan.currency is not None and plan.tran_date is not None
+    return Mapping(
+        kind=KIND,
+        source_id=plan.sheet.ID,
+        target_id=report,
+        source_version=version,
+        content_hash=digest,
+        fingerprint=fingerprint,
+        details={
+            "period_start": (plan.sheet.ExpenseSheetDate or plan.tran_date.isoformat())[:10],
+            "employee": plan.employee,
+            "currency": plan.currency.iso,
+            "lines": str(len(plan.lines)),
+            "total": report_total(plan),
+            "flagged": str(flags),
+        },
+    )
+
+
 def id_order(value: str) -> tuple[int, int | str]:
     return (0, int(value)) if value.isdigit() else (1, value)
 
 
 __all__ = [
     "EXTERNAL_PREFIX",
+    "ITEM_KIND",
+    "KIND",
     "RECORD",
     "SUBLIST",
     "LinePlan",
@@ -246,8 +302,10 @@ __all__ = [
     "ReportPlan",
     "external_id",
     "id_order",
+    "line_mappings",
     "line_money",
     "report_payload",
     "report_total",
     "resolve_category",
+    "sheet_mapping",
 ]

@@ -1,5 +1,13 @@
 """The receipt step of the expense export: each item's receipt stored once in NetSuite's File Cabinet and linked
-to its line, as a step after the report is written that never blocks it.
+to its line, a step that never blocks the report.
+
+The receipts are stored BEFORE the report is written, and the report's one write links every file stored
+(`expmediaitem`): each write of a report, the first, a retry of it, or one NetSuite processes late after its
+answer was lost, carries the same complete content, so a late one changes nothing. (Stored after the report and
+linked by a second write, a first write processed late put the lines back without their links: found by the
+soak, seed 427260.) A receipt that fails leaves its line unlinked; the write that later links it carries the
+whole report again, and checks once, a retry's delay later, that a late earlier write did not undo the links
+(`RECEIPT_VERIFY`). `attach` (a call per file on the report) needs the report's id, so it follows the write.
 
 A failure is recorded on the item's child mapping (kind `expenseitem`) and reported once per sheet and cause,
 naming each item; one that may go through later (a 5xx, a timeout) is retried by a message the worker sends
@@ -11,6 +19,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from ctsync.clicktime.client import ClickTimeClient, ReceiptRefused
@@ -18,9 +27,9 @@ from ctsync.clicktime.models import ExpenseItem
 from ctsync.config import ReceiptSettings
 from ctsync.errors import NeedsAttention, TransientError
 from ctsync.netsuite.client import NetSuiteClient
-from ctsync.netsuite.errors import NetSuiteAlreadyBilled, NetSuitePeriodClosed
+from ctsync.netsuite.errors import NetSuiteAlreadyBilled, NetSuiteNotFound, NetSuitePeriodClosed
 from ctsync.records.blocking import record_flags
-from ctsync.records.expense_lines import RECORD, SUBLIST, ReportPlan, external_id, report_payload
+from ctsync.records.expense_lines import ITEM_KIND, KIND, RECORD, SUBLIST, ReportPlan, external_id, report_payload
 from ctsync.records.receipts import FileCabinet, file_type_of
 from ctsync.records.targets import content_hash
 from ctsync.state import Lock, Mapping, MappingStore, RunLog
@@ -30,9 +39,11 @@ from ctsync.timeutil import format_instant
 # The snapshot flags of a receipts retry (a message the worker sends itself): only the receipt step runs.
 RECEIPTS_ONLY = "receipts_only"
 RECEIPT_TRY = "receipt_try"
+RECEIPT_VERIFY = "receipt_verify"  # a check, once, that the links a retry wrote are still on the report
 DOWNLOAD_ATTEMPTS = 2  # the client's own tries per receipt; later ones go through the queue
 
 Requeue = Callable[[WorkMessage, int], None]  # a message, its delay in seconds
+Frozen = Callable[[str], str | None]  # a report id -> why it must not change (paid, closed period), or None
 
 
 @dataclass
@@ -40,7 +51,7 @@ class ReceiptsDone:
     """What one pass of the receipt step did, and what it leaves to report or to retry."""
 
     stored: int = 0
-    linked: bool = False  # the report was written again to link files to lines
+    linked: bool = False  # the report was written again (by a retry of this step) to link files to lines
     attached: int = 0
     failures: dict[str, list[str]] = field(default_factory=dict)  # cause key -> texts: not retried for this approval
     pending: dict[str, list[str]] = field(default_factory=dict)  # cause key -> texts: may go through later
@@ -74,7 +85,9 @@ class ReceiptStep:
         settings: ReceiptSettings,
         cabinet: FileCabinet,
         requeue: Requeue | None,
+        frozen: Frozen,
     ) -> None:
+        self._frozen = frozen
         self._netsuite = netsuite
         self._clicktime = clicktime
         self._mappings = mappings
@@ -94,20 +107,26 @@ class ReceiptStep:
                 files[line.item.ID] = details["receipt_file"]
         return files
 
-    def run(
+    def frozen(self, report: str) -> Callable[[], str | None]:
+        """Why the report must not change, read once and only when asked (before an upload, before a write)."""
+        return cache(lambda: self._frozen(report) if report else None)
+
+    def store(
         self,
-        message: WorkMessage,
         plan: ReportPlan,
-        report: str,
         version: Any,
         children: dict[str, Mapping],
-        report_hash: str,
+        report: str,
+        frozen: Callable[[], str | None],
     ) -> ReceiptsDone:
-        """Store each item's receipt once, then link the new files (by `expenses.receipts.link`).
+        """Store each item's receipt once, before the report is written (`report`: its id, "" before the first
+        write; `frozen`: as `frozen(report)` gives); `children` gains each item's child mapping with its
+        receipt's state.
 
         For each item with a ReceiptURL whose receipt was not stored (or refused) for this approval: download it
         as a stream capped at `receipts.max_bytes` (one receipt in memory at a time); map its type; compare its
-        SHA-256 with the one stored (the same content is never uploaded again); upload it. A download that may
+        SHA-256 with the one stored (the same content is never uploaded again); upload it, unless the report is
+        paid or in a closed period (it will not change, so its file would be linked nowhere). A download that may
         work later (5xx, a timeout) is left for a retry of this step alone; one that cannot (too large, a type
         NetSuite refuses) is reported and not tried again until the sheet is approved anew.
         """
@@ -115,15 +134,20 @@ class ReceiptStep:
         done = ReceiptsDone()
         for line in plan.lines:
             item = line.item
-            child = children.get(item.ID)
-            if not item.ReceiptURL or child is None:
+            if not item.ReceiptURL:
                 continue
+            # Before the report's first write its internal id is unknown: the child names it by external ID
+            # (a mapping without a target reads as none), and the write that follows names the id.
+            target = report or f"eid:{external_id(plan.sheet.ID)}"
+            child = children.get(item.ID) or Mapping(
+                kind=ITEM_KIND, source_id=item.ID, target_id=target, parent=f"{KIND}#{plan.sheet.ID}"
+            )
             details = dict(child.details)
             if details.get("receipt_checked") == checked and (
                 details.get("receipt_file") or details.get("receipt_refused")
             ):
                 continue  # stored (or refused) for this approval already: not downloaded again
-            failure = self._receipt(item, child, details, done)
+            failure = self._receipt(item, child, details, done, frozen, report)
             if failure is not None:
                 cause, text, retry = failure
                 details["receipt_error"] = cause
@@ -141,11 +165,16 @@ class ReceiptStep:
                     details.pop(stale, None)
                 details["receipt_checked"] = checked
             children[item.ID] = self._save_child(child, details)
-        self._link(plan, report, children, done, report_hash)
         return done
 
     def _receipt(
-        self, item: ExpenseItem, child: Mapping, details: dict[str, str], done: ReceiptsDone
+        self,
+        item: ExpenseItem,
+        child: Mapping,
+        details: dict[str, str],
+        done: ReceiptsDone,
+        frozen: Callable[[], str | None],
+        report: str,
     ) -> tuple[str, str, bool] | None:
         """Download one receipt and store it unless NetSuite holds the same content; `details` (the item's child
         mapping) is updated in place. Returns None, or (cause, text, worth retrying) when it did not go through.
@@ -172,6 +201,8 @@ class ReceiptStep:
         sha = hashlib.sha256(content).hexdigest()
         if details.get("receipt_sha") == sha and details.get("receipt_file"):
             return None  # NetSuite holds this content already
+        if why := frozen():
+            return "expense-report-frozen", f"{what}: its receipt is not stored: report {report} {why}", False
         try:
             file_id = self._store(item, child, content, file_type, sha, details)
         except TransientError as error:
@@ -205,10 +236,10 @@ class ReceiptStep:
     def _link(
         self, plan: ReportPlan, report: str, children: dict[str, Mapping], done: ReceiptsDone, report_hash: str
     ) -> None:
-        """Link stored files: the report written once more with every line's file (`line`), and/or each new file
-        attached to the report (`attach`). A link NetSuite refuses is reported; the report stays as it is."""
-        link = self._settings.link
-        if link in ("line", "both"):
+        """After a retry of this step stored files: the whole report written again with every line's file
+        (`line`), and/or each new file attached (`attach`). A link NetSuite refuses is reported; the report stays
+        as it is."""
+        if self._settings.link in ("line", "both"):
             payload = report_payload(plan, self.linked_files(plan, children))
             digest = content_hash(payload)
             if digest != report_hash:
@@ -231,7 +262,11 @@ class ReceiptStep:
                 else:
                     done.linked = True
                     done.link_hash = digest
-        if link in ("attach", "both"):
+        self.attach(plan, report, children, done)
+
+    def attach(self, plan: ReportPlan, report: str, children: dict[str, Mapping], done: ReceiptsDone) -> None:
+        """Attach each stored file not attached yet to the report, by `expenses.receipts.link` (attach, both)."""
+        if self._settings.link in ("attach", "both"):
             for line in plan.lines:
                 child = children.get(line.item.ID)
                 file_id = child.details.get("receipt_file") if child and line.item.ReceiptURL else None
@@ -267,8 +302,8 @@ class ReceiptStep:
         *,
         try_number: int,
     ) -> Mapping:
-        """Report what failed (per item); the sheet's mapping as it now stands (its hash moves on when the report
-        was written again to link files)."""
+        """Report what failed (per item); the sheet's mapping as it now stands (its hash moves on when a retry of
+        this step wrote the report again to link files)."""
         settings = self._settings
         last_try = try_number >= settings.retries
         reported = [*done.failures.items(), *([] if last_try else done.pending.items())]  # the last: raised instead
@@ -305,6 +340,28 @@ class ReceiptStep:
         )
         self._requeue(retry, min(900, settings.retry_delay_seconds * 2**try_number))
 
+    def _requeue_verify(self, message: WorkMessage, version: Any, try_number: int) -> None:
+        """After a retry wrote the report again to link files: an earlier write whose answer was lost may still
+        be processed after it and put the lines back without them. One check, a retry's delay later (what NetSuite
+        does late it does within that); a repair it makes is not checked again, so a NetSuite that drops the
+        links for good is left to the reconciliation and not written every few minutes."""
+        if self._requeue is None:
+            return
+        snapshot = {**message.snapshot, RECEIPTS_ONLY: True, RECEIPT_TRY: try_number, RECEIPT_VERIFY: True}
+        check = message.model_copy(update={"snapshot": snapshot, "version": version})
+        self._requeue(check, min(900, self._settings.retry_delay_seconds * 2**try_number))
+
+    def _links_hold(self, plan: ReportPlan, report: str, children: dict[str, Mapping]) -> bool:
+        """Every stored file is on its line of the report in NetSuite (one read)."""
+        try:
+            record = self._netsuite.get_record(RECORD, report, expand=True)
+        except NetSuiteNotFound:
+            return True  # deleted in NetSuite: the sheet's own messages decide about the report, not this check
+        linked = {
+            str((line.get("expmediaitem") or {}).get("id")) for line in (record.get(SUBLIST) or {}).get("items", [])
+        }
+        return set(self.linked_files(plan, children).values()) <= linked
+
     def again(
         self, lock: Lock, message: WorkMessage, plan: ReportPlan, version: Any, children: dict[str, Mapping]
     ) -> Outcome:
@@ -319,10 +376,17 @@ class ReceiptStep:
             self._mappings.release(lock)
             return Outcome("skipped", before.target_id if before else None, "receipts retry superseded")
         report = before.target_id
-        done = self.run(message, plan, report, version, children, before.content_hash)
+        done = self.store(plan, version, children, report, self.frozen(report))
+        held = before.content_hash
+        verify = bool(message.snapshot.get(RECEIPT_VERIFY))
+        if verify and not self._links_hold(plan, report, children):
+            held = ""  # an earlier write of the report, processed late, undid links: written whole again
+        self._link(plan, report, children, done, held)
         mapping = self.report(message, plan, report, before, done, try_number=try_number)
         self._mappings.commit(lock, mapping)
         self.requeue_retry(message, version, done, try_number=try_number)
+        if done.linked and not verify:
+            self._requeue_verify(message, version, try_number)
         if done.retry and try_number >= self._settings.retries:
             cause = next(iter(done.pending))
             texts = [text for pending in done.pending.values() for text in pending]
