@@ -322,3 +322,16 @@ def test_a_time_bill_costs_its_one_write_the_service_items_are_read_in_bulk(sess
     assert by_table.pop("employee", 0) <= environments + blocked
     # Every other reference at most once per environment.
     assert sum(by_table.values()) <= len(puts) * 0.02, by_table
+
+
+def test_check_of_both_exports_says_when_no_accounting_period_is_readable(session):
+    """Without periods the closed-period rule cannot work: `ctns check` fails both exports with one line each."""
+    from ctsync.sync import registry
+
+    netsuite = session.simulators.netsuite.records
+    for period in netsuite.all("accountingperiod"):
+        netsuite.delete("accountingperiod", str(period["id"]))
+    problem = "no accounting periods are readable (accountingperiod): closed periods cannot be told apart"
+    for sync, function in (("time", "TimeWorker"), ("expenses", "ExpensesWorker")):
+        exporter = registry.build(sync, session.runtime(function)).applier
+        assert problem in exporter.check(), sync

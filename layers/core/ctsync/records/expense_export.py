@@ -311,11 +311,7 @@ class ExpenseExport(SheetExport):
             problems.append(
                 f"expenses.classification.subsidiary {subsidiary} is not a NetSuite subsidiary with a currency"
             )
-        if not self._ns.periods():
-            problems.append(
-                "no accounting periods are readable (accountingperiod): closed periods cannot be told apart"
-            )
-        return problems
+        return problems + self._shared_problems()
 
     def preflight(self, message: WorkMessage) -> list[str]:
         """What would make NetSuite reject this expense sheet tonight (for `ctns plan`); writes nothing."""

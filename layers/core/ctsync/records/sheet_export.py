@@ -52,3 +52,9 @@ class SheetExport:
         people = self._cache.get(f"{prefix}:people", lambda: People(self._people, self._ns, self._ct))
         projects = self._cache.get(f"{prefix}:projects", lambda: Projects(self._mappings, self._ct, self._cache))
         return people, projects
+
+    def _shared_problems(self) -> list[str]:
+        """What `check()` finds wrong for either export: the closed-period rule needs the accounting periods."""
+        if self._ns.periods():
+            return []
+        return ["no accounting periods are readable (accountingperiod): closed periods cannot be told apart"]

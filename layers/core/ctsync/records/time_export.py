@@ -249,11 +249,7 @@ class TimeExport(SheetExport):
                 problems.append(f"time.service_item_id {item} is an inactive item")
         people, _ = self._resolvers()
         problems.extend(people.check())
-        if not self._ns.periods():
-            problems.append(
-                "no accounting periods are readable (accountingperiod): closed periods cannot be told apart"
-            )
-        return problems
+        return problems + self._shared_problems()
 
     def preflight(self, message: WorkMessage) -> list[str]:
         """What would make NetSuite reject this timesheet tonight (for `ctns plan`); writes nothing."""
