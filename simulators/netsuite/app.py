@@ -26,7 +26,7 @@ from simulators.netsuite.loader import load_company
 from simulators.netsuite.query_tables import QueryCatalog
 from simulators.netsuite.records import RecordStore
 from simulators.netsuite.schema import RecordSchema
-from simulators.netsuite.suiteql import SuiteQLError, run
+from simulators.netsuite.suiteql import SuiteQLError, run_page
 
 # The made-up credentials of shared/reference/tba-vectors.json, so known-answer signatures verify as they are.
 DEFAULT_CREDENTIALS = Credentials(
@@ -105,8 +105,12 @@ class NetSuiteSimulator(App):
 
     def query(self, sql: str) -> list[dict[str, Any]]:
         """Every row of a SuiteQL query, rendered as the REST service renders them (no paging)."""
+        return self.query_page(sql, 0, None)[0]
+
+    def query_page(self, sql: str, start: int, end: int | None) -> tuple[list[dict[str, Any]], int]:
+        """Rows `start` to `end` of a SuiteQL query, rendered, and the number of rows in the whole result."""
         try:
-            return run(sql, self._catalog, self.user_timezone)
+            return run_page(sql, self._catalog, self.user_timezone, start, end)
         except SuiteQLError as error:
             raise NetSuiteError(400, error.message, error.code, query_param="q") from None
 

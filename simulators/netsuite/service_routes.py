@@ -27,11 +27,9 @@ def register(app: NetSuiteSimulator) -> None:
             )
         limit, offset = paging(request, app.row_ceiling)
         query = _query_text(request)
-        rows = app.query(query)
-        total = len(rows)
-        reachable = min(total, app.row_ceiling)
         end = min(offset + limit, app.row_ceiling)
-        page = rows[offset:end]
+        page, total = app.query_page(query, offset, max(end, offset))
+        reachable = min(total, app.row_ceiling)
         has_more = offset + len(page) < reachable
         href = f"http://{request.host}{SUITEQL_PATH}"
         links = page_links(href, [], limit=limit, offset=offset, reachable=reachable, has_more=has_more)

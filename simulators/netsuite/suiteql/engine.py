@@ -6,6 +6,7 @@ expr2, ...), NULL columns are left out, and each row carries `"links": []`, as t
 
 from __future__ import annotations
 
+import heapq
 from functools import cmp_to_key
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -29,6 +30,15 @@ from simulators.netsuite.suiteql.values import compare, render
 
 
 def run(sql: str, catalog: Catalog, tz: ZoneInfo) -> list[dict[str, Any]]:
+    """Every row of the query, rendered."""
+    return run_page(sql, catalog, tz, 0, None)[0]
+
+
+def run_page(sql: str, catalog: Catalog, tz: ZoneInfo, start: int, end: int | None) -> tuple[list[dict[str, Any]], int]:
+    """Rows `start` to `end` (exclusive; None: to the last) of the query's result, rendered, and how many rows
+    the whole result has. Only the rows up to `end` are put in order and only the page is rendered, so a page of
+    1,000 out of 100,000 rows costs one pass over the table, not a sort of all of it (the REST service pages
+    every SuiteQL query)."""
     query = parse(sql)
     table = catalog.table(query.table)
     if table is None:
@@ -52,7 +62,8 @@ def run(sql: str, catalog: Catalog, tz: ZoneInfo) -> list[dict[str, Any]]:
         rows = [row for row in rows if where(row) is True]
     if grouped:
         rows = _groups(rows, [compiler.compile(e) for e in query.group_by])
-    rows = _sorted(rows, order, tz)
+    total = len(rows)
+    rows = _first(rows, order, tz, end)[start:end]
 
     out = []
     for row in rows:
@@ -63,7 +74,7 @@ def run(sql: str, catalog: Catalog, tz: ZoneInfo) -> list[dict[str, Any]]:
                 result[name] = text
         result["links"] = []
         out.append(result)
-    return out
+    return out, total
 
 
 def _joined(query: Query, table: Any, catalog: Catalog, compiler: Compiler, tz: ZoneInfo) -> list[dict[str, Any]]:
@@ -177,20 +188,27 @@ def _groups(rows: list[Row], keys: list[Fn]) -> list[Row]:
     return [Row(members[0], members) for members in groups.values()]
 
 
-def _sorted(rows: list[Row], order: list[tuple[Fn, bool]], tz: ZoneInfo) -> list[Row]:
-    """Stable sorts from the last key to the first. NULLs sort as the largest value: last ascending, first
-    descending, as Oracle does."""
+def _first(rows: list[Row], order: list[tuple[Fn, bool]], tz: ZoneInfo, count: int | None) -> list[Row]:
+    """The first `count` rows (None: all) in the query's order, a stable sort: equal rows keep the table's order.
+    NULLs sort as the largest value: last ascending, first descending, as Oracle does."""
     if not order:
         return rows
     keyed = [(row, [fn(row) for fn, _ in order]) for row in rows]
-    for index in range(len(order) - 1, -1, -1):
-        descending = order[index][1]
 
-        def cmp(a: tuple[Row, list[Any]], b: tuple[Row, list[Any]], i: int = index) -> int:
+    def cmp(a: tuple[Row, list[Any]], b: tuple[Row, list[Any]]) -> int:
+        for i, (_, descending) in enumerate(order):
             x, y = a[1][i], b[1][i]
             if x is None or y is None:
-                return (x is None) - (y is None)
-            return compare(x, y, tz) or 0
+                found = (x is None) - (y is None)
+            else:
+                found = compare(x, y, tz) or 0
+            if found:
+                return -found if descending else found
+        return 0
 
-        keyed.sort(key=cmp_to_key(cmp), reverse=descending)
+    key = cmp_to_key(cmp)
+    if count is None or count >= len(keyed):
+        keyed.sort(key=key)
+    else:
+        keyed = heapq.nsmallest(count, keyed, key=key)  # = sorted(...)[:count], stable, in one pass
     return [row for row, _ in keyed]

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from simulators.netsuite import NetSuiteSimulator
 from simulators.netsuite.errors import NetSuiteError
-from simulators.netsuite.suiteql import ListTable, SuiteQLError, run
+from simulators.netsuite.suiteql import ListTable, SuiteQLError, run, run_page
 
 UTC_NOON = datetime(2026, 11, 25, 12, 0, 0, tzinfo=UTC)
 
@@ -417,3 +417,45 @@ def test_a_column_of_a_joined_query_must_name_its_table():
 
     with pytest.raises(NetSuiteError, match="table aliases"):
         NetSuiteSimulator().query("SELECT id FROM job j LEFT JOIN customer c ON j.parent = c.id")
+
+
+def _sorted_the_slow_way(rows, keys):
+    """The reference order: stable sorts from the last key to the first, NULLs largest (Oracle's)."""
+    ordered = list(rows)
+    for column, descending in reversed(keys):
+        present = sorted((r for r in ordered if r[column] is not None), key=lambda r: r[column], reverse=descending)
+        nulls = [r for r in ordered if r[column] is None]
+        ordered = nulls + present if descending else present + nulls
+    return ordered
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    values=st.lists(
+        st.tuples(st.none() | st.integers(0, 3), st.none() | st.sampled_from(["a", "b", "c"])), max_size=25
+    ),
+    keys=st.lists(
+        st.tuples(st.sampled_from(["a", "b"]), st.booleans()), min_size=1, max_size=2, unique_by=lambda k: k[0]
+    ),
+    start=st.integers(0, 30),
+    size=st.integers(0, 30),
+)
+def test_a_page_is_that_slice_of_the_whole_ordered_result_and_counts_every_row(values, keys, start, size):
+    """The REST service's pages come from a partial sort (one pass for a 1,000-row page of 100,000 rows):
+    every page equals the slice of the fully sorted result, ties in table order, NULLs placed as Oracle does."""
+    rows = [{"n": Decimal(i), "a": None if a is None else Decimal(a), "b": b} for i, (a, b) in enumerate(values)]
+
+    class Catalog:
+        def table(self, name):
+            return ListTable("t", ("n", "a", "b"), lambda: rows) if name == "t" else None
+
+    order = ", ".join(f"t.{column}{' DESC' if descending else ''}" for column, descending in keys)
+    sql = f"SELECT t.n FROM t ORDER BY {order}"
+    tz = ZoneInfo("UTC")
+    expected = [str(r["n"]) for r in _sorted_the_slow_way(rows, keys)]
+
+    page, total = run_page(sql, Catalog(), tz, start, start + size)
+
+    assert total == len(rows)
+    assert [r["n"] for r in page] == expected[start : start + size]
+    assert [r["n"] for r in run(sql, Catalog(), tz)] == expected
