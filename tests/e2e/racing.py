@@ -96,21 +96,21 @@ class NetSuitePaging:
 
     def install(self) -> None:
         app = self.session.simulators.netsuite
-        original = app.query
+        original = app.query_page  # what the REST SuiteQL service answers every page with
 
-        def query(sql: str) -> list[dict[str, Any]]:
+        def query_page(sql: str, start: int, end: int | None) -> tuple[list[dict[str, Any]], int]:
             found = re.search(rf"\bFROM {self.table} (\w+)", sql, re.IGNORECASE)
             if found and f"{found.group(1)}.lastmodifieddate >=" in sql:
                 keyset = KEYSET.search(sql)
                 if keyset and not self.done and self._inside(int(keyset.group(2))):
                     self._change(int(keyset.group(2)))
-            return original(sql)
+            return original(sql, start, end)
 
-        app.query = query  # type: ignore[method-assign]
+        app.query_page = query_page  # type: ignore[method-assign]
         self._original = original
 
     def uninstall(self) -> None:
-        self.session.simulators.netsuite.query = self._original  # type: ignore[method-assign]
+        self.session.simulators.netsuite.query_page = self._original  # type: ignore[method-assign]
 
     def _inside(self, after: int) -> bool:
         """The reader is inside the scenario's records: two of them read, two not yet."""
