@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from ctsync.errors import TransientError
+from ctsync.state import mappings as mappings_module
 from ctsync.state.mappings import LOCK_SECONDS, LostLock, Mapping, MappingStore, RecordBusy
 from ctsync.state.progress import Breaker, Cursor, ProgressStore
 from ctsync.state.runlog import BLOCKED_SAMPLE, OUTCOMES, Failure, RunLog
@@ -249,6 +250,84 @@ def test_an_expired_lock_is_taken_over_and_the_late_holder_cannot_commit(table, 
         store.lock("project", "1774", owner="worker-c")
     store.commit(taken, Mapping(kind="project", source_id="1774", target_id="ct-job"))
     assert store.get("project", "1774").target_id == "ct-job"
+
+
+class WaitClock:
+    """Stands in for the `time` module in the mapping store: `monotonic` is fake, and `sleep` records the pause,
+    moves it on and then calls `on_sleep` (another worker acting meanwhile), so waits take no real time."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+        self.on_sleep: Any = None
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+        if self.on_sleep:
+            self.on_sleep()
+
+
+@pytest.fixture
+def wait_clock(monkeypatch) -> WaitClock:
+    fake = WaitClock()
+    monkeypatch.setattr(mappings_module, "time", fake)
+    return fake
+
+
+def test_a_held_lock_is_refused_at_once_unless_asked_to_wait(table, wait_clock):
+    store = MappingStore(table)
+    store.lock("customer", "12", owner="worker-a")
+
+    with pytest.raises(RecordBusy) as caught:
+        store.lock("customer", "12", owner="worker-b")
+    assert wait_clock.sleeps == []  # no wait by default
+    assert caught.value.message == "another worker is writing the customer for 12"
+
+    # Asked to wait 0.4 s, it tries every 0.2 s until the wait is over, then gives up
+    with pytest.raises(RecordBusy):
+        store.lock("customer", "12", owner="worker-b", wait_seconds=0.4)
+    assert wait_clock.sleeps == [0.2, 0.2]
+
+
+def test_a_waiting_lock_is_taken_as_soon_as_the_holder_commits(table, wait_clock):
+    store = MappingStore(table)
+    held = store.lock("customer", "12", owner="worker-a")
+
+    def holder_commits_during_the_second_pause() -> None:
+        if len(wait_clock.sleeps) == 2:
+            store.commit(held, Mapping(kind="customer", source_id="12", target_id="ct-client-12"))
+
+    wait_clock.on_sleep = holder_commits_during_the_second_pause
+
+    lock = store.lock("customer", "12", owner="worker-b", wait_seconds=10)
+
+    assert wait_clock.sleeps == [0.2, 0.2]  # taken at the try after the commit
+    assert lock.mapping is not None and lock.mapping.target_id == "ct-client-12"
+
+
+def test_a_mapping_item_written_before_hashes_fingerprints_and_deletion_existed_reads_with_their_defaults(table):
+    """Items an earlier version of the product wrote lack the newer attributes: the empty hash makes the next
+    message write the target, the empty fingerprint keeps the poller from taking the record as unchanged."""
+    table.put_item(
+        Item={
+            PK: "MAP#project#1774",
+            SK: "MAP",
+            "kind": "project",
+            "source_id": "1774",
+            "target_id": "ct-job-1",
+            "updated_at": "2026-01-05T09:00:00Z",
+        }
+    )
+
+    mapping = MappingStore(table).get("project", "1774")
+
+    assert mapping is not None and mapping.target_id == "ct-job-1"
+    assert (mapping.content_hash, mapping.fingerprint, mapping.deleted) == ("", "", False)
+    assert (mapping.source_version, mapping.details, mapping.parent) == (None, {}, None)
 
 
 def test_a_lock_waits_for_another_holder_to_commit(table):
