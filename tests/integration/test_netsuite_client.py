@@ -277,6 +277,93 @@ def test_a_keyset_query_that_does_not_advance_is_refused(ns, conn):
         list(conn.client.rows(lambda _after: ALL_CUSTOMERS, page_size=10))
 
 
+def test_rows_page_by_the_key_they_are_given(ns, conn):
+    # Given 25 customers read by entity ID (text), ten to a page
+    ns.add_customers(24)
+    asked: list[str | None] = []
+
+    def by_entity_id(after: str | None) -> str:
+        asked.append(after)
+        where = f" WHERE c.entityid > '{after}'" if after is not None else ""
+        return f"SELECT c.id AS id, c.entityid AS entityid FROM customer c{where} ORDER BY c.entityid"
+
+    rows = list(conn.client.rows(by_entity_id, key="entityid", page_size=10))
+
+    # Then every row comes once, in entity ID order, each page read from the last entity ID seen
+    names = [row["entityid"] for row in rows]
+    assert names == sorted(names) and len(set(names)) == 25
+    assert asked == [None, names[9], names[19]]
+
+
+def test_a_suiteql_page_says_where_it_is_and_how_many_rows_there_are(ns, conn):
+    ns.add_customers(24)
+
+    page = conn.client.suiteql_page(ALL_CUSTOMERS, limit=10, offset=10)
+
+    assert [row["id"] for row in page.rows] == ns.customer_ids()[10:20]
+    assert set(page.rows[0]) == {"id", "entityid"}  # the columns, not NetSuite's links
+    assert (page.has_more, page.offset, page.total) == (True, 10, 25)
+    assert ns.logged(SUITEQL)[-1].query == {"limit": ["10"], "offset": ["10"]}
+    assert conn.session.sent[-1].headers["Prefer"] == "transient"  # SuiteQL's REST endpoint requires it
+    last = conn.client.suiteql_page(ALL_CUSTOMERS, limit=1, offset=24)
+    assert (len(last.rows), last.has_more, last.offset) == (1, False, 24)
+
+
+def test_a_suiteql_page_without_offset_or_total_keeps_the_offset_asked_for_and_drops_links(ns):
+    conn = ns.connect(retry=RetryPolicy(max_attempts=1, sleep=Sleeps()))
+    body = b'{"items": [{"id": "7", "links": [{"rel": "self", "href": "x"}]}], "hasMore": "false"}'
+    conn.session.gateway_answers.append((200, body, "application/json"))
+
+    page = conn.client.suiteql_page(ALL_CUSTOMERS, limit=10, offset=20)
+
+    assert (page.rows, page.has_more, page.offset, page.total) == ([{"id": "7"}], False, 20, None)
+
+
+@pytest.mark.parametrize(("limit", "offset"), [(0, 0), (1001, 0), (10, 5)])
+def test_suiteql_paging_outside_netsuites_rules_is_refused_before_sending(ns, conn, limit, offset):
+    with pytest.raises(ValueError) as caught:
+        conn.client.suiteql_page(ALL_CUSTOMERS, limit=limit, offset=offset)
+    assert str(caught.value) == "SuiteQL paging needs 0 < limit <= 1000 and offset a multiple of it"
+    assert conn.session.sent == []
+
+
+@pytest.mark.parametrize(
+    ("body", "shown"),
+    [
+        (b"[]", "'[]'"),
+        (b'{"count": 0}', "\"{'count': 0}\""),
+        (b'{"items": [1, 2]}', "\"{'items': [1, 2]}\""),
+    ],
+    ids=["not-an-object", "no-items", "items-not-rows"],
+)
+def test_a_suiteql_answer_without_a_list_of_rows_is_a_transient_bad_body(ns, body, shown):
+    conn = ns.connect(retry=RetryPolicy(max_attempts=1, sleep=Sleeps()))
+    conn.session.gateway_answers.append((200, body, "application/json"))
+
+    with pytest.raises(TransientError) as caught:
+        conn.client.suiteql_page(ALL_CUSTOMERS, limit=10)
+
+    assert (caught.value.code, caught.value.cause_key) == ("BAD_BODY", "netsuite-bad-body")
+    assert caught.value.message == f"NetSuite answered POST {SUITEQL} without a list of rows (items): {shown}"
+
+
+# -- the clock -----------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("body", "shown"),
+    [(b"[]", "'[]'"), (b'{"serverTime": "soon"}', "\"{'serverTime': 'soon'}\"")],
+    ids=["not-an-object", "unreadable-time"],
+)
+def test_a_server_time_answer_without_a_readable_time_is_a_transient_bad_body(ns, body, shown):
+    conn = ns.connect(retry=RetryPolicy(max_attempts=1, sleep=Sleeps()))
+    conn.session.gateway_answers.append((200, body, "application/json"))
+
+    with pytest.raises(TransientError) as caught:
+        conn.client.server_time()
+
+    assert (caught.value.code, caught.value.cause_key) == ("BAD_BODY", "netsuite-bad-body")
+    assert caught.value.message == f"NetSuite answered GET {SERVER_TIME} without a readable serverTime: {shown}"
+
+
 # -- retries, each signed afresh ------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("kind", "status"),
