@@ -670,6 +670,27 @@ def test_update_record_changes_the_field_and_bumps_last_modified(ns, conn):
     ) >= timedelta(seconds=89)
 
 
+def test_every_request_asks_for_json_and_for_misspelled_properties_to_be_refused(ns, conn):
+    conn.client.get_record("job", "1774")
+    conn.client.update_record("job", "1774", {"companyName": "Website v2"})
+    conn.client.suiteql_page(ALL_CUSTOMERS, limit=10)
+
+    for request in conn.session.sent:
+        assert request.headers["Accept"] == "application/json"
+        assert request.headers["X-NetSuite-PropertyNameValidation"] == "Error"
+    assert [r.headers.get("Content-Type") for r in conn.session.sent] == [None, "application/json", "application/json"]
+
+
+def test_a_write_answered_2xx_is_done_whatever_the_body_says(ns):
+    """NetSuite answers a write 204 with no body; only reads are JSON (a body on a write's 2xx is not read)."""
+    conn = ns.connect(retry=RetryPolicy(max_attempts=1, sleep=Sleeps()))
+    conn.session.gateway_answers.append((204, b"OK", "text/plain"))
+
+    conn.client.update_record("job", "1774", {"companyName": "Website v2"})
+
+    assert len(conn.session.sent) == 1
+
+
 def test_delete_record_removes_it(ns, conn):
     new_id = conn.client.create_record("customer", {"companyName": "Short-lived", "subsidiary": {"id": "1"}})
     conn.client.delete_record("customer", new_id)
