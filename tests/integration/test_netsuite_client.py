@@ -25,6 +25,7 @@ import requests
 from pydantic import SecretStr
 
 from ctsync.errors import TransientError
+from ctsync.netsuite import client as client_module
 from ctsync.netsuite.auth import TbaCredentials
 from ctsync.netsuite.client import CREDENTIAL_PROBES, NetSuiteClient, NetSuiteOutcomeUnknown
 from ctsync.netsuite.errors import NetSuiteAuthError, NetSuiteNotFound, NetSuiteValidationError
@@ -100,6 +101,7 @@ class NetSuite:
         *,
         account_id: str = CREDS.account_id,
         retry: RetryPolicy | None = None,
+        monotonic: Callable[[], float] | None = None,
         **credentials: str,
     ) -> Connection:
         sleeps = Sleeps()
@@ -119,6 +121,7 @@ class NetSuite:
             session=session,
             retry=retry or RetryPolicy(base_seconds=0.01, cap_seconds=0.05, sleep=sleeps),
             timeout_seconds=10,
+            **({"monotonic": monotonic} if monotonic else {}),
         )
         connection = Connection(client, session, sleeps)  # sleeps stays empty when the test brings its own policy
         self.connections.append(connection)
@@ -516,6 +519,10 @@ def test_401s_under_load_that_outlast_the_retries_are_an_outage_not_a_login_fail
 
     assert not isinstance(caught.value, NetSuiteAuthError)
     assert caught.value.code == "NETSUITE_BUSY" and caught.value.cause_key == "netsuite-concurrency"
+    assert caught.value.message == (
+        f"NetSuite POST {ns.server.url}{SUITEQL}: 401 INVALID_LOGIN while the same token is accepted: "
+        "the account's concurrency limit is full"
+    )
     assert caught.value.outage  # the worker pauses the sync and puts records back; nothing is dead-lettered
 
 
@@ -596,9 +603,10 @@ def _new_customers(ns: NetSuite, name: str) -> list[dict[str, Any]]:
 def test_a_create_is_not_resent_after_a_500(ns, conn):
     ns.sim.faults.inject("status", status=500, times=1, method="POST", path=f"{RECORDS}/customer$")
 
-    with pytest.raises(NetSuiteOutcomeUnknown):
+    with pytest.raises(NetSuiteOutcomeUnknown) as caught:
         conn.client.create_record("customer", {"companyName": "Initech", "subsidiary": {"id": "1"}})
 
+    assert "500" in caught.value.message  # NetSuite's answer, for the person who checks whether it exists
     assert ns.statuses(f"{RECORDS}/customer", "POST") == [500]
     assert len(conn.session.sent) == 1 and conn.sleeps == []
 
@@ -615,12 +623,67 @@ def test_a_create_whose_answer_was_lost_is_not_resent(ns, conn):
 
 def test_a_create_is_not_resent_after_a_connection_reset(ns, conn):
     ns.sim.faults.inject("reset", times=1, method="POST", path=f"{RECORDS}/customer$")
-    with pytest.raises(NetSuiteOutcomeUnknown):
+    with pytest.raises(NetSuiteOutcomeUnknown) as caught:
         conn.client.create_record("customer", {"companyName": "Initech", "subsidiary": {"id": "1"}})
     assert len(conn.session.sent) == 1
+    assert caught.value.message == f"NetSuite POST {ns.server.url}{RECORDS}/customer: ConnectionError"
 
 
-@pytest.mark.parametrize("status", [429, 503])
+def test_no_answer_to_a_read_is_transient_and_names_the_call(ns):
+    conn = ns.connect(retry=RetryPolicy(max_attempts=1, sleep=Sleeps()))
+    ns.sim.faults.inject("reset", times=1, path=SERVER_TIME)
+
+    with pytest.raises(TransientError) as caught:
+        conn.client.server_time()
+
+    assert (caught.value.code, caught.value.cause_key) == ("CONNECTION", "netsuite-unreachable")
+    assert caught.value.message == f"NetSuite GET {ns.server.url}{SERVER_TIME}: ConnectionError"
+
+
+def test_a_2xx_read_that_is_not_json_names_the_call(ns):
+    conn = ns.connect(retry=RetryPolicy(max_attempts=1, sleep=Sleeps()))
+    conn.session.gateway_answers.append((200, b"<html>maintenance</html>", "text/html"))
+
+    with pytest.raises(TransientError) as caught:
+        conn.client.server_time()
+
+    assert caught.value.code == "BAD_BODY"
+    assert caught.value.message.startswith(f"NetSuite answered 200 to GET {SERVER_TIME} with a body that is not JSON")
+
+
+def test_every_request_is_sent_with_the_clients_timeout(ns, conn):
+    timeouts: list[Any] = []
+    send = conn.session.send
+
+    def recording(request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        timeouts.append(kwargs.get("timeout"))
+        return send(request, **kwargs)
+
+    conn.session.send = recording  # type: ignore[method-assign]
+    conn.client.server_time()
+    conn.client.update_record("job", "1774", {"companyName": "Website v2"})
+
+    assert timeouts == [10, 10]  # never wait for ever on a hung connection
+
+
+def test_throttling_is_counted_and_each_answers_latency_observed(ns, monkeypatch):
+    """NetSuiteThrottled (401 and 429 answers) has an alarm; NetSuiteLatency feeds the dashboard."""
+    metrics: list[tuple[str, float]] = []
+    monkeypatch.setattr(client_module, "count", lambda name, value=1: metrics.append((name, value)))
+    monkeypatch.setattr(client_module, "observe_ms", lambda name, ms: metrics.append((name, ms)))
+    ticks = iter(range(0, 1000, 1))
+    conn = ns.connect(monotonic=lambda: next(ticks) * 0.25)  # each reading of the clock a quarter second on
+    for status in (401, 429, 500):
+        ns.sim.faults.inject("status", status=status, times=1, path=SERVER_TIME)
+        conn.client.server_time()
+
+    throttled = [name for name, _ in metrics if name == "NetSuiteThrottled"]
+    latencies = [value for name, value in metrics if name == "NetSuiteLatency"]
+    assert throttled == ["NetSuiteThrottled", "NetSuiteThrottled"]  # the 401 and the 429, not the 500
+    assert latencies == [250.0] * 6  # every answer: three refused, three taken
+
+
+@pytest.mark.parametrize("status", [401, 429, 503])
 def test_a_create_that_netsuite_refused_outright_is_sent_again(ns, conn, status):
     ns.sim.faults.inject("status", status=status, times=1, method="POST", path=f"{RECORDS}/customer$")
 
