@@ -505,6 +505,21 @@ def test_concurrent_advances_leave_the_latest_watermark(table):
     assert ProgressStore(table).watermark("time", "approved") == max(moments)
 
 
+def test_the_progress_store_reads_consistently(table):
+    """A cursor, a watermark, a lease or a pause read a moment old would restart a finished page, read a window
+    again or miss a pause: every read asks DynamoDB for a consistent one (moto always reads consistently)."""
+    progress = ProgressStore(table)
+    calls = dynamodb_calls(table)
+
+    progress.cursor("projects")
+    progress.lease_holder("projects")
+    progress.breaker("projects")
+    progress.watermarks("projects")
+
+    assert [name for name, _ in calls] == ["GetItem", "GetItem", "GetItem", "Query"]
+    assert all(body["ConsistentRead"] is True for _, body in calls)
+
+
 def test_cursor_save_load_and_clear(table):
     progress = ProgressStore(table)
     assert progress.cursor("projects") is None
