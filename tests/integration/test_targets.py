@@ -230,6 +230,24 @@ def test_a_create_refused_outright_leaves_nothing_to_look_for(store) -> None:
     assert retry.names() == ["create"]
 
 
+def test_a_lost_create_looked_for_in_vain_then_refused_outright_leaves_nothing_to_look_for(store) -> None:
+    crashed = RecordingOps()
+    crashed.create_error = ClickTimeOutcomeUnknown("ClickTime POST /Jobs: ReadTimeout")
+    with pytest.raises(ClickTimeOutcomeUnknown):
+        apply(store, crashed, PAYLOAD, V1)
+    # The next attempt looks (nothing was made after all), then its own create is refused outright
+    refused = RecordingOps(existing=None)
+    refused.create_error = ClickTimeValidationError(400, "JobNumber: too long")
+    with pytest.raises(ClickTimeValidationError):
+        apply(store, refused, PAYLOAD, V1)
+    assert refused.names() == ["find", "create"]
+
+    # So the doubt is settled: the attempt after that creates without looking again
+    retry = RecordingOps()
+    apply(store, retry, PAYLOAD, V1)
+    assert retry.names() == ["create"]
+
+
 def test_a_source_holding_a_written_back_id_looks_first(store) -> None:
     ops = RecordingOps(existing="job-from-before")
     ops.may_exist = True
