@@ -8,10 +8,13 @@ job-task links, the company settings and receipt downloads.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
@@ -24,7 +27,7 @@ from ctsync.clicktime.errors import (
     ClickTimeOutcomeUnknown,
     ClickTimeValidationError,
 )
-from ctsync.errors import ConfigurationError
+from ctsync.errors import ConfigurationError, TransientError
 from ctsync.retry import RetryPolicy
 from simulators.clicktime import ClickTimeSimulator, SeededIds
 from simulators.common.server import LoggedRequest, SimulatorServer
@@ -226,6 +229,53 @@ def test_retry_after_is_honoured(ct):
     assert len(jobs) == len(ct.sim.jobs())
     assert len(sleeps) == 1 and sleeps[0] >= 4
     assert ct.statuses("/Jobs") == [429, 200]
+
+
+def test_a_retry_after_of_zero_is_not_made_longer(ct):
+    sleeps = Sleeps()
+    client, _, _ = ct.connect(retry=RetryPolicy(base_seconds=0.01, cap_seconds=30.0, sleep=sleeps))
+    ct.sim.faults.inject("status", status=429, times=1, path="/v2/Company$", retry_after=0)
+
+    client.company()
+
+    assert len(sleeps) == 1 and sleeps[0] <= 0.01  # the backoff's own pause: ClickTime asked for none
+
+
+def test_paging_goes_on_to_the_count_when_a_page_has_no_next_link(ct):
+    # ClickTime states the total (page.count); a page without links is not the last while items remain
+    client, session, _ = ct.connect()
+    pages = [
+        {"data": [{"ID": "a"}, {"ID": "b"}], "page": {"count": 3, "limit": 2, "offset": 0}},
+        {"data": [{"ID": "c"}], "page": {"count": 3, "limit": 2, "offset": 2}},
+    ]
+    session.gateway_answers += [(200, json.dumps(page).encode(), "application/json") for page in pages]
+
+    items = list(client.iterate("/Jobs", page_size=2))
+
+    assert [item["ID"] for item in items] == ["a", "b", "c"]
+    assert [parse_qs(urlsplit(r.url).query)["offset"] for r in session.sent] == [["0"], ["2"]]
+
+
+# -- the clock -----------------------------------------------------------------------------------------------
+def test_server_time_is_clicktimes_clock_from_the_date_header(start_clicktime):
+    clicktime_now = datetime(2026, 3, 1, 12, 30, 5, tzinfo=UTC)
+    ct = start_clicktime(clock=lambda: clicktime_now)
+    client, session, _ = ct.connect()
+
+    moment = client.server_time()
+
+    assert moment == clicktime_now and moment.utcoffset() == timedelta(0)
+    assert [(r.method, urlsplit(r.url).path) for r in session.sent] == [("GET", "/v2/Company")]
+
+
+def test_server_time_without_a_date_header_is_transient(ct):
+    client, session, _ = ct.connect(retry=RetryPolicy(max_attempts=1, sleep=Sleeps()))
+    session.gateway_answers.append((200, b'{"data": {"Name": "Acme"}}', "application/json"))  # no Date header
+
+    with pytest.raises(TransientError) as caught:
+        client.server_time()
+
+    assert (caught.value.code, caught.value.message) == ("NO_DATE", "ClickTime answered without a Date header")
 
 
 def test_a_page_in_the_middle_is_retried_and_nothing_is_lost(ct):
