@@ -245,15 +245,55 @@ def test_paging_goes_on_to_the_count_when_a_page_has_no_next_link(ct):
     # ClickTime states the total (page.count); a page without links is not the last while items remain
     client, session, _ = ct.connect()
     pages = [
-        {"data": [{"ID": "a"}, {"ID": "b"}], "page": {"count": 3, "limit": 2, "offset": 0}},
-        {"data": [{"ID": "c"}], "page": {"count": 3, "limit": 2, "offset": 2}},
+        {"data": [{"ID": "a"}, {"ID": "b"}], "page": {"count": 4, "limit": 2, "offset": 0}},
+        {"data": [{"ID": "c"}, {"ID": "d"}], "page": {"count": 4, "limit": 2, "offset": 2}},
     ]
     session.gateway_answers += [(200, json.dumps(page).encode(), "application/json") for page in pages]
 
     items = list(client.iterate("/Jobs", page_size=2))
 
-    assert [item["ID"] for item in items] == ["a", "b", "c"]
+    assert [item["ID"] for item in items] == ["a", "b", "c", "d"]
+    # and it stops there: no request for a page past the count
     assert [parse_qs(urlsplit(r.url).query)["offset"] for r in session.sent] == [["0"], ["2"]]
+
+
+def test_paging_without_a_count_follows_the_next_link(ct):
+    client, session, _ = ct.connect()
+    pages = [
+        {"data": [{"ID": "a"}, {"ID": "b"}], "page": {"limit": 2, "offset": 0, "links": {"next": "/Jobs?offset=2"}}},
+        {"data": [{"ID": "c"}, {"ID": "d"}], "page": {"limit": 2, "offset": 2, "links": {"self": "/Jobs?offset=2"}}},
+    ]
+    session.gateway_answers += [(200, json.dumps(page).encode(), "application/json") for page in pages]
+
+    items = list(client.iterate("/Jobs", page_size=2))
+
+    assert [item["ID"] for item in items] == ["a", "b", "c", "d"]
+    assert len(session.sent) == 2  # the page without a next link was the last
+
+
+def test_a_2xx_answer_that_is_not_json_is_a_transient_bad_envelope_naming_the_call(ct):
+    client, session, _ = ct.connect(retry=RetryPolicy(max_attempts=1, sleep=Sleeps()))
+    session.gateway_answers.append((200, b"<html>cut", "text/html"))
+
+    with pytest.raises(TransientError) as caught:
+        client.company()
+
+    assert (caught.value.code, caught.value.cause_key) == ("BAD_ENVELOPE", "clicktime-bad-body")
+    assert caught.value.message == (
+        "ClickTime answered 200 to GET /Company with a body that is not JSON (text/html, 9 bytes: cut short, "
+        "or an error page)"
+    )
+
+
+def test_a_400_error_page_that_is_not_json_is_a_refusal_not_retried(ct):
+    client, session, sleeps = ct.connect()
+    session.gateway_answers.append((400, b"<html>Bad Request</html>", "text/html"))
+
+    with pytest.raises(ClickTimeValidationError) as caught:
+        client.company()
+
+    assert "<html>Bad Request</html>" in caught.value.message
+    assert len(session.sent) == 1 and sleeps == []
 
 
 # -- the clock -----------------------------------------------------------------------------------------------
