@@ -285,14 +285,45 @@ def test_a_2xx_answer_that_is_not_json_is_a_transient_bad_envelope_naming_the_ca
     )
 
 
+def test_a_2xx_answer_without_a_body_type_that_is_not_json_says_so(ct):
+    client, session, _ = ct.connect(retry=RetryPolicy(max_attempts=1, sleep=Sleeps()))
+    session.gateway_answers.append((200, b"cut", None))
+
+    with pytest.raises(TransientError) as caught:
+        client.company()
+
+    assert "(no content type, 3 bytes: cut short, or an error page)" in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("header", "moment"),
+    [
+        ("Sun, 01 Mar 2026 12:30:05 -0000", datetime(2026, 3, 1, 12, 30, 5, tzinfo=UTC)),  # no zone stated: UTC
+        ("Sun, 01 Mar 2026 13:30:05 +0100", datetime(2026, 3, 1, 12, 30, 5, tzinfo=UTC)),
+    ],
+    ids=["no-zone", "an-offset"],
+)
+def test_server_time_reads_any_date_header_as_aware_utc(ct, header, moment):
+    client, session, _ = ct.connect()
+    session.gateway_answers.append((200, b'{"data": {"Name": "Acme"}}', "application/json"))
+    session.gateway_headers["Date"] = header
+
+    got = client.server_time()
+
+    assert got == moment and got.tzinfo is not None and got.utcoffset() == timedelta(0)
+    assert got.isoformat() == "2026-03-01T12:30:05+00:00"
+
+
 def test_a_400_error_page_that_is_not_json_is_a_refusal_not_retried(ct):
     client, session, sleeps = ct.connect()
-    session.gateway_answers.append((400, b"<html>Bad Request</html>", "text/html"))
+    page = b"<html>Bad Request</html>" + b"x" * 300
+    session.gateway_answers.append((400, page, "text/html"))
 
     with pytest.raises(ClickTimeValidationError) as caught:
         client.company()
 
-    assert "<html>Bad Request</html>" in caught.value.message
+    assert page.decode()[:200] in caught.value.message  # the page's start, 200 characters of it
+    assert page.decode()[:201] not in caught.value.message
     assert len(session.sent) == 1 and sleeps == []
 
 
