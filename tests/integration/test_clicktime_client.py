@@ -349,6 +349,55 @@ def test_server_time_without_a_date_header_is_transient(ct):
     assert (caught.value.code, caught.value.message) == ("NO_DATE", "ClickTime answered without a Date header")
 
 
+@pytest.mark.parametrize(("kind", "status"), [("status", 500), ("reset", 0)], ids=["500", "reset"])
+def test_a_list_read_is_retried_after_an_ambiguous_failure(ct, kind, status):
+    # A read may be sent again whatever happened to the first one (only creates may not)
+    client, _, sleeps = ct.connect()
+    ct.sim.faults.inject(kind, status=status or 503, times=1, path="/v2/Jobs$")
+
+    assert len(client.jobs()) == len(ct.sim.jobs())
+    assert len(sleeps) == 1
+
+
+def test_send_takes_an_absolute_url_as_it_is(ct):
+    client, session, _ = ct.connect()
+
+    envelope = client.send("GET", f"{ct.server.url}/v2/Company")
+
+    assert envelope.data["Name"] == ct.sim.store.company_name
+    assert session.sent[0].url == f"{ct.server.url}/v2/Company"
+
+
+def test_every_request_is_sent_with_the_clients_timeout(ct):
+    client, session, _ = ct.connect()
+    timeouts: list[Any] = []
+    send = session.send
+
+    def recording(request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        timeouts.append(kwargs.get("timeout"))
+        return send(request, **kwargs)
+
+    session.send = recording  # type: ignore[method-assign]
+    client.company()
+    client.jobs()
+
+    assert timeouts and all(t == 10 for t in timeouts)  # never wait for ever on a hung connection
+
+
+def test_no_answer_is_transient_for_a_read_and_an_unknown_outcome_for_a_create_each_naming_the_call(ct):
+    client, _, _ = ct.connect(retry=RetryPolicy(max_attempts=1, sleep=Sleeps()))
+    ct.sim.faults.inject("reset", times=2)
+
+    with pytest.raises(TransientError) as read:
+        client.company()
+    with pytest.raises(ClickTimeOutcomeUnknown) as create:
+        client.create_client({"Name": "Initech"})
+
+    assert (read.value.code, read.value.cause_key) == ("CONNECTION", "clicktime-unreachable")
+    assert read.value.message == "ClickTime GET /Company: ConnectionError"
+    assert create.value.message == "ClickTime POST /Clients: ConnectionError"
+
+
 def test_a_page_in_the_middle_is_retried_and_nothing_is_lost(ct):
     client, _, _ = ct.connect()
     pages = client.iterate("/Tasks", page_size=25)
