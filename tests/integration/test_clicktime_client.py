@@ -314,6 +314,19 @@ def test_server_time_reads_any_date_header_as_aware_utc(ct, header, moment):
     assert got.isoformat() == "2026-03-01T12:30:05+00:00"
 
 
+def test_a_2xx_json_answer_that_is_not_an_envelope_is_transient(ct):
+    client, session, _ = ct.connect(retry=RetryPolicy(max_attempts=1, sleep=Sleeps()))
+    session.gateway_answers.append((200, b'["not", "an", "envelope"]', "application/json"))
+
+    with pytest.raises(TransientError) as caught:
+        client.company()
+
+    assert (caught.value.code, caught.value.message) == (
+        "BAD_ENVELOPE",
+        "ClickTime GET /Company: answer is not an envelope",
+    )
+
+
 def test_a_400_error_page_that_is_not_json_is_a_refusal_not_retried(ct):
     client, session, sleeps = ct.connect()
     page = b"<html>Bad Request</html>" + b"x" * 300
@@ -468,6 +481,7 @@ def test_an_unknown_field_is_a_validation_error_with_the_simulators_message(ct):
 
     assert caught.value.status == 400
     assert "ProjectNumber: 'ProjectNumber' is not a valid property for POST /Jobs" in caught.value.message
+    assert "an error list on a" not in caught.value.message  # a 400 is a refusal, not a 2xx carrying errors
     assert len(ct.sim.jobs()) == before
 
 
@@ -477,9 +491,10 @@ def test_a_create_is_not_resent_after_a_500(ct):
     ct.sim.faults.inject("status", status=500, times=1, method="POST", path="/v2/Jobs$")
     before = len(ct.sim.jobs())
 
-    with pytest.raises(ClickTimeOutcomeUnknown):
+    with pytest.raises(ClickTimeOutcomeUnknown) as caught:
         client.create_job({"Name": "Audit", "JobNumber": "P-9003", "ClientID": ct.sim.clients()[0]["ID"]})
 
+    assert caught.value.message  # ClickTime's answer, for whoever checks whether the job exists
     assert ct.statuses("/Jobs", "POST") == [500]
     assert len(session.sent) == 1
     assert len(ct.sim.jobs()) == before
@@ -499,13 +514,14 @@ def test_a_create_whose_answer_was_lost_is_not_resent(start_clicktime):
     assert len(ct.sim.tasks()) == before + 1
 
 
-def test_a_create_refused_with_503_is_sent_again(ct):
+@pytest.mark.parametrize("status", [429, 503])
+def test_a_create_refused_with_503_is_sent_again(ct, status):
     client, _, _ = ct.connect()
-    ct.sim.faults.inject("status", status=503, times=1, method="POST", path="/v2/Clients$")
+    ct.sim.faults.inject("status", status=status, times=1, method="POST", path="/v2/Clients$")
 
     created = client.create_client({"Name": "Initech", "ClientNumber": "C-9001"})
 
-    assert ct.statuses("/Clients", "POST") == [503, 201]
+    assert ct.statuses("/Clients", "POST") == [status, 201]
     assert [c["ID"] for c in ct.sim.clients() if c["ClientNumber"] == "C-9001"] == [created.ID]
 
 
