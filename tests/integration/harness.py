@@ -18,7 +18,10 @@ class RecordingSession(requests.Session):
         self.sent: list[requests.PreparedRequest] = []
         self.answers: list[requests.Response] = []
         self.lose_answers = 0
-        self.gateway_answers: list[tuple[int, bytes, str]] = []  # (status, body, content type), answered locally
+        # (status, body, content type), answered locally; a content type of None sends none. `gateway_headers`:
+        # other headers on those answers (a Date, say).
+        self.gateway_answers: list[tuple[int, bytes, str | None]] = []
+        self.gateway_headers: dict[str, str] = {}
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         self.sent.append(request)
@@ -27,7 +30,9 @@ class RecordingSession(requests.Session):
             status, body, content_type = self.gateway_answers.pop(0)
             canned = requests.Response()
             canned.status_code, canned._content, canned.url, canned.request = status, body, request.url, request
-            canned.headers["Content-Type"] = content_type
+            if content_type is not None:
+                canned.headers["Content-Type"] = content_type
+            canned.headers.update(self.gateway_headers)
             return canned
         response = super().send(request, **kwargs)
         self.answers.append(response)

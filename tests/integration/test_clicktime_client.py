@@ -8,10 +8,13 @@ job-task links, the company settings and receipt downloads.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
@@ -24,7 +27,7 @@ from ctsync.clicktime.errors import (
     ClickTimeOutcomeUnknown,
     ClickTimeValidationError,
 )
-from ctsync.errors import ConfigurationError
+from ctsync.errors import ConfigurationError, TransientError
 from ctsync.retry import RetryPolicy
 from simulators.clicktime import ClickTimeSimulator, SeededIds
 from simulators.common.server import LoggedRequest, SimulatorServer
@@ -228,6 +231,186 @@ def test_retry_after_is_honoured(ct):
     assert ct.statuses("/Jobs") == [429, 200]
 
 
+def test_a_retry_after_of_zero_is_not_made_longer(ct):
+    sleeps = Sleeps()
+    client, _, _ = ct.connect(retry=RetryPolicy(base_seconds=0.01, cap_seconds=30.0, sleep=sleeps))
+    ct.sim.faults.inject("status", status=429, times=1, path="/v2/Company$", retry_after=0)
+
+    client.company()
+
+    assert len(sleeps) == 1 and sleeps[0] <= 0.01  # the backoff's own pause: ClickTime asked for none
+
+
+def test_paging_goes_on_to_the_count_when_a_page_has_no_next_link(ct):
+    # ClickTime states the total (page.count); a page without links is not the last while items remain
+    client, session, _ = ct.connect()
+    pages = [
+        {"data": [{"ID": "a"}, {"ID": "b"}], "page": {"count": 4, "limit": 2, "offset": 0}},
+        {"data": [{"ID": "c"}, {"ID": "d"}], "page": {"count": 4, "limit": 2, "offset": 2}},
+    ]
+    session.gateway_answers += [(200, json.dumps(page).encode(), "application/json") for page in pages]
+
+    items = list(client.iterate("/Jobs", page_size=2))
+
+    assert [item["ID"] for item in items] == ["a", "b", "c", "d"]
+    # and it stops there: no request for a page past the count
+    assert [parse_qs(urlsplit(r.url).query)["offset"] for r in session.sent] == [["0"], ["2"]]
+
+
+def test_paging_without_a_count_follows_the_next_link(ct):
+    client, session, _ = ct.connect()
+    pages = [
+        {"data": [{"ID": "a"}, {"ID": "b"}], "page": {"limit": 2, "offset": 0, "links": {"next": "/Jobs?offset=2"}}},
+        {"data": [{"ID": "c"}, {"ID": "d"}], "page": {"limit": 2, "offset": 2, "links": {"self": "/Jobs?offset=2"}}},
+    ]
+    session.gateway_answers += [(200, json.dumps(page).encode(), "application/json") for page in pages]
+
+    items = list(client.iterate("/Jobs", page_size=2))
+
+    assert [item["ID"] for item in items] == ["a", "b", "c", "d"]
+    assert len(session.sent) == 2  # the page without a next link was the last
+
+
+def test_a_2xx_answer_that_is_not_json_is_a_transient_bad_envelope_naming_the_call(ct):
+    client, session, _ = ct.connect(retry=RetryPolicy(max_attempts=1, sleep=Sleeps()))
+    session.gateway_answers.append((200, b"<html>cut", "text/html"))
+
+    with pytest.raises(TransientError) as caught:
+        client.company()
+
+    assert (caught.value.code, caught.value.cause_key) == ("BAD_ENVELOPE", "clicktime-bad-body")
+    assert caught.value.message == (
+        "ClickTime answered 200 to GET /Company with a body that is not JSON (text/html, 9 bytes: cut short, "
+        "or an error page)"
+    )
+
+
+def test_a_2xx_answer_without_a_body_type_that_is_not_json_says_so(ct):
+    client, session, _ = ct.connect(retry=RetryPolicy(max_attempts=1, sleep=Sleeps()))
+    session.gateway_answers.append((200, b"cut", None))
+
+    with pytest.raises(TransientError) as caught:
+        client.company()
+
+    assert "(no content type, 3 bytes: cut short, or an error page)" in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("header", "moment"),
+    [
+        ("Sun, 01 Mar 2026 12:30:05 -0000", datetime(2026, 3, 1, 12, 30, 5, tzinfo=UTC)),  # no zone stated: UTC
+        ("Sun, 01 Mar 2026 13:30:05 +0100", datetime(2026, 3, 1, 12, 30, 5, tzinfo=UTC)),
+    ],
+    ids=["no-zone", "an-offset"],
+)
+def test_server_time_reads_any_date_header_as_aware_utc(ct, header, moment):
+    client, session, _ = ct.connect()
+    session.gateway_answers.append((200, b'{"data": {"Name": "Acme"}}', "application/json"))
+    session.gateway_headers["Date"] = header
+
+    got = client.server_time()
+
+    assert got == moment and got.tzinfo is not None and got.utcoffset() == timedelta(0)
+    assert got.isoformat() == "2026-03-01T12:30:05+00:00"
+
+
+def test_a_2xx_json_answer_that_is_not_an_envelope_is_transient(ct):
+    client, session, _ = ct.connect(retry=RetryPolicy(max_attempts=1, sleep=Sleeps()))
+    session.gateway_answers.append((200, b'["not", "an", "envelope"]', "application/json"))
+
+    with pytest.raises(TransientError) as caught:
+        client.company()
+
+    assert (caught.value.code, caught.value.message) == (
+        "BAD_ENVELOPE",
+        "ClickTime GET /Company: answer is not an envelope",
+    )
+
+
+def test_a_400_error_page_that_is_not_json_is_a_refusal_not_retried(ct):
+    client, session, sleeps = ct.connect()
+    page = b"<html>Bad Request</html>" + b"x" * 300
+    session.gateway_answers.append((400, page, "text/html"))
+
+    with pytest.raises(ClickTimeValidationError) as caught:
+        client.company()
+
+    assert page.decode()[:200] in caught.value.message  # the page's start, 200 characters of it
+    assert page.decode()[:201] not in caught.value.message
+    assert len(session.sent) == 1 and sleeps == []
+
+
+# -- the clock -----------------------------------------------------------------------------------------------
+def test_server_time_is_clicktimes_clock_from_the_date_header(start_clicktime):
+    clicktime_now = datetime(2026, 3, 1, 12, 30, 5, tzinfo=UTC)
+    ct = start_clicktime(clock=lambda: clicktime_now)
+    client, session, _ = ct.connect()
+
+    moment = client.server_time()
+
+    assert moment == clicktime_now and moment.utcoffset() == timedelta(0)
+    assert [(r.method, urlsplit(r.url).path) for r in session.sent] == [("GET", "/v2/Company")]
+
+
+def test_server_time_without_a_date_header_is_transient(ct):
+    client, session, _ = ct.connect(retry=RetryPolicy(max_attempts=1, sleep=Sleeps()))
+    session.gateway_answers.append((200, b'{"data": {"Name": "Acme"}}', "application/json"))  # no Date header
+
+    with pytest.raises(TransientError) as caught:
+        client.server_time()
+
+    assert (caught.value.code, caught.value.message) == ("NO_DATE", "ClickTime answered without a Date header")
+
+
+@pytest.mark.parametrize(("kind", "status"), [("status", 500), ("reset", 0)], ids=["500", "reset"])
+def test_a_list_read_is_retried_after_an_ambiguous_failure(ct, kind, status):
+    # A read may be sent again whatever happened to the first one (only creates may not)
+    client, _, sleeps = ct.connect()
+    ct.sim.faults.inject(kind, status=status or 503, times=1, path="/v2/Jobs$")
+
+    assert len(client.jobs()) == len(ct.sim.jobs())
+    assert len(sleeps) == 1
+
+
+def test_send_takes_an_absolute_url_as_it_is(ct):
+    client, session, _ = ct.connect()
+
+    envelope = client.send("GET", f"{ct.server.url}/v2/Company")
+
+    assert envelope.data["Name"] == ct.sim.store.company_name
+    assert session.sent[0].url == f"{ct.server.url}/v2/Company"
+
+
+def test_every_request_is_sent_with_the_clients_timeout(ct):
+    client, session, _ = ct.connect()
+    timeouts: list[Any] = []
+    send = session.send
+
+    def recording(request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        timeouts.append(kwargs.get("timeout"))
+        return send(request, **kwargs)
+
+    session.send = recording  # type: ignore[method-assign]
+    client.company()
+    client.jobs()
+
+    assert timeouts and all(t == 10 for t in timeouts)  # never wait for ever on a hung connection
+
+
+def test_no_answer_is_transient_for_a_read_and_an_unknown_outcome_for_a_create_each_naming_the_call(ct):
+    client, _, _ = ct.connect(retry=RetryPolicy(max_attempts=1, sleep=Sleeps()))
+    ct.sim.faults.inject("reset", times=2)
+
+    with pytest.raises(TransientError) as read:
+        client.company()
+    with pytest.raises(ClickTimeOutcomeUnknown) as create:
+        client.create_client({"Name": "Initech"})
+
+    assert (read.value.code, read.value.cause_key) == ("CONNECTION", "clicktime-unreachable")
+    assert read.value.message == "ClickTime GET /Company: ConnectionError"
+    assert create.value.message == "ClickTime POST /Clients: ConnectionError"
+
+
 def test_a_page_in_the_middle_is_retried_and_nothing_is_lost(ct):
     client, _, _ = ct.connect()
     pages = client.iterate("/Tasks", page_size=25)
@@ -298,6 +481,7 @@ def test_an_unknown_field_is_a_validation_error_with_the_simulators_message(ct):
 
     assert caught.value.status == 400
     assert "ProjectNumber: 'ProjectNumber' is not a valid property for POST /Jobs" in caught.value.message
+    assert "an error list on a" not in caught.value.message  # a 400 is a refusal, not a 2xx carrying errors
     assert len(ct.sim.jobs()) == before
 
 
@@ -307,9 +491,10 @@ def test_a_create_is_not_resent_after_a_500(ct):
     ct.sim.faults.inject("status", status=500, times=1, method="POST", path="/v2/Jobs$")
     before = len(ct.sim.jobs())
 
-    with pytest.raises(ClickTimeOutcomeUnknown):
+    with pytest.raises(ClickTimeOutcomeUnknown) as caught:
         client.create_job({"Name": "Audit", "JobNumber": "P-9003", "ClientID": ct.sim.clients()[0]["ID"]})
 
+    assert caught.value.message  # ClickTime's answer, for whoever checks whether the job exists
     assert ct.statuses("/Jobs", "POST") == [500]
     assert len(session.sent) == 1
     assert len(ct.sim.jobs()) == before
@@ -329,13 +514,14 @@ def test_a_create_whose_answer_was_lost_is_not_resent(start_clicktime):
     assert len(ct.sim.tasks()) == before + 1
 
 
-def test_a_create_refused_with_503_is_sent_again(ct):
+@pytest.mark.parametrize("status", [429, 503])
+def test_a_create_refused_with_503_is_sent_again(ct, status):
     client, _, _ = ct.connect()
-    ct.sim.faults.inject("status", status=503, times=1, method="POST", path="/v2/Clients$")
+    ct.sim.faults.inject("status", status=status, times=1, method="POST", path="/v2/Clients$")
 
     created = client.create_client({"Name": "Initech", "ClientNumber": "C-9001"})
 
-    assert ct.statuses("/Clients", "POST") == [503, 201]
+    assert ct.statuses("/Clients", "POST") == [status, 201]
     assert [c["ID"] for c in ct.sim.clients() if c["ClientNumber"] == "C-9001"] == [created.ID]
 
 

@@ -25,6 +25,7 @@ import requests
 from pydantic import SecretStr
 
 from ctsync.errors import TransientError
+from ctsync.netsuite import client as client_module
 from ctsync.netsuite.auth import TbaCredentials
 from ctsync.netsuite.client import CREDENTIAL_PROBES, NetSuiteClient, NetSuiteOutcomeUnknown
 from ctsync.netsuite.errors import NetSuiteAuthError, NetSuiteNotFound, NetSuiteValidationError
@@ -100,6 +101,7 @@ class NetSuite:
         *,
         account_id: str = CREDS.account_id,
         retry: RetryPolicy | None = None,
+        monotonic: Callable[[], float] | None = None,
         **credentials: str,
     ) -> Connection:
         sleeps = Sleeps()
@@ -119,6 +121,7 @@ class NetSuite:
             session=session,
             retry=retry or RetryPolicy(base_seconds=0.01, cap_seconds=0.05, sleep=sleeps),
             timeout_seconds=10,
+            **({"monotonic": monotonic} if monotonic else {}),
         )
         connection = Connection(client, session, sleeps)  # sleeps stays empty when the test brings its own policy
         self.connections.append(connection)
@@ -277,6 +280,93 @@ def test_a_keyset_query_that_does_not_advance_is_refused(ns, conn):
         list(conn.client.rows(lambda _after: ALL_CUSTOMERS, page_size=10))
 
 
+def test_rows_page_by_the_key_they_are_given(ns, conn):
+    # Given 25 customers read by entity ID (text), ten to a page
+    ns.add_customers(24)
+    asked: list[str | None] = []
+
+    def by_entity_id(after: str | None) -> str:
+        asked.append(after)
+        where = f" WHERE c.entityid > '{after}'" if after is not None else ""
+        return f"SELECT c.id AS id, c.entityid AS entityid FROM customer c{where} ORDER BY c.entityid"
+
+    rows = list(conn.client.rows(by_entity_id, key="entityid", page_size=10))
+
+    # Then every row comes once, in entity ID order, each page read from the last entity ID seen
+    names = [row["entityid"] for row in rows]
+    assert names == sorted(names) and len(set(names)) == 25
+    assert asked == [None, names[9], names[19]]
+
+
+def test_a_suiteql_page_says_where_it_is_and_how_many_rows_there_are(ns, conn):
+    ns.add_customers(24)
+
+    page = conn.client.suiteql_page(ALL_CUSTOMERS, limit=10, offset=10)
+
+    assert [row["id"] for row in page.rows] == ns.customer_ids()[10:20]
+    assert set(page.rows[0]) == {"id", "entityid"}  # the columns, not NetSuite's links
+    assert (page.has_more, page.offset, page.total) == (True, 10, 25)
+    assert ns.logged(SUITEQL)[-1].query == {"limit": ["10"], "offset": ["10"]}
+    assert conn.session.sent[-1].headers["Prefer"] == "transient"  # SuiteQL's REST endpoint requires it
+    last = conn.client.suiteql_page(ALL_CUSTOMERS, limit=1, offset=24)
+    assert (len(last.rows), last.has_more, last.offset) == (1, False, 24)
+
+
+def test_a_suiteql_page_without_offset_or_total_keeps_the_offset_asked_for_and_drops_links(ns):
+    conn = ns.connect(retry=RetryPolicy(max_attempts=1, sleep=Sleeps()))
+    body = b'{"items": [{"id": "7", "links": [{"rel": "self", "href": "x"}]}], "hasMore": "false"}'
+    conn.session.gateway_answers.append((200, body, "application/json"))
+
+    page = conn.client.suiteql_page(ALL_CUSTOMERS, limit=10, offset=20)
+
+    assert (page.rows, page.has_more, page.offset, page.total) == ([{"id": "7"}], False, 20, None)
+
+
+@pytest.mark.parametrize(("limit", "offset"), [(0, 0), (1001, 0), (10, 5)])
+def test_suiteql_paging_outside_netsuites_rules_is_refused_before_sending(ns, conn, limit, offset):
+    with pytest.raises(ValueError) as caught:
+        conn.client.suiteql_page(ALL_CUSTOMERS, limit=limit, offset=offset)
+    assert str(caught.value) == "SuiteQL paging needs 0 < limit <= 1000 and offset a multiple of it"
+    assert conn.session.sent == []
+
+
+@pytest.mark.parametrize(
+    ("body", "shown"),
+    [
+        (b"[]", "'[]'"),
+        (b'{"count": 0}', "\"{'count': 0}\""),
+        (b'{"items": [1, 2]}', "\"{'items': [1, 2]}\""),
+    ],
+    ids=["not-an-object", "no-items", "items-not-rows"],
+)
+def test_a_suiteql_answer_without_a_list_of_rows_is_a_transient_bad_body(ns, body, shown):
+    conn = ns.connect(retry=RetryPolicy(max_attempts=1, sleep=Sleeps()))
+    conn.session.gateway_answers.append((200, body, "application/json"))
+
+    with pytest.raises(TransientError) as caught:
+        conn.client.suiteql_page(ALL_CUSTOMERS, limit=10)
+
+    assert (caught.value.code, caught.value.cause_key) == ("BAD_BODY", "netsuite-bad-body")
+    assert caught.value.message == f"NetSuite answered POST {SUITEQL} without a list of rows (items): {shown}"
+
+
+# -- the clock -----------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("body", "shown"),
+    [(b"[]", "'[]'"), (b'{"serverTime": "soon"}', "\"{'serverTime': 'soon'}\"")],
+    ids=["not-an-object", "unreadable-time"],
+)
+def test_a_server_time_answer_without_a_readable_time_is_a_transient_bad_body(ns, body, shown):
+    conn = ns.connect(retry=RetryPolicy(max_attempts=1, sleep=Sleeps()))
+    conn.session.gateway_answers.append((200, body, "application/json"))
+
+    with pytest.raises(TransientError) as caught:
+        conn.client.server_time()
+
+    assert (caught.value.code, caught.value.cause_key) == ("BAD_BODY", "netsuite-bad-body")
+    assert caught.value.message == f"NetSuite answered GET {SERVER_TIME} without a readable serverTime: {shown}"
+
+
 # -- retries, each signed afresh ------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("kind", "status"),
@@ -429,6 +519,10 @@ def test_401s_under_load_that_outlast_the_retries_are_an_outage_not_a_login_fail
 
     assert not isinstance(caught.value, NetSuiteAuthError)
     assert caught.value.code == "NETSUITE_BUSY" and caught.value.cause_key == "netsuite-concurrency"
+    assert caught.value.message == (
+        f"NetSuite POST {ns.server.url}{SUITEQL}: 401 INVALID_LOGIN while the same token is accepted: "
+        "the account's concurrency limit is full"
+    )
     assert caught.value.outage  # the worker pauses the sync and puts records back; nothing is dead-lettered
 
 
@@ -509,9 +603,10 @@ def _new_customers(ns: NetSuite, name: str) -> list[dict[str, Any]]:
 def test_a_create_is_not_resent_after_a_500(ns, conn):
     ns.sim.faults.inject("status", status=500, times=1, method="POST", path=f"{RECORDS}/customer$")
 
-    with pytest.raises(NetSuiteOutcomeUnknown):
+    with pytest.raises(NetSuiteOutcomeUnknown) as caught:
         conn.client.create_record("customer", {"companyName": "Initech", "subsidiary": {"id": "1"}})
 
+    assert "500" in caught.value.message  # NetSuite's answer, for the person who checks whether it exists
     assert ns.statuses(f"{RECORDS}/customer", "POST") == [500]
     assert len(conn.session.sent) == 1 and conn.sleeps == []
 
@@ -528,12 +623,67 @@ def test_a_create_whose_answer_was_lost_is_not_resent(ns, conn):
 
 def test_a_create_is_not_resent_after_a_connection_reset(ns, conn):
     ns.sim.faults.inject("reset", times=1, method="POST", path=f"{RECORDS}/customer$")
-    with pytest.raises(NetSuiteOutcomeUnknown):
+    with pytest.raises(NetSuiteOutcomeUnknown) as caught:
         conn.client.create_record("customer", {"companyName": "Initech", "subsidiary": {"id": "1"}})
     assert len(conn.session.sent) == 1
+    assert caught.value.message == f"NetSuite POST {ns.server.url}{RECORDS}/customer: ConnectionError"
 
 
-@pytest.mark.parametrize("status", [429, 503])
+def test_no_answer_to_a_read_is_transient_and_names_the_call(ns):
+    conn = ns.connect(retry=RetryPolicy(max_attempts=1, sleep=Sleeps()))
+    ns.sim.faults.inject("reset", times=1, path=SERVER_TIME)
+
+    with pytest.raises(TransientError) as caught:
+        conn.client.server_time()
+
+    assert (caught.value.code, caught.value.cause_key) == ("CONNECTION", "netsuite-unreachable")
+    assert caught.value.message == f"NetSuite GET {ns.server.url}{SERVER_TIME}: ConnectionError"
+
+
+def test_a_2xx_read_that_is_not_json_names_the_call(ns):
+    conn = ns.connect(retry=RetryPolicy(max_attempts=1, sleep=Sleeps()))
+    conn.session.gateway_answers.append((200, b"<html>maintenance</html>", "text/html"))
+
+    with pytest.raises(TransientError) as caught:
+        conn.client.server_time()
+
+    assert caught.value.code == "BAD_BODY"
+    assert caught.value.message.startswith(f"NetSuite answered 200 to GET {SERVER_TIME} with a body that is not JSON")
+
+
+def test_every_request_is_sent_with_the_clients_timeout(ns, conn):
+    timeouts: list[Any] = []
+    send = conn.session.send
+
+    def recording(request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        timeouts.append(kwargs.get("timeout"))
+        return send(request, **kwargs)
+
+    conn.session.send = recording  # type: ignore[method-assign]
+    conn.client.server_time()
+    conn.client.update_record("job", "1774", {"companyName": "Website v2"})
+
+    assert timeouts == [10, 10]  # never wait for ever on a hung connection
+
+
+def test_throttling_is_counted_and_each_answers_latency_observed(ns, monkeypatch):
+    """NetSuiteThrottled (401 and 429 answers) has an alarm; NetSuiteLatency feeds the dashboard."""
+    metrics: list[tuple[str, float]] = []
+    monkeypatch.setattr(client_module, "count", lambda name, value=1: metrics.append((name, value)))
+    monkeypatch.setattr(client_module, "observe_ms", lambda name, ms: metrics.append((name, ms)))
+    ticks = iter(range(0, 1000, 1))
+    conn = ns.connect(monotonic=lambda: next(ticks) * 0.25)  # each reading of the clock a quarter second on
+    for status in (401, 429, 500):
+        ns.sim.faults.inject("status", status=status, times=1, path=SERVER_TIME)
+        conn.client.server_time()
+
+    throttled = [name for name, _ in metrics if name == "NetSuiteThrottled"]
+    latencies = [value for name, value in metrics if name == "NetSuiteLatency"]
+    assert throttled == ["NetSuiteThrottled", "NetSuiteThrottled"]  # the 401 and the 429, not the 500
+    assert latencies == [250.0] * 6  # every answer: three refused, three taken
+
+
+@pytest.mark.parametrize("status", [401, 429, 503])
 def test_a_create_that_netsuite_refused_outright_is_sent_again(ns, conn, status):
     ns.sim.faults.inject("status", status=status, times=1, method="POST", path=f"{RECORDS}/customer$")
 
@@ -581,6 +731,27 @@ def test_update_record_changes_the_field_and_bumps_last_modified(ns, conn):
     assert datetime.fromisoformat(after["lastModifiedDate"]) - datetime.fromisoformat(
         before["lastModifiedDate"]
     ) >= timedelta(seconds=89)
+
+
+def test_every_request_asks_for_json_and_for_misspelled_properties_to_be_refused(ns, conn):
+    conn.client.get_record("job", "1774")
+    conn.client.update_record("job", "1774", {"companyName": "Website v2"})
+    conn.client.suiteql_page(ALL_CUSTOMERS, limit=10)
+
+    for request in conn.session.sent:
+        assert request.headers["Accept"] == "application/json"
+        assert request.headers["X-NetSuite-PropertyNameValidation"] == "Error"
+    assert [r.headers.get("Content-Type") for r in conn.session.sent] == [None, "application/json", "application/json"]
+
+
+def test_a_write_answered_2xx_is_done_whatever_the_body_says(ns):
+    """NetSuite answers a write 204 with no body; only reads are JSON (a body on a write's 2xx is not read)."""
+    conn = ns.connect(retry=RetryPolicy(max_attempts=1, sleep=Sleeps()))
+    conn.session.gateway_answers.append((204, b"OK", "text/plain"))
+
+    conn.client.update_record("job", "1774", {"companyName": "Website v2"})
+
+    assert len(conn.session.sent) == 1
 
 
 def test_delete_record_removes_it(ns, conn):

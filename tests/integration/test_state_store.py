@@ -7,14 +7,17 @@ Time-dependent behaviour (claim and lease expiry) runs on a fake clock patched i
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from ctsync.errors import TransientError
+from ctsync.state import mappings as mappings_module
 from ctsync.state.mappings import LOCK_SECONDS, LostLock, Mapping, MappingStore, RecordBusy
 from ctsync.state.progress import Breaker, Cursor, ProgressStore
 from ctsync.state.runlog import BLOCKED_SAMPLE, OUTCOMES, Failure, RunLog
@@ -128,6 +131,66 @@ def test_children_lists_the_mappings_of_one_parent(table):
     assert [m.source_id for m in store.children("timesheet", "ts-1")] == ["te-2"]
 
 
+class UnprocessedTable:
+    """The table, but its first BatchGetItem reads only `served` of the keys asked for and hands the others back
+    as UnprocessedKeys, in the request's own form (as DynamoDB does under load or past 16 MB in one answer)."""
+
+    def __init__(self, table: Any, served: int) -> None:
+        self._table, self._served = table, served
+        self.batches: list[int] = []  # how many keys each BatchGetItem asked for
+        real = table.meta.client
+
+        def batch_get_item(RequestItems: dict[str, Any]) -> dict[str, Any]:  # noqa: N803 (boto3's name)
+            request = RequestItems[table.name]
+            self.batches.append(len(request["Keys"]))
+            if len(self.batches) > 1 or len(request["Keys"]) <= served:
+                return real.batch_get_item(RequestItems=RequestItems)
+            head, tail = request["Keys"][:served], request["Keys"][served:]
+            response = real.batch_get_item(RequestItems={table.name: {**request, "Keys": head}})
+            response["UnprocessedKeys"] = {table.name: {**request, "Keys": tail}}
+            return response
+
+        self.meta = SimpleNamespace(client=SimpleNamespace(batch_get_item=batch_get_item))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._table, name)
+
+
+def test_get_many_reads_again_the_keys_dynamodb_left_unprocessed(table):
+    MappingStore(table).put_many(Mapping(kind="project", source_id=str(n), target_id=f"ct-{n}") for n in range(130))
+    partial = UnprocessedTable(table, served=40)
+
+    found = MappingStore(partial).get_many("project", [str(n) for n in range(130)])
+
+    assert set(found) == {str(n) for n in range(130)} and found["99"].target_id == "ct-99"
+    # the first hundred: 40 read, the other 60 asked for again; then the last 30
+    assert partial.batches == [100, 60, 30]
+
+
+def dynamodb_calls(table: Any) -> list[tuple[str, dict[str, Any]]]:
+    """Every DynamoDB call made through `table` from now on: (operation, request body)."""
+    calls: list[tuple[str, dict[str, Any]]] = []
+    table.meta.client.meta.events.register(
+        "before-call.dynamodb.*", lambda model, params, **_: calls.append((model.name, json.loads(params["body"])))
+    )
+    return calls
+
+
+def test_the_mapping_store_reads_consistently(table):
+    """DynamoDB reads are eventually consistent unless asked: a worker could read a mapping or a lock's state a
+    moment old (moto, like DynamoDB Local, always reads consistently, so only the request can show it)."""
+    store = MappingStore(table)
+    store.put(Mapping(kind="project", source_id="1774", target_id="ct-job-1"))
+    calls = dynamodb_calls(table)
+
+    store.get("project", "1774")
+    store.get_many("project", ["1774", "1775"])
+
+    reads = {name: params for name, params in calls}
+    assert reads["GetItem"]["ConsistentRead"] is True
+    assert reads["BatchGetItem"]["RequestItems"][table.name]["ConsistentRead"] is True
+
+
 def test_a_record_lock_keeps_a_second_worker_out_until_the_mapping_is_committed(table):
     store = MappingStore(table)
     lock = store.lock("customer", "12", owner="worker-a")
@@ -189,6 +252,84 @@ def test_an_expired_lock_is_taken_over_and_the_late_holder_cannot_commit(table, 
     assert store.get("project", "1774").target_id == "ct-job"
 
 
+class WaitClock:
+    """Stands in for the `time` module in the mapping store: `monotonic` is fake, and `sleep` records the pause,
+    moves it on and then calls `on_sleep` (another worker acting meanwhile), so waits take no real time."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+        self.on_sleep: Any = None
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+        if self.on_sleep:
+            self.on_sleep()
+
+
+@pytest.fixture
+def wait_clock(monkeypatch) -> WaitClock:
+    fake = WaitClock()
+    monkeypatch.setattr(mappings_module, "time", fake)
+    return fake
+
+
+def test_a_held_lock_is_refused_at_once_unless_asked_to_wait(table, wait_clock):
+    store = MappingStore(table)
+    store.lock("customer", "12", owner="worker-a")
+
+    with pytest.raises(RecordBusy) as caught:
+        store.lock("customer", "12", owner="worker-b")
+    assert wait_clock.sleeps == []  # no wait by default
+    assert caught.value.message == "another worker is writing the customer for 12"
+
+    # Asked to wait 0.4 s, it tries every 0.2 s until the wait is over, then gives up
+    with pytest.raises(RecordBusy):
+        store.lock("customer", "12", owner="worker-b", wait_seconds=0.4)
+    assert wait_clock.sleeps == [0.2, 0.2]
+
+
+def test_a_waiting_lock_is_taken_as_soon_as_the_holder_commits(table, wait_clock):
+    store = MappingStore(table)
+    held = store.lock("customer", "12", owner="worker-a")
+
+    def holder_commits_during_the_second_pause() -> None:
+        if len(wait_clock.sleeps) == 2:
+            store.commit(held, Mapping(kind="customer", source_id="12", target_id="ct-client-12"))
+
+    wait_clock.on_sleep = holder_commits_during_the_second_pause
+
+    lock = store.lock("customer", "12", owner="worker-b", wait_seconds=10)
+
+    assert wait_clock.sleeps == [0.2, 0.2]  # taken at the try after the commit
+    assert lock.mapping is not None and lock.mapping.target_id == "ct-client-12"
+
+
+def test_a_mapping_item_written_before_hashes_fingerprints_and_deletion_existed_reads_with_their_defaults(table):
+    """Items an earlier version of the product wrote lack the newer attributes: the empty hash makes the next
+    message write the target, the empty fingerprint keeps the poller from taking the record as unchanged."""
+    table.put_item(
+        Item={
+            PK: "MAP#project#1774",
+            SK: "MAP",
+            "kind": "project",
+            "source_id": "1774",
+            "target_id": "ct-job-1",
+            "updated_at": "2026-01-05T09:00:00Z",
+        }
+    )
+
+    mapping = MappingStore(table).get("project", "1774")
+
+    assert mapping is not None and mapping.target_id == "ct-job-1"
+    assert (mapping.content_hash, mapping.fingerprint, mapping.deleted) == ("", "", False)
+    assert (mapping.source_version, mapping.details, mapping.parent) == (None, {}, None)
+
+
 def test_a_lock_waits_for_another_holder_to_commit(table):
     store = MappingStore(table)
     held = store.lock("customer", "12", owner="worker-a")
@@ -217,6 +358,20 @@ def test_commit_can_keep_the_lock_for_a_follow_up(table):
     assert store.lock("task", "5001", owner="worker-b").mapping.content_hash == "h"
 
 
+def test_a_lock_kept_for_a_follow_up_is_held_afresh_and_still_expires(table, clock):
+    store = MappingStore(table, clock=clock.epoch)
+    lock = store.lock("task", "5001", owner="worker-a")
+    clock.advance(100)
+    store.commit(lock, Mapping(kind="task", source_id="5001", target_id="ct-task-1"), keep_lock=True)
+
+    clock.advance(LOCK_SECONDS - 1)  # past the first hold, within the one the commit took afresh
+    with pytest.raises(RecordBusy):
+        store.lock("task", "5001", owner="worker-b")
+    clock.advance(2)  # a holder that died after the commit does not keep the record for ever
+    taken = store.lock("task", "5001", owner="worker-b")
+    assert taken.mapping is not None and taken.mapping.target_id == "ct-task-1"
+
+
 def test_adopt_records_a_target_only_where_none_is_known(table):
     store = MappingStore(table)
     store.put(Mapping(kind="project", source_id="1774", target_id="ct-job-1"))
@@ -242,6 +397,50 @@ def test_confirm_moves_the_fence_only_when_nobody_holds_the_record(table):
     store.lock("project", "1774", owner="worker-a")
     store.confirm(store.get("project", "1774"), T0 + timedelta(hours=2), "fp-3")
     assert store.get("project", "1774").fingerprint == "fp-2"  # the holder decides
+
+
+def test_a_confirm_that_would_change_nothing_writes_nothing(table):
+    store = MappingStore(table)
+    store.put(Mapping(kind="project", source_id="1774", target_id="j", source_version=T0, fingerprint="fp-1"))
+    mapping = store.get("project", "1774")
+    calls = dynamodb_calls(table)
+
+    store.confirm(mapping, T0, "fp-1")  # the version and the snapshot already applied
+    store.confirm(mapping, None, "")  # nothing known about either
+    store.confirm(mapping, T0 - timedelta(hours=1), "fp-1")  # an older version
+
+    assert calls == []
+    store.confirm(mapping, T0, "fp-2")
+    assert [name for name, _ in calls] == ["UpdateItem"]
+    moved = store.get("project", "1774")
+    assert (moved.source_version, moved.fingerprint) == (T0, "fp-2")
+
+
+def test_a_skip_marker_never_covers_a_lock(table):
+    store = MappingStore(table)
+    held = store.lock("task", "5001", owner="worker-a")
+    held.create_attempted = True
+
+    assert store.note_skipped("task", "5001", "fp") is False
+
+    with pytest.raises(RecordBusy):
+        store.lock("task", "5001", owner="worker-b")  # still held
+    assert store.get_many("task", ["5001"]) == {}  # and no marker
+    store.release(held)
+    assert store.lock("task", "5001", owner="worker-b").create_may_exist  # the create mark survived too
+
+
+def test_a_skip_marker_reads_back_as_a_mapping_without_a_target(table, clock):
+    store = MappingStore(table)
+    clock.advance(60)
+    store.note_skipped("project", "closed", "fp-closed")
+
+    marker = store.get_many("project", ["closed"])["closed"]
+
+    assert (marker.kind, marker.source_id, marker.target_id) == ("project", "closed", "")
+    assert marker.fingerprint == "fp-closed" and marker.details == {"skipped": "true"}
+    assert marker.updated_at == clock.now  # when it was judged
+    assert store.get("project", "closed") is None  # `get` answers real mappings only
 
 
 # -- ProgressStore -------------------------------------------------------------------------------------------
@@ -304,6 +503,21 @@ def test_concurrent_advances_leave_the_latest_watermark(table):
     for thread in threads:
         thread.join()
     assert ProgressStore(table).watermark("time", "approved") == max(moments)
+
+
+def test_the_progress_store_reads_consistently(table):
+    """A cursor, a watermark, a lease or a pause read a moment old would restart a finished page, read a window
+    again or miss a pause: every read asks DynamoDB for a consistent one (moto always reads consistently)."""
+    progress = ProgressStore(table)
+    calls = dynamodb_calls(table)
+
+    progress.cursor("projects")
+    progress.lease_holder("projects")
+    progress.breaker("projects")
+    progress.watermarks("projects")
+
+    assert [name for name, _ in calls] == ["GetItem", "GetItem", "GetItem", "Query"]
+    assert all(body["ConsistentRead"] is True for _, body in calls)
 
 
 def test_cursor_save_load_and_clear(table):

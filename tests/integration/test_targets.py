@@ -99,6 +99,13 @@ def store(table) -> MappingStore:
     return MappingStore(table)
 
 
+def same_mapping(answered: Mapping | None, stored: Mapping) -> bool:
+    """The mapping an upsert answers is the one it recorded (the store keeps `updated_at` to the second)."""
+    return answered is not None and answered.model_dump(exclude={"updated_at"}) == stored.model_dump(
+        exclude={"updated_at"}
+    )
+
+
 def locked_by_someone(store: MappingStore) -> bool:
     try:
         lock = store.lock(KIND, "101", owner="probe")
@@ -118,6 +125,7 @@ def test_a_first_delivery_creates_without_looking_first_and_records_the_mapping(
     mapping = store.get(KIND, "101")
     assert (mapping.target_id, mapping.source_version, mapping.content_hash) == ("job-1", V1, content_hash(PAYLOAD))
     assert mapping.details == {"client": "c-7"} and mapping.fingerprint == "fp-1"
+    assert same_mapping(applied.mapping, mapping)  # the mapping as recorded
     assert not locked_by_someone(store)
 
 
@@ -222,6 +230,24 @@ def test_a_create_refused_outright_leaves_nothing_to_look_for(store) -> None:
     assert retry.names() == ["create"]
 
 
+def test_a_lost_create_looked_for_in_vain_then_refused_outright_leaves_nothing_to_look_for(store) -> None:
+    crashed = RecordingOps()
+    crashed.create_error = ClickTimeOutcomeUnknown("ClickTime POST /Jobs: ReadTimeout")
+    with pytest.raises(ClickTimeOutcomeUnknown):
+        apply(store, crashed, PAYLOAD, V1)
+    # The next attempt looks (nothing was made after all), then its own create is refused outright
+    refused = RecordingOps(existing=None)
+    refused.create_error = ClickTimeValidationError(400, "JobNumber: too long")
+    with pytest.raises(ClickTimeValidationError):
+        apply(store, refused, PAYLOAD, V1)
+    assert refused.names() == ["find", "create"]
+
+    # So the doubt is settled: the attempt after that creates without looking again
+    retry = RecordingOps()
+    apply(store, retry, PAYLOAD, V1)
+    assert retry.names() == ["create"]
+
+
 def test_a_source_holding_a_written_back_id_looks_first(store) -> None:
     ops = RecordingOps(existing="job-from-before")
     ops.may_exist = True
@@ -235,8 +261,32 @@ def test_a_create_that_lost_a_race_adopts_the_winners_record(store) -> None:
     ops.create_error = ClickTimeAlreadyExists(400, "ClientNumber 'C-2001' is already in use")
     applied = apply(store, ops, PAYLOAD, V1)
     assert applied.action == "updated" and applied.target_id == "client-made-by-the-other-worker"
+    assert applied.detail == "adopted the target another worker created meanwhile"
     assert ops.names() == ["create", "find", "update"]
-    assert store.get(KIND, "101").target_id == "client-made-by-the-other-worker"
+    # the winner's record is brought to this payload (there is no mapping before it)
+    assert ops.calls[-1] == ("update", "client-made-by-the-other-worker", PAYLOAD, None)
+    mapping = store.get(KIND, "101")
+    assert mapping.target_id == "client-made-by-the-other-worker" and mapping.content_hash == content_hash(PAYLOAD)
+    assert same_mapping(applied.mapping, mapping)
+    assert not locked_by_someone(store)
+
+
+def test_a_race_adoption_whose_update_fails_is_looked_for_again_not_created(store) -> None:
+    class FailingUpdate(RecordingOps):
+        def update(self, target_id: str, payload: dict[str, Any], before: Mapping | None) -> None:
+            super().update(target_id, payload, before)
+            raise ConnectionError("ClickTime dropped the update")
+
+    lost = FailingUpdate(existing="client-made-by-the-other-worker")
+    lost.create_error = ClickTimeAlreadyExists(400, "ClientNumber 'C-2001' is already in use")
+    with pytest.raises(ConnectionError):
+        apply(store, lost, PAYLOAD, V1)
+    assert store.get(KIND, "101") is None
+
+    retry = RecordingOps(existing="client-made-by-the-other-worker")
+    applied = apply(store, retry, PAYLOAD, V1)
+
+    assert retry.names() == ["find", "update"] and applied.target_id == "client-made-by-the-other-worker"
 
 
 def test_a_duplicate_refusal_with_nothing_to_adopt_is_reported(store) -> None:
@@ -244,6 +294,11 @@ def test_a_duplicate_refusal_with_nothing_to_adopt_is_reported(store) -> None:
     ops.create_error = ClickTimeAlreadyExists(400, "ClientNumber 'C-2001' is already in use")
     with pytest.raises(ClickTimeAlreadyExists):
         apply(store, ops, PAYLOAD, V1)
+    assert ops.names() == ["create", "find"]
+    # The refusal made nothing: the next attempt has nothing to look for, it creates (once the clash is fixed)
+    retry = RecordingOps(new_id="job-2")
+    applied = apply(store, retry, PAYLOAD, V1)
+    assert retry.names() == ["create"] and applied.target_id == "job-2"
 
 
 # -- concurrency: the lock is the claim and the fence ---------------------------------------------------------

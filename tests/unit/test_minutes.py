@@ -86,3 +86,22 @@ def test_the_order_of_groups_does_not_change_anyones_minutes(hours: list[Decimal
     entries = [Timed(f"e{n}", n % 3, h) for n, h in enumerate(hours)]
     by_group = sorted(entries, key=lambda e: e.group)  # stable: the order within each group is kept
     assert allocate(entries) == allocate(by_group)
+
+
+def test_the_minutes_left_go_to_the_largest_fractions_not_the_first_entries() -> None:
+    # 0.06 and 0.96 minutes: 1.02 in all rounds to 1, which goes to the entry nearest its next minute
+    entries = [Timed("a", "g", Decimal("0.001")), Timed("b", "g", Decimal("0.016"))]
+    assert allocate(entries) == {"a": 0, "b": 1}
+
+
+def test_an_empty_group_totals_zero_minutes() -> None:
+    assert group_total_minutes([]) == 0
+
+
+def test_a_half_minute_of_netsuite_hours_rounds_up() -> None:
+    assert hours_to_minutes(Decimal("0.075")) == 5  # 4.5 minutes (half-even would give 4)
+
+
+def test_negative_minutes_are_refused_by_name() -> None:
+    with pytest.raises(ValueError, match="^negative minutes -1$"):
+        duration(-1)
