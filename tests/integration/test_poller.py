@@ -597,7 +597,7 @@ def needs_no_target(change: Change) -> str | None:
     return "closed and never synced" if change.snapshot.get("status") == "closed" else None
 
 
-def test_a_record_that_needs_no_target_and_never_had_one_is_marked_skipped_not_queued(table, ours):
+def test_a_record_that_needs_no_target_and_never_had_one_is_marked_skipped_not_queued(table, ours, metrics):
     source = ScriptedSource(("changes",))
     source.batches["changes"] = [
         ChangeBatch(
@@ -622,6 +622,7 @@ def test_a_record_that_needs_no_target_and_never_had_one_is_marked_skipped_not_q
     marker = h.mappings.get_many(KIND, ["closed"])["closed"]
     assert (marker.target_id, marker.fingerprint) == ("", "fp-closed")
     assert h.runlog.summary(result.run_id).counts.get("skipped") == 1
+    assert ("Skipped", 1) in metrics  # the metric the worker's skips add to
 
     # the next run leaves it out as unchanged until it changes
     h.queue.sent.clear()
