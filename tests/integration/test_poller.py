@@ -719,3 +719,24 @@ def test_a_lease_left_by_a_dead_invocation_is_taken_once_it_has_expired(table, o
     assert h.run().status == "skipped"
     ours.advance(901)
     assert h.run().status == "enqueued"
+
+
+def test_a_hand_over_resumes_after_the_last_batch_read_even_one_that_queued_nothing(table, ours):
+    """Batches that queue nothing do not save the cursor, but a hand-over does: the continuation reads on from
+    where the run stopped, not again from the last batch that queued work."""
+    source = ScriptedSource(("changes",))
+    source.batches["changes"] = [
+        ChangeBatch([change("1")], "1"),
+        ChangeBatch([change("2", fingerprint="fp-2")], "2"),  # unchanged: its target holds it
+        ChangeBatch([change("3")], "3"),
+    ]
+    h = Harness(table, source)
+    h.mappings.note_skipped(KIND, "2", "fp-2")
+    time_left = iter([PLENTY_MS, 0])  # asked after each batch: the run must stop after the second
+
+    first = h.run(remaining_ms=lambda: next(time_left))
+    assert first.status == "continued" and h.progress.cursor(SYNC).after == "2"
+    h.run(h.continued[0])
+
+    assert [after for _, _, after in source.reads] == [None, "2"]
+    assert [m.source_id for m in h.queue.sent] == ["1", "3"]
