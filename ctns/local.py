@@ -13,7 +13,6 @@ reads. Without a running `ctns serve`, `ctns run` and `ctns demo` run on moto in
 from __future__ import annotations
 
 import json
-import logging
 import os
 import socket
 import time
@@ -26,6 +25,7 @@ from urllib.parse import urlsplit
 
 import requests
 
+from ctns.motoserver import MotoServer
 from ctns.output import CliError
 from ctns.stack import REGION, ROOT
 
@@ -223,8 +223,6 @@ class LocalStack:
         self._server: Any = None
 
     def start(self) -> LocalState:
-        from moto.server import ThreadedMotoServer
-
         from ctns.session import Session
 
         if LocalStack._running is not None:
@@ -238,11 +236,8 @@ class LocalStack:
             )
         if self.port and not _free(self.port):
             raise CliError(f"port {self.port} is in use: pick another with --port, or leave --port out for a free one")
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per AWS request on the console
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
-        self._server.start()
-        host, port = self._server.get_host_and_port()
-        endpoint = f"http://{host}:{port}"
+        self._server = MotoServer(self.port).start()
+        endpoint = self._server.url
         try:
             # moto keeps its state per process: a server started in a process that ran another one starts empty.
             requests.post(f"{endpoint}/moto-api/reset", timeout=10)

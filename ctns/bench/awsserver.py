@@ -22,6 +22,8 @@ import urllib.request
 from collections import Counter
 from typing import Any
 
+from ctns.motoserver import OneAtATime, make_moto_server, moto_app
+
 TAG = "ctns-bench/"
 _SCOPE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/aws4_request")
 
@@ -41,12 +43,11 @@ def operation(environ: dict[str, Any]) -> tuple[str, str]:
     return service, target.rsplit(".", 1)[-1] if target else environ.get("REQUEST_METHOD", "?")
 
 
-class CountingApp:
-    """WSGI middleware: one request at a time, counted; `/__bench__/counts` answers the counts."""
+class CountingApp(OneAtATime):
+    """One request at a time (see `ctns.motoserver`), each counted; `/__bench__/counts` answers the counts."""
 
     def __init__(self, app: Any) -> None:
-        self.app = app
-        self.lock = threading.Lock()
+        super().__init__(app)
         self.counts: Counter[tuple[str, str, str]] = Counter()
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
@@ -59,7 +60,6 @@ class CountingApp:
         service, op = operation(environ)
         with self.lock:
             self.counts[(who(environ.get("HTTP_USER_AGENT", "")), service, op)] += 1
-            # The whole response is produced under the lock: moto's in-memory backends are not thread-safe.
             return list(self.app(environ, start_response))
 
 
@@ -94,11 +94,7 @@ def _cheap_sqs_sends() -> None:
 
 def serve(port: int = 0) -> None:
     _cheap_sqs_sends()
-    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
-    from werkzeug.serving import make_server
-
-    app = CountingApp(DomainDispatcherApplication(create_backend_app))
-    server = make_server("127.0.0.1", port, app, threaded=True, request_handler=MotoRequestHandler)
+    server = make_moto_server(CountingApp(moto_app()), port)
     print(server.server_address[1], flush=True)
     server.serve_forever()
 

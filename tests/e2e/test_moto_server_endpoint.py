@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
+from ctns.motoserver import MotoServer
 from tests.e2e.support import jobs_by_project, open_projects, run
 
 pytestmark = pytest.mark.e2e
@@ -13,14 +13,12 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture
 def moto_server(monkeypatch):
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
-    server.start()
-    host, port = server.get_host_and_port()
-    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://{host}:{port}")
+    server = MotoServer().start()
+    monkeypatch.setenv("AWS_ENDPOINT_URL", server.url)
     for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         monkeypatch.setenv(key, "moto-server")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    yield f"http://{host}:{port}"
+    yield server.url
     server.stop()
 
 

@@ -1,0 +1,90 @@
+"""The local stack's moto server answers one request at a time, as each real DynamoDB and SQS request is atomic.
+
+moto's in-memory backends are not thread-safe: served concurrently, two UpdateItem ADDs on one item can lose one
+increment (the CLI test of the local stack once counted 7 failures of a cause for 8 dead letters). In-process moto
+is serialised by `ctns.local_aws.atomic_moto`; the server the local stack and the tests start must be too.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import boto3
+import pytest
+from moto.dynamodb.models import DynamoDBBackend
+
+from ctns.motoserver import MotoServer
+
+HELD_SECONDS = 1.0  # how long the first request waits for a second one to come in beside it
+
+
+@pytest.fixture
+def server():
+    with MotoServer() as running:
+        yield running
+
+
+def _dynamodb(url: str):
+    return boto3.client(
+        "dynamodb", endpoint_url=url, region_name="us-east-1", aws_access_key_id="t", aws_secret_access_key="t"
+    )
+
+
+def test_a_request_never_runs_beside_another(server, monkeypatch):
+    """The first UpdateItem waits (up to HELD_SECONDS) for a second to enter the backend beside it: served one
+    at a time, none ever does; served concurrently, the second enters at once."""
+    dynamodb = _dynamodb(server.url)
+    dynamodb.create_table(
+        TableName="t",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    original = DynamoDBBackend.update_item
+    inside, most_inside, guard = [0], [0], threading.Lock()
+    second_came_in = threading.Event()
+
+    def watched(self, *args, **kwargs):
+        with guard:
+            inside[0] += 1
+            most_inside[0] = max(most_inside[0], inside[0])
+            first = inside[0] == 1 and not second_came_in.is_set()
+            if inside[0] > 1:
+                second_came_in.set()
+        try:
+            if first:
+                second_came_in.wait(HELD_SECONDS)
+            return original(self, *args, **kwargs)
+        finally:
+            with guard:
+                inside[0] -= 1
+
+    monkeypatch.setattr(DynamoDBBackend, "update_item", watched)
+
+    def add_one() -> None:
+        _dynamodb(server.url).update_item(
+            TableName="t",
+            Key={"pk": {"S": "cause"}},
+            UpdateExpression="ADD #count :one",
+            ExpressionAttributeNames={"#count": "count"},
+            ExpressionAttributeValues={":one": {"N": "1"}},
+        )
+
+    threads = [threading.Thread(target=add_one) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert most_inside[0] == 1
+    item = dynamodb.get_item(TableName="t", Key={"pk": {"S": "cause"}}, ConsistentRead=True)["Item"]
+    assert item["count"] == {"N": "2"}
+
+
+def test_it_serves_the_moto_api_and_stops(server):
+    import requests
+
+    assert requests.post(f"{server.url}/moto-api/reset", timeout=10).status_code == 200
+    server.stop()
+    with pytest.raises(requests.ConnectionError):
+        requests.post(f"{server.url}/moto-api/reset", timeout=2)
