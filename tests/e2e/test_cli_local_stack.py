@@ -1,5 +1,5 @@
-"""Every operator command against the local default (`ctns serve`, here started in this process with moto's
-`ctns.motoserver`, one request at a time) after a run with seeded failures: a project without a customer (an unmapped record) and a
+"""Every operator command against the local default (`ctns serve`, here started in this process: a moto server
+answering one request at a time) after a run with seeded failures: a project without a customer (an unmapped record) and a
 task form that drops the ClickTime ID field (a wrong field)."""
 
 from __future__ import annotations
