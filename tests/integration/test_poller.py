@@ -324,23 +324,23 @@ def test_a_failure_is_recorded_under_the_errors_own_code(table, ours):
 
 def test_a_run_that_dies_after_a_phase_failed_resumes_that_phase_from_its_start_and_keeps_it_failed(table, ours):
     """The failure is in the saved cursor at once, the phase's resume key forgotten: a run that dies before it
-    finishes (here: clearing its cursor) leaves a cursor whose continuation neither skips part of the phase nor
+    finishes (here: writing its end) leaves a cursor whose continuation neither skips part of the phase nor
     moves its watermark."""
     source = ScriptedSource(("changes",))
     source.batches["changes"] = [ChangeBatch([change("1")], "1"), ChangeBatch([change("2")], "2")]
     source.fail["changes"] = (1, NeedsAttention("refused", cause="query-refused"))
     h = Harness(table, source)
 
-    def dies(sync: str) -> None:
+    def dies(*args: Any, **kwargs: Any) -> None:
         raise ConnectionError("DynamoDB went away")
 
-    h.progress.clear_cursor = dies  # type: ignore[method-assign]
+    h.progress.end_run = dies  # type: ignore[method-assign]
     with pytest.raises(ConnectionError):
         h.run()
     cursor = h.progress.cursor(SYNC)
     assert cursor is not None
     assert (cursor.phase, cursor.after, cursor.failed_phases) == ("changes", None, {"changes": "query-refused"})
-    del h.progress.clear_cursor
+    del h.progress.end_run
     del source.fail["changes"]
 
     result = h.run()
@@ -576,7 +576,7 @@ def test_a_run_that_dies_at_the_start_of_a_phase_resumes_after_its_last_queued_b
 
 
 def test_batches_that_queue_nothing_do_not_save_the_cursor(table, ours):
-    """An unchanged pass costs no cursor write per batch: only the window's opening and the run's end touch it."""
+    """An unchanged pass writes no cursor: only the run's end clears it (in the transaction that ends the run)."""
     source = ScriptedSource(("changes", "deletions"))
     h = Harness(table, source)
     for source_id in ("1", "2", "3"):
@@ -589,7 +589,7 @@ def test_batches_that_queue_nothing_do_not_save_the_cursor(table, ours):
     h.run()
 
     assert h.queue.sent == []
-    assert saves == [None]  # the window's opening only
+    assert saves == []
     assert h.progress.cursor(SYNC) is None
 
 
@@ -672,7 +672,178 @@ def test_the_cursor_is_saved_after_every_batch(table, ours):
 
     h.run()
 
-    assert [(c.after, c.enqueued) if c else None for c in saved] == [(None, 0), ("2", 2)]
+    # none before the first batch queued work (a run that dies then has queued nothing: the next opens anew)
+    assert [(c.after, c.enqueued) if c else None for c in saved] == [None, ("2", 2)]
+
+
+# -- what a run costs and how it is logged -------------------------------------------------------------------
+def dynamodb_calls(table: Any) -> list[str]:
+    """The DynamoDB operations the stores call from now on, in order."""
+    calls: list[str] = []
+    table.meta.client.meta.events.register("before-call.dynamodb.*", lambda model, **_: calls.append(model.name))
+    return calls
+
+
+def quiet_night(table: Any) -> Harness:
+    """A second run over three phases: watermarks set, every record's target holding it already."""
+    source = ScriptedSource(("adopt", "changes", "deletions"))
+    h = Harness(table, source)
+    for phase in source.phases:
+        h.progress.advance_watermark(SYNC, phase, SOURCE_NOW - timedelta(days=1), "r-before")
+    for n in range(150):
+        h.mappings.note_skipped(KIND, str(n), f"fp-{n}")
+    source.batches["changes"] = [
+        ChangeBatch([change(str(n), fingerprint=f"fp-{n}") for n in range(start, start + 50)], str(start + 49))
+        for start in (0, 50, 100)
+    ]
+    return h
+
+
+def test_a_quiet_run_costs_three_dynamodb_calls_beyond_its_mapping_reads(table, ours):
+    h = quiet_night(table)
+    calls = dynamodb_calls(table)
+
+    result = h.run()
+
+    assert (result.status, result.enqueued, result.unchanged) == ("enqueued", 0, 150)
+    # the lease; the cursor and watermarks read together; one mapping read per batch; the run's end
+    assert calls == ["PutItem", "BatchGetItem"] + ["BatchGetItem"] * 3 + ["TransactWriteItems"]
+    assert h.progress.watermarks(SYNC) == {"adopt": SOURCE_NOW, "changes": SOURCE_NOW, "deletions": SOURCE_NOW}
+    assert h.progress.cursor(SYNC) is None and h.lease() is None
+    summary = h.runlog.summary(result.run_id)
+    assert summary is not None and h.runlog.runs(SYNC) == [result.run_id]
+    assert (summary.sync, summary.status, summary.enqueued, summary.counts["unchanged"]) == (SYNC, "enqueued", 0, 150)
+    assert summary.started_at == summary.finished_at == ours.now
+
+
+def test_a_run_is_logged_with_its_cursor_before_its_first_message_is_queued(table, ours):
+    """A worker counts its outcomes into the run's summary: the summary exists before any message can reach
+    one, and so does the cursor, so a run that dies after queuing is resumed as the same run."""
+    source = ScriptedSource()
+    source.batches["changes"] = [ChangeBatch([change("1")], "1"), ChangeBatch([change("2")], "2")]
+    h = Harness(table, source)
+    at_send: list[tuple[str | None, str | None]] = []
+    send = h.queue.send
+
+    def watched(messages: Iterable[WorkMessage]) -> int:
+        batch = list(messages)
+        summary = h.runlog.summary(batch[0].run_id)
+        cursor = h.progress.cursor(SYNC)
+        at_send.append((summary.status if summary else None, cursor.run_id if cursor else None))
+        h.runlog.add_counts(batch[0].run_id, {"created": 1})  # a worker, at once
+        return send(batch)
+
+    h.queue.send = watched  # type: ignore[method-assign]
+
+    result = h.run()
+
+    assert at_send == [("running", result.run_id), ("running", result.run_id)]
+    summary = h.runlog.summary(result.run_id)
+    assert (summary.status, summary.enqueued, summary.counts["created"]) == ("enqueued", 2, 2)
+    assert h.runlog.runs(SYNC) == [result.run_id]
+
+
+def test_a_run_end_refused_as_a_whole_is_written_one_step_at_a_time(table, ours):
+    """One phase's watermark already stands past this run's end (set meanwhile by a run whose lease this one
+    took over once it expired): that mark is kept, the others move, and the run is still logged, its cursor
+    cleared and its lease released."""
+    h = quiet_night(table)
+    ahead = SOURCE_NOW + timedelta(hours=1)
+
+    def meanwhile(phase: str, number: int) -> None:
+        if number == 0:
+            h.progress.advance_watermark(SYNC, "deletions", ahead, "r-other")
+
+    h.source.during = meanwhile
+    calls = dynamodb_calls(table)
+
+    result = h.run()
+
+    assert "TransactWriteItems" in calls and calls[-1] == "DeleteItem"  # the lease, released on its own
+    assert h.progress.watermarks(SYNC) == {"adopt": SOURCE_NOW, "changes": SOURCE_NOW, "deletions": ahead}
+    assert h.progress.cursor(SYNC) is None and h.lease() is None
+    summary = h.runlog.summary(result.run_id)
+    assert (summary.status, summary.counts["unchanged"]) == ("enqueued", 150)
+    assert h.runlog.runs(SYNC) == [result.run_id]
+
+
+def test_a_run_end_refused_while_its_messages_are_counted_keeps_every_count(table, ours):
+    """A run that queued work ends with an update of its summary (workers add to it at the same time): a
+    refused transaction falls back to the plain updates, and no count is lost or doubled."""
+    source = ScriptedSource()
+    source.batches["changes"] = [ChangeBatch([change("1"), change("2", fingerprint="fp-2")], "2")]
+    h = Harness(table, source)
+    h.mappings.note_skipped(KIND, "2", "fp-2")
+
+    def refused(*args: Any, **kwargs: Any) -> bool:
+        h.runlog.add_counts(h.queue.sent[0].run_id, {"created": 1})  # the worker's count lands first
+        return False
+
+    h.progress.end_run = refused  # type: ignore[method-assign]
+
+    result = h.run()
+
+    summary = h.runlog.summary(result.run_id)
+    assert (summary.status, summary.enqueued, summary.counts["created"], summary.counts["unchanged"]) == (
+        "enqueued",
+        1,
+        1,
+        1,
+    )
+    assert h.progress.watermarks(SYNC) == {"changes": SOURCE_NOW}
+    assert h.progress.cursor(SYNC) is None and h.lease() is None
+
+
+def test_a_cursor_from_before_run_logging_moved_to_the_end_resumes_without_logging_the_run_again(table, ours):
+    """A cursor saved by an earlier version (no `logged`, no `opened_at`) belongs to a run already in the run
+    log, with counts its workers added: the resumed run keeps them and its start."""
+    source = ScriptedSource()
+    h = Harness(table, source)
+    started = ours.now - timedelta(minutes=5)
+    h.runlog.start(SYNC, "r-old", started)
+    h.runlog.add_counts("r-old", {"created": 3})
+    item = Cursor(run_id="r-old", window_end=SOURCE_NOW, starts={"changes": SOURCE_NOW}, phase="changes")
+    legacy = item.model_dump_json(exclude={"logged", "opened_at"})
+    table.put_item(Item={"pk": f"SYNC#{SYNC}", "sk": "CURSOR", "cursor": legacy})
+
+    result = h.run()
+
+    summary = h.runlog.summary("r-old")
+    assert result.run_id == "r-old"
+    assert (summary.status, summary.started_at, summary.counts["created"]) == ("enqueued", started, 3)
+    assert h.runlog.runs(SYNC) == ["r-old"]
+
+
+def test_a_hand_over_before_anything_was_queued_logs_the_run_once(table, ours):
+    source = ScriptedSource()
+    source.batches["changes"] = [
+        ChangeBatch([change("1", fingerprint="fp-1")], "1"),
+        ChangeBatch([change("2")], "2"),
+    ]
+    h = Harness(table, source)
+    h.mappings.note_skipped(KIND, "1", "fp-1")
+    time_left = iter([0])
+
+    first = h.run(remaining_ms=lambda: next(time_left))
+    assert first.status == "continued" and h.runlog.summary(first.run_id).status == "continued"
+    second = h.run(h.continued[0])
+
+    assert second.run_id == first.run_id and [m.source_id for m in h.queue.sent] == ["2"]
+    summary = h.runlog.summary(first.run_id)
+    assert (summary.status, summary.enqueued, summary.counts["unchanged"]) == ("enqueued", 1, 1)
+    assert h.runlog.runs(SYNC) == [first.run_id]
+
+
+def test_a_failed_phase_before_anything_was_queued_is_in_the_run_log(table, ours):
+    source = ScriptedSource(("changes",))
+    source.fail["changes"] = (0, NeedsAttention("refused", cause="query-refused"))
+    h = Harness(table, source)
+
+    result = h.run()
+
+    assert result.status == "partial"
+    assert [f.cause_key for f in h.runlog.failures(result.run_id)] == ["query-refused"]
+    assert h.runlog.summary(result.run_id).status == "partial" and h.runlog.runs(SYNC) == [result.run_id]
 
 
 # -- the lease ----------------------------------------------------------------------------------------------

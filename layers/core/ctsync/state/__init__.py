@@ -8,7 +8,7 @@ Keys (single-table): `MAP#<kind>#<source id>` mappings (indexes: by target id, b
 
 from ctsync.state.mappings import Lock, LostLock, Mapping, MappingStore, RecordBusy
 from ctsync.state.progress import Breaker, Cursor, ProgressStore
-from ctsync.state.runlog import Cause, Failure, RunLog, RunSummary
+from ctsync.state.runlog import Cause, Failure, RunEnd, RunLog, RunSummary
 
 __all__ = [
     "Breaker",
@@ -21,6 +21,7 @@ __all__ = [
     "MappingStore",
     "ProgressStore",
     "RecordBusy",
+    "RunEnd",
     "RunLog",
     "RunSummary",
 ]

@@ -24,7 +24,7 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel, Field
 
 from ctsync.errors import TransientError
-from ctsync.state.table import BY_KIND, BY_PARENT, BY_TARGET, PK, SK
+from ctsync.state.table import BY_KIND, BY_PARENT, BY_TARGET, PK, SK, write_together
 from ctsync.timeutil import format_instant, parse_instant, utc_now
 
 LOCK_SECONDS = 300  # as long as a worker invocation may run
@@ -222,7 +222,6 @@ class MappingStore:
         and its records are then marked one by one, so only those are left out)."""
         pending = [(s, f) for s, f in dict(records).items() if f]
         marked: set[str] = set()
-        client = self._table.meta.client
         for start in range(0, len(pending), TRANSACTION_ITEMS):
             chunk = pending[start : start + TRANSACTION_ITEMS]
             puts = [
@@ -235,14 +234,10 @@ class MappingStore:
                 }
                 for source_id, fingerprint in chunk
             ]
-            try:
-                client.transact_write_items(TransactItems=puts)
-            except ClientError as error:
-                if error.response["Error"]["Code"] != "TransactionCanceledException":  # a condition not met
-                    raise
-                marked.update(s for s, f in chunk if self.note_skipped(kind, s, f))
-            else:
+            if write_together(self._table, puts):
                 marked.update(s for s, _ in chunk)
+            else:
+                marked.update(s for s, f in chunk if self.note_skipped(kind, s, f))
         return marked
 
     # -- the record lock -----------------------------------------------------------------------------

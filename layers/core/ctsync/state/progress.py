@@ -3,6 +3,7 @@ apart, and the breaker that pauses a sync's workers while a systemic cause (bad 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -10,7 +11,7 @@ from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, Field
 
-from ctsync.state.table import PK, SK, TTL_ATTRIBUTE, epoch
+from ctsync.state.table import PK, SK, TTL_ATTRIBUTE, epoch, write_together
 from ctsync.timeutil import format_instant, parse_instant, utc_now
 
 WATERMARK = "WATERMARK"
@@ -30,6 +31,10 @@ class Cursor(BaseModel):
     skipped: int = 0  # changes left out because they need no target and never had one (marked skipped)
     adopted: int = 0
     failed_phases: dict[str, str] = Field(default_factory=dict)  # phase -> cause key
+    opened_at: datetime | None = None  # our clock when the window opened (the run log's start)
+    # Whether the run log holds the run yet: a quiet run is logged only at its end, in the same write as its
+    # watermarks. A cursor written by an earlier version was logged when its window opened.
+    logged: bool = True
 
 
 class Breaker(BaseModel):
@@ -97,6 +102,72 @@ class ProgressStore:
                 self._table.delete_item(Key=key)
             else:
                 self._table.put_item(Item={**key, "value": format_instant(value), "run_id": "reset"})
+
+    def run_state(self, sync: str, phases: Sequence[str]) -> tuple[Cursor | None, dict[str, datetime]]:
+        """The unfinished run's cursor and every phase's watermark (as `cursor` and `watermarks`) in one
+        consistent BatchGetItem: what a run needs before it reads the source."""
+        keys = [self._key(sync, what) for what in ("CURSOR", WATERMARK, *(f"{WATERMARK}#{p}" for p in phases))]
+        client = self._table.meta.client
+        items: list[dict[str, Any]] = []
+        while keys:
+            response = client.batch_get_item(RequestItems={self._table.name: {"Keys": keys, "ConsistentRead": True}})
+            items += response.get("Responses", {}).get(self._table.name, [])
+            keys = response.get("UnprocessedKeys", {}).get(self._table.name, {}).get("Keys", [])
+        cursor: Cursor | None = None
+        marks: dict[str, datetime] = {}
+        for item in items:
+            if item[SK] == "CURSOR":
+                cursor = Cursor.model_validate_json(item["cursor"])
+            else:
+                marks[item[SK].partition("#")[2] or "*"] = parse_instant(item["value"])
+        return cursor, marks
+
+    def end_run(
+        self,
+        sync: str,
+        owner: str,
+        *,
+        phases: Sequence[str],
+        window_end: datetime,
+        run_id: str,
+        also: list[dict[str, Any]],
+    ) -> bool:
+        """A run's end in one TransactWriteItems: `phases`' watermarks moved to `window_end` (as
+        `advance_watermark`), the cursor cleared, `owner`'s lease released, and `also` (the run log's writes).
+        False, with nothing written, when DynamoDB refused it as a whole: a watermark already at or past
+        `window_end`, the lease no longer `owner`'s, or another write to one of the items in flight."""
+        writes = [self._watermark_write(sync, phase, window_end, run_id) for phase in phases]
+        return write_together(self._table, writes + self._end_writes(sync, owner) + also)
+
+    def _watermark_write(self, sync: str, phase: str, value: datetime, run_id: str) -> dict[str, Any]:
+        return {
+            "Put": {
+                "TableName": self._table.name,
+                "Item": {
+                    **self._key(sync, f"{WATERMARK}#{phase}"),
+                    "value": format_instant(value),
+                    "run_id": run_id,
+                    "set_at": format_instant(utc_now()),
+                },
+                "ConditionExpression": "attribute_not_exists(#pk) OR #value < :value",
+                "ExpressionAttributeNames": {"#pk": PK, "#value": "value"},
+                "ExpressionAttributeValues": {":value": format_instant(value)},
+            }
+        }
+
+    def _end_writes(self, sync: str, owner: str) -> list[dict[str, Any]]:
+        return [
+            {"Delete": {"TableName": self._table.name, "Key": self._key(sync, "CURSOR")}},
+            {
+                "Delete": {
+                    "TableName": self._table.name,
+                    "Key": self._key(sync, "LEASE"),
+                    "ConditionExpression": "#owner = :owner",
+                    "ExpressionAttributeNames": {"#owner": "owner"},
+                    "ExpressionAttributeValues": {":owner": owner},
+                }
+            },
+        ]
 
     # -- cursor -----------------------------------------------------------------------------------
     def cursor(self, sync: str) -> Cursor | None:

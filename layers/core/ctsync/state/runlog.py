@@ -60,6 +60,18 @@ class RunSummary(BaseModel):
     notes: dict[str, str] = Field(default_factory=dict)
 
 
+class RunEnd(BaseModel):
+    """How a poller's run ended, for the run log."""
+
+    sync: str
+    run_id: str
+    started_at: datetime
+    status: str
+    enqueued: int
+    counts: dict[str, int] = Field(default_factory=dict)  # outcomes the poller judged (unchanged, skipped)
+    logged: bool  # whether `start` was written already
+
+
 class RunLog:
     def __init__(self, table: Any, retention_days: int = 30) -> None:
         self._table = table
@@ -69,24 +81,54 @@ class RunLog:
         return epoch((after or utc_now()) + self._retention)
 
     def start(self, sync: str, run_id: str, started_at: datetime) -> None:
-        self._table.put_item(
-            Item={
-                PK: f"RUN#{run_id}",
-                SK: "SUMMARY",
-                "sync": sync,
-                "started_at": format_instant(started_at),
-                "status": "running",
-                TTL_ATTRIBUTE: self._expiry(),
+        for item in self._start_items(sync, run_id, started_at):
+            self._table.put_item(Item=item)
+
+    def _start_items(self, sync: str, run_id: str, started_at: datetime) -> list[dict[str, Any]]:
+        """The run's summary and its entry in the sync's list of runs."""
+        summary = {
+            PK: f"RUN#{run_id}",
+            SK: "SUMMARY",
+            "sync": sync,
+            "started_at": format_instant(started_at),
+            "status": "running",
+            TTL_ATTRIBUTE: self._expiry(),
+        }
+        entry = {PK: f"SYNC#{sync}", SK: f"RUN#{format_instant(started_at)}#{run_id}", "run_id": run_id}
+        return [summary, {**entry, TTL_ATTRIBUTE: self._expiry()}]
+
+    def finish_writes(self, end: RunEnd) -> list[dict[str, Any]]:
+        """A poller's run end (`set_status(..., finished=True)` and `add_counts` of what it judged; for a run not
+        logged yet, `start` too) as items of one TransactWriteItems."""
+        counts = {f"n_{k}": v for k, v in end.counts.items() if v}
+        if not end.logged:
+            summary, entry = self._start_items(end.sync, end.run_id, end.started_at)
+            summary |= {"status": end.status, "enqueued": end.enqueued, "finished_at": format_instant(utc_now())}
+            return [{"Put": {"TableName": self._table.name, "Item": item}} for item in (summary | counts, entry)]
+        names = {"#s": "status", **{f"#n{i}": name for i, name in enumerate(counts)}}
+        values: dict[str, Any] = {":s": end.status, ":e": end.enqueued, ":f": format_instant(utc_now())}
+        values |= {f":v{i}": amount for i, amount in enumerate(counts.values())}
+        expression = "SET #s = :s, enqueued = :e, finished_at = :f"
+        if counts:
+            expression += " ADD " + ", ".join(f"#n{i} :v{i}" for i in range(len(counts)))
+        return [
+            {
+                "Update": {
+                    "TableName": self._table.name,
+                    "Key": {PK: f"RUN#{end.run_id}", SK: "SUMMARY"},
+                    "UpdateExpression": expression,
+                    "ExpressionAttributeNames": names,
+                    "ExpressionAttributeValues": values,
+                }
             }
-        )
-        self._table.put_item(
-            Item={
-                PK: f"SYNC#{sync}",
-                SK: f"RUN#{format_instant(started_at)}#{run_id}",
-                "run_id": run_id,
-                TTL_ATTRIBUTE: self._expiry(),
-            }
-        )
+        ]
+
+    def finish(self, end: RunEnd) -> None:
+        """`finish_writes` one call at a time (when the run's end could not be written as one transaction)."""
+        if not end.logged:
+            self.start(end.sync, end.run_id, end.started_at)
+        self.set_status(end.run_id, end.status, enqueued=end.enqueued, finished=True)
+        self.add_counts(end.run_id, end.counts)
 
     def set_status(self, run_id: str, status: str, *, enqueued: int | None = None, finished: bool = False) -> None:
         names = {"#s": "status"}

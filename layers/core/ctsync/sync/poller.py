@@ -8,8 +8,12 @@ Rules that keep it from losing or doubling work:
 - the window ends at the source's own "now" when the run starts (`ChangeSource.window_end`), and a phase's
   watermark moves there only once the phase has been read in full: a phase that fails (a missing
   permission, say) keeps its watermark and is one cause, while the other phases' work goes on;
-- the cursor is saved after every batch; near the time limit the run hands over to a fresh invocation, and a
-  run that died is resumed from its cursor by the next one;
+- the cursor is saved after every batch that queued work (and at a hand-over): near the time limit the run
+  hands over to a fresh invocation, and a run that died is resumed from its cursor by the next one (batches
+  that queued nothing are read again, harmlessly);
+- a run is written to the run log before its first message is queued; a run that queues nothing (a quiet
+  night) costs three DynamoDB calls beyond its mapping reads: the lease, one read of its cursor and
+  watermarks, and one transaction that moves the watermarks, logs the run, and clears cursor and lease;
 - a change whose target already holds it (the mapping's fingerprint) is not queued at all, and a target
   that already carries the source's ID is adopted before any change could create a twin.
 """
@@ -18,12 +22,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from ctsync.config import WindowSettings
 from ctsync.errors import NeedsAttention
 from ctsync.observability import count, logger
-from ctsync.state import Cursor, Failure, Mapping, MappingStore, ProgressStore, RunLog
+from ctsync.state import Cursor, Failure, Mapping, MappingStore, ProgressStore, RunEnd, RunLog
 from ctsync.sync.definition import ADOPT, SyncDefinition, Window
 from ctsync.sync.messages import Change, PollRequest, PollResult, WorkMessage
 from ctsync.sync.queues import WorkQueue
@@ -64,7 +68,8 @@ class Poller:
             )
             return PollResult(sync=self._sync, status="skipped", reason="another run of this sync is in progress")
         try:
-            cursor = self._progress.cursor(self._sync) or self._open_window()
+            cursor, marks = self._progress.run_state(self._sync, self._source.phases)
+            cursor = cursor or self._open_window(marks)
             logger.append_keys(run_id=cursor.run_id)
             return self._drain(cursor, token, remaining_ms)
         except BaseException:
@@ -72,10 +77,12 @@ class Poller:
             self._progress.release_lease(self._sync, token)
             raise
 
-    def _open_window(self) -> Cursor:
-        run_id = f"{self._sync}-{utc_now().strftime('%Y%m%dT%H%M%SZ')}-{uuid.uuid4().hex[:6]}"
+    def _open_window(self, marks: dict[str, datetime]) -> Cursor:
+        """A new run's cursor, written nowhere yet: a run that finds nothing to queue is logged, and its cursor
+        and lease cleared, in the one transaction that moves its watermarks (`_finish`)."""
+        opened_at = utc_now()
+        run_id = f"{self._sync}-{opened_at.strftime('%Y%m%dT%H%M%SZ')}-{uuid.uuid4().hex[:6]}"
         end = self._source.window_end()
-        marks = self._progress.watermarks(self._sync)
         starts, first = {}, {}
         for phase in self._source.phases:
             mark = marks.get(phase) or marks.get("*")
@@ -85,9 +92,15 @@ class Poller:
                 if mark is None
                 else mark - timedelta(minutes=self._windows.overlap_minutes)
             )
-        cursor = Cursor(run_id=run_id, window_end=end, starts=starts, first_run=first, phase=self._source.phases[0])
-        self._runlog.start(self._sync, run_id, utc_now())
-        self._progress.save_cursor(self._sync, cursor)
+        cursor = Cursor(
+            run_id=run_id,
+            window_end=end,
+            starts=starts,
+            first_run=first,
+            phase=self._source.phases[0],
+            opened_at=opened_at,
+            logged=False,
+        )
         logger.info(
             "Run opened",
             extra={
@@ -116,8 +129,7 @@ class Poller:
                         self._progress.save_cursor(self._sync, cursor)
                         saved = cursor
                     if remaining_ms() < self._windows.stop_margin_seconds * 1000:
-                        self._progress.save_cursor(self._sync, cursor)
-                        return self._hand_over(cursor, token)
+                        return self._hand_over(self._logged(cursor), token)
             except NeedsAttention as error:
                 cursor = self._phase_failed(cursor, phase, error)
                 if phase == ADOPT:
@@ -155,6 +167,8 @@ class Poller:
                 extra={**self._definition.ids(source_id, None), "detail": needless[source_id][1]},
             )
         count("Skipped", len(skipped))
+        if queued:
+            cursor = self._logged(cursor)  # before a worker can count into the run's summary
         self._queue.send(
             WorkMessage(
                 sync=self._sync,
@@ -176,6 +190,16 @@ class Poller:
                 "adopted": cursor.adopted + adopted,
             }
         )
+
+    def _logged(self, cursor: Cursor) -> Cursor:
+        """The run in the run log, and its cursor saved, before anything refers to the run (a queued message a
+        worker counts into its summary, a failure, a hand-over)."""
+        if cursor.logged:
+            return cursor
+        cursor = cursor.model_copy(update={"logged": True})
+        self._runlog.start(self._sync, cursor.run_id, cursor.opened_at or utc_now())
+        self._progress.save_cursor(self._sync, cursor)
+        return cursor
 
     def _holds(self, change: Change, mapping: Mapping | None) -> bool:
         """Whether the target side already reflects this change: nothing to queue."""
@@ -212,6 +236,7 @@ class Poller:
             cause_key=error.cause_key,
             fix=error.fix,
         )
+        cursor = self._logged(cursor)
         self._runlog.record_failure(cursor.run_id, failure)
         count("SystemicFailure")
         logger.error(
@@ -229,16 +254,27 @@ class Poller:
         return cursor
 
     def _finish(self, cursor: Cursor, token: str) -> PollResult:
-        for phase in self._source.phases:
-            if phase not in cursor.failed_phases:
-                self._progress.advance_watermark(self._sync, phase, cursor.window_end, cursor.run_id)
-        self._progress.clear_cursor(self._sync)
         status = "partial" if cursor.failed_phases else "enqueued"
-        self._runlog.set_status(cursor.run_id, status, enqueued=cursor.enqueued, finished=True)
-        judged = {"unchanged": cursor.unchanged, "skipped": cursor.skipped}
-        if any(judged.values()):
-            self._runlog.add_counts(cursor.run_id, {k: n for k, n in judged.items() if n})
-        self._progress.release_lease(self._sync, token)
+        end = RunEnd(
+            sync=self._sync,
+            run_id=cursor.run_id,
+            started_at=cursor.opened_at or utc_now(),
+            status=status,
+            enqueued=cursor.enqueued,
+            counts={"unchanged": cursor.unchanged, "skipped": cursor.skipped},
+            logged=cursor.logged,
+        )
+        moved = [phase for phase in self._source.phases if phase not in cursor.failed_phases]
+        log = self._runlog.finish_writes(end)
+        window = {"phases": moved, "window_end": cursor.window_end, "run_id": cursor.run_id}
+        if not self._progress.end_run(self._sync, token, **window, also=log):
+            # Refused as a whole: a watermark already at or past this end (a reset, a run whose lease expired),
+            # the lease taken over, or a worker counting into the summary at that moment. Each on its own.
+            for phase in moved:
+                self._progress.advance_watermark(self._sync, phase, cursor.window_end, cursor.run_id)
+            self._progress.clear_cursor(self._sync)
+            self._runlog.finish(end)
+            self._progress.release_lease(self._sync, token)
         count("RunCompleted")
         logger.info(
             "Run enqueued its window",
@@ -263,6 +299,7 @@ class Poller:
         )
 
     def _hand_over(self, cursor: Cursor, token: str) -> PollResult:
+        self._progress.save_cursor(self._sync, cursor)
         logger.info("Near the time limit: handing the run over to a fresh invocation", extra={"cursor": cursor.after})
         self._runlog.set_status(cursor.run_id, "continued", enqueued=cursor.enqueued)
         self._continue(PollRequest(sync=self._sync, lease_token=token))
