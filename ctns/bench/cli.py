@@ -83,9 +83,11 @@ def _writes(row: dict[str, Any]) -> int:
 
 def _fixed_calls(row: dict[str, Any]) -> int:
     """DynamoDB calls a poller run makes whatever its size (lease, cursor, watermarks, run log, breaker): all
-    but the mapping reads, which grow with the records (one BatchGetItem per 100)."""
+    but the mapping reads, which grow with the records (one BatchGetItem per 100). A pass is one run; of its
+    BatchGetItems, the run's read of its cursor and watermarks is bookkeeping."""
     ops = row["aws"]["by_operation"]
-    return row["aws"]["dynamodb"] - ops.get("dynamodb:BatchGetItem", 0)
+    mapping_reads = max(ops.get("dynamodb:BatchGetItem", 0) - 1, 0)
+    return row["aws"]["dynamodb"] - mapping_reads
 
 
 def summarise_passes(p: dict[str, Any], settings: Any) -> dict[str, Any]:

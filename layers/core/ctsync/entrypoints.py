@@ -67,7 +67,7 @@ def work(event: dict[str, Any], context: LambdaContext, processor: BatchProcesso
     runtime.idempotency.register_lambda_context(context)
     worker = runtime.worker
     reserve_ms = context.get_remaining_time_in_millis() * RESERVED_SHARE
-    batch = worker.begin()
+    batch = worker.begin(str(record.get("body", "")) for record in event.get("Records", []))
 
     def apply(message_id: str, message: WorkMessage) -> dict[str, Any]:
         return runtime.apply_once(work={"message_id": message_id, "message": message.model_dump(mode="json")})

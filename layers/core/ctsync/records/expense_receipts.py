@@ -42,6 +42,13 @@ RECEIPT_TRY = "receipt_try"
 RECEIPT_VERIFY = "receipt_verify"  # a check, once, that the links a retry wrote are still on the report
 DOWNLOAD_ATTEMPTS = 2  # the client's own tries per receipt; later ones go through the queue
 
+
+def is_follow_up(snapshot: dict[str, Any]) -> bool:
+    """Whether a message is one the worker sent itself (a receipts retry, a link check): it carries work its
+    sheet's fingerprint does not cover, so it is never judged unchanged by that fingerprint."""
+    return bool(snapshot.get(RECEIPTS_ONLY) or snapshot.get(RECEIPT_VERIFY))
+
+
 Requeue = Callable[[WorkMessage, int], None]  # a message, its delay in seconds
 Frozen = Callable[[str], str | None]  # a report id -> why it must not change (paid, closed period), or None
 

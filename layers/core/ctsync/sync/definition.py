@@ -80,13 +80,23 @@ class SyncDefinition:
     applier: Applier
     source_system: str = "netsuite"  # names the IDs in logs: netsuite_id / clicktime_id
     target_system: str = "clicktime"
-    # Whether the target already holds what a change carries, judged by the poller against the mapping, so
-    # an unchanged record never reaches the queue.
+    # Whether the target already holds what a change carries, judged against the mapping by the poller (so an
+    # unchanged record never reaches the queue) and by the worker (one that reached it anyway: a redelivery, a
+    # record queued by two runs).
     unchanged: Callable[[Change, Mapping], bool] = same_fingerprint
     # Why a record's snapshot alone shows it needs no target unless it already has one (a closed project never
     # synced), or None: the applier's own rule, so the poller marks such a record skipped instead of queueing a
     # message that would only do the same. Unset: every change goes to the worker.
     needs_no_target: Callable[[Change], str | None] | None = None
+
+    def holds(self, change: Change, mapping: Mapping | None) -> bool:
+        """Whether the target side already reflects `change` (nothing to do): judged by `unchanged`, or, for a
+        record never synced, by the skip marker of this very snapshot."""
+        if mapping is None:
+            return False
+        if not mapping.target_id:  # a skip marker: this very snapshot was judged to need no target
+            return bool(change.fingerprint) and change.fingerprint == mapping.fingerprint
+        return self.unchanged(change, mapping)
 
     def ids(self, source_id: str | None, target_id: str | None) -> dict[str, str | None]:
         """Log keys naming both systems' IDs, so a search for either finds the line."""

@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from ctsync.config import WindowSettings
 from ctsync.errors import NeedsAttention
 from ctsync.observability import count, logger
-from ctsync.state import Cursor, Failure, Mapping, MappingStore, ProgressStore, RunEnd, RunLog
+from ctsync.state import Cursor, Failure, MappingStore, ProgressStore, RunEnd, RunLog
 from ctsync.sync.definition import ADOPT, SyncDefinition, Window
 from ctsync.sync.messages import Change, PollRequest, PollResult, WorkMessage
 from ctsync.sync.queues import WorkQueue
@@ -151,7 +151,7 @@ class Poller:
             mapping = known.get(change.source_id) if change.op == "upsert" else None
             if change.op != "upsert":
                 queued.append(change)
-            elif self._holds(change, mapping):
+            elif self._definition.holds(change, mapping):
                 continue
             elif mapping is None and (reason := self._needs_no_target(change)):
                 needless[change.source_id] = (change, reason)
@@ -200,14 +200,6 @@ class Poller:
         self._runlog.start(self._sync, cursor.run_id, cursor.opened_at or utc_now())
         self._progress.save_cursor(self._sync, cursor)
         return cursor
-
-    def _holds(self, change: Change, mapping: Mapping | None) -> bool:
-        """Whether the target side already reflects this change: nothing to queue."""
-        if mapping is None:
-            return False
-        if not mapping.target_id:  # a skip marker: this very snapshot was judged to need no target
-            return bool(change.fingerprint) and change.fingerprint == mapping.fingerprint
-        return self._definition.unchanged(change, mapping)
 
     def _needs_no_target(self, change: Change) -> str | None:
         judge = self._definition.needs_no_target

@@ -10,11 +10,13 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from ctsync.errors import ConfigurationError
-from ctsync.sync.definition import SyncDefinition
+from ctsync.sync.definition import SyncDefinition, same_fingerprint
 
 if TYPE_CHECKING:
     from ctsync.reconcile.report import Reconciliation
     from ctsync.runtime import Runtime
+    from ctsync.state import Mapping
+    from ctsync.sync.messages import Change
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,13 @@ def _expenses(runtime: Runtime) -> SyncDefinition:
         runtime.references,
         requeue=requeue,
     )
-    return SyncDefinition("expenses", "expensesheet", export.source, export)
+    return SyncDefinition("expenses", "expensesheet", export.source, export, unchanged=_unless_follow_up)
+
+
+def _unless_follow_up(change: Change, mapping: Mapping) -> bool:
+    from ctsync.records.expense_receipts import is_follow_up
+
+    return not is_follow_up(change.snapshot) and same_fingerprint(change, mapping)
 
 
 def _not_built(name: str) -> Callable[[Runtime], SyncDefinition]:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -29,9 +29,9 @@ from pydantic import ValidationError
 
 from ctsync.errors import BadInput, NeedsAttention, cause_part
 from ctsync.observability import count, logger
-from ctsync.state import Breaker, Failure, MappingStore, ProgressStore, RunLog
+from ctsync.state import Breaker, Failure, Mapping, MappingStore, ProgressStore, RunLog
 from ctsync.sync.definition import SyncDefinition
-from ctsync.sync.messages import Outcome, WorkMessage
+from ctsync.sync.messages import Change, Outcome, WorkMessage
 from ctsync.sync.queues import Carried, DeadLetterQueue, WorkQueue
 from ctsync.timeutil import utc_now
 
@@ -64,6 +64,8 @@ class Batch:
     breaker: Breaker | None
     counts: dict[str, Counter[str]] = field(default_factory=dict)
     applied: int = 0
+    # The mappings of the batch's records as they stood when it began (one read for the whole batch).
+    mappings: dict[str, Mapping] = field(default_factory=dict)
 
     def add(self, run_id: str, outcome: str) -> None:
         self.counts.setdefault(run_id, Counter())[outcome] += 1
@@ -102,16 +104,20 @@ class Worker:
         return self._definition.name
 
     # -- a batch ----------------------------------------------------------------------------------
-    def begin(self) -> Batch:
-        """A batch starts with the sync's breaker as it stands. While no pause is in force it is read at most every
-        few seconds per execution environment (reading it for every batch of ten would cost a read per batch)."""
+    def begin(self, bodies: Iterable[str] = ()) -> Batch:
+        """A batch starts with the sync's breaker as it stands, and the mappings of the records its message
+        `bodies` carry (one BatchGetItem), so a record whose target already holds it costs nothing more.
+        While no pause is in force the breaker is read at most every few seconds per execution environment
+        (reading it for every batch of ten would cost a read per batch)."""
         now = time.monotonic()
         cached = self._breaker_read
         # Only "no pause" is taken from the cache: a pause is read again, since an operator may have lifted it
         # (`ctns redrive` after a fix) and its records must not be held back on a stale copy.
         if cached is None or cached[1] is not None or now - cached[0] > BREAKER_READ_SECONDS:
             self._breaker_read = (now, self._progress.breaker(self.sync))
-        return Batch(breaker=self._breaker_read[1])
+        judged = [m.source_id for m in map(_upsert_of, bodies) if m is not None and m.fingerprint]
+        held = self._mappings.get_many(self._definition.mapping_kind, judged) if judged else {}
+        return Batch(breaker=self._breaker_read[1], mappings=held)
 
     def finish(self, batch: Batch) -> None:
         """Add the batch's counts to their runs (one update per run) and close a breaker the batch got past."""
@@ -160,6 +166,11 @@ class Worker:
             return None
         logger.thread_safe_append_keys(run_id=message.run_id, source_id=message.source_id)
         try:
+            if message.op == "upsert" and self._definition.holds(
+                _change(message), batch.mappings.get(message.source_id)
+            ):
+                # Already applied (a redelivery, or queued by two runs): nothing to do, nothing to lock.
+                return self._unchanged(message, batch.mappings[message.source_id], batch)
             paused = batch.breaker if batch.breaker and batch.breaker.until > self._clock() else None
             if paused and paused.kind == "needs_attention":
                 self._dead_letter(delivery, message, _not_tried(paused), batch, systemic=True)
@@ -201,6 +212,16 @@ class Worker:
             raise
         finally:
             logger.thread_safe_remove_keys(["source_id"])
+
+    def _unchanged(self, message: WorkMessage, mapping: Mapping, batch: Batch) -> Outcome:
+        outcome = Outcome("unchanged", mapping.target_id or None, "the target already holds this snapshot")
+        batch.add(message.run_id, outcome.action)
+        count("Unchanged")
+        logger.info(
+            f"{self.sync} {message.source_id}: {outcome.action}",
+            extra={**self._definition.ids(message.source_id, outcome.target_id), "detail": outcome.detail},
+        )
+        return outcome
 
     # -- routing ------------------------------------------------------------------------------------
     def _put_back(self, delivery: Delivery, message: WorkMessage, batch: Batch, why: str, delay: float) -> None:
@@ -301,6 +322,25 @@ def _not_tried(breaker: Breaker) -> NeedsAttention:
         code=SYSTEMIC,
         cause=breaker.cause_key,
         systemic=True,
+    )
+
+
+def _upsert_of(body: str) -> WorkMessage | None:
+    """The upsert a message body carries, or None (a delete, or a body `handle` will dead-letter as malformed)."""
+    try:
+        message = WorkMessage.model_validate_json(body)
+    except ValidationError:
+        return None
+    return message if message.op == "upsert" else None
+
+
+def _change(message: WorkMessage) -> Change:
+    return Change(
+        source_id=message.source_id,
+        version=message.version,
+        op=message.op,
+        snapshot=message.snapshot,
+        fingerprint=message.fingerprint,
     )
 
 

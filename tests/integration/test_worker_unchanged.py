@@ -1,0 +1,95 @@
+"""A record that reaches a worker although its target already holds it (a redelivery, or a record queued by two
+runs before either was applied) costs the worker its share of one batch read: the worker reads the mappings of
+a whole batch at once (one BatchGetItem) and leaves out, before any lock, idempotency record or API call, the
+records the sync definition judges unchanged — the same judgement the poller makes.
+
+The stores are the real ones on moto; the queues and the applier are recorded."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from ctsync.state import Mapping, MappingStore, ProgressStore, RunLog
+from ctsync.sync.definition import SyncDefinition
+from ctsync.sync.messages import Outcome, WorkMessage
+from ctsync.sync.worker import Delivery, Worker
+from tests.integration.test_poller import dynamodb_calls
+from tests.unit.test_worker_routing import FakeApplier, FakeDeadLetters, FakeWorkQueue
+
+VERSION = datetime(2026, 11, 24, 11, 0, tzinfo=UTC)
+
+
+def body(source_id: str, fingerprint: str, op: str = "upsert") -> str:
+    message = WorkMessage(
+        sync="projects", run_id="run-1", source_id=source_id, version=VERSION, op=op, fingerprint=fingerprint
+    )
+    return message.model_dump_json()  # type: ignore[arg-type]
+
+
+def worker_on(table: Any, applier: FakeApplier) -> Worker:
+    definition = SyncDefinition(name="projects", mapping_kind="project", source=None, applier=applier)  # type: ignore[arg-type]
+    return Worker(
+        definition,
+        RunLog(table),
+        MappingStore(table),
+        ProgressStore(table),
+        FakeWorkQueue(),  # type: ignore[arg-type]
+        FakeDeadLetters(),  # type: ignore[arg-type]
+        max_receive_count=5,
+    )
+
+
+def test_a_batch_of_records_the_target_already_holds_costs_three_calls_in_all(table, clock):
+    mappings = MappingStore(table)
+    for n in range(10):
+        mappings.put(Mapping(kind="project", source_id=str(n), target_id=f"job-{n}", fingerprint=f"fp-{n}"))
+    applier = FakeApplier(Outcome("created"))
+    worker = worker_on(table, applier)
+    bodies = [body(str(n), f"fp-{n}") for n in range(10)]
+    RunLog(table).start("projects", "run-1", clock.now)
+    calls = dynamodb_calls(table)
+    ran: list[str] = []
+
+    batch = worker.begin(bodies)
+    outcomes = [
+        worker.handle(Delivery(b, f"m-{i}", 1), batch, run=lambda m: ran.append(m.source_id) or Outcome("created"))
+        for i, b in enumerate(bodies)
+    ]
+    worker.finish(batch)
+
+    assert ran == [] and applier.applied == []  # no lock, no idempotency record, no API call
+    assert [o.action for o in outcomes] == ["unchanged"] * 10
+    assert [o.target_id for o in outcomes] == [f"job-{n}" for n in range(10)]
+    # the breaker, the batch's mappings, the run's counts: 0.3 calls per record
+    assert calls == ["GetItem", "BatchGetItem", "UpdateItem"]
+    assert RunLog(table).summary("run-1").counts["unchanged"] == 10
+
+
+def test_only_what_the_target_already_holds_is_left_out(table, clock):
+    mappings = MappingStore(table)
+    mappings.put(Mapping(kind="project", source_id="same", target_id="job-1", fingerprint="fp-same"))
+    mappings.put(Mapping(kind="project", source_id="changed", target_id="job-2", fingerprint="fp-old"))
+    mappings.note_skipped("project", "marked", "fp-marked")  # judged to need no target at this very snapshot
+    mappings.put(Mapping(kind="project", source_id="gone", target_id="job-3", fingerprint="fp-gone"))
+    worker = worker_on(table, FakeApplier(Outcome("created")))
+    RunLog(table).start("projects", "run-1", clock.now)
+    bodies = [
+        body("same", "fp-same"),
+        body("changed", "fp-new"),
+        body("marked", "fp-marked"),
+        body("new", "fp-new"),
+        body("gone", "fp-gone", op="delete"),  # a delete is always the applier's to judge
+        body("no-fingerprint", ""),
+        "not a message",
+    ]
+    ran: list[str] = []
+
+    batch = worker.begin(bodies)
+    for i, b in enumerate(bodies):
+        worker.handle(Delivery(b, f"m-{i}", 1), batch, run=lambda m: ran.append(m.source_id) or Outcome("created"))
+    worker.finish(batch)
+
+    assert ran == ["changed", "new", "gone", "no-fingerprint"]
+    assert set(batch.mappings) == {"same", "changed", "marked"}  # the upserts with a fingerprint, as they stood
+    assert RunLog(table).summary("run-1").counts["unchanged"] == 2  # the others are counted where they are applied
