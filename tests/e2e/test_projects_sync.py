@@ -300,3 +300,45 @@ def test_a_message_older_than_the_applied_version_is_skipped(session):
     counted = session.state_table.get_item(Key={"pk": "RUN#late-run", "sk": "SUMMARY"})["Item"]
     assert counted["n_skipped"] == 1 and "n_updated" not in counted
     assert session.mappings.get("project", target).source_version > old.version
+
+
+def test_a_window_delivered_again_costs_the_workers_under_one_dynamodb_call_per_record(session, monkeypatch):
+    """Every message of a first pass delivered a second time (SQS redelivers, two runs queue the same records):
+    each is found unchanged from its batch's one mapping read, with no lock, idempotency record or API call."""
+    from moto.core.botocore_stubber import BotocoreStubber
+
+    delivered: list[str] = []
+    invoke = session.runner.host.invoke
+
+    def recording(function: str, event: dict, **kwargs):
+        delivered.extend(record["body"] for record in event.get("Records", []))
+        return invoke(function, event, **kwargs)
+
+    monkeypatch.setattr(session.runner.host, "invoke", recording)
+    run(session, "projects")
+    bodies = list(dict.fromkeys(delivered))
+    assert len(bodies) == len(open_projects(session))
+    mapping = session.runner._mapping_of_poller("ProjectsPoller")
+    url = session.aws.queue_url(mapping.queue)
+    for start in range(0, len(bodies), 10):
+        entries = [{"Id": str(i), "MessageBody": b} for i, b in enumerate(bodies[start : start + 10])]
+        session.aws.sqs.send_message_batch(QueueUrl=url, Entries=entries)
+    dynamodb: list[str] = []
+    stubbed = BotocoreStubber.__call__
+
+    def counting(self, event_name: str, request, **kwargs):
+        if event_name.startswith("before-send.dynamodb."):
+            dynamodb.append(event_name.rsplit(".", 1)[1])
+        return stubbed(self, event_name, request, **kwargs)
+
+    monkeypatch.setattr(BotocoreStubber, "__call__", counting)
+    sims = session.simulators
+    writes = (len(sims.netsuite.writes()), len(sims.clicktime.writes()), len(sims.clicktime.requests))
+    result = SyncRun("projects")
+
+    session.runner.drain(mapping, result)
+
+    assert result.delivered == len(bodies) and result.batch_item_failures == 0
+    assert (len(sims.netsuite.writes()), len(sims.clicktime.writes()), len(sims.clicktime.requests)) == writes
+    assert "PutItem" not in dynamodb  # no idempotency record, no lock
+    assert len(dynamodb) <= len(bodies) * 0.5, dynamodb
