@@ -94,6 +94,10 @@ class LocalRunner:
         except Exception as error:  # noqa: BLE001 - a failed invocation, not a runner failure
             return {"status": "failed", "reason": getattr(error, "message", None) or str(error) or type(error).__name__}
 
+    def queue_mapping(self, sync: str) -> QueueMapping | None:
+        """The event source mapping of a sync's work queue (its worker, batch size, concurrency)."""
+        return self._mapping_of_poller(next(s.function for s in self.stack.schedules if s.input["sync"] == sync))
+
     def _mapping_of_poller(self, poller: str) -> QueueMapping | None:
         queue_url_value = self.stack.functions[poller].environment.get("WORK_QUEUE_URL")
         queue = queue_url_value.get("Ref") if isinstance(queue_url_value, dict) else None
@@ -199,7 +203,7 @@ class LocalRunner:
     # -- dead letters -------------------------------------------------------------------------------
     def _dead_letter_queue(self, sync: str) -> tuple[str, str] | None:
         """(work queue URL, dead-letter queue URL) of a sync."""
-        mapping = self._mapping_of_poller(next(s.function for s in self.stack.schedules if s.input["sync"] == sync))
+        mapping = self.queue_mapping(sync)
         if mapping is None:
             return None
         redrive = self.stack.resources[mapping.queue]["Properties"]["RedrivePolicy"]

@@ -43,6 +43,8 @@ TARGETS: dict[str, tuple[float, str, str]] = {
     "noop_pass_messages": (0, "==", "work messages on an unchanged pass (projects + tasks)"),
     "second_over_first_seconds": (0.10, "<=", "unchanged pass time / first pass time (projects + tasks)"),
     "dynamodb_calls_per_created_record": (5, "<=", "DynamoDB calls per client, job or task created (first pass)"),
+    "dynamodb_calls_per_unchanged_record": (0.05, "<=", "DynamoDB calls per record of an unchanged pass (all of it)"),
+    "dynamodb_calls_per_redelivered_record": (1, "<=", "DynamoDB per unchanged task delivered to a worker again"),
     "clicktime_calls_per_created_job": (1.0, "<=", "ClickTime calls per job or client created (+ run's list reads)"),
     "clicktime_calls_per_created_task": (2.0, "<=", "ClickTime calls per task created (+ run's list reads)"),
     "clicktime_calls_per_updated_task": (1.0, "<=", "ClickTime calls per task renamed in NetSuite (+ run's reads)"),
@@ -92,10 +94,12 @@ def _fixed_calls(row: dict[str, Any]) -> int:
 
 def summarise_passes(p: dict[str, Any], settings: Any) -> dict[str, Any]:
     first, second, updated = p["first"], p["second"], p["updated"]
+    redelivered = p.get("redelivered")
     params = {"company_size": settings.size, "seed": settings.seed, "L_seconds": settings.latency, "C": settings.limit}
     params["workers"] = p["workers"]
     by_sync: dict[str, Any] = {}
-    for label, rows in (("first", first), ("second", second), ("updated", [updated])):
+    labelled = [("first", first), ("second", second), ("redelivered", [redelivered] if redelivered else [])]
+    for label, rows in [*labelled, ("updated", [updated])]:
         for row in rows:
             records = _records(row)
             by_sync.setdefault(row["sync"], {})[label] = {
@@ -123,7 +127,30 @@ def summarise_passes(p: dict[str, Any], settings: Any) -> dict[str, Any]:
     clients = jobs["clicktime"]["writes_by_kind"].get("POST Clients", 0)
     fixed_second = [_fixed_calls(r) for r in second]
     first_seconds = sum(r["seconds"] for r in first)
+    unchanged_dynamodb = sum(r["aws"]["dynamodb"] for r in second)
+    measured: dict[str, Any] = {
+        "dynamodb_calls_per_unchanged_record": {
+            "value": _per(unchanged_dynamodb, unchanged_records, 3),
+            "records": unchanged_records,
+            "calls": unchanged_dynamodb,
+            "per_run_bookkeeping": sum(fixed_second),
+            **params,
+        }
+    }
+    if redelivered:
+        # The pass's quiet poll costs what the tasks' unchanged pass did: the rest is the workers'.
+        quiet_poll = next(r for r in second if r["sync"] == redelivered["sync"])["aws"]["dynamodb"]
+        measured["dynamodb_calls_per_redelivered_record"] = {
+            "value": _per(redelivered["aws"]["dynamodb"] - quiet_poll, redelivered["delivered"], 3),
+            "measure": "the first pass's task messages delivered again: the workers' DynamoDB calls per message",
+            "delivered": redelivered["delivered"],
+            "workers_calls": redelivered["aws"]["dynamodb"] - quiet_poll,
+            "by_operation": redelivered["aws"]["by_operation"],
+            "netsuite_and_clicktime_calls": redelivered["netsuite"]["requests"] + redelivered["clicktime"]["requests"],
+            **params,
+        }
     return {
+        **measured,
         "by_sync": by_sync,
         "noop_pass_messages": {"value": sum(r["delivered"] for r in second), **params},
         "second_over_first_seconds": {
@@ -350,6 +377,8 @@ def _headline(result: dict[str, Any], settings: Any) -> None:
             "noop_pass_messages",
             "second_over_first_seconds",
             "dynamodb_calls_per_created_record",
+            "dynamodb_calls_per_unchanged_record",
+            "dynamodb_calls_per_redelivered_record",
             "clicktime_calls_per_created_job",
             "clicktime_calls_per_created_task",
             "clicktime_calls_per_updated_task",

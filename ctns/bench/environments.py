@@ -197,6 +197,7 @@ class Drained:
     delivered: int = 0
     batch_item_failures: int = 0
     environments: list[dict[str, Any]] = field(default_factory=list)
+    bodies: list[str] = field(default_factory=list)  # every message body delivered, in order (to deliver again)
 
 
 class Fleet:
@@ -280,6 +281,7 @@ class Fleet:
                             QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
                         )
                 with lock:
+                    result.bodies.extend(m["Body"] for m in messages)
                     result.invocations += 1
                     result.delivered += len(messages)
                     result.batch_item_failures += len(failures)

@@ -318,7 +318,7 @@ def test_a_window_delivered_again_costs_the_workers_under_one_dynamodb_call_per_
     run(session, "projects")
     bodies = list(dict.fromkeys(delivered))
     assert len(bodies) == len(open_projects(session))
-    mapping = session.runner._mapping_of_poller("ProjectsPoller")
+    mapping = session.runner.queue_mapping("projects")
     url = session.aws.queue_url(mapping.queue)
     for start in range(0, len(bodies), 10):
         entries = [{"Id": str(i), "MessageBody": b} for i, b in enumerate(bodies[start : start + 10])]

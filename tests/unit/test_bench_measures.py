@@ -165,6 +165,7 @@ def test_the_headline_keys_come_from_the_passes_and_are_judged_against_their_tar
             _row("projects", unchanged=14, seconds=0.2, ns=3, ddb=10, batch_gets=1),
             _row("tasks", unchanged=56, seconds=0.3, ns=6, ddb=12, batch_gets=2),
         ],
+        "redelivered": _row("tasks", unchanged=56, delivered=56, seconds=0.5, ddb=12 + 14, batch_gets=8),
         "updated": _row("tasks", updated=5, unchanged=51, delivered=5, seconds=1.0, ct=7, ddb=5, run_reads=2),
         "renamed_tasks": 5,
     }
@@ -184,6 +185,10 @@ def test_the_headline_keys_come_from_the_passes_and_are_judged_against_their_tar
     # the runs' bookkeeping apart: 21 calls (each run's first BatchGetItem reads its cursor and watermarks),
     # and 1 mapping read (100 records a call) over 70 records
     assert (ddb["unchanged_pass_per_run"], ddb["unchanged_pass_per_record_beyond_the_runs"]) == (21, 0.014)
+    assert result["dynamodb_calls_per_unchanged_record"]["value"] == pytest.approx(22 / 70, abs=0.001)
+    # the workers' calls for the 56 task messages delivered again: the pass's, less its quiet poll's (12)
+    again = result["dynamodb_calls_per_redelivered_record"]
+    assert (again["value"], again["delivered"], again["workers_calls"]) == (0.25, 56, 14)
     job = result["clicktime_calls_per_created_job"]
     assert (job["value"], job["run_reads"], job["all_calls_per_job"]) == (1.0, 2, 1.6)  # (16 - 2) / (10 + 4)
     assert result["clicktime_calls_per_created_task"]["value"] == 2.0  # (63 - 3) / 30
