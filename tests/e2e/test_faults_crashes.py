@@ -79,16 +79,18 @@ def test_crashes_duplicates_partial_batches_and_racing_pollers_leave_every_recor
     monkeypatch.setattr(WorkQueue, "send", send_twice)
 
     # -- one record of a batch fails (an Exception inside its apply), the rest go through ------------------------
+    # (At the record's lock, which every applied task takes: a worker leaves a record its target already holds
+    # before any other store call but its batch's one mapping read.)
     partly: list[str] = []
-    get = MappingStore.get
+    lock = MappingStore.lock
 
-    def get_failing_once(self, kind, source_id):
+    def lock_failing_once(self, kind, source_id, owner, **kwargs):
         if kind == "task" and not partly and threading.current_thread().name.startswith("TasksWorker"):
             partly.append(source_id)
             raise ConnectionError("DynamoDB dropped the connection for this one record")
-        return get(self, kind, source_id)
+        return lock(self, kind, source_id, owner, **kwargs)
 
-    monkeypatch.setattr(MappingStore, "get", get_failing_once)
+    monkeypatch.setattr(MappingStore, "lock", lock_failing_once)
 
     # -- the projects poller dies after its first batch (mid-window); the tasks poller, handing over at every
     # batch, dies in its second continuation (mid-continuation). Each next run resumes from the saved cursor.
