@@ -208,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
         "--time-levels",
         default="2x1,2x2,5x1",
         help="time export levels WxK: W worker environments, each writing K bills at once (time.write_concurrency;"
-        " a bare W: the config's default K)",
+        " a bare W: the config's default K); WxKxS also sets time.sheets_at_once to S",
     )
     parser.add_argument("--poller-projects", default=None, help="projects for the poller memory run, e.g. 10000,100000")
     parser.add_argument("--cold-repeats", type=int, default=None)
@@ -466,11 +466,11 @@ def _headline(result: dict[str, Any], settings: Any) -> None:
 
 
 def _levels(levels: Any) -> str:
-    return ", ".join(f"{w}x{k}" for w, k in levels)
+    return ", ".join("x".join(str(n) for n in level) for level in levels)
 
 
 def _level(row: dict[str, Any]) -> str:
-    return f"{row['workers']}x{row.get('write_concurrency', 1)}"
+    return row.get("level") or f"{row['workers']}x{row.get('write_concurrency', 1)}"
 
 
 def _headline_row(rows: list[dict[str, Any]], limit: int) -> dict[str, Any] | None:

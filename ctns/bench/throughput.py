@@ -7,7 +7,8 @@ write to NetSuite faster than C / L (C / (L x NetSuite calls per record) records
 lower of the two. Throughput is measured over the drain (the poller's time is reported beside it).
 
 The time export is measured at levels W x K: W execution environments, each writing a timesheet's bills K at
-once (`time.write_concurrency`), so up to W x K of its requests are in flight.
+once (`time.write_concurrency`), so up to W x K of its requests are in flight. A level W x K x S also sets
+`time.sheets_at_once` (S timesheets of a batch in progress at once, sharing the K); without S, the default.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ class Settings:
     # (W, K) at which the time export is measured: W time worker environments, each writing K bills at once
     # (time.write_concurrency). 2 x 1 is how the product wrote before (and the model's base), 2 x 2 the template's
     # default (4 of C = 5 in flight), 5 x 1 all of C.
-    time_levels: tuple[tuple[int, int], ...] = ((2, 1), (2, 2), (5, 1))
+    time_levels: tuple[tuple[int, ...], ...] = ((2, 1), (2, 2), (5, 1))
     updated_tasks: int = 20
 
 
@@ -186,19 +187,23 @@ def _bills(row: dict[str, Any]) -> int:
     return sum(n for k, n in row["netsuite"]["writes_by_kind"].items() if k.endswith(" record/timeBill"))
 
 
-def parse_levels(text: str, default_write_concurrency: int) -> tuple[tuple[int, int], ...]:
-    """`2x1,2x2,5` -> ((2, 1), (2, 2), (5, default)): W environments, each writing K bills at once."""
-    levels = []
+def parse_levels(text: str, default_write_concurrency: int) -> tuple[tuple[int, ...], ...]:
+    """`2x1,2x2,5,5x1x3` -> ((2, 1), (2, 2), (5, default), (5, 1, 3)): W environments, each writing K bills at
+    once; a third figure S sets time.sheets_at_once (timesheets of a batch in progress at once)."""
+    levels: list[tuple[int, ...]] = []
     for part in text.split(","):
         if part.strip():
-            workers, _, write = part.strip().lower().partition("x")
-            levels.append((int(workers), int(write) if write else default_write_concurrency))
+            workers, _, rest = part.strip().lower().partition("x")
+            write, _, sheets = rest.partition("x")
+            level = (int(workers), int(write) if write else default_write_concurrency)
+            levels.append((*level, int(sheets)) if sheets else level)
     return tuple(levels)
 
 
-def set_write_concurrency(session: Any, write_concurrency: int) -> None:
-    """Put `time.write_concurrency` in the session's config parameter: the next drain's environments (fresh
-    processes) read it. The benchmark's client is tagged: its calls are not the functions'."""
+def set_write_concurrency(session: Any, write_concurrency: int, sheets_at_once: int | None = None) -> None:
+    """Put `time.write_concurrency` (and `time.sheets_at_once`, or its default when None) in the session's config
+    parameter: the next drain's environments (fresh processes) read it. The benchmark's client is tagged: its
+    calls are not the functions'."""
     import json
 
     import boto3
@@ -208,10 +213,20 @@ def set_write_concurrency(session: Any, write_concurrency: int) -> None:
     name = session.stack.parameters["ConfigParameterName"]
     document = json.loads(ssm.get_parameter(Name=name)["Parameter"]["Value"])
     document.setdefault("time", {})["write_concurrency"] = write_concurrency
+    if sheets_at_once is None:
+        document["time"].pop("sheets_at_once", None)
+    else:
+        document["time"]["sheets_at_once"] = sheets_at_once
     ssm.put_parameter(Name=name, Value=json.dumps(document), Type="String", Overwrite=True)
 
 
-def time_row(first: dict[str, Any], workers: int, settings: Settings, write_concurrency: int = 1) -> dict[str, Any]:
+def time_row(
+    first: dict[str, Any],
+    workers: int,
+    settings: Settings,
+    write_concurrency: int = 1,
+    sheets_at_once: int | None = None,
+) -> dict[str, Any]:
     """A time export's drain against NetSuite's bound C / L (one write per bill) and its workers' bound: W
     environments each spending L on every call but the bill writes, which go K at a time."""
     bills = _bills(first)
@@ -223,6 +238,7 @@ def time_row(first: dict[str, Any], workers: int, settings: Settings, write_conc
     return {
         "workers": workers,
         "write_concurrency": write_concurrency,
+        "sheets_at_once": sheets_at_once or _default_sheets_at_once(),
         "in_flight": workers * write_concurrency,  # most time bill writes in flight at once
         "time_bills_written": bills,
         "drain_seconds": drain["seconds"],
@@ -328,13 +344,14 @@ def exports(server: Any, log: str, settings: Settings, entries: int) -> dict[str
         levels = list(settings.time_levels or ((template_workers, _default_write_concurrency()),))
         rows: list[dict[str, Any]] = []
         second: dict[str, Any] = {}
-        for index, (workers, write_concurrency) in enumerate(levels):
+        for index, (workers, write_concurrency, *sheets) in enumerate(levels):
             if index:
                 reset_time_export(session)
             session.runner.workers["time"] = workers
-            set_write_concurrency(session, write_concurrency)
+            set_write_concurrency(session, write_concurrency, sheets[0] if sheets else None)
             first = measure(session, "time")
-            rows.append(time_row(first, workers, settings, write_concurrency))
+            rows.append(time_row(first, workers, settings, write_concurrency, sheets[0] if sheets else None))
+            rows[-1]["level"] = "x".join(str(n) for n in (workers, write_concurrency, *sheets))  # as asked for
             if index == 0:
                 second = measure(session, "time")
                 rows[-1]["first"] = first
@@ -364,3 +381,9 @@ def _default_write_concurrency() -> int:
     from ctsync.config import TimeExportSettings
 
     return TimeExportSettings().write_concurrency
+
+
+def _default_sheets_at_once() -> int:
+    from ctsync.config import TimeExportSettings
+
+    return TimeExportSettings().sheets_at_once

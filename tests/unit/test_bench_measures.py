@@ -383,3 +383,7 @@ def test_the_headline_level_is_the_one_with_the_most_in_flight_within_c():
     assert cli._headline_row(rows, 5)["in_flight"] == 5
     assert cli._headline_row(rows, 4)["in_flight"] == 4
     assert cli._headline_row(rows[3:], 5)["in_flight"] == 8  # none within C: the least over it
+
+
+def test_a_time_level_may_set_the_timesheets_in_progress_at_once():
+    assert throughput.parse_levels("5x1x3, 2x2,5", 2) == ((5, 1, 3), (2, 2), (5, 2))
