@@ -596,6 +596,15 @@ def render(result: dict[str, Any]) -> str:
             f" {base.get('model_base_workers')}x{base.get('model_base_write_concurrency', 1)}: its write L / K and"
             f" {_fmt(base.get('model_seconds_besides_the_write'))} s besides, one after another;"
             " W / (that + L / K), capped at C / L (W x K in flight when nothing else took time)"
+            + (
+                "; at the base's 1 sheet at once, S sheets at once (time.sheets_at_once) cost max(L / K, (that + L / K) / S)"
+                if base.get("model_base_sheets_at_once", 1) == 1
+                and any(r.get("sheets_at_once", 1) > 1 for r in e["rows"])
+                else f"; the base had {base.get('model_base_sheets_at_once')} sheets at once: 'besides' is what"
+                " overlapping left over, and every level is modelled one after another (a lower figure)"
+                if base.get("model_base_sheets_at_once", 1) > 1
+                else ""
+            )
         )
         lines.append(
             "  W x K: W environments, each writing a timesheet's bills K at once (time.write_concurrency);"

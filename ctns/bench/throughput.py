@@ -270,20 +270,29 @@ def model_time_rows(rows: list[dict[str, Any]], settings: Settings) -> None:
     (reading the timesheet, its references, the mappings). W environments writing K at once then do
     W / (rest + L / K) bills a second, capped at C / L: with nothing else to do that is W x K in flight, at most C.
     What Lambda's W separate environments would do if the machine running the benchmark were not the limit (nor
-    the tail of the last batches)."""
+    the tail of the last batches).
+
+    With S timesheets of a batch in progress at once (`time.sheets_at_once`), measured against a base that had
+    one at a time: S sheets each spend the rest and their writes one after another, and the environment's writes
+    share its K slots, so a bill costs it max(L / K, (rest + L / K) / S). A base that overlapped sheets itself
+    only shows the rest overlapping left over: its rows keep the one-after-another formula (a lower figure)."""
     if not rows:
         return
-    base = min(rows, key=lambda r: (r.get("in_flight", r["workers"]), r["workers"]))
+    base = min(rows, key=lambda r: (r.get("in_flight", r["workers"]), r["workers"], r.get("sheets_at_once", 1)))
     per_bill = base.get("invoked_seconds_per_bill") or base["seconds_per_bill_per_environment"] or 0.0
     rest = max(0.0, per_bill - settings.latency / base.get("write_concurrency", 1))
+    serial_base = base.get("sheets_at_once", 1) == 1
     bound = settings.limit / settings.latency
     for row in rows:
-        cost = rest + settings.latency / row.get("write_concurrency", 1)
+        write = settings.latency / row.get("write_concurrency", 1)
+        sheets = row.get("sheets_at_once", 1)
+        cost = max(write, (rest + write) / sheets) if serial_base and sheets > 1 else rest + write
         rate = min(row["workers"] / cost, bound) if per_bill and cost else None
         row["modelled_time_bills_per_second"] = round(rate, 2) if rate is not None else None
         row["modelled_fraction_of_netsuite_bound"] = _per(rate, bound) if rate is not None else None
         row["model_base_workers"] = base["workers"]
         row["model_base_write_concurrency"] = base.get("write_concurrency", 1)
+        row["model_base_sheets_at_once"] = base.get("sheets_at_once", 1)
         row["model_seconds_per_bill"] = per_bill
         row["model_seconds_besides_the_write"] = round(rest, 4)
 
