@@ -237,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
         "--time-levels",
         default="2x1,2x2,5x1",
         help="time export levels WxK: W worker environments, each writing K bills at once (time.write_concurrency;"
-        " a bare W: the config's default K)",
+        " a bare W: the config's default K); WxKxS also sets time.sheets_at_once to S",
     )
     parser.add_argument("--poller-projects", default=None, help="projects for the poller memory run, e.g. 10000,100000")
     parser.add_argument("--cold-repeats", type=int, default=None)
@@ -497,11 +497,11 @@ def _headline(result: dict[str, Any], settings: Any) -> None:
 
 
 def _levels(levels: Any) -> str:
-    return ", ".join(f"{w}x{k}" for w, k in levels)
+    return ", ".join("x".join(str(n) for n in level) for level in levels)
 
 
 def _level(row: dict[str, Any]) -> str:
-    return f"{row['workers']}x{row.get('write_concurrency', 1)}"
+    return row.get("level") or f"{row['workers']}x{row.get('write_concurrency', 1)}"
 
 
 def _headline_row(rows: list[dict[str, Any]], limit: int) -> dict[str, Any] | None:
@@ -627,6 +627,15 @@ def render(result: dict[str, Any]) -> str:
             f" {base.get('model_base_workers')}x{base.get('model_base_write_concurrency', 1)}: its write L / K and"
             f" {_fmt(base.get('model_seconds_besides_the_write'))} s besides, one after another;"
             " W / (that + L / K), capped at C / L (W x K in flight when nothing else took time)"
+            + (
+                "; at the base's 1 sheet at once, S sheets at once (time.sheets_at_once) cost max(L / K, (that + L / K) / S)"
+                if base.get("model_base_sheets_at_once", 1) == 1
+                and any(r.get("sheets_at_once", 1) > 1 for r in e["rows"])
+                else f"; the base had {base.get('model_base_sheets_at_once')} sheets at once: 'besides' is what"
+                " overlapping left over, and every level is modelled one after another (a lower figure)"
+                if base.get("model_base_sheets_at_once", 1) > 1
+                else ""
+            )
         )
         lines.append(
             "  W x K: W environments, each writing a timesheet's bills K at once (time.write_concurrency);"

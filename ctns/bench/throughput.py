@@ -7,7 +7,8 @@ write to NetSuite faster than C / L (C / (L x NetSuite calls per record) records
 lower of the two. Throughput is measured over the drain (the poller's time is reported beside it).
 
 The time export is measured at levels W x K: W execution environments, each writing a timesheet's bills K at
-once (`time.write_concurrency`), so up to W x K of its requests are in flight.
+once (`time.write_concurrency`), so up to W x K of its requests are in flight. A level W x K x S also sets
+`time.sheets_at_once` (S timesheets of a batch in progress at once, sharing the K); without S, the default.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ class Settings:
     # (W, K) at which the time export is measured: W time worker environments, each writing K bills at once
     # (time.write_concurrency). 2 x 1 is how the product wrote before (and the model's base), 2 x 2 the template's
     # default (4 of C = 5 in flight), 5 x 1 all of C.
-    time_levels: tuple[tuple[int, int], ...] = ((2, 1), (2, 2), (5, 1))
+    time_levels: tuple[tuple[int, ...], ...] = ((2, 1), (2, 2), (5, 1))
     updated_tasks: int = 20
 
 
@@ -206,19 +207,23 @@ def _bills(row: dict[str, Any]) -> int:
     return sum(n for k, n in row["netsuite"]["writes_by_kind"].items() if k.endswith(" record/timeBill"))
 
 
-def parse_levels(text: str, default_write_concurrency: int) -> tuple[tuple[int, int], ...]:
-    """`2x1,2x2,5` -> ((2, 1), (2, 2), (5, default)): W environments, each writing K bills at once."""
-    levels = []
+def parse_levels(text: str, default_write_concurrency: int) -> tuple[tuple[int, ...], ...]:
+    """`2x1,2x2,5,5x1x3` -> ((2, 1), (2, 2), (5, default), (5, 1, 3)): W environments, each writing K bills at
+    once; a third figure S sets time.sheets_at_once (timesheets of a batch in progress at once)."""
+    levels: list[tuple[int, ...]] = []
     for part in text.split(","):
         if part.strip():
-            workers, _, write = part.strip().lower().partition("x")
-            levels.append((int(workers), int(write) if write else default_write_concurrency))
+            workers, _, rest = part.strip().lower().partition("x")
+            write, _, sheets = rest.partition("x")
+            level = (int(workers), int(write) if write else default_write_concurrency)
+            levels.append((*level, int(sheets)) if sheets else level)
     return tuple(levels)
 
 
-def set_write_concurrency(session: Any, write_concurrency: int) -> None:
-    """Put `time.write_concurrency` in the session's config parameter: the next drain's environments (fresh
-    processes) read it. The benchmark's client is tagged: its calls are not the functions'."""
+def set_write_concurrency(session: Any, write_concurrency: int, sheets_at_once: int | None = None) -> None:
+    """Put `time.write_concurrency` (and `time.sheets_at_once`, or its default when None) in the session's config
+    parameter: the next drain's environments (fresh processes) read it. The benchmark's client is tagged: its
+    calls are not the functions'."""
     import json
 
     import boto3
@@ -228,10 +233,20 @@ def set_write_concurrency(session: Any, write_concurrency: int) -> None:
     name = session.stack.parameters["ConfigParameterName"]
     document = json.loads(ssm.get_parameter(Name=name)["Parameter"]["Value"])
     document.setdefault("time", {})["write_concurrency"] = write_concurrency
+    if sheets_at_once is None:
+        document["time"].pop("sheets_at_once", None)
+    else:
+        document["time"]["sheets_at_once"] = sheets_at_once
     ssm.put_parameter(Name=name, Value=json.dumps(document), Type="String", Overwrite=True)
 
 
-def time_row(first: dict[str, Any], workers: int, settings: Settings, write_concurrency: int = 1) -> dict[str, Any]:
+def time_row(
+    first: dict[str, Any],
+    workers: int,
+    settings: Settings,
+    write_concurrency: int = 1,
+    sheets_at_once: int | None = None,
+) -> dict[str, Any]:
     """A time export's drain against NetSuite's bound C / L (one write per bill) and its workers' bound: W
     environments each spending L on every call but the bill writes, which go K at a time."""
     bills = _bills(first)
@@ -243,6 +258,7 @@ def time_row(first: dict[str, Any], workers: int, settings: Settings, write_conc
     return {
         "workers": workers,
         "write_concurrency": write_concurrency,
+        "sheets_at_once": sheets_at_once or _default_sheets_at_once(),
         "in_flight": workers * write_concurrency,  # most time bill writes in flight at once
         "time_bills_written": bills,
         "drain_seconds": drain["seconds"],
@@ -274,20 +290,29 @@ def model_time_rows(rows: list[dict[str, Any]], settings: Settings) -> None:
     (reading the timesheet, its references, the mappings). W environments writing K at once then do
     W / (rest + L / K) bills a second, capped at C / L: with nothing else to do that is W x K in flight, at most C.
     What Lambda's W separate environments would do if the machine running the benchmark were not the limit (nor
-    the tail of the last batches)."""
+    the tail of the last batches).
+
+    With S timesheets of a batch in progress at once (`time.sheets_at_once`), measured against a base that had
+    one at a time: S sheets each spend the rest and their writes one after another, and the environment's writes
+    share its K slots, so a bill costs it max(L / K, (rest + L / K) / S). A base that overlapped sheets itself
+    only shows the rest overlapping left over: its rows keep the one-after-another formula (a lower figure)."""
     if not rows:
         return
-    base = min(rows, key=lambda r: (r.get("in_flight", r["workers"]), r["workers"]))
+    base = min(rows, key=lambda r: (r.get("in_flight", r["workers"]), r["workers"], r.get("sheets_at_once", 1)))
     per_bill = base.get("invoked_seconds_per_bill") or base["seconds_per_bill_per_environment"] or 0.0
     rest = max(0.0, per_bill - settings.latency / base.get("write_concurrency", 1))
+    serial_base = base.get("sheets_at_once", 1) == 1
     bound = settings.limit / settings.latency
     for row in rows:
-        cost = rest + settings.latency / row.get("write_concurrency", 1)
+        write = settings.latency / row.get("write_concurrency", 1)
+        sheets = row.get("sheets_at_once", 1)
+        cost = max(write, (rest + write) / sheets) if serial_base and sheets > 1 else rest + write
         rate = min(row["workers"] / cost, bound) if per_bill and cost else None
         row["modelled_time_bills_per_second"] = round(rate, 2) if rate is not None else None
         row["modelled_fraction_of_netsuite_bound"] = _per(rate, bound) if rate is not None else None
         row["model_base_workers"] = base["workers"]
         row["model_base_write_concurrency"] = base.get("write_concurrency", 1)
+        row["model_base_sheets_at_once"] = base.get("sheets_at_once", 1)
         row["model_seconds_per_bill"] = per_bill
         row["model_seconds_besides_the_write"] = round(rest, 4)
 
@@ -348,13 +373,14 @@ def exports(server: Any, log: str, settings: Settings, entries: int) -> dict[str
         levels = list(settings.time_levels or ((template_workers, _default_write_concurrency()),))
         rows: list[dict[str, Any]] = []
         second: dict[str, Any] = {}
-        for index, (workers, write_concurrency) in enumerate(levels):
+        for index, (workers, write_concurrency, *sheets) in enumerate(levels):
             if index:
                 reset_time_export(session)
             session.runner.workers["time"] = workers
-            set_write_concurrency(session, write_concurrency)
+            set_write_concurrency(session, write_concurrency, sheets[0] if sheets else None)
             first = measure(session, "time")
-            rows.append(time_row(first, workers, settings, write_concurrency))
+            rows.append(time_row(first, workers, settings, write_concurrency, sheets[0] if sheets else None))
+            rows[-1]["level"] = "x".join(str(n) for n in (workers, write_concurrency, *sheets))  # as asked for
             if index == 0:
                 second = measure(session, "time")
                 rows[-1]["first"] = first
@@ -384,3 +410,9 @@ def _default_write_concurrency() -> int:
     from ctsync.config import TimeExportSettings
 
     return TimeExportSettings().write_concurrency
+
+
+def _default_sheets_at_once() -> int:
+    from ctsync.config import TimeExportSettings
+
+    return TimeExportSettings().sheets_at_once

@@ -10,11 +10,13 @@ from typing import Any
 
 import pytest
 
+from ctsync.records import window
 from ctsync.records.time_export import external_id
 from tests.e2e.support import run
 from tests.e2e.test_time_export import bills_by_external_id, exportable_sheets
 
 pytestmark = pytest.mark.e2e
+GUARD = 30.0  # seconds: only ever reached when the sheets of a batch do not overlap
 
 
 class PutsInFlight:
@@ -104,3 +106,73 @@ def test_a_bill_refused_part_way_leaves_the_same_bills_written_and_mapped_on_eve
     mapped = sorted(m.source_id for m in session.mappings.children("timesheet", sheet.ID))
     assert mapped == sorted(written)
     assert all(len(bills[external_id(entry)]) == 1 for entry in written)
+
+
+@pytest.mark.parametrize(("write_concurrency", "sheets_at_once"), [(1, 2), (2, 3)])
+def test_two_timesheets_of_a_batch_are_in_progress_at_once_and_an_invocation_never_has_more_than_k_writes_in_flight(
+    open_session, write_concurrency: int, sheets_at_once: int
+):
+    """The first bill write of the night is held until its invocation has read a second timesheet: that happens
+    only when the batch's sheets overlap (one after another, the next sheet is read once this one is done). Every
+    write is counted per invocation (the invocation's shared write slots tell them apart): never more than K."""
+    session = open_session(config={"time": {"write_concurrency": write_concurrency, "sheets_at_once": sheets_at_once}})
+    run(session, "projects")
+    run(session, "tasks")
+    session.log_activity()
+    runtime = session.runtime("TimeWorker")
+    netsuite, clicktime = runtime.netsuite, runtime.clicktime
+    read, upsert = clicktime.timesheet, netsuite.upsert_record
+    lock = threading.Lock()
+    sheets_read: dict[int, set[str]] = {}
+    in_flight: dict[int, int] = {}
+    most: dict[int, int] = {}
+    held: list[int] = []  # the invocation whose first write waits
+    second_sheet = threading.Event()
+    overlapped: list[bool] = []
+
+    def invocation() -> int:
+        shared = window._shared.get()
+        assert shared is not None  # every write and read of the worker runs inside its invocation's slots
+        return id(shared)
+
+    def reading(timesheet_id: str) -> Any:
+        key = invocation()
+        with lock:
+            sheets_read.setdefault(key, set()).add(timesheet_id)
+            if held == [key] and len(sheets_read[key]) >= 2:
+                second_sheet.set()
+        return read(timesheet_id)
+
+    def writing(record: str, external: str, payload: dict[str, Any]) -> str:
+        key = invocation()
+        with lock:
+            in_flight[key] = in_flight.get(key, 0) + 1
+            most[key] = max(most.get(key, 0), in_flight[key])
+            first = not held
+            if first:
+                held.append(key)
+                if len(sheets_read.get(key, ())) >= 2:
+                    second_sheet.set()
+        try:
+            if first:
+                overlapped.append(second_sheet.wait(GUARD))
+            return upsert(record, external, payload)
+        finally:
+            with lock:
+                in_flight[key] -= 1
+
+    clicktime.timesheet = reading  # type: ignore[method-assign]
+    netsuite.upsert_record = writing  # type: ignore[method-assign]
+    try:
+        first = run(session, "time")
+    finally:
+        del clicktime.timesheet, netsuite.upsert_record
+
+    assert overlapped == [True]
+    assert max(most.values()) <= write_concurrency and len(most) >= 2  # per invocation, over several invocations
+    assert all(f["kind"] == "BLOCKED" for f in first.failures)  # the seeded contractor's sheets, on purpose
+    bills = bills_by_external_id(session)
+    puts = [w for w in first.netsuite_writes if w.method == "PUT" and "/timeBill/" in w.path]
+    assert len(puts) == len(bills) and all(len(found) == 1 for found in bills.values())
+    second = run(session, "time")
+    assert second.netsuite_writes == [] and second.clicktime_writes == []

@@ -389,3 +389,23 @@ def test_the_headline_level_is_the_one_with_the_most_in_flight_within_c():
     assert cli._headline_row(rows, 5)["in_flight"] == 5
     assert cli._headline_row(rows, 4)["in_flight"] == 4
     assert cli._headline_row(rows[3:], 5)["in_flight"] == 8  # none within C: the least over it
+
+
+def test_a_time_level_may_set_the_timesheets_in_progress_at_once():
+    assert throughput.parse_levels("5x1x3, 2x2,5", 2) == ((5, 1, 3), (2, 2), (5, 2))
+
+
+def test_the_model_overlaps_sheets_from_a_base_measured_one_sheet_at_a_time():
+    """Base 2 x 2 x 1: a bill cost 0.055 s = its write (L / K = 0.025) and 0.03 besides. With S sheets at once a bill
+    costs an environment max(L / K, (0.03 + L / K) / S); capped at C / L."""
+    settings = throughput.Settings(latency=0.05, limit=5)
+    rows = [
+        {"workers": 2, "write_concurrency": 2, "sheets_at_once": 1, "in_flight": 4, "invoked_seconds_per_bill": 0.055},
+        {"workers": 2, "write_concurrency": 2, "sheets_at_once": 2, "in_flight": 4, "invoked_seconds_per_bill": 0.03},
+        {"workers": 5, "write_concurrency": 1, "sheets_at_once": 2, "in_flight": 5, "invoked_seconds_per_bill": 0.06},
+    ]
+    throughput.model_time_rows(rows, settings)
+    assert all(r["model_base_sheets_at_once"] == 1 for r in rows)
+    assert rows[0]["modelled_time_bills_per_second"] == round(2 / 0.055, 2)
+    assert rows[1]["modelled_time_bills_per_second"] == round(2 / 0.0275, 2)  # (0.03 + 0.025) / 2 > L / K
+    assert rows[2]["modelled_fraction_of_netsuite_bound"] == 1.0  # (0.03 + 0.05) / 2 < L / K: the writes bound it

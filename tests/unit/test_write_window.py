@@ -4,12 +4,14 @@ timeouts only turn a defect into a failure instead of a hang)."""
 
 from __future__ import annotations
 
+import contextvars
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from contextvars import ContextVar
 
 import pytest
 
-from ctsync.records.window import in_window
+from ctsync.records.window import Ran, Slots, in_window, sharing_slots, slots
 
 GUARD = 30.0  # seconds: only ever reached when the window is wrong
 
@@ -138,3 +140,87 @@ def test_each_write_sees_the_callers_context() -> None:
 
 def test_nothing_to_write_writes_nothing() -> None:
     assert in_window([], Writes(), 4) == []
+
+
+# -- the slots the sheets of one invocation share -------------------------------------------------------------
+
+
+def _hold(slots: Slots, ticket: int, entered: list[int], lock: threading.Lock, release: threading.Event) -> None:
+    with slots.held(ticket):
+        with lock:
+            entered.append(ticket)
+        assert release.wait(GUARD)
+
+
+def _until_waiting(slots: Slots, count: int) -> None:
+    with slots._changed:
+        assert slots._changed.wait_for(lambda: len(slots._waiting) == count, timeout=GUARD)
+
+
+def test_a_free_slot_goes_to_the_sheet_that_started_first_whatever_order_its_writes_came_in() -> None:
+    """Limit 1: the holder's sheet started first; a later sheet's write waits, then an earlier sheet's write
+    comes: when the slot frees, the earlier sheet's write gets it, and only one write ever holds it."""
+    slots = Slots(1)
+    holder, earlier, later = slots.ticket(), slots.ticket(), slots.ticket()
+    entered: list[int] = []
+    lock = threading.Lock()
+    release = {t: threading.Event() for t in (holder, earlier, later)}
+    threads = [threading.Thread(target=_hold, args=(slots, holder, entered, lock, release[holder]))]
+    threads[0].start()
+    _until_waiting(slots, 0)
+    with slots._changed:
+        assert slots._changed.wait_for(lambda: slots.most_busy == 1, timeout=GUARD)
+    for ticket, waiting in ((later, 1), (earlier, 2)):
+        threads.append(threading.Thread(target=_hold, args=(slots, ticket, entered, lock, release[ticket])))
+        threads[-1].start()
+        _until_waiting(slots, waiting)
+    for ticket in (holder, earlier, later):
+        release[ticket].set()
+    for thread in threads:
+        thread.join(GUARD)
+
+    assert entered == [holder, earlier, later]
+    assert slots.most_busy == 1 and slots.waiters() == 0
+
+
+def test_slots_let_the_limit_in_at_once_never_more_and_free_a_slot_on_an_error() -> None:
+    limit = 2
+    slots = Slots(limit)
+    together = threading.Barrier(limit, timeout=GUARD)
+
+    class Guarded(Writes):
+        def before(self, item: int) -> None:
+            if item < limit:
+                together.wait()  # passes only when `limit` writes hold a slot at once
+
+    writes = Guarded(refuse={3})
+    tickets = [slots.ticket() for _ in range(3)]
+
+    def sheet(ticket: int, items: list[int]) -> list[Ran[int, str]]:
+        def write(item: int) -> str:
+            with slots.held(ticket):
+                return writes(item)
+
+        return in_window(items, write, limit)
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        outcomes = list(pool.map(sheet, tickets, [[0, 4, 5], [1, 6, 7], [3, 8]]))
+
+    assert writes.most_in_flight == limit and slots.most_busy == limit
+    assert sorted(writes.written) == [0, 1, 4, 5, 6, 7, 8]  # the refusal of 3 freed its slot: 8 still ran
+    assert isinstance(outcomes[2][0].error, Refused)
+
+
+def test_the_records_of_one_invocation_share_one_slots_and_outside_one_each_caller_has_its_own() -> None:
+    assert slots("writes", 2) is not slots("writes", 2)
+    with sharing_slots():
+        shared = slots("writes", 2)
+        seen: list[Slots] = []
+        thread = threading.Thread(
+            target=contextvars.copy_context().run, args=(lambda: seen.append(slots("writes", 2)),)
+        )
+        thread.start()
+        thread.join(GUARD)
+        assert seen == [shared] and shared.limit == 2
+        assert slots("other", 1) is not shared
+    assert slots("writes", 2) is not shared

@@ -6,15 +6,25 @@ examples); the adaptation of an event to the core lives here so it is tested wit
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, process_partial_response
+from aws_lambda_powertools.utilities.batch import (
+    AsyncBatchProcessor,
+    BatchProcessor,
+    async_process_partial_response,
+    process_partial_response,
+)
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ctsync import runtime as runtime_module
 from ctsync.errors import ConfigurationError
 from ctsync.observability import bind_sync, logger
+from ctsync.records.window import sharing_slots
 from ctsync.sync.messages import PollRequest, PollResult, WorkMessage
 from ctsync.sync.queues import Carried
 from ctsync.sync.registry import PLANNED
@@ -87,8 +97,46 @@ def work(event: dict[str, Any], context: LambdaContext, processor: BatchProcesso
         )
 
     try:
-        return process_partial_response(
-            event=event, record_handler=record_handler, processor=processor, context=context
-        )
+        return process_batch(event, context, processor, record_handler, at_once=worker.records_at_once)
     finally:
         worker.finish(batch)
+
+
+def process_batch(
+    event: dict[str, Any],
+    context: LambdaContext,
+    processor: BatchProcessor,
+    record_handler: Callable[[SQSRecord], Any],
+    *,
+    at_once: int = 1,
+) -> dict[str, Any]:
+    """The batch's records through Powertools' partial batch response: one after another, or up to `at_once` in
+    progress at once (`SyncDefinition.records_at_once`), so one record's writes overlap the next one's reads.
+
+    At once, it is Powertools' `AsyncBatchProcessor` (the same per-record success or failure, hence the same
+    batchItemFailures) with the synchronous handler run in a pool of `at_once` threads, each record in a copy
+    of the invocation's context (its log keys, the invocation's shared write slots) started in the batch's order.
+    """
+    with sharing_slots():
+        if at_once <= 1:
+            return process_partial_response(
+                event=event, record_handler=record_handler, processor=processor, context=context
+            )
+        pool = ThreadPoolExecutor(max_workers=at_once, thread_name_prefix="ctns-record")
+
+        async def handle(record: SQSRecord) -> Any:
+            call = contextvars.copy_context().run
+            return await asyncio.get_running_loop().run_in_executor(pool, call, record_handler, record)
+
+        overlapping = AsyncBatchProcessor(
+            event_type=processor.event_type,
+            model=processor.model,
+            raise_on_entire_batch_failure=processor.raise_on_entire_batch_failure,
+            logger=processor.logger,
+        )
+        try:
+            return async_process_partial_response(
+                event=event, record_handler=handle, processor=overlapping, context=context
+            )
+        finally:
+            pool.shutdown(wait=True)

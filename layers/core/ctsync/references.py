@@ -5,6 +5,10 @@ A value is kept for `ttl_seconds` (five minutes by default: a nightly run's refe
 it), across the invocations a warm execution environment serves, so a batch of ten timesheets does not read
 every employee again. What a person fixes between two runs is still seen: a lookup that misses (an employee
 not found) may `refresh` its reference once per invocation before it reports the miss.
+
+Loads are single-flight per name: records an invocation has in progress at once (`time.sheets_at_once`) that
+miss the same reference wait for one read of it rather than each reading it (a NetSuite request each, beside
+the writes the invocation may have in flight).
 """
 
 from __future__ import annotations
@@ -26,6 +30,11 @@ class References:
         self._ttl = ttl_seconds
         self._monotonic = monotonic
         self._lock = threading.Lock()
+        self._loading: dict[str, threading.RLock] = {}  # one per name: a value is loaded by one thread at a time
+
+    def _loader(self, name: str) -> threading.RLock:
+        with self._lock:
+            return self._loading.setdefault(name, threading.RLock())
 
     def new_invocation(self) -> None:
         """An invocation starts: expired values go, and each reference may be refreshed once again."""
@@ -42,14 +51,26 @@ class References:
             with self._lock:
                 if name in self._invocation:
                     return self._invocation[name]
-            value = load()
-            with self._lock:
-                return self._invocation.setdefault(name, value)
+            with self._loader(name):
+                with self._lock:
+                    if name in self._invocation:  # loaded by another thread while this one waited
+                        return self._invocation[name]
+                value = load()
+                with self._lock:
+                    return self._invocation.setdefault(name, value)
         now = self._monotonic()
         with self._lock:
             held = self._values.get(name)
             if held is not None and now - held[0] < self._ttl:
                 return held[1]
+        with self._loader(name):
+            return self._load(name, load, now)
+
+    def _load(self, name: str, load: Callable[[], T], now: float) -> T:
+        with self._lock:
+            held = self._values.get(name)
+            if held is not None and now - held[0] < self._ttl:
+                return held[1]  # loaded by another thread while this one waited
         value = load()
         with self._lock:
             held = self._values.get(name)

@@ -9,7 +9,10 @@ One message is one timesheet. The worker reads the timesheet again (the message 
   memo, rate (by policy) and classifications. Anything that cannot be mapped blocks the whole timesheet: one
   cause per problem, listing the entries, and nothing is written (whole or nothing);
 - then upserts only the entries whose bill changed (`PUT timeBill/eid:ct-te-<entry id>`, up to
-  `time.write_concurrency` at once) and deletes the bills of entries that left the timesheet. A bill NetSuite
+  `time.write_concurrency` at once) and deletes the bills of entries that left the timesheet. The worker may
+  have `time.sheets_at_once` timesheets of a batch in progress; their writes (upserts and deletes) share the
+  invocation's `time.write_concurrency` slots (`records.window.Slots`), so an execution environment never has
+  more bill writes in flight than that. A bill NetSuite
   has billed, or one dated in a closed period, is never changed or deleted: it is flagged with the reason (a
   cause an operator sees).
 
@@ -20,6 +23,8 @@ the version fence (`ApprovedDate`); each time bill has a child mapping (kind `ti
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -38,7 +43,7 @@ from ctsync.records.netsuite_source import id_list, keyset
 from ctsync.records.references import Unmapped
 from ctsync.records.sheet_export import SheetExport
 from ctsync.records.targets import content_hash, locked
-from ctsync.records.window import in_window
+from ctsync.records.window import in_window, slots
 from ctsync.references import References
 from ctsync.state import Lock, Mapping, MappingStore, RunLog
 from ctsync.sync.messages import Outcome, WorkMessage
@@ -73,6 +78,12 @@ class SheetPlan:
     entries: list[EntryPlan] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # notes: jobs not from NetSuite, entries of 0 minutes
     problems: list[Problem] = field(default_factory=list)
+    exported: set[str] = field(default_factory=set)  # entries that already have a bill
+
+
+# A slot of the invocation's bill writes (`records.window.Slots.held` with the sheet's ticket).
+Slot = Callable[[], AbstractContextManager[None]]
+WRITES = "time-bill-writes"
 
 
 class TimeExport(SheetExport):
@@ -103,13 +114,12 @@ class TimeExport(SheetExport):
     def plan(self, sheet: Timesheet, exported: set[str] | None = None) -> SheetPlan:
         """Every entry's time bill, or the problems that block the sheet. `exported`: entries that already have
         a bill (one in a closed period is flagged when it would change, not refused here)."""
-        self._exported = exported or set()
         people, projects = self._resolvers()
         try:
             employee = people.employee_of(sheet.UserID).id
         except Unmapped as error:
             return SheetPlan(sheet, "", problems=[Problem(error.cause_key, error.message, error.fix)])
-        plan = SheetPlan(sheet, employee)
+        plan = SheetPlan(sheet, employee, exported=exported or set())
         timed: list[tuple[TimeEntry, str, str | None]] = []
         start, end = date.fromisoformat(sheet.StartDate[:10]), date.fromisoformat(sheet.EndDate[:10])
         for entry in sorted(self._clicktime.time_report(TimesheetID=sheet.ID), key=lambda e: (e.Date, e.ID)):
@@ -217,7 +227,7 @@ class TimeExport(SheetExport):
 
     def _posting_date(self, plan: SheetPlan, entry: TimeEntry, day: date) -> tuple[date | None, str]:
         period = self._ns.period_of(day)
-        if period is None or not period.closed or entry.ID in self._exported:
+        if period is None or not period.closed or entry.ID in plan.exported:
             return day, ""
         if self._accounting.on_closed_period == "next_open_period":
             later = self._ns.next_open_period(period)
@@ -261,11 +271,17 @@ class TimeExport(SheetExport):
     # -- the worker -----------------------------------------------------------------------------------------
     def apply(self, message: WorkMessage) -> Outcome:
         owner = f"{message.run_id}:{message.source_id}"
+        writes = slots(WRITES, self._settings.write_concurrency)
+        ticket = writes.ticket()  # a sheet started earlier gets free slots first
+
+        def slot() -> AbstractContextManager[None]:
+            return writes.held(ticket)
+
         with locked(self._mappings, KIND, message.source_id, owner) as lock:
             sheet = self._clicktime.timesheet(message.source_id)
             if sheet is None or sheet.Status != TIMESHEETS.approved_status:
                 status = sheet.Status if sheet else "deleted"
-                return self._withdraw(lock, message, status)
+                return self._withdraw(lock, message, status, slot)
             version = approved_at(sheet.model_dump()) or message.version
             before = lock.mapping
             if before and before.source_version and version < before.source_version:
@@ -277,10 +293,16 @@ class TimeExport(SheetExport):
                 self._runlog.note(message.run_id, f"skipped:{cause_part(note)[:80]}", note)
             if plan.problems:
                 raise Blocked(sheet.ID, plan.problems)
-            return self._export(lock, message, plan, version, children)
+            return self._export(lock, message, plan, version, children, slot)
 
     def _export(
-        self, lock: Lock, message: WorkMessage, plan: SheetPlan, version: Any, children: dict[str, Mapping]
+        self,
+        lock: Lock,
+        message: WorkMessage,
+        plan: SheetPlan,
+        version: Any,
+        children: dict[str, Mapping],
+        slot: Slot,
     ) -> Outcome:
         sheet_id = plan.sheet.ID
         wanted = {e.entry_id: e for e in plan.entries}
@@ -296,13 +318,13 @@ class TimeExport(SheetExport):
         written: list[Mapping] = []
         flags: list[str] = []
         try:
-            self._write_bills(plan, changed, children, frozen, written, flags)
+            self._write_bills(plan, changed, children, frozen, written, flags, slot)
         except Exception:
             # A bill NetSuite refused (or an outage) part-way: the bills written before it are known at once, so a
             # redrive does not write them again and a withdrawal finds them.
             self._mappings.put_many(written)
             raise
-        gone = self._delete_bills(removed, frozen, flags)
+        gone = self._delete_bills(removed, frozen, flags, slot)
         self._mappings.put_many(written)
         self._mappings.delete_many(ENTRY_KIND, gone)
         self._flag(message, sheet_id, flags)
@@ -340,9 +362,11 @@ class TimeExport(SheetExport):
         frozen: dict[str, str],
         written: list[Mapping],
         flags: list[str],
+        slot: Slot,
     ) -> None:
         """Upsert each changed bill (a frozen one is flagged instead), adding its mapping to `written`, up to
-        `time.write_concurrency` at once (`records.window`: the outcome does not depend on thread timing). A bill
+        `time.write_concurrency` at once (`records.window`: the outcome does not depend on thread timing), each
+        write in one of the invocation's `slot`s (shared with the other sheets in progress). A bill
         NetSuite refuses is raised naming the time entry and the bill's external ID, once every bill written beside
         it is in `written`."""
         sheet_id = plan.sheet.ID
@@ -355,7 +379,8 @@ class TimeExport(SheetExport):
                     f"time bill {existing.target_id} (entry {entry.entry_id}) {frozen[existing.target_id]}: not changed"
                 )
             try:
-                bill = self._netsuite.upsert_record(RECORD, entry.payload["externalId"], entry.payload)
+                with slot():
+                    bill = self._netsuite.upsert_record(RECORD, entry.payload["externalId"], entry.payload)
             except (NetSuiteAlreadyBilled, NetSuitePeriodClosed) as refused:
                 if existing is None:
                     raise named(
@@ -389,7 +414,7 @@ class TimeExport(SheetExport):
         if failure is not None:
             raise failure
 
-    def _withdraw(self, lock: Lock, message: WorkMessage, status: str) -> Outcome:
+    def _withdraw(self, lock: Lock, message: WorkMessage, status: str, slot: Slot) -> Outcome:
         """The timesheet is not approved any more: its time bills leave NetSuite (or are flagged, by policy)."""
         before = lock.mapping
         children = self._mappings.children(KIND, message.source_id)
@@ -404,7 +429,7 @@ class TimeExport(SheetExport):
             gone: list[str] = []
         else:
             frozen = self._frozen_bills(children)
-            gone = self._delete_bills(children, frozen, flags)
+            gone = self._delete_bills(children, frozen, flags, slot)
             self._mappings.delete_many(ENTRY_KIND, gone)
         self._flag(message, message.source_id, flags)
         remaining = len(children) - len(gone)
@@ -448,7 +473,7 @@ class TimeExport(SheetExport):
                     frozen[str(row["id"])] = f"is in closed period {period.name}"
         return frozen
 
-    def _delete_bills(self, mappings: list[Mapping], frozen: dict[str, str], flags: list[str]) -> list[str]:
+    def _delete_bills(self, mappings: list[Mapping], frozen: dict[str, str], flags: list[str], slot: Slot) -> list[str]:
         gone: list[str] = []
         for mapping in mappings:
             if mapping.target_id in frozen:
@@ -457,7 +482,8 @@ class TimeExport(SheetExport):
                 )
                 continue
             try:
-                self._netsuite.delete_record(RECORD, mapping.target_id)
+                with slot():
+                    self._netsuite.delete_record(RECORD, mapping.target_id)
             except NetSuiteNotFound:
                 pass  # deleted in NetSuite already
             except (NetSuiteAlreadyBilled, NetSuitePeriodClosed) as refused:

@@ -14,13 +14,23 @@ guaranteed still holds, and does not depend on how the threads are scheduled:
   what was written (also past a failure) and raises the first error in that order.
 
 Each item runs in a copy of the caller's context, so the log keys the worker set (run, record) stay on its lines.
+
+An invocation may have several records (timesheets) in progress at once (`time.sheets_at_once`): their writes
+then share one `Slots` of the same `limit`, so an execution environment never has more than `limit` writes in
+flight whatever the number of sheets, and the template's sizing (workers x limit <= NetSuite's limit) holds.
+A free slot goes to the waiting write of the sheet that started first: that sheet finishes while the next one
+reads and plans beside it, rather than every sheet in progress finishing late together.
 """
 
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Callable, Sequence
+import heapq
+import itertools
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -66,3 +76,76 @@ def _one_by_one(items: Sequence[Item], work: Callable[[Item], Result]) -> list[R
 def _outcome(item: Item, future: Future[Result]) -> Ran[Item, Result]:
     error = future.exception()
     return Ran(item, error=error) if error is not None else Ran(item, future.result())
+
+
+class Slots:
+    """At most `limit` writes in flight among the sheets an invocation has in progress; a free slot goes to the
+    waiting write with the lowest ticket (the sheet that started first), whatever the order the threads wake in."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = max(1, limit)
+        self._changed = threading.Condition()
+        self._busy = 0
+        self._waiting: list[int] = []  # a heap of the waiting writes' tickets
+        self._tickets = itertools.count()
+        self.most_busy = 0  # the most writes that held a slot at once (for the tests and the logs)
+
+    def waiters(self) -> int:
+        """Writes waiting for a slot now."""
+        with self._changed:
+            return len(self._waiting)
+
+    def ticket(self) -> int:
+        """A sheet's place in the queue for slots: the order its writes are served in when several wait."""
+        with self._changed:
+            return next(self._tickets)
+
+    @contextmanager
+    def held(self, ticket: int) -> Iterator[None]:
+        """A slot for one write, for as long as the `with` block runs."""
+        with self._changed:
+            heapq.heappush(self._waiting, ticket)
+            self._changed.notify_all()  # for an observer (`waiters`); a waiter checks its turn again
+            try:
+                while self._busy >= self.limit or self._waiting[0] != ticket:
+                    self._changed.wait()
+            except BaseException:
+                self._waiting.remove(ticket)
+                heapq.heapify(self._waiting)
+                self._changed.notify_all()
+                raise
+            heapq.heappop(self._waiting)
+            self._busy += 1
+            self.most_busy = max(self.most_busy, self._busy)
+            self._changed.notify_all()  # the next ticket may take another free slot
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._busy -= 1
+                self._changed.notify_all()
+
+
+_shared: contextvars.ContextVar[dict[str, Slots] | None] = contextvars.ContextVar("ctns_write_slots", default=None)
+_registry = threading.Lock()
+
+
+@contextmanager
+def sharing_slots() -> Iterator[dict[str, Slots]]:
+    """Within it (one invocation: the records it has in progress, and their threads, which copy the context),
+    `slots(name, limit)` is one `Slots` per name."""
+    shared: dict[str, Slots] = {}
+    token = _shared.set(shared)
+    try:
+        yield shared
+    finally:
+        _shared.reset(token)
+
+
+def slots(name: str, limit: int) -> Slots:
+    """The invocation's `Slots` called `name` (see `sharing_slots`); outside one, slots of the caller's own."""
+    shared = _shared.get()
+    if shared is None:
+        return Slots(limit)
+    with _registry:
+        return shared.setdefault(name, Slots(limit))

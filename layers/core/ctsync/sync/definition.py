@@ -78,6 +78,9 @@ class SyncDefinition:
     mapping_kind: str  # the kind its mappings are stored under ("project", "task", …)
     source: ChangeSource
     applier: Applier
+    # Records of one batch the worker may have in progress at once (each in a thread of its own); 1: one after
+    # another. More only where the applier is safe for it (the time export: `time.sheets_at_once`).
+    records_at_once: int = 1
     source_system: str = "netsuite"  # names the IDs in logs: netsuite_id / clicktime_id
     target_system: str = "clicktime"
     # Whether the target already holds what a change carries, judged against the mapping by the poller (so an

@@ -66,7 +66,9 @@ def _time(runtime: Runtime) -> SyncDefinition:
     export = TimeExport(
         runtime.netsuite, runtime.clicktime, runtime.mappings, runtime.runlog, runtime.config, runtime.references
     )
-    return SyncDefinition("time", "timesheet", export.source, export)
+    return SyncDefinition(
+        "time", "timesheet", export.source, export, records_at_once=runtime.config.time.sheets_at_once
+    )
 
 
 def _expenses(runtime: Runtime) -> SyncDefinition:

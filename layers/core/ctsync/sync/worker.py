@@ -17,6 +17,7 @@ Failure routing, the part operators live with:
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -59,16 +60,21 @@ class Delivery:
 
 @dataclass
 class Batch:
-    """What one invocation's batch shares: the breaker as it stood, and the counts to add to the run log."""
+    """What one invocation's batch shares: the breaker as it stood, and the counts to add to the run log. The
+    records of a batch may be in progress at once (`SyncDefinition.records_at_once`, each in a thread): the counts
+    change under a lock."""
 
     breaker: Breaker | None
     counts: dict[str, Counter[str]] = field(default_factory=dict)
     applied: int = 0
     # The mappings of the batch's records as they stood when it began (one read for the whole batch).
     mappings: dict[str, Mapping] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
-    def add(self, run_id: str, outcome: str) -> None:
-        self.counts.setdefault(run_id, Counter())[outcome] += 1
+    def add(self, run_id: str, outcome: str, *, applied: bool = False) -> None:
+        with self._lock:
+            self.counts.setdefault(run_id, Counter())[outcome] += 1
+            self.applied += applied
 
 
 _batch: ContextVar[Batch | None] = ContextVar("ctns_worker_batch", default=None)
@@ -102,6 +108,11 @@ class Worker:
     @property
     def sync(self) -> str:
         return self._definition.name
+
+    @property
+    def records_at_once(self) -> int:
+        """Records of a batch this sync's worker may have in progress at once (see `SyncDefinition`)."""
+        return max(1, self._definition.records_at_once)
 
     # -- a batch ----------------------------------------------------------------------------------
     def begin(self, bodies: Iterable[str] = ()) -> Batch:
@@ -138,8 +149,7 @@ class Worker:
         outcome = self._definition.applier.apply(message)
         batch = _batch.get()
         if batch is not None:
-            batch.add(message.run_id, outcome.action)
-            batch.applied += 1
+            batch.add(message.run_id, outcome.action, applied=True)
         count(outcome.action.capitalize())
         logger.info(
             f"{self.sync} {message.source_id}: {outcome.action}",
