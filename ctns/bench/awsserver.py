@@ -25,6 +25,7 @@ from typing import Any
 from ctns.motoserver import OneAtATime, make_moto_server, moto_app
 
 TAG = "ctns-bench/"
+BUSY = ("server", "busy", "microseconds")
 _SCOPE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/aws4_request")
 
 
@@ -59,8 +60,13 @@ class CountingApp(OneAtATime):
             return [body]
         service, op = operation(environ)
         with self.lock:
+            started = time.perf_counter()
             self.counts[(who(environ.get("HTTP_USER_AGENT", "")), service, op)] += 1
-            return list(self.app(environ, start_response))
+            response = list(self.app(environ, start_response))
+            # How long the server was busy, as a count (whole microseconds): one request at a time, so past
+            # a share of a drain near 1 the drain's pace is this server's, not the product's.
+            self.counts[BUSY] += int((time.perf_counter() - started) * 1_000_000)
+            return response
 
 
 def _cheap_sqs_sends() -> None:
@@ -159,6 +165,10 @@ class Counts(dict[tuple[str, str, str], int]):
         return sum(
             n for (w, s, _), n in self.items() if (who is None or w == who) and (service is None or s == service)
         )
+
+    def busy_seconds(self) -> float:
+        """How long the server spent answering requests (one at a time)."""
+        return self.get(BUSY, 0) / 1_000_000
 
     def by_operation(self, *, who: str = "function", service: str | None = None) -> dict[str, int]:
         out: Counter[str] = Counter()

@@ -604,7 +604,7 @@ def render(result: dict[str, Any]) -> str:
         ]
         lines.append(
             f"  {'W x K':>5} {'bills':>6} {'drain s':>8} {'bills/s':>8} {'of C/L':>7} {'modelled':>8} {'of W/(L cpr)':>12}"
-            f" {'NS/bill':>8} {'CT/bill':>8} {'DDB/bill':>8} {'429s':>5} {'env CPUs':>8}"
+            f" {'NS/bill':>8} {'CT/bill':>8} {'DDB/bill':>8} {'429s':>5} {'env CPUs':>8} {'AWS busy':>8}"
         )
         for r in e["rows"]:
             lines.append(
@@ -613,13 +613,17 @@ def render(result: dict[str, Any]) -> str:
                 f" {_fmt(r.get('modelled_fraction_of_netsuite_bound')):>8} {_fmt(r['fraction_of_worker_bound']):>12}"
                 f" {_fmt(r['netsuite_calls_per_time_bill']):>8} {_fmt(r['clicktime_calls_per_time_bill']):>8}"
                 f" {_fmt(r['dynamodb_calls_per_time_bill']):>8} {r['netsuite_throttled']:>5}"
-                f" {_fmt(r['environment_cpu_cores']):>8}"
+                f" {_fmt(r['environment_cpu_cores']):>8} {_fmt(r.get('aws_server_busy_share')):>8}"
             )
         second = e["second"]
         lines.append(
             f"  unchanged second pass: {second['delivered']} messages, {_writes(second)} writes,"
             f" {second['netsuite']['requests']} NetSuite and {second['clicktime']['requests']} ClickTime calls,"
             f" {_fmt(second['seconds'])} s"
+        )
+        lines.append(
+            "  AWS busy: the share of the drain the moto server (one request at a time) spent answering; near 1 it,"
+            " not NetSuite's bound, set the pace (real DynamoDB and SQS serve concurrently)"
         )
         base = e["rows"][0]
         lines.append(

@@ -280,6 +280,7 @@ def measure(session: Any, sync: str) -> dict[str, Any]:
             "netsuite_throttled": sum(
                 1 for r in sims.netsuite.requests[d_before.netsuite : d_after.netsuite] if r.status == 429
             ),
+            "aws_busy_seconds": round((d_after.aws - d_before.aws).busy_seconds(), 3),
             "environments": _environments(drained.environments),
         }
     return result

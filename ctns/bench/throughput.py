@@ -279,6 +279,8 @@ def time_row(
         "suiteql_by_table": first["netsuite"].get("suiteql_by_table", {}),
         "netsuite_throttled": first["netsuite"]["throttled"],
         "environment_cpu_cores": _per(environments.get("cpu_seconds_total", 0.0), drain["seconds"]),
+        # the AWS stand-in answers one request at a time: near 1, it set the drain's pace
+        "aws_server_busy_share": _per(drain.get("aws_busy_seconds", 0.0), drain["seconds"]),
         "failed": first["failed"],
     }
 

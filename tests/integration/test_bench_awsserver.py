@@ -59,3 +59,15 @@ def test_calls_are_counted_by_who_made_them(server):
     delta = server.counts() - before
     assert delta.by_operation(service="sqs") == {"sqs:CreateQueue": 1}
     assert delta.by_operation(who="esm", service="sqs") == {"sqs:ReceiveMessage": 1}
+
+
+def test_the_time_it_spends_answering_is_counted_apart_from_the_functions_calls(server):
+    before = server.counts()
+    sqs = _sqs(server)
+    url = sqs.create_queue(QueueName="bench-busy")["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="x")
+    spent = server.counts() - before
+
+    assert spent.busy_seconds() > 0
+    assert spent.total() == 2  # CreateQueue, SendMessage: the busy time is not a call
+    assert spent.by_operation() == {"sqs:CreateQueue": 1, "sqs:SendMessage": 1}
