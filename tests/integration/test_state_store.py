@@ -22,7 +22,7 @@ from ctsync.state import mappings as mappings_module
 from ctsync.state.mappings import LOCK_SECONDS, LostLock, Mapping, MappingStore, RecordBusy
 from ctsync.state.progress import Breaker, Cursor, ProgressStore
 from ctsync.state.runlog import BLOCKED_SAMPLE, OUTCOMES, Failure, RunEnd, RunLog
-from ctsync.state.table import BY_KIND, BY_PARENT, BY_TARGET, PK, SK, TTL_ATTRIBUTE, write_together
+from ctsync.state.table import BY_KIND, BY_PARENT, BY_TARGET, PK, SK, TTL_ATTRIBUTE, without_keys, write_together
 from tests.integration.conftest import T0, own_table
 
 
@@ -604,6 +604,84 @@ def test_an_expired_lease_can_be_taken_and_a_released_one_is_free(table, clock):
     progress.release_lease("projects", "inv-c")
     assert progress.lease_holder("projects") is None
     assert progress.acquire_lease("projects", "inv-d", seconds=60) is True
+
+
+def test_at_its_exact_expiry_second_a_lease_is_still_held_and_reported_so(table, clock):
+    """A lease is taken over only once its expiry is past (`acquire_lease`'s `ttl < now`); `lease_holder`, what
+    `ctns status` shows, agrees with that to the second."""
+    progress = ProgressStore(table)
+    assert progress.acquire_lease("projects", "inv-a", seconds=60) is True
+
+    clock.advance(60)  # the expiry second itself
+    assert progress.lease_holder("projects") == "inv-a"
+    assert progress.acquire_lease("projects", "inv-b", seconds=60) is False
+
+    clock.advance(1)
+    assert progress.lease_holder("projects") is None
+    assert progress.acquire_lease("projects", "inv-b", seconds=60) is True
+
+
+def test_a_pause_item_expires_a_day_after_the_pause_ends(table):
+    """DynamoDB's TTL deletes an old breaker item; not before the pause and a day to read it have passed."""
+    progress = ProgressStore(table)
+    until = T0 + timedelta(minutes=15)
+    progress.open_breaker(
+        "time", Breaker(cause_key="outage", kind="outage", reason="ClickTime is down", until=until, opened_at=T0)
+    )
+
+    item = table.get_item(Key={PK: "SYNC#time", SK: "BREAKER"})["Item"]
+    assert int(item[TTL_ATTRIBUTE]) == int((until + timedelta(days=1)).timestamp())
+
+
+def test_a_run_end_moves_a_watermark_to_the_same_item_advance_watermark_writes(table, clock):
+    """`end_run`'s watermarks (one transaction) and `advance_watermark` (its fallback, one at a time) leave the
+    same item: the value, the run that set it and when, for whoever reads the table."""
+    progress = ProgressStore(table)
+    progress.acquire_lease("projects", "inv-a", seconds=60)
+    clock.advance(5)
+
+    assert progress.end_run("projects", "inv-a", phases=["changes"], window_end=T0, run_id="r-1", also=[]) is True
+    assert progress.advance_watermark("tasks", "changes", T0, run_id="r-1") is True
+
+    together = table.get_item(Key={PK: "SYNC#projects", SK: "WATERMARK#changes"})["Item"]
+    apart = table.get_item(Key={PK: "SYNC#tasks", SK: "WATERMARK#changes"})["Item"]
+    assert (
+        without_keys(together)
+        == without_keys(apart)
+        == {
+            "value": "2026-11-25T17:00:00Z",
+            "run_id": "r-1",
+            "set_at": "2026-11-25T17:00:05Z",
+        }
+    )
+
+
+def test_a_runs_state_is_read_again_where_dynamodb_left_keys_unprocessed(table):
+    """`run_state` reads the cursor and every watermark in one BatchGetItem; keys DynamoDB hands back
+    unprocessed (under load) are asked for again, and what the first answer held is kept."""
+    progress = ProgressStore(table)
+    cursor = Cursor(run_id="r-1", window_end=T0, phase="changes", after="1774")
+    progress.save_cursor("projects", cursor)
+    progress.advance_watermark("projects", "changes", T0 - timedelta(hours=1), run_id="r-0")
+    progress.advance_watermark("projects", "deletions", T0 - timedelta(hours=2), run_id="r-0")
+    partial = UnprocessedTable(table, served=1)
+
+    found, marks = ProgressStore(partial).run_state("projects", ["changes", "deletions"])  # type: ignore[arg-type]
+
+    assert found == cursor
+    assert marks == {"changes": T0 - timedelta(hours=1), "deletions": T0 - timedelta(hours=2)}
+    assert partial.batches == [4, 3]  # the cursor, the legacy watermark and both phases'; then all but the first
+
+
+def test_a_runs_state_is_read_consistently(table):
+    """A cursor or a watermark read a moment old would read a window again or lose a page (moto always reads
+    consistently: the request shows it)."""
+    calls = dynamodb_calls(table)
+
+    assert ProgressStore(table).run_state("projects", ["changes"]) == (None, {})  # a first run: nothing yet
+
+    ((name, body),) = calls
+    assert name == "BatchGetItem" and body["RequestItems"][table.name]["ConsistentRead"] is True
 
 
 # -- RunLog --------------------------------------------------------------------------------------------------
