@@ -15,13 +15,14 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from ctsync.errors import TransientError
 from ctsync.state import mappings as mappings_module
 from ctsync.state.mappings import LOCK_SECONDS, LostLock, Mapping, MappingStore, RecordBusy
 from ctsync.state.progress import Breaker, Cursor, ProgressStore
-from ctsync.state.runlog import BLOCKED_SAMPLE, OUTCOMES, Failure, RunLog
-from ctsync.state.table import BY_KIND, BY_PARENT, BY_TARGET, PK, SK, TTL_ATTRIBUTE
+from ctsync.state.runlog import BLOCKED_SAMPLE, OUTCOMES, Failure, RunEnd, RunLog
+from ctsync.state.table import BY_KIND, BY_PARENT, BY_TARGET, PK, SK, TTL_ATTRIBUTE, without_keys, write_together
 from tests.integration.conftest import T0, own_table
 
 
@@ -605,6 +606,84 @@ def test_an_expired_lease_can_be_taken_and_a_released_one_is_free(table, clock):
     assert progress.acquire_lease("projects", "inv-d", seconds=60) is True
 
 
+def test_at_its_exact_expiry_second_a_lease_is_still_held_and_reported_so(table, clock):
+    """A lease is taken over only once its expiry is past (`acquire_lease`'s `ttl < now`); `lease_holder`, what
+    `ctns status` shows, agrees with that to the second."""
+    progress = ProgressStore(table)
+    assert progress.acquire_lease("projects", "inv-a", seconds=60) is True
+
+    clock.advance(60)  # the expiry second itself
+    assert progress.lease_holder("projects") == "inv-a"
+    assert progress.acquire_lease("projects", "inv-b", seconds=60) is False
+
+    clock.advance(1)
+    assert progress.lease_holder("projects") is None
+    assert progress.acquire_lease("projects", "inv-b", seconds=60) is True
+
+
+def test_a_pause_item_expires_a_day_after_the_pause_ends(table):
+    """DynamoDB's TTL deletes an old breaker item; not before the pause and a day to read it have passed."""
+    progress = ProgressStore(table)
+    until = T0 + timedelta(minutes=15)
+    progress.open_breaker(
+        "time", Breaker(cause_key="outage", kind="outage", reason="ClickTime is down", until=until, opened_at=T0)
+    )
+
+    item = table.get_item(Key={PK: "SYNC#time", SK: "BREAKER"})["Item"]
+    assert int(item[TTL_ATTRIBUTE]) == int((until + timedelta(days=1)).timestamp())
+
+
+def test_a_run_end_moves_a_watermark_to_the_same_item_advance_watermark_writes(table, clock):
+    """`end_run`'s watermarks (one transaction) and `advance_watermark` (its fallback, one at a time) leave the
+    same item: the value, the run that set it and when, for whoever reads the table."""
+    progress = ProgressStore(table)
+    progress.acquire_lease("projects", "inv-a", seconds=60)
+    clock.advance(5)
+
+    assert progress.end_run("projects", "inv-a", phases=["changes"], window_end=T0, run_id="r-1", also=[]) is True
+    assert progress.advance_watermark("tasks", "changes", T0, run_id="r-1") is True
+
+    together = table.get_item(Key={PK: "SYNC#projects", SK: "WATERMARK#changes"})["Item"]
+    apart = table.get_item(Key={PK: "SYNC#tasks", SK: "WATERMARK#changes"})["Item"]
+    assert (
+        without_keys(together)
+        == without_keys(apart)
+        == {
+            "value": "2026-11-25T17:00:00Z",
+            "run_id": "r-1",
+            "set_at": "2026-11-25T17:00:05Z",
+        }
+    )
+
+
+def test_a_runs_state_is_read_again_where_dynamodb_left_keys_unprocessed(table):
+    """`run_state` reads the cursor and every watermark in one BatchGetItem; keys DynamoDB hands back
+    unprocessed (under load) are asked for again, and what the first answer held is kept."""
+    progress = ProgressStore(table)
+    cursor = Cursor(run_id="r-1", window_end=T0, phase="changes", after="1774")
+    progress.save_cursor("projects", cursor)
+    progress.advance_watermark("projects", "changes", T0 - timedelta(hours=1), run_id="r-0")
+    progress.advance_watermark("projects", "deletions", T0 - timedelta(hours=2), run_id="r-0")
+    partial = UnprocessedTable(table, served=1)
+
+    found, marks = ProgressStore(partial).run_state("projects", ["changes", "deletions"])  # type: ignore[arg-type]
+
+    assert found == cursor
+    assert marks == {"changes": T0 - timedelta(hours=1), "deletions": T0 - timedelta(hours=2)}
+    assert partial.batches == [4, 3]  # the cursor, the legacy watermark and both phases'; then all but the first
+
+
+def test_a_runs_state_is_read_consistently(table):
+    """A cursor or a watermark read a moment old would read a window again or lose a page (moto always reads
+    consistently: the request shows it)."""
+    calls = dynamodb_calls(table)
+
+    assert ProgressStore(table).run_state("projects", ["changes"]) == (None, {})  # a first run: nothing yet
+
+    ((name, body),) = calls
+    assert name == "BatchGetItem" and body["RequestItems"][table.name]["ConsistentRead"] is True
+
+
 # -- RunLog --------------------------------------------------------------------------------------------------
 def test_a_run_summary_starts_empty_and_records_status(table, clock):
     log = RunLog(table)
@@ -786,6 +865,256 @@ def test_a_record_that_went_through_after_all_leaves_its_cause_which_closes_once
     for n in range(BLOCKED_SAMPLE + 1):
         log.unblock("time", "big", f"ts-{n}")
     assert log.cause("time", "big").blocked == [] and log.cause("time", "big").open
+
+
+def test_a_run_end_written_one_call_at_a_time_records_its_status_finish_and_counts(table, clock):
+    """`finish`, the fallback when the run's end could not be one transaction: a run logged at its start gets
+    its status, its queued count, when it finished and the outcomes the poller judged; a quiet run not logged
+    yet is logged whole (its summary and its entry in the sync's list of runs)."""
+    log = RunLog(table)
+    log.start("projects", "r-logged", started_at=T0)
+    clock.advance(90)
+
+    log.finish(
+        RunEnd(
+            sync="projects",
+            run_id="r-logged",
+            started_at=T0,
+            status="partial",
+            enqueued=4,
+            counts={"unchanged": 3, "skipped": 0},
+            logged=True,
+        )
+    )
+    log.finish(
+        RunEnd(
+            sync="projects",
+            run_id="r-quiet",
+            started_at=T0 + timedelta(seconds=60),
+            status="enqueued",
+            enqueued=0,
+            counts={"unchanged": 150, "skipped": 2},
+            logged=False,
+        )
+    )
+
+    logged = log.summary("r-logged")
+    assert (logged.status, logged.enqueued, logged.finished_at) == ("partial", 4, T0 + timedelta(seconds=90))
+    assert (logged.counts["unchanged"], logged.counts["skipped"]) == (3, 0)
+    quiet = log.summary("r-quiet")
+    assert (quiet.sync, quiet.started_at, quiet.status, quiet.enqueued) == (
+        "projects",
+        T0 + timedelta(seconds=60),
+        "enqueued",
+        0,
+    )
+    assert quiet.finished_at == T0 + timedelta(seconds=90)
+    assert (quiet.counts["unchanged"], quiet.counts["skipped"]) == (150, 2)
+    assert log.runs("projects") == ["r-quiet", "r-logged"]
+
+
+@pytest.mark.parametrize("logged", [True, False], ids=["logged-at-start", "quiet-run-logged-at-its-end"])
+def test_a_run_end_as_one_transaction_records_what_the_calls_one_at_a_time_record(table, clock, logged):
+    """`finish_writes` (the run's end, in the transaction that moves the watermarks) and `finish` (its
+    fallback) leave the same summary and list of runs, whether or not the run was logged at its start."""
+
+    def end(run_id: str) -> RunEnd:
+        return RunEnd(
+            sync="projects",
+            run_id=run_id,
+            started_at=T0,
+            status="partial",
+            enqueued=7,
+            counts={"unchanged": 5, "skipped": 2},
+            logged=logged,
+        )
+
+    log = RunLog(table)
+    if logged:
+        log.start("projects", "r-together", started_at=T0)
+        log.start("projects", "r-apart", started_at=T0)
+        log.add_counts("r-together", {"created": 1})
+        log.add_counts("r-apart", {"created": 1})
+    clock.advance(45)
+
+    assert write_together(table, log.finish_writes(end("r-together"))) is True
+    log.finish(end("r-apart"))
+
+    together, apart = log.summary("r-together"), log.summary("r-apart")
+    assert together.model_dump(exclude={"run_id"}) == apart.model_dump(exclude={"run_id"})
+    assert (together.status, together.enqueued, together.finished_at) == ("partial", 7, T0 + timedelta(seconds=45))
+    assert (together.counts["unchanged"], together.counts["skipped"]) == (5, 2)
+    assert together.counts["created"] == (1 if logged else 0)
+    assert sorted(log.runs("projects")) == ["r-apart", "r-together"]
+
+
+def test_the_run_log_reads_causes_and_runs_consistently(table):
+    """A cause or a summary read a moment old would miss a failure just counted (`ctns redrive` resolves the
+    open causes it reads): every read asks DynamoDB for a consistent one (moto always reads consistently, so
+    only the request can show it)."""
+    log = RunLog(table)
+    calls = dynamodb_calls(table)
+
+    log.cause("time", "period-closed")
+    log.causes("time")
+    log.summary("run-1")
+    log.failures("run-1")
+
+    assert [name for name, _ in calls] == ["GetItem", "Query", "Query", "Query"]
+    assert all(body["ConsistentRead"] is True for _, body in calls)
+
+
+def test_a_runs_failures_and_a_syncs_causes_are_read_across_every_page(table):
+    """A run's items and a sync's causes can outgrow one DynamoDB answer (1 MB): every page is read."""
+    log = RunLog(table)
+    log.start("time", "run-1", started_at=T0)
+    log.note("run-1", "window", "read changes since 2026-11-24T21:00:00Z")
+    for n in range(7):
+        log.record_failure(
+            "run-1", Failure(sync="time", source_id=f"ts-{n}", kind="K", reason="r", cause_key=f"cause-{n}")
+        )
+    paging = PagingTable(table, limit=2)
+    paged = RunLog(paging)
+
+    assert sorted(f.source_id for f in paged.failures("run-1")) == [f"ts-{n}" for n in range(7)]
+    assert sorted(c.key for c in paged.causes("time")) == [f"cause-{n}" for n in range(7)]
+    summary = paged.summary("run-1")
+    assert summary.notes == {"window": "read changes since 2026-11-24T21:00:00Z"} and summary.status == "running"
+    assert paging.queries >= 4 + 4 + 5
+
+
+def test_a_failure_counted_past_a_full_sample_is_not_a_new_cause(table):
+    """Only a cause's first failure (or its first after being resolved) is worth an ERROR line, also once its
+    sample of blocked records is full and failures are only counted."""
+    log = RunLog(table)
+
+    def fail(n: int) -> bool:
+        return log.record_failure(None, Failure(sync="time", source_id=f"ts-{n}", kind="K", reason="r", cause_key="k"))
+
+    firsts = [fail(n) for n in range(BLOCKED_SAMPLE + 3)]
+
+    assert firsts == [True] + [False] * (BLOCKED_SAMPLE + 2)
+    log.resolve_cause("time", "k")
+    assert fail(BLOCKED_SAMPLE + 3) is True
+
+
+def test_a_run_log_made_without_a_retention_keeps_runs_thirty_days_like_the_deployed_default(table, clock):
+    """`ctns` makes its run log without a retention: its runs expire when the deployed stack's would
+    (RUN_LOG_RETENTION_DAYS defaults to 30)."""
+    RunLog(table).start("projects", "run-1", started_at=T0)
+
+    item = table.get_item(Key={PK: "RUN#run-1", SK: "SUMMARY"})["Item"]
+    assert int(item[TTL_ATTRIBUTE]) == int((T0 + timedelta(days=30)).timestamp())
+
+
+def test_a_cause_never_recorded_reads_as_none(table):
+    log = RunLog(table)
+    log.record_failure(None, Failure(sync="time", source_id="ts-1", kind="K", reason="r", cause_key="known"))
+
+    assert log.cause("time", "never-seen") is None
+    assert log.cause("expenses", "known") is None  # causes are per sync
+
+
+def test_a_failure_without_a_cause_key_is_grouped_under_its_kind_in_lower_case(table):
+    log = RunLog(table)
+    for source_id in ("es-1", "es-2"):
+        log.record_failure(None, Failure(sync="expenses", source_id=source_id, kind="GAVE_UP", reason="r"))
+
+    (cause,) = log.causes("expenses")
+    assert (cause.key, cause.kind, cause.count, cause.blocked) == ("gave_up", "GAVE_UP", 2, ["es-1", "es-2"])
+    assert log.cause("expenses", "gave_up") == cause
+
+
+def test_a_cause_of_exactly_a_full_sample_closes_once_every_record_it_listed_went_through(table):
+    """A cause that counted exactly BLOCKED_SAMPLE failures listed every one of them: once each went through,
+    nothing is left blocked, so it closes (only a cause that counted more may block records nobody listed)."""
+    log = RunLog(table)
+    for n in range(BLOCKED_SAMPLE):
+        log.record_failure(None, Failure(sync="time", source_id=f"ts-{n}", kind="K", reason="r", cause_key="full"))
+    assert len(log.cause("time", "full").blocked) == BLOCKED_SAMPLE
+
+    for n in range(BLOCKED_SAMPLE):
+        log.unblock("time", "full", f"ts-{n}")
+
+    cause = log.cause("time", "full")
+    assert cause.blocked == [] and cause.count == BLOCKED_SAMPLE and cause.open is False
+
+
+def test_a_record_leaving_a_cause_that_still_blocks_others_costs_one_write(table):
+    """Only a cause whose sample emptied is worth trying to close: one that still lists other records is left
+    as it is after taking the record out (no second, refused write)."""
+    log = RunLog(table)
+    for source_id in ("es-1", "es-2"):
+        log.record_failure(None, Failure(sync="expenses", source_id=source_id, kind="K", reason="r", cause_key="dl"))
+    calls = dynamodb_calls(table)
+
+    log.unblock("expenses", "dl", "es-1")
+
+    assert [name for name, _ in calls] == ["UpdateItem"]
+    assert log.cause("expenses", "dl").blocked == ["es-2"] and log.cause("expenses", "dl").open
+
+
+class FailsWhileClosing:
+    """The table, but another record's failure is counted into the cause just before `unblock` tries to close
+    it (between its two writes), as a worker elsewhere could."""
+
+    def __init__(self, table: Any, failure: Failure) -> None:
+        self._table, self._failure = table, failure
+        self.updates = 0
+
+    def update_item(self, **kwargs: Any) -> dict[str, Any]:
+        self.updates += 1
+        if self.updates == 2:
+            RunLog(self._table).record_failure(None, self._failure)
+        return self._table.update_item(**kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._table, name)
+
+
+def test_a_cause_that_fails_again_while_it_is_being_closed_stays_open(table):
+    log = RunLog(table)
+    log.record_failure(None, Failure(sync="expenses", source_id="es-1", kind="K", reason="r", cause_key="dl"))
+    racing = FailsWhileClosing(table, Failure(sync="expenses", source_id="es-2", kind="K", reason="r", cause_key="dl"))
+
+    RunLog(racing).unblock("expenses", "dl", "es-1")  # the close is refused, quietly
+
+    assert racing.updates == 2
+    cause = log.cause("expenses", "dl")
+    assert cause.open is True and cause.blocked == ["es-2"] and cause.count == 2
+
+
+def test_a_resolved_cause_forgets_its_sample_so_its_next_failure_lists_only_the_new_record(table):
+    log = RunLog(table)
+    for source_id in ("1774", "1775"):
+        log.record_failure(None, Failure(sync="projects", source_id=source_id, kind="K", reason="r", cause_key="f"))
+
+    log.resolve_cause("projects", "f")
+    assert log.cause("projects", "f").blocked == []
+
+    log.record_failure(None, Failure(sync="projects", source_id="1776", kind="K", reason="r", cause_key="f"))
+    assert log.cause("projects", "f").blocked == ["1776"] and log.cause("projects", "f").open
+
+
+def test_resolving_a_cause_that_does_not_exist_writes_nothing(table):
+    """`ctns redrive` resolves the causes it just read; one gone meanwhile (expired) is refused, not written
+    back as a bare item with no count, no kind and no dates."""
+    log = RunLog(table)
+
+    with pytest.raises(ClientError, match="ConditionalCheckFailed"):
+        log.resolve_cause("projects", "never-seen")
+
+    assert log.causes("projects", open_only=False) == []
+    assert "Item" not in table.get_item(Key={PK: "CAUSE#projects", SK: "never-seen"})
+
+
+def test_the_run_list_shows_the_twenty_newest_runs_unless_asked_for_more(table):
+    log = RunLog(table)
+    for n in range(25):
+        log.start("projects", f"r-{n:02d}", started_at=T0 + timedelta(minutes=n))
+
+    assert log.runs("projects") == [f"r-{n:02d}" for n in range(24, 4, -1)]
+    assert len(log.runs("projects", limit=25)) == 25
 
 
 # -- skip markers in bulk -----------------------------------------------------------------------------------

@@ -15,10 +15,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ctsync.clicktime.errors import ClickTimeAlreadyExists, ClickTimeOutcomeUnknown, ClickTimeValidationError
+from ctsync.netsuite.errors import NetSuiteNotFound
 from ctsync.records.targets import Applied, Settled, TargetOps, content_hash, retire, upsert_target
-from ctsync.records.writeback import NOT_KEPT, FieldNotKept, WriteBack
+from ctsync.records.writeback import NOT_KEPT, SOURCE_GONE, WRITTEN_BACK_AT, WRITTEN_BACK_ID, FieldNotKept, WriteBack
 from ctsync.state import Mapping, MappingStore
 from ctsync.state.mappings import RecordBusy
+from ctsync.sync.messages import Change
 from tests.integration.conftest import own_table
 
 V1 = datetime(2026, 3, 1, 9, 0, 0, tzinfo=UTC)
@@ -687,6 +689,7 @@ class FakeNetSuite:
     def __init__(self, *, drops: bool = False) -> None:
         self.values: dict[str, str | None] = {}
         self.writes: list[tuple[str, str, dict[str, Any]]] = []
+        self.reads: list[tuple[str, str, list[str]]] = []
         self.drops = drops
 
     def update_record(self, record_type: str, record_id: str, body: dict[str, Any]) -> None:
@@ -696,6 +699,7 @@ class FakeNetSuite:
             self.values[record_id] = value
 
     def get_record(self, record_type: str, record_id: str, *, fields: list[str]) -> dict[str, Any]:
+        self.reads.append((record_type, record_id, fields))
         return {fields[0]: self.values.get(record_id)}
 
 
@@ -736,3 +740,110 @@ def test_a_field_netsuite_does_not_keep_is_reported_once_and_not_written_again_u
     # Once the cause is resolved (the field fixed, `ctns redrive`), it is tried again
     open_causes.clear()
     assert wb.due(mapping, "job-1", None, V3)
+
+
+class DeletedInNetSuite(FakeNetSuite):
+    """The record was deleted in NetSuite after the poller read it: the write (or the read back) is a 404."""
+
+    def __init__(self, *, on: str) -> None:
+        super().__init__()
+        self.on = on
+
+    def update_record(self, record_type: str, record_id: str, body: dict[str, Any]) -> None:
+        super().update_record(record_type, record_id, body)
+        if self.on == "write":
+            raise NetSuiteNotFound(404, "NONEXISTENT_ID", "record not found", path=f"/{record_type}/{record_id}")
+
+    def get_record(self, record_type: str, record_id: str, *, fields: list[str]) -> dict[str, Any]:
+        raise NetSuiteNotFound(404, "NONEXISTENT_ID", "record not found", path=f"/{record_type}/{record_id}")
+
+
+@pytest.mark.parametrize("on", ["write", "read-back"])
+def test_a_write_back_to_a_record_deleted_meanwhile_retires_the_target_instead_of_failing(on: str) -> None:
+    netsuite = DeletedInNetSuite(on=on)
+    retired: list[str] = []
+
+    settled = write_back(netsuite, set()).write("101", "job-1", V1, gone=lambda: retired.append("job-1"))
+
+    assert retired == ["job-1"]
+    assert settled.details == {SOURCE_GONE: "true"} and settled.wrote is True and settled.failure is None
+    assert settled.note == "job 101 was deleted in NetSuite meanwhile: its target made inactive"
+
+
+def test_a_write_back_to_a_deleted_record_without_a_way_to_retire_raises_not_found() -> None:
+    with pytest.raises(NetSuiteNotFound):
+        write_back(DeletedInNetSuite(on="write"), set()).write("101", "job-1", V1)
+
+
+def test_a_kept_write_back_is_stamped_with_the_id_and_version_and_clears_an_earlier_not_kept() -> None:
+    netsuite = FakeNetSuite()
+    settled = write_back(netsuite, set()).write("101", "job-1", V1)
+
+    assert settled.details == {WRITTEN_BACK_ID: "job-1", WRITTEN_BACK_AT: "2026-03-01T09:00:00Z", NOT_KEPT: ""}
+    assert settled.note == "wrote the ID into job.custentity_ct_job_id"
+    assert netsuite.reads == [("job", "101", ["custentity_ct_job_id"])]
+
+
+def test_a_field_not_kept_is_one_cause_per_record_type_and_field_named_in_lower_case() -> None:
+    """Task write-backs go to `projectTask` records: the cause key is the same however the type is spelled."""
+    netsuite = FakeNetSuite(drops=True)
+    wb = WriteBack(netsuite, record_type="projectTask", field="custevent_ct_task_id", cause_open=set().__contains__)  # type: ignore[arg-type]
+
+    settled = wb.write("77", "task-1", V1)
+
+    assert wb.cause_key == "field-not-kept:projecttask.custevent_ct_task_id"
+    assert settled.failure is not None and settled.failure.cause_key == wb.cause_key
+    assert settled.failure.code == "FIELD_NOT_KEPT"
+    assert settled.details == {NOT_KEPT: "custevent_ct_task_id"} and settled.wrote is True
+    assert "projectTask 77" in settled.failure.message and "kept None" in settled.failure.message
+    assert settled.failure.fix == (
+        "make custom field custevent_ct_task_id store values on projectTask records, then run `ctns redrive`"
+    )
+
+
+def test_a_write_back_without_a_source_version_is_stamped_with_no_time() -> None:
+    settled = write_back(FakeNetSuite(), set()).write("101", "job-1", None)
+    assert settled.details == {WRITTEN_BACK_ID: "job-1", WRITTEN_BACK_AT: "", NOT_KEPT: ""}
+
+
+def change_of(fingerprint: str, clicktime_id: str | None, version: datetime = V2) -> Change:
+    return Change(source_id="101", version=version, snapshot={"clicktime_id": clicktime_id}, fingerprint=fingerprint)
+
+
+def test_a_change_is_unchanged_for_the_poller_when_the_target_holds_it_and_the_source_holds_the_id() -> None:
+    wb = write_back(FakeNetSuite(), set())
+    mapping = Mapping(kind=KIND, source_id="101", target_id="job-1", fingerprint="fp-1")
+
+    assert wb.unchanged(change_of("fp-1", "job-1"), mapping) is True
+    assert wb.unchanged(change_of("fp-2", "job-1"), mapping) is False  # the target does not hold this snapshot
+    assert wb.unchanged(change_of("", "job-1"), mapping) is False  # no fingerprint: the worker judges
+    assert wb.unchanged(change_of("fp-1", None), mapping) is False  # the ID is still to be written back
+    assert wb.unchanged(change_of("fp-1", "job-9"), mapping) is False  # a wrong ID is replaced
+
+
+def test_a_snapshot_read_before_our_own_write_back_is_unchanged_for_the_poller() -> None:
+    """The write-back bumps `lastmodifieddate`, but a snapshot at or before the written-back version still
+    shows the field empty: it is not queued again; a newer one showing it empty is (someone cleared it)."""
+    wb = write_back(FakeNetSuite(), set())
+    stamped = Mapping(
+        kind=KIND,
+        source_id="101",
+        target_id="job-1",
+        fingerprint="fp-1",
+        details=wb.write("101", "job-1", V2).details,
+    )
+
+    assert wb.unchanged(change_of("fp-1", None, version=V2), stamped) is True
+    assert wb.unchanged(change_of("fp-1", None, version=V3), stamped) is False
+
+
+def test_a_change_waiting_on_an_open_field_not_kept_cause_is_unchanged_for_the_poller() -> None:
+    open_causes: set[str] = set()
+    wb = write_back(FakeNetSuite(drops=True), open_causes)
+    settled = wb.write("101", "job-1", V1)
+    mapping = Mapping(kind=KIND, source_id="101", target_id="job-1", fingerprint="fp-1", details=settled.details)
+
+    open_causes.add(wb.cause_key)
+    assert wb.unchanged(change_of("fp-1", None, version=V3), mapping) is True
+    open_causes.clear()  # resolved: written again
+    assert wb.unchanged(change_of("fp-1", None, version=V3), mapping) is False

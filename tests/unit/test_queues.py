@@ -120,6 +120,55 @@ def test_a_message_too_large_for_sqs_is_bad_input_naming_the_record():
     assert sqs.batches == []
 
 
+def test_messages_filling_a_batch_to_exactly_the_payload_limit_go_together():
+    """The limit is SQS's own, inclusive: two messages of half of it each share a batch, batch after batch."""
+    sqs = FakeSQS()
+    half = SQS_BATCH_BYTES // 2
+    padding = half - len(message("a").model_dump_json().encode())
+    messages = [message(name, padding) for name in "abcd"]
+    assert all(len(m.model_dump_json().encode()) == half for m in messages)
+
+    assert WorkQueue(sqs, URL).send(messages) == 4
+
+    assert sorted(len(call["Entries"]) for call in sqs.batches) == [2, 2]
+    assert sorted(sum(len(b.encode()) for b in bodies(call)) for call in sqs.batches) == [SQS_BATCH_BYTES] * 2
+
+
+def test_a_message_too_large_for_sqs_names_the_snapshot_and_its_size():
+    base = len(message("big").model_dump_json().encode())
+    length = SQS_BATCH_BYTES + 1
+    with pytest.raises(BadInput) as raised:
+        WorkQueue(FakeSQS(), URL).send([message("big", length - base)])
+    assert (raised.value.field, raised.value.value) == ("snapshot", f"{length} bytes")
+    assert raised.value.cause_key == "bad-input:snapshot"
+
+
+class ThreadRecordingSQS(FakeSQS):
+    """Also records which thread sent each batch."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.threads: list[int] = []
+
+    def send_message_batch(self, **kwargs: Any) -> dict[str, Any]:
+        with self._lock:
+            self.threads.append(threading.get_ident())
+        return super().send_message_batch(**kwargs)
+
+
+def test_a_single_batch_is_sent_from_the_calling_thread():
+    """No pool of threads is started for one batch (most runs queue a handful of records)."""
+    sqs = ThreadRecordingSQS()
+    assert WorkQueue(sqs, URL).send(message(str(i)) for i in range(10)) == 10
+    assert sqs.threads == [threading.get_ident()]
+
+
+def test_two_batches_or_more_are_sent_from_a_pool_of_threads():
+    sqs = ThreadRecordingSQS()
+    assert WorkQueue(sqs, URL).send(message(str(i)) for i in range(11)) == 11
+    assert len(sqs.threads) == 2 and threading.get_ident() not in sqs.threads
+
+
 def test_refused_entries_are_sent_again_and_only_they():
     sqs = FakeSQS()
     sqs.refuse = [[{"Id": "1", "SenderFault": False, "Code": "ServiceUnavailable"}, {"Id": "3"}], [{"Id": "3"}]]
