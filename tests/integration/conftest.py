@@ -4,6 +4,7 @@ fake clock for expiry behaviour."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -75,3 +76,12 @@ def clock(monkeypatch) -> FakeClock:
     for module in (mappings_module, progress_module, runlog_module):
         monkeypatch.setattr(module, "utc_now", fake)
     return fake
+
+
+def dynamodb_calls(table: Any) -> list[tuple[str, dict[str, Any]]]:
+    """Every DynamoDB call made through `table` from now on: (operation, request body)."""
+    calls: list[tuple[str, dict[str, Any]]] = []
+    table.meta.client.meta.events.register(
+        "before-call.dynamodb.*", lambda model, params, **_: calls.append((model.name, json.loads(params["body"])))
+    )
+    return calls

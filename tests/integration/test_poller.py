@@ -28,6 +28,7 @@ from ctsync.sync import poller as poller_module
 from ctsync.sync.definition import ADOPT, ChangeBatch, SyncDefinition, Window
 from ctsync.sync.messages import Change, PollRequest, WorkMessage
 from ctsync.sync.poller import Poller
+from tests.integration.conftest import dynamodb_calls
 
 SYNC = "projects"
 KIND = "project"
@@ -677,13 +678,6 @@ def test_the_cursor_is_saved_after_every_batch(table, ours):
 
 
 # -- what a run costs and how it is logged -------------------------------------------------------------------
-def dynamodb_calls(table: Any) -> list[str]:
-    """The DynamoDB operations the stores call from now on, in order."""
-    calls: list[str] = []
-    table.meta.client.meta.events.register("before-call.dynamodb.*", lambda model, **_: calls.append(model.name))
-    return calls
-
-
 def quiet_night(table: Any) -> Harness:
     """A second run over three phases: watermarks set, every record's target holding it already."""
     source = ScriptedSource(("adopt", "changes", "deletions"))
@@ -707,7 +701,7 @@ def test_a_quiet_run_costs_three_dynamodb_calls_beyond_its_mapping_reads(table, 
 
     assert (result.status, result.enqueued, result.unchanged) == ("enqueued", 0, 150)
     # the lease; the cursor and watermarks read together; one mapping read per batch; the run's end
-    assert calls == ["PutItem", "BatchGetItem"] + ["BatchGetItem"] * 3 + ["TransactWriteItems"]
+    assert [name for name, _ in calls] == ["PutItem", "BatchGetItem"] + ["BatchGetItem"] * 3 + ["TransactWriteItems"]
     assert h.progress.watermarks(SYNC) == {"adopt": SOURCE_NOW, "changes": SOURCE_NOW, "deletions": SOURCE_NOW}
     assert h.progress.cursor(SYNC) is None and h.lease() is None
     summary = h.runlog.summary(result.run_id)
@@ -759,7 +753,8 @@ def test_a_run_end_refused_as_a_whole_is_written_one_step_at_a_time(table, ours)
 
     result = h.run()
 
-    assert "TransactWriteItems" in calls and calls[-1] == "DeleteItem"  # the lease, released on its own
+    names = [name for name, _ in calls]
+    assert "TransactWriteItems" in names and names[-1] == "DeleteItem"  # the lease, released on its own
     assert h.progress.watermarks(SYNC) == {"adopt": SOURCE_NOW, "changes": SOURCE_NOW, "deletions": ahead}
     assert h.progress.cursor(SYNC) is None and h.lease() is None
     summary = h.runlog.summary(result.run_id)

@@ -7,7 +7,6 @@ Time-dependent behaviour (claim and lease expiry) runs on a fake clock patched i
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -23,7 +22,7 @@ from ctsync.state.mappings import LOCK_SECONDS, LostLock, Mapping, MappingStore,
 from ctsync.state.progress import Breaker, Cursor, ProgressStore
 from ctsync.state.runlog import BLOCKED_SAMPLE, OUTCOMES, Failure, RunEnd, RunLog
 from ctsync.state.table import BY_KIND, BY_PARENT, BY_TARGET, PK, SK, TTL_ATTRIBUTE, without_keys, write_together
-from tests.integration.conftest import T0, own_table
+from tests.integration.conftest import T0, dynamodb_calls, own_table
 
 
 # -- the table, as the template declares it ------------------------------------------------------------------
@@ -166,15 +165,6 @@ def test_get_many_reads_again_the_keys_dynamodb_left_unprocessed(table):
     assert set(found) == {str(n) for n in range(130)} and found["99"].target_id == "ct-99"
     # the first hundred: 40 read, the other 60 asked for again; then the last 30
     assert partial.batches == [100, 60, 30]
-
-
-def dynamodb_calls(table: Any) -> list[tuple[str, dict[str, Any]]]:
-    """Every DynamoDB call made through `table` from now on: (operation, request body)."""
-    calls: list[tuple[str, dict[str, Any]]] = []
-    table.meta.client.meta.events.register(
-        "before-call.dynamodb.*", lambda model, params, **_: calls.append((model.name, json.loads(params["body"])))
-    )
-    return calls
 
 
 def test_the_mapping_store_reads_consistently(table):
