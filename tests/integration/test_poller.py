@@ -737,6 +737,33 @@ def test_a_run_is_logged_with_its_cursor_before_its_first_message_is_queued(tabl
     assert h.runlog.runs(SYNC) == [result.run_id]
 
 
+def test_a_run_is_logged_as_started_when_its_window_opened_not_when_it_first_queued(table, ours):
+    """Reading takes time on our clock: the run log's start is the moment the window opened, whether the run
+    is logged at its first queued message or, for a quiet run, only at its end."""
+    source = ScriptedSource()
+    source.batches["changes"] = [ChangeBatch([change("1", fingerprint="fp-1")], "1"), ChangeBatch([change("2")], "2")]
+    source.during = lambda phase, number: ours.advance(60)
+    h = Harness(table, source)
+    h.mappings.note_skipped(KIND, "1", "fp-1")
+    opened = ours.now
+
+    result = h.run()
+
+    summary = h.runlog.summary(result.run_id)
+    assert (summary.status, summary.enqueued, summary.started_at) == ("enqueued", 1, opened)
+    assert summary.finished_at == opened + timedelta(minutes=2)
+
+    quiet = quiet_night(table)
+    quiet.source.during = lambda phase, number: ours.advance(60)
+    opened = ours.now
+
+    result = quiet.run()
+
+    summary = quiet.runlog.summary(result.run_id)
+    assert (summary.status, summary.enqueued, summary.started_at) == ("enqueued", 0, opened)
+    assert summary.finished_at == opened + timedelta(minutes=3)
+
+
 def test_a_run_end_refused_as_a_whole_is_written_one_step_at_a_time(table, ours):
     """One phase's watermark already stands past this run's end (set meanwhile by a run whose lease this one
     took over once it expired): that mark is kept, the others move, and the run is still logged, its cursor
@@ -756,6 +783,13 @@ def test_a_run_end_refused_as_a_whole_is_written_one_step_at_a_time(table, ours)
     names = [name for name, _ in calls]
     assert "TransactWriteItems" in names and names[-1] == "DeleteItem"  # the lease, released on its own
     assert h.progress.watermarks(SYNC) == {"adopt": SOURCE_NOW, "changes": SOURCE_NOW, "deletions": ahead}
+    # each mark moved on its own names the run that moved it, as the transaction's writes do
+    marks = {p: table.get_item(Key={"pk": f"SYNC#{SYNC}", "sk": f"WATERMARK#{p}"})["Item"] for p in h.source.phases}
+    assert {p: item["run_id"] for p, item in marks.items()} == {
+        "adopt": result.run_id,
+        "changes": result.run_id,
+        "deletions": "r-other",
+    }
     assert h.progress.cursor(SYNC) is None and h.lease() is None
     summary = h.runlog.summary(result.run_id)
     assert (summary.status, summary.counts["unchanged"]) == ("enqueued", 150)
