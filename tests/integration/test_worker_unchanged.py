@@ -11,8 +11,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ctsync.state import Mapping, MappingStore, ProgressStore, RunLog
+from ctsync.sync import worker as worker_module
 from ctsync.sync.definition import SyncDefinition
-from ctsync.sync.messages import Outcome, WorkMessage
+from ctsync.sync.messages import Change, Outcome, WorkMessage
 from ctsync.sync.worker import Delivery, Worker
 from tests.integration.conftest import dynamodb_calls
 from tests.unit.test_worker_routing import FakeApplier, FakeDeadLetters, FakeWorkQueue
@@ -20,15 +21,21 @@ from tests.unit.test_worker_routing import FakeApplier, FakeDeadLetters, FakeWor
 VERSION = datetime(2026, 11, 24, 11, 0, tzinfo=UTC)
 
 
-def body(source_id: str, fingerprint: str, op: str = "upsert") -> str:
+def body(source_id: str, fingerprint: str, op: str = "upsert", **snapshot: Any) -> str:
     message = WorkMessage(
-        sync="projects", run_id="run-1", source_id=source_id, version=VERSION, op=op, fingerprint=fingerprint
+        sync="projects",
+        run_id="run-1",
+        source_id=source_id,
+        version=VERSION,
+        op=op,
+        snapshot=snapshot,
+        fingerprint=fingerprint,
     )
     return message.model_dump_json()  # type: ignore[arg-type]
 
 
-def worker_on(table: Any, applier: FakeApplier) -> Worker:
-    definition = SyncDefinition(name="projects", mapping_kind="project", source=None, applier=applier)  # type: ignore[arg-type]
+def worker_on(table: Any, applier: FakeApplier, **rules: Any) -> Worker:
+    definition = SyncDefinition(name="projects", mapping_kind="project", source=None, applier=applier, **rules)  # type: ignore[arg-type]
     return Worker(
         definition,
         RunLog(table),
@@ -93,3 +100,24 @@ def test_only_what_the_target_already_holds_is_left_out(table, clock):
     assert ran == ["changed", "new", "gone", "no-fingerprint"]
     assert set(batch.mappings) == {"same", "changed", "marked"}  # the upserts with a fingerprint, as they stood
     assert RunLog(table).summary("run-1").counts["unchanged"] == 2  # the others are counted where they are applied
+
+
+def test_the_definitions_own_rule_judges_the_change_the_message_carries(table, clock, monkeypatch):
+    """The worker hands the sync's `unchanged` rule the change as the poller read it (ID, version, operation,
+    snapshot, fingerprint), and answers a record it holds already as unchanged, with its metric."""
+    metrics: list[str] = []
+    monkeypatch.setattr(worker_module, "count", lambda name, value=1: metrics.append(name))
+    MappingStore(table).put(Mapping(kind="project", source_id="7", target_id="job-7", fingerprint="fp-old"))
+    judged: list[Change] = []
+    worker = worker_on(table, FakeApplier(Outcome("created")), unchanged=lambda c, m: judged.append(c) or True)
+    RunLog(table).start("projects", "run-1", clock.now)
+    message = body("7", "fp-7", id="7", name="Seven")
+
+    batch = worker.begin([message])
+    outcome = worker.handle(Delivery(message, "m-1", 1), batch, run=worker.apply)
+
+    assert judged == [
+        Change(source_id="7", version=VERSION, op="upsert", snapshot={"id": "7", "name": "Seven"}, fingerprint="fp-7")
+    ]
+    assert outcome == Outcome("unchanged", "job-7", "the target already holds this snapshot")
+    assert metrics == ["Unchanged"]
