@@ -3,7 +3,9 @@
 Execution environments run as separate processes, so AWS has to be a server they all reach
 (`AWS_ENDPOINT_URL`), as DynamoDB and SQS are for Lambda. The server serves one request at a time (each
 real DynamoDB or SQS request is atomic; moto's backends are not thread-safe) and counts each request by
-who made it, service and operation. Who: the benchmark's own clients tag their user agent (`ctns-bench/<who>`:
+who made it, service and operation, and how long it was busy answering (in all and per operation). Its
+DynamoDB `Query` reads one partition, as DynamoDB's does, not every item of the table as moto's would
+(`ctns.bench.dynamodb_query`). Who: the benchmark's own clients tag their user agent (`ctns-bench/<who>`:
 the event source mapping it plays, its own reads); every other request is the functions'.
 
 `python -m ctns.bench.awsserver` prints the port it listens on, then serves until killed.
@@ -22,10 +24,12 @@ import urllib.request
 from collections import Counter
 from typing import Any
 
+from ctns.bench import dynamodb_query
 from ctns.motoserver import OneAtATime, make_moto_server, moto_app
 
 TAG = "ctns-bench/"
 BUSY = ("server", "busy", "microseconds")
+BUSY_BY_OPERATION = "server-busy-microseconds"
 _SCOPE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/aws4_request")
 
 
@@ -65,7 +69,9 @@ class CountingApp(OneAtATime):
             response = list(self.app(environ, start_response))
             # How long the server was busy, as a count (whole microseconds): one request at a time, so past
             # a share of a drain near 1 the drain's pace is this server's, not the product's.
-            self.counts[BUSY] += int((time.perf_counter() - started) * 1_000_000)
+            spent = int((time.perf_counter() - started) * 1_000_000)
+            self.counts[BUSY] += spent
+            self.counts[(BUSY_BY_OPERATION, service, op)] += spent
             return response
 
 
@@ -100,6 +106,7 @@ def _cheap_sqs_sends() -> None:
 
 def serve(port: int = 0) -> None:
     _cheap_sqs_sends()
+    dynamodb_query.install()
     server = make_moto_server(CountingApp(moto_app()), port)
     print(server.server_address[1], flush=True)
     server.serve_forever()
@@ -131,6 +138,17 @@ class AwsServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
             self.process = None
+
+    def cpu_seconds(self) -> float:
+        """The server process's CPU time so far (user + system, from /proc; 0 where there is none)."""
+        if self.process is None:
+            return 0.0
+        try:
+            with open(f"/proc/{self.process.pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def __enter__(self) -> AwsServer:
         return self.start()
@@ -169,6 +187,11 @@ class Counts(dict[tuple[str, str, str], int]):
     def busy_seconds(self) -> float:
         """How long the server spent answering requests (one at a time)."""
         return self.get(BUSY, 0) / 1_000_000
+
+    def busy_seconds_by_operation(self) -> dict[str, float]:
+        """How long the server spent answering each service's operation, largest first."""
+        spent = {f"{s}:{o}": n / 1_000_000 for (w, s, o), n in self.items() if w == BUSY_BY_OPERATION}
+        return {k: round(v, 3) for k, v in sorted(spent.items(), key=lambda kv: -kv[1])}
 
     def by_operation(self, *, who: str = "function", service: str | None = None) -> dict[str, int]:
         out: Counter[str] = Counter()

@@ -605,6 +605,7 @@ def render(result: dict[str, Any]) -> str:
         lines.append(
             f"  {'W x K':>5} {'bills':>6} {'drain s':>8} {'bills/s':>8} {'of C/L':>7} {'modelled':>8} {'of W/(L cpr)':>12}"
             f" {'NS/bill':>8} {'CT/bill':>8} {'DDB/bill':>8} {'429s':>5} {'env CPUs':>8} {'AWS busy':>8}"
+            f" {'in flight':>9} {'envs busy':>9}"
         )
         for r in e["rows"]:
             lines.append(
@@ -614,6 +615,7 @@ def render(result: dict[str, Any]) -> str:
                 f" {_fmt(r['netsuite_calls_per_time_bill']):>8} {_fmt(r['clicktime_calls_per_time_bill']):>8}"
                 f" {_fmt(r['dynamodb_calls_per_time_bill']):>8} {r['netsuite_throttled']:>5}"
                 f" {_fmt(r['environment_cpu_cores']):>8} {_fmt(r.get('aws_server_busy_share')):>8}"
+                f" {_fmt(r.get('netsuite_mean_in_flight')):>9} {_fmt(r.get('environments_busy_share')):>9}"
             )
         second = e["second"]
         lines.append(
@@ -624,6 +626,11 @@ def render(result: dict[str, Any]) -> str:
         lines.append(
             "  AWS busy: the share of the drain the moto server (one request at a time) spent answering; near 1 it,"
             " not NetSuite's bound, set the pace (real DynamoDB and SQS serve concurrently)"
+        )
+        lines.append(
+            f"  in flight: NetSuite requests in flight on average over the drain (C = {e['C']} at the bound; each"
+            " request's whole time in the simulator); envs busy: the share of the W environments' drain time spent"
+            " in an invocation (the rest is waiting for a batch, mostly the last round's)"
         )
         base = e["rows"][0]
         lines.append(

@@ -29,6 +29,10 @@ class Probe:
     netsuite: int
     clicktime: int
     aws: Counts
+    netsuite_in_flight_seconds: float = 0.0
+    # CPU seconds of this process (the simulators and the event source mapping) and of the AWS server's
+    simulators_cpu: float = field(default_factory=time.process_time)
+    aws_cpu: float = 0.0
     at: float = field(default_factory=time.perf_counter)
 
 
@@ -52,7 +56,13 @@ class FleetRunner(LocalRunner):
 
     def probe(self) -> Probe:
         sims = self.session.simulators
-        return Probe(len(sims.netsuite.requests), len(sims.clicktime.requests), self.server.counts())
+        return Probe(
+            len(sims.netsuite.requests),
+            len(sims.clicktime.requests),
+            self.server.counts(),
+            sims.netsuite.in_flight_seconds,
+            aws_cpu=self.server.cpu_seconds(),
+        )
 
     def run_sync(self, sync: str) -> SyncRun:
         self.poll_seconds[sync] = 0.0
@@ -280,7 +290,14 @@ def measure(session: Any, sync: str) -> dict[str, Any]:
             "netsuite_throttled": sum(
                 1 for r in sims.netsuite.requests[d_before.netsuite : d_after.netsuite] if r.status == 429
             ),
+            # NetSuite's requests' time in the simulator added up: over the drain, the mean number in flight
+            "netsuite_in_flight_seconds": round(
+                d_after.netsuite_in_flight_seconds - d_before.netsuite_in_flight_seconds, 3
+            ),
+            "simulators_cpu_seconds": round(d_after.simulators_cpu - d_before.simulators_cpu, 3),
+            "aws_server_cpu_seconds": round(d_after.aws_cpu - d_before.aws_cpu, 3),
             "aws_busy_seconds": round((d_after.aws - d_before.aws).busy_seconds(), 3),
+            "aws_busy_seconds_by_operation": (d_after.aws - d_before.aws).busy_seconds_by_operation(),
             "environments": _environments(drained.environments),
         }
     return result

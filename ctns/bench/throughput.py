@@ -279,6 +279,10 @@ def time_row(
         "suiteql_by_table": first["netsuite"].get("suiteql_by_table", {}),
         "netsuite_throttled": first["netsuite"]["throttled"],
         "environment_cpu_cores": _per(environments.get("cpu_seconds_total", 0.0), drain["seconds"]),
+        # where the bound goes: the mean NetSuite requests in flight (C at the bound), and the share of the W
+        # environments' drain time they spent in an invocation (the rest: waiting for a batch, the last round)
+        "netsuite_mean_in_flight": _per(drain.get("netsuite_in_flight_seconds", 0.0), drain["seconds"]),
+        "environments_busy_share": _per(environments.get("invoke_seconds_total", 0.0), drain["seconds"] * workers),
         # the AWS stand-in answers one request at a time: near 1, it set the drain's pace
         "aws_server_busy_share": _per(drain.get("aws_busy_seconds", 0.0), drain["seconds"]),
         "failed": first["failed"],

@@ -98,6 +98,8 @@ class App:
         self.requests: list[LoggedRequest] = []
         self._log_lock = threading.Lock()
         self.in_flight = 0
+        # Every request's time in `handle`, added up: over a span of wall time, the mean number in flight.
+        self.in_flight_seconds = 0.0
         self._flight_lock = threading.Lock()
         # Tracebacks of simulator bugs answered with a 500: tests assert this stays empty.
         self.internal_errors: list[str] = []
@@ -156,6 +158,7 @@ class App:
         raise HttpError(404, f"No resource at {request.path}")
 
     def handle(self, request: Request) -> Response:
+        arrived = time.perf_counter()
         with self._flight_lock:
             self.in_flight += 1
         try:
@@ -169,6 +172,7 @@ class App:
         finally:
             with self._flight_lock:
                 self.in_flight -= 1
+                self.in_flight_seconds += time.perf_counter() - arrived
 
     def hold(self, request: Request) -> bool:
         """Keep a request of a `late` fault for later; False when it would be refused anyway (it is answered

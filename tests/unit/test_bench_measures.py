@@ -44,9 +44,14 @@ def test_the_server_counts_every_call_and_answers_the_counts():
         app({**call, "HTTP_USER_AGENT": user_agent, "PATH_INFO": "/"}, lambda *a: None)
     answer = app({"PATH_INFO": "/__bench__/counts"}, lambda *a: None)
     rows = json.loads(b"".join(answer))
-    calls = [row for row in rows if row[:3] != ["server", "busy", "microseconds"]]
+    busy = {"server", "server-busy-microseconds"}
+    calls = [row for row in rows if row[0] not in busy]
     assert sorted(calls) == [["esm", "dynamodb", "GetItem", 1], ["function", "dynamodb", "GetItem", 2]]
-    assert len(rows) == len(calls) + 1  # and the time it was busy answering them
+    # and the time it was busy answering them: in all, and per operation
+    assert sorted(row[:3] for row in rows if row[0] in busy) == [
+        ["server", "busy", "microseconds"],
+        ["server-busy-microseconds", "dynamodb", "GetItem"],
+    ]
 
 
 def test_counts_subtract_and_total_by_who_and_service():
@@ -411,3 +416,13 @@ def test_the_model_overlaps_sheets_from_a_base_measured_one_sheet_at_a_time():
     assert rows[0]["modelled_time_bills_per_second"] == round(2 / 0.055, 2)
     assert rows[1]["modelled_time_bills_per_second"] == round(2 / 0.0275, 2)  # (0.03 + 0.025) / 2 > L / K
     assert rows[2]["modelled_fraction_of_netsuite_bound"] == 1.0  # (0.03 + 0.05) / 2 < L / K: the writes bound it
+
+
+def test_a_time_export_says_how_much_of_c_was_in_flight_and_how_busy_its_environments_were():
+    settings = throughput.Settings(latency=0.05, limit=5)
+    first = _time_pass(bills=1000, ns=1000, drain_seconds=20.0, delivered=100)
+    first["drain"]["netsuite_in_flight_seconds"] = 70.0  # 3.5 requests in flight on average over 20 s
+    first["drain"]["environments"]["invoke_seconds_total"] = 80.0  # 5 environments x 20 s, 80 of them invoked
+    row = throughput.time_row(first, 5, settings)
+    assert row["netsuite_mean_in_flight"] == 3.5
+    assert row["environments_busy_share"] == 0.8

@@ -478,3 +478,13 @@ def test_slow_pages_slow_suiteql_only(ns):
     started = time.monotonic()
     assert client.call("GET", f"{RECORDS}/job/1774").status_code == 200
     assert time.monotonic() - started < 0.3
+
+
+def test_each_requests_time_in_flight_is_added_up(make_server):
+    """The benchmark's mean in flight: the requests' time in the simulator, summed (at least their processing)."""
+    sim, client = make_server(processing_seconds=0.05)
+    before = sim.in_flight_seconds
+    for _ in range(3):
+        assert client.suiteql("SELECT j.id FROM job j").status_code == 200
+    assert sim.in_flight_seconds - before >= 3 * 0.05
+    assert sim.in_flight == 0
