@@ -108,20 +108,30 @@ def test_a_bill_refused_part_way_leaves_the_same_bills_written_and_mapped_on_eve
     assert all(len(bills[external_id(entry)]) == 1 for entry in written)
 
 
-@pytest.mark.parametrize(("write_concurrency", "sheets_at_once"), [(1, 2), (2, 3)])
-def test_two_timesheets_of_a_batch_are_in_progress_at_once_and_an_invocation_never_has_more_than_k_writes_in_flight(
-    open_session, write_concurrency: int, sheets_at_once: int
+@pytest.mark.parametrize(
+    ("write_concurrency", "sheets_at_once", "references_kept"),
+    [(1, 2, True), (2, 3, True), (1, 2, False)],
+    ids=["1x2", "2x3", "1x2-references-read-by-every-sheet"],
+)
+def test_two_timesheets_of_a_batch_are_in_progress_at_once_and_an_invocation_never_has_more_than_k_requests_in_flight(
+    open_session, write_concurrency: int, sheets_at_once: int, references_kept: bool
 ):
-    """The first bill write of the night is held until its invocation has read a second timesheet: that happens
-    only when the batch's sheets overlap (one after another, the next sheet is read once this one is done). Every
-    write is counted per invocation (the invocation's shared write slots tell them apart): never more than K."""
+    """The first bill write of the night is held on the wire until its invocation has read a second timesheet:
+    that happens only when the batch's sheets overlap (one after another, the next sheet is read once this one is
+    done). Every NetSuite request, reads (references, billed bills) as well as writes, is counted per invocation
+    while it is on the wire (the invocation's shared slots tell them apart): never more than K. So W workers x K
+    is the most the time export ever has in flight, which the template sizes within NetSuite's limit. With the
+    references never kept, every sheet reads them from NetSuite: the second sheet's reads come while the first
+    write is held on the wire, and must wait for a slot."""
     session = open_session(config={"time": {"write_concurrency": write_concurrency, "sheets_at_once": sheets_at_once}})
     run(session, "projects")
     run(session, "tasks")
     session.log_activity()
     runtime = session.runtime("TimeWorker")
     netsuite, clicktime = runtime.netsuite, runtime.clicktime
-    read, upsert = clicktime.timesheet, netsuite.upsert_record
+    read, send = clicktime.timesheet, netsuite._session.request
+    if not references_kept:
+        runtime.references._ttl = 0.0
     lock = threading.Lock()
     sheets_read: dict[int, set[str]] = {}
     in_flight: dict[int, int] = {}
@@ -143,12 +153,12 @@ def test_two_timesheets_of_a_batch_are_in_progress_at_once_and_an_invocation_nev
                 second_sheet.set()
         return read(timesheet_id)
 
-    def writing(record: str, external: str, payload: dict[str, Any]) -> str:
+    def sending(method: str, url: str, *args: Any, **kwargs: Any) -> Any:
         key = invocation()
         with lock:
             in_flight[key] = in_flight.get(key, 0) + 1
             most[key] = max(most.get(key, 0), in_flight[key])
-            first = not held
+            first = not held and method == "PUT" and "/timeBill/" in url
             if first:
                 held.append(key)
                 if len(sheets_read.get(key, ())) >= 2:
@@ -156,17 +166,17 @@ def test_two_timesheets_of_a_batch_are_in_progress_at_once_and_an_invocation_nev
         try:
             if first:
                 overlapped.append(second_sheet.wait(GUARD))
-            return upsert(record, external, payload)
+            return send(method, url, *args, **kwargs)
         finally:
             with lock:
                 in_flight[key] -= 1
 
     clicktime.timesheet = reading  # type: ignore[method-assign]
-    netsuite.upsert_record = writing  # type: ignore[method-assign]
+    netsuite._session.request = sending  # type: ignore[method-assign]
     try:
         first = run(session, "time")
     finally:
-        del clicktime.timesheet, netsuite.upsert_record
+        del clicktime.timesheet, netsuite._session.request
 
     assert overlapped == [True]
     assert max(most.values()) <= write_concurrency and len(most) >= 2  # per invocation, over several invocations

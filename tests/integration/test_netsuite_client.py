@@ -849,3 +849,56 @@ def test_401s_soon_after_an_accepted_request_are_load_even_when_probes_would_be_
     # Then it is retried as load, without a probe (not believed after the third 401), and gets through
     assert moment is not None
     assert ns.statuses(SERVER_TIME) == [200, 401, 401, 401, 401, 200]
+
+
+# -- the caller's share of NetSuite's concurrency limit ---------------------------------------------------------
+class CountingSlot:
+    """A caller's slot (`requests_held_by`): how many times it was taken, and whether a request was sent in it."""
+
+    def __init__(self) -> None:
+        self.session: RecordingSession | None = None
+        self.taken = 0
+        self.held = False
+        self.sent_while_held = 0
+        self.sent_outside = 0
+
+    def __call__(self) -> Any:
+        import contextlib
+
+        @contextlib.contextmanager
+        def hold() -> Iterator[None]:
+            self.taken += 1
+            self.held = True
+            assert self.session is not None
+            sent = len(self.session.sent)
+            try:
+                yield
+            finally:
+                self.held = False
+                self.sent_while_held += len(self.session.sent) - sent
+
+        return hold()
+
+
+def test_every_attempt_is_sent_in_the_callers_slot_and_no_pause_holds_one(ns):
+    # Given a caller sharing NetSuite's limit among its threads, and a read that is throttled once
+    ns.sim.faults.inject("status", status=429, times=1, path=SERVER_TIME)
+    slot = CountingSlot()
+    pauses_in_a_slot: list[bool] = []
+    conn = ns.connect(
+        retry=RetryPolicy(base_seconds=0.01, cap_seconds=0.05, sleep=lambda _: pauses_in_a_slot.append(slot.held))
+    )
+    slot.session = conn.session
+
+    # When the client reads the server time and a page of SuiteQL within it
+    with client_module.requests_held_by(slot):
+        conn.client.server_time()
+        list(conn.client.rows(_customers_after))
+
+    # Then each attempt took the slot for its request alone: the retry's pause held none
+    assert ns.statuses(SERVER_TIME) == [429, 200]
+    assert slot.taken == 3 and slot.sent_while_held == 3
+    assert pauses_in_a_slot == [False]
+    # And outside it the client takes no slot
+    conn.client.server_time()
+    assert slot.taken == 3

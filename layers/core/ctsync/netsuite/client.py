@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -34,6 +36,29 @@ CREDENTIAL_PROBES = 3
 # A 401 within this long of a request NetSuite accepted from this client (same token) is load, not a login that
 # went bad: under a full concurrency limit the probes can be refused as well.
 CREDENTIALS_PROVEN_SECONDS = 600.0
+
+
+# A caller that shares its part of NetSuite's account concurrency limit among threads (a time worker's
+# invocation: `time.write_concurrency` slots for every timesheet it has in progress) sets this; each attempt's
+# request, read or write, then holds one slot while on the wire, and a pause before a retry holds none.
+_request_slot: ContextVar[Callable[[], AbstractContextManager[Any]] | None] = ContextVar(
+    "netsuite_request_slot", default=None
+)
+
+
+@contextmanager
+def requests_held_by(slot: Callable[[], AbstractContextManager[Any]]) -> Iterator[None]:
+    """Within it (and in threads that copy this context), every NetSuite request is sent inside `slot()`."""
+    token = _request_slot.set(slot)
+    try:
+        yield
+    finally:
+        _request_slot.reset(token)
+
+
+def _slot() -> AbstractContextManager[Any]:
+    slot = _request_slot.get()
+    return slot() if slot is not None else nullcontext()
 
 
 class NetSuiteOutcomeUnknown(NeedsAttention):
@@ -110,9 +135,16 @@ class NetSuiteClient:
             nonlocal unauthorized
             started = self._monotonic()
             try:
-                response = self._session.request(
-                    method, url, params=params, data=data, headers=all_headers, auth=self._auth, timeout=self._timeout
-                )
+                with _slot():
+                    response = self._session.request(
+                        method,
+                        url,
+                        params=params,
+                        data=data,
+                        headers=all_headers,
+                        auth=self._auth,
+                        timeout=self._timeout,
+                    )
             except (requests.ConnectionError, requests.Timeout) as error:
                 failure = TransientError(
                     f"NetSuite {method} {url}: {type(error).__name__}", code="CONNECTION", cause="netsuite-unreachable"
@@ -157,13 +189,14 @@ class NetSuiteClient:
         for attempt in range(1, CREDENTIAL_PROBES + 1):
             self._retry.sleep(self._retry.delay(attempt, None))
             try:
-                probe = self._session.request(
-                    "GET",
-                    f"{self.base_url}/system/v1/serverTime",
-                    headers={"Accept": "application/json"},
-                    auth=self._auth,
-                    timeout=self._timeout,
-                )
+                with _slot():
+                    probe = self._session.request(
+                        "GET",
+                        f"{self.base_url}/system/v1/serverTime",
+                        headers={"Accept": "application/json"},
+                        auth=self._auth,
+                        timeout=self._timeout,
+                    )
             except (requests.ConnectionError, requests.Timeout):
                 continue
             if probe.status_code < 400:

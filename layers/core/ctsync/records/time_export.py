@@ -10,9 +10,11 @@ One message is one timesheet. The worker reads the timesheet again (the message 
   cause per problem, listing the entries, and nothing is written (whole or nothing);
 - then upserts only the entries whose bill changed (`PUT timeBill/eid:ct-te-<entry id>`, up to
   `time.write_concurrency` at once) and deletes the bills of entries that left the timesheet. The worker may
-  have `time.sheets_at_once` timesheets of a batch in progress; their writes (upserts and deletes) share the
-  invocation's `time.write_concurrency` slots (`records.window.Slots`), so an execution environment never has
-  more bill writes in flight than that. A bill NetSuite
+  have `time.sheets_at_once` timesheets of a batch in progress; every NetSuite request they make (the bill
+  writes and deletes, and the reads: references, billed bills) holds one of the invocation's
+  `time.write_concurrency` slots (`records.window.Slots`, through `netsuite.client.requests_held_by`), so an
+  execution environment never has more NetSuite requests in flight than that, and W workers x K never more
+  than the template's sizing gives NetSuite. A bill NetSuite
   has billed, or one dated in a closed period, is never changed or deleted: it is flagged with the reason (a
   cause an operator sees).
 
@@ -23,7 +25,6 @@ the version fence (`ApprovedDate`); each time bill has a child mapping (kind `ti
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date
@@ -35,7 +36,7 @@ from ctsync.clicktime.models import TimeEntry, Timesheet
 from ctsync.config import SyncConfig
 from ctsync.errors import cause_part
 from ctsync.minutes import Timed, allocate, duration, hours_to_minutes
-from ctsync.netsuite.client import NetSuiteClient
+from ctsync.netsuite.client import NetSuiteClient, requests_held_by
 from ctsync.netsuite.errors import NetSuiteAlreadyBilled, NetSuiteError, NetSuiteNotFound, NetSuitePeriodClosed
 from ctsync.records.blocking import Blocked, Problem, _with_entries, merged, named, record_flags
 from ctsync.records.clicktime_source import TIMESHEETS, approved_at
@@ -81,9 +82,7 @@ class SheetPlan:
     exported: set[str] = field(default_factory=set)  # entries that already have a bill
 
 
-# A slot of the invocation's bill writes (`records.window.Slots.held` with the sheet's ticket).
-Slot = Callable[[], AbstractContextManager[None]]
-WRITES = "time-bill-writes"
+WRITES = "time-bill-writes"  # the invocation's NetSuite request slots (`records.window.slots`)
 
 
 class TimeExport(SheetExport):
@@ -277,11 +276,11 @@ class TimeExport(SheetExport):
         def slot() -> AbstractContextManager[None]:
             return writes.held(ticket)
 
-        with locked(self._mappings, KIND, message.source_id, owner) as lock:
+        with requests_held_by(slot), locked(self._mappings, KIND, message.source_id, owner) as lock:
             sheet = self._clicktime.timesheet(message.source_id)
             if sheet is None or sheet.Status != TIMESHEETS.approved_status:
                 status = sheet.Status if sheet else "deleted"
-                return self._withdraw(lock, message, status, slot)
+                return self._withdraw(lock, message, status)
             version = approved_at(sheet.model_dump()) or message.version
             before = lock.mapping
             if before and before.source_version and version < before.source_version:
@@ -293,7 +292,7 @@ class TimeExport(SheetExport):
                 self._runlog.note(message.run_id, f"skipped:{cause_part(note)[:80]}", note)
             if plan.problems:
                 raise Blocked(sheet.ID, plan.problems)
-            return self._export(lock, message, plan, version, children, slot)
+            return self._export(lock, message, plan, version, children)
 
     def _export(
         self,
@@ -302,7 +301,6 @@ class TimeExport(SheetExport):
         plan: SheetPlan,
         version: Any,
         children: dict[str, Mapping],
-        slot: Slot,
     ) -> Outcome:
         sheet_id = plan.sheet.ID
         wanted = {e.entry_id: e for e in plan.entries}
@@ -318,13 +316,13 @@ class TimeExport(SheetExport):
         written: list[Mapping] = []
         flags: list[str] = []
         try:
-            self._write_bills(plan, changed, children, frozen, written, flags, slot)
+            self._write_bills(plan, changed, children, frozen, written, flags)
         except Exception:
             # A bill NetSuite refused (or an outage) part-way: the bills written before it are known at once, so a
             # redrive does not write them again and a withdrawal finds them.
             self._mappings.put_many(written)
             raise
-        gone = self._delete_bills(removed, frozen, flags, slot)
+        gone = self._delete_bills(removed, frozen, flags)
         self._mappings.put_many(written)
         self._mappings.delete_many(ENTRY_KIND, gone)
         self._flag(message, sheet_id, flags)
@@ -362,11 +360,10 @@ class TimeExport(SheetExport):
         frozen: dict[str, str],
         written: list[Mapping],
         flags: list[str],
-        slot: Slot,
     ) -> None:
         """Upsert each changed bill (a frozen one is flagged instead), adding its mapping to `written`, up to
         `time.write_concurrency` at once (`records.window`: the outcome does not depend on thread timing), each
-        write in one of the invocation's `slot`s (shared with the other sheets in progress). A bill
+        request in one of the invocation's slots (shared with the other sheets in progress: see `apply`). A bill
         NetSuite refuses is raised naming the time entry and the bill's external ID, once every bill written beside
         it is in `written`."""
         sheet_id = plan.sheet.ID
@@ -379,8 +376,7 @@ class TimeExport(SheetExport):
                     f"time bill {existing.target_id} (entry {entry.entry_id}) {frozen[existing.target_id]}: not changed"
                 )
             try:
-                with slot():
-                    bill = self._netsuite.upsert_record(RECORD, entry.payload["externalId"], entry.payload)
+                bill = self._netsuite.upsert_record(RECORD, entry.payload["externalId"], entry.payload)
             except (NetSuiteAlreadyBilled, NetSuitePeriodClosed) as refused:
                 if existing is None:
                     raise named(
@@ -414,7 +410,7 @@ class TimeExport(SheetExport):
         if failure is not None:
             raise failure
 
-    def _withdraw(self, lock: Lock, message: WorkMessage, status: str, slot: Slot) -> Outcome:
+    def _withdraw(self, lock: Lock, message: WorkMessage, status: str) -> Outcome:
         """The timesheet is not approved any more: its time bills leave NetSuite (or are flagged, by policy)."""
         before = lock.mapping
         children = self._mappings.children(KIND, message.source_id)
@@ -429,7 +425,7 @@ class TimeExport(SheetExport):
             gone: list[str] = []
         else:
             frozen = self._frozen_bills(children)
-            gone = self._delete_bills(children, frozen, flags, slot)
+            gone = self._delete_bills(children, frozen, flags)
             self._mappings.delete_many(ENTRY_KIND, gone)
         self._flag(message, message.source_id, flags)
         remaining = len(children) - len(gone)
@@ -473,7 +469,7 @@ class TimeExport(SheetExport):
                     frozen[str(row["id"])] = f"is in closed period {period.name}"
         return frozen
 
-    def _delete_bills(self, mappings: list[Mapping], frozen: dict[str, str], flags: list[str], slot: Slot) -> list[str]:
+    def _delete_bills(self, mappings: list[Mapping], frozen: dict[str, str], flags: list[str]) -> list[str]:
         gone: list[str] = []
         for mapping in mappings:
             if mapping.target_id in frozen:
@@ -482,8 +478,7 @@ class TimeExport(SheetExport):
                 )
                 continue
             try:
-                with slot():
-                    self._netsuite.delete_record(RECORD, mapping.target_id)
+                self._netsuite.delete_record(RECORD, mapping.target_id)
             except NetSuiteNotFound:
                 pass  # deleted in NetSuite already
             except (NetSuiteAlreadyBilled, NetSuitePeriodClosed) as refused:
