@@ -389,15 +389,16 @@ class TimeExportSettings(Strict):
         default=2,
         ge=1,
         le=10,  # the connections the NetSuite client's session keeps per host
-        description="time bills a time worker writes at once: times TimeWorkerMaxConcurrency, the share of the "
-        "account's NetSuite concurrency limit (5, more with SuiteCloud Plus) the time sync may use (2 x 2 = 4 of 5)",
+        description="NetSuite requests a time worker has in flight at once (bill writes, and its reads beside them): "
+        "times TimeWorkerMaxConcurrency, the share of the account's NetSuite concurrency limit (5, more with "
+        "SuiteCloud Plus) the time sync may use (2 x 2 = 4 of 5)",
     )
     sheets_at_once: int = Field(
         default=3,  # measured (make bench, 2 x 2 and 5 x 1): 1 -> 2 -> 3 gains, 4 no more
         ge=1,
         le=10,  # a batch holds at most ten messages
         description="timesheets of a batch a time worker has in progress at once: while one's bills are written the "
-        "next is read and planned; their writes share the worker's time.write_concurrency, so the NetSuite share "
+        "next is read and planned; their NetSuite requests share the worker's time.write_concurrency, so the share "
         "stays TimeWorkerMaxConcurrency x time.write_concurrency",
     )
     classification: Classification = Classification()

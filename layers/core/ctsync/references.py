@@ -7,8 +7,8 @@ every employee again. What a person fixes between two runs is still seen: a look
 not found) may `refresh` its reference once per invocation before it reports the miss.
 
 Loads are single-flight per name: records an invocation has in progress at once (`time.sheets_at_once`) that
-miss the same reference wait for one read of it rather than each reading it (a NetSuite request each, beside
-the writes the invocation may have in flight).
+miss the same reference wait for one read of it rather than each reading it (a NetSuite request each, for one
+of the slots the invocation's writes use).
 """
 
 from __future__ import annotations

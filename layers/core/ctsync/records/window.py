@@ -15,11 +15,12 @@ guaranteed still holds, and does not depend on how the threads are scheduled:
 
 Each item runs in a copy of the caller's context, so the log keys the worker set (run, record) stay on its lines.
 
-An invocation may have several records (timesheets) in progress at once (`time.sheets_at_once`): their writes
-then share one `Slots` of the same `limit`, so an execution environment never has more than `limit` writes in
-flight whatever the number of sheets, and the template's sizing (workers x limit <= NetSuite's limit) holds.
-A free slot goes to the waiting write of the sheet that started first: that sheet finishes while the next one
-reads and plans beside it, rather than every sheet in progress finishing late together.
+An invocation may have several records (timesheets) in progress at once (`time.sheets_at_once`): their NetSuite
+requests, reads as well as writes, then share one `Slots` of the same `limit` (each request holds a slot while
+on the wire: `ctsync.netsuite.client.requests_held_by`), so an execution environment never has more than `limit`
+requests in flight whatever the number of sheets, and the template's sizing (workers x limit <= NetSuite's
+limit) holds. A free slot goes to the waiting request of the sheet that started first: that sheet finishes while
+the next one reads and plans beside it, rather than every sheet in progress finishing late together.
 """
 
 from __future__ import annotations
