@@ -200,6 +200,9 @@ class Drained:
     bodies: list[str] = field(default_factory=list)  # every message body delivered, in order (to deliver again)
 
 
+IDLE_PAUSE_SECONDS = (0.02, 0.32)  # an idle poller's first pause, doubled up to the last
+
+
 class Fleet:
     """W execution environments of one worker function, started together, then fed by the event source
     mapping (one thread per environment here, AWS's pollers in Lambda) until the queue is empty."""
@@ -244,8 +247,11 @@ class Fleet:
         lock = threading.Lock()
         url, arn = self.spec["queue_url"], self.spec["queue_arn"]
 
+        finished = [0.0]  # when the last batch was done with (its messages deleted or returned)
+
         def poll(environment: Environment) -> None:
             idle = 0
+            pause = IDLE_PAUSE_SECONDS[0]
             while True:
                 messages = self.sqs.receive_message(
                     QueueUrl=url,
@@ -258,9 +264,13 @@ class Fleet:
                         idle += 1
                         if idle >= 2:
                             return
-                    time.sleep(0.02)
+                    # Lambda's pollers long-poll an empty queue at no cost to the functions; here each poll is two
+                    # requests to the one AWS server the busy environments are waiting on: poll less and less often
+                    time.sleep(pause)
+                    pause = min(pause * 2, IDLE_PAUSE_SECONDS[1])
                     continue
                 idle = 0
+                pause = IDLE_PAUSE_SECONDS[0]
                 answer = environment.invoke({"Records": [_record(m, arn) for m in messages]})
                 if "error" in answer:
                     failures = {m["MessageId"] for m in messages}
@@ -281,6 +291,7 @@ class Fleet:
                             QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
                         )
                 with lock:
+                    finished[0] = max(finished[0], time.perf_counter())
                     result.bodies.extend(m["Body"] for m in messages)
                     result.invocations += 1
                     result.delivered += len(messages)
@@ -292,7 +303,8 @@ class Fleet:
             thread.start()
         for thread in threads:
             thread.join()
-        result.seconds = time.perf_counter() - started
+        # The drain ends with its last batch, not when the pollers have made sure the queue stays empty
+        result.seconds = (finished[0] or time.perf_counter()) - started
         result.environments = [e.stop() for e in self.environments]
         return result
 

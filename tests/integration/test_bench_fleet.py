@@ -1,0 +1,67 @@
+"""The benchmark's event source mapping (`ctns.bench.environments.Fleet.drain`) against SQS (moto): every message
+delivered, a batch item failure returned to the queue and delivered again, the queue empty at the end, and the
+drain's time ending with its last batch (not with the pollers' last look at an empty queue)."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from typing import Any
+
+import boto3
+from moto import mock_aws
+
+from ctns.bench.environments import IDLE_PAUSE_SECONDS, Fleet
+
+
+class FakeEnvironment:
+    """An execution environment that answers at once; the first delivery of `refuse` is a batch item failure."""
+
+    def __init__(self, refuse: str, refused: set[str], lock: threading.Lock) -> None:
+        self.refuse, self.refused, self.lock = refuse, refused, lock
+        self.bodies: list[str] = []
+
+    def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
+        failures = []
+        for record in event["Records"]:
+            self.bodies.append(record["body"])
+            with self.lock:
+                if record["body"] == self.refuse and self.refuse not in self.refused:
+                    self.refused.add(self.refuse)
+                    failures.append({"itemIdentifier": record["messageId"]})
+        return {"response": {"batchItemFailures": failures}}
+
+    def stop(self) -> dict[str, Any]:
+        return {"invocations": 0}
+
+
+def test_a_drain_delivers_every_message_and_a_refused_one_again_and_ends_with_its_last_batch() -> None:
+    with mock_aws():
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        url = sqs.create_queue(QueueName="work")["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        bodies = [json.dumps({"n": n}) for n in range(23)]
+        for start in range(0, len(bodies), 10):
+            sqs.send_message_batch(
+                QueueUrl=url,
+                Entries=[{"Id": str(i), "MessageBody": b} for i, b in enumerate(bodies[start : start + 10])],
+            )
+        spec = {"queue_url": url, "queue_arn": arn, "batch_size": 10, "report_batch_item_failures": True}
+        fleet = Fleet(spec, 2, "/dev/null", sqs)
+        refused: set[str] = set()
+        lock = threading.Lock()
+        fleet.environments = [FakeEnvironment(bodies[5], refused, lock) for _ in range(2)]  # type: ignore[list-item]
+
+        before = time.perf_counter()
+        drained = fleet.drain()
+        elapsed = time.perf_counter() - before
+
+        delivered = [b for e in fleet.environments for b in e.bodies]  # type: ignore[attr-defined]
+        assert sorted(delivered) == sorted([*bodies, bodies[5]])  # each once, the refused one twice
+        assert drained.delivered == 24 and drained.batch_item_failures == 1
+        assert sorted(drained.bodies) == sorted(delivered)
+        left = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+        assert left["ApproximateNumberOfMessages"] == "0" and left["ApproximateNumberOfMessagesNotVisible"] == "0"
+        # After the last batch each poller looked at the empty queue twice, pausing between: not the drain's time
+        assert 0 < drained.seconds <= elapsed - IDLE_PAUSE_SECONDS[0]
