@@ -1,4 +1,4 @@
-"""The benchmark's partition `Query` (`ctns.bench.dynamodb_query`) answers exactly what moto's own does, on the
+"""The benchmark's partition `Query` (`ctns.bench.dynamodb_cost`) answers exactly what moto's own does, on the
 table and on each index, after any mix of puts, updates, deletes, batch writes and transactions (rolled back
 too), for every partition, in both orders and page by page."""
 
@@ -14,10 +14,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
 
-from ctns.bench import dynamodb_query
+from ctns.bench import dynamodb_cost
 
 PARTITIONS = ["a", "b", "c"]
-VALUES = ["x", "y", "z"]
+VALUES = ["x", "y", "z", "changed"]
 
 put = st.tuples(
     st.just("put"),
@@ -60,7 +60,7 @@ def table() -> Iterator[Any]:
 
 
 def apply(state: Any, operation: tuple[Any, ...]) -> None:
-    client = state.meta.client
+    client = state.meta.client  # the resource's: it serialises plain values itself
     kind = operation[0]
     if kind == "put":
         _, pk, n, value, sort = operation
@@ -97,34 +97,56 @@ def apply(state: Any, operation: tuple[Any, ...]) -> None:
                         "Put": {
                             "TableName": "state",
                             "Item": {
-                                "pk": {"S": pk},
-                                "sk": {"S": f"s{n}"},
-                                "gsi1pk": {"S": value},
-                                "gsi1sk": {"S": "t"},
+                                "pk": pk,
+                                "sk": f"s{n}",
+                                "gsi1pk": value,
+                                "gsi1sk": "t",
                             },
                         }
                     },
                     {
                         "Update": {
                             "TableName": "state",
-                            "Key": {"pk": {"S": pk}, "sk": {"S": "fence"}},
+                            "Key": {"pk": pk, "sk": "fence"},
                             "UpdateExpression": "SET gsi1pk = :v, gsi1sk = :s",
                             "ConditionExpression": "attribute_not_exists(pk)"
                             if fails
                             else "attribute_exists(pk) OR attribute_not_exists(pk)",
-                            "ExpressionAttributeValues": {":v": {"S": value}, ":s": {"S": "f"}},
+                            "ExpressionAttributeValues": {":v": value, ":s": "f"},
                         }
                     },
                 ]
             )
-            if fails:
+        with contextlib.suppress(client.exceptions.TransactionCanceledException):
+            if fails:  # an item changed in place, then the transaction refused: the change must not stay
                 client.transact_write_items(
                     TransactItems=[
-                        {"Delete": {"TableName": "state", "Key": {"pk": {"S": pk}, "sk": {"S": f"s{n}"}}}},
+                        {
+                            "Update": {
+                                "TableName": "state",
+                                "Key": {"pk": pk, "sk": f"s{n}"},
+                                "UpdateExpression": "SET gsi1pk = :v, gsi1sk = :s",
+                                "ExpressionAttributeValues": {":v": "changed", ":s": "c"},
+                            }
+                        },
                         {
                             "ConditionCheck": {
                                 "TableName": "state",
-                                "Key": {"pk": {"S": pk}, "sk": {"S": "fence"}},
+                                "Key": {"pk": pk, "sk": "fence"},
+                                "ConditionExpression": "attribute_not_exists(pk)",
+                            }
+                        },
+                    ]
+                )
+        with contextlib.suppress(client.exceptions.TransactionCanceledException):
+            if fails:
+                client.transact_write_items(
+                    TransactItems=[
+                        {"Delete": {"TableName": "state", "Key": {"pk": pk, "sk": f"s{n}"}}},
+                        {
+                            "ConditionCheck": {
+                                "TableName": "state",
+                                "Key": {"pk": pk, "sk": "fence"},
                                 "ConditionExpression": "attribute_not_exists(pk)",
                             }
                         },
@@ -153,11 +175,11 @@ def every_answer(state: Any) -> list[Any]:
     return answers
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(operations)
 def test_a_partition_query_answers_what_moto_answers(ops: list[tuple[Any, ...]]) -> None:
     with table() as state:
-        uninstall = dynamodb_query.install()
+        uninstall = dynamodb_cost.install()
         try:
             every_answer(state)  # the index is built here, before the writes: then kept up to date by them
             for operation in ops:
@@ -184,7 +206,7 @@ def test_a_partition_query_reads_only_its_partition() -> None:
             seen.append(len(items))
             return items
 
-        uninstall = dynamodb_query.install()
+        uninstall = dynamodb_cost.install()
         Table.all_items = counted  # type: ignore[method-assign]
         try:
             from boto3.dynamodb.conditions import Key
@@ -205,3 +227,47 @@ def _moto_as_it_was() -> Iterator[None]:
     before = Table.query
     yield
     assert Table.query is before  # every test put moto's own query back
+
+
+def everything(state: Any) -> list[dict[str, Any]]:
+    items = state.scan(ConsistentRead=True)["Items"]
+    return sorted(items, key=lambda item: (item["pk"], item["sk"]))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(operations)
+def test_writes_and_transactions_leave_the_table_as_moto_leaves_it(ops: list[tuple[Any, ...]]) -> None:
+    """Committed or rolled back (a transaction's copy shares the items it does not write), the table ends as moto's
+    own would leave it; and the partition queries over it still answer what moto's do."""
+    with table() as state:
+        for operation in ops:
+            apply(state, operation)
+        theirs = everything(state)
+    with table() as state:
+        uninstall = dynamodb_cost.install()
+        try:
+            every_answer(state)
+            for operation in ops:
+                apply(state, operation)
+            ours, answers = everything(state), every_answer(state)
+        finally:
+            uninstall()
+        assert ours == theirs
+        assert answers == every_answer(state)
+
+
+def test_a_refused_transaction_takes_back_the_change_it_made_in_place() -> None:
+    """The second transaction fences the partition; the third changes s1 in place, then is refused by the fence."""
+    ops = [("put", "a", 1, "x", "s"), ("transact", "a", 1, "y", True), ("transact", "a", 1, "y", True)]
+    with table() as state:
+        uninstall = dynamodb_cost.install()
+        try:
+            for operation in ops:
+                apply(state, operation)
+            left = everything(state)
+        finally:
+            uninstall()
+    assert left == [
+        {"pk": "a", "sk": "fence", "gsi1pk": "y", "gsi1sk": "f"},
+        {"pk": "a", "sk": "s1", "gsi1pk": "y", "gsi1sk": "t"},  # not "changed": taken back
+    ]

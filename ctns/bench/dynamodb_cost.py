@@ -1,4 +1,5 @@
-"""DynamoDB `Query` at DynamoDB's cost, for the benchmark's moto server: the items of one partition, not the table.
+"""DynamoDB at DynamoDB's cost, for the benchmark's moto server: a `Query` reads the items of one partition, and a
+`TransactWriteItems` keeps aside the items it writes, not the whole table.
 
 Moto answers every `Query` by sorting all of the table's items and testing each one: O(n log n) in the table's
 size, under the server's one-request-at-a-time lock. Real DynamoDB reads one partition of the table or of a
@@ -12,15 +13,24 @@ entries) and kept the one server busy, which set the time export's pace rather t
   transaction that is rolled back puts back moto's deep copy of the table, which carries the index as it stood.
 
 Everything else (key conditions, sort order, filters, paging, projections, errors) is still moto's: it runs its
-query over those candidates. `tests/integration/test_bench_dynamodb_query.py` checks the answers against moto's
-own over random writes.
+query over those candidates.
+
+Moto keeps a deep copy of every table a transaction writes, once per item of the transaction, to put back if it
+fails: seconds per transaction once the table holds tens of thousands of items (the benchmark's 20,000 time
+entries). Here the copy shares the items the transaction does not write (nothing changes them meanwhile: one
+request at a time) and copies only those it does; put back, it builds its index again on its next query.
+
+`tests/integration/test_bench_dynamodb_cost.py` checks the answers against moto's own over random writes, and
+the table a transaction leaves (committed or rolled back) against what moto's own leaves.
 """
 
 from __future__ import annotations
 
 import contextlib
+import copy
 import functools
 import inspect
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -93,6 +103,48 @@ def _candidates(table: Any, hash_key: Any, index_name: str | None, conditions: A
     return [i for i in items if i is not None and i.attrs.get(attribute) == value]
 
 
+_written = threading.local()  # during a transaction: {table name: keys of the items it writes}
+
+
+def _snapshot(table: Any, memo: dict[int, Any]) -> Any:
+    """A copy of `table` to put back if the transaction fails: the item maps copied, the items it writes deep
+    copied, the rest shared."""
+    keys = getattr(_written, "by_table", {}).get(table.name)
+    if keys is None:  # any other deep copy: the usual, whole one
+        clone = table.__class__.__new__(table.__class__)
+        memo[id(table)] = clone
+        for name, value in table.__dict__.items():
+            setattr(clone, name, copy.deepcopy(value, memo))
+        return clone
+    clone = copy.copy(table)
+    clone.__dict__ = dict(table.__dict__)
+    clone.__dict__.pop(INDEX, None)
+    items = type(table.items)(dict)
+    for hash_key, value in table.items.items():
+        items[hash_key] = dict(value) if table.range_key_attr else value
+    for hash_key, range_key in keys:
+        if table.range_key_attr:
+            if range_key in items.get(hash_key, {}):
+                items[hash_key][range_key] = copy.deepcopy(items[hash_key][range_key])
+        elif hash_key in items:
+            items[hash_key] = copy.deepcopy(items[hash_key])
+    clone.items = items
+    return clone
+
+
+def _keys_written(backend: Any, transact_items: list[dict[str, Any]]) -> dict[str, set[tuple[Any, Any]]]:
+    written: dict[str, set[tuple[Any, Any]]] = {}
+    for entry in transact_items:
+        for kind, op in entry.items():
+            table = backend.tables.get(op.get("TableName"))
+            if table is None:
+                continue
+            key = op.get("Item") if kind == "Put" else op.get("Key")
+            with contextlib.suppress(Exception):  # a malformed key: moto refuses the transaction
+                written.setdefault(table.name, set()).add(backend.get_keys_value(table, key or {}))
+    return written
+
+
 def install() -> Callable[[], None]:
     """Patch moto's DynamoDB models in this process; returns what puts moto's own methods back (an index built
     meanwhile is then no longer kept: install it again only on tables nothing wrote to since)."""
@@ -102,7 +154,7 @@ def install() -> Callable[[], None]:
     if getattr(Table.query, "_ctns", False):
         return lambda: None
     query, put_item, delete_item = Table.query, Table.put_item, Table.delete_item
-    update_item = DynamoDBBackend.update_item
+    update_item, transact_write_items = DynamoDBBackend.update_item, DynamoDBBackend.transact_write_items
 
     signature = inspect.signature(query)
 
@@ -143,14 +195,26 @@ def install() -> Callable[[], None]:
             with contextlib.suppress(Exception):  # a malformed key: moto refused it, nothing changed
                 _reindex(table, *self.get_keys_value(table, key))
 
+    @functools.wraps(transact_write_items)
+    def lighter_transaction(self: Any, transact_items: list[dict[str, Any]]) -> Any:
+        _written.by_table = _keys_written(self, transact_items)
+        try:
+            return transact_write_items(self, transact_items)
+        finally:
+            _written.by_table = {}
+
     partition_query._ctns = True  # type: ignore[attr-defined]
     Table.query = partition_query  # type: ignore[method-assign]
     Table.put_item = indexed_put_item  # type: ignore[method-assign]
     Table.delete_item = indexed_delete_item  # type: ignore[method-assign]
     DynamoDBBackend.update_item = indexed_update_item  # type: ignore[method-assign]
+    DynamoDBBackend.transact_write_items = lighter_transaction  # type: ignore[method-assign]
+    Table.__deepcopy__ = _snapshot  # type: ignore[attr-defined]
 
     def uninstall() -> None:
         Table.query, Table.put_item, Table.delete_item = query, put_item, delete_item  # type: ignore[method-assign]
         DynamoDBBackend.update_item = update_item  # type: ignore[method-assign]
+        DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+        del Table.__deepcopy__  # type: ignore[attr-defined]
 
     return uninstall
