@@ -136,7 +136,11 @@ def get_time_entry(call: Call) -> Response:
 
 def report_time(call: Call) -> Response:
     store = call.store
-    rows = [report_row(store, e) for e in store.time_entries.values()]
+    entries = list(store.time_entries.values())
+    sheets = call.query.filters.get("TimesheetID")
+    if sheets:  # one timesheet's report: its rows only are built (not one per entry of the whole account)
+        entries = [e for e in entries if e["_timesheet"] in sheets]
+    rows = [report_row(store, e) for e in entries]
     rows = call.filtered(
         rows,
         {

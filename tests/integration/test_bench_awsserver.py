@@ -1,5 +1,5 @@
 """The benchmark's moto server (`ctns.bench.awsserver`): SQS as moto serves it (counts, FIFO deduplication)
-although sends no longer count the queue, and every call counted by who made it."""
+although sends and receives no longer count the queue, and every call counted by who made it."""
 
 from __future__ import annotations
 
@@ -38,6 +38,14 @@ def test_a_standard_queue_counts_what_was_sent(server):
     assert len(received) == 10
     attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
     assert attributes["ApproximateNumberOfMessagesNotVisible"] == "10"
+    # a receive (which no longer counts the queue) hands out the next ones, and the counts follow
+    again = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    assert len(again) == 10 and {m["Body"] for m in again}.isdisjoint(m["Body"] for m in received)
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    assert (attributes["ApproximateNumberOfMessages"], attributes["ApproximateNumberOfMessagesNotVisible"]) == (
+        "10",
+        "20",
+    )
 
 
 def test_a_fifo_queue_still_deduplicates_by_content(server):
