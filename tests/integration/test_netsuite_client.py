@@ -519,6 +519,8 @@ def test_401s_under_load_that_outlast_the_retries_are_an_outage_not_a_login_fail
 
     assert not isinstance(caught.value, NetSuiteAuthError)
     assert caught.value.code == "NETSUITE_BUSY" and caught.value.cause_key == "netsuite-concurrency"
+    # NetSuite refused the request for load, it never ran: the worker does not count it as a run of the record
+    assert caught.value.throttled and caught.value.outage
     assert caught.value.message == (
         f"NetSuite POST {ns.server.url}{SUITEQL}: 401 INVALID_LOGIN while the same token is accepted: "
         "the account's concurrency limit is full"

@@ -63,6 +63,20 @@ def test_throttling_and_server_errors_are_transient_with_retry_after(status: int
     assert str(status) in error.message
 
 
+@pytest.mark.parametrize(("status", "throttled"), [(429, True), (401, True), (500, False), (503, False), (504, False)])
+def test_a_refusal_for_load_is_throttled_and_a_server_error_is_not(status: int, throttled: bool) -> None:
+    # A 429, or NetSuite's INVALID_LOGIN under a full concurrency limit, was refused before it ran; a 5xx may have
+    # run (or may be this record's fault), so only the refusals are marked
+    error = ns.error_for(response(status, netsuite_body("", "busy")))
+    assert isinstance(error, TransientError) and error.throttled is throttled
+
+
+@pytest.mark.parametrize(("status", "throttled"), [(429, True), (500, False), (503, False)])
+def test_clicktime_throttling_is_marked_and_its_server_errors_are_not(status: int, throttled: bool) -> None:
+    error = ct.error_for(status, [{"Message": "busy"}], None)
+    assert isinstance(error, TransientError) and error.throttled is throttled
+
+
 @pytest.mark.parametrize(
     ("header", "expected"),
     [(None, None), ("0", 0.0), ("2.5", 2.5), ("-3", 0.0), ("Wed, 21 Oct 2026 07:28:00 GMT", None), ("soon", None)],

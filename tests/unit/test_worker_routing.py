@@ -431,6 +431,46 @@ def test_an_outage_puts_the_rest_of_the_batch_back_without_using_their_attempts(
     assert h.progress.opened[0].kind == "outage"
 
 
+@pytest.mark.parametrize("receive_count", [1, MAX_RECEIVES])
+def test_a_record_refused_for_load_until_its_retries_ran_out_goes_back_without_using_an_attempt(
+    receive_count: int,
+) -> None:
+    # A timesheet of many bills under a full NetSuite concurrency limit: one bill's requests were refused (429, or
+    # 401 INVALID_LOGIN under load) until the client's retries ran out. NetSuite never ran that request, so the
+    # record must not use up its attempts on it (five such nights used to dead-letter a whole sheet).
+    refused = TransientError("NetSuite 429", cause="netsuite-concurrency", outage=True, throttled=True)
+    h = Harness([refused, Outcome("created")])
+    assert h.handle(body(source_id="1"), receive_count=receive_count) is None
+    assert h.dead_letters.sent == []
+    ((_, carried, delay),) = h.queue.put_back_calls
+    assert carried == Carried(attempts=receive_count - 1, deferrals=1)
+    # back after the pause the sync now keeps, not before it
+    assert delay == BREAKER_SECONDS
+    (opened,) = h.progress.opened
+    assert opened.kind == "outage" and opened.cause_key == "netsuite-concurrency"
+    h.finish()
+    assert h.runlog.outcomes() == ["deferred"]
+
+
+def test_a_server_error_outage_still_uses_the_attempt_of_the_record_that_met_it() -> None:
+    # A 5xx until the retries ran out may be this record's own doing (a script failing on it): it counts, so such
+    # a record ends in the dead-letter queue after MaxReceiveCount runs instead of pausing the sync for a day
+    outage = TransientError("NetSuite 500", cause="netsuite-unavailable:500", outage=True)
+    h = Harness(outage)
+    h.handle(body(), receive_count=MAX_RECEIVES)
+    ((_, failure, _),) = h.dead_letters.sent
+    assert failure.kind == GAVE_UP and h.queue.put_back_calls == []
+
+
+def test_a_pause_ending_within_a_second_puts_records_back_for_a_whole_second_not_none() -> None:
+    # SQS delays are whole seconds: 0.4 s rounded down to 0 would hand the record straight back, again and again
+    paused = Breaker(cause_key="k", kind="outage", reason="503", until=NOW + timedelta(seconds=0.4), opened_at=NOW)
+    h = Harness(Outcome("created"), breaker=paused)
+    assert h.handle(body()) is None
+    ((_, _, delay),) = h.queue.put_back_calls
+    assert delay == 1
+
+
 def test_after_the_pause_one_record_tries_and_success_closes_the_breaker() -> None:
     over = Breaker(cause_key="k", kind="outage", reason="503", until=NOW - timedelta(seconds=1), opened_at=NOW)
     h = Harness(Outcome("updated", "job-1"), breaker=over)

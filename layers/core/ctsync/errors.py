@@ -57,9 +57,13 @@ class TransientError(SyncError):
         retry_after: float | None = None,
         cause: str | None = None,
         outage: bool = False,
+        throttled: bool = False,
     ) -> None:
         super().__init__(message, code=code, cause=cause)
         self.retry_after = retry_after
+        # Refused for load before it ran (a 429; NetSuite's INVALID_LOGIN while its concurrency limit is full):
+        # nothing about the record caused it, so a record refused until the retries ran out keeps its attempts.
+        self.throttled = throttled
         # The other system answered with 5xx, timeouts, resets or throttling until the client gave up: every
         # record of the sync would meet the same, so the worker pauses the sync instead of burning retries.
         self.outage = outage

@@ -74,6 +74,7 @@ class ClickTimeTransientError(TransientError):
             code=f"CLICKTIME_{status}",
             retry_after=retry_after,
             cause=f"clicktime-unavailable:{status}",
+            throttled=status == 429,
         )
         self.status = status
 

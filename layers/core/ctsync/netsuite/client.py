@@ -171,6 +171,7 @@ class NetSuiteClient:
                         "the account's concurrency limit is full",
                         code="NETSUITE_BUSY",
                         cause="netsuite-concurrency",
+                        throttled=True,
                     )
             error = error_for(response)
             if not idempotent and isinstance(error, TransientError) and response.status_code not in (401, 429, 503):

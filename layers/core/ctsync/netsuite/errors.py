@@ -92,6 +92,7 @@ class NetSuiteTransientError(TransientError):
             code=code or f"HTTP_{status}",
             retry_after=retry_after,
             cause=f"netsuite-unavailable:{status}",
+            throttled=status in (401, 429),
         )
         self.status = status
 

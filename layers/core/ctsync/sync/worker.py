@@ -12,11 +12,17 @@ Failure routing, the part operators live with:
 - anything else (throttling, timeouts, 5xx, contention, a bug) returns the message to the queue, until it has
   really run `MaxReceiveCount` times, when it is dead-lettered with the last error as the reason;
 - a message not started (no time left in the invocation, or the breaker open during an outage) is put back
-  on the queue as a new message carrying how often it really ran, so waiting never uses up its attempts.
+  on the queue as a new message carrying how often it really ran, so waiting never uses up its attempts; so
+  is one whose requests were refused for load until the client's retries ran out (`TransientError.throttled`):
+  the other system never ran them, and a sheet of many bills under a full NetSuite concurrency limit would
+  otherwise use up its attempts on other integrations' load. A 5xx outage still uses the attempt, since a
+  record can cause one (a script failing on it), and it must end in the dead-letter queue, not pause the sync
+  day after day.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections import Counter
@@ -202,6 +208,11 @@ class Worker:
                 self._open_breaker(batch, error, "needs_attention")
             return None
         except Exception as error:
+            if getattr(error, "systemic", False) and getattr(error, "throttled", False):
+                self._open_breaker(batch, error, "outage")
+                why = getattr(error, "message", None) or str(error)
+                self._put_back(delivery, message, batch, f"refused for load: {why}", self._pause, started=True)
+                return None
             runs = delivery.runs_before + 1
             if runs >= self._max_runs:
                 self._dead_letter(delivery, message, error, batch, gave_up=runs)
@@ -234,7 +245,9 @@ class Worker:
         return outcome
 
     # -- routing ------------------------------------------------------------------------------------
-    def _put_back(self, delivery: Delivery, message: WorkMessage, batch: Batch, why: str, delay: float) -> None:
+    def _put_back(
+        self, delivery: Delivery, message: WorkMessage, batch: Batch, why: str, delay: float, *, started: bool = False
+    ) -> None:
         carried = Carried(attempts=delivery.runs_before, deferrals=delivery.carried.deferrals + 1)
         if carried.deferrals > MAX_DEFERRALS:
             error = NeedsAttention(
@@ -244,11 +257,13 @@ class Worker:
             )
             self._dead_letter(delivery, message, error, batch)
             return
-        self._work_queue.put_back(delivery.body, carried, delay_seconds=int(delay))
+        # SQS delays are whole seconds: rounded down, a pause ending within one would hand the record straight back
+        self._work_queue.put_back(delivery.body, carried, delay_seconds=math.ceil(max(0.0, delay)))
         batch.add(message.run_id, "deferred")
         count("Deferred")
         logger.info(
-            f"{self.sync} {message.source_id}: put back on the queue without running ({why})",
+            f"{self.sync} {message.source_id}: put back on the queue "
+            f"{'without counting the run' if started else 'without running'} ({why})",
             extra={
                 **self._definition.ids(message.source_id, None),
                 "delay_s": int(delay),
