@@ -129,7 +129,7 @@ def test_two_timesheets_of_a_batch_are_in_progress_at_once_and_an_invocation_nev
     session.log_activity()
     runtime = session.runtime("TimeWorker")
     netsuite, clicktime = runtime.netsuite, runtime.clicktime
-    read, send = clicktime.timesheet, netsuite._session.request
+    read, send = clicktime.timesheet, netsuite._session.send
     if not references_kept:
         runtime.references._ttl = 0.0
     lock = threading.Lock()
@@ -153,7 +153,8 @@ def test_two_timesheets_of_a_batch_are_in_progress_at_once_and_an_invocation_nev
                 second_sheet.set()
         return read(timesheet_id)
 
-    def sending(method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+    def sending(prepared: Any, **kwargs: Any) -> Any:
+        method, url = prepared.method, prepared.url
         key = invocation()
         with lock:
             in_flight[key] = in_flight.get(key, 0) + 1
@@ -166,17 +167,17 @@ def test_two_timesheets_of_a_batch_are_in_progress_at_once_and_an_invocation_nev
         try:
             if first:
                 overlapped.append(second_sheet.wait(GUARD))
-            return send(method, url, *args, **kwargs)
+            return send(prepared, **kwargs)
         finally:
             with lock:
                 in_flight[key] -= 1
 
     clicktime.timesheet = reading  # type: ignore[method-assign]
-    netsuite._session.request = sending  # type: ignore[method-assign]
+    netsuite._session.send = sending  # type: ignore[method-assign]
     try:
         first = run(session, "time")
     finally:
-        del clicktime.timesheet, netsuite._session.request
+        del clicktime.timesheet, netsuite._session.send
 
     assert overlapped == [True]
     assert max(most.values()) <= write_concurrency and len(most) >= 2  # per invocation, over several invocations

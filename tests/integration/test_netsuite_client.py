@@ -904,3 +904,24 @@ def test_every_attempt_is_sent_in_the_callers_slot_and_no_pause_holds_one(ns):
     # And outside it the client takes no slot
     conn.client.server_time()
     assert slot.taken == 3
+
+
+def test_a_request_is_signed_before_it_takes_a_slot(ns):
+    # A slot is a share of NetSuite's concurrency limit: it is held while the request is on the wire, not while
+    # this client signs it (oauthlib's HMAC, requests' preparation), which would leave NetSuite's share idle
+    slot = CountingSlot()
+    conn = ns.connect()
+    slot.session = conn.session
+    signed_in_a_slot: list[bool] = []
+    sign = conn.client._auth
+
+    def signing(request: Any) -> Any:
+        signed_in_a_slot.append(slot.held)
+        return sign(request)
+
+    conn.client._auth = signing
+    with client_module.requests_held_by(slot):
+        conn.client.server_time()
+        list(conn.client.rows(_customers_after))
+
+    assert signed_in_a_slot == [False, False] and slot.sent_while_held == 2

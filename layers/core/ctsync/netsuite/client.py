@@ -135,16 +135,7 @@ class NetSuiteClient:
             nonlocal unauthorized
             started = self._monotonic()
             try:
-                with _slot():
-                    response = self._session.request(
-                        method,
-                        url,
-                        params=params,
-                        data=data,
-                        headers=all_headers,
-                        auth=self._auth,
-                        timeout=self._timeout,
-                    )
+                response = self._on_the_wire(self._signed(method, url, params=params, data=data, headers=all_headers))
             except (requests.ConnectionError, requests.Timeout) as error:
                 failure = TransientError(
                     f"NetSuite {method} {url}: {type(error).__name__}", code="CONNECTION", cause="netsuite-unreachable"
@@ -180,6 +171,28 @@ class NetSuiteClient:
 
         return call_with_retries(attempt, self._retry, on_retry=self._log_retry(method, url))
 
+    def _signed(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: dict[str, Any] | None = None,
+        data: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> requests.PreparedRequest:
+        """One attempt's request, signed with a fresh nonce and timestamp (what `Session.request` would send)."""
+        return self._session.prepare_request(
+            requests.Request(method, url, params=params, data=data, headers=headers, auth=self._auth)
+        )
+
+    def _on_the_wire(self, prepared: requests.PreparedRequest) -> requests.Response:
+        """Send a signed request inside the caller's slot (`requests_held_by`). Signing happens before the slot is
+        taken: a slot is a share of NetSuite's concurrency limit, and an attempt waits for one only as long as
+        the requests ahead of it take (seconds), far within the TBA timestamp's tolerance."""
+        settings = self._session.merge_environment_settings(prepared.url, {}, None, None, None)
+        with _slot():
+            return self._session.send(prepared, timeout=self._timeout, allow_redirects=True, **settings)
+
     def _recently_accepted(self) -> bool:
         accepted = self._accepted_at
         return accepted is not None and self._monotonic() - accepted < CREDENTIALS_PROVEN_SECONDS
@@ -190,14 +203,9 @@ class NetSuiteClient:
         for attempt in range(1, CREDENTIAL_PROBES + 1):
             self._retry.sleep(self._retry.delay(attempt, None))
             try:
-                with _slot():
-                    probe = self._session.request(
-                        "GET",
-                        f"{self.base_url}/system/v1/serverTime",
-                        headers={"Accept": "application/json"},
-                        auth=self._auth,
-                        timeout=self._timeout,
-                    )
+                probe = self._on_the_wire(
+                    self._signed("GET", f"{self.base_url}/system/v1/serverTime", headers={"Accept": "application/json"})
+                )
             except (requests.ConnectionError, requests.Timeout):
                 continue
             if probe.status_code < 400:
