@@ -346,9 +346,11 @@ def test_a_broken_mapping_lookup_does_not_stop_the_dead_lettering() -> None:
 # -- records not started: deferred, not counted as attempts (defect 5) ------------------------------------------
 
 
-def test_a_record_not_started_for_lack_of_time_goes_back_without_using_an_attempt() -> None:
+def test_a_record_not_started_for_lack_of_time_goes_back_without_using_an_attempt(caplog) -> None:
     h = Harness(Outcome("created"))
-    assert h.handle(body(), receive_count=MAX_RECEIVES, time_left=False) is None
+    with caplog.at_level("INFO"):
+        assert h.handle(body(), receive_count=MAX_RECEIVES, time_left=False) is None
+    assert any("put back on the queue without running (not enough time" in r.message for r in caplog.records)
     assert h.applier.applied == [] and h.dead_letters.sent == []
     ((sent_body, carried, delay),) = h.queue.put_back_calls
     # It had really run MAX_RECEIVES - 1 times; the re-sent copy carries that, not the receives of waiting
@@ -433,15 +435,20 @@ def test_an_outage_puts_the_rest_of_the_batch_back_without_using_their_attempts(
 
 @pytest.mark.parametrize("receive_count", [1, MAX_RECEIVES])
 def test_a_record_refused_for_load_until_its_retries_ran_out_goes_back_without_using_an_attempt(
-    receive_count: int,
+    receive_count: int, caplog
 ) -> None:
     # A timesheet of many bills under a full NetSuite concurrency limit: one bill's requests were refused (429, or
     # 401 INVALID_LOGIN under load) until the client's retries ran out. NetSuite never ran that request, so the
     # record must not use up its attempts on it (five such nights used to dead-letter a whole sheet).
     refused = TransientError("NetSuite 429", cause="netsuite-concurrency", outage=True, throttled=True)
     h = Harness([refused, Outcome("created")])
-    assert h.handle(body(source_id="1"), receive_count=receive_count) is None
+    with caplog.at_level("INFO"):
+        assert h.handle(body(source_id="1"), receive_count=receive_count) is None
     assert h.dead_letters.sent == []
+    assert any(
+        "put back on the queue without counting the run (refused for load: NetSuite 429)" in r.message
+        for r in caplog.records
+    )
     ((_, carried, delay),) = h.queue.put_back_calls
     assert carried == Carried(attempts=receive_count - 1, deferrals=1)
     # back after the pause the sync now keeps, not before it
@@ -450,6 +457,16 @@ def test_a_record_refused_for_load_until_its_retries_ran_out_goes_back_without_u
     assert opened.kind == "outage" and opened.cause_key == "netsuite-concurrency"
     h.finish()
     assert h.runlog.outcomes() == ["deferred"]
+
+
+def test_refused_for_load_night_after_night_ends_in_the_dead_letter_queue_naming_the_refusal() -> None:
+    refused = TransientError("NetSuite 429 CONCURRENCY_LIMIT_EXCEEDED", outage=True, throttled=True)
+    h = Harness(refused)
+    h.handle(body(), carried=Carried(attempts=1, deferrals=MAX_DEFERRALS))
+    assert h.queue.put_back_calls == []
+    ((_, failure, _),) = h.dead_letters.sent
+    assert failure.cause_key == "deferred-too-long"
+    assert failure.reason == f"put back {MAX_DEFERRALS} times without a run counted: refused for load: {refused.message}"
 
 
 def test_a_server_error_outage_still_uses_the_attempt_of_the_record_that_met_it() -> None:

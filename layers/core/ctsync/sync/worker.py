@@ -251,7 +251,7 @@ class Worker:
         carried = Carried(attempts=delivery.runs_before, deferrals=delivery.carried.deferrals + 1)
         if carried.deferrals > MAX_DEFERRALS:
             error = NeedsAttention(
-                f"put back {MAX_DEFERRALS} times without running: {why}",
+                f"put back {MAX_DEFERRALS} times without a run counted: {why}",
                 code="DEFERRED_TOO_LONG",
                 cause="deferred-too-long",
             )
