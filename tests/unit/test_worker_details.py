@@ -132,7 +132,10 @@ def test_one_deferral_too_many_is_dead_lettered_as_such_under_the_records_ids() 
     ((_, failure, _),) = h.dead_letters.sent
     assert failure.kind == "DEFERRED_TOO_LONG" and failure.cause_key == "deferred-too-long"
     assert failure.source_id == "101"
-    assert failure.reason == f"put back {MAX_DEFERRALS} times without a run counted: not enough time left in this invocation"
+    assert (
+        failure.reason
+        == f"put back {MAX_DEFERRALS} times without a run counted: not enough time left in this invocation"
+    )
     h.finish()
     assert h.runlog.counts == [("run-1", "failed", 1)]
 

@@ -466,7 +466,9 @@ def test_refused_for_load_night_after_night_ends_in_the_dead_letter_queue_naming
     assert h.queue.put_back_calls == []
     ((_, failure, _),) = h.dead_letters.sent
     assert failure.cause_key == "deferred-too-long"
-    assert failure.reason == f"put back {MAX_DEFERRALS} times without a run counted: refused for load: {refused.message}"
+    assert (
+        failure.reason == f"put back {MAX_DEFERRALS} times without a run counted: refused for load: {refused.message}"
+    )
 
 
 def test_a_server_error_outage_still_uses_the_attempt_of_the_record_that_met_it() -> None:
