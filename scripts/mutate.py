@@ -41,6 +41,8 @@ SCOPE: dict[str, tuple[str, ...] | None] = {
     # The clients' transport: retries, SuiteQL paging (offset pages and keyset pages), the source's clock.
     "ctsync/netsuite/client.py": (
         "NetSuiteClient._send",
+        "NetSuiteClient._signed",
+        "NetSuiteClient._on_the_wire",
         "NetSuiteClient.suiteql_page",
         "NetSuiteClient.keyset_pages",
         "NetSuiteClient.rows",

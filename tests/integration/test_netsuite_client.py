@@ -668,6 +668,28 @@ def test_every_request_is_sent_with_the_clients_timeout(ns, conn):
     assert timeouts == [10, 10]  # never wait for ever on a hung connection
 
 
+def test_the_environments_proxy_and_ca_bundle_apply_as_they_would_to_any_requests_call(ns, conn, monkeypatch):
+    # A customer's network may put NetSuite behind a proxy and its own CA (HTTPS_PROXY, REQUESTS_CA_BUNDLE): the
+    # client's requests honour them as requests itself does, and verification stays on (a bundle, never False)
+    monkeypatch.setenv("HTTP_PROXY", "http://proxy.example.internal:3128")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/customer-ca.pem")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    sent: list[dict[str, Any]] = []
+    send = conn.session.send
+
+    def recording(request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        sent.append(kwargs)
+        return send(request, **{**kwargs, "proxies": {}})  # the proxy does not exist: reach the simulator
+
+    conn.session.send = recording  # type: ignore[method-assign]
+    conn.client.server_time()
+
+    (kwargs,) = sent
+    assert kwargs["proxies"]["http"] == "http://proxy.example.internal:3128"
+    assert kwargs["verify"] == "/etc/ssl/customer-ca.pem"
+
+
 def test_throttling_is_counted_and_each_answers_latency_observed(ns, monkeypatch):
     """NetSuiteThrottled (401 and 429 answers) has an alarm; NetSuiteLatency feeds the dashboard."""
     metrics: list[tuple[str, float]] = []

@@ -191,7 +191,7 @@ class NetSuiteClient:
         the requests ahead of it take (seconds), far within the TBA timestamp's tolerance."""
         settings = self._session.merge_environment_settings(prepared.url, {}, None, None, None)
         with _slot():
-            return self._session.send(prepared, timeout=self._timeout, allow_redirects=True, **settings)
+            return self._session.send(prepared, timeout=self._timeout, **settings)
 
     def _recently_accepted(self) -> bool:
         accepted = self._accepted_at
