@@ -481,13 +481,16 @@ def test_a_server_error_outage_still_uses_the_attempt_of_the_record_that_met_it(
     assert failure.kind == GAVE_UP and h.queue.put_back_calls == []
 
 
-def test_a_pause_ending_within_a_second_puts_records_back_for_a_whole_second_not_none() -> None:
+def test_a_pause_ending_within_a_second_puts_records_back_for_a_whole_second_not_none(caplog) -> None:
     # SQS delays are whole seconds: 0.4 s rounded down to 0 would hand the record straight back, again and again
     paused = Breaker(cause_key="k", kind="outage", reason="503", until=NOW + timedelta(seconds=0.4), opened_at=NOW)
     h = Harness(Outcome("created"), breaker=paused)
-    assert h.handle(body()) is None
+    with caplog.at_level("INFO"):
+        assert h.handle(body()) is None
     ((_, _, delay),) = h.queue.put_back_calls
     assert delay == 1
+    # and the log line says the delay the record was given
+    assert [r.delay_s for r in caplog.records if "put back" in r.message] == [1]
 
 
 def test_after_the_pause_one_record_tries_and_success_closes_the_breaker() -> None:

@@ -258,7 +258,8 @@ class Worker:
             self._dead_letter(delivery, message, error, batch)
             return
         # SQS delays are whole seconds: rounded down, a pause ending within one would hand the record straight back
-        self._work_queue.put_back(delivery.body, carried, delay_seconds=math.ceil(max(0.0, delay)))
+        delay_seconds = math.ceil(max(0.0, delay))
+        self._work_queue.put_back(delivery.body, carried, delay_seconds=delay_seconds)
         batch.add(message.run_id, "deferred")
         count("Deferred")
         logger.info(
@@ -266,7 +267,7 @@ class Worker:
             f"{'without counting the run' if started else 'without running'} ({why})",
             extra={
                 **self._definition.ids(message.source_id, None),
-                "delay_s": int(delay),
+                "delay_s": delay_seconds,
                 "runs_before": carried.attempts,
             },
         )
