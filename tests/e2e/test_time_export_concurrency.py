@@ -187,3 +187,44 @@ def test_two_timesheets_of_a_batch_are_in_progress_at_once_and_an_invocation_nev
     assert len(puts) == len(bills) and all(len(found) == 1 for found in bills.values())
     second = run(session, "time")
     assert second.netsuite_writes == [] and second.clicktime_writes == []
+
+
+def test_a_timesheet_and_its_rows_are_read_from_clicktime_at_once(open_session):
+    """A sheet's first NetSuite write waits on two ClickTime reads, the timesheet (its status and approval) and its
+    Reports/Time rows; one after the other they cost a batch's first sheets two latencies before NetSuite has
+    anything to do. The rows are read beside the timesheet: each timesheet read here waits until its rows have
+    been asked for, which happens only when the two are in flight together."""
+    session = open_session()
+    run(session, "projects")
+    run(session, "tasks")
+    session.log_activity()
+    clicktime = session.runtime("TimeWorker").clicktime
+    read_sheet, read_rows = clicktime.timesheet, clicktime.time_report
+    lock = threading.Lock()
+    rows_asked: dict[str, threading.Event] = {}
+    overlapped: list[bool] = []
+
+    def asked(timesheet_id: str) -> threading.Event:
+        with lock:
+            return rows_asked.setdefault(timesheet_id, threading.Event())
+
+    def rows(**filters: Any) -> Any:
+        asked(filters["TimesheetID"]).set()
+        return read_rows(**filters)
+
+    def sheet(timesheet_id: str) -> Any:
+        overlapped.append(asked(timesheet_id).wait(GUARD))
+        return read_sheet(timesheet_id)
+
+    clicktime.timesheet, clicktime.time_report = sheet, rows  # type: ignore[method-assign]
+    try:
+        first = run(session, "time")
+    finally:
+        del clicktime.timesheet, clicktime.time_report
+
+    assert overlapped and all(overlapped)
+    bills = bills_by_external_id(session)
+    puts = [w for w in first.netsuite_writes if w.method == "PUT" and "/timeBill/" in w.path]
+    assert len(puts) == len(bills) and all(len(found) == 1 for found in bills.values())
+    second = run(session, "time")
+    assert second.netsuite_writes == [] and second.clicktime_writes == []

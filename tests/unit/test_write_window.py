@@ -11,7 +11,8 @@ from contextvars import ContextVar
 
 import pytest
 
-from ctsync.records.window import Ran, Slots, in_window, sharing_slots, slots
+from ctsync.errors import TransientError
+from ctsync.records.window import Ran, Slots, in_window, read_beside, sharing_slots, slots
 
 GUARD = 30.0  # seconds: only ever reached when the window is wrong
 
@@ -224,3 +225,39 @@ def test_the_records_of_one_invocation_share_one_slots_and_outside_one_each_call
         assert seen == [shared] and shared.limit == 2
         assert slots("other", 1) is not shared
     assert slots("writes", 2) is not shared
+
+
+# -- read_beside: one read in flight beside the caller ------------------------------------------------------------
+
+_where: ContextVar[str] = ContextVar("where", default="nowhere")
+
+
+def test_a_read_beside_runs_in_the_callers_context_and_leaving_waits_for_it() -> None:
+    started, release = threading.Event(), threading.Event()
+    seen: list[str] = []
+
+    def read() -> str:
+        started.set()
+        release.wait(30)
+        seen.append(_where.get())
+        return "rows"
+
+    token = _where.set("invocation")
+    try:
+        with read_beside(read) as rows:
+            assert started.wait(30)  # in flight while the caller goes on
+            release.set()
+        # left: the read has finished, in the caller's context
+        assert seen == ["invocation"] and rows.done() and rows.result() == "rows"
+    finally:
+        _where.reset(token)
+
+
+def test_a_read_beside_that_fails_raises_only_when_its_result_is_asked_for() -> None:
+    def read() -> str:
+        raise TransientError("ClickTime 503")
+
+    with read_beside(read) as rows:
+        pass  # not used: nothing raised on leaving
+    with pytest.raises(TransientError, match="ClickTime 503"):
+        rows.result()

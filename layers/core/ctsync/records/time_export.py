@@ -25,6 +25,7 @@ the version fence (`ApprovedDate`); each time bill has a child mapping (kind `ti
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date
@@ -44,7 +45,7 @@ from ctsync.records.netsuite_source import id_list, keyset
 from ctsync.records.references import Unmapped
 from ctsync.records.sheet_export import SheetExport
 from ctsync.records.targets import content_hash, locked
-from ctsync.records.window import in_window, slots
+from ctsync.records.window import in_window, read_beside, slots
 from ctsync.references import References
 from ctsync.state import Lock, Mapping, MappingStore, RunLog
 from ctsync.sync.messages import Outcome, WorkMessage
@@ -110,9 +111,15 @@ class TimeExport(SheetExport):
         )
 
     # -- the plan: everything resolved, nothing written -------------------------------------------------
-    def plan(self, sheet: Timesheet, exported: set[str] | None = None) -> SheetPlan:
+    def plan(
+        self,
+        sheet: Timesheet,
+        exported: set[str] | None = None,
+        rows: Callable[[], list[TimeEntry]] | None = None,
+    ) -> SheetPlan:
         """Every entry's time bill, or the problems that block the sheet. `exported`: entries that already have
-        a bill (one in a closed period is flagged when it would change, not refused here)."""
+        a bill (one in a closed period is flagged when it would change, not refused here). `rows`: the sheet's
+        Reports/Time rows when they were read already (beside the timesheet); else they are read here."""
         people, projects = self._resolvers()
         try:
             employee = people.employee_of(sheet.UserID).id
@@ -121,7 +128,8 @@ class TimeExport(SheetExport):
         plan = SheetPlan(sheet, employee, exported=exported or set())
         timed: list[tuple[TimeEntry, str, str | None]] = []
         start, end = date.fromisoformat(sheet.StartDate[:10]), date.fromisoformat(sheet.EndDate[:10])
-        for entry in sorted(self._clicktime.time_report(TimesheetID=sheet.ID), key=lambda e: (e.Date, e.ID)):
+        entries = rows() if rows is not None else self._clicktime.time_report(TimesheetID=sheet.ID)
+        for entry in sorted(entries, key=lambda e: (e.Date, e.ID)):
             day = date.fromisoformat(entry.Date[:10])
             if entry.Hours < 0:
                 plan.problems.append(
@@ -276,7 +284,11 @@ class TimeExport(SheetExport):
         def slot() -> AbstractContextManager[None]:
             return writes.held(ticket)
 
-        with requests_held_by(slot), locked(self._mappings, KIND, message.source_id, owner) as lock:
+        with (
+            requests_held_by(slot),
+            locked(self._mappings, KIND, message.source_id, owner) as lock,
+            read_beside(lambda: self._clicktime.time_report(TimesheetID=message.source_id)) as rows,
+        ):
             sheet = self._clicktime.timesheet(message.source_id)
             if sheet is None or sheet.Status != TIMESHEETS.approved_status:
                 status = sheet.Status if sheet else "deleted"
@@ -287,7 +299,7 @@ class TimeExport(SheetExport):
                 self._mappings.release(lock)
                 return Outcome("skipped", before.target_id, "stale: a newer approval was exported already")
             children = {m.source_id: m for m in self._mappings.children(KIND, sheet.ID)}
-            plan = self.plan(sheet, set(children))
+            plan = self.plan(sheet, set(children), rows=rows.result)
             for note in plan.skipped:
                 self._runlog.note(message.run_id, f"skipped:{cause_part(note)[:80]}", note)
             if plan.problems:

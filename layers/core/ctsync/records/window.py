@@ -63,6 +63,15 @@ def in_window(items: Sequence[Item], work: Callable[[Item], Result], limit: int)
     return [_outcome(item, future) for item, future in zip(items, futures, strict=False)]
 
 
+@contextmanager
+def read_beside(read: Callable[[], Result]) -> Iterator[Future[Result]]:
+    """`read()` in a thread of its own while the caller goes on, in a copy of the caller's context (its log keys,
+    its NetSuite slots). Leaving waits for it, used or not, so nothing outlives the record (a Lambda environment
+    is frozen between invocations). What it raised is raised by `result()`, and only then."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ctns-read") as pool:
+        yield pool.submit(contextvars.copy_context().run, read)
+
+
 def _one_by_one(items: Sequence[Item], work: Callable[[Item], Result]) -> list[Ran[Item, Result]]:
     outcomes: list[Ran[Item, Result]] = []
     for item in items:
