@@ -1,6 +1,7 @@
 """Approved ClickTime timesheets become NetSuite time bills (`timeBill`), one per time entry, to the minute.
 
-One message is one timesheet. The worker reads the timesheet again (the message may be hours old) and:
+One message is one timesheet. The worker reads the timesheet again (the message may be hours old), and its
+`Reports/Time` rows beside it (`records.window.read_beside`: both are needed before NetSuite has work), and:
 - if it is no longer approved (or gone), removes the time bills it exported (or flags them, by policy);
 - else builds every entry's time bill first: employee (`records.references.People`), project and task (the
   mappings of the projects and tasks syncs, else ClickTime's `AccountingPackageID`), service item (the task's
