@@ -4,6 +4,7 @@ template's wiring (local runner, moto, both simulators)."""
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections import defaultdict
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -20,6 +21,8 @@ from simulators.scenarios import after_first_export
 from tests.e2e.support import run
 
 pytestmark = pytest.mark.e2e
+
+GUARD_SECONDS = 30.0  # only ever reached when the two reads do not overlap
 
 CENT = Decimal("0.01")
 REPORTS = "/services/rest/record/v1/expenseReport/"
@@ -610,3 +613,37 @@ def test_a_crash_between_a_receipt_upload_and_its_mapping_write_uploads_it_once(
     sheet = session.simulators.clicktime.store.expense_items[item_id]["ExpenseSheetID"]
     assert {"id": stored["id"]} in [line.get("expmediaitem") for line in lines_of(report_of(session, sheet))]
     assert all(len(copies) == 1 for copies in files_by_external_id(session).values())
+
+
+def test_the_accounting_periods_are_read_from_netsuite_beside_the_first_expense_sheet(activity):
+    """As for timesheets: every report needs the accounting periods (closed and A/P-locked periods), read from
+    NetSuite once per invocation, and read beside the expense sheet rather than after it. Each expense sheet read
+    here waits until this invocation's periods have been asked for, which happens only when the two overlap."""
+    runtime = activity.runtime("ExpensesWorker")
+    clicktime, netsuite, cache = runtime.clicktime, runtime.netsuite, runtime.references
+    read_sheet, read_rows, new_invocation = clicktime.expense_sheet, netsuite.rows, cache.new_invocation
+    periods_asked = threading.Event()
+    overlapped: list[bool] = []
+
+    def invocation() -> None:
+        periods_asked.clear()
+        new_invocation()
+
+    def rows(query: Any, *args: Any, **kwargs: Any) -> Any:
+        if "FROM accountingperiod" in (query(None) if callable(query) else str(query)):
+            periods_asked.set()
+        return read_rows(query, *args, **kwargs)
+
+    def sheet(sheet_id: str) -> Any:
+        overlapped.append(periods_asked.wait(GUARD_SECONDS))
+        return read_sheet(sheet_id)
+
+    clicktime.expense_sheet, netsuite.rows, cache.new_invocation = sheet, rows, invocation  # type: ignore[method-assign]
+    try:
+        run(activity, "expenses")
+    finally:
+        del clicktime.expense_sheet, netsuite.rows, cache.new_invocation
+
+    assert overlapped and all(overlapped)
+    found = reports(activity)
+    assert found and all(len(each) == 1 for each in found.values())

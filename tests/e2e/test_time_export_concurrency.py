@@ -228,3 +228,43 @@ def test_a_timesheet_and_its_rows_are_read_from_clicktime_at_once(open_session):
     assert len(puts) == len(bills) and all(len(found) == 1 for found in bills.values())
     second = run(session, "time")
     assert second.netsuite_writes == [] and second.clicktime_writes == []
+
+
+def test_the_accounting_periods_are_read_from_netsuite_beside_the_first_timesheet(open_session):
+    """Every sheet with bills needs the accounting periods (the closed-period rule), read from NetSuite once per
+    invocation. Read only when the first sheet is planned, they cost each batch one NetSuite latency after its
+    ClickTime reads, before its first write. They are read beside the timesheet: each timesheet read here waits
+    until this invocation's periods have been asked for, which happens only when the two are in flight together."""
+    session = open_session()
+    run(session, "projects")
+    run(session, "tasks")
+    session.log_activity()
+    runtime = session.runtime("TimeWorker")
+    clicktime, netsuite, cache = runtime.clicktime, runtime.netsuite, runtime.references
+    read_sheet, read_rows, new_invocation = clicktime.timesheet, netsuite.rows, cache.new_invocation
+    periods_asked = threading.Event()
+    overlapped: list[bool] = []
+
+    def invocation() -> None:
+        periods_asked.clear()
+        new_invocation()
+
+    def rows(query: Any, *args: Any, **kwargs: Any) -> Any:
+        if "FROM accountingperiod" in (query(None) if callable(query) else str(query)):
+            periods_asked.set()
+        return read_rows(query, *args, **kwargs)
+
+    def sheet(timesheet_id: str) -> Any:
+        overlapped.append(periods_asked.wait(GUARD))
+        return read_sheet(timesheet_id)
+
+    clicktime.timesheet, netsuite.rows, cache.new_invocation = sheet, rows, invocation  # type: ignore[method-assign]
+    try:
+        first = run(session, "time")
+    finally:
+        del clicktime.timesheet, netsuite.rows, cache.new_invocation
+
+    assert overlapped and all(overlapped)
+    bills = bills_by_external_id(session)
+    puts = [w for w in first.netsuite_writes if w.method == "PUT" and "/timeBill/" in w.path]
+    assert len(puts) == len(bills) and all(len(found) == 1 for found in bills.values())

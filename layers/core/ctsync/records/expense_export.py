@@ -69,6 +69,7 @@ from ctsync.records.references import (
 )
 from ctsync.records.sheet_export import SheetExport
 from ctsync.records.targets import content_hash, locked
+from ctsync.records.window import read_beside
 from ctsync.references import References
 from ctsync.state import Lock, Mapping, MappingStore, RunLog
 from ctsync.sync.definition import CheckWarning
@@ -324,7 +325,8 @@ class ExpenseExport(SheetExport):
     def apply(self, message: WorkMessage) -> Outcome:
         receipts_only = bool(message.snapshot.get(RECEIPTS_ONLY))
         owner = f"{message.run_id}:{message.source_id}" + (":receipts" if receipts_only else "")
-        with locked(self._mappings, KIND, message.source_id, owner) as lock:
+        # The accounting periods (once per invocation) are read beside the sheet: the plan needs both
+        with locked(self._mappings, KIND, message.source_id, owner) as lock, read_beside(self._ns.periods):
             sheet = self._clicktime.expense_sheet(message.source_id)
             before = lock.mapping
             if sheet is None or sheet.Status not in EXPENSE_SHEETS.exported_statuses:

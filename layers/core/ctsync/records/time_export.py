@@ -1,7 +1,8 @@
 """Approved ClickTime timesheets become NetSuite time bills (`timeBill`), one per time entry, to the minute.
 
-One message is one timesheet. The worker reads the timesheet again (the message may be hours old), and its
-`Reports/Time` rows beside it (`records.window.read_beside`: both are needed before NetSuite has work), and:
+One message is one timesheet. The worker reads the timesheet again (the message may be hours old), and beside
+it (`records.window.read_beside`: all are needed before NetSuite has work) its `Reports/Time` rows and NetSuite's
+accounting periods (once per invocation: the first sheet of a batch reads them, the others find them), and:
 - if it is no longer approved (or gone), removes the time bills it exported (or flags them, by policy);
 - else builds every entry's time bill first: employee (`records.references.People`), project and task (the
   mappings of the projects and tasks syncs, else ClickTime's `AccountingPackageID`), service item (the task's
@@ -289,6 +290,7 @@ class TimeExport(SheetExport):
             requests_held_by(slot),
             locked(self._mappings, KIND, message.source_id, owner) as lock,
             read_beside(lambda: self._clicktime.time_report(TimesheetID=message.source_id)) as rows,
+            read_beside(self._ns.periods),
         ):
             sheet = self._clicktime.timesheet(message.source_id)
             if sheet is None or sheet.Status != TIMESHEETS.approved_status:
