@@ -647,3 +647,37 @@ def test_the_accounting_periods_are_read_from_netsuite_beside_the_first_expense_
     assert overlapped and all(overlapped)
     found = reports(activity)
     assert found and all(len(each) == 1 for each in found.values())
+
+
+def test_a_failed_read_of_the_accounting_periods_is_met_once_per_expense_sheet_not_read_again(activity):
+    """When the periods read beside the sheet fails, the sheet fails with that error; the plan does not read them
+    again (under an outage a second read would wait through the client's retries twice)."""
+    from ctsync.errors import ConfigurationError
+
+    runtime = activity.runtime("ExpensesWorker")
+    clicktime, netsuite = runtime.clicktime, runtime.netsuite
+    read_sheet, read_rows = clicktime.expense_sheet, netsuite.rows
+    lock = threading.Lock()
+    sheet_reads, periods_reads = [0], [0]
+
+    def rows(query: Any, *args: Any, **kwargs: Any) -> Any:
+        if "FROM accountingperiod" in (query(None) if callable(query) else str(query)):
+            with lock:
+                periods_reads[0] += 1
+            raise ConfigurationError("the integration role cannot read accountingperiod", cause="periods-unreadable")
+        return read_rows(query, *args, **kwargs)
+
+    def sheet(sheet_id: str) -> Any:
+        with lock:
+            sheet_reads[0] += 1
+        return read_sheet(sheet_id)
+
+    clicktime.expense_sheet, netsuite.rows = sheet, rows  # type: ignore[method-assign]
+    try:
+        first = run(activity, "expenses")
+    finally:
+        del clicktime.expense_sheet, netsuite.rows
+
+    assert sheet_reads[0] >= 1 and periods_reads[0] == sheet_reads[0]
+    assert not reports(activity)
+    assert first.failures and all("cannot read accountingperiod" in f["reason"] for f in first.failures)

@@ -268,3 +268,41 @@ def test_the_accounting_periods_are_read_from_netsuite_beside_the_first_timeshee
     bills = bills_by_external_id(session)
     puts = [w for w in first.netsuite_writes if w.method == "PUT" and "/timeBill/" in w.path]
     assert len(puts) == len(bills) and all(len(found) == 1 for found in bills.values())
+
+
+def test_a_failed_read_of_the_accounting_periods_is_met_once_per_timesheet_not_read_again(open_session):
+    """The periods are read beside the timesheet; when that read fails, the sheet fails with its error and the plan
+    does not read them again (under an outage a second read would wait through the client's retries twice)."""
+    from ctsync.errors import ConfigurationError
+
+    session = open_session()
+    run(session, "projects")
+    run(session, "tasks")
+    session.log_activity()
+    runtime = session.runtime("TimeWorker")
+    clicktime, netsuite = runtime.clicktime, runtime.netsuite
+    read_sheet, read_rows = clicktime.timesheet, netsuite.rows
+    lock = threading.Lock()
+    sheet_reads, periods_reads = [0], [0]
+
+    def rows(query: Any, *args: Any, **kwargs: Any) -> Any:
+        if "FROM accountingperiod" in (query(None) if callable(query) else str(query)):
+            with lock:
+                periods_reads[0] += 1
+            raise ConfigurationError("the integration role cannot read accountingperiod", cause="periods-unreadable")
+        return read_rows(query, *args, **kwargs)
+
+    def sheet(timesheet_id: str) -> Any:
+        with lock:
+            sheet_reads[0] += 1
+        return read_sheet(timesheet_id)
+
+    clicktime.timesheet, netsuite.rows = sheet, rows  # type: ignore[method-assign]
+    try:
+        first = run(session, "time")
+    finally:
+        del clicktime.timesheet, netsuite.rows
+
+    assert sheet_reads[0] > 1 and periods_reads[0] == sheet_reads[0]
+    assert not [w for w in first.netsuite_writes if "/timeBill/" in w.path]
+    assert first.failures and all("cannot read accountingperiod" in f["reason"] for f in first.failures)

@@ -1,7 +1,8 @@
 """Approved ClickTime expense sheets become NetSuite expense reports (`expenseReport`), one per sheet, receipts
 stored in NetSuite's File Cabinet and linked to their lines.
 
-One message is one expense sheet. The worker reads the sheet again (the message may be hours old) and:
+One message is one expense sheet. The worker reads the sheet again (the message may be hours old), and beside
+it NetSuite's accounting periods (once per invocation, `records.window.read_beside`), and:
 - if it is no longer approved (or gone), removes its report (or flags it, by `expenses.on_unapproved`). A sheet
   marked **paid** in ClickTime counts as approved: it was approved, and paying it changes nothing NetSuite holds;
 - else builds the whole report first (`plan`): employee (`records.references.People`, the time export's way),
@@ -326,7 +327,7 @@ class ExpenseExport(SheetExport):
         receipts_only = bool(message.snapshot.get(RECEIPTS_ONLY))
         owner = f"{message.run_id}:{message.source_id}" + (":receipts" if receipts_only else "")
         # The accounting periods (once per invocation) are read beside the sheet: the plan needs both
-        with locked(self._mappings, KIND, message.source_id, owner) as lock, read_beside(self._ns.periods):
+        with locked(self._mappings, KIND, message.source_id, owner) as lock, read_beside(self._ns.periods) as periods:
             sheet = self._clicktime.expense_sheet(message.source_id)
             before = lock.mapping
             if sheet is None or sheet.Status not in EXPENSE_SHEETS.exported_statuses:
@@ -341,6 +342,7 @@ class ExpenseExport(SheetExport):
                 return Outcome("skipped", before.target_id, "stale: a newer approval was exported already")
             children = {m.source_id: m for m in self._mappings.children(KIND, sheet.ID)}
             exported = bool(before and not before.deleted)
+            periods.result()  # a failed read raises here, rather than the plan reading (and retrying) it again
             plan = self.plan(sheet, exported=exported)
             if receipts_only:
                 return self._receipt_step.again(lock, message, plan, version, children)

@@ -290,7 +290,7 @@ class TimeExport(SheetExport):
             requests_held_by(slot),
             locked(self._mappings, KIND, message.source_id, owner) as lock,
             read_beside(lambda: self._clicktime.time_report(TimesheetID=message.source_id)) as rows,
-            read_beside(self._ns.periods),
+            read_beside(self._ns.periods) as periods,
         ):
             sheet = self._clicktime.timesheet(message.source_id)
             if sheet is None or sheet.Status != TIMESHEETS.approved_status:
@@ -302,6 +302,7 @@ class TimeExport(SheetExport):
                 self._mappings.release(lock)
                 return Outcome("skipped", before.target_id, "stale: a newer approval was exported already")
             children = {m.source_id: m for m in self._mappings.children(KIND, sheet.ID)}
+            periods.result()  # a failed read raises here, rather than the plan reading (and retrying) it again
             plan = self.plan(sheet, set(children), rows=rows.result)
             for note in plan.skipped:
                 self._runlog.note(message.run_id, f"skipped:{cause_part(note)[:80]}", note)
