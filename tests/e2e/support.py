@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,3 +56,70 @@ def tasks_by_source(session: Session) -> dict[str, list[dict[str, Any]]]:
 
 def open_projects(session: Session) -> list[Any]:
     return [p for p in session.simulators.company.projects if p.status_id != "1" and not p.is_inactive and p.allow_time]
+
+
+# -- NetSuite's accounting periods, as a worker reads them ------------------------------------------------------
+SHEET_READERS = {"TimeWorker": "timesheet", "ExpensesWorker": "expense_sheet"}
+
+
+def _on_periods_read(monkeypatch: Any, netsuite: Any, action: Callable[[], None]) -> None:
+    """`action()` as each read of the accounting periods starts (raising from it fails the read)."""
+    read_rows = netsuite.rows
+
+    def rows(query: Any, *args: Any, **kwargs: Any) -> Any:
+        if "FROM accountingperiod" in (query(None) if callable(query) else str(query)):
+            action()
+        return read_rows(query, *args, **kwargs)
+
+    monkeypatch.setattr(netsuite, "rows", rows)
+
+
+def sheet_reads_waiting_for_periods(monkeypatch: Any, session: Session, function: str, guard: float) -> list[bool]:
+    """Make each sheet read of `function`'s worker wait (up to `guard` seconds) until its invocation has asked
+    NetSuite for the accounting periods. Returns, per sheet read, whether it was asked in time: all True only when
+    the periods are read beside the sheet, not after it."""
+    runtime = session.runtime(function)
+    asked = threading.Event()
+    waited: list[bool] = []
+    new_invocation, read_sheet = runtime.references.new_invocation, getattr(runtime.clicktime, SHEET_READERS[function])
+
+    def invocation() -> None:
+        asked.clear()
+        new_invocation()
+
+    def sheet(sheet_id: str) -> Any:
+        waited.append(asked.wait(guard))
+        return read_sheet(sheet_id)
+
+    monkeypatch.setattr(runtime.references, "new_invocation", invocation)
+    monkeypatch.setattr(runtime.clicktime, SHEET_READERS[function], sheet)
+    _on_periods_read(monkeypatch, runtime.netsuite, asked.set)
+    return waited
+
+
+@dataclass
+class Reads:
+    sheets: int = 0
+    periods: int = 0
+
+
+def periods_unreadable(monkeypatch: Any, session: Session, function: str, error: Exception) -> Reads:
+    """Make every read of the accounting periods by `function`'s worker raise `error`; count those reads and the
+    worker's sheet reads."""
+    runtime = session.runtime(function)
+    reads, lock = Reads(), threading.Lock()
+    read_sheet = getattr(runtime.clicktime, SHEET_READERS[function])
+
+    def sheet(sheet_id: str) -> Any:
+        with lock:
+            reads.sheets += 1
+        return read_sheet(sheet_id)
+
+    def refused() -> None:
+        with lock:
+            reads.periods += 1
+        raise error
+
+    monkeypatch.setattr(runtime.clicktime, SHEET_READERS[function], sheet)
+    _on_periods_read(monkeypatch, runtime.netsuite, refused)
+    return reads

@@ -4,7 +4,6 @@ template's wiring (local runner, moto, both simulators)."""
 from __future__ import annotations
 
 import hashlib
-import threading
 from collections import defaultdict
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -13,12 +12,13 @@ from typing import Any
 import pytest
 
 from ctns.runner import SyncRun
+from ctsync.errors import ConfigurationError
 from ctsync.records.expense_export import external_id
 from ctsync.records.receipts import file_external_id
 from ctsync.state import MappingStore
 from simulators.generator import UNMAPPED_EXPENSE_TYPE
 from simulators.scenarios import after_first_export
-from tests.e2e.support import run
+from tests.e2e.support import periods_unreadable, run, sheet_reads_waiting_for_periods
 
 pytestmark = pytest.mark.e2e
 
@@ -615,69 +615,27 @@ def test_a_crash_between_a_receipt_upload_and_its_mapping_write_uploads_it_once(
     assert all(len(copies) == 1 for copies in files_by_external_id(session).values())
 
 
-def test_the_accounting_periods_are_read_from_netsuite_beside_the_first_expense_sheet(activity):
+def test_the_accounting_periods_are_read_from_netsuite_beside_the_first_expense_sheet(activity, monkeypatch):
     """As for timesheets: every report needs the accounting periods (closed and A/P-locked periods), read from
     NetSuite once per invocation, and read beside the expense sheet rather than after it. Each expense sheet read
     here waits until this invocation's periods have been asked for, which happens only when the two overlap."""
-    runtime = activity.runtime("ExpensesWorker")
-    clicktime, netsuite, cache = runtime.clicktime, runtime.netsuite, runtime.references
-    read_sheet, read_rows, new_invocation = clicktime.expense_sheet, netsuite.rows, cache.new_invocation
-    periods_asked = threading.Event()
-    overlapped: list[bool] = []
+    overlapped = sheet_reads_waiting_for_periods(monkeypatch, activity, "ExpensesWorker", GUARD_SECONDS)
 
-    def invocation() -> None:
-        periods_asked.clear()
-        new_invocation()
-
-    def rows(query: Any, *args: Any, **kwargs: Any) -> Any:
-        if "FROM accountingperiod" in (query(None) if callable(query) else str(query)):
-            periods_asked.set()
-        return read_rows(query, *args, **kwargs)
-
-    def sheet(sheet_id: str) -> Any:
-        overlapped.append(periods_asked.wait(GUARD_SECONDS))
-        return read_sheet(sheet_id)
-
-    clicktime.expense_sheet, netsuite.rows, cache.new_invocation = sheet, rows, invocation  # type: ignore[method-assign]
-    try:
-        run(activity, "expenses")
-    finally:
-        del clicktime.expense_sheet, netsuite.rows, cache.new_invocation
+    run(activity, "expenses")
 
     assert overlapped and all(overlapped)
     found = reports(activity)
     assert found and all(len(each) == 1 for each in found.values())
 
 
-def test_a_failed_read_of_the_accounting_periods_is_met_once_per_expense_sheet_not_read_again(activity):
+def test_a_failed_read_of_the_accounting_periods_is_met_once_per_expense_sheet_not_read_again(activity, monkeypatch):
     """When the periods read beside the sheet fails, the sheet fails with that error; the plan does not read them
     again (under an outage a second read would wait through the client's retries twice)."""
-    from ctsync.errors import ConfigurationError
+    refusal = ConfigurationError("the integration role cannot read accountingperiod", cause="periods-unreadable")
+    reads = periods_unreadable(monkeypatch, activity, "ExpensesWorker", refusal)
 
-    runtime = activity.runtime("ExpensesWorker")
-    clicktime, netsuite = runtime.clicktime, runtime.netsuite
-    read_sheet, read_rows = clicktime.expense_sheet, netsuite.rows
-    lock = threading.Lock()
-    sheet_reads, periods_reads = [0], [0]
+    first = run(activity, "expenses")
 
-    def rows(query: Any, *args: Any, **kwargs: Any) -> Any:
-        if "FROM accountingperiod" in (query(None) if callable(query) else str(query)):
-            with lock:
-                periods_reads[0] += 1
-            raise ConfigurationError("the integration role cannot read accountingperiod", cause="periods-unreadable")
-        return read_rows(query, *args, **kwargs)
-
-    def sheet(sheet_id: str) -> Any:
-        with lock:
-            sheet_reads[0] += 1
-        return read_sheet(sheet_id)
-
-    clicktime.expense_sheet, netsuite.rows = sheet, rows  # type: ignore[method-assign]
-    try:
-        first = run(activity, "expenses")
-    finally:
-        del clicktime.expense_sheet, netsuite.rows
-
-    assert sheet_reads[0] >= 1 and periods_reads[0] == sheet_reads[0]
+    assert reads.sheets >= 1 and reads.periods == reads.sheets
     assert not reports(activity)
     assert first.failures and all("cannot read accountingperiod" in f["reason"] for f in first.failures)

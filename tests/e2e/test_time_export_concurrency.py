@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
+from ctsync.errors import ConfigurationError
 from ctsync.records import window
 from ctsync.records.time_export import external_id
-from tests.e2e.support import run
+from tests.e2e.support import periods_unreadable, run, sheet_reads_waiting_for_periods
 from tests.e2e.test_time_export import bills_by_external_id, exportable_sheets
 
 pytestmark = pytest.mark.e2e
@@ -230,7 +231,7 @@ def test_a_timesheet_and_its_rows_are_read_from_clicktime_at_once(open_session):
     assert second.netsuite_writes == [] and second.clicktime_writes == []
 
 
-def test_the_accounting_periods_are_read_from_netsuite_beside_the_first_timesheet(open_session):
+def test_the_accounting_periods_are_read_from_netsuite_beside_the_first_timesheet(open_session, monkeypatch):
     """Every sheet with bills needs the accounting periods (the closed-period rule), read from NetSuite once per
     invocation. Read only when the first sheet is planned, they cost each batch one NetSuite latency after its
     ClickTime reads, before its first write. They are read beside the timesheet: each timesheet read here waits
@@ -239,30 +240,9 @@ def test_the_accounting_periods_are_read_from_netsuite_beside_the_first_timeshee
     run(session, "projects")
     run(session, "tasks")
     session.log_activity()
-    runtime = session.runtime("TimeWorker")
-    clicktime, netsuite, cache = runtime.clicktime, runtime.netsuite, runtime.references
-    read_sheet, read_rows, new_invocation = clicktime.timesheet, netsuite.rows, cache.new_invocation
-    periods_asked = threading.Event()
-    overlapped: list[bool] = []
+    overlapped = sheet_reads_waiting_for_periods(monkeypatch, session, "TimeWorker", GUARD)
 
-    def invocation() -> None:
-        periods_asked.clear()
-        new_invocation()
-
-    def rows(query: Any, *args: Any, **kwargs: Any) -> Any:
-        if "FROM accountingperiod" in (query(None) if callable(query) else str(query)):
-            periods_asked.set()
-        return read_rows(query, *args, **kwargs)
-
-    def sheet(timesheet_id: str) -> Any:
-        overlapped.append(periods_asked.wait(GUARD))
-        return read_sheet(timesheet_id)
-
-    clicktime.timesheet, netsuite.rows, cache.new_invocation = sheet, rows, invocation  # type: ignore[method-assign]
-    try:
-        first = run(session, "time")
-    finally:
-        del clicktime.timesheet, netsuite.rows, cache.new_invocation
+    first = run(session, "time")
 
     assert overlapped and all(overlapped)
     bills = bills_by_external_id(session)
@@ -270,39 +250,18 @@ def test_the_accounting_periods_are_read_from_netsuite_beside_the_first_timeshee
     assert len(puts) == len(bills) and all(len(found) == 1 for found in bills.values())
 
 
-def test_a_failed_read_of_the_accounting_periods_is_met_once_per_timesheet_not_read_again(open_session):
+def test_a_failed_read_of_the_accounting_periods_is_met_once_per_timesheet_not_read_again(open_session, monkeypatch):
     """The periods are read beside the timesheet; when that read fails, the sheet fails with its error and the plan
     does not read them again (under an outage a second read would wait through the client's retries twice)."""
-    from ctsync.errors import ConfigurationError
-
     session = open_session()
     run(session, "projects")
     run(session, "tasks")
     session.log_activity()
-    runtime = session.runtime("TimeWorker")
-    clicktime, netsuite = runtime.clicktime, runtime.netsuite
-    read_sheet, read_rows = clicktime.timesheet, netsuite.rows
-    lock = threading.Lock()
-    sheet_reads, periods_reads = [0], [0]
+    refusal = ConfigurationError("the integration role cannot read accountingperiod", cause="periods-unreadable")
+    reads = periods_unreadable(monkeypatch, session, "TimeWorker", refusal)
 
-    def rows(query: Any, *args: Any, **kwargs: Any) -> Any:
-        if "FROM accountingperiod" in (query(None) if callable(query) else str(query)):
-            with lock:
-                periods_reads[0] += 1
-            raise ConfigurationError("the integration role cannot read accountingperiod", cause="periods-unreadable")
-        return read_rows(query, *args, **kwargs)
+    first = run(session, "time")
 
-    def sheet(timesheet_id: str) -> Any:
-        with lock:
-            sheet_reads[0] += 1
-        return read_sheet(timesheet_id)
-
-    clicktime.timesheet, netsuite.rows = sheet, rows  # type: ignore[method-assign]
-    try:
-        first = run(session, "time")
-    finally:
-        del clicktime.timesheet, netsuite.rows
-
-    assert sheet_reads[0] > 1 and periods_reads[0] == sheet_reads[0]
+    assert reads.sheets > 1 and reads.periods == reads.sheets
     assert not [w for w in first.netsuite_writes if "/timeBill/" in w.path]
     assert first.failures and all("cannot read accountingperiod" in f["reason"] for f in first.failures)
