@@ -20,6 +20,7 @@ import pytest
 import requests
 from pydantic import SecretStr
 
+from ctsync import unsettled
 from ctsync.clicktime.client import TIME_ENTRY_PAGE_SIZE, ClickTimeClient
 from ctsync.clicktime.errors import (
     ClickTimeAuthError,
@@ -650,3 +651,48 @@ def test_download_receipt_is_retried_and_needs_the_token(start_clicktime):
     stranger, _, _ = ct.connect(token="not-the-token")
     with pytest.raises(ClickTimeAuthError):
         stranger.download_receipt(item.ReceiptURL, max_bytes=10 * 1024 * 1024)
+
+
+# -- writes of unknown outcome (ctsync.unsettled) -------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("kind", "status"),
+    [("reset_after", None), ("reset", None), ("status", 500), ("status", 502), ("status", 504)],
+)
+def test_a_write_whose_answer_was_lost_is_noted_as_doubtful_even_when_its_retry_succeeds(ct, kind, status):
+    client, _, _ = ct.connect()
+    job_id = ct.sim.jobs()[0]["ID"]
+    ct.sim.faults.inject(kind, status=status or 503, times=1, method="PATCH", path=rf"/Jobs/{job_id}$")
+
+    with unsettled.watching() as writes:
+        client.update_job(job_id, {"Name": "Renamed"})
+
+    path = f"/Jobs/{job_id}"
+    assert writes == [
+        unsettled.Write("PATCH", path, {"Name": "Renamed"}, doubtful=True),
+        unsettled.Write("PATCH", path, {"Name": "Renamed"}, doubtful=False),
+    ]
+
+
+@pytest.mark.parametrize("status", [429, 503, 400])
+def test_a_write_refused_before_it_ran_is_not_doubtful(ct, status):
+    client, _, _ = ct.connect(retry=RetryPolicy(max_attempts=2, base_seconds=0.01, cap_seconds=0.05, sleep=Sleeps()))
+    job_id = ct.sim.jobs()[0]["ID"]
+    ct.sim.faults.inject("status", status=status, times=1, method="PATCH", path=rf"/Jobs/{job_id}$", retry_after=0)
+
+    with unsettled.watching() as writes:
+        try:
+            client.update_job(job_id, {"Name": "Renamed"})
+        except ClickTimeValidationError:
+            assert status == 400
+
+    assert not any(write.doubtful for write in writes)
+
+
+def test_a_record_is_read_and_patched_by_its_path_and_a_missing_one_reads_as_none(ct):
+    client, _, _ = ct.connect()
+    job_id = ct.sim.jobs()[0]["ID"]
+
+    client.patch_record(f"/Jobs/{job_id}", {"IsActive": False})
+
+    assert client.read_record(f"/Jobs/{job_id}")["IsActive"] is False
+    assert client.read_record("/Jobs/no-such-job") is None

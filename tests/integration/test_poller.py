@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -940,3 +941,36 @@ def test_a_hand_over_resumes_after_the_last_batch_read_even_one_that_queued_noth
 
     assert [after for _, _, after in source.reads] == [None, "2"]
     assert [m.source_id for m in h.queue.sent] == ["1", "3"]
+
+
+# -- a second look after a write of unknown outcome --------------------------------------------------------------
+def test_a_run_ends_by_queueing_a_check_of_each_listed_record_of_the_kinds_it_looks_at(table, ours):
+    source = ScriptedSource()
+    source.batches["changes"] = [ChangeBatch([change("1")], "1")]
+    h = Harness(table, source, checked_kinds=("customer", KIND))
+    h.mappings.list_unsettled(KIND, "7")
+    h.mappings.list_unsettled("customer", "c-3")
+    h.mappings.list_unsettled("task", "t-9")  # another sync's kind: not this run's to look at
+
+    result = h.run()
+
+    assert [(m.op, m.source_id, m.snapshot) for m in h.queue.sent] == [
+        ("upsert", "1", {"id": "1"}),
+        ("check", "c-3", {"kind": "customer"}),
+        ("check", "7", {"kind": KIND}),
+    ]
+    assert {m.run_id for m in h.queue.sent} == {result.run_id} and result.enqueued == 3
+    assert h.runlog.summary(result.run_id).enqueued == 3
+
+
+def test_a_quiet_run_with_nothing_listed_costs_one_query_per_kind_it_looks_at_and_queues_nothing(table, ours):
+    h = quiet_night(table)
+    h.definition = replace(h.definition, checked_kinds=("customer", KIND))
+    calls = dynamodb_calls(table)
+
+    result = h.run()
+
+    assert (result.status, result.enqueued) == ("enqueued", 0) and h.queue.sent == []
+    assert [name for name, _ in calls] == (
+        ["PutItem", "BatchGetItem"] + ["BatchGetItem"] * 3 + ["Query", "Query", "TransactWriteItems"]
+    )

@@ -3,6 +3,7 @@ what goes back to the queue, and what is counted."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -234,6 +235,30 @@ def test_message_for_another_sync_is_dead_lettered() -> None:
     failure = h.dead_letters.sent[0][1]
     assert failure.kind == "BAD_INPUT"
     assert "'tasks'" in failure.reason
+
+
+def test_a_check_goes_to_the_syncs_recheck_not_its_applier() -> None:
+    h = Harness(Outcome("created"))
+    looked: list[WorkMessage] = []
+    h.worker._definition = replace(
+        h.worker._definition, recheck=lambda m: looked.append(m) or Outcome("updated", "job-1", "written again")
+    )
+    outcome = h.handle(body(op="check", snapshot={"kind": "project"}))
+    assert outcome == Outcome("updated", "job-1", "written again")
+    assert [m.snapshot for m in looked] == [{"kind": "project"}] and h.applier.applied == []
+    h.finish()
+    assert h.runlog.outcomes() == ["updated"]
+
+
+def test_a_check_for_a_sync_that_looks_at_nothing_again_is_dead_lettered_with_the_reason() -> None:
+    h = Harness(Outcome("created"))
+    assert h.handle(body(op="check", snapshot={"kind": "project"}, sync="projects")) is None
+    assert h.applier.applied == []
+    failure = h.dead_letters.sent[0][1]
+    assert (failure.kind, failure.reason) == (
+        "BAD_INPUT",
+        "the 'projects' sync looks at no target again (field op='check')",
+    )
 
 
 # -- transient ----------------------------------------------------------------------------------------------

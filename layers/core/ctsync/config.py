@@ -172,6 +172,13 @@ class ClickTimeSettings(Strict):
         description="A ClickTime run's window ends this long before ClickTime's HTTP Date: its clock and its "
         "replicas may lag a little, and the overlap of the next window reads the margin again",
     )
+    late_write_seconds: int = Field(
+        default=900,
+        ge=0,
+        le=7 * 24 * 3600,
+        description="How long after a write whose answer was lost ClickTime may still process it: until a run "
+        "looks at the record at least this long after that write and finds it in step, each run looks again",
+    )
 
     @field_validator("base_url")
     @classmethod

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 import requests
 from pydantic import BaseModel, SecretStr, ValidationError
 
-from ctsync import jsonutil
+from ctsync import jsonutil, unsettled
 from ctsync.clicktime.errors import (
     ClickTimeNotFound,
     ClickTimeOutcomeUnknown,
@@ -54,6 +54,18 @@ class Envelope:
     data: Any
     page: dict[str, Any] | None
     date: datetime | None = None  # the answer's HTTP Date header: ClickTime's clock
+
+
+def job_api_path(job_id: str) -> str:
+    return f"/Jobs/{job_id}"
+
+
+def task_api_path(task_id: str) -> str:
+    return f"/Tasks/{task_id}"
+
+
+def client_api_path(client_id: str) -> str:
+    return f"/Clients/{client_id}"
 
 
 class ReceiptRefused(NeedsAttention):
@@ -100,6 +112,8 @@ class ClickTimeClient:
                     method, url, params=query, data=data, headers=headers, timeout=self._timeout
                 )
             except (requests.ConnectionError, requests.Timeout) as error:
+                if not isinstance(error, requests.ConnectTimeout):  # a connect timeout: nothing was sent
+                    unsettled.note(method, path, body, doubtful=True)
                 if not idempotent:
                     raise ClickTimeOutcomeUnknown(f"ClickTime {method} {path}: {type(error).__name__}") from error
                 raise TransientError(
@@ -110,6 +124,8 @@ class ClickTimeClient:
             payload = _payload(response, f"{method} {path}")
             errors = payload.get("errors") if isinstance(payload, dict) else None
             if response.status_code >= 400:
+                if response.status_code in unsettled.DOUBTFUL_STATUSES:
+                    unsettled.note(method, path, body, doubtful=True)
                 failure = error_for(response.status_code, errors, _retry_after(response))
                 if (
                     not idempotent
@@ -127,6 +143,7 @@ class ClickTimeClient:
                 raise failure
             if not isinstance(payload, dict):
                 raise TransientError(f"ClickTime {method} {path}: answer is not an envelope", code="BAD_ENVELOPE")
+            unsettled.note(method, path, body, doubtful=False)
             return Envelope(payload.get("data"), payload.get("page"), _http_date(response))
 
         def log(number: int, error: TransientError, pause: float) -> None:
@@ -159,18 +176,30 @@ class ClickTimeClient:
     def _one(self, model: type[M], method: str, path: str, body: Any = None, *, idempotent: bool = True) -> M:
         return validated(model, self.send(method, path, body=body, idempotent=idempotent).data, f"{method} {path}")
 
+    # -- one record by its path: a later look at a write of unknown outcome (`records.targets.recheck`) ----
+    def read_record(self, path: str) -> dict[str, Any] | None:
+        """The record's fields as ClickTime returns them; None when it is gone (404)."""
+        try:
+            data = self.send("GET", path).data
+        except ClickTimeNotFound:
+            return None
+        return dict(data) if isinstance(data, dict) else {}
+
+    def patch_record(self, path: str, fields: dict[str, Any]) -> None:
+        self.send("PATCH", path, body=fields)
+
     # -- jobs, tasks, clients ---------------------------------------------------------------------
     def jobs(self, **filters: Any) -> list[Job]:
         return self._list(Job, "/Jobs", filters)
 
     def get_job(self, job_id: str) -> Job:
-        return self._one(Job, "GET", f"/Jobs/{job_id}")
+        return self._one(Job, "GET", job_api_path(job_id))
 
     def create_job(self, fields: dict[str, Any]) -> Job:
         return self._one(Job, "POST", "/Jobs", fields, idempotent=False)
 
     def update_job(self, job_id: str, fields: dict[str, Any]) -> Job:
-        return self._one(Job, "PATCH", f"/Jobs/{job_id}", fields)
+        return self._one(Job, "PATCH", job_api_path(job_id), fields)
 
     def job_task_ids(self, job_id: str) -> list[str]:
         return list(self.send("GET", f"/Jobs/{job_id}/Tasks").data or [])
@@ -213,25 +242,25 @@ class ClickTimeClient:
         return self._list(Task, "/Tasks", filters)
 
     def get_task(self, task_id: str) -> Task:
-        return self._one(Task, "GET", f"/Tasks/{task_id}")
+        return self._one(Task, "GET", task_api_path(task_id))
 
     def create_task(self, fields: dict[str, Any]) -> Task:
         return self._one(Task, "POST", "/Tasks", fields, idempotent=False)
 
     def update_task(self, task_id: str, fields: dict[str, Any]) -> Task:
-        return self._one(Task, "PATCH", f"/Tasks/{task_id}", fields)
+        return self._one(Task, "PATCH", task_api_path(task_id), fields)
 
     def clients(self, **filters: Any) -> list[Client]:
         return self._list(Client, "/Clients", filters)
 
     def get_client(self, client_id: str) -> Client:
-        return self._one(Client, "GET", f"/Clients/{client_id}")
+        return self._one(Client, "GET", client_api_path(client_id))
 
     def create_client(self, fields: dict[str, Any]) -> Client:
         return self._one(Client, "POST", "/Clients", fields, idempotent=False)
 
     def update_client(self, client_id: str, fields: dict[str, Any]) -> Client:
-        return self._one(Client, "PATCH", f"/Clients/{client_id}", fields)
+        return self._one(Client, "PATCH", client_api_path(client_id), fields)
 
     # -- people and company -----------------------------------------------------------------------
     def users(self, **filters: Any) -> list[User]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from ctsync.clicktime.client import ClickTimeClient
+from ctsync.clicktime.client import ClickTimeClient, client_api_path
 from ctsync.observability import logger
 from ctsync.records.targets import Applied, TargetOps, upsert_target
 from ctsync.state import MappingStore
@@ -48,7 +48,7 @@ def ensure_client(
         clicktime.update_client(client_id, payload)
 
     # A client is shared by a customer's projects and rarely changes: read its mapping before taking the lock.
-    ops = TargetOps(kind=KIND, find=find, create=create, update=update, check_first=True)
+    ops = TargetOps(kind=KIND, find=find, create=create, update=update, check_first=True, path=client_api_path)
     applied = upsert_target(
         mappings, ops, source_id=customer.id, version=None, payload=client_payload(customer), owner=owner
     )

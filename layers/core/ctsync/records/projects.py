@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from ctsync.clicktime.client import ClickTimeClient
+from ctsync.clicktime.client import ClickTimeClient, job_api_path
 from ctsync.config import ProjectSyncSettings
 from ctsync.errors import BadInput
 from ctsync.netsuite.client import NetSuiteClient
@@ -261,6 +261,7 @@ class ProjectSync:
             settle=settle,
             due=lambda mapping: self.write_back.due(mapping, mapping.target_id, project.clicktime_id, version),
             may_exist=bool(project.clicktime_id),
+            path=job_api_path,
         )
 
     def _deactivate_deleted(self, message: WorkMessage) -> Outcome:
@@ -274,6 +275,7 @@ class ProjectSync:
             message.version,
             deactivate,
             f"{message.run_id}:{message.source_id}",
+            path=job_api_path,
         )
         return Outcome(applied.action, applied.target_id, applied.detail)  # type: ignore[arg-type]
 

@@ -13,7 +13,10 @@ The rules, in order:
 5. a follow-up step (`settle`: linking a task to its job, writing the ID back into NetSuite) runs after the
    target exists; if it fails for a target just created, the mapping is recorded first (empty hash), so the
    target is known and the retry brings it up to date instead of creating another;
-6. the mapping write releases the lock, and only while this worker still holds it.
+6. a write to the target whose answer was lost (`ctsync.unsettled`) leaves the record unsettled: the mapping
+   keeps what the target must hold and the record is listed for later runs to look at again (`recheck`), since
+   the lost request may still land after a newer write;
+7. the mapping write releases the lock, and only while this worker still holds it.
 """
 
 from __future__ import annotations
@@ -23,12 +26,15 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from ctsync import unsettled
 from ctsync.clicktime.errors import ClickTimeAlreadyExists, ClickTimeOutcomeUnknown
 from ctsync.errors import NeedsAttention, SyncError
+from ctsync.observability import logger
 from ctsync.state import Lock, Mapping, MappingStore
+from ctsync.timeutil import parse_instant, utc_now
 
 # How long a worker waits for another one writing the same record (two projects of one new customer), before
 # handing the message back to the queue.
@@ -66,6 +72,7 @@ class TargetOps:
     due: Callable[[Mapping], bool] = lambda _mapping: False  # a follow-up is due though the target is unchanged
     may_exist: bool = False  # the source says a target may exist already (it holds a written-back ID)
     check_first: bool = False  # read before locking: a shared parent (a client) is usually unchanged
+    path: Callable[[str], str] | None = None  # target id -> the API path its writes go to (rechecks compare it)
 
 
 @dataclass(frozen=True)
@@ -124,31 +131,34 @@ def upsert_target(
         if before is not None and _holds(before, digest) and not ops.due(before):
             return _confirm_under_lock(mappings, lock, before, version, fingerprint)
         detail, created = "", False
-        if before is not None and _holds(before, digest):
-            action, target = "unchanged", before.target_id
-        elif before is not None:
-            ops.update(before.target_id, payload, before)
-            action, target = "updated", before.target_id
-        else:
-            target, action, detail = _find_or_create(lock, ops, payload)
-            created = action == "created"
-        recorded = _mapping(ops.kind, source_id, target, version, digest, fingerprint, details, parent, before)
-        settled = Settled()
-        if ops.settle:
-            try:
-                settled = ops.settle(target, payload, before, created)
-            except BaseException:
-                if before is None:
-                    # Known at once: the retry updates this target instead of looking for it or making another.
-                    # (Its details are not recorded: what they describe, the follow-up, did not happen.)
-                    mappings.commit(
-                        lock, recorded.model_copy(update={"content_hash": "", "details": {}}), keep_lock=True
-                    )
-                    lock.resolved = True
-                raise
+        with unsettled.watching() as writes:
+            if before is not None and _holds(before, digest):
+                action, target = "unchanged", before.target_id
+            elif before is not None:
+                ops.update(before.target_id, payload, before)
+                action, target = "updated", before.target_id
+            else:
+                target, action, detail = _find_or_create(lock, ops, payload)
+                created = action == "created"
+            recorded = _mapping(ops.kind, source_id, target, version, digest, fingerprint, details, parent, before)
+            settled = Settled()
+            if ops.settle:
+                try:
+                    settled = ops.settle(target, payload, before, created)
+                except BaseException:
+                    if before is None:
+                        # Known at once: the retry updates this target instead of looking for it or making
+                        # another. (Its details are not recorded: what they describe, the follow-up, did not
+                        # happen.)
+                        mappings.commit(
+                            lock, recorded.model_copy(update={"content_hash": "", "details": {}}), keep_lock=True
+                        )
+                        lock.resolved = True
+                    raise
         if action == "unchanged" and settled.wrote:
             action, detail = "updated", settled.note
         recorded.details.update(settled.details)
+        recorded.details = _followed(mappings, ops.kind, source_id, recorded.details, writes, ops.path, target)
         mappings.commit(lock, recorded)
     if settled.failure is not None:
         raise settled.failure
@@ -230,6 +240,27 @@ def _mapping(
     )
 
 
+def _followed(
+    mappings: MappingStore,
+    kind: str,
+    source_id: str,
+    details: dict[str, str],
+    writes: list[unsettled.Write],
+    path: Callable[[str], str] | None,
+    target: str,
+) -> dict[str, str]:
+    """The mapping's details after this attempt's writes; a record with a new doubtful write is listed for the
+    later runs' look (before its mapping is recorded: listed and found settled costs a read, never a miss)."""
+    followed = unsettled.follow(details, writes, path(target) if path else None, utc_now())
+    if followed.get(unsettled.SINCE) and followed[unsettled.SINCE] != details.get(unsettled.SINCE):
+        mappings.list_unsettled(kind, source_id)
+        logger.info(
+            f"{kind} {source_id}: a write to {target} had an unknown outcome; later runs look at it again",
+            extra={"kind": kind, "source_id": source_id, "target_id": target},
+        )
+    return followed
+
+
 def retire(
     mappings: MappingStore,
     kind: str,
@@ -237,10 +268,13 @@ def retire(
     version: datetime,
     deactivate: Callable[[Mapping], None],
     owner: str,
+    path: Callable[[str], str] | None = None,
 ) -> Applied:
     """A source record was deleted: deactivate its target once (never delete it: history hangs off it).
 
     The fence moves to the deletion's version, so a late message about the record cannot revive the target.
+    `path` (target id -> API path) lets a later run look at the target again when a write to it was of unknown
+    outcome (this deactivation, or an earlier write still unsettled).
     """
     mapping = mappings.get(kind, source_id)
     if mapping is None:
@@ -252,7 +286,64 @@ def retire(
         if current.deleted:
             mappings.release(lock)
             return Applied("unchanged", current.target_id, current, "already deactivated")
-        deactivate(current)
-        retired = current.model_copy(update={"deleted": True, "source_version": version, "content_hash": ""})
+        with unsettled.watching() as writes:
+            deactivate(current)
+        kept = _followed(mappings, kind, source_id, current.details, writes, path, current.target_id)
+        retired = current.model_copy(
+            update={"deleted": True, "source_version": version, "content_hash": "", "details": kept}
+        )
         mappings.commit(lock, retired)
     return Applied("updated", retired.target_id, retired, f"deleted in the source: {kind} made inactive")
+
+
+def recheck(
+    mappings: MappingStore,
+    kind: str,
+    source_id: str,
+    *,
+    read: Callable[[str], dict[str, Any] | None],
+    write: Callable[[str, dict[str, Any]], None],
+    owner: str,
+    settle_after: timedelta,
+) -> Applied:
+    """A later look at a target a write of unknown outcome may have changed since (`ctsync.unsettled`).
+
+    Under the record's lock: the target is read at the mapping's path (`read`: path -> its fields, None when it is
+    gone), each field it must hold and does not is written back (`write`: path, fields), and the record leaves
+    the list once a look finds it in step at least `settle_after` after its last doubtful write. A write made
+    here that is doubtful too restarts that wait.
+    """
+    with locked(mappings, kind, source_id, owner) as lock:
+        mapping = lock.mapping
+        if mapping is None or unsettled.SINCE not in mapping.details:
+            mappings.unlist_unsettled(kind, source_id)  # under the lock: a new listing cannot come meanwhile
+            mappings.release(lock)
+            return Applied("unchanged", mapping.target_id if mapping else None, mapping, "nothing left to look at")
+        path = unsettled.desired_path(mapping.details) or ""
+        current = read(path)
+        if current is None:
+            mappings.unlist_unsettled(kind, source_id)
+            mappings.commit(lock, mapping.model_copy(update={"details": unsettled.settled(mapping.details)}))
+            return Applied("skipped", mapping.target_id, mapping, f"the target is gone: {path} was not found")
+        wrong = unsettled.drift(current, unsettled.desired_fields(mapping.details))
+        with unsettled.watching() as writes:
+            if wrong:
+                write(path, wrong)
+        doubtful = any(w.doubtful for w in writes if w.path == path)
+        since = parse_instant(mapping.details[unsettled.SINCE])
+        if not doubtful and utc_now() - since >= settle_after:
+            mappings.unlist_unsettled(kind, source_id)
+            mappings.commit(lock, mapping.model_copy(update={"details": unsettled.settled(mapping.details)}))
+        elif wrong or doubtful:
+            kept = unsettled.follow(mapping.details, writes, path, utc_now())
+            mappings.commit(lock, mapping.model_copy(update={"details": kept}))
+        else:
+            mappings.release(lock)
+    if not wrong:
+        return Applied("unchanged", mapping.target_id, mapping, "looked at again: the target holds what was written")
+    return Applied(
+        "updated",
+        mapping.target_id,
+        mapping,
+        f"a late write had changed {', '.join(sorted(wrong))}: written again",
+    )

@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from ctsync.clicktime.client import ClickTimeClient
+from ctsync.clicktime.client import ClickTimeClient, task_api_path
 from ctsync.clicktime.models import Company
 from ctsync.config import TaskSyncSettings
 from ctsync.netsuite.client import NetSuiteClient
@@ -360,6 +360,7 @@ class TaskSync:
             settle=settle,
             due=lambda mapping: self.write_back.due(mapping, mapping.target_id, task.clicktime_id, message.version),
             may_exist=bool(task.clicktime_id),
+            path=task_api_path,
         )
 
     def _note_unrestricted(self, run_id: str) -> bool:
@@ -423,7 +424,9 @@ class TaskSync:
             payload = {"fields": {"IsActive": False}, "job_id": mapping.details.get("job_id") or None, "active": False}
             self._place(mapping.target_id, payload, previous_job=None, run_id=message.run_id)
 
-        applied = retire(self._mappings, KIND, message.source_id, message.version, deactivate, owner)
+        applied = retire(
+            self._mappings, KIND, message.source_id, message.version, deactivate, owner, path=task_api_path
+        )
         return Outcome(applied.action, applied.target_id, applied.detail)  # type: ignore[arg-type]
 
 

@@ -84,6 +84,10 @@ def _pk(kind: str, source_id: str) -> str:
     return f"MAP#{kind}#{source_id}"
 
 
+def _unsettled_pk(kind: str) -> str:
+    return f"UNSETTLED#{kind}"
+
+
 class MappingStore:
     def __init__(self, table: Any, clock: Any = time.time) -> None:
         self._table = table
@@ -141,6 +145,25 @@ class MappingStore:
                     yield mapping
             if "LastEvaluatedKey" not in response:
                 return
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    # -- records to look at again (a write of unknown outcome; `ctsync.unsettled`) -----------------------
+    def list_unsettled(self, kind: str, source_id: str) -> None:
+        """List a record whose target a late request may still change, for the later runs' look."""
+        self._table.put_item(Item={PK: _unsettled_pk(kind), SK: source_id, "listed_at": format_instant(utc_now())})
+
+    def unlist_unsettled(self, kind: str, source_id: str) -> None:
+        self._table.delete_item(Key={PK: _unsettled_pk(kind), SK: source_id})
+
+    def unsettled(self, kind: str) -> list[str]:
+        """The source IDs of the records of `kind` listed for a later look, in key order."""
+        kwargs: dict[str, Any] = {"KeyConditionExpression": Key(PK).eq(_unsettled_pk(kind)), "ConsistentRead": True}
+        found: list[str] = []
+        while True:
+            response = self._table.query(**kwargs)
+            found += [str(item[SK]) for item in response.get("Items", [])]
+            if "LastEvaluatedKey" not in response:
+                return found
             kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     # -- writing without a lock ------------------------------------------------------------------------

@@ -91,6 +91,10 @@ class SyncDefinition:
     # synced), or None: the applier's own rule, so the poller marks such a record skipped instead of queueing a
     # message that would only do the same. Unset: every change goes to the worker.
     needs_no_target: Callable[[Change], str | None] | None = None
+    # Mapping kinds whose records a write of unknown outcome left unsettled are looked at again at the end of each
+    # run of this sync (`op="check"` messages), and how (`records.targets.recheck`, bound to the target system).
+    checked_kinds: tuple[str, ...] = ()
+    recheck: Callable[[WorkMessage], Outcome] | None = None
 
     def holds(self, change: Change, mapping: Mapping | None) -> bool:
         """Whether the target side already reflects `change` (nothing to do): judged by `unchanged`, or, for a

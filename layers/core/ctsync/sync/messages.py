@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Op = Literal["upsert", "delete", "adopt"]
+Op = Literal["upsert", "delete", "adopt", "check"]
 
 
 class PollRequest(BaseModel):
@@ -40,7 +40,8 @@ class WorkMessage(BaseModel):
     run_id: str
     source_id: str
     version: datetime  # the source's last-modified (approval, deletion) instant: newer wins
-    op: Literal["upsert", "delete"] = "upsert"
+    # check: look at the target of `snapshot["kind"]` again (a write of unknown outcome; `records.targets.recheck`)
+    op: Literal["upsert", "delete", "check"] = "upsert"
     snapshot: dict[str, Any] = Field(default_factory=dict)
     fingerprint: str = ""  # of the snapshot, recorded once the message is applied in full
 

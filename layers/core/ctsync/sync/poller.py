@@ -13,7 +13,10 @@ Rules that keep it from losing or doubling work:
   that queued nothing are read again, harmlessly);
 - a run is written to the run log before its first message is queued; a run that queues nothing (a quiet
   night) costs three DynamoDB calls beyond its mapping reads: the lease, one read of its cursor and
-  watermarks, and one transaction that moves the watermarks, logs the run, and clears cursor and lease;
+  watermarks, and one transaction that moves the watermarks, logs the run, and clears cursor and lease
+  (and one query per kind of record it looks at again: `SyncDefinition.checked_kinds`);
+- at its end a run queues a second look (`op="check"`) at each record a write of unknown outcome left
+  unsettled, so a late request that undid a newer write is written over by the next run;
 - a change whose target already holds it (the mapping's fingerprint) is not queued at all, and a target
   that already carries the source's ID is adopted before any change could create a twin.
 """
@@ -245,7 +248,33 @@ class Poller:
         self._progress.save_cursor(self._sync, cursor)
         return cursor
 
+    def _queue_checks(self, cursor: Cursor) -> Cursor:
+        """One `check` message per record a write of unknown outcome left unsettled (`records.targets.recheck`):
+        queued after the run's changes, so the look comes after this run's own writes of the record."""
+        listed = [
+            (kind, source_id) for kind in self._definition.checked_kinds for source_id in self._mappings.unsettled(kind)
+        ]
+        if not listed:
+            return cursor
+        cursor = self._logged(cursor)
+        now = utc_now()
+        self._queue.send(
+            WorkMessage(
+                sync=self._sync,
+                run_id=cursor.run_id,
+                source_id=source_id,
+                version=now,
+                op="check",
+                snapshot={"kind": kind},
+            )
+            for kind, source_id in listed
+        )
+        count("Enqueued", len(listed))
+        logger.info(f"{self._sync}: {len(listed)} records queued for a second look after a write of unknown outcome")
+        return cursor.model_copy(update={"enqueued": cursor.enqueued + len(listed)})
+
     def _finish(self, cursor: Cursor, token: str) -> PollResult:
+        cursor = self._queue_checks(cursor)
         status = "partial" if cursor.failed_phases else "enqueued"
         end = RunEnd(
             sync=self._sync,

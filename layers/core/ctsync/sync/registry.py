@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from ctsync.errors import ConfigurationError
 from ctsync.sync.definition import SyncDefinition, same_fingerprint
+from ctsync.sync.messages import Outcome, WorkMessage
 
 if TYPE_CHECKING:
     from ctsync.reconcile.report import Reconciliation
@@ -31,16 +32,49 @@ class SyncSpec:
     reconcile: Callable[..., Reconciliation] | None = None  # (netsuite, clicktime, mappings, config)
 
 
-def _netsuite_to_clicktime(name: str, kind: str, sync: Any) -> SyncDefinition:
-    """A sync whose ClickTime IDs are written back to NetSuite: unchanged means written back too, and a record
-    that needs no ClickTime record (a closed project never synced) stops at the poller."""
+def _netsuite_to_clicktime(
+    name: str, kind: str, sync: Any, runtime: Runtime, checked_kinds: tuple[str, ...]
+) -> SyncDefinition:
+    """A sync whose ClickTime IDs are written back to NetSuite: unchanged means written back too, a record
+    that needs no ClickTime record (a closed project never synced) stops at the poller, and the ClickTime records
+    of `checked_kinds` a write of unknown outcome left unsettled are looked at again by each run."""
     return SyncDefinition(
-        name, kind, sync.source, sync, unchanged=sync.write_back.unchanged, needs_no_target=sync.needs_no_target
+        name,
+        kind,
+        sync.source,
+        sync,
+        unchanged=sync.write_back.unchanged,
+        needs_no_target=sync.needs_no_target,
+        checked_kinds=checked_kinds,
+        recheck=_clicktime_recheck(runtime),
     )
 
 
+def _clicktime_recheck(runtime: Runtime) -> Callable[[WorkMessage], Outcome]:
+    from datetime import timedelta
+
+    from ctsync.records.targets import recheck
+
+    def run(message: WorkMessage) -> Outcome:
+        applied = recheck(
+            runtime.mappings,
+            str(message.snapshot.get("kind") or ""),
+            message.source_id,
+            read=runtime.clicktime.read_record,
+            write=runtime.clicktime.patch_record,
+            owner=f"{message.run_id}:{message.source_id}",
+            settle_after=timedelta(seconds=runtime.config.clicktime.late_write_seconds),
+        )
+        return Outcome(applied.action, applied.target_id, applied.detail)  # type: ignore[arg-type]
+
+    return run
+
+
 def _projects(runtime: Runtime) -> SyncDefinition:
-    return _netsuite_to_clicktime("projects", "project", runtime.project_sync("projects"))
+    # A project's upsert writes its customer's client too: both kinds are looked at again by this sync.
+    return _netsuite_to_clicktime(
+        "projects", "project", runtime.project_sync("projects"), runtime, ("customer", "project")
+    )
 
 
 def _tasks(runtime: Runtime) -> SyncDefinition:
@@ -57,7 +91,7 @@ def _tasks(runtime: Runtime) -> SyncDefinition:
         runtime.project_sync("tasks"),
         cause_open=runtime.cause_open("tasks"),
     )
-    return _netsuite_to_clicktime("tasks", "task", tasks)
+    return _netsuite_to_clicktime("tasks", "task", tasks, runtime, ("task",))
 
 
 def _time(runtime: Runtime) -> SyncDefinition:
@@ -73,7 +107,6 @@ def _time(runtime: Runtime) -> SyncDefinition:
 
 def _expenses(runtime: Runtime) -> SyncDefinition:
     from ctsync.records.expense_export import ExpenseExport
-    from ctsync.sync.messages import WorkMessage
     from ctsync.sync.queues import Carried
 
     def requeue(message: WorkMessage, delay_seconds: int) -> None:

@@ -152,7 +152,10 @@ class Worker:
             raise BadInput(
                 f"message for sync {message.sync!r} reached the {self.sync!r} worker", field="sync", value=message.sync
             )
-        outcome = self._definition.applier.apply(message)
+        recheck = self._definition.recheck
+        if message.op == "check" and recheck is None:
+            raise BadInput(f"the {self.sync!r} sync looks at no target again", field="op", value=message.op)
+        outcome = recheck(message) if message.op == "check" and recheck else self._definition.applier.apply(message)
         batch = _batch.get()
         if batch is not None:
             batch.add(message.run_id, outcome.action, applied=True)

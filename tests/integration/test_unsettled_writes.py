@@ -1,0 +1,190 @@
+"""A write whose answer was lost leaves its record unsettled, and a later look writes over what a late request
+changed (ctsync.records.targets: `upsert_target`, `retire`, `recheck`), against the real MappingStore on moto.
+
+The target is a dict of records by API path; its writes note themselves as the ClickTime client's do, and a
+"late" write is one the test applies to the dict when it chooses (as the simulators' `late` fault does).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from ctsync import unsettled
+from ctsync.records.targets import TargetOps, recheck, retire, upsert_target
+from ctsync.state import MappingStore
+
+V1 = datetime(2026, 3, 1, 9, 0, 0, tzinfo=UTC)
+V2 = V1 + timedelta(minutes=5)
+KIND = "project"
+PAYLOAD = {"Name": "Website", "JobNumber": "P-1042", "IsActive": True}
+LONG = timedelta(hours=1)  # no look in these tests comes that late after a doubtful write
+
+
+class Target:
+    """ClickTime jobs by path. `lose_next` makes the next PATCH's answer lost: the request is kept, not applied,
+    and the client's retry (the same fields) is applied, as a request processed late would leave things."""
+
+    def __init__(self) -> None:
+        self.records: dict[str, dict[str, Any]] = {}
+        self.lose_next = False
+        self.held: list[tuple[str, dict[str, Any]]] = []
+        self.patches: list[tuple[str, dict[str, Any]]] = []
+        self.reads = 0
+
+    def create(self, fields: dict[str, Any]) -> str:
+        job = f"j-{len(self.records) + 1}"
+        self.records[f"/Jobs/{job}"] = dict(fields)
+        unsettled.note("POST", "/Jobs", fields, doubtful=False)
+        return job
+
+    def patch(self, path: str, fields: dict[str, Any]) -> None:
+        self.patches.append((path, dict(fields)))
+        if self.lose_next:
+            self.lose_next = False
+            self.held.append((path, dict(fields)))
+            unsettled.note("PATCH", path, fields, doubtful=True)
+        self.records[path].update(fields)
+        unsettled.note("PATCH", path, fields, doubtful=False)
+
+    def land_late(self) -> None:
+        for path, fields in self.held:
+            self.records[path].update(fields)
+        self.held = []
+
+    def read(self, path: str) -> dict[str, Any] | None:
+        self.reads += 1
+        return dict(self.records[path]) if path in self.records else None
+
+
+@pytest.fixture
+def store(table) -> MappingStore:
+    return MappingStore(table)
+
+
+def ops(target: Target) -> TargetOps:
+    return TargetOps(
+        kind=KIND,
+        find=lambda: None,
+        create=target.create,
+        update=lambda job, payload, _before: target.patch(f"/Jobs/{job}", payload),
+        path=lambda job: f"/Jobs/{job}",
+    )
+
+
+def upsert(store: MappingStore, target: Target, payload: dict[str, Any], version: datetime) -> None:
+    upsert_target(store, ops(target), source_id="101", version=version, payload=payload, owner=f"{version}:101")
+
+
+def deactivate(store: MappingStore, target: Target, version: datetime) -> None:
+    retire(
+        store,
+        KIND,
+        "101",
+        version,
+        lambda mapping: target.patch(f"/Jobs/{mapping.target_id}", {"IsActive": False}),
+        owner=f"{version}:101",
+        path=lambda job: f"/Jobs/{job}",
+    )
+
+
+def look(store: MappingStore, target: Target, settle_after: timedelta = LONG):
+    return recheck(
+        store, KIND, "101", read=target.read, write=target.patch, owner="check:101", settle_after=settle_after
+    )
+
+
+def test_a_clean_write_lists_nothing_and_leaves_no_unsettled_details(store) -> None:
+    target = Target()
+    upsert(store, target, PAYLOAD, V1)
+    upsert(store, target, {**PAYLOAD, "Name": "Renamed"}, V2)
+    assert store.unsettled(KIND) == []
+    assert unsettled.SINCE not in store.get(KIND, "101").details
+
+
+def test_a_late_update_that_reactivates_a_retired_target_is_written_over_by_the_next_look(store) -> None:
+    target = Target()
+    upsert(store, target, PAYLOAD, V1)
+    target.lose_next = True
+    upsert(store, target, {**PAYLOAD, "Name": "Renamed"}, V2)  # answered only by the retry
+    assert store.unsettled(KIND) == ["101"]
+    deactivate(store, target, V2 + timedelta(minutes=1))
+    target.land_late()  # the lost rename lands now, IsActive true with it
+    assert target.records["/Jobs/j-1"]["IsActive"] is True
+
+    applied = look(store, target)
+
+    assert (applied.action, applied.detail) == ("updated", "a late write had changed IsActive: written again")
+    assert target.patches[-1] == ("/Jobs/j-1", {"IsActive": False})  # only the field that drifted
+    assert target.records["/Jobs/j-1"] == {"Name": "Renamed", "JobNumber": "P-1042", "IsActive": False}
+    assert store.unsettled(KIND) == ["101"]  # too soon to say no late request can still land
+    assert store.get(KIND, "101").deleted is True
+
+
+def test_a_look_that_finds_the_target_in_step_writes_nothing_and_forgets_the_record_once_late_enough(store) -> None:
+    target = Target()
+    upsert(store, target, PAYLOAD, V1)
+    target.lose_next = True
+    upsert(store, target, {**PAYLOAD, "Name": "Renamed"}, V2)
+    patches = len(target.patches)
+
+    assert look(store, target).action == "unchanged"
+    assert store.unsettled(KIND) == ["101"] and unsettled.SINCE in store.get(KIND, "101").details
+    assert look(store, target, settle_after=timedelta(0)).action == "unchanged"
+
+    assert len(target.patches) == patches and target.reads == 2
+    assert store.unsettled(KIND) == []
+    details = store.get(KIND, "101").details
+    assert unsettled.SINCE not in details and unsettled.DESIRED not in details
+    assert look(store, target).detail == "nothing left to look at" and target.reads == 2
+
+
+def test_a_newer_write_after_the_doubtful_one_is_what_the_look_restores(store) -> None:
+    target = Target()
+    upsert(store, target, PAYLOAD, V1)
+    target.lose_next = True
+    upsert(store, target, {**PAYLOAD, "Name": "Second"}, V2)
+    upsert(store, target, {**PAYLOAD, "Name": "Third"}, V2 + timedelta(minutes=1))
+    target.records["/Jobs/j-1"]["Name"] = "Second"  # the lost request lands after the newer write
+
+    assert look(store, target).action == "updated"
+    assert target.records["/Jobs/j-1"]["Name"] == "Third"
+
+
+def test_a_doubtful_write_by_the_look_itself_keeps_the_record_listed_whatever_the_wait(store) -> None:
+    target = Target()
+    upsert(store, target, PAYLOAD, V1)
+    target.lose_next = True
+    upsert(store, target, {**PAYLOAD, "Name": "Renamed"}, V2)
+    target.records["/Jobs/j-1"]["Name"] = "Website"
+    target.lose_next = True
+
+    assert look(store, target, settle_after=timedelta(0)).action == "updated"
+    assert store.unsettled(KIND) == ["101"]
+
+
+def test_a_target_gone_from_clicktime_is_forgotten_not_failed(store) -> None:
+    target = Target()
+    upsert(store, target, PAYLOAD, V1)
+    target.lose_next = True
+    upsert(store, target, {**PAYLOAD, "Name": "Renamed"}, V2)
+    del target.records["/Jobs/j-1"]
+
+    applied = look(store, target)
+
+    assert (applied.action, applied.detail) == ("skipped", "the target is gone: /Jobs/j-1 was not found")
+    assert store.unsettled(KIND) == [] and unsettled.SINCE not in store.get(KIND, "101").details
+
+
+def test_a_doubtful_deactivation_lists_the_record_with_the_target_inactive(store) -> None:
+    target = Target()
+    upsert(store, target, PAYLOAD, V1)
+    target.lose_next = True
+    deactivate(store, target, V2)
+    assert store.unsettled(KIND) == ["101"]
+    target.records["/Jobs/j-1"]["IsActive"] = True
+
+    assert look(store, target).action == "updated"
+    assert target.records["/Jobs/j-1"]["IsActive"] is False
