@@ -31,6 +31,7 @@ SCOPE: dict[str, tuple[str, ...] | None] = {
     "ctsync/sync/worker.py": None,
     "ctsync/sync/queues.py": None,
     "ctsync/records/targets.py": None,
+    "ctsync/unsettled.py": None,
     "ctsync/records/writeback.py": None,
     "ctsync/state/mappings.py": None,
     "ctsync/state/progress.py": None,

@@ -79,8 +79,8 @@ MUTANTS = (
     Named(
         "retire() not moving the version fence",
         "ctsync/records/targets.py",
-        'update={"deleted": True, "source_version": version, "content_hash": ""}',
-        'update={"deleted": True, "content_hash": ""}',
+        'update={"deleted": True, "source_version": version, "content_hash": "", "details": kept}',
+        'update={"deleted": True, "content_hash": "", "details": kept}',
         ("tests/integration/test_targets.py::test_retire_deactivates_once_and_moves_the_fence",),
     ),
     Named(

@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from ctsync import unsettled
-from ctsync.records.targets import TargetOps, recheck, retire, upsert_target
+from ctsync.records import targets
+from ctsync.records.targets import Applied, TargetOps, recheck, retire, upsert_target
 from ctsync.state import MappingStore
 
 V1 = datetime(2026, 3, 1, 9, 0, 0, tzinfo=UTC)
@@ -62,6 +63,28 @@ class Target:
 @pytest.fixture
 def store(table) -> MappingStore:
     return MappingStore(table)
+
+
+@pytest.fixture
+def now(monkeypatch) -> list[datetime]:
+    """The engine's clock, moved by the test: `now[0] += …`."""
+    clock = [datetime(2026, 12, 1, 2, 0, tzinfo=UTC)]
+    monkeypatch.setattr(targets, "utc_now", lambda: clock[0])
+    return clock
+
+
+@pytest.fixture
+def listings(store, monkeypatch) -> list[str]:
+    """Every listing of a record for a later look, as it is made."""
+    made: list[str] = []
+    listed = store.list_unsettled
+
+    def spy(kind: str, source_id: str) -> None:
+        made.append(source_id)
+        listed(kind, source_id)
+
+    monkeypatch.setattr(store, "list_unsettled", spy)
+    return made
 
 
 def ops(target: Target) -> TargetOps:
@@ -116,7 +139,9 @@ def test_a_late_update_that_reactivates_a_retired_target_is_written_over_by_the_
 
     applied = look(store, target)
 
-    assert (applied.action, applied.detail) == ("updated", "a late write had changed IsActive: written again")
+    assert applied == Applied(
+        "updated", "j-1", store.get(KIND, "101"), "a late write had changed IsActive: written again"
+    )
     assert target.patches[-1] == ("/Jobs/j-1", {"IsActive": False})  # only the field that drifted
     assert target.records["/Jobs/j-1"] == {"Name": "Renamed", "JobNumber": "P-1042", "IsActive": False}
     assert store.unsettled(KIND) == ["101"]  # too soon to say no late request can still land
@@ -130,7 +155,10 @@ def test_a_look_that_finds_the_target_in_step_writes_nothing_and_forgets_the_rec
     upsert(store, target, {**PAYLOAD, "Name": "Renamed"}, V2)
     patches = len(target.patches)
 
-    assert look(store, target).action == "unchanged"
+    listed = store.get(KIND, "101")
+    assert look(store, target) == Applied(
+        "unchanged", "j-1", listed, "looked at again: the target holds what was written"
+    )
     assert store.unsettled(KIND) == ["101"] and unsettled.SINCE in store.get(KIND, "101").details
     assert look(store, target, settle_after=timedelta(0)).action == "unchanged"
 
@@ -138,7 +166,49 @@ def test_a_look_that_finds_the_target_in_step_writes_nothing_and_forgets_the_rec
     assert store.unsettled(KIND) == []
     details = store.get(KIND, "101").details
     assert unsettled.SINCE not in details and unsettled.DESIRED not in details
-    assert look(store, target).detail == "nothing left to look at" and target.reads == 2
+    forgotten = store.get(KIND, "101")
+    assert look(store, target) == Applied("unchanged", "j-1", forgotten, "nothing left to look at")
+    assert target.reads == 2
+
+
+def test_a_listed_record_with_nothing_unsettled_or_no_mapping_is_unlisted_without_a_read(store) -> None:
+    target = Target()
+    upsert(store, target, PAYLOAD, V1)  # a clean write: nothing to look at
+    store.list_unsettled(KIND, "101")
+    store.list_unsettled(KIND, "999")  # never synced
+    store.list_unsettled("task", "101")  # another kind: stays
+
+    assert look(store, target) == Applied("unchanged", "j-1", store.get(KIND, "101"), "nothing left to look at")
+    never = recheck(store, KIND, "999", read=target.read, write=target.patch, owner="o", settle_after=LONG)
+
+    assert never == Applied("unchanged", None, None, "nothing left to look at")
+    assert store.unsettled(KIND) == [] and store.unsettled("task") == ["101"] and target.reads == 0
+
+
+def test_the_record_is_forgotten_exactly_when_the_wait_is_over(store, now) -> None:
+    target = Target()
+    upsert(store, target, PAYLOAD, V1)
+    target.lose_next = True
+    upsert(store, target, {**PAYLOAD, "Name": "Renamed"}, V2)  # the doubtful write, at now[0]
+    now[0] += timedelta(minutes=15) - timedelta(seconds=1)
+    look(store, target, settle_after=timedelta(minutes=15))
+    assert store.unsettled(KIND) == ["101"]
+    now[0] += timedelta(seconds=1)
+    look(store, target, settle_after=timedelta(minutes=15))
+    assert store.unsettled(KIND) == []
+
+
+def test_only_a_doubtful_write_lists_the_record_again(store, listings) -> None:
+    target = Target()
+    upsert(store, target, PAYLOAD, V1)
+    target.lose_next = True
+    upsert(store, target, {**PAYLOAD, "Name": "Renamed"}, V2)
+    upsert(store, target, {**PAYLOAD, "Name": "Again"}, V2 + timedelta(minutes=1))  # clean, while unsettled
+    deactivate(store, target, V2 + timedelta(minutes=2))
+    assert listings == ["101"]
+    target.lose_next = True
+    upsert(store, target, {**PAYLOAD, "Name": "Back"}, V2 + timedelta(minutes=3))
+    assert listings == ["101", "101"]
 
 
 def test_a_newer_write_after_the_doubtful_one_is_what_the_look_restores(store) -> None:
@@ -149,20 +219,24 @@ def test_a_newer_write_after_the_doubtful_one_is_what_the_look_restores(store) -
     upsert(store, target, {**PAYLOAD, "Name": "Third"}, V2 + timedelta(minutes=1))
     target.records["/Jobs/j-1"]["Name"] = "Second"  # the lost request lands after the newer write
 
-    assert look(store, target).action == "updated"
+    assert look(store, target).detail == "a late write had changed Name: written again"
     assert target.records["/Jobs/j-1"]["Name"] == "Third"
 
 
-def test_a_doubtful_write_by_the_look_itself_keeps_the_record_listed_whatever_the_wait(store) -> None:
+def test_a_doubtful_write_by_the_look_itself_keeps_the_record_listed_whatever_the_wait(store, now) -> None:
     target = Target()
     upsert(store, target, PAYLOAD, V1)
     target.lose_next = True
     upsert(store, target, {**PAYLOAD, "Name": "Renamed"}, V2)
     target.records["/Jobs/j-1"]["Name"] = "Website"
     target.lose_next = True
+    now[0] += timedelta(hours=2)
 
     assert look(store, target, settle_after=timedelta(0)).action == "updated"
     assert store.unsettled(KIND) == ["101"]
+    details = store.get(KIND, "101").details
+    assert details[unsettled.SINCE] == "2026-12-01T04:00:00Z"  # the look's own doubtful write restarts the wait
+    assert unsettled.desired_fields(details) == {**PAYLOAD, "Name": "Renamed"}
 
 
 def test_a_target_gone_from_clicktime_is_forgotten_not_failed(store) -> None:
@@ -172,9 +246,10 @@ def test_a_target_gone_from_clicktime_is_forgotten_not_failed(store) -> None:
     upsert(store, target, {**PAYLOAD, "Name": "Renamed"}, V2)
     del target.records["/Jobs/j-1"]
 
+    listed = store.get(KIND, "101")
     applied = look(store, target)
 
-    assert (applied.action, applied.detail) == ("skipped", "the target is gone: /Jobs/j-1 was not found")
+    assert applied == Applied("skipped", "j-1", listed, "the target is gone: /Jobs/j-1 was not found")
     assert store.unsettled(KIND) == [] and unsettled.SINCE not in store.get(KIND, "101").details
 
 
@@ -186,5 +261,7 @@ def test_a_doubtful_deactivation_lists_the_record_with_the_target_inactive(store
     assert store.unsettled(KIND) == ["101"]
     target.records["/Jobs/j-1"]["IsActive"] = True
 
-    assert look(store, target).action == "updated"
-    assert target.records["/Jobs/j-1"]["IsActive"] is False
+    target.records["/Jobs/j-1"]["Name"] = "Renamed by someone"  # no doubtful write of ours carried a name
+    assert look(store, target).detail == "a late write had changed IsActive: written again"
+    assert target.patches[-1] == ("/Jobs/j-1", {"IsActive": False})
+    assert target.records["/Jobs/j-1"] == {"Name": "Renamed by someone", "JobNumber": "P-1042", "IsActive": False}

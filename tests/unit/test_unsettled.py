@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -52,6 +53,35 @@ def test_drift_names_the_fields_the_target_does_not_hold_and_leaves_unreturned_o
     assert drift({"IsActive": "true"}, {"IsActive": True}) == {"IsActive": True}  # a bool is not its spelling
 
 
+@pytest.mark.parametrize(
+    ("current", "desired"),
+    [
+        (1, True),  # True == 1 in Python: a flag read back as a number is not the flag sent
+        (True, "True"),
+        ("None", None),
+        (None, "x"),
+        (None, False),
+        ("2026-02-01", "2026-01-05"),
+        ("2026-01-05 00:00", "2026-01-05"),
+        ("2026-01-05T00:00:00", "2026-01-0"),
+    ],
+)
+def test_a_field_is_in_step_only_when_it_reads_back_as_sent(current, desired) -> None:
+    assert drift({"F": current}, {"F": desired}) == {"F": desired}
+
+
+@pytest.mark.parametrize(
+    ("current", "desired"),
+    [(None, None), (False, False), ("P-1", "P-1"), (7, "7"), ("2026-01-05T08:00:00", "2026-01-05")],
+)
+def test_a_field_read_back_as_sent_is_in_step(current, desired) -> None:
+    assert drift({"F": current}, {"F": desired}) == {}
+
+
+def test_a_settled_record_has_no_desired_fields_or_path() -> None:
+    assert desired_fields({"job_id": "j-1"}) == {} and desired_path({"job_id": "j-1"}) is None
+
+
 def test_the_watch_collects_only_inside_its_block_and_a_nested_block_keeps_its_own() -> None:
     unsettled.note("PATCH", PATH, {"Name": "outside"}, doubtful=True)  # no block: nowhere to go
     with unsettled.watching() as outer:
@@ -59,7 +89,14 @@ def test_the_watch_collects_only_inside_its_block_and_a_nested_block_keeps_its_o
         with unsettled.watching() as inner:
             unsettled.note("PATCH", "/Clients/c-1", {"Name": "C"}, doubtful=True)
         unsettled.note("GET", PATH, None, doubtful=True)  # a read changes nothing
-    assert outer == [Write("PATCH", PATH, {"Name": "A"}, False)]
+        unsettled.note("DELETE", PATH, None, doubtful=True)  # nothing the record must hold: not followed
+        unsettled.note("PUT", PATH, {"Name": "B"}, doubtful=True)
+        unsettled.note("POST", "/Jobs", None, doubtful=True)  # a create whose answer was lost: no fields known
+    assert outer == [
+        Write("PATCH", PATH, {"Name": "A"}, False),
+        Write("PUT", PATH, {"Name": "B"}, True),
+        Write("POST", "/Jobs", {}, True),
+    ]
     assert inner == [Write("PATCH", "/Clients/c-1", {"Name": "C"}, True)]
 
 

@@ -67,7 +67,7 @@ def follow(details: dict[str, str], writes: list[Write], path: str | None, now: 
     doubtful = any(write.doubtful for write in mine)
     if not doubtful and SINCE not in details:
         return details
-    desired = desired_fields(details) if details.get(SINCE) else {}
+    desired = desired_fields(details)
     for write in mine:
         desired.update(write.fields)
     since = format_instant(now) if doubtful else details[SINCE]
@@ -93,9 +93,8 @@ def drift(current: dict[str, Any], desired: dict[str, Any]) -> dict[str, Any]:
 
 
 def _same(current: Any, desired: Any) -> bool:
-    if isinstance(desired, bool) or desired is None or isinstance(current, bool):
-        return current == desired
-    if current is None:
-        return False
+    # Identity for flags and absence: True == 1 in Python, and an IsActive read back as 1 is not what was sent.
+    if isinstance(desired, bool) or isinstance(current, bool) or desired is None or current is None:
+        return current is desired
     have, want = str(current), str(desired)
     return have == want or (len(want) == 10 and want[4] == "-" and have.startswith(want + "T"))

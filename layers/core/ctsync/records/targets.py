@@ -251,8 +251,9 @@ def _followed(
 ) -> dict[str, str]:
     """The mapping's details after this attempt's writes; a record with a new doubtful write is listed for the
     later runs' look (before its mapping is recorded: listed and found settled costs a read, never a miss)."""
-    followed = unsettled.follow(details, writes, path(target) if path else None, utc_now())
-    if followed.get(unsettled.SINCE) and followed[unsettled.SINCE] != details.get(unsettled.SINCE):
+    at = path(target) if path else None
+    followed = unsettled.follow(details, writes, at, utc_now())
+    if any(write.doubtful and write.path == at for write in writes):
         mappings.list_unsettled(kind, source_id)
         logger.info(
             f"{kind} {source_id}: a write to {target} had an unknown outcome; later runs look at it again",
@@ -334,11 +335,11 @@ def recheck(
         if not doubtful and utc_now() - since >= settle_after:
             mappings.unlist_unsettled(kind, source_id)
             mappings.commit(lock, mapping.model_copy(update={"details": unsettled.settled(mapping.details)}))
-        elif wrong or doubtful:
+        elif doubtful:
             kept = unsettled.follow(mapping.details, writes, path, utc_now())
             mappings.commit(lock, mapping.model_copy(update={"details": kept}))
         else:
-            mappings.release(lock)
+            mappings.release(lock)  # what it wrote back is what the mapping already says the target must hold
     if not wrong:
         return Applied("unchanged", mapping.target_id, mapping, "looked at again: the target holds what was written")
     return Applied(
