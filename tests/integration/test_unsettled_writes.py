@@ -218,9 +218,27 @@ def test_a_newer_write_after_the_doubtful_one_is_what_the_look_restores(store) -
     upsert(store, target, {**PAYLOAD, "Name": "Second"}, V2)
     upsert(store, target, {**PAYLOAD, "Name": "Third"}, V2 + timedelta(minutes=1))
     target.records["/Jobs/j-1"]["Name"] = "Second"  # the lost request lands after the newer write
+    target.records["/Jobs/j-1"]["IsActive"] = False  # and something else changed a field the writes carried
 
-    assert look(store, target).detail == "a late write had changed Name: written again"
-    assert target.records["/Jobs/j-1"]["Name"] == "Third"
+    assert look(store, target).detail == "a late write had changed IsActive, Name: written again"
+    assert target.records["/Jobs/j-1"] == {**PAYLOAD, "Name": "Third"}
+
+
+def test_the_look_reads_and_writes_while_holding_the_records_lock(store, table) -> None:
+    target = Target()
+    upsert(store, target, PAYLOAD, V1)
+    target.lose_next = True
+    upsert(store, target, {**PAYLOAD, "Name": "Renamed"}, V2)
+    target.records["/Jobs/j-1"]["IsActive"] = False
+    owners: list[str] = []
+
+    def read(path: str) -> dict[str, Any] | None:
+        owners.append(table.get_item(Key={"pk": f"MAP#{KIND}#101", "sk": "MAP"})["Item"].get("lock_owner"))
+        return target.read(path)
+
+    recheck(store, KIND, "101", read=read, write=target.patch, owner="check:101", settle_after=LONG)
+
+    assert owners == ["check:101"] and target.records["/Jobs/j-1"]["IsActive"] is True
 
 
 def test_a_doubtful_write_by_the_look_itself_keeps_the_record_listed_whatever_the_wait(store, now) -> None:
