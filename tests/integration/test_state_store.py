@@ -656,11 +656,29 @@ def test_a_runs_state_is_read_again_where_dynamodb_left_keys_unprocessed(table):
     progress.advance_watermark("projects", "deletions", T0 - timedelta(hours=2), run_id="r-0")
     partial = UnprocessedTable(table, served=1)
 
-    found, marks = ProgressStore(partial).run_state("projects", ["changes", "deletions"])  # type: ignore[arg-type]
+    found, marks, _ = ProgressStore(partial).run_state("projects", ["changes", "deletions"])  # type: ignore[arg-type]
 
     assert found == cursor
     assert marks == {"changes": T0 - timedelta(hours=1), "deletions": T0 - timedelta(hours=2)}
     assert partial.batches == [4, 3]  # the cursor, the legacy watermark and both phases'; then all but the first
+
+
+def test_a_runs_state_brings_the_lists_of_records_to_look_at_again_in_the_same_read(table):
+    progress, mappings = ProgressStore(table), MappingStore(table)
+    progress.advance_watermark("projects", "changes", T0, run_id="r-0")
+    mappings.list_unsettled("project", "101")
+    mappings.list_unsettled("customer", "7")
+    mappings.list_unsettled("task", "5")
+    calls = dynamodb_calls(table)
+    wanted = [MappingStore.unsettled_key(kind) for kind in ("project", "customer", "never-listed")]
+
+    cursor, marks, others = progress.run_state("projects", ["changes"], also=wanted)
+
+    assert [name for name, _ in calls] == ["BatchGetItem"]
+    assert (cursor, marks) == (None, {"changes": T0})
+    assert MappingStore.unsettled_in(others) == {"project": ["101"], "customer": ["7"]}
+    mappings.unlist_unsettled("project", "101")
+    assert mappings.unsettled("project") == [] and mappings.unsettled("task") == ["5"]
 
 
 def test_a_runs_state_is_read_consistently(table):
@@ -668,7 +686,7 @@ def test_a_runs_state_is_read_consistently(table):
     consistently: the request shows it)."""
     calls = dynamodb_calls(table)
 
-    assert ProgressStore(table).run_state("projects", ["changes"]) == (None, {})  # a first run: nothing yet
+    assert ProgressStore(table).run_state("projects", ["changes"]) == (None, {}, [])  # a first run: nothing yet
 
     ((name, body),) = calls
     assert name == "BatchGetItem" and body["RequestItems"][table.name]["ConsistentRead"] is True

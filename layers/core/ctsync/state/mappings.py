@@ -84,8 +84,7 @@ def _pk(kind: str, source_id: str) -> str:
     return f"MAP#{kind}#{source_id}"
 
 
-def _unsettled_pk(kind: str) -> str:
-    return f"UNSETTLED#{kind}"
+UNSETTLED = "UNSETTLED#"  # + kind: the item listing that kind's records to look at again
 
 
 class MappingStore:
@@ -148,23 +147,39 @@ class MappingStore:
             kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     # -- records to look at again (a write of unknown outcome; `ctsync.unsettled`) -----------------------
+    # One item per kind holds the listed source IDs as a string set: the poller reads it in the BatchGetItem it
+    # makes anyway (`ProgressStore.run_state`), so a quiet run costs no more calls. Writes of unknown outcome are
+    # rare; an item's 400 KB holds some 15,000 IDs listed at once.
+    @staticmethod
+    def unsettled_key(kind: str) -> dict[str, str]:
+        return {PK: f"{UNSETTLED}{kind}", SK: "LIST"}
+
     def list_unsettled(self, kind: str, source_id: str) -> None:
         """List a record whose target a late request may still change, for the later runs' look."""
-        self._table.put_item(Item={PK: _unsettled_pk(kind), SK: source_id, "listed_at": format_instant(utc_now())})
+        self._table.update_item(
+            Key=self.unsettled_key(kind), UpdateExpression="ADD ids :id", ExpressionAttributeValues={":id": {source_id}}
+        )
 
     def unlist_unsettled(self, kind: str, source_id: str) -> None:
-        self._table.delete_item(Key={PK: _unsettled_pk(kind), SK: source_id})
+        self._table.update_item(
+            Key=self.unsettled_key(kind),
+            UpdateExpression="DELETE ids :id",
+            ExpressionAttributeValues={":id": {source_id}},
+        )
 
     def unsettled(self, kind: str) -> list[str]:
-        """The source IDs of the records of `kind` listed for a later look, in key order."""
-        kwargs: dict[str, Any] = {"KeyConditionExpression": Key(PK).eq(_unsettled_pk(kind)), "ConsistentRead": True}
-        found: list[str] = []
-        while True:
-            response = self._table.query(**kwargs)
-            found += [str(item[SK]) for item in response.get("Items", [])]
-            if "LastEvaluatedKey" not in response:
-                return found
-            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        """The source IDs of the records of `kind` listed for a later look, sorted."""
+        item = self._table.get_item(Key=self.unsettled_key(kind), ConsistentRead=True).get("Item")
+        return self.unsettled_in([item] if item else []).get(kind, [])
+
+    @staticmethod
+    def unsettled_in(items: Iterable[dict[str, Any]]) -> dict[str, list[str]]:
+        """Kind -> listed source IDs (sorted), from the listing items among `items`."""
+        return {
+            str(item[PK]).removeprefix(UNSETTLED): sorted(str(source_id) for source_id in item.get("ids", ()))
+            for item in items
+            if str(item.get(PK, "")).startswith(UNSETTLED) and item.get(SK) == "LIST"
+        }
 
     # -- writing without a lock ------------------------------------------------------------------------
     def put(self, mapping: Mapping) -> None:

@@ -103,10 +103,14 @@ class ProgressStore:
             else:
                 self._table.put_item(Item={**key, "value": format_instant(value), "run_id": "reset"})
 
-    def run_state(self, sync: str, phases: Sequence[str]) -> tuple[Cursor | None, dict[str, datetime]]:
+    def run_state(
+        self, sync: str, phases: Sequence[str], also: Sequence[dict[str, str]] = ()
+    ) -> tuple[Cursor | None, dict[str, datetime], list[dict[str, Any]]]:
         """The unfinished run's cursor and every phase's watermark (as `cursor` and `watermarks`) in one
-        consistent BatchGetItem: what a run needs before it reads the source."""
-        keys = [self._key(sync, what) for what in ("CURSOR", WATERMARK, *(f"{WATERMARK}#{p}" for p in phases))]
+        consistent BatchGetItem: what a run needs before it reads the source; with the items of the other
+        stores' keys `also` (the records listed for a second look), as they are, so a quiet run reads once."""
+        own = [self._key(sync, what) for what in ("CURSOR", WATERMARK, *(f"{WATERMARK}#{p}" for p in phases))]
+        keys = [*own, *also]
         client = self._table.meta.client
         items: list[dict[str, Any]] = []
         while keys:
@@ -115,12 +119,15 @@ class ProgressStore:
             keys = response.get("UnprocessedKeys", {}).get(self._table.name, {}).get("Keys", [])
         cursor: Cursor | None = None
         marks: dict[str, datetime] = {}
+        others: list[dict[str, Any]] = []
         for item in items:
-            if item[SK] == "CURSOR":
+            if item[PK] != own[0][PK]:
+                others.append(item)
+            elif item[SK] == "CURSOR":
                 cursor = Cursor.model_validate_json(item["cursor"])
             else:
                 marks[item[SK].partition("#")[2] or "*"] = parse_instant(item["value"])
-        return cursor, marks
+        return cursor, marks, others
 
     def end_run(
         self,

@@ -13,8 +13,8 @@ Rules that keep it from losing or doubling work:
   that queued nothing are read again, harmlessly);
 - a run is written to the run log before its first message is queued; a run that queues nothing (a quiet
   night) costs three DynamoDB calls beyond its mapping reads: the lease, one read of its cursor and
-  watermarks, and one transaction that moves the watermarks, logs the run, and clears cursor and lease
-  (and one query per kind of record it looks at again: `SyncDefinition.checked_kinds`);
+  watermarks (and the lists of records to look at again, `SyncDefinition.checked_kinds`), and one transaction
+  that moves the watermarks, logs the run, and clears cursor and lease;
 - at its end a run queues a second look (`op="check"`) at each record a write of unknown outcome left
   unsettled, so a late request that undid a newer write is written over by the next run;
 - a change whose target already holds it (the mapping's fingerprint) is not queued at all, and a target
@@ -59,6 +59,7 @@ class Poller:
         self._queue = queue
         self._windows = windows
         self._continue = continuation
+        self._unsettled: dict[str, list[str]] = {}  # kind -> records listed for a second look, read with the run
 
     def run(self, request: PollRequest, remaining_ms: Callable[[], int]) -> PollResult:
         token = uuid.uuid4().hex
@@ -71,7 +72,9 @@ class Poller:
             )
             return PollResult(sync=self._sync, status="skipped", reason="another run of this sync is in progress")
         try:
-            cursor, marks = self._progress.run_state(self._sync, self._source.phases)
+            listings = [self._mappings.unsettled_key(kind) for kind in self._definition.checked_kinds]
+            cursor, marks, listed = self._progress.run_state(self._sync, self._source.phases, also=listings)
+            self._unsettled = self._mappings.unsettled_in(listed)
             cursor = cursor or self._open_window(marks)
             logger.append_keys(run_id=cursor.run_id)
             return self._drain(cursor, token, remaining_ms)
@@ -251,9 +254,7 @@ class Poller:
     def _queue_checks(self, cursor: Cursor) -> Cursor:
         """One `check` message per record a write of unknown outcome left unsettled (`records.targets.recheck`):
         queued after the run's changes, so the look comes after this run's own writes of the record."""
-        listed = [
-            (kind, source_id) for kind in self._definition.checked_kinds for source_id in self._mappings.unsettled(kind)
-        ]
+        listed = [(kind, source_id) for kind, ids in sorted(self._unsettled.items()) for source_id in ids]
         if not listed:
             return cursor
         cursor = self._logged(cursor)
