@@ -11,6 +11,7 @@ import json
 import re
 import socket
 import struct
+import sys
 import threading
 import time
 import traceback
@@ -432,13 +433,23 @@ def _code(status: int) -> str:
     return {429: "TOO_MANY_REQUESTS", 401: "INVALID_LOGIN"}.get(status, "UNEXPECTED_ERROR")
 
 
+class _QuietHTTPServer(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away mid-connection (it reset a kept-alive connection, stopped reading a large
+        receipt) is what a real server shrugs off; socketserver would print its traceback on the demo's console.
+        Anything else is a simulator bug and is printed as before."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
+
 class SimulatorServer:
     """Serves an App on 127.0.0.1 from a background thread. Use as a context manager or start()/stop()."""
 
     def __init__(self, app: App, port: int = 0) -> None:
         self.app = app
         handler = type("BoundHandler", (_RequestHandler,), {"app": app})
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", port), handler)
+        self._httpd = _QuietHTTPServer(("127.0.0.1", port), handler)
         self._httpd.daemon_threads = True
         # A short poll interval: shutdown() waits for it, and tests start and stop many servers.
         self._thread = threading.Thread(
