@@ -14,6 +14,8 @@ from moto import mock_aws
 
 from ctns.bench.environments import IDLE_PAUSE_SECONDS, Fleet
 
+HELD_SECONDS = 1.0  # how long the first marking waits for a second poller beside it
+
 
 class FakeEnvironment:
     """An execution environment that answers at once; the first delivery of `refuse` is a batch item failure."""
@@ -65,3 +67,39 @@ def test_a_drain_delivers_every_message_and_a_refused_one_again_and_ends_with_it
         assert left["ApproximateNumberOfMessages"] == "0" and left["ApproximateNumberOfMessagesNotVisible"] == "0"
         # After the last batch each poller looked at the empty queue twice, pausing between: not the drain's time
         assert 0 < drained.seconds <= elapsed - IDLE_PAUSE_SECONDS[0]
+
+
+def test_two_pollers_never_take_one_message_both(monkeypatch) -> None:
+    """moto's SQS backend checks that a message is visible, then marks it received: two threads receiving at once
+    can both take it (getmoto/moto#519; the drain test above once delivered a message twice while mutmut collected
+    its stats). AWS applies each request atomically, and the tests' in-process moto answers one request at a time
+    (`tests/conftest.py`), so it cannot happen. To make the race certain rather than rare, the first marking
+    waits (up to HELD_SECONDS) for a second poller to reach the same point: served one at a time, none does."""
+    from moto.sqs import models
+
+    arrived = threading.Barrier(2)
+    original = models.Message.mark_received
+
+    def held(self: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            arrived.wait(timeout=HELD_SECONDS)
+        except threading.BrokenBarrierError:
+            pass  # no other poller came in beside this one: the expected case
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(models.Message, "mark_received", held)
+    with mock_aws():
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        url = sqs.create_queue(QueueName="work")["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        bodies = [json.dumps({"n": n}) for n in range(4)]
+        sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": str(i), "MessageBody": b} for i, b in enumerate(bodies)])
+        spec = {"queue_url": url, "queue_arn": arn, "batch_size": 1, "report_batch_item_failures": True}
+        fleet = Fleet(spec, 2, "/dev/null", sqs)
+        fleet.environments = [FakeEnvironment("none", set(), threading.Lock()) for _ in range(2)]  # type: ignore[list-item]
+
+        drained = fleet.drain()
+
+        delivered = [b for e in fleet.environments for b in e.bodies]  # type: ignore[attr-defined]
+        assert sorted(delivered) == sorted(bodies), "a message was delivered to both pollers"
+        assert drained.delivered == 4
