@@ -282,15 +282,28 @@ def _sync_hooks(config: SyncConfig, netsuite: Any, clicktime: Any, checks: list[
 
 
 def _concurrency(inputs: Inputs, checks: list[Check]) -> None:
+    """Each sync's workers against the account's limit, and all of them together. The syncs run on their own
+    schedules (the template's at least 30 minutes apart), so only one sync over the limit is a failure; all of
+    them over it when runs overlap is a warning (an event source mapping cannot go below 2 workers, so four
+    syncs sum to at least 8, over NetSuite's default limit of 5 on every account)."""
     # A time worker writes up to time.write_concurrency bills at once: each of its environments holds that many.
     per_worker = {"time": inputs.config.time.write_concurrency}
-    total = sum(n * per_worker.get(sync, 1) for sync, n in inputs.concurrency.items())
+    shares = {sync: n * per_worker.get(sync, 1) for sync, n in inputs.concurrency.items()}
+    total = sum(shares.values())
+    busiest = max(shares, key=lambda sync: shares[sync])
     parts = ", ".join(
         f"{sync} {n} x {per_worker[sync]} (time.write_concurrency)" if per_worker.get(sync, 1) > 1 else f"{sync} {n}"
         for sync, n in inputs.concurrency.items()
     )
-    detail = f"the workers may send up to {total} NetSuite requests at once ({parts}; {inputs.concurrency_source})"
-    if inputs.limit is None:
+    detail = (
+        f"the workers of each sync may send up to this many NetSuite requests at once: {parts}; {total} if every "
+        f"sync ran at once ({inputs.concurrency_source})"
+    )
+    parameter = f"{busiest.capitalize()}WorkerMaxConcurrency" + (
+        " (or time.write_concurrency)" if busiest in per_worker else ""
+    )
+    limit = inputs.limit
+    if limit is None:
         checks.append(
             Check(
                 "NetSuite concurrency",
@@ -299,25 +312,37 @@ def _concurrency(inputs: Inputs, checks: list[Check]) -> None:
                 "pass --netsuite-concurrency-limit N (Setup > Integration > Integration Governance shows it)",
             )
         )
-    elif total > inputs.limit:
+    elif shares[busiest] > limit:
         checks.append(
             Check(
                 "NetSuite concurrency",
                 FAIL,
-                f"{detail}, over the account's limit of {inputs.limit}: NetSuite will refuse requests (429) and "
-                "other integrations of the account with them",
-                "lower the <Sync>WorkerMaxConcurrency parameters (or time.write_concurrency) so the total stays "
-                "below the limit",
+                f"the {busiest} sync alone may send {shares[busiest]} NetSuite requests at once, over the account's "
+                f"limit of {limit}: NetSuite will refuse requests (429), and other integrations of the account with "
+                f"them ({detail})",
+                f"lower the {parameter} parameter so the {busiest} sync stays below {limit}",
             )
         )
-    elif total == inputs.limit:
+    elif shares[busiest] == limit:
         checks.append(
             Check(
                 "NetSuite concurrency",
                 WARN,
-                f"{detail}: the whole account limit of {inputs.limit}, nothing left for other integrations",
-                "lower a <Sync>WorkerMaxConcurrency parameter by one or two",
+                f"the {busiest} sync alone may send {shares[busiest]}, the account's whole limit of {limit}: nothing "
+                f"left for other integrations while it runs ({detail})",
+                f"lower the {parameter} parameter by one",
+            )
+        )
+    elif total > limit:
+        checks.append(
+            Check(
+                "NetSuite concurrency",
+                WARN,
+                f"{detail}: each sync alone stays within the account's limit of {limit}; syncs running at the same "
+                "time go over it (NetSuite refuses the extra requests with 429 and the syncs retry them, slower)",
+                "keep the syncs' schedules apart, with room for the longest run (the template's are 30 minutes "
+                "apart), or lower the <Sync>WorkerMaxConcurrency parameters",
             )
         )
     else:
-        checks.append(Check("NetSuite concurrency", OK, f"{detail}, within the account's limit of {inputs.limit}"))
+        checks.append(Check("NetSuite concurrency", OK, f"{detail}, within the account's limit of {limit}"))

@@ -94,6 +94,11 @@ def main(argv: list[str] | None = None) -> int:
             out.problem(error.message)
             _traceback(debug)
             return USAGE
+        if isinstance(error, OSError) and error.filename:
+            # A file the operator named or owns (a full disk, a folder made read-only): theirs to fix, not a bug.
+            out.problem(f"{error.filename}: {error.strerror or error}")
+            _traceback(debug)
+            return USAGE
         out.problem(f"unexpected error: {type(error).__name__}: {str(error)[:500]}")
         if not _traceback(debug):
             out.note("This is a bug in ctns: run the command again with --debug and report the traceback.")

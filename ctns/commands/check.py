@@ -18,6 +18,7 @@ from ctns.commands.common import (
     configured,
     function_output,
     log_path,
+    positive,
 )
 from ctns.output import OK, USAGE, Output, table
 
@@ -27,7 +28,7 @@ def register(sub: Any) -> None:
     add_config_options(check)
     check.add_argument(
         "--netsuite-concurrency-limit",
-        type=int,
+        type=positive,
         metavar="N",
         help="the account's NetSuite concurrency limit, to compare the workers' total concurrency with",
     )

@@ -26,6 +26,34 @@ def log_dir() -> Path:
     return Path(os.environ.get("CTNS_LOG_DIR") or ROOT / "build" / "logs")
 
 
+def positive(text: str) -> int:
+    """The argparse type of a count that must be at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1 (got {value})")
+    return value
+
+
+def output_file(text: str) -> str:
+    """The argparse type of every option naming a file ctns writes (`--logs`, `--report`): checked when the command
+    line is read, so a mistake in where to write costs nothing (a redrive told to log to a folder had moved every
+    dead letter back before it failed). Folders that do not exist yet are created when the file is written."""
+    path = Path(text)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a directory: give the path of a file (created if missing)")
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} cannot be created: {folder} is a file, not a directory")
+    if not os.access(path if path.exists() else folder, os.W_OK):
+        raise argparse.ArgumentTypeError(f"{text} cannot be written: permission denied")
+    return text
+
+
 def add_target_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("which stack (default: the local stack `ctns serve` keeps)")
     group.add_argument("--stack", metavar="NAME", help="a deployed stack, found by its CloudFormation name")

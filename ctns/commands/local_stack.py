@@ -10,8 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ctns import local
-from ctns.commands.common import function_output, log_path
-from ctns.commands.run import positive
+from ctns.commands.common import function_output, log_path, output_file, positive
 from ctns.output import FAILURES, OK, Output
 
 
@@ -19,8 +18,10 @@ def register(sub: Any) -> None:
     demo = sub.add_parser("demo", help="the whole product on simulators and moto in memory, twice, with a report")
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--size", type=positive, default=1, help="company size multiplier")
-    demo.add_argument("--report", default="build/demo-report.json")
-    demo.add_argument("--logs", help="function log file to append to (default: a new file under build/logs/)")
+    demo.add_argument("--report", default="build/demo-report.json", type=output_file)
+    demo.add_argument(
+        "--logs", type=output_file, help="function log file to append to (default: a new file under build/logs/)"
+    )
     demo.set_defaults(func=cmd_demo)
 
     serve = sub.add_parser(

@@ -23,6 +23,8 @@ from ctns.commands.common import (
     confirm,
     function_output,
     log_path,
+    output_file,
+    positive,
     target_of,
 )
 from ctns.connections import clicktime_client, explain, netsuite_client
@@ -45,16 +47,6 @@ def _simulated_banner(seed: int) -> str:
     return SIMULATED.format(seed=seed, aws=f"the endpoint {endpoint}" if endpoint else "moto in memory")
 
 
-def positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1 (got {value})")
-    return value
-
-
 def register(sub: Any) -> None:
     run = sub.add_parser(
         "run",
@@ -69,7 +61,9 @@ def register(sub: Any) -> None:
     run.add_argument("--passes", type=positive, default=1, help="local runs: how many times to run (default 1)")
     run.add_argument("--seed", type=int, default=7, help="simulated runs: the generated company")
     run.add_argument("--size", type=positive, default=1, help="simulated runs: company size multiplier")
-    run.add_argument("--logs", help="function log file to append to (default: a new file under build/logs/)")
+    run.add_argument(
+        "--logs", type=output_file, help="function log file to append to (default: a new file under build/logs/)"
+    )
     run.add_argument("--timeout", type=positive, default=3600, help="--stack: seconds to follow a run (default 3600)")
     run.add_argument("--interval", type=float, default=5.0, help=argparse.SUPPRESS)
     add_target_options(run)

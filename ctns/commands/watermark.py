@@ -20,6 +20,7 @@ from ctns.commands.common import (
     confirm,
     function_output,
     log_path,
+    output_file,
     parse_instant,
     target_of,
 )
@@ -39,7 +40,7 @@ def register(sub: Any) -> None:
     backfill.add_argument("--yes", action="store_true", help="--stack: do it without asking")
     backfill.add_argument("--timeout", type=float, default=3600, help="--stack: seconds to follow the run")
     backfill.add_argument("--interval", type=float, default=5.0, help=argparse.SUPPRESS)
-    backfill.add_argument("--logs", help="local stack: function log file to append to")
+    backfill.add_argument("--logs", type=output_file, help="local stack: function log file to append to")
     add_target_options(backfill)
     add_json_option(backfill)
     backfill.set_defaults(func=cmd_backfill)

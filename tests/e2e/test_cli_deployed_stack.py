@@ -235,10 +235,12 @@ def test_errors_redrive_and_trace_on_the_deployed_stack(deployed, capsys):
 
 
 def test_check_compares_the_stacks_concurrency_parameters_with_the_limit(deployed, capsys):
-    result = ctns(capsys, "check", "--stack", STACK, "--netsuite-concurrency-limit", "10", "--json")
+    result = ctns(capsys, "check", "--stack", STACK, "--netsuite-concurrency-limit", "8", "--json")
     assert result.code == 2
     concurrency = next(c for c in result.json["checks"] if c["name"] == "NetSuite concurrency")
-    assert "up to 25" in concurrency["detail"] and "the stack's parameters" in concurrency["detail"]
+    assert concurrency["status"] == "FAIL" and "the time sync alone may send 10" in concurrency["detail"]
+    assert "25 if every sync ran at once" in concurrency["detail"] and "the stack's parameters" in concurrency["detail"]
+    assert "TimeWorkerMaxConcurrency" in concurrency["fix"]
     others = [c for c in result.json["checks"] if c["name"] != "NetSuite concurrency"]
     assert all(c["status"] in ("ok", "skip", "warn") for c in others), others
     # The seeded company has one ClickTime expense type on purpose without a NetSuite category: a warning only

@@ -3,6 +3,7 @@ clients and tables, dates, and the outputs the local stack has in place of a dep
 
 from __future__ import annotations
 
+import argparse
 import io
 from typing import Any
 
@@ -11,7 +12,7 @@ import requests
 from pydantic import SecretStr, ValidationError
 from samtranslator.yaml_helper import yaml_parse
 
-from ctns.commands.common import parse_instant
+from ctns.commands.common import output_file, parse_instant
 from ctns.connections import ReadOnlySession, WriteRefused
 from ctns.inputs import parse_secrets
 from ctns.output import MASK, CliError, RedactingStream, describe_validation, redact, remember_secret, table
@@ -165,3 +166,83 @@ def test_failures_of_an_in_memory_run_are_not_said_to_wait_anywhere():
     assert "in memory and are gone" in in_memory and "wait in" not in in_memory
     assert kept.startswith("1 record(s) failed and wait in the local stack's dead-letter queues:")
     assert "NetSuite project 109, no ClickTime job yet [BAD_INPUT]: no customer" in in_memory
+
+
+# -- files ctns writes: checked before the command does anything ----------------------------------------------
+OUTPUT_OPTIONS = {"logs", "report"}  # every option naming a file ctns writes (a function log, a report)
+
+
+def _commands_with_output_options() -> list[tuple[str, argparse.Action]]:
+    from ctns.cli import parser
+
+    found = []
+    for action in parser()._subparsers._group_actions:  # type: ignore[union-attr]
+        for name, command in action.choices.items():
+            found += [(name, a) for a in command._actions if a.dest in OUTPUT_OPTIONS]
+    return found
+
+
+def test_every_option_naming_a_file_ctns_writes_is_checked_when_the_command_line_is_read():
+    """`ctns redrive projects --logs build` moved every dead letter back, then failed on its log file: a mistake
+    in where to write must be found before anything runs (a fresh user's try found it for --logs and --report)."""
+    found = _commands_with_output_options()
+    assert {name for name, _ in found} >= {"demo", "run", "redrive", "backfill"}
+    assert [(name, a.dest) for name, a in found if a.type is not output_file] == []
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["demo", "--report", "{dir}"],
+        ["demo", "--logs", "{dir}"],
+        ["run", "--logs", "{dir}"],
+        ["redrive", "projects", "--logs", "{dir}"],
+        ["backfill", "projects", "--since", "2026-11-30", "--logs", "{dir}"],
+        ["run", "--logs", "{file}/run.log"],
+    ],
+)
+def test_a_file_ctns_cannot_write_is_one_line_before_anything_runs(tmp_path, argv):
+    from ctns.cli import parser
+
+    (tmp_path / "taken").write_text("a file")
+    given = [a.format(dir=tmp_path, file=tmp_path / "taken") for a in argv]
+    with pytest.raises(CliError) as refused:
+        parser().parse_args(given)
+    message = str(refused.value)
+    assert "\n" not in message and message.startswith(f"{argv[0]}: argument --")
+    if "{dir}" in argv:
+        assert f"{tmp_path} is a directory: give the path of a file" in message
+    else:
+        assert f"{tmp_path / 'taken'} is a file, not a directory" in message
+
+
+def test_a_file_path_whose_folders_do_not_exist_yet_is_accepted(tmp_path):
+    assert output_file(str(tmp_path / "new" / "run.log")) == str(tmp_path / "new" / "run.log")
+
+
+def test_a_file_that_fails_while_a_command_writes_it_is_one_line_naming_it_not_a_bug(monkeypatch, capsys):
+    """What no check beforehand can see (a full disk, a folder made read-only meanwhile) is still the operator's to
+    fix: one line naming the file and the reason, exit 2, no 'bug in ctns'."""
+    from ctns import cli
+    from ctns.commands import local_stack
+
+    def full_disk(args: Any, out: Any) -> int:
+        raise OSError(28, "No space left on device", "build/demo-report.json")
+
+    monkeypatch.setattr(local_stack, "cmd_demo", full_disk)
+    assert cli.main(["demo"]) == 2
+    printed = capsys.readouterr()
+    assert printed.err.strip().splitlines() == ["ctns: build/demo-report.json: No space left on device"]
+    assert "bug" not in printed.out + printed.err
+
+
+def test_an_os_error_about_no_file_is_still_reported_as_a_bug(monkeypatch, capsys):
+    from ctns import cli
+    from ctns.commands import local_stack
+
+    def broken(args: Any, out: Any) -> int:
+        raise OSError("something else")
+
+    monkeypatch.setattr(local_stack, "cmd_demo", broken)
+    assert cli.main(["demo"]) == 3
+    assert "This is a bug in ctns" in capsys.readouterr().err
