@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 from pydantic import ValidationError
@@ -122,6 +122,27 @@ def test_bad_time_zone_refused(zone: str) -> None:
 def test_unknown_keys_refused(document: dict[str, Any]) -> None:
     with pytest.raises(ValidationError, match="Extra inputs are not permitted"):
         SyncConfig.model_validate(document)
+
+
+def test_a_sync_named_in_windows_per_sync_must_be_a_sync() -> None:
+    """A misspelled key anywhere else is refused; a misspelled sync under per_sync was kept and never read."""
+    with pytest.raises(ValidationError, match="tsks"):
+        SyncConfig.model_validate(
+            {"netsuite": {"account_id": "1234567"}, "windows": {"per_sync": {"tsks": {"overlap_minutes": 5}}}}
+        )
+
+
+def test_the_syncs_a_config_may_name_are_the_registrys() -> None:
+    from ctsync.config import SyncName
+    from ctsync.sync.registry import SYNC_NAMES
+
+    assert set(get_args(SyncName)) == set(SYNC_NAMES)
+
+
+@pytest.mark.parametrize("value", ["Infinity", "-Infinity", "NaN", float("inf")])
+def test_a_number_of_seconds_must_be_finite(value: Any) -> None:
+    with pytest.raises(ValidationError, match="finite number"):
+        SyncConfig.model_validate({"netsuite": {"account_id": "1234567"}, "retry": {"base_seconds": value}})
 
 
 def test_custom_scope_accepted() -> None:

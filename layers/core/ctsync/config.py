@@ -20,8 +20,14 @@ _SCRIPT_ID = re.compile(r"^(custentity|custevent|custbody|custcol|custrecord)[a-
 AdoptWhen = Literal["first_run", "every_run", "never"]
 
 
+# The syncs a config document may name (`windows.per_sync`): the registry's `SYNC_NAMES` (a test keeps them equal;
+# the registry imports this module, so it cannot be read from there).
+SyncName = Literal["projects", "tasks", "time", "expenses"]
+
+
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # A number of seconds or hours that is infinite or NaN is a typo, never a setting.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 def _check_script_id(value: str) -> str:
@@ -296,7 +302,7 @@ SYNC_WINDOW_DEFAULTS: dict[str, dict[str, int]] = {
 
 
 class Windows(WindowSettings):
-    per_sync: dict[str, WindowOverride] = Field(default_factory=dict)
+    per_sync: dict[SyncName, WindowOverride] = Field(default_factory=dict)
 
     def for_sync(self, sync: str) -> WindowSettings:
         """Window settings of one sync: its own override, else the document's setting, else its default."""
@@ -349,7 +355,7 @@ class PeopleSettings(Strict):
 class Classification(Strict):
     """Defaults for the classifications NetSuite may require on exported records (internal ids)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
 
     subsidiary: str | None = None
     department: str | None = None
