@@ -692,7 +692,21 @@ def test_a_record_is_read_and_patched_by_its_path_and_a_missing_one_reads_as_non
     client, _, _ = ct.connect()
     job_id = ct.sim.jobs()[0]["ID"]
 
-    client.patch_record(f"/Jobs/{job_id}", {"IsActive": False})
+    with unsettled.watching() as writes:
+        client.patch_record(f"/Jobs/{job_id}", {"IsActive": False})
 
     assert client.read_record(f"/Jobs/{job_id}")["IsActive"] is False
     assert client.read_record("/Jobs/no-such-job") is None
+    # The later look's own write is watched like any other (a doubtful one restarts the wait).
+    assert writes == [unsettled.Write("PATCH", f"/Jobs/{job_id}", {"IsActive": False}, doubtful=False)]
+
+
+def test_a_record_read_as_anything_but_an_object_has_no_fields_to_judge(ct):
+    """A look judges only the fields the read returns (`unsettled.drift`): an answer whose data is not an object
+    (null, a list) gives none, rather than an error that would keep the record listed for ever."""
+    client, session, _ = ct.connect()
+    session.gateway_answers.append((200, b'{"data": null}', "application/json"))
+    session.gateway_answers.append((200, b'{"data": [{"IsActive": true}]}', "application/json"))
+
+    assert client.read_record("/Jobs/j1") == {}
+    assert client.read_record("/Jobs/j1") == {}

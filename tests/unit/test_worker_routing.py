@@ -250,6 +250,14 @@ def test_a_check_goes_to_the_syncs_recheck_not_its_applier() -> None:
     assert h.runlog.outcomes() == ["updated"]
 
 
+def test_a_sync_that_looks_again_still_applies_its_other_messages() -> None:
+    h = Harness(Outcome("created", "job-1"))
+    looked: list[WorkMessage] = []
+    h.worker._definition = replace(h.worker._definition, recheck=lambda m: looked.append(m) or Outcome("unchanged"))
+    assert h.handle(body()) == Outcome("created", "job-1")
+    assert looked == [] and len(h.applier.applied) == 1
+
+
 def test_a_check_for_a_sync_that_looks_at_nothing_again_is_dead_lettered_with_the_reason() -> None:
     h = Harness(Outcome("created"))
     assert h.handle(body(op="check", snapshot={"kind": "project"}, sync="projects")) is None
