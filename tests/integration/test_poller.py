@@ -944,7 +944,7 @@ def test_a_hand_over_resumes_after_the_last_batch_read_even_one_that_queued_noth
 
 
 # -- a second look after a write of unknown outcome --------------------------------------------------------------
-def test_a_run_ends_by_queueing_a_check_of_each_listed_record_of_the_kinds_it_looks_at(table, ours):
+def test_a_run_ends_by_queueing_a_check_of_each_listed_record_of_the_kinds_it_looks_at(table, ours, metrics):
     source = ScriptedSource()
     source.batches["changes"] = [ChangeBatch([change("1")], "1")]
     h = Harness(table, source, checked_kinds=("customer", KIND))
@@ -965,6 +965,7 @@ def test_a_run_ends_by_queueing_a_check_of_each_listed_record_of_the_kinds_it_lo
     ]
     assert {m.run_id for m in h.queue.sent} == {result.run_id} and result.enqueued == 3
     assert h.runlog.summary(result.run_id).enqueued == 3
+    assert [m for m in metrics if m[0] == "Enqueued"] == [("Enqueued", 1), ("Enqueued", 2)]  # the change; the checks
 
 
 def test_a_quiet_run_reads_the_lists_of_records_to_look_at_again_with_its_watermarks_at_no_extra_cost(table, ours):

@@ -1155,3 +1155,15 @@ def test_a_skip_marker_answers_whether_it_was_written(table):
     assert store.note_skipped("task", "new", "fp") is True
     assert store.note_skipped("task", "mapped", "fp") is False
     assert store.note_skipped("task", "no-fingerprint", "") is False
+
+
+def test_only_an_unsettled_kinds_list_item_is_read_as_its_list():
+    """The items beside the lists in the run's read (its cursor and watermarks) are never taken for one, whatever
+    their attributes, nor is another item under a list's partition key."""
+    items = [
+        {"pk": "UNSETTLED#project", "sk": "LIST", "ids": {"12", "3"}},
+        {"pk": "PROGRESS#projects", "sk": "LIST", "ids": {"x"}},
+        {"pk": "UNSETTLED#task", "sk": "OTHER", "ids": {"y"}},
+        {"sk": "LIST", "ids": {"z"}},
+    ]
+    assert MappingStore.unsettled_in(items) == {"project": ["12", "3"]}
