@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from ctsync.state.table import SK
 from ctsync.sync.registry import SYNC_NAMES, SyncSpec, spec
 
 RUNS_LOOKED_AT = 30
+LOCAL_RUNS = 1000  # the local stack's runs whose log lines count (`ctns serve` keeps every run it made)
 ID_FIELDS = ("netsuite_id", "clicktime_id", "source_id", "target_id")
 # Kinds of records a sync writes beside its own (the projects sync makes ClickTime clients of customers).
 EXTRA_KINDS = {"projects": [(CUSTOMER_KIND, "NetSuite customer", "ClickTime client")]}
@@ -140,8 +142,12 @@ def find(target: Target, record_id: str, syncs: list[str]) -> list[dict[str, Any
     return matches
 
 
-def local_log_lines(record_id: str, directory: Path | None = None, limit: int = 200) -> list[dict[str, Any]]:
-    """Lines of the local function logs that name the ID in any ID field (what the Logs Insights query finds)."""
+def local_log_lines(
+    record_id: str, directory: Path | None = None, limit: int = 200, *, runs: Collection[str] | None = None
+) -> list[dict[str, Any]]:
+    """Lines of the local function logs that name the ID in any ID field (what the Logs Insights query finds), of
+    the given runs only when `runs` is given: the log folder also holds `make demo`'s and simulated runs' lines,
+    whose in-memory stacks were seeded alike and so reuse the same IDs for other records."""
     found: list[dict[str, Any]] = []
     directory = directory or log_dir()
     if not directory.is_dir():
@@ -154,6 +160,8 @@ def local_log_lines(record_id: str, directory: Path | None = None, limit: int = 
                 try:
                     entry = json.loads(line)
                 except ValueError:
+                    continue
+                if runs is not None and entry.get("run_id") not in runs:
                     continue
                 if any(str(entry.get(name)) == record_id for name in ID_FIELDS):
                     found.append(
@@ -212,7 +220,9 @@ def cmd_trace(args: argparse.Namespace, out: Output) -> int:
         found_in = [sync for sync in syncs if any(m["sync"] == sync for m in matches)] or syncs
         groups = [group for sync in found_in for group in target.log_groups(sync)]
         if target.is_local:
-            log_lines, log_source = local_log_lines(record_id), f"the local function logs ({log_dir()})"
+            runs = {run for sync in syncs for run in target.runlog.runs(sync, limit=LOCAL_RUNS)}
+            log_lines = local_log_lines(record_id, runs=runs)
+            log_source = f"the local function logs ({log_dir()}), this stack's runs"
         elif args.search_logs:
             log_lines, log_source = search_logs(target, found_in, record_id, args.search_logs, out), "CloudWatch Logs"
         else:

@@ -124,6 +124,8 @@ def test_trace_of_a_record_that_never_got_a_target_and_of_an_unknown_id(local, c
     assert result.code == 1
     (match,) = result.json["matches"]
     assert match["target_id"] is None and match["failures"][0]["cause_key"] == "project-without-customer"
+    # Only the projects sync's runs: a task with the same NetSuite ID is another record
+    assert result.json["log_lines"] and {line["sync"] for line in result.json["log_lines"]} == {"projects"}
 
     unknown = ctns(capsys, "trace", "987654321")
     assert unknown.code == 1 and "Nothing about ID 987654321" in unknown.out
