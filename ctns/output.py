@@ -138,6 +138,14 @@ class Output:
         self._err.write(redact(f"[{time.monotonic() - self._started:6.1f}s] {text}") + "\n")
         self._err.flush()
 
+    def announce(self, text: str) -> None:
+        """What a command is about to do, said once before it starts: with the human output (stdout), or on stderr
+        in --json mode, where stdout holds the document alone."""
+        if self.json_mode:
+            self.note(text)
+        else:
+            self.line(text)
+
     def note(self, text: str) -> None:
         """A remark on stderr (shown in --json mode too): what was run against, what was not done."""
         self._err.write(redact(text) + "\n")

@@ -97,7 +97,7 @@ def _chosen(syncs: list[str]) -> list[str] | None:
 
 
 def _report(
-    out: Output, passes: list[dict[str, Any]], *, kept_in: str | None, banner: str, logs: Path, extra: dict[str, Any]
+    out: Output, passes: list[dict[str, Any]], *, kept_in: str | None, logs: Path, extra: dict[str, Any]
 ) -> int:
     from ctns.report import render_failures, render_table
 
@@ -107,7 +107,6 @@ def _report(
         for sync, row in (passes[-1]["syncs"] if passes else {}).items()
         if row.get("status") == "failed"
     ]
-    out.line(banner)
     out.line()
     out.line(render_table(passes))
     out.line()
@@ -132,7 +131,7 @@ def _run_simulated(args: argparse.Namespace, syncs: list[str], out: Output) -> i
 
     logs = log_path("run", args.logs)
     banner = _simulated_banner(args.seed)
-    out.note(banner)
+    out.announce(banner)
     with function_output(logs):
         with Session.simulated(seed=args.seed, size=args.size, progress=out.progress) as session:
             passes = run_passes(session, passes=args.passes, syncs=_chosen(syncs))
@@ -142,7 +141,6 @@ def _run_simulated(args: argparse.Namespace, syncs: list[str], out: Output) -> i
         kept_in=f"the dead-letter queues on {os.environ['AWS_ENDPOINT_URL']}"
         if os.environ.get("AWS_ENDPOINT_URL")
         else None,
-        banner=banner,
         logs=logs,
         extra={"where": "simulated", "seed": args.seed},
     )
@@ -157,14 +155,13 @@ def _run_local_stack(args: argparse.Namespace, syncs: list[str], out: Output) ->
             f"Run on {target.describe()}: no real system was touched. Look at it with ctns status, ctns errors, "
             "ctns trace ID; after a fix, ctns redrive SYNC."
         )
-        out.note(banner)
+        out.announce(banner)
         with function_output(logs):
             passes = run_passes(target.session, passes=args.passes, syncs=_chosen(syncs))
     return _report(
         out,
         passes,
         kept_in="the local stack's dead-letter queues (`ctns errors` lists them)",
-        banner=banner,
         logs=logs,
         extra={"where": "local", "aws_endpoint": target.local_state.aws_endpoint},
     )
@@ -197,11 +194,11 @@ def _run_configured(args: argparse.Namespace, syncs: list[str], out: Output) -> 
             else "moto in memory: this run's state and queues are gone when it ends."
         )
     )
-    out.note(banner)
+    out.announce(banner)
     with function_output(logs):
         with Session.configured(Path(args.config), Path(args.secrets), progress=out.progress) as session:
             passes = run_passes(session, passes=args.passes, syncs=_chosen(syncs))
-    return _report(out, passes, kept_in=kept_in, banner=banner, logs=logs, extra={"where": "configured"})
+    return _report(out, passes, kept_in=kept_in, logs=logs, extra={"where": "configured"})
 
 
 def _connection_check(config: Any, secrets: Any, out: Output) -> None:

@@ -32,6 +32,7 @@ def test_each_run_keeps_its_own_log_and_an_explicit_log_is_appended_to(tmp_path,
     assert [line.get("message") for line in lines_of(given)].count("Run opened") == 2
     console = capfd.readouterr()
     assert "Simulated run" in console.out  # said on every simulated run
+    assert (console.out + console.err).count("Simulated run") == 4  # once each (was twice: stdout and stderr)
     assert "No application metrics to publish" not in console.out + console.err
     assert "Warning" not in console.err and '"level"' not in console.out
 
