@@ -10,7 +10,7 @@ import requests
 
 class RecordingSession(requests.Session):
     """Records every request put on the wire and every answer; can lose the next N answers on the way back
-    (the server has handled the request, the client sees a connection error), or have a gateway in front of
+    (the server has handled the request, the client sees a connection error), time out connecting to it, or have a gateway in front of
     the API answer the next requests instead."""
 
     def __init__(self) -> None:
@@ -18,12 +18,16 @@ class RecordingSession(requests.Session):
         self.sent: list[requests.PreparedRequest] = []
         self.answers: list[requests.Response] = []
         self.lose_answers = 0
+        self.connect_timeouts = 0  # the next N requests never connect (nothing is sent)
         # (status, body, content type), answered locally; a content type of None sends none. `gateway_headers`:
         # other headers on those answers (a Date, say).
         self.gateway_answers: list[tuple[int, bytes, str | None]] = []
         self.gateway_headers: dict[str, str] = {}
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        if self.connect_timeouts > 0:
+            self.connect_timeouts -= 1
+            raise requests.ConnectTimeout("the connection could not be made")
         self.sent.append(request)
         if self.gateway_answers:
             # A proxy or load balancer in front of the API answers instead (the request never reaches it).

@@ -24,6 +24,7 @@ import pytest
 import requests
 from pydantic import SecretStr
 
+from ctsync import unsettled
 from ctsync.errors import TransientError
 from ctsync.netsuite import client as client_module
 from ctsync.netsuite.auth import TbaCredentials
@@ -742,6 +743,54 @@ def test_upserting_twice_with_one_external_id_updates_the_same_record(ns, conn):
     holders = [c for c in ns.sim.records.all("customer") if c.get("externalId") == "ct-client-7"]
     assert len(holders) == 1 and holders[0]["companyName"] == "Initech Ltd"
     assert conn.client.get_record("customer", "eid:ct-client-7")["id"] == first
+
+
+# -- writes of unknown outcome (ctsync.unsettled: the time export's bills in doubt) ------------------------------
+@pytest.mark.parametrize(("kind", "status"), [("reset_after", None), ("status", 500), ("status", 502), ("status", 504)])
+def test_a_record_write_whose_answer_was_lost_is_noted_as_doubtful_even_when_its_retry_succeeds(ns, conn, kind, status):
+    ns.sim.faults.inject(kind, status=status or 503, times=1, method="PUT", path="eid:ct-client-1$")
+    body = {"companyName": "Initech", "subsidiary": {"id": "1"}}
+
+    with unsettled.watching() as writes:
+        conn.client.upsert_record("customer", "ct-client-1", body)
+
+    path = "/record/v1/customer/eid:ct-client-1"
+    assert writes == [
+        unsettled.Write("PUT", path, body, doubtful=True),
+        unsettled.Write("PUT", path, body, doubtful=False),
+    ]
+
+
+def test_a_delete_whose_answer_was_lost_is_noted_and_a_lost_connect_is_not(ns, conn):
+    first = conn.client.upsert_record("customer", "ct-client-1", {"companyName": "Initech", "subsidiary": {"id": "1"}})
+    conn.session.lose_answers = 1  # sent and processed, its answer lost
+
+    with unsettled.watching() as writes:
+        with pytest.raises(NetSuiteNotFound):  # the retry finds it gone
+            conn.client.delete_record("customer", first)
+        conn.session.connect_timeouts = 1  # never sent: nothing in doubt
+        conn.client.upsert_record("customer", "ct-client-2", {"companyName": "Globex 2", "subsidiary": {"id": "1"}})
+
+    assert [(w.method, w.path, w.doubtful) for w in writes] == [
+        ("DELETE", f"/record/v1/customer/{first}", True),
+        ("PUT", "/record/v1/customer/eid:ct-client-2", False),
+    ]
+
+
+@pytest.mark.parametrize("status", [429, 503, 400])
+def test_a_record_write_refused_before_it_ran_is_not_doubtful_and_reads_are_not_noted(ns, conn, status):
+    ns.sim.faults.inject("status", status=status, times=1, method="PUT", path="eid:ct-client-1$", retry_after=0)
+
+    with unsettled.watching() as writes:
+        try:
+            conn.client.upsert_record("customer", "ct-client-1", {"companyName": "Initech", "subsidiary": {"id": "1"}})
+        except NetSuiteValidationError:
+            assert status == 400
+        list(conn.client.rows(_customers_after))  # a SuiteQL POST reads
+        conn.client.get_record("job", "1774")
+
+    # the retry that succeeded is noted, settled; a refused write and the reads are not
+    assert [(w.method, w.doubtful) for w in writes] == ([] if status == 400 else [("PUT", False)])
 
 
 def test_update_record_changes_the_field_and_bumps_last_modified(ns, conn):

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from ctsync import unsettled
+from ctsync.errors import TransientError
 from ctsync.records import targets
 from ctsync.records.targets import Applied, TargetOps, recheck, retire, upsert_target
 from ctsync.state import MappingStore
@@ -31,6 +32,7 @@ class Target:
     def __init__(self) -> None:
         self.records: dict[str, dict[str, Any]] = {}
         self.lose_next = False
+        self.fail_next = False  # every attempt of the next PATCH loses its answer: the call fails
         self.held: list[tuple[str, dict[str, Any]]] = []
         self.patches: list[tuple[str, dict[str, Any]]] = []
         self.reads = 0
@@ -43,6 +45,11 @@ class Target:
 
     def patch(self, path: str, fields: dict[str, Any]) -> None:
         self.patches.append((path, dict(fields)))
+        if self.fail_next:
+            self.fail_next = False
+            self.held.append((path, dict(fields)))
+            unsettled.note("PATCH", path, fields, doubtful=True)
+            raise TransientError(f"ClickTime PATCH {path}: ReadTimeout", code="CONNECTION")
         if self.lose_next:
             self.lose_next = False
             self.held.append((path, dict(fields)))
@@ -283,3 +290,33 @@ def test_a_doubtful_deactivation_lists_the_record_with_the_target_inactive(store
     assert look(store, target).detail == "a late write had changed IsActive: written again"
     assert target.patches[-1] == ("/Jobs/j-1", {"IsActive": False})
     assert target.records["/Jobs/j-1"] == {"Name": "Renamed by someone", "JobNumber": "P-1042", "IsActive": False}
+
+
+@pytest.mark.parametrize("failing", ["update", "deactivation"])
+def test_a_doubtful_write_of_an_attempt_that_failed_lists_the_record_though_its_retry_was_clean(store, failing) -> None:
+    # Every attempt's answer was lost, so the attempt failed; the message's redelivery then wrote with no doubt,
+    # and cannot tell that the first request is still on its way.
+    target = Target()
+    upsert(store, target, PAYLOAD, V1)
+    renamed = {**PAYLOAD, "Name": "Renamed"}
+    target.fail_next = True
+    with pytest.raises(TransientError):
+        if failing == "update":
+            upsert(store, target, renamed, V2)
+        else:
+            deactivate(store, target, V2)
+    assert store.unsettled(KIND) == ["101"]
+    if failing == "update":
+        upsert(store, target, renamed, V2)  # the redelivery
+        deactivate(store, target, V2 + timedelta(minutes=1))
+        target.land_late()  # the lost rename, IsActive true with it
+        assert target.records["/Jobs/j-1"]["IsActive"] is True
+        wanted = {**renamed, "IsActive": False}
+    else:
+        # What the target must hold meanwhile is what the failed attempt sent
+        assert unsettled.desired_fields(store.get(KIND, "101").details) == {"IsActive": False}
+        return
+
+    look(store, target)
+
+    assert target.records["/Jobs/j-1"] == wanted

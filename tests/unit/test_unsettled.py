@@ -89,11 +89,12 @@ def test_the_watch_collects_only_inside_its_block_and_a_nested_block_keeps_its_o
         with unsettled.watching() as inner:
             unsettled.note("PATCH", "/Clients/c-1", {"Name": "C"}, doubtful=True)
         unsettled.note("GET", PATH, None, doubtful=True)  # a read changes nothing
-        unsettled.note("DELETE", PATH, None, doubtful=True)  # nothing the record must hold: not followed
+        unsettled.note("DELETE", PATH, None, doubtful=True)  # a late delete can undo a newer write too
         unsettled.note("PUT", PATH, {"Name": "B"}, doubtful=True)
         unsettled.note("POST", "/Jobs", None, doubtful=True)  # a create whose answer was lost: no fields known
     assert outer == [
         Write("PATCH", PATH, {"Name": "A"}, False),
+        Write("DELETE", PATH, {}, True),
         Write("PUT", PATH, {"Name": "B"}, True),
         Write("POST", "/Jobs", {}, True),
     ]

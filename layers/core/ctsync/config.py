@@ -139,6 +139,14 @@ class NetSuiteSettings(Strict):
     page_size: int = Field(
         default=1000, ge=1, le=1000, description="SuiteQL rows per page (NetSuite's maximum is 1000)"
     )
+    late_write_seconds: int = Field(
+        default=900,
+        ge=0,
+        le=7 * 24 * 3600,
+        description="How long after a write whose answer was lost NetSuite may still process it: a timesheet with "
+        "a time bill write of unknown outcome is looked at by the first run at least this long after it, which "
+        "writes its bills as they should be",
+    )
 
     @field_validator("account_id")
     @classmethod

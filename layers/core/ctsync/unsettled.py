@@ -5,11 +5,13 @@ A write whose answer was lost (a read timeout, a connection dropped after the re
 `make soak` (seed 190850), where a job's timed-out rename landed after the deactivation that followed it and the
 job was active again. A retry that succeeds does not settle it: the first request may still be on its way.
 
-The client notes every write of a record it sends (`note`) inside the engine's `watching()` block for that
-record; the engine keeps, on the record's mapping, when the last doubtful write was sent and what the target
+The clients note every write of a record they send (`note`) inside the engine's `watching()` block for that
+record. For ClickTime records (jobs, tasks, clients) the engine keeps, on the record's mapping, when the last doubtful write was sent and what the target
 must hold field by field (`follow`): the merge of every write sent to the record's path since. Later runs look
 at the target again (`records.targets.recheck`), write back any field a late request changed, and forget the
 record once a look finds it in step at least `clicktime.late_write_seconds` after its last doubtful write.
+For NetSuite time bills the timesheet keeps the bills in doubt instead, written as they should be by the first
+run `netsuite.late_write_seconds` after (`records.time_doubts`).
 """
 
 from __future__ import annotations
@@ -55,7 +57,7 @@ def watching() -> Iterator[list[Write]]:
 def note(method: str, path: str, body: Any, *, doubtful: bool) -> None:
     """Called by a client for a write sent: once when its answer came, and once per attempt whose answer was lost."""
     writes = _writes.get()
-    if writes is not None and method in {"PATCH", "PUT", "POST"}:
+    if writes is not None and method in {"PATCH", "PUT", "POST", "DELETE"}:
         writes.append(Write(method, path, dict(body) if isinstance(body, dict) else {}, doubtful))
 
 

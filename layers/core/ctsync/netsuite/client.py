@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from ctsync import jsonutil
+from ctsync import jsonutil, unsettled
 from ctsync.errors import NeedsAttention, TransientError
 from ctsync.netsuite.auth import TbaCredentials, rest_base_url, restlets_base_url, tba_auth
 from ctsync.netsuite.errors import NetSuiteValidationError, auth_error, error_for, parse_error_body
@@ -130,6 +130,12 @@ class NetSuiteClient:
             data = jsonutil.dumps(body).encode("utf-8")
         all_headers.update(headers or {})
         unauthorized = 0
+        # A record write is noted for the engine (`ctsync.unsettled`): one whose answer was lost may land later.
+        record_path = url[len(self.base_url) :] if url.startswith(f"{self.base_url}/record/") else None
+
+        def note(doubtful: bool) -> None:
+            if record_path is not None:
+                unsettled.note(method, record_path, body, doubtful=doubtful)
 
         def attempt() -> requests.Response:
             nonlocal unauthorized
@@ -137,6 +143,8 @@ class NetSuiteClient:
             try:
                 response = self._on_the_wire(self._signed(method, url, params=params, data=data, headers=all_headers))
             except (requests.ConnectionError, requests.Timeout) as error:
+                if not isinstance(error, requests.ConnectTimeout):  # a connect timeout: nothing was sent
+                    note(doubtful=True)
                 failure = TransientError(
                     f"NetSuite {method} {url}: {type(error).__name__}", code="CONNECTION", cause="netsuite-unreachable"
                 )
@@ -146,9 +154,12 @@ class NetSuiteClient:
             observe_ms("NetSuiteLatency", (self._monotonic() - started) * 1000)
             if response.status_code < 400:
                 self._accepted_at = self._monotonic()
+                note(doubtful=False)
                 if json_body:
                     response.payload = _json_payload(response, method, url)  # type: ignore[attr-defined]
                 return response
+            if response.status_code in unsettled.DOUBTFUL_STATUSES:
+                note(doubtful=True)
             if response.status_code in (401, 429):
                 count("NetSuiteThrottled")
             if response.status_code == 401:

@@ -131,7 +131,7 @@ def upsert_target(
         if before is not None and _holds(before, digest) and not ops.due(before):
             return _confirm_under_lock(mappings, lock, before, version, fingerprint)
         detail, created = "", False
-        with unsettled.watching() as writes:
+        with unsettled.watching() as writes, _doubts_kept_on_failure(mappings, lock, writes, ops.path):
             if before is not None and _holds(before, digest):
                 action, target = "unchanged", before.target_id
             elif before is not None:
@@ -262,6 +262,23 @@ def _followed(
     return followed
 
 
+@contextmanager
+def _doubts_kept_on_failure(
+    mappings: MappingStore, lock: Lock, writes: list[unsettled.Write], path: Callable[[str], str] | None
+) -> Iterator[None]:
+    """When the block fails after a write of unknown outcome to a target the record already had, the mapping keeps
+    it (and the record is listed): the retry that then succeeds cannot tell that an earlier request is on its way."""
+    try:
+        yield
+    except BaseException:
+        before = lock.mapping
+        at = path(before.target_id) if before is not None and path else None
+        if before is not None and any(write.doubtful and write.path == at for write in writes):
+            kept = _followed(mappings, lock.kind, lock.source_id, before.details, writes, path, before.target_id)
+            mappings.commit(lock, before.model_copy(update={"details": kept}))
+        raise
+
+
 def retire(
     mappings: MappingStore,
     kind: str,
@@ -287,7 +304,7 @@ def retire(
         if current.deleted:
             mappings.release(lock)
             return Applied("unchanged", current.target_id, current, "already deactivated")
-        with unsettled.watching() as writes:
+        with unsettled.watching() as writes, _doubts_kept_on_failure(mappings, lock, writes, path):
             deactivate(current)
         kept = _followed(mappings, kind, source_id, current.details, writes, path, current.target_id)
         retired = current.model_copy(

@@ -22,6 +22,8 @@ accounting periods (once per invocation: the first sheet of a batch reads them, 
 
 The timesheet's mapping (kind `timesheet`) is the lock that keeps two deliveries of one timesheet apart and
 the version fence (`ApprovedDate`); each time bill has a child mapping (kind `timeentry`, parent the timesheet).
+A bill write whose answer was lost leaves the timesheet listed with the bills in doubt, written as they should be
+by the first run `netsuite.late_write_seconds` later (`recheck`, `records.time_doubts`).
 """
 
 from __future__ import annotations
@@ -30,10 +32,11 @@ import re
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from ctsync import unsettled
 from ctsync.clicktime.client import ClickTimeClient
 from ctsync.clicktime.models import TimeEntry, Timesheet
 from ctsync.config import SyncConfig
@@ -41,6 +44,8 @@ from ctsync.errors import cause_part
 from ctsync.minutes import Timed, allocate, duration, hours_to_minutes
 from ctsync.netsuite.client import NetSuiteClient, requests_held_by
 from ctsync.netsuite.errors import NetSuiteAlreadyBilled, NetSuiteError, NetSuiteNotFound, NetSuitePeriodClosed
+from ctsync.observability import logger
+from ctsync.records import time_doubts
 from ctsync.records.blocking import Blocked, Problem, _with_entries, merged, named, record_flags
 from ctsync.records.clicktime_source import TIMESHEETS, approved_at
 from ctsync.records.netsuite_source import id_list, keyset
@@ -51,6 +56,7 @@ from ctsync.records.window import in_window, read_beside, slots
 from ctsync.references import References
 from ctsync.state import Lock, Mapping, MappingStore, RunLog
 from ctsync.sync.messages import Outcome, WorkMessage
+from ctsync.timeutil import format_instant, utc_now
 
 KIND = "timesheet"
 ENTRY_KIND = "timeentry"
@@ -85,6 +91,16 @@ class SheetPlan:
     exported: set[str] = field(default_factory=set)  # entries that already have a bill
 
 
+@dataclass
+class Attempt:
+    """One export of a timesheet under its lock: the NetSuite writes it sends (`unsettled.watching`), and, for a
+    later look (`TimeExport.recheck`), the bills in doubt it writes as they should be whatever the mappings say."""
+
+    sent: list[unsettled.Write]
+    forced: set[str] = field(default_factory=set)  # external IDs
+    look: bool = False
+
+
 WRITES = "time-bill-writes"  # the invocation's NetSuite request slots (`records.window.slots`)
 
 
@@ -101,6 +117,7 @@ class TimeExport(SheetExport):
         cache: References,
     ) -> None:
         self._settings = config.time
+        self._late_wait = timedelta(seconds=config.netsuite.late_write_seconds)
         super().__init__(
             netsuite,
             clicktime,
@@ -279,6 +296,18 @@ class TimeExport(SheetExport):
 
     # -- the worker -----------------------------------------------------------------------------------------
     def apply(self, message: WorkMessage) -> Outcome:
+        return self._under_lock(message, look=False)
+
+    def recheck(self, message: WorkMessage) -> Outcome:
+        """A later look at a timesheet listed after a bill write of unknown outcome (`records.time_doubts`).
+
+        Until `netsuite.late_write_seconds` have passed since that write, nothing is done (a late request may still
+        land). Then the timesheet is exported again as it stands in ClickTime, every bill in doubt written whatever
+        its mapping says (or deleted when the timesheet no longer wants it), and the timesheet leaves the list
+        unless one of those writes was of unknown outcome too. Blocked or failing, it stays listed."""
+        return self._under_lock(message, look=True)
+
+    def _under_lock(self, message: WorkMessage, *, look: bool) -> Outcome:
         owner = f"{message.run_id}:{message.source_id}"
         writes = slots(WRITES, self._settings.write_concurrency)
         ticket = writes.ticket()  # a sheet started earlier gets free slots first
@@ -286,16 +315,35 @@ class TimeExport(SheetExport):
         def slot() -> AbstractContextManager[None]:
             return writes.held(ticket)
 
+        with requests_held_by(slot), locked(self._mappings, KIND, message.source_id, owner) as lock:
+            attempt = Attempt(sent=[], look=look)
+            if look:
+                waiting = self._still_waiting(lock)
+                if waiting is not None:
+                    return waiting
+                before = lock.mapping
+                assert before is not None  # `_still_waiting` answered otherwise
+                attempt.forced = time_doubts.in_doubt(before.details)
+                # The look moves neither the version fence nor the fingerprint: it is not a new version.
+                message = message.model_copy(
+                    update={"version": before.source_version or message.version, "fingerprint": before.fingerprint}
+                )
+            with unsettled.watching() as attempt.sent:
+                try:
+                    return self._export_sheet(lock, message, attempt)
+                except BaseException:
+                    self._keep_doubts(lock, attempt)
+                    raise
+
+    def _export_sheet(self, lock: Lock, message: WorkMessage, attempt: Attempt) -> Outcome:
         with (
-            requests_held_by(slot),
-            locked(self._mappings, KIND, message.source_id, owner) as lock,
             read_beside(lambda: self._clicktime.time_report(TimesheetID=message.source_id)) as rows,
             read_beside(self._ns.periods) as periods,
         ):
             sheet = self._clicktime.timesheet(message.source_id)
             if sheet is None or sheet.Status != TIMESHEETS.approved_status:
                 status = sheet.Status if sheet else "deleted"
-                return self._withdraw(lock, message, status)
+                return self._withdraw(lock, message, status, attempt)
             version = approved_at(sheet.model_dump()) or message.version
             before = lock.mapping
             if before and before.source_version and version < before.source_version:
@@ -308,7 +356,7 @@ class TimeExport(SheetExport):
                 self._runlog.note(message.run_id, f"skipped:{cause_part(note)[:80]}", note)
             if plan.problems:
                 raise Blocked(sheet.ID, plan.problems)
-            return self._export(lock, message, plan, version, children)
+            return self._export(lock, message, plan, version, children, attempt)
 
     def _export(
         self,
@@ -317,6 +365,7 @@ class TimeExport(SheetExport):
         plan: SheetPlan,
         version: Any,
         children: dict[str, Mapping],
+        attempt: Attempt,
     ) -> Outcome:
         sheet_id = plan.sheet.ID
         wanted = {e.entry_id: e for e in plan.entries}
@@ -326,8 +375,10 @@ class TimeExport(SheetExport):
             if e.entry_id not in children
             or children[e.entry_id].content_hash != content_hash(e.payload)
             or children[e.entry_id].deleted
+            or external_id(e.entry_id) in attempt.forced
         ]
         removed = [m for entry_id, m in children.items() if entry_id not in wanted]
+        strays = attempt.forced - {external_id(entry_id) for entry_id in [*wanted, *children]}
         frozen = self._frozen_bills([children[e.entry_id] for e in changed if e.entry_id in children] + removed)
         written: list[Mapping] = []
         flags: list[str] = []
@@ -339,9 +390,11 @@ class TimeExport(SheetExport):
             self._mappings.put_many(written)
             raise
         gone = self._delete_bills(removed, frozen, flags)
+        strays_gone = self._delete_strays(strays, flags)
         self._mappings.put_many(written)
         self._mappings.delete_many(ENTRY_KIND, gone)
         self._flag(message, sheet_id, flags)
+        doubts = self._doubts(lock, attempt, [*children.values(), *written])
         total = sum(e.minutes for e in plan.entries)
         mapping = Mapping(
             kind=KIND,
@@ -356,16 +409,20 @@ class TimeExport(SheetExport):
                 "entries": str(len(plan.entries)),
                 "minutes": str(total),
                 "flagged": str(len(flags)),
+                **doubts,
             },
         )
         self._mappings.commit(lock, mapping)
-        detail = f"{len(written)} time bill(s) written, {len(gone)} deleted, {len(plan.entries)} in NetSuite ({duration(total)})"
+        gone_count = len(gone) + strays_gone
+        detail = f"{len(written)} time bill(s) written, {gone_count} deleted, {len(plan.entries)} in NetSuite ({duration(total)})"
         if flags:
             detail += f"; {len(flags)} flagged"
+        if attempt.look:
+            detail = f"looked at again after a write of unknown outcome: {detail}"
         if lock.mapping is None or not children:
             action = "created" if written else "unchanged"
         else:
-            action = "updated" if written or gone else "unchanged"
+            action = "updated" if written or gone_count else "unchanged"
         return Outcome(action, mapping.target_id, detail)  # type: ignore[arg-type]
 
     def _write_bills(
@@ -426,7 +483,7 @@ class TimeExport(SheetExport):
         if failure is not None:
             raise failure
 
-    def _withdraw(self, lock: Lock, message: WorkMessage, status: str) -> Outcome:
+    def _withdraw(self, lock: Lock, message: WorkMessage, status: str, attempt: Attempt) -> Outcome:
         """The timesheet is not approved any more: its time bills leave NetSuite (or are flagged, by policy)."""
         before = lock.mapping
         children = self._mappings.children(KIND, message.source_id)
@@ -434,6 +491,7 @@ class TimeExport(SheetExport):
             self._mappings.release(lock)
             return Outcome("skipped", None, f"timesheet is {status} and was never exported")
         flags: list[str] = []
+        strays_gone = 0
         if self._settings.on_unapproved == "flag":
             flags = [
                 f"timesheet is {status}: its {len(children)} time bill(s) stay in NetSuite (time.on_unapproved = flag)"
@@ -442,22 +500,102 @@ class TimeExport(SheetExport):
         else:
             frozen = self._frozen_bills(children)
             gone = self._delete_bills(children, frozen, flags)
+            strays = attempt.forced - {external_id(m.source_id) for m in children}
+            strays_gone = self._delete_strays(strays, flags)
             self._mappings.delete_many(ENTRY_KIND, gone)
         self._flag(message, message.source_id, flags)
+        doubts = self._doubts(lock, attempt, children)
         remaining = len(children) - len(gone)
         target = before.target_id if before else f"timesheet:{message.source_id}"
+        kept = time_doubts.cleared(before.details) if before else {}
         mapping = Mapping(
             kind=KIND,
             source_id=message.source_id,
             target_id=target,
             source_version=max(filter(None, [message.version, before.source_version if before else None])),
-            details={**(before.details if before else {}), "withdrawn": status, "entries": str(remaining)},
+            details={**kept, "withdrawn": status, "entries": str(remaining), **doubts},
             deleted=remaining == 0,
         )
         self._mappings.commit(lock, mapping)
-        return Outcome(
-            "updated" if gone else "unchanged", target, f"timesheet is {status}: {len(gone)} time bill(s) deleted"
-        )
+        deleted = len(gone) + strays_gone
+        detail = f"timesheet is {status}: {deleted} time bill(s) deleted"
+        if attempt.look:
+            detail = f"looked at again after a write of unknown outcome: {detail}"
+        return Outcome("updated" if deleted else "unchanged", target, detail)
+
+    # -- bill writes of unknown outcome (`records.time_doubts`) ---------------------------------------------
+    def _still_waiting(self, lock: Lock) -> Outcome | None:
+        """A look's answer while there is nothing to do yet (the lock released), or None: the wait is over."""
+        mapping = lock.mapping
+        over_at = time_doubts.wait_over_at(mapping.details, self._late_wait) if mapping else None
+        if over_at is None:
+            self._mappings.unlist_unsettled(KIND, lock.source_id)  # under the lock: a new listing cannot come meanwhile
+            self._mappings.release(lock)
+            return Outcome("unchanged", mapping.target_id if mapping else None, "nothing left to look at")
+        if utc_now() < over_at:
+            self._mappings.release(lock)
+            return Outcome(
+                "unchanged",
+                mapping.target_id,  # type: ignore[union-attr]
+                f"a bill write of unknown outcome may still land until {format_instant(over_at)}: a later run looks",
+            )
+        return None
+
+    def _doubts(self, lock: Lock, attempt: Attempt, bills: list[Mapping]) -> dict[str, str]:
+        """The doubt details the timesheet's new mapping holds after this attempt's writes. A doubtful write lists
+        the timesheet (before its mapping is recorded: listed and found settled costs a look, never a miss); a
+        look none of whose writes was doubtful unlists it."""
+        sheet_id = lock.source_id
+        before = lock.mapping.details if lock.mapping else {}
+        kept = {} if attempt.look else time_doubts.carried(before)
+        doubted = time_doubts.doubted_bills(attempt.sent, bills, external_id)
+        if doubted:
+            self._mappings.list_unsettled(KIND, sheet_id)
+            logger.info(
+                f"timesheet {sheet_id}: {len(doubted)} time bill write(s) had an unknown outcome; "
+                "a later run writes those bills again",
+                extra={"kind": KIND, "source_id": sheet_id, "target_ids": sorted(doubted)},
+            )
+        elif attempt.look:
+            self._mappings.unlist_unsettled(KIND, sheet_id)
+        return time_doubts.with_doubts(kept, doubted, utc_now())
+
+    def _keep_doubts(self, lock: Lock, attempt: Attempt) -> None:
+        """An export that failed after a write of unknown outcome still records the bills in doubt (the retry
+        that succeeds later cannot tell that an earlier request is on its way)."""
+        bills = self._mappings.children(KIND, lock.source_id)
+        if not time_doubts.doubted_bills(attempt.sent, bills, external_id):
+            return
+        before = lock.mapping
+        details = self._doubts(lock, Attempt(attempt.sent), bills)  # a failed look keeps what it was to write
+        if before is None:
+            mapping = Mapping(
+                kind=KIND, source_id=lock.source_id, target_id=f"timesheet:{lock.source_id}", details=details
+            )
+        else:
+            mapping = before.model_copy(update={"details": {**before.details, **details}})
+        self._mappings.commit(lock, mapping)
+
+    def _delete_strays(self, external_ids: set[str], flags: list[str]) -> int:
+        """Delete the bills with these external IDs that NetSuite holds though no mapping does (a late request
+        brought them back); how many. Billed, posted or closed-period ones are flagged instead."""
+        if not external_ids:
+            return 0
+        found: dict[str, str] = {}  # internal ID -> external ID
+        listed = ", ".join(f"'{eid}'" for eid in sorted(external_ids) if not _SAFE.search(eid))
+
+        def query(after: str | None) -> str:
+            extra = f" AND tb.id > {int(after)}" if after else ""
+            return (
+                "SELECT tb.id AS id, tb.externalid AS externalid FROM timebill tb "
+                f"WHERE tb.externalid IN ({listed}){extra} ORDER BY tb.id"
+            )
+
+        for row in self._netsuite.rows(query) if listed else []:
+            found[str(row["id"])] = str(row.get("externalid") or "")
+        strays = [Mapping(kind=ENTRY_KIND, source_id=eid, target_id=bill) for bill, eid in found.items()]
+        frozen = self._frozen_bills(strays)
+        return len(self._delete_bills(strays, frozen, flags))
 
     # -- billed, posted and closed bills are never changed --------------------------------------------------
     def _frozen_bills(self, mappings: list[Mapping]) -> dict[str, str]:

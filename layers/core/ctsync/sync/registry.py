@@ -100,8 +100,15 @@ def _time(runtime: Runtime) -> SyncDefinition:
     export = TimeExport(
         runtime.netsuite, runtime.clicktime, runtime.mappings, runtime.runlog, runtime.config, runtime.references
     )
+    # A timesheet whose bill writes were of unknown outcome is looked at again (`records.time_doubts`).
     return SyncDefinition(
-        "time", "timesheet", export.source, export, records_at_once=runtime.config.time.sheets_at_once
+        "time",
+        "timesheet",
+        export.source,
+        export,
+        records_at_once=runtime.config.time.sheets_at_once,
+        checked_kinds=("timesheet",),
+        recheck=export.recheck,
     )
 
 

@@ -1,0 +1,162 @@
+"""A time bill write whose answer was lost and that NetSuite processes only after a newer write of the same bill
+(the simulator's `late` fault, placed by request events, not by time), end to end through the runner.
+
+The NetSuite side of the kind fixed for ClickTime (`tests/e2e/test_clicktime_late_writes.py`): a timed-out PUT of
+a bill could land after the bill was written again or deleted, and nothing looked at it again: a bill with old
+hours, or a bill of a timesheet that is no longer approved. Now a timesheet with a bill write of unknown outcome
+stays listed, and the first run at least `netsuite.late_write_seconds` after that write writes the bills such a
+request may have changed as they should be (`records.time_export.TimeExport.recheck`).
+
+The time export's clock is the test's (`time_export.utc_now`): "later than the wait" is a value, not a sleep.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from ctsync.reconcile.time import reconcile_time
+from ctsync.records import time_export
+from ctsync.records.time_export import external_id
+from ctsync.timeutil import utc_now
+from tests.e2e.support import run
+from tests.e2e.test_time_export import (
+    bills_by_external_id,
+    exportable_sheets,
+    exported,  # noqa: F401 - a fixture
+    minutes_of,
+)
+
+pytestmark = pytest.mark.e2e
+
+BILLS = "/services/rest/record/v1/timeBill/"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = utc_now()
+
+    def __call__(self) -> Any:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch) -> Clock:
+    clock = Clock()
+    monkeypatch.setattr(time_export, "utc_now", clock)
+    return clock
+
+
+def a_sheet_and_entry(session) -> tuple[dict[str, Any], dict[str, Any]]:
+    ct = session.simulators.clicktime
+    sheet = next(s for s in exportable_sheets(session) if len(ct.entries_of(s["ID"])) >= 2)
+    return sheet, ct.entries_of(sheet["ID"])[0]
+
+
+def correct(session, sheet_id: str, entry_id: str, hours: Decimal) -> None:
+    """The way people correct approved time: undo the approval, change the entry, approve again."""
+    ct = session.simulators.clicktime
+    ct.clock.advance(timedelta(hours=1))
+    ct.timesheet_action(sheet_id, "UndoApproval", "Correcting hours")
+    ct.edit_time_entry(entry_id, Hours=hours)
+    ct.timesheet_action(sheet_id, "Approve")
+
+
+def time_differences(session) -> list[str]:
+    runtime = session.runtime()
+    result = reconcile_time(runtime.netsuite, runtime.clicktime, session.mappings, runtime.config)
+    return [d for check in result.checks for d in check.differences]
+
+
+def test_a_late_put_with_old_hours_after_a_newer_one_is_written_over_once_the_wait_is_over(exported, clock):  # noqa: F811
+    session = exported
+    ns = session.simulators.netsuite
+    sheet, entry = a_sheet_and_entry(session)
+    bill_path = f"{BILLS}eid:{external_id(entry['ID'])}"
+    ns.faults.inject("late", times=1, method="PUT", path=f"{bill_path}$")
+    correct(session, sheet["ID"], entry["ID"], Decimal("3.5"))
+    run(session, "time")  # the PUT with 3:30 is taken and its answer lost; the client's retry writes 3:30
+    assert ns.faults.fired["late"] == 1
+    assert minutes_of(bills_by_external_id(session)[external_id(entry["ID"])][0]) == 210
+
+    correct(session, sheet["ID"], entry["ID"], Decimal("5"))
+    clock.now += timedelta(minutes=5)
+    newer = run(session, "time")
+    assert [w.path for w in newer.netsuite_writes if w.method == "PUT"] == [bill_path]
+    # NetSuite gets round to the first PUT only now: the bill says 3:30 again, ClickTime 5:00
+    assert ns.process_held() == 1
+    assert minutes_of(bills_by_external_id(session)[external_id(entry["ID"])][0]) == 210
+
+    clock.now += timedelta(minutes=5)  # within the wait: the run looks, writes nothing, keeps the sheet listed
+    assert run(session, "time").netsuite_writes == []
+
+    clock.now += timedelta(seconds=session.runtime().config.netsuite.late_write_seconds)
+    repaired = run(session, "time")
+
+    assert [(w.method, w.path) for w in repaired.netsuite_writes] == [("PUT", bill_path)]
+    (bill,) = bills_by_external_id(session)[external_id(entry["ID"])]
+    assert minutes_of(bill) == 300
+    assert time_differences(session) == []
+    assert run(session, "time").netsuite_writes == []  # settled: no more looks
+
+
+def test_a_late_put_that_brings_back_a_withdrawn_timesheets_bill_is_deleted_once_the_wait_is_over(exported, clock):  # noqa: F811
+    session = exported
+    ns, ct = session.simulators.netsuite, session.simulators.clicktime
+    sheet, entry = a_sheet_and_entry(session)
+    eid = external_id(entry["ID"])
+    ns.faults.inject("late", times=1, method="PUT", path=f"{BILLS}eid:{eid}$")
+    correct(session, sheet["ID"], entry["ID"], Decimal("2.25"))
+    run(session, "time")
+    assert ns.faults.fired["late"] == 1
+
+    ct.clock.advance(timedelta(hours=1))
+    ct.timesheet_action(sheet["ID"], "UndoApproval", "Wrong project")
+    clock.now += timedelta(minutes=5)
+    run(session, "time")
+    assert all(external_id(e["ID"]) not in bills_by_external_id(session) for e in ct.entries_of(sheet["ID"]))
+    # The late PUT lands: a bill of a timesheet that is not approved is in NetSuite again
+    assert ns.process_held() == 1
+    assert eid in bills_by_external_id(session)
+
+    clock.now += timedelta(seconds=session.runtime().config.netsuite.late_write_seconds)
+    repaired = run(session, "time")
+
+    assert [w.method for w in repaired.netsuite_writes] == ["DELETE"]
+    assert eid not in bills_by_external_id(session)
+    assert time_differences(session) == []
+    assert run(session, "time").netsuite_writes == []
+
+
+def test_a_late_put_of_an_export_that_failed_and_succeeded_on_redelivery_is_still_looked_at(exported, clock):  # noqa: F811
+    # The lost PUT's attempt ends in failure (its retries are refused with 503), so the timesheet's message fails
+    # and its redelivery writes the bill with no doubt: the doubt is the failed attempt's to record.
+    session = exported
+    ns, ct = session.simulators.netsuite, session.simulators.clicktime
+    sheet, entry = a_sheet_and_entry(session)
+    eid = external_id(entry["ID"])
+    attempts = session.runtime().config.retry.max_attempts
+    ns.faults.inject("late", times=1, method="PUT", path=f"{BILLS}eid:{eid}$")
+    ns.faults.inject(status=503, times=attempts - 1, method="PUT", path=f"{BILLS}eid:{eid}$")
+    correct(session, sheet["ID"], entry["ID"], Decimal("2.25"))
+    first = run(session, "time")
+    assert ns.faults.fired["late"] == 1 and ns.faults.fired["503"] == attempts - 1
+    assert first.counts("time")["updated"] == 1 and first.counts("time")["failed"] == 0  # the redelivery
+    assert minutes_of(bills_by_external_id(session)[eid][0]) == 135
+
+    ct.clock.advance(timedelta(hours=1))
+    ct.timesheet_action(sheet["ID"], "UndoApproval", "Wrong project")
+    clock.now += timedelta(minutes=5)
+    run(session, "time")
+    assert eid not in bills_by_external_id(session)
+    assert ns.process_held() == 1
+    assert eid in bills_by_external_id(session)
+
+    clock.now += timedelta(seconds=session.runtime().config.netsuite.late_write_seconds)
+    run(session, "time")
+
+    assert eid not in bills_by_external_id(session)
+    assert time_differences(session) == []
