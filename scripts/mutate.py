@@ -32,6 +32,7 @@ SCOPE: dict[str, tuple[str, ...] | None] = {
     "ctsync/sync/queues.py": None,
     "ctsync/records/targets.py": None,
     "ctsync/unsettled.py": None,
+    "ctsync/records/time_doubts.py": None,
     "ctsync/records/writeback.py": None,
     "ctsync/state/mappings.py": None,
     "ctsync/state/progress.py": None,
