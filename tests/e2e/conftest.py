@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from ctns.session import Session
+from ctsync.state import MappingStore
 from tests.e2e.support import FAST_RETRIES
 
 
@@ -30,3 +31,17 @@ def open_session() -> Iterator[Callable[..., Session]]:
 @pytest.fixture
 def session(open_session: Callable[..., Session]) -> Session:
     return open_session()
+
+
+@pytest.fixture
+def lock_owners(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, str]]:
+    """(kind, source_id, owner) of every record lock taken, in order."""
+    taken: list[tuple[str, str, str]] = []
+    lock = MappingStore.lock
+
+    def spy(self: MappingStore, kind: str, source_id: str, owner: str, **kwargs: Any) -> Any:
+        taken.append((kind, source_id, owner))
+        return lock(self, kind, source_id, owner, **kwargs)
+
+    monkeypatch.setattr(MappingStore, "lock", spy)
+    return taken

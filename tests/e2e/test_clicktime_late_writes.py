@@ -88,3 +88,24 @@ def test_a_late_update_that_reactivates_a_deleted_task_is_undone_by_a_later_run(
     run(session, "tasks")
 
     assert the_task(session, leaf["id"])["IsActive"] is False
+
+
+def test_the_look_and_a_new_change_of_one_project_in_one_run_never_hold_its_lock_together(session, lock_owners):
+    # Found by a review of the time export's look: both messages come in one run, a worker applies several at
+    # once, and the lock lets its owner in again (a redelivery), so they must not share an owner.
+    netsuite, clicktime = session.simulators.netsuite.records, session.simulators.clicktime
+    run(session, "projects")
+    project = open_projects(session)[0].id
+    (job,) = jobs_by_project(session)[project]
+    clicktime.faults.inject("late", times=1, method="PATCH", path=rf"/Jobs/{job['ID']}$")
+    netsuite.update("job", project, {"companyName": "Renamed Once"})
+    run(session, "projects")
+    netsuite.update("job", project, {"companyName": "Renamed Twice"})
+    lock_owners.clear()
+
+    run(session, "projects")
+
+    assert len({owner for kind, source_id, owner in lock_owners if (kind, source_id) == ("project", project)}) == 2
+    assert clicktime.process_held() == 1
+    run(session, "projects")
+    assert jobs_by_project(session)[project][0]["Name"].startswith("Renamed Twice")

@@ -160,3 +160,105 @@ def test_a_late_put_of_an_export_that_failed_and_succeeded_on_redelivery_is_stil
 
     assert eid not in bills_by_external_id(session)
     assert time_differences(session) == []
+
+
+# -- found by a review of the above: each failed before its fix ---------------------------------------------------
+def test_the_look_and_a_new_approval_of_one_timesheet_in_one_run_never_hold_its_lock_together(
+    exported,  # noqa: F811
+    clock,
+    lock_owners,
+):
+    # Both messages come in one run, and a worker applies several at once: they must not share a lock owner, or
+    # both export the sheet side by side (the lock lets its owner in again: a message's redelivery).
+    session = exported
+    ns = session.simulators.netsuite
+    sheet, entry = a_sheet_and_entry(session)
+    ns.faults.inject("late", times=1, method="PUT", path=f"{BILLS}eid:{external_id(entry['ID'])}$")
+    correct(session, sheet["ID"], entry["ID"], Decimal("3.5"))
+    run(session, "time")
+    assert ns.process_held() == 1
+    clock.now += timedelta(seconds=session.runtime().config.netsuite.late_write_seconds + 60)
+    correct(session, sheet["ID"], entry["ID"], Decimal("4"))
+    lock_owners.clear()
+
+    both = run(session, "time")
+
+    owners = {owner for kind, source_id, owner in lock_owners if (kind, source_id) == ("timesheet", sheet["ID"])}
+    assert len(owners) == 2  # the approval's message and the look
+    assert both.counts("time")["failed"] == 0
+    assert minutes_of(bills_by_external_id(session)[external_id(entry["ID"])][0]) == 240
+    assert time_differences(session) == []
+
+
+def test_with_the_flag_policy_a_bill_a_late_put_brought_back_is_still_deleted_by_the_look(open_session, clock):
+    session = open_session({"time": {"on_unapproved": "flag"}})
+    run(session, "projects")
+    run(session, "tasks")
+    session.log_activity()
+    run(session, "time")
+    ns, ct = session.simulators.netsuite, session.simulators.clicktime
+    sheet, entry = a_sheet_and_entry(session)
+    eid = external_id(entry["ID"])
+    ns.faults.inject("late", times=1, method="PUT", path=f"{BILLS}eid:{eid}$")
+    correct(session, sheet["ID"], entry["ID"], Decimal("2.25"))
+    run(session, "time")
+    # The entry leaves the sheet (its bill is deleted); the late PUT then brings the bill back
+    ct.clock.advance(timedelta(hours=1))
+    ct.timesheet_action(sheet["ID"], "UndoApproval", "Remove a line")
+    ct.delete_time_entry(entry["ID"])
+    ct.timesheet_action(sheet["ID"], "Approve")
+    clock.now += timedelta(minutes=2)
+    run(session, "time")
+    assert ns.process_held() == 1 and eid in bills_by_external_id(session)
+    # The sheet is un-approved: with the flag policy its bills stay, but this one was never the sheet's
+    ct.clock.advance(timedelta(hours=1))
+    ct.timesheet_action(sheet["ID"], "UndoApproval", "Later")
+    clock.now += timedelta(seconds=session.runtime().config.netsuite.late_write_seconds)
+
+    looked = run(session, "time")
+
+    assert [w.method for w in looked.netsuite_writes] == ["DELETE"]
+    assert eid not in bills_by_external_id(session)
+    assert session.mappings.unsettled("timesheet") == []
+
+
+def test_a_look_at_a_blocked_timesheet_waits_for_it_without_dead_lettering_it_again(exported, clock):  # noqa: F811
+    session = exported
+    ns, ct = session.simulators.netsuite, session.simulators.clicktime
+    sheet, entry = a_sheet_and_entry(session)
+    eid = external_id(entry["ID"])
+    ns.faults.inject("late", times=1, method="PUT", path=f"{BILLS}eid:{eid}$")
+    correct(session, sheet["ID"], entry["ID"], Decimal("3.5"))
+    run(session, "time")
+    correct(session, sheet["ID"], entry["ID"], Decimal("5"))
+    clock.now += timedelta(minutes=2)
+    run(session, "time")
+    assert ns.process_held() == 1  # the bill says 3:30 again
+    # A person logs 23 h more on that day: the sheet is blocked (more than 24 h in a day), once
+    ct.clock.advance(timedelta(hours=1))
+    ct.timesheet_action(sheet["ID"], "UndoApproval", "More")
+    extra = ct.add_time_entry(sheet["ID"], entry["Date"][:10], Decimal("23"), entry["JobID"], entry["TaskID"])
+    ct.timesheet_action(sheet["ID"], "Approve")
+    clock.now += timedelta(minutes=2)
+    assert run(session, "time").counts("time")["failed"] == 1
+    dead = len(session.runner.dead_letters("time"))
+    clock.now += timedelta(seconds=session.runtime().config.netsuite.late_write_seconds)
+
+    looks = []
+    for _ in range(2):
+        ct.clock.advance(timedelta(hours=2))  # past the window's overlap: the look is the run's one message
+        looks.append(run(session, "time"))
+
+    # (failed, skipped): the first run also reads the blocked approval again (the window's overlap) and fails it
+    # as any failing record; the look is skipped each time, never failed
+    assert [(p.counts("time")["failed"], p.counts("time")["skipped"]) for p in looks] == [(1, 1), (0, 1)]
+    assert len(session.runner.dead_letters("time")) == dead + 1
+    assert session.mappings.unsettled("timesheet") == [sheet["ID"]]  # its bills are still in doubt
+    # The person fixes the day: the export goes through and the look writes the bill in doubt as it should be
+    ct.clock.advance(timedelta(hours=1))
+    ct.timesheet_action(sheet["ID"], "UndoApproval", "Fix")
+    ct.delete_time_entry(extra["ID"])
+    ct.timesheet_action(sheet["ID"], "Approve")
+    run(session, "time")
+    assert minutes_of(bills_by_external_id(session)[eid][0]) == 300
+    assert session.mappings.unsettled("timesheet") == []

@@ -25,6 +25,7 @@ def write(method: str, path: str, *, doubtful: bool) -> unsettled.Write:
 def test_a_doubtful_put_names_its_bill_by_external_id_and_a_doubtful_delete_by_the_bill_it_deleted() -> None:
     bills = [bill("e-1", "101"), bill("e-2", "102")]
     writes = [
+        write("PUT", f"{BILL}eid:ct-te-e-2", doubtful=False),  # answered: nothing in doubt, and the rest still count
         write("PUT", f"{BILL}eid:ct-te-e-3", doubtful=True),
         write("DELETE", f"{BILL}102", doubtful=True),
         write("PUT", f"{BILL}eid:ct-te-e-1", doubtful=False),  # answered: nothing in doubt

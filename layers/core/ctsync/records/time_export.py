@@ -99,6 +99,7 @@ class Attempt:
     sent: list[unsettled.Write]
     forced: set[str] = field(default_factory=set)  # external IDs
     look: bool = False
+    period_start: str = ""  # the timesheet's first day, once it is read
 
 
 WRITES = "time-bill-writes"  # the invocation's NetSuite request slots (`records.window.slots`)
@@ -308,7 +309,9 @@ class TimeExport(SheetExport):
         return self._under_lock(message, look=True)
 
     def _under_lock(self, message: WorkMessage, *, look: bool) -> Outcome:
-        owner = f"{message.run_id}:{message.source_id}"
+        # A look has an owner of its own: a new approval's message of the same run may be in progress beside it, and
+        # the lock lets its owner in again (a redelivery).
+        owner = f"{message.run_id}:{'check:' if look else ''}{message.source_id}"
         writes = slots(WRITES, self._settings.write_concurrency)
         ticket = writes.ticket()  # a sheet started earlier gets free slots first
 
@@ -344,6 +347,7 @@ class TimeExport(SheetExport):
             if sheet is None or sheet.Status != TIMESHEETS.approved_status:
                 status = sheet.Status if sheet else "deleted"
                 return self._withdraw(lock, message, status, attempt)
+            attempt.period_start = sheet.StartDate[:10]
             version = approved_at(sheet.model_dump()) or message.version
             before = lock.mapping
             if before and before.source_version and version < before.source_version:
@@ -352,8 +356,18 @@ class TimeExport(SheetExport):
             children = {m.source_id: m for m in self._mappings.children(KIND, sheet.ID)}
             periods.result()  # a failed read raises here, rather than the plan reading (and retrying) it again
             plan = self.plan(sheet, set(children), rows=rows.result)
-            for note in plan.skipped:
+            for note in plan.skipped if not attempt.look else []:
                 self._runlog.note(message.run_id, f"skipped:{cause_part(note)[:80]}", note)
+            if plan.problems and attempt.look:
+                # Its work message was dead-lettered with the causes already: the look waits for it to export.
+                self._mappings.release(lock)
+                causes = ", ".join(sorted({problem.cause_key for problem in plan.problems}))
+                return Outcome(
+                    "skipped",
+                    before.target_id if before else None,
+                    f"looked at again after a write of unknown outcome: blocked ({causes}); "
+                    "the bills in doubt are written once it exports",
+                )
             if plan.problems:
                 raise Blocked(sheet.ID, plan.problems)
             return self._export(lock, message, plan, version, children, attempt)
@@ -378,7 +392,7 @@ class TimeExport(SheetExport):
             or external_id(e.entry_id) in attempt.forced
         ]
         removed = [m for entry_id, m in children.items() if entry_id not in wanted]
-        strays = attempt.forced - {external_id(entry_id) for entry_id in [*wanted, *children]}
+        strays = attempt.forced - {external_id(entry_id) for entry_id in wanted}
         frozen = self._frozen_bills([children[e.entry_id] for e in changed if e.entry_id in children] + removed)
         written: list[Mapping] = []
         flags: list[str] = []
@@ -390,7 +404,7 @@ class TimeExport(SheetExport):
             self._mappings.put_many(written)
             raise
         gone = self._delete_bills(removed, frozen, flags)
-        strays_gone = self._delete_strays(strays, flags)
+        strays_gone = self._delete_strays(strays, flags, mapped={m.target_id for m in children.values()})
         self._mappings.put_many(written)
         self._mappings.delete_many(ENTRY_KIND, gone)
         self._flag(message, sheet_id, flags)
@@ -492,16 +506,23 @@ class TimeExport(SheetExport):
             return Outcome("skipped", None, f"timesheet is {status} and was never exported")
         flags: list[str] = []
         strays_gone = 0
+        mapped = {m.target_id for m in children}
         if self._settings.on_unapproved == "flag":
             flags = [
                 f"timesheet is {status}: its {len(children)} time bill(s) stay in NetSuite (time.on_unapproved = flag)"
             ]
             gone: list[str] = []
+            # Its bills stay, but one a late request brought back was never the sheet's; one in doubt that stays is
+            # written whole by the next export that includes it (its content is not known).
+            strays_gone = self._delete_strays(
+                attempt.forced - {external_id(m.source_id) for m in children}, flags, mapped
+            )
+            doubted = [m for m in children if external_id(m.source_id) in attempt.forced]
+            self._mappings.put_many(m.model_copy(update={"content_hash": ""}) for m in doubted)
         else:
             frozen = self._frozen_bills(children)
             gone = self._delete_bills(children, frozen, flags)
-            strays = attempt.forced - {external_id(m.source_id) for m in children}
-            strays_gone = self._delete_strays(strays, flags)
+            strays_gone = self._delete_strays(attempt.forced, flags, mapped)
             self._mappings.delete_many(ENTRY_KIND, gone)
         self._flag(message, message.source_id, flags)
         doubts = self._doubts(lock, attempt, children)
@@ -512,7 +533,10 @@ class TimeExport(SheetExport):
             kind=KIND,
             source_id=message.source_id,
             target_id=target,
-            source_version=max(filter(None, [message.version, before.source_version if before else None])),
+            # A look is not a new version: the fence stays where ClickTime's approvals put it.
+            source_version=before.source_version
+            if attempt.look and before
+            else max(filter(None, [message.version, before.source_version if before else None])),
             details={**kept, "withdrawn": status, "entries": str(remaining), **doubts},
             deleted=remaining == 0,
         )
@@ -569,19 +593,25 @@ class TimeExport(SheetExport):
         before = lock.mapping
         details = self._doubts(lock, Attempt(attempt.sent), bills)  # a failed look keeps what it was to write
         if before is None:
+            period = {"period_start": attempt.period_start} if attempt.period_start else {}
             mapping = Mapping(
-                kind=KIND, source_id=lock.source_id, target_id=f"timesheet:{lock.source_id}", details=details
+                kind=KIND,
+                source_id=lock.source_id,
+                target_id=f"timesheet:{lock.source_id}",
+                details={**period, **details},
             )
         else:
             mapping = before.model_copy(update={"details": {**before.details, **details}})
         self._mappings.commit(lock, mapping)
 
-    def _delete_strays(self, external_ids: set[str], flags: list[str]) -> int:
-        """Delete the bills with these external IDs that NetSuite holds though no mapping does (a late request
-        brought them back); how many. Billed, posted or closed-period ones are flagged instead."""
+    def _delete_strays(self, external_ids: set[str], flags: list[str], mapped: set[str]) -> int:
+        """Delete the bills with these external IDs that NetSuite holds, other than the `mapped` ones (internal IDs:
+        deleted or kept by their mappings), as a late request may have brought them back; how many. Billed, posted
+        or closed-period ones are flagged instead."""
         if not external_ids:
             return 0
         found: dict[str, str] = {}  # internal ID -> external ID
+        # `external_id` writes only [A-Za-z0-9_-]; the check keeps anything else out of the query all the same.
         listed = ", ".join(f"'{eid}'" for eid in sorted(external_ids) if not _SAFE.search(eid))
 
         def query(after: str | None) -> str:
@@ -593,7 +623,11 @@ class TimeExport(SheetExport):
 
         for row in self._netsuite.rows(query) if listed else []:
             found[str(row["id"])] = str(row.get("externalid") or "")
-        strays = [Mapping(kind=ENTRY_KIND, source_id=eid, target_id=bill) for bill, eid in found.items()]
+        strays = [
+            Mapping(kind=ENTRY_KIND, source_id=eid.removeprefix(EXTERNAL_PREFIX), target_id=bill)
+            for bill, eid in found.items()
+            if bill not in mapped
+        ]
         frozen = self._frozen_bills(strays)
         return len(self._delete_bills(strays, frozen, flags))
 

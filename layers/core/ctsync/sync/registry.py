@@ -62,7 +62,8 @@ def _clicktime_recheck(runtime: Runtime) -> Callable[[WorkMessage], Outcome]:
             message.source_id,
             read=runtime.clicktime.read_record,
             write=runtime.clicktime.patch_record,
-            owner=f"{message.run_id}:{message.source_id}",
+            # Its own owner: the record's work message of the same run may be in progress beside it.
+            owner=f"{message.run_id}:check:{message.source_id}",
             settle_after=timedelta(seconds=runtime.config.clicktime.late_write_seconds),
         )
         return Outcome(applied.action, applied.target_id, applied.detail)  # type: ignore[arg-type]
