@@ -262,3 +262,40 @@ def test_a_look_at_a_blocked_timesheet_waits_for_it_without_dead_lettering_it_ag
     run(session, "time")
     assert minutes_of(bills_by_external_id(session)[eid][0]) == 300
     assert session.mappings.unsettled("timesheet") == []
+
+
+def test_a_look_at_a_timesheet_netsuite_refuses_waits_for_it_without_dead_lettering_it_again(exported, clock):  # noqa: F811
+    # Found by a second review: the blocked look's kind, reached through NetSuite's answer instead of the plan.
+    session = exported
+    ns, ct = session.simulators.netsuite, session.simulators.clicktime
+    sheet, entry = a_sheet_and_entry(session)
+    other = ct.entries_of(sheet["ID"])[1]
+    ns.faults.inject("late", times=1, method="PUT", path=f"{BILLS}eid:{external_id(entry['ID'])}$")
+    correct(session, sheet["ID"], entry["ID"], Decimal("3.5"))
+    run(session, "time")
+    assert ns.process_held() == 1
+    ns.faults.inject(status=400, times=1000, method="PUT", path=f"{BILLS}eid:{external_id(other['ID'])}$")
+    correct(session, sheet["ID"], other["ID"], Decimal("1.5"))
+    clock.now += timedelta(minutes=2)
+    assert run(session, "time").counts("time")["failed"] == 1
+    dead = len(session.runner.dead_letters("time"))
+    clock.now += timedelta(seconds=session.runtime().config.netsuite.late_write_seconds)
+
+    looks = []
+    for _ in range(2):
+        ct.clock.advance(timedelta(hours=2))  # past the window's overlap: the look is the run's one message
+        looks.append(run(session, "time"))
+
+    # (failed, skipped): the first run also reads the refused approval again (the overlap) and fails it
+    assert [(p.counts("time")["failed"], p.counts("time")["skipped"]) for p in looks] == [(1, 1), (0, 1)]
+    assert len(session.runner.dead_letters("time")) == dead + 1
+    assert session.mappings.unsettled("timesheet") == [sheet["ID"]]
+    reasons = [c.reason for c in session.runlog.causes("time") if sheet["ID"] in c.blocked]
+    assert any("NetSuite 400" in reason for reason in reasons)  # a person still sees why
+    # NetSuite takes the bill again: the next look writes the sheet's bills in doubt and lets it go
+    ns.faults.clear()
+    ct.clock.advance(timedelta(hours=2))
+    run(session, "time")
+    assert minutes_of(bills_by_external_id(session)[external_id(other["ID"])][0]) == 90
+    assert minutes_of(bills_by_external_id(session)[external_id(entry["ID"])][0]) == 210
+    assert session.mappings.unsettled("timesheet") == []

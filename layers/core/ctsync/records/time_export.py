@@ -40,7 +40,7 @@ from ctsync import unsettled
 from ctsync.clicktime.client import ClickTimeClient
 from ctsync.clicktime.models import TimeEntry, Timesheet
 from ctsync.config import SyncConfig
-from ctsync.errors import cause_part
+from ctsync.errors import NeedsAttention, cause_part
 from ctsync.minutes import Timed, allocate, duration, hours_to_minutes
 from ctsync.netsuite.client import NetSuiteClient, requests_held_by
 from ctsync.netsuite.errors import NetSuiteAlreadyBilled, NetSuiteError, NetSuiteNotFound, NetSuitePeriodClosed
@@ -100,6 +100,7 @@ class Attempt:
     forced: set[str] = field(default_factory=set)  # external IDs
     look: bool = False
     period_start: str = ""  # the timesheet's first day, once it is read
+    strays: list[Mapping] = field(default_factory=list)  # bills no mapping holds that it deleted (or tried to)
 
 
 WRITES = "time-bill-writes"  # the invocation's NetSuite request slots (`records.window.slots`)
@@ -334,6 +335,11 @@ class TimeExport(SheetExport):
             with unsettled.watching() as attempt.sent:
                 try:
                     return self._export_sheet(lock, message, attempt)
+                except NeedsAttention as error:
+                    self._keep_doubts(lock, attempt)
+                    if not look or error.systemic:  # a login or permission failure stops the sync as usual
+                        raise
+                    return self._look_waits(lock, message, error)
                 except BaseException:
                     self._keep_doubts(lock, attempt)
                     raise
@@ -358,16 +364,6 @@ class TimeExport(SheetExport):
             plan = self.plan(sheet, set(children), rows=rows.result)
             for note in plan.skipped if not attempt.look else []:
                 self._runlog.note(message.run_id, f"skipped:{cause_part(note)[:80]}", note)
-            if plan.problems and attempt.look:
-                # Its work message was dead-lettered with the causes already: the look waits for it to export.
-                self._mappings.release(lock)
-                causes = ", ".join(sorted({problem.cause_key for problem in plan.problems}))
-                return Outcome(
-                    "skipped",
-                    before.target_id if before else None,
-                    f"looked at again after a write of unknown outcome: blocked ({causes}); "
-                    "the bills in doubt are written once it exports",
-                )
             if plan.problems:
                 raise Blocked(sheet.ID, plan.problems)
             return self._export(lock, message, plan, version, children, attempt)
@@ -398,14 +394,12 @@ class TimeExport(SheetExport):
         flags: list[str] = []
         try:
             self._write_bills(plan, changed, children, frozen, written, flags)
-        except Exception:
-            # A bill NetSuite refused (or an outage) part-way: the bills written before it are known at once, so a
-            # redrive does not write them again and a withdrawal finds them.
+        finally:
+            # Known at once, even when a bill NetSuite refused (or an outage) stopped the rest, or a delete below
+            # fails: a redrive does not write them again and a withdrawal finds them.
             self._mappings.put_many(written)
-            raise
         gone = self._delete_bills(removed, frozen, flags)
-        strays_gone = self._delete_strays(strays, flags, mapped={m.target_id for m in children.values()})
-        self._mappings.put_many(written)
+        strays_gone = self._delete_strays(strays, flags, {m.target_id for m in children.values()}, attempt)
         self._mappings.delete_many(ENTRY_KIND, gone)
         self._flag(message, sheet_id, flags)
         doubts = self._doubts(lock, attempt, [*children.values(), *written])
@@ -515,14 +509,14 @@ class TimeExport(SheetExport):
             # Its bills stay, but one a late request brought back was never the sheet's; one in doubt that stays is
             # written whole by the next export that includes it (its content is not known).
             strays_gone = self._delete_strays(
-                attempt.forced - {external_id(m.source_id) for m in children}, flags, mapped
+                attempt.forced - {external_id(m.source_id) for m in children}, flags, mapped, attempt
             )
             doubted = [m for m in children if external_id(m.source_id) in attempt.forced]
             self._mappings.put_many(m.model_copy(update={"content_hash": ""}) for m in doubted)
         else:
             frozen = self._frozen_bills(children)
             gone = self._delete_bills(children, frozen, flags)
-            strays_gone = self._delete_strays(attempt.forced, flags, mapped)
+            strays_gone = self._delete_strays(attempt.forced, flags, mapped, attempt)
             self._mappings.delete_many(ENTRY_KIND, gone)
         self._flag(message, message.source_id, flags)
         doubts = self._doubts(lock, attempt, children)
@@ -548,6 +542,28 @@ class TimeExport(SheetExport):
         return Outcome("updated" if deleted else "unchanged", target, detail)
 
     # -- bill writes of unknown outcome (`records.time_doubts`) ---------------------------------------------
+    def _look_waits(self, lock: Lock, message: WorkMessage, error: NeedsAttention) -> Outcome:
+        """A look that only a person can unblock (the plan is blocked, NetSuite refuses a bill) is not dead-lettered:
+        its approval's message was, with the causes, when it failed the same way. It stays listed, and the reason is
+        a cause again (the look may be the only message about the sheet now); the lock is given up."""
+        self._mappings.release(lock)  # a no-op if `_keep_doubts` committed
+        if not isinstance(error, Blocked):  # a blocked sheet's causes stand until its plan changes
+            record_flags(
+                self._runlog,
+                message,
+                [error.message],
+                what=f"timesheet {message.source_id}, looked at again after a write of unknown outcome",
+                cause_key=error.cause_key,
+                fix=error.fix,
+                kind=error.code,
+            )
+        return Outcome(
+            "skipped",
+            lock.mapping.target_id if lock.mapping else None,
+            f"looked at again after a write of unknown outcome: {error.message}; "
+            "the bills in doubt are written once it goes through",
+        )
+
     def _still_waiting(self, lock: Lock) -> Outcome | None:
         """A look's answer while there is nothing to do yet (the lock released), or None: the wait is over."""
         mapping = lock.mapping
@@ -572,7 +588,7 @@ class TimeExport(SheetExport):
         sheet_id = lock.source_id
         before = lock.mapping.details if lock.mapping else {}
         kept = {} if attempt.look else time_doubts.carried(before)
-        doubted = time_doubts.doubted_bills(attempt.sent, bills, external_id)
+        doubted = time_doubts.doubted_bills(attempt.sent, [*bills, *attempt.strays], external_id)
         if doubted:
             self._mappings.list_unsettled(KIND, sheet_id)
             logger.info(
@@ -586,12 +602,23 @@ class TimeExport(SheetExport):
 
     def _keep_doubts(self, lock: Lock, attempt: Attempt) -> None:
         """An export that failed after a write of unknown outcome still records the bills in doubt (the retry
-        that succeeds later cannot tell that an earlier request is on its way)."""
+        that succeeds later cannot tell that an earlier request is on its way). Failing here too, it says so in
+        the log and leaves the export's own error to be reported."""
+        try:
+            self._record_doubts_of_failure(lock, attempt)
+        except Exception:
+            logger.exception(
+                f"timesheet {lock.source_id}: the bills in doubt after a failed export could not be recorded",
+                extra={"kind": KIND, "source_id": lock.source_id, "sent": len(attempt.sent)},
+            )
+
+    def _record_doubts_of_failure(self, lock: Lock, attempt: Attempt) -> None:
         bills = self._mappings.children(KIND, lock.source_id)
-        if not time_doubts.doubted_bills(attempt.sent, bills, external_id):
+        if not time_doubts.doubted_bills(attempt.sent, [*bills, *attempt.strays], external_id):
             return
         before = lock.mapping
-        details = self._doubts(lock, Attempt(attempt.sent), bills)  # a failed look keeps what it was to write
+        # Not a look's own details: a failed look keeps what it was to write, and adds these
+        details = self._doubts(lock, Attempt(attempt.sent, strays=attempt.strays), bills)
         if before is None:
             period = {"period_start": attempt.period_start} if attempt.period_start else {}
             mapping = Mapping(
@@ -604,7 +631,7 @@ class TimeExport(SheetExport):
             mapping = before.model_copy(update={"details": {**before.details, **details}})
         self._mappings.commit(lock, mapping)
 
-    def _delete_strays(self, external_ids: set[str], flags: list[str], mapped: set[str]) -> int:
+    def _delete_strays(self, external_ids: set[str], flags: list[str], mapped: set[str], attempt: Attempt) -> int:
         """Delete the bills with these external IDs that NetSuite holds, other than the `mapped` ones (internal IDs:
         deleted or kept by their mappings), as a late request may have brought them back; how many. Billed, posted
         or closed-period ones are flagged instead."""
@@ -628,6 +655,7 @@ class TimeExport(SheetExport):
             for bill, eid in found.items()
             if bill not in mapped
         ]
+        attempt.strays.extend(strays)  # so that a delete of unknown outcome is known as that bill's
         frozen = self._frozen_bills(strays)
         return len(self._delete_bills(strays, frozen, flags))
 
