@@ -15,17 +15,23 @@ from tests.e2e.test_tasks_sync import open_tasks, the_task
 pytestmark = pytest.mark.e2e
 
 
-def test_a_late_update_that_reactivates_a_deleted_projects_job_is_undone_by_a_later_run(session):
+def a_late_rename(session, name: str) -> tuple[str, dict]:
+    """A project and its job, after a run in which the project was renamed to `name` and the job's PATCH was taken
+    and its answer lost (the client's retry renamed the job)."""
     netsuite, clicktime = session.simulators.netsuite.records, session.simulators.clicktime
     run(session, "projects")
     project = open_projects(session)[0].id
     (job,) = jobs_by_project(session)[project]
-
-    # The rename's PATCH is taken, its answer lost; the client's retry renames the job
     clicktime.faults.inject("late", times=1, method="PATCH", path=rf"/Jobs/{job['ID']}$")
-    netsuite.update("job", project, {"companyName": "Renamed Before Deletion"})
+    netsuite.update("job", project, {"companyName": name})
     run(session, "projects")
     assert clicktime.faults.fired["late"] == 1
+    return project, job
+
+
+def test_a_late_update_that_reactivates_a_deleted_projects_job_is_undone_by_a_later_run(session):
+    netsuite, clicktime = session.simulators.netsuite.records, session.simulators.clicktime
+    project, job = a_late_rename(session, "Renamed Before Deletion")
     # The project is deleted: its job is made inactive
     netsuite.delete("job", project)
     run(session, "projects")
@@ -94,12 +100,7 @@ def test_the_look_and_a_new_change_of_one_project_in_one_run_never_hold_its_lock
     # Found by a review of the time export's look: both messages come in one run, a worker applies several at
     # once, and the lock lets its owner in again (a redelivery), so they must not share an owner.
     netsuite, clicktime = session.simulators.netsuite.records, session.simulators.clicktime
-    run(session, "projects")
-    project = open_projects(session)[0].id
-    (job,) = jobs_by_project(session)[project]
-    clicktime.faults.inject("late", times=1, method="PATCH", path=rf"/Jobs/{job['ID']}$")
-    netsuite.update("job", project, {"companyName": "Renamed Once"})
-    run(session, "projects")
+    project, _ = a_late_rename(session, "Renamed Once")
     netsuite.update("job", project, {"companyName": "Renamed Twice"})
     lock_owners.clear()
 

@@ -65,6 +65,19 @@ def correct(session, sheet_id: str, entry_id: str, hours: Decimal) -> None:
     ct.timesheet_action(sheet_id, "Approve")
 
 
+def a_late_correction(session, hours: Decimal) -> tuple[dict[str, Any], dict[str, Any], str]:
+    """A timesheet, its first entry and the entry's bill's external ID, after a run in which the entry was
+    corrected to `hours` and the PUT of its bill was taken and its answer lost (the client's retry wrote it)."""
+    ns = session.simulators.netsuite
+    sheet, entry = a_sheet_and_entry(session)
+    eid = external_id(entry["ID"])
+    ns.faults.inject("late", times=1, method="PUT", path=f"{BILLS}eid:{eid}$")
+    correct(session, sheet["ID"], entry["ID"], hours)
+    run(session, "time")
+    assert ns.faults.fired["late"] == 1
+    return sheet, entry, eid
+
+
 def time_differences(session) -> list[str]:
     runtime = session.runtime()
     result = reconcile_time(runtime.netsuite, runtime.clicktime, session.mappings, runtime.config)
@@ -106,12 +119,7 @@ def test_a_late_put_with_old_hours_after_a_newer_one_is_written_over_once_the_wa
 def test_a_late_put_that_brings_back_a_withdrawn_timesheets_bill_is_deleted_once_the_wait_is_over(exported, clock):  # noqa: F811
     session = exported
     ns, ct = session.simulators.netsuite, session.simulators.clicktime
-    sheet, entry = a_sheet_and_entry(session)
-    eid = external_id(entry["ID"])
-    ns.faults.inject("late", times=1, method="PUT", path=f"{BILLS}eid:{eid}$")
-    correct(session, sheet["ID"], entry["ID"], Decimal("2.25"))
-    run(session, "time")
-    assert ns.faults.fired["late"] == 1
+    sheet, entry, eid = a_late_correction(session, Decimal("2.25"))
 
     ct.clock.advance(timedelta(hours=1))
     ct.timesheet_action(sheet["ID"], "UndoApproval", "Wrong project")
@@ -172,10 +180,7 @@ def test_the_look_and_a_new_approval_of_one_timesheet_in_one_run_never_hold_its_
     # both export the sheet side by side (the lock lets its owner in again: a message's redelivery).
     session = exported
     ns = session.simulators.netsuite
-    sheet, entry = a_sheet_and_entry(session)
-    ns.faults.inject("late", times=1, method="PUT", path=f"{BILLS}eid:{external_id(entry['ID'])}$")
-    correct(session, sheet["ID"], entry["ID"], Decimal("3.5"))
-    run(session, "time")
+    sheet, entry, _ = a_late_correction(session, Decimal("3.5"))
     assert ns.process_held() == 1
     clock.now += timedelta(seconds=session.runtime().config.netsuite.late_write_seconds + 60)
     correct(session, sheet["ID"], entry["ID"], Decimal("4"))
@@ -197,11 +202,7 @@ def test_with_the_flag_policy_a_bill_a_late_put_brought_back_is_still_deleted_by
     session.log_activity()
     run(session, "time")
     ns, ct = session.simulators.netsuite, session.simulators.clicktime
-    sheet, entry = a_sheet_and_entry(session)
-    eid = external_id(entry["ID"])
-    ns.faults.inject("late", times=1, method="PUT", path=f"{BILLS}eid:{eid}$")
-    correct(session, sheet["ID"], entry["ID"], Decimal("2.25"))
-    run(session, "time")
+    sheet, entry, eid = a_late_correction(session, Decimal("2.25"))
     # The entry leaves the sheet (its bill is deleted); the late PUT then brings the bill back
     ct.clock.advance(timedelta(hours=1))
     ct.timesheet_action(sheet["ID"], "UndoApproval", "Remove a line")
@@ -222,14 +223,27 @@ def test_with_the_flag_policy_a_bill_a_late_put_brought_back_is_still_deleted_by
     assert session.mappings.unsettled("timesheet") == []
 
 
+def the_look_waits_without_dead_lettering(session, clock: Clock, sheet_id: str) -> None:
+    """The approval fails (a person must act); two looks after the wait are skipped, not failed, and the
+    timesheet stays listed."""
+    assert run(session, "time").counts("time")["failed"] == 1
+    dead = len(session.runner.dead_letters("time"))
+    clock.now += timedelta(seconds=session.runtime().config.netsuite.late_write_seconds)
+    looks = []
+    for _ in range(2):
+        session.simulators.clicktime.clock.advance(timedelta(hours=2))  # past the overlap: the look alone
+        looks.append(run(session, "time"))
+    # (failed, skipped): the first run also reads the failing approval again (the window's overlap) and fails it
+    # as any failing record; the look is skipped each time, never failed
+    assert [(p.counts("time")["failed"], p.counts("time")["skipped"]) for p in looks] == [(1, 1), (0, 1)]
+    assert len(session.runner.dead_letters("time")) == dead + 1
+    assert session.mappings.unsettled("timesheet") == [sheet_id]  # its bills are still in doubt
+
+
 def test_a_look_at_a_blocked_timesheet_waits_for_it_without_dead_lettering_it_again(exported, clock):  # noqa: F811
     session = exported
     ns, ct = session.simulators.netsuite, session.simulators.clicktime
-    sheet, entry = a_sheet_and_entry(session)
-    eid = external_id(entry["ID"])
-    ns.faults.inject("late", times=1, method="PUT", path=f"{BILLS}eid:{eid}$")
-    correct(session, sheet["ID"], entry["ID"], Decimal("3.5"))
-    run(session, "time")
+    sheet, entry, eid = a_late_correction(session, Decimal("3.5"))
     correct(session, sheet["ID"], entry["ID"], Decimal("5"))
     clock.now += timedelta(minutes=2)
     run(session, "time")
@@ -240,20 +254,9 @@ def test_a_look_at_a_blocked_timesheet_waits_for_it_without_dead_lettering_it_ag
     extra = ct.add_time_entry(sheet["ID"], entry["Date"][:10], Decimal("23"), entry["JobID"], entry["TaskID"])
     ct.timesheet_action(sheet["ID"], "Approve")
     clock.now += timedelta(minutes=2)
-    assert run(session, "time").counts("time")["failed"] == 1
-    dead = len(session.runner.dead_letters("time"))
-    clock.now += timedelta(seconds=session.runtime().config.netsuite.late_write_seconds)
 
-    looks = []
-    for _ in range(2):
-        ct.clock.advance(timedelta(hours=2))  # past the window's overlap: the look is the run's one message
-        looks.append(run(session, "time"))
+    the_look_waits_without_dead_lettering(session, clock, sheet["ID"])
 
-    # (failed, skipped): the first run also reads the blocked approval again (the window's overlap) and fails it
-    # as any failing record; the look is skipped each time, never failed
-    assert [(p.counts("time")["failed"], p.counts("time")["skipped"]) for p in looks] == [(1, 1), (0, 1)]
-    assert len(session.runner.dead_letters("time")) == dead + 1
-    assert session.mappings.unsettled("timesheet") == [sheet["ID"]]  # its bills are still in doubt
     # The person fixes the day: the export goes through and the look writes the bill in doubt as it should be
     ct.clock.advance(timedelta(hours=1))
     ct.timesheet_action(sheet["ID"], "UndoApproval", "Fix")
@@ -268,28 +271,15 @@ def test_a_look_at_a_timesheet_netsuite_refuses_waits_for_it_without_dead_letter
     # Found by a second review: the blocked look's kind, reached through NetSuite's answer instead of the plan.
     session = exported
     ns, ct = session.simulators.netsuite, session.simulators.clicktime
-    sheet, entry = a_sheet_and_entry(session)
+    sheet, entry, _ = a_late_correction(session, Decimal("3.5"))
     other = ct.entries_of(sheet["ID"])[1]
-    ns.faults.inject("late", times=1, method="PUT", path=f"{BILLS}eid:{external_id(entry['ID'])}$")
-    correct(session, sheet["ID"], entry["ID"], Decimal("3.5"))
-    run(session, "time")
     assert ns.process_held() == 1
     ns.faults.inject(status=400, times=1000, method="PUT", path=f"{BILLS}eid:{external_id(other['ID'])}$")
     correct(session, sheet["ID"], other["ID"], Decimal("1.5"))
     clock.now += timedelta(minutes=2)
-    assert run(session, "time").counts("time")["failed"] == 1
-    dead = len(session.runner.dead_letters("time"))
-    clock.now += timedelta(seconds=session.runtime().config.netsuite.late_write_seconds)
 
-    looks = []
-    for _ in range(2):
-        ct.clock.advance(timedelta(hours=2))  # past the window's overlap: the look is the run's one message
-        looks.append(run(session, "time"))
+    the_look_waits_without_dead_lettering(session, clock, sheet["ID"])
 
-    # (failed, skipped): the first run also reads the refused approval again (the overlap) and fails it
-    assert [(p.counts("time")["failed"], p.counts("time")["skipped"]) for p in looks] == [(1, 1), (0, 1)]
-    assert len(session.runner.dead_letters("time")) == dead + 1
-    assert session.mappings.unsettled("timesheet") == [sheet["ID"]]
     reasons = [c.reason for c in session.runlog.causes("time") if sheet["ID"] in c.blocked]
     assert any("NetSuite 400" in reason for reason in reasons)  # a person still sees why
     # NetSuite takes the bill again: the next look writes the sheet's bills in doubt and lets it go
