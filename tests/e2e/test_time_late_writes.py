@@ -78,10 +78,17 @@ def a_late_correction(session, hours: Decimal) -> tuple[dict[str, Any], dict[str
     return sheet, entry, eid
 
 
-def time_differences(session) -> list[str]:
+def time_reconciliation(session) -> Any:
     runtime = session.runtime()
-    result = reconcile_time(runtime.netsuite, runtime.clicktime, session.mappings, runtime.config)
-    return [d for check in result.checks for d in check.differences]
+    return reconcile_time(runtime.netsuite, runtime.clicktime, session.mappings, runtime.config)
+
+
+def time_differences(session) -> list[str]:
+    return [d for check in time_reconciliation(session).checks for d in check.differences]
+
+
+def time_notes(session) -> list[str]:
+    return time_reconciliation(session).notes
 
 
 def test_a_late_put_with_old_hours_after_a_newer_one_is_written_over_once_the_wait_is_over(exported, clock):  # noqa: F811
@@ -105,6 +112,11 @@ def test_a_late_put_with_old_hours_after_a_newer_one_is_written_over_once_the_wa
 
     clock.now += timedelta(minutes=5)  # within the wait: the run looks, writes nothing, keeps the sheet listed
     assert run(session, "time").netsuite_writes == []
+    # Finance sees the difference, and why it may be there until the wait is over
+    assert time_differences(session) and any(
+        note.startswith(f"timesheet {sheet['ID']}: 1 time bill(s) written with an unknown outcome")
+        for note in time_notes(session)
+    )
 
     clock.now += timedelta(seconds=session.runtime().config.netsuite.late_write_seconds)
     repaired = run(session, "time")
@@ -113,6 +125,7 @@ def test_a_late_put_with_old_hours_after_a_newer_one_is_written_over_once_the_wa
     (bill,) = bills_by_external_id(session)[external_id(entry["ID"])]
     assert minutes_of(bill) == 300
     assert time_differences(session) == []
+    assert not any("unknown outcome" in note for note in time_notes(session))
     assert run(session, "time").netsuite_writes == []  # settled: no more looks
 
 

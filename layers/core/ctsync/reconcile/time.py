@@ -13,7 +13,7 @@ way (a bill moved to another period by `on_closed_period` counts on the day it w
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from ctsync.clicktime.client import ClickTimeClient
@@ -22,14 +22,15 @@ from ctsync.config import SyncConfig
 from ctsync.minutes import duration, group_total_minutes
 from ctsync.netsuite.client import NetSuiteClient
 from ctsync.reconcile.report import Check, Reconciliation
+from ctsync.records import time_doubts
 from ctsync.records.clicktime_source import TIMESHEETS, ApprovedSheetSource
 from ctsync.records.netsuite_source import keyset
 from ctsync.records.references import ClickTimeReferences, NetSuiteReferences, People, Projects
-from ctsync.records.time_export import ENTRY_KIND, EXTERNAL_PREFIX, TimeExport, netsuite_minutes
+from ctsync.records.time_export import ENTRY_KIND, EXTERNAL_PREFIX, KIND, TimeExport, netsuite_minutes
 from ctsync.references import References
 from ctsync.state import MappingStore
 from ctsync.sync.definition import Window
-from ctsync.timeutil import utc_now
+from ctsync.timeutil import format_instant, utc_now
 
 Group = tuple[str, str, str]  # NetSuite employee, project, day (YYYY-MM-DD)
 
@@ -66,6 +67,7 @@ def reconcile_time(
                 notes.append(f"time entry {entry.ID} ({entry.Hours} h) is on job {entry.JobID}, not a NetSuite project")
                 continue
             hours[(employee, project, entry.Date[:10])].append(entry.Hours)
+    notes.extend(_bills_in_doubt(mappings, config))
     expected = {group: group_total_minutes(values) for group, values in hours.items()}
     approved = {str(sheet["ID"]) for sheet in source.approved_sheets(window)}
     found, strays = _netsuite_minutes(netsuite, mappings, approved, first_day)
@@ -107,6 +109,24 @@ def reconcile_time(
         },
         notes=notes,
     )
+
+
+def _bills_in_doubt(mappings: MappingStore, config: SyncConfig) -> list[str]:
+    """A note per timesheet whose bill writes were of unknown outcome and not yet looked at again: a difference on
+    those bills may be a late write that the time run after the wait repairs (`records.time_doubts`)."""
+    wait = timedelta(seconds=config.netsuite.late_write_seconds)
+    notes: list[str] = []
+    for sheet_id in mappings.unsettled(KIND):
+        mapping = mappings.get(KIND, sheet_id)
+        over_at = time_doubts.wait_over_at(mapping.details, wait) if mapping else None
+        if mapping is None or over_at is None:
+            continue
+        count = len(time_doubts.in_doubt(mapping.details))
+        notes.append(
+            f"timesheet {sheet_id}: {count} time bill(s) written with an unknown outcome; the first time run from "
+            f"{format_instant(over_at)} writes them again (a difference on them until then may be a late write)"
+        )
+    return notes
 
 
 def _netsuite_minutes(
