@@ -103,6 +103,7 @@ class Attempt:
     strays: list[Mapping] = field(default_factory=list)  # bills no mapping holds that it deleted (or tried to)
 
 
+LOOKED = "looked at again after a write of unknown outcome"  # a look's outcomes start so (the runbook's query)
 WRITES = "time-bill-writes"  # the invocation's NetSuite request slots (`records.window.slots`)
 
 
@@ -426,7 +427,7 @@ class TimeExport(SheetExport):
         if flags:
             detail += f"; {len(flags)} flagged"
         if attempt.look:
-            detail = f"looked at again after a write of unknown outcome: {detail}"
+            detail = f"{LOOKED}: {detail}"
         if lock.mapping is None or not children:
             action = "created" if written else "unchanged"
         else:
@@ -538,7 +539,7 @@ class TimeExport(SheetExport):
         deleted = len(gone) + strays_gone
         detail = f"timesheet is {status}: {deleted} time bill(s) deleted"
         if attempt.look:
-            detail = f"looked at again after a write of unknown outcome: {detail}"
+            detail = f"{LOOKED}: {detail}"
         return Outcome("updated" if deleted else "unchanged", target, detail)
 
     # -- bill writes of unknown outcome (`records.time_doubts`) ---------------------------------------------
@@ -552,7 +553,7 @@ class TimeExport(SheetExport):
                 self._runlog,
                 message,
                 [error.message],
-                what=f"timesheet {message.source_id}, looked at again after a write of unknown outcome",
+                what=f"timesheet {message.source_id}, {LOOKED}",
                 cause_key=error.cause_key,
                 fix=error.fix,
                 kind=error.code,
@@ -560,8 +561,7 @@ class TimeExport(SheetExport):
         return Outcome(
             "skipped",
             lock.mapping.target_id if lock.mapping else None,
-            f"looked at again after a write of unknown outcome: {error.message}; "
-            "the bills in doubt are written once it goes through",
+            f"{LOOKED}: {error.message}; the bills in doubt are written once it goes through",
         )
 
     def _still_waiting(self, lock: Lock) -> Outcome | None:
@@ -642,10 +642,9 @@ class TimeExport(SheetExport):
         listed = ", ".join(f"'{eid}'" for eid in sorted(external_ids) if not _SAFE.search(eid))
 
         def query(after: str | None) -> str:
-            extra = f" AND tb.id > {int(after)}" if after else ""
             return (
                 "SELECT tb.id AS id, tb.externalid AS externalid FROM timebill tb "
-                f"WHERE tb.externalid IN ({listed}){extra} ORDER BY tb.id"
+                f"WHERE tb.externalid IN ({listed}){keyset('tb', after)} ORDER BY tb.id"
             )
 
         for row in self._netsuite.rows(query) if listed else []:
@@ -670,10 +669,10 @@ class TimeExport(SheetExport):
             chunk = id_list(ids[start : start + 1000])
 
             def query(after: str | None, chunk: str = chunk) -> str:
-                extra = f" AND tb.id > {int(after)}" if after else ""
                 return (
                     "SELECT tb.id AS id, tb.isbilled AS isbilled, tb.posted AS posted, "
-                    f"TO_CHAR(tb.trandate, 'YYYY-MM-DD') AS trandate FROM timebill tb WHERE tb.id IN ({chunk}){extra} ORDER BY tb.id"
+                    f"TO_CHAR(tb.trandate, 'YYYY-MM-DD') AS trandate FROM timebill tb "
+                    f"WHERE tb.id IN ({chunk}){keyset('tb', after)} ORDER BY tb.id"
                 )
 
             for row in self._netsuite.rows(query):
