@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import re
 import sys
 from contextlib import redirect_stderr
 from datetime import timedelta
@@ -27,6 +28,7 @@ import pytest
 
 from ctns.commands.common import function_output, log_path
 from ctns.session import Session
+from ctsync.records.time_export import LOOKED
 from tests.e2e import faultplay, invariants, racing
 from tests.e2e.support import FAST_RETRIES, run
 
@@ -34,6 +36,22 @@ REPORT = Path("build/soak-report.json")
 # The clients wait 2 s (60 s in production) and a `timeout` fault holds its answer 2.5 s: a 1,000-row page on a
 # loaded machine is slow, not lost.
 CLIENT_TIMEOUT_SECONDS, SIMULATED_TIMEOUT_SECONDS = 2.0, 2.5
+# How long after a write of unknown outcome the syncs wait before they look (production: 900 s). The soak's nights
+# are seconds apart, so the production wait would never end within it; a late write lands at most
+# SIMULATED_TIMEOUT_SECONDS after its request, so a wait four times that still covers every one, and the later
+# nights' looks write the records in doubt again while the faults go on.
+LATE_WRITE_SECONDS = 4 * SIMULATED_TIMEOUT_SECONDS
+# What the functions' log says when a write's outcome was unknown and when a later run looked (lines counted).
+_LOOKED = re.escape(LOOKED)
+LATE_WRITE_LINES = {
+    "time: timesheets listed": re.compile(r"time bill write\(s\) had an unknown outcome"),
+    "time: looks that waited": re.compile(r"a bill write of unknown outcome may still land until"),
+    "time: looks that wrote the bills in doubt": re.compile(rf"{_LOOKED}: (\d+ time bill\(s\) written|timesheet is)"),
+    "time: looks blocked (stay listed)": re.compile(rf"{_LOOKED}: .*the bills in doubt are written once it goes"),
+    "clicktime: records listed": re.compile(r"had an unknown outcome; later runs look at it again"),
+    "clicktime: looks that found the target in step": re.compile(r"looked at again: the target holds what was"),
+    "clicktime: looks that repaired a late write": re.compile(r"a late write had changed"),
+}
 HARSH = faultplay.Rates(
     status={429: 0.06, 500: 0.04, 503: 0.04},
     timeout=0.008,
@@ -43,12 +61,16 @@ HARSH = faultplay.Rates(
 )
 
 
-def soak(seed: int, nights: int, bulk: int = 1003, size: int = 2) -> tuple[dict[str, Any], bool]:
+def soak(
+    seed: int, nights: int, bulk: int = 1003, size: int = 2, late_write_seconds: float = LATE_WRITE_SECONDS
+) -> tuple[dict[str, Any], bool]:
     rng = random.Random(seed)
     monkeypatch = pytest.MonkeyPatch()
     reads = racing.ReadCounter()
     reads.install(monkeypatch)
-    session = Session.simulated(seed=rng.randrange(1, 10_000), size=size, config_overrides=dict(FAST_RETRIES))
+    wait = {"late_write_seconds": int(late_write_seconds)}
+    overrides = {**FAST_RETRIES, "netsuite": wait, "clicktime": wait}
+    session = Session.simulated(seed=rng.randrange(1, 10_000), size=size, config_overrides=overrides)
     read_twice: dict[str, dict[str, list[str]]] = {}
     paging: list[dict[str, Any]] = []
     nights_done: dict[str, Any] = {}
@@ -103,6 +125,7 @@ def soak(seed: int, nights: int, bulk: int = 1003, size: int = 2) -> tuple[dict[
             settle=settle,
             paging_changes=paging,
             same_stamp_records={"closed_page_of_1000": len(closed), "open": len(ours)},
+            late_write_seconds=int(late_write_seconds),
             company_size=size,
             read_more_than_once=read_twice,
             quiet_writes={s: len(p.netsuite_writes) + len(p.clicktime_writes) for s, p in quiet.items()},
@@ -125,21 +148,37 @@ def soak(seed: int, nights: int, bulk: int = 1003, size: int = 2) -> tuple[dict[
         session.close()
 
 
+def late_write_counts(log: str) -> dict[str, int]:
+    """Lines of the functions' log per LATE_WRITE_LINES entry."""
+    lines = log.splitlines()
+    return {what: sum(1 for line in lines if pattern.search(line)) for what, pattern in LATE_WRITE_LINES.items()}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.e2e.soak", description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=None, help="replay a soak (default: a random seed, printed)")
     parser.add_argument("--nights", type=int, default=5)
     parser.add_argument("--bulk", type=int, default=1003, help="closed projects of one timestamp on night 1")
     parser.add_argument("--size", type=int, default=2, help="the seeded company's size (1: the tests' company)")
+    parser.add_argument(
+        "--late-write-seconds",
+        type=int,
+        default=int(LATE_WRITE_SECONDS),
+        help="the syncs' wait before they look at a write of unknown outcome (production: 900)",
+    )
     args = parser.parse_args(argv)
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1, 1_000_000)
-    replay = f"python -m tests.e2e.soak --seed {seed} --nights {args.nights} --bulk {args.bulk} --size {args.size}"
+    replay = (
+        f"python -m tests.e2e.soak --seed {seed} --nights {args.nights} --bulk {args.bulk} --size {args.size}"
+        f" --late-write-seconds {args.late_write_seconds}"
+    )
     print(f"soak: seed {seed}, {args.nights} nights (replay: {replay})", flush=True)
     logs = log_path("soak", None)
     print(f"function logs (secrets masked): {logs}", flush=True)
     # The simulators' servers print a traceback when a client drops a connection it gave up on: to the log too.
     with function_output(logs), logs.open("a", encoding="utf-8") as errors, redirect_stderr(errors):
-        summary, ok = soak(seed, args.nights, args.bulk, args.size)
+        summary, ok = soak(seed, args.nights, args.bulk, args.size, args.late_write_seconds)
+    summary["late_writes"] = late_write_counts(logs.read_text(encoding="utf-8", errors="replace"))
     REPORT.parent.mkdir(parents=True, exist_ok=True)
     REPORT.write_text(json.dumps(summary, indent=2, default=str))
     print(f"soak seed {seed}: {'OK' if ok else 'BROKEN'}")
@@ -159,6 +198,7 @@ def main(argv: list[str] | None = None) -> int:
         f"  {stamps['closed_page_of_1000']} closed projects and {stamps['open']} open ones of one timestamp through "
         f"NetSuite's 1,000-row page; changed while the poller paged: {summary['paging_changes'] or 'none'}"
     )
+    print(f"  writes of unknown outcome (wait {summary['late_write_seconds']} s): {summary['late_writes']}")
     print(f"  quiet pass writes: {summary['quiet_writes']}; report: {REPORT}")
     if not ok:
         print(summary.get("broken", "an invariant is broken (see the report)"))
