@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import requests
 from pydantic import BaseModel, SecretStr, ValidationError
@@ -93,6 +94,11 @@ class ClickTimeClient:
     # -- transport --------------------------------------------------------------------------------
     def _headers(self) -> dict[str, str]:
         return {"Authorization": f"Token {self._token.get_secret_value()}", "Accept": "application/json"}
+
+    def _receipt_headers(self, receipt_url: str) -> dict[str, str]:
+        if _origin(receipt_url) == _origin(self.base_url):
+            return self._headers()
+        return {"Accept": "*/*"}
 
     def send(
         self, method: str, path: str, *, params: Params | None = None, body: Any = None, idempotent: bool = True
@@ -322,7 +328,9 @@ class ClickTimeClient:
     def download_receipt(self, receipt_url: str, *, max_bytes: int, attempts: int | None = None) -> tuple[bytes, str]:
         """The receipt's bytes and MIME type, read as a stream and never more than `max_bytes` of it.
 
-        UNVERIFIED whether ReceiptURL needs the token (research notes §3.11): it is sent. A receipt larger than
+        UNVERIFIED whether ReceiptURL needs the token (research notes §3.11): it is sent only to the API's own origin
+        (scheme, host and port of `base_url`); a receipt elsewhere (a CDN, pre-signed storage) or over http is
+        fetched without it, as the token is the administrator's. A receipt larger than
         `max_bytes` raises ReceiptRefused naming its size, without holding more than `max_bytes` in memory.
         `attempts` caps the client's own retries (the receipt step retries later through the queue instead).
         """
@@ -330,7 +338,7 @@ class ClickTimeClient:
         def attempt() -> tuple[bytes, str]:
             try:
                 with self._session.get(
-                    receipt_url, headers=self._headers(), timeout=self._timeout, stream=True
+                    receipt_url, headers=self._receipt_headers(receipt_url), timeout=self._timeout, stream=True
                 ) as response:
                     if response.status_code >= 400:
                         raise error_for(
@@ -361,6 +369,16 @@ class ClickTimeClient:
 
         policy = self._retry if attempts is None else replace(self._retry, max_attempts=max(1, attempts))
         return call_with_retries(attempt, policy)
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    """(scheme, host, port) with the scheme's default port filled in; an unreadable URL matches nothing."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port or {"https": 443, "http": 80}.get(parts.scheme.lower())
+    except ValueError:
+        return ("", url, None)
+    return (parts.scheme.lower(), (parts.hostname or "").lower(), port)
 
 
 def validated(model: type[M], item: Any, where: str) -> M:
