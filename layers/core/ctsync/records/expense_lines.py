@@ -17,7 +17,6 @@ employee's subsidiary currency R, and each line says what was spent:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -27,6 +26,7 @@ from typing import Any
 from ctsync.clicktime.models import ExpenseItem, ExpenseSheet, ExpenseType
 from ctsync.errors import cause_part
 from ctsync.money import round_money
+from ctsync.netsuite import external_ids
 from ctsync.records.blocking import Problem
 from ctsync.records.references import Currency, ExpenseCategory
 from ctsync.records.targets import content_hash
@@ -37,12 +37,11 @@ SUBLIST = "expense"
 KIND = "expensesheet"  # the sheet's mapping
 ITEM_KIND = "expenseitem"  # each item's child mapping: its line and its receipt's state
 EXTERNAL_PREFIX = "ct-es-"
-_SAFE = re.compile(r"[^A-Za-z0-9_-]")
 
 
 def external_id(sheet_id: str) -> str:
-    """The report's external ID: NetSuite documents [A-Za-z0-9_-]; anything else is written as _xx hex."""
-    return EXTERNAL_PREFIX + _SAFE.sub(lambda m: f"_{ord(m.group()):02x}", sheet_id)
+    """The report's external ID (`netsuite.external_ids`)."""
+    return external_ids.external_id(EXTERNAL_PREFIX, sheet_id)
 
 
 def resolve_category(

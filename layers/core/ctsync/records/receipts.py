@@ -18,13 +18,13 @@ import base64
 import re
 from dataclasses import dataclass
 
+from ctsync.netsuite import external_ids
 from ctsync.netsuite.client import NetSuiteClient
 from ctsync.netsuite.errors import NetSuiteNotFound
 from ctsync.references import References
 
 FOLDER_EXTERNAL_ID = "ctns-receipts"
 FILE_PREFIX = "ct-rcpt-"
-_SAFE = re.compile(r"[^A-Za-z0-9_-]")
 
 # MIME type -> NetSuite fileType: the receipt types ClickTime accepts (clicktime-api §3.9), with their aliases.
 FILE_TYPES: dict[str, str] = {
@@ -83,7 +83,8 @@ def file_type_of(mime: str | None, content: bytes) -> str | None:
 
 
 def file_external_id(item_id: str) -> str:
-    return FILE_PREFIX + _SAFE.sub(lambda m: f"_{ord(m.group()):02x}", item_id)
+    """The receipt file's external ID (`netsuite.external_ids`)."""
+    return external_ids.external_id(FILE_PREFIX, item_id)
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,6 @@ by the first run `netsuite.late_write_seconds` later (`recheck`, `records.time_d
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -42,6 +41,7 @@ from ctsync.clicktime.models import TimeEntry, Timesheet
 from ctsync.config import SyncConfig
 from ctsync.errors import NeedsAttention, cause_part
 from ctsync.minutes import Timed, allocate, duration, hours_to_minutes
+from ctsync.netsuite import external_ids
 from ctsync.netsuite.client import NetSuiteClient, requests_held_by
 from ctsync.netsuite.errors import NetSuiteAlreadyBilled, NetSuiteError, NetSuiteNotFound, NetSuitePeriodClosed
 from ctsync.observability import logger
@@ -63,12 +63,11 @@ ENTRY_KIND = "timeentry"
 RECORD = "timeBill"
 EXTERNAL_PREFIX = "ct-te-"
 MEMO_LIMIT = 4000
-_SAFE = re.compile(r"[^A-Za-z0-9_-]")
 
 
 def external_id(entry_id: str) -> str:
-    """The time bill's external ID: NetSuite documents [A-Za-z0-9_-]; anything else is written as _xx hex."""
-    return EXTERNAL_PREFIX + _SAFE.sub(lambda m: f"_{ord(m.group()):02x}", entry_id)
+    """The time bill's external ID (`netsuite.external_ids`)."""
+    return external_ids.external_id(EXTERNAL_PREFIX, entry_id)
 
 
 @dataclass
@@ -639,7 +638,7 @@ class TimeExport(SheetExport):
             return 0
         found: dict[str, str] = {}  # internal ID -> external ID
         # `external_id` writes only [A-Za-z0-9_-]; the check keeps anything else out of the query all the same.
-        listed = ", ".join(f"'{eid}'" for eid in sorted(external_ids) if not _SAFE.search(eid))
+        listed = ", ".join(f"'{eid}'" for eid in sorted(external_ids) if not external_ids.UNWRITTEN.search(eid))
 
         def query(after: str | None) -> str:
             return (
