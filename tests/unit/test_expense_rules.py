@@ -155,6 +155,17 @@ def test_an_unknown_currency_blocks() -> None:
     assert problem is not None and problem.cause_key == "currency-unmapped:chf"
 
 
+@pytest.mark.parametrize("missing", [None, "", "  "])
+def test_a_foreign_amount_without_its_currency_names_the_missing_field(missing: str | None) -> None:
+    # found by a review: the reason said "in currency (none)" and the fix "add the currency  in NetSuite"
+    expense = item("54.10", ("50.00", "EUR", "1.082")).model_copy(update={"AmountForeignCurrency": missing})
+    result, problem = money(expense, USD)
+    assert result is None and problem is not None
+    assert problem.cause_key == "bad-input:AmountForeignCurrency" and problem.entries == ("I1",)
+    assert "AmountForeignCurrency" in problem.reason and "50.00" in problem.reason
+    assert "ClickTime" in problem.fix and "  " not in problem.fix
+
+
 def test_a_currency_without_minor_units_is_rounded_to_whole_units() -> None:
     result, _ = money(item("10.00"), JPY, {("USD", "JPY"): Decimal("151.237")})
     assert result is not None and result.amount == Decimal("1512") and str(result.amount) == "1512"

@@ -142,11 +142,19 @@ def line_money(
     foreign = bool(item.HasForeignCurrency or item.AmountForeignCurrency) and item.AmountForeign is not None
     spent_iso = (item.AmountForeignCurrency or "").strip().upper() if foreign else home
     spent_value: Decimal = item.AmountForeign if foreign and item.AmountForeign is not None else item.Amount
-    spent_currency = currency_by_iso(spent_iso) if spent_iso else None
+    if not spent_iso:
+        return None, Problem(
+            "bad-input:AmountForeignCurrency",
+            f"expense item {item.ID} has a foreign amount (AmountForeign {item.AmountForeign}) but no "
+            "AmountForeignCurrency",
+            "give the item the currency it was spent in, in ClickTime",
+            (item.ID,),
+        )
+    spent_currency = currency_by_iso(spent_iso)
     if spent_currency is None:
         return None, Problem(
-            f"currency-unmapped:{cause_part(spent_iso or 'none')}",
-            f"expense item {item.ID} is in currency {spent_iso or '(none)'}, which NetSuite does not have",
+            f"currency-unmapped:{cause_part(spent_iso)}",
+            f"expense item {item.ID} is in currency {spent_iso}, which NetSuite does not have",
             f"add the currency {spent_iso} in NetSuite (symbol = the ISO code) or correct the item",
             (item.ID,),
         )
