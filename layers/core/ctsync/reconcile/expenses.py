@@ -6,10 +6,18 @@ Compared in the currency each expense was spent in, so no exchange rate enters t
   `AmountForeignCurrency` for a foreign item, else `Amount` in the company currency), rounded to the currency's
   precision. Read from the items here, not from the exporter's lines. Sheets blocked by an open cause (what the
   exporter's plan refuses: an unmapped expense type, employee or project) are left out and listed in the notes
-  with their amounts, not counted as differences;
+  with their amounts, not counted as differences; the report an earlier approval of such a sheet left in NetSuite
+  is still read (it must be there, and its receipts linked), counted in the `netsuite` total and in
+  `netsuite_of_blocked_sheets`, and named in the sheet's note;
 - NetSuite side: each report the mapping store says was exported for those sheets, read with its lines
   (`expandSubResources=true`): a line in another currency counts its `foreignamount` in its `currency`, any
   other line its `amount` in the report's currency.
+
+What posts to the ledger is each line's `amount` in its report's currency, which for a line in another currency
+the first check never reads: a second check compares it per employee, project and report currency with what the
+export plans (ClickTime's converted `Amount` when ClickTime kept the item in the report's currency, else the
+spent amount at NetSuite's rate of the expense date, rounded once). A rate changed in NetSuite after the export
+shows there as a difference.
 
 Reports whose sheet is no longer approved are differences. Receipts are counted (stored, linked to their line or
 attached, failed with their cause) and their links checked against the report lines.
@@ -18,6 +26,7 @@ attached, failed with their cause) and their links checked against the report li
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -58,38 +67,44 @@ def reconcile_expenses(
         return currency.places if currency else 2
 
     expected: dict[Group, Decimal] = defaultdict(Decimal)
+    posted: dict[Group, Decimal] = defaultdict(Decimal)  # the currency: the report's
     blocked: dict[str, Decimal] = defaultdict(Decimal)
     notes: list[str] = []
     exported: dict[str, str] = {}  # sheet -> report
+    held: dict[str, str] = {}  # blocked sheet -> the report its earlier approval left in NetSuite
     sheets = source.approved_sheets(window)
     for raw in sheets:
         sheet = ExpenseSheet.model_validate(raw)
         mapping = mappings.get(KIND, sheet.ID)
         items = clicktime.expense_items(ExpenseSheetID=sheet.ID)
-        plan = export.plan(sheet, items, exported=bool(mapping and not mapping.deleted))
+        live = mapping is not None and not mapping.deleted
+        plan = export.plan(sheet, items, exported=live)
         spent = [_spent(item, company) for item in items]
         if plan.problems:
             for iso, amount in spent:
                 blocked[iso] += round_money(amount, places(iso))
             total = ", ".join(f"{amount} {iso}" for iso, amount in spent)
-            notes.append(
-                f"expense sheet {sheet.ID} ({len(items)} item(s): {total}) is blocked: {plan.problems[0].reason}"
-            )
+            note = f"expense sheet {sheet.ID} ({len(items)} item(s): {total}) is blocked: {plan.problems[0].reason}"
+            if live:
+                held[sheet.ID] = mapping.target_id  # type: ignore[union-attr]
+                note += f"; NetSuite keeps report {mapping.target_id} of its earlier approval"  # type: ignore[union-attr]
+            notes.append(note)
             continue
         employee = people.employee_of(sheet.UserID).id
         for item, (iso, amount) in zip(items, spent, strict=True):
             project = (projects.project_of_job(item.JobID) if item.JobID else None) or "-"
             expected[(employee, project, iso)] += round_money(amount, places(iso))
-        if mapping and not mapping.deleted:
-            exported[sheet.ID] = mapping.target_id
+        for line in plan.lines:
+            posted[(employee, line.project or "-", plan.currency.iso)] += line.money.amount  # type: ignore[union-attr]
+        if live:
+            exported[sheet.ID] = mapping.target_id  # type: ignore[union-attr]
     approved = {str(raw["ID"]) for raw in sheets}
-    found, links, missing = _netsuite_amounts(netsuite, ns, exported)
+    read = _netsuite_amounts(netsuite, ns, {**exported, **held})
+    found, found_posted = read.summed(exported), read.summed(exported, posted=True)
     strays = _strays(mappings, approved, source.first_day(window).isoformat())
-    receipts = _receipts(mappings, exported, links, config.expenses.receipts.link)
-    differing = sorted(
-        g for g in expected.keys() | found.keys() if expected.get(g, Decimal(0)) != found.get(g, Decimal(0))
-    )
-    ct_totals, ns_totals = _per_currency(expected), _per_currency(found)
+    receipts = _receipts(mappings, {**exported, **held}, read.links, config.expenses.receipts.link)
+    differing, posted_differing = _differing(expected, found), _differing(posted, found_posted)
+    ct_totals, ns_totals = _per_currency(expected), _per_currency(read.summed({**exported, **held}))
     return Reconciliation(
         record="expenses",
         checks=[
@@ -104,10 +119,20 @@ def reconcile_expenses(
                 ],
             ),
             Check(
+                name="amounts posted per employee, project and report currency (each line's amount in NetSuite)",
+                expected=len(posted),
+                found=len(posted) - len([g for g in posted_differing if g in posted]),
+                differences=[
+                    f"employee {e}, project {p}, posted in {c}: planned from ClickTime {posted.get((e, p, c), 0)}, "
+                    f"NetSuite {found_posted.get((e, p, c), Decimal(0))}"
+                    for e, p, c in posted_differing
+                ],
+            ),
+            Check(
                 name="approved sheets with their report in NetSuite",
-                expected=len(exported),
-                found=len(exported) - len(missing),
-                differences=missing,
+                expected=len(exported) + len(held),
+                found=len(exported) + len(held) - len(read.missing),
+                differences=read.missing,
             ),
             Check(
                 name="reports from ClickTime whose sheet is not approved",
@@ -126,7 +151,10 @@ def reconcile_expenses(
             "clicktime_approved": _text(ct_totals),
             "netsuite": _text(ns_totals),
             "blocked": _text(blocked) or "0",
-            "reports": str(len(exported)),
+            "netsuite_of_blocked_sheets": _text(_per_currency(read.summed(held))) or "0",
+            "clicktime_posted": _text(_per_currency(posted)),
+            "netsuite_posted": _text(_per_currency(found_posted)),
+            "reports": str(len(exported) + len(held)),
             "receipts": f"stored {receipts['stored']}, linked {receipts['linked']}, failed {receipts['failed']}"
             + (f" ({receipts['causes']})" if receipts["causes"] else ""),
             "as_of": utc_now().isoformat(),
@@ -142,23 +170,39 @@ def _spent(item: Any, company: str) -> tuple[str, Decimal]:
     return (item.Currency or company).upper(), item.Amount
 
 
-def _netsuite_amounts(
-    netsuite: NetSuiteClient, ns: NetSuiteReferences, exported: dict[str, str]
-) -> tuple[dict[Group, Decimal], dict[str, set[str]], list[str]]:
-    """Amounts per group of the exported reports' lines; per report the files its lines link; reports missing."""
+@dataclass
+class _Read:
+    """The reports read from NetSuite, per sheet: amounts spent and posted per group, the files lines link."""
+
+    spent: dict[str, dict[Group, Decimal]] = field(default_factory=dict)
+    posted: dict[str, dict[Group, Decimal]] = field(default_factory=dict)
+    links: dict[str, set[str]] = field(default_factory=dict)  # report -> file ids
+    missing: list[str] = field(default_factory=list)
+
+    def summed(self, sheets: dict[str, str], *, posted: bool = False) -> dict[Group, Decimal]:
+        total: dict[Group, Decimal] = defaultdict(Decimal)
+        for sheet in sheets:
+            for group, amount in (self.posted if posted else self.spent).get(sheet, {}).items():
+                total[group] += amount
+        return dict(total)
+
+
+def _netsuite_amounts(netsuite: NetSuiteClient, ns: NetSuiteReferences, reports: dict[str, str]) -> _Read:
+    """Each report's lines (sheet -> report id) summed per group: what was spent (`foreignamount` in the line's
+    currency, else `amount`) and what posts (`amount`, in the report's currency); the reports missing."""
     currencies = ns.currencies()
-    found: dict[Group, Decimal] = defaultdict(Decimal)
-    links: dict[str, set[str]] = {}
-    missing: list[str] = []
-    for sheet, report_id in sorted(exported.items()):
+    read = _Read()
+    for sheet, report_id in sorted(reports.items()):
         try:
             report = netsuite.get_record(RECORD, report_id, expand=True)
         except NetSuiteNotFound:
-            missing.append(f"expense sheet {sheet}: report {report_id} is not in NetSuite")
+            read.missing.append(f"expense sheet {sheet}: report {report_id} is not in NetSuite")
             continue
         employee = str((report.get("entity") or {}).get("id", ""))
         own = currencies.get(str((report.get("expensereportcurrency") or {}).get("id", "")))
-        links[report_id] = set()
+        spent: dict[Group, Decimal] = defaultdict(Decimal)
+        posted: dict[Group, Decimal] = defaultdict(Decimal)
+        read.links[report_id] = set()
         for line in (report.get("expense") or {}).get("items", []):
             currency = currencies.get(str((line.get("currency") or {}).get("id", "")))
             spent_in = currency or own
@@ -166,10 +210,17 @@ def _netsuite_amounts(
             iso = spent_in.iso if spent_in else "?"
             amount = to_decimal(value if value is not None else 0, field="expense.amount")
             project = str((line.get("customer") or {}).get("id") or "-")
-            found[(employee, project, iso)] += round_money(amount, spent_in.places if spent_in else 2)
+            spent[(employee, project, iso)] += round_money(amount, spent_in.places if spent_in else 2)
+            in_report = to_decimal(line.get("amount") or 0, field="expense.amount")
+            posted[(employee, project, own.iso if own else "?")] += round_money(in_report, own.places if own else 2)
             if (line.get("expmediaitem") or {}).get("id"):
-                links[report_id].add(str(line["expmediaitem"]["id"]))
-    return dict(found), links, missing
+                read.links[report_id].add(str(line["expmediaitem"]["id"]))
+        read.spent[sheet], read.posted[sheet] = dict(spent), dict(posted)
+    return read
+
+
+def _differing(expected: dict[Group, Decimal], found: dict[Group, Decimal]) -> list[Group]:
+    return sorted(g for g in expected.keys() | found.keys() if expected.get(g, Decimal(0)) != found.get(g, Decimal(0)))
 
 
 def _strays(mappings: MappingStore, approved: set[str], first_day: str) -> list[str]:

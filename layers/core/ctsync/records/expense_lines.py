@@ -247,11 +247,14 @@ def report_total(plan: ReportPlan) -> str:
 
 def line_mappings(plan: ReportPlan, report: str, children: dict[str, Mapping]) -> list[Mapping]:
     """Each item's child mapping after the report's write: its line's hash and what it holds, the receipt state
-    of the mapping it had kept."""
+    of the mapping it had kept. An item whose receipt was removed in ClickTime keeps no receipt state (its line
+    links none now), but for `receipt_attached`: a file attached to the report stays attached."""
     written = []
     for line in plan.lines:
         existing = children.get(line.item.ID)
         details = dict(existing.details) if existing else {}
+        if not line.item.ReceiptURL:
+            details = {k: v for k, v in details.items() if not k.startswith("receipt_") or k == "receipt_attached"}
         details.update(
             {
                 "amount": str(line.money.amount),
