@@ -11,7 +11,7 @@ watermark on again.
 from __future__ import annotations
 
 import argparse
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from ctns.commands.common import (
@@ -31,6 +31,8 @@ from ctsync.state.progress import WATERMARK
 from ctsync.state.table import PK, SK
 from ctsync.sync.registry import PLANNED, SYNC_NAMES
 from ctsync.timeutil import format_instant, utc_now
+
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)  # a watermark before this is a typo in a date
 
 
 def register(sub: Any) -> None:
@@ -83,6 +85,10 @@ def set_watermark(target: Target, sync: str, value: datetime | None) -> dict[str
 def _apply(target: Target, sync: str, value: datetime | None, yes: bool, out: Output, doing: str) -> dict[str, Any]:
     if value is not None and value > utc_now():
         raise CliError(f"{value.isoformat()} is in the future: a watermark there would skip every change until then")
+    if value is not None and value < EARLIEST:
+        raise CliError(
+            f"{value.date().isoformat()} is before 1970: no record is that old (to read everything: --forget)"
+        )
     _not_running(target, sync)
     if not target.is_local:
         confirm(f"This {doing} of {sync} on {target.describe()}.", yes=yes, out=out)

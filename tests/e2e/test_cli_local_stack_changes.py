@@ -91,6 +91,11 @@ def test_backfill_and_reset_watermark(fresh, capsys):
     assert never_ran.json["after"] == {"*": "2024-05-01T00:00:00+00:00"}  # one watermark serves every phase
     future = ctns(capsys, "reset-watermark", "projects", "--to", "2999-01-01")
     assert future.code == 2 and "in the future" in future.problems[0]
+    # found by a new user: year 999 was accepted, stored as "999-06-01T…" and no command could read it again
+    for typo in ("0999-06-01", "0001-01-01"):
+        ancient = ctns(capsys, "reset-watermark", "tasks", "--to", typo)
+        assert ancient.code == 2 and "before 1970" in ancient.problems[0] and "--forget" in ancient.problems[0]
+    assert ctns(capsys, "status", "--json").code in (0, 1)
 
     with aws_endpoint(fresh.state.aws_endpoint), open_target(None) as target:
         target.progress.save_cursor("projects", Cursor(run_id="projects-busy", window_end=utc_now(), phase="changes"))

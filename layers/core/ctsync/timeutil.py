@@ -22,7 +22,9 @@ def parse_instant(text: str) -> datetime:
 
 
 def format_instant(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """UTC to the second, `Z`; the year always four digits (strftime's `%Y` writes year 1 as `1`, which no parser
+    reads back)."""
+    return value.astimezone(UTC).replace(microsecond=0, tzinfo=None).isoformat() + "Z"
 
 
 def to_local_text(value: datetime, zone: str) -> str:
