@@ -175,6 +175,45 @@ def test_name_template_with_unknown_field_refused(template: str) -> None:
         config(tasks={"name_template": template})
 
 
+@pytest.mark.parametrize(
+    ("field", "template"),
+    [  # found by a new user: each crashed `ctns config validate` as "a bug in ctns", or (the last two) passed
+        ("name_template", "{path.foo}"),
+        ("name_template", "{path[x]}"),
+        ("name_template", "{path:>99999999999}"),
+        ("name_template", "{path:{title}}"),
+        ("name_template", "{{path}} of {project_number}"),
+        ("task_code_template", "{task_id.real}"),
+        ("task_code_template", "NS-{{task_id}}"),
+    ],
+)
+def test_a_template_that_reaches_past_its_fields_or_names_none_is_refused(field: str, template: str) -> None:
+    with pytest.raises(ValidationError, match=field):
+        config(tasks={field: template})
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://api.clicktime.com/v2?api_token=CTSECRET777",
+        "https://api.clicktime.com/v2#CTSECRET777",
+        "http://api.clicktime.com/v2?CTSECRET777",
+        "ftp://api.clicktime.com/v2?token=CTSECRET777",
+        "https://api.clicktime.com:99999/v2?CTSECRET777",
+    ],
+)
+def test_a_refused_base_url_is_never_shown_with_its_query(url: str) -> None:
+    # found by a new user: `ctns config validate` printed the query (and a poller would log it)
+    with pytest.raises(ValidationError, match="base_url") as refused:
+        config(clicktime={"base_url": url})
+    # what the product shows: each problem's message, never pydantic's repeat of the input
+    assert "CTSECRET777" not in str(refused.value.errors(include_input=False, include_url=False))
+
+
+def test_a_short_width_is_still_a_template() -> None:
+    assert config(tasks={"name_template": "{project_number:>6} {path}"}).tasks.name_template
+
+
 def test_task_code_template_with_unknown_field_refused() -> None:
     # Every task's TaskCode is rendered from this template at apply time (TaskSync._fields / _ops):
     # an unknown field must fail here, at validation, not as a KeyError on every task later.

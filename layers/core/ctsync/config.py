@@ -8,6 +8,7 @@ variable). It holds no secrets: credentials live in Secrets Manager. It is valid
 from __future__ import annotations
 
 import re
+import string
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -57,20 +58,28 @@ def _check_url(value: str | None, *, ends_with: str = "", origin_only: bool = Fa
     credentials, query or fragment, and the path NetSuite or ClickTime serve the API under."""
     if value is None:
         return value
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018  # raises on a port that is no number or out of range
+    except ValueError as error:
+        raise ValueError(f"the base URL is not a URL ({error})") from error
+    # Shown without what may hold a secret (user info, query, fragment): messages reach logs and terminals.
+    shown = repr(f"{parts.scheme}://{parts.hostname or ''}{f':{parts.port}' if parts.port else ''}{parts.path}")
     if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise ValueError(f"{value!r} is not an absolute URL (https://host/…)")
+        raise ValueError(f"{shown} is not an absolute URL (https://host/…)")
     if parts.scheme == "http" and parts.hostname not in ("127.0.0.1", "localhost", "::1"):
-        raise ValueError(f"{value!r} is not https: credentials and data would cross the network unencrypted")
+        raise ValueError(f"{shown} is not https: credentials and data would cross the network unencrypted")
     if parts.username or parts.password:
         raise ValueError("a base URL carries no user name or password: credentials belong in the secrets")
     if parts.query or parts.fragment or " " in value:
-        raise ValueError(f"{value!r}: a base URL has no query, fragment or spaces")
+        raise ValueError(
+            f"{shown}: a base URL has no query, fragment or spaces (not shown here: they may hold a secret)"
+        )
     path = parts.path.rstrip("/")
     if origin_only and path:
-        raise ValueError(f"{value!r}: give the origin only (https://<account>.restlets.api.netsuite.com)")
+        raise ValueError(f"{shown}: give the origin only (https://<account>.restlets.api.netsuite.com)")
     if ends_with and not path.endswith(ends_with):
-        raise ValueError(f"{value!r} does not end with {ends_with}")
+        raise ValueError(f"{shown} does not end with {ends_with}")
     return value
 
 
@@ -117,13 +126,28 @@ def _check_scope(value: str) -> str:
     return value
 
 
-def _check_template(template: str, **fields: str) -> str:
-    """A format string may use only the named fields; pydantic reports only ValueError, so convert."""
+_WIDTH = re.compile(r"[<>^]?\d{0,2}")  # the only format spec a template may give: a short width
+
+
+def _check_template(template: str, *fields: str) -> set[str]:
+    """The fields a format string uses, each one of `fields` as it is (no attribute, index, conversion or format
+    spec but a width under 100: str.format would run any of them on every record); pydantic reports only
+    ValueError."""
+    named = ", ".join(sorted(fields))
     try:
-        template.format(**fields)
-    except (KeyError, IndexError) as error:
-        raise ValueError(f"{template!r} uses {error}; the fields are {', '.join(sorted(fields))}") from error
-    return template
+        parts = list(string.Formatter().parse(template))
+    except ValueError as error:
+        raise ValueError(f"{template!r} is not a template ({error}); the fields are {named}") from error
+    used: set[str] = set()
+    for _, name, spec, conversion in parts:
+        if name is None:
+            continue
+        if name not in fields:
+            raise ValueError(f"{template!r} uses {{{name}}}; the fields are {named}, each as it is")
+        if conversion or not _WIDTH.fullmatch(spec or ""):
+            raise ValueError(f"{template!r}: {{{name}}} may carry a width under 100 (e.g. {{{name}:>6}}), nothing else")
+        used.add(name)
+    return used
 
 
 class NetSuiteSettings(Strict):
@@ -257,8 +281,8 @@ class TaskSyncSettings(Strict):
     @field_validator("name_template")
     @classmethod
     def _name_template(cls, value: str) -> str:
-        _check_template(value, project_number="P", project_name="N", path="A", title="T")
-        if "{path}" not in value and "{title}" not in value:
+        used = _check_template(value, "project_number", "project_name", "path", "title")
+        if not used & {"path", "title"}:
             raise ValueError(
                 f"{value!r} names no task ({{path}} or {{title}}): every task of a project would get one name"
             )
@@ -267,8 +291,7 @@ class TaskSyncSettings(Strict):
     @field_validator("task_code_template")
     @classmethod
     def _code_template(cls, value: str) -> str:
-        _check_template(value, task_id="1")
-        if "{task_id}" not in value:
+        if "task_id" not in _check_template(value, "task_id"):
             raise ValueError(f"{value!r} has no {{task_id}}: every task would get the same task code")
         return value
 
