@@ -103,7 +103,11 @@ def check(
     for sync in syncs:
         figures = SyncFigures(sync)
         missing = checkers[sync](session, figures)
-        allowed = wanted.get(sync, set()) | _seeded_failures(session, sync)
+        allowed = (
+            wanted.get(sync, set())
+            | _seeded_failures(session, sync)
+            | _failed_for_seeded_reasons(session, failures[sync])
+        )
         for source_id, why in sorted(missing.items()):
             if failures[sync].get(source_id):
                 figures.failed.append(f"{source_id}: {failures[sync][source_id][0][:160]}")
@@ -155,6 +159,21 @@ def faults_injected(session: Session) -> dict[str, dict[str, int]]:
 
 
 # -- per sync ----------------------------------------------------------------------------------------------------
+def _failed_for_seeded_reasons(session: Session, failures: dict[str, list[str]]) -> set[str]:
+    """Records whose every failure was one of the seeded company's own (the contractor without an employee, the
+    unmapped expense type, the receipt that never downloads), though they hold none now: a sheet re-approved
+    without its unmapped item went through, and its dead letter stays in the queue until a redrive."""
+    ct = session.simulators.clicktime
+    employees = _employees_by_email(session)
+    strangers = [u["Email"].lower() for u in ct.users() if u["Email"].lower() not in employees]
+    seeded = (UNMAPPED_EXPENSE_TYPE, "receipt download failed", *strangers)
+    return {
+        source_id
+        for source_id, reasons in failures.items()
+        if reasons and all(any(mark in reason for mark in seeded) for reason in reasons)
+    }
+
+
 def _seeded_failures(session: Session, sync: str) -> set[str]:
     if sync not in ("time", "expenses"):
         return set()

@@ -126,6 +126,44 @@ def test_once_the_field_is_fixed_and_the_cause_resolved_the_ids_are_written(sess
     }
 
 
+TASK_FIELD = "custevent_ct_task_id"
+TASK_CAUSE = f"field-not-kept:projecttask.{TASK_FIELD}"
+
+
+def redrive_tasks_and_drain(session) -> None:
+    """What `ctns redrive tasks` does: the cause resolved, the dead letters back to the queue, the worker run."""
+    from ctns.runner import SyncRun
+
+    session.runlog.resolve_cause("tasks", TASK_CAUSE)
+    session.runner.redrive("tasks")
+    mapping = next(m for m in session.stack.queue_mappings if m.queue == "TasksQueue")
+    session.runner.drain(mapping, SyncRun("tasks"))
+
+
+def test_a_redrive_before_the_fix_keeps_every_record_waiting_on_the_cause(session):
+    # Found by a new user: the first redriven batch failed again and opened the cause again, so every record of
+    # a later batch was judged "unchanged" (its write-back waits on an open cause) and left the dead-letter queue
+    # unreported; after the fix and a second redrive those tasks never got their ClickTime IDs.
+    run(session, "projects")
+    session.simulators.netsuite.unkept_fields["projecttask"] = {TASK_FIELD}
+    run(session, "tasks")
+    expected = {letter.source_id for letter in session.runner.dead_letters("tasks")}
+    assert len(expected) > 10  # more than one batch of the queue's mapping
+
+    redrive_tasks_and_drain(session)  # before the fix
+
+    assert {letter.source_id for letter in session.runner.dead_letters("tasks")} == expected
+    assert set(session.runlog.cause("tasks", TASK_CAUSE).blocked) == expected
+
+    session.simulators.netsuite.unkept_fields["projecttask"] = set()
+    redrive_tasks_and_drain(session)  # after it
+
+    tasks = tasks_by_source(session)
+    held = {t: session.simulators.netsuite.records.get("projecttask", t).get(TASK_FIELD) for t in expected}
+    assert held == {t: tasks[t][0]["ID"] for t in expected}
+    assert session.runner.dead_letters("tasks") == []
+
+
 # 6. One broken credential is one cause, not one dead letter and retry budget per record -----------------------
 def test_a_wrong_clicktime_token_is_one_cause_one_error_line_and_few_calls(session, caplog):
     # Given projects synced, then all renamed, and the ClickTime token reset before the next run
@@ -295,3 +333,34 @@ def _credentials():
         token_id=SecretStr(C.token_id),
         token_secret=SecretStr(C.token_secret),
     )
+
+
+# A record that failed and then went through after a fix in the source leaves its cause ---------------------
+def test_a_sheet_fixed_in_clicktime_leaves_the_cause_that_blocked_it(open_session):
+    # Found by `make soak` (seed 777001): an expense sheet blocked by an unmapped expense type, re-approved without
+    # that item, was exported, yet `ctns errors` still listed it under the cause (open until someone redrove it).
+    from datetime import timedelta
+
+    from simulators.generator import UNMAPPED_EXPENSE_TYPE
+
+    session = open_session()
+    for sync in ("projects", "tasks"):
+        run(session, sync)
+    session.log_activity()
+    run(session, "expenses")
+    ct = session.simulators.clicktime
+    gifts = next(t["ID"] for t in ct.store.expense_types.values() if t["Name"] == UNMAPPED_EXPENSE_TYPE)
+    cause_key = "expense-type-unmapped:client-gifts"
+    (blocked,) = session.runlog.cause("expenses", cause_key).blocked
+
+    ct.clock.advance(timedelta(days=1))
+    ct.expense_sheet_action(blocked, "UndoApproval", "no gifts on expenses")
+    for item in ct.items_of(blocked):
+        if item["ExpenseTypeID"] == gifts:
+            ct.delete_expense_item(item["ID"])
+    ct.expense_sheet_action(blocked, "Approve")
+    fixed = run(session, "expenses")
+
+    assert fixed.counts("expenses")["created"] == 1
+    assert cause_key not in {c.key for c in session.runlog.causes("expenses")}  # closed: it named only that sheet
+    assert blocked not in {s for c in session.runlog.causes("expenses") for s in c.blocked}

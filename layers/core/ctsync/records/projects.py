@@ -247,6 +247,9 @@ class ProjectSync:
             clicktime.update_job(job_id, payload)
 
         def settle(job_id: str, _payload: dict[str, Any], before: Mapping | None, _created: bool) -> Settled:
+            waiting = self.write_back.waits(before)
+            if waiting is not None:
+                return Settled(failure=waiting)
             if not self.write_back.due(before, job_id, project.clicktime_id, version):
                 return Settled()
             return self.write_back.write(
@@ -259,7 +262,8 @@ class ProjectSync:
             create=create,
             update=update,
             settle=settle,
-            due=lambda mapping: self.write_back.due(mapping, mapping.target_id, project.clicktime_id, version),
+            due=lambda mapping: self.write_back.due(mapping, mapping.target_id, project.clicktime_id, version)
+            or self.write_back.waits(mapping) is not None,
             may_exist=bool(project.clicktime_id),
             path=job_api_path,
         )

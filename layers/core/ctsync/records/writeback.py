@@ -8,6 +8,9 @@
   needs-a-person cause naming the field (`field-not-kept:<record type>.<field>`), and the record is not
   written again while that cause is open, since every write bumps `lastmodifieddate` and would bring the
   record back into the next run, and the next, for ever. Resolving the cause (`ctns redrive`) lets it try again.
+  A record that reaches the worker while its cause is open (redriven before the fix: the first record of the
+  redrive to fail opens the cause again) fails with that cause again (`waits`): judged unchanged, it would leave
+  the dead-letter queue and the cause, and the redrive after the fix would never bring it back.
 """
 
 from __future__ import annotations
@@ -64,6 +67,18 @@ class WriteBack:
         done_at = details.get(WRITTEN_BACK_AT)
         return not (
             done_at and version and version <= parse_instant(done_at) and details.get(WRITTEN_BACK_ID) == target_id
+        )
+
+    def waits(self, mapping: Mapping | None) -> FieldNotKept | None:
+        """The failure of a record whose write-back waits on its open field-not-kept cause, or None."""
+        details = mapping.details if mapping else {}
+        if mapping is None or details.get(NOT_KEPT) != self.field or not self._cause_open(self.cause_key):
+            return None
+        return FieldNotKept(
+            f"{self.record_type} {mapping.source_id}: ClickTime ID {mapping.target_id} is not written back while "
+            f"NetSuite does not keep {self.record_type}.{self.field} (cause {self.cause_key} is open)",
+            cause=self.cause_key,
+            fix=f"make custom field {self.field} store values on {self.record_type} records, then run `ctns redrive`",
         )
 
     def unchanged(self, change: Change, mapping: Mapping) -> bool:

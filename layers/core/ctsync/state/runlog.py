@@ -10,6 +10,7 @@ and no cause outgrows DynamoDB's item size.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping as Counts
 from datetime import datetime, timedelta
 from typing import Any
@@ -76,6 +77,10 @@ class RunLog:
     def __init__(self, table: Any, retention_days: int = 30) -> None:
         self._table = table
         self._retention = timedelta(days=retention_days)
+        # (source ID, cause key) of the failures recorded through this instance since `recorded_failures` last
+        # took them: what a worker's batch reported, so the records that went through keep those causes.
+        self._recorded: set[tuple[str, str]] = set()
+        self._recorded_lock = threading.Lock()
 
     def _expiry(self, after: datetime | None = None) -> int:
         return epoch((after or utc_now()) + self._retention)
@@ -175,6 +180,8 @@ class RunLog:
     def record_failure(self, run_id: str | None, failure: Failure) -> bool:
         """Keep the failure with its run (when known) and add it to its cause; True when the cause is new
         or had been resolved (the first failure of a cause is the one worth an ERROR line)."""
+        with self._recorded_lock:
+            self._recorded.add((failure.source_id, _cause_key(failure)))
         if run_id:
             self._table.put_item(
                 Item={
@@ -188,7 +195,7 @@ class RunLog:
 
     def _add_to_cause(self, failure: Failure) -> bool:
         at = format_instant(failure.at)
-        key = {PK: f"CAUSE#{failure.sync}", SK: failure.cause_key or failure.kind.lower()}
+        key = {PK: f"CAUSE#{failure.sync}", SK: _cause_key(failure)}
         names = {
             "#first": "first_seen",
             "#last": "last_seen",
@@ -231,6 +238,12 @@ class RunLog:
             )
         old = response.get("Attributes") or {}
         return not old.get("open", False)
+
+    def recorded_failures(self) -> set[tuple[str, str]]:
+        """(source ID, cause key) of the failures recorded since the last call; forgotten here."""
+        with self._recorded_lock:
+            taken, self._recorded = self._recorded, set()
+        return taken
 
     def causes(self, sync: str, *, open_only: bool = True) -> list[Cause]:
         items = self._query(Key(PK).eq(f"CAUSE#{sync}"))
@@ -324,6 +337,10 @@ class RunLog:
             if "LastEvaluatedKey" not in response:
                 return items
             kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+def _cause_key(failure: Failure) -> str:
+    return failure.cause_key or failure.kind.lower()
 
 
 def _to_cause(sync: str, item: dict[str, Any]) -> Cause:

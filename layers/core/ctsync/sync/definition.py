@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Protocol
 from ctsync.sync.messages import Change, Outcome, WorkMessage
 
 if TYPE_CHECKING:
+    from ctsync.errors import NeedsAttention
     from ctsync.state import Mapping
 
 
@@ -87,6 +88,10 @@ class SyncDefinition:
     # unchanged record never reaches the queue) and by the worker (one that reached it anyway: a redelivery, a
     # record queued by two runs).
     unchanged: Callable[[Change, Mapping], bool] = same_fingerprint
+    # Why a record the poller holds back as unchanged still fails when it reaches the worker (redriven while the
+    # cause that holds it back is open), or None: the worker reports it with that cause again rather than
+    # dropping it from the dead-letter queue.
+    waits: Callable[[Mapping], NeedsAttention | None] | None = None
     # Why a record's snapshot alone shows it needs no target unless it already has one (a closed project never
     # synced), or None: the applier's own rule, so the poller marks such a record skipped instead of queueing a
     # message that would only do the same. Unset: every change goes to the worker.

@@ -44,6 +44,7 @@ def _netsuite_to_clicktime(
         sync.source,
         sync,
         unchanged=sync.write_back.unchanged,
+        waits=sync.write_back.waits,
         needs_no_target=sync.needs_no_target,
         checked_kinds=checked_kinds,
         recheck=_clicktime_recheck(runtime),

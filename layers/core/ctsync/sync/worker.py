@@ -73,17 +73,21 @@ class Batch:
     breaker: Breaker | None
     counts: dict[str, Counter[str]] = field(default_factory=dict)
     applied: int = 0
+    went_through: set[str] = field(default_factory=set)  # source IDs the applier created, updated or found held
     # The mappings of the batch's records as they stood when it began (one read for the whole batch).
     mappings: dict[str, Mapping] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
-    def add(self, run_id: str, outcome: str, *, applied: bool = False) -> None:
+    def add(self, run_id: str, outcome: str, *, applied: bool = False, source_id: str = "") -> None:
         with self._lock:
             self.counts.setdefault(run_id, Counter())[outcome] += 1
             self.applied += applied
+            if source_id and outcome in WENT_THROUGH:
+                self.went_through.add(source_id)
 
 
 _batch: ContextVar[Batch | None] = ContextVar("ctns_worker_batch", default=None)
+WENT_THROUGH = ("created", "updated", "unchanged")  # an applier's outcomes after which no cause holds the record
 
 
 class Worker:
@@ -132,18 +136,38 @@ class Worker:
         # (`ctns redrive` after a fix) and its records must not be held back on a stale copy.
         if cached is None or cached[1] is not None or now - cached[0] > BREAKER_READ_SECONDS:
             self._breaker_read = (now, self._progress.breaker(self.sync))
+        self._runlog.recorded_failures()  # forget any earlier batch's: this one's decide which causes stay
         judged = [m.source_id for m in map(_upsert_of, bodies) if m is not None and m.fingerprint]
         held = self._mappings.get_many(self._definition.mapping_kind, judged) if judged else {}
         return Batch(breaker=self._breaker_read[1], mappings=held)
 
     def finish(self, batch: Batch) -> None:
-        """Add the batch's counts to their runs (one update per run) and close a breaker the batch got past."""
+        """Add the batch's counts to their runs (one update per run), let the records that went through leave
+        their causes, and close a breaker the batch got past."""
         for run_id, counts in batch.counts.items():
             self._runlog.add_counts(run_id, counts)
+        reported = self._runlog.recorded_failures()
+        if batch.went_through:
+            self._leave_causes(batch.went_through, reported)
         if batch.breaker and batch.applied and batch.breaker.until <= self._clock():
             self._progress.close_breaker(self.sync)
             self._breaker_read = (time.monotonic(), None)
             logger.info(f"{self.sync}: records go through again; the pause for {batch.breaker.cause_key} is over")
+
+    def _leave_causes(self, went_through: set[str], reported: set[tuple[str, str]]) -> None:
+        """Records that went through (a fix in the source, a retry that passed) leave the open causes that named
+        them, and a cause left naming none is closed (`RunLog.unblock`): one read of the sync's open causes per
+        batch. A cause the batch reported the record under again keeps it (a flag of a change that went
+        through: a bill NetSuite must not change, a receipt that failed)."""
+        for cause in self._runlog.causes(self.sync):
+            for source_id in sorted(went_through & set(cause.blocked)):
+                if (source_id, cause.key) in reported:
+                    continue
+                self._runlog.unblock(self.sync, cause.key, source_id)
+                logger.info(
+                    f"{self.sync} {source_id}: went through; no longer held by cause {cause.key}",
+                    extra={**self._definition.ids(source_id, None), "cause_key": cause.key},
+                )
 
     # -- one message --------------------------------------------------------------------------------
     def apply(self, message: WorkMessage) -> Outcome:
@@ -158,7 +182,8 @@ class Worker:
         outcome = recheck(message) if message.op == "check" and recheck else self._definition.applier.apply(message)
         batch = _batch.get()
         if batch is not None:
-            batch.add(message.run_id, outcome.action, applied=True)
+            looked = message.op == "check"  # a look at a record listed after a write of unknown outcome
+            batch.add(message.run_id, outcome.action, applied=True, source_id="" if looked else message.source_id)
         count(outcome.action.capitalize())
         logger.info(
             f"{self.sync} {message.source_id}: {outcome.action}",
@@ -188,8 +213,13 @@ class Worker:
             if message.op == "upsert" and self._definition.holds(
                 _change(message), batch.mappings.get(message.source_id)
             ):
-                # Already applied (a redelivery, or queued by two runs): nothing to do, nothing to lock.
-                return self._unchanged(message, batch.mappings[message.source_id], batch)
+                # Already applied (a redelivery, or queued by two runs): nothing to do, nothing to lock, unless
+                # what holds it back is a cause still open (redriven before the fix): reported with it again.
+                held = batch.mappings[message.source_id]
+                waiting = self._definition.waits(held) if self._definition.waits else None
+                if waiting is not None:
+                    raise waiting
+                return self._unchanged(message, held, batch)
             paused = batch.breaker if batch.breaker and batch.breaker.until > self._clock() else None
             if paused and paused.kind == "needs_attention":
                 self._dead_letter(delivery, message, _not_tried(paused), batch, systemic=True)
