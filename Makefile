@@ -1,5 +1,5 @@
 # Two commands do all the set-up on a fresh machine:
-#   make demo   the whole product locally (simulators + moto), twice, with a report
+#   make demo   the whole product locally (simulators + moto), three nights, with a report
 #   make test   unit, integration and end-to-end tests, plus template validation and build
 SHELL := /bin/bash
 PYTHON := $(shell scripts/find-python)

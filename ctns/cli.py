@@ -1,7 +1,7 @@
 """`ctns`: the operator's command line.
 
 On this machine
-  ctns demo                    the whole product on simulators + moto in memory, twice, with a report
+  ctns demo                    the whole product on simulators + moto in memory, three nights, with a report
   ctns serve                   keep a local stack (moto + simulators) running for the commands below
   ctns run [SYNC ...]          run syncs: on the local stack if `ctns serve` runs, else simulated in memory;
                                --config F --secrets F against a customer's real NetSuite and ClickTime

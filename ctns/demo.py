@@ -1,8 +1,9 @@
-"""`ctns demo`: the whole product on the embedded default, twice, with a report and a reconciliation.
+"""`ctns demo`: the whole product on the embedded default, three nights, with a report and a reconciliation.
 
 Both simulators start on loopback with a seeded company, the stack's AWS side runs on moto, and every sync
-that exists runs twice through the template's wiring. The second pass runs on unchanged data and must write
-nothing to either system; the report counts the writes each simulator received to show it.
+that exists runs three nights through the template's wiring: the second after changes in ClickTime, the third on
+unchanged data, which must write nothing to either system; the report counts the writes each simulator received
+to show it.
 """
 
 from __future__ import annotations

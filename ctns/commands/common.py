@@ -37,6 +37,17 @@ def positive(text: str) -> int:
     return value
 
 
+def port(text: str) -> int:
+    """The argparse type of a TCP port to listen on (0: a free one)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 0 to 65535 (got {value}; 0 picks a free one)")
+    return value
+
+
 def output_file(text: str) -> str:
     """The argparse type of every option naming a file ctns writes (`--logs`, `--report`): checked when the command
     line is read, so a mistake in where to write costs nothing (a redrive told to log to a folder had moved every

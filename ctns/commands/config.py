@@ -2,20 +2,26 @@
 
 `validate` lists every problem of the document, one line each (a setting and what it is for), and never the
 value of a setting that is not one (a secret pasted into the config is not echoed). `push` validates, then
-puts the document into SSM Parameter Store under the name the stack reads (parameter ConfigParameterName).
+puts the document as written into SSM Parameter Store under the name the stack reads (parameter
+ConfigParameterName): of the region named, or, with none named and `ctns serve` running, of the local stack.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 from typing import Any
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from ctns import local
 from ctns.inputs import config_problems, parse_config, read_json
 from ctns.output import OK, USAGE, CliError, Output
-from ctns.target import aws_problem
+from ctns.target import aws_problem, open_target
+
+DEFAULT_NAME = "/ctns/config"
 
 
 def register(sub: Any) -> None:
@@ -27,7 +33,7 @@ def register(sub: Any) -> None:
     validate.set_defaults(func=cmd_validate)
     push = actions.add_parser("push", help="validate, then put it into SSM Parameter Store")
     push.add_argument("file")
-    push.add_argument("--name", default="/ctns/config", help="SSM parameter name (the stack's ConfigParameterName)")
+    push.add_argument("--name", default=DEFAULT_NAME, help="SSM parameter name (the stack's ConfigParameterName)")
     push.add_argument("--region", help="AWS region of the stack (default: AWS_REGION / the profile's)")
     push.add_argument("--profile", help="AWS profile to use (default: AWS_PROFILE)")
     push.add_argument("--json", action="store_true", help="one JSON document on stdout")
@@ -51,16 +57,29 @@ def cmd_push(args: argparse.Namespace, out: Output) -> int:
     if not args.name.startswith("/"):
         raise CliError(f"--name {args.name!r}: an SSM parameter name the stack reads starts with / (e.g. /ctns/config)")
     document = read_json(args.file, "config file")
-    config = parse_config(document, f"config file {args.file}")
+    parse_config(document, f"config file {args.file}")
+    # The document as written, not with every default filled in: a default a later version changes reaches
+    # the deployments that never set it.
+    value = json.dumps(document, separators=(",", ":"))
+    served = local.running() if not (args.region or args.profile or os.environ.get("AWS_REGION")) else None
     try:
-        session = boto3.Session(profile_name=args.profile, region_name=args.region)
-        if not session.region_name:
-            raise CliError("config push needs a region: pass --region (the stack's) or set AWS_REGION")
-        session.client("ssm").put_parameter(
-            Name=args.name, Value=config.model_dump_json(), Type="String", Overwrite=True
-        )
+        if served is not None:  # no region named and `ctns serve` running: its stack's parameter
+            with open_target(None, progress=out.progress) as target:
+                if args.name == DEFAULT_NAME:
+                    args.name = target.parameters.get("ConfigParameterName", DEFAULT_NAME)
+                target.client("ssm").put_parameter(Name=args.name, Value=value, Type="String", Overwrite=True)
+            where = "the local stack (ctns serve)"
+        else:
+            session = boto3.Session(profile_name=args.profile, region_name=args.region)
+            if not session.region_name:
+                raise CliError(
+                    "config push needs a region: pass --region (the stack's) or set AWS_REGION "
+                    "(or start `ctns serve` to push to the local stack)"
+                )
+            session.client("ssm").put_parameter(Name=args.name, Value=value, Type="String", Overwrite=True)
+            where = session.region_name
     except (ClientError, BotoCoreError) as error:
         raise aws_problem(error, f"putting SSM parameter {args.name}") from None
-    out.line(f"pushed {args.file} to SSM parameter {args.name} in {session.region_name}")
-    out.document({"file": args.file, "parameter": args.name, "region": session.region_name})
+    out.line(f"pushed {args.file} to SSM parameter {args.name} in {where}")
+    out.document({"file": args.file, "parameter": args.name, "region": where})
     return OK

@@ -1,4 +1,4 @@
-"""`ctns demo` (the whole product in memory, twice, with a report) and `ctns serve` (the local stack that
+"""`ctns demo` (the whole product in memory, three nights, with a report) and `ctns serve` (the local stack that
 outlives one command, for `ctns run`, `status`, `errors`, `trace`, `redrive`, `plan` and `check`)."""
 
 from __future__ import annotations
@@ -10,12 +10,14 @@ from pathlib import Path
 from typing import Any
 
 from ctns import local
-from ctns.commands.common import function_output, log_path, output_file, positive
+from ctns.commands.common import function_output, log_path, output_file, port, positive
 from ctns.output import FAILURES, OK, Output
 
 
 def register(sub: Any) -> None:
-    demo = sub.add_parser("demo", help="the whole product on simulators and moto in memory, twice, with a report")
+    demo = sub.add_parser(
+        "demo", help="the whole product on simulators and moto in memory, three nights, with a report"
+    )
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--size", type=positive, default=1, help="company size multiplier")
     demo.add_argument("--report", default="build/demo-report.json", type=output_file)
@@ -30,7 +32,7 @@ def register(sub: Any) -> None:
         description=local.__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    serve.add_argument("--port", type=int, default=0, help="moto server port (default: a free one)")
+    serve.add_argument("--port", type=port, default=0, help="moto server port (default: a free one)")
     serve.add_argument("--seed", type=int, default=7, help="the generated company")
     serve.add_argument("--size", type=positive, default=1, help="company size multiplier")
     serve.add_argument(

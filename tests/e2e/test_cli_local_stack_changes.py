@@ -101,3 +101,27 @@ def test_backfill_and_reset_watermark(fresh, capsys):
         target.progress.save_cursor("projects", Cursor(run_id="projects-busy", window_end=utc_now(), phase="changes"))
     busy = ctns(capsys, "backfill", "projects", "--since", "2024-01-01")
     assert busy.code == 2 and "a run of projects is in progress (run projects-busy)" in busy.problems[0]
+
+
+@pytest.mark.parametrize("fresh", [["projects"]], indirect=True)
+def test_config_push_without_a_region_goes_to_the_local_stack_as_written(fresh, capsys, tmp_path, monkeypatch):
+    # Found by a new user: `config push` asked for a region and AWS credentials with `ctns serve` running, and
+    # pushed every default filled in (a default changed later never reached the deployment)
+    import json
+
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    with aws_endpoint(fresh.state.aws_endpoint), open_target(None) as target:
+        name = target.parameters["ConfigParameterName"]
+        document = json.loads(target.client("ssm").get_parameter(Name=name)["Parameter"]["Value"])
+    document.setdefault("time", {})["write_concurrency"] = 1
+    document["time"].pop("sheets_at_once", None)
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(document))
+
+    pushed = ctns(capsys, "config", "push", str(path), "--json")
+
+    assert pushed.code == 0 and pushed.json["region"] == "the local stack (ctns serve)"
+    with aws_endpoint(fresh.state.aws_endpoint), open_target(None) as target:
+        stored = json.loads(target.client("ssm").get_parameter(Name=name)["Parameter"]["Value"])
+        assert stored == document and "sheets_at_once" not in stored["time"]
+        assert target.config().time.write_concurrency == 1
