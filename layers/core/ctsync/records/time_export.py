@@ -41,7 +41,7 @@ from ctsync.clicktime.models import TimeEntry, Timesheet
 from ctsync.config import SyncConfig
 from ctsync.errors import NeedsAttention, cause_part
 from ctsync.minutes import Timed, allocate, duration, hours_to_minutes
-from ctsync.netsuite import external_ids
+from ctsync.netsuite import external_ids as netsuite_ids
 from ctsync.netsuite.client import NetSuiteClient, requests_held_by
 from ctsync.netsuite.errors import NetSuiteAlreadyBilled, NetSuiteError, NetSuiteNotFound, NetSuitePeriodClosed
 from ctsync.observability import logger
@@ -67,7 +67,7 @@ MEMO_LIMIT = 4000
 
 def external_id(entry_id: str) -> str:
     """The time bill's external ID (`netsuite.external_ids`)."""
-    return external_ids.external_id(EXTERNAL_PREFIX, entry_id)
+    return netsuite_ids.external_id(EXTERNAL_PREFIX, entry_id)
 
 
 @dataclass
@@ -638,7 +638,7 @@ class TimeExport(SheetExport):
             return 0
         found: dict[str, str] = {}  # internal ID -> external ID
         # `external_id` writes only [A-Za-z0-9_-]; the check keeps anything else out of the query all the same.
-        listed = ", ".join(f"'{eid}'" for eid in sorted(external_ids) if not external_ids.UNWRITTEN.search(eid))
+        listed = ", ".join(f"'{eid}'" for eid in sorted(external_ids) if not netsuite_ids.UNWRITTEN.search(eid))
 
         def query(after: str | None) -> str:
             return (
