@@ -114,3 +114,41 @@ def test_a_receipt_removed_in_clicktime_is_not_reported_as_an_unlinked_receipt(e
 
     # ClickTime has no receipt for the item and its line links none: nothing is missing
     assert receipts_check(reconcile(session)).differences == []
+
+
+@pytest.mark.parametrize("removal", ["receipt", "item"])
+def test_with_attach_a_receipt_removed_in_clicktime_leaves_the_report(open_session, removal):
+    # Found by a review: the export only ever attached files, so a receipt removed in ClickTime (the wrong one,
+    # someone else's) or an item deleted with its receipt stayed attached to the report in NetSuite
+    session = open_session({"expenses": {"receipts": {"link": "attach"}}})
+    run(session, "projects")
+    run(session, "tasks")
+    session.log_activity()
+    run(session, "expenses")
+    ct, ns = session.simulators.clicktime, session.simulators.netsuite
+    failing = set(ct.failing_receipts())
+    sheet = next(
+        s
+        for s in exportable_sheets(session)
+        if sum(1 for i in ct.items_of(s["ID"]) if ct.receipt(i["ID"])) >= 1
+        and len(ct.items_of(s["ID"])) >= 2
+        and not failing & {i["ID"] for i in ct.items_of(s["ID"])}
+    )
+    report = report_of(session, sheet["ID"])["id"]
+    attached_before = set(ns.attachments("expenseReport", report))
+    item = next(i for i in ct.items_of(sheet["ID"]) if ct.receipt(i["ID"]))
+    ct.clock.advance(timedelta(days=1))
+    ct.expense_sheet_action(sheet["ID"], "UndoApproval", "that receipt is not mine")
+    if removal == "receipt":
+        with ct.store.lock:
+            ct.store.receipts.pop(item["ID"])
+    else:
+        ct.delete_expense_item(item["ID"])
+    ct.expense_sheet_action(sheet["ID"], "Approve")
+    run(session, "expenses")
+
+    wanted = len([i for i in ct.items_of(sheet["ID"]) if ct.receipt(i["ID"])])
+    attached = set(ns.attachments("expenseReport", report))
+    assert len(attached) == wanted == len(attached_before) - 1 and attached < attached_before
+    (check,) = [c for c in reconcile(session).checks if c.name.startswith("receipts stored")]
+    assert check.differences == []

@@ -335,6 +335,10 @@ class NetSuiteClient:
         """Attach a File Cabinet file to a record (`!attach/file`); UNVERIFIED on expense reports."""
         self._send("POST", f"{self._record_url(record_type, record_id)}/!attach/file/{file_id}")
 
+    def detach_file(self, record_type: str, record_id: str, file_id: str) -> None:
+        """Detach a file from a record (DELETE on the `!attach/file` path); UNVERIFIED on expense reports."""
+        self._send("DELETE", f"{self._record_url(record_type, record_id)}/!attach/file/{file_id}")
+
     def delete_record(self, record_type: str, record_id: str) -> None:
         self._send("DELETE", self._record_url(record_type, record_id))
 

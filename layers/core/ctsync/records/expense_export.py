@@ -392,14 +392,17 @@ class ExpenseExport(SheetExport):
                     wrote, held = True, digest
         assert report is not None
         complete = children.keys() >= {line.item.ID for line in plan.lines}
+        wanted = {line.item.ID for line in plan.lines}
+        left: tuple[Mapping, ...] = ()  # items whose mappings `_record_lines` forgets: their files may be attached
         if wrote or (not flags and not complete):
+            left = tuple(m for item, m in children.items() if item not in wanted)
             children = self._record_lines(plan, report, children)
         self._flag(message, flags)
         fingerprint = message.fingerprint or (before.fingerprint if before else "")
         mapping = sheet_mapping(plan, report, version, held, fingerprint, flags=len(flags))
         self._mappings.commit(lock, mapping, keep_lock=True)  # the report is known before files are attached to it
         if self._settings.receipts.enabled and not flags:
-            self._receipt_step.attach(plan, report, children, done)
+            self._receipt_step.attach(plan, report, children, done, left=left)
         mapping = self._receipt_step.report(message, plan, report, mapping, done, try_number=0)
         self._mappings.commit(lock, mapping)
         self._receipt_step.requeue_retry(message, version, done, try_number=0)

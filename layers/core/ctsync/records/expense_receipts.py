@@ -60,6 +60,7 @@ class ReceiptsDone:
     stored: int = 0
     linked: bool = False  # the report was written again (by a retry of this step) to link files to lines
     attached: int = 0
+    detached: int = 0
     failures: dict[str, list[str]] = field(default_factory=dict)  # cause key -> texts: not retried for this approval
     pending: dict[str, list[str]] = field(default_factory=dict)  # cause key -> texts: may go through later
     link_hash: str = ""  # the report's payload hash after the write that linked files to lines
@@ -67,7 +68,7 @@ class ReceiptsDone:
 
     @property
     def wrote(self) -> bool:
-        return bool(self.stored or self.linked or self.attached)
+        return bool(self.stored or self.linked or self.attached or self.detached)
 
     @property
     def retry(self) -> int:
@@ -271,9 +272,19 @@ class ReceiptStep:
                     done.link_hash = digest
         self.attach(plan, report, children, done)
 
-    def attach(self, plan: ReportPlan, report: str, children: dict[str, Mapping], done: ReceiptsDone) -> None:
-        """Attach each stored file not attached yet to the report, by `expenses.receipts.link` (attach, both)."""
+    def attach(
+        self,
+        plan: ReportPlan,
+        report: str,
+        children: dict[str, Mapping],
+        done: ReceiptsDone,
+        left: tuple[Mapping, ...] = (),
+    ) -> None:
+        """Attach each stored file not attached yet to the report, by `expenses.receipts.link` (attach, both), and
+        detach the files of receipts removed in ClickTime and of the items that `left` the sheet (their mappings
+        already forgotten: one that cannot be detached is reported to do by hand)."""
         if self._settings.link in ("attach", "both"):
+            self._detach_removed(plan, report, children, done, left)
             for line in plan.lines:
                 child = children.get(line.item.ID)
                 file_id = child.details.get("receipt_file") if child and line.item.ReceiptURL else None
@@ -298,6 +309,35 @@ class ReceiptStep:
                     child, {**child.details, "receipt_attached": f"{report}:{file_id}"}
                 )
                 done.attached += 1
+
+    def _detach_removed(
+        self, plan: ReportPlan, report: str, children: dict[str, Mapping], done: ReceiptsDone, left: tuple[Mapping, ...]
+    ) -> None:
+        removed = [
+            children[line.item.ID] for line in plan.lines if not line.item.ReceiptURL and line.item.ID in children
+        ]
+        for child in [*removed, *left]:
+            attached_to, _, file_id = child.details.get("receipt_attached", "").partition(":")
+            if attached_to != report or not file_id:
+                continue
+            try:
+                self._cabinet.detach(RECORD, report, file_id)
+            except (TransientError, NeedsAttention) as error:
+                text = (
+                    f"expense item {child.source_id}: its receipt is gone from ClickTime, but file {file_id} could not "
+                    f"be detached from report {report} ({error.message}): detach it in NetSuite"
+                )
+                if child in left:  # nothing left to try again from
+                    done.fail("receipt-detach", text)
+                elif isinstance(error, TransientError):
+                    done.later("receipt-detach", text)
+                else:
+                    done.fail("receipt-detach", text)
+                continue
+            if child not in left:  # no receipt state is left on an item without a receipt
+                details = {k: v for k, v in child.details.items() if not k.startswith("receipt_")}
+                children[child.source_id] = self._save_child(child, details)
+            done.detached += 1
 
     def report(
         self,
@@ -419,4 +459,5 @@ RECEIPT_FIXES = {
     "receipts folder (expenses.receipts); the receipt is stored again when the sheet is approved anew or redriven",
     "receipt-link": "NetSuite did not take the receipt link (expenses.receipts.link): try attach instead of line",
     "expense-report-frozen": "a paid or closed-period expense report is not changed by the sync",
+    "receipt-detach": "detach the file named from the expense report in NetSuite (its receipt was removed in ClickTime)",
 }

@@ -141,3 +141,6 @@ class FileCabinet:
 
     def attach(self, record_type: str, record_id: str, file_id: str) -> None:
         self._netsuite.attach_file(record_type, record_id, file_id)
+
+    def detach(self, record_type: str, record_id: str, file_id: str) -> None:
+        self._netsuite.detach_file(record_type, record_id, file_id)
