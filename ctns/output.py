@@ -104,6 +104,12 @@ def _reason(item: dict[str, Any]) -> str:
         return "must be a string"
     if kind in ("dict_type", "model_type", "model_attributes_type"):
         return "must be a JSON object"
+    if kind == "bool_type":
+        return "must be true or false (JSON, unquoted)"
+    if kind == "int_type":
+        return "must be a whole number (JSON, unquoted)"
+    if kind == "float_type":
+        return "must be a number (JSON, unquoted)"
     if kind in ("string_too_short", "too_short") and (item.get("ctx") or {}).get("min_length") == 1:
         return "is empty"
     message = str(item.get("msg", "is not valid"))

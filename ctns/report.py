@@ -85,7 +85,8 @@ def render_failures(failures: list[dict[str, Any]], *, kept_in: str | None = Non
     if not failures:
         return "No failures."
     if kept_in:
-        lines = [f"{len(failures)} record(s) failed and wait in {kept_in}:"]
+        # The queues outlive the run: what waits there may have failed in an earlier run (the table counts this one)
+        lines = [f"{len(failures)} record(s) wait in {kept_in} (failed in this run or an earlier one):"]
     else:
         lines = [
             f"{len(failures)} record(s) failed (this run's dead-letter queues were in memory and are gone with it; "

@@ -134,6 +134,15 @@ def cases(urls: dict[str, str]) -> list[Case]:
             files={"config.json": b'{"netsuite": {"account_id": "1'},
         ),
         Case("config file a JSON list", VALIDATE, "must hold a JSON object", files={"config.json": b"[]"}),
+        Case(  # found by a new user: a RecursionError reported as "a bug in ctns"
+            "config file nested too deeply",
+            VALIDATE,
+            "is nested too deeply to be read",
+            files={"config.json": b'{"a": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"},
+        ),
+        Case(  # found by a new user: an OverflowError from bind() reported as "a bug in ctns"
+            "serve on a port out of range", ["serve", "--port", "80000"], "a port is 0 to 65535 (got 80000"
+        ),
         Case("config file not UTF-8", VALIDATE, "is not UTF-8 text", files={"config.json": b"\xff\xfe\x00{\x00"}),
         Case(
             "secrets file missing",

@@ -44,6 +44,18 @@ def test_validation_errors_are_described_without_the_value_given():
     assert "s3cr3t-value" not in str(lines) and "s3cr3t-value" in str(caught.value)  # pydantic's own text leaks
 
 
+def test_a_quoted_value_says_to_unquote_it():
+    with pytest.raises(ValidationError) as caught:
+        SyncConfig.model_validate(
+            {"netsuite": {"account_id": "1234567"}, "expenses": {"receipts": {"enabled": "yes"}, "lookback_days": "30"}}
+        )
+
+    assert sorted(describe_validation(caught.value)) == [
+        "expenses.lookback_days: must be a whole number (JSON, unquoted)",
+        "expenses.receipts.enabled: must be true or false (JSON, unquoted)",
+    ]
+
+
 @pytest.mark.parametrize(
     ("document", "expected"),
     [
@@ -164,7 +176,9 @@ def test_failures_of_an_in_memory_run_are_not_said_to_wait_anywhere():
     kept = render_failures([failure], kept_in="the local stack's dead-letter queues")
 
     assert "in memory and are gone" in in_memory and "wait in" not in in_memory
-    assert kept.startswith("1 record(s) failed and wait in the local stack's dead-letter queues:")
+    assert kept.startswith(
+        "1 record(s) wait in the local stack's dead-letter queues (failed in this run or an earlier one):"
+    )
     assert "NetSuite project 109, no ClickTime job yet [BAD_INPUT]: no customer" in in_memory
 
 

@@ -141,8 +141,23 @@ def test_the_syncs_a_config_may_name_are_the_registrys() -> None:
 
 @pytest.mark.parametrize("value", ["Infinity", "-Infinity", "NaN", float("inf")])
 def test_a_number_of_seconds_must_be_finite(value: Any) -> None:
-    with pytest.raises(ValidationError, match="finite number"):
+    with pytest.raises(ValidationError, match="finite number|valid number"):  # a string is no number at all
         SyncConfig.model_validate({"netsuite": {"account_id": "1234567"}, "retry": {"base_seconds": value}})
+
+
+@pytest.mark.parametrize(
+    ("section", "setting", "value"),
+    [  # found by a new user: quoted values were taken as true and 30, where a typo should fail loudly
+        ("expenses", {"receipts": {"enabled": "yes"}}, "enabled"),
+        ("expenses", {"lookback_days": "30"}, "lookback_days"),
+        ("time", {"write_concurrency": 2.0}, "write_concurrency"),
+        ("time", {"write_concurrency": True}, "write_concurrency"),
+    ],
+)
+def test_a_quoted_or_otherwise_typed_value_is_refused(section: str, setting: dict[str, Any], value: str) -> None:
+    with pytest.raises(ValidationError, match=value) as refused:
+        config(**{section: setting})
+    assert {e["type"] for e in refused.value.errors()} <= {"bool_type", "int_type"}
 
 
 def test_custom_scope_accepted() -> None:

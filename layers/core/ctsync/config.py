@@ -28,7 +28,7 @@ SyncName = Literal["projects", "tasks", "time", "expenses"]
 
 class Strict(BaseModel):
     # A number of seconds or hours that is infinite or NaN is a typo, never a setting.
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, strict=True)
 
 
 def _check_script_id(value: str) -> str:
