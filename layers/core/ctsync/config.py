@@ -143,7 +143,7 @@ def _check_template(template: str, *fields: str) -> set[str]:
         if name is None:
             continue
         if name not in fields:
-            raise ValueError(f"{template!r} uses {{{name}}}; the fields are {named}, each as it is")
+            raise ValueError(f"{template!r} uses {name!r}; the fields are {named}, each as it is")
         if conversion or not _WIDTH.fullmatch(spec or ""):
             raise ValueError(f"{template!r}: {{{name}}} may carry a width under 100 (e.g. {{{name}:>6}}), nothing else")
         used.add(name)

@@ -35,6 +35,9 @@ class Failure(BaseModel):
     cause_key: str = ""
     fix: str = ""
     at: datetime = Field(default_factory=utc_now)
+    # The record did not go through (a worker dead-lettered it), rather than going through with a flag: a later
+    # success of the record takes it out of the cause.
+    dead_lettered: bool = False
 
 
 class Cause(BaseModel):
@@ -45,6 +48,7 @@ class Cause(BaseModel):
     fix: str = ""
     count: int
     blocked: list[str]  # a sample of the records it blocks (source IDs)
+    held: list[str] = Field(default_factory=list)  # those of `blocked` it kept from going through (dead-lettered)
     first_seen: datetime
     last_seen: datetime
     open: bool = True
@@ -216,12 +220,13 @@ class RunLog:
             ":ttl": self._expiry(failure.at),
         }
         sets = "SET #first = if_not_exists(#first, :at), #last = :at, #kind = :k, #reason = :r, #fix = :fix, #open = :true, #ttl = :ttl"
+        held = ", #held :ids" if failure.dead_lettered else ""
         try:
             response = self._table.update_item(
                 Key=key,
-                UpdateExpression=f"{sets} ADD #count :one, #blocked :ids",
+                UpdateExpression=f"{sets} ADD #count :one, #blocked :ids{held}",
                 ConditionExpression="attribute_not_exists(#blocked) OR size(#blocked) < :max",
-                ExpressionAttributeNames={**names, "#blocked": "blocked"},
+                ExpressionAttributeNames={**names, "#blocked": "blocked", **({"#held": "held"} if held else {})},
                 ExpressionAttributeValues={**values, ":ids": {failure.source_id}, ":max": BLOCKED_SAMPLE},
                 ReturnValues="ALL_OLD",
             )
@@ -261,9 +266,9 @@ class RunLog:
         try:
             response = self._table.update_item(
                 Key={PK: f"CAUSE#{sync}", SK: key},
-                UpdateExpression="DELETE #blocked :ids",
+                UpdateExpression="DELETE #blocked :ids, #held :ids",
                 ConditionExpression="contains(#blocked, :id)",
-                ExpressionAttributeNames={"#blocked": "blocked"},
+                ExpressionAttributeNames={"#blocked": "blocked", "#held": "held"},
                 ExpressionAttributeValues={":ids": {source_id}, ":id": source_id},
                 ReturnValues="ALL_NEW",
             )
@@ -352,6 +357,7 @@ def _to_cause(sync: str, item: dict[str, Any]) -> Cause:
         fix=item.get("fix", ""),
         count=int(item.get("count", 0)),
         blocked=sorted(item.get("blocked") or []),
+        held=sorted(item.get("held") or []),
         first_seen=parse_instant(item["first_seen"]),
         last_seen=parse_instant(item["last_seen"]),
         open=bool(item.get("open", True)),

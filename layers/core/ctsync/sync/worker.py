@@ -155,12 +155,13 @@ class Worker:
             logger.info(f"{self.sync}: records go through again; the pause for {batch.breaker.cause_key} is over")
 
     def _leave_causes(self, went_through: set[str], reported: set[tuple[str, str]]) -> None:
-        """Records that went through (a fix in the source, a retry that passed) leave the open causes that named
-        them, and a cause left naming none is closed (`RunLog.unblock`): one read of the sync's open causes per
-        batch. A cause the batch reported the record under again keeps it (a flag of a change that went
-        through: a bill NetSuite must not change, a receipt that failed)."""
+        """Records that went through (a fix in the source, a retry that passed) leave the open causes that kept them
+        from going through (dead-lettered them), and a cause left naming none is closed (`RunLog.unblock`): one
+        read of the sync's open causes per batch. A flag stays: a cause that named the record while it went through
+        (an amount rounded, a receipt refused, a bill NetSuite must not change) still holds, and so does one the
+        batch reported the record under again."""
         for cause in self._runlog.causes(self.sync):
-            for source_id in sorted(went_through & set(cause.blocked)):
+            for source_id in sorted(went_through & set(cause.held)):
                 if (source_id, cause.key) in reported:
                     continue
                 self._runlog.unblock(self.sync, cause.key, source_id)
@@ -346,6 +347,7 @@ class Worker:
             reason=reason,
             cause_key=cause,
             fix=getattr(error, "fix", ""),
+            dead_lettered=True,
         )
         self._dead_letters.send(delivery.body, failure, receive_count=delivery.receive_count)
         if message is not None:
