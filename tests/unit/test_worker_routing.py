@@ -55,9 +55,6 @@ class FakeRunLog:
     def note(self, run_id: str, key: str, text: str) -> None:  # pragma: no cover - not used by the worker
         pass
 
-    def recorded_failures(self) -> set[tuple[str, str]]:
-        return set()
-
     def causes(self, sync: str) -> list[Any]:
         return []  # no cause names a record here: the real run log's are tested on moto
 

@@ -10,8 +10,8 @@ and no cause outgrows DynamoDB's item size.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping as Counts
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -77,14 +77,15 @@ class RunEnd(BaseModel):
     logged: bool  # whether `start` was written already
 
 
+# Where the failures recorded in this context go as (source ID, cause key): a worker's batch, while it handles a
+# message (the records that went through keep the causes the batch reported them under).
+RECORDED: ContextVar[set[tuple[str, str]] | None] = ContextVar("ctsync_recorded_failures", default=None)
+
+
 class RunLog:
     def __init__(self, table: Any, retention_days: int = 30) -> None:
         self._table = table
         self._retention = timedelta(days=retention_days)
-        # (source ID, cause key) of the failures recorded through this instance since `recorded_failures` last
-        # took them: what a worker's batch reported, so the records that went through keep those causes.
-        self._recorded: set[tuple[str, str]] = set()
-        self._recorded_lock = threading.Lock()
 
     def _expiry(self, after: datetime | None = None) -> int:
         return epoch((after or utc_now()) + self._retention)
@@ -184,8 +185,9 @@ class RunLog:
     def record_failure(self, run_id: str | None, failure: Failure) -> bool:
         """Keep the failure with its run (when known) and add it to its cause; True when the cause is new
         or had been resolved (the first failure of a cause is the one worth an ERROR line)."""
-        with self._recorded_lock:
-            self._recorded.add((failure.source_id, _cause_key(failure)))
+        into = RECORDED.get()
+        if into is not None:
+            into.add((failure.source_id, _cause_key(failure)))
         if run_id:
             self._table.put_item(
                 Item={
@@ -243,12 +245,6 @@ class RunLog:
             )
         old = response.get("Attributes") or {}
         return not old.get("open", False)
-
-    def recorded_failures(self) -> set[tuple[str, str]]:
-        """(source ID, cause key) of the failures recorded since the last call; forgotten here."""
-        with self._recorded_lock:
-            taken, self._recorded = self._recorded, set()
-        return taken
 
     def causes(self, sync: str, *, open_only: bool = True) -> list[Cause]:
         items = self._query(Key(PK).eq(f"CAUSE#{sync}"))

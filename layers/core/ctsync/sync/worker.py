@@ -37,6 +37,7 @@ from pydantic import ValidationError
 from ctsync.errors import BadInput, NeedsAttention, cause_part
 from ctsync.observability import count, logger
 from ctsync.state import Breaker, Failure, Mapping, MappingStore, ProgressStore, RunLog
+from ctsync.state.runlog import RECORDED
 from ctsync.sync.definition import SyncDefinition
 from ctsync.sync.messages import Change, Outcome, WorkMessage
 from ctsync.sync.queues import Carried, DeadLetterQueue, WorkQueue
@@ -74,6 +75,7 @@ class Batch:
     counts: dict[str, Counter[str]] = field(default_factory=dict)
     applied: int = 0
     went_through: set[str] = field(default_factory=set)  # source IDs the applier created, updated or found held
+    reported: set[tuple[str, str]] = field(default_factory=set)  # (source ID, cause key) of its failures and flags
     # The mappings of the batch's records as they stood when it began (one read for the whole batch).
     mappings: dict[str, Mapping] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
@@ -136,7 +138,6 @@ class Worker:
         # (`ctns redrive` after a fix) and its records must not be held back on a stale copy.
         if cached is None or cached[1] is not None or now - cached[0] > BREAKER_READ_SECONDS:
             self._breaker_read = (now, self._progress.breaker(self.sync))
-        self._runlog.recorded_failures()  # forget any earlier batch's: this one's decide which causes stay
         judged = [m.source_id for m in map(_upsert_of, bodies) if m is not None and m.fingerprint]
         held = self._mappings.get_many(self._definition.mapping_kind, judged) if judged else {}
         return Batch(breaker=self._breaker_read[1], mappings=held)
@@ -146,9 +147,8 @@ class Worker:
         their causes, and close a breaker the batch got past."""
         for run_id, counts in batch.counts.items():
             self._runlog.add_counts(run_id, counts)
-        reported = self._runlog.recorded_failures()
         if batch.went_through:
-            self._leave_causes(batch.went_through, reported)
+            self._leave_causes(batch.went_through, batch.reported)
         if batch.breaker and batch.applied and batch.breaker.until <= self._clock():
             self._progress.close_breaker(self.sync)
             self._breaker_read = (time.monotonic(), None)
@@ -202,8 +202,22 @@ class Worker:
         """Parse, run (through the caller's idempotency guard) and route any failure.
 
         Returns normally when the message is done with (applied, dead-lettered with a reason, or put back as a
-        new message); raises when it should go back to the queue for another attempt.
+        new message); raises when it should go back to the queue for another attempt. The failures and flags
+        recorded meanwhile are the batch's (`Batch.reported`), whatever else runs beside it.
         """
+        token = RECORDED.set(batch.reported)
+        try:
+            return self._handle(delivery, batch, run, time_left)
+        finally:
+            RECORDED.reset(token)
+
+    def _handle(
+        self,
+        delivery: Delivery,
+        batch: Batch,
+        run: Callable[[WorkMessage], Outcome],
+        time_left: Callable[[], bool],
+    ) -> Outcome | None:
         try:
             message = parse(event=delivery.body, model=WorkMessage)
         except ValidationError as error:
