@@ -847,3 +847,24 @@ def test_a_change_waiting_on_an_open_field_not_kept_cause_is_unchanged_for_the_p
     assert wb.unchanged(change_of("fp-1", None, version=V3), mapping) is True
     open_causes.clear()  # resolved: written again
     assert wb.unchanged(change_of("fp-1", None, version=V3), mapping) is False
+
+
+def test_a_record_reaching_the_worker_while_its_field_not_kept_cause_is_open_fails_with_that_cause() -> None:
+    """The poller holds such a record back (above); one that reaches the worker anyway (redriven before the fix)
+    fails with the cause again rather than being judged unchanged and dropped (`WriteBack.waits`)."""
+    open_causes: set[str] = set()
+    wb = write_back(FakeNetSuite(), open_causes)
+    waiting = Mapping(kind="project", source_id="101", target_id="job-1", details={NOT_KEPT: "custentity_ct_job_id"})
+    other_field = waiting.model_copy(update={"details": {NOT_KEPT: "custentity_other"}})
+    assert wb.waits(waiting) is None  # the cause was resolved (a redrive after the fix): it may be written
+    open_causes.add(wb.cause_key)
+
+    failure = wb.waits(waiting)
+
+    assert failure is not None and failure.cause_key == wb.cause_key and failure.code == "FIELD_NOT_KEPT"
+    assert (
+        failure.message.startswith("job 101: ClickTime ID job-1 is not written back")
+        and "`ctns redrive`" in failure.fix
+    )
+    assert wb.waits(None) is None and wb.waits(other_field) is None
+    assert wb.waits(waiting.model_copy(update={"details": {}})) is None

@@ -32,6 +32,8 @@ class FlaggingApplier(FakeApplier):
         self.applied.append(message)
         if message.source_id == "2":
             fail(self.runlog, "2", "flagged", dead_lettered=False)
+        if message.source_id == "1":
+            fail(self.runlog, "1", "twice", dead_lettered=False)
         return Outcome(self.outcomes.get(message.source_id, "updated"))  # type: ignore[arg-type]
 
 
@@ -41,6 +43,8 @@ def test_records_that_went_through_leave_their_causes_but_one_reported_again(tab
         fail(runlog, source_id, "unmapped")
     fail(runlog, "2", "flagged")  # dead-lettered once, and flagged again by the message that goes through
     fail(runlog, "1", "rounded", dead_lettered=False)  # a flag of an earlier pass that went through: it stays
+    fail(runlog, "1", "twice")  # held, and reported again for 1 (first in order), not for 2
+    fail(runlog, "2", "twice")
     fail(runlog, "9", "elsewhere")  # a record not in the batch
     worker = worker_on(table, FlaggingApplier(runlog, {"3": "skipped"}))
     worker._runlog = runlog  # the applier's flags and the worker's reads go through one run log, as in Lambda
@@ -59,9 +63,13 @@ def test_records_that_went_through_leave_their_causes_but_one_reported_again(tab
     assert causes["unmapped"] == {"3", "4"}
     assert causes["flagged"] == {"2"}  # reported again by the very message that went through
     assert causes["rounded"] == {"1"}
+    assert causes["twice"] == {"1"}
+    held = {c.key: set(c.held) for c in runlog.causes("projects")}
+    assert held == {"unmapped": {"3", "4"}, "flagged": {"2"}, "twice": {"1"}, "rounded": set(), "elsewhere": {"9"}}
+    assert batch.went_through == {"1", "2"}
     assert causes["elsewhere"] == {"9"}
     # one read of the open causes for the batch, one update per record that leaves a cause
-    assert finished.count("Query") == 1 and finished.count("UpdateItem") == 1 + 2  # the run's counts, 1 and 2
+    assert finished.count("Query") == 1 and finished.count("UpdateItem") == 1 + 3  # the counts; unmapped: 1, 2; twice: 2
 
 
 def test_a_cause_left_naming_nobody_is_closed(table, clock):
@@ -76,4 +84,54 @@ def test_a_cause_left_naming_nobody_is_closed(table, clock):
     worker.finish(batch)
 
     assert runlog.causes("projects") == []
-    assert runlog.cause("projects", "unmapped").blocked == []  # kept, closed: the next failure opens it again
+    closed = runlog.cause("projects", "unmapped")
+    assert closed.blocked == [] and closed.held == []  # kept, closed: the next failure opens it again
+
+
+def test_a_look_that_finds_its_record_in_step_leaves_the_causes_as_they_are(table, clock):
+    # A look (`op="check"`, after a write of unknown outcome) says nothing about what kept the record back.
+    runlog = RunLog(table)
+    fail(runlog, "1", "unmapped")
+    applier = FakeApplier(Outcome("created"))
+    worker = worker_on(table, applier, recheck=lambda message: Outcome("unchanged"))
+    worker._runlog = runlog
+    runlog.start("projects", "run-1", clock.now)
+    look = body("1", "", op="check")
+
+    batch = worker.begin([look])
+    outcome = worker.handle(Delivery(look, "m-0", 1), batch, run=worker.apply)
+    worker.finish(batch)
+
+    assert outcome is not None and outcome.action == "unchanged" and applier.applied == []
+    assert batch.went_through == set() and runlog.cause("projects", "unmapped").held == ["1"]
+
+
+def test_a_record_held_back_by_an_open_cause_fails_with_it_when_it_reaches_the_worker(table, clock):
+    # Redriven before its fix: judged unchanged it would leave the dead-letter queue and its cause for good.
+    from ctsync.errors import NeedsAttention
+    from ctsync.state import Mapping, MappingStore
+
+    MappingStore(table).put(
+        Mapping(kind="project", source_id="1", target_id="job-1", fingerprint="fp", details={"waits": "yes"})
+    )
+    MappingStore(table).put(Mapping(kind="project", source_id="2", target_id="job-2", fingerprint="fp"))
+    applier = FakeApplier(Outcome("updated"))
+
+    def waits(mapping: Mapping) -> NeedsAttention | None:
+        return NeedsAttention(f"{mapping.source_id} waits", cause="field-not-kept:job.x") if mapping.details else None
+
+    worker = worker_on(table, applier, unchanged=lambda change, mapping: True, waits=waits)
+    runlog = RunLog(table)
+    worker._runlog = runlog
+    runlog.start("projects", "run-1", clock.now)
+    bodies = [body("1", "fp"), body("2", "fp")]
+
+    batch = worker.begin(bodies)
+    outcomes = [worker.handle(Delivery(b, f"m-{i}", 1), batch, run=worker.apply) for i, b in enumerate(bodies)]
+    worker.finish(batch)
+
+    assert outcomes[0] is None and outcomes[1] is not None and outcomes[1].action == "unchanged"
+    assert applier.applied == []  # neither is applied: 1 fails with its cause, 2 is held
+    ((_, failure, _),) = worker._dead_letters.sent
+    assert (failure.source_id, failure.cause_key, failure.dead_lettered) == ("1", "field-not-kept:job.x", True)
+    assert runlog.cause("projects", "field-not-kept:job.x").held == ["1"]
