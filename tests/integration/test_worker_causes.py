@@ -69,7 +69,9 @@ def test_records_that_went_through_leave_their_causes_but_one_reported_again(tab
     assert batch.went_through == {"1", "2"}
     assert causes["elsewhere"] == {"9"}
     # one read of the open causes for the batch, one update per record that leaves a cause
-    assert finished.count("Query") == 1 and finished.count("UpdateItem") == 1 + 3  # the counts; unmapped: 1, 2; twice: 2
+    assert (
+        finished.count("Query") == 1 and finished.count("UpdateItem") == 1 + 3
+    )  # the counts; unmapped: 1, 2; twice: 2
 
 
 def test_a_cause_left_naming_nobody_is_closed(table, clock):

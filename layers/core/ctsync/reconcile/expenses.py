@@ -36,7 +36,7 @@ from ctsync.config import SyncConfig
 from ctsync.money import round_money, to_decimal
 from ctsync.netsuite.client import NetSuiteClient
 from ctsync.netsuite.errors import NetSuiteNotFound
-from ctsync.reconcile.report import Check, Reconciliation
+from ctsync.reconcile.report import Check, Reconciliation, groups_check
 from ctsync.records.clicktime_source import EXPENSE_SHEETS, ApprovedSheetSource
 from ctsync.records.expense_export import ITEM_KIND, KIND, RECORD, ExpenseExport
 from ctsync.records.references import ClickTimeReferences, NetSuiteReferences, People, Projects
@@ -103,30 +103,25 @@ def reconcile_expenses(
     found, found_posted = read.summed(exported), read.summed(exported, posted=True)
     strays = _strays(mappings, approved, source.first_day(window).isoformat())
     receipts = _receipts(mappings, {**exported, **held}, read.links, config.expenses.receipts.link)
-    differing, posted_differing = _differing(expected, found), _differing(posted, found_posted)
     ct_totals, ns_totals = _per_currency(expected), _per_currency(read.summed({**exported, **held}))
     return Reconciliation(
         record="expenses",
         checks=[
-            Check(
-                name="amounts per employee, project and currency spent (approved in ClickTime = in NetSuite)",
-                expected=len(expected),
-                found=len(expected) - len([g for g in differing if g in expected]),
-                differences=[
-                    f"employee {e}, project {p}, {c}: ClickTime {expected.get((e, p, c), Decimal(0))}, "
-                    f"NetSuite {found.get((e, p, c), Decimal(0))}"
-                    for e, p, c in differing
-                ],
+            groups_check(
+                "amounts per employee, project and currency spent (approved in ClickTime = in NetSuite)",
+                expected,
+                found,
+                Decimal(0),
+                lambda g, clicktime, netsuite: f"employee {g[0]}, project {g[1]}, {g[2]}: ClickTime {clicktime}, "
+                f"NetSuite {netsuite}",
             ),
-            Check(
-                name="amounts posted per employee, project and report currency (each line's amount in NetSuite)",
-                expected=len(posted),
-                found=len(posted) - len([g for g in posted_differing if g in posted]),
-                differences=[
-                    f"employee {e}, project {p}, posted in {c}: planned from ClickTime {posted.get((e, p, c), 0)}, "
-                    f"NetSuite {found_posted.get((e, p, c), Decimal(0))}"
-                    for e, p, c in posted_differing
-                ],
+            groups_check(
+                "amounts posted per employee, project and report currency (each line's amount in NetSuite)",
+                posted,
+                found_posted,
+                Decimal(0),
+                lambda g, planned, netsuite: f"employee {g[0]}, project {g[1]}, posted in {g[2]}: planned from "
+                f"ClickTime {planned}, NetSuite {netsuite}",
             ),
             Check(
                 name="approved sheets with their report in NetSuite",
@@ -217,10 +212,6 @@ def _netsuite_amounts(netsuite: NetSuiteClient, ns: NetSuiteReferences, reports:
                 read.links[report_id].add(str(line["expmediaitem"]["id"]))
         read.spent[sheet], read.posted[sheet] = dict(spent), dict(posted)
     return read
-
-
-def _differing(expected: dict[Group, Decimal], found: dict[Group, Decimal]) -> list[Group]:
-    return sorted(g for g in expected.keys() | found.keys() if expected.get(g, Decimal(0)) != found.get(g, Decimal(0)))
 
 
 def _strays(mappings: MappingStore, approved: set[str], first_day: str) -> list[str]:

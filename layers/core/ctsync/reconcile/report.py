@@ -3,9 +3,13 @@ differences; a reconciliation `matches` when every check does."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, Field
+
+Group = TypeVar("Group", bound=tuple[str, ...])
+Amount = TypeVar("Amount")
 
 SAMPLE = 10  # differences listed per check; the count is always complete
 
@@ -19,6 +23,25 @@ class Check(BaseModel):
     @property
     def ok(self) -> bool:
         return self.expected == self.found and not self.differences
+
+
+def groups_check(
+    name: str,
+    expected: Mapping[Group, Amount],
+    found: Mapping[Group, Amount],
+    zero: Amount,
+    difference: Callable[[Group, Amount, Amount], str],
+) -> Check:
+    """Each group holds the same amount on both sides (a group missing on one side holds `zero`): one difference
+    line per group that differs, `difference(group, expected, found)`; `found` counts the expected groups that
+    match."""
+    differing = sorted(g for g in expected.keys() | found.keys() if expected.get(g, zero) != found.get(g, zero))
+    return Check(
+        name=name,
+        expected=len(expected),
+        found=len(expected) - len([g for g in differing if g in expected]),
+        differences=[difference(g, expected.get(g, zero), found.get(g, zero)) for g in differing],
+    )
 
 
 class Reconciliation(BaseModel):

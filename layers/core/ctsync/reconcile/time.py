@@ -21,7 +21,7 @@ from ctsync.clicktime.models import Timesheet
 from ctsync.config import SyncConfig
 from ctsync.minutes import duration, group_total_minutes
 from ctsync.netsuite.client import NetSuiteClient
-from ctsync.reconcile.report import Check, Reconciliation
+from ctsync.reconcile.report import Check, Reconciliation, groups_check
 from ctsync.records import time_doubts
 from ctsync.records.clicktime_source import TIMESHEETS, ApprovedSheetSource
 from ctsync.records.netsuite_source import keyset
@@ -71,22 +71,17 @@ def reconcile_time(
     expected = {group: group_total_minutes(values) for group, values in hours.items()}
     approved = {str(sheet["ID"]) for sheet in source.approved_sheets(window)}
     found, strays = _netsuite_minutes(netsuite, mappings, approved, first_day)
-    differing = sorted(
-        group for group in expected.keys() | found.keys() if expected.get(group, 0) != found.get(group, 0)
-    )
     clicktime_total, netsuite_total = sum(expected.values()), sum(found.values())
     return Reconciliation(
         record="time",
         checks=[
-            Check(
-                name="minutes per employee, project and day (approved in ClickTime = in NetSuite)",
-                expected=len(expected),
-                found=len(expected) - len([g for g in differing if g in expected]),
-                differences=[
-                    f"employee {e}, project {p}, {d}: ClickTime {duration(expected.get((e, p, d), 0))}, "
-                    f"NetSuite {duration(found.get((e, p, d), 0))}"
-                    for e, p, d in differing
-                ],
+            groups_check(
+                "minutes per employee, project and day (approved in ClickTime = in NetSuite)",
+                expected,
+                found,
+                0,
+                lambda g, clicktime, netsuite: f"employee {g[0]}, project {g[1]}, {g[2]}: ClickTime "
+                f"{duration(clicktime)}, NetSuite {duration(netsuite)}",
             ),
             Check(
                 name="total minutes",
