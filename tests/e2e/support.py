@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ctns.report import pass_report
@@ -77,7 +77,13 @@ def _on_periods_read(monkeypatch: Any, netsuite: Any, action: Callable[[], None]
 def sheet_reads_waiting_for_periods(monkeypatch: Any, session: Session, function: str, guard: float) -> list[bool]:
     """Make each sheet read of `function`'s worker wait (up to `guard` seconds) until its invocation has asked
     NetSuite for the accounting periods. Returns, per sheet read, whether it was asked in time: all True only when
-    the periods are read beside the sheet, not after it."""
+    the periods are read beside the sheet, not after it.
+
+    The worker runs in one execution environment meanwhile: the local runner's environments share one runtime, so
+    a second invocation starting while the first reads would clear the first one's "asked" for its own, and a read
+    of the first could wait out its guard (a CI run saw it: scheduling, not the product)."""
+    one = [replace(m, max_concurrency=1) if m.function == function else m for m in session.stack.queue_mappings]
+    monkeypatch.setattr(session.stack, "queue_mappings", one)
     runtime = session.runtime(function)
     asked = threading.Event()
     waited: list[bool] = []
