@@ -67,6 +67,9 @@ class ExpenseCategory:
 # lines each): beyond it an account's tasks are read as timesheets need them, so a quiet night on a large
 # account does not read all of them.
 ASSIGNMENT_PAGES = 3
+# The projects' and tasks' mappings are listed at most this many DynamoDB pages (1 MB, some two thousand
+# mappings, each) per environment and TTL; a job or task beyond them is asked of the reverse index alone.
+LISTED_PAGES = 3
 
 
 class Unmapped(NeedsAttention):
@@ -444,11 +447,16 @@ class Projects:
         """The NetSuite ID behind a ClickTime record: its mapping, else its AccountingPackageID. A miss reads
         the ClickTime list again (once per invocation): the record may be newer than the cached list."""
 
+        def listed() -> dict[str, str | None]:
+            return self.mappings.sources_by_target(kind, max_pages=LISTED_PAGES)
+
         def mapped() -> str | None:
             mapping = self.mappings.by_target(kind, target_id)
             return mapping.source_id if mapping and not mapping.deleted else None
 
-        found = self.cache.get(f"{kind}-of:{target_id}", mapped)
+        # One listing of the kind per environment and TTL answers most; the reverse index, what it does not hold.
+        sources = self.cache.get(f"{kind}-by-target", listed)
+        found = sources[target_id] if target_id in sources else self.cache.get(f"{kind}-of:{target_id}", mapped)
         if found:
             return found
         for attempt in range(2):

@@ -121,11 +121,33 @@ class MappingStore:
         return found
 
     def by_target(self, kind: str, target_id: str) -> Mapping | None:
+        """The mapping whose target is `target_id`: a live one before any deleted one (a record recreated in the
+        source and linked to the same target leaves the old mapping deleted beside it)."""
         response = self._table.query(
             IndexName=BY_TARGET, KeyConditionExpression=Key("gsi1pk").eq(f"TGT#{kind}#{target_id}")
         )
-        items = response.get("Items", [])
-        return _to_mapping(items[0]) if items else None
+        found = [m for m in map(_to_mapping, response.get("Items", [])) if m is not None]
+        return next((m for m in found if not m.deleted), found[0] if found else None)
+
+    def sources_by_target(self, kind: str, *, max_pages: int) -> dict[str, str | None]:
+        """Target ID -> source ID of the mappings of `kind`, from at most `max_pages` pages (1 MB each) of the
+        kind's index: a lookup table for many `by_target` questions at the cost of a few queries. A target whose
+        only mappings are deleted maps to None; one with a live mapping, to its source."""
+        found: dict[str, str | None] = {}
+        kwargs: dict[str, Any] = {"IndexName": BY_KIND, "KeyConditionExpression": Key("gsi2pk").eq(f"KIND#{kind}")}
+        for _ in range(max_pages):
+            response = self._table.query(**kwargs)
+            for item in response.get("Items", []):
+                mapping = _to_mapping(item)
+                if mapping and mapping.target_id:
+                    if not mapping.deleted:
+                        found[mapping.target_id] = mapping.source_id
+                    else:
+                        found.setdefault(mapping.target_id, None)
+            if "LastEvaluatedKey" not in response:
+                break
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return found
 
     def all_of_kind(self, kind: str) -> Iterator[Mapping]:
         yield from self._query_index(BY_KIND, "gsi2pk", f"KIND#{kind}")
