@@ -62,12 +62,13 @@ def cmd_push(args: argparse.Namespace, out: Output) -> int:
     # the deployments that never set it.
     value = json.dumps(document, separators=(",", ":"))
     served = local.running() if not (args.region or args.profile or os.environ.get("AWS_REGION")) else None
+    name = args.name
     try:
         if served is not None:  # no region named and `ctns serve` running: its stack's parameter
             with open_target(None, progress=out.progress) as target:
-                if args.name == DEFAULT_NAME:
-                    args.name = target.parameters.get("ConfigParameterName", DEFAULT_NAME)
-                target.client("ssm").put_parameter(Name=args.name, Value=value, Type="String", Overwrite=True)
+                if name == DEFAULT_NAME:
+                    name = target.parameters.get("ConfigParameterName", DEFAULT_NAME)
+                target.client("ssm").put_parameter(Name=name, Value=value, Type="String", Overwrite=True)
             where = "the local stack (ctns serve)"
         else:
             session = boto3.Session(profile_name=args.profile, region_name=args.region)
@@ -76,10 +77,10 @@ def cmd_push(args: argparse.Namespace, out: Output) -> int:
                     "config push needs a region: pass --region (the stack's) or set AWS_REGION "
                     "(or start `ctns serve` to push to the local stack)"
                 )
-            session.client("ssm").put_parameter(Name=args.name, Value=value, Type="String", Overwrite=True)
+            session.client("ssm").put_parameter(Name=name, Value=value, Type="String", Overwrite=True)
             where = session.region_name
     except (ClientError, BotoCoreError) as error:
-        raise aws_problem(error, f"putting SSM parameter {args.name}") from None
-    out.line(f"pushed {args.file} to SSM parameter {args.name} in {where}")
-    out.document({"file": args.file, "parameter": args.name, "region": where})
+        raise aws_problem(error, f"putting SSM parameter {name}") from None
+    out.line(f"pushed {args.file} to SSM parameter {name} in {where}")
+    out.document({"file": args.file, "parameter": name, "region": where})
     return OK

@@ -247,13 +247,13 @@ class ProjectSync:
             clicktime.update_job(job_id, payload)
 
         def settle(job_id: str, _payload: dict[str, Any], before: Mapping | None, _created: bool) -> Settled:
-            waiting = self.write_back.waits(before)
-            if waiting is not None:
-                return Settled(failure=waiting)
-            if not self.write_back.due(before, job_id, project.clicktime_id, version):
-                return Settled()
-            return self.write_back.write(
-                project.id, job_id, version, gone=lambda: clicktime.update_job(job_id, {"IsActive": False})
+            return self.write_back.settle(
+                project.id,
+                job_id,
+                project.clicktime_id,
+                version,
+                before,
+                gone=lambda: clicktime.update_job(job_id, {"IsActive": False}),
             )
 
         return TargetOps(
@@ -262,8 +262,7 @@ class ProjectSync:
             create=create,
             update=update,
             settle=settle,
-            due=lambda mapping: self.write_back.due(mapping, mapping.target_id, project.clicktime_id, version)
-            or self.write_back.waits(mapping) is not None,
+            due=lambda mapping: self.write_back.pending(mapping, project.clicktime_id, version),
             may_exist=bool(project.clicktime_id),
             path=job_api_path,
         )

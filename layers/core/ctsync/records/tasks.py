@@ -343,15 +343,12 @@ class TaskSync:
             # goes up, so the retry links the recorded task, never a new one.
             if before is None:
                 self._link_new(task_id, payload, message.run_id, created=created)
-            waiting = self.write_back.waits(before)
-            if waiting is not None:
-                return Settled(failure=waiting)
-            if not self.write_back.due(before, task_id, task.clicktime_id, message.version):
-                return Settled()
-            return self.write_back.write(
+            return self.write_back.settle(
                 task.id,
                 task_id,
+                task.clicktime_id,
                 message.version,
+                before,
                 gone=lambda: self._clicktime.update_task(task_id, {"IsActive": False}),
             )
 
@@ -361,8 +358,7 @@ class TaskSync:
             create=create,
             update=update,
             settle=settle,
-            due=lambda mapping: self.write_back.due(mapping, mapping.target_id, task.clicktime_id, message.version)
-            or self.write_back.waits(mapping) is not None,
+            due=lambda mapping: self.write_back.pending(mapping, task.clicktime_id, message.version),
             may_exist=bool(task.clicktime_id),
             path=task_api_path,
         )

@@ -81,6 +81,30 @@ class WriteBack:
             fix=f"make custom field {self.field} store values on {self.record_type} records, then run `ctns redrive`",
         )
 
+    def pending(self, mapping: Mapping, current: str | None, version: datetime | None) -> bool:
+        """For a target's `due`: the ID is still to be written back, or its write-back waits on an open cause
+        (the record is reported with that cause again)."""
+        return self.due(mapping, mapping.target_id, current, version) or self.waits(mapping) is not None
+
+    def settle(
+        self,
+        source_id: str,
+        target_id: str,
+        current: str | None,
+        version: datetime | None,
+        before: Mapping | None,
+        *,
+        gone: Callable[[], None],
+    ) -> Settled:
+        """After the target's write: the failure of a write-back waiting on its open cause, nothing when the
+        source already holds the ID, else `write`."""
+        waiting = self.waits(before)
+        if waiting is not None:
+            return Settled(failure=waiting)
+        if not self.due(before, target_id, current, version):
+            return Settled()
+        return self.write(source_id, target_id, version, gone=gone)
+
     def unchanged(self, change: Change, mapping: Mapping) -> bool:
         """For the poller: the target holds this snapshot and the source record holds the target's ID (or
         waits on a field-not-kept cause), so the change need not be queued."""
