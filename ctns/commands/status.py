@@ -33,6 +33,7 @@ def sync_status(target: Target, sync: str) -> dict[str, Any]:
     causes = target.runlog.causes(sync)
     breaker = target.progress.breaker(sync)
     cursor = target.progress.cursor(sync)
+    failed_poll = target.progress.poll_failure(sync)
     queue = target.depth(target.queue_url(sync))
     dead = target.depth(target.dead_letter_url(sync))
     last: dict[str, Any] | None = None
@@ -66,11 +67,22 @@ def sync_status(target: Target, sync: str) -> dict[str, Any]:
             {"run_id": cursor.run_id, "phase": cursor.phase, "enqueued": cursor.enqueued} if cursor else None
         ),
         "lease_holder": target.progress.lease_holder(sync),
+        # kept until a run ends: the last run above is older than this failure
+        "poll_failure": (
+            {
+                "at": failed_poll.at.isoformat(),
+                "ago_seconds": (now - failed_poll.at).total_seconds(),
+                "kind": failed_poll.kind,
+                "reason": failed_poll.reason,
+            }
+            if failed_poll
+            else None
+        ),
     }
 
 
 def needs_attention(row: dict[str, Any]) -> bool:
-    return bool(row["dead_letters"] or row["open_causes"] or row["paused"])
+    return bool(row["dead_letters"] or row["open_causes"] or row["paused"] or row["poll_failure"])
 
 
 def cmd_status(args: argparse.Namespace, out: Output) -> int:
@@ -121,6 +133,12 @@ def cmd_status(args: argparse.Namespace, out: Output) -> int:
             if not row["implemented"]:
                 out.line(
                     f"  {row['sync']}: wired in the stack, not implemented in this version (its poller does nothing)"
+                )
+            if row["poll_failure"]:
+                failed = row["poll_failure"]
+                out.line(
+                    f"  {row['sync']}: poller FAILED {failed['at'][:16].replace('T', ' ')}Z ({ago(failed['ago_seconds'])}),"
+                    f"{' after the last run shown' if row['last_run'] else ''}: {failed['reason']}"
                 )
             if row["paused"]:
                 paused = row["paused"]

@@ -125,3 +125,33 @@ def test_config_push_without_a_region_goes_to_the_local_stack_as_written(fresh, 
         stored = json.loads(target.client("ssm").get_parameter(Name=name)["Parameter"]["Value"])
         assert stored == document and "sheets_at_once" not in stored["time"]
         assert target.config().time.write_concurrency == 1
+
+
+@pytest.mark.parametrize("fresh", [["projects"]], indirect=True)
+def test_status_shows_a_poller_failing_before_its_run_until_a_run_ends(fresh, capsys):
+    # Found by a new user: with the stored config made invalid, every poll failed before starting a run, and
+    # `ctns status` showed the last good run and nothing else
+    import json
+
+    with aws_endpoint(fresh.state.aws_endpoint), open_target(None) as target:
+        name = target.parameters["ConfigParameterName"]
+        good = target.client("ssm").get_parameter(Name=name)["Parameter"]["Value"]
+        broken = json.loads(good)
+        broken.setdefault("projects", {})["closed_status_ids"] = "1"  # edited in the console: not a list
+        target.client("ssm").put_parameter(Name=name, Value=json.dumps(broken), Type="String", Overwrite=True)
+
+    assert ctns(capsys, "run", "projects").code == 1
+    status = ctns(capsys, "status", "--json")
+    projects = {row["sync"]: row for row in status.json["syncs"]}["projects"]
+    assert status.code == 1 and projects["last_run"] is not None  # the good run is still the last one
+    failed = projects["poll_failure"]
+    assert "projects.closed_status_ids" in failed["reason"] and failed["at"] > projects["last_run"]["started_at"]
+    text = ctns(capsys, "status")
+    (line,) = [line for line in text.out.splitlines() if "poller FAILED" in line]
+    assert line.lstrip().startswith("projects:") and "projects.closed_status_ids" in line
+
+    with aws_endpoint(fresh.state.aws_endpoint), open_target(None) as target:
+        target.client("ssm").put_parameter(Name=name, Value=good, Type="String", Overwrite=True)
+    ctns(capsys, "run", "projects")
+    after = {row["sync"]: row for row in ctns(capsys, "status", "--json").json["syncs"]}["projects"]
+    assert after["poll_failure"] is None  # a run ended: the failure is over

@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError
 from ctsync.errors import TransientError
 from ctsync.state import mappings as mappings_module
 from ctsync.state.mappings import LOCK_SECONDS, LostLock, Mapping, MappingStore, RecordBusy
-from ctsync.state.progress import Breaker, Cursor, ProgressStore
+from ctsync.state.progress import Breaker, Cursor, PollFailure, ProgressStore
 from ctsync.state.runlog import BLOCKED_SAMPLE, OUTCOMES, Failure, RunEnd, RunLog
 from ctsync.state.table import BY_KIND, BY_PARENT, BY_TARGET, PK, SK, TTL_ATTRIBUTE, without_keys, write_together
 from tests.integration.conftest import T0, dynamodb_calls, own_table
@@ -621,6 +621,21 @@ def test_a_pause_item_expires_a_day_after_the_pause_ends(table):
 
     item = table.get_item(Key={PK: "SYNC#time", SK: "BREAKER"})["Item"]
     assert int(item[TTL_ATTRIBUTE]) == int((until + timedelta(days=1)).timestamp())
+
+
+def test_a_failed_poll_is_kept_until_a_run_of_its_sync_ends(table, clock):
+    progress = ProgressStore(table)
+    failure = PollFailure(at=T0, reason="projects poller failed: config document /ctns/config is invalid", kind="CONFIG")
+    progress.note_poll_failure("projects", failure)
+    progress.note_poll_failure("tasks", failure)
+    assert progress.poll_failure("projects") == failure and progress.poll_failure("time") is None
+
+    progress.acquire_lease("projects", "inv-a", seconds=60)
+    assert progress.end_run("projects", "inv-a", phases=["changes"], window_end=T0, run_id="r-1", also=[]) is True
+    assert progress.poll_failure("projects") is None  # in the run end's one transaction
+    assert progress.poll_failure("tasks") == failure  # another sync's stays
+    item = table.get_item(Key={PK: "SYNC#tasks", SK: "POLL_FAILURE"})["Item"]
+    assert int(item[TTL_ATTRIBUTE]) == int((T0 + timedelta(days=30)).timestamp())
 
 
 def test_a_run_end_moves_a_watermark_to_the_same_item_advance_watermark_writes(table, clock):

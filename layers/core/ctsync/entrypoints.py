@@ -25,10 +25,12 @@ from ctsync import runtime as runtime_module
 from ctsync.errors import ConfigurationError
 from ctsync.observability import bind_sync, logger
 from ctsync.records.window import sharing_slots
+from ctsync.state import PollFailure
 from ctsync.sync.messages import PollRequest, PollResult, WorkMessage
 from ctsync.sync.queues import Carried
 from ctsync.sync.registry import PLANNED
 from ctsync.sync.worker import Delivery
+from ctsync.timeutil import utc_now
 
 
 def poll(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
@@ -51,17 +53,33 @@ def poll(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         result = runtime.poller(continuation).run(request, context.get_remaining_time_in_millis)
         return result.model_dump(mode="json")
     except Exception as error:
+        reason = getattr(error, "message", None) or str(error)
+        kind = getattr(error, "code", type(error).__name__)
+        run_id = logger.get_current_keys().get("run_id")
         logger.error(
-            f"{sync} poller failed: {getattr(error, 'message', None) or error}",
+            f"{sync} poller failed: {reason}",
             extra={
                 "sync": sync,
-                "run_id": logger.get_current_keys().get("run_id"),
-                "failure_kind": getattr(error, "code", type(error).__name__),
+                "run_id": run_id,
+                "failure_kind": kind,
                 "cause_key": getattr(error, "cause_key", ""),
-                "failure_reason": getattr(error, "message", None) or str(error),
+                "failure_reason": reason,
             },
         )
+        _keep_for_status(
+            PollFailure(at=utc_now(), reason=f"{sync} poller failed: {reason}", kind=str(kind), run_id=run_id)
+        )
         raise
+
+
+def _keep_for_status(failure: PollFailure) -> None:
+    """Keep the failure where `ctns status` reads it, under this function's own sync (the event's may be wrong).
+    Best effort: what failed may be the environment or DynamoDB itself, and the ERROR line above says it all."""
+    try:
+        runtime = runtime_module.current()
+        runtime.progress.note_poll_failure(runtime.env.SYNC_NAME, failure)
+    except Exception as error:  # noqa: BLE001 - the poller's own failure is what is raised
+        logger.warning(f"the poller's failure is not kept for ctns status: {type(error).__name__}")
 
 
 # A record is not started with less than this share of the invocation's time left: one record can take a

@@ -7,7 +7,7 @@ Keys (single-table): `MAP#<kind>#<source id>` mappings (indexes: by target id, b
 """
 
 from ctsync.state.mappings import Lock, LostLock, Mapping, MappingStore, RecordBusy
-from ctsync.state.progress import Breaker, Cursor, ProgressStore
+from ctsync.state.progress import Breaker, Cursor, PollFailure, ProgressStore
 from ctsync.state.runlog import Cause, Failure, RunEnd, RunLog, RunSummary
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "LostLock",
     "Mapping",
     "MappingStore",
+    "PollFailure",
     "ProgressStore",
     "RecordBusy",
     "RunEnd",

@@ -47,6 +47,20 @@ class Breaker(BaseModel):
     opened_at: datetime
 
 
+class PollFailure(BaseModel):
+    """The last poll that failed (before or during its run), kept until a run of the sync ends: what `ctns status`
+    shows beside a last run that may be days old. `reason` is the text of the poller's ERROR line."""
+
+    at: datetime
+    reason: str
+    kind: str = ""
+    run_id: str | None = None
+
+
+POLL_FAILURE = "POLL_FAILURE"
+POLL_FAILURE_DAYS = 30
+
+
 def _is_conflict(error: ClientError) -> bool:
     return error.response["Error"]["Code"] == "ConditionalCheckFailedException"
 
@@ -165,6 +179,7 @@ class ProgressStore:
     def _end_writes(self, sync: str, owner: str) -> list[dict[str, Any]]:
         return [
             {"Delete": {"TableName": self._table.name, "Key": self._key(sync, "CURSOR")}},
+            {"Delete": {"TableName": self._table.name, "Key": self._key(sync, POLL_FAILURE)}},
             {
                 "Delete": {
                     "TableName": self._table.name,
@@ -175,6 +190,24 @@ class ProgressStore:
                 }
             },
         ]
+
+    # -- a failed poll ------------------------------------------------------------------------------
+    def note_poll_failure(self, sync: str, failure: PollFailure) -> None:
+        """Keep the latest failed poll until a run ends (`end_run` deletes it in its transaction)."""
+        self._table.put_item(
+            Item={
+                **self._key(sync, POLL_FAILURE),
+                "failure": failure.model_dump_json(),
+                TTL_ATTRIBUTE: epoch(failure.at + timedelta(days=POLL_FAILURE_DAYS)),
+            }
+        )
+
+    def poll_failure(self, sync: str) -> PollFailure | None:
+        item = self._table.get_item(Key=self._key(sync, POLL_FAILURE), ConsistentRead=True).get("Item")
+        return PollFailure.model_validate_json(item["failure"]) if item else None
+
+    def clear_poll_failure(self, sync: str) -> None:
+        self._table.delete_item(Key=self._key(sync, POLL_FAILURE))
 
     # -- cursor -----------------------------------------------------------------------------------
     def cursor(self, sync: str) -> Cursor | None:

@@ -295,6 +295,7 @@ class Poller:
             for phase in moved:
                 self._progress.advance_watermark(self._sync, phase, cursor.window_end, cursor.run_id)
             self._progress.clear_cursor(self._sync)
+            self._progress.clear_poll_failure(self._sync)
             self._runlog.finish(end)
             self._progress.release_lease(self._sync, token)
         count("RunCompleted")
