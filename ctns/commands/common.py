@@ -62,6 +62,12 @@ def output_file(text: str) -> str:
         raise argparse.ArgumentTypeError(f"{text} cannot be created: {folder} is a file, not a directory")
     if not os.access(path if path.exists() else folder, os.W_OK):
         raise argparse.ArgumentTypeError(f"{text} cannot be written: permission denied")
+    if path.exists():
+        try:  # opened to append, nothing written: what os.access cannot tell (root, /proc, a read-only mount)
+            with path.open("a"):
+                pass
+        except OSError as error:
+            raise argparse.ArgumentTypeError(f"{text} cannot be written: {error.strerror or error}") from None
     return text
 
 

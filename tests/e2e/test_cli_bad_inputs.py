@@ -412,6 +412,10 @@ def cases(urls: dict[str, str]) -> list[Case]:
         Case("--passes 0", ["run", "--passes", "0"], "argument --passes: must be at least 1 (got 0)"),
         Case("--passes not a number", ["run", "--passes", "two"], "argument --passes: 'two' is not a whole number"),
         Case("--size 0 for the demo", ["demo", "--size", "0"], "argument --size: must be at least 1"),
+        # found by a new user: the demo ran its three nights, then failed writing the report (exit 3)
+        Case(
+            "--report a file no one can write", ["demo", "--report", "/proc/version"], "/proc/version cannot be written"
+        ),
         Case("--config without --secrets", ["run", "--config", "{config}"], "--config and --secrets go together"),
         Case(
             "--secrets without --config for check",

@@ -625,7 +625,9 @@ def test_a_pause_item_expires_a_day_after_the_pause_ends(table):
 
 def test_a_failed_poll_is_kept_until_a_run_of_its_sync_ends(table, clock):
     progress = ProgressStore(table)
-    failure = PollFailure(at=T0, reason="projects poller failed: config document /ctns/config is invalid", kind="CONFIG")
+    failure = PollFailure(
+        at=T0, reason="projects poller failed: config document /ctns/config is invalid", kind="CONFIG"
+    )
     progress.note_poll_failure("projects", failure)
     progress.note_poll_failure("tasks", failure)
     assert progress.poll_failure("projects") == failure and progress.poll_failure("time") is None
