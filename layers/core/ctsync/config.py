@@ -409,6 +409,12 @@ class AccountingSettings(Strict):
         description="an exported record dated in a closed period: fail and report it, or post it to the next open "
         "period (saying so in its memo and the report); records already in a closed period are never changed",
     )
+    tasks_not_from_netsuite: Literal["fail", "project_only"] = Field(
+        default="fail",
+        description="time or an expense on a ClickTime task that stands for no NetSuite project task (made in "
+        "ClickTime, not by the tasks sync): fail the sheet until the task is linked, or post it to the project "
+        "without a task and the default service item (saying so in the run's notes)",
+    )
 
 
 class TimeExportSettings(Strict):

@@ -67,6 +67,7 @@ from ctsync.records.references import (
     ExpenseCategory,
     Projects,
     Unmapped,
+    unlinked_task,
 )
 from ctsync.records.sheet_export import SheetExport
 from ctsync.records.targets import content_hash, locked
@@ -223,6 +224,14 @@ class ExpenseExport(SheetExport):
                     )
                 )
         task = projects.task_of(item.TaskID) if item.TaskID and project else None
+        if item.TaskID and project and task is None:
+            unlinked = unlinked_task(projects, item.TaskID, item.ID, self._accounting.tasks_not_from_netsuite)
+            if isinstance(unlinked, Problem):
+                plan.problems.append(unlinked)
+            else:
+                plan.notes.append(
+                    f"expense sheet {plan.sheet.ID}: {unlinked}: item {item.ID} went to project {project} without a task"
+                )
         reimbursable = item.Reimbursable
         if reimbursable is None and item.PaymentTypeID:
             payment = self._ct.payment_types().get(item.PaymentTypeID)

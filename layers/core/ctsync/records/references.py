@@ -22,6 +22,7 @@ from ctsync.errors import NeedsAttention, cause_part
 from ctsync.money import DEFAULT_PLACES, to_decimal
 from ctsync.netsuite.client import NetSuiteClient
 from ctsync.netsuite.errors import NetSuiteNotFound
+from ctsync.records.blocking import Problem
 from ctsync.records.netsuite_source import keyset
 from ctsync.references import References
 from ctsync.state import MappingStore
@@ -468,6 +469,26 @@ class Projects:
                 break
         return None
 
+    def task_label(self, task_id: str) -> str:
+        task = self.clicktime.tasks().get(task_id)
+        name = getattr(task, "Name", None) if task else None
+        return f"{name} ({task_id})" if name else task_id
+
     def job_label(self, job_id: str) -> str:
         job = self.clicktime.jobs().get(job_id)
         return f"{job.JobNumber or job.Name} ({job_id})" if job else job_id
+
+
+def unlinked_task(projects: Projects, task_id: str, record_id: str, policy: str) -> Problem | str:
+    """A ClickTime task that stands for no NetSuite project task (`accounting.tasks_not_from_netsuite`): the
+    problem that blocks the record's sheet ("fail"), else the words for the note that it went without its task."""
+    label = projects.task_label(task_id)
+    if policy == "fail":
+        return Problem(
+            f"task-unlinked:{cause_part(task_id)}",
+            f"ClickTime task {label} is not linked to a NetSuite project task",
+            "link the ClickTime task to its NetSuite project task (AccountingPackageID) or let the tasks sync create "
+            "it; or set accounting.tasks_not_from_netsuite to project_only",
+            (record_id,),
+        )
+    return f"ClickTime task {label} is not linked to a NetSuite project task"

@@ -1,0 +1,80 @@
+"""Time and expenses on a ClickTime task that stands for no NetSuite project task (made in ClickTime, not by the
+tasks sync). A review found the time exported to the project with no task and the default service item, and an
+expense line without its task, with no cause and no note: task budgets and the item's rate were wrong and no one
+was told. `accounting.tasks_not_from_netsuite` now decides: `fail` (the default) blocks the sheet with one cause
+naming the task and the entries; `project_only` posts to the project without a task and says so in the run's
+notes."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from simulators.clicktime import catalog
+from tests.e2e.support import run
+from tests.e2e.test_expense_export import (  # noqa: F401 - fixtures
+    activity,
+    exportable_sheets,
+    exported,
+    report_of,
+)
+from tests.e2e.test_time_export_review import WEEK, World
+
+pytestmark = pytest.mark.e2e
+
+
+def unlinked_task(ct, job_id: str) -> str:
+    task = catalog.create_task(ct.store, {"Name": "Workshop prep", "TaskCode": "WSP"}, unique_names=True)
+    catalog.link_task(ct.store, job_id, task["ID"])
+    return task["ID"]
+
+
+def test_time_on_an_unlinked_task_blocks_its_timesheet_with_one_cause_by_default(open_session):
+    world = World(open_session())
+    sheet = world.sheet()
+    linked = world.entry(sheet, WEEK, "2")
+    stray = world.entry(sheet, WEEK + timedelta(days=1), "3", task=unlinked_task(world.ct, world.job))
+    world.approve(sheet)
+
+    world.run()
+
+    assert world.bill(stray) is None and world.bill(linked) is None  # whole or nothing
+    (cause,) = [c for c in world.causes() if c.key.startswith("task-unlinked:")]
+    assert "Workshop prep" in cause.reason and stray in cause.reason and linked not in cause.reason
+    assert "tasks_not_from_netsuite" in cause.fix
+
+
+def test_time_on_an_unlinked_task_goes_to_the_project_without_a_task_when_told_and_the_run_says_so(open_session):
+    world = World(open_session({"accounting": {"tasks_not_from_netsuite": "project_only"}}))
+    sheet = world.sheet()
+    linked = world.entry(sheet, WEEK, "2")
+    stray = world.entry(sheet, WEEK + timedelta(days=1), "3", task=unlinked_task(world.ct, world.job))
+    world.approve(sheet)
+
+    result = world.run()
+
+    bill = world.bill(stray)
+    assert bill is not None and "caseTaskEvent" not in bill and bill["customer"]["id"] == world.project
+    assert world.bill(linked)["caseTaskEvent"]["id"] == world.task
+    notes = " ".join(world.notes(result).values())
+    assert "Workshop prep" in notes and stray in notes and "without a task" in notes
+    assert not [c for c in world.causes() if c.key.startswith("task-unlinked:")]
+
+
+def test_an_expense_on_an_unlinked_task_blocks_its_sheet_by_default(exported):  # noqa: F811
+    session = exported
+    ct = session.simulators.clicktime
+    sheet, item = next((s, i) for s in exportable_sheets(session) for i in ct.items_of(s["ID"]) if i.get("JobID"))
+    held = report_of(session, sheet["ID"])
+    stray = unlinked_task(ct, item["JobID"])
+    ct.clock.advance(timedelta(days=1))
+    ct.expense_sheet_action(sheet["ID"], "UndoApproval", "task")
+    ct.edit_expense_item(item["ID"], TaskID=stray)
+    ct.expense_sheet_action(sheet["ID"], "Approve")
+
+    run(session, "expenses")
+
+    assert report_of(session, sheet["ID"]) == held  # not written without its task
+    (cause,) = [c for c in session.runlog.causes("expenses") if c.key == f"task-unlinked:{stray.lower()}"]
+    assert item["ID"] in cause.reason and "Workshop prep" in cause.reason
