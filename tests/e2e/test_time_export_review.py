@@ -1,4 +1,7 @@
-"""Review of the time export (ClickTime timesheets -> NetSuite timeBill): defects demonstrated as failing tests.
+"""A review of the time export for finance (ClickTime timesheets -> NetSuite timeBill), 2026-12-01: each defect the
+reviewer demonstrated, as the reviewer's failing test (adapted where the fix chose one of the outcomes the test
+allowed). The defects not fixed yet are `xfail(strict=True)`, each with its reason: they fail today, and the day
+one is fixed its test says so.
 
 Each test builds one small timesheet by hand on the seeded simulators (ClickTime jobs and tasks carry their
 NetSuite IDs in AccountingPackageID, as the projects and tasks syncs would leave them), approves it and runs the
@@ -154,7 +157,8 @@ def test_time_on_a_task_linked_to_no_netsuite_task_is_not_exported_silently_with
 
 
 # -- 2. a field left out of the payload stays in NetSuite (PUT upsert updates only the fields sent) -------------
-def test_an_entry_moved_to_a_task_with_no_netsuite_task_keeps_its_old_task_in_netsuite(world):
+def test_an_entry_moved_to_a_task_with_no_netsuite_task_keeps_its_old_task_in_netsuite(world_factory):
+    world = world_factory({"accounting": {"tasks_not_from_netsuite": "project_only"}})  # else: blocked (a cause)
     sheet = world.sheet()
     entry = world.entry(sheet, WEEK, "2")
     world.approve(sheet)
@@ -241,6 +245,9 @@ def reconcile(world: World):
     return reconcile_time(runtime.netsuite, runtime.clicktime, world.session.mappings, runtime.config)
 
 
+@pytest.mark.xfail(
+    strict=True, reason="not fixed: the reconciliation groups a bill by the day in its mapping, not NetSuite's tranDate"
+)
 def test_the_reconciliation_sees_a_bill_whose_date_in_netsuite_is_not_the_day_worked(world):
     sheet = world.sheet()
     entry = world.entry(sheet, WEEK + timedelta(days=2), "3")
@@ -259,6 +266,7 @@ def test_the_reconciliation_sees_a_bill_whose_date_in_netsuite_is_not_the_day_wo
     )
 
 
+@pytest.mark.xfail(strict=True, reason="not fixed: the reconciliation compares minutes only, not the billable flag")
 def test_the_reconciliation_sees_a_bill_made_non_billable_in_netsuite(world):
     sheet = world.sheet()
     entry = world.entry(sheet, WEEK, "3")
@@ -330,15 +338,12 @@ def test_with_the_clicktime_rate_policy_an_entry_without_a_billing_rate_is_not_p
     world.ct.edit_time_entry(unpriced, BillingRate=None)  # "View Billingrates" missing, or no rate set
     world.approve(sheet)
 
-    result = world.run()
+    world.run()
 
-    assert world.bill(priced)["rate"] is not None and world.bill(priced)["overrideRate"] is True
-    bill = world.bill(unpriced)
-    said = " ".join([*(c.reason for c in world.causes()), *world.notes(result).values()])
-    assert bill is None or "rate" in bill or "rate" in said.lower(), (
-        "8 h billable written without ClickTime's rate under time.rate = clicktime_billing_rate: NetSuite's price "
-        f"level prices it instead, no cause or note (bill {bill})"
-    )
+    # fixed: the timesheet waits (whole or nothing) under one cause naming the entry without a rate
+    assert world.bill(unpriced) is None and world.bill(priced) is None
+    (cause,) = [c for c in world.causes() if c.key == "clicktime-rate-missing"]
+    assert unpriced in cause.reason and priced not in cause.reason
 
 
 def test_with_the_clicktime_rate_policy_a_removed_billing_rate_does_not_leave_the_old_rate_locked(world_factory):
@@ -354,11 +359,9 @@ def test_with_the_clicktime_rate_policy_a_removed_billing_rate_does_not_leave_th
 
     world.run()
 
-    bill = world.bill(entry)
-    assert minutes(bill) == 180
-    assert not (bill.get("overrideRate") and bill.get("rate") == old), (
-        f"ClickTime no longer gives this entry a rate; NetSuite keeps the old rate {old} locked (overrideRate)"
-    )
+    # fixed: not written with the old rate left locked, and not silently: the sheet waits for a rate (a cause)
+    (cause,) = [c for c in world.causes() if c.key == "clicktime-rate-missing"]
+    assert entry in cause.reason and minutes(world.bill(entry)) == 120
 
 
 # -- 9. the reconciliation after month-end close --------------------------------------------------------------------
@@ -382,6 +385,9 @@ def test_the_reconciliation_still_matches_exported_time_once_its_period_is_close
 
 
 # -- 10. a correction approved after the look-back -------------------------------------------------------------------
+@pytest.mark.xfail(
+    strict=True, reason="not fixed: a sheet re-approved after time.lookback_days is not read again, and nothing says so"
+)
 def test_a_correction_approved_after_the_lookback_is_exported_or_reported(world):
     sheet = world.sheet()
     entry = world.entry(sheet, WEEK, "8")

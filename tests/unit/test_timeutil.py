@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ctsync.timeutil import format_instant, parse_instant
+from ctsync.timeutil import format_instant, latest_instant_of, parse_instant, parse_loose_instant
 
 
 def test_an_early_year_is_written_with_four_digits() -> None:
@@ -19,3 +20,19 @@ def test_an_early_year_is_written_with_four_digits() -> None:
 @given(st.datetimes(min_value=datetime(1, 1, 2), timezones=st.just(UTC)))
 def test_every_instant_reads_back_to_the_second(value: datetime) -> None:
     assert parse_instant(format_instant(value)) == value.replace(microsecond=0)
+
+
+@pytest.mark.parametrize(
+    ("stamp", "latest"),
+    [
+        ("2026-11-23T11:00:00Z", "2026-11-23T11:00:00+00:00"),  # a zone: the stamp itself
+        ("2026-11-23T03:00:00-08:00", "2026-11-23T11:00:00+00:00"),
+        ("2026-11-23T03:00:00", "2026-11-23T15:00:00+00:00"),  # no zone: as late as UTC-12 reads it
+        ("2026-11-23", "2026-11-24T12:00:00+00:00"),  # a date alone: the end of that day at UTC-12
+    ],
+)
+def test_the_latest_instant_a_clicktime_stamp_can_stand_for(stamp, latest):
+    # found by a review: an approval stamped without a zone (or a time) read as UTC fell before the next run's
+    # window start, and the watermark skipped the timesheet for good
+    assert latest_instant_of(stamp).isoformat() == latest
+    assert latest_instant_of(stamp) >= parse_loose_instant(stamp)

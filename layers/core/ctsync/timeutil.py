@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 SUITEQL_TIMESTAMP_MASK = "YYYY-MM-DD HH24:MI:SS"
@@ -51,3 +51,16 @@ def parse_loose_instant(text: str) -> datetime:
     """
     value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def latest_instant_of(text: str) -> datetime:
+    """The latest instant a ClickTime stamp can stand for (UTC). With a zone, the stamp itself. Without one it
+    is a local time of a zone we are not told, so up to 12 h after the same clock reading in UTC (UTC-12 is the
+    westernmost offset); a date alone, up to the end of that day there. A window's start compared with this
+    never leaves out an approval its run did not see."""
+    value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    if value.tzinfo is not None:
+        return value.astimezone(UTC)
+    if len(text.strip()) <= len("2026-11-23"):
+        value += timedelta(days=1)
+    return value.replace(tzinfo=UTC) + timedelta(hours=12)

@@ -51,9 +51,11 @@ def reconcile_time(
     blocked_hours = Decimal(0)
     first_day = source.first_day(window)
     export = TimeExport(netsuite, clicktime, mappings, None, config, cache)  # type: ignore[arg-type]  # plans only
+    # Planned as the export plans them: an entry with a bill is not blocked by its period closing since.
+    exported = {m.source_id for m in mappings.all_of_kind(ENTRY_KIND) if not m.deleted}
     for sheet in source.approved_sheets(window):
         entries = clicktime.time_report(TimesheetID=sheet["ID"])
-        problems = export.plan(Timesheet.model_validate(sheet)).problems
+        problems = export.plan(Timesheet.model_validate(sheet), exported=exported).problems
         if problems:
             # Not exported, and reported as a cause: listed here with its hours, not counted as a difference.
             sheet_hours = sum((e.Hours for e in entries), Decimal(0))

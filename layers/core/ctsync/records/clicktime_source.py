@@ -28,7 +28,7 @@ from ctsync.records.targets import content_hash
 from ctsync.state import MappingStore
 from ctsync.sync.definition import ChangeBatch, Window
 from ctsync.sync.messages import Change
-from ctsync.timeutil import format_instant, parse_loose_instant
+from ctsync.timeutil import format_instant, latest_instant_of, parse_loose_instant
 
 APPROVED, WITHDRAWN = "approved", "withdrawn"
 BATCH = 100  # changes per batch (each batch is one cursor save)
@@ -158,11 +158,14 @@ class ApprovedSheetSource:
         for sheet in self.approved_sheets(window):
             try:
                 approved = approved_at(sheet)
+                # a stamp without a zone may mean a later instant than its UTC reading: an approval the last
+                # run did not see must not fall before this window
+                latest = latest_instant_of(sheet["ApprovedDate"]) if approved else None
             except (AttributeError, TypeError, ValueError):
                 # An approval stamp nobody can read must not stop the other sheets: the sheet goes to the worker,
                 # which reads it again and refuses it as bad input naming the sheet and ApprovedDate.
-                approved = window.end
-            if approved is None or approved < window.start:
+                approved = latest = window.end
+            if approved is None or latest is None or latest < window.start:
                 continue
             snapshot = {name: sheet.get(name) for name in self._kind.snapshot_fields}
             key = f"{format_instant(approved)}|{sheet['ID']}"

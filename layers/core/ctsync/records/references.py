@@ -243,8 +243,10 @@ class NetSuiteReferences:
         effective = [rate for start, rate in rates if start <= day]
         return effective[-1] if effective else None
 
-    def service_items(self, task_ids: list[str]) -> dict[str, str]:
-        """The service item of many project tasks (their assignee lines), read in bulk.
+    def service_items(self, task_ids: list[str], employee: str | None = None) -> dict[str, str]:
+        """The service item of many project tasks for one employee, read in bulk: the item on the employee's own
+        assignee line of the task (lines are per resource, each with its item and rate), else the task's first
+        line with an item (time by someone the task does not list).
 
         The first lookup of an execution environment (and again once the TTL has passed) reads every assignee
         line of the account that has a service item, up to `ASSIGNMENT_PAGES` keyset pages: one SuiteQL call
@@ -253,10 +255,17 @@ class NetSuiteReferences:
         task read alone and found without one always was). Past the page limit (a large account) the tasks it
         did not cover are read as sheets need them, a thousand per call, and remembered, found or not.
 
-        Read from SuiteQL's `projecttaskassignment` (UNVERIFIED table name); where the account does not expose
-        it, each task is read over REST once per TTL instead (`service_item_of_task`).
+        Read from SuiteQL's `projecttaskassignment` (UNVERIFIED table and column names); where the account does
+        not expose it, each task is read over REST once per TTL instead (`assignee_items`).
         """
         wanted_all = [t for t in task_ids if t and t.isdigit()]
+        lines = self._assignee_lines(wanted_all)
+        return {
+            t: found[employee or ""] if (employee or "") in found else found[FIRST_LINE] for t, found in lines.items()
+        }
+
+    def _assignee_lines(self, wanted_all: list[str]) -> dict[str, dict[str, str]]:
+        """Task -> {resource: item, FIRST_LINE: the first line's item} of the tasks that have a line with an item."""
         # A cached holder, not a cached bool: References.get keeps the first value it loads.
         hidden: set[str] = self._cache.get("netsuite:assignments-hidden", set)
         if hidden:
@@ -264,7 +273,7 @@ class NetSuiteReferences:
         try:
             known, complete = self._cache.get("netsuite:task-items", self._every_task_item)
             if complete:
-                return {t: known[t] for t in task_ids if t in known}
+                return {t: known[t] for t in wanted_all if t in known}
             none: set[str] = self._cache.get("netsuite:task-items-none", set)
             wanted = sorted(set(wanted_all) - known.keys() - none)
             for start in range(0, len(wanted), 1000):
@@ -272,58 +281,73 @@ class NetSuiteReferences:
 
                 def query(after: str | None, chunk: str = chunk) -> str:
                     return (
-                        "SELECT a.id AS id, a.projecttask AS projecttask, a.serviceitem AS serviceitem "
-                        f"FROM projecttaskassignment a WHERE a.projecttask IN ({chunk}){keyset('a', after)} ORDER BY a.id"
+                        f"SELECT {ASSIGNMENT_COLUMNS} FROM projecttaskassignment a "
+                        f"WHERE a.projecttask IN ({chunk}){keyset('a', after)} ORDER BY a.id"
                     )
 
                 for row in self._netsuite.rows(query):
-                    if row.get("serviceitem"):
-                        known.setdefault(str(row["projecttask"]), str(row["serviceitem"]))
+                    _note_line(known, row)
         except NeedsAttention:
             hidden.add("hidden")
             return self._items_over_rest(wanted_all)
         none.update(t for t in wanted if t not in known)
-        return {t: known[t] for t in task_ids if t in known}
+        return {t: known[t] for t in wanted_all if t in known}
 
-    def _every_task_item(self) -> tuple[dict[str, str], bool]:
-        """Task -> service item of every assignee line, the first line with an item per task (the same rule as
-        `service_item_of_task`: lines in id order), up to ASSIGNMENT_PAGES pages; and whether that was all of
-        them (a partial answer is kept too)."""
+    def _every_task_item(self) -> tuple[dict[str, dict[str, str]], bool]:
+        """Every assignee line with a service item (lines in id order), up to ASSIGNMENT_PAGES pages; and whether
+        that was all of them (a partial answer is kept too)."""
 
         def query(after: str | None) -> str:
             return (
-                "SELECT a.id AS id, a.projecttask AS projecttask, a.serviceitem AS serviceitem "
-                f"FROM projecttaskassignment a WHERE a.serviceitem IS NOT NULL{keyset('a', after)} ORDER BY a.id"
+                f"SELECT {ASSIGNMENT_COLUMNS} FROM projecttaskassignment a "
+                f"WHERE a.serviceitem IS NOT NULL{keyset('a', after)} ORDER BY a.id"
             )
 
-        known: dict[str, str] = {}
+        known: dict[str, dict[str, str]] = {}
         pages = self._netsuite.keyset_pages(query)
         for number, page in enumerate(pages, start=1):
             for row in page:
-                if row.get("serviceitem"):
-                    known.setdefault(str(row["projecttask"]), str(row["serviceitem"]))
+                _note_line(known, row)
             if number >= ASSIGNMENT_PAGES and len(page) >= self._netsuite.page_size:
                 return known, False  # there may be more: the rest is read task by task
         return known, True
 
-    def _items_over_rest(self, task_ids: list[str]) -> dict[str, str]:
-        return {t: item for t in task_ids if (item := self.service_item_of_task(t))}
+    def _items_over_rest(self, task_ids: list[str]) -> dict[str, dict[str, str]]:
+        return {t: lines for t in task_ids if (lines := self.assignee_items(t))}
 
-    def service_item_of_task(self, task_id: str) -> str | None:
-        """The service item on the project task's assignee line (the first that has one), over REST."""
+    def assignee_items(self, task_id: str) -> dict[str, str]:
+        """The project task's assignee lines over REST: {resource: item, FIRST_LINE: the first line's item}."""
 
-        def load() -> str | None:
+        def load() -> dict[str, str]:
             try:
                 record = self._netsuite.get_record("projectTask", task_id, expand=True)
             except NetSuiteNotFound:
-                return None
+                return {}
+            found: dict[str, dict[str, str]] = {}
             for line in (record.get("assignee") or {}).get("items", []):
-                item = (line.get("serviceItem") or {}).get("id")
-                if item:
-                    return str(item)
-            return None
+                row = {
+                    "projecttask": task_id,
+                    "resource": (line.get("resource") or {}).get("id"),
+                    "serviceitem": (line.get("serviceItem") or {}).get("id"),
+                }
+                _note_line(found, row)
+            return found.get(task_id, {})
 
         return self._cache.get(f"netsuite:task-item:{task_id}", load)
+
+
+FIRST_LINE = ""  # the key of a task's first assignee line with an item, beside the resources' own
+ASSIGNMENT_COLUMNS = "a.id AS id, a.projecttask AS projecttask, a.resource AS resource, a.serviceitem AS serviceitem"
+
+
+def _note_line(known: dict[str, dict[str, str]], row: dict[str, Any]) -> None:
+    item = row.get("serviceitem")
+    if not item:
+        return
+    lines = known.setdefault(str(row["projecttask"]), {})
+    lines.setdefault(FIRST_LINE, str(item))
+    if row.get("resource"):
+        lines.setdefault(str(row["resource"]), str(item))
 
 
 class ClickTimeReferences:

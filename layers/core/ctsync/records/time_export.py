@@ -78,6 +78,7 @@ class EntryPlan:
     day: date
     project: str
     note: str = ""
+    posted: date | None = None  # the bill's date when not the day worked
 
 
 @dataclass
@@ -88,6 +89,7 @@ class SheetPlan:
     skipped: list[str] = field(default_factory=list)  # notes: jobs not from NetSuite, entries of 0 minutes
     problems: list[Problem] = field(default_factory=list)
     exported: set[str] = field(default_factory=set)  # entries that already have a bill
+    posted: dict[str, str] = field(default_factory=dict)  # entry -> its bill's date, when moved out of a closed period
 
 
 @dataclass
@@ -137,16 +139,18 @@ class TimeExport(SheetExport):
         sheet: Timesheet,
         exported: set[str] | None = None,
         rows: Callable[[], list[TimeEntry]] | None = None,
+        posted: dict[str, str] | None = None,
     ) -> SheetPlan:
         """Every entry's time bill, or the problems that block the sheet. `exported`: entries that already have
         a bill (one in a closed period is flagged when it would change, not refused here). `rows`: the sheet's
-        Reports/Time rows when they were read already (beside the timesheet); else they are read here."""
+        Reports/Time rows when they were read already (beside the timesheet); else they are read here.
+        `posted`: entry -> the date its bill was posted on when not the day worked (`on_closed_period`), kept."""
         people, projects = self._resolvers()
         try:
             employee = people.employee_of(sheet.UserID).id
         except Unmapped as error:
             return SheetPlan(sheet, "", problems=[Problem(error.cause_key, error.message, error.fix)])
-        plan = SheetPlan(sheet, employee, exported=exported or set())
+        plan = SheetPlan(sheet, employee, exported=exported or set(), posted=posted or {})
         timed: list[tuple[TimeEntry, str, str | None]] = []
         start, end = date.fromisoformat(sheet.StartDate[:10]), date.fromisoformat(sheet.EndDate[:10])
         entries = rows() if rows is not None else self._clicktime.time_report(TimesheetID=sheet.ID)
@@ -195,7 +199,7 @@ class TimeExport(SheetExport):
             timed.append((entry, project, task))
         self._check_day_totals(plan, timed)
         minutes = allocate([Timed(e.ID, (project, e.Date[:10]), e.Hours) for e, project, _ in timed])
-        items = self._ns.service_items([task for _, _, task in timed if task])
+        items = self._ns.service_items([task for _, _, task in timed if task], plan.employee)
         for entry, project, task in timed:
             self._plan_entry(plan, entry, project, task, minutes[entry.ID], items.get(task or ""))
         return plan
@@ -234,6 +238,28 @@ class TimeExport(SheetExport):
                 )
             )
             return
+        if entry.IsBillable is None:
+            plan.problems.append(
+                Problem(
+                    "clicktime-billable-unknown",
+                    "ClickTime's Reports/Time does not say whether the time is billable",
+                    "let the integration's ClickTime user see billability (an administrator or manager role), then "
+                    "run `ctns redrive time`",
+                    (entry.ID,),
+                )
+            )
+            return
+        if self._settings.rate == "clicktime_billing_rate" and entry.IsBillable and entry.BillingRate is None:
+            plan.problems.append(
+                Problem(
+                    "clicktime-rate-missing",
+                    "billable time without a ClickTime billing rate, under time.rate = clicktime_billing_rate",
+                    "give the job or employee a billing rate in ClickTime (and the integration's user the right to "
+                    "see billing rates), or set time.rate to price_level",
+                    (entry.ID,),
+                )
+            )
+            return
         day = date.fromisoformat(entry.Date[:10])
         tran_date, memo_note = self._posting_date(plan, entry, day)
         if tran_date is None:
@@ -248,21 +274,32 @@ class TimeExport(SheetExport):
             "item": {"id": item},
             "tranDate": tran_date.isoformat(),
             "hours": duration(minutes),
-            "isBillable": bool(entry.IsBillable),
+            "isBillable": entry.IsBillable,
             "memo": memo[:MEMO_LIMIT],
             **self._settings.classification.refs(),
         }
-        if task:
-            payload["caseTaskEvent"] = {"id": task}
-        if self._settings.rate == "clicktime_billing_rate" and entry.BillingRate is not None:
+        # A field this export sets is always sent, null when it has no value: the upsert changes only the fields
+        # it is sent, so an entry moved off its task (or whose rate was removed) would keep the old one.
+        payload["caseTaskEvent"] = {"id": task} if task else None
+        if self._settings.rate == "clicktime_billing_rate":
             payload["rate"] = entry.BillingRate
-            payload["overrideRate"] = True
-        plan.entries.append(EntryPlan(entry.ID, minutes, payload, day, project, memo_note))
+            payload["overrideRate"] = entry.BillingRate is not None
+        moved = tran_date if tran_date != day else None
+        plan.entries.append(EntryPlan(entry.ID, minutes, payload, day, project, memo_note, moved))
 
     def _posting_date(self, plan: SheetPlan, entry: TimeEntry, day: date) -> tuple[date | None, str]:
         period = self._ns.period_of(day)
-        if period is None or not period.closed or entry.ID in plan.exported:
+        if period is None or not period.closed:
             return day, ""
+        if entry.ID in plan.exported:
+            # A bill moved out of the closed period stays where it was posted (its correction goes there too);
+            # one dated the day worked stays so, and is flagged if it would change.
+            moved = plan.posted.get(entry.ID)
+            posted = date.fromisoformat(moved) if moved else None
+            later = self._ns.period_of(posted) if posted else None
+            if posted is None or later is None:
+                return day, ""
+            return posted, f"worked {day}; period {period.name} is closed, posted to {later.name}"
         if self._accounting.on_closed_period == "next_open_period":
             later = self._ns.next_open_period(period)
             if later is not None:
@@ -367,7 +404,8 @@ class TimeExport(SheetExport):
                 return Outcome("skipped", before.target_id, "stale: a newer approval was exported already")
             children = {m.source_id: m for m in self._mappings.children(KIND, sheet.ID)}
             periods.result()  # a failed read raises here, rather than the plan reading (and retrying) it again
-            plan = self.plan(sheet, set(children), rows=rows.result)
+            posted = {m.source_id: m.details["posted"] for m in children.values() if m.details.get("posted")}
+            plan = self.plan(sheet, set(children), rows=rows.result, posted=posted)
             for note in plan.skipped if not attempt.look else []:
                 self._runlog.note(message.run_id, f"skipped:{cause_part(note)[:80]}", note)
             if plan.problems:
@@ -483,6 +521,7 @@ class TimeExport(SheetExport):
                     "date": entry.day.isoformat(),
                     "project": entry.project,
                     "employee": plan.employee,
+                    **({"posted": entry.posted.isoformat()} if entry.posted else {}),
                 },
             )
 
