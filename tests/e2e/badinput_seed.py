@@ -182,6 +182,9 @@ def add_expense_type(ct: Any, type_id: str, name: str, accounting_id: str | None
         }
 
 
+MISSING_TASK = "999777"  # a NetSuite project task ID no account record holds
+
+
 def job_of_a_deleted_project(ct: Any) -> tuple[str, str]:
     """A ClickTime job (and task) still carrying the ID of a NetSuite project that was deleted."""
     client = ct.clients()[0]
@@ -194,7 +197,12 @@ def job_of_a_deleted_project(ct: Any) -> tuple[str, str]:
             "AccountingPackageID": MISSING_PROJECT,
         },
     )
-    task = catalog.create_task(ct.store, {"Name": "Retired work", "TaskCode": "GONE"}, unique_names=True)
+    # its task was the deleted project's too: it carries a NetSuite task ID that is gone as well
+    task = catalog.create_task(
+        ct.store,
+        {"Name": "Retired work", "TaskCode": "GONE", "AccountingPackageID": MISSING_TASK},
+        unique_names=True,
+    )
     catalog.link_task(ct.store, job["ID"], task["ID"])
     return job["ID"], task["ID"]
 

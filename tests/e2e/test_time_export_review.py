@@ -245,9 +245,6 @@ def reconcile(world: World):
     return reconcile_time(runtime.netsuite, runtime.clicktime, world.session.mappings, runtime.config)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="not fixed: the reconciliation groups a bill by the day in its mapping, not NetSuite's tranDate"
-)
 def test_the_reconciliation_sees_a_bill_whose_date_in_netsuite_is_not_the_day_worked(world):
     sheet = world.sheet()
     entry = world.entry(sheet, WEEK + timedelta(days=2), "3")
@@ -266,7 +263,6 @@ def test_the_reconciliation_sees_a_bill_whose_date_in_netsuite_is_not_the_day_wo
     )
 
 
-@pytest.mark.xfail(strict=True, reason="not fixed: the reconciliation compares minutes only, not the billable flag")
 def test_the_reconciliation_sees_a_bill_made_non_billable_in_netsuite(world):
     sheet = world.sheet()
     entry = world.entry(sheet, WEEK, "3")

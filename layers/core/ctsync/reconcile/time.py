@@ -7,7 +7,11 @@ per NetSuite employee, project and day; a group's minutes are its exact hours ro
 listed in the notes, with their hours.
 
 NetSuite side: every time bill whose external ID says it came from ClickTime (`ct-te-…`), grouped the same
-way (a bill moved to another period by `on_closed_period` counts on the day it was worked).
+way, on its own `trandate` (a bill the export moved to another period by `on_closed_period` counts on the day it
+was worked; one whose date was changed in NetSuite, on its new date: a difference).
+
+Billable minutes are compared per group as well: ClickTime's billable entries at the minutes the export gives
+them (`ctsync.minutes.allocate`, per timesheet), against the minutes of the bills NetSuite holds billable.
 """
 
 from __future__ import annotations
@@ -17,9 +21,9 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from ctsync.clicktime.client import ClickTimeClient
-from ctsync.clicktime.models import Timesheet
+from ctsync.clicktime.models import TimeEntry, Timesheet
 from ctsync.config import SyncConfig
-from ctsync.minutes import duration, group_total_minutes
+from ctsync.minutes import Timed, allocate, duration, group_total_minutes
 from ctsync.netsuite.client import NetSuiteClient
 from ctsync.reconcile.report import Check, Reconciliation, groups_check
 from ctsync.records import time_doubts
@@ -47,6 +51,7 @@ def reconcile_time(
     end = clicktime.server_time()
     window = Window(start=end, end=end)
     hours: dict[Group, list[Decimal]] = defaultdict(list)
+    billable: dict[Group, int] = defaultdict(int)
     notes: list[str] = []
     blocked_hours = Decimal(0)
     first_day = source.first_day(window)
@@ -63,16 +68,21 @@ def reconcile_time(
             notes.append(f"timesheet {sheet['ID']} ({sheet_hours} h) is blocked: {problems[0].reason}")
             continue
         employee = people.employee_of(sheet["UserID"]).id
+        timed: list[tuple[TimeEntry, str]] = []
         for entry in entries:
             project = projects.project_of_job(entry.JobID) if entry.JobID else None
             if project is None:
                 notes.append(f"time entry {entry.ID} ({entry.Hours} h) is on job {entry.JobID}, not a NetSuite project")
                 continue
             hours[(employee, project, entry.Date[:10])].append(entry.Hours)
+            timed.append((entry, project))
+        allocated = allocate([Timed(e.ID, (project, e.Date[:10]), e.Hours) for e, project in timed])
+        for entry, project in timed:
+            billable[(employee, project, entry.Date[:10])] += allocated[entry.ID] if entry.IsBillable else 0
     notes.extend(_bills_in_doubt(mappings, config))
     expected = {group: group_total_minutes(values) for group, values in hours.items()}
     approved = {str(sheet["ID"]) for sheet in source.approved_sheets(window)}
-    found, strays = _netsuite_minutes(netsuite, mappings, approved, first_day)
+    found, found_billable, strays = _netsuite_minutes(netsuite, mappings, approved, first_day)
     clicktime_total, netsuite_total = sum(expected.values()), sum(found.values())
     return Reconciliation(
         record="time",
@@ -84,6 +94,14 @@ def reconcile_time(
                 0,
                 lambda g, clicktime, netsuite: f"employee {g[0]}, project {g[1]}, {g[2]}: ClickTime "
                 f"{duration(clicktime)}, NetSuite {duration(netsuite)}",
+            ),
+            groups_check(
+                "billable minutes per employee, project and day",
+                dict(billable),
+                found_billable,
+                0,
+                lambda g, clicktime, netsuite: f"employee {g[0]}, project {g[1]}, {g[2]}: billable in ClickTime "
+                f"{duration(clicktime)}, in NetSuite {duration(netsuite)}",
             ),
             Check(
                 name="total minutes",
@@ -128,20 +146,22 @@ def _bills_in_doubt(mappings: MappingStore, config: SyncConfig) -> list[str]:
 
 def _netsuite_minutes(
     netsuite: NetSuiteClient, mappings: MappingStore, approved: set[str], first_day: date
-) -> tuple[dict[Group, int], list[str]]:
-    """Minutes per group of the bills of approved timesheets in the look-back, and the bills that should not
-    be there (their timesheet is not approved any more, or the mapping store does not know them)."""
+) -> tuple[dict[Group, int], dict[Group, int], list[str]]:
+    """Minutes per group of the bills of approved timesheets in the look-back, of those NetSuite holds
+    billable, and the bills that should not be there (their timesheet is not approved any more, or the mapping
+    store does not know them)."""
     bills = {m.target_id: m for m in mappings.all_of_kind(ENTRY_KIND)}
     periods = {m.source_id: m.details.get("period_start", "") for m in mappings.all_of_kind("timesheet")}
 
     def query(after: str | None) -> str:
         return (
             "SELECT tb.id AS id, tb.employee AS employee, tb.customer AS customer, tb.hours AS hours, "
-            "TO_CHAR(tb.trandate, 'YYYY-MM-DD') AS trandate FROM timebill tb "
+            "tb.isbillable AS isbillable, TO_CHAR(tb.trandate, 'YYYY-MM-DD') AS trandate FROM timebill tb "
             f"WHERE tb.externalid LIKE '{EXTERNAL_PREFIX}%'{keyset('tb', after)} ORDER BY tb.id"
         )
 
     found: dict[Group, int] = defaultdict(int)
+    billable: dict[Group, int] = defaultdict(int)
     strays: list[str] = []
     for row in netsuite.rows(query):
         bill = bills.get(str(row["id"]))
@@ -153,6 +173,9 @@ def _netsuite_minutes(
             if periods.get(sheet, "") >= first_day.isoformat():
                 strays.append(f"time bill {row['id']} belongs to timesheet {sheet}, which is not approved")
             continue
-        day = bill.details.get("date") or row["trandate"]
-        found[(str(row["employee"]), str(row["customer"]), day)] += netsuite_minutes(row["hours"])
-    return dict(found), strays
+        worked, on = bill.details.get("date"), row["trandate"]
+        day = worked if worked and on in (worked, bill.details.get("posted")) else on
+        group = (str(row["employee"]), str(row["customer"]), day)
+        found[group] += netsuite_minutes(row["hours"])
+        billable[group] += netsuite_minutes(row["hours"]) if row.get("isbillable") in ("T", True) else 0
+    return dict(found), dict(billable), strays
