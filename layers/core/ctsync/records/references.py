@@ -260,9 +260,7 @@ class NetSuiteReferences:
         """
         wanted_all = [t for t in task_ids if t and t.isdigit()]
         lines = self._assignee_lines(wanted_all)
-        return {
-            t: found[employee or ""] if (employee or "") in found else found[FIRST_LINE] for t, found in lines.items()
-        }
+        return {t: found.get(employee or FIRST_LINE, found[FIRST_LINE]) for t, found in lines.items()}
 
     def _assignee_lines(self, wanted_all: list[str]) -> dict[str, dict[str, str]]:
         """Task -> {resource: item, FIRST_LINE: the first line's item} of the tasks that have a line with an item."""
