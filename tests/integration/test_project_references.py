@@ -128,3 +128,15 @@ def test_the_reverse_index_alone_also_prefers_a_live_mapping_to_a_deleted_one(ta
     assert projects.task_of("ct-task-1") == "1101"
     assert projects.task_of("ct-task-0") == "3000"
     assert store.by_target("task", "ct-task-1").source_id == "1101"
+
+
+def test_the_listing_holds_each_target_once_a_live_mapping_first_and_no_mapping_without_a_target(table):
+    store = MappingStore(table)
+    _map(store, "task", "1000", "ct-task-0")
+    _map(store, "task", "1100", "ct-task-1", deleted=True)
+    _map(store, "task", "1101", "ct-task-1")
+    _map(store, "task", "1200", "ct-task-2", deleted=True)
+    _map(store, "task", "1300", "")  # a mapping that names no target (never written to ClickTime)
+    _map(store, "project", "500", "ct-job-0")
+
+    assert store.sources_by_target("task", max_pages=3) == {"ct-task-0": "1000", "ct-task-1": "1101", "ct-task-2": None}

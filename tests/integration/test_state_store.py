@@ -639,6 +639,11 @@ def test_a_failed_poll_is_kept_until_a_run_of_its_sync_ends(table, clock):
     item = table.get_item(Key={PK: "SYNC#tasks", SK: "POLL_FAILURE"})["Item"]
     assert int(item[TTL_ATTRIBUTE]) == int((T0 + timedelta(days=30)).timestamp())
 
+    # the poller's fallback when the run end's transaction is refused clears it on its own
+    progress.note_poll_failure("time", failure)
+    progress.clear_poll_failure("tasks")
+    assert progress.poll_failure("tasks") is None and progress.poll_failure("time") == failure
+
 
 def test_a_run_end_moves_a_watermark_to_the_same_item_advance_watermark_writes(table, clock):
     """`end_run`'s watermarks (one transaction) and `advance_watermark` (its fallback, one at a time) leave the
