@@ -134,19 +134,13 @@ class MappingStore:
         kind's index: a lookup table for many `by_target` questions at the cost of a few queries. A target whose
         only mappings are deleted maps to None; one with a live mapping, to its source."""
         found: dict[str, str | None] = {}
-        kwargs: dict[str, Any] = {"IndexName": BY_KIND, "KeyConditionExpression": Key("gsi2pk").eq(f"KIND#{kind}")}
-        for _ in range(max_pages):
-            response = self._table.query(**kwargs)
-            for item in response.get("Items", []):
-                mapping = _to_mapping(item)
-                if mapping and mapping.target_id:
-                    if not mapping.deleted:
-                        found[mapping.target_id] = mapping.source_id
-                    else:
-                        found.setdefault(mapping.target_id, None)
-            if "LastEvaluatedKey" not in response:
-                break
-            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        for mapping in self._query_index(BY_KIND, "gsi2pk", f"KIND#{kind}", max_pages=max_pages):
+            if not mapping.target_id:
+                continue
+            if not mapping.deleted:
+                found[mapping.target_id] = mapping.source_id
+            else:
+                found.setdefault(mapping.target_id, None)
         return found
 
     def all_of_kind(self, kind: str) -> Iterator[Mapping]:
@@ -156,9 +150,13 @@ class MappingStore:
         """Every mapping that belongs to one parent record (a timesheet's time bills, a sheet's receipts)."""
         return list(self._query_index(BY_PARENT, "gsi3pk", f"PARENT#{parent_kind}#{parent_id}"))
 
-    def _query_index(self, index: str, attribute: str, value: str) -> Iterator[Mapping]:
+    def _query_index(
+        self, index: str, attribute: str, value: str, *, max_pages: int | None = None
+    ) -> Iterator[Mapping]:
         kwargs: dict[str, Any] = {"IndexName": index, "KeyConditionExpression": Key(attribute).eq(value)}
-        while True:
+        pages = 0
+        while max_pages is None or pages < max_pages:
+            pages += 1
             response = self._table.query(**kwargs)
             for item in response.get("Items", []):
                 mapping = _to_mapping(item)
