@@ -9,6 +9,7 @@ from typing import Any
 
 from ctns.report import pass_report
 from ctns.session import Session
+from ctsync.records.references import NetSuiteReferences
 
 FAST_RETRIES = {"retry": {"base_seconds": 0.01, "cap_seconds": 0.05, "max_attempts": 6, "systemic_pause_seconds": 1}}
 
@@ -76,8 +77,9 @@ def _on_periods_read(monkeypatch: Any, netsuite: Any, action: Callable[[], None]
 
 def sheet_reads_waiting_for_periods(monkeypatch: Any, session: Session, function: str, guard: float) -> list[bool]:
     """Make each sheet read of `function`'s worker wait (up to `guard` seconds) until its invocation has asked
-    NetSuite for the accounting periods. Returns, per sheet read, whether it was asked in time: all True only when
-    the periods are read beside the sheet, not after it.
+    for the accounting periods (read from NetSuite, or held from an earlier batch of its run). Returns, per sheet
+    read, whether they were asked for in time: all True only when the periods are asked for beside the sheet, not
+    after it.
 
     The worker runs in one execution environment meanwhile: the local runner's environments share one runtime, so
     a second invocation starting while the first reads would clear the first one's "asked" for its own, and a read
@@ -89,17 +91,23 @@ def sheet_reads_waiting_for_periods(monkeypatch: Any, session: Session, function
     waited: list[bool] = []
     new_invocation, read_sheet = runtime.references.new_invocation, getattr(runtime.clicktime, SHEET_READERS[function])
 
-    def invocation() -> None:
+    def invocation(runs: Any = ()) -> None:
         asked.clear()
-        new_invocation()
+        new_invocation(runs=runs)
 
     def sheet(sheet_id: str) -> Any:
         waited.append(asked.wait(guard))
         return read_sheet(sheet_id)
 
+    ask_periods = NetSuiteReferences.periods
+
+    def periods(self: NetSuiteReferences) -> Any:
+        asked.set()  # asked for: read from NetSuite, or held from an earlier batch of the run (PERIODS_FRESH_SECONDS)
+        return ask_periods(self)
+
     monkeypatch.setattr(runtime.references, "new_invocation", invocation)
     monkeypatch.setattr(runtime.clicktime, SHEET_READERS[function], sheet)
-    _on_periods_read(monkeypatch, runtime.netsuite, asked.set)
+    monkeypatch.setattr(NetSuiteReferences, "periods", periods)
     return waited
 
 

@@ -313,7 +313,7 @@ def test_a_time_bill_costs_its_one_write_the_service_items_are_read_in_bulk(sess
     assert 1 <= len(assignment_reads) <= environments < sheets
     tables = [re.search(r"\bFROM (\w+)", str(r.body)).group(1) for r in reads]
     by_table = Counter(tables)
-    # Accounting periods are read once per invocation (a period closed at month end is seen by the next batch).
+    # Accounting periods: once per environment and run here (again for a new run, and once a minute old).
     assert by_table.pop("accountingperiod") <= sheets / 3
     # Employees: once per environment, and again at most once per invocation after a miss: the blocked
     # contractor's sheets. How many invocations meet one is batching, not a fixed number: bound it by the sheets.

@@ -99,7 +99,15 @@ def test_only_what_the_target_already_holds_is_left_out(table, clock):
 
     assert ran == ["changed", "new", "gone", "no-fingerprint"]
     assert set(batch.mappings) == {"same", "changed", "marked"}  # the upserts with a fingerprint, as they stood
+    assert batch.runs == {"run-1"}  # the references kept per run (accounting periods) are read again for a new one
     assert RunLog(table).summary("run-1").counts["unchanged"] == 2  # the others are counted where they are applied
+
+
+def test_a_batch_knows_the_runs_of_its_messages_deletes_included(table):
+    worker = worker_on(table, FakeApplier(Outcome("created")))
+    other = WorkMessage.model_validate_json(body("gone", "", op="delete")).model_copy(update={"run_id": "run-2"})
+    batch = worker.begin([body("a", "fp"), other.model_dump_json(), "not a message"])
+    assert batch.runs == {"run-1", "run-2"}
 
 
 def test_the_definitions_own_rule_judges_the_change_the_message_carries(table, clock, monkeypatch):

@@ -91,11 +91,11 @@ RESERVED_SHARE = 0.2
 def work(event: dict[str, Any], context: LambdaContext, processor: BatchProcessor) -> dict[str, Any]:
     runtime = runtime_module.current()
     bind_sync(runtime.env.SYNC_NAME)
-    runtime.references.new_invocation()
     runtime.idempotency.register_lambda_context(context)
     worker = runtime.worker
     reserve_ms = context.get_remaining_time_in_millis() * RESERVED_SHARE
     batch = worker.begin(str(record.get("body", "")) for record in event.get("Records", []))
+    runtime.references.new_invocation(runs=batch.runs)
 
     def apply(message_id: str, message: WorkMessage) -> dict[str, Any]:
         return runtime.apply_once(work={"message_id": message_id, "message": message.model_dump(mode="json")})

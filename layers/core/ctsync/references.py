@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -27,6 +27,8 @@ class References:
         self._values: dict[str, tuple[float, Any]] = {}
         self._refreshed: set[str] = set()
         self._invocation: dict[str, Any] = {}
+        self._runs: frozenset[str] = frozenset()  # the runs of the invocation in progress
+        self._per_run: dict[str, tuple[float, frozenset[str], Any]] = {}  # name -> (read at, for runs, value)
         self._ttl = ttl_seconds
         self._monotonic = monotonic
         self._lock = threading.Lock()
@@ -36,17 +38,25 @@ class References:
         with self._lock:
             return self._loading.setdefault(name, threading.RLock())
 
-    def new_invocation(self) -> None:
-        """An invocation starts: expired values go, and each reference may be refreshed once again."""
+    def new_invocation(self, runs: Iterable[str] = ()) -> None:
+        """An invocation starts, for records of `runs` (the run IDs of its messages): expired values go, and each
+        reference may be refreshed once again."""
         now = self._monotonic()
         with self._lock:
             self._values = {k: v for k, v in self._values.items() if now - v[0] < self._ttl}
             self._refreshed.clear()
             self._invocation.clear()
+            self._runs = frozenset(runs)
 
-    def get(self, name: str, load: Callable[[], T], *, per_invocation: bool = False) -> T:
+    def get(
+        self, name: str, load: Callable[[], T], *, per_invocation: bool = False, per_run_within: float | None = None
+    ) -> T:
         """The cached value of `name`, loading it on first use (or once it is older than the TTL; or, with
-        `per_invocation`, once per invocation: for state this product itself changes, such as a cause)."""
+        `per_invocation`, once per invocation: for state this product itself changes, such as a cause; or, with
+        `per_run_within` seconds, again for an invocation with a run the value was not read for, and once the
+        value is that old: for what a person may change while a run goes on, such as a period closed)."""
+        if per_run_within is not None:
+            return self._per_run_value(name, load, per_run_within)
         if per_invocation:
             with self._lock:
                 if name in self._invocation:
@@ -79,6 +89,27 @@ class References:
             self._values[name] = (now, value)
             return value
 
+    def _per_run_value(self, name: str, load: Callable[[], T], within: float) -> T:
+        def held() -> tuple[float, frozenset[str], Any] | None:  # under self._lock
+            entry = self._per_run.get(name)
+            fresh = entry is not None and self._runs <= entry[1] and self._monotonic() - entry[0] < within
+            return entry if fresh else None
+
+        with self._lock:
+            entry = held()
+        if entry is not None:
+            return entry[2]
+        with self._loader(name):
+            with self._lock:
+                entry, runs = held(), self._runs
+            if entry is not None:
+                return entry[2]  # loaded by another thread while this one waited
+            started = self._monotonic()  # the value is as old as the read's start
+            value = load()
+            with self._lock:
+                self._per_run[name] = (started, runs, value)
+            return value
+
     def refresh(self, name: str) -> bool:
         """Drop `name` so the next `get` reads it again; at most once per invocation (False when already done)."""
         with self._lock:
@@ -93,3 +124,4 @@ class References:
             self._values.clear()
             self._refreshed.clear()
             self._invocation.clear()
+            self._per_run.clear()

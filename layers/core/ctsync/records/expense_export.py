@@ -2,7 +2,7 @@
 stored in NetSuite's File Cabinet and linked to their lines.
 
 One message is one expense sheet. The worker reads the sheet again (the message may be hours old), and beside
-it NetSuite's accounting periods (once per invocation, `records.window.read_beside`), and:
+it NetSuite's accounting periods (once per run and minute, `records.window.read_beside`), and:
 - if it is no longer approved (or gone), removes its report (or flags it, by `expenses.on_unapproved`). A sheet
   marked **paid** in ClickTime counts as approved: it was approved, and paying it changes nothing NetSuite holds;
 - else builds the whole report first (`plan`): employee (`records.references.People`, the time export's way),
@@ -335,7 +335,7 @@ class ExpenseExport(SheetExport):
     def apply(self, message: WorkMessage) -> Outcome:
         receipts_only = bool(message.snapshot.get(RECEIPTS_ONLY))
         owner = f"{message.run_id}:{message.source_id}" + (":receipts" if receipts_only else "")
-        # The accounting periods (once per invocation) are read beside the sheet: the plan needs both
+        # The accounting periods (once per run and minute) are read beside the sheet: the plan needs both
         with locked(self._mappings, KIND, message.source_id, owner) as lock, read_beside(self._ns.periods) as periods:
             sheet = self._clicktime.expense_sheet(message.source_id)
             before = lock.mapping

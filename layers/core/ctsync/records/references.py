@@ -1,4 +1,5 @@
-"""Reference data both exports need, read in bulk once per invocation (`ctsync.references.References`):
+"""Reference data both exports need, read in bulk and kept by the execution environment
+(`ctsync.references.References`: five minutes; the accounting periods once per run and minute):
 who a ClickTime user is in NetSuite, which NetSuite record a ClickTime job or task stands for, the service item
 of a project task, the accounting periods; and for expenses the currencies (with their precision), each
 subsidiary's currency, the expense categories, NetSuite's exchange rates, and ClickTime's expense and payment
@@ -71,6 +72,10 @@ ASSIGNMENT_PAGES = 3
 # The projects' and tasks' mappings are listed at most this many DynamoDB pages (1 MB, some two thousand
 # mappings, each) per environment and TTL; a job or task beyond them is asked of the reverse index alone.
 LISTED_PAGES = 3
+# The accounting periods are read again for each run and, within a run, once this old: a period closed at month
+# end while a run exports is seen by the records planned a minute later. (Read once per invocation, they cost a
+# NetSuite request per batch, which set how small a batch could be: `make bench`, docs/bench.md.)
+PERIODS_FRESH_SECONDS = 60.0
 
 
 class Unmapped(NeedsAttention):
@@ -142,8 +147,7 @@ class NetSuiteReferences:
             ]
             return sorted(periods, key=lambda p: p.start)
 
-        # Read once per invocation: a period closed at month end must be seen by the next record, not minutes later.
-        return self._cache.get("netsuite:periods", load, per_invocation=True)
+        return self._cache.get("netsuite:periods", load, per_run_within=PERIODS_FRESH_SECONDS)
 
     def period_of(self, day: date) -> Period | None:
         return next((p for p in self.periods() if p.start <= day <= p.end), None)

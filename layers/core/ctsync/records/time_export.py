@@ -2,7 +2,7 @@
 
 One message is one timesheet. The worker reads the timesheet again (the message may be hours old), and beside
 it (`records.window.read_beside`: all are needed before NetSuite has work) its `Reports/Time` rows and NetSuite's
-accounting periods (once per invocation: the first sheet of a batch reads them, the others find them), and:
+accounting periods (read by an environment once per run and then once a minute: `records.references`), and:
 - if it is no longer approved (or gone), removes the time bills it exported (or flags them, by policy);
 - else builds every entry's time bill first: employee (`records.references.People`), project and task (the
   mappings of the projects and tasks syncs, else ClickTime's `AccountingPackageID`), service item (the task's

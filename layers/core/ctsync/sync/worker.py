@@ -78,6 +78,7 @@ class Batch:
     reported: set[tuple[str, str]] = field(default_factory=set)  # (source ID, cause key) of its failures and flags
     # The mappings of the batch's records as they stood when it began (one read for the whole batch).
     mappings: dict[str, Mapping] = field(default_factory=dict)
+    runs: frozenset[str] = frozenset()  # the runs its well-formed messages belong to
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def add(self, run_id: str, outcome: str, *, applied: bool = False, source_id: str = "") -> None:
@@ -138,9 +139,10 @@ class Worker:
         # (`ctns redrive` after a fix) and its records must not be held back on a stale copy.
         if cached is None or cached[1] is not None or now - cached[0] > BREAKER_READ_SECONDS:
             self._breaker_read = (now, self._progress.breaker(self.sync))
-        judged = [m.source_id for m in map(_upsert_of, bodies) if m is not None and m.fingerprint]
+        messages = [m for m in map(_message_of, bodies) if m is not None]
+        judged = [m.source_id for m in messages if m.op == "upsert" and m.fingerprint]
         held = self._mappings.get_many(self._definition.mapping_kind, judged) if judged else {}
-        return Batch(breaker=self._breaker_read[1], mappings=held)
+        return Batch(breaker=self._breaker_read[1], mappings=held, runs=frozenset(m.run_id for m in messages))
 
     def finish(self, batch: Batch) -> None:
         """Add the batch's counts to their runs (one update per run), let the records that went through leave
@@ -400,13 +402,12 @@ def _not_tried(breaker: Breaker) -> NeedsAttention:
     )
 
 
-def _upsert_of(body: str) -> WorkMessage | None:
-    """The upsert a message body carries, or None (a delete, or a body `handle` will dead-letter as malformed)."""
+def _message_of(body: str) -> WorkMessage | None:
+    """The message a body carries, or None (a body `handle` will dead-letter as malformed)."""
     try:
-        message = WorkMessage.model_validate_json(body)
+        return WorkMessage.model_validate_json(body)
     except ValidationError:
         return None
-    return message if message.op == "upsert" else None
 
 
 def _change(message: WorkMessage) -> Change:
