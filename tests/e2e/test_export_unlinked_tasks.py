@@ -78,3 +78,51 @@ def test_an_expense_on_an_unlinked_task_blocks_its_sheet_by_default(exported):  
     assert report_of(session, sheet["ID"]) == held  # not written without its task
     (cause,) = [c for c in session.runlog.causes("expenses") if c.key == f"task-unlinked:{stray.lower()}"]
     assert item["ID"] in cause.reason and "Workshop prep" in cause.reason
+
+
+# -- a task of another project (a review of the expense export; the time export had the same gap) ---------------
+def task_of_another_project(world: World) -> tuple[str, str]:
+    """A ClickTime task the tasks sync made for a NetSuite task of another project, made available on the world's
+    job as well (ClickTime's task list is company-wide): (its ClickTime ID, that other project)."""
+    other = next(
+        t
+        for t in world.company.tasks
+        if t.project_id != world.project and t.id in world.ids.tasks and not t.is_inactive
+    )
+    catalog.link_task(world.ct.store, world.job, world.ids.tasks[other.id])
+    return world.ids.tasks[other.id], other.project_id
+
+
+@pytest.mark.parametrize("tasks_synced", [True, False], ids=["mapped-by-the-tasks-sync", "by-accountingpackageid"])
+def test_time_on_a_task_of_another_project_blocks_its_timesheet_by_default(open_session, tasks_synced):
+    world = World(open_session())
+    if tasks_synced:
+        run(world.session, "projects")
+        run(world.session, "tasks")
+    sheet = world.sheet()
+    linked = world.entry(sheet, WEEK, "2")
+    ct_task, elsewhere = task_of_another_project(world)
+    stray = world.entry(sheet, WEEK + timedelta(days=1), "3", task=ct_task)
+    world.approve(sheet)
+
+    world.run()
+
+    assert world.bill(stray) is None and world.bill(linked) is None  # whole or nothing
+    (cause,) = [c for c in world.causes() if c.key.startswith("task-of-other-project:")]
+    assert stray in cause.reason and linked not in cause.reason
+    assert f"of project {elsewhere}, not of project {world.project}" in cause.reason
+
+
+def test_time_on_a_task_of_another_project_goes_to_its_own_project_without_the_task_when_told(open_session):
+    world = World(open_session({"accounting": {"tasks_not_from_netsuite": "project_only"}}))
+    sheet = world.sheet()
+    ct_task, elsewhere = task_of_another_project(world)
+    stray = world.entry(sheet, WEEK, "3", task=ct_task)
+    world.approve(sheet)
+
+    result = world.run()
+
+    bill = world.bill(stray)
+    assert bill is not None and "caseTaskEvent" not in bill and bill["customer"]["id"] == world.project
+    notes = " ".join(world.notes(result).values())
+    assert stray in notes and f"of project {elsewhere}" in notes and "without a task" in notes

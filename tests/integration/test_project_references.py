@@ -48,7 +48,7 @@ def test_the_tasks_and_jobs_of_many_entries_cost_one_listing_per_kind(table):
         _map(store, "task", f"{1000 + n}", f"ct-task-{n}")
     for n in range(10):
         _map(store, "project", f"{500 + n}", f"ct-job-{n}")
-    projects = Projects(store, ClickTimeLists(), References())  # type: ignore[arg-type]
+    projects = Projects(store, ClickTimeLists(), References(), None)  # type: ignore[arg-type]
     calls = dynamodb_calls(table)
 
     tasks = [projects.task_of(f"ct-task-{n}") for n in range(40)]
@@ -65,7 +65,7 @@ def test_a_task_mapped_after_the_listing_is_found_and_an_unknown_one_falls_back_
     store = MappingStore(table)
     _map(store, "task", "1000", "ct-task-0")
     lists = ClickTimeLists(tasks={"ct-task-9": "2009", "ct-task-8": ""})
-    projects = Projects(store, lists, References())  # type: ignore[arg-type]
+    projects = Projects(store, lists, References(), None)  # type: ignore[arg-type]
     assert projects.task_of("ct-task-0") == "1000"
 
     _map(store, "task", "1001", "ct-task-1")  # the tasks sync ran meanwhile
@@ -80,7 +80,7 @@ def test_a_deleted_mapping_is_no_answer_and_a_live_one_of_the_same_target_wins(t
     _map(store, "task", "1100", "ct-task-1", deleted=True)
     _map(store, "task", "1101", "ct-task-1")  # the task recreated in NetSuite, linked to the same ClickTime task
     lists = ClickTimeLists(tasks={"ct-task-0": "3000"})
-    projects = Projects(store, lists, References())  # type: ignore[arg-type]
+    projects = Projects(store, lists, References(), None)  # type: ignore[arg-type]
     calls = dynamodb_calls(table)
 
     assert projects.task_of("ct-task-0") == "3000"
@@ -94,7 +94,7 @@ def test_a_kind_too_large_to_list_is_read_a_page_at_most_and_the_rest_asked_one_
         _map(store, "task", f"{1000 + n}", f"ct-task-{n}")
     monkeypatch.setattr(references_module, "LISTED_PAGES", 2)
     paged = PagedTable(table, limit=4)
-    projects = Projects(MappingStore(paged), ClickTimeLists(), References())  # type: ignore[arg-type]
+    projects = Projects(MappingStore(paged), ClickTimeLists(), References(), None)  # type: ignore[arg-type]
 
     assert [projects.task_of(f"ct-task-{n}") for n in range(12)] == [f"{1000 + n}" for n in range(12)]
     # 2 pages of 4 listed; the other 4 tasks asked of the reverse index one by one
@@ -123,7 +123,7 @@ def test_the_reverse_index_alone_also_prefers_a_live_mapping_to_a_deleted_one(ta
     _map(store, "task", "1101", "ct-task-1")
     _map(store, "task", "1000", "ct-task-0", deleted=True)
     monkeypatch.setattr(references_module, "LISTED_PAGES", 0)  # nothing listed: every answer from the index
-    projects = Projects(store, ClickTimeLists(tasks={"ct-task-0": "3000"}), References())  # type: ignore[arg-type]
+    projects = Projects(store, ClickTimeLists(tasks={"ct-task-0": "3000"}), References(), None)  # type: ignore[arg-type]
 
     assert projects.task_of("ct-task-1") == "1101"
     assert projects.task_of("ct-task-0") == "3000"
@@ -139,4 +139,9 @@ def test_the_listing_holds_each_target_once_a_live_mapping_first_and_no_mapping_
     _map(store, "task", "1300", "")  # a mapping that names no target (never written to ClickTime)
     _map(store, "project", "500", "ct-job-0")
 
-    assert store.sources_by_target("task", max_pages=3) == {"ct-task-0": "1000", "ct-task-1": "1101", "ct-task-2": None}
+    listed = store.live_by_target("task", max_pages=3)
+    assert {t: m.source_id if m else None for t, m in listed.items()} == {
+        "ct-task-0": "1000",
+        "ct-task-1": "1101",
+        "ct-task-2": None,
+    }

@@ -19,6 +19,11 @@ export plans (ClickTime's converted `Amount` when ClickTime kept the item in the
 spent amount at NetSuite's rate of the expense date, rounded once). A rate changed in NetSuite after the export
 shows there as a difference.
 
+Sums per group can net out: a line missing from one report and on another, a line that changed what it is. So
+each report is also compared with what the export plans for its sheet: its date and posting period, and its
+lines as a multiset of (category, project, task, date, amount, currency and amount spent, billable,
+reimbursable).
+
 Reports whose sheet is no longer approved are differences. Receipts are counted (stored, linked to their line or
 attached, failed with their cause) and their links checked against the report lines.
 """
@@ -39,6 +44,7 @@ from ctsync.netsuite.errors import NetSuiteNotFound
 from ctsync.reconcile.report import Check, Reconciliation, groups_check
 from ctsync.records.clicktime_source import EXPENSE_SHEETS, ApprovedSheetSource
 from ctsync.records.expense_export import ITEM_KIND, KIND, RECORD, ExpenseExport
+from ctsync.records.expense_lines import SUBLIST, ReportPlan
 from ctsync.records.references import ClickTimeReferences, NetSuiteReferences, People, Projects
 from ctsync.references import References
 from ctsync.state import MappingStore
@@ -53,7 +59,7 @@ def reconcile_expenses(
 ) -> Reconciliation:
     cache = References()
     ns, ct = NetSuiteReferences(netsuite, cache), ClickTimeReferences(clicktime, cache)
-    people, projects = People(config.people, ns, ct), Projects(mappings, ct, cache)
+    people, projects = People(config.people, ns, ct), Projects(mappings, ct, cache, ns)
     source = ApprovedSheetSource(
         clicktime, mappings, EXPENSE_SHEETS, lookback_days=config.expenses.lookback_days, skew_seconds=0
     )
@@ -71,6 +77,7 @@ def reconcile_expenses(
     blocked: dict[str, Decimal] = defaultdict(Decimal)
     notes: list[str] = []
     exported: dict[str, str] = {}  # sheet -> report
+    planned: dict[str, ReportPlan] = {}  # exported sheet -> what the export would send for it now
     held: dict[str, str] = {}  # blocked sheet -> the report its earlier approval left in NetSuite
     sheets = source.approved_sheets(window)
     for raw in sheets:
@@ -98,12 +105,14 @@ def reconcile_expenses(
             posted[(employee, line.project or "-", plan.currency.iso)] += line.money.amount  # type: ignore[union-attr]
         if live:
             exported[sheet.ID] = mapping.target_id  # type: ignore[union-attr]
+            planned[sheet.ID] = plan
     approved = {str(raw["ID"]) for raw in sheets}
     read = _netsuite_amounts(netsuite, ns, {**exported, **held})
     found, found_posted = read.summed(exported), read.summed(exported, posted=True)
     strays = _strays(mappings, approved, source.first_day(window).isoformat())
     receipts = _receipts(mappings, {**exported, **held}, read.links, config.expenses.receipts.link)
     ct_totals, ns_totals = _per_currency(expected), _per_currency(read.summed({**exported, **held}))
+    unlike = {sheet: d for sheet, plan in planned.items() if (d := _unlike_plan(plan, read.reports.get(sheet)))}
     return Reconciliation(
         record="expenses",
         checks=[
@@ -122,6 +131,16 @@ def reconcile_expenses(
                 Decimal(0),
                 lambda g, planned, netsuite: f"employee {g[0]}, project {g[1]}, posted in {g[2]}: planned from "
                 f"ClickTime {planned}, NetSuite {netsuite}",
+            ),
+            Check(
+                name="reports as the export plans them (date, period; lines: category, project, task, amounts, "
+                "billable, reimbursable)",
+                expected=len(planned),
+                found=len(planned) - len(unlike),
+                differences=[
+                    f"expense sheet {sheet} (report {exported[sheet]}): {'; '.join(found)}"
+                    for sheet, found in sorted(unlike.items())
+                ],
             ),
             Check(
                 name="approved sheets with their report in NetSuite",
@@ -172,6 +191,7 @@ class _Read:
     spent: dict[str, dict[Group, Decimal]] = field(default_factory=dict)
     posted: dict[str, dict[Group, Decimal]] = field(default_factory=dict)
     links: dict[str, set[str]] = field(default_factory=dict)  # report -> file ids
+    reports: dict[str, dict[str, Any]] = field(default_factory=dict)  # sheet -> the report as NetSuite holds it
     missing: list[str] = field(default_factory=list)
 
     def summed(self, sheets: dict[str, str], *, posted: bool = False) -> dict[Group, Decimal]:
@@ -193,6 +213,7 @@ def _netsuite_amounts(netsuite: NetSuiteClient, ns: NetSuiteReferences, reports:
         except NetSuiteNotFound:
             read.missing.append(f"expense sheet {sheet}: report {report_id} is not in NetSuite")
             continue
+        read.reports[sheet] = report
         employee = str((report.get("entity") or {}).get("id", ""))
         own = currencies.get(str((report.get("expensereportcurrency") or {}).get("id", "")))
         spent: dict[Group, Decimal] = defaultdict(Decimal)
@@ -212,6 +233,61 @@ def _netsuite_amounts(netsuite: NetSuiteClient, ns: NetSuiteReferences, reports:
                 read.links[report_id].add(str(line["expmediaitem"]["id"]))
         read.spent[sheet], read.posted[sheet] = dict(spent), dict(posted)
     return read
+
+
+def _unlike_plan(plan: ReportPlan, report: dict[str, Any] | None) -> list[str]:
+    """How a report NetSuite holds differs from what the export plans for its sheet ([] when alike, or when the
+    report is missing: another check counts those)."""
+    if report is None:
+        return []
+    found: list[str] = []
+    day, held_day = str(plan.header.get("tranDate", "")), str(report.get("tranDate") or "")[:10]
+    if held_day != day:
+        found.append(f"dated {held_day or 'nothing'} in NetSuite, {day} planned")
+    period = (plan.header.get("postingPeriod") or {}).get("id")
+    held_period = (report.get("postingPeriod") or {}).get("id")
+    if period and held_period and str(held_period) != str(period):
+        found.append(f"posts to period {held_period} in NetSuite, {period} planned")
+    wanted = Counter(_line_key(line.line) for line in plan.lines)
+    held = Counter(_line_key(line) for line in (report.get(SUBLIST) or {}).get("items", []))
+    found += [f"NetSuite lacks the line {_line_text(key)}" for key in sorted((wanted - held).elements(), key=str)]
+    found += [
+        f"NetSuite holds a line not planned: {_line_text(key)}" for key in sorted((held - wanted).elements(), key=str)
+    ]
+    return found
+
+
+LineKey = tuple[str, str, str, str, Decimal, str, Decimal | None, bool, bool]
+
+
+def _line_key(line: dict[str, Any]) -> LineKey:
+    """What a line is and how much, the same way for a line as sent and as NetSuite holds it (memo, rate, receipt
+    link left out)."""
+
+    def ref(name: str) -> str:
+        return str((line.get(name) or {}).get("id") or "-")
+
+    foreign = line.get("foreignamount")
+    return (
+        ref("category"),
+        ref("customer"),
+        ref("projecttask"),
+        str(line.get("expensedate") or "")[:10],
+        to_decimal(line.get("amount") or 0, field="expense.amount"),
+        ref("currency"),
+        to_decimal(foreign, field="expense.foreignamount") if foreign is not None else None,
+        bool(line.get("isBillable")),
+        bool(line.get("isnonreimbursable")),
+    )
+
+
+def _line_text(key: LineKey) -> str:
+    category, project, task, day, amount, currency, foreign, billable, nonreimbursable = key
+    spent = f" ({foreign} in currency {currency})" if foreign is not None else ""
+    return (
+        f"{day} {amount}{spent}, category {category}, project {project}, task {task}, "
+        f"{'billable' if billable else 'not billable'}, {'not reimbursable' if nonreimbursable else 'reimbursable'}"
+    )
 
 
 def _strays(mappings: MappingStore, approved: set[str], first_day: str) -> list[str]:

@@ -44,7 +44,7 @@ def reconcile_time(
 ) -> Reconciliation:
     cache = References()
     ns, ct = NetSuiteReferences(netsuite, cache), ClickTimeReferences(clicktime, cache)
-    people, projects = People(config.people, ns, ct), Projects(mappings, ct, cache)
+    people, projects = People(config.people, ns, ct), Projects(mappings, ct, cache, ns)
     source = ApprovedSheetSource(
         clicktime, mappings, TIMESHEETS, lookback_days=config.time.lookback_days, skew_seconds=0
     )

@@ -55,6 +55,7 @@ from ctsync.records.expense_lines import (
     id_order,
     line_mappings,
     line_money,
+    report_hash,
     report_payload,
     report_total,
     resolve_category,
@@ -67,10 +68,10 @@ from ctsync.records.references import (
     ExpenseCategory,
     Projects,
     Unmapped,
-    unlinked_task,
+    task_on_job,
 )
 from ctsync.records.sheet_export import SheetExport
-from ctsync.records.targets import content_hash, locked
+from ctsync.records.targets import locked
 from ctsync.records.window import read_beside
 from ctsync.references import References
 from ctsync.state import Lock, Mapping, MappingStore, RunLog
@@ -203,6 +204,11 @@ class ExpenseExport(SheetExport):
                     )
                 )
                 return
+        if period is not None and "postingPeriod" not in header:
+            # Sent, though NetSuite would take the date's own period anyway: the upsert changes only the fields it
+            # sends, so a period an earlier export chose (out of a closed one) would stay when the date moves.
+            header["postingPeriod"] = {"id": period.id}
+            plan.own_period = period.id
         header["memo"] = memo[:MEMO_LIMIT]
         plan.header = {k: v for k, v in header.items() if v is not None}
 
@@ -223,15 +229,19 @@ class ExpenseExport(SheetExport):
                         (item.ID,),
                     )
                 )
-        task = projects.task_of(item.TaskID) if item.TaskID and project else None
-        if item.TaskID and project and task is None:
-            unlinked = unlinked_task(projects, item.TaskID, item.ID, self._accounting.tasks_not_from_netsuite)
-            if isinstance(unlinked, Problem):
-                plan.problems.append(unlinked)
-            else:
-                plan.notes.append(
-                    f"expense sheet {plan.sheet.ID}: {unlinked}: item {item.ID} went to project {project} without a task"
-                )
+        task, said = (
+            task_on_job(
+                projects, item.TaskID, item.JobID or "", project, item.ID, self._accounting.tasks_not_from_netsuite
+            )
+            if item.TaskID and project
+            else (None, None)
+        )
+        if isinstance(said, Problem):
+            plan.problems.append(said)
+        elif said:
+            plan.notes.append(
+                f"expense sheet {plan.sheet.ID}: {said}: item {item.ID} went to project {project} without a task"
+            )
         reimbursable = item.Reimbursable
         if reimbursable is None and item.PaymentTypeID:
             payment = self._ct.payment_types().get(item.PaymentTypeID)
@@ -384,7 +394,7 @@ class ExpenseExport(SheetExport):
         if self._settings.receipts.enabled:
             done = self._receipt_step.store(plan, version, children, report or "", frozen)
         payload = report_payload(plan, self._receipt_step.linked_files(plan, children))
-        digest = content_hash(payload)
+        digest = report_hash(plan, payload)
         flags: list[str] = []
         wrote = False
         if report is None or held != digest:

@@ -223,6 +223,7 @@ class ReportPlan:
     problems: list[Problem] = field(default_factory=list)
     tran_date: date | None = None
     notes: list[str] = field(default_factory=list)
+    own_period: str = ""  # the posting period sent when it is the date's own (NetSuite's default): see report_hash
 
 
 def report_payload(plan: ReportPlan, files: dict[str, str]) -> dict[str, Any]:
@@ -236,6 +237,14 @@ def report_payload(plan: ReportPlan, files: dict[str, str]) -> dict[str, Any]:
             body.update({"expmediaitem": {"id": file_id}, "receipt": True})
         lines.append(body)
     return {**plan.header, SUBLIST: {"items": lines}}
+
+
+def report_hash(plan: ReportPlan, payload: dict[str, Any]) -> str:
+    """The content hash of a report as sent, its date's own posting period left out: NetSuite posts there anyway,
+    so a report exported before the period was sent is not written again for it alone (nor flagged, when paid)."""
+    if plan.own_period:
+        payload = {k: v for k, v in payload.items() if k != "postingPeriod"}
+    return content_hash(payload)
 
 
 def report_total(plan: ReportPlan) -> str:

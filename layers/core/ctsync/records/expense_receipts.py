@@ -29,9 +29,17 @@ from ctsync.errors import NeedsAttention, TransientError
 from ctsync.netsuite.client import NetSuiteClient
 from ctsync.netsuite.errors import NetSuiteAlreadyBilled, NetSuiteNotFound, NetSuitePeriodClosed
 from ctsync.records.blocking import record_flags
-from ctsync.records.expense_lines import ITEM_KIND, KIND, RECORD, SUBLIST, ReportPlan, external_id, report_payload
+from ctsync.records.expense_lines import (
+    ITEM_KIND,
+    KIND,
+    RECORD,
+    SUBLIST,
+    ReportPlan,
+    external_id,
+    report_hash,
+    report_payload,
+)
 from ctsync.records.receipts import FileCabinet, file_type_of
-from ctsync.records.targets import content_hash
 from ctsync.state import Lock, Mapping, MappingStore, RunLog
 from ctsync.sync.messages import Outcome, WorkMessage
 from ctsync.timeutil import format_instant
@@ -242,15 +250,15 @@ class ReceiptStep:
         return saved
 
     def _link(
-        self, plan: ReportPlan, report: str, children: dict[str, Mapping], done: ReceiptsDone, report_hash: str
+        self, plan: ReportPlan, report: str, children: dict[str, Mapping], done: ReceiptsDone, held_hash: str
     ) -> None:
         """After a retry of this step stored files: the whole report written again with every line's file
         (`line`), and/or each new file attached (`attach`). A link NetSuite refuses is reported; the report stays
         as it is."""
         if self._settings.link in ("line", "both"):
             payload = report_payload(plan, self.linked_files(plan, children))
-            digest = content_hash(payload)
-            if digest != report_hash:
+            digest = report_hash(plan, payload)
+            if digest != held_hash:
                 try:
                     self._netsuite.upsert_record(RECORD, external_id(plan.sheet.ID), payload, replace=[SUBLIST])
                 except (NetSuiteAlreadyBilled, NetSuitePeriodClosed) as refused:

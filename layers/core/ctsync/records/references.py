@@ -26,7 +26,7 @@ from ctsync.netsuite.errors import NetSuiteNotFound
 from ctsync.records.blocking import Problem
 from ctsync.records.netsuite_source import keyset
 from ctsync.references import References
-from ctsync.state import MappingStore
+from ctsync.state import Mapping, MappingStore
 
 
 @dataclass(frozen=True)
@@ -317,6 +317,18 @@ class NetSuiteReferences:
     def _items_over_rest(self, task_ids: list[str]) -> dict[str, dict[str, str]]:
         return {t: lines for t in task_ids if (lines := self.assignee_items(t))}
 
+    def project_of_task(self, task_id: str) -> str | None:
+        """The project of NetSuite project task `task_id` (None when NetSuite has no such task)."""
+
+        def load() -> str | None:
+            try:
+                record = self._netsuite.get_record("projectTask", task_id, fields=["project"])
+            except NetSuiteNotFound:
+                return None
+            return str((record.get("project") or {}).get("id") or "") or None
+
+        return self._cache.get(f"netsuite:task-project:{task_id}", load)
+
     def assignee_items(self, task_id: str) -> dict[str, str]:
         """The project task's assignee lines over REST: {resource: item, FIRST_LINE: the first line's item}."""
 
@@ -463,6 +475,7 @@ class Projects:
     mappings: MappingStore
     clicktime: ClickTimeReferences
     cache: References
+    netsuite: NetSuiteReferences
 
     def project_of_job(self, job_id: str) -> str | None:
         return self._source_of("project", job_id, self.clicktime.jobs, "clicktime:jobs")
@@ -470,22 +483,34 @@ class Projects:
     def task_of(self, task_id: str) -> str | None:
         return self._source_of("task", task_id, self.clicktime.tasks, "clicktime:tasks")
 
+    def project_of_task(self, task_id: str, netsuite_task: str) -> str | None:
+        """The NetSuite project of `netsuite_task`, the project task ClickTime task `task_id` stands for: from the
+        job the tasks sync linked the task to, else (a task linked by AccountingPackageID alone) from NetSuite's
+        record, read once per task and TTL. None when neither says."""
+        mapping = self._mapping_of("task", task_id)
+        if mapping is not None:
+            job = mapping.details.get("job_id")
+            return self.project_of_job(job) if job else None
+        return self.netsuite.project_of_task(netsuite_task)
+
+    def _mapping_of(self, kind: str, target_id: str) -> Mapping | None:
+        def listed() -> dict[str, Mapping | None]:
+            return self.mappings.live_by_target(kind, max_pages=LISTED_PAGES)
+
+        def mapped() -> Mapping | None:
+            mapping = self.mappings.by_target(kind, target_id)
+            return mapping if mapping and not mapping.deleted else None
+
+        # One listing of the kind per environment and TTL answers most; the reverse index, what it does not hold.
+        live = self.cache.get(f"{kind}-by-target", listed)
+        return live[target_id] if target_id in live else self.cache.get(f"{kind}-of:{target_id}", mapped)
+
     def _source_of(self, kind: str, target_id: str, listing: Callable[[], dict[str, Any]], name: str) -> str | None:
         """The NetSuite ID behind a ClickTime record: its mapping, else its AccountingPackageID. A miss reads
         the ClickTime list again (once per invocation): the record may be newer than the cached list."""
-
-        def listed() -> dict[str, str | None]:
-            return self.mappings.sources_by_target(kind, max_pages=LISTED_PAGES)
-
-        def mapped() -> str | None:
-            mapping = self.mappings.by_target(kind, target_id)
-            return mapping.source_id if mapping and not mapping.deleted else None
-
-        # One listing of the kind per environment and TTL answers most; the reverse index, what it does not hold.
-        sources = self.cache.get(f"{kind}-by-target", listed)
-        found = sources[target_id] if target_id in sources else self.cache.get(f"{kind}-of:{target_id}", mapped)
-        if found:
-            return found
+        mapping = self._mapping_of(kind, target_id)
+        if mapping is not None:
+            return mapping.source_id
         for attempt in range(2):
             record = listing().get(target_id)
             apid = (record.AccountingPackageID or "").strip() if record else ""
@@ -505,16 +530,36 @@ class Projects:
         return f"{job.JobNumber or job.Name} ({job_id})" if job else job_id
 
 
-def unlinked_task(projects: Projects, task_id: str, record_id: str, policy: str) -> Problem | str:
-    """A ClickTime task that stands for no NetSuite project task (`accounting.tasks_not_from_netsuite`): the
-    problem that blocks the record's sheet ("fail"), else the words for the note that it went without its task."""
+def task_on_job(
+    projects: Projects, task_id: str, job_id: str, project: str, record_id: str, policy: str
+) -> tuple[str | None, Problem | str | None]:
+    """The NetSuite project task of an entry or expense item on ClickTime task `task_id` and job `job_id` (whose
+    NetSuite project, `project`, is the record's), and what to say when there is none to use: a ClickTime task
+    that stands for no NetSuite project task, or for one of another project (ClickTime's task list is
+    company-wide, and a task may be made available on another job). By `accounting.tasks_not_from_netsuite`:
+    the problem that blocks the record's sheet ("fail"), else the words for the note that it went without."""
+    task = projects.task_of(task_id)
+    elsewhere = projects.project_of_task(task_id, task) if task else None
+    if task and (elsewhere is None or elsewhere == project):
+        return task, None
     label = projects.task_label(task_id)
+    if task:
+        key = "task-of-other-project"
+        what = (
+            f"ClickTime task {label} stands for NetSuite project task {task} of project {elsewhere}, not of "
+            f"project {project} (job {projects.job_label(job_id)})"
+        )
+        fix = "move the entries to a task of their own job in ClickTime"
+    else:
+        key, what = "task-unlinked", f"ClickTime task {label} is not linked to a NetSuite project task"
+        fix = (
+            "link the ClickTime task to its NetSuite project task (AccountingPackageID) or let the tasks sync create it"
+        )
     if policy == "fail":
-        return Problem(
-            f"task-unlinked:{cause_part(task_id)}",
-            f"ClickTime task {label} is not linked to a NetSuite project task",
-            "link the ClickTime task to its NetSuite project task (AccountingPackageID) or let the tasks sync create "
-            "it; or set accounting.tasks_not_from_netsuite to project_only",
+        return None, Problem(
+            f"{key}:{cause_part(task_id)}",
+            what,
+            f"{fix}; or set accounting.tasks_not_from_netsuite to project_only",
             (record_id,),
         )
-    return f"ClickTime task {label} is not linked to a NetSuite project task"
+    return None, what

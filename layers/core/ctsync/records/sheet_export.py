@@ -50,7 +50,9 @@ class SheetExport:
         environment and kept in the reference cache with what they have resolved."""
         prefix = self._sheets.mapping_kind
         people = self._cache.get(f"{prefix}:people", lambda: People(self._people, self._ns, self._ct))
-        projects = self._cache.get(f"{prefix}:projects", lambda: Projects(self._mappings, self._ct, self._cache))
+        projects = self._cache.get(
+            f"{prefix}:projects", lambda: Projects(self._mappings, self._ct, self._cache, self._ns)
+        )
         return people, projects
 
     def _shared_problems(self) -> list[str]:

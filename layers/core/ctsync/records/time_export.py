@@ -49,7 +49,7 @@ from ctsync.records import time_doubts
 from ctsync.records.blocking import Blocked, Problem, _with_entries, merged, named, record_flags
 from ctsync.records.clicktime_source import TIMESHEETS, approved_at
 from ctsync.records.netsuite_source import id_list, keyset
-from ctsync.records.references import Unmapped, unlinked_task
+from ctsync.records.references import Unmapped, task_on_job
 from ctsync.records.sheet_export import SheetExport
 from ctsync.records.targets import content_hash, locked
 from ctsync.records.window import in_window, read_beside, slots
@@ -189,13 +189,23 @@ class TimeExport(SheetExport):
                     )
                 )
                 continue
-            task = projects.task_of(entry.TaskID) if entry.TaskID else None
-            if entry.TaskID and task is None:
-                unlinked = unlinked_task(projects, entry.TaskID, entry.ID, self._accounting.tasks_not_from_netsuite)
-                if isinstance(unlinked, Problem):
-                    plan.problems.append(unlinked)
-                    continue
-                plan.skipped.append(f"{unlinked}: time entry {entry.ID} went to project {project} without a task")
+            task, said = (
+                task_on_job(
+                    projects,
+                    entry.TaskID,
+                    entry.JobID or "",
+                    project,
+                    entry.ID,
+                    self._accounting.tasks_not_from_netsuite,
+                )
+                if entry.TaskID
+                else (None, None)
+            )
+            if isinstance(said, Problem):
+                plan.problems.append(said)
+                continue
+            if said:
+                plan.skipped.append(f"{said}: time entry {entry.ID} went to project {project} without a task")
             timed.append((entry, project, task))
         self._check_day_totals(plan, timed)
         minutes = allocate([Timed(e.ID, (project, e.Date[:10]), e.Hours) for e, project, _ in timed])

@@ -129,16 +129,16 @@ class MappingStore:
         found = [m for m in map(_to_mapping, response.get("Items", [])) if m is not None]
         return next((m for m in found if not m.deleted), found[0] if found else None)
 
-    def sources_by_target(self, kind: str, *, max_pages: int) -> dict[str, str | None]:
-        """Target ID -> source ID of the mappings of `kind`, from at most `max_pages` pages (1 MB each) of the
-        kind's index: a lookup table for many `by_target` questions at the cost of a few queries. A target whose
-        only mappings are deleted maps to None; one with a live mapping, to its source."""
-        found: dict[str, str | None] = {}
+    def live_by_target(self, kind: str, *, max_pages: int) -> dict[str, Mapping | None]:
+        """Target ID -> the live mapping of `kind` to it, from at most `max_pages` pages (1 MB each) of the kind's
+        index: a lookup table for many `by_target` questions at the cost of a few queries. A target whose only
+        mappings are deleted maps to None."""
+        found: dict[str, Mapping | None] = {}
         for mapping in self._query_index(BY_KIND, "gsi2pk", f"KIND#{kind}", max_pages=max_pages):
             if not mapping.target_id:
                 continue
             if not mapping.deleted:
-                found[mapping.target_id] = mapping.source_id
+                found[mapping.target_id] = mapping
             else:
                 found.setdefault(mapping.target_id, None)
         return found
