@@ -276,6 +276,30 @@ def test_the_reconciliation_sees_a_bill_made_non_billable_in_netsuite(world):
     assert not result.ok, "3 h of billable ClickTime time is non-billable in NetSuite; the reconciliation matches"
 
 
+@pytest.mark.parametrize("changed", ["task", "item"])
+def test_the_reconciliation_sees_a_bill_moved_to_another_task_or_service_item_in_netsuite(world, changed):
+    """Found beside the expense export's review: the sums per employee, project and day cannot see what a bill
+    bills (its project task and service item)."""
+    sheet = world.sheet()
+    entry = world.entry(sheet, WEEK, "3")
+    world.approve(sheet)
+    world.run()
+    assert reconcile(world).ok
+    bill = world.bill(entry)
+    other_item = next(
+        t.service_item_id for t in world.company.tasks if t.service_item_id and t.service_item_id != bill["item"]["id"]
+    )
+    edit = {"caseTaskEvent": {"id": world.task2}} if changed == "task" else {"item": {"id": other_item}}
+    world.ns.records.update("timeBill", bill["id"], edit)
+
+    result = reconcile(world)
+
+    (check,) = [c for c in result.checks if not c.ok]
+    assert check.name.startswith("project task and service item") and entry in check.differences[0]
+    planned = f"task {world.task}, item {bill['item']['id']} planned"
+    assert planned in check.differences[0]
+
+
 # -- 6. an ApprovedDate without a time (or without a zone) and the watermark ----------------------------------------
 @pytest.mark.parametrize(
     "stamp_text",

@@ -412,8 +412,9 @@ class AccountingSettings(Strict):
     tasks_not_from_netsuite: Literal["fail", "project_only"] = Field(
         default="fail",
         description="time or an expense on a ClickTime task that stands for no NetSuite project task (made in "
-        "ClickTime, not by the tasks sync): fail the sheet until the task is linked, or post it to the project "
-        "without a task and the default service item (saying so in the run's notes)",
+        "ClickTime, not by the tasks sync), or for one of another project than the entry's job: fail the sheet until "
+        "the task is linked (or the entry moved), or post it to its project without a task and the default service "
+        "item (saying so in the run's notes)",
     )
 
 

@@ -12,6 +12,10 @@ was worked; one whose date was changed in NetSuite, on its new date: a differenc
 
 Billable minutes are compared per group as well: ClickTime's billable entries at the minutes the export gives
 them (`ctsync.minutes.allocate`, per timesheet), against the minutes of the bills NetSuite holds billable.
+
+Sums per group cannot see a bill on the wrong task or service item (the time is right, what it bills is not): the
+project task (`casetaskevent`) and service item (`item`) of each bill are compared with what the export plans for
+its entry.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 from ctsync.clicktime.client import ClickTimeClient
 from ctsync.clicktime.models import TimeEntry, Timesheet
@@ -54,19 +59,22 @@ def reconcile_time(
     billable: dict[Group, int] = defaultdict(int)
     notes: list[str] = []
     blocked_hours = Decimal(0)
+    planned: dict[str, BilledAs] = {}  # entry -> the task and service item the export plans for its bill
     first_day = source.first_day(window)
     export = TimeExport(netsuite, clicktime, mappings, None, config, cache)  # type: ignore[arg-type]  # plans only
     # Planned as the export plans them: an entry with a bill is not blocked by its period closing since.
     exported = {m.source_id for m in mappings.all_of_kind(ENTRY_KIND) if not m.deleted}
     for sheet in source.approved_sheets(window):
         entries = clicktime.time_report(TimesheetID=sheet["ID"])
-        problems = export.plan(Timesheet.model_validate(sheet), exported=exported).problems
+        plan = export.plan(Timesheet.model_validate(sheet), exported=exported)
+        problems = plan.problems
         if problems:
             # Not exported, and reported as a cause: listed here with its hours, not counted as a difference.
             sheet_hours = sum((e.Hours for e in entries), Decimal(0))
             blocked_hours += sheet_hours
             notes.append(f"timesheet {sheet['ID']} ({sheet_hours} h) is blocked: {problems[0].reason}")
             continue
+        planned.update({e.entry_id: _billed_as(e.payload) for e in plan.entries})
         employee = people.employee_of(sheet["UserID"]).id
         timed: list[tuple[TimeEntry, str]] = []
         for entry in entries:
@@ -82,7 +90,14 @@ def reconcile_time(
     notes.extend(_bills_in_doubt(mappings, config))
     expected = {group: group_total_minutes(values) for group, values in hours.items()}
     approved = {str(sheet["ID"]) for sheet in source.approved_sheets(window)}
-    found, found_billable, strays = _netsuite_minutes(netsuite, mappings, approved, first_day)
+    found, found_billable, strays, held = _netsuite_minutes(netsuite, mappings, approved, first_day)
+    unlike = [
+        f"time entry {entry} (time bill {bill}): {_billed_text(as_held)} in NetSuite, {_billed_text(planned[entry])} "
+        "planned"
+        for entry, (bill, as_held) in sorted(held.items())
+        if entry in planned and as_held != planned[entry]
+    ]
+    compared = sum(1 for entry in held if entry in planned)
     clicktime_total, netsuite_total = sum(expected.values()), sum(found.values())
     return Reconciliation(
         record="time",
@@ -102,6 +117,12 @@ def reconcile_time(
                 0,
                 lambda g, clicktime, netsuite: f"employee {g[0]}, project {g[1]}, {g[2]}: billable in ClickTime "
                 f"{duration(clicktime)}, in NetSuite {duration(netsuite)}",
+            ),
+            Check(
+                name="project task and service item of each time bill as the export plans them",
+                expected=compared,
+                found=compared - len(unlike),
+                differences=unlike,
             ),
             Check(
                 name="total minutes",
@@ -144,25 +165,41 @@ def _bills_in_doubt(mappings: MappingStore, config: SyncConfig) -> list[str]:
     return notes
 
 
+BilledAs = tuple[str, str]  # a bill's project task and service item ("-" for none)
+
+
+def _billed_as(payload: dict[str, Any]) -> BilledAs:
+    return (
+        str((payload.get("caseTaskEvent") or {}).get("id") or "-"),
+        str((payload.get("item") or {}).get("id") or "-"),
+    )
+
+
+def _billed_text(billed: BilledAs) -> str:
+    return f"task {billed[0]}, item {billed[1]}"
+
+
 def _netsuite_minutes(
     netsuite: NetSuiteClient, mappings: MappingStore, approved: set[str], first_day: date
-) -> tuple[dict[Group, int], dict[Group, int], list[str]]:
+) -> tuple[dict[Group, int], dict[Group, int], list[str], dict[str, tuple[str, BilledAs]]]:
     """Minutes per group of the bills of approved timesheets in the look-back, of those NetSuite holds
-    billable, and the bills that should not be there (their timesheet is not approved any more, or the mapping
-    store does not know them)."""
+    billable, the bills that should not be there (their timesheet is not approved any more, or the mapping
+    store does not know them), and per entry of an approved timesheet its bill's ID, task and service item."""
     bills = {m.target_id: m for m in mappings.all_of_kind(ENTRY_KIND)}
     periods = {m.source_id: m.details.get("period_start", "") for m in mappings.all_of_kind("timesheet")}
 
     def query(after: str | None) -> str:
         return (
             "SELECT tb.id AS id, tb.employee AS employee, tb.customer AS customer, tb.hours AS hours, "
-            "tb.isbillable AS isbillable, TO_CHAR(tb.trandate, 'YYYY-MM-DD') AS trandate FROM timebill tb "
+            "tb.isbillable AS isbillable, TO_CHAR(tb.trandate, 'YYYY-MM-DD') AS trandate, "
+            "tb.casetaskevent AS casetaskevent, tb.item AS item FROM timebill tb "
             f"WHERE tb.externalid LIKE '{EXTERNAL_PREFIX}%'{keyset('tb', after)} ORDER BY tb.id"
         )
 
     found: dict[Group, int] = defaultdict(int)
     billable: dict[Group, int] = defaultdict(int)
     strays: list[str] = []
+    held: dict[str, tuple[str, BilledAs]] = {}
     for row in netsuite.rows(query):
         bill = bills.get(str(row["id"]))
         if bill is None:
@@ -178,4 +215,5 @@ def _netsuite_minutes(
         group = (str(row["employee"]), str(row["customer"]), day)
         found[group] += netsuite_minutes(row["hours"])
         billable[group] += netsuite_minutes(row["hours"]) if row.get("isbillable") in ("T", True) else 0
-    return dict(found), dict(billable), strays
+        held[bill.source_id] = (str(row["id"]), (str(row.get("casetaskevent") or "-"), str(row.get("item") or "-")))
+    return dict(found), dict(billable), strays, held
