@@ -9,8 +9,9 @@ sync end to end (poller, queue, worker) through the local runner; the reconcilia
 Fixed: the reconciliation now compares each report with what the export plans for its sheet (date, posting
 period, its lines as a multiset: 1, 2, 6); the report always carries its posting period (3); a line on a ClickTime
 task that stands for a task of another project is refused or sent without it, by
-`accounting.tasks_not_from_netsuite` (7; the time export too: tests/e2e/test_export_unlinked_tasks.py). Kept as
-strict xfails: sheets approved or rejected after the look-back (4, 5).
+`accounting.tasks_not_from_netsuite` (7; the time export too: tests/e2e/test_export_unlinked_tasks.py); sheets
+approved or rejected after the look-back are listed by the poller over `expenses.late_approval_days` (4, 5; the
+time export's look-back test too).
 """
 
 from __future__ import annotations
@@ -235,14 +236,6 @@ def test_a_report_moved_to_the_next_open_period_does_not_keep_that_period_once_i
 
 
 # -- 4. an expense sheet approved after the look-back --------------------------------------------------------------
-LOOKBACK = (
-    "not fixed: ClickTime's expense sheets are listed by date from the look-back's first day (no approved-since "
-    "filter), so a sheet dated before it is not read again; `ctns backfill expenses --since <date>` reads it. The time "
-    "export has the same gap (tests/e2e/test_time_export_review.py)"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=LOOKBACK)
 def test_an_expense_sheet_dated_before_the_lookback_and_approved_today_is_exported_or_reported(world):
     world.run()  # the nightly run of the day before
     sheet = world.sheet(date(2026, 9, 15), "September conference")  # submitted late, as expense sheets often are
@@ -261,7 +254,6 @@ def test_an_expense_sheet_dated_before_the_lookback_and_approved_today_is_export
 
 
 # -- 5. an expense sheet rejected after the look-back -----------------------------------------------------------
-@pytest.mark.xfail(strict=True, reason=LOOKBACK)
 def test_an_expense_sheet_rejected_after_the_lookback_leaves_netsuite_or_is_reported(world):
     sheet = world.sheet(date(2026, 10, 10), "October trip")
     world.item(sheet, "980.00", day=date(2026, 10, 10), expense_type=world.lodging)

@@ -405,9 +405,6 @@ def test_the_reconciliation_still_matches_exported_time_once_its_period_is_close
 
 
 # -- 10. a correction approved after the look-back -------------------------------------------------------------------
-@pytest.mark.xfail(
-    strict=True, reason="not fixed: a sheet re-approved after time.lookback_days is not read again, and nothing says so"
-)
 def test_a_correction_approved_after_the_lookback_is_exported_or_reported(world):
     sheet = world.sheet()
     entry = world.entry(sheet, WEEK, "8")

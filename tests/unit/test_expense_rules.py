@@ -224,3 +224,27 @@ def test_an_untyped_receipt_is_known_by_its_first_bytes(content: bytes, expected
 
 def test_untyped_content_nobody_knows_is_refused() -> None:
     assert file_type_of("application/octet-stream", b"PK\x03\x04 a zip") is None
+
+
+# -- the report's content hash ----------------------------------------------------------------------------------
+def test_the_dates_own_posting_period_is_sent_but_not_hashed_and_a_moved_one_is_both():
+    """Reports exported before the period was sent keep their hash (not written again, nor flagged when paid);
+    a report moved out of a closed period hashes its period, so moving it back is a change."""
+    from ctsync.clicktime.models import ExpenseSheet
+    from ctsync.records.expense_lines import ReportPlan, report_hash, report_payload
+    from ctsync.records.targets import content_hash
+
+    sheet = ExpenseSheet(ID="1", UserID="u1", Status="Approved")
+    header = {"externalId": "ct-es-1", "tranDate": "2026-11-10", "memo": "Trip"}
+    before = ReportPlan(sheet, header=dict(header))
+    own = ReportPlan(sheet, header={**header, "postingPeriod": {"id": "12132"}}, own_period="12132")
+    moved = ReportPlan(sheet, header={**header, "postingPeriod": {"id": "12133"}})
+
+    sent = report_payload(own, {})
+    assert sent["postingPeriod"] == {"id": "12132"}
+    assert (
+        report_hash(own, sent)
+        == content_hash(report_payload(before, {}))
+        == report_hash(before, report_payload(before, {}))
+    )
+    assert report_hash(moved, report_payload(moved, {})) != report_hash(own, sent)

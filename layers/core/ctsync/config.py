@@ -422,6 +422,14 @@ class TimeExportSettings(Strict):
     lookback_days: int = Field(
         default=42, ge=7, le=366, description="timesheet periods read each night (approvals arrive late)"
     )
+    late_approval_days: int = Field(
+        default=120,
+        ge=7,
+        le=366,
+        description="timesheets this many days old are listed each night as well, so one approved (or corrected "
+        "and approved again, or un-approved) after it left lookback_days is still exported (or withdrawn); only "
+        "approvals since the last run become work",
+    )
     service_item_id: str | None = Field(
         default=None, description="the service item of time whose project task names none (NetSuite internal id)"
     )
@@ -511,6 +519,14 @@ ApprovalBox = Literal["complete", "supervisorapproval", "accountingapproval"]
 class ExpenseExportSettings(Strict):
     lookback_days: int = Field(
         default=42, ge=7, le=366, description="expense sheets (by sheet date) read each night (approvals arrive late)"
+    )
+    late_approval_days: int = Field(
+        default=120,
+        ge=7,
+        le=366,
+        description="expense sheets this many days old (by sheet date) are listed each night as well, so one "
+        "approved (or rejected) after it left lookback_days is still exported (or withdrawn); only approvals since "
+        "the last run become work",
     )
     tran_date: Literal["sheet", "approval"] = Field(
         default="sheet",

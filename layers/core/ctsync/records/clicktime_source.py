@@ -3,7 +3,11 @@ are no longer approved.
 
 ClickTime has no approved-since filter and no modified-since stamp (research notes clicktime-api §4.1), so:
 - the approved sheets of the periods in the look-back are listed (`Status` filter, `verbose=true` for
-  `ApprovedDate`), and those approved at or after the window's start are changes (version = `ApprovedDate`);
+  `ApprovedDate`), and those approved at or after the window's start are changes (version = `ApprovedDate`).
+  The poller lists further back (`late_approval_days`) than the look-back the reconciliation compares: a sheet
+  approved, corrected or rejected weeks after its period (late expense claims, a correction after month end)
+  is still seen, and only approvals since the last run become work, so the older sheets cost a longer list
+  (1,000 sheets a page), nothing more;
 - the listing pages by offset, the only paging ClickTime has, so it is read whole before anything is emitted
   and read again when its total changed between pages (an approval undone while reading shifts offsets);
   what is emitted then is ordered by (approval, ID), and the resume key is the last one emitted, so a
@@ -94,11 +98,13 @@ class ApprovedSheetSource:
         *,
         lookback_days: int,
         skew_seconds: int,
+        late_approval_days: int = 0,
     ) -> None:
         self._clicktime = clicktime
         self._mappings = mappings
         self._kind = kind
         self._lookback = timedelta(days=lookback_days)
+        self._listed = timedelta(days=max(lookback_days, late_approval_days))
         self._skew = timedelta(seconds=skew_seconds)
 
     def window_end(self) -> datetime:
@@ -113,19 +119,20 @@ class ApprovedSheetSource:
             raise ValueError(f"unknown phase {phase!r}")
 
     # -- approved ---------------------------------------------------------------------------------
-    def first_day(self, window: Window) -> date:
-        """The earliest sheet date read: the look-back, or the window's start when that is earlier (a first run),
-        less one more week so that a period that began before it is read too."""
-        earliest = min(window.start, window.end - self._lookback)
+    def first_day(self, window: Window, *, late: bool = False) -> date:
+        """The earliest sheet date read: the look-back (with `late`, the poller's `late_approval_days` when longer),
+        or the window's start when that is earlier (a first run), less one more week so that a period that began
+        before it is read too."""
+        earliest = min(window.start, window.end - (self._listed if late else self._lookback))
         return earliest.date() - timedelta(days=7)
 
-    def approved_sheets(self, window: Window) -> list[dict[str, Any]]:
-        """Every approved sheet whose date is in the look-back (read whole, again if it moved while read), with
-        the kind's later statuses that still count as approved (a paid expense sheet)."""
+    def approved_sheets(self, window: Window, *, late: bool = False) -> list[dict[str, Any]]:
+        """Every approved sheet whose date is in the look-back (`first_day`; read whole, again if it moved while
+        read), with the kind's later statuses that still count as approved (a paid expense sheet)."""
         statuses = self._kind.exported_statuses
         params = {
             "Status": statuses[0] if len(statuses) == 1 else list(statuses),
-            self._kind.from_param: self.first_day(window).isoformat(),
+            self._kind.from_param: self.first_day(window, late=late).isoformat(),
             self._kind.to_param: (window.end.date() + timedelta(days=1)).isoformat(),
             "verbose": "true",
         }
@@ -155,7 +162,7 @@ class ApprovedSheetSource:
 
     def _approved(self, window: Window, after: str | None) -> Iterator[ChangeBatch]:
         changes: list[tuple[str, Change]] = []
-        for sheet in self.approved_sheets(window):
+        for sheet in self.approved_sheets(window, late=True):
             try:
                 approved = approved_at(sheet)
                 # a stamp without a zone may mean a later instant than its UTC reading: an approval the last
@@ -182,7 +189,7 @@ class ApprovedSheetSource:
     def _withdrawn(self, window: Window, after: str | None) -> Iterator[ChangeBatch]:
         if after is not None:
             return
-        first_day = self.first_day(window).isoformat()
+        first_day = self.first_day(window, late=True).isoformat()
         exported = [
             m
             for m in self._mappings.all_of_kind(self._kind.mapping_kind)
@@ -190,7 +197,7 @@ class ApprovedSheetSource:
         ]
         if not exported:
             return
-        approved = {str(sheet["ID"]) for sheet in self.approved_sheets(window)}
+        approved = {str(sheet["ID"]) for sheet in self.approved_sheets(window, late=True)}
         gone = [
             Change(m.source_id, window.end, op="delete", snapshot={"ID": m.source_id})
             for m in sorted(exported, key=lambda m: m.source_id)

@@ -107,6 +107,7 @@ class ExpenseExport(SheetExport):
             cache,
             sheets=EXPENSE_SHEETS,
             lookback_days=config.expenses.lookback_days,
+            late_approval_days=config.expenses.late_approval_days,
         )
         receipts = self._settings.receipts
         cabinet = FileCabinet(netsuite, cache, folder_name=receipts.folder_name, parent=receipts.folder_parent)

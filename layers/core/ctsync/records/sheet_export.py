@@ -26,6 +26,7 @@ class SheetExport:
         *,
         sheets: SheetKind,
         lookback_days: int,
+        late_approval_days: int,
     ) -> None:
         self._netsuite = netsuite
         self._clicktime = clicktime
@@ -43,6 +44,7 @@ class SheetExport:
             sheets,
             lookback_days=lookback_days,
             skew_seconds=config.clicktime.clock_skew_seconds,
+            late_approval_days=late_approval_days,
         )
 
     def _resolvers(self) -> tuple[People, Projects]:

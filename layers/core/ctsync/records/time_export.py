@@ -131,6 +131,7 @@ class TimeExport(SheetExport):
             cache,
             sheets=TIMESHEETS,
             lookback_days=config.time.lookback_days,
+            late_approval_days=config.time.late_approval_days,
         )
 
     # -- the plan: everything resolved, nothing written -------------------------------------------------
