@@ -45,3 +45,16 @@ def lock_owners(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, str]]:
 
     monkeypatch.setattr(MappingStore, "lock", spy)
     return taken
+
+
+@pytest.fixture
+def world_factory(open_session: Callable[..., Session], request: pytest.FixtureRequest) -> Callable[..., Any]:
+    """Worlds of the test module's `World` (a `tests.e2e.support.SheetWorld`), each on a session of its own with
+    config overrides."""
+    world = request.module.World
+    return lambda config=None, **kw: world(open_session(config, **kw))
+
+
+@pytest.fixture
+def world(world_factory: Callable[..., Any]) -> Any:
+    return world_factory()

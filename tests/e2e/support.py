@@ -5,11 +5,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from typing import Any
 
 from ctns.report import pass_report
 from ctns.session import Session
 from ctsync.records.references import NetSuiteReferences
+from simulators.clicktime.approvals import STAMP_KINDS, stamp
 
 FAST_RETRIES = {"retry": {"base_seconds": 0.01, "cap_seconds": 0.05, "max_attempts": 6, "systemic_pause_seconds": 1}}
 
@@ -137,3 +139,48 @@ def periods_unreadable(monkeypatch: Any, session: Session, function: str, error:
     monkeypatch.setattr(runtime.clicktime, SHEET_READERS[function], sheet)
     _on_periods_read(monkeypatch, runtime.netsuite, refused)
     return reads
+
+
+class SheetWorld:
+    """A small world on the seeded simulators for tests that build sheets by hand (the finance reviews of the two
+    exports): ClickTime jobs and tasks seeded from the company (carrying their NetSuite IDs), one export to run."""
+
+    sync = ""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.sims = session.simulators
+        self.ct = self.sims.clicktime
+        self.ns = self.sims.netsuite
+        self.company = self.sims.company
+        self.ids = self.ct.seed_jobs_and_tasks(self.company)
+
+    def act(self, sheet: str, action: str) -> None:
+        raise NotImplementedError
+
+    def store_sheet(self, table: str, fields: dict[str, Any]) -> str:
+        """A sheet put in the ClickTime simulator's store (`table`: "timesheets", "expense_sheets") as ClickTime
+        holds a new one, its approval stamps empty; its ID."""
+        store = self.ct.store
+        with store.lock:
+            sheet = {"ID": store.mint_id(), **fields, "_seq": store.next_sequence()}
+            for kind in STAMP_KINDS:
+                stamp(sheet, kind, None)
+            getattr(store, table)[sheet["ID"]] = sheet
+        return sheet["ID"]
+
+    def approve(self, sheet: str) -> None:
+        self.act(sheet, "Submit")
+        self.act(sheet, "Approve")
+
+    def reapprove(self, sheet: str, edit: Callable[[], Any] = lambda: None) -> None:
+        self.ct.clock.advance(timedelta(hours=2))
+        self.act(sheet, "UndoApproval")
+        edit()
+        self.act(sheet, "Approve")
+
+    def run(self) -> Any:
+        return run(self.session, self.sync)
+
+    def causes(self) -> list[Any]:
+        return list(self.session.runlog.causes(self.sync))

@@ -23,8 +23,7 @@ from typing import Any
 import pytest
 
 from ctsync.records.expense_export import external_id
-from simulators.clicktime.approvals import STAMP_KINDS, stamp
-from tests.e2e.support import run
+from tests.e2e.support import SheetWorld
 
 pytestmark = pytest.mark.e2e
 
@@ -32,14 +31,11 @@ TODAY = date(2026, 11, 23)  # ClickTime's clock (seed 7): 2026-11-23 02:00Z
 SHEET_DAY = date(2026, 11, 10)
 
 
-class World:
+class World(SheetWorld):
+    sync = "expenses"
+
     def __init__(self, session: Any) -> None:
-        self.session = session
-        self.sims = session.simulators
-        self.ct = self.sims.clicktime
-        self.ns = self.sims.netsuite
-        self.company = self.sims.company
-        self.ids = self.ct.seed_jobs_and_tasks(self.company)
+        super().__init__(session)
         employees = {e["email"].lower(): e for e in self.ns.records.all("employee")}
         users = [u for u in self.ct.users() if u["Email"].lower() in employees]
         # a USD employee (subsidiary 1, the company currency)
@@ -54,26 +50,19 @@ class World:
         self.personal, self.company_card = payments["Personal Card"], payments["Company Card"]
 
     def sheet(self, day: date = SHEET_DAY, title: str = "Client visit") -> str:
-        store = self.ct.store
-        with store.lock:
-            sheet = {
-                "ID": store.mint_id(),
-                "UserID": self.user["ID"],
-                "Title": title,
-                "Description": "",
-                "ExpenseSheetDate": day.isoformat(),
-                "TrackingID": "",
-                "Status": "open",
-                "Paid": False,
-                "Check": None,
-                "Comment": None,
-                "EnableForeignCurrency": False,
-                "_seq": store.next_sequence(),
-            }
-            for kind in STAMP_KINDS:
-                stamp(sheet, kind, None)
-            store.expense_sheets[sheet["ID"]] = sheet
-        return sheet["ID"]
+        fields = {
+            "UserID": self.user["ID"],
+            "Title": title,
+            "Description": "",
+            "ExpenseSheetDate": day.isoformat(),
+            "TrackingID": "",
+            "Status": "open",
+            "Paid": False,
+            "Check": None,
+            "Comment": None,
+            "EnableForeignCurrency": False,
+        }
+        return self.store_sheet("expense_sheets", fields)
 
     def item(self, sheet: str, amount: str, day: date = SHEET_DAY, **kw: Any) -> str:
         kw.setdefault("job_id", self.job)
@@ -82,26 +71,13 @@ class World:
         payment = kw.pop("payment", self.personal)
         return self.ct.add_expense_item(sheet, day, expense_type, payment, amount, **kw)["ID"]
 
-    def approve(self, sheet: str) -> None:
-        self.ct.expense_sheet_action(sheet, "Submit")
-        self.ct.expense_sheet_action(sheet, "Approve")
-
-    def reapprove(self, sheet: str, edit=lambda: None) -> None:
-        self.ct.clock.advance(timedelta(hours=2))
-        self.ct.expense_sheet_action(sheet, "UndoApproval", "correction")
-        edit()
-        self.ct.expense_sheet_action(sheet, "Approve")
+    def act(self, sheet: str, action: str) -> None:
+        self.ct.expense_sheet_action(sheet, action, "correction" if action == "UndoApproval" else None)
 
     def report(self, sheet: str) -> dict[str, Any] | None:
         found = [r for r in self.ns.records.all("expenseReport") if r.get("externalId") == external_id(sheet)]
         assert len(found) <= 1
         return found[0] if found else None
-
-    def run(self):
-        return run(self.session, "expenses")
-
-    def causes(self) -> list[Any]:
-        return list(self.session.runlog.causes("expenses"))
 
     def said(self, result) -> str:
         notes = self.session.runlog.summary(result.syncs["expenses"]["run_id"]).notes
@@ -128,16 +104,6 @@ def lines(report: dict[str, Any]) -> list[dict[str, Any]]:
 
 def differences(result) -> list[Any]:
     return [(c.name, c.expected, c.found, c.differences[:3]) for c in result.checks if not c.ok]
-
-
-@pytest.fixture
-def world(open_session):
-    return World(open_session())
-
-
-@pytest.fixture
-def world_factory(open_session):
-    return lambda config=None, **kw: World(open_session(config, **kw))
 
 
 # ---------------------------------------------------------------------------------------------------------------

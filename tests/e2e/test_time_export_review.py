@@ -18,22 +18,18 @@ import pytest
 
 from ctsync.records.time_export import external_id
 from simulators.clicktime import catalog
-from simulators.clicktime.approvals import STAMP_KINDS, stamp
-from tests.e2e.support import run
+from tests.e2e.support import SheetWorld
 
 pytestmark = pytest.mark.e2e
 
 WEEK = date(2026, 11, 2)  # a Monday, two weeks before ClickTime's clock (2026-11-23 02:00Z, seed 7)
 
 
-class World:
+class World(SheetWorld):
+    sync = "time"
+
     def __init__(self, session: Any) -> None:
-        self.session = session
-        self.sims = session.simulators
-        self.ct = self.sims.clicktime
-        self.ns = self.sims.netsuite
-        self.company = self.sims.company
-        self.ids = self.ct.seed_jobs_and_tasks(self.company)
+        super().__init__(session)
         employees = {e["email"].lower(): e["id"] for e in self.ns.records.all("employee")}
         users = [u for u in self.ct.users() if u["Email"].lower() in employees]
         self.user = users[0]
@@ -59,58 +55,28 @@ class World:
         self.ct_task, self.ct_task2 = self.ids.tasks[self.task], self.ids.tasks[self.task2]
 
     def sheet(self, start: date = WEEK, user: dict[str, Any] | None = None) -> str:
-        store = self.ct.store
-        with store.lock:
-            sheet = {
-                "ID": store.mint_id(),
-                "UserID": (user or self.user)["ID"],
-                "StartDate": start.isoformat(),
-                "EndDate": (start + timedelta(days=6)).isoformat(),
-                "Status": "Open",
-                "HasBeenSubmitted": False,
-                "_seq": store.next_sequence(),
-            }
-            for kind in STAMP_KINDS:
-                stamp(sheet, kind, None)
-            store.timesheets[sheet["ID"]] = sheet
-        return sheet["ID"]
+        fields = {
+            "UserID": (user or self.user)["ID"],
+            "StartDate": start.isoformat(),
+            "EndDate": (start + timedelta(days=6)).isoformat(),
+            "Status": "Open",
+            "HasBeenSubmitted": False,
+        }
+        return self.store_sheet("timesheets", fields)
 
     def entry(self, sheet: str, day: date, hours: str, task: str | None = None, job: str | None = None, **kw) -> str:
         return self.ct.add_time_entry(sheet, day, Decimal(hours), job or self.job, task or self.ct_task, **kw)["ID"]
 
-    def approve(self, sheet: str) -> None:
-        self.ct.timesheet_action(sheet, "Submit")
-        self.ct.timesheet_action(sheet, "Approve")
-
-    def reapprove(self, sheet: str, edit=lambda: None) -> None:
-        self.ct.clock.advance(timedelta(hours=2))
-        self.ct.timesheet_action(sheet, "UndoApproval")
-        edit()
-        self.ct.timesheet_action(sheet, "Approve")
+    def act(self, sheet: str, action: str) -> None:
+        self.ct.timesheet_action(sheet, action)
 
     def bill(self, entry_id: str) -> dict[str, Any] | None:
         found = [b for b in self.ns.records.all("timeBill") if b.get("externalId") == external_id(entry_id)]
         assert len(found) <= 1
         return found[0] if found else None
 
-    def run(self):
-        return run(self.session, "time")
-
-    def causes(self) -> list[Any]:
-        return list(self.session.runlog.causes("time"))
-
     def notes(self, result) -> dict[str, str]:
         return self.session.runlog.summary(result.syncs["time"]["run_id"]).notes
-
-
-@pytest.fixture
-def world(open_session):
-    return World(open_session())
-
-
-@pytest.fixture
-def world_factory(open_session):
-    return lambda config=None, **kw: World(open_session(config, **kw))
 
 
 def minutes(bill: dict[str, Any]) -> int:
