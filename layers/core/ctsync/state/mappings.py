@@ -134,9 +134,8 @@ class MappingStore:
         index: a lookup table for many `by_target` questions at the cost of a few queries. A target whose only
         mappings are deleted maps to None."""
         found: dict[str, Mapping | None] = {}
+        # (an item without a target, a lock's placeholder, is not a mapping: `_query_index` leaves it out)
         for mapping in self._query_index(BY_KIND, "gsi2pk", f"KIND#{kind}", max_pages=max_pages):
-            if not mapping.target_id:
-                continue
             if not mapping.deleted:
                 found[mapping.target_id] = mapping
             else:
