@@ -5,7 +5,8 @@ Execution environments run as separate processes, so AWS has to be a server they
 real DynamoDB or SQS request is atomic; moto's backends are not thread-safe) and counts each request by
 who made it, service and operation, and how long it was busy answering (in all and per operation). Its
 DynamoDB `Query` reads one partition, as DynamoDB's does, not every item of the table as moto's would
-(`ctns.bench.dynamodb_cost`). Who: the benchmark's own clients tag their user agent (`ctns-bench/<who>`:
+(`ctns.bench.dynamodb_cost`), and its item operations' answers are written with one `json.dumps`, as plain as
+DynamoDB's, not value by value through moto's serializer (`ctns.bench.dynamodb_answers`). Who: the benchmark's own clients tag their user agent (`ctns-bench/<who>`:
 the event source mapping it plays, its own reads); every other request is the functions'.
 
 `python -m ctns.bench.awsserver` prints the port it listens on, then serves until killed.
@@ -24,7 +25,7 @@ import urllib.request
 from collections import Counter
 from typing import Any
 
-from ctns.bench import dynamodb_cost
+from ctns.bench import dynamodb_answers, dynamodb_cost
 from ctns.motoserver import OneAtATime, make_moto_server, moto_app
 
 TAG = "ctns-bench/"
@@ -114,6 +115,7 @@ def _cheap_sqs_sends_and_receives() -> None:
 def serve(port: int = 0) -> None:
     _cheap_sqs_sends_and_receives()
     dynamodb_cost.install()
+    dynamodb_answers.install()
     server = make_moto_server(CountingApp(moto_app()), port)
     print(server.server_address[1], flush=True)
     server.serve_forever()

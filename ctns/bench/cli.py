@@ -617,6 +617,20 @@ def render(result: dict[str, Any]) -> str:
                 f" {_fmt(r['environment_cpu_cores']):>8} {_fmt(r.get('aws_server_busy_share')):>8}"
                 f" {_fmt(r.get('netsuite_mean_in_flight')):>9} {_fmt(r.get('environments_busy_share')):>9}"
             )
+        for r in e["rows"]:
+            shares = r.get("invoked_time_shares") or {}
+            if shares:
+                lines.append(
+                    f"  {_level(r)}: of the invocations' time, NetSuite in flight {_fmt(shares.get('netsuite'))};"
+                    f" none in flight, waiting on AWS {_fmt(shares.get('aws'))}, on ClickTime"
+                    f" {_fmt(shares.get('clicktime'))}, on neither {_fmt(shares.get('neither'))}"
+                    f" (before the first NetSuite request {_fmt(shares.get('head'))}, between"
+                    f" {_fmt(shares.get('between'))}, after the last {_fmt(shares.get('tail'))});"
+                    f" NetSuite in flight in each environment's first invocation"
+                    f" {_fmt(shares.get('netsuite_first_invocations'))}"
+                    f" ({_fmt(shares.get('first_invocations_of_invoked'))} of the time), in the later ones"
+                    f" {_fmt(shares.get('netsuite_later_invocations'))}"
+                )
         second = e["second"]
         lines.append(
             f"  unchanged second pass: {second['delivered']} messages, {_writes(second)} writes,"

@@ -33,6 +33,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from ctns.bench import timeline
+
 
 class Context:
     """The attributes Powertools and the core read from Lambda's context."""
@@ -115,6 +117,7 @@ def environment_main() -> None:
     modules_before = len(sys.modules)
     wall, cpu = time.perf_counter(), time.process_time()
     handler = _load_handler(spec)
+    timeline.install()
     init = {
         "init_seconds": time.perf_counter() - wall,
         "init_cpu_seconds": time.process_time() - cpu,
@@ -137,7 +140,9 @@ def environment_main() -> None:
             answer = {"response": response}
         except Exception as error:  # noqa: BLE001 - a failed invocation, reported as Lambda would
             answer = {"error": f"{type(error).__name__}: {error}"}
-        durations.append(time.perf_counter() - started)
+        ended = time.perf_counter()
+        durations.append(ended - started)
+        timeline.invoked(started, ended)
         if modules_after_first is None:
             modules_after_first = len(sys.modules)
         report.write(json.dumps(answer, default=str) + "\n")
@@ -155,6 +160,7 @@ def environment_main() -> None:
                     - modules_before
                     - init["modules_at_init"],
                     "max_rss_mb": round(usage.ru_maxrss / 1024, 1),
+                    "timeline": timeline.summary(),
                     **init,
                 }
             }

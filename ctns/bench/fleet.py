@@ -326,4 +326,9 @@ def _environments(figures: list[dict[str, Any]]) -> dict[str, Any]:
         "cpu_seconds_total": round(sum(f.get("cpu_seconds", 0.0) for f in figures), 3),
         "invoke_seconds_total": round(sum(f.get("invoke_seconds", 0.0) for f in figures), 3),
         "max_rss_mb": max((f.get("max_rss_mb", 0.0) for f in figures), default=None),
+        # the invocations' time by what had a request in flight (`ctns.bench.timeline`), summed over environments
+        "timeline": {
+            key: round(sum(f.get("timeline", {}).get(key, 0.0) for f in figures), 3)
+            for key in sorted({key for f in figures for key in f.get("timeline", {})})
+        },
     }

@@ -285,8 +285,27 @@ def time_row(
         "environments_busy_share": _per(environments.get("invoke_seconds_total", 0.0), drain["seconds"] * workers),
         # the AWS stand-in answers one request at a time: near 1, it set the drain's pace
         "aws_server_busy_share": _per(drain.get("aws_busy_seconds", 0.0), drain["seconds"]),
+        # the busy environments' time without a NetSuite request in flight, by what they waited on and where
+        "invoked_time_shares": _shares(environments.get("timeline") or {}),
         "failed": first["failed"],
     }
+
+
+def _shares(timeline: dict[str, float]) -> dict[str, float | None]:
+    """The timeline's seconds (`ctns.bench.timeline.summary`, summed over environments) as shares of the
+    invocations' time; the first invocations' and the later ones' NetSuite share apart."""
+    invoked, first = timeline.get("invoked", 0.0), timeline.get("first invoked", 0.0)
+    shares = {
+        key: _per(seconds, invoked, 3)
+        for key, seconds in timeline.items()
+        if key not in ("invoked", "first invoked", "first netsuite") and not key.startswith(("calls ", "seconds "))
+    }
+    shares["netsuite_first_invocations"] = _per(timeline.get("first netsuite", 0.0), first, 3)
+    shares["netsuite_later_invocations"] = _per(
+        timeline.get("netsuite", 0.0) - timeline.get("first netsuite", 0.0), invoked - first, 3
+    )
+    shares["first_invocations_of_invoked"] = _per(first, invoked, 3)
+    return shares
 
 
 def model_time_rows(rows: list[dict[str, Any]], settings: Settings) -> None:

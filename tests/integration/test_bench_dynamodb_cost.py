@@ -271,3 +271,141 @@ def test_a_refused_transaction_takes_back_the_change_it_made_in_place() -> None:
         {"pk": "a", "sk": "fence", "gsi1pk": "y", "gsi1sk": "f"},
         {"pk": "a", "sk": "s1", "gsi1pk": "y", "gsi1sk": "t"},  # not "changed": taken back
     ]
+
+
+def _every_item_operation(client: Any) -> list[Any]:
+    """What a client reads of each DynamoDB operation the functions make, on a fresh table: items of each kind of
+    value (binary too), return values, consumed capacity, paging, an index, counts and refusals."""
+    item = {
+        "pk": {"S": "a"},
+        "sk": {"S": "s1"},
+        "gsi1pk": {"S": "x"},
+        "gsi1sk": {"S": "s"},
+        "n": {"N": "12.50"},
+        "flag": {"BOOL": True},
+        "none": {"NULL": True},
+        "tags": {"SS": ["b", "a"]},
+        "details": {"M": {"job_id": {"S": "ct-job-3"}, "hours": {"L": [{"N": "1.25"}, {"S": "é"}]}}},
+    }
+    key = {"pk": {"S": "a"}, "sk": {"S": "s1"}}
+    answers: list[Any] = []
+
+    def ask(operation: str, **kwargs: Any) -> None:
+        try:
+            answer = getattr(client, operation)(TableName="state", **kwargs) if "Items" not in operation else None
+        except client.exceptions.ClientError as error:
+            answer = {"error": error.response["Error"], "item": error.response.get("Item")}
+        if isinstance(answer, dict):
+            answer.pop("ResponseMetadata", None)
+        answers.append((operation, answer))
+
+    ask("put_item", Item=item, ReturnConsumedCapacity="TOTAL")
+    ask("put_item", Item={**item, "n": {"N": "3"}}, ReturnValues="ALL_OLD")
+    ask("put_item", Item={**key, "blob": {"B": b"\x00receipt"}, "gsi1pk": {"S": "y"}, "gsi1sk": {"S": "t"}})
+    ask("put_item", Item={**item, "sk": {"S": "s2"}})
+    ask("put_item", Item={**item, "sk": {"S": "s3"}})
+    ask("get_item", Key=key, ConsistentRead=True)
+    ask("get_item", Key={"pk": {"S": "nobody"}, "sk": {"S": "s"}})
+    ask(
+        "put_item",
+        Item=item,
+        ConditionExpression="attribute_not_exists(pk)",
+        ReturnValuesOnConditionCheckFailure="ALL_OLD",
+    )
+    ask(
+        "update_item",
+        Key={"pk": {"S": "a"}, "sk": {"S": "s2"}},
+        UpdateExpression="SET #n = :n ADD tags :t",
+        ExpressionAttributeNames={"#n": "n"},
+        ExpressionAttributeValues={":n": {"N": "7.125"}, ":t": {"SS": ["c"]}},
+        ReturnValues="ALL_NEW",
+        ReturnConsumedCapacity="TOTAL",
+    )
+    ask("query", KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": "a"}}, Limit=2)
+    ask(
+        "query",
+        IndexName="ByValue",
+        KeyConditionExpression="gsi1pk = :v",
+        ExpressionAttributeValues={":v": {"S": "x"}},
+        ProjectionExpression="pk, details, #f",
+        ExpressionAttributeNames={"#f": "flag"},
+    )
+    ask("query", KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": "a"}}, Select="COUNT")
+    ask("delete_item", Key={"pk": {"S": "a"}, "sk": {"S": "s3"}}, ReturnValues="ALL_OLD")
+    answers.append(
+        (
+            "batch_get_item",
+            client.batch_get_item(RequestItems={"state": {"Keys": [key, {"pk": {"S": "a"}, "sk": {"S": "s2"}}]}}),
+        )
+    )
+    answers.append(
+        (
+            "batch_write_item",
+            client.batch_write_item(
+                RequestItems={
+                    "state": [{"PutRequest": {"Item": {**item, "sk": {"S": "s4"}}}}, {"DeleteRequest": {"Key": key}}]
+                }
+            ),
+        )
+    )
+    answers.append(
+        (
+            "transact_write_items",
+            client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Update": {
+                            "TableName": "state",
+                            "Key": key,
+                            "UpdateExpression": "SET v = :v",
+                            "ExpressionAttributeValues": {":v": {"S": "w"}},
+                        }
+                    }
+                ]
+            ),
+        )
+    )
+    try:
+        client.transact_write_items(
+            TransactItems=[
+                {
+                    "ConditionCheck": {
+                        "TableName": "state",
+                        "Key": key,
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                }
+            ]
+        )
+    except client.exceptions.TransactionCanceledException as refused:
+        answers.append(
+            ("refused transaction", [refused.response["Error"], refused.response.get("CancellationReasons")])
+        )
+    for _operation, answer in answers:
+        if isinstance(answer, dict):
+            answer.pop("ResponseMetadata", None)
+    return answers
+
+
+def test_the_answers_written_in_one_json_dumps_read_as_moto_s_own() -> None:
+    from moto.core.responses import ActionResult
+
+    from ctns.bench import dynamodb_answers
+
+    with table():
+        theirs = _every_item_operation(boto3.client("dynamodb", region_name="us-east-1"))
+    serializer = ActionResult.execute_result
+    dynamodb_answers.answered.clear()
+    uninstall = dynamodb_answers.install()
+    try:
+        with table():
+            ours = _every_item_operation(boto3.client("dynamodb", region_name="us-east-1"))
+    finally:
+        uninstall()
+
+    assert ActionResult.execute_result is serializer
+    assert ours == theirs
+    # Most answers took the short way (puts, an update, queries, a batch and a transaction written); those holding
+    # the binary item, or a key DynamoDB's model does not have (moto's DeleteItem), moto's serializer
+    assert dynamodb_answers.answered["json"] >= 10
+    assert dynamodb_answers.answered["moto"] >= 3
