@@ -126,3 +126,36 @@ def test_time_on_a_task_of_another_project_goes_to_its_own_project_without_the_t
     assert bill is not None and "caseTaskEvent" not in bill and bill["customer"]["id"] == world.project
     notes = " ".join(world.notes(result).values())
     assert stray in notes and f"of project {elsewhere}" in notes and "without a task" in notes
+
+
+def test_the_projects_of_tasks_linked_by_accountingpackageid_cost_one_suiteql_read_per_sheet_not_a_get_per_task(
+    open_session,
+):
+    """Where the tasks sync did not link a ClickTime task, its NetSuite task's project comes from NetSuite. Read
+    record by record, that was one `GET projectTask` per distinct task in each execution environment (and again
+    after the cache's TTL): in an account whose tasks were linked by hand, more NetSuite calls than bills. One
+    SuiteQL read answers every task of a sheet."""
+    world = World(open_session())
+    sheet = world.sheet()
+    entries = [
+        world.entry(sheet, WEEK, "2"),
+        world.entry(sheet, WEEK + timedelta(days=1), "3", task=world.ct_task2),
+        world.entry(sheet, WEEK + timedelta(days=2), "1.5"),
+    ]
+    world.approve(sheet)
+    requests = world.session.simulators.netsuite.requests
+    before = len(requests)
+
+    world.run()
+
+    assert all(world.bill(entry) is not None for entry in entries)
+    made = requests[before:]
+    task_reads = [r for r in made if r.method == "GET" and "/projecttask/" in r.path.lower()]
+    task_queries = [r for r in made if r.path.lower().endswith("/suiteql") and "from projecttask " in _query(r)]
+    assert task_reads == []
+    assert len(task_queries) == 1 and world.task in _query(task_queries[0]) and world.task2 in _query(task_queries[0])
+
+
+def _query(request) -> str:
+    body = getattr(request, "body", None)
+    return (body.get("q", "") if isinstance(body, dict) else "").lower()

@@ -48,6 +48,13 @@ class References:
             self._invocation.clear()
             self._runs = frozenset(runs)
 
+    def holds(self, name: str) -> bool:
+        """Whether a value of `name` is held and younger than the TTL: what `get` would answer without loading."""
+        now = self._monotonic()
+        with self._lock:
+            held = self._values.get(name)
+            return held is not None and now - held[0] < self._ttl
+
     def get(
         self, name: str, load: Callable[[], T], *, per_invocation: bool = False, per_run_within: float | None = None
     ) -> T:

@@ -135,6 +135,7 @@ class ExpenseExport(SheetExport):
             return plan
         if items is None:
             items = self._clicktime.expense_items(ExpenseSheetID=sheet.ID)
+        projects.read_projects_of_tasks(i.TaskID for i in items if i.TaskID)
         for item in sorted(items, key=lambda i: (i.ExpenseDate[:10], id_order(i.ID))):
             self._plan_line(plan, item, projects)
         return plan

@@ -10,7 +10,7 @@ Every lookup here is a dictionary read after the first: an export never reads a 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -317,8 +317,35 @@ class NetSuiteReferences:
     def _items_over_rest(self, task_ids: list[str]) -> dict[str, dict[str, str]]:
         return {t: lines for t in task_ids if (lines := self.assignee_items(t))}
 
+    def read_projects_of_tasks(self, task_ids: Iterable[str]) -> None:
+        """Read the projects of the NetSuite project tasks `task_ids` not held yet, a thousand per SuiteQL call, so
+        that `project_of_task` answers each from the cache (a task NetSuite does not list: None). Where the role
+        cannot query `projecttask`, nothing is read here and each task is read over REST as it is asked for."""
+        wanted = sorted({t for t in task_ids if t and t.isdigit() and not self._cache.holds(_task_project(t))})
+        if not wanted or self._cache.get("netsuite:projecttask-hidden", set):
+            return
+        found: dict[str, str | None] = dict.fromkeys(wanted)
+        try:
+            for start in range(0, len(wanted), 1000):
+                chunk = ", ".join(wanted[start : start + 1000])
+
+                def query(after: str | None, chunk: str = chunk) -> str:
+                    return (
+                        f"SELECT t.id AS id, t.project AS project FROM projecttask t "
+                        f"WHERE t.id IN ({chunk}){keyset('t', after)} ORDER BY t.id"
+                    )
+
+                for row in self._netsuite.rows(query):
+                    found[str(row["id"])] = str(row.get("project") or "") or None
+        except NeedsAttention:
+            self._cache.get("netsuite:projecttask-hidden", set).add("hidden")
+            return
+        for task_id, project in found.items():
+            self._cache.get(_task_project(task_id), lambda project=project: project)
+
     def project_of_task(self, task_id: str) -> str | None:
-        """The project of NetSuite project task `task_id` (None when NetSuite has no such task)."""
+        """The project of NetSuite project task `task_id` (None when NetSuite has no such task): as
+        `read_projects_of_tasks` read it, else from the task's record."""
 
         def load() -> str | None:
             try:
@@ -327,7 +354,7 @@ class NetSuiteReferences:
                 return None
             return str((record.get("project") or {}).get("id") or "") or None
 
-        return self._cache.get(f"netsuite:task-project:{task_id}", load)
+        return self._cache.get(_task_project(task_id), load)
 
     def assignee_items(self, task_id: str) -> dict[str, str]:
         """The project task's assignee lines over REST: {resource: item, FIRST_LINE: the first line's item}."""
@@ -348,6 +375,10 @@ class NetSuiteReferences:
             return found.get(task_id, {})
 
         return self._cache.get(f"netsuite:task-item:{task_id}", load)
+
+
+def _task_project(task_id: str) -> str:
+    return f"netsuite:task-project:{task_id}"
 
 
 FIRST_LINE = ""  # the key of a task's first assignee line with an item, beside the resources' own
@@ -485,13 +516,19 @@ class Projects:
 
     def project_of_task(self, task_id: str, netsuite_task: str) -> str | None:
         """The NetSuite project of `netsuite_task`, the project task ClickTime task `task_id` stands for: from the
-        job the tasks sync linked the task to, else (a task linked by AccountingPackageID alone) from NetSuite's
-        record, read once per task and TTL. None when neither says."""
+        job the tasks sync linked the task to, else (a task linked by AccountingPackageID alone) from NetSuite, read
+        once per task and TTL (with the sheet's other tasks: `read_projects_of_tasks`). None when neither says."""
         mapping = self._mapping_of("task", task_id)
         if mapping is not None:
             job = mapping.details.get("job_id")
             return self.project_of_job(job) if job else None
         return self.netsuite.project_of_task(netsuite_task)
+
+    def read_projects_of_tasks(self, task_ids: Iterable[str]) -> None:
+        """Before a sheet is planned: the NetSuite projects of its ClickTime tasks that the tasks sync did not link
+        (`project_of_task` would read each from NetSuite), read together."""
+        unmapped = {t for t in task_ids if t and self._mapping_of("task", t) is None}
+        self.netsuite.read_projects_of_tasks(task for t in unmapped if (task := self.task_of(t)))
 
     def _mapping_of(self, kind: str, target_id: str) -> Mapping | None:
         def listed() -> dict[str, Mapping | None]:

@@ -155,6 +155,7 @@ class TimeExport(SheetExport):
         timed: list[tuple[TimeEntry, str, str | None]] = []
         start, end = date.fromisoformat(sheet.StartDate[:10]), date.fromisoformat(sheet.EndDate[:10])
         entries = rows() if rows is not None else self._clicktime.time_report(TimesheetID=sheet.ID)
+        projects.read_projects_of_tasks(e.TaskID for e in entries if e.TaskID)
         for entry in sorted(entries, key=lambda e: (e.Date, e.ID)):
             day = date.fromisoformat(entry.Date[:10])
             if entry.Hours < 0:
