@@ -10,7 +10,7 @@ Every lookup here is a dictionary read after the first: an export never reads a 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -278,22 +278,27 @@ class NetSuiteReferences:
                 return {t: known[t] for t in wanted_all if t in known}
             none: set[str] = self._cache.get("netsuite:task-items-none", set)
             wanted = sorted(set(wanted_all) - known.keys() - none)
-            for start in range(0, len(wanted), 1000):
-                chunk = ", ".join(wanted[start : start + 1000])
-
-                def query(after: str | None, chunk: str = chunk) -> str:
-                    return (
-                        f"SELECT {ASSIGNMENT_COLUMNS} FROM projecttaskassignment a "
-                        f"WHERE a.projecttask IN ({chunk}){keyset('a', after)} ORDER BY a.id"
-                    )
-
-                for row in self._netsuite.rows(query):
-                    _note_line(known, row)
+            lines = self._rows_of_ids(
+                wanted,
+                lambda ids, after: (
+                    f"SELECT {ASSIGNMENT_COLUMNS} FROM projecttaskassignment a "
+                    f"WHERE a.projecttask IN ({ids}){keyset('a', after)} ORDER BY a.id"
+                ),
+            )
+            for row in lines:
+                _note_line(known, row)
         except NeedsAttention:
             hidden.add("hidden")
             return self._items_over_rest(wanted_all)
         none.update(t for t in wanted if t not in known)
         return {t: known[t] for t in wanted_all if t in known}
+
+    def _rows_of_ids(self, ids: list[str], query: Callable[[str, str | None], str]) -> Iterator[dict[str, Any]]:
+        """The rows of `query(ids, after)` (a keyset query whose `IN` list is `ids`, comma separated) over `ids`,
+        a thousand IDs per list."""
+        for start in range(0, len(ids), IDS_PER_QUERY):
+            chunk = ", ".join(ids[start : start + IDS_PER_QUERY])
+            yield from self._netsuite.rows(lambda after, chunk=chunk: query(chunk, after))
 
     def _every_task_item(self) -> tuple[dict[str, dict[str, str]], bool]:
         """Every assignee line with a service item (lines in id order), up to ASSIGNMENT_PAGES pages; and whether
@@ -326,17 +331,15 @@ class NetSuiteReferences:
             return
         found: dict[str, str | None] = dict.fromkeys(wanted)
         try:
-            for start in range(0, len(wanted), 1000):
-                chunk = ", ".join(wanted[start : start + 1000])
-
-                def query(after: str | None, chunk: str = chunk) -> str:
-                    return (
-                        f"SELECT t.id AS id, t.project AS project FROM projecttask t "
-                        f"WHERE t.id IN ({chunk}){keyset('t', after)} ORDER BY t.id"
-                    )
-
-                for row in self._netsuite.rows(query):
-                    found[str(row["id"])] = str(row.get("project") or "") or None
+            tasks = self._rows_of_ids(
+                wanted,
+                lambda ids, after: (
+                    f"SELECT t.id AS id, t.project AS project FROM projecttask t "
+                    f"WHERE t.id IN ({ids}){keyset('t', after)} ORDER BY t.id"
+                ),
+            )
+            for row in tasks:
+                found[str(row["id"])] = str(row.get("project") or "") or None
         except NeedsAttention:
             self._cache.get("netsuite:projecttask-hidden", set).add("hidden")
             return
@@ -375,6 +378,9 @@ class NetSuiteReferences:
             return found.get(task_id, {})
 
         return self._cache.get(f"netsuite:task-item:{task_id}", load)
+
+
+IDS_PER_QUERY = 1000  # as many IDs as one SuiteQL `IN` list carries here (a page holds 1,000 rows)
 
 
 def _task_project(task_id: str) -> str:
