@@ -6,8 +6,9 @@ real DynamoDB or SQS request is atomic; moto's backends are not thread-safe) and
 who made it, service and operation, and how long it was busy answering (in all and per operation). Its
 DynamoDB `Query` reads one partition, as DynamoDB's does, not every item of the table as moto's would
 (`ctns.bench.dynamodb_cost`), and its item operations' answers are written with one `json.dumps`, as plain as
-DynamoDB's, not value by value through moto's serializer (`ctns.bench.dynamodb_answers`). Who: the benchmark's own clients tag their user agent (`ctns-bench/<who>`:
-the event source mapping it plays, its own reads); every other request is the functions'.
+DynamoDB's, not value by value through moto's serializer (`ctns.bench.dynamodb_answers`). Who: the benchmark's
+own clients tag their user agent (`ctns-bench/<who>`: the event source mapping it plays, its own reads); every
+other request is the functions'.
 
 `python -m ctns.bench.awsserver` prints the port it listens on, then serves until killed.
 """
