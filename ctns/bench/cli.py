@@ -520,6 +520,10 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+def _ms(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds * 1000:.1f}"
+
+
 def render(result: dict[str, Any]) -> str:
     s = result["settings"]
     lines = [
@@ -605,7 +609,7 @@ def render(result: dict[str, Any]) -> str:
         lines.append(
             f"  {'W x K':>5} {'bills':>6} {'drain s':>8} {'bills/s':>8} {'of C/L':>7} {'modelled':>8} {'of W/(L cpr)':>12}"
             f" {'NS/bill':>8} {'CT/bill':>8} {'DDB/bill':>8} {'429s':>5} {'env CPUs':>8} {'AWS busy':>8}"
-            f" {'in flight':>9} {'envs busy':>9}"
+            f" {'in flight':>9} {'NS ms':>6} {'envs busy':>9}"
         )
         for r in e["rows"]:
             lines.append(
@@ -615,7 +619,8 @@ def render(result: dict[str, Any]) -> str:
                 f" {_fmt(r['netsuite_calls_per_time_bill']):>8} {_fmt(r['clicktime_calls_per_time_bill']):>8}"
                 f" {_fmt(r['dynamodb_calls_per_time_bill']):>8} {r['netsuite_throttled']:>5}"
                 f" {_fmt(r['environment_cpu_cores']):>8} {_fmt(r.get('aws_server_busy_share')):>8}"
-                f" {_fmt(r.get('netsuite_mean_in_flight')):>9} {_fmt(r.get('environments_busy_share')):>9}"
+                f" {_fmt(r.get('netsuite_mean_in_flight')):>9} {_ms(r.get('netsuite_seconds_per_request')):>6}"
+                f" {_fmt(r.get('environments_busy_share')):>9}"
             )
         for r in e["rows"]:
             shares = r.get("invoked_time_shares") or {}
@@ -643,7 +648,8 @@ def render(result: dict[str, Any]) -> str:
         )
         lines.append(
             f"  in flight: NetSuite requests in flight on average over the drain (C = {e['C']} at the bound; each"
-            " request's whole time in the simulator); envs busy: the share of the W environments' drain time spent"
+            " request's whole time in the simulator); NS ms: a NetSuite request's mean time in the simulator (L"
+            " when the simulator's own work fits inside it); envs busy: the share of the W environments' drain time spent"
             " in an invocation (the rest is waiting for a batch, mostly the last round's)"
         )
         base = e["rows"][0]

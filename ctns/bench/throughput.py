@@ -1,7 +1,7 @@
 """The syncs' passes and throughput against NetSuite's bound, each in a fresh session on the moto server.
 
-Latency: every NetSuite request spends L in flight (`processing_seconds`; at most C in flight, beyond that
-NetSuite answers 429), every ClickTime request L on the network. A worker handles a record's calls one after
+Latency: every NetSuite request spends L in flight, the simulator's own work included (`processing_seconds`; at
+most C in flight, beyond that NetSuite answers 429), every ClickTime request L on the network. A worker handles a record's calls one after
 another, so W execution environments cannot do better than W / (L x API calls per record), and no fleet can
 write to NetSuite faster than C / L (C / (L x NetSuite calls per record) records a second): the bound is the
 lower of the two. Throughput is measured over the drain (the poller's time is reported beside it).
@@ -282,6 +282,10 @@ def time_row(
         # where the bound goes: the mean NetSuite requests in flight (C at the bound), and the share of the W
         # environments' drain time they spent in an invocation (the rest: waiting for a batch, the last round)
         "netsuite_mean_in_flight": _per(drain.get("netsuite_in_flight_seconds", 0.0), drain["seconds"]),
+        # a NetSuite request's mean time in the simulator: L when the simulator's own work fits inside L
+        "netsuite_seconds_per_request": _per(
+            drain.get("netsuite_in_flight_seconds", 0.0), drain.get("netsuite_requests", 0), 4
+        ),
         "environments_busy_share": _per(environments.get("invoke_seconds_total", 0.0), drain["seconds"] * workers),
         # the AWS stand-in answers one request at a time: near 1, it set the drain's pace
         "aws_server_busy_share": _per(drain.get("aws_busy_seconds", 0.0), drain["seconds"]),

@@ -37,6 +37,7 @@ class Request:
     body: bytes
     params: dict[str, str] = field(default_factory=dict)  # filled from the route pattern
     host: str = ""
+    arrived: float = 0.0  # time.perf_counter() when the app began handling it (counted in flight from then)
 
     def header(self, name: str, default: str = "") -> str:
         return self.headers.get(name.lower(), default)
@@ -159,7 +160,7 @@ class App:
         raise HttpError(404, f"No resource at {request.path}")
 
     def handle(self, request: Request) -> Response:
-        arrived = time.perf_counter()
+        arrived = request.arrived = time.perf_counter()
         with self._flight_lock:
             self.in_flight += 1
         try:

@@ -480,6 +480,30 @@ def test_slow_pages_slow_suiteql_only(ns):
     assert time.monotonic() - started < 0.3
 
 
+def test_a_request_takes_processing_seconds_in_all_its_own_work_included(make_server, monkeypatch):
+    """L is NetSuite's time per request: the simulator's own work (the route, on shared cores) is part of it, not
+    added to it; a request whose work alone takes longer is not slowed further; a held request (`late` fault),
+    processed long after it arrived, is not slowed at all. A fake clock: no timing."""
+    from types import SimpleNamespace
+
+    import simulators.netsuite.app as netsuite_app
+    from simulators.common.server import Request
+
+    sim, _ = make_server(processing_seconds=0.2)
+    slept: list[float] = []
+    monkeypatch.setattr(netsuite_app, "time", SimpleNamespace(perf_counter=lambda: 100.0, sleep=slept.append))
+    path = "/services/rest/record/v1/job/1774"
+
+    def dispatched(arrived: float) -> int:
+        request = Request("GET", path, path, {}, {}, b"", arrived=arrived)
+        return sim.dispatch(request).status
+
+    assert dispatched(arrived=99.95) == 200
+    assert slept == [pytest.approx(0.15)]
+    assert dispatched(arrived=99.7) == 200 and len(slept) == 1  # its work took 0.3 s: nothing more
+    assert dispatched(arrived=0.0) == 200 and len(slept) == 1  # processed later, outside `handle`
+
+
 def test_each_requests_time_in_flight_is_added_up(make_server):
     """The benchmark's mean in flight: the requests' time in the simulator, summed (at least their processing)."""
     sim, client = make_server(processing_seconds=0.05)
