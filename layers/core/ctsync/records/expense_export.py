@@ -4,7 +4,9 @@ stored in NetSuite's File Cabinet and linked to their lines.
 One message is one expense sheet. The worker reads the sheet again (the message may be hours old), and beside
 it NetSuite's accounting periods (once per run and minute, `records.window.read_beside`), and:
 - if it is no longer approved (or gone), removes its report (or flags it, by `expenses.on_unapproved`). A sheet
-  marked **paid** in ClickTime counts as approved: it was approved, and paying it changes nothing NetSuite holds;
+  marked **paid** in ClickTime counts as approved: it was approved, and paying it changes nothing NetSuite holds.
+  An approved sheet with no items owes nothing: it gets no report, and one an earlier approval left goes the same
+  way (an emptied sheet re-approved);
 - else builds the whole report first (`plan`): employee (`records.references.People`, the time export's way),
   the report's currency (the employee's subsidiary's), date (by `expenses.tran_date`), posting period (a closed
   or A/P-locked one by `accounting.on_closed_period`), memo (the title), classifications, approval boxes, and
@@ -15,8 +17,9 @@ it NetSuite's accounting periods (once per run and minute, `records.window.read_
 - then upserts the report, its lines linking their receipt files, when its payload changed (`PUT
   expenseReport/eid:ct-es-<sheet id>?replace=expense`: NetSuite's expense sublist has no key, and without
   `replace` an update appends the lines again). One write carries everything, so a retried or late-processed
-  duplicate of it changes nothing. A report NetSuite marks paid, or one in a closed period, is never changed or
-  deleted: it is flagged with the reason.
+  duplicate of it changes nothing. A report NetSuite marks paid or approved by accounting (unless the export
+  sets that box itself, `expenses.approval`), or one in a closed period, is never changed or deleted: it is
+  flagged with the reason.
 
 Currencies and amounts: `records.expense_lines`. Receipts: `records.expense_receipts`.
 
@@ -80,7 +83,9 @@ from ctsync.sync.messages import Outcome, WorkMessage
 
 ITEMS = "expense items"  # how a cause names what it blocks
 MEMO_LIMIT = 999  # UNVERIFIED: NetSuite's length of expenseReport.memo ("Purpose") and of a line's memo
+EMPTY = "approved with no items"  # a sheet's state, as `_withdraw` says it: "expense sheet is approved with no items"
 PAID_IN_FULL = "I"  # expenseReport.status: Paid In Full (exports addendum §2.2)
+APPROVED_BY_ACCOUNTING = frozenset({"F", "G"})  # Approved (Overridden) by Accounting: posted, A/P may pay it
 
 
 class ExpenseExport(SheetExport):
@@ -361,10 +366,17 @@ class ExpenseExport(SheetExport):
             if before and before.source_version and version < before.source_version:
                 self._mappings.release(lock)
                 return Outcome("skipped", before.target_id, "stale: a newer approval was exported already")
+            items = self._clicktime.expense_items(ExpenseSheetID=sheet.ID)
+            if not items:
+                # Nothing is owed: no report (NetSuite's has at least one line), and an earlier one leaves
+                if receipts_only:
+                    self._mappings.release(lock)
+                    return Outcome("skipped", before.target_id if before else None, "sheet has no items: no receipts")
+                return self._withdraw(lock, message, EMPTY)
             children = {m.source_id: m for m in self._mappings.children(KIND, sheet.ID)}
             exported = bool(before and not before.deleted)
             periods.result()  # a failed read raises here, rather than the plan reading (and retrying) it again
-            plan = self.plan(sheet, exported=exported)
+            plan = self.plan(sheet, items, exported=exported)
             if receipts_only:
                 return self._receipt_step.again(lock, message, plan, version, children)
             for note in plan.notes:
@@ -485,14 +497,20 @@ class ExpenseExport(SheetExport):
         )
 
     def _frozen(self, report: str) -> str | None:
-        """Why a report must not change: paid in NetSuite, or in a closed (or A/P-locked) period; None if it may
-        (or is gone). One read of the report's status and period."""
+        """Why a report must not change: paid in NetSuite, approved by accounting there (unless the export sets
+        that box itself), or in a closed (or A/P-locked) period; None if it may (or is gone). One read of the
+        report's status and period."""
         try:
             record = self._netsuite.get_record(RECORD, report, fields=["status", "postingPeriod", "tranDate"])
         except NetSuiteNotFound:
             return None
-        if (record.get("status") or {}).get("id") == PAID_IN_FULL:
+        status = (record.get("status") or {}).get("id")
+        if status == PAID_IN_FULL:
             return "is paid in NetSuite"
+        if status in APPROVED_BY_ACCOUNTING and not self._settings.approval.get("accountingapproval"):
+            # A person approved it in NetSuite: what A/P pays is theirs now. Not when the export itself sets the
+            # box (expenses.approval), which makes every report it writes approved by accounting.
+            return "is approved by accounting in NetSuite"
         chosen = (record.get("postingPeriod") or {}).get("id")
         period = next((p for p in self._ns.periods() if p.id == str(chosen)), None) if chosen else None
         if period is None and record.get("tranDate"):
@@ -508,7 +526,8 @@ class ExpenseExport(SheetExport):
             flags,
             what=f"expense sheet {message.source_id}",
             cause_key="expense-report-frozen",
-            fix="a paid or closed-period expense report is not changed by the sync: adjust it in NetSuite if needed",
+            fix="a paid, accounting-approved or closed-period expense report is not changed by the sync: adjust it"
+            " in NetSuite if needed",
         )
 
 

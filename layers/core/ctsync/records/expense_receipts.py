@@ -466,6 +466,6 @@ RECEIPT_FIXES = {
     "receipt-upload": "check the integration role's access to the File Cabinet (Documents and Files) and the "
     "receipts folder (expenses.receipts); the receipt is stored again when the sheet is approved anew or redriven",
     "receipt-link": "NetSuite did not take the receipt link (expenses.receipts.link): try attach instead of line",
-    "expense-report-frozen": "a paid or closed-period expense report is not changed by the sync",
+    "expense-report-frozen": "a paid, accounting-approved or closed-period expense report is not changed by the sync",
     "receipt-detach": "detach the file named from the expense report in NetSuite (its receipt was removed in ClickTime)",
 }
