@@ -9,6 +9,10 @@ is read through a wrapper that refuses writes, and no lease, cursor, watermark o
 that would make the target system refuse the message (an unmapped employee, a closed period, an inactive
 project). It must only read. `plan` calls it for every message a run would send and reports each problem as
 a failure to come, early enough for someone to fix it.
+
+**Verdict hook.** It may also offer `verdict(message, mapping) -> (action, detail) | None`: what the worker does
+instead of what the change alone says, where the record decides it (an approved expense sheet with no items is
+skipped, or its report removed). Reads only; None keeps the plan's judgement.
 """
 
 from __future__ import annotations
@@ -204,7 +208,6 @@ def plan_sync(
         result.skipped_reason = error.message
         return result
     source, applier = definition.source, definition.applier
-    preflight = getattr(applier, "preflight", None)
     judge = JUDGES.get(sync, _judge_generic)
     windows = config.windows.for_sync(sync)
     marks = runtime.progress.watermarks(sync)
@@ -229,9 +232,7 @@ def plan_sync(
             for batch in source.read(phase, window, None):
                 read += len(batch.changes)
                 progress(f"{sync}: {phase} phase, {read} change(s) read")
-                _judge_batch(
-                    sync, runtime, definition, judge, preflight, config, batch.changes, adopted, judged, result
-                )
+                _judge_batch(sync, runtime, definition, judge, applier, config, batch.changes, adopted, judged, result)
         except NeedsAttention as error:
             result.steps.append(
                 Step("fail", f"phase:{phase}", f"the {phase} phase", f"cannot be read: {error.message}")
@@ -248,7 +249,7 @@ def _judge_batch(
     runtime: Runtime,
     definition: SyncDefinition,
     judge: Judge,
-    preflight: Callable[[WorkMessage], list[str]] | None,
+    applier: Any,
     config: SyncConfig,
     changes: list[Change],
     adopted: set[tuple[str, str]],
@@ -268,6 +269,8 @@ def _judge_batch(
                     f"ClickTime {change.snapshot.get('target_id')} already carries its ID",
                 )
             )
+    preflight: Callable[[WorkMessage], list[str]] | None = getattr(applier, "preflight", None)
+    verdict: Callable[[WorkMessage, Mapping | None], tuple[str, str] | None] | None = getattr(applier, "verdict", None)
     work = [c for c in changes if c.op != "adopt"]
     known = runtime.mappings.get_many(definition.mapping_kind, [c.source_id for c in work])
     for change in work:
@@ -280,7 +283,7 @@ def _judge_batch(
             mapping = Mapping(kind=definition.mapping_kind, source_id=change.source_id, target_id="adopted")
         unchanged = bool(mapping) and change.op == "upsert" and definition.unchanged(change, mapping)
         action, detail = judge(change, mapping, unchanged, config)
-        if preflight is not None and action not in ("unchanged", "skip", "fail"):
+        if action not in ("unchanged", "skip", "fail") and (preflight or verdict):
             message = WorkMessage(
                 sync=sync,
                 run_id=PLAN_RUN_ID,
@@ -290,8 +293,11 @@ def _judge_batch(
                 snapshot=change.snapshot,
                 fingerprint=change.fingerprint,
             )
-            problems = list(preflight(message) or [])
-            if problems:
+            decided = verdict(message, known.get(change.source_id)) if verdict else None
+            problems = [] if decided or preflight is None else list(preflight(message) or [])
+            if decided:
+                action, detail = decided
+            elif problems:
                 action, detail = "fail", "; ".join(problems)
         previous = judged.get(change.source_id)
         if previous is None or change.op == "delete" or previous.action == "unchanged":

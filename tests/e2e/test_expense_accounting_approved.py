@@ -22,20 +22,22 @@ def amounts(report) -> list[Decimal]:
     return [line["amount"] for line in report["expense"]["items"]]
 
 
-def approve_in_netsuite(world, report_id: str) -> None:
-    """The accountant approves the report in NetSuite (an administrator's write, not the integration's)."""
+def approve_in_netsuite(world, report_id: str, status: str = "F") -> None:
+    """The accountant approves the report in NetSuite (an administrator's write, not the integration's): F
+    Approved by Accounting, G Approved (Overridden) by Accounting."""
     world.ns.records.update(
-        "expenseReport", report_id, {"supervisorapproval": True, "accountingapproval": True, "status": {"id": "F"}}
+        "expenseReport", report_id, {"supervisorapproval": True, "accountingapproval": True, "status": {"id": status}}
     )
 
 
-def test_a_correction_does_not_change_a_report_accounting_approved_in_netsuite(world):
+@pytest.mark.parametrize("status", ["F", "G"])
+def test_a_correction_does_not_change_a_report_accounting_approved_in_netsuite(world, status):
     sheet = world.sheet()
     item = world.item(sheet, "42.50")
     world.approve(sheet)
     world.run()
     report = world.report(sheet)
-    approve_in_netsuite(world, report["id"])
+    approve_in_netsuite(world, report["id"], status)
 
     world.reapprove(sheet, edit=lambda: world.ct.edit_expense_item(item, Amount="50.00"))
     result = world.run()
@@ -76,3 +78,19 @@ def test_a_report_the_export_itself_approves_for_accounting_follows_clicktime(wo
     assert amounts(world.report(sheet)) == [Decimal("50.00")]
     assert not [c for c in world.causes() if c.key == "expense-report-frozen"]
     assert world.reconcile().ok
+
+
+def test_an_emptied_sheet_does_not_delete_a_report_accounting_approved_in_netsuite(world):
+    sheet = world.sheet()
+    item = world.item(sheet, "42.50")
+    world.approve(sheet)
+    world.run()
+    report = world.report(sheet)
+    approve_in_netsuite(world, report["id"], "G")
+
+    world.reapprove(sheet, edit=lambda: world.ct.delete_expense_item(item))
+    world.run()
+
+    assert amounts(world.report(sheet)) == [Decimal("42.50")]
+    (cause,) = [c for c in world.causes() if c.key == "expense-report-frozen"]
+    assert "approved with no items" in cause.reason and "approved by accounting" in cause.reason

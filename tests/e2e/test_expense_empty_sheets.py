@@ -9,7 +9,9 @@ expense review).
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -69,3 +71,66 @@ def test_an_emptied_sheet_leaves_its_report_flagged_when_withdrawals_are_flagged
     kept = world.report(sheet)
     assert kept is not None and kept["id"] == report["id"] and len(kept["expense"]["items"]) == 1
     assert any("approved with no items" in c.reason and report["id"] in c.reason for c in world.causes())
+
+
+def plan_steps(world) -> dict[str, Any]:
+    from ctns.plan import plan_sync
+
+    runtime = world.session.runtime()
+    return {step.source_id: step for step in plan_sync("expenses", runtime, runtime.config).steps}
+
+
+def test_the_plan_says_what_the_run_does_with_empty_sheets(world):
+    """`ctns plan` judges an empty sheet as the worker does: no report (not a closed period's failure, not a
+    create), and an emptied sheet's report removed; the reconciliation calls neither blocked."""
+    october = date(2026, 10, 20)
+    world.ns.close_period(october)
+    in_closed_period, in_open_period = world.sheet(october, "Nothing in October"), world.sheet(title="Nothing")
+    emptied = world.sheet(title="Client visit")
+    item = world.item(emptied, "42.50")
+    for sheet in (in_closed_period, in_open_period, emptied):
+        world.approve(sheet)
+    world.run()
+    report = world.report(emptied)
+    world.reapprove(emptied, edit=lambda: world.ct.delete_expense_item(item))
+
+    steps = plan_steps(world)
+
+    assert steps[emptied].action == "delete" and report["id"] in steps[emptied].detail, steps[emptied]
+    assert in_closed_period not in steps or steps[in_closed_period].action == "skip", steps[in_closed_period]
+    result = world.run()
+    assert world.report(emptied) is None and result.failures == []
+    recon = world.reconcile()
+    assert recon.ok and not [note for note in recon.notes if in_closed_period in note or emptied in note]
+
+
+def test_the_first_plan_skips_an_empty_sheet_in_a_closed_period(world):
+    october = date(2026, 10, 20)
+    world.ns.close_period(october)
+    sheets = [world.sheet(october, "Nothing in October"), world.sheet(title="Nothing")]
+    for sheet in sheets:
+        world.approve(sheet)
+
+    steps = plan_steps(world)
+
+    assert [(steps[s].action, "no items" in steps[s].detail) for s in sheets] == [("skip", True), ("skip", True)]
+    result = world.run()
+    assert result.counts("expenses")["skipped"] == 2 and result.failures == [] and world.causes() == []
+
+
+def test_an_emptied_sheet_whose_report_stays_is_flagged_once_not_by_every_run(world_factory):
+    world = world_factory({"expenses": {"on_unapproved": "flag"}})
+    sheet = world.sheet()
+    item = world.item(sheet, "42.50")
+    world.approve(sheet)
+    world.run()
+    world.reapprove(sheet, edit=lambda: world.ct.delete_expense_item(item))
+
+    first, second = world.run(), world.run()
+
+    said = [f.reason for f in world.session.runlog.failures(first.syncs["expenses"]["run_id"])]
+    assert any("approved with no items" in reason for reason in said)
+    assert world.session.runlog.failures(second.syncs["expenses"]["run_id"]) == []
+    assert second.counts("expenses")["updated"] + second.counts("expenses")["skipped"] == 0
+    recon = world.reconcile()  # ClickTime owes nothing, NetSuite still has 42.50: finance sees it
+    assert not recon.ok and "42.50" in " ".join(" ".join(map(str, c.differences)) for c in recon.checks)

@@ -85,6 +85,10 @@ def reconcile_expenses(
         mapping = mappings.get(KIND, sheet.ID)
         items = clicktime.expense_items(ExpenseSheetID=sheet.ID)
         live = mapping is not None and not mapping.deleted
+        if not items:  # owes nothing: a report still in NetSuite (flagged, frozen) is all difference
+            if live:
+                exported[sheet.ID] = mapping.target_id  # type: ignore[union-attr]
+            continue
         plan = export.plan(sheet, items, exported=live)
         spent = [_spent(item, company) for item in items]
         if plan.problems:

@@ -346,7 +346,20 @@ class ExpenseExport(SheetExport):
         sheet = self._clicktime.expense_sheet(message.source_id)
         if sheet is None or sheet.Status not in EXPENSE_SHEETS.exported_statuses:
             return []
-        return [_with_entries(p, ITEMS) for p in merged(self.plan(sheet).problems)]
+        items = self._clicktime.expense_items(ExpenseSheetID=sheet.ID)
+        return [_with_entries(p, ITEMS) for p in merged(self.plan(sheet, items).problems)] if items else []
+
+    def verdict(self, message: WorkMessage, mapping: Mapping | None) -> tuple[str, str] | None:
+        """What the worker does with this approval where the sheet itself decides it (for `ctns plan`: an approved
+        sheet with no items gets no report, and the report of an emptied one leaves or is flagged); None: as the
+        plan judged it. Reads only."""
+        if message.op != "upsert" or self._clicktime.expense_items(ExpenseSheetID=message.source_id):
+            return None
+        if mapping is None or mapping.deleted or not mapping.target_id:
+            return "skip", f"expense sheet is {EMPTY}: no report"
+        if self._settings.on_unapproved == "flag":
+            return "unchanged", f"expense sheet is {EMPTY}: report {mapping.target_id} flagged (expenses.on_unapproved)"
+        return "delete", f"expense sheet is {EMPTY}: report {mapping.target_id} removed unless NetSuite froze it"
 
     # -- the worker -----------------------------------------------------------------------------------------
     def apply(self, message: WorkMessage) -> Outcome:
@@ -372,7 +385,7 @@ class ExpenseExport(SheetExport):
                 if receipts_only:
                     self._mappings.release(lock)
                     return Outcome("skipped", before.target_id if before else None, "sheet has no items: no receipts")
-                return self._withdraw(lock, message, EMPTY)
+                return self._withdraw(lock, message, EMPTY, fingerprint=message.fingerprint)
             children = {m.source_id: m for m in self._mappings.children(KIND, sheet.ID)}
             exported = bool(before and not before.deleted)
             periods.result()  # a failed read raises here, rather than the plan reading (and retrying) it again
@@ -455,8 +468,10 @@ class ExpenseExport(SheetExport):
         return {m.source_id: m for m in written}
 
     # -- withdrawals and frozen reports -----------------------------------------------------------------------
-    def _withdraw(self, lock: Lock, message: WorkMessage, status: str) -> Outcome:
-        """The sheet is not approved any more: its report leaves NetSuite (or is flagged, by policy)."""
+    def _withdraw(self, lock: Lock, message: WorkMessage, status: str, *, fingerprint: str = "") -> Outcome:
+        """The sheet is not approved any more, or approved with no items (`status` says which): its report leaves
+        NetSuite (or is flagged, by policy). `fingerprint`: the approval's snapshot, kept on a report that stays,
+        so the next run's overlap does not queue (and flag) the same approval again."""
         before = lock.mapping
         if before is None or before.deleted:
             self._mappings.release(lock)
@@ -487,6 +502,7 @@ class ExpenseExport(SheetExport):
                 "details": {**before.details, "withdrawn": status},
                 "deleted": gone,
                 "content_hash": "" if gone else before.content_hash,
+                "fingerprint": fingerprint or before.fingerprint,
             }
         )
         self._mappings.commit(lock, mapping)
@@ -526,8 +542,8 @@ class ExpenseExport(SheetExport):
             flags,
             what=f"expense sheet {message.source_id}",
             cause_key="expense-report-frozen",
-            fix="a paid, accounting-approved or closed-period expense report is not changed by the sync: adjust it"
-            " in NetSuite if needed",
+            fix="a paid, accounting-approved or closed-period expense report, or one kept by expenses.on_unapproved"
+            " = flag, is not changed by the sync: adjust it in NetSuite if needed",
         )
 
 
