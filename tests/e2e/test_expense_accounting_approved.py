@@ -32,11 +32,7 @@ def approve_in_netsuite(world, report_id: str, status: str = "F") -> None:
 
 @pytest.mark.parametrize("status", ["F", "G"])
 def test_a_correction_does_not_change_a_report_accounting_approved_in_netsuite(world, status):
-    sheet = world.sheet()
-    item = world.item(sheet, "42.50")
-    world.approve(sheet)
-    world.run()
-    report = world.report(sheet)
+    sheet, item, report = world.exported_sheet()
     approve_in_netsuite(world, report["id"], status)
 
     world.reapprove(sheet, edit=lambda: world.ct.edit_expense_item(item, Amount="50.00"))
@@ -50,11 +46,7 @@ def test_a_correction_does_not_change_a_report_accounting_approved_in_netsuite(w
 
 
 def test_an_un_approval_does_not_delete_a_report_accounting_approved_in_netsuite(world):
-    sheet = world.sheet()
-    world.item(sheet, "42.50")
-    world.approve(sheet)
-    world.run()
-    report = world.report(sheet)
+    sheet, _, report = world.exported_sheet()
     approve_in_netsuite(world, report["id"])
 
     world.act(sheet, "UndoApproval")
@@ -66,11 +58,8 @@ def test_an_un_approval_does_not_delete_a_report_accounting_approved_in_netsuite
 
 def test_a_report_the_export_itself_approves_for_accounting_follows_clicktime(world_factory):
     world = world_factory({"expenses": {"approval": {"accountingapproval": True}}})
-    sheet = world.sheet()
-    item = world.item(sheet, "42.50")
-    world.approve(sheet)
-    world.run()
-    assert world.report(sheet)["status"]["id"] == "F"
+    sheet, item, report = world.exported_sheet()
+    assert report["status"]["id"] == "F"
 
     world.reapprove(sheet, edit=lambda: world.ct.edit_expense_item(item, Amount="50.00"))
     world.run()
@@ -81,11 +70,7 @@ def test_a_report_the_export_itself_approves_for_accounting_follows_clicktime(wo
 
 
 def test_an_emptied_sheet_does_not_delete_a_report_accounting_approved_in_netsuite(world):
-    sheet = world.sheet()
-    item = world.item(sheet, "42.50")
-    world.approve(sheet)
-    world.run()
-    report = world.report(sheet)
+    sheet, item, report = world.exported_sheet()
     approve_in_netsuite(world, report["id"], "G")
 
     world.reapprove(sheet, edit=lambda: world.ct.delete_expense_item(item))

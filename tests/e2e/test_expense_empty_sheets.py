@@ -33,12 +33,7 @@ def test_an_approved_sheet_with_no_items_gets_no_report(world):
 
 
 def test_an_emptied_sheet_approved_again_takes_its_report_out_of_netsuite(world):
-    sheet = world.sheet()
-    item = world.item(sheet, "42.50")
-    world.approve(sheet)
-    world.run()
-    report = world.report(sheet)
-    assert report is not None
+    sheet, item, report = world.exported_sheet()
 
     world.reapprove(sheet, edit=lambda: world.ct.delete_expense_item(item))
     result = world.run()
@@ -59,11 +54,7 @@ def test_an_emptied_sheet_approved_again_takes_its_report_out_of_netsuite(world)
 
 def test_an_emptied_sheet_leaves_its_report_flagged_when_withdrawals_are_flagged(world_factory):
     world = world_factory({"expenses": {"on_unapproved": "flag"}})
-    sheet = world.sheet()
-    item = world.item(sheet, "42.50")
-    world.approve(sheet)
-    world.run()
-    report = world.report(sheet)
+    sheet, item, report = world.exported_sheet()
 
     world.reapprove(sheet, edit=lambda: world.ct.delete_expense_item(item))
     world.run()
@@ -120,10 +111,7 @@ def test_the_first_plan_skips_an_empty_sheet_in_a_closed_period(world):
 
 def test_an_emptied_sheet_whose_report_stays_is_flagged_once_not_by_every_run(world_factory):
     world = world_factory({"expenses": {"on_unapproved": "flag"}})
-    sheet = world.sheet()
-    item = world.item(sheet, "42.50")
-    world.approve(sheet)
-    world.run()
+    sheet, item, _ = world.exported_sheet()
     world.reapprove(sheet, edit=lambda: world.ct.delete_expense_item(item))
 
     first, second = world.run(), world.run()

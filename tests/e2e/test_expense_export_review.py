@@ -74,6 +74,16 @@ class World(SheetWorld):
     def act(self, sheet: str, action: str) -> None:
         self.ct.expense_sheet_action(sheet, action, "correction" if action == "UndoApproval" else None)
 
+    def exported_sheet(self, amount: str = "42.50") -> tuple[str, str, dict[str, Any]]:
+        """A sheet of one Meals item approved and exported: (sheet, item, its report)."""
+        sheet = self.sheet()
+        item = self.item(sheet, amount)
+        self.approve(sheet)
+        self.run()
+        report = self.report(sheet)
+        assert report is not None
+        return sheet, item, report
+
     def report(self, sheet: str) -> dict[str, Any] | None:
         found = [r for r in self.ns.records.all("expenseReport") if r.get("externalId") == external_id(sheet)]
         assert len(found) <= 1
