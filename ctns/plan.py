@@ -10,9 +10,9 @@ that would make the target system refuse the message (an unmapped employee, a cl
 project). It must only read. `plan` calls it for every message a run would send and reports each problem as
 a failure to come, early enough for someone to fix it.
 
-**Verdict hook.** It may also offer `verdict(message, mapping) -> (action, detail) | None`: what the worker does
-instead of what the change alone says, where the record decides it (an approved expense sheet with no items is
-skipped, or its report removed). Reads only; None keeps the plan's judgement.
+**Verdict hook.** Or, where the record itself can change the action, `verdict(message, mapping) -> (action,
+detail) | None`: what the worker would do, "fail" with the problems included (an approved expense sheet with no
+items is skipped, or its report removed). Reads only; None keeps the plan's judgement.
 """
 
 from __future__ import annotations

@@ -95,18 +95,22 @@ def test_the_plan_says_what_the_run_does_with_empty_sheets(world):
     assert recon.ok and not [note for note in recon.notes if in_closed_period in note or emptied in note]
 
 
-def test_the_first_plan_skips_an_empty_sheet_in_a_closed_period(world):
+def test_the_first_plan_skips_an_empty_sheet_in_a_closed_period_and_fails_one_with_items(world):
     october = date(2026, 10, 20)
     world.ns.close_period(october)
     sheets = [world.sheet(october, "Nothing in October"), world.sheet(title="Nothing")]
-    for sheet in sheets:
+    claimed = world.sheet(october, "Dinner in October")
+    world.item(claimed, "42.50", day=october)
+    for sheet in (*sheets, claimed):
         world.approve(sheet)
 
     steps = plan_steps(world)
 
     assert [(steps[s].action, "no items" in steps[s].detail) for s in sheets] == [("skip", True), ("skip", True)]
+    assert steps[claimed].action == "fail" and "closed" in steps[claimed].detail, steps[claimed]
     result = world.run()
-    assert result.counts("expenses")["skipped"] == 2 and result.failures == [] and world.causes() == []
+    assert result.counts("expenses") == {"created": 0, "updated": 0, "unchanged": 0, "skipped": 2, "failed": 1}
+    assert [claimed in cause.blocked for cause in world.causes()] == [True]
 
 
 def test_an_emptied_sheet_whose_report_stays_is_flagged_once_not_by_every_run(world_factory):

@@ -341,20 +341,17 @@ class ExpenseExport(SheetExport):
             )
         return problems + self._shared_problems()
 
-    def preflight(self, message: WorkMessage) -> list[str]:
-        """What would make NetSuite reject this expense sheet tonight (for `ctns plan`); writes nothing."""
-        sheet = self._clicktime.expense_sheet(message.source_id)
-        if sheet is None or sheet.Status not in EXPENSE_SHEETS.exported_statuses:
-            return []
-        items = self._clicktime.expense_items(ExpenseSheetID=sheet.ID)
-        return [_with_entries(p, ITEMS) for p in merged(self.plan(sheet, items).problems)] if items else []
-
     def verdict(self, message: WorkMessage, mapping: Mapping | None) -> tuple[str, str] | None:
-        """What the worker does with this approval where the sheet itself decides it (for `ctns plan`: an approved
-        sheet with no items gets no report, and the report of an emptied one leaves or is flagged); None: as the
-        plan judged it. Reads only."""
-        if message.op != "upsert" or self._clicktime.expense_items(ExpenseSheetID=message.source_id):
+        """For `ctns plan`, what the worker would do with this approval where the sheet decides it: "fail" with
+        what would make NetSuite reject it tonight; for a sheet with no items, no report ("skip") or the report of
+        an emptied one removed ("delete") or flagged ("unchanged"); None: as the plan judged it. Reads only."""
+        sheet = self._clicktime.expense_sheet(message.source_id) if message.op == "upsert" else None
+        if sheet is None or sheet.Status not in EXPENSE_SHEETS.exported_statuses:
             return None
+        items = self._clicktime.expense_items(ExpenseSheetID=sheet.ID)
+        if items:
+            problems = merged(self.plan(sheet, items).problems)
+            return ("fail", "; ".join(_with_entries(p, ITEMS) for p in problems)) if problems else None
         if mapping is None or mapping.deleted or not mapping.target_id:
             return "skip", f"expense sheet is {EMPTY}: no report"
         if self._settings.on_unapproved == "flag":
