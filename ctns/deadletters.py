@@ -21,16 +21,17 @@ class Letter:
     cause_key: str
     fix: str
     receive_count: str
+    version: str = ""  # the source version the message carried (ISO 8601), "" when its body does not say
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def _source_id(body: str) -> str:
+def _field(body: str, name: str, default: str) -> str:
     try:
-        return str(json.loads(body).get("source_id", "unknown"))
+        return str(json.loads(body).get(name) or default)
     except (ValueError, AttributeError):
-        return "unknown"
+        return default
 
 
 def read(sqs: Any, url: str, sync: str, *, limit: int = 5000) -> list[Letter]:
@@ -57,7 +58,7 @@ def read(sqs: Any, url: str, sync: str, *, limit: int = 5000) -> list[Letter]:
                     Letter(
                         sync=attributes.get("sync", sync),
                         message_id=message["MessageId"],
-                        source_id=attributes.get("source_id") or _source_id(message["Body"]),
+                        source_id=attributes.get("source_id") or _field(message["Body"], "source_id", "unknown"),
                         target_id=attributes.get("target_id") or None,
                         kind=attributes.get("failure_kind", "REDRIVEN"),
                         reason=attributes.get("failure_reason")
@@ -66,6 +67,7 @@ def read(sqs: Any, url: str, sync: str, *, limit: int = 5000) -> list[Letter]:
                         cause_key=attributes.get("cause_key", ""),
                         fix=attributes.get("fix", ""),
                         receive_count=attributes.get("receive_count") or receives,
+                        version=_field(message["Body"], "version", ""),
                     )
                 )
     finally:

@@ -9,6 +9,7 @@ a crash or timeout) are listed as their own group. Exit code 1 when anything is 
 from __future__ import annotations
 
 import argparse
+from datetime import UTC, datetime
 from typing import Any
 
 from ctns import deadletters
@@ -16,6 +17,7 @@ from ctns.commands.common import add_json_option, add_target_options, target_of
 from ctns.output import FAILURES, OK, Output
 from ctns.target import Target, check_sync
 from ctsync.sync.registry import SYNC_NAMES, spec
+from ctsync.timeutil import format_instant, parse_instant
 
 SHOWN = 10
 NO_CAUSE = "(no recorded cause)"
@@ -30,15 +32,34 @@ def register(sub: Any) -> None:
     errors.set_defaults(func=cmd_errors)
 
 
-def describe_record(target: Target, sync: str, source_id: str) -> dict[str, Any]:
-    """One blocked record with both systems' IDs (the target's, when it was synced before)."""
+def describe_record(target: Target, sync: str, source_id: str, failed_version: str = "") -> dict[str, Any]:
+    """One blocked record with both systems' IDs (the target's, when it was synced before). `failed_version`:
+    the source version its dead letter carried; when a version as new has been applied since, the record went
+    through (`went_through`: the applied version) and its dead letter is only left over."""
     definition = spec(sync)
     if ":" in source_id or not source_id or source_id == "unknown":
-        return {"source_id": source_id, "target_id": None, "text": source_id}
+        return {"source_id": source_id, "target_id": None, "text": source_id, "went_through": None}
     mapping = target.mappings.get(definition.mapping_kind, source_id)
     target_id = mapping.target_id if mapping else None
     other = f"{definition.target_record} {target_id}" if target_id else f"no {definition.target_record} yet"
-    return {"source_id": source_id, "target_id": target_id, "text": f"{definition.source_record} {source_id} ({other})"}
+    text = f"{definition.source_record} {source_id} ({other})"
+    applied = mapping.source_version if mapping and target_id and not mapping.deleted else None
+    went_through = applied is not None and bool(failed_version) and _instant(failed_version) <= applied
+    if went_through:
+        text += f": went through since (version {format_instant(applied)}); the redrive clears its dead letter"
+    return {
+        "source_id": source_id,
+        "target_id": target_id,
+        "text": text,
+        "went_through": format_instant(applied) if went_through else None,
+    }
+
+
+def _instant(text: str) -> datetime:
+    try:
+        return parse_instant(text)
+    except ValueError:
+        return datetime.max.replace(tzinfo=UTC)  # unreadable: never taken as gone through
 
 
 def open_failures(target: Target, syncs: list[str]) -> list[dict[str, Any]]:
@@ -55,6 +76,7 @@ def open_failures(target: Target, syncs: list[str]) -> list[dict[str, Any]]:
             blocked = list(cause.blocked) if cause else []
             blocked += [letter.source_id for letter in waiting if letter.source_id not in blocked]
             sample = waiting[0] if waiting else None
+            failed = {letter.source_id: letter.version for letter in sorted(waiting, key=lambda x: x.version)}
             groups.append(
                 {
                     "sync": sync,
@@ -66,7 +88,7 @@ def open_failures(target: Target, syncs: list[str]) -> list[dict[str, Any]]:
                     "first_seen": cause.first_seen.isoformat() if cause else None,
                     "last_seen": cause.last_seen.isoformat() if cause else None,
                     "dead_letters": len(waiting),
-                    "records": [describe_record(target, sync, source_id) for source_id in blocked],
+                    "records": [describe_record(target, sync, sid, failed.get(sid, "")) for sid in blocked],
                 }
             )
     return groups

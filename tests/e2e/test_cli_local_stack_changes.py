@@ -44,8 +44,11 @@ def test_redrive_one_cause_then_the_rest_after_the_fixes(fresh, capsys):
 
     # The data fix: the project gets its customer in NetSuite, and the next run picks the project up.
     victim = victim_of(fresh)
+    assert went_through(capsys, victim) == [None]  # failed, and nothing applied since
     sims.netsuite.records.update("job", victim, {"parent": {"id": sims.company.customers[0].id}})
     picked_up = ctns(capsys, "run", "projects")
+    assert went_through(capsys, victim) != [None]  # its dead letter still waits, and `errors` says it is left over
+    assert "went through since" in ctns(capsys, "errors", "projects").out
     projects = ctns(capsys, "redrive", "projects", "--json")  # its old dead letter is older than what was applied
     tasks = ctns(capsys, "redrive", "tasks", "--json")
 
@@ -60,6 +63,12 @@ def test_redrive_one_cause_then_the_rest_after_the_fixes(fresh, capsys):
     written = {t["id"]: t.get(FAILURE_FIELD) for t in sims.netsuite.records.all("projectTask")}
     mapped = {m["source_id"]: m["target_id"] for m in _task_mappings()}
     assert mapped and all(written[task] == target for task, target in mapped.items())
+
+
+def went_through(capsys: Any, project: str) -> list[str | None]:
+    """What `ctns errors projects` says of a project's dead letter: the version applied since, or None."""
+    causes = ctns(capsys, "errors", "projects", "--json").json["causes"]
+    return [r["went_through"] for c in causes for r in c["records"] if r["source_id"] == project]
 
 
 def _task_mappings() -> list[dict[str, Any]]:
