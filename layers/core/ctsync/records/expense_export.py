@@ -378,7 +378,8 @@ class ExpenseExport(SheetExport):
                 return Outcome("skipped", before.target_id, "stale: a newer approval was exported already")
             items = self._clicktime.expense_items(ExpenseSheetID=sheet.ID)
             if not items:
-                # Nothing is owed: no report (NetSuite's has at least one line), and an earlier one leaves
+                # Nothing is owed: no report of no lines (whether NetSuite's REST API refuses one is unverified; its
+                # form does), and an earlier one leaves
                 if receipts_only:
                     self._mappings.release(lock)
                     return Outcome("skipped", before.target_id if before else None, "sheet has no items: no receipts")
