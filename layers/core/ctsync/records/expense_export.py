@@ -73,7 +73,7 @@ from ctsync.records.references import (
     Unmapped,
     task_on_job,
 )
-from ctsync.records.sheet_export import SheetExport
+from ctsync.records.sheet_export import SheetExport, approval_of, flagged_before, kept_fingerprint
 from ctsync.records.targets import locked
 from ctsync.records.window import read_beside
 from ctsync.references import References
@@ -441,8 +441,10 @@ class ExpenseExport(SheetExport):
         if wrote or (not flags and not complete):
             left = tuple(m for item, m in children.items() if item not in wanted)
             children = self._record_lines(plan, report, children)
-        self._flag(message, flags)
-        fingerprint = message.fingerprint or (before.fingerprint if before else "")
+        approval = message.fingerprint or approval_of(before.fingerprint if before else "")
+        if not flagged_before(before, approval):
+            self._flag(message, flags)
+        fingerprint = kept_fingerprint(approval, held_back=bool(flags))
         mapping = sheet_mapping(plan, report, version, held, fingerprint, flags=len(flags))
         self._mappings.commit(lock, mapping, keep_lock=True)  # the report is known before files are attached to it
         if self._settings.receipts.enabled and not flags:
@@ -478,13 +480,14 @@ class ExpenseExport(SheetExport):
             )
         report = before.target_id
         flags: list[str] = []
-        gone = False
+        gone = held_back = False
         if self._settings.on_unapproved == "flag":
             flags.append(
                 f"expense sheet is {status}: its report {report} stays in NetSuite (expenses.on_unapproved = flag)"
             )
         elif frozen := self._frozen(report):
             flags.append(f"expense sheet is {status}, but report {report} {frozen}: not deleted")
+            held_back = True
         else:
             try:
                 self._netsuite.delete_record(RECORD, report)
@@ -493,14 +496,16 @@ class ExpenseExport(SheetExport):
                 gone = True  # deleted in NetSuite already
             except (NetSuiteAlreadyBilled, NetSuitePeriodClosed) as refused:
                 flags.append(f"expense sheet is {status}: NetSuite refused to delete report {report}: {refused.detail}")
-        self._flag(message, flags)
+                held_back = True
+        if not flagged_before(before, fingerprint):
+            self._flag(message, flags)
         mapping = before.model_copy(
             update={
                 "source_version": max(filter(None, [message.version, before.source_version])),
                 "details": {**before.details, "withdrawn": status},
                 "deleted": gone,
                 "content_hash": "" if gone else before.content_hash,
-                "fingerprint": fingerprint or before.fingerprint,
+                "fingerprint": kept_fingerprint(fingerprint or approval_of(before.fingerprint), held_back=held_back),
             }
         )
         self._mappings.commit(lock, mapping)
@@ -541,7 +546,8 @@ class ExpenseExport(SheetExport):
             what=f"expense sheet {message.source_id}",
             cause_key="expense-report-frozen",
             fix="a paid, accounting-approved or closed-period expense report, or one kept by expenses.on_unapproved"
-            " = flag, is not changed by the sync: adjust it in NetSuite if needed",
+            " = flag, is not changed by the sync: adjust it in NetSuite, or once NetSuite lets it (rejected by"
+            " accounting, the period reopened) run ctns backfill expenses --since <approval date>",
         )
 
 

@@ -9,7 +9,31 @@ from ctsync.netsuite.client import NetSuiteClient
 from ctsync.records.clicktime_source import ApprovedSheetSource, SheetKind
 from ctsync.records.references import ClickTimeReferences, NetSuiteReferences, People, Projects
 from ctsync.references import References
-from ctsync.state import MappingStore, RunLog
+from ctsync.state import Mapping, MappingStore, RunLog
+
+# A sheet's mapping keeps the fingerprint of the approval it holds, so the poller does not queue that approval
+# again. When NetSuite did not take all of it (a report paid or approved by accounting, a bill billed or in a closed
+# period: flagged, not changed), the fingerprint is kept marked: not held as done, so a backfill over the approval
+# (or the next run's overlap) brings it to the worker again, which applies what NetSuite lets it by then. Before,
+# the correction was held as done and reached NetSuite only if ClickTime approved the sheet once more.
+HELD_BACK = "held-back:"
+
+
+def kept_fingerprint(approval: str, *, held_back: bool) -> str:
+    """The fingerprint a sheet's mapping keeps for `approval` (the approval's own, "" for none): marked when NetSuite
+    held part of it back."""
+    return f"{HELD_BACK}{approval}" if approval and held_back else approval
+
+
+def approval_of(fingerprint: str) -> str:
+    """The approval's own fingerprint from one a mapping keeps (marked or not)."""
+    return fingerprint.removeprefix(HELD_BACK)
+
+
+def flagged_before(mapping: Mapping | None, approval: str) -> bool:
+    """Whether this very approval was held back by NetSuite (and flagged) when the worker last saw it: the overlap or a
+    backfill that finds it still held back does not flag it again."""
+    return bool(approval) and mapping is not None and mapping.fingerprint == f"{HELD_BACK}{approval}"
 
 
 class SheetExport:

@@ -50,7 +50,7 @@ from ctsync.records.blocking import Blocked, Problem, _with_entries, merged, nam
 from ctsync.records.clicktime_source import TIMESHEETS, approved_at
 from ctsync.records.netsuite_source import id_list, keyset
 from ctsync.records.references import Unmapped, task_on_job
-from ctsync.records.sheet_export import SheetExport
+from ctsync.records.sheet_export import SheetExport, flagged_before, kept_fingerprint
 from ctsync.records.targets import content_hash, locked
 from ctsync.records.window import in_window, read_beside, slots
 from ctsync.references import References
@@ -457,7 +457,8 @@ class TimeExport(SheetExport):
         gone = self._delete_bills(removed, frozen, flags)
         strays_gone = self._delete_strays(strays, flags, {m.target_id for m in children.values()}, attempt)
         self._mappings.delete_many(ENTRY_KIND, gone)
-        self._flag(message, sheet_id, flags)
+        if not flagged_before(lock.mapping, message.fingerprint):
+            self._flag(message, sheet_id, flags)
         doubts = self._doubts(lock, attempt, [*children.values(), *written])
         total = sum(e.minutes for e in plan.entries)
         mapping = Mapping(
@@ -466,7 +467,7 @@ class TimeExport(SheetExport):
             target_id=f"employee:{plan.employee}",
             source_version=version,
             content_hash=content_hash({e.entry_id: e.payload for e in plan.entries}),
-            fingerprint=message.fingerprint,
+            fingerprint=kept_fingerprint(message.fingerprint, held_back=bool(flags)),
             details={
                 "period_start": plan.sheet.StartDate[:10],
                 "employee": plan.employee,
@@ -771,7 +772,8 @@ class TimeExport(SheetExport):
             flags,
             what=f"timesheet {sheet_id}",
             cause_key="time-bill-frozen",
-            fix="billed, posted or closed-period time is not changed by the sync: adjust it in NetSuite if needed",
+            fix="billed, posted or closed-period time is not changed by the sync: adjust it in NetSuite, or once"
+            " NetSuite lets it (the invoice voided, the period reopened) run ctns backfill time --since <approval date>",
         )
 
 
