@@ -5,7 +5,13 @@ NetSuite, so every later run and every backfill held it as done, and the correct
 approving the sheet once more would have sent it).
 
 The flag is still raised once: the run right after, whose overlap reads the same approval again, does not flag it a
-second time.
+second time; nor does a look at the timesheet (a write of unknown outcome beside it), nor the next night's run over a
+withdrawal NetSuite held back (an un-approved sheet whose report is paid, whose bill is billed). A receipt of a
+held-back approval waits with it: a retry of the receipt step does not write it into the frozen report, and the
+backfill stores and links it. `ctns plan` says the held-back sheet stays unchanged while NetSuite still freezes it.
+
+The review of the first fix (a fresh reviewer, 2026-12-02) found the look, the withdrawal, the receipt and the plan
+cases: each failed then.
 
 End to end through the local runner on the seeded simulators (the sheets built by hand, `World` of each export's
 review); the backfill is what `ctns backfill` does: every watermark of the sync set back, then a run.
@@ -119,3 +125,155 @@ def test_the_next_nights_run_leaves_a_flagged_approval_alone(world):
 
     assert not [w for w in result.netsuite_writes if "expenseReport" in w.path]
     assert flags_of(world, result, "expense-report-frozen") == []
+
+
+BILLS = "/services/rest/record/v1/timeBill/"
+PDF = b"%PDF-1.4\n% the first receipt\n" + b"0" * 200
+PDF2 = b"%PDF-1.4\n% the corrected receipt\n" + b"1" * 200
+
+
+def approve_in_netsuite(world, report_id: str) -> None:
+    world.ns.records.update(
+        "expenseReport", report_id, {"supervisorapproval": True, "accountingapproval": True, "status": {"id": "F"}}
+    )
+
+
+def test_a_look_at_a_held_back_timesheet_neither_flags_it_again_nor_loses_the_mark(open_session):
+    from ctsync.records.time_export import external_id
+    from tests.e2e.test_time_export_review import WEEK
+    from tests.e2e.test_time_export_review import World as TimeWorld
+
+    world = TimeWorld(open_session({"netsuite": {"late_write_seconds": 0}}))
+    sheet = world.sheet()
+    a = world.entry(sheet, WEEK, "2")
+    b = world.entry(sheet, WEEK, "1", task=world.ct_task2)
+    world.approve(sheet)
+    world.run()
+    world.ns.mark_time_billed(world.bill(a)["id"])
+    # B's PUT is taken and its answer lost (the client's retry writes it): a write of unknown outcome, so a look
+    world.ns.faults.inject("late", times=1, method="PUT", path=f"{BILLS}eid:{external_id(b)}$")
+
+    def correct() -> None:
+        world.ct.edit_time_entry(a, Hours=Decimal("3"))
+        world.ct.edit_time_entry(b, Hours=Decimal("2"))
+
+    world.reapprove(sheet, edit=correct)
+    flagged = world.run()
+    assert world.ns.faults.fired["late"] == 1
+    assert len(flags_of(world, flagged, "time-bill-frozen")) == 1
+    held = world.session.mappings.get("timesheet", sheet).fingerprint
+
+    looked = world.run()  # the overlap reads the approval again; the look comes at the end of the run
+    after_look = world.session.mappings.get("timesheet", sheet).fingerprint
+    again = backfill(world)
+
+    assert flags_of(world, looked, "time-bill-frozen") == []
+    assert after_look == held and held.startswith("held-back:") and not held.startswith("held-back:held-back:")
+    assert flags_of(world, again, "time-bill-frozen") == []
+
+
+def test_an_unapproved_sheet_whose_report_is_paid_is_flagged_once_not_every_night(world):
+    sheet, _item, report = world.exported_sheet()
+    world.sims.netsuite.mark_expense_report_paid(report["id"])
+    world.ct.clock.advance(timedelta(hours=2))
+    world.act(sheet, "UndoApproval")
+
+    first = world.run()
+    world.ct.clock.advance(timedelta(days=1))
+    next_night = world.run()
+
+    assert world.report(sheet) is not None  # paid: kept
+    assert len(flags_of(world, first, "expense-report-frozen")) == 1
+    assert flags_of(world, next_night, "expense-report-frozen") == []
+
+
+def test_an_unapproved_timesheet_whose_bill_is_billed_is_flagged_once_not_every_night(time_world):
+    from tests.e2e.test_time_export_review import WEEK
+
+    world = time_world
+    sheet = world.sheet()
+    entry = world.entry(sheet, WEEK, "2")
+    world.approve(sheet)
+    world.run()
+    world.ns.mark_time_billed(world.bill(entry)["id"])
+    world.ct.clock.advance(timedelta(hours=2))
+    world.act(sheet, "UndoApproval")
+
+    first = world.run()
+    world.ct.clock.advance(timedelta(days=1))
+    next_night = world.run()
+
+    assert world.bill(entry) is not None
+    assert len(flags_of(world, first, "time-bill-frozen")) == 1
+    assert flags_of(world, next_night, "time-bill-frozen") == []
+
+
+class FailFirst(dict):
+    """store.receipt_failures: the next `n` downloads of an item answer 500, then it heals."""
+
+    def __init__(self, item: str, times: int) -> None:
+        super().__init__()
+        self.left = {item: times}
+
+    def get(self, key, default=None):  # noqa: ANN001
+        if self.left.get(key, 0) > 0:
+            self.left[key] -= 1
+            return 500
+        return default
+
+
+def test_a_receipt_retry_does_not_write_a_held_back_correction_into_an_accounting_approved_report(world):
+    sheet = world.sheet()
+    item = world.item(sheet, "42.50", receipt=PDF, receipt_type="application/pdf")
+    world.approve(sheet)
+    world.run()
+    report = world.report(sheet)
+    assert report["expense"]["items"][0].get("expmediaitem")
+    approve_in_netsuite(world, report["id"])
+    with world.ct.store.lock:  # the held-back approval's receipt download fails (the client's two tries)
+        world.ct.store.receipt_failures = FailFirst(item, 2)
+    world.reapprove(sheet, edit=lambda: world.ct.edit_expense_item(item, Amount="50.00"))
+
+    world.run()  # the receipt step's own retry runs in the same drain
+
+    assert amounts(world.report(sheet)) == [Decimal("42.50")]
+
+
+def test_a_receipt_held_back_with_its_correction_is_stored_once_accounting_rejects_the_report(world):
+    sheet = world.sheet()
+    item = world.item(sheet, "42.50", receipt=PDF, receipt_type="application/pdf")
+    world.approve(sheet)
+    world.run()
+    report = world.report(sheet)
+    approve_in_netsuite(world, report["id"])
+
+    def correct() -> None:
+        world.ct.edit_expense_item(item, Amount="50.00")
+        world.ct.set_receipt(item, PDF2, "application/pdf")  # the right receipt for 50.00
+
+    world.reapprove(sheet, edit=correct)
+    world.run()
+    kept = world.report(sheet)["expense"]["items"][0]
+    assert kept["amount"] == Decimal("42.50") and world.ns.file_content(kept["expmediaitem"]["id"]) == PDF
+
+    world.ns.records.update("expenseReport", report["id"], {"accountingapproval": False, "status": {"id": "E"}})
+    backfill(world)
+
+    line = world.report(sheet)["expense"]["items"][0]
+    assert line["amount"] == Decimal("50.00")
+    assert line.get("expmediaitem") and world.ns.file_content(line["expmediaitem"]["id"]) == PDF2
+
+
+def test_the_plan_says_a_held_back_sheet_stays_unchanged_while_netsuite_freezes_its_report(world):
+    from tests.e2e.test_expense_empty_sheets import plan_steps
+
+    sheet, item, report = world.exported_sheet()
+    approve_in_netsuite(world, report["id"])
+    world.reapprove(sheet, edit=lambda: world.ct.edit_expense_item(item, Amount="50.00"))
+    world.run()
+
+    step = plan_steps(world)[sheet]
+    overlap = world.run()
+
+    assert not [w for w in overlap.netsuite_writes if "expenseReport" in w.path]
+    assert step.action == "unchanged" and report["id"] in step.detail and "approved by accounting" in step.detail

@@ -73,7 +73,14 @@ from ctsync.records.references import (
     Unmapped,
     task_on_job,
 )
-from ctsync.records.sheet_export import SheetExport, approval_of, flagged_before, kept_fingerprint
+from ctsync.records.sheet_export import (
+    WITHDRAWAL_FLAGS,
+    SheetExport,
+    approval_of,
+    flagged_before,
+    kept_fingerprint,
+    withdrawal_flags,
+)
 from ctsync.records.targets import locked
 from ctsync.records.window import read_beside
 from ctsync.references import References
@@ -344,14 +351,20 @@ class ExpenseExport(SheetExport):
     def verdict(self, message: WorkMessage, mapping: Mapping | None) -> tuple[str, str] | None:
         """For `ctns plan`, what the worker would do with this approval where the sheet decides it: "fail" with
         what would make NetSuite reject it tonight; for a sheet with no items, no report ("skip") or the report of
-        an emptied one removed ("delete") or flagged ("unchanged"); None: as the plan judged it. Reads only."""
+        an emptied one removed ("delete") or flagged ("unchanged"); "unchanged" too for an approval NetSuite held
+        back whose report is still frozen; None: as the plan judged it. Reads only."""
         sheet = self._clicktime.expense_sheet(message.source_id) if message.op == "upsert" else None
         if sheet is None or sheet.Status not in EXPENSE_SHEETS.exported_statuses:
             return None
         items = self._clicktime.expense_items(ExpenseSheetID=sheet.ID)
         if items:
             problems = merged(self.plan(sheet, items).problems)
-            return ("fail", "; ".join(_with_entries(p, ITEMS) for p in problems)) if problems else None
+            if problems:
+                return "fail", "; ".join(_with_entries(p, ITEMS) for p in problems)
+            held_back = mapping is not None and approval_of(mapping.fingerprint) != mapping.fingerprint
+            if held_back and mapping is not None and (why := self._frozen(mapping.target_id)):
+                return "unchanged", f"report {mapping.target_id} {why}: ClickTime's changes wait (flagged)"
+            return None
         if mapping is None or mapping.deleted or not mapping.target_id:
             return "skip", f"expense sheet is {EMPTY}: no report"
         if self._settings.on_unapproved == "flag":
@@ -420,7 +433,7 @@ class ExpenseExport(SheetExport):
             done = self._receipt_step.store(plan, version, children, report or "", frozen)
         payload = report_payload(plan, self._receipt_step.linked_files(plan, children))
         digest = report_hash(plan, payload)
-        flags: list[str] = []
+        flags: list[str] = list(done.held_back)
         wrote = False
         if report is None or held != digest:
             if why := frozen():
@@ -497,12 +510,13 @@ class ExpenseExport(SheetExport):
             except (NetSuiteAlreadyBilled, NetSuitePeriodClosed) as refused:
                 flags.append(f"expense sheet is {status}: NetSuite refused to delete report {report}: {refused.detail}")
                 held_back = True
-        if not flagged_before(before, fingerprint):
-            self._flag(message, flags)
+        flags, told = withdrawal_flags(before, status, flags)
+        self._flag(message, flags)
+        details = {k: v for k, v in before.details.items() if k != WITHDRAWAL_FLAGS}
         mapping = before.model_copy(
             update={
                 "source_version": max(filter(None, [message.version, before.source_version])),
-                "details": {**before.details, "withdrawn": status},
+                "details": {**details, "withdrawn": status, **told},
                 "deleted": gone,
                 "content_hash": "" if gone else before.content_hash,
                 "fingerprint": kept_fingerprint(fingerprint or approval_of(before.fingerprint), held_back=held_back),

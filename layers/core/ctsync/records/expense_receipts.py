@@ -40,6 +40,7 @@ from ctsync.records.expense_lines import (
     report_payload,
 )
 from ctsync.records.receipts import FileCabinet, file_type_of
+from ctsync.records.sheet_export import approval_of
 from ctsync.state import Lock, Mapping, MappingStore, RunLog
 from ctsync.sync.messages import Outcome, WorkMessage
 from ctsync.timeutil import format_instant
@@ -73,6 +74,9 @@ class ReceiptsDone:
     pending: dict[str, list[str]] = field(default_factory=dict)  # cause key -> texts: may go through later
     link_hash: str = ""  # the report's payload hash after the write that linked files to lines
     recovered: set[str] = field(default_factory=set)  # causes of an earlier try of an item that went through now
+    # Receipts of this approval not stored because NetSuite holds the report back (paid, approved by accounting, a
+    # closed period): they wait with the approval's other changes, and the export flags them with those
+    held_back: list[str] = field(default_factory=list)
 
     @property
     def wrote(self) -> bool:
@@ -164,6 +168,11 @@ class ReceiptStep:
             ):
                 continue  # stored (or refused) for this approval already: not downloaded again
             failure = self._receipt(item, child, details, done, frozen, report)
+            if failure is not None and failure[0] == FROZEN:
+                # Not checked for this approval: tried again when the approval is (a backfill once NetSuite lets
+                # the report change); the file it had stays linked to the report NetSuite keeps as it is
+                done.held_back.append(failure[1])
+                continue
             if failure is not None:
                 cause, text, retry = failure
                 details["receipt_error"] = cause
@@ -218,7 +227,7 @@ class ReceiptStep:
         if details.get("receipt_sha") == sha and details.get("receipt_file"):
             return None  # NetSuite holds this content already
         if why := frozen():
-            return "expense-report-frozen", f"{what}: its receipt is not stored: report {report} {why}", False
+            return FROZEN, f"{what}: its receipt is not stored: report {report} {why}", False
         try:
             file_id = self._store(item, child, content, file_type, sha, details)
         except TransientError as error:
@@ -250,7 +259,13 @@ class ReceiptStep:
         return saved
 
     def _link(
-        self, plan: ReportPlan, report: str, children: dict[str, Mapping], done: ReceiptsDone, held_hash: str
+        self,
+        plan: ReportPlan,
+        report: str,
+        children: dict[str, Mapping],
+        done: ReceiptsDone,
+        held_hash: str,
+        frozen: Callable[[], str | None],
     ) -> None:
         """After a retry of this step stored files: the whole report written again with every line's file
         (`line`), and/or each new file attached (`attach`). A link NetSuite refuses is reported; the report stays
@@ -258,7 +273,9 @@ class ReceiptStep:
         if self._settings.link in ("line", "both"):
             payload = report_payload(plan, self.linked_files(plan, children))
             digest = report_hash(plan, payload)
-            if digest != held_hash:
+            if digest != held_hash and (why := frozen()):
+                done.fail(FROZEN, f"receipts not linked to the lines of report {report}: it {why}")
+            elif digest != held_hash:
                 try:
                     self._netsuite.upsert_record(RECORD, external_id(plan.sheet.ID), payload, replace=[SUBLIST])
                 except (NetSuiteAlreadyBilled, NetSuitePeriodClosed) as refused:
@@ -431,12 +448,18 @@ class ReceiptStep:
             self._mappings.release(lock)
             return Outcome("skipped", before.target_id if before else None, "receipts retry superseded")
         report = before.target_id
-        done = self.store(plan, version, children, report, self.frozen(report))
+        if approval_of(before.fingerprint) != before.fingerprint:
+            # NetSuite held this approval back: its receipts go with the rest of it (a backfill once NetSuite lets
+            # it), not into the report by this retry
+            self._mappings.release(lock)
+            return Outcome("skipped", report, f"receipts retry: report {report} held back by NetSuite, flagged")
+        frozen = self.frozen(report)
+        done = self.store(plan, version, children, report, frozen)
         held = before.content_hash
         verify = bool(message.snapshot.get(RECEIPT_VERIFY))
         if verify and not self._links_hold(plan, report, children):
             held = ""  # an earlier write of the report, processed late, undid links: written whole again
-        self._link(plan, report, children, done, held)
+        self._link(plan, report, children, done, held, frozen)
         mapping = self.report(message, plan, report, before, done, try_number=try_number)
         self._mappings.commit(lock, mapping)
         self.requeue_retry(message, version, done, try_number=try_number)
@@ -456,6 +479,8 @@ class ReceiptStep:
             return Outcome("deferred", report, f"{done.retry} receipt(s) still fail (try {try_number})")
         return Outcome("updated" if done.wrote else "unchanged", report, f"{done.stored} receipt(s) stored")
 
+
+FROZEN = "expense-report-frozen"
 
 RECEIPT_FIXES = {
     "receipt-download": "the receipt is retried on its own; if it keeps failing, check the receipt in ClickTime, then "

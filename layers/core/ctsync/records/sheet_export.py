@@ -8,6 +8,7 @@ from ctsync.config import SyncConfig
 from ctsync.netsuite.client import NetSuiteClient
 from ctsync.records.clicktime_source import ApprovedSheetSource, SheetKind
 from ctsync.records.references import ClickTimeReferences, NetSuiteReferences, People, Projects
+from ctsync.records.targets import content_hash
 from ctsync.references import References
 from ctsync.state import Mapping, MappingStore, RunLog
 
@@ -34,6 +35,24 @@ def flagged_before(mapping: Mapping | None, approval: str) -> bool:
     """Whether this very approval was held back by NetSuite (and flagged) when the worker last saw it: the overlap or a
     backfill that finds it still held back does not flag it again."""
     return bool(approval) and mapping is not None and mapping.fingerprint == f"{HELD_BACK}{approval}"
+
+
+WITHDRAWAL_FLAGS = "withdrawal_flags"  # mapping detail: the digest of the flags a withdrawal raised
+
+
+def withdrawal_flags(before: Mapping | None, status: str, flags: list[str]) -> tuple[list[str], dict[str, str]]:
+    """The flags a withdrawal (the sheet `status`, no longer approved or emptied) raises, and the mapping details
+    that remember them: none when NetSuite still has the sheet's records and this same withdrawal was flagged with
+    the same texts already. The withdrawn phase queues such a sheet again every run (so a report or bill NetSuite
+    lets go of later is removed then); it is told once, not every night."""
+    digest = content_hash(sorted(flags)) if flags else ""
+    told = (
+        before is not None
+        and not before.deleted
+        and before.details.get("withdrawn") == status
+        and before.details.get(WITHDRAWAL_FLAGS, "") == digest
+    )
+    return ([] if told else flags), ({WITHDRAWAL_FLAGS: digest} if digest else {})
 
 
 class SheetExport:

@@ -50,7 +50,14 @@ from ctsync.records.blocking import Blocked, Problem, _with_entries, merged, nam
 from ctsync.records.clicktime_source import TIMESHEETS, approved_at
 from ctsync.records.netsuite_source import id_list, keyset
 from ctsync.records.references import Unmapped, task_on_job
-from ctsync.records.sheet_export import SheetExport, flagged_before, kept_fingerprint
+from ctsync.records.sheet_export import (
+    WITHDRAWAL_FLAGS,
+    SheetExport,
+    approval_of,
+    flagged_before,
+    kept_fingerprint,
+    withdrawal_flags,
+)
 from ctsync.records.targets import content_hash, locked
 from ctsync.records.window import in_window, read_beside, slots
 from ctsync.references import References
@@ -385,7 +392,10 @@ class TimeExport(SheetExport):
                 attempt.forced = time_doubts.in_doubt(before.details)
                 # The look moves neither the version fence nor the fingerprint: it is not a new version.
                 message = message.model_copy(
-                    update={"version": before.source_version or message.version, "fingerprint": before.fingerprint}
+                    update={
+                        "version": before.source_version or message.version,
+                        "fingerprint": approval_of(before.fingerprint),
+                    }
                 )
             with unsettled.watching() as attempt.sent:
                 try:
@@ -576,11 +586,13 @@ class TimeExport(SheetExport):
             gone = self._delete_bills(children, frozen, flags)
             strays_gone = self._delete_strays(attempt.forced, flags, mapped, attempt)
             self._mappings.delete_many(ENTRY_KIND, gone)
+        flags, told = withdrawal_flags(before, status, flags)
         self._flag(message, message.source_id, flags)
         doubts = self._doubts(lock, attempt, children)
         remaining = len(children) - len(gone)
         target = before.target_id if before else f"timesheet:{message.source_id}"
         kept = time_doubts.cleared(before.details) if before else {}
+        kept.pop(WITHDRAWAL_FLAGS, None)
         mapping = Mapping(
             kind=KIND,
             source_id=message.source_id,
@@ -589,7 +601,7 @@ class TimeExport(SheetExport):
             source_version=before.source_version
             if attempt.look and before
             else max(filter(None, [message.version, before.source_version if before else None])),
-            details={**kept, "withdrawn": status, "entries": str(remaining), **doubts},
+            details={**kept, "withdrawn": status, "entries": str(remaining), **told, **doubts},
             deleted=remaining == 0,
         )
         self._mappings.commit(lock, mapping)
