@@ -10,8 +10,13 @@ withdrawal NetSuite held back (an un-approved sheet whose report is paid, whose 
 held-back approval waits with it: a retry of the receipt step does not write it into the frozen report, and the
 backfill stores and links it. `ctns plan` says the held-back sheet stays unchanged while NetSuite still freezes it.
 
-The review of the first fix (a fresh reviewer, 2026-12-02) found the look, the withdrawal, the receipt and the plan
-cases: each failed then.
+A second review found: a receipt retry that finds the report frozen since it was queued dropped the receipt
+silently; with `expenses.receipts.link = attach`, a receipt removed in ClickTime was detached from a paid report; the
+cause stayed open after the backfill applied the correction; a withdrawal flagged a bill it had told already when
+another bill of the sheet left NetSuite.
+
+The reviews of the first fixes (fresh reviewers, 2026-12-02) found the look, the withdrawal, the receipt, the plan
+and the cause cases: each failed then.
 
 End to end through the local runner on the seeded simulators (the sheets built by hand, `World` of each export's
 review); the backfill is what `ctns backfill` does: every watermark of the sync set back, then a run.
@@ -19,7 +24,7 @@ review); the backfill is what `ctns backfill` does: every watermark of the sync 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -277,3 +282,96 @@ def test_the_plan_says_a_held_back_sheet_stays_unchanged_while_netsuite_freezes_
 
     assert not [w for w in overlap.netsuite_writes if "expenseReport" in w.path]
     assert step.action == "unchanged" and report["id"] in step.detail and "approved by accounting" in step.detail
+
+
+def test_a_receipt_retry_that_finds_the_report_frozen_since_keeps_the_receipt_waiting(world, monkeypatch):
+    from ctsync.records import expense_receipts
+
+    sheet = world.sheet()
+    item = world.item(sheet, "42.50", receipt=PDF, receipt_type="application/pdf")
+    with world.ct.store.lock:  # the first export's download fails (both tries): a retry of the receipt is queued
+        world.ct.store.receipt_failures = FailFirst(item, 2)
+    again = expense_receipts.ReceiptStep.again
+
+    def accounting_approves_first(self, *args, **kwargs):  # before the retry runs
+        approve_in_netsuite(world, world.report(sheet)["id"])
+        return again(self, *args, **kwargs)
+
+    monkeypatch.setattr(expense_receipts.ReceiptStep, "again", accounting_approves_first)
+    world.approve(sheet)
+    first = world.run()
+    monkeypatch.setattr(expense_receipts.ReceiptStep, "again", again)
+    report = world.report(sheet)
+
+    assert not report["expense"]["items"][0].get("expmediaitem")
+    assert any(item in text for text in flags_of(world, first, "expense-report-frozen"))
+
+    world.ns.records.update("expenseReport", report["id"], {"accountingapproval": False, "status": {"id": "E"}})
+    backfill(world)
+
+    line = world.report(sheet)["expense"]["items"][0]
+    assert line.get("expmediaitem") and world.ns.file_content(line["expmediaitem"]["id"]) == PDF
+
+
+def test_a_receipt_removed_in_clicktime_is_not_detached_from_a_paid_report(world_factory):
+    world = world_factory({"expenses": {"receipts": {"link": "attach"}}})
+    sheet = world.sheet()
+    item = world.item(sheet, "42.50", receipt=PDF, receipt_type="application/pdf")
+    world.item(sheet, "10.00", description="Taxi")
+    world.approve(sheet)
+    world.run()
+    report = world.report(sheet)
+    attached = world.ns.attachments("expenseReport", report["id"])
+    assert len(attached) == 1
+    world.sims.netsuite.mark_expense_report_paid(report["id"])
+
+    def remove() -> None:
+        with world.ct.store.lock:
+            world.ct.store.receipts.pop(item)
+
+    world.reapprove(sheet, edit=remove)
+    result = world.run()
+
+    assert world.ns.attachments("expenseReport", report["id"]) == attached
+    assert not result.netsuite_writes
+    assert flags_of(world, result, "expense-report-frozen")
+
+
+def test_the_cause_lets_go_of_a_sheet_once_its_held_back_correction_went_through(world):
+    sheet, item, report = world.exported_sheet()
+    approve_in_netsuite(world, report["id"])
+    world.reapprove(sheet, edit=lambda: world.ct.edit_expense_item(item, Amount="50.00"))
+    world.run()
+    cause = world.session.runlog.cause("expenses", "expense-report-frozen")
+    assert cause is not None and cause.open and sheet in cause.blocked
+
+    world.ns.records.update("expenseReport", report["id"], {"accountingapproval": False, "status": {"id": "E"}})
+    backfill(world)
+
+    assert amounts(world.report(sheet)) == [Decimal("50.00")]
+    cause = world.session.runlog.cause("expenses", "expense-report-frozen")
+    assert not cause.open and sheet not in cause.blocked
+
+
+def test_a_withdrawal_does_not_flag_again_a_bill_it_told_when_another_bill_leaves(time_world):
+    world = time_world
+    sheet = world.sheet(date(2026, 10, 26))  # a week over October and November
+    october = world.entry(sheet, date(2026, 10, 30), "2")
+    november = world.entry(sheet, date(2026, 11, 1), "1")
+    world.approve(sheet)
+    world.run()
+    world.ns.close_period(date(2026, 10, 30))
+    world.ns.close_period(date(2026, 11, 1))
+    world.ct.clock.advance(timedelta(hours=2))
+    world.act(sheet, "UndoApproval")
+    first = world.run()
+    assert len(flags_of(world, first, "time-bill-frozen")) >= 1
+    told = world.session.runlog.cause("time", "time-bill-frozen").count
+    assert told == 2  # one flag per bill
+
+    world.ns.reopen_period(date(2026, 11, 1))
+    world.ct.clock.advance(timedelta(days=1))
+    world.run()
+
+    assert world.bill(november) is None and world.bill(october) is not None
+    assert world.session.runlog.cause("time", "time-bill-frozen").count == told

@@ -64,7 +64,7 @@ from ctsync.records.expense_lines import (
     resolve_category,
     sheet_mapping,
 )
-from ctsync.records.expense_receipts import RECEIPTS_ONLY, ReceiptsDone, ReceiptStep, Requeue
+from ctsync.records.expense_receipts import FROZEN, RECEIPTS_ONLY, ReceiptsDone, ReceiptStep, Requeue
 from ctsync.records.receipts import FileCabinet
 from ctsync.records.references import (
     Currency,
@@ -79,6 +79,7 @@ from ctsync.records.sheet_export import (
     approval_of,
     flagged_before,
     kept_fingerprint,
+    released,
     withdrawal_flags,
 )
 from ctsync.records.targets import locked
@@ -455,13 +456,17 @@ class ExpenseExport(SheetExport):
             left = tuple(m for item, m in children.items() if item not in wanted)
             children = self._record_lines(plan, report, children)
         approval = message.fingerprint or approval_of(before.fingerprint if before else "")
+        if self._settings.receipts.enabled and not flags:
+            # Files attached to (or detached from) the report after it is known: NetSuite may hold those back too
+            self._mappings.commit(lock, sheet_mapping(plan, report, version, held, approval, flags=0), keep_lock=True)
+            self._receipt_step.attach(plan, report, children, done, frozen, left=left)
+            flags += done.held_back
         if not flagged_before(before, approval):
             self._flag(message, flags)
+        if not flags:
+            released(self._runlog, message, before, FROZEN)
         fingerprint = kept_fingerprint(approval, held_back=bool(flags))
         mapping = sheet_mapping(plan, report, version, held, fingerprint, flags=len(flags))
-        self._mappings.commit(lock, mapping, keep_lock=True)  # the report is known before files are attached to it
-        if self._settings.receipts.enabled and not flags:
-            self._receipt_step.attach(plan, report, children, done, left=left)
         mapping = self._receipt_step.report(message, plan, report, mapping, done, try_number=0)
         self._mappings.commit(lock, mapping)
         self._receipt_step.requeue_retry(message, version, done, try_number=0)
@@ -510,6 +515,8 @@ class ExpenseExport(SheetExport):
             except (NetSuiteAlreadyBilled, NetSuitePeriodClosed) as refused:
                 flags.append(f"expense sheet is {status}: NetSuite refused to delete report {report}: {refused.detail}")
                 held_back = True
+        if not flags:
+            released(self._runlog, message, before, FROZEN)
         flags, told = withdrawal_flags(before, status, flags)
         self._flag(message, flags)
         details = {k: v for k, v in before.details.items() if k != WITHDRAWAL_FLAGS}
@@ -558,7 +565,7 @@ class ExpenseExport(SheetExport):
             message,
             flags,
             what=f"expense sheet {message.source_id}",
-            cause_key="expense-report-frozen",
+            cause_key=FROZEN,
             fix="a paid, accounting-approved or closed-period expense report, or one kept by expenses.on_unapproved"
             " = flag, is not changed by the sync: adjust it in NetSuite, or once NetSuite lets it (rejected by"
             " accounting, the period reopened) run ctns backfill expenses --since <approval date>",

@@ -40,7 +40,7 @@ from ctsync.records.expense_lines import (
     report_payload,
 )
 from ctsync.records.receipts import FileCabinet, file_type_of
-from ctsync.records.sheet_export import approval_of
+from ctsync.records.sheet_export import approval_of, kept_fingerprint
 from ctsync.state import Lock, Mapping, MappingStore, RunLog
 from ctsync.sync.messages import Outcome, WorkMessage
 from ctsync.timeutil import format_instant
@@ -274,7 +274,7 @@ class ReceiptStep:
             payload = report_payload(plan, self.linked_files(plan, children))
             digest = report_hash(plan, payload)
             if digest != held_hash and (why := frozen()):
-                done.fail(FROZEN, f"receipts not linked to the lines of report {report}: it {why}")
+                done.held_back.append(f"receipts not linked to the lines of report {report}: it {why}")
             elif digest != held_hash:
                 try:
                     self._netsuite.upsert_record(RECORD, external_id(plan.sheet.ID), payload, replace=[SUBLIST])
@@ -295,7 +295,7 @@ class ReceiptStep:
                 else:
                     done.linked = True
                     done.link_hash = digest
-        self.attach(plan, report, children, done)
+        self.attach(plan, report, children, done, frozen)
 
     def attach(
         self,
@@ -303,12 +303,17 @@ class ReceiptStep:
         report: str,
         children: dict[str, Mapping],
         done: ReceiptsDone,
+        frozen: Callable[[], str | None],
         left: tuple[Mapping, ...] = (),
     ) -> None:
         """Attach each stored file not attached yet to the report, by `expenses.receipts.link` (attach, both), and
         detach the files of receipts removed in ClickTime and of the items that `left` the sheet (their mappings
-        already forgotten: one that cannot be detached is reported to do by hand)."""
+        already forgotten: one that cannot be detached is reported to do by hand). Nothing, when the report is
+        frozen (`frozen`, asked only when there is something to do): what it would change is `done.held_back`."""
         if self._settings.link in ("attach", "both"):
+            if self._attachments_change(plan, report, children, left) and (why := frozen()):
+                done.held_back.append(f"receipts not attached to or detached from report {report}: it {why}")
+                return
             self._detach_removed(plan, report, children, done, left)
             for line in plan.lines:
                 child = children.get(line.item.ID)
@@ -334,6 +339,20 @@ class ReceiptStep:
                     child, {**child.details, "receipt_attached": f"{report}:{file_id}"}
                 )
                 done.attached += 1
+
+    def _attachments_change(
+        self, plan: ReportPlan, report: str, children: dict[str, Mapping], left: tuple[Mapping, ...]
+    ) -> bool:
+        """Whether `attach` has a file to attach to the report or to detach from it."""
+        for line in plan.lines:
+            child = children.get(line.item.ID)
+            if child is None:
+                continue
+            attached = child.details.get("receipt_attached", "")
+            file_id = child.details.get("receipt_file") if line.item.ReceiptURL else None
+            if (file_id and attached != f"{report}:{file_id}") or (not line.item.ReceiptURL and attached):
+                return True
+        return any(m.details.get("receipt_attached", "").startswith(f"{report}:") for m in left)
 
     def _detach_removed(
         self, plan: ReportPlan, report: str, children: dict[str, Mapping], done: ReceiptsDone, left: tuple[Mapping, ...]
@@ -460,7 +479,11 @@ class ReceiptStep:
         if verify and not self._links_hold(plan, report, children):
             held = ""  # an earlier write of the report, processed late, undid links: written whole again
         self._link(plan, report, children, done, held, frozen)
+        for text in done.held_back:  # the report froze after this retry was queued: the receipt waits, flagged
+            done.fail(FROZEN, text)
         mapping = self.report(message, plan, report, before, done, try_number=try_number)
+        if FROZEN in done.failures:
+            mapping = mapping.model_copy(update={"fingerprint": kept_fingerprint(before.fingerprint, held_back=True)})
         self._mappings.commit(lock, mapping)
         self.requeue_retry(message, version, done, try_number=try_number)
         if done.linked and not verify:

@@ -11,6 +11,7 @@ from ctsync.records.references import ClickTimeReferences, NetSuiteReferences, P
 from ctsync.records.targets import content_hash
 from ctsync.references import References
 from ctsync.state import Mapping, MappingStore, RunLog
+from ctsync.sync.messages import WorkMessage
 
 # A sheet's mapping keeps the fingerprint of the approval it holds, so the poller does not queue that approval
 # again. When NetSuite did not take all of it (a report paid or approved by accounting, a bill billed or in a closed
@@ -37,22 +38,30 @@ def flagged_before(mapping: Mapping | None, approval: str) -> bool:
     return bool(approval) and mapping is not None and mapping.fingerprint == f"{HELD_BACK}{approval}"
 
 
-WITHDRAWAL_FLAGS = "withdrawal_flags"  # mapping detail: the digest of the flags a withdrawal raised
+WITHDRAWAL_FLAGS = "withdrawal_flags"  # mapping detail: digests of the flags a withdrawal raised
 
 
 def withdrawal_flags(before: Mapping | None, status: str, flags: list[str]) -> tuple[list[str], dict[str, str]]:
     """The flags a withdrawal (the sheet `status`, no longer approved or emptied) raises, and the mapping details
-    that remember them: none when NetSuite still has the sheet's records and this same withdrawal was flagged with
-    the same texts already. The withdrawn phase queues such a sheet again every run (so a report or bill NetSuite
-    lets go of later is removed then); it is told once, not every night."""
-    digest = content_hash(sorted(flags)) if flags else ""
-    told = (
-        before is not None
-        and not before.deleted
-        and before.details.get("withdrawn") == status
-        and before.details.get(WITHDRAWAL_FLAGS, "") == digest
-    )
-    return ([] if told else flags), ({WITHDRAWAL_FLAGS: digest} if digest else {})
+    that remember them: only those not raised already by this same withdrawal of records NetSuite still has. The
+    withdrawn phase queues such a sheet again every run (so a report or bill NetSuite lets go of later is removed
+    then); each thing it keeps is told once, not every night."""
+    digests = {text: content_hash(text)[:16] for text in flags}
+    told: set[str] = set()
+    if before is not None and not before.deleted and before.details.get("withdrawn") == status:
+        told = set(before.details.get(WITHDRAWAL_FLAGS, "").split())
+    remembered = " ".join(sorted(set(digests.values())))
+    return [text for text in flags if digests[text] not in told], ({WITHDRAWAL_FLAGS: remembered} if remembered else {})
+
+
+def released(runlog: RunLog, message: WorkMessage, before: Mapping | None, cause_key: str) -> None:
+    """A sheet whose last pass NetSuite held back (an approval's mark, a withdrawal's remembered flags) went through
+    whole this time (call it only then): it leaves the cause that flagged it, so `ctns errors` stops asking for a
+    backfill, or a fix in NetSuite, that is done."""
+    if before is None:
+        return
+    if approval_of(before.fingerprint) != before.fingerprint or before.details.get(WITHDRAWAL_FLAGS):
+        runlog.unblock(message.sync, cause_key, message.source_id)
 
 
 class SheetExport:

@@ -56,6 +56,7 @@ from ctsync.records.sheet_export import (
     approval_of,
     flagged_before,
     kept_fingerprint,
+    released,
     withdrawal_flags,
 )
 from ctsync.records.targets import content_hash, locked
@@ -113,6 +114,9 @@ class Attempt:
 
 LOOKED = "looked at again after a write of unknown outcome"  # a look's outcomes start so (the runbook's query)
 WRITES = "time-bill-writes"  # the invocation's NetSuite request slots (`records.window.slots`)
+
+
+FROZEN = "time-bill-frozen"  # the cause of a change NetSuite must not receive (billed, posted, closed period)
 
 
 class TimeExport(SheetExport):
@@ -469,6 +473,8 @@ class TimeExport(SheetExport):
         self._mappings.delete_many(ENTRY_KIND, gone)
         if not flagged_before(lock.mapping, message.fingerprint):
             self._flag(message, sheet_id, flags)
+        if not flags:
+            released(self._runlog, message, lock.mapping, FROZEN)
         doubts = self._doubts(lock, attempt, [*children.values(), *written])
         total = sum(e.minutes for e in plan.entries)
         mapping = Mapping(
@@ -586,6 +592,8 @@ class TimeExport(SheetExport):
             gone = self._delete_bills(children, frozen, flags)
             strays_gone = self._delete_strays(attempt.forced, flags, mapped, attempt)
             self._mappings.delete_many(ENTRY_KIND, gone)
+        if not flags:
+            released(self._runlog, message, before, FROZEN)
         flags, told = withdrawal_flags(before, status, flags)
         self._flag(message, message.source_id, flags)
         doubts = self._doubts(lock, attempt, children)
@@ -783,7 +791,7 @@ class TimeExport(SheetExport):
             message,
             flags,
             what=f"timesheet {sheet_id}",
-            cause_key="time-bill-frozen",
+            cause_key=FROZEN,
             fix="billed, posted or closed-period time is not changed by the sync: adjust it in NetSuite, or once"
             " NetSuite lets it (the invoice voided, the period reopened) run ctns backfill time --since <approval date>",
         )
