@@ -13,7 +13,9 @@ backfill stores and links it. `ctns plan` says the held-back sheet stays unchang
 A second review found: a receipt retry that finds the report frozen since it was queued dropped the receipt
 silently; with `expenses.receipts.link = attach`, a receipt removed in ClickTime was detached from a paid report; the
 cause stayed open after the backfill applied the correction; a withdrawal flagged a bill it had told already when
-another bill of the sheet left NetSuite.
+another bill of the sheet left NetSuite. A third: a worker that died after the report was written and before the
+sheet's last commit left the cause open for good (its interim commit had moved the fingerprint); attach mode counted
+a file attached to an earlier, deleted report as work on a paid one, and flagged an unchanged approval.
 
 The reviews of the first fixes (fresh reviewers, 2026-12-02) found the look, the withdrawal, the receipt, the plan
 and the cause cases: each failed then.
@@ -375,3 +377,63 @@ def test_a_withdrawal_does_not_flag_again_a_bill_it_told_when_another_bill_leave
 
     assert world.bill(november) is None and world.bill(october) is not None
     assert world.session.runlog.cause("time", "time-bill-frozen").count == told
+
+
+class ProcessDied(BaseException):
+    """The worker's process dies (not an exception the handler could catch)."""
+
+
+def test_a_worker_that_dies_before_the_last_commit_still_lets_go_of_the_cause(world, monkeypatch):
+    from ctsync.records.expense_receipts import ReceiptStep
+
+    world.session.runner.host.timeout_override["ExpensesWorker"] = 1
+    world.session.runner.retry_delay = 1.2
+    sheet, item, report = world.exported_sheet()
+    approve_in_netsuite(world, report["id"])
+    world.reapprove(sheet, edit=lambda: world.ct.edit_expense_item(item, Amount="50.00"))
+    world.run()
+    world.ns.records.update("expenseReport", report["id"], {"accountingapproval": False, "status": {"id": "E"}})
+    attach, died = ReceiptStep.attach, []
+
+    def dies_once(self, *args, **kwargs):  # after the report's write and the interim commit
+        if not died:
+            died.append(True)
+            raise ProcessDied("the worker died before the sheet's last commit")
+        return attach(self, *args, **kwargs)
+
+    monkeypatch.setattr(ReceiptStep, "attach", dies_once)
+    backfill(world)
+    monkeypatch.undo()
+    world.run()
+
+    assert died and amounts(world.report(sheet)) == [Decimal("50.00")]
+    assert not world.session.mappings.get("expensesheet", sheet).fingerprint.startswith("held-back:")
+    cause = world.session.runlog.cause("expenses", "expense-report-frozen")
+    assert sheet not in cause.blocked and not cause.open
+
+
+def test_a_file_attached_to_an_earlier_report_is_no_work_on_a_paid_one(world_factory):
+    world = world_factory({"expenses": {"receipts": {"link": "attach"}}})
+    sheet = world.sheet()
+    item = world.item(sheet, "42.50", receipt=PDF, receipt_type="application/pdf")
+    world.item(sheet, "10.00", description="Taxi")
+    world.approve(sheet)
+    world.run()
+    first = world.report(sheet)
+    world.ct.clock.advance(timedelta(hours=2))
+    world.act(sheet, "UndoApproval")  # the report leaves NetSuite
+    world.run()
+    with world.ct.store.lock:
+        world.ct.store.receipts.pop(item)  # the receipt is removed in ClickTime
+    world.ct.clock.advance(timedelta(hours=2))
+    world.act(sheet, "Approve")
+    world.run()
+    second = world.report(sheet)
+    assert second is not None and second["id"] != first["id"]
+    world.sims.netsuite.mark_expense_report_paid(second["id"])
+
+    world.reapprove(sheet)  # approved again in ClickTime, nothing changed
+    result = world.run()
+
+    assert flags_of(world, result, "expense-report-frozen") == []
+    assert not world.session.mappings.get("expensesheet", sheet).fingerprint.startswith("held-back:")

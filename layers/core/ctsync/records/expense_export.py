@@ -457,8 +457,11 @@ class ExpenseExport(SheetExport):
             children = self._record_lines(plan, report, children)
         approval = message.fingerprint or approval_of(before.fingerprint if before else "")
         if self._settings.receipts.enabled and not flags:
-            # Files attached to (or detached from) the report after it is known: NetSuite may hold those back too
-            self._mappings.commit(lock, sheet_mapping(plan, report, version, held, approval, flags=0), keep_lock=True)
+            # Files attached to (or detached from) the report after it is known: NetSuite may hold those back too.
+            # The fingerprint moves only with the last commit: a worker that dies before it leaves the approval to
+            # its redelivery (which writes nothing the report holds already) and the cause to let go of.
+            interim = before.fingerprint if before else ""
+            self._mappings.commit(lock, sheet_mapping(plan, report, version, held, interim, flags=0), keep_lock=True)
             self._receipt_step.attach(plan, report, children, done, frozen, left=left)
             flags += done.held_back
         if not flagged_before(before, approval):

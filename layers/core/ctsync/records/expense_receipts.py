@@ -350,7 +350,9 @@ class ReceiptStep:
                 continue
             attached = child.details.get("receipt_attached", "")
             file_id = child.details.get("receipt_file") if line.item.ReceiptURL else None
-            if (file_id and attached != f"{report}:{file_id}") or (not line.item.ReceiptURL and attached):
+            if (file_id and attached != f"{report}:{file_id}") or (
+                not line.item.ReceiptURL and attached.startswith(f"{report}:")
+            ):
                 return True
         return any(m.details.get("receipt_attached", "").startswith(f"{report}:") for m in left)
 
