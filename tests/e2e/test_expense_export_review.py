@@ -74,10 +74,11 @@ class World(SheetWorld):
     def act(self, sheet: str, action: str) -> None:
         self.ct.expense_sheet_action(sheet, action, "correction" if action == "UndoApproval" else None)
 
-    def exported_sheet(self, amount: str = "42.50") -> tuple[str, str, dict[str, Any]]:
-        """A sheet of one Meals item approved and exported: (sheet, item, its report)."""
+    def exported_sheet(self, amount: str = "42.50", receipt: bytes | None = None) -> tuple[str, str, dict[str, Any]]:
+        """A sheet of one Meals item (with a PDF `receipt`, if given) approved and exported: (sheet, item, its
+        report)."""
         sheet = self.sheet()
-        item = self.item(sheet, amount)
+        item = self.item(sheet, amount, **({"receipt": receipt, "receipt_type": "application/pdf"} if receipt else {}))
         self.approve(sheet)
         self.run()
         report = self.report(sheet)

@@ -89,6 +89,17 @@ def test_an_expense_report_that_stays_frozen_is_not_changed_by_a_backfill(world)
     assert not [w for w in result.netsuite_writes if "expenseReport" in w.path]
 
 
+def exported_timesheet(world) -> tuple[str, str]:
+    """A timesheet of one entry of 2 hours on WEEK, approved and exported: (sheet, entry)."""
+    from tests.e2e.test_time_export_review import WEEK
+
+    sheet = world.sheet()
+    entry = world.entry(sheet, WEEK, "2")
+    world.approve(sheet)
+    world.run()
+    return sheet, entry
+
+
 @pytest.fixture
 def time_world(open_session):
     from tests.e2e.test_time_export_review import World as TimeWorld
@@ -100,10 +111,7 @@ def test_a_time_correction_held_back_by_a_closed_period_goes_through_once_the_pe
     from tests.e2e.test_time_export_review import WEEK, minutes
 
     world = time_world
-    sheet = world.sheet()
-    entry = world.entry(sheet, WEEK, "2")
-    world.approve(sheet)
-    world.run()
+    sheet, entry = exported_timesheet(world)
     assert minutes(world.bill(entry)) == 120
     world.ns.close_period(WEEK)
     world.reapprove(sheet, edit=lambda: world.ct.edit_time_entry(entry, Hours=Decimal("3")))
@@ -195,13 +203,8 @@ def test_an_unapproved_sheet_whose_report_is_paid_is_flagged_once_not_every_nigh
 
 
 def test_an_unapproved_timesheet_whose_bill_is_billed_is_flagged_once_not_every_night(time_world):
-    from tests.e2e.test_time_export_review import WEEK
-
     world = time_world
-    sheet = world.sheet()
-    entry = world.entry(sheet, WEEK, "2")
-    world.approve(sheet)
-    world.run()
+    sheet, entry = exported_timesheet(world)
     world.ns.mark_time_billed(world.bill(entry)["id"])
     world.ct.clock.advance(timedelta(hours=2))
     world.act(sheet, "UndoApproval")
@@ -230,11 +233,7 @@ class FailFirst(dict):
 
 
 def test_a_receipt_retry_does_not_write_a_held_back_correction_into_an_accounting_approved_report(world):
-    sheet = world.sheet()
-    item = world.item(sheet, "42.50", receipt=PDF, receipt_type="application/pdf")
-    world.approve(sheet)
-    world.run()
-    report = world.report(sheet)
+    sheet, item, report = world.exported_sheet(receipt=PDF)
     assert report["expense"]["items"][0].get("expmediaitem")
     approve_in_netsuite(world, report["id"])
     with world.ct.store.lock:  # the held-back approval's receipt download fails (the client's two tries)
@@ -247,11 +246,7 @@ def test_a_receipt_retry_does_not_write_a_held_back_correction_into_an_accountin
 
 
 def test_a_receipt_held_back_with_its_correction_is_stored_once_accounting_rejects_the_report(world):
-    sheet = world.sheet()
-    item = world.item(sheet, "42.50", receipt=PDF, receipt_type="application/pdf")
-    world.approve(sheet)
-    world.run()
-    report = world.report(sheet)
+    sheet, item, report = world.exported_sheet(receipt=PDF)
     approve_in_netsuite(world, report["id"])
 
     def correct() -> None:
@@ -315,13 +310,19 @@ def test_a_receipt_retry_that_finds_the_report_frozen_since_keeps_the_receipt_wa
     assert line.get("expmediaitem") and world.ns.file_content(line["expmediaitem"]["id"]) == PDF
 
 
-def test_a_receipt_removed_in_clicktime_is_not_detached_from_a_paid_report(world_factory):
-    world = world_factory({"expenses": {"receipts": {"link": "attach"}}})
+def exported_with_an_attached_receipt(world) -> tuple[str, str]:
+    """A sheet of two items, the first with a receipt, approved and exported: (sheet, the item with the receipt)."""
     sheet = world.sheet()
     item = world.item(sheet, "42.50", receipt=PDF, receipt_type="application/pdf")
     world.item(sheet, "10.00", description="Taxi")
     world.approve(sheet)
     world.run()
+    return sheet, item
+
+
+def test_a_receipt_removed_in_clicktime_is_not_detached_from_a_paid_report(world_factory):
+    world = world_factory({"expenses": {"receipts": {"link": "attach"}}})
+    sheet, item = exported_with_an_attached_receipt(world)
     report = world.report(sheet)
     attached = world.ns.attachments("expenseReport", report["id"])
     assert len(attached) == 1
@@ -414,11 +415,7 @@ def test_a_worker_that_dies_before_the_last_commit_still_lets_go_of_the_cause(wo
 
 def test_a_file_attached_to_an_earlier_report_is_no_work_on_a_paid_one(world_factory):
     world = world_factory({"expenses": {"receipts": {"link": "attach"}}})
-    sheet = world.sheet()
-    item = world.item(sheet, "42.50", receipt=PDF, receipt_type="application/pdf")
-    world.item(sheet, "10.00", description="Taxi")
-    world.approve(sheet)
-    world.run()
+    sheet, item = exported_with_an_attached_receipt(world)
     first = world.report(sheet)
     world.ct.clock.advance(timedelta(hours=2))
     world.act(sheet, "UndoApproval")  # the report leaves NetSuite

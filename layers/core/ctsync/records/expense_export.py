@@ -74,7 +74,6 @@ from ctsync.records.references import (
     task_on_job,
 )
 from ctsync.records.sheet_export import (
-    WITHDRAWAL_FLAGS,
     SheetExport,
     approval_of,
     flagged_before,
@@ -522,11 +521,10 @@ class ExpenseExport(SheetExport):
             released(self._runlog, message, before, FROZEN)
         flags, told = withdrawal_flags(before, status, flags)
         self._flag(message, flags)
-        details = {k: v for k, v in before.details.items() if k != WITHDRAWAL_FLAGS}
         mapping = before.model_copy(
             update={
                 "source_version": max(filter(None, [message.version, before.source_version])),
-                "details": {**details, "withdrawn": status, **told},
+                "details": {**before.details, "withdrawn": status, **told},
                 "deleted": gone,
                 "content_hash": "" if gone else before.content_hash,
                 "fingerprint": kept_fingerprint(fingerprint or approval_of(before.fingerprint), held_back=held_back),

@@ -42,8 +42,8 @@ WITHDRAWAL_FLAGS = "withdrawal_flags"  # mapping detail: digests of the flags a 
 
 
 def withdrawal_flags(before: Mapping | None, status: str, flags: list[str]) -> tuple[list[str], dict[str, str]]:
-    """The flags a withdrawal (the sheet `status`, no longer approved or emptied) raises, and the mapping details
-    that remember them: only those not raised already by this same withdrawal of records NetSuite still has. The
+    """The flags a withdrawal (the sheet `status`, no longer approved or emptied) raises, and the mapping detail
+    that remembers them (merged over the mapping's details): only those not raised already by this same withdrawal of records NetSuite still has. The
     withdrawn phase queues such a sheet again every run (so a report or bill NetSuite lets go of later is removed
     then); each thing it keeps is told once, not every night."""
     digests = {text: content_hash(text)[:16] for text in flags}
@@ -51,7 +51,7 @@ def withdrawal_flags(before: Mapping | None, status: str, flags: list[str]) -> t
     if before is not None and not before.deleted and before.details.get("withdrawn") == status:
         told = set(before.details.get(WITHDRAWAL_FLAGS, "").split())
     remembered = " ".join(sorted(set(digests.values())))
-    return [text for text in flags if digests[text] not in told], ({WITHDRAWAL_FLAGS: remembered} if remembered else {})
+    return [text for text in flags if digests[text] not in told], {WITHDRAWAL_FLAGS: remembered}
 
 
 def released(runlog: RunLog, message: WorkMessage, before: Mapping | None, cause_key: str) -> None:

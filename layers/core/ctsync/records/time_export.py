@@ -45,20 +45,13 @@ from ctsync.netsuite import external_ids as netsuite_ids
 from ctsync.netsuite.client import NetSuiteClient, requests_held_by
 from ctsync.netsuite.errors import NetSuiteAlreadyBilled, NetSuiteError, NetSuiteNotFound, NetSuitePeriodClosed
 from ctsync.observability import logger
+from ctsync.records import sheet_export as sheets
 from ctsync.records import time_doubts
 from ctsync.records.blocking import Blocked, Problem, _with_entries, merged, named, record_flags
 from ctsync.records.clicktime_source import TIMESHEETS, approved_at
 from ctsync.records.netsuite_source import id_list, keyset
 from ctsync.records.references import Unmapped, task_on_job
-from ctsync.records.sheet_export import (
-    WITHDRAWAL_FLAGS,
-    SheetExport,
-    approval_of,
-    flagged_before,
-    kept_fingerprint,
-    released,
-    withdrawal_flags,
-)
+from ctsync.records.sheet_export import SheetExport
 from ctsync.records.targets import content_hash, locked
 from ctsync.records.window import in_window, read_beside, slots
 from ctsync.references import References
@@ -398,7 +391,7 @@ class TimeExport(SheetExport):
                 message = message.model_copy(
                     update={
                         "version": before.source_version or message.version,
-                        "fingerprint": approval_of(before.fingerprint),
+                        "fingerprint": sheets.approval_of(before.fingerprint),
                     }
                 )
             with unsettled.watching() as attempt.sent:
@@ -471,10 +464,10 @@ class TimeExport(SheetExport):
         gone = self._delete_bills(removed, frozen, flags)
         strays_gone = self._delete_strays(strays, flags, {m.target_id for m in children.values()}, attempt)
         self._mappings.delete_many(ENTRY_KIND, gone)
-        if not flagged_before(lock.mapping, message.fingerprint):
+        if not sheets.flagged_before(lock.mapping, message.fingerprint):
             self._flag(message, sheet_id, flags)
         if not flags:
-            released(self._runlog, message, lock.mapping, FROZEN)
+            sheets.released(self._runlog, message, lock.mapping, FROZEN)
         doubts = self._doubts(lock, attempt, [*children.values(), *written])
         total = sum(e.minutes for e in plan.entries)
         mapping = Mapping(
@@ -483,7 +476,7 @@ class TimeExport(SheetExport):
             target_id=f"employee:{plan.employee}",
             source_version=version,
             content_hash=content_hash({e.entry_id: e.payload for e in plan.entries}),
-            fingerprint=kept_fingerprint(message.fingerprint, held_back=bool(flags)),
+            fingerprint=sheets.kept_fingerprint(message.fingerprint, held_back=bool(flags)),
             details={
                 "period_start": plan.sheet.StartDate[:10],
                 "employee": plan.employee,
@@ -593,14 +586,13 @@ class TimeExport(SheetExport):
             strays_gone = self._delete_strays(attempt.forced, flags, mapped, attempt)
             self._mappings.delete_many(ENTRY_KIND, gone)
         if not flags:
-            released(self._runlog, message, before, FROZEN)
-        flags, told = withdrawal_flags(before, status, flags)
+            sheets.released(self._runlog, message, before, FROZEN)
+        flags, told = sheets.withdrawal_flags(before, status, flags)
         self._flag(message, message.source_id, flags)
         doubts = self._doubts(lock, attempt, children)
         remaining = len(children) - len(gone)
         target = before.target_id if before else f"timesheet:{message.source_id}"
         kept = time_doubts.cleared(before.details) if before else {}
-        kept.pop(WITHDRAWAL_FLAGS, None)
         mapping = Mapping(
             kind=KIND,
             source_id=message.source_id,
