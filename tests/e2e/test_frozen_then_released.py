@@ -434,3 +434,35 @@ def test_a_file_attached_to_an_earlier_report_is_no_work_on_a_paid_one(world_fac
 
     assert flags_of(world, result, "expense-report-frozen") == []
     assert not world.session.mappings.get("expensesheet", sheet).fingerprint.startswith("held-back:")
+
+
+def test_the_plan_says_a_withdrawal_netsuite_holds_back_leaves_the_report(world):
+    from tests.e2e.test_expense_empty_sheets import plan_steps
+
+    sheet, _item, report = world.exported_sheet()
+    world.sims.netsuite.mark_expense_report_paid(report["id"])
+    world.ct.clock.advance(timedelta(hours=2))
+    world.act(sheet, "UndoApproval")
+
+    step = plan_steps(world)[sheet]
+    result = world.run()
+
+    assert world.report(sheet) is not None and not [w for w in result.netsuite_writes if "expenseReport" in w.path]
+    assert step.action == "unchanged" and report["id"] in step.detail and "paid" in step.detail
+
+
+def test_the_plan_does_not_fail_a_timesheet_whose_bill_in_a_closed_period_the_run_only_flags(time_world):
+    from ctns.plan import plan_sync
+    from tests.e2e.test_time_export_review import WEEK
+
+    world = time_world
+    sheet, entry = exported_timesheet(world)
+    world.ns.close_period(WEEK)
+    world.reapprove(sheet, edit=lambda: world.ct.edit_time_entry(entry, Hours=Decimal("3")))
+
+    runtime = world.session.runtime()
+    step = {s.source_id: s for s in plan_sync("time", runtime, runtime.config).steps}[sheet]
+    result = world.run()
+
+    assert result.counts("time")["failed"] == 0 and len(flags_of(world, result, "time-bill-frozen")) == 1
+    assert step.action != "fail", step.detail  # the run flags the bill; it does not refuse the timesheet

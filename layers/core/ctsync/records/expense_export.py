@@ -352,7 +352,10 @@ class ExpenseExport(SheetExport):
         """For `ctns plan`, what the worker would do with this approval where the sheet decides it: "fail" with
         what would make NetSuite reject it tonight; for a sheet with no items, no report ("skip") or the report of
         an emptied one removed ("delete") or flagged ("unchanged"); "unchanged" too for an approval NetSuite held
-        back whose report is still frozen; None: as the plan judged it. Reads only."""
+        back whose report is still frozen, and for a withdrawal whose report stays (by policy, or frozen); None: as the
+        plan judged it. Reads only."""
+        if message.op == "delete":
+            return self._withdrawal_verdict(mapping)
         sheet = self._clicktime.expense_sheet(message.source_id) if message.op == "upsert" else None
         if sheet is None or sheet.Status not in EXPENSE_SHEETS.exported_statuses:
             return None
@@ -370,6 +373,15 @@ class ExpenseExport(SheetExport):
         if self._settings.on_unapproved == "flag":
             return "unchanged", f"expense sheet is {EMPTY}: report {mapping.target_id} flagged (expenses.on_unapproved)"
         return "delete", f"expense sheet is {EMPTY}: report {mapping.target_id} removed unless NetSuite froze it"
+
+    def _withdrawal_verdict(self, mapping: Mapping | None) -> tuple[str, str] | None:
+        if mapping is None or mapping.deleted or not mapping.target_id:
+            return None
+        if self._settings.on_unapproved == "flag":
+            return "unchanged", f"report {mapping.target_id} stays in NetSuite (expenses.on_unapproved = flag)"
+        if why := self._frozen(mapping.target_id):
+            return "unchanged", f"report {mapping.target_id} {why}: not deleted (flagged)"
+        return None
 
     # -- the worker -----------------------------------------------------------------------------------------
     def apply(self, message: WorkMessage) -> Outcome:

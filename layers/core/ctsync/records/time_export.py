@@ -349,11 +349,15 @@ class TimeExport(SheetExport):
         return problems + self._shared_problems()
 
     def preflight(self, message: WorkMessage) -> list[str]:
-        """What would make NetSuite reject this timesheet tonight (for `ctns plan`); writes nothing."""
+        """What would make NetSuite reject this timesheet tonight (for `ctns plan`); writes nothing. Planned as the
+        worker plans it, with the entries that have a bill already (one in a closed period is flagged, not refused)."""
         sheet = self._clicktime.timesheet(message.source_id)
         if sheet is None or sheet.Status != TIMESHEETS.approved_status:
             return []
-        return [_with_entries(p) for p in merged(self.plan(sheet).problems)]
+        children = self._mappings.children(KIND, sheet.ID)
+        posted = {m.source_id: m.details["posted"] for m in children if m.details.get("posted")}
+        plan = self.plan(sheet, {m.source_id for m in children}, posted=posted)
+        return [_with_entries(p) for p in merged(plan.problems)]
 
     # -- the worker -----------------------------------------------------------------------------------------
     def apply(self, message: WorkMessage) -> Outcome:
