@@ -77,6 +77,7 @@ from ctsync.records.sheet_export import (
     SheetExport,
     approval_of,
     flagged_before,
+    is_held_back,
     kept_fingerprint,
     released,
     withdrawal_flags,
@@ -364,8 +365,7 @@ class ExpenseExport(SheetExport):
             problems = merged(self.plan(sheet, items).problems)
             if problems:
                 return "fail", "; ".join(_with_entries(p, ITEMS) for p in problems)
-            held_back = mapping is not None and approval_of(mapping.fingerprint) != mapping.fingerprint
-            if held_back and mapping is not None and (why := self._frozen(mapping.target_id)):
+            if is_held_back(mapping) and mapping is not None and (why := self._frozen(mapping.target_id)):
                 return "unchanged", f"report {mapping.target_id} {why}: ClickTime's changes wait (flagged)"
             return None
         if mapping is None or mapping.deleted or not mapping.target_id:

@@ -40,7 +40,7 @@ from ctsync.records.expense_lines import (
     report_payload,
 )
 from ctsync.records.receipts import FileCabinet, file_type_of
-from ctsync.records.sheet_export import approval_of, kept_fingerprint
+from ctsync.records.sheet_export import is_held_back, kept_fingerprint
 from ctsync.state import Lock, Mapping, MappingStore, RunLog
 from ctsync.sync.messages import Outcome, WorkMessage
 from ctsync.timeutil import format_instant
@@ -469,7 +469,7 @@ class ReceiptStep:
             self._mappings.release(lock)
             return Outcome("skipped", before.target_id if before else None, "receipts retry superseded")
         report = before.target_id
-        if approval_of(before.fingerprint) != before.fingerprint:
+        if is_held_back(before):
             # NetSuite held this approval back: its receipts go with the rest of it (a backfill once NetSuite lets
             # it), not into the report by this retry
             self._mappings.release(lock)

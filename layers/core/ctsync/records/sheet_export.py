@@ -32,6 +32,11 @@ def approval_of(fingerprint: str) -> str:
     return fingerprint.removeprefix(HELD_BACK)
 
 
+def is_held_back(mapping: Mapping | None) -> bool:
+    """Whether NetSuite held back part of the approval this mapping last saw (its fingerprint is marked)."""
+    return mapping is not None and mapping.fingerprint.startswith(HELD_BACK)
+
+
 def flagged_before(mapping: Mapping | None, approval: str) -> bool:
     """Whether this very approval was held back by NetSuite (and flagged) when the worker last saw it: the overlap or a
     backfill that finds it still held back does not flag it again."""
@@ -43,9 +48,9 @@ WITHDRAWAL_FLAGS = "withdrawal_flags"  # mapping detail: digests of the flags a 
 
 def withdrawal_flags(before: Mapping | None, status: str, flags: list[str]) -> tuple[list[str], dict[str, str]]:
     """The flags a withdrawal (the sheet `status`, no longer approved or emptied) raises, and the mapping detail
-    that remembers them (merged over the mapping's details): only those not raised already by this same withdrawal of records NetSuite still has. The
-    withdrawn phase queues such a sheet again every run (so a report or bill NetSuite lets go of later is removed
-    then); each thing it keeps is told once, not every night."""
+    that remembers them (merged over the mapping's details): only those not raised already by this same withdrawal
+    of records NetSuite still has. The withdrawn phase queues such a sheet again every run (so a report or bill
+    NetSuite lets go of later is removed then); each thing it keeps is told once, not every night."""
     digests = {text: content_hash(text)[:16] for text in flags}
     told: set[str] = set()
     if before is not None and not before.deleted and before.details.get("withdrawn") == status:
@@ -60,7 +65,7 @@ def released(runlog: RunLog, message: WorkMessage, before: Mapping | None, cause
     backfill, or a fix in NetSuite, that is done."""
     if before is None:
         return
-    if approval_of(before.fingerprint) != before.fingerprint or before.details.get(WITHDRAWAL_FLAGS):
+    if is_held_back(before) or before.details.get(WITHDRAWAL_FLAGS):
         runlog.unblock(message.sync, cause_key, message.source_id)
 
 
