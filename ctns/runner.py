@@ -9,7 +9,6 @@ after maxReceiveCount. It stops when every queue it fed is drained.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Callable
@@ -17,22 +16,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from ctns import deadletters
 from ctns.lambdas import FunctionHost
 from ctns.local_aws import LocalAws
 from ctns.stack import REGION, QueueMapping, Stack
 
 Progress = Callable[[str], None]
-
-
-@dataclass
-class DeadLetter:
-    sync: str
-    source_id: str
-    target_id: str | None
-    kind: str
-    reason: str
-    cause_key: str = ""
-    fix: str = ""
 
 
 @dataclass
@@ -226,53 +215,10 @@ class LocalRunner:
                 self.aws.sqs.delete_message(QueueUrl=dead, ReceiptHandle=message["ReceiptHandle"])
                 moved += 1
 
-    def dead_letters(self, sync: str) -> list[DeadLetter]:
+    def dead_letters(self, sync: str) -> list[deadletters.Letter]:
         """What waits in a sync's dead-letter queue, with the reason the worker gave (or SQS's redrive)."""
         queues = self._dead_letter_queue(sync)
-        if queues is None:
-            return []
-        url = queues[1]
-        letters: list[DeadLetter] = []
-        handles: list[str] = []
-        while True:
-            # Read with a visibility timeout so each message is seen once, then make them all visible again:
-            # reading the dead letters must not hide them from the operator.
-            response = self.aws.sqs.receive_message(
-                QueueUrl=url,
-                MaxNumberOfMessages=10,
-                MessageAttributeNames=["All"],
-                AttributeNames=["All"],
-                VisibilityTimeout=60,
-            )
-            messages = response.get("Messages", [])
-            if not messages:
-                break
-            for message in messages:
-                handles.append(message["ReceiptHandle"])
-                attrs = {k: v.get("StringValue", "") for k, v in message.get("MessageAttributes", {}).items()}
-                letters.append(
-                    DeadLetter(
-                        sync=attrs.get("sync", sync),
-                        source_id=attrs.get("source_id") or _source_id(message["Body"]),
-                        target_id=attrs.get("target_id"),
-                        kind=attrs.get("failure_kind", "REDRIVEN"),
-                        reason=attrs.get("failure_reason")
-                        or f"moved by SQS after {message['Attributes'].get('ApproximateReceiveCount', '?')} receives "
-                        "without a recorded reason (the worker crashed or timed out); see its logs",
-                        cause_key=attrs.get("cause_key", ""),
-                        fix=attrs.get("fix", ""),
-                    )
-                )
-        for handle in handles:
-            self.aws.sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=handle, VisibilityTimeout=0)
-        return letters
-
-
-def _source_id(body: str) -> str:
-    try:
-        return str(json.loads(body).get("source_id", "unknown"))
-    except ValueError:
-        return "unknown"
+        return [] if queues is None else deadletters.read(self.aws.sqs, queues[1], sync)
 
 
 def _sqs_record(message: dict[str, Any], arn: str) -> dict[str, Any]:

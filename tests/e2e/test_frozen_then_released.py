@@ -466,3 +466,57 @@ def test_the_plan_does_not_fail_a_timesheet_whose_bill_in_a_closed_period_the_ru
 
     assert result.counts("time")["failed"] == 0 and len(flags_of(world, result, "time-bill-frozen")) == 1
     assert step.action != "fail", step.detail  # the run flags the bill; it does not refuse the timesheet
+
+
+def time_plan_step(world, sheet: str):
+    from ctns.plan import plan_sync
+
+    runtime = world.session.runtime()
+    return {s.source_id: s for s in plan_sync("time", runtime, runtime.config).steps}[sheet]
+
+
+def test_the_plan_says_a_timesheet_whose_only_change_netsuite_holds_back_stays_unchanged(time_world):
+    from tests.e2e.test_time_export_review import WEEK
+
+    world = time_world
+    sheet, entry = exported_timesheet(world)
+    world.ns.close_period(WEEK)
+    world.reapprove(sheet, edit=lambda: world.ct.edit_time_entry(entry, Hours=Decimal("3")))
+
+    step = time_plan_step(world, sheet)
+    result = world.run()
+
+    assert result.counts("time")["unchanged"] == 1 and len(flags_of(world, result, "time-bill-frozen")) == 1
+    assert step.action == "unchanged", (step.action, step.detail)
+    assert world.bill(entry)["id"] in step.detail and "closed period" in step.detail
+
+
+def test_the_plan_says_an_unapproved_timesheet_whose_bill_is_billed_keeps_it(time_world):
+    world = time_world
+    sheet, entry = exported_timesheet(world)
+    world.ns.mark_time_billed(world.bill(entry)["id"])
+    world.ct.clock.advance(timedelta(hours=2))
+    world.act(sheet, "UndoApproval")
+
+    step = time_plan_step(world, sheet)
+    result = world.run()
+
+    assert world.bill(entry) is not None and result.counts("time")["unchanged"] == 1
+    assert step.action == "unchanged", (step.action, step.detail)
+    assert "billed" in step.detail
+
+
+def test_the_plan_says_an_unapproved_timesheet_keeps_its_bills_when_the_policy_flags(open_session):
+    from tests.e2e.test_time_export_review import World as TimeWorld
+
+    world = TimeWorld(open_session({"time": {"on_unapproved": "flag"}}))
+    sheet, entry = exported_timesheet(world)
+    world.ct.clock.advance(timedelta(hours=2))
+    world.act(sheet, "UndoApproval")
+
+    step = time_plan_step(world, sheet)
+    result = world.run()
+
+    assert world.bill(entry) is not None and result.counts("time")["unchanged"] == 1
+    assert step.action == "unchanged", (step.action, step.detail)
+    assert "time.on_unapproved" in step.detail

@@ -93,6 +93,21 @@ class SheetPlan:
     posted: dict[str, str] = field(default_factory=dict)  # entry -> its bill's date, when moved out of a closed period
 
 
+def _changes(plan: SheetPlan, children: dict[str, Mapping], forced: set[str]) -> tuple[list[EntryPlan], list[Mapping]]:
+    """The plan's entries whose bill is to be written (new, changed, deleted since, or in doubt: `forced` holds
+    bills' external IDs) and the bills of entries the sheet no longer has."""
+    changed = [
+        e
+        for e in plan.entries
+        if e.entry_id not in children
+        or children[e.entry_id].content_hash != content_hash(e.payload)
+        or children[e.entry_id].deleted
+        or external_id(e.entry_id) in forced
+    ]
+    wanted = {e.entry_id for e in plan.entries}
+    return changed, [m for entry_id, m in children.items() if entry_id not in wanted]
+
+
 @dataclass
 class Attempt:
     """One export of a timesheet under its lock: the NetSuite writes it sends (`unsettled.watching`), and, for a
@@ -348,16 +363,39 @@ class TimeExport(SheetExport):
         problems.extend(people.check())
         return problems + self._shared_problems()
 
-    def preflight(self, message: WorkMessage) -> list[str]:
-        """What would make NetSuite reject this timesheet tonight (for `ctns plan`); writes nothing. Planned as the
-        worker plans it, with the entries that have a bill already (one in a closed period is flagged, not refused)."""
-        sheet = self._clicktime.timesheet(message.source_id)
-        if sheet is None or sheet.Status != TIMESHEETS.approved_status:
-            return []
-        children = self._mappings.children(KIND, sheet.ID)
-        posted = {m.source_id: m.details["posted"] for m in children if m.details.get("posted")}
-        plan = self.plan(sheet, {m.source_id for m in children}, posted=posted)
-        return [_with_entries(p) for p in merged(plan.problems)]
+    def verdict(self, message: WorkMessage, mapping: Mapping | None) -> tuple[str, str] | None:
+        """For `ctns plan`, what the worker would do with this timesheet where NetSuite's bills decide it: "fail"
+        with what would make NetSuite reject it tonight (planned as the worker plans it, with the entries that have
+        a bill: one in a closed period is flagged, not refused); "unchanged" where every bill the run would change
+        or delete is billed, posted or in a closed period (flagged, not changed), and for a withdrawal whose bills
+        stay by policy (`time.on_unapproved = flag`). None: as the plan judged it. Reads only."""
+        sheet = self._clicktime.timesheet(message.source_id) if message.op == "upsert" else None
+        approved = sheet is not None and sheet.Status == TIMESHEETS.approved_status
+        children = {m.source_id: m for m in self._mappings.children(KIND, message.source_id)}
+        if not approved:
+            if not children or mapping is None or mapping.deleted:
+                return None
+            if self._settings.on_unapproved == "flag":
+                return "unchanged", f"its {len(children)} time bill(s) stay in NetSuite (time.on_unapproved = flag)"
+            return self._held_verdict(list(children.values()), [], "not deleted")
+        assert sheet is not None
+        posted = {m.source_id: m.details["posted"] for m in children.values() if m.details.get("posted")}
+        plan = self.plan(sheet, set(children), posted=posted)
+        if plan.problems:
+            return "fail", "; ".join(_with_entries(p) for p in merged(plan.problems))
+        changed, removed = _changes(plan, children, forced=set())
+        if any(e.entry_id not in children for e in changed):
+            return None  # a new bill is written whatever NetSuite holds
+        return self._held_verdict([children[e.entry_id] for e in changed], removed, "not changed")
+
+    def _held_verdict(self, changing: list[Mapping], removed: list[Mapping], what: str) -> tuple[str, str] | None:
+        """ "unchanged" when every bill to change or delete is frozen in NetSuite (the run flags them), else None."""
+        touched = changing + removed
+        frozen = self._frozen_bills(touched)
+        if not touched or any(m.target_id not in frozen for m in touched):
+            return None
+        why = "; ".join(f"time bill {m.target_id} (entry {m.source_id}) {frozen[m.target_id]}" for m in touched)
+        return "unchanged", f"{why}: {what} (flagged)"
 
     # -- the worker -----------------------------------------------------------------------------------------
     def apply(self, message: WorkMessage) -> Outcome:
@@ -445,17 +483,8 @@ class TimeExport(SheetExport):
         attempt: Attempt,
     ) -> Outcome:
         sheet_id = plan.sheet.ID
-        wanted = {e.entry_id: e for e in plan.entries}
-        changed = [
-            e
-            for e in plan.entries
-            if e.entry_id not in children
-            or children[e.entry_id].content_hash != content_hash(e.payload)
-            or children[e.entry_id].deleted
-            or external_id(e.entry_id) in attempt.forced
-        ]
-        removed = [m for entry_id, m in children.items() if entry_id not in wanted]
-        strays = attempt.forced - {external_id(entry_id) for entry_id in wanted}
+        changed, removed = _changes(plan, children, attempt.forced)
+        strays = attempt.forced - {external_id(e.entry_id) for e in plan.entries}
         frozen = self._frozen_bills([children[e.entry_id] for e in changed if e.entry_id in children] + removed)
         written: list[Mapping] = []
         flags: list[str] = []
