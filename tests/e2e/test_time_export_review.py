@@ -261,9 +261,9 @@ def test_the_reconciliation_sees_a_bill_moved_to_another_task_or_service_item_in
     result = reconcile(world)
 
     (check,) = [c for c in result.checks if not c.ok]
-    assert check.name.startswith("project task and service item") and entry in check.differences[0]
-    planned = f"task {world.task}, item {bill['item']['id']} planned"
-    assert planned in check.differences[0]
+    assert check.name.startswith("each time bill as the export plans it") and entry in check.differences[0]
+    planned = f"task {world.task}, item {bill['item']['id']}, "
+    assert planned in check.differences[0].split(" in NetSuite, ")[1] and check.differences[0].endswith(" planned")
 
 
 # -- 6. an ApprovedDate without a time (or without a zone) and the watermark ----------------------------------------

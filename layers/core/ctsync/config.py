@@ -40,6 +40,18 @@ def _check_script_id(value: str) -> str:
 ScriptId = Annotated[str, AfterValidator(_check_script_id)]
 
 
+def _check_internal_id(value: str) -> str:
+    if not value.strip().isdigit():
+        raise ValueError(
+            f'{value!r} is not a NetSuite internal id (the number NetSuite shows as ID, e.g. "12"; not a name)'
+        )
+    return value.strip()
+
+
+# A record's internal id in NetSuite: named by a name instead, every export would be refused at run time.
+InternalId = Annotated[str, AfterValidator(_check_internal_id)]
+
+
 def _check_field_kind(value: str, prefix: str, record: str) -> str:
     """A custom field of the right kind for its record: an entity field (custentity_) on a project, a CRM field
     (custevent_) on a project task. A field of the other kind does not exist on the record: every write-back and
@@ -388,10 +400,10 @@ class Classification(Strict):
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
 
-    subsidiary: str | None = None
-    department: str | None = None
-    class_: str | None = Field(default=None, alias="class")
-    location: str | None = None
+    subsidiary: InternalId | None = None
+    department: InternalId | None = None
+    class_: InternalId | None = Field(default=None, alias="class")
+    location: InternalId | None = None
 
     def refs(self) -> dict[str, dict[str, str]]:
         values = {
@@ -430,7 +442,7 @@ class TimeExportSettings(Strict):
         "and approved again, or un-approved) after it left lookback_days is still exported (or withdrawn); only "
         "approvals since the last run become work",
     )
-    service_item_id: str | None = Field(
+    service_item_id: InternalId | None = Field(
         default=None, description="the service item of time whose project task names none (NetSuite internal id)"
     )
     rate: Literal["price_level", "clicktime_billing_rate"] = Field(

@@ -23,11 +23,14 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
+
+from pydantic import ValidationError
 
 from ctsync.clicktime.client import ClickTimeClient
 from ctsync.clicktime.models import TimeEntry, Timesheet
 from ctsync.config import SyncConfig
+from ctsync.errors import BadInput
 from ctsync.minutes import Timed, allocate, duration, group_total_minutes
 from ctsync.netsuite.client import NetSuiteClient
 from ctsync.reconcile.report import Check, Reconciliation, groups_check
@@ -65,8 +68,13 @@ def reconcile_time(
     # Planned as the export plans them: an entry with a bill is not blocked by its period closing since.
     exported = {m.source_id for m in mappings.all_of_kind(ENTRY_KIND) if not m.deleted}
     for sheet in source.approved_sheets(window):
-        entries = clicktime.time_report(TimesheetID=sheet["ID"])
-        plan = export.plan(Timesheet.model_validate(sheet), exported=exported)
+        try:
+            entries = clicktime.time_report(TimesheetID=sheet["ID"])
+            plan = export.plan(Timesheet.model_validate(sheet), exported=exported)
+        except (BadInput, ValidationError) as unreadable:
+            # The export refuses this sheet alone (a dead letter naming it); the others are still compared.
+            notes.append(f"timesheet {sheet['ID']} cannot be read, so it is not compared: {_first_line(unreadable)}")
+            continue
         problems = plan.problems
         if problems:
             # Not exported, and reported as a cause: listed here with its hours, not counted as a difference.
@@ -74,7 +82,7 @@ def reconcile_time(
             blocked_hours += sheet_hours
             notes.append(f"timesheet {sheet['ID']} ({sheet_hours} h) is blocked: {problems[0].reason}")
             continue
-        planned.update({e.entry_id: _billed_as(e.payload) for e in plan.entries})
+        planned.update({e.entry_id: _billed_as(e.payload, e.minutes) for e in plan.entries})
         employee = people.employee_of(sheet["UserID"]).id
         timed: list[tuple[TimeEntry, str]] = []
         for entry in entries:
@@ -95,7 +103,7 @@ def reconcile_time(
         f"time entry {entry} (time bill {bill}): {_billed_text(as_held)} in NetSuite, {_billed_text(planned[entry])} "
         "planned"
         for entry, (bill, as_held) in sorted(held.items())
-        if entry in planned and as_held != planned[entry]
+        if entry in planned and _unlike(as_held, planned[entry])
     ]
     compared = sum(1 for entry in held if entry in planned)
     clicktime_total, netsuite_total = sum(expected.values()), sum(found.values())
@@ -119,7 +127,7 @@ def reconcile_time(
                 f"{duration(clicktime)}, in NetSuite {duration(netsuite)}",
             ),
             Check(
-                name="project task and service item of each time bill as the export plans them",
+                name="each time bill as the export plans it (project task, service item, minutes, billable, locked rate)",
                 expected=compared,
                 found=compared - len(unlike),
                 differences=unlike,
@@ -165,18 +173,39 @@ def _bills_in_doubt(mappings: MappingStore, config: SyncConfig) -> list[str]:
     return notes
 
 
-BilledAs = tuple[str, str]  # a bill's project task and service item ("-" for none)
+class BilledAs(NamedTuple):
+    """What one time bill says, compared bill by bill: sums per day and project cannot see hours, a billable flag
+    or a rate moved from one bill to another of the same day and project."""
+
+    task: str  # the project task's internal id, "-" for none
+    item: str  # the service item's internal id, "-" for none
+    minutes: int
+    billable: bool
+    rate: str  # the locked rate (`time.rate = clicktime_billing_rate`), "-" where the export leaves it to NetSuite
 
 
-def _billed_as(payload: dict[str, Any]) -> BilledAs:
-    return (
+def _billed_as(payload: dict[str, Any], minutes: int) -> BilledAs:
+    return BilledAs(
         str((payload.get("caseTaskEvent") or {}).get("id") or "-"),
         str((payload.get("item") or {}).get("id") or "-"),
+        minutes,
+        bool(payload.get("isBillable")),
+        _rate_text(payload.get("rate")),
     )
 
 
+def _rate_text(rate: Any) -> str:
+    return "-" if rate in (None, "") else format(Decimal(str(rate)).normalize(), "f")
+
+
+def _unlike(held: BilledAs, planned: BilledAs) -> bool:
+    return held._replace(rate="-") != planned if planned.rate == "-" else held != planned
+
+
 def _billed_text(billed: BilledAs) -> str:
-    return f"task {billed[0]}, item {billed[1]}"
+    rate = f", rate {billed.rate}" if billed.rate != "-" else ""
+    kind = "billable" if billed.billable else "non-billable"
+    return f"task {billed.task}, item {billed.item}, {duration(billed.minutes)} {kind}{rate}"
 
 
 def _netsuite_minutes(
@@ -192,7 +221,7 @@ def _netsuite_minutes(
         return (
             "SELECT tb.id AS id, tb.employee AS employee, tb.customer AS customer, tb.hours AS hours, "
             "tb.isbillable AS isbillable, TO_CHAR(tb.trandate, 'YYYY-MM-DD') AS trandate, "
-            "tb.casetaskevent AS casetaskevent, tb.item AS item FROM timebill tb "
+            "tb.casetaskevent AS casetaskevent, tb.item AS item, tb.rate AS rate FROM timebill tb "
             f"WHERE tb.externalid LIKE '{EXTERNAL_PREFIX}%'{keyset('tb', after)} ORDER BY tb.id"
         )
 
@@ -215,5 +244,18 @@ def _netsuite_minutes(
         group = (str(row["employee"]), str(row["customer"]), day)
         found[group] += netsuite_minutes(row["hours"])
         billable[group] += netsuite_minutes(row["hours"]) if row.get("isbillable") in ("T", True) else 0
-        held[bill.source_id] = (str(row["id"]), (str(row.get("casetaskevent") or "-"), str(row.get("item") or "-")))
+        held[bill.source_id] = (
+            str(row["id"]),
+            BilledAs(
+                str(row.get("casetaskevent") or "-"),
+                str(row.get("item") or "-"),
+                netsuite_minutes(row["hours"]),
+                row.get("isbillable") in ("T", True),
+                _rate_text(row.get("rate")),
+            ),
+        )
     return dict(found), dict(billable), strays, held
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).splitlines()[0] if str(error) else type(error).__name__

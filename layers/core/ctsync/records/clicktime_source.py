@@ -38,6 +38,11 @@ APPROVED, WITHDRAWN = "approved", "withdrawn"
 BATCH = 100  # changes per batch (each batch is one cursor save)
 READ_ATTEMPTS = 3
 
+# How far past the window's end sheets are listed. A sheet may be approved before its period ends (a week approved on
+# Thursday, leave approved weeks ahead); a list that stopped at tomorrow would miss it the night it was approved,
+# and by the time its period ended the approval would be older than the window (skipped for good).
+AHEAD = timedelta(days=400)
+
 
 @dataclass(frozen=True)
 class SheetKind:
@@ -53,10 +58,21 @@ class SheetKind:
     # Later statuses of an approved sheet that still count as approved: an expense sheet marked paid was approved
     # (and one approved and paid between two runs would otherwise never be listed, nor exported).
     also_approved: tuple[str, ...] = ()
+    # Statuses that count as approved only while the sheet keeps its approval stamp (ApprovedDate): a timesheet
+    # locked after its approval (ClickTime's own QuickBooks connector exported "approved or locked" time; locking
+    # freezes it for payroll), not one locked before anyone approved it.
+    approved_if_stamped: tuple[str, ...] = ()
 
     @property
     def exported_statuses(self) -> tuple[str, ...]:
-        return (self.approved_status, *self.also_approved)
+        """The statuses listed as approvals (`counts_as_approved` decides the ones that need a stamp)."""
+        return (self.approved_status, *self.also_approved, *self.approved_if_stamped)
+
+    def counts_as_approved(self, status: str | None, approved_date: Any) -> bool:
+        """Whether a sheet of this status and ApprovedDate is exported (and its target kept)."""
+        if status in self.approved_if_stamped:
+            return bool(approved_date)
+        return status in (self.approved_status, *self.also_approved)
 
 
 TIMESHEETS = SheetKind(
@@ -67,6 +83,7 @@ TIMESHEETS = SheetKind(
     to_param="ToDate",
     period_start=lambda sheet: sheet["StartDate"],
     snapshot_fields=("ID", "UserID", "StartDate", "EndDate", "Status", "ApprovedDate"),
+    approved_if_stamped=("Locked",),
 )
 EXPENSE_SHEETS = SheetKind(
     mapping_kind="expensesheet",
@@ -133,32 +150,41 @@ class ApprovedSheetSource:
         params = {
             "Status": statuses[0] if len(statuses) == 1 else list(statuses),
             self._kind.from_param: self.first_day(window, late=late).isoformat(),
-            self._kind.to_param: (window.end.date() + timedelta(days=1)).isoformat(),
+            self._kind.to_param: (window.end.date() + AHEAD).isoformat(),
             "verbose": "true",
         }
-        for _ in range(READ_ATTEMPTS):
-            sheets: list[dict[str, Any]] = []
-            totals: set[int] = set()
-            offset = 0
-            while True:
-                envelope = self._clicktime.send(
-                    "GET", self._kind.path, params={**params, "limit": 1000, "offset": offset}
-                )
-                items = envelope.data or []
-                sheets.extend(items)
-                total = (envelope.page or {}).get("count")
-                if total is not None:
-                    totals.add(int(total))
-                offset += 1000
-                if not items or (total is not None and offset >= int(total)):
-                    break
-            if len(totals) <= 1:
-                return sheets
+        # Paged by offset: a sheet leaving the list while it is read shifts the later pages, and one arriving
+        # beside it keeps the count, so a sheet listed throughout could fall between two pages. A list of more than
+        # one page is believed once two whole reads in a row agree.
+        previous: set[str] | None = None
+        for _ in range(READ_ATTEMPTS + 1):
+            sheets, totals, pages = self._list_once(params)
+            ids = {str(sheet["ID"]) for sheet in sheets}
+            if len(totals) <= 1 and (pages == 1 or ids == previous):
+                return [s for s in sheets if self._kind.counts_as_approved(s.get("Status"), s.get("ApprovedDate"))]
+            previous = ids if len(totals) <= 1 else None
         raise TransientError(
             f"ClickTime's list of approved {self._kind.path} kept changing while it was read",
             code="LIST_MOVING",
             cause="clicktime-list-moving",
         )
+
+    def _list_once(self, params: dict[str, Any]) -> tuple[list[dict[str, Any]], set[int], int]:
+        """One read of the list, page by page: the sheets, the totals the pages gave, the number of pages."""
+        sheets: list[dict[str, Any]] = []
+        totals: set[int] = set()
+        offset = pages = 0
+        while True:
+            envelope = self._clicktime.send("GET", self._kind.path, params={**params, "limit": 1000, "offset": offset})
+            pages += 1
+            items = envelope.data or []
+            sheets.extend(items)
+            total = (envelope.page or {}).get("count")
+            if total is not None:
+                totals.add(int(total))
+            offset += 1000
+            if not items or (total is not None and offset >= int(total)):
+                return sheets, totals, pages
 
     def _approved(self, window: Window, after: str | None) -> Iterator[ChangeBatch]:
         changes: list[tuple[str, Change]] = []
@@ -172,7 +198,11 @@ class ApprovedSheetSource:
                 # An approval stamp nobody can read must not stop the other sheets: the sheet goes to the worker,
                 # which reads it again and refuses it as bad input naming the sheet and ApprovedDate.
                 approved = latest = window.end
-            if approved is None or latest is None or latest < window.start:
+            if approved is None:
+                # Approved with no stamp (ApprovedDate is verbose-only and unverified to be always set): exported
+                # as of this run rather than never; its fingerprint keeps later runs from sending it again.
+                approved = latest = window.end
+            if latest is None or latest < window.start:
                 continue
             snapshot = {name: sheet.get(name) for name in self._kind.snapshot_fields}
             key = f"{format_instant(approved)}|{sheet['ID']}"

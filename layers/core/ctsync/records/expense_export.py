@@ -80,6 +80,7 @@ from ctsync.records.sheet_export import (
     is_held_back,
     kept_fingerprint,
     released,
+    superseded,
     withdrawal_flags,
 )
 from ctsync.records.targets import locked
@@ -269,6 +270,17 @@ class ExpenseExport(SheetExport):
                     entries=(item.ID,),
                 )
             )
+        if item.Billable is None:
+            # Written as non-billable, a client's cost would never be re-billed, and nobody would be told.
+            plan.problems.append(
+                Problem(
+                    "bad-input:Billable",
+                    f"expense item {item.ID} does not say whether it is billable (Billable is missing)",
+                    "check that the integration's ClickTime user may see the item's Billable flag, then approve the "
+                    "sheet again",
+                    entries=(item.ID,),
+                )
+            )
         netsuite_rate = self._ns_rate if self._settings.exchange_rates == "netsuite" else None
         money, problem = line_money(
             item, plan.currency, self._ct.company_currency(), self._ns.currency_by_iso, netsuite_rate
@@ -358,7 +370,7 @@ class ExpenseExport(SheetExport):
         if message.op == "delete":
             return self._withdrawal_verdict(mapping)
         sheet = self._clicktime.expense_sheet(message.source_id) if message.op == "upsert" else None
-        if sheet is None or sheet.Status not in EXPENSE_SHEETS.exported_statuses:
+        if sheet is None or not EXPENSE_SHEETS.counts_as_approved(sheet.Status, sheet.ApprovedDate):
             return None
         items = self._clicktime.expense_items(ExpenseSheetID=sheet.ID)
         if items:
@@ -391,14 +403,14 @@ class ExpenseExport(SheetExport):
         with locked(self._mappings, KIND, message.source_id, owner) as lock, read_beside(self._ns.periods) as periods:
             sheet = self._clicktime.expense_sheet(message.source_id)
             before = lock.mapping
-            if sheet is None or sheet.Status not in EXPENSE_SHEETS.exported_statuses:
+            if sheet is None or not EXPENSE_SHEETS.counts_as_approved(sheet.Status, sheet.ApprovedDate):
                 status = sheet.Status if sheet else "deleted"
                 if receipts_only:
                     self._mappings.release(lock)
                     return Outcome("skipped", before.target_id if before else None, f"sheet is {status}: no receipts")
                 return self._withdraw(lock, message, status)
             version = approved_at(sheet.model_dump()) or message.version
-            if before and before.source_version and version < before.source_version:
+            if superseded(before, sheet.ApprovedDate, version):
                 self._mappings.release(lock)
                 return Outcome("skipped", before.target_id, "stale: a newer approval was exported already")
             items = self._clicktime.expense_items(ExpenseSheetID=sheet.ID)

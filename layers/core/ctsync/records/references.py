@@ -241,7 +241,9 @@ class NetSuiteReferences:
                 for r in self._netsuite.rows(query)
                 if r.get("effectivedate") and r.get("exchangerate") is not None
             ]
-            return sorted(rates)
+            # Read in internal-id order (the order they were entered); sorted by date alone, so of two rates
+            # effective the same day the one entered last wins, not the larger.
+            return sorted(rates, key=lambda dated: dated[0])
 
         rates = self._cache.get(f"netsuite:rates:{base}:{transaction}", load)
         effective = [rate for start, rate in rates if start <= day]
@@ -473,9 +475,9 @@ class People:
                 target = self.settings.overrides.get(user_id) or (email and self.settings.overrides.get(email))
                 found = employees.get(str(target)) if target else None
             elif rule == "email" and email:
-                found = next((e for e in employees.values() if e.email == email), None)
+                found = _active_first(e for e in employees.values() if e.email == email)
             elif rule == "employee_number" and number:
-                found = next((e for e in employees.values() if e.number == number), None)
+                found = _active_first(e for e in employees.values() if e.number == number)
             if found:
                 break
         if found is None:
@@ -606,3 +608,10 @@ def task_on_job(
             (record_id,),
         )
     return None, what
+
+
+def _active_first(matches: Iterable[Employee]) -> Employee | None:
+    """Of the employees a rule matches, an active one before any inactive (a rehire has a new record beside the
+    old, inactive one, which keeps the same e-mail); among equals, the first by internal id (read in that order)."""
+    candidates = list(matches)
+    return next((e for e in candidates if not e.is_inactive), candidates[0] if candidates else None)

@@ -3,6 +3,8 @@ references of both systems, and one way to resolve people and projects for both.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from ctsync.clicktime.client import ClickTimeClient
 from ctsync.config import SyncConfig
 from ctsync.netsuite.client import NetSuiteClient
@@ -12,6 +14,7 @@ from ctsync.records.targets import content_hash
 from ctsync.references import References
 from ctsync.state import Mapping, MappingStore, RunLog
 from ctsync.sync.messages import WorkMessage
+from ctsync.timeutil import latest_instant_of
 
 # A sheet's mapping keeps the fingerprint of the approval it holds, so the poller does not queue that approval
 # again. When NetSuite did not take all of it (a report paid or approved by accounting, a bill billed or in a closed
@@ -35,6 +38,17 @@ def approval_of(fingerprint: str) -> str:
 def is_held_back(mapping: Mapping | None) -> bool:
     """Whether NetSuite held back part of the approval this mapping last saw (its fingerprint is marked)."""
     return mapping is not None and mapping.fingerprint.startswith(HELD_BACK)
+
+
+def superseded(before: Mapping | None, approved_date: str | None, version: datetime) -> bool:
+    """Whether the sheet's mapping was written by a later approval (or withdrawal) than the one ClickTime shows now
+    (`version`, its ApprovedDate read as UTC). A stamp without a zone is a local time we are not told: it is
+    compared as the latest instant it can stand for, or a re-approval stamped in Pacific time after a withdrawal
+    (whose fence is the run's UTC time) would look older than it and be skipped for good."""
+    if before is None or before.source_version is None:
+        return False
+    latest = latest_instant_of(approved_date) if approved_date else version
+    return latest < before.source_version
 
 
 def flagged_before(mapping: Mapping | None, approval: str) -> bool:

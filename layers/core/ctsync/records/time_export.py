@@ -370,7 +370,7 @@ class TimeExport(SheetExport):
         or delete is billed, posted or in a closed period (flagged, not changed), and for a withdrawal whose bills
         stay by policy (`time.on_unapproved = flag`). None: as the plan judged it. Reads only."""
         sheet = self._clicktime.timesheet(message.source_id) if message.op == "upsert" else None
-        approved = sheet is not None and sheet.Status == TIMESHEETS.approved_status
+        approved = sheet is not None and TIMESHEETS.counts_as_approved(sheet.Status, sheet.ApprovedDate)
         children = {m.source_id: m for m in self._mappings.children(KIND, message.source_id)}
         if not approved:
             if not children or mapping is None or mapping.deleted:
@@ -384,6 +384,8 @@ class TimeExport(SheetExport):
         if plan.problems:
             return "fail", "; ".join(_with_entries(p) for p in merged(plan.problems))
         changed, removed = _changes(plan, children, forced=set())
+        if not changed and not removed:
+            return "unchanged", "no time bill to write or delete" if plan.entries or children else "no time to export"
         if any(e.entry_id not in children for e in changed):
             return None  # a new bill is written whatever NetSuite holds
         return self._held_verdict([children[e.entry_id] for e in changed], removed, "not changed")
@@ -454,13 +456,13 @@ class TimeExport(SheetExport):
             read_beside(self._ns.periods) as periods,
         ):
             sheet = self._clicktime.timesheet(message.source_id)
-            if sheet is None or sheet.Status != TIMESHEETS.approved_status:
+            if sheet is None or not TIMESHEETS.counts_as_approved(sheet.Status, sheet.ApprovedDate):
                 status = sheet.Status if sheet else "deleted"
                 return self._withdraw(lock, message, status, attempt)
             attempt.period_start = sheet.StartDate[:10]
             version = approved_at(sheet.model_dump()) or message.version
             before = lock.mapping
-            if before and before.source_version and version < before.source_version:
+            if sheets.superseded(before, sheet.ApprovedDate, version):
                 self._mappings.release(lock)
                 return Outcome("skipped", before.target_id, "stale: a newer approval was exported already")
             children = {m.source_id: m for m in self._mappings.children(KIND, sheet.ID)}
