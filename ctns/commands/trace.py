@@ -23,6 +23,8 @@ from ctns.commands.common import add_json_option, add_target_options, log_dir, t
 from ctns.output import FAILURES, OK, CliError, Output
 from ctns.target import Target, aws_problem, check_sync
 from ctsync.records.customers import KIND as CUSTOMER_KIND
+from ctsync.records.expense_lines import ITEM_KIND as EXPENSE_ITEM_KIND
+from ctsync.records.time_export import ENTRY_KIND as TIME_ENTRY_KIND
 from ctsync.state import Mapping
 from ctsync.state.table import SK
 from ctsync.sync.registry import SYNC_NAMES, SyncSpec, spec
@@ -30,8 +32,14 @@ from ctsync.sync.registry import SYNC_NAMES, SyncSpec, spec
 RUNS_LOOKED_AT = 30
 LOCAL_RUNS = 1000  # the local stack's runs whose log lines count (`ctns serve` keeps every run it made)
 ID_FIELDS = ("netsuite_id", "clicktime_id", "source_id", "target_id")
-# Kinds of records a sync writes beside its own (the projects sync makes ClickTime clients of customers).
-EXTRA_KINDS = {"projects": [(CUSTOMER_KIND, "NetSuite customer", "ClickTime client")]}
+# Kinds of records a sync writes beside its own: the projects sync makes ClickTime clients of customers; a
+# timesheet's entries each have a time bill, an expense sheet's items each a line of its report (their target is the
+# report, which the sheet's own mapping finds: looked up by source only).
+EXTRA_KINDS: dict[str, list[tuple[str, str, str, bool]]] = {
+    "projects": [(CUSTOMER_KIND, "NetSuite customer", "ClickTime client", True)],
+    "time": [(TIME_ENTRY_KIND, "ClickTime time entry", "NetSuite time bill", True)],
+    "expenses": [(EXPENSE_ITEM_KIND, "ClickTime expense item", "line of NetSuite expense report", False)],
+}
 
 
 def register(sub: Any) -> None:
@@ -54,9 +62,18 @@ def insights_query(record_id: str) -> str:
     )
 
 
-def _kinds(sync: str) -> list[tuple[str, str, str]]:
+def _kinds(sync: str) -> list[tuple[str, str, str, bool]]:
     definition: SyncSpec = spec(sync)
-    return [(definition.mapping_kind, definition.source_record, definition.target_record), *EXTRA_KINDS.get(sync, [])]
+    own = (definition.mapping_kind, definition.source_record, definition.target_record, True)
+    return [own, *EXTRA_KINDS.get(sync, [])]
+
+
+def _receipt_file_owner(target: Target, file_id: str) -> Mapping | None:
+    """The expense item whose receipt is NetSuite file `file_id` (read from every item mapping: a person's
+    question, not a run's)."""
+    return next(
+        (m for m in target.mappings.all_of_kind(EXPENSE_ITEM_KIND) if m.details.get("receipt_file") == file_id), None
+    )
 
 
 def _runs_around(target: Target, sync: str, mapping: Mapping) -> str | None:
@@ -88,12 +105,20 @@ def _failures(target: Target, sync: str, source_id: str) -> list[dict[str, Any]]
     return found
 
 
+def _named(kind: str, name: str) -> str:
+    """The source's name: a receipt file is found through its item, which is the source."""
+    return "ClickTime expense item" if kind == EXPENSE_ITEM_KIND else name
+
+
 def find(target: Target, record_id: str, syncs: list[str]) -> list[dict[str, Any]]:
     matches = []
     for sync in syncs:
-        for kind, source_name, target_name in _kinds(sync):
+        for kind, source_name, target_name, by_target in _kinds(sync):
             as_source = target.mappings.get(kind, record_id)
-            as_target = target.mappings.by_target(kind, record_id)
+            as_target = target.mappings.by_target(kind, record_id) if by_target else None
+            if kind == EXPENSE_ITEM_KIND and as_source is None and record_id.isdigit():
+                as_source = _receipt_file_owner(target, record_id)
+                source_name = "ClickTime expense item" if as_source is None else "NetSuite receipt file"
             for mapping, side in ((as_source, "source"), (as_target, "target")):
                 if mapping is None:
                     continue
@@ -103,7 +128,8 @@ def find(target: Target, record_id: str, syncs: list[str]) -> list[dict[str, Any
                         "sync": sync,
                         "kind": kind,
                         "matched_as": source_name if side == "source" else target_name,
-                        "source": f"{source_name} {mapping.source_id}",
+                        "source": f"{_named(kind, source_name)} {mapping.source_id}",
+                        "parent": mapping.parent.replace("#", " ") if mapping.parent else None,
                         "target": f"{target_name} {mapping.target_id}",
                         "source_id": mapping.source_id,
                         "target_id": mapping.target_id,
@@ -128,6 +154,7 @@ def find(target: Target, record_id: str, syncs: list[str]) -> list[dict[str, Any
                         "matched_as": definition.source_record,
                         "source": f"{definition.source_record} {record_id}",
                         "target": f"no {definition.target_record} yet",
+                        "parent": None,
                         "source_id": record_id,
                         "target_id": None,
                         "source_version": None,
@@ -254,6 +281,8 @@ def cmd_trace(args: argparse.Namespace, out: Output) -> int:
             details = {k: v for k, v in match["details"].items() if v}
             if details:
                 out.line(f"  details           {', '.join(f'{k}={v}' for k, v in sorted(details.items()))}")
+            if match["parent"]:
+                out.line(f"  belongs to        {match['parent']}")
             for child in match["children"]:
                 out.line(f"  child             {child}")
             for failure in match["failures"]:

@@ -148,3 +148,68 @@ def test_the_rate_entered_last_for_a_day_is_used_not_the_highest(world):
         f"the report converts 1000.00 USD at {line['exchangerate']} = {line['amount']} EUR, not at the rate entered "
         "last for 2026-11-10 (0.9150 = 915.00 EUR)"
     )
+
+
+# -- ctns trace: an expense item or its receipt file found nothing ---------------------------------------------------
+def test_trace_finds_an_expense_item_and_its_receipt_file(world):
+    from types import SimpleNamespace
+
+    from ctns.commands.trace import find
+
+    sheet, item, report = world.exported_sheet(receipt=b"%PDF-1.4 receipt " + b"x" * 200)
+    (stored,) = [f for f in world.ns.files() if f["externalId"].endswith(item)]
+    target = SimpleNamespace(
+        mappings=world.session.mappings, runlog=world.session.runlog, table=world.session.state_table
+    )
+
+    by_item = [m for m in find(target, item, ["expenses"]) if m["kind"] == "expenseitem"]
+    by_file = [m for m in find(target, stored["id"], ["expenses"]) if m["kind"] == "expenseitem"]
+
+    assert len(by_item) == 1 and len(by_file) == 1, (by_item, by_file)
+    for match in (by_item[0], by_file[0]):
+        assert (match["source_id"], match["target_id"]) == (item, report["id"])
+        assert match["parent"] == f"expensesheet {sheet}" and match["details"]["receipt_file"] == stored["id"]
+    assert by_file[0]["matched_as"] == "NetSuite receipt file"
+
+
+# -- a line NetSuite refuses was reported by its position in the request, not by the ClickTime item ---------------------
+def test_a_line_netsuite_refuses_is_reported_naming_the_clicktime_item(world):
+    sheet = world.sheet()
+    world.item(sheet, "42.50", job_id=world.job)
+    bad = world.item(sheet, "120.00", job_id=world.job2, expense_type=world.lodging)
+    world.ns.records.delete("job", world.project2)  # the project the second item is billed to is gone in NetSuite
+    world.approve(sheet)
+
+    result = world.run()
+
+    said = world.said(result)
+    assert world.report(sheet) is None and result.counts("expenses")["failed"] == 1
+    assert f"expense item {bad} (line 2 of the report)" in said, said
+    (cause,) = world.causes()
+    assert cause.key == f"netsuite-invalid_key_or_ref:customer-{world.project2}" and bad in cause.fix, cause
+
+
+def test_two_sheets_refused_for_different_projects_are_two_causes_each_naming_its_project(world):
+    third = next(
+        p
+        for p in world.company.projects
+        if not p.is_inactive and p.id in world.ids.jobs and p.id not in (world.project, world.project2)
+    )
+    a, b = world.sheet(title="A"), world.sheet(title="B")
+    for sheet, project in ((a, world.project2), (b, third.id)):
+        world.item(sheet, "42.50", job_id=world.job)
+        world.item(
+            sheet, "120.00", SHEET_DAY + timedelta(days=1), job_id=world.ids.jobs[project], expense_type=world.lodging
+        )
+    world.ns.records.delete("job", world.project2)
+    world.ns.records.delete("job", third.id)
+    world.approve(a)
+    world.approve(b)
+
+    world.run()
+
+    causes = {c.key: sorted(c.blocked) for c in world.causes()}
+    assert causes == {
+        f"netsuite-invalid_key_or_ref:customer-{world.project2}": [a],
+        f"netsuite-invalid_key_or_ref:customer-{third.id}": [b],
+    }, causes

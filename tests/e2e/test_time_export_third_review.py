@@ -353,3 +353,31 @@ def test_time_of_a_rehired_employee_goes_to_their_active_employee_record(world):
         f"ClickTime user {world.user['Email']} is active NetSuite employee {rehired_id} (rehired) and inactive "
         f"{world.employee}: bill {bill and bill['employee']}, causes {[c.reason for c in world.causes()]}"
     )
+
+
+# -- L. `ctns trace` of a time bill's NetSuite ID, or of the ClickTime time entry, found nothing -------------------
+def trace_target(world):
+    from types import SimpleNamespace
+
+    return SimpleNamespace(
+        mappings=world.session.mappings, runlog=world.session.runlog, table=world.session.state_table
+    )
+
+
+@pytest.mark.parametrize("side", ["netsuite-time-bill", "clicktime-time-entry"])
+def test_trace_finds_a_time_bill_by_either_systems_id(world, side):
+    from ctns.commands.trace import find
+
+    sheet = world.sheet()
+    entry = world.entry(sheet, WEEK, "3")
+    world.approve(sheet)
+    world.run()
+    bill = world.bill(entry)
+    wanted = bill["id"] if side == "netsuite-time-bill" else entry
+
+    matches = [m for m in find(trace_target(world), wanted, ["time"]) if m["kind"] == "timeentry"]
+
+    assert len(matches) == 1, f"`ctns trace {wanted}` ({side}) finds {matches}"
+    (match,) = matches
+    assert (match["source_id"], match["target_id"]) == (entry, bill["id"])
+    assert match["parent"] == f"timesheet {sheet}" and match["details"]["minutes"] == "180"

@@ -90,6 +90,13 @@ def record_flags(
         )
 
 
+def keyed(error: NetSuiteError, cause: str, fix: str) -> NetSuiteError:
+    """The same error, under another cause key and with a fix: one that knows better what a person must fix."""
+    error._cause = cause
+    error.fix = fix
+    return error
+
+
 def named(error: NetSuiteError, what: str) -> NetSuiteError:
     """The same error (type, code, cause key), its reason starting with the record it was about."""
     error.message = f"{what}: {error.message}"

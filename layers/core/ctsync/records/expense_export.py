@@ -32,6 +32,7 @@ stored already.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -42,8 +43,14 @@ from ctsync.clicktime.models import ExpenseItem, ExpenseSheet
 from ctsync.config import SyncConfig
 from ctsync.errors import cause_part
 from ctsync.netsuite.client import NetSuiteClient
-from ctsync.netsuite.errors import NetSuiteAlreadyBilled, NetSuiteNotFound, NetSuitePeriodClosed
-from ctsync.records.blocking import Blocked, Problem, _with_entries, merged, record_flags
+from ctsync.netsuite.errors import (
+    NetSuiteAlreadyBilled,
+    NetSuiteError,
+    NetSuiteNotFound,
+    NetSuitePeriodClosed,
+    NetSuiteValidationError,
+)
+from ctsync.records.blocking import Blocked, Problem, _with_entries, keyed, merged, named, record_flags
 from ctsync.records.clicktime_source import EXPENSE_SHEETS, approved_at
 from ctsync.records.expense_lines import (
     EXTERNAL_PREFIX,
@@ -469,6 +476,8 @@ class ExpenseExport(SheetExport):
                     if report is None:
                         raise
                     flags.append(f"expense report {report}: NetSuite refused the change: {refused.detail}")
+                except NetSuiteValidationError as refused:
+                    raise on_line(refused, plan, payload) from None
                 else:
                     wrote, held = True, digest
         assert report is not None
@@ -611,3 +620,27 @@ __all__ = [
     "report_payload",
     "resolve_category",
 ]
+
+
+LINE_PATH = re.compile(r"^expense\.items\[(\d+)\]\.?(\w*)")
+
+
+def on_line(error: NetSuiteError, plan: ReportPlan, payload: dict[str, Any]) -> NetSuiteError:
+    """A refusal NetSuite places on one line of the report (`expense.items[1].customer`) named by the ClickTime
+    item, and keyed by what it refused (the field and the value sent) rather than by the line's position: two
+    sheets refused for two deleted projects are two causes, each naming its project."""
+    match = LINE_PATH.match(error.path or "")
+    lines = payload.get(SUBLIST, {}).get("items", [])
+    if not match or int(match.group(1)) >= min(len(lines), len(plan.lines)):
+        return error
+    index, field = int(match.group(1)), match.group(2)
+    item = plan.lines[index].item.ID
+    sent = lines[index].get(field) if field else None
+    value = sent.get("id") if isinstance(sent, dict) else sent
+    refused = f"{field} {value}" if field and value not in (None, "") else field or "the line"
+    return keyed(
+        named(error, f"expense item {item} (line {index + 1} of the report)"),
+        f"netsuite-{cause_part(error.code)}:{cause_part(refused)}",
+        f"NetSuite refuses {refused} on expense item {item}'s line: check that record in NetSuite (deleted, "
+        "inactive, not allowed for this subsidiary?) or the ClickTime item's job or expense type, then redrive",
+    )
