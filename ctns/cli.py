@@ -25,6 +25,7 @@ Exit codes: 0 ok, 1 failures found (or not confirmed), 2 usage or configuration 
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import os
 import sys
@@ -94,15 +95,38 @@ def main(argv: list[str] | None = None) -> int:
             out.problem(error.message)
             _traceback(debug)
             return USAGE
-        if isinstance(error, OSError) and error.filename:
+        if isinstance(error, OSError) and (error.filename or error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS)):
             # A file the operator named or owns (a full disk, a folder made read-only): theirs to fix, not a bug.
-            out.problem(f"{error.filename}: {error.strerror or error}")
+            where = f"{error.filename}: " if error.filename else "writing ctns's output or logs: "
+            out.problem(f"{where}{error.strerror or error}")
+            _traceback(debug)
+            return USAGE
+        if (said := _aws_setup_problem(error)) is not None:
+            out.problem(said)
             _traceback(debug)
             return USAGE
         out.problem(f"unexpected error: {type(error).__name__}: {str(error)[:500]}")
         if not _traceback(debug):
             out.note("This is a bug in ctns: run the command again with --debug and report the traceback.")
         return INTERNAL
+
+
+def _aws_setup_problem(error: Exception) -> str | None:
+    """One line for a broken AWS set-up on this machine (the AWS SDK reads it as soon as anything imports it)."""
+    from botocore.exceptions import ConfigParseError, ProfileNotFound
+
+    if isinstance(error, ProfileNotFound):
+        profile = getattr(error, "kwargs", {}).get("profile") or os.environ.get("AWS_PROFILE", "")
+        return (
+            f"the AWS profile {profile!r} (AWS_PROFILE or --profile) is not in your AWS config files: "
+            "unset AWS_PROFILE, or add the profile (aws configure --profile NAME)"
+        )
+    if isinstance(error, ConfigParseError):
+        path = getattr(error, "kwargs", {}).get("path") or os.environ.get("AWS_CONFIG_FILE", "~/.aws/config")
+        return (
+            f"your AWS config file {path} cannot be read (a syntax error?): fix it, or point AWS_CONFIG_FILE elsewhere"
+        )
+    return None
 
 
 def _quiet_stdout() -> None:

@@ -89,6 +89,10 @@ class _Secret(BaseModel):
         text = value.get_secret_value()
         if text != text.strip():
             raise ValueError("has spaces or a line break at its start or end (copied with them?)")
+        if not all(33 <= ord(character) <= 126 for character in text):
+            raise ValueError(
+                "has a character that is not printable ASCII (the three-dot placeholder of docs/deploy.md left in?)"
+            )
         return value
 
 

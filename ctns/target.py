@@ -6,6 +6,7 @@ configuration the same way; only running a poller and draining a queue differ (L
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -55,6 +56,12 @@ def aws_problem(error: Exception, doing: str) -> CliError:
     if isinstance(error, BotoCoreError):
         return CliError(f"{doing}: {error}")
     return CliError(f"{doing}: {type(error).__name__}: {error}")
+
+
+def region_of(given: str | None) -> str | None:
+    """The region to use: --region, else AWS_REGION (what Lambda, the AWS CLI v2 and most SDKs read; botocore alone
+    reads only AWS_DEFAULT_REGION, which it still falls back to), else the profile's."""
+    return given or os.environ.get("AWS_REGION") or None
 
 
 @dataclass
@@ -207,7 +214,7 @@ def _local_outputs(session: Any) -> dict[str, str]:
 
 def deployed(name: str, *, region: str | None = None, profile: str | None = None) -> Target:
     try:
-        boto = boto3.Session(profile_name=profile, region_name=region)
+        boto = boto3.Session(profile_name=profile, region_name=region_of(region))
     except BotoCoreError as error:  # an unknown profile
         raise CliError(f"AWS profile {profile!r}: {error}") from None
     doing = f"looking up stack {name}"

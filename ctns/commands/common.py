@@ -74,7 +74,9 @@ def output_file(text: str) -> str:
 def add_target_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("which stack (default: the local stack `ctns serve` keeps)")
     group.add_argument("--stack", metavar="NAME", help="a deployed stack, found by its CloudFormation name")
-    group.add_argument("--region", help="AWS region of the stack (default: AWS_REGION / the profile's)")
+    group.add_argument(
+        "--region", help="AWS region of the stack (default: AWS_REGION, else AWS_DEFAULT_REGION or the profile's)"
+    )
     group.add_argument("--profile", help="AWS profile to use (default: AWS_PROFILE)")
 
 

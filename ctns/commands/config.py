@@ -19,7 +19,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from ctns import local
 from ctns.inputs import config_problems, parse_config, read_json
 from ctns.output import OK, USAGE, CliError, Output
-from ctns.target import aws_problem, open_target
+from ctns.target import aws_problem, open_target, region_of
 
 DEFAULT_NAME = "/ctns/config"
 
@@ -34,7 +34,9 @@ def register(sub: Any) -> None:
     push = actions.add_parser("push", help="validate, then put it into SSM Parameter Store")
     push.add_argument("file")
     push.add_argument("--name", default=DEFAULT_NAME, help="SSM parameter name (the stack's ConfigParameterName)")
-    push.add_argument("--region", help="AWS region of the stack (default: AWS_REGION / the profile's)")
+    push.add_argument(
+        "--region", help="AWS region of the stack (default: AWS_REGION, else AWS_DEFAULT_REGION or the profile's)"
+    )
     push.add_argument("--profile", help="AWS profile to use (default: AWS_PROFILE)")
     push.add_argument("--json", action="store_true", help="one JSON document on stdout")
     push.set_defaults(func=cmd_push)
@@ -71,7 +73,7 @@ def cmd_push(args: argparse.Namespace, out: Output) -> int:
                 target.client("ssm").put_parameter(Name=name, Value=value, Type="String", Overwrite=True)
             where = "the local stack (ctns serve)"
         else:
-            session = boto3.Session(profile_name=args.profile, region_name=args.region)
+            session = boto3.Session(profile_name=args.profile, region_name=region_of(args.region))
             if not session.region_name:
                 raise CliError(
                     "config push needs a region: pass --region (the stack's) or set AWS_REGION "

@@ -381,3 +381,53 @@ def test_trace_finds_a_time_bill_by_either_systems_id(world, side):
     (match,) = matches
     assert (match["source_id"], match["target_id"]) == (entry, bill["id"])
     assert match["parent"] == f"timesheet {sheet}" and match["details"]["minutes"] == "180"
+
+
+# -- K. Reports/Time rows missing for part of a timesheet: nothing compared them with the timesheet's DayTotals ---------
+def short_causes(world) -> list:
+    return [c for c in world.causes() if c.key == "clicktime-time-report-short"]
+
+
+def test_a_timesheet_whose_report_rows_lack_an_entry_is_flagged_and_completed_by_a_backfill(world, monkeypatch):
+    from ctsync.clicktime.client import ClickTimeClient
+    from tests.e2e.test_frozen_then_released import backfill
+
+    sheet = world.sheet()
+    seen = world.entry(sheet, WEEK, "6")
+    unseen = world.entry(sheet, WEEK + timedelta(days=1), "2.5")
+    report = ClickTimeClient.time_report
+
+    def rows_without_one(self, **filters):  # a row the integration user's report does not return (U11)
+        return [r for r in report(self, **filters) if r.ID != unseen]
+
+    monkeypatch.setattr(ClickTimeClient, "time_report", rows_without_one)
+    world.approve(sheet)
+    world.run()
+
+    assert minutes(world.bill(seen)) == 360 and world.bill(unseen) is None
+    (cause,) = short_causes(world)
+    assert sheet in cause.blocked and f"{WEEK + timedelta(days=1)} 0 h of 2.5 h" in cause.reason, cause.reason
+    assert any(sheet in note and "lacks time" in note for note in reconcile(world).notes)
+
+    monkeypatch.setattr(ClickTimeClient, "time_report", report)  # the user may see every job's time again
+    backfill(world)
+
+    assert minutes(world.bill(unseen)) == 150 and short_causes(world) == []
+
+
+def test_an_empty_report_for_a_timesheet_with_hours_deletes_none_of_its_bills(world, monkeypatch):
+    from ctsync.clicktime.client import ClickTimeClient
+
+    sheet = world.sheet()
+    entries = [world.entry(sheet, WEEK, "8"), world.entry(sheet, WEEK + timedelta(days=1), "7.5")]
+    world.approve(sheet)
+    world.run()
+    assert all(world.bill(e) for e in entries)
+    # Re-approved unchanged; Reports/Time now answers no rows for it (the report right taken from the integration
+    # user): the timesheet itself still shows 15.5 h in its DayTotals
+    monkeypatch.setattr(ClickTimeClient, "time_report", lambda self, **filters: [])
+    world.reapprove(sheet)
+    result = world.run()
+
+    assert [minutes(world.bill(e)) for e in entries] == [480, 450], result.counts("time")
+    assert [sorted(c.blocked) for c in short_causes(world)] == [[sheet]]

@@ -23,12 +23,12 @@ from aws_lambda_powertools.utilities.idempotency import (
     IdempotencyConfig,
     idempotent_function,
 )
-from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ctsync.clicktime.client import ClickTimeClient
 from ctsync.config import SyncConfig
 from ctsync.errors import ConfigurationError
-from ctsync.netsuite.auth import TbaCredentials
+from ctsync.netsuite.auth import TbaCredentials, Token
 from ctsync.netsuite.client import NetSuiteClient
 from ctsync.references import References
 from ctsync.retry import RetryPolicy
@@ -69,7 +69,7 @@ class Environment(BaseModel):
 
 
 class ClickTimeSecret(BaseModel):
-    api_token: SecretStr
+    api_token: Token
 
 
 class Runtime:
@@ -105,8 +105,7 @@ class Runtime:
         try:
             credentials = TbaCredentials.model_validate(self._secret(self.env.NETSUITE_SECRET_ID))
         except ValidationError as error:
-            fields = ", ".join(str(e["loc"][0]) for e in error.errors())
-            raise ConfigurationError(f"NetSuite secret is missing {fields}") from error
+            raise ConfigurationError(f"NetSuite secret {self.env.NETSUITE_SECRET_ID}: {_fields(error)}") from None
         return NetSuiteClient(
             account_id=settings.account_id,
             credentials=credentials,
@@ -127,7 +126,7 @@ class Runtime:
         try:
             secret = ClickTimeSecret.model_validate(self._secret(self.env.CLICKTIME_SECRET_ID))
         except ValidationError as error:
-            raise ConfigurationError("ClickTime secret must hold api_token") from error
+            raise ConfigurationError(f"ClickTime secret {self.env.CLICKTIME_SECRET_ID}: {_fields(error)}") from None
         return ClickTimeClient(
             token=secret.api_token, base_url=self.config.clicktime.base_url, retry=self._retry_policy()
         )
@@ -258,3 +257,11 @@ def lambda_continuation(function_arn: str) -> Continuation:
         )
 
     return invoke
+
+
+def _fields(error: ValidationError) -> str:
+    """What is wrong with a secret's fields, never their values (pydantic's own text repeats the input)."""
+    return "; ".join(
+        f"{'.'.join(str(part) for part in item['loc'])} {'is missing' if item['type'] == 'missing' else item['msg']}"
+        for item in error.errors()
+    )

@@ -94,6 +94,11 @@ class Company(ClickTimeModel):
         return (self.TaskRestrictionMethod or "").lower() == "byjob"
 
 
+class DayTotal(ClickTimeModel):
+    Date: Day
+    Hours: Decimal
+
+
 class Timesheet(ClickTimeModel):
     ID: str
     UserID: str
@@ -102,6 +107,7 @@ class Timesheet(ClickTimeModel):
     Status: str
     ApprovedDate: Instant | None = None
     ApprovedByUserID: str | None = None
+    DayTotals: list[DayTotal] | None = None  # verbose only: the hours of each day of the sheet
 
 
 class TimeEntry(ClickTimeModel):

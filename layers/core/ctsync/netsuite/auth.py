@@ -6,11 +6,28 @@ case with a hyphen (`1234567-sb1`) unless the deployment configures the URL, as 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from oauthlib.oauth1 import SIGNATURE_HMAC_SHA256, SIGNATURE_TYPE_AUTH_HEADER, Client
-from pydantic import BaseModel, ConfigDict, SecretStr
+from pydantic import AfterValidator, BaseModel, ConfigDict, SecretStr
 from requests.auth import AuthBase
+
+
+def _token(value: SecretStr) -> SecretStr:
+    """A key, secret or token as its system issued it: printable ASCII without spaces (what an HTTP header or a
+    signature can carry). Spaces or a line break around it (copied with them) are dropped; anything else is refused
+    without repeating the value, e.g. the '…' placeholder of docs/deploy.md left in."""
+    text = value.get_secret_value().strip()
+    if not text:
+        raise ValueError("is empty")
+    if not all(33 <= ord(character) <= 126 for character in text):
+        raise ValueError(
+            "has a character that is not printable ASCII (the three-dot placeholder of docs/deploy.md left in?)"
+        )
+    return SecretStr(text)
+
+
+Token = Annotated[SecretStr, AfterValidator(_token)]
 
 
 class TbaCredentials(BaseModel):
@@ -18,10 +35,10 @@ class TbaCredentials(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    consumer_key: SecretStr
-    consumer_secret: SecretStr
-    token_id: SecretStr
-    token_secret: SecretStr
+    consumer_key: Token
+    consumer_secret: Token
+    token_id: Token
+    token_secret: Token
 
 
 def account_host(account_id: str) -> str:

@@ -76,6 +76,8 @@ def reconcile_time(
             notes.append(f"timesheet {sheet['ID']} cannot be read, so it is not compared: {_first_line(unreadable)}")
             continue
         problems = plan.problems
+        if plan.short:
+            notes.append(f"timesheet {sheet['ID']}: {plan.short}")
         if problems:
             # Not exported, and reported as a cause: listed here with its hours, not counted as a difference.
             sheet_hours = sum((e.Hours for e in entries), Decimal(0))

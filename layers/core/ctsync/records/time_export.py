@@ -91,6 +91,7 @@ class SheetPlan:
     problems: list[Problem] = field(default_factory=list)
     exported: set[str] = field(default_factory=set)  # entries that already have a bill
     posted: dict[str, str] = field(default_factory=dict)  # entry -> its bill's date, when moved out of a closed period
+    short: str = ""  # what the report's rows lack against the timesheet's own day totals (`_short_of`)
 
 
 def _changes(plan: SheetPlan, children: dict[str, Mapping], forced: set[str]) -> tuple[list[EntryPlan], list[Mapping]]:
@@ -125,6 +126,11 @@ WRITES = "time-bill-writes"  # the invocation's NetSuite request slots (`records
 
 
 FROZEN = "time-bill-frozen"  # the cause of a change NetSuite must not receive (billed, posted, closed period)
+SHORT = "clicktime-time-report-short"  # the cause of a timesheet whose Reports/Time rows lack hours it has
+SHORT_FIX = (
+    "give the integration's ClickTime user the right to run company reports on all jobs (Reports/Time returns only "
+    "the time it may see), then run ctns backfill time --since <approval date>"
+)
 
 
 class TimeExport(SheetExport):
@@ -174,6 +180,7 @@ class TimeExport(SheetExport):
         timed: list[tuple[TimeEntry, str, str | None]] = []
         start, end = date.fromisoformat(sheet.StartDate[:10]), date.fromisoformat(sheet.EndDate[:10])
         entries = rows() if rows is not None else self._clicktime.time_report(TimesheetID=sheet.ID)
+        plan.short = _short_of(sheet, entries)
         projects.read_projects_of_tasks(e.TaskID for e in entries if e.TaskID)
         for entry in sorted(entries, key=lambda e: (e.Date, e.ID)):
             day = date.fromisoformat(entry.Date[:10])
@@ -486,6 +493,8 @@ class TimeExport(SheetExport):
     ) -> Outcome:
         sheet_id = plan.sheet.ID
         changed, removed = _changes(plan, children, attempt.forced)
+        if plan.short:
+            removed = []  # an entry the report left out is not known to be gone: its bill stays
         strays = attempt.forced - {external_id(e.entry_id) for e in plan.entries}
         frozen = self._frozen_bills([children[e.entry_id] for e in changed if e.entry_id in children] + removed)
         written: list[Mapping] = []
@@ -501,8 +510,14 @@ class TimeExport(SheetExport):
         self._mappings.delete_many(ENTRY_KIND, gone)
         if not sheets.flagged_before(lock.mapping, message.fingerprint):
             self._flag(message, sheet_id, flags)
+            if plan.short:
+                record_flags(
+                    self._runlog, message, [plan.short], what=f"timesheet {sheet_id}", cause_key=SHORT, fix=SHORT_FIX
+                )
         if not flags:
             sheets.released(self._runlog, message, lock.mapping, FROZEN)
+        if not plan.short:
+            sheets.released(self._runlog, message, lock.mapping, SHORT)
         doubts = self._doubts(lock, attempt, [*children.values(), *written])
         total = sum(e.minutes for e in plan.entries)
         mapping = Mapping(
@@ -511,7 +526,7 @@ class TimeExport(SheetExport):
             target_id=f"employee:{plan.employee}",
             source_version=version,
             content_hash=content_hash({e.entry_id: e.payload for e in plan.entries}),
-            fingerprint=sheets.kept_fingerprint(message.fingerprint, held_back=bool(flags)),
+            fingerprint=sheets.kept_fingerprint(message.fingerprint, held_back=bool(flags) or bool(plan.short)),
             details={
                 "period_start": plan.sheet.StartDate[:10],
                 "employee": plan.employee,
@@ -822,6 +837,28 @@ class TimeExport(SheetExport):
             fix="billed, posted or closed-period time is not changed by the sync: adjust it in NetSuite, or once"
             " NetSuite lets it (the invoice voided, the period reopened) run ctns backfill time --since <approval date>",
         )
+
+
+def _short_of(sheet: Timesheet, rows: list[TimeEntry]) -> str:
+    """What the sheet's Reports/Time rows lack against its own DayTotals (empty when they agree, or when ClickTime
+    gave no totals). The report returns only the time its user may see: an entry it leaves out would be exported
+    short, and its bill deleted as if the entry were gone."""
+    if sheet.DayTotals is None:
+        return ""
+    reported: dict[str, Decimal] = {}
+    for row in rows:
+        reported[row.Date[:10]] = reported.get(row.Date[:10], Decimal(0)) + row.Hours
+    short = [
+        f"{total.Date[:10]} {reported.get(total.Date[:10], Decimal(0))} h of {total.Hours} h"
+        for total in sheet.DayTotals
+        if reported.get(total.Date[:10], Decimal(0)) < total.Hours
+    ]
+    if not short:
+        return ""
+    return (
+        f"ClickTime's time report lacks time the timesheet has ({'; '.join(short)}): what it lacks is not exported, "
+        "and no bill is deleted for it"
+    )
 
 
 def netsuite_minutes(hours: Any) -> int:
