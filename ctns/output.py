@@ -72,13 +72,24 @@ class RedactingStream:
 
     def __init__(self, stream: TextIO) -> None:
         self._stream = stream
+        # The first write that failed (a full disk): later writes are dropped, and the owner raises it once the
+        # command's work is over (`failure`), rather than a logging handler printing a traceback for each line.
+        self.failure: OSError | None = None
 
     def write(self, text: str) -> int:
-        self._stream.write(redact(text))
+        if self.failure is None:
+            try:
+                self._stream.write(redact(text))
+            except OSError as error:
+                self.failure = error
         return len(text)
 
     def flush(self) -> None:
-        self._stream.flush()
+        if self.failure is None:
+            try:
+                self._stream.flush()
+            except OSError as error:
+                self.failure = error
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)

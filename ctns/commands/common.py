@@ -120,7 +120,18 @@ def log_path(command: str, given: str | None) -> Path:
     if given:
         return Path(given)
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-    return log_dir() / f"{command}-{stamp}-{uuid.uuid4().hex[:6]}.log"
+    path = log_dir() / f"{command}-{stamp}-{uuid.uuid4().hex[:6]}.log"
+    # Made now, before the command changes anything: a redrive or backfill that found the log folder read-only
+    # only after moving the dead letters (or the watermark) failed with the work half done.
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8"):
+            pass
+    except OSError as error:
+        raise CliError(
+            f"{path.parent}: {error.strerror or error} (where the functions' log goes: set CTNS_LOG_DIR or pass --logs)"
+        ) from None
+    return path
 
 
 @contextmanager
@@ -130,23 +141,30 @@ def function_output(path: Path) -> Iterator[None]:
     from ctsync.observability import logger
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a", encoding="utf-8") as file:
-        stream = RedactingStream(file)
-        handlers = [h for h in logger.handlers if isinstance(h, logging.StreamHandler)]
-        previous = [h.setStream(stream) for h in handlers]  # type: ignore[arg-type]
-        shown = warnings.showwarning
+    file = path.open("a", encoding="utf-8")
+    stream = RedactingStream(file)
+    handlers = [h for h in logger.handlers if isinstance(h, logging.StreamHandler)]
+    previous = [h.setStream(stream) for h in handlers]  # type: ignore[arg-type]
+    shown = warnings.showwarning
 
-        def to_the_log(message: Any, category: Any, filename: str, lineno: int, *_: Any, **__: Any) -> None:
-            stream.write(warnings.formatwarning(message, category, filename, lineno))
+    def to_the_log(message: Any, category: Any, filename: str, lineno: int, *_: Any, **__: Any) -> None:
+        stream.write(warnings.formatwarning(message, category, filename, lineno))
 
-        warnings.showwarning = to_the_log
+    warnings.showwarning = to_the_log
+    try:
+        with redirect_stdout(stream):  # type: ignore[type-var]
+            yield
+    finally:
+        warnings.showwarning = shown
+        for handler, old in zip(handlers, previous, strict=True):
+            handler.setStream(old)
         try:
-            with redirect_stdout(stream):  # type: ignore[type-var]
-                yield
-        finally:
-            warnings.showwarning = shown
-            for handler, old in zip(handlers, previous, strict=True):
-                handler.setStream(old)
+            file.close()
+        except OSError as error:  # the last lines, flushed on close
+            stream.failure = stream.failure or error
+    if stream.failure is not None:
+        failed = stream.failure
+        raise OSError(failed.errno, f"{failed.strerror or failed} (the functions' log)", str(path))
 
 
 @dataclass

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -42,6 +43,7 @@ def cmd_redrive(args: argparse.Namespace, out: Output) -> int:
     with target_of(args, out) as target:
         sqs = target.client("sqs")
         dead_url = target.dead_letter_url(sync)
+        logs = log_path("redrive", args.logs) if target.is_local else None  # writable, before anything moves
         open_causes = {cause.key: cause for cause in target.runlog.causes(sync)}
         before = target.depth(dead_url)["total"]
         if args.cause:
@@ -77,7 +79,8 @@ def cmd_redrive(args: argparse.Namespace, out: Output) -> int:
             out.line(f"Lifted the pause of {sync} ({breaker.cause_key})")
         out.line(f"Moved {moved} dead letter(s) back to the {sync} work queue ({how})")
         if target.is_local:
-            after = _drain_locally(target, sync, args, out)
+            assert logs is not None
+            after = _drain_locally(target, sync, logs, out)
         else:
             after = _wait_for_workers(target, sync, args, out)
         report["dead_letters_after"] = after
@@ -148,13 +151,12 @@ def _redrive_task(target: Target, dead_url: str, work_url: str, out: Output) -> 
         time.sleep(2)
 
 
-def _drain_locally(target: Target, sync: str, args: argparse.Namespace, out: Output) -> int:
+def _drain_locally(target: Target, sync: str, logs: Path, out: Output) -> int:
     """The local stack has no event source mapping: its worker runs here, as Lambda would run it."""
     from ctns.runner import SyncRun
 
     session = target.session
     mapping = next(m for m in session.stack.queue_mappings if m.queue == f"{prefix(sync)}Queue")
-    logs = log_path("redrive", args.logs)
     out.progress(f"{sync}: the local worker takes the queue (function log: {logs})")
     with function_output(logs):
         result = SyncRun(sync)

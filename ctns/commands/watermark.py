@@ -130,6 +130,7 @@ def cmd_backfill(args: argparse.Namespace, out: Output) -> int:
     if sync in PLANNED:
         raise CliError(f"the {sync} sync is not implemented in this version: there is nothing to backfill")
     with target_of(args, out) as target:
+        logs = log_path("backfill", args.logs) if target.is_local else None  # writable, before the watermark moves
         result = _apply(target, sync, since, args.yes, out, f"re-reads every change since {since.isoformat()}")
         overlap = _overlap(target, sync, out)
         reread = f" (minus the overlap of {overlap} min)" if overlap is not None else ""
@@ -137,8 +138,7 @@ def cmd_backfill(args: argparse.Namespace, out: Output) -> int:
             f"{sync}: watermark set to {since.isoformat()}; running it now to re-read every change since then{reread}. "
             "Records whose target already holds them are not sent again."
         )
-        if target.is_local:
-            logs = log_path("backfill", args.logs)
+        if logs is not None:
             with function_output(logs):
                 passes = run_passes(target.session, passes=1, syncs=[sync])
             out.line(render_table(passes))

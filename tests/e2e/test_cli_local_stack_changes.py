@@ -164,3 +164,26 @@ def test_status_shows_a_poller_failing_before_its_run_until_a_run_ends(fresh, ca
     ctns(capsys, "run", "projects")
     after = {row["sync"]: row for row in ctns(capsys, "status", "--json").json["syncs"]}["projects"]
     assert after["poll_failure"] is None  # a run ended: the failure is over
+
+
+@pytest.mark.parametrize("fresh", [["projects", "tasks"]], indirect=True)
+def test_redrive_and_backfill_with_an_unwritable_log_folder_change_nothing(fresh, capsys, monkeypatch):
+    """Found by a new user's trial (2026-12-02): with the log folder unwritable, `redrive` resolved the causes and
+    moved every dead letter back, then failed on the log, and `ctns errors` said "No open failures" while the
+    messages sat unprocessed; `backfill` moved the watermark first. Now the log file is made before anything."""
+    causes = [c["cause_key"] for c in ctns(capsys, "errors", "tasks", "--json").json["causes"]]
+
+    def watermarks() -> dict[str, Any]:
+        with open_target(None) as target:
+            return target.progress.watermarks("tasks")
+
+    marks = watermarks()
+    monkeypatch.setenv("CTNS_LOG_DIR", "/dev/null/logs")  # a folder that cannot be made (root may write anywhere)
+
+    redrive = ctns(capsys, "redrive", "tasks")
+    backfill = ctns(capsys, "backfill", "tasks", "--since", "2026-01-01", "--yes")
+
+    for refused in (redrive, backfill):
+        assert refused.code == 2 and refused.problems == [refused.problems[0]] and "CTNS_LOG_DIR" in refused.problems[0]
+    assert [c["cause_key"] for c in ctns(capsys, "errors", "tasks", "--json").json["causes"]] == causes != []
+    assert watermarks() == marks != {}

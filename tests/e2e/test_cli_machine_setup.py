@@ -1,4 +1,4 @@
-"""A broken AWS set-up on the operator's machine (found by a new user's trial, 2026-12-02). Before: an AWS_PROFILE
+"""A broken set-up on the operator's machine (found by a new user's trial, 2026-12-02). Before: an AWS_PROFILE
 that does not exist, or an AWS config file that does not parse, made every command exit 3 ("This is a bug in
 ctns"), `--help` included (the X-Ray SDK makes a client when Powertools' Tracer is imported); and AWS_REGION, which
 the CLI's own messages told users to set, was ignored (botocore reads AWS_DEFAULT_REGION). Each is run as a user
@@ -60,3 +60,12 @@ def test_aws_region_names_the_stacks_region(tmp_path):
 
     assert done.returncode == 2 and "no AWS region" not in done.stderr, done.stderr
     assert "no AWS credentials" in done.stderr  # the next thing it needs, with the region taken
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (a device that is always full)")
+def test_a_full_disk_under_the_functions_log_is_one_line_naming_the_file(tmp_path):
+    """Before: some 490 '--- Logging error ---' tracebacks, then "unexpected error: OSError … This is a bug"."""
+    done = ctns(tmp_path, "run", "projects", "--logs", "/dev/full")
+
+    assert done.returncode == 2 and "Traceback" not in done.stderr and "Logging error" not in done.stderr, done.stderr
+    assert done.stderr.strip().splitlines()[-1] == "ctns: /dev/full: No space left on device (the functions' log)"
