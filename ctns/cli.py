@@ -75,6 +75,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = parser().parse_args(arguments)
         out = Output(json_mode=bool(getattr(args, "json", False)))
+        from ctns.commands.common import stack_options_alone
+
+        if alone := stack_options_alone(args):
+            raise CliError(alone)
         return int(args.func(args, out) or 0)
     except CliError as problem:
         out.problem(problem.message)

@@ -71,9 +71,30 @@ def output_file(text: str) -> str:
     return text
 
 
+def stack_name(text: str) -> str:
+    """The argparse type of --stack: an empty name (an unset shell variable) would run on the local stack, or on a
+    simulated one, and say all went well."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("is empty (an unset shell variable?): give the stack's CloudFormation name")
+    return text.strip()
+
+
+def stack_options_alone(args: argparse.Namespace) -> str | None:
+    """What is wrong when --region or --profile come without --stack: they name where a deployed stack is, and
+    without one the command would run locally as if they were not there."""
+    if "stack" not in args or args.stack:
+        return None
+    given = [f"--{name}" for name in ("region", "profile") if getattr(args, name, None)]
+    if not given:
+        return None
+    return f"{' and '.join(given)} without --stack: give --stack NAME for a deployed stack (or drop them to use the local one)"
+
+
 def add_target_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("which stack (default: the local stack `ctns serve` keeps)")
-    group.add_argument("--stack", metavar="NAME", help="a deployed stack, found by its CloudFormation name")
+    group.add_argument(
+        "--stack", metavar="NAME", type=stack_name, help="a deployed stack, found by its CloudFormation name"
+    )
     group.add_argument(
         "--region", help="AWS region of the stack (default: AWS_REGION, else AWS_DEFAULT_REGION or the profile's)"
     )

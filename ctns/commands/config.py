@@ -30,6 +30,7 @@ def register(sub: Any) -> None:
     validate = actions.add_parser("validate", help="check a config document, setting by setting")
     validate.add_argument("file")
     validate.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    validate.add_argument("--debug", action="store_true", help="show the traceback of an error")
     validate.set_defaults(func=cmd_validate)
     push = actions.add_parser("push", help="validate, then put it into SSM Parameter Store")
     push.add_argument("file")
@@ -39,6 +40,7 @@ def register(sub: Any) -> None:
     )
     push.add_argument("--profile", help="AWS profile to use (default: AWS_PROFILE)")
     push.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    push.add_argument("--debug", action="store_true", help="show the traceback of an error")
     push.set_defaults(func=cmd_push)
 
 

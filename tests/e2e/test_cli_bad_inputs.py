@@ -501,6 +501,17 @@ def cases(urls: dict[str, str]) -> list[Case]:
             "AWS profile 'no-such-profile'",
             env=NO_AWS,
         ),
+        # Found by a new user's trial (2026-12-02): both ran on a simulated (or the local) stack and exited 0.
+        Case(
+            "an empty stack name (an unset shell variable)",
+            ["run", "projects", "--stack", "", "--yes"],
+            "--stack: is empty (an unset shell variable?)",
+        ),
+        Case(
+            "a region without a stack",
+            ["run", "projects", "--region", "eu-west-1", "--yes"],
+            "--region without --stack: give --stack NAME",
+        ),
     ]
 
 

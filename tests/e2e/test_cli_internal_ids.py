@@ -43,3 +43,16 @@ def test_config_validate_refuses_a_classification_given_by_name(tmp_path, monkey
     result = ctns(capsys, "config", "validate", str(config))
 
     assert result.code in (1, 2) and field in result.err and "not a NetSuite internal id" in result.err, result.err
+
+
+def test_debug_is_taken_after_config_validate_too(tmp_path, monkeypatch, capsys):
+    """Found by a new user's trial (2026-12-02): `ctns config validate F --debug` said "unrecognized arguments"."""
+    from tests.e2e.test_cli_bad_inputs import good_config as config_of
+
+    monkeypatch.setenv("CTNS_LOG_DIR", str(tmp_path / "logs"))
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps(config_of({"netsuite": "http://127.0.0.1:1", "clicktime": "http://127.0.0.1:2"})))
+
+    result = ctns(capsys, "config", "validate", str(config), "--debug")
+
+    assert result.code == 0 and "unrecognized" not in result.err, result.err

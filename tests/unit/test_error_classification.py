@@ -150,6 +150,19 @@ def test_a_table_the_role_cannot_see_names_the_permission() -> None:
     assert "Lists > Deleted Records" in error.message
 
 
+def test_a_column_that_does_not_exist_is_not_taken_for_a_table_the_role_cannot_see() -> None:
+    """Found by a new user's trial (2026-12-02): a misspelt column in projects.scope was reported as a missing
+    permission on the job table (the same words end NetSuite's message)."""
+    detail = (
+        "Invalid search query. Detailed unprocessed description follows. Search error occurred: Field "
+        "'nosuchcolumn' for record 'job' was not found."
+    )
+    error = ns.error_for(response(400, netsuite_body("INVALID_SEARCH", detail)))
+    assert type(error) is ns.NetSuiteValidationError
+    assert error.cause_key == "netsuite-unknown-column:job.nosuchcolumn"
+    assert "has no column nosuchcolumn" in error.message and "projects.scope" in error.fix
+
+
 @pytest.mark.parametrize(
     ("status", "cls", "code", "detail", "path"),
     [

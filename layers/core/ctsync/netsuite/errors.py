@@ -24,6 +24,9 @@ ALREADY_BILLED = re.compile(r"already been billed|has been billed|posted time|al
 ALREADY_PAID = re.compile(r"has been paid|paid in full|already paid", re.I)
 # SuiteQL's answer for a table the role may not see (it names the table as if it did not exist).
 TABLE_NOT_VISIBLE = re.compile(r"Record '([A-Za-z_]+)' was not found", re.I)
+# "Field 'x' for record 'job' was not found": a column that does not exist (a misspelt setting such as
+# projects.scope), not a table the role cannot see, though the same words end it.
+FIELD_NOT_FOUND = re.compile(r"Field '([A-Za-z0-9_]+)' for record '([A-Za-z0-9_]+)' was not found", re.I)
 # The permission a role needs to see a SuiteQL table, where it is not the record type's own.
 TABLE_PERMISSIONS = {"deletedrecord": "Lists > Deleted Records (View)"}
 
@@ -139,6 +142,18 @@ def error_for(response: requests.Response) -> Exception:
         )
     if status == 404:
         return NetSuiteNotFound(status, code, detail, path=path)
+    unknown = FIELD_NOT_FOUND.search(detail)
+    if unknown:
+        field, table = unknown.group(1), unknown.group(2).lower()
+        error = NetSuiteValidationError(
+            status,
+            code,
+            f"{detail} (the {table} table has no column {field}: check the setting that names it, e.g. projects.scope)",
+            path=path,
+            cause=f"netsuite-unknown-column:{cause_part(table)}.{cause_part(field)}",
+        )
+        error.fix = f"correct the column {field} in the setting that names it (projects.scope, a scope of tasks)"
+        return error
     hidden = TABLE_NOT_VISIBLE.search(detail)
     if hidden:
         table = hidden.group(1).lower()
