@@ -66,7 +66,8 @@ def sync_status(target: Target, sync: str) -> dict[str, Any]:
         "run_in_progress": (
             {"run_id": cursor.run_id, "phase": cursor.phase, "enqueued": cursor.enqueued} if cursor else None
         ),
-        "lease_holder": target.progress.lease_holder(sync),
+        "lease_holder": lease[0] if (lease := target.progress.lease(sync)) else None,
+        "lease_until": lease[1].isoformat() if lease else None,
         # kept until a run ends: the last run above is older than this failure
         "poll_failure": (
             {
@@ -148,6 +149,13 @@ def cmd_status(args: argparse.Namespace, out: Output) -> int:
                 out.line(
                     f"  {row['sync']}: run {running['run_id']} in progress (phase {running['phase']}, "
                     f"{running['enqueued']} enqueued so far)"
+                )
+            elif row["lease_holder"]:
+                # A run that ended without letting go (a timeout, a killed process) holds it until it expires:
+                # backfill, reset-watermark and the next run wait for it, and said only "a run is in progress".
+                out.line(
+                    f"  {row['sync']}: held by {row['lease_holder']} until {row['lease_until'][:19].replace('T', ' ')}Z "
+                    "(a run that ended without letting go; the next run, backfill and reset-watermark wait until then)"
                 )
             for key, text in ((row["last_run"] or {}).get("notes") or {}).items():
                 out.line(f"  {row['sync']}: note ({key}): {text}")

@@ -187,3 +187,18 @@ def test_redrive_and_backfill_with_an_unwritable_log_folder_change_nothing(fresh
         assert refused.code == 2 and refused.problems == [refused.problems[0]] and "CTNS_LOG_DIR" in refused.problems[0]
     assert [c["cause_key"] for c in ctns(capsys, "errors", "tasks", "--json").json["causes"]] == causes != []
     assert watermarks() == marks != {}
+
+
+@pytest.mark.parametrize("fresh", [["projects"]], indirect=True)
+def test_status_shows_a_lease_a_dead_run_left_and_until_when(fresh, capsys):
+    """Found by a new user's trial (2026-12-02): a `ctns run` killed during its poll (what a Lambda timeout looks
+    like) left the lease; `status` showed nothing in progress while backfill and the next run refused."""
+    with aws_endpoint(fresh.state.aws_endpoint), open_target(None) as target:
+        assert target.progress.acquire_lease("projects", "projects-poller:dead-invocation", 900)
+
+    text = ctns(capsys, "status")
+    row = {r["sync"]: r for r in ctns(capsys, "status", "--json").json["syncs"]}["projects"]
+
+    (line,) = [line for line in text.out.splitlines() if "held by" in line]
+    assert line.lstrip().startswith("projects: held by projects-poller:dead-invocation until ")
+    assert row["lease_holder"] == "projects-poller:dead-invocation" and row["lease_until"] > utc_now().isoformat()

@@ -80,7 +80,10 @@ class Runtime:
     # -- configuration and secrets ------------------------------------------------------------------
     @cached_property
     def config(self) -> SyncConfig:
-        document = parameters.get_parameter(self.env.CONFIG_PARAMETER, transform="json", max_age=CACHE_SECONDS)
+        name = self.env.CONFIG_PARAMETER
+        document = _read(
+            f"config parameter {name}", lambda: parameters.get_parameter(name, transform="json", max_age=CACHE_SECONDS)
+        )
         try:
             return SyncConfig.model_validate(document)
         except ValidationError as error:
@@ -93,7 +96,7 @@ class Runtime:
             raise ConfigurationError(f"config document {self.env.CONFIG_PARAMETER} is invalid: {problems}") from None
 
     def _secret(self, name: str) -> dict[str, Any]:
-        value = parameters.get_secret(name, transform="json", max_age=CACHE_SECONDS)
+        value = _read(f"secret {name}", lambda: parameters.get_secret(name, transform="json", max_age=CACHE_SECONDS))
         if not isinstance(value, dict):
             raise ConfigurationError(f"secret {name} must be a JSON object")
         return value
@@ -265,3 +268,25 @@ def _fields(error: ValidationError) -> str:
         f"{'.'.join(str(part) for part in item['loc'])} {'is missing' if item['type'] == 'missing' else item['msg']}"
         for item in error.errors()
     )
+
+
+# What a person must fix when SSM or Secrets Manager answers so (anything else, a throttle, is raised as it is).
+_NOT_THERE = {"ResourceNotFoundException", "ParameterNotFound"}
+_NOT_ALLOWED = {"AccessDeniedException", "DecryptionFailure", "KMSAccessDeniedException"}
+
+
+def _read(what: str, fetch: Callable[[], Any]) -> Any:
+    """A parameter or secret through Powertools, its failures a person can fix said in one line naming it (before:
+    "Unable to transform value using 'json' transform: Expecting value…", or botocore's text without the name)."""
+    try:
+        return fetch()
+    except parameters.exceptions.TransformParameterError:
+        raise ConfigurationError(f"{what} is not JSON (see docs/deploy.md for its shape)") from None
+    except (parameters.exceptions.GetParameterError, parameters.exceptions.GetSecretError) as error:
+        # Powertools raises it inside its own `except` (the ClientError is the context, not the cause)
+        code = getattr(error.__cause__ or error.__context__, "response", {}).get("Error", {}).get("Code", "")
+        if code in _NOT_THERE:
+            raise ConfigurationError(f"{what} does not exist (the stack's parameters name it)") from None
+        if code in _NOT_ALLOWED:
+            raise ConfigurationError(f"{what} cannot be read by this function ({code}): check its role") from None
+        raise

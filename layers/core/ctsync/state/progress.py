@@ -4,7 +4,7 @@ apart, and the breaker that pauses a sync's workers while a systemic cause (bad 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from boto3.dynamodb.conditions import Attr, Key
@@ -247,10 +247,15 @@ class ProgressStore:
         return True
 
     def lease_holder(self, sync: str) -> str | None:
+        held = self.lease(sync)
+        return held[0] if held else None
+
+    def lease(self, sync: str) -> tuple[str, datetime] | None:
+        """Who holds the sync's lease and until when (UTC), while it is held."""
         item = self._table.get_item(Key=self._key(sync, "LEASE"), ConsistentRead=True).get("Item")
         if not item or int(item[TTL_ATTRIBUTE]) < epoch(utc_now()):
             return None
-        return str(item["owner"])
+        return str(item["owner"]), datetime.fromtimestamp(int(item[TTL_ATTRIBUTE]), tz=UTC)
 
     def release_lease(self, sync: str, owner: str) -> None:
         try:
