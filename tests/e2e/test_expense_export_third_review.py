@@ -213,3 +213,20 @@ def test_two_sheets_refused_for_different_projects_are_two_causes_each_naming_it
         f"netsuite-invalid_key_or_ref:customer-{world.project2}": [a],
         f"netsuite-invalid_key_or_ref:customer-{third.id}": [b],
     }, causes
+
+
+# -- a receipt file deleted in NetSuite refused every later write of its report ------------------------------------
+def test_a_receipt_file_deleted_in_netsuite_does_not_block_the_correction_of_its_report(world):
+    pdf = b"%PDF-1.4 receipt " + b"x" * 200
+    sheet, item, report = world.exported_sheet("42.50", receipt=pdf)
+    (stored,) = [f for f in world.ns.files() if f["externalId"].endswith(item)]
+    world.ns.records.delete("file", stored["id"])  # a File Cabinet clean-up in NetSuite
+    world.reapprove(sheet, edit=lambda: world.ct.edit_expense_item(item, Amount="24.50"))  # corrected down
+
+    result = world.run()
+
+    (line,) = lines(world.report(sheet))
+    (again,) = [f for f in world.ns.files() if f["externalId"].endswith(item)]
+    assert line["amount"] == Decimal("24.50") and result.counts("expenses")["failed"] == 0, world.said(result)
+    assert again["id"] != stored["id"] and line["expmediaitem"]["id"] == again["id"]
+    assert world.reconcile().ok

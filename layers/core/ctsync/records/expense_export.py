@@ -50,6 +50,7 @@ from ctsync.netsuite.errors import (
     NetSuitePeriodClosed,
     NetSuiteValidationError,
 )
+from ctsync.observability import logger
 from ctsync.records.blocking import Blocked, Problem, _with_entries, keyed, merged, named, record_flags
 from ctsync.records.clicktime_source import EXPENSE_SHEETS, approved_at
 from ctsync.records.expense_lines import (
@@ -470,16 +471,32 @@ class ExpenseExport(SheetExport):
             if why := frozen():
                 flags.append(f"expense report {report} {why}: not changed")
             else:
-                try:
-                    report = self._netsuite.upsert_record(RECORD, external_id(sheet_id), payload, replace=[SUBLIST])
-                except (NetSuiteAlreadyBilled, NetSuitePeriodClosed) as refused:
-                    if report is None:
-                        raise
-                    flags.append(f"expense report {report}: NetSuite refused the change: {refused.detail}")
-                except NetSuiteValidationError as refused:
-                    raise on_line(refused, plan, payload) from None
-                else:
-                    wrote, held = True, digest
+                for last_try in (False, True):
+                    try:
+                        report = self._netsuite.upsert_record(RECORD, external_id(sheet_id), payload, replace=[SUBLIST])
+                    except (NetSuiteAlreadyBilled, NetSuitePeriodClosed) as refused:
+                        if report is None:
+                            raise
+                        flags.append(f"expense report {report}: NetSuite refused the change: {refused.detail}")
+                    except NetSuiteValidationError as refused:
+                        gone = None if last_try else receipt_file_gone(refused, plan)
+                        if gone is None:
+                            raise on_line(refused, plan, payload) from None
+                        # A receipt file deleted in NetSuite (a File Cabinet clean-up) would refuse every later
+                        # write of the report, a correction too: it is stored again and the report written once more.
+                        logger.warning(
+                            f"expense item {gone}: its receipt file was deleted in NetSuite; storing it again",
+                            extra={"clicktime_id": gone, "netsuite_id": report or ""},
+                        )
+                        children[gone] = forget_receipt(children[gone])
+                        done = self._receipt_step.store(plan, version, children, report or "", frozen)
+                        payload = report_payload(plan, self._receipt_step.linked_files(plan, children))
+                        digest = report_hash(plan, payload)
+                        flags = list(done.held_back)
+                        continue
+                    else:
+                        wrote, held = True, digest
+                    break
         assert report is not None
         complete = children.keys() >= {line.item.ID for line in plan.lines}
         wanted = {line.item.ID for line in plan.lines}
@@ -620,6 +637,20 @@ __all__ = [
     "report_payload",
     "resolve_category",
 ]
+
+
+def receipt_file_gone(error: NetSuiteError, plan: ReportPlan) -> str | None:
+    """The item whose linked receipt file NetSuite refused as a reference (deleted in its File Cabinet), if so."""
+    match = LINE_PATH.match(error.path or "")
+    if not match or match.group(2) != "expmediaitem" or int(match.group(1)) >= len(plan.lines):
+        return None
+    return plan.lines[int(match.group(1))].item.ID
+
+
+def forget_receipt(child: Mapping) -> Mapping:
+    """The item's mapping without its stored receipt: the next store uploads it again."""
+    kept = {k: v for k, v in child.details.items() if k not in ("receipt_file", "receipt_sha", "receipt_checked")}
+    return child.model_copy(update={"details": kept})
 
 
 LINE_PATH = re.compile(r"^expense\.items\[(\d+)\]\.?(\w*)")
