@@ -9,7 +9,14 @@ before its fix (`a887a22`):
 - the approved list, read page by page by offset, could drop a sheet listed throughout when another left it and a
   third joined it between two pages (the count unchanged); now a list of more than one page is believed once two
   whole reads agree;
-- of two NetSuite exchange rates effective the same day, the larger was used, not the one entered last.
+- of two NetSuite exchange rates effective the same day, the larger was used, not the one entered last;
+- `ctns trace` found neither an expense item nor its receipt file;
+- a line NetSuite refused was named by its position in the request (`expense.items[1].customer`), not by the
+  ClickTime item, and two sheets refused for two deleted projects were one cause naming one of them;
+- a receipt file deleted in NetSuite refused every later write of its report (a correction dead-lettered);
+- `ctns plan` said "fail" for an exported sheet whose period closed since (the run leaves it unchanged, or flags a
+  correction), "update" for a correction to a paid report and for a re-approval that changes nothing, and reported
+  the whole approved list as unreadable for one sheet's malformed item.
 
 Built on the World of tests/e2e/test_expense_export_review.py. What the review found that is not fixed is in the
 issue's note."""
@@ -18,6 +25,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -230,3 +238,100 @@ def test_a_receipt_file_deleted_in_netsuite_does_not_block_the_correction_of_its
     assert line["amount"] == Decimal("24.50") and result.counts("expenses")["failed"] == 0, world.said(result)
     assert again["id"] != stored["id"] and line["expmediaitem"]["id"] == again["id"]
     assert world.reconcile().ok
+
+
+# -- ctns plan against the run (plan_steps: every step of the expense sync's plan) -------------------------------------
+OCTOBER = date(2026, 10, 20)
+
+
+def plan_steps(world) -> dict[str, Any]:
+    from ctns.plan import plan_sync
+
+    runtime = world.session.runtime()
+    return {step.source_id: step for step in plan_sync("expenses", runtime, runtime.config).steps}
+
+
+def test_plan_does_not_fail_an_exported_sheet_in_a_closed_period_that_the_run_leaves_unchanged(world):
+    sheet = world.sheet(OCTOBER, "October trip")
+    world.item(sheet, "42.50", day=OCTOBER)
+    world.approve(sheet)
+    world.run()
+    assert world.report(sheet) is not None
+    world.ns.close_period(OCTOBER)  # month end: October closes
+    world.reapprove(sheet)  # approved again in ClickTime, nothing changed
+
+    step = plan_steps(world)[sheet]
+    result = world.run()
+
+    assert result.counts("expenses")["unchanged"] == 1 and result.netsuite_writes == [], result.failures
+    assert step.action == "unchanged", (
+        f"ctns plan says {step.action}: {step.detail}; the run: {result.counts('expenses')}"
+    )
+
+
+def test_plan_does_not_fail_a_correction_in_a_closed_period_that_the_run_only_flags(world):
+    sheet = world.sheet(OCTOBER, "October trip")
+    item = world.item(sheet, "42.50", day=OCTOBER)
+    world.approve(sheet)
+    world.run()
+    world.ns.close_period(OCTOBER)
+    world.reapprove(sheet, edit=lambda: world.ct.edit_expense_item(item, Amount="45.00"))
+
+    step = plan_steps(world)[sheet]
+    result = world.run()
+
+    assert result.counts("expenses")["unchanged"] == 1 and result.netsuite_writes == [], result.failures
+    assert step.action == "unchanged" and "closed period" in step.detail, (step.action, step.detail)
+
+
+def test_plan_does_not_promise_to_update_a_report_netsuite_has_paid(world):
+    sheet, item, report = world.exported_sheet("42.50")
+    world.sims.netsuite.mark_expense_report_paid(report["id"])  # A/P paid the employee 42.50
+    world.reapprove(sheet, edit=lambda: world.ct.edit_expense_item(item, Amount="47.50"))
+
+    step = plan_steps(world)[sheet]
+    result = world.run()
+
+    assert world.report(sheet)["expense"]["items"][0]["amount"] == Decimal("42.50")  # the run changed nothing
+    assert step.action == "unchanged" and "paid" in step.detail, (
+        f"ctns plan says '{step.action}' ({step.detail!r}) for paid report {report['id']}; the run: "
+        f"{result.counts('expenses')}, report untouched and flagged"
+    )
+
+
+def test_plan_judges_every_other_sheet_when_one_sheet_has_a_malformed_item(world):
+    from tests.e2e import badbodies as bb
+
+    good = [world.sheet(title=f"Trip {n}") for n in range(3)]
+    for sheet in good:
+        world.item(sheet, "42.50")
+    bad = world.sheet(title="Bad date")
+    item = world.item(bad, "10.00")
+    rules = bb.Rewrites(world.ct)
+    rules.add(
+        bb.edit_records(bb.set_field("ExpenseDate", "2026-13-01"), ids={item}),
+        path=r"/ExpenseItems$",
+        query={"ExpenseSheetID": bad},
+    )
+    for sheet in [bad, *good]:
+        world.approve(sheet)
+
+    steps = plan_steps(world)
+    result = world.run()
+
+    assert result.counts("expenses")["created"] == 3  # the run exports the three good sheets
+    assert steps[bad].action == "fail" and "ExpenseDate" in steps[bad].detail, steps[bad]
+    assert all(steps.get(s) is not None and steps[s].action == "create" for s in good), (
+        f"ctns plan: {[(k, v.action, v.detail[:100]) for k, v in steps.items()]}; the run creates the 3 good reports"
+    )
+
+
+def test_plan_says_unchanged_for_a_reapproval_that_changes_nothing(world):
+    sheet, _item, report = world.exported_sheet("42.50")
+    world.reapprove(sheet)  # approved again, nothing edited
+
+    step = plan_steps(world)[sheet]
+    result = world.run()
+
+    assert result.counts("expenses")["unchanged"] == 1 and result.netsuite_writes == []
+    assert step.action == "unchanged", f"ctns plan says {step.action!r} ({step.detail!r}); the run writes nothing"

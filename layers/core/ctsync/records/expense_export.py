@@ -41,7 +41,7 @@ from zoneinfo import ZoneInfo
 from ctsync.clicktime.client import ClickTimeClient
 from ctsync.clicktime.models import ExpenseItem, ExpenseSheet
 from ctsync.config import SyncConfig
-from ctsync.errors import cause_part
+from ctsync.errors import BadInput, cause_part
 from ctsync.netsuite.client import NetSuiteClient
 from ctsync.netsuite.errors import (
     NetSuiteAlreadyBilled,
@@ -85,7 +85,6 @@ from ctsync.records.sheet_export import (
     SheetExport,
     approval_of,
     flagged_before,
-    is_held_back,
     kept_fingerprint,
     released,
     superseded,
@@ -372,20 +371,32 @@ class ExpenseExport(SheetExport):
     def verdict(self, message: WorkMessage, mapping: Mapping | None) -> tuple[str, str] | None:
         """For `ctns plan`, what the worker would do with this approval where the sheet decides it: "fail" with
         what would make NetSuite reject it tonight; for a sheet with no items, no report ("skip") or the report of
-        an emptied one removed ("delete") or flagged ("unchanged"); "unchanged" too for an approval NetSuite held
-        back whose report is still frozen, and for a withdrawal whose report stays (by policy, or frozen); None: as the
-        plan judged it. Reads only."""
+        an emptied one removed ("delete") or flagged ("unchanged"); "unchanged" too for an approval whose report holds
+        its lines already, or whose report NetSuite froze (paid, approved by accounting, a closed period: the run
+        flags the change), and for a withdrawal whose report stays (by policy, or frozen); None: as the plan judged
+        it. A sheet whose items ClickTime sends unreadable is "fail" alone. Reads only."""
         if message.op == "delete":
             return self._withdrawal_verdict(mapping)
         sheet = self._clicktime.expense_sheet(message.source_id) if message.op == "upsert" else None
         if sheet is None or not EXPENSE_SHEETS.counts_as_approved(sheet.Status, sheet.ApprovedDate):
             return None
-        items = self._clicktime.expense_items(ExpenseSheetID=sheet.ID)
+        try:
+            items = self._clicktime.expense_items(ExpenseSheetID=sheet.ID)
+        except BadInput as unreadable:  # this sheet's, as the worker would refuse it: the others are still judged
+            return "fail", str(unreadable)
         if items:
-            problems = merged(self.plan(sheet, items).problems)
+            exported = mapping is not None and not mapping.deleted and bool(mapping.target_id)
+            plan = self.plan(sheet, items, exported=exported)
+            problems = merged(plan.problems)
             if problems:
                 return "fail", "; ".join(_with_entries(p, ITEMS) for p in problems)
-            if is_held_back(mapping) and mapping is not None and (why := self._frozen(mapping.target_id)):
+            if mapping is None or not exported:
+                return None
+            children = {m.source_id: m for m in self._mappings.children(KIND, sheet.ID)}
+            payload = report_payload(plan, self._receipt_step.linked_files(plan, children))
+            if report_hash(plan, payload) == mapping.content_hash:
+                return "unchanged", f"report {mapping.target_id} holds this approval's lines already"
+            if why := self._frozen(mapping.target_id):
                 return "unchanged", f"report {mapping.target_id} {why}: ClickTime's changes wait (flagged)"
             return None
         if mapping is None or mapping.deleted or not mapping.target_id:
