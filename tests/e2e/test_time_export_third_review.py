@@ -13,7 +13,12 @@ before its fix (`a887a22`, or `0cd01d0` for the plan), but the two controls (a w
   (not even by a backfill) once unlocked; `Locked` with an approval stamp now counts as approved;
 - F. one timesheet ClickTime sends badly stopped the whole time reconciliation;
 - H. a re-approval stamped in local time without a zone after a withdrawal was skipped as stale for good;
-- J. a rehired employee's time went to their old, inactive NetSuite record (the first e-mail match).
+- I. after `time.rate` moved from clicktime_billing_rate to price_level, a corrected bill kept its old locked rate
+  (the upsert changes only what it is sent): under price_level the export sends `overrideRate: false`;
+- J. a rehired employee's time went to their old, inactive NetSuite record (the first e-mail match);
+- K. a timesheet whose Reports/Time rows lack hours its DayTotals have (the report shows only what its user may
+  see) was exported short, silently, and an empty report deleted every bill of a re-approved sheet;
+- L. `ctns trace` found nothing for a time bill's NetSuite ID or its ClickTime entry.
 
 What the review found that is not fixed is in the issue's note.
 """
@@ -431,3 +436,56 @@ def test_an_empty_report_for_a_timesheet_with_hours_deletes_none_of_its_bills(wo
 
     assert [minutes(world.bill(e)) for e in entries] == [480, 450], result.counts("time")
     assert [sorted(c.blocked) for c in short_causes(world)] == [[sheet]]
+
+
+def switch_config(world, **sections) -> None:
+    """The stack's config document changed (`ctns config push`), and the functions' 5-minute caches expired."""
+    import json
+
+    import boto3
+    from aws_lambda_powertools.utilities import parameters
+
+    from ctsync import runtime
+
+    ssm = boto3.client("ssm", region_name="us-east-1")
+    name = world.session.stack.parameters["ConfigParameterName"]
+    document = json.loads(ssm.get_parameter(Name=name)["Parameter"]["Value"])
+    for section, values in sections.items():
+        document[section] = {**document.get(section, {}), **values}
+    world.session.aws.put_config(document)
+    runtime._cache.clear()
+    parameters.clear_caches()
+
+
+# -- I. time.rate switched from clicktime_billing_rate to price_level left a corrected bill's old rate locked -------
+def test_after_switching_to_price_level_a_corrected_bill_does_not_keep_the_old_locked_rate(world_factory):
+    world = world_factory({"time": {"rate": "clicktime_billing_rate"}})
+    sheet = world.sheet()
+    entry = world.entry(sheet, WEEK, "2")
+    untouched = world.entry(sheet, WEEK + timedelta(days=1), "1")
+    world.ct.edit_time_entry(entry, BillingRate=Decimal("150"))
+    world.approve(sheet)
+    world.run()
+    assert world.bill(entry)["overrideRate"] is True
+
+    switch_config(world, time={"rate": "price_level"})  # the implementation engineer moves to price levels
+    world.reapprove(sheet, lambda: world.ct.edit_time_entry(entry, Hours=Decimal("3")))
+    world.run()
+
+    bill = world.bill(entry)
+    assert minutes(bill) == 180 and bill["overrideRate"] is False  # NetSuite's price level prices it again
+    assert world.bill(untouched)["overrideRate"] is False  # the sheet's other bill is unlocked with it
+    world.reapprove(sheet)  # and once written under the new policy, nothing is written again
+    assert [w for w in world.run().netsuite_writes if "timeBill" in w.path and w.method != "GET"] == []
+
+
+def test_bills_written_before_the_unlock_was_sent_are_not_written_again_for_it():
+    """Under price_level the export now sends overrideRate false; a bill written by an earlier version (without
+    it) must not read as changed, or every re-approved sheet would rewrite, and flag when billed, all its bills."""
+    from ctsync.records.targets import content_hash
+    from ctsync.records.time_export import bill_hash
+
+    before = {"externalId": "ct-te-1", "hours": "2:00", "isBillable": True}
+    assert bill_hash({**before, "overrideRate": False}) == content_hash(before)
+    locked = {**before, "rate": Decimal("150"), "overrideRate": True}
+    assert bill_hash({**before, "overrideRate": False}) != bill_hash(locked)

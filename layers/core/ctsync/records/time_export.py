@@ -66,6 +66,14 @@ EXTERNAL_PREFIX = "ct-te-"
 MEMO_LIMIT = 4000
 
 
+def bill_hash(payload: dict[str, Any]) -> str:
+    """What a bill's mapping keeps to know it is unchanged. The unlock sent under `time.rate = price_level` is left
+    out: it undoes a rate locked under the other policy, and bills written before it was sent hold the same."""
+    if payload.get("overrideRate") is False and "rate" not in payload:
+        payload = {k: v for k, v in payload.items() if k != "overrideRate"}
+    return content_hash(payload)
+
+
 def external_id(entry_id: str) -> str:
     """The time bill's external ID (`netsuite.external_ids`)."""
     return netsuite_ids.external_id(EXTERNAL_PREFIX, entry_id)
@@ -101,7 +109,7 @@ def _changes(plan: SheetPlan, children: dict[str, Mapping], forced: set[str]) ->
         e
         for e in plan.entries
         if e.entry_id not in children
-        or children[e.entry_id].content_hash != content_hash(e.payload)
+        or children[e.entry_id].content_hash != bill_hash(e.payload)
         or children[e.entry_id].deleted
         or external_id(e.entry_id) in forced
     ]
@@ -322,6 +330,10 @@ class TimeExport(SheetExport):
         if self._settings.rate == "clicktime_billing_rate":
             payload["rate"] = entry.BillingRate
             payload["overrideRate"] = entry.BillingRate is not None
+        else:
+            # Unlocked, so NetSuite's price level prices it: a bill written while time.rate was
+            # clicktime_billing_rate keeps its locked rate otherwise (the upsert changes only what it is sent).
+            payload["overrideRate"] = False
         moved = tran_date if tran_date != day else None
         plan.entries.append(EntryPlan(entry.ID, minutes, payload, day, project, memo_note, moved))
 
@@ -586,7 +598,7 @@ class TimeExport(SheetExport):
                 kind=ENTRY_KIND,
                 source_id=entry.entry_id,
                 target_id=bill,
-                content_hash=content_hash(entry.payload),
+                content_hash=bill_hash(entry.payload),
                 parent=f"{KIND}#{sheet_id}",
                 details={
                     "minutes": str(entry.minutes),
