@@ -16,7 +16,10 @@ before its fix (`a887a22`):
 - a receipt file deleted in NetSuite refused every later write of its report (a correction dead-lettered);
 - `ctns plan` said "fail" for an exported sheet whose period closed since (the run leaves it unchanged, or flags a
   correction), "update" for a correction to a paid report and for a re-approval that changes nothing, and reported
-  the whole approved list as unreadable for one sheet's malformed item.
+  the whole approved list as unreadable for one sheet's malformed item;
+- a report deleted in NetSuite was held as unchanged for good, the sheet approved again included (the mapping said
+  NetSuite held it); now an approval whose report holds nothing new checks it is there, and the reconciliation
+  says what to do.
 
 Built on the World of tests/e2e/test_expense_export_review.py. What the review found that is not fixed is in the
 issue's note."""
@@ -335,3 +338,20 @@ def test_plan_says_unchanged_for_a_reapproval_that_changes_nothing(world):
 
     assert result.counts("expenses")["unchanged"] == 1 and result.netsuite_writes == []
     assert step.action == "unchanged", f"ctns plan says {step.action!r} ({step.detail!r}); the run writes nothing"
+
+
+# -- a report deleted in NetSuite was held as unchanged for good ------------------------------------------------------
+def test_a_report_deleted_in_netsuite_is_written_again_once_the_sheet_is_approved_again(world):
+    sheet, _item, report = world.exported_sheet("42.50")
+    world.ns.records.delete("expenseReport", report["id"])  # deleted by hand in NetSuite (a clean-up gone wrong)
+    (missing,) = [d for c in world.reconcile().checks for d in c.differences if "is not in NetSuite" in d]
+    assert "approve the sheet again in ClickTime" in missing
+
+    world.reapprove(sheet)  # what the reconciliation tells the operator; before, the run held it as unchanged
+    result = world.run()
+
+    again = world.report(sheet)
+    assert again is not None and again["id"] != report["id"] and result.counts("expenses")["updated"] == 1
+    assert [line["amount"] for line in lines(again)] == [Decimal("42.50")] and world.reconcile().ok
+    world.reapprove(sheet)
+    assert [w for w in world.run().netsuite_writes if w.method != "GET"] == []  # held as it is from then on

@@ -215,7 +215,10 @@ def _netsuite_amounts(netsuite: NetSuiteClient, ns: NetSuiteReferences, reports:
         try:
             report = netsuite.get_record(RECORD, report_id, expand=True)
         except NetSuiteNotFound:
-            read.missing.append(f"expense sheet {sheet}: report {report_id} is not in NetSuite")
+            read.missing.append(
+                f"expense sheet {sheet}: report {report_id} is not in NetSuite (deleted there? approve the sheet "
+                "again in ClickTime and the next run writes it anew)"
+            )
             continue
         read.reports[sheet] = report
         employee = str((report.get("entity") or {}).get("id", ""))

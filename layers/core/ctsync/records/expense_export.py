@@ -405,6 +405,13 @@ class ExpenseExport(SheetExport):
             return "unchanged", f"expense sheet is {EMPTY}: report {mapping.target_id} flagged (expenses.on_unapproved)"
         return "delete", f"expense sheet is {EMPTY}: report {mapping.target_id} removed unless NetSuite froze it"
 
+    def _report_exists(self, report: str) -> bool:
+        try:
+            self._netsuite.get_record(RECORD, report, fields=["id"])
+        except NetSuiteNotFound:
+            return False
+        return True
+
     def _withdrawal_verdict(self, mapping: Mapping | None) -> tuple[str, str] | None:
         if mapping is None or mapping.deleted or not mapping.target_id:
             return None
@@ -478,6 +485,14 @@ class ExpenseExport(SheetExport):
         digest = report_hash(plan, payload)
         flags: list[str] = list(done.held_back)
         wrote = False
+        if report is not None and held == digest and not self._report_exists(report):
+            # Deleted in NetSuite since it was written (the reconciliation names it): this approval (a backfill,
+            # the sheet approved again) writes it anew, rather than holding it as unchanged for good.
+            logger.warning(
+                f"expense report {report} was deleted in NetSuite: written again",
+                extra={"clicktime_id": sheet_id, "netsuite_id": report},
+            )
+            report, held = None, ""
         if report is None or held != digest:
             if why := frozen():
                 flags.append(f"expense report {report} {why}: not changed")
