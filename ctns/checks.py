@@ -281,6 +281,28 @@ def _sync_hooks(config: SyncConfig, netsuite: Any, clicktime: Any, checks: list[
             checks.append(Check(f"{sync} sync", OK, "what its settings name exists"))
 
 
+MIN_WORKERS = 2  # an SQS event source mapping's MaximumConcurrency is at least 2
+_MIN_WHY = "an SQS event source mapping runs at least 2 workers"
+
+
+def _within(syncs: list[str], target: int, per_worker: dict[str, int]) -> str:
+    """What to set so each sync sends at most `target` requests at once, or why no setting can."""
+    if target < MIN_WORKERS:
+        return (
+            f"no setting gets below {MIN_WORKERS} ({_MIN_WHY}): raise the account's limit (SuiteCloud Plus), or keep "
+            "this stack's syncs off the account's busiest hours"
+        )
+    steps = []
+    for sync in syncs:
+        parameter = f"{sync.capitalize()}WorkerMaxConcurrency"
+        each = per_worker.get(sync, 1)
+        if MIN_WORKERS * each <= target:
+            steps.append(f"set {parameter} to {target // each}")
+        else:  # time: fewer bills at once per worker, then the workers
+            steps.append(f"set time.write_concurrency to {target // MIN_WORKERS} and {parameter} to {MIN_WORKERS}")
+    return "; ".join(steps)
+
+
 def _concurrency(inputs: Inputs, checks: list[Check]) -> None:
     """Each sync's workers against the account's limit, and all of them together. The syncs run on their own
     schedules (the template's at least 30 minutes apart), so only one sync over the limit is a failure; all of
@@ -299,9 +321,6 @@ def _concurrency(inputs: Inputs, checks: list[Check]) -> None:
         f"the workers of each sync may send up to this many NetSuite requests at once: {parts}; {total} if every "
         f"sync ran at once ({inputs.concurrency_source})"
     )
-    parameter = f"{busiest.capitalize()}WorkerMaxConcurrency" + (
-        " (or time.write_concurrency)" if busiest in per_worker else ""
-    )
     limit = inputs.limit
     if limit is None:
         checks.append(
@@ -313,24 +332,29 @@ def _concurrency(inputs: Inputs, checks: list[Check]) -> None:
             )
         )
     elif shares[busiest] > limit:
+        over = sorted(sync for sync, share in shares.items() if share > limit)
         checks.append(
             Check(
                 "NetSuite concurrency",
                 FAIL,
-                f"the {busiest} sync alone may send {shares[busiest]} NetSuite requests at once, over the account's "
-                f"limit of {limit}: NetSuite will refuse requests (429), and other integrations of the account with "
-                f"them ({detail})",
-                f"lower the {parameter} parameter so the {busiest} sync stays below {limit}",
+                f"the {' and '.join(over)} sync{'s' if len(over) > 1 else ''} alone may send "
+                f"{shares[busiest]} NetSuite requests at once, over the account's limit of {limit}: NetSuite will "
+                f"refuse requests (429), and other integrations of the account with them ({detail})",
+                _within(over, limit, per_worker),
             )
         )
     elif shares[busiest] == limit:
+        whole = sorted(sync for sync, share in shares.items() if share == limit)
         checks.append(
             Check(
                 "NetSuite concurrency",
                 WARN,
-                f"the {busiest} sync alone may send {shares[busiest]}, the account's whole limit of {limit}: nothing "
-                f"left for other integrations while it runs ({detail})",
-                f"lower the {parameter} parameter by one",
+                f"the {' and '.join(whole)} sync{'s' if len(whole) > 1 else ''} alone may send {limit}, the "
+                f"account's whole limit of {limit}: nothing left for other integrations while it runs ({detail})",
+                _within(whole, limit - 1, per_worker)
+                if limit - 1 >= MIN_WORKERS
+                else f"it cannot go lower ({_MIN_WHY}): run other integrations apart from it, or raise the account's "
+                "limit (SuiteCloud Plus)",
             )
         )
     elif total > limit:

@@ -41,7 +41,29 @@ def test_one_sync_over_the_limit_fails_naming_its_parameter():
     result = check(5, {**TEMPLATE_DEFAULTS, "time": 3})
     assert result.status == FAIL
     assert "the time sync alone may send 6 NetSuite requests at once, over the account's limit of 5" in result.detail
-    assert "TimeWorkerMaxConcurrency" in result.fix and "time.write_concurrency" in result.fix
+    assert result.fix == "set TimeWorkerMaxConcurrency to 2"  # 2 workers x 2 bills at once <= 5
+
+
+@pytest.mark.parametrize(
+    "limit, fix",
+    [
+        (4, "set ProjectsWorkerMaxConcurrency to 4"),
+        (1, "no setting gets below 2 (an SQS event source mapping runs at least 2 workers)"),
+    ],
+)
+def test_what_to_set_is_a_setting_that_can_be_made(limit, fix):
+    """Found by a new user's trial (2026-12-02): at a limit of 1 or 2 it said to lower TimeWorkerMaxConcurrency "so
+    the time sync stays below 1", and at 4 "by one" from the template's minimum of 2."""
+    result = check(limit, {**TEMPLATE_DEFAULTS, "projects": 5, "time": 1}, write_concurrency=1)
+    assert result.status == FAIL and result.fix.startswith(fix), result.fix
+
+
+def test_every_sync_taking_the_whole_limit_is_named():
+    result = check(2, write_concurrency=1)
+    assert (
+        result.status == WARN and "the expenses and projects and tasks and time syncs alone may send 2" in result.detail
+    )
+    assert result.fix.startswith("it cannot go lower (an SQS event source mapping runs at least 2 workers)")
 
 
 def test_one_sync_taking_the_whole_limit_leaves_nothing_to_other_integrations():
@@ -59,3 +81,8 @@ def test_every_sync_at_once_within_the_limit_is_ok(limit: int):
 def test_without_the_limit_it_says_how_to_give_it():
     result = check(None)
     assert result.status == WARN and "--netsuite-concurrency-limit" in result.fix
+
+
+def test_a_time_worker_writing_more_bills_at_once_than_the_limit_allows_is_told_to_write_fewer():
+    result = check(3, {**TEMPLATE_DEFAULTS, "time": 2}, write_concurrency=2)
+    assert result.status == FAIL and result.fix == "set time.write_concurrency to 1 and TimeWorkerMaxConcurrency to 2"
