@@ -16,6 +16,7 @@ from ctns import deadletters
 from ctns.commands.common import add_json_option, add_target_options, target_of
 from ctns.output import FAILURES, OK, Output
 from ctns.target import Target, check_sync
+from ctsync.records.writeback import NOT_KEPT
 from ctsync.sync.registry import SYNC_NAMES, spec
 from ctsync.timeutil import format_instant, parse_instant
 
@@ -44,7 +45,13 @@ def describe_record(target: Target, sync: str, source_id: str, failed_version: s
     other = f"{definition.target_record} {target_id}" if target_id else f"no {definition.target_record} yet"
     text = f"{definition.source_record} {source_id} ({other})"
     applied = mapping.source_version if mapping and target_id and not mapping.deleted else None
-    went_through = applied is not None and bool(failed_version) and _instant(failed_version) <= applied
+    # A record whose ID NetSuite did not keep (the write-back) has its target, but has not gone through.
+    unfinished = bool(mapping and mapping.details.get(NOT_KEPT))
+    went_through = (
+        applied is not None and not unfinished and bool(failed_version) and _instant(failed_version) <= applied
+    )
+    if unfinished and mapping is not None:
+        text += f": NetSuite did not keep the ClickTime ID in {mapping.details[NOT_KEPT]}"
     if went_through:
         text += f": went through since (version {format_instant(applied)}); the redrive clears its dead letter"
     return {

@@ -89,6 +89,9 @@ def test_errors_groups_failures_by_cause_with_both_ids_and_the_fix(local, capsys
     assert field["failures"] == field["dead_letters"] == len(field["records"]) > 1
     assert all(r["target_id"] for r in field["records"])  # the tasks exist in ClickTime: both IDs named
     assert FAILURE_FIELD in field["fix"]
+    # Found by a new user's trial (2026-12-02): each said "went through since (version …)" though NetSuite had not
+    # kept its ClickTime ID
+    assert all(r["went_through"] is None and "did not keep the ClickTime ID" in r["text"] for r in field["records"])
 
     text = ctns(capsys, "errors", "tasks")
     assert f"tasks · {TASK_CAUSE}" in text.out and "projects ·" not in text.out
