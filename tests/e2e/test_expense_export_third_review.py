@@ -355,3 +355,60 @@ def test_a_report_deleted_in_netsuite_is_written_again_once_the_sheet_is_approve
     assert [line["amount"] for line in lines(again)] == [Decimal("42.50")] and world.reconcile().ok
     world.reapprove(sheet)
     assert [w for w in world.run().netsuite_writes if w.method != "GET"] == []  # held as it is from then on
+
+
+# -- the re-store, reviewed (2026-12-02): two deleted files, and a refusal in the same run ---------------------------
+RESTORE_PDF = b"%PDF-1.4 receipt " + b"x" * 200
+
+
+def _files_of(world, item):
+    return [f for f in world.ns.files() if f["externalId"].endswith(item)]
+
+
+def test_two_receipt_files_deleted_in_netsuite_do_not_block_the_correction(world):
+    sheet = world.sheet()
+    a = world.item(sheet, "42.50", receipt=RESTORE_PDF, receipt_type="application/pdf")
+    b = world.item(sheet, "18.00", receipt=RESTORE_PDF + b"b", receipt_type="application/pdf")
+    world.approve(sheet)
+    world.run()
+    assert world.report(sheet) is not None
+    for item in (a, b):
+        (stored,) = _files_of(world, item)
+        world.ns.records.delete("file", stored["id"])  # the clean-up took both
+    world.reapprove(sheet, edit=lambda: world.ct.edit_expense_item(a, Amount="24.50"))
+
+    result = world.run()
+
+    amounts = sorted(line["amount"] for line in lines(world.report(sheet)))
+    assert result.counts("expenses")["failed"] == 0 and amounts == [Decimal("18.00"), Decimal("24.50")], (
+        f"counts {result.counts('expenses')}, amounts {amounts}; said: {world.said(result)}"
+    )
+
+
+def test_a_receipt_refused_in_the_same_run_as_a_restore_is_still_reported(world):
+    sheet = world.sheet()
+    a = world.item(sheet, "42.50", receipt=RESTORE_PDF, receipt_type="application/pdf")
+    world.approve(sheet)
+    world.run()
+    (stored,) = _files_of(world, a)
+    world.ns.records.delete("file", stored["id"])
+    added = []
+
+    def edit():
+        world.ct.edit_expense_item(a, Amount="24.50")
+        added.append(
+            world.item(
+                sheet, "9.00", SHEET_DAY + timedelta(days=1), receipt=b"just some text", receipt_type="text/plain"
+            )
+        )
+
+    world.reapprove(sheet, edit=edit)
+
+    result = world.run()
+
+    assert len(lines(world.report(sheet))) == 2, world.said(result)
+    keys = {c.key: c for c in world.causes()}
+    assert "receipt-type" in keys and added[0] in keys["receipt-type"].reason, (
+        f"expense item {added[0]}'s text/plain receipt was refused (never stored) and nobody is told: causes "
+        f"{ {k: c.reason for k, c in keys.items()} }"
+    )

@@ -369,7 +369,7 @@ def test_a_timesheet_whose_report_rows_lack_an_entry_is_flagged_and_completed_by
 
     assert minutes(world.bill(seen)) == 360 and world.bill(unseen) is None
     (cause,) = short_causes(world)
-    assert sheet in cause.blocked and f"{WEEK + timedelta(days=1)} 0 h of 2.5 h" in cause.reason, cause.reason
+    assert sheet in cause.blocked and f"{WEEK + timedelta(days=1)} 0:00 of 2:30" in cause.reason, cause.reason
     assert any(sheet in note and "lacks time" in note for note in reconcile(world).notes)
 
     monkeypatch.setattr(ClickTimeClient, "time_report", report)  # the user may see every job's time again
@@ -447,3 +447,237 @@ def test_bills_written_before_the_unlock_was_sent_are_not_written_again_for_it()
     assert bill_hash({**before, "overrideRate": False}) == content_hash(before)
     locked = {**before, "rate": Decimal("150"), "overrideRate": True}
     assert bill_hash({**before, "overrideRate": False}) != bill_hash(locked)
+
+
+# -- the short-report check and the lock, reviewed (2026-12-02) ---------------------------------------------------------
+
+
+def day_totals_as(monkeypatch, change):
+    """ClickTime's GET /Timesheets/{id} with its DayTotals passed through `change(sheet, totals) -> totals`."""
+    from ctsync.clicktime.client import ClickTimeClient
+
+    read = ClickTimeClient.timesheet
+
+    def timesheet(self, timesheet_id):
+        sheet = read(self, timesheet_id)
+        if sheet is None or sheet.DayTotals is None:
+            return sheet
+        totals = {t["Date"][:10]: Decimal(str(t["Hours"])) for t in sheet.DayTotals}
+        totals = change(sheet, totals)
+        return sheet.model_copy(update={"DayTotals": [{"Date": d, "Hours": h} for d, h in totals.items()]})
+
+    monkeypatch.setattr(ClickTimeClient, "timesheet", timesheet)
+
+
+# DayTotals is a double in ClickTime's API: a day of 1.1 h + 2.2 h summed as doubles is 3.3000000000000003.
+def test_a_day_total_with_floating_point_noise_is_not_a_short_report(world, monkeypatch):
+    sheet = world.sheet()
+    world.entry(sheet, WEEK, "1.1")
+    world.entry(sheet, WEEK, "2.2", task=world.ct_task2)
+    gone = world.entry(sheet, WEEK + timedelta(days=1), "1")
+    world.approve(sheet)
+
+    def as_doubles(sheet_model, totals):
+        store = world.ct.store
+        out = {}
+        for day in totals:
+            hours = [
+                float(e["Hours"])
+                for e in store.time_entries.values()
+                if e["_timesheet"] == sheet_model.ID and e["Date"] == day
+            ]
+            out[day] = Decimal(repr(sum(hours, 0.0)))  # what a JSON double of the sum reads as
+        return out
+
+    day_totals_as(monkeypatch, as_doubles)
+    world.run()
+    assert world.bill(gone) is not None
+    world.reapprove(sheet, edit=lambda: world.ct.delete_time_entry(gone))  # the 1 h was logged by mistake
+    world.run()
+
+    assert short_causes(world) == [] and world.bill(gone) is None, (
+        f"DayTotals {WEEK} = 3.3000000000000003 h (a double) against 1.1 + 2.2 h of report rows: flagged "
+        f"{[c.reason for c in short_causes(world)]}, and the bill of the deleted entry is "
+        f"{'still in NetSuite' if world.bill(gone) else 'gone'}"
+    )
+
+
+# a short report on one day suppresses every deletion of the sheet, also on days the report is whole for
+def test_a_short_day_does_not_keep_the_bill_of_an_entry_deleted_on_another_day(world, monkeypatch):
+    from ctsync.clicktime.client import ClickTimeClient
+
+    sheet = world.sheet()
+    world.entry(sheet, WEEK, "6")
+    hidden = world.entry(sheet, WEEK + timedelta(days=1), "2.5")
+    gone = world.entry(sheet, WEEK + timedelta(days=2), "4")
+    world.approve(sheet)
+    world.run()
+    assert world.bill(gone) is not None
+    report = ClickTimeClient.time_report
+    monkeypatch.setattr(
+        ClickTimeClient, "time_report", lambda self, **f: [r for r in report(self, **f) if r.ID != hidden]
+    )
+    world.reapprove(sheet, edit=lambda: world.ct.delete_time_entry(gone))  # Wednesday's 4 h removed in ClickTime
+
+    world.run()
+
+    assert world.bill(hidden) is not None  # what the report left out stays (right)
+    assert world.bill(gone) is None, (
+        f"entry {gone} ({WEEK + timedelta(days=2)}, 4 h) was deleted in ClickTime; the report is whole for that "
+        "day (DayTotals 0 h, rows 0 h) but its bill stays in NetSuite because another day is short"
+    )
+
+
+# time the timesheet's DayTotals carry that Reports/Time never returns (a holiday / time-off row, if ClickTime
+# counts it in DayTotals): the sheet is short for good and no deletion ever reaches NetSuite.
+def test_a_holiday_in_day_totals_does_not_make_every_deletion_of_the_sheet_wait_for_ever(world, monkeypatch):
+    from tests.e2e.test_frozen_then_released import backfill
+
+    friday = (WEEK + timedelta(days=4)).isoformat()
+
+    def with_holiday(sheet_model, totals):
+        return {**totals, friday: totals.get(friday, Decimal(0)) + Decimal(8)}
+
+    day_totals_as(monkeypatch, with_holiday)
+    sheet = world.sheet()
+    world.entry(sheet, WEEK, "8")
+    gone = world.entry(sheet, WEEK + timedelta(days=1), "8")
+    world.approve(sheet)
+    world.run()
+    world.reapprove(sheet, edit=lambda: world.ct.delete_time_entry(gone))
+    world.run()
+    backfill(world)  # as the SHORT fix says
+
+    assert world.bill(gone) is None, f"bill of deleted entry {gone}: kept; {[c.reason for c in short_causes(world)]}"
+    # What stays unverified: whether DayTotals count such time; if they do, that day is flagged (and only it)
+    (cause,) = short_causes(world)
+    assert f"{friday} 0:00 of 8:00" in cause.reason and str(WEEK + timedelta(days=1)) not in cause.reason
+
+
+# the SHORT flag is raised only when this approval was not flagged before (flagged_before is shared with FROZEN)
+def test_a_report_found_short_on_the_backfill_of_a_frozen_flagged_approval_is_flagged(world, monkeypatch):
+    from ctsync.clicktime.client import ClickTimeClient
+    from tests.e2e.test_frozen_then_released import backfill
+
+    sheet = world.sheet()
+    billed = world.entry(sheet, WEEK, "6")
+    hidden = world.entry(sheet, WEEK + timedelta(days=1), "2")
+    world.approve(sheet)
+    world.run()
+    world.ns.mark_time_billed(world.bill(billed)["id"])
+    world.reapprove(sheet, edit=lambda: world.ct.edit_time_entry(billed, Hours=Decimal("5")))
+    world.run()  # flagged: the billed bill is not changed
+    assert [c for c in world.causes() if c.key == "time-bill-frozen"]
+    report = ClickTimeClient.time_report
+    monkeypatch.setattr(
+        ClickTimeClient, "time_report", lambda self, **f: [r for r in report(self, **f) if r.ID != hidden]
+    )
+
+    backfill(world)
+
+    assert short_causes(world), (
+        f"the backfill found timesheet {sheet}'s report without entry {hidden} (2 h) and kept its bill, but no "
+        f"clicktime-time-report-short cause says so: causes {[(c.key, c.reason) for c in world.causes()]}"
+    )
+
+
+# a short timesheet later un-approved (or deleted): its bills leave NetSuite, its SHORT cause stays open for good
+def test_the_short_cause_of_a_timesheet_withdrawn_since_is_let_go(world, monkeypatch):
+    from ctsync.clicktime.client import ClickTimeClient
+
+    sheet = world.sheet()
+    seen = world.entry(sheet, WEEK, "6")
+    hidden = world.entry(sheet, WEEK + timedelta(days=1), "2")
+    report = ClickTimeClient.time_report
+    monkeypatch.setattr(
+        ClickTimeClient, "time_report", lambda self, **f: [r for r in report(self, **f) if r.ID != hidden]
+    )
+    world.approve(sheet)
+    world.run()
+    assert short_causes(world) and world.bill(seen) is not None
+    world.ct.clock.advance(timedelta(hours=2))
+    world.act(sheet, "UndoApproval")  # the sheet is taken back; the export deletes its bills
+    world.run()
+    assert world.bill(seen) is None
+
+    assert short_causes(world) == [], (
+        f"timesheet {sheet} is not approved any more and has no bill in NetSuite, yet `ctns errors` still asks for "
+        f"a backfill: {[c.reason for c in short_causes(world)]}"
+    )
+
+
+# timesheets locked BEFORE this fix were withdrawn (bills deleted, the mapping fenced at the withdrawal's time);
+# once upgraded, the backfill the fix relies on skips them as stale (their ApprovedDate is older than that fence).
+def test_a_backfill_after_the_upgrade_brings_back_a_sheet_the_old_code_withdrew_for_its_lock(world, monkeypatch):
+    from ctsync.records.clicktime_source import SheetKind
+    from tests.e2e.test_frozen_then_released import backfill
+
+    sheet = world.sheet()
+    entry = world.entry(sheet, WEEK, "8")
+    world.approve(sheet)
+    world.run()
+    assert world.bill(entry) is not None
+    world.ct.clock.advance(timedelta(hours=2))
+    world.act(sheet, "Lock")  # payroll lock; stays locked for good
+    with monkeypatch.context() as old:  # the code before 2378e03: Locked is not approved
+        old.setattr(
+            SheetKind,
+            "counts_as_approved",
+            lambda self, status, stamp: status == self.approved_status or status in self.also_approved,
+        )
+        world.ct.clock.advance(timedelta(hours=2))
+        world.run()
+    assert world.bill(entry) is None  # what the old code did
+    world.ct.clock.advance(timedelta(hours=2))
+
+    result = backfill(world)  # upgraded; `ctns backfill time --since ...` as the fix's notes say
+
+    assert world.bill(entry) is not None, (
+        f"timesheet {sheet} (Locked, approved) is exported again by no backfill: {result.counts('time')}"
+    )
+
+
+# `ctns plan` judges a short timesheet as if the bills of the entries the report left out were deleted
+def test_the_plan_of_a_short_timesheet_says_what_the_run_does(world, monkeypatch):
+    from ctsync.clicktime.client import ClickTimeClient
+
+    sheet = world.sheet()
+    world.entry(sheet, WEEK, "6")
+    hidden = world.entry(sheet, WEEK + timedelta(days=1), "2")
+    world.approve(sheet)
+    world.run()
+    report = ClickTimeClient.time_report
+    monkeypatch.setattr(
+        ClickTimeClient, "time_report", lambda self, **f: [r for r in report(self, **f) if r.ID != hidden]
+    )
+    world.reapprove(sheet)  # unchanged; the report now lacks Tuesday's 2 h
+
+    step = plan_step(world, sheet)
+    result = world.run()
+
+    assert not [w for w in result.netsuite_writes if "timeBill" in w.path]  # the run writes and deletes nothing
+    assert step.action == "unchanged", f"`ctns plan` says {step.action!r} ({step.detail}); the run changes nothing"
+
+
+# DayTotals (a diagnostic the export never needed before) is now part of the Timesheet model: a day total
+# ClickTime sends without Hours (null for a day with nothing logged) makes the whole timesheet unreadable.
+def test_a_null_day_total_does_not_make_the_timesheet_unreadable(world, monkeypatch):
+    import simulators.clicktime.timesheets as sim
+
+    view = sim.timesheet_view
+
+    def with_null_days(store, sheet):
+        body = view(store, sheet)
+        return {**body, "DayTotals": [d if d["Hours"] else {**d, "Hours": None} for d in body["DayTotals"]]}
+
+    monkeypatch.setattr(sim, "timesheet_view", with_null_days)
+    sheet = world.sheet()
+    entry = world.entry(sheet, WEEK, "8")
+    world.approve(sheet)
+
+    result = world.run()
+
+    assert world.bill(entry) is not None, (
+        f"timesheet {sheet} (8 h, DayTotals null on its empty days) not exported: {result.counts('time')}; "
+        f"{[c.reason for c in world.causes()]}"
+    )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict
 
@@ -94,11 +94,6 @@ class Company(ClickTimeModel):
         return (self.TaskRestrictionMethod or "").lower() == "byjob"
 
 
-class DayTotal(ClickTimeModel):
-    Date: Day
-    Hours: Decimal
-
-
 class Timesheet(ClickTimeModel):
     ID: str
     UserID: str
@@ -107,7 +102,9 @@ class Timesheet(ClickTimeModel):
     Status: str
     ApprovedDate: Instant | None = None
     ApprovedByUserID: str | None = None
-    DayTotals: list[DayTotal] | None = None  # verbose only: the hours of each day of the sheet
+    # verbose only, {Date, Hours} per day of the sheet; read as sent (a cross-check: a malformed total must not make
+    # the timesheet unreadable)
+    DayTotals: list[dict[str, Any]] | None = None
 
 
 class TimeEntry(ClickTimeModel):

@@ -497,7 +497,8 @@ class ExpenseExport(SheetExport):
             if why := frozen():
                 flags.append(f"expense report {report} {why}: not changed")
             else:
-                for last_try in (False, True):
+                restored: set[str] = set()
+                while True:
                     try:
                         report = self._netsuite.upsert_record(RECORD, external_id(sheet_id), payload, replace=[SUBLIST])
                     except (NetSuiteAlreadyBilled, NetSuitePeriodClosed) as refused:
@@ -505,9 +506,10 @@ class ExpenseExport(SheetExport):
                             raise
                         flags.append(f"expense report {report}: NetSuite refused the change: {refused.detail}")
                     except NetSuiteValidationError as refused:
-                        gone = None if last_try else receipt_file_gone(refused, plan)
-                        if gone is None:
+                        gone = receipt_file_gone(refused, plan)
+                        if gone is None or gone in restored:  # NetSuite names one refused file at a time
                             raise on_line(refused, plan, payload) from None
+                        restored.add(gone)
                         # A receipt file deleted in NetSuite (a File Cabinet clean-up) would refuse every later
                         # write of the report, a correction too: it is stored again and the report written once more.
                         logger.warning(
@@ -515,7 +517,7 @@ class ExpenseExport(SheetExport):
                             extra={"clicktime_id": gone, "netsuite_id": report or ""},
                         )
                         children[gone] = forget_receipt(children[gone])
-                        done = self._receipt_step.store(plan, version, children, report or "", frozen)
+                        done = done.merged(self._receipt_step.store(plan, version, children, report or "", frozen))
                         payload = report_payload(plan, self._receipt_step.linked_files(plan, children))
                         digest = report_hash(plan, payload)
                         flags = list(done.held_back)

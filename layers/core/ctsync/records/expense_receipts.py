@@ -78,6 +78,24 @@ class ReceiptsDone:
     # closed period): they wait with the approval's other changes, and the export flags them with those
     held_back: list[str] = field(default_factory=list)
 
+    def merged(self, later: ReceiptsDone) -> ReceiptsDone:
+        """This pass and a later one of the same approval (a re-store): what either did, reported or left."""
+
+        def joined(a: dict[str, list[str]], b: dict[str, list[str]]) -> dict[str, list[str]]:
+            return {key: [*a.get(key, []), *b.get(key, [])] for key in {**a, **b}}
+
+        return ReceiptsDone(
+            stored=self.stored + later.stored,
+            linked=self.linked or later.linked,
+            attached=self.attached + later.attached,
+            detached=self.detached + later.detached,
+            failures=joined(self.failures, later.failures),
+            pending=joined(self.pending, later.pending),
+            link_hash=later.link_hash or self.link_hash,
+            recovered=self.recovered | later.recovered,
+            held_back=[*self.held_back, *later.held_back],
+        )
+
     @property
     def wrote(self) -> bool:
         return bool(self.stored or self.linked or self.attached or self.detached)

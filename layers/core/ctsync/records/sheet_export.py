@@ -47,6 +47,10 @@ def superseded(before: Mapping | None, approved_date: str | None, version: datet
     (whose fence is the run's UTC time) would look older than it and be skipped for good."""
     if before is None or before.source_version is None:
         return False
+    if before.details.get("withdrawn"):
+        # The fence of a withdrawal is the run's clock, not an approval's stamp: the sheet, read just now, is
+        # approved again (a sheet an earlier version took for withdrawn when it was locked stayed skipped for good).
+        return False
     latest = latest_instant_of(approved_date) if approved_date else version
     return latest < before.source_version
 

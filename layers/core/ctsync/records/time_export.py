@@ -100,6 +100,7 @@ class SheetPlan:
     exported: set[str] = field(default_factory=set)  # entries that already have a bill
     posted: dict[str, str] = field(default_factory=dict)  # entry -> its bill's date, when moved out of a closed period
     short: str = ""  # what the report's rows lack against the timesheet's own day totals (`_short_of`)
+    short_days: frozenset[str] = frozenset()  # those days (YYYY-MM-DD): no bill of theirs is deleted
 
 
 def _changes(plan: SheetPlan, children: dict[str, Mapping], forced: set[str]) -> tuple[list[EntryPlan], list[Mapping]]:
@@ -114,7 +115,10 @@ def _changes(plan: SheetPlan, children: dict[str, Mapping], forced: set[str]) ->
         or external_id(e.entry_id) in forced
     ]
     wanted = {e.entry_id for e in plan.entries}
-    return changed, [m for entry_id, m in children.items() if entry_id not in wanted]
+    # A bill of a day the report is short for is not known to be gone (its entry may be what the report left out)
+    return changed, [
+        m for entry_id, m in children.items() if entry_id not in wanted and m.details.get("date") not in plan.short_days
+    ]
 
 
 @dataclass
@@ -135,6 +139,7 @@ WRITES = "time-bill-writes"  # the invocation's NetSuite request slots (`records
 
 FROZEN = "time-bill-frozen"  # the cause of a change NetSuite must not receive (billed, posted, closed period)
 SHORT = "clicktime-time-report-short"  # the cause of a timesheet whose Reports/Time rows lack hours it has
+SHORT_DETAIL = "report_short"  # mapping detail: what the report lacked when the sheet was last exported (told once)
 SHORT_FIX = (
     "give the integration's ClickTime user the right to run company reports on all jobs (Reports/Time returns only "
     "the time it may see), then run ctns backfill time --since <approval date>"
@@ -188,7 +193,7 @@ class TimeExport(SheetExport):
         timed: list[tuple[TimeEntry, str, str | None]] = []
         start, end = date.fromisoformat(sheet.StartDate[:10]), date.fromisoformat(sheet.EndDate[:10])
         entries = rows() if rows is not None else self._clicktime.time_report(TimesheetID=sheet.ID)
-        plan.short = _short_of(sheet, entries)
+        plan.short, plan.short_days = _short_of(sheet, entries)
         projects.read_projects_of_tasks(e.TaskID for e in entries if e.TaskID)
         for entry in sorted(entries, key=lambda e: (e.Date, e.ID)):
             day = date.fromisoformat(entry.Date[:10])
@@ -505,8 +510,6 @@ class TimeExport(SheetExport):
     ) -> Outcome:
         sheet_id = plan.sheet.ID
         changed, removed = _changes(plan, children, attempt.forced)
-        if plan.short:
-            removed = []  # an entry the report left out is not known to be gone: its bill stays
         strays = attempt.forced - {external_id(e.entry_id) for e in plan.entries}
         frozen = self._frozen_bills([children[e.entry_id] for e in changed if e.entry_id in children] + removed)
         written: list[Mapping] = []
@@ -522,10 +525,12 @@ class TimeExport(SheetExport):
         self._mappings.delete_many(ENTRY_KIND, gone)
         if not sheets.flagged_before(lock.mapping, message.fingerprint):
             self._flag(message, sheet_id, flags)
-            if plan.short:
-                record_flags(
-                    self._runlog, message, [plan.short], what=f"timesheet {sheet_id}", cause_key=SHORT, fix=SHORT_FIX
-                )
+        # Told once for what it lacks (not once per approval: a backfill of an approval flagged for a frozen bill
+        # that finds the report short tells it too)
+        if plan.short and (lock.mapping is None or lock.mapping.details.get(SHORT_DETAIL) != plan.short):
+            record_flags(
+                self._runlog, message, [plan.short], what=f"timesheet {sheet_id}", cause_key=SHORT, fix=SHORT_FIX
+            )
         if not flags:
             sheets.released(self._runlog, message, lock.mapping, FROZEN)
         if not plan.short:
@@ -545,6 +550,7 @@ class TimeExport(SheetExport):
                 "entries": str(len(plan.entries)),
                 "minutes": str(total),
                 "flagged": str(len(flags)),
+                **({SHORT_DETAIL: plan.short} if plan.short else {}),
                 **doubts,
             },
         )
@@ -649,6 +655,9 @@ class TimeExport(SheetExport):
             self._mappings.delete_many(ENTRY_KIND, gone)
         if not flags:
             sheets.released(self._runlog, message, before, FROZEN)
+        if before is not None and before.details.get(SHORT_DETAIL):
+            # no longer wanted in NetSuite: what its report lacked is nobody's to fix
+            self._runlog.unblock(message.sync, SHORT, message.source_id)
         flags, told = sheets.withdrawal_flags(before, status, flags)
         self._flag(message, message.source_id, flags)
         doubts = self._doubts(lock, attempt, children)
@@ -851,26 +860,36 @@ class TimeExport(SheetExport):
         )
 
 
-def _short_of(sheet: Timesheet, rows: list[TimeEntry]) -> str:
-    """What the sheet's Reports/Time rows lack against its own DayTotals (empty when they agree, or when ClickTime
-    gave no totals). The report returns only the time its user may see: an entry it leaves out would be exported
-    short, and its bill deleted as if the entry were gone."""
+def _short_of(sheet: Timesheet, rows: list[TimeEntry]) -> tuple[str, frozenset[str]]:
+    """What the sheet's Reports/Time rows lack against its own DayTotals, and on which days (nothing when they agree,
+    or when ClickTime gave no totals). The report returns only the time its user may see: an entry it leaves out
+    would be exported short, and its bill deleted as if the entry were gone.
+
+    Compared in whole minutes, as the bills are written (a total sent as a double, 3.3000000000000003 for 1.1 + 2.2,
+    is 3.3 h); a total that is not a number is not compared. UNVERIFIED: whether DayTotals count time the report
+    does not return by design (time off, holidays); such a day would be flagged, and only its bills kept."""
     if sheet.DayTotals is None:
-        return ""
+        return "", frozenset()
     reported: dict[str, Decimal] = {}
     for row in rows:
         reported[row.Date[:10]] = reported.get(row.Date[:10], Decimal(0)) + row.Hours
-    short = [
-        f"{total.Date[:10]} {reported.get(total.Date[:10], Decimal(0))} h of {total.Hours} h"
-        for total in sheet.DayTotals
-        if reported.get(total.Date[:10], Decimal(0)) < total.Hours
-    ]
+    short: dict[str, str] = {}
+    for total in sheet.DayTotals:
+        day, hours = str(total.get("Date") or "")[:10], total.get("Hours")
+        try:
+            expected = hours_to_minutes(Decimal(str(hours)))
+        except (ArithmeticError, ValueError):
+            continue
+        got = hours_to_minutes(reported.get(day, Decimal(0)))
+        if day and got < expected:
+            short[day] = f"{day} {duration(got)} of {duration(expected)}"
     if not short:
-        return ""
-    return (
-        f"ClickTime's time report lacks time the timesheet has ({'; '.join(short)}): what it lacks is not exported, "
-        "and no bill is deleted for it"
+        return "", frozenset()
+    text = (
+        f"ClickTime's time report lacks time the timesheet has ({'; '.join(short[d] for d in sorted(short))}): what it "
+        "lacks is not exported, and no bill of those days is deleted"
     )
+    return text, frozenset(short)
 
 
 def netsuite_minutes(hours: Any) -> int:
