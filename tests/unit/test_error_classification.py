@@ -160,7 +160,18 @@ def test_a_column_that_does_not_exist_is_not_taken_for_a_table_the_role_cannot_s
     error = ns.error_for(response(400, netsuite_body("INVALID_SEARCH", detail)))
     assert type(error) is ns.NetSuiteValidationError
     assert error.cause_key == "netsuite-unknown-column:job.nosuchcolumn"
-    assert "has no column nosuchcolumn" in error.message and "projects.scope" in error.fix
+    assert "has no column nosuchcolumn" in error.message and error.fix == "correct nosuchcolumn in projects.scope"
+
+
+def test_an_unknown_column_of_the_products_own_query_is_not_blamed_on_projects_scope() -> None:
+    """Found by the review of the fix above (2026-12-02): the time export reads timebill.isbilled and timebill.rate
+    (their names unverified); no setting names a timebill column."""
+    detail = (
+        "Invalid search query. Detailed unprocessed description follows. Search error occurred: Field "
+        "'isbilled' for record 'timebill' was not found."
+    )
+    error = ns.error_for(response(400, netsuite_body("INVALID_SEARCH", detail)))
+    assert "projects.scope" not in f"{error.message} {error.fix}" and "timebill.isbilled" in error.fix
 
 
 @pytest.mark.parametrize(

@@ -145,14 +145,20 @@ def error_for(response: requests.Response) -> Exception:
     unknown = FIELD_NOT_FOUND.search(detail)
     if unknown:
         field, table = unknown.group(1), unknown.group(2).lower()
+        # Only the project scope is the operator's SuiteQL (over `job j`); any other table is the product's own query
+        if table == "job":
+            why, fix = "projects.scope names a column NetSuite does not have", f"correct {field} in projects.scope"
+        else:
+            why = "a query of this product reads a column this NetSuite account does not have (its edition or features)"
+            fix = f"report it with the table and column ({table}.{field}): no setting of yours names it"
         error = NetSuiteValidationError(
             status,
             code,
-            f"{detail} (the {table} table has no column {field}: check the setting that names it, e.g. projects.scope)",
+            f"{detail} (the {table} table has no column {field}: {why})",
             path=path,
             cause=f"netsuite-unknown-column:{cause_part(table)}.{cause_part(field)}",
         )
-        error.fix = f"correct the column {field} in the setting that names it (projects.scope, a scope of tasks)"
+        error.fix = fix
         return error
     hidden = TABLE_NOT_VISIBLE.search(detail)
     if hidden:
