@@ -337,8 +337,8 @@ def _concurrency(inputs: Inputs, checks: list[Check]) -> None:
             Check(
                 "NetSuite concurrency",
                 FAIL,
-                f"the {' and '.join(over)} sync{'s' if len(over) > 1 else ''} alone may send "
-                f"{shares[busiest]} NetSuite requests at once, over the account's limit of {limit}: NetSuite will "
+                f"{' and '.join(f'the {sync} sync alone may send {shares[sync]}' for sync in over)} NetSuite "
+                f"requests at once, over the account's limit of {limit}: NetSuite will "
                 f"refuse requests (429), and other integrations of the account with them ({detail})",
                 _within(over, limit, per_worker),
             )

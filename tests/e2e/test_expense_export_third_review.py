@@ -412,3 +412,79 @@ def test_a_receipt_refused_in_the_same_run_as_a_restore_is_still_reported(world)
         f"expense item {added[0]}'s text/plain receipt was refused (never stored) and nobody is told: causes "
         f"{ {k: c.reason for k, c in keys.items()} }"
     )
+
+
+# -- reviewed once more (2026-12-02): the plan against the re-store and the existence check --------------------
+def test_plan_of_a_reapproval_whose_report_was_deleted_in_netsuite_agrees_with_the_run(world):
+    sheet, _item, report = world.exported_sheet("42.50")
+    world.ns.records.delete("expenseReport", report["id"])
+    world.reapprove(sheet)
+
+    step = plan_steps(world)[sheet]
+    result = world.run()
+
+    assert world.report(sheet) is not None and result.counts("expenses")["updated"] == 1
+    assert step.action != "unchanged", (
+        f"ctns plan says {step.action!r} ({step.detail}); the run writes report anew: {result.counts('expenses')}"
+    )
+
+
+def test_plan_of_a_reapproval_with_a_receipt_added_agrees_with_the_run(world):
+    sheet, item, report = world.exported_sheet("42.50")
+    world.reapprove(sheet, edit=lambda: world.ct.set_receipt(item, RESTORE_PDF, "application/pdf"))
+
+    step = plan_steps(world)[sheet]
+    result = world.run()
+
+    writes = [w for w in result.netsuite_writes if w.method != "GET"]
+    assert writes, "the run stores the receipt and writes the report"
+    assert step.action != "unchanged", (
+        f"ctns plan says {step.action!r} ({step.detail}); the run writes {[(w.method, w.path) for w in writes]}"
+    )
+
+
+def test_a_restore_does_not_count_another_items_pending_receipt_twice(world, monkeypatch):
+    from ctsync.records.expense_receipts import ReceiptStep
+
+    seen = []
+    report_of = ReceiptStep.report
+
+    def spy(self, message, plan, report, mapping, done, *, try_number):
+        if try_number == 0:
+            seen.append([t for texts in done.pending.values() for t in texts])
+        return report_of(self, message, plan, report, mapping, done, try_number=try_number)
+
+    monkeypatch.setattr(ReceiptStep, "report", spy)
+    sheet = world.sheet()
+    a = world.item(sheet, "42.50", receipt=RESTORE_PDF, receipt_type="application/pdf")
+    b = world.item(
+        sheet, "18.00", SHEET_DAY + timedelta(days=1), receipt=RESTORE_PDF + b"b", receipt_type="application/pdf"
+    )
+    world.approve(sheet)
+    world.run()
+    (stored,) = _files_of(world, a)
+    world.ns.records.delete("file", stored["id"])
+
+    def edit():
+        world.ct.edit_expense_item(a, Amount="24.50")
+        world.ct.set_receipt(b, RESTORE_PDF + b"c", "application/pdf")  # b's receipt replaced ...
+        world.ct.fail_receipt(b, 503)  # ... and its download fails for now
+
+    world.reapprove(sheet, edit=edit)
+    world.run()
+
+    assert seen and len(seen[-1]) == 1 and b in seen[-1][0], (
+        f"one receipt (item {b}) waits for a retry; the export's pass reports pending {seen[-1]}"
+    )
+
+
+def test_an_unchanged_reapproval_does_not_fail_for_an_existence_check_netsuite_answers_5xx(world):
+    sheet, _item, report = world.exported_sheet("42.50")
+    world.reapprove(sheet)
+    world.ns.faults.inject(status=503, times=20, method="GET", path=rf"/expenseReport/{report['id']}")
+
+    result = world.run()
+
+    assert result.counts("expenses")["failed"] == 0, (
+        f"{result.counts('expenses')}; fired {dict(world.ns.faults.fired)}; said: {world.said(result)[:600]}"
+    )

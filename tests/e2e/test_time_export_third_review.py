@@ -681,3 +681,36 @@ def test_a_null_day_total_does_not_make_the_timesheet_unreadable(world, monkeypa
         f"timesheet {sheet} (8 h, DayTotals null on its empty days) not exported: {result.counts('time')}; "
         f"{[c.reason for c in world.causes()]}"
     )
+
+
+# -- reviewed once more (2026-12-02): a short sheet withdrawn, then approved again still short --------------------
+def hide(monkeypatch, *ids):
+    from ctsync.clicktime.client import ClickTimeClient
+
+    report = ClickTimeClient.time_report
+    monkeypatch.setattr(
+        ClickTimeClient, "time_report", lambda self, **f: [r for r in report(self, **f) if r.ID not in ids]
+    )
+
+
+def test_a_short_sheet_withdrawn_and_approved_again_still_short_is_told_again(world, monkeypatch):
+    sheet = world.sheet()
+    seen = world.entry(sheet, WEEK, "6")
+    hidden = world.entry(sheet, WEEK + timedelta(days=1), "2")
+    hide(monkeypatch, hidden)
+    world.approve(sheet)
+    world.run()
+    assert short_causes(world)
+    world.ct.clock.advance(timedelta(hours=2))
+    world.act(sheet, "UndoApproval")
+    world.run()
+    assert short_causes(world) == [] and world.bill(seen) is None  # let go with the withdrawal (right)
+    world.ct.clock.advance(timedelta(hours=2))
+    world.act(sheet, "Approve")  # approved again, the report still lacks Tuesday's 2 h
+    world.run()
+
+    assert world.bill(seen) is not None
+    assert short_causes(world), (
+        f"timesheet {sheet} is exported again without Tuesday's 2 h (the report still lacks them), yet no "
+        f"clicktime-time-report-short cause says so: {[(c.key, c.reason) for c in world.causes()]}"
+    )

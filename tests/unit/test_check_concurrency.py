@@ -86,3 +86,9 @@ def test_without_the_limit_it_says_how_to_give_it():
 def test_a_time_worker_writing_more_bills_at_once_than_the_limit_allows_is_told_to_write_fewer():
     result = check(3, {**TEMPLATE_DEFAULTS, "time": 2}, write_concurrency=2)
     assert result.status == FAIL and result.fix == "set time.write_concurrency to 1 and TimeWorkerMaxConcurrency to 2"
+
+
+def test_two_syncs_over_the_limit_are_each_given_their_own_count():
+    result = check(5, {**TEMPLATE_DEFAULTS, "projects": 6, "time": 4})  # projects 6, time 4 x 2 = 8
+    assert result.status == FAIL
+    assert "the projects sync alone may send 6 and the time sync alone may send 8" in result.detail, result.detail

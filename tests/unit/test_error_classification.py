@@ -345,3 +345,24 @@ def test_clicktime_client_error_codes() -> None:
 )
 def test_describe_formats_field_message_and_details(errors: list[dict[str, Any]] | None, text: str) -> None:
     assert ct.describe(errors) == text
+
+
+def _unknown(field, table):
+    detail = (
+        "Invalid search query. Detailed unprocessed description follows. Search error occurred: Field "
+        f"'{field}' for record '{table}' was not found."
+    )
+    return ns.error_for(response(400, netsuite_body("INVALID_SEARCH", detail)))
+
+
+def test_a_missing_task_id_custom_field_names_the_setting_that_names_it():
+    # tasks.clicktime_id_field (default custevent_ct_task_id) is read as t.<field> FROM projecttask t
+    error = _unknown("custevent_ct_task_id", "projecttask")
+    text = f"{error.message} {error.fix}"
+    assert "no setting of yours names it" not in text and "clicktime_id_field" in text, text
+
+
+def test_a_missing_project_id_custom_field_is_not_blamed_on_projects_scope():
+    # projects.clicktime_id_field (default custentity_ct_job_id) is read as j.<field> FROM job j
+    error = _unknown("custentity_ct_job_id", "job")
+    assert error.fix != "correct custentity_ct_job_id in projects.scope", error.fix

@@ -145,8 +145,12 @@ def error_for(response: requests.Response) -> Exception:
     unknown = FIELD_NOT_FOUND.search(detail)
     if unknown:
         field, table = unknown.group(1), unknown.group(2).lower()
-        # Only the project scope is the operator's SuiteQL (over `job j`); any other table is the product's own query
-        if table == "job":
+        # The operator's SuiteQL: the project scope (over `job j`) and the custom fields the config names (where the
+        # ClickTime IDs are written back); any other column is the product's own query
+        if field.lower().startswith(("custentity", "custevent", "custbody", "custcol", "custrecord")):
+            why = "a custom field the config names (projects.clicktime_id_field, tasks.clicktime_id_field) is not there"
+            fix = f"create the custom field {field} on {table} in NetSuite (docs/deploy.md), or name the one you have"
+        elif table == "job":
             why, fix = "projects.scope names a column NetSuite does not have", f"correct {field} in projects.scope"
         else:
             why = "a query of this product reads a column this NetSuite account does not have (its edition or features)"

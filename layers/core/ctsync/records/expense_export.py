@@ -394,7 +394,16 @@ class ExpenseExport(SheetExport):
                 return None
             children = {m.source_id: m for m in self._mappings.children(KIND, sheet.ID)}
             payload = report_payload(plan, self._receipt_step.linked_files(plan, children))
-            if report_hash(plan, payload) == mapping.content_hash:
+            unstored = self._settings.receipts.enabled and any(
+                line.item.ReceiptURL
+                and not (children.get(line.item.ID) and children[line.item.ID].details.get("receipt_file"))
+                for line in plan.lines
+            )
+            if (
+                not unstored
+                and report_hash(plan, payload) == mapping.content_hash
+                and self._report_exists(mapping.target_id)
+            ):
                 return "unchanged", f"report {mapping.target_id} holds this approval's lines already"
             if why := self._frozen(mapping.target_id):
                 return "unchanged", f"report {mapping.target_id} {why}: ClickTime's changes wait (flagged)"

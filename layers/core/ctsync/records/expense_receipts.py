@@ -82,7 +82,8 @@ class ReceiptsDone:
         """This pass and a later one of the same approval (a re-store): what either did, reported or left."""
 
         def joined(a: dict[str, list[str]], b: dict[str, list[str]]) -> dict[str, list[str]]:
-            return {key: [*a.get(key, []), *b.get(key, [])] for key in {**a, **b}}
+            # a receipt the later pass tried again (a download that failed) is told once
+            return {key: list(dict.fromkeys([*a.get(key, []), *b.get(key, [])])) for key in {**a, **b}}
 
         return ReceiptsDone(
             stored=self.stored + later.stored,

@@ -663,7 +663,8 @@ class TimeExport(SheetExport):
         doubts = self._doubts(lock, attempt, children)
         remaining = len(children) - len(gone)
         target = before.target_id if before else f"timesheet:{message.source_id}"
-        kept = time_doubts.cleared(before.details) if before else {}
+        # What its report lacked is told again if the sheet comes back still short
+        kept = {k: v for k, v in time_doubts.cleared(before.details).items() if k != SHORT_DETAIL} if before else {}
         mapping = Mapping(
             kind=KIND,
             source_id=message.source_id,
