@@ -332,13 +332,20 @@ def test_with_the_clicktime_rate_policy_an_entry_without_a_billing_rate_is_not_p
     assert unpriced in cause.reason and priced not in cause.reason
 
 
-def test_with_the_clicktime_rate_policy_a_removed_billing_rate_does_not_leave_the_old_rate_locked(world_factory):
+def priced_at_150(world_factory) -> tuple[Any, str, str]:
+    """Under `time.rate = clicktime_billing_rate`, a timesheet of one 2-hour entry billed at 150, exported:
+    (world, sheet, entry)."""
     world = world_factory({"time": {"rate": "clicktime_billing_rate"}})
     sheet = world.sheet()
     entry = world.entry(sheet, WEEK, "2")
     world.ct.edit_time_entry(entry, BillingRate=Decimal("150"))
     world.approve(sheet)
     world.run()
+    return world, sheet, entry
+
+
+def test_with_the_clicktime_rate_policy_a_removed_billing_rate_does_not_leave_the_old_rate_locked(world_factory):
+    world, sheet, entry = priced_at_150(world_factory)
     old = world.bill(entry)["rate"]
     assert old == Decimal("150") and world.bill(entry)["overrideRate"] is True
     world.reapprove(sheet, lambda: world.ct.edit_time_entry(entry, BillingRate=None, Hours=Decimal("3")))

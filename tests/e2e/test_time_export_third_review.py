@@ -178,12 +178,9 @@ def test_the_reconciliation_sees_billable_flags_swapped_between_two_bills_of_one
 
 
 def test_the_reconciliation_sees_a_rate_changed_in_netsuite_under_the_clicktime_rate_policy(world_factory):
-    world = world_factory({"time": {"rate": "clicktime_billing_rate"}})
-    sheet = world.sheet()
-    entry = world.entry(sheet, WEEK, "2")
-    world.ct.edit_time_entry(entry, BillingRate=Decimal("150"))
-    world.approve(sheet)
-    world.run()
+    from tests.e2e.test_time_export_review import priced_at_150
+
+    world, _sheet, entry = priced_at_150(world_factory)
     assert reconcile(world).ok
     bill = world.bill(entry)
     assert bill["rate"] == Decimal("150")
