@@ -41,10 +41,10 @@ def is_held_back(mapping: Mapping | None) -> bool:
 
 
 def superseded(before: Mapping | None, approved_date: str | None, version: datetime) -> bool:
-    """Whether the sheet's mapping was written by a later approval (or withdrawal) than the one ClickTime shows now
-    (`version`, its ApprovedDate read as UTC). A stamp without a zone is a local time we are not told: it is
-    compared as the latest instant it can stand for, or a re-approval stamped in Pacific time after a withdrawal
-    (whose fence is the run's UTC time) would look older than it and be skipped for good."""
+    """Whether the sheet's mapping was written by a later approval than the one ClickTime shows now (`version`, its
+    ApprovedDate read as UTC). A stamp without a zone is a local time we are not told: it is compared as the latest
+    instant it can stand for. A withdrawal's mapping never supersedes: its fence is the run's clock, and the sheet,
+    read just now, is approved again."""
     if before is None or before.source_version is None:
         return False
     if before.details.get("withdrawn"):
