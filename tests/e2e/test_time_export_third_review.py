@@ -711,3 +711,24 @@ def test_a_short_sheet_withdrawn_and_approved_again_still_short_is_told_again(wo
         f"timesheet {sheet} is exported again without Tuesday's 2 h (the report still lacks them), yet no "
         f"clicktime-time-report-short cause says so: {[(c.key, c.reason) for c in world.causes()]}"
     )
+
+
+# -- a time bill deleted in NetSuite was held as unchanged until its entry changed --------------------------------------
+def test_a_time_bill_deleted_in_netsuite_is_written_again_once_its_sheet_is_approved_again(world):
+    sheet, entry = exported(world, "8")
+    other = world.entry(sheet, WEEK + timedelta(days=1), "2")
+    world.reapprove(sheet)
+    world.run()
+    deleted = world.bill(entry)
+    world.ns.records.delete("timeBill", deleted["id"])  # a clean-up in NetSuite gone wrong
+    assert not reconcile(world).ok
+
+    world.reapprove(sheet)  # nothing changed in ClickTime; before, the run held the bill as unchanged
+    result = world.run()
+
+    again = world.bill(entry)
+    assert again is not None and again["id"] != deleted["id"] and minutes(again) == 480
+    writes = [w for w in result.netsuite_writes if "timeBill" in w.path and w.method != "GET"]
+    assert len(writes) == 1 and world.bill(other) is not None and reconcile(world).ok
+    world.reapprove(sheet)
+    assert [w for w in world.run().netsuite_writes if w.method != "GET"] == []  # held as it is from then on

@@ -511,7 +511,12 @@ class TimeExport(SheetExport):
         sheet_id = plan.sheet.ID
         changed, removed = _changes(plan, children, attempt.forced)
         strays = attempt.forced - {external_id(e.entry_id) for e in plan.entries}
-        frozen = self._frozen_bills([children[e.entry_id] for e in changed if e.entry_id in children] + removed)
+        # Every bill the sheet has is looked up (one query), not only the changed ones: a bill deleted in NetSuite
+        # since is written again, rather than held as unchanged until its entry changes.
+        frozen, seen = self._bill_states(list(children.values()))
+        missing = {entry for entry, m in children.items() if m.target_id.isdigit() and m.target_id not in seen}
+        planned = {e.entry_id for e in changed}
+        changed += [e for e in plan.entries if e.entry_id in missing and e.entry_id not in planned]
         written: list[Mapping] = []
         flags: list[str] = []
         try:
@@ -802,10 +807,15 @@ class TimeExport(SheetExport):
     # -- billed, posted and closed bills are never changed --------------------------------------------------
     def _frozen_bills(self, mappings: list[Mapping]) -> dict[str, str]:
         """Bill ID -> why it must not change: billed or posted in NetSuite, or dated in a closed period."""
+        return self._bill_states(mappings)[0]
+
+    def _bill_states(self, mappings: list[Mapping]) -> tuple[dict[str, str], set[str]]:
+        """What NetSuite holds of these bills: the frozen ones (`_frozen_bills`), and the IDs it has at all."""
         ids = sorted({m.target_id for m in mappings if m.target_id.isdigit()})
         if not ids:
-            return {}
+            return {}, set()
         frozen: dict[str, str] = {}
+        seen: set[str] = set()
         for start in range(0, len(ids), 1000):
             chunk = id_list(ids[start : start + 1000])
 
@@ -817,13 +827,14 @@ class TimeExport(SheetExport):
                 )
 
             for row in self._netsuite.rows(query):
+                seen.add(str(row["id"]))
                 if row.get("isbilled") == "T" or row.get("posted") == "T":
                     frozen[str(row["id"])] = "is billed or posted in NetSuite"
                     continue
                 period = self._ns.period_of(date.fromisoformat(row["trandate"])) if row.get("trandate") else None
                 if period is not None and period.closed:
                     frozen[str(row["id"])] = f"is in closed period {period.name}"
-        return frozen
+        return frozen, seen
 
     def _delete_bills(self, mappings: list[Mapping], frozen: dict[str, str], flags: list[str]) -> list[str]:
         gone: list[str] = []
