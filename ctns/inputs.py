@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 
 from ctns.output import CliError, describe_validation, remember_secret, remember_secrets_in
 from ctsync.config import SyncConfig
-from ctsync.netsuite.auth import TbaCredentials
+from ctsync.netsuite.auth import NOT_PRINTABLE, TbaCredentials, printable
 
 SECRETS_SHAPE = (
     '{"netsuite": {"consumer_key", "consumer_secret", "token_id", "token_secret"}, "clicktime": {"api_token"}}'
@@ -89,10 +89,8 @@ class _Secret(BaseModel):
         text = value.get_secret_value()
         if text != text.strip():
             raise ValueError("has spaces or a line break at its start or end (copied with them?)")
-        if not all(33 <= ord(character) <= 126 for character in text):
-            raise ValueError(
-                "has a character that is not printable ASCII (the three-dot placeholder of docs/deploy.md left in?)"
-            )
+        if not printable(text):
+            raise ValueError(NOT_PRINTABLE)
         return value
 
 

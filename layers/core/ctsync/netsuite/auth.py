@@ -12,6 +12,13 @@ from oauthlib.oauth1 import SIGNATURE_HMAC_SHA256, SIGNATURE_TYPE_AUTH_HEADER, C
 from pydantic import AfterValidator, BaseModel, ConfigDict, SecretStr
 from requests.auth import AuthBase
 
+NOT_PRINTABLE = "has a character that is not printable ASCII (the three-dot placeholder of docs/deploy.md left in?)"
+
+
+def printable(text: str) -> bool:
+    """Whether a key, secret or token is printable ASCII without spaces (what an HTTP header or a signature carries)."""
+    return all(33 <= ord(character) <= 126 for character in text)
+
 
 def _token(value: SecretStr) -> SecretStr:
     """A key, secret or token as its system issued it: printable ASCII without spaces (what an HTTP header or a
@@ -20,10 +27,8 @@ def _token(value: SecretStr) -> SecretStr:
     text = value.get_secret_value().strip()
     if not text:
         raise ValueError("is empty")
-    if not all(33 <= ord(character) <= 126 for character in text):
-        raise ValueError(
-            "has a character that is not printable ASCII (the three-dot placeholder of docs/deploy.md left in?)"
-        )
+    if not printable(text):
+        raise ValueError(NOT_PRINTABLE)
     return SecretStr(text)
 
 
