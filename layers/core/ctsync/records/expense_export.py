@@ -66,6 +66,7 @@ from ctsync.records.expense_lines import (
     id_order,
     line_mappings,
     line_money,
+    period_moved_to,
     report_hash,
     report_payload,
     report_total,
@@ -138,10 +139,16 @@ class ExpenseExport(SheetExport):
 
     # -- the plan: everything resolved, nothing written -------------------------------------------------
     def plan(
-        self, sheet: ExpenseSheet, items: list[ExpenseItem] | None = None, *, exported: bool = False
+        self,
+        sheet: ExpenseSheet,
+        items: list[ExpenseItem] | None = None,
+        *,
+        exported: bool = False,
+        moved_to: str = "",
     ) -> ReportPlan:
         """The whole report, or the problems that block the sheet. `exported`: the sheet has a report already
-        (one in a closed period is flagged when it would change, not refused here)."""
+        (one in a closed period is flagged when it would change, not refused here); `moved_to`: the posting period
+        an earlier export moved that report to out of its date's closed period (`expense_lines.period_moved_to`)."""
         people, projects = self._resolvers()
         plan = ReportPlan(sheet)
         try:
@@ -151,7 +158,7 @@ class ExpenseExport(SheetExport):
             return plan
         plan.employee = employee.id
         plan.currency = self._report_currency(plan, employee.subsidiary)
-        self._dates(plan, exported)
+        self._dates(plan, exported, moved_to)
         if plan.currency is None or plan.tran_date is None:
             return plan
         if items is None:
@@ -180,7 +187,7 @@ class ExpenseExport(SheetExport):
             )
         return currency
 
-    def _dates(self, plan: ReportPlan, exported: bool) -> None:
+    def _dates(self, plan: ReportPlan, exported: bool, moved_to: str) -> None:
         sheet = plan.sheet
         if self._settings.tran_date == "approval":
             approved = approved_at(sheet.model_dump())
@@ -208,13 +215,14 @@ class ExpenseExport(SheetExport):
         }
         period = self._ns.period_of(day)
         if period is not None and (period.closed or period.ap_locked):
-            later = (
-                self._ns.next_open_period(period, for_expenses=True)
-                if self._accounting.on_closed_period == "next_open_period"
-                else None
-            )
+            # A report moved out of the closed period stays where it was posted, as a time bill does: choosing
+            # again would move it on once that period closes too (a change to flag, a reconciliation difference)
+            later = next((p for p in self._ns.periods() if p.id == moved_to), None) if moved_to else None
+            if later is None and self._accounting.on_closed_period == "next_open_period":
+                later = self._ns.next_open_period(period, for_expenses=True)
             if later is not None:
                 header["postingPeriod"] = {"id": later.id}
+                plan.moved_to = later.id
                 note = f"dated {day}; period {period.name} is closed, posted to {later.name}"
                 memo = f"{memo} [{note}]"
                 plan.notes.append(f"expense sheet {sheet.ID}: {note}")
@@ -386,7 +394,7 @@ class ExpenseExport(SheetExport):
             return "fail", str(unreadable)
         if items:
             exported = mapping is not None and not mapping.deleted and bool(mapping.target_id)
-            plan = self.plan(sheet, items, exported=exported)
+            plan = self.plan(sheet, items, exported=exported, moved_to=period_moved_to(mapping))
             problems = merged(plan.problems)
             if problems:
                 return "fail", "; ".join(_with_entries(p, ITEMS) for p in problems)
@@ -459,7 +467,7 @@ class ExpenseExport(SheetExport):
             children = {m.source_id: m for m in self._mappings.children(KIND, sheet.ID)}
             exported = bool(before and not before.deleted)
             periods.result()  # a failed read raises here, rather than the plan reading (and retrying) it again
-            plan = self.plan(sheet, items, exported=exported)
+            plan = self.plan(sheet, items, exported=exported, moved_to=period_moved_to(before))
             if receipts_only:
                 return self._receipt_step.again(lock, message, plan, version, children)
             for note in plan.notes:

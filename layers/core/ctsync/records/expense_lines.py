@@ -224,6 +224,7 @@ class ReportPlan:
     tran_date: date | None = None
     notes: list[str] = field(default_factory=list)
     own_period: str = ""  # the posting period sent when it is the date's own (NetSuite's default): see report_hash
+    moved_to: str = ""  # the posting period sent when the date's own is closed (accounting.on_closed_period)
 
 
 def report_payload(plan: ReportPlan, files: dict[str, str]) -> dict[str, Any]:
@@ -285,6 +286,9 @@ def line_mappings(plan: ReportPlan, report: str, children: dict[str, Mapping]) -
     return written
 
 
+MOVED_TO = "moved_to"  # sheet mapping detail: see `period_moved_to`
+
+
 def sheet_mapping(plan: ReportPlan, report: str, version: Any, digest: str, fingerprint: str, *, flags: int) -> Mapping:
     """The sheet's mapping after its report was written (or flagged): `digest` the payload NetSuite holds."""
     assert plan.currency is not None and plan.tran_date is not None
@@ -302,8 +306,17 @@ def sheet_mapping(plan: ReportPlan, report: str, version: Any, digest: str, fing
             "lines": str(len(plan.lines)),
             "total": report_total(plan),
             "flagged": str(flags),
+            **({MOVED_TO: plan.moved_to} if plan.moved_to else {}),
         },
     )
+
+
+def period_moved_to(mapping: Mapping | None) -> str:
+    """The posting period (internal id) the sheet's report in NetSuite was moved to out of its date's closed
+    period; "" when it was not, or the sheet has no report."""
+    if mapping is None or mapping.deleted or not mapping.target_id:
+        return ""
+    return mapping.details.get(MOVED_TO, "")
 
 
 def id_order(value: str) -> tuple[int, int | str]:
@@ -315,6 +328,7 @@ __all__ = [
     "ITEM_KIND",
     "KIND",
     "RECORD",
+    "MOVED_TO",
     "SUBLIST",
     "LinePlan",
     "Money",
@@ -323,6 +337,7 @@ __all__ = [
     "id_order",
     "line_mappings",
     "line_money",
+    "period_moved_to",
     "report_payload",
     "report_total",
     "resolve_category",
