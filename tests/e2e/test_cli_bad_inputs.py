@@ -264,6 +264,12 @@ def cases(urls: dict[str, str]) -> list[Case]:
             "unknown time zone 'Pacific Time'",
             config=good_config(urls, netsuite={"timezone": "Pacific Time"}),
         ),
+        Case(  # found by a review: the zone of whichever machine reads the config
+            "time zone of the machine",
+            VALIDATE,
+            "netsuite.timezone: 'localtime' names whichever zone the machine reading the config is set to",
+            config=good_config(urls, netsuite={"timezone": "localtime"}),
+        ),
         Case(
             "closed status by name",
             VALIDATE,

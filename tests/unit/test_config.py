@@ -107,6 +107,14 @@ def test_bad_time_zone_refused(zone: str) -> None:
         config(netsuite={"timezone": zone})
 
 
+@pytest.mark.parametrize("zone", ["localtime", "posixrules"])
+def test_the_machines_own_time_zone_is_refused(zone: str) -> None:
+    """ZoneInfo finds these (files under /usr/share/zoneinfo), but they are whatever zone the machine reading the
+    config is set to: the CLI's and the functions' times would differ."""
+    with pytest.raises(ValidationError, match="IANA time zone name such as 'America/New_York'"):
+        config(netsuite={"timezone": zone})
+
+
 @pytest.mark.parametrize(
     "document",
     [

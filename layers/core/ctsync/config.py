@@ -206,6 +206,13 @@ class NetSuiteSettings(Strict):
     @field_validator("timezone")
     @classmethod
     def _zone(cls, value: str) -> str:
+        # Files of the machine's zone database that ZoneInfo finds, but whose zone is whatever that machine is set
+        # to: the CLI's machine and the functions' would read times in different zones.
+        if value.lower() in ("localtime", "posixrules"):
+            raise ValueError(
+                f"{value!r} names whichever zone the machine reading the config is set to, not one zone: "
+                "give an IANA time zone name such as 'America/New_York'"
+            )
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as error:
