@@ -18,7 +18,15 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ctns import deadletters
-from ctns.commands.common import add_json_option, add_target_options, function_output, log_path, output_file, target_of
+from ctns.commands.common import (
+    add_json_option,
+    add_target_options,
+    function_output,
+    log_path,
+    output_file,
+    positive,
+    target_of,
+)
 from ctns.output import FAILURES, OK, CliError, Output
 from ctns.target import Target, aws_problem, check_sync, prefix
 from ctsync.sync.registry import SYNC_NAMES
@@ -30,7 +38,7 @@ def register(sub: Any) -> None:
     redrive = sub.add_parser("redrive", help="after a fix: dead letters back to the work queue, causes resolved")
     redrive.add_argument("sync", metavar="SYNC", help=", ".join(SYNC_NAMES))
     redrive.add_argument("--cause", metavar="KEY", help="only the records of this cause (`ctns errors` names them)")
-    redrive.add_argument("--timeout", type=float, default=900, help="--stack: seconds to wait for the workers")
+    redrive.add_argument("--timeout", type=positive, default=900, help="--stack: seconds to wait for the workers")
     redrive.add_argument("--interval", type=float, default=5.0, help=argparse.SUPPRESS)
     redrive.add_argument("--logs", type=output_file, help="local stack: function log file to append to")
     add_target_options(redrive)

@@ -22,6 +22,7 @@ from ctns.commands.common import (
     log_path,
     output_file,
     parse_instant,
+    positive,
     target_of,
 )
 from ctns.follow import follow, invoke_poller
@@ -40,7 +41,7 @@ def register(sub: Any) -> None:
     backfill.add_argument("sync", metavar="SYNC", help=", ".join(SYNC_NAMES))
     backfill.add_argument("--since", required=True, metavar="DATE", help="2025-03-01 (UTC midnight) or an ISO time")
     backfill.add_argument("--yes", action="store_true", help="--stack: do it without asking")
-    backfill.add_argument("--timeout", type=float, default=3600, help="--stack: seconds to follow the run")
+    backfill.add_argument("--timeout", type=positive, default=3600, help="--stack: seconds to follow the run")
     backfill.add_argument("--interval", type=float, default=5.0, help=argparse.SUPPRESS)
     backfill.add_argument("--logs", type=output_file, help="local stack: function log file to append to")
     add_target_options(backfill)

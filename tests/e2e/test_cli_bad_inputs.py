@@ -418,6 +418,17 @@ def cases(urls: dict[str, str]) -> list[Case]:
         Case("--passes 0", ["run", "--passes", "0"], "argument --passes: must be at least 1 (got 0)"),
         Case("--passes not a number", ["run", "--passes", "two"], "argument --passes: 'two' is not a whole number"),
         Case("--size 0 for the demo", ["demo", "--size", "0"], "argument --size: must be at least 1"),
+        # found by a review: a negative time to wait was taken
+        Case(
+            "--timeout negative for redrive",
+            ["redrive", "projects", "--timeout", "-5"],
+            "argument --timeout: must be at least 1 (got -5)",
+        ),
+        Case(
+            "--timeout negative for backfill",
+            ["backfill", "projects", "--since", "2026-11-30", "--timeout", "-5"],
+            "argument --timeout: must be at least 1 (got -5)",
+        ),
         # found by a new user: the demo ran its three nights, then failed writing the report (exit 3)
         Case(
             "--report a file no one can write", ["demo", "--report", "/proc/version"], "/proc/version cannot be written"
