@@ -20,6 +20,23 @@ SECRETS_SHAPE = (
 )
 
 
+class _KeyTwice(Exception):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _keys_once(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose keys are each given once: JSON keeps the last of two, and the first would be dropped
+    without a word (two "time" sections: the settings of one are not used)."""
+    document: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in document:
+            raise _KeyTwice(key)
+        document[key] = value
+    return document
+
+
 def read_json(path: str | Path, what: str, *, secret: bool = False) -> dict[str, Any]:
     """A JSON object from a file, or one line saying why not. For a secrets file, every string in it is
     remembered as a secret before anything could print it."""
@@ -41,7 +58,9 @@ def read_json(path: str | Path, what: str, *, secret: bool = False) -> dict[str,
     if not text.strip():
         raise CliError(f"{what} {file} is empty")
     try:
-        document = json.loads(text)
+        document = json.loads(text, object_pairs_hook=_keys_once)
+    except _KeyTwice as twice:
+        raise CliError(f"{what} {file} has the key {twice.key!r} twice: keep one (JSON would use the last)") from None
     except json.JSONDecodeError as error:
         # The decoder's message names a position, never the text around it.
         raise CliError(

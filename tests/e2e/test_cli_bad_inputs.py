@@ -134,6 +134,21 @@ def cases(urls: dict[str, str]) -> list[Case]:
             files={"config.json": b'{"netsuite": {"account_id": "1'},
         ),
         Case("config file a JSON list", VALIDATE, "must hold a JSON object", files={"config.json": b"[]"}),
+        Case(  # found by a review: JSON keeps the last of the two, and the first was silently dropped
+            "config file with a section twice",
+            VALIDATE,
+            "config file {config} has the key 'netsuite' twice",
+            files={"config.json": b'{"netsuite": {"account_id": "1234567"}, "netsuite": {"account_id": "7654321"}}'},
+        ),
+        Case(
+            "secrets file with a key twice",
+            CHECK,
+            "secrets file {secrets} has the key 'api_token' twice",
+            files={
+                "secrets.json": json.dumps({"netsuite": GOOD_TBA})[:-1].encode()
+                + b', "clicktime": {"api_token": "ct-first-0000", "api_token": "ct-wrong-0000"}}'
+            },
+        ),
         Case(  # found by a new user: a RecursionError reported as "a bug in ctns"
             "config file nested too deeply",
             VALIDATE,
