@@ -73,6 +73,9 @@ def register(sub: Any) -> None:
 
 def cmd_run(args: argparse.Namespace, out: Output) -> int:
     syncs = [check_sync(name) for name in args.syncs]
+    # Refused, not run once without a word: on a deployed stack each name given invokes its poller (two runs).
+    if twice := next((name for index, name in enumerate(syncs) if name in syncs[:index]), None):
+        raise CliError(f"{twice} is named twice: name each sync once")
     if bool(args.config) != bool(args.secrets):
         raise CliError("--config and --secrets go together (a run against real systems needs both)")
     if args.stack and args.config:

@@ -424,6 +424,11 @@ def cases(urls: dict[str, str]) -> list[Case]:
         Case(
             "unknown sync", ["run", "projcts"], "unknown sync 'projcts'; the syncs are projects, tasks, time, expenses"
         ),
+        Case(  # found by a review: ran once without a word (and on a deployed stack, its poller twice)
+            "a sync named twice",
+            ["run", "projects", "tasks", "projects"],
+            "projects is named twice: name each sync once",
+        ),
         Case("unknown sync for errors", ["errors", "timesheets"], "unknown sync 'timesheets'"),
         Case(
             "unknown sync for plan",
