@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import re
 from typing import Any
 
 import pytest
@@ -260,3 +261,14 @@ def test_an_os_error_about_no_file_is_still_reported_as_a_bug(monkeypatch, capsy
     monkeypatch.setattr(local_stack, "cmd_demo", broken)
     assert cli.main(["demo"]) == 3
     assert "This is a bug in ctns" in capsys.readouterr().err
+
+
+def test_the_readme_lists_every_exit_code_ctns_gives():
+    """130 (interrupted) was said by `ctns --help` but missing from the README's list."""
+    from ctns import cli
+    from ctns.stack import ROOT
+
+    said = set(re.findall(r"(\d+) [a-z]", cli.__doc__.split("Exit codes:")[1]))
+    readme = (ROOT / "README.md").read_text().split("Exit codes:")[1].split("\n\n")[0]
+    listed = set(re.findall(r"\*\*(\d+)\*\*", readme))
+    assert said == {"0", "1", "2", "3", "130"} and listed == said
