@@ -19,7 +19,8 @@ Operating a stack (--stack NAME for a deployed one; default: the local stack)
   ctns trace ID                a NetSuite or ClickTime ID: both IDs, versions, runs, failures, log query
 
 Exit codes: 0 ok, 1 failures found (or not confirmed), 2 usage or configuration to fix, 3 a bug in ctns
-(run again with --debug for the traceback), 130 interrupted. `--json` prints one JSON document for scripts.
+(run again with --debug for the traceback), 130 interrupted. `--json` prints one JSON document for scripts
+(on a problem: {"error": its line, "exit_code": n}).
 """
 
 from __future__ import annotations
@@ -81,13 +82,13 @@ def main(argv: list[str] | None = None) -> int:
             raise CliError(alone)
         return int(args.func(args, out) or 0)
     except CliError as problem:
-        out.problem(problem.message)
+        out.failed(problem.message, problem.exit_code)
         _traceback(debug)
         return problem.exit_code
     except SystemExit as leaving:  # --help, or argparse's own exit
         return int(leaving.code or 0) if isinstance(leaving.code, int) else USAGE
     except KeyboardInterrupt:
-        out.problem("interrupted")
+        out.failed("interrupted", 130)
         return 130
     except BrokenPipeError:  # `ctns … | head`: the reader has gone, nothing more to say
         _quiet_stdout()
@@ -96,20 +97,20 @@ def main(argv: list[str] | None = None) -> int:
         from ctsync.errors import SyncError
 
         if isinstance(error, SyncError):
-            out.problem(error.message)
+            out.failed(error.message, USAGE)
             _traceback(debug)
             return USAGE
         if isinstance(error, OSError) and (error.filename or error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS)):
             # A file the operator named or owns (a full disk, a folder made read-only): theirs to fix, not a bug.
             where = f"{error.filename}: " if error.filename else "writing ctns's output or logs: "
-            out.problem(f"{where}{error.strerror or error}")
+            out.failed(f"{where}{error.strerror or error}", USAGE)
             _traceback(debug)
             return USAGE
         if (said := _aws_setup_problem(error)) is not None:
-            out.problem(said)
+            out.failed(said, USAGE)
             _traceback(debug)
             return USAGE
-        out.problem(f"unexpected error: {type(error).__name__}: {str(error)[:500]}")
+        out.failed(f"unexpected error: {type(error).__name__}: {str(error)[:500]}", INTERNAL)
         if not _traceback(debug):
             out.note("This is a bug in ctns: run the command again with --debug and report the traceback.")
         return INTERNAL

@@ -5,7 +5,8 @@
 - Errors the operator can fix are `CliError`s: one line saying what to fix, and an exit code (2: usage or
   configuration). Validation errors are described by field and rule, never with the value given (pydantic's
   `input_value` would print part of a secret).
-- `--json` commands print one JSON document on stdout; progress always goes to stderr.
+- `--json` commands print one JSON document on stdout; progress always goes to stderr. A command that ends on a
+  problem without its own document prints `{"error": the line, "exit_code": n}`: a script reading stdout gets one.
 """
 
 from __future__ import annotations
@@ -135,6 +136,7 @@ class Output:
         self._out = stdout or sys.stdout
         self._err = stderr or sys.stderr
         self._started = time.monotonic()
+        self._documented = False
 
     def line(self, text: str = "") -> None:
         """Human output (left out in --json mode, where `document` says it all)."""
@@ -148,6 +150,7 @@ class Output:
 
     def document(self, value: Any) -> None:
         if self.json_mode:
+            self._documented = True
             self._out.write(redact(json.dumps(value, indent=2, default=str)) + "\n")
             self._out.flush()
 
@@ -171,6 +174,17 @@ class Output:
     def problem(self, text: str) -> None:
         self._err.write(redact(f"ctns: {text}") + "\n")
         self._err.flush()
+
+    def failed(self, text: str, exit_code: int) -> None:
+        """The problem a command ends on: its line on stderr and, in --json mode, a document saying it on stdout,
+        where a script looks (unless the command printed its own: stdout holds one document)."""
+        self.problem(text)
+        if not self._documented:
+            try:
+                # Masked before JSON escapes it: a secret with a quote or a backslash would no longer match.
+                self.document({"error": redact(text), "exit_code": exit_code})
+            except OSError:  # stdout gone or full: the line on stderr has said it
+                pass
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[Any]], *, right: Iterable[int] = ()) -> list[str]:

@@ -625,3 +625,77 @@ def test_an_unreadable_config_file(systems, tmp_path, monkeypatch, capsys):
         monkeypatch.setattr(builtins, "open", denying_open)
     result = ctns(capsys, "config", "validate", str(config))
     assert result.code == 2 and "cannot be read: permission denied" in result.problems[0]
+
+
+def _commands_taking_json() -> list[list[str]]:
+    from ctns.cli import parser
+
+    def commands(command: Any, path: list[str]) -> list[list[str]]:
+        found = [path] if any("--json" in action.option_strings for action in command._actions) else []
+        for action in command._actions:
+            for name, sub in getattr(action, "choices", None).items() if action.dest in ("command", "action") else ():
+                found += commands(sub, [*path, name])
+        return found
+
+    return commands(parser(), [])
+
+
+JSON_COMMANDS = _commands_taking_json()
+
+
+def _the_error_document(result: Any, code: int) -> None:
+    """With --json, a mistake is also a document on stdout (a script reads stdout), beside the line on stderr."""
+    assert result.code == code, result.out + result.err
+    assert len(result.problems) == 1, result.err
+    assert result.json == {"error": result.problems[0].removeprefix("ctns: "), "exit_code": code}
+
+
+def test_every_command_taking_json_is_known():
+    assert len(JSON_COMMANDS) >= 11 and ["config", "validate"] in JSON_COMMANDS and ["status"] in JSON_COMMANDS
+
+
+@pytest.mark.parametrize("command", JSON_COMMANDS, ids=" ".join)
+def test_with_json_a_usage_mistake_is_a_json_document_on_stdout(command, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("CTNS_LOCAL", str(tmp_path / "serve.json"))
+    _the_error_document(ctns(capsys, *command, "--json", "--no-such-option"), 2)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["status", "--json"],  # no local stack running
+        ["errors", "projcts", "--json"],
+        ["config", "validate", "{tmp}/nope.json", "--json"],
+        ["run", "projects", "--config", "{config}", "--secrets", "{secrets}", "--json"],  # not confirmed, no terminal
+        ["redrive", "projects", "--timeout", "-1", "--json"],
+    ],
+    ids=" ".join,
+)
+def test_with_json_a_mistake_in_a_command_is_a_json_document_on_stdout(argv, systems, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("CTNS_LOCAL", str(tmp_path / "serve.json"))
+    monkeypatch.setenv("CTNS_LOG_DIR", str(tmp_path / "logs"))
+    (tmp_path / "config.json").write_text(json.dumps(good_config(systems)))
+    (tmp_path / "secrets.json").write_text(json.dumps(good_secrets()))
+    filled = [part.replace("{tmp}", str(tmp_path)).replace("{config}", str(tmp_path / "config.json")) for part in argv]
+    filled = [part.replace("{secrets}", str(tmp_path / "secrets.json")) for part in filled]
+    _the_error_document(ctns(capsys, *filled), 2)
+
+
+@pytest.mark.parametrize(
+    ("raised", "code"), [(KeyboardInterrupt(), 130), (RuntimeError("boom"), 3)], ids=["interrupted", "a bug"]
+)
+def test_with_json_an_interruption_or_a_bug_is_a_json_document_too(raised, code, monkeypatch, capsys):
+    from ctns.commands import status
+
+    def failing(args: Any, out: Any) -> int:
+        raise raised
+
+    monkeypatch.setattr(status, "cmd_status", failing)
+    _the_error_document(ctns(capsys, "status", "--json"), code)
+
+
+def test_with_json_a_command_that_printed_its_document_prints_no_second_one(systems, tmp_path, capsys):
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps(good_config(systems, projects={"scope": ""})))
+    result = ctns(capsys, "config", "validate", str(config), "--json")
+    assert result.code == 2 and result.json["valid"] is False and "error" not in result.json

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import re
 from typing import Any
 
@@ -272,3 +273,13 @@ def test_the_readme_lists_every_exit_code_ctns_gives():
     readme = (ROOT / "README.md").read_text().split("Exit codes:")[1].split("\n\n")[0]
     listed = set(re.findall(r"\*\*(\d+)\*\*", readme))
     assert said == {"0", "1", "2", "3", "130"} and listed == said
+
+
+def test_a_secret_with_a_quote_is_masked_in_the_json_document_of_a_problem():
+    from ctns.output import Output
+
+    remember_secret('tok"with\\quote-9911')
+    stdout, stderr = io.StringIO(), io.StringIO()
+    Output(json_mode=True, stdout=stdout, stderr=stderr).failed('the token tok"with\\quote-9911 was refused', 2)
+    assert "9911" not in stdout.getvalue() + stderr.getvalue()
+    assert json.loads(stdout.getvalue()) == {"error": f"the token {MASK} was refused", "exit_code": 2}
