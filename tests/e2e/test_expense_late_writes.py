@@ -9,12 +9,16 @@ processes it when it chooses (`process_held`): no sleeps, no dependence on threa
 
 from __future__ import annotations
 
+from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from ctsync.reconcile.expenses import reconcile_expenses
+from ctsync.records import expense_export
 from ctsync.records.receipts import file_external_id
+from ctsync.timeutil import utc_now
 from tests.e2e.support import run
 from tests.e2e.test_expense_export import (
     REPORTS,
@@ -24,6 +28,7 @@ from tests.e2e.test_expense_export import (
     lines_of,
     receipt_items,
     report_of,
+    reports,
     sheet_with_receipts,
 )
 
@@ -96,3 +101,94 @@ def test_a_late_put_from_before_a_receipt_retry_that_undoes_its_link_is_repaired
     assert unlinked(session) == []
     assert {c.key for c in session.runlog.causes("expenses") if sheet["ID"] in c.blocked} == set()
     assert run(session, "expenses").netsuite_writes == []
+
+
+# -- a late request over a later write of the report: the sheet is looked at again -----------------------------------
+# The expense export's clock is the test's (`expense_export.utc_now`): "later than the wait" is a value, not a sleep.
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = utc_now()
+
+    def __call__(self) -> Any:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch) -> Clock:
+    clock = Clock()
+    monkeypatch.setattr(expense_export, "utc_now", clock)
+    return clock
+
+
+def after_the_wait(session, clock: Clock) -> None:
+    clock.now += timedelta(seconds=session.runtime().config.netsuite.late_write_seconds + 1)
+
+
+def exported_with_a_late_put(session) -> tuple[dict[str, Any], str]:
+    """A sheet whose report's first PUT NetSuite took without answering (held: the client's retry wrote it)."""
+    ns = session.simulators.netsuite
+    sheet = sheet_with_receipts(session)
+    path = f"{REPORTS}eid:{external_id(sheet['ID'])}"
+    ns.faults.inject("late", times=1, method="PUT", path=f"{path}$")
+    run(session, "expenses")
+    assert ns.faults.fired["late"] == 1
+    return sheet, path
+
+
+def test_a_late_put_that_brings_back_a_rejected_sheets_report_is_deleted_by_a_later_run(activity, clock):  # noqa: F811
+    session = activity
+    ct, ns = session.simulators.clicktime, session.simulators.netsuite
+    sheet, _ = exported_with_a_late_put(session)
+    ct.clock.advance(timedelta(days=1))
+    ct.expense_sheet_action(sheet["ID"], "UndoApproval", "Wrong project")
+    run(session, "expenses")
+    assert external_id(sheet["ID"]) not in reports(session)
+
+    assert ns.process_held() == 1  # NetSuite gets round to the first PUT only now: the report is back
+    assert external_id(sheet["ID"]) in reports(session)
+    run(session, "expenses")  # before the wait is over nothing is done: a late request may still land
+    assert external_id(sheet["ID"]) in reports(session)
+    after_the_wait(session, clock)
+
+    looked = run(session, "expenses")
+
+    assert external_id(sheet["ID"]) not in reports(session), (
+        f"the report of rejected sheet {sheet['ID']} is back in NetSuite (a late PUT) and stays: {looked.counts('expenses')}"
+    )
+    assert run(session, "expenses").netsuite_writes == []  # settled: no more looks
+
+
+def test_a_late_put_that_undoes_a_correction_is_written_over_by_a_later_run(activity, clock):  # noqa: F811
+    session = activity
+    ct, ns = session.simulators.clicktime, session.simulators.netsuite
+    sheet, _ = exported_with_a_late_put(session)
+    first = amounts(session, sheet["ID"])
+    item = ct.items_of(sheet["ID"])[0]
+    ct.clock.advance(timedelta(days=1))
+    ct.expense_sheet_action(sheet["ID"], "UndoApproval", "Wrong amount")
+    ct.edit_expense_item(item["ID"], Amount=str(Decimal(str(item["Amount"])) + Decimal("10.00")))
+    ct.expense_sheet_action(sheet["ID"], "Approve")
+    run(session, "expenses")
+    corrected = amounts(session, sheet["ID"])
+    assert corrected != first
+
+    assert ns.process_held() == 1  # the first PUT, with the old amount, lands after the correction
+    assert amounts(session, sheet["ID"]) == first
+    after_the_wait(session, clock)
+
+    looked = run(session, "expenses")
+
+    assert amounts(session, sheet["ID"]) == corrected, (
+        f"a late PUT put the old amounts {first} back over the correction {corrected} and no run wrote it again: "
+        f"{looked.counts('expenses')}"
+    )
+    assert set(links(session, sheet["ID"]).values()) == wanted_links(session, sheet)
+    runtime = session.runtime()
+    assert reconcile_expenses(runtime.netsuite, runtime.clicktime, session.mappings, runtime.config).ok
+    assert run(session, "expenses").netsuite_writes == []
+
+
+def amounts(session, sheet_id: str) -> list[Decimal]:
+    return [Decimal(str(line["amount"])).quantize(Decimal("0.01")) for line in lines_of(report_of(session, sheet_id))]

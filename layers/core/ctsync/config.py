@@ -180,8 +180,8 @@ class NetSuiteSettings(Strict):
         ge=0,
         le=7 * 24 * 3600,
         description="How long after a write whose answer was lost NetSuite may still process it: a timesheet with "
-        "a time bill write of unknown outcome is looked at by the first run at least this long after it, which "
-        "writes its bills as they should be",
+        "a time bill write (an expense sheet with a report write) of unknown outcome is looked at by the first run at "
+        "least this long after it, which writes its bills (its report) as they should be",
     )
 
     @field_validator("account_id")

@@ -19,7 +19,14 @@ it NetSuite's accounting periods (once per run and minute, `records.window.read_
   `replace` an update appends the lines again). One write carries everything, so a retried or late-processed
   duplicate of it changes nothing. A report NetSuite marks paid or approved by accounting (unless the export
   sets that box itself, `expenses.approval`), or one in a closed period, is never changed or deleted: it is
-  flagged with the reason.
+  flagged with the reason. A posting period chosen out of a closed one is kept on the sheet's mapping: the report
+  stays there, whatever closes later.
+
+A write of the report whose answer was lost (a timeout, a connection dropped after sending, a 500) may still be
+processed by NetSuite after a later write: a correction undone, a rejected sheet's report brought back. The sheet's
+mapping then keeps when (`unsettled.SINCE`), the sheet is listed, and the first run `netsuite.late_write_seconds`
+later looks at it again (`recheck`): its report written whole as the sheet stands, or deleted (found by its external
+ID) when the sheet is no longer approved.
 
 Currencies and amounts: `records.expense_lines`. Receipts: `records.expense_receipts`.
 
@@ -33,15 +40,17 @@ stored already.
 from __future__ import annotations
 
 import re
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from ctsync import unsettled
 from ctsync.clicktime.client import ClickTimeClient
 from ctsync.clicktime.models import ExpenseItem, ExpenseSheet
 from ctsync.config import SyncConfig
-from ctsync.errors import BadInput, cause_part
+from ctsync.errors import BadInput, NeedsAttention, cause_part
 from ctsync.netsuite.client import NetSuiteClient
 from ctsync.netsuite.errors import (
     NetSuiteAlreadyBilled,
@@ -97,12 +106,23 @@ from ctsync.references import References
 from ctsync.state import Lock, Mapping, MappingStore, RunLog
 from ctsync.sync.definition import CheckWarning
 from ctsync.sync.messages import Outcome, WorkMessage
+from ctsync.timeutil import format_instant, parse_instant, utc_now
 
 ITEMS = "expense items"  # how a cause names what it blocks
 MEMO_LIMIT = 999  # UNVERIFIED: NetSuite's length of expenseReport.memo ("Purpose") and of a line's memo
 EMPTY = "approved with no items"  # a sheet's state, as `_withdraw` says it: "expense sheet is approved with no items"
 PAID_IN_FULL = "I"  # expenseReport.status: Paid In Full (exports addendum §2.2)
 APPROVED_BY_ACCOUNTING = frozenset({"F", "G"})  # Approved (Overridden) by Accounting: posted, A/P may pay it
+REPORT_PATH = f"/record/v1/{RECORD}/"  # how the NetSuite client notes a report's writes (`ctsync.unsettled`)
+LOOKED = "looked at again after a report write of unknown outcome"
+
+
+@dataclass
+class Attempt:
+    """One pass over a sheet: the NetSuite writes it sent (`unsettled.watching`), and whether it is a look."""
+
+    look: bool = False
+    sent: list[unsettled.Write] = field(default_factory=list)
 
 
 class ExpenseExport(SheetExport):
@@ -120,6 +140,7 @@ class ExpenseExport(SheetExport):
     ) -> None:
         self._settings = config.expenses
         self._timezone = ZoneInfo(config.netsuite.timezone)
+        self._late_wait = timedelta(seconds=config.netsuite.late_write_seconds)
         super().__init__(
             netsuite,
             clicktime,
@@ -440,41 +461,87 @@ class ExpenseExport(SheetExport):
 
     # -- the worker -----------------------------------------------------------------------------------------
     def apply(self, message: WorkMessage) -> Outcome:
-        receipts_only = bool(message.snapshot.get(RECEIPTS_ONLY))
-        owner = f"{message.run_id}:{message.source_id}" + (":receipts" if receipts_only else "")
+        return self._under_lock(message, Attempt())
+
+    def recheck(self, message: WorkMessage) -> Outcome:
+        """A later look at a sheet listed after a write of its report whose answer was lost: NetSuite may process
+        such a request late, over a later write (a correction undone, a rejected sheet's report brought back).
+
+        Until `netsuite.late_write_seconds` have passed since that write, nothing is done. Then the sheet is
+        exported again as it stands in ClickTime, its report written whole whatever its mapping says (or deleted,
+        found by its external ID, when the sheet is no longer approved), and the sheet leaves the list unless one
+        of those writes was of unknown outcome too."""
+        return self._under_lock(message, Attempt(look=True))
+
+    def _under_lock(self, message: WorkMessage, attempt: Attempt) -> Outcome:
+        receipts_only = bool(message.snapshot.get(RECEIPTS_ONLY)) and not attempt.look
+        # A look has an owner of its own: the sheet's approval may be in progress beside it in the same run
+        owner = f"{message.run_id}:{'check:' if attempt.look else ''}{message.source_id}"
+        owner += ":receipts" if receipts_only else ""
         # The accounting periods (once per run and minute) are read beside the sheet: the plan needs both
-        with locked(self._mappings, KIND, message.source_id, owner) as lock, read_beside(self._ns.periods) as periods:
-            sheet = self._clicktime.expense_sheet(message.source_id)
-            before = lock.mapping
-            if sheet is None or not EXPENSE_SHEETS.counts_as_approved(sheet.Status, sheet.ApprovedDate):
-                status = sheet.Status if sheet else "deleted"
-                if receipts_only:
-                    self._mappings.release(lock)
-                    return Outcome("skipped", before.target_id if before else None, f"sheet is {status}: no receipts")
-                return self._withdraw(lock, message, status)
-            version = approved_at(sheet.model_dump()) or message.version
-            if superseded(before, sheet.ApprovedDate, version):
-                self._mappings.release(lock)
-                return Outcome("skipped", before.target_id, "stale: a newer approval was exported already")
-            items = self._clicktime.expense_items(ExpenseSheetID=sheet.ID)
-            if not items:
-                # Nothing is owed: no report of no lines (whether NetSuite's REST API refuses one is unverified; its
-                # form does), and an earlier one leaves
-                if receipts_only:
-                    self._mappings.release(lock)
-                    return Outcome("skipped", before.target_id if before else None, "sheet has no items: no receipts")
-                return self._withdraw(lock, message, EMPTY, fingerprint=message.fingerprint)
-            children = {m.source_id: m for m in self._mappings.children(KIND, sheet.ID)}
-            exported = bool(before and not before.deleted)
-            periods.result()  # a failed read raises here, rather than the plan reading (and retrying) it again
-            plan = self.plan(sheet, items, exported=exported, moved_to=period_moved_to(before))
+        with (
+            locked(self._mappings, KIND, message.source_id, owner) as lock,
+            read_beside(self._ns.periods) as periods,
+            unsettled.watching() as attempt.sent,
+        ):
+            if attempt.look:
+                waiting = self._still_waiting(lock)
+                if waiting is not None:
+                    return waiting
+                before = lock.mapping
+                assert before is not None  # `_still_waiting` answered otherwise
+                # A look is not a new version: neither the fence nor the approval moves
+                message = message.model_copy(
+                    update={
+                        "version": before.source_version or message.version,
+                        "fingerprint": approval_of(before.fingerprint),
+                    }
+                )
+            try:
+                return self._apply_locked(lock, message, attempt, periods, receipts_only)
+            except NeedsAttention as error:
+                self._keep_doubts(lock, attempt)
+                if not attempt.look or error.systemic:  # a login or permission failure stops the sync as usual
+                    raise
+                return self._look_waits(lock, message, error)
+            except BaseException:
+                self._keep_doubts(lock, attempt)
+                raise
+
+    def _apply_locked(
+        self, lock: Lock, message: WorkMessage, attempt: Attempt, periods: Any, receipts_only: bool
+    ) -> Outcome:
+        sheet = self._clicktime.expense_sheet(message.source_id)
+        before = lock.mapping
+        if sheet is None or not EXPENSE_SHEETS.counts_as_approved(sheet.Status, sheet.ApprovedDate):
+            status = sheet.Status if sheet else "deleted"
             if receipts_only:
-                return self._receipt_step.again(lock, message, plan, version, children)
-            for note in plan.notes:
-                self._runlog.note(message.run_id, f"moved:{cause_part(note)[:80]}", note)
-            if plan.problems:
-                raise Blocked(sheet.ID, plan.problems, ITEMS)
-            outcome = self._export(lock, message, plan, version, children)
+                self._mappings.release(lock)
+                return Outcome("skipped", before.target_id if before else None, f"sheet is {status}: no receipts")
+            return self._withdraw(lock, message, status, attempt)
+        version = approved_at(sheet.model_dump()) or message.version
+        if superseded(before, sheet.ApprovedDate, version):
+            self._mappings.release(lock)
+            return Outcome("skipped", before.target_id, "stale: a newer approval was exported already")
+        items = self._clicktime.expense_items(ExpenseSheetID=sheet.ID)
+        if not items:
+            # Nothing is owed: no report of no lines (whether NetSuite's REST API refuses one is unverified; its
+            # form does), and an earlier one leaves
+            if receipts_only:
+                self._mappings.release(lock)
+                return Outcome("skipped", before.target_id if before else None, "sheet has no items: no receipts")
+            return self._withdraw(lock, message, EMPTY, attempt, fingerprint=message.fingerprint)
+        children = {m.source_id: m for m in self._mappings.children(KIND, sheet.ID)}
+        exported = bool(before and not before.deleted)
+        periods.result()  # a failed read raises here, rather than the plan reading (and retrying) it again
+        plan = self.plan(sheet, items, exported=exported, moved_to=period_moved_to(before))
+        if receipts_only:
+            return self._receipt_step.again(lock, message, plan, version, children)
+        for note in plan.notes:
+            self._runlog.note(message.run_id, f"moved:{cause_part(note)[:80]}", note)
+        if plan.problems:
+            raise Blocked(sheet.ID, plan.problems, ITEMS)
+        outcome = self._export(lock, message, plan, version, children, attempt)
         if outcome.action != "unchanged":
             record_flags(
                 self._runlog,
@@ -488,12 +555,19 @@ class ExpenseExport(SheetExport):
         return outcome
 
     def _export(
-        self, lock: Lock, message: WorkMessage, plan: ReportPlan, version: Any, children: dict[str, Mapping]
+        self,
+        lock: Lock,
+        message: WorkMessage,
+        plan: ReportPlan,
+        version: Any,
+        children: dict[str, Mapping],
+        attempt: Attempt,
     ) -> Outcome:
         sheet_id = plan.sheet.ID
         before = lock.mapping
         report = before.target_id if before and not before.deleted else None
-        held = before.content_hash if before and report else ""
+        # A look writes the report whole: a late request may have changed what NetSuite holds since the mapping
+        held = before.content_hash if before and report and not attempt.look else ""
         frozen = self._receipt_step.frozen(report or "")
         done = ReceiptsDone()
         if self._settings.receipts.enabled:
@@ -555,7 +629,8 @@ class ExpenseExport(SheetExport):
             # The fingerprint moves only with the last commit: a worker that dies before it leaves the approval to
             # its redelivery (which writes nothing the report holds already) and the cause to let go of.
             interim = before.fingerprint if before else ""
-            self._mappings.commit(lock, sheet_mapping(plan, report, version, held, interim, flags=0), keep_lock=True)
+            mapping = self._with_doubts(lock, attempt, sheet_mapping(plan, report, version, held, interim, flags=0))
+            self._mappings.commit(lock, mapping, keep_lock=True)
             self._receipt_step.attach(plan, report, children, done, frozen, left=left)
             flags += done.held_back
         if not flagged_before(before, approval):
@@ -565,10 +640,11 @@ class ExpenseExport(SheetExport):
         fingerprint = kept_fingerprint(approval, held_back=bool(flags))
         mapping = sheet_mapping(plan, report, version, held, fingerprint, flags=len(flags))
         mapping = self._receipt_step.report(message, plan, report, mapping, done, try_number=0)
-        self._mappings.commit(lock, mapping)
+        self._mappings.commit(lock, self._with_doubts(lock, attempt, mapping))
         self._receipt_step.requeue_retry(message, version, done, try_number=0)
         action = "created" if before is None or before.deleted else ("updated" if wrote or done.wrote else "unchanged")
         detail = f"expense report {report}: {len(plan.lines)} line(s), {report_total(plan)}"
+        detail = f"{LOOKED}: {detail}" if attempt.look else detail
         detail += f"; {done.stored} receipt(s) stored" if done.stored else ""
         detail += f"; {len(flags)} flagged" if flags else ""
         return Outcome(action, report, detail)  # type: ignore[arg-type]
@@ -583,17 +659,23 @@ class ExpenseExport(SheetExport):
         return {m.source_id: m for m in written}
 
     # -- withdrawals and frozen reports -----------------------------------------------------------------------
-    def _withdraw(self, lock: Lock, message: WorkMessage, status: str, *, fingerprint: str = "") -> Outcome:
+    def _withdraw(
+        self, lock: Lock, message: WorkMessage, status: str, attempt: Attempt, *, fingerprint: str = ""
+    ) -> Outcome:
         """The sheet is not approved any more, or approved with no items (`status` says which): its report leaves
         NetSuite (or is flagged, by policy). `fingerprint`: the approval's snapshot, kept on a report that stays,
         so the next run's overlap does not queue (and flag) the same approval again."""
         before = lock.mapping
-        if before is None or before.deleted:
+        brought_back = self._brought_back(message.source_id) if attempt.look and before and before.deleted else None
+        if before is None or (before.deleted and brought_back is None):
+            if before is not None and attempt.look:
+                self._mappings.commit(lock, self._with_doubts(lock, attempt, before))
+                return Outcome("unchanged", before.target_id, f"{LOOKED}: expense sheet is {status}, not in NetSuite")
             self._mappings.release(lock)
             return Outcome(
                 "skipped", before.target_id if before else None, f"expense sheet is {status} and not in NetSuite"
             )
-        report = before.target_id
+        report = brought_back or before.target_id
         flags: list[str] = []
         gone = held_back = False
         if self._settings.on_unapproved == "flag":
@@ -618,6 +700,7 @@ class ExpenseExport(SheetExport):
         self._flag(message, flags)
         mapping = before.model_copy(
             update={
+                "target_id": report,
                 "source_version": max(filter(None, [message.version, before.source_version])),
                 "details": {**before.details, "withdrawn": status, **told},
                 "deleted": gone,
@@ -625,11 +708,102 @@ class ExpenseExport(SheetExport):
                 "fingerprint": kept_fingerprint(fingerprint or approval_of(before.fingerprint), held_back=held_back),
             }
         )
+        mapping = self._with_doubts(lock, attempt, mapping)
         self._mappings.commit(lock, mapping)
         return Outcome(
             "updated" if gone else "unchanged",
             report,
             f"expense sheet is {status}: report {'deleted' if gone else 'kept'}",
+        )
+
+    # -- report writes of unknown outcome (`ctsync.unsettled`) ---------------------------------------------------
+    def _still_waiting(self, lock: Lock) -> Outcome | None:
+        """A look's answer while there is nothing to do yet (the lock released), or None: the wait is over."""
+        mapping = lock.mapping
+        since = mapping.details.get(unsettled.SINCE) if mapping else None
+        if since is None:
+            self._mappings.unlist_unsettled(KIND, lock.source_id)  # under the lock: a new listing cannot come meanwhile
+            self._mappings.release(lock)
+            return Outcome("unchanged", mapping.target_id if mapping else None, "nothing left to look at")
+        over_at = parse_instant(since) + self._late_wait
+        if utc_now() < over_at:
+            self._mappings.release(lock)
+            return Outcome(
+                "unchanged",
+                mapping.target_id,  # type: ignore[union-attr]
+                f"a report write of unknown outcome may still land until {format_instant(over_at)}: a later run looks",
+            )
+        return None
+
+    def _with_doubts(self, lock: Lock, attempt: Attempt, mapping: Mapping) -> Mapping:
+        """`mapping` as the sheet's new mapping after this attempt's writes. A write of the report whose answer was
+        lost lists the sheet for a later look (before its mapping is recorded: listed and found settled costs a
+        look, never a miss) and starts the wait again; a look none of whose writes was doubtful ends it."""
+        details = {k: v for k, v in mapping.details.items() if k != unsettled.SINCE}
+        before = lock.mapping.details if lock.mapping else {}
+        if not attempt.look and unsettled.SINCE in before:
+            details[unsettled.SINCE] = before[unsettled.SINCE]  # only a look settles an earlier doubt
+        if _doubtful(attempt.sent):
+            self._mappings.list_unsettled(KIND, lock.source_id)
+            details[unsettled.SINCE] = format_instant(utc_now())
+            logger.info(
+                f"expense sheet {lock.source_id}: a write of its report had an unknown outcome; a later run looks again",
+                extra={"kind": KIND, "source_id": lock.source_id, "netsuite_id": mapping.target_id},
+            )
+        elif attempt.look:
+            self._mappings.unlist_unsettled(KIND, lock.source_id)
+        return mapping.model_copy(update={"details": details})
+
+    def _keep_doubts(self, lock: Lock, attempt: Attempt) -> None:
+        """A pass that failed after a report write of unknown outcome still records the doubt (the retry that
+        succeeds later cannot tell that an earlier request is on its way). A sheet never exported has no mapping to
+        keep it on: its redelivery writes the report again by its external ID. Failing here too, it says so in the
+        log and leaves the pass's own error to be reported."""
+        before = lock.mapping
+        if before is None or not _doubtful(attempt.sent):
+            return
+        try:
+            self._mappings.commit(lock, self._with_doubts(lock, Attempt(sent=attempt.sent), before))
+        except Exception:
+            logger.exception(
+                f"expense sheet {lock.source_id}: the doubt after a failed export could not be recorded",
+                extra={"kind": KIND, "source_id": lock.source_id, "sent": len(attempt.sent)},
+            )
+
+    def _brought_back(self, sheet_id: str) -> str | None:
+        """The internal id of the report NetSuite holds under the sheet's external ID (a late request may have
+        written it after the sheet's report was deleted), or None."""
+        try:
+            record = self._netsuite.get_record(RECORD, f"eid:{external_id(sheet_id)}", fields=["id"])
+        except NetSuiteNotFound:
+            return None
+        found = str(record.get("id") or "")
+        if found:
+            logger.warning(
+                f"expense report {found} of expense sheet {sheet_id} is back in NetSuite (a late write): removed again",
+                extra={"clicktime_id": sheet_id, "netsuite_id": found},
+            )
+        return found or None
+
+    def _look_waits(self, lock: Lock, message: WorkMessage, error: NeedsAttention) -> Outcome:
+        """A look that only a person can unblock (the plan is blocked, NetSuite refuses the report) is not
+        dead-lettered: it stays listed, its reason a cause (the look may be the only message about the sheet now);
+        the lock is given up."""
+        self._mappings.release(lock)  # a no-op if `_keep_doubts` committed
+        if not isinstance(error, Blocked):  # a blocked sheet's causes stand until its plan changes
+            record_flags(
+                self._runlog,
+                message,
+                [error.message],
+                what=f"expense sheet {message.source_id}, {LOOKED}",
+                cause_key=error.cause_key,
+                fix=error.fix,
+                kind=error.code,
+            )
+        return Outcome(
+            "skipped",
+            lock.mapping.target_id if lock.mapping else None,
+            f"{LOOKED}: {error.message}; the report is written whole once it goes through",
         )
 
     def _frozen(self, report: str) -> str | None:
@@ -682,6 +856,11 @@ __all__ = [
     "report_payload",
     "resolve_category",
 ]
+
+
+def _doubtful(sent: list[unsettled.Write]) -> bool:
+    """Whether a write of the report (or to it: a file attached) went out and its answer was lost."""
+    return any(write.doubtful and write.path.startswith(REPORT_PATH) for write in sent)
 
 
 def receipt_file_gone(error: NetSuiteError, plan: ReportPlan) -> str | None:

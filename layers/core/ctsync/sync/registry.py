@@ -131,7 +131,16 @@ def _expenses(runtime: Runtime) -> SyncDefinition:
         runtime.references,
         requeue=requeue,
     )
-    return SyncDefinition("expenses", "expensesheet", export.source, export, unchanged=_unless_follow_up)
+    # A sheet whose report write was of unknown outcome is looked at again (`ExpenseExport.recheck`).
+    return SyncDefinition(
+        "expenses",
+        "expensesheet",
+        export.source,
+        export,
+        unchanged=_unless_follow_up,
+        checked_kinds=("expensesheet",),
+        recheck=export.recheck,
+    )
 
 
 def _unless_follow_up(change: Change, mapping: Mapping) -> bool:
