@@ -35,6 +35,10 @@ from ctsync.sync.messages import Change
 from ctsync.timeutil import format_instant, latest_instant_of, parse_loose_instant
 
 APPROVED, WITHDRAWN = "approved", "withdrawn"
+# Mapping detail of a sheet blocked while nothing of it is in NetSuite (never exported, or withdrawn whole): the keys
+# of the causes holding it. Such a mapping is listed by the withdrawn phase, deleted as it is, so a sheet rejected or
+# deleted after it was blocked reaches the worker, which lets go of those causes (`sheet_export.let_go`).
+BLOCKED = "blocked"
 BATCH = 100  # changes per batch (each batch is one cursor save)
 READ_ATTEMPTS = 3
 
@@ -223,7 +227,7 @@ class ApprovedSheetSource:
         exported = [
             m
             for m in self._mappings.all_of_kind(self._kind.mapping_kind)
-            if not m.deleted and m.details.get("period_start", "9999") >= first_day
+            if (not m.deleted or m.details.get(BLOCKED)) and m.details.get("period_start", "9999") >= first_day
         ]
         if not exported:
             return

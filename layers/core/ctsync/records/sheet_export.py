@@ -8,7 +8,8 @@ from datetime import datetime
 from ctsync.clicktime.client import ClickTimeClient
 from ctsync.config import SyncConfig
 from ctsync.netsuite.client import NetSuiteClient
-from ctsync.records.clicktime_source import ApprovedSheetSource, SheetKind
+from ctsync.records.blocking import Blocked
+from ctsync.records.clicktime_source import BLOCKED, ApprovedSheetSource, SheetKind
 from ctsync.records.references import ClickTimeReferences, NetSuiteReferences, People, Projects
 from ctsync.records.targets import content_hash
 from ctsync.references import References
@@ -85,6 +86,32 @@ def released(runlog: RunLog, message: WorkMessage, before: Mapping | None, cause
         return
     if is_held_back(before) or before.details.get(WITHDRAWAL_FLAGS):
         runlog.unblock(message.sync, cause_key, message.source_id)
+
+
+def blocked_marker(
+    before: Mapping | None, kind: str, source_id: str, period_start: str, error: Blocked
+) -> Mapping | None:
+    """The mapping to record for a sheet `error` blocks while nothing of it is in NetSuite (no mapping, or one
+    withdrawn whole), or None when it has a live mapping (whose withdrawal is listed anyway, and goes through). Without
+    it, a blocked sheet rejected or deleted since was never looked at again, and its causes listed it for good."""
+    if before is not None and not before.deleted:
+        return None
+    # a cause an earlier approval was blocked by still holds the sheet too (it never went through since)
+    keys = {key for key, _, _ in error.causes()} | set((before.details.get(BLOCKED, "") if before else "").split())
+    details = {"period_start": period_start, BLOCKED: " ".join(sorted(keys))}
+    if before is None:
+        return Mapping(kind=kind, source_id=source_id, target_id=f"{kind}:{source_id}", details=details, deleted=True)
+    return before.model_copy(update={"details": {**before.details, **details}})
+
+
+def let_go(runlog: RunLog, message: WorkMessage, before: Mapping, status: str) -> Mapping:
+    """A sheet blocked while nothing of it was in NetSuite (`blocked_marker`) is no longer approved: the causes that
+    held it leave it (nothing is left to fix for it; approved again and still bad, they name it again). Its mapping,
+    no longer listed as blocked."""
+    for key in before.details.get(BLOCKED, "").split():
+        runlog.unblock(message.sync, key, message.source_id)
+    details = {k: v for k, v in before.details.items() if k != BLOCKED}
+    return before.model_copy(update={"details": {**details, "withdrawn": status}})
 
 
 class SheetExport:

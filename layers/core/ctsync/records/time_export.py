@@ -397,6 +397,8 @@ class TimeExport(SheetExport):
         approved = sheet is not None and TIMESHEETS.counts_as_approved(sheet.Status, sheet.ApprovedDate)
         children = {m.source_id: m for m in self._mappings.children(KIND, message.source_id)}
         if not approved:
+            if not children and mapping is not None and mapping.details.get(sheets.BLOCKED):
+                return "skip", f"blocked, nothing of it in NetSuite: its causes let go of timesheet {message.source_id}"
             if not children or mapping is None or mapping.deleted:
                 return None
             if self._settings.on_unapproved == "flag":
@@ -496,7 +498,11 @@ class TimeExport(SheetExport):
             for note in plan.skipped if not attempt.look else []:
                 self._runlog.note(message.run_id, f"skipped:{cause_part(note)[:80]}", note)
             if plan.problems:
-                raise Blocked(sheet.ID, plan.problems)
+                blocked = Blocked(sheet.ID, plan.problems)
+                marker = sheets.blocked_marker(lock.mapping, KIND, sheet.ID, sheet.StartDate[:10], blocked)
+                if marker is not None:
+                    self._mappings.commit(lock, marker)
+                raise blocked
             return self._export(lock, message, plan, version, children, attempt)
 
     def _export(
@@ -638,6 +644,9 @@ class TimeExport(SheetExport):
         if before is None and not children:
             self._mappings.release(lock)
             return Outcome("skipped", None, f"timesheet is {status} and was never exported")
+        if before is not None and before.details.get(sheets.BLOCKED) and not children:
+            self._mappings.commit(lock, sheets.let_go(self._runlog, message, before, status))
+            return Outcome("skipped", None, f"timesheet is {status}: it was blocked, nothing of it is in NetSuite")
         flags: list[str] = []
         strays_gone = 0
         mapped = {m.target_id for m in children}
