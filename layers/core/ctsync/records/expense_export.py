@@ -92,10 +92,13 @@ from ctsync.records.references import (
     task_on_job,
 )
 from ctsync.records.sheet_export import (
+    BLOCKED,
     SheetExport,
     approval_of,
+    blocked_marker,
     flagged_before,
     kept_fingerprint,
+    let_go,
     released,
     superseded,
     withdrawal_flags,
@@ -451,6 +454,8 @@ class ExpenseExport(SheetExport):
         return True
 
     def _withdrawal_verdict(self, mapping: Mapping | None) -> tuple[str, str] | None:
+        if mapping is not None and mapping.deleted and mapping.details.get(BLOCKED):
+            return "skip", f"blocked, no report in NetSuite: its causes let go of expense sheet {mapping.source_id}"
         if mapping is None or mapping.deleted or not mapping.target_id:
             return None
         if self._settings.on_unapproved == "flag":
@@ -540,7 +545,12 @@ class ExpenseExport(SheetExport):
         for note in plan.notes:
             self._runlog.note(message.run_id, f"moved:{cause_part(note)[:80]}", note)
         if plan.problems:
-            raise Blocked(sheet.ID, plan.problems, ITEMS)
+            blocked = Blocked(sheet.ID, plan.problems, ITEMS)
+            day = str(sheet.ExpenseSheetDate or plan.tran_date or "")[:10]
+            marker = blocked_marker(before, KIND, sheet.ID, day, blocked)
+            if marker is not None:
+                self._mappings.commit(lock, marker)
+            raise blocked
         outcome = self._export(lock, message, plan, version, children, attempt)
         if outcome.action != "unchanged":
             record_flags(
@@ -667,6 +677,10 @@ class ExpenseExport(SheetExport):
         so the next run's overlap does not queue (and flag) the same approval again."""
         before = lock.mapping
         brought_back = self._brought_back(message.source_id) if attempt.look and before and before.deleted else None
+        if brought_back is None and before is not None and before.deleted and before.details.get(BLOCKED):
+            let_go_of = self._with_doubts(lock, attempt, let_go(self._runlog, message, before, status))
+            self._mappings.commit(lock, let_go_of)
+            return Outcome("skipped", None, f"expense sheet is {status}: it was blocked, it has no report in NetSuite")
         if before is None or (before.deleted and brought_back is None):
             if before is not None and attempt.look:
                 self._mappings.commit(lock, self._with_doubts(lock, attempt, before))
