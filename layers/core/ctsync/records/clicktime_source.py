@@ -39,6 +39,23 @@ APPROVED, WITHDRAWN = "approved", "withdrawn"
 # of the causes holding it. Such a mapping is listed by the withdrawn phase, deleted as it is, so a sheet rejected or
 # deleted after it was blocked reaches the worker, which lets go of those causes (`sheet_export.let_go`).
 BLOCKED = "blocked"
+# Mapping detail: the sheet was exported while approved without an ApprovedDate (as of the run). Locked since, it
+# shows no stamp still, and only this says an approval is behind the lock (`exported_unstamped`).
+UNSTAMPED = "approved_unstamped"
+
+
+def exported_unstamped(mapping: Any) -> bool:
+    """Whether this mapping holds an export made while the sheet was approved without a stamp, and not withdrawn since.
+    A stamped export's sheet seen locked without its stamp had the stamp cleared: un-approved before the lock."""
+    return (
+        mapping is not None
+        and bool(mapping.target_id)
+        and not mapping.deleted
+        and not mapping.details.get("withdrawn")
+        and bool(mapping.details.get(UNSTAMPED))
+    )
+
+
 BATCH = 100  # changes per batch (each batch is one cursor save)
 READ_ATTEMPTS = 3
 
@@ -77,6 +94,14 @@ class SheetKind:
         if status in self.approved_if_stamped:
             return bool(approved_date)
         return status in (self.approved_status, *self.also_approved)
+
+    def approved_given(self, status: str | None, approved_date: Any, mapping: Any) -> bool:
+        """`counts_as_approved`, or a lock without a stamp over an export of an approval without one (its `mapping`:
+        `exported_unstamped`): the lock does not bring the stamp ClickTime never gave, and the bills are time finance
+        has already."""
+        if self.counts_as_approved(status, approved_date):
+            return True
+        return status in self.approved_if_stamped and not approved_date and exported_unstamped(mapping)
 
 
 TIMESHEETS = SheetKind(
@@ -165,13 +190,27 @@ class ApprovedSheetSource:
             sheets, totals, pages = self._list_once(params)
             ids = {str(sheet["ID"]) for sheet in sheets}
             if len(totals) <= 1 and (pages == 1 or ids == previous):
-                return [s for s in sheets if self._kind.counts_as_approved(s.get("Status"), s.get("ApprovedDate"))]
+                return self._counted(sheets)
             previous = ids if len(totals) <= 1 else None
         raise TransientError(
             f"ClickTime's list of approved {self._kind.path} kept changing while it was read",
             code="LIST_MOVING",
             cause="clicktime-list-moving",
         )
+
+    def _counted(self, sheets: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The listed sheets that count as approved; the mappings are read only for those a stamp would decide."""
+        unstamped = [
+            str(s["ID"])
+            for s in sheets
+            if s.get("Status") in self._kind.approved_if_stamped and not s.get("ApprovedDate")
+        ]
+        held = self._mappings.get_many(self._kind.mapping_kind, unstamped) if unstamped else {}
+        return [
+            s
+            for s in sheets
+            if self._kind.approved_given(s.get("Status"), s.get("ApprovedDate"), held.get(str(s["ID"])))
+        ]
 
     def _list_once(self, params: dict[str, Any]) -> tuple[list[dict[str, Any]], set[int], int]:
         """One read of the list, page by page: the sheets, the totals the pages gave, the number of pages."""

@@ -48,7 +48,7 @@ from ctsync.observability import logger
 from ctsync.records import sheet_export as sheets
 from ctsync.records import time_doubts
 from ctsync.records.blocking import Blocked, Problem, _with_entries, merged, named, record_flags
-from ctsync.records.clicktime_source import TIMESHEETS, approved_at
+from ctsync.records.clicktime_source import TIMESHEETS, UNSTAMPED, approved_at
 from ctsync.records.netsuite_source import id_list, keyset
 from ctsync.records.references import Unmapped, task_on_job
 from ctsync.records.sheet_export import SheetExport
@@ -394,7 +394,7 @@ class TimeExport(SheetExport):
         or delete is billed, posted or in a closed period (flagged, not changed), and for a withdrawal whose bills
         stay by policy (`time.on_unapproved = flag`). None: as the plan judged it. Reads only."""
         sheet = self._clicktime.timesheet(message.source_id) if message.op == "upsert" else None
-        approved = sheet is not None and TIMESHEETS.counts_as_approved(sheet.Status, sheet.ApprovedDate)
+        approved = sheet is not None and TIMESHEETS.approved_given(sheet.Status, sheet.ApprovedDate, mapping)
         children = {m.source_id: m for m in self._mappings.children(KIND, message.source_id)}
         if not approved:
             if not children and mapping is not None and mapping.details.get(sheets.BLOCKED):
@@ -482,7 +482,7 @@ class TimeExport(SheetExport):
             read_beside(self._ns.periods) as periods,
         ):
             sheet = self._clicktime.timesheet(message.source_id)
-            if sheet is None or not TIMESHEETS.counts_as_approved(sheet.Status, sheet.ApprovedDate):
+            if sheet is None or not TIMESHEETS.approved_given(sheet.Status, sheet.ApprovedDate, lock.mapping):
                 status = sheet.Status if sheet else "deleted"
                 return self._withdraw(lock, message, status, attempt)
             attempt.period_start = sheet.StartDate[:10]
@@ -562,6 +562,7 @@ class TimeExport(SheetExport):
                 "minutes": str(total),
                 "flagged": str(len(flags)),
                 **({SHORT_DETAIL: plan.short} if plan.short else {}),
+                **({UNSTAMPED: "true"} if not plan.sheet.ApprovedDate else {}),
                 **doubts,
             },
         )
