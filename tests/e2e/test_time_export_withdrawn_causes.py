@@ -1,4 +1,6 @@
-"""Open defects left by the third review of the time export (2026-12-02), each test written to fail before its fix:
+"""Open defects left by the third review of the time export (2026-12-02). Each test failed before its fix but the
+controls, which passed before and after (the exported sheet blocked on its re-approval: the worker let go of it
+already; the locks with no approval behind them):
 
 - 1. a blocked timesheet (its ClickTime user maps to no NetSuite employee) rejected or un-approved since stayed under
   its cause for good: `ctns errors` kept alarming about time nobody wants exported any more;
@@ -99,6 +101,7 @@ def test_a_blocked_timesheet_withdrawn_then_approved_again_still_blocked_is_told
     assert unmapped_causes(world, sheet) == [], f"timesheet {sheet} withdrawn a second time: still under its cause"
 
 
+# control: a sheet with bills in NetSuite, blocked on its re-approval, then un-approved
 def test_an_exported_timesheet_blocked_on_its_reapproval_then_withdrawn_leaves_its_cause(world):
     from tests.e2e.test_time_export_review import unlinked_task
 
