@@ -44,7 +44,7 @@ from ctsync.netsuite.errors import NetSuiteNotFound
 from ctsync.reconcile.report import Check, Reconciliation, groups_check
 from ctsync.records.clicktime_source import EXPENSE_SHEETS, ApprovedSheetSource
 from ctsync.records.expense_export import ITEM_KIND, KIND, RECORD, ExpenseExport
-from ctsync.records.expense_lines import SUBLIST, ReportPlan, period_moved_to
+from ctsync.records.expense_lines import SUBLIST, ReportPlan, posted_period
 from ctsync.records.references import ClickTimeReferences, NetSuiteReferences, People, Projects
 from ctsync.references import References
 from ctsync.state import MappingStore
@@ -89,7 +89,7 @@ def reconcile_expenses(
             if live:
                 exported[sheet.ID] = mapping.target_id  # type: ignore[union-attr]
             continue
-        plan = export.plan(sheet, items, exported=live, moved_to=period_moved_to(mapping))
+        plan = export.plan(sheet, items, exported=live, posted_to=posted_period(mapping))
         spent = [_spent(item, company) for item in items]
         if plan.problems:
             for iso, amount in spent:

@@ -43,6 +43,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -75,7 +76,7 @@ from ctsync.records.expense_lines import (
     id_order,
     line_mappings,
     line_money,
-    period_moved_to,
+    posted_period,
     report_hash,
     report_payload,
     report_total,
@@ -168,11 +169,11 @@ class ExpenseExport(SheetExport):
         items: list[ExpenseItem] | None = None,
         *,
         exported: bool = False,
-        moved_to: str = "",
+        posted_to: str = "",
     ) -> ReportPlan:
         """The whole report, or the problems that block the sheet. `exported`: the sheet has a report already
-        (one in a closed period is flagged when it would change, not refused here); `moved_to`: the posting period
-        an earlier export moved that report to out of its date's closed period (`expense_lines.period_moved_to`)."""
+        (one in a closed period is flagged when it would change, not refused here); `posted_to`: the posting period
+        that report was posted to (`expense_lines.posted_period`): a report stays in it once its period closes."""
         people, projects = self._resolvers()
         plan = ReportPlan(sheet)
         try:
@@ -182,7 +183,7 @@ class ExpenseExport(SheetExport):
             return plan
         plan.employee = employee.id
         plan.currency = self._report_currency(plan, employee.subsidiary)
-        self._dates(plan, exported, moved_to)
+        self._dates(plan, exported, posted_to)
         if plan.currency is None or plan.tran_date is None:
             return plan
         if items is None:
@@ -211,7 +212,7 @@ class ExpenseExport(SheetExport):
             )
         return currency
 
-    def _dates(self, plan: ReportPlan, exported: bool, moved_to: str) -> None:
+    def _dates(self, plan: ReportPlan, exported: bool, posted_to: str) -> None:
         sheet = plan.sheet
         if self._settings.tran_date == "approval":
             approved = approved_at(sheet.model_dump())
@@ -238,15 +239,15 @@ class ExpenseExport(SheetExport):
             **self._settings.approval,
         }
         period = self._ns.period_of(day)
-        if period is not None and (period.closed or period.ap_locked):
-            # A report moved out of the closed period stays where it was posted, as a time bill does: choosing
-            # again would move it on once that period closes too (a change to flag, a reconciliation difference)
-            later = next((p for p in self._ns.periods() if p.id == moved_to), None) if moved_to else None
+        # A report stays in the period it was posted to once that period closes, as a time bill does: choosing
+        # again would move it on (a change to flag, a reconciliation difference)
+        kept = next((p for p in self._ns.periods() if p.id == posted_to), None) if posted_to else None
+        if period is not None and (period.closed or period.ap_locked) and (kept is None or kept.id != period.id):
+            later = kept
             if later is None and self._accounting.on_closed_period == "next_open_period":
                 later = self._ns.next_open_period(period, for_expenses=True)
             if later is not None:
                 header["postingPeriod"] = {"id": later.id}
-                plan.moved_to = later.id
                 note = f"dated {day}; period {period.name} is closed, posted to {later.name}"
                 memo = f"{memo} [{note}]"
                 plan.notes.append(f"expense sheet {sheet.ID}: {note}")
@@ -266,6 +267,7 @@ class ExpenseExport(SheetExport):
             plan.own_period = period.id
         header["memo"] = memo[:MEMO_LIMIT]
         plan.header = {k: v for k, v in header.items() if v is not None}
+        plan.posted_to = (plan.header.get("postingPeriod") or {}).get("id", "")
 
     def _plan_line(self, plan: ReportPlan, item: ExpenseItem, projects: Projects) -> None:
         assert plan.currency is not None
@@ -418,7 +420,7 @@ class ExpenseExport(SheetExport):
             return "fail", str(unreadable)
         if items:
             exported = mapping is not None and not mapping.deleted and bool(mapping.target_id)
-            plan = self.plan(sheet, items, exported=exported, moved_to=period_moved_to(mapping))
+            plan = self.plan(sheet, items, exported=exported, posted_to=posted_period(mapping))
             problems = merged(plan.problems)
             if problems:
                 return "fail", "; ".join(_with_entries(p, ITEMS) for p in problems)
@@ -495,9 +497,11 @@ class ExpenseExport(SheetExport):
                     return waiting
                 before = lock.mapping
                 assert before is not None  # `_still_waiting` answered otherwise
-                # A look is not a new version: neither the fence nor the approval moves
+                # A look is not a new version: neither the fence nor the approval moves. What it queues (a retry of
+                # the receipt step) is the sheet's own work, not another look.
                 message = message.model_copy(
                     update={
+                        "op": "upsert",
                         "version": before.source_version or message.version,
                         "fingerprint": approval_of(before.fingerprint),
                     }
@@ -539,9 +543,10 @@ class ExpenseExport(SheetExport):
         children = {m.source_id: m for m in self._mappings.children(KIND, sheet.ID)}
         exported = bool(before and not before.deleted)
         periods.result()  # a failed read raises here, rather than the plan reading (and retrying) it again
-        plan = self.plan(sheet, items, exported=exported, moved_to=period_moved_to(before))
+        plan = self.plan(sheet, items, exported=exported, posted_to=posted_period(before))
         if receipts_only:
-            return self._receipt_step.again(lock, message, plan, version, children)
+            recorded = partial(self._with_doubts, lock, attempt)
+            return self._receipt_step.again(lock, message, plan, version, children, recorded)
         for note in plan.notes:
             self._runlog.note(message.run_id, f"moved:{cause_part(note)[:80]}", note)
         if plan.problems:
@@ -595,7 +600,15 @@ class ExpenseExport(SheetExport):
             )
             report, held = None, ""
         if report is None or held != digest:
-            if why := frozen():
+            if (why := frozen()) and attempt.look and before is not None and before.content_hash == digest:
+                # The look would write what the last export wrote, and NetSuite froze the report since (approved,
+                # paid): nothing to flag; a late request that changed it first shows in the reconciliation.
+                logger.warning(
+                    f"expense report {report} {why}: a look cannot write it again",
+                    extra={"clicktime_id": sheet_id, "netsuite_id": report},
+                )
+                held = before.content_hash
+            elif why:
                 flags.append(f"expense report {report} {why}: not changed")
             else:
                 restored: set[str] = set()
@@ -718,7 +731,9 @@ class ExpenseExport(SheetExport):
                 "source_version": max(filter(None, [message.version, before.source_version])),
                 "details": {**before.details, "withdrawn": status, **told},
                 "deleted": gone,
-                "content_hash": "" if gone else before.content_hash,
+                # A report a look leaves (by policy, or frozen) may hold what a late request wrote: the next approval
+                # writes it whole
+                "content_hash": "" if gone or attempt.look else before.content_hash,
                 "fingerprint": kept_fingerprint(fingerprint or approval_of(before.fingerprint), held_back=held_back),
             }
         )
@@ -770,12 +785,15 @@ class ExpenseExport(SheetExport):
 
     def _keep_doubts(self, lock: Lock, attempt: Attempt) -> None:
         """A pass that failed after a report write of unknown outcome still records the doubt (the retry that
-        succeeds later cannot tell that an earlier request is on its way). A sheet never exported has no mapping to
-        keep it on: its redelivery writes the report again by its external ID. Failing here too, it says so in the
-        log and leaves the pass's own error to be reported."""
+        succeeds later cannot tell that an earlier request is on its way), on a mapping of no report when the sheet
+        has none yet. Failing here too, it says so in the log and leaves the pass's own error to be reported."""
         before = lock.mapping
-        if before is None or not _doubtful(attempt.sent):
+        if not _doubtful(attempt.sent):
             return
+        if before is None:
+            # A first export that failed: the report may exist, or come later. A mapping of no report keeps the doubt
+            # (the redelivery's export takes it over), so a late PUT after a withdrawal is still looked at.
+            before = Mapping(kind=KIND, source_id=lock.source_id, target_id=f"{KIND}:{lock.source_id}", deleted=True)
         try:
             self._mappings.commit(lock, self._with_doubts(lock, Attempt(sent=attempt.sent), before))
         except Exception:

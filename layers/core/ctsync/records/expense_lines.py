@@ -224,7 +224,7 @@ class ReportPlan:
     tran_date: date | None = None
     notes: list[str] = field(default_factory=list)
     own_period: str = ""  # the posting period sent when it is the date's own (NetSuite's default): see report_hash
-    moved_to: str = ""  # the posting period sent when the date's own is closed (accounting.on_closed_period)
+    posted_to: str = ""  # the posting period sent: the date's own, or one chosen out of a closed one
 
 
 def report_payload(plan: ReportPlan, files: dict[str, str]) -> dict[str, Any]:
@@ -286,7 +286,7 @@ def line_mappings(plan: ReportPlan, report: str, children: dict[str, Mapping]) -
     return written
 
 
-MOVED_TO = "moved_to"  # sheet mapping detail: see `period_moved_to`
+POSTED_TO = "posting_period"  # sheet mapping detail: see `posted_period`
 
 
 def sheet_mapping(plan: ReportPlan, report: str, version: Any, digest: str, fingerprint: str, *, flags: int) -> Mapping:
@@ -306,17 +306,17 @@ def sheet_mapping(plan: ReportPlan, report: str, version: Any, digest: str, fing
             "lines": str(len(plan.lines)),
             "total": report_total(plan),
             "flagged": str(flags),
-            **({MOVED_TO: plan.moved_to} if plan.moved_to else {}),
+            **({POSTED_TO: plan.posted_to} if plan.posted_to else {}),
         },
     )
 
 
-def period_moved_to(mapping: Mapping | None) -> str:
-    """The posting period (internal id) the sheet's report in NetSuite was moved to out of its date's closed
-    period; "" when it was not, or the sheet has no report."""
+def posted_period(mapping: Mapping | None) -> str:
+    """The posting period (internal id) the sheet's report in NetSuite was posted to (its date's own, or one
+    chosen out of a closed one); "" when the sheet has no report, or its export predates this record."""
     if mapping is None or mapping.deleted or not mapping.target_id:
         return ""
-    return mapping.details.get(MOVED_TO, "")
+    return mapping.details.get(POSTED_TO, "")
 
 
 def id_order(value: str) -> tuple[int, int | str]:
@@ -328,7 +328,7 @@ __all__ = [
     "ITEM_KIND",
     "KIND",
     "RECORD",
-    "MOVED_TO",
+    "POSTED_TO",
     "SUBLIST",
     "LinePlan",
     "Money",
@@ -337,7 +337,7 @@ __all__ = [
     "id_order",
     "line_mappings",
     "line_money",
-    "period_moved_to",
+    "posted_period",
     "report_payload",
     "report_total",
     "resolve_category",

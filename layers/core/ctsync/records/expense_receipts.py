@@ -475,10 +475,17 @@ class ReceiptStep:
         return set(self.linked_files(plan, children).values()) <= linked
 
     def again(
-        self, lock: Lock, message: WorkMessage, plan: ReportPlan, version: Any, children: dict[str, Mapping]
+        self,
+        lock: Lock,
+        message: WorkMessage,
+        plan: ReportPlan,
+        version: Any,
+        children: dict[str, Mapping],
+        recorded: Callable[[Mapping], Mapping] = lambda mapping: mapping,
     ) -> Outcome:
         """A retry of the receipt step alone (a message the worker sent itself): only for the approval it was
-        sent for, and only when the report is in NetSuite; the sheet's own messages do everything else."""
+        sent for, and only when the report is in NetSuite; the sheet's own messages do everything else.
+        `recorded`: the sheet's mapping as it is committed (the export adds what its writes left in doubt)."""
         before = lock.mapping
         try_number = int(message.snapshot.get(RECEIPT_TRY, 1))
         same_approval = bool(before and before.source_version) and format_instant(
@@ -505,7 +512,7 @@ class ReceiptStep:
         mapping = self.report(message, plan, report, before, done, try_number=try_number)
         if FROZEN in done.failures:
             mapping = mapping.model_copy(update={"fingerprint": kept_fingerprint(before.fingerprint, held_back=True)})
-        self._mappings.commit(lock, mapping)
+        self._mappings.commit(lock, recorded(mapping))
         self.requeue_retry(message, version, done, try_number=try_number)
         if done.linked and not verify:
             self._requeue_verify(message, version, try_number)

@@ -409,6 +409,8 @@ class TimeExport(SheetExport):
         plan = self.plan(sheet, set(children), posted=posted)
         if plan.problems:
             return "fail", "; ".join(_with_entries(p) for p in merged(plan.problems))
+        if _unapproved_edit(plan, children):
+            return "delete", f"{UNAPPROVED_EDIT}: its {len(children)} time bill(s) leave NetSuite"
         changed, removed = _changes(plan, children, forced=set())
         if not changed and not removed:
             return "unchanged", "no time bill to write or delete" if plan.entries or children else "no time to export"
@@ -495,6 +497,8 @@ class TimeExport(SheetExport):
             periods.result()  # a failed read raises here, rather than the plan reading (and retrying) it again
             posted = {m.source_id: m.details["posted"] for m in children.values() if m.details.get("posted")}
             plan = self.plan(sheet, set(children), rows=rows.result, posted=posted)
+            if not plan.problems and _unapproved_edit(plan, children):
+                return self._withdraw(lock, message, f"{sheet.Status}, {UNAPPROVED_EDIT}", attempt)
             for note in plan.skipped if not attempt.look else []:
                 self._runlog.note(message.run_id, f"skipped:{cause_part(note)[:80]}", note)
             if plan.problems:
@@ -880,6 +884,22 @@ class TimeExport(SheetExport):
             fix="billed, posted or closed-period time is not changed by the sync: adjust it in NetSuite, or once"
             " NetSuite lets it (the invoice voided, the period reopened) run ctns backfill time --since <approval date>",
         )
+
+
+UNAPPROVED_EDIT = "its time changed since its export without an approval stamp (un-approved since)"
+
+
+def _unapproved_edit(plan: SheetPlan, children: dict[str, Mapping]) -> bool:
+    """Whether a Locked timesheet without `ApprovedDate`, counted as approved only because it was exported while
+    approved without one (`clicktime_source.exported_unstamped`), has time other than what that export wrote
+    (entries, minutes, days): an approved sheet cannot be edited, so it was un-approved and edited since, and its
+    new time was never approved. A sheet with its stamp, or approved, is never judged so."""
+    sheet = plan.sheet
+    if TIMESHEETS.counts_as_approved(sheet.Status, sheet.ApprovedDate):
+        return False
+    now = {(e.entry_id, e.minutes, e.day.isoformat()) for e in plan.entries}
+    then = {(m.source_id, int(m.details.get("minutes") or -1), m.details.get("date", "")) for m in children.values()}
+    return now != then
 
 
 def _short_of(sheet: Timesheet, rows: list[TimeEntry]) -> tuple[str, frozenset[str]]:
