@@ -37,6 +37,17 @@ def positive(text: str) -> int:
     return value
 
 
+def interval(text: str) -> float:
+    """The argparse type of a pause between two polls: seconds, more than 0 (a fraction allowed), finite."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 < value < float("inf"):  # NaN fails too
+        raise argparse.ArgumentTypeError(f"must be more than 0 seconds (got {text})")
+    return value
+
+
 def port(text: str) -> int:
     """The argparse type of a TCP port to listen on (0: a free one)."""
     try:

@@ -22,6 +22,7 @@ from ctns.commands.common import (
     add_json_option,
     add_target_options,
     function_output,
+    interval,
     log_path,
     output_file,
     positive,
@@ -39,7 +40,7 @@ def register(sub: Any) -> None:
     redrive.add_argument("sync", metavar="SYNC", help=", ".join(SYNC_NAMES))
     redrive.add_argument("--cause", metavar="KEY", help="only the records of this cause (`ctns errors` names them)")
     redrive.add_argument("--timeout", type=positive, default=900, help="--stack: seconds to wait for the workers")
-    redrive.add_argument("--interval", type=float, default=5.0, help=argparse.SUPPRESS)
+    redrive.add_argument("--interval", type=interval, default=5.0, help=argparse.SUPPRESS)
     redrive.add_argument("--logs", type=output_file, help="local stack: function log file to append to")
     add_target_options(redrive)
     add_json_option(redrive)

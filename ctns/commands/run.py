@@ -22,6 +22,7 @@ from ctns.commands.common import (
     add_target_options,
     confirm,
     function_output,
+    interval,
     log_path,
     output_file,
     positive,
@@ -65,7 +66,7 @@ def register(sub: Any) -> None:
         "--logs", type=output_file, help="function log file to append to (default: a new file under build/logs/)"
     )
     run.add_argument("--timeout", type=positive, default=3600, help="--stack: seconds to follow a run (default 3600)")
-    run.add_argument("--interval", type=float, default=5.0, help=argparse.SUPPRESS)
+    run.add_argument("--interval", type=interval, default=5.0, help=argparse.SUPPRESS)
     add_target_options(run)
     add_json_option(run)
     run.set_defaults(func=cmd_run)

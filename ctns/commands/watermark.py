@@ -19,6 +19,7 @@ from ctns.commands.common import (
     add_target_options,
     confirm,
     function_output,
+    interval,
     log_path,
     output_file,
     parse_instant,
@@ -42,7 +43,7 @@ def register(sub: Any) -> None:
     backfill.add_argument("--since", required=True, metavar="DATE", help="2025-03-01 (UTC midnight) or an ISO time")
     backfill.add_argument("--yes", action="store_true", help="--stack: do it without asking")
     backfill.add_argument("--timeout", type=positive, default=3600, help="--stack: seconds to follow the run")
-    backfill.add_argument("--interval", type=float, default=5.0, help=argparse.SUPPRESS)
+    backfill.add_argument("--interval", type=interval, default=5.0, help=argparse.SUPPRESS)
     backfill.add_argument("--logs", type=output_file, help="local stack: function log file to append to")
     add_target_options(backfill)
     add_json_option(backfill)

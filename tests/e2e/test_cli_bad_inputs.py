@@ -438,6 +438,17 @@ def cases(urls: dict[str, str]) -> list[Case]:
         Case("--passes 0", ["run", "--passes", "0"], "argument --passes: must be at least 1 (got 0)"),
         Case("--passes not a number", ["run", "--passes", "two"], "argument --passes: 'two' is not a whole number"),
         Case("--size 0 for the demo", ["demo", "--size", "0"], "argument --size: must be at least 1"),
+        # found by a review: a negative pause between polls was taken (time.sleep then raised: exit 3, "a bug")
+        Case(
+            "--interval negative for run",
+            ["run", "projects", "--interval", "-1"],
+            "argument --interval: must be more than 0 seconds (got -1)",
+        ),
+        Case(
+            "--interval NaN for backfill",
+            ["backfill", "time", "--since", "2026-11-01", "--interval", "nan"],
+            "argument --interval: must be more than 0 seconds (got nan)",
+        ),
         # found by a review: a negative time to wait was taken
         Case(
             "--timeout negative for redrive",
