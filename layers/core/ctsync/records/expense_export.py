@@ -127,6 +127,7 @@ class Attempt:
 
     look: bool = False
     sent: list[unsettled.Write] = field(default_factory=list)
+    period_start: str = ""  # the sheet's date, once it is read approved
 
 
 class ExpenseExport(SheetExport):
@@ -509,7 +510,8 @@ class ExpenseExport(SheetExport):
             try:
                 return self._apply_locked(lock, message, attempt, periods, receipts_only)
             except NeedsAttention as error:
-                self._keep_doubts(lock, attempt)
+                if not self._mark_held(lock, attempt, error):
+                    self._keep_doubts(lock, attempt)
                 if not attempt.look or error.systemic:  # a login or permission failure stops the sync as usual
                     raise
                 return self._look_waits(lock, message, error)
@@ -528,6 +530,7 @@ class ExpenseExport(SheetExport):
                 self._mappings.release(lock)
                 return Outcome("skipped", before.target_id if before else None, f"sheet is {status}: no receipts")
             return self._withdraw(lock, message, status, attempt)
+        attempt.period_start = (sheet.ExpenseSheetDate or sheet.ApprovedDate or "")[:10]
         version = approved_at(sheet.model_dump()) or message.version
         if superseded(before, sheet.ApprovedDate, version):
             self._mappings.release(lock)
@@ -801,6 +804,24 @@ class ExpenseExport(SheetExport):
                 f"expense sheet {lock.source_id}: the doubt after a failed export could not be recorded",
                 extra={"kind": KIND, "source_id": lock.source_id, "sent": len(attempt.sent)},
             )
+
+    def _mark_held(self, lock: Lock, attempt: Attempt, error: NeedsAttention) -> bool:
+        """A sheet NetSuite refused while nothing of it is in NetSuite (its first report) is marked as its plan's
+        blocks are (`sheet_export.blocked_marker`), so a rejection lets go of the cause; whether it was recorded."""
+        if attempt.look or error.systemic or isinstance(error, Blocked) or not attempt.period_start:
+            return False
+        marker = blocked_marker(lock.mapping, KIND, lock.source_id, attempt.period_start, error)
+        if marker is None:
+            return False
+        try:
+            self._mappings.commit(lock, self._with_doubts(lock, Attempt(sent=attempt.sent), marker))
+        except Exception:
+            logger.exception(
+                f"expense sheet {lock.source_id}: the cause holding it could not be recorded on its mapping",
+                extra={"kind": KIND, "source_id": lock.source_id, "cause_key": error.cause_key},
+            )
+            return False
+        return True
 
     def _brought_back(self, sheet_id: str) -> str | None:
         """The internal id of the report NetSuite holds under the sheet's external ID (a late request may have

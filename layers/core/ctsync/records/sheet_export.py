@@ -7,8 +7,8 @@ from datetime import datetime
 
 from ctsync.clicktime.client import ClickTimeClient
 from ctsync.config import SyncConfig
+from ctsync.errors import NeedsAttention
 from ctsync.netsuite.client import NetSuiteClient
-from ctsync.records.blocking import Blocked
 from ctsync.records.clicktime_source import BLOCKED, ApprovedSheetSource, SheetKind
 from ctsync.records.references import ClickTimeReferences, NetSuiteReferences, People, Projects
 from ctsync.records.targets import content_hash
@@ -89,15 +89,18 @@ def released(runlog: RunLog, message: WorkMessage, before: Mapping | None, cause
 
 
 def blocked_marker(
-    before: Mapping | None, kind: str, source_id: str, period_start: str, error: Blocked
+    before: Mapping | None, kind: str, source_id: str, period_start: str, error: NeedsAttention
 ) -> Mapping | None:
-    """The mapping to record for a sheet `error` blocks while nothing of it is in NetSuite (no mapping, or one
-    withdrawn whole), or None when it has a live mapping (whose withdrawal is listed anyway, and goes through). Without
-    it, a blocked sheet rejected or deleted since was never looked at again, and its causes listed it for good."""
+    """The mapping to record for a sheet `error` holds while nothing of it is in NetSuite (no mapping, or one
+    withdrawn whole): its plan blocked (`Blocked`, each cause), or NetSuite refused its first write. None when it has a
+    live mapping (whose withdrawal is listed anyway, and goes through). Without it, a held sheet rejected or deleted
+    since was never looked at again, and its causes listed it for good."""
     if before is not None and not before.deleted:
         return None
-    # a cause an earlier approval was blocked by still holds the sheet too (it never went through since)
-    keys = {key for key, _, _ in error.causes()} | set((before.details.get(BLOCKED, "") if before else "").split())
+    # a cause an earlier approval was held by still holds the sheet too (it never went through since)
+    causes = getattr(error, "causes", None)
+    held = {key for key, _, _ in causes()} if callable(causes) else {error.cause_key}
+    keys = held | set((before.details.get(BLOCKED, "") if before else "").split())
     details = {"period_start": period_start, BLOCKED: " ".join(sorted(keys))}
     if before is None:
         return Mapping(kind=kind, source_id=source_id, target_id=f"{kind}:{source_id}", details=details, deleted=True)

@@ -470,7 +470,8 @@ class TimeExport(SheetExport):
                 try:
                     return self._export_sheet(lock, message, attempt)
                 except NeedsAttention as error:
-                    self._keep_doubts(lock, attempt)
+                    if not self._mark_held(lock, attempt, error):
+                        self._keep_doubts(lock, attempt)
                     if not look or error.systemic:  # a login or permission failure stops the sync as usual
                         raise
                     return self._look_waits(lock, message, error)
@@ -759,6 +760,27 @@ class TimeExport(SheetExport):
         elif attempt.look:
             self._mappings.unlist_unsettled(KIND, sheet_id)
         return time_doubts.with_doubts(kept, doubted, utc_now())
+
+    def _mark_held(self, lock: Lock, attempt: Attempt, error: NeedsAttention) -> bool:
+        """A timesheet NetSuite refused while nothing of it is in NetSuite (no bill written, none in doubt) is marked
+        as its plan's blocks are (`sheet_export.blocked_marker`), so a rejection lets go of the cause; whether it
+        was recorded."""
+        if attempt.look or error.systemic or isinstance(error, Blocked) or not attempt.period_start:
+            return False
+        if any(write.doubtful for write in attempt.sent) or self._mappings.children(KIND, lock.source_id):
+            return False  # bills in NetSuite, or perhaps: the withdrawal deletes them (`_keep_doubts` notes the doubt)
+        marker = sheets.blocked_marker(lock.mapping, KIND, lock.source_id, attempt.period_start, error)
+        if marker is None:
+            return False
+        try:
+            self._mappings.commit(lock, marker)
+        except Exception:
+            logger.exception(
+                f"timesheet {lock.source_id}: the cause holding it could not be recorded on its mapping",
+                extra={"kind": KIND, "source_id": lock.source_id, "cause_key": error.cause_key},
+            )
+            return False
+        return True
 
     def _keep_doubts(self, lock: Lock, attempt: Attempt) -> None:
         """An export that failed after a write of unknown outcome still records the bills in doubt (the retry
