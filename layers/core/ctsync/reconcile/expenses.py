@@ -44,7 +44,7 @@ from ctsync.netsuite.errors import NetSuiteNotFound
 from ctsync.reconcile.report import Check, Reconciliation, groups_check
 from ctsync.records.clicktime_source import EXPENSE_SHEETS, ApprovedSheetSource
 from ctsync.records.expense_export import ITEM_KIND, KIND, RECORD, ExpenseExport
-from ctsync.records.expense_lines import SUBLIST, ReportPlan, posted_period
+from ctsync.records.expense_lines import ReportPlan, posted_period, unlike_plan
 from ctsync.records.references import ClickTimeReferences, NetSuiteReferences, People, Projects
 from ctsync.references import References
 from ctsync.state import MappingStore
@@ -116,7 +116,7 @@ def reconcile_expenses(
     strays = _strays(mappings, approved, source.first_day(window).isoformat())
     receipts = _receipts(mappings, {**exported, **held}, read.links, config.expenses.receipts.link)
     ct_totals, ns_totals = _per_currency(expected), _per_currency(read.summed({**exported, **held}))
-    unlike = {sheet: d for sheet, plan in planned.items() if (d := _unlike_plan(plan, read.reports.get(sheet)))}
+    unlike = {sheet: d for sheet, plan in planned.items() if (d := unlike_plan(plan, read.reports.get(sheet)))}
     return Reconciliation(
         record="expenses",
         checks=[
@@ -240,61 +240,6 @@ def _netsuite_amounts(netsuite: NetSuiteClient, ns: NetSuiteReferences, reports:
                 read.links[report_id].add(str(line["expmediaitem"]["id"]))
         read.spent[sheet], read.posted[sheet] = dict(spent), dict(posted)
     return read
-
-
-def _unlike_plan(plan: ReportPlan, report: dict[str, Any] | None) -> list[str]:
-    """How a report NetSuite holds differs from what the export plans for its sheet ([] when alike, or when the
-    report is missing: another check counts those)."""
-    if report is None:
-        return []
-    found: list[str] = []
-    day, held_day = str(plan.header.get("tranDate", "")), str(report.get("tranDate") or "")[:10]
-    if held_day != day:
-        found.append(f"dated {held_day or 'nothing'} in NetSuite, {day} planned")
-    period = (plan.header.get("postingPeriod") or {}).get("id")
-    held_period = (report.get("postingPeriod") or {}).get("id")
-    if period and held_period and str(held_period) != str(period):
-        found.append(f"posts to period {held_period} in NetSuite, {period} planned")
-    wanted = Counter(_line_key(line.line) for line in plan.lines)
-    held = Counter(_line_key(line) for line in (report.get(SUBLIST) or {}).get("items", []))
-    found += [f"NetSuite lacks the line {_line_text(key)}" for key in sorted((wanted - held).elements(), key=str)]
-    found += [
-        f"NetSuite holds a line not planned: {_line_text(key)}" for key in sorted((held - wanted).elements(), key=str)
-    ]
-    return found
-
-
-LineKey = tuple[str, str, str, str, Decimal, str, Decimal | None, bool, bool]
-
-
-def _line_key(line: dict[str, Any]) -> LineKey:
-    """What a line is and how much, the same way for a line as sent and as NetSuite holds it (memo, rate, receipt
-    link left out)."""
-
-    def ref(name: str) -> str:
-        return str((line.get(name) or {}).get("id") or "-")
-
-    foreign = line.get("foreignamount")
-    return (
-        ref("category"),
-        ref("customer"),
-        ref("projecttask"),
-        str(line.get("expensedate") or "")[:10],
-        to_decimal(line.get("amount") or 0, field="expense.amount"),
-        ref("currency"),
-        to_decimal(foreign, field="expense.foreignamount") if foreign is not None else None,
-        bool(line.get("isBillable")),
-        bool(line.get("isnonreimbursable")),
-    )
-
-
-def _line_text(key: LineKey) -> str:
-    category, project, task, day, amount, currency, foreign, billable, nonreimbursable = key
-    spent = f" ({foreign} in currency {currency})" if foreign is not None else ""
-    return (
-        f"{day} {amount}{spent}, category {category}, project {project}, task {task}, "
-        f"{'billable' if billable else 'not billable'}, {'not reimbursable' if nonreimbursable else 'reimbursable'}"
-    )
 
 
 def _strays(mappings: MappingStore, approved: set[str], first_day: str) -> list[str]:

@@ -82,6 +82,7 @@ from ctsync.records.expense_lines import (
     report_total,
     resolve_category,
     sheet_mapping,
+    unlike_plan,
 )
 from ctsync.records.expense_receipts import FROZEN, RECEIPTS_ONLY, ReceiptsDone, ReceiptStep, Requeue
 from ctsync.records.receipts import FileCabinet
@@ -173,8 +174,9 @@ class ExpenseExport(SheetExport):
         posted_to: str = "",
     ) -> ReportPlan:
         """The whole report, or the problems that block the sheet. `exported`: the sheet has a report already
-        (one in a closed period is flagged when it would change, not refused here); `posted_to`: the posting period
-        that report was posted to (`expense_lines.posted_period`): a report stays in it once its period closes."""
+        (one in a closed period is flagged when it would change, not refused here); `posted_to`: where that
+        report was posted (`expense_lines.posted_period`): while its date's period is the same, it stays there once
+        that period closes."""
         people, projects = self._resolvers()
         plan = ReportPlan(sheet)
         try:
@@ -242,7 +244,9 @@ class ExpenseExport(SheetExport):
         period = self._ns.period_of(day)
         # A report stays in the period it was posted to once that period closes, as a time bill does: choosing
         # again would move it on (a change to flag, a reconciliation difference)
-        kept = next((p for p in self._ns.periods() if p.id == posted_to), None) if posted_to else None
+        own_then, _, sent_then = posted_to.partition(":")
+        same_period = period is not None and bool(sent_then) and own_then == period.id  # a date moved is placed anew
+        kept = next((p for p in self._ns.periods() if p.id == sent_then), None) if same_period else None
         if period is not None and (period.closed or period.ap_locked) and (kept is None or kept.id != period.id):
             later = kept
             if later is None and self._accounting.on_closed_period == "next_open_period":
@@ -268,7 +272,8 @@ class ExpenseExport(SheetExport):
             plan.own_period = period.id
         header["memo"] = memo[:MEMO_LIMIT]
         plan.header = {k: v for k, v in header.items() if v is not None}
-        plan.posted_to = (plan.header.get("postingPeriod") or {}).get("id", "")
+        sent = (plan.header.get("postingPeriod") or {}).get("id", "")
+        plan.posted_to = f"{period.id}:{sent}" if period is not None and sent else ""
 
     def _plan_line(self, plan: ReportPlan, item: ExpenseItem, projects: Projects) -> None:
         assert plan.currency is not None
@@ -605,12 +610,19 @@ class ExpenseExport(SheetExport):
         if report is None or held != digest:
             if (why := frozen()) and attempt.look and before is not None and before.content_hash == digest:
                 # The look would write what the last export wrote, and NetSuite froze the report since (approved,
-                # paid): nothing to flag; a late request that changed it first shows in the reconciliation.
-                logger.warning(
-                    f"expense report {report} {why}: a look cannot write it again",
-                    extra={"clicktime_id": sheet_id, "netsuite_id": report},
-                )
-                held = before.content_hash
+                # paid): flagged only if it differs from the sheet (a late request landed before it froze)
+                unlike = self._unlike_held(report, plan)
+                if unlike:
+                    flags.append(
+                        f"expense report {report} {why}: not changed, though it differs from the approved sheet "
+                        f"({'; '.join(unlike[:3])}): a write of unknown outcome landed late"
+                    )
+                else:
+                    logger.info(
+                        f"expense report {report} {why}, and holds the approved sheet: nothing to write",
+                        extra={"clicktime_id": sheet_id, "netsuite_id": report},
+                    )
+                    held = before.content_hash
             elif why:
                 flags.append(f"expense report {report} {why}: not changed")
             else:
@@ -822,6 +834,13 @@ class ExpenseExport(SheetExport):
             )
             return False
         return True
+
+    def _unlike_held(self, report: str, plan: ReportPlan) -> list[str]:
+        """How the report NetSuite holds differs from `plan` (`expense_lines.unlike_plan`; [] when alike or gone)."""
+        try:
+            return unlike_plan(plan, self._netsuite.get_record(RECORD, report, expand=True))
+        except NetSuiteNotFound:
+            return []
 
     def _brought_back(self, sheet_id: str) -> str | None:
         """The internal id of the report NetSuite holds under the sheet's external ID (a late request may have

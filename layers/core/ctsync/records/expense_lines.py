@@ -17,6 +17,7 @@ employee's subsidiary currency R, and each line says what was spent:
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -25,7 +26,7 @@ from typing import Any
 
 from ctsync.clicktime.models import ExpenseItem, ExpenseSheet, ExpenseType
 from ctsync.errors import cause_part
-from ctsync.money import round_money
+from ctsync.money import round_money, to_decimal
 from ctsync.netsuite import external_ids
 from ctsync.records.blocking import Problem
 from ctsync.records.references import Currency, ExpenseCategory
@@ -224,7 +225,7 @@ class ReportPlan:
     tran_date: date | None = None
     notes: list[str] = field(default_factory=list)
     own_period: str = ""  # the posting period sent when it is the date's own (NetSuite's default): see report_hash
-    posted_to: str = ""  # the posting period sent: the date's own, or one chosen out of a closed one
+    posted_to: str = ""  # "<the date's period>:<the period sent>" (the date's own, or one chosen out of a closed one)
 
 
 def report_payload(plan: ReportPlan, files: dict[str, str]) -> dict[str, Any]:
@@ -312,8 +313,9 @@ def sheet_mapping(plan: ReportPlan, report: str, version: Any, digest: str, fing
 
 
 def posted_period(mapping: Mapping | None) -> str:
-    """The posting period (internal id) the sheet's report in NetSuite was posted to (its date's own, or one
-    chosen out of a closed one); "" when the sheet has no report, or its export predates this record."""
+    """Where the sheet's report in NetSuite was posted: "<its date's period>:<the period sent>" (internal ids; the
+    same twice, or one chosen out of a closed one); "" when the sheet has no report, or its export predates this
+    record."""
     if mapping is None or mapping.deleted or not mapping.target_id:
         return ""
     return mapping.details.get(POSTED_TO, "")
@@ -321,6 +323,61 @@ def posted_period(mapping: Mapping | None) -> str:
 
 def id_order(value: str) -> tuple[int, int | str]:
     return (0, int(value)) if value.isdigit() else (1, value)
+
+
+def unlike_plan(plan: ReportPlan, report: dict[str, Any] | None) -> list[str]:
+    """How a report NetSuite holds differs from what the export plans for its sheet ([] when alike, or when the
+    report is missing: another check counts those)."""
+    if report is None:
+        return []
+    found: list[str] = []
+    day, held_day = str(plan.header.get("tranDate", "")), str(report.get("tranDate") or "")[:10]
+    if held_day != day:
+        found.append(f"dated {held_day or 'nothing'} in NetSuite, {day} planned")
+    period = (plan.header.get("postingPeriod") or {}).get("id")
+    held_period = (report.get("postingPeriod") or {}).get("id")
+    if period and held_period and str(held_period) != str(period):
+        found.append(f"posts to period {held_period} in NetSuite, {period} planned")
+    wanted = Counter(_line_key(line.line) for line in plan.lines)
+    held = Counter(_line_key(line) for line in (report.get(SUBLIST) or {}).get("items", []))
+    found += [f"NetSuite lacks the line {_line_text(key)}" for key in sorted((wanted - held).elements(), key=str)]
+    found += [
+        f"NetSuite holds a line not planned: {_line_text(key)}" for key in sorted((held - wanted).elements(), key=str)
+    ]
+    return found
+
+
+LineKey = tuple[str, str, str, str, Decimal, str, Decimal | None, bool, bool]
+
+
+def _line_key(line: dict[str, Any]) -> LineKey:
+    """What a line is and how much, the same way for a line as sent and as NetSuite holds it (memo, rate, receipt
+    link left out)."""
+
+    def ref(name: str) -> str:
+        return str((line.get(name) or {}).get("id") or "-")
+
+    foreign = line.get("foreignamount")
+    return (
+        ref("category"),
+        ref("customer"),
+        ref("projecttask"),
+        str(line.get("expensedate") or "")[:10],
+        to_decimal(line.get("amount") or 0, field="expense.amount"),
+        ref("currency"),
+        to_decimal(foreign, field="expense.foreignamount") if foreign is not None else None,
+        bool(line.get("isBillable")),
+        bool(line.get("isnonreimbursable")),
+    )
+
+
+def _line_text(key: LineKey) -> str:
+    category, project, task, day, amount, currency, foreign, billable, nonreimbursable = key
+    spent = f" ({foreign} in currency {currency})" if foreign is not None else ""
+    return (
+        f"{day} {amount}{spent}, category {category}, project {project}, task {task}, "
+        f"{'billable' if billable else 'not billable'}, {'not reimbursable' if nonreimbursable else 'reimbursable'}"
+    )
 
 
 __all__ = [
@@ -341,5 +398,6 @@ __all__ = [
     "report_payload",
     "report_total",
     "resolve_category",
+    "unlike_plan",
     "sheet_mapping",
 ]

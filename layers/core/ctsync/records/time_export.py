@@ -101,6 +101,7 @@ class SheetPlan:
     posted: dict[str, str] = field(default_factory=dict)  # entry -> its bill's date, when moved out of a closed period
     short: str = ""  # what the report's rows lack against the timesheet's own day totals (`_short_of`)
     short_days: frozenset[str] = frozenset()  # those days (YYYY-MM-DD): no bill of theirs is deleted
+    time_read: str = ""  # the report's rows as read (`time_fingerprint`): what a stamp-less approval exported
 
 
 def _changes(plan: SheetPlan, children: dict[str, Mapping], forced: set[str]) -> tuple[list[EntryPlan], list[Mapping]]:
@@ -194,6 +195,7 @@ class TimeExport(SheetExport):
         start, end = date.fromisoformat(sheet.StartDate[:10]), date.fromisoformat(sheet.EndDate[:10])
         entries = rows() if rows is not None else self._clicktime.time_report(TimesheetID=sheet.ID)
         plan.short, plan.short_days = _short_of(sheet, entries)
+        plan.time_read = time_fingerprint(entries)
         projects.read_projects_of_tasks(e.TaskID for e in entries if e.TaskID)
         for entry in sorted(entries, key=lambda e: (e.Date, e.ID)):
             day = date.fromisoformat(entry.Date[:10])
@@ -409,7 +411,7 @@ class TimeExport(SheetExport):
         plan = self.plan(sheet, set(children), posted=posted)
         if plan.problems:
             return "fail", "; ".join(_with_entries(p) for p in merged(plan.problems))
-        if _unapproved_edit(plan, children):
+        if _unapproved_edit(plan, mapping):
             return "delete", f"{UNAPPROVED_EDIT}: its {len(children)} time bill(s) leave NetSuite"
         changed, removed = _changes(plan, children, forced=set())
         if not changed and not removed:
@@ -498,7 +500,7 @@ class TimeExport(SheetExport):
             periods.result()  # a failed read raises here, rather than the plan reading (and retrying) it again
             posted = {m.source_id: m.details["posted"] for m in children.values() if m.details.get("posted")}
             plan = self.plan(sheet, set(children), rows=rows.result, posted=posted)
-            if not plan.problems and _unapproved_edit(plan, children):
+            if not plan.problems and _unapproved_edit(plan, before):
                 return self._withdraw(lock, message, f"{sheet.Status}, {UNAPPROVED_EDIT}", attempt)
             for note in plan.skipped if not attempt.look else []:
                 self._runlog.note(message.run_id, f"skipped:{cause_part(note)[:80]}", note)
@@ -567,7 +569,7 @@ class TimeExport(SheetExport):
                 "minutes": str(total),
                 "flagged": str(len(flags)),
                 **({SHORT_DETAIL: plan.short} if plan.short else {}),
-                **({UNSTAMPED: "true"} if not plan.sheet.ApprovedDate else {}),
+                **({UNSTAMPED: SHORT_READ if plan.short else plan.time_read} if not plan.sheet.ApprovedDate else {}),
                 **doubts,
             },
         )
@@ -909,19 +911,26 @@ class TimeExport(SheetExport):
 
 
 UNAPPROVED_EDIT = "its time changed since its export without an approval stamp (un-approved since)"
+SHORT_READ = "short"  # a stamp-less export of a short report: what was approved is not known whole
 
 
-def _unapproved_edit(plan: SheetPlan, children: dict[str, Mapping]) -> bool:
+def time_fingerprint(rows: list[TimeEntry]) -> str:
+    """The timesheet's time as ClickTime's report gave it: each row's ID, day, minutes, job and task (not what the
+    export made of them, which a config or a link can change)."""
+    return content_hash({r.ID: [r.Date[:10], netsuite_minutes(r.Hours), r.JobID, r.TaskID] for r in rows})
+
+
+def _unapproved_edit(plan: SheetPlan, before: Mapping | None) -> bool:
     """Whether a Locked timesheet without `ApprovedDate`, counted as approved only because it was exported while
-    approved without one (`clicktime_source.exported_unstamped`), has time other than what that export wrote
-    (entries, minutes, days): an approved sheet cannot be edited, so it was un-approved and edited since, and its
-    new time was never approved. A sheet with its stamp, or approved, is never judged so."""
+    approved without one (`clicktime_source.exported_unstamped`), now has time other than the approval that export
+    read: an approved sheet cannot be edited, so it was un-approved and edited since, and its new time was never
+    approved. Never judged so: a sheet with its stamp, or approved; a report short now, or short then (rows hidden
+    from the integration user are no edit), or an export that kept no reading of the time."""
     sheet = plan.sheet
-    if TIMESHEETS.counts_as_approved(sheet.Status, sheet.ApprovedDate):
+    if TIMESHEETS.counts_as_approved(sheet.Status, sheet.ApprovedDate) or plan.short or before is None:
         return False
-    now = {(e.entry_id, e.minutes, e.day.isoformat()) for e in plan.entries}
-    then = {(m.source_id, int(m.details.get("minutes") or -1), m.details.get("date", "")) for m in children.values()}
-    return now != then
+    read_then = before.details.get(UNSTAMPED, "")
+    return read_then not in ("", "true", SHORT_READ) and read_then != plan.time_read
 
 
 def _short_of(sheet: Timesheet, rows: list[TimeEntry]) -> tuple[str, frozenset[str]]:
