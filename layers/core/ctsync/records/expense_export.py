@@ -515,11 +515,14 @@ class ExpenseExport(SheetExport):
             try:
                 return self._apply_locked(lock, message, attempt, periods, receipts_only)
             except NeedsAttention as error:
-                if not self._mark_held(lock, attempt, error):
+                doubts = partial(self._with_doubts, lock, Attempt(sent=attempt.sent))
+                held = not attempt.look and self._mark_held(lock, error, attempt.period_start, "expense sheet", doubts)
+                if not held:
                     self._keep_doubts(lock, attempt)
                 if not attempt.look or error.systemic:  # a login or permission failure stops the sync as usual
                     raise
-                return self._look_waits(lock, message, error)
+                then = "the report is written whole once it goes through"
+                return self._look_waits(lock, message, error, "expense sheet", LOOKED, then)
             except BaseException:
                 self._keep_doubts(lock, attempt)
                 raise
@@ -817,24 +820,6 @@ class ExpenseExport(SheetExport):
                 extra={"kind": KIND, "source_id": lock.source_id, "sent": len(attempt.sent)},
             )
 
-    def _mark_held(self, lock: Lock, attempt: Attempt, error: NeedsAttention) -> bool:
-        """A sheet NetSuite refused while nothing of it is in NetSuite (its first report) is marked as its plan's
-        blocks are (`sheet_export.blocked_marker`), so a rejection lets go of the cause; whether it was recorded."""
-        if attempt.look or error.systemic or isinstance(error, Blocked) or not attempt.period_start:
-            return False
-        marker = blocked_marker(lock.mapping, KIND, lock.source_id, attempt.period_start, error)
-        if marker is None:
-            return False
-        try:
-            self._mappings.commit(lock, self._with_doubts(lock, Attempt(sent=attempt.sent), marker))
-        except Exception:
-            logger.exception(
-                f"expense sheet {lock.source_id}: the cause holding it could not be recorded on its mapping",
-                extra={"kind": KIND, "source_id": lock.source_id, "cause_key": error.cause_key},
-            )
-            return False
-        return True
-
     def _unlike_held(self, report: str, plan: ReportPlan) -> list[str]:
         """How the report NetSuite holds differs from `plan` (`expense_lines.unlike_plan`; [] when alike or gone)."""
         try:
@@ -856,27 +841,6 @@ class ExpenseExport(SheetExport):
                 extra={"clicktime_id": sheet_id, "netsuite_id": found},
             )
         return found or None
-
-    def _look_waits(self, lock: Lock, message: WorkMessage, error: NeedsAttention) -> Outcome:
-        """A look that only a person can unblock (the plan is blocked, NetSuite refuses the report) is not
-        dead-lettered: it stays listed, its reason a cause (the look may be the only message about the sheet now);
-        the lock is given up."""
-        self._mappings.release(lock)  # a no-op if `_keep_doubts` committed
-        if not isinstance(error, Blocked):  # a blocked sheet's causes stand until its plan changes
-            record_flags(
-                self._runlog,
-                message,
-                [error.message],
-                what=f"expense sheet {message.source_id}, {LOOKED}",
-                cause_key=error.cause_key,
-                fix=error.fix,
-                kind=error.code,
-            )
-        return Outcome(
-            "skipped",
-            lock.mapping.target_id if lock.mapping else None,
-            f"{LOOKED}: {error.message}; the report is written whole once it goes through",
-        )
 
     def _frozen(self, report: str) -> str | None:
         """Why a report must not change: paid in NetSuite, approved by accounting there (unless the export sets

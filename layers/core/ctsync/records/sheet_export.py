@@ -3,18 +3,21 @@ references of both systems, and one way to resolve people and projects for both.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from ctsync.clicktime.client import ClickTimeClient
 from ctsync.config import SyncConfig
 from ctsync.errors import NeedsAttention
 from ctsync.netsuite.client import NetSuiteClient
+from ctsync.observability import logger
+from ctsync.records.blocking import Blocked, record_flags
 from ctsync.records.clicktime_source import BLOCKED, ApprovedSheetSource, SheetKind
 from ctsync.records.references import ClickTimeReferences, NetSuiteReferences, People, Projects
 from ctsync.records.targets import content_hash
 from ctsync.references import References
-from ctsync.state import Mapping, MappingStore, RunLog
-from ctsync.sync.messages import WorkMessage
+from ctsync.state import Lock, Mapping, MappingStore, RunLog
+from ctsync.sync.messages import Outcome, WorkMessage
 from ctsync.timeutil import latest_instant_of
 
 # A sheet's mapping keeps the fingerprint of the approval it holds, so the poller does not queue that approval
@@ -161,6 +164,55 @@ class SheetExport:
             f"{prefix}:projects", lambda: Projects(self._mappings, self._ct, self._cache, self._ns)
         )
         return people, projects
+
+    def _mark_held(
+        self,
+        lock: Lock,
+        error: NeedsAttention,
+        period_start: str,
+        noun: str,
+        recorded: Callable[[Mapping], Mapping] = lambda mapping: mapping,
+    ) -> bool:
+        """A sheet NetSuite refused (not a plan's block: `Blocked` marks its own) while nothing of it is in NetSuite
+        is marked as a blocked one is (`blocked_marker`), so a rejection lets go of the cause; whether it was
+        recorded. `recorded`: the marker as committed (an export adds what its writes left in doubt)."""
+        if error.systemic or isinstance(error, Blocked) or not period_start:
+            return False
+        kind = self._sheets.mapping_kind
+        marker = blocked_marker(lock.mapping, kind, lock.source_id, period_start, error)
+        if marker is None:
+            return False
+        try:
+            self._mappings.commit(lock, recorded(marker))
+        except Exception:
+            logger.exception(
+                f"{noun} {lock.source_id}: the cause holding it could not be recorded on its mapping",
+                extra={"kind": kind, "source_id": lock.source_id, "cause_key": error.cause_key},
+            )
+            return False
+        return True
+
+    def _look_waits(
+        self, lock: Lock, message: WorkMessage, error: NeedsAttention, noun: str, looked: str, then: str
+    ) -> Outcome:
+        """A later look (after a write of unknown outcome) that only a person can unblock (the plan is blocked,
+        NetSuite refuses a write) is not dead-lettered: its approval's message was, with the causes, when it failed
+        the same way. It stays listed, and the reason is a cause again (the look may be the only message about the
+        sheet now); the lock is given up. `noun`: what the sheet is called; `looked`: how a look's outcome starts
+        (the runbook's query); `then`: when the look's writes are made."""
+        self._mappings.release(lock)  # a no-op if the export committed its doubts
+        if not isinstance(error, Blocked):  # a blocked sheet's causes stand until its plan changes
+            record_flags(
+                self._runlog,
+                message,
+                [error.message],
+                what=f"{noun} {message.source_id}, {looked}",
+                cause_key=error.cause_key,
+                fix=error.fix,
+                kind=error.code,
+            )
+        target = lock.mapping.target_id if lock.mapping else None
+        return Outcome("skipped", target, f"{looked}: {error.message}; {then}")
 
     def _shared_problems(self) -> list[str]:
         """What `check()` finds wrong for either export: the closed-period rule needs the accounting periods."""

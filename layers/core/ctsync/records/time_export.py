@@ -472,11 +472,16 @@ class TimeExport(SheetExport):
                 try:
                     return self._export_sheet(lock, message, attempt)
                 except NeedsAttention as error:
-                    if not self._mark_held(lock, attempt, error):
+                    # Marked as held only with nothing of it in NetSuite: no bill written, none in doubt
+                    nothing = not look and not any(w.doubtful for w in attempt.sent)
+                    nothing = nothing and not self._mappings.children(KIND, lock.source_id)
+                    if not (nothing and self._mark_held(lock, error, attempt.period_start, "timesheet")):
                         self._keep_doubts(lock, attempt)
                     if not look or error.systemic:  # a login or permission failure stops the sync as usual
                         raise
-                    return self._look_waits(lock, message, error)
+                    return self._look_waits(
+                        lock, message, error, "timesheet", LOOKED, "the bills in doubt are written once it goes through"
+                    )
                 except BaseException:
                     self._keep_doubts(lock, attempt)
                     raise
@@ -706,27 +711,6 @@ class TimeExport(SheetExport):
         return Outcome("updated" if deleted else "unchanged", target, detail)
 
     # -- bill writes of unknown outcome (`records.time_doubts`) ---------------------------------------------
-    def _look_waits(self, lock: Lock, message: WorkMessage, error: NeedsAttention) -> Outcome:
-        """A look that only a person can unblock (the plan is blocked, NetSuite refuses a bill) is not dead-lettered:
-        its approval's message was, with the causes, when it failed the same way. It stays listed, and the reason is
-        a cause again (the look may be the only message about the sheet now); the lock is given up."""
-        self._mappings.release(lock)  # a no-op if `_keep_doubts` committed
-        if not isinstance(error, Blocked):  # a blocked sheet's causes stand until its plan changes
-            record_flags(
-                self._runlog,
-                message,
-                [error.message],
-                what=f"timesheet {message.source_id}, {LOOKED}",
-                cause_key=error.cause_key,
-                fix=error.fix,
-                kind=error.code,
-            )
-        return Outcome(
-            "skipped",
-            lock.mapping.target_id if lock.mapping else None,
-            f"{LOOKED}: {error.message}; the bills in doubt are written once it goes through",
-        )
-
     def _still_waiting(self, lock: Lock) -> Outcome | None:
         """A look's answer while there is nothing to do yet (the lock released), or None: the wait is over."""
         mapping = lock.mapping
@@ -762,27 +746,6 @@ class TimeExport(SheetExport):
         elif attempt.look:
             self._mappings.unlist_unsettled(KIND, sheet_id)
         return time_doubts.with_doubts(kept, doubted, utc_now())
-
-    def _mark_held(self, lock: Lock, attempt: Attempt, error: NeedsAttention) -> bool:
-        """A timesheet NetSuite refused while nothing of it is in NetSuite (no bill written, none in doubt) is marked
-        as its plan's blocks are (`sheet_export.blocked_marker`), so a rejection lets go of the cause; whether it
-        was recorded."""
-        if attempt.look or error.systemic or isinstance(error, Blocked) or not attempt.period_start:
-            return False
-        if any(write.doubtful for write in attempt.sent) or self._mappings.children(KIND, lock.source_id):
-            return False  # bills in NetSuite, or perhaps: the withdrawal deletes them (`_keep_doubts` notes the doubt)
-        marker = sheets.blocked_marker(lock.mapping, KIND, lock.source_id, attempt.period_start, error)
-        if marker is None:
-            return False
-        try:
-            self._mappings.commit(lock, marker)
-        except Exception:
-            logger.exception(
-                f"timesheet {lock.source_id}: the cause holding it could not be recorded on its mapping",
-                extra={"kind": KIND, "source_id": lock.source_id, "cause_key": error.cause_key},
-            )
-            return False
-        return True
 
     def _keep_doubts(self, lock: Lock, attempt: Attempt) -> None:
         """An export that failed after a write of unknown outcome still records the bills in doubt (the retry
