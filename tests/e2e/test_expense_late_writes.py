@@ -18,7 +18,6 @@ import pytest
 from ctsync.reconcile.expenses import reconcile_expenses
 from ctsync.records import expense_export
 from ctsync.records.receipts import file_external_id
-from ctsync.timeutil import utc_now
 from tests.e2e.support import run
 from tests.e2e.test_expense_export import (
     REPORTS,
@@ -31,6 +30,7 @@ from tests.e2e.test_expense_export import (
     reports,
     sheet_with_receipts,
 )
+from tests.e2e.test_time_late_writes import Clock
 
 pytestmark = pytest.mark.e2e
 
@@ -105,14 +105,6 @@ def test_a_late_put_from_before_a_receipt_retry_that_undoes_its_link_is_repaired
 
 # -- a late request over a later write of the report: the sheet is looked at again -----------------------------------
 # The expense export's clock is the test's (`expense_export.utc_now`): "later than the wait" is a value, not a sleep.
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = utc_now()
-
-    def __call__(self) -> Any:
-        return self.now
 
 
 @pytest.fixture
