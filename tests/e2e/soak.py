@@ -29,6 +29,7 @@ import pytest
 
 from ctns.commands.common import function_output, log_path
 from ctns.session import Session
+from ctsync.records.expense_export import LOOKED as REPORT_LOOKED
 from ctsync.records.time_export import LOOKED
 from tests.e2e import faultplay, invariants, racing
 from tests.e2e.support import FAST_RETRIES, run
@@ -49,6 +50,10 @@ LATE_WRITE_LINES = {
     "time: looks that waited": re.compile(r"a bill write of unknown outcome may still land until"),
     "time: looks that wrote the bills in doubt": re.compile(rf"{_LOOKED}: (\d+ time bill\(s\) written|timesheet is)"),
     "time: looks blocked (stay listed)": re.compile(rf"{_LOOKED}: .*the bills in doubt are written once it goes"),
+    "expenses: sheets listed": re.compile(r"a write of its report had an unknown outcome; a later run looks again"),
+    "expenses: looks that waited": re.compile(r"a report write of unknown outcome may still land until"),
+    "expenses: looks that went through": re.compile(rf"{re.escape(REPORT_LOOKED)}: expense (report|sheet is)"),
+    "expenses: reports a late write brought back, removed": re.compile(r"is back in NetSuite \(a late write\)"),
     "clicktime: records listed": re.compile(r"had an unknown outcome; later runs look at it again"),
     "clicktime: looks that found the target in step": re.compile(r"looked at again: the target holds what was"),
     "clicktime: looks that repaired a late write": re.compile(r"a late write had changed"),

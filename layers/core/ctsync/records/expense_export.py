@@ -129,6 +129,7 @@ class Attempt:
     look: bool = False
     sent: list[unsettled.Write] = field(default_factory=list)
     period_start: str = ""  # the sheet's date, once it is read approved
+    listed: bool = False  # a doubtful write listed the sheet (told once in the log, however many commits follow)
 
 
 class ExpenseExport(SheetExport):
@@ -793,10 +794,13 @@ class ExpenseExport(SheetExport):
         if _doubtful(attempt.sent):
             self._mappings.list_unsettled(KIND, lock.source_id)
             details[unsettled.SINCE] = format_instant(utc_now())
-            logger.info(
-                f"expense sheet {lock.source_id}: a write of its report had an unknown outcome; a later run looks again",
-                extra={"kind": KIND, "source_id": lock.source_id, "netsuite_id": mapping.target_id},
-            )
+            if not attempt.listed:
+                attempt.listed = True
+                logger.info(
+                    f"expense sheet {lock.source_id}: a write of its report had an unknown outcome; a later run looks "
+                    "again",
+                    extra={"kind": KIND, "source_id": lock.source_id, "netsuite_id": mapping.target_id},
+                )
         elif attempt.look:
             self._mappings.unlist_unsettled(KIND, lock.source_id)
         return mapping.model_copy(update={"details": details})
