@@ -29,7 +29,7 @@ import pytest
 
 from ctns.commands.common import function_output, log_path
 from ctns.session import Session
-from ctsync.records.expense_export import LOOKED as REPORT_LOOKED
+from ctsync.records.expense_doubts import LOOKED as REPORT_LOOKED
 from ctsync.records.time_export import LOOKED
 from tests.e2e import faultplay, invariants, racing
 from tests.e2e.support import FAST_RETRIES, run

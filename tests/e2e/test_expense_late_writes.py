@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from ctsync.reconcile.expenses import reconcile_expenses
-from ctsync.records import expense_export
+from ctsync.records import expense_doubts, sheet_export
 from ctsync.records.receipts import file_external_id
 from tests.e2e.support import run
 from tests.e2e.test_expense_export import (
@@ -104,13 +104,15 @@ def test_a_late_put_from_before_a_receipt_retry_that_undoes_its_link_is_repaired
 
 
 # -- a late request over a later write of the report: the sheet is looked at again -----------------------------------
-# The expense export's clock is the test's (`expense_export.utc_now`): "later than the wait" is a value, not a sleep.
+# The expense export's clock is the test's (`utc_now` of its doubts and of the wait both exports share): "later than
+# the wait" is a value, not a sleep.
 
 
 @pytest.fixture
 def clock(monkeypatch) -> Clock:
     clock = Clock()
-    monkeypatch.setattr(expense_export, "utc_now", clock)
+    for module in (expense_doubts, sheet_export):
+        monkeypatch.setattr(module, "utc_now", clock)
     return clock
 
 

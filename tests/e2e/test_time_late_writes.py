@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from ctsync.reconcile.time import reconcile_time
-from ctsync.records import time_export
+from ctsync.records import sheet_export, time_export
 from ctsync.records.time_export import external_id
 from ctsync.timeutil import utc_now
 from tests.e2e.support import run
@@ -46,7 +46,8 @@ class Clock:
 @pytest.fixture
 def clock(monkeypatch) -> Clock:
     clock = Clock()
-    monkeypatch.setattr(time_export, "utc_now", clock)
+    for module in (time_export, sheet_export):  # the export's, and the wait both exports share
+        monkeypatch.setattr(module, "utc_now", clock)
     return clock
 
 

@@ -41,7 +41,7 @@ def test_doubts_add_up_and_the_wait_starts_again_at_the_last_doubtful_write() ->
 
     assert time_doubts.in_doubt(later) == {"ct-te-a", "ct-te-b"}
     assert later["entries"] == "3"
-    assert time_doubts.wait_over_at(later, timedelta(seconds=900)) == NOW + timedelta(minutes=22)
+    assert unsettled.wait_over_at(later, timedelta(seconds=900)) == NOW + timedelta(minutes=22)
     assert time_doubts.with_doubts(later, set(), NOW + timedelta(hours=1)) == later  # nothing new: unchanged
 
 
@@ -54,4 +54,4 @@ def test_a_new_mapping_carries_the_doubts_and_a_settled_one_drops_them() -> None
     }
     assert time_doubts.cleared(details) == {"entries": "3", "minutes": "90"}
     assert time_doubts.carried({"entries": "3"}) == {}
-    assert time_doubts.in_doubt({}) == set() and time_doubts.wait_over_at({}, timedelta(0)) is None
+    assert time_doubts.in_doubt({}) == set() and unsettled.wait_over_at({}, timedelta(0)) is None

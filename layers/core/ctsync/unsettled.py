@@ -21,11 +21,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from ctsync import jsonutil
-from ctsync.timeutil import format_instant
+from ctsync.timeutil import format_instant, parse_instant
 
 SINCE = "unsettled_since"  # mapping detail: when the last write of unknown outcome was sent (ISO 8601, UTC)
 DESIRED = "unsettled_desired"  # mapping detail: {"path": …, "fields": {…}} the target must hold meanwhile
@@ -100,3 +100,9 @@ def _same(current: Any, desired: Any) -> bool:
         return current is desired
     have, want = str(current), str(desired)
     return have == want or (len(want) == 10 and want[4] == "-" and have.startswith(want + "T"))
+
+
+def wait_over_at(details: dict[str, str], wait: timedelta) -> datetime | None:
+    """When a late request can no longer land, from a mapping's `details` (`SINCE` + `wait`; None: nothing is in
+    doubt)."""
+    return parse_instant(details[SINCE]) + wait if SINCE in details else None

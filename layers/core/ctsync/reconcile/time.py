@@ -27,6 +27,7 @@ from typing import Any, NamedTuple
 
 from pydantic import ValidationError
 
+from ctsync import unsettled
 from ctsync.clicktime.client import ClickTimeClient
 from ctsync.clicktime.models import TimeEntry, Timesheet
 from ctsync.config import SyncConfig
@@ -164,7 +165,7 @@ def _bills_in_doubt(mappings: MappingStore, config: SyncConfig) -> list[str]:
     notes: list[str] = []
     for sheet_id in mappings.unsettled(KIND):
         mapping = mappings.get(KIND, sheet_id)
-        over_at = time_doubts.wait_over_at(mapping.details, wait) if mapping else None
+        over_at = unsettled.wait_over_at(mapping.details, wait) if mapping else None
         if mapping is None or over_at is None:
             continue
         count = len(time_doubts.in_doubt(mapping.details))

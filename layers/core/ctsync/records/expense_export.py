@@ -25,8 +25,8 @@ it NetSuite's accounting periods (once per run and minute, `records.window.read_
 A write of the report whose answer was lost (a timeout, a connection dropped after sending, a 500) may still be
 processed by NetSuite after a later write: a correction undone, a rejected sheet's report brought back. The sheet's
 mapping then keeps when (`unsettled.SINCE`), the sheet is listed, and the first run `netsuite.late_write_seconds`
-later looks at it again (`recheck`): its report written whole as the sheet stands, or deleted (found by its external
-ID) when the sheet is no longer approved.
+later looks at it again (`recheck`, `records.expense_doubts`): its report written whole as the sheet stands, or
+deleted (found by its external ID) when the sheet is no longer approved.
 
 Currencies and amounts: `records.expense_lines`. Receipts: `records.expense_receipts`.
 
@@ -40,8 +40,7 @@ stored already.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from functools import partial
 from typing import Any
@@ -63,6 +62,7 @@ from ctsync.netsuite.errors import (
 from ctsync.observability import logger
 from ctsync.records.blocking import Blocked, Problem, _with_entries, keyed, merged, named, record_flags
 from ctsync.records.clicktime_source import EXPENSE_SHEETS, approved_at
+from ctsync.records.expense_doubts import LOOKED, Attempt, ReportDoubts, brought_back, unlike_held
 from ctsync.records.expense_lines import (
     EXTERNAL_PREFIX,
     ITEM_KIND,
@@ -82,7 +82,6 @@ from ctsync.records.expense_lines import (
     report_total,
     resolve_category,
     sheet_mapping,
-    unlike_plan,
 )
 from ctsync.records.expense_receipts import FROZEN, RECEIPTS_ONLY, ReceiptsDone, ReceiptStep, Requeue
 from ctsync.records.receipts import FileCabinet
@@ -111,25 +110,12 @@ from ctsync.references import References
 from ctsync.state import Lock, Mapping, MappingStore, RunLog
 from ctsync.sync.definition import CheckWarning
 from ctsync.sync.messages import Outcome, WorkMessage
-from ctsync.timeutil import format_instant, parse_instant, utc_now
 
 ITEMS = "expense items"  # how a cause names what it blocks
 MEMO_LIMIT = 999  # UNVERIFIED: NetSuite's length of expenseReport.memo ("Purpose") and of a line's memo
 EMPTY = "approved with no items"  # a sheet's state, as `_withdraw` says it: "expense sheet is approved with no items"
 PAID_IN_FULL = "I"  # expenseReport.status: Paid In Full (exports addendum §2.2)
 APPROVED_BY_ACCOUNTING = frozenset({"F", "G"})  # Approved (Overridden) by Accounting: posted, A/P may pay it
-REPORT_PATH = f"/record/v1/{RECORD}/"  # how the NetSuite client notes a report's writes (`ctsync.unsettled`)
-LOOKED = "looked at again after a report write of unknown outcome"
-
-
-@dataclass
-class Attempt:
-    """One pass over a sheet: the NetSuite writes it sent (`unsettled.watching`), and whether it is a look."""
-
-    look: bool = False
-    sent: list[unsettled.Write] = field(default_factory=list)
-    period_start: str = ""  # the sheet's date, once it is read approved
-    listed: bool = False  # a doubtful write listed the sheet (told once in the log, however many commits follow)
 
 
 class ExpenseExport(SheetExport):
@@ -147,7 +133,6 @@ class ExpenseExport(SheetExport):
     ) -> None:
         self._settings = config.expenses
         self._timezone = ZoneInfo(config.netsuite.timezone)
-        self._late_wait = timedelta(seconds=config.netsuite.late_write_seconds)
         super().__init__(
             netsuite,
             clicktime,
@@ -159,6 +144,7 @@ class ExpenseExport(SheetExport):
             lookback_days=config.expenses.lookback_days,
             late_approval_days=config.expenses.late_approval_days,
         )
+        self._doubts = ReportDoubts(mappings)
         receipts = self._settings.receipts
         cabinet = FileCabinet(netsuite, cache, folder_name=receipts.folder_name, parent=receipts.folder_parent)
         self._receipt_step = ReceiptStep(
@@ -499,7 +485,7 @@ class ExpenseExport(SheetExport):
             unsettled.watching() as attempt.sent,
         ):
             if attempt.look:
-                waiting = self._still_waiting(lock)
+                waiting = self._still_waiting(lock, "a report write")
                 if waiting is not None:
                     return waiting
                 before = lock.mapping
@@ -516,16 +502,16 @@ class ExpenseExport(SheetExport):
             try:
                 return self._apply_locked(lock, message, attempt, periods, receipts_only)
             except NeedsAttention as error:
-                doubts = partial(self._with_doubts, lock, Attempt(sent=attempt.sent))
+                doubts = partial(self._doubts.recorded, lock, Attempt(sent=attempt.sent))
                 held = not attempt.look and self._mark_held(lock, error, attempt.period_start, "expense sheet", doubts)
                 if not held:
-                    self._keep_doubts(lock, attempt)
+                    self._doubts.keep(lock, attempt)
                 if not attempt.look or error.systemic:  # a login or permission failure stops the sync as usual
                     raise
                 then = "the report is written whole once it goes through"
                 return self._look_waits(lock, message, error, "expense sheet", LOOKED, then)
             except BaseException:
-                self._keep_doubts(lock, attempt)
+                self._doubts.keep(lock, attempt)
                 raise
 
     def _apply_locked(
@@ -557,7 +543,7 @@ class ExpenseExport(SheetExport):
         periods.result()  # a failed read raises here, rather than the plan reading (and retrying) it again
         plan = self.plan(sheet, items, exported=exported, posted_to=posted_period(before))
         if receipts_only:
-            recorded = partial(self._with_doubts, lock, attempt)
+            recorded = partial(self._doubts.recorded, lock, attempt)
             return self._receipt_step.again(lock, message, plan, version, children, recorded)
         for note in plan.notes:
             self._runlog.note(message.run_id, f"moved:{cause_part(note)[:80]}", note)
@@ -615,7 +601,7 @@ class ExpenseExport(SheetExport):
             if (why := frozen()) and attempt.look and before is not None and before.content_hash == digest:
                 # The look would write what the last export wrote, and NetSuite froze the report since (approved,
                 # paid): flagged only if it differs from the sheet (a late request landed before it froze)
-                unlike = self._unlike_held(report, plan)
+                unlike = unlike_held(self._netsuite, report, plan)
                 if unlike:
                     flags.append(
                         f"expense report {report} {why}: not changed, though it differs from the approved sheet "
@@ -671,7 +657,7 @@ class ExpenseExport(SheetExport):
             # The fingerprint moves only with the last commit: a worker that dies before it leaves the approval to
             # its redelivery (which writes nothing the report holds already) and the cause to let go of.
             interim = before.fingerprint if before else ""
-            mapping = self._with_doubts(lock, attempt, sheet_mapping(plan, report, version, held, interim, flags=0))
+            mapping = self._doubts.recorded(lock, attempt, sheet_mapping(plan, report, version, held, interim, flags=0))
             self._mappings.commit(lock, mapping, keep_lock=True)
             self._receipt_step.attach(plan, report, children, done, frozen, left=left)
             flags += done.held_back
@@ -682,7 +668,7 @@ class ExpenseExport(SheetExport):
         fingerprint = kept_fingerprint(approval, held_back=bool(flags))
         mapping = sheet_mapping(plan, report, version, held, fingerprint, flags=len(flags))
         mapping = self._receipt_step.report(message, plan, report, mapping, done, try_number=0)
-        self._mappings.commit(lock, self._with_doubts(lock, attempt, mapping))
+        self._mappings.commit(lock, self._doubts.recorded(lock, attempt, mapping))
         self._receipt_step.requeue_retry(message, version, done, try_number=0)
         action = "created" if before is None or before.deleted else ("updated" if wrote or done.wrote else "unchanged")
         detail = f"expense report {report}: {len(plan.lines)} line(s), {report_total(plan)}"
@@ -708,20 +694,22 @@ class ExpenseExport(SheetExport):
         NetSuite (or is flagged, by policy). `fingerprint`: the approval's snapshot, kept on a report that stays,
         so the next run's overlap does not queue (and flag) the same approval again."""
         before = lock.mapping
-        brought_back = self._brought_back(message.source_id) if attempt.look and before and before.deleted else None
-        if brought_back is None and before is not None and before.deleted and before.details.get(BLOCKED):
-            let_go_of = self._with_doubts(lock, attempt, let_go(self._runlog, message, before, status))
+        returned = (
+            brought_back(self._netsuite, message.source_id) if attempt.look and before and before.deleted else None
+        )
+        if returned is None and before is not None and before.deleted and before.details.get(BLOCKED):
+            let_go_of = self._doubts.recorded(lock, attempt, let_go(self._runlog, message, before, status))
             self._mappings.commit(lock, let_go_of)
             return Outcome("skipped", None, f"expense sheet is {status}: it was blocked, it has no report in NetSuite")
-        if before is None or (before.deleted and brought_back is None):
+        if before is None or (before.deleted and returned is None):
             if before is not None and attempt.look:
-                self._mappings.commit(lock, self._with_doubts(lock, attempt, before))
+                self._mappings.commit(lock, self._doubts.recorded(lock, attempt, before))
                 return Outcome("unchanged", before.target_id, f"{LOOKED}: expense sheet is {status}, not in NetSuite")
             self._mappings.release(lock)
             return Outcome(
                 "skipped", before.target_id if before else None, f"expense sheet is {status} and not in NetSuite"
             )
-        report = brought_back or before.target_id
+        report = returned or before.target_id
         flags: list[str] = []
         gone = held_back = False
         if self._settings.on_unapproved == "flag":
@@ -756,7 +744,7 @@ class ExpenseExport(SheetExport):
                 "fingerprint": kept_fingerprint(fingerprint or approval_of(before.fingerprint), held_back=held_back),
             }
         )
-        mapping = self._with_doubts(lock, attempt, mapping)
+        mapping = self._doubts.recorded(lock, attempt, mapping)
         self._mappings.commit(lock, mapping)
         return Outcome(
             "updated" if gone else "unchanged",
@@ -765,87 +753,6 @@ class ExpenseExport(SheetExport):
         )
 
     # -- report writes of unknown outcome (`ctsync.unsettled`) ---------------------------------------------------
-    def _still_waiting(self, lock: Lock) -> Outcome | None:
-        """A look's answer while there is nothing to do yet (the lock released), or None: the wait is over."""
-        mapping = lock.mapping
-        since = mapping.details.get(unsettled.SINCE) if mapping else None
-        if since is None:
-            self._mappings.unlist_unsettled(KIND, lock.source_id)  # under the lock: a new listing cannot come meanwhile
-            self._mappings.release(lock)
-            return Outcome("unchanged", mapping.target_id if mapping else None, "nothing left to look at")
-        over_at = parse_instant(since) + self._late_wait
-        if utc_now() < over_at:
-            self._mappings.release(lock)
-            return Outcome(
-                "unchanged",
-                mapping.target_id,  # type: ignore[union-attr]
-                f"a report write of unknown outcome may still land until {format_instant(over_at)}: a later run looks",
-            )
-        return None
-
-    def _with_doubts(self, lock: Lock, attempt: Attempt, mapping: Mapping) -> Mapping:
-        """`mapping` as the sheet's new mapping after this attempt's writes. A write of the report whose answer was
-        lost lists the sheet for a later look (before its mapping is recorded: listed and found settled costs a
-        look, never a miss) and starts the wait again; a look none of whose writes was doubtful ends it."""
-        details = {k: v for k, v in mapping.details.items() if k != unsettled.SINCE}
-        before = lock.mapping.details if lock.mapping else {}
-        if not attempt.look and unsettled.SINCE in before:
-            details[unsettled.SINCE] = before[unsettled.SINCE]  # only a look settles an earlier doubt
-        if _doubtful(attempt.sent):
-            self._mappings.list_unsettled(KIND, lock.source_id)
-            details[unsettled.SINCE] = format_instant(utc_now())
-            if not attempt.listed:
-                attempt.listed = True
-                logger.info(
-                    f"expense sheet {lock.source_id}: a write of its report had an unknown outcome; a later run looks "
-                    "again",
-                    extra={"kind": KIND, "source_id": lock.source_id, "netsuite_id": mapping.target_id},
-                )
-        elif attempt.look:
-            self._mappings.unlist_unsettled(KIND, lock.source_id)
-        return mapping.model_copy(update={"details": details})
-
-    def _keep_doubts(self, lock: Lock, attempt: Attempt) -> None:
-        """A pass that failed after a report write of unknown outcome still records the doubt (the retry that
-        succeeds later cannot tell that an earlier request is on its way), on a mapping of no report when the sheet
-        has none yet. Failing here too, it says so in the log and leaves the pass's own error to be reported."""
-        before = lock.mapping
-        if not _doubtful(attempt.sent):
-            return
-        if before is None:
-            # A first export that failed: the report may exist, or come later. A mapping of no report keeps the doubt
-            # (the redelivery's export takes it over), so a late PUT after a withdrawal is still looked at.
-            before = Mapping(kind=KIND, source_id=lock.source_id, target_id=f"{KIND}:{lock.source_id}", deleted=True)
-        try:
-            self._mappings.commit(lock, self._with_doubts(lock, Attempt(sent=attempt.sent), before))
-        except Exception:
-            logger.exception(
-                f"expense sheet {lock.source_id}: the doubt after a failed export could not be recorded",
-                extra={"kind": KIND, "source_id": lock.source_id, "sent": len(attempt.sent)},
-            )
-
-    def _unlike_held(self, report: str, plan: ReportPlan) -> list[str]:
-        """How the report NetSuite holds differs from `plan` (`expense_lines.unlike_plan`; [] when alike or gone)."""
-        try:
-            return unlike_plan(plan, self._netsuite.get_record(RECORD, report, expand=True))
-        except NetSuiteNotFound:
-            return []
-
-    def _brought_back(self, sheet_id: str) -> str | None:
-        """The internal id of the report NetSuite holds under the sheet's external ID (a late request may have
-        written it after the sheet's report was deleted), or None."""
-        try:
-            record = self._netsuite.get_record(RECORD, f"eid:{external_id(sheet_id)}", fields=["id"])
-        except NetSuiteNotFound:
-            return None
-        found = str(record.get("id") or "")
-        if found:
-            logger.warning(
-                f"expense report {found} of expense sheet {sheet_id} is back in NetSuite (a late write): removed again",
-                extra={"clicktime_id": sheet_id, "netsuite_id": found},
-            )
-        return found or None
-
     def _frozen(self, report: str) -> str | None:
         """Why a report must not change: paid in NetSuite, approved by accounting there (unless the export sets
         that box itself), or in a closed (or A/P-locked) period; None if it may (or is gone). One read of the
@@ -896,11 +803,6 @@ __all__ = [
     "report_payload",
     "resolve_category",
 ]
-
-
-def _doubtful(sent: list[unsettled.Write]) -> bool:
-    """Whether a write of the report (or to it: a file attached) went out and its answer was lost."""
-    return any(write.doubtful and write.path.startswith(REPORT_PATH) for write in sent)
 
 
 def receipt_file_gone(error: NetSuiteError, plan: ReportPlan) -> str | None:

@@ -4,8 +4,9 @@ references of both systems, and one way to resolve people and projects for both.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from ctsync import unsettled
 from ctsync.clicktime.client import ClickTimeClient
 from ctsync.config import SyncConfig
 from ctsync.errors import NeedsAttention
@@ -18,7 +19,7 @@ from ctsync.records.targets import content_hash
 from ctsync.references import References
 from ctsync.state import Lock, Mapping, MappingStore, RunLog
 from ctsync.sync.messages import Outcome, WorkMessage
-from ctsync.timeutil import latest_instant_of
+from ctsync.timeutil import format_instant, latest_instant_of, utc_now
 
 # A sheet's mapping keeps the fingerprint of the approval it holds, so the poller does not queue that approval
 # again. When NetSuite did not take all of it (a report paid or approved by accounting, a bill billed or in a closed
@@ -146,6 +147,7 @@ class SheetExport:
         self._people = config.people
         self._cache = cache
         self._sheets = sheets
+        self._late_wait = timedelta(seconds=config.netsuite.late_write_seconds)
         self.source = ApprovedSheetSource(
             clicktime,
             mappings,
@@ -191,6 +193,26 @@ class SheetExport:
             )
             return False
         return True
+
+    def _still_waiting(self, lock: Lock, write: str) -> Outcome | None:
+        """A later look's answer while there is nothing to do yet (the lock released), or None: the wait after the
+        sheet's last write of unknown outcome (`netsuite.late_write_seconds`) is over. `write`: what was sent ("a
+        bill write")."""
+        mapping = lock.mapping
+        over_at = unsettled.wait_over_at(mapping.details, self._late_wait) if mapping else None
+        if over_at is None:
+            # under the lock: a new listing cannot come meanwhile
+            self._mappings.unlist_unsettled(self._sheets.mapping_kind, lock.source_id)
+            self._mappings.release(lock)
+            return Outcome("unchanged", mapping.target_id if mapping else None, "nothing left to look at")
+        if utc_now() < over_at:
+            self._mappings.release(lock)
+            return Outcome(
+                "unchanged",
+                mapping.target_id,  # type: ignore[union-attr]
+                f"{write} of unknown outcome may still land until {format_instant(over_at)}: a later run looks",
+            )
+        return None
 
     def _look_waits(
         self, lock: Lock, message: WorkMessage, error: NeedsAttention, noun: str, looked: str, then: str

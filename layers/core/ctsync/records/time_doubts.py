@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from ctsync import jsonutil, unsettled
 from ctsync.state import Mapping
-from ctsync.timeutil import format_instant, parse_instant
+from ctsync.timeutil import format_instant
 
 DOUBTED = "unsettled_bills"  # mapping detail: JSON list of the external IDs of bills a late request may change
 RECORD_PATH = "/record/v1/timeBill/"
@@ -60,8 +60,3 @@ def with_doubts(details: dict[str, str], doubted: set[str], now: datetime) -> di
 
 def cleared(details: dict[str, str]) -> dict[str, str]:
     return {key: value for key, value in details.items() if key not in (unsettled.SINCE, DOUBTED)}
-
-
-def wait_over_at(details: dict[str, str], wait: timedelta) -> datetime | None:
-    """When a late request can no longer land (`None`: nothing is in doubt)."""
-    return parse_instant(details[unsettled.SINCE]) + wait if unsettled.SINCE in details else None

@@ -31,7 +31,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -57,7 +57,7 @@ from ctsync.records.window import in_window, read_beside, slots
 from ctsync.references import References
 from ctsync.state import Lock, Mapping, MappingStore, RunLog
 from ctsync.sync.messages import Outcome, WorkMessage
-from ctsync.timeutil import format_instant, utc_now
+from ctsync.timeutil import utc_now
 
 KIND = "timesheet"
 ENTRY_KIND = "timeentry"
@@ -160,7 +160,6 @@ class TimeExport(SheetExport):
         cache: References,
     ) -> None:
         self._settings = config.time
-        self._late_wait = timedelta(seconds=config.netsuite.late_write_seconds)
         super().__init__(
             netsuite,
             clicktime,
@@ -455,7 +454,7 @@ class TimeExport(SheetExport):
         with requests_held_by(slot), locked(self._mappings, KIND, message.source_id, owner) as lock:
             attempt = Attempt(sent=[], look=look)
             if look:
-                waiting = self._still_waiting(lock)
+                waiting = self._still_waiting(lock, "a bill write")
                 if waiting is not None:
                     return waiting
                 before = lock.mapping
@@ -711,23 +710,6 @@ class TimeExport(SheetExport):
         return Outcome("updated" if deleted else "unchanged", target, detail)
 
     # -- bill writes of unknown outcome (`records.time_doubts`) ---------------------------------------------
-    def _still_waiting(self, lock: Lock) -> Outcome | None:
-        """A look's answer while there is nothing to do yet (the lock released), or None: the wait is over."""
-        mapping = lock.mapping
-        over_at = time_doubts.wait_over_at(mapping.details, self._late_wait) if mapping else None
-        if over_at is None:
-            self._mappings.unlist_unsettled(KIND, lock.source_id)  # under the lock: a new listing cannot come meanwhile
-            self._mappings.release(lock)
-            return Outcome("unchanged", mapping.target_id if mapping else None, "nothing left to look at")
-        if utc_now() < over_at:
-            self._mappings.release(lock)
-            return Outcome(
-                "unchanged",
-                mapping.target_id,  # type: ignore[union-attr]
-                f"a bill write of unknown outcome may still land until {format_instant(over_at)}: a later run looks",
-            )
-        return None
-
     def _doubts(self, lock: Lock, attempt: Attempt, bills: list[Mapping]) -> dict[str, str]:
         """The doubt details the timesheet's new mapping holds after this attempt's writes. A doubtful write lists
         the timesheet (before its mapping is recorded: listed and found settled costs a look, never a miss); a
