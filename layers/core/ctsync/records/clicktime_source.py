@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from ctsync.clicktime.client import ClickTimeClient
@@ -65,6 +66,34 @@ READ_ATTEMPTS = 3
 AHEAD = timedelta(days=400)
 
 
+EXPENSE_TOTALS = ("TotalAmount", "ReimbursableAmount", "ExpenseItemCount")  # an expense sheet's, listed verbose
+
+
+def decimal_text(value: Any) -> str | None:
+    """A decimal ClickTime gives as a number or a string ("7.5", 7.50), as one text ("7.5"); anything else as given
+    (so that a change of it is still a change), None as None."""
+    if value is None or isinstance(value, bool):
+        return None if value is None else str(value)
+    try:
+        number = Decimal(str(value))
+    except ArithmeticError:  # decimal.InvalidOperation
+        return str(value)
+    return format(number.normalize(), "f") if number.is_finite() else str(value)
+
+
+def time_by_day(day_totals: Any) -> list[tuple[str, str | None]] | None:
+    """A timesheet's `DayTotals` (verbose: `[{"Date", "Hours"}]`) as sorted (date, hours) pairs of the days with time;
+    None when the listing gave none."""
+    if not isinstance(day_totals, list):
+        return None
+    days = [
+        (str(total.get("Date")), decimal_text(total.get("Hours")))
+        for total in day_totals
+        if isinstance(total, dict) and decimal_text(total.get("Hours")) not in (None, "0")
+    ]
+    return sorted(days)
+
+
 @dataclass(frozen=True)
 class SheetKind:
     """What differs between timesheets and expense sheets."""
@@ -83,6 +112,10 @@ class SheetKind:
     # locked after its approval (ClickTime's own QuickBooks connector exported "approved or locked" time; locking
     # freezes it for payroll), not one locked before anyone approved it.
     approved_if_stamped: tuple[str, ...] = ()
+    # What of the listed sheet a correction changes (its time by day, its amounts), in the change's fingerprint: a
+    # sheet corrected and approved again under a stamp that reads the same as the exported approval's (a date alone,
+    # none at all) is queued, not held as exported. The listing's own totals (verbose), so no read more.
+    content: Callable[[dict[str, Any]], Any] = lambda sheet: None
 
     @property
     def exported_statuses(self) -> tuple[str, ...]:
@@ -113,6 +146,7 @@ TIMESHEETS = SheetKind(
     period_start=lambda sheet: sheet["StartDate"],
     snapshot_fields=("ID", "UserID", "StartDate", "EndDate", "Status", "ApprovedDate"),
     approved_if_stamped=("Locked",),
+    content=lambda sheet: time_by_day(sheet.get("DayTotals")),
 )
 EXPENSE_SHEETS = SheetKind(
     mapping_kind="expensesheet",
@@ -123,6 +157,7 @@ EXPENSE_SHEETS = SheetKind(
     period_start=lambda sheet: sheet["ExpenseSheetDate"],
     snapshot_fields=("ID", "UserID", "Title", "ExpenseSheetDate", "Status", "ApprovedDate", "Paid"),
     also_approved=("paid",),
+    content=lambda sheet: {name: decimal_text(sheet.get(name)) for name in EXPENSE_TOTALS},
 )
 
 
@@ -248,10 +283,9 @@ class ApprovedSheetSource:
             if latest is None or latest < window.start:
                 continue
             snapshot = {name: sheet.get(name) for name in self._kind.snapshot_fields}
+            fingerprint = content_hash({**snapshot, "content": self._kind.content(sheet)})
             key = f"{format_instant(approved)}|{sheet['ID']}"
-            changes.append(
-                (key, Change(str(sheet["ID"]), approved, snapshot=snapshot, fingerprint=content_hash(snapshot)))
-            )
+            changes.append((key, Change(str(sheet["ID"]), approved, snapshot=snapshot, fingerprint=fingerprint)))
         changes.sort(key=lambda pair: pair[0])
         pending = [pair for pair in changes if after is None or pair[0] > after]
         for start in range(0, len(pending), BATCH):

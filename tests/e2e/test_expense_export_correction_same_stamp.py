@@ -1,0 +1,48 @@
+"""An expense sheet corrected and approved again without its approval stamp changing (a stamp with a date alone,
+approved again the same day; no stamp at all): the poller's only view of an approval is the listed sheet, so the
+correction was held as exported and the report kept the old amount. The listing's totals are now part of what the
+poller compares (`SheetKind.content`). The time export's: `test_time_export_correction_same_stamp.py`."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from tests.e2e.test_expense_export_review import World, lines
+
+pytestmark = pytest.mark.e2e
+
+__all__ = ["World"]  # the `world` fixture builds the review's world
+
+
+def stamp(world: World, sheet: str, text: str | None) -> None:
+    world.ct.store.expense_sheets[sheet]["ApprovedDate"] = text
+
+
+@pytest.mark.parametrize("same_stamp", ["2026-11-23", None], ids=["date-only", "no-stamp"])
+def test_a_correction_approved_again_under_the_same_stamp_reaches_netsuite(world, same_stamp):
+    world.ct.clock.advance(timedelta(hours=8))  # 2026-11-23 10:00Z
+    world.run()
+    world.ct.clock.advance(timedelta(hours=1))
+    sheet = world.sheet()
+    item = world.item(sheet, "42.50")
+    world.approve(sheet)
+    stamp(world, sheet, same_stamp)
+    world.ct.clock.advance(timedelta(hours=1))  # 12:00Z: exported
+    world.run()
+    assert [line["amount"] for line in lines(world.report(sheet))] == [Decimal("42.50")]
+
+    def correct() -> None:
+        world.ct.edit_expense_item(item, Amount=Decimal("30.00"))
+
+    world.reapprove(sheet, correct)  # 14:00Z: un-approved, 42.50 -> 30.00, approved again the same day
+    stamp(world, sheet, same_stamp)
+    world.ct.clock.advance(timedelta(hours=12))  # the next night's run
+    result = world.run()
+
+    assert [line["amount"] for line in lines(world.report(sheet))] == [Decimal("30.00")], (
+        f"expense sheet {sheet} corrected to 30.00 and approved again (ApprovedDate {same_stamp!r} both times): the "
+        f"report still has 42.50; the run: {result.syncs['expenses']}"
+    )
