@@ -14,6 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from ctns.output import write_whole
 from ctns.report import pass_report, render_causes, render_reconciliation, render_table
 from ctns.runner import Progress
 from ctns.session import Session
@@ -110,8 +111,7 @@ def demo(
         expenses = report["reconciliation"].get("expenses")
         if expenses:
             report["receipts"] = expenses["totals"].get("receipts", "")
-    report_path.parent.mkdir(parents=True, exist_ok=True)
-    report_path.write_text(json.dumps(report, indent=2, default=str))
+    write_whole(report_path, json.dumps(report, indent=2, default=str))
     return report
 
 

@@ -12,29 +12,13 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from ctns.output import CliError, describe_validation, remember_secret, remember_secrets_in
+from ctsync import jsonutil
 from ctsync.config import SyncConfig
 from ctsync.netsuite.auth import NOT_PRINTABLE, TbaCredentials, printable
 
 SECRETS_SHAPE = (
     '{"netsuite": {"consumer_key", "consumer_secret", "token_id", "token_secret"}, "clicktime": {"api_token"}}'
 )
-
-
-class _KeyTwice(Exception):
-    def __init__(self, key: str) -> None:
-        super().__init__(key)
-        self.key = key
-
-
-def _keys_once(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """A JSON object whose keys are each given once: JSON keeps the last of two, and the first would be dropped
-    without a word (two "time" sections: the settings of one are not used)."""
-    document: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in document:
-            raise _KeyTwice(key)
-        document[key] = value
-    return document
 
 
 def read_json(path: str | Path, what: str, *, secret: bool = False) -> dict[str, Any]:
@@ -58,8 +42,8 @@ def read_json(path: str | Path, what: str, *, secret: bool = False) -> dict[str,
     if not text.strip():
         raise CliError(f"{what} {file} is empty")
     try:
-        document = json.loads(text, object_pairs_hook=_keys_once)
-    except _KeyTwice as twice:
+        document = jsonutil.load_document(text)
+    except jsonutil.KeyTwice as twice:
         raise CliError(f"{what} {file} has the key {twice.key!r} twice: keep one (JSON would use the last)") from None
     except json.JSONDecodeError as error:
         # The decoder's message names a position, never the text around it.

@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 import requests
 
 from ctns.motoserver import MotoServer
-from ctns.output import CliError
+from ctns.output import CliError, write_whole
 from ctns.stack import REGION, ROOT
 
 STATE_FILE = ROOT / "build" / "local" / "serve.json"
@@ -51,8 +51,7 @@ class LocalState:
     seeded_failures: list[str]
 
     def save(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(asdict(self), indent=2) + "\n")
+        write_whole(path, json.dumps(asdict(self), indent=2) + "\n")
 
     @classmethod
     def load(cls, path: Path) -> LocalState | None:

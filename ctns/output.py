@@ -11,11 +11,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any, TextIO
 
 from pydantic import ValidationError
@@ -224,3 +228,23 @@ def duration(seconds: float | None) -> str:
     if seconds < 120:
         return f"{seconds:.1f}s"
     return f"{int(seconds) // 60}m{int(seconds) % 60:02d}s"
+
+
+def write_whole(path: Path, text: str) -> None:
+    """`text` as the whole of the file at `path`, or the file as it was: written beside it and moved over it, so a
+    full disk leaves no half a report or state file for a script or the next command to read (OSError raised as
+    the write raised it). A device or pipe (`/dev/stdout`) is written directly. Folders are created."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists() and not path.is_file():
+        path.write_text(text)
+        return
+    handle, beside = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(handle, "w") as file:
+            file.write(text)
+        os.chmod(beside, 0o644)  # mkstemp's 0600 would make a report only its writer can read
+        os.replace(beside, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(beside)
+        raise

@@ -5,7 +5,6 @@ configuration the same way; only running a poller and draining a queue differ (L
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -21,6 +20,7 @@ from ctns import local
 from ctns.inputs import ClickTimeSecret, NetSuiteSecret, parse_clicktime_secret, parse_config, parse_netsuite_secret
 from ctns.output import CliError
 from ctns.stack import STACK_NAME
+from ctsync import jsonutil
 from ctsync.config import SyncConfig
 from ctsync.state import MappingStore, ProgressStore, RunLog
 from ctsync.sync.registry import SYNC_NAMES
@@ -160,7 +160,12 @@ class Target:
                 ) from None
             raise aws_problem(error, f"reading the config parameter {name}") from None
         try:
-            document = json.loads(value)
+            document = jsonutil.load_document(value)
+        except jsonutil.KeyTwice as twice:
+            raise CliError(
+                f"the config parameter {name} has the key {twice.key!r} twice: keep one (JSON would use the last) "
+                "and push it again with `ctns config push`"
+            ) from None
         except ValueError:
             raise CliError(f"the config parameter {name} is not JSON: push it again with `ctns config push`") from None
         if not isinstance(document, dict):
@@ -176,7 +181,11 @@ class Target:
                 raise CliError(f"the secret {name} does not exist: create it (docs/deploy.md, step Secrets)") from None
             raise aws_problem(error, f"reading the secret {name}") from None
         try:
-            return name, json.loads(text)
+            return name, jsonutil.load_document(text)
+        except jsonutil.KeyTwice as twice:
+            raise CliError(
+                f"the secret {name} has the key {twice.key!r} twice: keep one (JSON would use the last)"
+            ) from None
         except ValueError:
             raise CliError(f"the secret {name} is not JSON: store it as a JSON object") from None
 

@@ -25,7 +25,7 @@ def aws(monkeypatch):
 def secret(name: str):
     from aws_lambda_powertools.utilities import parameters
 
-    return lambda: parameters.get_secret(name, transform="json", max_age=0)
+    return lambda: parameters.get_secret(name, max_age=0)  # as the runtime reads it: the text, parsed by `_read`
 
 
 def test_a_secret_that_is_not_json_is_named(aws):
@@ -44,7 +44,7 @@ def test_a_secret_or_parameter_that_does_not_exist_is_named(aws):
     with pytest.raises(ConfigurationError) as missing_secret:
         _read("secret ctns/netsuite", secret("ctns/netsuite"))
     with pytest.raises(ConfigurationError) as missing_parameter:
-        _read("config parameter /ctns/config", lambda: parameters.get_parameter("/ctns/config", transform="json"))
+        _read("config parameter /ctns/config", lambda: parameters.get_parameter("/ctns/config"))
 
     assert str(missing_secret.value) == "secret ctns/netsuite does not exist (the stack's parameters name it)"
     assert str(missing_parameter.value).startswith("config parameter /ctns/config does not exist")
@@ -54,3 +54,52 @@ def test_a_secret_that_is_there_is_read(aws):
     boto3.client("secretsmanager").create_secret(Name="ctns/clicktime", SecretString='{"api_token": "abc"}')
 
     assert _read("secret ctns/clicktime", secret("ctns/clicktime")) == {"api_token": "abc"}
+
+
+def test_a_secret_or_config_parameter_with_a_key_twice_is_refused_naming_the_key(aws):
+    """JSON keeps the last of two keys: a secret edited in the console with `api_token` twice, or a config
+    parameter with two `time` sections, would run on whichever came last without a word (the CLI refuses such
+    files; the functions read what the console left)."""
+    from aws_lambda_powertools.utilities import parameters
+
+    boto3.client("secretsmanager").create_secret(
+        Name="ctns/clicktime", SecretString='{"api_token": "old", "api_token": "new"}'
+    )
+    boto3.client("ssm").put_parameter(
+        Name="/ctns/config", Type="String", Value='{"time": {"lookback_days": 7}, "time": {"lookback_days": 9}}'
+    )
+
+    with pytest.raises(ConfigurationError) as secret_said:
+        _read("secret ctns/clicktime", lambda: parameters.get_secret("ctns/clicktime", max_age=0))
+    with pytest.raises(ConfigurationError) as config_said:
+        _read("config parameter /ctns/config", lambda: parameters.get_parameter("/ctns/config", max_age=0))
+
+    assert str(secret_said.value) == (
+        "secret ctns/clicktime has the key 'api_token' twice: keep one (JSON would use the last)"
+    )
+    assert str(config_said.value).startswith("config parameter /ctns/config has the key 'time' twice")
+    assert "old" not in str(secret_said.value) and "new" not in str(secret_said.value)
+
+
+def test_the_cli_refuses_a_deployed_secret_or_config_parameter_with_a_key_twice(aws):
+    """`ctns check` and `ctns status` read the deployed stack's config parameter and secrets (`ctns.target`): one line
+    naming the key, never the value, as the functions say it."""
+    from ctns.output import CliError
+    from ctns.target import Target
+
+    boto3.client("secretsmanager").create_secret(
+        Name="ctns/clicktime", SecretString='{"api_token": "old", "api_token": "new"}'
+    )
+    boto3.client("ssm").put_parameter(
+        Name="/ctns/config", Type="String", Value='{"time": {"lookback_days": 7}, "time": {"lookback_days": 9}}'
+    )
+    target = Target("ctns", {}, {}, boto3.session.Session())
+
+    with pytest.raises(CliError) as secret_said:
+        target.clicktime_secret()
+    with pytest.raises(CliError) as config_said:
+        target.config()
+
+    assert str(secret_said.value).startswith("the secret ctns/clicktime has the key 'api_token' twice: keep one")
+    assert str(config_said.value).startswith("the config parameter /ctns/config has the key 'time' twice: keep one")
+    assert "old" not in str(secret_said.value) and "new" not in str(secret_said.value)

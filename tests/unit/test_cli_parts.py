@@ -252,6 +252,45 @@ def test_a_file_that_fails_while_a_command_writes_it_is_one_line_naming_it_not_a
     assert "bug" not in printed.out + printed.err
 
 
+@pytest.mark.parametrize("fails_at", ["write", "replace"])
+def test_a_file_ctns_writes_is_whole_or_as_it_was_when_the_disk_fills(tmp_path, monkeypatch, fails_at):
+    """A report or the local stack's state file cut short by a full disk is worse than none: a script (or the next
+    `ctns` command) reads half a JSON document. The text is written beside the file and moved over it."""
+    from ctns import output
+
+    report = tmp_path / "demo-report.json"
+    report.write_text('{"nights": 3}\n')
+    full = OSError(28, "No space left on device", str(report))
+    if fails_at == "replace":
+        monkeypatch.setattr(output.os, "replace", lambda *a: (_ for _ in ()).throw(full))
+    else:
+        opened = output.os.fdopen
+
+        def half_written(fd: int, mode: str = "r") -> Any:
+            file = opened(fd, mode)
+            file.write('{"nights": ')
+            file.flush()
+            file.write = lambda text: (_ for _ in ()).throw(full)
+            return file
+
+        monkeypatch.setattr(output.os, "fdopen", half_written)
+
+    with pytest.raises(OSError, match="No space left"):
+        output.write_whole(report, '{"nights": 4, "passes": []}\n')
+
+    assert report.read_text() == '{"nights": 3}\n'
+    assert [p.name for p in tmp_path.iterdir()] == ["demo-report.json"]  # nothing half-written left beside it
+
+
+def test_a_file_ctns_writes_replaces_the_last_one_whole(tmp_path):
+    from ctns import output
+
+    report = tmp_path / "new" / "demo-report.json"
+    output.write_whole(report, "one\n")
+    output.write_whole(report, "two\n")
+    assert report.read_text() == "two\n" and [p.name for p in report.parent.iterdir()] == ["demo-report.json"]
+
+
 def test_an_os_error_about_no_file_is_still_reported_as_a_bug(monkeypatch, capsys):
     from ctns import cli
     from ctns.commands import local_stack

@@ -115,6 +115,13 @@ def test_the_machines_own_time_zone_is_refused(zone: str) -> None:
         config(netsuite={"timezone": zone})
 
 
+def test_the_placeholder_zone_factory_is_refused() -> None:
+    """tzdata's "Factory" is the zone of a machine whose zone was never set (UTC, labelled "-00"): a config naming
+    it reads NetSuite's times as UTC without anyone having chosen UTC."""
+    with pytest.raises(ValidationError, match="placeholder"):
+        config(netsuite={"timezone": "Factory"})
+
+
 @pytest.mark.parametrize(
     "document",
     [

@@ -213,6 +213,11 @@ class NetSuiteSettings(Strict):
                 f"{value!r} names whichever zone the machine reading the config is set to, not one zone: "
                 "give an IANA time zone name such as 'America/New_York'"
             )
+        if value.lower() == "factory":
+            raise ValueError(
+                "'Factory' is the zone database's placeholder for a machine whose zone was never set (UTC, labelled "
+                "'-00'), not a zone: give an IANA time zone name such as 'America/New_York' (or 'UTC')"
+            )
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as error:

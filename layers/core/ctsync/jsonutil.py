@@ -12,6 +12,31 @@ def loads(text: str | bytes) -> Any:
     return json.loads(text, parse_float=Decimal)
 
 
+class KeyTwice(ValueError):
+    """A JSON object of a document a person wrote gives one key twice: JSON keeps the last, and the first would be
+    dropped without a word (two "time" sections: the settings of one are not used)."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"the key {key!r} is given twice")
+        self.key = key
+
+
+def _keys_once(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    document: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in document:
+            raise KeyTwice(key)
+        document[key] = value
+    return document
+
+
+def load_document(text: str | bytes) -> Any:
+    """A JSON document a person wrote (a config, a secret), its objects' keys each given once (`KeyTwice`); numbers
+    as `json` reads them (the config's models take floats and validate them). Raises json.JSONDecodeError (a
+    ValueError) for text that is not JSON."""
+    return json.loads(text, object_pairs_hook=_keys_once)
+
+
 def dumps(value: Any) -> str:
     """Like json.dumps, but a Decimal becomes a JSON number spelled exactly as the Decimal (no float on the way)."""
     return "".join(_encode(value))

@@ -25,6 +25,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from ctsync import jsonutil
 from ctsync.clicktime.client import ClickTimeClient
 from ctsync.config import SyncConfig
 from ctsync.errors import ConfigurationError
@@ -81,9 +82,7 @@ class Runtime:
     @cached_property
     def config(self) -> SyncConfig:
         name = self.env.CONFIG_PARAMETER
-        document = _read(
-            f"config parameter {name}", lambda: parameters.get_parameter(name, transform="json", max_age=CACHE_SECONDS)
-        )
+        document = _read(f"config parameter {name}", lambda: parameters.get_parameter(name, max_age=CACHE_SECONDS))
         try:
             return SyncConfig.model_validate(document)
         except ValidationError as error:
@@ -96,7 +95,7 @@ class Runtime:
             raise ConfigurationError(f"config document {self.env.CONFIG_PARAMETER} is invalid: {problems}") from None
 
     def _secret(self, name: str) -> dict[str, Any]:
-        value = _read(f"secret {name}", lambda: parameters.get_secret(name, transform="json", max_age=CACHE_SECONDS))
+        value = _read(f"secret {name}", lambda: parameters.get_secret(name, max_age=CACHE_SECONDS))
         if not isinstance(value, dict):
             raise ConfigurationError(f"secret {name} must be a JSON object")
         return value
@@ -276,12 +275,12 @@ _NOT_ALLOWED = {"AccessDeniedException", "DecryptionFailure", "KMSAccessDeniedEx
 
 
 def _read(what: str, fetch: Callable[[], Any]) -> Any:
-    """A parameter or secret through Powertools, its failures a person can fix said in one line naming it (before:
-    "Unable to transform value using 'json' transform: Expecting value…", or botocore's text without the name)."""
+    """A parameter or secret through Powertools (`fetch`: its text), parsed as a JSON document (each key once:
+    `jsonutil.load_document`), its failures a person can fix said in one line naming it (before: "Unable to
+    transform value using 'json' transform: Expecting value…", or botocore's text without the name). Never the
+    value: a secret's text stays out of the message."""
     try:
-        return fetch()
-    except parameters.exceptions.TransformParameterError:
-        raise ConfigurationError(f"{what} is not JSON (see docs/deploy.md for its shape)") from None
+        text = fetch()
     except (parameters.exceptions.GetParameterError, parameters.exceptions.GetSecretError) as error:
         # Powertools raises it inside its own `except` (the ClientError is the context, not the cause)
         code = getattr(error.__cause__ or error.__context__, "response", {}).get("Error", {}).get("Code", "")
@@ -290,3 +289,11 @@ def _read(what: str, fetch: Callable[[], Any]) -> Any:
         if code in _NOT_ALLOWED:
             raise ConfigurationError(f"{what} cannot be read by this function ({code}): check its role") from None
         raise
+    try:
+        return jsonutil.load_document(text)
+    except jsonutil.KeyTwice as twice:
+        raise ConfigurationError(
+            f"{what} has the key {twice.key!r} twice: keep one (JSON would use the last)"
+        ) from None
+    except (ValueError, TypeError):  # not JSON text; a binary secret
+        raise ConfigurationError(f"{what} is not JSON (see docs/deploy.md for its shape)") from None
