@@ -79,6 +79,7 @@ def reconcile_expenses(
     exported: dict[str, str] = {}  # sheet -> report
     planned: dict[str, ReportPlan] = {}  # exported sheet -> what the export would send for it now
     held: dict[str, str] = {}  # blocked sheet -> the report its earlier approval left in NetSuite
+    unkept: dict[str, tuple[ExpenseSheet, list[Any], Any]] = {}  # exported before its mapping kept the posting period
     sheets = source.approved_sheets(window)
     for raw in sheets:
         sheet = ExpenseSheet.model_validate(raw)
@@ -110,8 +111,13 @@ def reconcile_expenses(
         if live:
             exported[sheet.ID] = mapping.target_id  # type: ignore[union-attr]
             planned[sheet.ID] = plan
+            if not posted_period(mapping):
+                unkept[sheet.ID] = (sheet, items, mapping)
     approved = {str(raw["ID"]) for raw in sheets}
     read = _netsuite_amounts(netsuite, ns, {**exported, **held})
+    for sheet_id, (sheet, items, mapping) in unkept.items():  # where the report was posted is where NetSuite holds it
+        posted_to = export.posted_to(mapping, read.reports.get(sheet_id) or {})
+        planned[sheet_id] = export.plan(sheet, items, exported=True, posted_to=posted_to)
     found, found_posted = read.summed(exported), read.summed(exported, posted=True)
     strays = _strays(mappings, approved, source.first_day(window).isoformat())
     receipts = _receipts(mappings, {**exported, **held}, read.links, config.expenses.receipts.link)

@@ -76,6 +76,7 @@ from ctsync.records.expense_lines import (
     id_order,
     line_mappings,
     line_money,
+    posted_from_report,
     posted_period,
     report_hash,
     report_payload,
@@ -413,7 +414,7 @@ class ExpenseExport(SheetExport):
             return "fail", str(unreadable)
         if items:
             exported = mapping is not None and not mapping.deleted and bool(mapping.target_id)
-            plan = self.plan(sheet, items, exported=exported, posted_to=posted_period(mapping))
+            plan = self.plan(sheet, items, exported=exported, posted_to=self.posted_to(mapping))
             problems = merged(plan.problems)
             if problems:
                 return "fail", "; ".join(_with_entries(p, ITEMS) for p in problems)
@@ -541,7 +542,7 @@ class ExpenseExport(SheetExport):
         children = {m.source_id: m for m in self._mappings.children(KIND, sheet.ID)}
         exported = bool(before and not before.deleted)
         periods.result()  # a failed read raises here, rather than the plan reading (and retrying) it again
-        plan = self.plan(sheet, items, exported=exported, posted_to=posted_period(before))
+        plan = self.plan(sheet, items, exported=exported, posted_to=self.posted_to(before))
         if receipts_only:
             recorded = partial(self._doubts.recorded, lock, attempt)
             return self._receipt_step.again(lock, message, plan, version, children, recorded)
@@ -753,6 +754,20 @@ class ExpenseExport(SheetExport):
         )
 
     # -- report writes of unknown outcome (`ctsync.unsettled`) ---------------------------------------------------
+    def posted_to(self, mapping: Mapping | None, report: dict[str, Any] | None = None) -> str:
+        """Where the sheet's report was posted (`expense_lines.posted_period`). A mapping written before it kept
+        that (before 2026-12-02) is answered from the report NetSuite holds: `report` when the caller has read it,
+        else one read of its date and period (once: the export's commit records it)."""
+        kept = posted_period(mapping)
+        if kept or mapping is None or mapping.deleted or not mapping.target_id:
+            return kept
+        if report is None:
+            try:
+                report = self._netsuite.get_record(RECORD, mapping.target_id, fields=["tranDate", "postingPeriod"])
+            except NetSuiteNotFound:
+                return ""
+        return posted_from_report(report, self._ns.period_of)
+
     def _frozen(self, report: str) -> str | None:
         """Why a report must not change: paid in NetSuite, approved by accounting there (unless the export sets
         that box itself), or in a closed (or A/P-locked) period; None if it may (or is gone). One read of the

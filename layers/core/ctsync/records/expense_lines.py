@@ -321,6 +321,21 @@ def posted_period(mapping: Mapping | None) -> str:
     return mapping.details.get(POSTED_TO, "")
 
 
+def posted_from_report(report: dict[str, Any] | None, period_of: Callable[[date], Any]) -> str:
+    """`posted_period` for a report exported before the sheet's mapping kept it, from the report NetSuite holds
+    (`tranDate`, `postingPeriod` as the REST record gives them; `period_of`: a day -> its accounting period, with an
+    `id`): where it was posted is where it is. "" when the report is missing or says neither."""
+    if not report:
+        return ""
+    sent = (report.get("postingPeriod") or {}).get("id")
+    day = str(report.get("tranDate") or "")[:10]
+    try:
+        own = period_of(date.fromisoformat(day)) if day else None
+    except ValueError:
+        return ""
+    return f"{own.id}:{sent}" if own is not None and sent else ""
+
+
 def id_order(value: str) -> tuple[int, int | str]:
     return (0, int(value)) if value.isdigit() else (1, value)
 
@@ -394,6 +409,7 @@ __all__ = [
     "id_order",
     "line_mappings",
     "line_money",
+    "posted_from_report",
     "posted_period",
     "report_payload",
     "report_total",
