@@ -10,7 +10,7 @@ import pytest
 from moto import mock_aws
 
 from ctsync.errors import ConfigurationError
-from ctsync.runtime import _read
+from ctsync.runtime import Environment, Runtime, _read
 
 
 @pytest.fixture
@@ -103,3 +103,77 @@ def test_the_cli_refuses_a_deployed_secret_or_config_parameter_with_a_key_twice(
     assert str(secret_said.value).startswith("the secret ctns/clicktime has the key 'api_token' twice: keep one")
     assert str(config_said.value).startswith("the config parameter /ctns/config has the key 'time' twice: keep one")
     assert "old" not in str(secret_said.value) and "new" not in str(secret_said.value)
+
+
+# -- found by a review (2026-12-02): a text that failed to parse was cached by Powertools for CACHE_SECONDS, so a warm
+# function kept refusing the config or secret the operator had fixed (before, Powertools' own transform failed
+# uncached). The functions' runtime reads the fix at its next invocation.
+ENV = {
+    "SYNC_NAME": "time",
+    "STATE_TABLE": "state",
+    "IDEMPOTENCY_TABLE": "idem",
+    "WORK_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/work",
+    "DEAD_LETTER_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/dlq",
+    "CONFIG_PARAMETER": "/ctns/config",
+    "NETSUITE_SECRET_ID": "ctns/netsuite",
+    "CLICKTIME_SECRET_ID": "ctns/clicktime",
+}
+
+
+@pytest.fixture
+def fresh_aws(monkeypatch):
+    from aws_lambda_powertools.utilities import parameters
+
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    parameters.clear_caches()
+    with mock_aws():
+        yield
+    parameters.clear_caches()
+
+
+GOOD = '{"netsuite": {"account_id": "1234567_SB1"}, "time": {"lookback_days": 9}}'
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        '{"netsuite": {"account_id": "1234567_SB1"}, "time": {"lookback_days": 7}, "time": {"lookback_days": 9}}',
+        '{"netsuite": {"account_id": "1234567_SB1"}, "time": {"lookback_days": 9}',
+    ],
+    ids=["key-twice", "not-json"],
+)
+def test_a_config_parameter_fixed_after_a_failed_read_is_read_at_the_next_invocation(fresh_aws, bad):
+    ssm = boto3.client("ssm")
+    ssm.put_parameter(Name="/ctns/config", Type="String", Value=bad)
+    runtime = Runtime(Environment.read(ENV))  # `runtime.current()` keeps this one for CACHE_SECONDS
+    with pytest.raises(ConfigurationError):
+        _ = runtime.config
+
+    ssm.put_parameter(Name="/ctns/config", Type="String", Value=GOOD, Overwrite=True)  # ctns config push
+
+    try:
+        config = runtime.config  # the next invocation of the warm function
+    except ConfigurationError as error:
+        pytest.fail(f"the fixed config parameter is still refused: {error}")
+    assert config.time.lookback_days == 9
+
+
+@pytest.mark.parametrize(
+    "bad", ['{"api_token": "old", "api_token": "new"}', '{"api_token": "new"'], ids=["key-twice", "not-json"]
+)
+def test_a_secret_fixed_after_a_failed_read_is_read_at_the_next_invocation(fresh_aws, bad):
+    sm = boto3.client("secretsmanager")
+    sm.create_secret(Name="ctns/clicktime", SecretString=bad)
+    runtime = Runtime(Environment.read(ENV))
+    with pytest.raises(ConfigurationError):
+        runtime._secret("ctns/clicktime")
+
+    sm.put_secret_value(SecretId="ctns/clicktime", SecretString='{"api_token": "new"}')
+
+    try:
+        value = runtime._secret("ctns/clicktime")
+    except ConfigurationError as error:
+        pytest.fail(f"the fixed secret is still refused: {error}")
+    assert value == {"api_token": "new"}

@@ -292,8 +292,10 @@ def _read(what: str, fetch: Callable[[], Any]) -> Any:
     try:
         return jsonutil.load_document(text)
     except jsonutil.KeyTwice as twice:
+        parameters.clear_caches()  # a text that cannot be used is not kept: the operator's fix is read at once
         raise ConfigurationError(
             f"{what} has the key {twice.key!r} twice: keep one (JSON would use the last)"
         ) from None
     except (ValueError, TypeError):  # not JSON text; a binary secret
+        parameters.clear_caches()
         raise ConfigurationError(f"{what} is not JSON (see docs/deploy.md for its shape)") from None
