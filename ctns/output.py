@@ -14,8 +14,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import stat
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Iterable, Sequence
@@ -233,17 +233,24 @@ def duration(seconds: float | None) -> str:
 def write_whole(path: Path, text: str) -> None:
     """`text` as the whole of the file at `path`, or the file as it was: written beside it and moved over it, so a
     full disk leaves no half a report or state file for a script or the next command to read (OSError raised as
-    the write raised it). A device or pipe (`/dev/stdout`) is written directly. Folders are created."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.exists() and not path.is_file():
-        path.write_text(text)
+    the write raised it). A link is written through (the file it names is replaced); a path in /dev or /proc
+    (`--report /dev/stdout`, whatever stdout is) and anything not a regular file are written directly. A new file
+    gets the mode `open` gives (0666 less the umask), an existing one keeps its own. Folders are created."""
+    given = Path(path)
+    if str(given.absolute()).startswith(("/dev/", "/proc/")) or (given.exists() and not given.is_file()):
+        given.write_text(text)
         return
-    handle, beside = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    target = Path(os.path.realpath(given))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else None
+    beside = target.parent / f".{target.name}.{os.urandom(6).hex()}.part"
+    handle = os.open(beside, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies, as to open()
     try:
         with os.fdopen(handle, "w") as file:
             file.write(text)
-        os.chmod(beside, 0o644)  # mkstemp's 0600 would make a report only its writer can read
-        os.replace(beside, path)
+        if mode is not None:
+            os.chmod(beside, mode)
+        os.replace(beside, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(beside)
