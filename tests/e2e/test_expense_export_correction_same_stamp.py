@@ -5,6 +5,7 @@ poller compares (`SheetKind.content`). The time export's: `test_time_export_corr
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 from decimal import Decimal
 
@@ -45,4 +46,43 @@ def test_a_correction_approved_again_under_the_same_stamp_reaches_netsuite(world
     assert [line["amount"] for line in lines(world.report(sheet))] == [Decimal("30.00")], (
         f"expense sheet {sheet} corrected to 30.00 and approved again (ApprovedDate {same_stamp!r} both times): the "
         f"report still has 42.50; the run: {result.syncs['expenses']}"
+    )
+
+
+# -- found by a review of the change above: the amount reached NetSuite but the receipt is checked once per approval,
+# keyed by its stamp, which a date-only stamp keeps; the key now holds what the listing showed of the sheet too.
+OLD = b"%PDF-1.4 old dinner receipt 42.50\n%%EOF\n"
+NEW = b"%PDF-1.4 corrected dinner receipt 30.00\n%%EOF\n"
+
+
+@pytest.mark.parametrize("same_stamp", [True, False], ids=["date-only-same-stamp", "control-new-stamp"])
+def test_a_receipt_replaced_in_a_same_stamp_correction_reaches_netsuite(world, same_stamp):
+    world.ct.clock.advance(timedelta(hours=8))
+    world.run()
+    world.ct.clock.advance(timedelta(hours=1))
+    sheet = world.sheet()
+    item = world.item(sheet, "42.50", receipt=OLD, receipt_type="application/pdf")
+    world.approve(sheet)
+    world.ct.store.expense_sheets[sheet]["ApprovedDate"] = "2026-11-23"
+    world.ct.clock.advance(timedelta(hours=1))
+    world.run()
+    assert [line["amount"] for line in lines(world.report(sheet))] == [Decimal("42.50")]
+    assert [f["sha256"] for f in world.ns.files()] == [hashlib.sha256(OLD).hexdigest()]
+
+    def correct() -> None:
+        world.ct.edit_expense_item(item, Amount=Decimal("30.00"))
+        world.ct.set_receipt(item, NEW, "application/pdf")
+
+    world.reapprove(sheet, correct)
+    if same_stamp:
+        world.ct.store.expense_sheets[sheet]["ApprovedDate"] = "2026-11-23"
+    world.ct.clock.advance(timedelta(hours=12))
+    result = world.run()
+
+    assert [line["amount"] for line in lines(world.report(sheet))] == [Decimal("30.00")]
+    linked = {str((line.get("expmediaitem") or {}).get("id")) for line in lines(world.report(sheet))}
+    shas = {f["id"]: f["sha256"] for f in world.ns.files()}
+    assert [shas.get(file_id) for file_id in linked] == [hashlib.sha256(NEW).hexdigest()], (
+        f"expense item {item} corrected to 30.00 with a new receipt, approved again the same day: the line of 30.00 "
+        f"still links the old receipt (files {world.ns.files()}); the run: {result.syncs['expenses']}"
     )

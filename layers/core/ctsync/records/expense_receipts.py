@@ -40,7 +40,7 @@ from ctsync.records.expense_lines import (
     report_payload,
 )
 from ctsync.records.receipts import FileCabinet, file_type_of
-from ctsync.records.sheet_export import is_held_back, kept_fingerprint
+from ctsync.records.sheet_export import approval_of, is_held_back, kept_fingerprint
 from ctsync.state import Lock, Mapping, MappingStore, RunLog
 from ctsync.sync.messages import Outcome, WorkMessage
 from ctsync.timeutil import format_instant
@@ -157,6 +157,7 @@ class ReceiptStep:
         children: dict[str, Mapping],
         report: str,
         frozen: Callable[[], str | None],
+        approval: str = "",
     ) -> ReceiptsDone:
         """Store each item's receipt once, before the report is written (`report`: its id, "" before the first
         write; `frozen`: as `frozen(report)` gives); `children` gains each item's child mapping with its
@@ -169,7 +170,10 @@ class ReceiptStep:
         work later (5xx, a timeout) is left for a retry of this step alone; one that cannot (too large, a type
         NetSuite refuses) is reported and not tried again until the sheet is approved anew.
         """
-        checked = format_instant(version)
+        # Checked for this approval: its stamp, and what the listing showed of the sheet (`approval`, the change's
+        # fingerprint): a sheet corrected and approved again under a stamp that reads the same (a date alone) may
+        # carry a new receipt
+        checked = f"{format_instant(version)}#{approval}" if approval else format_instant(version)
         done = ReceiptsDone()
         for line in plan.lines:
             item = line.item
@@ -501,7 +505,9 @@ class ReceiptStep:
             self._mappings.release(lock)
             return Outcome("skipped", report, f"receipts retry: report {report} held back by NetSuite, flagged")
         frozen = self.frozen(report)
-        done = self.store(plan, version, children, report, frozen)
+        done = self.store(
+            plan, version, children, report, frozen, approval_of(message.fingerprint or before.fingerprint)
+        )
         held = before.content_hash
         verify = bool(message.snapshot.get(RECEIPT_VERIFY))
         if verify and not self._links_hold(plan, report, children):
