@@ -86,3 +86,39 @@ def test_a_receipt_replaced_in_a_same_stamp_correction_reaches_netsuite(world, s
         f"expense item {item} corrected to 30.00 with a new receipt, approved again the same day: the line of 30.00 "
         f"still links the old receipt (files {world.ns.files()}); the run: {result.syncs['expenses']}"
     )
+
+
+# -- found by the same review: a same-day correction that keeps every total the listing shows (an item moved to
+# another project, re-categorised, made billable) was held as exported. An approval stamped with a date alone is now
+# judged by the worker, which reads the items (`Change.judged_by_worker`).
+@pytest.mark.parametrize("same_stamp", [True, False], ids=["same-stamp", "control-new-stamp"])
+@pytest.mark.parametrize("edit", ["project", "category", "billable"])
+def test_a_same_stamp_correction_that_keeps_the_totals_reaches_netsuite(world, edit, same_stamp):
+    world.ct.clock.advance(timedelta(hours=8))
+    world.run()
+    world.ct.clock.advance(timedelta(hours=1))
+    sheet = world.sheet()
+    item = world.item(sheet, "42.50")
+    world.approve(sheet)
+    world.ct.store.expense_sheets[sheet]["ApprovedDate"] = "2026-11-23"
+    world.ct.clock.advance(timedelta(hours=1))
+    world.run()
+    (before,) = lines(world.report(sheet))
+    fields = {
+        "project": {"JobID": world.job2},
+        "category": {"ExpenseTypeID": world.lodging},
+        "billable": {"Billable": True},
+    }[edit]
+
+    world.reapprove(sheet, lambda: world.ct.edit_expense_item(item, **fields))
+    if same_stamp:
+        world.ct.store.expense_sheets[sheet]["ApprovedDate"] = "2026-11-23"
+    world.ct.clock.advance(timedelta(hours=12))
+    result = world.run()
+
+    (after,) = lines(world.report(sheet))
+    keys = {"project": "customer", "category": "category", "billable": "isBillable"}
+    assert after.get(keys[edit]) != before.get(keys[edit]), (
+        f"expense item {item} corrected ({fields}) and approved again the same day: the report line still has "
+        f"{keys[edit]} = {after.get(keys[edit])!r}; the run: {result.syncs['expenses']}"
+    )

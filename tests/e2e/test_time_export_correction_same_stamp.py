@@ -50,3 +50,27 @@ def test_a_correction_approved_again_under_the_same_stamp_reaches_netsuite(world
         f"timesheet {sheet} corrected to 4:00 and approved again (ApprovedDate {same_stamp!r} both times): NetSuite "
         f"still has 6:00; the run: {result.syncs['time']}"
     )
+
+
+def test_time_moved_between_jobs_on_one_day_under_a_date_only_stamp_reaches_netsuite(world):
+    """The day's total stays 6:00, so the listing shows nothing new: a date-only stamp is judged by the worker."""
+    world.ct.clock.advance(timedelta(hours=8))
+    world.run()
+    world.ct.clock.advance(timedelta(hours=1))
+    sheet = world.sheet()
+    entry = world.entry(sheet, WEEK, "6")
+    world.approve(sheet)
+    stamp(world, sheet, "2026-11-23")
+    world.ct.clock.advance(timedelta(hours=1))
+    world.run()
+    assert world.bill(entry)["caseTaskEvent"]["id"] == world.task
+
+    world.reapprove(sheet, lambda: world.ct.edit_time_entry(entry, TaskID=world.ct_task2))
+    stamp(world, sheet, "2026-11-23")
+    world.ct.clock.advance(timedelta(hours=12))
+    result = world.run()
+
+    assert world.bill(entry)["caseTaskEvent"]["id"] == world.task2, (
+        f"entry {entry} moved to another task and approved again the same day (a date-only stamp): the bill keeps "
+        f"task {world.bill(entry)['caseTaskEvent']['id']}; the run: {result.syncs['time']}"
+    )

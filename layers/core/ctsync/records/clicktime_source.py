@@ -21,6 +21,7 @@ which reads the sheet's status again before it removes anything.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -66,6 +67,7 @@ READ_ATTEMPTS = 3
 AHEAD = timedelta(days=400)
 
 
+DATE_ONLY = re.compile(r"\s*\d{4}-\d{2}-\d{2}\s*")  # an ApprovedDate without a time
 EXPENSE_TOTALS = ("TotalAmount", "ReimbursableAmount", "ExpenseItemCount")  # an expense sheet's, listed verbose
 
 
@@ -284,8 +286,22 @@ class ApprovedSheetSource:
                 continue
             snapshot = {name: sheet.get(name) for name in self._kind.snapshot_fields}
             fingerprint = content_hash({**snapshot, "content": self._kind.content(sheet)})
+            # A stamp with a date alone reads the same for every approval of that day: a correction approved again
+            # the same day may keep every total the listing shows (an item moved to another project)
+            same_day = isinstance(sheet.get("ApprovedDate"), str) and bool(DATE_ONLY.fullmatch(sheet["ApprovedDate"]))
             key = f"{format_instant(approved)}|{sheet['ID']}"
-            changes.append((key, Change(str(sheet["ID"]), approved, snapshot=snapshot, fingerprint=fingerprint)))
+            changes.append(
+                (
+                    key,
+                    Change(
+                        str(sheet["ID"]),
+                        approved,
+                        snapshot=snapshot,
+                        fingerprint=fingerprint,
+                        judged_by_worker=same_day,
+                    ),
+                )
+            )
         changes.sort(key=lambda pair: pair[0])
         pending = [pair for pair in changes if after is None or pair[0] > after]
         for start in range(0, len(pending), BATCH):

@@ -104,7 +104,7 @@ class SyncDefinition:
     def holds(self, change: Change, mapping: Mapping | None) -> bool:
         """Whether the target side already reflects `change` (nothing to do): judged by `unchanged`, or, for a
         record never synced, by the skip marker of this very snapshot."""
-        if mapping is None:
+        if mapping is None or change.judged_by_worker:
             return False
         if not mapping.target_id:  # a skip marker: this very snapshot was judged to need no target
             return bool(change.fingerprint) and change.fingerprint == mapping.fingerprint

@@ -44,6 +44,7 @@ class WorkMessage(BaseModel):
     op: Literal["upsert", "delete", "check"] = "upsert"
     snapshot: dict[str, Any] = Field(default_factory=dict)
     fingerprint: str = ""  # of the snapshot, recorded once the message is applied in full
+    judged_by_worker: bool = False  # see `Change`: the worker applies it whatever the fingerprint says
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,9 @@ class Change:
     op: Op = "upsert"
     snapshot: dict[str, Any] = field(default_factory=dict)
     fingerprint: str = ""
+    # The source cannot tell this change from the one last applied (an approval stamped with a date alone): it is
+    # queued whatever the fingerprint, and the worker, reading the record, judges whether anything changed.
+    judged_by_worker: bool = False
 
 
 @dataclass(frozen=True)

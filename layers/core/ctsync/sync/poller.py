@@ -184,6 +184,7 @@ class Poller:
                 op=change.op,  # type: ignore[arg-type]
                 snapshot=change.snapshot,
                 fingerprint=change.fingerprint,
+                judged_by_worker=change.judged_by_worker,
             )
             for change in queued
         )

@@ -417,6 +417,7 @@ def _change(message: WorkMessage) -> Change:
         op=message.op,
         snapshot=message.snapshot,
         fingerprint=message.fingerprint,
+        judged_by_worker=message.judged_by_worker,
     )
 
 
