@@ -281,7 +281,12 @@ def _judge_batch(
         if mapping is None and (definition.mapping_kind, change.source_id) in adopted:
             # Adopted by this run before its changes are applied: updated, not created.
             mapping = Mapping(kind=definition.mapping_kind, source_id=change.source_id, target_id="adopted")
-        unchanged = bool(mapping) and change.op == "upsert" and definition.unchanged(change, mapping)
+        unchanged = (
+            bool(mapping)
+            and change.op == "upsert"
+            and not change.judged_by_worker
+            and definition.unchanged(change, mapping)
+        )
         action, detail = judge(change, mapping, unchanged, config)
         if action not in ("unchanged", "skip", "fail") and (preflight or verdict):
             message = WorkMessage(
@@ -292,6 +297,7 @@ def _judge_batch(
                 op=change.op,  # type: ignore[arg-type]
                 snapshot=change.snapshot,
                 fingerprint=change.fingerprint,
+                judged_by_worker=change.judged_by_worker,
             )
             decided = verdict(message, known.get(change.source_id)) if verdict else None
             problems = [] if decided or preflight is None else list(preflight(message) or [])

@@ -36,3 +36,21 @@ def test_the_latest_instant_a_clicktime_stamp_can_stand_for(stamp, latest):
     # window start, and the watermark skipped the timesheet for good
     assert latest_instant_of(stamp).isoformat() == latest
     assert latest_instant_of(stamp) >= parse_loose_instant(stamp)
+
+
+def test_a_stamp_that_reads_the_same_all_day_is_told_apart_from_one_with_a_time() -> None:
+    """`same_all_day`: the stamps under which every approval of a day looks alike to the poller (the worker judges
+    those), in every form `parse_loose_instant` reads a date alone; a day written as its midnight counts too."""
+    from ctsync.timeutil import same_all_day
+
+    for alike in (
+        "2026-11-23",
+        " 2026-11-23 ",
+        "20261123",
+        "2026-W48-1",
+        "2026-11-23T00:00:00",
+        "2026-11-23T00:00:00Z",
+    ):
+        assert same_all_day(alike), alike
+    for timed in ("2026-11-23T11:00:00", "2026-11-23T00:00:01Z", "2026-11-23T03:00:00-08:00", "soon", "", "11/23/2026"):
+        assert not same_all_day(timed), timed

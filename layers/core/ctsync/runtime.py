@@ -92,12 +92,12 @@ class Runtime:
                 f"{'.'.join(str(part) for part in item['loc'])}: {item['msg']}"
                 for item in error.errors(include_input=False, include_url=False, include_context=False)
             )
-            raise ConfigurationError(f"config document {self.env.CONFIG_PARAMETER} is invalid: {problems}") from None
+            raise _unusable(f"config document {self.env.CONFIG_PARAMETER} is invalid: {problems}") from None
 
     def _secret(self, name: str) -> dict[str, Any]:
         value = _read(f"secret {name}", lambda: parameters.get_secret(name, max_age=CACHE_SECONDS))
         if not isinstance(value, dict):
-            raise ConfigurationError(f"secret {name} must be a JSON object")
+            raise _unusable(f"secret {name} must be a JSON object")
         return value
 
     # -- clients ------------------------------------------------------------------------------------
@@ -107,7 +107,7 @@ class Runtime:
         try:
             credentials = TbaCredentials.model_validate(self._secret(self.env.NETSUITE_SECRET_ID))
         except ValidationError as error:
-            raise ConfigurationError(f"NetSuite secret {self.env.NETSUITE_SECRET_ID}: {_fields(error)}") from None
+            raise _unusable(f"NetSuite secret {self.env.NETSUITE_SECRET_ID}: {_fields(error)}") from None
         return NetSuiteClient(
             account_id=settings.account_id,
             credentials=credentials,
@@ -128,7 +128,7 @@ class Runtime:
         try:
             secret = ClickTimeSecret.model_validate(self._secret(self.env.CLICKTIME_SECRET_ID))
         except ValidationError as error:
-            raise ConfigurationError(f"ClickTime secret {self.env.CLICKTIME_SECRET_ID}: {_fields(error)}") from None
+            raise _unusable(f"ClickTime secret {self.env.CLICKTIME_SECRET_ID}: {_fields(error)}") from None
         return ClickTimeClient(
             token=secret.api_token, base_url=self.config.clicktime.base_url, retry=self._retry_policy()
         )
@@ -292,10 +292,14 @@ def _read(what: str, fetch: Callable[[], Any]) -> Any:
     try:
         return jsonutil.load_document(text)
     except jsonutil.KeyTwice as twice:
-        parameters.clear_caches()  # a text that cannot be used is not kept: the operator's fix is read at once
-        raise ConfigurationError(
-            f"{what} has the key {twice.key!r} twice: keep one (JSON would use the last)"
-        ) from None
+        raise _unusable(f"{what} has the key {twice.key!r} twice: keep one (JSON would use the last)") from None
     except (ValueError, TypeError):  # not JSON text; a binary secret
-        parameters.clear_caches()
-        raise ConfigurationError(f"{what} is not JSON (see docs/deploy.md for its shape)") from None
+        raise _unusable(f"{what} is not JSON (see docs/deploy.md for its shape)") from None
+
+
+def _unusable(reason: str) -> ConfigurationError:
+    """The error for a config parameter or secret read but not usable (not JSON, a key twice, not valid). What
+    Powertools cached is dropped, so a warm function reads the operator's fix at its next invocation rather than
+    after the cache's age."""
+    parameters.clear_caches()
+    return ConfigurationError(reason)

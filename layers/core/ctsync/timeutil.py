@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 SUITEQL_TIMESTAMP_MASK = "YYYY-MM-DD HH24:MI:SS"
@@ -61,6 +61,21 @@ def latest_instant_of(text: str) -> datetime:
     value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     if value.tzinfo is not None:
         return value.astimezone(UTC)
-    if len(text.strip()) <= len("2026-11-23"):
+    if _date_alone(text):
         value += timedelta(days=1)
     return value.replace(tzinfo=UTC) + timedelta(hours=12)
+
+
+def _date_alone(text: str) -> bool:
+    return len(text.strip()) <= len("2026-11-23")  # "2026-11-23", "20261123", "2026-W48-1"
+
+
+def same_all_day(text: str) -> bool:
+    """Whether a ClickTime stamp reads the same for every instant of its day: a date alone, in any ISO 8601 form
+    `parse_loose_instant` reads, or a day written as its midnight ("2026-11-23T00:00:00", with or without a zone).
+    False for what cannot be read."""
+    try:
+        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except (AttributeError, TypeError, ValueError):
+        return False
+    return _date_alone(text) or value.timetz().replace(tzinfo=None) == time(0)

@@ -21,7 +21,6 @@ which reads the sheet's status again before it removes anything.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -34,7 +33,7 @@ from ctsync.records.targets import content_hash
 from ctsync.state import MappingStore
 from ctsync.sync.definition import ChangeBatch, Window
 from ctsync.sync.messages import Change
-from ctsync.timeutil import format_instant, latest_instant_of, parse_loose_instant
+from ctsync.timeutil import format_instant, latest_instant_of, parse_loose_instant, same_all_day
 
 APPROVED, WITHDRAWN = "approved", "withdrawn"
 # Mapping detail of a sheet blocked while nothing of it is in NetSuite (never exported, or withdrawn whole): the keys
@@ -67,7 +66,6 @@ READ_ATTEMPTS = 3
 AHEAD = timedelta(days=400)
 
 
-DATE_ONLY = re.compile(r"\s*\d{4}-\d{2}-\d{2}\s*")  # an ApprovedDate without a time
 EXPENSE_TOTALS = ("TotalAmount", "ReimbursableAmount", "ExpenseItemCount")  # an expense sheet's, listed verbose
 
 
@@ -286,9 +284,10 @@ class ApprovedSheetSource:
                 continue
             snapshot = {name: sheet.get(name) for name in self._kind.snapshot_fields}
             fingerprint = content_hash({**snapshot, "content": self._kind.content(sheet)})
-            # A stamp with a date alone reads the same for every approval of that day: a correction approved again
-            # the same day may keep every total the listing shows (an item moved to another project)
-            same_day = isinstance(sheet.get("ApprovedDate"), str) and bool(DATE_ONLY.fullmatch(sheet["ApprovedDate"]))
+            # A stamp with a date alone (or a day as its midnight) reads the same for every approval of that day: a
+            # correction approved again the same day may keep every total the listing shows (an item moved to
+            # another project)
+            same_day = isinstance(sheet.get("ApprovedDate"), str) and same_all_day(sheet["ApprovedDate"])
             key = f"{format_instant(approved)}|{sheet['ID']}"
             changes.append(
                 (

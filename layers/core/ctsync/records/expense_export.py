@@ -583,10 +583,9 @@ class ExpenseExport(SheetExport):
         # A look writes the report whole: a late request may have changed what NetSuite holds since the mapping
         held = before.content_hash if before and report and not attempt.look else ""
         frozen = self._receipt_step.frozen(report or "")
-        approval = message.fingerprint or approval_of(before.fingerprint if before else "")
         done = ReceiptsDone()
         if self._settings.receipts.enabled:
-            done = self._receipt_step.store(plan, version, children, report or "", frozen, approval)
+            done = self._receipt_step.store(plan, version, children, report or "", frozen)
         payload = report_payload(plan, self._receipt_step.linked_files(plan, children))
         digest = report_hash(plan, payload)
         flags: list[str] = list(done.held_back)
@@ -638,9 +637,7 @@ class ExpenseExport(SheetExport):
                             extra={"clicktime_id": gone, "netsuite_id": report or ""},
                         )
                         children[gone] = forget_receipt(children[gone])
-                        done = done.merged(
-                            self._receipt_step.store(plan, version, children, report or "", frozen, approval)
-                        )
+                        done = done.merged(self._receipt_step.store(plan, version, children, report or "", frozen))
                         payload = report_payload(plan, self._receipt_step.linked_files(plan, children))
                         digest = report_hash(plan, payload)
                         flags = list(done.held_back)
@@ -655,6 +652,7 @@ class ExpenseExport(SheetExport):
         if wrote or (not flags and not complete):
             left = tuple(m for item, m in children.items() if item not in wanted)
             children = self._record_lines(plan, report, children)
+        approval = message.fingerprint or approval_of(before.fingerprint if before else "")
         if self._settings.receipts.enabled and not flags:
             # Files attached to (or detached from) the report after it is known: NetSuite may hold those back too.
             # The fingerprint moves only with the last commit: a worker that dies before it leaves the approval to

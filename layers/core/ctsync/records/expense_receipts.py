@@ -29,6 +29,7 @@ from ctsync.errors import NeedsAttention, TransientError
 from ctsync.netsuite.client import NetSuiteClient
 from ctsync.netsuite.errors import NetSuiteAlreadyBilled, NetSuiteNotFound, NetSuitePeriodClosed
 from ctsync.records.blocking import record_flags
+from ctsync.records.clicktime_source import decimal_text
 from ctsync.records.expense_lines import (
     ITEM_KIND,
     KIND,
@@ -40,7 +41,8 @@ from ctsync.records.expense_lines import (
     report_payload,
 )
 from ctsync.records.receipts import FileCabinet, file_type_of
-from ctsync.records.sheet_export import approval_of, is_held_back, kept_fingerprint
+from ctsync.records.sheet_export import is_held_back, kept_fingerprint
+from ctsync.records.targets import content_hash
 from ctsync.state import Lock, Mapping, MappingStore, RunLog
 from ctsync.sync.messages import Outcome, WorkMessage
 from ctsync.timeutil import format_instant
@@ -157,7 +159,6 @@ class ReceiptStep:
         children: dict[str, Mapping],
         report: str,
         frozen: Callable[[], str | None],
-        approval: str = "",
     ) -> ReceiptsDone:
         """Store each item's receipt once, before the report is written (`report`: its id, "" before the first
         write; `frozen`: as `frozen(report)` gives); `children` gains each item's child mapping with its
@@ -170,10 +171,7 @@ class ReceiptStep:
         work later (5xx, a timeout) is left for a retry of this step alone; one that cannot (too large, a type
         NetSuite refuses) is reported and not tried again until the sheet is approved anew.
         """
-        # Checked for this approval: its stamp, and what the listing showed of the sheet (`approval`, the change's
-        # fingerprint): a sheet corrected and approved again under a stamp that reads the same (a date alone) may
-        # carry a new receipt
-        checked = f"{format_instant(version)}#{approval}" if approval else format_instant(version)
+        checked = format_instant(version)
         done = ReceiptsDone()
         for line in plan.lines:
             item = line.item
@@ -186,7 +184,11 @@ class ReceiptStep:
                 kind=ITEM_KIND, source_id=item.ID, target_id=target, parent=f"{KIND}#{plan.sheet.ID}"
             )
             details = dict(child.details)
-            if details.get("receipt_checked") == checked and (
+            # Checked for this approval and this item as ClickTime lists it: a correction approved again under a
+            # stamp that reads the same (a date alone) that changed the item may carry a new receipt. A key of the
+            # stamp alone was written before the item was part of it (an upgrade): taken as this item's.
+            keyed = f"{checked}#{item_digest(item)}"
+            if details.get("receipt_checked") in (keyed, checked) and (
                 details.get("receipt_file") or details.get("receipt_refused")
             ):
                 continue  # stored (or refused) for this approval already: not downloaded again
@@ -202,7 +204,7 @@ class ReceiptStep:
                 if retry:
                     done.later(cause, text)
                 else:  # not tried again for this approval; an older file is not this approval's receipt
-                    details.update({"receipt_refused": cause, "receipt_checked": checked})
+                    details.update({"receipt_refused": cause, "receipt_checked": keyed})
                     details.pop("receipt_file", None)
                     done.fail(cause, text)
             else:
@@ -211,7 +213,7 @@ class ReceiptStep:
                 )
                 for stale in ("receipt_uploading", "receipt_error", "receipt_refused"):
                     details.pop(stale, None)
-                details["receipt_checked"] = checked
+                details["receipt_checked"] = keyed
             children[item.ID] = self._save_child(child, details)
         return done
 
@@ -505,9 +507,7 @@ class ReceiptStep:
             self._mappings.release(lock)
             return Outcome("skipped", report, f"receipts retry: report {report} held back by NetSuite, flagged")
         frozen = self.frozen(report)
-        done = self.store(
-            plan, version, children, report, frozen, approval_of(message.fingerprint or before.fingerprint)
-        )
+        done = self.store(plan, version, children, report, frozen)
         held = before.content_hash
         verify = bool(message.snapshot.get(RECEIPT_VERIFY))
         if verify and not self._links_hold(plan, report, children):
@@ -551,3 +551,15 @@ RECEIPT_FIXES = {
     "expense-report-frozen": "a paid, accounting-approved or closed-period expense report is not changed by the sync",
     "receipt-detach": "detach the file named from the expense report in NetSuite (its receipt was removed in ClickTime)",
 }
+
+
+def item_digest(item: ExpenseItem) -> str:
+    """What of an expense item a correction changes, as a short digest: every field but its ID, sheet and
+    `ReceiptURL` (which may be signed anew on every read: UNVERIFIED), decimals as one text."""
+    fields = item.model_dump(exclude={"ID", "ExpenseSheetID", "ReceiptURL"}, mode="json")
+    return content_hash({name: decimal_text(value) if name in DECIMALS else value for name, value in fields.items()})[
+        :16
+    ]
+
+
+DECIMALS = frozenset({"Amount", "AmountForeign", "AmountForeignExchangeRate", "Quantity", "Rate"})

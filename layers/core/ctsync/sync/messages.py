@@ -44,7 +44,9 @@ class WorkMessage(BaseModel):
     op: Literal["upsert", "delete", "check"] = "upsert"
     snapshot: dict[str, Any] = Field(default_factory=dict)
     fingerprint: str = ""  # of the snapshot, recorded once the message is applied in full
-    judged_by_worker: bool = False  # see `Change`: the worker applies it whatever the fingerprint says
+    # See `Change`: the worker applies it whatever the fingerprint says. Written only when set, so a version of the
+    # worker before it (a rollback, a redrive after one) still reads every other message (`extra="forbid"`).
+    judged_by_worker: bool = Field(default=False, exclude_if=lambda judged: not judged)
 
 
 @dataclass(frozen=True)
