@@ -291,3 +291,16 @@ def test_the_round_trip_on_sqs(monkeypatch):
                 sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
         assert set(seen) == {str(i) for i in range(12)} | {"back"}
         assert seen["back"] == Carried(attempts=1, deferrals=2) and seen["0"] == Carried()
+
+
+def test_a_work_message_names_judged_by_worker_only_when_set() -> None:
+    """A worker of the version before the field (a rollback, a redrive after one) refuses unknown keys
+    (`extra="forbid"`): only the messages that need it carry it."""
+    from datetime import UTC, datetime
+
+    from ctsync.sync.messages import WorkMessage
+
+    plain = WorkMessage(sync="time", run_id="r", source_id="s", version=datetime(2026, 11, 23, tzinfo=UTC))
+    judged = plain.model_copy(update={"judged_by_worker": True})
+    assert "judged_by_worker" not in plain.model_dump_json()
+    assert WorkMessage.model_validate_json(judged.model_dump_json()).judged_by_worker is True
