@@ -397,6 +397,23 @@ def test_unchanged_records_and_skip_markers_are_not_queued(table, ours):
     assert summary is not None and summary.counts["unchanged"] == 2 and summary.enqueued == 6
 
 
+def test_a_change_the_source_cannot_tell_apart_is_queued_whatever_its_fingerprint_and_says_so(table, ours):
+    """An approval stamped with a date alone reads the same for every approval of its day (`Change.judged_by_worker`):
+    queued though the mapping holds its fingerprint, and the message tells the worker to judge it too."""
+    source = ScriptedSource()
+    same = change("same-day", fingerprint="fp-same")
+    judged = Change(same.source_id, same.version, snapshot=same.snapshot, fingerprint="fp-same", judged_by_worker=True)
+    source.batches["changes"] = [ChangeBatch([judged, change("held", fingerprint="fp-held")], "z")]
+    h = Harness(table, source)
+    h.mappings.put(Mapping(kind=KIND, source_id="same-day", target_id="t1", fingerprint="fp-same"))
+    h.mappings.put(Mapping(kind=KIND, source_id="held", target_id="t2", fingerprint="fp-held"))
+
+    result = h.run()
+
+    assert [(m.source_id, m.judged_by_worker) for m in h.queue.sent] == [("same-day", True)]
+    assert (result.enqueued, result.unchanged) == (1, 1)
+
+
 def test_a_skip_marker_without_a_fingerprint_never_matches(table, ours):
     source = ScriptedSource()
     source.batches["changes"] = [ChangeBatch([change("a")], "a")]

@@ -103,6 +103,25 @@ def test_only_what_the_target_already_holds_is_left_out(table, clock):
     assert RunLog(table).summary("run-1").counts["unchanged"] == 2  # the others are counted where they are applied
 
 
+def test_a_message_the_source_could_not_tell_apart_is_applied_though_its_target_holds_its_fingerprint(table, clock):
+    """`judged_by_worker` (an approval stamped with a date alone): the applier reads the record and judges it."""
+    MappingStore(table).put(Mapping(kind="project", source_id="same-day", target_id="job-1", fingerprint="fp-same"))
+    worker = worker_on(table, FakeApplier(Outcome("created")))
+    RunLog(table).start("projects", "run-1", clock.now)
+    judged = WorkMessage.model_validate_json(body("same-day", "fp-same")).model_copy(update={"judged_by_worker": True})
+    bodies = [judged.model_dump_json(), body("same-day", "fp-same")]
+    ran: list[str] = []
+
+    batch = worker.begin(bodies)
+    outcomes = [
+        worker.handle(Delivery(b, f"m-{i}", 1), batch, run=lambda m: ran.append(m.source_id) or Outcome("updated"))
+        for i, b in enumerate(bodies)
+    ]
+    worker.finish(batch)
+
+    assert ran == ["same-day"] and [o.action for o in outcomes] == ["updated", "unchanged"]
+
+
 def test_a_batch_knows_the_runs_of_its_messages_deletes_included(table):
     worker = worker_on(table, FakeApplier(Outcome("created")))
     other = WorkMessage.model_validate_json(body("gone", "", op="delete")).model_copy(update={"run_id": "run-2"})
