@@ -56,13 +56,14 @@ def parse_loose_instant(text: str) -> datetime:
 def latest_instant_of(text: str) -> datetime:
     """The latest instant a ClickTime stamp can stand for (UTC). With a zone, the stamp itself. Without one it
     is a local time of a zone we are not told, so up to 12 h after the same clock reading in UTC (UTC-12 is the
-    westernmost offset); a date alone, up to the end of that day there. A window's start compared with this
-    never leaves out an approval its run did not see."""
+    westernmost offset); a day rather than an instant (a date alone, or a day as its midnight: `same_all_day`), up
+    to the end of that day there. A window's start compared with this never leaves out an approval its run did not
+    see."""
     value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    if same_all_day(text):  # a day, not an instant (`same_all_day`): up to the end of that day, anywhere
+        return datetime.combine(value.date(), time(0), UTC) + timedelta(days=1, hours=12)
     if value.tzinfo is not None:
         return value.astimezone(UTC)
-    if _date_alone(text):
-        value += timedelta(days=1)
     return value.replace(tzinfo=UTC) + timedelta(hours=12)
 
 

@@ -84,7 +84,14 @@ from ctsync.records.expense_lines import (
     resolve_category,
     sheet_mapping,
 )
-from ctsync.records.expense_receipts import FROZEN, RECEIPTS_ONLY, ReceiptsDone, ReceiptStep, Requeue
+from ctsync.records.expense_receipts import (
+    FROZEN,
+    RECEIPTS_ONLY,
+    ReceiptsDone,
+    ReceiptStep,
+    Requeue,
+    checked_already,
+)
 from ctsync.records.receipts import FileCabinet
 from ctsync.records.references import (
     Currency,
@@ -422,10 +429,14 @@ class ExpenseExport(SheetExport):
                 return None
             children = {m.source_id: m for m in self._mappings.children(KIND, sheet.ID)}
             payload = report_payload(plan, self._receipt_step.linked_files(plan, children))
+            version = approved_at(sheet.model_dump()) or message.version
+
+            def stored(item: ExpenseItem) -> bool:  # or refused for this approval: the run would not try it again
+                details = children[item.ID].details if item.ID in children else {}
+                return bool(details.get("receipt_file")) or checked_already(details, version, item, sheet.ApprovedDate)
+
             unstored = self._settings.receipts.enabled and any(
-                line.item.ReceiptURL
-                and not (children.get(line.item.ID) and children[line.item.ID].details.get("receipt_file"))
-                for line in plan.lines
+                line.item.ReceiptURL and not stored(line.item) for line in plan.lines
             )
             if (
                 not unstored

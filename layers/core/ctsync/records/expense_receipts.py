@@ -45,7 +45,7 @@ from ctsync.records.sheet_export import is_held_back, kept_fingerprint
 from ctsync.records.targets import content_hash
 from ctsync.state import Lock, Mapping, MappingStore, RunLog
 from ctsync.sync.messages import Outcome, WorkMessage
-from ctsync.timeutil import format_instant
+from ctsync.timeutil import format_instant, same_all_day
 
 # The snapshot flags of a receipts retry (a message the worker sends itself): only the receipt step runs.
 RECEIPTS_ONLY = "receipts_only"
@@ -171,7 +171,6 @@ class ReceiptStep:
         work later (5xx, a timeout) is left for a retry of this step alone; one that cannot (too large, a type
         NetSuite refuses) is reported and not tried again until the sheet is approved anew.
         """
-        checked = format_instant(version)
         done = ReceiptsDone()
         for line in plan.lines:
             item = line.item
@@ -184,13 +183,8 @@ class ReceiptStep:
                 kind=ITEM_KIND, source_id=item.ID, target_id=target, parent=f"{KIND}#{plan.sheet.ID}"
             )
             details = dict(child.details)
-            # Checked for this approval and this item as ClickTime lists it: a correction approved again under a
-            # stamp that reads the same (a date alone) that changed the item may carry a new receipt. A key of the
-            # stamp alone was written before the item was part of it (an upgrade): taken as this item's.
-            keyed = f"{checked}#{item_digest(item)}"
-            if details.get("receipt_checked") in (keyed, checked) and (
-                details.get("receipt_file") or details.get("receipt_refused")
-            ):
+            keyed = receipt_key(version, item)
+            if checked_already(details, version, item, plan.sheet.ApprovedDate):
                 continue  # stored (or refused) for this approval already: not downloaded again
             failure = self._receipt(item, child, details, done, frozen, report)
             if failure is not None and failure[0] == FROZEN:
@@ -551,6 +545,28 @@ RECEIPT_FIXES = {
     "expense-report-frozen": "a paid, accounting-approved or closed-period expense report is not changed by the sync",
     "receipt-detach": "detach the file named from the expense report in NetSuite (its receipt was removed in ClickTime)",
 }
+
+
+def receipt_key(version: Any, item: ExpenseItem) -> str:
+    """What an item's receipt is checked for (`receipt_checked`): the approval's stamp and the item as ClickTime lists
+    it, so a correction approved again under a stamp that reads the same (a date alone) that changed the item
+    checks its receipt again."""
+    return f"{format_instant(version)}#{item_digest(item)}"
+
+
+def checked_already(details: dict[str, str], version: Any, item: ExpenseItem, approved_date: str | None) -> bool:
+    """Whether the item's receipt was stored, or refused, for this approval and item already (`details`: its child
+    mapping's). A key of the stamp alone was written before the item was part of it (an upgrade): taken as this
+    item's.
+
+    Under a stamp that reads the same all day (`same_all_day`) the stamp names no one approval: a receipt stored
+    may have been replaced in a correction approved again that day with nothing else of its item changed, so it
+    counts as checked only once refused (it waits for its item to change); a stored one is downloaded again by each
+    run that judges the sheet and compared by its SHA-256 (never uploaded twice)."""
+    checked = details.get("receipt_checked") in (receipt_key(version, item), format_instant(version))
+    if approved_date and same_all_day(approved_date):
+        return checked and bool(details.get("receipt_refused"))
+    return checked and bool(details.get("receipt_file") or details.get("receipt_refused"))
 
 
 def item_digest(item: ExpenseItem) -> str:
