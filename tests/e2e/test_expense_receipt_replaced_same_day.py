@@ -13,6 +13,7 @@ from decimal import Decimal
 import pytest
 
 from tests.e2e.test_expense_export_review import World, lines
+from tests.e2e.test_expense_receipt_same_day_recheck import LIMIT
 
 pytestmark = pytest.mark.e2e
 
@@ -42,7 +43,11 @@ def exported_date_only(world):
     return sheet, item
 
 
-@pytest.mark.parametrize("same_stamp", [True, False], ids=["date-only-same-stamp", "control-new-stamp"])
+@pytest.mark.parametrize(
+    "same_stamp",
+    [pytest.param(True, marks=pytest.mark.xfail(strict=True, reason=LIMIT)), False],
+    ids=["date-only-same-stamp", "control-new-stamp"],
+)
 def test_a_receipt_alone_replaced_in_a_same_stamp_correction_reaches_netsuite(world, same_stamp):
     """The approver sends the sheet back because the wrong receipt was attached; the employee attaches the right
     one (nothing else changes) and it is approved again the same day."""

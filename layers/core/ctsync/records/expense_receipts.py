@@ -556,17 +556,15 @@ def receipt_key(version: Any, item: ExpenseItem) -> str:
 
 def checked_already(details: dict[str, str], version: Any, item: ExpenseItem, approved_date: str | None) -> bool:
     """Whether the item's receipt was stored, or refused, for this approval and item already (`details`: its child
-    mapping's). A key of the stamp alone was written before the item was part of it (an upgrade): taken as this
-    item's.
-
-    Under a stamp that reads the same all day (`same_all_day`) the stamp names no one approval: a receipt stored
-    may have been replaced in a correction approved again that day with nothing else of its item changed, so it
-    counts as checked only once refused (it waits for its item to change); a stored one is downloaded again by each
-    run that judges the sheet and compared by its SHA-256 (never uploaded twice)."""
-    checked = details.get("receipt_checked") in (receipt_key(version, item), format_instant(version))
-    if approved_date and same_all_day(approved_date):
-        return checked and bool(details.get("receipt_refused"))
-    return checked and bool(details.get("receipt_file") or details.get("receipt_refused"))
+    mapping's; `receipt_key`). A key of the stamp alone was written before the item was part of it (an upgrade):
+    taken as this item's, except for a stored receipt under a stamp that reads the same all day (`same_all_day`),
+    where it names no one approval: that receipt is checked once more (downloaded, compared by its SHA-256, never
+    uploaded twice)."""
+    stored, refused = bool(details.get("receipt_file")), bool(details.get("receipt_refused"))
+    keys = {receipt_key(version, item)}
+    if refused or not (approved_date and same_all_day(approved_date)):
+        keys.add(format_instant(version))
+    return details.get("receipt_checked") in keys and (stored or refused)
 
 
 def item_digest(item: ExpenseItem) -> str:
