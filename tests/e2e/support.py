@@ -141,11 +141,15 @@ def periods_unreadable(monkeypatch: Any, session: Session, function: str, error:
     return reads
 
 
+CLICKTIME_STAMP = object()  # `SheetWorld.approved_again`: keep the approval stamp ClickTime gave
+
+
 class SheetWorld:
     """A small world on the seeded simulators for tests that build sheets by hand (the finance reviews of the two
     exports): ClickTime jobs and tasks seeded from the company (carrying their NetSuite IDs), one export to run."""
 
     sync = ""
+    table = ""  # the ClickTime simulator's store of this export's sheets
 
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -178,6 +182,42 @@ class SheetWorld:
         self.act(sheet, "UndoApproval")
         edit()
         self.act(sheet, "Approve")
+
+    def set_approved_date(self, sheet: str, text: str | None) -> None:
+        """ClickTime's `ApprovedDate` of `sheet` made `text`: a date alone, a day's midnight, none at all (the stamps
+        that read the same for every approval of a day)."""
+        getattr(self.ct.store, self.table)[sheet]["ApprovedDate"] = text
+
+    def exported_under(self, approved_date: str | None, line: Callable[[str], str]) -> tuple[str, str, Any]:
+        """The opening of the same-stamp correction tests, on ClickTime's clock (02:00Z at the start): a run at 10:00Z;
+        at 11:00Z a new sheet with one line (`line(sheet)` adds it, returns its ID) approved, its `ApprovedDate` made
+        `approved_date`; the run at 12:00Z that exports it. Returns (sheet, line ID, that run's result)."""
+        self.ct.clock.advance(timedelta(hours=8))
+        self.run()
+        self.ct.clock.advance(timedelta(hours=1))
+        sheet = self.sheet()
+        line_id = line(sheet)
+        self.approve(sheet)
+        self.set_approved_date(sheet, approved_date)
+        self.ct.clock.advance(timedelta(hours=1))
+        return sheet, line_id, self.run()
+
+    def approved_again(
+        self,
+        sheet: str,
+        correct: Callable[[], Any],
+        approved_date: Any = CLICKTIME_STAMP,
+        then: timedelta = timedelta(hours=12),
+    ) -> None:
+        """`sheet` sent back two hours on, corrected by `correct()` and approved again, its `ApprovedDate` made
+        `approved_date` (or the stamp ClickTime gives it); the clock moved `then` on, to the next run."""
+        self.reapprove(sheet, correct)
+        if approved_date is not CLICKTIME_STAMP:
+            self.set_approved_date(sheet, approved_date)
+        self.ct.clock.advance(then)
+
+    def sheet(self) -> str:
+        raise NotImplementedError
 
     def run(self) -> Any:
         return run(self.session, self.sync)

@@ -7,8 +7,6 @@ Fixed since, found by a second review (2026-12-02) of `d3201ec`; failed before t
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 
 from tests.e2e.test_expense_export_review import World, lines  # noqa: F401
@@ -18,20 +16,10 @@ pytestmark = pytest.mark.e2e
 
 @pytest.mark.parametrize("same_stamp", ["2026-11-23", "20261123", "2026-W48-1", "2026-11-23T00:00:00"])
 def test_a_same_day_correction_keeping_the_totals_reaches_netsuite_whatever_the_date_form(world, same_stamp):
-    world.ct.clock.advance(timedelta(hours=8))
-    world.run()
-    world.ct.clock.advance(timedelta(hours=1))
-    sheet = world.sheet()
-    item = world.item(sheet, "42.50")
-    world.approve(sheet)
-    world.ct.store.expense_sheets[sheet]["ApprovedDate"] = same_stamp
-    world.ct.clock.advance(timedelta(hours=1))
-    world.run()
+    sheet, item, _ = world.exported_item(same_stamp)
     (before,) = lines(world.report(sheet))
 
-    world.reapprove(sheet, lambda: world.ct.edit_expense_item(item, JobID=world.job2))
-    world.ct.store.expense_sheets[sheet]["ApprovedDate"] = same_stamp
-    world.ct.clock.advance(timedelta(hours=12))
+    world.approved_again(sheet, lambda: world.ct.edit_expense_item(item, JobID=world.job2), same_stamp)
     result = world.run()
 
     (after,) = lines(world.report(sheet))

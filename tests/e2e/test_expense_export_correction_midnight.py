@@ -31,24 +31,15 @@ def test_a_stamp_that_reads_the_same_all_day_may_stand_for_the_end_of_its_day(te
     "same_stamp", ["2026-11-23", "2026-11-23T00:00:00", "2026-11-23T00:00:00Z"], ids=["date", "midnight", "midnight-z"]
 )
 def test_a_same_day_correction_under_a_midnight_stamp_reaches_netsuite(world, same_stamp):
-    world.ct.clock.advance(timedelta(hours=8))  # 10:00Z
-    world.run()
-    world.ct.clock.advance(timedelta(hours=1))  # 11:00Z
-    sheet = world.sheet()
-    item = world.item(sheet, "42.50")
-    world.approve(sheet)
-    world.ct.store.expense_sheets[sheet]["ApprovedDate"] = same_stamp
-    world.ct.clock.advance(timedelta(hours=1))  # 12:00Z
-    first = world.run()
+    sheet, item, first = world.exported_item(same_stamp)  # approved 11:00Z, exported 12:00Z
     assert world.report(sheet) is not None, f"never exported: {first.syncs['expenses']}"
     (before,) = lines(world.report(sheet))
     world.ct.clock.advance(timedelta(hours=4))  # 16:00Z: an hourly (or any later) run, nothing new
     world.run()
 
     # 18:00Z: sent back, moved to another project, approved again the same day: every listed total stays
-    world.reapprove(sheet, lambda: world.ct.edit_expense_item(item, JobID=world.job2))
-    world.ct.store.expense_sheets[sheet]["ApprovedDate"] = same_stamp
-    world.ct.clock.advance(timedelta(hours=2))  # 20:00Z
+    moved = lambda: world.ct.edit_expense_item(item, JobID=world.job2)  # noqa: E731
+    world.approved_again(sheet, moved, same_stamp, then=timedelta(hours=2))  # 20:00Z
     result = world.run()
 
     (after,) = lines(world.report(sheet))

@@ -6,11 +6,11 @@ poller compares (`SheetKind.content`). The time export's: `test_time_export_corr
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 
+from tests.e2e.support import CLICKTIME_STAMP
 from tests.e2e.test_expense_export_review import World, lines
 
 pytestmark = pytest.mark.e2e
@@ -18,29 +18,15 @@ pytestmark = pytest.mark.e2e
 __all__ = ["World"]  # the `world` fixture builds the review's world
 
 
-def stamp(world: World, sheet: str, text: str | None) -> None:
-    world.ct.store.expense_sheets[sheet]["ApprovedDate"] = text
-
-
 @pytest.mark.parametrize("same_stamp", ["2026-11-23", None], ids=["date-only", "no-stamp"])
 def test_a_correction_approved_again_under_the_same_stamp_reaches_netsuite(world, same_stamp):
-    world.ct.clock.advance(timedelta(hours=8))  # 2026-11-23 10:00Z
-    world.run()
-    world.ct.clock.advance(timedelta(hours=1))
-    sheet = world.sheet()
-    item = world.item(sheet, "42.50")
-    world.approve(sheet)
-    stamp(world, sheet, same_stamp)
-    world.ct.clock.advance(timedelta(hours=1))  # 12:00Z: exported
-    world.run()
+    sheet, item, _ = world.exported_item(same_stamp)  # 12:00Z
     assert [line["amount"] for line in lines(world.report(sheet))] == [Decimal("42.50")]
 
     def correct() -> None:
         world.ct.edit_expense_item(item, Amount=Decimal("30.00"))
 
-    world.reapprove(sheet, correct)  # 14:00Z: un-approved, 42.50 -> 30.00, approved again the same day
-    stamp(world, sheet, same_stamp)
-    world.ct.clock.advance(timedelta(hours=12))  # the next night's run
+    world.approved_again(sheet, correct, same_stamp)  # 14:00Z: 42.50 -> 30.00, approved again the same day
     result = world.run()
 
     assert [line["amount"] for line in lines(world.report(sheet))] == [Decimal("30.00")], (
@@ -57,15 +43,7 @@ NEW = b"%PDF-1.4 corrected dinner receipt 30.00\n%%EOF\n"
 
 @pytest.mark.parametrize("same_stamp", [True, False], ids=["date-only-same-stamp", "control-new-stamp"])
 def test_a_receipt_replaced_in_a_same_stamp_correction_reaches_netsuite(world, same_stamp):
-    world.ct.clock.advance(timedelta(hours=8))
-    world.run()
-    world.ct.clock.advance(timedelta(hours=1))
-    sheet = world.sheet()
-    item = world.item(sheet, "42.50", receipt=OLD, receipt_type="application/pdf")
-    world.approve(sheet)
-    world.ct.store.expense_sheets[sheet]["ApprovedDate"] = "2026-11-23"
-    world.ct.clock.advance(timedelta(hours=1))
-    world.run()
+    sheet, item, _ = world.exported_item("2026-11-23", receipt=OLD)
     assert [line["amount"] for line in lines(world.report(sheet))] == [Decimal("42.50")]
     assert [f["sha256"] for f in world.ns.files()] == [hashlib.sha256(OLD).hexdigest()]
 
@@ -73,10 +51,7 @@ def test_a_receipt_replaced_in_a_same_stamp_correction_reaches_netsuite(world, s
         world.ct.edit_expense_item(item, Amount=Decimal("30.00"))
         world.ct.set_receipt(item, NEW, "application/pdf")
 
-    world.reapprove(sheet, correct)
-    if same_stamp:
-        world.ct.store.expense_sheets[sheet]["ApprovedDate"] = "2026-11-23"
-    world.ct.clock.advance(timedelta(hours=12))
+    world.approved_again(sheet, correct, "2026-11-23" if same_stamp else CLICKTIME_STAMP)
     result = world.run()
 
     assert [line["amount"] for line in lines(world.report(sheet))] == [Decimal("30.00")]
@@ -94,15 +69,7 @@ def test_a_receipt_replaced_in_a_same_stamp_correction_reaches_netsuite(world, s
 @pytest.mark.parametrize("same_stamp", [True, False], ids=["same-stamp", "control-new-stamp"])
 @pytest.mark.parametrize("edit", ["project", "category", "billable"])
 def test_a_same_stamp_correction_that_keeps_the_totals_reaches_netsuite(world, edit, same_stamp):
-    world.ct.clock.advance(timedelta(hours=8))
-    world.run()
-    world.ct.clock.advance(timedelta(hours=1))
-    sheet = world.sheet()
-    item = world.item(sheet, "42.50")
-    world.approve(sheet)
-    world.ct.store.expense_sheets[sheet]["ApprovedDate"] = "2026-11-23"
-    world.ct.clock.advance(timedelta(hours=1))
-    world.run()
+    sheet, item, _ = world.exported_item("2026-11-23")
     (before,) = lines(world.report(sheet))
     fields = {
         "project": {"JobID": world.job2},
@@ -110,10 +77,8 @@ def test_a_same_stamp_correction_that_keeps_the_totals_reaches_netsuite(world, e
         "billable": {"Billable": True},
     }[edit]
 
-    world.reapprove(sheet, lambda: world.ct.edit_expense_item(item, **fields))
-    if same_stamp:
-        world.ct.store.expense_sheets[sheet]["ApprovedDate"] = "2026-11-23"
-    world.ct.clock.advance(timedelta(hours=12))
+    correct = lambda: world.ct.edit_expense_item(item, **fields)  # noqa: E731
+    world.approved_again(sheet, correct, "2026-11-23" if same_stamp else CLICKTIME_STAMP)
     result = world.run()
 
     (after,) = lines(world.report(sheet))

@@ -33,6 +33,7 @@ SHEET_DAY = date(2026, 11, 10)
 
 class World(SheetWorld):
     sync = "expenses"
+    table = "expense_sheets"
 
     def __init__(self, session: Any) -> None:
         super().__init__(session)
@@ -84,6 +85,14 @@ class World(SheetWorld):
         report = self.report(sheet)
         assert report is not None
         return sheet, item, report
+
+    def exported_item(
+        self, approved_date: str | None, amount: str = "42.50", receipt: bytes | None = None, receipt_type: str = ""
+    ) -> tuple[str, str, Any]:
+        """`SheetWorld.exported_under` with one Meals item of `amount` (with `receipt`, a PDF unless `receipt_type`
+        says otherwise): (sheet, item, the exporting run's result)."""
+        extra = {"receipt": receipt, "receipt_type": receipt_type or "application/pdf"} if receipt is not None else {}
+        return self.exported_under(approved_date, lambda sheet: self.item(sheet, amount, **extra))
 
     def report(self, sheet: str) -> dict[str, Any] | None:
         found = [r for r in self.ns.records.all("expenseReport") if r.get("externalId") == external_id(sheet)]

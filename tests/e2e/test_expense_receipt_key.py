@@ -67,15 +67,7 @@ def test_after_the_upgrade_a_refused_receipt_is_not_downloaded_and_flagged_again
     from ctsync.records.expense_lines import ITEM_KIND
 
     downloads = count_downloads(monkeypatch, world)
-    world.ct.clock.advance(timedelta(hours=8))
-    world.run()
-    world.ct.clock.advance(timedelta(hours=1))
-    sheet = world.sheet()
-    item = world.item(sheet, "42.50", receipt=TOO_LARGE, receipt_type="image/png")
-    world.approve(sheet)
-    world.ct.store.expense_sheets[sheet]["ApprovedDate"] = "2026-11-23"
-    world.ct.clock.advance(timedelta(hours=1))
-    first = world.run()
+    sheet, item, first = world.exported_item("2026-11-23", receipt=TOO_LARGE, receipt_type="image/png")
     assert any("bytes" in f["reason"] for f in first.failures), first.failures
     (child,) = world.session.mappings.children("expensesheet", sheet)
     stamp_alone, _, _ = child.details["receipt_checked"].partition("#")

@@ -7,11 +7,11 @@ before the upgrade stands for a refused receipt only)."""
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 
+from tests.e2e.support import CLICKTIME_STAMP
 from tests.e2e.test_expense_export_review import World, lines
 from tests.e2e.test_expense_receipt_same_day_recheck import LIMIT
 
@@ -30,15 +30,7 @@ def linked_shas(world, sheet):
 
 
 def exported_date_only(world):
-    world.ct.clock.advance(timedelta(hours=8))
-    world.run()
-    world.ct.clock.advance(timedelta(hours=1))
-    sheet = world.sheet()
-    item = world.item(sheet, "42.50", receipt=OLD, receipt_type="application/pdf")
-    world.approve(sheet)
-    world.ct.store.expense_sheets[sheet]["ApprovedDate"] = "2026-11-23"
-    world.ct.clock.advance(timedelta(hours=1))
-    world.run()
+    sheet, item, _ = world.exported_item("2026-11-23", receipt=OLD)
     assert linked_shas(world, sheet) == [hashlib.sha256(OLD).hexdigest()]
     return sheet, item
 
@@ -53,10 +45,8 @@ def test_a_receipt_alone_replaced_in_a_same_stamp_correction_reaches_netsuite(wo
     one (nothing else changes) and it is approved again the same day."""
     sheet, item = exported_date_only(world)
 
-    world.reapprove(sheet, lambda: world.ct.set_receipt(item, NEW, "application/pdf"))
-    if same_stamp:
-        world.ct.store.expense_sheets[sheet]["ApprovedDate"] = "2026-11-23"
-    world.ct.clock.advance(timedelta(hours=12))
+    replace = lambda: world.ct.set_receipt(item, NEW, "application/pdf")  # noqa: E731
+    world.approved_again(sheet, replace, "2026-11-23" if same_stamp else CLICKTIME_STAMP)
     result = world.run()
 
     assert linked_shas(world, sheet) == [hashlib.sha256(NEW).hexdigest()], (
@@ -78,9 +68,7 @@ def test_after_the_upgrade_a_correction_s_new_receipt_is_not_taken_for_the_old_o
         world.ct.edit_expense_item(item, Amount=Decimal("30.00"))
         world.ct.set_receipt(item, NEW, "application/pdf")
 
-    world.reapprove(sheet, correct)
-    world.ct.store.expense_sheets[sheet]["ApprovedDate"] = "2026-11-23"
-    world.ct.clock.advance(timedelta(hours=12))
+    world.approved_again(sheet, correct, "2026-11-23")
     result = world.run()
 
     assert [line["amount"] for line in lines(world.report(sheet))] == [Decimal("30.00")]

@@ -12,6 +12,7 @@ from datetime import timedelta
 
 import pytest
 
+from tests.e2e.support import CLICKTIME_STAMP
 from tests.e2e.test_expense_export_review import World, lines  # noqa: F401
 
 pytestmark = pytest.mark.e2e
@@ -24,15 +25,7 @@ LIMIT = "a receipt replaced with nothing else of its item changed, under a stamp
 
 
 def exported_date_only(world, receipt=PDF):
-    world.ct.clock.advance(timedelta(hours=8))
-    world.run()
-    world.ct.clock.advance(timedelta(hours=1))
-    sheet = world.sheet()
-    item = world.item(sheet, "42.50", receipt=receipt, receipt_type="application/pdf")
-    world.approve(sheet)
-    world.ct.store.expense_sheets[sheet]["ApprovedDate"] = "2026-11-23"
-    world.ct.clock.advance(timedelta(hours=1))
-    first = world.run()
+    sheet, item, first = world.exported_item("2026-11-23", receipt=receipt)
     assert world.report(sheet) is not None and not first.failures, first.failures
     (stored,) = world.ns.files()
     assert stored["sha256"] == hashlib.sha256(receipt).hexdigest()
@@ -96,22 +89,12 @@ def test_a_smaller_scan_attached_after_a_refused_receipt_reaches_netsuite(world,
     """The receipt is refused as too large; the fix the sync gives is "attach a smaller scan to the item in
     ClickTime". The approver sends the sheet back, the employee attaches a smaller scan (nothing else changes) and it
     is approved again the same day."""
-    world.ct.clock.advance(timedelta(hours=8))
-    world.run()
-    world.ct.clock.advance(timedelta(hours=1))
-    sheet = world.sheet()
-    item = world.item(sheet, "42.50", receipt=TOO_LARGE, receipt_type="application/pdf")
-    world.approve(sheet)
-    world.ct.store.expense_sheets[sheet]["ApprovedDate"] = "2026-11-23"
-    world.ct.clock.advance(timedelta(hours=1))
-    first = world.run()
+    sheet, item, first = world.exported_item("2026-11-23", receipt=TOO_LARGE)
     assert world.report(sheet) is not None
     assert any("bytes" in f["reason"] for f in first.failures), first.failures
 
-    world.reapprove(sheet, lambda: world.ct.set_receipt(item, SMALL, "application/pdf"))
-    if same_stamp:
-        world.ct.store.expense_sheets[sheet]["ApprovedDate"] = "2026-11-23"
-    world.ct.clock.advance(timedelta(hours=1))
+    smaller = lambda: world.ct.set_receipt(item, SMALL, "application/pdf")  # noqa: E731
+    world.approved_again(sheet, smaller, "2026-11-23" if same_stamp else CLICKTIME_STAMP, then=timedelta(hours=1))
     result = world.run()
 
     still = [c.key for c in world.causes() if c.key == "receipt-too-large"]

@@ -4,8 +4,6 @@ Fixed since, found by a second review (2026-12-02) of `d3201ec`; failed before t
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 
 from tests.e2e.test_expense_export_review import World, lines  # noqa: F401
@@ -15,21 +13,11 @@ pytestmark = pytest.mark.e2e
 
 
 def test_plan_of_a_date_only_correction_that_keeps_the_totals_agrees_with_the_run(world):
-    world.ct.clock.advance(timedelta(hours=8))
-    world.run()
-    world.ct.clock.advance(timedelta(hours=1))
-    sheet = world.sheet()
-    item = world.item(sheet, "42.50")
-    world.approve(sheet)
-    world.ct.store.expense_sheets[sheet]["ApprovedDate"] = "2026-11-23"
-    world.ct.clock.advance(timedelta(hours=1))
-    world.run()
+    sheet, item, _ = world.exported_item("2026-11-23")
     (before,) = lines(world.report(sheet))
 
     # moved to another project and approved again the same day: every total the listing shows stays
-    world.reapprove(sheet, lambda: world.ct.edit_expense_item(item, JobID=world.job2))
-    world.ct.store.expense_sheets[sheet]["ApprovedDate"] = "2026-11-23"
-    world.ct.clock.advance(timedelta(hours=12))
+    world.approved_again(sheet, lambda: world.ct.edit_expense_item(item, JobID=world.job2), "2026-11-23")
 
     steps = plan_steps(world)
     result = world.run()

@@ -10,8 +10,6 @@ with the same stamp, and runs the time sync the next night.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 
 from tests.e2e.test_time_export_review import WEEK, World, minutes
@@ -21,29 +19,15 @@ pytestmark = pytest.mark.e2e
 __all__ = ["World"]  # the `world` fixture builds the review's world
 
 
-def stamp(world: World, sheet: str, text: str | None) -> None:
-    world.ct.store.timesheets[sheet]["ApprovedDate"] = text
-
-
 @pytest.mark.parametrize("same_stamp", ["2026-11-23", None], ids=["date-only", "no-stamp"])
 def test_a_correction_approved_again_under_the_same_stamp_reaches_netsuite(world, same_stamp):
-    world.ct.clock.advance(timedelta(hours=8))  # 2026-11-23 10:00Z
-    world.run()
-    world.ct.clock.advance(timedelta(hours=1))
-    sheet = world.sheet()
-    entry = world.entry(sheet, WEEK, "6")
-    world.approve(sheet)
-    stamp(world, sheet, same_stamp)
-    world.ct.clock.advance(timedelta(hours=1))  # 12:00Z: exported
-    world.run()
+    sheet, entry, _ = world.exported_under(same_stamp, lambda sheet: world.entry(sheet, WEEK, "6"))  # 12:00Z
     assert minutes(world.bill(entry)) == 360
 
     def correct() -> None:
         world.ct.edit_time_entry(entry, Hours=4)
 
-    world.reapprove(sheet, correct)  # 14:00Z: un-approved, 6:00 -> 4:00, approved again the same day
-    stamp(world, sheet, same_stamp)
-    world.ct.clock.advance(timedelta(hours=12))  # the next night's run
+    world.approved_again(sheet, correct, same_stamp)  # 14:00Z: 6:00 -> 4:00, approved again the same day
     result = world.run()
 
     assert minutes(world.bill(entry)) == 240, (
@@ -54,20 +38,10 @@ def test_a_correction_approved_again_under_the_same_stamp_reaches_netsuite(world
 
 def test_time_moved_between_jobs_on_one_day_under_a_date_only_stamp_reaches_netsuite(world):
     """The day's total stays 6:00, so the listing shows nothing new: a date-only stamp is judged by the worker."""
-    world.ct.clock.advance(timedelta(hours=8))
-    world.run()
-    world.ct.clock.advance(timedelta(hours=1))
-    sheet = world.sheet()
-    entry = world.entry(sheet, WEEK, "6")
-    world.approve(sheet)
-    stamp(world, sheet, "2026-11-23")
-    world.ct.clock.advance(timedelta(hours=1))
-    world.run()
+    sheet, entry, _ = world.exported_under("2026-11-23", lambda sheet: world.entry(sheet, WEEK, "6"))
     assert world.bill(entry)["caseTaskEvent"]["id"] == world.task
 
-    world.reapprove(sheet, lambda: world.ct.edit_time_entry(entry, TaskID=world.ct_task2))
-    stamp(world, sheet, "2026-11-23")
-    world.ct.clock.advance(timedelta(hours=12))
+    world.approved_again(sheet, lambda: world.ct.edit_time_entry(entry, TaskID=world.ct_task2), "2026-11-23")
     result = world.run()
 
     assert world.bill(entry)["caseTaskEvent"]["id"] == world.task2, (

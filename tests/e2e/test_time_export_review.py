@@ -27,6 +27,7 @@ WEEK = date(2026, 11, 2)  # a Monday, two weeks before ClickTime's clock (2026-1
 
 class World(SheetWorld):
     sync = "time"
+    table = "timesheets"
 
     def __init__(self, session: Any) -> None:
         super().__init__(session)

@@ -141,8 +141,11 @@ GOOD = '{"netsuite": {"account_id": "1234567_SB1"}, "time": {"lookback_days": 9}
     [
         '{"netsuite": {"account_id": "1234567_SB1"}, "time": {"lookback_days": 7}, "time": {"lookback_days": 9}}',
         '{"netsuite": {"account_id": "1234567_SB1"}, "time": {"lookback_days": 9}',
+        # refused although it parses (found by a second review of 6fcff3d; failed before `runtime._unusable`)
+        '{"netsuite": {"account_id": "1234567_SB1"}, "time": {"lookback_days": "nine"}}',
+        '{"netsuite": {"account_id": "1234567_SB1"}, "time": {"lookbak_days": 9}}',
     ],
-    ids=["key-twice", "not-json"],
+    ids=["key-twice", "not-json", "wrong-type", "misspelt-setting"],
 )
 def test_a_config_parameter_fixed_after_a_failed_read_is_read_at_the_next_invocation(fresh_aws, bad):
     ssm = boto3.client("ssm")
