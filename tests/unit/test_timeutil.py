@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ctsync.timeutil import format_instant, latest_instant_of, parse_instant, parse_loose_instant
+from ctsync.timeutil import day_named, format_instant, latest_instant_of, parse_instant, parse_loose_instant
 
 
 def test_an_early_year_is_written_with_four_digits() -> None:
@@ -54,3 +55,19 @@ def test_a_stamp_that_reads_the_same_all_day_is_told_apart_from_one_with_a_time(
         assert same_all_day(alike), alike
     for timed in ("2026-11-23T11:00:00", "2026-11-23T00:00:01Z", "2026-11-23T03:00:00-08:00", "soon", "", "11/23/2026"):
         assert not same_all_day(timed), timed
+
+
+@pytest.mark.parametrize(
+    ("stamp", "day"),
+    [
+        ("2026-12-01", "2026-12-01"),
+        ("20261201", "2026-12-01"),
+        ("2026-12-01T00:00:00", "2026-12-01"),
+        ("2026-12-01T23:30:00", "2026-12-01"),  # a local time of a zone ClickTime does not say: as written
+        ("2026-12-01T00:00:00Z", "2026-11-30"),  # an instant: the evening before in Los Angeles
+        ("2026-12-01T09:00:00+09:00", "2026-11-30"),
+        ("2026-12-01T08:00:00Z", "2026-12-01"),
+    ],
+)
+def test_the_day_a_stamp_names_for_netsuite(stamp, day):
+    assert day_named(stamp, ZoneInfo("America/Los_Angeles")).isoformat() == day

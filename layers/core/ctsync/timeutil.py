@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 SUITEQL_TIMESTAMP_MASK = "YYYY-MM-DD HH24:MI:SS"
@@ -65,6 +65,15 @@ def latest_instant_of(text: str) -> datetime:
     if value.tzinfo is not None:
         return value.astimezone(UTC)
     return value.replace(tzinfo=UTC) + timedelta(hours=12)
+
+
+def day_named(text: str, zone: tzinfo) -> date:
+    """The calendar day a ClickTime stamp names, for a NetSuite date in `zone` (the account's): with an offset the
+    stamp is an instant, dated where `zone` is; without one (a date alone, a day as its midnight, a local time of a
+    zone ClickTime does not say) the day as written, which reading it as UTC would move a day back west of UTC.
+    Raises ValueError for what `parse_loose_instant` cannot read."""
+    value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    return value.date() if value.tzinfo is None else value.astimezone(zone).date()
 
 
 def _date_alone(text: str) -> bool:

@@ -118,6 +118,7 @@ from ctsync.references import References
 from ctsync.state import Lock, Mapping, MappingStore, RunLog
 from ctsync.sync.definition import CheckWarning
 from ctsync.sync.messages import Outcome, WorkMessage
+from ctsync.timeutil import day_named
 
 ITEMS = "expense items"  # how a cause names what it blocks
 MEMO_LIMIT = 999  # UNVERIFIED: NetSuite's length of expenseReport.memo ("Purpose") and of a line's memo
@@ -213,8 +214,7 @@ class ExpenseExport(SheetExport):
     def _dates(self, plan: ReportPlan, exported: bool, posted_to: str) -> None:
         sheet = plan.sheet
         if self._settings.tran_date == "approval":
-            approved = approved_at(sheet.model_dump())
-            day = approved.astimezone(self._timezone).date() if approved else None
+            day = day_named(sheet.ApprovedDate, self._timezone) if sheet.ApprovedDate else None
         else:
             day = date.fromisoformat(sheet.ExpenseSheetDate[:10]) if sheet.ExpenseSheetDate else None
         if day is None:
