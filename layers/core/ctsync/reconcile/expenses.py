@@ -44,7 +44,8 @@ from ctsync.netsuite.errors import NetSuiteNotFound
 from ctsync.reconcile.report import Check, Reconciliation, groups_check
 from ctsync.records.clicktime_source import EXPENSE_SHEETS, ApprovedSheetSource
 from ctsync.records.expense_export import ITEM_KIND, KIND, RECORD, ExpenseExport
-from ctsync.records.expense_lines import ReportPlan, posted_period, unlike_plan
+from ctsync.records.expense_lines import EXTERNAL_PREFIX, ReportPlan, posted_period, unlike_plan
+from ctsync.records.netsuite_source import keyset
 from ctsync.records.references import ClickTimeReferences, NetSuiteReferences, People, Projects
 from ctsync.references import References
 from ctsync.state import MappingStore
@@ -119,7 +120,7 @@ def reconcile_expenses(
         posted_to = export.posted_to(mapping, read.reports.get(sheet_id) or {})
         planned[sheet_id] = export.plan(sheet, items, exported=True, posted_to=posted_to)
     found, found_posted = read.summed(exported), read.summed(exported, posted=True)
-    strays = _strays(mappings, approved, source.first_day(window).isoformat())
+    strays = _strays(mappings, approved, source.first_day(window).isoformat()) + _unknown_reports(netsuite, mappings)
     receipts = _receipts(mappings, {**exported, **held}, read.links, config.expenses.receipts.link)
     ct_totals, ns_totals = _per_currency(expected), _per_currency(read.summed({**exported, **held}))
     unlike = {sheet: d for sheet, plan in planned.items() if (d := unlike_plan(plan, read.reports.get(sheet)))}
@@ -159,7 +160,7 @@ def reconcile_expenses(
                 differences=read.missing,
             ),
             Check(
-                name="reports from ClickTime whose sheet is not approved",
+                name="reports from ClickTime whose sheet is not approved, or that no mapping knows",
                 expected=0,
                 found=len(strays),
                 differences=strays,
@@ -253,6 +254,25 @@ def _strays(mappings: MappingStore, approved: set[str], first_day: str) -> list[
         f"expense report {m.target_id} belongs to expense sheet {m.source_id}, which is not approved"
         for m in mappings.all_of_kind(KIND)
         if not m.deleted and m.source_id not in approved and m.details.get("period_start", "") >= first_day
+    ]
+
+
+def _unknown_reports(netsuite: NetSuiteClient, mappings: MappingStore) -> list[str]:
+    """The reports under a ClickTime external ID that no mapping knows (written by an export that failed before
+    recording them, or by hand), however old: one SuiteQL query, paged. UNVERIFIED table name: `expensereport` as
+    SuiteQL exposes the record (CData's SuiteQL table list; `transaction` with type 'ExpRept' holds them too)."""
+    known = {m.target_id for m in mappings.all_of_kind(KIND) if not m.deleted}
+
+    def query(after: str | None) -> str:
+        return (
+            "SELECT er.id AS id, er.externalid AS externalid, TO_CHAR(er.trandate, 'YYYY-MM-DD') AS trandate "
+            f"FROM expensereport er WHERE er.externalid LIKE '{EXTERNAL_PREFIX}%'{keyset('er', after)} ORDER BY er.id"
+        )
+
+    return [
+        f"expense report {row['id']} ({row['externalid']}, {row['trandate']}) is not in the mapping store"
+        for row in netsuite.rows(query)
+        if str(row["id"]) not in known
     ]
 
 

@@ -99,8 +99,9 @@ def unlike_held(netsuite: NetSuiteClient, report: str, plan: ReportPlan) -> list
 
 
 def brought_back(netsuite: NetSuiteClient, sheet_id: str) -> str | None:
-    """The internal ID of the report NetSuite holds under the sheet's external ID (a late request may have written
-    it after the sheet's report was deleted), or None. One read."""
+    """The internal ID of the report NetSuite holds under the sheet's external ID, or None: one no mapping knows (a
+    late request wrote it after the sheet's report was deleted, or a holder wrote it and failed before recording
+    it). One read."""
     try:
         record = netsuite.get_record(RECORD, f"eid:{external_id(sheet_id)}", fields=["id"])
     except NetSuiteNotFound:
@@ -108,7 +109,8 @@ def brought_back(netsuite: NetSuiteClient, sheet_id: str) -> str | None:
     found = str(record.get("id") or "")
     if found:
         logger.warning(
-            f"expense report {found} of expense sheet {sheet_id} is back in NetSuite (a late write): removed again",
+            f"expense report {found} of expense sheet {sheet_id} is in NetSuite though no mapping holds it (a late "
+            "write, or one whose mapping was not recorded): removed",
             extra={"clicktime_id": sheet_id, "netsuite_id": found},
         )
     return found or None

@@ -629,6 +629,10 @@ class ExpenseExport(SheetExport):
                 flags.append(f"expense report {report} {why}: not changed")
             else:
                 restored: set[str] = set()
+                if (
+                    report is None
+                ):  # noted before it exists: should its mapping not be recorded, the next holder finds it
+                    self._mappings.note_writes(lock, [external_id(sheet_id)])
                 while True:
                     try:
                         report = self._netsuite.upsert_record(RECORD, external_id(sheet_id), payload, replace=[SUBLIST])
@@ -670,7 +674,7 @@ class ExpenseExport(SheetExport):
             # its redelivery (which writes nothing the report holds already) and the cause to let go of.
             interim = before.fingerprint if before else ""
             mapping = self._doubts.recorded(lock, attempt, sheet_mapping(plan, report, version, held, interim, flags=0))
-            self._mappings.commit(lock, mapping, keep_lock=True)
+            self._mappings.commit(lock, mapping, keep_lock=True, settled=True)
             self._receipt_step.attach(plan, report, children, done, frozen, left=left)
             flags += done.held_back
         if not flagged_before(before, approval):
@@ -680,7 +684,7 @@ class ExpenseExport(SheetExport):
         fingerprint = kept_fingerprint(approval, held_back=bool(flags))
         mapping = sheet_mapping(plan, report, version, held, fingerprint, flags=len(flags))
         mapping = self._receipt_step.report(message, plan, report, mapping, done, try_number=0)
-        self._mappings.commit(lock, self._doubts.recorded(lock, attempt, mapping))
+        self._mappings.commit(lock, self._doubts.recorded(lock, attempt, mapping), settled=True)
         self._receipt_step.requeue_retry(message, version, done, try_number=0)
         action = "created" if before is None or before.deleted else ("updated" if wrote or done.wrote else "unchanged")
         detail = f"expense report {report}: {len(plan.lines)} line(s), {report_total(plan)}"
@@ -706,21 +710,27 @@ class ExpenseExport(SheetExport):
         NetSuite (or is flagged, by policy). `fingerprint`: the approval's snapshot, kept on a report that stays,
         so the next run's overlap does not queue (and flag) the same approval again."""
         before = lock.mapping
+        unrecorded = before is None or before.deleted  # a report NetSuite holds would be one no mapping knows
+        # written late (a look), or written by a holder that noted it and failed before recording it
+        noted = external_id(message.source_id) in lock.writes_noted
         returned = (
-            brought_back(self._netsuite, message.source_id) if attempt.look and before and before.deleted else None
+            brought_back(self._netsuite, message.source_id)
+            if unrecorded and (noted or (attempt.look and before is not None))
+            else None
         )
         if returned is None and before is not None and before.deleted and before.details.get(BLOCKED):
             let_go_of = self._doubts.recorded(lock, attempt, let_go(self._runlog, message, before, status))
-            self._mappings.commit(lock, let_go_of)
+            self._mappings.commit(lock, let_go_of, settled=True)
             return Outcome("skipped", None, f"expense sheet is {status}: it was blocked, it has no report in NetSuite")
-        if before is None or (before.deleted and returned is None):
+        if returned is None and unrecorded:
             if before is not None and attempt.look:
-                self._mappings.commit(lock, self._doubts.recorded(lock, attempt, before))
+                self._mappings.commit(lock, self._doubts.recorded(lock, attempt, before), settled=True)
                 return Outcome("unchanged", before.target_id, f"{LOOKED}: expense sheet is {status}, not in NetSuite")
-            self._mappings.release(lock)
+            self._mappings.release(lock, settled=True)
             return Outcome(
                 "skipped", before.target_id if before else None, f"expense sheet is {status} and not in NetSuite"
             )
+        before = before or Mapping(kind=KIND, source_id=message.source_id, target_id=returned or "", deleted=True)
         report = returned or before.target_id
         flags: list[str] = []
         gone = held_back = False
@@ -757,7 +767,7 @@ class ExpenseExport(SheetExport):
             }
         )
         mapping = self._doubts.recorded(lock, attempt, mapping)
-        self._mappings.commit(lock, mapping)
+        self._mappings.commit(lock, mapping, settled=True)
         return Outcome(
             "updated" if gone else "unchanged",
             report,

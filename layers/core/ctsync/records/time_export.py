@@ -452,14 +452,15 @@ class TimeExport(SheetExport):
             return writes.held(ticket)
 
         with requests_held_by(slot), locked(self._mappings, KIND, message.source_id, owner) as lock:
-            attempt = Attempt(sent=[], look=look)
+            # Bills an earlier holder noted and may have made without recording them are in doubt like a lost answer's
+            attempt = Attempt(sent=[], look=look, forced=set(lock.writes_noted))
             if look:
                 waiting = self._still_waiting(lock, "a bill write")
                 if waiting is not None:
                     return waiting
                 before = lock.mapping
                 assert before is not None  # `_still_waiting` answered otherwise
-                attempt.forced = time_doubts.in_doubt(before.details)
+                attempt.forced |= time_doubts.in_doubt(before.details)
                 # The look moves neither the version fence nor the fingerprint: it is not a new version.
                 message = message.model_copy(
                     update={
@@ -536,6 +537,8 @@ class TimeExport(SheetExport):
         changed += [e for e in plan.entries if e.entry_id in missing and e.entry_id not in planned]
         written: list[Mapping] = []
         flags: list[str] = []
+        # Noted before they exist: should their mappings not be recorded, the next holder finds them
+        self._mappings.note_writes(lock, (external_id(e.entry_id) for e in changed if e.entry_id not in children))
         try:
             self._write_bills(plan, changed, children, frozen, written, flags)
         finally:
@@ -577,7 +580,7 @@ class TimeExport(SheetExport):
                 **doubts,
             },
         )
-        self._mappings.commit(lock, mapping)
+        self._mappings.commit(lock, mapping, settled=True)
         gone_count = len(gone) + strays_gone
         detail = f"{len(written)} time bill(s) written, {gone_count} deleted, {len(plan.entries)} in NetSuite ({duration(total)})"
         if flags:
@@ -653,10 +656,10 @@ class TimeExport(SheetExport):
         """The timesheet is not approved any more: its time bills leave NetSuite (or are flagged, by policy)."""
         before = lock.mapping
         children = self._mappings.children(KIND, message.source_id)
-        if before is None and not children:
+        if before is None and not children and not attempt.forced:
             self._mappings.release(lock)
             return Outcome("skipped", None, f"timesheet is {status} and was never exported")
-        if before is not None and before.details.get(sheets.BLOCKED) and not children:
+        if before is not None and before.details.get(sheets.BLOCKED) and not children and not attempt.forced:
             self._mappings.commit(lock, sheets.let_go(self._runlog, message, before, status))
             return Outcome("skipped", None, f"timesheet is {status}: it was blocked, nothing of it is in NetSuite")
         flags: list[str] = []
@@ -702,7 +705,7 @@ class TimeExport(SheetExport):
             details={**kept, "withdrawn": status, "entries": str(remaining), **told, **doubts},
             deleted=remaining == 0,
         )
-        self._mappings.commit(lock, mapping)
+        self._mappings.commit(lock, mapping, settled=True)
         deleted = len(gone) + strays_gone
         detail = f"timesheet is {status}: {deleted} time bill(s) deleted"
         if attempt.look:

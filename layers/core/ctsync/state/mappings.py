@@ -73,6 +73,9 @@ class Lock:
     create_attempted: bool = False  # this holder called create (its outcome may be unknown)
     create_refused: bool = False  # this holder's create was refused outright: nothing was made
     resolved: bool = False  # this holder found or made the target (the doubt above is settled)
+    # External IDs of targets a holder noted it was about to write before their mappings were recorded
+    # (`MappingStore.note_writes`): as the item said when the lock was taken, and then with this holder's notes
+    writes_noted: frozenset[str] = frozenset()
 
     @property
     def keep_create_mark(self) -> bool:
@@ -84,6 +87,7 @@ def _pk(kind: str, source_id: str) -> str:
     return f"MAP#{kind}#{source_id}"
 
 
+WRITES_NOTED = "writes_noted"  # item attribute: `MappingStore.note_writes`
 UNSETTLED = "UNSETTLED#"  # + kind: the item listing that kind's records to look at again
 
 
@@ -333,16 +337,43 @@ class MappingStore:
                 owner=owner,
                 mapping=_to_mapping(old),
                 create_may_exist=bool(old.get("create_started")),
+                writes_noted=frozenset(old.get(WRITES_NOTED) or ()),
             )
 
-    def commit(self, lock: Lock, mapping: Mapping, *, keep_lock: bool = False) -> None:
+    def note_writes(self, lock: Lock, external_ids: Iterable[str]) -> None:
+        """Note on the record's item, before writing them, targets that no mapping knows yet (their external IDs),
+        so that a holder failing or dying before their mappings are recorded leaves the next holder what it may
+        have made in the other system (`Lock.writes_noted`). One conditional update, none when all are noted
+        already; the notes stay until a commit that says they are settled. Raises LostLock when the lock is no
+        longer this holder's."""
+        noted = lock.writes_noted | set(external_ids)
+        if noted == lock.writes_noted:
+            return
+        try:
+            self._table.update_item(
+                Key={PK: _pk(lock.kind, lock.source_id), SK: "MAP"},
+                UpdateExpression=f"SET {WRITES_NOTED} = :noted",
+                ConditionExpression=Attr("lock_owner").eq(lock.owner),
+                ExpressionAttributeValues={":noted": sorted(noted)},
+            )
+        except ClientError as error:
+            if _is_conflict(error):
+                raise LostLock(f"the lock on {lock.kind} {lock.source_id} expired before its writes began") from error
+            raise
+        lock.writes_noted = frozenset(noted)
+
+    def commit(self, lock: Lock, mapping: Mapping, *, keep_lock: bool = False, settled: bool = False) -> None:
         """Write the mapping and release the lock in one put, only while the lock is still this worker's.
 
         `keep_lock` records the mapping and keeps holding the lock (a created target, before its follow-up).
+        The writes noted on the item (`note_writes`) stay noted unless `settled`: the holder has recorded or
+        removed everything they name.
         """
         item = _to_item(mapping)
         if keep_lock:
             item.update({"lock_owner": lock.owner, "lock_until": int(self._clock()) + LOCK_SECONDS})
+        if lock.writes_noted and not settled:
+            item[WRITES_NOTED] = sorted(lock.writes_noted)
         try:
             self._table.put_item(Item=item, ConditionExpression=Attr("lock_owner").eq(lock.owner))
         except ClientError as error:
@@ -352,17 +383,22 @@ class MappingStore:
                 ) from error
             raise
         lock.mapping = mapping
+        if settled:
+            lock.writes_noted = frozenset()
 
-    def release(self, lock: Lock) -> None:
+    def release(self, lock: Lock, *, settled: bool = False) -> None:
         """Give the lock up without writing a mapping (nothing to do, or a failure).
 
-        The create mark stays while a create may have happened and was not recorded (`Lock.keep_create_mark`).
+        The create mark stays while a create may have happened and was not recorded (`Lock.keep_create_mark`);
+        the writes noted (`note_writes`) stay unless `settled`: the holder found none of them made.
         """
         remove = (
             "REMOVE lock_owner, lock_until"
             if lock.keep_create_mark
             else "REMOVE lock_owner, lock_until, create_started"
         )
+        if settled and lock.writes_noted:
+            remove += f", {WRITES_NOTED}"
         try:
             self._table.update_item(
                 Key={PK: _pk(lock.kind, lock.source_id), SK: "MAP"},
