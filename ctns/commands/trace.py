@@ -22,6 +22,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from ctns.commands.common import add_json_option, add_target_options, log_dir, target_of
 from ctns.output import FAILURES, OK, CliError, Output
 from ctns.target import Target, aws_problem, check_sync
+from ctsync.digits import is_number
 from ctsync.records.customers import KIND as CUSTOMER_KIND
 from ctsync.records.expense_lines import ITEM_KIND as EXPENSE_ITEM_KIND
 from ctsync.records.time_export import ENTRY_KIND as TIME_ENTRY_KIND
@@ -116,7 +117,7 @@ def find(target: Target, record_id: str, syncs: list[str]) -> list[dict[str, Any
         for kind, source_name, target_name, by_target in _kinds(sync):
             as_source = target.mappings.get(kind, record_id)
             as_target = target.mappings.by_target(kind, record_id) if by_target else None
-            if kind == EXPENSE_ITEM_KIND and as_source is None and record_id.isdigit():
+            if kind == EXPENSE_ITEM_KIND and as_source is None and is_number(record_id):
                 as_source = _receipt_file_owner(target, record_id)
                 source_name = "ClickTime expense item" if as_source is None else "NetSuite receipt file"
             for mapping, side in ((as_source, "source"), (as_target, "target")):

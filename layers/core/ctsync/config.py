@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
+from ctsync.digits import is_number
+
 _SCRIPT_ID = re.compile(r"^(custentity|custevent|custbody|custcol|custrecord)[a-z0-9_]+$")
 
 
@@ -40,12 +42,20 @@ def _check_script_id(value: str) -> str:
 ScriptId = Annotated[str, AfterValidator(_check_script_id)]
 
 
+def _internal_id(value: str, *, negative: bool = False) -> str | None:
+    """A NetSuite internal id as the config keeps it: stripped (a space around it would never match an id NetSuite
+    returns), ASCII digits only; None when it is not one."""
+    stripped = value.strip()
+    return stripped if is_number(stripped, negative=negative) else None
+
+
 def _check_internal_id(value: str) -> str:
-    if not value.strip().isdigit():
+    stripped = _internal_id(value)
+    if stripped is None:
         raise ValueError(
             f'{value!r} is not a NetSuite internal id (the number NetSuite shows as ID, e.g. "12"; not a name)'
         )
-    return value.strip()
+    return stripped
 
 
 # A record's internal id in NetSuite: named by a name instead, every export would be refused at run time.
@@ -277,10 +287,13 @@ class ProjectSyncSettings(Strict):
     @field_validator("closed_status_ids")
     @classmethod
     def _status_ids(cls, value: list[str]) -> list[str]:
+        stripped = []
         for status in value:
-            if not status.strip().isdigit():
+            status_id = _internal_id(status)
+            if status_id is None:
                 raise ValueError(f'{status!r} is not a project status internal id (a number, e.g. "1")')
-        return value
+            stripped.append(status_id)
+        return stripped
 
 
 class TaskSyncSettings(Strict):
@@ -385,6 +398,11 @@ class RetrySettings(Strict):
     )
 
 
+def _user_key(key: str) -> str:
+    """A people.overrides key as users are looked up: a ClickTime user ID as written, an e-mail in lower case."""
+    return key.strip().lower() if "@" in key else key.strip()
+
+
 class PeopleSettings(Strict):
     """How a ClickTime user becomes a NetSuite employee, for the time and the expense export alike."""
 
@@ -401,10 +419,13 @@ class PeopleSettings(Strict):
     @field_validator("overrides")
     @classmethod
     def _employee_ids(cls, value: dict[str, str]) -> dict[str, str]:
+        employees = {}
         for key, employee in value.items():
-            if not str(employee).isdigit():
+            employee_id = _internal_id(employee)
+            if employee_id is None:
                 raise ValueError(f"people.overrides[{key!r}] = {employee!r} is not a NetSuite internal id")
-        return {key.strip().lower() if "@" in key else key.strip(): str(employee) for key, employee in value.items()}
+            employees[key] = employee_id
+        return {_user_key(key): employee for key, employee in employees.items()}
 
 
 class Classification(Strict):
@@ -532,9 +553,13 @@ class ReceiptSettings(Strict):
     @field_validator("folder_parent")
     @classmethod
     def _folder_id(cls, value: str | None) -> str | None:
-        if value is not None and not value.lstrip("-").isdigit():
+        if value is None:
+            return value
+        # NetSuite's own folders have negative internal ids (SuiteScripts is -15)
+        folder_id = _internal_id(value, negative=True)
+        if folder_id is None:
             raise ValueError(f"receipts.folder_parent {value!r} is not a NetSuite internal id")
-        return value
+        return folder_id
 
 
 ApprovalBox = Literal["complete", "supervisorapproval", "accountingapproval"]
@@ -580,10 +605,13 @@ class ExpenseExportSettings(Strict):
     @field_validator("categories")
     @classmethod
     def _category_ids(cls, value: dict[str, str]) -> dict[str, str]:
+        category_ids = {}
         for key, category in value.items():
-            if not str(category).isdigit():
+            category_id = _internal_id(category)
+            if category_id is None:
                 raise ValueError(f"expenses.categories[{key!r}] = {category!r} is not a NetSuite internal id")
-        return {key.strip(): str(category) for key, category in value.items()}
+            category_ids[key] = category_id
+        return {key.strip(): category for key, category in category_ids.items()}
 
 
 class SyncConfig(Strict):

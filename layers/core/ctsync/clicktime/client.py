@@ -37,6 +37,7 @@ from ctsync.clicktime.models import (
     Timesheet,
     User,
 )
+from ctsync.digits import is_number
 from ctsync.errors import BadInput, NeedsAttention, SyncError, TransientError
 from ctsync.observability import logger
 from ctsync.retry import RetryPolicy, call_with_retries
@@ -348,7 +349,7 @@ class ClickTimeClient:
                         )
                     mime = response.headers.get("Content-Type", "application/octet-stream").split(";")[0].strip()
                     declared = response.headers.get("Content-Length")
-                    if declared and declared.isdigit() and int(declared) > max_bytes:
+                    if declared and is_number(declared) and int(declared) > max_bytes:
                         raise ReceiptRefused(
                             f"receipt is {int(declared)} bytes; NetSuite takes at most {max_bytes}",
                             cause="receipt-too-large",

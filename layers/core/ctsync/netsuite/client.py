@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import requests
 
 from ctsync import jsonutil, unsettled
+from ctsync.digits import is_number
 from ctsync.errors import NeedsAttention, TransientError
 from ctsync.netsuite.auth import TbaCredentials, rest_base_url, restlets_base_url, tba_auth
 from ctsync.netsuite.errors import NetSuiteValidationError, auth_error, error_for, parse_error_body
@@ -409,7 +410,7 @@ def _origin_of(base_url: str | None) -> str | None:
 
 
 def _key_order(key: str) -> tuple[int, int | str]:
-    return (0, int(key)) if key.lstrip("-").isdigit() else (1, key)
+    return (0, int(key)) if is_number(key, negative=True) else (1, key)
 
 
 def _id_from_location(response: requests.Response) -> str:

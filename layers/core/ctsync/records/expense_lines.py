@@ -25,6 +25,7 @@ from decimal import Decimal
 from typing import Any
 
 from ctsync.clicktime.models import ExpenseItem, ExpenseSheet, ExpenseType
+from ctsync.digits import is_number
 from ctsync.errors import cause_part
 from ctsync.money import round_money, to_decimal
 from ctsync.netsuite import external_ids
@@ -337,7 +338,7 @@ def posted_from_report(report: dict[str, Any] | None, period_of: Callable[[date]
 
 
 def id_order(value: str) -> tuple[int, int | str]:
-    return (0, int(value)) if value.isdigit() else (1, value)
+    return (0, int(value)) if is_number(value) else (1, value)
 
 
 def unlike_plan(plan: ReportPlan, report: dict[str, Any] | None) -> list[str]:

@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from ctsync.clicktime.client import ClickTimeClient, job_api_path
 from ctsync.config import ProjectSyncSettings
+from ctsync.digits import is_number
 from ctsync.errors import BadInput
 from ctsync.netsuite.client import NetSuiteClient
 from ctsync.records.customers import KIND as CUSTOMER_KIND
@@ -321,7 +322,7 @@ def adoptions(records: Iterable[Any], kind: str) -> list[Change]:
     chosen: dict[str, Any] = {}
     for record in records:
         source_id = (record.AccountingPackageID or "").strip()
-        if not source_id.isdigit():
+        if not is_number(source_id):
             continue
         if source_id not in chosen or (record.IsActive and not chosen[source_id].IsActive):
             chosen[source_id] = record

@@ -19,6 +19,7 @@ from typing import Any
 from ctsync.clicktime.client import ClickTimeClient
 from ctsync.clicktime.models import ExpenseType, Job, PaymentType, Task, User
 from ctsync.config import PeopleSettings
+from ctsync.digits import is_number
 from ctsync.errors import NeedsAttention, cause_part
 from ctsync.money import DEFAULT_PLACES, to_decimal
 from ctsync.netsuite.client import NetSuiteClient
@@ -177,7 +178,7 @@ class NetSuiteReferences:
                     id=str(row["id"]),
                     iso=(row.get("symbol") or "").strip().upper(),
                     name=row.get("name") or "",
-                    places=int(precision) if precision is not None and str(precision).isdigit() else DEFAULT_PLACES,
+                    places=int(precision) if precision is not None and is_number(str(precision)) else DEFAULT_PLACES,
                     is_base=row.get("isbasecurrency") == "T",
                 )
             return found
@@ -264,7 +265,7 @@ class NetSuiteReferences:
         Read from SuiteQL's `projecttaskassignment` (UNVERIFIED table and column names); where the account does
         not expose it, each task is read over REST once per TTL instead (`assignee_items`).
         """
-        wanted_all = [t for t in task_ids if t and t.isdigit()]
+        wanted_all = [t for t in task_ids if t and is_number(t)]
         lines = self._assignee_lines(wanted_all)
         return {t: found.get(employee or FIRST_LINE, found[FIRST_LINE]) for t, found in lines.items()}
 
@@ -328,7 +329,7 @@ class NetSuiteReferences:
         """Read the projects of the NetSuite project tasks `task_ids` not held yet, a thousand per SuiteQL call, so
         that `project_of_task` answers each from the cache (a task NetSuite does not list: None). Where the role
         cannot query `projecttask`, nothing is read here and each task is read over REST as it is asked for."""
-        wanted = sorted({t for t in task_ids if t and t.isdigit() and not self._cache.holds(_task_project(t))})
+        wanted = sorted({t for t in task_ids if t and is_number(t) and not self._cache.holds(_task_project(t))})
         if not wanted or self._cache.get("netsuite:projecttask-hidden", set):
             return
         found: dict[str, str | None] = dict.fromkeys(wanted)
@@ -559,7 +560,7 @@ class Projects:
         for attempt in range(2):
             record = listing().get(target_id)
             apid = (record.AccountingPackageID or "").strip() if record else ""
-            if apid.isdigit():
+            if is_number(apid):
                 return apid
             if attempt == 0 and not self.cache.refresh(name):
                 break

@@ -39,6 +39,7 @@ from ctsync import unsettled
 from ctsync.clicktime.client import ClickTimeClient
 from ctsync.clicktime.models import TimeEntry, Timesheet
 from ctsync.config import SyncConfig
+from ctsync.digits import is_number
 from ctsync.errors import NeedsAttention, cause_part
 from ctsync.minutes import Timed, allocate, duration, hours_to_minutes
 from ctsync.netsuite import external_ids as netsuite_ids
@@ -532,7 +533,7 @@ class TimeExport(SheetExport):
         # Every bill the sheet has is looked up (one query), not only the changed ones: a bill deleted in NetSuite
         # since is written again, rather than held as unchanged until its entry changes.
         frozen, seen = self._bill_states(list(children.values()))
-        missing = {entry for entry, m in children.items() if m.target_id.isdigit() and m.target_id not in seen}
+        missing = {entry for entry, m in children.items() if is_number(m.target_id) and m.target_id not in seen}
         planned = {e.entry_id for e in changed}
         changed += [e for e in plan.entries if e.entry_id in missing and e.entry_id not in planned]
         written: list[Mapping] = []
@@ -797,7 +798,7 @@ class TimeExport(SheetExport):
 
     def _bill_states(self, mappings: list[Mapping]) -> tuple[dict[str, str], set[str]]:
         """What NetSuite holds of these bills: the frozen ones (`_frozen_bills`), and the IDs it has at all."""
-        ids = sorted({m.target_id for m in mappings if m.target_id.isdigit()})
+        ids = sorted({m.target_id for m in mappings if is_number(m.target_id)})
         if not ids:
             return {}, set()
         frozen: dict[str, str] = {}

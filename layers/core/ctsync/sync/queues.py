@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from ctsync.digits import is_number
 from ctsync.errors import BadInput, TransientError
 from ctsync.state.runlog import Failure
 from ctsync.sync.messages import WorkMessage
@@ -36,7 +37,7 @@ class Carried:
         def number(name: str) -> int:
             value = attributes.get(name) or {}
             text = value.get("stringValue") or value.get("StringValue") or "0"
-            return int(text) if text.isdigit() else 0
+            return int(text) if is_number(text) else 0
 
         return cls(attempts=number(ATTEMPTS), deferrals=number(DEFERRALS))
 
