@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import string
+from collections.abc import Callable
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -56,6 +57,16 @@ def _check_internal_id(value: str) -> str:
             f'{value!r} is not a NetSuite internal id (the number NetSuite shows as ID, e.g. "12"; not a name)'
         )
     return stripped
+
+
+def _distinct_keys(mapping: dict[str, str], normalise: Callable[[str], str], where: str, how: str) -> None:
+    """Refuses two keys of a config mapping that are read as one (`normalise`: as the product matches them): one
+    entry would be dropped without a word, as with a JSON key given twice."""
+    seen: dict[str, str] = {}
+    for key in mapping:
+        other = seen.setdefault(normalise(key), key)
+        if other != key:
+            raise ValueError(f"{where} has {other!r} and {key!r}, one key when {how} (one would be dropped): keep one")
 
 
 # A record's internal id in NetSuite: named by a name instead, every export would be refused at run time.
@@ -425,6 +436,7 @@ class PeopleSettings(Strict):
             if employee_id is None:
                 raise ValueError(f"people.overrides[{key!r}] = {employee!r} is not a NetSuite internal id")
             employees[key] = employee_id
+        _distinct_keys(value, _user_key, "people.overrides", "an e-mail's case and surrounding spaces are ignored")
         return {_user_key(key): employee for key, employee in employees.items()}
 
 
@@ -611,6 +623,10 @@ class ExpenseExportSettings(Strict):
             if category_id is None:
                 raise ValueError(f"expenses.categories[{key!r}] = {category!r} is not a NetSuite internal id")
             category_ids[key] = category_id
+        # A key is a type's ID or its name; names are matched case-insensitively (expense_lines.resolve_category)
+        _distinct_keys(
+            value, lambda key: key.strip().lower(), "expenses.categories", "case and surrounding spaces are ignored"
+        )
         return {key.strip(): category for key, category in category_ids.items()}
 
 
