@@ -175,11 +175,17 @@ class Target:
     def _secret(self, parameter: str, default: str) -> tuple[str, Any]:
         name = self.parameters.get(parameter, default)
         try:
-            text = self.client("secretsmanager").get_secret_value(SecretId=name)["SecretString"]
+            secret = self.client("secretsmanager").get_secret_value(SecretId=name)
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
                 raise CliError(f"the secret {name} does not exist: create it (docs/deploy.md, step Secrets)") from None
             raise aws_problem(error, f"reading the secret {name}") from None
+        text = secret.get("SecretString")
+        if text is None:  # stored with SecretBinary: the functions refuse it too (ctsync.runtime._read)
+            raise CliError(
+                f"the secret {name} is stored as binary, not text: store it as a JSON string (SecretString, "
+                "docs/deploy.md, step Secrets)"
+            )
         try:
             return name, jsonutil.load_document(text)
         except jsonutil.KeyTwice as twice:
