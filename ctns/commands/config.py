@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from typing import Any
 
 import boto3
@@ -22,6 +21,10 @@ from ctns.output import OK, USAGE, CliError, Output
 from ctns.target import aws_problem, open_target, region_of
 
 DEFAULT_NAME = "/ctns/config"
+# SSM Parameter Store's value limits: a Standard parameter (free) takes 4,096 characters, an Advanced one (charged
+# per parameter and month) 8,192.
+STANDARD_LIMIT = 4096
+ADVANCED_LIMIT = 8192
 
 
 def register(sub: Any) -> None:
@@ -36,7 +39,9 @@ def register(sub: Any) -> None:
     push.add_argument("file")
     push.add_argument("--name", default=DEFAULT_NAME, help="SSM parameter name (the stack's ConfigParameterName)")
     push.add_argument(
-        "--region", help="AWS region of the stack (default: AWS_REGION, else AWS_DEFAULT_REGION or the profile's)"
+        "--region",
+        help="AWS region of the stack (default: the local stack while `ctns serve` runs; else AWS_REGION, "
+        "AWS_DEFAULT_REGION or the profile's)",
     )
     push.add_argument("--profile", help="AWS profile to use (default: AWS_PROFILE)")
     push.add_argument("--json", action="store_true", help="one JSON document on stdout")
@@ -64,15 +69,23 @@ def cmd_push(args: argparse.Namespace, out: Output) -> int:
     parse_config(document, f"config file {args.file}")
     # The document as written, not with every default filled in: a default a later version changes reaches
     # the deployments that never set it.
-    value = json.dumps(document, separators=(",", ":"))
-    served = local.running() if not (args.region or args.profile or os.environ.get("AWS_REGION")) else None
+    value = json.dumps(document, separators=(",", ":"))  # ASCII only (ensure_ascii): a character is a byte
+    if len(value) > ADVANCED_LIMIT:
+        raise CliError(
+            f"config file {args.file} is {len(value):,} characters as pushed; an SSM parameter holds at most "
+            f"{ADVANCED_LIMIT:,} (Advanced tier): shorten it (people.overrides, expenses.categories)"
+        )
+    # As every other command: without a stack named on the command line (here --region or --profile), the local
+    # stack while `ctns serve` runs, whatever AWS_REGION says (a shell that exports it must not turn a local
+    # walk-through into a push to the real account).
+    served = local.running() if not (args.region or args.profile) else None
     name = args.name
     try:
         if served is not None:  # no region named and `ctns serve` running: its stack's parameter
             with open_target(None, progress=out.progress) as target:
                 if name == DEFAULT_NAME:
                     name = target.parameters.get("ConfigParameterName", DEFAULT_NAME)
-                target.client("ssm").put_parameter(Name=name, Value=value, Type="String", Overwrite=True)
+                _put(target.client("ssm"), name, value)
             where = "the local stack (ctns serve)"
         else:
             session = boto3.Session(profile_name=args.profile, region_name=region_of(args.region))
@@ -81,10 +94,19 @@ def cmd_push(args: argparse.Namespace, out: Output) -> int:
                     "config push needs a region: pass --region (the stack's) or set AWS_REGION "
                     "(or start `ctns serve` to push to the local stack)"
                 )
-            session.client("ssm").put_parameter(Name=name, Value=value, Type="String", Overwrite=True)
+            _put(session.client("ssm"), name, value)
             where = session.region_name
     except (ClientError, BotoCoreError) as error:
         raise aws_problem(error, f"putting SSM parameter {name}") from None
-    out.line(f"pushed {args.file} to SSM parameter {name} in {where}")
+    advanced = " (Advanced tier: 4,096 characters are the Standard tier's most)" if len(value) > STANDARD_LIMIT else ""
+    out.line(f"pushed {args.file} to SSM parameter {name} in {where}{advanced}")
     out.document({"file": args.file, "parameter": name, "region": where})
     return OK
+
+
+def _put(ssm: Any, name: str, value: str) -> None:
+    """The document into the parameter: in the Advanced tier only when the Standard one cannot hold it (AWS refuses
+    a Standard value over 4,096 characters; an Advanced parameter is charged per month). Otherwise no tier is asked
+    for, as before: a new parameter is Standard unless the account's default tier says otherwise."""
+    tier = {"Tier": "Advanced"} if len(value) > STANDARD_LIMIT else {}
+    ssm.put_parameter(Name=name, Value=value, Type="String", Overwrite=True, **tier)
