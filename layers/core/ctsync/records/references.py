@@ -476,9 +476,11 @@ class People:
                 target = self.settings.overrides.get(user_id) or (email and self.settings.overrides.get(email))
                 found = employees.get(str(target)) if target else None
             elif rule == "email" and email:
-                found = _active_first(e for e in employees.values() if e.email == email)
+                found = _one_active([e for e in employees.values() if e.email == email], f"e-mail {email}", user_id)
             elif rule == "employee_number" and number:
-                found = _active_first(e for e in employees.values() if e.number == number)
+                found = _one_active(
+                    [e for e in employees.values() if e.number == number], f"employee number {number}", user_id
+                )
             if found:
                 break
         if found is None:
@@ -611,8 +613,18 @@ def task_on_job(
     return None, what
 
 
-def _active_first(matches: Iterable[Employee]) -> Employee | None:
-    """Of the employees a rule matches, an active one before any inactive (a rehire has a new record beside the
-    old, inactive one, which keeps the same e-mail); among equals, the first by internal id (read in that order)."""
-    candidates = list(matches)
-    return next((e for e in candidates if not e.is_inactive), candidates[0] if candidates else None)
+def _one_active(matches: list[Employee], by: str, user_id: str) -> Employee | None:
+    """Of the employees a rule matches, the active one before any inactive (a rehire has a new record beside the
+    old, inactive one, which keeps the same e-mail); the first by internal id when all are inactive. Two active
+    ones (a transfer to another subsidiary that left the old record active) are Unmapped, cause
+    `employee-ambiguous:<by>`: picking one would post time and expenses to a person's other record, in its
+    subsidiary and currency, without a word."""
+    active = [e for e in matches if not e.is_inactive]
+    if len(active) > 1:
+        ids = ", ".join(e.id for e in active)
+        raise Unmapped(
+            f"ClickTime user {user_id}: {len(active)} active NetSuite employees have the {by} ({ids})",
+            cause=f"employee-ambiguous:{cause_part(by)}",
+            fix=f"map ClickTime user {user_id} to one of them in people.overrides, or make the other inactive",
+        )
+    return active[0] if active else (matches[0] if matches else None)
