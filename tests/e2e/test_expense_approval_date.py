@@ -22,6 +22,8 @@ pytestmark = pytest.mark.e2e
         ("2026-11-20", "2026-11-20"),
         ("2026-11-20T00:00:00", "2026-11-20"),
         ("2026-11-20T07:30:00", "2026-11-20"),  # a local time of a zone ClickTime does not say
+        ("2026-11-20T00:00:00Z", "2026-11-20"),  # a day as its midnight reads the same all day (review 11)
+        ("2026-11-20T00:00:00+00:00", "2026-11-20"),
         ("2026-11-20T07:30:00Z", "2026-11-19"),  # an instant: 23:30 on the 19th in America/Los_Angeles
         ("2026-11-20T07:30:00+01:00", "2026-11-19"),
     ],

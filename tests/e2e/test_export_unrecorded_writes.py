@@ -13,9 +13,11 @@ Found by a fresh review of the exports (2026-12-02, review 10); failed before th
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 
+from ctsync.records.time_export import external_id
 from ctsync.state import MappingStore
 from tests.e2e.test_expense_export_review import World as ExpenseWorld
 from tests.e2e.test_time_export_review import WEEK
@@ -141,4 +143,156 @@ def test_the_expense_reconciliation_names_a_report_the_mapping_store_does_not_kn
     assert not result.ok and report["id"] in said, (
         f"NetSuite holds report {report['id']} of expense sheet {sheet} (not approved in ClickTime, no mapping): the "
         f"reconciliation is ok={result.ok} and never names it"
+    )
+
+
+# -- found by a review of the change above (2026-12-02, review 11); each failed before its fix -------------------------
+# A bill or report deleted in NetSuite by hand and written again gets a new internal ID: no mapping knows it either.
+def test_a_bill_rewritten_after_a_delete_in_netsuite_leaves_when_its_mapping_write_failed(time_world, monkeypatch):
+    world = time_world
+    sheet = world.sheet()
+    first = world.entry(sheet, WEEK, "2")
+    other = world.entry(sheet, WEEK + timedelta(days=1), "1")
+    world.approve(sheet)
+    world.ct.clock.advance(timedelta(hours=1))
+    world.run()
+    old = world.bill(first)
+    assert old is not None and world.bill(other) is not None
+    world.ns.records.delete("timeBill", old["id"])  # someone deletes the bill in NetSuite
+
+    # a correction elsewhere on the sheet; the export writes `first`'s bill again (a new internal id)
+    world.reapprove(sheet, lambda: world.ct.edit_time_entry(other, Hours=Decimal("1.5")))
+    world.ct.clock.advance(timedelta(hours=1))
+    failed = fail_first_mapping_write(monkeypatch, "timeentry", lambda: world.act(sheet, "UndoApproval"))
+    world.run()
+    assert failed, "the mapping write never happened"
+    nights(world)
+
+    bill = world.bill(first)
+    assert bill is None, (
+        f"timesheet {sheet} is {world.ct.store.timesheets[sheet]['Status']} in ClickTime, yet time bill {bill['id']} "
+        f"({bill['hours']} h of entry {first}, rewritten after bill {old['id']} was deleted in NetSuite) stays: "
+        "no mapping and no note knows it"
+    )
+
+
+def test_a_report_rewritten_after_a_delete_in_netsuite_leaves_when_its_mapping_write_failed(expense_world, monkeypatch):
+    world = expense_world
+    sheet = world.sheet()
+    item = world.item(sheet, "42.50")
+    world.approve(sheet)
+    world.ct.clock.advance(timedelta(hours=1))
+    world.run()
+    old = world.report(sheet)
+    assert old is not None
+    world.ns.records.delete("expenseReport", old["id"])  # someone deletes the report in NetSuite
+
+    world.reapprove(sheet, lambda: world.ct.edit_expense_item(item, Amount="45.00"))
+    world.ct.clock.advance(timedelta(hours=1))
+    failed = fail_first_mapping_write(monkeypatch, "expenseitem", lambda: world.act(sheet, "UndoApproval"))
+    world.run()
+    assert failed, "the mapping write never happened"
+    nights(world)
+
+    report = world.report(sheet)
+    assert report is None, (
+        f"expense sheet {sheet} is {world.ct.store.expense_sheets[sheet]['Status']} in ClickTime, yet report "
+        f"{report['id']} (written again after report {old['id']} was deleted in NetSuite) stays: no mapping and no "
+        "note knows it"
+    )
+
+
+def test_a_report_rewritten_unchanged_after_a_delete_in_netsuite_is_noted_but_the_withdrawal_ignores_the_note(
+    expense_world, monkeypatch
+):
+    """The same approval handled again (a re-approval without a change, a backfill): `_export` finds report R1
+    gone, sets `report = None`, NOTES the sheet and writes R2. Its mapping write fails; the sheet is un-approved.
+    `_withdraw` reads the note only when the mapping is not live (`unrecorded`), so it deletes R1 (NotFound: "gone")
+    and clears the note (`settled=True`): R2 stays, and nothing knows it any more."""
+    world = expense_world
+    sheet = world.sheet()
+    world.item(sheet, "42.50")
+    world.approve(sheet)
+    world.ct.clock.advance(timedelta(hours=1))
+    world.run()
+    old = world.report(sheet)
+    assert old is not None
+    world.ns.records.delete("expenseReport", old["id"])
+
+    world.reapprove(sheet)  # approved again, nothing changed
+    noted: list[list[str]] = []
+    note_writes = MappingStore.note_writes
+
+    def spy(self, lock, external_ids):
+        external_ids = list(external_ids)
+        noted.append(external_ids)
+        return note_writes(self, lock, external_ids)
+
+    monkeypatch.setattr(MappingStore, "note_writes", spy)
+    world.ct.clock.advance(timedelta(hours=1))
+    failed = fail_first_mapping_write(monkeypatch, "expenseitem", lambda: world.act(sheet, "UndoApproval"))
+    world.run()
+    assert failed, "the mapping write never happened"
+    assert noted, "the rewrite was noted (MappingStore.note_writes)"
+    nights(world)
+
+    report = world.report(sheet)
+    assert report is None, (
+        f"expense sheet {sheet} is {world.ct.store.expense_sheets[sheet]['Status']} in ClickTime, yet report "
+        f"{report['id']} (written again, noted, after report {old['id']} was deleted in NetSuite) stays"
+    )
+
+
+# The notes went only with a commit that settled them: a bill written and recorded beside a refused one was written
+# again by every later pass over the sheet (its hash matched, but it was noted).
+BILLS = "/services/rest/record/v1/timeBill/"
+
+
+def test_a_bill_written_and_recorded_is_not_written_again_each_run_while_its_sibling_is_refused(time_world):
+    world = time_world
+    sheet = world.sheet()
+    good = world.entry(sheet, WEEK, "2")
+    refused = world.entry(sheet, WEEK + timedelta(days=1), "3")
+    world.approve(sheet)
+    world.ns.faults.inject(status=400, times=500, method="PUT", path=f"{BILLS}eid:{external_id(refused)}$")
+    world.ct.clock.advance(timedelta(hours=1))
+    world.run()
+    assert world.bill(good) is not None and world.bill(refused) is None
+    assert world.session.mappings.get("timeentry", good) is not None, "the good bill's mapping was recorded"
+
+    rewrites = []
+    for _ in range(3):
+        world.ct.clock.advance(timedelta(hours=6))
+        result = world.run()
+        rewrites += [w for w in result.netsuite_writes if external_id(good) in w.path]
+    assert rewrites == [], (
+        f"time bill {world.bill(good)['id']} (entry {good}) was written and its mapping recorded; nothing about it "
+        f"changed, yet {len(rewrites)} later run(s) PUT it again: {[(w.method, w.path) for w in rewrites]}"
+    )
+
+
+# Under `time.on_unapproved = flag` an un-approved timesheet's bills stay: a noted one, the sheet's own, was deleted.
+def test_flag_policy_keeps_a_bill_of_the_sheet_whose_mapping_write_failed(open_session, monkeypatch):
+    world = TimeWorld(open_session({"time": {"on_unapproved": "flag"}}))
+    sheet = world.sheet()
+    entry = world.entry(sheet, WEEK, "2")
+    world.approve(sheet)
+    world.ct.clock.advance(timedelta(hours=1))
+    world.run()  # the first approval, exported in full
+    assert world.bill(entry) is not None
+    # sent back, an entry added, approved again: the new entry's bill is written, its mapping write fails
+    added: list[str] = []
+    world.reapprove(sheet, lambda: added.append(world.entry(sheet, WEEK + timedelta(days=1), "3")))
+    world.ct.clock.advance(timedelta(hours=1))
+    failed = fail_first_mapping_write(monkeypatch, "timeentry", lambda: world.act(sheet, "UndoApproval"))
+    world.run()
+    assert failed, "the mapping write never happened"
+    nights(world)
+
+    kept, dropped = world.bill(entry), world.bill(added[0])
+    assert kept is not None, "the recorded bill stays (on_unapproved = flag)"
+    assert dropped is not None, (
+        f"time.on_unapproved = flag: timesheet {sheet}'s bill {kept['id']} (entry {entry}) stays, flagged, but the "
+        f"bill of entry {added[0]}, written by the sheet's own export and noted when its mapping write failed, was "
+        "deleted as a stray"
     )

@@ -64,7 +64,8 @@ def test_a_stamp_that_reads_the_same_all_day_is_told_apart_from_one_with_a_time(
         ("20261201", "2026-12-01"),
         ("2026-12-01T00:00:00", "2026-12-01"),
         ("2026-12-01T23:30:00", "2026-12-01"),  # a local time of a zone ClickTime does not say: as written
-        ("2026-12-01T00:00:00Z", "2026-11-30"),  # an instant: the evening before in Los Angeles
+        ("2026-12-01T00:00:00Z", "2026-12-01"),  # a day as its midnight (`same_all_day`), with a zone or not
+        ("2026-12-01T00:30:00Z", "2026-11-30"),  # an instant: the evening before in Los Angeles
         ("2026-12-01T09:00:00+09:00", "2026-11-30"),
         ("2026-12-01T08:00:00Z", "2026-12-01"),
     ],

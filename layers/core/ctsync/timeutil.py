@@ -68,12 +68,14 @@ def latest_instant_of(text: str) -> datetime:
 
 
 def day_named(text: str, zone: tzinfo) -> date:
-    """The calendar day a ClickTime stamp names, for a NetSuite date in `zone` (the account's): with an offset the
-    stamp is an instant, dated where `zone` is; without one (a date alone, a day as its midnight, a local time of a
-    zone ClickTime does not say) the day as written, which reading it as UTC would move a day back west of UTC.
-    Raises ValueError for what `parse_loose_instant` cannot read."""
+    """The calendar day a ClickTime stamp names, for a NetSuite date in `zone` (the account's): a day (a date alone,
+    or a day as its midnight with or without an offset: `same_all_day`) or a local time of a zone ClickTime does not
+    say is the day as written, which reading it as UTC would move a day back west of UTC; any other stamp with an
+    offset is an instant, dated where `zone` is. Raises ValueError for what `parse_loose_instant` cannot read."""
     value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    return value.date() if value.tzinfo is None else value.astimezone(zone).date()
+    if value.tzinfo is None or same_all_day(text):
+        return value.date()
+    return value.astimezone(zone).date()
 
 
 def _date_alone(text: str) -> bool:

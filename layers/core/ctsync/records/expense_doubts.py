@@ -98,16 +98,16 @@ def unlike_held(netsuite: NetSuiteClient, report: str, plan: ReportPlan) -> list
         return []
 
 
-def brought_back(netsuite: NetSuiteClient, sheet_id: str) -> str | None:
-    """The internal ID of the report NetSuite holds under the sheet's external ID, or None: one no mapping knows (a
-    late request wrote it after the sheet's report was deleted, or a holder wrote it and failed before recording
-    it). One read."""
+def brought_back(netsuite: NetSuiteClient, sheet_id: str, known: str | None = None) -> str | None:
+    """The internal ID of the report NetSuite holds under the sheet's external ID, or None. Unless it is the `known`
+    one (the mapping's), no mapping knows it: a late request wrote it after the sheet's report was deleted, or a
+    holder wrote it (anew, the old one deleted in NetSuite) and failed before recording it. One read."""
     try:
         record = netsuite.get_record(RECORD, f"eid:{external_id(sheet_id)}", fields=["id"])
     except NetSuiteNotFound:
         return None
     found = str(record.get("id") or "")
-    if found:
+    if found and found != known:
         logger.warning(
             f"expense report {found} of expense sheet {sheet_id} is in NetSuite though no mapping holds it (a late "
             "write, or one whose mapping was not recorded): removed",

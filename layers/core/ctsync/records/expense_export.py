@@ -629,10 +629,9 @@ class ExpenseExport(SheetExport):
                 flags.append(f"expense report {report} {why}: not changed")
             else:
                 restored: set[str] = set()
-                if (
-                    report is None
-                ):  # noted before it exists: should its mapping not be recorded, the next holder finds it
-                    self._mappings.note_writes(lock, [external_id(sheet_id)])
+                # Noted before it is written (by external ID: a report deleted in NetSuite since is made anew): should
+                # its mapping not be recorded, the next holder finds it
+                self._mappings.note_writes(lock, [external_id(sheet_id)])
                 while True:
                     try:
                         report = self._netsuite.upsert_record(RECORD, external_id(sheet_id), payload, replace=[SUBLIST])
@@ -713,9 +712,10 @@ class ExpenseExport(SheetExport):
         unrecorded = before is None or before.deleted  # a report NetSuite holds would be one no mapping knows
         # written late (a look), or written by a holder that noted it and failed before recording it
         noted = external_id(message.source_id) in lock.writes_noted
+        known = None if unrecorded else before.target_id  # type: ignore[union-attr]
         returned = (
-            brought_back(self._netsuite, message.source_id)
-            if unrecorded and (noted or (attempt.look and before is not None))
+            brought_back(self._netsuite, message.source_id, known)
+            if noted or (unrecorded and attempt.look and before is not None)
             else None
         )
         if returned is None and before is not None and before.deleted and before.details.get(BLOCKED):

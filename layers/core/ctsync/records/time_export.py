@@ -130,6 +130,9 @@ class Attempt:
 
     sent: list[unsettled.Write]
     forced: set[str] = field(default_factory=set)  # external IDs
+    # External IDs of bills an earlier holder noted before writing them (`MappingStore.note_writes`): made, perhaps,
+    # and not recorded
+    noted: set[str] = field(default_factory=set)
     look: bool = False
     period_start: str = ""  # the timesheet's first day, once it is read
     strays: list[Mapping] = field(default_factory=list)  # bills no mapping holds that it deleted (or tried to)
@@ -453,15 +456,14 @@ class TimeExport(SheetExport):
             return writes.held(ticket)
 
         with requests_held_by(slot), locked(self._mappings, KIND, message.source_id, owner) as lock:
-            # Bills an earlier holder noted and may have made without recording them are in doubt like a lost answer's
-            attempt = Attempt(sent=[], look=look, forced=set(lock.writes_noted))
+            attempt = Attempt(sent=[], look=look, noted=set(lock.writes_noted))
             if look:
                 waiting = self._still_waiting(lock, "a bill write")
                 if waiting is not None:
                     return waiting
                 before = lock.mapping
                 assert before is not None  # `_still_waiting` answered otherwise
-                attempt.forced |= time_doubts.in_doubt(before.details)
+                attempt.forced = time_doubts.in_doubt(before.details)
                 # The look moves neither the version fence nor the fingerprint: it is not a new version.
                 message = message.model_copy(
                     update={
@@ -528,18 +530,25 @@ class TimeExport(SheetExport):
         attempt: Attempt,
     ) -> Outcome:
         sheet_id = plan.sheet.ID
-        changed, removed = _changes(plan, children, attempt.forced)
-        strays = attempt.forced - {external_id(e.entry_id) for e in plan.entries}
         # Every bill the sheet has is looked up (one query), not only the changed ones: a bill deleted in NetSuite
         # since is written again, rather than held as unchanged until its entry changes.
         frozen, seen = self._bill_states(list(children.values()))
+        recorded = {external_id(entry) for entry, m in children.items() if m.target_id in seen}
+        # A noted bill no mapping holds as NetSuite has it is in doubt like a lost answer's: written whatever its
+        # mapping says, or deleted if the sheet no longer has its entry
+        doubted = attempt.forced | (attempt.noted - recorded)
+        changed, removed = _changes(plan, children, doubted)
+        strays = doubted - {external_id(e.entry_id) for e in plan.entries}
         missing = {entry for entry, m in children.items() if is_number(m.target_id) and m.target_id not in seen}
         planned = {e.entry_id for e in changed}
         changed += [e for e in plan.entries if e.entry_id in missing and e.entry_id not in planned]
         written: list[Mapping] = []
         flags: list[str] = []
-        # Noted before they exist: should their mappings not be recorded, the next holder finds them
-        self._mappings.note_writes(lock, (external_id(e.entry_id) for e in changed if e.entry_id not in children))
+        # Noted before it is written, a bill no mapping holds as NetSuite has it (new, or deleted there since): should
+        # its mapping not be recorded, the next holder finds it
+        self._mappings.note_writes(
+            lock, (external_id(e.entry_id) for e in changed if external_id(e.entry_id) not in recorded)
+        )
         try:
             self._write_bills(plan, changed, children, frozen, written, flags)
         finally:
@@ -657,22 +666,26 @@ class TimeExport(SheetExport):
         """The timesheet is not approved any more: its time bills leave NetSuite (or are flagged, by policy)."""
         before = lock.mapping
         children = self._mappings.children(KIND, message.source_id)
-        if before is None and not children and not attempt.forced:
+        doubted = attempt.forced | attempt.noted
+        if before is None and not children and not doubted:
             self._mappings.release(lock)
             return Outcome("skipped", None, f"timesheet is {status} and was never exported")
-        if before is not None and before.details.get(sheets.BLOCKED) and not children and not attempt.forced:
+        if before is not None and before.details.get(sheets.BLOCKED) and not children and not doubted:
             self._mappings.commit(lock, sheets.let_go(self._runlog, message, before, status))
             return Outcome("skipped", None, f"timesheet is {status}: it was blocked, nothing of it is in NetSuite")
         flags: list[str] = []
         strays_gone = 0
         mapped = {m.target_id for m in children}
         if self._settings.on_unapproved == "flag":
+            # Its bills stay, those an earlier holder wrote and did not record too (recorded now, with no content:
+            # the next export that includes them writes them whole)
+            children = [*children, *self._adopt(attempt.noted, mapped, message.source_id)]
             flags = [
                 f"timesheet is {status}: its {len(children)} time bill(s) stay in NetSuite (time.on_unapproved = flag)"
             ]
             gone: list[str] = []
-            # Its bills stay, but one a late request brought back was never the sheet's; one in doubt that stays is
-            # written whole by the next export that includes it (its content is not known).
+            # but one a late request brought back was never the sheet's; one in doubt that stays is written whole by
+            # the next export that includes it (its content is not known).
             strays_gone = self._delete_strays(
                 attempt.forced - {external_id(m.source_id) for m in children}, flags, mapped, attempt
             )
@@ -681,7 +694,7 @@ class TimeExport(SheetExport):
         else:
             frozen = self._frozen_bills(children)
             gone = self._delete_bills(children, frozen, flags)
-            strays_gone = self._delete_strays(attempt.forced, flags, mapped, attempt)
+            strays_gone = self._delete_strays(doubted, flags, mapped, attempt)
             self._mappings.delete_many(ENTRY_KIND, gone)
         if not flags:
             sheets.released(self._runlog, message, before, FROZEN)
@@ -768,11 +781,38 @@ class TimeExport(SheetExport):
         """Delete the bills with these external IDs that NetSuite holds, other than the `mapped` ones (internal IDs:
         deleted or kept by their mappings), as a late request may have brought them back; how many. Billed, posted
         or closed-period ones are flagged instead."""
-        if not external_ids:
-            return 0
-        found: dict[str, str] = {}  # internal ID -> external ID
+        strays = [
+            Mapping(kind=ENTRY_KIND, source_id=eid.removeprefix(EXTERNAL_PREFIX), target_id=bill)
+            for bill, eid in self._bills_under(external_ids).items()
+            if bill not in mapped
+        ]
+        attempt.strays.extend(strays)  # so that a delete of unknown outcome is known as that bill's
+        frozen = self._frozen_bills(strays)
+        return len(self._delete_bills(strays, frozen, flags))
+
+    def _adopt(self, external_ids: set[str], mapped: set[str], sheet_id: str) -> list[Mapping]:
+        """The bills with these external IDs NetSuite holds, other than the `mapped` ones (internal IDs), recorded as
+        the sheet's with no content (a later export writes them whole): their mappings."""
+        adopted = [
+            Mapping(
+                kind=ENTRY_KIND,
+                source_id=eid.removeprefix(EXTERNAL_PREFIX),
+                target_id=bill,
+                parent=f"{KIND}#{sheet_id}",
+            )
+            for bill, eid in self._bills_under(external_ids).items()
+            if bill not in mapped
+        ]
+        self._mappings.put_many(adopted)
+        return adopted
+
+    def _bills_under(self, external_ids: set[str]) -> dict[str, str]:
+        """Internal ID -> external ID of the bills NetSuite holds under these external IDs (one query, paged; none
+        without IDs)."""
         # `external_id` writes only [A-Za-z0-9_-]; the check keeps anything else out of the query all the same.
         listed = ", ".join(f"'{eid}'" for eid in sorted(external_ids) if not netsuite_ids.UNWRITTEN.search(eid))
+        if not listed:
+            return {}
 
         def query(after: str | None) -> str:
             return (
@@ -780,16 +820,7 @@ class TimeExport(SheetExport):
                 f"WHERE tb.externalid IN ({listed}){keyset('tb', after)} ORDER BY tb.id"
             )
 
-        for row in self._netsuite.rows(query) if listed else []:
-            found[str(row["id"])] = str(row.get("externalid") or "")
-        strays = [
-            Mapping(kind=ENTRY_KIND, source_id=eid.removeprefix(EXTERNAL_PREFIX), target_id=bill)
-            for bill, eid in found.items()
-            if bill not in mapped
-        ]
-        attempt.strays.extend(strays)  # so that a delete of unknown outcome is known as that bill's
-        frozen = self._frozen_bills(strays)
-        return len(self._delete_bills(strays, frozen, flags))
+        return {str(row["id"]): str(row.get("externalid") or "") for row in self._netsuite.rows(query)}
 
     # -- billed, posted and closed bills are never changed --------------------------------------------------
     def _frozen_bills(self, mappings: list[Mapping]) -> dict[str, str]:
