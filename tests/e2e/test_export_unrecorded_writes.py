@@ -296,3 +296,32 @@ def test_flag_policy_keeps_a_bill_of_the_sheet_whose_mapping_write_failed(open_s
         f"bill of entry {added[0]}, written by the sheet's own export and noted when its mapping write failed, was "
         "deleted as a stray"
     )
+
+
+# A noted bill the time report does not show, on a day the report is short for, may be of an entry the report left
+# out (rows a user may not see): it stays, noted, as a recorded bill of a short day does (review 11, "not tested").
+def test_a_noted_bill_the_report_leaves_out_is_not_deleted(time_world, monkeypatch):
+    from ctsync.clicktime.client import ClickTimeClient
+
+    world = time_world
+    sheet = world.sheet()
+    shown = world.entry(sheet, WEEK, "6")
+    hidden = world.entry(sheet, WEEK + timedelta(days=1), "2.5")
+    world.approve(sheet)
+    world.ct.clock.advance(timedelta(hours=1))
+    report = ClickTimeClient.time_report
+
+    def hide() -> None:  # from the retry on, Reports/Time leaves the second day's entry out
+        monkeypatch.setattr(
+            ClickTimeClient, "time_report", lambda self, **f: [r for r in report(self, **f) if r.ID != hidden]
+        )
+
+    failed = fail_first_mapping_write(monkeypatch, "timeentry", hide)
+    world.run()
+    assert failed
+
+    assert world.bill(shown) is not None
+    assert world.bill(hidden) is not None, (
+        f"entry {hidden} ({WEEK + timedelta(days=1)}, 2.5 h) is on timesheet {sheet}, approved; the time report left "
+        "it out on the retry (its day is short) and its bill, written and noted, was deleted as a stray"
+    )

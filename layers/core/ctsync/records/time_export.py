@@ -539,6 +539,8 @@ class TimeExport(SheetExport):
         doubted = attempt.forced | (attempt.noted - recorded)
         changed, removed = _changes(plan, children, doubted)
         strays = doubted - {external_id(e.entry_id) for e in plan.entries}
+        if plan.short:  # a noted bill the report does not show may be of an entry it left out: it stays noted
+            strays -= attempt.noted
         missing = {entry for entry, m in children.items() if is_number(m.target_id) and m.target_id not in seen}
         planned = {e.entry_id for e in changed}
         changed += [e for e in plan.entries if e.entry_id in missing and e.entry_id not in planned]
@@ -590,7 +592,7 @@ class TimeExport(SheetExport):
                 **doubts,
             },
         )
-        self._mappings.commit(lock, mapping, settled=True)
+        self._mappings.commit(lock, mapping, settled=not plan.short)
         gone_count = len(gone) + strays_gone
         detail = f"{len(written)} time bill(s) written, {gone_count} deleted, {len(plan.entries)} in NetSuite ({duration(total)})"
         if flags:
