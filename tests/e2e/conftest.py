@@ -58,3 +58,19 @@ def world_factory(open_session: Callable[..., Session], request: pytest.FixtureR
 @pytest.fixture
 def world(world_factory: Callable[..., Any]) -> Any:
     return world_factory()
+
+
+@pytest.fixture
+def time_world(open_session: Callable[..., Session]) -> Any:
+    """The time export's review world (`tests.e2e.test_time_export_review.World`) on a session of its own."""
+    from tests.e2e.test_time_export_review import World
+
+    return World(open_session())
+
+
+@pytest.fixture
+def expense_world(open_session: Callable[..., Session]) -> Any:
+    """The expense export's review world (`tests.e2e.test_expense_export_review.World`) on a session of its own."""
+    from tests.e2e.test_expense_export_review import World
+
+    return World(open_session())

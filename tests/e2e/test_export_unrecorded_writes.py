@@ -19,21 +19,10 @@ import pytest
 
 from ctsync.records.time_export import external_id
 from ctsync.state import MappingStore
-from tests.e2e.test_expense_export_review import World as ExpenseWorld
 from tests.e2e.test_time_export_review import WEEK
 from tests.e2e.test_time_export_review import World as TimeWorld
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def time_world(open_session):
-    return TimeWorld(open_session())
-
-
-@pytest.fixture
-def expense_world(open_session):
-    return ExpenseWorld(open_session())
 
 
 def fail_first_mapping_write(monkeypatch, kind: str, meanwhile) -> list[str]:

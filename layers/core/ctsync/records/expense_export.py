@@ -591,8 +591,10 @@ class ExpenseExport(SheetExport):
         sheet_id = plan.sheet.ID
         before = lock.mapping
         report = before.target_id if before and not before.deleted else None
-        # A look writes the report whole: a late request may have changed what NetSuite holds since the mapping
-        held = before.content_hash if before and report and not attempt.look else ""
+        # A look writes the report whole: a late request may have changed what NetSuite holds since the mapping; so
+        # does a pass after a holder noted a write of it and did not record it
+        noted = external_id(sheet_id) in lock.writes_noted
+        held = before.content_hash if before and report and not attempt.look and not noted else ""
         frozen = self._receipt_step.frozen(report or "")
         done = ReceiptsDone()
         if self._settings.receipts.enabled:

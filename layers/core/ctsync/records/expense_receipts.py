@@ -28,6 +28,7 @@ from ctsync.config import ReceiptSettings
 from ctsync.errors import NeedsAttention, TransientError
 from ctsync.netsuite.client import NetSuiteClient
 from ctsync.netsuite.errors import NetSuiteAlreadyBilled, NetSuiteNotFound, NetSuitePeriodClosed
+from ctsync.observability import logger
 from ctsync.records.blocking import record_flags
 from ctsync.records.clicktime_source import decimal_text
 from ctsync.records.expense_lines import (
@@ -79,6 +80,7 @@ class ReceiptsDone:
     # Receipts of this approval not stored because NetSuite holds the report back (paid, approved by accounting, a
     # closed period): they wait with the approval's other changes, and the export flags them with those
     held_back: list[str] = field(default_factory=list)
+    written_as: str = ""  # the report's internal ID as a retry's write answered it (another when it was made anew)
 
     def merged(self, later: ReceiptsDone) -> ReceiptsDone:
         """This pass and a later one of the same approval (a re-store): what either did, reported or left."""
@@ -285,6 +287,7 @@ class ReceiptStep:
         done: ReceiptsDone,
         held_hash: str,
         frozen: Callable[[], str | None],
+        lock: Lock,
     ) -> None:
         """After a retry of this step stored files: the whole report written again with every line's file
         (`line`), and/or each new file attached (`attach`). A link NetSuite refuses is reported; the report stays
@@ -295,8 +298,12 @@ class ReceiptStep:
             if digest != held_hash and (why := frozen()):
                 done.held_back.append(f"receipts not linked to the lines of report {report}: it {why}")
             elif digest != held_hash:
+                # Noted before it is written: by external ID, it is made anew if it was deleted in NetSuite since
+                self._mappings.note_writes(lock, [external_id(plan.sheet.ID)])
                 try:
-                    self._netsuite.upsert_record(RECORD, external_id(plan.sheet.ID), payload, replace=[SUBLIST])
+                    written = self._netsuite.upsert_record(
+                        RECORD, external_id(plan.sheet.ID), payload, replace=[SUBLIST]
+                    )
                 except (NetSuiteAlreadyBilled, NetSuitePeriodClosed) as refused:
                     done.fail(
                         "expense-report-frozen",
@@ -314,6 +321,7 @@ class ReceiptStep:
                 else:
                     done.linked = True
                     done.link_hash = digest
+                    done.written_as = written
         self.attach(plan, report, children, done, frozen)
 
     def attach(
@@ -506,13 +514,20 @@ class ReceiptStep:
         verify = bool(message.snapshot.get(RECEIPT_VERIFY))
         if verify and not self._links_hold(plan, report, children):
             held = ""  # an earlier write of the report, processed late, undid links: written whole again
-        self._link(plan, report, children, done, held, frozen)
+        self._link(plan, report, children, done, held, frozen, lock)
+        if done.written_as and done.written_as != report:
+            logger.warning(
+                f"expense report {report} was deleted in NetSuite: the receipts retry wrote it anew as {done.written_as}",
+                extra={"clicktime_id": plan.sheet.ID, "netsuite_id": done.written_as},
+            )
+            report = done.written_as
+            before = before.model_copy(update={"target_id": report})
         for text in done.held_back:  # the report froze after this retry was queued: the receipt waits, flagged
             done.fail(FROZEN, text)
         mapping = self.report(message, plan, report, before, done, try_number=try_number)
         if FROZEN in done.failures:
             mapping = mapping.model_copy(update={"fingerprint": kept_fingerprint(before.fingerprint, held_back=True)})
-        self._mappings.commit(lock, recorded(mapping))
+        self._mappings.commit(lock, recorded(mapping), settled=done.linked)  # the write of the report is recorded
         self.requeue_retry(message, version, done, try_number=try_number)
         if done.linked and not verify:
             self._requeue_verify(message, version, try_number)

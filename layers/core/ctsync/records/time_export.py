@@ -133,6 +133,7 @@ class Attempt:
     # External IDs of bills an earlier holder noted before writing them (`MappingStore.note_writes`): made, perhaps,
     # and not recorded
     noted: set[str] = field(default_factory=set)
+    sheet_id: str = ""
     look: bool = False
     period_start: str = ""  # the timesheet's first day, once it is read
     strays: list[Mapping] = field(default_factory=list)  # bills no mapping holds that it deleted (or tried to)
@@ -456,7 +457,7 @@ class TimeExport(SheetExport):
             return writes.held(ticket)
 
         with requests_held_by(slot), locked(self._mappings, KIND, message.source_id, owner) as lock:
-            attempt = Attempt(sent=[], look=look, noted=set(lock.writes_noted))
+            attempt = Attempt(sent=[], look=look, noted=set(lock.writes_noted), sheet_id=message.source_id)
             if look:
                 waiting = self._still_waiting(lock, "a bill write")
                 if waiting is not None:
@@ -533,10 +534,9 @@ class TimeExport(SheetExport):
         # Every bill the sheet has is looked up (one query), not only the changed ones: a bill deleted in NetSuite
         # since is written again, rather than held as unchanged until its entry changes.
         frozen, seen = self._bill_states(list(children.values()))
-        recorded = {external_id(entry) for entry, m in children.items() if m.target_id in seen}
-        # A noted bill no mapping holds as NetSuite has it is in doubt like a lost answer's: written whatever its
+        # A noted bill (written, its mapping not recorded) is in doubt like a lost answer's: written whatever its
         # mapping says, or deleted if the sheet no longer has its entry
-        doubted = attempt.forced | (attempt.noted - recorded)
+        doubted = attempt.forced | attempt.noted
         changed, removed = _changes(plan, children, doubted)
         strays = doubted - {external_id(e.entry_id) for e in plan.entries}
         if plan.short:  # a noted bill the report does not show may be of an entry it left out: it stays noted
@@ -546,20 +546,19 @@ class TimeExport(SheetExport):
         changed += [e for e in plan.entries if e.entry_id in missing and e.entry_id not in planned]
         written: list[Mapping] = []
         flags: list[str] = []
-        # Noted before it is written, a bill no mapping holds as NetSuite has it (new, or deleted there since): should
-        # its mapping not be recorded, the next holder finds it
-        self._mappings.note_writes(
-            lock, (external_id(e.entry_id) for e in changed if external_id(e.entry_id) not in recorded)
-        )
+        # Noted before it is written (new, changed, or deleted in NetSuite since): should its mapping not be recorded,
+        # the next holder writes it again, or deletes it
+        self._mappings.note_writes(lock, (external_id(e.entry_id) for e in changed))
         try:
             self._write_bills(plan, changed, children, frozen, written, flags)
         finally:
             # Known at once, even when a bill NetSuite refused (or an outage) stopped the rest, or a delete below
             # fails: a redrive does not write them again and a withdrawal finds them.
             self._mappings.put_many(written)
+            self._mappings.recorded(lock, (external_id(m.source_id) for m in written))
         gone = self._delete_bills(removed, frozen, flags)
-        strays_gone = self._delete_strays(strays, flags, {m.target_id for m in children.values()}, attempt)
         self._mappings.delete_many(ENTRY_KIND, gone)
+        strays_gone, _ = self._delete_strays(strays, flags, {m.target_id for m in children.values()}, attempt)
         if not sheets.flagged_before(lock.mapping, message.fingerprint):
             self._flag(message, sheet_id, flags)
         # Told once for what it lacks (not once per approval: a backfill of an approval flagged for a frozen bill
@@ -681,23 +680,29 @@ class TimeExport(SheetExport):
         if self._settings.on_unapproved == "flag":
             # Its bills stay, those an earlier holder wrote and did not record too (recorded now, with no content:
             # the next export that includes them writes them whole)
-            children = [*children, *self._adopt(attempt.noted, mapped, message.source_id)]
+            adopted = self._adopt(attempt.noted, mapped, message.source_id)
+            children = list({m.source_id: m for m in [*children, *adopted]}.values())
+            if before is None and not children:  # the noted writes never reached NetSuite
+                self._mappings.release(lock, settled=True)
+                return Outcome("skipped", None, f"timesheet is {status} and was never exported")
             flags = [
                 f"timesheet is {status}: its {len(children)} time bill(s) stay in NetSuite (time.on_unapproved = flag)"
             ]
             gone: list[str] = []
             # but one a late request brought back was never the sheet's; one in doubt that stays is written whole by
             # the next export that includes it (its content is not known).
-            strays_gone = self._delete_strays(
+            strays_gone, kept_strays = self._delete_strays(
                 attempt.forced - {external_id(m.source_id) for m in children}, flags, mapped, attempt
             )
+            children += kept_strays
             doubted = [m for m in children if external_id(m.source_id) in attempt.forced]
             self._mappings.put_many(m.model_copy(update={"content_hash": ""}) for m in doubted)
         else:
             frozen = self._frozen_bills(children)
             gone = self._delete_bills(children, frozen, flags)
-            strays_gone = self._delete_strays(doubted, flags, mapped, attempt)
             self._mappings.delete_many(ENTRY_KIND, gone)
+            strays_gone, kept_strays = self._delete_strays(doubted, flags, mapped, attempt)
+            children = [*children, *kept_strays]
         if not flags:
             sheets.released(self._runlog, message, before, FROZEN)
         if before is not None and before.details.get(SHORT_DETAIL):
@@ -779,18 +784,30 @@ class TimeExport(SheetExport):
             mapping = before.model_copy(update={"details": {**before.details, **details}})
         self._mappings.commit(lock, mapping)
 
-    def _delete_strays(self, external_ids: set[str], flags: list[str], mapped: set[str], attempt: Attempt) -> int:
+    def _delete_strays(
+        self, external_ids: set[str], flags: list[str], mapped: set[str], attempt: Attempt
+    ) -> tuple[int, list[Mapping]]:
         """Delete the bills with these external IDs that NetSuite holds, other than the `mapped` ones (internal IDs:
-        deleted or kept by their mappings), as a late request may have brought them back; how many. Billed, posted
-        or closed-period ones are flagged instead."""
+        deleted or kept by their mappings): a late request may have brought them back, or a holder written them and
+        not recorded them. How many, and those NetSuite holds frozen (billed, posted, a closed period: flagged instead),
+        recorded as the sheet's so that a later pass deletes them once NetSuite lets it."""
+        sheet_id = attempt.sheet_id
         strays = [
-            Mapping(kind=ENTRY_KIND, source_id=eid.removeprefix(EXTERNAL_PREFIX), target_id=bill)
+            Mapping(
+                kind=ENTRY_KIND,
+                source_id=eid.removeprefix(EXTERNAL_PREFIX),
+                target_id=bill,
+                parent=f"{KIND}#{sheet_id}",
+            )
             for bill, eid in self._bills_under(external_ids).items()
             if bill not in mapped
         ]
         attempt.strays.extend(strays)  # so that a delete of unknown outcome is known as that bill's
         frozen = self._frozen_bills(strays)
-        return len(self._delete_bills(strays, frozen, flags))
+        gone = set(self._delete_bills(strays, frozen, flags))
+        kept = [m for m in strays if m.source_id not in gone]
+        self._mappings.put_many(kept)
+        return len(gone), kept
 
     def _adopt(self, external_ids: set[str], mapped: set[str], sheet_id: str) -> list[Mapping]:
         """The bills with these external IDs NetSuite holds, other than the `mapped` ones (internal IDs), recorded as

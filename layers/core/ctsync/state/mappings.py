@@ -76,6 +76,7 @@ class Lock:
     # External IDs of targets a holder noted it was about to write before their mappings were recorded
     # (`MappingStore.note_writes`): as the item said when the lock was taken, and then with this holder's notes
     writes_noted: frozenset[str] = frozenset()
+    noted_on_item: frozenset[str] = frozenset()  # what the item holds of them (`release` writes the difference)
 
     @property
     def keep_create_mark(self) -> bool:
@@ -338,6 +339,7 @@ class MappingStore:
                 mapping=_to_mapping(old),
                 create_may_exist=bool(old.get("create_started")),
                 writes_noted=frozenset(old.get(WRITES_NOTED) or ()),
+                noted_on_item=frozenset(old.get(WRITES_NOTED) or ()),
             )
 
     def note_writes(self, lock: Lock, external_ids: Iterable[str]) -> None:
@@ -360,7 +362,13 @@ class MappingStore:
             if _is_conflict(error):
                 raise LostLock(f"the lock on {lock.kind} {lock.source_id} expired before its writes began") from error
             raise
-        lock.writes_noted = frozenset(noted)
+        lock.writes_noted = lock.noted_on_item = frozenset(noted)
+
+    def recorded(self, lock: Lock, external_ids: Iterable[str]) -> None:
+        """These noted targets' mappings are recorded: no longer in doubt. Kept in the lock alone; the item follows at
+        the next commit or release (no call of its own: one that dies first leaves them noted, written once more by
+        the next holder)."""
+        lock.writes_noted = lock.writes_noted - set(external_ids)
 
     def commit(self, lock: Lock, mapping: Mapping, *, keep_lock: bool = False, settled: bool = False) -> None:
         """Write the mapping and release the lock in one put, only while the lock is still this worker's.
@@ -374,6 +382,7 @@ class MappingStore:
             item.update({"lock_owner": lock.owner, "lock_until": int(self._clock()) + LOCK_SECONDS})
         if lock.writes_noted and not settled:
             item[WRITES_NOTED] = sorted(lock.writes_noted)
+        noted = frozenset() if settled else lock.writes_noted
         try:
             self._table.put_item(Item=item, ConditionExpression=Attr("lock_owner").eq(lock.owner))
         except ClientError as error:
@@ -383,31 +392,40 @@ class MappingStore:
                 ) from error
             raise
         lock.mapping = mapping
-        if settled:
-            lock.writes_noted = frozenset()
+        lock.writes_noted = lock.noted_on_item = noted
 
     def release(self, lock: Lock, *, settled: bool = False) -> None:
         """Give the lock up without writing a mapping (nothing to do, or a failure).
 
         The create mark stays while a create may have happened and was not recorded (`Lock.keep_create_mark`);
-        the writes noted (`note_writes`) stay unless `settled`: the holder found none of them made.
+        the writes noted (`note_writes`) stay unless `settled` (the holder found none of them made), less those
+        `recorded` since.
         """
-        remove = (
+        expression = (
             "REMOVE lock_owner, lock_until"
             if lock.keep_create_mark
             else "REMOVE lock_owner, lock_until, create_started"
         )
-        if settled and lock.writes_noted:
-            remove += f", {WRITES_NOTED}"
+        noted = frozenset() if settled else lock.writes_noted
+        values: dict[str, Any] = {}
+        if noted != lock.noted_on_item:
+            if noted:
+                expression = f"SET {WRITES_NOTED} = :noted " + expression
+                values[":noted"] = sorted(noted)
+            else:
+                expression += f", {WRITES_NOTED}"
         try:
             self._table.update_item(
                 Key={PK: _pk(lock.kind, lock.source_id), SK: "MAP"},
-                UpdateExpression=remove,
+                UpdateExpression=expression,
                 ConditionExpression=Attr("lock_owner").eq(lock.owner),
+                **({"ExpressionAttributeValues": values} if values else {}),
             )
         except ClientError as error:
             if not _is_conflict(error):
                 raise  # expired and taken over: theirs now
+        else:
+            lock.noted_on_item = noted
 
 
 _SKIP_CONDITION = Attr("target_id").not_exists() & Attr("lock_owner").not_exists()
