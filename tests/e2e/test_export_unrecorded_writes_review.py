@@ -15,6 +15,7 @@ Found by a fresh review (2026-12-02, review 12)."""
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 
@@ -326,4 +327,171 @@ def test_flag_policy_withdrawal_of_a_note_whose_write_never_happened_flags_zero_
     assert flagged == [], (
         f"timesheet {sheet} never had a bill in NetSuite, yet `ctns errors` lists "
         f"{[(c.key, c.reason) for c in flagged]}"
+    )
+
+
+# -- found by a fourth review (2026-12-02, review 13); each failed before its fix -----------------------------------
+# Under on_unapproved = flag (and for a noted bill NetSuite froze), the withdrawal or export settled the note of a
+# changed bill or report whose mapping still held the old hash: approved back as the mapping had it, nothing was
+# written and NetSuite kept the unapproved correction. Such a target is recorded with no content now.
+def test_time_flag_policy_withdrawal_drops_the_note_of_a_changed_bill_and_keeps_its_stale_hash(
+    open_session, monkeypatch
+):
+    from tests.e2e.test_time_export_review import World as TimeWorld
+
+    world = TimeWorld(open_session({"time": {"on_unapproved": "flag"}}))
+    sheet = world.sheet()
+    entry = world.entry(sheet, WEEK, "2")
+    world.approve(sheet)
+    world.ct.clock.advance(timedelta(hours=1))
+    world.run()
+    assert world.bill(entry)["hours"].startswith("2")
+    world.reapprove(sheet, lambda: world.ct.edit_time_entry(entry, Hours=Decimal("3")))
+    world.ct.clock.advance(timedelta(hours=1))
+
+    def unapprove() -> None:  # the correction sent back before the redelivery
+        world.ct.clock.advance(timedelta(minutes=10))
+        world.act(sheet, "UndoApproval")
+
+    failed = fail_first_mapping_write(monkeypatch, "timeentry", unapprove)
+    world.run()
+    assert failed, "the mapping write never happened"
+    assert world.bill(entry)["hours"].startswith("3"), "the noted write reached NetSuite"
+    nights(world, 1)  # the withdrawal: flagged, bills stay (time.on_unapproved = flag)
+    # the correction undone, the sheet approved again as its mapping has it
+    world.ct.clock.advance(timedelta(hours=1))
+    world.ct.edit_time_entry(entry, Hours=Decimal("2"))
+    world.act(sheet, "Approve")
+    world.ct.clock.advance(timedelta(hours=1))
+    nights(world)
+
+    bill = world.bill(entry)
+    mapping = world.session.mappings.get("timeentry", entry)
+    assert bill["hours"] in ("2:00", "02:00"), (
+        f"timesheet {sheet} is approved with 2 h on entry {entry}; its bill {bill['id']} holds {bill['hours']} "
+        f"(the noted write of the withdrawn correction); the entry's mapping hash {mapping.content_hash if mapping else None!r}"
+    )
+
+
+def test_expense_flag_policy_withdrawal_drops_the_note_of_an_updated_report_and_keeps_its_stale_hash(
+    open_session, monkeypatch
+):
+    from tests.e2e.test_expense_export_review import World as ExpenseWorld
+
+    world = ExpenseWorld(open_session({"expenses": {"on_unapproved": "flag"}}))
+    sheet = world.sheet()
+    item = world.item(sheet, "42.50")
+    world.approve(sheet)
+    world.ct.clock.advance(timedelta(hours=1))
+    world.run()
+    assert world.report(sheet) is not None
+    world.reapprove(sheet, lambda: world.ct.edit_expense_item(item, Amount="45.00"))
+    world.ct.clock.advance(timedelta(hours=1))
+
+    def unapprove() -> None:
+        world.ct.clock.advance(timedelta(minutes=10))
+        world.act(sheet, "UndoApproval")
+
+    failed = fail_first_mapping_write(monkeypatch, "expenseitem", unapprove)
+    world.run()
+    assert failed, "the mapping write never happened"
+    nights(world, 1)  # the withdrawal: the report stays (expenses.on_unapproved = flag)
+    world.ct.clock.advance(timedelta(hours=1))
+    world.ct.edit_expense_item(item, Amount="42.50")
+    world.act(sheet, "Approve")
+    world.ct.clock.advance(timedelta(hours=1))
+    nights(world)
+
+    report = world.report(sheet)
+    amounts = [str(line["amount"]) for line in report["expense"]["items"]]
+    assert amounts in (["42.5"], ["42.50"]), (
+        f"expense sheet {sheet} is approved at 42.50 in ClickTime; its report {report['id']} holds {amounts} "
+        "(the noted write of the withdrawn correction)"
+    )
+
+
+def test_a_noted_bill_update_billed_before_the_redelivery_is_settled_with_its_stale_hash(time_world, monkeypatch):
+    """The same hole through a frozen bill, under the default policy: 2 h recorded; a correction to 3 h is written
+    (noted), the mapping write fails, the bill is invoiced meanwhile. The redelivery flags it "not changed" (it
+    holds 3 h, as approved) and its settled commit drops the note; the mapping keeps 2 h's hash. The invoice is
+    voided and the correction undone (2 h approved): nothing is written, NetSuite keeps 3 h."""
+    world = time_world
+    sheet = world.sheet()
+    entry = world.entry(sheet, WEEK, "2")
+    world.approve(sheet)
+    world.ct.clock.advance(timedelta(hours=1))
+    world.run()
+    world.reapprove(sheet, lambda: world.ct.edit_time_entry(entry, Hours=Decimal("3")))
+    world.ct.clock.advance(timedelta(hours=1))
+    failed = fail_first_mapping_write(
+        monkeypatch, "timeentry", lambda: world.ns.mark_time_billed(world.bill(entry)["id"])
+    )
+    world.run()
+    assert failed
+    nights(world, 1)
+    bill = world.bill(entry)
+    world.ns.records.billed_time.discard(bill["id"])  # the invoice voided
+    world.ns.records.update("timeBill", bill["id"], {"posted": False})
+    world.reapprove(sheet, lambda: world.ct.edit_time_entry(entry, Hours=Decimal("2")))
+    world.ct.clock.advance(timedelta(hours=1))
+    nights(world)
+
+    bill = world.bill(entry)
+    assert bill["hours"] in ("2:00", "02:00"), (
+        f"timesheet {sheet} is approved with 2 h on entry {entry}; its bill {bill['id']} holds {bill['hours']}"
+    )
+
+
+# A new bill or report written whose mapping write failed, and frozen by NetSuite before the next holder came, was
+# upserted again as a new one, refused, and the sheet blocked for good; it is now found by its external ID and known.
+def test_a_new_noted_bill_billed_before_the_redelivery_fails_the_sheet_for_good(time_world, monkeypatch):
+    world = time_world
+    sheet = world.sheet()
+    entry = world.entry(sheet, WEEK, "2")
+    world.approve(sheet)
+    world.ct.clock.advance(timedelta(hours=1))
+
+    def invoiced() -> None:  # the bill is in NetSuite; Finance invoices it before the redelivery
+        world.ns.mark_time_billed(world.bill(entry)["id"])
+
+    failed = fail_first_mapping_write(monkeypatch, "timeentry", invoiced)
+    world.run()
+    assert failed
+    bill = world.bill(entry)
+    assert bill is not None and bill["hours"].startswith("2"), "NetSuite holds what the sheet wants"
+    nights(world)
+
+    mapping = world.session.mappings.get("timeentry", entry)
+    sheet_mapping = world.session.mappings.get("timesheet", sheet)
+    # flagged as billed (what it holds is not known: not changed) is right; refused as a new bill, every run, is not
+    failures = [(c.key, c.reason) for c in world.causes() if not c.key.startswith("time-bill-frozen")]
+    assert mapping is not None and mapping.target_id == bill["id"] and not failures, (
+        f"timesheet {sheet} is approved and its bill {bill['id']} (2 h, billed) holds it, yet the entry's mapping is "
+        f"{mapping}, the sheet's {sheet_mapping and (sheet_mapping.target_id, sheet_mapping.details)}, and each run "
+        f"fails: {failures}"
+    )
+
+
+def test_a_new_noted_report_paid_before_the_redelivery_fails_the_sheet_for_good(expense_world, monkeypatch):
+    world = expense_world
+    sheet = world.sheet()
+    world.item(sheet, "42.50")
+    world.approve(sheet)
+    world.ct.clock.advance(timedelta(hours=1))
+
+    def paid() -> None:
+        world.ns.mark_expense_report_paid(world.report(sheet)["id"])
+
+    failed = fail_first_mapping_write(monkeypatch, "expenseitem", paid)
+    world.run()
+    assert failed
+    report = world.report(sheet)
+    assert report is not None
+    nights(world)
+
+    mapping = world.session.mappings.get("expensesheet", sheet)
+    failures = [(c.key, c.reason) for c in world.causes() if not c.key.startswith("expense-report-frozen")]
+    assert mapping is not None and mapping.target_id == report["id"] and not failures, (
+        f"expense sheet {sheet} is approved and its report {report['id']} (paid) holds it, yet the sheet's mapping "
+        f"is {mapping and (mapping.target_id, mapping.deleted)} and ctns errors lists {failures}"
     )

@@ -110,7 +110,7 @@ def brought_back(netsuite: NetSuiteClient, sheet_id: str, known: str | None = No
     if found and found != known:
         logger.warning(
             f"expense report {found} of expense sheet {sheet_id} is in NetSuite though no mapping holds it (a late "
-            "write, or one whose mapping was not recorded): removed",
+            "write, or one whose mapping was not recorded)",
             extra={"clicktime_id": sheet_id, "netsuite_id": found},
         )
     return found or None

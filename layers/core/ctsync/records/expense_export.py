@@ -594,6 +594,8 @@ class ExpenseExport(SheetExport):
         # A look writes the report whole: a late request may have changed what NetSuite holds since the mapping; so
         # does a pass after a holder noted a write of it and did not record it
         noted = external_id(sheet_id) in lock.writes_noted
+        if report is None and noted:  # that holder's report, if it made one, is the sheet's (and may be frozen since)
+            report = brought_back(self._netsuite, sheet_id)
         held = before.content_hash if before and report and not attempt.look and not noted else ""
         frozen = self._receipt_step.frozen(report or "")
         done = ReceiptsDone()
@@ -764,7 +766,7 @@ class ExpenseExport(SheetExport):
                 "deleted": gone,
                 # A report a look leaves (by policy, or frozen) may hold what a late request wrote: the next approval
                 # writes it whole
-                "content_hash": "" if gone or attempt.look else before.content_hash,
+                "content_hash": "" if gone or attempt.look or noted else before.content_hash,
                 "fingerprint": kept_fingerprint(fingerprint or approval_of(before.fingerprint), held_back=held_back),
             }
         )

@@ -531,6 +531,12 @@ class TimeExport(SheetExport):
         attempt: Attempt,
     ) -> Outcome:
         sheet_id = plan.sheet.ID
+        # A noted bill no mapping holds, if NetSuite has it, is the sheet's: known by its internal ID from here on (it
+        # may have been frozen since: flagged then, not refused as a new one)
+        unmapped = {external_id(e.entry_id) for e in plan.entries if e.entry_id not in children} & attempt.noted
+        for bill, eid in self._bills_under(unmapped).items():
+            entry = eid.removeprefix(EXTERNAL_PREFIX)
+            children[entry] = Mapping(kind=ENTRY_KIND, source_id=entry, target_id=bill, parent=f"{KIND}#{sheet_id}")
         # Every bill the sheet has is looked up (one query), not only the changed ones: a bill deleted in NetSuite
         # since is written again, rather than held as unchanged until its entry changes.
         frozen, seen = self._bill_states(list(children.values()))
@@ -556,6 +562,13 @@ class TimeExport(SheetExport):
             # fails: a redrive does not write them again and a withdrawal finds them.
             self._mappings.put_many(written)
             self._mappings.recorded(lock, (external_id(m.source_id) for m in written))
+        # A noted bill not written now (NetSuite holds it frozen) is recorded with no content: what it holds is not
+        # known, and the next export that may change it writes it whole
+        done = {m.source_id for m in written}
+        unwritten = [children[e.entry_id] for e in changed if e.entry_id in children and e.entry_id not in done]
+        self._mappings.put_many(
+            m.model_copy(update={"content_hash": ""}) for m in unwritten if external_id(m.source_id) in attempt.noted
+        )
         gone = self._delete_bills(removed, frozen, flags)
         self._mappings.delete_many(ENTRY_KIND, gone)
         strays_gone, _ = self._delete_strays(strays, flags, {m.target_id for m in children.values()}, attempt)
@@ -695,8 +708,9 @@ class TimeExport(SheetExport):
                 attempt.forced - {external_id(m.source_id) for m in children}, flags, mapped, attempt
             )
             children += kept_strays
-            doubted = [m for m in children if external_id(m.source_id) in attempt.forced]
-            self._mappings.put_many(m.model_copy(update={"content_hash": ""}) for m in doubted)
+            unknown = attempt.forced | attempt.noted  # what NetSuite holds of these is not known: written whole later
+            whole = [m for m in children if external_id(m.source_id) in unknown]
+            self._mappings.put_many(m.model_copy(update={"content_hash": ""}) for m in whole)
         else:
             frozen = self._frozen_bills(children)
             gone = self._delete_bills(children, frozen, flags)
