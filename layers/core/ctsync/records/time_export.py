@@ -534,9 +534,7 @@ class TimeExport(SheetExport):
         # A noted bill no mapping holds, if NetSuite has it, is the sheet's: known by its internal ID from here on (it
         # may have been frozen since: flagged then, not refused as a new one)
         unmapped = {external_id(e.entry_id) for e in plan.entries if e.entry_id not in children} & attempt.noted
-        for bill, eid in self._bills_under(unmapped).items():
-            entry = eid.removeprefix(EXTERNAL_PREFIX)
-            children[entry] = Mapping(kind=ENTRY_KIND, source_id=entry, target_id=bill, parent=f"{KIND}#{sheet_id}")
+        children.update((m.source_id, m) for m in self._bills_under(unmapped, sheet_id))
         # Every bill the sheet has is looked up (one query), not only the changed ones: a bill deleted in NetSuite
         # since is written again, rather than held as unchanged until its entry changes.
         frozen, seen = self._bill_states(list(children.values()))
@@ -805,17 +803,7 @@ class TimeExport(SheetExport):
         deleted or kept by their mappings): a late request may have brought them back, or a holder written them and
         not recorded them. How many, and those NetSuite holds frozen (billed, posted, a closed period: flagged instead),
         recorded as the sheet's so that a later pass deletes them once NetSuite lets it."""
-        sheet_id = attempt.sheet_id
-        strays = [
-            Mapping(
-                kind=ENTRY_KIND,
-                source_id=eid.removeprefix(EXTERNAL_PREFIX),
-                target_id=bill,
-                parent=f"{KIND}#{sheet_id}",
-            )
-            for bill, eid in self._bills_under(external_ids).items()
-            if bill not in mapped
-        ]
+        strays = self._bills_under(external_ids, attempt.sheet_id, mapped)
         attempt.strays.extend(strays)  # so that a delete of unknown outcome is known as that bill's
         frozen = self._frozen_bills(strays)
         gone = set(self._delete_bills(strays, frozen, flags))
@@ -826,26 +814,17 @@ class TimeExport(SheetExport):
     def _adopt(self, external_ids: set[str], mapped: set[str], sheet_id: str) -> list[Mapping]:
         """The bills with these external IDs NetSuite holds, other than the `mapped` ones (internal IDs), recorded as
         the sheet's with no content (a later export writes them whole): their mappings."""
-        adopted = [
-            Mapping(
-                kind=ENTRY_KIND,
-                source_id=eid.removeprefix(EXTERNAL_PREFIX),
-                target_id=bill,
-                parent=f"{KIND}#{sheet_id}",
-            )
-            for bill, eid in self._bills_under(external_ids).items()
-            if bill not in mapped
-        ]
+        adopted = self._bills_under(external_ids, sheet_id, mapped)
         self._mappings.put_many(adopted)
         return adopted
 
-    def _bills_under(self, external_ids: set[str]) -> dict[str, str]:
-        """Internal ID -> external ID of the bills NetSuite holds under these external IDs (one query, paged; none
-        without IDs)."""
+    def _bills_under(self, external_ids: set[str], sheet_id: str, mapped: set[str] = frozenset()) -> list[Mapping]:
+        """The bills NetSuite holds under these external IDs, other than the `mapped` ones (internal IDs), as
+        mappings of the sheet's with no content (one query, paged; none without IDs)."""
         # `external_id` writes only [A-Za-z0-9_-]; the check keeps anything else out of the query all the same.
         listed = ", ".join(f"'{eid}'" for eid in sorted(external_ids) if not netsuite_ids.UNWRITTEN.search(eid))
         if not listed:
-            return {}
+            return []
 
         def query(after: str | None) -> str:
             return (
@@ -853,7 +832,16 @@ class TimeExport(SheetExport):
                 f"WHERE tb.externalid IN ({listed}){keyset('tb', after)} ORDER BY tb.id"
             )
 
-        return {str(row["id"]): str(row.get("externalid") or "") for row in self._netsuite.rows(query)}
+        return [
+            Mapping(
+                kind=ENTRY_KIND,
+                source_id=eid.removeprefix(EXTERNAL_PREFIX),
+                target_id=bill,
+                parent=f"{KIND}#{sheet_id}",
+            )
+            for bill, eid in ((str(row["id"]), str(row.get("externalid") or "")) for row in self._netsuite.rows(query))
+            if bill not in mapped
+        ]
 
     # -- billed, posted and closed bills are never changed --------------------------------------------------
     def _frozen_bills(self, mappings: list[Mapping]) -> dict[str, str]:
