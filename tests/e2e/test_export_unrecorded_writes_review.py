@@ -8,9 +8,12 @@
   a bill's note is dropped only once its mapping is recorded); the expense export read the note only to withdraw;
 - under `time.on_unapproved = flag`, a note whose write never reached NetSuite opened a flag of "0 bills".
 
-`ctns plan` does not read the notes (two strict xfails: it says "skip" where the run deletes a noted bill or report).
+Found by a fresh review (2026-12-02, review 12).
 
-Found by a fresh review (2026-12-02, review 12)."""
+`ctns plan` did not read the notes (kept as two strict xfails, since fixed; each failed before the fix): it said
+"skip" where the run deletes a noted bill or report of a blocked sheet (or keeps it, under `time.on_unapproved = flag`),
+and "unchanged" where the run writes again a noted bill or report the sheet, approved back as its mappings have it,
+still wants. It reads them as the run does now (`MappingStore.writes_noted`), and writes nothing (`plan_steps`)."""
 
 from __future__ import annotations
 
@@ -204,17 +207,32 @@ def test_a_bill_update_whose_mapping_write_failed_stays_when_the_sheet_is_approv
 
 
 # -- ctns plan of a sheet whose only trace in NetSuite is a noted bill --------------------------------------------------
-def time_plan_steps(world) -> dict:
-    from ctns.plan import plan_sync
+def plan_steps(world, sync: str = "time") -> dict:
+    """`ctns plan`'s steps by source ID, planned as the command plans: the state table read through `ReadOnlyTable`,
+    and any NetSuite request but a read (GET, SuiteQL) refused."""
+    from ctns.plan import ReadOnlyTable, plan_sync, runtime_for
 
     runtime = world.session.runtime()
-    return {step.source_id: step for step in plan_sync("time", runtime, runtime.config).steps}
+    netsuite = runtime.netsuite
+    send = netsuite._session.send
+
+    def reads_only(prepared, **kwargs):
+        suiteql = prepared.url.split("?", 1)[0].rstrip("/").endswith("/query/v1/suiteql")
+        assert prepared.method in ("GET", "HEAD") or suiteql, f"ctns plan sent {prepared.method} {prepared.url}"
+        return send(prepared, **kwargs)
+
+    netsuite._session.send = reads_only
+    try:
+        planned = runtime_for(sync, runtime.config, netsuite, runtime.clicktime, ReadOnlyTable(runtime._table))
+        return {step.source_id: step for step in plan_sync(sync, planned, runtime.config).steps}
+    finally:
+        del netsuite._session.send  # the session's own method again
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ctns plan reads mappings, not the notes on a sheet's lock item: it says skip where the run deletes a noted bill or report (known limit, review 12)",
-)
+def time_plan_steps(world) -> dict:
+    return plan_steps(world, "time")
+
+
 def test_plan_of_a_blocked_sheet_with_a_noted_bill_says_skip_while_the_run_deletes_the_bill(time_world, monkeypatch):
     """A first export writes entry E's bill; its mapping write fails; meanwhile an entry on a task linked to no
     NetSuite task is added and the sheet approved again: the redelivery is blocked (the marker keeps the note).
@@ -254,17 +272,13 @@ def test_plan_of_a_blocked_sheet_with_a_noted_bill_says_skip_while_the_run_delet
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ctns plan reads mappings, not the notes on a sheet's lock item: it says skip where the run deletes a noted bill or report (known limit, review 12)",
-)
 def test_expense_plan_of_a_blocked_sheet_with_a_noted_report_says_skip_while_the_run_deletes_it(
     expense_world, monkeypatch
 ):
     """The expense side: a first export writes report R; the line mappings' write fails; meanwhile a Client Gifts
     item (no NetSuite category) is added and the sheet approved again: the redelivery is blocked (the note kept).
     Un-approved since: `ctns plan` says "skip: blocked, no report in NetSuite"; the run deletes R."""
-    from tests.e2e.test_expense_export_withdrawn_causes import gifts, plan_step
+    from tests.e2e.test_expense_export_withdrawn_causes import gifts
 
     world = expense_world
     sheet = world.sheet()
@@ -285,12 +299,129 @@ def test_expense_plan_of_a_blocked_sheet_with_a_noted_report_says_skip_while_the
     world.ct.clock.advance(timedelta(hours=1))
     world.act(sheet, "UndoApproval")
     world.ct.clock.advance(timedelta(hours=1))
-    step = plan_step(world, sheet)
+    step = plan_steps(world, "expenses").get(sheet)
     world.run()
     assert world.report(sheet) is None, "the run deletes the noted report (the worker's side of this comparison)"
     assert step is not None and step.action == "delete", (
         f"ctns plan says {(step.action, step.detail) if step else None} for expense sheet {sheet}, whose noted report "
         f"{report['id']} is in NetSuite; the run deleted it"
+    )
+
+
+# A noted write the sheet still wants, its mappings saying it holds the sheet already: the run writes it again (what
+# NetSuite holds is not known), and `ctns plan` said "unchanged". The redelivery is blocked so that the note stays.
+def test_plan_of_a_noted_bill_the_sheet_approved_back_still_wants_says_it_is_written_again(time_world, monkeypatch):
+    """2 h recorded; a correction to 3 h is written (noted), its mapping write fails; meanwhile the correction is
+    undone and an entry on a task linked to no NetSuite task added (the redelivery blocked, the note kept). The entry
+    is removed and the sheet approved again at 2 h, as the mapping has it: the run writes the bill (3 h) again."""
+    from tests.e2e.test_time_export_review import unlinked_task
+
+    world = time_world
+    sheet = world.sheet()
+    entry = world.entry(sheet, WEEK, "2")
+    world.approve(sheet)
+    world.ct.clock.advance(timedelta(hours=1))
+    world.run()
+    world.reapprove(sheet, lambda: world.ct.edit_time_entry(entry, Hours=Decimal("3")))
+    world.ct.clock.advance(timedelta(hours=1))
+    blocker: list[str] = []
+
+    def undo_and_block() -> None:
+        world.ct.clock.advance(timedelta(minutes=10))
+        world.act(sheet, "UndoApproval")
+        world.ct.edit_time_entry(entry, Hours=Decimal("2"))
+        blocker.append(world.entry(sheet, WEEK + timedelta(days=1), "1", task=unlinked_task(world)))
+        world.act(sheet, "Approve")
+
+    failed = fail_first_mapping_write(monkeypatch, "timeentry", undo_and_block)
+    world.run()
+    assert failed
+    assert world.bill(entry)["hours"].startswith("3"), "the noted write of the correction is in NetSuite"
+    world.ct.clock.advance(timedelta(hours=1))
+    world.reapprove(sheet, lambda: world.ct.delete_time_entry(blocker[0]))
+    world.ct.clock.advance(timedelta(hours=1))
+    step = plan_steps(world).get(sheet)
+    world.run()
+    bill = world.bill(entry)
+    assert bill["hours"] in ("2:00", "02:00"), "the run writes the noted bill again (the worker's side)"
+    assert step is not None and step.action == "update" and "written again" in step.detail, (
+        f"ctns plan says {(step.action, step.detail) if step else 'nothing (unchanged)'} for timesheet {sheet}, whose "
+        f"noted bill {bill['id']} held 3 h; the run wrote it again"
+    )
+
+
+def test_expense_plan_of_a_noted_report_the_sheet_approved_back_still_wants_says_it_is_written(
+    expense_world, monkeypatch
+):
+    """The expense side: 42.50 recorded; a correction to 45.00 is written (noted), the line mappings' write fails;
+    meanwhile it is undone and a Client Gifts item added (the redelivery blocked, the note kept). The item is removed
+    and the sheet approved again at 42.50, as the mapping has it: the run writes the report whole."""
+    from tests.e2e.test_expense_export_withdrawn_causes import gifts
+
+    world = expense_world
+    sheet = world.sheet()
+    item = world.item(sheet, "42.50")
+    world.approve(sheet)
+    world.ct.clock.advance(timedelta(hours=1))
+    world.run()
+    world.reapprove(sheet, lambda: world.ct.edit_expense_item(item, Amount="45.00"))
+    world.ct.clock.advance(timedelta(hours=1))
+    blocker: list[str] = []
+
+    def undo_and_block() -> None:
+        world.ct.clock.advance(timedelta(minutes=10))
+        world.act(sheet, "UndoApproval")
+        world.ct.edit_expense_item(item, Amount="42.50")
+        blocker.append(world.item(sheet, "75.00", expense_type=gifts(world), description="Wine for the client"))
+        world.act(sheet, "Approve")
+
+    failed = fail_first_mapping_write(monkeypatch, "expenseitem", undo_and_block)
+    world.run()
+    assert failed
+    report = world.report(sheet)
+    assert [str(line["amount"]) for line in report["expense"]["items"]] in (["45"], ["45.0"], ["45.00"])
+    world.ct.clock.advance(timedelta(hours=1))
+    world.reapprove(sheet, lambda: world.ct.delete_expense_item(blocker[0]))
+    world.ct.clock.advance(timedelta(hours=1))
+    step = plan_steps(world, "expenses").get(sheet)
+    world.run()
+    amounts = [str(line["amount"]) for line in world.report(sheet)["expense"]["items"]]
+    assert amounts in (["42.5"], ["42.50"]), "the run writes the noted report whole (the worker's side)"
+    assert step is not None and step.action == "update" and "written whole" in step.detail, (
+        f"ctns plan says {(step.action, step.detail) if step else 'nothing (unchanged)'} for expense sheet {sheet}, "
+        f"whose noted report {report['id']} held 45.00; the run wrote it whole"
+    )
+
+
+def test_flag_policy_plan_of_a_blocked_sheet_with_a_noted_bill_says_it_stays(open_session, monkeypatch):
+    """time.on_unapproved = flag: the blocked sheet of the first plan test, un-approved. The run keeps the noted bill
+    (recorded as the sheet's, flagged); `ctns plan` said "skip: blocked, nothing of it in NetSuite"."""
+    from tests.e2e.test_time_export_review import World as TimeWorld
+    from tests.e2e.test_time_export_review import unlinked_task
+
+    world = TimeWorld(open_session({"time": {"on_unapproved": "flag"}}))
+    sheet = world.sheet()
+    entry = world.entry(sheet, WEEK, "2")
+    world.approve(sheet)
+    world.ct.clock.advance(timedelta(hours=1))
+
+    def block() -> None:
+        world.act(sheet, "UndoApproval")
+        world.entry(sheet, WEEK + timedelta(days=1), "1", task=unlinked_task(world))
+        world.act(sheet, "Approve")
+
+    failed = fail_first_mapping_write(monkeypatch, "timeentry", block)
+    world.run()
+    assert failed and world.bill(entry) is not None
+    world.ct.clock.advance(timedelta(hours=1))
+    world.act(sheet, "UndoApproval")
+    world.ct.clock.advance(timedelta(hours=1))
+    step = plan_steps(world).get(sheet)
+    world.run()
+    assert world.bill(entry) is not None, "the run keeps the noted bill (the worker's side)"
+    assert step is not None and step.action == "unchanged" and "stay in NetSuite" in step.detail, (
+        f"ctns plan says {(step.action, step.detail) if step else None} for timesheet {sheet}, whose noted bill "
+        f"stays in NetSuite (time.on_unapproved = flag)"
     )
 
 

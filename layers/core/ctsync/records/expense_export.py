@@ -122,6 +122,7 @@ from ctsync.timeutil import day_named
 
 ITEMS = "expense items"  # how a cause names what it blocks
 MEMO_LIMIT = 999  # UNVERIFIED: NetSuite's length of expenseReport.memo ("Purpose") and of a line's memo
+UNRECORDED = "an earlier run wrote it and did not record it"  # a noted report's plan (`MappingStore.writes_noted`)
 EMPTY = "approved with no items"  # a sheet's state, as `_withdraw` says it: "expense sheet is approved with no items"
 PAID_IN_FULL = "I"  # expenseReport.status: Paid In Full (exports addendum §2.2)
 APPROVED_BY_ACCOUNTING = frozenset({"F", "G"})  # Approved (Overridden) by Accounting: posted, A/P may pay it
@@ -409,9 +410,12 @@ class ExpenseExport(SheetExport):
         an emptied one removed ("delete") or flagged ("unchanged"); "unchanged" too for an approval whose report holds
         its lines already, or whose report NetSuite froze (paid, approved by accounting, a closed period: the run
         flags the change), and for a withdrawal whose report stays (by policy, or frozen); None: as the plan judged
-        it. A sheet whose items ClickTime sends unreadable is "fail" alone. Reads only."""
+        it. A sheet whose items ClickTime sends unreadable is "fail" alone. A report an earlier holder noted and did
+        not record (`MappingStore.writes_noted`) counts as the run counts it: written whole, or withdrawn like a
+        recorded one. Reads only."""
+        noted = external_id(message.source_id) in self._mappings.writes_noted(KIND, message.source_id)
         if message.op == "delete":
-            return self._withdrawal_verdict(mapping)
+            return self._withdrawal_verdict(message.source_id, mapping, noted)
         sheet = self._clicktime.expense_sheet(message.source_id) if message.op == "upsert" else None
         if sheet is None or not EXPENSE_SHEETS.counts_as_approved(sheet.Status, sheet.ApprovedDate):
             return None
@@ -425,33 +429,38 @@ class ExpenseExport(SheetExport):
             problems = merged(plan.problems)
             if problems:
                 return "fail", "; ".join(_with_entries(p, ITEMS) for p in problems)
-            if mapping is None or not exported:
+            report = self._report_of(sheet.ID, mapping, noted)
+            if report is None:
                 return None
-            children = {m.source_id: m for m in self._mappings.children(KIND, sheet.ID)}
-            payload = report_payload(plan, self._receipt_step.linked_files(plan, children))
-            version = approved_at(sheet.model_dump()) or message.version
+            if exported and not noted:  # a noted report is written whole, whatever its mapping's hash says
+                assert mapping is not None
+                children = {m.source_id: m for m in self._mappings.children(KIND, sheet.ID)}
+                payload = report_payload(plan, self._receipt_step.linked_files(plan, children))
+                version = approved_at(sheet.model_dump()) or message.version
 
-            def stored(item: ExpenseItem) -> bool:  # or refused for this approval: the run would not try it again
-                details = children[item.ID].details if item.ID in children else {}
-                return bool(details.get("receipt_file")) or checked_already(details, version, item, sheet.ApprovedDate)
+                def stored(item: ExpenseItem) -> bool:  # or refused for this approval: the run would not try it again
+                    details = children[item.ID].details if item.ID in children else {}
+                    return bool(details.get("receipt_file")) or checked_already(
+                        details, version, item, sheet.ApprovedDate
+                    )
 
-            unstored = self._settings.receipts.enabled and any(
-                line.item.ReceiptURL and not stored(line.item) for line in plan.lines
-            )
-            if (
-                not unstored
-                and report_hash(plan, payload) == mapping.content_hash
-                and self._report_exists(mapping.target_id)
-            ):
-                return "unchanged", f"report {mapping.target_id} holds this approval's lines already"
-            if why := self._frozen(mapping.target_id):
-                return "unchanged", f"report {mapping.target_id} {why}: ClickTime's changes wait (flagged)"
+                unstored = self._settings.receipts.enabled and any(
+                    line.item.ReceiptURL and not stored(line.item) for line in plan.lines
+                )
+                if not unstored and report_hash(plan, payload) == mapping.content_hash and self._report_exists(report):
+                    return "unchanged", f"report {report} holds this approval's lines already"
+            if why := self._frozen(report):
+                return "unchanged", f"report {report} {why}: ClickTime's changes wait (flagged)"
+            if noted:
+                return "update" if exported else "create", f"report {report} written whole: {UNRECORDED}"
             return None
-        if mapping is None or mapping.deleted or not mapping.target_id:
+        returned = self._unrecorded_report(sheet.ID, mapping, noted)
+        report = returned or (mapping.target_id if mapping is not None and not mapping.deleted else "")
+        if not report:
             return "skip", f"expense sheet is {EMPTY}: no report"
         if self._settings.on_unapproved == "flag":
-            return "unchanged", f"expense sheet is {EMPTY}: report {mapping.target_id} flagged (expenses.on_unapproved)"
-        return "delete", f"expense sheet is {EMPTY}: report {mapping.target_id} removed unless NetSuite froze it"
+            return "unchanged", f"expense sheet is {EMPTY}: report {report} flagged (expenses.on_unapproved)"
+        return "delete", f"expense sheet is {EMPTY}: report {report} removed unless NetSuite froze it"
 
     def _report_exists(self, report: str) -> bool:
         try:
@@ -460,16 +469,38 @@ class ExpenseExport(SheetExport):
             return False
         return True
 
-    def _withdrawal_verdict(self, mapping: Mapping | None) -> tuple[str, str] | None:
-        if mapping is not None and mapping.deleted and mapping.details.get(BLOCKED):
-            return "skip", f"blocked, no report in NetSuite: its causes let go of expense sheet {mapping.source_id}"
-        if mapping is None or mapping.deleted or not mapping.target_id:
+    def _withdrawal_verdict(self, sheet_id: str, mapping: Mapping | None, noted: bool) -> tuple[str, str] | None:
+        returned = self._unrecorded_report(sheet_id, mapping, noted)
+        unrecorded = mapping is None or mapping.deleted or not mapping.target_id
+        if returned is None and unrecorded:
+            if mapping is not None and mapping.deleted and mapping.details.get(BLOCKED):
+                return "skip", f"blocked, no report in NetSuite: its causes let go of expense sheet {sheet_id}"
             return None
+        report = returned or (mapping.target_id if mapping is not None else "")
         if self._settings.on_unapproved == "flag":
-            return "unchanged", f"report {mapping.target_id} stays in NetSuite (expenses.on_unapproved = flag)"
-        if why := self._frozen(mapping.target_id):
-            return "unchanged", f"report {mapping.target_id} {why}: not deleted (flagged)"
+            return "unchanged", f"report {report} stays in NetSuite (expenses.on_unapproved = flag)"
+        if why := self._frozen(report):
+            return "unchanged", f"report {report} {why}: not deleted (flagged)"
+        if unrecorded:
+            return "delete", f"report {report} removed: {UNRECORDED}"
         return None
+
+    def _report_of(self, sheet_id: str, before: Mapping | None, noted: bool) -> str | None:
+        """The report an export of the sheet writes over: its mapping's, else one NetSuite holds under the sheet's
+        external ID that a holder noted and did not record (`_unrecorded_report`); None: a new one is made."""
+        if before is not None and not before.deleted and before.target_id:
+            return before.target_id
+        return self._unrecorded_report(sheet_id, before, noted)
+
+    def _unrecorded_report(self, sheet_id: str, before: Mapping | None, noted: bool, look: bool = False) -> str | None:
+        """The report NetSuite holds under the sheet's external ID where its mapping (`before`) may not know it: a
+        holder noted a write of it (`noted`: `MappingStore.note_writes`) and failed before recording it, or (`look`) a
+        late request wrote it after the sheet's report was withdrawn. None: not looked for, or not there. One read
+        (`brought_back`)."""
+        unrecorded = before is None or before.deleted
+        if not (noted or (unrecorded and look and before is not None)):
+            return None
+        return brought_back(self._netsuite, sheet_id, None if unrecorded else before.target_id)  # type: ignore[union-attr]
 
     # -- the worker -----------------------------------------------------------------------------------------
     def apply(self, message: WorkMessage) -> Outcome:
@@ -590,12 +621,11 @@ class ExpenseExport(SheetExport):
     ) -> Outcome:
         sheet_id = plan.sheet.ID
         before = lock.mapping
-        report = before.target_id if before and not before.deleted else None
         # A look writes the report whole: a late request may have changed what NetSuite holds since the mapping; so
         # does a pass after a holder noted a write of it and did not record it
         noted = external_id(sheet_id) in lock.writes_noted
-        if report is None and noted:  # that holder's report, if it made one, is the sheet's (and may be frozen since)
-            report = brought_back(self._netsuite, sheet_id)
+        # that holder's report, if it made one and no mapping knows it, is the sheet's (and may be frozen since)
+        report = self._report_of(sheet_id, before, noted)
         held = before.content_hash if before and report and not attempt.look and not noted else ""
         frozen = self._receipt_step.frozen(report or "")
         done = ReceiptsDone()
@@ -716,12 +746,7 @@ class ExpenseExport(SheetExport):
         unrecorded = before is None or before.deleted  # a report NetSuite holds would be one no mapping knows
         # written late (a look), or written by a holder that noted it and failed before recording it
         noted = external_id(message.source_id) in lock.writes_noted
-        known = None if unrecorded else before.target_id  # type: ignore[union-attr]
-        returned = (
-            brought_back(self._netsuite, message.source_id, known)
-            if noted or (unrecorded and attempt.look and before is not None)
-            else None
-        )
+        returned = self._unrecorded_report(message.source_id, before, noted, attempt.look)
         if returned is None and before is not None and before.deleted and before.details.get(BLOCKED):
             let_go_of = self._doubts.recorded(lock, attempt, let_go(self._runlog, message, before, status))
             self._mappings.commit(lock, let_go_of, settled=True)

@@ -398,31 +398,53 @@ class TimeExport(SheetExport):
         with what would make NetSuite reject it tonight (planned as the worker plans it, with the entries that have
         a bill: one in a closed period is flagged, not refused); "unchanged" where every bill the run would change
         or delete is billed, posted or in a closed period (flagged, not changed), and for a withdrawal whose bills
-        stay by policy (`time.on_unapproved = flag`). None: as the plan judged it. Reads only."""
+        stay by policy (`time.on_unapproved = flag`). The bills an earlier holder noted and did not record
+        (`MappingStore.writes_noted`) count as the run counts them: written again if the sheet still has their
+        entries, else deleted (kept under the flag policy). None: as the plan judged it. Reads only."""
         sheet = self._clicktime.timesheet(message.source_id) if message.op == "upsert" else None
         approved = sheet is not None and TIMESHEETS.approved_given(sheet.Status, sheet.ApprovedDate, mapping)
         children = {m.source_id: m for m in self._mappings.children(KIND, message.source_id)}
+        noted = self._mappings.writes_noted(KIND, message.source_id)
+
+        def noted_bills(external_ids: set[str] | frozenset[str]) -> list[Mapping]:
+            # those NetSuite holds, other than the sheet's mapped bills: what the run deletes (or adopts)
+            return self._bills_under(set(external_ids), message.source_id, {m.target_id for m in children.values()})
+
         if not approved:
-            if not children and mapping is not None and mapping.details.get(sheets.BLOCKED):
+            strays = noted_bills(noted)
+            bills = [*children.values(), *strays]
+            if not bills and mapping is not None and mapping.details.get(sheets.BLOCKED):
                 return "skip", f"blocked, nothing of it in NetSuite: its causes let go of timesheet {message.source_id}"
-            if not children or mapping is None or mapping.deleted:
+            if not bills or (not strays and (mapping is None or mapping.deleted)):
                 return None
             if self._settings.on_unapproved == "flag":
-                return "unchanged", f"its {len(children)} time bill(s) stay in NetSuite (time.on_unapproved = flag)"
-            return self._held_verdict(list(children.values()), [], "not deleted")
+                return "unchanged", f"its {len(bills)} time bill(s) stay in NetSuite (time.on_unapproved = flag)"
+            held = self._held_verdict(bills, [], "not deleted")
+            if held is not None or not strays:
+                return held
+            return "delete", f"its {len(bills)} time bill(s) leave NetSuite; {_unrecorded(len(strays), 'deleted')}"
         assert sheet is not None
         posted = {m.source_id: m.details["posted"] for m in children.values() if m.details.get("posted")}
         plan = self.plan(sheet, set(children), posted=posted)
         if plan.problems:
             return "fail", "; ".join(_with_entries(p) for p in merged(plan.problems))
         if _unapproved_edit(plan, mapping):
-            return "delete", f"{UNAPPROVED_EDIT}: its {len(children)} time bill(s) leave NetSuite"
-        changed, removed = _changes(plan, children, forced=set())
+            gone = len(children) + len(noted_bills(noted))
+            return "delete", f"{UNAPPROVED_EDIT}: its {gone} time bill(s) leave NetSuite"
+        changed, removed, strays = self._doubted_changes(plan, children, set(), noted)
+        removed += noted_bills(strays)
         if not changed and not removed:
             return "unchanged", "no time bill to write or delete" if plan.entries or children else "no time to export"
         if any(e.entry_id not in children for e in changed):
             return None  # a new bill is written whatever NetSuite holds
-        return self._held_verdict([children[e.entry_id] for e in changed], removed, "not changed")
+        held = self._held_verdict([children[e.entry_id] for e in changed], removed, "not changed")
+        again = sum(external_id(e.entry_id) in noted for e in changed)
+        gone = sum(external_id(m.source_id) in strays for m in removed)
+        if held is not None or not (again or gone):
+            return held
+        what = [_unrecorded(again, "written again")] if again else []
+        what += [_unrecorded(gone, "deleted, their entries left the timesheet")] if gone else []
+        return ("create" if mapping is None else "update"), "; ".join(what)
 
     def _held_verdict(self, changing: list[Mapping], removed: list[Mapping], what: str) -> tuple[str, str] | None:
         """ "unchanged" when every bill to change or delete is frozen in NetSuite (the run flags them), else None."""
@@ -531,20 +553,10 @@ class TimeExport(SheetExport):
         attempt: Attempt,
     ) -> Outcome:
         sheet_id = plan.sheet.ID
-        # A noted bill no mapping holds, if NetSuite has it, is the sheet's: known by its internal ID from here on (it
-        # may have been frozen since: flagged then, not refused as a new one)
-        unmapped = {external_id(e.entry_id) for e in plan.entries if e.entry_id not in children} & attempt.noted
-        children.update((m.source_id, m) for m in self._bills_under(unmapped, sheet_id))
+        changed, removed, strays = self._doubted_changes(plan, children, attempt.forced, attempt.noted)
         # Every bill the sheet has is looked up (one query), not only the changed ones: a bill deleted in NetSuite
         # since is written again, rather than held as unchanged until its entry changes.
         frozen, seen = self._bill_states(list(children.values()))
-        # A noted bill (written, its mapping not recorded) is in doubt like a lost answer's: written whatever its
-        # mapping says, or deleted if the sheet no longer has its entry
-        doubted = attempt.forced | attempt.noted
-        changed, removed = _changes(plan, children, doubted)
-        strays = doubted - {external_id(e.entry_id) for e in plan.entries}
-        if plan.short:  # a noted bill the report does not show may be of an entry it left out: it stays noted
-            strays -= attempt.noted
         missing = {entry for entry, m in children.items() if is_number(m.target_id) and m.target_id not in seen}
         planned = {e.entry_id for e in changed}
         changed += [e for e in plan.entries if e.entry_id in missing and e.entry_id not in planned]
@@ -614,6 +626,25 @@ class TimeExport(SheetExport):
         else:
             action = "updated" if written or gone_count else "unchanged"
         return Outcome(action, mapping.target_id, detail)  # type: ignore[arg-type]
+
+    def _doubted_changes(
+        self, plan: SheetPlan, children: dict[str, Mapping], forced: set[str], noted: set[str] | frozenset[str]
+    ) -> tuple[list[EntryPlan], list[Mapping], set[str]]:
+        """What an export writes and deletes (`_changes`) with bills in doubt, external IDs: `forced` (a write whose
+        answer was lost) and `noted` (written by a holder that did not record them: `MappingStore.note_writes`).
+
+        A noted bill no mapping holds, if NetSuite has it, is the sheet's: added to `children`, known by its internal
+        ID from here on (it may have been frozen since: flagged then, not refused as a new one). Every bill in doubt
+        is written whatever its mapping says, or, its entry no longer on the sheet, is a stray (the third value,
+        external IDs), deleted where NetSuite holds it. Reads only (one query, for the noted bills)."""
+        unmapped = {external_id(e.entry_id) for e in plan.entries if e.entry_id not in children} & noted
+        children.update((m.source_id, m) for m in self._bills_under(unmapped, plan.sheet.ID))
+        doubted = set(forced | noted)
+        changed, removed = _changes(plan, children, doubted)
+        strays = doubted - {external_id(e.entry_id) for e in plan.entries}
+        if plan.short:  # a noted bill the report does not show may be of an entry it left out: it stays noted
+            strays -= noted
+        return changed, removed, strays
 
     def _write_bills(
         self,
@@ -912,7 +943,13 @@ class TimeExport(SheetExport):
 
 
 UNAPPROVED_EDIT = "its time changed since its export without an approval stamp (un-approved since)"
+
 SHORT_READ = "short"  # a stamp-less export of a short report: what was approved is not known whole
+
+
+def _unrecorded(count: int, done: str) -> str:
+    """A plan's detail of the bills an earlier holder wrote and did not record (`MappingStore.writes_noted`)."""
+    return f"{count} time bill(s) an earlier run wrote and did not record: {done}"
 
 
 def time_fingerprint(rows: list[TimeEntry]) -> str:

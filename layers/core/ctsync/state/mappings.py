@@ -125,6 +125,12 @@ class MappingStore:
                 keys = response.get("UnprocessedKeys", {}).get(self._table.name, {}).get("Keys", [])
         return found
 
+    def writes_noted(self, kind: str, source_id: str) -> frozenset[str]:
+        """The external IDs noted on the record's item (`note_writes`) and not settled since: what the next holder's
+        lock will find (`Lock.writes_noted`), for a reader that takes no lock (`ctns plan`). One read."""
+        item = self._table.get_item(Key={PK: _pk(kind, source_id), SK: "MAP"}, ConsistentRead=True).get("Item")
+        return _noted(item)
+
     def by_target(self, kind: str, target_id: str) -> Mapping | None:
         """The mapping whose target is `target_id`: a live one before any deleted one (a record recreated in the
         source and linked to the same target leaves the old mapping deleted beside it)."""
@@ -338,8 +344,8 @@ class MappingStore:
                 owner=owner,
                 mapping=_to_mapping(old),
                 create_may_exist=bool(old.get("create_started")),
-                writes_noted=frozenset(old.get(WRITES_NOTED) or ()),
-                noted_on_item=frozenset(old.get(WRITES_NOTED) or ()),
+                writes_noted=_noted(old),
+                noted_on_item=_noted(old),
             )
 
     def note_writes(self, lock: Lock, external_ids: Iterable[str]) -> None:
@@ -453,6 +459,11 @@ def _skip_marker(item: dict[str, Any]) -> Mapping | None:
         details={"skipped": "true"},
         updated_at=parse_instant(item["updated_at"]),
     )
+
+
+def _noted(item: dict[str, Any] | None) -> frozenset[str]:
+    """The writes an item notes (`MappingStore.note_writes`)."""
+    return frozenset((item or {}).get(WRITES_NOTED) or ())
 
 
 def _is_conflict(error: ClientError) -> bool:
