@@ -30,13 +30,15 @@ class WriteRefused(RuntimeError):
 
 
 class ReadOnlySession(requests.Session):
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
-        verb = (method.decode() if isinstance(method, bytes) else method).upper()
-        address = url.decode() if isinstance(url, bytes) else url
+    # `send`, not `request`: every request passes through it, including those a client prepares and signs itself
+    # (the NetSuite client signs each attempt afresh and sends it with `Session.send`)
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        verb = (request.method or "").upper()
+        address = request.url or ""
         suiteql = verb == "POST" and address.split("?", 1)[0].rstrip("/").endswith("/query/v1/suiteql")
         if verb not in ("GET", "HEAD") and not suiteql:
             raise WriteRefused(f"refused to send {verb} {address}: this command writes nothing")
-        return super().request(method, url, *args, **kwargs)
+        return super().send(request, **kwargs)
 
 
 def netsuite_client(

@@ -22,6 +22,8 @@ from ctns.plan import EmptyTable, ReadOnlyTable
 from ctns.stack import TEMPLATE, expand
 from ctns.target import SYNC_OUTPUTS, check_sync, prefix
 from ctsync.config import SyncConfig
+from ctsync.netsuite.auth import TbaCredentials
+from ctsync.netsuite.client import NetSuiteClient
 from ctsync.sync.registry import SYNC_NAMES
 
 
@@ -106,12 +108,43 @@ def test_a_read_only_session_refuses_every_write_before_it_is_sent(method: str, 
         ReadOnlySession().request(method, url)
 
 
+@pytest.mark.parametrize(
+    "write",
+    [
+        lambda client: client.delete_record("timeBill", "7"),
+        lambda client: client.create_record("expenseReport", {"memo": "x"}),
+        lambda client: client.upsert_record("timeBill", "ct-1", {"hours": "1:00"}),
+        lambda client: client.attach_file("expenseReport", "3", "9"),
+    ],
+    ids=["delete", "create", "upsert", "attach"],
+)
+def test_the_netsuite_client_on_a_read_only_session_sends_no_write(monkeypatch, write):
+    """The NetSuite client signs each attempt itself and sends it with `Session.send`, not `Session.request`: the
+    refusal must sit where every request passes. A DELETE from `ctns plan` went out before. Found by review 13's
+    helper; failed before the fix."""
+    sent: list[str] = []
+    monkeypatch.setattr(requests.adapters.HTTPAdapter, "send", lambda self, request, **_: sent.append(request.method))
+    credentials = TbaCredentials(
+        consumer_key=SecretStr("ck"),
+        consumer_secret=SecretStr("cs"),
+        token_id=SecretStr("tk"),
+        token_secret=SecretStr("ts"),
+    )
+    client = NetSuiteClient(account_id="1234567_SB1", credentials=credentials, session=ReadOnlySession())
+    with pytest.raises(WriteRefused, match="writes nothing"):
+        write(client)
+    assert sent == []
+
+
 def test_a_read_only_session_lets_suiteql_through(monkeypatch):
     sent: list[str] = []
-    monkeypatch.setattr(requests.Session, "request", lambda self, method, url, *a, **k: sent.append(method) or "ok")
+    answer = requests.Response()
+    monkeypatch.setattr(
+        requests.adapters.HTTPAdapter, "send", lambda self, request, **_: sent.append(request.method) or answer
+    )
     session = ReadOnlySession()
-    assert session.request("POST", "https://x/services/rest/query/v1/suiteql?limit=1") == "ok"
-    assert session.request("GET", "https://api.clicktime.com/v2/Jobs") == "ok"
+    assert session.request("POST", "https://x/services/rest/query/v1/suiteql?limit=1") is answer
+    assert session.request("GET", "https://api.clicktime.com/v2/Jobs") is answer
     assert sent == ["POST", "GET"]
 
 
