@@ -2,15 +2,17 @@
 
 NetSuite keeps a time bill's duration in whole minutes; ClickTime keeps hours as decimals (0.33 h is 19.8
 minutes). Rounding each entry on its own drifts: three entries of 0.33 h would be 3 x 20 = 60 minutes for
-0.99 h (59.4 minutes). The rule, per employee, project and day (one group):
+0.99 h (59.4 minutes). The rule, per timesheet, project and day (one group; the export writes one timesheet at a
+time, so two ClickTime users mapped to one NetSuite employee have their days rounded apart):
 
 1. the group's total is its exact hours x 60, rounded to the minute half up (59.4 -> 59);
 2. each entry first gets the whole minutes of its own exact value, rounded down (19.8 -> 19);
 3. the minutes left (59 - 57 = 2) go one each to the entries with the largest fractional parts, ties to the
-   earlier entry in the group's order (the caller's order: date, then ClickTime ID).
+   earlier entry in the group's order (the caller's order: `records.time_export.bill_minutes` orders by date,
+   then ClickTime ID, for the export and the reconciliation alike).
 
 So the group's total in NetSuite equals ClickTime's total rounded to the minute, every entry is within one
-minute of its exact value, and the result never depends on anything but the entries themselves.
+minute of its exact value, and the result never depends on anything but the entries themselves and that order.
 """
 
 from __future__ import annotations

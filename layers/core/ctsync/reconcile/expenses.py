@@ -8,7 +8,8 @@ Compared in the currency each expense was spent in, so no exchange rate enters t
   exporter's plan refuses: an unmapped expense type, employee or project) are left out and listed in the notes
   with their amounts, not counted as differences; the report an earlier approval of such a sheet left in NetSuite
   is still read (it must be there, and its receipts linked), counted in the `netsuite` total and in
-  `netsuite_of_blocked_sheets`, and named in the sheet's note;
+  `netsuite_of_blocked_sheets`, and named in the sheet's note. A sheet ClickTime sends unreadable (an item the
+  export refuses, so that sheet alone is a dead letter) is named in a note with the reason, and the others compared;
 - NetSuite side: each report the mapping store says was exported for those sheets, read with its lines
   (`expandSubResources=true`): a line in another currency counts its `foreignamount` in its `currency`, any
   other line its `amount` in the report's currency.
@@ -35,16 +36,19 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from pydantic import ValidationError
+
 from ctsync.clicktime.client import ClickTimeClient
 from ctsync.clicktime.models import ExpenseSheet
 from ctsync.config import SyncConfig
+from ctsync.errors import BadInput
 from ctsync.money import round_money, to_decimal
 from ctsync.netsuite.client import NetSuiteClient
 from ctsync.netsuite.errors import NetSuiteNotFound
-from ctsync.reconcile.report import Check, Reconciliation, groups_check
+from ctsync.reconcile.report import Check, Reconciliation, groups_check, unreadable
 from ctsync.records.clicktime_source import EXPENSE_SHEETS, ApprovedSheetSource
 from ctsync.records.expense_export import ITEM_KIND, KIND, RECORD, ExpenseExport
-from ctsync.records.expense_lines import EXTERNAL_PREFIX, ReportPlan, posted_period, unlike_plan
+from ctsync.records.expense_lines import EXTERNAL_PREFIX, ReportPlan, posted_period, spent_by, unlike_plan
 from ctsync.records.netsuite_source import keyset
 from ctsync.records.references import ClickTimeReferences, NetSuiteReferences, People, Projects
 from ctsync.references import References
@@ -83,16 +87,20 @@ def reconcile_expenses(
     unkept: dict[str, tuple[ExpenseSheet, list[Any], Any]] = {}  # exported before its mapping kept the posting period
     sheets = source.approved_sheets(window)
     for raw in sheets:
-        sheet = ExpenseSheet.model_validate(raw)
-        mapping = mappings.get(KIND, sheet.ID)
-        items = clicktime.expense_items(ExpenseSheetID=sheet.ID)
-        live = mapping is not None and not mapping.deleted
-        if not items:  # owes nothing: a report still in NetSuite (flagged, frozen) is all difference
+        try:
+            sheet = ExpenseSheet.model_validate(raw)
+            items = clicktime.expense_items(ExpenseSheetID=sheet.ID)
+            mapping = mappings.get(KIND, sheet.ID)
+            live = mapping is not None and not mapping.deleted
+            plan = export.plan(sheet, items, exported=live, posted_to=posted_period(mapping)) if items else None
+        except (BadInput, ValidationError) as error:
+            notes.append(unreadable(f"expense sheet {raw.get('ID')}", error))
+            continue
+        if plan is None:  # no items, owes nothing: a report still in NetSuite (flagged, frozen) is all difference
             if live:
                 exported[sheet.ID] = mapping.target_id  # type: ignore[union-attr]
             continue
-        plan = export.plan(sheet, items, exported=live, posted_to=posted_period(mapping))
-        spent = [_spent(item, company) for item in items]
+        spent = [spent_by(item, company)[:2] for item in items]
         if plan.problems:
             for iso, amount in spent:
                 blocked[iso] += round_money(amount, places(iso))
@@ -186,13 +194,6 @@ def reconcile_expenses(
         },
         notes=notes + receipts["notes"],
     )
-
-
-def _spent(item: Any, company: str) -> tuple[str, Decimal]:
-    """What was spent, in the currency it was spent in (ClickTime's own figures)."""
-    if (item.HasForeignCurrency or item.AmountForeignCurrency) and item.AmountForeign is not None:
-        return (item.AmountForeignCurrency or "").upper(), item.AmountForeign
-    return (item.Currency or company).upper(), item.Amount
 
 
 @dataclass

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 Group = TypeVar("Group", bound=tuple[str, ...])
 Amount = TypeVar("Amount")
 
-SAMPLE = 10  # differences listed per check; the count is always complete
+SAMPLE = 10  # differences listed per check, and notes listed; a last line counts the rest
 
 
 class Check(BaseModel):
@@ -44,6 +44,13 @@ def groups_check(
     )
 
 
+def unreadable(sheet: str, error: Exception) -> str:
+    """The note for a sheet ClickTime sends unreadable (`BadInput`, a record its model refuses): the export refuses
+    that sheet alone (its dead letter names it), so the reconciliation names it and compares the others."""
+    first = str(error).splitlines()[0] if str(error) else type(error).__name__
+    return f"{sheet} cannot be read, so it is not compared: {first}"
+
+
 class Reconciliation(BaseModel):
     record: str
     checks: list[Check]
@@ -64,10 +71,17 @@ class Reconciliation(BaseModel):
                     "expected": c.expected,
                     "found": c.found,
                     "ok": c.ok,
-                    "differences": c.differences[:SAMPLE],
+                    "differences": _sample(c.differences),
                 }
                 for c in self.checks
             ],
             "totals": self.totals,
-            "notes": self.notes[:SAMPLE],
+            "notes": _sample(self.notes),
         }
+
+
+def _sample(lines: list[str]) -> list[str]:
+    """The first SAMPLE lines, and how many more there are: a check's expected and found need not count its
+    differences (a group only NetSuite holds counts in neither), and nothing counts the notes."""
+    rest = len(lines) - SAMPLE
+    return lines[:SAMPLE] + ([f"and {rest} more"] if rest > 0 else [])

@@ -1,17 +1,18 @@
 """Does NetSuite hold the approved ClickTime time, to the minute?
 
 ClickTime side: every approved timesheet in the export's look-back, its entries from `Reports/Time`, grouped
-per NetSuite employee, project and day; a group's minutes are its exact hours rounded to the minute half up
-(computed here from the raw hours, not from the exporter's allocation). Timesheets blocked by an open cause
-(an unmapped employee, a task without a service item: what the exporter's plan refuses) and time on jobs that are not NetSuite projects are left out of the comparison and
-listed in the notes, with their hours.
+per NetSuite employee, project and day; a group's minutes are its exact hours rounded to the minute half up, each
+timesheet's on its own as the export rounds them (computed here from the raw hours, not from the exporter's
+allocation). Timesheets blocked by an open cause (an unmapped employee, a task without a service item: what the
+exporter's plan refuses) and time on jobs that are not NetSuite projects are left out of the comparison and
+listed in the notes, with their hours; so is a timesheet ClickTime sends unreadable (named with the reason).
 
 NetSuite side: every time bill whose external ID says it came from ClickTime (`ct-te-…`), grouped the same
 way, on its own `trandate` (a bill the export moved to another period by `on_closed_period` counts on the day it
 was worked; one whose date was changed in NetSuite, on its new date: a difference).
 
 Billable minutes are compared per group as well: ClickTime's billable entries at the minutes the export gives
-them (`ctsync.minutes.allocate`, per timesheet), against the minutes of the bills NetSuite holds billable.
+them (`records.time_export.bill_minutes`, per timesheet), against the minutes of the bills NetSuite holds billable.
 
 Sums per group cannot see a bill on the wrong task or service item (the time is right, what it bills is not): the
 project task (`casetaskevent`) and service item (`item`) of each bill are compared with what the export plans for
@@ -32,14 +33,14 @@ from ctsync.clicktime.client import ClickTimeClient
 from ctsync.clicktime.models import TimeEntry, Timesheet
 from ctsync.config import SyncConfig
 from ctsync.errors import BadInput
-from ctsync.minutes import Timed, allocate, duration, group_total_minutes
+from ctsync.minutes import duration, group_total_minutes
 from ctsync.netsuite.client import NetSuiteClient
-from ctsync.reconcile.report import Check, Reconciliation, groups_check
+from ctsync.reconcile.report import Check, Reconciliation, groups_check, unreadable
 from ctsync.records import time_doubts
 from ctsync.records.clicktime_source import TIMESHEETS, ApprovedSheetSource
 from ctsync.records.netsuite_source import keyset
 from ctsync.records.references import ClickTimeReferences, NetSuiteReferences, People, Projects
-from ctsync.records.time_export import ENTRY_KIND, EXTERNAL_PREFIX, KIND, TimeExport, netsuite_minutes
+from ctsync.records.time_export import ENTRY_KIND, EXTERNAL_PREFIX, KIND, TimeExport, bill_minutes, netsuite_minutes
 from ctsync.references import References
 from ctsync.state import MappingStore
 from ctsync.sync.definition import Window
@@ -59,7 +60,7 @@ def reconcile_time(
     )
     end = clicktime.server_time()
     window = Window(start=end, end=end)
-    hours: dict[Group, list[Decimal]] = defaultdict(list)
+    expected: dict[Group, int] = defaultdict(int)
     billable: dict[Group, int] = defaultdict(int)
     notes: list[str] = []
     blocked_hours = Decimal(0)
@@ -72,9 +73,8 @@ def reconcile_time(
         try:
             entries = clicktime.time_report(TimesheetID=sheet["ID"])
             plan = export.plan(Timesheet.model_validate(sheet), exported=exported)
-        except (BadInput, ValidationError) as unreadable:
-            # The export refuses this sheet alone (a dead letter naming it); the others are still compared.
-            notes.append(f"timesheet {sheet['ID']} cannot be read, so it is not compared: {_first_line(unreadable)}")
+        except (BadInput, ValidationError) as error:
+            notes.append(unreadable(f"timesheet {sheet['ID']}", error))
             continue
         problems = plan.problems
         if plan.short:
@@ -88,6 +88,7 @@ def reconcile_time(
         planned.update({e.entry_id: _billed_as(e.payload, e.minutes) for e in plan.entries})
         employee = people.employee_of(sheet["UserID"]).id
         timed: list[tuple[TimeEntry, str]] = []
+        hours: dict[Group, list[Decimal]] = defaultdict(list)
         for entry in entries:
             project = projects.project_of_job(entry.JobID) if entry.JobID else None
             if project is None:
@@ -95,11 +96,15 @@ def reconcile_time(
                 continue
             hours[(employee, project, entry.Date[:10])].append(entry.Hours)
             timed.append((entry, project))
-        allocated = allocate([Timed(e.ID, (project, e.Date[:10]), e.Hours) for e, project in timed])
+        # Rounded per timesheet, as the export writes it: it writes one sheet at a time, so a NetSuite employee with
+        # two ClickTime users (`people.overrides`) gets each sheet's day rounded on its own (0.125 h + 0.125 h is
+        # 8 + 8 minutes). Rounding their sum once would make a difference no run can ever remove.
+        for group, values in hours.items():
+            expected[group] += group_total_minutes(values)
+        allocated = bill_minutes(timed)
         for entry, project in timed:
             billable[(employee, project, entry.Date[:10])] += allocated[entry.ID] if entry.IsBillable else 0
     notes.extend(_bills_in_doubt(mappings, config))
-    expected = {group: group_total_minutes(values) for group, values in hours.items()}
     approved = {str(sheet["ID"]) for sheet in source.approved_sheets(window)}
     found, found_billable, strays, held = _netsuite_minutes(netsuite, mappings, approved, first_day)
     unlike = [
@@ -258,7 +263,3 @@ def _netsuite_minutes(
             ),
         )
     return dict(found), dict(billable), strays, held
-
-
-def _first_line(error: Exception) -> str:
-    return str(error).splitlines()[0] if str(error) else type(error).__name__

@@ -131,6 +131,20 @@ class Money:
 RateLookup = Callable[[Currency, Currency, date], Decimal | None]  # (from, into, day) -> rate
 
 
+def iso_code(code: str | None) -> str:
+    """A currency as ClickTime may send it (" eur") as NetSuite knows it ("EUR")."""
+    return (code or "").strip().upper()
+
+
+def spent_by(item: ExpenseItem, company_iso: str) -> tuple[str, Decimal, bool]:
+    """What was spent, as ClickTime says it (its currency's ISO code, the amount unrounded) and whether that is a
+    foreign amount. The export's lines and the reconciliation read it here: a currency read two ways would put one
+    amount in two groups, a difference that does not exist."""
+    if bool(item.HasForeignCurrency or item.AmountForeignCurrency) and item.AmountForeign is not None:
+        return iso_code(item.AmountForeignCurrency), item.AmountForeign, True
+    return iso_code(item.Currency or company_iso), item.Amount, False
+
+
 def line_money(
     item: ExpenseItem,
     report: Currency,
@@ -140,10 +154,8 @@ def line_money(
 ) -> tuple[Money | None, Problem | None]:
     """The line amounts of one item (rules in the module docstring); `netsuite_rate` None blocks a line that
     needs NetSuite's rate (`expenses.exchange_rates = fail`)."""
-    home = (item.Currency or company_iso).strip().upper()
-    foreign = bool(item.HasForeignCurrency or item.AmountForeignCurrency) and item.AmountForeign is not None
-    spent_iso = (item.AmountForeignCurrency or "").strip().upper() if foreign else home
-    spent_value: Decimal = item.AmountForeign if foreign and item.AmountForeign is not None else item.Amount
+    home = iso_code(item.Currency or company_iso)
+    spent_iso, spent_value, foreign = spent_by(item, company_iso)
     if not spent_iso:
         return None, Problem(
             "bad-input:AmountForeignCurrency",

@@ -255,7 +255,7 @@ class TimeExport(SheetExport):
                 plan.skipped.append(f"{said}: time entry {entry.ID} went to project {project} without a task")
             timed.append((entry, project, task))
         self._check_day_totals(plan, timed)
-        minutes = allocate([Timed(e.ID, (project, e.Date[:10]), e.Hours) for e, project, _ in timed])
+        minutes = bill_minutes([(e, project) for e, project, _ in timed])
         items = self._ns.service_items([task for _, _, task in timed if task], plan.employee)
         for entry, project, task in timed:
             self._plan_entry(plan, entry, project, task, minutes[entry.ID], items.get(task or ""))
@@ -1001,6 +1001,14 @@ def _short_of(sheet: Timesheet, rows: list[TimeEntry]) -> tuple[str, frozenset[s
         "lacks is not exported, and no bill of those days is deleted"
     )
     return text, frozenset(short)
+
+
+def bill_minutes(timed: list[tuple[TimeEntry, str]]) -> dict[str, int]:
+    """Whole minutes per entry (with its NetSuite project) of one timesheet, as its bills are written: allocated per
+    project and day, a tie going to the entry first by (date, ClickTime ID). The reconciliation calls this too: the
+    order the rows came in would give a tie to another entry, and a billable difference that does not exist."""
+    ordered = sorted(timed, key=lambda t: (t[0].Date, t[0].ID))
+    return allocate([Timed(e.ID, (project, e.Date[:10]), e.Hours) for e, project in ordered])
 
 
 def netsuite_minutes(hours: Any) -> int:

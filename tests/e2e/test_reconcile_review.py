@@ -1,0 +1,140 @@
+"""The nightly reconciliation against what the exports write (review 14): each difference it reports must be one
+the exports did not make by their own rules, and one sheet ClickTime sends badly must not hide the others."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.test_time_export_review import WEEK, minutes, reconcile
+
+pytestmark = pytest.mark.e2e
+
+
+def _failing(result):
+    return [(c.name, c.expected, c.found, c.differences[:3]) for c in result.checks if not c.ok]
+
+
+def test_billable_minutes_are_allocated_as_the_export_allocates_them(time_world):
+    """Two entries of 0.125 h (7.5 minutes) on one project and day, one on a billable task and one not: the day is
+    15 minutes, and the export gives the odd minute to the entry first in (date, ClickTime ID) order. NetSuite
+    then holds exactly what the export wrote, and nothing was changed by anyone, yet the reconciliation reported
+    "billable in ClickTime 0:07, in NetSuite 0:08" (or the reverse): it allocated the minutes over the rows in the
+    order Reports/Time returned them, not in the export's order, so the tie went to the other entry. Finance was
+    shown a billable difference that does not exist (and would chase it every night). Both now allocate through
+    `records.time_export.bill_minutes`.
+
+    Found by review 14; failed before the fix."""
+    world = time_world
+    world.ct.store.tasks[world.ct_task]["IsBillable"] = True
+    world.ct.store.tasks[world.ct_task2]["IsBillable"] = False
+    sheet = world.sheet()
+    for _ in range(200):  # two entries whose IDs sort differently case-sensitively and case-blind
+        billable = world.entry(sheet, WEEK, "0.125", task=world.ct_task)
+        other = world.entry(sheet, WEEK, "0.125", task=world.ct_task2)
+        if sorted([billable, other]) != sorted([billable, other], key=str.lower):
+            break
+        world.ct.delete_time_entry(billable)
+        world.ct.delete_time_entry(other)
+    else:
+        pytest.skip("no pair of IDs whose orders differ")
+    world.approve(sheet)
+    world.run()
+    a, b = world.bill(billable), world.bill(other)
+    assert a["isBillable"] is True and b["isBillable"] is False
+    assert minutes(a) + minutes(b) == 15  # the export wrote the day exactly, nobody touched NetSuite since
+
+    result = reconcile(world)
+
+    assert result.ok, (
+        f"NetSuite holds what the export wrote ({minutes(a)} min billable, {minutes(b)} min not), yet the "
+        f"reconciliation reports differences: {_failing(result)}"
+    )
+
+
+def test_one_expense_sheet_with_a_malformed_item_does_not_stop_the_expense_reconciliation(expense_world):
+    """Three sheets are approved and exported; a fourth has one item whose ExpenseDate ClickTime sends malformed
+    (2026-13-01). The export refuses that sheet alone (its dead letter names it) and writes the three others. The
+    expense reconciliation, though, raised on that one sheet, so finance got no reconciliation of any expense at
+    all that night (the time reconciliation already named such a sheet in a note and compared the others).
+    Expected: the other sheets compared (and in agreement), the bad one named in a note with the reason.
+
+    Found by review 14; failed before the fix."""
+    from tests.e2e import badbodies as bb
+
+    world = expense_world
+    good = [world.sheet(title=f"Trip {n}") for n in range(3)]
+    for sheet in good:
+        world.item(sheet, "42.50")
+    bad = world.sheet(title="Bad date")
+    item = world.item(bad, "10.00")
+    rules = bb.Rewrites(world.ct)
+    rules.add(
+        bb.edit_records(bb.set_field("ExpenseDate", "2026-13-01"), ids={item}),
+        path=r"/ExpenseItems$",
+        query={"ExpenseSheetID": bad},
+    )
+    for sheet in [bad, *good]:
+        world.approve(sheet)
+    result = world.run()
+    assert result.counts("expenses")["created"] == 3  # the run exports the three good sheets
+
+    try:
+        recon = world.reconcile()
+    except Exception as error:  # noqa: BLE001
+        pytest.fail(
+            f"the expense reconciliation raised {type(error).__name__}: {str(error)[:200]} (one bad sheet {bad})"
+        )
+    named = [note for note in recon.notes if bad in note]
+    assert named and "ExpenseDate" in named[0], recon.notes
+    assert recon.ok, _failing(recon)
+    assert recon.checks[0].expected == 1  # the three good sheets: one employee, project and currency
+
+
+def test_a_day_of_one_employee_on_two_timesheets_is_reconciled_as_the_export_rounds_it(time_world):
+    """A person with two ClickTime logins (people.overrides maps both to one NetSuite employee) logs 0.125 h
+    (7.5 minutes) under each on the same project and day. The export rounds each timesheet's day on its own (8 + 8
+    minutes: it writes one sheet at a time, and rounding across sheets would make one sheet's bills change when
+    the other is approved), while the reconciliation rounded the employee's day once (15), so it named a
+    difference the export made by its own rule, every night. The reconciliation now rounds per timesheet too.
+
+    Found by review 14; failed before the fix."""
+    from tests.e2e.test_time_export_third_review import switch_config
+
+    world = time_world
+    switch_config(world, people={"overrides": {world.other_user["ID"]: world.employee}})
+    one, two = world.sheet(), world.sheet(user=world.other_user)
+    first = world.entry(one, WEEK, "0.125")
+    second = world.entry(two, WEEK, "0.125")
+    world.approve(one)
+    world.approve(two)
+    world.run()
+    a, b = world.bill(first), world.bill(second)
+    assert a["employee"]["id"] == b["employee"]["id"] == world.employee
+    assert minutes(a) == minutes(b) == 8  # each timesheet's day rounded on its own, by design
+
+    result = reconcile(world)
+
+    assert result.ok, (
+        f"0.25 h of employee {world.employee} on one project and day on two timesheets: NetSuite holds "
+        f"{minutes(a)} + {minutes(b)} minutes as the export writes it; reconciliation: {_failing(result)}"
+    )
+
+
+def test_an_item_whose_currency_clicktime_sends_padded_is_reconciled_in_that_currency(expense_world):
+    """ClickTime sends an item's foreign currency as " eur ": the export reads it as EUR (stripped and upper-cased)
+    and writes the line in EUR, but the reconciliation only upper-cased it, so it put ClickTime's 39.10 under
+    " EUR " and NetSuite's under "EUR": two differences for one agreeing amount. Both now read what was spent
+    through `records.expense_lines.spent_by`.
+
+    Found by review 14; failed before the fix."""
+    world = expense_world
+    sheet = world.sheet()
+    world.item(sheet, "42.50", foreign_amount="39.10", foreign_currency=" eur ", exchange_rate="1.08696")
+    world.approve(sheet)
+    result = world.run()
+    assert world.report(sheet) is not None, result.failures
+
+    recon = world.reconcile()
+
+    assert recon.ok, _failing(recon)
+    assert recon.totals["clicktime_approved"] == "39.10 EUR"
