@@ -704,7 +704,9 @@ class FakeNetSuite:
 
 
 def write_back(netsuite: FakeNetSuite, open_causes: set[str]) -> WriteBack:
-    return WriteBack(netsuite, record_type="job", field="custentity_ct_job_id", cause_open=open_causes.__contains__)  # type: ignore[arg-type]
+    return WriteBack(
+        netsuite, record_type="job", field="custentity_ct_job_id", cause_open=open_causes.__contains__, timezone="UTC"
+    )  # type: ignore[arg-type]
 
 
 def test_write_back_writes_verifies_and_remembers() -> None:
@@ -787,7 +789,9 @@ def test_a_kept_write_back_is_stamped_with_the_id_and_version_and_clears_an_earl
 def test_a_field_not_kept_is_one_cause_per_record_type_and_field_named_in_lower_case() -> None:
     """Task write-backs go to `projectTask` records: the cause key is the same however the type is spelled."""
     netsuite = FakeNetSuite(drops=True)
-    wb = WriteBack(netsuite, record_type="projectTask", field="custevent_ct_task_id", cause_open=set().__contains__)  # type: ignore[arg-type]
+    wb = WriteBack(
+        netsuite, record_type="projectTask", field="custevent_ct_task_id", cause_open=set().__contains__, timezone="UTC"
+    )  # type: ignore[arg-type]
 
     settled = wb.write("77", "task-1", V1)
 

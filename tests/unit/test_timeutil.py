@@ -9,7 +9,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ctsync.timeutil import day_named, format_instant, latest_instant_of, parse_instant, parse_loose_instant
+from ctsync.timeutil import (
+    day_named,
+    earliest_reading,
+    format_instant,
+    from_local_text,
+    latest_instant_of,
+    local_readings,
+    parse_instant,
+    parse_loose_instant,
+    to_local_text,
+)
 
 
 def test_an_early_year_is_written_with_four_digits() -> None:
@@ -72,3 +82,45 @@ def test_a_stamp_that_reads_the_same_all_day_is_told_apart_from_one_with_a_time(
 )
 def test_the_day_a_stamp_names_for_netsuite(stamp, day):
     assert day_named(stamp, ZoneInfo("America/Los_Angeles")).isoformat() == day
+
+
+# -- NetSuite clock text in the hour repeated when clocks go back --------------------------------------------------
+PACIFIC = "America/Los_Angeles"
+FALL_BACK = datetime(2027, 11, 7, 8, 0, tzinfo=UTC)  # 01:00 PDT; the hour from 01:00 to 02:00 comes twice
+
+
+def test_a_time_of_the_repeated_hour_stands_for_two_instants_an_hour_apart() -> None:
+    assert local_readings("2027-11-07 01:45:00", PACIFIC) == (
+        datetime(2027, 11, 7, 8, 45, tzinfo=UTC),  # PDT
+        datetime(2027, 11, 7, 9, 45, tzinfo=UTC),  # PST
+    )
+    assert from_local_text("2027-11-07 01:45:00", PACIFIC) == datetime(2027, 11, 7, 9, 45, tzinfo=UTC)
+    assert earliest_reading(datetime(2027, 11, 7, 9, 45, tzinfo=UTC), PACIFIC) == datetime(
+        2027, 11, 7, 8, 45, tzinfo=UTC
+    )
+    # Outside it, one instant.
+    assert local_readings("2027-11-07 02:15:00", PACIFIC) == (datetime(2027, 11, 7, 10, 15, tzinfo=UTC),) * 2
+    assert earliest_reading(datetime(2027, 11, 7, 10, 15, tzinfo=UTC), PACIFIC) == datetime(
+        2027, 11, 7, 10, 15, tzinfo=UTC
+    )
+
+
+@given(
+    st.integers(min_value=-90, max_value=210),  # minutes after 01:00 PDT, around the two passes of the hour
+    st.integers(min_value=1, max_value=120),
+)
+def test_a_later_edit_is_never_older_than_an_earlier_one_as_the_versions_are_compared(first: int, later: int) -> None:
+    """The version fence's rule (`records.targets._stale`): an incoming version at its latest reading against the
+    stored one at its earliest. Read through SuiteQL's clock text, a later edit is never taken for an older one,
+    which no single reading of the repeated hour can promise (fold=1 took 01:10 PST for older than 01:45 PDT)."""
+    edits = [FALL_BACK + timedelta(minutes=first), FALL_BACK + timedelta(minutes=first + later)]
+    stored, incoming = (from_local_text(to_local_text(edit, PACIFIC), PACIFIC) for edit in edits)
+    assert not incoming < earliest_reading(stored, PACIFIC)
+
+
+def test_a_single_reading_of_the_repeated_hour_does_not_keep_edits_in_order() -> None:
+    """Why the rule needs both readings: 01:45 PDT read late is after 01:10 PST read late."""
+    before, after = datetime(2027, 11, 7, 8, 45, tzinfo=UTC), datetime(2027, 11, 7, 9, 10, tzinfo=UTC)
+    assert from_local_text(to_local_text(after, PACIFIC), PACIFIC) < from_local_text(
+        to_local_text(before, PACIFIC), PACIFIC
+    )

@@ -33,14 +33,32 @@ def to_local_text(value: datetime, zone: str) -> str:
 
 
 def from_local_text(text: str, zone: str) -> datetime:
-    """SuiteQL's TO_CHAR output (wall-clock time in the user's zone) back to an instant.
+    """SuiteQL's TO_CHAR output (wall-clock time in the user's zone) back to an instant: its latest reading.
 
-    In the hour repeated when clocks go back the text is ambiguous; the later instant is taken, so a change made
-    then is never mistaken for an older version and skipped (a late older snapshot is caught by the next run's
-    overlap, where the content hash differs).
+    In the hour repeated when clocks go back the text is ambiguous, and no single reading keeps versions in order:
+    taking the later instant (as here) makes an edit at 01:45 before the change read as later than one at 01:10
+    after it. So a NetSuite version read from this text is an interval (`local_readings`): an incoming version is
+    compared at its latest reading (this one) against a stored version at its earliest (`earliest_reading`), and a
+    newer edit in the repeated hour is never taken for an older one. (An older snapshot of that hour that arrives
+    late is then applied; the next run's overlap reads the record again and its content hash differs.)
     """
-    naive = datetime.strptime(text, _PY_TIMESTAMP)
-    return naive.replace(tzinfo=ZoneInfo(zone), fold=1).astimezone(UTC)
+    return local_readings(text, zone)[1]
+
+
+def local_readings(text: str, zone: str) -> tuple[datetime, datetime]:
+    """The earliest and latest instant (UTC) a wall-clock text in `zone` can stand for: the same instant but in the
+    hour repeated when clocks go back, where they are an hour apart."""
+    naive = datetime.strptime(text, _PY_TIMESTAMP).replace(tzinfo=ZoneInfo(zone))
+    readings = (naive.replace(fold=0).astimezone(UTC), naive.replace(fold=1).astimezone(UTC))
+    return min(readings), max(readings)
+
+
+def earliest_reading(instant: datetime, zone: str) -> datetime:
+    """The earliest instant whose wall-clock text in `zone` is the same as `instant`'s: what a NetSuite version
+    (`from_local_text`, its latest reading) is stored as, so a later version compared with it at its latest reading
+    is never taken for older. `instant` itself outside the hour repeated when clocks go back."""
+    local = instant.astimezone(ZoneInfo(zone))
+    return local.replace(fold=0).astimezone(UTC) if local.fold else instant.astimezone(UTC)
 
 
 def parse_loose_instant(text: str) -> datetime:

@@ -28,7 +28,7 @@ from ctsync.references import References
 from ctsync.state import Mapping, MappingStore
 from ctsync.sync.definition import ChangeBatch, Window
 from ctsync.sync.messages import Change, Outcome, WorkMessage
-from ctsync.timeutil import from_local_text, utc_now
+from ctsync.timeutil import earliest_reading, from_local_text, utc_now
 
 KIND = "project"
 
@@ -136,7 +136,7 @@ class ProjectSync:
         self._settings = settings
         self._zone = timezone
         self.write_back = WriteBack(
-            netsuite, record_type="job", field=settings.clicktime_id_field, cause_open=cause_open
+            netsuite, record_type="job", field=settings.clicktime_id_field, cause_open=cause_open, timezone=timezone
         )
         self.source = SuiteQLChangeSource(
             netsuite,
@@ -203,6 +203,7 @@ class ProjectSync:
             return Outcome("skipped", None, NEVER_SYNCED)
         if project.customer is None:
             mapping = self._mappings.get(KIND, project.id)
+            # The version fence of `upsert_target` (`targets._stale`): its latest reading against the one applied.
             if mapping and version and mapping.source_version and version < mapping.source_version:
                 # Before judging the snapshot: a redriven dead letter whose record was corrected (and applied)
                 # since must not fail again on the data it carried.
@@ -220,6 +221,7 @@ class ProjectSync:
             self._job_ops(project, version),
             source_id=project.id,
             version=version,
+            earliest=earliest_reading(version, self._zone) if version else None,
             payload=payload,
             owner=owner,
             fingerprint=fingerprint,

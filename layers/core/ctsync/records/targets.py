@@ -84,6 +84,8 @@ class Applied:
 
 
 def _stale(mapping: Mapping | None, version: datetime | None) -> bool:
+    """`version` (an incoming message's, at its latest reading) is older than the one applied (the mapping's, at
+    its earliest: `upsert_target`'s `earliest`)."""
     return bool(mapping and version and mapping.source_version and version < mapping.source_version)
 
 
@@ -114,14 +116,20 @@ def upsert_target(
     details: dict[str, str] | None = None,
     fingerprint: str = "",
     parent: str | None = None,
+    earliest: datetime | None = None,
 ) -> Applied:
+    """`version` is the source record's version at its latest reading; `earliest`, when the source's clock text can
+    stand for an earlier instant too (a NetSuite time in the hour repeated when clocks go back:
+    `timeutil.from_local_text`), that earliest reading. The mapping records the earliest and the fence compares
+    the latest with it, so a newer edit in the repeated hour is never skipped as older."""
     digest = content_hash(payload)
+    recorded = earliest or version
     if ops.check_first:
         known = mappings.get(ops.kind, source_id)
         if _stale(known, version):
             return Applied("skipped", known.target_id, known, f"stale: {version} is older than applied")  # type: ignore[union-attr]
         if known and _holds(known, digest) and not ops.due(known):
-            mappings.confirm(known, version, fingerprint)
+            mappings.confirm(known, recorded, fingerprint)
             return Applied("unchanged", known.target_id, known)
     with locked(mappings, ops.kind, source_id, owner) as lock:
         before = lock.mapping
@@ -129,7 +137,7 @@ def upsert_target(
             mappings.release(lock)
             return Applied("skipped", before.target_id, before, "stale: a newer version was applied")  # type: ignore[union-attr]
         if before is not None and _holds(before, digest) and not ops.due(before):
-            return _confirm_under_lock(mappings, lock, before, version, fingerprint)
+            return _confirm_under_lock(mappings, lock, before, recorded, fingerprint)
         detail, created = "", False
         with unsettled.watching() as writes, _doubts_kept_on_failure(mappings, lock, writes, ops.path):
             if before is not None and _holds(before, digest):
@@ -140,7 +148,7 @@ def upsert_target(
             else:
                 target, action, detail = _find_or_create(lock, ops, payload)
                 created = action == "created"
-            recorded = _mapping(ops.kind, source_id, target, version, digest, fingerprint, details, parent, before)
+            mapped = _mapping(ops.kind, source_id, target, recorded, digest, fingerprint, details, parent, before)
             settled = Settled()
             if ops.settle:
                 try:
@@ -151,18 +159,18 @@ def upsert_target(
                         # another. (Its details are not recorded: what they describe, the follow-up, did not
                         # happen.)
                         mappings.commit(
-                            lock, recorded.model_copy(update={"content_hash": "", "details": {}}), keep_lock=True
+                            lock, mapped.model_copy(update={"content_hash": "", "details": {}}), keep_lock=True
                         )
                         lock.resolved = True
                     raise
         if action == "unchanged" and settled.wrote:
             action, detail = "updated", settled.note
-        recorded.details.update(settled.details)
-        recorded.details = _followed(mappings, ops.kind, source_id, recorded.details, writes, ops.path, target)
-        mappings.commit(lock, recorded)
+        mapped.details.update(settled.details)
+        mapped.details = _followed(mappings, ops.kind, source_id, mapped.details, writes, ops.path, target)
+        mappings.commit(lock, mapped)
     if settled.failure is not None:
         raise settled.failure
-    return Applied(action, target, recorded, detail or settled.note)
+    return Applied(action, target, mapped, detail or settled.note)
 
 
 def _confirm_under_lock(
@@ -227,7 +235,8 @@ def _mapping(
     parent: str | None,
     before: Mapping | None,
 ) -> Mapping:
-    kept_version = version or (before.source_version if before else None)
+    # Never back: an earliest reading may be earlier than the one recorded (both in the repeated hour).
+    kept_version = max(filter(None, [version, before.source_version if before else None]), default=None)
     return Mapping(
         kind=kind,
         source_id=source_id,

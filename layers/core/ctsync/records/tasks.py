@@ -38,7 +38,7 @@ from ctsync.records.writeback import WriteBack
 from ctsync.state import Mapping, MappingStore, RunLog
 from ctsync.sync.definition import ChangeBatch, Window
 from ctsync.sync.messages import Change, Outcome, WorkMessage
-from ctsync.timeutil import from_local_text
+from ctsync.timeutil import earliest_reading, from_local_text, local_readings
 
 KIND = "task"
 PROJECTS = "projects"
@@ -106,6 +106,12 @@ def task_name(task: TaskSnapshot, project: ProjectSnapshot | None, settings: Tas
     )
 
 
+def modified_before(row: Row, zone: str, start: datetime) -> bool:
+    """Whether a task row's `lastmodified` may be before a window's start: its earliest reading is (so a task the
+    changes phase may not have read, in the hour repeated when clocks go back, is read with its family)."""
+    return local_readings(row["lastmodified"], zone)[0] < start
+
+
 class TaskChangeSource:
     """Task changes in four phases: adoption (first run), changed tasks with their descendants, the tasks of
     changed projects, and deletions."""
@@ -136,10 +142,9 @@ class TaskChangeSource:
         for rows in pages:
             project_ids = [str(row["id"]) for row in rows]
             family = self._sync.family(project_ids)
-            # Tasks modified in the window were enqueued by the changes phase already.
-            unchanged = [
-                r for r in family.values() if from_local_text(r["lastmodified"], self._sync.zone) < window.start
-            ]
+            # Tasks modified in the window were enqueued by the changes phase already. At their earliest reading
+            # (`local_readings`): one of the hour repeated when clocks go back comes here too (twice at worst).
+            unchanged = [r for r in family.values() if modified_before(r, self._sync.zone, window.start)]
             yield ChangeBatch(self._sync.changes_for(unchanged, family), last_key=project_ids[-1])
 
 
@@ -167,7 +172,11 @@ class TaskSync:
         self._company: Company | None = None
         self._noted: set[str] = set()  # runs told that links were skipped
         self.write_back = WriteBack(
-            netsuite, record_type="projectTask", field=settings.clicktime_id_field, cause_open=cause_open
+            netsuite,
+            record_type="projectTask",
+            field=settings.clicktime_id_field,
+            cause_open=cause_open,
+            timezone=timezone,
         )
         self.tasks_source = SuiteQLChangeSource(
             netsuite,
@@ -202,7 +211,7 @@ class TaskSync:
         extra = [
             family[task_id]
             for task_id in sorted(descendants(changed, family) - changed, key=int)
-            if from_local_text(family[task_id]["lastmodified"], self.zone) < window.start
+            if modified_before(family[task_id], self.zone, window.start)
         ]
         return self.changes_for(rows + extra, family)
 
@@ -289,6 +298,7 @@ class TaskSync:
             self._ops(task, message),
             source_id=task.id,
             version=message.version,
+            earliest=earliest_reading(message.version, self.zone),
             payload=payload,
             owner=owner,
             details={"job_id": job_id or "", "active": str(active).lower()},

@@ -25,7 +25,7 @@ from ctsync.records.targets import Settled
 from ctsync.state import Mapping
 from ctsync.sync.definition import same_fingerprint
 from ctsync.sync.messages import Change
-from ctsync.timeutil import format_instant, parse_instant
+from ctsync.timeutil import earliest_reading, format_instant, parse_instant
 
 WRITTEN_BACK_ID = "written_back_id"
 WRITTEN_BACK_AT = "written_back_at"
@@ -47,8 +47,10 @@ class WriteBack:
         record_type: str,
         field: str,
         cause_open: Callable[[str], bool],
+        timezone: str,
     ) -> None:
         self._netsuite = netsuite
+        self._zone = timezone  # of the versions' clock text (`timeutil.from_local_text`)
         self.record_type = record_type
         self.field = field
         self._cause_open = cause_open
@@ -65,6 +67,8 @@ class WriteBack:
         if details.get(NOT_KEPT) == self.field and self._cause_open(self.cause_key):
             return False  # reported once; written again only after the cause is resolved
         done_at = details.get(WRITTEN_BACK_AT)
+        # The version at its latest reading against the stamp at its earliest (`write`): a later edit of the hour
+        # repeated when clocks go back (someone cleared the field) is never taken for the snapshot written back.
         return not (
             done_at and version and version <= parse_instant(done_at) and details.get(WRITTEN_BACK_ID) == target_id
         )
@@ -132,7 +136,8 @@ class WriteBack:
                 wrote=True,
                 note=f"{self.record_type} {source_id} was deleted in NetSuite meanwhile: its target made inactive",
             )
-        stamp = {WRITTEN_BACK_ID: target_id, WRITTEN_BACK_AT: format_instant(version) if version else ""}
+        at = format_instant(earliest_reading(version, self._zone)) if version else ""
+        stamp = {WRITTEN_BACK_ID: target_id, WRITTEN_BACK_AT: at}
         if kept == target_id:
             return Settled(
                 details={**stamp, NOT_KEPT: ""}, wrote=True, note=f"wrote the ID into {self.record_type}.{self.field}"
