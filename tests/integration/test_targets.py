@@ -21,6 +21,7 @@ from ctsync.records.writeback import NOT_KEPT, SOURCE_GONE, WRITTEN_BACK_AT, WRI
 from ctsync.state import Mapping, MappingStore
 from ctsync.state.mappings import RecordBusy
 from ctsync.sync.messages import Change
+from ctsync.timeutil import from_local_text
 from tests.integration.conftest import own_table
 
 V1 = datetime(2026, 3, 1, 9, 0, 0, tzinfo=UTC)
@@ -724,6 +725,24 @@ def test_write_back_writes_verifies_and_remembers() -> None:
     # nothing is due when the field already holds the ID; a wrong value is replaced
     assert not wb.due(mapping, "job-1", "job-1", V3)
     assert wb.due(mapping, "job-1", "job-9", V3)
+
+
+def test_a_field_cleared_later_in_the_hour_repeated_when_clocks_go_back_is_written_again() -> None:
+    """The write-back stamp is the snapshot's earliest reading; a snapshot is compared at its latest. Written back
+    for an edit at 01:45 PDT, a clearing edit at 01:10 PST (read 09:10Z, before 01:45 read late, 09:45Z) is newer."""
+    netsuite = FakeNetSuite()
+    wb = WriteBack(
+        netsuite,  # type: ignore[arg-type]
+        record_type="job",
+        field="custentity_ct_job_id",
+        cause_open=set().__contains__,
+        timezone="America/Los_Angeles",
+    )
+    first = from_local_text("2027-11-07 01:45:00", "America/Los_Angeles")
+    settled = wb.write("101", "job-1", first)
+    mapping = Mapping(kind=KIND, source_id="101", target_id="job-1", details=settled.details)
+    assert not wb.due(mapping, "job-1", None, first)  # the snapshot written back, read before our write
+    assert wb.due(mapping, "job-1", None, from_local_text("2027-11-07 01:10:00", "America/Los_Angeles"))
 
 
 def test_a_field_netsuite_does_not_keep_is_reported_once_and_not_written_again_until_resolved() -> None:

@@ -67,11 +67,14 @@ class WriteBack:
         if details.get(NOT_KEPT) == self.field and self._cause_open(self.cause_key):
             return False  # reported once; written again only after the cause is resolved
         done_at = details.get(WRITTEN_BACK_AT)
+        if not (done_at and version and details.get(WRITTEN_BACK_ID) == target_id):
+            return True
         # The version at its latest reading against the stamp at its earliest (`write`): a later edit of the hour
         # repeated when clocks go back (someone cleared the field) is never taken for the snapshot written back.
-        return not (
-            done_at and version and version <= parse_instant(done_at) and details.get(WRITTEN_BACK_ID) == target_id
-        )
+        # The same clock text is that snapshot. (An older one of that hour may be written again: once, as the write
+        # brings the record back holding the ID.)
+        stamp = parse_instant(done_at)
+        return not (version <= stamp or earliest_reading(version, self._zone) == stamp)
 
     def waits(self, mapping: Mapping | None) -> FieldNotKept | None:
         """The failure of a record whose write-back waits on its open field-not-kept cause, or None."""
