@@ -302,7 +302,9 @@ def test_plan_does_not_promise_to_update_a_report_netsuite_has_paid(world):
     )
 
 
-def test_plan_judges_every_other_sheet_when_one_sheet_has_a_malformed_item(world):
+def three_sheets_and_one_with_a_malformed_item(world) -> tuple[list[str], str]:
+    """Four approved expense sheets of 42.50 (three) and 10.00 (the fourth, whose one item's ExpenseDate ClickTime
+    sends as 2026-13-01): the three good sheets' IDs and the bad one's."""
     from tests.e2e import badbodies as bb
 
     good = [world.sheet(title=f"Trip {n}") for n in range(3)]
@@ -318,6 +320,11 @@ def test_plan_judges_every_other_sheet_when_one_sheet_has_a_malformed_item(world
     )
     for sheet in [bad, *good]:
         world.approve(sheet)
+    return good, bad
+
+
+def test_plan_judges_every_other_sheet_when_one_sheet_has_a_malformed_item(world):
+    good, bad = three_sheets_and_one_with_a_malformed_item(world)
 
     steps = plan_steps(world)
     result = world.run()

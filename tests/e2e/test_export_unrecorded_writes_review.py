@@ -233,14 +233,12 @@ def time_plan_steps(world) -> dict:
     return plan_steps(world, "time")
 
 
-def test_plan_of_a_blocked_sheet_with_a_noted_bill_says_skip_while_the_run_deletes_the_bill(time_world, monkeypatch):
-    """A first export writes entry E's bill; its mapping write fails; meanwhile an entry on a task linked to no
-    NetSuite task is added and the sheet approved again: the redelivery is blocked (the marker keeps the note).
-    The sheet is then un-approved. `ctns plan` says "skip: blocked, nothing of it in NetSuite" (the verdict looks at
-    child mappings only); the run deletes E's noted bill."""
+def blocked_with_a_noted_bill_then_unapproved(world, monkeypatch) -> tuple[str, str, dict]:
+    """A first export writes entry E's bill (2 h) and its mapping write fails; meanwhile an entry on a task linked to
+    no NetSuite task is added and the sheet approved again, so the redelivery is blocked (the marker keeps the
+    note); then the sheet is un-approved. The sheet's ID, E's and E's bill as NetSuite holds it."""
     from tests.e2e.test_time_export_review import unlinked_task
 
-    world = time_world
     sheet = world.sheet()
     entry = world.entry(sheet, WEEK, "2")
     world.approve(sheet)
@@ -256,12 +254,21 @@ def test_plan_of_a_blocked_sheet_with_a_noted_bill_says_skip_while_the_run_delet
     assert failed
     bill = world.bill(entry)
     assert bill is not None, "the noted bill is in NetSuite while the sheet is blocked"
-    mapping = world.session.mappings.get("timesheet", sheet)
-    assert mapping is not None and mapping.details.get("blocked"), mapping
-
     world.ct.clock.advance(timedelta(hours=1))
     world.act(sheet, "UndoApproval")
     world.ct.clock.advance(timedelta(hours=1))
+    return sheet, entry, bill
+
+
+def test_plan_of_a_blocked_sheet_with_a_noted_bill_says_skip_while_the_run_deletes_the_bill(time_world, monkeypatch):
+    """A first export writes entry E's bill; its mapping write fails; meanwhile an entry on a task linked to no
+    NetSuite task is added and the sheet approved again: the redelivery is blocked (the marker keeps the note).
+    The sheet is then un-approved. `ctns plan` says "skip: blocked, nothing of it in NetSuite" (the verdict looks at
+    child mappings only); the run deletes E's noted bill."""
+    world = time_world
+    sheet, entry, bill = blocked_with_a_noted_bill_then_unapproved(world, monkeypatch)
+    mapping = world.session.mappings.get("timesheet", sheet)
+    assert mapping is not None and mapping.details.get("blocked"), mapping
     step = time_plan_steps(world).get(sheet)
     world.run()
     gone = world.bill(entry) is None
@@ -397,25 +404,9 @@ def test_flag_policy_plan_of_a_blocked_sheet_with_a_noted_bill_says_it_stays(ope
     """time.on_unapproved = flag: the blocked sheet of the first plan test, un-approved. The run keeps the noted bill
     (recorded as the sheet's, flagged); `ctns plan` said "skip: blocked, nothing of it in NetSuite"."""
     from tests.e2e.test_time_export_review import World as TimeWorld
-    from tests.e2e.test_time_export_review import unlinked_task
 
     world = TimeWorld(open_session({"time": {"on_unapproved": "flag"}}))
-    sheet = world.sheet()
-    entry = world.entry(sheet, WEEK, "2")
-    world.approve(sheet)
-    world.ct.clock.advance(timedelta(hours=1))
-
-    def block() -> None:
-        world.act(sheet, "UndoApproval")
-        world.entry(sheet, WEEK + timedelta(days=1), "1", task=unlinked_task(world))
-        world.act(sheet, "Approve")
-
-    failed = fail_first_mapping_write(monkeypatch, "timeentry", block)
-    world.run()
-    assert failed and world.bill(entry) is not None
-    world.ct.clock.advance(timedelta(hours=1))
-    world.act(sheet, "UndoApproval")
-    world.ct.clock.advance(timedelta(hours=1))
+    sheet, entry, _ = blocked_with_a_noted_bill_then_unapproved(world, monkeypatch)
     step = plan_steps(world).get(sheet)
     world.run()
     assert world.bill(entry) is not None, "the run keeps the noted bill (the worker's side)"
