@@ -28,7 +28,7 @@ from ctsync.clicktime.errors import (
     ClickTimeOutcomeUnknown,
     ClickTimeValidationError,
 )
-from ctsync.errors import ConfigurationError, TransientError
+from ctsync.errors import ConfigurationError, NeedsAttention, TargetNotFound, TransientError
 from ctsync.retry import RetryPolicy
 from simulators.clicktime import ClickTimeSimulator, SeededIds
 from simulators.common.server import LoggedRequest, SimulatorServer
@@ -469,6 +469,9 @@ def test_a_missing_record_is_not_found(ct):
         client.get_job("doesnotexist")
     assert caught.value.status == 404 and "doesnotexist" in caught.value.message
     assert ct.statuses("/Jobs/doesnotexist") == [404]
+    # Still a NeedsAttention; also a TargetNotFound naming the path it met (`records.targets` tells its target by it)
+    assert isinstance(caught.value, NeedsAttention) and isinstance(caught.value, TargetNotFound)
+    assert caught.value.path == "/Jobs/doesnotexist"
 
 
 def test_an_unknown_field_is_a_validation_error_with_the_simulators_message(ct):

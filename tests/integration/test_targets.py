@@ -7,6 +7,7 @@ The target operations are fakes that record every call; the store, its lock and 
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,7 +15,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ctsync.clicktime.errors import ClickTimeAlreadyExists, ClickTimeOutcomeUnknown, ClickTimeValidationError
+from ctsync.clicktime.errors import (
+    ClickTimeAlreadyExists,
+    ClickTimeNotFound,
+    ClickTimeOutcomeUnknown,
+    ClickTimeValidationError,
+)
 from ctsync.netsuite.errors import NetSuiteNotFound
 from ctsync.records.targets import Applied, Settled, TargetOps, content_hash, retire, upsert_target
 from ctsync.records.writeback import NOT_KEPT, SOURCE_GONE, WRITTEN_BACK_AT, WRITTEN_BACK_ID, FieldNotKept, WriteBack
@@ -393,6 +399,86 @@ def test_a_follow_up_failure_is_raised_after_the_mapping_is_safely_recorded(stor
     mapping = store.get(KIND, "101")
     assert mapping.content_hash == content_hash(PAYLOAD) and mapping.details["written_back_id"] == "job-1"
     assert not locked_by_someone(store)
+
+
+# -- a target deleted in the target system ----------------------------------------------------------------------
+def _not_found(path: str | None) -> ClickTimeNotFound:
+    error = ClickTimeNotFound(404, "not found")
+    error.path = path
+    return error
+
+
+class GoneOps(RecordingOps):
+    """The mapped target's update meets `gone` (a not-found); other targets update normally."""
+
+    def __init__(self, gone: Exception, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.gone = gone
+
+    def update(self, target_id: str, payload: dict[str, Any], before: Mapping | None) -> None:
+        super().update(target_id, payload, before)
+        if target_id == "job-1":
+            raise self.gone
+
+    def ops(self) -> TargetOps:
+        return replace(super().ops(), path=lambda target_id: f"/Jobs/{target_id}", system="ClickTime")
+
+
+@pytest.mark.parametrize("path", ["/Jobs/job-1", "/Jobs/job-1/Tasks", None])
+def test_a_target_deleted_in_the_target_system_is_looked_for_then_made_anew_and_followed_up_as_new(store, path) -> None:
+    apply(store, RecordingOps(new_id="job-1"), PAYLOAD, V1, details={"client": "c-7"})
+    ops = GoneOps(_not_found(path), new_id="job-2")
+    ops.with_settle = True
+    renamed = {**PAYLOAD, "Name": "Website 2"}
+    applied = apply(store, ops, renamed, V2)
+    assert (applied.action, applied.target_id) == ("created", "job-2")
+    assert applied.detail == "project job-1 was deleted in ClickTime: made anew as job-2"
+    # Looked for first (a person may have made it again), then created; the follow-up is a new target's
+    assert ops.names() == ["update", "find", "create", "settle"]
+    assert ops.settled_created == [True] and ops.settle_args == [("job-2", renamed, None)]
+    mapping = store.get(KIND, "101")
+    assert (mapping.target_id, mapping.content_hash, mapping.source_version) == ("job-2", content_hash(renamed), V2)
+    assert mapping.details == {"client": "c-7"}
+    assert not locked_by_someone(store)
+
+
+def test_a_deleted_target_made_again_by_a_person_is_found_and_adopted_not_twinned(store) -> None:
+    apply(store, RecordingOps(new_id="job-1"), PAYLOAD, V1)
+    ops = GoneOps(_not_found("/Jobs/job-1"), existing="job-9")
+    applied = apply(store, ops, {**PAYLOAD, "Name": "x"}, V2)
+    assert (applied.action, applied.target_id) == ("updated", "job-9")
+    assert applied.detail == "project job-1 was deleted in ClickTime: found again as job-9"
+    assert ops.names() == ["update", "find", "update"] and store.get(KIND, "101").target_id == "job-9"
+
+
+def test_a_not_found_about_another_record_is_raised_and_makes_nothing(store) -> None:
+    """A task's link to a job that is gone: the task itself is there, so it is not made again."""
+    apply(store, RecordingOps(new_id="job-1"), PAYLOAD, V1)
+    ops = GoneOps(_not_found("/Jobs/job-7/Tasks"))
+    with pytest.raises(ClickTimeNotFound):
+        apply(store, ops, {**PAYLOAD, "Name": "x"}, V2)
+    assert ops.names() == ["update"] and store.get(KIND, "101").target_id == "job-1"
+    assert not locked_by_someone(store)
+
+
+def test_a_target_deleted_in_the_target_system_is_retired_as_it_is(store) -> None:
+    apply(store, RecordingOps(new_id="job-1"), PAYLOAD, V1)
+
+    def deactivate(_mapping: Mapping) -> None:
+        raise _not_found("/Jobs/job-1")
+
+    applied = retire(store, KIND, "101", V2, deactivate, owner="run-2:101", path=lambda t: f"/Jobs/{t}")
+    assert applied.action == "updated" and "already deleted" in applied.detail
+    assert store.get(KIND, "101").deleted and not locked_by_someone(store)
+
+    def elsewhere(_mapping: Mapping) -> None:
+        raise _not_found("/Jobs/job-7/Tasks/job-1")
+
+    # A not-found about another record (a job link of a task) is raised: the record stays mapped, not retired
+    upsert_target(store, RecordingOps(new_id="job-1").ops(), source_id="102", version=V1, payload=PAYLOAD, owner="o")
+    with pytest.raises(ClickTimeNotFound):
+        retire(store, KIND, "102", V2, elsewhere, owner="run-4:102", path=lambda t: f"/Jobs/{t}")
+    assert not store.get(KIND, "102").deleted
 
 
 # -- retire ---------------------------------------------------------------------------------------------------

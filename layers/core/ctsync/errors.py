@@ -43,6 +43,18 @@ class SyncError(Exception):
         return self._cause or cause_part(self.code.replace("_", "-"))
 
 
+class TargetNotFound(SyncError):
+    """The other system says the record addressed does not exist (a 404): deleted there, or never made.
+
+    `path` is the API path that answered so, where the client knows it: a sync keeping a target in step
+    (`records.targets.upsert_target`) takes a not-found of its target's own path to mean that the target was deleted
+    in the other system, and makes it anew. Derived from by a system's own not-found error, next to its other base
+    (`ClickTimeNotFound` is also a `NeedsAttention`): routing is unchanged for every other caller.
+    """
+
+    path: str | None = None
+
+
 class TransientError(SyncError):
     """Throttling, timeouts, 5xx, contention: the same call may succeed later."""
 

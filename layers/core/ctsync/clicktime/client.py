@@ -134,6 +134,8 @@ class ClickTimeClient:
                 if response.status_code in unsettled.DOUBTFUL_STATUSES:
                     unsettled.note(method, path, body, doubtful=True)
                 failure = error_for(response.status_code, errors, _retry_after(response))
+                if isinstance(failure, ClickTimeNotFound):
+                    failure.path = path  # which record is missing: `records.targets` tells its target from others
                 if (
                     not idempotent
                     and isinstance(failure, ClickTimeTransientError)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ctsync.errors import ConfigurationError, NeedsAttention, SyncError, TransientError, cause_part
+from ctsync.errors import ConfigurationError, NeedsAttention, SyncError, TargetNotFound, TransientError, cause_part
 
 # How ClickTime refuses a second record with a unique value (a ClientNumber, a task name): another worker won
 # the race to create it, so the record is looked up and adopted instead.
@@ -46,8 +46,8 @@ class ClickTimeAlreadyExists(ClickTimeValidationError):
     """A create refused because a unique value is taken: usually another worker created the same record."""
 
 
-class ClickTimeNotFound(ClickTimeError):
-    pass
+class ClickTimeNotFound(ClickTimeError, TargetNotFound):
+    """A 404: still a NeedsAttention for every caller; `path` (set by the client) says which call met it."""
 
 
 class ClickTimePermissionError(ClickTimeError):

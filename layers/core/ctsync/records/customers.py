@@ -48,7 +48,9 @@ def ensure_client(
         clicktime.update_client(client_id, payload)
 
     # A client is shared by a customer's projects and rarely changes: read its mapping before taking the lock.
-    ops = TargetOps(kind=KIND, find=find, create=create, update=update, check_first=True, path=client_api_path)
+    ops = TargetOps(
+        kind=KIND, find=find, create=create, update=update, check_first=True, path=client_api_path, system="ClickTime"
+    )
     applied = upsert_target(
         mappings, ops, source_id=customer.id, version=None, payload=client_payload(customer), owner=owner
     )

@@ -268,6 +268,7 @@ class ProjectSync:
             due=lambda mapping: self.write_back.pending(mapping, project.clicktime_id, version),
             may_exist=bool(project.clicktime_id),
             path=job_api_path,
+            system="ClickTime",
         )
 
     def _deactivate_deleted(self, message: WorkMessage) -> Outcome:
@@ -282,6 +283,7 @@ class ProjectSync:
             deactivate,
             f"{message.run_id}:{message.source_id}",
             path=job_api_path,
+            system="ClickTime",
         )
         return Outcome(applied.action, applied.target_id, applied.detail)  # type: ignore[arg-type]
 

@@ -9,7 +9,9 @@ The rules, in order:
    (the fence and fingerprint move on);
 4. otherwise the target is updated, or created: a create looks for an existing target first only when one
    may exist (a previous holder died after starting a create, or the source holds a written-back ID); a create
-   refused because another worker made the same record meanwhile adopts that record;
+   refused because another worker made the same record meanwhile adopts that record; a target the target system
+   says is not found on update (`TargetNotFound` for its own path: a person deleted it there) is gone, so it is
+   looked for and, not found, created anew, and followed up as a new target (rule 5 with no mapping before);
 5. a follow-up step (`settle`: linking a task to its job, writing the ID back into NetSuite) runs after the
    target exists; if it fails for a target just created, the mapping is recorded first (empty hash), so the
    target is known and the retry brings it up to date instead of creating another;
@@ -31,7 +33,7 @@ from typing import Any
 
 from ctsync import unsettled
 from ctsync.clicktime.errors import ClickTimeAlreadyExists, ClickTimeOutcomeUnknown
-from ctsync.errors import NeedsAttention, SyncError
+from ctsync.errors import NeedsAttention, SyncError, TargetNotFound
 from ctsync.observability import logger
 from ctsync.state import Lock, Mapping, MappingStore
 from ctsync.timeutil import parse_instant, utc_now
@@ -73,6 +75,7 @@ class TargetOps:
     may_exist: bool = False  # the source says a target may exist already (it holds a written-back ID)
     check_first: bool = False  # read before locking: a shared parent (a client) is usually unchanged
     path: Callable[[str], str] | None = None  # target id -> the API path its writes go to (rechecks compare it)
+    system: str = "the target system"  # its name, for the run log
 
 
 @dataclass(frozen=True)
@@ -138,23 +141,38 @@ def upsert_target(
             return Applied("skipped", before.target_id, before, "stale: a newer version was applied")  # type: ignore[union-attr]
         if before is not None and _holds(before, digest) and not ops.due(before):
             return _confirm_under_lock(mappings, lock, before, recorded, fingerprint)
-        detail, created = "", False
+        detail, created, renewed = "", False, False
         with unsettled.watching() as writes, _doubts_kept_on_failure(mappings, lock, writes, ops.path):
             if before is not None and _holds(before, digest):
                 action, target = "unchanged", before.target_id
             elif before is not None:
-                ops.update(before.target_id, payload, before)
                 action, target = "updated", before.target_id
+                if not _updated_unless_gone(ops, before, payload):
+                    # Deleted in the target system (by a person there): found if someone made it again, else made
+                    # anew; what was in doubt about the old target no longer matters.
+                    target, action, _ = _find_or_create(lock, ops, payload, look=True)
+                    created, renewed = action == "created", True
+                    detail = f"{ops.kind} {before.target_id} was deleted in {ops.system}: " + (
+                        f"made anew as {target}" if created else f"found again as {target}"
+                    )
+                    logger.warning(
+                        f"{ops.kind} {source_id}: {detail}",
+                        extra={"kind": ops.kind, "source_id": source_id, "target_id": target, "gone": before.target_id},
+                    )
+                    before = before.model_copy(update={"details": unsettled.settled(before.details)})
             else:
                 target, action, detail = _find_or_create(lock, ops, payload)
                 created = action == "created"
             mapped = _mapping(ops.kind, source_id, target, recorded, digest, fingerprint, details, parent, before)
             settled = Settled()
+            # A target made anew follows up as a new one does (its link, its ID written back): the mapping before
+            # described the target that is gone.
+            prior = None if renewed else before
             if ops.settle:
                 try:
-                    settled = ops.settle(target, payload, before, created)
+                    settled = ops.settle(target, payload, prior, created)
                 except BaseException:
-                    if before is None:
+                    if prior is None:
                         # Known at once: the retry updates this target instead of looking for it or making
                         # another. (Its details are not recorded: what they describe, the follow-up, did not
                         # happen.)
@@ -193,8 +211,27 @@ def _confirm_under_lock(
     return Applied("unchanged", mapping.target_id, mapping)
 
 
-def _find_or_create(lock: Lock, ops: TargetOps, payload: Payload) -> tuple[str, str, str]:
-    if lock.create_may_exist or ops.may_exist:
+def _updated_unless_gone(ops: TargetOps, before: Mapping, payload: Payload) -> bool:
+    """Update the mapped target; False when the target system says that target is not found (deleted there)."""
+    try:
+        ops.update(before.target_id, payload, before)
+    except TargetNotFound as error:
+        if not _gone(error, ops.path, before.target_id):
+            raise
+        return False
+    return True
+
+
+def _gone(error: TargetNotFound, path: Callable[[str], str] | None, target_id: str) -> bool:
+    """Whether a not-found is about the target itself: its own path, or one below it (its links). One about another
+    record (the job a task is linked to) is not. An error that does not say its path is taken as the target's."""
+    at = path(target_id) if path else None
+    return not (at and error.path and error.path != at and not error.path.startswith(f"{at}/"))
+
+
+def _find_or_create(lock: Lock, ops: TargetOps, payload: Payload, *, look: bool = False) -> tuple[str, str, str]:
+    """`look`: find first even when nothing says a target may exist (one made again by hand is adopted)."""
+    if look or lock.create_may_exist or ops.may_exist:
         existing = ops.find()
         if existing:
             ops.update(existing, payload, None)
@@ -296,12 +333,14 @@ def retire(
     deactivate: Callable[[Mapping], None],
     owner: str,
     path: Callable[[str], str] | None = None,
+    system: str = "the target system",
 ) -> Applied:
     """A source record was deleted: deactivate its target once (never delete it: history hangs off it).
 
     The fence moves to the deletion's version, so a late message about the record cannot revive the target.
     `path` (target id -> API path) lets a later run look at the target again when a write to it was of unknown
-    outcome (this deactivation, or an earlier write still unsettled).
+    outcome (this deactivation, or an earlier write still unsettled). A target already deleted in the target
+    system (a not-found of its path) is retired as it is.
     """
     mapping = mappings.get(kind, source_id)
     if mapping is None:
@@ -313,13 +352,25 @@ def retire(
         if current.deleted:
             mappings.release(lock)
             return Applied("unchanged", current.target_id, current, "already deactivated")
+        gone = False
         with unsettled.watching() as writes, _doubts_kept_on_failure(mappings, lock, writes, path):
-            deactivate(current)
+            try:
+                deactivate(current)
+            except TargetNotFound as error:
+                if not _gone(error, path, current.target_id):
+                    raise
+                gone = True  # deleted in the target system already: nothing is left to make inactive
         kept = _followed(mappings, kind, source_id, current.details, writes, path, current.target_id)
+        if gone:
+            kept = unsettled.settled(kept)
         retired = current.model_copy(
             update={"deleted": True, "source_version": version, "content_hash": "", "details": kept}
         )
         mappings.commit(lock, retired)
+    if gone:
+        detail = f"deleted in the source: {kind} {retired.target_id} was already deleted in {system}"
+        logger.info(f"{kind} {source_id}: {detail}", extra={"kind": kind, "source_id": source_id})
+        return Applied("updated", retired.target_id, retired, detail)
     return Applied("updated", retired.target_id, retired, f"deleted in the source: {kind} made inactive")
 
 

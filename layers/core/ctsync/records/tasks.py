@@ -371,6 +371,7 @@ class TaskSync:
             due=lambda mapping: self.write_back.pending(mapping, task.clicktime_id, message.version),
             may_exist=bool(task.clicktime_id),
             path=task_api_path,
+            system="ClickTime",
         )
 
     def _note_unrestricted(self, run_id: str) -> bool:
@@ -435,7 +436,14 @@ class TaskSync:
             self._place(mapping.target_id, payload, previous_job=None, run_id=message.run_id)
 
         applied = retire(
-            self._mappings, KIND, message.source_id, message.version, deactivate, owner, path=task_api_path
+            self._mappings,
+            KIND,
+            message.source_id,
+            message.version,
+            deactivate,
+            owner,
+            path=task_api_path,
+            system="ClickTime",
         )
         return Outcome(applied.action, applied.target_id, applied.detail)  # type: ignore[arg-type]
 
