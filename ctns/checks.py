@@ -227,6 +227,9 @@ def _time_zone(netsuite: Any, config: SyncConfig, checks: list[Check]) -> None:
         page = netsuite.suiteql_page(f"SELECT j.id AS id, {stamp} FROM job j{where}{order}", limit=1)
         return page.rows[0] if page.rows else None
 
+    def modified(record: str) -> datetime:  # the REST record's lastModifiedDate: an instant in UTC
+        return parse_instant(str(netsuite.get_record("job", record, fields=["lastModifiedDate"])["lastModifiedDate"]))
+
     try:
         row = suiteql("", " ORDER BY j.lastmodifieddate DESC, j.id DESC")
         if row is None:
@@ -235,15 +238,13 @@ def _time_zone(netsuite: Any, config: SyncConfig, checks: list[Check]) -> None:
             )
             return
         record = str(row["id"])
-        rest = parse_instant(str(netsuite.get_record("job", record, fields=["lastModifiedDate"])["lastModifiedDate"]))
+        rest = modified(record)
         gap = _gap(str(row["lastmodified"]), zone, rest)
         if abs(gap) > TIME_ZONE_TOLERANCE_SECONDS:
             # Edited between the two reads? Read its SuiteQL time again: a real offset stays, an edit does not.
             again = suiteql(f" WHERE j.id = {int(record)}", "")
             if again is not None:
-                rest = parse_instant(
-                    str(netsuite.get_record("job", record, fields=["lastModifiedDate"])["lastModifiedDate"])
-                )
+                rest = modified(record)
                 row, gap = again, _gap(str(again["lastmodified"]), zone, rest)
     except Exception as error:  # noqa: BLE001 - told as one line
         checks.append(Check(TIME_ZONE_CHECK, WARN, f"could not check {zone}: {explain(error, 'netsuite', config)}"))
