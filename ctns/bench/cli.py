@@ -237,7 +237,8 @@ def main(argv: list[str] | None = None) -> int:
         "--time-levels",
         default="2x1,2x2,5x1",
         help="time export levels WxK: W worker environments, each writing K bills at once (time.write_concurrency;"
-        " a bare W: the config's default K); WxKxS also sets time.sheets_at_once to S",
+        " a bare W: the config's default K); WxKxS also sets time.sheets_at_once to S, WxKxSxB the time worker's"
+        " batch size to B (1-10; the template's BatchSize otherwise)",
     )
     parser.add_argument("--poller-projects", default=None, help="projects for the poller memory run, e.g. 10000,100000")
     parser.add_argument("--cold-repeats", type=int, default=None)

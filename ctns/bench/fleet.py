@@ -53,6 +53,8 @@ class FleetRunner(LocalRunner):
         self.drain_probes: dict[str, tuple[Probe, Probe]] = {}
         self.poll_seconds: dict[str, float] = {}
         self.workers: dict[str, int] = {}  # a sync's worker concurrency for the next drains (the template's if absent)
+        self.batch_sizes: dict[str, int] = {}  # a sync's batch size for the next drains (the template's if absent)
+        self.drain_batch_size: dict[str, int] = {}  # the batch size of a sync's last drain
 
     def probe(self) -> Probe:
         sims = self.session.simulators
@@ -123,6 +125,8 @@ class FleetRunner(LocalRunner):
         if self._queue_empty(self.aws.queue_url(mapping.queue)):
             return  # nothing enqueued: the event source mapping invokes nothing (and no environment starts)
         spec = self.environment_spec(mapping)
+        spec["batch_size"] = self.batch_sizes.get(result.sync) or spec["batch_size"]
+        self.drain_batch_size[result.sync] = spec["batch_size"]
         size = self.workers.get(result.sync) or max(1, int(self.stack.resolve(mapping.max_concurrency)))
         starting = time.perf_counter()
         fleet = Fleet(spec, size, self.log_path, self.esm_sqs).start()
@@ -268,6 +272,7 @@ def measure(session: Any, sync: str) -> dict[str, Any]:
         "enqueued": row.get("enqueued", 0),
         "delivered": run.delivered,
         "invocations": run.invocations,
+        "batch_size": runner.drain_batch_size.get(sync),
         "returned_to_queue": run.batch_item_failures,
         **{name: row.get(name, 0) for name in OUTCOMES},
         "failures": report["failures"],

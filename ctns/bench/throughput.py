@@ -207,16 +207,22 @@ def _bills(row: dict[str, Any]) -> int:
     return sum(n for k, n in row["netsuite"]["writes_by_kind"].items() if k.endswith(" record/timeBill"))
 
 
+MAX_BATCH_SIZE = 10  # the most messages the bench's event source mapping receives at once (SQS's limit)
+
+
 def parse_levels(text: str, default_write_concurrency: int) -> tuple[tuple[int, ...], ...]:
-    """`2x1,2x2,5,5x1x3` -> ((2, 1), (2, 2), (5, default), (5, 1, 3)): W environments, each writing K bills at
-    once; a third figure S sets time.sheets_at_once (timesheets of a batch in progress at once)."""
+    """`2x1,2x2,5,5x1x3,5x1x3x10` -> ((2, 1), (2, 2), (5, default), (5, 1, 3), (5, 1, 3, 10)): W environments,
+    each writing K bills at once; a third figure S sets time.sheets_at_once (timesheets of a batch in progress at
+    once), a fourth B the batch size (work messages an invocation gets; the template's when absent)."""
     levels: list[tuple[int, ...]] = []
     for part in text.split(","):
         if part.strip():
-            workers, _, rest = part.strip().lower().partition("x")
-            write, _, sheets = rest.partition("x")
-            level = (int(workers), int(write) if write else default_write_concurrency)
-            levels.append((*level, int(sheets)) if sheets else level)
+            workers, *rest = (int(figure) for figure in part.strip().lower().split("x"))
+            if len(rest) > 3:
+                raise ValueError(f"a level is W, WxK, WxKxS or WxKxSxB, not {part.strip()!r}")
+            if len(rest) == 3 and not 1 <= rest[2] <= MAX_BATCH_SIZE:
+                raise ValueError(f"a batch size B is 1 to {MAX_BATCH_SIZE} (SQS receives at most ten), not {rest[2]}")
+            levels.append((workers, rest[0] if rest else default_write_concurrency, *rest[1:]))
     return tuple(levels)
 
 
@@ -402,18 +408,25 @@ def exports(server: Any, log: str, settings: Settings, entries: int) -> dict[str
         levels = list(settings.time_levels or ((template_workers, _default_write_concurrency()),))
         rows: list[dict[str, Any]] = []
         second: dict[str, Any] = {}
-        for index, (workers, write_concurrency, *sheets) in enumerate(levels):
+        for index, (workers, write_concurrency, *rest) in enumerate(levels):
             if index:
                 reset_time_export(session)
+            sheets, batch = (rest + [None, None])[:2]
             session.runner.workers["time"] = workers
-            set_write_concurrency(session, write_concurrency, sheets[0] if sheets else None)
+            if batch:
+                session.runner.batch_sizes["time"] = batch
+            else:
+                session.runner.batch_sizes.pop("time", None)
+            set_write_concurrency(session, write_concurrency, sheets)
             first = measure(session, "time")
-            rows.append(time_row(first, workers, settings, write_concurrency, sheets[0] if sheets else None))
-            rows[-1]["level"] = "x".join(str(n) for n in (workers, write_concurrency, *sheets))  # as asked for
+            rows.append(time_row(first, workers, settings, write_concurrency, sheets))
+            rows[-1]["batch_size"] = first.get("batch_size")
+            rows[-1]["level"] = "x".join(str(n) for n in (workers, write_concurrency, *rest))  # as asked for
             if index == 0:
                 second = measure(session, "time")
                 rows[-1]["first"] = first
         session.runner.workers.pop("time", None)
+        session.runner.batch_sizes.pop("time", None)
         model_time_rows(rows, settings)
         expenses = expense_nights(session)
     finally:

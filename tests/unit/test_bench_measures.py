@@ -400,6 +400,11 @@ def test_the_headline_level_is_the_one_with_the_most_in_flight_within_c():
 
 def test_a_time_level_may_set_the_timesheets_in_progress_at_once():
     assert throughput.parse_levels("5x1x3, 2x2,5", 2) == ((5, 1, 3), (2, 2), (5, 2))
+    assert throughput.parse_levels("5x1x3x10,5x1x3x5", 2) == ((5, 1, 3, 10), (5, 1, 3, 5))
+    with pytest.raises(ValueError, match="WxKxSxB"):
+        throughput.parse_levels("5x1x3x10x2", 2)
+    with pytest.raises(ValueError, match="1 to 10"):
+        throughput.parse_levels("5x1x3x20", 2)
 
 
 def test_the_model_overlaps_sheets_from_a_base_measured_one_sheet_at_a_time():
