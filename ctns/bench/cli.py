@@ -252,6 +252,28 @@ def main(argv: list[str] | None = None) -> int:
     if args.latency < 0.05:
         parser.error("L must be at least 0.05 s")
 
+    from ctns.bench import throughput
+
+    try:
+        quick = args.quick
+        settings = throughput.Settings(
+            size=args.size or (1 if quick else 3),
+            concurrency_size=args.concurrency_size or (2 if quick else 6 if args.full else 4),
+            latency=args.latency,
+            limit=args.limit,
+            levels=_whole_numbers("--levels", args.levels),
+            time_entries=_whole_numbers(
+                "--time-entries", args.time_entries or ("500" if quick else "1000,5000,20000" if args.full else "1000")
+            ),
+            time_levels=throughput.parse_levels(args.time_levels, throughput._default_write_concurrency()),
+        )
+        poller_projects = _whole_numbers(
+            "--poller-projects",
+            args.poller_projects or ("1000,10000" if quick else "10000,100000" if args.full else "2000,20000"),
+        )
+    except ValueError as error:  # one line for the person at the terminal, not a traceback in the functions' log
+        parser.error(f"{error}")
+
     OUT.mkdir(parents=True, exist_ok=True)
     log_path = str((OUT / "functions.log").resolve())
     # The functions' logs (Powertools writes JSON to stdout, in this process for the poller) go to the log
@@ -263,27 +285,6 @@ def main(argv: list[str] | None = None) -> int:
     os.dup2(log_fd, 1)
     os.dup2(log_fd, 2)  # warnings too (Powertools' "unpublished metrics"): the functions' business
 
-    from ctns.bench import throughput
-
-    quick = args.quick
-    settings = throughput.Settings(
-        size=args.size or (1 if quick else 3),
-        concurrency_size=args.concurrency_size or (2 if quick else 6 if args.full else 4),
-        latency=args.latency,
-        limit=args.limit,
-        levels=tuple(int(x) for x in args.levels.split(",")),
-        time_entries=tuple(
-            int(x)
-            for x in (args.time_entries or ("500" if quick else "1000,5000,20000" if args.full else "1000")).split(",")
-        ),
-        time_levels=throughput.parse_levels(args.time_levels, throughput._default_write_concurrency()),
-    )
-    poller_projects = tuple(
-        int(x)
-        for x in (
-            args.poller_projects or ("1000,10000" if quick else "10000,100000" if args.full else "2000,20000")
-        ).split(",")
-    )
     repeats = args.cold_repeats or (5 if quick else 15)
     result: dict[str, Any] = {
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -495,6 +496,14 @@ def _headline(result: dict[str, Any], settings: Any) -> None:
             "projects": memory["rows"][-1]["projects"],
             "by_projects": {r["projects"]: r.get("suiteql_per_1000_rows") for r in memory["rows"]},
         }
+
+
+def _whole_numbers(option: str, text: str) -> tuple[int, ...]:
+    """`"1000,5000"` -> (1000, 5000); ValueError naming the option otherwise."""
+    try:
+        return tuple(int(x) for x in text.split(","))
+    except ValueError:
+        raise ValueError(f"{option} takes whole numbers separated by commas, not {text!r}") from None
 
 
 def _levels(levels: Any) -> str:

@@ -217,7 +217,12 @@ def parse_levels(text: str, default_write_concurrency: int) -> tuple[tuple[int, 
     levels: list[tuple[int, ...]] = []
     for part in text.split(","):
         if part.strip():
-            workers, *rest = (int(figure) for figure in part.strip().lower().split("x"))
+            try:
+                workers, *rest = (int(figure) for figure in part.strip().lower().split("x"))
+            except ValueError:
+                raise ValueError(
+                    f"a level is W, WxK, WxKxS or WxKxSxB in whole numbers, not {part.strip()!r}"
+                ) from None
             if len(rest) > 3:
                 raise ValueError(f"a level is W, WxK, WxKxS or WxKxSxB, not {part.strip()!r}")
             if len(rest) == 3 and not 1 <= rest[2] <= MAX_BATCH_SIZE:

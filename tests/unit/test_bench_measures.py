@@ -405,6 +405,8 @@ def test_a_time_level_may_set_the_timesheets_in_progress_at_once():
         throughput.parse_levels("5x1x3x10x2", 2)
     with pytest.raises(ValueError, match="1 to 10"):
         throughput.parse_levels("5x1x3x20", 2)
+    with pytest.raises(ValueError, match="whole numbers, not '5xa'"):
+        throughput.parse_levels("5xa", 2)
 
 
 def test_the_model_overlaps_sheets_from_a_base_measured_one_sheet_at_a_time():
@@ -431,3 +433,23 @@ def test_a_time_export_says_how_much_of_c_was_in_flight_and_how_busy_its_environ
     row = throughput.time_row(first, 5, settings)
     assert row["netsuite_mean_in_flight"] == 3.5
     assert row["environments_busy_share"] == 0.8
+
+
+@pytest.mark.parametrize(
+    ("arguments", "told"),
+    [
+        (["--time-levels", "5x1x3x20"], "a batch size B is 1 to 10 (SQS receives at most ten), not 20"),
+        (["--time-levels", "5xa"], "a level is W, WxK, WxKxS or WxKxSxB in whole numbers, not '5xa'"),
+        (["--time-entries", "1k"], "--time-entries takes whole numbers separated by commas, not '1k'"),
+        (["--levels", "2,x"], "--levels takes whole numbers separated by commas, not '2,x'"),
+    ],
+)
+def test_a_size_or_level_that_is_not_a_whole_number_is_one_line_before_anything_runs(arguments, told, capsys, tmp_path):
+    with pytest.raises(SystemExit) as stopped:
+        cli.main(["--only", "exports", "--out", str(tmp_path / "bench.json"), *arguments])
+
+    assert stopped.value.code == 2
+    error = capsys.readouterr().err
+    assert error.rstrip().splitlines()[-1] == f"ctns-bench: error: {told}"
+    assert "Traceback" not in error
+    assert not (tmp_path / "bench.json").exists()
