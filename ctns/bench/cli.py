@@ -251,6 +251,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown sections {sorted(unknown)}")
     if args.latency < 0.05:
         parser.error("L must be at least 0.05 s")
+    if args.limit < 1 or (args.cold_repeats is not None and args.cold_repeats < 1):
+        parser.error("--limit and --cold-repeats must be at least 1")
 
     from ctns.bench import throughput
 
@@ -499,11 +501,14 @@ def _headline(result: dict[str, Any], settings: Any) -> None:
 
 
 def _whole_numbers(option: str, text: str) -> tuple[int, ...]:
-    """`"1000,5000"` -> (1000, 5000); ValueError naming the option otherwise."""
+    """`"1000,5000"` -> (1000, 5000); ValueError naming the option otherwise (a figure below 1 too)."""
     try:
-        return tuple(int(x) for x in text.split(","))
+        numbers = tuple(int(x) for x in text.split(","))
     except ValueError:
-        raise ValueError(f"{option} takes whole numbers separated by commas, not {text!r}") from None
+        numbers = ()
+    if not numbers or min(numbers) < 1:
+        raise ValueError(f"{option} takes whole numbers of at least 1 separated by commas, not {text!r}")
+    return numbers
 
 
 def _levels(levels: Any) -> str:

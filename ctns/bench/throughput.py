@@ -218,11 +218,14 @@ def parse_levels(text: str, default_write_concurrency: int) -> tuple[tuple[int, 
     for part in text.split(","):
         if part.strip():
             try:
-                workers, *rest = (int(figure) for figure in part.strip().lower().split("x"))
+                figures = [int(figure) for figure in part.strip().lower().split("x")]
             except ValueError:
+                figures = [0]
+            if min(figures) < 1:
                 raise ValueError(
-                    f"a level is W, WxK, WxKxS or WxKxSxB in whole numbers, not {part.strip()!r}"
-                ) from None
+                    f"a level is W, WxK, WxKxS or WxKxSxB in whole numbers of at least 1, not {part.strip()!r}"
+                )
+            workers, *rest = figures
             if len(rest) > 3:
                 raise ValueError(f"a level is W, WxK, WxKxS or WxKxSxB, not {part.strip()!r}")
             if len(rest) == 3 and not 1 <= rest[2] <= MAX_BATCH_SIZE:

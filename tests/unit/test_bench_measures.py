@@ -405,7 +405,7 @@ def test_a_time_level_may_set_the_timesheets_in_progress_at_once():
         throughput.parse_levels("5x1x3x10x2", 2)
     with pytest.raises(ValueError, match="1 to 10"):
         throughput.parse_levels("5x1x3x20", 2)
-    with pytest.raises(ValueError, match="whole numbers, not '5xa'"):
+    with pytest.raises(ValueError, match="whole numbers of at least 1, not '5xa'"):
         throughput.parse_levels("5xa", 2)
 
 
@@ -439,9 +439,15 @@ def test_a_time_export_says_how_much_of_c_was_in_flight_and_how_busy_its_environ
     ("arguments", "told"),
     [
         (["--time-levels", "5x1x3x20"], "a batch size B is 1 to 10 (SQS receives at most ten), not 20"),
-        (["--time-levels", "5xa"], "a level is W, WxK, WxKxS or WxKxSxB in whole numbers, not '5xa'"),
-        (["--time-entries", "1k"], "--time-entries takes whole numbers separated by commas, not '1k'"),
-        (["--levels", "2,x"], "--levels takes whole numbers separated by commas, not '2,x'"),
+        (["--time-levels", "5xa"], "a level is W, WxK, WxKxS or WxKxSxB in whole numbers of at least 1, not '5xa'"),
+        (["--time-entries", "1k"], "--time-entries takes whole numbers of at least 1 separated by commas, not '1k'"),
+        (["--levels", "2,x"], "--levels takes whole numbers of at least 1 separated by commas, not '2,x'"),
+        (["--time-levels", "0x1"], "a level is W, WxK, WxKxS or WxKxSxB in whole numbers of at least 1, not '0x1'"),
+        (
+            ["--time-entries", "1000,0"],
+            "--time-entries takes whole numbers of at least 1 separated by commas, not '1000,0'",
+        ),
+        (["--limit", "0"], "--limit and --cold-repeats must be at least 1"),
     ],
 )
 def test_a_size_or_level_that_is_not_a_whole_number_is_one_line_before_anything_runs(arguments, told, capsys, tmp_path):
