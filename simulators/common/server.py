@@ -37,7 +37,7 @@ class Request:
     body: bytes
     params: dict[str, str] = field(default_factory=dict)  # filled from the route pattern
     host: str = ""
-    arrived: float = 0.0  # time.perf_counter() when the app began handling it (counted in flight from then)
+    arrived: float = 0.0  # time.perf_counter() when it arrived (its request line read; counted in flight from then)
 
     def header(self, name: str, default: str = "") -> str:
         return self.headers.get(name.lower(), default)
@@ -160,7 +160,7 @@ class App:
         raise HttpError(404, f"No resource at {request.path}")
 
     def handle(self, request: Request) -> Response:
-        arrived = request.arrived = time.perf_counter()
+        arrived = request.arrived = request.arrived or time.perf_counter()
         with self._flight_lock:
             self.in_flight += 1
         try:
@@ -192,6 +192,7 @@ class App:
         with self._log_lock:
             held, self._held = self._held, []
         for request in held:
+            request.arrived = 0.0  # processed now, long after it arrived: no time of its own in flight
             try:
                 response = self.dispatch(request)
             except HttpError as error:
@@ -250,6 +251,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         pass
+
+    def parse_request(self) -> bool:
+        # A request arrives when its request line has been read. Stamped here, the simulator's own parsing of its
+        # headers and body counts within a NetSuite request's L, as a real server's parsing is within its latency.
+        self._line_read_at = time.perf_counter()
+        return super().parse_request()
 
     def _serve(self) -> None:
         """Every request gets an HTTP answer: one the simulator cannot read gets a 400, a simulator bug a 500.
@@ -319,6 +326,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             # Before the request counts as in flight: latency is the network's, not the server's
             # (a simulator that models server time, like NetSuite's processing_seconds, sleeps in its route).
             time.sleep(delay)
+        request.arrived = time.perf_counter() if delay else self._line_read_at
         if fault is not None:
             app.faults.record(app.faults.label(fault))
             if self._apply(fault, request):
@@ -376,6 +384,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 self.send_header(name, value)
             if close:
                 self.send_header("Connection", "close")
+            if payload and len(payload) <= _WRITE_SLICE:
+                # Headers and a small body in one write, as a server answering from its buffer sends them: two
+                # writes let another of the simulator's threads take the interpreter in between.
+                self._headers_buffer.append(b"\r\n" + bytes(payload))
+                self.flush_headers()
+                return
             self.end_headers()
             if payload:
                 # In slices, so a large body (an 11 MB receipt) streams out as the client reads it.

@@ -926,31 +926,25 @@ def test_401s_soon_after_an_accepted_request_are_load_even_when_probes_would_be_
 
 # -- the caller's share of NetSuite's concurrency limit ---------------------------------------------------------
 class CountingSlot:
-    """A caller's slot (`requests_held_by`): how many times it was taken, and whether a request was sent in it."""
+    """A caller's sender (`requests_sent_by`): how many requests it was handed, and whether each was sent through it
+    (on a slot of the caller's)."""
 
     def __init__(self) -> None:
         self.session: RecordingSession | None = None
         self.taken = 0
         self.held = False
         self.sent_while_held = 0
-        self.sent_outside = 0
 
-    def __call__(self) -> Any:
-        import contextlib
-
-        @contextlib.contextmanager
-        def hold() -> Iterator[None]:
-            self.taken += 1
-            self.held = True
-            assert self.session is not None
-            sent = len(self.session.sent)
-            try:
-                yield
-            finally:
-                self.held = False
-                self.sent_while_held += len(self.session.sent) - sent
-
-        return hold()
+    def __call__(self, request: Any) -> Any:
+        self.taken += 1
+        self.held = True
+        assert self.session is not None
+        sent = len(self.session.sent)
+        try:
+            return request()
+        finally:
+            self.held = False
+            self.sent_while_held += len(self.session.sent) - sent
 
 
 def test_every_attempt_is_sent_in_the_callers_slot_and_no_pause_holds_one(ns):
@@ -964,7 +958,7 @@ def test_every_attempt_is_sent_in_the_callers_slot_and_no_pause_holds_one(ns):
     slot.session = conn.session
 
     # When the client reads the server time and a page of SuiteQL within it
-    with client_module.requests_held_by(slot):
+    with client_module.requests_sent_by(slot):
         conn.client.server_time()
         list(conn.client.rows(_customers_after))
 
@@ -991,7 +985,7 @@ def test_a_request_is_signed_before_it_takes_a_slot(ns):
         return sign(request)
 
     conn.client._auth = signing
-    with client_module.requests_held_by(slot):
+    with client_module.requests_sent_by(slot):
         conn.client.server_time()
         list(conn.client.rows(_customers_after))
 

@@ -147,10 +147,12 @@ def test_nothing_to_write_writes_nothing() -> None:
 
 
 def _hold(slots: Slots, ticket: int, entered: list[int], lock: threading.Lock, release: threading.Event) -> None:
-    with slots.held(ticket):
+    def request() -> None:
         with lock:
             entered.append(ticket)
         assert release.wait(GUARD)
+
+    slots.send(ticket, request)
 
 
 def _until_waiting(slots: Slots, count: int) -> None:
@@ -199,8 +201,7 @@ def test_slots_let_the_limit_in_at_once_never_more_and_free_a_slot_on_an_error()
 
     def sheet(ticket: int, items: list[int]) -> list[Ran[int, str]]:
         def write(item: int) -> str:
-            with slots.held(ticket):
-                return writes(item)
+            return slots.send(ticket, lambda: writes(item))
 
         return in_window(items, write, limit)
 
@@ -210,6 +211,62 @@ def test_slots_let_the_limit_in_at_once_never_more_and_free_a_slot_on_an_error()
     assert writes.most_in_flight == limit and slots.most_busy == limit
     assert sorted(writes.written) == [0, 1, 4, 5, 6, 7, 8]  # the refusal of 3 freed its slot: 8 still ran
     assert isinstance(outcomes[2][0].error, Refused)
+
+
+def test_the_sender_that_gets_an_answer_sends_the_next_waiting_request_itself() -> None:
+    """Limit 1: while the first request is on the wire two more wait; both are sent by the thread that sent the
+    first as soon as its answer is in (not each by its own caller's thread, which would first have to wake up),
+    and each caller gets its own answer back."""
+    slots = Slots(1)
+    release = threading.Event()
+    senders: list[threading.Thread] = []
+
+    def request(answer: str, hold: bool = False) -> str:
+        senders.append(threading.current_thread())
+        if hold:
+            assert release.wait(GUARD)
+        return answer
+
+    with ThreadPoolExecutor(max_workers=3) as callers:
+        first = callers.submit(slots.send, slots.ticket(), lambda: request("first", hold=True))
+        with slots._changed:
+            assert slots._changed.wait_for(lambda: slots.most_busy == 1, timeout=GUARD)
+        rest = [callers.submit(slots.send, slots.ticket(), lambda a=a: request(a)) for a in ("second", "third")]
+        _until_waiting(slots, 2)
+        release.set()
+        answers = [first.result(GUARD)] + [r.result(GUARD) for r in rest]
+
+    assert answers == ["first", "second", "third"]
+    assert len(set(senders)) == 1 and senders[0] is not threading.current_thread()
+
+
+def test_a_request_that_raises_raises_in_its_caller_and_frees_its_slot() -> None:
+    slots = Slots(1)
+
+    def refused() -> str:
+        raise Refused("429")
+
+    with pytest.raises(Refused):
+        slots.send(slots.ticket(), refused)
+    assert slots.send(slots.ticket(), lambda: "next") == "next"
+    assert slots.most_busy == 1 and slots.waiters() == 0
+
+
+def test_the_senders_end_when_the_invocation_ends() -> None:
+    senders: list[threading.Thread] = []
+
+    def request() -> None:
+        senders.append(threading.current_thread())
+
+    with sharing_slots():
+        shared = slots("writes", 2)
+        shared.LINGER_SECONDS = 3600.0  # so only the invocation's end can end them
+        shared.send(shared.ticket(), request)
+        shared.send(shared.ticket(), request)
+
+    for sender in senders:
+        sender.join(GUARD)
+    assert senders and not any(sender.is_alive() for sender in senders)
 
 
 def test_the_records_of_one_invocation_share_one_slots_and_outside_one_each_caller_has_its_own() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -200,3 +201,23 @@ def test_a_raw_utf8_character_in_the_query_is_signed_as_its_bytes():
         status, _, body = raw(server, data)
     assert status == 200, body
     assert sim.login_audit == [] and sim.internal_errors == []
+
+
+def test_a_request_is_in_flight_from_its_request_line_its_headers_parsing_included(served):
+    """A server's latency starts when a request arrives, so the simulator's own reading of the headers and body
+    counts within a request's time in flight (and NetSuite's L), not before it. Headers sent a second after the
+    request line keep the request in flight nearly that long (less only the moments the server took to read the
+    line, which a loaded machine can stretch: hence half), where counting from the parsed headers gives a few ms."""
+    app, server = served
+    pause = 1.0
+    host, port = server.url.removeprefix("http://").split(":")
+    before = app.in_flight_seconds
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(b"GET /v2/Jobs HTTP/1.1\r\n")
+        threading.Event().wait(pause)
+        sock.sendall(f"Host: {host}:{port}\r\nConnection: close\r\n\r\n".encode("latin-1"))
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+    assert received.startswith(b"HTTP/1.1 ")
+    assert app.in_flight_seconds - before >= pause / 2

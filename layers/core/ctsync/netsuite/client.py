@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
@@ -41,25 +41,21 @@ CREDENTIALS_PROVEN_SECONDS = 600.0
 
 # A caller that shares its part of NetSuite's account concurrency limit among threads (a time worker's
 # invocation: `time.write_concurrency` slots for every timesheet it has in progress) sets this; each attempt's
-# request, read or write, then holds one slot while on the wire, and a pause before a retry holds none.
-_request_slot: ContextVar[Callable[[], AbstractContextManager[Any]] | None] = ContextVar(
-    "netsuite_request_slot", default=None
-)
+# request, read or write, is then sent through it, which sends it on a free slot, and a pause before a retry
+# holds none.
+Sender = Callable[[Callable[[], requests.Response]], requests.Response]
+_request_sender: ContextVar[Sender | None] = ContextVar("netsuite_request_sender", default=None)
 
 
 @contextmanager
-def requests_held_by(slot: Callable[[], AbstractContextManager[Any]]) -> Iterator[None]:
-    """Within it (and in threads that copy this context), every NetSuite request is sent inside `slot()`."""
-    token = _request_slot.set(slot)
+def requests_sent_by(send: Sender) -> Iterator[None]:
+    """Within it (and in threads that copy this context), every NetSuite request is sent by `send(request)`,
+    which calls `request()` (the HTTP exchange, signed already) on a slot and returns its answer."""
+    token = _request_sender.set(send)
     try:
         yield
     finally:
-        _request_slot.reset(token)
-
-
-def _slot() -> AbstractContextManager[Any]:
-    slot = _request_slot.get()
-    return slot() if slot is not None else nullcontext()
+        _request_sender.reset(token)
 
 
 class NetSuiteOutcomeUnknown(NeedsAttention):
@@ -198,12 +194,17 @@ class NetSuiteClient:
         )
 
     def _on_the_wire(self, prepared: requests.PreparedRequest) -> requests.Response:
-        """Send a signed request inside the caller's slot (`requests_held_by`). Signing happens before the slot is
-        taken: a slot is a share of NetSuite's concurrency limit, and an attempt waits for one only as long as
-        the requests ahead of it take (seconds), far within the TBA timestamp's tolerance."""
+        """Send a signed request, through the caller's sender when there is one (`requests_sent_by`: on a slot of
+        the caller's share of NetSuite's limit). Signing happens before: a slot is a share of NetSuite's
+        concurrency limit, and an attempt waits for one only as long as the requests ahead of it take (seconds),
+        far within the TBA timestamp's tolerance."""
         settings = self._session.merge_environment_settings(prepared.url, {}, None, None, None)
-        with _slot():
+        send = _request_sender.get()
+
+        def exchange() -> requests.Response:
             return self._session.send(prepared, timeout=self._timeout, **settings)
+
+        return send(exchange) if send is not None else exchange()
 
     def _recently_accepted(self) -> bool:
         accepted = self._accepted_at

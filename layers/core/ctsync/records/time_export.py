@@ -14,7 +14,7 @@ accounting periods (read by an environment once per run and then once a minute: 
   `time.write_concurrency` at once) and deletes the bills of entries that left the timesheet. The worker may
   have `time.sheets_at_once` timesheets of a batch in progress; every NetSuite request they make (the bill
   writes and deletes, and the reads: references, billed bills) holds one of the invocation's
-  `time.write_concurrency` slots (`records.window.Slots`, through `netsuite.client.requests_held_by`), so an
+  `time.write_concurrency` slots (`records.window.Slots`, through `netsuite.client.requests_sent_by`), so an
   execution environment never has more NetSuite requests in flight than that, and W workers x K never more
   than the template's sizing gives NetSuite. A bill NetSuite
   has billed, or one dated in a closed period, is never changed or deleted: it is flagged with the reason (a
@@ -29,10 +29,10 @@ by the first run `netsuite.late_write_seconds` later (`recheck`, `records.time_d
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from ctsync import unsettled
@@ -43,7 +43,7 @@ from ctsync.digits import is_number
 from ctsync.errors import NeedsAttention, cause_part
 from ctsync.minutes import Timed, allocate, duration, hours_to_minutes
 from ctsync.netsuite import external_ids as netsuite_ids
-from ctsync.netsuite.client import NetSuiteClient, requests_held_by
+from ctsync.netsuite.client import NetSuiteClient, requests_sent_by
 from ctsync.netsuite.errors import NetSuiteAlreadyBilled, NetSuiteError, NetSuiteNotFound, NetSuitePeriodClosed
 from ctsync.observability import logger
 from ctsync.records import sheet_export as sheets
@@ -475,10 +475,10 @@ class TimeExport(SheetExport):
         writes = slots(WRITES, self._settings.write_concurrency)
         ticket = writes.ticket()  # a sheet started earlier gets free slots first
 
-        def slot() -> AbstractContextManager[None]:
-            return writes.held(ticket)
-
-        with requests_held_by(slot), locked(self._mappings, KIND, message.source_id, owner) as lock:
+        with (
+            requests_sent_by(partial(writes.send, ticket)),
+            locked(self._mappings, KIND, message.source_id, owner) as lock,
+        ):
             attempt = Attempt(sent=[], look=look, noted=set(lock.writes_noted), sheet_id=message.source_id)
             if look:
                 waiting = self._still_waiting(lock, "a bill write")

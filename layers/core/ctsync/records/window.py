@@ -16,8 +16,9 @@ guaranteed still holds, and does not depend on how the threads are scheduled:
 Each item runs in a copy of the caller's context, so the log keys the worker set (run, record) stay on its lines.
 
 An invocation may have several records (timesheets) in progress at once (`time.sheets_at_once`): their NetSuite
-requests, reads as well as writes, then share one `Slots` of the same `limit` (each request holds a slot while
-on the wire: `ctsync.netsuite.client.requests_held_by`), so an execution environment never has more than `limit`
+requests, reads as well as writes, then share one `Slots` of the same `limit` (each request is sent on one of its
+slots, by one of its `limit` sender threads: `ctsync.netsuite.client.requests_sent_by`), so an execution
+environment never has more than `limit`
 requests in flight whatever the number of sheets, and the template's sizing (workers x limit <= NetSuite's
 limit) holds. A free slot goes to the waiting request of the sheet that started first: that sheet finishes while
 the next one reads and plans beside it, rather than every sheet in progress finishing late together.
@@ -33,7 +34,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -89,51 +90,82 @@ def _outcome(item: Item, future: Future[Result]) -> Ran[Item, Result]:
 
 
 class Slots:
-    """At most `limit` writes in flight among the sheets an invocation has in progress; a free slot goes to the
-    waiting write with the lowest ticket (the sheet that started first), whatever the order the threads wake in."""
+    """At most `limit` NetSuite requests on the wire among the records an invocation has in progress; a free slot
+    goes to the waiting request with the lowest ticket (the sheet that started first), whatever the order the
+    threads wake in.
+
+    The requests are sent by the slots' own sender threads, at most `limit`: a sender that gets an answer hands it
+    to the thread that asked and sends the next waiting request itself, straight away. With the slot handed to the
+    next request's own thread instead, that thread waited for the interpreter until the one that got the answer
+    had read it and planned its next write: 1-2 ms a request on the benchmark's machine (docs/bench.md), longer on
+    a Lambda's fraction of a vCPU, during which a share of NetSuite's limit sat idle.
+    """
+
+    # A sender with nothing to send waits this long for the next request before it ends; an invocation's
+    # `sharing_slots` ends its senders when it ends. Only how often a thread is started depends on it.
+    LINGER_SECONDS = 1.0
 
     def __init__(self, limit: int) -> None:
         self.limit = max(1, limit)
         self._changed = threading.Condition()
-        self._busy = 0
-        self._waiting: list[int] = []  # a heap of the waiting writes' tickets
+        self._waiting: list[tuple[int, int, Callable[[], Any], Future[Any]]] = []  # a heap: ticket, arrival
+        self._arrivals = itertools.count()
         self._tickets = itertools.count()
-        self.most_busy = 0  # the most writes that held a slot at once (for the tests and the logs)
+        self._senders = 0
+        self._busy = 0
+        self._closed = False
+        self.most_busy = 0  # the most requests on the wire at once (for the tests and the logs)
 
     def waiters(self) -> int:
-        """Writes waiting for a slot now."""
+        """Requests waiting for a slot now."""
         with self._changed:
             return len(self._waiting)
 
     def ticket(self) -> int:
-        """A sheet's place in the queue for slots: the order its writes are served in when several wait."""
+        """A sheet's place in the queue for slots: the order its requests are served in when several wait."""
         with self._changed:
             return next(self._tickets)
 
-    @contextmanager
-    def held(self, ticket: int) -> Iterator[None]:
-        """A slot for one write, for as long as the `with` block runs."""
+    def send(self, ticket: int, request: Callable[[], Result]) -> Result:
+        """`request()` on a slot once one is free and no waiting request has a lower ticket: what it returned, or
+        what it raised. It runs in a sender thread, so it must not need the caller's context."""
+        answered: Future[Result] = Future()
         with self._changed:
-            heapq.heappush(self._waiting, ticket)
-            self._changed.notify_all()  # for an observer (`waiters`); a waiter checks its turn again
-            try:
-                while self._busy >= self.limit or self._waiting[0] != ticket:
-                    self._changed.wait()
-            except BaseException:
-                self._waiting.remove(ticket)
-                heapq.heapify(self._waiting)
-                self._changed.notify_all()
-                raise
-            heapq.heappop(self._waiting)
-            self._busy += 1
-            self.most_busy = max(self.most_busy, self._busy)
-            self._changed.notify_all()  # the next ticket may take another free slot
-        try:
-            yield
-        finally:
+            heapq.heappush(self._waiting, (ticket, next(self._arrivals), request, answered))
+            if self._senders < self.limit:
+                self._senders += 1
+                threading.Thread(target=self._send_waiting, name="ctns-netsuite-sender", daemon=True).start()
+            self._changed.notify_all()
+        return answered.result()
+
+    def close(self) -> None:
+        """End the senders once nothing waits (the invocation is over)."""
+        with self._changed:
+            self._closed = True
+            self._changed.notify_all()
+
+    def _send_waiting(self) -> None:
+        while True:
             with self._changed:
-                self._busy -= 1
-                self._changed.notify_all()
+                if not self._changed.wait_for(lambda: self._waiting or self._closed, timeout=self.LINGER_SECONDS):
+                    self._senders -= 1
+                    return
+                if not self._waiting:
+                    self._senders -= 1
+                    return
+                _, _, request, answered = heapq.heappop(self._waiting)
+                self._busy += 1
+                self.most_busy = max(self.most_busy, self._busy)
+                self._changed.notify_all()  # for an observer (`waiters`)
+            try:
+                if answered.set_running_or_notify_cancel():
+                    try:
+                        answered.set_result(request())
+                    except BaseException as error:  # noqa: BLE001 - raised in the thread that asked
+                        answered.set_exception(error)
+            finally:
+                with self._changed:
+                    self._busy -= 1
 
 
 _shared: contextvars.ContextVar[dict[str, Slots] | None] = contextvars.ContextVar("ctns_write_slots", default=None)
@@ -150,6 +182,8 @@ def sharing_slots() -> Iterator[dict[str, Slots]]:
         yield shared
     finally:
         _shared.reset(token)
+        for each in shared.values():
+            each.close()
 
 
 def slots(name: str, limit: int) -> Slots:
