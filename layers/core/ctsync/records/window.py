@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Generic, TypeVar
 
 Item = TypeVar("Item")
@@ -128,10 +129,11 @@ class Slots:
 
     def send(self, ticket: int, request: Callable[[], Result]) -> Result:
         """`request()` on a slot once one is free and no waiting request has a lower ticket: what it returned, or
-        what it raised. It runs in a sender thread, so it must not need the caller's context."""
+        what it raised. It runs in a sender thread, in a copy of the caller's context (its log keys, its invocation)."""
         answered: Future[Result] = Future()
+        in_context = partial(contextvars.copy_context().run, request)
         with self._changed:
-            heapq.heappush(self._waiting, (ticket, next(self._arrivals), request, answered))
+            heapq.heappush(self._waiting, (ticket, next(self._arrivals), in_context, answered))
             if self._senders < self.limit:
                 self._senders += 1
                 threading.Thread(target=self._send_waiting, name="ctns-netsuite-sender", daemon=True).start()
