@@ -18,9 +18,8 @@ Each item runs in a copy of the caller's context, so the log keys the worker set
 An invocation may have several records (timesheets) in progress at once (`time.sheets_at_once`): their NetSuite
 requests, reads as well as writes, then share one `Slots` of the same `limit` (each request is sent on one of its
 slots, by one of its `limit` sender threads: `ctsync.netsuite.client.requests_sent_by`), so an execution
-environment never has more than `limit`
-requests in flight whatever the number of sheets, and the template's sizing (workers x limit <= NetSuite's
-limit) holds. A free slot goes to the waiting request of the sheet that started first: that sheet finishes while
+environment never has more than `limit` requests in flight whatever the number of sheets, and the template's
+sizing (workers x limit <= NetSuite's limit) holds. A free slot goes to the waiting request of the sheet that started first: that sheet finishes while
 the next one reads and plans beside it, rather than every sheet in progress finishing late together.
 """
 
@@ -149,10 +148,8 @@ class Slots:
     def _send_waiting(self) -> None:
         while True:
             with self._changed:
-                if not self._changed.wait_for(lambda: self._waiting or self._closed, timeout=self.LINGER_SECONDS):
-                    self._senders -= 1
-                    return
-                if not self._waiting:
+                self._changed.wait_for(lambda: self._waiting or self._closed, timeout=self.LINGER_SECONDS)
+                if not self._waiting:  # lingered long enough, or the invocation is over
                     self._senders -= 1
                     return
                 _, _, request, answered = heapq.heappop(self._waiting)
