@@ -203,21 +203,32 @@ def test_a_raw_utf8_character_in_the_query_is_signed_as_its_bytes():
     assert sim.login_audit == [] and sim.internal_errors == []
 
 
-def test_a_request_is_in_flight_from_its_request_line_its_headers_parsing_included(served):
+def test_a_request_is_in_flight_from_its_request_line_its_headers_parsing_included(served, monkeypatch):
     """A server's latency starts when a request arrives, so the simulator's own reading of the headers and body
-    counts within a request's time in flight (and NetSuite's L), not before it. Headers sent a second after the
-    request line keep the request in flight nearly that long (less only the moments the server took to read the
-    line, which a loaded machine can stretch: hence half), where counting from the parsed headers gives a few ms."""
+    counts within a request's time in flight (and NetSuite's L), not before it. The simulator's clock is a fake
+    that stands at 1 until the request line has been stamped, then at 101 while the headers come: no timing."""
+    import types
+
+    import simulators.common.server as server_module
+
     app, server = served
-    pause = 1.0
+    now = [1.0]
+    stamped = threading.Event()
+
+    def perf_counter() -> float:
+        stamped.set()
+        return now[0]
+
+    monkeypatch.setattr(server_module, "time", types.SimpleNamespace(perf_counter=perf_counter, sleep=lambda _: None))
     host, port = server.url.removeprefix("http://").split(":")
     before = app.in_flight_seconds
     with socket.create_connection((host, int(port)), timeout=10) as sock:
         sock.sendall(b"GET /v2/Jobs HTTP/1.1\r\n")
-        threading.Event().wait(pause)
+        assert stamped.wait(10), "the request line was not stamped before its headers came"
+        now[0] = 101.0
         sock.sendall(f"Host: {host}:{port}\r\nConnection: close\r\n\r\n".encode("latin-1"))
         received = b""
         while chunk := sock.recv(65536):
             received += chunk
     assert received.startswith(b"HTTP/1.1 ")
-    assert app.in_flight_seconds - before >= pause / 2
+    assert app.in_flight_seconds - before == 100.0
