@@ -29,6 +29,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ctns.bench.environments import DrainFailed
+
 SECTIONS = ("layer", "cold", "passes", "concurrency", "exports", "memory")
 DEFAULT = ("layer", "cold", "passes", "exports", "memory")  # --full adds concurrency
 OUT = Path("build/bench")
@@ -306,6 +308,9 @@ def main(argv: list[str] | None = None) -> int:
     }
     try:
         return _run(args, sections, settings, poller_projects, repeats, result, log_path, terminal)
+    except DrainFailed as error:  # the product's failure, not the benchmark's: one line that says where to look
+        _progress.write(f"ctns-bench: no figures: {error}\n")
+        return 1
     except BaseException:
         import traceback
 

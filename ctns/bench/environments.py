@@ -204,6 +204,12 @@ class Drained:
     batch_item_failures: int = 0
     environments: list[dict[str, Any]] = field(default_factory=list)
     bodies: list[str] = field(default_factory=list)  # every message body delivered, in order (to deliver again)
+    errors: list[str] = field(default_factory=list)  # what the invocations that failed as a whole raised
+
+
+class DrainFailed(RuntimeError):
+    """An invocation of the worker failed as a whole (its handler raised: an import error, a broken build), so the
+    drain measured nothing. The message names the first error and the functions' log."""
 
 
 IDLE_PAUSE_SECONDS = (0.02, 0.32)  # an idle poller's first pause, doubled up to the last
@@ -254,11 +260,12 @@ class Fleet:
         url, arn = self.spec["queue_url"], self.spec["queue_arn"]
 
         finished = [0.0]  # when the last batch was done with (its messages deleted or returned)
+        failed = threading.Event()  # an invocation failed as a whole
 
         def poll(environment: Environment) -> None:
             idle = 0
             pause = IDLE_PAUSE_SECONDS[0]
-            while True:
+            while not failed.is_set():
                 messages = self.sqs.receive_message(
                     QueueUrl=url,
                     MaxNumberOfMessages=self.spec["batch_size"],
@@ -279,6 +286,11 @@ class Fleet:
                 pause = IDLE_PAUSE_SECONDS[0]
                 answer = environment.invoke({"Records": [_record(m, arn) for m in messages]})
                 if "error" in answer:
+                    # Lambda would retry the batch until its messages reached the dead-letter queue, and the pass
+                    # would report zeros: a measurement of nothing. The drain stops and says why instead.
+                    with lock:
+                        result.errors.append(answer["error"])
+                    failed.set()
                     failures = {m["MessageId"] for m in messages}
                 else:
                     response = answer.get("response") or {}
@@ -312,6 +324,11 @@ class Fleet:
         # The drain ends with its last batch, not when the pollers have made sure the queue stays empty
         result.seconds = (finished[0] or time.perf_counter()) - started
         result.environments = [e.stop() for e in self.environments]
+        if result.errors:
+            raise DrainFailed(
+                f"{len(result.errors)} invocation(s) of the worker failed as a whole, the first with"
+                f" {result.errors[0]}; the functions' log: {self.log_path}"
+            )
         return result
 
     def _queue_empty(self, url: str) -> bool:

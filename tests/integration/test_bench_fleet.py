@@ -10,9 +10,10 @@ import time
 from typing import Any
 
 import boto3
+import pytest
 from moto import mock_aws
 
-from ctns.bench.environments import IDLE_PAUSE_SECONDS, Fleet
+from ctns.bench.environments import IDLE_PAUSE_SECONDS, DrainFailed, Fleet
 
 HELD_SECONDS = 1.0  # how long the first marking waits for a second poller beside it
 
@@ -103,3 +104,30 @@ def test_two_pollers_never_take_one_message_both(monkeypatch) -> None:
         delivered = [b for e in fleet.environments for b in e.bodies]  # type: ignore[attr-defined]
         assert sorted(delivered) == sorted(bodies), "a message was delivered to both pollers"
         assert drained.delivered == 4
+
+
+class BrokenEnvironment(FakeEnvironment):
+    """An execution environment whose handler raises on every invocation, as one that cannot import its code."""
+
+    def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
+        self.bodies.extend(record["body"] for record in event["Records"])
+        return {"error": "ModuleNotFoundError: No module named 'ctsync'"}
+
+
+def test_a_drain_whose_invocations_fail_as_a_whole_stops_and_says_why_rather_than_measuring_nothing() -> None:
+    with mock_aws():
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        url = sqs.create_queue(QueueName="work")["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        bodies = [json.dumps({"n": n}) for n in range(6)]
+        sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": str(i), "MessageBody": b} for i, b in enumerate(bodies)])
+        spec = {"queue_url": url, "queue_arn": arn, "batch_size": 2, "report_batch_item_failures": True}
+        fleet = Fleet(spec, 1, "build/functions.log", sqs)
+        fleet.environments = [BrokenEnvironment("none", set(), threading.Lock())]  # type: ignore[list-item]
+
+        with pytest.raises(DrainFailed) as failed:
+            fleet.drain()
+
+        assert "No module named 'ctsync'" in str(failed.value) and "build/functions.log" in str(failed.value)
+        # it stopped at the first failed invocation: its batch went back to the queue, nothing was retried
+        assert len(fleet.environments[0].bodies) == 2  # type: ignore[attr-defined]
