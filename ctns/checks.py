@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import datetime
 from typing import Any
 
 from ctns.connections import clicktime_client, explain, netsuite_client
@@ -21,11 +20,12 @@ from ctns.inputs import ClickTimeSecret, NetSuiteSecret
 from ctns.plan import EmptyTable, runtime_for
 from ctsync.config import SyncConfig
 from ctsync.errors import ConfigurationError, NeedsAttention, SyncError
-from ctsync.records.netsuite_source import local_timestamp_column
+from ctsync.records.netsuite_zone import FIX as ZONE_FIX
+from ctsync.records.netsuite_zone import read_zone
 from ctsync.sync import registry
 from ctsync.sync.definition import CheckWarning
 from ctsync.sync.registry import SYNC_NAMES
-from ctsync.timeutil import format_instant, from_local_text, local_readings, parse_instant, utc_now
+from ctsync.timeutil import format_instant, utc_now
 
 OK, WARN, FAIL, SKIP = "ok", "warn", "FAIL", "skip"
 SCHEMA_JSON = "application/schema+json"
@@ -212,73 +212,32 @@ def _deleted_records(netsuite: Any, checks: list[Check]) -> None:
 
 
 TIME_ZONE_CHECK = "netsuite.timezone"
-TIME_ZONE_TOLERANCE_SECONDS = 60  # both reads are to the second; a minute leaves room for rounding
 
 
 def _time_zone(netsuite: Any, config: SyncConfig, checks: list[Check]) -> None:
-    """netsuite.timezone against the zone NetSuite writes SuiteQL times in (the integration user's preference,
-    netsuite-api.md §3.1): the most recently modified project's `lastmodifieddate` as the sources read it
-    (`TO_CHAR` text, read back in netsuite.timezone), against the same record's UTC `lastModifiedDate` from the
-    REST GET. Another zone moves every window start by the difference, and changes are lost without an error."""
+    """netsuite.timezone against the zone NetSuite writes SuiteQL times in (`ctsync.records.netsuite_zone`, which
+    each NetSuite change source also runs as it opens a window)."""
     zone = config.netsuite.timezone
-    stamp = local_timestamp_column("j.lastmodifieddate", "lastmodified")
-
-    def suiteql(where: str, order: str) -> dict[str, Any] | None:
-        page = netsuite.suiteql_page(f"SELECT j.id AS id, {stamp} FROM job j{where}{order}", limit=1)
-        return page.rows[0] if page.rows else None
-
-    def modified(record: str) -> datetime:  # the REST record's lastModifiedDate: an instant in UTC
-        return parse_instant(str(netsuite.get_record("job", record, fields=["lastModifiedDate"])["lastModifiedDate"]))
-
     try:
-        row = suiteql("", " ORDER BY j.lastmodifieddate DESC, j.id DESC")
-        if row is None:
-            checks.append(
-                Check(TIME_ZONE_CHECK, SKIP, f"could not check {zone}: NetSuite has no project to compare times on")
-            )
-            return
-        record = str(row["id"])
-        rest = modified(record)
-        gap = _gap(str(row["lastmodified"]), zone, rest)
-        if abs(gap) > TIME_ZONE_TOLERANCE_SECONDS:
-            # Edited between the two reads? Read its SuiteQL time again: a real offset stays, an edit does not.
-            again = suiteql(f" WHERE j.id = {int(record)}", "")
-            if again is not None:
-                rest = modified(record)
-                row, gap = again, _gap(str(again["lastmodified"]), zone, rest)
+        found = read_zone(netsuite, zone)
     except Exception as error:  # noqa: BLE001 - told as one line
         checks.append(Check(TIME_ZONE_CHECK, WARN, f"could not check {zone}: {explain(error, 'netsuite', config)}"))
         return
-    text = str(row["lastmodified"])
-    if abs(gap) <= TIME_ZONE_TOLERANCE_SECONDS:
+    if found is None:
+        checks.append(
+            Check(TIME_ZONE_CHECK, SKIP, f"could not check {zone}: NetSuite has no project to compare times on")
+        )
+    elif found.agrees:
         checks.append(
             Check(
                 TIME_ZONE_CHECK,
                 OK,
-                f"{zone} is the zone NetSuite writes SuiteQL times in (project {record}: {text} there, "
-                f"{format_instant(rest)})",
+                f"{zone} is the zone NetSuite writes SuiteQL times in (project {found.record}: {found.text} there, "
+                f"{format_instant(found.modified)})",
             )
         )
-        return
-    hours = gap / 3600
-    off = f"{abs(hours):g} h off it ({'behind' if gap < 0 else 'ahead of'} {zone})"
-    local = from_local_text(text, zone)
-    checks.append(
-        Check(
-            TIME_ZONE_CHECK,
-            FAIL,
-            f"netsuite.timezone is {zone} but NetSuite writes times {off}: project {record} was modified at "
-            f"{format_instant(rest)}, SuiteQL gives {text}, read in {zone} as {format_instant(local)}; every "
-            "window would start that far off, and changes in the gap would never reach ClickTime",
-            "set netsuite.timezone to the integration user's time zone preference (in NetSuite, the user's Set "
-            "Preferences > Time Zone), then `ctns config push`",
-        )
-    )
-
-
-def _gap(text: str, zone: str, instant: datetime) -> float:
-    """Seconds from `instant` to what `text` means in `zone` (its nearer reading, in the hour clocks go back)."""
-    return min(((reading - instant).total_seconds() for reading in local_readings(text, zone)), key=abs)
+    else:
+        checks.append(Check(TIME_ZONE_CHECK, FAIL, found.disagreement(), ZONE_FIX))
 
 
 def _clicktime(clicktime: Any, config: SyncConfig, checks: list[Check]) -> None:

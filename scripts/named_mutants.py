@@ -55,8 +55,8 @@ MUTANTS = (
     Named(
         "the watermark from our clock: NetSuite's change source ends its window at utc_now(), not server_time()",
         "ctsync/records/netsuite_source.py",
-        "return self._client.server_time()",
-        f"return {OUR_CLOCK}",
+        "end = self._client.server_time()",
+        f"end = {OUR_CLOCK}",
         ("tests/unit/test_source_clocks.py::test_the_window_ends_at_netsuites_clock_not_ours",),
     ),
     Named(

@@ -137,3 +137,25 @@ def check_rows(session: Any, tmp_path: Any, capsys: Any, netsuite: dict[str, Any
         "--json",
     )
     return result.json["checks"]
+
+
+def test_a_run_under_a_netsuite_timezone_the_integration_user_does_not_write_in_is_refused_saying_what_to_set(
+    open_session,
+):
+    """The same setting as above, with `ctns check` never run (or the integration user's preference changed after
+    it passed): each NetSuite change source compares the zones as it opens its window (`records.netsuite_zone`) and
+    refuses the run, one line saying what is off and what to set, rather than read a window three hours late. No
+    watermark moves, so once the zone is set the next run reads everything the refused ones would have.
+
+    Found by review 15 ("the zone is compared only in `ctns check`"); failed before the fix (the run went ahead)."""
+    session = open_session({"netsuite": {"timezone": "America/New_York"}})
+
+    result = run(session, "projects", "tasks")
+
+    for sync in ("projects", "tasks"):
+        row = result.syncs[sync]
+        assert row["status"] == "failed", row
+        assert "netsuite.timezone is America/New_York but NetSuite writes times 3 h off it" in row["note"], row
+        assert "Set Preferences > Time Zone" in row["note"] and "Traceback" not in row["note"], row
+        assert session.runtime().progress.watermarks(sync) == {}
+    assert result.clicktime_writes == []

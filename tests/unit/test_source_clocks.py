@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from ctsync.netsuite.client import SuiteQLPage
 from ctsync.records.clicktime_source import EXPENSE_SHEETS, TIMESHEETS, ApprovedSheetSource
 from ctsync.records.netsuite_source import SuiteQLChangeSource
 
@@ -20,6 +21,9 @@ class Clock:
     def server_time(self) -> datetime:
         self.calls += 1
         return THEIR_NOW
+
+    def suiteql_page(self, query: str, **kwargs: Any) -> SuiteQLPage:  # the zone check finds no project yet
+        return SuiteQLPage(rows=[], has_more=False, offset=0, total=0)
 
 
 def netsuite_source(client: Any) -> SuiteQLChangeSource:

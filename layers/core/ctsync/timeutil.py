@@ -6,6 +6,13 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 SUITEQL_TIMESTAMP_MASK = "YYYY-MM-DD HH24:MI:SS"
+
+
+def local_timestamp_column(column: str, alias: str) -> str:
+    """A SuiteQL select of `column` as wall-clock text in the running user's zone (read it with `from_local_text`)."""
+    return f"TO_CHAR({column}, '{SUITEQL_TIMESTAMP_MASK}') AS {alias}"
+
+
 _PY_TIMESTAMP = "%Y-%m-%d %H:%M:%S"
 
 

@@ -18,9 +18,10 @@ from datetime import datetime
 from typing import Any
 
 from ctsync.netsuite.client import NetSuiteClient
+from ctsync.records.netsuite_zone import require_zone
 from ctsync.sync.definition import ADOPT, ChangeBatch, Window
 from ctsync.sync.messages import Change
-from ctsync.timeutil import SUITEQL_TIMESTAMP_MASK, from_local_text, to_local_text
+from ctsync.timeutil import SUITEQL_TIMESTAMP_MASK, from_local_text, local_timestamp_column, to_local_text
 
 Row = dict[str, Any]
 ToChanges = Callable[[list[Row], Window], list[Change]]  # a page of rows, and the window being read
@@ -31,10 +32,6 @@ CHANGES, DELETIONS = "changes", "deletions"
 
 def timestamp_literal(instant: datetime, zone: str) -> str:
     return f"TO_TIMESTAMP('{to_local_text(instant, zone)}', '{SUITEQL_TIMESTAMP_MASK}')"
-
-
-def local_timestamp_column(column: str, alias: str) -> str:
-    return f"TO_CHAR({column}, '{SUITEQL_TIMESTAMP_MASK}') AS {alias}"
 
 
 def id_list(ids: list[str]) -> str:
@@ -95,7 +92,11 @@ class SuiteQLChangeSource:
         self.phases = ((ADOPT,) if adopter else ()) + (CHANGES, DELETIONS)
 
     def window_end(self) -> datetime:
-        return self._client.server_time()
+        """NetSuite's clock; raises ConfigurationError when `netsuite.timezone` is not the zone SuiteQL writes in
+        (`records.netsuite_zone`): the window's literals would be read that far off, and changes lost unseen."""
+        end = self._client.server_time()
+        require_zone(self._client, self._zone)
+        return end
 
     def read(self, phase: str, window: Window, after: str | None) -> Iterator[ChangeBatch]:
         if phase == ADOPT:
