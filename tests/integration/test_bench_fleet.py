@@ -39,17 +39,23 @@ class FakeEnvironment:
         return {"invocations": 0}
 
 
+def queue_of(sqs: Any, count: int) -> tuple[str, str, list[str]]:
+    """A queue holding `count` messages: its URL, its ARN and the bodies sent."""
+    url = sqs.create_queue(QueueName="work")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    bodies = [json.dumps({"n": n}) for n in range(count)]
+    for start in range(0, len(bodies), 10):
+        sqs.send_message_batch(
+            QueueUrl=url,
+            Entries=[{"Id": str(i), "MessageBody": b} for i, b in enumerate(bodies[start : start + 10])],
+        )
+    return url, arn, bodies
+
+
 def test_a_drain_delivers_every_message_and_a_refused_one_again_and_ends_with_its_last_batch() -> None:
     with mock_aws():
         sqs = boto3.client("sqs", region_name="us-east-1")
-        url = sqs.create_queue(QueueName="work")["QueueUrl"]
-        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        bodies = [json.dumps({"n": n}) for n in range(23)]
-        for start in range(0, len(bodies), 10):
-            sqs.send_message_batch(
-                QueueUrl=url,
-                Entries=[{"Id": str(i), "MessageBody": b} for i, b in enumerate(bodies[start : start + 10])],
-            )
+        url, arn, bodies = queue_of(sqs, 23)
         spec = {"queue_url": url, "queue_arn": arn, "batch_size": 10, "report_batch_item_failures": True}
         fleet = Fleet(spec, 2, "/dev/null", sqs)
         refused: set[str] = set()
@@ -91,10 +97,7 @@ def test_two_pollers_never_take_one_message_both(monkeypatch) -> None:
     monkeypatch.setattr(models.Message, "mark_received", held)
     with mock_aws():
         sqs = boto3.client("sqs", region_name="us-east-1")
-        url = sqs.create_queue(QueueName="work")["QueueUrl"]
-        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        bodies = [json.dumps({"n": n}) for n in range(4)]
-        sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": str(i), "MessageBody": b} for i, b in enumerate(bodies)])
+        url, arn, bodies = queue_of(sqs, 4)
         spec = {"queue_url": url, "queue_arn": arn, "batch_size": 1, "report_batch_item_failures": True}
         fleet = Fleet(spec, 2, "/dev/null", sqs)
         fleet.environments = [FakeEnvironment("none", set(), threading.Lock()) for _ in range(2)]  # type: ignore[list-item]
@@ -117,10 +120,7 @@ class BrokenEnvironment(FakeEnvironment):
 def test_a_drain_whose_invocations_fail_as_a_whole_stops_and_says_why_rather_than_measuring_nothing() -> None:
     with mock_aws():
         sqs = boto3.client("sqs", region_name="us-east-1")
-        url = sqs.create_queue(QueueName="work")["QueueUrl"]
-        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        bodies = [json.dumps({"n": n}) for n in range(6)]
-        sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": str(i), "MessageBody": b} for i, b in enumerate(bodies)])
+        url, arn, bodies = queue_of(sqs, 6)
         spec = {"queue_url": url, "queue_arn": arn, "batch_size": 2, "report_batch_item_failures": True}
         fleet = Fleet(spec, 1, "build/functions.log", sqs)
         fleet.environments = [BrokenEnvironment("none", set(), threading.Lock())]  # type: ignore[list-item]

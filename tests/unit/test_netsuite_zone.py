@@ -11,7 +11,7 @@ import pytest
 from ctsync.errors import ConfigurationError
 from ctsync.netsuite.client import SuiteQLPage
 from ctsync.records import netsuite_zone
-from ctsync.records.netsuite_source import SuiteQLChangeSource
+from tests.unit.test_source_clocks import netsuite_source
 
 MODIFIED = "2026-11-20T17:04:05Z"  # the project's lastModifiedDate as the REST GET gives it (UTC)
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
@@ -66,26 +66,14 @@ def test_a_project_edited_between_the_two_reads_is_read_again_and_agrees() -> No
 def test_no_project_to_compare_on_is_no_answer_and_lets_a_window_open() -> None:
     client = NetSuite("", projects=False)
     assert netsuite_zone.read_zone(client, "America/New_York") is None
-    assert source(client, "America/New_York").window_end() == NOW
-
-
-def source(client: Any, zone: str) -> SuiteQLChangeSource:
-    return SuiteQLChangeSource(
-        client,
-        table="job",
-        alias="j",
-        columns="j.id AS id",
-        deleted_type="job",
-        timezone=zone,
-        to_changes=lambda rows, window: [],
-    )
+    assert netsuite_source(client, "America/New_York").window_end() == NOW
 
 
 def test_a_change_source_opens_its_window_under_the_users_zone_and_refuses_another_saying_what_to_set() -> None:
-    assert source(NetSuite("2026-11-20 09:04:05"), "America/Los_Angeles").window_end() == NOW
+    assert netsuite_source(NetSuite("2026-11-20 09:04:05"), "America/Los_Angeles").window_end() == NOW
 
     with pytest.raises(ConfigurationError) as refused:
-        source(NetSuite("2026-11-20 09:04:05"), "America/New_York").window_end()
+        netsuite_source(NetSuite("2026-11-20 09:04:05"), "America/New_York").window_end()
 
     message = str(refused.value)
     assert message.startswith("netsuite.timezone is America/New_York but NetSuite writes times 3 h off it (behind")

@@ -26,14 +26,14 @@ class Clock:
         return SuiteQLPage(rows=[], has_more=False, offset=0, total=0)
 
 
-def netsuite_source(client: Any) -> SuiteQLChangeSource:
+def netsuite_source(client: Any, zone: str = "UTC") -> SuiteQLChangeSource:
     return SuiteQLChangeSource(
         client,
         table="job",
         alias="j",
         columns="j.id AS id",
         deleted_type="job",
-        timezone="UTC",
+        timezone=zone,
         to_changes=lambda rows, window: [],
     )
 
