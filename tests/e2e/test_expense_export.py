@@ -4,6 +4,7 @@ template's wiring (local runner, moto, both simulators)."""
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections import defaultdict
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -620,6 +621,38 @@ def test_the_accounting_periods_are_read_from_netsuite_beside_the_first_expense_
     NetSuite once per invocation, and read beside the expense sheet rather than after it. Each expense sheet read
     here waits until this invocation's periods have been asked for, which happens only when the two overlap."""
     overlapped = sheet_reads_waiting_for_periods(monkeypatch, activity, "ExpensesWorker", GUARD_SECONDS)
+
+    run(activity, "expenses")
+
+    assert overlapped and all(overlapped)
+    found = reports(activity)
+    assert found and all(len(each) == 1 for each in found.values())
+
+
+def test_an_expense_sheets_items_are_read_beside_the_sheet_not_after_it(activity, monkeypatch):
+    """A report needs the sheet and its items, two ClickTime reads; one after the other they kept the report's
+    first write waiting for both. Each sheet read here waits until its items have been asked for, which happens
+    only when the two overlap (each sheet has its own signal, so sheets in progress together do not mix)."""
+    runtime = activity.runtime("ExpensesWorker")
+    asked: dict[str, threading.Event] = {}
+    guard = threading.Lock()
+    overlapped: list[bool] = []
+    read_sheet, read_items = runtime.clicktime.expense_sheet, runtime.clicktime.expense_items
+
+    def signal(sheet_id: str) -> threading.Event:
+        with guard:
+            return asked.setdefault(sheet_id, threading.Event())
+
+    def items(**filters: Any) -> Any:
+        signal(str(filters.get("ExpenseSheetID"))).set()
+        return read_items(**filters)
+
+    def sheet(sheet_id: str) -> Any:
+        overlapped.append(signal(sheet_id).wait(GUARD_SECONDS))
+        return read_sheet(sheet_id)
+
+    monkeypatch.setattr(runtime.clicktime, "expense_items", items)
+    monkeypatch.setattr(runtime.clicktime, "expense_sheet", sheet)
 
     run(activity, "expenses")
 

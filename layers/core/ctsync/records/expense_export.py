@@ -2,7 +2,7 @@
 stored in NetSuite's File Cabinet and linked to their lines.
 
 One message is one expense sheet. The worker reads the sheet again (the message may be hours old), and beside
-it NetSuite's accounting periods (once per run and minute, `records.window.read_beside`), and:
+it the sheet's items and NetSuite's accounting periods (once per run and minute, `records.window.read_beside`), and:
 - if it is no longer approved (or gone), removes its report (or flags it, by `expenses.on_unapproved`). A sheet
   marked **paid** in ClickTime counts as approved: it was approved, and paying it changes nothing NetSuite holds.
   An approved sheet with no items owes nothing: it gets no report, and one an earlier approval left goes the same
@@ -40,6 +40,8 @@ stored already.
 from __future__ import annotations
 
 import re
+from concurrent.futures import Future
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from functools import partial
@@ -96,6 +98,7 @@ from ctsync.records.receipts import FileCabinet
 from ctsync.records.references import (
     Currency,
     ExpenseCategory,
+    Period,
     Projects,
     Unmapped,
     task_on_job,
@@ -126,6 +129,15 @@ UNRECORDED = "an earlier run wrote it and did not record it"  # a noted report's
 EMPTY = "approved with no items"  # a sheet's state, as `_withdraw` says it: "expense sheet is approved with no items"
 PAID_IN_FULL = "I"  # expenseReport.status: Paid In Full (exports addendum §2.2)
 APPROVED_BY_ACCOUNTING = frozenset({"F", "G"})  # Approved (Overridden) by Accounting: posted, A/P may pay it
+
+
+@dataclass(frozen=True)
+class SheetReads:
+    """Readings of a sheet in progress beside it: its items from ClickTime, NetSuite's accounting periods.
+    `result()` raises what a reading raised."""
+
+    items: Future[list[ExpenseItem]]
+    periods: Future[list[Period]]
 
 
 class ExpenseExport(SheetExport):
@@ -521,9 +533,11 @@ class ExpenseExport(SheetExport):
         # A look has an owner of its own: the sheet's approval may be in progress beside it in the same run
         owner = f"{message.run_id}:{'check:' if attempt.look else ''}{message.source_id}"
         owner += ":receipts" if receipts_only else ""
-        # The accounting periods (once per run and minute) are read beside the sheet: the plan needs both
+        # The sheet's items and the accounting periods (once per run and minute) are read beside the sheet: the
+        # plan needs all three, and reading them one after another kept the sheet's first write waiting
         with (
             locked(self._mappings, KIND, message.source_id, owner) as lock,
+            read_beside(lambda: self._clicktime.expense_items(ExpenseSheetID=message.source_id)) as items,
             read_beside(self._ns.periods) as periods,
             unsettled.watching() as attempt.sent,
         ):
@@ -543,7 +557,7 @@ class ExpenseExport(SheetExport):
                     }
                 )
             try:
-                return self._apply_locked(lock, message, attempt, periods, receipts_only)
+                return self._apply_locked(lock, message, attempt, SheetReads(items, periods), receipts_only)
             except NeedsAttention as error:
                 doubts = partial(self._doubts.recorded, lock, Attempt(sent=attempt.sent))
                 held = not attempt.look and self._mark_held(lock, error, attempt.period_start, "expense sheet", doubts)
@@ -558,7 +572,7 @@ class ExpenseExport(SheetExport):
                 raise
 
     def _apply_locked(
-        self, lock: Lock, message: WorkMessage, attempt: Attempt, periods: Any, receipts_only: bool
+        self, lock: Lock, message: WorkMessage, attempt: Attempt, reads: SheetReads, receipts_only: bool
     ) -> Outcome:
         sheet = self._clicktime.expense_sheet(message.source_id)
         before = lock.mapping
@@ -573,7 +587,7 @@ class ExpenseExport(SheetExport):
         if superseded(before, sheet.ApprovedDate, version):
             self._mappings.release(lock)
             return Outcome("skipped", before.target_id, "stale: a newer approval was exported already")
-        items = self._clicktime.expense_items(ExpenseSheetID=sheet.ID)
+        items = reads.items.result()
         if not items:
             # Nothing is owed: no report of no lines (whether NetSuite's REST API refuses one is unverified; its
             # form does), and an earlier one leaves
@@ -583,7 +597,7 @@ class ExpenseExport(SheetExport):
             return self._withdraw(lock, message, EMPTY, attempt, fingerprint=message.fingerprint)
         children = {m.source_id: m for m in self._mappings.children(KIND, sheet.ID)}
         exported = bool(before and not before.deleted)
-        periods.result()  # a failed read raises here, rather than the plan reading (and retrying) it again
+        reads.periods.result()  # a failed read raises here, rather than the plan reading (and retrying) it again
         plan = self.plan(sheet, items, exported=exported, posted_to=self.posted_to(before))
         if receipts_only:
             recorded = partial(self._doubts.recorded, lock, attempt)
