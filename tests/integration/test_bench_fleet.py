@@ -39,8 +39,11 @@ class FakeEnvironment:
         return {"invocations": 0}
 
 
-def queue_of(sqs: Any, count: int) -> tuple[str, str, list[str]]:
-    """A queue holding `count` messages: its URL, its ARN and the bodies sent."""
+def fleet_on(
+    sqs: Any, count: int, *, batch_size: int, size: int, log: str = "/dev/null"
+) -> tuple[Fleet, str, list[str]]:
+    """A fleet of `size` environments (none set yet) draining a queue that holds `count` messages: the fleet, the
+    queue's URL and the bodies sent."""
     url = sqs.create_queue(QueueName="work")["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     bodies = [json.dumps({"n": n}) for n in range(count)]
@@ -49,15 +52,14 @@ def queue_of(sqs: Any, count: int) -> tuple[str, str, list[str]]:
             QueueUrl=url,
             Entries=[{"Id": str(i), "MessageBody": b} for i, b in enumerate(bodies[start : start + 10])],
         )
-    return url, arn, bodies
+    spec = {"queue_url": url, "queue_arn": arn, "batch_size": batch_size, "report_batch_item_failures": True}
+    return Fleet(spec, size, log, sqs), url, bodies
 
 
 def test_a_drain_delivers_every_message_and_a_refused_one_again_and_ends_with_its_last_batch() -> None:
     with mock_aws():
         sqs = boto3.client("sqs", region_name="us-east-1")
-        url, arn, bodies = queue_of(sqs, 23)
-        spec = {"queue_url": url, "queue_arn": arn, "batch_size": 10, "report_batch_item_failures": True}
-        fleet = Fleet(spec, 2, "/dev/null", sqs)
+        fleet, url, bodies = fleet_on(sqs, 23, batch_size=10, size=2)
         refused: set[str] = set()
         lock = threading.Lock()
         fleet.environments = [FakeEnvironment(bodies[5], refused, lock) for _ in range(2)]  # type: ignore[list-item]
@@ -97,9 +99,7 @@ def test_two_pollers_never_take_one_message_both(monkeypatch) -> None:
     monkeypatch.setattr(models.Message, "mark_received", held)
     with mock_aws():
         sqs = boto3.client("sqs", region_name="us-east-1")
-        url, arn, bodies = queue_of(sqs, 4)
-        spec = {"queue_url": url, "queue_arn": arn, "batch_size": 1, "report_batch_item_failures": True}
-        fleet = Fleet(spec, 2, "/dev/null", sqs)
+        fleet, _, bodies = fleet_on(sqs, 4, batch_size=1, size=2)
         fleet.environments = [FakeEnvironment("none", set(), threading.Lock()) for _ in range(2)]  # type: ignore[list-item]
 
         drained = fleet.drain()
@@ -120,9 +120,7 @@ class BrokenEnvironment(FakeEnvironment):
 def test_a_drain_whose_invocations_fail_as_a_whole_stops_and_says_why_rather_than_measuring_nothing() -> None:
     with mock_aws():
         sqs = boto3.client("sqs", region_name="us-east-1")
-        url, arn, bodies = queue_of(sqs, 6)
-        spec = {"queue_url": url, "queue_arn": arn, "batch_size": 2, "report_batch_item_failures": True}
-        fleet = Fleet(spec, 1, "build/functions.log", sqs)
+        fleet, _, _ = fleet_on(sqs, 6, batch_size=2, size=1, log="build/functions.log")
         fleet.environments = [BrokenEnvironment("none", set(), threading.Lock())]  # type: ignore[list-item]
 
         with pytest.raises(DrainFailed) as failed:
