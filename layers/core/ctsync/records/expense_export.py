@@ -92,7 +92,6 @@ from ctsync.records.expense_receipts import (
     ReceiptsDone,
     ReceiptStep,
     Requeue,
-    checked_already,
 )
 from ctsync.records.receipts import FileCabinet
 from ctsync.records.references import (
@@ -450,15 +449,11 @@ class ExpenseExport(SheetExport):
                 payload = report_payload(plan, self._receipt_step.linked_files(plan, children))
                 version = approved_at(sheet.model_dump()) or message.version
 
-                def stored(item: ExpenseItem) -> bool:  # or refused for this approval: the run would not try it again
+                def to_store(item: ExpenseItem) -> bool:
                     details = children[item.ID].details if item.ID in children else {}
-                    return bool(details.get("receipt_file")) or checked_already(
-                        details, version, item, sheet.ApprovedDate
-                    )
+                    return self._receipt_step.would_store(item, details, version, sheet.ApprovedDate)
 
-                unstored = self._settings.receipts.enabled and any(
-                    line.item.ReceiptURL and not stored(line.item) for line in plan.lines
-                )
+                unstored = self._settings.receipts.enabled and any(to_store(line.item) for line in plan.lines)
                 if not unstored and report_hash(plan, payload) == mapping.content_hash and self._report_exists(report):
                     return "unchanged", f"report {report} holds this approval's lines already"
             if why := self._frozen(report):

@@ -150,6 +150,27 @@ class ReceiptStep:
                 files[line.item.ID] = details["receipt_file"]
         return files
 
+    def would_store(self, item: ExpenseItem, details: dict[str, str], version: Any, approved_date: str | None) -> bool:
+        """For `ctns plan`: whether the run would store (or try to store) this item's receipt, `details` being its
+        child mapping's. Not when it was stored or refused for this approval already (`checked_already`); when a
+        file is stored from an earlier approval, the receipt is downloaded (a read, capped at `receipts.max_bytes`)
+        and compared by its SHA-256, as the run compares it: a receipt replaced in ClickTime and approved again is
+        told as a write, where the plan said unchanged and the run replaced the file. A download or type the run
+        would fail on counts as work too (the run reports it)."""
+        if not item.ReceiptURL or checked_already(details, version, item, approved_date):
+            return False
+        if not (details.get("receipt_file") and details.get("receipt_sha")):
+            return True
+        try:
+            content, mime = self._clicktime.download_receipt(
+                item.ReceiptURL, max_bytes=self._settings.max_bytes, attempts=DOWNLOAD_ATTEMPTS
+            )
+        except (NeedsAttention, TransientError):  # refused, too large, gone, failing: the run reports or retries it
+            return True
+        if file_type_of(mime, content) is None:
+            return True
+        return hashlib.sha256(content).hexdigest() != details["receipt_sha"]
+
     def frozen(self, report: str) -> Callable[[], str | None]:
         """Why the report must not change, read once and only when asked (before an upload, before a write)."""
         return cache(lambda: self._frozen(report) if report else None)
