@@ -17,7 +17,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Literal
 
-FaultKind = Literal["status", "timeout", "reset", "reset_after", "late"]
+FaultKind = Literal["status", "timeout", "reset", "reset_after", "cut", "late"]
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,9 @@ class FaultPlan:
     reset_rate: probability that the connection is closed without an answer, before the request is processed.
     reset_after_rate: probability that the request is processed (a write is done) and then the connection is
         closed without an answer: the client cannot know whether its write happened.
+    cut_rate: probability that the request is processed and its answer breaks off: the status, the headers and
+        the first half of the body are sent, then the connection is reset (the commonest way a large download
+        fails; `requests` raises it as ChunkedEncodingError, not as a ConnectionError).
 
     A scripted `late` fault (no rate: only by `inject`) models a write NetSuite takes but processes only after
     the client gave up on its answer and went on: the request is authenticated on arrival, its connection
@@ -62,7 +65,7 @@ class FaultPlan:
     when "late" is (after the retry, after a later write of the same record), never the thread scheduler.
 
     Every fault that fires is counted in `fired` (by label: the status as text, "timeout", "reset",
-    "reset_after", "late", "slow_page"), and simulators count their own refusals there too (NetSuite's concurrency
+    "reset_after", "cut", "late", "slow_page"), and simulators count their own refusals there too (NetSuite's concurrency
     limit: "429_under_load", "401_under_load"): what a fault suite reports as "faults injected by kind".
     latency_seconds: added to every request.
     slow_page_seconds: added to list/query requests (the simulator decides what is a page).
@@ -75,6 +78,7 @@ class FaultPlan:
     timeout_processes_late: bool = True
     reset_rate: float = 0.0
     reset_after_rate: float = 0.0
+    cut_rate: float = 0.0
     latency_seconds: float = 0.0
     slow_page_seconds: float = 0.0
     retry_after: int | None = None
@@ -115,7 +119,7 @@ class FaultPlan:
         with self._lock:
             self._scripts.clear()
         self.error_rates = {}
-        self.timeout_rate = self.reset_rate = self.reset_after_rate = 0.0
+        self.timeout_rate = self.reset_rate = self.reset_after_rate = self.cut_rate = 0.0
         self.latency_seconds = self.slow_page_seconds = 0.0
 
     def draw(self, method: str, path: str) -> Fault | None:
@@ -142,4 +146,7 @@ class FaultPlan:
         threshold += self.reset_after_rate
         if roll < threshold:
             return Fault(kind="reset_after")
+        threshold += self.cut_rate
+        if roll < threshold:
+            return Fault(kind="cut")
         return None

@@ -340,6 +340,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if fault is not None and fault.kind == "reset_after":
             self._reset()  # processed, logged, and the answer lost
             return
+        if fault is not None and fault.kind == "cut":
+            self._write_cut(response)  # processed, logged, and the answer broken off mid-body
+            return
         if fault is not None and fault.kind == "timeout" and not app.faults.timeout_processes_late:
             time.sleep(fault.delay_seconds)  # processed on arrival; only the answer comes too late
         self._write(response)
@@ -349,8 +352,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if fault.kind == "reset":
             self._reset()
             return True
-        if fault.kind == "reset_after":
-            return False  # processed first; the answer is dropped in _handle
+        if fault.kind in ("reset_after", "cut"):
+            return False  # processed first; the answer is dropped or broken off in _handle
         if fault.kind == "late":
             if not self.app.hold(request):
                 return False
@@ -372,6 +375,28 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         self.connection.close()
         self.close_connection = True
+
+    def _write_cut(self, response: Response) -> None:
+        """The status, the headers (the whole body's Content-Length) and the first half of the body, then a reset.
+        An answer with no body (a 204) breaks off after its status line."""
+        payload = response.encode()
+        try:
+            if not payload:
+                self.wfile.write(f"{self.protocol_version} {response.status} {_reason(response.status)}\r\n".encode())
+                self.wfile.flush()
+                self._reset()
+                return
+            self.send_response(response.status)
+            self.send_header("Content-Type", response.content_type)
+            self.send_header("Content-Length", str(len(payload)))
+            for name, value in response.headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(payload[: len(payload) // 2])
+            self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        self._reset()
 
     def _write(self, response: Response, *, close: bool = False) -> None:
         payload = response.encode()

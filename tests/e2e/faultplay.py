@@ -41,6 +41,7 @@ class Rates:
     timeout: float = 0.004
     reset: float = 0.01
     reset_after: float = 0.01
+    cut: float = 0.0  # an answer broken off mid-body; scripted in `make test`, random in the soak
     slow_page_seconds: float = 0.01
 
 
@@ -67,6 +68,7 @@ def arm(
             timeout_processes_late=timeouts_process_late,
             reset_rate=rates.reset,
             reset_after_rate=rates.reset_after,
+            cut_rate=rates.cut,
             slow_page_seconds=rates.slow_page_seconds,
         )
         plan.fired = app.faults.fired  # the counts span the whole scenario
@@ -84,10 +86,12 @@ def script(session: Session, timeout_seconds: float = SIMULATED_TIMEOUT_SECONDS)
         plan.inject("timeout", times=1, method=write, delay_seconds=timeout_seconds)
         plan.inject("reset", times=1)
         plan.inject("reset_after", times=1, method=write)
+        plan.inject("cut", times=1, method="GET")  # half an answer's body, then a reset
     # The answers that matter most: a create whose answer is lost (ClickTime jobs and tasks; NetSuite files)
     ct.inject("reset_after", times=1, method="POST", path=r"/Jobs$")
     ct.inject("reset_after", times=1, method="POST", path=r"/Tasks$")
     ct.inject(status=500, times=1, method="POST", path=r"/Jobs$")
+    ct.inject("cut", times=1, method="GET", path=r"^/receipts/")  # a receipt download broken off mid-body
     ns.inject("reset_after", times=1, method="PUT", path=r"/timeBill/eid:")
     ns.inject("reset_after", times=1, method="PUT", path=r"/expenseReport/eid:")
     # A report PUT NetSuite processes late, after the client's retry (found by the soak, seed 427260): placed by

@@ -63,6 +63,7 @@ HARSH = faultplay.Rates(
     timeout=0.008,
     reset=0.02,
     reset_after=0.02,
+    cut=0.01,
     slow_page_seconds=0.02,
 )
 

@@ -20,7 +20,7 @@ from tests.e2e.support import run
 
 pytestmark = pytest.mark.e2e
 REPORT = Path("build/fault-report.json")
-KINDS = {"429", "500", "503", "timeout", "reset", "reset_after", "slow_page", "401", "401_under_load"}
+KINDS = {"429", "500", "503", "timeout", "reset", "reset_after", "cut", "slow_page", "401", "401_under_load"}
 
 
 def test_every_sync_under_random_and_scripted_faults_lands_every_record_exactly_once(open_session):

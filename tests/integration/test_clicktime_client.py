@@ -21,7 +21,7 @@ import requests
 from pydantic import SecretStr
 
 from ctsync import unsettled
-from ctsync.clicktime.client import TIME_ENTRY_PAGE_SIZE, ClickTimeClient
+from ctsync.clicktime.client import TIME_ENTRY_PAGE_SIZE, ClickTimeClient, ReceiptRefused
 from ctsync.clicktime.errors import (
     ClickTimeAuthError,
     ClickTimeNotFound,
@@ -656,10 +656,43 @@ def test_download_receipt_is_retried_and_needs_the_token(start_clicktime):
         stranger.download_receipt(item.ReceiptURL, max_bytes=10 * 1024 * 1024)
 
 
+def test_a_receipt_download_broken_off_mid_body_is_retried_and_then_a_transient_download_failure(start_clicktime):
+    """The answer's headers and half its body, then a reset (the simulator's `cut`): requests raises
+    ChunkedEncodingError, which is not a ConnectionError; it escaped the client untranslated (review 2026-12-03)."""
+    ct = start_clicktime(activity=True)
+    client, _, sleeps = ct.connect()
+    item = next(i for i in client.expense_items() if i.ReceiptURL)
+    ct.sim.faults.inject("cut", times=1, path="^/receipts/")
+    assert client.download_receipt(item.ReceiptURL, max_bytes=10 * 1024 * 1024) == ct.sim.receipt(item.ID)
+    assert len(sleeps) == 1
+
+    ct.sim.faults.inject("cut", times=2, path="^/receipts/")
+    with pytest.raises(TransientError) as lost:
+        client.download_receipt(item.ReceiptURL, max_bytes=10 * 1024 * 1024, attempts=2)
+    assert lost.value.cause_key == "receipt-download"
+    assert "ChunkedEncodingError" in lost.value.message and "http" not in lost.value.message
+
+
+@pytest.mark.parametrize("url", ["ftp://receipts.example/1.pdf", "receipts/1.pdf"], ids=["ftp", "no-scheme"])
+def test_a_receipt_url_that_cannot_be_fetched_is_refused_naming_its_kind_not_the_url(ct, url):
+    client, _, _ = ct.connect()
+    with pytest.raises(ReceiptRefused) as refused:
+        client.download_receipt(url, max_bytes=1024)
+    assert refused.value.cause_key == "receipt-download"
+    assert "cannot be downloaded" in refused.value.message and url not in refused.value.message
+
+
+def test_a_read_whose_answer_broke_off_mid_body_is_read_again(ct):
+    client, _, sleeps = ct.connect()
+    ct.sim.faults.inject("cut", times=1, method="GET", path="/Jobs$")
+    assert [job.ID for job in client.jobs()] == [job["ID"] for job in ct.sim.jobs()]
+    assert len(sleeps) == 1 and ct.sim.faults.fired["cut"] == 1
+
+
 # -- writes of unknown outcome (ctsync.unsettled) -------------------------------------------------------------
 @pytest.mark.parametrize(
     ("kind", "status"),
-    [("reset_after", None), ("reset", None), ("status", 500), ("status", 502), ("status", 504)],
+    [("reset_after", None), ("cut", None), ("reset", None), ("status", 500), ("status", 502), ("status", 504)],
 )
 def test_a_write_whose_answer_was_lost_is_noted_as_doubtful_even_when_its_retry_succeeds(ct, kind, status):
     client, _, _ = ct.connect()

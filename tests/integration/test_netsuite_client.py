@@ -746,7 +746,9 @@ def test_upserting_twice_with_one_external_id_updates_the_same_record(ns, conn):
 
 
 # -- writes of unknown outcome (ctsync.unsettled: the time export's bills in doubt) ------------------------------
-@pytest.mark.parametrize(("kind", "status"), [("reset_after", None), ("status", 500), ("status", 502), ("status", 504)])
+@pytest.mark.parametrize(
+    ("kind", "status"), [("reset_after", None), ("cut", None), ("status", 500), ("status", 502), ("status", 504)]
+)
 def test_a_record_write_whose_answer_was_lost_is_noted_as_doubtful_even_when_its_retry_succeeds(ns, conn, kind, status):
     ns.sim.faults.inject(kind, status=status or 503, times=1, method="PUT", path="eid:ct-client-1$")
     body = {"companyName": "Initech", "subsidiary": {"id": "1"}}
@@ -990,3 +992,13 @@ def test_a_request_is_signed_before_it_takes_a_slot(ns):
         list(conn.client.rows(_customers_after))
 
     assert signed_in_a_slot == [False, False] and slot.sent_while_held == 2
+
+
+def test_a_suiteql_page_whose_answer_broke_off_mid_body_is_read_again(ns, conn):
+    """Half a page's JSON, then a reset (the simulator's `cut`): requests raises ChunkedEncodingError, not a
+    ConnectionError, and it escaped the client untranslated, neither retried nor a TransientError (review 2026-12-03)."""
+    whole = list(conn.client.rows(_customers_after, page_size=50))
+    ns.sim.faults.inject("cut", times=1, method="POST", path="/suiteql")
+
+    assert list(conn.client.rows(_customers_after, page_size=50)) == whole
+    assert ns.sim.faults.fired["cut"] == 1

@@ -12,9 +12,22 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+import requests
+
 from ctsync.errors import TransientError
 
 T = TypeVar("T")
+
+# What `requests` raises when a request got no whole answer: no connection, no answer in time, or an answer that
+# broke off while its body was read (a connection reset mid-body, a body shorter than its Content-Length, a
+# compressed body cut short). The last two are not ConnectionErrors: caught as ConnectionError alone, a download
+# or a write whose answer broke off escaped both clients untranslated (review 2026-12-03).
+ANSWER_LOST: tuple[type[Exception], ...] = (
+    requests.ConnectionError,
+    requests.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+)
 
 
 @dataclass

@@ -40,7 +40,7 @@ from ctsync.clicktime.models import (
 from ctsync.digits import is_number
 from ctsync.errors import BadInput, NeedsAttention, SyncError, TransientError
 from ctsync.observability import logger
-from ctsync.retry import RetryPolicy, call_with_retries
+from ctsync.retry import ANSWER_LOST, RetryPolicy, call_with_retries
 
 DEFAULT_BASE_URL = "https://api.clicktime.com/v2"
 PAGE_SIZE = 1000
@@ -118,7 +118,7 @@ class ClickTimeClient:
                 response = self._session.request(
                     method, url, params=query, data=data, headers=headers, timeout=self._timeout
                 )
-            except (requests.ConnectionError, requests.Timeout) as error:
+            except ANSWER_LOST as error:
                 if not isinstance(error, requests.ConnectTimeout):  # a connect timeout: nothing was sent
                     unsettled.note(method, path, body, doubtful=True)
                 if not idempotent:
@@ -365,9 +365,15 @@ class ClickTimeClient:
                                 cause="receipt-too-large",
                             )
                     return bytes(content), mime
-            except (requests.ConnectionError, requests.Timeout) as error:
+            except ANSWER_LOST as error:
                 raise TransientError(
                     f"ClickTime receipt download: {type(error).__name__}", code="CONNECTION", cause="receipt-download"
+                ) from error
+            except requests.RequestException as error:
+                # The ReceiptURL itself cannot be fetched (no usable scheme, a redirect loop): the item's, not an
+                # outage's; named by kind alone, since the URL may carry a signature
+                raise ReceiptRefused(
+                    f"its ReceiptURL cannot be downloaded ({type(error).__name__})", cause="receipt-download"
                 ) from error
 
         policy = self._retry if attempts is None else replace(self._retry, max_attempts=max(1, attempts))

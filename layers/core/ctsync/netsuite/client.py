@@ -24,7 +24,7 @@ from ctsync.errors import NeedsAttention, TransientError
 from ctsync.netsuite.auth import TbaCredentials, rest_base_url, restlets_base_url, tba_auth
 from ctsync.netsuite.errors import NetSuiteValidationError, auth_error, error_for, parse_error_body
 from ctsync.observability import count, logger, observe_ms
-from ctsync.retry import RetryPolicy, call_with_retries
+from ctsync.retry import ANSWER_LOST, RetryPolicy, call_with_retries
 from ctsync.timeutil import parse_instant
 
 MAX_PAGE_SIZE = 1000
@@ -139,7 +139,7 @@ class NetSuiteClient:
             started = self._monotonic()
             try:
                 response = self._on_the_wire(self._signed(method, url, params=params, data=data, headers=all_headers))
-            except (requests.ConnectionError, requests.Timeout) as error:
+            except ANSWER_LOST as error:
                 if not isinstance(error, requests.ConnectTimeout):  # a connect timeout: nothing was sent
                     note(doubtful=True)
                 failure = TransientError(
@@ -219,7 +219,7 @@ class NetSuiteClient:
                 probe = self._on_the_wire(
                     self._signed("GET", f"{self.base_url}/system/v1/serverTime", headers={"Accept": "application/json"})
                 )
-            except (requests.ConnectionError, requests.Timeout):
+            except ANSWER_LOST:
                 continue
             if probe.status_code < 400:
                 self._accepted_at = self._monotonic()
