@@ -19,6 +19,20 @@ from typing import Any
 from ctns.output import CliError, Output, RedactingStream
 from ctns.stack import ROOT
 from ctns.target import Target, open_target
+from ctsync.state import Mapping
+
+
+def target_named(target_record: str, mapping: Mapping | None) -> tuple[str | None, str]:
+    """What the target system holds of a record, as (its ID, a phrase): nothing for a mapping whose target is a
+    placeholder (`Mapping.of_no_target`: a sheet blocked before anything of it reached NetSuite), and, for a target
+    that names whose records they are (a timesheet's `employee:<id>`: its time bills are its children), "… of
+    employee <id>" rather than an ID NetSuite does not have (review, 2026-12-03)."""
+    if mapping is None or not mapping.names_a_target:
+        return None, f"no {target_record} yet"
+    owner, colon, owner_id = mapping.target_id.partition(":")
+    if colon and owner.isalpha() and owner_id:
+        return mapping.target_id, f"{target_record} of {owner} {owner_id}"
+    return mapping.target_id, f"{target_record} {mapping.target_id}"
 
 
 def log_dir() -> Path:

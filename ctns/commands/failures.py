@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ctns import deadletters
-from ctns.commands.common import add_json_option, add_target_options, target_of
+from ctns.commands.common import add_json_option, add_target_options, target_named, target_of
 from ctns.output import FAILURES, OK, Output
 from ctns.target import Target, check_sync
 from ctsync.records.writeback import NOT_KEPT
@@ -41,8 +41,7 @@ def describe_record(target: Target, sync: str, source_id: str, failed_version: s
     if ":" in source_id or not source_id or source_id == "unknown":
         return {"source_id": source_id, "target_id": None, "text": source_id, "went_through": None}
     mapping = target.mappings.get(definition.mapping_kind, source_id)
-    target_id = mapping.target_id if mapping else None
-    other = f"{definition.target_record} {target_id}" if target_id else f"no {definition.target_record} yet"
+    target_id, other = target_named(definition.target_record, mapping)
     text = f"{definition.source_record} {source_id} ({other})"
     applied = mapping.source_version if mapping and target_id and not mapping.deleted else None
     # A record whose ID NetSuite did not keep (the write-back) has its target, but has not gone through.

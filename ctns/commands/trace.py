@@ -19,7 +19,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ctns.commands.common import add_json_option, add_target_options, log_dir, target_of
+from ctns.commands.common import add_json_option, add_target_options, log_dir, target_named, target_of
 from ctns.output import FAILURES, OK, CliError, Output
 from ctns.target import Target, aws_problem, check_sync
 from ctsync.digits import is_number
@@ -131,7 +131,7 @@ def find(target: Target, record_id: str, syncs: list[str]) -> list[dict[str, Any
                         "matched_as": source_name if side == "source" else target_name,
                         "source": f"{_named(kind, source_name)} {mapping.source_id}",
                         "parent": mapping.parent.replace("#", " ") if mapping.parent else None,
-                        "target": f"{target_name} {mapping.target_id}",
+                        "target": target_named(target_name, mapping)[1],
                         "source_id": mapping.source_id,
                         "target_id": mapping.target_id,
                         "source_version": mapping.source_version.isoformat() if mapping.source_version else None,

@@ -83,3 +83,11 @@ def test_ids_from_netsuite_or_clicktime_in_other_digits_are_ordered_and_counted_
     assert _key_order("--5") == (1, "--5") and _key_order("-15") == (0, -15)
     carried = Carried.from_attributes({ATTEMPTS: {"StringValue": "\u00b2"}})
     assert carried.attempts == 0
+
+
+def test_overrides_that_people_match_would_ignore_are_refused_saying_what_to_add():
+    """Before, `people.match` without "override" dropped every override without a word (review, 2026-12-03)."""
+    with pytest.raises(ValidationError, match='people.match leaves out "override"'):
+        config("people", {"match": ["email"], "overrides": {"a@example.com": "101"}})
+    assert config("people", {"match": ["email"]}).people.match == ["email"]  # no overrides: nothing to ignore
+    assert config("people", {"match": ["email", "override"], "overrides": {"a@example.com": "101"}}).people.overrides

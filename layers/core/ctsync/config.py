@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ctsync.digits import is_number
 
@@ -438,6 +438,15 @@ class PeopleSettings(Strict):
             employees[key] = employee_id
         _distinct_keys(value, _user_key, "people.overrides", "an e-mail's case and surrounding spaces are ignored")
         return {_user_key(key): employee for key, employee in employees.items()}
+
+    @model_validator(mode="after")
+    def _overrides_used(self) -> PeopleSettings:
+        if self.overrides and "override" not in self.match:
+            raise ValueError(
+                'people.overrides is set but people.match leaves out "override", so every override would be '
+                'ignored: add "override" to people.match (first, to win over the other rules) or remove the overrides'
+            )
+        return self
 
 
 class Classification(Strict):

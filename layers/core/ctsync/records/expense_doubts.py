@@ -79,7 +79,7 @@ class ReportDoubts:
         if before is None:
             # A first export that failed: the report may exist, or come later. A mapping of no report keeps the doubt
             # (the redelivery's export takes it over), so a late PUT after a withdrawal is still looked at.
-            before = Mapping(kind=KIND, source_id=lock.source_id, target_id=f"{KIND}:{lock.source_id}", deleted=True)
+            before = Mapping.of_no_target(KIND, lock.source_id)
         try:
             self._mappings.commit(lock, self.recorded(lock, Attempt(sent=attempt.sent), before))
         except Exception:

@@ -117,7 +117,7 @@ from ctsync.records.sheet_export import (
 from ctsync.records.targets import locked
 from ctsync.records.window import read_beside
 from ctsync.references import References
-from ctsync.state import Lock, Mapping, MappingStore, RunLog
+from ctsync.state import Lock, Mapping, MappingStore, RunLog, note_key
 from ctsync.sync.definition import CheckWarning
 from ctsync.sync.messages import Outcome, WorkMessage
 from ctsync.timeutil import day_named
@@ -598,7 +598,7 @@ class ExpenseExport(SheetExport):
             recorded = partial(self._doubts.recorded, lock, attempt)
             return self._receipt_step.again(lock, message, plan, version, children, recorded)
         for note in plan.notes:
-            self._runlog.note(message.run_id, f"moved:{cause_part(note)[:80]}", note)
+            self._runlog.note(message.run_id, note_key("moved", note), note)
         if plan.problems:
             blocked = Blocked(sheet.ID, plan.problems, ITEMS)
             day = str(sheet.ExpenseSheetDate or plan.tran_date or "")[:10]

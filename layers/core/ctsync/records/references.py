@@ -475,6 +475,16 @@ class People:
             if rule == "override":
                 target = self.settings.overrides.get(user_id) or (email and self.settings.overrides.get(email))
                 found = employees.get(str(target)) if target else None
+                if target and found is None:
+                    # The operator named this user's employee: another rule's match would put the time or the
+                    # expenses on someone they did not choose (before, the e-mail match took it, silently).
+                    raise Unmapped(
+                        f"people.overrides maps ClickTime user {label} to NetSuite employee {target}, which NetSuite "
+                        "does not have",
+                        cause=f"employee-override-missing:{cause_part(str(target))}",
+                        fix=f"correct people.overrides for ClickTime user {user_id} to an existing NetSuite employee "
+                        "ID (`ctns check` lists every override NetSuite lacks), then `ctns config push`",
+                    )
             elif rule == "email" and email:
                 found = _one_active([e for e in employees.values() if e.email == email], f"e-mail {email}", user_id)
             elif rule == "employee_number" and number:

@@ -107,7 +107,7 @@ def blocked_marker(
     keys = held | set((before.details.get(BLOCKED, "") if before else "").split())
     details = {"period_start": period_start, BLOCKED: " ".join(sorted(keys))}
     if before is None:
-        return Mapping(kind=kind, source_id=source_id, target_id=f"{kind}:{source_id}", details=details, deleted=True)
+        return Mapping.of_no_target(kind, source_id, details=details)
     return before.model_copy(update={"details": {**before.details, **details}})
 
 

@@ -56,7 +56,7 @@ from ctsync.records.sheet_export import SheetExport
 from ctsync.records.targets import content_hash, locked
 from ctsync.records.window import in_window, read_beside, slots
 from ctsync.references import References
-from ctsync.state import Lock, Mapping, MappingStore, RunLog
+from ctsync.state import Lock, Mapping, MappingStore, RunLog, note_key
 from ctsync.sync.messages import Outcome, WorkMessage
 from ctsync.timeutil import utc_now
 
@@ -433,17 +433,19 @@ class TimeExport(SheetExport):
             return "delete", f"{UNAPPROVED_EDIT}: its {gone} time bill(s) leave NetSuite"
         changed, removed, strays = self._doubted_changes(plan, children, set(), noted)
         removed += noted_bills(strays)
-        if not changed and not removed:
+        lost, _ = self._deleted_in_netsuite(plan, children, changed)
+        if not changed and not removed and not lost:
             return "unchanged", "no time bill to write or delete" if plan.entries or children else "no time to export"
         if any(e.entry_id not in children for e in changed):
             return None  # a new bill is written whatever NetSuite holds
         held = self._held_verdict([children[e.entry_id] for e in changed], removed, "not changed")
         again = sum(external_id(e.entry_id) in noted for e in changed)
         gone = sum(external_id(m.source_id) in strays for m in removed)
-        if held is not None or not (again or gone):
+        if (held is not None and not lost) or not (again or gone or lost):
             return held
         what = [_unrecorded(again, "written again")] if again else []
         what += [_unrecorded(gone, "deleted, their entries left the timesheet")] if gone else []
+        what += [f"{len(lost)} time bill(s) deleted in NetSuite since: written again"] if lost else []
         return ("create" if mapping is None else "update"), "; ".join(what)
 
     def _held_verdict(self, changing: list[Mapping], removed: list[Mapping], what: str) -> tuple[str, str] | None:
@@ -534,7 +536,7 @@ class TimeExport(SheetExport):
             if not plan.problems and _unapproved_edit(plan, before):
                 return self._withdraw(lock, message, f"{sheet.Status}, {UNAPPROVED_EDIT}", attempt)
             for note in plan.skipped if not attempt.look else []:
-                self._runlog.note(message.run_id, f"skipped:{cause_part(note)[:80]}", note)
+                self._runlog.note(message.run_id, note_key("skipped", note), note)
             if plan.problems:
                 blocked = Blocked(sheet.ID, plan.problems)
                 marker = sheets.blocked_marker(lock.mapping, KIND, sheet.ID, sheet.StartDate[:10], blocked)
@@ -554,12 +556,8 @@ class TimeExport(SheetExport):
     ) -> Outcome:
         sheet_id = plan.sheet.ID
         changed, removed, strays = self._doubted_changes(plan, children, attempt.forced, attempt.noted)
-        # Every bill the sheet has is looked up (one query), not only the changed ones: a bill deleted in NetSuite
-        # since is written again, rather than held as unchanged until its entry changes.
-        frozen, seen = self._bill_states(list(children.values()))
-        missing = {entry for entry, m in children.items() if is_number(m.target_id) and m.target_id not in seen}
-        planned = {e.entry_id for e in changed}
-        changed += [e for e in plan.entries if e.entry_id in missing and e.entry_id not in planned]
+        lost, frozen = self._deleted_in_netsuite(plan, children, changed)
+        changed += lost
         written: list[Mapping] = []
         flags: list[str] = []
         # Noted before it is written (new, changed, or deleted in NetSuite since): should its mapping not be recorded,
@@ -626,6 +624,17 @@ class TimeExport(SheetExport):
         else:
             action = "updated" if written or gone_count else "unchanged"
         return Outcome(action, mapping.target_id, detail)  # type: ignore[arg-type]
+
+    def _deleted_in_netsuite(
+        self, plan: SheetPlan, children: dict[str, Mapping], changed: list[EntryPlan]
+    ) -> tuple[list[EntryPlan], dict[str, str]]:
+        """The sheet's entries, not among `changed`, whose mapped bill NetSuite no longer has (deleted there since):
+        written again, rather than held as unchanged until their entry changes; and the frozen bills
+        (`_frozen_bills`). Every bill the sheet has is looked up, not only the changed ones: one query."""
+        frozen, seen = self._bill_states(list(children.values()))
+        missing = {entry for entry, m in children.items() if is_number(m.target_id) and m.target_id not in seen}
+        planned = {e.entry_id for e in changed}
+        return [e for e in plan.entries if e.entry_id in missing and e.entry_id not in planned], frozen
 
     def _doubted_changes(
         self, plan: SheetPlan, children: dict[str, Mapping], forced: set[str], noted: set[str] | frozenset[str]

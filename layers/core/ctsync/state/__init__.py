@@ -8,7 +8,7 @@ Keys (single-table): `MAP#<kind>#<source id>` mappings (indexes: by target id, b
 
 from ctsync.state.mappings import Lock, LostLock, Mapping, MappingStore, RecordBusy
 from ctsync.state.progress import Breaker, Cursor, PollFailure, ProgressStore
-from ctsync.state.runlog import Cause, Failure, RunEnd, RunLog, RunSummary
+from ctsync.state.runlog import Cause, Failure, RunEnd, RunLog, RunSummary, note_key
 
 __all__ = [
     "Breaker",
@@ -25,4 +25,5 @@ __all__ = [
     "RunEnd",
     "RunLog",
     "RunSummary",
+    "note_key",
 ]

@@ -10,6 +10,7 @@ and no cause outgrows DynamoDB's item size.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping as Counts
 from contextvars import ContextVar
 from datetime import datetime, timedelta
@@ -19,6 +20,7 @@ from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, Field
 
+from ctsync.errors import cause_part
 from ctsync.state.table import PK, SK, TTL_ATTRIBUTE, epoch
 from ctsync.timeutil import format_instant, parse_instant, utc_now
 
@@ -338,6 +340,14 @@ class RunLog:
             if "LastEvaluatedKey" not in response:
                 return items
             kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+def note_key(kind: str, text: str) -> str:
+    """The key of a note of `kind` saying `text`: one per distinct text (a fact many records tell, such as a job
+    whose time stays in ClickTime, is kept once), readable by its start. Cut to a prefix alone, two notes naming
+    different records past it (two time entries on one ClickTime task) overwrote each other (review, 2026-12-03)."""
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+    return f"{kind}:{cause_part(text)[:60]}:{digest}"
 
 
 def _cause_key(failure: Failure) -> str:
