@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 from typing import Any
+from urllib.parse import urlsplit
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
@@ -19,6 +20,8 @@ from ctns import local
 from ctns.inputs import config_problems, parse_config, read_json
 from ctns.output import OK, USAGE, CliError, Output
 from ctns.target import aws_problem, open_target, region_of
+from ctsync.config import SyncConfig
+from ctsync.netsuite.auth import rest_base_url, restlets_base_url
 
 DEFAULT_NAME = "/ctns/config"
 # SSM Parameter Store's value limits: a Standard parameter (free) takes 4,096 characters, an Advanced one (charged
@@ -66,7 +69,7 @@ def cmd_push(args: argparse.Namespace, out: Output) -> int:
     if not args.name.startswith("/"):
         raise CliError(f"--name {args.name!r}: an SSM parameter name the stack reads starts with / (e.g. /ctns/config)")
     document = read_json(args.file, "config file")
-    parse_config(document, f"config file {args.file}")
+    config = parse_config(document, f"config file {args.file}")
     # The document as written, not with every default filled in: a default a later version changes reaches
     # the deployments that never set it.
     value = json.dumps(document, separators=(",", ":"))  # ASCII only (ensure_ascii): a character is a byte
@@ -83,8 +86,15 @@ def cmd_push(args: argparse.Namespace, out: Output) -> int:
     try:
         if served is not None:  # no region named and `ctns serve` running: its stack's parameter
             with open_target(None, progress=out.progress) as target:
+                read = target.parameters.get("ConfigParameterName", DEFAULT_NAME)
                 if name == DEFAULT_NAME:
-                    name = target.parameters.get("ConfigParameterName", DEFAULT_NAME)
+                    name = read
+                elif name != read:
+                    raise CliError(
+                        f"--name {name}: the local stack reads its config from {read}, not {name}; leave --name out"
+                    )
+                assert target.local_state is not None
+                _only_simulators(args.file, config, target.local_state.netsuite_url, target.local_state.clicktime_url)
                 _put(target.client("ssm"), name, value)
             where = "the local stack (ctns serve)"
         else:
@@ -102,6 +112,39 @@ def cmd_push(args: argparse.Namespace, out: Output) -> int:
     out.line(f"pushed {args.file} to SSM parameter {name} in {where}{advanced}")
     out.document({"file": args.file, "parameter": name, "region": where})
     return OK
+
+
+def _only_simulators(file: str, config: SyncConfig, netsuite_url: str, clicktime_url: str) -> None:
+    """The local stack holds the simulators' credentials and says it touches no real system: a config that sends
+    its requests elsewhere (the deploy guide's example has no URLs: NetSuite's and ClickTime's real hosts) is
+    refused, naming what to set (before, it was pushed and the next run called the real hosts)."""
+    netsuite = config.netsuite
+    settings = [  # (setting, its URL in this config, the simulator's)
+        (
+            "netsuite.rest_base_url",
+            netsuite.rest_base_url or rest_base_url(netsuite.account_id),
+            f"{netsuite_url}/services/rest",
+        ),
+        (
+            "netsuite.restlets_base_url",
+            netsuite.restlets_base_url or restlets_base_url(netsuite.account_id),
+            netsuite_url,
+        ),
+        ("clicktime.base_url", config.clicktime.base_url, f"{clicktime_url}/v2"),
+    ]
+    elsewhere = [(key, url, local) for key, url, local in settings if _origin(url) != _origin(local)]
+    if elsewhere:
+        hosts = ", ".join(sorted({_origin(url) for _, url, _ in elsewhere}))
+        fixes = "; ".join(f"{key} to {local}" for key, _, local in elsewhere)
+        raise CliError(
+            f"config file {file} sends the local stack's requests to {hosts}, not to its simulated NetSuite and "
+            f"ClickTime: set {fixes}, or name a deployed stack's region with --region"
+        )
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
 
 
 def _put(ssm: Any, name: str, value: str) -> None:

@@ -111,3 +111,30 @@ def test_config_push_of_a_document_no_tier_holds_is_refused_before_any_put(real_
 
     assert pushed.code == 2 and real_account.puts == []
     assert len(pushed.problems) == 1 and "8,192" in pushed.problems[0], pushed.problems
+
+
+def test_config_push_to_the_local_stack_of_a_document_naming_real_hosts_is_refused_saying_what_to_set(
+    served, real_account, capsys, tmp_path
+):
+    """Found by a new user (2026-12-03): the deploy guide's example (no URLs) was pushed to the local stack, whose
+    next run sent the simulators' credentials to NetSuite's and ClickTime's real hosts while it printed "no real
+    system was touched"."""
+    before = stored_config(served)
+
+    pushed = ctns(capsys, "config", "push", written(tmp_path, ACCOUNT))
+
+    assert pushed.code == 2 and len(pushed.problems) == 1, pushed.out
+    problem = pushed.problems[0]
+    assert "suitetalk.api.netsuite.com" in problem and "https://api.clicktime.com" in problem
+    assert f"clicktime.base_url to {served.state.clicktime_url}/v2" in problem
+    assert f"netsuite.rest_base_url to {served.state.netsuite_url}/services/rest" in problem
+    assert stored_config(served) == before and real_account.puts == []
+
+
+def test_config_push_to_the_local_stack_under_a_name_it_does_not_read_is_refused(served, capsys, tmp_path):
+    before = stored_config(served)
+
+    pushed = ctns(capsys, "config", "push", written(tmp_path, before), "--name", "/somewhere/else")
+
+    assert pushed.code == 2 and "leave --name out" in pushed.problems[0], pushed.out
+    assert stored_config(served) == before
