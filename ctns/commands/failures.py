@@ -100,6 +100,11 @@ def open_failures(target: Target, syncs: list[str]) -> list[dict[str, Any]]:
     return groups
 
 
+def records_blocked(groups: list[dict[str, Any]]) -> int:
+    """How many records the causes hold: one that two causes hold is one record (it was counted once per cause)."""
+    return len({(group["sync"], record["source_id"]) for group in groups for record in group["records"]})
+
+
 def cmd_errors(args: argparse.Namespace, out: Output) -> int:
     syncs = [check_sync(args.sync)] if args.sync else list(SYNC_NAMES)
     with target_of(args, out) as target:
@@ -108,7 +113,7 @@ def cmd_errors(args: argparse.Namespace, out: Output) -> int:
         if not groups:
             out.line(f"No open failures on {target.describe()}.")
             return OK
-        records = sum(len(g["records"]) for g in groups)
+        records = records_blocked(groups)
         out.line(f"Open failures on {target.describe()}: {len(groups)} cause(s), {records} record(s) blocked")
         for group in groups:
             out.line()

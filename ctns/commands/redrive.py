@@ -54,7 +54,7 @@ def cmd_redrive(args: argparse.Namespace, out: Output) -> int:
         dead_url = target.dead_letter_url(sync)
         logs = log_path("redrive", args.logs) if target.is_local else None  # writable, before anything moves
         open_causes = {cause.key: cause for cause in target.runlog.causes(sync)}
-        before = target.depth(dead_url)["total"]
+        before = in_queue = target.depth(dead_url)["total"]
         if args.cause:
             letters = deadletters.read(sqs, dead_url, sync)
             waiting = {letter.cause_key for letter in letters}
@@ -95,13 +95,25 @@ def cmd_redrive(args: argparse.Namespace, out: Output) -> int:
         report["dead_letters_after"] = after
         if after:
             out.line(
-                f"{after} record(s) of {sync} are in the dead-letter queue again: `ctns errors {sync}` says why"
+                _left_over(sync, after, moved, in_queue - moved)
+                + f": `ctns errors {sync}` says why"
                 + ("" if target.is_local else f" (--stack {target.name})")
             )
         else:
             out.line(f"The {sync} dead-letter queue is empty.")
         out.document(report)
         return FAILURES if after else OK
+
+
+def _left_over(sync: str, after: int, moved: int, not_moved: int) -> str:
+    """What the dead-letter queue holds once the redriven records are done, `after` counting the whole queue: with a
+    cause chosen, letters of other causes were never moved (they were reported as "in the queue again")."""
+    came_back = max(0, after - not_moved)
+    if not not_moved:
+        return f"{after} record(s) of {sync} are in the dead-letter queue again"
+    if not came_back:
+        return f"None of the {moved} record(s) moved came back; {after} of {sync} not moved by this redrive are still in the dead-letter queue"
+    return f"{came_back} of the {moved} record(s) moved are in the {sync} dead-letter queue again ({after} in all: {not_moved} not moved by this redrive)"
 
 
 def _move(target: Target, sync: str, cause: str | None, out: Output, *, limit: int) -> tuple[int, str]:

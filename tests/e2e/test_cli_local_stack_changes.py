@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from ctns.cli import main
+from ctns.commands.failures import records_blocked
 from ctns.local import FAILURE_FIELD, aws_endpoint
 from ctns.target import open_target
 from ctsync.state import Cursor
@@ -202,3 +203,21 @@ def test_status_shows_a_lease_a_dead_run_left_and_until_when(fresh, capsys):
     (line,) = [line for line in text.out.splitlines() if "held by" in line]
     assert line.lstrip().startswith("projects: held by projects-poller:dead-invocation until ")
     assert row["lease_holder"] == "projects-poller:dead-invocation" and row["lease_until"] > utc_now().isoformat()
+
+
+def test_errors_counts_each_record_once_and_a_redrive_of_one_cause_tells_its_letters_from_the_others(fresh, capsys):
+    """Found by a new user (2026-12-03): `ctns errors` counted a record two causes hold twice, and a redrive of one
+    cause said the other causes' letters, never moved, were "in the dead-letter queue again"."""
+    causes = ctns(capsys, "errors", "tasks", "--json").json["causes"]
+    records = {r["source_id"] for c in causes for r in c["records"]}
+    assert f"{len(causes)} cause(s), {len(records)} record(s) blocked" in ctns(capsys, "errors", "tasks").out
+    held_twice = [dict(c, records=[*c["records"], causes[0]["records"][0]]) for c in causes]
+    assert records_blocked(held_twice) == len(records)  # a record two causes hold counts once
+
+    fresh.session.simulators.netsuite.unkept_fields = {}  # the field fix: that cause's records go through
+    one = ctns(capsys, "redrive", "tasks", "--cause", TASK_CAUSE)
+
+    moved = next(len(c["records"]) for c in causes if c["cause_key"] == TASK_CAUSE)
+    assert one.code == 1 and f"Moved {moved} dead letter(s)" in one.out, one.out
+    assert f"None of the {moved} record(s) moved came back" in one.out, one.out
+    assert "in the dead-letter queue again" not in one.out, one.out
