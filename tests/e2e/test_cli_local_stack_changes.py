@@ -221,3 +221,21 @@ def test_errors_counts_each_record_once_and_a_redrive_of_one_cause_tells_its_let
     assert one.code == 1 and f"Moved {moved} dead letter(s)" in one.out, one.out
     assert f"None of the {moved} record(s) moved came back" in one.out, one.out
     assert "in the dead-letter queue again" not in one.out, one.out
+
+
+@pytest.mark.parametrize("fresh", [["tasks"]], indirect=True)
+def test_a_redrive_that_fails_again_adds_no_failures_to_the_run(fresh, capsys):
+    """Found by a new user (2026-12-03): each redrive before the fix added its records' failures to their run's
+    counts again (a run of 5 tasks showed 5, then 10, then 15 failed)."""
+
+    def last_run() -> dict[str, Any]:
+        (tasks,) = [s for s in ctns(capsys, "status", "--json").json["syncs"] if s["sync"] == "tasks"]
+        return tasks["last_run"]
+
+    before = last_run()
+    assert before["counts"].get("failed", 0) > 0
+    for _ in range(2):  # nothing fixed: every record fails again
+        assert ctns(capsys, "redrive", "tasks").code == 1
+
+    after = last_run()
+    assert after["run_id"] == before["run_id"] and after["counts"]["failed"] == before["counts"]["failed"], after

@@ -52,6 +52,9 @@ class FakeRunLog:
         self.open_causes.add(failure.cause_key)
         return new
 
+    def dead_lettered_in(self, run_id: str, source_id: str) -> bool:
+        return any(r == run_id and f.source_id == source_id and f.dead_lettered for r, f in self.failures)
+
     def note(self, run_id: str, key: str, text: str) -> None:  # pragma: no cover - not used by the worker
         pass
 
@@ -220,6 +223,17 @@ def test_needs_attention_is_dead_lettered_at_once_with_its_reason(receive_count:
     h.finish()
     assert h.runlog.outcomes() == ["failed"]
     assert h.runlog.failures == [("run-1", failure)]
+
+
+def test_a_record_the_run_dead_lettered_already_is_not_counted_failed_again() -> None:
+    """A redrive that fails the record again (nothing fixed yet) sends it back to the dead-letter queue with the
+    reason, but the run it belongs to failed it once: its count stays (review, 2026-12-03)."""
+    h = Harness(BadInput("project P-1042 has no customer", field="parent", value=None))
+    for _ in range(3):
+        assert h.handle(body(), 1) is None
+    h.finish()
+    assert len(h.dead_letters.sent) == 3 and len(h.runlog.failures) == 3
+    assert h.runlog.outcomes() == ["failed"]
 
 
 def test_needs_attention_subclass_keeps_its_own_code() -> None:

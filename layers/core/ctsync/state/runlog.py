@@ -201,6 +201,12 @@ class RunLog:
             )
         return self._add_to_cause(failure)
 
+    def dead_lettered_in(self, run_id: str, source_id: str) -> bool:
+        """Whether the run dead-lettered this record already (a redrive that fails it again is not a new failure of
+        the run: counted again, a run of 5 records showed 10, then 15 failed)."""
+        item = self._table.get_item(Key={PK: f"RUN#{run_id}", SK: f"FAIL#{source_id}"}).get("Item")
+        return bool(item and item.get("dead_lettered"))
+
     def _add_to_cause(self, failure: Failure) -> bool:
         at = format_instant(failure.at)
         key = {PK: f"CAUSE#{failure.sync}", SK: _cause_key(failure)}

@@ -366,7 +366,7 @@ class Worker:
             dead_lettered=True,
         )
         self._dead_letters.send(delivery.body, failure, receive_count=delivery.receive_count)
-        if message is not None:
+        if message is not None and not self._runlog.dead_lettered_in(message.run_id, failure.source_id):
             batch.add(message.run_id, "failed")
         self._runlog.record_failure(message.run_id if message else None, failure)
         # A record blocked by several causes (an unmapped employee and a closed period) is listed under each.
