@@ -25,7 +25,7 @@ from ctsync.records.netsuite_zone import read_zone
 from ctsync.sync import registry
 from ctsync.sync.definition import CheckWarning
 from ctsync.sync.registry import SYNC_NAMES
-from ctsync.timeutil import format_instant, utc_now
+from ctsync.timeutil import utc_now
 
 OK, WARN, FAIL, SKIP = "ok", "warn", "FAIL", "skip"
 SCHEMA_JSON = "application/schema+json"
@@ -228,14 +228,7 @@ def _time_zone(netsuite: Any, config: SyncConfig, checks: list[Check]) -> None:
             Check(TIME_ZONE_CHECK, SKIP, f"could not check {zone}: NetSuite has no project to compare times on")
         )
     elif found.agrees:
-        checks.append(
-            Check(
-                TIME_ZONE_CHECK,
-                OK,
-                f"{zone} is the zone NetSuite writes SuiteQL times in (project {found.record}: {found.text} there, "
-                f"{format_instant(found.modified)})",
-            )
-        )
+        checks.append(Check(TIME_ZONE_CHECK, OK, found.agreement()))
     else:
         checks.append(Check(TIME_ZONE_CHECK, FAIL, found.disagreement(), ZONE_FIX))
 

@@ -19,8 +19,8 @@ Operating a stack (--stack NAME for a deployed one; default: the local stack)
   ctns trace ID                a NetSuite or ClickTime ID: both IDs, versions, runs, failures, log query
 
 Exit codes: 0 ok, 1 failures found (or not confirmed), 2 usage or configuration to fix, 3 a bug in ctns
-(run again with --debug for the traceback), 130 interrupted. `--json` prints one JSON document for scripts
-(on a problem: {"error": its line, "exit_code": n}).
+(run again with --debug for the traceback), 130 interrupted, 141 the reader of the output went away first.
+`--json` prints one JSON document for scripts (on a problem: {"error": its line, "exit_code": n}).
 """
 
 from __future__ import annotations
@@ -33,7 +33,9 @@ import sys
 import traceback
 from typing import Any
 
-from ctns.output import INTERNAL, OK, USAGE, CliError, Output, redact
+from ctns.output import INTERNAL, USAGE, CliError, Output, redact
+
+SIGPIPE_EXIT = 141  # 128 + SIGPIPE: what a shell reports for a program whose reader went away
 
 
 class _Parser(argparse.ArgumentParser):
@@ -90,9 +92,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         out.failed("interrupted", 130)
         return 130
-    except BrokenPipeError:  # `ctns … | head`: the reader has gone, nothing more to say
+    except BrokenPipeError:
+        # `ctns … | head`: the reader has gone before the command finished, so its outcome was never known. As a
+        # shell reports a program SIGPIPE stopped (128 + 13): 0 told `set -o pipefail` scripts that all was well,
+        # failures found or not (review, 2026-12-03).
         _quiet_stdout()
-        return OK
+        return SIGPIPE_EXIT
     except Exception as error:  # noqa: BLE001 - a bug: one line, the traceback with --debug
         from ctsync.errors import SyncError
 

@@ -344,7 +344,7 @@ def test_the_readme_lists_every_exit_code_ctns_gives():
     said = set(re.findall(r"(\d+) [a-z]", cli.__doc__.split("Exit codes:")[1]))
     readme = (ROOT / "README.md").read_text().split("Exit codes:")[1].split("\n\n")[0]
     listed = set(re.findall(r"\*\*(\d+)\*\*", readme))
-    assert said == {"0", "1", "2", "3", "130"} and listed == said
+    assert said == {"0", "1", "2", "3", "130", "141"} and listed == said
 
 
 def test_a_secret_with_a_quote_is_masked_in_the_json_document_of_a_problem():
@@ -355,3 +355,22 @@ def test_a_secret_with_a_quote_is_masked_in_the_json_document_of_a_problem():
     Output(json_mode=True, stdout=stdout, stderr=stderr).failed('the token tok"with\\quote-9911 was refused', 2)
     assert "9911" not in stdout.getvalue() + stderr.getvalue()
     assert json.loads(stdout.getvalue()) == {"error": f"the token {MASK} was refused", "exit_code": 2}
+
+
+def test_a_reader_gone_before_the_command_finished_is_not_reported_as_success(tmp_path, monkeypatch) -> None:
+    """`ctns … | head`: the command stopped half way, its outcome unknown; 0 told `pipefail` scripts all was well
+    (review, 2026-12-03). 141 is what a shell reports for a program SIGPIPE stopped."""
+    from ctns.cli import main
+
+    class GoneReader:
+        def write(self, text: str) -> int:
+            raise BrokenPipeError(32, "Broken pipe")
+
+        def flush(self) -> None:
+            raise BrokenPipeError(32, "Broken pipe")
+
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"netsuite": {"account_id": "1234567_SB1"}}))
+    monkeypatch.setattr("sys.stdout", GoneReader())
+
+    assert main(["config", "validate", str(config)]) == 141

@@ -55,6 +55,18 @@ def test_the_gap_is_what_suiteqls_text_means_in_the_zone_less_the_rest_instant(z
     assert found.agrees is (gap_hours == 0)
 
 
+def test_a_zone_that_agrees_only_in_winter_passes_the_reading_and_says_one_instant_is_all_it_proves() -> None:
+    """Pacific/Pitcairn is UTC-8 all year, as Los Angeles is in winter: the reading cannot tell them apart, and the
+    check's line says so rather than that it is the zone NetSuite writes in (review, 2026-12-03)."""
+    found = netsuite_zone.read_zone(NetSuite("2026-11-20 09:04:05"), "Pacific/Pitcairn")
+    assert found is not None and found.agrees
+    line = found.agreement()
+    assert line.startswith(
+        "Pacific/Pitcairn agrees with the zone NetSuite writes SuiteQL times in at 2026-11-20T17:04:05"
+    )
+    assert "cannot tell apart zones whose clocks change on other dates" in line
+
+
 def test_a_project_edited_between_the_two_reads_is_read_again_and_agrees() -> None:
     # The first SuiteQL read saw an older edit (an hour before the REST read's); the second sees the same edit.
     client = NetSuite("2026-11-20 08:04:05", "2026-11-20 09:04:05")

@@ -44,6 +44,16 @@ class ZoneReading:
     def agrees(self) -> bool:
         return abs(self.gap_seconds) <= TOLERANCE_SECONDS
 
+    def agreement(self) -> str:
+        """The line `ctns check` shows when the zone agrees. One reading is one instant: a zone whose clocks change
+        on other dates (or never) agrees on it too, and parts from NetSuite's on a later date; said, rather than
+        passed as proven (review, 2026-12-03: Pacific/Pitcairn passed against America/Los_Angeles in winter)."""
+        return (
+            f"{self.zone} agrees with the zone NetSuite writes SuiteQL times in at {format_instant(self.modified)} "
+            f"(project {self.record}: {self.text} there); one instant cannot tell apart zones whose clocks change on "
+            "other dates: set the integration user's own zone, and each NetSuite poller compares again every run"
+        )
+
     def disagreement(self) -> str:
         """The one line a person reads when the zone is wrong: what is off, by how much, and what it costs."""
         hours = self.gap_seconds / 3600
