@@ -18,6 +18,7 @@ from ctns.commands.common import (
     configured,
     function_output,
     log_path,
+    output_file,
     positive,
 )
 from ctns.output import OK, USAGE, Output, table
@@ -34,6 +35,7 @@ def register(sub: Any) -> None:
     )
     add_target_options(check)
     add_json_option(check)
+    check.add_argument("--logs", type=output_file, help="function log file to append to (the clients' retry lines)")
     check.set_defaults(func=cmd_check)
 
 
@@ -47,7 +49,7 @@ def cmd_check(args: argparse.Namespace, out: Output) -> int:
             concurrency_source=source.concurrency_source,
             limit=args.netsuite_concurrency_limit,
         )
-        with function_output(log_path("check", None)):  # the clients' retry lines, as the functions log them
+        with function_output(log_path("check", args.logs)):  # the clients' retry lines, as the functions log them
             checks = run_checks(inputs, progress=out.progress)
         failed = [c for c in checks if c.status == FAIL]
         out.line(f"Checked {source.source}: config valid, secrets well-formed")

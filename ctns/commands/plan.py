@@ -16,6 +16,7 @@ from ctns.commands.common import (
     configured,
     function_output,
     log_path,
+    output_file,
 )
 from ctns.connections import clicktime_client, explain, netsuite_client, system_of
 from ctns.output import FAILURES, OK, CliError, Output, table
@@ -37,6 +38,7 @@ def register(sub: Any) -> None:
     add_config_options(plan)
     add_target_options(plan)
     add_json_option(plan)
+    plan.add_argument("--logs", type=output_file, help="function log file to append to (the clients' retry lines)")
     plan.set_defaults(func=cmd_plan)
 
 
@@ -47,7 +49,7 @@ def cmd_plan(args: argparse.Namespace, out: Output) -> int:
         clicktime = clicktime_client(source.config, source.clicktime, read_only=True, retry=READ_RETRIES)
         table_ = ReadOnlyTable(source.target.table) if source.target else EmptyTable()
         plans: list[SyncPlan] = []
-        with function_output(log_path("plan", None)):  # the clients' retry lines, as the functions log them
+        with function_output(log_path("plan", args.logs)):  # the clients' retry lines, as the functions log them
             for sync in syncs:
                 runtime = runtime_for(sync, source.config, netsuite, clicktime, table_)
                 try:

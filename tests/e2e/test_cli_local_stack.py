@@ -323,3 +323,15 @@ def test_a_second_local_stack_in_one_process_is_refused_and_the_first_keeps_its_
     with pytest.raises(CliError, match="already runs in this process"):
         LocalStack(path=tmp_path / "serve.json").start()
     assert state_items(local) == before and not (tmp_path / "serve.json").exists()
+
+
+def test_plan_and_check_take_logs_as_the_commands_that_run_functions_do(local, capsys, tmp_path):
+    """Found by a new user (2026-12-03): the README says `--logs FILE` appends the functions' output to a file of
+    your choice; `plan` and `check`, which write such a log too, refused the option."""
+    logs = tmp_path / "mine.log"
+    logs.write_text("kept\n")
+
+    assert ctns(capsys, "check", "--logs", str(logs)).code == 0
+    assert ctns(capsys, "plan", "projects", "--logs", str(logs)).code in (0, 1)
+
+    assert logs.read_text().startswith("kept\n")  # appended to, not replaced
