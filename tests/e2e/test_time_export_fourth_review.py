@@ -30,6 +30,15 @@ from tests.e2e.test_time_export_review import WEEK, World, unlinked_task  # noqa
 pytestmark = pytest.mark.e2e
 
 
+def exported(world, hours: str = "2") -> tuple[str, str]:
+    """A timesheet of one entry, approved and exported: (sheet, entry)."""
+    sheet = world.sheet()
+    entry = world.entry(sheet, WEEK, hours)
+    world.approve(sheet)
+    world.run()
+    return sheet, entry
+
+
 def plan_step(world, sheet):
     from ctns.plan import plan_sync
 
@@ -39,10 +48,7 @@ def plan_step(world, sheet):
 
 # -- A. the plan says "unchanged" where the run writes a bill deleted in NetSuite again ----------------------------
 def test_the_plan_of_a_reapproved_sheet_whose_bill_was_deleted_in_netsuite_says_what_the_run_does(world):
-    sheet = world.sheet()
-    entry = world.entry(sheet, WEEK, "2")
-    world.approve(sheet)
-    world.run()
+    sheet, entry = exported(world)
     world.ns.records.delete("timeBill", world.bill(entry)["id"])  # someone deletes it in NetSuite
     world.reapprove(sheet)  # approved again, nothing changed
     world.ct.clock.advance(timedelta(hours=1))
@@ -116,10 +122,7 @@ def test_errors_says_a_blocked_timesheet_has_no_netsuite_time_bills_yet(world):
 def test_errors_names_an_exported_timesheets_bills_by_their_employee_not_as_an_id(world):
     from ctns.commands.failures import describe_record
 
-    sheet = world.sheet()
-    entry = world.entry(sheet, WEEK, "2")
-    world.approve(sheet)
-    world.run()
+    sheet, entry = exported(world)
     employee = world.bill(entry)["employee"]["id"]
 
     record = describe_record(SimpleNamespace(mappings=world.session.mappings), "time", sheet)
