@@ -162,14 +162,18 @@ class ReceiptStep:
         if not (details.get("receipt_file") and details.get("receipt_sha")):
             return True
         try:
-            content, mime = self._clicktime.download_receipt(
-                item.ReceiptURL, max_bytes=self._settings.max_bytes, attempts=DOWNLOAD_ATTEMPTS
-            )
+            content, mime = self._download(item)
         except (NeedsAttention, TransientError):  # refused, too large, gone, failing: the run reports or retries it
             return True
         if file_type_of(mime, content) is None:
             return True
         return hashlib.sha256(content).hexdigest() != details["receipt_sha"]
+
+    def _download(self, item: ExpenseItem) -> tuple[bytes, str]:
+        """The item's receipt (bytes, MIME type), capped at `receipts.max_bytes`, with the client's own few tries."""
+        return self._clicktime.download_receipt(
+            item.ReceiptURL or "", max_bytes=self._settings.max_bytes, attempts=DOWNLOAD_ATTEMPTS
+        )
 
     def frozen(self, report: str) -> Callable[[], str | None]:
         """Why the report must not change, read once and only when asked (before an upload, before a write)."""
@@ -248,9 +252,7 @@ class ReceiptStep:
         The receipt's bytes live only in this call: one receipt in memory at a time."""
         what = f"expense item {item.ID}"
         try:
-            content, mime = self._clicktime.download_receipt(
-                item.ReceiptURL or "", max_bytes=self._settings.max_bytes, attempts=DOWNLOAD_ATTEMPTS
-            )
+            content, mime = self._download(item)
         except ReceiptRefused as refused:
             return refused.cause_key, f"{what}: {refused.message}", False
         except TransientError as error:

@@ -764,7 +764,7 @@ class TimeExport(SheetExport):
         self._flag(message, message.source_id, flags)
         doubts = self._doubts(lock, attempt, children)
         remaining = len(children) - len(gone)
-        target = before.target_id if before else f"timesheet:{message.source_id}"
+        target = before.target_id if before else Mapping.placeholder(KIND, message.source_id)
         # What its report lacked is told again if the sheet comes back still short
         kept = {k: v for k, v in time_doubts.cleared(before.details).items() if k != SHORT_DETAIL} if before else {}
         mapping = Mapping(
@@ -829,7 +829,7 @@ class TimeExport(SheetExport):
             mapping = Mapping(
                 kind=KIND,
                 source_id=lock.source_id,
-                target_id=f"timesheet:{lock.source_id}",
+                target_id=Mapping.placeholder(KIND, lock.source_id),
                 details={**period, **details},
             )
         else:

@@ -44,16 +44,22 @@ class Mapping(BaseModel):
     deleted: bool = False
     updated_at: datetime = Field(default_factory=utc_now)
 
+    @staticmethod
+    def placeholder(kind: str, source_id: str) -> str:
+        """The target ID of a mapping whose record has nothing of its own in the target system (yet): names no
+        record there."""
+        return f"{kind}:{source_id}"
+
     @classmethod
     def of_no_target(cls, kind: str, source_id: str, **fields: Any) -> Mapping:
         """A mapping kept for a record nothing of which is in the target system (a sheet blocked, or whose first
         write failed, before anything of it got there): deleted, its target a placeholder naming no record there."""
-        return cls(kind=kind, source_id=source_id, target_id=f"{kind}:{source_id}", deleted=True, **fields)
+        return cls(kind=kind, source_id=source_id, target_id=cls.placeholder(kind, source_id), deleted=True, **fields)
 
     @property
     def names_a_target(self) -> bool:
-        """Whether `target_id` names something in the target system (not `of_no_target`'s placeholder)."""
-        return bool(self.target_id) and self.target_id != f"{self.kind}:{self.source_id}"
+        """Whether `target_id` names something in the target system (not a `placeholder`)."""
+        return bool(self.target_id) and self.target_id != self.placeholder(self.kind, self.source_id)
 
 
 class RecordBusy(TransientError):
