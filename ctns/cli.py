@@ -17,6 +17,7 @@ Operating a stack (--stack NAME for a deployed one; default: the local stack)
   ctns redrive SYNC            after a fix: dead letters back to the queue, causes resolved
   ctns backfill SYNC --since D re-run a window; ctns reset-watermark SYNC --to D | --forget
   ctns trace ID                a NetSuite or ClickTime ID: both IDs, versions, runs, failures, log query
+  ctns reconcile [SYNC]        do both systems agree? counts and totals per sync, both sides (reads only)
 
 Exit codes: 0 ok, 1 failures found (or not confirmed), 2 usage or configuration to fix, 3 a bug in ctns
 (run again with --debug for the traceback), 130 interrupted, 141 the reader of the output went away first.
@@ -47,7 +48,19 @@ class _Parser(argparse.ArgumentParser):
 
 
 def parser() -> argparse.ArgumentParser:
-    from ctns.commands import check, config, failures, local_stack, plan, redrive, run, status, trace, watermark
+    from ctns.commands import (
+        check,
+        config,
+        failures,
+        local_stack,
+        plan,
+        reconcile,
+        redrive,
+        run,
+        status,
+        trace,
+        watermark,
+    )
 
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--debug", action="store_true", help="show the traceback of an error")
@@ -64,7 +77,7 @@ def parser() -> argparse.ArgumentParser:
         return original(name, parents=[common], **kwargs)
 
     sub.add_parser = add_parser  # type: ignore[method-assign]
-    for module in (local_stack, run, config, check, plan, status, failures, redrive, watermark, trace):
+    for module in (local_stack, run, config, check, plan, status, failures, redrive, watermark, trace, reconcile):
         module.register(sub)
     return top
 
@@ -119,6 +132,10 @@ def main(argv: list[str] | None = None) -> int:
         if not _traceback(debug):
             out.note("This is a bug in ctns: run the command again with --debug and report the traceback.")
         return INTERNAL
+    finally:
+        from ctns.commands.common import drop_unwritten_logs
+
+        drop_unwritten_logs()
 
 
 def _aws_setup_problem(error: Exception) -> str | None:

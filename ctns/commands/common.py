@@ -10,7 +10,7 @@ import time
 import uuid
 import warnings
 from collections.abc import Iterator
-from contextlib import contextmanager, redirect_stdout
+from contextlib import contextmanager, redirect_stdout, suppress
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -161,8 +161,12 @@ def parse_instant(text: str, what: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+_MADE_LOGS: list[Path] = []  # the function logs this process made (`drop_unwritten_logs`)
+
+
 def log_path(command: str, given: str | None) -> Path:
-    """The function log of this command: the file given (appended to), else a new file per command run."""
+    """The function log of this command: the file given (appended to), else a new file per command run (removed
+    at the command's end if nothing was written to it: `drop_unwritten_logs`)."""
     if given:
         return Path(given)
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
@@ -177,7 +181,18 @@ def log_path(command: str, given: str | None) -> Path:
         raise CliError(
             f"{path.parent}: {error.strerror or error} (where the functions' log goes: set CTNS_LOG_DIR or pass --logs)"
         ) from None
+    _MADE_LOGS.append(path)
     return path
+
+
+def drop_unwritten_logs() -> None:
+    """Remove the function logs this process made that are still empty: a command that ended on a mistake, or whose
+    functions had nothing to say (a plan or check that retried nothing), leaves no empty file in build/logs."""
+    while _MADE_LOGS:
+        path = _MADE_LOGS.pop()
+        with suppress(OSError):
+            if path.stat().st_size == 0:
+                path.unlink()
 
 
 @contextmanager

@@ -178,11 +178,13 @@ def _drain_locally(target: Target, sync: str, logs: Path, out: Output) -> int:
 
     session = target.session
     mapping = next(m for m in session.stack.queue_mappings if m.queue == f"{prefix(sync)}Queue")
-    out.progress(f"{sync}: the local worker takes the queue (function log: {logs})")
+    out.progress(f"{sync}: the local worker takes the queue")
     with function_output(logs):
         result = SyncRun(sync)
         session.runner.drain(mapping, result)
-    out.line(f"The local worker ran {result.delivered} message(s) (function log: {logs})")
+    # a worker given nothing logs nothing: its empty log is not kept (`drop_unwritten_logs`)
+    named = f" (function log: {logs})" if result.delivered else ""
+    out.line(f"The local worker ran {result.delivered} message(s){named}")
     return target.depth(target.dead_letter_url(sync))["total"]
 
 

@@ -335,3 +335,45 @@ def test_plan_and_check_take_logs_as_the_commands_that_run_functions_do(local, c
     assert ctns(capsys, "plan", "projects", "--logs", str(logs)).code in (0, 1)
 
     assert logs.read_text().startswith("kept\n")  # appended to, not replaced
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("redrive", "projects", "--cause", "no-such-cause"),  # a mistake: ends before anything ran
+        ("plan", "projects"),  # its clients retried nothing: they had nothing to log
+    ],
+)
+def test_a_command_whose_functions_logged_nothing_leaves_no_empty_function_log(local, capsys, argv):
+    logs = local.path.parent / "logs"
+    before = set(logs.glob("*.log")) if logs.exists() else set()
+
+    said = ctns(capsys, *argv)
+
+    assert said.code in (1, 2) and (said.problems or argv[0] == "plan"), said
+    made = (set(logs.glob("*.log")) if logs.exists() else set()) - before
+    assert [f.name for f in made if f.stat().st_size == 0] == []
+
+
+def test_reconcile_compares_both_systems_of_the_stack_names_each_difference_and_writes_nothing(local, capsys):
+    sims = local.session.simulators
+    writes_before = (len(sims.netsuite.writes()), len(sims.clicktime.writes()))
+    items_before = state_items(local)
+
+    text = ctns(capsys, "reconcile")
+    document = ctns(capsys, "reconcile", "projects", "--json").json
+
+    assert text.code == 1 and "Traceback" not in text.out + text.err
+    assert f"project {victim_of(local)} has no active job" in text.out  # the project without a customer
+    assert "ClickTime IDs written back to NetSuite tasks: expected 8, found 0" in text.out  # the dropped field
+    assert "time: OK" in text.out and "expenses: OK" in text.out
+    assert list(document["reconciliation"]) == ["projects"] and not document["reconciliation"]["projects"]["ok"]
+    assert (len(sims.netsuite.writes()), len(sims.clicktime.writes())) == writes_before
+    assert state_items(local) == items_before
+
+
+def test_reconcile_of_a_sync_that_does_not_exist_says_which_do(local, capsys):
+    said = ctns(capsys, "reconcile", "invoices")
+    assert said.code == 2 and said.problems == [
+        "ctns: unknown sync 'invoices'; the syncs are projects, tasks, time, expenses"
+    ]

@@ -771,7 +771,7 @@ class ExpenseExport(SheetExport):
         before = before or Mapping(kind=KIND, source_id=message.source_id, target_id=returned or "", deleted=True)
         report = returned or before.target_id
         flags: list[str] = []
-        gone = held_back = False
+        gone = held_back = absent = False
         if self._settings.on_unapproved == "flag":
             flags.append(
                 f"expense sheet is {status}: its report {report} stays in NetSuite (expenses.on_unapproved = flag)"
@@ -784,7 +784,7 @@ class ExpenseExport(SheetExport):
                 self._netsuite.delete_record(RECORD, report)
                 gone = True
             except NetSuiteNotFound:
-                gone = True  # deleted in NetSuite already
+                gone = absent = True  # a person deleted it there: nothing left NetSuite on this run
             except (NetSuiteAlreadyBilled, NetSuitePeriodClosed) as refused:
                 flags.append(f"expense sheet is {status}: NetSuite refused to delete report {report}: {refused.detail}")
                 held_back = True
@@ -806,6 +806,10 @@ class ExpenseExport(SheetExport):
         )
         mapping = self._doubts.recorded(lock, attempt, mapping)
         self._mappings.commit(lock, mapping, settled=True)
+        if absent:
+            return Outcome(
+                "unchanged", report, f"expense sheet is {status}: report {report} deleted in NetSuite already"
+            )
         return Outcome(
             "updated" if gone else "unchanged",
             report,

@@ -137,6 +137,7 @@ class Attempt:
     look: bool = False
     period_start: str = ""  # the timesheet's first day, once it is read
     strays: list[Mapping] = field(default_factory=list)  # bills no mapping holds that it deleted (or tried to)
+    absent: int = 0  # bills it went to delete that NetSuite no longer held (a person deleted them there)
 
 
 LOOKED = "looked at again after a write of unknown outcome"  # a look's outcomes start so (the runbook's query)
@@ -577,7 +578,7 @@ class TimeExport(SheetExport):
         self._mappings.put_many(
             m.model_copy(update={"content_hash": ""}) for m in unwritten if external_id(m.source_id) in attempt.noted
         )
-        gone = self._delete_bills(removed, frozen, flags)
+        gone = self._delete_bills(removed, frozen, flags, attempt)
         self._mappings.delete_many(ENTRY_KIND, gone)
         strays_gone, _ = self._delete_strays(strays, flags, {m.target_id for m in children.values()}, attempt)
         if not sheets.flagged_before(lock.mapping, message.fingerprint):
@@ -613,8 +614,8 @@ class TimeExport(SheetExport):
             },
         )
         self._mappings.commit(lock, mapping, settled=not plan.short)
-        gone_count = len(gone) + strays_gone
-        detail = f"{len(written)} time bill(s) written, {gone_count} deleted, {len(plan.entries)} in NetSuite ({duration(total)})"
+        gone_count = len(gone) + strays_gone - attempt.absent
+        detail = f"{len(written)} time bill(s) written, {gone_count} deleted{_absent(attempt)}, {len(plan.entries)} in NetSuite ({duration(total)})"
         if flags:
             detail += f"; {len(flags)} flagged"
         if attempt.look:
@@ -751,7 +752,7 @@ class TimeExport(SheetExport):
             self._mappings.put_many(m.model_copy(update={"content_hash": ""}) for m in whole)
         else:
             frozen = self._frozen_bills(children)
-            gone = self._delete_bills(children, frozen, flags)
+            gone = self._delete_bills(children, frozen, flags, attempt)
             self._mappings.delete_many(ENTRY_KIND, gone)
             strays_gone, kept_strays = self._delete_strays(doubted, flags, mapped, attempt)
             children = [*children, *kept_strays]
@@ -779,8 +780,8 @@ class TimeExport(SheetExport):
             deleted=remaining == 0,
         )
         self._mappings.commit(lock, mapping, settled=True)
-        deleted = len(gone) + strays_gone
-        detail = f"timesheet is {status}: {deleted} time bill(s) deleted"
+        deleted = len(gone) + strays_gone - attempt.absent
+        detail = f"timesheet is {status}: {deleted} time bill(s) deleted{_absent(attempt)}"
         if attempt.look:
             detail = f"{LOOKED}: {detail}"
         return Outcome("updated" if deleted else "unchanged", target, detail)
@@ -846,7 +847,7 @@ class TimeExport(SheetExport):
         strays = self._bills_under(external_ids, attempt.sheet_id, mapped)
         attempt.strays.extend(strays)  # so that a delete of unknown outcome is known as that bill's
         frozen = self._frozen_bills(strays)
-        gone = set(self._delete_bills(strays, frozen, flags))
+        gone = set(self._delete_bills(strays, frozen, flags, attempt))
         kept = [m for m in strays if m.source_id not in gone]
         self._mappings.put_many(kept)
         return len(gone), kept
@@ -915,7 +916,12 @@ class TimeExport(SheetExport):
                     frozen[str(row["id"])] = f"is in closed period {period.name}"
         return frozen, seen
 
-    def _delete_bills(self, mappings: list[Mapping], frozen: dict[str, str], flags: list[str]) -> list[str]:
+    def _delete_bills(
+        self, mappings: list[Mapping], frozen: dict[str, str], flags: list[str], attempt: Attempt
+    ) -> list[str]:
+        """Delete these bills (but the `frozen` ones: flagged, kept); the entries (source IDs) whose bill NetSuite no
+        longer holds, their mappings to let go. Those it had already lost (deleted there by a person) are counted in
+        `attempt.absent`, not as the attempt's deletions."""
         gone: list[str] = []
         for mapping in mappings:
             if mapping.target_id in frozen:
@@ -926,7 +932,7 @@ class TimeExport(SheetExport):
             try:
                 self._netsuite.delete_record(RECORD, mapping.target_id)
             except NetSuiteNotFound:
-                pass  # deleted in NetSuite already
+                attempt.absent += 1
             except (NetSuiteAlreadyBilled, NetSuitePeriodClosed) as refused:
                 worked = mapping.details.get("date", "")
                 period = self._ns.period_of(date.fromisoformat(worked)) if worked else None
@@ -949,6 +955,10 @@ class TimeExport(SheetExport):
             fix="billed, posted or closed-period time is not changed by the sync: adjust it in NetSuite, or once"
             " NetSuite lets it (the invoice voided, the period reopened) run ctns backfill time --since <approval date>",
         )
+
+
+def _absent(attempt: Attempt) -> str:
+    return f", {attempt.absent} deleted in NetSuite already" if attempt.absent else ""
 
 
 UNAPPROVED_EDIT = "its time changed since its export without an approval stamp (un-approved since)"

@@ -1,0 +1,62 @@
+"""`ctns reconcile [SYNC]`: do the two systems agree? For a deployed stack (`--stack NAME`) or the local one, per
+sync, the counts and totals of both sides and the stack's ID mappings (`ctsync.reconcile`): projects and tasks as
+ClickTime jobs and tasks, approved time as NetSuite time bills to the minute per employee, project and day, approved
+expenses as reports per currency and period. Reads only. Exit code 1 when a check finds a difference.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ctns.commands.common import add_json_option, add_target_options, configured, function_output, log_path, output_file
+from ctns.commands.plan import READ_RETRIES
+from ctns.connections import clicktime_client, explain, netsuite_client, system_of
+from ctns.output import FAILURES, OK, CliError, Output
+from ctns.plan import ReadOnlyTable, runtime_for
+from ctns.report import render_reconciliation
+from ctns.target import check_sync
+from ctsync.errors import SyncError
+from ctsync.sync.registry import AVAILABLE, spec
+
+
+def register(sub: Any) -> None:
+    reconcile = sub.add_parser("reconcile", help="do NetSuite and ClickTime agree? counts and totals, both sides")
+    reconcile.add_argument("sync", nargs="?", metavar="SYNC", help=f"one of {', '.join(AVAILABLE)} (default: all)")
+    add_target_options(reconcile)
+    add_json_option(reconcile)
+    reconcile.add_argument("--logs", type=output_file, help="function log file to append to (the clients' retry lines)")
+    reconcile.set_defaults(func=cmd_reconcile)
+
+
+def cmd_reconcile(args: argparse.Namespace, out: Output) -> int:
+    syncs = [check_sync(args.sync)] if args.sync else [name for name in AVAILABLE if spec(name).reconcile]
+    args.config = args.secrets = None  # a stack's own config and secrets: its mappings are what is compared
+    with configured(args, out) as source:
+        netsuite = netsuite_client(source.config, source.netsuite, read_only=True, retry=READ_RETRIES)
+        clicktime = clicktime_client(source.config, source.clicktime, read_only=True, retry=READ_RETRIES)
+        assert source.target is not None  # `configured` without files is a stack
+        table = ReadOnlyTable(source.target.table)
+        results: dict[str, Any] = {}
+        with function_output(log_path("reconcile", args.logs)):
+            for sync in syncs:
+                reconcile = spec(sync).reconcile
+                if reconcile is None:
+                    raise CliError(f"the {sync} sync has no reconciliation")
+                out.progress(f"{sync}: reading both systems")
+                runtime = runtime_for(sync, source.config, netsuite, clicktime, table)
+                try:
+                    results[sync] = reconcile(netsuite, clicktime, runtime.mappings, source.config).as_report()
+                except SyncError as error:
+                    raise CliError(f"reconcile {sync}: {explain(error, system_of(error), source.config)}") from None
+        out.line(f"Reconciliation of {source.source} (read only; nothing was written)")
+        out.line(render_reconciliation(results))
+        differing = [sync for sync, result in results.items() if not result["ok"]]
+        out.line()
+        out.line(
+            f"Differences in {', '.join(differing)}: each line above names the records; `ctns trace ID` follows one."
+            if differing
+            else "Both systems agree."
+        )
+        out.document({"source": source.source, "reconciliation": results})
+        return FAILURES if differing else OK
