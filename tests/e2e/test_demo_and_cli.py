@@ -47,7 +47,7 @@ def test_the_demo_shows_three_nights_the_seeded_failures_and_reconciles(tmp_path
     (failing_sheet,) = expense_causes["receipt-download"]["blocked"]
     assert all(result["matches"] for result in written["reconciliation"].values())
     assert (
-        written["reconciliation"]["time"]["totals"]["clicktime_approved"]
+        written["reconciliation"]["time"]["totals"]["clicktime_in_minutes"]
         == written["reconciliation"]["time"]["totals"]["netsuite"]
     )
     expenses = written["reconciliation"]["expenses"]

@@ -3,6 +3,8 @@ the exports did not make by their own rules, and one sheet ClickTime sends badly
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from tests.e2e.test_time_export_review import WEEK, minutes, reconcile
@@ -126,3 +128,69 @@ def test_an_item_whose_currency_clicktime_sends_padded_is_reconciled_in_that_cur
 
     assert recon.ok, _failing(recon)
     assert recon.totals["clicktime_approved"] == "39.10 EUR"
+
+
+def test_clicktimes_own_total_is_shown_beside_the_minutes_netsuite_holds_and_the_rounding_between_them(time_world):
+    """Six entries of 0.33 h on six projects on one day: ClickTime's approved total is 1.98 h (118.8 minutes). The
+    export rounds each employee's day per project to the minute (20 minutes each), so NetSuite rightly holds 2:00.
+    The reconciliation labelled the export's own rounded figure "clicktime_approved" (2:00), so the figure finance
+    reads as ClickTime's was not ClickTime's and the 1.2 minutes the rounding added were shown nowhere. ClickTime's
+    exact hours are now the ClickTime figure, beside the minutes NetSuite should hold and the rounding between them.
+
+    Found by the finance review of 2026-12-03; failed before the fix."""
+    world = time_world
+    sheet = world.sheet()
+    jobs = []
+    for project, job in world.ids.jobs.items():
+        tasks = [
+            world.ids.tasks[t.id]
+            for t in world.company.tasks
+            if t.project_id == project and t.id in world.ids.tasks and t.service_item_id and not t.is_inactive
+        ]
+        if tasks:
+            jobs.append((job, tasks[0]))
+    assert len(jobs) >= 6, "setup: six projects with a task that has a service item"
+    for job, task in jobs[:6]:
+        world.entry(sheet, WEEK, "0.33", task=task, job=job)
+    world.approve(sheet)
+    assert not world.run().failures
+
+    result = reconcile(world)
+
+    assert result.ok, _failing(result)
+    assert result.totals["clicktime_approved"] == "1.98 h"  # ClickTime's own figure, as its reports give hours
+    assert result.totals["clicktime_in_minutes"] == "2:00" == result.totals["netsuite"]
+    assert result.totals["rounding"] == "+1.2 min (6 groups, each rounded to the minute)"
+
+
+def test_a_report_line_netsuite_gives_the_reports_own_currency_rate_1_is_the_line_planned(expense_world):
+    """With Multiple Currencies on, NetSuite may give a line sent without a currency the report's currency, a foreign
+    amount equal to its amount and a rate of 1 (UNVERIFIED which it does; the simulator keeps what it was sent). The
+    check of each report against the plan counted such a line as another line ("NetSuite lacks the line …; NetSuite
+    holds a line not planned …") every night, on every report, while every amount agreed: real differences would
+    drown. A line in the report's own currency at its own amount is the planned line; a foreign line stays compared
+    with its currency and foreign amount.
+
+    Found by the finance review of 2026-12-03; failed before the fix."""
+    world = expense_world
+    sheet = world.sheet()
+    world.item(sheet, "100.00")
+    world.item(sheet, "42.50", foreign_amount="39.10", foreign_currency="EUR", exchange_rate="1.08696")
+    world.approve(sheet)
+    world.run()
+    report = world.report(sheet)
+    own = report["expensereportcurrency"]["id"]
+    items = report["expense"]["items"]
+    for line in items:
+        if not line.get("currency"):
+            line.update({"currency": {"id": own}, "foreignamount": line["amount"], "exchangerate": Decimal("1")})
+    world.ns.records.update("expenseReport", report["id"], {"expense": {"items": items}})
+
+    assert world.reconcile().ok, _failing(world.reconcile())
+
+    # a line whose amount in the report's currency was changed by hand is still a difference
+    changed = next(line for line in items if line["currency"]["id"] == own)
+    changed["amount"] = changed["foreignamount"] = Decimal("90.00")
+    world.ns.records.update("expenseReport", report["id"], {"expense": {"items": items}})
+    failing = _failing(world.reconcile())
+    assert any("NetSuite lacks the line" in " ".join(diffs) for _name, _e, _f, diffs in failing), failing

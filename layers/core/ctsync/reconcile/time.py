@@ -3,7 +3,9 @@
 ClickTime side: every approved timesheet in the export's look-back, its entries from `Reports/Time`, grouped
 per NetSuite employee, project and day; a group's minutes are its exact hours rounded to the minute half up, each
 timesheet's on its own as the export rounds them (computed here from the raw hours, not from the exporter's
-allocation). Timesheets blocked by an open cause (an unmapped employee, a task without a service item: what the
+allocation). The totals give ClickTime's own figure (`clicktime_approved`, its exact hours), the minutes NetSuite
+should hold (`clicktime_in_minutes`) and what the rounding to the minute added between them (`rounding`).
+Timesheets blocked by an open cause (an unmapped employee, a task without a service item: what the
 exporter's plan refuses) and time on jobs that are not NetSuite projects are left out of the comparison and
 listed in the notes, with their hours; so is a timesheet ClickTime sends unreadable (named with the reason).
 
@@ -33,7 +35,7 @@ from ctsync.clicktime.client import ClickTimeClient
 from ctsync.clicktime.models import TimeEntry, Timesheet
 from ctsync.config import SyncConfig
 from ctsync.errors import BadInput
-from ctsync.minutes import duration, group_total_minutes
+from ctsync.minutes import MINUTES_PER_HOUR, duration, group_total_minutes
 from ctsync.netsuite.client import NetSuiteClient
 from ctsync.reconcile.report import Check, Reconciliation, groups_check, unreadable
 from ctsync.records import time_doubts
@@ -64,6 +66,7 @@ def reconcile_time(
     billable: dict[Group, int] = defaultdict(int)
     notes: list[str] = []
     blocked_hours = Decimal(0)
+    exact_hours = Decimal(0)  # ClickTime's own figure of the time compared: its hours, not rounded
     planned: dict[str, BilledAs] = {}  # entry -> the task and service item the export plans for its bill
     first_day = source.first_day(window)
     export = TimeExport(netsuite, clicktime, mappings, None, config, cache)  # type: ignore[arg-type]  # plans only
@@ -95,6 +98,7 @@ def reconcile_time(
                 notes.append(f"time entry {entry.ID} ({entry.Hours} h) is on job {entry.JobID}, not a NetSuite project")
                 continue
             hours[(employee, project, entry.Date[:10])].append(entry.Hours)
+            exact_hours += entry.Hours
             timed.append((entry, project))
         # Rounded per timesheet, as the export writes it: it writes one sheet at a time, so a NetSuite employee with
         # two ClickTime users (`people.overrides`) gets each sheet's day rounded on its own (0.125 h + 0.125 h is
@@ -153,14 +157,23 @@ def reconcile_time(
             ),
         ],
         totals={
-            "clicktime_approved": duration(clicktime_total),
+            "clicktime_approved": f"{exact_hours} h",
+            "clicktime_in_minutes": duration(clicktime_total),
             "netsuite": duration(netsuite_total),
+            "rounding": _rounding(clicktime_total, exact_hours, len(expected)),
             "blocked": f"{blocked_hours} h",
             "groups": str(len(expected)),
             "as_of": utc_now().isoformat(),
         },
         notes=notes,
     )
+
+
+def _rounding(minutes: int, exact_hours: Decimal, groups: int) -> str:
+    """What rounding each group to the minute added to ClickTime's exact time (NetSuite holds whole minutes): never
+    more than half a minute a group, and not a difference between the systems."""
+    added = (Decimal(minutes) - exact_hours * MINUTES_PER_HOUR).normalize()
+    return f"{added:+f} min ({groups} groups, each rounded to the minute)"
 
 
 def _bills_in_doubt(mappings: MappingStore, config: SyncConfig) -> list[str]:

@@ -366,8 +366,9 @@ def unlike_plan(plan: ReportPlan, report: dict[str, Any] | None) -> list[str]:
     held_period = (report.get("postingPeriod") or {}).get("id")
     if period and held_period and str(held_period) != str(period):
         found.append(f"posts to period {held_period} in NetSuite, {period} planned")
-    wanted = Counter(_line_key(line.line) for line in plan.lines)
-    held = Counter(_line_key(line) for line in (report.get(SUBLIST) or {}).get("items", []))
+    own = plan.currency.id if plan.currency else str((report.get("expensereportcurrency") or {}).get("id") or "-")
+    wanted = Counter(_line_key(line.line, own) for line in plan.lines)
+    held = Counter(_line_key(line, own) for line in (report.get(SUBLIST) or {}).get("items", []))
     found += [f"NetSuite lacks the line {_line_text(key)}" for key in sorted((wanted - held).elements(), key=str)]
     found += [
         f"NetSuite holds a line not planned: {_line_text(key)}" for key in sorted((held - wanted).elements(), key=str)
@@ -378,22 +379,29 @@ def unlike_plan(plan: ReportPlan, report: dict[str, Any] | None) -> list[str]:
 LineKey = tuple[str, str, str, str, Decimal, str, Decimal | None, bool, bool]
 
 
-def _line_key(line: dict[str, Any]) -> LineKey:
+def _line_key(line: dict[str, Any], own_currency: str) -> LineKey:
     """What a line is and how much, the same way for a line as sent and as NetSuite holds it (memo, rate, receipt
-    link left out)."""
+    link left out). A line in the report's own currency (`own_currency`, an internal id) at its own amount is keyed
+    as one sent without a currency: NetSuite may fill in the currency, a foreign amount equal to the amount and a
+    rate of 1 on a line the export sent without them."""
 
     def ref(name: str) -> str:
         return str((line.get(name) or {}).get("id") or "-")
 
-    foreign = line.get("foreignamount")
+    amount = to_decimal(line.get("amount") or 0, field="expense.amount")
+    raw = line.get("foreignamount")
+    foreign = to_decimal(raw, field="expense.foreignamount") if raw is not None else None
+    currency = ref("currency")
+    if currency in ("-", own_currency) and foreign in (None, amount):
+        currency, foreign = "-", None
     return (
         ref("category"),
         ref("customer"),
         ref("projecttask"),
         str(line.get("expensedate") or "")[:10],
-        to_decimal(line.get("amount") or 0, field="expense.amount"),
-        ref("currency"),
-        to_decimal(foreign, field="expense.foreignamount") if foreign is not None else None,
+        amount,
+        currency,
+        foreign,
         bool(line.get("isBillable")),
         bool(line.get("isnonreimbursable")),
     )
