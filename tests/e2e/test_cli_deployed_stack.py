@@ -310,3 +310,13 @@ def test_trace_runs_the_logs_insights_query_over_the_syncs_log_groups(deployed, 
     assert query["endTime"] - query["startTime"] == 2 * 86400
     assert f'netsuite_id = "{victim}"' in query["queryString"]
     assert result.json["runs_in_logs"] == ["projects-r1"] and result.code == 1
+
+
+def test_reconcile_on_the_deployed_stack_reads_its_mappings_and_both_systems(deployed, capsys):
+    result = ctns(capsys, "reconcile", "projects", "--stack", STACK, "--json")
+
+    assert result.code == 1 and STACK in result.json["source"]
+    projects = result.json["reconciliation"]["projects"]
+    assert not projects["ok"]
+    missing = next(c for c in projects["checks"] if c["name"] == "open projects with an active ClickTime job")
+    assert any(victim_of(_current["stack"]) in line for line in missing["differences"]), missing
