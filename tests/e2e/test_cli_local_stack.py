@@ -366,7 +366,7 @@ def test_reconcile_compares_both_systems_of_the_stack_names_each_difference_and_
     assert text.code == 1 and "Traceback" not in text.out + text.err
     assert f"project {victim_of(local)} has no active job" in text.out  # the project without a customer
     assert "ClickTime IDs written back to NetSuite tasks: expected 8, found 0" in text.out  # the dropped field
-    assert "time: OK" in text.out and "expenses: OK" in text.out
+    assert "time: OK" in text.out and "expenses: OK (clicktime_approved none, netsuite none," in text.out
     assert list(document["reconciliation"]) == ["projects"] and not document["reconciliation"]["projects"]["ok"]
     assert (len(sims.netsuite.writes()), len(sims.clicktime.writes())) == writes_before
     assert state_items(local) == items_before

@@ -183,8 +183,8 @@ def reconcile_expenses(
         totals={
             "clicktime_approved": _text(ct_totals),
             "netsuite": _text(ns_totals),
-            "blocked": _text(blocked) or "0",
-            "netsuite_of_blocked_sheets": _text(_per_currency(read.summed(held))) or "0",
+            "blocked": _text(blocked),
+            "netsuite_of_blocked_sheets": _text(_per_currency(read.summed(held))),
             "clicktime_posted": _text(_per_currency(posted)),
             "netsuite_posted": _text(_per_currency(found_posted)),
             "reports": str(len(exported) + len(held)),
@@ -325,4 +325,6 @@ def _per_currency(groups: dict[Group, Decimal]) -> dict[str, Decimal]:
 
 
 def _text(totals: dict[str, Decimal]) -> str:
-    return ", ".join(f"{amount} {iso}" for iso, amount in sorted(totals.items()))
+    """Amounts per currency ("142.50 USD, 39.10 EUR" in ISO order); "none" when there are none (a blank read as a
+    figure left out)."""
+    return ", ".join(f"{amount} {iso}" for iso, amount in sorted(totals.items())) or "none"
