@@ -5,12 +5,14 @@ window; it is safe by construction: a record whose target already holds it is no
 applied twice comes out the same (find-or-create, the version fence, upserts by external ID). `backfill`
 sets it and runs the sync; `reset-watermark` only sets it (or forgets it: the next run is a first run, with
 adoption and the sync's first-run window). Neither touches a run in progress: its end would move the
-watermark on again.
+watermark on again. Neither moves a watermark forward by mistake: a backfill's DATE after it is refused, and
+`reset-watermark` asks for `--forward` (the changes between are never read).
 """
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -54,6 +56,11 @@ def register(sub: Any) -> None:
     when = reset.add_mutually_exclusive_group(required=True)
     when.add_argument("--to", metavar="DATE", help="2025-03-01 (UTC midnight) or an ISO time")
     when.add_argument("--forget", action="store_true", help="no watermark: the next run is a first run")
+    reset.add_argument(
+        "--forward",
+        action="store_true",
+        help="allow a DATE after the current watermark: the changes between are never read (skipped on purpose)",
+    )
     reset.add_argument("--yes", action="store_true", help="--stack: do it without asking")
     add_target_options(reset)
     add_json_option(reset)
@@ -84,7 +91,18 @@ def set_watermark(target: Target, sync: str, value: datetime | None) -> dict[str
     return {phase: mark.isoformat() for phase, mark in target.progress.watermarks(sync).items()}
 
 
-def _apply(target: Target, sync: str, value: datetime | None, yes: bool, out: Output, doing: str) -> dict[str, Any]:
+def _apply(
+    target: Target,
+    sync: str,
+    value: datetime | None,
+    yes: bool,
+    out: Output,
+    doing: str,
+    *,
+    ahead: Callable[[datetime], str] | None = None,
+) -> dict[str, Any]:
+    """Set `sync`'s watermark to `value` (None: forget it), after the checks. `ahead`: the refusal of a `value` later
+    than a watermark the sync has (the changes between would never be read), given that watermark; None allows it."""
     if value is not None and value > utc_now():
         raise CliError(f"{value.isoformat()} is in the future: a watermark there would skip every change until then")
     if value is not None and value < EARLIEST:
@@ -92,9 +110,12 @@ def _apply(target: Target, sync: str, value: datetime | None, yes: bool, out: Ou
             f"{value.date().isoformat()} is before 1970: no record is that old (to read everything: --forget)"
         )
     _not_running(target, sync)
+    marks = target.progress.watermarks(sync)
+    if value is not None and ahead is not None and marks and value > min(marks.values()):
+        raise CliError(ahead(min(marks.values())))
     if not target.is_local:
         confirm(f"This {doing} of {sync} on {target.describe()}.", yes=yes, out=out)
-    before = {phase: mark.isoformat() for phase, mark in target.progress.watermarks(sync).items()}
+    before = {phase: mark.isoformat() for phase, mark in marks.items()}
     after = set_watermark(target, sync, value)
     return {"sync": sync, "before": before, "after": after}
 
@@ -112,7 +133,14 @@ def cmd_reset(args: argparse.Namespace, out: Output) -> int:
     value = None if args.forget else parse_instant(args.to, "--to")
     with target_of(args, out) as target:
         doing = "forgets the watermark" if value is None else f"sets the watermark to {value.isoformat()}"
-        result = _apply(target, sync, value, args.yes, out, doing)
+
+        def ahead(mark: datetime) -> str:
+            return (
+                f"--to {format_instant(value)} is after the {sync} sync's watermark {format_instant(mark)}: the "
+                "changes between would never be read. Pass --forward to skip them on purpose"
+            )
+
+        result = _apply(target, sync, value, args.yes, out, doing, ahead=None if args.forward else ahead)
         if value is None:
             out.line(f"{sync}: watermark forgotten; its next run is a first run (adoption, then its first-run window)")
         else:
@@ -133,7 +161,16 @@ def cmd_backfill(args: argparse.Namespace, out: Output) -> int:
         raise CliError(f"the {sync} sync is not implemented in this version: there is nothing to backfill")
     with target_of(args, out) as target:
         logs = log_path("backfill", args.logs) if target.is_local else None  # writable, before the watermark moves
-        result = _apply(target, sync, since, args.yes, out, f"re-reads every change since {since.isoformat()}")
+
+        def ahead(mark: datetime) -> str:
+            return (
+                f"--since {format_instant(since)} is after the {sync} sync's watermark {format_instant(mark)}: a "
+                f"backfill re-reads from an earlier time, and this would skip the changes between. Give --since "
+                f"{format_instant(mark)} or earlier (`ctns run {sync}` reads what is new)"
+            )
+
+        doing = f"re-reads every change since {since.isoformat()}"
+        result = _apply(target, sync, since, args.yes, out, doing, ahead=ahead)
         overlap = _overlap(target, sync, out)
         reread = f" (minus the overlap of {overlap} min)" if overlap is not None else ""
         out.line(

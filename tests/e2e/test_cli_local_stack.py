@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 from contextlib import redirect_stderr, redirect_stdout
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -377,3 +378,29 @@ def test_reconcile_of_a_sync_that_does_not_exist_says_which_do(local, capsys):
     assert said.code == 2 and said.problems == [
         "ctns: unknown sync 'invoices'; the syncs are projects, tasks, time, expenses"
     ]
+
+
+def test_a_backfill_or_reset_never_moves_a_watermark_forward_unless_asked(local, capsys):
+    """`backfill --since D` with D after the sync's watermark moved the watermark forward with exit 0: the changes
+    between were never read (the runbook's backfill of "the last two days" after a week's outage skips five).
+    Found by the operate review of 2026-12-03; failed before the fix."""
+    from ctns.target import open_target
+    from ctsync.timeutil import format_instant, utc_now
+
+    with open_target(None) as target:
+        marks = target.progress.watermarks("projects")
+    assert marks, "setup: the fixture's run left a watermark"
+    mark = min(marks.values())
+    later = format_instant(mark + (utc_now() - mark) / 2 + timedelta(seconds=1))
+
+    backfill = ctns(capsys, "backfill", "projects", "--since", later)
+    reset = ctns(capsys, "reset-watermark", "projects", "--to", later)
+
+    assert backfill.code == 2 and f"is after the projects sync's watermark {format_instant(mark)}" in backfill.err
+    assert reset.code == 2 and "Pass --forward to skip them on purpose" in reset.err
+    with open_target(None) as target:
+        assert target.progress.watermarks("projects") == marks  # nothing moved
+    forward = ctns(capsys, "reset-watermark", "projects", "--to", later, "--forward", "--json")
+    back = ctns(capsys, "reset-watermark", "projects", "--to", format_instant(mark))  # back: always allowed
+    assert forward.code == 0 and set(forward.json["after"].values()) == {later.replace("Z", "+00:00")}
+    assert back.code == 0
