@@ -153,7 +153,36 @@ def _aws_setup_problem(error: Exception) -> str | None:
         return (
             f"your AWS config file {path} cannot be read (a syntax error?): fix it, or point AWS_CONFIG_FILE elsewhere"
         )
-    return None
+    return _aws_access_problem(error)
+
+
+ACCESS_CODES = frozenset(
+    {
+        "AccessDenied",
+        "AccessDeniedException",
+        "UnauthorizedOperation",
+        "ExpiredToken",
+        "ExpiredTokenException",
+        "InvalidClientTokenId",
+        "UnrecognizedClientException",
+        "KMS.AccessDeniedException",
+        "KMSAccessDeniedException",
+    }
+)
+
+
+def _aws_access_problem(error: Exception) -> str | None:
+    """A call the operator's AWS identity may not make (a read-only role without DynamoDB Query, SQS
+    GetQueueAttributes, …), or credentials that expired, wherever in a command it happens: one line naming the
+    call, not a bug. The calls ctns wraps itself say more (`ctns.target.aws_problem`); this catches the rest."""
+    from botocore.exceptions import ClientError
+
+    from ctns.target import aws_problem
+
+    if not isinstance(error, ClientError) or error.response.get("Error", {}).get("Code") not in ACCESS_CODES:
+        return None
+    operation = getattr(error, "operation_name", "") or "an AWS call"
+    return aws_problem(error, f"calling {operation}").message
 
 
 def _quiet_stdout() -> None:

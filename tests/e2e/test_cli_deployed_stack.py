@@ -320,3 +320,35 @@ def test_reconcile_on_the_deployed_stack_reads_its_mappings_and_both_systems(dep
     assert not projects["ok"]
     missing = next(c for c in projects["checks"] if c["name"] == "open projects with an active ClickTime job")
     assert any(victim_of(_current["stack"]) in line for line in missing["differences"]), missing
+
+
+@pytest.mark.parametrize("operation", ["Query", "GetItem", "GetQueueAttributes", "ReceiveMessage"])
+def test_a_call_the_operator_role_may_not_make_is_one_line_naming_it_not_a_bug(
+    deployed, capsys, monkeypatch, operation
+):
+    """A read-only operator role without DynamoDB Query (or SQS GetQueueAttributes, …) got "unexpected error:
+    ClientError … This is a bug in ctns" (exit 3) from `status` and `errors`, the runbook's first steps. Found by the
+    operate review of 2026-12-03; failed before the fix."""
+    import botocore.client
+    from botocore.exceptions import ClientError
+
+    original = botocore.client.BaseClient._make_api_call
+
+    def call(self: Any, name: str, params: Any) -> Any:
+        if name == operation:
+            raise ClientError(
+                {"Error": {"Code": "AccessDeniedException", "Message": f"not authorized to perform: {name}"}}, name
+            )
+        return original(self, name, params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", call)
+    said = [ctns(capsys, command, "--stack", STACK) for command in ("status", "errors")]
+
+    failed = [r for r in said if r.code != 0]
+    assert failed, f"setup: {operation} is called by status or errors"
+    for result in failed:
+        assert result.code == 2 and "bug" not in result.err and "Traceback" not in result.out + result.err
+        assert result.problems == [
+            f"ctns: calling {operation}: access denied (not authorized to perform: {operation}); the operator role "
+            "needs that permission"
+        ], result.err
