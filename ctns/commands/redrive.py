@@ -67,13 +67,21 @@ def cmd_redrive(args: argparse.Namespace, out: Output) -> int:
             chosen = [args.cause] if args.cause in open_causes else []
         else:
             chosen = list(open_causes)
-        for key in chosen:
-            target.runlog.resolve_cause(sync, key)
+        resolved = [target.runlog.resolve_cause(sync, key) for key in chosen]
         breaker = target.progress.breaker(sync)
         lifted = bool(breaker and (not args.cause or breaker.cause_key == args.cause))
         if lifted:
             target.progress.close_breaker(sync)
-        moved, how = _move(target, sync, args.cause, out, limit=before)
+        try:
+            moved, how = _move(target, sync, args.cause, out, limit=before)
+        except BaseException:
+            # The records did not go back (the move was refused, or stopped): `ctns status` must not show their causes
+            # closed and the pause lifted while they wait in the dead-letter queue.
+            for item in resolved:
+                target.runlog.restore_cause(item)
+            if lifted and breaker is not None:
+                target.progress.open_breaker(sync, breaker)
+            raise
         report: dict[str, Any] = {
             "sync": sync,
             "resolved_causes": chosen,

@@ -322,13 +322,8 @@ def test_reconcile_on_the_deployed_stack_reads_its_mappings_and_both_systems(dep
     assert any(victim_of(_current["stack"]) in line for line in missing["differences"]), missing
 
 
-@pytest.mark.parametrize("operation", ["Query", "GetItem", "GetQueueAttributes", "ReceiveMessage"])
-def test_a_call_the_operator_role_may_not_make_is_one_line_naming_it_not_a_bug(
-    deployed, capsys, monkeypatch, operation
-):
-    """A read-only operator role without DynamoDB Query (or SQS GetQueueAttributes, …) got "unexpected error:
-    ClientError … This is a bug in ctns" (exit 3) from `status` and `errors`, the runbook's first steps. Found by the
-    operate review of 2026-12-03; failed before the fix."""
+def deny(monkeypatch: Any, operation: str) -> None:
+    """Every call of `operation` refused, as for an operator role without its permission."""
     import botocore.client
     from botocore.exceptions import ClientError
 
@@ -342,6 +337,35 @@ def test_a_call_the_operator_role_may_not_make_is_one_line_naming_it_not_a_bug(
         return original(self, name, params)
 
     monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", call)
+
+
+def test_a_redrive_whose_move_is_refused_leaves_the_causes_open(deployed, capsys, monkeypatch):
+    """`redrive` resolved the causes and lifted the pause, then found it may not start the SQS redrive task: the
+    records stayed in the dead-letter queue while `ctns status` said "open causes 0". Found by the operate review of
+    2026-12-03; failed before the fix."""
+    assert ctns(capsys, "run", "tasks", "--stack", STACK, "--yes", "--interval", "0.2").code == 1
+
+    def open_causes() -> list[tuple[str, int, list[str]]]:
+        return sorted((c.key, c.count, sorted(c.blocked)) for c in deployed.session.runlog.causes("tasks"))
+
+    before = open_causes()
+    assert before, "setup: the run left open causes"
+    deny(monkeypatch, "StartMessageMoveTask")
+
+    redriven = ctns(capsys, "redrive", "tasks", "--stack", STACK, "--interval", "0.2", "--timeout", "5")
+
+    assert redriven.code == 2 and "starting the SQS redrive task: access denied" in redriven.err
+    assert open_causes() == before
+
+
+@pytest.mark.parametrize("operation", ["Query", "GetItem", "GetQueueAttributes", "ReceiveMessage"])
+def test_a_call_the_operator_role_may_not_make_is_one_line_naming_it_not_a_bug(
+    deployed, capsys, monkeypatch, operation
+):
+    """A read-only operator role without DynamoDB Query (or SQS GetQueueAttributes, …) got "unexpected error:
+    ClientError … This is a bug in ctns" (exit 3) from `status` and `errors`, the runbook's first steps. Found by the
+    operate review of 2026-12-03; failed before the fix."""
+    deny(monkeypatch, operation)
     said = [ctns(capsys, command, "--stack", STACK) for command in ("status", "errors")]
 
     failed = [r for r in said if r.code != 0]

@@ -295,15 +295,34 @@ class RunLog:
             if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise
 
-    def resolve_cause(self, sync: str, key: str) -> None:
-        """Mark a cause fixed (an operator redrove its records): the next failure opens it again."""
-        self._table.update_item(
+    def resolve_cause(self, sync: str, key: str) -> dict[str, Any]:
+        """Mark a cause fixed (an operator redrove its records): the next failure opens it again. Returns the cause's
+        item as it was (for `restore_cause`)."""
+        response = self._table.update_item(
             Key={PK: f"CAUSE#{sync}", SK: key},
             UpdateExpression="SET #open = :false REMOVE #blocked",
             ConditionExpression="attribute_exists(#open)",
             ExpressionAttributeNames={"#open": "open", "#blocked": "blocked"},
             ExpressionAttributeValues={":false": False},
+            ReturnValues="ALL_OLD",
         )
+        return dict(response.get("Attributes") or {})
+
+    def restore_cause(self, item: dict[str, Any]) -> bool:
+        """Put back a cause as `resolve_cause` found it (a redrive that failed before its records moved), unless a
+        failure has opened it again since (what that failure recorded is newer). True when put back."""
+        try:
+            self._table.put_item(
+                Item=item,
+                ConditionExpression="#open = :false AND attribute_not_exists(#blocked)",
+                ExpressionAttributeNames={"#open": "open", "#blocked": "blocked"},
+                ExpressionAttributeValues={":false": False},
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+            return False
+        return True
 
     # -- reading runs ---------------------------------------------------------------------------------
     def summary(self, run_id: str) -> RunSummary | None:
