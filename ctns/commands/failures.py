@@ -44,13 +44,24 @@ def describe_record(target: Target, sync: str, source_id: str, failed_version: s
     target_id, other = target_named(definition.target_record, mapping)
     text = f"{definition.source_record} {source_id} ({other})"
     applied = mapping.source_version if mapping and target_id and not mapping.deleted else None
-    # A record whose ID NetSuite did not keep (the write-back) has its target, but has not gone through.
-    unfinished = bool(mapping and mapping.details.get(NOT_KEPT))
+    # A record whose ID NetSuite did not keep (the write-back) has its target, but has not gone through; nor has one
+    # whose follow-up failed after its target was made (the ID written back, the task linked to its job): its
+    # mapping is kept at once with no content (`records.targets.upsert_target`), so that the retry finishes it.
+    not_kept = bool(mapping and mapping.details.get(NOT_KEPT))
+    made_only = definition.target_system == "clicktime" and bool(
+        mapping and target_id and not mapping.deleted and not mapping.content_hash
+    )
+    unfinished = not_kept or made_only
     went_through = (
         applied is not None and not unfinished and bool(failed_version) and _instant(failed_version) <= applied
     )
-    if unfinished and mapping is not None:
+    if not_kept and mapping is not None:
         text += f": NetSuite did not keep the ClickTime ID in {mapping.details[NOT_KEPT]}"
+    elif unfinished:
+        text += (
+            f": its {definition.target_record} was made, but the sync has not finished it (what follows the write: "
+            "its ID written back to NetSuite, its link to the job); the reason above says what stopped it"
+        )
     if went_through:
         text += f": went through since (version {format_instant(applied)}); the redrive clears its dead letter"
     return {
