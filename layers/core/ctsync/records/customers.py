@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from ctsync.clicktime.client import ClickTimeClient, client_api_path
 from ctsync.observability import logger
-from ctsync.records.targets import Applied, TargetOps, upsert_target
+from ctsync.records.targets import Applied, TargetOps, holder_text, upsert_target
 from ctsync.state import MappingStore
 
 KIND = "customer"
@@ -47,9 +47,26 @@ def ensure_client(
     def update(client_id: str, payload: dict[str, object], _before: object) -> None:
         clicktime.update_client(client_id, payload)
 
+    def taken_by(_payload: dict[str, object]) -> str | None:
+        return next(
+            (
+                holder_text("client", c.ID, c.Name, "ClientNumber", customer.number, c.AccountingPackageID)
+                for c in clicktime.clients(ClientNumber=customer.number)
+                if c.AccountingPackageID != customer.id
+            ),
+            None,
+        )
+
     # A client is shared by a customer's projects and rarely changes: read its mapping before taking the lock.
     ops = TargetOps(
-        kind=KIND, find=find, create=create, update=update, check_first=True, path=client_api_path, system="ClickTime"
+        kind=KIND,
+        find=find,
+        create=create,
+        update=update,
+        check_first=True,
+        path=client_api_path,
+        system="ClickTime",
+        taken_by=taken_by,
     )
     applied = upsert_target(
         mappings, ops, source_id=customer.id, version=None, payload=client_payload(customer), owner=owner

@@ -22,7 +22,7 @@ from ctsync.netsuite.client import NetSuiteClient
 from ctsync.records.customers import KIND as CUSTOMER_KIND
 from ctsync.records.customers import CustomerSnapshot, ensure_client
 from ctsync.records.netsuite_source import SuiteQLChangeSource
-from ctsync.records.targets import Settled, TargetOps, content_hash, retire, upsert_target
+from ctsync.records.targets import Settled, TargetOps, content_hash, holder_text, retire, upsert_target
 from ctsync.records.writeback import WriteBack
 from ctsync.references import References
 from ctsync.state import Mapping, MappingStore
@@ -135,6 +135,7 @@ class ProjectSync:
         self._cache = cache
         self._settings = settings
         self._zone = timezone
+        self._holders: dict[str, dict[str, list[Any]]] = {}  # the plan's index of ClickTime numbers (`preflight`)
         self.write_back = WriteBack(
             netsuite, record_type="job", field=settings.clicktime_id_field, cause_open=cause_open, timezone=timezone
         )
@@ -185,6 +186,42 @@ class ProjectSync:
         except ValueError:
             return None  # the worker reports what is wrong with it
         return None if is_open(project, self._settings) else NEVER_SYNCED
+
+    # -- plan side (`ctns plan`) ---------------------------------------------------------------------------
+    def preflight(self, message: WorkMessage) -> list[str]:
+        """What ClickTime would refuse of this project's job or client: its JobNumber (or its customer's
+        ClientNumber) held by a ClickTime record that carries another NetSuite ID or none (made by hand before the
+        sync; the run adopts only a record carrying this ID). One read of every job and client per plan."""
+        if message.op != "upsert":
+            return []
+        project = ProjectSnapshot.model_validate(message.snapshot)
+        problems = []
+        holder = _held_by_another(self._number_holders("jobs"), project.number, project.id)
+        if holder is not None:
+            problems.append(
+                holder_text("job", holder.ID, holder.Name, "JobNumber", project.number, holder.AccountingPackageID)
+            )
+        customer = project.customer
+        holder = _held_by_another(self._number_holders("clients"), customer.number, customer.id) if customer else None
+        if holder is not None and customer is not None:
+            problems.append(
+                holder_text(
+                    "client", holder.ID, holder.Name, "ClientNumber", customer.number, holder.AccountingPackageID
+                )
+            )
+        return problems
+
+    def _number_holders(self, what: str) -> dict[str, list[Any]]:
+        """ClickTime's jobs by JobNumber (or clients by ClientNumber), read once."""
+        if what not in self._holders:
+            records = self._clicktime.jobs() if what == "jobs" else self._clicktime.clients()
+            index: dict[str, list[Any]] = {}
+            for record in records:
+                number = record.JobNumber if what == "jobs" else record.ClientNumber
+                if number:
+                    index.setdefault(number, []).append(record)
+            self._holders[what] = index
+        return self._holders[what]
 
     # -- worker side ------------------------------------------------------------------------------
     def apply(self, message: WorkMessage) -> Outcome:
@@ -246,6 +283,16 @@ class ProjectSync:
         def create(payload: dict[str, Any]) -> str:
             return clicktime.create_job(payload).ID
 
+        def taken_by(_payload: dict[str, Any]) -> str | None:
+            return next(
+                (
+                    holder_text("job", j.ID, j.Name, "JobNumber", project.number, j.AccountingPackageID)
+                    for j in clicktime.jobs(JobNumber=project.number)
+                    if j.AccountingPackageID != project.id
+                ),
+                None,
+            )
+
         def update(job_id: str, payload: dict[str, Any], _before: object) -> None:
             clicktime.update_job(job_id, payload)
 
@@ -269,6 +316,7 @@ class ProjectSync:
             may_exist=bool(project.clicktime_id),
             path=job_api_path,
             system="ClickTime",
+            taken_by=taken_by,
         )
 
     def _deactivate_deleted(self, message: WorkMessage) -> Outcome:
@@ -335,3 +383,11 @@ def adoptions(records: Iterable[Any], kind: str) -> list[Change]:
         Change(source_id=source_id, version=now, op="adopt", snapshot={"kind": kind, "target_id": record.ID})
         for source_id, record in sorted(chosen.items(), key=lambda item: int(item[0]))
     ]
+
+
+def _held_by_another(holders: dict[str, list[Any]], number: str, source_id: str) -> Any | None:
+    """The ClickTime record holding `number` when none holding it carries `source_id` (which the run would adopt)."""
+    held = holders.get(number, [])
+    if any(record.AccountingPackageID == source_id for record in held):
+        return None
+    return held[0] if held else None

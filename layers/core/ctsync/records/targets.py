@@ -33,7 +33,7 @@ from typing import Any
 
 from ctsync import unsettled
 from ctsync.clicktime.errors import ClickTimeAlreadyExists, ClickTimeOutcomeUnknown
-from ctsync.errors import NeedsAttention, SyncError, TargetNotFound
+from ctsync.errors import NeedsAttention, SyncError, TargetNotFound, cause_part
 from ctsync.observability import logger
 from ctsync.state import Lock, Mapping, MappingStore
 from ctsync.timeutil import parse_instant, utc_now
@@ -76,6 +76,10 @@ class TargetOps:
     check_first: bool = False  # read before locking: a shared parent (a client) is usually unchanged
     path: Callable[[str], str] | None = None  # target id -> the API path its writes go to (rechecks compare it)
     system: str = "the target system"  # its name, for the run log
+    # A create the target system refused because a unique value is taken by a record `find` does not accept (one
+    # made by hand, or another source record's): that record, described for the person who must link or renumber
+    # one of them (`number_taken`); None when it cannot be found.
+    taken_by: Callable[[Payload], str | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -243,11 +247,14 @@ def _find_or_create(lock: Lock, ops: TargetOps, payload: Payload, *, look: bool 
     lock.create_attempted = True
     try:
         created = ops.create(payload)
-    except ClickTimeAlreadyExists:
+    except ClickTimeAlreadyExists as refused:
         # Another worker (or a person) made the same record between our look and our create: adopt it.
         existing = ops.find()
         if not existing:
             lock.create_refused = True
+            holder = ops.taken_by(payload) if ops.taken_by else None
+            if holder:
+                raise number_taken(refused, holder, ops.kind) from refused
             raise
         lock.resolved = True
         ops.update(existing, payload, None)
@@ -259,6 +266,29 @@ def _find_or_create(lock: Lock, ops: TargetOps, payload: Payload, *, look: bool 
         raise
     lock.resolved = True
     return created, "created", ""
+
+
+NUMBER_TAKEN = "clicktime-number-taken"  # the cause of a create refused for a unique value another record holds
+
+
+def holder_text(record: str, target_id: str, name: str, field: str, value: object, source: str | None) -> str:
+    """'ClickTime job J1 "Acme – Web" holds JobNumber 'P-1042' and names no NetSuite record' (or names which)."""
+    named = f"names NetSuite record {source}" if source else "names no NetSuite record (made in ClickTime)"
+    return f"ClickTime {record} {target_id} {name!r} holds {field} {str(value)!r} and {named}"
+
+
+def number_taken(refused: ClickTimeAlreadyExists, holder: str, kind: str) -> NeedsAttention:
+    """The refusal of a create whose unique value (a JobNumber, a ClientNumber, a task name) `holder` (a description
+    of the ClickTime record) has: at go-live, usually a record made by hand before the sync."""
+    field = refused.field or "-"
+    return NeedsAttention(
+        f"{refused.message}: {holder}",
+        code="CLICKTIME_NUMBER_TAKEN",
+        cause=f"{NUMBER_TAKEN}:{kind}.{cause_part(field)}",
+        fix=f"if that ClickTime record stands for this NetSuite {kind.replace('_', ' ')}, put the {kind.replace('_', ' ')}'s "
+        f"internal ID in its Accounting Package ID (the next run adopts it); else give one of them another {field}; "
+        "then ctns redrive",
+    )
 
 
 def _mapping(

@@ -33,7 +33,7 @@ from ctsync.records.netsuite_source import (
     timestamp_literal,
 )
 from ctsync.records.projects import ProjectSnapshot, ProjectSync, adoptions, is_open
-from ctsync.records.targets import Settled, TargetOps, content_hash, retire, upsert_target
+from ctsync.records.targets import Settled, TargetOps, content_hash, holder_text, retire, upsert_target
 from ctsync.records.writeback import WriteBack
 from ctsync.state import Mapping, MappingStore, RunLog
 from ctsync.sync.definition import ChangeBatch, Window
@@ -335,6 +335,17 @@ class TaskSync:
         def create(payload: dict[str, Any]) -> str:
             return clicktime.create_task(payload["fields"]).ID
 
+        def taken_by(payload: dict[str, Any]) -> str | None:
+            name = payload["fields"].get("Name", "")
+            return next(
+                (
+                    holder_text("task", t.ID, t.Name, "Name", name, t.AccountingPackageID)
+                    for t in clicktime.tasks(Name=name)
+                    if t.AccountingPackageID != task.id and t.Name == name
+                ),
+                None,
+            )
+
         def update(task_id: str, payload: dict[str, Any], before: Mapping | None) -> None:
             previous_job = before.details.get("job_id") if before else None
             # Links are read only when they can have changed: another job, or the task (de)activated.
@@ -372,6 +383,7 @@ class TaskSync:
             may_exist=bool(task.clicktime_id),
             path=task_api_path,
             system="ClickTime",
+            taken_by=taken_by,
         )
 
     def _note_unrestricted(self, run_id: str) -> bool:

@@ -1,0 +1,84 @@
+"""Go-live on a ClickTime company already in use (the projects review of 2026-12-03): a job made by hand before the
+sync holds a NetSuite project's number, and a client holds a customer's number, neither carrying a NetSuite ID.
+
+`ctns plan` said "create … Nothing would fail"; the run then dead-lettered both with ClickTime's bare "JobNumber
+'P-1042' is already in use" and the generic fix. The plan now says each would fail, naming the ClickTime record that
+holds the number, and the run's dead letter names it too, with the fix (link it by its Accounting Package ID, or
+renumber one). A job that carries the project's NetSuite ID is adopted, not refused. Failed before the fix.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from ctns.target import open_target
+from simulators.clicktime.catalog import create_client, create_job
+from tests.e2e.cli_support import ctns, start_local_stack
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def stack(tmp_path, monkeypatch):
+    started = start_local_stack(tmp_path, monkeypatch, with_failures=False)
+    yield started
+    started.stop()
+
+
+def to_create(capsys) -> list[str]:
+    """The projects a first run would create (open, with a customer), in ID order."""
+    plan = ctns(capsys, "plan", "projects", "--json")
+    return sorted((s["source_id"] for s in plan.json["plans"][0]["steps"] if s["action"] == "create"), key=int)
+
+
+def test_a_number_a_hand_made_clicktime_record_holds_is_a_failure_the_plan_foresees_and_the_run_names(stack, capsys):
+    ns, ct = stack.session.simulators.netsuite.records, stack.session.simulators.clicktime
+    created = to_create(capsys)
+    first = ns.get("job", created[0])
+    second = next(p for p in map(lambda i: ns.get("job", i), created[1:]) if p["parent"]["id"] != first["parent"]["id"])
+    hand = create_client(ct.store, {"Name": "Hand client", "ClientNumber": "HAND"})
+    job = create_job(ct.store, {"Name": "Made by hand", "JobNumber": first["entityId"], "ClientID": hand["ID"]})
+    customer = ns.get("customer", second["parent"]["id"])
+    client = create_client(ct.store, {"Name": "Hand-made twin", "ClientNumber": customer["entityId"]})
+
+    plan = ctns(capsys, "plan", "projects", "--json")
+    run = ctns(capsys, "run", "projects")
+    errors = ctns(capsys, "errors", "projects", "--json")
+
+    steps = {s["source_id"]: s for s in plan.json["plans"][0]["steps"]}
+    assert steps[first["id"]]["action"] == "fail"
+    assert (
+        f"ClickTime job {job['ID']} 'Made by hand' holds JobNumber '{first['entityId']}'"
+        in steps[first["id"]]["detail"]
+    )
+    assert steps[second["id"]]["action"] == "fail"
+    assert f"ClickTime client {client['ID']} 'Hand-made twin' holds ClientNumber" in steps[second["id"]]["detail"]
+    assert run.code == 1
+    causes = {c["cause_key"]: c for c in errors.json["causes"]}
+    job_cause = causes["clicktime-number-taken:project.jobnumber"]
+    assert [r["source_id"] for r in job_cause["records"]] == [first["id"]]
+    assert f"ClickTime job {job['ID']}" in job_cause["reason"] and "Accounting Package ID" in job_cause["fix"]
+    assert "clicktime-number-taken:customer.clientnumber" in causes
+
+
+def test_a_hand_made_job_carrying_the_projects_netsuite_id_is_adopted_not_refused(stack, capsys):
+    ns, ct = stack.session.simulators.netsuite.records, stack.session.simulators.clicktime
+    first = ns.get("job", to_create(capsys)[0])
+    hand = create_client(ct.store, {"Name": "Hand client", "ClientNumber": "HAND"})
+    job = create_job(
+        ct.store,
+        {
+            "Name": "Made by hand",
+            "JobNumber": first["entityId"],
+            "ClientID": hand["ID"],
+            "AccountingPackageID": first["id"],
+        },
+    )
+
+    plan = ctns(capsys, "plan", "projects", "--json")
+    ctns(capsys, "run", "projects")
+
+    step = next(s for s in plan.json["plans"][0]["steps"] if s["source_id"] == first["id"])
+    assert step["action"] != "fail", step
+    with open_target(None) as target:
+        assert target.mappings.get("project", first["id"]).target_id == job["ID"]
