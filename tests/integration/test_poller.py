@@ -994,3 +994,35 @@ def test_a_quiet_run_reads_the_lists_of_records_to_look_at_again_with_its_waterm
 
     assert (result.status, result.enqueued) == ("enqueued", 0) and h.queue.sent == []
     assert [name for name, _ in calls] == ["PutItem", "BatchGetItem"] + ["BatchGetItem"] * 3 + ["TransactWriteItems"]
+
+
+# -- the RunCompleted metric (what <Sync>RunOverdueAlarm watches) ---------------------------------------------------
+@pytest.mark.parametrize(
+    "failing",
+    [
+        pytest.param("deletions", id="one-phase-failed-the-others-moved"),
+        pytest.param(ADOPT, id="adoption-failed-nothing-read"),
+    ],
+)
+def test_a_run_with_a_failed_phase_is_not_counted_as_completed_until_a_run_reads_its_whole_window(
+    table, ours, metrics, failing
+):
+    """RunCompleted counts only a run that enqueued its whole window: a phase that keeps failing must let the
+    overdue alarm fire (the SystemicFailure metric still counts the failure), and the next run that reads every
+    phase is counted again."""
+    source = ScriptedSource((ADOPT, "changes", "deletions"))
+    source.batches["changes"] = [ChangeBatch([change("1")], "1")]
+    source.fail[failing] = (0, NeedsAttention("the role lacks a permission", cause="permission:x"))
+    h = Harness(table, source)
+
+    result = h.run()
+
+    assert result.status == "partial"
+    assert ("SystemicFailure", 1) in metrics
+    assert "RunCompleted" not in [name for name, _ in metrics]
+
+    del source.fail[failing]
+    metrics.clear()
+    again = h.run()
+
+    assert again.status == "enqueued" and ("RunCompleted", 1) in metrics

@@ -7,7 +7,8 @@ Rules that keep it from losing or doubling work:
   the repeat harmless);
 - the window ends at the source's own "now" when the run starts (`ChangeSource.window_end`), and a phase's
   watermark moves there only once the phase has been read in full: a phase that fails (a missing
-  permission, say) keeps its watermark and is one cause, while the other phases' work goes on;
+  permission, say) keeps its watermark and is one cause, while the other phases' work goes on; such a run is
+  "partial" and is not counted as completed (`RunCompleted`, what the overdue alarm watches);
 - the cursor is saved after every batch that queued work (and at a hand-over): near the time limit the run
   hands over to a fresh invocation, and a run that died is resumed from its cursor by the next one (batches
   that queued nothing are read again, harmlessly);
@@ -299,9 +300,12 @@ class Poller:
             self._progress.clear_poll_failure(self._sync)
             self._runlog.finish(end)
             self._progress.release_lease(self._sync, token)
-        count("RunCompleted")
+        if not cursor.failed_phases:
+            # What <Sync>RunOverdueAlarm watches: only a run that read and enqueued its whole window counts, so a
+            # phase that keeps failing (counted as SystemicFailure) leaves the sync overdue.
+            count("RunCompleted")
         logger.info(
-            "Run enqueued its window",
+            "Run enqueued its window" if not cursor.failed_phases else "Run enqueued its window but for failed phases",
             extra={
                 "enqueued": cursor.enqueued,
                 "unchanged": cursor.unchanged,
