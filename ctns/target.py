@@ -227,6 +227,41 @@ def _local_outputs(session: Any) -> dict[str, str]:
     return outputs
 
 
+def _unusable(name: str, status: str) -> str | None:
+    """Why a stack in this CloudFormation status cannot be operated, and what to do (None: it can be). A failed
+    deployment's statuses never change on their own: waiting would wait for ever."""
+    events = f"the reason is in its events: `aws cloudformation describe-stack-events --stack-name {name}`"
+    delete = f"`aws cloudformation delete-stack --stack-name {name}`"
+    if status == "ROLLBACK_COMPLETE":
+        return (
+            f"stack {name}'s first deployment failed and was rolled back (ROLLBACK_COMPLETE; {events}): "
+            f"delete the stack ({delete}) and deploy again"
+        )
+    if status == "UPDATE_ROLLBACK_FAILED":
+        return (
+            f"stack {name}'s update failed and its rollback failed too (UPDATE_ROLLBACK_FAILED; {events}): fix "
+            f"what stopped it, then continue the rollback (`aws cloudformation continue-update-rollback "
+            f"--stack-name {name}`), or delete the stack ({delete}) and deploy again"
+        )
+    if status.endswith("ROLLBACK_FAILED"):  # ROLLBACK_FAILED, IMPORT_ROLLBACK_FAILED: a rollback nothing continues
+        return (
+            f"stack {name}'s deployment failed and its rollback failed too ({status}; {events}): delete the stack "
+            f"({delete}) and deploy again"
+        )
+    if status == "DELETE_FAILED":
+        return f"stack {name}'s deletion failed (DELETE_FAILED; {events}): delete it again ({delete})"
+    if status.startswith("DELETE"):
+        return f"stack {name} is being deleted ({status})"
+    if status.endswith("_FAILED"):  # CREATE_FAILED, UPDATE_FAILED: deployed with rollback disabled
+        return (
+            f"stack {name}'s deployment failed ({status}; {events}): roll it back (`aws cloudformation "
+            f"rollback-stack --stack-name {name}`) or fix the cause and deploy again"
+        )
+    if not status.endswith("_COMPLETE"):
+        return f"stack {name} is {status}: wait for its deployment to finish"
+    return None
+
+
 def deployed(name: str, *, region: str | None = None, profile: str | None = None) -> Target:
     try:
         boto = boto3.Session(profile_name=profile, region_name=region_of(region))
@@ -244,8 +279,8 @@ def deployed(name: str, *, region: str | None = None, profile: str | None = None
     except (BotoCoreError, ValueError) as error:
         raise aws_problem(error, doing) from None
     stack = found[0]
-    if not stack.get("StackStatus", "").endswith("_COMPLETE") or "DELETE" in stack.get("StackStatus", ""):
-        raise CliError(f"stack {name} is {stack.get('StackStatus')}: wait for its deployment to finish")
+    if problem := _unusable(name, stack.get("StackStatus", "")):
+        raise CliError(problem)
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
     parameters = {p["ParameterKey"]: p.get("ParameterValue", "") for p in stack.get("Parameters", [])}
     if "StateTableName" not in outputs:
