@@ -960,3 +960,46 @@ def test_outputs_let_an_operator_find_every_syncs_resources() -> None:
         )
     for output in outputs.values():
         assert isinstance(output.get("Description", ""), str)  # CloudFormation takes no intrinsic there
+
+
+# Zones a customer is likely to set ScheduleTimezone to, with their daylight-saving changes (US: 02:00 skipped and
+# 01:00-01:59 twice; EU: 01:00 UTC, i.e. 01:00-03:59 local from London to Helsinki; Australia: 02:00-02:59 skipped,
+# 02:00-02:59 twice).
+DST_ZONES = (
+    "America/New_York",
+    "America/Chicago",
+    "America/Denver",
+    "America/Los_Angeles",
+    "Europe/London",
+    "Europe/Berlin",
+    "Europe/Helsinki",
+    "Australia/Sydney",
+)
+
+
+@pytest.mark.parametrize("zone", DST_ZONES)
+def test_every_default_schedule_falls_once_on_every_day_of_a_zone_with_daylight_saving(zone: str) -> None:
+    """EventBridge Scheduler skips a cron() time that does not exist on a spring-forward day (a missed night and its
+    overdue alarm) and the hour repeated on a fall-back day could run twice: the defaults avoid both."""
+    from datetime import UTC, date, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo(zone)
+    for name, spec in parameter_specs().items():
+        if not name.endswith("Schedule"):
+            continue
+        minute, hour, *_ = re.fullmatch(r"cron\((.+)\)", spec["Default"]).group(1).split()  # type: ignore[union-attr]
+        for n in range(731):  # 2026 and 2027: each zone's changes of two years
+            day = date(2026, 1, 1) + timedelta(days=n)
+            local = datetime(day.year, day.month, day.day, int(hour), int(minute), tzinfo=tz)
+            there_and_back = local.astimezone(UTC).astimezone(tz).replace(tzinfo=None)
+            assert there_and_back == local.replace(tzinfo=None), f"{name} {spec['Default']}: no {local} in {zone}"
+            assert local.utcoffset() == local.replace(fold=1).utcoffset(), f"{name}: {local} comes twice in {zone}"
+
+
+def test_the_schedule_time_zone_and_the_run_intervals_say_what_they_must_avoid() -> None:
+    specs = parameter_specs()
+    assert "daylight" in specs["ScheduleTimezone"]["Description"]
+    for sync in SYNCS:
+        description = specs[f"{prefix(sync)}RunIntervalHours"]["Description"]
+        assert "longest gap" in description and "72" in description
