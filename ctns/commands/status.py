@@ -159,9 +159,49 @@ def cmd_status(args: argparse.Namespace, out: Output) -> int:
                 )
             for key, text in ((row["last_run"] or {}).get("notes") or {}).items():
                 out.line(f"  {row['sync']}: note ({key}): {text}")
-        attention = [row["sync"] for row in rows if needs_attention(row)]
+        failures = poller_failures(target)
+        if failures:
+            out.line()
+            out.line(
+                f"Poller failure queue: {failures['depth']} message(s): a schedule that could not start its poller, or a "
+                "poller invocation that failed (PollerFailureAlarm stays in alarm until the queue is empty)"
+            )
+            for reason in failures["sample"]:
+                out.line(f"  {reason}")
+            out.line(
+                f"  Read them: aws sqs receive-message --queue-url {failures['url']} --max-number-of-messages 10 "
+                "--message-attribute-names All; once the cause is fixed (docs/runbook.md, PollerFailureAlarm), "
+                f"clear them: aws sqs purge-queue --queue-url {failures['url']}"
+            )
+        attention = [row["sync"] for row in rows if needs_attention(row)] + (
+            ["poller failure queue"] if failures else []
+        )
         if attention:
             out.line()
             out.line(f"Waiting for a person: {', '.join(attention)}. `ctns errors` says what to fix.")
-        out.document({"target": target.describe(), "syncs": rows})
+        out.document({"target": target.describe(), "syncs": rows, "poller_failures": failures})
         return FAILURES if attention else OK
+
+
+ERROR_ATTRIBUTES = ("ERROR_CODE", "ERROR_MESSAGE", "ErrorCode", "ErrorMessage")  # Scheduler's, Lambda's async DLQ
+
+
+def poller_failures(target: Target, shown: int = 3) -> dict[str, Any] | None:
+    """What waits in the poller failure queue (EventBridge Scheduler's dead letters, and the pollers' failed
+    asynchronous invocations): its depth and up to `shown` reasons, read without hiding them from other readers
+    (visibility timeout 0). None when the queue is empty, or the stack has no such output."""
+    url = target.outputs.get("PollerFailureQueueUrl")
+    if not url:
+        return None
+    depth = target.depth(url)["total"]
+    if not depth:
+        return None
+    received = target.client("sqs").receive_message(
+        QueueUrl=url, MaxNumberOfMessages=min(shown, 10), VisibilityTimeout=0, MessageAttributeNames=["All"]
+    )
+    sample = []
+    for message in received.get("Messages", [])[:shown]:
+        attributes = {k: v.get("StringValue", "") for k, v in (message.get("MessageAttributes") or {}).items()}
+        said = [f"{k}: {attributes[k]}" for k in ERROR_ATTRIBUTES if attributes.get(k)]
+        sample.append("; ".join(said)[:300] if said else f"{message.get('Body', '')[:200]}")
+    return {"url": url, "depth": depth, "sample": sample}

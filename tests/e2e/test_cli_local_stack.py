@@ -404,3 +404,34 @@ def test_a_backfill_or_reset_never_moves_a_watermark_forward_unless_asked(local,
     back = ctns(capsys, "reset-watermark", "projects", "--to", format_instant(mark))  # back: always allowed
     assert forward.code == 0 and set(forward.json["after"].values()) == {later.replace("Z", "+00:00")}
     assert back.code == 0
+
+
+def test_status_shows_what_waits_in_the_poller_failure_queue(local, capsys):
+    """The poller failure queue (a schedule that could not start its poller) was shown by no command: its alarm
+    stays in alarm until the queue is emptied by hand, and `ctns status` said nothing. Found by the operate review of
+    2026-12-03; failed before the fix."""
+    import boto3
+
+    from ctns.local import aws_endpoint
+
+    url = local.session.stack.physical["PollerFailureQueue"]["Ref"]
+    with aws_endpoint(local.state.aws_endpoint):
+        sqs = boto3.client("sqs")
+        sqs.send_message(
+            QueueUrl=url,
+            MessageBody='{"sync": "time"}',
+            MessageAttributes={
+                "ERROR_CODE": {"DataType": "String", "StringValue": "AccessDeniedException"},
+                "ERROR_MESSAGE": {"DataType": "String", "StringValue": "not authorized to invoke the time poller"},
+            },
+        )
+        try:
+            text = ctns(capsys, "status")
+            document = ctns(capsys, "status", "--json").json
+        finally:
+            sqs.purge_queue(QueueUrl=url)
+
+    assert text.code == 1 and "Poller failure queue: 1 message(s)" in text.out
+    assert "ERROR_CODE: AccessDeniedException; ERROR_MESSAGE: not authorized to invoke the time poller" in text.out
+    assert f"aws sqs purge-queue --queue-url {url}" in text.out
+    assert document["poller_failures"]["depth"] == 1
