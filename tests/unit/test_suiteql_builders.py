@@ -134,6 +134,29 @@ def test_changes_query_with_a_resume_key_adds_the_keyset_condition() -> None:
     assert " AND j.id > " not in build(None)
 
 
+def test_changes_query_also_reads_records_whose_joined_parent_was_modified_in_the_window() -> None:
+    """A customer renamed in NetSuite makes its projects changes of the same read (projects review, 2026-12-03)."""
+    client = FakeNetSuite()
+    joined = SuiteQLChangeSource(
+        client,  # type: ignore[arg-type]
+        table="job",
+        alias="j",
+        columns="j.id AS id, c.companyname AS customername",
+        deleted_type="job",
+        timezone=LA,
+        to_changes=lambda rows, window: [],
+        joins="LEFT OUTER JOIN customer c ON j.parent = c.id",
+        parents_modified=("c",),
+    )
+    list(joined.read(CHANGES, WINDOW, "4711"))
+    (query,) = client.queries
+    since = f"TO_TIMESTAMP('2026-11-24 21:00:00', {MASK})"
+    assert (
+        f"FROM job j LEFT OUTER JOIN customer c ON j.parent = c.id "
+        f"WHERE (j.lastmodifieddate >= {since} OR c.lastmodifieddate >= {since}) AND j.id > 4711 ORDER BY j.id"
+    ) in query
+
+
 @pytest.mark.parametrize("after", ["1 OR 1=1", "5; DROP TABLE job", "abc", "1.5", "'7'"])
 def test_resume_keys_that_are_not_integers_are_refused(after: str) -> None:
     client = FakeNetSuite()

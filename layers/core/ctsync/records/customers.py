@@ -1,7 +1,9 @@
 """NetSuite customers become ClickTime clients: every ClickTime job belongs to one.
 
 A client is found by its number (the customer's entity ID) and recognised by its AccountingPackageID (the
-customer's internal ID), created when missing, and kept named like the customer.
+customer's internal ID), created when missing, and kept named like the customer (and inactive with it) through
+its projects' messages: the projects poller reads a project whose customer was modified in the window as a change
+of that project (`records.projects.CUSTOMER_JOIN`), so a customer's edit reaches its client on the next run.
 """
 
 from __future__ import annotations

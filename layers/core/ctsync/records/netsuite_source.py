@@ -63,7 +63,11 @@ def rows_by_id(client: NetSuiteClient, select: str, source: str, alias: str, ids
 
 class SuiteQLChangeSource:
     """Changes of one NetSuite record type. `to_changes` turns a page of rows into work (and may enrich it);
-    `adopter`, when given, lists targets that already carry a NetSuite ID, for the adopt phase."""
+    `adopter`, when given, lists targets that already carry a NetSuite ID, for the adopt phase.
+
+    `parents_modified`: aliases of joined parents (`joins`) whose own `lastmodifieddate` in the window makes a
+    record a change too (a project whose customer was renamed), read in the same query: a record is read once
+    per run whichever of the two changed, and one whose snapshot is unchanged stops at the poller."""
 
     def __init__(
         self,
@@ -78,6 +82,7 @@ class SuiteQLChangeSource:
         adopter: Adopter | None = None,
         adopt_when: str = "first_run",
         joins: str = "",
+        parents_modified: tuple[str, ...] = (),
     ) -> None:
         self._client = client
         self._table = table
@@ -89,6 +94,7 @@ class SuiteQLChangeSource:
         self._adopter = adopter
         self._adopt_when = adopt_when
         self._from = f"{table} {alias} {joins}".strip()  # a join brings a parent's columns in the same read
+        self._parents_modified = parents_modified
         self.phases = ((ADOPT,) if adopter else ()) + (CHANGES, DELETIONS)
 
     def window_end(self) -> datetime:
@@ -119,10 +125,14 @@ class SuiteQLChangeSource:
 
     def _changes_query(self, since: datetime, after: str | None) -> str:
         a = self._alias
+        literal = timestamp_literal(since, self._zone)
+        modified = " OR ".join(f"{alias}.lastmodifieddate >= {literal}" for alias in (a, *self._parents_modified))
+        if self._parents_modified:
+            modified = f"({modified})"
         return (
             f"SELECT {self._columns}, {local_timestamp_column(f'{a}.lastmodifieddate', 'lastmodified')} "
             f"FROM {self._from} "
-            f"WHERE {a}.lastmodifieddate >= {timestamp_literal(since, self._zone)}{keyset(a, after)} "
+            f"WHERE {modified}{keyset(a, after)} "
             f"ORDER BY {a}.id"
         )
 

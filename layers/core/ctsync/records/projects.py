@@ -56,7 +56,8 @@ def columns(settings: ProjectSyncSettings) -> str:
     )
 
 
-# The project's customer comes in the same read (one SuiteQL page per thousand projects, not two).
+# The project's customer comes in the same read (one SuiteQL page per thousand projects, not two), and a customer
+# modified in the window makes its projects changes of that read too: the client is kept in step through them.
 CUSTOMER_JOIN = "LEFT OUTER JOIN customer c ON j.parent = c.id"
 CUSTOMER_COLUMNS = "c.entityid AS customernumber, c.companyname AS customername, c.isinactive AS customerinactive"
 
@@ -150,6 +151,7 @@ class ProjectSync:
             adopter=self._adoptions,
             adopt_when=settings.adopt_existing,
             joins=CUSTOMER_JOIN,
+            parents_modified=("c",),
         )
 
     @property
