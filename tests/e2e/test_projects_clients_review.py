@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from ctns.runner import SyncRun
+from ctsync.sync.messages import WorkMessage
 from tests.e2e.support import jobs_by_project, open_projects, run
 from tests.e2e.test_dates_review import FakeClock, netsuite_clock_at
 
@@ -74,3 +76,55 @@ def test_a_customer_renamed_or_made_inactive_in_netsuite_reaches_its_client_on_t
     again = run(session, "projects")
     assert again.clicktime_writes == [] and again.netsuite_writes == []
     assert again.syncs["projects"]["enqueued"] == 0
+
+
+def _deliver_late(session: Any, *messages: WorkMessage) -> None:
+    url = session.aws.queue_url("ProjectsQueue")
+    for message in messages:
+        session.aws.sqs.send_message(QueueUrl=url, MessageBody=message.model_dump_json())
+    mapping = next(m for m in session.stack.queue_mappings if m.queue == "ProjectsQueue")
+    session.runner.drain(mapping, SyncRun("projects"))
+
+
+def test_a_stale_project_message_writes_neither_its_job_nor_its_old_customer_name_onto_the_client(session):
+    """Reviewer: `ProjectSync.upsert` wrote the client (no version fence) before the job's fence judged the project
+    message, so a late SQS redelivery or a dead letter redriven days later put the customer's old name back on a
+    client other projects share. Failed before the fix."""
+    runtime = session.runtime()
+    netsuite = session.simulators.netsuite.records
+    clock = netsuite_clock_at(session, datetime.now(UTC).replace(microsecond=0))
+    by_customer = Counter(p.customer_id for p in open_projects(session))
+    customer, shared_by = by_customer.most_common(1)[0]
+    assert shared_by >= 2  # the seed has a customer with two open projects
+    edited, sibling = [p.id for p in open_projects(session) if p.customer_id == customer][:2]
+    run(session, "projects")
+    # what messages queued now would carry (a run's messages, delivered late)
+    old = runtime.project_sync("projects").current([edited, sibling])
+
+    # When, a minute later, the customer is renamed and one of its projects too, and a run applies both
+    clock.now += timedelta(minutes=1)
+    netsuite.update("customer", customer, {"companyName": "Newer Customer Name"})
+    netsuite.update("job", edited, {"companyName": "Newer Project Name"})
+    assert run(session, "projects").failures == []
+    assert _client_of(session, edited)["Name"] == "Newer Customer Name"
+
+    # And then the old messages of both projects arrive (a redelivery, a dead letter redriven)
+    writes = len(session.simulators.clicktime.writes()), len(session.simulators.netsuite.writes())
+    late = [
+        WorkMessage(
+            sync="projects",
+            run_id="late-run",
+            source_id=p,
+            version=old[p].version,
+            snapshot=old[p].snapshot,
+            fingerprint=old[p].fingerprint,
+        )
+        for p in (edited, sibling)
+    ]
+    _deliver_late(session, *late)
+
+    # Then neither writes anything: the job keeps the newer name, the shared client the customer's newer name
+    assert (len(session.simulators.clicktime.writes()), len(session.simulators.netsuite.writes())) == writes
+    assert jobs_by_project(session)[edited][0]["Name"] == "Newer Project Name"
+    assert _client_of(session, edited)["Name"] == "Newer Customer Name"
+    assert _client_of(session, sibling)["Name"] == "Newer Customer Name"

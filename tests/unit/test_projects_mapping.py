@@ -188,3 +188,20 @@ def test_default_columns_select_what_snapshot_from_row_reads() -> None:
     assert "TO_CHAR(j.projectedenddate, 'YYYY-MM-DD') AS enddate" in text
     assert "j.custentity_ct_job_id AS clicktime_id" in text
     assert "CASE WHEN (j.isinactive = 'F' AND j.allowtime = 'T')" in text
+
+
+def test_the_customers_version_is_read_from_the_joined_row_and_left_out_of_the_fingerprint() -> None:
+    """The client's version fence reads the customer's lastmodifieddate; the fingerprint ignores it, so a customer
+    saved without a change to what its client holds changes no project (projects review, 2026-12-03)."""
+    from datetime import UTC, datetime
+
+    from ctsync.records.projects import fingerprint
+
+    joined = {**FULL_ROW, "customernumber": "C-7", "customername": "Acme Corp", "customerinactive": "F"}
+    before = snapshot_from_row(joined, zone="America/Los_Angeles")
+    assert before.customer is not None and before.customer.version is None
+    read = snapshot_from_row({**joined, "customerlastmodified": "2026-03-02 09:00:00"}, zone="America/Los_Angeles")
+    assert read.customer is not None and read.customer.version == datetime(2026, 3, 2, 17, 0, tzinfo=UTC)
+    assert fingerprint(read) == fingerprint(before)
+    renamed = snapshot_from_row({**joined, "customername": "Acme Inc"}, zone="America/Los_Angeles")
+    assert fingerprint(renamed) != fingerprint(before)

@@ -8,6 +8,8 @@ of that project (`records.projects.CUSTOMER_JOIN`), so a customer's edit reaches
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from pydantic import BaseModel
 
 from ctsync.clicktime.client import ClickTimeClient, client_api_path
@@ -23,6 +25,10 @@ class CustomerSnapshot(BaseModel):
     number: str
     name: str
     is_inactive: bool = False
+    # The customer's own lastmodifieddate (its latest reading): the client's version fence, so a project message
+    # read before the customer's last edit (a late redelivery, a dead letter redriven) cannot write the old name
+    # back. None in a message queued before it was read: that message's client write is not fenced.
+    version: datetime | None = None
 
 
 def client_payload(customer: CustomerSnapshot) -> dict[str, object]:
@@ -35,8 +41,16 @@ def client_payload(customer: CustomerSnapshot) -> dict[str, object]:
 
 
 def ensure_client(
-    clicktime: ClickTimeClient, mappings: MappingStore, customer: CustomerSnapshot, owner: str
+    clicktime: ClickTimeClient,
+    mappings: MappingStore,
+    customer: CustomerSnapshot,
+    owner: str,
+    earliest: datetime | None = None,
 ) -> Applied:
+    """The customer's client, found, made or brought up to date; skipped (the mapped client as it is) when the
+    snapshot is older than the customer's version already applied. `earliest`: the customer's version at its
+    earliest reading (`upsert_target`)."""
+
     def find() -> str | None:
         for client in clicktime.clients(ClientNumber=customer.number):
             if client.AccountingPackageID == customer.id:
@@ -71,7 +85,13 @@ def ensure_client(
         taken_by=taken_by,
     )
     applied = upsert_target(
-        mappings, ops, source_id=customer.id, version=None, payload=client_payload(customer), owner=owner
+        mappings,
+        ops,
+        source_id=customer.id,
+        version=customer.version,
+        earliest=earliest,
+        payload=client_payload(customer),
+        owner=owner,
     )
     if applied.action in ("created", "updated"):
         # Made or changed on the way to a job: its own line, findable by either ID like every record's.

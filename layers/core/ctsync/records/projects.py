@@ -28,7 +28,7 @@ from ctsync.references import References
 from ctsync.state import Mapping, MappingStore
 from ctsync.sync.definition import ChangeBatch, Window
 from ctsync.sync.messages import Change, Outcome, WorkMessage
-from ctsync.timeutil import earliest_reading, from_local_text, utc_now
+from ctsync.timeutil import earliest_reading, from_local_text, local_timestamp_column, utc_now
 
 KIND = "project"
 
@@ -59,25 +59,33 @@ def columns(settings: ProjectSyncSettings) -> str:
 # The project's customer comes in the same read (one SuiteQL page per thousand projects, not two), and a customer
 # modified in the window makes its projects changes of that read too: the client is kept in step through them.
 CUSTOMER_JOIN = "LEFT OUTER JOIN customer c ON j.parent = c.id"
-CUSTOMER_COLUMNS = "c.entityid AS customernumber, c.companyname AS customername, c.isinactive AS customerinactive"
+CUSTOMER_COLUMNS = (
+    "c.entityid AS customernumber, c.companyname AS customername, c.isinactive AS customerinactive, "
+    + local_timestamp_column("c.lastmodifieddate", "customerlastmodified")
+)
 
 
-def customer_of(row: dict[str, Any]) -> CustomerSnapshot | None:
-    """The customer a joined row carries; None when the parent is not a customer (or there is none)."""
+def customer_of(row: dict[str, Any], zone: str | None = None) -> CustomerSnapshot | None:
+    """The customer a joined row carries; None when the parent is not a customer (or there is none). `zone`: the
+    zone SuiteQL writes times in, to read the customer's version (without it, or without the column, None)."""
     parent = row.get("parent")
     if not parent or not (row.get("customernumber") or row.get("customername")):
         return None
+    modified = row.get("customerlastmodified")
     return CustomerSnapshot(
         id=str(parent),
         number=row.get("customernumber") or str(parent),
         name=row.get("customername") or row.get("customernumber") or str(parent),
         is_inactive=row.get("customerinactive") == "T",
+        version=from_local_text(modified, zone) if modified and zone else None,
     )
 
 
-def snapshot_from_row(row: dict[str, Any], customers: dict[str, CustomerSnapshot] | None = None) -> ProjectSnapshot:
+def snapshot_from_row(
+    row: dict[str, Any], customers: dict[str, CustomerSnapshot] | None = None, zone: str | None = None
+) -> ProjectSnapshot:
     customer_id = row.get("parent")
-    customer = customers.get(str(customer_id)) if customers is not None and customer_id else customer_of(row)
+    customer = customers.get(str(customer_id)) if customers is not None and customer_id else customer_of(row, zone)
     return ProjectSnapshot(
         id=str(row["id"]),
         number=row.get("entityid") or str(row["id"]),
@@ -162,7 +170,7 @@ class ProjectSync:
     def _to_changes(self, rows: list[dict[str, Any]], _window: Window | None = None) -> list[Change]:
         changes = []
         for row in rows:
-            snapshot = snapshot_from_row(row)
+            snapshot = snapshot_from_row(row, zone=self._zone)
             changes.append(
                 Change(
                     source_id=snapshot.id,
@@ -253,7 +261,16 @@ class ProjectSync:
                 value=None,
                 cause="project-without-customer",
             )
-        client = ensure_client(self._clicktime, self._mappings, project.customer, owner)
+        # Fenced by the customer's own version: a message older than the customer's last applied edit leaves the
+        # client as it is (the job's fence, below, judges the project).
+        customer_version = project.customer.version
+        client = ensure_client(
+            self._clicktime,
+            self._mappings,
+            project.customer,
+            owner,
+            earliest=earliest_reading(customer_version, self._zone) if customer_version else None,
+        )
         payload = job_payload(project, client.target_id or "", self._settings)
         applied = upsert_target(
             self._mappings,
@@ -367,8 +384,17 @@ class ProjectSync:
 
 
 def fingerprint(project: ProjectSnapshot) -> str:
-    """The snapshot without the written-back ID: the write-back changes that field, not the project."""
-    return content_hash(project.model_dump(mode="json", exclude={"clicktime_id"}))
+    """The snapshot without the written-back ID (the write-back changes that field, not the project) and without
+    the customer's version (an edit of the customer that changes nothing the client holds is no change)."""
+    return content_hash(fingerprinted(project.model_dump(mode="json")))
+
+
+def fingerprinted(dumped: dict[str, Any]) -> dict[str, Any]:
+    """A dumped project snapshot as its fingerprint sees it (also inside a task's: `records.tasks.fingerprint`)."""
+    kept = {k: v for k, v in dumped.items() if k != "clicktime_id"}
+    if kept.get("customer"):
+        kept["customer"] = {k: v for k, v in kept["customer"].items() if k != "version"}
+    return kept
 
 
 def adoptions(records: Iterable[Any], kind: str) -> list[Change]:

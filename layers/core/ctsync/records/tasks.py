@@ -33,6 +33,7 @@ from ctsync.records.netsuite_source import (
     timestamp_literal,
 )
 from ctsync.records.projects import ProjectSnapshot, ProjectSync, adoptions, is_open
+from ctsync.records.projects import fingerprinted as project_fingerprinted
 from ctsync.records.targets import Settled, TargetOps, content_hash, holder_text, retire, upsert_target
 from ctsync.records.writeback import WriteBack
 from ctsync.state import Mapping, MappingStore, RunLog
@@ -461,8 +462,9 @@ class TaskSync:
 
 
 def fingerprint(task: TaskSnapshot) -> str:
-    """The snapshot without written-back IDs and the project's version: the write-backs change those."""
+    """The snapshot without written-back IDs and the project's (and its customer's) version: the write-backs change
+    those."""
     dumped = task.model_dump(mode="json", exclude={"clicktime_id", "project_version"})
     if dumped.get("project"):
-        dumped["project"] = {k: v for k, v in dumped["project"].items() if k != "clicktime_id"}
+        dumped["project"] = project_fingerprinted(dumped["project"])
     return content_hash(dumped)
