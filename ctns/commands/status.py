@@ -29,7 +29,7 @@ def sync_status(target: Target, sync: str) -> dict[str, Any]:
     now = utc_now()
     runs = target.runlog.runs(sync, limit=1)
     summary = target.runlog.summary(runs[0]) if runs else None
-    marks = target.progress.watermarks(sync)
+    marks = target.progress.phase_watermarks(sync)
     causes = target.runlog.causes(sync)
     breaker = target.progress.breaker(sync)
     cursor = target.progress.cursor(sync)

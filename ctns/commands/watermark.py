@@ -81,14 +81,14 @@ def _not_running(target: Target, sync: str) -> None:
 def set_watermark(target: Target, sync: str, value: datetime | None) -> dict[str, str]:
     """Every phase's watermark to `value` (None: forgotten). A sync that has never run gets one watermark that
     serves every phase (the form ProgressStore reads as '*')."""
-    marks = target.progress.watermarks(sync)
+    marks = target.progress.phase_watermarks(sync)
     if marks:
         target.progress.reset_watermarks(sync, value)
     elif value is not None:
         target.table.put_item(
             Item={PK: f"SYNC#{sync}", SK: WATERMARK, "value": format_instant(value), "run_id": "reset"}
         )
-    return {phase: mark.isoformat() for phase, mark in target.progress.watermarks(sync).items()}
+    return {phase: mark.isoformat() for phase, mark in target.progress.phase_watermarks(sync).items()}
 
 
 def _apply(
@@ -110,7 +110,7 @@ def _apply(
             f"{value.date().isoformat()} is before 1970: no record is that old (to read everything: --forget)"
         )
     _not_running(target, sync)
-    marks = target.progress.watermarks(sync)
+    marks = target.progress.phase_watermarks(sync)
     if value is not None and ahead is not None and marks and value > min(marks.values()):
         raise CliError(ahead(min(marks.values())))
     if not target.is_local:

@@ -85,6 +85,14 @@ class ProgressStore:
             found[phase] = parse_instant(item["value"])
         return found
 
+    def phase_watermarks(self, sync: str) -> dict[str, datetime]:
+        """The watermarks as an operator reads them: each phase's own, and a phase-less one (set by `ctns` before the
+        sync's first run) only while no phase has its own (after a run it is left over: every phase read since
+        its own)."""
+        marks = self.watermarks(sync)
+        own = {phase: mark for phase, mark in marks.items() if phase != "*"}
+        return own or marks
+
     def watermark(self, sync: str, phase: str) -> datetime | None:
         marks = self.watermarks(sync)
         return marks.get(phase) or marks.get("*")
@@ -109,10 +117,12 @@ class ProgressStore:
         return True
 
     def reset_watermarks(self, sync: str, value: datetime | None) -> None:
-        """Set every phase's watermark back to `value`, or forget them (the next run is a first run)."""
-        for phase in self.watermarks(sync):
+        """Set every phase's watermark back to `value`, or forget them (the next run is a first run). A phase-less
+        watermark left over beside the phases' own (`phase_watermarks`) is removed."""
+        marks = self.watermarks(sync)
+        for phase in marks:
             key = self._key(sync, WATERMARK if phase == "*" else f"{WATERMARK}#{phase}")
-            if value is None:
+            if value is None or (phase == "*" and len(marks) > 1):
                 self._table.delete_item(Key=key)
             else:
                 self._table.put_item(Item={**key, "value": format_instant(value), "run_id": "reset"})
