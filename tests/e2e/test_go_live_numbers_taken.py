@@ -105,3 +105,78 @@ def test_a_task_made_again_with_the_title_of_a_deleted_one_is_refused_naming_the
     [failure] = [f for f in result.failures if f["source_id"] == new]
     assert f"ClickTime task {mapped[old['id']]}" in failure["reason"]
     assert f"names NetSuite record {old['id']}" in failure["reason"]
+
+
+# -- the review of 2026-12-03's changes: tasks, letter case, and the fix followed to the letter ---------------------
+def hand_made_task_named_like(stack, task_id: str, **extra):
+    """A ClickTime task made by hand with the name the sync gives NetSuite task `task_id` ('P-1040 · Project
+    Management' for 5001 by the default name template)."""
+    from simulators.clicktime.catalog import create_task
+
+    ct = stack.session.simulators.clicktime
+    assert task_id == "5001"
+    return create_task(
+        ct.store, {"Name": "P-1040 · Project Management", **extra}, unique_names=ct.store.unique_task_names
+    )
+
+
+def causes_of(capsys, sync):
+    return {c["cause_key"]: c for c in ctns(capsys, "errors", sync, "--json").json["causes"]}
+
+
+def test_the_plan_foresees_a_task_name_a_hand_made_inactive_task_holds(stack, capsys):
+    ctns(capsys, "run", "projects")
+    hand = hand_made_task_named_like(stack, "5001", IsActive=False)
+
+    step = next(
+        s for s in ctns(capsys, "plan", "tasks", "--json").json["plans"][0]["steps"] if s["source_id"] == "5001"
+    )
+
+    assert step["action"] == "fail" and f"ClickTime task {hand['ID']}" in step["detail"], step
+    assert "set its Task Code to NS-5001 and its Accounting Package ID to 5001" in step["detail"]
+
+
+def test_following_the_task_dead_letters_fix_adopts_the_hand_made_task(stack, capsys):
+    ctns(capsys, "run", "projects")
+    hand = hand_made_task_named_like(stack, "5001")
+    ctns(capsys, "run", "tasks")
+    cause = causes_of(capsys, "tasks")["clicktime-number-taken:task.name"]
+    assert "set its Task Code to NS-5001 and its Accounting Package ID to 5001" in cause["fix"], cause["fix"]
+
+    stored = stack.session.simulators.clicktime.store.tasks[hand["ID"]]
+    stored.update({"TaskCode": "NS-5001", "AccountingPackageID": "5001"})  # as the fix says
+    ctns(capsys, "redrive", "tasks")
+
+    with open_target(None) as target:
+        mapping = target.mappings.get("task", "5001")
+    assert mapping is not None and mapping.target_id == hand["ID"]
+    assert "clicktime-number-taken:task.name" not in causes_of(capsys, "tasks")
+
+
+@pytest.mark.parametrize("what", ["job", "client"])
+def test_a_number_held_in_other_letters_is_foreseen_and_named(stack, capsys, what):
+    ns, ct = stack.session.simulators.netsuite.records, stack.session.simulators.clicktime
+    project = ns.get("job", to_create(capsys)[0])
+    customer = ns.get("customer", project["parent"]["id"])
+    hand = create_client(ct.store, {"Name": "Hand client", "ClientNumber": "HAND"})
+    if what == "job":
+        held = create_job(
+            ct.store, {"Name": "Made by hand", "JobNumber": project["entityId"].lower(), "ClientID": hand["ID"]}
+        )
+    else:
+        held = create_client(ct.store, {"Name": "Hand-made twin", "ClientNumber": customer["entityId"].lower()})
+
+    step = next(
+        s
+        for s in ctns(capsys, "plan", "projects", "--json").json["plans"][0]["steps"]
+        if s["source_id"] == project["id"]
+    )
+    ctns(capsys, "run", "projects")
+    causes = causes_of(capsys, "projects")
+
+    assert step["action"] == "fail" and f"ClickTime {what} {held['ID']}" in step["detail"], step
+    kind = "project.jobnumber" if what == "job" else "customer.clientnumber"
+    cause = causes[f"clicktime-number-taken:{kind}"]
+    assert f"ClickTime {what} {held['ID']}" in cause["reason"]
+    owner = project["id"] if what == "job" else customer["id"]
+    assert f"its Accounting Package ID to {owner}" in cause["fix"], cause["fix"]

@@ -22,7 +22,15 @@ from ctsync.netsuite.client import NetSuiteClient
 from ctsync.records.customers import KIND as CUSTOMER_KIND
 from ctsync.records.customers import CustomerSnapshot, ensure_client
 from ctsync.records.netsuite_source import SuiteQLChangeSource
-from ctsync.records.targets import Settled, TargetOps, content_hash, holder_text, retire, upsert_target
+from ctsync.records.targets import (
+    Settled,
+    TargetOps,
+    content_hash,
+    first_holder,
+    holder_text,
+    retire,
+    upsert_target,
+)
 from ctsync.records.writeback import WriteBack
 from ctsync.references import References
 from ctsync.state import Mapping, MappingStore
@@ -200,36 +208,40 @@ class ProjectSync:
     # -- plan side (`ctns plan`) ---------------------------------------------------------------------------
     def preflight(self, message: WorkMessage) -> list[str]:
         """What ClickTime would refuse of this project's job or client: its JobNumber (or its customer's
-        ClientNumber) held by a ClickTime record that carries another NetSuite ID or none (made by hand before the
-        sync; the run adopts only a record carrying this ID). One read of every job and client per plan."""
+        ClientNumber) held, in any letters, by a ClickTime record that carries another NetSuite ID or none (made by
+        hand before the sync; the run adopts only a record carrying this ID). One read of every job and client per
+        plan."""
         if message.op != "upsert":
             return []
         project = ProjectSnapshot.model_validate(message.snapshot)
         problems = []
-        holder = _held_by_another(self._number_holders("jobs"), project.number, project.id)
-        if holder is not None:
+        job = _held_by_another(self._number_holders("jobs"), project.number, project.id)
+        if job is not None:
             problems.append(
-                holder_text("job", holder.ID, holder.Name, "JobNumber", project.number, holder.AccountingPackageID)
+                holder_text("job", job.ID, job.Name, "JobNumber", job.JobNumber, job.AccountingPackageID)
+                + f": set its Accounting Package ID to {project.id} if it stands for this project, else renumber one"
             )
         customer = project.customer
-        holder = _held_by_another(self._number_holders("clients"), customer.number, customer.id) if customer else None
-        if holder is not None and customer is not None:
+        client = _held_by_another(self._number_holders("clients"), customer.number, customer.id) if customer else None
+        if client is not None and customer is not None:
             problems.append(
                 holder_text(
-                    "client", holder.ID, holder.Name, "ClientNumber", customer.number, holder.AccountingPackageID
+                    "client", client.ID, client.Name, "ClientNumber", client.ClientNumber, client.AccountingPackageID
                 )
+                + f": set its Accounting Package ID to {customer.id} (NetSuite customer {customer.number}) if it stands"
+                " for that customer, else renumber one"
             )
         return problems
 
     def _number_holders(self, what: str) -> dict[str, list[Any]]:
-        """ClickTime's jobs by JobNumber (or clients by ClientNumber), read once."""
+        """ClickTime's jobs by JobNumber (or clients by ClientNumber), case-blind, read once."""
         if what not in self._holders:
             records = self._clicktime.jobs() if what == "jobs" else self._clicktime.clients()
             index: dict[str, list[Any]] = {}
             for record in records:
                 number = record.JobNumber if what == "jobs" else record.ClientNumber
                 if number:
-                    index.setdefault(number, []).append(record)
+                    index.setdefault(number.casefold(), []).append(record)
             self._holders[what] = index
         return self._holders[what]
 
@@ -303,14 +315,13 @@ class ProjectSync:
             return clicktime.create_job(payload).ID
 
         def taken_by(_payload: dict[str, Any]) -> str | None:
-            return next(
-                (
-                    holder_text("job", j.ID, j.Name, "JobNumber", project.number, j.AccountingPackageID)
-                    for j in clicktime.jobs(JobNumber=project.number)
-                    if j.AccountingPackageID != project.id
-                ),
-                None,
-            )
+            # by ClickTime's filter (exact), else over every job: a number held in other letters
+            number = lambda j: j.JobNumber  # noqa: E731
+            job = first_holder(clicktime.jobs(JobNumber=project.number), number, project.number, project.id)
+            job = job or first_holder(clicktime.jobs(), number, project.number, project.id)
+            if job is None:
+                return None
+            return holder_text("job", job.ID, job.Name, "JobNumber", job.JobNumber, job.AccountingPackageID)
 
         def update(job_id: str, payload: dict[str, Any], _before: object) -> None:
             clicktime.update_job(job_id, payload)
@@ -336,6 +347,7 @@ class ProjectSync:
             path=job_api_path,
             system="ClickTime",
             taken_by=taken_by,
+            adopt_by=f"its Accounting Package ID to {project.id} (NetSuite project {project.number})",
         )
 
     def _deactivate_deleted(self, message: WorkMessage) -> Outcome:
@@ -414,8 +426,9 @@ def adoptions(records: Iterable[Any], kind: str) -> list[Change]:
 
 
 def _held_by_another(holders: dict[str, list[Any]], number: str, source_id: str) -> Any | None:
-    """The ClickTime record holding `number` when none holding it carries `source_id` (which the run would adopt)."""
-    held = holders.get(number, [])
+    """The ClickTime record holding `number` (case-blind) when none holding it carries `source_id` (which the run
+    would adopt)."""
+    held = holders.get(number.casefold(), [])
     if any(record.AccountingPackageID == source_id for record in held):
         return None
     return held[0] if held else None

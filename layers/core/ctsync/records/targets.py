@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -80,6 +80,8 @@ class TargetOps:
     # made by hand, or another source record's): that record, described for the person who must link or renumber
     # one of them (`number_taken`); None when it cannot be found.
     taken_by: Callable[[Payload], str | None] | None = None
+    # What a person sets on such a record so that `find` accepts it (the next run adopts it): named in the fix
+    adopt_by: str = ""
 
 
 @dataclass(frozen=True)
@@ -254,7 +256,7 @@ def _find_or_create(lock: Lock, ops: TargetOps, payload: Payload, *, look: bool 
             lock.create_refused = True
             holder = ops.taken_by(payload) if ops.taken_by else None
             if holder:
-                raise number_taken(refused, holder, ops.kind) from refused
+                raise number_taken(refused, holder, ops) from refused
             raise
         lock.resolved = True
         ops.update(existing, payload, None)
@@ -277,17 +279,28 @@ def holder_text(record: str, target_id: str, name: str, field: str, value: objec
     return f"ClickTime {record} {target_id} {name!r} holds {field} {str(value)!r} and {named}"
 
 
-def number_taken(refused: ClickTimeAlreadyExists, holder: str, kind: str) -> NeedsAttention:
+def number_taken(refused: ClickTimeAlreadyExists, holder: str, ops: TargetOps) -> NeedsAttention:
     """The refusal of a create whose unique value (a JobNumber, a ClientNumber, a task name) `holder` (a description
     of the ClickTime record) has: at go-live, usually a record made by hand before the sync."""
     field = refused.field or "-"
+    kind = ops.kind.replace("_", " ")
+    link = f"set {ops.adopt_by} (the next run adopts it)" if ops.adopt_by else "link it to this record"
     return NeedsAttention(
         f"{refused.message}: {holder}",
         code="CLICKTIME_NUMBER_TAKEN",
-        cause=f"{NUMBER_TAKEN}:{kind}.{cause_part(field)}",
-        fix=f"if that ClickTime record stands for this NetSuite {kind.replace('_', ' ')}, put the {kind.replace('_', ' ')}'s "
-        f"internal ID in its Accounting Package ID (the next run adopts it); else give one of them another {field}; "
-        "then ctns redrive",
+        cause=f"{NUMBER_TAKEN}:{ops.kind}.{cause_part(field)}",
+        fix=f"if that ClickTime record stands for this NetSuite {kind}, {link}; else give one of them another "
+        f"{field}; then ctns redrive",
+    )
+
+
+def first_holder(candidates: Iterable[Any], value_of: Callable[[Any], str | None], value: str, source_id: str) -> Any:
+    """The first of `candidates` that holds `value` (compared case-blind: ClickTime may refuse a number another
+    record holds in other letters; UNVERIFIED) and carries another NetSuite ID than `source_id`, or none; None."""
+    wanted = value.casefold()
+    return next(
+        (c for c in candidates if (value_of(c) or "").casefold() == wanted and c.AccountingPackageID != source_id),
+        None,
     )
 
 

@@ -19,7 +19,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from ctsync.clicktime.client import ClickTimeClient, task_api_path
-from ctsync.clicktime.models import Company
+from ctsync.clicktime.models import Company, Task
 from ctsync.config import TaskSyncSettings
 from ctsync.netsuite.client import NetSuiteClient
 from ctsync.records.netsuite_source import (
@@ -34,7 +34,15 @@ from ctsync.records.netsuite_source import (
 )
 from ctsync.records.projects import ProjectSnapshot, ProjectSync, adoptions, is_open
 from ctsync.records.projects import fingerprinted as project_fingerprinted
-from ctsync.records.targets import Settled, TargetOps, content_hash, holder_text, retire, upsert_target
+from ctsync.records.targets import (
+    Settled,
+    TargetOps,
+    content_hash,
+    first_holder,
+    holder_text,
+    retire,
+    upsert_target,
+)
 from ctsync.records.writeback import WriteBack
 from ctsync.state import Mapping, MappingStore, RunLog
 from ctsync.sync.definition import ChangeBatch, Window
@@ -172,6 +180,7 @@ class TaskSync:
         self._projects = projects
         self._company: Company | None = None
         self._noted: set[str] = set()  # runs told that links were skipped
+        self._names: dict[str, list[Task]] | None = None  # the plan's index of ClickTime task names (`preflight`)
         self.write_back = WriteBack(
             netsuite,
             record_type="projectTask",
@@ -269,6 +278,30 @@ class TaskSync:
         )
 
     # -- worker side --------------------------------------------------------------------------------
+    def preflight(self, message: WorkMessage) -> list[str]:
+        """For `ctns plan`: the ClickTime task that would refuse this task's name (ClickTime task names are unique,
+        compared case-blind here: UNVERIFIED), when it carries another NetSuite ID or none. One read of every task
+        per plan."""
+        if message.op != "upsert":
+            return []
+        task = TaskSnapshot.model_validate(message.snapshot)
+        project = ProjectSnapshot.model_validate(task.project) if task.project else None
+        name = task_name(task, project, self._settings)
+        if self._names is None:
+            self._names = {}
+            for held in self._clicktime.tasks():
+                self._names.setdefault(held.Name.casefold(), []).append(held)
+        holders = self._names.get(name.casefold(), [])
+        if not holders or any(held.AccountingPackageID == task.id for held in holders):
+            return []
+        held = holders[0]
+        code = self._settings.task_code_template.format(task_id=task.id)
+        return [
+            holder_text("task", held.ID, held.Name, "Name", held.Name, held.AccountingPackageID)
+            + f": set its Task Code to {code} and its Accounting Package ID to {task.id} if it stands for this task,"
+            " else rename one"
+        ]
+
     def apply(self, message: WorkMessage) -> Outcome:
         owner = f"{message.run_id}:{message.source_id}"
         if message.op == "delete":
@@ -338,14 +371,12 @@ class TaskSync:
 
         def taken_by(payload: dict[str, Any]) -> str | None:
             name = payload["fields"].get("Name", "")
-            return next(
-                (
-                    holder_text("task", t.ID, t.Name, "Name", name, t.AccountingPackageID)
-                    for t in clicktime.tasks(Name=name)
-                    if t.AccountingPackageID != task.id and t.Name == name
-                ),
-                None,
-            )
+            title = lambda t: t.Name  # noqa: E731
+            held = first_holder(clicktime.tasks(Name=name), title, name, task.id)
+            held = held or first_holder(clicktime.tasks(), title, name, task.id)
+            if held is None:
+                return None
+            return holder_text("task", held.ID, held.Name, "Name", held.Name, held.AccountingPackageID)
 
         def update(task_id: str, payload: dict[str, Any], before: Mapping | None) -> None:
             previous_job = before.details.get("job_id") if before else None
@@ -385,6 +416,8 @@ class TaskSync:
             path=task_api_path,
             system="ClickTime",
             taken_by=taken_by,
+            # `find` looks by the written-back ID, then by the task code, and accepts only this task's ID
+            adopt_by=f"its Task Code to {code} and its Accounting Package ID to {task.id}",
         )
 
     def _note_unrestricted(self, run_id: str) -> bool:
