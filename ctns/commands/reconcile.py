@@ -49,14 +49,36 @@ def cmd_reconcile(args: argparse.Namespace, out: Output) -> int:
                     results[sync] = reconcile(netsuite, clicktime, runtime.mappings, source.config).as_report()
                 except SyncError as error:
                     raise CliError(f"reconcile {sync}: {explain(error, system_of(error), source.config)}") from None
+        busy = {sync: said for sync in syncs if (said := _in_flight(source.target, sync))}
         out.line(f"Reconciliation of {source.source} (read only; nothing was written)")
         out.line(render_reconciliation(results))
         differing = [sync for sync, result in results.items() if not result["ok"]]
+        left_out = {sync: text for sync, result in results.items() if (text := _left_out(result))}
         out.line()
+        for sync, said in busy.items():
+            out.line(f"{sync}: {said}: what it has not written yet shows as a difference; reconcile again when it ends")
         out.line(
             f"Differences in {', '.join(differing)}: each line above names the records; `ctns trace ID` follows one."
             if differing
-            else "Both systems agree."
+            else "Both systems agree on what was compared."
         )
-        out.document({"source": source.source, "reconciliation": results})
-        return FAILURES if differing else OK
+        for sync, text in left_out.items():
+            out.line(f"Not compared in {sync}: {text}, blocked by open causes (`ctns errors {sync}` says what to fix).")
+        out.document({"source": source.source, "reconciliation": results, "in_flight": busy, "left_out": left_out})
+        return FAILURES if differing or left_out else OK
+
+
+def _in_flight(target: Any, sync: str) -> str:
+    """What of `sync` is under way now ("" when nothing): a run reading, or work waiting in its queue."""
+    cursor = target.progress.cursor(sync)
+    if cursor is not None or target.progress.lease_holder(sync):
+        return f"a run is in progress{f' ({cursor.run_id})' if cursor else ''}"
+    waiting = target.depth(target.queue_url(sync))["total"]
+    return f"{waiting} record(s) wait in its queue" if waiting else ""
+
+
+def _left_out(result: dict[str, Any]) -> str:
+    """The approved time or amounts the reconciliation left out because their sheets are blocked ("" when none):
+    approved in ClickTime and not in NetSuite, which a person must see before a period is closed."""
+    blocked = (result.get("totals") or {}).get("blocked", "")
+    return "" if blocked in ("", "none", "0 h", "0") else f"{blocked} approved"

@@ -1,0 +1,55 @@
+"""`ctns reconcile` before a period is closed (the review of 2026-12-03's changes; both failed before the fix):
+
+- approved time on a sheet blocked by an open cause (its ClickTime user is no NetSuite employee) is not in NetSuite,
+  yet the command ended "Both systems agree." with exit 0 (the blocked hours only in a note);
+- during a run (or with work in its queue) what the run has not written yet showed as differences, and nothing said
+  a run was under way.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from ctns.local import LocalStack
+from ctns.target import open_target
+from tests.e2e.cli_support import ctns
+from tests.e2e.support import FAST_RETRIES
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def stack(tmp_path, monkeypatch):
+    monkeypatch.setenv("CTNS_LOCAL", str(tmp_path / "serve.json"))
+    monkeypatch.setenv("CTNS_LOG_DIR", str(tmp_path / "logs"))
+    started = LocalStack(with_failures=False, path=tmp_path / "serve.json", config_overrides=FAST_RETRIES)
+    started.start()
+    yield started
+    started.stop()
+
+
+def test_reconcile_names_blocked_time_and_a_run_in_progress(stack, capsys):
+    from tests.e2e.test_time_export_review import WEEK, World
+
+    world = World(stack.session)
+    employees = {e["email"].lower() for e in world.ns.records.all("employee")}
+    stranger = next(u for u in world.ct.users() if u["Email"].lower() not in employees)
+    exported = world.sheet()
+    world.entry(exported, WEEK, "1.5")
+    world.approve(exported)
+    blocked = world.sheet(user=stranger)
+    world.entry(blocked, WEEK, "2.5")
+    world.approve(blocked)
+    ctns(capsys, "run", "time")
+
+    settled = ctns(capsys, "reconcile", "time")
+
+    assert settled.code == 1 and "Both systems agree on what was compared." in settled.out
+    assert "Not compared in time: 2.5 h approved, blocked by open causes (`ctns errors time`" in settled.out
+
+    with open_target(None) as target:
+        assert target.progress.acquire_lease("time", "another-run", 900)
+    busy = ctns(capsys, "reconcile", "time", "--json")
+
+    assert busy.json["in_flight"] == {"time": "a run is in progress"}
+    assert busy.json["left_out"] == {"time": "2.5 h approved"}
