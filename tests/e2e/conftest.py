@@ -74,3 +74,13 @@ def expense_world(open_session: Callable[..., Session]) -> Any:
     from tests.e2e.test_expense_export_review import World
 
     return World(open_session())
+
+
+@pytest.fixture
+def small_stack(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A local stack of its own (`ctns serve`'s, in this process) on the small company, no failures seeded."""
+    from tests.e2e.cli_support import start_local_stack
+
+    started = start_local_stack(tmp_path, monkeypatch, with_failures=False)
+    yield started
+    started.stop()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from simulators.netsuite.errors import bad_request
-from tests.e2e.cli_support import ctns, start_local_stack
+from tests.e2e.cli_support import ctns
 
 pytestmark = pytest.mark.e2e
 
@@ -29,10 +29,8 @@ class RefuseSave:
 
 
 @pytest.fixture
-def stack(tmp_path, monkeypatch):
-    started = start_local_stack(tmp_path, monkeypatch, with_failures=False)
-    yield started
-    started.stop()
+def stack(small_stack):
+    return small_stack
 
 
 def test_a_project_whose_id_write_back_was_refused_has_not_gone_through(stack, capsys):

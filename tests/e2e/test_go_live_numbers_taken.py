@@ -13,16 +13,14 @@ import pytest
 
 from ctns.target import open_target
 from simulators.clicktime.catalog import create_client, create_job
-from tests.e2e.cli_support import ctns, start_local_stack
+from tests.e2e.cli_support import ctns
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
-def stack(tmp_path, monkeypatch):
-    started = start_local_stack(tmp_path, monkeypatch, with_failures=False)
-    yield started
-    started.stop()
+def stack(small_stack):
+    return small_stack
 
 
 def to_create(capsys) -> list[str]:

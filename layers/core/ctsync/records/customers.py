@@ -14,7 +14,7 @@ from pydantic import BaseModel
 
 from ctsync.clicktime.client import ClickTimeClient, client_api_path
 from ctsync.observability import logger
-from ctsync.records.targets import Applied, TargetOps, first_holder, holder_text, upsert_target
+from ctsync.records.targets import Applied, TargetOps, described_holder, upsert_target
 from ctsync.state import MappingStore
 
 KIND = "customer"
@@ -63,17 +63,6 @@ def ensure_client(
     def update(client_id: str, payload: dict[str, object], _before: object) -> None:
         clicktime.update_client(client_id, payload)
 
-    def taken_by(_payload: dict[str, object]) -> str | None:
-        # by ClickTime's filter (exact), else over every client: a number held in other letters
-        number = lambda c: c.ClientNumber  # noqa: E731
-        client = first_holder(clicktime.clients(ClientNumber=customer.number), number, customer.number, customer.id)
-        client = client or first_holder(clicktime.clients(), number, customer.number, customer.id)
-        if client is None:
-            return None
-        return holder_text(
-            "client", client.ID, client.Name, "ClientNumber", client.ClientNumber, client.AccountingPackageID
-        )
-
     # A client is shared by a customer's projects and rarely changes: read its mapping before taking the lock.
     ops = TargetOps(
         kind=KIND,
@@ -83,7 +72,9 @@ def ensure_client(
         check_first=True,
         path=client_api_path,
         system="ClickTime",
-        taken_by=taken_by,
+        taken_by=lambda _payload: described_holder(
+            "client", "ClientNumber", customer.number, customer.id, clicktime.clients
+        ),
         adopt_by=f"its Accounting Package ID to {customer.id} (NetSuite customer {customer.number})",
     )
     applied = upsert_target(

@@ -26,7 +26,7 @@ from ctsync.records.targets import (
     Settled,
     TargetOps,
     content_hash,
-    first_holder,
+    described_holder,
     holder_text,
     retire,
     upsert_target,
@@ -314,15 +314,6 @@ class ProjectSync:
         def create(payload: dict[str, Any]) -> str:
             return clicktime.create_job(payload).ID
 
-        def taken_by(_payload: dict[str, Any]) -> str | None:
-            # by ClickTime's filter (exact), else over every job: a number held in other letters
-            number = lambda j: j.JobNumber  # noqa: E731
-            job = first_holder(clicktime.jobs(JobNumber=project.number), number, project.number, project.id)
-            job = job or first_holder(clicktime.jobs(), number, project.number, project.id)
-            if job is None:
-                return None
-            return holder_text("job", job.ID, job.Name, "JobNumber", job.JobNumber, job.AccountingPackageID)
-
         def update(job_id: str, payload: dict[str, Any], _before: object) -> None:
             clicktime.update_job(job_id, payload)
 
@@ -346,7 +337,7 @@ class ProjectSync:
             may_exist=bool(project.clicktime_id),
             path=job_api_path,
             system="ClickTime",
-            taken_by=taken_by,
+            taken_by=lambda _payload: described_holder("job", "JobNumber", project.number, project.id, clicktime.jobs),
             adopt_by=f"its Accounting Package ID to {project.id} (NetSuite project {project.number})",
         )
 

@@ -294,14 +294,29 @@ def number_taken(refused: ClickTimeAlreadyExists, holder: str, ops: TargetOps) -
     )
 
 
-def first_holder(candidates: Iterable[Any], value_of: Callable[[Any], str | None], value: str, source_id: str) -> Any:
-    """The first of `candidates` that holds `value` (compared case-blind: ClickTime may refuse a number another
-    record holds in other letters; UNVERIFIED) and carries another NetSuite ID than `source_id`, or none; None."""
+def described_holder(
+    record: str, field: str, value: str, source_id: str, listing: Callable[..., Iterable[Any]]
+) -> str | None:
+    """The ClickTime `record` ("job", "client", "task") holding `field` = `value` while carrying another NetSuite ID
+    than `source_id` (or none), described by `holder_text`; None when there is none. Looked up by ClickTime's filter
+    (`listing(**{field: value})`, exact), then over every record (`listing()`): ClickTime may refuse a value another
+    record holds in other letters (UNVERIFIED)."""
     wanted = value.casefold()
-    return next(
-        (c for c in candidates if (value_of(c) or "").casefold() == wanted and c.AccountingPackageID != source_id),
-        None,
-    )
+
+    def holding(candidates: Iterable[Any]) -> Any:
+        return next(
+            (
+                c
+                for c in candidates
+                if (getattr(c, field) or "").casefold() == wanted and c.AccountingPackageID != source_id
+            ),
+            None,
+        )
+
+    found = holding(listing(**{field: value})) or holding(listing())
+    if found is None:
+        return None
+    return holder_text(record, found.ID, found.Name, field, getattr(found, field), found.AccountingPackageID)
 
 
 def _mapping(

@@ -38,7 +38,7 @@ from ctsync.records.targets import (
     Settled,
     TargetOps,
     content_hash,
-    first_holder,
+    described_holder,
     holder_text,
     retire,
     upsert_target,
@@ -369,15 +369,6 @@ class TaskSync:
         def create(payload: dict[str, Any]) -> str:
             return clicktime.create_task(payload["fields"]).ID
 
-        def taken_by(payload: dict[str, Any]) -> str | None:
-            name = payload["fields"].get("Name", "")
-            title = lambda t: t.Name  # noqa: E731
-            held = first_holder(clicktime.tasks(Name=name), title, name, task.id)
-            held = held or first_holder(clicktime.tasks(), title, name, task.id)
-            if held is None:
-                return None
-            return holder_text("task", held.ID, held.Name, "Name", held.Name, held.AccountingPackageID)
-
         def update(task_id: str, payload: dict[str, Any], before: Mapping | None) -> None:
             previous_job = before.details.get("job_id") if before else None
             # Links are read only when they can have changed: another job, or the task (de)activated.
@@ -415,7 +406,9 @@ class TaskSync:
             may_exist=bool(task.clicktime_id),
             path=task_api_path,
             system="ClickTime",
-            taken_by=taken_by,
+            taken_by=lambda payload: described_holder(
+                "task", "Name", payload["fields"].get("Name", ""), task.id, clicktime.tasks
+            ),
             # `find` looks by the written-back ID, then by the task code, and accepts only this task's ID
             adopt_by=f"its Task Code to {code} and its Accounting Package ID to {task.id}",
         )

@@ -87,8 +87,8 @@ class ProgressStore:
 
     def phase_watermarks(self, sync: str) -> dict[str, datetime]:
         """The watermarks as an operator reads them: each phase's own, and a phase-less one (set by `ctns` before the
-        sync's first run) only while no phase has its own (after a run it is left over: every phase read since
-        its own)."""
+        sync's first run) only while no phase has its own (a run gives every phase its own, so the phase-less one is
+        then left over; it still serves a phase that has none, which only a phase added by a later version lacks)."""
         marks = self.watermarks(sync)
         own = {phase: mark for phase, mark in marks.items() if phase != "*"}
         return own or marks
@@ -117,12 +117,10 @@ class ProgressStore:
         return True
 
     def reset_watermarks(self, sync: str, value: datetime | None) -> None:
-        """Set every phase's watermark back to `value`, or forget them (the next run is a first run). A phase-less
-        watermark left over beside the phases' own (`phase_watermarks`) is removed."""
-        marks = self.watermarks(sync)
-        for phase in marks:
+        """Set every phase's watermark back to `value`, or forget them (the next run is a first run)."""
+        for phase in self.watermarks(sync):
             key = self._key(sync, WATERMARK if phase == "*" else f"{WATERMARK}#{phase}")
-            if value is None or (phase == "*" and len(marks) > 1):
+            if value is None:
                 self._table.delete_item(Key=key)
             else:
                 self._table.put_item(Item={**key, "value": format_instant(value), "run_id": "reset"})
