@@ -175,7 +175,7 @@ def _judge_task(change: Change, mapping: Mapping | None, unchanged: bool, config
 def _judge_generic(change: Change, mapping: Mapping | None, unchanged: bool, config: SyncConfig) -> tuple[str, str]:
     if change.op == "delete":
         return ("delete", "withdrawn or deleted in the source") if mapping else ("skip", "withdrawn, never exported")
-    if mapping is None:
+    if mapping is None or mapping.deleted:  # withdrawn before and approved again: the run makes it anew
         return "create", ""
     return ("unchanged", "") if unchanged else ("update", "")
 

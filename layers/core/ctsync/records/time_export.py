@@ -421,6 +421,8 @@ class TimeExport(SheetExport):
             if self._settings.on_unapproved == "flag":
                 return "unchanged", f"its {len(bills)} time bill(s) stay in NetSuite (time.on_unapproved = flag)"
             held = self._held_verdict(bills, [], "not deleted")
+            if held is not None and held[0] == "update":  # some frozen: the others leave
+                return "delete", f"its other time bill(s) leave NetSuite; {held[1]}"
             if held is not None or not strays:
                 return held
             return "delete", f"its {len(bills)} time bill(s) leave NetSuite; {_unrecorded(len(strays), 'deleted')}"
@@ -442,21 +444,28 @@ class TimeExport(SheetExport):
         held = self._held_verdict([children[e.entry_id] for e in changed], removed, "not changed")
         again = sum(external_id(e.entry_id) in noted for e in changed)
         gone = sum(external_id(m.source_id) in strays for m in removed)
-        if (held is not None and not lost) or not (again or gone or lost):
+        all_held = held is not None and held[0] == "unchanged"
+        if (all_held and not lost) or not (again or gone or lost):
             return held
         what = [_unrecorded(again, "written again")] if again else []
         what += [_unrecorded(gone, "deleted, their entries left the timesheet")] if gone else []
         what += [f"{len(lost)} time bill(s) deleted in NetSuite since: written again"] if lost else []
-        return ("create" if mapping is None else "update"), "; ".join(what)
+        what += [held[1]] if held is not None and not all_held else []
+        return ("create" if mapping is None or not children else "update"), "; ".join(what)
 
     def _held_verdict(self, changing: list[Mapping], removed: list[Mapping], what: str) -> tuple[str, str] | None:
-        """ "unchanged" when every bill to change or delete is frozen in NetSuite (the run flags them), else None."""
+        """The bills to change or delete that NetSuite holds frozen (billed, posted, a closed period: the run flags
+        them, a cause a person sees): "unchanged" when every one is, "update" naming them when some are; None when
+        none is."""
         touched = changing + removed
         frozen = self._frozen_bills(touched)
-        if not touched or any(m.target_id not in frozen for m in touched):
+        held = [m for m in touched if m.target_id in frozen]
+        if not held:
             return None
-        why = "; ".join(f"time bill {m.target_id} (entry {m.source_id}) {frozen[m.target_id]}" for m in touched)
-        return "unchanged", f"{why}: {what} (flagged)"
+        why = "; ".join(f"time bill {m.target_id} (entry {m.source_id}) {frozen[m.target_id]}" for m in held)
+        if len(held) == len(touched):
+            return "unchanged", f"{why}: {what} (flagged)"
+        return "update", f"{why}: {what} (flagged)"
 
     # -- the worker -----------------------------------------------------------------------------------------
     def apply(self, message: WorkMessage) -> Outcome:
