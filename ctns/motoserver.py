@@ -44,7 +44,8 @@ def make_moto_server(app: Any, port: int = 0) -> Any:
 
 class MotoServer:
     """moto on `http://127.0.0.1:<port>` (a free port by default) in a daemon thread of this process, one
-    request at a time. moto keeps its state per process: servers of one process share it."""
+    request at a time. moto keeps its state per process: servers of one process share it, and a server's stop
+    resets it (as a stopped mock's), so a server started later holds nothing of an earlier one."""
 
     def __init__(self, port: int = 0) -> None:
         self.port = port
@@ -68,6 +69,9 @@ class MotoServer:
         if self._thread is not None:
             self._thread.join()
             self._thread = None
+            from moto.moto_api._internal.models import moto_api_backend
+
+            moto_api_backend.reset()
 
     def __enter__(self) -> MotoServer:
         return self.start()

@@ -474,6 +474,33 @@ def _code(status: int) -> str:
 
 
 class _QuietHTTPServer(ThreadingHTTPServer):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._open: set[Any] = set()  # the connections being served (kept alive between requests)
+        self._open_lock = threading.Lock()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._open_lock:
+            self._open.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._open_lock:
+            self._open.discard(request)
+        super().shutdown_request(request)
+
+    def end_open_connections(self) -> None:
+        """End every connection still served: a stopped server must not answer a client that kept one alive (its
+        handler thread would, and a new server on the same port would not be the one answering). Shut down, not
+        closed: each handler sees the end, finishes and closes its own socket."""
+        with self._open_lock:
+            open_now = list(self._open)
+        for connection in open_now:
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass  # already gone
+
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A client that went away mid-connection (it reset a kept-alive connection, stopped reading a large
         receipt) is what a real server shrugs off; socketserver would print its traceback on the demo's console.
@@ -507,6 +534,7 @@ class SimulatorServer:
 
     def stop(self) -> None:
         self._httpd.shutdown()
+        self._httpd.end_open_connections()
         self._httpd.server_close()
 
     def __enter__(self) -> SimulatorServer:

@@ -88,3 +88,31 @@ def test_it_serves_the_moto_api_and_stops(server):
     server.stop()
     with pytest.raises(requests.ConnectionError):
         requests.post(f"{server.url}/moto-api/reset", timeout=2)
+
+
+def test_a_server_started_after_another_stopped_holds_nothing_of_it(monkeypatch):
+    """moto keeps its state per process, so a MotoServer started after another had stopped served the first one's
+    tables (a test's fresh "AWS" held an earlier test's mappings: seen in CI as a run against clients of another
+    test's ClickTime). A stopped server's state is gone, as a stopped mock's is. Failed before the fix."""
+    import boto3
+
+    from ctns.motoserver import MotoServer
+
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(key, "moto-server")
+    first = MotoServer().start()
+    try:
+        boto3.client("dynamodb", endpoint_url=first.url, region_name="us-east-1").create_table(
+            TableName="left-behind",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+    finally:
+        first.stop()
+    second = MotoServer().start()
+    try:
+        tables = boto3.client("dynamodb", endpoint_url=second.url, region_name="us-east-1").list_tables()
+    finally:
+        second.stop()
+    assert tables["TableNames"] == []
