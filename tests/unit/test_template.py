@@ -214,7 +214,7 @@ def test_a_fifth_sync_is_one_mapping_entry_its_name_in_the_two_loops_and_its_par
     for section in ("Resources", "Outputs"):
         (loop,) = [key for key in raw[section] if key.startswith("Fn::ForEach::")]
         raw[section][loop][1].append("Widgets")
-    for suffix in ("Schedule", "WorkerMaxConcurrency", "RunIntervalHours"):
+    for suffix in ("Schedule", "ScheduleState", "WorkerMaxConcurrency", "RunIntervalHours"):
         raw["Parameters"][f"Widgets{suffix}"] = raw["Parameters"][f"Projects{suffix}"]
     path = tmp_path / "template.yaml"
     path.write_text(json.dumps(raw))  # JSON is YAML
@@ -333,9 +333,28 @@ def test_four_schedules_one_per_sync_each_expression_a_parameter(stack: Stack) -
         assert re.fullmatch(r"(cron|rate)\(.+\)", str(specs[parameter]["Default"]))
         expressions.append(parameter)
         p = props(stack, schedule.logical_id)
-        assert ref(p["State"]) == "ScheduleState"
+        assert stack.resolve(p["State"]) == "ENABLED"
         assert ref(p["ScheduleExpressionTimezone"]) == "ScheduleTimezone"
     assert len(set(expressions)) == 4  # each sync has its own
+
+
+@pytest.mark.parametrize("state", ["ENABLED", "DISABLED"])
+def test_a_sync_paused_alone_has_its_schedule_disabled_and_its_overdue_alarm_notifies_no_one(state: str) -> None:
+    """A customer that does not use ClickTime expenses pauses that sync and keeps the others (left item of stop
+    39: ScheduleState turned every schedule off or none)."""
+    stack = stack_module.load(overrides={"ScheduleState": state, "ExpensesScheduleState": "DISABLED"})
+    on = state == "ENABLED"
+    states = {s.input["sync"]: stack.resolve(props(stack, s.logical_id)["State"]) for s in stack.schedules}
+    assert states == {"projects": state, "tasks": state, "time": state, "expenses": "DISABLED"}
+    alarms = custom_alarms(stack, "RunCompleted")
+    enabled = {sync: stack.resolve(p["ActionsEnabled"]) for sync, p in alarms.items()}
+    assert enabled == {"projects": on, "tasks": on, "time": on, "expenses": False}
+
+
+def test_every_sync_has_its_own_schedule_state_enabled_by_default() -> None:
+    for sync in SYNCS:
+        spec = parameter_specs()[f"{prefix(sync)}ScheduleState"]
+        assert (spec["Default"], spec["AllowedValues"]) == ("ENABLED", ["ENABLED", "DISABLED"]), sync
 
 
 def test_pollers_and_workers_get_the_sync_name_of_their_schedule(stack: Stack) -> None:
