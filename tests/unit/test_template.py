@@ -256,6 +256,17 @@ def test_consumed_queues_redrive_to_a_dead_letter_queue(stack: Stack) -> None:
         assert int(props(stack, target)["MessageRetentionPeriod"]) > int(p.get("MessageRetentionPeriod", 345600))
 
 
+def test_pollers_and_workers_allow_their_own_loops_which_they_bound_themselves(stack: Stack) -> None:
+    """A worker puts a record it must wait for back on its own queue, and a poller continues a long run in an
+    invocation of itself: with Lambda's default loop detection (Terminate) the 17th round trip is dropped, and a
+    NetSuite outage of about 80 minutes would dead-letter every waiting record without its reason (reviewer,
+    2026-12-03; botocore carries the trace header's Lineage on every send, moto has no loop detection)."""
+    pollers, workers = poller_and_worker(stack)
+    assert len(pollers) == len(workers) == 4
+    for function in [*pollers.values(), *workers.values()]:
+        assert props(stack, function).get("RecursiveLoop") == "Allow", function
+
+
 def test_visibility_timeout_is_at_least_six_times_the_consumers_timeout(stack: Stack) -> None:
     for queue, function in consumer_of(stack).items():
         visibility = int(props(stack, queue).get("VisibilityTimeout", 30))
@@ -796,6 +807,48 @@ def test_each_function_writes_only_its_own_log_group_and_the_tables_it_uses(stac
         expected = {"StateTable", "IdempotencyTable"} if logical in workers.values() else {"StateTable"}
         assert tables == expected, logical
     assert set(pollers.values()) | set(workers.values()) == set(stack.functions)
+
+
+# What the code calls: the state store (`ctsync.state`: items, Query on the table and its indexes, batch reads and
+# writes; TransactWriteItems is authorised by the per-item actions it carries, puts and updates, no condition
+# checks) and Powertools' idempotency persistence layer (get, put, update, delete of one item; the table has no
+# index). Scan, DescribeTable and ConditionCheckItem were granted and never used (reviewer, 2026-12-03).
+STATE_TABLE_ACTIONS = {
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:Query",
+    "dynamodb:BatchGetItem",
+    "dynamodb:BatchWriteItem",
+}
+IDEMPOTENCY_TABLE_ACTIONS = {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}
+
+
+def test_each_function_may_make_only_the_dynamodb_calls_the_code_makes(stack: Stack) -> None:
+    pollers, workers = poller_and_worker(stack)
+    for logical in stack.functions:
+        granted: dict[str, set[str]] = {}
+        for statement in role_statements(stack, logical):
+            actions = {a for a in as_list(statement["Action"]) if a.startswith("dynamodb:")}
+            for resource in as_list(statement["Resource"]) if actions else []:
+                table = resource["Fn::GetAtt"][0] if "Fn::GetAtt" in resource else resource["Fn::Sub"]
+                granted.setdefault(str(table), set()).update(actions)
+        expected = {"StateTable": STATE_TABLE_ACTIONS, "${StateTable.Arn}/index/*": STATE_TABLE_ACTIONS}
+        if logical in workers.values():
+            expected["IdempotencyTable"] = IDEMPOTENCY_TABLE_ACTIONS
+        assert granted == expected, logical
+    assert STATE_TABLE_ACTIONS.isdisjoint({"dynamodb:Scan", "dynamodb:DescribeTable"})
+    assert pollers
+
+
+def test_idempotency_layer_calls_only_what_its_table_grants() -> None:
+    """Powertools' DynamoDB persistence layer, read from the installed package: the calls its table must allow."""
+    source = inspect.getsource(DynamoDBPersistenceLayer)
+    calls = {
+        f"dynamodb:{''.join(w.capitalize() for w in m.split('_'))}" for m in re.findall(r"\.client\.(\w+)\(", source)
+    }
+    assert calls and calls <= IDEMPOTENCY_TABLE_ACTIONS, calls
 
 
 def test_every_function_traces_with_x_ray(stack: Stack) -> None:
