@@ -47,6 +47,35 @@ def test_a_malformed_time_entry_is_bad_input_naming_the_entry_and_the_field(fiel
         assert word in raised.value.message
 
 
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"Hours": "1_0"}, "Hours"),  # Python's Decimal reads 10: ClickTime never writes it, so it is not a number
+        ({"Hours": "\uff18"}, "Hours"),  # a full-width 8, read as 8 h by Decimal
+        ({"Hours": "\u0663"}, "Hours"),  # Arabic-Indic 3
+        ({"BillingRate": "1_000"}, "BillingRate"),
+        ({"Date": "20261102"}, "Date"),  # compact ISO: fromisoformat reads it, `Date[:10]` would not
+        ({"Date": "2026-11-0\uff12"}, "Date"),
+    ],
+)
+def test_numbers_and_dates_only_in_ascii_and_their_plain_form(fields, field) -> None:
+    """Money-review finding, 2026-12-03: loose forms were read as other values (1_0 as 10 h) or passed the check
+    and broke later (a compact date became a permanent reconciliation difference)."""
+    with pytest.raises(BadInput) as raised:
+        validated(TimeEntry, entry(**fields), "GET /Reports/Time")
+    assert raised.value.field == field and "time entry te-7" in raised.value.message
+
+
+def test_a_date_with_spaces_around_it_is_read_as_the_date() -> None:
+    """A leading space passed the check and was cut to ' 2026-11-0' later: retried five times, then dead-lettered
+    as gave-up:valueerror with no record named (money review, 2026-12-03)."""
+    assert validated(TimeEntry, entry(Date=" 2026-11-02 "), "GET").Date == "2026-11-02"
+    item = {"ID": "ei-1", "ExpenseSheetID": "es-1", "ExpenseDate": " 2026-11-10", "Amount": "1"}
+    assert validated(ExpenseItem, item, "GET").ExpenseDate == "2026-11-10"
+    assert validated(TimeEntry, entry(Date="2026-11-02T00:00:00"), "GET").Date == "2026-11-02T00:00:00"
+    assert validated(TimeEntry, entry(Hours=" 1.5 ", BillingRate="1e2"), "GET").BillingRate == Decimal("100")
+
+
 def test_a_missing_field_says_so() -> None:
     record = entry()
     del record["Date"]

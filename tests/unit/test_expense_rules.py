@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from ctsync.clicktime.models import ExpenseItem, ExpenseType
 from ctsync.records.expense_export import line_money, resolve_category
+from ctsync.records.expense_lines import spent_by
 from ctsync.records.receipts import file_type_of, sniff
 from ctsync.records.references import Currency, ExpenseCategory
 
@@ -248,3 +249,18 @@ def test_the_dates_own_posting_period_is_sent_but_not_hashed_and_a_moved_one_is_
         == report_hash(before, report_payload(before, {}))
     )
     assert report_hash(moved, report_payload(moved, {})) != report_hash(own, sent)
+
+
+def test_an_item_clicktime_says_is_not_foreign_is_its_amount_whatever_foreign_fields_it_keeps() -> None:
+    """`HasForeignCurrency: false` with foreign fields left behind (0 USD, or an old 46.00 EUR) posted the foreign
+    figure: a 50.00 line written as 0.00, and the reconciliation agreeing (money review, 2026-12-03)."""
+    base = {"ID": "ei-1", "ExpenseSheetID": "es-1", "ExpenseDate": "2026-11-10", "Amount": Decimal("50.00")}
+    for left in (
+        {"AmountForeignCurrency": "USD", "AmountForeign": Decimal("0")},
+        {"AmountForeignCurrency": "EUR", "AmountForeign": Decimal("46.00")},
+    ):
+        home = ExpenseItem(**base, Currency="USD", HasForeignCurrency=False, **left)
+        assert spent_by(home, "USD") == ("USD", Decimal("50.00"), False)
+    # the flag absent (older answers): a foreign currency with its amount is still foreign
+    old = ExpenseItem(**base, Currency="USD", AmountForeignCurrency="EUR", AmountForeign=Decimal("46.00"))
+    assert spent_by(old, "USD") == ("EUR", Decimal("46.00"), True)

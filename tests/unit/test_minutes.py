@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ctsync.minutes import Timed, allocate, duration, group_total_minutes, hours_to_minutes
+from ctsync.records.time_export import netsuite_minutes
 
 
 def timed(*hours: str, group: str = "g") -> list[Timed]:
@@ -105,3 +106,11 @@ def test_a_half_minute_of_netsuite_hours_rounds_up() -> None:
 def test_negative_minutes_are_refused_by_name() -> None:
     with pytest.raises(ValueError, match="^negative minutes -1$"):
         duration(-1)
+
+
+@pytest.mark.parametrize(
+    ("hours", "minutes"), [("1:30", 90), ("0:05", 5), ("12:00", 720), ("1.5", 90), (Decimal("0.25"), 15), (2, 120)]
+)
+def test_a_time_bill_s_hours_read_back_as_netsuite_may_give_them(hours, minutes) -> None:
+    """H:MM, a decimal text or a number (exports addendum U1): an H:MM value stopped the whole reconciliation."""
+    assert netsuite_minutes(hours) == minutes

@@ -1,27 +1,43 @@
 """ClickTime resources as the syncs read them. Field names are ClickTime's, in its PascalCase.
 
-Decimal fields accept JSON numbers (parsed as Decimal) and strings: the API has sent both over time.
-Unknown fields are ignored so a new ClickTime field never breaks a sync. Dates stay text as ClickTime sends them,
-but must start with a real `YYYY-MM-DD` date: a record with a date nobody can read is refused where it is read
-(`ClickTimeClient` turns the refusal into a `BadInput` naming the record and the field), never deep in a sync.
+Decimal fields accept JSON numbers (parsed as Decimal) and strings of a plain number in ASCII (`-12.50`, `1e2`):
+the API has sent both over time; Python's Decimal would also read `1_0` as 10 and full-width digits, which
+ClickTime never writes. Unknown fields are ignored so a new ClickTime field never breaks a sync. Dates stay text as
+ClickTime sends them (spaces around them dropped), but must start with a real `YYYY-MM-DD` date: a record with a
+date or number nobody can read is refused where it is read (`ClickTimeClient` turns the refusal into a `BadInput`
+naming the record and the field), never deep in a sync.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
 
 from ctsync.timeutil import parse_loose_instant
 
+_PLAIN_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_PLAIN_NUMBER = re.compile(r"-?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?")
+
 
 def _day(value: str) -> str:
+    """The date as sent, spaces around it dropped: the syncs read its first ten characters as the day."""
+    value = value.strip()
     try:
-        date.fromisoformat(value.strip()[:10])
+        if not _PLAIN_DAY.match(value):  # fromisoformat also reads 20261102 and non-ASCII digits
+            raise ValueError
+        date.fromisoformat(value[:10])
     except ValueError:
         raise ValueError("is not a date as YYYY-MM-DD") from None
+    return value
+
+
+def _plain_number(value: Any) -> Any:
+    if isinstance(value, str) and not _PLAIN_NUMBER.fullmatch(value.strip()):
+        raise ValueError("is not a number")
     return value
 
 
@@ -34,6 +50,7 @@ def _instant(value: str) -> str:
 
 
 Day = Annotated[str, AfterValidator(_day)]
+Number = Annotated[Decimal, BeforeValidator(_plain_number)]
 Instant = Annotated[str, AfterValidator(_instant)]
 
 
@@ -110,14 +127,14 @@ class Timesheet(ClickTimeModel):
 class TimeEntry(ClickTimeModel):
     ID: str
     Date: Day
-    Hours: Decimal
+    Hours: Number
     JobID: str | None = None
     TaskID: str | None = None
     UserID: str | None = None
     Comment: str | None = None
     IsBillable: bool | None = None
-    BillingRate: Decimal | None = None
-    CostRate: Decimal | None = None
+    BillingRate: Number | None = None
+    CostRate: Number | None = None
 
 
 class ExpenseSheet(ClickTimeModel):
@@ -127,7 +144,7 @@ class ExpenseSheet(ClickTimeModel):
     ExpenseSheetDate: Day | None = None
     Status: str
     Paid: bool | None = None
-    TotalAmount: Decimal | None = None
+    TotalAmount: Number | None = None
     ApprovedDate: Instant | None = None
     ApprovedByUserID: str | None = None
 
@@ -136,16 +153,16 @@ class ExpenseItem(ClickTimeModel):
     ID: str
     ExpenseSheetID: str
     ExpenseDate: Day
-    Amount: Decimal
+    Amount: Number
     Currency: str | None = None
-    AmountForeign: Decimal | None = None
+    AmountForeign: Number | None = None
     AmountForeignCurrency: str | None = None
-    AmountForeignExchangeRate: Decimal | None = None
+    AmountForeignExchangeRate: Number | None = None
     HasForeignCurrency: bool | None = None
     Description: str | None = None
     Comment: str | None = None
-    Quantity: Decimal | None = None  # mileage: distance (Amount = Quantity x Rate in ClickTime)
-    Rate: Decimal | None = None
+    Quantity: Number | None = None  # mileage: distance (Amount = Quantity x Rate in ClickTime)
+    Rate: Number | None = None
     Billable: bool | None = None
     Reimbursable: bool | None = None
     ExpenseTypeID: str | None = None

@@ -140,7 +140,10 @@ def spent_by(item: ExpenseItem, company_iso: str) -> tuple[str, Decimal, bool]:
     """What was spent, as ClickTime says it (its currency's ISO code, the amount unrounded) and whether that is a
     foreign amount. The export's lines and the reconciliation read it here: a currency read two ways would put one
     amount in two groups, a difference that does not exist."""
-    if bool(item.HasForeignCurrency or item.AmountForeignCurrency) and item.AmountForeign is not None:
+    # ClickTime's own flag decides; without it (older answers) a foreign currency given says so. Foreign fields left
+    # on an item made home again are not its amount.
+    foreign = item.HasForeignCurrency if item.HasForeignCurrency is not None else bool(item.AmountForeignCurrency)
+    if foreign and item.AmountForeign is not None:
         return iso_code(item.AmountForeignCurrency), item.AmountForeign, True
     return iso_code(item.Currency or company_iso), item.Amount, False
 

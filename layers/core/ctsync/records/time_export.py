@@ -1040,5 +1040,12 @@ def bill_minutes(timed: list[tuple[TimeEntry, str]]) -> dict[str, int]:
 
 
 def netsuite_minutes(hours: Any) -> int:
-    """A time bill's SuiteQL hours (decimal) as whole minutes."""
-    return hours_to_minutes(Decimal(str(hours)))
+    """A time bill's hours as NetSuite gives them back (SuiteQL's decimal, a decimal text, or `H:MM`: exports
+    addendum U1) as whole minutes. Raises ValueError (a malformed H:MM) or decimal.InvalidOperation (no number)."""
+    text = str(hours).strip()
+    if ":" in text:
+        whole, _, minutes = text.partition(":")
+        if not (is_number(whole) and is_number(minutes) and len(minutes) == 2 and int(minutes) < 60):
+            raise ValueError(f"time bill hours {text!r} are not H:MM")
+        return int(whole) * 60 + int(minutes)
+    return hours_to_minutes(Decimal(text))
