@@ -6,6 +6,7 @@ A fake SQS client records each call and answers as scripted; one test runs the w
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import UTC, datetime
 from typing import Any
@@ -304,3 +305,51 @@ def test_a_work_message_names_judged_by_worker_only_when_set() -> None:
     judged = plain.model_copy(update={"judged_by_worker": True})
     assert "judged_by_worker" not in plain.model_dump_json()
     assert WorkMessage.model_validate_json(judged.model_dump_json()).judged_by_worker is True
+
+
+# -- characters SQS refuses ---------------------------------------------------------------------------------
+# A vertical tab and a NUL (echoed from a ClickTime validation message), a non-character, half an emoji (a server
+# cutting one in two): SQS refuses a message holding any of them (InvalidParameterValue).
+REFUSED = "a\x0bb\x00c\ufffed\ud83de"
+
+
+def test_what_sqs_refuses_reaches_the_queue_readable_from_every_sender(strict_sqs):
+    """Each is written as its escape (a half character as U+FFFD): readable in an attribute, and in a JSON body
+    the same text again (review, 2026-12-03: a dead letter with such a reason was refused, and lost)."""
+    dead, work, back = (strict_sqs.create_queue(QueueName=name)["QueueUrl"] for name in ("dead", "work", "back"))
+    failure = Failure(
+        sync="projects",
+        source_id="101",
+        kind="CLICKTIME_400",
+        reason=f"Name: {REFUSED}",
+        cause_key=REFUSED,
+        fix=REFUSED,
+    )
+    record = WorkMessage(sync="projects", run_id="r-1", source_id="102", version=V1, snapshot={"name": REFUSED})
+
+    DeadLetterQueue(strict_sqs, dead).send(message("101").model_dump_json(), failure, receive_count=1)
+    assert WorkQueue(strict_sqs, work).send([record]) == 1
+    WorkQueue(strict_sqs, back).put_back('{"name": "a\ufffeb"}', Carried(), delay_seconds=0)
+
+    def received(url: str) -> dict[str, Any]:
+        (one,) = strict_sqs.receive_message(QueueUrl=url, MessageAttributeNames=["All"])["Messages"]
+        return one
+
+    readable = "a\\u000bb\\u0000c\\ufffed\ufffde"
+    attributes = {k: v["StringValue"] for k, v in received(dead)["MessageAttributes"].items()}
+    assert (attributes["failure_reason"], attributes["cause_key"], attributes["fix"]) == (
+        f"Name: {readable}",
+        readable,
+        readable,
+    )
+    assert WorkMessage.model_validate_json(received(work)["Body"]).snapshot == {"name": "a\x0bb\x00c\ufffed\ufffde"}
+    assert json.loads(received(back)["Body"]) == {"name": "a\ufffeb"}
+
+
+def test_a_dead_letters_attributes_are_cut_to_whole_characters_within_their_bytes():
+    sqs = FakeSQS()
+    failure = Failure(sync="projects", source_id="101", kind="BAD_INPUT", reason="é" * 1200, cause_key="名" * 300)
+    DeadLetterQueue(sqs, URL).send("{}", failure, receive_count=1)
+    attributes = {k: v["StringValue"] for k, v in sqs.singles[0]["MessageAttributes"].items()}
+    assert attributes["failure_reason"] == "é" * 500  # 1000 bytes
+    assert attributes["cause_key"] == "名" * 83  # 249 bytes: a third of the 84th character does not fit

@@ -3,19 +3,25 @@ what goes back to the queue, and what is counted."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
+from botocore.exceptions import ClientError
 
+from ctsync.entrypoints import process_batch
 from ctsync.errors import BadInput, ConfigurationError, NeedsAttention, TransientError
 from ctsync.netsuite.errors import NetSuiteAuthError
+from ctsync.observability import logger
 from ctsync.state import Breaker, Failure, Mapping
 from ctsync.sync.definition import SyncDefinition
 from ctsync.sync.messages import Outcome, WorkMessage
-from ctsync.sync.queues import Carried
+from ctsync.sync.queues import Carried, DeadLetterQueue
 from ctsync.sync.worker import BREAKER_SECONDS, GAVE_UP, MAX_DEFERRALS, SYSTEMIC, Delivery, Worker
+from tests.unit.test_overlapping_records import sqs_event
 
 MAX_RECEIVES = 5
 VERSION = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -81,8 +87,11 @@ class FakeMappings:
 class FakeDeadLetters:
     def __init__(self) -> None:
         self.sent: list[tuple[str, Failure, int]] = []
+        self.refusal: Exception | None = None  # raised by every send when set (SQS refusing, or unreachable)
 
     def send(self, body: str, failure: Failure, *, receive_count: int) -> None:
+        if self.refusal is not None:
+            raise self.refusal
         self.sent.append((body, failure, receive_count))
 
 
@@ -130,11 +139,12 @@ class Harness:
         mappings: FakeMappings | None = None,
         sync: str = "projects",
         breaker: Breaker | None = None,
+        dead_letters: Any = None,
     ) -> None:
         self.applier = FakeApplier(result)
         self.runlog = FakeRunLog()
         self.mappings = mappings or FakeMappings()
-        self.dead_letters = FakeDeadLetters()
+        self.dead_letters = dead_letters or FakeDeadLetters()
         self.queue = FakeWorkQueue()
         self.progress = FakeProgress(breaker)
         definition = SyncDefinition(name=sync, mapping_kind="project", source=None, applier=self.applier)  # type: ignore[arg-type]
@@ -391,6 +401,76 @@ def test_a_broken_mapping_lookup_does_not_stop_the_dead_lettering() -> None:
     failure = h.dead_letters.sent[0][1]
     assert failure.target_id is None
     assert failure.reason == "a validation error"
+
+
+# -- a failure SQS will not take (review, 2026-12-03) ----------------------------------------------------------
+
+
+def test_a_reason_with_characters_sqs_refuses_is_dead_lettered_readable_and_recorded(strict_sqs, caplog) -> None:
+    """A ClickTime validation message echoing a vertical tab or a NUL, a non-character, half an emoji: SQS refused
+    the dead letter (InvalidParameterValue), and the reason, the run log's failure and the ERROR line were lost.
+    The half emoji is U+FFFD everywhere: no UTF-8 writer takes it (the log line was dropped for it)."""
+    url = strict_sqs.create_queue(QueueName="dlq")["QueueUrl"]
+    error = NeedsAttention(
+        "Job name 'Acme\x0bWidgets\x00' is invalid: \ufffe \ud83d", code="CLICKTIME_400", cause="clicktime-400:name"
+    )
+    h = Harness(error, dead_letters=DeadLetterQueue(strict_sqs, url))
+
+    with caplog.at_level("ERROR"):
+        assert h.handle(body()) is None
+
+    (sent,) = strict_sqs.receive_message(QueueUrl=url, MessageAttributeNames=["All"])["Messages"]
+    assert sent["Body"] == body()
+    reason = sent["MessageAttributes"]["failure_reason"]["StringValue"]
+    assert reason == "Job name 'Acme\\u000bWidgets\\u0000' is invalid: \\ufffe \ufffd"
+    ((run_id, failure),) = h.runlog.failures
+    assert (run_id, failure.reason) == ("run-1", "Job name 'Acme\x0bWidgets\x00' is invalid: \ufffe \ufffd")
+    (line,) = [r for r in caplog.records if r.levelname == "ERROR"]
+    written = logger.registered_formatter.format(line).encode("utf-8")  # as the function's UTF-8 stdout takes it
+    assert json.loads(written)["failure_reason"] == failure.reason
+
+
+@pytest.mark.parametrize(
+    ("error", "receive_count"),
+    [(NeedsAttention("a validation error", code="CLICKTIME_400"), 1), (TransientError("a timeout"), MAX_RECEIVES)],
+)
+def test_a_dead_letter_sqs_refuses_is_still_recorded_and_logged_and_the_record_returned(
+    error: Exception, receive_count: int, caplog
+) -> None:
+    """Whatever the dead-letter send raises, the failure is in the run log and the ERROR line names both IDs and
+    the reason; the record is a batch item failure, so SQS delivers it again (and redrives it in the end)."""
+    mappings = FakeMappings({("project", "101"): Mapping(kind="project", source_id="101", target_id="job-77")})
+    h = Harness(error, mappings=mappings)
+    h.dead_letters.refusal = ClientError({"Error": {"Code": "InvalidParameterValue", "Message": "no"}}, "SendMessage")
+    event = sqs_event(1)
+    event["Records"][0].update(body=body(), attributes={"ApproximateReceiveCount": str(receive_count)})
+
+    def handler(record: Any) -> Outcome | None:
+        return h.handle(record.body, int(record.attributes.approximate_receive_count))
+
+    with caplog.at_level("ERROR"):
+        # (a batch that failed whole raises by default: SQS then delivers all of it again, this one record too)
+        processor = BatchProcessor(EventType.SQS, raise_on_entire_batch_failure=False)
+        response = process_batch(event, None, processor, handler)  # type: ignore[arg-type]
+
+    assert response == {"batchItemFailures": [{"itemIdentifier": "m0"}]}
+    ((run_id, failure),) = h.runlog.failures
+    assert (run_id, failure.source_id, failure.target_id) == ("run-1", "101", "job-77")
+    assert error.message in failure.reason  # type: ignore[attr-defined]
+    (line,) = [r for r in caplog.records if r.levelname == "ERROR" and getattr(r, "failure_reason", None)]
+    assert (line.netsuite_id, line.clicktime_id, line.failure_reason) == ("101", "job-77", failure.reason)
+    assert "InvalidParameterValue" in line.message
+    h.finish()
+    assert h.runlog.outcomes() == ["failed"]
+
+
+def test_a_systemic_failure_whose_dead_letter_is_refused_still_pauses_the_sync() -> None:
+    h = Harness(NetSuiteAuthError(401, "INVALID_LOGIN", "Invalid login attempt."))
+    h.dead_letters.refusal = ConnectionError("SQS unreachable")
+    with pytest.raises(ConnectionError):
+        h.handle(body())
+    assert [b.cause_key for b in h.progress.opened] == ["netsuite-login"]
+    assert [f.cause_key for _, f in h.runlog.failures] == ["netsuite-login"]
 
 
 # -- records not started: deferred, not counted as attempts (defect 5) ------------------------------------------

@@ -3,10 +3,14 @@ where failures wait with their reason."""
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
+
+from pydantic_core import PydanticSerializationError
 
 from ctsync.digits import is_number
 from ctsync.errors import BadInput, TransientError
@@ -20,9 +24,53 @@ SEND_ATTEMPTS = 3
 SEND_THREADS = 8  # batches in flight at once (boto3 clients are thread-safe)
 MAX_DELAY_SECONDS = 900  # SQS's longest DelaySeconds
 
+# A character SQS refuses in a message body or a String attribute value (InvalidParameterValue for the whole request):
+# any outside #x9 | #xA | #xD | #x20-#xD7FF | #xE000-#xFFFD | #x10000-#x10FFFF. A lone surrogate is one of them.
+REFUSED_BY_SQS = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # half a surrogate pair: no character, and no UTF-8 at all
+# Dead-letter attributes are cut to these many bytes of UTF-8: with them, a body the work queue took still fits.
+REASON_BYTES = 1000
+CAUSE_BYTES = 250
+FIX_BYTES = 500
+
 # Message attributes the worker reads back (names are the contract with the dead-letter queue's readers).
 ATTEMPTS = "ctns_attempts"  # times the message really ran before it was put back on the queue
 DEFERRALS = "ctns_deferrals"  # times it was put back without running (a paused sync, no time left)
+
+
+def sqs_text(text: str, max_bytes: int | None = None) -> str:
+    """`text` as SQS takes it, for a body or an attribute value; cut to at most `max_bytes` of UTF-8 (whole
+    characters) when given.
+
+    A character SQS refuses (a vertical tab or a NUL a ClickTime validation message echoed, U+FFFE) is written as
+    its escape, `\\u000b`: readable in an attribute, and in a JSON body (where such a character can only stand
+    inside a string) the same character again. Half a surrogate pair (a server cutting an emoji in two) stands for
+    no character, and JSON parsers refuse its escape: it becomes U+FFFD."""
+    readable = REFUSED_BY_SQS.sub(_escaped, text)
+    if max_bytes is None:
+        return readable
+    return readable.encode("utf-8")[:max_bytes].decode("utf-8", errors="ignore")
+
+
+def whole_characters(text: str) -> str:
+    """`text` with each lone half of a surrogate pair (a server cutting an emoji in two, read from a JSON escape) as
+    U+FFFD: nothing that writes UTF-8 takes it (the log, DynamoDB, SQS)."""
+    return LONE_SURROGATE.sub("\ufffd", text)
+
+
+def _escaped(refused: re.Match[str]) -> str:
+    character = refused.group()
+    return whole_characters(character) if LONE_SURROGATE.match(character) else f"\\u{ord(character):04x}"
+
+
+def _body(message: WorkMessage) -> str:
+    try:
+        body = message.model_dump_json()
+    except PydanticSerializationError:
+        # Half a surrogate pair in the snapshot does not encode as UTF-8, and pydantic stops there; the standard
+        # library writes it as it is, for `sqs_text` to replace.
+        body = json.dumps(message.model_dump(mode="json"), ensure_ascii=False, separators=(",", ":"))
+    return sqs_text(body)
 
 
 @dataclass(frozen=True)
@@ -50,12 +98,12 @@ class WorkQueue:
     def send(self, messages: Iterable[WorkMessage]) -> int:
         """Send in batches of at most ten messages and 248 KiB, several batches at once; refused entries are
         resent, and a batch that keeps failing raises. A message too large for SQS on its own is a bug in its
-        source: BadInput."""
+        source: BadInput. A character SQS refuses is escaped (`sqs_text`)."""
         batches: list[list[str]] = []
         batch: list[str] = []
         size = 0
         for message in messages:
-            body = message.model_dump_json()
+            body = _body(message)
             length = len(body.encode("utf-8"))
             if length > SQS_BATCH_BYTES:
                 raise BadInput(
@@ -94,7 +142,7 @@ class WorkQueue:
         """Queue a message again as a new message (its receive count starts over), carrying its history."""
         self._sqs.send_message(
             QueueUrl=self._url,
-            MessageBody=body,
+            MessageBody=sqs_text(body),
             DelaySeconds=max(0, min(MAX_DELAY_SECONDS, int(delay_seconds))),
             MessageAttributes={
                 ATTEMPTS: {"DataType": "Number", "StringValue": str(carried.attempts)},
@@ -115,20 +163,23 @@ class DeadLetterQueue:
         self._url = url
 
     def send(self, body: str, failure: Failure, *, receive_count: int) -> None:
+        """Raises what the SQS client raises (the worker still records and logs the failure)."""
         attributes = {
             "sync": failure.sync,
             "source_id": failure.source_id,
             "failure_kind": failure.kind,
-            "failure_reason": failure.reason[:1000],
-            "cause_key": failure.cause_key[:250],
+            "failure_reason": sqs_text(failure.reason, REASON_BYTES),
+            "cause_key": sqs_text(failure.cause_key, CAUSE_BYTES),
             "receive_count": str(receive_count),
         }
         if failure.target_id:
             attributes["target_id"] = failure.target_id
         if failure.fix:
-            attributes["fix"] = failure.fix[:500]
+            attributes["fix"] = sqs_text(failure.fix, FIX_BYTES)
         self._sqs.send_message(
             QueueUrl=self._url,
-            MessageBody=body,
-            MessageAttributes={k: {"DataType": "String", "StringValue": v} for k, v in attributes.items() if v},
+            MessageBody=sqs_text(body),
+            MessageAttributes={
+                k: {"DataType": "String", "StringValue": sqs_text(v)} for k, v in attributes.items() if v
+            },
         )

@@ -40,7 +40,7 @@ from ctsync.state import Breaker, Failure, Mapping, MappingStore, ProgressStore,
 from ctsync.state.runlog import RECORDED
 from ctsync.sync.definition import SyncDefinition
 from ctsync.sync.messages import Change, Outcome, WorkMessage
-from ctsync.sync.queues import Carried, DeadLetterQueue, WorkQueue
+from ctsync.sync.queues import Carried, DeadLetterQueue, WorkQueue, whole_characters
 from ctsync.timeutil import utc_now
 
 GAVE_UP = "GAVE_UP"
@@ -204,8 +204,9 @@ class Worker:
         """Parse, run (through the caller's idempotency guard) and route any failure.
 
         Returns normally when the message is done with (applied, dead-lettered with a reason, or put back as a
-        new message); raises when it should go back to the queue for another attempt. The failures and flags
-        recorded meanwhile are the batch's (`Batch.reported`), whatever else runs beside it.
+        new message); raises when it should go back to the queue for another attempt, or when its dead letter
+        could not be sent (the failure recorded and logged all the same). The failures and flags recorded
+        meanwhile are the batch's (`Batch.reported`), whatever else runs beside it.
         """
         token = RECORDED.set(batch.reported)
         try:
@@ -253,9 +254,11 @@ class Worker:
             finally:
                 _batch.reset(token)
         except NeedsAttention as error:
-            self._dead_letter(delivery, message, error, batch, systemic=error.systemic)
-            if error.systemic:
-                self._open_breaker(batch, error, "needs_attention")
+            try:
+                self._dead_letter(delivery, message, error, batch, systemic=error.systemic)
+            finally:  # a dead letter SQS refused returns this record to the queue; the rest still wait
+                if error.systemic:
+                    self._open_breaker(batch, error, "needs_attention")
             return None
         except Exception as error:
             if getattr(error, "systemic", False) and getattr(error, "throttled", False):
@@ -350,7 +353,8 @@ class Worker:
         gave_up: int = 0,
         systemic: bool = False,
     ) -> None:
-        reason = getattr(error, "message", None) or str(error) or type(error).__name__
+        # Half an emoji in a message the other system echoed would cost the ERROR line and the run log's record.
+        reason = whole_characters(getattr(error, "message", None) or str(error) or type(error).__name__)
         cause = getattr(error, "cause_key", "") or cause_part(type(error).__name__)
         if gave_up:
             reason = f"gave up after {gave_up} attempts: {type(error).__name__}: {reason}"
@@ -365,22 +369,38 @@ class Worker:
             fix=getattr(error, "fix", ""),
             dead_lettered=True,
         )
-        self._dead_letters.send(delivery.body, failure, receive_count=delivery.receive_count)
-        if message is not None and not self._runlog.dead_lettered_in(message.run_id, failure.source_id):
-            batch.add(message.run_id, "failed")
-        self._runlog.record_failure(message.run_id if message else None, failure)
-        # A record blocked by several causes (an unmapped employee and a closed period) is listed under each.
-        for key, text, fix in list(getattr(error, "causes", lambda: [])())[1:]:
-            self._runlog.record_failure(None, failure.model_copy(update={"cause_key": key, "reason": text, "fix": fix}))
-        count("Failed")
+        try:
+            self._dead_letters.send(delivery.body, failure, receive_count=delivery.receive_count)
+            unsent = None
+        except Exception as refused:  # noqa: BLE001 - raised below, once the failure is recorded and logged
+            unsent = refused
         ids = self._definition.ids(failure.source_id, failure.target_id)
         extra = {**ids, "failure_kind": failure.kind, "cause_key": cause, "failure_reason": reason}
-        if systemic:
-            # The breaker's one ERROR line speaks for a systemic cause; each record it holds back is still
-            # findable by its IDs at WARNING.
-            logger.warning(f"{self.sync} {failure.source_id}: dead-lettered: {reason}", extra=extra)
-        else:
-            logger.error(f"{self.sync} {failure.source_id}: dead-lettered: {reason}", extra=extra)
+        try:
+            if message is not None and not self._runlog.dead_lettered_in(message.run_id, failure.source_id):
+                batch.add(message.run_id, "failed")
+            self._runlog.record_failure(message.run_id if message else None, failure)
+            # A record blocked by several causes (an unmapped employee and a closed period) is listed under each.
+            for key, text, fix in list(getattr(error, "causes", lambda: [])())[1:]:
+                update = {"cause_key": key, "reason": text, "fix": fix}
+                self._runlog.record_failure(None, failure.model_copy(update=update))
+            count("Failed")
+        finally:  # the ERROR line names the failure even when the run log or the dead-letter queue is out of reach
+            if unsent is not None:
+                # Returned to the queue: SQS delivers it again, and redrives it (without a reason) in the end.
+                logger.error(
+                    f"{self.sync} {failure.source_id}: not dead-lettered ({type(unsent).__name__}: {unsent}), "
+                    f"left on the queue: {reason}",
+                    extra=extra,
+                )
+            elif systemic:
+                # The breaker's one ERROR line speaks for a systemic cause; each record it holds back is still
+                # findable by its IDs at WARNING.
+                logger.warning(f"{self.sync} {failure.source_id}: dead-lettered: {reason}", extra=extra)
+            else:
+                logger.error(f"{self.sync} {failure.source_id}: dead-lettered: {reason}", extra=extra)
+        if unsent is not None:
+            raise unsent
 
     def _target_of(self, message: WorkMessage | None) -> str | None:
         """The other system's ID, when the record was synced before: failures name both IDs."""
