@@ -264,3 +264,28 @@ def test_an_item_clicktime_says_is_not_foreign_is_its_amount_whatever_foreign_fi
     # the flag absent (older answers): a foreign currency with its amount is still foreign
     old = ExpenseItem(**base, Currency="USD", AmountForeignCurrency="EUR", AmountForeign=Decimal("46.00"))
     assert spent_by(old, "USD") == ("EUR", Decimal("46.00"), True)
+
+
+# -- a sheet's items read against its own figures (money review, 2026-12-03 evening) -----------------------------
+def test_items_read_are_compared_with_the_sheets_own_figures_only_when_it_gives_them():
+    from ctsync.clicktime.models import ExpenseSheet
+    from ctsync.records.expense_export import SHORT, owes_nothing, short_of
+
+    def item(amount: str) -> ExpenseItem:
+        return ExpenseItem(ID=amount, ExpenseSheetID="1", ExpenseDate="2026-11-10", Amount=Decimal(amount))
+
+    def sheet(**figures) -> ExpenseSheet:
+        return ExpenseSheet(ID="1", UserID="u1", Status="approved", **figures)
+
+    items = [item("40.00"), item("60.00")]
+    # no figures (an older API answer), or a count that is no whole number: exported as read, as before the check
+    assert short_of(sheet(), items[:1]) is None and owes_nothing(sheet(), [])
+    assert short_of(sheet(ExpenseItemCount="two"), items[:1]) is None
+    # a total sent as a double, or rounded to the cent while an item has a tenth of one: not short
+    assert short_of(sheet(TotalAmount=Decimal("100.00000000000001"), ExpenseItemCount=2), items) is None
+    assert short_of(sheet(TotalAmount=Decimal("74.99")), [item("100.00"), item("-25.005")]) is None
+    problem = short_of(sheet(TotalAmount=Decimal("100.00"), ExpenseItemCount="2"), items[:1])
+    assert problem is not None and problem.cause_key == SHORT
+    assert "2 item(s), 100.00 in total" in problem.reason and "1 item(s), 40.00 in total" in problem.reason
+    assert short_of(sheet(ExpenseItemCount=2), [item("0.004")]) is not None  # under a cent: by its count
+    assert not owes_nothing(sheet(TotalAmount=Decimal("100.00")), [])  # an empty read is not an emptied sheet

@@ -145,6 +145,9 @@ class ExpenseSheet(ClickTimeModel):
     Status: str
     Paid: bool | None = None
     TotalAmount: Number | None = None
+    # verbose only; read as sent, like a timesheet's DayTotals (a cross-check of the items read: a malformed count
+    # must not make the sheet unreadable)
+    ExpenseItemCount: Any = None
     ApprovedDate: Instant | None = None
     ApprovedByUserID: str | None = None
 

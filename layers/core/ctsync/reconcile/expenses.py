@@ -5,7 +5,8 @@ Compared in the currency each expense was spent in, so no exchange rate enters t
   NetSuite employee, project and currency; an item counts what was spent (`AmountForeign` in
   `AmountForeignCurrency` for a foreign item, else `Amount` in the company currency), rounded to the currency's
   precision. Read from the items here, not from the exporter's lines. Sheets blocked by an open cause (what the
-  exporter's plan refuses: an unmapped expense type, employee or project) are left out and listed in the notes
+  exporter's plan refuses: an unmapped expense type, employee or project, items read that do not add up to the sheet's
+  own figures) are left out and listed in the notes
   with their amounts, not counted as differences; the report an earlier approval of such a sheet left in NetSuite
   is still read (it must be there, and its receipts linked), counted in the `netsuite` total and in
   `netsuite_of_blocked_sheets`, and named in the sheet's note. A sheet ClickTime sends unreadable (an item the
@@ -47,7 +48,7 @@ from ctsync.netsuite.client import NetSuiteClient
 from ctsync.netsuite.errors import NetSuiteNotFound
 from ctsync.reconcile.report import Check, Reconciliation, groups_check, unreadable
 from ctsync.records.clicktime_source import EXPENSE_SHEETS, ApprovedSheetSource
-from ctsync.records.expense_export import ITEM_KIND, KIND, RECORD, ExpenseExport
+from ctsync.records.expense_export import ITEM_KIND, KIND, RECORD, ExpenseExport, owes_nothing
 from ctsync.records.expense_lines import EXTERNAL_PREFIX, ReportPlan, posted_period, spent_by, unlike_plan
 from ctsync.records.netsuite_source import keyset
 from ctsync.records.references import ClickTimeReferences, NetSuiteReferences, People, Projects
@@ -92,7 +93,8 @@ def reconcile_expenses(
             items = clicktime.expense_items(ExpenseSheetID=sheet.ID)
             mapping = mappings.get(KIND, sheet.ID)
             live = mapping is not None and not mapping.deleted
-            plan = export.plan(sheet, items, exported=live, posted_to=posted_period(mapping)) if items else None
+            owed = not owes_nothing(sheet, items)  # an empty read of a sheet that says it has items is blocked
+            plan = export.plan(sheet, items, exported=live, posted_to=posted_period(mapping)) if owed else None
         except (BadInput, ValidationError) as error:
             notes.append(unreadable(f"expense sheet {raw.get('ID')}", error))
             continue
@@ -104,7 +106,7 @@ def reconcile_expenses(
         if plan.problems:
             for iso, amount in spent:
                 blocked[iso] += round_money(amount, places(iso))
-            total = ", ".join(f"{amount} {iso}" for iso, amount in spent)
+            total = ", ".join(f"{amount} {iso}" for iso, amount in spent) or "none read"
             note = f"expense sheet {sheet.ID} ({len(items)} item(s): {total}) is blocked: {plan.problems[0].reason}"
             if live:
                 held[sheet.ID] = mapping.target_id  # type: ignore[union-attr]

@@ -7,6 +7,9 @@ it the sheet's items and NetSuite's accounting periods (once per run and minute,
   marked **paid** in ClickTime counts as approved: it was approved, and paying it changes nothing NetSuite holds.
   An approved sheet with no items owes nothing: it gets no report, and one an earlier approval left goes the same
   way (an emptied sheet re-approved);
+- blocks a sheet whose items read do not add up to the sheet's own figures (`TotalAmount`, `ExpenseItemCount`):
+  ClickTime returns only the items its API user may see, and what it leaves out would be exported short, or an
+  empty read taken for an emptied sheet and its report deleted (`short_of`). Nothing is written, nothing deleted;
 - else builds the whole report first (`plan`): employee (`records.references.People`, the time export's way),
   the report's currency (the employee's subsidiary's), date (by `expenses.tran_date`), posting period (a closed
   or A/P-locked one by `accounting.on_closed_period`), memo (the title), classifications, approval boxes, and
@@ -199,6 +202,8 @@ class ExpenseExport(SheetExport):
             return plan
         if items is None:
             items = self._clicktime.expense_items(ExpenseSheetID=sheet.ID)
+        if (short := short_of(sheet, items)) is not None:
+            plan.problems.append(short)
         projects.read_projects_of_tasks(i.TaskID for i in items if i.TaskID)
         for item in sorted(items, key=lambda i: (i.ExpenseDate[:10], id_order(i.ID))):
             self._plan_line(plan, item, projects)
@@ -434,7 +439,7 @@ class ExpenseExport(SheetExport):
             items = self._clicktime.expense_items(ExpenseSheetID=sheet.ID)
         except BadInput as unreadable:  # this sheet's, as the worker would refuse it: the others are still judged
             return "fail", str(unreadable)
-        if items:
+        if not owes_nothing(sheet, items):
             exported = mapping is not None and not mapping.deleted and bool(mapping.target_id)
             plan = self.plan(sheet, items, exported=exported, posted_to=self.posted_to(mapping))
             problems = merged(plan.problems)
@@ -583,12 +588,13 @@ class ExpenseExport(SheetExport):
             self._mappings.release(lock)
             return Outcome("skipped", before.target_id, "stale: a newer approval was exported already")
         items = reads.items.result()
-        if not items:
+        if not items and receipts_only:
+            self._mappings.release(lock)
+            return Outcome("skipped", before.target_id if before else None, "sheet has no items: no receipts")
+        if owes_nothing(sheet, items):
             # Nothing is owed: no report of no lines (whether NetSuite's REST API refuses one is unverified; its
-            # form does), and an earlier one leaves
-            if receipts_only:
-                self._mappings.release(lock)
-                return Outcome("skipped", before.target_id if before else None, "sheet has no items: no receipts")
+            # form does), and an earlier one leaves. An empty read of a sheet whose own figures say it has items is
+            # not that: the plan blocks it (`short_of`), and its report stays.
             return self._withdraw(lock, message, EMPTY, attempt, fingerprint=message.fingerprint)
         children = {m.source_id: m for m in self._mappings.children(KIND, sheet.ID)}
         exported = bool(before and not before.deleted)
@@ -865,6 +871,65 @@ class ExpenseExport(SheetExport):
             " = flag, is not changed by the sync: adjust it in NetSuite, or once NetSuite lets it (rejected by"
             " accounting, the period reopened) run ctns backfill expenses --since <approval date>",
         )
+
+
+SHORT = "clicktime-expense-items-short"  # the cause of a sheet whose items read lack what the sheet itself has
+SHORT_FIX = (
+    "give the integration's ClickTime user access to every item of the sheet (ClickTime returns only the expense items "
+    "its user may see; UNVERIFIED which role or permission that is: an administrator sees all), then run ctns "
+    "redrive expenses, or ctns backfill expenses --since <approval date>"
+)
+SHORT_BY = Decimal("0.01")  # the least difference of amounts that makes a sheet short (below: a rounded total)
+
+
+def short_of(sheet: ExpenseSheet, items: list[ExpenseItem]) -> Problem | None:
+    """The problem of a sheet whose items read do not add up to its own figures: `ExpenseItemCount` (verbose) and
+    `TotalAmount`, as ClickTime gives them on the sheet; None when they agree. ClickTime returns only the items its
+    API user may see: an item it leaves out would be exported short, and an empty read of a re-approved sheet taken
+    for an emptied sheet (its report deleted).
+
+    A figure the sheet does not carry (an older API answer, a count sent without verbose, or one that is not a whole
+    number) is not compared: a sheet that carries neither is exported as read, as before the check. The amounts are
+    compared to the cent (`SHORT_BY`): ClickTime sends its total as a double, perhaps rounded while an item has a
+    tenth of a cent. UNVERIFIED: that `TotalAmount` sums every item's `Amount` (reimbursable or not, in the
+    company currency, as `Amount` is); the simulator's does. A hidden item under a cent is caught by its count only.
+    Every disagreement counts, a read with more than the sheet says too (a hidden refund, a list paged over a change)."""
+    said: list[str] = []
+    read: list[str] = []
+    count = _whole(sheet.ExpenseItemCount)
+    if count is not None and count != len(items):
+        said.append(f"{count} item(s)")
+        read.append(f"{len(items)} item(s)")
+    if sheet.TotalAmount is not None and sheet.TotalAmount.is_finite():
+        total = sum((item.Amount for item in items), Decimal(0))
+        if abs(total - sheet.TotalAmount) >= SHORT_BY:
+            said.append(f"{sheet.TotalAmount} in total")
+            read.append(f"{total} in total")
+    if not said:
+        return None
+    return Problem(
+        SHORT,
+        f"expense sheet {sheet.ID}: ClickTime's sheet says {', '.join(said)}, its items read are {', '.join(read)}: "
+        "what ClickTime did not return is not exported, nothing is written and no report is deleted",
+        SHORT_FIX,
+    )
+
+
+def owes_nothing(sheet: ExpenseSheet, items: list[ExpenseItem]) -> bool:
+    """Whether an approved sheet has no items, as ClickTime gives both: no report is owed, and one an earlier
+    approval left leaves NetSuite. Not a sheet whose own figures say it has items (`short_of`): it is blocked."""
+    return not items and short_of(sheet, items) is None
+
+
+def _whole(value: Any) -> int | None:
+    """A count as ClickTime sends it (a number, or a string of one); None when absent or not a whole number."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        number = Decimal(str(value))
+    except ArithmeticError:
+        return None
+    return int(number) if number.is_finite() and number == number.to_integral_value() else None
 
 
 __all__ = [
