@@ -79,17 +79,23 @@ def render_table(passes: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def records_in(failures: list[dict[str, Any]]) -> int:
+    """How many records the failures are about: a record the run flagged twice (two causes) is one record."""
+    return len({(f["sync"], f["source_id"]) for f in failures})
+
+
 def render_failures(failures: list[dict[str, Any]], *, kept_in: str | None = None) -> str:
     """`kept_in` says where the failed records wait (a dead-letter queue that outlives the run); without it the
     run's queues were in memory, and the text does not send anyone looking for them."""
     if not failures:
         return "No failures."
+    records = records_in(failures)
     if kept_in:
         # The queues outlive the run: what waits there may have failed in an earlier run (the table counts this one)
-        lines = [f"{len(failures)} record(s) wait in {kept_in} (failed in this run or an earlier one):"]
+        lines = [f"{records} record(s) wait in {kept_in} (failed in this run or an earlier one):"]
     else:
         lines = [
-            f"{len(failures)} record(s) failed (this run's dead-letter queues were in memory and are gone with it; "
+            f"{records} record(s) failed (this run's dead-letter queues were in memory and are gone with it; "
             "the reasons are below):"
         ]
     for f in failures:

@@ -103,7 +103,7 @@ def _chosen(syncs: list[str]) -> list[str] | None:
 def _report(
     out: Output, passes: list[dict[str, Any]], *, kept_in: str | None, logs: Path, extra: dict[str, Any]
 ) -> int:
-    from ctns.report import render_failures, render_table
+    from ctns.report import records_in, render_failures, render_table
 
     failures = passes[-1]["failures"] if passes else []
     polls_failed = [
@@ -116,7 +116,7 @@ def _report(
     out.line()
     out.line(
         render_failures(failures[:SHOWN_FAILURES], kept_in=kept_in).replace(
-            f"{len(failures[:SHOWN_FAILURES])} record(s)", f"{len(failures)} record(s)", 1
+            f"{records_in(failures[:SHOWN_FAILURES])} record(s)", f"{records_in(failures)} record(s)", 1
         )
     )
     if len(failures) > SHOWN_FAILURES:

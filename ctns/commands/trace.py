@@ -27,7 +27,6 @@ from ctsync.records.customers import KIND as CUSTOMER_KIND
 from ctsync.records.expense_lines import ITEM_KIND as EXPENSE_ITEM_KIND
 from ctsync.records.time_export import ENTRY_KIND as TIME_ENTRY_KIND
 from ctsync.state import Mapping
-from ctsync.state.table import SK
 from ctsync.sync.registry import SYNC_NAMES, SyncSpec, spec
 
 RUNS_LOOKED_AT = 30
@@ -89,8 +88,7 @@ def _runs_around(target: Target, sync: str, mapping: Mapping) -> str | None:
 def _failures(target: Target, sync: str, source_id: str) -> list[dict[str, Any]]:
     found = []
     for run_id in target.runlog.runs(sync, limit=RUNS_LOOKED_AT):
-        item = target.table.get_item(Key={"pk": f"RUN#{run_id}", SK: f"FAIL#{source_id}"}).get("Item")
-        if item:
+        for item in target.runlog.failures_of(run_id, source_id):
             cause = target.runlog.cause(sync, item.get("cause_key", "")) if item.get("cause_key") else None
             found.append(
                 {

@@ -818,6 +818,40 @@ def test_failures_are_listed_per_run_and_grouped_by_cause_key(table):
     assert causes["period-closed"].fix == "reopen Oct 2026"
 
 
+def test_a_run_keeps_every_failure_of_one_record(table):
+    """Keyed by the record alone, a record's second failure of a run overwrote its first (review, 2026-12-03
+    evening): two causes of one record, a flag and then its dead letter, are each kept; a flag recorded again (a
+    retry) and a dead letter redriven are still one item each."""
+    log = RunLog(table)
+    log.start("time", "run-1", started_at=T0)
+
+    def fail(key: str, reason: str, **extra: Any) -> None:
+        log.record_failure(
+            "run-1",
+            Failure(sync="time", source_id="ts-1", kind="FLAGGED", reason=reason, cause_key=key, at=T0, **extra),
+        )
+
+    fail("frozen", "bills 1, 2 frozen")
+    fail("short", "the report is short")
+    fail("short", "the report is short")  # a retry tells it again
+    fail("gave-up:x", "gave up", dead_lettered=True)
+    fail("gave-up:x", "gave up again", dead_lettered=True)  # a redrive that fails again
+    log.record_failure(
+        "run-1", Failure(sync="time", source_id="ts-10", kind="FLAGGED", reason="other", cause_key="short", at=T0)
+    )
+
+    reasons = sorted(f.reason for f in log.failures("run-1") if f.source_id == "ts-1")
+    assert reasons == ["bills 1, 2 frozen", "gave up again", "the report is short"]
+    assert sorted(i["reason"] for i in log.failures_of("run-1", "ts-1")) == reasons  # not ts-10's
+    assert log.dead_lettered_in("run-1", "ts-1") is True
+
+    # A failure naming several flags of the record (`records.blocking.record_flags`) counts each
+    log.record_failure(
+        None, Failure(sync="time", source_id="ts-2", kind="FLAGGED", reason="bills 3, 4", cause_key="frozen"), count=2
+    )
+    assert log.cause("time", "frozen").count == 3
+
+
 def test_a_cause_lists_a_bounded_sample_counts_everything_and_expires(table):
     log = RunLog(table, retention_days=30)
     for n in range(BLOCKED_SAMPLE + 20):

@@ -7,7 +7,10 @@ allocation). The totals give ClickTime's own figure (`clicktime_approved`, its e
 should hold (`clicktime_in_minutes`) and what the rounding to the minute added between them (`rounding`).
 Timesheets blocked by an open cause (an unmapped employee, a task without a service item: what the
 exporter's plan refuses) and time on jobs that are not NetSuite projects are left out of the comparison and
-listed in the notes, with their hours; so is a timesheet ClickTime sends unreadable (named with the reason).
+listed in the notes, with their hours; so is a timesheet ClickTime sends unreadable (named with the reason). The
+bills an earlier approval of a blocked timesheet left in NetSuite are left out of the comparison too (counted,
+they were differences per day, billable and in total: review, 2026-12-03 evening), as the expense reconciliation
+does: counted in the `netsuite` total and in `netsuite_of_blocked_sheets`, and named in the sheet's note.
 
 NetSuite side: every time bill whose external ID says it came from ClickTime (`ct-te-…`), grouped the same
 way, on its own `trandate` (a bill the export moved to another period by `on_closed_period` counts on the day it
@@ -65,6 +68,7 @@ def reconcile_time(
     expected: dict[Group, int] = defaultdict(int)
     billable: dict[Group, int] = defaultdict(int)
     notes: list[str] = []
+    blocked_notes: dict[str, int] = {}  # blocked timesheet -> its note's place in `notes`
     blocked_hours = Decimal(0)
     exact_hours = Decimal(0)  # ClickTime's own figure of the time compared: its hours, not rounded
     planned: dict[str, BilledAs] = {}  # entry -> the task and service item the export plans for its bill
@@ -86,6 +90,7 @@ def reconcile_time(
             # Not exported, and reported as a cause: listed here with its hours, not counted as a difference.
             sheet_hours = sum((e.Hours for e in entries), Decimal(0))
             blocked_hours += sheet_hours
+            blocked_notes[str(sheet["ID"])] = len(notes)
             notes.append(f"timesheet {sheet['ID']} ({sheet_hours} h) is blocked: {problems[0].reason}")
             continue
         planned.update({e.entry_id: _billed_as(e.payload, e.minutes) for e in plan.entries})
@@ -110,7 +115,15 @@ def reconcile_time(
             billable[(employee, project, entry.Date[:10])] += allocated[entry.ID] if entry.IsBillable else 0
     notes.extend(_bills_in_doubt(mappings, config))
     approved = {str(sheet["ID"]) for sheet in source.approved_sheets(window)}
-    found, found_billable, strays, held = _netsuite_minutes(netsuite, mappings, approved, first_day)
+    read = _netsuite_minutes(netsuite, mappings, approved, set(blocked_notes), first_day)
+    found, found_billable, strays, held = read.found, read.billable, read.strays, read.held
+    for sheet_id, bills in read.kept.items():
+        kept = sum(bills.values())
+        notes[blocked_notes[sheet_id]] += (
+            f"; NetSuite keeps {len(bills)} time bill(s) ({duration(kept)}) of its earlier approval: "
+            + ", ".join(sorted(bills, key=lambda b: (len(b), b)))
+        )
+    kept_total = sum(minutes for bills in read.kept.values() for minutes in bills.values())
     unlike = [
         f"time entry {entry} (time bill {bill}): {_billed_text(as_held)} in NetSuite, {_billed_text(planned[entry])} "
         "planned"
@@ -159,7 +172,8 @@ def reconcile_time(
         totals={
             "clicktime_approved": f"{exact_hours} h",
             "clicktime_in_minutes": duration(clicktime_total),
-            "netsuite": duration(netsuite_total),
+            "netsuite": duration(netsuite_total + kept_total),
+            "netsuite_of_blocked_sheets": duration(kept_total),
             "rounding": _rounding(clicktime_total, exact_hours, len(expected)),
             "blocked": f"{blocked_hours} h",
             "groups": str(len(expected)),
@@ -229,12 +243,21 @@ def _billed_text(billed: BilledAs) -> str:
     return f"task {billed.task}, item {billed.item}, {duration(billed.minutes)} {kind}{rate}"
 
 
+class _Read(NamedTuple):
+    found: dict[Group, int]  # minutes per group of the bills of approved timesheets (not blocked)
+    billable: dict[Group, int]  # of those, the minutes NetSuite holds billable
+    strays: list[str]  # bills that should not be there
+    held: dict[str, tuple[str, BilledAs]]  # entry of an approved timesheet -> its bill's ID and what it says
+    kept: dict[str, dict[str, int]]  # blocked timesheet -> the minutes of each bill its earlier approval left
+
+
 def _netsuite_minutes(
-    netsuite: NetSuiteClient, mappings: MappingStore, approved: set[str], first_day: date
-) -> tuple[dict[Group, int], dict[Group, int], list[str], dict[str, tuple[str, BilledAs]]]:
+    netsuite: NetSuiteClient, mappings: MappingStore, approved: set[str], blocked: set[str], first_day: date
+) -> _Read:
     """Minutes per group of the bills of approved timesheets in the look-back, of those NetSuite holds
     billable, the bills that should not be there (their timesheet is not approved any more, or the mapping
-    store does not know them), and per entry of an approved timesheet its bill's ID, task and service item."""
+    store does not know them), per entry of an approved timesheet its bill's ID, task and service item, and apart
+    the bills of approved timesheets `blocked` by an open cause (kept in NetSuite, not compared)."""
     bills = {m.target_id: m for m in mappings.all_of_kind(ENTRY_KIND)}
     periods = {m.source_id: m.details.get("period_start", "") for m in mappings.all_of_kind("timesheet")}
 
@@ -250,6 +273,7 @@ def _netsuite_minutes(
     billable: dict[Group, int] = defaultdict(int)
     strays: list[str] = []
     held: dict[str, tuple[str, BilledAs]] = {}
+    kept: dict[str, dict[str, int]] = defaultdict(dict)
     for row in netsuite.rows(query):
         bill = bills.get(str(row["id"]))
         if bill is None:
@@ -259,6 +283,9 @@ def _netsuite_minutes(
         if sheet not in approved:
             if periods.get(sheet, "") >= first_day.isoformat():
                 strays.append(f"time bill {row['id']} belongs to timesheet {sheet}, which is not approved")
+            continue
+        if sheet in blocked:
+            kept[sheet][str(row["id"])] = netsuite_minutes(row["hours"])
             continue
         worked, on = bill.details.get("date"), row["trandate"]
         day = worked if worked and on in (worked, bill.details.get("posted")) else on
@@ -275,4 +302,4 @@ def _netsuite_minutes(
                 _rate_text(row.get("rate")),
             ),
         )
-    return dict(found), dict(billable), strays, held
+    return _Read(dict(found), dict(billable), strays, held, dict(kept))

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from ctsync.errors import NeedsAttention
 from ctsync.netsuite.errors import NetSuiteError
 from ctsync.state import Failure, RunLog
+from ctsync.state.runlog import REASON_LIMIT
 from ctsync.sync.messages import WorkMessage
 from ctsync.timeutil import utc_now
 
@@ -73,21 +74,39 @@ def record_flags(
     fix: str,
     kind: str = "FLAGGED",
 ) -> None:
-    """Each text a cause a person sees, not a silent skip (a change NetSuite must not receive, a receipt that
-    could not be stored); `what` names the record, e.g. "timesheet 123"."""
-    for text in texts:
-        runlog.record_failure(
-            message.run_id,
-            Failure(
-                sync=message.sync,
-                source_id=message.source_id,
-                kind=kind,
-                reason=f"{what}: {text}",
-                cause_key=cause_key,
-                fix=fix,
-                at=utc_now(),
-            ),
-        )
+    """The texts a cause a person sees, not a silent skip (a change NetSuite must not receive, a receipt that
+    could not be stored); `what` names the record, e.g. "timesheet 123". One failure of the record for the cause,
+    naming every text (`flagged`) and counted once per text: one failure per text, each overwrote the one before
+    in the run and in the cause's reason, which named only the last (two frozen bills of a timesheet, two amounts
+    of an expense sheet rounded: review, 2026-12-03 evening)."""
+    if not texts:
+        return
+    runlog.record_failure(
+        message.run_id,
+        Failure(
+            sync=message.sync,
+            source_id=message.source_id,
+            kind=kind,
+            reason=flagged(what, texts),
+            cause_key=cause_key,
+            fix=fix,
+            at=utc_now(),
+        ),
+        count=len(texts),
+    )
+
+
+def flagged(what: str, texts: list[str], limit: int = REASON_LIMIT) -> str:
+    """`what: text; text; …`, every text while the whole stays within `limit` characters (a cause keeps that much
+    of its reason), then how many more there are; the first text always."""
+    head = f"{what}: {texts[0]}"
+    for shown, text in enumerate(texts[1:], start=1):
+        longer = f"{head}; {text}"
+        left = len(texts) - shown - 1
+        if len(longer) + (len(f"; and {left} more") if left else 0) > limit:
+            return f"{head}; and {len(texts) - shown} more"
+        head = longer
+    return head
 
 
 def keyed(error: NetSuiteError, cause: str, fix: str) -> NetSuiteError:

@@ -26,6 +26,7 @@ from ctsync.timeutil import format_instant, parse_instant, utc_now
 
 OUTCOMES = ("created", "updated", "unchanged", "skipped", "failed", "retried", "deferred")
 BLOCKED_SAMPLE = 50  # records listed per cause; the count is always complete
+REASON_LIMIT = 1000  # characters of a failure's text a cause keeps
 
 
 class Failure(BaseModel):
@@ -184,9 +185,15 @@ class RunLog:
         self._table.put_item(Item={PK: f"RUN#{run_id}", SK: f"NOTE#{key}", "text": text, TTL_ATTRIBUTE: self._expiry()})
 
     # -- failures and their causes --------------------------------------------------------------------
-    def record_failure(self, run_id: str | None, failure: Failure) -> bool:
-        """Keep the failure with its run (when known) and add it to its cause; True when the cause is new
-        or had been resolved (the first failure of a cause is the one worth an ERROR line)."""
+    def record_failure(self, run_id: str | None, failure: Failure, *, count: int = 1) -> bool:
+        """Keep the failure with its run (when known) and add it to its cause, as `count` failures (one failure
+        naming several flags of a record counts each); True when the cause is new or had been resolved (the first
+        failure of a cause is the one worth an ERROR line).
+
+        A run keeps one item per record it dead-lettered (`FAIL#<source>`: dead-lettered again, by a redrive, it
+        is the same failure) and one per other failure of the record, by cause and text: keyed by the record alone,
+        a record's second flag of a run (another cause, or the same cause again) overwrote its first, and a dead
+        letter its flags (review, 2026-12-03 evening)."""
         into = RECORDED.get()
         if into is not None:
             into.add((failure.source_id, _cause_key(failure)))
@@ -194,12 +201,12 @@ class RunLog:
             self._table.put_item(
                 Item={
                     PK: f"RUN#{run_id}",
-                    SK: f"FAIL#{failure.source_id}",
+                    SK: failure_key(failure),
                     **failure.model_dump(mode="json", exclude_none=True),
                     TTL_ATTRIBUTE: self._expiry(),
                 }
             )
-        return self._add_to_cause(failure)
+        return self._add_to_cause(failure, count)
 
     def dead_lettered_in(self, run_id: str, source_id: str) -> bool:
         """Whether the run dead-lettered this record already (a redrive that fails it again is not a new failure of
@@ -207,7 +214,7 @@ class RunLog:
         item = self._table.get_item(Key={PK: f"RUN#{run_id}", SK: f"FAIL#{source_id}"}).get("Item")
         return bool(item and item.get("dead_lettered"))
 
-    def _add_to_cause(self, failure: Failure) -> bool:
+    def _add_to_cause(self, failure: Failure, count: int = 1) -> bool:
         at = format_instant(failure.at)
         key = {PK: f"CAUSE#{failure.sync}", SK: _cause_key(failure)}
         names = {
@@ -223,9 +230,9 @@ class RunLog:
         values: dict[str, Any] = {
             ":at": at,
             ":k": failure.kind,
-            ":r": failure.reason[:1000],
+            ":r": failure.reason[:REASON_LIMIT],
             ":fix": failure.fix,
-            ":one": 1,
+            ":one": count,
             ":true": True,
             ":ttl": self._expiry(failure.at),
         }
@@ -344,6 +351,11 @@ class RunLog:
     def failures(self, run_id: str) -> list[Failure]:
         return [Failure.model_validate(i) for i in self._items(run_id) if i[SK].startswith("FAIL#")]
 
+    def failures_of(self, run_id: str, source_id: str) -> list[dict[str, Any]]:
+        """The run's failure items about one record (its dead letter, and each flag it went through with)."""
+        items = self._query(Key(PK).eq(f"RUN#{run_id}") & Key(SK).begins_with(f"FAIL#{source_id}"))
+        return [item for item in items if of_record(item[SK], source_id)]
+
     def runs(self, sync: str, limit: int = 20) -> list[str]:
         """The most recent run IDs of a sync, newest first."""
         response = self._table.query(
@@ -373,6 +385,20 @@ def note_key(kind: str, text: str) -> str:
     different records past it (two time entries on one ClickTime task) overwrote each other (review, 2026-12-03)."""
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
     return f"{kind}:{cause_part(text)[:60]}:{digest}"
+
+
+def failure_key(failure: Failure) -> str:
+    """The sort key of a run's item for the failure: the record's alone for a dead letter, else the record's with
+    the cause and text it tells (the same flag recorded again, by a retry, is the same item)."""
+    if failure.dead_lettered:
+        return f"FAIL#{failure.source_id}"
+    digest = hashlib.sha256(f"{_cause_key(failure)}\n{failure.reason}".encode()).hexdigest()[:12]
+    return f"FAIL#{failure.source_id}#{digest}"
+
+
+def of_record(sort_key: str, source_id: str) -> bool:
+    """Whether a run's failure item (its sort key) is about the record `source_id`."""
+    return sort_key == f"FAIL#{source_id}" or sort_key.startswith(f"FAIL#{source_id}#")
 
 
 def _cause_key(failure: Failure) -> str:
