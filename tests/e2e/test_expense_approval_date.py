@@ -45,3 +45,20 @@ def test_report_dated_by_approval_is_dated_the_day_clicktime_says_it_was_approve
         f"sheet approved with ApprovedDate {stamp!r}: its report is dated {report['tranDate']}, not {day} "
         "(netsuite.timezone America/Los_Angeles)"
     )
+
+
+def test_a_sheet_without_the_date_its_report_is_dated_by_is_blocked_with_the_fix(world_factory):
+    """Under `expenses.tran_date = approval` a sheet ClickTime lists as approved without its ApprovedDate is
+    blocked (its report's date is unknown): the cause said so but not what to do (money review, 2026-12-03)."""
+    world = world_factory({"expenses": {"tran_date": "approval"}})
+    sheet = world.sheet()
+    world.item(sheet, "42.50")
+    world.approve(sheet)
+    world.set_approved_date(sheet, None)
+    world.ct.clock.advance(timedelta(hours=1))
+    world.run()
+
+    assert world.report(sheet) is None
+    (cause,) = [c for c in world.causes() if c.key == "bad-input:approveddate"]
+    assert sheet in cause.reason and "expenses.tran_date = approval" in cause.reason
+    assert "approve it again in ClickTime" in cause.fix and "expenses.tran_date = sheet" in cause.fix

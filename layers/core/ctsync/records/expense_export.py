@@ -235,11 +235,20 @@ class ExpenseExport(SheetExport):
         else:
             day = date.fromisoformat(sheet.ExpenseSheetDate[:10]) if sheet.ExpenseSheetDate else None
         if day is None:
-            field_name = "ApprovedDate" if self._settings.tran_date == "approval" else "ExpenseSheetDate"
+            by_approval = self._settings.tran_date == "approval"
+            field_name = "ApprovedDate" if by_approval else "ExpenseSheetDate"
+            fix = (
+                "approve it again in ClickTime (its new approval carries the date), or date reports by the sheet: "
+                "expenses.tran_date = sheet"
+                if by_approval
+                else "give the expense sheet its date in ClickTime, or date reports by their approval: "
+                "expenses.tran_date = approval"
+            )
             plan.problems.append(
                 Problem(
                     f"bad-input:{field_name.lower()}",
                     f"expense sheet {sheet.ID} has no {field_name} (expenses.tran_date = {self._settings.tran_date})",
+                    fix,
                 )
             )
             return
