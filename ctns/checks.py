@@ -311,9 +311,15 @@ MIN_WORKERS = 2  # an SQS event source mapping's MaximumConcurrency is at least 
 _MIN_WHY = "an SQS event source mapping runs at least 2 workers"
 
 
+def _pollers_reading_netsuite() -> dict[str, int]:
+    """A sync whose source is NetSuite has its poller paging SuiteQL while the workers work what it enqueued."""
+    return {s.name: 1 for s in registry.SYNCS if s.source_system == "netsuite"}
+
+
 def _within(syncs: list[str], target: int, per_worker: dict[str, int]) -> str:
     """What to set so each sync sends at most `target` requests at once, or why no setting can."""
-    if target < MIN_WORKERS:
+    pollers = _pollers_reading_netsuite()
+    if any(target - pollers.get(sync, 0) < MIN_WORKERS for sync in syncs):
         return (
             f"no setting gets below {MIN_WORKERS} ({_MIN_WHY}): raise the account's limit (SuiteCloud Plus), or keep "
             "this stack's syncs off the account's busiest hours"
@@ -322,10 +328,11 @@ def _within(syncs: list[str], target: int, per_worker: dict[str, int]) -> str:
     for sync in syncs:
         parameter = f"{sync.capitalize()}WorkerMaxConcurrency"
         each = per_worker.get(sync, 1)
-        if MIN_WORKERS * each <= target:
-            steps.append(f"set {parameter} to {target // each}")
+        room = target - pollers.get(sync, 0)
+        if MIN_WORKERS * each <= room:
+            steps.append(f"set {parameter} to {room // each}")
         else:  # time: fewer bills at once per worker, then the workers
-            steps.append(f"set time.write_concurrency to {target // MIN_WORKERS} and {parameter} to {MIN_WORKERS}")
+            steps.append(f"set time.write_concurrency to {room // MIN_WORKERS} and {parameter} to {MIN_WORKERS}")
     return "; ".join(steps)
 
 
@@ -336,15 +343,17 @@ def _concurrency(inputs: Inputs, checks: list[Check]) -> None:
     syncs sum to at least 8, over NetSuite's default limit of 5 on every account)."""
     # A time worker writes up to time.write_concurrency bills at once: each of its environments holds that many.
     per_worker = {"time": inputs.config.time.write_concurrency}
-    shares = {sync: n * per_worker.get(sync, 1) for sync, n in inputs.concurrency.items()}
+    pollers = _pollers_reading_netsuite()
+    shares = {sync: n * per_worker.get(sync, 1) + pollers.get(sync, 0) for sync, n in inputs.concurrency.items()}
     total = sum(shares.values())
     busiest = max(shares, key=lambda sync: shares[sync])
     parts = ", ".join(
-        f"{sync} {n} x {per_worker[sync]} (time.write_concurrency)" if per_worker.get(sync, 1) > 1 else f"{sync} {n}"
+        (f"{sync} {n} x {per_worker[sync]} (time.write_concurrency)" if per_worker.get(sync, 1) > 1 else f"{sync} {n}")
+        + (" + 1 poller" if pollers.get(sync) else "")
         for sync, n in inputs.concurrency.items()
     )
     detail = (
-        f"the workers of each sync may send up to this many NetSuite requests at once: {parts}; {total} if every "
+        f"the workers (and pollers) of each sync may send up to this many NetSuite requests at once: {parts}; {total} if every "
         f"sync ran at once ({inputs.concurrency_source})"
     )
     limit = inputs.limit

@@ -239,7 +239,7 @@ def test_check_compares_the_stacks_concurrency_parameters_with_the_limit(deploye
     assert result.code == 2
     concurrency = next(c for c in result.json["checks"] if c["name"] == "NetSuite concurrency")
     assert concurrency["status"] == "FAIL" and "the time sync alone may send 10" in concurrency["detail"]
-    assert "25 if every sync ran at once" in concurrency["detail"] and "the stack's parameters" in concurrency["detail"]
+    assert "27 if every sync ran at once" in concurrency["detail"] and "the stack's parameters" in concurrency["detail"]
     assert "TimeWorkerMaxConcurrency" in concurrency["fix"]
     others = [c for c in result.json["checks"] if c["name"] != "NetSuite concurrency"]
     assert all(c["status"] in ("ok", "skip", "warn") for c in others), others

@@ -177,11 +177,12 @@ def test_check_passes_on_the_local_stack_and_compares_concurrency_with_the_limit
     assert checks["ClickTime administrator"]["status"] == "ok"
     assert checks["NetSuite concurrency"]["status"] == "warn"  # no limit given
 
-    # NetSuite's default limit: each sync alone fits (time 2 x 2 = 4), all four at once (10) would not.
+    # NetSuite's default limit: each sync alone fits (time 2 x 2 = 4), all four at once (12 with the projects and tasks
+    # pollers) would not.
     default = ctns(capsys, "check", "--netsuite-concurrency-limit", "5", "--json")
     assert default.code == 0
     concurrency = next(c for c in default.json["checks"] if c["name"] == "NetSuite concurrency")
-    assert concurrency["status"] == "warn" and "10 if every sync ran at once" in concurrency["detail"]
+    assert concurrency["status"] == "warn" and "12 if every sync ran at once" in concurrency["detail"]
 
     over = ctns(capsys, "check", "--netsuite-concurrency-limit", "3", "--json")
     assert over.code == 2

@@ -1075,3 +1075,13 @@ def test_the_schedule_time_zone_and_the_run_intervals_say_what_they_must_avoid()
     for sync in SYNCS:
         description = specs[f"{prefix(sync)}RunIntervalHours"]["Description"]
         assert "longest gap" in description and "72" in description
+
+
+@pytest.mark.parametrize("name", ["NetSuiteSecretName", "ClickTimeSecretName"])
+def test_a_secret_is_given_by_name_not_by_arn(name: str) -> None:
+    """The roles grant `secret:<name>-??????`: an ARN given here deployed, and every read was denied (template/IAM
+    review, 2026-12-03)."""
+    spec = parameter_specs()[name]
+    pattern = re.compile(spec["AllowedPattern"])
+    assert pattern.fullmatch(spec["Default"]) and pattern.fullmatch("acme/prod/netsuite-tba_2")
+    assert not pattern.fullmatch("arn:aws:secretsmanager:us-east-1:123456789012:secret:ctns/netsuite-AbCdEf")
