@@ -30,6 +30,7 @@ from ctsync.records.projects import ProjectSnapshot, is_open
 from ctsync.records.tasks import COMPLETE, TaskSnapshot
 from ctsync.runtime import Environment, Runtime
 from ctsync.state import Mapping
+from ctsync.state.runlog import failed_phase, phase_source_id
 from ctsync.sync import registry
 from ctsync.sync.definition import ADOPT, SyncDefinition, Window
 from ctsync.sync.messages import Change, WorkMessage
@@ -89,8 +90,13 @@ class SyncPlan:
     notes: list[str] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
-        found = Counter(step.action for step in self.steps)
+        """Records per action: a phase that cannot be read is no record (`unreadable`)."""
+        found = Counter(step.action for step in self.steps if not failed_phase(step.source_id))
         return {action: found.get(action, 0) for action in ACTIONS}
+
+    def unreadable(self) -> list[Step]:
+        """The phases a run could not read (each a step `fail` of `phase:<name>`)."""
+        return [step for step in self.steps if failed_phase(step.source_id)]
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -99,6 +105,7 @@ class SyncPlan:
             "window_start": self.window_start,
             "first_run": self.first_run,
             "counts": self.counts(),
+            "unreadable_phases": [failed_phase(step.source_id) for step in self.unreadable()],
             "steps": [step.as_dict() for step in self.steps if step.action not in ("unchanged",)],
             "notes": self.notes,
         }
@@ -235,7 +242,7 @@ def plan_sync(
                 _judge_batch(sync, runtime, definition, judge, applier, config, batch.changes, adopted, judged, result)
         except NeedsAttention as error:
             result.steps.append(
-                Step("fail", f"phase:{phase}", f"the {phase} phase", f"cannot be read: {error.message}")
+                Step("fail", phase_source_id(phase), f"the {phase} phase of {sync}", f"cannot be read: {error.message}")
             )
             if phase == ADOPT:
                 result.notes.append("a run reads nothing else while adoption fails (it could create twins)")

@@ -6,6 +6,7 @@ from typing import Any
 
 from ctns.runner import SyncRun
 from ctns.session import Session
+from ctsync.state.runlog import failed_phase
 from ctsync.sync.registry import SYNCS
 
 COLUMNS = ("created", "updated", "unchanged", "skipped", "failed")
@@ -45,10 +46,16 @@ def pass_report(session: Session, runs: list[SyncRun]) -> dict[str, Any]:
         row["run_id"] = run.run_id
         row["invocations"] = run.invocations
         syncs[run.sync] = row
+    # A record listed once however many dead letters it has (earlier runs, a backfill): its run failures, or else
+    # its first dead letter. `waiting`: the records (distinct) that are in the dead-letter queues now.
     recorded = {(f["sync"], f["source_id"]) for f in failures}
+    waiting: set[tuple[str, str]] = set()
     for run in runs:
         for letter in session.runner.dead_letters(run.sync):
-            if (letter.sync, letter.source_id) not in recorded:
+            key = (letter.sync, letter.source_id)
+            waiting.add(key)
+            if key not in recorded:
+                recorded.add(key)
                 failures.append(
                     {
                         "sync": letter.sync,
@@ -58,6 +65,9 @@ def pass_report(session: Session, runs: list[SyncRun]) -> dict[str, Any]:
                         "reason": letter.reason,
                     }
                 )
+    for failure in failures:
+        failure["phase"] = failed_phase(failure["source_id"])
+        failure["in_dead_letters"] = (failure["sync"], failure["source_id"]) in waiting
     return {"syncs": syncs, "failures": failures}
 
 
@@ -80,29 +90,68 @@ def render_table(passes: list[dict[str, Any]]) -> str:
 
 
 def records_in(failures: list[dict[str, Any]]) -> int:
-    """How many records the failures are about: a record the run flagged twice (two causes) is one record."""
-    return len({(f["sync"], f["source_id"]) for f in failures})
+    """How many records the failures are about: a record the run flagged twice (two causes) is one record, and a
+    phase that could not be read is no record."""
+    return len({(f["sync"], f["source_id"]) for f in failures if not failed_phase(f["source_id"])})
 
 
-def render_failures(failures: list[dict[str, Any]], *, kept_in: str | None = None) -> str:
+def render_failures(
+    failures: list[dict[str, Any]], *, kept_in: str | None = None, shown: int | None = None, more: str = ""
+) -> str:
     """`kept_in` says where the failed records wait (a dead-letter queue that outlives the run); without it the
-    run's queues were in memory, and the text does not send anyone looking for them."""
+    run's queues were in memory, and the text does not send anyone looking for them. A phase that could not be
+    read is told as a phase: it is no record, and nothing of it waits in a dead-letter queue. `shown`: at most
+    this many record lines (`more` says where the rest are)."""
     if not failures:
         return "No failures."
-    records = records_in(failures)
-    if kept_in:
-        # The queues outlive the run: what waits there may have failed in an earlier run (the table counts this one)
-        lines = [f"{records} record(s) wait in {kept_in} (failed in this run or an earlier one):"]
-    else:
-        lines = [
-            f"{records} record(s) failed (this run's dead-letter queues were in memory and are gone with it; "
-            "the reasons are below):"
-        ]
+    phases = [f for f in failures if failed_phase(f["source_id"])]
+    records = [f for f in failures if not failed_phase(f["source_id"])]
+    lines: list[str] = []
+    if phases:
+        lines.append(
+            f"{len(phases)} phase(s) could not be read (no record of them was read, and none waits in a "
+            "dead-letter queue):"
+        )
+        lines += [f"  - {f['sync']}: {f['reason']} [{f['kind']}]" for f in phases]
+    if records:
+        if kept_in:
+            # The queues outlive the run: what waits there may have failed in an earlier run (the table counts this
+            # one). Counted as records in the queues, not dead letters: a record failed in three runs is one.
+            waiting = [f for f in records if f.get("in_dead_letters", True)]
+            flagged = [f for f in records if not f.get("in_dead_letters", True)]
+            if waiting:
+                lines.append(
+                    f"{records_in(waiting)} record(s) wait in {kept_in} (failed in this run or an earlier one):"
+                )
+                lines += _record_lines(waiting[:shown] if shown is not None else waiting)
+                if shown is not None and len(waiting) > shown:
+                    lines.append(f"  … and {len(waiting) - shown} more" + (f" ({more})" if more else ""))
+                    shown = 0
+                elif shown is not None:
+                    shown -= len(waiting)
+            if flagged:
+                lines.append(f"{records_in(flagged)} record(s) failed in this run and are not in a dead-letter queue:")
+                lines += _record_lines(flagged[:shown] if shown is not None else flagged)
+                if shown is not None and len(flagged) > shown:
+                    lines.append(f"  … and {len(flagged) - shown} more" + (f" ({more})" if more else ""))
+        else:
+            lines.append(
+                f"{records_in(records)} record(s) failed (this run's dead-letter queues were in memory and are gone "
+                "with it; the reasons are below):"
+            )
+            lines += _record_lines(records[:shown] if shown is not None else records)
+            if shown is not None and len(records) > shown:
+                lines.append(f"  … and {len(records) - shown} more" + (f" ({more})" if more else ""))
+    return "\n".join(lines)
+
+
+def _record_lines(failures: list[dict[str, Any]]) -> list[str]:
+    lines = []
     for f in failures:
         source_name, target_name = RECORDS.get(f["sync"], ("source", "target"))
         target = f", {target_name} {f['target_id']}" if f.get("target_id") else f", no {target_name} yet"
         lines.append(f"  - {f['sync']}: {source_name} {f['source_id']}{target} [{f['kind']}]: {f['reason']}")
-    return "\n".join(lines)
+    return lines
 
 
 def render_causes(causes: dict[str, list[dict[str, Any]]]) -> str:

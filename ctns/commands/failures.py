@@ -17,6 +17,7 @@ from ctns.commands.common import add_json_option, add_target_options, target_nam
 from ctns.output import FAILURES, OK, Output
 from ctns.target import Target, check_sync
 from ctsync.records.writeback import NOT_KEPT
+from ctsync.state.runlog import failed_phase
 from ctsync.sync.registry import SYNC_NAMES, spec
 from ctsync.timeutil import format_instant, parse_instant
 
@@ -92,6 +93,9 @@ def open_failures(target: Target, syncs: list[str]) -> list[dict[str, Any]]:
             waiting = by_cause.get(key, [])
             blocked = list(cause.blocked) if cause else []
             blocked += [letter.source_id for letter in waiting if letter.source_id not in blocked]
+            # A phase that could not be read is recorded under `phase:<name>`: it blocks no record, and is told apart.
+            phases = [phase for sid in blocked if (phase := failed_phase(sid))]
+            blocked = [sid for sid in blocked if not failed_phase(sid)]
             sample = waiting[0] if waiting else None
             failed = {letter.source_id: letter.version for letter in sorted(waiting, key=lambda x: x.version)}
             groups.append(
@@ -106,13 +110,15 @@ def open_failures(target: Target, syncs: list[str]) -> list[dict[str, Any]]:
                     "last_seen": cause.last_seen.isoformat() if cause else None,
                     "dead_letters": len(waiting),
                     "records": [describe_record(target, sync, sid, failed.get(sid, "")) for sid in blocked],
+                    "phases": phases,
                 }
             )
     return groups
 
 
 def records_blocked(groups: list[dict[str, Any]]) -> int:
-    """How many records the causes hold: one that two causes hold is one record (it was counted once per cause)."""
+    """How many records the causes hold: one that two causes hold is one record (it was counted once per cause); a
+    phase that could not be read is no record (it is in `phases`, not `records`)."""
     return len({(group["sync"], record["source_id"]) for group in groups for record in group["records"]})
 
 
@@ -135,6 +141,8 @@ def cmd_errors(args: argparse.Namespace, out: Output) -> int:
             )
             out.line(f"  why:     {group['reason']}")
             out.line(f"  fix:     {group['fix'] or fix_hint(group)}")
+            if group["phases"]:
+                out.line(f"  phases:  {', '.join(f'the {phase} phase' for phase in group['phases'])} could not be read")
             shown = group["records"] if args.all else group["records"][:SHOWN]
             for index, record in enumerate(shown):
                 out.line(f"  {'records:' if index == 0 else '':<8} {record['text']}")

@@ -24,6 +24,7 @@ from ctns.plan import ACTIONS, EmptyTable, ReadOnlyTable, SyncPlan, plan_sync, r
 from ctns.target import check_sync
 from ctsync.errors import SyncError
 from ctsync.retry import RetryPolicy
+from ctsync.state.runlog import failed_phase
 from ctsync.sync.registry import SYNC_NAMES
 
 SHOWN = 10
@@ -72,8 +73,13 @@ def cmd_plan(args: argparse.Namespace, out: Output) -> int:
             for note in plan.notes:
                 out.line(f"  {plan.sync}: {note}")
         for plan in plans:
+            unreadable = plan.unreadable()
+            if unreadable:
+                out.line()
+                for step in unreadable:
+                    out.line(f"{step.label} {step.detail}")
             for action in LISTED:
-                steps = [s for s in plan.steps if s.action == action]
+                steps = [s for s in plan.steps if s.action == action and not failed_phase(s.source_id)]
                 if not steps:
                     continue
                 out.line()
@@ -83,7 +89,13 @@ def cmd_plan(args: argparse.Namespace, out: Output) -> int:
                 if not args.all and len(steps) > SHOWN:
                     out.line(f"  … and {len(steps) - SHOWN} more (--all lists them)")
         failing = sum(plan.counts()["fail"] for plan in plans)
+        phases = [step.label for plan in plans for step in plan.unreadable()]
         out.line()
-        out.line(f"{failing} record(s) would fail: fix them before the run." if failing else "Nothing would fail.")
+        if phases:
+            out.line(f"{len(phases)} phase(s) cannot be read ({', '.join(phases)}): fix them before the run.")
+        if failing:
+            out.line(f"{failing} record(s) would fail: fix them before the run.")
+        if not phases and not failing:
+            out.line("Nothing would fail.")
         out.document({"source": source.source, "plans": [plan.as_dict() for plan in plans]})
-        return FAILURES if failing else OK
+        return FAILURES if failing or phases else OK

@@ -101,9 +101,12 @@ def cmd_redrive(args: argparse.Namespace, out: Output) -> int:
         else:
             after = _wait_for_workers(target, sync, args, out)
         report["dead_letters_after"] = after
+        # Records, not dead letters: one record that failed in three runs left three letters
+        records = len({letter.source_id for letter in deadletters.read(sqs, dead_url, sync)}) if after else 0
+        report["records_after"] = records
         if after:
             out.line(
-                _left_over(sync, after, moved, in_queue - moved)
+                _left_over(sync, after, moved, in_queue - moved, records)
                 + f": `ctns errors {sync}` says why"
                 + ("" if target.is_local else f" (--stack {target.name})")
             )
@@ -113,15 +116,24 @@ def cmd_redrive(args: argparse.Namespace, out: Output) -> int:
         return FAILURES if after else OK
 
 
-def _left_over(sync: str, after: int, moved: int, not_moved: int) -> str:
-    """What the dead-letter queue holds once the redriven records are done, `after` counting the whole queue: with a
-    cause chosen, letters of other causes were never moved (they were reported as "in the queue again")."""
+def _left_over(sync: str, after: int, moved: int, not_moved: int, records: int) -> str:
+    """What the dead-letter queue holds once the redriven letters are done, `after` counting the whole queue's dead
+    letters and `records` the distinct records they are of (a record that failed in several runs has a letter of
+    each): with a cause chosen, letters of other causes were never moved (they were reported as "in the queue
+    again")."""
     came_back = max(0, after - not_moved)
+    of = f"{records} record(s)"
     if not not_moved:
-        return f"{after} record(s) of {sync} are in the dead-letter queue again"
+        return f"{after} dead letter(s) of {sync} ({of}) are in the dead-letter queue again"
     if not came_back:
-        return f"None of the {moved} record(s) moved came back; {after} of {sync} not moved by this redrive are still in the dead-letter queue"
-    return f"{came_back} of the {moved} record(s) moved are in the {sync} dead-letter queue again ({after} in all: {not_moved} not moved by this redrive)"
+        return (
+            f"None of the {moved} dead letter(s) moved came back; {after} of {sync} not moved by this redrive "
+            f"({of}) are still in the dead-letter queue"
+        )
+    return (
+        f"{came_back} of the {moved} dead letter(s) moved are in the {sync} dead-letter queue again ({after} in all, "
+        f"of {of}: {not_moved} not moved by this redrive)"
+    )
 
 
 def _move(target: Target, sync: str, cause: str | None, out: Output, *, limit: int) -> tuple[int, str]:

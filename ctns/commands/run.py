@@ -103,7 +103,7 @@ def _chosen(syncs: list[str]) -> list[str] | None:
 def _report(
     out: Output, passes: list[dict[str, Any]], *, kept_in: str | None, logs: Path, extra: dict[str, Any]
 ) -> int:
-    from ctns.report import records_in, render_failures, render_table
+    from ctns.report import render_failures, render_table
 
     failures = passes[-1]["failures"] if passes else []
     polls_failed = [
@@ -114,14 +114,8 @@ def _report(
     out.line()
     out.line(render_table(passes))
     out.line()
-    out.line(
-        render_failures(failures[:SHOWN_FAILURES], kept_in=kept_in).replace(
-            f"{records_in(failures[:SHOWN_FAILURES])} record(s)", f"{records_in(failures)} record(s)", 1
-        )
-    )
-    if len(failures) > SHOWN_FAILURES:
-        more = "`ctns errors` groups them by cause" if kept_in else "the report (--json) lists them all"
-        out.line(f"  … and {len(failures) - SHOWN_FAILURES} more ({more})")
+    more = "`ctns errors` groups them by cause" if kept_in else "the report (--json) lists them all"
+    out.line(render_failures(failures, kept_in=kept_in, shown=SHOWN_FAILURES, more=more))
     for sync, reason in polls_failed:
         out.line(f"The {sync} poller failed: {reason}")
     out.line(f"Function logs (as CloudWatch would show them): {logs}")

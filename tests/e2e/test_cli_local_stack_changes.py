@@ -219,7 +219,7 @@ def test_errors_counts_each_record_once_and_a_redrive_of_one_cause_tells_its_let
 
     moved = next(len(c["records"]) for c in causes if c["cause_key"] == TASK_CAUSE)
     assert one.code == 1 and f"Moved {moved} dead letter(s)" in one.out, one.out
-    assert f"None of the {moved} record(s) moved came back" in one.out, one.out
+    assert f"None of the {moved} dead letter(s) moved came back" in one.out, one.out
     assert "in the dead-letter queue again" not in one.out, one.out
 
 

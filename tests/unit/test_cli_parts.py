@@ -217,6 +217,24 @@ def test_failures_of_an_in_memory_run_are_not_said_to_wait_anywhere():
     assert "NetSuite project 109, no ClickTime job yet [BAD_INPUT]: no customer" in in_memory
 
 
+def test_a_phase_failure_is_told_as_a_phase_and_counted_as_no_record():
+    # Found by a review (2026-12-03): `phase:adopt` was listed as a NetSuite record waiting in a dead-letter queue
+    from ctns.report import records_in, render_failures
+    from ctsync.state.runlog import failed_phase, phase_source_id
+
+    assert failed_phase(phase_source_id("adopt")) == "adopt" and failed_phase("109") is None
+    phase = {"sync": "tasks", "source_id": "phase:adopt", "target_id": None, "kind": "CONFIGURATION"}
+    phase["reason"] = "the adopt phase of the tasks sync could not be read: ClickTime 401"
+    record = {"sync": "projects", "source_id": "109", "target_id": None, "kind": "BAD_INPUT", "reason": "no customer"}
+
+    text = render_failures([phase, record], kept_in="the local stack's dead-letter queues")
+
+    assert records_in([phase, record]) == 1 and "phase:adopt" not in text
+    assert text.startswith("1 phase(s) could not be read") and "- tasks: the adopt phase of the tasks sync" in text
+    assert "1 record(s) wait in the local stack's dead-letter queues" in text
+    assert "record(s)" not in render_failures([phase], kept_in="the local stack's dead-letter queues")
+
+
 # -- files ctns writes: checked before the command does anything ----------------------------------------------
 OUTPUT_OPTIONS = {"logs", "report"}  # every option naming a file ctns writes (a function log, a report)
 

@@ -27,6 +27,20 @@ from ctsync.timeutil import format_instant, parse_instant, utc_now
 OUTCOMES = ("created", "updated", "unchanged", "skipped", "failed", "retried", "deferred")
 BLOCKED_SAMPLE = 50  # records listed per cause; the count is always complete
 REASON_LIMIT = 1000  # characters of a failure's text a cause keeps
+PHASE_PREFIX = "phase:"  # the source ID a failure of a whole phase is recorded under (no record has a colon in it)
+
+
+def phase_source_id(phase: str) -> str:
+    """The source ID a phase that cannot be read is recorded under (the poller), in place of a record's."""
+    return f"{PHASE_PREFIX}{phase}"
+
+
+def failed_phase(source_id: str | None) -> str | None:
+    """The phase a failure is of, when it is of a phase that could not be read rather than of a record; else None.
+    The one test of the two kinds: a phase failure waits in no dead-letter queue and blocks no record."""
+    if source_id and source_id.startswith(PHASE_PREFIX):
+        return source_id[len(PHASE_PREFIX) :] or None
+    return None
 
 
 class Failure(BaseModel):

@@ -32,6 +32,7 @@ from ctsync.config import WindowSettings
 from ctsync.errors import NeedsAttention
 from ctsync.observability import count, logger
 from ctsync.state import Cursor, Failure, MappingStore, ProgressStore, RunEnd, RunLog
+from ctsync.state.runlog import phase_source_id
 from ctsync.sync.definition import ADOPT, SyncDefinition, Window
 from ctsync.sync.messages import Change, PollRequest, PollResult, WorkMessage
 from ctsync.sync.queues import WorkQueue
@@ -230,7 +231,7 @@ class Poller:
         """A phase that cannot be read (a missing permission, a refused query) is one cause; the others go on."""
         failure = Failure(
             sync=self._sync,
-            source_id=f"phase:{phase}",
+            source_id=phase_source_id(phase),
             kind=error.code,
             reason=f"the {phase} phase of the {self._sync} sync could not be read: {error.message}",
             cause_key=error.cause_key,
