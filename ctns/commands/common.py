@@ -20,6 +20,7 @@ from ctns.output import CliError, Output, RedactingStream
 from ctns.stack import ROOT
 from ctns.target import Target, open_target
 from ctsync.state import Mapping
+from ctsync.state.runlog import failed_phase
 
 
 def target_named(target_record: str, mapping: Mapping | None) -> tuple[str | None, str]:
@@ -33,6 +34,23 @@ def target_named(target_record: str, mapping: Mapping | None) -> tuple[str | Non
     if colon and owner.isalpha() and owner_id:
         return mapping.target_id, f"{target_record} of {owner} {owner_id}"
     return mapping.target_id, f"{target_record} {mapping.target_id}"
+
+
+def phases_failed(causes: list[Any]) -> list[str]:
+    """The phases of a sync a run could not read because of these causes (the poller records such a failure under
+    the source ID `phase:<phase>`): what a redrive cannot send again, since only a run reads a phase."""
+    found: list[str] = []
+    for cause in causes:
+        for source_id in cause.blocked:
+            phase = failed_phase(source_id)
+            if phase and phase not in found:
+                found.append(phase)
+    return found
+
+
+def run_command(target: Target, sync: str) -> str:
+    """The command that starts a run of the sync on this target now."""
+    return f"ctns run {sync}" + ("" if target.is_local else f" --stack {target.name}")
 
 
 def log_dir() -> Path:

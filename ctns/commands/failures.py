@@ -13,7 +13,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ctns import deadletters
-from ctns.commands.common import add_json_option, add_target_options, target_named, target_of
+from ctns.commands.common import (
+    add_json_option,
+    add_target_options,
+    run_command,
+    target_named,
+    target_of,
+)
 from ctns.output import FAILURES, OK, Output
 from ctns.target import Target, check_sync
 from ctsync.records.writeback import NOT_KEPT
@@ -148,15 +154,31 @@ def cmd_errors(args: argparse.Namespace, out: Output) -> int:
                 out.line(f"  {'records:' if index == 0 else '':<8} {record['text']}")
             if len(group["records"]) > len(shown):
                 out.line(f"           … and {len(group['records']) - len(shown)} more (--all lists them)")
-            option = "" if group["cause_key"] == NO_CAUSE else f" --cause {group['cause_key']}"
-            stack = f" --stack {target.name}" if not target.is_local else ""
-            out.line(f"  then:    ctns redrive {group['sync']}{option}{stack}")
+            out.line(f"  then:    {next_step(target, group)}")
         return FAILURES
+
+
+def next_step(target: Target, group: dict[str, Any]) -> str:
+    """What to run after the fix: a redrive sends the dead letters back; a cause that only failed a phase of the
+    sync (nothing in the dead-letter queue) is closed by a redrive and read again by a run, which a redrive does not
+    start (a run is `ctns run`'s, with its own confirmation on a deployed stack)."""
+    sync, phases = group["sync"], group["phases"]
+    stack = f" --stack {target.name}" if not target.is_local else ""
+    option = "" if group["cause_key"] == NO_CAUSE else f" --cause {group['cause_key']}"
+    if phases and not group["dead_letters"]:
+        which = " and ".join(phases)
+        return (
+            f"ctns redrive {sync}{option}{stack} (closes the cause), then {run_command(target, sync)}: the {which} "
+            f"phase{'s are' if len(phases) > 1 else ' is'} read again by a run, not a redrive"
+        )
+    return f"ctns redrive {sync}{option}{stack}"
 
 
 def fix_hint(group: dict[str, Any]) -> str:
     """What to do when the failure did not say: by the kind of failure."""
     kind = group["kind"]
+    if group.get("phases") and not group["dead_letters"]:
+        return "fix what the reason names, then close the cause and run the sync (below): the run reads the phase again"
     if kind == "GAVE_UP" or group["cause_key"] == NO_CAUSE:
         return "it kept failing on something that may pass later (throttling, an outage): read the worker's log, then redrive"
     if kind == "BAD_INPUT":

@@ -6,6 +6,11 @@ letters go back to the work queue: by SQS's own redrive task on a deployed stack
 where that task does not exist (the local stack's moto) or when only one cause's records are to go. A
 deployed stack's workers take them from the queue as usual, and the command waits until the queue is empty;
 on the local stack the worker runs here. Exit code 1 when records are back in the dead-letter queue after it.
+
+An invalid stored config document is refused first (one line, exit 2, as `plan` and `check` refuse it): nothing is
+resolved or moved. A cause that failed a phase of the sync (a run could not read it: `phase:<phase>`) has no dead
+letter to send back; the redrive says so and names the command that runs the sync now, rather than starting a run
+itself (a run is `ctns run`'s, with its own confirmation on a deployed stack).
 """
 
 from __future__ import annotations
@@ -25,7 +30,9 @@ from ctns.commands.common import (
     interval,
     log_path,
     output_file,
+    phases_failed,
     positive,
+    run_command,
     target_of,
 )
 from ctns.output import FAILURES, OK, CliError, Output
@@ -50,6 +57,9 @@ def register(sub: Any) -> None:
 def cmd_redrive(args: argparse.Namespace, out: Output) -> int:
     sync = check_sync(args.sync)
     with target_of(args, out) as target:
+        # The stored config document as the functions read it: an invalid one is refused here, as `plan` and `check`
+        # refuse it, before a cause is resolved or a letter moved (the worker would fail every record again).
+        target.config()
         sqs = target.client("sqs")
         dead_url = target.dead_letter_url(sync)
         logs = log_path("redrive", args.logs) if target.is_local else None  # writable, before anything moves
@@ -82,9 +92,11 @@ def cmd_redrive(args: argparse.Namespace, out: Output) -> int:
             if lifted and breaker is not None:
                 target.progress.open_breaker(sync, breaker)
             raise
+        phases = phases_failed([open_causes[key] for key in chosen])
         report: dict[str, Any] = {
             "sync": sync,
             "resolved_causes": chosen,
+            "phases_to_read": phases,
             "pause_lifted": lifted,
             "dead_letters_before": before,
             "moved": moved,
@@ -95,6 +107,13 @@ def cmd_redrive(args: argparse.Namespace, out: Output) -> int:
         if lifted:
             out.line(f"Lifted the pause of {sync} ({breaker.cause_key})")
         out.line(f"Moved {moved} dead letter(s) back to the {sync} work queue ({how})")
+        if phases:
+            # A phase is read by a run, never from a queue: the redrive lifts its cause, the next run reads it.
+            out.line(
+                f"The {_and(phases)} phase{'s' if len(phases) > 1 else ''} of {sync} failed on "
+                f"{'this cause' if args.cause else 'the causes resolved'}: the next run reads "
+                f"{'them' if len(phases) > 1 else 'it'} again (`{run_command(target, sync)}` starts one now)"
+            )
         if target.is_local:
             assert logs is not None
             after = _drain_locally(target, sync, logs, out)
@@ -114,6 +133,10 @@ def cmd_redrive(args: argparse.Namespace, out: Output) -> int:
             out.line(f"The {sync} dead-letter queue is empty.")
         out.document(report)
         return FAILURES if after else OK
+
+
+def _and(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def _left_over(sync: str, after: int, moved: int, not_moved: int, records: int) -> str:

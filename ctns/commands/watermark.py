@@ -160,6 +160,7 @@ def cmd_backfill(args: argparse.Namespace, out: Output) -> int:
     if sync in PLANNED:
         raise CliError(f"the {sync} sync is not implemented in this version: there is nothing to backfill")
     with target_of(args, out) as target:
+        target.config()  # an invalid stored config document is refused as `plan` and `check` refuse it, before anything
         logs = log_path("backfill", args.logs) if target.is_local else None  # writable, before the watermark moves
 
         def ahead(mark: datetime) -> str:

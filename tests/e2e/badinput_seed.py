@@ -298,7 +298,13 @@ def exports_world(session: Session) -> World:
     add_expense_type(ct, "et-retired", "Old Parking", None)
     add_expense_type(ct, "et-gone", "Gone Category", "99999")
     given["inactive_category"] = ns.records.add("expenseCategory", {"name": "Old Parking", "isinactive": True})
-    item_rule("amount_places", bb.set_field("Amount", "12.345"))
+    # stored, not rewritten on the wire: the sheet's TotalAmount must agree with its item, or the sheet is blocked
+    # as read short (clicktime-expense-items-short) before its amount is looked at
+    places = clone_expense_sheet(ct, base)
+    (places_item,) = ct.items_of(places)
+    with ct.store.lock:
+        ct.store.expense_items[places_item["ID"]]["Amount"] = Decimal("12.345")
+    given["amount_places"] = (places, places_item["ID"])
     item_rule("no_amount", bb.drop_field("Amount"))
     item_rule("amount_text", bb.set_field("Amount", "12,50"))
     item_rule("bad_expense_date", bb.set_field("ExpenseDate", "2026-13-01"))
