@@ -52,15 +52,21 @@ def _refuse_like_sqs(params: dict[str, Any], model: Any, **_: Any) -> None:
 
 
 @pytest.fixture
-def strict_sqs(monkeypatch) -> Iterator[Any]:
-    """An SQS client on moto that refuses, as SQS does (InvalidParameterValue), a SendMessage or SendMessageBatch
-    with a character `REFUSED_BY_SQS` finds in a body or an attribute value."""
+def fake_aws_credentials(monkeypatch) -> None:
+    """Credentials and a region for moto, so no test can reach a real account."""
     for name, value in {
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
         "AWS_DEFAULT_REGION": "us-east-1",
     }.items():
         monkeypatch.setenv(name, value)
+
+
+@pytest.fixture
+def strict_sqs(fake_aws_credentials) -> Iterator[Any]:
+    """An SQS client on moto that refuses, as SQS does (InvalidParameterValue), a SendMessage or SendMessageBatch
+    with a character `REFUSED_BY_SQS` finds in a body or an attribute value."""
     with mock_aws():
         sqs = boto3.client("sqs")
         for operation in ("SendMessage", "SendMessageBatch"):

@@ -29,14 +29,7 @@ def table_properties() -> dict[str, Any]:
 
 
 @pytest.fixture
-def aws(monkeypatch) -> Iterator[None]:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)
+def aws(fake_aws_credentials) -> Iterator[None]:
     # Requests one at a time, as DynamoDB applies each atomically (moto's backends are not thread-safe).
     with mock_aws(), atomic_moto():
         yield

@@ -269,14 +269,8 @@ def test_a_dead_letter_leaves_out_what_it_does_not_know():
     assert set(call["MessageAttributes"]) == {"sync", "source_id", "failure_kind", "failure_reason", "receive_count"}
 
 
-def test_the_round_trip_on_sqs(monkeypatch):
+def test_the_round_trip_on_sqs(fake_aws_credentials):
     """On moto: what the worker reads back is what was sent, history included."""
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)
     with mock_aws():
         sqs = boto3.client("sqs")
         url = sqs.create_queue(QueueName="work")["QueueUrl"]
