@@ -92,12 +92,18 @@ def work(event: dict[str, Any], context: LambdaContext, processor: BatchProcesso
     runtime = runtime_module.current()
     bind_sync(runtime.env.SYNC_NAME)
     runtime.idempotency.register_lambda_context(context)
-    worker = runtime.worker
+    refused: ConfigurationError | None = None
+    try:
+        worker = runtime.worker
+    except ConfigurationError as unusable:
+        refused, worker = unusable, runtime.refusing_worker(unusable)
     reserve_ms = context.get_remaining_time_in_millis() * RESERVED_SHARE
     batch = worker.begin(str(record.get("body", "")) for record in event.get("Records", []))
     runtime.references.new_invocation(runs=batch.runs)
 
-    def apply(message_id: str, message: WorkMessage) -> dict[str, Any]:
+    def apply(message_id: str, message: WorkMessage) -> Any:
+        if refused is not None:
+            return worker.apply(message)  # raises why the sync cannot be built; nothing to keep idempotent
         return runtime.apply_once(work={"message_id": message_id, "message": message.model_dump(mode="json")})
 
     def record_handler(record: SQSRecord) -> dict[str, Any] | None:

@@ -39,7 +39,7 @@ from ctsync.sync.definition import SyncDefinition
 from ctsync.sync.messages import PollRequest, WorkMessage
 from ctsync.sync.poller import Continuation, Poller
 from ctsync.sync.queues import DeadLetterQueue, WorkQueue
-from ctsync.sync.worker import Worker
+from ctsync.sync.worker import BREAKER_SECONDS, Worker
 
 CACHE_SECONDS = 300
 
@@ -206,15 +206,32 @@ class Runtime:
 
     @cached_property
     def worker(self) -> Worker:
+        """Raises `ConfigurationError` when the config document or a secret cannot build the sync
+        (`refusing_worker` routes that batch)."""
+        return self._worker(self.definition, self.config.retry.systemic_pause_seconds)
+
+    def refusing_worker(self, error: ConfigurationError) -> Worker:
+        """A worker for one batch of a sync its configuration cannot build: each record dead-lettered with `error`
+        (one cause, one ERROR line, a `SystemicFailure` metric, the sync paused), where a failed invocation would
+        have sent the whole batch back until SQS dead-lettered it without a reason. Not kept: the next invocation
+        reads the config again (`_unusable` dropped what Powertools cached)."""
+        if not error.fix:
+            error.fix = (
+                f"correct what it names (ctns config push FILE for the config document, docs/deploy.md for the "
+                f"secrets), then ctns redrive {self.env.SYNC_NAME}"
+            )
+        return self._worker(registry.refusing(self.env.SYNC_NAME, error), BREAKER_SECONDS)
+
+    def _worker(self, definition: SyncDefinition, pause_seconds: int) -> Worker:
         return Worker(
-            self.definition,
+            definition,
             self.runlog,
             self.mappings,
             self.progress,
             self.work_queue,
             DeadLetterQueue(self._sqs, self.env.DEAD_LETTER_QUEUE_URL),
             self.env.MAX_RECEIVE_COUNT,
-            pause_seconds=self.config.retry.systemic_pause_seconds,
+            pause_seconds=pause_seconds,
         )
 
     @cached_property

@@ -213,6 +213,32 @@ def spec(name: str) -> SyncSpec:
     raise ConfigurationError(f"no sync named {name!r}; the syncs are {', '.join(SYNC_NAMES)}")
 
 
+class _Refusing:
+    """Source and applier of a sync whose definition could not be built: each use raises why."""
+
+    def __init__(self, error: ConfigurationError) -> None:
+        self._error = error
+
+    def __getattr__(self, _name: str) -> Any:
+        raise self._error
+
+
+def refusing(name: str, error: ConfigurationError) -> SyncDefinition:
+    """The definition of a sync its configuration cannot build (a config document edited badly): its IDs and
+    mapping kind as `build` gives them, every record applied raising `error` (systemic), so the worker dead-letters
+    each record with that reason, records the cause once and pauses the sync, as for bad credentials."""
+    chosen = spec(name)
+    refuses = _Refusing(error)
+    return SyncDefinition(
+        chosen.name,
+        chosen.mapping_kind,
+        refuses,  # type: ignore[arg-type]
+        refuses,  # type: ignore[arg-type]
+        source_system=chosen.source_system,
+        target_system=chosen.target_system,
+    )
+
+
 def build(name: str, runtime: Runtime) -> SyncDefinition:
     chosen = spec(name)
     return replace(
