@@ -149,6 +149,7 @@ def _run_local_stack(args: argparse.Namespace, syncs: list[str], out: Output) ->
 
     logs = log_path("run", args.logs)
     with target_of(args, out) as target:
+        target.config()  # an invalid stored config document refused as `plan` and `redrive` refuse it
         banner = (
             f"Run on {target.describe()}: no real system was touched. Look at it with ctns status, ctns errors, "
             "ctns trace ID; after a fix, ctns redrive SYNC."
@@ -219,6 +220,8 @@ def _connection_check(config: Any, secrets: Any, out: Output) -> None:
 def _run_deployed(args: argparse.Namespace, syncs: list[str], out: Output) -> int:
     chosen = syncs or list(SYNC_NAMES)
     with target_of(args, out) as target:
+        # The stored config document as the functions read it: every poller and worker would fail on an invalid one.
+        target.config()
         confirm(
             f"This starts {', '.join(chosen)} on {target.describe()} now: it reads and WRITES the customer's NetSuite "
             "and ClickTime, as the nightly schedule does.",

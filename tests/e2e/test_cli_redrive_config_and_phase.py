@@ -27,7 +27,7 @@ def projects_run(tmp_path: Any, monkeypatch: Any) -> Any:
     stack.stop()
 
 
-def test_redrive_and_backfill_refuse_an_invalid_stored_config_before_moving_anything(projects_run, capsys):
+def test_redrive_backfill_and_run_refuse_an_invalid_stored_config_before_moving_anything(projects_run, capsys):
     with aws_endpoint(projects_run.state.aws_endpoint), open_target(None) as target:
         name = target.parameters["ConfigParameterName"]
         document = json.loads(target.client("ssm").get_parameter(Name=name)["Parameter"]["Value"])
@@ -43,9 +43,12 @@ def test_redrive_and_backfill_refuse_an_invalid_stored_config_before_moving_anyt
     redrive = ctns(capsys, "redrive", "projects")
     one_cause = ctns(capsys, "redrive", "projects", "--cause", "project-without-customer")
     backfill = ctns(capsys, "backfill", "projects", "--since", "2024-01-01", "--yes")
+    # before 2026-12-04 `ctns run` ran anyway: each poller failed naming the setting, a run log per sync opened
+    run = ctns(capsys, "run", "projects")
 
     assert plan.code == 2 and f"the config parameter {name} is not a valid config document: " in plan.problems[0]
-    for refused in (redrive, one_cause, backfill):
+    assert "Run on" not in run.out
+    for refused in (redrive, one_cause, backfill, run):
         assert refused.code == 2 and refused.problems == plan.problems  # the same one line
         assert "Resolved" not in refused.out and "Moved" not in refused.out
     assert ctns(capsys, "errors", "projects", "--json").json["causes"] == causes  # still open, still waiting
