@@ -161,13 +161,28 @@ def render_causes(causes: dict[str, list[dict[str, Any]]]) -> str:
         return "Nothing waits for a person."
     lines = [f"{len(open_causes)} cause(s) wait for a person (each record it blocks is in its dead-letter queue):"]
     for sync, cause in open_causes:
-        source_name, _ = RECORDS.get(sync, ("record", "target"))
-        blocked = ", ".join(cause["blocked"][:5]) + (" …" if cause["count"] > 5 else "")
-        lines.append(f"  - {sync} [{cause['key']}] {cause['count']} failure(s), {source_name}s {blocked}")
+        lines.append(f"  - {sync} [{cause['key']}] {_held_records(sync, cause)}")
         lines.append(f"      {cause['reason']}")
         if cause.get("fix"):
             lines.append(f"      fix: {cause['fix']}")
     return "\n".join(lines)
+
+
+def _held_records(sync: str, cause: dict[str, Any], shown: int = 5) -> str:
+    """How many records a cause holds and how often it failed, apart: a record retried counts one failure per
+    attempt. The cause lists at most `BLOCKED_SAMPLE` records; a full list says "or more"."""
+    from ctsync.state.runlog import BLOCKED_SAMPLE
+
+    source_name, _ = RECORDS.get(sync, ("record", "target"))
+    records, failures = cause["blocked"], cause["count"]
+    full = len(records) >= BLOCKED_SAMPLE
+    held = f"{len(records)}{' or more' if full else ''} {source_name}{'' if len(records) == 1 else 's'}"
+    if failures != len(records):
+        held += f" ({failures} failure{'' if failures == 1 else 's'})"
+    listed = ", ".join(records[:shown])
+    if len(records) > shown:
+        listed += f" and {len(records) - shown} more{' listed' if full else ''}"
+    return f"{held}: {listed}" if records else held
 
 
 def render_reconciliation(reconciliation: dict[str, Any]) -> str:

@@ -11,7 +11,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ctsync.observability import logger, metrics, tracer
 
-processor = BatchProcessor(event_type=EventType.SQS)
+# A batch whose every record goes back for another attempt is answered with all of them in batchItemFailures, not
+# raised: an invocation failed as a whole is what the WorkerErrors alarm pages for (a crash, a timeout).
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 @logger.inject_lambda_context(clear_state=True)

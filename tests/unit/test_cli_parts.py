@@ -392,3 +392,41 @@ def test_a_reader_gone_before_the_command_finished_is_not_reported_as_success(tm
     monkeypatch.setattr("sys.stdout", GoneReader())
 
     assert main(["config", "validate", str(config)]) == 141
+
+
+# -- the demo's and `ctns run`'s list of causes: failures told apart from the records they hold (2026-12-04; before,
+# one receipt retried three times read "4 failure(s), ClickTime expense sheets X" and a cause of six failures of one
+# record ended its one ID with "…")
+def _cause(count: int, blocked: list[str]) -> dict[str, Any]:
+    return {"key": "receipt-download", "count": count, "blocked": blocked, "reason": "download failed", "fix": ""}
+
+
+def test_a_cause_retried_on_one_record_says_one_record_and_how_many_failures() -> None:
+    from ctns.report import render_causes
+
+    line = render_causes({"expenses": [_cause(4, ["sheet-1"])]}).splitlines()[1]
+
+    assert line == "  - expenses [receipt-download] 1 ClickTime expense sheet (4 failures): sheet-1"
+
+
+def test_a_cause_of_one_failure_per_record_lists_them_and_marks_only_records_not_shown() -> None:
+    from ctns.report import render_causes
+
+    three = render_causes({"time": [_cause(3, ["a", "b", "c"])]}).splitlines()[1]
+    seven = render_causes({"time": [_cause(7, list("abcdefg"))]}).splitlines()[1]
+
+    assert three == "  - time [receipt-download] 3 ClickTime timesheets: a, b, c"
+    assert seven == "  - time [receipt-download] 7 ClickTime timesheets: a, b, c, d, e and 2 more"
+
+
+def test_a_cause_whose_sample_is_full_says_at_least() -> None:
+    from ctns.report import render_causes
+    from ctsync.state.runlog import BLOCKED_SAMPLE
+
+    sample = [f"r{n}" for n in range(BLOCKED_SAMPLE)]
+    line = render_causes({"time": [_cause(120, sample)]}).splitlines()[1]
+
+    assert line == (
+        f"  - time [receipt-download] {BLOCKED_SAMPLE} or more ClickTime timesheets (120 failures): "
+        f"r0, r1, r2, r3, r4 and {BLOCKED_SAMPLE - 5} more listed"
+    )

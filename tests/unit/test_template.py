@@ -274,6 +274,36 @@ def test_visibility_timeout_is_at_least_six_times_the_consumers_timeout(stack: S
         assert visibility >= 6 * timeout, f"{queue}: VisibilityTimeout {visibility} < 6 x {function} Timeout {timeout}"
 
 
+def test_every_work_queue_alarms_when_work_waits_and_nothing_receives_it(stack: Stack) -> None:
+    """A work queue nobody consumes (its event source mapping disabled, the worker's role without
+    sqs:ReceiveMessage, its concurrency 0) fails nothing and dead-letters nothing, and the run that filled it counts
+    RunCompleted: SQS deleted its messages after their retention without any alarm (review of observability,
+    2026-12-04). Each work queue alarms when messages stay visible for an hour while none is received."""
+    stalled: dict[str, dict[str, Any]] = {}
+    for alarm in stack.of_type("AWS::CloudWatch::Alarm").values():
+        queries = {q["Id"]: q for q in alarm["Properties"].get("Metrics", [])}
+        stats = {
+            q["MetricStat"]["Metric"]["MetricName"]: q["MetricStat"] for q in queries.values() if "MetricStat" in q
+        }
+        if set(stats) != {"ApproximateNumberOfMessagesVisible", "NumberOfMessagesReceived"}:
+            continue
+        (queue,) = {getatt(d["Value"], "QueueName") for s in stats.values() for d in s["Metric"]["Dimensions"]}
+        stalled[queue] = {"alarm": alarm["Properties"], "queries": queries, "stats": stats}
+    assert set(stalled) == set(consumer_of(stack))
+    for queue, found in stalled.items():
+        alarm, stats = found["alarm"], found["stats"]
+        assert stats["ApproximateNumberOfMessagesVisible"]["Stat"] == "Minimum", queue  # visible all the hour
+        assert stats["NumberOfMessagesReceived"]["Stat"] == "Sum", queue
+        assert {s["Period"] for s in stats.values()} == {3600}, queue
+        (returned,) = [q for q in found["queries"].values() if q.get("ReturnData", True)]
+        by_id = {q["MetricStat"]["Metric"]["MetricName"]: i for i, q in found["queries"].items() if "MetricStat" in q}
+        visible, received = by_id["ApproximateNumberOfMessagesVisible"], by_id["NumberOfMessagesReceived"]
+        # no datapoint of received (none at all) is none received
+        assert returned["Expression"] == f"IF({visible} > 0 AND FILL({received}, 0) == 0, 1, 0)", queue
+        assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold" and float(alarm["Threshold"]) == 1
+        assert [ref(a) for a in alarm["AlarmActions"]] == ["AlarmTopic"]
+
+
 def test_every_redrive_dead_letter_queue_has_an_alarm(stack: Stack) -> None:
     alarmed = alarmed_queues(stack)
     for queue in consumer_of(stack):
@@ -654,7 +684,7 @@ def test_every_sync_alarms_on_worker_errors(stack: Stack) -> None:
     alarmed = set()
     for alarm in stack.of_type("AWS::CloudWatch::Alarm").values():
         p = alarm["Properties"]
-        if p["Namespace"] == "AWS/Lambda" and p["MetricName"] == "Errors":
+        if p.get("Namespace") == "AWS/Lambda" and p.get("MetricName") == "Errors":
             assert p["ComparisonOperator"] == "GreaterThanThreshold" and float(p["Threshold"]) == 0
             alarmed.add(ref(p["Dimensions"][0]["Value"]))
     assert alarmed == set(workers.values())
@@ -1085,3 +1115,18 @@ def test_a_secret_is_given_by_name_not_by_arn(name: str) -> None:
     pattern = re.compile(spec["AllowedPattern"])
     assert pattern.fullmatch(spec["Default"]) and pattern.fullmatch("acme/prod/netsuite-tba_2")
     assert not pattern.fullmatch("arn:aws:secretsmanager:us-east-1:123456789012:secret:ctns/netsuite-AbCdEf")
+
+
+def test_every_alarm_has_a_runbook_section(stack: Stack) -> None:
+    """The alarm's name is what reaches the operator (SNS); docs/runbook.md has a section under that name, per sync
+    as `<Sync>…`, saying what it means, how to find the cause and what fixes it."""
+    runbook = (stack_module.TEMPLATE.parent / "docs" / "runbook.md").read_text(encoding="utf-8")
+    headings = set(re.findall(r"^## `([^`]+)`", runbook, flags=re.MULTILINE))
+    syncs = [name.capitalize() for name in registry.SYNC_NAMES]
+    missing = []
+    for logical in stack.of_type("AWS::CloudWatch::Alarm"):
+        sync = next((s for s in syncs if logical.startswith(s)), None)
+        named = f"<Sync>{logical[len(sync):]}" if sync else logical
+        if named not in headings:
+            missing.append(named)
+    assert missing == []

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -53,23 +54,30 @@ def poll(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         result = runtime.poller(continuation).run(request, context.get_remaining_time_in_millis)
         return result.model_dump(mode="json")
     except Exception as error:
-        reason = getattr(error, "message", None) or str(error)
-        kind = getattr(error, "code", type(error).__name__)
-        run_id = logger.get_current_keys().get("run_id")
-        logger.error(
-            f"{sync} poller failed: {reason}",
-            extra={
-                "sync": sync,
-                "run_id": run_id,
-                "failure_kind": kind,
-                "cause_key": getattr(error, "cause_key", ""),
-                "failure_reason": reason,
-            },
-        )
+        reason, kind, run_id = _log_failure(f"{sync} poller", sync, error)
         _keep_for_status(
             PollFailure(at=utc_now(), reason=f"{sync} poller failed: {reason}", kind=str(kind), run_id=run_id)
         )
         raise
+
+
+def _log_failure(who: str, sync: str, error: Exception) -> tuple[str, str, str | None]:
+    """One ERROR line for a function's invocation failed as a whole (what the runbook's `"level":"ERROR"` search
+    and the failures query find; Lambda's own traceback is plain text): (reason, kind, run_id)."""
+    reason = getattr(error, "message", None) or str(error) or type(error).__name__
+    kind = str(getattr(error, "code", type(error).__name__))
+    run_id = logger.get_current_keys().get("run_id")
+    logger.error(
+        f"{who} failed: {reason}",
+        extra={
+            "sync": sync,
+            "run_id": run_id,
+            "failure_kind": kind,
+            "cause_key": getattr(error, "cause_key", ""),
+            "failure_reason": reason,
+        },
+    )
+    return reason, kind, run_id
 
 
 def _keep_for_status(failure: PollFailure) -> None:
@@ -89,6 +97,17 @@ RESERVED_SHARE = 0.2
 
 
 def work(event: dict[str, Any], context: LambdaContext, processor: BatchProcessor) -> dict[str, Any]:
+    """Apply a batch of work messages (`Worker.handle` routes each record's failure). A failure of the invocation
+    as a whole (the function's environment, DynamoDB out of reach) is one ERROR line, then raised: the batch
+    returns to the queue."""
+    try:
+        return _work(event, context, processor)
+    except Exception as error:
+        _log_failure(f"{os.environ.get('SYNC_NAME', '?')} worker invocation", os.environ.get("SYNC_NAME", "?"), error)
+        raise
+
+
+def _work(event: dict[str, Any], context: LambdaContext, processor: BatchProcessor) -> dict[str, Any]:
     runtime = runtime_module.current()
     bind_sync(runtime.env.SYNC_NAME)
     runtime.idempotency.register_lambda_context(context)
