@@ -35,7 +35,7 @@ from ctsync.records.writeback import WriteBack
 from ctsync.references import References
 from ctsync.state import Mapping, MappingStore
 from ctsync.sync.definition import ChangeBatch, Window
-from ctsync.sync.messages import Change, Outcome, WorkMessage
+from ctsync.sync.messages import Change, Outcome, WorkMessage, snapshot_as
 from ctsync.timeutil import earliest_reading, from_local_text, local_timestamp_column, utc_now
 
 KIND = "project"
@@ -213,7 +213,7 @@ class ProjectSync:
         plan."""
         if message.op != "upsert":
             return []
-        project = ProjectSnapshot.model_validate(message.snapshot)
+        project = snapshot_as(ProjectSnapshot, message)
         problems = []
         job = _held_by_another(self._number_holders("jobs"), project.number, project.id)
         if job is not None:
@@ -249,7 +249,7 @@ class ProjectSync:
     def apply(self, message: WorkMessage) -> Outcome:
         if message.op == "delete":
             return self._deactivate_deleted(message)
-        project = ProjectSnapshot.model_validate(message.snapshot)
+        project = snapshot_as(ProjectSnapshot, message)
         return self.upsert(
             project, message.version, owner=f"{message.run_id}:{message.source_id}", fingerprint=message.fingerprint
         )

@@ -46,7 +46,7 @@ from ctsync.records.targets import (
 from ctsync.records.writeback import WriteBack
 from ctsync.state import Mapping, MappingStore, RunLog
 from ctsync.sync.definition import ChangeBatch, Window
-from ctsync.sync.messages import Change, Outcome, WorkMessage
+from ctsync.sync.messages import Change, Outcome, WorkMessage, snapshot_as
 from ctsync.timeutil import earliest_reading, from_local_text, local_readings
 
 KIND = "task"
@@ -284,8 +284,8 @@ class TaskSync:
         per plan."""
         if message.op != "upsert":
             return []
-        task = TaskSnapshot.model_validate(message.snapshot)
-        project = ProjectSnapshot.model_validate(task.project) if task.project else None
+        task = snapshot_as(TaskSnapshot, message)
+        project = snapshot_as(ProjectSnapshot, message, task.project) if task.project else None
         name = task_name(task, project, self._settings)
         if self._names is None:
             self._names = {}
@@ -306,14 +306,14 @@ class TaskSync:
         owner = f"{message.run_id}:{message.source_id}"
         if message.op == "delete":
             return self._deactivate_deleted(message, owner)
-        task = TaskSnapshot.model_validate(message.snapshot)
+        task = snapshot_as(TaskSnapshot, message)
+        project = snapshot_as(ProjectSnapshot, message, task.project) if task.project else None
         carried = (
             Change(task.project_id, task.project_version, snapshot=task.project)
             if task.project and task.project_version
             else None
         )
         job_id = self._projects.ensure_job(carried, task.project_id, owner)
-        project = ProjectSnapshot.model_validate(task.project) if task.project else None
         active = self._is_active(task, project)
         # The task's mapping is read here only when it decides something: a task with no job or not active is
         # skipped if it was never synced (the lock reads it anyway when the task is written).

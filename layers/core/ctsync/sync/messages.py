@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+
+from ctsync.errors import BadInput
+
+Snapshot = TypeVar("Snapshot", bound=BaseModel)
 
 Op = Literal["upsert", "delete", "adopt", "check"]
 
@@ -39,7 +43,9 @@ class WorkMessage(BaseModel):
     sync: str
     run_id: str
     source_id: str
-    version: datetime  # the source's last-modified (approval, deletion) instant: newer wins
+    # the source's last-modified (approval, deletion) instant: newer wins; with its offset (a naive one could not be
+    # compared with the mappings' versions: a body of another version is refused as malformed, not retried)
+    version: AwareDatetime
     # check: look at the target of `snapshot["kind"]` again (a write of unknown outcome; `records.targets.recheck`)
     op: Literal["upsert", "delete", "check"] = "upsert"
     snapshot: dict[str, Any] = Field(default_factory=dict)
@@ -73,3 +79,25 @@ class Outcome:
     action: Literal["created", "updated", "unchanged", "skipped", "deferred"]
     target_id: str | None = None
     detail: str = ""
+
+
+def first_error(error: ValidationError) -> str:
+    """Where and what of a validation error's first problem, never the input (it may hold a record's data)."""
+    first = error.errors(include_input=False, include_url=False)[0]
+    where = ".".join(str(part) for part in first.get("loc", ()))
+    return f"{where}: {first.get('msg')}" if where else str(first.get("msg"))
+
+
+def snapshot_as(model: type[Snapshot], message: WorkMessage, part: dict[str, Any] | None = None) -> Snapshot:
+    """The message's snapshot (or `part` of it) read as `model`. A snapshot this version cannot read (a body an
+    earlier or later version queued, in flight over a deploy) is `BadInput` naming the field: dead-lettered at its
+    first delivery with that reason, where a bare ValidationError was retried MaxReceiveCount times and dead-lettered
+    as "gave up" with pydantic's text, input values included (review, 2026-12-04)."""
+    try:
+        return model.model_validate(message.snapshot if part is None else part)
+    except ValidationError as error:
+        raise BadInput(
+            f"work message of {message.source_id} ({message.run_id}) has a snapshot this version cannot read: "
+            f"{first_error(error)}",
+            cause="bad-input:work-message-snapshot",
+        ) from None

@@ -39,7 +39,7 @@ from ctsync.observability import count, logger
 from ctsync.state import Breaker, Failure, Mapping, MappingStore, ProgressStore, RunLog
 from ctsync.state.runlog import RECORDED
 from ctsync.sync.definition import SyncDefinition
-from ctsync.sync.messages import Change, Outcome, WorkMessage
+from ctsync.sync.messages import Change, Outcome, WorkMessage, first_error
 from ctsync.sync.queues import Carried, DeadLetterQueue, WorkQueue, whole_characters
 from ctsync.timeutil import utc_now
 
@@ -224,7 +224,7 @@ class Worker:
         try:
             message = parse(event=delivery.body, model=WorkMessage)
         except ValidationError as error:
-            self._dead_letter(delivery, None, BadInput(f"malformed work message: {_first_error(error)}"), batch)
+            self._dead_letter(delivery, None, BadInput(f"malformed work message: {first_error(error)}"), batch)
             return None
         logger.thread_safe_append_keys(run_id=message.run_id, source_id=message.source_id)
         try:
@@ -439,9 +439,3 @@ def _change(message: WorkMessage) -> Change:
         fingerprint=message.fingerprint,
         judged_by_worker=message.judged_by_worker,
     )
-
-
-def _first_error(error: ValidationError) -> str:
-    first = error.errors()[0]
-    where = ".".join(str(part) for part in first.get("loc", ()))
-    return f"{where}: {first.get('msg')}" if where else str(first.get("msg"))
