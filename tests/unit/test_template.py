@@ -1126,7 +1126,7 @@ def test_every_alarm_has_a_runbook_section(stack: Stack) -> None:
     missing = []
     for logical in stack.of_type("AWS::CloudWatch::Alarm"):
         sync = next((s for s in syncs if logical.startswith(s)), None)
-        named = f"<Sync>{logical[len(sync):]}" if sync else logical
+        named = f"<Sync>{logical[len(sync) :]}" if sync else logical
         if named not in headings:
             missing.append(named)
     assert missing == []

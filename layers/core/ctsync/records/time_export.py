@@ -697,6 +697,7 @@ class TimeExport(SheetExport):
                     ) from None
                 return f"time bill {existing.target_id} (entry {entry.entry_id}, {entry.day}): NetSuite refused: {refused.detail}"
             except NetSuiteError as refused:
+                self._name_setting(refused, entry)
                 raise named(refused, f"time entry {entry.entry_id} (time bill {entry.payload['externalId']})") from None
             return Mapping(
                 kind=ENTRY_KIND,
@@ -723,6 +724,23 @@ class TimeExport(SheetExport):
                 flags.append(ran.value)
         if failure is not None:
             raise failure
+
+    def _name_setting(self, refused: NetSuiteError, entry: EntryPlan) -> None:
+        """A bill refused on its item when the item is `time.service_item_id`'s: the setting names the fix (before,
+        only NetSuite's "Invalid item reference key 99999" under `netsuite-invalid_key_or_ref:item`, no fix; review
+        of configuration, 2026-12-04). `ctns check` says so before a run."""
+        item = str((entry.payload.get("item") or {}).get("id") or "")
+        setting = self._settings.service_item_id
+        if (refused.path or "").lower() != "item" or setting is None or item != str(setting):
+            return
+        refused.message += f" (the item of time.service_item_id {setting})"
+        refused.args = (refused.message,)
+        refused._cause = "setting:time.service_item_id"
+        refused.fix = (
+            f"set time.service_item_id to the internal id of an active service item (NetSuite refused {setting}; "
+            "ctns check reads it), or give the project task an assignee line with its own service item; then "
+            "ctns redrive time"
+        )
 
     def _withdraw(self, lock: Lock, message: WorkMessage, status: str, attempt: Attempt) -> Outcome:
         """The timesheet is not approved any more: its time bills leave NetSuite (or are flagged, by policy)."""
