@@ -32,6 +32,9 @@ from ctsync.sync.registry import SYNC_NAMES, SyncSpec, spec
 RUNS_LOOKED_AT = 30
 LOCAL_RUNS = 1000  # the local stack's runs whose log lines count (`ctns serve` keeps every run it made)
 ID_FIELDS = ("netsuite_id", "clicktime_id", "source_id", "target_id")
+# The IDs of a record's parts (a timesheet's entries and bills, an expense sheet's items): space-separated, a space
+# at each end (`ctsync.sync.record_ids`), so `like " <ID> "` matches one whole ID
+ID_LIST_FIELDS = ("netsuite_ids", "clicktime_ids")
 # Kinds of records a sync writes beside its own: the projects sync makes ClickTime clients of customers; a
 # timesheet's entries each have a time bill, an expense sheet's items each a line of its report (their target is the
 # report, which the sheet's own mapping finds: looked up by source only).
@@ -53,11 +56,14 @@ def register(sub: Any) -> None:
 
 
 def insights_query(record_id: str) -> str:
-    clean = record_id.replace('"', "")
-    condition = " or ".join(f'{name} = "{clean}"' for name in ID_FIELDS)
+    """The saved query *A record by its NetSuite or ClickTime ID* (template.yaml `RecordByIdQuery`) for one ID."""
+    clean = "".join(c for c in record_id if c != '"' and not c.isspace())
+    condition = " or ".join(
+        [*(f'{name} = "{clean}"' for name in ID_FIELDS), *(f'{name} like " {clean} "' for name in ID_LIST_FIELDS)]
+    )
     return (
         "fields @timestamp, sync, run_id, level, message, netsuite_id, clicktime_id, source_id, target_id, "
-        "failure_kind, cause_key, failure_reason, @log\n"
+        "netsuite_ids, clicktime_ids, ids_left_out, failure_kind, cause_key, failure_reason, @log\n"
         f"| filter {condition}\n| sort @timestamp asc\n| limit 1000"
     )
 
@@ -189,7 +195,7 @@ def local_log_lines(
                     continue
                 if runs is not None and entry.get("run_id") not in runs:
                     continue
-                if any(str(entry.get(name)) == record_id for name in ID_FIELDS):
+                if names(entry, record_id):
                     found.append(
                         {
                             "file": path.name,
@@ -201,6 +207,13 @@ def local_log_lines(
                         }
                     )
     return found[-limit:]
+
+
+def names(entry: dict[str, Any], record_id: str) -> bool:
+    """Whether a log line names the ID in any ID field, as the Logs Insights query finds it."""
+    if any(str(entry.get(name)) == record_id for name in ID_FIELDS):
+        return True
+    return any(f" {record_id} " in str(entry.get(name) or "") for name in ID_LIST_FIELDS)
 
 
 def search_logs(target: Target, syncs: list[str], record_id: str, days: int, out: Output) -> list[dict[str, Any]]:

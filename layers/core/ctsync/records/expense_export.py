@@ -121,6 +121,7 @@ from ctsync.records.targets import locked
 from ctsync.records.window import read_beside
 from ctsync.references import References
 from ctsync.state import Lock, Mapping, MappingStore, RunLog, note_key
+from ctsync.sync import record_ids
 from ctsync.sync.definition import CheckWarning
 from ctsync.sync.messages import Outcome, WorkMessage
 from ctsync.timeutil import day_named
@@ -546,7 +547,7 @@ class ExpenseExport(SheetExport):
         # plan needs all three, and reading them one after another kept the sheet's first write waiting
         with (
             locked(self._mappings, KIND, message.source_id, owner) as lock,
-            read_beside(lambda: self._clicktime.expense_items(ExpenseSheetID=message.source_id)) as items,
+            read_beside(lambda: _noted(self._clicktime.expense_items(ExpenseSheetID=message.source_id))) as items,
             read_beside(self._ns.periods) as periods,
             unsettled.watching() as attempt.sent,
         ):
@@ -606,6 +607,7 @@ class ExpenseExport(SheetExport):
             # not that: the plan blocks it (`short_of`), and its report stays.
             return self._withdraw(lock, message, EMPTY, attempt, fingerprint=message.fingerprint)
         children = {m.source_id: m for m in self._mappings.children(KIND, sheet.ID)}
+        record_ids.note_mappings(children.values())  # its items and their report, on every line about it
         exported = bool(before and not before.deleted)
         reads.periods.result()  # a failed read raises here, rather than the plan reading (and retrying) it again
         plan = self.plan(sheet, items, exported=exported, posted_to=self.posted_to(before))
@@ -880,6 +882,12 @@ class ExpenseExport(SheetExport):
             " = flag, is not changed by the sync: adjust it in NetSuite, or once NetSuite lets it (rejected by"
             " accounting, the period reopened) run ctns backfill expenses --since <approval date>",
         )
+
+
+def _noted(items: list[ExpenseItem]) -> list[ExpenseItem]:
+    """The sheet's items as read, each noted: a line about the sheet names them (`record_ids`)."""
+    record_ids.note(source=(item.ID for item in items))
+    return items
 
 
 SHORT = "clicktime-expense-items-short"  # the cause of a sheet whose items read lack what the sheet itself has

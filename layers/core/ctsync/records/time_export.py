@@ -57,6 +57,7 @@ from ctsync.records.targets import content_hash, locked
 from ctsync.records.window import in_window, read_beside, slots
 from ctsync.references import References
 from ctsync.state import Lock, Mapping, MappingStore, RunLog, note_key
+from ctsync.sync import record_ids
 from ctsync.sync.messages import Outcome, WorkMessage
 from ctsync.timeutil import utc_now
 
@@ -526,7 +527,7 @@ class TimeExport(SheetExport):
 
     def _export_sheet(self, lock: Lock, message: WorkMessage, attempt: Attempt) -> Outcome:
         with (
-            read_beside(lambda: self._clicktime.time_report(TimesheetID=message.source_id)) as rows,
+            read_beside(lambda: _noted(self._clicktime.time_report(TimesheetID=message.source_id))) as rows,
             read_beside(self._ns.periods) as periods,
         ):
             sheet = self._clicktime.timesheet(message.source_id)
@@ -540,9 +541,11 @@ class TimeExport(SheetExport):
                 self._mappings.release(lock)
                 return Outcome("skipped", before.target_id, "stale: a newer approval was exported already")
             children = {m.source_id: m for m in self._mappings.children(KIND, sheet.ID)}
+            record_ids.note_mappings(children.values())  # its entries and their bills, on every line about it
             periods.result()  # a failed read raises here, rather than the plan reading (and retrying) it again
             posted = {m.source_id: m.details["posted"] for m in children.values() if m.details.get("posted")}
             plan = self.plan(sheet, set(children), rows=rows.result, posted=posted)
+            record_ids.note(source=(entry for p in plan.problems for entry in p.entries))
             if not plan.problems and _unapproved_edit(plan, before):
                 return self._withdraw(lock, message, f"{sheet.Status}, {UNAPPROVED_EDIT}", attempt)
             for note in plan.skipped if not attempt.look else []:
@@ -580,6 +583,7 @@ class TimeExport(SheetExport):
             # fails: a redrive does not write them again and a withdrawal finds them.
             self._mappings.put_many(written)
             self._mappings.recorded(lock, (external_id(m.source_id) for m in written))
+            record_ids.note_mappings(written)
         # A noted bill not written now (NetSuite holds it frozen) is recorded with no content: what it holds is not
         # known, and the next export that may change it writes it whole
         done = {m.source_id for m in written}
@@ -746,6 +750,7 @@ class TimeExport(SheetExport):
         """The timesheet is not approved any more: its time bills leave NetSuite (or are flagged, by policy)."""
         before = lock.mapping
         children = self._mappings.children(KIND, message.source_id)
+        record_ids.note_mappings(children)
         doubted = attempt.forced | attempt.noted
         if before is None and not children and not doubted:
             self._mappings.release(lock)
@@ -982,6 +987,12 @@ class TimeExport(SheetExport):
             fix="billed, posted or closed-period time is not changed by the sync: adjust it in NetSuite, or once"
             " NetSuite lets it (the invoice voided, the period reopened) run ctns backfill time --since <approval date>",
         )
+
+
+def _noted(entries: list[TimeEntry]) -> list[TimeEntry]:
+    """The sheet's entries as read, each noted: a line about the sheet names them (`record_ids`)."""
+    record_ids.note(source=(e.ID for e in entries))
+    return entries
 
 
 def _absent(attempt: Attempt) -> str:

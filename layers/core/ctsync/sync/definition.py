@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
+from ctsync.sync import record_ids
 from ctsync.sync.messages import Change, Outcome, WorkMessage
 
 if TYPE_CHECKING:
@@ -100,6 +101,9 @@ class SyncDefinition:
     # run of this sync (`op="check"` messages), and how (`records.targets.recheck`, bound to the target system).
     checked_kinds: tuple[str, ...] = ()
     recheck: Callable[[WorkMessage], Outcome] | None = None
+    # Whether a record's parts are its child mappings (a timesheet's time entries and bills, an expense sheet's
+    # items): the worker names them on a line about the record when its applier noted none (`record_ids`).
+    parts: bool = False
 
     def holds(self, change: Change, mapping: Mapping | None) -> bool:
         """Whether the target side already reflects `change` (nothing to do): judged by `unchanged`, or, for a
@@ -110,11 +114,24 @@ class SyncDefinition:
             return bool(change.fingerprint) and change.fingerprint == mapping.fingerprint
         return self.unchanged(change, mapping)
 
-    def ids(self, source_id: str | None, target_id: str | None) -> dict[str, str | None]:
-        """Log keys naming both systems' IDs, so a search for either finds the line."""
-        return {
-            "source_id": source_id,
-            "target_id": target_id,
-            f"{self.source_system}_id": source_id,
-            f"{self.target_system}_id": target_id,
+    def ids(self, source_id: str | None, target_id: str | None) -> dict[str, str | int | None]:
+        """Log keys naming both systems' IDs, so a search for either finds the line: the record's own
+        (`source_id`, `target_id`, `<system>_id`: empty rather than a placeholder or a `kind:id` form) and every
+        ID of either system the record concerns (`<system>_ids`: its parts as the applier noted them,
+        `record_ids`), capped, with `ids_left_out` counting the IDs a long list left out."""
+        source = source_id if record_ids.is_record_id(source_id) else None
+        target = target_id if record_ids.is_record_id(target_id) else None
+        noted = record_ids.current()
+        sources, left_sources = record_ids.joined([source, *(noted.source if noted else ())])
+        targets, left_targets = record_ids.joined([target, *(noted.target if noted else ())])
+        keys: dict[str, str | int | None] = {
+            "source_id": source,
+            "target_id": target,
+            f"{self.source_system}_id": source,
+            f"{self.target_system}_id": target,
+            f"{self.source_system}_ids": sources or None,
+            f"{self.target_system}_ids": targets or None,
         }
+        if left_sources or left_targets:
+            keys["ids_left_out"] = left_sources + left_targets
+        return keys

@@ -30,6 +30,7 @@ class SyncSpec:
     target_record: str
     build: Callable[[Runtime], SyncDefinition]
     reconcile: Callable[..., Reconciliation] | None = None  # (netsuite, clicktime, mappings, config)
+    parts: bool = False  # a record's parts are its child mappings (`SyncDefinition.parts`)
 
 
 def _netsuite_to_clicktime(
@@ -188,6 +189,7 @@ SYNCS: tuple[SyncSpec, ...] = (
         "NetSuite time bills",
         _time,
         _reconcile("time"),
+        parts=True,
     ),
     SyncSpec(
         "expenses",
@@ -198,6 +200,7 @@ SYNCS: tuple[SyncSpec, ...] = (
         "NetSuite expense report",
         _expenses,
         _reconcile("expenses"),
+        parts=True,
     ),
 )
 SYNC_NAMES: tuple[str, ...] = tuple(spec.name for spec in SYNCS)
@@ -236,6 +239,7 @@ def refusing(name: str, error: ConfigurationError) -> SyncDefinition:
         refuses,  # type: ignore[arg-type]
         source_system=chosen.source_system,
         target_system=chosen.target_system,
+        parts=chosen.parts,
     )
 
 
@@ -247,4 +251,5 @@ def build(name: str, runtime: Runtime) -> SyncDefinition:
         mapping_kind=chosen.mapping_kind,
         source_system=chosen.source_system,
         target_system=chosen.target_system,
+        parts=chosen.parts,
     )

@@ -38,6 +38,7 @@ from ctsync.errors import BadInput, NeedsAttention, cause_part
 from ctsync.observability import count, logger
 from ctsync.state import Breaker, Failure, Mapping, MappingStore, ProgressStore, RunLog
 from ctsync.state.runlog import RECORDED
+from ctsync.sync import record_ids
 from ctsync.sync.definition import SyncDefinition
 from ctsync.sync.messages import Change, Outcome, WorkMessage, first_error
 from ctsync.sync.queues import Carried, DeadLetterQueue, WorkQueue, whole_characters
@@ -210,7 +211,8 @@ class Worker:
         """
         token = RECORDED.set(batch.reported)
         try:
-            return self._handle(delivery, batch, run, time_left)
+            with record_ids.noting():  # the IDs its applier comes to know, named on each line about the record
+                return self._handle(delivery, batch, run, time_left)
         finally:
             RECORDED.reset(token)
 
@@ -272,6 +274,7 @@ class Worker:
                 return None
             batch.add(message.run_id, "retried")
             count("Retried")
+            self._note_parts(message.source_id)
             logger.warning(
                 f"{self.sync} {message.source_id}: will be retried ({type(error).__name__}: {error})",
                 extra={
@@ -291,6 +294,7 @@ class Worker:
         outcome = Outcome("unchanged", mapping.target_id or None, "the target already holds this snapshot")
         batch.add(message.run_id, outcome.action)
         count("Unchanged")
+        self._note_parts(message.source_id)
         logger.info(
             f"{self.sync} {message.source_id}: {outcome.action}",
             extra={**self._definition.ids(message.source_id, outcome.target_id), "detail": outcome.detail},
@@ -374,6 +378,8 @@ class Worker:
             unsent = None
         except Exception as refused:  # noqa: BLE001 - raised below, once the failure is recorded and logged
             unsent = refused
+        if message is not None:
+            self._note_parts(message.source_id)
         ids = self._definition.ids(failure.source_id, failure.target_id)
         extra = {**ids, "failure_kind": failure.kind, "cause_key": cause, "failure_reason": reason}
         try:
@@ -403,14 +409,29 @@ class Worker:
             raise unsent
 
     def _target_of(self, message: WorkMessage | None) -> str | None:
-        """The other system's ID, when the record was synced before: failures name both IDs."""
+        """The other system's ID, when the record was synced before: failures name both IDs. None when its
+        mapping names no record there (a placeholder, or a `kind:id` form such as a timesheet's employee)."""
         if message is None:
             return None
         try:
             mapping = self._mappings.get(self._definition.mapping_kind, message.source_id)
         except Exception:  # noqa: BLE001 - reporting a failure must not fail on a lookup
             return None
-        return mapping.target_id if mapping else None
+        if mapping is None or not mapping.names_a_target or not record_ids.is_record_id(mapping.target_id):
+            return None
+        return mapping.target_id
+
+    def _note_parts(self, source_id: str) -> None:
+        """For a sync whose records have parts (a timesheet's entries and bills), the parts' IDs from their
+        mappings, when the applier noted none (the record was not run, or failed before it knew them): a line
+        about the record names them all the same."""
+        noted = record_ids.current()
+        if not self._definition.parts or noted is None or noted:
+            return
+        try:
+            record_ids.note_mappings(self._mappings.children(self._definition.mapping_kind, source_id))
+        except Exception:  # noqa: BLE001 - naming IDs on a log line must not fail the record
+            return
 
 
 def _not_tried(breaker: Breaker) -> NeedsAttention:
