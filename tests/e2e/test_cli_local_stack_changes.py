@@ -150,7 +150,10 @@ def test_status_shows_a_poller_failing_before_its_run_until_a_run_ends(fresh, ca
         broken.setdefault("projects", {})["closed_status_ids"] = "1"  # edited in the console: not a list
         target.client("ssm").put_parameter(Name=name, Value=json.dumps(broken), Type="String", Overwrite=True)
 
-    assert ctns(capsys, "run", "projects").code == 1
+    refused = ctns(capsys, "run", "projects")  # `ctns run` refuses it up front (since 2026-12-04) ...
+    assert refused.code == 2 and "projects.closed_status_ids" in refused.problems[0]
+    with aws_endpoint(fresh.state.aws_endpoint):
+        fresh.session.runner.run(["projects"])  # ... the schedule starts the poller all the same
     status = ctns(capsys, "status", "--json")
     projects = {row["sync"]: row for row in status.json["syncs"]}["projects"]
     assert status.code == 1 and projects["last_run"] is not None  # the good run is still the last one

@@ -143,11 +143,14 @@ def test_a_secret_in_the_stacks_config_parameter_reaches_no_log_line(tmp_path, c
             document = json.loads(boto3.client("ssm").get_parameter(Name="/ctns/config")["Parameter"]["Value"])
             document["netsuite"]["token_secret"] = "ts-Inside-the-parameter"
             stack.session.aws.put_config(document)
-        code = main(["run", "projects", "--logs", str(tmp_path / "run.log")])
+        code = main(["run", "projects", "--logs", str(tmp_path / "run.log")])  # refused up front: one line
+        with aws_endpoint(stack.state.aws_endpoint):
+            stack.session.runner.run(["projects"])  # the schedule starts the functions all the same
     finally:
         stack.stop()
 
-    said = everything_said(capfd.readouterr(), caplog, tmp_path / "run.log")
-    assert code == 1
-    assert "The projects poller failed: config document /ctns/config is invalid: netsuite.token_secret" in said
+    said = everything_said(capfd.readouterr(), caplog)
+    assert code == 2
+    assert "config parameter /ctns/config is not a valid config document: netsuite.token_secret" in said
+    assert "projects poller failed: config document /ctns/config is invalid: netsuite.token_secret" in said
     assert "ts-Inside-the-parameter" not in said
