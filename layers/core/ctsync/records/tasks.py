@@ -78,17 +78,44 @@ def columns(settings: TaskSyncSettings) -> str:
     )
 
 
-def task_path(task_id: str, family: dict[str, Row]) -> list[str]:
-    """Titles from the top ancestor down to the task; stops at a cycle or a parent outside the project."""
-    path: list[str] = []
+def lineage(task_id: str, family: dict[str, Row]) -> list[tuple[str, Row]]:
+    """The task's row and its ancestors' (ids with rows), from the task up; stops at a cycle or a parent outside the
+    project."""
+    chain: list[tuple[str, Row]] = []
     seen: set[str] = set()
     current: str | None = task_id
     while current and current in family and current not in seen:
         seen.add(current)
-        path.append(family[current].get("title") or current)
+        chain.append((current, family[current]))
         parent = family[current].get("parent")
         current = str(parent) if parent else None
-    return list(reversed(path))
+    return chain
+
+
+def task_path(task_id: str, family: dict[str, Row]) -> list[str]:
+    """Titles from the top ancestor down to the task; stops at a cycle or a parent outside the project."""
+    return [row.get("title") or row_id for row_id, row in reversed(lineage(task_id, family))]
+
+
+def message_version(
+    own: datetime, task_id: str, family: dict[str, Row], project_version: datetime | None, zone: str
+) -> datetime:
+    """The version of a task's message: the latest of the task's own `lastmodifieddate` and those of the other
+    records whose data the message carries (its project: number, name, status; its ancestors: the titles in its
+    path). Each at its latest reading (`from_local_text`), as the task's own.
+
+    The worker's version fence (`targets._stale`) then holds back a message older than the one applied in any of
+    them: SQS delivers twice and in no set order, and an earlier run's message applied after a later one would put
+    an older project number, an older parent title, or the task active under a project closed since, back for good
+    (no later run reads the task while neither it nor those records change). A message read later is never older:
+    every record it carries is at least as new as when an earlier read saw it."""
+    versions = [own]
+    if project_version is not None:
+        versions.append(project_version)
+    versions += [
+        from_local_text(row["lastmodified"], zone) for _, row in lineage(task_id, family) if row.get("lastmodified")
+    ]
+    return max(versions)
 
 
 def descendants(task_ids: set[str], family: dict[str, Row]) -> set[str]:
@@ -243,10 +270,11 @@ class TaskSync:
                 project=project.snapshot if project else None,
                 project_version=project.version if project else None,
             )
+            own = from_local_text(row["lastmodified"], self.zone)
             changes.append(
                 Change(
                     source_id=snapshot.id,
-                    version=from_local_text(row["lastmodified"], self.zone),
+                    version=message_version(own, snapshot.id, family, snapshot.project_version, self.zone),
                     snapshot=snapshot.model_dump(mode="json"),
                     fingerprint=fingerprint(snapshot),
                 )
@@ -314,6 +342,9 @@ class TaskSync:
             else None
         )
         job_id = self._projects.ensure_job(carried, task.project_id, owner)
+        # The carried project (and the ancestors' titles in `task.path`) are applied as the message has them: its
+        # version is the latest of theirs and the task's (`message_version`), so the fence of `upsert_target` holds
+        # back a late or repeated delivery older than what the task's mapping applied in any of them.
         active = self._is_active(task, project)
         # The task's mapping is read here only when it decides something: a task with no job or not active is
         # skipped if it was never synced (the lock reads it anyway when the task is written).
