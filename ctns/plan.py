@@ -32,7 +32,7 @@ from ctsync.runtime import Environment, Runtime
 from ctsync.state import Mapping
 from ctsync.state.runlog import failed_phase, phase_source_id
 from ctsync.sync import registry
-from ctsync.sync.definition import ADOPT, SyncDefinition, Window
+from ctsync.sync.definition import ADOPT, SyncDefinition, Window, start_margin
 from ctsync.sync.messages import Change, WorkMessage
 
 ACTIONS = ("create", "update", "inactivate", "delete", "adopt", "unchanged", "skip", "fail")
@@ -231,6 +231,7 @@ def plan_sync(
             if mark is None
             else mark - timedelta(minutes=windows.overlap_minutes)
         )
+        start -= start_margin(source, start)  # as the poller opens it
         result.window_start[phase] = start.isoformat()
         result.first_run = result.first_run or mark is None
         window = Window(start=start, end=end, first_run=mark is None)

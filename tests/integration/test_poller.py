@@ -198,6 +198,58 @@ def test_each_phase_starts_at_its_own_watermark_minus_the_overlap(table, ours):
     assert h.progress.watermarks(SYNC) == {p: SOURCE_NOW for p in source.phases}
 
 
+class WideningSource(ScriptedSource):
+    """A source whose zone comparison could not prove its zone for this season (`records.netsuite_zone`): it asks
+    every window to start `margin` earlier, once it has opened one (`window_end`)."""
+
+    def __init__(self, phases: tuple[str, ...], margin: timedelta) -> None:
+        super().__init__(phases)
+        self.margin = margin
+        self.asked: list[datetime] = []
+        self.opened = False
+
+    def window_end(self) -> datetime:
+        self.opened = True
+        return super().window_end()
+
+    def start_margin(self, start: datetime) -> timedelta:
+        self.asked.append(start)
+        return self.margin if self.opened else timedelta(0)
+
+
+def test_a_source_that_cannot_prove_its_zone_for_the_season_has_its_windows_start_earlier_and_kept(table, ours):
+    """Phoenix configured, NetSuite writing Los Angeles, the only sample from July: in December the window's
+    literal is read an hour late, so the window starts an hour (the source's margin) earlier than watermark less
+    overlap; the start is in the cursor, so a continuation in a new invocation (a new source, which has asked
+    nothing yet) reads its phases from it too (review, 2026-12-03)."""
+    source = WideningSource(("changes", "deletions"), timedelta(hours=1))
+    source.batches["changes"] = [ChangeBatch([change(str(i))], str(i)) for i in range(1, 4)]
+    source.batches["deletions"] = [ChangeBatch([change("9", op="delete")], "9")]
+    h = Harness(table, source)
+    mark = SOURCE_NOW - timedelta(hours=2)
+    h.progress.advance_watermark(SYNC, "changes", mark, "earlier")
+    left = iter([PLENTY_MS, 1])
+
+    h.run(remaining_ms=lambda: next(left))
+
+    widened = mark - timedelta(minutes=45) - timedelta(hours=1)
+    assert source.reads[0][1].start == widened
+    assert mark - timedelta(minutes=45) in source.asked
+    cursor = h.progress.cursor(SYNC)
+    assert cursor is not None and cursor.starts["changes"] == widened
+    assert cursor.starts["deletions"] == SOURCE_NOW - timedelta(days=30, hours=1)  # first run: widened as well
+
+    h.definition = replace(h.definition, source=(fresh := WideningSource(source.phases, timedelta(0))))
+    fresh.batches = source.batches
+    h.run(h.continued[0])
+
+    assert [(p, w.start, a) for p, w, a in fresh.reads] == [
+        ("changes", widened, "2"),
+        ("deletions", SOURCE_NOW - timedelta(days=30, hours=1), None),
+    ]
+    assert fresh.asked == []  # a resumed run does not open a window
+
+
 def test_a_watermark_written_without_a_phase_serves_every_phase(table, ours):
     source = ScriptedSource(("changes", "deletions"))
     h = Harness(table, source)

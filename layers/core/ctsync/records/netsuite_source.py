@@ -14,11 +14,12 @@ visible to the queries of this run.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from ctsync.netsuite.client import NetSuiteClient
-from ctsync.records.netsuite_zone import require_zone
+from ctsync.observability import logger
+from ctsync.records.netsuite_zone import ZoneReading, require_zone
 from ctsync.sync.definition import ADOPT, ChangeBatch, Window
 from ctsync.sync.messages import Change
 from ctsync.timeutil import SUITEQL_TIMESTAMP_MASK, from_local_text, local_timestamp_column, to_local_text
@@ -95,14 +96,36 @@ class SuiteQLChangeSource:
         self._adopt_when = adopt_when
         self._from = f"{table} {alias} {joins}".strip()  # a join brings a parent's columns in the same read
         self._parents_modified = parents_modified
+        self._zone_reading: ZoneReading | None = None  # the comparison `window_end` made
         self.phases = ((ADOPT,) if adopter else ()) + (CHANGES, DELETIONS)
 
     def window_end(self) -> datetime:
         """NetSuite's clock; raises ConfigurationError when `netsuite.timezone` is not the zone SuiteQL writes in
         (`records.netsuite_zone`): the window's literals would be read that far off, and changes lost unseen."""
         end = self._client.server_time()
-        require_zone(self._client, self._zone)
+        self._zone_reading = require_zone(self._client, self._zone)
         return end
+
+    def start_margin(self, start: datetime) -> timedelta:
+        """How much earlier than `start` this run's window must start (`ZoneReading.start_margin`): the zone
+        comparison `window_end` made passed on a sample from another season, and its literal could be read late.
+        Logged, so a widened window is never a silent one."""
+        if self._zone_reading is None:
+            return timedelta(0)
+        margin = self._zone_reading.start_margin(start)
+        if margin:
+            found = self._zone_reading
+            logger.warning(
+                "netsuite.timezone not proven for this season: window starts earlier",
+                extra={
+                    "timezone": self._zone,
+                    "sample_project": found.record,
+                    "sample_modified": found.modified.isoformat(),
+                    "start": start.isoformat(),
+                    "margin_minutes": margin.total_seconds() / 60,
+                },
+            )
+        return margin
 
     def read(self, phase: str, window: Window, after: str | None) -> Iterator[ChangeBatch]:
         if phase == ADOPT:

@@ -13,7 +13,7 @@ its tasks), and tasks deleted since the watermark.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
@@ -160,6 +160,9 @@ class TaskChangeSource:
 
     def window_end(self) -> datetime:
         return self._sync.tasks_source.window_end()
+
+    def start_margin(self, start: datetime) -> timedelta:
+        return self._sync.tasks_source.start_margin(start)
 
     def read(self, phase: str, window: Window, after: str | None) -> Iterator[ChangeBatch]:
         if phase != PROJECTS:

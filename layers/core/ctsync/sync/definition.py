@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
 from ctsync.sync import record_ids
@@ -61,6 +61,15 @@ class ChangeSource(Protocol):
     def window_end(self) -> datetime: ...
 
     def read(self, phase: str, window: Window, after: str | None) -> Iterator[ChangeBatch]: ...
+
+
+def start_margin(source: ChangeSource, start: datetime) -> timedelta:
+    """How much earlier than `start` (watermark less overlap) the source asks a window to start, after
+    `window_end`: a NetSuite source whose zone comparison cannot prove the zone for this season
+    (`records.netsuite_zone`) asks for the most its literal could be read late. Optional (`start_margin(start)`
+    on the source); zero without it."""
+    hook = getattr(source, "start_margin", None)
+    return hook(start) if hook is not None else timedelta(0)
 
 
 class Applier(Protocol):

@@ -33,7 +33,7 @@ from ctsync.errors import NeedsAttention
 from ctsync.observability import count, logger
 from ctsync.state import Cursor, Failure, MappingStore, ProgressStore, RunEnd, RunLog
 from ctsync.state.runlog import phase_source_id
-from ctsync.sync.definition import ADOPT, SyncDefinition, Window
+from ctsync.sync.definition import ADOPT, SyncDefinition, Window, start_margin
 from ctsync.sync.messages import Change, PollRequest, PollResult, WorkMessage
 from ctsync.sync.queues import WorkQueue
 from ctsync.timeutil import utc_now
@@ -95,11 +95,13 @@ class Poller:
         for phase in self._source.phases:
             mark = marks.get(phase) or marks.get("*")
             first[phase] = mark is None
-            starts[phase] = (
+            start = (
                 end - timedelta(days=self._windows.first_run_days)
                 if mark is None
                 else mark - timedelta(minutes=self._windows.overlap_minutes)
             )
+            # In the cursor, so a run resumed in another invocation reads its phases from the same start.
+            starts[phase] = start - start_margin(self._source, start)
         cursor = Cursor(
             run_id=run_id,
             window_end=end,
