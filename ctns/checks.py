@@ -228,7 +228,7 @@ def _time_zone(netsuite: Any, config: SyncConfig, checks: list[Check]) -> None:
             Check(TIME_ZONE_CHECK, SKIP, f"could not check {zone}: NetSuite has no project to compare times on")
         )
     elif found.agrees:
-        checks.append(Check(TIME_ZONE_CHECK, OK, found.agreement()))
+        checks.append(Check(TIME_ZONE_CHECK, OK, found.agreement(utc_now())))
     else:
         checks.append(Check(TIME_ZONE_CHECK, FAIL, found.disagreement(), ZONE_FIX))
 

@@ -177,3 +177,11 @@ def test_a_change_source_asks_its_window_to_start_earlier_when_its_sample_is_fro
     empty.window_end()
     assert start_margin(empty, DECEMBER) == timedelta(0)
     assert start_margin(object(), DECEMBER) == timedelta(0)  # type: ignore[arg-type]
+
+
+def test_the_check_line_says_when_a_run_starts_its_windows_earlier_and_why() -> None:
+    found = sampled(PHOENIX, LA, JULY)
+    assert found.agreement(JULY) == found.agreement()  # the sample's own season: nothing more to say
+    line = found.agreement(DECEMBER)
+    assert "each NetSuite poller compares again every run" in line
+    assert "read a window start 60 min late now, so each run starts its windows that much earlier" in line

@@ -97,6 +97,7 @@ class SuiteQLChangeSource:
         self._from = f"{table} {alias} {joins}".strip()  # a join brings a parent's columns in the same read
         self._parents_modified = parents_modified
         self._zone_reading: ZoneReading | None = None  # the comparison `window_end` made
+        self._margins_told: set[timedelta] = set()
         self.phases = ((ADOPT,) if adopter else ()) + (CHANGES, DELETIONS)
 
     def window_end(self) -> datetime:
@@ -104,6 +105,7 @@ class SuiteQLChangeSource:
         (`records.netsuite_zone`): the window's literals would be read that far off, and changes lost unseen."""
         end = self._client.server_time()
         self._zone_reading = require_zone(self._client, self._zone)
+        self._margins_told = set()
         return end
 
     def start_margin(self, start: datetime) -> timedelta:
@@ -113,7 +115,8 @@ class SuiteQLChangeSource:
         if self._zone_reading is None:
             return timedelta(0)
         margin = self._zone_reading.start_margin(start)
-        if margin:
+        if margin and margin not in self._margins_told:  # once a run, not once a phase
+            self._margins_told.add(margin)
             found = self._zone_reading
             logger.warning(
                 "netsuite.timezone not proven for this season: window starts earlier",

@@ -101,7 +101,7 @@ class ZoneReading:
         )
         return max(late, timedelta(0))
 
-    def agreement(self) -> str:
+    def agreement(self, now: datetime | None = None) -> str:
         """The line `ctns check` shows when the zone agrees. One reading is one instant: a zone whose clocks change
         on other dates (or never) agrees on it too, and parts from NetSuite's on a later date; said, rather than
         passed as proven (review, 2026-12-03: Pacific/Pitcairn passed against America/Los_Angeles in winter)."""
@@ -109,6 +109,17 @@ class ZoneReading:
             f"{self.zone} agrees with the zone NetSuite writes SuiteQL times in at {format_instant(self.modified)} "
             f"(project {self.record}: {self.text} there); one instant cannot tell apart zones whose clocks change on "
             "other dates: set the integration user's own zone, and each NetSuite poller compares again every run"
+            + self._margin_note(now)
+        )
+
+    def _margin_note(self, now: datetime | None) -> str:
+        margin = self.start_margin(now) if now is not None else timedelta(0)
+        if not margin:
+            return ""
+        return (
+            f"; that instant is from another season: a zone that agreed then may be NetSuite's and read a window "
+            f"start {margin.total_seconds() / 60:g} min late now, so each run starts its windows that much earlier "
+            "until a project is modified in this season"
         )
 
     def disagreement(self) -> str:
