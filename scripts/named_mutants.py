@@ -46,6 +46,16 @@ MUTANTS = (
         ),
     ),
     Named(
+        "the source's start margin ignored (a zone sample from another season reads windows late)",
+        POLLER,
+        "starts[phase] = start - start_margin(self._source, start)",
+        "starts[phase] = start",
+        (
+            f"{POLLER_TESTS}::"
+            "test_a_source_that_cannot_prove_its_zone_for_the_season_has_its_windows_start_earlier_and_kept",
+        ),
+    ),
+    Named(
         "the watermark from our clock: the poller's window end is utc_now(), not the source's",
         POLLER,
         "end = self._source.window_end()",
