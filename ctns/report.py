@@ -175,7 +175,8 @@ def _held_records(sync: str, cause: dict[str, Any], shown: int = 5) -> str:
 
     source_name, _ = RECORDS.get(sync, ("record", "target"))
     records, failures = cause["blocked"], cause["count"]
-    full = len(records) >= BLOCKED_SAMPLE
+    # a sample that filled up and then lost a record that went through (`RunLog.unblock`) may hold fewer
+    full = len(records) >= BLOCKED_SAMPLE or failures > BLOCKED_SAMPLE
     held = f"{len(records)}{' or more' if full else ''} {source_name}{'' if len(records) == 1 else 's'}"
     if failures != len(records):
         held += f" ({failures} failure{'' if failures == 1 else 's'})"

@@ -430,3 +430,15 @@ def test_a_cause_whose_sample_is_full_says_at_least() -> None:
         f"  - time [receipt-download] {BLOCKED_SAMPLE} or more ClickTime timesheets (120 failures): "
         f"r0, r1, r2, r3, r4 and {BLOCKED_SAMPLE - 5} more listed"
     )
+
+
+def test_a_cause_whose_sample_overflowed_then_lost_a_record_still_says_or_more() -> None:
+    """`RunLog.unblock` takes a record that went through out of a full sample and keeps the cause open (it may
+    hold records nobody listed): the count of failures beyond the sample's size says so (review, 2026-12-04)."""
+    from ctns.report import render_causes
+    from ctsync.state.runlog import BLOCKED_SAMPLE
+
+    blocked = [str(1000 + n) for n in range(BLOCKED_SAMPLE - 1)]
+    line = render_causes({"tasks": [_cause(300, blocked)]}).splitlines()[1]
+
+    assert line.startswith(f"  - tasks [receipt-download] {BLOCKED_SAMPLE - 1} or more NetSuite project tasks (300")

@@ -110,14 +110,17 @@ class SyncDefinition:
     # run of this sync (`op="check"` messages), and how (`records.targets.recheck`, bound to the target system).
     checked_kinds: tuple[str, ...] = ()
     recheck: Callable[[WorkMessage], Outcome] | None = None
+    judges_skips: bool = True  # off: a skip marker says nothing (`registry.refusing`: no rule can be applied)
     # Whether a record's parts are its child mappings (a timesheet's time entries and bills, an expense sheet's
     # items): the worker names them on a line about the record when its applier noted none (`record_ids`).
     parts: bool = False
 
     def holds(self, change: Change, mapping: Mapping | None) -> bool:
         """Whether the target side already reflects `change` (nothing to do): judged by `unchanged`, or, for a
-        record never synced, by the skip marker of this very snapshot."""
+        record never synced, by the skip marker of this very snapshot (unless `judges_skips` is off)."""
         if mapping is None or change.judged_by_worker:
+            return False
+        if not mapping.target_id and not self.judges_skips:
             return False
         if not mapping.target_id:  # a skip marker: this very snapshot was judged to need no target
             return bool(change.fingerprint) and change.fingerprint == mapping.fingerprint

@@ -232,6 +232,13 @@ def refusing(name: str, error: ConfigurationError) -> SyncDefinition:
     each record with that reason, records the cause once and pauses the sync, as for bad credentials."""
     chosen = spec(name)
     refuses = _Refusing(error)
+
+    def refuse(*_: object) -> Any:
+        raise error
+
+    # Nothing is judged without the sync's own rules (a receipts follow-up, a write-back still due, a check of a
+    # write of unknown outcome would be taken for unchanged, or for a sync that checks nothing): every message meets
+    # the error, so one redrive after the fix brings them all back (review of the day's changes, 2026-12-04).
     return SyncDefinition(
         chosen.name,
         chosen.mapping_kind,
@@ -240,6 +247,9 @@ def refusing(name: str, error: ConfigurationError) -> SyncDefinition:
         source_system=chosen.source_system,
         target_system=chosen.target_system,
         parts=chosen.parts,
+        unchanged=lambda _change, _mapping: False,
+        recheck=refuse,
+        judges_skips=False,
     )
 
 
