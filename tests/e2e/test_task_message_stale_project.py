@@ -51,6 +51,19 @@ def the_task(session, task_id: str) -> dict[str, Any]:
     return task
 
 
+def first_night(session, child: bool = False) -> tuple[Any, Any]:
+    """The clock (NetSuite's, at 2027-01-04 10:00Z) and a task (a subtask if `child`) active in ClickTime after the
+    first run of projects and tasks."""
+    clock = netsuite_clock_at(session, datetime(2027, 1, 4, 10, 0, tzinfo=UTC))
+    run(session, "projects", "tasks")
+    task = next(
+        t
+        for t in session.simulators.company.tasks
+        if (t.parent_id or not child) and any(x.get("IsActive") for x in tasks_by_source(session).get(t.id, []))
+    )
+    return clock, task
+
+
 def test_a_redelivered_task_message_of_an_older_project_number_does_not_rename_the_task_back(session, sent):
     ns = session.simulators.netsuite.records
     task = session.simulators.company.tasks[0]
@@ -84,13 +97,7 @@ def test_a_redelivered_task_message_of_an_older_project_number_does_not_rename_t
 
 def test_a_redelivered_task_message_from_before_its_project_closed_does_not_reactivate_the_task(session, sent):
     ns = session.simulators.netsuite.records
-    clock = netsuite_clock_at(session, datetime(2027, 1, 4, 10, 0, tzinfo=UTC))
-    run(session, "projects", "tasks")
-    task = next(
-        t
-        for t in session.simulators.company.tasks
-        if any(x.get("IsActive") for x in tasks_by_source(session).get(t.id, []))
-    )
+    clock, task = first_night(session)
 
     clock.now = datetime(2027, 1, 5, 8, 0, tzinfo=UTC)
     ns.update("job", task.project_id, {"companyName": "Renamed while open"})
@@ -115,13 +122,7 @@ def test_a_redelivered_task_message_from_before_its_project_closed_does_not_reac
 
 def test_a_redelivered_subtask_message_of_an_older_parent_title_does_not_rename_the_subtask_back(session, sent):
     ns = session.simulators.netsuite.records
-    clock = netsuite_clock_at(session, datetime(2027, 1, 4, 10, 0, tzinfo=UTC))
-    run(session, "projects", "tasks")
-    child = next(
-        t
-        for t in session.simulators.company.tasks
-        if t.parent_id and any(x.get("IsActive") for x in tasks_by_source(session).get(t.id, []))
-    )
+    clock, child = first_night(session, child=True)
 
     clock.now = datetime(2027, 1, 5, 8, 0, tzinfo=UTC)
     ns.update("projectTask", child.parent_id, {"title": "Phase First"})
@@ -147,13 +148,7 @@ def test_a_redelivered_subtask_message_of_an_older_parent_title_does_not_rename_
 def test_a_task_edited_after_its_project_changed_is_applied(session, sent):
     """The fence must not hold back a genuinely newer task edit: the task's own change after the project's."""
     ns = session.simulators.netsuite.records
-    clock = netsuite_clock_at(session, datetime(2027, 1, 4, 10, 0, tzinfo=UTC))
-    run(session, "projects", "tasks")
-    task = next(
-        t
-        for t in session.simulators.company.tasks
-        if any(x.get("IsActive") for x in tasks_by_source(session).get(t.id, []))
-    )
+    clock, task = first_night(session)
 
     clock.now = datetime(2027, 1, 5, 8, 0, tzinfo=UTC)
     ns.update("job", task.project_id, {"entityId": "P-RENUMBERED"})
