@@ -113,19 +113,6 @@ def test_a_401_believed_is_a_systemic_auth_error_with_a_hint() -> None:
     assert "account ID's case" in error.message  # what to check
 
 
-def test_a_401_believed_names_a_wrong_or_rotated_token_and_the_secret_to_fix() -> None:
-    body = netsuite_body("INVALID_LOGIN", "Invalid login attempt.", title="Unauthorized")
-    error = ns.auth_error(response(401, body), secret_name="ctsync/netsuite-prod")
-    # The reason says what is likely wrong (a token revoked or rotated in NetSuite) and which secret holds it
-    assert "token" in error.message and "rotated" in error.message
-    assert "ctsync/netsuite-prod" in error.message
-    # And the cause's fix says what to do, naming the secret (by its name: the error never holds its value)
-    assert "ctsync/netsuite-prod" in error.fix and "Secrets Manager" in error.fix
-    # Without the secret's name (a command that read it from elsewhere), the NetSuite secret still is named
-    unnamed = ns.auth_error(response(401, body))
-    assert "NetSuite secret" in unnamed.fix and "NetSuite secret" in unnamed.message
-
-
 def test_401_without_a_code_is_still_invalid_login() -> None:
     assert ns.auth_error(response(401, "")).code == "INVALID_LOGIN"
 

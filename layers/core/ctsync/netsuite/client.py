@@ -7,7 +7,6 @@ dropping them.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -35,12 +34,9 @@ MAX_UNAUTHORIZED_RETRIES = 2
 # Then a signed probe (GET serverTime) is tried this many times, with the retry policy's pauses, before the
 # credentials are believed wrong: one that goes through proves them good, and the 401s were load.
 CREDENTIAL_PROBES = 3
-# Only evidence from after the 401s proves the token good: a probe NetSuite accepts, or a request of this client
-# (another thread's, holding a share of the limit) accepted after the previous 401 came back. A success from
-# before them does not: a
-# token revoked mid-run is refused the moment after it was accepted, and while a success within 600 s excused the
-# 401s as load (no probe), the sync paused ~50 times as "NetSuite busy" before the login was named (review,
-# 2026-12-04).
+# A 401 within this long of a request NetSuite accepted from this client (same token) is load, not a login that
+# went bad: under a full concurrency limit the probes can be refused as well.
+CREDENTIALS_PROVEN_SECONDS = 600.0
 
 
 # A caller that shares its part of NetSuite's account concurrency limit among threads (a time worker's
@@ -92,10 +88,8 @@ class NetSuiteClient:
         timeout_seconds: float = 60.0,
         page_size: int = MAX_PAGE_SIZE,
         monotonic: Callable[[], float] = time.monotonic,
-        secret_name: str | None = None,
     ) -> None:
         self.account_id = account_id
-        self._secret_name = secret_name  # where the credentials came from: named when NetSuite refuses them
         self.base_url = (base_url or rest_base_url(account_id)).rstrip("/")
         # One configured base serves every URL: a proxy, a sandbox gateway or the simulator answers both.
         self.restlets_url = (restlets_url or _origin_of(base_url) or restlets_base_url(account_id)).rstrip("/")
@@ -107,11 +101,7 @@ class NetSuiteClient:
         self._timeout = timeout_seconds
         self.page_size = page_size
         self._monotonic = monotonic
-        # NetSuite's answers to this client (same token, any thread), numbered, and the number of the latest that
-        # accepted a request: one accepted after a call's 401 came back shows the token good, so the 401s are load.
-        self._answers = 0
-        self._accepted_answer = 0
-        self._wire_lock = threading.Lock()
+        self._accepted_at: float | None = None  # when NetSuite last accepted this client's signature
 
     # -- transport --------------------------------------------------------------------------------
     def _send(
@@ -137,7 +127,6 @@ class NetSuiteClient:
             data = jsonutil.dumps(body).encode("utf-8")
         all_headers.update(headers or {})
         unauthorized = 0
-        refused_at = 0  # the number of the answer that was the call's latest 401
         # A record write is noted for the engine (`ctsync.unsettled`): one whose answer was lost may land later.
         record_path = url[len(self.base_url) :] if url.startswith(f"{self.base_url}/record/") else None
 
@@ -146,12 +135,10 @@ class NetSuiteClient:
                 unsettled.note(method, record_path, body, doubtful=doubtful)
 
         def attempt() -> requests.Response:
-            nonlocal unauthorized, refused_at
+            nonlocal unauthorized
             started = self._monotonic()
             try:
-                response, number = self._numbered(
-                    self._signed(method, url, params=params, data=data, headers=all_headers)
-                )
+                response = self._on_the_wire(self._signed(method, url, params=params, data=data, headers=all_headers))
             except ANSWER_LOST as error:
                 if not isinstance(error, requests.ConnectTimeout):  # a connect timeout: nothing was sent
                     note(doubtful=True)
@@ -163,6 +150,7 @@ class NetSuiteClient:
                 raise failure from error
             observe_ms("NetSuiteLatency", (self._monotonic() - started) * 1000)
             if response.status_code < 400:
+                self._accepted_at = self._monotonic()
                 note(doubtful=False)
                 if json_body:
                     response.payload = _json_payload(response, method, url)  # type: ignore[attr-defined]
@@ -173,13 +161,9 @@ class NetSuiteClient:
                 count("NetSuiteThrottled")
             if response.status_code == 401:
                 unauthorized += 1
-                accepted_meanwhile = self._accepted_answer > refused_at  # since the call's previous 401
-                refused_at = number
                 if unauthorized > MAX_UNAUTHORIZED_RETRIES:
-                    # Refused again and again, and by the probes too, with nothing of this token accepted in the
-                    # meantime: the token is refused (revoked, rotated, wrong), however recently it was accepted.
-                    if not (accepted_meanwhile or self._credentials_accepted()):
-                        raise auth_error(response, secret_name=self._secret_name)
+                    if not (self._recently_accepted() or self._credentials_accepted()):
+                        raise auth_error(response)
                     # The same token signs a request NetSuite accepts: the account is busy, not the login wrong.
                     raise TransientError(
                         f"NetSuite {method} {url}: 401 INVALID_LOGIN while the same token is accepted: "
@@ -222,15 +206,9 @@ class NetSuiteClient:
 
         return send(exchange) if send is not None else exchange()
 
-    def _numbered(self, prepared: requests.PreparedRequest) -> tuple[requests.Response, int]:
-        """Send (`_on_the_wire`); the answer with its number among this client's answers, noted when accepted."""
-        response = self._on_the_wire(prepared)
-        with self._wire_lock:
-            self._answers += 1
-            number = self._answers
-            if response.status_code < 400:
-                self._accepted_answer = number
-        return response, number
+    def _recently_accepted(self) -> bool:
+        accepted = self._accepted_at
+        return accepted is not None and self._monotonic() - accepted < CREDENTIALS_PROVEN_SECONDS
 
     def _credentials_accepted(self) -> bool:
         """Whether a freshly signed probe goes through: a 401 that keeps coming under load is not bad credentials.
@@ -238,12 +216,13 @@ class NetSuiteClient:
         for attempt in range(1, CREDENTIAL_PROBES + 1):
             self._retry.sleep(self._retry.delay(attempt, None))
             try:
-                probe, _ = self._numbered(
+                probe = self._on_the_wire(
                     self._signed("GET", f"{self.base_url}/system/v1/serverTime", headers={"Accept": "application/json"})
                 )
             except ANSWER_LOST:
                 continue
             if probe.status_code < 400:
+                self._accepted_at = self._monotonic()
                 return True
         return False
 

@@ -75,26 +75,14 @@ class NetSuitePermissionError(NetSuiteError):
 
 
 class NetSuiteAuthError(NetSuiteError):
-    """INVALID_LOGIN that kept coming after fresh signatures, probes included: most often a token revoked or rotated
-    in NetSuite (or a wrong one in the secret); else the realm, the role or the clock.
-
-    `secret_name`: the Secrets Manager secret the credentials were read from (its name; never its value), named in
-    the reason and the fix so a person knows which secret to correct."""
+    """INVALID_LOGIN that kept coming after fresh signatures: realm, tokens, role or clock."""
 
     systemic = True
 
-    def __init__(
-        self, status: int, code: str, detail: str, *, path: str | None = None, secret_name: str | None = None
-    ) -> None:
+    def __init__(self, status: int, code: str, detail: str, *, path: str | None = None) -> None:
         super().__init__(status, code, detail, path=path, cause="netsuite-login")
-        secret = f"the NetSuite secret {secret_name}" if secret_name else "the NetSuite secret"
         self.message += (
-            f" (the token in {secret} is refused: revoked or rotated in NetSuite, or wrong; else check the account"
-            " ID's case, the token's role permissions and the Login Audit Trail in NetSuite)"
-        )
-        self.fix = (
-            f"put the integration's current TBA values (consumer key and secret, token ID and secret) into {secret}"
-            " in Secrets Manager (issue a new access token in NetSuite if it was revoked), then `ctns redrive` the sync"
+            " (check the account ID's case, the token's role permissions and the Login Audit Trail in NetSuite)"
         )
 
 
@@ -194,7 +182,7 @@ def error_for(response: requests.Response) -> Exception:
     return NetSuiteValidationError(status, code, detail, path=path)
 
 
-def auth_error(response: requests.Response, *, secret_name: str | None = None) -> NetSuiteAuthError:
+def auth_error(response: requests.Response) -> NetSuiteAuthError:
     status = response.status_code
     code, detail, path = parse_error_body(response)
-    return NetSuiteAuthError(status, code or "INVALID_LOGIN", detail, path=path, secret_name=secret_name)
+    return NetSuiteAuthError(status, code or "INVALID_LOGIN", detail, path=path)
