@@ -103,7 +103,8 @@ def work(event: dict[str, Any], context: LambdaContext, processor: BatchProcesso
     try:
         return _work(event, context, processor)
     except Exception as error:
-        _log_failure(f"{os.environ.get('SYNC_NAME', '?')} worker invocation", os.environ.get("SYNC_NAME", "?"), error)
+        sync = os.environ.get("SYNC_NAME", "?")  # the runtime itself may be what failed
+        _log_failure(f"{sync} worker invocation", sync, error)
         raise
 
 

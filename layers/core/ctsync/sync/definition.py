@@ -120,10 +120,8 @@ class SyncDefinition:
         record never synced, by the skip marker of this very snapshot (unless `judges_skips` is off)."""
         if mapping is None or change.judged_by_worker:
             return False
-        if not mapping.target_id and not self.judges_skips:
-            return False
         if not mapping.target_id:  # a skip marker: this very snapshot was judged to need no target
-            return bool(change.fingerprint) and change.fingerprint == mapping.fingerprint
+            return self.judges_skips and bool(change.fingerprint) and change.fingerprint == mapping.fingerprint
         return self.unchanged(change, mapping)
 
     def ids(self, source_id: str | None, target_id: str | None) -> dict[str, str | int | None]:
