@@ -106,7 +106,10 @@ class SyncPlan:
             "first_run": self.first_run,
             "counts": self.counts(),
             "unreadable_phases": [failed_phase(step.source_id) for step in self.unreadable()],
-            "steps": [step.as_dict() for step in self.steps if step.action not in ("unchanged",)],
+            "unreadable_reasons": {failed_phase(step.source_id): step.detail for step in self.unreadable()},
+            "steps": [
+                step.as_dict() for step in self.steps if step.action != "unchanged" and not failed_phase(step.source_id)
+            ],
             "notes": self.notes,
         }
 

@@ -108,4 +108,8 @@ def test_plan_names_a_phase_it_cannot_read_as_a_phase_not_a_record_that_would_fa
     assert "the changes phase of projects cannot be read" in planned.out, planned.out
     assert "1 phase(s) cannot be read (the changes phase of projects)" in planned.out, planned.out
     document = ctns(capsys, "plan", "projects", "--json").json
-    assert document["plans"][0]["counts"]["fail"] == 0 and document["plans"][0]["unreadable_phases"] == ["changes"]
+    plan = document["plans"][0]
+    assert plan["counts"]["fail"] == 0 and plan["unreadable_phases"] == ["changes"]
+    # A phase is not a record: `steps` lists records only, and the phase's reason sits beside its name.
+    assert [step for step in plan["steps"] if step["action"] == "fail"] == [], plan["steps"]
+    assert "nosuchcol" in plan["unreadable_reasons"]["changes"], plan["unreadable_reasons"]
