@@ -878,6 +878,62 @@ def test_a_resolved_cause_opens_again_on_its_next_failure(table):
     assert [c.key for c in log.causes("projects")] == ["field-not-kept:job.f"]
 
 
+def test_a_record_not_tried_under_a_pause_counts_under_its_cause_but_keeps_the_reason_that_opened_it(table):
+    log = RunLog(table)
+    opening = Failure(
+        sync="time",
+        source_id="ts-1",
+        kind="SYSTEMIC",
+        reason="NetSuite 401 INVALID_LOGIN: the token in the NetSuite secret ctsync/netsuite is refused",
+        cause_key="netsuite-login",
+        fix="create a new token and put it into the NetSuite secret ctsync/netsuite",
+        dead_lettered=True,
+    )
+    log.record_failure("run-1", opening)
+    not_tried = opening.model_copy(
+        update={
+            "source_id": "ts-2",
+            "reason": "not tried: the sync is paused until 12:00 because ...",
+            "not_tried": True,
+        }
+    )
+    log.record_failure("run-1", not_tried)
+
+    cause = log.cause("time", "netsuite-login")
+    assert cause.reason == opening.reason and cause.fix == opening.fix
+    assert cause.count == 2 and set(cause.blocked) == {"ts-1", "ts-2"} and set(cause.held) == {"ts-1", "ts-2"}
+    # The run keeps each record's own text, and the mark is not stored with it
+    assert [f.reason for f in log.failures("run-1")] == [opening.reason, not_tried.reason]
+    assert not any(f.not_tried for f in log.failures("run-1"))
+
+
+def test_a_cause_first_met_by_a_record_not_tried_still_has_a_reason_and_fix(table):
+    log = RunLog(table)
+    log.record_failure(
+        None,
+        Failure(
+            sync="time",
+            source_id="ts-2",
+            kind="SYSTEMIC",
+            reason="not tried",
+            cause_key="k",
+            fix="do x",
+            not_tried=True,
+        ),
+    )
+    cause = log.cause("time", "k")
+    assert (cause.reason, cause.fix) == ("not tried", "do x")
+
+
+def test_a_pause_keeps_the_fix_of_the_failure_that_opened_it(table):
+    store = ProgressStore(table)
+    breaker = Breaker(
+        cause_key="netsuite-login", kind="needs_attention", reason="bad token", until=T0, opened_at=T0, fix="do x"
+    )
+    store.open_breaker("time", breaker)
+    assert store.breaker("time").fix == "do x"
+
+
 def test_a_batch_adds_its_counts_in_one_update(table):
     log = RunLog(table)
     log.start("tasks", "run-3", started_at=T0)

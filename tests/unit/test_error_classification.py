@@ -113,6 +113,21 @@ def test_a_401_believed_is_a_systemic_auth_error_with_a_hint() -> None:
     assert "account ID's case" in error.message  # what to check
 
 
+def test_a_401_believed_names_the_secret_and_a_fix_without_its_value() -> None:
+    body = netsuite_body("INVALID_LOGIN", "Invalid login attempt.", title="Unauthorized")
+    error = ns.auth_error(response(401, body), secret_name="ctsync/netsuite-prod")
+    # The reason names the likely fault (a token revoked, rotated or wrong) and the secret that holds it, by name
+    assert "revoked" in error.message and "rotated" in error.message
+    assert "ctsync/netsuite-prod" in error.message
+    assert "account ID's case" in error.message and "Login Audit Trail" in error.message  # what else to check
+    # The cause's fix says what to do: a new token for the integration role, put into that secret
+    assert "ctsync/netsuite-prod" in error.fix and "Secrets Manager" in error.fix
+    assert "token" in error.fix and "sandbox refresh" in error.fix
+    # Without a name (a caller that read the credentials elsewhere), the fix still says which secret
+    unnamed = ns.auth_error(response(401, body))
+    assert "NetSuite secret" in unnamed.fix and "NetSuite secret" in unnamed.message
+
+
 def test_401_without_a_code_is_still_invalid_login() -> None:
     assert ns.auth_error(response(401, "")).code == "INVALID_LOGIN"
 

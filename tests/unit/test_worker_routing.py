@@ -536,6 +536,25 @@ def test_a_wrong_token_dead_letters_the_batch_with_one_cause_without_trying_the_
     assert {failure.cause_key for _, failure in h.runlog.failures} == {"netsuite-login"}
 
 
+def test_records_not_tried_under_a_login_pause_carry_its_fix_and_leave_its_reason_alone() -> None:
+    # Given a wrong token (the error knows the secret and the fix), met by the first record of a batch
+    auth = NetSuiteAuthError(401, "INVALID_LOGIN", "Invalid login attempt.", secret_name="ctsync/netsuite")
+    h = Harness([auth, Outcome("created")])
+    for n in range(3):
+        h.handle(body(source_id=str(n)))
+    # Then the pause carries the fix, and so does every dead letter, those not tried under the pause included
+    (opened,) = h.progress.opened
+    assert opened.fix == auth.fix and "ctsync/netsuite" in opened.fix
+    letters = [failure for _, failure, _ in h.dead_letters.sent]
+    assert [f.fix for f in letters] == [auth.fix] * 3
+    assert all("ctsync/netsuite" in f.reason for f in letters)  # "not tried ... because <the reason>"
+    # And only the failure that opened the pause sets the cause's reason: the others are marked not tried, so the
+    # run log counts them under the cause without putting "not tried: the sync is paused" in its place
+    recorded = [failure for _, failure in h.runlog.failures]
+    assert [f.not_tried for f in recorded] == [False, True, True]
+    assert recorded[0].reason.startswith("NetSuite 401 INVALID_LOGIN")
+
+
 def test_a_later_batch_while_the_breaker_is_open_is_not_tried() -> None:
     paused = Breaker(
         cause_key="clicktime-login",

@@ -115,6 +115,7 @@ class Runtime:
             restlets_url=settings.restlets_base_url,
             page_size=settings.page_size,
             retry=self._retry_policy(),
+            secret_name=self.env.NETSUITE_SECRET_ID,
         )
 
     def _retry_policy(self) -> RetryPolicy:

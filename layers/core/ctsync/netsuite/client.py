@@ -88,8 +88,10 @@ class NetSuiteClient:
         timeout_seconds: float = 60.0,
         page_size: int = MAX_PAGE_SIZE,
         monotonic: Callable[[], float] = time.monotonic,
+        secret_name: str | None = None,
     ) -> None:
         self.account_id = account_id
+        self._secret_name = secret_name  # where the credentials came from (its name, never its value): told on a 401
         self.base_url = (base_url or rest_base_url(account_id)).rstrip("/")
         # One configured base serves every URL: a proxy, a sandbox gateway or the simulator answers both.
         self.restlets_url = (restlets_url or _origin_of(base_url) or restlets_base_url(account_id)).rstrip("/")
@@ -163,7 +165,7 @@ class NetSuiteClient:
                 unauthorized += 1
                 if unauthorized > MAX_UNAUTHORIZED_RETRIES:
                     if not (self._recently_accepted() or self._credentials_accepted()):
-                        raise auth_error(response)
+                        raise auth_error(response, secret_name=self._secret_name)
                     # The same token signs a request NetSuite accepts: the account is busy, not the login wrong.
                     raise TransientError(
                         f"NetSuite {method} {url}: 401 INVALID_LOGIN while the same token is accepted: "

@@ -75,14 +75,29 @@ class NetSuitePermissionError(NetSuiteError):
 
 
 class NetSuiteAuthError(NetSuiteError):
-    """INVALID_LOGIN that kept coming after fresh signatures: realm, tokens, role or clock."""
+    """INVALID_LOGIN that kept coming after fresh signatures: most often a token revoked or rotated in NetSuite (a
+    sandbox refresh deletes the sandbox's tokens) or a wrong one in the secret; else the realm, the role or the clock.
+
+    `secret_name`: the Secrets Manager secret the credentials were read from, as the function is configured with it
+    (NETSUITE_SECRET_ID): named in the reason and the fix so a person knows which secret to correct. Never its value.
+    """
 
     systemic = True
 
-    def __init__(self, status: int, code: str, detail: str, *, path: str | None = None) -> None:
+    def __init__(
+        self, status: int, code: str, detail: str, *, path: str | None = None, secret_name: str | None = None
+    ) -> None:
         super().__init__(status, code, detail, path=path, cause="netsuite-login")
+        secret = f"the NetSuite secret {secret_name}" if secret_name else "the NetSuite secret"
         self.message += (
-            " (check the account ID's case, the token's role permissions and the Login Audit Trail in NetSuite)"
+            f" (the token in {secret} is refused: revoked, rotated or deleted in NetSuite, or wrong in the secret;"
+            " else check the account ID's case, the token's role permissions and the Login Audit Trail in NetSuite)"
+        )
+        self.fix = (
+            "create a new access token for the integration's user and role in NetSuite (Setup > Users/Roles > Access"
+            " Tokens > New; a sandbox refresh deletes the sandbox's tokens), put its token ID and token secret (and the"
+            f" integration's consumer key and secret, if they changed) into {secret} in Secrets Manager, then run"
+            " `ctns redrive` (the functions read the secret again within five minutes)"
         )
 
 
@@ -182,7 +197,7 @@ def error_for(response: requests.Response) -> Exception:
     return NetSuiteValidationError(status, code, detail, path=path)
 
 
-def auth_error(response: requests.Response) -> NetSuiteAuthError:
+def auth_error(response: requests.Response, *, secret_name: str | None = None) -> NetSuiteAuthError:
     status = response.status_code
     code, detail, path = parse_error_body(response)
-    return NetSuiteAuthError(status, code or "INVALID_LOGIN", detail, path=path)
+    return NetSuiteAuthError(status, code or "INVALID_LOGIN", detail, path=path, secret_name=secret_name)

@@ -45,6 +45,7 @@ class Breaker(BaseModel):
     reason: str
     until: datetime
     opened_at: datetime
+    fix: str = ""  # the opening failure's: each record dead-lettered "not tried" under the pause carries it too
 
 
 class PollFailure(BaseModel):

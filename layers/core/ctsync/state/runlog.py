@@ -55,6 +55,10 @@ class Failure(BaseModel):
     # The record did not go through (a worker dead-lettered it), rather than going through with a flag: a later
     # success of the record takes it out of the cause.
     dead_lettered: bool = False
+    # Dead-lettered without being tried, under a pause another failure opened: counted and listed under the cause,
+    # it leaves the cause's reason and fix those of the failure that opened the pause (it set them to "not tried:
+    # the sync is paused until …", review 2026-12-04). Not stored.
+    not_tried: bool = Field(default=False, exclude=True)
 
 
 class Cause(BaseModel):
@@ -250,7 +254,11 @@ class RunLog:
             ":true": True,
             ":ttl": self._expiry(failure.at),
         }
-        sets = "SET #first = if_not_exists(#first, :at), #last = :at, #kind = :k, #reason = :r, #fix = :fix, #open = :true, #ttl = :ttl"
+        if failure.not_tried:  # the cause keeps the reason and fix of the failure that opened the pause
+            texts = "#reason = if_not_exists(#reason, :r), #fix = if_not_exists(#fix, :fix)"
+        else:
+            texts = "#reason = :r, #fix = :fix"
+        sets = f"SET #first = if_not_exists(#first, :at), #last = :at, #kind = :k, {texts}, #open = :true, #ttl = :ttl"
         held = ", #held :ids" if failure.dead_lettered else ""
         try:
             response = self._table.update_item(

@@ -337,6 +337,7 @@ class Worker:
             reason=getattr(error, "message", None) or str(error),
             until=now + timedelta(seconds=self._pause),
             opened_at=now,
+            fix=getattr(error, "fix", "") or "",
         )
         batch.breaker = breaker
         self._breaker_read = (time.monotonic(), breaker)
@@ -372,6 +373,7 @@ class Worker:
             cause_key=cause,
             fix=getattr(error, "fix", ""),
             dead_lettered=True,
+            not_tried=isinstance(error, NotTried),
         )
         try:
             self._dead_letters.send(delivery.body, failure, receive_count=delivery.receive_count)
@@ -434,12 +436,18 @@ class Worker:
             return
 
 
+class NotTried(NeedsAttention):
+    """A record dead-lettered without being tried, under a pause a systemic failure opened: reported under its cause
+    (with its fix) without taking the place of the failure that opened it as the cause's reason."""
+
+
 def _not_tried(breaker: Breaker) -> NeedsAttention:
-    return NeedsAttention(
+    return NotTried(
         f"not tried: the sync is paused until {breaker.until.isoformat()} because {breaker.reason}",
         code=SYSTEMIC,
         cause=breaker.cause_key,
         systemic=True,
+        fix=breaker.fix or None,
     )
 
 
