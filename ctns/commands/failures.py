@@ -146,7 +146,7 @@ def cmd_errors(args: argparse.Namespace, out: Output) -> int:
                 f"{group['dead_letters']} in the dead-letter queue"
             )
             out.line(f"  why:     {group['reason']}")
-            out.line(f"  fix:     {group['fix'] or fix_hint(group)}")
+            out.line(f"  fix:     {group['fix'] or fix_hint(target, group)}")
             if group["phases"]:
                 out.line(f"  phases:  {', '.join(f'the {phase} phase' for phase in group['phases'])} could not be read")
             shown = group["records"] if args.all else group["records"][:SHOWN]
@@ -174,7 +174,7 @@ def next_step(target: Target, group: dict[str, Any]) -> str:
     return f"ctns redrive {sync}{option}{stack}"
 
 
-def fix_hint(group: dict[str, Any]) -> str:
+def fix_hint(target: Target, group: dict[str, Any]) -> str:
     """What to do when the failure did not say: by the kind of failure."""
     kind = group["kind"]
     if group.get("phases") and not group["dead_letters"]:
@@ -184,8 +184,8 @@ def fix_hint(group: dict[str, Any]) -> str:
     if kind == "BAD_INPUT":
         return (
             "correct the record in the source system (the field named above): the next run brings it over "
-            "(`ctns run SYNC` for now); `ctns redrive` then clears the old dead letter (older than what was applied, "
-            "it is skipped)"
+            f"(`{run_command(target, group['sync'])}` for now); `ctns redrive` then clears the old dead letter (older "
+            "than what was applied, it is skipped)"
         )
     if kind == "SYSTEMIC":
         return "fix the credentials, permission or setting named above, then redrive (one redrive brings every held record back)"

@@ -49,10 +49,32 @@ def register(sub: Any) -> None:
     trace = sub.add_parser("trace", help="a NetSuite or ClickTime ID: both IDs, versions, runs, failures, logs")
     trace.add_argument("id", metavar="ID", help="a NetSuite internal ID or a ClickTime ID")
     trace.add_argument("--sync", help=f"only this sync ({', '.join(SYNC_NAMES)})")
-    trace.add_argument("--search-logs", type=int, metavar="DAYS", help="deployed stack: run the Logs Insights query")
+    trace.add_argument(
+        "--search-logs",
+        type=log_days,
+        metavar="DAYS",
+        help=f"deployed stack: run the Logs Insights query over the last DAYS days (1 to {MAX_LOG_DAYS})",
+    )
     add_target_options(trace)
     add_json_option(trace)
     trace.set_defaults(func=cmd_trace)
+
+
+# The longest log retention template.yaml's LogRetentionDays allows: no log line of the functions is older.
+MAX_LOG_DAYS = 3653
+
+
+def log_days(text: str) -> int:
+    """The argparse type of `--search-logs`: whole days back from now, 1 to MAX_LOG_DAYS."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of days") from None
+    if not 1 <= value <= MAX_LOG_DAYS:
+        raise argparse.ArgumentTypeError(
+            f"days back to search are 1 to {MAX_LOG_DAYS}, the longest log retention (got {value})"
+        )
+    return value
 
 
 def insights_query(record_id: str) -> str:
@@ -253,7 +275,7 @@ def cmd_trace(args: argparse.Namespace, out: Output) -> int:
         raise CliError("trace needs an ID (a NetSuite internal ID or a ClickTime ID)")
     syncs = [check_sync(args.sync)] if args.sync else list(SYNC_NAMES)
     with target_of(args, out) as target:
-        if args.search_logs and target.is_local:
+        if args.search_logs is not None and target.is_local:
             raise CliError("--search-logs is for a deployed stack; the local function logs are searched anyway")
         matches = find(target, record_id, syncs)
         found_in = [sync for sync in syncs if any(m["sync"] == sync for m in matches)] or syncs

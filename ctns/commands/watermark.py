@@ -107,7 +107,8 @@ def _apply(
         raise CliError(f"{value.isoformat()} is in the future: a watermark there would skip every change until then")
     if value is not None and value < EARLIEST:
         raise CliError(
-            f"{value.date().isoformat()} is before 1970: no record is that old (to read everything: --forget)"
+            f"{value.date().isoformat()} is before 1970: no record is that old (to read everything: "
+            f"`ctns reset-watermark {sync} --forget`, then `ctns run {sync}`)"
         )
     _not_running(target, sync)
     marks = target.progress.phase_watermarks(sync)

@@ -508,6 +508,20 @@ def cases(urls: dict[str, str]) -> list[Case]:
             "one of the arguments --to --forget is required",
         ),
         Case("trace without an ID", ["trace", " "], "trace needs an ID"),
+        # found by a new user: any whole number was taken (a startTime before 1970 sent to AWS, or in the future, or
+        # 0 searching nothing)
+        Case(
+            "trace --search-logs too many days",
+            ["trace", "5011", "--search-logs", "100000"],
+            "argument --search-logs: days back to search are 1 to 3653, the longest log retention (got 100000)",
+        ),
+        Case(
+            "trace --search-logs negative",
+            ["trace", "5011", "--search-logs", "-3"],
+            "argument --search-logs: days back to search are 1 to 3653",
+        ),
+        Case("trace --search-logs zero", ["trace", "5011", "--search-logs", "0"], "(got 0)"),
+        Case("trace --search-logs a word", ["trace", "5011", "--search-logs", "week"], "'week' is not a whole number"),
         # -- the stack the command should work on -----------------------------------------------------------------
         Case(
             "status with no local stack running", ["status"], "no local stack is running: start one with `ctns serve`"

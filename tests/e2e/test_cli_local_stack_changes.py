@@ -105,6 +105,9 @@ def test_backfill_and_reset_watermark(fresh, capsys):
     for typo in ("0999-06-01", "0001-01-01"):
         ancient = ctns(capsys, "reset-watermark", "tasks", "--to", typo)
         assert ancient.code == 2 and "before 1970" in ancient.problems[0] and "--forget" in ancient.problems[0]
+    # found by a new user: backfill's refusal said "--forget", which backfill does not take
+    ancient = ctns(capsys, "backfill", "tasks", "--since", "1900-01-01")
+    assert ancient.code == 2 and "`ctns reset-watermark tasks --forget`, then `ctns run tasks`" in ancient.problems[0]
     assert ctns(capsys, "status", "--json").code in (0, 1)
 
     with aws_endpoint(fresh.state.aws_endpoint), open_target(None) as target:

@@ -442,3 +442,25 @@ def test_a_cause_whose_sample_overflowed_then_lost_a_record_still_says_or_more()
     line = render_causes({"tasks": [_cause(300, blocked)]}).splitlines()[1]
 
     assert line.startswith(f"  - tasks [receipt-download] {BLOCKED_SAMPLE - 1} or more NetSuite project tasks (300")
+
+
+@pytest.mark.parametrize(
+    ("local", "command"), [(True, "`ctns run tasks` for now"), (False, "`ctns run tasks --stack acme` for now")]
+)
+def test_the_fix_for_bad_input_names_the_run_of_its_own_sync_on_its_own_stack(local: bool, command: str):
+    from types import SimpleNamespace
+
+    from ctns.commands.failures import fix_hint
+
+    target = SimpleNamespace(is_local=local, name="acme")
+    group = {"kind": "BAD_INPUT", "cause_key": "bad-input", "sync": "tasks", "phases": [], "dead_letters": 2}
+
+    assert command in fix_hint(target, group)  # type: ignore[arg-type]
+
+
+def test_a_base_url_without_a_scheme_is_refused_without_a_made_up_url():
+    with pytest.raises(ValidationError) as refused:
+        SyncConfig.model_validate(
+            {"netsuite": {"account_id": "1234567", "rest_base_url": "not a url"}, "clicktime": {}}
+        )
+    assert "must start with https://" in str(refused.value) and "://not" not in str(refused.value)

@@ -1130,3 +1130,9 @@ def test_every_alarm_has_a_runbook_section(stack: Stack) -> None:
         if named not in headings:
             missing.append(named)
     assert missing == []
+
+
+def test_trace_searches_logs_no_further_back_than_the_longest_retention_the_template_allows():
+    from ctns.commands.trace import MAX_LOG_DAYS
+
+    assert MAX_LOG_DAYS == max(raw_template()["Parameters"]["LogRetentionDays"]["AllowedValues"])

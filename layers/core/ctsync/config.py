@@ -98,6 +98,8 @@ def _check_url(value: str | None, *, ends_with: str = "", origin_only: bool = Fa
         raise ValueError(f"the base URL is not a URL ({error})") from error
     # Shown without what may hold a secret (user info, query, fragment): messages reach logs and terminals.
     shown = repr(f"{parts.scheme}://{parts.hostname or ''}{f':{parts.port}' if parts.port else ''}{parts.path}")
+    if not parts.scheme or not parts.netloc:  # nothing of it is the user's own words to echo: say what it lacks
+        raise ValueError("the base URL is not an absolute URL: it must start with https:// and a host name")
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise ValueError(f"{shown} is not an absolute URL (https://host/…)")
     if parts.scheme == "http" and parts.hostname not in ("127.0.0.1", "localhost", "::1"):
