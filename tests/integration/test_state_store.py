@@ -569,6 +569,33 @@ def test_the_lease_keeps_runs_apart(table, clock):
     assert progress.lease_holder("projects") == "inv-a"
 
 
+def test_read_since_tells_whether_a_later_run_may_have_read_the_source_since_a_run(table, clock):
+    """What the worker asks before applying a message that would change its target (`Worker._superseded`)."""
+    progress = ProgressStore(table)
+    phases = ("changes", "deletions")
+    first, second = "projects-20270104T100000Z-aaaaaa", "projects-20270105T100000Z-bbbbbb"
+    # Nothing known, or a run ID the poller does not make: no later run
+    assert progress.read_since("projects", phases, first) is False
+    assert progress.read_since("projects", phases, "r1") is False
+    # Its own run in progress (it holds the lease), then ended: no later run yet
+    assert progress.acquire_lease("projects", "inv-a", seconds=60) is True
+    assert progress.read_since("projects", phases, first) is False
+    progress.advance_watermark("projects", "changes", T0, first)
+    progress.advance_watermark("projects", "deletions", T0, first)
+    progress.release_lease("projects", "inv-a")
+    assert progress.read_since("projects", phases, first) is False
+    # A later run holds the lease (it may have read the record and queued nothing): yes
+    assert progress.acquire_lease("projects", "inv-b", seconds=60) is True
+    assert progress.read_since("projects", phases, first) is True
+    progress.release_lease("projects", "inv-b")
+    # A later run moved a watermark (one phase is enough): yes; for that run itself, no
+    progress.advance_watermark("projects", "changes", T0 + timedelta(days=1), second)
+    assert progress.read_since("projects", phases, first) is True
+    assert progress.read_since("projects", phases, second) is False
+    # Another sync's runs say nothing
+    assert progress.read_since("tasks", phases, "tasks-20270104T100000Z-cccccc") is False
+
+
 def test_a_lease_is_handed_over_only_to_the_named_successor(table, clock):
     progress = ProgressStore(table)
     assert progress.acquire_lease("projects", "inv-a", seconds=60) is True

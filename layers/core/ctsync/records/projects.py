@@ -362,6 +362,11 @@ class ProjectSync:
         """Fresh snapshots of some projects, as the poller would enqueue them."""
         return {change.source_id: change for change in self._to_changes(self.source.fetch(project_ids))}
 
+    def current_change(self, project_id: str) -> Change | None:
+        """The project as the poller would read it now (`SyncDefinition.current`); None when NetSuite has no such
+        project."""
+        return self.current([project_id]).get(project_id)
+
     def ensure_job(self, project: Change | None, project_id: str, owner: str) -> str | None:
         """The ClickTime job of a project, syncing the project now if it never was (a task arrived first).
 

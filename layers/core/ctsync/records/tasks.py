@@ -284,6 +284,17 @@ class TaskSync:
             )
         return changes
 
+    def current_change(self, task_id: str) -> Change | None:
+        """The task as the poller would read it now, its project and ancestors with it (`SyncDefinition.current`):
+        three SuiteQL reads. None when NetSuite has no such task."""
+        rows = self.tasks_source.fetch([task_id])
+        if not rows:
+            return None
+        family = self.family([str(rows[0]["project"])]) if rows[0].get("project") else {}
+        row = family.get(task_id) or rows[0]
+        (change,) = self.changes_for([row], family or {task_id: row})
+        return change
+
     def _adoptions(self, after: str | None) -> Iterator[ChangeBatch]:
         """ClickTime tasks that already carry a NetSuite task ID (one paged read): adopted, never twinned."""
         if after is None:

@@ -3,6 +3,7 @@ apart, and the breaker that pauses a sync's workers while a systemic cause (bad 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -60,6 +61,15 @@ class PollFailure(BaseModel):
 
 POLL_FAILURE = "POLL_FAILURE"
 POLL_FAILURE_DAYS = 30
+
+
+_RUN_OPENED = re.compile(r"-(\d{8}T\d{6}Z)-[0-9a-f]+$")
+
+
+def run_opened(run_id: str) -> datetime | None:
+    """When a run opened, from its ID (`<sync>-<YYYYmmddTHHMMSSZ>-<hex>`, as the poller makes it); None for another."""
+    found = _RUN_OPENED.search(run_id)
+    return datetime.strptime(found.group(1), "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC) if found else None
 
 
 def _is_conflict(error: ClientError) -> bool:
@@ -151,6 +161,33 @@ class ProgressStore:
             else:
                 marks[item[SK].partition("#")[2] or "*"] = parse_instant(item["value"])
         return cursor, marks, others
+
+    def read_since(self, sync: str, phases: Sequence[str], run_id: str) -> bool:
+        """Whether a run of `sync` opened after run `run_id` may have read the source since (one BatchGetItem of
+        the watermarks and the lease): a watermark moved by another run opened no earlier, or `run_id` finished (a
+        watermark names it) and the lease is held now (runs of a sync hold it one at a time, so by a later run).
+        False when `run_id` does not say when it opened (not a run ID the poller makes)."""
+        opened = run_opened(run_id)
+        if opened is None:
+            return False
+        keys = [self._key(sync, what) for what in (WATERMARK, *(f"{WATERMARK}#{p}" for p in phases), "LEASE")]
+        client = self._table.meta.client
+        items: list[dict[str, Any]] = []
+        while keys:
+            response = client.batch_get_item(RequestItems={self._table.name: {"Keys": keys, "ConsistentRead": True}})
+            items += response.get("Responses", {}).get(self._table.name, [])
+            keys = response.get("UnprocessedKeys", {}).get(self._table.name, {}).get("Keys", [])
+        finished, leased = False, False
+        for item in items:
+            if item[SK] == "LEASE":
+                leased = int(item.get(TTL_ATTRIBUTE, 0)) >= epoch(utc_now())
+                continue
+            other = str(item.get("run_id") or "")
+            if other == run_id:
+                finished = True
+            elif (stamp := run_opened(other)) is not None and stamp >= opened:
+                return True
+        return finished and leased
 
     def end_run(
         self,

@@ -110,6 +110,13 @@ class SyncDefinition:
     # run of this sync (`op="check"` messages), and how (`records.targets.recheck`, bound to the target system).
     checked_kinds: tuple[str, ...] = ()
     recheck: Callable[[WorkMessage], Outcome] | None = None
+    # The record as its source holds it now (None: no longer there), as the poller would read it: asked about a
+    # message that would change what its target holds when a later run may have read the record since
+    # (`ProgressStore.read_since`). That run queued nothing when it found the target holding the record's newer
+    # state (a record brought back to an earlier value: P-A, P-B, P-A), so the late message is applied only if the
+    # source still holds its snapshot. Unset: every such message is applied (a sync whose applier reads the source
+    # itself, as the exports do).
+    current: Callable[[str], Change | None] | None = None
     judges_skips: bool = True  # off: a skip marker says nothing (`registry.refusing`: no rule can be applied)
     # Whether a record's parts are its child mappings (a timesheet's time entries and bills, an expense sheet's
     # items): the worker names them on a line about the record when its applier noted none (`record_ids`).

@@ -49,6 +49,7 @@ def _netsuite_to_clicktime(
         needs_no_target=sync.needs_no_target,
         checked_kinds=checked_kinds,
         recheck=_clicktime_recheck(runtime),
+        current=sync.current_change,
     )
 
 

@@ -80,6 +80,8 @@ class Batch:
     # The mappings of the batch's records as they stood when it began (one read for the whole batch).
     mappings: dict[str, Mapping] = field(default_factory=dict)
     runs: frozenset[str] = frozenset()  # the runs its well-formed messages belong to
+    # Run ID -> whether a later run may have read the source since (`ProgressStore.read_since`), read once a batch
+    read_since: dict[str, bool] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def add(self, run_id: str, outcome: str, *, applied: bool = False, source_id: str = "") -> None:
@@ -250,6 +252,9 @@ class Worker:
             if not time_left():
                 self._put_back(delivery, message, batch, "not enough time left in this invocation", 0)
                 return None
+            superseded = self._superseded(message, batch)
+            if superseded is not None:
+                return self._skipped(message, batch, superseded)
             token = _batch.set(batch)
             try:
                 return run(message)
@@ -298,6 +303,46 @@ class Worker:
         logger.info(
             f"{self.sync} {message.source_id}: {outcome.action}",
             extra={**self._definition.ids(message.source_id, outcome.target_id), "detail": outcome.detail},
+        )
+        return outcome
+
+    def _superseded(self, message: WorkMessage, batch: Batch) -> str | None:
+        """Why a message that would change what its target holds (or what a skip marker judged) is no longer the
+        source's record, or None. Asked only where a later run may have read the record since the message's run
+        (`ProgressStore.read_since`, one read a batch): finding the target holding the record's newer state, that
+        run queued nothing (a record brought back to an earlier value: P-A, P-B, P-A; a task made inactive before
+        its first message came), and the version fence, still at the first P-A's, would let the late P-B through
+        for good. The source is read then (`SyncDefinition.current`); the message is applied when the source still
+        holds its snapshot, or nothing newer."""
+        current_of = self._definition.current
+        if current_of is None or message.op != "upsert" or not message.fingerprint or message.judged_by_worker:
+            return None
+        known = batch.mappings.get(message.source_id)
+        if known is None or known.fingerprint == message.fingerprint:
+            return None  # never judged (its first message), or the snapshot the target holds: nothing to undo
+        with batch._lock:
+            later = batch.read_since.get(message.run_id)
+        if later is None:
+            later = self._progress.read_since(self.sync, self._definition.source.phases, message.run_id)
+            with batch._lock:
+                batch.read_since[message.run_id] = later
+        if not later:
+            return None
+        current = current_of(message.source_id)
+        if current is None or current.fingerprint == message.fingerprint or current.version <= message.version:
+            return None
+        return (
+            f"stale: a later run read the record at {current.version.isoformat()} holding another snapshot than this "
+            f"message's of {message.version.isoformat()}"
+        )
+
+    def _skipped(self, message: WorkMessage, batch: Batch, detail: str) -> Outcome:
+        outcome = Outcome("skipped", None, detail)
+        batch.add(message.run_id, outcome.action, applied=True)
+        count("Skipped")
+        logger.info(
+            f"{self.sync} {message.source_id}: {outcome.action}",
+            extra={**self._definition.ids(message.source_id, None), "detail": detail},
         )
         return outcome
 
