@@ -63,7 +63,10 @@ def cmd_reconcile(args: argparse.Namespace, out: Output) -> int:
             else "Both systems agree on what was compared."
         )
         for sync, text in left_out.items():
-            out.line(f"Not compared in {sync}: {text}, blocked by open causes (`ctns errors {sync}` says what to fix).")
+            out.line(
+                f"Not compared in {sync}: {text}, blocked by open causes (`ctns errors {sync}` says what to fix; "
+                "the notes above name each sheet): approved, not in NetSuite."
+            )
         out.document({"source": source.source, "reconciliation": results, "in_flight": busy, "left_out": left_out})
         return FAILURES if differing or left_out else OK
 
@@ -78,7 +81,12 @@ def _in_flight(target: Any, sync: str) -> str:
 
 
 def _left_out(result: dict[str, Any]) -> str:
-    """The approved time or amounts the reconciliation left out because their sheets are blocked ("" when none):
-    approved in ClickTime and not in NetSuite, which a person must see before a period is closed."""
-    blocked = (result.get("totals") or {}).get("blocked", "")
-    return "" if blocked in ("", "none", "0 h", "0") else f"{blocked} approved"
+    """The approved time or amounts the reconciliation left out because their sheets are blocked, unreadable or read
+    short ("" when none): approved in ClickTime and not in NetSuite, which a person must see before a period is
+    closed. Their hours or amounts are in the `blocked` total; a sheet whose figure nothing read tells is named in
+    `blocked_unknown` (each sheet is named in the notes)."""
+    totals = result.get("totals") or {}
+    blocked, unknown = totals.get("blocked", ""), totals.get("blocked_unknown", "")
+    said = [] if blocked in ("", "none", "0 h", "0") else [f"{blocked} approved"]
+    said += [] if unknown in ("", "none") else [unknown]
+    return " and ".join(said)

@@ -42,7 +42,13 @@ EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)  # a watermark before this is a typo
 def register(sub: Any) -> None:
     backfill = sub.add_parser("backfill", help="re-run a window: watermark back to DATE, then run the sync")
     backfill.add_argument("sync", metavar="SYNC", help=", ".join(SYNC_NAMES))
-    backfill.add_argument("--since", required=True, metavar="DATE", help="2025-03-01 (UTC midnight) or an ISO time")
+    backfill.add_argument(
+        "--since",
+        required=True,
+        metavar="DATE",
+        help="a UTC date, read as its midnight UTC (2025-03-01 is 2025-03-01T00:00:00Z: an approval at 01:00 in "
+        "Sydney on 2 March is 1 March in UTC), or an ISO time (with no offset: UTC)",
+    )
     backfill.add_argument("--yes", action="store_true", help="--stack: do it without asking")
     backfill.add_argument("--timeout", type=positive, default=3600, help="--stack: seconds to follow the run")
     backfill.add_argument("--interval", type=interval, default=5.0, help=argparse.SUPPRESS)
@@ -54,7 +60,9 @@ def register(sub: Any) -> None:
     reset = sub.add_parser("reset-watermark", help="set a sync's watermark back (or forget it); runs nothing")
     reset.add_argument("sync", metavar="SYNC", help=", ".join(SYNC_NAMES))
     when = reset.add_mutually_exclusive_group(required=True)
-    when.add_argument("--to", metavar="DATE", help="2025-03-01 (UTC midnight) or an ISO time")
+    when.add_argument(
+        "--to", metavar="DATE", help="a UTC date, read as its midnight UTC, or an ISO time (with no offset: UTC)"
+    )
     when.add_argument("--forget", action="store_true", help="no watermark: the next run is a first run")
     reset.add_argument(
         "--forward",

@@ -46,7 +46,14 @@ from ctsync.errors import BadInput
 from ctsync.money import round_money, to_decimal
 from ctsync.netsuite.client import NetSuiteClient
 from ctsync.netsuite.errors import NetSuiteNotFound
-from ctsync.reconcile.report import Check, Reconciliation, groups_check, unreadable
+from ctsync.reconcile.report import (
+    AMOUNT_UNKNOWN,
+    Check,
+    Reconciliation,
+    groups_check,
+    left_out_unknown,
+    unreadable,
+)
 from ctsync.records.clicktime_source import EXPENSE_SHEETS, ApprovedSheetSource
 from ctsync.records.expense_export import ITEM_KIND, KIND, RECORD, ExpenseExport, owes_nothing
 from ctsync.records.expense_lines import EXTERNAL_PREFIX, ReportPlan, posted_period, spent_by, unlike_plan
@@ -81,6 +88,7 @@ def reconcile_expenses(
     expected: dict[Group, Decimal] = defaultdict(Decimal)
     posted: dict[Group, Decimal] = defaultdict(Decimal)  # the currency: the report's
     blocked: dict[str, Decimal] = defaultdict(Decimal)
+    unknown: list[str] = []  # left out, its amount unknown (an unreadable sheet without its TotalAmount)
     notes: list[str] = []
     exported: dict[str, str] = {}  # sheet -> report
     planned: dict[str, ReportPlan] = {}  # exported sheet -> what the export would send for it now
@@ -96,7 +104,19 @@ def reconcile_expenses(
             owed = not owes_nothing(sheet, items)  # an empty read of a sheet that says it has items is blocked
             plan = export.plan(sheet, items, exported=live, posted_to=posted_period(mapping)) if owed else None
         except (BadInput, ValidationError) as error:
-            notes.append(unreadable(f"expense sheet {raw.get('ID')}", error))
+            # Not exported (a dead letter): approved, not in NetSuite, left out as a blocked sheet is
+            total = _sheet_total(raw)
+            if total is None:
+                unknown.append(f"expense sheet {raw.get('ID')} ({AMOUNT_UNKNOWN})")
+            else:
+                blocked[company] += round_money(total, places(company))
+            said = AMOUNT_UNKNOWN if total is None else f"{total} {company} by its TotalAmount"
+            note = unreadable(f"expense sheet {raw.get('ID')}", error, said)
+            before = mappings.get(KIND, str(raw.get("ID")))
+            if before is not None and not before.deleted:
+                held[str(raw.get("ID"))] = before.target_id
+                note += f"; NetSuite keeps report {before.target_id} of its earlier approval"
+            notes.append(note)
             continue
         if plan is None:  # no items, owes nothing: a report still in NetSuite (flagged, frozen) is all difference
             if live:
@@ -107,6 +127,10 @@ def reconcile_expenses(
             for iso, amount in spent:
                 blocked[iso] += round_money(amount, places(iso))
             total = ", ".join(f"{amount} {iso}" for iso, amount in spent) or "none read"
+            unread = round_money(_unread(sheet, items), places(company))  # items ClickTime did not return
+            if unread:
+                blocked[company] += unread
+                total += f"; {unread} {company} more by its TotalAmount, in items not read"
             note = f"expense sheet {sheet.ID} ({len(items)} item(s): {total}) is blocked: {plan.problems[0].reason}"
             if live:
                 held[sheet.ID] = mapping.target_id  # type: ignore[union-attr]
@@ -186,6 +210,7 @@ def reconcile_expenses(
             "clicktime_approved": _text(ct_totals),
             "netsuite": _text(ns_totals),
             "blocked": _text(blocked),
+            "blocked_unknown": left_out_unknown(unknown),
             "netsuite_of_blocked_sheets": _text(_per_currency(read.summed(held))),
             "clicktime_posted": _text(_per_currency(posted)),
             "netsuite_posted": _text(_per_currency(found_posted)),
@@ -317,6 +342,24 @@ def _receipts(
         "unlinked": unlinked,
         "notes": notes,
     }
+
+
+def _sheet_total(raw: dict[str, Any]) -> Decimal | None:
+    """An unreadable sheet's own `TotalAmount` (in the company currency, as its items' `Amount`), None when it gives
+    none or one that is not a number: then its amount is unknown."""
+    try:
+        total = to_decimal(raw.get("TotalAmount"))
+    except (BadInput, ArithmeticError, ValueError, TypeError):
+        return None
+    return total if total is not None and total.is_finite() else None
+
+
+def _unread(sheet: ExpenseSheet, items: list[Any]) -> Decimal:
+    """What a sheet's `TotalAmount` holds beyond the items read (ClickTime returns only what its user may see), 0
+    when it gives none or the items cover it."""
+    if sheet.TotalAmount is None or not sheet.TotalAmount.is_finite():
+        return Decimal(0)
+    return max(sheet.TotalAmount - sum((item.Amount for item in items), Decimal(0)), Decimal(0))
 
 
 def _per_currency(groups: dict[Group, Decimal]) -> dict[str, Decimal]:

@@ -44,11 +44,22 @@ def groups_check(
     )
 
 
-def unreadable(sheet: str, error: Exception) -> str:
+HOURS_UNKNOWN = "hours unknown: the sheet cannot be read"
+AMOUNT_UNKNOWN = "amount unknown: the sheet cannot be read"
+
+
+def unreadable(sheet: str, error: Exception, approved: str) -> str:
     """The note for a sheet ClickTime sends unreadable (`BadInput`, a record its model refuses): the export refuses
-    that sheet alone (its dead letter names it), so the reconciliation names it and compares the others."""
+    that sheet alone (its dead letter names it), so the reconciliation names it, with what it holds approved as far
+    as the sheet's own figures tell (`approved`: its hours or amount, or `HOURS_UNKNOWN` / `AMOUNT_UNKNOWN`), counts
+    that as left out like a blocked sheet's (approved, not in NetSuite), and compares the others."""
     first = str(error).splitlines()[0] if str(error) else type(error).__name__
-    return f"{sheet} cannot be read, so it is not compared: {first}"
+    return f"{sheet} ({approved}) cannot be read, so it is not compared: {first}"
+
+
+def left_out_unknown(sheets: list[str]) -> str:
+    """The `blocked_unknown` total: the sheets left out whose hours or amount nothing read tells ("none")."""
+    return ", ".join(sheets) or "none"
 
 
 class Reconciliation(BaseModel):

@@ -40,7 +40,14 @@ from ctsync.config import SyncConfig
 from ctsync.errors import BadInput
 from ctsync.minutes import MINUTES_PER_HOUR, duration, group_total_minutes
 from ctsync.netsuite.client import NetSuiteClient
-from ctsync.reconcile.report import Check, Reconciliation, groups_check, unreadable
+from ctsync.reconcile.report import (
+    HOURS_UNKNOWN,
+    Check,
+    Reconciliation,
+    groups_check,
+    left_out_unknown,
+    unreadable,
+)
 from ctsync.records import time_doubts
 from ctsync.records.clicktime_source import TIMESHEETS, ApprovedSheetSource
 from ctsync.records.netsuite_source import keyset
@@ -70,6 +77,7 @@ def reconcile_time(
     notes: list[str] = []
     blocked_notes: dict[str, int] = {}  # blocked timesheet -> its note's place in `notes`
     blocked_hours = Decimal(0)
+    unknown: list[str] = []  # left out, its hours unknown (an unreadable sheet without day totals)
     exact_hours = Decimal(0)  # ClickTime's own figure of the time compared: its hours, not rounded
     planned: dict[str, BilledAs] = {}  # entry -> the task and service item the export plans for its bill
     first_day = source.first_day(window)
@@ -81,11 +89,22 @@ def reconcile_time(
             entries = clicktime.time_report(TimesheetID=sheet["ID"])
             plan = export.plan(Timesheet.model_validate(sheet), exported=exported)
         except (BadInput, ValidationError) as error:
-            notes.append(unreadable(f"timesheet {sheet['ID']}", error))
+            # Not exported (a dead letter): approved time not in NetSuite, left out as a blocked sheet's is
+            sheet_hours = _day_totals(sheet)
+            if sheet_hours is None:
+                unknown.append(f"timesheet {sheet['ID']} ({HOURS_UNKNOWN})")
+            else:
+                blocked_hours += sheet_hours
+            blocked_notes[str(sheet["ID"])] = len(notes)
+            said = HOURS_UNKNOWN if sheet_hours is None else f"{sheet_hours} h by its day totals"
+            notes.append(unreadable(f"timesheet {sheet['ID']}", error, said))
             continue
         problems = plan.problems
         if plan.short:
-            notes.append(f"timesheet {sheet['ID']}: {plan.short}")
+            # What the report hides is not exported (a cause): approved time not in NetSuite, left out
+            hidden = _hidden_hours(sheet, entries, plan.short_days)
+            blocked_hours += hidden
+            notes.append(f"timesheet {sheet['ID']} ({hidden} h not read, not in NetSuite): {plan.short}")
         if problems:
             # Not exported, and reported as a cause: listed here with its hours, not counted as a difference.
             sheet_hours = sum((e.Hours for e in entries), Decimal(0))
@@ -176,11 +195,58 @@ def reconcile_time(
             "netsuite_of_blocked_sheets": duration(kept_total),
             "rounding": _rounding(clicktime_total, exact_hours, len(expected)),
             "blocked": f"{blocked_hours} h",
+            "blocked_unknown": left_out_unknown(unknown),
             "groups": str(len(expected)),
             "as_of": utc_now().isoformat(),
         },
         notes=notes,
     )
+
+
+def _day_totals(sheet: dict[str, Any]) -> Decimal | None:
+    """An unreadable timesheet's hours by its own DayTotals (verbose), None when it gives none (or an empty list) or
+    one that is not a number: then its hours are unknown."""
+    totals = sheet.get("DayTotals")
+    if not isinstance(totals, list) or not totals:
+        return None
+    hours = Decimal(0)
+    for total in totals:
+        try:
+            hours += _exact(total.get("Hours"))
+        except (ArithmeticError, ValueError, TypeError, AttributeError):
+            return None
+    return _plain(hours)
+
+
+def _hidden_hours(sheet: dict[str, Any], entries: list[TimeEntry], days: frozenset[str]) -> Decimal:
+    """The hours a short report hides (`TimeExport`'s `plan.short_days`): per such day, its DayTotals hours less
+    the hours of the rows read."""
+    read: dict[str, Decimal] = defaultdict(Decimal)
+    for entry in entries:
+        read[entry.Date[:10]] += entry.Hours
+    hidden = Decimal(0)
+    for total in sheet.get("DayTotals") or []:
+        day = str(total.get("Date") or "")[:10]
+        if day in days:
+            try:
+                hidden += max(_exact(total.get("Hours")) - read[day], Decimal(0))
+            except (ArithmeticError, ValueError, TypeError):
+                continue
+    return _plain(hidden)
+
+
+def _plain(hours: Decimal) -> Decimal:
+    """Without trailing zeros and without an exponent (8.000000 -> 8, 10.000000 -> 10, not 1E+1)."""
+    return Decimal(format(hours.normalize(), "f"))
+
+
+def _exact(hours: Any) -> Decimal:
+    """A DayTotals figure as ClickTime sends it (a double: 3.3000000000000003 for 1.1 + 2.2) to a millionth of an
+    hour; raises on one that is not a finite number."""
+    value = Decimal(str(hours))
+    if not value.is_finite():
+        raise ValueError(f"not a number: {hours!r}")
+    return value.quantize(Decimal("0.000001"))
 
 
 def _rounding(minutes: int, exact_hours: Decimal, groups: int) -> str:

@@ -9,13 +9,14 @@ see (a frozen bill, an amount rounded), and `named` puts the record a NetSuite r
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from ctsync.errors import NeedsAttention
 from ctsync.netsuite.errors import NetSuiteError
 from ctsync.state import Failure, RunLog
 from ctsync.state.runlog import REASON_LIMIT
 from ctsync.sync.messages import WorkMessage
-from ctsync.timeutil import utc_now
+from ctsync.timeutil import format_instant, parse_loose_instant, utc_now
 
 
 @dataclass(frozen=True)
@@ -121,3 +122,26 @@ def named(error: NetSuiteError, what: str) -> NetSuiteError:
     error.message = f"{what}: {error.message}"
     error.args = (error.message,)
     return error
+
+
+def backfill_since(sync: str, what: str, at: datetime | str | None, change: str = "approval") -> str:
+    """The `ctns backfill SYNC --since DAY` a fix tells a person to type, DAY a date the CLI reads as covering the
+    instant meant: the CLI reads a date as that day's midnight UTC, so DAY is the UTC date of `what`'s `change` (its
+    message's version, or ClickTime's ApprovedDate as sent: 2026-11-24T01:00:00+10:00 is 2026-11-23 in UTC, and
+    `--since 2026-11-24` would leave that approval out of the window: finance review, 2026-12-04). A cause keeps
+    the fix of the record flagged last, so another sheet of it is told to use its own. Unknown or unreadable (no
+    stamp): the day before the date ClickTime shows, which holds the instant whatever zone that date is of."""
+    try:
+        instant = parse_loose_instant(at) if isinstance(at, str) else at
+    except ValueError:
+        instant = None
+    if instant is None:
+        return (
+            f"ctns backfill {sync} --since <the day before the {change} date ClickTime shows> (the CLI reads a date "
+            "as midnight UTC)"
+        )
+    day = instant.astimezone(UTC).date().isoformat()
+    return (
+        f"ctns backfill {sync} --since {day} (the UTC date of the {change} of {what}, {format_instant(instant)}; "
+        f"the CLI reads a date as midnight UTC; another sheet of this cause: the UTC date of its own {change})"
+    )

@@ -65,7 +65,16 @@ from ctsync.netsuite.errors import (
     NetSuiteValidationError,
 )
 from ctsync.observability import logger
-from ctsync.records.blocking import Blocked, Problem, _with_entries, keyed, merged, named, record_flags
+from ctsync.records.blocking import (
+    Blocked,
+    Problem,
+    _with_entries,
+    backfill_since,
+    keyed,
+    merged,
+    named,
+    record_flags,
+)
 from ctsync.records.clicktime_source import EXPENSE_SHEETS, approved_at
 from ctsync.records.expense_doubts import LOOKED, Attempt, ReportDoubts, brought_back, unlike_held
 from ctsync.records.expense_lines import (
@@ -880,7 +889,13 @@ class ExpenseExport(SheetExport):
             cause_key=FROZEN,
             fix="a paid, accounting-approved or closed-period expense report, or one kept by expenses.on_unapproved"
             " = flag, is not changed by the sync: adjust it in NetSuite, or once NetSuite lets it (rejected by"
-            " accounting, the period reopened) run ctns backfill expenses --since <approval date>",
+            " accounting, the period reopened) run "
+            + backfill_since(
+                "expenses",
+                f"expense sheet {message.source_id}",
+                message.version,
+                "withdrawal (as read)" if message.op == "delete" else "approval",
+            ),
         )
 
 
@@ -894,7 +909,7 @@ SHORT = "clicktime-expense-items-short"  # the cause of a sheet whose items read
 SHORT_FIX = (
     "give the integration's ClickTime user access to every item of the sheet (ClickTime returns only the expense items "
     "its user may see; UNVERIFIED which role or permission that is: an administrator sees all), then run ctns "
-    "redrive expenses, or ctns backfill expenses --since <approval date>"
+    "redrive expenses, or "
 )
 SHORT_BY = Decimal("0.01")  # the least difference of amounts that makes a sheet short (below: a rounded total)
 
@@ -928,7 +943,7 @@ def short_of(sheet: ExpenseSheet, items: list[ExpenseItem]) -> Problem | None:
         SHORT,
         f"expense sheet {sheet.ID}: ClickTime's sheet says {', '.join(said)}, its items read are {', '.join(read)}: "
         "what ClickTime did not return is not exported, nothing is written and no report is deleted",
-        SHORT_FIX,
+        SHORT_FIX + backfill_since("expenses", f"expense sheet {sheet.ID}", sheet.ApprovedDate),
     )
 
 

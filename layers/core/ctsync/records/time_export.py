@@ -48,7 +48,7 @@ from ctsync.netsuite.errors import NetSuiteAlreadyBilled, NetSuiteError, NetSuit
 from ctsync.observability import logger
 from ctsync.records import sheet_export as sheets
 from ctsync.records import time_doubts
-from ctsync.records.blocking import Blocked, Problem, _with_entries, merged, named, record_flags
+from ctsync.records.blocking import Blocked, Problem, _with_entries, backfill_since, merged, named, record_flags
 from ctsync.records.clicktime_source import TIMESHEETS, UNSTAMPED, approved_at
 from ctsync.records.netsuite_source import id_list, keyset
 from ctsync.records.references import Unmapped, task_on_job
@@ -150,7 +150,7 @@ SHORT = "clicktime-time-report-short"  # the cause of a timesheet whose Reports/
 SHORT_DETAIL = "report_short"  # mapping detail: what the report lacked when the sheet was last exported (told once)
 SHORT_FIX = (
     "give the integration's ClickTime user the right to run company reports on all jobs (Reports/Time returns only "
-    "the time it may see), then run ctns backfill time --since <approval date>"
+    "the time it may see), then run "
 )
 
 
@@ -600,7 +600,12 @@ class TimeExport(SheetExport):
         # that finds the report short tells it too)
         if plan.short and (lock.mapping is None or lock.mapping.details.get(SHORT_DETAIL) != plan.short):
             record_flags(
-                self._runlog, message, [plan.short], what=f"timesheet {sheet_id}", cause_key=SHORT, fix=SHORT_FIX
+                self._runlog,
+                message,
+                [plan.short],
+                what=f"timesheet {sheet_id}",
+                cause_key=SHORT,
+                fix=SHORT_FIX + backfill_since("time", f"timesheet {sheet_id}", message.version),
             )
         if not flags:
             sheets.released(self._runlog, message, lock.mapping, FROZEN)
@@ -985,7 +990,13 @@ class TimeExport(SheetExport):
             what=f"timesheet {sheet_id}",
             cause_key=FROZEN,
             fix="billed, posted or closed-period time is not changed by the sync: adjust it in NetSuite, or once"
-            " NetSuite lets it (the invoice voided, the period reopened) run ctns backfill time --since <approval date>",
+            " NetSuite lets it (the invoice voided, the period reopened) run "
+            + backfill_since(
+                "time",
+                f"timesheet {sheet_id}",
+                message.version,
+                "withdrawal (as read)" if message.op == "delete" else "approval",
+            ),
         )
 
 
