@@ -186,11 +186,29 @@ def _held_records(sync: str, cause: dict[str, Any], shown: int = 5) -> str:
     return f"{held}: {listed}" if records else held
 
 
+def left_out(result: dict[str, Any]) -> str:
+    """The approved time or amounts a reconciliation left out because their sheets are blocked, unreadable or read
+    short ("" when none): approved in ClickTime and not in NetSuite, which a person must see before a period is
+    closed. Their hours or amounts are in the `blocked` total; a sheet whose figure nothing read tells is named in
+    `blocked_unknown` (each sheet is named in the notes)."""
+    totals = result.get("totals") or {}
+    blocked, unknown = totals.get("blocked", ""), totals.get("blocked_unknown", "")
+    said = [] if blocked in ("", "none", "0 h", "0") else [f"{blocked} approved"]
+    said += [] if unknown in ("", "none") else [unknown]
+    return " and ".join(said)
+
+
 def render_reconciliation(reconciliation: dict[str, Any]) -> str:
     lines = []
     for record, result in reconciliation.items():
-        totals = ", ".join(f"{k} {v}" for k, v in (result.get("totals") or {}).items() if k != "as_of")
-        lines.append(f"{record}: {'OK' if result['ok'] else 'DIFFERENCES'}" + (f" ({totals})" if totals else ""))
+        shown = {k: v for k, v in (result.get("totals") or {}).items() if k != "as_of"}
+        if shown.get("blocked_unknown") == "none":
+            del shown["blocked_unknown"]
+        totals = ", ".join(f"{k} {v}" for k, v in shown.items())
+        verdict = "OK" if result["ok"] else "DIFFERENCES"
+        if result["ok"] and (missing := left_out(result)):
+            verdict = f"OK on what was compared, NOT COMPARED: {missing}"
+        lines.append(f"{record}: {verdict}" + (f" ({totals})" if totals else ""))
         for check in result["checks"]:
             mark = "ok " if check["ok"] else "!! "
             lines.append(f"  {mark}{check['name']}: expected {check['expected']}, found {check['found']}")

@@ -14,7 +14,7 @@ from ctns.commands.plan import READ_RETRIES
 from ctns.connections import clicktime_client, explain, netsuite_client, system_of
 from ctns.output import FAILURES, OK, CliError, Output
 from ctns.plan import ReadOnlyTable, runtime_for
-from ctns.report import render_reconciliation
+from ctns.report import left_out, render_reconciliation
 from ctns.target import check_sync
 from ctsync.errors import SyncError
 from ctsync.sync.registry import AVAILABLE, spec
@@ -53,7 +53,7 @@ def cmd_reconcile(args: argparse.Namespace, out: Output) -> int:
         out.line(f"Reconciliation of {source.source} (read only; nothing was written)")
         out.line(render_reconciliation(results))
         differing = [sync for sync, result in results.items() if not result["ok"]]
-        left_out = {sync: text for sync, result in results.items() if (text := _left_out(result))}
+        missing = {sync: text for sync, result in results.items() if (text := left_out(result))}
         out.line()
         for sync, said in busy.items():
             out.line(f"{sync}: {said}: what it has not written yet shows as a difference; reconcile again when it ends")
@@ -61,14 +61,15 @@ def cmd_reconcile(args: argparse.Namespace, out: Output) -> int:
             f"Differences in {', '.join(differing)}: each line above names the records; `ctns trace ID` follows one."
             if differing
             else "Both systems agree on what was compared."
+            + (" Approved work was left out of the comparison (below): it is not in NetSuite." if missing else "")
         )
-        for sync, text in left_out.items():
+        for sync, text in missing.items():
             out.line(
                 f"Not compared in {sync}: {text}, blocked by open causes (`ctns errors {sync}` says what to fix; "
                 "the notes above name each sheet): approved, not in NetSuite."
             )
-        out.document({"source": source.source, "reconciliation": results, "in_flight": busy, "left_out": left_out})
-        return FAILURES if differing or left_out else OK
+        out.document({"source": source.source, "reconciliation": results, "in_flight": busy, "left_out": missing})
+        return FAILURES if differing or missing else OK
 
 
 def _in_flight(target: Any, sync: str) -> str:
@@ -78,15 +79,3 @@ def _in_flight(target: Any, sync: str) -> str:
         return f"a run is in progress{f' ({cursor.run_id})' if cursor else ''}"
     waiting = target.depth(target.queue_url(sync))["total"]
     return f"{waiting} record(s) wait in its queue" if waiting else ""
-
-
-def _left_out(result: dict[str, Any]) -> str:
-    """The approved time or amounts the reconciliation left out because their sheets are blocked, unreadable or read
-    short ("" when none): approved in ClickTime and not in NetSuite, which a person must see before a period is
-    closed. Their hours or amounts are in the `blocked` total; a sheet whose figure nothing read tells is named in
-    `blocked_unknown` (each sheet is named in the notes)."""
-    totals = result.get("totals") or {}
-    blocked, unknown = totals.get("blocked", ""), totals.get("blocked_unknown", "")
-    said = [] if blocked in ("", "none", "0 h", "0") else [f"{blocked} approved"]
-    said += [] if unknown in ("", "none") else [unknown]
-    return " and ".join(said)

@@ -55,6 +55,9 @@ def test_reconcile_does_not_pass_approved_time_it_could_not_read(stack, capsys):
     )
     assert settled.code == 1 and settled.json["left_out"] == {"time": "8 h approved"}, settled.json
     assert said.code == 1 and "Not compared in time: 8 h approved" in said.out, said.out
+    # the header and the closing line say so too: a reader who stops at "OK" is not told the books agree
+    assert "time: OK on what was compared, NOT COMPARED: 8 h approved" in said.out, said.out
+    assert "Approved work was left out of the comparison (below): it is not in NetSuite." in said.out, said.out
     assert f"timesheet {bad} (8 h by its day totals) cannot be read" in said.out, said.out
 
 

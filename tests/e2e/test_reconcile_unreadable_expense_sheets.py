@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from ctns.commands.reconcile import _left_out
+from ctns.report import left_out
 from tests.e2e.test_expense_export_review import World  # noqa: F401
 
 pytestmark = pytest.mark.e2e
@@ -35,7 +35,7 @@ def test_reconcile_counts_an_unreadable_expense_sheet_as_left_out(world):
 
     assert result["ok"], result  # what was compared agrees
     assert result["totals"]["blocked"] == "119.90 USD" and result["totals"]["blocked_unknown"] == "none", result
-    assert _left_out(result) == "119.90 USD approved"
+    assert left_out(result) == "119.90 USD approved"
     assert any(
         n.startswith(f"expense sheet {bad} (119.90 USD by its TotalAmount) cannot be read") for n in result["notes"]
     )
@@ -56,4 +56,4 @@ def test_reconcile_names_an_unreadable_expense_sheet_without_its_total(world, mo
 
     unknown = f"expense sheet {bad} (amount unknown: the sheet cannot be read)"
     assert result["totals"]["blocked_unknown"] == unknown, result
-    assert _left_out(result) == unknown
+    assert left_out(result) == unknown
