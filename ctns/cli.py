@@ -46,6 +46,27 @@ class _Parser(argparse.ArgumentParser):
         command = self.prog.removeprefix("ctns").strip()
         raise CliError(f"{command + ': ' if command else ''}{message} (see `{self.prog} --help`)")
 
+    def parse_args(self, args: Any = None, namespace: Any = None) -> argparse.Namespace:  # type: ignore[override]
+        """As argparse's, but an argument left over is the fault of the (sub)command given, whose `--help` lists
+        what it takes (argparse finds the leftovers at the top and named `ctns --help`)."""
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            self._given_command(parsed).error(f"unrecognized arguments: {' '.join(extras)}")
+        return parsed
+
+    def _given_command(self, parsed: argparse.Namespace) -> argparse.ArgumentParser:
+        """The innermost (sub)command parser the command line chose (`ctns config push`: push's)."""
+        chosen: argparse.ArgumentParser = self
+        while True:
+            subcommands = next(
+                (a for a in chosen._actions if isinstance(a, argparse._SubParsersAction)),  # noqa: SLF001
+                None,
+            )
+            name = getattr(parsed, subcommands.dest, None) if subcommands else None
+            if subcommands is None or name not in subcommands.choices:
+                return chosen
+            chosen = subcommands.choices[name]
+
 
 def parser() -> argparse.ArgumentParser:
     from ctns.commands import (
@@ -89,7 +110,14 @@ def main(argv: list[str] | None = None) -> int:
     debug = "--debug" in arguments
     out = Output(json_mode="--json" in arguments)
     try:
-        args = parser().parse_args(arguments)
+        # Importing the commands imports the functions' core, whose X-Ray SDK makes an AWS client: the shell's AWS
+        # profile must not decide whether ctns starts at all (a deployed stack reads it when it is used; the local
+        # stack never does).
+        from ctns.local import ambient_aws_set_aside
+
+        with ambient_aws_set_aside():
+            top = parser()
+        args = top.parse_args(arguments)
         out = Output(json_mode=bool(getattr(args, "json", False)))
         from ctns.commands.common import stack_options_alone
 
@@ -124,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
             out.failed(f"{where}{error.strerror or error}", USAGE)
             _traceback(debug)
             return USAGE
-        if (said := _aws_setup_problem(error)) is not None:
+        if (said := _aws_setup_problem(error) or _stopped_answering(error)) is not None:
             out.failed(said, USAGE)
             _traceback(debug)
             return USAGE
@@ -139,21 +167,40 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _aws_setup_problem(error: Exception) -> str | None:
-    """One line for a broken AWS set-up on this machine (the AWS SDK reads it as soon as anything imports it)."""
-    from botocore.exceptions import ConfigParseError, ProfileNotFound
+    """One line for a broken AWS set-up on this machine (read when a deployed stack is used)."""
+    from ctns.target import setup_problem
 
-    if isinstance(error, ProfileNotFound):
-        profile = getattr(error, "kwargs", {}).get("profile") or os.environ.get("AWS_PROFILE", "")
-        return (
-            f"the AWS profile {profile!r} (AWS_PROFILE or --profile) is not in your AWS config files: "
-            "unset AWS_PROFILE, or add the profile (aws configure --profile NAME)"
-        )
-    if isinstance(error, ConfigParseError):
-        path = getattr(error, "kwargs", {}).get("path") or os.environ.get("AWS_CONFIG_FILE", "~/.aws/config")
-        return (
-            f"your AWS config file {path} cannot be read (a syntax error?): fix it, or point AWS_CONFIG_FILE elsewhere"
-        )
-    return _aws_access_problem(error)
+    return setup_problem(error) or _aws_access_problem(error)
+
+
+def _stopped_answering(error: BaseException) -> str | None:
+    """A stack's endpoint that stopped answering mid-command: the local stack (`ctns serve` stopped: its moto server
+    or a simulator), or an AWS endpoint of a deployed stack (the network). Only failures to connect or of a
+    connection: whatever an endpoint answered is not this."""
+    import requests
+    from botocore.exceptions import (
+        ConnectionClosedError,
+        ConnectTimeoutError,
+        EndpointConnectionError,
+        ReadTimeoutError,
+    )
+
+    from ctns import local
+
+    url = ""
+    if isinstance(error, (EndpointConnectionError, ConnectionClosedError, ConnectTimeoutError, ReadTimeoutError)):
+        url = str(getattr(error, "kwargs", {}).get("endpoint_url") or "")
+        if said := local.stopped_answering(url):
+            return said
+        if url:  # the AWS SDK's: an endpoint of the deployed stack (the local one is matched above)
+            return (
+                f"{url} stopped answering (a network problem: the connection, a VPN or a proxy): check the network "
+                "and run the command again"
+            )
+    if isinstance(error, (requests.ConnectionError, requests.Timeout)):
+        request = getattr(error, "request", None)
+        return local.stopped_answering(str(getattr(request, "url", "") or ""))
+    return None
 
 
 ACCESS_CODES = frozenset(

@@ -60,7 +60,7 @@ def reconciliation(session: Session) -> dict[str, Any]:
 
 
 def demo(
-    *, seed: int = 7, size: int = 1, report_path: Path = REPORT, progress: Progress | None = None
+    *, seed: int = 7, size: int = 1, report_path: Path | None = REPORT, progress: Progress | None = None
 ) -> dict[str, Any]:
     """Three nights on a seeded company:
 
@@ -111,8 +111,13 @@ def demo(
         expenses = report["reconciliation"].get("expenses")
         if expenses:
             report["receipts"] = expenses["totals"].get("receipts", "")
-    write_whole(report_path, json.dumps(report, indent=2, default=str))
+    if report_path is not None:  # `ctns demo` writes it itself, after printing the results
+        write_report(report_path, report)
     return report
+
+
+def write_report(path: Path, report: dict[str, Any]) -> None:
+    write_whole(path, json.dumps(report, indent=2, default=str))
 
 
 def render(report: dict[str, Any]) -> str:

@@ -90,12 +90,33 @@ def running() -> LocalState | None:
     state = LocalState.load(path)
     if state is None:
         return None
+    global _found
+    _found = state
     if not answers(state.aws_endpoint):
         raise CliError(
             f"the local stack recorded in {path} does not answer at {state.aws_endpoint} (was `ctns serve` "
             f"stopped?): start it again with `ctns serve`, or delete {path}"
         )
     return state
+
+
+_found: LocalState | None = None  # the local stack this process found (`stopped_answering`)
+
+
+def stopped_answering(url: str) -> str | None:
+    """The line for a connection to `url` that failed mid-command, when `url` is the local stack this process found
+    (its moto server or a simulator): `ctns serve` was stopped, or its process died. None for any other URL."""
+    if _found is None or not url:
+        return None
+    ours = {_origin(endpoint) for endpoint in (_found.aws_endpoint, _found.netsuite_url, _found.clicktime_url)}
+    if _origin(url) not in ours:
+        return None
+    return "the local stack stopped answering (was `ctns serve` stopped?): start it again with `ctns serve`"
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname}:{parts.port}".lower()
 
 
 def require_running() -> LocalState:
@@ -108,16 +129,81 @@ def require_running() -> LocalState:
     return state
 
 
-_AWS_VARIABLES = (
-    "AWS_ENDPOINT_URL",
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_SESSION_TOKEN",
+# What the person's shell says about their AWS account (a profile, their config and credentials files, endpoints
+# and CA bundles for it): the local stack (a moto server, or moto in memory) uses none of it, and a profile missing
+# from their config files, or a config file that does not parse, must not stop a local command (review, 2026-12-04).
+# A deployed stack (`--stack`) reads all of it, as the AWS CLI does.
+_AMBIENT_AWS = (
     "AWS_PROFILE",
     "AWS_DEFAULT_PROFILE",
-    "AWS_DEFAULT_REGION",
+    "AWS_CONFIG_FILE",
+    "AWS_SHARED_CREDENTIALS_FILE",
+    "AWS_SESSION_TOKEN",
     "AWS_REGION",
+    "AWS_CA_BUNDLE",
+    "AWS_USE_FIPS_ENDPOINT",
+    "AWS_USE_DUALSTACK_ENDPOINT",
+    "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
 )
+
+
+def _ambient_names() -> list[str]:
+    return [*_AMBIENT_AWS, *(name for name in os.environ if name.startswith("AWS_ENDPOINT_URL_"))]
+
+
+@contextmanager
+def ambient_aws_set_aside(**local_settings: str) -> Iterator[None]:
+    """Inside, the AWS SDK sees none of the shell's AWS account settings (no config or credentials file: both read
+    as empty), only `local_settings`; outside, all is as it was."""
+    import boto3
+
+    names = [*_ambient_names(), *local_settings]
+    saved = {name: os.environ.get(name) for name in names}
+    for name in names:
+        os.environ.pop(name, None)
+    os.environ.update({"AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull, **local_settings})
+    boto3.DEFAULT_SESSION = None  # a default session made before read the shell's profile
+    try:
+        yield
+    finally:
+        for name in {*names, *_ambient_names()}:
+            value = saved.get(name)
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        boto3.DEFAULT_SESSION = None
+
+
+_held: list[dict[str, str | None]] = []  # the shell's settings while moto in memory runs (`hold_ambient_aws`)
+
+
+def hold_ambient_aws() -> None:
+    """While moto runs in memory (`ctns demo`, a simulated `ctns run`): the shell's AWS account settings set aside
+    until as many `release_ambient_aws` as holds (sessions may close in any order)."""
+    import boto3
+
+    if not _held:
+        saved = {name: os.environ.pop(name, None) for name in _ambient_names()}
+        os.environ.update({"AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull})
+        boto3.DEFAULT_SESSION = None
+        _held.append(saved)
+    else:
+        _held.append({})
+
+
+def release_ambient_aws() -> None:
+    import boto3
+
+    if not _held:
+        return
+    saved = _held.pop()  # the first hold's (the shell's settings) goes last
+    if _held:
+        return
+    for name in ("AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
+        os.environ.pop(name, None)
+    os.environ.update({name: value for name, value in saved.items() if value is not None})
+    boto3.DEFAULT_SESSION = None
 
 
 def _forget_clients() -> None:
@@ -132,28 +218,19 @@ def _forget_clients() -> None:
 
 @contextmanager
 def aws_endpoint(url: str) -> Iterator[None]:
-    """Every boto3 client made inside talks to `url` (the functions' too, as `AWS_ENDPOINT_URL` says)."""
-    saved = {name: os.environ.get(name) for name in _AWS_VARIABLES}
-    for name in ("AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_REGION"):
-        os.environ.pop(name, None)
-    os.environ.update(
-        {
-            "AWS_ENDPOINT_URL": url,
-            "AWS_ACCESS_KEY_ID": LOCAL_CREDENTIAL,
-            "AWS_SECRET_ACCESS_KEY": LOCAL_CREDENTIAL,
-            "AWS_DEFAULT_REGION": REGION,
-        }
-    )
-    _forget_clients()
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+    """Every boto3 client made inside talks to `url` (the functions' too, as `AWS_ENDPOINT_URL` says), with the
+    local stack's credentials and region, whatever the shell says about the person's AWS account."""
+    with ambient_aws_set_aside(
+        AWS_ENDPOINT_URL=url,
+        AWS_ACCESS_KEY_ID=LOCAL_CREDENTIAL,
+        AWS_SECRET_ACCESS_KEY=LOCAL_CREDENTIAL,
+        AWS_DEFAULT_REGION=REGION,
+    ):
         _forget_clients()
+        try:
+            yield
+        finally:
+            _forget_clients()
 
 
 def attach(progress: Any = None) -> Any:

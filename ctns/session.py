@@ -8,6 +8,7 @@ can run the real thing against a customer's NetSuite sandbox and ClickTime accou
 from __future__ import annotations
 
 import json
+import os
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
@@ -140,6 +141,14 @@ class Session:
     ) -> Session:
         runtime_module._cache.clear()
         powertools_parameters.clear_caches()
+        if not os.environ.get("AWS_ENDPOINT_URL"):
+            # moto in memory (`ctns demo`, a simulated `ctns run`): the shell's AWS profile and config files are for
+            # the person's AWS account, not for it; set aside from here (the template's transform reads them) until
+            # the session closes.
+            from ctns.local import hold_ambient_aws, release_ambient_aws
+
+            hold_ambient_aws()
+            exit_stack.callback(release_ambient_aws)
         stack = load(overrides=parameters)
         aws = exit_stack.enter_context(LocalAws(stack))
         aws.put_config(config)

@@ -39,8 +39,29 @@ def check_sync(name: str) -> str:
     return name
 
 
+def setup_problem(error: Exception) -> str | None:
+    """One line for a broken AWS set-up on this machine: a profile its config files lack, a config file that does
+    not parse (None for anything else)."""
+    from botocore.exceptions import ConfigParseError, ProfileNotFound
+
+    if isinstance(error, ProfileNotFound):
+        profile = getattr(error, "kwargs", {}).get("profile") or os.environ.get("AWS_PROFILE", "")
+        return (
+            f"the AWS profile {profile!r} (AWS_PROFILE or --profile) is not in your AWS config files: "
+            "unset AWS_PROFILE, or add the profile (aws configure --profile NAME)"
+        )
+    if isinstance(error, ConfigParseError):
+        path = getattr(error, "kwargs", {}).get("path") or os.environ.get("AWS_CONFIG_FILE", "~/.aws/config")
+        return (
+            f"your AWS config file {path} cannot be read (a syntax error?): fix it, or point AWS_CONFIG_FILE elsewhere"
+        )
+    return None
+
+
 def aws_problem(error: Exception, doing: str) -> CliError:
     """An AWS error as one line an operator can act on."""
+    if (said := setup_problem(error)) is not None:
+        return CliError(said)
     if isinstance(error, NoCredentialsError):
         return CliError(f"{doing}: no AWS credentials (set AWS_PROFILE or pass --profile, or export the keys)")
     if isinstance(error, NoRegionError):
@@ -265,8 +286,8 @@ def _unusable(name: str, status: str) -> str | None:
 def deployed(name: str, *, region: str | None = None, profile: str | None = None) -> Target:
     try:
         boto = boto3.Session(profile_name=profile, region_name=region_of(region))
-    except BotoCoreError as error:  # an unknown profile
-        raise CliError(f"AWS profile {profile!r}: {error}") from None
+    except BotoCoreError as error:  # an unknown profile, a config file that does not parse
+        raise CliError(setup_problem(error) or f"AWS profile {profile!r}: {error}") from None
     doing = f"looking up stack {name}"
     try:
         found = boto.client("cloudformation").describe_stacks(StackName=name)["Stacks"]

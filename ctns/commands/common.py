@@ -6,6 +6,7 @@ import argparse
 import logging
 import os
 import sys
+import tempfile
 import time
 import uuid
 import warnings
@@ -94,23 +95,33 @@ def port(text: str) -> int:
 def output_file(text: str) -> str:
     """The argparse type of every option naming a file ctns writes (`--logs`, `--report`): checked when the command
     line is read, so a mistake in where to write costs nothing (a redrive told to log to a folder had moved every
-    dead letter back before it failed). Folders that do not exist yet are created when the file is written."""
+    dead letter back before it failed; a demo told to write its report into a folder that does not exist ran a
+    minute first). The file's folder must exist: none is made for a path given (a typo in it most likely), and the
+    file itself is created if missing."""
     path = Path(text)
     if path.is_dir():
         raise argparse.ArgumentTypeError(f"{text} is a directory: give the path of a file (created if missing)")
     folder = path.parent
-    while not folder.exists() and folder != folder.parent:
-        folder = folder.parent
+    if not folder.exists():
+        above = folder
+        while not above.exists() and above != above.parent:
+            above = above.parent
+        if above.exists() and not above.is_dir():
+            raise argparse.ArgumentTypeError(f"{text} cannot be created: {above} is a file, not a directory")
+        raise argparse.ArgumentTypeError(f"{text} cannot be written: its folder {folder} does not exist")
     if not folder.is_dir():
         raise argparse.ArgumentTypeError(f"{text} cannot be created: {folder} is a file, not a directory")
     if not os.access(path if path.exists() else folder, os.W_OK):
         raise argparse.ArgumentTypeError(f"{text} cannot be written: permission denied")
-    if path.exists():
-        try:  # opened to append, nothing written: what os.access cannot tell (root, /proc, a read-only mount)
+    try:  # opened to append, nothing written: what os.access cannot tell (root, /proc, a read-only mount)
+        if path.exists():
             with path.open("a"):
                 pass
-        except OSError as error:
-            raise argparse.ArgumentTypeError(f"{text} cannot be written: {error.strerror or error}") from None
+        else:
+            with tempfile.TemporaryFile(dir=folder):
+                pass
+    except OSError as error:
+        raise argparse.ArgumentTypeError(f"{text} cannot be written: {error.strerror or error}") from None
     return text
 
 

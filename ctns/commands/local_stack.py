@@ -11,7 +11,9 @@ from typing import Any
 
 from ctns import local
 from ctns.commands.common import function_output, log_path, output_file, port, positive
-from ctns.output import FAILURES, OK, Output
+from ctns.output import FAILURES, OK, CliError, Output
+
+DEFAULT_REPORT = "build/demo-report.json"
 
 
 def register(sub: Any) -> None:
@@ -20,7 +22,11 @@ def register(sub: Any) -> None:
     )
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--size", type=positive, default=1, help="company size multiplier")
-    demo.add_argument("--report", default="build/demo-report.json", type=output_file)
+    demo.add_argument(
+        "--report",
+        type=output_file,
+        help=f"the report's file, in a folder that exists (default: {DEFAULT_REPORT}, its folder made if missing)",
+    )
     demo.add_argument(
         "--logs", type=output_file, help="function log file to append to (default: a new file under build/logs/)"
     )
@@ -43,16 +49,35 @@ def register(sub: Any) -> None:
     serve.set_defaults(func=cmd_serve)
 
 
-def cmd_demo(args: argparse.Namespace, out: Output) -> int:
-    from ctns.demo import demo, render
+def report_file(args: argparse.Namespace) -> Path:
+    """Where the demo's report goes: the file given (its folder exists: `output_file`), else the default, whose
+    folder ctns makes, before the demo runs."""
+    if args.report:
+        return Path(args.report)
+    path = Path(DEFAULT_REPORT)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise CliError(
+            f"{path.parent}: {error.strerror or error} (where the demo's report goes: pass --report)"
+        ) from None
+    return path
 
+
+def cmd_demo(args: argparse.Namespace, out: Output) -> int:
+    from ctns import demo
+
+    report_path = report_file(args)
     logs = log_path("demo", args.logs)
     out.note("Demo: NetSuite and ClickTime are simulators with a generated company, AWS is moto in memory.")
     with function_output(logs):
-        report = demo(seed=args.seed, size=args.size, report_path=Path(args.report), progress=out.progress)
-    out.line(render(report))
-    out.line(f"Report written to {args.report}")
+        report = demo.demo(seed=args.seed, size=args.size, report_path=None, progress=out.progress)
+    # The results first: a report that cannot be written after all (its folder removed meanwhile, a full disk)
+    # must not lose the minute's table, causes and reconciliation.
+    out.line(demo.render(report))
     out.line(f"Function logs (as CloudWatch would show them): {logs}")
+    demo.write_report(report_path, report)
+    out.line(f"Report written to {report_path}")
     out.line(
         "This ran in memory: nothing is kept. To look around with ctns status / errors / trace / plan, start "
         "`ctns serve` in another terminal, then `ctns run`."

@@ -1,4 +1,4 @@
-"""A broken set-up on the operator's machine (found by a new user's trial, 2026-12-02). Before: an AWS_PROFILE
+"""A broken set-up on the operator's machine (found by a new user's trial, 2026-12-02), for a deployed stack. Before: an AWS_PROFILE
 that does not exist, or an AWS config file that does not parse, made every command exit 3 ("This is a bug in
 ctns"), `--help` included (the X-Ray SDK makes a client when Powertools' Tracer is imported); and AWS_REGION, which
 the CLI's own messages told users to set, was ignored (botocore reads AWS_DEFAULT_REGION). Each is run as a user
@@ -34,8 +34,9 @@ def ctns(tmp_path: Path, *argv: str, **env: str) -> subprocess.CompletedProcess[
     )
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["status"]])
+@pytest.mark.parametrize("argv", [["status", "--stack", "ctns"], ["errors", "--stack", "ctns"]])
 def test_an_aws_profile_that_does_not_exist_is_one_line_naming_it(tmp_path, argv):
+    """On a deployed stack (`--stack`): the local stack uses no AWS profile (test_cli_local_stack_gone.py)."""
     done = ctns(tmp_path, *argv, AWS_PROFILE="nosuch")
 
     assert done.returncode == 2, done.stderr
@@ -49,10 +50,17 @@ def test_an_aws_config_file_that_does_not_parse_is_one_line_naming_it(tmp_path):
     broken = tmp_path / "config"
     broken.write_text("[default\nregion = eu-west-1\n")
 
-    done = ctns(tmp_path, "status", AWS_CONFIG_FILE=str(broken))
+    done = ctns(tmp_path, "status", "--stack", "ctns", AWS_CONFIG_FILE=str(broken))
 
     assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
     assert str(broken) in done.stderr and "cannot be read" in done.stderr
+
+
+def test_help_needs_no_aws_set_up(tmp_path):
+    """Before (review, 2026-12-04): `AWS_PROFILE=nosuch ctns --help` said the profile was missing; help reads none."""
+    done = ctns(tmp_path, "--help", AWS_PROFILE="nosuch", AWS_CONFIG_FILE=str(tmp_path / "no-config"))
+
+    assert done.returncode == 0 and "ctns serve" in done.stdout and done.stderr == "", done.stderr
 
 
 def test_aws_region_names_the_stacks_region(tmp_path):

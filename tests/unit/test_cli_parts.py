@@ -283,8 +283,10 @@ def test_a_file_ctns_cannot_write_is_one_line_before_anything_runs(tmp_path, arg
         assert f"{tmp_path / 'taken'} is a file, not a directory" in message
 
 
-def test_a_file_path_whose_folders_do_not_exist_yet_is_accepted(tmp_path):
-    assert output_file(str(tmp_path / "new" / "run.log")) == str(tmp_path / "new" / "run.log")
+def test_a_file_path_in_a_folder_that_exists_is_accepted_and_not_created_yet(tmp_path):
+    """A folder that does not exist is refused (tests/unit/test_cli_one_line_problems.py); the file may be new."""
+    assert output_file(str(tmp_path / "run.log")) == str(tmp_path / "run.log")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_file_that_fails_while_a_command_writes_it_is_one_line_naming_it_not_a_bug(monkeypatch, capsys):
