@@ -3,7 +3,7 @@ NetSuite's total is ClickTime's rounded to the minute, half up, and no entry is 
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 import pytest
 from hypothesis import given
@@ -114,3 +114,98 @@ def test_negative_minutes_are_refused_by_name() -> None:
 def test_a_time_bill_s_hours_read_back_as_netsuite_may_give_them(hours, minutes) -> None:
     """H:MM, a decimal text or a number (exports addendum U1): an H:MM value stopped the whole reconciliation."""
     assert netsuite_minutes(hours) == minutes
+
+
+# -- bills NetSuite will not let change keep their minutes (finance review, 2026-12-04) ------------------------------
+def test_an_entry_added_to_a_day_of_billed_bills_gets_what_the_day_lacks_and_the_billed_keep_theirs() -> None:
+    """Three 0.33 h entries billed at 20, 20, 19; a fourth 0.33 h is added: 4 x 19.8 = 79.2 -> 79 minutes. Spread
+    anew it would be 20, 20, 20, 19, a minute onto the third billed bill; the billed keep theirs, the new one 20."""
+    entries = timed("0.33", "0.33", "0.33", "0.33")
+    fixed = {"e0": 20, "e1": 20, "e2": 19}
+    assert allocate(entries) == {"e0": 20, "e1": 20, "e2": 20, "e3": 19}  # the rule without frozen bills
+    assert allocate(entries, fixed) == {"e0": 20, "e1": 20, "e2": 19, "e3": 20}
+
+
+def test_a_frozen_bill_whose_entry_changed_is_allocated_as_any_other() -> None:
+    """A billed bill of 30 minutes whose entry is now 0.33 h (19.8): its minutes are no longer its entry's (the
+    export writes it, and flags it: it cannot change); the day's other entries are not bent to make up for it."""
+    entries = timed("0.33", "0.33")
+    assert allocate(entries, {"e0": 30}) == allocate(entries) == {"e0": 20, "e1": 20}
+
+
+def test_the_others_make_up_a_frozen_bills_share_only_within_a_minute_of_their_own() -> None:
+    """Frozen at the floor (19) where the day's rule alone now gives it the ceiling: 0.33 + 0.33 h = 40 minutes, but
+    the other cannot take 21 for 19.8 minutes; it takes 20, and the day holds 39 (the reconciliation shows it)."""
+    assert allocate(timed("0.33", "0.33"), {"e0": 19}) == {"e0": 19, "e1": 20}
+
+
+def test_fixed_minutes_of_an_entry_not_in_the_entries_change_nothing() -> None:
+    assert allocate(timed("0.33", "0.33", "0.33"), {"gone": 7}) == allocate(timed("0.33", "0.33", "0.33"))
+
+
+frozen_rows = st.lists(
+    st.tuples(st.sampled_from(["a", "b"]), hours_values, st.sampled_from([None, "floor", "ceil", "off"])),
+    min_size=1,
+    max_size=25,
+)
+
+
+def _floor(value: Decimal) -> int:
+    return int(value.to_integral_value(rounding=ROUND_FLOOR))
+
+
+def _ceil(value: Decimal) -> int:
+    return int(value.to_integral_value(rounding=ROUND_CEILING))
+
+
+def _fixed_of(entries: list[Timed], kinds: list[str | None]) -> dict[str, int]:
+    """Frozen bills' minutes: at their entry's floor or ceiling (unchanged but for rounding), or off by 5 (changed)."""
+    fixed: dict[str, int] = {}
+    for entry, kind in zip(entries, kinds, strict=True):
+        exact = entry.hours * 60
+        if kind == "floor":
+            fixed[entry.key] = _floor(exact)
+        elif kind == "ceil":
+            fixed[entry.key] = _ceil(exact)
+        elif kind == "off":
+            fixed[entry.key] = _floor(exact) + 5
+    return fixed
+
+
+@given(frozen_rows)
+def test_frozen_minutes_are_kept_and_the_day_is_exact_wherever_the_others_can_make_it(rows) -> None:
+    entries = [Timed(f"e{n}", group, hours) for n, (group, hours, _) in enumerate(rows)]
+    fixed = _fixed_of(entries, [kind for _, _, kind in rows])
+    minutes = allocate(entries, fixed)
+    kept = {e.key for e in entries if e.key in fixed and abs(Decimal(fixed[e.key]) - e.hours * 60) < 1}
+    for entry in entries:
+        if entry.key in kept:
+            assert minutes[entry.key] == fixed[entry.key]  # a frozen bill's minutes never move
+        else:
+            assert abs(Decimal(minutes[entry.key]) - entry.hours * 60) < 1  # the others within a minute of exact
+    for group in {g for g, _, _ in rows}:
+        members = [e for e in entries if e.group == group]
+        total = group_total_minutes([e.hours for e in members])
+        free = [e for e in members if e.key not in kept]
+        share = total - sum(fixed[e.key] for e in members if e.key in kept)
+        low = sum(_floor(e.hours * 60) for e in free)
+        high = sum(_ceil(e.hours * 60) for e in free)
+        got = sum(minutes[e.key] for e in members)
+        if low <= share <= high:
+            assert got == total  # exact whenever the changeable entries can make it up
+        else:
+            assert got - total == min(max(share, low), high) - share  # else as near as they can come
+
+
+@given(st.lists(st.tuples(st.sampled_from(["a", "b", "c"]), hours_values), min_size=1, max_size=30))
+def test_with_nothing_frozen_the_rule_is_the_one_without_frozen_bills(rows) -> None:
+    entries = [Timed(f"e{n}", group, hours) for n, (group, hours) in enumerate(rows)]
+    assert allocate(entries, {}) == allocate(entries)
+
+
+@given(frozen_rows)
+def test_a_day_rounded_with_its_own_rule_then_frozen_whole_is_left_as_it_is(rows) -> None:
+    """Every bill of a day frozen at what the rule gave it: the same minutes again, nothing moves."""
+    entries = [Timed(f"e{n}", group, hours) for n, (group, hours, _) in enumerate(rows)]
+    first = allocate(entries)
+    assert allocate(entries, first) == first

@@ -13,13 +13,22 @@ time, so two ClickTime users mapped to one NetSuite employee have their days rou
 
 So the group's total in NetSuite equals ClickTime's total rounded to the minute, every entry is within one
 minute of its exact value, and the result never depends on anything but the entries themselves and that order.
+
+Bills NetSuite will not let change (billed, posted, in a closed period) are `fixed`: such an entry keeps the minutes
+its bill holds when they are still the floor or the ceiling of its exact value (its entry did not change beyond
+rounding), and the group's total less those minutes is shared by the others by the same rule (step 2, then step 3
+with what is left), each still within one minute of its exact value. So a minute never moves onto or off a bill
+that cannot change, and the group's total stays exact whenever the others can make it up; when they cannot (a
+fixed bill off by a minute the others cannot absorb) it is as near as that allows. A fixed entry whose minutes are
+no longer within a minute of its exact value (its entry changed) is allocated as any other: its bill is to change,
+and the export flags it (finance review, 2026-12-04).
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
 MINUTES_PER_HOUR = 60
 
@@ -37,8 +46,10 @@ def group_total_minutes(hours: Sequence[Decimal]) -> int:
     return int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
-def allocate(entries: Sequence[Timed]) -> dict[str, int]:
-    """Whole minutes per entry key, by the rule in the module docstring. Hours must not be negative."""
+def allocate(entries: Sequence[Timed], fixed: Mapping[str, int] | None = None) -> dict[str, int]:
+    """Whole minutes per entry key, by the rule in the module docstring. Hours must not be negative. `fixed`: entry
+    key -> the minutes of its bill that cannot change (kept while within a minute of the entry's exact value)."""
+    fixed = fixed or {}
     groups: dict[Hashable, list[Timed]] = {}
     for entry in entries:
         if entry.hours < 0:
@@ -48,14 +59,29 @@ def allocate(entries: Sequence[Timed]) -> dict[str, int]:
     for members in groups.values():
         exact = [entry.hours * MINUTES_PER_HOUR for entry in members]
         floors = [int(value.to_integral_value(rounding=ROUND_FLOOR)) for value in exact]
-        left = group_total_minutes([entry.hours for entry in members]) - sum(floors)
+        kept = {
+            i: fixed[entry.key]
+            for i, entry in enumerate(members)
+            if entry.key in fixed and floors[i] <= fixed[entry.key] <= _ceiling(exact[i])
+        }
+        free = [i for i in range(len(members)) if i not in kept]
+        total = group_total_minutes([entry.hours for entry in members])
+        left = total - sum(kept.values()) - sum(floors[i] for i in free)
+        # Each free entry gets at most one minute more than its floor, and only one with a fractional part: what the
+        # fixed bills hold beyond (or short of) their share the others make up only that far.
+        rounding_up = [i for i in free if exact[i] > floors[i]]
+        left = max(0, min(left, len(rounding_up)))
         # Largest fractional part first; ties keep the caller's order (sorted is stable).
-        order = sorted(range(len(members)), key=lambda i: -(exact[i] - floors[i]))
+        order = sorted(rounding_up, key=lambda i: -(exact[i] - floors[i]))
         for i in order[:left]:
             floors[i] += 1
-        for entry, value in zip(members, floors, strict=True):
-            minutes[entry.key] = value
+        for i, entry in enumerate(members):
+            minutes[entry.key] = kept.get(i, floors[i])
     return minutes
+
+
+def _ceiling(value: Decimal) -> int:
+    return int(value.to_integral_value(rounding=ROUND_CEILING))
 
 
 def duration(minutes: int) -> str:

@@ -52,7 +52,15 @@ from ctsync.records import time_doubts
 from ctsync.records.clicktime_source import TIMESHEETS, ApprovedSheetSource
 from ctsync.records.netsuite_source import keyset
 from ctsync.records.references import ClickTimeReferences, NetSuiteReferences, People, Projects
-from ctsync.records.time_export import ENTRY_KIND, EXTERNAL_PREFIX, KIND, TimeExport, bill_minutes, netsuite_minutes
+from ctsync.records.time_export import (
+    ENTRY_KIND,
+    EXTERNAL_PREFIX,
+    KIND,
+    Held,
+    TimeExport,
+    bill_minutes,
+    netsuite_minutes,
+)
 from ctsync.references import References
 from ctsync.state import MappingStore
 from ctsync.sync.definition import Window
@@ -84,10 +92,13 @@ def reconcile_time(
     export = TimeExport(netsuite, clicktime, mappings, None, config, cache)  # type: ignore[arg-type]  # plans only
     # Planned as the export plans them: an entry with a bill is not blocked by its period closing since.
     exported = {m.source_id for m in mappings.all_of_kind(ENTRY_KIND) if not m.deleted}
+    rows = _time_bills(netsuite)
+    # A bill NetSuite will not let change keeps its minutes in the plan, as the export plans it (`Held.fixed`)
+    fixed = _frozen_minutes(rows, mappings, ns)
     for sheet in source.approved_sheets(window):
         try:
             entries = clicktime.time_report(TimesheetID=sheet["ID"])
-            plan = export.plan(Timesheet.model_validate(sheet), exported=exported)
+            plan = export.plan(Timesheet.model_validate(sheet), exported=exported, held=Held(fixed=fixed))
         except (BadInput, ValidationError) as error:
             # Not exported (a dead letter): approved time not in NetSuite, left out as a blocked sheet's is
             sheet_hours = _day_totals(sheet)
@@ -129,12 +140,12 @@ def reconcile_time(
         # 8 + 8 minutes). Rounding their sum once would make a difference no run can ever remove.
         for group, values in hours.items():
             expected[group] += group_total_minutes(values)
-        allocated = bill_minutes(timed)
+        allocated = bill_minutes(timed, fixed)
         for entry, project in timed:
             billable[(employee, project, entry.Date[:10])] += allocated[entry.ID] if entry.IsBillable else 0
     notes.extend(_bills_in_doubt(mappings, config))
     approved = {str(sheet["ID"]) for sheet in source.approved_sheets(window)}
-    read = _netsuite_minutes(netsuite, mappings, approved, set(blocked_notes), first_day)
+    read = _netsuite_minutes(rows, mappings, approved, set(blocked_notes), first_day)
     found, found_billable, strays, held = read.found, read.billable, read.strays, read.held
     for sheet_id, bills in read.kept.items():
         kept = sum(bills.values())
@@ -317,8 +328,46 @@ class _Read(NamedTuple):
     kept: dict[str, dict[str, int]]  # blocked timesheet -> the minutes of each bill its earlier approval left
 
 
+def _time_bills(netsuite: NetSuiteClient) -> list[dict[str, Any]]:
+    """Every time bill NetSuite holds from ClickTime (`ct-te-…`), read once: what it says, and whether it is billed
+    or posted (its minutes are kept by the plan then)."""
+
+    def query(after: str | None) -> str:
+        return (
+            "SELECT tb.id AS id, tb.employee AS employee, tb.customer AS customer, tb.hours AS hours, "
+            "tb.isbillable AS isbillable, TO_CHAR(tb.trandate, 'YYYY-MM-DD') AS trandate, "
+            "tb.casetaskevent AS casetaskevent, tb.item AS item, tb.rate AS rate, tb.isbilled AS isbilled, "
+            "tb.posted AS posted FROM timebill tb "
+            f"WHERE tb.externalid LIKE '{EXTERNAL_PREFIX}%'{keyset('tb', after)} ORDER BY tb.id"
+        )
+
+    return list(netsuite.rows(query))
+
+
+def _frozen_minutes(rows: list[dict[str, Any]], mappings: MappingStore, ns: NetSuiteReferences) -> dict[str, int]:
+    """Entry -> the minutes of its bill NetSuite will not let change (billed, posted, dated in a closed period), as
+    `TimeExport._held` finds them for the export (finance review, 2026-12-04: planned without them, an entry added to
+    an invoiced day was a difference on a bill the export rightly left)."""
+    entries = {m.target_id: m.source_id for m in mappings.all_of_kind(ENTRY_KIND) if not m.deleted}
+    fixed: dict[str, int] = {}
+    for row in rows:
+        entry = entries.get(str(row["id"]))
+        if entry is None:
+            continue
+        frozen = row.get("isbilled") in ("T", True) or row.get("posted") in ("T", True)
+        if not frozen and row.get("trandate"):
+            period = ns.period_of(date.fromisoformat(str(row["trandate"])[:10]))
+            frozen = period is not None and period.closed
+        if frozen:
+            try:
+                fixed[entry] = netsuite_minutes(row["hours"])
+            except (ArithmeticError, ValueError):
+                continue
+    return fixed
+
+
 def _netsuite_minutes(
-    netsuite: NetSuiteClient, mappings: MappingStore, approved: set[str], blocked: set[str], first_day: date
+    rows: list[dict[str, Any]], mappings: MappingStore, approved: set[str], blocked: set[str], first_day: date
 ) -> _Read:
     """Minutes per group of the bills of approved timesheets in the look-back, of those NetSuite holds
     billable, the bills that should not be there (their timesheet is not approved any more, or the mapping
@@ -327,20 +376,12 @@ def _netsuite_minutes(
     bills = {m.target_id: m for m in mappings.all_of_kind(ENTRY_KIND)}
     periods = {m.source_id: m.details.get("period_start", "") for m in mappings.all_of_kind("timesheet")}
 
-    def query(after: str | None) -> str:
-        return (
-            "SELECT tb.id AS id, tb.employee AS employee, tb.customer AS customer, tb.hours AS hours, "
-            "tb.isbillable AS isbillable, TO_CHAR(tb.trandate, 'YYYY-MM-DD') AS trandate, "
-            "tb.casetaskevent AS casetaskevent, tb.item AS item, tb.rate AS rate FROM timebill tb "
-            f"WHERE tb.externalid LIKE '{EXTERNAL_PREFIX}%'{keyset('tb', after)} ORDER BY tb.id"
-        )
-
     found: dict[Group, int] = defaultdict(int)
     billable: dict[Group, int] = defaultdict(int)
     strays: list[str] = []
     held: dict[str, tuple[str, BilledAs]] = {}
     kept: dict[str, dict[str, int]] = defaultdict(dict)
-    for row in netsuite.rows(query):
+    for row in rows:
         bill = bills.get(str(row["id"]))
         if bill is None:
             strays.append(f"time bill {row['id']} ({row['trandate']}) is not in the mapping store")

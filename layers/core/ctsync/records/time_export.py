@@ -18,7 +18,9 @@ accounting periods (read by an environment once per run and then once a minute: 
   execution environment never has more NetSuite requests in flight than that, and W workers x K never more
   than the template's sizing gives NetSuite. A bill NetSuite
   has billed, or one dated in a closed period, is never changed or deleted: it is flagged with the reason (a
-  cause an operator sees).
+  cause an operator sees), and it keeps its minutes: its day's other entries share the rest (`ctsync.minutes`).
+  A bill about to be written onto a closed-period date (made, made anew after a deletion in NetSuite, or moved
+  there by its entry's new date) takes `accounting.on_closed_period` as a first export does (`_kept_date`).
 
 The timesheet's mapping (kind `timesheet`) is the lock that keeps two deliveries of one timesheet apart and
 the version fence (`ApprovedDate`); each time bill has a child mapping (kind `timeentry`, parent the timesheet).
@@ -101,9 +103,23 @@ class SheetPlan:
     problems: list[Problem] = field(default_factory=list)
     exported: set[str] = field(default_factory=set)  # entries that already have a bill
     posted: dict[str, str] = field(default_factory=dict)  # entry -> its bill's date, when moved out of a closed period
+    dates: dict[str, date] = field(default_factory=dict)  # entry -> the date its bill holds in NetSuite, where read
+    hashes: dict[str, str] = field(default_factory=dict)  # entry -> its bill's content hash as its mapping recorded it
     short: str = ""  # what the report's rows lack against the timesheet's own day totals (`_short_of`)
     short_days: frozenset[str] = frozenset()  # those days (YYYY-MM-DD): no bill of theirs is deleted
     time_read: str = ""  # the report's rows as read (`time_fingerprint`): what a stamp-less approval exported
+
+
+@dataclass
+class Held:
+    """What NetSuite holds of a sheet's mapped bills, read before its plan (`TimeExport._held`, one query)."""
+
+    frozen: dict[str, str] = field(default_factory=dict)  # bill ID -> why it must not change (`_frozen_bills`)
+    seen: set[str] = field(default_factory=set)  # bill IDs NetSuite has
+    missing: set[str] = field(default_factory=set)  # entries whose mapped bill NetSuite no longer has
+    dates: dict[str, date] = field(default_factory=dict)  # entry -> its bill's date in NetSuite
+    fixed: dict[str, int] = field(default_factory=dict)  # entry -> the minutes of its frozen bill
+    hashes: dict[str, str] = field(default_factory=dict)  # entry -> its mapping's content hash (what was written)
 
 
 def _changes(plan: SheetPlan, children: dict[str, Mapping], forced: set[str]) -> tuple[list[EntryPlan], list[Mapping]]:
@@ -186,17 +202,29 @@ class TimeExport(SheetExport):
         exported: set[str] | None = None,
         rows: Callable[[], list[TimeEntry]] | None = None,
         posted: dict[str, str] | None = None,
+        held: Held | None = None,
     ) -> SheetPlan:
         """Every entry's time bill, or the problems that block the sheet. `exported`: entries that already have
         a bill (one in a closed period is flagged when it would change, not refused here). `rows`: the sheet's
         Reports/Time rows when they were read already (beside the timesheet); else they are read here.
-        `posted`: entry -> the date its bill was posted on when not the day worked (`on_closed_period`), kept."""
+        `posted`: entry -> the date its bill was posted on when not the day worked (`on_closed_period`), kept.
+        `held`: what NetSuite holds of the sheet's bills (`_held`): a bill it no longer has is planned as a new one
+        (the closed-period policy applies to it), one moving to another date is not moved into a closed period,
+        and a frozen bill keeps its minutes (`ctsync.minutes.allocate`)."""
         people, projects = self._resolvers()
         try:
             employee = people.employee_of(sheet.UserID).id
         except Unmapped as error:
             return SheetPlan(sheet, "", problems=[Problem(error.cause_key, error.message, error.fix)])
-        plan = SheetPlan(sheet, employee, exported=exported or set(), posted=posted or {})
+        held = held or Held()
+        plan = SheetPlan(
+            sheet,
+            employee,
+            exported=(exported or set()) - held.missing,
+            posted=posted or {},
+            dates=dict(held.dates),
+            hashes=dict(held.hashes),
+        )
         timed: list[tuple[TimeEntry, str, str | None]] = []
         start, end = date.fromisoformat(sheet.StartDate[:10]), date.fromisoformat(sheet.EndDate[:10])
         entries = rows() if rows is not None else self._clicktime.time_report(TimesheetID=sheet.ID)
@@ -257,7 +285,7 @@ class TimeExport(SheetExport):
                 plan.skipped.append(f"{said}: time entry {entry.ID} went to project {project} without a task")
             timed.append((entry, project, task))
         self._check_day_totals(plan, timed)
-        minutes = bill_minutes([(e, project) for e, project, _ in timed])
+        minutes = bill_minutes([(e, project) for e, project, _ in timed], held.fixed)
         items = self._ns.service_items([task for _, _, task in timed if task], plan.employee)
         for entry, project, task in timed:
             self._plan_entry(plan, entry, project, task, minutes[entry.ID], items.get(task or ""))
@@ -320,49 +348,58 @@ class TimeExport(SheetExport):
             )
             return
         day = date.fromisoformat(entry.Date[:10])
-        tran_date, memo_note = self._posting_date(plan, entry, day)
+
+        def bill(tran_date: date, memo_note: str) -> dict[str, Any]:
+            memo = (entry.Comment or "").strip()
+            if memo_note:
+                memo = f"{memo} [{memo_note}]".strip()
+            payload: dict[str, Any] = {
+                "externalId": external_id(entry.ID),
+                "employee": {"id": plan.employee},
+                "customer": {"id": project},
+                "item": {"id": item},
+                "tranDate": tran_date.isoformat(),
+                "hours": duration(minutes),
+                "isBillable": entry.IsBillable,
+                "memo": memo[:MEMO_LIMIT],
+                **self._settings.classification.refs(),
+            }
+            # A field this export sets is always sent, null when it has no value: the upsert changes only the fields
+            # it is sent, so an entry moved off its task (or whose rate was removed) would keep the old one.
+            payload["caseTaskEvent"] = {"id": task} if task else None
+            if self._settings.rate == "clicktime_billing_rate":
+                payload["rate"] = entry.BillingRate
+                payload["overrideRate"] = entry.BillingRate is not None
+            else:
+                # Unlocked, so NetSuite's price level prices it: a bill written while time.rate was
+                # clicktime_billing_rate keeps its locked rate otherwise (the upsert changes only what it is sent).
+                payload["overrideRate"] = False
+            return payload
+
+        def written(tran_date: date, memo_note: str) -> bool:
+            return bill_hash(bill(tran_date, memo_note)) != plan.hashes.get(entry.ID)
+
+        tran_date, memo_note = self._posting_date(plan, entry, day, written)
         if tran_date is None:
             return
-        memo = (entry.Comment or "").strip()
-        if memo_note:
-            memo = f"{memo} [{memo_note}]".strip()
-        payload: dict[str, Any] = {
-            "externalId": external_id(entry.ID),
-            "employee": {"id": plan.employee},
-            "customer": {"id": project},
-            "item": {"id": item},
-            "tranDate": tran_date.isoformat(),
-            "hours": duration(minutes),
-            "isBillable": entry.IsBillable,
-            "memo": memo[:MEMO_LIMIT],
-            **self._settings.classification.refs(),
-        }
-        # A field this export sets is always sent, null when it has no value: the upsert changes only the fields
-        # it is sent, so an entry moved off its task (or whose rate was removed) would keep the old one.
-        payload["caseTaskEvent"] = {"id": task} if task else None
-        if self._settings.rate == "clicktime_billing_rate":
-            payload["rate"] = entry.BillingRate
-            payload["overrideRate"] = entry.BillingRate is not None
-        else:
-            # Unlocked, so NetSuite's price level prices it: a bill written while time.rate was
-            # clicktime_billing_rate keeps its locked rate otherwise (the upsert changes only what it is sent).
-            payload["overrideRate"] = False
+        payload = bill(tran_date, memo_note)
         moved = tran_date if tran_date != day else None
         plan.entries.append(EntryPlan(entry.ID, minutes, payload, day, project, memo_note, moved))
 
-    def _posting_date(self, plan: SheetPlan, entry: TimeEntry, day: date) -> tuple[date | None, str]:
+    def _posting_date(
+        self, plan: SheetPlan, entry: TimeEntry, day: date, written: Callable[[date, str], bool]
+    ) -> tuple[date | None, str]:
+        """The bill's date and the memo's note, or None (a problem added) under `on_closed_period = fail`.
+        `written`: whether the bill would be written on that date with that note (it differs from what its mapping
+        recorded)."""
         period = self._ns.period_of(day)
         if period is None or not period.closed:
             return day, ""
         if entry.ID in plan.exported:
-            # A bill moved out of the closed period stays where it was posted (its correction goes there too);
-            # one dated the day worked stays so, and is flagged if it would change.
-            moved = plan.posted.get(entry.ID)
-            posted = date.fromisoformat(moved) if moved else None
-            later = self._ns.period_of(posted) if posted else None
-            if posted is None or later is None:
-                return day, ""
-            return posted, f"worked {day}; period {period.name} is closed, posted to {later.name}"
+            target, note, into_closed = self._kept_date(plan, entry.ID, day, period.name)
+            if not (into_closed and written(target, note)):
+                return target, note
+        # A first export, a bill made anew (deleted in NetSuite), or one that would move onto a closed-period date
         if self._accounting.on_closed_period == "next_open_period":
             later = self._ns.next_open_period(period)
             if later is not None:
@@ -376,6 +413,29 @@ class TimeExport(SheetExport):
             )
         )
         return None, ""
+
+    def _kept_date(self, plan: SheetPlan, entry_id: str, day: date, closed: str) -> tuple[date, str, bool]:
+        """Where the bill of an exported entry worked on `day`, in closed period `closed`, stays: the date it was
+        posted to when moved out of a closed period (its correction goes there too), else the day worked (flagged
+        if it would change: `_bill_states`); and whether that date would move a bill NetSuite holds in an open
+        period into a closed one (its entry re-dated into a closed period). Written so, the policy applies instead,
+        as for a first export (finance review, 2026-12-04: such a bill was moved into the closed period, no cause,
+        no flag). A bill whose date NetSuite did not give keeps the rule above."""
+        moved = plan.posted.get(entry_id)
+        posted = date.fromisoformat(moved) if moved else None
+        later = self._ns.period_of(posted) if posted else None
+        if posted is not None and later is not None:
+            target, note = posted, f"worked {day}; period {closed} is closed, posted to {later.name}"
+            if not later.closed:
+                return target, note, False
+        else:
+            target, note = day, ""
+        holds = plan.dates.get(entry_id)
+        if holds is None or holds == target:
+            return target, note, False
+        now_in = self._ns.period_of(holds)
+        # A bill in a closed period cannot change at all: flagged if it would
+        return target, note, now_in is None or not now_in.closed
 
     def check(self) -> list[str]:
         """For `ctns check`: what the time settings name exists in NetSuite (read only)."""
@@ -429,7 +489,8 @@ class TimeExport(SheetExport):
             return "delete", f"its {len(bills)} time bill(s) leave NetSuite; {_unrecorded(len(strays), 'deleted')}"
         assert sheet is not None
         posted = {m.source_id: m.details["posted"] for m in children.values() if m.details.get("posted")}
-        plan = self.plan(sheet, set(children), posted=posted)
+        held = self._held(children)
+        plan = self.plan(sheet, set(children), posted=posted, held=held)
         if plan.problems:
             return "fail", "; ".join(_with_entries(p) for p in merged(plan.problems))
         if _unapproved_edit(plan, mapping):
@@ -437,7 +498,7 @@ class TimeExport(SheetExport):
             return "delete", f"{UNAPPROVED_EDIT}: its {gone} time bill(s) leave NetSuite"
         changed, removed, strays = self._doubted_changes(plan, children, set(), noted)
         removed += noted_bills(strays)
-        lost, _ = self._deleted_in_netsuite(plan, children, changed)
+        lost, _ = self._deleted_in_netsuite(plan, children, changed, held)
         if not changed and not removed and not lost:
             return "unchanged", "no time bill to write or delete" if plan.entries or children else "no time to export"
         if any(e.entry_id not in children for e in changed):
@@ -544,7 +605,8 @@ class TimeExport(SheetExport):
             record_ids.note_mappings(children.values())  # its entries and their bills, on every line about it
             periods.result()  # a failed read raises here, rather than the plan reading (and retrying) it again
             posted = {m.source_id: m.details["posted"] for m in children.values() if m.details.get("posted")}
-            plan = self.plan(sheet, set(children), rows=rows.result, posted=posted)
+            held = self._held(children)
+            plan = self.plan(sheet, set(children), rows=rows.result, posted=posted, held=held)
             record_ids.note(source=(entry for p in plan.problems for entry in p.entries))
             if not plan.problems and _unapproved_edit(plan, before):
                 return self._withdraw(lock, message, f"{sheet.Status}, {UNAPPROVED_EDIT}", attempt)
@@ -556,7 +618,7 @@ class TimeExport(SheetExport):
                 if marker is not None:
                     self._mappings.commit(lock, marker)
                 raise blocked
-            return self._export(lock, message, plan, version, children, attempt)
+            return self._export(lock, message, plan, version, children, attempt, held)
 
     def _export(
         self,
@@ -566,10 +628,11 @@ class TimeExport(SheetExport):
         version: Any,
         children: dict[str, Mapping],
         attempt: Attempt,
+        held: Held,
     ) -> Outcome:
         sheet_id = plan.sheet.ID
         changed, removed, strays = self._doubted_changes(plan, children, attempt.forced, attempt.noted)
-        lost, frozen = self._deleted_in_netsuite(plan, children, changed)
+        lost, frozen = self._deleted_in_netsuite(plan, children, changed, held)
         changed += lost
         written: list[Mapping] = []
         flags: list[str] = []
@@ -644,16 +707,35 @@ class TimeExport(SheetExport):
             action = "updated" if written or gone_count else "unchanged"
         return Outcome(action, mapping.target_id, detail)  # type: ignore[arg-type]
 
+    def _held(self, children: dict[str, Mapping]) -> Held:
+        """What NetSuite holds of the sheet's mapped bills (`Held`): every one is looked up, in one query."""
+        frozen, seen, bills = self._bill_states(list(children.values()))
+        held = Held(frozen=frozen, seen=seen)
+        for entry, m in children.items():
+            if not is_number(m.target_id):
+                continue
+            if m.target_id not in seen:
+                held.missing.add(entry)
+                continue
+            held.hashes[entry] = m.content_hash
+            day, minutes = bills.get(m.target_id, (None, None))
+            if day is not None:
+                held.dates[entry] = day
+            if m.target_id in frozen and minutes is not None:
+                held.fixed[entry] = minutes
+        return held
+
     def _deleted_in_netsuite(
-        self, plan: SheetPlan, children: dict[str, Mapping], changed: list[EntryPlan]
+        self, plan: SheetPlan, children: dict[str, Mapping], changed: list[EntryPlan], held: Held
     ) -> tuple[list[EntryPlan], dict[str, str]]:
-        """The sheet's entries, not among `changed`, whose mapped bill NetSuite no longer has (deleted there since):
-        written again, rather than held as unchanged until their entry changes; and the frozen bills
-        (`_frozen_bills`). Every bill the sheet has is looked up, not only the changed ones: one query."""
-        frozen, seen = self._bill_states(list(children.values()))
-        missing = {entry for entry, m in children.items() if is_number(m.target_id) and m.target_id not in seen}
+        """The sheet's entries, not among `changed`, whose mapped bill NetSuite no longer has (deleted there since,
+        `held.missing`: planned as new bills): written again, rather than held as unchanged until their entry
+        changes; and the frozen bills (`_frozen_bills`): those `held` read before the plan, and those of bills
+        added to `children` since (noted by an earlier holder: `_doubted_changes`), read now."""
+        added = [m for entry, m in children.items() if m.target_id not in held.seen and entry not in held.missing]
+        frozen = {**held.frozen, **self._bill_states(added)[0]}
         planned = {e.entry_id for e in changed}
-        return [e for e in plan.entries if e.entry_id in missing and e.entry_id not in planned], frozen
+        return [e for e in plan.entries if e.entry_id in held.missing and e.entry_id not in planned], frozen
 
     def _doubted_changes(
         self, plan: SheetPlan, children: dict[str, Mapping], forced: set[str], noted: set[str] | frozenset[str]
@@ -926,32 +1008,37 @@ class TimeExport(SheetExport):
         """Bill ID -> why it must not change: billed or posted in NetSuite, or dated in a closed period."""
         return self._bill_states(mappings)[0]
 
-    def _bill_states(self, mappings: list[Mapping]) -> tuple[dict[str, str], set[str]]:
-        """What NetSuite holds of these bills: the frozen ones (`_frozen_bills`), and the IDs it has at all."""
+    def _bill_states(
+        self, mappings: list[Mapping]
+    ) -> tuple[dict[str, str], set[str], dict[str, tuple[date | None, int | None]]]:
+        """What NetSuite holds of these bills: the frozen ones (`_frozen_bills`), the IDs it has at all, and each
+        one's date and minutes (None where it gives none, or one that cannot be read)."""
         ids = sorted({m.target_id for m in mappings if is_number(m.target_id)})
         if not ids:
-            return {}, set()
+            return {}, set(), {}
         frozen: dict[str, str] = {}
         seen: set[str] = set()
+        bills: dict[str, tuple[date | None, int | None]] = {}
         for start in range(0, len(ids), 1000):
             chunk = id_list(ids[start : start + 1000])
 
             def query(after: str | None, chunk: str = chunk) -> str:
                 return (
-                    "SELECT tb.id AS id, tb.isbilled AS isbilled, tb.posted AS posted, "
+                    "SELECT tb.id AS id, tb.isbilled AS isbilled, tb.posted AS posted, tb.hours AS hours, "
                     f"TO_CHAR(tb.trandate, 'YYYY-MM-DD') AS trandate FROM timebill tb "
                     f"WHERE tb.id IN ({chunk}){keyset('tb', after)} ORDER BY tb.id"
                 )
 
             for row in self._netsuite.rows(query):
                 seen.add(str(row["id"]))
+                bills[str(row["id"])] = (_day_of(row.get("trandate")), _minutes_of(row.get("hours")))
                 if row.get("isbilled") == "T" or row.get("posted") == "T":
                     frozen[str(row["id"])] = "is billed or posted in NetSuite"
                     continue
                 period = self._ns.period_of(date.fromisoformat(row["trandate"])) if row.get("trandate") else None
                 if period is not None and period.closed:
                     frozen[str(row["id"])] = f"is in closed period {period.name}"
-        return frozen, seen
+        return frozen, seen, bills
 
     def _delete_bills(
         self, mappings: list[Mapping], frozen: dict[str, str], flags: list[str], attempt: Attempt
@@ -998,6 +1085,23 @@ class TimeExport(SheetExport):
                 "withdrawal (as read)" if message.op == "delete" else "approval",
             ),
         )
+
+
+def _day_of(text: Any) -> date | None:
+    try:
+        return date.fromisoformat(str(text)[:10]) if text else None
+    except ValueError:
+        return None
+
+
+def _minutes_of(hours: Any) -> int | None:
+    """A bill's minutes as NetSuite gives them (`netsuite_minutes`), None where it gives none it can read."""
+    if hours is None or hours == "":
+        return None
+    try:
+        return netsuite_minutes(hours)
+    except (ArithmeticError, ValueError):
+        return None
 
 
 def _noted(entries: list[TimeEntry]) -> list[TimeEntry]:
@@ -1071,12 +1175,14 @@ def _short_of(sheet: Timesheet, rows: list[TimeEntry]) -> tuple[str, frozenset[s
     return text, frozenset(short)
 
 
-def bill_minutes(timed: list[tuple[TimeEntry, str]]) -> dict[str, int]:
+def bill_minutes(timed: list[tuple[TimeEntry, str]], fixed: dict[str, int] | None = None) -> dict[str, int]:
     """Whole minutes per entry (with its NetSuite project) of one timesheet, as its bills are written: allocated per
     project and day, a tie going to the entry first by (date, ClickTime ID). The reconciliation calls this too: the
-    order the rows came in would give a tie to another entry, and a billable difference that does not exist."""
+    order the rows came in would give a tie to another entry, and a billable difference that does not exist.
+    `fixed`: entry -> the minutes of its bill NetSuite will not let change (billed, posted, a closed period), kept
+    (`ctsync.minutes.allocate`: the day's other entries share the rest)."""
     ordered = sorted(timed, key=lambda t: (t[0].Date, t[0].ID))
-    return allocate([Timed(e.ID, (project, e.Date[:10]), e.Hours) for e, project in ordered])
+    return allocate([Timed(e.ID, (project, e.Date[:10]), e.Hours) for e, project in ordered], fixed)
 
 
 def netsuite_minutes(hours: Any) -> int:
