@@ -50,15 +50,16 @@ def small_company() -> Any:
     return company
 
 
-def start_local_stack(tmp_path: Any, monkeypatch: Any, *, with_failures: bool = True) -> LocalStack:
-    """`ctns serve` in this process (with the small company), its state file and function logs under tmp_path."""
+def start_local_stack(tmp_path: Any, monkeypatch: Any, *, with_failures: bool = True, small: bool = True) -> LocalStack:
+    """`ctns serve` in this process (with the small company, or `ctns serve`'s own when not `small`), its state file
+    and function logs under tmp_path."""
     monkeypatch.setenv("CTNS_LOCAL", str(tmp_path / "serve.json"))
     monkeypatch.setenv("CTNS_LOG_DIR", str(tmp_path / "logs"))
     stack = LocalStack(
         with_failures=with_failures,
         path=tmp_path / "serve.json",
         config_overrides=FAST_RETRIES,
-        company=small_company(),
+        **({"company": small_company()} if small else {}),
     )
     stack.start()
     return stack

@@ -84,3 +84,13 @@ def small_stack(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]
     started = start_local_stack(tmp_path, monkeypatch, with_failures=False)
     yield started
     started.stop()
+
+
+@pytest.fixture
+def serve_stack(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A local stack of its own (`ctns serve`'s, in this process) on `ctns serve`'s own company, no failures seeded."""
+    from tests.e2e.cli_support import start_local_stack
+
+    started = start_local_stack(tmp_path, monkeypatch, with_failures=False, small=False)
+    yield started
+    started.stop()

@@ -10,28 +10,16 @@ from __future__ import annotations
 
 import pytest
 
-from ctns.local import LocalStack
 from ctns.target import open_target
 from tests.e2e.cli_support import ctns
-from tests.e2e.support import FAST_RETRIES
 
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture
-def stack(tmp_path, monkeypatch):
-    monkeypatch.setenv("CTNS_LOCAL", str(tmp_path / "serve.json"))
-    monkeypatch.setenv("CTNS_LOG_DIR", str(tmp_path / "logs"))
-    started = LocalStack(with_failures=False, path=tmp_path / "serve.json", config_overrides=FAST_RETRIES)
-    started.start()
-    yield started
-    started.stop()
-
-
-def test_reconcile_names_blocked_time_and_a_run_in_progress(stack, capsys):
+def test_reconcile_names_blocked_time_and_a_run_in_progress(serve_stack, capsys):
     from tests.e2e.test_time_export_review import WEEK, World
 
-    world = World(stack.session)
+    world = World(serve_stack.session)
     employees = {e["email"].lower() for e in world.ns.records.all("employee")}
     stranger = next(u for u in world.ct.users() if u["Email"].lower() not in employees)
     exported = world.sheet()

@@ -9,29 +9,17 @@ from __future__ import annotations
 
 import pytest
 
-from ctns.local import LocalStack
 from tests.e2e.cli_support import ctns
-from tests.e2e.support import FAST_RETRIES
 
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture
-def stack(tmp_path, monkeypatch):
-    monkeypatch.setenv("CTNS_LOCAL", str(tmp_path / "serve.json"))
-    monkeypatch.setenv("CTNS_LOG_DIR", str(tmp_path / "logs"))
-    started = LocalStack(with_failures=False, path=tmp_path / "serve.json", config_overrides=FAST_RETRIES)
-    started.start()
-    yield started
-    started.stop()
-
-
-def test_reconcile_does_not_pass_approved_time_it_could_not_read(stack, capsys):
+def test_reconcile_does_not_pass_approved_time_it_could_not_read(serve_stack, capsys):
     from datetime import timedelta
 
     from tests.e2e.test_time_export_review import WEEK, World
 
-    world = World(stack.session)
+    world = World(serve_stack.session)
     good = world.sheet()
     world.entry(good, WEEK, "1.5")
     world.approve(good)
@@ -61,13 +49,13 @@ def test_reconcile_does_not_pass_approved_time_it_could_not_read(stack, capsys):
     assert f"timesheet {bad} (8 h by its day totals) cannot be read" in said.out, said.out
 
 
-def test_reconcile_names_an_unreadable_sheet_whose_hours_nothing_tells(stack, capsys, monkeypatch):
+def test_reconcile_names_an_unreadable_sheet_whose_hours_nothing_tells(serve_stack, capsys, monkeypatch):
     from datetime import timedelta
 
     from ctsync.records.clicktime_source import ApprovedSheetSource
     from tests.e2e.test_time_export_review import WEEK, World
 
-    world = World(stack.session)
+    world = World(serve_stack.session)
     good = world.sheet()
     world.entry(good, WEEK, "1.5")
     world.approve(good)
@@ -91,13 +79,13 @@ def test_reconcile_names_an_unreadable_sheet_whose_hours_nothing_tells(stack, ca
     assert said.code == 1 and f"Not compared in time: {unknown}" in said.out, said.out
 
 
-def test_reconcile_does_not_pass_approved_time_the_report_hides(stack, capsys, monkeypatch):
+def test_reconcile_does_not_pass_approved_time_the_report_hides(serve_stack, capsys, monkeypatch):
     from datetime import timedelta
 
     from ctsync.clicktime.client import ClickTimeClient
     from tests.e2e.test_time_export_review import WEEK, World
 
-    world = World(stack.session)
+    world = World(serve_stack.session)
     sheet = world.sheet()
     world.entry(sheet, WEEK, "1.5")
     hidden = world.entry(sheet, WEEK + timedelta(days=1), "4")

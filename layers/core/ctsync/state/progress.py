@@ -144,12 +144,7 @@ class ProgressStore:
         stores' keys `also` (the records listed for a second look), as they are, so a quiet run reads once."""
         own = [self._key(sync, what) for what in ("CURSOR", WATERMARK, *(f"{WATERMARK}#{p}" for p in phases))]
         keys = [*own, *also]
-        client = self._table.meta.client
-        items: list[dict[str, Any]] = []
-        while keys:
-            response = client.batch_get_item(RequestItems={self._table.name: {"Keys": keys, "ConsistentRead": True}})
-            items += response.get("Responses", {}).get(self._table.name, [])
-            keys = response.get("UnprocessedKeys", {}).get(self._table.name, {}).get("Keys", [])
+        items = self._read_consistently(keys)
         cursor: Cursor | None = None
         marks: dict[str, datetime] = {}
         others: list[dict[str, Any]] = []
@@ -162,6 +157,16 @@ class ProgressStore:
                 marks[item[SK].partition("#")[2] or "*"] = parse_instant(item["value"])
         return cursor, marks, others
 
+    def _read_consistently(self, keys: list[dict[str, str]]) -> list[dict[str, Any]]:
+        """The items of `keys` that exist, in one consistent BatchGetItem (again for what DynamoDB left unprocessed)."""
+        client = self._table.meta.client
+        items: list[dict[str, Any]] = []
+        while keys:
+            response = client.batch_get_item(RequestItems={self._table.name: {"Keys": keys, "ConsistentRead": True}})
+            items += response.get("Responses", {}).get(self._table.name, [])
+            keys = response.get("UnprocessedKeys", {}).get(self._table.name, {}).get("Keys", [])
+        return items
+
     def read_since(self, sync: str, phases: Sequence[str], run_id: str) -> bool:
         """Whether a run of `sync` opened after run `run_id` may have read the source since (one BatchGetItem of
         the watermarks and the lease): a watermark moved by another run opened no earlier, or `run_id` finished (a
@@ -171,12 +176,7 @@ class ProgressStore:
         if opened is None:
             return False
         keys = [self._key(sync, what) for what in (WATERMARK, *(f"{WATERMARK}#{p}" for p in phases), "LEASE")]
-        client = self._table.meta.client
-        items: list[dict[str, Any]] = []
-        while keys:
-            response = client.batch_get_item(RequestItems={self._table.name: {"Keys": keys, "ConsistentRead": True}})
-            items += response.get("Responses", {}).get(self._table.name, [])
-            keys = response.get("UnprocessedKeys", {}).get(self._table.name, {}).get("Keys", [])
+        items = self._read_consistently(keys)
         finished, leased = False, False
         for item in items:
             if item[SK] == "LEASE":
