@@ -58,9 +58,11 @@ def cmd_reconcile(args: argparse.Namespace, out: Output) -> int:
         for sync, said in busy.items():
             out.line(f"{sync}: {said}: what it has not written yet shows as a difference; reconcile again when it ends")
         out.line(
-            f"Differences in {', '.join(differing)}: each line above names the records; `ctns trace ID` follows one."
-            if differing
-            else "Both systems agree on what was compared."
+            (
+                f"Differences in {', '.join(differing)}: each line above names the records; `ctns trace ID` follows one."
+                if differing
+                else "Both systems agree on what was compared."
+            )
             + (" Approved work was left out of the comparison (below): it is not in NetSuite." if missing else "")
         )
         for sync, text in missing.items():

@@ -26,6 +26,7 @@ from ctns import deadletters
 from ctns.commands.common import (
     add_json_option,
     add_target_options,
+    confirm,
     function_output,
     interval,
     log_path,
@@ -49,6 +50,7 @@ def register(sub: Any) -> None:
     redrive.add_argument("--timeout", type=positive, default=900, help="--stack: seconds to wait for the workers")
     redrive.add_argument("--interval", type=interval, default=5.0, help=argparse.SUPPRESS)
     redrive.add_argument("--logs", type=output_file, help="local stack: function log file to append to")
+    redrive.add_argument("--yes", action="store_true", help="--stack: do it without asking")
     add_target_options(redrive)
     add_json_option(redrive)
     redrive.set_defaults(func=cmd_redrive)
@@ -77,6 +79,13 @@ def cmd_redrive(args: argparse.Namespace, out: Output) -> int:
             chosen = [args.cause] if args.cause in open_causes else []
         else:
             chosen = list(open_causes)
+        if not target.is_local:
+            confirm(
+                f"This sends {before} dead letter(s) of {sync} back to the work queue of {target.describe()}: its "
+                "workers write them to the customer's NetSuite and ClickTime now.",
+                yes=args.yes,
+                out=out,
+            )
         resolved = [target.runlog.resolve_cause(sync, key) for key in chosen]
         breaker = target.progress.breaker(sync)
         lifted = bool(breaker and (not args.cause or breaker.cause_key == args.cause))

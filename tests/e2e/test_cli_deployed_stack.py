@@ -216,7 +216,9 @@ def test_errors_redrive_and_trace_on_the_deployed_stack(deployed, capsys):
     assert "ctns redrive tasks --cause" in ctns(capsys, "errors", "tasks", "--stack", STACK).out
 
     deployed.session.simulators.netsuite.unkept_fields = {}  # the field fix
-    redriven = ctns(capsys, "redrive", "tasks", "--stack", STACK, "--interval", "0.2", "--timeout", "60", "--json")
+    redriven = ctns(
+        capsys, "redrive", "tasks", "--stack", STACK, "--yes", "--interval", "0.2", "--timeout", "60", "--json"
+    )
 
     assert redriven.json["moved_by"] == "one by one"  # moto has no SQS redrive task: the fallback moved them
     assert "SQS redrive task not available here" in redriven.err
@@ -352,10 +354,41 @@ def test_a_redrive_whose_move_is_refused_leaves_the_causes_open(deployed, capsys
     assert before, "setup: the run left open causes"
     deny(monkeypatch, "StartMessageMoveTask")
 
-    redriven = ctns(capsys, "redrive", "tasks", "--stack", STACK, "--interval", "0.2", "--timeout", "5")
+    redriven = ctns(capsys, "redrive", "tasks", "--stack", STACK, "--yes", "--interval", "0.2", "--timeout", "5")
 
     assert redriven.code == 2 and "starting the SQS redrive task: access denied" in redriven.err
     assert open_causes() == before
+
+
+def test_a_redrive_of_a_deployed_stack_asks_first_and_moves_nothing_unconfirmed(deployed, capsys, monkeypatch):
+    """`run`, `backfill` and `reset-watermark` ask before they act on a deployed stack; `redrive` resolved the
+    causes and sent the dead letters to the customer's workers (which write NetSuite and ClickTime) unasked."""
+    assert ctns(capsys, "run", "tasks", "--stack", STACK, "--yes", "--interval", "0.2").code == 1
+    causes = sorted(c.key for c in deployed.session.runlog.causes("tasks"))
+
+    def dead_letters() -> dict[str, int]:
+        return {
+            row["sync"]: row["dead_letters"] for row in ctns(capsys, "status", "--stack", STACK, "--json").json["syncs"]
+        }
+
+    letters = dead_letters()
+    assert letters["tasks"] > 1, letters
+
+    refused = ctns(capsys, "redrive", "tasks", "--stack", STACK, "--interval", "0.2", "--timeout", "5")
+
+    assert refused.code == 2 and "add --yes to confirm" in refused.problems[0], refused.err
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr("sys.stdin", Terminal("n\n"))
+    declined = ctns(capsys, "redrive", "tasks", "--stack", STACK, "--interval", "0.2", "--timeout", "5")
+
+    assert declined.code == 1 and "stopped: not confirmed" in declined.err
+    assert "dead letter" in declined.err and "NetSuite" in declined.err, declined.err
+    assert sorted(c.key for c in deployed.session.runlog.causes("tasks")) == causes  # nothing resolved
+    assert dead_letters() == letters  # nothing moved
 
 
 @pytest.mark.parametrize("operation", ["Query", "GetItem", "GetQueueAttributes", "ReceiveMessage"])

@@ -41,3 +41,27 @@ def test_reconcile_names_blocked_time_and_a_run_in_progress(serve_stack, capsys)
 
     assert busy.json["in_flight"] == {"time": "a run is in progress"}
     assert busy.json["left_out"] == {"time": "2.5 h approved"}
+
+
+def test_reconcile_with_differences_still_says_approved_work_was_left_out(serve_stack, capsys):
+    """The closing line named the differences and dropped the sentence that approved work was left out (the
+    review of 2026-12-04's changes): a reader of that line alone took the differences for all there is to fix."""
+    from tests.e2e.test_time_export_review import WEEK, World
+
+    world = World(serve_stack.session)
+    employees = {e["email"].lower() for e in world.ns.records.all("employee")}
+    stranger = next(u for u in world.ct.users() if u["Email"].lower() not in employees)
+    exported = world.sheet()
+    entry = world.entry(exported, WEEK, "1.5")
+    world.approve(exported)
+    blocked = world.sheet(user=stranger)
+    world.entry(blocked, WEEK, "2.5")
+    world.approve(blocked)
+    ctns(capsys, "run", "time")
+    world.ns.records.update("timeBill", world.bill(entry)["id"], {"hours": "3:00"})  # a person edits it in NetSuite
+
+    said = ctns(capsys, "reconcile", "time")
+
+    closing = [line for line in said.out.splitlines() if line.startswith("Differences in time")]
+    assert said.code == 1 and closing, said.out
+    assert "Approved work was left out of the comparison" in closing[0], closing[0]

@@ -71,3 +71,20 @@ def test_a_billed_bill_whose_own_entry_changed_is_still_flagged(world):
     flagged = [f["reason"] for f in result.failures]
     assert any(thirds[0] in reason and "not changed" in reason for reason in flagged), flagged
     assert [minutes(world.bill(e)) for e in thirds] == before  # NetSuite keeps the billed bills
+
+
+def test_the_plan_of_a_correction_to_an_invoiced_day_reads_the_bills_states_once(world):
+    """`ctns plan time` read the sheet's bill states from NetSuite twice for a changed sheet: before the plan (their
+    dates, minutes and frozen state) and again to judge which bills the run would flag. One query now serves both."""
+    sheet, thirds = _invoiced_day_of_thirds(world)
+    world.reapprove(sheet, lambda: world.ct.edit_time_entry(thirds[0], Hours="0.5"))  # an invoiced entry corrected
+    world.ct.clock.advance(timedelta(hours=1))
+    from ctns.plan import plan_sync
+
+    runtime = world.session.runtime()
+    before = len(world.ns.requests)
+    step = {s.source_id: s for s in plan_sync("time", runtime, runtime.config).steps}[sheet]
+
+    queries = [r for r in world.ns.requests[before:] if "FROM timebill tb WHERE tb.id IN" in str(r.body)]
+    assert step.action == "unchanged" and "billed" in step.detail, step  # the run flags it, changes nothing
+    assert len(queries) == 1, f"the plan read the sheet's bill states {len(queries)} times"

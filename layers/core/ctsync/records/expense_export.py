@@ -305,6 +305,7 @@ class ExpenseExport(SheetExport):
         plan.header = {k: v for k, v in header.items() if v is not None}
         sent = (plan.header.get("postingPeriod") or {}).get("id", "")
         plan.posted_to = f"{period.id}:{sent}" if period is not None and sent else ""
+        plan.into_closed_period = any(p.id == sent and (p.closed or p.ap_locked) for p in self._ns.periods())
 
     def _plan_line(self, plan: ReportPlan, item: ExpenseItem, projects: Projects) -> None:
         assert plan.currency is not None
@@ -460,10 +461,12 @@ class ExpenseExport(SheetExport):
             return "fail", str(unreadable)
         if not owes_nothing(sheet, items):
             exported = mapping is not None and not mapping.deleted and bool(mapping.target_id)
-            plan = self.plan(sheet, items, exported=exported, posted_to=self.posted_to(mapping))
+            plan = self._planned(sheet, items, mapping)
             problems = merged(plan.problems)
             if problems:
                 return "fail", "; ".join(_with_entries(p, ITEMS) for p in problems)
+            if plan.made_anew:
+                return "update", "; ".join([plan.made_anew, *plan.notes[:-1]])
             report = self._report_of(sheet.ID, mapping, noted)
             if report is None:
                 return None
@@ -492,6 +495,22 @@ class ExpenseExport(SheetExport):
         if self._settings.on_unapproved == "flag":
             return "unchanged", f"expense sheet is {EMPTY}: report {report} flagged (expenses.on_unapproved)"
         return "delete", f"expense sheet is {EMPTY}: report {report} removed unless NetSuite froze it"
+
+    def _planned(self, sheet: ExpenseSheet, items: list[ExpenseItem], mapping: Mapping | None) -> ReportPlan:
+        """The sheet's plan against the report its mapping knows (`plan`). A report kept in a closed period that
+        NetSuite no longer holds (a person deleted it after the period closed) is planned as a first export: posted
+        to the next open period or held, by `accounting.on_closed_period`, never made anew inside the closed period
+        (NetSuite refuses that). One read of the report, only for a report kept in a closed period."""
+        exported = mapping is not None and not mapping.deleted and bool(mapping.target_id)
+        plan = self.plan(sheet, items, exported=exported, posted_to=self.posted_to(mapping))
+        if exported and plan.into_closed_period and not self._report_exists(mapping.target_id):  # type: ignore[union-attr]
+            plan = self.plan(sheet, items)
+            plan.made_anew = (
+                f"expense report {mapping.target_id} was deleted in NetSuite after its period closed: "  # type: ignore[union-attr]
+                "made anew as a first export is (accounting.on_closed_period)"
+            )
+            plan.notes.append(f"expense sheet {sheet.ID}: {plan.made_anew}")
+        return plan
 
     def _report_exists(self, report: str) -> bool:
         try:
@@ -617,9 +636,8 @@ class ExpenseExport(SheetExport):
             return self._withdraw(lock, message, EMPTY, attempt, fingerprint=message.fingerprint)
         children = {m.source_id: m for m in self._mappings.children(KIND, sheet.ID)}
         record_ids.note_mappings(children.values())  # its items and their report, on every line about it
-        exported = bool(before and not before.deleted)
         reads.periods.result()  # a failed read raises here, rather than the plan reading (and retrying) it again
-        plan = self.plan(sheet, items, exported=exported, posted_to=self.posted_to(before))
+        plan = self._planned(sheet, items, before)
         if receipts_only:
             recorded = partial(self._doubts.recorded, lock, attempt)
             return self._receipt_step.again(lock, message, plan, version, children, recorded)

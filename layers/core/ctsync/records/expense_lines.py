@@ -242,6 +242,8 @@ class ReportPlan:
     notes: list[str] = field(default_factory=list)
     own_period: str = ""  # the posting period sent when it is the date's own (NetSuite's default): see report_hash
     posted_to: str = ""  # "<the date's period>:<the period sent>" (the date's own, or one chosen out of a closed one)
+    into_closed_period: bool = False  # the period sent is closed (or A/P-locked): kept there by an earlier export
+    made_anew: str = ""  # why an exported report is planned as a first export (`ExpenseExport._planned`)
 
 
 def report_payload(plan: ReportPlan, files: dict[str, str]) -> dict[str, Any]:

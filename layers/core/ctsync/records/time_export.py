@@ -498,29 +498,38 @@ class TimeExport(SheetExport):
             return "delete", f"{UNAPPROVED_EDIT}: its {gone} time bill(s) leave NetSuite"
         changed, removed, strays = self._doubted_changes(plan, children, set(), noted)
         removed += noted_bills(strays)
-        lost, _ = self._deleted_in_netsuite(plan, children, changed, held)
+        lost, frozen = self._deleted_in_netsuite(plan, children, changed, held)
         if not changed and not removed and not lost:
             return "unchanged", "no time bill to write or delete" if plan.entries or children else "no time to export"
         if any(e.entry_id not in children for e in changed):
             return None  # a new bill is written whatever NetSuite holds
-        held = self._held_verdict([children[e.entry_id] for e in changed], removed, "not changed")
+        # every child's state is read by now (`_held`, then `_deleted_in_netsuite` for those added since)
+        known = (frozen, held.seen | {m.target_id for m in children.values()})
+        verdict = self._held_verdict([children[e.entry_id] for e in changed], removed, "not changed", known)
         again = sum(external_id(e.entry_id) in noted for e in changed)
         gone = sum(external_id(m.source_id) in strays for m in removed)
-        all_held = held is not None and held[0] == "unchanged"
+        all_held = verdict is not None and verdict[0] == "unchanged"
         if (all_held and not lost) or not (again or gone or lost):
-            return held
+            return verdict
         what = [_unrecorded(again, "written again")] if again else []
         what += [_unrecorded(gone, "deleted, their entries left the timesheet")] if gone else []
         what += [f"{len(lost)} time bill(s) deleted in NetSuite since: written again"] if lost else []
-        what += [held[1]] if held is not None and not all_held else []
+        what += [verdict[1]] if verdict is not None and not all_held else []
         return ("create" if mapping is None or not children else "update"), "; ".join(what)
 
-    def _held_verdict(self, changing: list[Mapping], removed: list[Mapping], what: str) -> tuple[str, str] | None:
+    def _held_verdict(
+        self,
+        changing: list[Mapping],
+        removed: list[Mapping],
+        what: str,
+        known: tuple[dict[str, str], set[str]] = ({}, set()),
+    ) -> tuple[str, str] | None:
         """The bills to change or delete that NetSuite holds frozen (billed, posted, a closed period: the run flags
         them, a cause a person sees): "unchanged" when every one is, "update" naming them when some are; None when
-        none is."""
+        none is. `known`: the frozen bills already read and the IDs they were read among; the rest are read."""
         touched = changing + removed
-        frozen = self._frozen_bills(touched)
+        frozen = dict(known[0])
+        frozen.update(self._frozen_bills([m for m in touched if m.target_id not in known[1]]))
         held = [m for m in touched if m.target_id in frozen]
         if not held:
             return None
