@@ -67,6 +67,7 @@ def cmd_redrive(args: argparse.Namespace, out: Output) -> int:
         logs = log_path("redrive", args.logs) if target.is_local else None  # writable, before anything moves
         open_causes = {cause.key: cause for cause in target.runlog.causes(sync)}
         before = in_queue = target.depth(dead_url)["total"]
+        letters: list[deadletters.Letter] | None = None
         if args.cause:
             letters = deadletters.read(sqs, dead_url, sync)
             waiting = {letter.cause_key for letter in letters}
@@ -79,6 +80,13 @@ def cmd_redrive(args: argparse.Namespace, out: Output) -> int:
             chosen = [args.cause] if args.cause in open_causes else []
         else:
             chosen = list(open_causes)
+        # A cause's dead-lettered records whose letters SQS deleted (it keeps one 14 days, the state table the cause
+        # longer): a redrive cannot bring them back. The cause is resolved all the same (a record held back by it is
+        # queued again only then), and the command names them, exit 1.
+        if any(open_causes[key].held for key in chosen):
+            letters = deadletters.read(sqs, dead_url, sync) if letters is None else letters
+        waiting = {letter.source_id for letter in letters or []}
+        expired = {key: ids for key in chosen if (ids := sorted(set(open_causes[key].held) - waiting))}
         if not target.is_local:
             confirm(
                 f"This sends {before} dead letter(s) of {sync} back to the work queue of {target.describe()}: its "
@@ -110,9 +118,16 @@ def cmd_redrive(args: argparse.Namespace, out: Output) -> int:
             "dead_letters_before": before,
             "moved": moved,
             "moved_by": how,
+            "no_dead_letter_left": expired,
         }
         if chosen:
             out.line(f"Resolved {len(chosen)} cause(s) of {sync}: {', '.join(chosen)}")
+        for key, ids in expired.items():
+            out.line(
+                f"NOT SENT BACK: {len(ids)} record(s) of {key} have no dead letter left (SQS deletes one 14 days after "
+                f"the failure): {', '.join(ids[:10])}{' …' if len(ids) > 10 else ''}. A redrive cannot send them "
+                f"back; a run sends each again when it next changes in its source (`ctns trace ID` shows each)"
+            )
         if lifted:
             out.line(f"Lifted the pause of {sync} ({breaker.cause_key})")
         out.line(f"Moved {moved} dead letter(s) back to the {sync} work queue ({how})")
@@ -141,7 +156,7 @@ def cmd_redrive(args: argparse.Namespace, out: Output) -> int:
         else:
             out.line(f"The {sync} dead-letter queue is empty.")
         out.document(report)
-        return FAILURES if after else OK
+        return FAILURES if after or expired else OK
 
 
 def _and(names: list[str]) -> str:

@@ -252,18 +252,19 @@ class RunLog:
             ":fix": failure.fix,
             ":one": count,
             ":true": True,
-            ":ttl": self._expiry(failure.at),
         }
         if failure.not_tried:  # the cause keeps the reason and fix of the failure that opened the pause
             texts = "#reason = if_not_exists(#reason, :r), #fix = if_not_exists(#fix, :fix)"
         else:
             texts = "#reason = :r, #fix = :fix"
-        sets = f"SET #first = if_not_exists(#first, :at), #last = :at, #kind = :k, {texts}, #open = :true, #ttl = :ttl"
+        # An open cause never expires: a flag is raised once, and its cause may be the only record of work NetSuite
+        # does not hold. It expires `retention_days` after it is closed (`resolve_cause`, `unblock`).
+        sets = f"SET #first = if_not_exists(#first, :at), #last = :at, #kind = :k, {texts}, #open = :true"
         held = ", #held :ids" if failure.dead_lettered else ""
         try:
             response = self._table.update_item(
                 Key=key,
-                UpdateExpression=f"{sets} ADD #count :one, #blocked :ids{held}",
+                UpdateExpression=f"{sets} ADD #count :one, #blocked :ids{held} REMOVE #ttl",
                 ConditionExpression="attribute_not_exists(#blocked) OR size(#blocked) < :max",
                 ExpressionAttributeNames={**names, "#blocked": "blocked", **({"#held": "held"} if held else {})},
                 ExpressionAttributeValues={**values, ":ids": {failure.source_id}, ":max": BLOCKED_SAMPLE},
@@ -275,7 +276,7 @@ class RunLog:
             # The sample is full: count the failure, keep the sample as it is.
             response = self._table.update_item(
                 Key=key,
-                UpdateExpression=f"{sets} ADD #count :one",
+                UpdateExpression=f"{sets} ADD #count :one REMOVE #ttl",
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
                 ReturnValues="ALL_OLD",
@@ -315,24 +316,29 @@ class RunLog:
         try:  # closed only while still empty: a failure added meanwhile keeps it open
             self._table.update_item(
                 Key={PK: f"CAUSE#{sync}", SK: key},
-                UpdateExpression="SET #open = :false",
+                UpdateExpression="SET #open = :false, #ttl = :ttl",
                 ConditionExpression="attribute_not_exists(#blocked) AND #count = :count",
-                ExpressionAttributeNames={"#open": "open", "#blocked": "blocked", "#count": "count"},
-                ExpressionAttributeValues={":false": False, ":count": item.get("count", 0)},
+                ExpressionAttributeNames={
+                    "#open": "open",
+                    "#blocked": "blocked",
+                    "#count": "count",
+                    "#ttl": TTL_ATTRIBUTE,
+                },
+                ExpressionAttributeValues={":false": False, ":count": item.get("count", 0), ":ttl": self._expiry()},
             )
         except ClientError as error:
             if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise
 
     def resolve_cause(self, sync: str, key: str) -> dict[str, Any]:
-        """Mark a cause fixed (an operator redrove its records): the next failure opens it again. Returns the cause's
-        item as it was (for `restore_cause`)."""
+        """Mark a cause fixed (an operator redrove its records): the next failure opens it again; a closed cause
+        expires `retention_days` from now. Returns the cause's item as it was (for `restore_cause`)."""
         response = self._table.update_item(
             Key={PK: f"CAUSE#{sync}", SK: key},
-            UpdateExpression="SET #open = :false REMOVE #blocked",
+            UpdateExpression="SET #open = :false, #ttl = :ttl REMOVE #blocked, #held",
             ConditionExpression="attribute_exists(#open)",
-            ExpressionAttributeNames={"#open": "open", "#blocked": "blocked"},
-            ExpressionAttributeValues={":false": False},
+            ExpressionAttributeNames={"#open": "open", "#blocked": "blocked", "#held": "held", "#ttl": TTL_ATTRIBUTE},
+            ExpressionAttributeValues={":false": False, ":ttl": self._expiry()},
             ReturnValues="ALL_OLD",
         )
         return dict(response.get("Attributes") or {})

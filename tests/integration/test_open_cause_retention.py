@@ -1,0 +1,69 @@
+"""Deploy/operate review (2026-12-04; failed before the fix): `RunLogRetentionDays` is "Days a run's counts and failures are kept in the
+state table" (template.yaml), but the same expiry is put on a sync's open causes (`CAUSE#<sync>`), and DynamoDB's TTL
+deletes them. A flag is raised once ("each thing NetSuite holds back is flagged once, not every night": a bill billed
+in NetSuite, `time-bill-frozen`), nothing waits in the dead-letter queue for it (docs/runbook.md, *Flagged, not
+blocked*), so the open cause is the only record that a correction has not reached NetSuite and that `ctns backfill time
+--since DAY` must apply it once the invoice is voided. Once the retention passes, `ctns errors` says "No open failures".
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from ctsync.state.runlog import Failure, RunLog
+from ctsync.state.table import PK, SK, TTL_ATTRIBUTE
+from tests.integration.conftest import T0
+
+
+def test_an_open_cause_outlives_the_run_log_retention_until_it_is_resolved(table, clock):
+    runlog = RunLog(table, retention_days=30)  # the parameter's default
+    flag = Failure(
+        sync="time",
+        source_id="ts-1",
+        target_id="timebill 901",
+        kind="NEEDS_ATTENTION",
+        reason="time bill 901 is billed in NetSuite: its correction was not sent",
+        cause_key="time-bill-frozen",
+        fix="once the invoice is voided, ctns backfill time --since 2026-11-24",
+        at=T0,
+    )
+    runlog.record_failure("time-run-1", flag)  # flagged once; nothing dead-lettered
+    assert [c.key for c in runlog.causes("time")] == ["time-bill-frozen"]
+
+    item = table.get_item(Key={PK: "CAUSE#time", SK: "time-bill-frozen"})["Item"]
+    expires = item.get(TTL_ATTRIBUTE)
+    deleted_by_ttl_on = None if expires is None else T0 + timedelta(seconds=int(expires) - int(T0.timestamp()))
+    assert item["open"] is True
+    assert expires is None, (
+        f"the open cause time-bill-frozen carries {TTL_ATTRIBUTE}={expires}: DynamoDB deletes it on "
+        f"{deleted_by_ttl_on:%Y-%m-%d} although nobody resolved it"
+    )
+
+
+def test_a_closed_cause_expires_after_the_retention_and_an_old_expiry_goes_when_it_fails_again(table, clock):
+    runlog = RunLog(table, retention_days=30)
+    flag = Failure(
+        sync="time", source_id="ts-1", kind="NEEDS_ATTENTION", reason="billed", cause_key="time-bill-frozen", at=T0
+    )
+    runlog.record_failure("time-run-1", flag)
+    key = {PK: "CAUSE#time", SK: "time-bill-frozen"}
+    runlog.resolve_cause("time", "time-bill-frozen")  # an operator redrove it: kept as long as a run's failures
+
+    assert int(table.get_item(Key=key)["Item"][TTL_ATTRIBUTE]) > int(T0.timestamp())
+
+    runlog.record_failure("time-run-2", flag.model_copy(update={"source_id": "ts-2"}))  # it opens again
+
+    assert TTL_ATTRIBUTE not in table.get_item(Key=key)["Item"]
+
+
+def test_a_resolved_cause_that_opens_again_holds_only_its_new_records(table, clock):
+    """`held` names the records a cause keeps in the dead-letter queue (`ctns redrive` reports those whose letters
+    SQS deleted): a record redriven with its cause resolved is not still held when the cause opens again."""
+    runlog = RunLog(table, retention_days=30)
+    failure = Failure(sync="tasks", source_id="5001", kind="NEEDS_ATTENTION", reason="x", cause_key="c", at=T0)
+    runlog.record_failure("run-1", failure.model_copy(update={"dead_lettered": True}))
+    runlog.resolve_cause("tasks", "c")
+    runlog.record_failure("run-2", failure.model_copy(update={"source_id": "5002", "dead_lettered": True}))
+
+    (cause,) = runlog.causes("tasks")
+    assert cause.held == ["5002"] and cause.blocked == ["5002"]
