@@ -209,3 +209,15 @@ def test_a_day_rounded_with_its_own_rule_then_frozen_whole_is_left_as_it_is(rows
     entries = [Timed(f"e{n}", group, hours) for n, (group, hours, _) in enumerate(rows)]
     first = allocate(entries)
     assert allocate(entries, first) == first
+
+
+def test_the_minute_left_goes_to_the_largest_fraction_not_the_largest_entry() -> None:
+    """120.3 and 0.6 minutes: 120.9 in all rounds to 121; the minute goes to the 0.6, nearest its next minute."""
+    entries = [Timed("a", "g", Decimal("2.005")), Timed("b", "g", Decimal("0.01"))]
+    assert allocate(entries) == {"a": 120, "b": 1}
+
+
+def test_a_whole_minute_entry_never_takes_what_a_frozen_bill_holds_short_of_its_share() -> None:
+    """A bill frozen at 19 for 19.8 minutes beside an entry of exactly 60: the day is 80 (79.8), but 61 for 60
+    minutes would be a minute off an entry that has no fraction to round; it keeps 60, and the day holds 79."""
+    assert allocate(timed("0.33", "1"), {"e0": 19}) == {"e0": 19, "e1": 60}
