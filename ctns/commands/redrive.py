@@ -86,7 +86,8 @@ def cmd_redrive(args: argparse.Namespace, out: Output) -> int:
         if any(open_causes[key].held for key in chosen):
             letters = deadletters.read(sqs, dead_url, sync) if letters is None else letters
         waiting = {letter.source_id for letter in letters or []}
-        expired = {key: ids for key in chosen if (ids := sorted(set(open_causes[key].held) - waiting))}
+        whole = letters is not None and len(letters) >= in_queue  # a read cut short (5,000 letters) proves nothing
+        expired = {key: ids for key in chosen if whole and (ids := sorted(set(open_causes[key].held) - waiting))}
         if not target.is_local:
             confirm(
                 f"This sends {before} dead letter(s) of {sync} back to the work queue of {target.describe()}: its "
