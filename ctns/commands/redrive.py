@@ -124,10 +124,12 @@ def cmd_redrive(args: argparse.Namespace, out: Output) -> int:
         if chosen:
             out.line(f"Resolved {len(chosen)} cause(s) of {sync}: {', '.join(chosen)}")
         for key, ids in expired.items():
+            stack = "" if target.is_local else f" --stack {target.name}"
             out.line(
                 f"NOT SENT BACK: {len(ids)} record(s) of {key} have no dead letter left (SQS deletes one 14 days after "
-                f"the failure): {', '.join(ids[:10])}{' …' if len(ids) > 10 else ''}. A redrive cannot send them "
-                f"back; a run sends each again when it next changes in its source (`ctns trace ID` shows each)"
+                f"the failure): {', '.join(ids[:10])}{' …' if len(ids) > 10 else ''}. A run sends each again when it "
+                f"next changes in its source, or after `ctns reset-watermark {sync} --forget{stack}`, then "
+                f"`{run_command(target, sync)}` (every record read again; what the target holds is not written again)"
             )
         if lifted:
             out.line(f"Lifted the pause of {sync} ({breaker.cause_key})")

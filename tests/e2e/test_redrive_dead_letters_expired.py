@@ -72,4 +72,26 @@ def test_a_redrive_after_the_dead_letters_expired_still_brings_the_blocked_recor
     assert missing and redrive.code == 1, (redrive.code, redrive.out)
     said = next(line for line in redrive.out.splitlines() if line.startswith("NOT SENT BACK"))
     assert f"{len(blocked)} record(s) of {TASK_CAUSE}" in said and all(task in said for task in sorted(blocked)[:10])
+    assert "`ctns reset-watermark tasks --forget`, then `ctns run tasks`" in said, said
     assert "The tasks dead-letter queue is empty." in redrive.out  # true, and no longer the last word
+
+
+def test_records_whose_dead_letters_expired_are_read_again_after_the_watermark_is_forgotten(fresh, capsys):
+    """What the NOT SENT BACK line says brings them back does: their cause resolved by the redrive, a run that reads
+    every record again (`reset-watermark --forget`) sends them, and their write-backs land. (Their records are left
+    as they are: the test above moves their last change back 16 days, out of every later window, which also puts it
+    behind the version the sync recorded for them, so a message of theirs would be skipped as stale.)"""
+    sims = fresh.session.simulators
+    cause = next(c for c in ctns(capsys, "errors", "tasks", "--json").json["causes"] if c["cause_key"] == TASK_CAUSE)
+    blocked = {r["source_id"] for r in cause["records"]}
+    _dead_letters_expire(fresh, "Tasks")
+    sims.netsuite.unkept_fields = {}  # the fix
+    redrive = ctns(capsys, "redrive", "tasks", "--cause", TASK_CAUSE)
+    assert redrive.code == 1 and "NOT SENT BACK" in redrive.out
+
+    assert ctns(capsys, "reset-watermark", "tasks", "--forget").code == 0
+    ctns(capsys, "run", "tasks")
+
+    written = {t["id"]: t.get(FAILURE_FIELD) for t in sims.netsuite.records.all("projectTask")}
+    assert sorted(task for task in blocked if not written.get(task)) == []
+    assert TASK_CAUSE not in [c["cause_key"] for c in ctns(capsys, "errors", "tasks", "--json").json["causes"]]
