@@ -13,8 +13,9 @@ from datetime import datetime
 from pydantic import BaseModel
 
 from ctsync.clicktime.client import ClickTimeClient, client_api_path
+from ctsync.clicktime.errors import ClickTimeAlreadyExists, ClickTimeNotFound, ClickTimeValidationError
 from ctsync.observability import logger
-from ctsync.records.targets import Applied, TargetOps, described_holder, upsert_target
+from ctsync.records.targets import Applied, TargetOps, described_holder, locked, upsert_target
 from ctsync.state import MappingStore
 
 KIND = "customer"
@@ -93,3 +94,41 @@ def ensure_client(
             extra={"kind": KIND, "netsuite_id": customer.id, "clicktime_id": applied.target_id},
         )
     return applied
+
+
+def refused_client(error: Exception) -> bool:
+    """Whether ClickTime refused a job write for its ClientID (400 "Client '…' does not exist" in the simulator;
+    how ClickTime words it is UNVERIFIED, so any validation refusal naming the field counts, and `forget_gone_client`
+    reads the client before believing it gone)."""
+    return (
+        isinstance(error, ClickTimeValidationError)
+        and not isinstance(error, ClickTimeAlreadyExists)
+        and (error.field or "").casefold() == "clientid"
+    )
+
+
+def forget_gone_client(
+    clicktime: ClickTimeClient, mappings: MappingStore, customer: CustomerSnapshot, client_id: str, owner: str
+) -> bool:
+    """A job write was refused for its ClientID `client_id`, the client mapped to `customer`: when ClickTime says
+    that client is not found (a person deleted it there), its mapping's content hash is cleared, so the next
+    `ensure_client` writes the client, meets the not-found and looks for it or makes it anew (`upsert_target`).
+    False when the client is there (the refusal is about something else) or the mapping names another client."""
+    try:
+        clicktime.get_client(client_id)
+    except ClickTimeNotFound:
+        pass
+    else:
+        return False
+    with locked(mappings, KIND, customer.id, owner) as lock:
+        mapping = lock.mapping
+        if mapping is None or mapping.deleted or mapping.target_id != client_id:
+            mappings.release(lock)
+            return False
+        mappings.commit(lock, mapping.model_copy(update={"content_hash": ""}))
+    logger.warning(
+        f"ClickTime client {client_id} of NetSuite customer {customer.id} ({customer.number}) was deleted in "
+        "ClickTime: looked for or made anew",
+        extra={"kind": KIND, "netsuite_id": customer.id, "clicktime_id": client_id},
+    )
+    return True

@@ -15,14 +15,16 @@ from typing import Any
 from pydantic import BaseModel
 
 from ctsync.clicktime.client import ClickTimeClient, job_api_path
+from ctsync.clicktime.errors import ClickTimeValidationError
 from ctsync.config import ProjectSyncSettings
 from ctsync.digits import is_number
 from ctsync.errors import BadInput
 from ctsync.netsuite.client import NetSuiteClient
 from ctsync.records.customers import KIND as CUSTOMER_KIND
-from ctsync.records.customers import CustomerSnapshot, ensure_client
+from ctsync.records.customers import CustomerSnapshot, ensure_client, forget_gone_client, refused_client
 from ctsync.records.netsuite_source import SuiteQLChangeSource
 from ctsync.records.targets import (
+    Applied,
     Settled,
     TargetOps,
     content_hash,
@@ -273,28 +275,41 @@ class ProjectSync:
                 value=None,
                 cause="project-without-customer",
             )
+        customer = project.customer
         # Fenced by the customer's own version: a message older than the customer's last applied edit leaves the
         # client as it is (the job's fence, below, judges the project).
-        customer_version = project.customer.version
-        client = ensure_client(
-            self._clicktime,
-            self._mappings,
-            project.customer,
-            owner,
-            earliest=earliest_reading(customer_version, self._zone) if customer_version else None,
-        )
-        payload = job_payload(project, client.target_id or "", self._settings)
-        applied = upsert_target(
+        customer_version = customer.version
+        earliest = earliest_reading(customer_version, self._zone) if customer_version else None
+        client = ensure_client(self._clicktime, self._mappings, customer, owner, earliest=earliest)
+        try:
+            applied = self._upsert_job(project, client.target_id or "", version, owner, fingerprint)
+        except ClickTimeValidationError as error:
+            # The client's mapping is read first and left alone while the customer is unchanged, so a client a
+            # person deleted in ClickTime is met here: the job refused for its ClientID. Once ClickTime says the
+            # client is not found, it is looked for or made anew and the job written again, once.
+            if not (
+                refused_client(error)
+                and client.target_id
+                and forget_gone_client(self._clicktime, self._mappings, customer, client.target_id, owner)
+            ):
+                raise
+            client = ensure_client(self._clicktime, self._mappings, customer, owner, earliest=earliest)
+            applied = self._upsert_job(project, client.target_id or "", version, owner, fingerprint)
+        return Outcome(applied.action, applied.target_id, applied.detail)  # type: ignore[arg-type]
+
+    def _upsert_job(
+        self, project: ProjectSnapshot, client_id: str, version: datetime | None, owner: str, fingerprint: str
+    ) -> Applied:
+        return upsert_target(
             self._mappings,
             self._job_ops(project, version),
             source_id=project.id,
             version=version,
             earliest=earliest_reading(version, self._zone) if version else None,
-            payload=payload,
+            payload=job_payload(project, client_id, self._settings),
             owner=owner,
             fingerprint=fingerprint,
         )
-        return Outcome(applied.action, applied.target_id, applied.detail)  # type: ignore[arg-type]
 
     def _job_ops(self, project: ProjectSnapshot, version: datetime | None) -> TargetOps:
         clicktime = self._clicktime
