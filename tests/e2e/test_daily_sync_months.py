@@ -151,12 +151,12 @@ def test_a_task_clicktime_id_cleared_or_edited_by_a_person_is_written_again(sess
     _quiet(session, "projects", "tasks")
 
 
-@pytest.mark.xfail(strict=True, reason="not fixed yet: the task keeps the old project's job (B)")
 def test_a_task_moved_to_a_closed_project_leaves_its_old_job(session):
     """A task moved to a project that is closed (or out of scope) and never had a job: `ensure_job` returns None,
     so `TaskSync.apply` falls back to the job in the task's mapping (`mapping.details["job_id"]`, the OLD project's
     job) and `_place` keeps the link there. ClickTime keeps the task (named with the new project's number) in the old
-    project's task list, and the mapping says it belongs to the old job."""
+    project's task list, and the mapping says it belongs to the old job. Failed before its fix: the mapping's job is
+    kept only while it is the job of the task's own project; otherwise the task is unlinked from it."""
     ns = session.simulators.netsuite.records
     ct = session.simulators.clicktime
     run(session, "projects", "tasks")

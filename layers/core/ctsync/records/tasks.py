@@ -32,6 +32,7 @@ from ctsync.records.netsuite_source import (
     local_timestamp_column,
     timestamp_literal,
 )
+from ctsync.records.projects import KIND as PROJECT_KIND
 from ctsync.records.projects import ProjectSnapshot, ProjectSync, adoptions, is_open
 from ctsync.records.projects import fingerprinted as project_fingerprinted
 from ctsync.records.targets import (
@@ -367,7 +368,7 @@ class TaskSync:
             if mapping is None:
                 self._mappings.note_skipped(KIND, task.id, message.fingerprint)
                 return Outcome("skipped", None, f"project {task.project_id} is not in ClickTime")
-            job_id = mapping.details.get("job_id")
+            job_id = self._job_kept(task, mapping)
         if mapping is None and not active:
             self._mappings.note_skipped(KIND, task.id, message.fingerprint)
             return Outcome("skipped", None, "not active in NetSuite and never synced")
@@ -384,6 +385,15 @@ class TaskSync:
             fingerprint=message.fingerprint,
         )
         return Outcome(applied.action, applied.target_id, applied.detail)  # type: ignore[arg-type]
+
+    def _job_kept(self, task: TaskSnapshot, mapping: Mapping) -> str | None:
+        """The job in the task's mapping, for a task whose project has no job now (deleted in NetSuite, or closed or
+        out of scope and never synced): kept only while it is the job of the task's own project (the project was
+        deleted, its job made inactive). A task moved to another project leaves its old project's job: None, so
+        `_place` unlinks it from that job and the mapping records no job."""
+        job_id = mapping.details.get("job_id") or None
+        project = self._mappings.get(PROJECT_KIND, task.project_id)
+        return job_id if job_id and project is not None and project.target_id == job_id else None
 
     def _fields(self, task: TaskSnapshot, project: ProjectSnapshot | None, active: bool) -> dict[str, Any]:
         fields: dict[str, Any] = {
