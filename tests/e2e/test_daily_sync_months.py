@@ -362,13 +362,14 @@ def test_a_task_made_inactive_then_active_again_and_a_completed_task_renamed_wit
     _quiet(session, "projects", "tasks")
 
 
-@pytest.mark.xfail(strict=True, reason="not fixed yet: a JobNumber refused as taken on update is dead-lettered (C)")
 def test_projects_renumbered_in_a_chain_each_get_the_new_number(session):
     """An accountant shifts numbers during the day: B P-2 -> P-3 first (NetSuite keeps entity IDs unique), then
     A P-1 -> P-2. No cycle (unlike the known swap): once B's job holds P-3, A's job can take P-2. The next morning's
     run PATCHes A first (id order), ClickTime refuses 'JobNumber P-2 is already in use' (B's job still has it), A is
     dead-lettered at once (a 400 is not retried), B's PATCH then frees P-2, and no later daily run reads A again:
-    A's job keeps the number no NetSuite project holds any more until someone runs `ctns redrive`."""
+    A's job keeps the number no NetSuite project holds any more until someone runs `ctns redrive`. Failed before its
+    fix: an update refused for a value the target of another NetSuite record holds is retried later
+    (`targets.number_held`), and B's message frees it meanwhile."""
     from datetime import UTC, datetime, timedelta
 
     from tests.e2e.test_dates_review import netsuite_clock_at
@@ -391,10 +392,10 @@ def test_projects_renumbered_in_a_chain_each_get_the_new_number(session):
     assert _job(session, a.id)["JobNumber"] == b_old, f"A's job still numbered {a_old}"
 
 
-@pytest.mark.xfail(strict=True, reason="not fixed yet: a task name refused as taken on update is dead-lettered (C)")
 def test_tasks_of_projects_renumbered_in_a_chain_get_the_new_number(session):
     """The tasks of the same chain (B P-2 -> P-3, then A P-1 -> P-2): A's tasks are renamed 'P-2 · <title>' while
-    B's tasks of the same titles still hold those names; the tasks sync (id order) renames A's first."""
+    B's tasks of the same titles still hold those names; the tasks sync (id order) renames A's first. Failed before
+    its fix (as the projects' test above)."""
     from datetime import UTC, datetime, timedelta
 
     from tests.e2e.test_dates_review import netsuite_clock_at

@@ -11,7 +11,9 @@ The rules, in order:
    may exist (a previous holder died after starting a create, or the source holds a written-back ID); a create
    refused because another worker made the same record meanwhile adopts that record; a target the target system
    says is not found on update (`TargetNotFound` for its own path: a person deleted it there) is gone, so it is
-   looked for and, not found, created anew, and followed up as a new target (rule 5 with no mapping before);
+   looked for and, not found, created anew, and followed up as a new target (rule 5 with no mapping before); an
+   update refused for a unique value (a number, a task name) the target of another source record holds is retried
+   later, since that record's own message may free it (`number_held`), and one held otherwise is `number_taken`;
 5. a follow-up step (`settle`: linking a task to its job, writing the ID back into NetSuite) runs after the
    target exists; if it fails for a target just created, the mapping is recorded first (empty hash), so the
    target is known and the retry brings it up to date instead of creating another;
@@ -33,7 +35,7 @@ from typing import Any
 
 from ctsync import unsettled
 from ctsync.clicktime.errors import ClickTimeAlreadyExists, ClickTimeOutcomeUnknown
-from ctsync.errors import NeedsAttention, SyncError, TargetNotFound, cause_part
+from ctsync.errors import NeedsAttention, SyncError, TargetNotFound, TransientError, cause_part
 from ctsync.observability import logger
 from ctsync.state import Lock, Mapping, MappingStore
 from ctsync.timeutil import parse_instant, utc_now
@@ -76,12 +78,23 @@ class TargetOps:
     check_first: bool = False  # read before locking: a shared parent (a client) is usually unchanged
     path: Callable[[str], str] | None = None  # target id -> the API path its writes go to (rechecks compare it)
     system: str = "the target system"  # its name, for the run log
-    # A create the target system refused because a unique value is taken by a record `find` does not accept (one
-    # made by hand, or another source record's): that record, described for the person who must link or renumber
-    # one of them (`number_taken`); None when it cannot be found.
-    taken_by: Callable[[Payload], str | None] | None = None
+    # A create or update the target system refused because a unique value is taken by a record `find` does not
+    # accept (one made by hand, or another source record's): that record (`described_holder`), for the person who
+    # must link or renumber one of them (`number_taken`), or, on update, for the wait for its own change
+    # (`number_held`); None when it cannot be found.
+    taken_by: Callable[[Payload], Holder | None] | None = None
     # What a person sets on such a record so that `find` accepts it (the next run adopts it): named in the fix
     adopt_by: str = ""
+
+
+@dataclass(frozen=True)
+class Holder:
+    """The target-system record holding a unique value another record wants: described (`holder_text`), its ID and
+    the source ID it carries (None: none)."""
+
+    text: str
+    target_id: str
+    source_id: str | None
 
 
 @dataclass(frozen=True)
@@ -153,7 +166,7 @@ def upsert_target(
                 action, target = "unchanged", before.target_id
             elif before is not None:
                 action, target = "updated", before.target_id
-                if not _updated_unless_gone(ops, before, payload):
+                if not _updated_unless_gone(mappings, ops, before, payload):
                     # Deleted in the target system (by a person there): found if someone made it again, else made
                     # anew; what was in doubt about the old target no longer matters.
                     target, action, _ = _find_or_create(lock, ops, payload, look=True)
@@ -217,14 +230,23 @@ def _confirm_under_lock(
     return Applied("unchanged", mapping.target_id, mapping)
 
 
-def _updated_unless_gone(ops: TargetOps, before: Mapping, payload: Payload) -> bool:
-    """Update the mapped target; False when the target system says that target is not found (deleted there)."""
+def _updated_unless_gone(mappings: MappingStore, ops: TargetOps, before: Mapping, payload: Payload) -> bool:
+    """Update the mapped target; False when the target system says that target is not found (deleted there). An
+    update refused for a unique value another record holds is `number_held` or `number_taken`."""
     try:
         ops.update(before.target_id, payload, before)
     except TargetNotFound as error:
         if not _gone(error, ops.path, before.target_id):
             raise
         return False
+    except ClickTimeAlreadyExists as refused:
+        holder = ops.taken_by(payload) if ops.taken_by else None
+        if holder is None:
+            raise
+        held = mappings.by_target(ops.kind, holder.target_id)
+        if held is not None and not held.deleted and held.source_id != before.source_id:
+            raise number_held(refused, holder, held.source_id, ops) from refused
+        raise number_taken(refused, holder, ops, updating=True) from refused
     return True
 
 
@@ -255,7 +277,7 @@ def _find_or_create(lock: Lock, ops: TargetOps, payload: Payload, *, look: bool 
         if not existing:
             lock.create_refused = True
             holder = ops.taken_by(payload) if ops.taken_by else None
-            if holder:
+            if holder is not None:
                 raise number_taken(refused, holder, ops) from refused
             raise
         lock.resolved = True
@@ -279,24 +301,44 @@ def holder_text(record: str, target_id: str, name: str, field: str, value: objec
     return f"ClickTime {record} {target_id} {name!r} holds {field} {str(value)!r} and {named}"
 
 
-def number_taken(refused: ClickTimeAlreadyExists, holder: str, ops: TargetOps) -> NeedsAttention:
-    """The refusal of a create whose unique value (a JobNumber, a ClientNumber, a task name) `holder` (a description
-    of the ClickTime record) has: at go-live, usually a record made by hand before the sync."""
+def number_taken(
+    refused: ClickTimeAlreadyExists, holder: Holder, ops: TargetOps, *, updating: bool = False
+) -> NeedsAttention:
+    """The refusal of a create (or, `updating`, of an update) whose unique value (a JobNumber, a ClientNumber, a
+    task name) `holder` has: at go-live, usually a record made by hand before the sync."""
     field = refused.field or "-"
     kind = ops.kind.replace("_", " ")
     link = f"set {ops.adopt_by} (the next run adopts it)" if ops.adopt_by else "link it to this record"
+    fix = (
+        f"give that ClickTime record, or this NetSuite {kind}, another {field}; then ctns redrive"
+        if updating
+        else f"if that ClickTime record stands for this NetSuite {kind}, {link}; else give one of them another "
+        f"{field}; then ctns redrive"
+    )
     return NeedsAttention(
-        f"{refused.message}: {holder}",
+        f"{refused.message}: {holder.text}",
         code="CLICKTIME_NUMBER_TAKEN",
         cause=f"{NUMBER_TAKEN}:{ops.kind}.{cause_part(field)}",
-        fix=f"if that ClickTime record stands for this NetSuite {kind}, {link}; else give one of them another "
-        f"{field}; then ctns redrive",
+        fix=fix,
+    )
+
+
+def number_held(refused: ClickTimeAlreadyExists, holder: Holder, source_id: str, ops: TargetOps) -> TransientError:
+    """The refusal of an update whose unique value the target of another source record holds (numbers shifted in a
+    chain: B P-2 -> P-3, then A P-1 -> P-2, and A's message came first): that record's own message frees it, so the
+    update is tried again later (a retry, not a dead letter at once). Two records that swap values still deadlock:
+    the retries run out and the last one is dead-lettered naming the holder."""
+    return TransientError(
+        f"{refused.message}: {holder.text}, the {ops.kind.replace('_', ' ')} of NetSuite record {source_id}; "
+        "tried again once that record's own change frees it",
+        code="CLICKTIME_NUMBER_HELD",
+        cause=f"clicktime-number-held:{ops.kind}.{cause_part(refused.field or '-')}",
     )
 
 
 def described_holder(
     record: str, field: str, value: str, source_id: str, listing: Callable[..., Iterable[Any]]
-) -> str | None:
+) -> Holder | None:
     """The ClickTime `record` ("job", "client", "task") holding `field` = `value` while carrying another NetSuite ID
     than `source_id` (or none), described by `holder_text`; None when there is none. Looked up by ClickTime's filter
     (`listing(**{field: value})`, exact), then over every record (`listing()`): ClickTime may refuse a value another
@@ -316,7 +358,8 @@ def described_holder(
     found = holding(listing(**{field: value})) or holding(listing())
     if found is None:
         return None
-    return holder_text(record, found.ID, found.Name, field, getattr(found, field), found.AccountingPackageID)
+    text = holder_text(record, found.ID, found.Name, field, getattr(found, field), found.AccountingPackageID)
+    return Holder(text, found.ID, found.AccountingPackageID or None)
 
 
 def _mapping(
