@@ -67,3 +67,19 @@ def test_a_resolved_cause_that_opens_again_holds_only_its_new_records(table, clo
 
     (cause,) = runlog.causes("tasks")
     assert cause.held == ["5002"] and cause.blocked == ["5002"]
+
+
+def test_an_open_cause_written_with_an_expiry_before_the_change_loses_it_when_read(table, clock):
+    """Causes open when this change deploys carried the run log's expiry and, failing no more, would still vanish
+    (the review of the day's changes, 2026-12-04): the first read of the sync's causes removes it; a closed cause
+    keeps its own."""
+    runlog = RunLog(table, retention_days=30)
+    legacy = {"kind": "NEEDS_ATTENTION", "reason": "billed", "fix": "", "count": 1, "blocked": {"ts-1"}}
+    stamps = {"first_seen": "2026-11-01T00:00:00Z", "last_seen": "2026-11-01T00:00:00Z", TTL_ATTRIBUTE: 1798218000}
+    table.put_item(Item={PK: "CAUSE#time", SK: "time-bill-frozen", "open": True, **legacy, **stamps})
+    table.put_item(Item={PK: "CAUSE#time", SK: "old-closed", "open": False, **legacy, **stamps})
+
+    assert [c.key for c in runlog.causes("time")] == ["time-bill-frozen"]
+
+    assert TTL_ATTRIBUTE not in table.get_item(Key={PK: "CAUSE#time", SK: "time-bill-frozen"})["Item"]
+    assert table.get_item(Key={PK: "CAUSE#time", SK: "old-closed"})["Item"][TTL_ATTRIBUTE] == 1798218000

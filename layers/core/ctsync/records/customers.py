@@ -113,7 +113,8 @@ def forget_gone_client(
     """A job write was refused for its ClientID `client_id`, the client mapped to `customer`: when ClickTime says
     that client is not found (a person deleted it there), its mapping's content hash is cleared, so the next
     `ensure_client` writes the client, meets the not-found and looks for it or makes it anew (`upsert_target`).
-    False when the client is there (the refusal is about something else) or the mapping names another client."""
+    True too when the mapping names another client already (a concurrent holder made it anew: the job is written
+    with that one). False when the client is there (the refusal is about something else) or nothing maps it."""
     try:
         clicktime.get_client(client_id)
     except ClickTimeNotFound:
@@ -122,6 +123,10 @@ def forget_gone_client(
         return False
     with locked(mappings, KIND, customer.id, owner) as lock:
         mapping = lock.mapping
+        if mapping is not None and not mapping.deleted and mapping.target_id and mapping.target_id != client_id:
+            # Another holder met the same deleted client and made it anew meanwhile: the job is written with that
+            mappings.release(lock)
+            return True
         if mapping is None or mapping.deleted or mapping.target_id != client_id:
             mappings.release(lock)
             return False

@@ -328,12 +328,19 @@ def number_held(refused: ClickTimeAlreadyExists, holder: Holder, source_id: str,
     chain: B P-2 -> P-3, then A P-1 -> P-2, and A's message came first): that record's own message frees it, so the
     update is tried again later (a retry, not a dead letter at once). Two records that swap values still deadlock:
     the retries run out and the last one is dead-lettered naming the holder."""
-    return TransientError(
+    error = TransientError(
         f"{refused.message}: {holder.text}, the {ops.kind.replace('_', ' ')} of NetSuite record {source_id}; "
         "tried again once that record's own change frees it",
         code="CLICKTIME_NUMBER_HELD",
         cause=f"clicktime-number-held:{ops.kind}.{cause_part(refused.field or '-')}",
     )
+    # Dead-lettered once the retries run out: what a person does then (a redrive alone meets the same refusal)
+    field = refused.field or "value"
+    error.fix = (  # type: ignore[attr-defined]
+        f"NetSuite record {source_id}'s own change did not free the {field} (two records swapping it, or wanting the "
+        f"same one): give one of them another {field} in NetSuite, then ctns redrive"
+    )
+    return error
 
 
 def described_holder(

@@ -286,8 +286,26 @@ class RunLog:
 
     def causes(self, sync: str, *, open_only: bool = True) -> list[Cause]:
         items = self._query(Key(PK).eq(f"CAUSE#{sync}"))
+        for item in items:
+            if item.get("open") and TTL_ATTRIBUTE in item:
+                self._keep_open(item)
         causes = [_to_cause(sync, item) for item in items]
         return [c for c in causes if c.open or not open_only]
+
+    def _keep_open(self, item: dict[str, Any]) -> None:
+        """An open cause written before open causes stopped expiring (2026-12-04) still carries the run log's
+        expiry: removed the first time it is read (once; a failure of the cause removes it too)."""
+        try:
+            self._table.update_item(
+                Key={PK: item[PK], SK: item[SK]},
+                UpdateExpression="REMOVE #ttl",
+                ConditionExpression="#open = :true",
+                ExpressionAttributeNames={"#ttl": TTL_ATTRIBUTE, "#open": "open"},
+                ExpressionAttributeValues={":true": True},
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
 
     def cause(self, sync: str, key: str) -> Cause | None:
         item = self._table.get_item(Key={PK: f"CAUSE#{sync}", SK: key}, ConsistentRead=True).get("Item")
