@@ -224,6 +224,16 @@ def drop_unwritten_logs() -> None:
                 path.unlink()
 
 
+def _swap_stream(handler: logging.StreamHandler, stream: Any) -> Any:
+    """The handler's stream set to `stream`; returns the one to put back. A stream closed under the handler (the
+    logger was made while a test session captured stdout, and that session ended: mutmut runs pytest twice in one
+    process) cannot be flushed, as `setStream` would; it is replaced, and stdout is what goes back."""
+    if getattr(handler.stream, "closed", False):
+        handler.stream = stream
+        return sys.stdout
+    return handler.setStream(stream)
+
+
 @contextmanager
 def function_output(path: Path) -> Iterator[None]:
     """What the functions print (Powertools JSON logs, EMF metrics, Python warnings: what CloudWatch would get)
@@ -234,7 +244,7 @@ def function_output(path: Path) -> Iterator[None]:
     file = path.open("a", encoding="utf-8")
     stream = RedactingStream(file)
     handlers = [h for h in logger.handlers if isinstance(h, logging.StreamHandler)]
-    previous = [h.setStream(stream) for h in handlers]  # type: ignore[arg-type]
+    previous = [_swap_stream(h, stream) for h in handlers]
     shown = warnings.showwarning
 
     def to_the_log(message: Any, category: Any, filename: str, lineno: int, *_: Any, **__: Any) -> None:
