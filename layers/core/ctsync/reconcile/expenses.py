@@ -59,6 +59,7 @@ from ctsync.records.expense_export import ITEM_KIND, KIND, RECORD, ExpenseExport
 from ctsync.records.expense_lines import EXTERNAL_PREFIX, ReportPlan, posted_period, spent_by, unlike_plan
 from ctsync.records.netsuite_source import keyset
 from ctsync.records.references import ClickTimeReferences, NetSuiteReferences, People, Projects
+from ctsync.records.sheet_export import exported_as_approved
 from ctsync.references import References
 from ctsync.state import MappingStore
 from ctsync.sync.definition import Window
@@ -86,6 +87,12 @@ def reconcile_expenses(
         return currency.places if currency else 2
 
     expected: dict[Group, Decimal] = defaultdict(Decimal)
+
+    def add_spent(employee: str, items: list[Any], spent: list[tuple[str, Decimal]]) -> None:
+        for item, (iso, amount) in zip(items, spent, strict=True):
+            project = (projects.project_of_job(item.JobID) if item.JobID else None) or "-"
+            expected[(employee, project, iso)] += round_money(amount, places(iso))
+
     posted: dict[Group, Decimal] = defaultdict(Decimal)  # the currency: the report's
     blocked: dict[str, Decimal] = defaultdict(Decimal)
     unknown: list[str] = []  # left out, its amount unknown (an unreadable sheet without its TotalAmount)
@@ -94,6 +101,8 @@ def reconcile_expenses(
     planned: dict[str, ReportPlan] = {}  # exported sheet -> what the export would send for it now
     held: dict[str, str] = {}  # blocked sheet -> the report its earlier approval left in NetSuite
     unkept: dict[str, tuple[ExpenseSheet, list[Any], Any]] = {}  # exported before its mapping kept the posting period
+    as_held: set[str] = set()  # exported whole before what its plan finds now: compared by amounts spent only
+    blocked_spent: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))  # blocked, report held
     sheets = source.approved_sheets(window)
     for raw in sheets:
         try:
@@ -123,9 +132,27 @@ def reconcile_expenses(
                 exported[sheet.ID] = mapping.target_id  # type: ignore[union-attr]
             continue
         spent = [spent_by(item, company)[:2] for item in items]
+        employee = (
+            people.exported_to(sheet.UserID)
+            if plan.problems and exported_as_approved(mapping, EXPENSE_SHEETS.fingerprint(raw))
+            else None
+        )
+        if employee is not None:
+            # Exported whole before what its plan finds now (its employee left, its category was retired): NetSuite
+            # holds it and no run plans it again, so it is compared, not left out as blocked (finance review,
+            # 2026-12-04). Without a plan its lines' posting is not compared: what was spent is.
+            notes.append(
+                f"expense sheet {sheet.ID} was exported as approved before this: {plan.problems[0].reason}; compared "
+                "as NetSuite holds it (amounts spent)"
+            )
+            add_spent(employee, items, spent)
+            exported[sheet.ID] = mapping.target_id  # type: ignore[union-attr]
+            as_held.add(sheet.ID)
+            continue
         if plan.problems:
+            leaving = blocked_spent[sheet.ID] if live else blocked  # a held report's amounts are taken off, below
             for iso, amount in spent:
-                blocked[iso] += round_money(amount, places(iso))
+                leaving[iso] += round_money(amount, places(iso))
             total = ", ".join(f"{amount} {iso}" for iso, amount in spent) or "none read"
             unread = round_money(_unread(sheet, items), places(company))  # items ClickTime did not return
             if unread:
@@ -138,9 +165,7 @@ def reconcile_expenses(
             notes.append(note)
             continue
         employee = people.employee_of(sheet.UserID).id
-        for item, (iso, amount) in zip(items, spent, strict=True):
-            project = (projects.project_of_job(item.JobID) if item.JobID else None) or "-"
-            expected[(employee, project, iso)] += round_money(amount, places(iso))
+        add_spent(employee, items, spent)
         for line in plan.lines:
             posted[(employee, line.project or "-", plan.currency.iso)] += line.money.amount  # type: ignore[union-attr]
         if live:
@@ -153,7 +178,15 @@ def reconcile_expenses(
     for sheet_id, (sheet, items, mapping) in unkept.items():  # where the report was posted is where NetSuite holds it
         posted_to = export.posted_to(mapping, read.reports.get(sheet_id) or {})
         planned[sheet_id] = export.plan(sheet, items, exported=True, posted_to=posted_to)
-    found, found_posted = read.summed(exported), read.summed(exported, posted=True)
+    for sheet_id, amounts in blocked_spent.items():
+        # Left out of NetSuite: what the blocked approval spent beyond what the report of its earlier one holds, per
+        # currency (finance review, 2026-12-04: a blocked correction counted the whole sheet as not in NetSuite)
+        kept = _per_currency(read.spent.get(sheet_id, {}))
+        for iso, amount in amounts.items():
+            if (beyond := amount - kept.get(iso, Decimal(0))) > 0:
+                blocked[iso] += beyond
+    planned_whole = {sheet: report for sheet, report in exported.items() if sheet not in as_held}
+    found, found_posted = read.summed(exported), read.summed(planned_whole, posted=True)
     strays = _strays(mappings, approved, source.first_day(window).isoformat()) + _unknown_reports(netsuite, mappings)
     receipts = _receipts(mappings, {**exported, **held}, read.links, config.expenses.receipts.link)
     ct_totals, ns_totals = _per_currency(expected), _per_currency(read.summed({**exported, **held}))

@@ -27,6 +27,7 @@ its entry.
 from __future__ import annotations
 
 from collections import defaultdict
+from contextlib import suppress
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -52,6 +53,7 @@ from ctsync.records import time_doubts
 from ctsync.records.clicktime_source import TIMESHEETS, ApprovedSheetSource
 from ctsync.records.netsuite_source import keyset
 from ctsync.records.references import ClickTimeReferences, NetSuiteReferences, People, Projects
+from ctsync.records.sheet_export import exported_as_approved
 from ctsync.records.time_export import (
     ENTRY_KIND,
     EXTERNAL_PREFIX,
@@ -95,6 +97,9 @@ def reconcile_time(
     rows = _time_bills(netsuite)
     # A bill NetSuite will not let change keeps its minutes in the plan, as the export plans it (`Held.fixed`)
     fixed = _frozen_minutes(rows, mappings, ns)
+    in_netsuite = _minutes_in_netsuite(rows, mappings)
+    sheet_mappings = {m.source_id: m for m in mappings.all_of_kind(KIND)}
+    skip_other_jobs = config.time.jobs_not_from_netsuite == "skip"
     for sheet in source.approved_sheets(window):
         try:
             entries = clicktime.time_report(TimesheetID=sheet["ID"])
@@ -111,20 +116,33 @@ def reconcile_time(
             notes.append(unreadable(f"timesheet {sheet['ID']}", error, said))
             continue
         problems = plan.problems
+        whole = exported_as_approved(sheet_mappings.get(str(sheet["ID"])), TIMESHEETS.fingerprint(sheet))
+        employee = people.exported_to(sheet["UserID"]) if problems and whole else None
+        if employee is not None:
+            # Exported whole before what its plan finds now (its employee left since): NetSuite holds it and no run
+            # plans it again, so it is compared, not left out as blocked (finance review, 2026-12-04)
+            notes.append(
+                f"timesheet {sheet['ID']} was exported as approved before this: {problems[0].reason}; compared as "
+                "NetSuite holds it"
+            )
+            problems = []
         if plan.short:
             # What the report hides is not exported (a cause): approved time not in NetSuite, left out
             hidden = _hidden_hours(sheet, entries, plan.short_days)
             blocked_hours += hidden
             notes.append(f"timesheet {sheet['ID']} ({hidden} h not read, not in NetSuite): {plan.short}")
         if problems:
-            # Not exported, and reported as a cause: listed here with its hours, not counted as a difference.
-            sheet_hours = sum((e.Hours for e in entries), Decimal(0))
+            # Not exported, and reported as a cause: listed here with the hours it leaves out of NetSuite (not
+            # those NetSuite holds of an earlier approval, nor time on jobs the export never sends), not counted as a
+            # difference.
+            sheet_hours = _left_out_hours(entries, projects, in_netsuite, skip_other_jobs)
             blocked_hours += sheet_hours
             blocked_notes[str(sheet["ID"])] = len(notes)
-            notes.append(f"timesheet {sheet['ID']} ({sheet_hours} h) is blocked: {problems[0].reason}")
+            notes.append(f"timesheet {sheet['ID']} ({sheet_hours} h not in NetSuite) is blocked: {problems[0].reason}")
             continue
-        planned.update({e.entry_id: _billed_as(e.payload, e.minutes) for e in plan.entries})
-        employee = people.employee_of(sheet["UserID"]).id
+        if employee is None:
+            planned.update({e.entry_id: _billed_as(e.payload, e.minutes) for e in plan.entries})
+            employee = people.employee_of(sheet["UserID"]).id
         timed: list[tuple[TimeEntry, str]] = []
         hours: dict[Group, list[Decimal]] = defaultdict(list)
         for entry in entries:
@@ -212,6 +230,36 @@ def reconcile_time(
         },
         notes=notes,
     )
+
+
+def _minutes_in_netsuite(rows: list[dict[str, Any]], mappings: MappingStore) -> dict[str, int]:
+    """Entry -> the minutes of the bill NetSuite holds for it (any approval's)."""
+    entries = {m.target_id: m.source_id for m in mappings.all_of_kind(ENTRY_KIND) if not m.deleted}
+    held: dict[str, int] = {}
+    for row in rows:
+        entry = entries.get(str(row["id"]))
+        if entry is not None:
+            with suppress(ArithmeticError, ValueError):
+                held[entry] = netsuite_minutes(row["hours"])
+    return held
+
+
+def _left_out_hours(
+    entries: list[TimeEntry], projects: Projects, in_netsuite: dict[str, int], skip_other_jobs: bool
+) -> Decimal:
+    """The hours of a blocked timesheet that are not in NetSuite: each entry's less what its bill of an earlier
+    approval holds, leaving out time on a job that is no NetSuite project when the export skips it
+    (`time.jobs_not_from_netsuite = skip`: it never reaches NetSuite)."""
+    left = Decimal(0)
+    for entry in entries:
+        if skip_other_jobs and (projects.project_of_job(entry.JobID) if entry.JobID else None) is None:
+            continue
+        held = in_netsuite.get(entry.ID)
+        if held is None:
+            left += entry.Hours
+        elif group_total_minutes([entry.Hours]) > held:
+            left += entry.Hours - Decimal(held) / MINUTES_PER_HOUR
+    return _plain(left.quantize(Decimal("0.000001")))
 
 
 def _day_totals(sheet: dict[str, Any]) -> Decimal | None:

@@ -117,6 +117,12 @@ class SheetKind:
     # none at all) is queued, not held as exported. The listing's own totals (verbose), so no read more.
     content: Callable[[dict[str, Any]], Any] = lambda sheet: None
 
+    def fingerprint(self, sheet: dict[str, Any]) -> str:
+        """The approval's fingerprint: the listed sheet's snapshot fields and content (what a sheet's mapping keeps
+        once the approval went through, `records.sheet_export.kept_fingerprint`)."""
+        snapshot = {name: sheet.get(name) for name in self.snapshot_fields}
+        return content_hash({**snapshot, "content": self.content(sheet)})
+
     @property
     def exported_statuses(self) -> tuple[str, ...]:
         """The statuses listed as approvals (`counts_as_approved` decides the ones that need a stamp)."""
@@ -283,7 +289,7 @@ class ApprovedSheetSource:
             if latest is None or latest < window.start:
                 continue
             snapshot = {name: sheet.get(name) for name in self._kind.snapshot_fields}
-            fingerprint = content_hash({**snapshot, "content": self._kind.content(sheet)})
+            fingerprint = self._kind.fingerprint(sheet)
             # A stamp with a date alone (or a day as its midnight) reads the same for every approval of that day: a
             # correction approved again the same day may keep every total the listing shows (an item moved to
             # another project)

@@ -449,8 +449,10 @@ class People:
     clicktime: ClickTimeReferences
     _resolved: dict[str, Employee] = field(default_factory=dict)
 
-    def employee_of(self, user_id: str) -> Employee:
-        """The user's NetSuite employee; Unmapped (cause `employee-unmapped:<email or id>`) when there is none.
+    def employee_of(self, user_id: str, *, inactive_too: bool = False) -> Employee:
+        """The user's NetSuite employee; Unmapped (cause `employee-unmapped:<email or id>`) when there is none, or
+        (`employee-inactive:<id>`) when it is inactive, unless `inactive_too`: the reconciliation compares the work
+        of someone who left after it was exported on the employee it went to.
 
         A miss reads the users and employees again (once per invocation) before it is believed: the cached
         lists may predate the fix a person made since.
@@ -458,13 +460,21 @@ class People:
         if user_id in self._resolved:
             return self._resolved[user_id]
         try:
-            return self._resolve(user_id)
+            return self._resolve(user_id, inactive_too)
         except Unmapped:
             if self.netsuite.refresh() | self.clicktime.refresh():
-                return self._resolve(user_id)
+                return self._resolve(user_id, inactive_too)
             raise
 
-    def _resolve(self, user_id: str) -> Employee:
+    def exported_to(self, user_id: str) -> str | None:
+        """The NetSuite employee ID a sheet exported whole went to, inactive or not (`employee_of(inactive_too=True)`);
+        None when the user maps to no employee now."""
+        try:
+            return self.employee_of(user_id, inactive_too=True).id
+        except Unmapped:
+            return None
+
+    def _resolve(self, user_id: str, inactive_too: bool = False) -> Employee:
         user = self.clicktime.users().get(user_id)
         email = (user.Email or "").strip().lower() if user else ""
         number = (user.EmployeeNumber or "").strip() if user else ""
@@ -501,6 +511,8 @@ class People:
                 f"{number or '(none)'}, or map ClickTime user {user_id} in people.overrides",
             )
         if found.is_inactive:
+            if inactive_too:
+                return found  # not kept in `_resolved`: the export must still refuse it
             raise Unmapped(
                 f"ClickTime user {label} is NetSuite employee {found.id}, which is inactive",
                 cause=f"employee-inactive:{found.id}",

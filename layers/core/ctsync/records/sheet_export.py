@@ -60,6 +60,19 @@ def superseded(before: Mapping | None, approved_date: str | None, version: datet
     return latest < before.source_version
 
 
+def exported_as_approved(mapping: Mapping | None, approval: str) -> bool:
+    """Whether this very approval (its fingerprint, `SheetKind.fingerprint`) went through whole and NetSuite holds it:
+    the export will not plan it again, so what its plan would say now (an employee or category made inactive since)
+    blocks nothing of it."""
+    return (
+        bool(approval)
+        and mapping is not None
+        and not mapping.deleted
+        and mapping.fingerprint == approval
+        and not mapping.details.get(BLOCKED)
+    )
+
+
 def flagged_before(mapping: Mapping | None, approval: str) -> bool:
     """Whether this very approval was held back by NetSuite (and flagged) when the worker last saw it: the overlap or a
     backfill that finds it still held back does not flag it again."""
