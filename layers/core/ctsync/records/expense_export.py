@@ -23,7 +23,7 @@ it the sheet's items and NetSuite's accounting periods (once per run and minute,
   duplicate of it changes nothing. A report NetSuite marks paid or approved by accounting (unless the export
   sets that box itself, `expenses.approval`), or one in a closed period, is never changed or deleted: it is
   flagged with the reason. A posting period chosen out of a closed one is kept on the sheet's mapping: the report
-  stays there, whatever closes later.
+  stays there while its date's period is the same, whatever closes or is reopened later.
 
 A write of the report whose answer was lost (a timeout, a connection dropped after sending, a 500) may still be
 processed by NetSuite after a later write: a correction undone, a rejected sheet's report brought back. The sheet's
@@ -196,8 +196,9 @@ class ExpenseExport(SheetExport):
     ) -> ReportPlan:
         """The whole report, or the problems that block the sheet. `exported`: the sheet has a report already
         (one in a closed period is flagged when it would change, not refused here); `posted_to`: where that
-        report was posted (`expense_lines.posted_period`): while its date's period is the same, it stays there once
-        that period closes."""
+        report was posted (`expense_lines.posted_period`): while its date's period is the same, it stays there,
+        whether that period is closed or open now (one posted elsewhere out of a closed period stays there once the
+        period is reopened); a date moved to another period is placed anew (open: its own; closed: the policy)."""
         people, projects = self._resolvers()
         plan = ReportPlan(sheet)
         try:
@@ -273,18 +274,29 @@ class ExpenseExport(SheetExport):
             **self._settings.approval,
         }
         period = self._ns.period_of(day)
-        # A report stays in the period it was posted to once that period closes, as a time bill does: choosing
-        # again would move it on (a change to flag, a reconciliation difference)
+        # A report stays in the period it was posted to while its date's period is the same, as a time bill does:
+        # its own period closing since, or (posted elsewhere out of a closed one) reopened since, changes nothing.
+        # Choosing again would move a posted report between two months' books (a reconciliation difference, and a
+        # correction of any line moving it with no flag: finance review, 2026-12-04).
         own_then, _, sent_then = posted_to.partition(":")
         same_period = period is not None and bool(sent_then) and own_then == period.id  # a date moved is placed anew
         kept = next((p for p in self._ns.periods() if p.id == sent_then), None) if same_period else None
-        if period is not None and (period.closed or period.ap_locked) and (kept is None or kept.id != period.id):
+        if period is not None and kept is not None and kept.id != period.id and not (period.closed or period.ap_locked):
+            # Posted elsewhere out of its closed period, which is open again: it stays. The memo keeps the note it
+            # was posted with (reopening the month changes nothing in NetSuite); the run's note says what now holds.
+            header["postingPeriod"] = {"id": kept.id}
+            memo = f"{memo} [{_moved_note(day, period.name, kept.name)}]"
+            plan.notes.append(
+                f"expense sheet {sheet.ID}: dated {day}; period {period.name} is open again, the report stays in "
+                f"{kept.name}, where it was posted (accounting.on_closed_period)"
+            )
+        elif period is not None and (period.closed or period.ap_locked) and (kept is None or kept.id != period.id):
             later = kept
             if later is None and self._accounting.on_closed_period == "next_open_period":
                 later = self._ns.next_open_period(period, for_expenses=True)
             if later is not None:
                 header["postingPeriod"] = {"id": later.id}
-                note = f"dated {day}; period {period.name} is closed, posted to {later.name}"
+                note = _moved_note(day, period.name, later.name)
                 memo = f"{memo} [{note}]"
                 plan.notes.append(f"expense sheet {sheet.ID}: {note}")
             elif not exported:  # a report in NetSuite already is flagged if it would change (`_frozen`)
@@ -915,6 +927,12 @@ class ExpenseExport(SheetExport):
                 "withdrawal (as read)" if message.op == "delete" else "approval",
             ),
         )
+
+
+def _moved_note(day: date, closed: str, posted: str) -> str:
+    """The memo's (and the run's) note on a report posted out of its date's closed period: the same words whenever
+    the report is written there again, so keeping it there changes nothing of it."""
+    return f"dated {day}; period {closed} is closed, posted to {posted}"
 
 
 def _noted(items: list[ExpenseItem]) -> list[ExpenseItem]:

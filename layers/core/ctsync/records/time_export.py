@@ -30,7 +30,7 @@ by the first run `netsuite.late_write_seconds` later (`recheck`, `records.time_d
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -53,7 +53,7 @@ from ctsync.records import time_doubts
 from ctsync.records.blocking import Blocked, Problem, _with_entries, backfill_since, merged, named, record_flags
 from ctsync.records.clicktime_source import TIMESHEETS, UNSTAMPED, approved_at
 from ctsync.records.netsuite_source import id_list, keyset
-from ctsync.records.references import Unmapped, task_on_job
+from ctsync.records.references import Period, Unmapped, task_on_job
 from ctsync.records.sheet_export import SheetExport
 from ctsync.records.targets import content_hash, locked
 from ctsync.records.window import in_window, read_beside, slots
@@ -103,6 +103,7 @@ class SheetPlan:
     problems: list[Problem] = field(default_factory=list)
     exported: set[str] = field(default_factory=set)  # entries that already have a bill
     posted: dict[str, str] = field(default_factory=dict)  # entry -> its bill's date, when moved out of a closed period
+    worked: dict[str, str] = field(default_factory=dict)  # entry -> the day worked its bill was last written for
     dates: dict[str, date] = field(default_factory=dict)  # entry -> the date its bill holds in NetSuite, where read
     hashes: dict[str, str] = field(default_factory=dict)  # entry -> its bill's content hash as its mapping recorded it
     short: str = ""  # what the report's rows lack against the timesheet's own day totals (`_short_of`)
@@ -203,11 +204,14 @@ class TimeExport(SheetExport):
         rows: Callable[[], list[TimeEntry]] | None = None,
         posted: dict[str, str] | None = None,
         held: Held | None = None,
+        worked: dict[str, str] | None = None,
     ) -> SheetPlan:
         """Every entry's time bill, or the problems that block the sheet. `exported`: entries that already have
         a bill (one in a closed period is flagged when it would change, not refused here). `rows`: the sheet's
         Reports/Time rows when they were read already (beside the timesheet); else they are read here.
-        `posted`: entry -> the date its bill was posted on when not the day worked (`on_closed_period`), kept.
+        `posted`: entry -> the date its bill was posted on when not the day worked (`on_closed_period`), kept;
+        `worked`: entry -> the day worked its bill was last written for (both as its mapping recorded them,
+        `_kept_postings`): the bill stays on the posted date while its entry's day is in that day's period.
         `held`: what NetSuite holds of the sheet's bills (`_held`): a bill it no longer has is planned as a new one
         (the closed-period policy applies to it), one moving to another date is not moved into a closed period,
         and a frozen bill keeps its minutes (`ctsync.minutes.allocate`)."""
@@ -222,6 +226,7 @@ class TimeExport(SheetExport):
             employee,
             exported=(exported or set()) - held.missing,
             posted=posted or {},
+            worked=worked or {},
             dates=dict(held.dates),
             hashes=dict(held.hashes),
         )
@@ -393,12 +398,14 @@ class TimeExport(SheetExport):
         `written`: whether the bill would be written on that date with that note (it differs from what its mapping
         recorded)."""
         period = self._ns.period_of(day)
-        if period is None or not period.closed:
+        if period is None:
             return day, ""
         if entry.ID in plan.exported:
-            target, note, into_closed = self._kept_date(plan, entry.ID, day, period.name)
+            target, note, into_closed = self._kept_date(plan, entry.ID, day, period)
             if not (into_closed and written(target, note)):
                 return target, note
+        if not period.closed:
+            return day, ""
         # A first export, a bill made anew (deleted in NetSuite), or one that would move onto a closed-period date
         if self._accounting.on_closed_period == "next_open_period":
             later = self._ns.next_open_period(period)
@@ -414,22 +421,30 @@ class TimeExport(SheetExport):
         )
         return None, ""
 
-    def _kept_date(self, plan: SheetPlan, entry_id: str, day: date, closed: str) -> tuple[date, str, bool]:
-        """Where the bill of an exported entry worked on `day`, in closed period `closed`, stays: the date it was
-        posted to when moved out of a closed period (its correction goes there too), else the day worked (flagged
-        if it would change: `_bill_states`); and whether that date would move a bill NetSuite holds in an open
-        period into a closed one (its entry re-dated into a closed period). Written so, the policy applies instead,
-        as for a first export (finance review, 2026-12-04: such a bill was moved into the closed period, no cause,
-        no flag). A bill whose date NetSuite did not give keeps the rule above."""
+    def _kept_date(self, plan: SheetPlan, entry_id: str, day: date, period: Period) -> tuple[date, str, bool]:
+        """Where the bill of an exported entry worked on `day`, in `period`, stays: the date it was posted to when
+        moved out of a closed period, while `day` is in the period it was moved out of, closed or open now (its
+        correction goes there too: a month reopened since moves no bill back, finance review 2026-12-04), else the
+        day worked (in a closed period, flagged if it would change: `_bill_states`); and whether that date would
+        move a bill NetSuite holds in an open period into a closed one (its entry re-dated into a closed period).
+        Written so, the policy applies instead, as for a first export (finance review, 2026-12-04: such a bill was
+        moved into the closed period, no cause, no flag); in an open period, its own day. A bill whose date NetSuite
+        did not give keeps the rule above. The memo's note is the one it was posted with, so keeping it changes
+        nothing of the bill."""
         moved = plan.posted.get(entry_id)
         posted = date.fromisoformat(moved) if moved else None
         later = self._ns.period_of(posted) if posted else None
-        if posted is not None and later is not None:
-            target, note = posted, f"worked {day}; period {closed} is closed, posted to {later.name}"
+        worked = plan.worked.get(entry_id)
+        # Every bill's mapping records its day worked; one without it would keep the earlier rule (closed periods)
+        out_of = self._ns.period_of(date.fromisoformat(worked)) if worked else (period if period.closed else None)
+        if posted is not None and later is not None and out_of is not None and out_of.id == period.id:
+            target, note = posted, f"worked {day}; period {period.name} is closed, posted to {later.name}"
             if not later.closed:
                 return target, note, False
         else:
             target, note = day, ""
+            if not period.closed:
+                return target, note, False
         holds = plan.dates.get(entry_id)
         if holds is None or holds == target:
             return target, note, False
@@ -488,9 +503,9 @@ class TimeExport(SheetExport):
                 return held
             return "delete", f"its {len(bills)} time bill(s) leave NetSuite; {_unrecorded(len(strays), 'deleted')}"
         assert sheet is not None
-        posted = {m.source_id: m.details["posted"] for m in children.values() if m.details.get("posted")}
+        posted, worked = _kept_postings(children.values())
         held = self._held(children)
-        plan = self.plan(sheet, set(children), posted=posted, held=held)
+        plan = self.plan(sheet, set(children), posted=posted, held=held, worked=worked)
         if plan.problems:
             return "fail", "; ".join(_with_entries(p) for p in merged(plan.problems))
         if _unapproved_edit(plan, mapping):
@@ -613,9 +628,9 @@ class TimeExport(SheetExport):
             children = {m.source_id: m for m in self._mappings.children(KIND, sheet.ID)}
             record_ids.note_mappings(children.values())  # its entries and their bills, on every line about it
             periods.result()  # a failed read raises here, rather than the plan reading (and retrying) it again
-            posted = {m.source_id: m.details["posted"] for m in children.values() if m.details.get("posted")}
+            posted, worked = _kept_postings(children.values())
             held = self._held(children)
-            plan = self.plan(sheet, set(children), rows=rows.result, posted=posted, held=held)
+            plan = self.plan(sheet, set(children), rows=rows.result, posted=posted, held=held, worked=worked)
             record_ids.note(source=(entry for p in plan.problems for entry in p.entries))
             if not plan.problems and _unapproved_edit(plan, before):
                 return self._withdraw(lock, message, f"{sheet.Status}, {UNAPPROVED_EDIT}", attempt)
@@ -1094,6 +1109,15 @@ class TimeExport(SheetExport):
                 "withdrawal (as read)" if message.op == "delete" else "approval",
             ),
         )
+
+
+def _kept_postings(children: Iterable[Mapping]) -> tuple[dict[str, str], dict[str, str]]:
+    """From the entries' mappings: entry -> the date its bill was posted on when moved out of a closed period, and
+    entry -> the day worked it was last written for (YYYY-MM-DD both): the period it was moved out of."""
+    children = list(children)
+    posted = {m.source_id: m.details["posted"] for m in children if m.details.get("posted")}
+    worked = {m.source_id: m.details["date"] for m in children if m.source_id in posted and m.details.get("date")}
+    return posted, worked
 
 
 def _day_of(text: Any) -> date | None:
