@@ -5,6 +5,8 @@ the same sheet is not blocked. Finance is told to expect more hours in NetSuite 
 can ever bring.
 
 Built on the World of tests/e2e/test_time_export_review.py.
+
+Fixed (2026-12-04; the tests failed before): README, "second finance review".
 """
 
 from __future__ import annotations

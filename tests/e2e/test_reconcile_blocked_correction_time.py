@@ -5,6 +5,8 @@ NetSuite" (exit 1), 8.5 h, although NetSuite holds 8 h of it, bill for bill as a
 missing. Finance cannot tell from the closing line how much is really missing before they close the books.
 
 Built on the World of tests/e2e/test_time_export_review.py.
+
+Fixed (2026-12-04; the tests failed before): README, "second finance review".
 """
 
 from __future__ import annotations

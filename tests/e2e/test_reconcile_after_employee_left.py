@@ -9,6 +9,8 @@ the command exits 1 every day of the look-back, though the work IS in NetSuite a
 The same happens for an expense category made inactive after its reports were exported.
 
 Built on the worlds of tests/e2e/test_time_export_review.py and tests/e2e/test_expense_export_review.py.
+
+Fixed (2026-12-04; the tests failed before): README, "second finance review".
 """
 
 from __future__ import annotations
