@@ -21,8 +21,9 @@ from ctsync.clicktime.errors import (
     ClickTimeOutcomeUnknown,
     ClickTimeValidationError,
 )
+from ctsync.errors import NeedsAttention, TransientError
 from ctsync.netsuite.errors import NetSuiteNotFound
-from ctsync.records.targets import Applied, Settled, TargetOps, content_hash, retire, upsert_target
+from ctsync.records.targets import Applied, Holder, Settled, TargetOps, content_hash, retire, upsert_target
 from ctsync.records.writeback import NOT_KEPT, SOURCE_GONE, WRITTEN_BACK_AT, WRITTEN_BACK_ID, FieldNotKept, WriteBack
 from ctsync.state import Mapping, MappingStore
 from ctsync.state.mappings import RecordBusy
@@ -558,6 +559,151 @@ def test_retire_that_finds_the_record_retired_meanwhile_under_the_lock_lets_go(s
     assert applied.mapping is not None and applied.mapping.deleted and applied.mapping.source_version == V2
     assert store.get(KIND, "101").source_version == now.source_version == V2
     assert not locked_by_someone(store)
+
+
+# -- a unique value another record holds: number_held (retried) or number_taken (a person acts) -------------------
+def refusal(field: str | None = "JobNumber") -> ClickTimeAlreadyExists:
+    return ClickTimeAlreadyExists(400, "JobNumber 'P-2' is already in use", field=field)
+
+
+HELD_BY_102 = Holder("ClickTime job job-2 'B' holds JobNumber 'P-2' and names NetSuite record 102", "job-2", "102")
+MADE_BY_HAND = Holder("ClickTime job job-9 'B' holds JobNumber 'P-2' and names no NetSuite record", "job-9", None)
+
+
+class TakenOps(RecordingOps):
+    """The mapped target's update (job-1) is refused with `refused`; `taken_by` answers `holder` and records the
+    payload it was asked about. `kind` may have an underscore (no product kind has one today: the texts read it as a
+    space)."""
+
+    def __init__(
+        self, refused: Exception, holder: Holder | None, *, kind: str = KIND, adopt_by: str = "", **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self.refused, self.holder, self.kind, self.adopt_by = refused, holder, kind, adopt_by
+        self.asked: list[dict[str, Any]] = []
+
+    def update(self, target_id: str, payload: dict[str, Any], before: Mapping | None) -> None:
+        super().update(target_id, payload, before)
+        if target_id == "job-1":
+            raise self.refused
+
+    def taken_by(self, payload: dict[str, Any]) -> Holder | None:
+        self.asked.append(payload)
+        return self.holder
+
+    def ops(self) -> TargetOps:
+        return replace(super().ops(), kind=self.kind, taken_by=self.taken_by, adopt_by=self.adopt_by)
+
+
+def synced(store: MappingStore, source_id: str, target_id: str, kind: str = KIND) -> None:
+    ops = replace(RecordingOps(new_id=target_id).ops(), kind=kind)
+    upsert_target(store, ops, source_id=source_id, version=V1, payload=PAYLOAD, owner=f"run-1:{source_id}")
+
+
+MOVED = {**PAYLOAD, "JobNumber": "P-2"}
+
+
+def test_an_update_refused_for_a_number_another_synced_record_holds_is_retried_naming_that_record(store) -> None:
+    """Numbers shifted in a chain (102 P-2 -> P-3, then 101 P-1 -> P-2) and 101's message came first: job-2, which
+    holds P-2, is 102's target, whose own message frees it, so 101's update is tried again, not dead-lettered."""
+    synced(store, "101", "job-1", "project_task")
+    synced(store, "102", "job-2", "project_task")
+    refused = refusal()
+    ops = TakenOps(refused, HELD_BY_102, kind="project_task")
+    with pytest.raises(TransientError) as raised:
+        upsert_target(store, ops.ops(), source_id="101", version=V2, payload=MOVED, owner="run-2:101")
+    error = raised.value
+    assert error.message == (
+        "ClickTime 400: JobNumber 'P-2' is already in use: ClickTime job job-2 'B' holds JobNumber 'P-2' and names "
+        "NetSuite record 102, the project task of NetSuite record 102; tried again once that record's own change "
+        "frees it"
+    )
+    assert (error.code, error.cause_key) == ("CLICKTIME_NUMBER_HELD", "clicktime-number-held:project_task.jobnumber")
+    assert error.fix == (  # type: ignore[attr-defined]
+        "NetSuite record 102's own change did not free the JobNumber (two records swapping it, or wanting the same "
+        "one): give one of them another JobNumber in NetSuite, then ctns redrive"
+    )
+    assert error.__cause__ is refused and ops.asked == [MOVED]
+    mapping = store.get("project_task", "101")
+    assert (mapping.target_id, mapping.source_version) == ("job-1", V1)  # nothing recorded: the retry updates again
+
+
+def test_a_held_refusal_without_a_field_is_keyed_and_fixed_without_one(store) -> None:
+    synced(store, "101", "job-1")
+    synced(store, "102", "job-2")
+    with pytest.raises(TransientError) as raised:
+        apply(store, TakenOps(refusal(field=None), HELD_BY_102), MOVED, V2)
+    assert raised.value.cause_key == "clicktime-number-held:project.unknown"
+    assert raised.value.fix == (  # type: ignore[attr-defined]
+        "NetSuite record 102's own change did not free the value (two records swapping it, or wanting the same "
+        "one): give one of them another value in NetSuite, then ctns redrive"
+    )
+
+
+@pytest.mark.parametrize("holder", ["made by hand", "retired"])
+def test_an_update_refused_for_a_number_no_live_synced_record_holds_needs_a_person(store, holder) -> None:
+    """No message will free it: a record made in ClickTime, or the target of a record deleted in NetSuite (its
+    mapping is kept, marked deleted), holds the number."""
+    synced(store, "101", "job-1", "project_task")
+    taker = MADE_BY_HAND
+    if holder == "retired":
+        synced(store, "102", "job-2", "project_task")
+        retire(store, "project_task", "102", V2, lambda _m: None, owner="run-2:102")
+        taker = HELD_BY_102
+    refused = refusal()
+    ops = TakenOps(refused, taker, kind="project_task")
+    with pytest.raises(NeedsAttention) as raised:
+        upsert_target(store, ops.ops(), source_id="101", version=V2, payload=MOVED, owner="run-2:101")
+    error = raised.value
+    assert error.message == f"ClickTime 400: JobNumber 'P-2' is already in use: {taker.text}"
+    assert (error.code, error.cause_key) == ("CLICKTIME_NUMBER_TAKEN", "clicktime-number-taken:project_task.jobnumber")
+    assert error.fix == (
+        "give that ClickTime record, or this NetSuite project task, another JobNumber; then ctns redrive"
+    )
+    assert error.__cause__ is refused and ops.asked == [MOVED]
+
+
+@pytest.mark.parametrize("way", ["nobody found", "no way to look"])
+def test_an_update_refused_for_a_number_whose_holder_is_not_known_is_the_refusal_itself(store, way) -> None:
+    synced(store, "101", "job-1")
+    refused = refusal()
+    ops = TakenOps(refused, None) if way == "nobody found" else GoneOps(refused)  # GoneOps: no `taken_by`
+    with pytest.raises(ClickTimeAlreadyExists) as raised:
+        apply(store, ops, MOVED, V2)
+    assert raised.value is refused
+
+
+@pytest.mark.parametrize(
+    ("adopt_by", "link"),
+    [
+        ("its Accounting Package ID to 101", "set its Accounting Package ID to 101 (the next run adopts it)"),
+        ("", "link it to this record"),
+    ],
+)
+def test_a_create_refused_for_a_number_another_record_holds_names_it_and_how_to_adopt_it(store, adopt_by, link):
+    """At go-live, a job made by hand before the sync holds the number: nothing to adopt by `find`."""
+    refused = refusal()
+    ops = TakenOps(refusal(), MADE_BY_HAND, kind="project_task", adopt_by=adopt_by, existing=None)
+    ops.create_error = refused
+    with pytest.raises(NeedsAttention) as raised:
+        upsert_target(store, ops.ops(), source_id="101", version=V1, payload=PAYLOAD, owner="run-1:101")
+    error = raised.value
+    assert error.message == f"ClickTime 400: JobNumber 'P-2' is already in use: {MADE_BY_HAND.text}"
+    assert (error.code, error.cause_key) == ("CLICKTIME_NUMBER_TAKEN", "clicktime-number-taken:project_task.jobnumber")
+    assert error.fix == (
+        f"if that ClickTime record stands for this NetSuite project task, {link}; else give one of them another "
+        "JobNumber; then ctns redrive"
+    )
+    assert error.__cause__ is refused and ops.names() == ["create", "find"] and ops.asked == [PAYLOAD]
+
+
+def test_a_create_refused_for_a_number_without_a_field_is_keyed_without_one(store) -> None:
+    ops = TakenOps(refusal(), MADE_BY_HAND, existing=None)
+    ops.create_error = refusal(field=None)
+    with pytest.raises(NeedsAttention) as raised:
+        apply(store, ops, PAYLOAD, V1)
+    assert raised.value.cause_key == "clicktime-number-taken:project.unknown"
+    assert raised.value.fix.endswith("else give one of them another -; then ctns redrive")
 
 
 # -- the unchanged path: what moves, what is written -------------------------------------------------------------
