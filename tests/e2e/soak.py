@@ -69,8 +69,14 @@ HARSH = faultplay.Rates(
 
 
 def soak(
-    seed: int, nights: int, bulk: int = 1003, size: int = 2, late_write_seconds: float = LATE_WRITE_SECONDS
+    seed: int, nights: int, bulk: int = 1003, size: int = 2, late_write_seconds: float = LATE_WRITE_SECONDS,
+    scale: float = 1.0,
 ) -> tuple[dict[str, Any], bool]:
+    rates = faultplay.Rates(
+        status={k: min(0.5, v * scale) for k, v in HARSH.status.items()},
+        timeout=HARSH.timeout * scale, reset=HARSH.reset * scale, reset_after=HARSH.reset_after * scale,
+        cut=HARSH.cut * scale, slow_page_seconds=HARSH.slow_page_seconds,
+    )
     rng = random.Random(seed)
     monkeypatch = pytest.MonkeyPatch()
     reads = racing.ReadCounter()
@@ -92,7 +98,7 @@ def soak(
                 reads.reset()
                 faultplay.arm(
                     session,
-                    HARSH,
+                    rates,
                     seed=rng.randrange(1_000_000),
                     timeout_seconds=SIMULATED_TIMEOUT_SECONDS,
                     timeouts_process_late=True,
@@ -177,6 +183,7 @@ def main(argv: list[str] | None = None) -> int:
         default=int(LATE_WRITE_SECONDS),
         help="the syncs' wait before they look at a write of unknown outcome (production: 900)",
     )
+    parser.add_argument("--scale", type=float, default=1.0, help="review: multiply HARSH fault rates")
     args = parser.parse_args(argv)
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1, 1_000_000)
     replay = (
@@ -188,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"function logs (secrets masked): {logs}", flush=True)
     # The simulators' servers print a traceback when a client drops a connection it gave up on: to the log too.
     with function_output(logs), logs.open("a", encoding="utf-8") as errors, redirect_stderr(errors):
-        summary, ok = soak(seed, args.nights, args.bulk, args.size, args.late_write_seconds)
+        summary, ok = soak(seed, args.nights, args.bulk, args.size, args.late_write_seconds, args.scale)
     summary["late_writes"] = late_write_counts(logs.read_text(encoding="utf-8", errors="replace"))
     REPORT.parent.mkdir(parents=True, exist_ok=True)
     REPORT.write_text(json.dumps(summary, indent=2, default=str))
