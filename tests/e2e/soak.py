@@ -69,13 +69,20 @@ HARSH = faultplay.Rates(
 
 
 def soak(
-    seed: int, nights: int, bulk: int = 1003, size: int = 2, late_write_seconds: float = LATE_WRITE_SECONDS,
+    seed: int,
+    nights: int,
+    bulk: int = 1003,
+    size: int = 2,
+    late_write_seconds: float = LATE_WRITE_SECONDS,
     scale: float = 1.0,
 ) -> tuple[dict[str, Any], bool]:
     rates = faultplay.Rates(
         status={k: min(0.5, v * scale) for k, v in HARSH.status.items()},
-        timeout=HARSH.timeout * scale, reset=HARSH.reset * scale, reset_after=HARSH.reset_after * scale,
-        cut=HARSH.cut * scale, slow_page_seconds=HARSH.slow_page_seconds,
+        timeout=HARSH.timeout * scale,
+        reset=HARSH.reset * scale,
+        reset_after=HARSH.reset_after * scale,
+        cut=HARSH.cut * scale,
+        slow_page_seconds=HARSH.slow_page_seconds,
     )
     rng = random.Random(seed)
     monkeypatch = pytest.MonkeyPatch()
