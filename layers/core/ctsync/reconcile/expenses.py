@@ -102,7 +102,8 @@ def reconcile_expenses(
     held: dict[str, str] = {}  # blocked sheet -> the report its earlier approval left in NetSuite
     unkept: dict[str, tuple[ExpenseSheet, list[Any], Any]] = {}  # exported before its mapping kept the posting period
     as_held: set[str] = set()  # exported whole before what its plan finds now: compared by amounts spent only
-    blocked_spent: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))  # blocked, report held
+    # blocked sheet with a report held -> its amounts per project and currency spent
+    blocked_spent: dict[str, dict[tuple[str, str], Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     sheets = source.approved_sheets(window)
     for raw in sheets:
         try:
@@ -134,7 +135,7 @@ def reconcile_expenses(
         spent = [spent_by(item, company)[:2] for item in items]
         employee = (
             people.exported_to(sheet.UserID)
-            if plan.problems and exported_as_approved(mapping, EXPENSE_SHEETS.fingerprint(raw))
+            if exported_as_approved(mapping, EXPENSE_SHEETS.fingerprint(raw), plan.problems)
             else None
         )
         if employee is not None:
@@ -150,9 +151,12 @@ def reconcile_expenses(
             as_held.add(sheet.ID)
             continue
         if plan.problems:
-            leaving = blocked_spent[sheet.ID] if live else blocked  # a held report's amounts are taken off, below
-            for iso, amount in spent:
-                leaving[iso] += round_money(amount, places(iso))
+            for item, (iso, amount) in zip(items, spent, strict=True):
+                if live:  # what its held report holds on the same project, in the same currency, is taken off below
+                    project = (projects.project_of_job(item.JobID) if item.JobID else None) or "-"
+                    blocked_spent[sheet.ID][(project, iso)] += round_money(amount, places(iso))
+                else:
+                    blocked[iso] += round_money(amount, places(iso))
             total = ", ".join(f"{amount} {iso}" for iso, amount in spent) or "none read"
             unread = round_money(_unread(sheet, items), places(company))  # items ClickTime did not return
             if unread:
@@ -180,10 +184,13 @@ def reconcile_expenses(
         planned[sheet_id] = export.plan(sheet, items, exported=True, posted_to=posted_to)
     for sheet_id, amounts in blocked_spent.items():
         # Left out of NetSuite: what the blocked approval spent beyond what the report of its earlier one holds, per
-        # currency (finance review, 2026-12-04: a blocked correction counted the whole sheet as not in NetSuite)
-        kept = _per_currency(read.spent.get(sheet_id, {}))
-        for iso, amount in amounts.items():
-            if (beyond := amount - kept.get(iso, Decimal(0))) > 0:
+        # project and currency (finance review, 2026-12-04: a blocked correction counted the whole sheet as not in
+        # NetSuite; review of that fix: netted per currency alone, an item moved to another project hid)
+        kept: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+        for (_, project, iso), amount in read.spent.get(sheet_id, {}).items():
+            kept[(project, iso)] += amount
+        for (project, iso), amount in amounts.items():
+            if (beyond := amount - kept[(project, iso)]) > 0:
                 blocked[iso] += beyond
     planned_whole = {sheet: report for sheet, report in exported.items() if sheet not in as_held}
     found, found_posted = read.summed(exported), read.summed(planned_whole, posted=True)

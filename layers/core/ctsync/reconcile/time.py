@@ -97,7 +97,7 @@ def reconcile_time(
     rows = _time_bills(netsuite)
     # A bill NetSuite will not let change keeps its minutes in the plan, as the export plans it (`Held.fixed`)
     fixed = _frozen_minutes(rows, mappings, ns)
-    in_netsuite = _minutes_in_netsuite(rows, mappings)
+    held_by_sheet = _held_by_sheet(rows, mappings)
     sheet_mappings = {m.source_id: m for m in mappings.all_of_kind(KIND)}
     skip_other_jobs = config.time.jobs_not_from_netsuite == "skip"
     for sheet in source.approved_sheets(window):
@@ -116,8 +116,8 @@ def reconcile_time(
             notes.append(unreadable(f"timesheet {sheet['ID']}", error, said))
             continue
         problems = plan.problems
-        whole = exported_as_approved(sheet_mappings.get(str(sheet["ID"])), TIMESHEETS.fingerprint(sheet))
-        employee = people.exported_to(sheet["UserID"]) if problems and whole else None
+        whole = exported_as_approved(sheet_mappings.get(str(sheet["ID"])), TIMESHEETS.fingerprint(sheet), problems)
+        employee = people.exported_to(sheet["UserID"]) if whole else None
         if employee is not None:
             # Exported whole before what its plan finds now (its employee left since): NetSuite holds it and no run
             # plans it again, so it is compared, not left out as blocked (finance review, 2026-12-04)
@@ -135,7 +135,7 @@ def reconcile_time(
             # Not exported, and reported as a cause: listed here with the hours it leaves out of NetSuite (not
             # those NetSuite holds of an earlier approval, nor time on jobs the export never sends), not counted as a
             # difference.
-            sheet_hours = _left_out_hours(entries, projects, in_netsuite, skip_other_jobs)
+            sheet_hours = _left_out_hours(entries, projects, held_by_sheet.get(str(sheet["ID"]), {}), skip_other_jobs)
             blocked_hours += sheet_hours
             blocked_notes[str(sheet["ID"])] = len(notes)
             notes.append(f"timesheet {sheet['ID']} ({sheet_hours} h not in NetSuite) is blocked: {problems[0].reason}")
@@ -232,33 +232,45 @@ def reconcile_time(
     )
 
 
-def _minutes_in_netsuite(rows: list[dict[str, Any]], mappings: MappingStore) -> dict[str, int]:
-    """Entry -> the minutes of the bill NetSuite holds for it (any approval's)."""
-    entries = {m.target_id: m.source_id for m in mappings.all_of_kind(ENTRY_KIND) if not m.deleted}
-    held: dict[str, int] = {}
+def _held_by_sheet(rows: list[dict[str, Any]], mappings: MappingStore) -> dict[str, dict[tuple[str, str], int]]:
+    """Timesheet -> the minutes NetSuite holds of its bills (any approval's) per project and day, each bill on the
+    day its entry was worked when the export moved it to another (as `_netsuite_minutes` places it)."""
+    bills = {m.target_id: m for m in mappings.all_of_kind(ENTRY_KIND) if not m.deleted}
+    held: dict[str, dict[tuple[str, str], int]] = defaultdict(lambda: defaultdict(int))
     for row in rows:
-        entry = entries.get(str(row["id"]))
-        if entry is not None:
-            with suppress(ArithmeticError, ValueError):
-                held[entry] = netsuite_minutes(row["hours"])
+        bill = bills.get(str(row["id"]))
+        if bill is None:
+            continue
+        worked, on = bill.details.get("date"), row["trandate"]
+        day = worked if worked and on in (worked, bill.details.get("posted")) else on
+        with suppress(ArithmeticError, ValueError):
+            held[(bill.parent or "#").split("#", 1)[1]][(str(row["customer"]), str(day))] += netsuite_minutes(
+                row["hours"]
+            )
     return held
 
 
 def _left_out_hours(
-    entries: list[TimeEntry], projects: Projects, in_netsuite: dict[str, int], skip_other_jobs: bool
+    entries: list[TimeEntry], projects: Projects, held: dict[tuple[str, str], int], skip_other_jobs: bool
 ) -> Decimal:
-    """The hours of a blocked timesheet that are not in NetSuite: each entry's less what its bill of an earlier
-    approval holds, leaving out time on a job that is no NetSuite project when the export skips it
-    (`time.jobs_not_from_netsuite = skip`: it never reaches NetSuite)."""
-    left = Decimal(0)
+    """The hours of a blocked timesheet that are not in NetSuite, per project and day as the export writes them (its
+    minutes are allocated per day and project, `ctsync.minutes.allocate`): a day's hours less what the bills of an
+    earlier approval hold on that day and project (`held`, `_held_by_sheet`), none when they hold its minutes; time on
+    a job that is no NetSuite project left out when the export skips it (`time.jobs_not_from_netsuite = skip`: it
+    never reaches NetSuite). An entry moved to another day or project by the blocked correction is left out whole."""
+    days: dict[tuple[str, str], list[Decimal]] = defaultdict(list)
     for entry in entries:
-        if skip_other_jobs and (projects.project_of_job(entry.JobID) if entry.JobID else None) is None:
+        project = projects.project_of_job(entry.JobID) if entry.JobID else None
+        if project is None and skip_other_jobs:
             continue
-        held = in_netsuite.get(entry.ID)
-        if held is None:
-            left += entry.Hours
-        elif group_total_minutes([entry.Hours]) > held:
-            left += entry.Hours - Decimal(held) / MINUTES_PER_HOUR
+        days[(str(project or "-"), entry.Date[:10])].append(entry.Hours)
+    left = Decimal(0)
+    for group, hours in days.items():
+        minutes = held.get(group, 0)
+        if not minutes:
+            left += sum(hours, Decimal(0))
+        elif group_total_minutes(hours) > minutes:
+            left += max(sum(hours, Decimal(0)) - Decimal(minutes) / MINUTES_PER_HOUR, Decimal(0))
     return _plain(left.quantize(Decimal("0.000001")))
 
 

@@ -285,6 +285,7 @@ class ExpenseExport(SheetExport):
             # Posted elsewhere out of its closed period, which is open again: it stays. The memo keeps the note it
             # was posted with (reopening the month changes nothing in NetSuite); the run's note says what now holds.
             header["postingPeriod"] = {"id": kept.id}
+            plan.kept_out_of_reopened = True
             memo = f"{memo} [{_moved_note(day, period.name, kept.name)}]"
             plan.notes.append(
                 f"expense sheet {sheet.ID}: dated {day}; period {period.name} is open again, the report stays in "
@@ -512,13 +513,17 @@ class ExpenseExport(SheetExport):
         """The sheet's plan against the report its mapping knows (`plan`). A report kept in a closed period that
         NetSuite no longer holds (a person deleted it after the period closed) is planned as a first export: posted
         to the next open period or held, by `accounting.on_closed_period`, never made anew inside the closed period
-        (NetSuite refuses that). One read of the report, only for a report kept in a closed period."""
+        (NetSuite refuses that). So is one kept where it was posted out of its date's period once that period is
+        open again: made anew, it goes to its own period (review of 2026-12-04's diff: it was made anew in the later
+        period, its memo saying the open period was closed). One read of the report, only for a report kept so."""
         exported = mapping is not None and not mapping.deleted and bool(mapping.target_id)
         plan = self.plan(sheet, items, exported=exported, posted_to=self.posted_to(mapping))
-        if exported and plan.into_closed_period and not self._report_exists(mapping.target_id):  # type: ignore[union-attr]
+        kept = plan.into_closed_period or plan.kept_out_of_reopened
+        if exported and kept and not self._report_exists(mapping.target_id):  # type: ignore[union-attr]
+            closed = "after its period closed" if plan.into_closed_period else "after it was posted to another period"
             plan = self.plan(sheet, items)
             plan.made_anew = (
-                f"expense report {mapping.target_id} was deleted in NetSuite after its period closed: "  # type: ignore[union-attr]
+                f"expense report {mapping.target_id} was deleted in NetSuite {closed}: "  # type: ignore[union-attr]
                 "made anew as a first export is (accounting.on_closed_period)"
             )
             plan.notes.append(f"expense sheet {sheet.ID}: {plan.made_anew}")

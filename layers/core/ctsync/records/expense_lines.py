@@ -243,6 +243,7 @@ class ReportPlan:
     own_period: str = ""  # the posting period sent when it is the date's own (NetSuite's default): see report_hash
     posted_to: str = ""  # "<the date's period>:<the period sent>" (the date's own, or one chosen out of a closed one)
     into_closed_period: bool = False  # the period sent is closed (or A/P-locked): kept there by an earlier export
+    kept_out_of_reopened: bool = False  # kept where it was posted out of its date's period, which is open again
     made_anew: str = ""  # why an exported report is planned as a first export (`ExpenseExport._planned`)
 
 

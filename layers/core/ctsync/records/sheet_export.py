@@ -12,7 +12,7 @@ from ctsync.config import SyncConfig
 from ctsync.errors import NeedsAttention
 from ctsync.netsuite.client import NetSuiteClient
 from ctsync.observability import logger
-from ctsync.records.blocking import Blocked, record_flags
+from ctsync.records.blocking import Blocked, Problem, record_flags
 from ctsync.records.clicktime_source import BLOCKED, ApprovedSheetSource, SheetKind
 from ctsync.records.references import ClickTimeReferences, NetSuiteReferences, People, Projects
 from ctsync.records.targets import content_hash
@@ -60,12 +60,20 @@ def superseded(before: Mapping | None, approved_date: str | None, version: datet
     return latest < before.source_version
 
 
-def exported_as_approved(mapping: Mapping | None, approval: str) -> bool:
-    """Whether this very approval (its fingerprint, `SheetKind.fingerprint`) went through whole and NetSuite holds it:
-    the export will not plan it again, so what its plan would say now (an employee or category made inactive since)
-    blocks nothing of it."""
+# What a plan can find wrong with an approval that went through whole only because NetSuite changed since: someone
+# left, a category was retired. Anything else (ClickTime reading it short, a bad entry) is about the sheet as read.
+RETIRED_SINCE = ("employee-inactive:", "category-inactive:")
+
+
+def exported_as_approved(mapping: Mapping | None, approval: str, problems: list[Problem]) -> bool:
+    """Whether this very approval (its fingerprint, `SheetKind.fingerprint`) went through whole, NetSuite holds it,
+    and every one of its plan's `problems` is a reference retired since (`RETIRED_SINCE`): the export
+    will not plan it again, so they block nothing of it. Another problem (review of 2026-12-04's diff: an exported
+    sheet ClickTime now reads short was compared as held, a false difference) keeps it blocked."""
     return (
-        bool(approval)
+        bool(problems)
+        and all(p.cause_key.startswith(RETIRED_SINCE) for p in problems)
+        and bool(approval)
         and mapping is not None
         and not mapping.deleted
         and mapping.fingerprint == approval

@@ -3,7 +3,10 @@ per-currency `blocked_spent` in ctsync/reconcile/expenses.py): what NetSuite hol
 off entry by entry (time) or currency by currency (expenses), whatever day, project or period NetSuite holds it on.
 A blocked correction that moves approved work (an entry re-dated to another day, an item moved to another project)
 leaves that work out of NetSuite where it was approved, yet the reconciliation counts it as in NetSuite: nothing is
-said left out, and the sync is headed a plain "OK" although the work is not in NetSuite as approved."""
+said left out, and the sync is headed a plain "OK" although the work is not in NetSuite as approved.
+
+Fixed (2026-12-04; the test failed before): README, "second finance review", the review of its diff.
+"""
 
 from __future__ import annotations
 
@@ -28,7 +31,7 @@ def reconcile_time(world):
     return reconcile(runtime.netsuite, runtime.clicktime, world.session.mappings, runtime.config)
 
 
-def test_review_diff_a_blocked_correction_moving_an_entry_to_another_day_leaves_it_out(open_session):
+def test_a_blocked_correction_moving_an_entry_to_another_day_leaves_it_out(open_session):
     world = TimeWorld(open_session())
     sheet = world.sheet()
     entry = world.entry(sheet, WEEK, "8")
@@ -55,7 +58,7 @@ def test_review_diff_a_blocked_correction_moving_an_entry_to_another_day_leaves_
     )
 
 
-def test_review_diff_a_blocked_correction_moving_an_item_to_another_project_leaves_it_out(open_session):
+def test_a_blocked_correction_moving_an_item_to_another_project_leaves_it_out(open_session):
     world = ExpenseWorld(open_session())
     sheet, item, report = world.exported_sheet("42.50")
     assert world.reconcile().ok

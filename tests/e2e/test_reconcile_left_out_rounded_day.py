@@ -2,7 +2,10 @@
 each entry's hours beyond the minutes its bill holds, entry by entry. But the export rounds per group (employee,
 project, day) and allocates the group's minutes among its entries (`ctsync.minutes.allocate`): two 0.125 h entries
 on one day are one 8-minute bill and one 7-minute bill, exactly what was approved (15 minutes). The entry billed 7
-minutes counts 0.008333 h as "approved, not in NetSuite", though NetSuite holds the whole day."""
+minutes counts 0.008333 h as "approved, not in NetSuite", though NetSuite holds the whole day.
+
+Fixed (2026-12-04; the test failed before): README, "second finance review", the review of its diff.
+"""
 
 from __future__ import annotations
 
@@ -24,7 +27,7 @@ def reconcile(world):
     return reconcile_time(runtime.netsuite, runtime.clicktime, world.session.mappings, runtime.config)
 
 
-def test_review_diff_a_blocked_sheet_leaves_out_no_hours_of_a_day_netsuite_holds_whole(world):
+def test_a_blocked_sheet_leaves_out_no_hours_of_a_day_netsuite_holds_whole(world):
     sheet = world.sheet()
     a = world.entry(sheet, WEEK, "0.125")
     b = world.entry(sheet, WEEK, "0.125")

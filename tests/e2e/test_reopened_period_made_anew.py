@@ -3,7 +3,10 @@ that period is reopened" (`ExpenseExport._dates`). A report NetSuite no longer h
 anew "as a first export is" (README; `ExpenseExport._planned`, and a time bill made anew: `TimeExport._date`). Once
 October is reopened, a first export of an October sheet goes to October. But the deleted report's mapping still
 keeps "posted to November", the plan keeps it there (the period being open, `_planned` does not plan it as a first
-export), and the report is made anew in November with a memo saying "period Oct 2026 is closed", which it is not."""
+export), and the report is made anew in November with a memo saying "period Oct 2026 is closed", which it is not.
+
+Fixed (2026-12-04; the test failed before): README, "second finance review", the review of its diff.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ from tests.e2e.test_reopened_period_keeps_posting import OCTOBER_DAY, exported_i
 pytestmark = pytest.mark.e2e
 
 
-def test_review_diff_a_report_deleted_in_netsuite_is_made_anew_in_its_reopened_month(world_factory):
+def test_a_report_deleted_in_netsuite_is_made_anew_in_its_reopened_month(world_factory):
     world, sheet, item, report = exported_into_november(world_factory)
     world.ns.reopen_period(OCTOBER_DAY)
     world.ns.records.delete("expenseReport", report["id"])  # a person deletes it in NetSuite

@@ -4,7 +4,10 @@ category was retired", also one about the read itself: ClickTime returning a she
 user may not see one, `clicktime-expense-items-short`). A sheet exported whole, unchanged since, whose item list the
 reconciliation reads short is now "compared as NetSuite holds it" on the items read: its 60.00 USD not read is told
 as a difference, NetSuite holding 60.00 USD more than ClickTime approved, where it was left out as not read (and the
-export, reading the same, blocks the sheet and changes nothing)."""
+export, reading the same, blocks the sheet and changes nothing).
+
+Fixed (2026-12-04; the test failed before): README, "second finance review", the review of its diff.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ from tests.e2e.test_expense_export_short_items import hide
 pytestmark = pytest.mark.e2e
 
 
-def test_review_diff_an_exported_sheet_read_short_is_not_a_difference_of_netsuite(world, monkeypatch):
+def test_an_exported_sheet_read_short_is_not_a_difference_of_netsuite(world, monkeypatch):
     sheet = world.sheet()
     world.item(sheet, "40.00")
     unseen = world.item(sheet, "60.00")
