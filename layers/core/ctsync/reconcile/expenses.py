@@ -102,6 +102,8 @@ def reconcile_expenses(
     held: dict[str, str] = {}  # blocked sheet -> the report its earlier approval left in NetSuite
     unkept: dict[str, tuple[ExpenseSheet, list[Any], Any]] = {}  # exported before its mapping kept the posting period
     as_held: set[str] = set()  # exported whole before what its plan finds now: compared by amounts spent only
+    # blocked sheet with a report held -> what it spent in items not read (or its TotalAmount, unreadable), company
+    blocked_unread: dict[str, Decimal] = defaultdict(Decimal)
     # blocked sheet with a report held -> its amounts per project and currency spent
     blocked_spent: dict[str, dict[tuple[str, str], Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     sheets = source.approved_sheets(window)
@@ -116,16 +118,19 @@ def reconcile_expenses(
         except (BadInput, ValidationError) as error:
             # Not exported (a dead letter): approved, not in NetSuite, left out as a blocked sheet is
             total = _sheet_total(raw)
+            before = mappings.get(KIND, str(raw.get("ID")))
+            kept = before is not None and not before.deleted
             if total is None:
                 unknown.append(f"expense sheet {raw.get('ID')} ({AMOUNT_UNKNOWN})")
+            elif kept:  # less what its held report holds in that currency, below
+                blocked_unread[str(raw.get("ID"))] += round_money(total, places(company))
             else:
                 blocked[company] += round_money(total, places(company))
             said = AMOUNT_UNKNOWN if total is None else f"{total} {company} by its TotalAmount"
             note = unreadable(f"expense sheet {raw.get('ID')}", error, said)
-            before = mappings.get(KIND, str(raw.get("ID")))
-            if before is not None and not before.deleted:
-                held[str(raw.get("ID"))] = before.target_id
-                note += f"; NetSuite keeps report {before.target_id} of its earlier approval"
+            if kept:
+                held[str(raw.get("ID"))] = before.target_id  # type: ignore[union-attr]
+                note += f"; NetSuite keeps report {before.target_id} of its earlier approval"  # type: ignore[union-attr]
             notes.append(note)
             continue
         if plan is None:  # no items, owes nothing: a report still in NetSuite (flagged, frozen) is all difference
@@ -159,7 +164,9 @@ def reconcile_expenses(
                     blocked[iso] += round_money(amount, places(iso))
             total = ", ".join(f"{amount} {iso}" for iso, amount in spent) or "none read"
             unread = round_money(_unread(sheet, items), places(company))  # items ClickTime did not return
-            if unread:
+            if unread and live:  # less what its held report holds beyond the items read, below
+                blocked_unread[sheet.ID] += unread
+            elif unread:
                 blocked[company] += unread
                 total += f"; {unread} {company} more by its TotalAmount, in items not read"
             note = f"expense sheet {sheet.ID} ({len(items)} item(s): {total}) is blocked: {plan.problems[0].reason}"
@@ -182,16 +189,23 @@ def reconcile_expenses(
     for sheet_id, (sheet, items, mapping) in unkept.items():  # where the report was posted is where NetSuite holds it
         posted_to = export.posted_to(mapping, read.reports.get(sheet_id) or {})
         planned[sheet_id] = export.plan(sheet, items, exported=True, posted_to=posted_to)
-    for sheet_id, amounts in blocked_spent.items():
+    for sheet_id in blocked_spent.keys() | blocked_unread.keys():
         # Left out of NetSuite: what the blocked approval spent beyond what the report of its earlier one holds, per
         # project and currency (finance review, 2026-12-04: a blocked correction counted the whole sheet as not in
-        # NetSuite; review of that fix: netted per currency alone, an item moved to another project hid)
+        # NetSuite; review of that fix: netted per currency alone, an item moved to another project hid); what it
+        # spent in items not read (or by its TotalAmount, unreadable) beyond what the report holds besides, in the
+        # company currency (review: a sheet exported whole and read short since was said left out)
         kept: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
         for (_, project, iso), amount in read.spent.get(sheet_id, {}).items():
             kept[(project, iso)] += amount
-        for (project, iso), amount in amounts.items():
-            if (beyond := amount - kept[(project, iso)]) > 0:
-                blocked[iso] += beyond
+        for (project, iso), amount in blocked_spent.get(sheet_id, {}).items():
+            taken = min(amount, kept[(project, iso)])
+            kept[(project, iso)] -= taken
+            if amount > taken:
+                blocked[iso] += amount - taken
+        besides = sum((amount for (_, iso), amount in kept.items() if iso == company), Decimal(0))
+        if (beyond := blocked_unread.get(sheet_id, Decimal(0)) - besides) > 0:
+            blocked[company] += beyond
     planned_whole = {sheet: report for sheet, report in exported.items() if sheet not in as_held}
     found, found_posted = read.summed(exported), read.summed(planned_whole, posted=True)
     strays = _strays(mappings, approved, source.first_day(window).isoformat()) + _unknown_reports(netsuite, mappings)

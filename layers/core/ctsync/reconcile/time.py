@@ -105,8 +105,9 @@ def reconcile_time(
             entries = clicktime.time_report(TimesheetID=sheet["ID"])
             plan = export.plan(Timesheet.model_validate(sheet), exported=exported, held=Held(fixed=fixed))
         except (BadInput, ValidationError) as error:
-            # Not exported (a dead letter): approved time not in NetSuite, left out as a blocked sheet's is
-            sheet_hours = _day_totals(sheet)
+            # Not exported (a dead letter): approved time not in NetSuite, left out as a blocked sheet's is (by its
+            # day totals, less what the bills of an earlier approval hold on each day)
+            sheet_hours = _day_totals(sheet, _by_day(held_by_sheet.get(str(sheet["ID"]), {})))
             if sheet_hours is None:
                 unknown.append(f"timesheet {sheet['ID']} ({HOURS_UNKNOWN})")
             else:
@@ -128,7 +129,7 @@ def reconcile_time(
             problems = []
         if plan.short:
             # What the report hides is not exported (a cause): approved time not in NetSuite, left out
-            hidden = _hidden_hours(sheet, entries, plan.short_days)
+            hidden = _hidden_hours(sheet, entries, plan.short_days, _by_day(held_by_sheet.get(str(sheet["ID"]), {})))
             blocked_hours += hidden
             notes.append(f"timesheet {sheet['ID']} ({hidden} h not read, not in NetSuite): {plan.short}")
         if problems:
@@ -260,38 +261,54 @@ def _left_out_hours(
     never reaches NetSuite). An entry moved to another day or project by the blocked correction is left out whole."""
     days: dict[tuple[str, str], list[Decimal]] = defaultdict(list)
     for entry in entries:
+        if entry.Hours < 0:
+            continue  # refused (bad input), never sent: it takes nothing off the others (review, 2026-12-04)
         project = projects.project_of_job(entry.JobID) if entry.JobID else None
         if project is None and skip_other_jobs:
             continue
         days[(str(project or "-"), entry.Date[:10])].append(entry.Hours)
-    left = Decimal(0)
-    for group, hours in days.items():
-        minutes = held.get(group, 0)
-        if not minutes:
-            left += sum(hours, Decimal(0))
-        elif group_total_minutes(hours) > minutes:
-            left += max(sum(hours, Decimal(0)) - Decimal(minutes) / MINUTES_PER_HOUR, Decimal(0))
+    left = sum((_beyond(sum(hours, Decimal(0)), held.get(group, 0)) for group, hours in days.items()), Decimal(0))
     return _plain(left.quantize(Decimal("0.000001")))
 
 
-def _day_totals(sheet: dict[str, Any]) -> Decimal | None:
-    """An unreadable timesheet's hours by its own DayTotals (verbose), None when it gives none (or an empty list) or
-    one that is not a number: then its hours are unknown."""
+def _by_day(held: dict[tuple[str, str], int]) -> dict[str, int]:
+    """The minutes `_held_by_sheet` gives a sheet per project and day, per day."""
+    days: dict[str, int] = defaultdict(int)
+    for (_, day), minutes in held.items():
+        days[day] += minutes
+    return days
+
+
+def _beyond(hours: Decimal, minutes: int) -> Decimal:
+    """`hours` less what `minutes` of bills hold of them (none when they hold their minutes), never below zero."""
+    if minutes and group_total_minutes([hours]) <= minutes:
+        return Decimal(0)
+    return max(hours - Decimal(minutes) / MINUTES_PER_HOUR, Decimal(0))
+
+
+def _day_totals(sheet: dict[str, Any], held: dict[str, int]) -> Decimal | None:
+    """An unreadable timesheet's hours by its own DayTotals (verbose) beyond what the bills of an earlier approval
+    hold on each day (`held`: day -> minutes); None when it gives none (or an empty list) or one that is not a
+    number: then its hours are unknown. (Review, 2026-12-04: an unreadable correction counted the whole sheet.)"""
     totals = sheet.get("DayTotals")
     if not isinstance(totals, list) or not totals:
         return None
     hours = Decimal(0)
     for total in totals:
         try:
-            hours += _exact(total.get("Hours"))
+            hours += _beyond(_exact(total.get("Hours")), held.get(str(total.get("Date") or "")[:10], 0))
         except (ArithmeticError, ValueError, TypeError, AttributeError):
             return None
-    return _plain(hours)
+    return _plain(hours.quantize(Decimal("0.000001")))
 
 
-def _hidden_hours(sheet: dict[str, Any], entries: list[TimeEntry], days: frozenset[str]) -> Decimal:
-    """The hours a short report hides (`TimeExport`'s `plan.short_days`): per such day, its DayTotals hours less
-    the hours of the rows read."""
+def _hidden_hours(
+    sheet: dict[str, Any], entries: list[TimeEntry], days: frozenset[str], held: dict[str, int]
+) -> Decimal:
+    """The hours a short report hides (`TimeExport`'s `plan.short_days`) that NetSuite does not hold: per such day,
+    its DayTotals hours less the hours of the rows read, or less what the bills of the sheet hold that day (`held`:
+    day -> minutes) when they hold more (review, 2026-12-04: time exported before the integration user lost sight of
+    it was said left out of NetSuite)."""
     read: dict[str, Decimal] = defaultdict(Decimal)
     for entry in entries:
         read[entry.Date[:10]] += entry.Hours
@@ -300,10 +317,11 @@ def _hidden_hours(sheet: dict[str, Any], entries: list[TimeEntry], days: frozens
         day = str(total.get("Date") or "")[:10]
         if day in days:
             try:
-                hidden += max(_exact(total.get("Hours")) - read[day], Decimal(0))
+                whole = _exact(total.get("Hours"))
             except (ArithmeticError, ValueError, TypeError):
                 continue
-    return _plain(hidden)
+            hidden += min(max(whole - read[day], Decimal(0)), _beyond(whole, held.get(day, 0)))
+    return _plain(hidden.quantize(Decimal("0.000001")))
 
 
 def _plain(hours: Decimal) -> Decimal:

@@ -1,6 +1,9 @@
 """Review of 2ef99d5 (`_left_out_hours` in ctsync/reconcile/time.py): a blocked timesheet's hours left out of
 NetSuite sum every entry read, a negative one too (refused by the plan, `bad-input:hours`, never sent), so a
-negative entry cancels hours that are not in NetSuite: the left-out figure and `ctns reconcile`'s headline drop them."""
+negative entry cancels hours that are not in NetSuite: the left-out figure and `ctns reconcile`'s headline drop them.
+
+Fixed (2026-12-04; the test failed before): README, "second finance review", the second review of its diff.
+"""
 
 from __future__ import annotations
 

@@ -2,7 +2,10 @@
 blocked"): staying blocked, what the short read hides is added to the left-out figure as "not read, not in
 NetSuite" (`_hidden_hours` in reconcile/time.py, `_unread` in reconcile/expenses.py) with nothing taken off for what
 NetSuite holds of the very approval it exported whole. Nothing changed in either system since the export, yet the
-reconciliation says approved work is not in NetSuite."""
+reconciliation says approved work is not in NetSuite.
+
+Fixed (2026-12-04; the test failed before): README, "second finance review", the second review of its diff.
+"""
 
 from __future__ import annotations
 

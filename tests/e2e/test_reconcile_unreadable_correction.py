@@ -2,7 +2,10 @@
 holds the bills or the report of its earlier approval"): the fix nets a blocked sheet's figure against what NetSuite
 holds (`_left_out_hours`, `blocked_spent`) only when the sheet is read and planned. A correction ClickTime sends
 unreadable (one row the product refuses: a dead letter, `left out as a blocked sheet's is`) is still counted whole,
-by its DayTotals or TotalAmount, while the note beside it says NetSuite keeps its earlier approval's bills/report."""
+by its DayTotals or TotalAmount, while the note beside it says NetSuite keeps its earlier approval's bills/report.
+
+Fixed (2026-12-04; the test failed before): README, "second finance review", the second review of its diff.
+"""
 
 from __future__ import annotations
 
