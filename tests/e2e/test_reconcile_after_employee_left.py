@@ -25,13 +25,6 @@ from tests.e2e.test_time_export_review import World as TimeWorld
 pytestmark = pytest.mark.e2e
 
 
-def reconcile_time(world):
-    from ctsync.reconcile.time import reconcile_time as reconcile
-
-    runtime = world.session.runtime()
-    return reconcile(runtime.netsuite, runtime.clicktime, world.session.mappings, runtime.config)
-
-
 def test_time_exported_before_its_employee_left_is_not_reported_as_missing_from_netsuite(open_session):
     world = TimeWorld(open_session())
     sheet = world.sheet()
@@ -39,12 +32,12 @@ def test_time_exported_before_its_employee_left_is_not_reported_as_missing_from_
     world.approve(sheet)
     world.run()
     assert world.bill(entry) is not None
-    before = reconcile_time(world).as_report()
+    before = world.reconcile().as_report()
     assert before["ok"] and not left_out(before), before["totals"]
 
     world.ns.records.update("employee", world.employee, {"isInactive": True})  # the employee left after the export
 
-    result = reconcile_time(world).as_report()
+    result = world.reconcile().as_report()
     assert not world.causes(), "no run since: no cause is open"
     assert not left_out(result), (
         f"the 7.5 h NetSuite holds (bill {world.bill(entry)['id']}, unchanged) is reported as left out, 'approved, "

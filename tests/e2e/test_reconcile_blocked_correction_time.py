@@ -24,25 +24,18 @@ pytestmark = pytest.mark.e2e
 LAST_WEEK_OF_OCTOBER = date(2026, 10, 26)  # a Monday: the week runs into November
 
 
-def reconcile(world):
-    from ctsync.reconcile.time import reconcile_time
-
-    runtime = world.session.runtime()
-    return reconcile_time(runtime.netsuite, runtime.clicktime, world.session.mappings, runtime.config)
-
-
 def test_a_blocked_correction_leaves_out_only_the_hours_netsuite_does_not_hold(world):
     sheet = world.sheet(LAST_WEEK_OF_OCTOBER)
     world.entry(sheet, date(2026, 10, 29), "8")
     world.approve(sheet)
     world.run()
-    assert reconcile(world).ok
+    assert world.reconcile().ok
     world.ns.close_period(date(2026, 10, 29))  # October closes
     world.reapprove(sheet, lambda: world.entry(sheet, date(2026, 10, 30), "0.5"))  # a late correction
     world.run()
     assert [c.key for c in world.causes() if c.key.startswith("period-closed")], [c.key for c in world.causes()]
 
-    result = reconcile(world).as_report()
+    result = world.reconcile().as_report()
 
     blocked = Decimal(result["totals"]["blocked"].removesuffix(" h"))
     assert blocked == Decimal("0.5"), (

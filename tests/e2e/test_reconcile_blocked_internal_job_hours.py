@@ -23,13 +23,6 @@ from tests.e2e.test_time_export_review import WEEK, World, unlinked_task  # noqa
 pytestmark = pytest.mark.e2e
 
 
-def reconcile(world):
-    from ctsync.reconcile.time import reconcile_time
-
-    runtime = world.session.runtime()
-    return reconcile_time(runtime.netsuite, runtime.clicktime, world.session.mappings, runtime.config)
-
-
 def internal_job(world) -> tuple[str, str]:
     """A ClickTime job made in ClickTime (no NetSuite project), with a task: time on it stays in ClickTime."""
     client = world.ct.clients()[0]
@@ -49,7 +42,7 @@ def test_the_hours_left_out_of_a_blocked_timesheet_are_only_those_the_export_wou
     world.run()
     assert [c.key for c in world.causes() if c.key.startswith("task-unlinked")], [c.key for c in world.causes()]
 
-    result = reconcile(world).as_report()
+    result = world.reconcile().as_report()
 
     blocked = Decimal(result["totals"]["blocked"].removesuffix(" h"))
     assert blocked == Decimal(5), (

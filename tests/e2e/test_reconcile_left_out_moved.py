@@ -24,13 +24,6 @@ from tests.e2e.test_time_export_review import World as TimeWorld
 pytestmark = pytest.mark.e2e
 
 
-def reconcile_time(world):
-    from ctsync.reconcile.time import reconcile_time as reconcile
-
-    runtime = world.session.runtime()
-    return reconcile(runtime.netsuite, runtime.clicktime, world.session.mappings, runtime.config)
-
-
 def test_a_blocked_correction_moving_an_entry_to_another_day_leaves_it_out(open_session):
     world = TimeWorld(open_session())
     sheet = world.sheet()
@@ -38,7 +31,7 @@ def test_a_blocked_correction_moving_an_entry_to_another_day_leaves_it_out(open_
     world.approve(sheet)
     world.run()
     assert world.bill(entry)["tranDate"] == WEEK.isoformat()
-    assert reconcile_time(world).ok
+    assert world.reconcile().ok
 
     def correct() -> None:
         world.ct.edit_time_entry(entry, Date=(WEEK + timedelta(days=3)).isoformat())  # worked on Thursday, not Monday
@@ -49,7 +42,7 @@ def test_a_blocked_correction_moving_an_entry_to_another_day_leaves_it_out(open_
     assert [c.key for c in world.causes() if c.key.startswith("task-unlinked")], [c.key for c in world.causes()]
     assert world.bill(entry)["tranDate"] == WEEK.isoformat()  # NetSuite keeps Monday's bill
 
-    result = reconcile_time(world).as_report()
+    result = world.reconcile().as_report()
 
     blocked = Decimal(result["totals"]["blocked"].removesuffix(" h"))
     assert blocked == Decimal("8.5"), (

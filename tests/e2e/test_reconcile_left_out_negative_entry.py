@@ -18,13 +18,6 @@ from tests.e2e.test_time_export_review import WEEK, World, minutes, unlinked_tas
 pytestmark = pytest.mark.e2e
 
 
-def reconcile(world):
-    from ctsync.reconcile.time import reconcile_time
-
-    runtime = world.session.runtime()
-    return reconcile_time(runtime.netsuite, runtime.clicktime, world.session.mappings, runtime.config)
-
-
 def blocked_hours(result) -> Decimal:
     return Decimal(result["totals"]["blocked"].removesuffix(" h"))
 
@@ -38,7 +31,7 @@ def test_a_negative_entry_of_a_blocked_sheet_does_not_hide_its_hours_not_in_nets
     world.entry(sheet, WEEK, "8")
     world.approve(sheet)
     world.run()
-    assert reconcile(world).ok
+    assert world.reconcile().ok
 
     def correct() -> None:
         world.entry(sheet, WEEK + timedelta(days=1), "3", task=unlinked_task(world))
@@ -49,7 +42,7 @@ def test_a_negative_entry_of_a_blocked_sheet_does_not_hide_its_hours_not_in_nets
     world.run()
     assert {c.key.split(":")[0] for c in world.causes()} >= {"bad-input", "task-unlinked"}, world.causes()
 
-    result = reconcile(world).as_report()
+    result = world.reconcile().as_report()
 
     assert blocked_hours(result) == Decimal(3), (
         f"ctns reconcile: {left_out(result)!r} left out; the 3 h on {WEEK + timedelta(days=1)} are not in NetSuite "

@@ -20,13 +20,6 @@ from tests.e2e.test_time_export_review import WEEK, World, minutes, unlinked_tas
 pytestmark = pytest.mark.e2e
 
 
-def reconcile(world):
-    from ctsync.reconcile.time import reconcile_time
-
-    runtime = world.session.runtime()
-    return reconcile_time(runtime.netsuite, runtime.clicktime, world.session.mappings, runtime.config)
-
-
 def test_a_blocked_sheet_leaves_out_no_hours_of_a_day_netsuite_holds_whole(world):
     sheet = world.sheet()
     a = world.entry(sheet, WEEK, "0.125")
@@ -34,13 +27,13 @@ def test_a_blocked_sheet_leaves_out_no_hours_of_a_day_netsuite_holds_whole(world
     world.approve(sheet)
     world.run()
     assert sorted([minutes(world.bill(a)), minutes(world.bill(b))]) == [7, 8]
-    assert reconcile(world).ok
+    assert world.reconcile().ok
     # a correction NetSuite cannot take: time on a task linked to no NetSuite task blocks the sheet
     world.reapprove(sheet, lambda: world.entry(sheet, WEEK + timedelta(days=1), "3", task=unlinked_task(world)))
     world.run()
     assert [c.key for c in world.causes() if c.key.startswith("task-unlinked")], [c.key for c in world.causes()]
 
-    result = reconcile(world).as_report()
+    result = world.reconcile().as_report()
 
     blocked = Decimal(result["totals"]["blocked"].removesuffix(" h"))
     assert blocked == Decimal(3), (

@@ -23,13 +23,6 @@ from tests.e2e.test_time_export_third_review import hide as hide_entries
 pytestmark = pytest.mark.e2e
 
 
-def reconcile_time(world):
-    from ctsync.reconcile.time import reconcile_time as reconcile
-
-    runtime = world.session.runtime()
-    return reconcile(runtime.netsuite, runtime.clicktime, world.session.mappings, runtime.config)
-
-
 def test_an_exported_expense_sheet_read_short_is_not_said_left_out_of_netsuite(open_session, monkeypatch):
     world = ExpenseWorld(open_session())
     sheet = world.sheet()
@@ -58,10 +51,10 @@ def test_an_exported_timesheet_read_short_is_not_said_left_out_of_netsuite(open_
     world.approve(sheet)
     world.run()
     assert world.bill(unseen) is not None
-    assert reconcile_time(world).ok
+    assert world.reconcile().ok
     hide_entries(monkeypatch, unseen)  # the integration user no longer sees one entry: nothing changed anywhere
 
-    result = reconcile_time(world).as_report()
+    result = world.reconcile().as_report()
 
     assert not left_out(result), (
         f"ctns reconcile says {left_out(result)!r} left out, 'approved, not in NetSuite'; NetSuite holds bill "

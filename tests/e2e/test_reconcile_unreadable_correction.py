@@ -22,20 +22,13 @@ from tests.e2e.test_time_export_review import World as TimeWorld
 pytestmark = pytest.mark.e2e
 
 
-def reconcile_time(world):
-    from ctsync.reconcile.time import reconcile_time as reconcile
-
-    runtime = world.session.runtime()
-    return reconcile(runtime.netsuite, runtime.clicktime, world.session.mappings, runtime.config)
-
-
 def test_an_unreadable_time_correction_leaves_out_only_what_netsuite_does_not_hold(open_session):
     world = TimeWorld(open_session())
     sheet = world.sheet()
     world.entry(sheet, WEEK, "8")
     world.approve(sheet)
     world.run()
-    assert reconcile_time(world).ok
+    assert world.reconcile().ok
 
     def correct() -> None:
         odd = world.entry(sheet, WEEK + timedelta(days=1), "2")
@@ -44,7 +37,7 @@ def test_an_unreadable_time_correction_leaves_out_only_what_netsuite_does_not_ho
     world.reapprove(sheet, correct)
     world.run()
 
-    result = reconcile_time(world).as_report()
+    result = world.reconcile().as_report()
 
     assert Decimal(result["totals"]["blocked"].removesuffix(" h")) == Decimal(2), (
         f"ctns reconcile says {left_out(result)!r} not in NetSuite; NetSuite holds the 8 h of {WEEK} "

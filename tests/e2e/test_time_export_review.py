@@ -71,6 +71,13 @@ class World(SheetWorld):
     def act(self, sheet: str, action: str) -> None:
         self.ct.timesheet_action(sheet, action)
 
+    def reconcile(self):
+        """`ctns reconcile time` on this world, as a Reconciliation."""
+        from ctsync.reconcile.time import reconcile_time
+
+        runtime = self.session.runtime()
+        return reconcile_time(runtime.netsuite, runtime.clicktime, self.session.mappings, runtime.config)
+
     def bill(self, entry_id: str) -> dict[str, Any] | None:
         found = [b for b in self.ns.records.all("timeBill") if b.get("externalId") == external_id(entry_id)]
         assert len(found) <= 1
