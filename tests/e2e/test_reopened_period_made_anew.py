@@ -32,3 +32,6 @@ def test_a_report_deleted_in_netsuite_is_made_anew_in_its_reopened_month(world_f
         f"report {now['id']}, made anew for a sheet dated {OCTOBER_DAY} while October is open, was posted to "
         f"{period_name(world, now)} with memo {now.get('memo')!r}"
     )
+    said = world.said(result)
+    assert "which is open again: made anew in that period" in said and "on_closed_period" not in said, said
+    assert "is closed" not in (now.get("memo") or ""), now.get("memo")

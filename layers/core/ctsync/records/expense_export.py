@@ -520,11 +520,12 @@ class ExpenseExport(SheetExport):
         plan = self.plan(sheet, items, exported=exported, posted_to=self.posted_to(mapping))
         kept = plan.into_closed_period or plan.kept_out_of_reopened
         if exported and kept and not self._report_exists(mapping.target_id):  # type: ignore[union-attr]
-            closed = "after its period closed" if plan.into_closed_period else "after it was posted to another period"
+            closed = plan.into_closed_period
             plan = self.plan(sheet, items)
-            plan.made_anew = (
-                f"expense report {mapping.target_id} was deleted in NetSuite {closed}: "  # type: ignore[union-attr]
-                "made anew as a first export is (accounting.on_closed_period)"
+            plan.made_anew = f"expense report {mapping.target_id} was deleted in NetSuite " + (  # type: ignore[union-attr]
+                "after its period closed: made anew as a first export is (accounting.on_closed_period)"
+                if closed
+                else "after it was posted out of its date's period, which is open again: made anew in that period"
             )
             plan.notes.append(f"expense sheet {sheet.ID}: {plan.made_anew}")
         return plan
