@@ -1,6 +1,7 @@
 """Review 16 of the NetSuite -> ClickTime projects and tasks syncs: each test named a defect a project accountant or
 implementation engineer would hit, ranked by severity (most severe first). 1 and 2 are fixed (a target deleted in
-ClickTime is made anew: `records.targets.upsert_target`); 3 to 5 are not, and are marked xfail with the reason."""
+ClickTime is made anew: `records.targets.upsert_target`), and so is 4 (numbers or titles swapped: `_vacated`, 2026-12-04);
+3 and 5 are not, and are marked xfail with the reason."""
 
 from __future__ import annotations
 
@@ -115,18 +116,13 @@ def test_two_sibling_tasks_with_the_same_title_in_one_project_both_reach_clickti
 
 
 # -- 4. LOW / MEDIUM ---------------------------------------------------------------------------------------------
-@pytest.mark.xfail(
-    strict=True,
-    reason="not fixed: a swap needs one job parked on a temporary JobNumber across two records' locks, which the per-record upsert does not do; found by review 16",
-)
-def test_two_projects_that_swap_numbers_keep_both_jobs_stuck_with_the_old_numbers(session):
+def test_two_projects_that_swap_numbers_end_with_each_others_numbers_in_one_run(session):
     """An accountant fixes two projects numbered the wrong way round (A <-> B, via a temporary number, as NetSuite
-    requires unique entity IDs). Each job's PATCH asks for the JobNumber the other job still holds, so ClickTime
-    refuses both ("JobNumber ... is already in use": JobNumber is a business key, clicktime-api.md §3.1/§3.13).
-    Both are dead-lettered; a redrive repeats the same deadlock for ever, and the ClickTime jobs keep the wrong
-    numbers (time is then exported against the wrong project number in people's eyes). Expected: a collision
-    with another of *our* jobs is resolved (e.g. park the other job on a temporary number, or update in an order
-    that frees numbers first). Found by review 16; not fixed."""
+    requires unique entity IDs). Each job's PATCH asks for the JobNumber the other job still holds, and ClickTime
+    refuses it ("JobNumber ... is already in use": JobNumber is a business key, clicktime-api.md §3.1/§3.13).
+    Found by review 16: both were retried, then dead-lettered, and a redrive met the same deadlock for ever, the jobs
+    keeping the wrong numbers. Now the first update moves the other job (whose project no longer has that number)
+    onto a placeholder number and takes the number; the other project's own update then takes the freed one."""
     netsuite = session.simulators.netsuite.records
     run(session, "projects")
     a, b = sorted(open_projects(session)[:2], key=lambda p: int(p.id))
@@ -135,10 +131,35 @@ def test_two_projects_that_swap_numbers_keep_both_jobs_stuck_with_the_old_number
     netsuite.update("job", a.id, {"entityId": b_num})
     netsuite.update("job", b.id, {"entityId": a_num})
 
-    run(session, "projects")
-    session.runner.redrive("projects")
+    result = run(session, "projects")
 
+    assert result.failures == []
     assert (_job(session, a.id)["JobNumber"], _job(session, b.id)["JobNumber"]) == (b_num, a_num)
+    again = run(session, "projects")
+    assert again.failures == [] and again.netsuite_writes == [] and again.clicktime_writes == []
+
+
+def test_two_sibling_tasks_that_swap_titles_end_with_each_others_names_in_one_run(session):
+    """A project manager reorders two phases by swapping their titles ('Design' <-> 'Build'). Each ClickTime task's
+    PATCH asks for the name the other task still holds, which the simulator refuses (task names unique, UNVERIFIED in
+    clicktime-api.md): as two projects swapping numbers did, both waited for each other and were dead-lettered. The
+    first update moves the other task (whose NetSuite task no longer has that title) onto a placeholder name."""
+    netsuite = session.simulators.netsuite.records
+    project_id, _ = _project_with_tasks(session)
+    fields = {"project": {"id": project_id}, "status": {"id": "NOTSTART"}}
+    design = netsuite.add("projectTask", {**fields, "title": "Phase Alpha"})
+    build = netsuite.add("projectTask", {**fields, "title": "Phase Omega"})
+    run(session, "projects", "tasks")
+
+    netsuite.update("projectTask", design, {"title": "Phase Omega"})
+    netsuite.update("projectTask", build, {"title": "Phase Alpha"})
+    result = run(session, "projects", "tasks")
+
+    assert result.failures == []
+    synced = tasks_by_source(session)
+    assert [t["Name"].split(" · ")[-1] for t in synced[design] + synced[build]] == ["Phase Omega", "Phase Alpha"]
+    again = run(session, "projects", "tasks")
+    assert again.failures == [] and again.netsuite_writes == [] and again.clicktime_writes == []
 
 
 # -- 5. LOW ------------------------------------------------------------------------------------------------------

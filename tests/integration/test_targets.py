@@ -640,6 +640,84 @@ def test_a_held_refusal_without_a_field_is_keyed_and_fixed_without_one(store) ->
     )
 
 
+class VacatingOps(TakenOps):
+    """`TakenOps` whose `vacate` answers `moves` (or raises `vacate_error`), recording each call and whether the
+    holder's lock was held by this attempt while it ran; a moved holder frees the number, so the retry passes."""
+
+    def __init__(self, store: MappingStore, *, moves: bool = True, refuses_again: bool = False, **kwargs: Any):
+        super().__init__(refusal(), HELD_BY_102, **kwargs)
+        self.store, self.moves, self.refuses_again = store, moves, refuses_again
+        self.vacate_error: Exception | None = None
+        self.vacated: list[tuple[dict[str, Any], str, str, str | None]] = []
+
+    def update(self, target_id: str, payload: dict[str, Any], before: Mapping | None) -> None:
+        self.calls.append(("update", target_id, payload, before.target_id if before else None))
+        if target_id == "job-1" and (self.refuses_again or not self.vacated):
+            raise self.refused
+
+    def vacate(self, payload: dict[str, Any], holder_id: str, target_id: str) -> bool:
+        item = self.store._table.get_item(Key={"pk": f"MAP#{KIND}#{holder_id}", "sk": "MAP"}).get("Item", {})
+        self.vacated.append((payload, holder_id, target_id, item.get("lock_owner")))
+        if self.vacate_error is not None:
+            raise self.vacate_error
+        return self.moves
+
+    def ops(self) -> TargetOps:
+        return replace(super().ops(), vacate=self.vacate)
+
+
+def test_an_update_refused_for_a_number_whose_holder_no_longer_has_it_moves_the_holder_aside_and_takes_it(store):
+    """Two projects swapping numbers (101 P-1 -> P-2, 102 P-2 -> P-1): 101's update is refused, job-2 (102's) is
+    moved aside under 102's lock, and 101's update is sent again at once. 102's mapping loses its hash, so its own
+    message writes job-2 whole (the number moved aside is not what 102's payload holds)."""
+    synced(store, "101", "job-1")
+    synced(store, "102", "job-2")
+    ops = VacatingOps(store)
+
+    applied = apply(store, ops, MOVED, V2, owner="run-2:101")
+
+    assert (applied.action, applied.target_id) == ("updated", "job-1")
+    assert ops.vacated == [(MOVED, "102", "job-2", "run-2:101:vacate")]
+    assert [c[:2] for c in ops.calls] == [("update", "job-1"), ("update", "job-1")]
+    assert store.get(KIND, "101").source_version == V2
+    holder = store.get(KIND, "102")
+    assert (holder.target_id, holder.content_hash, holder.source_version) == ("job-2", "", V1)
+    probe = store.lock(KIND, "102", owner="probe")  # released
+    store.release(probe)
+    assert not locked_by_someone(store)
+    own = RecordingOps(new_id="job-2")
+    mine = upsert_target(store, own.ops(), source_id="102", version=V2, payload=PAYLOAD, owner="run-2:102")
+    assert (mine.action, own.names()) == ("updated", ["update"])  # even a payload as before is written again
+
+
+@pytest.mark.parametrize("way", ["still has it", "busy", "move failed", "refused again"])
+def test_an_update_refused_for_a_number_whose_holder_cannot_be_moved_aside_is_held(store, way) -> None:
+    """The holder's source still has the number (it is the holder's by right), its own worker holds its lock (it is
+    at it), the move itself is refused, or the update is refused again after the move: `number_held`, tried again
+    later, the holder's mapping as it was and its lock free; the move is tried at most once per attempt."""
+    synced(store, "101", "job-1")
+    synced(store, "102", "job-2")
+    before = store.get(KIND, "102")
+    ops = VacatingOps(store, moves=way != "still has it", refuses_again=way == "refused again")
+    if way == "move failed":
+        ops.vacate_error = ClickTimeValidationError(400, "JobNumber is too long", field="JobNumber")
+    busy = store.lock(KIND, "102", owner="run-2:102") if way == "busy" else None
+
+    with pytest.raises(TransientError) as raised:
+        apply(store, ops, MOVED, V2, owner="run-2:101")
+
+    assert raised.value.code == "CLICKTIME_NUMBER_HELD"
+    assert len(ops.vacated) == (0 if way == "busy" else 1)
+    if busy is not None:
+        store.release(busy)
+    after = store.get(KIND, "102")
+    expected_hash = "" if way == "refused again" else before.content_hash
+    assert (after.target_id, after.content_hash, after.source_version) == ("job-2", expected_hash, V1)
+    probe = store.lock(KIND, "102", owner="probe")  # nobody holds it
+    store.release(probe)
+    assert not locked_by_someone(store)
+
+
 @pytest.mark.parametrize("holder", ["made by hand", "retired"])
 def test_an_update_refused_for_a_number_no_live_synced_record_holds_needs_a_person(store, holder) -> None:
     """No message will free it: a record made in ClickTime, or the target of a record deleted in NetSuite (its

@@ -12,7 +12,7 @@ from ctsync.records import targets
 
 
 def test_a_held_update_dead_lettered_after_its_retries_names_a_fix():
-    """A swap (A P-1 -> P-2, B P-2 -> P-1), or a sibling task of the same title: `number_held` is retried until
+    """A swap whose holder cannot be moved aside (no `vacate` here), or a sibling task of the same title: `number_held` is retried until
     MaxReceiveCount, then the worker dead-letters it with `getattr(error, "fix", "")`: an empty fix."""
 
     def update(*_):
@@ -30,6 +30,6 @@ def test_a_held_update_dead_lettered_after_its_retries_names_a_fix():
     before = SimpleNamespace(target_id="J1", source_id="A", deleted=False)
     mappings = SimpleNamespace(by_target=lambda _k, _t: SimpleNamespace(source_id="B", deleted=False))
     with pytest.raises(TransientError) as caught:
-        targets._updated_unless_gone(mappings, ops, before, {})
+        targets._updated_unless_gone(mappings, ops, before, {}, "run-1:A")
     assert getattr(caught.value, "fix", ""), "dead-lettered (gave-up) with no fix"
     assert "give one of them another JobNumber" in caught.value.fix and "B" in caught.value.fix

@@ -30,6 +30,7 @@ from ctsync.records.targets import (
     content_hash,
     described_holder,
     holder_text,
+    moving_aside,
     retire,
     upsert_target,
 )
@@ -218,7 +219,7 @@ class ProjectSync:
         project = snapshot_as(ProjectSnapshot, message)
         problems = []
         job = _held_by_another(self._number_holders("jobs"), project.number, project.id)
-        if job is not None:
+        if job is not None and not self._gives_up(job.AccountingPackageID, project.number):
             problems.append(
                 holder_text("job", job.ID, job.Name, "JobNumber", job.JobNumber, job.AccountingPackageID)
                 + f": set its Accounting Package ID to {project.id} if it stands for this project, else renumber one"
@@ -234,6 +235,14 @@ class ProjectSync:
                 " for that customer, else renumber one"
             )
         return problems
+
+    def _gives_up(self, holder_id: str | None, number: str) -> bool:
+        """Whether the NetSuite project `holder_id` (whose job holds `number`) has another number now: the run moves
+        its job aside (`records.targets._vacated`), or its own message frees the number. One read per holder."""
+        if not holder_id:
+            return False
+        holder = self.current_change(holder_id)
+        return holder is not None and _number_of(holder).casefold() != number.casefold()
 
     def _number_holders(self, what: str) -> dict[str, list[Any]]:
         """ClickTime's jobs by JobNumber (or clients by ClientNumber), case-blind, read once."""
@@ -332,6 +341,14 @@ class ProjectSync:
         def update(job_id: str, payload: dict[str, Any], _before: object) -> None:
             clicktime.update_job(job_id, payload)
 
+        def vacate(_payload: dict[str, Any], holder_id: str, job_id: str) -> bool:
+            # The job of another project holds this project's new number: moved aside only when that project no
+            # longer has the number in NetSuite (renumbered, its own message due), else it is the holder's by right.
+            if not self._gives_up(holder_id, project.number):
+                return False
+            clicktime.update_job(job_id, {"JobNumber": moving_aside(project.number)})
+            return True
+
         def settle(job_id: str, _payload: dict[str, Any], before: Mapping | None, _created: bool) -> Settled:
             return self.write_back.settle(
                 project.id,
@@ -354,6 +371,7 @@ class ProjectSync:
             system="ClickTime",
             taken_by=lambda _payload: described_holder("job", "JobNumber", project.number, project.id, clicktime.jobs),
             adopt_by=f"its Accounting Package ID to {project.id} (NetSuite project {project.number})",
+            vacate=vacate,
         )
 
     def _deactivate_deleted(self, message: WorkMessage) -> Outcome:
@@ -434,6 +452,10 @@ def adoptions(records: Iterable[Any], kind: str) -> list[Change]:
         Change(source_id=source_id, version=now, op="adopt", snapshot={"kind": kind, "target_id": record.ID})
         for source_id, record in sorted(chosen.items(), key=lambda item: int(item[0]))
     ]
+
+
+def _number_of(project: Change) -> str:
+    return ProjectSnapshot.model_validate(project.snapshot).number
 
 
 def _held_by_another(holders: dict[str, list[Any]], number: str, source_id: str) -> Any | None:

@@ -12,8 +12,10 @@ The rules, in order:
    refused because another worker made the same record meanwhile adopts that record; a target the target system
    says is not found on update (`TargetNotFound` for its own path: a person deleted it there) is gone, so it is
    looked for and, not found, created anew, and followed up as a new target (rule 5 with no mapping before); an
-   update refused for a unique value (a number, a task name) the target of another source record holds is retried
-   later, since that record's own message may free it (`number_held`), and one held otherwise is `number_taken`;
+   update refused for a unique value (a number, a task name) the target of another source record holds is tried
+   again at once after that target is moved onto a placeholder when its own source no longer has the value (two
+   records swapping numbers would otherwise wait for each other for ever: `_vacated`), else later, since that
+   record's own message may free it (`number_held`); one held otherwise is `number_taken`;
 5. a follow-up step (`settle`: linking a task to its job, writing the ID back into NetSuite) runs after the
    target exists; if it fails for a target just created, the mapping is recorded first (empty hash), so the
    target is known and the retry brings it up to date instead of creating another;
@@ -37,7 +39,7 @@ from ctsync import unsettled
 from ctsync.clicktime.errors import ClickTimeAlreadyExists, ClickTimeOutcomeUnknown
 from ctsync.errors import NeedsAttention, SyncError, TargetNotFound, TransientError, cause_part
 from ctsync.observability import logger
-from ctsync.state import Lock, Mapping, MappingStore
+from ctsync.state import Lock, Mapping, MappingStore, RecordBusy
 from ctsync.timeutil import parse_instant, utc_now
 
 # How long a worker waits for another one writing the same record (two projects of one new customer), before
@@ -85,6 +87,9 @@ class TargetOps:
     taken_by: Callable[[Payload], Holder | None] | None = None
     # What a person sets on such a record so that `find` accepts it (the next run adopts it): named in the fix
     adopt_by: str = ""
+    # (payload, holder's source ID, holder's target ID) -> whether the holder's source, read now, no longer has the unique
+    # value an update was refused for, in which case its target has been moved onto a placeholder (`_vacated`).
+    vacate: Callable[[Payload, str, str], bool] | None = None
 
 
 @dataclass(frozen=True)
@@ -166,7 +171,7 @@ def upsert_target(
                 action, target = "unchanged", before.target_id
             elif before is not None:
                 action, target = "updated", before.target_id
-                if not _updated_unless_gone(mappings, ops, before, payload):
+                if not _updated_unless_gone(mappings, ops, before, payload, lock.owner):
                     # Deleted in the target system (by a person there): found if someone made it again, else made
                     # anew; what was in doubt about the old target no longer matters.
                     target, action, _ = _find_or_create(lock, ops, payload, look=True)
@@ -230,23 +235,70 @@ def _confirm_under_lock(
     return Applied("unchanged", mapping.target_id, mapping)
 
 
-def _updated_unless_gone(mappings: MappingStore, ops: TargetOps, before: Mapping, payload: Payload) -> bool:
+def _updated_unless_gone(mappings: MappingStore, ops: TargetOps, before: Mapping, payload: Payload, owner: str) -> bool:
     """Update the mapped target; False when the target system says that target is not found (deleted there). An
-    update refused for a unique value another record holds is `number_held` or `number_taken`."""
-    try:
-        ops.update(before.target_id, payload, before)
-    except TargetNotFound as error:
-        if not _gone(error, ops.path, before.target_id):
-            raise
+    update refused for a unique value another of our records' target holds is tried once more after that target is
+    moved off it (`_vacated`), else it is `number_held`; one held by a record of no source is `number_taken`."""
+    vacated = False
+    while True:
+        try:
+            ops.update(before.target_id, payload, before)
+        except TargetNotFound as error:
+            if not _gone(error, ops.path, before.target_id):
+                raise
+            return False
+        except ClickTimeAlreadyExists as refused:
+            holder = ops.taken_by(payload) if ops.taken_by else None
+            if holder is None:
+                raise
+            held = mappings.by_target(ops.kind, holder.target_id)
+            if held is not None and not held.deleted and held.source_id != before.source_id:
+                if not vacated and _vacated(mappings, ops, payload, held, owner):
+                    vacated = True
+                    continue
+                raise number_held(refused, holder, held.source_id, ops) from refused
+            raise number_taken(refused, holder, ops, updating=True) from refused
+        return True
+
+
+def _vacated(mappings: MappingStore, ops: TargetOps, payload: Payload, held: Mapping, owner: str) -> bool:
+    """Move another of our records' target off a unique value its own source no longer has (`ops.vacate`), under
+    that record's lock, so that the update refused for it can take it. Two projects that swap numbers (A P-1 -> P-2,
+    B P-2 -> P-1) each want what the other's job holds: waiting for the other's own message, as `number_held` does,
+    deadlocks. The holder's mapping loses its content hash, so its own message (due: its source changed) writes its
+    target whole. False, and nothing moved, when the holder is busy (its own worker is at it), its source still has
+    the value, or the move fails."""
+    if ops.vacate is None:
         return False
-    except ClickTimeAlreadyExists as refused:
-        holder = ops.taken_by(payload) if ops.taken_by else None
-        if holder is None:
-            raise
-        held = mappings.by_target(ops.kind, holder.target_id)
-        if held is not None and not held.deleted and held.source_id != before.source_id:
-            raise number_held(refused, holder, held.source_id, ops) from refused
-        raise number_taken(refused, holder, ops, updating=True) from refused
+    try:
+        lock = mappings.lock(ops.kind, held.source_id, f"{owner}:vacate")
+    except RecordBusy:
+        return False
+    mapping = lock.mapping
+    try:
+        if mapping is None or mapping.deleted or mapping.target_id != held.target_id:
+            mappings.release(lock)
+            return False
+        with unsettled.watching() as writes, _doubts_kept_on_failure(mappings, lock, writes, ops.path):
+            moved = ops.vacate(payload, held.source_id, held.target_id)
+    except SyncError as error:
+        mappings.release(lock)  # (a no-op when the doubts were kept: that commit freed it)
+        logger.warning(
+            f"{ops.kind} {held.source_id}: its {ops.system} record {held.target_id} could not be moved off a value "
+            f"another record wants ({type(error).__name__}: {error})",
+            extra={"kind": ops.kind, "source_id": held.source_id, "target_id": held.target_id},
+        )
+        return False
+    if not moved:
+        mappings.release(lock)
+        return False
+    details = _followed(mappings, ops.kind, held.source_id, mapping.details, writes, ops.path, held.target_id)
+    mappings.commit(lock, mapping.model_copy(update={"content_hash": "", "details": details}))
+    logger.info(
+        f"{ops.kind} {held.source_id}: its {ops.system} record {held.target_id} held a value its NetSuite record no "
+        "longer has and another record wants: moved onto a placeholder until its own change is written",
+        extra={"kind": ops.kind, "source_id": held.source_id, "target_id": held.target_id},
+    )
     return True
 
 
@@ -292,6 +344,12 @@ def _find_or_create(lock: Lock, ops: TargetOps, payload: Payload, *, look: bool 
     return created, "created", ""
 
 
+def moving_aside(value: str) -> str:
+    """The placeholder a target takes while a unique value it holds moves to another record (`_vacated`): unique as
+    the value is, and saying what it is to a person who sees it before the holder's own change is written."""
+    return f"{value} (moving)"
+
+
 NUMBER_TAKEN = "clicktime-number-taken"  # the cause of a create refused for a unique value another record holds
 
 
@@ -326,8 +384,9 @@ def number_taken(
 def number_held(refused: ClickTimeAlreadyExists, holder: Holder, source_id: str, ops: TargetOps) -> TransientError:
     """The refusal of an update whose unique value the target of another source record holds (numbers shifted in a
     chain: B P-2 -> P-3, then A P-1 -> P-2, and A's message came first): that record's own message frees it, so the
-    update is tried again later (a retry, not a dead letter at once). Two records that swap values still deadlock:
-    the retries run out and the last one is dead-lettered naming the holder."""
+    update is tried again later (a retry, not a dead letter at once). Two records that swap values are resolved by
+    `_vacated` first; should the holder be busy or the move fail every time, the retries run out and the last one is
+    dead-lettered naming the holder."""
     error = TransientError(
         f"{refused.message}: {holder.text}, the {ops.kind.replace('_', ' ')} of NetSuite record {source_id}; "
         "tried again once that record's own change frees it",

@@ -41,6 +41,7 @@ from ctsync.records.targets import (
     content_hash,
     described_holder,
     holder_text,
+    moving_aside,
     retire,
     upsert_target,
 )
@@ -338,12 +339,24 @@ class TaskSync:
         if not holders or any(held.AccountingPackageID == task.id for held in holders):
             return []
         held = holders[0]
+        if self._gives_up(held.AccountingPackageID, name):
+            return []
         code = self._settings.task_code_template.format(task_id=task.id)
         return [
             holder_text("task", held.ID, held.Name, "Name", held.Name, held.AccountingPackageID)
             + f": set its Task Code to {code} and its Accounting Package ID to {task.id} if it stands for this task,"
             " else rename one"
         ]
+
+    def _gives_up(self, holder_id: str | None, name: str) -> bool:
+        """Whether the NetSuite task `holder_id` (whose ClickTime task holds `name`) would be named otherwise now: the
+        run moves its task aside (`records.targets._vacated`), or its own message frees the name. Three reads."""
+        holder = self.current_change(holder_id) if holder_id else None
+        if holder is None:
+            return False
+        task = TaskSnapshot.model_validate(holder.snapshot)
+        project = ProjectSnapshot.model_validate(task.project) if task.project else None
+        return task_name(task, project, self._settings).casefold() != name.casefold()
 
     def apply(self, message: WorkMessage) -> Outcome:
         owner = f"{message.run_id}:{message.source_id}"
@@ -436,6 +449,15 @@ class TaskSync:
                 task_id, payload, previous_job=previous_job or None, run_id=message.run_id, links_unchanged=unmoved
             )
 
+        def vacate(payload: dict[str, Any], holder_id: str, task_id: str) -> bool:
+            # Another task's ClickTime task holds this task's new name: moved aside only when that NetSuite task's
+            # own name is another now (titles swapped, its own message due), else the name is the holder's by right.
+            wanted = payload["fields"].get("Name", "")
+            if not wanted or not self._gives_up(holder_id, wanted):
+                return False
+            clicktime.update_task(task_id, {"Name": moving_aside(wanted)})
+            return True
+
         def settle(task_id: str, payload: dict[str, Any], before: Mapping | None, created: bool) -> Settled:
             # A task just created needs its link (a new task has none: nothing to read); one adopted without
             # a mapping may be linked already. If linking fails, the task's mapping is recorded before the error
@@ -466,6 +488,7 @@ class TaskSync:
             ),
             # `find` looks by the written-back ID, then by the task code, and accepts only this task's ID
             adopt_by=f"its Task Code to {code} and its Accounting Package ID to {task.id}",
+            vacate=vacate,
         )
 
     def _note_unrestricted(self, run_id: str) -> bool:
