@@ -26,7 +26,7 @@ from typing import Any
 
 from ctsync.config import SyncConfig
 from ctsync.errors import ConfigurationError, NeedsAttention
-from ctsync.records.projects import ProjectSnapshot, is_open
+from ctsync.records.projects import ProjectSnapshot, is_open, no_customer
 from ctsync.records.tasks import COMPLETE, TaskSnapshot
 from ctsync.runtime import Environment, Runtime
 from ctsync.state import Mapping
@@ -149,7 +149,7 @@ def _judge_project(change: Change, mapping: Mapping | None, unchanged: bool, con
     if mapping is None and not open_:
         return "skip", "not open in NetSuite and never synced"
     if project.customer is None:
-        return "fail", f"project {project.number} has no customer; a ClickTime job needs a client (field parent)"
+        return "fail", f"{no_customer(project)} (field parent)"
     if mapping is None:
         return "create", "a ClickTime job (and its client, if new), then its ID written back"
     if unchanged:

@@ -69,17 +69,24 @@ def columns(settings: ProjectSyncSettings) -> str:
 
 # The project's customer comes in the same read (one SuiteQL page per thousand projects, not two), and a customer
 # modified in the window makes its projects changes of that read too: the client is kept in step through them.
-CUSTOMER_JOIN = "LEFT OUTER JOIN customer c ON j.parent = c.id"
+# A project's parent is its customer, or a project (a sub-project, "Acme : Website : Phase 2"): then the customer is
+# that project's, up to `SUBPROJECT_LEVELS` projects up. (Customers and projects share NetSuite's entity IDs, so a
+# parent that is a customer joins no project.)
+SUBPROJECT_LEVELS = 2
+CUSTOMER_JOIN = (
+    "LEFT OUTER JOIN job p1 ON j.parent = p1.id LEFT OUTER JOIN job p2 ON p1.parent = p2.id "
+    "LEFT OUTER JOIN customer c ON c.id = NVL(p2.parent, NVL(p1.parent, j.parent))"
+)
 CUSTOMER_COLUMNS = (
-    "c.entityid AS customernumber, c.companyname AS customername, c.isinactive AS customerinactive, "
-    + local_timestamp_column("c.lastmodifieddate", "customerlastmodified")
+    "c.id AS customerid, c.entityid AS customernumber, c.companyname AS customername, "
+    "c.isinactive AS customerinactive, " + local_timestamp_column("c.lastmodifieddate", "customerlastmodified")
 )
 
 
 def customer_of(row: dict[str, Any], zone: str | None = None) -> CustomerSnapshot | None:
     """The customer a joined row carries; None when the parent is not a customer (or there is none). `zone`: the
     zone SuiteQL writes times in, to read the customer's version (without it, or without the column, None)."""
-    parent = row.get("parent")
+    parent = row.get("customerid") or row.get("parent")  # (rows read before the customer's own ID was a column)
     if not parent or not (row.get("customernumber") or row.get("customername")):
         return None
     modified = row.get("customerlastmodified")
@@ -95,7 +102,7 @@ def customer_of(row: dict[str, Any], zone: str | None = None) -> CustomerSnapsho
 def snapshot_from_row(
     row: dict[str, Any], customers: dict[str, CustomerSnapshot] | None = None, zone: str | None = None
 ) -> ProjectSnapshot:
-    customer_id = row.get("parent")
+    customer_id = row.get("customerid") or row.get("parent")
     customer = customers.get(str(customer_id)) if customers is not None and customer_id else customer_of(row, zone)
     return ProjectSnapshot(
         id=str(row["id"]),
@@ -112,6 +119,14 @@ def snapshot_from_row(
 
 
 NEVER_SYNCED = "not open in NetSuite and never synced"
+
+
+def no_customer(project: ProjectSnapshot) -> str:
+    """Why a project gets no job: the reason its dead letter (and `ctns plan`) gives."""
+    return (
+        f"project {project.number} has no customer (its parent is no customer, nor a project of one up to "
+        f"{SUBPROJECT_LEVELS} levels up); a ClickTime job needs a client"
+    )
 
 
 def is_open(project: ProjectSnapshot, settings: ProjectSyncSettings) -> bool:
@@ -170,7 +185,7 @@ class ProjectSync:
             adopter=self._adoptions,
             adopt_when=settings.adopt_existing,
             joins=CUSTOMER_JOIN,
-            parents_modified=("c",),
+            parents_modified=("c", "p1", "p2"),  # a parent project moved to another customer moves its sub-projects
         )
 
     @property
@@ -279,7 +294,7 @@ class ProjectSync:
                 # since must not fail again on the data it carried.
                 return Outcome("skipped", mapping.target_id, f"stale: {version.isoformat()} is older than applied")
             raise BadInput(
-                f"project {project.number} has no customer; a ClickTime job needs a client",
+                no_customer(project),
                 field="parent",
                 value=None,
                 cause="project-without-customer",
