@@ -50,8 +50,8 @@ def read_json(path: str | Path, what: str, *, secret: bool = False) -> dict[str,
         raise CliError(
             f"{what} {file} is not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})"
         ) from None
-    except RecursionError:
-        raise CliError(f"{what} {file} is nested too deeply to be read (is it the right file?)") from None
+    except jsonutil.Unreadable as error:
+        raise CliError(f"{what} {file} {error} (is it the right file?)") from None
     if secret:
         remember_secrets_in(document)
     if not isinstance(document, dict):

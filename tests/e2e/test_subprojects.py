@@ -82,8 +82,9 @@ def test_a_sub_sub_project_gets_its_top_customers_client_and_one_deeper_is_repor
     assert lowest not in jobs
     (failure,) = result.failures
     assert failure["source_id"] == lowest
-    assert "P-SUB-2-1-1 has no customer (its parent is no customer, nor a project of one up to 2 levels" in (
-        failure["reason"]
+    assert (
+        "P-SUB-2-1-1 has no customer (its parent is no customer, nor a project of one up to 2 levels"
+        in (failure["reason"])
     )
 
 

@@ -9,7 +9,12 @@ from typing import Any
 
 
 def loads(text: str | bytes) -> Any:
-    return json.loads(text, parse_float=Decimal)
+    """JSON text (an API's answer), its fractions as Decimal. Every way it cannot be read is a ValueError, which the
+    clients take for a malformed answer: nested too deeply for the parser included (a RecursionError otherwise)."""
+    try:
+        return json.loads(text, parse_float=Decimal)
+    except RecursionError:
+        raise ValueError("the JSON is nested too deeply to be read") from None
 
 
 class KeyTwice(ValueError):
@@ -30,11 +35,24 @@ def _keys_once(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return document
 
 
+class Unreadable(ValueError):
+    """JSON text that cannot be read whole though it may be well formed: nested too deeply for the parser, or a
+    number longer than Python converts (4,300 digits). Its message says which, never the text."""
+
+
 def load_document(text: str | bytes) -> Any:
     """A JSON document a person wrote (a config, a secret), its objects' keys each given once (`KeyTwice`); numbers
-    as `json` reads them (the config's models take floats and validate them). Raises json.JSONDecodeError (a
-    ValueError) for text that is not JSON."""
-    return json.loads(text, object_pairs_hook=_keys_once)
+    as `json` reads them (the config's models take floats and validate them). Raises json.JSONDecodeError for text
+    that is not JSON and `Unreadable` for text too deep or with too long a number (all three are ValueErrors)."""
+    try:
+        return json.loads(text, object_pairs_hook=_keys_once)
+    except (KeyTwice, json.JSONDecodeError):
+        raise
+    except RecursionError:
+        raise Unreadable("is nested too deeply to be read") from None
+    except ValueError:
+        # The one other ValueError of the decoder: int() refusing a number over sys.get_int_max_str_digits()
+        raise Unreadable("holds a number too long to be read (over 4,300 digits)") from None
 
 
 def dumps(value: Any) -> str:
