@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 from ctns.output import CliError, describe_validation, remember_secret, remember_secrets_in
 from ctsync import jsonutil
 from ctsync.config import SyncConfig
-from ctsync.netsuite.auth import NOT_PRINTABLE, TbaCredentials, printable
+from ctsync.netsuite.auth import TbaCredentials, unfit
 
 SECRETS_SHAPE = (
     '{"netsuite": {"consumer_key", "consumer_secret", "token_id", "token_secret"}, "clicktime": {"api_token"}}'
@@ -92,8 +92,9 @@ class _Secret(BaseModel):
         text = value.get_secret_value()
         if text != text.strip():
             raise ValueError("has spaces or a line break at its start or end (copied with them?)")
-        if not printable(text):
-            raise ValueError(NOT_PRINTABLE)
+        reason = unfit(text)
+        if reason:
+            raise ValueError(reason)
         return value
 
 

@@ -12,12 +12,21 @@ from oauthlib.oauth1 import SIGNATURE_HMAC_SHA256, SIGNATURE_TYPE_AUTH_HEADER, C
 from pydantic import AfterValidator, BaseModel, ConfigDict, SecretStr
 from requests.auth import AuthBase
 
-NOT_PRINTABLE = "has a character that is not printable ASCII (the three-dot placeholder of docs/deploy.md left in?)"
 
-
-def printable(text: str) -> bool:
-    """Whether a key, secret or token is printable ASCII without spaces (what an HTTP header or a signature carries)."""
-    return all(33 <= ord(character) <= 126 for character in text)
+def unfit(text: str) -> str | None:
+    """Why a key, secret or token (stripped) is not one its system issued, or None: they are printable ASCII without
+    spaces (what an HTTP header or a signature carries). The reason names the kind of character and the likely
+    slip, never the value."""
+    if any(character.isspace() for character in text):
+        return (
+            "has a space or line break inside: a key, secret or token has none (a word such as 'Bearer' before it, "
+            "or two values pasted together?)"
+        )
+    if any(ord(character) > 127 for character in text):
+        return "has a character that is not ASCII (the three-dot placeholder of docs/deploy.md left in?)"
+    if any(ord(character) < 32 or ord(character) == 127 for character in text):
+        return "has a control character (copied with one?)"
+    return None
 
 
 def _token(value: SecretStr) -> SecretStr:
@@ -27,8 +36,9 @@ def _token(value: SecretStr) -> SecretStr:
     text = value.get_secret_value().strip()
     if not text:
         raise ValueError("is empty")
-    if not printable(text):
-        raise ValueError(NOT_PRINTABLE)
+    reason = unfit(text)
+    if reason:
+        raise ValueError(reason)
     return SecretStr(text)
 
 
