@@ -79,7 +79,7 @@ def log_days(text: str) -> int:
 
 def insights_query(record_id: str) -> str:
     """The saved query *A record by its NetSuite or ClickTime ID* (template.yaml `RecordByIdQuery`) for one ID."""
-    clean = "".join(c for c in record_id if c != '"' and not c.isspace())
+    clean = "".join(c for c in record_id if c != '"' and not c.isspace())  # (`record_id_of` left none: a guard)
     condition = " or ".join(
         [*(f'{name} = "{clean}"' for name in ID_FIELDS), *(f'{name} like " {clean} "' for name in ID_LIST_FIELDS)]
     )
@@ -269,10 +269,27 @@ def search_logs(target: Target, syncs: list[str], record_id: str, days: int, out
     return rows
 
 
-def cmd_trace(args: argparse.Namespace, out: Output) -> int:
-    record_id = args.id.strip()
+QUOTES = "\"'`"
+
+
+def record_id_of(typed: str) -> str:
+    """The ID a person typed, as copied: spaces around it and one pair of quotes (from a JSON log line or `--json`
+    output: `"111"`) dropped. The lookup, the local logs' search and the Logs Insights query all use it, so they
+    cannot name two IDs. An ID with a space or a quote inside is no NetSuite or ClickTime ID: refused."""
+    record_id = typed.strip()
+    if len(record_id) >= 2 and record_id[0] == record_id[-1] and record_id[0] in QUOTES:
+        record_id = record_id[1:-1].strip()
     if not record_id:
         raise CliError("trace needs an ID (a NetSuite internal ID or a ClickTime ID)")
+    if any(c.isspace() or c in QUOTES for c in record_id):
+        raise CliError(
+            f"{record_id!r} is not an ID: NetSuite internal IDs and ClickTime IDs have no spaces or quotes inside"
+        )
+    return record_id
+
+
+def cmd_trace(args: argparse.Namespace, out: Output) -> int:
+    record_id = record_id_of(args.id)
     syncs = [check_sync(args.sync)] if args.sync else list(SYNC_NAMES)
     with target_of(args, out) as target:
         if args.search_logs is not None and target.is_local:

@@ -43,3 +43,18 @@ def test_trace_of_an_id_with_its_json_quotes_looks_up_the_id_its_query_searches(
     assert quoted.code == 2 or quoted.json["matches"] == plain.json["matches"], (
         f"exit {quoted.code}: the query searches 111 but the lookup found {quoted.json['matches']!r}"
     )
+
+
+@pytest.mark.parametrize("typed", ["'111'", " `111` ", '"111" '])
+def test_trace_of_an_id_in_other_quotes_finds_it(served, capsys, typed):
+    assert ctns(capsys, "run", "projects").code == 0
+    assert (
+        ctns(capsys, "trace", typed, "--json").json["matches"] == ctns(capsys, "trace", "111", "--json").json["matches"]
+    )
+
+
+@pytest.mark.parametrize("typed", ["51 11", '1"11', '""'])
+def test_trace_of_what_cannot_be_an_id_is_one_line_saying_so(served, capsys, typed):
+    refused = ctns(capsys, "trace", typed)
+    assert refused.code == 2 and len(refused.problems) == 1, refused.err
+    assert "is not an ID" in refused.problems[0] or "trace needs an ID" in refused.problems[0]
