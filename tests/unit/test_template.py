@@ -1136,3 +1136,45 @@ def test_trace_searches_logs_no_further_back_than_the_longest_retention_the_temp
     from ctns.commands.trace import MAX_LOG_DAYS
 
     assert MAX_LOG_DAYS == max(raw_template()["Parameters"]["LogRetentionDays"]["AllowedValues"])
+
+
+SCHEDULES = [name for name in ("ProjectsSchedule", "TasksSchedule", "TimeSchedule", "ExpensesSchedule")]
+
+
+@pytest.mark.parametrize("name", SCHEDULES)
+@pytest.mark.parametrize(
+    ("expression", "allowed"),
+    [
+        ("cron(0 5 * * ? *)", True),
+        ("cron(30 4 ? * MON-FRI *)", True),
+        ("cron(0 5,17 * * ? *)", True),
+        ("rate(1 day)", True),
+        ("rate(12 hours)", True),
+        ("rate(30 minutes)", True),
+        ("cron(0 5 * * *)", False),  # five fields, as crontab has: EventBridge Scheduler needs six
+        ("0 5 * * ? *", False),
+        ("rate(1 days)", False),
+        ("rate(2 day)", False),
+        ("rate(0 hours)", False),
+        ("at(2026-12-05T05:00:00)", False),  # once only: a sync would run one night
+        ("cron(0 5 * * ? *) ", False),
+    ],
+)
+def test_a_schedule_parameter_refuses_at_deploy_what_eventbridge_scheduler_would_refuse_mid_deploy(
+    name, expression, allowed
+):
+    """A schedule EventBridge Scheduler cannot read failed the stack's update halfway (its other resources changed
+    first, then rolled back); the parameter's pattern refuses it before anything changes, naming the form it wants
+    (review of the CLI, 2026-12-04)."""
+    spec = parameter_specs()[name]
+    assert bool(re.fullmatch(spec["AllowedPattern"], expression)) is allowed
+    assert re.fullmatch(spec["AllowedPattern"], spec["Default"]) and "six fields" in spec["ConstraintDescription"]
+
+
+@pytest.mark.parametrize(
+    ("zone", "allowed"),
+    [("UTC", True), ("America/New_York", True), ("America/Argentina/Buenos_Aires", True), ("Etc/GMT+5", True)]
+    + [("America/New York", False), ("+02:00", False), ("", False)],
+)
+def test_the_schedule_zone_parameter_refuses_what_is_no_zone_name(zone, allowed):
+    assert bool(re.fullmatch(parameter_specs()["ScheduleTimezone"]["AllowedPattern"], zone)) is allowed
