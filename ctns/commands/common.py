@@ -98,6 +98,8 @@ def output_file(text: str) -> str:
     dead letter back before it failed; a demo told to write its report into a folder that does not exist ran a
     minute first). The file's folder must exist: none is made for a path given (a typo in it most likely), and the
     file itself is created if missing."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("no file named (an empty value): give the path of a file (created if missing)")
     path = Path(text)
     if path.is_dir():
         raise argparse.ArgumentTypeError(f"{text} is a directory: give the path of a file (created if missing)")

@@ -266,6 +266,8 @@ def test_every_option_naming_a_file_ctns_writes_is_checked_when_the_command_line
         ["redrive", "projects", "--logs", "{dir}"],
         ["backfill", "projects", "--since", "2026-11-30", "--logs", "{dir}"],
         ["run", "--logs", "{file}/run.log"],
+        ["run", "--logs", ""],
+        ["demo", "--report", " "],
     ],
 )
 def test_a_file_ctns_cannot_write_is_one_line_before_anything_runs(tmp_path, argv):
@@ -279,6 +281,8 @@ def test_a_file_ctns_cannot_write_is_one_line_before_anything_runs(tmp_path, arg
     assert "\n" not in message and message.startswith(f"{argv[0]}: argument --")
     if "{dir}" in argv:
         assert f"{tmp_path} is a directory: give the path of a file" in message
+    elif not argv[-1].strip():  # said as what it is, not as "is a directory" (the working folder): review of the CLI
+        assert "no file named (an empty value): give the path of a file (created if missing)" in message
     else:
         assert f"{tmp_path / 'taken'} is a file, not a directory" in message
 
