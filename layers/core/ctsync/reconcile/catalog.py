@@ -1,29 +1,39 @@
 """Do projects and tasks agree? Read-only; it checks that every open
 NetSuite record has exactly one active ClickTime record carrying its internal ID, that nothing closed is still
-active in ClickTime, that the ClickTime ID written back to NetSuite is the mapped one, and that no
-AccountingPackageID appears twice in ClickTime (a duplicate would mean a create ran twice).
+active in ClickTime, that the ClickTime ID written back to NetSuite is the mapped one, that no
+AccountingPackageID appears twice in ClickTime (a duplicate would mean a create ran twice), and that every synced
+record's ClickTime job or task holds the fields the sync would write now (`job_payload`, `task_fields`: a job's
+number, name, client and dates; a task's name, code and billable flag), whoever changed them.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
+from typing import Any, NamedTuple
 
 from ctsync.clicktime.client import ClickTimeClient
+from ctsync.clicktime.models import Company
 from ctsync.config import SyncConfig
 from ctsync.netsuite.client import NetSuiteClient
 from ctsync.reconcile.report import Check, Reconciliation
 from ctsync.records import projects as project_records
 from ctsync.records import tasks as task_records
+from ctsync.records.customers import KIND as CUSTOMER_KIND
 from ctsync.records.netsuite_source import keyset
-from ctsync.state import MappingStore
+from ctsync.records.targets import content_hash
+from ctsync.state import Mapping, MappingStore
+
+# Compared elsewhere (which records are active: the first two checks) or the record's key (how it is found).
+NOT_COMPARED = ("IsActive", "AccountingPackageID")
+DATES = ("StartDate", "EndDate")
 
 
-def _all_rows(netsuite: NetSuiteClient, columns: str, table: str, alias: str) -> list[dict[str, Any]]:
+def _all_rows(netsuite: NetSuiteClient, columns: str, table: str, alias: str, joins: str = "") -> list[dict[str, Any]]:
     """Every row of a table, keyset-paged (records may change while the reconciliation reads)."""
+    source = f"{table} {alias} {joins}".rstrip()
 
     def query(after: str | None) -> str:
-        return f"SELECT {columns} FROM {table} {alias} WHERE 1 = 1{keyset(alias, after)} ORDER BY {alias}.id"
+        return f"SELECT {columns} FROM {source} WHERE 1 = 1{keyset(alias, after)} ORDER BY {alias}.id"
 
     return list(netsuite.rows(query))
 
@@ -54,11 +64,97 @@ def _write_back_check(record: str, mapped: dict[str, Any], written: dict[str, st
     )
 
 
+class Named(NamedTuple):
+    """A value the sync would write, with what it stands for in NetSuite (said in the difference)."""
+
+    value: Any
+    meaning: str
+
+    def __repr__(self) -> str:
+        return f"{self.value!r} ({self.meaning})"
+
+
+def _held(field: str, value: Any) -> Any:
+    """A value as compared: a date by its day (ClickTime may send a time with it: UNVERIFIED)."""
+    value = value.value if isinstance(value, Named) else value
+    return str(value)[:10] if field in DATES and value else value
+
+
+def _fields_check(
+    record: str, target: str, sync: str, compared: list[tuple[str, Any, dict[str, Any], Mapping, str]]
+) -> Check:
+    """Each synced record's ClickTime `target` holds the fields the sync would write now: `compared` holds per
+    record its NetSuite ID, its `target` (a ClickTime record), the fields the sync would write, its mapping and the
+    hash of the whole payload the sync would send (as `upsert_target` records it). Where that hash is the mapping's,
+    the sync wrote these very values and the target was changed in ClickTime since: the sync does not write it again
+    while its NetSuite record is unchanged (a backfill or a redrive skips it as unchanged), so it must be set back
+    there. Otherwise NetSuite changed since the sync last wrote it (or that write failed): the next run writes it."""
+    wrong: list[str] = []
+    differing = 0
+    for source_id, held, fields, mapping, digest in compared:
+        lines = [
+            (field, getattr(held, field, None), wanted)
+            for field, wanted in fields.items()
+            if field not in NOT_COMPARED and _held(field, getattr(held, field, None)) != _held(field, wanted)
+        ]
+        differing += bool(lines)
+        written = bool(mapping.content_hash) and mapping.content_hash == digest
+        todo = (
+            f"changed in ClickTime since the {sync} sync wrote it, which writes it again only when NetSuite changes "
+            f"what it holds (`ctns backfill` and `ctns redrive` skip it as unchanged): set it back in ClickTime"
+            if written
+            else f"NetSuite changed since the {sync} sync last wrote it: its next run writes it "
+            f"(`ctns errors {sync}` if that fails)"
+        )
+        wrong += [
+            f"{record} {source_id}: ClickTime {target} {held.ID} has {field} {found!r}, NetSuite gives {wanted!r}; "
+            + todo
+            for field, found, wanted in lines
+        ]
+    return Check(
+        name=f"synced {record}s whose ClickTime {target} holds what the sync writes",
+        expected=len(compared),
+        found=len(compared) - differing,
+        differences=wrong,
+    )
+
+
+def _projects_fields(
+    rows: list[dict[str, Any]], jobs: list[Any], mapped: dict[str, Mapping], mappings: MappingStore, config: SyncConfig
+) -> Check:
+    """Every synced project's job against `job_payload` with its customer's mapped client (as the sync writes it).
+    A project without a customer (which the sync refuses: `ctns errors projects`) has its client left out."""
+    by_id = {j.ID: j for j in jobs}
+    clients = {m.source_id: m for m in mappings.all_of_kind(CUSTOMER_KIND) if not m.deleted and m.names_a_target}
+    compared = []
+    for row in rows:
+        project = project_records.snapshot_from_row(row)
+        mapping = mapped.get(project.id)
+        job = by_id.get(mapping.target_id) if mapping is not None else None
+        if mapping is None or job is None:
+            continue  # never synced, or its job is gone (the checks above name an open project without a job)
+        customer = project.customer
+        client = clients.get(customer.id) if customer else None
+        payload = project_records.job_payload(project, client.target_id if client else "", config.projects)
+        digest = content_hash(payload)
+        fields: dict[str, Any] = dict(payload)
+        if customer is None:
+            fields.pop("ClientID")
+        elif client is None:
+            fields["ClientID"] = Named(None, f"no ClickTime client yet for NetSuite customer {customer.id}")
+        else:
+            fields["ClientID"] = Named(client.target_id, f"the client of NetSuite customer {customer.id}")
+        compared.append((project.id, job, fields, mapping, digest))
+    return _fields_check("project", "job", "projects", compared)
+
+
 def reconcile_projects(
     netsuite: NetSuiteClient, clicktime: ClickTimeClient, mappings: MappingStore, config: SyncConfig
 ) -> Reconciliation:
     settings = config.projects
-    rows = _all_rows(netsuite, project_records.columns(settings), "job", "j")
+    # With its customer as the sync reads it (`customer_of`), for the job's client.
+    columns = f"{project_records.columns(settings)}, {project_records.CUSTOMER_COLUMNS}"
+    rows = _all_rows(netsuite, columns, "job", "j", project_records.CUSTOMER_JOIN)
     snapshots = {str(r["id"]): project_records.snapshot_from_row(r, {}) for r in rows}
     open_ids = {pid for pid, p in snapshots.items() if project_records.is_open(p, settings)}
     jobs = clicktime.jobs()
@@ -86,6 +182,7 @@ def reconcile_projects(
             ),
             _write_back_check("project", mapped, {pid: p.clicktime_id for pid, p in snapshots.items()}),
             _duplicates_check("job", [j.AccountingPackageID for j in jobs]),
+            _projects_fields(rows, jobs, mapped, mappings, config),
         ],
     )
 
@@ -108,6 +205,7 @@ def reconcile_tasks(
     active_in_clicktime = {t.AccountingPackageID: t for t in tasks if t.IsActive and t.AccountingPackageID}
     mapped = {m.source_id: m for m in mappings.all_of_kind(task_records.KIND) if not m.deleted}
     written_back = {str(r["id"]): r.get("clicktime_id") for r in rows}
+    company = clicktime.company()
     checks = [
         Check(
             name="open tasks with an active ClickTime task",
@@ -126,12 +224,43 @@ def reconcile_tasks(
         ),
         _write_back_check("task", mapped, written_back),
         _duplicates_check("task", [t.AccountingPackageID for t in tasks]),
+        _tasks_fields(rows, projects, active_ids, tasks, mapped, config, company),
     ]
-    if clicktime.company().restricts_tasks_by_job:
+    if company.restricts_tasks_by_job:
         checks.append(
             _links_check(clicktime, mappings, rows, active_ids & active_in_clicktime.keys(), active_in_clicktime)
         )
     return Reconciliation(record="tasks", checks=checks)
+
+
+def _tasks_fields(
+    rows: list[dict[str, Any]],
+    projects: dict[str, project_records.ProjectSnapshot],
+    active_ids: set[str],
+    tasks: list[Any],
+    mapped: dict[str, Mapping],
+    config: SyncConfig,
+    company: Company,
+) -> Check:
+    """Every synced task's ClickTime task against `task_fields` (its name from its project's number and name and its
+    ancestors' titles, its code, its billable flag), as the sync writes it. The job link is the links check's."""
+    by_id = {t.ID: t for t in tasks}
+    families: dict[str, dict[str, dict[str, Any]]] = {}
+    for row in rows:
+        families.setdefault(str(row.get("project") or ""), {})[str(row["id"])] = row
+    compared = []
+    for row in rows:
+        task = task_records.snapshot_of(row, families[str(row.get("project") or "")])
+        mapping = mapped.get(task.id)
+        held = by_id.get(mapping.target_id) if mapping is not None else None
+        if mapping is None or held is None:
+            continue  # never synced, or gone (the checks above name an open task without an active ClickTime task)
+        active = task.id in active_ids
+        fields = task_records.task_fields(task, projects.get(task.project_id), active, config.tasks, company)
+        # The payload as the sync sends it, with the job it last linked (a task moved since differs by its job too).
+        payload = task_records.task_payload(fields, mapping.details.get("job_id") or None, active)
+        compared.append((task.id, held, fields, mapping, content_hash(payload)))
+    return _fields_check("task", "task", "tasks", compared)
 
 
 def _links_check(

@@ -144,6 +144,45 @@ def task_name(task: TaskSnapshot, project: ProjectSnapshot | None, settings: Tas
     )
 
 
+def snapshot_of(row: Row, family: dict[str, Row], project: Change | None = None) -> TaskSnapshot:
+    """A task row as the poller sends it (`family`: its project's tasks, for its path; `project`: its project as the
+    poller read it, carried in the message)."""
+    return TaskSnapshot(
+        id=str(row["id"]),
+        title=row.get("title") or str(row["id"]),
+        project_id=str(row.get("project") or ""),
+        parent_id=str(row["parent"]) if row.get("parent") else None,
+        path=task_path(str(row["id"]), family) or [row.get("title") or str(row["id"])],
+        status=row.get("status"),
+        is_inactive=row.get("isinactive") == "T",
+        non_billable=row.get("nonbillabletask") == "T",
+        clicktime_id=row.get("clicktime_id"),
+        project=project.snapshot if project else None,
+        project_version=project.version if project else None,
+    )
+
+
+def task_fields(
+    task: TaskSnapshot, project: ProjectSnapshot | None, active: bool, settings: TaskSyncSettings, company: Company
+) -> dict[str, Any]:
+    """The fields the sync writes on a task's ClickTime task (its job link aside); the reconciliation compares
+    them (`reconcile.catalog`)."""
+    fields: dict[str, Any] = {
+        "Name": task_name(task, project, settings),
+        "TaskCode": settings.task_code_template.format(task_id=task.id),
+        "AccountingPackageID": task.id,
+        "IsActive": active,
+    }
+    if (company.BillableSetting or "").lower() == "task":
+        fields["IsBillable"] = not task.non_billable
+    return fields
+
+
+def task_payload(fields: dict[str, Any], job_id: str | None, active: bool) -> dict[str, Any]:
+    """What `upsert_target` is given for a task (its hash is the mapping's `content_hash`)."""
+    return {"fields": fields, "job_id": job_id, "active": active}
+
+
 def modified_before(row: Row, zone: str, start: datetime) -> bool:
     """Whether a task row's `lastmodified` may be before a window's start: its earliest reading is (so a task the
     changes phase may not have read, in the hour repeated when clocks go back, is read with its family)."""
@@ -261,20 +300,7 @@ class TaskSync:
         projects = self._projects.current(sorted({str(r["project"]) for r in rows if r.get("project")}))
         changes = []
         for row in rows:
-            project = projects.get(str(row.get("project")))
-            snapshot = TaskSnapshot(
-                id=str(row["id"]),
-                title=row.get("title") or str(row["id"]),
-                project_id=str(row.get("project") or ""),
-                parent_id=str(row["parent"]) if row.get("parent") else None,
-                path=task_path(str(row["id"]), family) or [row.get("title") or str(row["id"])],
-                status=row.get("status"),
-                is_inactive=row.get("isinactive") == "T",
-                non_billable=row.get("nonbillabletask") == "T",
-                clicktime_id=row.get("clicktime_id"),
-                project=project.snapshot if project else None,
-                project_version=project.version if project else None,
-            )
+            snapshot = snapshot_of(row, family, projects.get(str(row.get("project"))))
             own = from_local_text(row["lastmodified"], self.zone)
             changes.append(
                 Change(
@@ -385,7 +411,7 @@ class TaskSync:
         if mapping is None and not active:
             self._mappings.note_skipped(KIND, task.id, message.fingerprint)
             return Outcome("skipped", None, "not active in NetSuite and never synced")
-        payload = {"fields": self._fields(task, project, active), "job_id": job_id, "active": active}
+        payload = task_payload(self._fields(task, project, active), job_id, active)
         applied = upsert_target(
             self._mappings,
             self._ops(task, message),
@@ -409,15 +435,7 @@ class TaskSync:
         return job_id if job_id and project is not None and project.target_id == job_id else None
 
     def _fields(self, task: TaskSnapshot, project: ProjectSnapshot | None, active: bool) -> dict[str, Any]:
-        fields: dict[str, Any] = {
-            "Name": task_name(task, project, self._settings),
-            "TaskCode": self._settings.task_code_template.format(task_id=task.id),
-            "AccountingPackageID": task.id,
-            "IsActive": active,
-        }
-        if (self.company().BillableSetting or "").lower() == "task":
-            fields["IsBillable"] = not task.non_billable
-        return fields
+        return task_fields(task, project, active, self._settings, self.company())
 
     def company(self) -> Company:
         if self._company is None:
