@@ -16,8 +16,10 @@ NetSuite side: every time bill whose external ID says it came from ClickTime (`c
 way, on its own `trandate` (a bill the export moved to another period by `on_closed_period` counts on the day it
 was worked; one whose date was changed in NetSuite, on its new date: a difference).
 
-Billable minutes are compared per group as well: ClickTime's billable entries at the minutes the export gives
-them (`records.time_export.bill_minutes`, per timesheet), against the minutes of the bills NetSuite holds billable.
+Billable minutes are compared per group as well: the entries the export bills at the minutes it gives them
+(`records.time_export.bill_minutes`, per timesheet), against the minutes of the bills NetSuite holds billable. An
+entry is billable as the export plans it (`records.time_export.planned_billable`): ClickTime's flag, but never on a
+project task NetSuite marks non-billable.
 
 Sums per group cannot see a bill on the wrong task or service item (the time is right, what it bills is not): the
 project task (`casetaskevent`) and service item (`item`) of each bill are compared with what the export plans for
@@ -52,7 +54,7 @@ from ctsync.reconcile.report import (
 from ctsync.records import time_doubts
 from ctsync.records.clicktime_source import TIMESHEETS, ApprovedSheetSource
 from ctsync.records.netsuite_source import keyset
-from ctsync.records.references import ClickTimeReferences, NetSuiteReferences, People, Projects
+from ctsync.records.references import ClickTimeReferences, NetSuiteReferences, People, Projects, task_on_job
 from ctsync.records.sheet_export import exported_as_approved
 from ctsync.records.time_export import (
     ENTRY_KIND,
@@ -62,6 +64,7 @@ from ctsync.records.time_export import (
     TimeExport,
     bill_minutes,
     netsuite_minutes,
+    planned_billable,
 )
 from ctsync.references import References
 from ctsync.state import MappingStore
@@ -144,6 +147,7 @@ def reconcile_time(
         if employee is None:
             planned.update({e.entry_id: _billed_as(e.payload, e.minutes) for e in plan.entries})
             employee = people.employee_of(sheet["UserID"]).id
+        billable_as_planned = {e.entry_id: bool(e.payload.get("isBillable")) for e in plan.entries}
         timed: list[tuple[TimeEntry, str]] = []
         hours: dict[Group, list[Decimal]] = defaultdict(list)
         for entry in entries:
@@ -160,8 +164,10 @@ def reconcile_time(
         for group, values in hours.items():
             expected[group] += group_total_minutes(values)
         allocated = bill_minutes(timed, fixed)
+        non_billable = _non_billable_tasks(timed, projects, ns, config, billable_as_planned)
         for entry, project in timed:
-            billable[(employee, project, entry.Date[:10])] += allocated[entry.ID] if entry.IsBillable else 0
+            if billable_as_planned.get(entry.ID, planned_billable(entry.IsBillable, entry.ID in non_billable)):
+                billable[(employee, project, entry.Date[:10])] += allocated[entry.ID]
     notes.extend(_bills_in_doubt(mappings, config))
     approved = {str(sheet["ID"]) for sheet in source.approved_sheets(window)}
     read = _netsuite_minutes(rows, mappings, approved, set(blocked_notes), first_day)
@@ -231,6 +237,27 @@ def reconcile_time(
         },
         notes=notes,
     )
+
+
+def _non_billable_tasks(
+    timed: list[tuple[TimeEntry, str]],
+    projects: Projects,
+    ns: NetSuiteReferences,
+    config: SyncConfig,
+    planned: dict[str, bool],
+) -> set[str]:
+    """The entries the plan did not bill (a sheet exported whole before a problem its plan finds now) whose NetSuite
+    project task, as the export resolves it (`task_on_job`), is non-billable: billable as the export wrote them."""
+    tasks: dict[str, str] = {}
+    for entry, project in timed:
+        if entry.ID in planned or not entry.TaskID:
+            continue
+        policy = config.accounting.tasks_not_from_netsuite
+        task, _ = task_on_job(projects, entry.TaskID, entry.JobID or "", project, entry.ID, policy)
+        if task:
+            tasks[entry.ID] = task
+    flagged = ns.non_billable_tasks(tasks.values()) if tasks else set()
+    return {entry for entry, task in tasks.items() if task in flagged}
 
 
 def _held_by_sheet(rows: list[dict[str, Any]], mappings: MappingStore) -> dict[str, dict[tuple[str, str], int]]:

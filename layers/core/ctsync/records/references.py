@@ -58,6 +58,15 @@ class Currency:
     is_base: bool
 
 
+@dataclass
+class NonBillable:
+    """NetSuite's non-billable project tasks as one run reads them (`NetSuiteReferences.non_billable_tasks`)."""
+
+    listed: set[str] = field(default_factory=set)  # the account-wide list's tasks
+    complete: bool = True  # whether that list was all of them
+    asked: dict[str, bool] = field(default_factory=dict)  # task -> its flag, read by ID (an incomplete list)
+
+
 @dataclass(frozen=True)
 class ExpenseCategory:
     id: str
@@ -77,6 +86,11 @@ LISTED_PAGES = 3
 # end while a run exports is seen by the records planned a minute later. (Read once per invocation, they cost a
 # NetSuite request per batch, which set how small a batch could be: `make bench`, docs/bench.md.)
 PERIODS_FRESH_SECONDS = 60.0
+# NetSuite's non-billable project tasks (`nonBillableTask`) are listed, the whole account in one read, at most this
+# many SuiteQL pages (a thousand tasks each); beyond it the tasks a timesheet needs are read by ID. Read again for
+# each run and, within a run, once a minute (as the periods): a task made non-billable before a run is seen by it.
+NON_BILLABLE_PAGES = 3
+NON_BILLABLE_FRESH_SECONDS = 60.0
 
 
 class Unmapped(NeedsAttention):
@@ -348,6 +362,72 @@ class NetSuiteReferences:
             return
         for task_id, project in found.items():
             self._cache.get(_task_project(task_id), lambda project=project: project)
+
+    def non_billable_tasks(self, task_ids: Iterable[str]) -> set[str]:
+        """Of the NetSuite project tasks `task_ids`, those NetSuite marks non-billable (`nonBillableTask`): time on
+        them is never billable (`records.time_export.planned_billable`).
+
+        One SuiteQL read lists every non-billable task of the account (`NON_BILLABLE_PAGES` pages at most) for an
+        execution environment's run, and again once it is a minute old (`NON_BILLABLE_FRESH_SECONDS`): a timesheet
+        costs no request of its own. Past the page limit, the tasks the list did not reach are read by ID as sheets
+        need them (a thousand a call, kept with the list). Where the role cannot query `projecttask`, each task is
+        read over REST, once per TTL."""
+        wanted = sorted({t for t in task_ids if t and is_number(t)})
+        if not wanted:
+            return set()
+        if not self._cache.get("netsuite:projecttask-hidden", set):
+            try:
+                found = self._cache.get(
+                    "netsuite:non-billable-tasks",
+                    self._every_non_billable_task,
+                    per_run_within=NON_BILLABLE_FRESH_SECONDS,
+                )
+                if not found.complete:
+                    self._non_billable_by_id(found, [t for t in wanted if t not in found.listed])
+                return {t for t in wanted if t in found.listed or found.asked.get(t)}
+            except NeedsAttention:
+                self._cache.get("netsuite:projecttask-hidden", set).add("hidden")
+        return {t for t in wanted if self._non_billable_over_rest(t)}
+
+    def _every_non_billable_task(self) -> NonBillable:
+        def query(after: str | None) -> str:
+            return (
+                f"SELECT t.id AS id FROM projecttask t WHERE t.nonbillabletask = 'T'{keyset('t', after)} ORDER BY t.id"
+            )
+
+        found = NonBillable()
+        for number, page in enumerate(self._netsuite.keyset_pages(query), start=1):
+            found.listed.update(str(row["id"]) for row in page)
+            if number >= NON_BILLABLE_PAGES and len(page) >= self._netsuite.page_size:
+                found.complete = False  # there may be more: the rest is read by ID
+                break
+        return found
+
+    def _non_billable_by_id(self, found: NonBillable, task_ids: list[str]) -> None:
+        wanted = [t for t in task_ids if t not in found.asked]
+        if not wanted:
+            return
+        flags = dict.fromkeys(wanted, False)
+        rows = self._rows_of_ids(
+            wanted,
+            lambda ids, after: (
+                f"SELECT t.id AS id, t.nonbillabletask AS nonbillabletask FROM projecttask t "
+                f"WHERE t.id IN ({ids}){keyset('t', after)} ORDER BY t.id"
+            ),
+        )
+        for row in rows:
+            flags[str(row["id"])] = row.get("nonbillabletask") in ("T", True)
+        found.asked.update(flags)
+
+    def _non_billable_over_rest(self, task_id: str) -> bool:
+        def load() -> bool:
+            try:
+                record = self._netsuite.get_record("projectTask", task_id, fields=["nonBillableTask"])
+            except NetSuiteNotFound:
+                return False
+            return record.get("nonBillableTask") in (True, "T")
+
+        return self._cache.get(f"netsuite:task-non-billable:{task_id}", load)
 
     def project_of_task(self, task_id: str) -> str | None:
         """The project of NetSuite project task `task_id` (None when NetSuite has no such task): as

@@ -7,9 +7,10 @@ accounting periods (read by an environment once per run and then once a minute: 
 - else builds every entry's time bill first: employee (`records.references.People`), project and task (the
   mappings of the projects and tasks syncs, else ClickTime's `AccountingPackageID`), service item (the task's
   assignee line, else the configured default), date, minutes (`ctsync.minutes`: the day's total per
-  project equals ClickTime's, rounded to the minute), billable flag (ClickTime's own, from `Reports/Time`),
-  memo, rate (by policy) and classifications. Anything that cannot be mapped blocks the whole timesheet: one
-  cause per problem, listing the entries, and nothing is written (whole or nothing);
+  project equals ClickTime's, rounded to the minute), billable flag (ClickTime's own, from `Reports/Time`, but
+  never billable on a task NetSuite marks non-billable: `planned_billable`, a run note where it overrides), memo,
+  rate (by policy) and classifications. Anything that cannot be mapped blocks the whole timesheet: one cause per
+  problem, listing the entries, and nothing is written (whole or nothing);
 - then upserts only the entries whose bill changed (`PUT timeBill/eid:ct-te-<entry id>`, up to
   `time.write_concurrency` at once) and deletes the bills of entries that left the timesheet. The worker may
   have `time.sheets_at_once` timesheets of a batch in progress; every NetSuite request they make (the bill
@@ -109,6 +110,9 @@ class SheetPlan:
     short: str = ""  # what the report's rows lack against the timesheet's own day totals (`_short_of`)
     short_days: frozenset[str] = frozenset()  # those days (YYYY-MM-DD): no bill of theirs is deleted
     time_read: str = ""  # the report's rows as read (`time_fingerprint`): what a stamp-less approval exported
+    # (ClickTime task, NetSuite project task) -> the entries ClickTime has billable that go non-billable: NetSuite
+    # marks the task non-billable (`planned_billable`); told in the run's notes (`overridden_notes`)
+    overridden: dict[tuple[str, str], list[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -292,8 +296,9 @@ class TimeExport(SheetExport):
         self._check_day_totals(plan, timed)
         minutes = bill_minutes([(e, project) for e, project, _ in timed], held.fixed)
         items = self._ns.service_items([task for _, _, task in timed if task], plan.employee)
+        non_billable = self._ns.non_billable_tasks(task for _, _, task in timed if task)
         for entry, project, task in timed:
-            self._plan_entry(plan, entry, project, task, minutes[entry.ID], items.get(task or ""))
+            self._plan_entry(plan, entry, project, task, minutes[entry.ID], items.get(task or ""), task in non_billable)
         return plan
 
     def _check_day_totals(self, plan: SheetPlan, timed: list[tuple[TimeEntry, str, str | None]]) -> None:
@@ -312,7 +317,14 @@ class TimeExport(SheetExport):
                 )
 
     def _plan_entry(
-        self, plan: SheetPlan, entry: TimeEntry, project: str, task: str | None, minutes: int, task_item: str | None
+        self,
+        plan: SheetPlan,
+        entry: TimeEntry,
+        project: str,
+        task: str | None,
+        minutes: int,
+        task_item: str | None,
+        non_billable_task: bool = False,
     ) -> None:
         if minutes == 0:
             plan.skipped.append(f"time entry {entry.ID} ({entry.Hours} h) rounds to 0:00 and is not sent")
@@ -341,7 +353,8 @@ class TimeExport(SheetExport):
                 )
             )
             return
-        if self._settings.rate == "clicktime_billing_rate" and entry.IsBillable and entry.BillingRate is None:
+        billable = planned_billable(entry.IsBillable, non_billable_task)
+        if self._settings.rate == "clicktime_billing_rate" and billable and entry.BillingRate is None:
             plan.problems.append(
                 Problem(
                     "clicktime-rate-missing",
@@ -365,7 +378,7 @@ class TimeExport(SheetExport):
                 "item": {"id": item},
                 "tranDate": tran_date.isoformat(),
                 "hours": duration(minutes),
-                "isBillable": entry.IsBillable,
+                "isBillable": billable,
                 "memo": memo[:MEMO_LIMIT],
                 **self._settings.classification.refs(),
             }
@@ -390,6 +403,8 @@ class TimeExport(SheetExport):
         payload = bill(tran_date, memo_note)
         moved = tran_date if tran_date != day else None
         plan.entries.append(EntryPlan(entry.ID, minutes, payload, day, project, memo_note, moved))
+        if entry.IsBillable and not billable:
+            plan.overridden.setdefault((entry.TaskID or "", task or ""), []).append(entry.ID)
 
     def _posting_date(
         self, plan: SheetPlan, entry: TimeEntry, day: date, written: Callable[[date, str], bool]
@@ -636,6 +651,9 @@ class TimeExport(SheetExport):
                 return self._withdraw(lock, message, f"{sheet.Status}, {UNAPPROVED_EDIT}", attempt)
             for note in plan.skipped if not attempt.look else []:
                 self._runlog.note(message.run_id, note_key("skipped", note), note)
+            for note in overridden_notes(plan) if not attempt.look and not plan.problems else []:
+                self._runlog.note(message.run_id, note_key("billable-overridden", note), note)
+                logger.info(note, extra={"kind": KIND, "source_id": sheet.ID})
             if plan.problems:
                 blocked = Blocked(sheet.ID, plan.problems)
                 marker = sheets.blocked_marker(lock.mapping, KIND, sheet.ID, sheet.StartDate[:10], blocked)
@@ -1109,6 +1127,34 @@ class TimeExport(SheetExport):
                 "withdrawal (as read)" if message.op == "delete" else "approval",
             ),
         )
+
+
+def planned_billable(clicktime_says: bool | None, non_billable_task: bool) -> bool:
+    """A time bill's billable flag: ClickTime's (Reports/Time's `IsBillable`, by its billing model: the job's or the
+    task's), but never billable on a project task NetSuite marks non-billable (`nonBillableTask`: training, internal
+    QA, warranty). Billing by job, ClickTime never hears of that flag (the tasks sync sends a task's billability only
+    to a company that bills by task), and NetSuite's invoicing bills what its time bills say. The export's plan, and
+    with it `ctns plan` and `ctns reconcile time`, decide by this alone."""
+    return bool(clicktime_says) and not non_billable_task
+
+
+OVERRIDDEN_LISTED = 5  # entries a note of overridden billability names; the rest are counted
+
+
+def overridden_notes(plan: SheetPlan) -> list[str]:
+    """One note per ClickTime task of the sheet whose billable time goes non-billable (`planned_billable`), both
+    tasks' IDs and its entries counted (the first few named), not a line per entry."""
+    notes = []
+    for (ct_task, ns_task), entries in sorted(plan.overridden.items()):
+        named = ", ".join(entries[:OVERRIDDEN_LISTED]) + (
+            f" and {len(entries) - OVERRIDDEN_LISTED} more" if len(entries) > OVERRIDDEN_LISTED else ""
+        )
+        count = f"{len(entries)} time entr{'y' if len(entries) == 1 else 'ies'}"
+        notes.append(
+            f"timesheet {plan.sheet.ID}: {count} ClickTime has billable on ClickTime task {ct_task} went to NetSuite "
+            f"non-billable: NetSuite project task {ns_task} is non-billable (nonBillableTask) ({named})"
+        )
+    return notes
 
 
 def _kept_postings(children: Iterable[Mapping]) -> tuple[dict[str, str], dict[str, str]]:
