@@ -1,0 +1,53 @@
+"""`ctns backfill SYNC --since DATE` on the local stack whose poller fails (a garbled secret, a `netsuite.timezone`
+NetSuite does not write in: the poller refuses the run) moves the watermark back, reads nothing, and ends "No
+failures." with exit 0. `ctns run SYNC` in the same state says "The projects poller failed: …" and exits 1
+(README: exit 1 "failures found"; "a run whose functions find the stored config document invalid is a failed run
+(1)"). A person backfilling a window after a fix is told the window was re-read when nothing was read at all.
+
+Cause: `ctns/commands/watermark.py:cmd_backfill` (local stack) judges the run by `passes[-1]["failures"]` alone; a
+poller whose status is "failed" is only a note in the table (`ctns/commands/run.py:_report` counts it).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+import pytest
+
+from ctns.local import aws_endpoint
+from ctns.target import open_target
+from tests.e2e.cli_support import ctns, start_local_stack
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def served(tmp_path: Any, monkeypatch: Any) -> Any:
+    stack = start_local_stack(tmp_path, monkeypatch, with_failures=False)
+    try:
+        yield stack
+    finally:
+        stack.stop()
+
+
+def _garble_clicktime_secret(stack: Any) -> None:
+    with aws_endpoint(stack.state.aws_endpoint), open_target(None) as target:
+        name = target.parameters.get("ClickTimeSecretName", "ctns/clicktime")
+        boto3.client("secretsmanager").put_secret_value(SecretId=name, SecretString="not json at all")
+
+
+def test_a_backfill_whose_poller_fails_is_not_reported_as_a_clean_run(served, capsys):
+    first = ctns(capsys, "run", "projects")
+    assert first.code == 0, first.out + first.err
+    _garble_clicktime_secret(served)
+
+    run = ctns(capsys, "run", "projects")
+    assert run.code == 1 and "The projects poller failed" in run.out, run.out  # how `run` tells it
+
+    since = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
+    backfill = ctns(capsys, "backfill", "projects", "--since", since)
+
+    assert "No failures." not in backfill.out, backfill.out
+    assert backfill.code == 1, f"exit {backfill.code} for a backfill whose poller failed:\n{backfill.out}"
