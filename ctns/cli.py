@@ -19,14 +19,16 @@ Operating a stack (--stack NAME for a deployed one; default: the local stack)
   ctns trace ID                a NetSuite or ClickTime ID: both IDs, versions, runs, failures, log query
   ctns reconcile [SYNC]        do both systems agree? counts and totals per sync, both sides (reads only)
 
-Exit codes: 0 ok, 1 failures found (or not confirmed), 2 usage or configuration to fix, 3 a bug in ctns
-(run again with --debug for the traceback), 130 interrupted, 141 the reader of the output went away first.
+Exit codes: 0 ok, 1 failures found (or not confirmed, or the functions' log lost to a full disk), 2 usage or
+configuration to fix, 3 a bug in ctns (run again with --debug for the traceback), 130 interrupted, 141 the reader
+of the output went away first.
 `--json` prints one JSON document for scripts (on a problem: {"error": its line, "exit_code": n}).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import logging
 import os
@@ -34,7 +36,7 @@ import sys
 import traceback
 from typing import Any
 
-from ctns.output import INTERNAL, USAGE, CliError, Output, redact
+from ctns.output import FAILURES, INTERNAL, USAGE, CliError, Output, redact
 
 SIGPIPE_EXIT = 141  # 128 + SIGPIPE: what a shell reports for a program whose reader went away
 
@@ -119,11 +121,18 @@ def main(argv: list[str] | None = None) -> int:
             top = parser()
         args = top.parse_args(arguments)
         out = Output(json_mode=bool(getattr(args, "json", False)))
-        from ctns.commands.common import stack_options_alone
+        from ctns.commands.common import log_problems, stack_options_alone
 
+        log_problems()  # none of an earlier command in this process (tests call `main` many times)
         if alone := stack_options_alone(args):
             raise CliError(alone)
-        return int(args.func(args, out) or 0)
+        code = int(args.func(args, out) or 0)
+        # A function log that could not be written (a full disk): said last, once the command has printed what it
+        # did; the command ran, so never 2 ("refused before it started"): its own code, or 1 for a lost log.
+        for problem in log_problems():
+            code = code or FAILURES
+            out.failed(problem, code)
+        return code
     except CliError as problem:
         out.failed(problem.message, problem.exit_code)
         _traceback(debug)
@@ -161,8 +170,11 @@ def main(argv: list[str] | None = None) -> int:
             out.note("This is a bug in ctns: run the command again with --debug and report the traceback.")
         return INTERNAL
     finally:
-        from ctns.commands.common import drop_unwritten_logs
+        from ctns.commands.common import drop_unwritten_logs, log_problems
 
+        for problem in log_problems():  # a command that ended on another problem: its log's, after that one
+            with contextlib.suppress(OSError):
+                out.problem(problem)
         drop_unwritten_logs()
 
 

@@ -236,10 +236,56 @@ def _swap_stream(handler: logging.StreamHandler, stream: Any) -> Any:
     return handler.setStream(stream)
 
 
+@dataclass
+class FunctionLog:
+    """The functions' log of a command (`function_output`): where it goes, and the first write to it that failed (a
+    full disk), if one did."""
+
+    path: Path
+    failure: OSError | None = None
+
+    @property
+    def problem(self) -> str:
+        """The line a command ends on when its log could not be written ("" when it could)."""
+        if self.failure is None:
+            return ""
+        return f"{self.path}: {self.failure.strerror or self.failure} (the functions' log)"
+
+    def said(self) -> str:
+        """What a command's results say of its log: the file, or that it is incomplete and what to do."""
+        if self.failure is None:
+            return str(self.path)
+        return (
+            f"{self.path} is incomplete ({self.failure.strerror or self.failure}): the functions' lines from then on "
+            "are lost; what is printed here was read from the stack, not from the log. Before the next command, free "
+            "space there, or give --logs a file on another disk"
+        )
+
+
+_FAILED_LOGS: list[FunctionLog] = []  # the function logs of this command that could not be written (`log_problems`)
+
+
+def log_problems() -> list[str]:
+    """The lines for the function logs this command could not write, each once, forgotten as they are taken. `ctns`'s
+    `main` ends a command with them, after everything the command printed (a run's results are never lost to its
+    log): exit code 1 when the command's own was 0 (it ran; its log is lost), else the command's own."""
+    lines: list[str] = []
+    while _FAILED_LOGS:
+        problem = _FAILED_LOGS.pop(0).problem
+        if problem not in lines:
+            lines.append(problem)
+    return lines
+
+
 @contextmanager
-def function_output(path: Path) -> Iterator[None]:
+def function_output(path: Path) -> Iterator[FunctionLog]:
     """What the functions print (Powertools JSON logs, EMF metrics, Python warnings: what CloudWatch would get)
-    goes to a file for the duration, appended, with secrets masked; the summary is printed after."""
+    goes to a file for the duration, appended, with secrets masked; the summary is printed after.
+
+    A write to the file that fails (a full disk) does not end the command: the functions run on (what they did to
+    both systems is done either way), the `FunctionLog` given says it (`said`, for the command's results), and the
+    command ends with its line (`log_problems`) after printing what it did. Raising here lost a run's results and
+    ended it as a usage mistake (exit 2) that had written records (review-cli, 2026-12-04)."""
     from ctsync.observability import logger
 
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -248,6 +294,7 @@ def function_output(path: Path) -> Iterator[None]:
     handlers = [h for h in logger.handlers if isinstance(h, logging.StreamHandler)]
     previous = [_swap_stream(h, stream) for h in handlers]
     shown = warnings.showwarning
+    log = FunctionLog(path)
 
     def to_the_log(message: Any, category: Any, filename: str, lineno: int, *_: Any, **__: Any) -> None:
         stream.write(warnings.formatwarning(message, category, filename, lineno))
@@ -255,7 +302,7 @@ def function_output(path: Path) -> Iterator[None]:
     warnings.showwarning = to_the_log
     try:
         with redirect_stdout(stream):  # type: ignore[type-var]
-            yield
+            yield log
     finally:
         warnings.showwarning = shown
         for handler, old in zip(handlers, previous, strict=True):
@@ -264,9 +311,9 @@ def function_output(path: Path) -> Iterator[None]:
             file.close()
         except OSError as error:  # the last lines, flushed on close
             stream.failure = stream.failure or error
-    if stream.failure is not None:
-        failed = stream.failure
-        raise OSError(failed.errno, f"{failed.strerror or failed} (the functions' log)", str(path))
+        if stream.failure is not None:
+            log.failure = stream.failure
+            _FAILED_LOGS.append(log)
 
 
 @dataclass

@@ -249,11 +249,12 @@ def _drain_locally(target: Target, sync: str, logs: Path, out: Output) -> int:
     session = target.session
     mapping = next(m for m in session.stack.queue_mappings if m.queue == f"{prefix(sync)}Queue")
     out.progress(f"{sync}: the local worker takes the queue")
-    with function_output(logs):
+    with function_output(logs) as log:
         result = SyncRun(sync)
         session.runner.drain(mapping, result)
-    # a worker given nothing logs nothing: its empty log is not kept (`drop_unwritten_logs`)
-    named = f" (function log: {logs})" if result.delivered else ""
+    # a worker given nothing logs nothing: its empty log is not kept (`drop_unwritten_logs`). A log that could not be
+    # written (a full disk) is said here and, after the rest of the redrive's lines, as the line it ends on (`main`).
+    named = f" (function log: {log.said()})" if result.delivered or log.failure else ""
     out.line(f"The local worker ran {result.delivered} message(s){named}")
     return target.depth(target.dead_letter_url(sync))["total"]
 

@@ -18,12 +18,14 @@ from typing import Any
 
 from ctns import local
 from ctns.commands.common import (
+    FunctionLog,
     add_json_option,
     add_target_options,
     confirm,
     function_output,
     interval,
     log_path,
+    log_problems,
     output_file,
     positive,
     target_of,
@@ -31,7 +33,8 @@ from ctns.commands.common import (
 from ctns.connections import clicktime_client, explain, netsuite_client
 from ctns.follow import follow, invoke_poller
 from ctns.inputs import load_config, load_secrets
-from ctns.output import FAILURES, OK, CliError, Output, table
+from ctns.outcome import Outcome, poll_problem
+from ctns.output import CliError, Output, table
 from ctns.target import check_sync
 from ctsync.sync.registry import SYNC_NAMES
 
@@ -101,26 +104,24 @@ def _chosen(syncs: list[str]) -> list[str] | None:
 
 
 def _report(
-    out: Output, passes: list[dict[str, Any]], *, kept_in: str | None, logs: Path, extra: dict[str, Any]
+    out: Output, passes: list[dict[str, Any]], *, kept_in: str | None, log: FunctionLog, extra: dict[str, Any]
 ) -> int:
-    from ctns.report import render_failures, render_table
+    """The results of runs on this machine, judged as every command judges a run (`ctns.outcome`). Called once the
+    functions' log is closed, whether or not it could be written (`function_output`): what the run did is printed
+    either way."""
+    from ctns.report import render_table
 
-    failures = passes[-1]["failures"] if passes else []
-    polls_failed = [
-        (sync, row.get("note", ""))
-        for sync, row in (passes[-1]["syncs"] if passes else {}).items()
-        if row.get("status") == "failed"
-    ]
+    outcome = Outcome.of_pass(passes[-1] if passes else None)
     out.line()
     out.line(render_table(passes))
     out.line()
     more = "`ctns errors` groups them by cause" if kept_in else "the report (--json) lists them all"
-    out.line(render_failures(failures, kept_in=kept_in, shown=SHOWN_FAILURES, more=more))
-    for sync, reason in polls_failed:
-        out.line(f"The {sync} poller failed: {reason}")
-    out.line(f"Function logs (as CloudWatch would show them): {logs}")
-    out.document({**extra, "passes": passes, "function_logs": str(logs)})
-    return FAILURES if failures or polls_failed else OK
+    out.lines(outcome.render(kept_in=kept_in, shown=SHOWN_FAILURES, more=more))
+    out.line(f"Function logs (as CloudWatch would show them): {log.said()}")
+    out.document(
+        {**extra, "passes": passes, "function_logs": str(log.path), "function_logs_error": log.problem or None}
+    )
+    return outcome.exit_code
 
 
 def _run_simulated(args: argparse.Namespace, syncs: list[str], out: Output) -> int:
@@ -130,7 +131,7 @@ def _run_simulated(args: argparse.Namespace, syncs: list[str], out: Output) -> i
     logs = log_path("run", args.logs)
     banner = _simulated_banner(args.seed)
     out.announce(banner)
-    with function_output(logs):
+    with function_output(logs) as log:
         with Session.simulated(seed=args.seed, size=args.size, progress=out.progress) as session:
             passes = run_passes(session, passes=args.passes, syncs=_chosen(syncs))
     return _report(
@@ -139,7 +140,7 @@ def _run_simulated(args: argparse.Namespace, syncs: list[str], out: Output) -> i
         kept_in=f"the dead-letter queues on {os.environ['AWS_ENDPOINT_URL']}"
         if os.environ.get("AWS_ENDPOINT_URL")
         else None,
-        logs=logs,
+        log=log,
         extra={"where": "simulated", "seed": args.seed},
     )
 
@@ -155,13 +156,13 @@ def _run_local_stack(args: argparse.Namespace, syncs: list[str], out: Output) ->
             "ctns trace ID; after a fix, ctns redrive SYNC."
         )
         out.announce(banner)
-        with function_output(logs):
+        with function_output(logs) as log:
             passes = run_passes(target.session, passes=args.passes, syncs=_chosen(syncs))
     return _report(
         out,
         passes,
         kept_in="the local stack's dead-letter queues (`ctns errors` lists them)",
-        logs=logs,
+        log=log,
         extra={"where": "local", "aws_endpoint": target.local_state.aws_endpoint},
     )
 
@@ -180,8 +181,11 @@ def _run_configured(args: argparse.Namespace, syncs: list[str], out: Output) -> 
         out=out,
     )
     logs = log_path("run", args.logs)
-    with function_output(logs):
+    with function_output(logs) as checked:
         _connection_check(config, secrets, out)
+    if checked.failure is not None:  # nothing was written yet: refused before the run, rather than run without a log
+        log_problems()
+        raise CliError(f"{checked.problem}: nothing was run; free space there, or give --logs a file on another disk")
     endpoint = os.environ.get("AWS_ENDPOINT_URL")
     kept_in = f"the dead-letter queues on {endpoint}" if endpoint else None
     banner = (
@@ -194,10 +198,10 @@ def _run_configured(args: argparse.Namespace, syncs: list[str], out: Output) -> 
         )
     )
     out.announce(banner)
-    with function_output(logs):
+    with function_output(logs) as log:
         with Session.configured(Path(args.config), Path(args.secrets), progress=out.progress) as session:
             passes = run_passes(session, passes=args.passes, syncs=_chosen(syncs))
-    return _report(out, passes, kept_in=kept_in, logs=logs, extra={"where": "configured"})
+    return _report(out, passes, kept_in=kept_in, log=log, extra={"where": "configured"})
 
 
 def _connection_check(config: Any, secrets: Any, out: Output) -> None:
@@ -234,18 +238,12 @@ def _run_deployed(args: argparse.Namespace, syncs: list[str], out: Output) -> in
             results.append(
                 follow(target, sync, poll, out, timeout_seconds=args.timeout, interval_seconds=args.interval)
             )
-        rows, document, failed = [], [], False
+        outcome = Outcome.of_followed(results)
+        rows, document = [], []
         for followed in results:
             summary = followed.summary
             counts = summary.counts if summary else {}
             status = followed.poll.get("status", "?")
-            if status == "failed" or (summary and counts.get("failed")):
-                failed = True
-            if (
-                followed.poll.get("status") == "skipped"
-                and followed.poll.get("reason") != "not implemented in this version"
-            ):
-                failed = True
             rows.append(
                 [
                     followed.sync,
@@ -273,11 +271,14 @@ def _run_deployed(args: argparse.Namespace, syncs: list[str], out: Output) -> in
             )
         )
         for followed in results:
-            if followed.poll.get("reason"):
+            said = poll_problem(followed.sync, followed.poll.get("status"), followed.poll.get("reason"))
+            if said:
+                out.line(said)
+            elif followed.poll.get("reason"):
                 out.line(f"{followed.sync}: {followed.poll['reason']}")
             for note in followed.notes:
                 out.line(f"{followed.sync}: {note}")
-        if failed:
+        if outcome.records_failed or outcome.pollers:
             out.line(
                 "Failures: `ctns errors --stack NAME` groups them by cause with what to fix.".replace(
                     "NAME", target.name
@@ -285,5 +286,4 @@ def _run_deployed(args: argparse.Namespace, syncs: list[str], out: Output) -> in
             )
         out.line("Logs: " + ", ".join(group for sync in chosen for group in target.log_groups(sync)))
         out.document({"where": "stack", "stack": target.name, "runs": document})
-        unfinished = any(not f.finished and f.poll.get("status") not in ("failed", "skipped") for f in results)
-        return FAILURES if failed or unfinished else OK
+        return outcome.exit_code

@@ -26,10 +26,12 @@ from ctns.commands.common import (
     output_file,
     parse_instant,
     positive,
+    run_command,
     target_of,
 )
 from ctns.follow import follow, invoke_poller
-from ctns.output import FAILURES, OK, CliError, Output
+from ctns.outcome import Outcome
+from ctns.output import OK, CliError, Output
 from ctns.target import Target, check_sync
 from ctsync.state.progress import WATERMARK
 from ctsync.state.table import PK, SK
@@ -162,7 +164,7 @@ def cmd_reset(args: argparse.Namespace, out: Output) -> int:
 
 def cmd_backfill(args: argparse.Namespace, out: Output) -> int:
     from ctns.demo import run_passes
-    from ctns.report import render_failures, render_table
+    from ctns.report import render_table
 
     sync = check_sync(args.sync)
     since = parse_instant(args.since, "--since")
@@ -188,23 +190,55 @@ def cmd_backfill(args: argparse.Namespace, out: Output) -> int:
             "Records whose target already holds them are not sent again."
         )
         if logs is not None:
-            with function_output(logs):
+            with function_output(logs) as log:
                 passes = run_passes(target.session, passes=1, syncs=[sync])
+            # The same judgement as `ctns run` (`ctns.outcome`): a poller that failed is a failed backfill.
+            outcome = Outcome.of_pass(passes[-1])
             out.line(render_table(passes))
-            out.line(render_failures(passes[-1]["failures"], kept_in="the local stack's dead-letter queues"))
-            out.line(f"Function logs: {logs}")
-            failed = bool(passes[-1]["failures"])
-            out.document({**result, "passes": passes})
-            return FAILURES if failed else OK
+            out.lines(outcome.render(kept_in="the local stack's dead-letter queues"))
+            if outcome.pollers:
+                out.line(_watermark_after(target, sync, since, result["before"]))
+            out.line(f"Function logs: {log.said()}")
+            out.document({**result, "passes": passes, "function_logs_error": log.problem or None})
+            return outcome.exit_code
         poll = invoke_poller(target, sync, out)
         followed = follow(target, sync, poll, out, timeout_seconds=args.timeout, interval_seconds=args.interval)
+        outcome = Outcome.of_followed([followed])
         summary = followed.summary
         counts = summary.counts if summary else {}
         out.line(
             f"{sync}: poll {poll.get('status')}, {summary.enqueued if summary else 0} enqueued; "
             + ", ".join(f"{k} {counts.get(k, 0)}" for k in ("created", "updated", "unchanged", "skipped", "failed"))
         )
-        if poll.get("reason"):
+        if outcome.pollers:
+            out.lines(outcome.pollers)
+            out.line(_watermark_after(target, sync, since, result["before"]))
+        elif poll.get("reason"):
             out.line(f"{sync}: {poll['reason']}")
         out.document({**result, "poll": poll, "summary": summary.model_dump(mode="json") if summary else None})
-        return FAILURES if poll.get("status") == "failed" or counts.get("failed") or not followed.finished else OK
+        return outcome.exit_code
+
+
+def _watermark_after(target: Target, sync: str, since: datetime, before: dict[str, str]) -> str:
+    """Where a backfill whose poller read nothing (failed, or did not run) left the watermark, read back: whether the
+    window is still to be read (the next run reads it once the cause is fixed: no backfill again), or whether the
+    watermark moved on (a run meanwhile, or the poller before it failed), when only a backfill again is sure to."""
+    marks = target.progress.phase_watermarks(sync)
+    values = sorted(set(before.values()))
+    was = values[0] if len(values) == 1 else ", ".join(f"{p} {m}" for p, m in sorted(before.items())) or "none"
+    moved = {phase: mark for phase, mark in marks.items() if mark > since}
+    if not moved:
+        return (
+            f"{sync}: nothing was read; the watermark stays at {since.isoformat()}, where this backfill set it (it "
+            f"was {was}): once the cause above is fixed, the next run (`{run_command(target, sync)}`, or its "
+            "schedule) reads every change since then; no need to backfill again"
+        )
+    stayed = sorted(set(marks) - set(moved))
+    stack = "" if target.is_local else f" --stack {target.name}"
+    return (
+        f"{sync}: the watermark is no longer where this backfill set it, {since.isoformat()} ("
+        + ", ".join(f"{phase} moved on to {mark.isoformat()}" for phase, mark in sorted(moved.items()))
+        + (f"; {', '.join(stayed)} still there" if stayed else "")
+        + "): the window may not have been read; once the cause above is fixed, "
+        f"`ctns backfill {sync} --since {since.isoformat()}{stack}` again (what the target holds is not written again)"
+    )

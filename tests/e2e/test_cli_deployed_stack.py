@@ -203,7 +203,8 @@ def test_a_failing_poller_is_one_line_with_its_reason(deployed, capsys):
     deployed.fake_lambda.fail_with = "config document /ctns/config is invalid: projects.scope"
     result = ctns(capsys, "run", "tasks", "--stack", STACK, "--yes", "--interval", "0.2")
     assert result.code == 1
-    assert "tasks: config document /ctns/config is invalid: projects.scope" in result.out
+    # told as every command tells a failed poller (`ctns/outcome.py`; before 2026-12-04: "tasks: <reason>")
+    assert "The tasks poller failed: config document /ctns/config is invalid: projects.scope" in result.out
 
 
 def test_errors_redrive_and_trace_on_the_deployed_stack(deployed, capsys):

@@ -72,8 +72,11 @@ def test_aws_region_names_the_stacks_region(tmp_path):
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (a device that is always full)")
 def test_a_full_disk_under_the_functions_log_is_one_line_naming_the_file(tmp_path):
-    """Before: some 490 '--- Logging error ---' tracebacks, then "unexpected error: OSError … This is a bug"."""
+    """Before: some 490 '--- Logging error ---' tracebacks, then "unexpected error: OSError … This is a bug". Then
+    (review-cli, 2026-12-04): that one line alone, exit 2, the simulated run's results never printed; they are
+    printed first now, and the exit code is 1 (the run happened: `tests/e2e/test_cli_function_log_full.py`)."""
     done = ctns(tmp_path, "run", "projects", "--logs", "/dev/full")
 
-    assert done.returncode == 2 and "Traceback" not in done.stderr and "Logging error" not in done.stderr, done.stderr
+    assert done.returncode == 1 and "Traceback" not in done.stderr and "Logging error" not in done.stderr, done.stderr
     assert done.stderr.strip().splitlines()[-1] == "ctns: /dev/full: No space left on device (the functions' log)"
+    assert "Simulated run" in done.stdout and "pass  sync" in done.stdout, done.stdout
