@@ -1,5 +1,5 @@
 """Time on a NetSuite non-billable project task (`nonBillableTask`) is exported non-billable, whatever ClickTime's
-billing model says (after the review of the daily syncs, 2026-12-04: `tests/e2e/test_review_daily_billable_by_job.py`).
+billing model says (after the review of the daily syncs, 2026-12-04: `tests/e2e/test_time_export_non_billable_task_by_job.py`).
 
 With `Company.BillableSetting` = "Job" the tasks sync sends ClickTime no task billability, ClickTime's Reports/Time
 marks the time billable by its job, and the export wrote that flag. Everything that decides or checks a time bill's

@@ -251,13 +251,17 @@ class ProjectSync:
             )
         return problems
 
-    def _gives_up(self, holder_id: str | None, number: str) -> bool:
+    def _gives_up(self, holder_id: str | None, number: str, applied: str | None = None) -> bool:
         """Whether the NetSuite project `holder_id` (whose job holds `number`) has another number now: the run moves
-        its job aside (`records.targets._vacated`), or its own message frees the number. One read per holder."""
+        its job aside (`records.targets._vacated`), or its own message frees the number. `applied`: the fingerprint
+        its mapping applied; when it is the project's now, its own change is done (no message will write its job
+        again) and nothing is given up. One read per holder."""
         if not holder_id:
             return False
         holder = self.current_change(holder_id)
-        return holder is not None and _number_of(holder).casefold() != number.casefold()
+        if holder is None or (applied and holder.fingerprint == applied):
+            return False
+        return _number_of(holder).casefold() != number.casefold()
 
     def _number_holders(self, what: str) -> dict[str, list[Any]]:
         """ClickTime's jobs by JobNumber (or clients by ClientNumber), case-blind, read once."""
@@ -356,12 +360,13 @@ class ProjectSync:
         def update(job_id: str, payload: dict[str, Any], _before: object) -> None:
             clicktime.update_job(job_id, payload)
 
-        def vacate(_payload: dict[str, Any], holder_id: str, job_id: str) -> bool:
+        def vacate(_payload: dict[str, Any], holder: Mapping) -> bool:
             # The job of another project holds this project's new number: moved aside only when that project no
-            # longer has the number in NetSuite (renumbered, its own message due), else it is the holder's by right.
-            if not self._gives_up(holder_id, project.number):
+            # longer has the number in NetSuite and its own change is still due, else it is the holder's by right
+            # (or its change was applied meanwhile: its job no longer holds the number).
+            if not self._gives_up(holder.source_id, project.number, holder.fingerprint):
                 return False
-            clicktime.update_job(job_id, {"JobNumber": moving_aside(project.number)})
+            clicktime.update_job(holder.target_id, {"JobNumber": moving_aside(project.number)})
             return True
 
         def settle(job_id: str, _payload: dict[str, Any], before: Mapping | None, _created: bool) -> Settled:

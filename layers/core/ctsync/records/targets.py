@@ -87,9 +87,10 @@ class TargetOps:
     taken_by: Callable[[Payload], Holder | None] | None = None
     # What a person sets on such a record so that `find` accepts it (the next run adopts it): named in the fix
     adopt_by: str = ""
-    # (payload, holder's source ID, holder's target ID) -> whether the holder's source, read now, no longer has the unique
-    # value an update was refused for, in which case its target has been moved onto a placeholder (`_vacated`).
-    vacate: Callable[[Payload, str, str], bool] | None = None
+    # (payload, the holder's mapping, read under its lock) -> whether the holder's source, read now, no longer has the
+    # unique value an update was refused for and its own change is still to be applied (the mapping's fingerprint is
+    # not its source's now), in which case its target has been moved onto a placeholder (`_vacated`).
+    vacate: Callable[[Payload, Mapping], bool] | None = None
 
 
 @dataclass(frozen=True)
@@ -253,9 +254,11 @@ def _updated_unless_gone(mappings: MappingStore, ops: TargetOps, before: Mapping
                 raise
             held = mappings.by_target(ops.kind, holder.target_id)
             if held is not None and not held.deleted and held.source_id != before.source_id:
-                if not vacated and _vacated(mappings, ops, payload, held, owner):
+                if not vacated:
                     vacated = True
-                    continue
+                    # Moved aside, or freed meanwhile (its own message applied since the refusal): sent again
+                    if _vacated(mappings, ops, payload, held, owner) or ops.taken_by(payload) is None:
+                        continue
                 raise number_held(refused, holder, held.source_id, ops) from refused
             raise number_taken(refused, holder, ops, updating=True) from refused
         return True
@@ -266,8 +269,9 @@ def _vacated(mappings: MappingStore, ops: TargetOps, payload: Payload, held: Map
     that record's lock, so that the update refused for it can take it. Two projects that swap numbers (A P-1 -> P-2,
     B P-2 -> P-1) each want what the other's job holds: waiting for the other's own message, as `number_held` does,
     deadlocks. The holder's mapping loses its content hash, so its own message (due: its source changed) writes its
-    target whole. False, and nothing moved, when the holder is busy (its own worker is at it), its source still has
-    the value, or the move fails."""
+    target whole. True without a move when the holder's mapping changed since `held` was read (its own message
+    applied meanwhile: the update may pass now). False, and nothing moved, when the holder is busy (its own worker
+    is at it), its source still has the value, or the move fails."""
     if ops.vacate is None:
         return False
     try:
@@ -279,8 +283,14 @@ def _vacated(mappings: MappingStore, ops: TargetOps, payload: Payload, held: Map
         if mapping is None or mapping.deleted or mapping.target_id != held.target_id:
             mappings.release(lock)
             return False
+        if (mapping.content_hash, mapping.source_version) != (held.content_hash, held.source_version):
+            # The holder's own message was applied since the refusal (numbers shifted in a chain, its worker at it
+            # meanwhile): the value may be free now. Nothing is moved (its target holds what its NetSuite record
+            # says, and no later message would write it back); the update is tried again.
+            mappings.release(lock)
+            return True
         with unsettled.watching() as writes, _doubts_kept_on_failure(mappings, lock, writes, ops.path):
-            moved = ops.vacate(payload, held.source_id, held.target_id)
+            moved = ops.vacate(payload, mapping)
     except SyncError as error:
         mappings.release(lock)  # (a no-op when the doubts were kept: that commit freed it)
         logger.warning(

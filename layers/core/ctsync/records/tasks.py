@@ -374,11 +374,13 @@ class TaskSync:
             " else rename one"
         ]
 
-    def _gives_up(self, holder_id: str | None, name: str) -> bool:
+    def _gives_up(self, holder_id: str | None, name: str, applied: str | None = None) -> bool:
         """Whether the NetSuite task `holder_id` (whose ClickTime task holds `name`) would be named otherwise now: the
-        run moves its task aside (`records.targets._vacated`), or its own message frees the name. Three reads."""
+        run moves its task aside (`records.targets._vacated`), or its own message frees the name. `applied`: the
+        fingerprint its mapping applied; when it is the task's now, its own change is done and nothing is given up.
+        Three reads."""
         holder = self.current_change(holder_id) if holder_id else None
-        if holder is None:
+        if holder is None or (applied and holder.fingerprint == applied):
             return False
         task = TaskSnapshot.model_validate(holder.snapshot)
         project = ProjectSnapshot.model_validate(task.project) if task.project else None
@@ -467,13 +469,14 @@ class TaskSync:
                 task_id, payload, previous_job=previous_job or None, run_id=message.run_id, links_unchanged=unmoved
             )
 
-        def vacate(payload: dict[str, Any], holder_id: str, task_id: str) -> bool:
+        def vacate(payload: dict[str, Any], holder: Mapping) -> bool:
             # Another task's ClickTime task holds this task's new name: moved aside only when that NetSuite task's
-            # own name is another now (titles swapped, its own message due), else the name is the holder's by right.
+            # own name is another now and its own change is still due (titles swapped), else the name is the
+            # holder's by right (or its change was applied meanwhile).
             wanted = payload["fields"].get("Name", "")
-            if not wanted or not self._gives_up(holder_id, wanted):
+            if not wanted or not self._gives_up(holder.source_id, wanted, holder.fingerprint):
                 return False
-            clicktime.update_task(task_id, {"Name": moving_aside(wanted)})
+            clicktime.update_task(holder.target_id, {"Name": moving_aside(wanted)})
             return True
 
         def settle(task_id: str, payload: dict[str, Any], before: Mapping | None, created: bool) -> Settled:
