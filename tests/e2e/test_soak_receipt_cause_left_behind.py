@@ -57,7 +57,9 @@ def test_a_receipt_that_failed_for_two_causes_leaves_both_once_it_is_stored(worl
     world.ct.clock.advance(timedelta(hours=1))
     result = world.run()
 
-    assert passes["n"] >= (3 if download_fails else 2), f"the receipt was downloaded {passes['n']} time(s): {result.failures}"
+    assert passes["n"] >= (3 if download_fails else 2), (
+        f"the receipt was downloaded {passes['n']} time(s): {result.failures}"
+    )
     report = world.report(sheet)
     files = [f for f in world.ns.files() if f.get("externalId") == f"ct-rcpt-{item}"]
     assert report is not None and len(files) == 1, (report, world.ns.files(), result.failures)
