@@ -34,6 +34,8 @@ class Attempt:
     sent: list[unsettled.Write] = field(default_factory=list)
     period_start: str = ""  # the sheet's date, once it is read approved
     listed: bool = False  # a doubtful write listed the sheet (told once in the log, however many commits follow)
+    # The sheet's mapping `ReportDoubts.recorded` last made for this attempt, and how many of `sent` it accounts for
+    made: tuple[Mapping, int] | None = None
 
 
 def doubtful(sent: list[unsettled.Write]) -> bool:
@@ -67,14 +69,31 @@ class ReportDoubts:
                 )
         elif attempt.look:
             self._mappings.unlist_unsettled(KIND, lock.source_id)
-        return mapping.model_copy(update={"details": details})
+        made = mapping.model_copy(update={"details": details})
+        attempt.made = (made, len(attempt.sent))
+        return made
 
     def keep(self, lock: Lock, attempt: Attempt) -> None:
         """A pass that failed after a report write of unknown outcome still records the doubt (the retry that
         succeeds later cannot tell that an earlier request is on its way), on a mapping of no report when the sheet
-        has none yet. Failing here too, it says so in the log and leaves the pass's own error to be reported."""
+        has none yet. Failing here too, it says so in the log and leaves the pass's own error to be reported.
+
+        Nothing, when the pass itself recorded the doubt and gave the lock up with it: its last commit (`lock.mapping`,
+        the lock released) is the mapping `recorded` made for it after every write it sent (a receipts retry commits,
+        then raises on its last try). Committed again, on a lock no longer held, it was refused and logged as lost
+        (found by the soak, seed 45003)."""
         before = lock.mapping
         if not doubtful(attempt.sent):
+            return
+        if lock.released:
+            made, covered = attempt.made or (None, 0)
+            if made is not None and made is before and not doubtful(attempt.sent[covered:]):
+                return
+            logger.error(  # a write after the lock was given up, or a lock given up without its doubt: not recordable
+                f"expense sheet {lock.source_id}: the doubt after a failed export could not be recorded (the lock "
+                "was given up before it)",
+                extra={"kind": KIND, "source_id": lock.source_id, "sent": len(attempt.sent)},
+            )
             return
         if before is None:
             # A first export that failed: the report may exist, or come later. A mapping of no report keeps the doubt

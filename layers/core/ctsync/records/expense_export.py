@@ -104,6 +104,7 @@ from ctsync.records.expense_receipts import (
     ReceiptsDone,
     ReceiptStep,
     Requeue,
+    receipt_causes_of,
 )
 from ctsync.records.receipts import FileCabinet
 from ctsync.records.references import (
@@ -777,7 +778,9 @@ class ExpenseExport(SheetExport):
             # The fingerprint moves only with the last commit: a worker that dies before it leaves the approval to
             # its redelivery (which writes nothing the report holds already) and the cause to let go of.
             interim = before.fingerprint if before else ""
-            mapping = self._doubts.recorded(lock, attempt, sheet_mapping(plan, report, version, held, interim, flags=0))
+            mapping = sheet_mapping(plan, report, version, held, interim, flags=0)
+            # the receipt causes naming the sheet stay on it until the last commit says which still hold
+            mapping = self._doubts.recorded(lock, attempt, receipt_causes_of(before, mapping))
             self._mappings.commit(lock, mapping, keep_lock=True, settled=True)
             self._receipt_step.attach(plan, report, children, done, frozen, left=left)
             flags += done.held_back
@@ -787,7 +790,9 @@ class ExpenseExport(SheetExport):
             released(self._runlog, message, before, FROZEN)
         fingerprint = kept_fingerprint(approval, held_back=bool(flags))
         mapping = sheet_mapping(plan, report, version, held, fingerprint, flags=len(flags))
-        mapping = self._receipt_step.report(message, plan, report, mapping, done, try_number=0)
+        mapping = self._receipt_step.report(
+            message, plan, report, mapping, done, try_number=0, before=before, held_back=bool(flags)
+        )
         self._mappings.commit(lock, self._doubts.recorded(lock, attempt, mapping), settled=True)
         self._receipt_step.requeue_retry(message, version, done, try_number=0)
         action = "created" if before is None or before.deleted else ("updated" if wrote or done.wrote else "unchanged")

@@ -76,7 +76,11 @@ class ReceiptsDone:
     failures: dict[str, list[str]] = field(default_factory=dict)  # cause key -> texts: not retried for this approval
     pending: dict[str, list[str]] = field(default_factory=dict)  # cause key -> texts: may go through later
     link_hash: str = ""  # the report's payload hash after the write that linked files to lines
-    recovered: set[str] = field(default_factory=set)  # causes of an earlier try of an item that went through now
+    # The causes the sheet's items were named under before this pass (an earlier try's failure, `receipt_error` or
+    # `receipt_refused` on the item's mapping), and those they are named under after it (`item_causes`): a cause of
+    # the first not in the second, nor reported by this pass, lets go of the sheet (`report`)
+    recovered: set[str] = field(default_factory=set)
+    holding: set[str] = field(default_factory=set)
     # Receipts of this approval not stored because NetSuite holds the report back (paid, approved by accounting, a
     # closed period): they wait with the approval's other changes, and the export flags them with those
     held_back: list[str] = field(default_factory=list)
@@ -98,6 +102,7 @@ class ReceiptsDone:
             pending=joined(self.pending, later.pending),
             link_hash=later.link_hash or self.link_hash,
             recovered=self.recovered | later.recovered,
+            holding=later.holding,  # the later pass saw every item as it now stands
             held_back=[*self.held_back, *later.held_back],
         )
 
@@ -199,9 +204,14 @@ class ReceiptStep:
         NetSuite refuses) is reported and not tried again until the sheet is approved anew.
         """
         done = ReceiptsDone()
+        done.recovered = {cause for child in children.values() for cause in item_causes(child.details)}
         for line in plan.lines:
             item = line.item
             if not item.ReceiptURL:
+                if line.item.ID in children and item_causes(children[item.ID].details):
+                    # Its receipt was removed in ClickTime: nothing of it fails now (its cause lets go of the sheet)
+                    kept = {k: v for k, v in children[item.ID].details.items() if k not in ITEM_CAUSES}
+                    children[item.ID] = self._save_child(children[item.ID], kept)
                 continue
             # Before the report's first write its internal id is unknown: the child names it by external ID
             # (a mapping without a target reads as none), and the write that follows names the id.
@@ -229,13 +239,18 @@ class ReceiptStep:
                     details.pop("receipt_file", None)
                     done.fail(cause, text)
             else:
-                done.recovered.update(
-                    details[name] for name in ("receipt_error", "receipt_refused") if details.get(name)
-                )
                 for stale in ("receipt_uploading", "receipt_error", "receipt_refused"):
                     details.pop(stale, None)
                 details["receipt_checked"] = keyed
             children[item.ID] = self._save_child(child, details)
+        # What every receipt of the sheet fails for now: a failure of this pass, or one an earlier pass left on an
+        # item not tried again (refused for this approval, held back with a frozen report)
+        done.holding = {
+            cause
+            for line in plan.lines
+            if line.item.ReceiptURL and line.item.ID in children
+            for cause in item_causes(children[line.item.ID].details)
+        }
         return done
 
     def _receipt(
@@ -444,9 +459,21 @@ class ReceiptStep:
         done: ReceiptsDone,
         *,
         try_number: int,
+        before: Mapping | None,
+        held_back: bool = False,
     ) -> Mapping:
         """Report what failed (per item); the sheet's mapping as it now stands (its hash moves on when a retry of
-        this step wrote the report again to link files)."""
+        this step wrote the report again to link files).
+
+        The sheet leaves each cause of the receipt step that named it (`RECEIPT_CAUSES` on its mapping `before`
+        this pass, and its items' failures: `done.recovered`) and no longer holds: no item's receipt fails for it
+        now (`done.holding`) and this pass reported nothing under it. What holds is kept on the sheet's mapping,
+        the next pass's `before` (no write of its own: the mapping is committed anyway). `held_back`: NetSuite held
+        the report back on this pass (paid, a closed period), so its links were not written: a link failure holds.
+        `expense-report-frozen` has its own way out (`sheet_export.released`), and a file to detach by hand
+        (`receipt-detach`) waits for a person: neither is let go of here. Kept as one `receipt_error` per item,
+        the latest, a receipt that failed for two causes before it was stored left the sheet under the first for
+        good; a link that failed once, under `receipt-link` (found by the soak, seed 45003)."""
         settings = self._settings
         last_try = try_number >= settings.retries
         reported = [*done.failures.items(), *([] if last_try else done.pending.items())]  # the last: raised instead
@@ -460,10 +487,18 @@ class ReceiptStep:
                 fix=RECEIPT_FIXES.get(cause, ""),
                 kind="RECEIPT" if cause.startswith("receipt") else "FLAGGED",
             )
-        for cause in sorted(done.recovered - done.failures.keys() - done.pending.keys()):
-            # An earlier try named this sheet in a cause; every item of that cause went through now.
+        named = set((before.details if before else {}).get(RECEIPT_CAUSES, "").split()) | done.recovered
+        holding = done.holding | done.failures.keys() | done.pending.keys()
+        if held_back or done.held_back:
+            holding |= named & {"receipt-link"}
+        for cause in sorted(named - holding - LEFT_TO_OTHERS):
+            # An earlier pass named this sheet in a cause that holds no longer: every receipt of it went through,
+            # failed for another cause since, or left the sheet
             self._runlog.unblock(message.sync, cause, message.source_id)
-        details = {**mapping.details, "receipts_pending": str(done.retry)}
+        details = {k: v for k, v in mapping.details.items() if k != RECEIPT_CAUSES}
+        details["receipts_pending"] = str(done.retry)
+        if still := sorted(holding - LEFT_TO_OTHERS):
+            details[RECEIPT_CAUSES] = " ".join(still)
         mapping = mapping.model_copy(
             update={"details": details, "content_hash": done.link_hash or mapping.content_hash}
         )
@@ -547,7 +582,7 @@ class ReceiptStep:
             before = before.model_copy(update={"target_id": report})
         for text in done.held_back:  # the report froze after this retry was queued: the receipt waits, flagged
             done.fail(FROZEN, text)
-        mapping = self.report(message, plan, report, before, done, try_number=try_number)
+        mapping = self.report(message, plan, report, before, done, try_number=try_number, before=before)
         if FROZEN in done.failures:
             mapping = mapping.model_copy(update={"fingerprint": kept_fingerprint(before.fingerprint, held_back=True)})
         self._mappings.commit(lock, recorded(mapping), settled=done.linked)  # the write of the report is recorded
@@ -570,6 +605,21 @@ class ReceiptStep:
 
 
 FROZEN = "expense-report-frozen"
+RECEIPT_CAUSES = "receipt_causes"  # sheet mapping detail: the receipt step's causes that name the sheet (`report`)
+ITEM_CAUSES = ("receipt_error", "receipt_refused")  # item mapping details: the cause its receipt failed for
+LEFT_TO_OTHERS = frozenset({FROZEN, "receipt-detach"})  # causes `report` never lets go of (see there)
+
+
+def receipt_causes_of(before: Mapping | None, mapping: Mapping) -> Mapping:
+    """`mapping` (the sheet's) carrying the receipt causes its mapping `before` named (`RECEIPT_CAUSES`)."""
+    causes = (before.details if before else {}).get(RECEIPT_CAUSES)
+    return mapping.model_copy(update={"details": {**mapping.details, RECEIPT_CAUSES: causes}}) if causes else mapping
+
+
+def item_causes(details: dict[str, str]) -> set[str]:
+    """The causes an item's receipt is named under, as its mapping (`details`) keeps them."""
+    return {details[name] for name in ITEM_CAUSES if details.get(name)}
+
 
 RECEIPT_FIXES = {
     "receipt-download": "the receipt is retried on its own; if it keeps failing, check the receipt in ClickTime, then "

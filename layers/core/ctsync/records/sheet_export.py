@@ -199,8 +199,8 @@ class SheetExport:
         """A sheet NetSuite refused (not a plan's block: `Blocked` marks its own) while nothing of it is in NetSuite
         is marked as a blocked one is (`blocked_marker`), so a rejection lets go of the cause; whether it was
         recorded. `recorded`: the marker as committed (an export adds what its writes left in doubt)."""
-        if error.systemic or isinstance(error, Blocked) or not period_start:
-            return False
+        if error.systemic or isinstance(error, Blocked) or not period_start or lock.released:
+            return False  # released: the pass recorded its mapping and gave the lock up (a receipts retry's last try)
         kind = self._sheets.mapping_kind
         marker = blocked_marker(lock.mapping, kind, lock.source_id, period_start, error)
         if marker is None:

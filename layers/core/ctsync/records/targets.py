@@ -129,7 +129,8 @@ def locked(mappings: MappingStore, kind: str, source_id: str, owner: str) -> Ite
     try:
         yield lock
     except BaseException:
-        mappings.release(lock)
+        if not lock.released:  # a commit that gave it up already: a release would be refused (not the owner now)
+            mappings.release(lock)
         raise
 
 

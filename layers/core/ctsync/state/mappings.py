@@ -94,6 +94,8 @@ class Lock:
     # (`MappingStore.note_writes`): as the item said when the lock was taken, and then with this holder's notes
     writes_noted: frozenset[str] = frozenset()
     noted_on_item: frozenset[str] = frozenset()  # what the item holds of them (`release` writes the difference)
+    # This holder gave the lock up (a `commit` without `keep_lock`, or `release`): nothing more is written under it
+    released: bool = False
 
     @property
     def keep_create_mark(self) -> bool:
@@ -416,6 +418,7 @@ class MappingStore:
             raise
         lock.mapping = mapping
         lock.writes_noted = lock.noted_on_item = noted
+        lock.released = not keep_lock
 
     def release(self, lock: Lock, *, settled: bool = False) -> None:
         """Give the lock up without writing a mapping (nothing to do, or a failure).
@@ -449,6 +452,7 @@ class MappingStore:
                 raise  # expired and taken over: theirs now
         else:
             lock.noted_on_item = noted
+        lock.released = True
 
 
 _SKIP_CONDITION = Attr("target_id").not_exists() & Attr("lock_owner").not_exists()
