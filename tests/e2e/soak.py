@@ -154,14 +154,23 @@ def soak(
             read_more_than_once=read_twice,
             quiet_writes={s: len(p.netsuite_writes) + len(p.clicktime_writes) for s, p in quiet.items()},
         )
+        exported = {
+            "time bills": len(session.simulators.netsuite.records.all("timeBill")),
+            "expense reports": len(session.simulators.netsuite.records.all("expenseReport")),
+        }
+        summary["exported"] = exported
+        hollow = [what for what, count in exported.items() if not count]
+        if hollow:  # a run that exported nothing has tested nothing of the exports: not OK, whatever else held
+            summary["broken"] = f"hollow run: no {' and no '.join(hollow)} written in {nights} nights"
         ok = (
-            all(f.ok for f in checked.values())
+            not hollow
+            and all(f.ok for f in checked.values())
             and summary["lost"] == 0
             and summary["duplicated"] == 0
             and "bulk_never_read" not in read_twice
             and set(summary["quiet_writes"].values()) == {0}
         )
-        if not ok:
+        if not ok and not hollow:
             try:
                 invariants.assert_holds(checked)
             except AssertionError as broken:
@@ -195,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1, 1_000_000)
     replay = (
         f"python -m tests.e2e.soak --seed {seed} --nights {args.nights} --bulk {args.bulk} --size {args.size}"
-        f" --late-write-seconds {args.late_write_seconds}"
+        f" --late-write-seconds {args.late_write_seconds} --scale {args.scale:g}"
     )
     print(f"soak: seed {seed}, {args.nights} nights (replay: {replay})", flush=True)
     logs = log_path("soak", None)
@@ -224,6 +233,7 @@ def main(argv: list[str] | None = None) -> int:
         f"NetSuite's 1,000-row page; changed while the poller paged: {summary['paging_changes'] or 'none'}"
     )
     print(f"  writes of unknown outcome (wait {summary['late_write_seconds']} s): {summary['late_writes']}")
+    print(f"  exported over the run: {summary['exported']}")
     print(f"  quiet pass writes: {summary['quiet_writes']}; report: {REPORT}")
     if not ok:
         print(summary.get("broken", "an invariant is broken (see the report)"))
