@@ -87,6 +87,16 @@ def small_stack(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]
 
 
 @pytest.fixture
+def stack_with_failures(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A local stack of its own on the small company, with `ctns serve --with-failures`' seeded failures."""
+    from tests.e2e.cli_support import start_local_stack
+
+    started = start_local_stack(tmp_path, monkeypatch, with_failures=True)
+    yield started
+    started.stop()
+
+
+@pytest.fixture
 def serve_stack(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """A local stack of its own (`ctns serve`'s, in this process) on `ctns serve`'s own company, no failures seeded."""
     from tests.e2e.cli_support import start_local_stack

@@ -35,12 +35,8 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
-def served(tmp_path: Any, monkeypatch: Any) -> Any:
-    stack = start_local_stack(tmp_path, monkeypatch, with_failures=True)
-    try:
-        yield stack
-    finally:
-        stack.stop()
+def served(stack_with_failures: Any) -> Any:
+    return stack_with_failures
 
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (a device that is always full)")

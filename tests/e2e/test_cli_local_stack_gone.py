@@ -19,7 +19,7 @@ import pytest
 from ctns.local import aws_endpoint
 from ctns.runner import LocalRunner
 from ctns.target import Target
-from tests.e2e.cli_support import ctns, start_local_stack
+from tests.e2e.cli_support import ctns
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,12 +27,8 @@ STOPPED = "ctns: the local stack stopped answering (was `ctns serve` stopped?): 
 
 
 @pytest.fixture
-def served(tmp_path: Any, monkeypatch: Any) -> Any:
-    stack = start_local_stack(tmp_path, monkeypatch, with_failures=False)
-    try:
-        yield stack
-    finally:
-        stack.stop()
+def served(small_stack: Any) -> Any:
+    return small_stack
 
 
 def _stopped_before(monkeypatch: Any, owner: Any, method: str, stack: Any) -> None:

@@ -24,18 +24,14 @@ import pytest
 
 from ctns.local import aws_endpoint
 from ctns.target import open_target
-from tests.e2e.cli_support import ctns, start_local_stack
+from tests.e2e.cli_support import ctns
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
-def served(tmp_path: Any, monkeypatch: Any) -> Any:
-    stack = start_local_stack(tmp_path, monkeypatch, with_failures=False)
-    try:
-        yield stack
-    finally:
-        stack.stop()
+def served(small_stack: Any) -> Any:
+    return small_stack
 
 
 def _garble_clicktime_secret(stack: Any) -> None:

@@ -15,18 +15,14 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.cli_support import ctns, start_local_stack
+from tests.e2e.cli_support import ctns
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
-def served(tmp_path: Any, monkeypatch: Any) -> Any:
-    stack = start_local_stack(tmp_path, monkeypatch, with_failures=False)
-    try:
-        yield stack
-    finally:
-        stack.stop()
+def served(small_stack: Any) -> Any:
+    return small_stack
 
 
 def test_trace_of_an_id_with_its_json_quotes_looks_up_the_id_its_query_searches(served, capsys):
