@@ -719,6 +719,22 @@ def test_an_update_refused_for_a_number_whose_holder_cannot_be_moved_aside_is_he
     assert not locked_by_someone(store)
 
 
+def test_a_move_aside_that_fails_unexpectedly_frees_the_holders_lock_and_goes_up_as_it_is(store) -> None:
+    """Not the target system's refusal (a defect, an interrupt): the error is not taken for a held number, and the
+    holder's lock is not left to its expiry (its own message would wait as RecordBusy meanwhile)."""
+    synced(store, "101", "job-1")
+    synced(store, "102", "job-2")
+    ops = VacatingOps(store)
+    ops.vacate_error = RuntimeError("a defect in vacate")
+
+    with pytest.raises(RuntimeError, match="a defect in vacate"):
+        apply(store, ops, MOVED, V2, owner="run-2:101")
+
+    probe = store.lock(KIND, "102", owner="probe")  # nobody holds it
+    store.release(probe)
+    assert store.get(KIND, "102").content_hash  # nothing moved: its hash kept
+
+
 @pytest.mark.parametrize("holder", ["made by hand", "retired"])
 def test_an_update_refused_for_a_number_no_live_synced_record_holds_needs_a_person(store, holder) -> None:
     """No message will free it: a record made in ClickTime, or the target of a record deleted in NetSuite (its

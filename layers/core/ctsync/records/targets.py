@@ -292,8 +292,10 @@ def _vacated(mappings: MappingStore, ops: TargetOps, payload: Payload, held: Map
             return True
         with unsettled.watching() as writes, _doubts_kept_on_failure(mappings, lock, writes, ops.path):
             moved = ops.vacate(payload, mapping)
-    except SyncError as error:
+    except BaseException as error:
         mappings.release(lock)  # (a no-op when the doubts were kept: that commit freed it)
+        if not isinstance(error, SyncError):
+            raise  # not the target system's refusal: the holder's lock freed, the error goes up as it is
         logger.warning(
             f"{ops.kind} {held.source_id}: its {ops.system} record {held.target_id} could not be moved off a value "
             f"another record wants ({type(error).__name__}: {error})",
