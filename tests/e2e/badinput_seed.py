@@ -303,7 +303,15 @@ def exports_world(session: Session) -> World:
     places = clone_expense_sheet(ct, base)
     (places_item,) = ct.items_of(places)
     with ct.store.lock:
-        ct.store.expense_items[places_item["ID"]]["Amount"] = Decimal("12.345")
+        # spent in the company currency: an item spent in another is blocked when its Amount is not its foreign
+        # amount at its rate (bad-input:AmountForeignExchangeRate), as a changed Amount alone would make it
+        ct.store.expense_items[places_item["ID"]].update(
+            Amount=Decimal("12.345"),
+            HasForeignCurrency=False,
+            AmountForeign=None,
+            AmountForeignCurrency=None,
+            AmountForeignExchangeRate=None,
+        )
     given["amount_places"] = (places, places_item["ID"])
     item_rule("no_amount", bb.drop_field("Amount"))
     item_rule("amount_text", bb.set_field("Amount", "12,50"))

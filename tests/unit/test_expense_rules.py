@@ -4,7 +4,7 @@ money in which currency, and which receipts NetSuite takes (and as what file typ
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from hypothesis import given
@@ -181,6 +181,52 @@ def test_a_converted_amount_is_within_half_a_cent_of_the_exact_product(spent: De
     assert result is not None
     assert abs(result.amount - spent * rate) <= Decimal("0.005") and -result.amount.as_tuple().exponent == 2
     assert result.spent == spent  # what was spent is carried exactly
+
+
+@given(
+    st.decimals(min_value=Decimal("0"), max_value=Decimal("99999"), places=3),
+    st.decimals(min_value=Decimal("0.001"), max_value=Decimal("0.02"), places=7),
+)
+def test_a_line_at_netsuites_rate_posts_its_foreign_amount_as_sent_at_that_rate(spent: Decimal, rate: Decimal) -> None:
+    # the clerk's check, foreignamount x exchangerate = amount: 1234.5 JPY sent as 1235 at 0.00999 was 12.33
+    expense = item("10.00", (str(spent), "JPY", "0.0066"))
+    result, _ = money(expense, EUR, {("JPY", "EUR"): rate})
+    assert result is not None and result.foreign == spent.quantize(Decimal(1), ROUND_HALF_UP)
+    assert result.amount == (result.foreign * rate).quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+
+@pytest.mark.parametrize(
+    ("amount", "foreign", "rate"),
+    [
+        ("120.51", "110.00", "1.0955"),  # 120.505: ClickTime's half up
+        ("120.50", "110.00", "1.0955"),  # ... or its half even: a cent off is kept, not refused
+        ("82.07", "12345", "0.0066"),  # a rate ClickTime shows cut to 4 places (0.006648...): 81.48 by it
+        ("8.26", "1234.5", "0.00669"),  # a fraction of a yen
+        ("0.00", "0.00", "1.085"),
+    ],
+)
+def test_clicktime_figures_that_rounding_explains_are_kept(amount: str, foreign: str, rate: str) -> None:
+    iso = "JPY" if "." not in foreign or foreign.endswith(".5") else "EUR"
+    result, problem = money(item(amount, (foreign, iso, rate)), USD)
+    assert problem is None and result is not None and result.amount == Decimal(amount)
+
+
+@pytest.mark.parametrize(
+    ("amount", "foreign", "rate"),
+    [
+        ("119.35", "110.00", "0.9217"),  # the rate quoted USD -> EUR
+        ("130.00", "110.00", "1.0955"),  # an Amount edited alone
+        ("8.26", "12345", "0.00669"),  # an AmountForeign edited alone
+    ],
+)
+def test_clicktime_figures_that_contradict_each_other_block_naming_the_item_and_fields(
+    amount: str, foreign: str, rate: str
+) -> None:
+    result, problem = money(item(amount, (foreign, "EUR", rate)), USD)
+    assert result is None and problem is not None
+    assert problem.cause_key == "bad-input:AmountForeignExchangeRate" and problem.entries == ("I1",)
+    for told in (f"Amount {amount} USD", f"AmountForeign {foreign} EUR", f"AmountForeignExchangeRate {rate}"):
+        assert told in problem.reason, problem.reason
 
 
 # -- receipts -------------------------------------------------------------------------------------------------

@@ -9,10 +9,12 @@ employee's subsidiary currency R, and each line says what was spent:
 - O = R: `amount` = what was spent in O (the foreign amount, or Amount when O is C); no currency fields;
 - R = C, O other: `amount` = ClickTime's Amount, the figure the approver saw, even where it differs by a cent
   from AmountForeign x rate (it is kept, not recomputed); `currency` O, `foreignamount`, `exchangerate` from
-  ClickTime;
+  ClickTime. An Amount that rounding cannot explain (a rate quoted the other way round, an amount edited alone)
+  blocks the sheet: the line would contradict itself (`_disagreeing`);
 - R other than both (a USD item on a EUR employee's report): ClickTime gives no rate into R, so NetSuite's own
   (Currency Exchange Rates, the latest on or before the expense date; `expenses.exchange_rates = netsuite`) is
-  used: `amount` = foreign amount x that rate, rounded; or the sheet is blocked (`fail`).
+  used: `amount` = the foreign amount as sent (rounded to O) x that rate, rounded; or the sheet is blocked (`fail`).
+Every line in another currency so says what it posts: `foreignamount` x `exchangerate` is `amount`, rounded.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from typing import Any
 from ctsync.clicktime.models import ExpenseItem, ExpenseSheet, ExpenseType
 from ctsync.digits import is_number
 from ctsync.errors import cause_part
-from ctsync.money import round_money, to_decimal
+from ctsync.money import quantum, round_money, to_decimal
 from ctsync.netsuite import external_ids
 from ctsync.records.blocking import Problem
 from ctsync.records.references import Currency, ExpenseCategory
@@ -188,6 +190,8 @@ def line_money(
                 "give the item its exchange rate in ClickTime",
                 (item.ID,),
             )
+        if (problem := _disagreeing(item, spent_value, spent_iso, rate, report)) is not None:
+            return None, problem
         amount = round_money(item.Amount, report.places)
         rounded += _rounded(item.ID, "Amount", item.Amount, amount, report)
         return Money(amount, spent_iso, spent, spent_currency, spent, rate, rounded=rounded), None
@@ -195,17 +199,44 @@ def line_money(
     rate = netsuite_rate(spent_currency, report, date.fromisoformat(item.ExpenseDate[:10])) if netsuite_rate else None
     if rate is None:
         how = "NetSuite has no rate on or before that date" if netsuite_rate else "expenses.exchange_rates is fail"
+        add = f"add a {spent_iso} to {report.iso} rate in NetSuite (Lists > Accounting > Currency Exchange Rates)"
         return None, Problem(
             f"exchange-rate-missing:{cause_part(spent_iso)}-{cause_part(report.iso)}",
             f"expense item {item.ID} was spent in {spent_iso} on a report kept in {report.iso}, and ClickTime gives "
             f"no rate between them ({how})",
-            f"add a {spent_iso} to {report.iso} rate in NetSuite (Lists > Accounting > Currency Exchange Rates) or set "
-            "expenses.exchange_rates to netsuite",
+            # Only the fix that is left: under `netsuite` the setting is no way out, NetSuite's rate is
+            add if netsuite_rate else f"set expenses.exchange_rates to netsuite and {add}",
             (item.ID,),
         )
-    amount = round_money(spent_value * rate, report.places)
+    # The line carries `spent` (rounded to its currency, and said so) at `rate`: its amount is that, so the line's
+    # three figures agree (1234.5 JPY sent as 1235 was converted unrounded: 1235 x 0.00999 written as 12.33).
+    amount = round_money(spent * rate, report.places)
     note = f"{spent} {spent_iso} at NetSuite's rate {rate}"
     return Money(amount, spent_iso, spent, spent_currency, spent, rate, note, rounded), None
+
+
+def _disagreeing(
+    item: ExpenseItem, foreign: Decimal, spent_iso: str, rate: Decimal, report: Currency
+) -> Problem | None:
+    """The problem of a foreign item whose ClickTime figures contradict each other: its `Amount` is not its
+    `AmountForeign` x `AmountForeignExchangeRate` within what rounding explains (half a unit of the report's
+    currency for the Amount, a whole unit of the rate's last decimal place for a rate ClickTime gives rounded or
+    cut). Such a line would say "110.00 EUR at 0.9217" and post 119.35 USD: a rate quoted the other way round (the
+    direction of ClickTime's rate is UNVERIFIED), or an Amount or AmountForeign edited alone. Which figure is right
+    is ClickTime's to say, so the sheet waits; None when they agree."""
+    converted = foreign * rate
+    slack = quantum(report.places) / 2 + abs(foreign) * Decimal(1).scaleb(int(rate.as_tuple().exponent))
+    if abs(item.Amount - converted) <= slack:
+        return None
+    return Problem(
+        "bad-input:AmountForeignExchangeRate",
+        f"expense item {item.ID}: Amount {item.Amount} {report.iso} is not AmountForeign {foreign} {spent_iso} at "
+        f"AmountForeignExchangeRate {rate} ({round_money(converted, report.places)} {report.iso}): ClickTime's "
+        "figures disagree, nothing is written to NetSuite",
+        f"correct the item in ClickTime so that Amount = AmountForeign x AmountForeignExchangeRate (the "
+        f"{report.iso} value of one {spent_iso}), then approve the sheet again",
+        (item.ID,),
+    )
 
 
 def _rounded(item_id: str, field: str, value: Decimal, sent: Decimal, currency: Currency) -> tuple[str, ...]:
