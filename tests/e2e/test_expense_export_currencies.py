@@ -20,7 +20,7 @@ Each test failed before its fix:
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -113,3 +113,54 @@ def test_a_rate_missing_in_both_systems_names_the_fix_that_is_left(world):
     assert world.session.runtime().config.expenses.exchange_rates == "netsuite"
     assert "exchange_rates" not in cause.fix, f"the fix says to set what is set already: {cause.fix}"
     assert "GBP to EUR rate in NetSuite" in cause.fix
+
+
+# -- an amount rounded is flagged; corrected in ClickTime (or its report withdrawn), the flag leaves the sheet ----
+def rounded_yen_sheet(world) -> tuple[str, str]:
+    world.ns.records.add("currency", YEN)
+    sheet = world.sheet()
+    item = world.item(sheet, "8.26", foreign_amount="1234.5", foreign_currency="JPY", exchange_rate="0.00669")
+    world.approve(sheet)
+    world.run()
+    (cause,) = world.causes()
+    assert cause.key == "amount-rounded" and cause.blocked == [sheet] and "AmountForeign 1234.5" in cause.reason
+    return sheet, item
+
+
+def test_a_rounded_amount_corrected_in_clicktime_leaves_the_amount_rounded_cause(world):
+    sheet, item = rounded_yen_sheet(world)
+
+    world.approved_again(sheet, lambda: world.ct.edit_expense_item(item, AmountForeign=Decimal("1235")))
+    world.run()
+
+    (line,) = lines(world.report(sheet))
+    assert line["foreignamount"] == Decimal("1235")
+    assert [c.key for c in world.causes()] == [], (
+        "ctns errors still names the sheet for an AmountForeign of 1234.5 that ClickTime no longer holds: "
+        f"{[(c.key, c.reason) for c in world.causes()]}"
+    )
+
+
+def test_a_rounded_amount_still_rounded_after_a_correction_of_another_line_keeps_its_cause(world):
+    sheet, _ = rounded_yen_sheet(world)
+
+    world.approved_again(sheet, lambda: world.item(sheet, "5.00"))
+    world.run()
+
+    assert len(lines(world.report(sheet))) == 2
+    (cause,) = world.causes()
+    assert cause.key == "amount-rounded" and cause.blocked == [sheet] and "AmountForeign 1234.5" in cause.reason
+
+
+def test_a_rounded_amount_whose_report_is_withdrawn_leaves_the_amount_rounded_cause(world):
+    sheet, _ = rounded_yen_sheet(world)
+    report = world.report(sheet)["id"]
+
+    world.ct.clock.advance(timedelta(hours=2))
+    world.act(sheet, "UndoApproval")
+    world.act(sheet, "Reject")
+    world.ct.clock.advance(timedelta(hours=12))
+    world.run()
+
+    assert world.report(sheet) is None, f"report {report} of the rejected sheet is still in NetSuite"
+    assert [c.key for c in world.causes()] == [], [(c.key, c.reason) for c in world.causes()]

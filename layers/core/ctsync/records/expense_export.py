@@ -82,6 +82,8 @@ from ctsync.records.expense_lines import (
     ITEM_KIND,
     KIND,
     RECORD,
+    ROUNDED,
+    ROUNDED_CAUSE,
     SUBLIST,
     LinePlan,
     Money,
@@ -96,6 +98,7 @@ from ctsync.records.expense_lines import (
     report_payload,
     report_total,
     resolve_category,
+    rounded_texts,
     sheet_mapping,
 )
 from ctsync.records.expense_receipts import (
@@ -670,17 +673,29 @@ class ExpenseExport(SheetExport):
                 self._mappings.commit(lock, marker)
             raise blocked
         outcome = self._export(lock, message, plan, version, children, attempt)
+        rounded = rounded_texts(plan)
         if outcome.action != "unchanged":
             record_flags(
                 self._runlog,
                 message,
-                [text for line in plan.lines for text in line.money.rounded],
+                rounded,
                 what=f"expense sheet {sheet.ID} (report {outcome.target_id})",
-                cause_key="amount-rounded",
+                cause_key=ROUNDED_CAUSE,
                 fix="correct the amount in ClickTime to the currency's decimal places if the rounding is not right",
                 kind="ROUNDED",
             )
+        if not rounded:
+            self._rounding_let_go(message, before)
         return outcome
+
+    def _rounding_let_go(self, message: WorkMessage, before: Mapping | None) -> None:
+        """The sheet leaves the `amount-rounded` cause once no figure of its report is rounded any more (corrected in
+        ClickTime and approved again) or its report left NetSuite: the cause named an amount nobody holds now, and
+        `ctns errors` listed it (exit 1) for good. A mapping written before it counted its rounded figures (before
+        2026-12-04) is not known to have any: such a sheet's flag stays until `ctns redrive expenses --cause
+        amount-rounded`."""
+        if before is not None and before.details.get(ROUNDED):
+            self._runlog.unblock(message.sync, ROUNDED_CAUSE, message.source_id)
 
     def _export(
         self,
@@ -857,13 +872,16 @@ class ExpenseExport(SheetExport):
                 held_back = True
         if not flags:
             released(self._runlog, message, before, FROZEN)
+        if gone:  # what was sent rounded left NetSuite with the report
+            self._rounding_let_go(message, before)
         flags, told = withdrawal_flags(before, status, flags)
         self._flag(message, flags)
+        details = {k: v for k, v in before.details.items() if not (gone and k == ROUNDED)}
         mapping = before.model_copy(
             update={
                 "target_id": report,
                 "source_version": max(filter(None, [message.version, before.source_version])),
-                "details": {**before.details, "withdrawn": status, **told},
+                "details": {**details, "withdrawn": status, **told},
                 "deleted": gone,
                 # A report a look leaves (by policy, or frozen) may hold what a late request wrote: the next approval
                 # writes it whole

@@ -338,6 +338,15 @@ def line_mappings(plan: ReportPlan, report: str, children: dict[str, Mapping]) -
 
 
 POSTED_TO = "posting_period"  # sheet mapping detail: see `posted_period`
+# Sheet mapping detail: how many of the report's figures were sent rounded (flagged under ROUNDED_CAUSE), so a later
+# pass with none rounded, or the report's withdrawal, lets go of that cause for the sheet (`ExpenseExport`).
+ROUNDED = "rounded"
+ROUNDED_CAUSE = "amount-rounded"
+
+
+def rounded_texts(plan: ReportPlan) -> list[str]:
+    """Each ClickTime figure the plan sends rounded, said with its item and field (`Money.rounded`)."""
+    return [text for line in plan.lines for text in line.money.rounded]
 
 
 def sheet_mapping(plan: ReportPlan, report: str, version: Any, digest: str, fingerprint: str, *, flags: int) -> Mapping:
@@ -358,6 +367,7 @@ def sheet_mapping(plan: ReportPlan, report: str, version: Any, digest: str, fing
             "total": report_total(plan),
             "flagged": str(flags),
             **({POSTED_TO: plan.posted_to} if plan.posted_to else {}),
+            **({ROUNDED: str(len(rounded))} if (rounded := rounded_texts(plan)) else {}),
         },
     )
 
@@ -459,6 +469,8 @@ __all__ = [
     "KIND",
     "RECORD",
     "POSTED_TO",
+    "ROUNDED",
+    "ROUNDED_CAUSE",
     "SUBLIST",
     "LinePlan",
     "Money",
@@ -472,6 +484,7 @@ __all__ = [
     "report_payload",
     "report_total",
     "resolve_category",
+    "rounded_texts",
     "unlike_plan",
     "sheet_mapping",
 ]
