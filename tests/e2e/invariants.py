@@ -610,11 +610,8 @@ class _Without:
     def send(self, method: str, path: str, **kwargs: Any) -> Any:
         envelope = self._client.send(method, path, **kwargs)
         if method == "GET" and path in ("/Timesheets", "/ExpenseSheets") and isinstance(envelope.data, list):
-            kept = [sheet for sheet in envelope.data if str(sheet.get("ID")) not in self._hidden]
-            page = dict(envelope.page or {})
-            if "count" in page:
-                page["count"] = int(page["count"]) - (len(envelope.data) - len(kept))
-            return replace(envelope, data=kept, page=page or envelope.page)
+            # the page's count stays the server's: the client pages by offset into the server's rows
+            return replace(envelope, data=[s for s in envelope.data if str(s.get("ID")) not in self._hidden])
         return envelope
 
     def __getattr__(self, name: str) -> Any:
