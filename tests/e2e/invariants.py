@@ -7,7 +7,10 @@ After a scenario (and the runs that follow it), for each sync:
   bills: employee, project, task, date, minutes per entry and per employee/project/day to the minute; expense
   reports: employee, one line per item, amounts to the cent, receipts by SHA-256);
 - **nothing lost**: a record missing from the target (or wrong there) is either one the scenario said would
-  fail (`expected_failures`) and has a recorded reason, or it is lost;
+  fail (`expected_failures`) and has a recorded reason, or it is lost; an approved sheet approved before the
+  window of its export's first successful run (`time`/`expenses` `first_run_days` back from it: `note_run`), of
+  which nothing is in NetSuite and no failure is recorded, is *outside the windows read* (reported, not lost:
+  by design a first run reads that far back, `ctns backfill --since` older);
 - **the watermark never past an unprocessed record**: every phase's watermark is at or before the source's
   "now", and a record the target does not (yet) reflect is still inside the next run's window;
 - **totals reconcile**: the product's own reconciliations (`ctsync.reconcile`) match, and the counts above
@@ -20,7 +23,7 @@ cannot hide itself. `check(session)` returns the figures; `assert_holds(figures)
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from types import SimpleNamespace
@@ -29,6 +32,7 @@ from typing import Any
 from ctns.commands.failures import describe_record
 from ctns.session import Session
 from ctsync.minutes import group_total_minutes
+from ctsync.records.clicktime_source import APPROVED
 from ctsync.records.expense_export import external_id as report_external_id
 from ctsync.records.receipts import file_external_id
 from ctsync.records.time_export import external_id as bill_external_id
@@ -53,6 +57,8 @@ class SyncFigures:
     watermark: list[str] = field(default_factory=list)  # a watermark past an unprocessed record (or the clock)
     reconciliation: list[str] = field(default_factory=list)  # checks of ctsync.reconcile that do not match
     reconciled: bool = False
+    # approved before the first window its export read, nothing of it in NetSuite, no failure: not lost (by design)
+    outside_windows: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -68,7 +74,16 @@ class SyncFigures:
 
     def summary(self) -> dict[str, Any]:
         data = asdict(self)
-        for name in ("failed", "lost", "duplicated", "wrong", "strays", "unexpected_failures", "watermark"):
+        for name in (
+            "failed",
+            "lost",
+            "duplicated",
+            "wrong",
+            "strays",
+            "unexpected_failures",
+            "watermark",
+            "outside_windows",
+        ):
             data[f"n_{name}"] = len(data[name])
             data[name] = data[name][:20]
         return data
@@ -115,6 +130,10 @@ def check(
             | _seeded_failures(session, sync)
             | _failed_for_seeded_reasons(session, failures[sync])
         )
+        outside = _outside_windows(session, sync, missing, failures[sync])
+        for source_id, why in sorted(outside.items()):
+            figures.outside_windows.append(f"{source_id}: {why}")
+            del missing[source_id]
         for source_id, why in sorted(missing.items()):
             if failures[sync].get(source_id):
                 figures.failed.append(f"{source_id}: {failures[sync][source_id][0][:160]}")
@@ -129,7 +148,7 @@ def check(
                 figures.unexpected_failures.append(f"{source_id}: {failures[sync][source_id][0][:200]}")
         figures.watermark = _watermark(session, sync, missing)
         if reconcile:
-            figures.reconciliation, figures.reconciled = _reconcile(session, sync)
+            figures.reconciliation, figures.reconciled = _reconcile(session, sync, hidden=set(outside))
         results[sync] = figures
     return results
 
@@ -152,6 +171,7 @@ def totals(figures: dict[str, SyncFigures]) -> dict[str, int]:
         "lost": sum(len(f.lost) for f in figures.values()),
         "duplicated": sum(len(f.duplicated) for f in figures.values()),
         "wrong": sum(len(f.wrong) for f in figures.values()),
+        "outside_windows_read": sum(len(f.outside_windows) for f in figures.values()),
     }
 
 
@@ -566,13 +586,99 @@ def _version(session: Session, sync: str, source_id: str) -> datetime | None:
     return datetime.fromisoformat(str(stamp).replace("Z", "+00:00"))
 
 
-def _reconcile(session: Session, sync: str) -> tuple[list[str], bool]:
+def _reconcile(session: Session, sync: str, hidden: set[str] = frozenset()) -> tuple[list[str], bool]:
+    """The product's reconciliation of the sync; the sheets `hidden` (outside every window read) left out of
+    ClickTime's approved lists it reads, as no export was to write them."""
     spec = next(s for s in SYNCS if s.name == sync)
     runtime = session.runtime()
-    result = spec.reconcile(runtime.netsuite, runtime.clicktime, session.mappings, runtime.config)
+    clicktime = _Without(runtime.clicktime, hidden) if hidden else runtime.clicktime
+    result = spec.reconcile(runtime.netsuite, clicktime, session.mappings, runtime.config)
     broken = [
         f"{check.name}: expected {check.expected}, found {check.found} {check.differences[:3]}"
         for check in result.checks
         if not check.ok
     ]
     return broken, result.ok
+
+
+class _Without:
+    """A ClickTime client whose lists of sheets leave out the sheets `hidden` (everything else passes through)."""
+
+    def __init__(self, client: Any, hidden: set[str]) -> None:
+        self._client, self._hidden = client, hidden
+
+    def send(self, method: str, path: str, **kwargs: Any) -> Any:
+        envelope = self._client.send(method, path, **kwargs)
+        if method == "GET" and path in ("/Timesheets", "/ExpenseSheets") and isinstance(envelope.data, list):
+            # the page's count stays the server's: the client pages by offset into the server's rows
+            return replace(envelope, data=[s for s in envelope.data if str(s.get("ID")) not in self._hidden])
+        return envelope
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+
+# -- the windows the exports read --------------------------------------------------------------------------------
+# A first run of time or expenses (no watermark of its approvals yet) reads approvals `first_run_days` back from its
+# window's end (ClickTime's clock less `clicktime.clock_skew_seconds`); later runs from their watermark (less the
+# overlap). A run whose poller failed before it read (soak 45005 at --scale 3: GET /Company reset on night 1) read
+# nothing, and the first window is the next run's, a day later. `note_run` (called by `support.run` around every
+# run) keeps ClickTime's clock at the start of the first run after which the approvals have a watermark or a run
+# is under way (a cursor kept): the earliest such run, so never later than the window the product read.
+EXPORTS = ("time", "expenses")
+FIRST_RUNS = "_checker_first_runs"  # the session's attribute: export -> ClickTime's clock (None: unknown)
+
+
+def note_run(session: Session, syncs: tuple[str, ...] | list[str], started: datetime | None) -> None:
+    """Before a run of `syncs` (`started` None) and after it (`started`: ClickTime's clock when it began)."""
+    firsts: dict[str, datetime | None] = vars(session).setdefault(FIRST_RUNS, {})
+    progress = session.runtime().progress
+    for sync in syncs:
+        if sync not in EXPORTS or sync in firsts:
+            continue
+        marks = progress.watermarks(sync)
+        read = APPROVED in marks or "*" in marks or progress.cursor(sync) is not None
+        if read:  # before a run: read by runs nobody noted (unknown, so judged strictly); after it: this run's
+            firsts[sync] = started
+
+
+def first_window_start(session: Session, sync: str) -> datetime | None:
+    """The earliest instant the first successful run of this export read approvals from, or None (unknown)."""
+    started = vars(session).get(FIRST_RUNS, {}).get(sync)
+    if started is None:
+        return None
+    config = session.runtime().config
+    days = config.windows.for_sync(sync).first_run_days
+    # the Date header ClickTime's clock is read from has whole seconds: a second earlier, never later
+    return started - timedelta(days=days, seconds=config.clicktime.clock_skew_seconds + 1)
+
+
+def _outside_windows(
+    session: Session, sync: str, missing: dict[str, str], failures: dict[str, list[str]]
+) -> dict[str, str]:
+    """The missing sheets no window read: approved before the first window, nothing of them in NetSuite, and no
+    failure recorded (a sheet that failed was read; one the seeded company blocks, the contractor's, is outside too
+    when no run read it)."""
+    start = first_window_start(session, sync) if sync in EXPORTS else None
+    if start is None:
+        return {}
+    found: dict[str, str] = {}
+    for source_id in missing:
+        version = _version(session, sync, source_id)
+        if failures.get(source_id) or version is None or version >= start:
+            continue
+        if _nothing_in_netsuite(session, sync, source_id):
+            found[source_id] = (
+                f"approved {version.isoformat()}, before the first window its export read (from "
+                f"{start.isoformat()}): outside the windows read, not exported by design (`ctns backfill --since`)"
+            )
+    return found
+
+
+def _nothing_in_netsuite(session: Session, sync: str, source_id: str) -> bool:
+    sims = session.simulators
+    if sync == "time":
+        wanted = {bill_external_id(e["ID"]) for e in sims.clicktime.entries_of(source_id)}
+        return not any(b.get("externalId") in wanted for b in sims.netsuite.records.all("timeBill"))
+    eid = report_external_id(source_id)
+    return not any(r.get("externalId") == eid for r in sims.netsuite.records.all("expenseReport"))

@@ -220,12 +220,14 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"  {sync:9} records {figures['records']:5}  present {figures['present']:5}  "
             f"failed as expected {figures['n_failed']:3}  lost {figures['n_lost']}  duplicated {figures['n_duplicated']}"
+            + (f"  outside the windows read {figures['n_outside_windows']}" if figures["n_outside_windows"] else "")
         )
     print(f"  faults injected by kind: {summary['faults_by_kind']}")
     print(f"  requests: {summary['requests']}")
     print(
         f"  records {summary['records']}, lost {summary['lost']}, duplicated {summary['duplicated']}, "
-        f"wrong {summary['wrong']}; read more than once in a run: {summary['read_more_than_once'] or 'none'}"
+        f"wrong {summary['wrong']}, outside the windows read {summary['outside_windows_read']}; "
+        f"read more than once in a run: {summary['read_more_than_once'] or 'none'}"
     )
     stamps = summary["same_stamp_records"]
     print(

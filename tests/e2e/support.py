@@ -12,6 +12,7 @@ from ctns.report import pass_report
 from ctns.session import Session
 from ctsync.records.references import NetSuiteReferences
 from simulators.clicktime.approvals import STAMP_KINDS, stamp
+from tests.e2e import invariants
 
 FAST_RETRIES = {"retry": {"base_seconds": 0.01, "cap_seconds": 0.05, "max_attempts": 6, "systemic_pause_seconds": 1}}
 
@@ -33,7 +34,11 @@ class Pass:
 def run(session: Session, *syncs: str) -> Pass:
     sims = session.simulators
     ns_before, ct_before = len(sims.netsuite.writes()), len(sims.clicktime.writes())
+    chosen = syncs or tuple(session.runner.syncs())
+    invariants.note_run(session, chosen, None)
+    started = sims.clicktime.clock()
     runs = session.runner.run(list(syncs))
+    invariants.note_run(session, chosen, started)  # the windows the exports read, for the checker
     report = pass_report(session, runs)
     return Pass(
         syncs=report["syncs"],

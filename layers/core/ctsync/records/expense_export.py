@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import re
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from functools import partial
@@ -617,7 +617,9 @@ class ExpenseExport(SheetExport):
                     }
                 )
             try:
-                return self._apply_locked(lock, message, attempt, SheetReads(items, periods), receipts_only)
+                outcome = self._apply_locked(lock, message, attempt, SheetReads(items, periods), receipts_only)
+                # a look past its wait writes the report whole as the sheet stands: it went through, as an export does
+                return replace(outcome, whole=True) if attempt.look else outcome
             except NeedsAttention as error:
                 doubts = partial(self._doubts.recorded, lock, Attempt(sent=attempt.sent))
                 held = not attempt.look and self._mark_held(lock, error, attempt.period_start, "expense sheet", doubts)

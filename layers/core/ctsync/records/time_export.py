@@ -32,7 +32,7 @@ by the first run `netsuite.late_write_seconds` later (`recheck`, `records.time_d
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from functools import partial
@@ -609,7 +609,9 @@ class TimeExport(SheetExport):
                 )
             with unsettled.watching() as attempt.sent:
                 try:
-                    return self._export_sheet(lock, message, attempt)
+                    outcome = self._export_sheet(lock, message, attempt)
+                    # a look past its wait exports the sheet as it stands: it went through, as an export does
+                    return replace(outcome, whole=True) if look else outcome
                 except NeedsAttention as error:
                     # Marked as held only with nothing of it in NetSuite: no bill written, none in doubt
                     nothing = not look and not any(w.doubtful for w in attempt.sent)

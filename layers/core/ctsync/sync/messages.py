@@ -79,6 +79,10 @@ class Outcome:
     action: Literal["created", "updated", "unchanged", "skipped", "deferred"]
     target_id: str | None = None
     detail: str = ""
+    # A look (`op: check`) that applied the record as its source holds it now (a sheet exported again whole, or
+    # withdrawn): the record went through, as an apply does, and leaves the causes that held it. A look that only
+    # checked the target against what was last written (ClickTime records) or waited is not that.
+    whole: bool = False
 
 
 def first_error(error: ValidationError) -> str:

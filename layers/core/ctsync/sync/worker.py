@@ -188,8 +188,10 @@ class Worker:
         outcome = recheck(message) if message.op == "check" and recheck else self._definition.applier.apply(message)
         batch = _batch.get()
         if batch is not None:
-            looked = message.op == "check"  # a look at a record listed after a write of unknown outcome
-            batch.add(message.run_id, outcome.action, applied=True, source_id="" if looked else message.source_id)
+            # A look at a record listed after a write of unknown outcome went through only when it applied the
+            # record whole (`Outcome.whole`: soak 45005, a timesheet given up on and exported by a look stayed held)
+            through = message.op != "check" or outcome.whole
+            batch.add(message.run_id, outcome.action, applied=True, source_id=message.source_id if through else "")
         count(outcome.action.capitalize())
         logger.info(
             f"{self.sync} {message.source_id}: {outcome.action}",
