@@ -1,0 +1,53 @@
+"""A payroll / project accountant's review of the nightly time export (2026-12-04): each defect found, as a test that
+failed before its fix, on the time export review's world (`tests.e2e.test_time_export_review.World`).
+
+1. An entry whose `Hours` no day can hold (a figure typed without its decimal point, a corrupt 1E+30) reached the
+   minutes allocation: 1E+30 h is more digits than Decimal's context, so the worker raised `InvalidOperation`, was
+   retried five times and dead-lettered as "gave up after 5 attempts: InvalidOperation: [<class ...>]" (no entry, no
+   field, no fix), and `ctns reconcile time` crashed on the same sheet, so nothing at all was reconciled. A single
+   entry over `time.max_hours_per_day` is now refused as bad input at once (`bad-input:hours`, naming the entry, the
+   field and the value, with the fix), the rest of the batch goes on, and the reconciliation leaves it out.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from tests.e2e.test_time_export_review import WEEK, World  # noqa: F401  (the module's World, for `world`)
+
+pytestmark = pytest.mark.e2e
+
+
+def _set_hours(world: World, entry: str, hours: str) -> None:
+    """ClickTime's Hours of `entry` as given (the simulator refuses more than 24 h on an entry; the API may not)."""
+    with world.ct.store.lock:
+        world.ct.store.time_entries[entry]["Hours"] = Decimal(hours)
+
+
+@pytest.mark.parametrize(("hours", "said"), [("1E+30", "1" + "0" * 30), ("75", "75")])
+def test_an_entry_no_day_can_hold_is_refused_at_once_naming_it_and_the_rest_goes_on(world, hours, said):
+    sheet = world.sheet()
+    bad = world.entry(sheet, WEEK, "7.5")
+    fine = world.entry(sheet, WEEK, "1", task=world.ct_task2)
+    _set_hours(world, bad, hours)
+    other = world.sheet(user=world.other_user)
+    theirs = world.entry(other, WEEK, "8")
+    world.approve(sheet)
+    world.approve(other)
+
+    result = world.run()
+
+    assert world.bill(theirs) is not None, result.failures  # the rest of the batch went on
+    assert world.bill(bad) is None and world.bill(fine) is None  # whole or nothing
+    (failure,) = [f for f in result.failures if f["source_id"] == sheet]
+    assert failure["kind"] == "BLOCKED", failure  # at its first delivery, not retried until it gave up
+    assert bad in failure["reason"] and "Hours" in failure["reason"] and f"hours {said}," in failure["reason"], failure
+    (cause,) = [c for c in world.causes() if sheet in c.held]
+    assert cause.key == "bad-input:hours" and "ClickTime" in cause.fix, (cause.key, cause.fix)
+
+    recon = world.reconcile()  # reads, and tells: the sheet is blocked, its valid hour left out
+    notes = [n for n in recon.notes if sheet in n]
+    assert notes and "blocked" in notes[0] and "(1 h not in NetSuite)" in notes[0], recon.notes
+    assert recon.totals["blocked"] == "1 h", recon.totals
