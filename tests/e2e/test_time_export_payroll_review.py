@@ -11,6 +11,7 @@ failed before its fix, on the time export review's world (`tests.e2e.test_time_e
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -51,3 +52,29 @@ def test_an_entry_no_day_can_hold_is_refused_at_once_naming_it_and_the_rest_goes
     notes = [n for n in recon.notes if sheet in n]
     assert notes and "blocked" in notes[0] and "(1 h not in NetSuite)" in notes[0], recon.notes
     assert recon.totals["blocked"] == "1 h", recon.totals
+
+
+def test_time_of_a_closed_period_with_no_open_period_after_it_names_what_to_fix(world_factory):
+    """2. Time approved for a closed period under `accounting.on_closed_period = next_open_period` when NetSuite has
+    no open period after it (at year end, the next year's periods not set up yet): the cause's fix told the person
+    to set `on_closed_period` to next_open_period, which it was. Now it names the missing open period."""
+    world = world_factory({"accounting": {"on_closed_period": "next_open_period"}})
+    for period in world.ns.records.all("accountingPeriod"):
+        if (
+            period["startDate"] >= WEEK.isoformat()[:8] + "01"
+            and not period.get("isYear")
+            and not period.get("isQuarter")
+        ):
+            world.ns.close_period(date.fromisoformat(period["startDate"]))
+    sheet = world.sheet()
+    entry = world.entry(sheet, WEEK, "3")
+    world.approve(sheet)
+
+    result = world.run()
+
+    assert world.bill(entry) is None
+    (cause,) = [c for c in world.causes() if sheet in c.held]
+    assert cause.key == "period-closed:nov-2026", cause.key
+    assert "no open period after it" in cause.reason and "tranDate" in cause.reason, cause.reason
+    assert "set accounting.on_closed_period" not in cause.fix and "after Nov 2026" in cause.fix, cause.fix
+    assert [f for f in result.failures if f["source_id"] == sheet][0]["kind"] == "BLOCKED"

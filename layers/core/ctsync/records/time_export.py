@@ -51,7 +51,16 @@ from ctsync.netsuite.errors import NetSuiteAlreadyBilled, NetSuiteError, NetSuit
 from ctsync.observability import logger
 from ctsync.records import sheet_export as sheets
 from ctsync.records import time_doubts
-from ctsync.records.blocking import Blocked, Problem, _with_entries, backfill_since, merged, named, record_flags
+from ctsync.records.blocking import (
+    Blocked,
+    Problem,
+    _with_entries,
+    backfill_since,
+    merged,
+    named,
+    period_closed,
+    record_flags,
+)
 from ctsync.records.clicktime_source import TIMESHEETS, UNSTAMPED, approved_at
 from ctsync.records.netsuite_source import id_list, keyset
 from ctsync.records.references import Period, Unmapped, task_on_job
@@ -429,18 +438,13 @@ class TimeExport(SheetExport):
         if not period.closed:
             return day, ""
         # A first export, a bill made anew (deleted in NetSuite), or one that would move onto a closed-period date
-        if self._accounting.on_closed_period == "next_open_period":
+        policy = self._accounting.on_closed_period
+        if policy == "next_open_period":
             later = self._ns.next_open_period(period)
             if later is not None:
                 return later.start, f"worked {day}; period {period.name} is closed, posted to {later.name}"
-        plan.problems.append(
-            Problem(
-                f"period-closed:{cause_part(period.name)}",
-                f"period {period.name} is closed",
-                f"reopen {period.name} in NetSuite, or set accounting.on_closed_period to next_open_period",
-                (entry.ID,),
-            )
-        )
+        closed = period_closed(period.name, policy, f"is closed (field tranDate {day})")
+        plan.problems.append(Problem(closed.cause_key, closed.reason, closed.fix, (entry.ID,)))
         return None, ""
 
     def _kept_date(self, plan: SheetPlan, entry_id: str, day: date, period: Period) -> tuple[date, str, bool]:
