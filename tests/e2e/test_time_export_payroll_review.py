@@ -78,3 +78,33 @@ def test_time_of_a_closed_period_with_no_open_period_after_it_names_what_to_fix(
     assert "no open period after it" in cause.reason and "tranDate" in cause.reason, cause.reason
     assert "set accounting.on_closed_period" not in cause.fix and "after Nov 2026" in cause.fix, cause.fix
     assert [f for f in result.failures if f["source_id"] == sheet][0]["kind"] == "BLOCKED"
+
+
+def _next_night(world: World) -> None:
+    """The reference data the time worker keeps (five minutes: `ctsync.references`) is read again, as the next
+    night's run reads it."""
+    world.session.runtime("TimeWorker").references.clear()
+
+
+def test_a_backfill_over_time_exported_before_its_employee_left_leaves_it_and_opens_no_cause(world):
+    """3. A backfill plans every timesheet it reads again (`SyncDefinition.replans_on_reread`). One exported whole
+    before its employee left (made inactive in NetSuite) was planned as a first export and dead-lettered under
+    `employee-inactive:<id>`: a cause in `ctns errors` for time NetSuite holds as approved, which a redrive could
+    only fail again. Such an approval (its plan finds only a reference retired since:
+    `sheet_export.exported_as_approved`, as the reconciliation judges it) is now left as NetSuite holds it."""
+    from tests.e2e.test_frozen_then_released import backfill
+
+    sheet = world.sheet()
+    entry = world.entry(sheet, WEEK, "7.5")
+    world.approve(sheet)
+    world.run()
+    bill = world.bill(entry)
+    world.ns.records.update("employee", world.employee, {"isInactive": True})  # the employee left after the export
+    _next_night(world)
+
+    result = backfill(world)
+
+    assert result.counts("time")["unchanged"] == 1 and not result.failures, (result.counts("time"), result.failures)
+    assert not world.causes(), [c.reason for c in world.causes()]
+    assert world.bill(entry) == bill
+    assert world.reconcile().ok

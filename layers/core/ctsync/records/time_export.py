@@ -665,6 +665,15 @@ class TimeExport(SheetExport):
             for note in overridden_notes(plan) if not attempt.look and not plan.problems else []:
                 self._runlog.note(message.run_id, note_key("billable-overridden", note), note)
                 logger.info(note, extra={"kind": KIND, "source_id": sheet.ID})
+            held_as_approved = sheets.exported_as_approved(before, message.fingerprint, plan.problems)
+            if held_as_approved and before is not None and not attempt.look:
+                # This very approval went through whole, and all its plan finds now is a reference retired since
+                # (its employee left): NetSuite holds it, so planned again (a backfill, a redelivery) it is left
+                # as it is, not dead-lettered under a cause no fix or redrive could close (payroll review,
+                # 2026-12-04). The reconciliation judges it the same way. (A look at bills in doubt goes on: they
+                # must be written, and it waits while the sheet cannot be planned.)
+                self._mappings.release(lock)
+                return Outcome("unchanged", before.target_id, f"exported as approved before: {plan.problems[0].reason}")
             if plan.problems:
                 blocked = Blocked(sheet.ID, plan.problems)
                 marker = sheets.blocked_marker(lock.mapping, KIND, sheet.ID, sheet.StartDate[:10], blocked)
