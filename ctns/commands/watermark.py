@@ -33,7 +33,7 @@ from ctns.follow import follow, invoke_poller
 from ctns.outcome import Outcome
 from ctns.output import OK, CliError, Output
 from ctns.target import Target, check_sync
-from ctsync.state.progress import WATERMARK
+from ctsync.state.progress import RESET, WATERMARK
 from ctsync.state.table import PK, SK
 from ctsync.sync.registry import PLANNED, SYNC_NAMES
 from ctsync.timeutil import format_instant, utc_now
@@ -95,9 +95,7 @@ def set_watermark(target: Target, sync: str, value: datetime | None) -> dict[str
     if marks:
         target.progress.reset_watermarks(sync, value)
     elif value is not None:
-        target.table.put_item(
-            Item={PK: f"SYNC#{sync}", SK: WATERMARK, "value": format_instant(value), "run_id": "reset"}
-        )
+        target.table.put_item(Item={PK: f"SYNC#{sync}", SK: WATERMARK, "value": format_instant(value), "run_id": RESET})
     return {phase: mark.isoformat() for phase, mark in target.progress.phase_watermarks(sync).items()}
 
 

@@ -4,9 +4,10 @@ README ("Time" sync): "A task made non-billable (or billable again) after its ti
 moment: the reconciliation reports its bills until the timesheet is exported again (approved again, or `ctns
 backfill time`), which writes the new flag."
 
-A backfill re-reads the approved timesheet, but its ClickTime fingerprint is unchanged, so the poller stops it as
-unchanged and no plan runs: the bill stays billable (invoiced to the customer) and the reconciliation keeps reporting
-it. The README named the backfill as the fix; it now says it is not one (strict xfail below), and names the fix.
+A backfill re-read the approved timesheet, but its ClickTime fingerprint was unchanged, so the poller stopped it as
+unchanged and no plan ran: the bill stayed billable (invoiced to the customer) and the reconciliation kept reporting
+it (a strict xfail until fixed). Now a backfill (a watermark a person set back) queues every timesheet it reads for
+the worker to plan again (`SyncDefinition.replans_on_reread`); a nightly run still trusts the fingerprint.
 """
 
 from __future__ import annotations
@@ -26,12 +27,6 @@ def by_job(world_factory) -> World:
     return world_factory({"accounting": {"tasks_not_from_netsuite": "project_only"}}, clicktime_settings=BILLS_BY_JOB)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="not fixed: a backfill skips a timesheet unchanged in ClickTime (its fingerprint); what NetSuite changed "
-    "(the task's flag) does not make it a change. README says so and names the fix by hand; found by the review of "
-    "2026-12-04",
-)
 def test_a_backfill_writes_the_non_billable_flag_of_a_task_made_non_billable_after_export(by_job):
     world = by_job
     sheet = world.sheet()
@@ -42,6 +37,8 @@ def test_a_backfill_writes_the_non_billable_flag_of_a_task_made_non_billable_aft
 
     world.set_non_billable(world.task)
     assert not world.reconcile().ok  # reported, as the README says
+    world.run()  # a nightly run trusts the unchanged sheet's fingerprint: no read or write more per bill
+    assert world.bill(entry)["isBillable"] is True
 
     result = backfill(world)  # `ctns backfill time --since` before the sheet's approval: what the README says writes it
     counts = result.counts("time")

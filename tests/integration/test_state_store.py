@@ -477,6 +477,10 @@ def test_resetting_watermarks_to_a_moment_sets_every_phase_there_even_backwards(
         "WATERMARK#changes": ("2026-11-23T17:00:00Z", "reset"),
         "WATERMARK#deletions": ("2026-11-23T17:00:00Z", "reset"),
     }
+    # and the run that reads from them knows it is a re-read (a backfill: `SyncDefinition.replans_on_reread`)
+    assert progress.run_state("projects", ["changes", "deletions"])[3] == {"*", "changes", "deletions"}
+    progress.advance_watermark("projects", "changes", T0, run_id="r2")
+    assert progress.run_state("projects", ["changes", "deletions"])[3] == {"*", "deletions"}
 
 
 def test_concurrent_advances_leave_the_latest_watermark(table):
@@ -705,7 +709,7 @@ def test_a_runs_state_is_read_again_where_dynamodb_left_keys_unprocessed(table):
     progress.advance_watermark("projects", "deletions", T0 - timedelta(hours=2), run_id="r-0")
     partial = UnprocessedTable(table, served=1)
 
-    found, marks, _ = ProgressStore(partial).run_state("projects", ["changes", "deletions"])  # type: ignore[arg-type]
+    found, marks, _, _ = ProgressStore(partial).run_state("projects", ["changes", "deletions"])  # type: ignore[arg-type]
 
     assert found == cursor
     assert marks == {"changes": T0 - timedelta(hours=1), "deletions": T0 - timedelta(hours=2)}
@@ -721,7 +725,7 @@ def test_a_runs_state_brings_the_lists_of_records_to_look_at_again_in_the_same_r
     calls = dynamodb_calls(table)
     wanted = [MappingStore.unsettled_key(kind) for kind in ("project", "customer", "never-listed")]
 
-    cursor, marks, others = progress.run_state("projects", ["changes"], also=wanted)
+    cursor, marks, others, _ = progress.run_state("projects", ["changes"], also=wanted)
 
     assert [name for name, _ in calls] == ["BatchGetItem"]
     assert (cursor, marks) == (None, {"changes": T0})
@@ -735,7 +739,7 @@ def test_a_runs_state_is_read_consistently(table):
     consistently: the request shows it)."""
     calls = dynamodb_calls(table)
 
-    assert ProgressStore(table).run_state("projects", ["changes"]) == (None, {}, [])  # a first run: nothing yet
+    assert ProgressStore(table).run_state("projects", ["changes"]) == (None, {}, [], set())  # a first run: nothing yet
 
     ((name, body),) = calls
     assert name == "BatchGetItem" and body["RequestItems"][table.name]["ConsistentRead"] is True

@@ -63,6 +63,7 @@ from ctsync.records.time_export import (
     Held,
     TimeExport,
     bill_minutes,
+    hours_refused,
     netsuite_minutes,
     planned_billable,
 )
@@ -139,7 +140,13 @@ def reconcile_time(
             # Not exported, and reported as a cause: listed here with the hours it leaves out of NetSuite (not
             # those NetSuite holds of an earlier approval, nor time on jobs the export never sends), not counted as a
             # difference.
-            sheet_hours = _left_out_hours(entries, projects, held_by_sheet.get(str(sheet["ID"]), {}), skip_other_jobs)
+            sheet_hours = _left_out_hours(
+                entries,
+                projects,
+                held_by_sheet.get(str(sheet["ID"]), {}),
+                skip_other_jobs,
+                config.time.max_hours_per_day,
+            )
             blocked_hours += sheet_hours
             blocked_notes[str(sheet["ID"])] = len(notes)
             notes.append(f"timesheet {sheet['ID']} ({sheet_hours} h not in NetSuite) is blocked: {problems[0].reason}")
@@ -279,7 +286,11 @@ def _held_by_sheet(rows: list[dict[str, Any]], mappings: MappingStore) -> dict[s
 
 
 def _left_out_hours(
-    entries: list[TimeEntry], projects: Projects, held: dict[tuple[str, str], int], skip_other_jobs: bool
+    entries: list[TimeEntry],
+    projects: Projects,
+    held: dict[tuple[str, str], int],
+    skip_other_jobs: bool,
+    most_hours: int,
 ) -> Decimal:
     """The hours of a blocked timesheet that are not in NetSuite, per project and day as the export writes them (its
     minutes are allocated per day and project, `ctsync.minutes.allocate`): a day's hours less what the bills of an
@@ -288,8 +299,10 @@ def _left_out_hours(
     never reaches NetSuite). An entry moved to another day or project by the blocked correction is left out whole."""
     days: dict[tuple[str, str], list[Decimal]] = defaultdict(list)
     for entry in entries:
-        if entry.Hours < 0:
-            continue  # refused (bad input), never sent: it takes nothing off the others (review, 2026-12-04)
+        if hours_refused(entry.Hours, most_hours):
+            # refused (bad input), never sent: it takes nothing off the others (review, 2026-12-04), and an entry
+            # of 1E+30 h would not round to minutes (payroll review, 2026-12-04)
+            continue
         project = projects.project_of_job(entry.JobID) if entry.JobID else None
         if project is None and skip_other_jobs:
             continue

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from ctsync.errors import NeedsAttention
+from ctsync.errors import NeedsAttention, cause_part
 from ctsync.netsuite.errors import NetSuiteError
 from ctsync.state import Failure, RunLog
 from ctsync.state.runlog import REASON_LIMIT
@@ -25,6 +25,26 @@ class Problem:
     reason: str
     fix: str = ""
     entries: tuple[str, ...] = ()
+
+
+def period_closed(period: str, policy: str, what: str) -> Problem:
+    """The cause of a record dated in a closed period (`what`: "is closed (field tranDate 2026-11-02)") that
+    `accounting.on_closed_period` could not post elsewhere: under `fail`, reopen it or set the policy; under
+    `next_open_period` the policy is set already, and what is missing is an open period after it (at year end, often
+    the next year's periods not set up yet): the fix says so, where it said to set what was set (payroll review,
+    2026-12-04)."""
+    if policy == "next_open_period":
+        return Problem(
+            f"period-closed:{cause_part(period)}",
+            f"period {period} {what}, and NetSuite has no open period after it (accounting.on_closed_period = "
+            "next_open_period)",
+            f"open (or set up) an accounting period after {period} in NetSuite, or reopen {period}",
+        )
+    return Problem(
+        f"period-closed:{cause_part(period)}",
+        f"period {period} {what}",
+        f"reopen {period} in NetSuite, or set accounting.on_closed_period to next_open_period",
+    )
 
 
 def merged(problems: list[Problem]) -> list[Problem]:

@@ -73,6 +73,7 @@ from ctsync.records.blocking import (
     keyed,
     merged,
     named,
+    period_closed,
     record_flags,
 )
 from ctsync.records.clicktime_source import EXPENSE_SHEETS, approved_at
@@ -305,13 +306,8 @@ class ExpenseExport(SheetExport):
                 memo = f"{memo} [{note}]"
                 plan.notes.append(f"expense sheet {sheet.ID}: {note}")
             elif not exported:  # a report in NetSuite already is flagged if it would change (`_frozen`)
-                plan.problems.append(
-                    Problem(
-                        f"period-closed:{cause_part(period.name)}",
-                        f"period {period.name} is closed" + (" for A/P" if not period.closed else ""),
-                        f"reopen {period.name} in NetSuite, or set accounting.on_closed_period to next_open_period",
-                    )
-                )
+                closed = "is closed" + (" for A/P" if not period.closed else "") + f" (field tranDate {day})"
+                plan.problems.append(period_closed(period.name, self._accounting.on_closed_period, closed))
                 return
         if period is not None and "postingPeriod" not in header:
             # Sent, though NetSuite would take the date's own period anyway: the upsert changes only the fields it

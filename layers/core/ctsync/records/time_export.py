@@ -51,7 +51,16 @@ from ctsync.netsuite.errors import NetSuiteAlreadyBilled, NetSuiteError, NetSuit
 from ctsync.observability import logger
 from ctsync.records import sheet_export as sheets
 from ctsync.records import time_doubts
-from ctsync.records.blocking import Blocked, Problem, _with_entries, backfill_since, merged, named, record_flags
+from ctsync.records.blocking import (
+    Blocked,
+    Problem,
+    _with_entries,
+    backfill_since,
+    merged,
+    named,
+    period_closed,
+    record_flags,
+)
 from ctsync.records.clicktime_source import TIMESHEETS, UNSTAMPED, approved_at
 from ctsync.records.netsuite_source import id_list, keyset
 from ctsync.records.references import Period, Unmapped, task_on_job
@@ -69,6 +78,7 @@ ENTRY_KIND = "timeentry"
 RECORD = "timeBill"
 EXTERNAL_PREFIX = "ct-te-"
 MEMO_LIMIT = 4000
+HOURS_IN_A_DAY = 24  # the most `time.max_hours_per_day` allows
 
 
 def bill_hash(payload: dict[str, Any]) -> str:
@@ -242,12 +252,14 @@ class TimeExport(SheetExport):
         projects.read_projects_of_tasks(e.TaskID for e in entries if e.TaskID)
         for entry in sorted(entries, key=lambda e: (e.Date, e.ID)):
             day = date.fromisoformat(entry.Date[:10])
-            if entry.Hours < 0:
+            refused = hours_refused(entry.Hours, self._settings.max_hours_per_day)
+            if refused:
                 plan.problems.append(
                     Problem(
                         "bad-input:hours",
-                        f"time entry {entry.ID} has negative hours {entry.Hours}",
-                        entries=(entry.ID,),
+                        f"time entry {entry.ID} has {refused} (field Hours, NetSuite employee {plan.employee})",
+                        f"correct the entry's Hours in ClickTime and approve timesheet {sheet.ID} again",
+                        (entry.ID,),
                     )
                 )
                 continue
@@ -255,8 +267,9 @@ class TimeExport(SheetExport):
                 plan.problems.append(
                     Problem(
                         "bad-input:date",
-                        f"time entry {entry.ID} is dated {day}, outside its timesheet {start}..{end}",
-                        entries=(entry.ID,),
+                        f"time entry {entry.ID} is dated {day}, outside its timesheet {start}..{end} (field Date)",
+                        f"correct the entry's Date in ClickTime and approve timesheet {sheet.ID} again",
+                        (entry.ID,),
                     )
                 )
                 continue
@@ -311,8 +324,11 @@ class TimeExport(SheetExport):
                 plan.problems.append(
                     Problem(
                         "bad-input:hours-per-day",
-                        f"{total} h logged on {day}, more than {self._settings.max_hours_per_day} h in a day",
-                        entries=tuple(e.ID for e in entries),
+                        f"{total} h logged on {day}, more than {self._settings.max_hours_per_day} h in a day (field "
+                        f"Hours, NetSuite employee {plan.employee})",
+                        f"correct the day's Hours in ClickTime and approve timesheet {plan.sheet.ID} again (or raise "
+                        "time.max_hours_per_day)",
+                        tuple(e.ID for e in entries),
                     )
                 )
 
@@ -422,18 +438,13 @@ class TimeExport(SheetExport):
         if not period.closed:
             return day, ""
         # A first export, a bill made anew (deleted in NetSuite), or one that would move onto a closed-period date
-        if self._accounting.on_closed_period == "next_open_period":
+        policy = self._accounting.on_closed_period
+        if policy == "next_open_period":
             later = self._ns.next_open_period(period)
             if later is not None:
                 return later.start, f"worked {day}; period {period.name} is closed, posted to {later.name}"
-        plan.problems.append(
-            Problem(
-                f"period-closed:{cause_part(period.name)}",
-                f"period {period.name} is closed",
-                f"reopen {period.name} in NetSuite, or set accounting.on_closed_period to next_open_period",
-                (entry.ID,),
-            )
-        )
+        closed = period_closed(period.name, policy, f"is closed (field tranDate {day})")
+        plan.problems.append(Problem(closed.cause_key, closed.reason, closed.fix, (entry.ID,)))
         return None, ""
 
     def _kept_date(self, plan: SheetPlan, entry_id: str, day: date, period: Period) -> tuple[date, str, bool]:
@@ -656,6 +667,15 @@ class TimeExport(SheetExport):
             for note in overridden_notes(plan) if not attempt.look and not plan.problems else []:
                 self._runlog.note(message.run_id, note_key("billable-overridden", note), note)
                 logger.info(note, extra={"kind": KIND, "source_id": sheet.ID})
+            held_as_approved = sheets.exported_as_approved(before, message.fingerprint, plan.problems)
+            if held_as_approved and before is not None and not attempt.look:
+                # This very approval went through whole, and all its plan finds now is a reference retired since
+                # (its employee left): NetSuite holds it, so planned again (a backfill, a redelivery) it is left
+                # as it is, not dead-lettered under a cause no fix or redrive could close (payroll review,
+                # 2026-12-04). The reconciliation judges it the same way. (A look at bills in doubt goes on: they
+                # must be written, and it waits while the sheet cannot be planned.)
+                self._mappings.release(lock)
+                return Outcome("unchanged", before.target_id, f"exported as approved before: {plan.problems[0].reason}")
             if plan.problems:
                 blocked = Blocked(sheet.ID, plan.problems)
                 marker = sheets.blocked_marker(lock.mapping, KIND, sheet.ID, sheet.StartDate[:10], blocked)
@@ -1207,8 +1227,19 @@ def _unrecorded(count: int, done: str) -> str:
 
 def time_fingerprint(rows: list[TimeEntry]) -> str:
     """The timesheet's time as ClickTime's report gave it: each row's ID, day, minutes, job and task (not what the
-    export made of them, which a config or a link can change)."""
-    return content_hash({r.ID: [r.Date[:10], netsuite_minutes(r.Hours), r.JobID, r.TaskID] for r in rows})
+    export made of them, which a config or a link can change). Hours no day holds (`hours_refused`) as given: they
+    have no minutes to count."""
+    return content_hash(
+        {
+            r.ID: [
+                r.Date[:10],
+                netsuite_minutes(r.Hours) if r.Hours <= HOURS_IN_A_DAY else str(r.Hours),
+                r.JobID,
+                r.TaskID,
+            ]
+            for r in rows
+        }
+    )
 
 
 def _unapproved_edit(plan: SheetPlan, before: Mapping | None) -> bool:
@@ -1224,6 +1255,19 @@ def _unapproved_edit(plan: SheetPlan, before: Mapping | None) -> bool:
     return read_then not in ("", "true", SHORT_READ) and read_then != plan.time_read
 
 
+def hours_refused(hours: Decimal, most: int) -> str | None:
+    """Why ClickTime's `Hours` of one entry cannot be exported (words naming the value), or None: negative, or more
+    than a day holds (`time.max_hours_per_day`). Such an entry blocks its sheet and is counted nowhere (the plan,
+    the report-short check and the reconciliation leave it out): a figure like 1E+30 h has more digits than
+    Decimal's context, and rounding it to minutes raised InvalidOperation (retried, then "gave up"), and crashed
+    `ctns reconcile time` (payroll review, 2026-12-04)."""
+    if hours < 0:
+        return f"negative hours {hours}"
+    if hours > most:
+        return f"hours {hours}, more than {most} h in a day"
+    return None
+
+
 def _short_of(sheet: Timesheet, rows: list[TimeEntry]) -> tuple[str, frozenset[str]]:
     """What the sheet's Reports/Time rows lack against its own DayTotals, and on which days (nothing when they agree,
     or when ClickTime gave no totals). The report returns only the time its user may see: an entry it leaves out
@@ -1235,11 +1279,16 @@ def _short_of(sheet: Timesheet, rows: list[TimeEntry]) -> tuple[str, frozenset[s
     if sheet.DayTotals is None:
         return "", frozenset()
     reported: dict[str, Decimal] = {}
+    # A day with an entry no day holds is not compared: the entry blocks the sheet itself (`hours_refused`), and
+    # 1E+30 h has no minutes to count
+    beyond = {row.Date[:10] for row in rows if row.Hours > HOURS_IN_A_DAY}
     for row in rows:
         reported[row.Date[:10]] = reported.get(row.Date[:10], Decimal(0)) + row.Hours
     short: dict[str, str] = {}
     for total in sheet.DayTotals:
         day, hours = str(total.get("Date") or "")[:10], total.get("Hours")
+        if day in beyond:
+            continue
         try:
             expected = hours_to_minutes(Decimal(str(hours)))
         except (ArithmeticError, ValueError):

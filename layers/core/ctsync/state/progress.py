@@ -16,6 +16,9 @@ from ctsync.state.table import PK, SK, TTL_ATTRIBUTE, epoch, write_together
 from ctsync.timeutil import format_instant, parse_instant, utc_now
 
 WATERMARK = "WATERMARK"
+# The `run_id` of a watermark a person set (`ctns backfill`, `ctns reset-watermark --to`) rather than a run: the run
+# that reads from it is a deliberate re-read (`Cursor.reread`).
+RESET = "reset"
 
 
 class Cursor(BaseModel):
@@ -32,6 +35,9 @@ class Cursor(BaseModel):
     skipped: int = 0  # changes left out because they need no target and never had one (marked skipped)
     adopted: int = 0
     failed_phases: dict[str, str] = Field(default_factory=dict)  # phase -> cause key
+    # Phases read from a watermark a person set back (`RESET`: a backfill): what the source shows unchanged is
+    # queued for its sync to judge again where the sync asks for that (`SyncDefinition.replans_on_reread`).
+    reread: list[str] = Field(default_factory=list)
     opened_at: datetime | None = None  # our clock when the window opened (the run log's start)
     # Whether the run log holds the run yet: a quiet run is logged only at its end, in the same write as its
     # watermarks. A cursor written by an earlier version was logged when its window opened.
@@ -134,28 +140,33 @@ class ProgressStore:
             if value is None:
                 self._table.delete_item(Key=key)
             else:
-                self._table.put_item(Item={**key, "value": format_instant(value), "run_id": "reset"})
+                self._table.put_item(Item={**key, "value": format_instant(value), "run_id": RESET})
 
     def run_state(
         self, sync: str, phases: Sequence[str], also: Sequence[dict[str, str]] = ()
-    ) -> tuple[Cursor | None, dict[str, datetime], list[dict[str, Any]]]:
+    ) -> tuple[Cursor | None, dict[str, datetime], list[dict[str, Any]], set[str]]:
         """The unfinished run's cursor and every phase's watermark (as `cursor` and `watermarks`) in one
         consistent BatchGetItem: what a run needs before it reads the source; with the items of the other
-        stores' keys `also` (the records listed for a second look), as they are, so a quiet run reads once."""
+        stores' keys `also` (the records listed for a second look), as they are, so a quiet run reads once; and
+        the phases (or "*") whose watermark a person set (`RESET`)."""
         own = [self._key(sync, what) for what in ("CURSOR", WATERMARK, *(f"{WATERMARK}#{p}" for p in phases))]
         keys = [*own, *also]
         items = self._read_consistently(keys)
         cursor: Cursor | None = None
         marks: dict[str, datetime] = {}
         others: list[dict[str, Any]] = []
+        reset: set[str] = set()
         for item in items:
             if item[PK] != own[0][PK]:
                 others.append(item)
             elif item[SK] == "CURSOR":
                 cursor = Cursor.model_validate_json(item["cursor"])
             else:
-                marks[item[SK].partition("#")[2] or "*"] = parse_instant(item["value"])
-        return cursor, marks, others
+                phase = item[SK].partition("#")[2] or "*"
+                marks[phase] = parse_instant(item["value"])
+                if item.get("run_id") == RESET:
+                    reset.add(phase)
+        return cursor, marks, others, reset
 
     def _read_consistently(self, keys: list[dict[str, str]]) -> list[dict[str, Any]]:
         """The items of `keys` that exist, in one consistent BatchGetItem (again for what DynamoDB left unprocessed)."""

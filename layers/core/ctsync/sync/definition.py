@@ -117,6 +117,10 @@ class SyncDefinition:
     # source still holds its snapshot. Unset: every such message is applied (a sync whose applier reads the source
     # itself, as the exports do).
     current: Callable[[str], Change | None] | None = None
+    # Whether a deliberate re-read (`ctns backfill`: `Cursor.reread`) queues every record it reads, unchanged in
+    # the source or not, for the applier to plan again: for a sync whose plan also reads the target system (the
+    # time export: a NetSuite task made non-billable after its time was exported). Off: the fingerprint judges.
+    replans_on_reread: bool = False
     judges_skips: bool = True  # off: a skip marker says nothing (`registry.refusing`: no rule can be applied)
     # Whether a record's parts are its child mappings (a timesheet's time entries and bills, an expense sheet's
     # items): the worker names them on a line about the record when its applier noted none (`record_ids`).

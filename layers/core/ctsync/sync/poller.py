@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from ctsync.config import WindowSettings
@@ -75,9 +76,9 @@ class Poller:
             return PollResult(sync=self._sync, status="skipped", reason="another run of this sync is in progress")
         try:
             listings = [self._mappings.unsettled_key(kind) for kind in self._definition.checked_kinds]
-            cursor, marks, listed = self._progress.run_state(self._sync, self._source.phases, also=listings)
+            cursor, marks, listed, reset = self._progress.run_state(self._sync, self._source.phases, also=listings)
             self._unsettled = self._mappings.unsettled_in(listed)
-            cursor = cursor or self._open_window(marks)
+            cursor = cursor or self._open_window(marks, reset)
             logger.append_keys(run_id=cursor.run_id)
             return self._drain(cursor, token, remaining_ms)
         except BaseException:
@@ -85,16 +86,19 @@ class Poller:
             self._progress.release_lease(self._sync, token)
             raise
 
-    def _open_window(self, marks: dict[str, datetime]) -> Cursor:
+    def _open_window(self, marks: dict[str, datetime], reset: set[str]) -> Cursor:
         """A new run's cursor, written nowhere yet: a run that finds nothing to queue is logged, and its cursor
-        and lease cleared, in the one transaction that moves its watermarks (`_finish`)."""
+        and lease cleared, in the one transaction that moves its watermarks (`_finish`). A phase whose watermark a
+        person set back (`reset`: `ctns backfill`) is a re-read (`Cursor.reread`)."""
         opened_at = utc_now()
         run_id = f"{self._sync}-{opened_at.strftime('%Y%m%dT%H%M%SZ')}-{uuid.uuid4().hex[:6]}"
         end = self._source.window_end()
-        starts, first = {}, {}
+        starts, first, reread = {}, {}, []
         for phase in self._source.phases:
             mark = marks.get(phase) or marks.get("*")
             first[phase] = mark is None
+            if (phase if phase in marks else "*") in reset and mark is not None:
+                reread.append(phase)
             start = (
                 end - timedelta(days=self._windows.first_run_days)
                 if mark is None
@@ -107,6 +111,7 @@ class Poller:
             window_end=end,
             starts=starts,
             first_run=first,
+            reread=reread,
             phase=self._source.phases[0],
             opened_at=opened_at,
             logged=False,
@@ -153,6 +158,11 @@ class Poller:
     def _enqueue(self, cursor: Cursor, changes: list[Change]) -> Cursor:
         adopted = self._adopt([c for c in changes if c.op == "adopt"])
         work = [c for c in changes if c.op != "adopt"]
+        if cursor.phase in cursor.reread and self._definition.replans_on_reread:
+            # A backfill of a sync whose target also depends on the other system (a time bill's billable flag on
+            # the NetSuite task's): the source's fingerprint cannot say the target holds what a plan now gives,
+            # so the worker plans each record again. A nightly run keeps the fingerprint's judgement (no read more).
+            work = [replace(c, judged_by_worker=True) if c.op == "upsert" else c for c in work]
         kind = self._definition.mapping_kind
         known = self._mappings.get_many(kind, [c.source_id for c in work if c.op == "upsert"])
         queued: list[Change] = []

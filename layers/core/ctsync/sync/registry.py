@@ -113,6 +113,9 @@ def _time(runtime: Runtime) -> SyncDefinition:
         records_at_once=runtime.config.time.sheets_at_once,
         checked_kinds=("timesheet",),
         recheck=export.recheck,
+        # The plan reads NetSuite too (a task's nonBillableTask, `time_export.planned_billable`): a backfill plans
+        # every timesheet it reads again, so a flag NetSuite changed after the export is written.
+        replans_on_reread=True,
     )
 
 
