@@ -38,7 +38,7 @@ def cmd_reconcile(args: argparse.Namespace, out: Output) -> int:
         assert source.target is not None  # `configured` without files is a stack
         table = ReadOnlyTable(source.target.table)
         results: dict[str, Any] = {}
-        with function_output(log_path("reconcile", args.logs)):
+        with function_output(log_path("reconcile", args.logs)) as log:
             for sync in syncs:
                 reconcile = spec(sync).reconcile
                 if reconcile is None:
@@ -70,7 +70,17 @@ def cmd_reconcile(args: argparse.Namespace, out: Output) -> int:
                 f"Not compared in {sync}: {text}, blocked by open causes (`ctns errors {sync}` says what to fix; "
                 "the notes above name each sheet): approved, not in NetSuite."
             )
-        out.document({"source": source.source, "reconciliation": results, "in_flight": busy, "left_out": missing})
+        if log.failure is not None:  # `main` ends on its line and exit 1; the results say why here
+            out.line(f"Function logs: {log.said()}")
+        out.document(
+            {
+                "source": source.source,
+                "reconciliation": results,
+                "in_flight": busy,
+                "left_out": missing,
+                "function_logs_error": log.problem or None,
+            }
+        )
         return FAILURES if differing or missing else OK
 
 
