@@ -3,6 +3,7 @@ the exports did not make by their own rules, and one sheet ClickTime sends badly
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -161,6 +162,26 @@ def test_clicktimes_own_total_is_shown_beside_the_minutes_netsuite_holds_and_the
     assert result.totals["clicktime_approved"] == "1.98 h"  # ClickTime's own figure, as its reports give hours
     assert result.totals["clicktime_in_minutes"] == "2:00" == result.totals["netsuite"]
     assert result.totals["rounding"] == "+1.2 min (6 groups, each rounded to the minute)"
+
+
+def test_hours_clicktime_sends_as_a_double_are_shown_to_a_millionth_not_with_float_noise(time_world):
+    """ClickTime sends hours as doubles (`_exact`: 3.3000000000000003 for 1.1 + 2.2): an entry of 0.3 h can come as
+    0.30000000000000004. The export rounds it to 18 minutes and NetSuite holds 3:36, yet the report printed
+    "clicktime_approved 3.60000000000000004 h" and "rounding -0.0000000000000024 min": float noise as a figure finance
+    copies into the close (month-end reconcile review, 2026-12-04; failed before the fix)."""
+    world = time_world
+    sheet = world.sheet()
+    world.entry(sheet, WEEK, "0.30000000000000004")
+    world.entry(sheet, WEEK + timedelta(days=1), "3.3000000000000003")
+    world.approve(sheet)
+    assert not world.run().failures
+
+    result = reconcile(world)
+
+    assert result.ok, _failing(result)
+    assert result.totals["clicktime_approved"] == "3.6 h", result.totals
+    assert result.totals["clicktime_in_minutes"] == "3:36" == result.totals["netsuite"], result.totals
+    assert result.totals["rounding"] == "+0 min (2 groups, each rounded to the minute)", result.totals
 
 
 def test_a_report_line_netsuite_gives_the_reports_own_currency_rate_1_is_the_line_planned(expense_world):

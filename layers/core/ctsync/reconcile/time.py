@@ -153,10 +153,15 @@ def reconcile_time(
         for entry in entries:
             project = projects.project_of_job(entry.JobID) if entry.JobID else None
             if project is None:
-                notes.append(f"time entry {entry.ID} ({entry.Hours} h) is on job {entry.JobID}, not a NetSuite project")
+                notes.append(
+                    f"time entry {entry.ID} ({_plain(_to_millionth(entry.Hours))} h) is on job {entry.JobID}, "
+                    "not a NetSuite project"
+                )
                 continue
             hours[(employee, project, entry.Date[:10])].append(entry.Hours)
-            exact_hours += entry.Hours
+            # To a millionth, as `_exact` reads a day total: ClickTime sends hours as doubles (0.30000000000000004),
+            # and that noise printed as ClickTime's figure and as the rounding (month-end review, 2026-12-04)
+            exact_hours += _to_millionth(entry.Hours)
             timed.append((entry, project))
         # Rounded per timesheet, as the export writes it: it writes one sheet at a time, so a NetSuite employee with
         # two ClickTime users (`people.overrides`) gets each sheet's day rounded on its own (0.125 h + 0.125 h is
@@ -225,7 +230,7 @@ def reconcile_time(
             ),
         ],
         totals={
-            "clicktime_approved": f"{exact_hours} h",
+            "clicktime_approved": f"{_plain(exact_hours)} h",
             "clicktime_in_minutes": duration(clicktime_total),
             "netsuite": duration(netsuite_total + kept_total),
             "netsuite_of_blocked_sheets": duration(kept_total),
@@ -354,6 +359,11 @@ def _hidden_hours(
 def _plain(hours: Decimal) -> Decimal:
     """Without trailing zeros and without an exponent (8.000000 -> 8, 10.000000 -> 10, not 1E+1)."""
     return Decimal(format(hours.normalize(), "f"))
+
+
+def _to_millionth(hours: Decimal) -> Decimal:
+    """Hours as ClickTime meant them: its doubles' noise (0.30000000000000004) cut at a millionth of an hour."""
+    return hours.quantize(Decimal("0.000001"))
 
 
 def _exact(hours: Any) -> Decimal:
