@@ -158,8 +158,8 @@ def customer_and_client(session):
 
 
 def test_a_client_renamed_or_renumbered_by_hand_in_clicktime_is_a_difference(session):
-    """`ctns reconcile projects` compared each job's ClientID, not the client's own Name and ClientNumber, which the
-    projects sync writes from the customer (`client_payload`): a client renamed by hand in ClickTime (its time then
+    """`ctns reconcile projects` compared each job's ClientID, not the client's own Name, ClientNumber and IsActive,
+    which the projects sync writes from the customer (`client_payload`): a client renamed by hand in ClickTime (its time then
     reported under another customer name) read "both systems agree"."""
     run(session, "projects")
     assert reconcile(session, "projects").ok, "no false positive after a run"
@@ -167,12 +167,14 @@ def test_a_client_renamed_or_renumbered_by_hand_in_clicktime_is_a_difference(ses
     name, number = client["Name"], client["ClientNumber"]
     client["Name"] = "Renamed by hand"
     client["ClientNumber"] = "HAND-1"
+    client["IsActive"] = False
 
     result = reconcile(session, "projects")
 
     assert not result.ok
     lines = [d for d in differences(result) if about(d, "customer", customer_id)]
-    assert len(lines) == 2, differences(result)
+    assert len(lines) == 3, differences(result)
+    assert any("IsActive False" in line for line in lines), lines
     assert all(client["ID"] in line and "set it back" in line for line in lines), lines
     (named,) = [d for d in lines if " Name " in d]
     assert "'Renamed by hand'" in named and repr(name) in named, named

@@ -83,7 +83,11 @@ def _held(field: str, value: Any) -> Any:
 
 
 def _fields_check(
-    record: str, target: str, sync: str, compared: list[tuple[str, Any, dict[str, Any], Mapping, str]]
+    record: str,
+    target: str,
+    sync: str,
+    compared: list[tuple[str, Any, dict[str, Any], Mapping, str]],
+    not_compared: tuple[str, ...] = NOT_COMPARED,
 ) -> Check:
     """Each synced record's ClickTime `target` holds the fields the sync would write now: `compared` holds per
     record its NetSuite ID, its `target` (a ClickTime record), the fields the sync would write, its mapping and the
@@ -97,7 +101,7 @@ def _fields_check(
         lines = [
             (field, getattr(held, field, None), wanted)
             for field, wanted in fields.items()
-            if field not in NOT_COMPARED and _held(field, getattr(held, field, None)) != _held(field, wanted)
+            if field not in not_compared and _held(field, getattr(held, field, None)) != _held(field, wanted)
         ]
         differing += bool(lines)
         written = bool(mapping.content_hash) and mapping.content_hash == digest
@@ -154,7 +158,7 @@ def _clients_fields(rows: list[dict[str, Any]], clients: list[Any], mappings: Ma
     """Every mapped client of a project's customer against `client_payload` (its Name and ClientNumber, as the
     projects sync writes them on the way to a job). The jobs' check compares only which client a job names, so a
     client renamed or renumbered by hand in ClickTime (its time reported under another customer's name) was not
-    seen. IsActive is left to the sync (a customer made inactive keeps its client's jobs' history)."""
+    seen. Its IsActive too: no other check looks at a client's (a client made inactive by hand hides its jobs)."""
     by_id = {c.ID: c for c in clients}
     mapped = {m.source_id: m for m in mappings.all_of_kind(CUSTOMER_KIND) if not m.deleted and m.names_a_target}
     customers = {c.id: c for row in rows if (c := project_records.customer_of(row)) is not None}
@@ -166,7 +170,7 @@ def _clients_fields(rows: list[dict[str, Any]], clients: list[Any], mappings: Ma
             continue  # gone: a job naming it is the jobs' ClientID difference, and the sync makes the client anew
         payload = client_payload(customer)
         compared.append((customer_id, client, dict(payload), mapping, content_hash(payload)))
-    return _fields_check("customer", "client", "projects", compared)
+    return _fields_check("customer", "client", "projects", compared, not_compared=("AccountingPackageID",))
 
 
 def reconcile_projects(
