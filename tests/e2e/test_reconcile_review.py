@@ -215,3 +215,23 @@ def test_a_report_line_netsuite_gives_the_reports_own_currency_rate_1_is_the_lin
     world.ns.records.update("expenseReport", report["id"], {"expense": {"items": items}})
     failing = _failing(world.reconcile())
     assert any("NetSuite lacks the line" in " ".join(diffs) for _name, _e, _f, diffs in failing), failing
+
+
+def test_a_blocked_expense_sheets_note_gives_its_amounts_as_counted_not_with_float_noise(expense_world):
+    """ClickTime sends amounts as doubles (a mileage item: 12.3 mi x 0.655 = 8.056500000000001). The reconciliation
+    counted the blocked sheet's 8.06 USD as left out, but its note said "(1 item(s): 8.056500000000001 USD)": two
+    figures for one item, one of them no amount at all (month-end reconcile review, 2026-12-04; failed before)."""
+    world = expense_world
+    employees = {e["email"].lower() for e in world.ns.records.all("employee")}
+    stranger = next(u for u in world.ct.users() if u["Email"].lower() not in employees)
+    blocked = world.sheet()
+    world.ct.store.expense_sheets[blocked]["UserID"] = stranger["ID"]  # no NetSuite employee: blocked
+    world.item(blocked, "8.056500000000001")
+    world.approve(blocked)
+    world.run()
+
+    result = world.reconcile()
+
+    assert result.totals["blocked"] == "8.06 USD", result.totals
+    (note,) = [n for n in result.notes if n.startswith(f"expense sheet {blocked} ")]
+    assert "(1 item(s): 8.06 USD)" in note, note

@@ -126,7 +126,11 @@ def reconcile_expenses(
                 blocked_unread[str(raw.get("ID"))] += round_money(total, places(company))
             else:
                 blocked[company] += round_money(total, places(company))
-            said = AMOUNT_UNKNOWN if total is None else f"{total} {company} by its TotalAmount"
+            said = (
+                AMOUNT_UNKNOWN
+                if total is None
+                else f"{round_money(total, places(company))} {company} by its TotalAmount"
+            )
             note = unreadable(f"expense sheet {raw.get('ID')}", error, said)
             if kept:
                 held[str(raw.get("ID"))] = before.target_id  # type: ignore[union-attr]
@@ -162,7 +166,9 @@ def reconcile_expenses(
                     blocked_spent[sheet.ID][(project, iso)] += round_money(amount, places(iso))
                 else:
                     blocked[iso] += round_money(amount, places(iso))
-            total = ", ".join(f"{amount} {iso}" for iso, amount in spent) or "none read"
+            # Each amount as it is counted (to its currency's precision): ClickTime's doubles (8.056500000000001)
+            # printed raw gave the note another figure than the `blocked` total (month-end review, 2026-12-04)
+            total = ", ".join(f"{round_money(amount, places(iso))} {iso}" for iso, amount in spent) or "none read"
             unread = round_money(_unread(sheet, items), places(company))  # items ClickTime did not return
             if unread and live:  # less what its held report holds beyond the items read, below
                 blocked_unread[sheet.ID] += unread
