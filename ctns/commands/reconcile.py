@@ -23,6 +23,9 @@ from ctsync.sync.registry import AVAILABLE, spec
 def register(sub: Any) -> None:
     reconcile = sub.add_parser("reconcile", help="do NetSuite and ClickTime agree? counts and totals, both sides")
     reconcile.add_argument("sync", nargs="?", metavar="SYNC", help=f"one of {', '.join(AVAILABLE)} (default: all)")
+    reconcile.add_argument(
+        "--all", action="store_true", help="list every difference and note, not the first ten of each"
+    )
     add_target_options(reconcile)
     add_json_option(reconcile)
     reconcile.add_argument("--logs", type=output_file, help="function log file to append to (the clients' retry lines)")
@@ -46,7 +49,9 @@ def cmd_reconcile(args: argparse.Namespace, out: Output) -> int:
                 out.progress(f"{sync}: reading both systems")
                 runtime = runtime_for(sync, source.config, netsuite, clicktime, table)
                 try:
-                    results[sync] = reconcile(netsuite, clicktime, runtime.mappings, source.config).as_report()
+                    results[sync] = reconcile(netsuite, clicktime, runtime.mappings, source.config).as_report(
+                        every=args.all
+                    )
                 except SyncError as error:
                     raise CliError(f"reconcile {sync}: {explain(error, system_of(error), source.config)}") from None
         busy = {sync: said for sync in syncs if (said := _in_flight(source.target, sync))}

@@ -65,3 +65,34 @@ def test_reconcile_with_differences_still_says_approved_work_was_left_out(serve_
     closing = [line for line in said.out.splitlines() if line.startswith("Differences in time")]
     assert said.code == 1 and closing, said.out
     assert "Approved work was left out of the comparison" in closing[0], closing[0]
+
+
+def test_reconcile_all_lists_every_difference_the_sample_cuts(serve_stack, capsys):
+    """At month end a person edited a fortnight of time bills in NetSuite: 14 differences per check. `ctns reconcile`
+    listed 10 of each and "and 4 more", in its text and in its `--json` alike, with no way to see the other four
+    (`ctns plan` and `ctns errors` have `--all`): the controller could not name every record to fix (month-end
+    reconcile review, 2026-12-04; failed before)."""
+    from datetime import timedelta
+
+    from ctsync.reconcile.report import SAMPLE
+    from tests.e2e.test_time_export_review import WEEK, World
+
+    world = World(serve_stack.session)
+    entries = []
+    for week in (WEEK, WEEK + timedelta(days=7)):
+        sheet = world.sheet(start=week)
+        entries += [world.entry(sheet, week + timedelta(days=d), "1.5") for d in range(7)]
+        world.approve(sheet)
+    ctns(capsys, "run", "time")
+    for entry in entries:  # a person edits each bill in NetSuite
+        world.ns.records.update("timeBill", world.bill(entry)["id"], {"hours": "3:00"})
+
+    sampled = ctns(capsys, "reconcile", "time", "--json")
+    every = ctns(capsys, "reconcile", "time", "--json", "--all")
+    text = ctns(capsys, "reconcile", "time")
+
+    minutes = lambda result: result.json["reconciliation"]["time"]["checks"][0]["differences"]  # noqa: E731
+    assert len(entries) > SAMPLE and sampled.code == every.code == 1
+    assert minutes(sampled)[-1].startswith(f"and {len(entries) - SAMPLE} more"), minutes(sampled)
+    assert len(minutes(every)) == len(entries) and not any(d.startswith("and ") for d in minutes(every))
+    assert "`ctns reconcile --all` lists them" in text.out, text.out
