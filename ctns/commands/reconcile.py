@@ -1,7 +1,8 @@
 """`ctns reconcile [SYNC]`: do the two systems agree? For a deployed stack (`--stack NAME`) or the local one, per
 sync, the counts and totals of both sides and the stack's ID mappings (`ctsync.reconcile`): projects and tasks as
 ClickTime jobs and tasks, approved time as NetSuite time bills to the minute per employee, project and day, approved
-expenses as reports per currency and period. Reads only. Exit code 1 when a check finds a difference.
+expenses as reports per currency and period. Reads only. Exit code 1 when a check finds a difference; 2 when a
+sync cannot be read (the others are reported first, it is named as not compared).
 """
 
 from __future__ import annotations
@@ -41,6 +42,9 @@ def cmd_reconcile(args: argparse.Namespace, out: Output) -> int:
         assert source.target is not None  # `configured` without files is a stack
         table = ReadOnlyTable(source.target.table)
         results: dict[str, Any] = {}
+        # A sync that cannot be read (a permission the role lacks, a system down) is named, not the end of the others:
+        # ending on its one line hid the reconciliations already made (month-end review, 2026-12-04)
+        not_read: dict[str, str] = {}
         with function_output(log_path("reconcile", args.logs)) as log:
             for sync in syncs:
                 reconcile = spec(sync).reconcile
@@ -53,10 +57,15 @@ def cmd_reconcile(args: argparse.Namespace, out: Output) -> int:
                         every=args.all
                     )
                 except SyncError as error:
-                    raise CliError(f"reconcile {sync}: {explain(error, system_of(error), source.config)}") from None
+                    not_read[sync] = explain(error, system_of(error), source.config)
+        if not_read and not results:  # nothing compared: the reason alone, as before
+            sync, said = next(iter(not_read.items()))
+            raise CliError(f"reconcile {sync}: {said}")
         busy = {sync: said for sync in syncs if (said := _in_flight(source.target, sync))}
         out.line(f"Reconciliation of {source.source} (read only; nothing was written)")
         out.line(render_reconciliation(results))
+        for sync, said in not_read.items():
+            out.line(f"{sync}: NOT COMPARED, could not be read: {said}")
         differing = [sync for sync, result in results.items() if not result["ok"]]
         missing = {sync: text for sync, result in results.items() if (text := left_out(result))}
         out.line()
@@ -69,6 +78,7 @@ def cmd_reconcile(args: argparse.Namespace, out: Output) -> int:
                 else "Both systems agree on what was compared."
             )
             + (" Approved work was left out of the comparison (below): it is not in NetSuite." if missing else "")
+            + (f" Not read, so not compared: {', '.join(not_read)} (above)." if not_read else "")
         )
         for sync, text in missing.items():
             out.line(
@@ -83,9 +93,12 @@ def cmd_reconcile(args: argparse.Namespace, out: Output) -> int:
                 "reconciliation": results,
                 "in_flight": busy,
                 "left_out": missing,
+                "not_read": not_read,
                 "function_logs_error": log.problem or None,
             }
         )
+        if not_read:  # exit 2 as before (what to fix is a setting or a permission), now after the results
+            raise CliError("; ".join(f"reconcile {sync}: {said}" for sync, said in not_read.items()))
         return FAILURES if differing or missing else OK
 
 

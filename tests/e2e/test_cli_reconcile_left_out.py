@@ -96,3 +96,38 @@ def test_reconcile_all_lists_every_difference_the_sample_cuts(serve_stack, capsy
     assert minutes(sampled)[-1].startswith(f"and {len(entries) - SAMPLE} more"), minutes(sampled)
     assert len(minutes(every)) == len(entries) and not any(d.startswith("and ") for d in minutes(every))
     assert "`ctns reconcile --all` lists them" in text.out, text.out
+
+
+def test_a_sync_that_cannot_be_read_does_not_hide_the_others_reconciliation(serve_stack, capsys, monkeypatch):
+    """At month end the integration role lacks the expense report permission. `ctns reconcile` read and compared
+    projects, tasks and time, then ended on one line about the expense reports (exit 2): the time it had compared,
+    and a difference in it, were never shown, in the text or the `--json` (month-end reconcile review, 2026-12-04;
+    failed before). Now each sync that could be read is reported, the other named as not compared with the reason;
+    exit 2 as before (a permission to grant)."""
+    import ctsync.reconcile
+    from ctsync.netsuite.errors import NetSuitePermissionError
+    from tests.e2e.test_time_export_review import WEEK, World
+
+    world = World(serve_stack.session)
+    sheet = world.sheet()
+    entry = world.entry(sheet, WEEK, "1.5")
+    world.approve(sheet)
+    ctns(capsys, "run", "time")
+    world.ns.records.update("timeBill", world.bill(entry)["id"], {"hours": "3:00"})  # a person edits it in NetSuite
+    refused = "Permission Violation: you need the 'Expense Report' permission"
+
+    def expenses(*_args):
+        raise NetSuitePermissionError(403, "INSUFFICIENT_PERMISSION", refused, path="/record/v1/expenseReport/7")
+
+    monkeypatch.setattr(ctsync.reconcile, "reconcile_expenses", expenses)
+
+    text = ctns(capsys, "reconcile")
+    document = ctns(capsys, "reconcile", "--json")
+
+    assert text.code == document.code == 2, text.err
+    assert "time: DIFFERENCES" in text.out and "ClickTime 1:30, NetSuite 3:00" in text.out, text.out
+    assert "expenses: NOT COMPARED, could not be read: NetSuite: NetSuite 403 INSUFFICIENT_PERMISSION" in text.out
+    assert any(refused in line for line in text.problems), text.err
+    assert not document.json["reconciliation"]["time"]["ok"], document.out
+    assert refused in document.json["not_read"]["expenses"], document.out
+    assert document.json["reconciliation"]["projects"]["ok"], document.out
