@@ -183,3 +183,16 @@ def test_a_read_only_command_whose_log_fills_the_disk_says_so_in_its_json_and_te
 
     text = ctns(capsys, *argv, "--logs", "/dev/full")
     assert text.code == 1 and "/dev/full is incomplete" in text.out, text.out
+
+
+@needs_dev_full
+def test_a_redrive_whose_log_fills_the_disk_says_so_in_its_json(served, capsys):
+    """The same gap as reconcile's, plan's and check's in `ctns redrive --json`: exit 1 for the lost log, its document
+    without `function_logs_error` (month-end reconcile review, 2026-12-04; failed before)."""
+    assert ctns(capsys, "run", "projects").code == 1
+
+    result = ctns(capsys, "redrive", "projects", "--logs", "/dev/full", "--json")
+
+    assert result.problems[-1:] == [FULL], result.err
+    assert result.code == 1, result.err
+    assert result.json["moved"] == 1 and result.json["function_logs_error"] == FULL.removeprefix("ctns: ")
