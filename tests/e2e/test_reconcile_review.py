@@ -235,3 +235,32 @@ def test_a_blocked_expense_sheets_note_gives_its_amounts_as_counted_not_with_flo
     assert result.totals["blocked"] == "8.06 USD", result.totals
     (note,) = [n for n in result.notes if n.startswith(f"expense sheet {blocked} ")]
     assert "(1 item(s): 8.06 USD)" in note, note
+
+
+def test_the_time_reconciliation_reads_the_approved_timesheets_once(time_world, monkeypatch):
+    """`reconcile_time` listed the approved timesheets twice: once to compare their entries, again to judge which
+    bills belong to an approved sheet. An approval undone between the two reads (approvers work while finance
+    closes the month) made the sheet's own bills "not approved" strays and its entries "not in NetSuite": two
+    differences out of one consistent state. One read now serves both (month-end reconcile review, 2026-12-04;
+    failed before)."""
+    from ctsync.records.clicktime_source import ApprovedSheetSource
+
+    world = time_world
+    sheet = world.sheet()
+    world.entry(sheet, WEEK, "1.5")
+    world.approve(sheet)
+    assert not world.run().failures
+    listed = ApprovedSheetSource.approved_sheets
+    reads: list[int] = []
+
+    def approved_then_undone(self, window, **kwargs):
+        reads.append(1)
+        sheets = listed(self, window, **kwargs)
+        return sheets if len(reads) == 1 else [s for s in sheets if s["ID"] != sheet]
+
+    monkeypatch.setattr(ApprovedSheetSource, "approved_sheets", approved_then_undone)
+
+    result = reconcile(world)
+
+    assert len(reads) == 1, reads
+    assert result.ok, _failing(result)

@@ -103,7 +103,10 @@ def reconcile_time(
     held_by_sheet = _held_by_sheet(rows, mappings)
     sheet_mappings = {m.source_id: m for m in mappings.all_of_kind(KIND)}
     skip_other_jobs = config.time.jobs_not_from_netsuite == "skip"
-    for sheet in source.approved_sheets(window):
+    # Read once: the entries compared and the bills judged "of an approved sheet" must come from the same list (an
+    # approval undone between two reads made one sheet two differences: month-end review, 2026-12-04)
+    sheets = source.approved_sheets(window)
+    for sheet in sheets:
         try:
             entries = clicktime.time_report(TimesheetID=sheet["ID"])
             plan = export.plan(Timesheet.model_validate(sheet), exported=exported, held=Held(fixed=fixed))
@@ -174,7 +177,7 @@ def reconcile_time(
             if billable_as_planned.get(entry.ID, planned_billable(entry.IsBillable, entry.ID in non_billable)):
                 billable[(employee, project, entry.Date[:10])] += allocated[entry.ID]
     notes.extend(_bills_in_doubt(mappings, config))
-    approved = {str(sheet["ID"]) for sheet in source.approved_sheets(window)}
+    approved = {str(sheet["ID"]) for sheet in sheets}
     read = _netsuite_minutes(rows, mappings, approved, set(blocked_notes), first_day)
     found, found_billable, strays, held = read.found, read.billable, read.strays, read.held
     for sheet_id, bills in read.kept.items():
