@@ -264,3 +264,23 @@ def test_the_time_reconciliation_reads_the_approved_timesheets_once(time_world, 
 
     assert len(reads) == 1, reads
     assert result.ok, _failing(result)
+
+
+def test_time_bills_of_a_sheet_no_longer_approved_are_counted_in_a_total_and_their_line(time_world):
+    """A timesheet exported, then its approval undone in ClickTime before the next run: NetSuite still holds its
+    1:30. The reconciliation named the bill a stray, but its minutes were in no figure ("netsuite" counts the bills
+    of approved sheets) and its line gave none, so NetSuite's own time report did not tie out with the report
+    (month-end reconcile review, 2026-12-04; failed before)."""
+    world = time_world
+    sheet = world.sheet()
+    world.entry(sheet, WEEK, "1.5")
+    world.approve(sheet)
+    assert not world.run().failures
+    world.act(sheet, "UndoApproval")
+
+    result = reconcile(world)
+
+    assert not result.ok
+    assert result.totals["netsuite"] == "0:00" and result.totals.get("netsuite_not_approved") == "1:30", result.totals
+    (stray,) = [d for c in result.checks for d in c.differences if "not approved" in d]
+    assert "1:30" in stray, stray

@@ -251,6 +251,7 @@ def reconcile_time(
             "clicktime_in_minutes": duration(clicktime_total),
             "netsuite": duration(netsuite_total + kept_total),
             "netsuite_of_blocked_sheets": duration(kept_total),
+            "netsuite_not_approved": duration(read.stray_minutes),
             "rounding": _rounding(clicktime_total, exact_hours, len(expected)),
             "blocked": f"{blocked_hours} h",
             "blocked_unknown": left_out_unknown(unknown),
@@ -459,6 +460,7 @@ class _Read(NamedTuple):
     strays: list[str]  # bills that should not be there
     held: dict[str, tuple[str, BilledAs]]  # entry of an approved timesheet -> its bill's ID and what it says
     kept: dict[str, dict[str, int]]  # blocked timesheet -> the minutes of each bill its earlier approval left
+    stray_minutes: int  # of the bills that should not be there (`strays`)
 
 
 def _time_bills(netsuite: NetSuiteClient) -> list[dict[str, Any]]:
@@ -514,15 +516,26 @@ def _netsuite_minutes(
     strays: list[str] = []
     held: dict[str, tuple[str, BilledAs]] = {}
     kept: dict[str, dict[str, int]] = defaultdict(dict)
+    stray_minutes = 0
     for row in rows:
         bill = bills.get(str(row["id"]))
+        # A stray's minutes are said and summed (`stray_minutes`): NetSuite holds them, and without them its own
+        # time report did not tie out with the reconciliation's figures (month-end review, 2026-12-04)
         if bill is None:
-            strays.append(f"time bill {row['id']} ({row['trandate']}) is not in the mapping store")
+            stray_minutes += netsuite_minutes(row["hours"])
+            strays.append(
+                f"time bill {row['id']} ({row['trandate']}, {duration(netsuite_minutes(row['hours']))}) is not in the "
+                "mapping store"
+            )
             continue
         sheet = (bill.parent or "#").split("#", 1)[1]
         if sheet not in approved:
             if periods.get(sheet, "") >= first_day.isoformat():
-                strays.append(f"time bill {row['id']} belongs to timesheet {sheet}, which is not approved")
+                stray_minutes += netsuite_minutes(row["hours"])
+                strays.append(
+                    f"time bill {row['id']} ({row['trandate']}, {duration(netsuite_minutes(row['hours']))}) belongs "
+                    f"to timesheet {sheet}, which is not approved"
+                )
             continue
         if sheet in blocked:
             kept[sheet][str(row["id"])] = netsuite_minutes(row["hours"])
@@ -542,4 +555,4 @@ def _netsuite_minutes(
                 _rate_text(row.get("rate")),
             ),
         )
-    return _Read(dict(found), dict(billable), strays, held, dict(kept))
+    return _Read(dict(found), dict(billable), strays, held, dict(kept), stray_minutes)
