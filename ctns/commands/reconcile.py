@@ -1,8 +1,9 @@
 """`ctns reconcile [SYNC]`: do the two systems agree? For a deployed stack (`--stack NAME`) or the local one, per
 sync, the counts and totals of both sides and the stack's ID mappings (`ctsync.reconcile`): projects and tasks as
 ClickTime jobs and tasks, approved time as NetSuite time bills to the minute per employee, project and day, approved
-expenses as reports per currency and period. Reads only. Exit code 1 when a check finds a difference; 2 when a
-sync cannot be read (the others are reported first, it is named as not compared).
+expenses per employee, project and currency (each report's date and period against the plan). Reads only. Exit
+code 1 when a check finds a difference; 2 when a sync cannot be read (the others are reported first, it is named as
+not compared).
 """
 
 from __future__ import annotations
