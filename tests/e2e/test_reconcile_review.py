@@ -284,3 +284,20 @@ def test_time_bills_of_a_sheet_no_longer_approved_are_counted_in_a_total_and_the
     assert result.totals["netsuite"] == "0:00" and result.totals.get("netsuite_not_approved") == "1:30", result.totals
     (stray,) = [d for c in result.checks for d in c.differences if "not approved" in d]
     assert "1:30" in stray, stray
+
+
+def test_an_expense_report_of_a_sheet_no_longer_approved_is_counted_in_a_total_and_its_line(expense_world):
+    """The expense side of the time bills' test above: a report exported, its sheet's approval undone before the next
+    run. The reconciliation named the report, but not its amount, and no total held it (month-end reconcile review,
+    2026-12-04; failed before)."""
+    world = expense_world
+    sheet, _item, report = world.exported_sheet("42.50")
+    world.act(sheet, "UndoApproval")
+
+    result = world.reconcile()
+
+    assert not result.ok
+    assert result.totals["netsuite"] == "none", result.totals
+    assert result.totals.get("netsuite_not_approved") == "42.50 USD", result.totals
+    (stray,) = [d for c in result.checks for d in c.differences if "not approved" in d]
+    assert report["id"] in stray and "42.50 USD" in stray, stray
