@@ -49,9 +49,8 @@ def cmd_check(args: argparse.Namespace, out: Output) -> int:
             concurrency_source=source.concurrency_source,
             limit=args.netsuite_concurrency_limit,
         )
-        with function_output(
-            log_path("check", args.logs)
-        ) as log:  # the clients' retry lines, as the functions log them
+        # the clients' retry lines, as the functions log them
+        with function_output(log_path("check", args.logs)) as log:
             checks = run_checks(inputs, progress=out.progress)
         failed = [c for c in checks if c.status == FAIL]
         out.line(f"Checked {source.source}: config valid, secrets well-formed")

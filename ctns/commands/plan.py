@@ -50,7 +50,8 @@ def cmd_plan(args: argparse.Namespace, out: Output) -> int:
         clicktime = clicktime_client(source.config, source.clicktime, read_only=True, retry=READ_RETRIES)
         table_ = ReadOnlyTable(source.target.table) if source.target else EmptyTable()
         plans: list[SyncPlan] = []
-        with function_output(log_path("plan", args.logs)) as log:  # the clients' retry lines, as the functions log them
+        # the clients' retry lines, as the functions log them
+        with function_output(log_path("plan", args.logs)) as log:
             for sync in syncs:
                 runtime = runtime_for(sync, source.config, netsuite, clicktime, table_)
                 try:
