@@ -49,7 +49,8 @@ def cmd_check(args: argparse.Namespace, out: Output) -> int:
             concurrency_source=source.concurrency_source,
             limit=args.netsuite_concurrency_limit,
         )
-        with function_output(log_path("check", args.logs)):  # the clients' retry lines, as the functions log them
+        # the clients' retry lines, as the functions log them
+        with function_output(log_path("check", args.logs)) as log:
             checks = run_checks(inputs, progress=out.progress)
         failed = [c for c in checks if c.status == FAIL]
         out.line(f"Checked {source.source}: config valid, secrets well-formed")
@@ -62,5 +63,14 @@ def cmd_check(args: argparse.Namespace, out: Output) -> int:
                 out.line(f"{c.name}: {c.fix}")
         out.line()
         out.line(f"{len(failed)} check(s) failed." if failed else "Every check passed.")
-        out.document({"source": source.source, "ok": not failed, "checks": [c.as_dict() for c in checks]})
+        if log.failure is not None:  # `main` ends on its line and exit 1; the results say why here
+            out.line(f"Function logs: {log.said()}")
+        out.document(
+            {
+                "source": source.source,
+                "ok": not failed,
+                "checks": [c.as_dict() for c in checks],
+                "function_logs_error": log.problem or None,
+            }
+        )
         return USAGE if failed else OK

@@ -50,7 +50,8 @@ def cmd_plan(args: argparse.Namespace, out: Output) -> int:
         clicktime = clicktime_client(source.config, source.clicktime, read_only=True, retry=READ_RETRIES)
         table_ = ReadOnlyTable(source.target.table) if source.target else EmptyTable()
         plans: list[SyncPlan] = []
-        with function_output(log_path("plan", args.logs)):  # the clients' retry lines, as the functions log them
+        # the clients' retry lines, as the functions log them
+        with function_output(log_path("plan", args.logs)) as log:
             for sync in syncs:
                 runtime = runtime_for(sync, source.config, netsuite, clicktime, table_)
                 try:
@@ -97,5 +98,13 @@ def cmd_plan(args: argparse.Namespace, out: Output) -> int:
             out.line(f"{failing} record(s) would fail: fix them before the run.")
         if not phases and not failing:
             out.line("Nothing would fail.")
-        out.document({"source": source.source, "plans": [plan.as_dict() for plan in plans]})
+        if log.failure is not None:  # `main` ends on its line and exit 1; the results say why here
+            out.line(f"Function logs: {log.said()}")
+        out.document(
+            {
+                "source": source.source,
+                "plans": [plan.as_dict() for plan in plans],
+                "function_logs_error": log.problem or None,
+            }
+        )
         return FAILURES if failing or phases else OK

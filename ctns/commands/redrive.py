@@ -24,6 +24,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from ctns import deadletters
 from ctns.commands.common import (
+    FunctionLog,
     add_json_option,
     add_target_options,
     confirm,
@@ -143,7 +144,9 @@ def cmd_redrive(args: argparse.Namespace, out: Output) -> int:
             )
         if target.is_local:
             assert logs is not None
-            after = _drain_locally(target, sync, logs, out)
+            after, log = _drain_locally(target, sync, logs, out)
+            # As `ctns run` documents it: exit 1 for a lost log must be explained in the document too
+            report["function_logs_error"] = log.problem or None
         else:
             after = _wait_for_workers(target, sync, args, out)
         report["dead_letters_after"] = after
@@ -242,7 +245,7 @@ def _redrive_task(target: Target, dead_url: str, work_url: str, out: Output) -> 
         time.sleep(2)
 
 
-def _drain_locally(target: Target, sync: str, logs: Path, out: Output) -> int:
+def _drain_locally(target: Target, sync: str, logs: Path, out: Output) -> tuple[int, FunctionLog]:
     """The local stack has no event source mapping: its worker runs here, as Lambda would run it."""
     from ctns.runner import SyncRun
 
@@ -256,7 +259,7 @@ def _drain_locally(target: Target, sync: str, logs: Path, out: Output) -> int:
     # written (a full disk) is said here and, after the rest of the redrive's lines, as the line it ends on (`main`).
     named = f" (function log: {log.said()})" if result.delivered or log.failure else ""
     out.line(f"The local worker ran {result.delivered} message(s){named}")
-    return target.depth(target.dead_letter_url(sync))["total"]
+    return target.depth(target.dead_letter_url(sync))["total"], log
 
 
 def _wait_for_workers(target: Target, sync: str, args: argparse.Namespace, out: Output) -> int:

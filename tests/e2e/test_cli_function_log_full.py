@@ -144,3 +144,55 @@ def test_a_demo_whose_log_fills_the_disk_prints_its_results_and_writes_its_repor
     assert "Seeded company 'Tiny Co'" in result.out and "/dev/full is incomplete" in result.out, result.out
     assert report.exists() and f"Report written to {report}" in result.out
     assert result.code == 1, result.err
+
+
+# What each read-only command calls inside its functions' log, made to log a line there first (as a client's retry
+# line would: a clean local stack logs nothing, and a log never written to never fills).
+LOGGING_STEP = {
+    "reconcile": ("ctns.commands.reconcile", "runtime_for"),
+    "plan": ("ctns.commands.plan", "runtime_for"),
+    "check": ("ctns.commands.check", "run_checks"),
+}
+
+
+@needs_dev_full
+@pytest.mark.parametrize("command", sorted(LOGGING_STEP))
+def test_a_read_only_command_whose_log_fills_the_disk_says_so_in_its_json_and_text(clean, capsys, monkeypatch, command):
+    """`ctns reconcile`, `plan` and `check` exited 1 for the lost log (its line on stderr) but their `--json` had
+    no `function_logs_error` and their text no word of the log, unlike `run` and `backfill`: a script reading the
+    document saw a clean result and no reason for the exit code."""
+    import importlib
+
+    assert ctns(capsys, "run", "projects").code == 0
+    module_name, name = LOGGING_STEP[command]
+    module = importlib.import_module(module_name)
+    step = getattr(module, name)
+
+    def logging_step(*args: Any, **kwargs: Any) -> Any:
+        logger.warning("a retry line of the clients")
+        return step(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, logging_step)
+    argv = [command] if command == "check" else [command, "projects"]
+
+    result = ctns(capsys, *argv, "--logs", "/dev/full", "--json")
+
+    assert result.problems[-1:] == [FULL], result.err
+    assert result.code == 1, result.err
+    assert result.json["function_logs_error"] == FULL.removeprefix("ctns: "), result.out
+
+    text = ctns(capsys, *argv, "--logs", "/dev/full")
+    assert text.code == 1 and "/dev/full is incomplete" in text.out, text.out
+
+
+@needs_dev_full
+def test_a_redrive_whose_log_fills_the_disk_says_so_in_its_json(served, capsys):
+    """The same gap as reconcile's, plan's and check's in `ctns redrive --json`: exit 1 for the lost log, its document
+    without `function_logs_error` (month-end reconcile review, 2026-12-04; failed before)."""
+    assert ctns(capsys, "run", "projects").code == 1
+
+    result = ctns(capsys, "redrive", "projects", "--logs", "/dev/full", "--json")
+
+    assert result.problems[-1:] == [FULL], result.err
+    assert result.code == 1, result.err
+    assert result.json["moved"] == 1 and result.json["function_logs_error"] == FULL.removeprefix("ctns: ")

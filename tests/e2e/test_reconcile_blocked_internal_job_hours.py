@@ -49,3 +49,25 @@ def test_the_hours_left_out_of_a_blocked_timesheet_are_only_those_the_export_wou
         f"ctns reconcile says {left_out(result)!r}, not in NetSuite: 2 h + 3 h would reach NetSuite once the task is "
         "linked; the 6 h on the internal job never will (they are only a note when the sheet is not blocked)"
     )
+
+
+def test_the_hours_on_jobs_that_are_no_netsuite_project_have_a_total_so_clicktimes_figure_ties_out(world):
+    """Month end: ClickTime's approved hours report says 12.5 h. `ctns reconcile time` gave clicktime_approved 2 h and
+    blocked 3 h; the 7.5 h on an internal job (which the export never sends, by policy) were in no figure, only in a
+    note per entry, and the notes are cut at ten: the controller could not tie ClickTime's total out (month-end
+    reconcile review, 2026-12-04; failed before). They are now a total of their own."""
+    job, task = internal_job(world)
+    compared = world.sheet()
+    world.entry(compared, WEEK, "2")  # on a NetSuite project
+    world.entry(compared, WEEK + timedelta(days=1), "6", task=task, job=job)  # internal
+    world.approve(compared)
+    blocked = world.sheet(start=WEEK + timedelta(days=7))
+    world.entry(blocked, WEEK + timedelta(days=7), "3", task=unlinked_task(world))  # blocks the sheet
+    world.entry(blocked, WEEK + timedelta(days=8), "1.5", task=task, job=job)  # internal
+    world.approve(blocked)
+    world.run()
+
+    totals = world.reconcile().totals
+
+    assert (totals["clicktime_approved"], totals["blocked"]) == ("2 h", "3 h"), totals
+    assert totals.get("not_netsuite_projects") == "7.5 h", totals

@@ -148,3 +148,49 @@ def test_a_task_moved_to_another_job_by_hand_is_a_difference(session):
     result = reconcile(session, "tasks")
 
     assert any(about(d, "task", task["id"]) and own in d for d in differences(result)), differences(result)
+
+
+def customer_and_client(session):
+    """An open project's NetSuite customer and its ClickTime client (as the projects sync made it)."""
+    project = open_projects(session)[0]
+    (job,) = jobs_by_project(session)[project.id]
+    return project.customer_id, session.simulators.clicktime.store.clients[job["ClientID"]]
+
+
+def test_a_client_renamed_or_renumbered_by_hand_in_clicktime_is_a_difference(session):
+    """`ctns reconcile projects` compared each job's ClientID, not the client's own Name, ClientNumber and IsActive,
+    which the projects sync writes from the customer (`client_payload`): a client renamed by hand in ClickTime (its time then
+    reported under another customer name) read "both systems agree"."""
+    run(session, "projects")
+    assert reconcile(session, "projects").ok, "no false positive after a run"
+    customer_id, client = customer_and_client(session)
+    name, number = client["Name"], client["ClientNumber"]
+    client["Name"] = "Renamed by hand"
+    client["ClientNumber"] = "HAND-1"
+    client["IsActive"] = False
+
+    result = reconcile(session, "projects")
+
+    assert not result.ok
+    lines = [d for d in differences(result) if about(d, "customer", customer_id)]
+    assert len(lines) == 3, differences(result)
+    assert any("IsActive False" in line for line in lines), lines
+    assert all(client["ID"] in line and "set it back" in line for line in lines), lines
+    (named,) = [d for d in lines if " Name " in d]
+    assert "'Renamed by hand'" in named and repr(name) in named, named
+    (numbered,) = [d for d in lines if "ClientNumber" in d]
+    assert "'HAND-1'" in numbered and repr(number) in numbered, numbered
+
+
+def test_a_customer_renamed_in_netsuite_since_the_last_run_is_a_client_difference_the_next_run_writes(session):
+    run(session, "projects")
+    customer_id, client = customer_and_client(session)
+    session.simulators.netsuite.records.update("customer", customer_id, {"companyName": "Renamed in NetSuite"})
+
+    result = reconcile(session, "projects")
+
+    lines = [d for d in differences(result) if about(d, "customer", customer_id)]
+    assert len(lines) == 1, differences(result)
+    assert client["ID"] in lines[0] and "'Renamed in NetSuite'" in lines[0] and "its next run writes it" in lines[0]
+    run(session, "projects")
+    assert reconcile(session, "projects").ok, reconcile(session, "projects").as_report()

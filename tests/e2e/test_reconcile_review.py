@@ -3,6 +3,7 @@ the exports did not make by their own rules, and one sheet ClickTime sends badly
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -163,6 +164,26 @@ def test_clicktimes_own_total_is_shown_beside_the_minutes_netsuite_holds_and_the
     assert result.totals["rounding"] == "+1.2 min (6 groups, each rounded to the minute)"
 
 
+def test_hours_clicktime_sends_as_a_double_are_shown_to_a_millionth_not_with_float_noise(time_world):
+    """ClickTime sends hours as doubles (`_exact`: 3.3000000000000003 for 1.1 + 2.2): an entry of 0.3 h can come as
+    0.30000000000000004. The export rounds it to 18 minutes and NetSuite holds 3:36, yet the report printed
+    "clicktime_approved 3.60000000000000004 h" and "rounding -0.0000000000000024 min": float noise as a figure finance
+    copies into the close (month-end reconcile review, 2026-12-04; failed before the fix)."""
+    world = time_world
+    sheet = world.sheet()
+    world.entry(sheet, WEEK, "0.30000000000000004")
+    world.entry(sheet, WEEK + timedelta(days=1), "3.3000000000000003")
+    world.approve(sheet)
+    assert not world.run().failures
+
+    result = reconcile(world)
+
+    assert result.ok, _failing(result)
+    assert result.totals["clicktime_approved"] == "3.6 h", result.totals
+    assert result.totals["clicktime_in_minutes"] == "3:36" == result.totals["netsuite"], result.totals
+    assert result.totals["rounding"] == "+0 min (2 groups, each rounded to the minute)", result.totals
+
+
 def test_a_report_line_netsuite_gives_the_reports_own_currency_rate_1_is_the_line_planned(expense_world):
     """With Multiple Currencies on, NetSuite may give a line sent without a currency the report's currency, a foreign
     amount equal to its amount and a rate of 1 (UNVERIFIED which it does; the simulator keeps what it was sent). The
@@ -194,3 +215,89 @@ def test_a_report_line_netsuite_gives_the_reports_own_currency_rate_1_is_the_lin
     world.ns.records.update("expenseReport", report["id"], {"expense": {"items": items}})
     failing = _failing(world.reconcile())
     assert any("NetSuite lacks the line" in " ".join(diffs) for _name, _e, _f, diffs in failing), failing
+
+
+def test_a_blocked_expense_sheets_note_gives_its_amounts_as_counted_not_with_float_noise(expense_world):
+    """ClickTime sends amounts as doubles (a mileage item: 12.3 mi x 0.655 = 8.056500000000001). The reconciliation
+    counted the blocked sheet's 8.06 USD as left out, but its note said "(1 item(s): 8.056500000000001 USD)": two
+    figures for one item, one of them no amount at all (month-end reconcile review, 2026-12-04; failed before)."""
+    world = expense_world
+    employees = {e["email"].lower() for e in world.ns.records.all("employee")}
+    stranger = next(u for u in world.ct.users() if u["Email"].lower() not in employees)
+    blocked = world.sheet()
+    world.ct.store.expense_sheets[blocked]["UserID"] = stranger["ID"]  # no NetSuite employee: blocked
+    world.item(blocked, "8.056500000000001")
+    world.approve(blocked)
+    world.run()
+
+    result = world.reconcile()
+
+    assert result.totals["blocked"] == "8.06 USD", result.totals
+    (note,) = [n for n in result.notes if n.startswith(f"expense sheet {blocked} ")]
+    assert "(1 item(s): 8.06 USD)" in note, note
+
+
+def test_the_time_reconciliation_reads_the_approved_timesheets_once(time_world, monkeypatch):
+    """`reconcile_time` listed the approved timesheets twice: once to compare their entries, again to judge which
+    bills belong to an approved sheet. An approval undone between the two reads (approvers work while finance
+    closes the month) made the sheet's own bills "not approved" strays and its entries "not in NetSuite": two
+    differences out of one consistent state. One read now serves both (month-end reconcile review, 2026-12-04;
+    failed before)."""
+    from ctsync.records.clicktime_source import ApprovedSheetSource
+
+    world = time_world
+    sheet = world.sheet()
+    world.entry(sheet, WEEK, "1.5")
+    world.approve(sheet)
+    assert not world.run().failures
+    listed = ApprovedSheetSource.approved_sheets
+    reads: list[int] = []
+
+    def approved_then_undone(self, window, **kwargs):
+        reads.append(1)
+        sheets = listed(self, window, **kwargs)
+        return sheets if len(reads) == 1 else [s for s in sheets if s["ID"] != sheet]
+
+    monkeypatch.setattr(ApprovedSheetSource, "approved_sheets", approved_then_undone)
+
+    result = reconcile(world)
+
+    assert len(reads) == 1, reads
+    assert result.ok, _failing(result)
+
+
+def test_time_bills_of_a_sheet_no_longer_approved_are_counted_in_a_total_and_their_line(time_world):
+    """A timesheet exported, then its approval undone in ClickTime before the next run: NetSuite still holds its
+    1:30. The reconciliation named the bill a stray, but its minutes were in no figure ("netsuite" counts the bills
+    of approved sheets) and its line gave none, so NetSuite's own time report did not tie out with the report
+    (month-end reconcile review, 2026-12-04; failed before)."""
+    world = time_world
+    sheet = world.sheet()
+    world.entry(sheet, WEEK, "1.5")
+    world.approve(sheet)
+    assert not world.run().failures
+    world.act(sheet, "UndoApproval")
+
+    result = reconcile(world)
+
+    assert not result.ok
+    assert result.totals["netsuite"] == "0:00" and result.totals.get("netsuite_not_approved") == "1:30", result.totals
+    (stray,) = [d for c in result.checks for d in c.differences if "not approved" in d]
+    assert "1:30" in stray, stray
+
+
+def test_an_expense_report_of_a_sheet_no_longer_approved_is_counted_in_a_total_and_its_line(expense_world):
+    """The expense side of the time bills' test above: a report exported, its sheet's approval undone before the next
+    run. The reconciliation named the report, but not its amount, and no total held it (month-end reconcile review,
+    2026-12-04; failed before)."""
+    world = expense_world
+    sheet, _item, report = world.exported_sheet("42.50")
+    world.act(sheet, "UndoApproval")
+
+    result = world.reconcile()
+
+    assert not result.ok
+    assert result.totals["netsuite"] == "none", result.totals
+    assert result.totals.get("netsuite_not_approved") == "42.50 USD", result.totals
+    (stray,) = [d for c in result.checks for d in c.differences if "not approved" in d]
+    assert report["id"] in stray and "42.50 USD" in stray, stray

@@ -22,8 +22,8 @@ def test_the_report_counts_the_notes_and_differences_it_does_not_list() -> None:
 
     report = result.as_report()
 
-    assert report["notes"] == [f"note {n}" for n in range(SAMPLE)] + ["and 2 more"]
-    assert report["checks"][0]["differences"][-1] == "and 2 more"
+    assert report["notes"] == [f"note {n}" for n in range(SAMPLE)] + ["and 2 more (`ctns reconcile --all` lists them)"]
+    assert report["checks"][0]["differences"][-1] == "and 2 more (`ctns reconcile --all` lists them)"
     assert len(report["checks"][0]["differences"]) == SAMPLE + 1
     assert report["checks"][1]["differences"] == []
     assert not report["ok"]

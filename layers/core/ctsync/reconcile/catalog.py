@@ -2,8 +2,9 @@
 NetSuite record has exactly one active ClickTime record carrying its internal ID, that nothing closed is still
 active in ClickTime, that the ClickTime ID written back to NetSuite is the mapped one, that no
 AccountingPackageID appears twice in ClickTime (a duplicate would mean a create ran twice), and that every synced
-record's ClickTime job or task holds the fields the sync would write now (`job_payload`, `task_fields`: a job's
-number, name, client and dates; a task's name, code and billable flag), whoever changed them.
+record's ClickTime job, client or task holds the fields the sync would write now (`job_payload`, `client_payload`,
+`task_fields`: a job's number, name, client and dates; a client's name and number; a task's name, code and billable
+flag), whoever changed them.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from ctsync.reconcile.report import Check, Reconciliation
 from ctsync.records import projects as project_records
 from ctsync.records import tasks as task_records
 from ctsync.records.customers import KIND as CUSTOMER_KIND
+from ctsync.records.customers import client_payload
 from ctsync.records.netsuite_source import keyset
 from ctsync.records.targets import content_hash
 from ctsync.state import Mapping, MappingStore
@@ -81,7 +83,11 @@ def _held(field: str, value: Any) -> Any:
 
 
 def _fields_check(
-    record: str, target: str, sync: str, compared: list[tuple[str, Any, dict[str, Any], Mapping, str]]
+    record: str,
+    target: str,
+    sync: str,
+    compared: list[tuple[str, Any, dict[str, Any], Mapping, str]],
+    not_compared: tuple[str, ...] = NOT_COMPARED,
 ) -> Check:
     """Each synced record's ClickTime `target` holds the fields the sync would write now: `compared` holds per
     record its NetSuite ID, its `target` (a ClickTime record), the fields the sync would write, its mapping and the
@@ -95,7 +101,7 @@ def _fields_check(
         lines = [
             (field, getattr(held, field, None), wanted)
             for field, wanted in fields.items()
-            if field not in NOT_COMPARED and _held(field, getattr(held, field, None)) != _held(field, wanted)
+            if field not in not_compared and _held(field, getattr(held, field, None)) != _held(field, wanted)
         ]
         differing += bool(lines)
         written = bool(mapping.content_hash) and mapping.content_hash == digest
@@ -148,6 +154,25 @@ def _projects_fields(
     return _fields_check("project", "job", "projects", compared)
 
 
+def _clients_fields(rows: list[dict[str, Any]], clients: list[Any], mappings: MappingStore) -> Check:
+    """Every mapped client of a project's customer against `client_payload` (its Name and ClientNumber, as the
+    projects sync writes them on the way to a job). The jobs' check compares only which client a job names, so a
+    client renamed or renumbered by hand in ClickTime (its time reported under another customer's name) was not
+    seen. Its IsActive too: no other check looks at a client's (a client made inactive by hand hides its jobs)."""
+    by_id = {c.ID: c for c in clients}
+    mapped = {m.source_id: m for m in mappings.all_of_kind(CUSTOMER_KIND) if not m.deleted and m.names_a_target}
+    customers = {c.id: c for row in rows if (c := project_records.customer_of(row)) is not None}
+    compared = []
+    for customer_id in sorted(customers.keys() & mapped.keys(), key=lambda i: (len(i), i)):
+        customer, mapping = customers[customer_id], mapped[customer_id]
+        client = by_id.get(mapping.target_id)
+        if client is None:
+            continue  # gone: a job naming it is the jobs' ClientID difference, and the sync makes the client anew
+        payload = client_payload(customer)
+        compared.append((customer_id, client, dict(payload), mapping, content_hash(payload)))
+    return _fields_check("customer", "client", "projects", compared, not_compared=("AccountingPackageID",))
+
+
 def reconcile_projects(
     netsuite: NetSuiteClient, clicktime: ClickTimeClient, mappings: MappingStore, config: SyncConfig
 ) -> Reconciliation:
@@ -183,6 +208,7 @@ def reconcile_projects(
             _write_back_check("project", mapped, {pid: p.clicktime_id for pid, p in snapshots.items()}),
             _duplicates_check("job", [j.AccountingPackageID for j in jobs]),
             _projects_fields(rows, jobs, mapped, mappings, config),
+            _clients_fields(rows, clicktime.clients(), mappings),
         ],
     )
 

@@ -126,7 +126,11 @@ def reconcile_expenses(
                 blocked_unread[str(raw.get("ID"))] += round_money(total, places(company))
             else:
                 blocked[company] += round_money(total, places(company))
-            said = AMOUNT_UNKNOWN if total is None else f"{total} {company} by its TotalAmount"
+            said = (
+                AMOUNT_UNKNOWN
+                if total is None
+                else f"{round_money(total, places(company))} {company} by its TotalAmount"
+            )
             note = unreadable(f"expense sheet {raw.get('ID')}", error, said)
             if kept:
                 held[str(raw.get("ID"))] = before.target_id  # type: ignore[union-attr]
@@ -162,7 +166,9 @@ def reconcile_expenses(
                     blocked_spent[sheet.ID][(project, iso)] += round_money(amount, places(iso))
                 else:
                     blocked[iso] += round_money(amount, places(iso))
-            total = ", ".join(f"{amount} {iso}" for iso, amount in spent) or "none read"
+            # Each amount as it is counted (to its currency's precision): ClickTime's doubles (8.056500000000001)
+            # printed raw gave the note another figure than the `blocked` total (month-end review, 2026-12-04)
+            total = ", ".join(f"{round_money(amount, places(iso))} {iso}" for iso, amount in spent) or "none read"
             unread = round_money(_unread(sheet, items), places(company))  # items ClickTime did not return
             if unread and live:  # less what its held report holds beyond the items read, below
                 blocked_unread[sheet.ID] += unread
@@ -208,7 +214,11 @@ def reconcile_expenses(
             blocked[company] += beyond
     planned_whole = {sheet: report for sheet, report in exported.items() if sheet not in as_held}
     found, found_posted = read.summed(exported), read.summed(planned_whole, posted=True)
-    strays = _strays(mappings, approved, source.first_day(window).isoformat()) + _unknown_reports(netsuite, mappings)
+    # The reports of sheets no longer approved are read for their amounts: NetSuite holds them, and named without an
+    # amount, in no total, its own figures did not tie out with the report's (month-end review, 2026-12-04)
+    unapproved = _unapproved(mappings, approved, source.first_day(window).isoformat())
+    stray_read = _netsuite_amounts(netsuite, ns, unapproved)
+    strays = _strays(unapproved, stray_read) + _unknown_reports(netsuite, mappings)
     receipts = _receipts(mappings, {**exported, **held}, read.links, config.expenses.receipts.link)
     ct_totals, ns_totals = _per_currency(expected), _per_currency(read.summed({**exported, **held}))
     unlike = {sheet: d for sheet, plan in planned.items() if (d := unlike_plan(plan, read.reports.get(sheet)))}
@@ -266,6 +276,7 @@ def reconcile_expenses(
             "blocked": _text(blocked),
             "blocked_unknown": left_out_unknown(unknown),
             "netsuite_of_blocked_sheets": _text(_per_currency(read.summed(held))),
+            "netsuite_not_approved": _text(_per_currency(stray_read.summed(unapproved))),
             "clicktime_posted": _text(_per_currency(posted)),
             "netsuite_posted": _text(_per_currency(found_posted)),
             "reports": str(len(exported) + len(held)),
@@ -331,12 +342,22 @@ def _netsuite_amounts(netsuite: NetSuiteClient, ns: NetSuiteReferences, reports:
     return read
 
 
-def _strays(mappings: MappingStore, approved: set[str], first_day: str) -> list[str]:
-    return [
-        f"expense report {m.target_id} belongs to expense sheet {m.source_id}, which is not approved"
+def _unapproved(mappings: MappingStore, approved: set[str], first_day: str) -> dict[str, str]:
+    """Sheet -> report, of the exported sheets in the look-back that are not approved now."""
+    return {
+        m.source_id: m.target_id
         for m in mappings.all_of_kind(KIND)
         if not m.deleted and m.source_id not in approved and m.details.get("period_start", "") >= first_day
-    ]
+    }
+
+
+def _strays(unapproved: dict[str, str], read: _Read) -> list[str]:
+    """A line per report of a sheet not approved, with what it holds (spent, per currency) as NetSuite gives it."""
+    lines = []
+    for sheet, report in unapproved.items():
+        held = _text(_per_currency(read.summed({sheet: report}))) if sheet in read.reports else "not read"
+        lines.append(f"expense report {report} ({held}) belongs to expense sheet {sheet}, which is not approved")
+    return lines
 
 
 def _unknown_reports(netsuite: NetSuiteClient, mappings: MappingStore) -> list[str]:

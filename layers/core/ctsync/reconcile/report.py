@@ -12,6 +12,7 @@ Group = TypeVar("Group", bound=tuple[str, ...])
 Amount = TypeVar("Amount")
 
 SAMPLE = 10  # differences listed per check, and notes listed; a last line counts the rest
+MORE = " (`ctns reconcile --all` lists them)"  # where the rest are: a month's close must name every record
 
 
 class Check(BaseModel):
@@ -72,7 +73,9 @@ class Reconciliation(BaseModel):
     def ok(self) -> bool:
         return all(check.ok for check in self.checks)
 
-    def as_report(self) -> dict[str, Any]:
+    def as_report(self, *, every: bool = False) -> dict[str, Any]:
+        """The report: a sample of each list (`_sample`), or `every` line of them (`ctns reconcile --all`)."""
+        cut = (lambda lines: list(lines)) if every else _sample
         return {
             "ok": self.ok,
             "matches": self.ok,
@@ -82,12 +85,12 @@ class Reconciliation(BaseModel):
                     "expected": c.expected,
                     "found": c.found,
                     "ok": c.ok,
-                    "differences": _sample(c.differences),
+                    "differences": cut(c.differences),
                 }
                 for c in self.checks
             ],
             "totals": self.totals,
-            "notes": _sample(self.notes),
+            "notes": cut(self.notes),
         }
 
 
@@ -95,4 +98,4 @@ def _sample(lines: list[str]) -> list[str]:
     """The first SAMPLE lines, and how many more there are: a check's expected and found need not count its
     differences (a group only NetSuite holds counts in neither), and nothing counts the notes."""
     rest = len(lines) - SAMPLE
-    return lines[:SAMPLE] + ([f"and {rest} more"] if rest > 0 else [])
+    return lines[:SAMPLE] + ([f"and {rest} more{MORE}"] if rest > 0 else [])

@@ -93,6 +93,10 @@ def reconcile_time(
     blocked_hours = Decimal(0)
     unknown: list[str] = []  # left out, its hours unknown (an unreadable sheet without day totals)
     exact_hours = Decimal(0)  # ClickTime's own figure of the time compared: its hours, not rounded
+    # Approved hours on jobs that are no NetSuite project (never sent, by `time.jobs_not_from_netsuite = skip`): a
+    # total of their own, so ClickTime's approved total ties out (compared + blocked + these); they were only a note
+    # per entry, cut at ten (month-end review, 2026-12-04)
+    other_jobs_hours = Decimal(0)
     planned: dict[str, BilledAs] = {}  # entry -> the task and service item the export plans for its bill
     first_day = source.first_day(window)
     export = TimeExport(netsuite, clicktime, mappings, None, config, cache)  # type: ignore[arg-type]  # plans only
@@ -104,7 +108,10 @@ def reconcile_time(
     held_by_sheet = _held_by_sheet(rows, mappings)
     sheet_mappings = {m.source_id: m for m in mappings.all_of_kind(KIND)}
     skip_other_jobs = config.time.jobs_not_from_netsuite == "skip"
-    for sheet in source.approved_sheets(window):
+    # Read once: the entries compared and the bills judged "of an approved sheet" must come from the same list (an
+    # approval undone between two reads made one sheet two differences: month-end review, 2026-12-04)
+    sheets = source.approved_sheets(window)
+    for sheet in sheets:
         try:
             entries = clicktime.time_report(TimesheetID=sheet["ID"])
             plan = export.plan(Timesheet.model_validate(sheet), exported=exported, held=Held(fixed=fixed))
@@ -148,6 +155,15 @@ def reconcile_time(
                 config.time.max_hours_per_day,
             )
             blocked_hours += sheet_hours
+            if skip_other_jobs:
+                other_jobs_hours += sum(
+                    (
+                        _to_millionth(e.Hours)
+                        for e in entries
+                        if e.Hours >= 0 and (projects.project_of_job(e.JobID) if e.JobID else None) is None
+                    ),
+                    Decimal(0),
+                )
             blocked_notes[str(sheet["ID"])] = len(notes)
             notes.append(f"timesheet {sheet['ID']} ({sheet_hours} h not in NetSuite) is blocked: {problems[0].reason}")
             continue
@@ -160,10 +176,16 @@ def reconcile_time(
         for entry in entries:
             project = projects.project_of_job(entry.JobID) if entry.JobID else None
             if project is None:
-                notes.append(f"time entry {entry.ID} ({entry.Hours} h) is on job {entry.JobID}, not a NetSuite project")
+                other_jobs_hours += _to_millionth(entry.Hours)
+                notes.append(
+                    f"time entry {entry.ID} ({_plain(_to_millionth(entry.Hours))} h) is on job {entry.JobID}, "
+                    "not a NetSuite project"
+                )
                 continue
             hours[(employee, project, entry.Date[:10])].append(entry.Hours)
-            exact_hours += entry.Hours
+            # To a millionth, as `_exact` reads a day total: ClickTime sends hours as doubles (0.30000000000000004),
+            # and that noise printed as ClickTime's figure and as the rounding (month-end review, 2026-12-04)
+            exact_hours += _to_millionth(entry.Hours)
             timed.append((entry, project))
         # Rounded per timesheet, as the export writes it: it writes one sheet at a time, so a NetSuite employee with
         # two ClickTime users (`people.overrides`) gets each sheet's day rounded on its own (0.125 h + 0.125 h is
@@ -176,7 +198,7 @@ def reconcile_time(
             if billable_as_planned.get(entry.ID, planned_billable(entry.IsBillable, entry.ID in non_billable)):
                 billable[(employee, project, entry.Date[:10])] += allocated[entry.ID]
     notes.extend(_bills_in_doubt(mappings, config))
-    approved = {str(sheet["ID"]) for sheet in source.approved_sheets(window)}
+    approved = {str(sheet["ID"]) for sheet in sheets}
     read = _netsuite_minutes(rows, mappings, approved, set(blocked_notes), first_day)
     found, found_billable, strays, held = read.found, read.billable, read.strays, read.held
     for sheet_id, bills in read.kept.items():
@@ -232,13 +254,15 @@ def reconcile_time(
             ),
         ],
         totals={
-            "clicktime_approved": f"{exact_hours} h",
+            "clicktime_approved": f"{_plain(exact_hours)} h",
             "clicktime_in_minutes": duration(clicktime_total),
             "netsuite": duration(netsuite_total + kept_total),
             "netsuite_of_blocked_sheets": duration(kept_total),
+            "netsuite_not_approved": duration(read.stray_minutes),
             "rounding": _rounding(clicktime_total, exact_hours, len(expected)),
             "blocked": f"{blocked_hours} h",
             "blocked_unknown": left_out_unknown(unknown),
+            "not_netsuite_projects": f"{_plain(other_jobs_hours)} h",
             "groups": str(len(expected)),
             "as_of": utc_now().isoformat(),
         },
@@ -369,6 +393,11 @@ def _plain(hours: Decimal) -> Decimal:
     return Decimal(format(hours.normalize(), "f"))
 
 
+def _to_millionth(hours: Decimal) -> Decimal:
+    """Hours as ClickTime meant them: its doubles' noise (0.30000000000000004) cut at a millionth of an hour."""
+    return hours.quantize(Decimal("0.000001"))
+
+
 def _exact(hours: Any) -> Decimal:
     """A DayTotals figure as ClickTime sends it (a double: 3.3000000000000003 for 1.1 + 2.2) to a millionth of an
     hour; raises on one that is not a finite number."""
@@ -444,6 +473,7 @@ class _Read(NamedTuple):
     strays: list[str]  # bills that should not be there
     held: dict[str, tuple[str, BilledAs]]  # entry of an approved timesheet -> its bill's ID and what it says
     kept: dict[str, dict[str, int]]  # blocked timesheet -> the minutes of each bill its earlier approval left
+    stray_minutes: int  # of the bills that should not be there (`strays`)
 
 
 def _time_bills(netsuite: NetSuiteClient) -> list[dict[str, Any]]:
@@ -499,15 +529,26 @@ def _netsuite_minutes(
     strays: list[str] = []
     held: dict[str, tuple[str, BilledAs]] = {}
     kept: dict[str, dict[str, int]] = defaultdict(dict)
+    stray_minutes = 0
     for row in rows:
         bill = bills.get(str(row["id"]))
+        # A stray's minutes are said and summed (`stray_minutes`): NetSuite holds them, and without them its own
+        # time report did not tie out with the reconciliation's figures (month-end review, 2026-12-04)
         if bill is None:
-            strays.append(f"time bill {row['id']} ({row['trandate']}) is not in the mapping store")
+            stray_minutes += netsuite_minutes(row["hours"])
+            strays.append(
+                f"time bill {row['id']} ({row['trandate']}, {duration(netsuite_minutes(row['hours']))}) is not in the "
+                "mapping store"
+            )
             continue
         sheet = (bill.parent or "#").split("#", 1)[1]
         if sheet not in approved:
             if periods.get(sheet, "") >= first_day.isoformat():
-                strays.append(f"time bill {row['id']} belongs to timesheet {sheet}, which is not approved")
+                stray_minutes += netsuite_minutes(row["hours"])
+                strays.append(
+                    f"time bill {row['id']} ({row['trandate']}, {duration(netsuite_minutes(row['hours']))}) belongs "
+                    f"to timesheet {sheet}, which is not approved"
+                )
             continue
         if sheet in blocked:
             kept[sheet][str(row["id"])] = netsuite_minutes(row["hours"])
@@ -527,4 +568,4 @@ def _netsuite_minutes(
                 _rate_text(row.get("rate")),
             ),
         )
-    return _Read(dict(found), dict(billable), strays, held, dict(kept))
+    return _Read(dict(found), dict(billable), strays, held, dict(kept), stray_minutes)
