@@ -220,8 +220,8 @@ def _disagreeing(
 ) -> Problem | None:
     """The problem of a foreign item whose ClickTime figures contradict each other: its `Amount` is not its
     `AmountForeign` x `AmountForeignExchangeRate` within what rounding explains (half a unit of the report's
-    currency for the Amount, half a cent where ClickTime gives it to the cent and the currency has more places, a whole unit of the rate's last decimal place for a rate ClickTime gives rounded or
-    cut). Such a line would say "110.00 EUR at 0.9217" and post 119.35 USD: a rate quoted the other way round (the
+    currency for the Amount, half a cent where ClickTime gives it to the cent and the currency has more places, a
+    whole unit of the rate's last decimal place for a rate ClickTime gives rounded or cut). Such a line would say "110.00 EUR at 0.9217" and post 119.35 USD: a rate quoted the other way round (the
     direction of ClickTime's rate is UNVERIFIED), or an Amount or AmountForeign edited alone. Which figure is right
     is ClickTime's to say, so the sheet waits; None when they agree."""
     converted = foreign * rate
