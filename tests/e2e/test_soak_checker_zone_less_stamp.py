@@ -5,8 +5,8 @@ The product reads a sheet whose `ApprovedDate` has no zone (or is a date alone) 
 window's start, so that such an approval is never left out. The checker read the same stamp as its UTC reading (a
 naive datetime for a zone-less one): a sheet the first window DID read, of which nothing reached NetSuite and no
 failure was recorded, was judged "outside the windows read" (a date alone: a loss hidden) or the check crashed
-comparing a naive with an aware instant. The checker now judges by the latest instant too: outside only what no
-window can have read.
+comparing a naive with an aware instant (so did its watermark check, "would never be read again"). The checker now
+judges by the latest instant too: outside only what no window can have read.
 """
 
 from __future__ import annotations
@@ -64,3 +64,28 @@ def test_a_stamp_no_reading_puts_inside_the_first_window_is_outside() -> None:
     outside = invariants._outside_windows(_session(stamps), "time", dict.fromkeys(stamps, "missing"), {})
     assert sorted(outside) == ["T1", "T2", "T3", "T4"]
     assert "outside the windows read" in outside["T2"]
+
+
+def _watermarked(stamps: dict[str, str], mark: datetime) -> SimpleNamespace:
+    session = _session(stamps)
+    runtime = session.runtime()
+    runtime.progress = SimpleNamespace(watermarks=lambda sync: {"approved": mark})
+    runtime.config.windows = SimpleNamespace(for_sync=lambda sync: SimpleNamespace(overlap_minutes=0))
+    session.runtime = lambda: runtime
+    session.simulators.clicktime.clock = lambda: mark + timedelta(hours=1)
+    session.runlog = SimpleNamespace(causes=lambda sync: [])
+    session.runner = SimpleNamespace(dead_letters=lambda sync: [])
+    return session
+
+
+def test_the_watermark_check_reads_a_zone_less_stamp_as_the_next_window_does() -> None:
+    # The same judgement in `_watermark` ("would never be read again"): the next run reads a sheet whose stamp can
+    # stand for an instant at or after its start; a zone-less stamp had crashed the check (naive against aware)
+    mark = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+    stamps = {
+        "T1": (mark - timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M:%S"),  # read again: up to 12 h later
+        "T2": (mark - timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M:%SZ"),  # not: the instant itself
+        "T3": (mark - timedelta(days=3)).strftime("%Y-%m-%dT%H:%M:%S"),  # not: 12 h later is still before
+    }
+    problems = invariants._watermark(_watermarked(stamps, mark), "time", dict.fromkeys(stamps, "missing"))
+    assert sorted(p.split()[1] for p in problems) == ["T2", "T3"], problems
