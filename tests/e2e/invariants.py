@@ -37,6 +37,7 @@ from ctsync.records.expense_export import external_id as report_external_id
 from ctsync.records.receipts import file_external_id
 from ctsync.records.time_export import external_id as bill_external_id
 from ctsync.sync.registry import SYNCS
+from ctsync.timeutil import latest_instant_of
 
 ALL_SYNCS = ("projects", "tasks", "time", "expenses")
 CENT = Decimal("0.01")
@@ -557,7 +558,8 @@ def _watermark(session: Session, sync: str, missing: dict[str, str]) -> list[str
         return problems
     earliest = min(marks.values()) - overlap
     for source_id in missing:
-        version = _version(session, sync, source_id)
+        # a sheet's stamp as the next run compares it with its window's start (`_latest_version`)
+        version = _latest_version(session, sync, source_id) if sync in EXPORTS else _version(session, sync, source_id)
         if version is not None and version < earliest and not _known_failure(session, sync, source_id):
             problems.append(
                 f"{sync} {source_id} (version {version.isoformat()}) is not in the target and the next window "
@@ -664,15 +666,26 @@ def _outside_windows(
         return {}
     found: dict[str, str] = {}
     for source_id in missing:
-        version = _version(session, sync, source_id)
+        version = _latest_version(session, sync, source_id)
         if failures.get(source_id) or version is None or version >= start:
             continue
         if _nothing_in_netsuite(session, sync, source_id):
             found[source_id] = (
-                f"approved {version.isoformat()}, before the first window its export read (from "
+                f"approved {version.isoformat()} at the latest, before the first window its export read (from "
                 f"{start.isoformat()}): outside the windows read, not exported by design (`ctns backfill --since`)"
             )
     return found
+
+
+def _latest_version(session: Session, sync: str, source_id: str) -> datetime | None:
+    """The latest instant the sheet's approval stamp can stand for, as the poller compares it with a window's start
+    (`latest_instant_of`: a stamp without a zone up to 12 h after its UTC reading, a date alone to that day's end
+    anywhere): a sheet is outside the first window only if no reading of its stamp puts it inside."""
+    sheets = (
+        session.simulators.clicktime.timesheets() if sync == "time" else session.simulators.clicktime.expense_sheets()
+    )
+    stamp = next((s.get("ApprovedDate") for s in sheets if s["ID"] == source_id), None)
+    return latest_instant_of(str(stamp)) if stamp else None
 
 
 def _nothing_in_netsuite(session: Session, sync: str, source_id: str) -> bool:

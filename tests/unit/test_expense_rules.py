@@ -335,3 +335,31 @@ def test_items_read_are_compared_with_the_sheets_own_figures_only_when_it_gives_
     assert "2 item(s), 100.00 in total" in problem.reason and "1 item(s), 40.00 in total" in problem.reason
     assert short_of(sheet(ExpenseItemCount=2), [item("0.004")]) is not None  # under a cent: by its count
     assert not owes_nothing(sheet(TotalAmount=Decimal("100.00")), [])  # an empty read is not an emptied sheet
+
+
+KWD = Currency("9", "KWD", "Kuwaiti Dinar", 3, False)
+
+
+@pytest.mark.parametrize(
+    ("amount", "foreign", "rate"),
+    [
+        ("33.78", "110.00", "0.307123"),  # 33.78353 KWD: ClickTime's Amount to 2 places, NetSuite's KWD has 3
+        ("-33.78", "-110.00", "0.307123"),  # a credit
+    ],
+)
+def test_an_amount_clicktime_rounded_to_fewer_places_than_the_reports_currency_is_kept(
+    amount: str, foreign: str, rate: str
+) -> None:
+    # ClickTime may give the Amount to the cent whatever the currency's places: rounding then explains half a cent,
+    # not half of NetSuite's 0.001 KWD (the check blocked a sheet nobody got wrong)
+    lookup = {"KWD": KWD, "USD": USD}.get
+    result, problem = line_money(item(amount, (foreign, "USD", rate), currency="KWD"), KWD, "USD", lookup, None)
+    assert problem is None, problem
+    assert result is not None and result.amount == Decimal(amount).quantize(Decimal("0.001"))
+
+
+@pytest.mark.parametrize("amount", ["33.80", "34"])  # more than half a cent off; an Amount in whole units too
+def test_an_amount_off_by_more_than_cent_rounding_explains_is_still_blocked(amount: str) -> None:
+    lookup = {"KWD": KWD, "USD": USD}.get
+    result, problem = line_money(item(amount, ("110.00", "USD", "0.307123"), currency="KWD"), KWD, "USD", lookup, None)
+    assert result is None and problem is not None and problem.cause_key == "bad-input:AmountForeignExchangeRate"

@@ -29,7 +29,7 @@ from typing import Any
 from ctsync.clicktime.models import ExpenseItem, ExpenseSheet, ExpenseType
 from ctsync.digits import is_number
 from ctsync.errors import cause_part
-from ctsync.money import quantum, round_money, to_decimal
+from ctsync.money import CENT, quantum, round_money, to_decimal
 from ctsync.netsuite import external_ids
 from ctsync.records.blocking import Problem
 from ctsync.records.references import Currency, ExpenseCategory
@@ -220,12 +220,15 @@ def _disagreeing(
 ) -> Problem | None:
     """The problem of a foreign item whose ClickTime figures contradict each other: its `Amount` is not its
     `AmountForeign` x `AmountForeignExchangeRate` within what rounding explains (half a unit of the report's
-    currency for the Amount, a whole unit of the rate's last decimal place for a rate ClickTime gives rounded or
-    cut). Such a line would say "110.00 EUR at 0.9217" and post 119.35 USD: a rate quoted the other way round (the
+    currency for the Amount, half a cent where ClickTime gives it to the cent and the currency has more places, a
+    whole unit of the rate's last decimal place for a rate ClickTime gives rounded or cut). Such a line would say "110.00 EUR at 0.9217" and post 119.35 USD: a rate quoted the other way round (the
     direction of ClickTime's rate is UNVERIFIED), or an Amount or AmountForeign edited alone. Which figure is right
     is ClickTime's to say, so the sheet waits; None when they agree."""
     converted = foreign * rate
-    slack = quantum(report.places) / 2 + abs(foreign) * Decimal(1).scaleb(int(rate.as_tuple().exponent))
+    # ClickTime may give the Amount to the cent whatever the currency's places (33.78 for 33.78353 KWD, whose
+    # NetSuite currency has 3): rounding explains half of the coarser of the two, never less than half a cent
+    given = min(Decimal(1).scaleb(int(item.Amount.as_tuple().exponent)), CENT)
+    slack = max(quantum(report.places), given) / 2 + abs(foreign) * Decimal(1).scaleb(int(rate.as_tuple().exponent))
     if abs(item.Amount - converted) <= slack:
         return None
     return Problem(
