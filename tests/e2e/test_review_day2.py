@@ -36,3 +36,54 @@ def test_a_refused_entry_on_an_internal_job_of_a_blocked_sheet_is_in_no_total(wo
     assert totals["blocked"] == "2 h", totals
     assert totals["not_netsuite_projects"] == "1.5 h", totals
     assert Decimal(totals["clicktime_approved"].removesuffix(" h")) == 0, totals
+
+
+def test_a_correction_under_the_same_stamp_after_the_employee_left_is_not_held_as_exported(world):
+    """`sheet_export.exported_as_approved` judged a sheet "exported as approved before" by its listing fingerprint
+    alone: a correction approved again under a stamp that reads the same (a date alone, none at all) and with the
+    same day totals whose employee was made inactive
+    since was left "unchanged": no cause, NetSuite keeping the old time, and the reconciliation compared the sheet
+    as if nothing were left out. Now the entries read must be those exported for it to be held."""
+    from tests.e2e.test_time_export_payroll_review import _next_night
+
+    sheet, entry, _ = world.exported_under("2026-11-23", lambda sheet: world.entry(sheet, WEEK, "6"))
+    assert world.bill(entry) is not None
+    # moved to another task, the day's total the same, approved again the same day: the listing reads the same
+    world.approved_again(sheet, lambda: world.ct.edit_time_entry(entry, TaskID=world.ct_task2), "2026-11-23")
+    world.ns.records.update("employee", world.employee, {"isInactive": True})  # the employee left meanwhile
+    _next_night(world)
+    result = world.run()
+
+    failures = [f for f in result.failures if f["source_id"] == sheet]
+    assert failures and failures[0]["kind"] == "BLOCKED", (result.syncs["time"], result.failures)
+    assert [c for c in world.causes() if sheet in c.held], [c.reason for c in world.causes()]
+    recon = world.reconcile()
+    assert [n for n in recon.notes if sheet in n and "is blocked" in n], recon.notes
+
+
+def test_a_sheet_exported_before_the_rows_were_recorded_is_still_held_when_its_employee_left(world):
+    """The guard above (`time_export.exported_as_read`) on a sheet mapping written before the export recorded its
+    rows (`TIME_READ`): judged by its bills' mappings, the backfill of the payroll review's third test still leaves
+    it as NetSuite holds it (and the reconciliation compares it)."""
+    from ctsync.records.time_export import KIND, TIME_READ
+    from tests.e2e.test_frozen_then_released import backfill
+    from tests.e2e.test_time_export_payroll_review import _next_night
+
+    sheet = world.sheet()
+    entry = world.entry(sheet, WEEK, "7.5")
+    world.entry(sheet, WEEK, "0.25", task=world.ct_task2)
+    world.approve(sheet)
+    world.run()
+    bill = world.bill(entry)
+    mapping = world.session.mappings.get(KIND, sheet)
+    details = {k: v for k, v in mapping.details.items() if k != TIME_READ}
+    world.session.mappings.put(mapping.model_copy(update={"details": details}))
+    world.ns.records.update("employee", world.employee, {"isInactive": True})
+    _next_night(world)
+
+    result = backfill(world)
+
+    assert result.counts("time")["unchanged"] == 1 and not result.failures, (result.counts("time"), result.failures)
+    assert world.bill(entry) == bill
+    assert world.reconcile().ok
+

@@ -63,6 +63,7 @@ from ctsync.records.time_export import (
     Held,
     TimeExport,
     bill_minutes,
+    exported_as_read,
     hours_refused,
     netsuite_minutes,
     planned_billable,
@@ -128,7 +129,10 @@ def reconcile_time(
             notes.append(unreadable(f"timesheet {sheet['ID']}", error, said))
             continue
         problems = plan.problems
-        whole = exported_as_approved(sheet_mappings.get(str(sheet["ID"])), TIMESHEETS.fingerprint(sheet), problems)
+        before = sheet_mappings.get(str(sheet["ID"]))
+        whole = exported_as_approved(before, TIMESHEETS.fingerprint(sheet), problems) and exported_as_read(
+            before, entries, mappings.children(KIND, str(sheet["ID"])), projects
+        )
         employee = people.exported_to(sheet["UserID"]) if whole else None
         if employee is not None:
             # Exported whole before what its plan finds now (its employee left since): NetSuite holds it and no run

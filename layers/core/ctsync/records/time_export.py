@@ -63,7 +63,7 @@ from ctsync.records.blocking import (
 )
 from ctsync.records.clicktime_source import TIMESHEETS, UNSTAMPED, approved_at
 from ctsync.records.netsuite_source import id_list, keyset
-from ctsync.records.references import Period, Unmapped, task_on_job
+from ctsync.records.references import Period, Projects, Unmapped, task_on_job
 from ctsync.records.sheet_export import SheetExport
 from ctsync.records.targets import content_hash, locked
 from ctsync.records.window import in_window, read_beside, slots
@@ -79,6 +79,7 @@ RECORD = "timeBill"
 EXTERNAL_PREFIX = "ct-te-"
 MEMO_LIMIT = 4000
 HOURS_IN_A_DAY = 24  # the most `time.max_hours_per_day` allows
+TIME_READ = "time_read"  # sheet mapping detail: the report's rows its export wrote (`time_fingerprint`)
 
 
 def bill_hash(payload: dict[str, Any]) -> str:
@@ -667,7 +668,9 @@ class TimeExport(SheetExport):
             for note in overridden_notes(plan) if not attempt.look and not plan.problems else []:
                 self._runlog.note(message.run_id, note_key("billable-overridden", note), note)
                 logger.info(note, extra={"kind": KIND, "source_id": sheet.ID})
-            held_as_approved = sheets.exported_as_approved(before, message.fingerprint, plan.problems)
+            held_as_approved = sheets.exported_as_approved(
+                before, message.fingerprint, plan.problems
+            ) and exported_as_read(before, rows.result(), list(children.values()), self._resolvers()[1])
             if held_as_approved and before is not None and not attempt.look:
                 # This very approval went through whole, and all its plan finds now is a reference retired since
                 # (its employee left): NetSuite holds it, so planned again (a backfill, a redelivery) it is left
@@ -755,6 +758,7 @@ class TimeExport(SheetExport):
                 "flagged": str(len(flags)),
                 **({SHORT_DETAIL: plan.short} if plan.short else {}),
                 **({UNSTAMPED: SHORT_READ if plan.short else plan.time_read} if not plan.sheet.ApprovedDate else {}),
+                TIME_READ: plan.time_read,
                 **doubts,
             },
         )
@@ -1253,6 +1257,38 @@ def _unapproved_edit(plan: SheetPlan, before: Mapping | None) -> bool:
         return False
     read_then = before.details.get(UNSTAMPED, "")
     return read_then not in ("", "true", SHORT_READ) and read_then != plan.time_read
+
+
+def exported_as_read(
+    before: Mapping | None, rows: list[TimeEntry], children: list[Mapping], projects: Projects
+) -> bool:
+    """Whether the sheet's Reports/Time `rows` are those its last export wrote: with `exported_as_approved` (the
+    listing's fingerprint the same), what lets a sheet whose plan now finds only a reference retired since be held as
+    NetSuite holds it. The listing shows the stamp and the day totals only: a correction approved again under a stamp
+    that reads the same (a date alone, none at all) that keeps each day's total (an entry moved to another task or
+    job) was held "unchanged", NetSuite keeping the old time with no cause (review, day 2). By the rows' fingerprint
+    the export recorded (`TIME_READ`); for a mapping written before it was recorded, by its bills' mappings (each
+    entry's day, project and minutes: a move to another task of the same project is not seen there)."""
+    if before is None:
+        return False
+    read = before.details.get(TIME_READ)
+    if read:
+        return read == time_fingerprint(rows)
+    timed: list[tuple[TimeEntry, str]] = []
+    for row in rows:
+        if hours_refused(row.Hours, HOURS_IN_A_DAY):
+            return False
+        project = projects.project_of_job(row.JobID) if row.JobID else None
+        if project is not None:
+            timed.append((row, project))
+    allocated = bill_minutes(timed)
+    planned = {e.ID: (e.Date[:10], project, allocated[e.ID]) for e, project in timed if allocated[e.ID]}
+    held = {
+        m.source_id: (m.details.get("date", ""), m.details.get("project", ""), int(m.details.get("minutes") or -1))
+        for m in children
+        if not m.deleted and is_number(m.target_id)
+    }
+    return planned == held
 
 
 def hours_refused(hours: Decimal, most: int) -> str | None:
