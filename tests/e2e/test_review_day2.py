@@ -11,7 +11,7 @@ import pytest
 
 from tests.e2e.test_reconcile_blocked_internal_job_hours import internal_job
 from tests.e2e.test_time_export_payroll_review import _set_hours
-from tests.e2e.test_time_export_review import WEEK, World, unlinked_task  # noqa: F401
+from tests.e2e.test_time_export_review import WEEK, World, minutes, unlinked_task  # noqa: F401
 
 pytestmark = pytest.mark.e2e
 
@@ -87,3 +87,26 @@ def test_a_sheet_exported_before_the_rows_were_recorded_is_still_held_when_its_e
     assert world.bill(entry) == bill
     assert world.reconcile().ok
 
+
+@pytest.mark.parametrize(
+    "hours",
+    [("8.000000000000002",), ("4.7", "3.3000000000000003")],
+    ids=["one-entry", "a-day-of-two"],
+)
+def test_a_day_of_exactly_the_most_hours_given_as_a_double_is_exported(world_factory, hours):
+    """ClickTime sends hours as doubles (the reconcile review: 0.30000000000000004). With `time.max_hours_per_day =
+    8`, an entry (or a day) of 8 h read as 8.000000000000002 was refused as "more than 8 h in a day"
+    (`bad-input:hours`, `bad-input:hours-per-day`), though it is 8:00 to the minute the export writes. Now what is
+    compared is the minutes: refused only when it rounds to more than the most."""
+    world = world_factory({"time": {"max_hours_per_day": 8}})
+    sheet = world.sheet()
+    entries = [world.entry(sheet, WEEK, "1", task=(world.ct_task, world.ct_task2)[i]) for i in range(len(hours))]
+    for entry, given in zip(entries, hours, strict=True):
+        _set_hours(world, entry, given)
+    world.approve(sheet)
+
+    result = world.run()
+
+    assert not result.failures, result.failures
+    assert sum(minutes(world.bill(e)) for e in entries) == 480
+    assert world.reconcile().ok

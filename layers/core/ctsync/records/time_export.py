@@ -44,7 +44,7 @@ from ctsync.clicktime.models import TimeEntry, Timesheet
 from ctsync.config import SyncConfig
 from ctsync.digits import is_number
 from ctsync.errors import NeedsAttention, cause_part
-from ctsync.minutes import Timed, allocate, duration, hours_to_minutes
+from ctsync.minutes import MINUTES_PER_HOUR, Timed, allocate, duration, hours_to_minutes
 from ctsync.netsuite import external_ids as netsuite_ids
 from ctsync.netsuite.client import NetSuiteClient, requests_sent_by
 from ctsync.netsuite.errors import NetSuiteAlreadyBilled, NetSuiteError, NetSuiteNotFound, NetSuitePeriodClosed
@@ -79,6 +79,7 @@ RECORD = "timeBill"
 EXTERNAL_PREFIX = "ct-te-"
 MEMO_LIMIT = 4000
 HOURS_IN_A_DAY = 24  # the most `time.max_hours_per_day` allows
+HALF_A_MINUTE = Decimal("0.5")  # what rounds (half up) to one minute more
 TIME_READ = "time_read"  # sheet mapping detail: the report's rows its export wrote (`time_fingerprint`)
 
 
@@ -321,7 +322,7 @@ class TimeExport(SheetExport):
             per_day.setdefault(entry.Date[:10], []).append(entry)
         for day, entries in sorted(per_day.items()):
             total = sum((e.Hours for e in entries), Decimal(0))
-            if total > self._settings.max_hours_per_day:
+            if more_than_a_day(total, self._settings.max_hours_per_day):
                 plan.problems.append(
                     Problem(
                         "bad-input:hours-per-day",
@@ -1299,9 +1300,16 @@ def hours_refused(hours: Decimal, most: int) -> str | None:
     `ctns reconcile time` (payroll review, 2026-12-04)."""
     if hours < 0:
         return f"negative hours {hours}"
-    if hours > most:
+    if more_than_a_day(hours, most):
         return f"hours {hours}, more than {most} h in a day"
     return None
+
+
+def more_than_a_day(hours: Decimal, most: int) -> bool:
+    """Whether `hours` are more than `most` to the minute the export writes (half up): ClickTime sends hours as
+    doubles, and 8 h read as 8.000000000000002 is 8:00, not more than 8 h (it was refused: review, day 2). Compared
+    without rounding, so a figure of any size (1E+30) is judged, never raised on."""
+    return hours > most and (hours >= most + 1 or hours * MINUTES_PER_HOUR >= most * MINUTES_PER_HOUR + HALF_A_MINUTE)
 
 
 def _short_of(sheet: Timesheet, rows: list[TimeEntry]) -> tuple[str, frozenset[str]]:
