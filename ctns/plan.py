@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
@@ -221,6 +221,10 @@ def plan_sync(
     judge = JUDGES.get(sync, _judge_generic)
     windows = config.windows.for_sync(sync)
     marks = runtime.progress.watermarks(sync)
+    # The phases whose watermark a person set back (`ctns backfill`, `reset-watermark --to`): the run re-plans what
+    # they read where its sync asks for that (`Cursor.reread`), and so does the plan (it said "unchanged" for a
+    # timesheet the backfill then updated: review, day 2)
+    reset = runtime.progress.run_state(sync, source.phases)[3] if definition.replans_on_reread else set()
     cursor = runtime.progress.cursor(sync)
     if cursor:
         result.notes.append(f"run {cursor.run_id} is in progress (phase {cursor.phase}); the plan is of a new run")
@@ -240,10 +244,14 @@ def plan_sync(
         window = Window(start=start, end=end, first_run=mark is None)
         read = 0
         try:
+            reread = mark is not None and (phase if phase in marks else "*") in reset
             for batch in source.read(phase, window, None):
                 read += len(batch.changes)
                 progress(f"{sync}: {phase} phase, {read} change(s) read")
-                _judge_batch(sync, runtime, definition, judge, applier, config, batch.changes, adopted, judged, result)
+                changes = batch.changes
+                if reread:  # as the poller queues them (`Poller._enqueue`)
+                    changes = [replace(c, judged_by_worker=True) if c.op == "upsert" else c for c in changes]
+                _judge_batch(sync, runtime, definition, judge, applier, config, changes, adopted, judged, result)
         except NeedsAttention as error:
             result.steps.append(
                 Step("fail", phase_source_id(phase), f"the {phase} phase of {sync}", f"cannot be read: {error.message}")
