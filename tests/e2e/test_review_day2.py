@@ -110,3 +110,25 @@ def test_a_day_of_exactly_the_most_hours_given_as_a_double_is_exported(world_fac
     assert not result.failures, result.failures
     assert sum(minutes(world.bill(e)) for e in entries) == 480
     assert world.reconcile().ok
+
+
+def test_a_backfill_replans_without_writing_and_the_next_nightly_run_trusts_the_fingerprint_again(world):
+    """Checked sound (review, day 2; passed before): a backfill (`Cursor.reread`) plans an unchanged timesheet again
+    and writes nothing to NetSuite; its run's end replaces the watermarks a person set (`RESET`), so the next nightly
+    run queues nothing (no re-plan, no NetSuite read per sheet)."""
+    from ctsync.state import ProgressStore
+    from tests.e2e.test_frozen_then_released import backfill
+
+    sheet = world.sheet()
+    world.entry(sheet, WEEK, "7.5")
+    world.approve(sheet)
+    world.run()
+
+    replanned = backfill(world)
+    reset = ProgressStore(world.session.state_table).run_state(world.sync, ["approved", "withdrawn"])[3]
+    world.ct.clock.advance(timedelta(hours=24))
+    nightly = world.run()
+
+    assert replanned.syncs["time"]["enqueued"] == 1 and replanned.netsuite_writes == [], replanned.syncs["time"]
+    assert reset == set()
+    assert nightly.syncs["time"]["enqueued"] == 0 and nightly.netsuite_writes == [], nightly.syncs["time"]
