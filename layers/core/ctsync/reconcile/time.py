@@ -151,7 +151,7 @@ def reconcile_time(
             # Not exported, and reported as a cause: listed here with the hours it leaves out of NetSuite (not
             # those NetSuite holds of an earlier approval, nor time on jobs the export never sends), not counted as a
             # difference.
-            sheet_hours = _left_out_hours(
+            sheet_hours, sheet_other_jobs_hours = _left_out_hours(
                 entries,
                 projects,
                 held_by_sheet.get(str(sheet["ID"]), {}),
@@ -159,18 +159,7 @@ def reconcile_time(
                 config.time.max_hours_per_day,
             )
             blocked_hours += sheet_hours
-            if skip_other_jobs:
-                other_jobs_hours += sum(
-                    (
-                        _to_millionth(e.Hours)
-                        for e in entries
-                        # an entry the export refuses is counted nowhere, as `_left_out_hours` leaves it
-                        # (1E+30 h cannot be cut to a millionth: it crashed the reconciliation; review, day 2)
-                        if not hours_refused(e.Hours, config.time.max_hours_per_day)
-                        and (projects.project_of_job(e.JobID) if e.JobID else None) is None
-                    ),
-                    Decimal(0),
-                )
+            other_jobs_hours += sheet_other_jobs_hours
             blocked_notes[str(sheet["ID"])] = len(notes)
             notes.append(f"timesheet {sheet['ID']} ({sheet_hours} h not in NetSuite) is blocked: {problems[0].reason}")
             continue
@@ -322,13 +311,16 @@ def _left_out_hours(
     held: dict[tuple[str, str], int],
     skip_other_jobs: bool,
     most_hours: int,
-) -> Decimal:
+) -> tuple[Decimal, Decimal]:
     """The hours of a blocked timesheet that are not in NetSuite, per project and day as the export writes them (its
     minutes are allocated per day and project, `ctsync.minutes.allocate`): a day's hours less what the bills of an
     earlier approval hold on that day and project (`held`, `_held_by_sheet`), none when they hold its minutes; time on
     a job that is no NetSuite project left out when the export skips it (`time.jobs_not_from_netsuite = skip`: it
-    never reaches NetSuite). An entry moved to another day or project by the blocked correction is left out whole."""
+    never reaches NetSuite). An entry moved to another day or project by the blocked correction is left out whole.
+    Returns those hours and, apart, the hours skipped for being on such a job (the `not_netsuite_projects` total);
+    an entry the export refuses (`hours_refused`) is in neither."""
     days: dict[tuple[str, str], list[Decimal]] = defaultdict(list)
+    other_jobs = Decimal(0)
     for entry in entries:
         if hours_refused(entry.Hours, most_hours):
             # refused (bad input), never sent: it takes nothing off the others (review, 2026-12-04), and an entry
@@ -336,10 +328,11 @@ def _left_out_hours(
             continue
         project = projects.project_of_job(entry.JobID) if entry.JobID else None
         if project is None and skip_other_jobs:
+            other_jobs += _to_millionth(entry.Hours)
             continue
         days[(str(project or "-"), entry.Date[:10])].append(entry.Hours)
     left = sum((_beyond(sum(hours, Decimal(0)), held.get(group, 0)) for group, hours in days.items()), Decimal(0))
-    return _plain(left.quantize(Decimal("0.000001")))
+    return _plain(left.quantize(Decimal("0.000001"))), other_jobs
 
 
 def _by_day(held: dict[tuple[str, str], int]) -> dict[str, int]:
